@@ -1,0 +1,54 @@
+//! Running a handler in process with the guarantees the RPC gave the caller.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use tonic::{Request, Response, Status};
+
+/// Runs one unary call: the request (with its metadata and extensions) goes to the
+/// handler as it is; the caller's deadline (`grpc-timeout`) is enforced, and a
+/// panic in the handler becomes an error status for this call only.
+pub async fn unary<Req, Res, F, Fut>(request: Request<Req>, handler: F) -> Result<Response<Res>, Status>
+where
+    F: FnOnce(Request<Req>) -> Fut,
+    Fut: Future<Output = Result<Response<Res>, Status>>,
+{
+    let timeout = grpc_timeout(&request);
+    let call = AssertUnwindSafe(handler(request)).catch_unwind();
+    let outcome = match timeout {
+        // tonic's server answers an expired `grpc-timeout` with `Cancelled`.
+        Some(timeout) => match tokio::time::timeout(timeout, call).await {
+            Ok(outcome) => outcome,
+            Err(_) => return Err(Status::cancelled("Timeout expired")),
+        },
+        None => call.await,
+    };
+    outcome.unwrap_or_else(|panic| Err(Status::internal(panic_message(&*panic))))
+}
+
+/// The deadline set with `Request::set_timeout`, as tonic's server reads it.
+fn grpc_timeout<T>(request: &Request<T>) -> Option<Duration> {
+    let value = request.metadata().get("grpc-timeout")?.to_str().ok()?;
+    let (digits, unit) = value.split_at(value.len().checked_sub(1)?);
+    let amount: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(amount * 3600),
+        "M" => Duration::from_secs(amount * 60),
+        "S" => Duration::from_secs(amount),
+        "m" => Duration::from_millis(amount),
+        "u" => Duration::from_micros(amount),
+        "n" => Duration::from_nanos(amount),
+        _ => return None,
+    })
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    let detail = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("panic");
+    format!("knit: handler panicked: {detail}")
+}

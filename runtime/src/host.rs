@@ -1,0 +1,141 @@
+//! The merged binary's `main`: every service of the group on one tokio runtime.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::process::ExitCode;
+
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use tokio::sync::watch;
+
+use crate::listener::Listen;
+use crate::registry::{self, ServiceHost};
+
+type EntryFuture = Pin<Box<dyn Future<Output = Result<(), String>>>>;
+type Start = Box<dyn FnOnce(ServiceHost) -> EntryFuture>;
+
+/// What a service's `main` returned, as the host reports it.
+pub trait Outcome {
+    /// `Err` carries the message the process would have printed.
+    fn into_result(self) -> Result<(), String>;
+}
+
+impl Outcome for () {
+    fn into_result(self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+impl<E: std::fmt::Debug> Outcome for Result<(), E> {
+    fn into_result(self) -> Result<(), String> {
+        self.map_err(|e| format!("{e:?}"))
+    }
+}
+
+impl Outcome for ExitCode {
+    fn into_result(self) -> Result<(), String> {
+        if self == ExitCode::SUCCESS {
+            Ok(())
+        } else {
+            Err(format!("exited with {self:?}"))
+        }
+    }
+}
+
+/// Hosts the services of one merge group.
+#[derive(Default)]
+pub struct Host {
+    services: Vec<(&'static str, Listen, Start)>,
+}
+
+impl Host {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Declares that `service` provides `grpc_service` to the others in process.
+    pub fn provides(self, service: &'static str, grpc_service: &'static str) -> Self {
+        registry::declare(grpc_service, service);
+        self
+    }
+
+    /// Adds a service and its lifted entry. Its listener is kept unless `listen`
+    /// is false; the environment variable `KNIT_LISTEN_<SERVICE>` (`0` or `1`)
+    /// overrides the plan.
+    pub fn service<F, Fut>(mut self, name: &'static str, listen: bool, entry: F) -> Self
+    where
+        F: FnOnce(ServiceHost) -> Fut + 'static,
+        Fut: Future + 'static,
+        Fut::Output: Outcome,
+    {
+        let var = format!("KNIT_LISTEN_{}", name.to_uppercase().replace('-', "_"));
+        let listen = match std::env::var(var).as_deref() {
+            Ok("0") => false,
+            Ok("1") => true,
+            _ => listen,
+        };
+        let listen = if listen { Listen::On } else { Listen::Off };
+        let start: Start = Box::new(move |host| Box::pin(async move { entry(host).await.into_result() }));
+        self.services.push((name, listen, start));
+        self
+    }
+
+    /// Runs every service until all have ended or one fails; SIGINT and SIGTERM
+    /// shut all of them down gracefully.
+    pub fn run(self) -> ExitCode {
+        let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+            Ok(runtime) => runtime,
+            Err(e) => {
+                eprintln!("knit: cannot start the runtime: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        runtime.block_on(self.serve())
+    }
+
+    async fn serve(self) -> ExitCode {
+        let (shutdown, signal) = watch::channel(false);
+        let mut running: FuturesUnordered<_> = self
+            .services
+            .into_iter()
+            .map(|(name, listen, start)| {
+                let entry = start(ServiceHost::new(name, listen, signal.clone()));
+                async move { (name, entry.await) }
+            })
+            .collect();
+        let mut code = ExitCode::SUCCESS;
+        loop {
+            tokio::select! {
+                ended = running.next() => match ended {
+                    None => break,
+                    Some((name, Ok(()))) => eprintln!("knit: service `{name}` ended"),
+                    Some((name, Err(e))) => {
+                        eprintln!("knit: service `{name}` failed: {e}");
+                        code = ExitCode::FAILURE;
+                        shutdown.send_replace(true);
+                    }
+                },
+                _ = terminated(), if !*shutdown.borrow() => {
+                    eprintln!("knit: shutting down");
+                    shutdown.send_replace(true);
+                }
+            }
+        }
+        code
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn terminated() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -1,0 +1,131 @@
+//! The process-wide table of gRPC services hosted in this process.
+//!
+//! The merged host declares up front which gRPC services (`package.Service`) some
+//! service of the group will provide; an inline client of a declared service calls
+//! its handler in process, any other client keeps using the network. Handlers are
+//! registered when the providing service's entry builds its server.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::listener::{Incoming, Listen};
+
+/// How long a call waits for a declared service to register its handler.
+const RESOLVE_TIMEOUT: Duration = Duration::from_secs(30);
+
+type Handler = Arc<dyn Any + Send + Sync>;
+
+struct Entry {
+    /// The knit service (from the plan) that provides this gRPC service.
+    provider: &'static str,
+    handler: watch::Sender<Option<Handler>>,
+}
+
+fn table() -> &'static Mutex<HashMap<&'static str, Entry>> {
+    static TABLE: OnceLock<Mutex<HashMap<&'static str, Entry>>> = OnceLock::new();
+    TABLE.get_or_init(Default::default)
+}
+
+/// Declares that `provider` (a service of the merge group) provides `grpc_service`.
+pub fn declare(grpc_service: &'static str, provider: &'static str) {
+    let (handler, _) = watch::channel(None);
+    table()
+        .lock()
+        .unwrap()
+        .insert(grpc_service, Entry { provider, handler });
+}
+
+/// Whether calls to `grpc_service` are served in this process.
+pub fn is_hosted(grpc_service: &str) -> bool {
+    table().lock().unwrap().contains_key(grpc_service)
+}
+
+/// The handler of `grpc_service`, waiting (bounded) for its provider to register it.
+///
+/// `H` is the handler trait object type, e.g. `dyn greeter_server::Greeter`.
+pub async fn resolve<H>(grpc_service: &'static str) -> Result<Arc<H>, tonic::Status>
+where
+    H: ?Sized + Send + Sync + 'static,
+{
+    let (mut handler, provider) = {
+        let table = table().lock().unwrap();
+        let entry = table.get(grpc_service).ok_or_else(|| {
+            tonic::Status::unavailable(format!(
+                "knit: `{grpc_service}` is not hosted in this process"
+            ))
+        })?;
+        (entry.handler.subscribe(), entry.provider)
+    };
+    let ready = tokio::time::timeout(RESOLVE_TIMEOUT, handler.wait_for(Option::is_some)).await;
+    let missing = || {
+        tonic::Status::unavailable(format!(
+            "knit: service `{provider}` did not register `{grpc_service}` within {RESOLVE_TIMEOUT:?}"
+        ))
+    };
+    let any = match ready {
+        Ok(Ok(handler)) => handler.clone().ok_or_else(missing)?,
+        _ => return Err(missing()),
+    };
+    any.downcast_ref::<Arc<H>>().cloned().ok_or_else(|| {
+        tonic::Status::internal(format!(
+            "knit: handler registered for `{grpc_service}` has another type"
+        ))
+    })
+}
+
+/// What a lifted service entry receives from its host.
+#[derive(Clone)]
+pub struct ServiceHost {
+    name: &'static str,
+    listen: Listen,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl ServiceHost {
+    /// The host of a service running alone, as its own binary: it keeps its
+    /// listener and runs until the process ends, as the original `main` did.
+    pub fn standalone(name: &'static str) -> Self {
+        let (tx, shutdown) = watch::channel(false);
+        std::mem::forget(tx);
+        Self { name, listen: Listen::On, shutdown }
+    }
+
+    pub(crate) fn new(name: &'static str, listen: Listen, shutdown: watch::Receiver<bool>) -> Self {
+        Self { name, listen, shutdown }
+    }
+
+    /// The knit service name (from the plan).
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Registers `handler` as the in-process handler of `grpc_service`.
+    ///
+    /// Services the host did not declare are served over the network only.
+    pub fn provide<H>(&self, grpc_service: &'static str, handler: Arc<H>)
+    where
+        H: ?Sized + Send + Sync + 'static,
+    {
+        if let Some(entry) = table().lock().unwrap().get(grpc_service) {
+            entry.handler.send_replace(Some(Arc::new(handler)));
+        }
+    }
+
+    /// The connections to serve on `addr`: the service's own listener, or none
+    /// when the host turned it off (calls from inside the group still arrive).
+    pub fn incoming(&self, addr: std::net::SocketAddr) -> Incoming {
+        Incoming::new(self.name, addr, self.listen)
+    }
+
+    /// Resolves when the host shuts down (never, for a standalone service).
+    pub fn shutdown(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut shutdown = self.shutdown.clone();
+        async move {
+            let _ = shutdown.wait_for(|down| *down).await;
+        }
+    }
+}
