@@ -1,1 +1,36 @@
-pub fn x() {}
+//! knit's transformations.
+//!
+//! Each pass reads a loaded merge [`Group`] and answers with edits as data
+//! ([`Output`]): text edits of source files, operations on manifests, new files,
+//! and findings for the report. Passes do no I/O and know nothing of the CLI; the
+//! driver (`knit-rewriter`) loads the inputs, runs the passes and applies the edits.
+
+pub mod calls;
+pub mod edit;
+pub mod entry;
+pub mod manifest;
+pub mod model;
+pub mod names;
+pub mod namespace;
+pub mod sharing;
+
+pub use edit::{Edit, Finding, Level, NewFile, Output, Tier};
+pub use model::{FileId, Group, Package, Service, SourceFile};
+
+/// The passes in the order they run. Each sees the original sources; their edits
+/// must not overlap.
+pub const PASSES: &[(&str, fn(&Group, &sharing::Sharing) -> Output)] = &[
+    ("namespace", namespace::run),
+    ("entry", entry::run),
+    ("calls", calls::run),
+];
+
+/// Runs every pass over `group`, with the decisions of `sharing`, and gathers
+/// their outputs.
+pub fn run_all(group: &Group, sharing: &sharing::Sharing) -> Output {
+    let mut out = Output::default();
+    for (_, pass) in PASSES {
+        out.extend(pass(group, sharing));
+    }
+    out
+}

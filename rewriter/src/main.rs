@@ -1,1 +1,129 @@
-fn main() {}
+//! `knit`: merge Rust gRPC services into one binary at compile time.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use knit_rewriter::{diff, emit, error::Error, output_files, prepare, report::Report};
+
+/// Merges Rust gRPC services into one binary: calls between them become
+/// in-process function calls. Reads a merge plan (knit.toml); never modifies
+/// its inputs.
+#[derive(Parser)]
+#[command(name = "knit", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Writes the merged workspace of PLAN to DIR, with knit.diff and a report.
+    Merge {
+        /// The merge plan (knit.toml).
+        plan: PathBuf,
+        /// The output folder: created, or replaced if knit created it.
+        #[arg(long, short)]
+        out: PathBuf,
+        /// How to print the report on stdout.
+        #[arg(long, value_enum, default_value_t = Format::Summary)]
+        format: Format,
+    },
+    /// Prints the diff the merge makes to the services' sources; writes nothing.
+    Diff {
+        plan: PathBuf,
+        #[arg(long, value_enum, default_value_t = Color::Auto)]
+        color: Color,
+    },
+    /// Prints the merge report; writes nothing.
+    Report {
+        plan: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Md)]
+        format: Format,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum Format {
+    /// One line per service and a count of call sites.
+    Summary,
+    /// The Markdown report.
+    Md,
+    /// The JSON report.
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+fn main() -> ExitCode {
+    if std::env::args_os().len() == 1 {
+        let _ = Cli::command().print_help();
+        return ExitCode::SUCCESS;
+    }
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(command: Command) -> Result<(), Error> {
+    let mut stdout = std::io::stdout().lock();
+    match command {
+        Command::Merge { plan, out, format } => {
+            let (loaded, merged) = prepare(&plan)?;
+            let files = output_files(&loaded, &merged)?;
+            emit::write(&out, &files)?;
+            let report = Report::new(&loaded, &merged);
+            let text = match format {
+                Format::Summary => summary(&report, &out),
+                Format::Md => report.to_markdown(),
+                Format::Json => report.to_json(),
+            };
+            let _ = stdout.write_all(text.as_bytes());
+        }
+        Command::Diff { plan, color } => {
+            let (_, merged) = prepare(&plan)?;
+            let text = diff::render(&merged.changes);
+            let colored = match color {
+                Color::Always => true,
+                Color::Never => false,
+                Color::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+            };
+            let text = if colored { diff::colorize(&text) } else { text };
+            let _ = stdout.write_all(text.as_bytes());
+        }
+        Command::Report { plan, format } => {
+            let (loaded, merged) = prepare(&plan)?;
+            let report = Report::new(&loaded, &merged);
+            let text = if format == Format::Json { report.to_json() } else { report.to_markdown() };
+            let _ = stdout.write_all(text.as_bytes());
+        }
+    }
+    Ok(())
+}
+
+fn summary(report: &Report, out: &std::path::Path) -> String {
+    let inline = report.calls.iter().filter(|c| c.tier == "inline").count();
+    let mut text = format!("knit: merged group `{}` into {}\n", report.group, out.display());
+    for s in &report.services {
+        text.push_str(&format!("  service {:<12} package {} -> {}\n", s.name, s.package, s.merged_package));
+    }
+    text.push_str(&format!(
+        "  call sites: {inline} inline, {} left as RPC\n  review: {}/knit.diff, {}/report.md\n  build:  cargo build --manifest-path {}/Cargo.toml -p merged\n",
+        report.calls.len() - inline,
+        out.display(),
+        out.display(),
+        out.display()
+    ));
+    text
+}

@@ -41,6 +41,18 @@ impl Outcome for ExitCode {
     }
 }
 
+/// The exit status of a service run alone: as its original `main` would have
+/// ended, printing `Error: ..` on failure.
+pub fn exit(outcome: impl Outcome) -> ExitCode {
+    match outcome.into_result() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// Hosts the services of one merge group.
 #[derive(Default)]
 pub struct Host {

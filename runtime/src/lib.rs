@@ -14,6 +14,6 @@ mod host;
 mod listener;
 pub mod registry;
 
-pub use host::{Host, Outcome};
+pub use host::{exit, Host, Outcome};
 pub use listener::Incoming;
 pub use registry::ServiceHost;

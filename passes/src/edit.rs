@@ -1,0 +1,162 @@
+//! Edits as data: what passes produce and the driver applies at the end.
+
+use std::fmt;
+
+use ra_ap_syntax::{TextRange, TextSize};
+
+use crate::manifest::ManifestOp;
+use crate::model::FileId;
+
+/// Replace `range` of `file` with `text`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Edit {
+    pub file: FileId,
+    pub range: TextRange,
+    pub text: String,
+    /// The pass that made it.
+    pub pass: &'static str,
+    /// Why, in a few words, for the report.
+    pub note: String,
+}
+
+/// A file the merged workspace gains, relative to the output root.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewFile {
+    pub path: String,
+    pub text: String,
+    pub pass: &'static str,
+}
+
+/// How a call site between services runs in the merged binary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Tier {
+    /// The callee's handler is called in process with the caller's request value.
+    Inline,
+    /// Left as a real RPC (the finding says why).
+    Rpc,
+}
+
+/// What a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    /// A call site, and how it runs merged.
+    Call(Tier),
+    /// A fact the reviewer should know.
+    Note,
+    /// The merge cannot go on.
+    Error,
+}
+
+/// One line of the report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub level: Level,
+    pub pass: &'static str,
+    /// Where, when it is about a place in a file.
+    pub at: Option<(FileId, TextSize)>,
+    pub message: String,
+}
+
+/// Everything a pass (or all of them) produced.
+#[derive(Clone, Debug, Default)]
+pub struct Output {
+    pub edits: Vec<Edit>,
+    pub manifest_ops: Vec<(FileId, ManifestOp)>,
+    pub new_files: Vec<NewFile>,
+    pub findings: Vec<Finding>,
+}
+
+impl Output {
+    pub fn extend(&mut self, other: Output) {
+        self.edits.extend(other.edits);
+        self.manifest_ops.extend(other.manifest_ops);
+        self.new_files.extend(other.new_files);
+        self.findings.extend(other.findings);
+    }
+
+    pub fn edit(&mut self, pass: &'static str, file: FileId, range: TextRange, text: impl Into<String>, note: impl Into<String>) {
+        self.edits.push(Edit { file, range, text: text.into(), pass, note: note.into() });
+    }
+
+    pub fn finding(&mut self, pass: &'static str, level: Level, at: Option<(FileId, TextSize)>, message: impl Into<String>) {
+        self.findings.push(Finding { level, pass, at, message: message.into() });
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.findings.iter().any(|f| f.level == Level::Error)
+    }
+}
+
+/// Two edits of one file that touch the same bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Overlap {
+    pub first: Edit,
+    pub second: Edit,
+}
+
+impl fmt::Display for Overlap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "overlapping edits: {} ({:?}, {}) and {} ({:?}, {})",
+            self.first.pass, self.first.range, self.first.note, self.second.pass, self.second.range, self.second.note
+        )
+    }
+}
+
+/// Applies `edits` (all of one file) to `text`. Bytes outside the edited ranges
+/// are kept as they are; insertions at one offset apply in the given order.
+pub fn apply(text: &str, edits: &[&Edit]) -> Result<String, Box<Overlap>> {
+    let mut sorted: Vec<&Edit> = edits.to_vec();
+    sorted.sort_by_key(|e| (e.range.start(), e.range.end()));
+    for pair in sorted.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        if a.range.end() > b.range.start() {
+            return Err(Box::new(Overlap { first: a.clone(), second: b.clone() }));
+        }
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for edit in sorted {
+        let (start, end) = (usize::from(edit.range.start()), usize::from(edit.range.end()));
+        out.push_str(&text[at..start]);
+        out.push_str(&edit.text);
+        at = end;
+    }
+    out.push_str(&text[at..]);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn edit(start: u32, end: u32, text: &str) -> Edit {
+        Edit {
+            file: FileId(0),
+            range: TextRange::new(start.into(), end.into()),
+            text: text.into(),
+            pass: "test",
+            note: String::new(),
+        }
+    }
+
+    #[test]
+    fn applies_in_offset_order_and_keeps_other_bytes() {
+        let (a, b) = (edit(6, 11, "knit"), edit(0, 0, "// x\n"));
+        assert_eq!(apply("hello world!", &[&a, &b]).unwrap(), "// x\nhello knit!");
+    }
+
+    #[test]
+    fn rejects_overlaps() {
+        let (a, b) = (edit(0, 5, "a"), edit(3, 8, "b"));
+        let err = apply("hello world", &[&a, &b]).unwrap_err();
+        assert_eq!(err.first.range, a.range);
+    }
+
+    #[test]
+    fn adjacent_edits_do_not_overlap() {
+        let (a, b) = (edit(0, 5, "A"), edit(5, 6, "_"));
+        assert_eq!(apply("hello world", &[&a, &b]).unwrap(), "A_world");
+    }
+}

@@ -1,0 +1,176 @@
+//! The `entry` pass: each service's `fn main` becomes an exported entry that a
+//! host calls, so that one runtime can run every service of the group.
+//!
+//! `#[tokio::main] async fn main()` becomes `pub async fn knit_entry(knit_host:
+//! knit_runtime::ServiceHost)` with the same body and return type; the package
+//! gains a library target rooted at the same file. In the body, `.serve(addr)`
+//! serves on the host's listener for the service (which the plan may turn off)
+//! and stops on the host's shutdown signal, and each server the group calls in
+//! process registers its handler with the host. A generated `knit_main.rs`
+//! keeps the service's own binary: it runs the entry alone.
+
+use ra_ap_syntax::ast::{self, HasArgList, HasAttrs, HasModuleItem, HasName, HasVisibility};
+use ra_ap_syntax::{AstNode, SyntaxKind, TextRange};
+
+use crate::edit::{Level, NewFile, Output};
+use crate::manifest::ManifestOp;
+use crate::model::{Group, parent_dir, relative_path};
+use crate::names::{Mention, Role, Usage};
+use crate::namespace;
+use crate::sharing::Sharing;
+
+const PASS: &str = "entry";
+
+/// The name of the lifted entry.
+pub const ENTRY: &str = "knit_entry";
+
+/// The top-level `fn main` of `service`'s binary.
+pub fn main_fn(group: &Group, service: usize) -> Option<ast::Fn> {
+    let root = group.file(group.services[service].bin.root).rust.as_ref()?;
+    root.parse.tree().items().find_map(|item| match item {
+        ast::Item::Fn(f) if f.name().is_some_and(|n| n.text() == "main") => Some(f),
+        _ => None,
+    })
+}
+
+/// Whether `mention` is inside the body of `service`'s `fn main`.
+pub fn in_main(group: &Group, service: usize, mention: &Mention) -> bool {
+    mention.file == group.services[service].bin.root
+        && main_fn(group, service)
+            .and_then(|f| f.body())
+            .is_some_and(|body| body.syntax().text_range().contains_range(mention.path))
+}
+
+/// The `tokio::main` attribute of `f`.
+fn runtime_attr(f: &ast::Fn) -> Result<ast::Attr, String> {
+    for attr in f.attrs() {
+        let Some(path) = attr.path() else { continue };
+        let text = path.syntax().text().to_string().replace(' ', "");
+        if text == "tokio::main" {
+            return Ok(attr);
+        }
+        if text.ends_with("::main") {
+            return Err(format!("`#[{text}]` mains are not supported yet: only `#[tokio::main]`"));
+        }
+    }
+    Err("`fn main` is not `#[tokio::main] async fn main`: other shapes are not supported yet".into())
+}
+
+pub fn run(group: &Group, sharing: &Sharing) -> Output {
+    let mut out = Output::default();
+    for index in 0..group.services.len() {
+        if let Err(message) = lift(group, sharing, index, &mut out) {
+            let root = group.services[index].bin.root;
+            let at = main_fn(group, index).map_or(0.into(), |f| f.syntax().text_range().start());
+            out.finding(PASS, Level::Error, Some((root, at)), message);
+        }
+    }
+    out
+}
+
+fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Result<(), String> {
+    let service = &group.services[index];
+    let package = &service.packages[0];
+    let root = service.bin.root;
+    let root_path = &group.file(root).path;
+    let main = main_fn(group, index).ok_or_else(|| format!("service `{}`: no `fn main` in {root_path}", service.name))?;
+    if package.has_lib {
+        return Err(format!(
+            "package `{}` has a library target besides its binary: lifting `main` there is not supported yet",
+            package.name
+        ));
+    }
+    let attr = runtime_attr(&main)?;
+    let async_kw = main.async_token().ok_or("`#[tokio::main]` on a function that is not `async`")?;
+    let params = main.param_list().ok_or("`fn main` without a parameter list")?;
+    if params.params().next().is_some() || params.self_param().is_some() {
+        return Err("`fn main` with parameters".into());
+    }
+    let body = main.body().ok_or("`fn main` without a body")?;
+
+    // The signature: drop the runtime attribute, export the entry, take the host.
+    let mut attr_range = attr.syntax().text_range();
+    if let Some(ws) = attr.syntax().next_sibling_or_token().filter(|t| t.kind() == SyntaxKind::WHITESPACE) {
+        attr_range = TextRange::new(attr_range.start(), ws.text_range().end());
+    }
+    out.edit(PASS, root, attr_range, "", "runtime attribute: the host owns the runtime");
+    if main.visibility().is_none() {
+        out.edit(PASS, root, TextRange::empty(async_kw.text_range().start()), "pub ", "entry is exported");
+    }
+    let name = main.name().unwrap();
+    out.edit(PASS, root, name.syntax().text_range(), ENTRY, "`main` lifted to the service entry");
+    out.edit(PASS, root, params.syntax().text_range(), "(knit_host: knit_runtime::ServiceHost)", "entry takes its host");
+
+    // The body: serve on the host's listener, register handlers called in process.
+    let mut served = false;
+    for call in body.syntax().descendants().filter_map(ast::MethodCallExpr::cast) {
+        let Some(name) = call.name_ref().filter(|n| n.text() == "serve") else { continue };
+        let args: Vec<ast::Expr> = call.arg_list().map(|l| l.args().collect()).unwrap_or_default();
+        let [addr] = args.as_slice() else { continue };
+        let addr = addr.syntax().text_range();
+        out.edit(PASS, root, name.syntax().text_range(), "serve_with_incoming_shutdown", "serve on the host's listener");
+        out.edit(PASS, root, TextRange::empty(addr.start()), "knit_host.incoming(", "serve on the host's listener");
+        out.edit(PASS, root, TextRange::empty(addr.end()), "), knit_host.shutdown()", "stop on the host's shutdown");
+        served = true;
+    }
+    if !served {
+        out.finding(PASS, Level::Note, Some((root, main.syntax().text_range().start())), format!(
+            "service `{}`: no `.serve(addr)` in `fn main`; its listener is not managed by knit", service.name
+        ));
+    }
+    for m in &sharing.index.mentions {
+        if m.service != index || m.named.role != Role::Server || sharing.provider_of(&m.named) != Some(index) {
+            continue;
+        }
+        let Usage::Call { method_range, args, .. } = &m.usage else { continue };
+        let ([arg], true) = (args.as_slice(), in_main(group, index, m)) else { continue };
+        let shared = sharing.package(&m.named.package).unwrap();
+        let provide = format!("{}::provide(&knit_host, ", shared.inline_module(&m.named.service));
+        let note = format!("register `{}.{}` for in-process calls", m.named.package, m.named.service);
+        out.edit(PASS, m.file, *method_range, "from_arc", &note);
+        out.edit(PASS, m.file, TextRange::empty(arg.start()), provide, &note);
+        out.edit(PASS, m.file, TextRange::empty(arg.end()), ")", &note);
+        out.finding(PASS, Level::Note, Some((m.file, m.path.start())), format!(
+            "`{}` serves `{}.{}` in process to the group, through the same handler as its listener",
+            service.name, m.named.package, m.named.service
+        ));
+    }
+
+    // The package: a library rooted at the lifted file, and the standalone binary.
+    let lib_path = relative_path(&package.dir, root_path);
+    let bin_file = format!("{}/knit_main.rs", parent_dir(root_path));
+    let bin_path = relative_path(&package.dir, &bin_file);
+    let runtime = relative_path(&package.dir, "knit/runtime");
+    for op in [
+        ManifestOp::NoAutobins,
+        ManifestOp::SetLibPath { path: lib_path },
+        ManifestOp::AddBin { name: service.bin.name.clone(), path: bin_path },
+        ManifestOp::AddPathDependency { key: "knit-runtime".into(), path: runtime },
+    ] {
+        out.manifest_ops.push((package.manifest, op));
+    }
+    out.new_files.push(NewFile {
+        path: bin_file,
+        text: standalone_main(&service.name, &namespace::crate_name(&service.name, &package.name), &attr.syntax().text().to_string(), root_path),
+        pass: PASS,
+    });
+    out.finding(PASS, Level::Note, Some((root, main.syntax().text_range().start())), format!(
+        "service `{}`: `fn main` lifted to `pub async fn {ENTRY}`; binary `{}` runs it alone",
+        service.name, service.bin.name
+    ));
+    Ok(())
+}
+
+fn standalone_main(service: &str, lib: &str, attr: &str, lifted_from: &str) -> String {
+    format!(
+        "//! The standalone binary of service `{service}`: runs the entry knit lifted from\n\
+         //! `fn main` in {lifted_from}, alone, with its own listener. Generated by knit.\n\
+         \n\
+         {attr}\n\
+         async fn main() -> std::process::ExitCode {{\n    \
+             let host = knit_runtime::ServiceHost::standalone(\"{service}\");\n    \
+             knit_runtime::exit({lib}::{ENTRY}(host).await)\n\
+         }}\n"
+    )
+}
+

@@ -1,0 +1,182 @@
+//! What the driver loads and the passes read: services, packages, source files
+//! and proto definitions of one merge group.
+
+use ra_ap_syntax::{Edition, Parse, SourceFile as Ast, TextSize};
+
+/// Index of a file in [`Group::files`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FileId(pub u32);
+
+/// A loaded merge group.
+#[derive(Debug)]
+pub struct Group {
+    /// Services in plan order.
+    pub services: Vec<Service>,
+    /// Every parsed Rust file and every manifest, by [`FileId`].
+    pub files: Vec<SourceFile>,
+}
+
+/// One service of the plan.
+#[derive(Debug)]
+pub struct Service {
+    /// The name the plan gives the service.
+    pub name: String,
+    /// Whether the service keeps its own listener in the merged binary.
+    pub listen: bool,
+    /// The packages of the service knit copies: the service's package first, then
+    /// the local packages it depends on by path.
+    pub packages: Vec<Package>,
+    /// The binary target whose `main` is the service's entry.
+    pub bin: Target,
+    /// The proto files found in the service's packages.
+    pub protos: Vec<ProtoFile>,
+}
+
+/// One Cargo package of a service.
+#[derive(Debug)]
+pub struct Package {
+    pub name: String,
+    /// The package folder, relative to the output root (`/`-separated).
+    pub dir: String,
+    /// The manifest (`Cargo.toml`).
+    pub manifest: FileId,
+    /// Whether the package has a library target.
+    pub has_lib: bool,
+    /// The package's path dependencies on other packages of the service.
+    pub local_deps: Vec<LocalDep>,
+}
+
+/// A path dependency between two packages of one service.
+#[derive(Debug)]
+pub struct LocalDep {
+    /// The key in `[dependencies]`: the crate name sources use.
+    pub key: String,
+    /// The package it names.
+    pub package: String,
+}
+
+/// A binary target.
+#[derive(Debug)]
+pub struct Target {
+    pub name: String,
+    /// The crate root file.
+    pub root: FileId,
+}
+
+/// A file knit read: Rust source (with its parse) or a manifest.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// Path relative to the output root (`/`-separated); the diff shows it as is.
+    pub path: String,
+    pub text: String,
+    /// Index of the service in [`Group::services`].
+    pub service: usize,
+    /// Index of the package in [`Service::packages`].
+    pub package: usize,
+    /// Rust source: its module path from the crate root, edition and parse.
+    pub rust: Option<RustFile>,
+}
+
+/// A parsed Rust file.
+#[derive(Debug)]
+pub struct RustFile {
+    /// Module path from the crate root (empty for a crate root).
+    pub module: Vec<String>,
+    pub edition: Edition,
+    pub parse: Parse<Ast>,
+}
+
+/// A `.proto` file as the service's build compiles it.
+#[derive(Debug, Clone)]
+pub struct ProtoFile {
+    /// Path relative to the output root.
+    pub path: String,
+    pub text: String,
+    /// The proto package (`helloworld`, `shop.v1`).
+    pub package: String,
+    pub services: Vec<ProtoService>,
+    /// Fingerprint of the definitions (messages, services), blind to comments
+    /// and layout: equal fingerprints mean the same generated types.
+    pub fingerprint: u64,
+    /// Names of the files it imports.
+    pub imports: Vec<String>,
+}
+
+/// A gRPC service of a proto file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProtoService {
+    /// As written in the proto (`Greeter`).
+    pub name: String,
+    pub methods: Vec<ProtoMethod>,
+}
+
+/// One RPC.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProtoMethod {
+    /// As written in the proto (`SayHello`).
+    pub name: String,
+    /// Fully qualified message names (`.helloworld.HelloRequest`).
+    pub input: String,
+    pub output: String,
+    pub client_streaming: bool,
+    pub server_streaming: bool,
+}
+
+impl ProtoService {
+    /// The fully qualified gRPC name (`helloworld.Greeter`).
+    pub fn full_name(&self, package: &str) -> String {
+        if package.is_empty() { self.name.clone() } else { format!("{package}.{}", self.name) }
+    }
+}
+
+impl Group {
+    pub fn file(&self, id: FileId) -> &SourceFile {
+        &self.files[id.0 as usize]
+    }
+
+    /// Rust files with their ids.
+    pub fn rust_files(&self) -> impl Iterator<Item = (FileId, &SourceFile, &RustFile)> {
+        self.files
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| f.rust.as_ref().map(|r| (FileId(i as u32), f, r)))
+    }
+}
+
+impl SourceFile {
+    /// 1-based line and column of `offset`.
+    pub fn line_col(&self, offset: TextSize) -> (usize, usize) {
+        let before = &self.text[..usize::from(offset)];
+        let line = before.matches('\n').count() + 1;
+        let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+        (line, col)
+    }
+}
+
+/// The path from folder `from` to `to`, both relative to the output root.
+pub fn relative_path(from: &str, to: &str) -> String {
+    let from: Vec<&str> = from.split('/').filter(|s| !s.is_empty()).collect();
+    let to: Vec<&str> = to.split('/').filter(|s| !s.is_empty()).collect();
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<&str> = vec![".."; from.len() - common];
+    parts.extend(&to[common..]);
+    if parts.is_empty() { ".".to_string() } else { parts.join("/") }
+}
+
+/// The folder of a `/`-separated path (empty for a top-level file).
+pub fn parent_dir(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(dir, _)| dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths() {
+        assert_eq!(relative_path("greeter", "knit/runtime"), "../knit/runtime");
+        assert_eq!(relative_path("knit/merged", "greeter"), "../../greeter");
+        assert_eq!(relative_path("a/b", "a/b/c"), "c");
+        assert_eq!(relative_path("a", "a"), ".");
+    }
+}

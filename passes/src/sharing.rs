@@ -1,0 +1,230 @@
+//! Which calls between services of the group can run in process, and which proto
+//! packages the group shares as one set of generated types.
+//!
+//! A call from service S to gRPC service `P.G` runs in process when exactly one
+//! other service T of the group registers a handler for `P.G` in its entry, S and T
+//! compile the same definitions of package P, and every mention of the client in S
+//! is a shape knit converts. Then P becomes a shared crate of the merged workspace
+//! (`knit-proto-P`), S's and T's modules that include P re-export it, and S's
+//! request values reach T's handler as they are.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::edit::{Finding, Level, Tier};
+use crate::model::{Group, ProtoFile};
+use crate::names::{Index, Mention, Named, Role, Usage, snake_case};
+
+/// The decision for the calls of one service to one gRPC service.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// In process, served by the service at this index.
+    Inline { provider: usize },
+    /// Left as a real RPC, for this reason.
+    Rpc(String),
+}
+
+/// A proto package shared by services of the group.
+#[derive(Clone, Debug)]
+pub struct SharedPackage {
+    /// The proto package (`helloworld`).
+    pub package: String,
+    /// The proto files, as the first provider compiles them.
+    pub files: Vec<ProtoFile>,
+    /// gRPC services of the package served in process: (service name, provider).
+    pub provided: BTreeMap<String, usize>,
+    /// Services whose proto modules re-export the shared crate.
+    pub users: BTreeSet<usize>,
+}
+
+impl SharedPackage {
+    /// The Cargo package name (`knit-proto-helloworld`).
+    pub fn package_name(&self) -> String {
+        format!("knit-proto-{}", self.package.replace(['.', '_'], "-"))
+    }
+
+    /// The crate name used in sources (`knit_proto_helloworld`).
+    pub fn crate_name(&self) -> String {
+        self.package_name().replace('-', "_")
+    }
+
+    /// The crate's folder, relative to the output root.
+    pub fn dir(&self) -> String {
+        format!("knit/protos/{}", self.package)
+    }
+
+    /// The path of the in-process module of gRPC service `service` (`Greeter`).
+    pub fn inline_module(&self, service: &str) -> String {
+        format!("{}::{}_inline", self.crate_name(), snake_case(service))
+    }
+}
+
+/// All decisions of the group.
+#[derive(Debug, Default)]
+pub struct Sharing {
+    pub index: Index,
+    pub packages: Vec<SharedPackage>,
+    /// (caller service, gRPC service) -> decision.
+    pub calls: BTreeMap<(usize, Named), Decision>,
+}
+
+/// Server constructions knit turns into registrations.
+pub const REGISTERED_CONSTRUCTORS: &[&str] = &["new"];
+/// Client constructors knit turns into in-process clients.
+pub const CONVERTED_CONSTRUCTORS: &[&str] = &["connect"];
+
+impl Sharing {
+    pub fn of(group: &Group) -> Sharing {
+        let index = Index::of(group);
+        let mut sharing = Sharing::default();
+        let mut by_caller: BTreeMap<(usize, Named), Vec<&Mention>> = BTreeMap::new();
+        let mut servers: BTreeMap<(usize, Named), Vec<&Mention>> = BTreeMap::new();
+        for m in &index.mentions {
+            let map = if m.named.role == Role::Client { &mut by_caller } else { &mut servers };
+            map.entry((m.service, m.named.clone())).or_default().push(m);
+        }
+        for ((caller, named), mentions) in &by_caller {
+            let decision = decide(group, &index, &servers, *caller, named, mentions);
+            if let Decision::Inline { provider } = decision {
+                sharing.share(group, named, *caller, provider);
+            }
+            sharing.calls.insert((*caller, named.clone()), decision);
+        }
+        sharing.index = index;
+        sharing
+    }
+
+    fn share(&mut self, group: &Group, named: &Named, caller: usize, provider: usize) {
+        let idx = match self.packages.iter().position(|p| p.package == named.package) {
+            Some(i) => i,
+            None => {
+                let files = protos_of(group, provider, &named.package);
+                self.packages.push(SharedPackage {
+                    package: named.package.clone(),
+                    files,
+                    provided: BTreeMap::new(),
+                    users: BTreeSet::new(),
+                });
+                self.packages.len() - 1
+            }
+        };
+        let shared = &mut self.packages[idx];
+        shared.provided.insert(named.service.clone(), provider);
+        shared.users.extend([caller, provider]);
+    }
+
+    /// The shared package of `package`, if the group shares it.
+    pub fn package(&self, package: &str) -> Option<&SharedPackage> {
+        self.packages.iter().find(|p| p.package == package)
+    }
+
+    /// The provider of `named` (a server), when its calls run in process.
+    pub fn provider_of(&self, named: &Named) -> Option<usize> {
+        self.package(&named.package)?.provided.get(&named.service).copied()
+    }
+}
+
+fn protos_of(group: &Group, service: usize, package: &str) -> Vec<ProtoFile> {
+    group.services[service].protos.iter().filter(|p| p.package == package).cloned().collect()
+}
+
+fn fingerprints(group: &Group, service: usize, package: &str) -> Vec<u64> {
+    let mut prints: Vec<u64> = protos_of(group, service, package).iter().map(|p| p.fingerprint).collect();
+    prints.sort();
+    prints
+}
+
+fn decide(
+    group: &Group,
+    index: &Index,
+    servers: &BTreeMap<(usize, Named), Vec<&Mention>>,
+    caller: usize,
+    named: &Named,
+    mentions: &[&Mention],
+) -> Decision {
+    let server = Named { role: Role::Server, ..named.clone() };
+    let full = format!("{}.{}", named.package, named.service);
+    let providers: Vec<usize> =
+        servers.keys().filter(|(s, n)| *s != caller && *n == server).map(|(s, _)| *s).collect();
+    let provider = match providers.as_slice() {
+        [] => return Decision::Rpc(format!("`{full}` is not served by a service of the merge group")),
+        [one] => *one,
+        many => {
+            let names: Vec<&str> = many.iter().map(|&s| group.services[s].name.as_str()).collect();
+            return Decision::Rpc(format!("`{full}` is served by several services of the group: {}", names.join(", ")));
+        }
+    };
+    let provider_name = &group.services[provider].name;
+    let protos = protos_of(group, provider, &named.package);
+    let methods = protos.iter().flat_map(|p| &p.services).filter(|s| s.name == named.service).flat_map(|s| &s.methods);
+    for m in methods {
+        if m.client_streaming || m.server_streaming {
+            return Decision::Rpc(format!("`{full}/{}` streams: streaming calls are not converted yet", m.name));
+        }
+        for ty in [&m.input, &m.output] {
+            if !ty.starts_with(&format!(".{}.", named.package)) && ty != ".google.protobuf.Empty" {
+                return Decision::Rpc(format!("`{full}/{}` uses `{ty}` from another package: not converted yet", m.name));
+            }
+        }
+    }
+    if fingerprints(group, caller, &named.package) != fingerprints(group, provider, &named.package) {
+        return Decision::Rpc(format!(
+            "`{}` and `{provider_name}` compile different definitions of proto package `{}`",
+            group.services[caller].name, named.package
+        ));
+    }
+    let imports: BTreeSet<&String> = protos.iter().flat_map(|p| p.imports.iter()).collect();
+    if let Some(import) = imports.iter().find(|i| !i.starts_with("google/protobuf/")) {
+        return Decision::Rpc(format!("proto package `{}` imports `{import}`: not shared yet", named.package));
+    }
+    for m in mentions {
+        if let Usage::Call { method, .. } = &m.usage {
+            if !CONVERTED_CONSTRUCTORS.contains(&method.as_str()) {
+                return Decision::Rpc(format!("`{}Client::{method}` is not converted yet", named.service));
+            }
+        } else if m.usage == Usage::Other {
+            return Decision::Rpc(format!("a use of `{}Client` that knit does not convert yet", named.service));
+        }
+    }
+    let mut registered = false;
+    for m in &servers[&(provider, server)] {
+        if let Usage::Call { method, .. } = &m.usage {
+            if !REGISTERED_CONSTRUCTORS.contains(&method.as_str()) {
+                return Decision::Rpc(format!(
+                    "`{provider_name}` builds its server with `{}Server::{method}`: not converted yet (its interceptors would be skipped)",
+                    named.service
+                ));
+            }
+            registered |= crate::entry::in_main(group, provider, m);
+        }
+    }
+    if !registered {
+        return Decision::Rpc(format!("`{provider_name}` does not build `{}Server` in its `fn main`", named.service));
+    }
+    for side in [caller, provider] {
+        if index.modules_of(side, &named.package).next().is_none() {
+            return Decision::Rpc(format!(
+                "`{}` does not include proto package `{}` in a module knit can rewrite",
+                group.services[side].name, named.package
+            ));
+        }
+    }
+    Decision::Inline { provider }
+}
+
+/// The finding for one call site.
+pub fn call_finding(group: &Group, m: &Mention, decision: &Decision, shared: Option<&SharedPackage>) -> Finding {
+    let full = format!("{}.{}", m.named.package, m.named.service);
+    let (tier, message) = match decision {
+        Decision::Inline { provider } => (
+            Tier::Inline,
+            format!(
+                "calls to `{full}` run in process on `{}`'s handler ({}::{}Client)",
+                group.services[*provider].name,
+                shared.map(|s| s.inline_module(&m.named.service)).unwrap_or_default(),
+                m.named.service
+            ),
+        ),
+        Decision::Rpc(reason) => (Tier::Rpc, format!("calls to `{full}` stay RPC: {reason}")),
+    };
+    Finding { level: Level::Call(tier), pass: "calls", at: Some((m.file, m.path.start())), message }
+}

@@ -1,0 +1,59 @@
+//! knit's driver: loads the services of a plan, runs the passes, applies their
+//! edits, and renders the merged workspace, its diff and its report.
+//!
+//! Data flow: [`plan`] → [`load`] → passes (`knit-passes`) → [`merge`] (apply
+//! edits, generate support crates) → [`diff`], [`report`], [`emit`].
+
+pub mod diff;
+pub mod emit;
+pub mod error;
+pub mod generate;
+mod hash;
+pub mod lockfile;
+pub mod load;
+pub mod merge;
+pub mod plan;
+mod protos;
+pub mod report;
+
+/// The file knit writes into every workspace it generates; its presence marks a
+/// folder as knit's own.
+pub const OUTPUT_MARKER: &str = "knit.lock";
+
+use std::path::Path;
+
+use error::{Diagnostic, Result};
+use load::Loaded;
+use merge::{Content, Merged};
+
+/// Names of the files knit writes next to the workspace.
+pub const DIFF_FILE: &str = "knit.diff";
+pub const REPORT_MD: &str = "report.md";
+pub const REPORT_JSON: &str = "report.json";
+
+/// Reads the plan at `plan`, loads its services and merges them in memory.
+pub fn prepare(plan: &Path) -> Result<(Loaded, Merged)> {
+    let loaded = load::load(plan::Plan::read(plan)?)?;
+    let merged = merge::merge(&loaded)?;
+    Ok((loaded, merged))
+}
+
+/// Every file of the output folder: the workspace, the diff, the report and
+/// `knit.lock`.
+pub fn output_files(loaded: &Loaded, merged: &Merged) -> Result<Vec<(String, Content)>> {
+    let report = report::Report::new(loaded, merged);
+    let lock = lockfile::render(loaded).map_err(|e| Diagnostic::new(format!("cannot hash the inputs: {e}")))?;
+    let mut files: Vec<(String, Content)> = merged.files.iter().map(|(p, c)| (p.clone(), c.clone())).collect();
+    for (path, text) in [
+        (DIFF_FILE, diff::render(&merged.changes)),
+        (REPORT_MD, report.to_markdown()),
+        (REPORT_JSON, report.to_json()),
+        (OUTPUT_MARKER, lock),
+    ] {
+        if merged.files.contains_key(path) {
+            return Err(Diagnostic::new(format!("a service has `{path}` at the output's top, where knit writes its own")).into());
+        }
+        files.push((path.to_string(), Content::Text(text)));
+    }
+    Ok(files)
+}

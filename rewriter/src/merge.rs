@@ -1,0 +1,137 @@
+//! Running the passes and applying their edits: the merged workspace in memory.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use knit_passes::edit::{self, Edit};
+use knit_passes::manifest::{self, ManifestOp};
+use knit_passes::sharing::Sharing;
+use knit_passes::{FileId, Level, Output};
+use rayon::prelude::*;
+
+use crate::error::{Diagnostic, Error, Result};
+use crate::generate;
+use crate::load::Loaded;
+
+/// A file of the output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Content {
+    Text(String),
+    /// Copied as it is from this input file.
+    Copy(PathBuf),
+}
+
+/// A service file knit changed or added.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    pub path: String,
+    /// `None` for a new file.
+    pub old: Option<String>,
+    pub new: String,
+}
+
+/// The merged workspace, before it is written.
+#[derive(Debug)]
+pub struct Merged {
+    /// Every file of the output by path.
+    pub files: BTreeMap<String, Content>,
+    /// The changes to the services' files, in path order: the diff.
+    pub changes: Vec<Change>,
+    /// Generated support files (workspace manifest, runtime, shared protos, host).
+    pub generated: Vec<String>,
+    /// What the passes did and found.
+    pub output: Output,
+    pub sharing: Sharing,
+}
+
+/// Runs the passes over `loaded` and applies their edits.
+pub fn merge(loaded: &Loaded) -> Result<Merged> {
+    let group = &loaded.group;
+    let sharing = Sharing::of(group);
+    let output = knit_passes::run_all(group, &sharing);
+    let errors: Vec<Diagnostic> = output
+        .findings
+        .iter()
+        .filter(|f| f.level == Level::Error)
+        .map(|f| match f.at {
+            Some((file, offset)) => {
+                let text = &group.file(file).text;
+                Diagnostic::at_offset(&loaded.origins[file.0 as usize], text, usize::from(offset), &f.message)
+            }
+            None => Diagnostic::new(&f.message),
+        })
+        .collect();
+    if !errors.is_empty() {
+        return Err(Error(errors));
+    }
+
+    let mut edits: BTreeMap<FileId, Vec<&Edit>> = BTreeMap::new();
+    for e in &output.edits {
+        edits.entry(e.file).or_default().push(e);
+    }
+    let mut ops: BTreeMap<FileId, Vec<&ManifestOp>> = BTreeMap::new();
+    for (file, op) in &output.manifest_ops {
+        ops.entry(*file).or_default().push(op);
+    }
+    let ids: Vec<FileId> = (0..group.files.len() as u32).map(FileId).collect();
+    let rewritten: Vec<Result<(FileId, String), Diagnostic>> = ids
+        .par_iter()
+        .filter(|id| edits.contains_key(id) || ops.contains_key(id))
+        .map(|&id| {
+            let file = group.file(id);
+            let origin = &loaded.origins[id.0 as usize];
+            let text = edit::apply(&file.text, edits.get(&id).map_or(&[][..], Vec::as_slice))
+                .map_err(|o| Diagnostic::at_offset(origin, &file.text, usize::from(o.second.range.start()), o.to_string()))?;
+            let text = match ops.get(&id) {
+                Some(ops) => manifest::apply(&text, ops).map_err(|e| Diagnostic::in_file(origin, e))?,
+                None => text,
+            };
+            Ok((id, text))
+        })
+        .collect();
+    let mut new_texts = BTreeMap::new();
+    let mut errors = Vec::new();
+    for r in rewritten {
+        match r {
+            Ok((id, text)) => {
+                new_texts.insert(id, text);
+            }
+            Err(d) => errors.push(d),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Error(errors));
+    }
+
+    let mut files = BTreeMap::new();
+    let mut changes = Vec::new();
+    for (i, file) in group.files.iter().enumerate() {
+        let new = new_texts.remove(&FileId(i as u32));
+        if let Some(new) = &new {
+            if *new != file.text {
+                changes.push(Change { path: file.path.clone(), old: Some(file.text.clone()), new: new.clone() });
+            }
+        }
+        files.insert(file.path.clone(), Content::Text(new.unwrap_or_else(|| file.text.clone())));
+    }
+    for (origin, path) in &loaded.copies {
+        files.insert(path.clone(), Content::Copy(origin.clone()));
+    }
+    for new in &output.new_files {
+        if files.contains_key(&new.path) {
+            return Err(Diagnostic::new(format!("pass `{}` adds `{}`, which exists already", new.pass, new.path)).into());
+        }
+        changes.push(Change { path: new.path.clone(), old: None, new: new.text.clone() });
+        files.insert(new.path.clone(), Content::Text(new.text.clone()));
+    }
+    let mut generated = Vec::new();
+    for (path, text) in generate::support(loaded, &sharing) {
+        if files.contains_key(&path) {
+            return Err(Diagnostic::new(format!("a service has `{path}`, where knit puts generated code")).into());
+        }
+        generated.push(path.clone());
+        files.insert(path, Content::Text(text));
+    }
+    changes.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(Merged { files, changes, generated, output, sharing })
+}

@@ -1,0 +1,168 @@
+//! The merge plan (`knit.toml`): which services exist, where they live, and which
+//! of them merge into one binary. See docs/plan.md.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::error::{Diagnostic, Result, line_col};
+
+/// A parsed plan.
+#[derive(Debug)]
+pub struct Plan {
+    /// The plan file as given.
+    pub file: PathBuf,
+    /// The folder that holds it: service paths are relative to it.
+    pub dir: PathBuf,
+    pub text: String,
+    pub group: String,
+    /// The services to merge, in start order.
+    pub services: Vec<ServiceSpec>,
+}
+
+/// One service to merge.
+#[derive(Debug, Clone)]
+pub struct ServiceSpec {
+    pub name: String,
+    /// The folder with the service's `Cargo.toml` (a package, or a workspace root).
+    pub path: PathBuf,
+    /// The package, when the folder is a workspace of several.
+    pub package: Option<String>,
+    /// The binary whose `main` is the service, when the package has several.
+    pub bin: Option<String>,
+    /// Whether the service keeps its own listener in the merged binary.
+    pub listen: bool,
+    /// 1-based line of the service's table in the plan.
+    pub line: usize,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPlan {
+    group: RawGroup,
+    services: BTreeMap<String, Spanned<RawService>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGroup {
+    name: String,
+    services: Spanned<Vec<Spanned<String>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawService {
+    path: String,
+    package: Option<String>,
+    bin: Option<String>,
+    #[serde(default = "yes")]
+    listen: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+impl Plan {
+    /// Reads and checks the plan at `file`.
+    pub fn read(file: &Path) -> Result<Plan> {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| Diagnostic::in_file(file, format!("cannot read the plan: {e}")))?;
+        Self::parse(file, text)
+    }
+
+    pub fn parse(file: &Path, text: String) -> Result<Plan> {
+        let at = |offset: usize, message: String| {
+            let (line, col) = line_col(&text, offset);
+            Diagnostic::at(file, line, col, message)
+        };
+        let raw: RawPlan = toml::from_str(&text).map_err(|e| {
+            let offset = e.span().map_or(0, |s| s.start);
+            at(offset, e.message().trim_end().to_string())
+        })?;
+        if !valid_name(&raw.group.name) {
+            return Err(at(0, format!("group name `{}`: use lowercase letters, digits and `_`", raw.group.name)).into());
+        }
+        let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+        let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
+        let mut services = Vec::new();
+        let mut errors = Vec::new();
+        for name in raw.group.services.get_ref() {
+            let span = name.span();
+            let name = name.get_ref();
+            let Some(spec) = raw.services.get(name) else {
+                errors.push(at(span.start, format!("service `{name}` is in the group but has no `[services.{name}]` table")));
+                continue;
+            };
+            if !valid_name(name) {
+                errors.push(at(span.start, format!("service name `{name}`: use lowercase letters, digits and `_`")));
+                continue;
+            }
+            if services.iter().any(|s: &ServiceSpec| &s.name == name) {
+                errors.push(at(span.start, format!("service `{name}` is listed twice")));
+                continue;
+            }
+            let line = line_col(&text, spec.span().start).0;
+            let raw = spec.get_ref();
+            let path = dir.join(&raw.path);
+            if !path.join("Cargo.toml").is_file() {
+                errors.push(at(spec.span().start, format!("service `{name}`: no Cargo.toml in `{}`", path.display())));
+                continue;
+            }
+            services.push(ServiceSpec {
+                name: name.clone(),
+                path,
+                package: raw.package.clone(),
+                bin: raw.bin.clone(),
+                listen: raw.listen,
+                line,
+            });
+        }
+        if services.len() + errors.len() < 2 {
+            errors.push(at(raw.group.services.span().start, "a group merges at least two services".into()));
+        }
+        if !errors.is_empty() {
+            return Err(crate::error::Error(errors));
+        }
+        Ok(Plan { file: file.to_path_buf(), dir, text, group: raw.group.name, services })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> String {
+        match Plan::parse(Path::new("knit.toml"), text.to_string()) {
+            Ok(plan) => format!("ok: {}", plan.group),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn invalid_toml_names_line() {
+        assert_eq!(parse("[group]\nname = \"x\nservices = []\n"), "error: knit.toml:2:11: invalid basic string, expected `\"`");
+    }
+
+    #[test]
+    fn missing_service_table_names_line() {
+        let plan = "[group]\nname = \"g\"\nservices = [\"a\", \"b\"]\n\n[services.a]\npath = \".\"\n";
+        let out = parse(plan);
+        assert!(out.contains("knit.toml:3:18: service `b` is in the group but has no `[services.b]` table"), "{out}");
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let out = parse("[group]\nname = \"g\"\nservices = []\nextra = 1\n");
+        assert!(out.starts_with("error: knit.toml:4:1: unknown field `extra`"), "{out}");
+    }
+}

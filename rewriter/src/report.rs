@@ -1,0 +1,171 @@
+//! The merge report: every call site and how it runs merged, every edit per pass,
+//! new and generated files, and notes. Markdown for people, JSON for tools.
+
+use serde::Serialize;
+
+use knit_passes::{FileId, Level, Tier};
+
+use crate::load::Loaded;
+use crate::merge::Merged;
+
+/// The report of one merge.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub group: String,
+    pub services: Vec<ServiceRow>,
+    pub calls: Vec<CallRow>,
+    pub edits: Vec<EditRow>,
+    pub manifests: Vec<EditRow>,
+    pub new_files: Vec<String>,
+    pub generated: Vec<String>,
+    pub notes: Vec<NoteRow>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ServiceRow {
+    pub name: String,
+    pub package: String,
+    pub merged_package: String,
+    pub bin: String,
+    pub listen: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CallRow {
+    pub site: String,
+    pub service: String,
+    pub tier: &'static str,
+    pub detail: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EditRow {
+    pub pass: &'static str,
+    pub site: String,
+    pub note: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NoteRow {
+    pub pass: &'static str,
+    pub site: String,
+    pub message: String,
+}
+
+fn site(loaded: &Loaded, file: FileId, offset: usize) -> String {
+    let f = loaded.group.file(file);
+    let (line, col) = crate::error::line_col(&f.text, offset);
+    format!("{}:{line}:{col}", f.path)
+}
+
+impl Report {
+    pub fn new(loaded: &Loaded, merged: &Merged) -> Report {
+        let group = &loaded.group;
+        let services = group
+            .services
+            .iter()
+            .map(|s| ServiceRow {
+                name: s.name.clone(),
+                package: s.packages[0].name.clone(),
+                merged_package: knit_passes::namespace::package_name(&s.name, &s.packages[0].name),
+                bin: s.bin.name.clone(),
+                listen: s.listen,
+            })
+            .collect();
+        let (mut calls, mut notes) = (Vec::new(), Vec::new());
+        for f in &merged.output.findings {
+            let at = f.at.map(|(file, offset)| site(loaded, file, usize::from(offset))).unwrap_or_default();
+            match f.level {
+                Level::Call(tier) => calls.push(CallRow {
+                    service: f.at.map(|(file, _)| group.services[group.file(file).service].name.clone()).unwrap_or_default(),
+                    site: at,
+                    tier: match tier {
+                        Tier::Inline => "inline",
+                        Tier::Rpc => "rpc",
+                    },
+                    detail: f.message.clone(),
+                }),
+                Level::Note | Level::Error => notes.push(NoteRow { pass: f.pass, site: at, message: f.message.clone() }),
+            }
+        }
+        let mut edits: Vec<EditRow> = merged
+            .output
+            .edits
+            .iter()
+            .map(|e| EditRow { pass: e.pass, site: site(loaded, e.file, usize::from(e.range.start())), note: e.note.clone() })
+            .collect();
+        edits.sort_by_key(|e| pass_order(e.pass));
+        let manifests = merged
+            .output
+            .manifest_ops
+            .iter()
+            .map(|(file, op)| EditRow { pass: "manifest", site: group.file(*file).path.clone(), note: op.to_string() })
+            .collect();
+        let new_files = merged.output.new_files.iter().map(|f| f.path.clone()).collect();
+        Report {
+            group: loaded.plan.group.clone(),
+            services,
+            calls,
+            edits,
+            manifests,
+            new_files,
+            generated: merged.generated.clone(),
+            notes,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a report serializes") + "\n"
+    }
+
+    pub fn to_markdown(&self) -> String {
+        let mut md = format!("# knit merge report: group `{}`\n\n", self.group);
+        md.push_str("## Services\n\n| service | package | merged package | binary | listener |\n|---|---|---|---|---|\n");
+        for s in &self.services {
+            let listen = if s.listen { "kept" } else { "off" };
+            md.push_str(&format!("| {} | {} | {} | {} | {listen} |\n", s.name, s.package, s.merged_package, s.bin));
+        }
+        let inline = self.calls.iter().filter(|c| c.tier == "inline").count();
+        md.push_str(&format!(
+            "\n## Call sites\n\n{} call sites: {inline} inline, {} left as RPC.\n\n",
+            self.calls.len(),
+            self.calls.len() - inline
+        ));
+        if !self.calls.is_empty() {
+            md.push_str("| site | service | tier | detail |\n|---|---|---|---|\n");
+            for c in &self.calls {
+                md.push_str(&format!("| {} | {} | {} | {} |\n", c.site, c.service, c.tier, c.detail));
+            }
+        }
+        md.push_str("\n## Edits by pass\n");
+        let mut pass = "";
+        for e in &self.edits {
+            if e.pass != pass {
+                pass = e.pass;
+                md.push_str(&format!("\n### {pass}\n\n"));
+            }
+            md.push_str(&format!("- {}: {}\n", e.site, e.note));
+        }
+        md.push_str("\n### manifests\n\n");
+        for e in &self.manifests {
+            md.push_str(&format!("- {}: {}\n", e.site, e.note));
+        }
+        md.push_str("\n## New files in services\n\n");
+        for f in &self.new_files {
+            md.push_str(&format!("- {f}\n"));
+        }
+        md.push_str("\n## Generated support files\n\n");
+        for f in &self.generated {
+            md.push_str(&format!("- {f}\n"));
+        }
+        md.push_str("\n## Notes\n\n");
+        for n in &self.notes {
+            md.push_str(&format!("- {} ({}): {}\n", n.site, n.pass, n.message));
+        }
+        md
+    }
+}
+
+fn pass_order(pass: &str) -> usize {
+    knit_passes::PASSES.iter().position(|(name, _)| *name == pass).unwrap_or(usize::MAX)
+}
