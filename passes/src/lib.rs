@@ -8,6 +8,7 @@
 pub mod calls;
 pub mod edit;
 pub mod entry;
+pub mod imports;
 pub mod manifest;
 pub mod model;
 pub mod names;
@@ -32,5 +33,7 @@ pub fn run_all(group: &Group, sharing: &sharing::Sharing) -> Output {
     for (_, pass) in PASSES {
         out.extend(pass(group, sharing));
     }
+    let pruned = imports::prune(group, &out.edits);
+    out.extend(pruned);
     out
 }

@@ -1,1 +1,88 @@
-fn main() {}
+//! knit's dev automation. `cargo xtask help` lists the tasks.
+
+mod e2e;
+mod grpc;
+mod scenario;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+const HELP: &str = "cargo xtask TASK
+
+Tasks:
+  e2e [SYSTEM..]   build each corpus system split and merged, replay its scenario
+                   against both, fail on any difference (default: every system)
+  test             cargo test for the workspace, then e2e for every system
+  regenerate       re-record the insta snapshots (review them with git diff)
+";
+
+/// The root of knit's checkout.
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// `cargo` with the shared target folder of corpus builds.
+fn cargo(target: &Path) -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or("cargo".into()));
+    command.env("CARGO_TARGET_DIR", target);
+    command
+}
+
+fn systems() -> Vec<String> {
+    let mut systems: Vec<String> = std::fs::read_dir(root().join("corpus"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().join("scenario.toml").is_file())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    systems.sort();
+    systems
+}
+
+fn e2e(systems: Vec<String>) -> ExitCode {
+    let (mut passed, mut failed) = (0, 0);
+    for system in &systems {
+        match e2e::run(system) {
+            Ok(true) => passed += 1,
+            Ok(false) => failed += 1,
+            Err(e) => {
+                eprintln!("e2e {system}: error: {e}");
+                failed += 1;
+            }
+        }
+    }
+    println!("e2e: {passed} passed, {failed} failed");
+    if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let cargo_root = || {
+        let mut c = Command::new(std::env::var("CARGO").unwrap_or("cargo".into()));
+        c.current_dir(root());
+        c
+    };
+    match args.first().map(String::as_str) {
+        Some("e2e") => {
+            let named: Vec<String> = args[1..].to_vec();
+            e2e(if named.is_empty() { systems() } else { named })
+        }
+        Some("test") => {
+            let status = cargo_root().args(["test", "--workspace"]).status();
+            if !status.is_ok_and(|s| s.success()) {
+                return ExitCode::FAILURE;
+            }
+            e2e(systems())
+        }
+        Some("regenerate") => {
+            let status = cargo_root().args(["test", "--workspace"]).env("INSTA_UPDATE", "always").status();
+            let _ = Command::new("git").args(["status", "--short", "snapshots"]).current_dir(root()).status();
+            if status.is_ok_and(|s| s.success()) { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+        }
+        _ => {
+            print!("{HELP}");
+            if args.is_empty() || args[0] == "help" { ExitCode::SUCCESS } else { ExitCode::from(2) }
+        }
+    }
+}

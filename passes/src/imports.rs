@@ -1,0 +1,133 @@
+//! Imports that knit's edits leave unused are removed, so that a merged build
+//! compiles without new warnings.
+//!
+//! An imported name is unused after the edits when every token of that name
+//! outside `use` items lies inside a range an edit replaced. Any other
+//! occurrence, in code or in a macro's tokens, keeps the import.
+
+use std::collections::BTreeMap;
+
+use ra_ap_syntax::ast::{self, HasName};
+use ra_ap_syntax::{AstNode, SyntaxKind, SyntaxNode, TextRange, TextSize};
+
+use crate::edit::{Edit, Output};
+use crate::model::{FileId, Group};
+
+const PASS: &str = "imports";
+
+/// The removals of imports that `edits` leave unused.
+pub fn prune(group: &Group, edits: &[Edit]) -> Output {
+    let mut out = Output::default();
+    let mut by_file: BTreeMap<FileId, Vec<TextRange>> = BTreeMap::new();
+    for e in edits.iter().filter(|e| !e.range.is_empty()) {
+        by_file.entry(e.file).or_default().push(e.range);
+    }
+    for (file, replaced) in by_file {
+        let Some(rust) = &group.file(file).rust else { continue };
+        let tree = rust.parse.tree();
+        for item in tree.syntax().descendants().filter_map(ast::Use::cast) {
+            let Some(root) = item.use_tree() else { continue };
+            let leaves: Vec<ast::UseTree> = root.syntax().descendants().filter_map(ast::UseTree::cast).filter(is_leaf).collect();
+            let unused: Vec<ast::UseTree> =
+                leaves.iter().filter(|leaf| became_unused(tree.syntax(), leaf, &replaced)).cloned().collect();
+            if unused.is_empty() {
+                continue;
+            }
+            if unused.len() == leaves.len() {
+                let range = with_trailing_newline(item.syntax());
+                out.edit(PASS, file, range, "", "import left unused by knit's edits");
+                continue;
+            }
+            for list in root.syntax().descendants().filter_map(ast::UseTreeList::cast) {
+                let entries: Vec<ast::UseTree> = list.use_trees().collect();
+                let gone: Vec<&ast::UseTree> = entries.iter().filter(|e| unused.contains(e)).collect();
+                let kept: Vec<&ast::UseTree> = entries.iter().filter(|e| !unused.contains(e)).collect();
+                match (gone.is_empty(), kept.as_slice()) {
+                    (true, _) => {}
+                    // `{Channel, Server}` -> `Server`
+                    (false, [only]) if is_leaf(only) => {
+                        let text = only.syntax().text().to_string();
+                        out.edit(PASS, file, list.syntax().text_range(), text, "import left unused by knit's edits");
+                    }
+                    (false, _) => {
+                        for leaf in gone {
+                            out.edit(PASS, file, list_entry_range(leaf), "", "import left unused by knit's edits");
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn is_leaf(tree: &ast::UseTree) -> bool {
+    tree.use_tree_list().is_none() && tree.star_token().is_none()
+}
+
+/// The name a leaf brings into scope.
+fn local_name(leaf: &ast::UseTree) -> Option<String> {
+    if let Some(rename) = leaf.rename() {
+        return rename.name().map(|n| n.text().to_string());
+    }
+    let segment = leaf.path()?.segment()?;
+    let name = segment.name_ref()?.text().to_string();
+    (name != "self").then_some(name)
+}
+
+fn became_unused(root: &SyntaxNode, leaf: &ast::UseTree, replaced: &[TextRange]) -> bool {
+    let Some(name) = local_name(leaf) else { return false };
+    let mut uses = root
+        .descendants_with_tokens()
+        .filter_map(|t| t.into_token())
+        .filter(|t| t.kind() == SyntaxKind::IDENT && t.text() == name)
+        .filter(|t| !t.parent_ancestors().any(|a| a.kind() == SyntaxKind::USE))
+        .peekable();
+    uses.peek().is_some() && uses.all(|t| replaced.iter().any(|r| r.contains_range(t.text_range())))
+}
+
+/// A use item's range with the line break that ends it.
+fn with_trailing_newline(node: &SyntaxNode) -> TextRange {
+    let range = node.text_range();
+    match node.next_sibling_or_token() {
+        Some(ws) if ws.kind() == SyntaxKind::WHITESPACE && ws.to_string().starts_with('\n') => {
+            TextRange::new(range.start(), range.end() + TextSize::from(1))
+        }
+        _ => range,
+    }
+}
+
+/// An entry of a `{..}` list with the comma and space that separate it.
+fn list_entry_range(leaf: &ast::UseTree) -> TextRange {
+    let range = leaf.syntax().text_range();
+    let mut end = range.end();
+    let mut next = leaf.syntax().next_sibling_or_token();
+    let mut took_comma = false;
+    while let Some(el) = next {
+        match el.kind() {
+            SyntaxKind::COMMA if !took_comma => took_comma = true,
+            SyntaxKind::WHITESPACE if took_comma => {}
+            _ => break,
+        }
+        end = el.text_range().end();
+        next = el.next_sibling_or_token();
+    }
+    if took_comma {
+        return TextRange::new(range.start(), end);
+    }
+    // The last entry: take the comma before it instead.
+    let mut start = range.start();
+    let mut prev = leaf.syntax().prev_sibling_or_token();
+    while let Some(el) = prev {
+        match el.kind() {
+            SyntaxKind::WHITESPACE => start = el.text_range().start(),
+            SyntaxKind::COMMA => {
+                start = el.text_range().start();
+                break;
+            }
+            _ => break,
+        }
+        prev = el.prev_sibling_or_token();
+    }
+    TextRange::new(start, range.end())
+}

@@ -1,0 +1,252 @@
+//! `cargo xtask e2e [SYSTEM..]`: builds a corpus system split (each service on its
+//! own) and merged (knit's output), runs both on loopback ports, replays the
+//! system's scenario against each, and fails on any difference.
+//!
+//! Three deployments are compared: split; merged; merged with every listener
+//! but the entry's turned off (calls between services cannot reach a socket).
+
+use std::collections::BTreeMap;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+
+use crate::grpc::{self, Answer, Api};
+use crate::scenario::Scenario;
+use crate::{cargo, root};
+
+/// A service as knit's report names it.
+#[derive(Deserialize)]
+struct ReportService {
+    name: String,
+    bin: String,
+}
+
+#[derive(Deserialize)]
+struct Report {
+    services: Vec<ReportService>,
+}
+
+/// Runs the harness for `system`; `Ok(false)` when the deployments differ.
+pub fn run(system: &str) -> Result<bool, String> {
+    let dir = root().join("corpus").join(system);
+    let plan = dir.join("knit.toml");
+    let scenario = Scenario::read(&dir.join("scenario.toml"))?;
+    let target = root().join("target/e2e");
+    let work = target.join(system);
+    std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
+
+    println!("e2e {system}: knit merge");
+    let merged_dir = work.join("workspace");
+    let knit = knit_binary()?;
+    run_ok(Command::new(&knit).arg("merge").arg(&plan).arg("--out").arg(&merged_dir))?;
+    let report: Report = {
+        let text = std::fs::read_to_string(merged_dir.join("report.json")).map_err(|e| e.to_string())?;
+        serde_json::from_str(&text).map_err(|e| e.to_string())?
+    };
+
+    println!("e2e {system}: build split services and the merged binary (CARGO_TARGET_DIR={})", target.display());
+    let plan_text = std::fs::read_to_string(&plan).map_err(|e| e.to_string())?;
+    let plan_toml: toml::Table = plan_text.parse().map_err(|e| format!("{}: {e}", plan.display()))?;
+    let mut split_bins = BTreeMap::new();
+    for service in &report.services {
+        let path = plan_toml["services"][&service.name]["path"].as_str().ok_or("service path")?;
+        let manifest = dir.join(path).join("Cargo.toml");
+        run_ok(cargo(&target).args(["build", "--quiet", "--bin", &service.bin, "--manifest-path"]).arg(&manifest))?;
+        let bin = work.join(format!("split-{}", service.name));
+        std::fs::copy(target.join("debug").join(&service.bin), &bin).map_err(|e| format!("copy {}: {e}", service.bin))?;
+        split_bins.insert(service.name.clone(), bin);
+    }
+    run_ok(cargo(&target).args(["build", "--quiet", "-p", "merged", "--manifest-path"]).arg(merged_dir.join("Cargo.toml")))?;
+    let merged_bin = work.join("merged");
+    std::fs::copy(target.join("debug/merged"), &merged_bin).map_err(|e| format!("copy merged: {e}"))?;
+
+    let protos: Vec<PathBuf> = scenario.protos.iter().map(|p| dir.join(p)).collect();
+    let api = Api::load(&protos)?;
+    let services: Vec<String> = report.services.iter().map(|s| s.name.clone()).collect();
+
+    let split = {
+        let ports = free_ports(&services)?;
+        let mut children = Vec::new();
+        for name in &services {
+            children.push(Running::start(&split_bins[name], &env_of(&scenario, &ports, &[name.clone()]), name)?);
+            wait_listening(ports[name], &mut children)?;
+        }
+        let answers = replay(&scenario, &api, ports[&scenario.entry])?;
+        stop_all(children);
+        answers
+    };
+    let merged = {
+        let ports = free_ports(&services)?;
+        let mut children = vec![Running::start(&merged_bin, &env_of(&scenario, &ports, &services), "merged")?];
+        for name in &services {
+            wait_listening(ports[name], &mut children)?;
+        }
+        let answers = replay(&scenario, &api, ports[&scenario.entry])?;
+        let clean = stop_gracefully(children.remove(0))?;
+        if !clean {
+            return Err("merged binary did not shut down cleanly on SIGTERM".into());
+        }
+        answers
+    };
+    let sealed = {
+        let ports = free_ports(&services)?;
+        let mut env = env_of(&scenario, &ports, &services);
+        for name in services.iter().filter(|n| **n != scenario.entry) {
+            env.push((format!("KNIT_LISTEN_{}", name.to_uppercase()), "0".into()));
+        }
+        let mut children = vec![Running::start(&merged_bin, &env, "merged, listeners off")?];
+        wait_listening(ports[&scenario.entry], &mut children)?;
+        for name in services.iter().filter(|n| **n != scenario.entry) {
+            if TcpStream::connect_timeout(&loopback(ports[name]), Duration::from_millis(200)).is_ok() {
+                return Err(format!("listener of `{name}` is on although the run turned it off"));
+            }
+        }
+        let answers = replay(&scenario, &api, ports[&scenario.entry])?;
+        stop_all(children);
+        answers
+    };
+    Ok(compare(system, &scenario, &[("split", &split), ("merged", &merged), ("merged, listeners off", &sealed)]))
+}
+
+fn knit_binary() -> Result<PathBuf, String> {
+    run_ok(Command::new(std::env::var("CARGO").unwrap_or("cargo".into())).args(["build", "--quiet", "-p", "knit-rewriter"]).current_dir(root()))?;
+    Ok(root().join("target/debug/knit"))
+}
+
+fn run_ok(command: &mut Command) -> Result<(), String> {
+    let status = command.status().map_err(|e| format!("{command:?}: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("{command:?} failed: {status}")) }
+}
+
+fn loopback(port: u16) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], port))
+}
+
+fn free_ports(services: &[String]) -> Result<BTreeMap<String, u16>, String> {
+    let listeners: Vec<TcpListener> =
+        services.iter().map(|_| TcpListener::bind("127.0.0.1:0")).collect::<Result<_, _>>().map_err(|e| e.to_string())?;
+    Ok(services.iter().zip(&listeners).map(|(s, l)| (s.clone(), l.local_addr().unwrap().port())).collect())
+}
+
+/// The environment of `services`, with ports filled in.
+fn env_of(scenario: &Scenario, ports: &BTreeMap<String, u16>, services: &[String]) -> Vec<(String, String)> {
+    services
+        .iter()
+        .flat_map(|s| scenario.env.get(s).into_iter().flatten())
+        .map(|(k, v)| (k.clone(), Scenario::expand(v, ports)))
+        .collect()
+}
+
+/// A started process, ended when dropped.
+struct Running {
+    child: Child,
+    name: String,
+}
+
+impl Running {
+    fn start(bin: &Path, env: &[(String, String)], name: &str) -> Result<Running, String> {
+        let child = Command::new(bin)
+            .envs(env.iter().cloned())
+            .stdout(Stdio::null())
+            .stdin(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("start {}: {e}", bin.display()))?;
+        Ok(Running { child, name: name.to_string() })
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn wait_listening(port: u16, children: &mut [Running]) -> Result<(), String> {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(30) {
+        if TcpStream::connect_timeout(&loopback(port), Duration::from_millis(200)).is_ok() {
+            return Ok(());
+        }
+        for r in children.iter_mut() {
+            if let Ok(Some(status)) = r.child.try_wait() {
+                return Err(format!("`{}` exited before listening: {status}", r.name));
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Err(format!("nothing listens on port {port} after 30 s"))
+}
+
+fn stop_all(children: Vec<Running>) {
+    drop(children);
+}
+
+/// Sends SIGTERM and waits; whether the process exited successfully.
+fn stop_gracefully(mut running: Running) -> Result<bool, String> {
+    let pid = running.child.id().to_string();
+    run_ok(Command::new("kill").args(["-TERM", &pid]))?;
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(10) {
+        if let Some(status) = running.child.try_wait().map_err(|e| e.to_string())? {
+            return Ok(status.success());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(false)
+}
+
+fn replay(scenario: &Scenario, api: &Api, port: u16) -> Result<Vec<Answer>, String> {
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let channel = tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
+            .map_err(|e| e.to_string())?
+            .connect()
+            .await
+            .map_err(|e| format!("connect to the entry: {e}"))?;
+        let mut answers = Vec::new();
+        for spec in &scenario.calls {
+            let method = api.method(&spec.method)?;
+            let request = serde_json::to_value(&spec.request).map_err(|e| e.to_string())?;
+            let metadata: Vec<(String, String)> = spec.metadata.clone().into_iter().collect();
+            let call = grpc::Call {
+                method: &method,
+                request: &request,
+                metadata: &metadata,
+                timeout: spec.timeout_ms.map(Duration::from_millis),
+                compare_metadata: &scenario.compare_metadata,
+            };
+            answers.push(grpc::unary(channel.clone(), call).await?);
+        }
+        Ok(answers)
+    })
+}
+
+/// Prints each call's answers side by side; whether every deployment answered
+/// every call the same way, with the expected code.
+fn compare(system: &str, scenario: &Scenario, runs: &[(&str, &Vec<Answer>)]) -> bool {
+    let mut ok = true;
+    for (i, spec) in scenario.calls.iter().enumerate() {
+        let reference = &runs[0].1[i];
+        let same = runs.iter().all(|(_, answers)| answers[i] == *reference);
+        let expected = reference.code == spec.expect;
+        ok &= same && expected;
+        let mark = if same && expected { "ok  " } else { "FAIL" };
+        println!("{mark} {system} #{i} {} {}", spec.method, serde_json::to_string(&spec.request).unwrap_or_default());
+        if !same || !expected {
+            if !expected {
+                println!("     expected code {}", spec.expect);
+            }
+            for (name, answers) in runs {
+                let a = &answers[i];
+                println!("     {name:<22} {} {:?} {} {:?}", a.code, a.message, a.body, a.metadata);
+            }
+        } else {
+            println!("     {} {:?} {} {:?}", reference.code, reference.message, reference.body, reference.metadata);
+        }
+    }
+    ok
+}

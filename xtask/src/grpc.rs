@@ -1,0 +1,141 @@
+//! A gRPC client for any method of a proto file, with messages as JSON: the
+//! e2e harness talks to the split and merged deployments the same way, over
+//! real tonic and HTTP/2.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use prost::Message;
+use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor, MethodDescriptor};
+use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::codegen::http::uri::PathAndQuery;
+use tonic::metadata::{MetadataKey, MetadataValue};
+use tonic::transport::Channel;
+use tonic::{Request, Status};
+
+/// The methods of a set of proto files.
+pub struct Api {
+    pool: DescriptorPool,
+}
+
+impl Api {
+    /// Compiles `files` (with their folders as include paths).
+    pub fn load(files: &[impl AsRef<Path>]) -> Result<Api, String> {
+        let includes: Vec<&Path> = files.iter().filter_map(|f| f.as_ref().parent()).collect();
+        let mut compiler = protox::Compiler::new(includes).map_err(|e| e.to_string())?;
+        for file in files {
+            let name = file.as_ref().file_name().ok_or("no file name")?;
+            compiler.open_file(name).map_err(|e| e.to_string())?;
+        }
+        Ok(Api { pool: compiler.descriptor_pool() })
+    }
+
+    /// `package.Service/Method`.
+    pub fn method(&self, name: &str) -> Result<MethodDescriptor, String> {
+        let (service, method) = name.split_once('/').ok_or_else(|| format!("`{name}`: expected `package.Service/Method`"))?;
+        let service = self.pool.get_service_by_name(service).ok_or_else(|| format!("no service `{service}`"))?;
+        service.methods().find(|m| m.name() == method).ok_or_else(|| format!("no method `{name}`"))
+    }
+}
+
+/// What a call answered, in a form to compare and print.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Answer {
+    pub code: String,
+    pub message: String,
+    /// The response as JSON (empty on error).
+    pub body: String,
+    /// Response metadata values for the keys the scenario compares.
+    pub metadata: Vec<(String, String)>,
+}
+
+/// One unary call.
+pub struct Call<'a> {
+    pub method: &'a MethodDescriptor,
+    pub request: &'a serde_json::Value,
+    pub metadata: &'a [(String, String)],
+    pub timeout: Option<Duration>,
+    pub compare_metadata: &'a [String],
+}
+
+pub async fn unary(channel: Channel, call: Call<'_>) -> Result<Answer, String> {
+    let request = DynamicMessage::deserialize(call.method.input(), call.request.clone())
+        .map_err(|e| format!("request for `{}`: {e}", call.method.full_name()))?;
+    let mut request = Request::new(request);
+    for (key, value) in call.metadata {
+        let key = MetadataKey::from_str(key).map_err(|e| format!("metadata key `{key}`: {e}"))?;
+        let value = MetadataValue::from_str(value).map_err(|e| format!("metadata value `{value}`: {e}"))?;
+        request.metadata_mut().insert(key, value);
+    }
+    if let Some(timeout) = call.timeout {
+        request.set_timeout(timeout);
+    }
+    let path = format!("/{}/{}", call.method.parent_service().full_name(), call.method.name());
+    let path = PathAndQuery::from_str(&path).map_err(|e| e.to_string())?;
+    let mut grpc = tonic::client::Grpc::new(channel);
+    grpc.ready().await.map_err(|e| format!("not ready: {e}"))?;
+    let codec = DynamicCodec(call.method.output());
+    let answer = match grpc.unary(request, path, codec).await {
+        Ok(response) => {
+            let metadata = pick(response.metadata(), call.compare_metadata);
+            let body = serde_json::to_string(&response.into_inner()).map_err(|e| e.to_string())?;
+            Answer { code: "Ok".into(), message: String::new(), body, metadata }
+        }
+        Err(status) => Answer {
+            code: format!("{:?}", status.code()),
+            message: status.message().to_string(),
+            body: String::new(),
+            metadata: pick(status.metadata(), call.compare_metadata),
+        },
+    };
+    Ok(answer)
+}
+
+fn pick(metadata: &tonic::metadata::MetadataMap, keys: &[String]) -> Vec<(String, String)> {
+    keys.iter()
+        .map(|k| {
+            let value = metadata.get(k.as_str()).and_then(|v| v.to_str().ok()).unwrap_or("<absent>");
+            (k.clone(), value.to_string())
+        })
+        .collect()
+}
+
+/// Encodes and decodes dynamic messages of one method.
+struct DynamicCodec(MessageDescriptor);
+
+struct DynamicEncoder;
+struct DynamicDecoder(MessageDescriptor);
+
+impl Codec for DynamicCodec {
+    type Encode = DynamicMessage;
+    type Decode = DynamicMessage;
+    type Encoder = DynamicEncoder;
+    type Decoder = DynamicDecoder;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        DynamicEncoder
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        DynamicDecoder(self.0.clone())
+    }
+}
+
+impl Encoder for DynamicEncoder {
+    type Item = DynamicMessage;
+    type Error = Status;
+
+    fn encode(&mut self, item: DynamicMessage, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
+        item.encode(dst).map_err(|e| Status::internal(e.to_string()))
+    }
+}
+
+impl Decoder for DynamicDecoder {
+    type Item = DynamicMessage;
+    type Error = Status;
+
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<DynamicMessage>, Status> {
+        DynamicMessage::decode(self.0.clone(), src).map(Some).map_err(|e| Status::internal(e.to_string()))
+    }
+}

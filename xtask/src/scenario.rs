@@ -1,0 +1,48 @@
+//! A corpus system's scenario (`corpus/SYSTEM/scenario.toml`): how to run each
+//! service, and the requests to replay against the split and merged deployments.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// The service whose listener receives the requests.
+    pub entry: String,
+    /// Proto files (relative to the system) that define the entry's API.
+    pub protos: Vec<String>,
+    /// Environment of each service; `{NAME}` is the loopback port of service NAME.
+    pub env: BTreeMap<String, BTreeMap<String, String>>,
+    /// Response metadata keys whose values must match.
+    #[serde(default)]
+    pub compare_metadata: Vec<String>,
+    #[serde(rename = "call")]
+    pub calls: Vec<CallSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallSpec {
+    /// `package.Service/Method`.
+    pub method: String,
+    pub request: toml::Value,
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
+    pub timeout_ms: Option<u64>,
+    /// The status code both deployments must answer (`Ok`, `InvalidArgument`, ..).
+    pub expect: String,
+}
+
+impl Scenario {
+    pub fn read(path: &Path) -> Result<Scenario, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// `template` with `{service}` replaced by that service's port.
+    pub fn expand(template: &str, ports: &BTreeMap<String, u16>) -> String {
+        ports.iter().fold(template.to_string(), |t, (name, port)| t.replace(&format!("{{{name}}}"), &port.to_string()))
+    }
+}
