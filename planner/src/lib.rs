@@ -1,0 +1,1 @@
+//! knit select: the merge planner.
