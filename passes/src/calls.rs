@@ -19,19 +19,40 @@ const PASS: &str = "calls";
 
 pub fn run(group: &Group, sharing: &Sharing) -> Output {
     let mut out = Output::default();
-    for m in sharing.index.mentions.iter().filter(|m| m.named.role == Role::Client) {
+    for m in sharing
+        .index
+        .mentions
+        .iter()
+        .filter(|m| m.named.role == Role::Client)
+    {
         let decision = &sharing.calls[&(m.service, m.named.clone())];
         let shared = sharing.package(&m.named.package);
         if matches!(m.usage, Usage::Call { .. }) {
             out.findings.push(call_finding(group, m, decision, shared));
         }
-        let (Decision::Inline { .. }, Some(shared)) = (decision, shared) else { continue };
-        let client = format!("{}::{}Client", shared.inline_module(&m.named.service), m.named.service);
+        let (Decision::Inline { .. }, Some(shared)) = (decision, shared) else {
+            continue;
+        };
+        let client = format!(
+            "{}::{}Client",
+            shared.inline_module(&m.named.service),
+            m.named.service
+        );
         match &m.usage {
-            Usage::Type => out.edit(PASS, m.file, m.path, &client, "client type: in-process client"),
-            Usage::Call { method, .. } => {
-                out.edit(PASS, m.file, m.path, &client, format!("`{method}`: in-process client"))
-            }
+            Usage::Type => out.edit(
+                PASS,
+                m.file,
+                m.path,
+                &client,
+                "client type: in-process client",
+            ),
+            Usage::Call { method, .. } => out.edit(
+                PASS,
+                m.file,
+                m.path,
+                &client,
+                format!("`{method}`: in-process client"),
+            ),
             Usage::Import | Usage::Other => {}
         }
     }
@@ -48,9 +69,189 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
         for (service, package) in packages {
             let package = &group.services[service].packages[package];
             let path = relative_path(&package.dir, &shared.dir());
-            let op = crate::manifest::ManifestOp::AddPathDependency { key: shared.package_name(), path };
+            let op = crate::manifest::ManifestOp::AddPathDependency {
+                key: shared.package_name(),
+                path,
+            };
             out.manifest_ops.push((package.manifest, op));
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::{Expect, expect};
+
+    use crate::fixture::{check, with_frontend};
+
+    /// Checks the caller's rewritten main and the call findings.
+    fn check_caller(main_rs: &str, expect: Expect) {
+        expect.assert_eq(&check(&with_frontend(main_rs)).render("frontend/src/main.rs"));
+    }
+
+    #[test]
+    fn connect_field_and_proto_module_convert() {
+        check_caller(
+            r#"use tonic::transport::{Channel, Server};
+use hello::greeter_client::GreeterClient;
+pub mod hello {
+    // The greeter's API.
+    tonic::include_proto!("helloworld");
+}
+struct Frontend { greeter: GreeterClient<Channel> }
+#[tokio::main]
+async fn main() {
+    #[cfg(debug_assertions)]
+    let url = format!("http://{}", "localhost:50051");
+    let greeter = GreeterClient::connect(url).await.unwrap(); // keep me
+}
+"#,
+            expect![[r#"
+                //- /frontend/src/main.rs
+                use tonic::transport::Server;
+                pub mod hello {
+                    // The greeter's API.
+                    pub use knit_proto_helloworld::*;
+                }
+                struct Frontend { greeter: knit_proto_helloworld::greeter_inline::GreeterClient }
+                pub async fn knit_entry(knit_host: knit_runtime::ServiceHost) {
+                    #[cfg(debug_assertions)]
+                    let url = format!("http://{}", "localhost:50051");
+                    let greeter = knit_proto_helloworld::greeter_inline::GreeterClient::connect(url).await.unwrap(); // keep me
+                }
+                Call(Inline) frontend/src/main.rs:12: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+            "#]],
+        );
+    }
+
+    #[test]
+    fn aliases_and_full_paths_resolve() {
+        check_caller(
+            r#"use hello::greeter_client::GreeterClient as Greeter;
+mod hello { tonic::include_proto!("helloworld"); }
+#[tokio::main]
+async fn main() {
+    let a = Greeter::connect("http://a").await.unwrap();
+    let b = crate::hello::greeter_client::GreeterClient::connect("http://b").await.unwrap();
+}
+"#,
+            expect![[r#"
+                //- /frontend/src/main.rs
+                mod hello { pub use knit_proto_helloworld::*; }
+                pub async fn knit_entry(knit_host: knit_runtime::ServiceHost) {
+                    let a = knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://a").await.unwrap();
+                    let b = knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://b").await.unwrap();
+                }
+                Call(Inline) frontend/src/main.rs:5: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+                Call(Inline) frontend/src/main.rs:6: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+            "#]],
+        );
+    }
+
+    #[test]
+    fn same_name_from_another_crate_is_untouched() {
+        check_caller(
+            r#"use other::greeter_client::GreeterClient;
+mod hello { tonic::include_proto!("helloworld"); }
+#[tokio::main]
+async fn main() {
+    let c = GreeterClient::connect("http://elsewhere").await.unwrap();
+}
+"#,
+            expect![[r#"
+                //- /frontend/src/main.rs
+                use other::greeter_client::GreeterClient;
+                mod hello { tonic::include_proto!("helloworld"); }
+                pub async fn knit_entry(knit_host: knit_runtime::ServiceHost) {
+                    let c = GreeterClient::connect("http://elsewhere").await.unwrap();
+                }
+            "#]],
+        );
+    }
+
+    #[test]
+    fn unconverted_constructor_keeps_every_site_rpc() {
+        check_caller(
+            r#"use hello::greeter_client::GreeterClient;
+mod hello { tonic::include_proto!("helloworld"); }
+#[tokio::main]
+async fn main() {
+    let a = GreeterClient::connect("http://a").await.unwrap();
+    let b = GreeterClient::new(channel);
+}
+"#,
+            expect![[r#"
+                //- /frontend/src/main.rs
+                use hello::greeter_client::GreeterClient;
+                mod hello { tonic::include_proto!("helloworld"); }
+                pub async fn knit_entry(knit_host: knit_runtime::ServiceHost) {
+                    let a = GreeterClient::connect("http://a").await.unwrap();
+                    let b = GreeterClient::new(channel);
+                }
+                Call(Rpc) frontend/src/main.rs:5: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` is not converted yet
+                Call(Rpc) frontend/src/main.rs:6: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` is not converted yet
+            "#]],
+        );
+    }
+
+    #[test]
+    fn callee_outside_the_group_stays_rpc() {
+        let fixture = r#"
+//- /frontend/Cargo.toml
+[package]
+name = "frontend"
+//- /frontend/proto/helloworld.proto
+package helloworld;
+service Greeter {
+  rpc SayHello (HelloRequest) returns (HelloReply);
+}
+//- /frontend/src/main.rs
+use hello::greeter_client::GreeterClient;
+mod hello { tonic::include_proto!("helloworld"); }
+#[tokio::main]
+async fn main() {
+    let a = GreeterClient::connect("http://a").await.unwrap();
+}
+"#;
+        expect![[r#"
+            //- /frontend/src/main.rs
+            use hello::greeter_client::GreeterClient;
+            mod hello { tonic::include_proto!("helloworld"); }
+            pub async fn knit_entry(knit_host: knit_runtime::ServiceHost) {
+                let a = GreeterClient::connect("http://a").await.unwrap();
+            }
+            Call(Rpc) frontend/src/main.rs:5: calls to `helloworld.Greeter` stay RPC: `helloworld.Greeter` is not served by a service of the merge group
+        "#]].assert_eq(&check(fixture).render("frontend/src/main.rs"));
+    }
+
+    #[test]
+    fn different_definitions_stay_rpc() {
+        let fixture = crate::fixture::with_frontend(
+            "use hello::greeter_client::GreeterClient;\nmod hello { tonic::include_proto!(\"helloworld\"); }\n#[tokio::main]\nasync fn main() { GreeterClient::connect(\"http://a\").await; }\n",
+        )
+        .replacen("//- /frontend/proto/helloworld.proto\npackage helloworld;", "//- /frontend/proto/helloworld.proto\npackage helloworld;\nmessage Extra {}", 1);
+        expect![[r#"
+            //- /frontend/src/main.rs
+            use hello::greeter_client::GreeterClient;
+            mod hello { tonic::include_proto!("helloworld"); }
+            pub async fn knit_entry(knit_host: knit_runtime::ServiceHost) { GreeterClient::connect("http://a").await; }
+            Call(Rpc) frontend/src/main.rs:4: calls to `helloworld.Greeter` stay RPC: `frontend` and `greeter` compile different definitions of proto package `helloworld`
+        "#]].assert_eq(&check(&fixture).render("frontend/src/main.rs"));
+    }
+
+    #[test]
+    fn callee_with_interceptor_stays_rpc() {
+        let fixture = crate::fixture::with_frontend(
+            "use hello::greeter_client::GreeterClient;\nmod hello { tonic::include_proto!(\"helloworld\"); }\n#[tokio::main]\nasync fn main() { GreeterClient::connect(\"http://a\").await; }\n",
+        )
+        .replace("GreeterServer::new(MyGreeter)", "GreeterServer::with_interceptor(MyGreeter, check_auth)");
+        expect![[r#"
+            //- /frontend/src/main.rs
+            use hello::greeter_client::GreeterClient;
+            mod hello { tonic::include_proto!("helloworld"); }
+            pub async fn knit_entry(knit_host: knit_runtime::ServiceHost) { GreeterClient::connect("http://a").await; }
+            Call(Rpc) frontend/src/main.rs:4: calls to `helloworld.Greeter` stay RPC: `greeter` builds its server with `GreeterServer::with_interceptor`: not converted yet (its interceptors would be skipped)
+        "#]].assert_eq(&check(&fixture).render("frontend/src/main.rs"));
+    }
 }

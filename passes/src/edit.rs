@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use ra_ap_syntax::{TextRange, TextSize};
+use ra_ap_syntax::{SyntaxKind, SyntaxNode, TextRange, TextSize};
 
 use crate::manifest::ManifestOp;
 use crate::model::FileId;
@@ -74,17 +74,51 @@ impl Output {
         self.findings.extend(other.findings);
     }
 
-    pub fn edit(&mut self, pass: &'static str, file: FileId, range: TextRange, text: impl Into<String>, note: impl Into<String>) {
-        self.edits.push(Edit { file, range, text: text.into(), pass, note: note.into() });
+    pub fn edit(
+        &mut self,
+        pass: &'static str,
+        file: FileId,
+        range: TextRange,
+        text: impl Into<String>,
+        note: impl Into<String>,
+    ) {
+        self.edits.push(Edit {
+            file,
+            range,
+            text: text.into(),
+            pass,
+            note: note.into(),
+        });
     }
 
-    pub fn finding(&mut self, pass: &'static str, level: Level, at: Option<(FileId, TextSize)>, message: impl Into<String>) {
-        self.findings.push(Finding { level, pass, at, message: message.into() });
+    pub fn finding(
+        &mut self,
+        pass: &'static str,
+        level: Level,
+        at: Option<(FileId, TextSize)>,
+        message: impl Into<String>,
+    ) {
+        self.findings.push(Finding {
+            level,
+            pass,
+            at,
+            message: message.into(),
+        });
     }
 
     pub fn has_errors(&self) -> bool {
         self.findings.iter().any(|f| f.level == Level::Error)
     }
+}
+
+/// The range of `node` without the comments and whitespace the parser attaches
+/// before an item: an edit of the item must keep them.
+pub fn code_range(node: &SyntaxNode) -> TextRange {
+    let start = node
+        .children_with_tokens()
+        .find(|t| !matches!(t.kind(), SyntaxKind::COMMENT | SyntaxKind::WHITESPACE))
+        .map_or(node.text_range().start(), |t| t.text_range().start());
+    TextRange::new(start, node.text_range().end())
 }
 
 /// Two edits of one file that touch the same bytes.
@@ -99,7 +133,12 @@ impl fmt::Display for Overlap {
         write!(
             f,
             "overlapping edits: {} ({:?}, {}) and {} ({:?}, {})",
-            self.first.pass, self.first.range, self.first.note, self.second.pass, self.second.range, self.second.note
+            self.first.pass,
+            self.first.range,
+            self.first.note,
+            self.second.pass,
+            self.second.range,
+            self.second.note
         )
     }
 }
@@ -112,13 +151,19 @@ pub fn apply(text: &str, edits: &[&Edit]) -> Result<String, Box<Overlap>> {
     for pair in sorted.windows(2) {
         let (a, b) = (pair[0], pair[1]);
         if a.range.end() > b.range.start() {
-            return Err(Box::new(Overlap { first: a.clone(), second: b.clone() }));
+            return Err(Box::new(Overlap {
+                first: a.clone(),
+                second: b.clone(),
+            }));
         }
     }
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
     for edit in sorted {
-        let (start, end) = (usize::from(edit.range.start()), usize::from(edit.range.end()));
+        let (start, end) = (
+            usize::from(edit.range.start()),
+            usize::from(edit.range.end()),
+        );
         out.push_str(&text[at..start]);
         out.push_str(&edit.text);
         at = end;
@@ -144,7 +189,10 @@ mod tests {
     #[test]
     fn applies_in_offset_order_and_keeps_other_bytes() {
         let (a, b) = (edit(6, 11, "knit"), edit(0, 0, "// x\n"));
-        assert_eq!(apply("hello world!", &[&a, &b]).unwrap(), "// x\nhello knit!");
+        assert_eq!(
+            apply("hello world!", &[&a, &b]).unwrap(),
+            "// x\nhello knit!"
+        );
     }
 
     #[test]

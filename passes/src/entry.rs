@@ -50,10 +50,15 @@ fn runtime_attr(f: &ast::Fn) -> Result<ast::Attr, String> {
             return Ok(attr);
         }
         if text.ends_with("::main") {
-            return Err(format!("`#[{text}]` mains are not supported yet: only `#[tokio::main]`"));
+            return Err(format!(
+                "`#[{text}]` mains are not supported yet: only `#[tokio::main]`"
+            ));
         }
     }
-    Err("`fn main` is not `#[tokio::main] async fn main`: other shapes are not supported yet".into())
+    Err(
+        "`fn main` is not `#[tokio::main] async fn main`: other shapes are not supported yet"
+            .into(),
+    )
 }
 
 pub fn run(group: &Group, sharing: &Sharing) -> Output {
@@ -73,7 +78,8 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
     let package = &service.packages[0];
     let root = service.bin.root;
     let root_path = &group.file(root).path;
-    let main = main_fn(group, index).ok_or_else(|| format!("service `{}`: no `fn main` in {root_path}", service.name))?;
+    let main = main_fn(group, index)
+        .ok_or_else(|| format!("service `{}`: no `fn main` in {root_path}", service.name))?;
     if package.has_lib {
         return Err(format!(
             "package `{}` has a library target besides its binary: lifting `main` there is not supported yet",
@@ -81,8 +87,12 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
         ));
     }
     let attr = runtime_attr(&main)?;
-    let async_kw = main.async_token().ok_or("`#[tokio::main]` on a function that is not `async`")?;
-    let params = main.param_list().ok_or("`fn main` without a parameter list")?;
+    let async_kw = main
+        .async_token()
+        .ok_or("`#[tokio::main]` on a function that is not `async`")?;
+    let params = main
+        .param_list()
+        .ok_or("`fn main` without a parameter list")?;
     if params.params().next().is_some() || params.self_param().is_some() {
         return Err("`fn main` with parameters".into());
     }
@@ -90,43 +100,120 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
 
     // The signature: drop the runtime attribute, export the entry, take the host.
     let mut attr_range = attr.syntax().text_range();
-    if let Some(ws) = attr.syntax().next_sibling_or_token().filter(|t| t.kind() == SyntaxKind::WHITESPACE) {
+    if let Some(ws) = attr
+        .syntax()
+        .next_sibling_or_token()
+        .filter(|t| t.kind() == SyntaxKind::WHITESPACE)
+    {
         attr_range = TextRange::new(attr_range.start(), ws.text_range().end());
     }
-    out.edit(PASS, root, attr_range, "", "runtime attribute: the host owns the runtime");
+    out.edit(
+        PASS,
+        root,
+        attr_range,
+        "",
+        "runtime attribute: the host owns the runtime",
+    );
     if main.visibility().is_none() {
-        out.edit(PASS, root, TextRange::empty(async_kw.text_range().start()), "pub ", "entry is exported");
+        out.edit(
+            PASS,
+            root,
+            TextRange::empty(async_kw.text_range().start()),
+            "pub ",
+            "entry is exported",
+        );
     }
     let name = main.name().unwrap();
-    out.edit(PASS, root, name.syntax().text_range(), ENTRY, "`main` lifted to the service entry");
-    out.edit(PASS, root, params.syntax().text_range(), "(knit_host: knit_runtime::ServiceHost)", "entry takes its host");
+    out.edit(
+        PASS,
+        root,
+        name.syntax().text_range(),
+        ENTRY,
+        "`main` lifted to the service entry",
+    );
+    out.edit(
+        PASS,
+        root,
+        params.syntax().text_range(),
+        "(knit_host: knit_runtime::ServiceHost)",
+        "entry takes its host",
+    );
 
     // The body: serve on the host's listener, register handlers called in process.
     let mut served = false;
-    for call in body.syntax().descendants().filter_map(ast::MethodCallExpr::cast) {
-        let Some(name) = call.name_ref().filter(|n| n.text() == "serve") else { continue };
-        let args: Vec<ast::Expr> = call.arg_list().map(|l| l.args().collect()).unwrap_or_default();
+    for call in body
+        .syntax()
+        .descendants()
+        .filter_map(ast::MethodCallExpr::cast)
+    {
+        let Some(name) = call.name_ref().filter(|n| n.text() == "serve") else {
+            continue;
+        };
+        let args: Vec<ast::Expr> = call
+            .arg_list()
+            .map(|l| l.args().collect())
+            .unwrap_or_default();
         let [addr] = args.as_slice() else { continue };
         let addr = addr.syntax().text_range();
-        out.edit(PASS, root, name.syntax().text_range(), "serve_with_incoming_shutdown", "serve on the host's listener");
-        out.edit(PASS, root, TextRange::empty(addr.start()), "knit_host.incoming(", "serve on the host's listener");
-        out.edit(PASS, root, TextRange::empty(addr.end()), "), knit_host.shutdown()", "stop on the host's shutdown");
+        out.edit(
+            PASS,
+            root,
+            name.syntax().text_range(),
+            "serve_with_incoming_shutdown",
+            "serve on the host's listener",
+        );
+        out.edit(
+            PASS,
+            root,
+            TextRange::empty(addr.start()),
+            "knit_host.incoming(",
+            "serve on the host's listener",
+        );
+        out.edit(
+            PASS,
+            root,
+            TextRange::empty(addr.end()),
+            "), knit_host.shutdown()",
+            "stop on the host's shutdown",
+        );
         served = true;
     }
     if !served {
-        out.finding(PASS, Level::Note, Some((root, main.syntax().text_range().start())), format!(
-            "service `{}`: no `.serve(addr)` in `fn main`; its listener is not managed by knit", service.name
-        ));
+        out.finding(
+            PASS,
+            Level::Note,
+            Some((root, main.syntax().text_range().start())),
+            format!(
+                "service `{}`: no `.serve(addr)` in `fn main`; its listener is not managed by knit",
+                service.name
+            ),
+        );
     }
     for m in &sharing.index.mentions {
-        if m.service != index || m.named.role != Role::Server || sharing.provider_of(&m.named) != Some(index) {
+        if m.service != index
+            || m.named.role != Role::Server
+            || sharing.provider_of(&m.named) != Some(index)
+        {
             continue;
         }
-        let Usage::Call { method_range, args, .. } = &m.usage else { continue };
-        let ([arg], true) = (args.as_slice(), in_main(group, index, m)) else { continue };
+        let Usage::Call {
+            method_range, args, ..
+        } = &m.usage
+        else {
+            continue;
+        };
+        let ([arg], true) = (args.as_slice(), in_main(group, index, m)) else {
+            continue;
+        };
         let shared = sharing.package(&m.named.package).unwrap();
-        let provide = format!("{}::provide(&knit_host, ", shared.inline_module(&m.named.service));
-        let note = format!("register `{}.{}` for in-process calls", m.named.package, m.named.service);
+        let provide = format!(
+            "{}::provide(&knit_host, ",
+            shared.inline_module(&m.named.service)
+        );
+        let note = format!(
+            "register `{}.{}` for in-process calls",
+            m.named.package, m.named.service
+        );
         out.edit(PASS, m.file, *method_range, "from_arc", &note);
         out.edit(PASS, m.file, TextRange::empty(arg.start()), provide, &note);
         out.edit(PASS, m.file, TextRange::empty(arg.end()), ")", &note);
@@ -144,20 +231,36 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
     for op in [
         ManifestOp::NoAutobins,
         ManifestOp::SetLibPath { path: lib_path },
-        ManifestOp::AddBin { name: service.bin.name.clone(), path: bin_path },
-        ManifestOp::AddPathDependency { key: "knit-runtime".into(), path: runtime },
+        ManifestOp::AddBin {
+            name: service.bin.name.clone(),
+            path: bin_path,
+        },
+        ManifestOp::AddPathDependency {
+            key: "knit-runtime".into(),
+            path: runtime,
+        },
     ] {
         out.manifest_ops.push((package.manifest, op));
     }
     out.new_files.push(NewFile {
         path: bin_file,
-        text: standalone_main(&service.name, &namespace::crate_name(&service.name, &package.name), &attr.syntax().text().to_string(), root_path),
+        text: standalone_main(
+            &service.name,
+            &namespace::crate_name(&service.name, &package.name),
+            &attr.syntax().text().to_string(),
+            root_path,
+        ),
         pass: PASS,
     });
-    out.finding(PASS, Level::Note, Some((root, main.syntax().text_range().start())), format!(
-        "service `{}`: `fn main` lifted to `pub async fn {ENTRY}`; binary `{}` runs it alone",
-        service.name, service.bin.name
-    ));
+    out.finding(
+        PASS,
+        Level::Note,
+        Some((root, main.syntax().text_range().start())),
+        format!(
+            "service `{}`: `fn main` lifted to `pub async fn {ENTRY}`; binary `{}` runs it alone",
+            service.name, service.bin.name
+        ),
+    );
     Ok(())
 }
 
@@ -174,3 +277,106 @@ fn standalone_main(service: &str, lib: &str, attr: &str, lifted_from: &str) -> S
     )
 }
 
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use crate::fixture::{GREETER, check};
+
+    fn service(main_rs: &str) -> String {
+        format!("//- /svc/Cargo.toml\n[package]\nname = \"svc\"\n//- /svc/src/main.rs\n{main_rs}")
+    }
+
+    #[test]
+    fn lifts_tokio_main_and_keeps_the_binary() {
+        let out = check(&service(
+            r#"/// Runs the service.
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> anyhow::Result<()> {
+    // The address comes from the environment.
+    let addr = addr()?;
+    Server::builder()
+        .add_service(SvcServer::new(Svc))
+        .serve(/* the address */ addr)
+        .await?;
+    Ok(())
+}
+"#,
+        ));
+        expect![[r#"
+            //- /svc/Cargo.toml
+            [package]
+            name = "svc-svc"
+            autobins = false
+
+            [lib]
+            path = "src/main.rs"
+
+            [[bin]]
+            name = "svc"
+            path = "src/knit_main.rs"
+
+            [dependencies]
+            knit-runtime = { path = "../knit/runtime" }
+            //- /svc/src/main.rs
+            /// Runs the service.
+            pub async fn knit_entry(knit_host: knit_runtime::ServiceHost) -> anyhow::Result<()> {
+                // The address comes from the environment.
+                let addr = addr()?;
+                Server::builder()
+                    .add_service(SvcServer::new(Svc))
+                    .serve_with_incoming_shutdown(/* the address */ knit_host.incoming(addr), knit_host.shutdown())
+                    .await?;
+                Ok(())
+            }
+            //- /svc/src/knit_main.rs (new)
+            //! The standalone binary of service `svc`: runs the entry knit lifted from
+            //! `fn main` in svc/src/main.rs, alone, with its own listener. Generated by knit.
+
+            #[tokio::main(flavor = "current_thread")]
+            async fn main() -> std::process::ExitCode {
+                let host = knit_runtime::ServiceHost::standalone("svc");
+                knit_runtime::exit(svc_svc::knit_entry(host).await)
+            }
+        "#]].assert_eq(&out.render("svc/"));
+    }
+
+    #[test]
+    fn registers_handlers_the_group_calls() {
+        let out = check(&crate::fixture::with_frontend(
+            "use hello::greeter_client::GreeterClient;\nmod hello { tonic::include_proto!(\"helloworld\"); }\n#[tokio::main]\nasync fn main() { GreeterClient::connect(\"http://a\").await; }\n",
+        ));
+        expect![[r#"
+            //- /greeter/src/main.rs
+            use hello_world::greeter_server::{Greeter, GreeterServer};
+            pub mod hello_world {
+                pub use knit_proto_helloworld::*;
+            }
+            pub async fn knit_entry(knit_host: knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
+                Server::builder().add_service(GreeterServer::from_arc(knit_proto_helloworld::greeter_inline::provide(&knit_host, MyGreeter))).serve_with_incoming_shutdown(knit_host.incoming(addr), knit_host.shutdown()).await?;
+                Ok(())
+            }
+            Call(Inline) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+        "#]].assert_eq(&out.render("greeter/src/main.rs"));
+        let _ = GREETER;
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_lift() {
+        let no_main = check(&service("fn run() {}\n"));
+        let actix = check(&service("#[actix_web::main]\nasync fn main() {}\n"));
+        let sync = check(&service("fn main() {}\n"));
+        let with_lib = check(&format!(
+            "{}//- /svc/src/lib.rs\npub fn x() {{}}\n",
+            service("#[tokio::main]\nasync fn main() {}\n")
+        ));
+        let all = [no_main, actix, sync, with_lib]
+            .map(|c| c.findings.join("\n"))
+            .join("\n");
+        expect![[r#"
+            Error svc/src/main.rs:1: service `svc`: no `fn main` in svc/src/main.rs
+            Error svc/src/main.rs:1: `#[actix_web::main]` mains are not supported yet: only `#[tokio::main]`
+            Error svc/src/main.rs:1: `fn main` is not `#[tokio::main] async fn main`: other shapes are not supported yet
+            Error svc/src/main.rs:1: package `svc` has a library target besides its binary: lifting `main` there is not supported yet"#]].assert_eq(&all);
+    }
+}

@@ -23,13 +23,25 @@ pub fn prune(group: &Group, edits: &[Edit]) -> Output {
         by_file.entry(e.file).or_default().push(e.range);
     }
     for (file, replaced) in by_file {
-        let Some(rust) = &group.file(file).rust else { continue };
+        let Some(rust) = &group.file(file).rust else {
+            continue;
+        };
         let tree = rust.parse.tree();
         for item in tree.syntax().descendants().filter_map(ast::Use::cast) {
-            let Some(root) = item.use_tree() else { continue };
-            let leaves: Vec<ast::UseTree> = root.syntax().descendants().filter_map(ast::UseTree::cast).filter(is_leaf).collect();
-            let unused: Vec<ast::UseTree> =
-                leaves.iter().filter(|leaf| became_unused(tree.syntax(), leaf, &replaced)).cloned().collect();
+            let Some(root) = item.use_tree() else {
+                continue;
+            };
+            let leaves: Vec<ast::UseTree> = root
+                .syntax()
+                .descendants()
+                .filter_map(ast::UseTree::cast)
+                .filter(is_leaf)
+                .collect();
+            let unused: Vec<ast::UseTree> = leaves
+                .iter()
+                .filter(|leaf| became_unused(tree.syntax(), leaf, &replaced))
+                .cloned()
+                .collect();
             if unused.is_empty() {
                 continue;
             }
@@ -38,20 +50,49 @@ pub fn prune(group: &Group, edits: &[Edit]) -> Output {
                 out.edit(PASS, file, range, "", "import left unused by knit's edits");
                 continue;
             }
-            for list in root.syntax().descendants().filter_map(ast::UseTreeList::cast) {
+            for list in root
+                .syntax()
+                .descendants()
+                .filter_map(ast::UseTreeList::cast)
+            {
                 let entries: Vec<ast::UseTree> = list.use_trees().collect();
-                let gone: Vec<&ast::UseTree> = entries.iter().filter(|e| unused.contains(e)).collect();
-                let kept: Vec<&ast::UseTree> = entries.iter().filter(|e| !unused.contains(e)).collect();
+                let gone: Vec<&ast::UseTree> =
+                    entries.iter().filter(|e| unused.contains(e)).collect();
+                let kept: Vec<&ast::UseTree> =
+                    entries.iter().filter(|e| !unused.contains(e)).collect();
                 match (gone.is_empty(), kept.as_slice()) {
                     (true, _) => {}
+                    // `{self, GreeterClient}` -> (nothing): `use hello::greeter_client;`
+                    (false, [only]) if only.syntax().text() == "self" => {
+                        let parent = ast::UseTree::cast(list.syntax().parent().unwrap()).unwrap();
+                        let start = parent
+                            .coloncolon_token()
+                            .map_or(list.syntax().text_range().start(), |t| {
+                                t.text_range().start()
+                            });
+                        let range = TextRange::new(start, list.syntax().text_range().end());
+                        out.edit(PASS, file, range, "", "import left unused by knit's edits");
+                    }
                     // `{Channel, Server}` -> `Server`
                     (false, [only]) if is_leaf(only) => {
                         let text = only.syntax().text().to_string();
-                        out.edit(PASS, file, list.syntax().text_range(), text, "import left unused by knit's edits");
+                        out.edit(
+                            PASS,
+                            file,
+                            list.syntax().text_range(),
+                            text,
+                            "import left unused by knit's edits",
+                        );
                     }
                     (false, _) => {
                         for leaf in gone {
-                            out.edit(PASS, file, list_entry_range(leaf), "", "import left unused by knit's edits");
+                            out.edit(
+                                PASS,
+                                file,
+                                list_entry_range(leaf),
+                                "",
+                                "import left unused by knit's edits",
+                            );
                         }
                     }
                 }
@@ -76,7 +117,9 @@ fn local_name(leaf: &ast::UseTree) -> Option<String> {
 }
 
 fn became_unused(root: &SyntaxNode, leaf: &ast::UseTree, replaced: &[TextRange]) -> bool {
-    let Some(name) = local_name(leaf) else { return false };
+    let Some(name) = local_name(leaf) else {
+        return false;
+    };
     let mut uses = root
         .descendants_with_tokens()
         .filter_map(|t| t.into_token())
@@ -88,7 +131,7 @@ fn became_unused(root: &SyntaxNode, leaf: &ast::UseTree, replaced: &[TextRange])
 
 /// A use item's range with the line break that ends it.
 fn with_trailing_newline(node: &SyntaxNode) -> TextRange {
-    let range = node.text_range();
+    let range = crate::edit::code_range(node);
     match node.next_sibling_or_token() {
         Some(ws) if ws.kind() == SyntaxKind::WHITESPACE && ws.to_string().starts_with('\n') => {
             TextRange::new(range.start(), range.end() + TextSize::from(1))
@@ -130,4 +173,36 @@ fn list_entry_range(leaf: &ast::UseTree) -> TextRange {
         prev = el.prev_sibling_or_token();
     }
     TextRange::new(start, range.end())
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use crate::fixture::{check, with_frontend};
+
+    #[test]
+    fn removes_only_what_the_edits_left_unused() {
+        let out = check(&with_frontend(
+            r#"// Imports.
+use tonic::transport::{Channel, Endpoint, Server};
+use tonic::transport::Channel as Ch;
+use hello::greeter_client::{self, GreeterClient};
+mod hello { tonic::include_proto!("helloworld"); }
+struct S { a: GreeterClient<Channel>, b: GreeterClient<Ch>, e: Endpoint }
+#[tokio::main]
+async fn main() { let c = GreeterClient::connect("http://a").await; let s = stringify!(Server); }
+"#,
+        ));
+        expect![[r#"
+            //- /frontend/src/main.rs
+            // Imports.
+            use tonic::transport::{Endpoint, Server};
+            use hello::greeter_client;
+            mod hello { pub use knit_proto_helloworld::*; }
+            struct S { a: knit_proto_helloworld::greeter_inline::GreeterClient, b: knit_proto_helloworld::greeter_inline::GreeterClient, e: Endpoint }
+            pub async fn knit_entry(knit_host: knit_runtime::ServiceHost) { let c = knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://a").await; let s = stringify!(Server); }
+            Call(Inline) frontend/src/main.rs:8: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+        "#]].assert_eq(&out.render("frontend/src/main.rs"));
+    }
 }

@@ -15,6 +15,9 @@ pub mod names;
 pub mod namespace;
 pub mod sharing;
 
+#[cfg(test)]
+mod fixture;
+
 pub use edit::{Edit, Finding, Level, NewFile, Output, Tier};
 pub use model::{FileId, Group, Package, Service, SourceFile};
 

@@ -27,10 +27,19 @@ impl std::fmt::Display for ManifestOp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ManifestOp::RenamePackage { to } => write!(f, "package renamed to `{to}`"),
-            ManifestOp::LeaveWorkspace => write!(f, "`[workspace]` dropped: the package joins the merged workspace"),
-            ManifestOp::RenameDependency { key, package } => write!(f, "dependency `{key}` is package `{package}`"),
-            ManifestOp::AddPathDependency { key, path } => write!(f, "dependency `{key}` added (path `{path}`)"),
-            ManifestOp::NoAutobins => write!(f, "`autobins = false`: only the listed binaries build"),
+            ManifestOp::LeaveWorkspace => write!(
+                f,
+                "`[workspace]` dropped: the package joins the merged workspace"
+            ),
+            ManifestOp::RenameDependency { key, package } => {
+                write!(f, "dependency `{key}` is package `{package}`")
+            }
+            ManifestOp::AddPathDependency { key, path } => {
+                write!(f, "dependency `{key}` added (path `{path}`)")
+            }
+            ManifestOp::NoAutobins => {
+                write!(f, "`autobins = false`: only the listed binaries build")
+            }
             ManifestOp::SetLibPath { path } => write!(f, "library target rooted at `{path}`"),
             ManifestOp::AddBin { name, path } => write!(f, "binary `{name}` at `{path}`"),
         }
@@ -39,7 +48,9 @@ impl std::fmt::Display for ManifestOp {
 
 /// Applies `ops` to the manifest `text`.
 pub fn apply(text: &str, ops: &[&ManifestOp]) -> Result<String, String> {
-    let mut doc: DocumentMut = text.parse().map_err(|e| format!("not a valid manifest: {e}"))?;
+    let mut doc: DocumentMut = text
+        .parse()
+        .map_err(|e| format!("not a valid manifest: {e}"))?;
     for op in ops {
         apply_one(&mut doc, op)?;
     }
@@ -49,14 +60,16 @@ pub fn apply(text: &str, ops: &[&ManifestOp]) -> Result<String, String> {
 fn apply_one(doc: &mut DocumentMut, op: &ManifestOp) -> Result<(), String> {
     match op {
         ManifestOp::RenamePackage { to } => {
-            package(doc)?["name"] = value(to.as_str());
+            set_keeping_decor(&mut package(doc)?["name"], to);
         }
         ManifestOp::LeaveWorkspace => {
             doc.remove("workspace");
         }
         ManifestOp::RenameDependency { key, package } => {
             for table in ["dependencies", "dev-dependencies", "build-dependencies"] {
-                let Some(dep) = doc.get_mut(table).and_then(|t| t.get_mut(key)) else { continue };
+                let Some(dep) = doc.get_mut(table).and_then(|t| t.get_mut(key)) else {
+                    continue;
+                };
                 match dep {
                     Item::Value(toml_edit::Value::InlineTable(t)) => {
                         t.insert("package", package.as_str().into());
@@ -82,28 +95,46 @@ fn apply_one(doc: &mut DocumentMut, op: &ManifestOp) -> Result<(), String> {
             package(doc)?["autobins"] = value(false);
         }
         ManifestOp::SetLibPath { path } => {
-            let lib = doc.entry("lib").or_insert_with(|| Item::Table(Table::new()));
+            let lib = doc
+                .entry("lib")
+                .or_insert_with(|| Item::Table(Table::new()));
             lib["path"] = value(path.as_str());
         }
         ManifestOp::AddBin { name, path } => {
             let mut bin = Table::new();
             bin["name"] = value(name.as_str());
             bin["path"] = value(path.as_str());
-            let bins = doc.entry("bin").or_insert_with(|| Item::ArrayOfTables(Default::default()));
-            bins.as_array_of_tables_mut().ok_or("`bin` is not an array of tables")?.push(bin);
+            let bins = doc
+                .entry("bin")
+                .or_insert_with(|| Item::ArrayOfTables(Default::default()));
+            bins.as_array_of_tables_mut()
+                .ok_or("`bin` is not an array of tables")?
+                .push(bin);
         }
     }
     Ok(())
 }
 
+/// Sets a string value, keeping the comments and spacing around the old one.
+fn set_keeping_decor(item: &mut Item, to: &str) {
+    let mut new = toml_edit::Value::from(to);
+    if let Some(old) = item.as_value() {
+        *new.decor_mut() = old.decor().clone();
+    }
+    *item = Item::Value(new);
+}
+
 fn package(doc: &mut DocumentMut) -> Result<&mut Item, String> {
-    doc.get_mut("package").ok_or_else(|| "no [package] table".to_string())
+    doc.get_mut("package")
+        .ok_or_else(|| "no [package] table".to_string())
 }
 
 /// Reads `[workspace.dependencies]` keys of a manifest, if any: knit does not yet
 /// resolve inherited dependencies.
 pub fn workspace_dependencies(text: &str) -> Vec<String> {
-    let Ok(doc) = text.parse::<DocumentMut>() else { return Vec::new() };
+    let Ok(doc) = text.parse::<DocumentMut>() else {
+        return Vec::new();
+    };
     doc.get("workspace")
         .and_then(|w| w.get("dependencies"))
         .and_then(Item::as_table_like)
@@ -134,9 +165,14 @@ common = { path = "../common" } # shared helpers
     #[test]
     fn rename_keeps_comments_and_order() {
         let out = run(&[
-            ManifestOp::RenamePackage { to: "greeter-greeter".into() },
+            ManifestOp::RenamePackage {
+                to: "greeter-greeter".into(),
+            },
             ManifestOp::LeaveWorkspace,
-            ManifestOp::RenameDependency { key: "common".into(), package: "greeter-common".into() },
+            ManifestOp::RenameDependency {
+                key: "common".into(),
+                package: "greeter-common".into(),
+            },
         ]);
         assert_eq!(
             out,
@@ -155,9 +191,17 @@ common = { path = "../common" , package = "greeter-common" } # shared helpers
     fn lifting_adds_lib_bin_and_dependency() {
         let out = run(&[
             ManifestOp::NoAutobins,
-            ManifestOp::SetLibPath { path: "src/main.rs".into() },
-            ManifestOp::AddBin { name: "greeter".into(), path: "src/knit_main.rs".into() },
-            ManifestOp::AddPathDependency { key: "knit-runtime".into(), path: "../knit/runtime".into() },
+            ManifestOp::SetLibPath {
+                path: "src/main.rs".into(),
+            },
+            ManifestOp::AddBin {
+                name: "greeter".into(),
+                path: "src/knit_main.rs".into(),
+            },
+            ManifestOp::AddPathDependency {
+                key: "knit-runtime".into(),
+                path: "../knit/runtime".into(),
+            },
         ]);
         assert!(out.contains("autobins = false\n"), "{out}");
         assert!(out.ends_with(

@@ -125,7 +125,11 @@ pub struct ProtoMethod {
 impl ProtoService {
     /// The fully qualified gRPC name (`helloworld.Greeter`).
     pub fn full_name(&self, package: &str) -> String {
-        if package.is_empty() { self.name.clone() } else { format!("{package}.{}", self.name) }
+        if package.is_empty() {
+            self.name.clone()
+        } else {
+            format!("{package}.{}", self.name)
+        }
     }
 }
 
@@ -160,7 +164,11 @@ pub fn relative_path(from: &str, to: &str) -> String {
     let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
     let mut parts: Vec<&str> = vec![".."; from.len() - common];
     parts.extend(&to[common..]);
-    if parts.is_empty() { ".".to_string() } else { parts.join("/") }
+    if parts.is_empty() {
+        ".".to_string()
+    } else {
+        parts.join("/")
+    }
 }
 
 /// The folder of a `/`-separated path (empty for a top-level file).

@@ -9,8 +9,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use ra_ap_syntax::ast::{self, HasModuleItem, HasName};
 use ra_ap_syntax::ast::HasArgList;
+use ra_ap_syntax::ast::{self, HasModuleItem, HasName};
 use ra_ap_syntax::{AstNode, AstToken, SyntaxKind, SyntaxNode, TextRange};
 
 use crate::model::{FileId, Group};
@@ -50,7 +50,12 @@ pub enum Usage {
     /// In a type: field, signature, generic argument, alias.
     Type,
     /// `Type::method(args)`; `call` is the whole call expression.
-    Call { method: String, method_range: TextRange, call: TextRange, args: Vec<TextRange> },
+    Call {
+        method: String,
+        method_range: TextRange,
+        call: TextRange,
+        args: Vec<TextRange>,
+    },
     /// In a `use` item.
     Import,
     /// Anything else.
@@ -110,12 +115,14 @@ impl Index {
         let mut index = Index::default();
         let mut crates: BTreeMap<(usize, usize), Crate> = BTreeMap::new();
         for (id, file, _) in group.rust_files() {
-            let krate = crates.entry((file.service, file.package)).or_insert_with(|| Crate {
-                service: file.service,
-                files: Vec::new(),
-                modules: BTreeSet::new(),
-                protos: BTreeMap::new(),
-            });
+            let krate = crates
+                .entry((file.service, file.package))
+                .or_insert_with(|| Crate {
+                    service: file.service,
+                    files: Vec::new(),
+                    modules: BTreeSet::new(),
+                    protos: BTreeMap::new(),
+                });
             krate.files.push(id);
         }
         for krate in crates.values_mut() {
@@ -129,7 +136,9 @@ impl Index {
                 krate.modules.insert(rust.module.clone());
                 for module in tree.syntax().descendants().filter_map(ast::Module::cast) {
                     if module.item_list().is_some() {
-                        krate.modules.insert(scope_of(&rust.module, module.syntax()));
+                        krate
+                            .modules
+                            .insert(scope_of(&rust.module, module.syntax()));
                     }
                 }
                 for call in tree.syntax().descendants().filter_map(ast::MacroCall::cast) {
@@ -139,15 +148,18 @@ impl Index {
                             file: id,
                             module: scope_of(&rust.module, call.syntax()),
                             package,
-                            include: call.syntax().text_range(),
+                            include: crate::edit::code_range(call.syntax()),
                         });
                     }
                 }
             }
         }
         for krate in crates.values() {
-            let modules: Vec<&ProtoModule> =
-                index.proto_modules.iter().filter(|m| krate.files.contains(&m.file)).collect();
+            let modules: Vec<&ProtoModule> = index
+                .proto_modules
+                .iter()
+                .filter(|m| krate.files.contains(&m.file))
+                .collect();
             for &id in &krate.files {
                 mentions_in(group, krate, &modules, id, &mut index.mentions);
             }
@@ -157,7 +169,9 @@ impl Index {
 
     /// The proto modules of `service` that include `package`.
     pub fn modules_of(&self, service: usize, package: &str) -> impl Iterator<Item = &ProtoModule> {
-        self.proto_modules.iter().filter(move |m| m.service == service && m.package == package)
+        self.proto_modules
+            .iter()
+            .filter(move |m| m.service == service && m.package == package)
     }
 }
 
@@ -192,7 +206,10 @@ fn included_package(call: &ast::MacroCall) -> Option<String> {
         "include_proto" => strings.into_iter().next(),
         "include" => strings
             .into_iter()
-            .find_map(|s| s.strip_suffix(".rs").map(|p| p.trim_start_matches('/').to_string()))
+            .find_map(|s| {
+                s.strip_suffix(".rs")
+                    .map(|p| p.trim_start_matches('/').to_string())
+            })
             .filter(|p| !p.contains('/')),
         _ => None,
     }
@@ -218,7 +235,12 @@ fn segments(path: &ast::Path) -> Option<Vec<String>> {
 }
 
 /// Resolves `segs` seen in module `scope` to an absolute path in the crate.
-fn resolve(krate: &Crate, scope: &[String], imports: Option<&Imports>, segs: &[String]) -> Option<Vec<String>> {
+fn resolve(
+    krate: &Crate,
+    scope: &[String],
+    imports: Option<&Imports>,
+    segs: &[String],
+) -> Option<Vec<String>> {
     let (first, rest) = segs.split_first()?;
     let mut base = match first.as_str() {
         "crate" => Vec::new(),
@@ -231,8 +253,13 @@ fn resolve(krate: &Crate, scope: &[String], imports: Option<&Imports>, segs: &[S
             } else if krate.modules.contains(&child) {
                 child
             } else {
-                let globbed = imports?.globs.iter().map(|g| [g.as_slice(), std::slice::from_ref(first)].concat());
-                globbed.into_iter().find(|p| classify(krate, p).is_some() || krate.modules.contains(p))?
+                let globbed = imports?
+                    .globs
+                    .iter()
+                    .map(|g| [g.as_slice(), std::slice::from_ref(first)].concat());
+                globbed
+                    .into_iter()
+                    .find(|p| classify(krate, p).is_some() || krate.modules.contains(p))?
             }
         }
     };
@@ -251,14 +278,19 @@ fn classify(krate: &Crate, path: &[String]) -> Option<(Vec<String>, String, Name
     for (package, services) in &krate.protos {
         for service in services {
             let snake = snake_case(service);
-            let role = if *module == format!("{snake}_client") && *ty == format!("{service}Client") {
+            let role = if *module == format!("{snake}_client") && *ty == format!("{service}Client")
+            {
                 Role::Client
             } else if *module == format!("{snake}_server") && *ty == format!("{service}Server") {
                 Role::Server
             } else {
                 continue;
             };
-            let named = Named { role, package: package.clone(), service: service.clone() };
+            let named = Named {
+                role,
+                package: package.clone(),
+                service: service.clone(),
+            };
             return Some((path[..path.len() - 2].to_vec(), package.clone(), named));
         }
     }
@@ -276,7 +308,13 @@ fn imports_of(krate: &Crate, scope: &[String], items: impl Iterator<Item = ast::
     imports
 }
 
-fn flatten(krate: &Crate, scope: &[String], prefix: &[String], tree: &ast::UseTree, out: &mut Imports) {
+fn flatten(
+    krate: &Crate,
+    scope: &[String],
+    prefix: &[String],
+    tree: &ast::UseTree,
+    out: &mut Imports,
+) {
     let mut path = prefix.to_vec();
     if let Some(p) = tree.path() {
         let Some(segs) = segments(&p) else { return };
@@ -288,7 +326,9 @@ fn flatten(krate: &Crate, scope: &[String], prefix: &[String], tree: &ast::UseTr
         }
         return;
     }
-    let Some(target) = resolve(krate, scope, None, &path) else { return };
+    let Some(target) = resolve(krate, scope, None, &path) else {
+        return;
+    };
     if tree.star_token().is_some() {
         out.globs.push(target);
         return;
@@ -303,15 +343,28 @@ fn flatten(krate: &Crate, scope: &[String], prefix: &[String], tree: &ast::UseTr
             _ => return,
         },
     };
-    let target = if target.last().is_some_and(|l| l == "self") { target[..target.len() - 1].to_vec() } else { target };
+    let target = if target.last().is_some_and(|l| l == "self") {
+        target[..target.len() - 1].to_vec()
+    } else {
+        target
+    };
     out.names.insert(local, target);
 }
 
-fn mentions_in(group: &Group, krate: &Crate, modules: &[&ProtoModule], id: FileId, out: &mut Vec<Mention>) {
+fn mentions_in(
+    group: &Group,
+    krate: &Crate,
+    modules: &[&ProtoModule],
+    id: FileId,
+    out: &mut Vec<Mention>,
+) {
     let rust = group.file(id).rust.as_ref().unwrap();
     let tree = rust.parse.tree();
     let mut scopes: BTreeMap<Vec<String>, Imports> = BTreeMap::new();
-    scopes.insert(rust.module.clone(), imports_of(krate, &rust.module, tree.items()));
+    scopes.insert(
+        rust.module.clone(),
+        imports_of(krate, &rust.module, tree.items()),
+    );
     for module in tree.syntax().descendants().filter_map(ast::Module::cast) {
         if let Some(items) = module.item_list() {
             let scope = scope_of(&rust.module, module.syntax());
@@ -320,22 +373,46 @@ fn mentions_in(group: &Group, krate: &Crate, modules: &[&ProtoModule], id: FileI
         }
     }
     for path in tree.syntax().descendants().filter_map(ast::Path::cast) {
-        let Some(segs) = segments(&path) else { continue };
+        let Some(segs) = segments(&path) else {
+            continue;
+        };
         let scope = scope_of(&rust.module, path.syntax());
-        let in_use = path.syntax().ancestors().any(|a| a.kind() == SyntaxKind::USE);
-        let Some(abs) = resolve(krate, &scope, scopes.get(&scope), &segs) else { continue };
-        let Some((module, package, named)) = classify(krate, &abs) else { continue };
+        let in_use = path
+            .syntax()
+            .ancestors()
+            .any(|a| a.kind() == SyntaxKind::USE);
+        let Some(abs) = resolve(krate, &scope, scopes.get(&scope), &segs) else {
+            continue;
+        };
+        let Some((module, package, named)) = classify(krate, &abs) else {
+            continue;
+        };
         // The generated module must be one that includes this package.
-        if !modules.iter().any(|m| m.module == module && m.package == package) {
+        if !modules
+            .iter()
+            .any(|m| m.module == module && m.package == package)
+        {
             continue;
         }
-        let usage = if in_use { Usage::Import } else { usage_of(&path) };
-        out.push(Mention { service: krate.service, file: id, path: path.syntax().text_range(), named, usage });
+        let usage = if in_use {
+            Usage::Import
+        } else {
+            usage_of(&path)
+        };
+        out.push(Mention {
+            service: krate.service,
+            file: id,
+            path: path.syntax().text_range(),
+            named,
+            usage,
+        });
     }
 }
 
 fn usage_of(path: &ast::Path) -> Usage {
-    let Some(parent) = path.syntax().parent() else { return Usage::Other };
+    let Some(parent) = path.syntax().parent() else {
+        return Usage::Other;
+    };
     if ast::PathType::can_cast(parent.kind()) {
         return Usage::Type;
     }
@@ -344,8 +421,17 @@ fn usage_of(path: &ast::Path) -> Usage {
         let (method, method_range) = (name.text().to_string(), name.syntax().text_range());
         let expr = ast::PathExpr::cast(outer.syntax().parent()?)?;
         let call = ast::CallExpr::cast(expr.syntax().parent()?)?;
-        let args = call.arg_list()?.args().map(|a| a.syntax().text_range()).collect();
-        Some(Usage::Call { method, method_range, call: call.syntax().text_range(), args })
+        let args = call
+            .arg_list()?
+            .args()
+            .map(|a| a.syntax().text_range())
+            .collect();
+        Some(Usage::Call {
+            method,
+            method_range,
+            call: call.syntax().text_range(),
+            args,
+        })
     });
     call.unwrap_or(Usage::Other)
 }

@@ -79,7 +79,11 @@ impl Sharing {
         let mut by_caller: BTreeMap<(usize, Named), Vec<&Mention>> = BTreeMap::new();
         let mut servers: BTreeMap<(usize, Named), Vec<&Mention>> = BTreeMap::new();
         for m in &index.mentions {
-            let map = if m.named.role == Role::Client { &mut by_caller } else { &mut servers };
+            let map = if m.named.role == Role::Client {
+                &mut by_caller
+            } else {
+                &mut servers
+            };
             map.entry((m.service, m.named.clone())).or_default().push(m);
         }
         for ((caller, named), mentions) in &by_caller {
@@ -94,7 +98,11 @@ impl Sharing {
     }
 
     fn share(&mut self, group: &Group, named: &Named, caller: usize, provider: usize) {
-        let idx = match self.packages.iter().position(|p| p.package == named.package) {
+        let idx = match self
+            .packages
+            .iter()
+            .position(|p| p.package == named.package)
+        {
             Some(i) => i,
             None => {
                 let files = protos_of(group, provider, &named.package);
@@ -119,16 +127,27 @@ impl Sharing {
 
     /// The provider of `named` (a server), when its calls run in process.
     pub fn provider_of(&self, named: &Named) -> Option<usize> {
-        self.package(&named.package)?.provided.get(&named.service).copied()
+        self.package(&named.package)?
+            .provided
+            .get(&named.service)
+            .copied()
     }
 }
 
 fn protos_of(group: &Group, service: usize, package: &str) -> Vec<ProtoFile> {
-    group.services[service].protos.iter().filter(|p| p.package == package).cloned().collect()
+    group.services[service]
+        .protos
+        .iter()
+        .filter(|p| p.package == package)
+        .cloned()
+        .collect()
 }
 
 fn fingerprints(group: &Group, service: usize, package: &str) -> Vec<u64> {
-    let mut prints: Vec<u64> = protos_of(group, service, package).iter().map(|p| p.fingerprint).collect();
+    let mut prints: Vec<u64> = protos_of(group, service, package)
+        .iter()
+        .map(|p| p.fingerprint)
+        .collect();
     prints.sort();
     prints
 }
@@ -141,32 +160,59 @@ fn decide(
     named: &Named,
     mentions: &[&Mention],
 ) -> Decision {
-    let server = Named { role: Role::Server, ..named.clone() };
+    let server = Named {
+        role: Role::Server,
+        ..named.clone()
+    };
     let full = format!("{}.{}", named.package, named.service);
-    let providers: Vec<usize> =
-        servers.keys().filter(|(s, n)| *s != caller && *n == server).map(|(s, _)| *s).collect();
+    let providers: Vec<usize> = servers
+        .keys()
+        .filter(|(s, n)| *s != caller && *n == server)
+        .map(|(s, _)| *s)
+        .collect();
     let provider = match providers.as_slice() {
-        [] => return Decision::Rpc(format!("`{full}` is not served by a service of the merge group")),
+        [] => {
+            return Decision::Rpc(format!(
+                "`{full}` is not served by a service of the merge group"
+            ));
+        }
         [one] => *one,
         many => {
-            let names: Vec<&str> = many.iter().map(|&s| group.services[s].name.as_str()).collect();
-            return Decision::Rpc(format!("`{full}` is served by several services of the group: {}", names.join(", ")));
+            let names: Vec<&str> = many
+                .iter()
+                .map(|&s| group.services[s].name.as_str())
+                .collect();
+            return Decision::Rpc(format!(
+                "`{full}` is served by several services of the group: {}",
+                names.join(", ")
+            ));
         }
     };
     let provider_name = &group.services[provider].name;
     let protos = protos_of(group, provider, &named.package);
-    let methods = protos.iter().flat_map(|p| &p.services).filter(|s| s.name == named.service).flat_map(|s| &s.methods);
+    let methods = protos
+        .iter()
+        .flat_map(|p| &p.services)
+        .filter(|s| s.name == named.service)
+        .flat_map(|s| &s.methods);
     for m in methods {
         if m.client_streaming || m.server_streaming {
-            return Decision::Rpc(format!("`{full}/{}` streams: streaming calls are not converted yet", m.name));
+            return Decision::Rpc(format!(
+                "`{full}/{}` streams: streaming calls are not converted yet",
+                m.name
+            ));
         }
         for ty in [&m.input, &m.output] {
             if !ty.starts_with(&format!(".{}.", named.package)) && ty != ".google.protobuf.Empty" {
-                return Decision::Rpc(format!("`{full}/{}` uses `{ty}` from another package: not converted yet", m.name));
+                return Decision::Rpc(format!(
+                    "`{full}/{}` uses `{ty}` from another package: not converted yet",
+                    m.name
+                ));
             }
         }
     }
-    if fingerprints(group, caller, &named.package) != fingerprints(group, provider, &named.package) {
+    if fingerprints(group, caller, &named.package) != fingerprints(group, provider, &named.package)
+    {
         return Decision::Rpc(format!(
             "`{}` and `{provider_name}` compile different definitions of proto package `{}`",
             group.services[caller].name, named.package
@@ -174,15 +220,24 @@ fn decide(
     }
     let imports: BTreeSet<&String> = protos.iter().flat_map(|p| p.imports.iter()).collect();
     if let Some(import) = imports.iter().find(|i| !i.starts_with("google/protobuf/")) {
-        return Decision::Rpc(format!("proto package `{}` imports `{import}`: not shared yet", named.package));
+        return Decision::Rpc(format!(
+            "proto package `{}` imports `{import}`: not shared yet",
+            named.package
+        ));
     }
     for m in mentions {
         if let Usage::Call { method, .. } = &m.usage {
             if !CONVERTED_CONSTRUCTORS.contains(&method.as_str()) {
-                return Decision::Rpc(format!("`{}Client::{method}` is not converted yet", named.service));
+                return Decision::Rpc(format!(
+                    "`{}Client::{method}` is not converted yet",
+                    named.service
+                ));
             }
         } else if m.usage == Usage::Other {
-            return Decision::Rpc(format!("a use of `{}Client` that knit does not convert yet", named.service));
+            return Decision::Rpc(format!(
+                "a use of `{}Client` that knit does not convert yet",
+                named.service
+            ));
         }
     }
     let mut registered = false;
@@ -198,7 +253,10 @@ fn decide(
         }
     }
     if !registered {
-        return Decision::Rpc(format!("`{provider_name}` does not build `{}Server` in its `fn main`", named.service));
+        return Decision::Rpc(format!(
+            "`{provider_name}` does not build `{}Server` in its `fn main`",
+            named.service
+        ));
     }
     for side in [caller, provider] {
         if index.modules_of(side, &named.package).next().is_none() {
@@ -212,7 +270,12 @@ fn decide(
 }
 
 /// The finding for one call site.
-pub fn call_finding(group: &Group, m: &Mention, decision: &Decision, shared: Option<&SharedPackage>) -> Finding {
+pub fn call_finding(
+    group: &Group,
+    m: &Mention,
+    decision: &Decision,
+    shared: Option<&SharedPackage>,
+) -> Finding {
     let full = format!("{}.{}", m.named.package, m.named.service);
     let (tier, message) = match decision {
         Decision::Inline { provider } => (
@@ -220,11 +283,18 @@ pub fn call_finding(group: &Group, m: &Mention, decision: &Decision, shared: Opt
             format!(
                 "calls to `{full}` run in process on `{}`'s handler ({}::{}Client)",
                 group.services[*provider].name,
-                shared.map(|s| s.inline_module(&m.named.service)).unwrap_or_default(),
+                shared
+                    .map(|s| s.inline_module(&m.named.service))
+                    .unwrap_or_default(),
                 m.named.service
             ),
         ),
         Decision::Rpc(reason) => (Tier::Rpc, format!("calls to `{full}` stay RPC: {reason}")),
     };
-    Finding { level: Level::Call(tier), pass: "calls", at: Some((m.file, m.path.start())), message }
+    Finding {
+        level: Level::Call(tier),
+        pass: "calls",
+        at: Some((m.file, m.path.start())),
+        message,
+    }
 }

@@ -19,7 +19,11 @@ pub fn render(changes: &[Change]) -> String {
             out.push_str("new file mode 100644\n");
         }
         let diff = TextDiff::from_lines(old, &change.new);
-        let text = diff.unified_diff().context_radius(3).header(&from, &to).to_string();
+        let text = diff
+            .unified_diff()
+            .context_radius(3)
+            .header(&from, &to)
+            .to_string();
         out.push_str(&text);
         if !text.ends_with('\n') {
             out.push('\n');
@@ -32,7 +36,11 @@ pub fn render(changes: &[Change]) -> String {
 pub fn colorize(diff: &str) -> String {
     let mut out = String::with_capacity(diff.len() + diff.len() / 4);
     for line in diff.split_inclusive('\n') {
-        let color = if line.starts_with("+++") || line.starts_with("---") || line.starts_with("diff ") || line.starts_with("new file") {
+        let color = if line.starts_with("+++")
+            || line.starts_with("---")
+            || line.starts_with("diff ")
+            || line.starts_with("new file")
+        {
             "\x1b[1m"
         } else if line.starts_with('+') {
             "\x1b[32m"
@@ -60,8 +68,16 @@ mod tests {
     #[test]
     fn new_and_changed_files() {
         let changes = vec![
-            Change { path: "a/src/main.rs".into(), old: Some("one\ntwo\n".into()), new: "one\n2\n".into() },
-            Change { path: "a/src/new.rs".into(), old: None, new: "fn x() {}\n".into() },
+            Change {
+                path: "a/src/main.rs".into(),
+                old: Some("one\ntwo\n".into()),
+                new: "one\n2\n".into(),
+            },
+            Change {
+                path: "a/src/new.rs".into(),
+                old: None,
+                new: "fn x() {}\n".into(),
+            },
         ];
         assert_eq!(
             render(&changes),

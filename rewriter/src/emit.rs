@@ -34,8 +34,13 @@ pub fn write(out: &Path, files: &[(String, Content)]) -> Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    std::fs::create_dir_all(&parent).map_err(|e| fail(format!("cannot create its parent folder: {e}")))?;
-    let name = out.file_name().ok_or_else(|| fail("not a folder name".into()))?.to_string_lossy().to_string();
+    std::fs::create_dir_all(&parent)
+        .map_err(|e| fail(format!("cannot create its parent folder: {e}")))?;
+    let name = out
+        .file_name()
+        .ok_or_else(|| fail("not a folder name".into()))?
+        .to_string_lossy()
+        .to_string();
     let staging = parent.join(format!(".{name}.knit-tmp-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
     let written = write_all(&staging, files);
@@ -45,7 +50,8 @@ pub fn write(out: &Path, files: &[(String, Content)]) -> Result<()> {
     }
     let old = parent.join(format!(".{name}.knit-old-{}", std::process::id()));
     if existing.is_some() {
-        std::fs::rename(out, &old).map_err(|e| fail(format!("cannot move the previous output aside: {e}")))?;
+        std::fs::rename(out, &old)
+            .map_err(|e| fail(format!("cannot move the previous output aside: {e}")))?;
     }
     if let Err(e) = std::fs::rename(&staging, out) {
         if existing.is_some() {

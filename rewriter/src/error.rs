@@ -14,19 +14,36 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn new(message: impl Into<String>) -> Self {
-        Self { file: None, line: None, message: message.into() }
+        Self {
+            file: None,
+            line: None,
+            message: message.into(),
+        }
     }
 
     pub fn in_file(file: impl AsRef<Path>, message: impl Into<String>) -> Self {
-        Self { file: Some(file.as_ref().to_path_buf()), line: None, message: message.into() }
+        Self {
+            file: Some(file.as_ref().to_path_buf()),
+            line: None,
+            message: message.into(),
+        }
     }
 
     pub fn at(file: impl AsRef<Path>, line: usize, col: usize, message: impl Into<String>) -> Self {
-        Self { file: Some(file.as_ref().to_path_buf()), line: Some((line, col)), message: message.into() }
+        Self {
+            file: Some(file.as_ref().to_path_buf()),
+            line: Some((line, col)),
+            message: message.into(),
+        }
     }
 
     /// The diagnostic at byte `offset` of `text`, the contents of `file`.
-    pub fn at_offset(file: impl AsRef<Path>, text: &str, offset: usize, message: impl Into<String>) -> Self {
+    pub fn at_offset(
+        file: impl AsRef<Path>,
+        text: &str,
+        offset: usize,
+        message: impl Into<String>,
+    ) -> Self {
         let (line, col) = line_col(text, offset);
         Self::at(file, line, col, message)
     }

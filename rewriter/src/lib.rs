@@ -9,8 +9,8 @@ pub mod emit;
 pub mod error;
 pub mod generate;
 mod hash;
-pub mod lockfile;
 pub mod load;
+pub mod lockfile;
 pub mod merge;
 pub mod plan;
 mod protos;
@@ -42,8 +42,13 @@ pub fn prepare(plan: &Path) -> Result<(Loaded, Merged)> {
 /// `knit.lock`.
 pub fn output_files(loaded: &Loaded, merged: &Merged) -> Result<Vec<(String, Content)>> {
     let report = report::Report::new(loaded, merged);
-    let lock = lockfile::render(loaded).map_err(|e| Diagnostic::new(format!("cannot hash the inputs: {e}")))?;
-    let mut files: Vec<(String, Content)> = merged.files.iter().map(|(p, c)| (p.clone(), c.clone())).collect();
+    let lock = lockfile::render(loaded)
+        .map_err(|e| Diagnostic::new(format!("cannot hash the inputs: {e}")))?;
+    let mut files: Vec<(String, Content)> = merged
+        .files
+        .iter()
+        .map(|(p, c)| (p.clone(), c.clone()))
+        .collect();
     for (path, text) in [
         (DIFF_FILE, diff::render(&merged.changes)),
         (REPORT_MD, report.to_markdown()),
@@ -51,7 +56,10 @@ pub fn output_files(loaded: &Loaded, merged: &Merged) -> Result<Vec<(String, Con
         (OUTPUT_MARKER, lock),
     ] {
         if merged.files.contains_key(path) {
-            return Err(Diagnostic::new(format!("a service has `{path}` at the output's top, where knit writes its own")).into());
+            return Err(Diagnostic::new(format!(
+                "a service has `{path}` at the output's top, where knit writes its own"
+            ))
+            .into());
         }
         files.push((path.to_string(), Content::Text(text)));
     }

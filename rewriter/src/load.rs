@@ -6,8 +6,10 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use cargo_metadata::{Metadata, MetadataCommand, Package as CargoPackage, TargetKind};
-use knit_passes::model::{Group, LocalDep, Package, ProtoFile, RustFile, Service, SourceFile, Target};
 use knit_passes::FileId;
+use knit_passes::model::{
+    Group, LocalDep, Package, ProtoFile, RustFile, Service, SourceFile, Target,
+};
 use ra_ap_syntax::ast::{self, HasAttrs, HasName};
 use ra_ap_syntax::{AstNode, AstToken, Edition};
 use rayon::prelude::*;
@@ -42,8 +44,12 @@ struct Loading {
 pub fn load(plan: Plan) -> Result<Loaded> {
     let plan_dir = canonical(&plan.dir, &plan.file)?;
     refuse_knit_output(&plan_dir, &plan.file)?;
-    let results: Vec<Result<Loading>> =
-        plan.services.par_iter().enumerate().map(|(i, spec)| load_service(&plan, &plan_dir, i, spec)).collect();
+    let results: Vec<Result<Loading>> = plan
+        .services
+        .par_iter()
+        .enumerate()
+        .map(|(i, spec)| load_service(&plan, &plan_dir, i, spec))
+        .collect();
     let mut errors = Vec::new();
     let mut loadings = Vec::new();
     for result in results {
@@ -57,17 +63,27 @@ pub fn load(plan: Plan) -> Result<Loaded> {
     }
     check_disjoint(&plan, &loadings)?;
 
-    let mut group = Group { services: Vec::new(), files: Vec::new() };
+    let mut group = Group {
+        services: Vec::new(),
+        files: Vec::new(),
+    };
     let (mut origins, mut copies, mut lockfiles) = (Vec::new(), Vec::new(), Vec::new());
     for mut loading in loadings {
         let base = group.files.len();
         loading.files.sort_by(|a, b| a.1.path.cmp(&b.1.path));
         let id_of = |path: &Path, files: &[(PathBuf, SourceFile)]| {
-            files.iter().position(|(p, _)| p == path).map(|i| FileId((base + i) as u32))
+            files
+                .iter()
+                .position(|(p, _)| p == path)
+                .map(|i| FileId((base + i) as u32))
         };
-        loading.service.bin.root = id_of(&loading.bin_root, &loading.files).expect("bin root is loaded");
+        loading.service.bin.root =
+            id_of(&loading.bin_root, &loading.files).expect("bin root is loaded");
         for package in &mut loading.service.packages {
-            let manifest = loading.files.iter().position(|(_, f)| f.path == format!("{}/Cargo.toml", package.dir));
+            let manifest = loading
+                .files
+                .iter()
+                .position(|(_, f)| f.path == format!("{}/Cargo.toml", package.dir));
             package.manifest = FileId((base + manifest.expect("manifest is loaded")) as u32);
         }
         for (origin, file) in loading.files {
@@ -78,11 +94,19 @@ pub fn load(plan: Plan) -> Result<Loaded> {
         copies.extend(loading.copies);
         lockfiles.push(loading.lockfile);
     }
-    Ok(Loaded { plan, group, origins, copies, lockfiles })
+    Ok(Loaded {
+        plan,
+        group,
+        origins,
+        copies,
+        lockfiles,
+    })
 }
 
 fn canonical(path: &Path, shown: &Path) -> Result<PathBuf> {
-    path.canonicalize().map_err(|e| Diagnostic::in_file(shown, format!("cannot open `{}`: {e}", path.display())).into())
+    path.canonicalize().map_err(|e| {
+        Diagnostic::in_file(shown, format!("cannot open `{}`: {e}", path.display())).into()
+    })
 }
 
 /// knit reads original services, never a workspace it generated.
@@ -119,55 +143,104 @@ fn check_disjoint(plan: &Plan, loadings: &[Loading]) -> Result<()> {
 
 fn metadata(spec: &ServiceSpec) -> Result<Metadata> {
     let manifest = spec.path.join("Cargo.toml");
-    MetadataCommand::new().manifest_path(&manifest).no_deps().exec().map_err(|e| {
-        let reason = match &e {
-            cargo_metadata::Error::CargoMetadata { stderr } => {
-                stderr.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or("failed").trim().to_string()
-            }
-            other => other.to_string(),
-        };
-        Diagnostic::in_file(&manifest, format!("cargo metadata: {reason}")).into()
-    })
+    MetadataCommand::new()
+        .manifest_path(&manifest)
+        .no_deps()
+        .exec()
+        .map_err(|e| {
+            let reason = match &e {
+                cargo_metadata::Error::CargoMetadata { stderr } => stderr
+                    .lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .last()
+                    .unwrap_or("failed")
+                    .trim()
+                    .to_string(),
+                other => other.to_string(),
+            };
+            Diagnostic::in_file(&manifest, format!("cargo metadata: {reason}")).into()
+        })
 }
 
-fn pick_package<'m>(spec: &ServiceSpec, meta: &'m Metadata, plan: &Plan) -> Result<&'m CargoPackage> {
+fn pick_package<'m>(
+    spec: &ServiceSpec,
+    meta: &'m Metadata,
+    plan: &Plan,
+) -> Result<&'m CargoPackage> {
     let members = meta.workspace_packages();
     let at_plan = |message: String| Diagnostic::at(&plan.file, spec.line, 1, message);
     if let Some(name) = &spec.package {
         return members
             .into_iter()
             .find(|p| p.name.as_str() == name)
-            .ok_or_else(|| at_plan(format!("service `{}`: no package `{name}` in `{}`", spec.name, spec.path.display())).into());
+            .ok_or_else(|| {
+                at_plan(format!(
+                    "service `{}`: no package `{name}` in `{}`",
+                    spec.name,
+                    spec.path.display()
+                ))
+                .into()
+            });
     }
     let here = spec.path.join("Cargo.toml").canonicalize().ok();
-    if let Some(p) = members.iter().find(|p| Some(p.manifest_path.as_std_path().to_path_buf()) == here) {
+    if let Some(p) = members
+        .iter()
+        .find(|p| Some(p.manifest_path.as_std_path().to_path_buf()) == here)
+    {
         return Ok(p);
     }
-    let with_bins: Vec<_> = members.into_iter().filter(|p| p.targets.iter().any(|t| t.is_bin())).collect();
+    let with_bins: Vec<_> = members
+        .into_iter()
+        .filter(|p| p.targets.iter().any(|t| t.is_bin()))
+        .collect();
     match with_bins.as_slice() {
         [one] => Ok(one),
         _ => {
             let names: Vec<&str> = with_bins.iter().map(|p| p.name.as_str()).collect();
-            Err(at_plan(format!("service `{}`: name its package with `package = ..` (one of: {})", spec.name, names.join(", "))).into())
+            Err(at_plan(format!(
+                "service `{}`: name its package with `package = ..` (one of: {})",
+                spec.name,
+                names.join(", ")
+            ))
+            .into())
         }
     }
 }
 
-fn pick_bin<'p>(spec: &ServiceSpec, package: &'p CargoPackage, plan: &Plan) -> Result<&'p cargo_metadata::Target> {
+fn pick_bin<'p>(
+    spec: &ServiceSpec,
+    package: &'p CargoPackage,
+    plan: &Plan,
+) -> Result<&'p cargo_metadata::Target> {
     let bins: Vec<_> = package.targets.iter().filter(|t| t.is_bin()).collect();
     let chosen = match &spec.bin {
         Some(name) => bins.iter().find(|t| &t.name == name).copied(),
         None if bins.len() == 1 => Some(bins[0]),
-        None => bins.iter().find(|t| t.name == package.name.as_str()).copied(),
+        None => bins
+            .iter()
+            .find(|t| t.name == package.name.as_str())
+            .copied(),
     };
     chosen.ok_or_else(|| {
         let names: Vec<&str> = bins.iter().map(|t| t.name.as_str()).collect();
         let reason = if names.is_empty() {
-            format!("package `{}` has no binary: a service needs a `fn main`", package.name)
+            format!(
+                "package `{}` has no binary: a service needs a `fn main`",
+                package.name
+            )
         } else {
-            format!("name the service's binary with `bin = ..` (one of: {})", names.join(", "))
+            format!(
+                "name the service's binary with `bin = ..` (one of: {})",
+                names.join(", ")
+            )
         };
-        Diagnostic::at(&plan.file, spec.line, 1, format!("service `{}`: {reason}", spec.name)).into()
+        Diagnostic::at(
+            &plan.file,
+            spec.line,
+            1,
+            format!("service `{}`: {reason}", spec.name),
+        )
+        .into()
     })
 }
 
@@ -189,9 +262,13 @@ fn load_service(plan: &Plan, plan_dir: &Path, index: usize, spec: &ServiceSpec) 
     while i < chosen.len() {
         for dep in &chosen[i].dependencies {
             let Some(path) = &dep.path else { continue };
-            let found = meta.workspace_packages().into_iter().chain(meta.packages.iter()).find(|p| {
-                p.manifest_path.parent() == Some(path.as_path()) && p.name.as_str() == dep.name
-            });
+            let found = meta
+                .workspace_packages()
+                .into_iter()
+                .chain(meta.packages.iter())
+                .find(|p| {
+                    p.manifest_path.parent() == Some(path.as_path()) && p.name.as_str() == dep.name
+                });
             match found {
                 Some(p) if !chosen.iter().any(|c| c.id == p.id) => chosen.push(p),
                 Some(_) => {}
@@ -212,20 +289,40 @@ fn load_service(plan: &Plan, plan_dir: &Path, index: usize, spec: &ServiceSpec) 
     let mut copies = Vec::new();
     let mut protos_found = Vec::new();
     for (pi, package) in chosen.iter().enumerate() {
-        let dir = package.manifest_path.parent().unwrap().as_std_path().to_path_buf();
+        let dir = package
+            .manifest_path
+            .parent()
+            .unwrap()
+            .as_std_path()
+            .to_path_buf();
         let rel = dir.strip_prefix(&root).map(slash).unwrap_or_default();
-        let out_dir = if rel.is_empty() { out_root.clone() } else { format!("{out_root}/{rel}") };
+        let out_dir = if rel.is_empty() {
+            out_root.clone()
+        } else {
+            format!("{out_root}/{rel}")
+        };
         let edition = Edition::from_str(package.edition.as_str()).unwrap_or(Edition::Edition2021);
         let local_deps = package
             .dependencies
             .iter()
             .filter(|d| d.path.is_some())
-            .map(|d| LocalDep { key: d.rename.clone().unwrap_or_else(|| d.name.clone()), package: d.name.clone() })
+            .map(|d| LocalDep {
+                key: d.rename.clone().unwrap_or_else(|| d.name.clone()),
+                package: d.name.clone(),
+            })
             .collect();
         let roots: Vec<PathBuf> = package
             .targets
             .iter()
-            .filter(|t| t.is_bin() || t.kind.iter().any(|k| matches!(k, TargetKind::Lib | TargetKind::RLib | TargetKind::ProcMacro)))
+            .filter(|t| {
+                t.is_bin()
+                    || t.kind.iter().any(|k| {
+                        matches!(
+                            k,
+                            TargetKind::Lib | TargetKind::RLib | TargetKind::ProcMacro
+                        )
+                    })
+            })
             .map(|t| t.src_path.as_std_path().to_path_buf())
             .collect();
         let rust = module_trees(&roots, edition)?;
@@ -236,10 +333,28 @@ fn load_service(plan: &Plan, plan_dir: &Path, index: usize, spec: &ServiceSpec) 
             let is_manifest = rel == "Cargo.toml";
             if let Some(rust) = parsed.remove(&entry) {
                 let text = read(&entry)?;
-                files.push((entry, SourceFile { path: out_path, text, service: index, package: pi, rust: Some(rust) }));
+                files.push((
+                    entry,
+                    SourceFile {
+                        path: out_path,
+                        text,
+                        service: index,
+                        package: pi,
+                        rust: Some(rust),
+                    },
+                ));
             } else if is_manifest {
                 let text = read(&entry)?;
-                files.push((entry, SourceFile { path: out_path, text, service: index, package: pi, rust: None }));
+                files.push((
+                    entry,
+                    SourceFile {
+                        path: out_path,
+                        text,
+                        service: index,
+                        package: pi,
+                        rust: None,
+                    },
+                ));
             } else {
                 if rel.ends_with(".proto") {
                     protos_found.push((entry.clone(), out_path.clone()));
@@ -249,13 +364,21 @@ fn load_service(plan: &Plan, plan_dir: &Path, index: usize, spec: &ServiceSpec) 
         }
         // Module files outside the package folder (`#[path = "../x.rs"]`) are not copied.
         if let Some((path, _)) = parsed.into_iter().next() {
-            return Err(Diagnostic::in_file(&path, "module file outside its package folder: not supported yet").into());
+            return Err(Diagnostic::in_file(
+                &path,
+                "module file outside its package folder: not supported yet",
+            )
+            .into());
         }
         packages.push(Package {
             name: package.name.to_string(),
             dir: out_dir,
             manifest: FileId(0),
-            has_lib: package.targets.iter().any(|t| t.kind.iter().any(|k| matches!(k, TargetKind::Lib | TargetKind::RLib))),
+            has_lib: package.targets.iter().any(|t| {
+                t.kind
+                    .iter()
+                    .any(|k| matches!(k, TargetKind::Lib | TargetKind::RLib))
+            }),
             local_deps,
         });
     }
@@ -268,19 +391,32 @@ fn load_service(plan: &Plan, plan_dir: &Path, index: usize, spec: &ServiceSpec) 
         name: spec.name.clone(),
         listen: spec.listen,
         packages,
-        bin: Target { name: bin.name.clone(), root: FileId(0) },
+        bin: Target {
+            name: bin.name.clone(),
+            root: FileId(0),
+        },
         protos,
     };
     let bin_root = bin.src_path.as_std_path().to_path_buf();
-    Ok(Loading { service, files, bin_root, copies, lockfile })
+    Ok(Loading {
+        service,
+        files,
+        bin_root,
+        copies,
+        lockfile,
+    })
 }
 
 fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|e| Diagnostic::in_file(path, format!("cannot read: {e}")).into())
+    std::fs::read_to_string(path)
+        .map_err(|e| Diagnostic::in_file(path, format!("cannot read: {e}")).into())
 }
 
 fn slash(path: &Path) -> String {
-    path.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+    path.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// The files of a package, sorted: what `.gitignore` keeps, without build output
@@ -318,13 +454,21 @@ struct Pending {
 
 /// Reads and parses every file of the module trees under `roots`, in parallel.
 fn module_trees(roots: &[PathBuf], edition: Edition) -> Result<Vec<(PathBuf, RustFile)>> {
-    let mut wave: Vec<Pending> =
-        roots.iter().map(|r| Pending { path: r.clone(), module: Vec::new(), owns_dir: true }).collect();
+    let mut wave: Vec<Pending> = roots
+        .iter()
+        .map(|r| Pending {
+            path: r.clone(),
+            module: Vec::new(),
+            owns_dir: true,
+        })
+        .collect();
     let mut done: Vec<(PathBuf, RustFile)> = Vec::new();
     let mut errors = Vec::new();
     while !wave.is_empty() {
-        let results: Vec<Result<(Pending, RustFile, Vec<Pending>)>> =
-            wave.into_par_iter().map(|p| parse_file(p, edition)).collect();
+        let results: Vec<Result<(Pending, RustFile, Vec<Pending>)>> = wave
+            .into_par_iter()
+            .map(|p| parse_file(p, edition))
+            .collect();
         wave = Vec::new();
         for result in results {
             match result {
@@ -339,7 +483,11 @@ fn module_trees(roots: &[PathBuf], edition: Edition) -> Result<Vec<(PathBuf, Rus
             }
         }
     }
-    if errors.is_empty() { Ok(done) } else { Err(Error(errors)) }
+    if errors.is_empty() {
+        Ok(done)
+    } else {
+        Err(Error(errors))
+    }
 }
 
 fn parse_file(pending: Pending, edition: Edition) -> Result<(Pending, RustFile, Vec<Pending>)> {
@@ -347,10 +495,20 @@ fn parse_file(pending: Pending, edition: Edition) -> Result<(Pending, RustFile, 
     let parse = ast::SourceFile::parse(&text, edition);
     if let Some(error) = parse.errors().first() {
         let offset = usize::from(error.range().start());
-        return Err(Diagnostic::at_offset(&pending.path, &text, offset, format!("syntax error: {error}")).into());
+        return Err(Diagnostic::at_offset(
+            &pending.path,
+            &text,
+            offset,
+            format!("syntax error: {error}"),
+        )
+        .into());
     }
     let tree = parse.tree();
-    let file_dir = pending.path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let file_dir = pending
+        .path
+        .parent()
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
     let own_dir = if pending.owns_dir {
         file_dir.clone()
     } else {
@@ -361,7 +519,9 @@ fn parse_file(pending: Pending, edition: Edition) -> Result<(Pending, RustFile, 
         if module.item_list().is_some() {
             continue;
         }
-        let Some(name) = module.name().map(|n| n.text().to_string()) else { continue };
+        let Some(name) = module.name().map(|n| n.text().to_string()) else {
+            continue;
+        };
         let inline: Vec<String> = {
             let mut names: Vec<String> = module
                 .syntax()
@@ -373,33 +533,70 @@ fn parse_file(pending: Pending, edition: Edition) -> Result<(Pending, RustFile, 
             names.reverse();
             names
         };
-        let path_attr = module.attrs().filter(|a| a.simple_name().as_deref() == Some("path")).find_map(|a| {
-            let token = a.syntax().descendants_with_tokens().filter_map(|t| t.into_token()).find_map(ast::String::cast)?;
-            token.value().ok().map(|v| v.to_string())
-        });
-        let base = if path_attr.is_some() && inline.is_empty() { file_dir.clone() } else { own_dir.clone() };
+        let path_attr = module
+            .attrs()
+            .filter(|a| a.simple_name().as_deref() == Some("path"))
+            .find_map(|a| {
+                let token = a
+                    .syntax()
+                    .descendants_with_tokens()
+                    .filter_map(|t| t.into_token())
+                    .find_map(ast::String::cast)?;
+                token.value().ok().map(|v| v.to_string())
+            });
+        let base = if path_attr.is_some() && inline.is_empty() {
+            file_dir.clone()
+        } else {
+            own_dir.clone()
+        };
         let base = inline.iter().fold(base, |b, n| b.join(n));
         let (candidates, owns_dir) = match &path_attr {
             Some(p) => (vec![base.join(p)], true),
-            None => (vec![base.join(format!("{name}.rs")), base.join(&name).join("mod.rs")], false),
+            None => (
+                vec![
+                    base.join(format!("{name}.rs")),
+                    base.join(&name).join("mod.rs"),
+                ],
+                false,
+            ),
         };
         let Some(found) = candidates.iter().find(|c| c.is_file()) else {
-            if module.attrs().any(|a| a.syntax().text().to_string().starts_with("#[cfg")) {
+            if module
+                .attrs()
+                .any(|a| a.syntax().text().to_string().starts_with("#[cfg"))
+            {
                 continue;
             }
             let offset = usize::from(module.syntax().text_range().start());
-            return Err(Diagnostic::at_offset(&pending.path, &text, offset, format!(
-                "module `{name}`: none of {} exists",
-                candidates.iter().map(|c| format!("`{}`", c.display())).collect::<Vec<_>>().join(", ")
-            ))
+            return Err(Diagnostic::at_offset(
+                &pending.path,
+                &text,
+                offset,
+                format!(
+                    "module `{name}`: none of {} exists",
+                    candidates
+                        .iter()
+                        .map(|c| format!("`{}`", c.display()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
             .into());
         };
         let owns_dir = owns_dir || found.file_name().is_some_and(|n| n == "mod.rs");
         let mut module_path = pending.module.clone();
         module_path.extend(inline);
         module_path.push(name);
-        children.push(Pending { path: found.clone(), module: module_path, owns_dir });
+        children.push(Pending {
+            path: found.clone(),
+            module: module_path,
+            owns_dir,
+        });
     }
-    let file = RustFile { module: pending.module.clone(), edition, parse };
+    let file = RustFile {
+        module: pending.module.clone(),
+        edition,
+        parse,
+    };
     Ok((pending, file, children))
 }

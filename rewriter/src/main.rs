@@ -97,7 +97,9 @@ fn run(command: Command) -> Result<(), Error> {
             let colored = match color {
                 Color::Always => true,
                 Color::Never => false,
-                Color::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+                Color::Auto => {
+                    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+                }
             };
             let text = if colored { diff::colorize(&text) } else { text };
             let _ = stdout.write_all(text.as_bytes());
@@ -105,7 +107,11 @@ fn run(command: Command) -> Result<(), Error> {
         Command::Report { plan, format } => {
             let (loaded, merged) = prepare(&plan)?;
             let report = Report::new(&loaded, &merged);
-            let text = if format == Format::Json { report.to_json() } else { report.to_markdown() };
+            let text = if format == Format::Json {
+                report.to_json()
+            } else {
+                report.to_markdown()
+            };
             let _ = stdout.write_all(text.as_bytes());
         }
     }
@@ -114,9 +120,16 @@ fn run(command: Command) -> Result<(), Error> {
 
 fn summary(report: &Report, out: &std::path::Path) -> String {
     let inline = report.calls.iter().filter(|c| c.tier == "inline").count();
-    let mut text = format!("knit: merged group `{}` into {}\n", report.group, out.display());
+    let mut text = format!(
+        "knit: merged group `{}` into {}\n",
+        report.group,
+        out.display()
+    );
     for s in &report.services {
-        text.push_str(&format!("  service {:<12} package {} -> {}\n", s.name, s.package, s.merged_package));
+        text.push_str(&format!(
+            "  service {:<12} package {} -> {}\n",
+            s.name, s.package, s.merged_package
+        ));
     }
     text.push_str(&format!(
         "  call sites: {inline} inline, {} left as RPC\n  review: {}/knit.diff, {}/report.md\n  build:  cargo build --manifest-path {}/Cargo.toml -p merged\n",

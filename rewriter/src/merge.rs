@@ -56,7 +56,12 @@ pub fn merge(loaded: &Loaded) -> Result<Merged> {
         .map(|f| match f.at {
             Some((file, offset)) => {
                 let text = &group.file(file).text;
-                Diagnostic::at_offset(&loaded.origins[file.0 as usize], text, usize::from(offset), &f.message)
+                Diagnostic::at_offset(
+                    &loaded.origins[file.0 as usize],
+                    text,
+                    usize::from(offset),
+                    &f.message,
+                )
             }
             None => Diagnostic::new(&f.message),
         })
@@ -81,9 +86,18 @@ pub fn merge(loaded: &Loaded) -> Result<Merged> {
             let file = group.file(id);
             let origin = &loaded.origins[id.0 as usize];
             let text = edit::apply(&file.text, edits.get(&id).map_or(&[][..], Vec::as_slice))
-                .map_err(|o| Diagnostic::at_offset(origin, &file.text, usize::from(o.second.range.start()), o.to_string()))?;
+                .map_err(|o| {
+                    Diagnostic::at_offset(
+                        origin,
+                        &file.text,
+                        usize::from(o.second.range.start()),
+                        o.to_string(),
+                    )
+                })?;
             let text = match ops.get(&id) {
-                Some(ops) => manifest::apply(&text, ops).map_err(|e| Diagnostic::in_file(origin, e))?,
+                Some(ops) => {
+                    manifest::apply(&text, ops).map_err(|e| Diagnostic::in_file(origin, e))?
+                }
                 None => text,
             };
             Ok((id, text))
@@ -109,29 +123,53 @@ pub fn merge(loaded: &Loaded) -> Result<Merged> {
         let new = new_texts.remove(&FileId(i as u32));
         if let Some(new) = &new {
             if *new != file.text {
-                changes.push(Change { path: file.path.clone(), old: Some(file.text.clone()), new: new.clone() });
+                changes.push(Change {
+                    path: file.path.clone(),
+                    old: Some(file.text.clone()),
+                    new: new.clone(),
+                });
             }
         }
-        files.insert(file.path.clone(), Content::Text(new.unwrap_or_else(|| file.text.clone())));
+        files.insert(
+            file.path.clone(),
+            Content::Text(new.unwrap_or_else(|| file.text.clone())),
+        );
     }
     for (origin, path) in &loaded.copies {
         files.insert(path.clone(), Content::Copy(origin.clone()));
     }
     for new in &output.new_files {
         if files.contains_key(&new.path) {
-            return Err(Diagnostic::new(format!("pass `{}` adds `{}`, which exists already", new.pass, new.path)).into());
+            return Err(Diagnostic::new(format!(
+                "pass `{}` adds `{}`, which exists already",
+                new.pass, new.path
+            ))
+            .into());
         }
-        changes.push(Change { path: new.path.clone(), old: None, new: new.text.clone() });
+        changes.push(Change {
+            path: new.path.clone(),
+            old: None,
+            new: new.text.clone(),
+        });
         files.insert(new.path.clone(), Content::Text(new.text.clone()));
     }
     let mut generated = Vec::new();
     for (path, text) in generate::support(loaded, &sharing) {
         if files.contains_key(&path) {
-            return Err(Diagnostic::new(format!("a service has `{path}`, where knit puts generated code")).into());
+            return Err(Diagnostic::new(format!(
+                "a service has `{path}`, where knit puts generated code"
+            ))
+            .into());
         }
         generated.push(path.clone());
         files.insert(path, Content::Text(text));
     }
     changes.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(Merged { files, changes, generated, output, sharing })
+    Ok(Merged {
+        files,
+        changes,
+        generated,
+        output,
+        sharing,
+    })
 }

@@ -90,21 +90,40 @@ impl Plan {
             at(offset, e.message().trim_end().to_string())
         })?;
         if !valid_name(&raw.group.name) {
-            return Err(at(0, format!("group name `{}`: use lowercase letters, digits and `_`", raw.group.name)).into());
+            return Err(at(
+                0,
+                format!(
+                    "group name `{}`: use lowercase letters, digits and `_`",
+                    raw.group.name
+                ),
+            )
+            .into());
         }
         let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
-        let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
+        let dir = if dir.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            dir
+        };
         let mut services = Vec::new();
         let mut errors = Vec::new();
         for name in raw.group.services.get_ref() {
             let span = name.span();
             let name = name.get_ref();
             let Some(spec) = raw.services.get(name) else {
-                errors.push(at(span.start, format!("service `{name}` is in the group but has no `[services.{name}]` table")));
+                errors.push(at(
+                    span.start,
+                    format!(
+                        "service `{name}` is in the group but has no `[services.{name}]` table"
+                    ),
+                ));
                 continue;
             };
             if !valid_name(name) {
-                errors.push(at(span.start, format!("service name `{name}`: use lowercase letters, digits and `_`")));
+                errors.push(at(
+                    span.start,
+                    format!("service name `{name}`: use lowercase letters, digits and `_`"),
+                ));
                 continue;
             }
             if services.iter().any(|s: &ServiceSpec| &s.name == name) {
@@ -115,7 +134,10 @@ impl Plan {
             let raw = spec.get_ref();
             let path = dir.join(&raw.path);
             if !path.join("Cargo.toml").is_file() {
-                errors.push(at(spec.span().start, format!("service `{name}`: no Cargo.toml in `{}`", path.display())));
+                errors.push(at(
+                    spec.span().start,
+                    format!("service `{name}`: no Cargo.toml in `{}`", path.display()),
+                ));
                 continue;
             }
             services.push(ServiceSpec {
@@ -128,12 +150,21 @@ impl Plan {
             });
         }
         if services.len() + errors.len() < 2 {
-            errors.push(at(raw.group.services.span().start, "a group merges at least two services".into()));
+            errors.push(at(
+                raw.group.services.span().start,
+                "a group merges at least two services".into(),
+            ));
         }
         if !errors.is_empty() {
             return Err(crate::error::Error(errors));
         }
-        Ok(Plan { file: file.to_path_buf(), dir, text, group: raw.group.name, services })
+        Ok(Plan {
+            file: file.to_path_buf(),
+            dir,
+            text,
+            group: raw.group.name,
+            services,
+        })
     }
 }
 
@@ -150,19 +181,31 @@ mod tests {
 
     #[test]
     fn invalid_toml_names_line() {
-        assert_eq!(parse("[group]\nname = \"x\nservices = []\n"), "error: knit.toml:2:11: invalid basic string, expected `\"`");
+        assert_eq!(
+            parse("[group]\nname = \"x\nservices = []\n"),
+            "error: knit.toml:2:11: invalid basic string, expected `\"`"
+        );
     }
 
     #[test]
     fn missing_service_table_names_line() {
-        let plan = "[group]\nname = \"g\"\nservices = [\"a\", \"b\"]\n\n[services.a]\npath = \".\"\n";
+        let plan =
+            "[group]\nname = \"g\"\nservices = [\"a\", \"b\"]\n\n[services.a]\npath = \".\"\n";
         let out = parse(plan);
-        assert!(out.contains("knit.toml:3:18: service `b` is in the group but has no `[services.b]` table"), "{out}");
+        assert!(
+            out.contains(
+                "knit.toml:3:18: service `b` is in the group but has no `[services.b]` table"
+            ),
+            "{out}"
+        );
     }
 
     #[test]
     fn unknown_keys_are_errors() {
         let out = parse("[group]\nname = \"g\"\nservices = []\nextra = 1\n");
-        assert!(out.starts_with("error: knit.toml:4:1: unknown field `extra`"), "{out}");
+        assert!(
+            out.starts_with("error: knit.toml:4:1: unknown field `extra`"),
+            "{out}"
+        );
     }
 }

@@ -39,7 +39,14 @@ pub fn read(path: &str, shown: &std::path::Path, text: String) -> Result<ProtoFi
     file.source_code_info = None;
     file.name = None;
     let fingerprint = fnv64(&file.encode_to_vec());
-    Ok(ProtoFile { path: path.to_string(), text, package, services, fingerprint, imports })
+    Ok(ProtoFile {
+        path: path.to_string(),
+        text,
+        package,
+        services,
+        fingerprint,
+        imports,
+    })
 }
 
 /// The fully qualified name of a message type as a method names it: relative
@@ -67,7 +74,14 @@ mod tests {
         assert_eq!(file.package, "helloworld");
         assert_eq!(file.services[0].name, "Greeter");
         let m = &file.services[0].methods[0];
-        assert_eq!((m.name.as_str(), m.input.as_str(), m.output.as_str()), ("SayHello", ".helloworld.HelloRequest", ".helloworld.HelloReply"));
+        assert_eq!(
+            (m.name.as_str(), m.input.as_str(), m.output.as_str()),
+            (
+                "SayHello",
+                ".helloworld.HelloRequest",
+                ".helloworld.HelloReply"
+            )
+        );
     }
 
     #[test]
@@ -83,7 +97,12 @@ mod tests {
 
     #[test]
     fn syntax_errors_name_the_line() {
-        let err = read("p.proto", "p.proto".as_ref(), "syntax = \"proto3\";\nmessage {\n".into()).unwrap_err();
+        let err = read(
+            "p.proto",
+            "p.proto".as_ref(),
+            "syntax = \"proto3\";\nmessage {\n".into(),
+        )
+        .unwrap_err();
         assert_eq!(err.line.map(|l| l.0), Some(2), "{err}");
     }
 }

@@ -74,10 +74,15 @@ impl Report {
             .collect();
         let (mut calls, mut notes) = (Vec::new(), Vec::new());
         for f in &merged.output.findings {
-            let at = f.at.map(|(file, offset)| site(loaded, file, usize::from(offset))).unwrap_or_default();
+            let at =
+                f.at.map(|(file, offset)| site(loaded, file, usize::from(offset)))
+                    .unwrap_or_default();
             match f.level {
                 Level::Call(tier) => calls.push(CallRow {
-                    service: f.at.map(|(file, _)| group.services[group.file(file).service].name.clone()).unwrap_or_default(),
+                    service: f
+                        .at
+                        .map(|(file, _)| group.services[group.file(file).service].name.clone())
+                        .unwrap_or_default(),
                     site: at,
                     tier: match tier {
                         Tier::Inline => "inline",
@@ -85,23 +90,40 @@ impl Report {
                     },
                     detail: f.message.clone(),
                 }),
-                Level::Note | Level::Error => notes.push(NoteRow { pass: f.pass, site: at, message: f.message.clone() }),
+                Level::Note | Level::Error => notes.push(NoteRow {
+                    pass: f.pass,
+                    site: at,
+                    message: f.message.clone(),
+                }),
             }
         }
         let mut edits: Vec<EditRow> = merged
             .output
             .edits
             .iter()
-            .map(|e| EditRow { pass: e.pass, site: site(loaded, e.file, usize::from(e.range.start())), note: e.note.clone() })
+            .map(|e| EditRow {
+                pass: e.pass,
+                site: site(loaded, e.file, usize::from(e.range.start())),
+                note: e.note.clone(),
+            })
             .collect();
         edits.sort_by_key(|e| pass_order(e.pass));
         let manifests = merged
             .output
             .manifest_ops
             .iter()
-            .map(|(file, op)| EditRow { pass: "manifest", site: group.file(*file).path.clone(), note: op.to_string() })
+            .map(|(file, op)| EditRow {
+                pass: "manifest",
+                site: group.file(*file).path.clone(),
+                note: op.to_string(),
+            })
             .collect();
-        let new_files = merged.output.new_files.iter().map(|f| f.path.clone()).collect();
+        let new_files = merged
+            .output
+            .new_files
+            .iter()
+            .map(|f| f.path.clone())
+            .collect();
         Report {
             group: loaded.plan.group.clone(),
             services,
@@ -123,7 +145,10 @@ impl Report {
         md.push_str("## Services\n\n| service | package | merged package | binary | listener |\n|---|---|---|---|---|\n");
         for s in &self.services {
             let listen = if s.listen { "kept" } else { "off" };
-            md.push_str(&format!("| {} | {} | {} | {} | {listen} |\n", s.name, s.package, s.merged_package, s.bin));
+            md.push_str(&format!(
+                "| {} | {} | {} | {} | {listen} |\n",
+                s.name, s.package, s.merged_package, s.bin
+            ));
         }
         let inline = self.calls.iter().filter(|c| c.tier == "inline").count();
         md.push_str(&format!(
@@ -134,7 +159,10 @@ impl Report {
         if !self.calls.is_empty() {
             md.push_str("| site | service | tier | detail |\n|---|---|---|---|\n");
             for c in &self.calls {
-                md.push_str(&format!("| {} | {} | {} | {} |\n", c.site, c.service, c.tier, c.detail));
+                md.push_str(&format!(
+                    "| {} | {} | {} | {} |\n",
+                    c.site, c.service, c.tier, c.detail
+                ));
             }
         }
         md.push_str("\n## Edits by pass\n");
@@ -167,5 +195,8 @@ impl Report {
 }
 
 fn pass_order(pass: &str) -> usize {
-    knit_passes::PASSES.iter().position(|(name, _)| *name == pass).unwrap_or(usize::MAX)
+    knit_passes::PASSES
+        .iter()
+        .position(|(name, _)| *name == pass)
+        .unwrap_or(usize::MAX)
 }

@@ -10,7 +10,10 @@ use tonic::{Request, Response, Status};
 /// Runs one unary call: the request (with its metadata and extensions) goes to the
 /// handler as it is; the caller's deadline (`grpc-timeout`) is enforced, and a
 /// panic in the handler becomes an error status for this call only.
-pub async fn unary<Req, Res, F, Fut>(request: Request<Req>, handler: F) -> Result<Response<Res>, Status>
+pub async fn unary<Req, Res, F, Fut>(
+    request: Request<Req>,
+    handler: F,
+) -> Result<Response<Res>, Status>
 where
     F: FnOnce(Request<Req>) -> Fut,
     Fut: Future<Output = Result<Response<Res>, Status>>,

@@ -86,7 +86,8 @@ impl Host {
             _ => listen,
         };
         let listen = if listen { Listen::On } else { Listen::Off };
-        let start: Start = Box::new(move |host| Box::pin(async move { entry(host).await.into_result() }));
+        let start: Start =
+            Box::new(move |host| Box::pin(async move { entry(host).await.into_result() }));
         self.services.push((name, listen, start));
         self
     }
@@ -94,7 +95,10 @@ impl Host {
     /// Runs every service until all have ended or one fails; SIGINT and SIGTERM
     /// shut all of them down gracefully.
     pub fn run(self) -> ExitCode {
-        let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        let runtime = match tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+        {
             Ok(runtime) => runtime,
             Err(e) => {
                 eprintln!("knit: cannot start the runtime: {e}");

@@ -91,11 +91,19 @@ impl ServiceHost {
     pub fn standalone(name: &'static str) -> Self {
         let (tx, shutdown) = watch::channel(false);
         std::mem::forget(tx);
-        Self { name, listen: Listen::On, shutdown }
+        Self {
+            name,
+            listen: Listen::On,
+            shutdown,
+        }
     }
 
     pub(crate) fn new(name: &'static str, listen: Listen, shutdown: watch::Receiver<bool>) -> Self {
-        Self { name, listen, shutdown }
+        Self {
+            name,
+            listen,
+            shutdown,
+        }
     }
 
     /// The knit service name (from the plan).

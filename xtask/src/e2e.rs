@@ -41,27 +41,51 @@ pub fn run(system: &str) -> Result<bool, String> {
     println!("e2e {system}: knit merge");
     let merged_dir = work.join("workspace");
     let knit = knit_binary()?;
-    run_ok(Command::new(&knit).arg("merge").arg(&plan).arg("--out").arg(&merged_dir))?;
+    run_ok(
+        Command::new(&knit)
+            .arg("merge")
+            .arg(&plan)
+            .arg("--out")
+            .arg(&merged_dir),
+    )?;
     let report: Report = {
-        let text = std::fs::read_to_string(merged_dir.join("report.json")).map_err(|e| e.to_string())?;
+        let text =
+            std::fs::read_to_string(merged_dir.join("report.json")).map_err(|e| e.to_string())?;
         serde_json::from_str(&text).map_err(|e| e.to_string())?
     };
 
-    println!("e2e {system}: build split services and the merged binary (CARGO_TARGET_DIR={})", target.display());
+    println!(
+        "e2e {system}: build split services and the merged binary (CARGO_TARGET_DIR={})",
+        target.display()
+    );
     let plan_text = std::fs::read_to_string(&plan).map_err(|e| e.to_string())?;
-    let plan_toml: toml::Table = plan_text.parse().map_err(|e| format!("{}: {e}", plan.display()))?;
+    let plan_toml: toml::Table = plan_text
+        .parse()
+        .map_err(|e| format!("{}: {e}", plan.display()))?;
     let mut split_bins = BTreeMap::new();
     for service in &report.services {
-        let path = plan_toml["services"][&service.name]["path"].as_str().ok_or("service path")?;
+        let path = plan_toml["services"][&service.name]["path"]
+            .as_str()
+            .ok_or("service path")?;
         let manifest = dir.join(path).join("Cargo.toml");
-        run_ok(cargo(&target).args(["build", "--quiet", "--bin", &service.bin, "--manifest-path"]).arg(&manifest))?;
+        run_ok(
+            cargo(&target)
+                .args(["build", "--quiet", "--bin", &service.bin, "--manifest-path"])
+                .arg(&manifest),
+        )?;
         let bin = work.join(format!("split-{}", service.name));
-        std::fs::copy(target.join("debug").join(&service.bin), &bin).map_err(|e| format!("copy {}: {e}", service.bin))?;
+        std::fs::copy(target.join("debug").join(&service.bin), &bin)
+            .map_err(|e| format!("copy {}: {e}", service.bin))?;
         split_bins.insert(service.name.clone(), bin);
     }
-    run_ok(cargo(&target).args(["build", "--quiet", "-p", "merged", "--manifest-path"]).arg(merged_dir.join("Cargo.toml")))?;
+    run_ok(
+        cargo(&target)
+            .args(["build", "--quiet", "-p", "merged", "--manifest-path"])
+            .arg(merged_dir.join("Cargo.toml")),
+    )?;
     let merged_bin = work.join("merged");
-    std::fs::copy(target.join("debug/merged"), &merged_bin).map_err(|e| format!("copy merged: {e}"))?;
+    std::fs::copy(target.join("debug/merged"), &merged_bin)
+        .map_err(|e| format!("copy merged: {e}"))?;
 
     let protos: Vec<PathBuf> = scenario.protos.iter().map(|p| dir.join(p)).collect();
     let api = Api::load(&protos)?;
@@ -71,7 +95,11 @@ pub fn run(system: &str) -> Result<bool, String> {
         let ports = free_ports(&services)?;
         let mut children = Vec::new();
         for name in &services {
-            children.push(Running::start(&split_bins[name], &env_of(&scenario, &ports, &[name.clone()]), name)?);
+            children.push(Running::start(
+                &split_bins[name],
+                &env_of(&scenario, &ports, &[name.clone()]),
+                name,
+            )?);
             wait_listening(ports[name], &mut children)?;
         }
         let answers = replay(&scenario, &api, ports[&scenario.entry])?;
@@ -80,7 +108,11 @@ pub fn run(system: &str) -> Result<bool, String> {
     };
     let merged = {
         let ports = free_ports(&services)?;
-        let mut children = vec![Running::start(&merged_bin, &env_of(&scenario, &ports, &services), "merged")?];
+        let mut children = vec![Running::start(
+            &merged_bin,
+            &env_of(&scenario, &ports, &services),
+            "merged",
+        )?];
         for name in &services {
             wait_listening(ports[name], &mut children)?;
         }
@@ -100,25 +132,45 @@ pub fn run(system: &str) -> Result<bool, String> {
         let mut children = vec![Running::start(&merged_bin, &env, "merged, listeners off")?];
         wait_listening(ports[&scenario.entry], &mut children)?;
         for name in services.iter().filter(|n| **n != scenario.entry) {
-            if TcpStream::connect_timeout(&loopback(ports[name]), Duration::from_millis(200)).is_ok() {
-                return Err(format!("listener of `{name}` is on although the run turned it off"));
+            if TcpStream::connect_timeout(&loopback(ports[name]), Duration::from_millis(200))
+                .is_ok()
+            {
+                return Err(format!(
+                    "listener of `{name}` is on although the run turned it off"
+                ));
             }
         }
         let answers = replay(&scenario, &api, ports[&scenario.entry])?;
         stop_all(children);
         answers
     };
-    Ok(compare(system, &scenario, &[("split", &split), ("merged", &merged), ("merged, listeners off", &sealed)]))
+    Ok(compare(
+        system,
+        &scenario,
+        &[
+            ("split", &split),
+            ("merged", &merged),
+            ("merged, listeners off", &sealed),
+        ],
+    ))
 }
 
 fn knit_binary() -> Result<PathBuf, String> {
-    run_ok(Command::new(std::env::var("CARGO").unwrap_or("cargo".into())).args(["build", "--quiet", "-p", "knit-rewriter"]).current_dir(root()))?;
+    run_ok(
+        Command::new(std::env::var("CARGO").unwrap_or("cargo".into()))
+            .args(["build", "--quiet", "-p", "knit-rewriter"])
+            .current_dir(root()),
+    )?;
     Ok(root().join("target/debug/knit"))
 }
 
 fn run_ok(command: &mut Command) -> Result<(), String> {
     let status = command.status().map_err(|e| format!("{command:?}: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("{command:?} failed: {status}")) }
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{command:?} failed: {status}"))
+    }
 }
 
 fn loopback(port: u16) -> SocketAddr {
@@ -126,13 +178,24 @@ fn loopback(port: u16) -> SocketAddr {
 }
 
 fn free_ports(services: &[String]) -> Result<BTreeMap<String, u16>, String> {
-    let listeners: Vec<TcpListener> =
-        services.iter().map(|_| TcpListener::bind("127.0.0.1:0")).collect::<Result<_, _>>().map_err(|e| e.to_string())?;
-    Ok(services.iter().zip(&listeners).map(|(s, l)| (s.clone(), l.local_addr().unwrap().port())).collect())
+    let listeners: Vec<TcpListener> = services
+        .iter()
+        .map(|_| TcpListener::bind("127.0.0.1:0"))
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    Ok(services
+        .iter()
+        .zip(&listeners)
+        .map(|(s, l)| (s.clone(), l.local_addr().unwrap().port()))
+        .collect())
 }
 
 /// The environment of `services`, with ports filled in.
-fn env_of(scenario: &Scenario, ports: &BTreeMap<String, u16>, services: &[String]) -> Vec<(String, String)> {
+fn env_of(
+    scenario: &Scenario,
+    ports: &BTreeMap<String, u16>,
+    services: &[String],
+) -> Vec<(String, String)> {
     services
         .iter()
         .flat_map(|s| scenario.env.get(s).into_iter().flatten())
@@ -154,7 +217,10 @@ impl Running {
             .stdin(Stdio::null())
             .spawn()
             .map_err(|e| format!("start {}: {e}", bin.display()))?;
-        Ok(Running { child, name: name.to_string() })
+        Ok(Running {
+            child,
+            name: name.to_string(),
+        })
     }
 }
 
@@ -235,17 +301,27 @@ fn compare(system: &str, scenario: &Scenario, runs: &[(&str, &Vec<Answer>)]) -> 
         let expected = reference.code == spec.expect;
         ok &= same && expected;
         let mark = if same && expected { "ok  " } else { "FAIL" };
-        println!("{mark} {system} #{i} {} {}", spec.method, serde_json::to_string(&spec.request).unwrap_or_default());
+        println!(
+            "{mark} {system} #{i} {} {}",
+            spec.method,
+            serde_json::to_string(&spec.request).unwrap_or_default()
+        );
         if !same || !expected {
             if !expected {
                 println!("     expected code {}", spec.expect);
             }
             for (name, answers) in runs {
                 let a = &answers[i];
-                println!("     {name:<22} {} {:?} {} {:?}", a.code, a.message, a.body, a.metadata);
+                println!(
+                    "     {name:<22} {} {:?} {} {:?}",
+                    a.code, a.message, a.body, a.metadata
+                );
             }
         } else {
-            println!("     {} {:?} {} {:?}", reference.code, reference.message, reference.body, reference.metadata);
+            println!(
+                "     {} {:?} {} {:?}",
+                reference.code, reference.message, reference.body, reference.metadata
+            );
         }
     }
     ok

@@ -28,14 +28,24 @@ impl Api {
             let name = file.as_ref().file_name().ok_or("no file name")?;
             compiler.open_file(name).map_err(|e| e.to_string())?;
         }
-        Ok(Api { pool: compiler.descriptor_pool() })
+        Ok(Api {
+            pool: compiler.descriptor_pool(),
+        })
     }
 
     /// `package.Service/Method`.
     pub fn method(&self, name: &str) -> Result<MethodDescriptor, String> {
-        let (service, method) = name.split_once('/').ok_or_else(|| format!("`{name}`: expected `package.Service/Method`"))?;
-        let service = self.pool.get_service_by_name(service).ok_or_else(|| format!("no service `{service}`"))?;
-        service.methods().find(|m| m.name() == method).ok_or_else(|| format!("no method `{name}`"))
+        let (service, method) = name
+            .split_once('/')
+            .ok_or_else(|| format!("`{name}`: expected `package.Service/Method`"))?;
+        let service = self
+            .pool
+            .get_service_by_name(service)
+            .ok_or_else(|| format!("no service `{service}`"))?;
+        service
+            .methods()
+            .find(|m| m.name() == method)
+            .ok_or_else(|| format!("no method `{name}`"))
     }
 }
 
@@ -65,13 +75,18 @@ pub async fn unary(channel: Channel, call: Call<'_>) -> Result<Answer, String> {
     let mut request = Request::new(request);
     for (key, value) in call.metadata {
         let key = MetadataKey::from_str(key).map_err(|e| format!("metadata key `{key}`: {e}"))?;
-        let value = MetadataValue::from_str(value).map_err(|e| format!("metadata value `{value}`: {e}"))?;
+        let value =
+            MetadataValue::from_str(value).map_err(|e| format!("metadata value `{value}`: {e}"))?;
         request.metadata_mut().insert(key, value);
     }
     if let Some(timeout) = call.timeout {
         request.set_timeout(timeout);
     }
-    let path = format!("/{}/{}", call.method.parent_service().full_name(), call.method.name());
+    let path = format!(
+        "/{}/{}",
+        call.method.parent_service().full_name(),
+        call.method.name()
+    );
     let path = PathAndQuery::from_str(&path).map_err(|e| e.to_string())?;
     let mut grpc = tonic::client::Grpc::new(channel);
     grpc.ready().await.map_err(|e| format!("not ready: {e}"))?;
@@ -80,7 +95,12 @@ pub async fn unary(channel: Channel, call: Call<'_>) -> Result<Answer, String> {
         Ok(response) => {
             let metadata = pick(response.metadata(), call.compare_metadata);
             let body = serde_json::to_string(&response.into_inner()).map_err(|e| e.to_string())?;
-            Answer { code: "Ok".into(), message: String::new(), body, metadata }
+            Answer {
+                code: "Ok".into(),
+                message: String::new(),
+                body,
+                metadata,
+            }
         }
         Err(status) => Answer {
             code: format!("{:?}", status.code()),
@@ -95,7 +115,10 @@ pub async fn unary(channel: Channel, call: Call<'_>) -> Result<Answer, String> {
 fn pick(metadata: &tonic::metadata::MetadataMap, keys: &[String]) -> Vec<(String, String)> {
     keys.iter()
         .map(|k| {
-            let value = metadata.get(k.as_str()).and_then(|v| v.to_str().ok()).unwrap_or("<absent>");
+            let value = metadata
+                .get(k.as_str())
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("<absent>");
             (k.clone(), value.to_string())
         })
         .collect()
@@ -127,7 +150,8 @@ impl Encoder for DynamicEncoder {
     type Error = Status;
 
     fn encode(&mut self, item: DynamicMessage, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
-        item.encode(dst).map_err(|e| Status::internal(e.to_string()))
+        item.encode(dst)
+            .map_err(|e| Status::internal(e.to_string()))
     }
 }
 
@@ -136,6 +160,8 @@ impl Decoder for DynamicDecoder {
     type Error = Status;
 
     fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<DynamicMessage>, Status> {
-        DynamicMessage::decode(self.0.clone(), src).map(Some).map_err(|e| Status::internal(e.to_string()))
+        DynamicMessage::decode(self.0.clone(), src)
+            .map(Some)
+            .map_err(|e| Status::internal(e.to_string()))
     }
 }

@@ -18,7 +18,10 @@ Tasks:
 
 /// The root of knit's checkout.
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// `cargo` with the shared target folder of corpus builds.
@@ -53,7 +56,11 @@ fn e2e(systems: Vec<String>) -> ExitCode {
         }
     }
     println!("e2e: {passed} passed, {failed} failed");
-    if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 fn main() -> ExitCode {
@@ -76,13 +83,27 @@ fn main() -> ExitCode {
             e2e(systems())
         }
         Some("regenerate") => {
-            let status = cargo_root().args(["test", "--workspace"]).env("INSTA_UPDATE", "always").status();
-            let _ = Command::new("git").args(["status", "--short", "snapshots"]).current_dir(root()).status();
-            if status.is_ok_and(|s| s.success()) { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+            let status = cargo_root()
+                .args(["test", "--workspace"])
+                .env("INSTA_UPDATE", "always")
+                .status();
+            let _ = Command::new("git")
+                .args(["status", "--short", "snapshots"])
+                .current_dir(root())
+                .status();
+            if status.is_ok_and(|s| s.success()) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
         }
         _ => {
             print!("{HELP}");
-            if args.is_empty() || args[0] == "help" { ExitCode::SUCCESS } else { ExitCode::from(2) }
+            if args.is_empty() || args[0] == "help" {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            }
         }
     }
 }

@@ -43,6 +43,8 @@ impl Scenario {
 
     /// `template` with `{service}` replaced by that service's port.
     pub fn expand(template: &str, ports: &BTreeMap<String, u16>) -> String {
-        ports.iter().fold(template.to_string(), |t, (name, port)| t.replace(&format!("{{{name}}}"), &port.to_string()))
+        ports.iter().fold(template.to_string(), |t, (name, port)| {
+            t.replace(&format!("{{{name}}}"), &port.to_string())
+        })
     }
 }

@@ -1,0 +1,252 @@
+//! Test fixtures in the rust-analyzer style: several files in one string, each
+//! after a `//- /path` line. The first path component names the service; a
+//! service's package is the folder of its `Cargo.toml`, its binary root is
+//! `src/main.rs`. `.proto` files are read by a small parser that knows
+//! `package`, `service` and `rpc` lines.
+
+use ra_ap_syntax::{Edition, SourceFile as Ast};
+
+use crate::edit::{self, Level};
+use crate::manifest;
+use crate::model::{
+    FileId, Group, LocalDep, Package, ProtoFile, ProtoMethod, ProtoService, RustFile, Service,
+    SourceFile, Target,
+};
+
+/// Builds a group from `fixture`.
+pub fn group(fixture: &str) -> Group {
+    let mut files: Vec<(String, String)> = Vec::new();
+    for chunk in fixture.split("//- /").skip(1) {
+        let (path, text) = chunk.split_once('\n').unwrap();
+        files.push((path.trim().to_string(), text.to_string()));
+    }
+    let mut group = Group {
+        services: Vec::new(),
+        files: Vec::new(),
+    };
+    for (path, text) in &files {
+        let service_name = path.split('/').next().unwrap().to_string();
+        let service = match group.services.iter().position(|s| s.name == service_name) {
+            Some(i) => i,
+            None => {
+                group.services.push(Service {
+                    name: service_name.clone(),
+                    listen: true,
+                    packages: Vec::new(),
+                    bin: Target {
+                        name: service_name.clone(),
+                        root: FileId(u32::MAX),
+                    },
+                    protos: Vec::new(),
+                });
+                group.services.len() - 1
+            }
+        };
+        let id = FileId(group.files.len() as u32);
+        if let Some(dir) = path.strip_suffix("/Cargo.toml") {
+            let doc: toml_edit::DocumentMut = text.parse().unwrap();
+            let local_deps = doc
+                .get("dependencies")
+                .and_then(|d| d.as_table_like())
+                .map(|t| {
+                    t.iter()
+                        .filter(|(_, v)| v.get("path").is_some())
+                        .map(|(k, v)| LocalDep {
+                            key: k.to_string(),
+                            package: v
+                                .get("package")
+                                .and_then(|p| p.as_str())
+                                .unwrap_or(k)
+                                .to_string(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            group.services[service].packages.push(Package {
+                name: doc["package"]["name"].as_str().unwrap().to_string(),
+                dir: dir.to_string(),
+                manifest: id,
+                has_lib: files.iter().any(|(p, _)| *p == format!("{dir}/src/lib.rs")),
+                local_deps,
+            });
+        }
+        let package = group.services[service].packages.len().saturating_sub(1);
+        let rust = path.ends_with(".rs").then(|| {
+            if path.ends_with("/src/main.rs") && group.services[service].bin.root.0 == u32::MAX {
+                group.services[service].bin.root = id;
+            }
+            RustFile {
+                module: module_of(path),
+                edition: Edition::Edition2021,
+                parse: Ast::parse(text, Edition::Edition2021),
+            }
+        });
+        if path.ends_with(".proto") {
+            group.services[service].protos.push(proto(path, text));
+        }
+        group.files.push(SourceFile {
+            path: path.clone(),
+            text: text.clone(),
+            service,
+            package,
+            rust,
+        });
+    }
+    group
+}
+
+fn module_of(path: &str) -> Vec<String> {
+    let rel = path.split_once("/src/").map_or("", |(_, r)| r);
+    let rel = rel.strip_suffix(".rs").unwrap_or(rel);
+    let rel = rel.strip_suffix("/mod").unwrap_or(rel);
+    match rel {
+        "main" | "lib" | "" => Vec::new(),
+        _ => rel.split('/').map(String::from).collect(),
+    }
+}
+
+fn proto(path: &str, text: &str) -> ProtoFile {
+    let mut package = String::new();
+    let mut services: Vec<ProtoService> = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if let Some(p) = line.strip_prefix("package ") {
+            package = p.trim_end_matches(';').to_string();
+        } else if let Some(s) = line.strip_prefix("service ") {
+            services.push(ProtoService {
+                name: s.trim_end_matches(['{', ' ']).to_string(),
+                methods: Vec::new(),
+            });
+        } else if let Some(rpc) = line.strip_prefix("rpc ") {
+            let words: Vec<&str> = rpc
+                .split(|c: char| "(); ".contains(c))
+                .filter(|w| !w.is_empty())
+                .collect();
+            let returns = words.iter().position(|w| *w == "returns").unwrap();
+            let client_streaming = words[1] == "stream";
+            let server_streaming = words[returns + 1] == "stream";
+            let qualify = |name: &str| format!(".{package}.{name}");
+            services.last_mut().unwrap().methods.push(ProtoMethod {
+                name: words[0].to_string(),
+                input: qualify(words[returns - 1]),
+                output: qualify(words.last().unwrap()),
+                client_streaming,
+                server_streaming,
+            });
+        }
+    }
+    let definitions: String = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect();
+    let fingerprint = definitions.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
+    ProtoFile {
+        path: path.to_string(),
+        text: text.to_string(),
+        package,
+        services,
+        fingerprint,
+        imports: Vec::new(),
+    }
+}
+
+/// What the passes made of a fixture.
+pub struct Checked {
+    /// Changed and new files: (path, text after the edits).
+    pub files: Vec<(String, String)>,
+    /// Call and error findings, one line each: `Level path:line: message`.
+    pub findings: Vec<String>,
+}
+
+impl Checked {
+    /// The files whose path starts with `prefix`, each after a `//- /path` line,
+    /// then the findings.
+    pub fn render(&self, prefix: &str) -> String {
+        let mut out = String::new();
+        for (path, text) in self.files.iter().filter(|(p, _)| p.starts_with(prefix)) {
+            out.push_str(&format!("//- /{path}\n{text}"));
+        }
+        for f in &self.findings {
+            out.push_str(f);
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// Runs every pass on `fixture`.
+pub fn check(fixture: &str) -> Checked {
+    let group = group(fixture);
+    let sharing = crate::sharing::Sharing::of(&group);
+    let out = crate::run_all(&group, &sharing);
+    let mut files = Vec::new();
+    for (i, file) in group.files.iter().enumerate() {
+        let id = FileId(i as u32);
+        let edits: Vec<&edit::Edit> = out.edits.iter().filter(|e| e.file == id).collect();
+        let ops: Vec<&manifest::ManifestOp> = out
+            .manifest_ops
+            .iter()
+            .filter(|(f, _)| *f == id)
+            .map(|(_, op)| op)
+            .collect();
+        if edits.is_empty() && ops.is_empty() {
+            continue;
+        }
+        let text = edit::apply(&file.text, &edits).unwrap();
+        let text = if ops.is_empty() {
+            text
+        } else {
+            manifest::apply(&text, &ops).unwrap()
+        };
+        files.push((file.path.clone(), text));
+    }
+    for new in &out.new_files {
+        files.push((format!("{} (new)", new.path), new.text.clone()));
+    }
+    let findings = out
+        .findings
+        .iter()
+        .filter(|f| f.level != Level::Note)
+        .map(|f| {
+            let at = f.at.map(|(file, offset)| {
+                let file = group.file(file);
+                format!("{}:{}", file.path, file.line_col(offset).0)
+            });
+            format!("{:?} {}: {}", f.level, at.unwrap_or_default(), f.message)
+        })
+        .collect();
+    Checked { files, findings }
+}
+
+/// The callee of most fixtures: `greeter` serves `helloworld.Greeter`.
+pub const GREETER: &str = r#"
+//- /greeter/Cargo.toml
+[package]
+name = "greeter"
+//- /greeter/proto/helloworld.proto
+package helloworld;
+service Greeter {
+  rpc SayHello (HelloRequest) returns (HelloReply);
+}
+//- /greeter/src/main.rs
+use hello_world::greeter_server::{Greeter, GreeterServer};
+pub mod hello_world {
+    tonic::include_proto!("helloworld");
+}
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    Server::builder().add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;
+    Ok(())
+}
+"#;
+
+/// The callee's proto, as a caller's copy.
+pub const HELLO_PROTO: &str = "package helloworld;\nservice Greeter {\n  rpc SayHello (HelloRequest) returns (HelloReply);\n}\n";
+
+/// `GREETER` plus a `frontend` whose package and main are given.
+pub fn with_frontend(main_rs: &str) -> String {
+    format!(
+        "{GREETER}//- /frontend/Cargo.toml\n[package]\nname = \"frontend\"\n//- /frontend/proto/helloworld.proto\n{HELLO_PROTO}//- /frontend/src/main.rs\n{main_rs}"
+    )
+}
