@@ -29,6 +29,19 @@ pub struct Loaded {
     pub copies: Vec<(PathBuf, String)>,
     /// Each service's `Cargo.lock`, when it has one.
     pub lockfiles: Vec<Option<String>>,
+    /// The plan's folder, canonical: where `origins` are.
+    pub canonical_dir: PathBuf,
+}
+
+impl Loaded {
+    /// How errors name the input file at `origin`: under the plan's folder as
+    /// the plan was given.
+    pub fn shown(&self, origin: &Path) -> PathBuf {
+        match origin.strip_prefix(&self.canonical_dir) {
+            Ok(rel) => self.plan.dir.join(rel),
+            Err(_) => origin.to_path_buf(),
+        }
+    }
 }
 
 /// What one service contributes before files get their ids.
@@ -40,15 +53,36 @@ struct Loading {
     lockfile: Option<String>,
 }
 
-/// Loads every service of `plan`.
+/// Loads every service of `plan`. Errors name files as the plan does (relative
+/// to where knit runs when the plan was given so).
 pub fn load(plan: Plan) -> Result<Loaded> {
     let plan_dir = canonical(&plan.dir, &plan.file)?;
-    refuse_knit_output(&plan_dir, &plan.file)?;
+    let shown = plan.dir.clone();
+    load_canonical(plan, &plan_dir).map_err(|Error(diagnostics)| {
+        Error(
+            diagnostics
+                .into_iter()
+                .map(|d| shown_relative(d, &plan_dir, &shown))
+                .collect(),
+        )
+    })
+}
+
+/// `d` with a file path under `canonical` shown under `shown` instead.
+fn shown_relative(mut d: Diagnostic, canonical: &Path, shown: &Path) -> Diagnostic {
+    if let Some(rel) = d.file.as_ref().and_then(|f| f.strip_prefix(canonical).ok()) {
+        d.file = Some(shown.join(rel));
+    }
+    d
+}
+
+fn load_canonical(plan: Plan, plan_dir: &Path) -> Result<Loaded> {
+    refuse_knit_output(plan_dir, &plan.file)?;
     let results: Vec<Result<Loading>> = plan
         .services
         .par_iter()
         .enumerate()
-        .map(|(i, spec)| load_service(&plan, &plan_dir, i, spec))
+        .map(|(i, spec)| load_service(&plan, plan_dir, i, spec))
         .collect();
     let mut errors = Vec::new();
     let mut loadings = Vec::new();
@@ -100,6 +134,7 @@ pub fn load(plan: Plan) -> Result<Loaded> {
         origins,
         copies,
         lockfiles,
+        canonical_dir: plan_dir.to_path_buf(),
     })
 }
 

@@ -84,11 +84,11 @@ pub fn merge(loaded: &Loaded) -> Result<Merged> {
         .filter(|id| edits.contains_key(id) || ops.contains_key(id))
         .map(|&id| {
             let file = group.file(id);
-            let origin = &loaded.origins[id.0 as usize];
+            let origin = loaded.shown(&loaded.origins[id.0 as usize]);
             let text = edit::apply(&file.text, edits.get(&id).map_or(&[][..], Vec::as_slice))
                 .map_err(|o| {
                     Diagnostic::at_offset(
-                        origin,
+                        &origin,
                         &file.text,
                         usize::from(o.second.range.start()),
                         o.to_string(),
@@ -96,7 +96,7 @@ pub fn merge(loaded: &Loaded) -> Result<Merged> {
                 })?;
             let text = match ops.get(&id) {
                 Some(ops) => {
-                    manifest::apply(&text, ops).map_err(|e| Diagnostic::in_file(origin, e))?
+                    manifest::apply(&text, ops).map_err(|e| Diagnostic::in_file(&origin, e))?
                 }
                 None => text,
             };

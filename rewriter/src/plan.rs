@@ -55,7 +55,7 @@ struct RawGroup {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawService {
-    path: String,
+    path: Spanned<String>,
     package: Option<String>,
     bin: Option<String>,
     #[serde(default = "yes")]
@@ -132,10 +132,10 @@ impl Plan {
             }
             let line = line_col(&text, spec.span().start).0;
             let raw = spec.get_ref();
-            let path = dir.join(&raw.path);
+            let path = dir.join(raw.path.get_ref());
             if !path.join("Cargo.toml").is_file() {
                 errors.push(at(
-                    spec.span().start,
+                    raw.path.span().start,
                     format!("service `{name}`: no Cargo.toml in `{}`", path.display()),
                 ));
                 continue;
@@ -183,7 +183,7 @@ mod tests {
     fn invalid_toml_names_line() {
         assert_eq!(
             parse("[group]\nname = \"x\nservices = []\n"),
-            "error: knit.toml:2:11: invalid basic string, expected `\"`"
+            "error: knit.toml:2:10: invalid basic string, expected `\"`"
         );
     }
 

@@ -1,0 +1,127 @@
+//! The command line: help, exit codes, colours, and one-line errors for bad input
+//! that name the file and line, with nothing written.
+
+mod common;
+
+use std::path::Path;
+
+use common::{copy_greeter, knit};
+
+#[test]
+fn no_arguments_print_help() {
+    let run = knit(&[], Path::new("."));
+    assert!(run.status.success());
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        stdout.contains("Usage: knit <COMMAND>") && stdout.contains("merge"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn diff_is_colored_on_request_only() {
+    let plan = common::greeter_plan();
+    let plain = knit(&["diff", plan.to_str().unwrap()], Path::new("."));
+    assert!(plain.status.success());
+    let plain = String::from_utf8_lossy(&plain.stdout);
+    assert!(
+        plain.starts_with("diff --git a/frontend/Cargo.toml"),
+        "{plain}"
+    );
+    assert!(!plain.contains('\x1b'));
+    let colored = knit(
+        &["diff", "--color", "always", plan.to_str().unwrap()],
+        Path::new("."),
+    );
+    assert!(String::from_utf8_lossy(&colored.stdout).contains("\x1b[32m+"));
+}
+
+/// Runs `knit merge` on a copy of the greeter corpus changed by `spoil`; returns
+/// stderr, after checking the exit code and that nothing was written.
+fn merge_spoiled(spoil: impl FnOnce(&Path)) -> String {
+    let tmp = tempfile::tempdir().unwrap();
+    let system = tmp.path().join("greeter");
+    copy_greeter(&system);
+    spoil(&system);
+    let run = knit(&["merge", "greeter/knit.toml", "--out", "out"], tmp.path());
+    assert_eq!(
+        run.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&run.stdout)
+    );
+    assert!(!tmp.path().join("out").exists(), "nothing is written");
+    let stderr = String::from_utf8_lossy(&run.stderr).to_string();
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    stderr.trim_end().to_string()
+}
+
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from));
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+#[test]
+fn plan_that_is_not_toml() {
+    let err = merge_spoiled(|dir| {
+        edit(
+            &dir.join("knit.toml"),
+            "name = \"greeter\"",
+            "name = \"greeter",
+        )
+    });
+    assert_eq!(
+        err,
+        "error: greeter/knit.toml:5:16: invalid basic string, expected `\"`"
+    );
+}
+
+#[test]
+fn plan_naming_a_missing_service() {
+    let err = merge_spoiled(|dir| {
+        edit(
+            &dir.join("knit.toml"),
+            "path = \"frontend\"",
+            "path = \"frontdoor\"",
+        )
+    });
+    assert_eq!(
+        err,
+        "error: greeter/knit.toml:14:8: service `frontend`: no Cargo.toml in `greeter/frontdoor`"
+    );
+}
+
+#[test]
+fn service_without_main() {
+    let err = merge_spoiled(|dir| {
+        edit(
+            &dir.join("greeter/src/main.rs"),
+            "async fn main()",
+            "async fn start()",
+        )
+    });
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(
+        err.ends_with(
+            "greeter/src/main.rs:1:1: service `greeter`: no `fn main` in greeter/src/main.rs"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn file_with_a_syntax_error() {
+    let err = merge_spoiled(|dir| {
+        edit(
+            &dir.join("frontend/src/main.rs"),
+            "let visitor = request",
+            "let visitor = = request",
+        )
+    });
+    assert!(
+        err.starts_with("error: greeter/frontend/src/main.rs:33:23: syntax error: "),
+        "{err}"
+    );
+    assert!(err.contains(": syntax error: "), "{err}");
+}
