@@ -55,6 +55,8 @@ pub struct Finding {
     /// Where, when it is about a place in a file.
     pub at: Option<(FileId, TextSize)>,
     pub message: String,
+    /// For a call site: the gRPC service it calls (`helloworld.Greeter`).
+    pub callee: Option<String>,
 }
 
 /// Everything a pass (or all of them) produced.
@@ -103,6 +105,7 @@ impl Output {
             pass,
             at,
             message: message.into(),
+            callee: None,
         });
     }
 

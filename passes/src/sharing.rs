@@ -296,5 +296,6 @@ pub fn call_finding(
         pass: "calls",
         at: Some((m.file, m.path.start())),
         message,
+        callee: Some(full),
     }
 }

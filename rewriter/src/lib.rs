@@ -4,10 +4,12 @@
 //! Data flow: [`plan`] → [`load`] → passes (`knit-passes`) → [`merge`] (apply
 //! edits, generate support crates) → [`diff`], [`report`], [`emit`].
 
+pub mod check;
 pub mod diff;
 pub mod emit;
 pub mod error;
 pub mod generate;
+pub mod git;
 mod hash;
 pub mod load;
 pub mod lockfile;
@@ -42,8 +44,6 @@ pub fn prepare(plan: &Path) -> Result<(Loaded, Merged)> {
 /// `knit.lock`.
 pub fn output_files(loaded: &Loaded, merged: &Merged) -> Result<Vec<(String, Content)>> {
     let report = report::Report::new(loaded, merged);
-    let lock = lockfile::render(loaded)
-        .map_err(|e| Diagnostic::new(format!("cannot hash the inputs: {e}")))?;
     let mut files: Vec<(String, Content)> = merged
         .files
         .iter()
@@ -53,7 +53,6 @@ pub fn output_files(loaded: &Loaded, merged: &Merged) -> Result<Vec<(String, Con
         (DIFF_FILE, diff::render(&merged.changes)),
         (REPORT_MD, report.to_markdown()),
         (REPORT_JSON, report.to_json()),
-        (OUTPUT_MARKER, lock),
     ] {
         if merged.files.contains_key(path) {
             return Err(Diagnostic::new(format!(
@@ -63,5 +62,8 @@ pub fn output_files(loaded: &Loaded, merged: &Merged) -> Result<Vec<(String, Con
         }
         files.push((path.to_string(), Content::Text(text)));
     }
+    let lock = lockfile::lock(loaded, &files)
+        .map_err(|e| Diagnostic::new(format!("cannot hash the inputs: {e}")))?;
+    files.push((OUTPUT_MARKER.to_string(), Content::Text(lock.render())));
     Ok(files)
 }

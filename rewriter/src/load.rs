@@ -15,6 +15,7 @@ use ra_ap_syntax::{AstNode, AstToken, Edition};
 use rayon::prelude::*;
 
 use crate::error::{Diagnostic, Error, Result};
+use crate::git::{self, GitState};
 use crate::plan::{Plan, ServiceSpec};
 use crate::{OUTPUT_MARKER, protos};
 
@@ -31,6 +32,22 @@ pub struct Loaded {
     pub lockfiles: Vec<Option<String>>,
     /// The plan's folder, canonical: where `origins` are.
     pub canonical_dir: PathBuf,
+    /// Where each service was read, by service.
+    pub sources: Vec<ServiceSource>,
+}
+
+/// Where a service's files came from.
+#[derive(Clone, Debug)]
+pub struct ServiceSource {
+    /// The folder that the service's output folder `out_root` mirrors, as read
+    /// (an export of the pinned revision, for a service with `rev`).
+    pub read_root: PathBuf,
+    /// The service workspace's folder in the output (empty: the output's root).
+    pub out_root: String,
+    /// The commit and state of the service's checkout, when it is a git checkout.
+    pub git: Option<GitState>,
+    /// The pinned revision, if any.
+    pub rev: Option<String>,
 }
 
 impl Loaded {
@@ -47,6 +64,7 @@ impl Loaded {
 /// What one service contributes before files get their ids.
 struct Loading {
     service: Service,
+    source: ServiceSource,
     files: Vec<(PathBuf, SourceFile)>,
     bin_root: PathBuf,
     copies: Vec<(PathBuf, String)>,
@@ -102,6 +120,7 @@ fn load_canonical(plan: Plan, plan_dir: &Path) -> Result<Loaded> {
         files: Vec::new(),
     };
     let (mut origins, mut copies, mut lockfiles) = (Vec::new(), Vec::new(), Vec::new());
+    let mut sources = Vec::new();
     for mut loading in loadings {
         let base = group.files.len();
         loading.files.sort_by(|a, b| a.1.path.cmp(&b.1.path));
@@ -127,6 +146,7 @@ fn load_canonical(plan: Plan, plan_dir: &Path) -> Result<Loaded> {
         group.services.push(loading.service);
         copies.extend(loading.copies);
         lockfiles.push(loading.lockfile);
+        sources.push(loading.source);
     }
     Ok(Loaded {
         plan,
@@ -135,6 +155,7 @@ fn load_canonical(plan: Plan, plan_dir: &Path) -> Result<Loaded> {
         copies,
         lockfiles,
         canonical_dir: plan_dir.to_path_buf(),
+        sources,
     })
 }
 
@@ -176,10 +197,9 @@ fn check_disjoint(plan: &Plan, loadings: &[Loading]) -> Result<()> {
     Ok(())
 }
 
-fn metadata(spec: &ServiceSpec) -> Result<Metadata> {
-    let manifest = spec.path.join("Cargo.toml");
+fn metadata(manifest: &Path) -> Result<Metadata> {
     MetadataCommand::new()
-        .manifest_path(&manifest)
+        .manifest_path(manifest)
         .no_deps()
         .exec()
         .map_err(|e| {
@@ -193,12 +213,13 @@ fn metadata(spec: &ServiceSpec) -> Result<Metadata> {
                     .to_string(),
                 other => other.to_string(),
             };
-            Diagnostic::in_file(&manifest, format!("cargo metadata: {reason}")).into()
+            Diagnostic::in_file(manifest, format!("cargo metadata: {reason}")).into()
         })
 }
 
 fn pick_package<'m>(
     spec: &ServiceSpec,
+    read_dir: &Path,
     meta: &'m Metadata,
     plan: &Plan,
 ) -> Result<&'m CargoPackage> {
@@ -217,7 +238,7 @@ fn pick_package<'m>(
                 .into()
             });
     }
-    let here = spec.path.join("Cargo.toml").canonicalize().ok();
+    let here = read_dir.join("Cargo.toml").canonicalize().ok();
     if let Some(p) = members
         .iter()
         .find(|p| Some(p.manifest_path.as_std_path().to_path_buf()) == here)
@@ -280,15 +301,63 @@ fn pick_bin<'p>(
 }
 
 fn load_service(plan: &Plan, plan_dir: &Path, index: usize, spec: &ServiceSpec) -> Result<Loading> {
-    let service_dir = canonical(&spec.path, &plan.file)?;
-    refuse_knit_output(&service_dir, &plan.file)?;
-    let meta = metadata(spec)?;
-    let root = meta.workspace_root.as_std_path().to_path_buf();
-    let out_root = match root.strip_prefix(plan_dir) {
-        Ok(rel) if !rel.as_os_str().is_empty() => slash(rel),
-        _ => format!("services/{}", spec.name),
+    let user_dir = canonical(&spec.path, &plan.file)?;
+    refuse_knit_output(&user_dir, &plan.file)?;
+    let at_plan = |message: String| Diagnostic::at(&plan.file, spec.line, 1, message);
+    // A pinned service is read from an export of its revision: (export, checkout).
+    let (read_dir, export, git) = match &spec.rev {
+        None => (user_dir.clone(), None, git::state(&user_dir)),
+        Some(rev) => {
+            let top = git::toplevel(&user_dir)
+                .and_then(|t| t.canonicalize().ok())
+                .ok_or_else(|| {
+                    at_plan(format!(
+                        "service `{}`: `rev` needs a git checkout",
+                        spec.name
+                    ))
+                })?;
+            let commit = git::resolve(&top, rev)
+                .map_err(|e| at_plan(format!("service `{}`: {e}", spec.name)))?;
+            let exported = git::export(&top, &commit)
+                .and_then(|d| d.canonicalize().map_err(|e| e.to_string()))
+                .map_err(|e| {
+                    at_plan(format!(
+                        "service `{}`: cannot export `{rev}`: {e}",
+                        spec.name
+                    ))
+                })?;
+            let inside = user_dir.strip_prefix(&top).unwrap_or(Path::new(""));
+            (
+                exported.join(inside),
+                Some((exported, top)),
+                Some(GitState {
+                    commit,
+                    dirty: false,
+                }),
+            )
+        }
     };
-    let main = pick_package(spec, &meta, plan)?;
+    let logical = |p: &Path| -> PathBuf {
+        match &export {
+            Some((exported, top)) => p
+                .strip_prefix(exported)
+                .map_or_else(|_| p.to_path_buf(), |r| top.join(r)),
+            None => p.to_path_buf(),
+        }
+    };
+    let meta = metadata(&read_dir.join("Cargo.toml"))?;
+    let root = meta.workspace_root.as_std_path().to_path_buf();
+    let out_root = match logical(&root).strip_prefix(plan_dir) {
+        Ok(rel) => slash(rel),
+        Err(_) => format!("services/{}", spec.name),
+    };
+    let source = ServiceSource {
+        read_root: root.clone(),
+        out_root: out_root.clone(),
+        git,
+        rev: spec.rev.clone(),
+    };
+    let main = pick_package(spec, &read_dir, &meta, plan)?;
     let bin = pick_bin(spec, main, plan)?;
 
     // The service's package, then the workspace packages it reaches by path.
@@ -331,11 +400,14 @@ fn load_service(plan: &Plan, plan_dir: &Path, index: usize, spec: &ServiceSpec) 
             .as_std_path()
             .to_path_buf();
         let rel = dir.strip_prefix(&root).map(slash).unwrap_or_default();
-        let out_dir = if rel.is_empty() {
-            out_root.clone()
-        } else {
-            format!("{out_root}/{rel}")
-        };
+        let out_dir = join(&out_root, &rel);
+        if out_dir.is_empty() {
+            return Err(at_plan(format!(
+                "service `{}`: package `{}` is the plan's own folder; put the plan in a folder above the service",
+                spec.name, package.name
+            ))
+            .into());
+        }
         let edition = Edition::from_str(package.edition.as_str()).unwrap_or(Edition::Edition2021);
         let local_deps = package
             .dependencies
@@ -435,6 +507,7 @@ fn load_service(plan: &Plan, plan_dir: &Path, index: usize, spec: &ServiceSpec) 
     let bin_root = bin.src_path.as_std_path().to_path_buf();
     Ok(Loading {
         service,
+        source,
         files,
         bin_root,
         copies,
@@ -447,6 +520,15 @@ fn read(path: &Path) -> Result<String> {
         .map_err(|e| Diagnostic::in_file(path, format!("cannot read: {e}")).into())
 }
 
+/// `a/b`, where either may be empty.
+pub fn join(a: &str, b: &str) -> String {
+    match (a.is_empty(), b.is_empty()) {
+        (true, _) => b.to_string(),
+        (_, true) => a.to_string(),
+        _ => format!("{a}/{b}"),
+    }
+}
+
 fn slash(path: &Path) -> String {
     path.components()
         .map(|c| c.as_os_str().to_string_lossy())
@@ -456,7 +538,7 @@ fn slash(path: &Path) -> String {
 
 /// The files of a package, sorted: what `.gitignore` keeps, without build output
 /// and without nested packages.
-fn package_files(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn package_files(dir: &Path) -> Vec<PathBuf> {
     let top = dir.to_path_buf();
     let mut files: Vec<PathBuf> = ignore::WalkBuilder::new(dir)
         .hidden(false)

@@ -1,27 +1,96 @@
-//! `knit.lock`: what a merged workspace holds, and the mark that knit created it.
+//! `knit.lock`: what a merged workspace holds — knit's version, the plan, and for
+//! each service where it was read, its git state and a content hash of every
+//! input file — plus the hash of every file knit wrote. It also marks the folder
+//! as knit's own. `knit check` and `knit status` read it back.
 
-use crate::hash::fnv64;
-use crate::load::Loaded;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
-/// The contents of `knit.lock` for `loaded`: knit's version, the plan, and for
-/// each service where it was read and a hash of every input file.
-pub fn render(loaded: &Loaded) -> std::io::Result<String> {
-    let mut out = String::from(
-        "# Written by knit: this folder is a merged workspace knit generated. Do not edit.\n",
-    );
-    out.push_str(&format!(
-        "version = 1\nknit = \"{}\"\n",
-        env!("CARGO_PKG_VERSION")
-    ));
-    out.push_str(&format!(
-        "plan = \"{}\"\nplan-hash = \"{:016x}\"\n",
-        loaded.plan.file.display(),
-        fnv64(loaded.plan.text.as_bytes())
-    ));
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::git::GitState;
+use crate::load::{Loaded, join};
+use crate::merge::Content;
+
+/// The format version this knit writes and reads.
+pub const VERSION: u32 = 1;
+
+const HEADER: &str =
+    "# Written by knit: this folder is a merged workspace knit generated. Do not edit.\n";
+
+/// A parsed `knit.lock`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Lock {
+    pub version: u32,
+    /// The version of knit that wrote it.
+    pub knit: String,
+    /// The plan, as an absolute path.
+    pub plan: PathBuf,
+    pub plan_hash: String,
+    #[serde(rename = "service")]
+    pub services: Vec<ServiceLock>,
+    /// Hash of every other file of the output, by path.
+    pub outputs: BTreeMap<String, String>,
+}
+
+/// One service of a merged build.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ServiceLock {
+    pub name: String,
+    /// The folder its output folder mirrors, as read (absolute).
+    pub read_root: PathBuf,
+    /// Its folder in the output.
+    pub out_root: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rev: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub git: Option<GitState>,
+    /// Hash of the proto files' definitions.
+    pub protos_hash: String,
+    /// Hash of every input file, by its path in the output.
+    pub inputs: BTreeMap<String, String>,
+}
+
+impl ServiceLock {
+    /// Where the input at output path `path` is read.
+    pub fn origin(&self, path: &str) -> PathBuf {
+        let rel = if self.out_root.is_empty() {
+            path
+        } else {
+            path.strip_prefix(&format!("{}/", self.out_root))
+                .unwrap_or(path)
+        };
+        self.read_root.join(rel)
+    }
+}
+
+/// `sha256:<hex>` of `bytes`.
+pub fn hash(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut hex = String::with_capacity(71);
+    hex.push_str("sha256:");
+    for b in digest {
+        hex.push_str(&format!("{b:02x}"));
+    }
+    hex
+}
+
+/// The hash of a file on disk.
+pub fn hash_file(path: &Path) -> std::io::Result<String> {
+    std::fs::read(path).map(|b| hash(&b))
+}
+
+/// The lock of `loaded` for the output `files` (without the lock itself).
+pub fn lock(loaded: &Loaded, files: &[(String, Content)]) -> std::io::Result<Lock> {
+    let mut services = Vec::new();
     for (i, service) in loaded.group.services.iter().enumerate() {
-        let mut inputs: Vec<(String, Vec<u8>)> = Vec::new();
+        let source = &loaded.sources[i];
+        let mut inputs = BTreeMap::new();
         for f in loaded.group.files.iter().filter(|f| f.service == i) {
-            inputs.push((f.path.clone(), f.text.clone().into_bytes()));
+            inputs.insert(f.path.clone(), hash(f.text.as_bytes()));
         }
         for (origin, path) in &loaded.copies {
             if service
@@ -29,24 +98,73 @@ pub fn render(loaded: &Loaded) -> std::io::Result<String> {
                 .iter()
                 .any(|p| path.starts_with(&format!("{}/", p.dir)))
             {
-                inputs.push((path.clone(), std::fs::read(origin)?));
+                inputs.insert(path.clone(), hash_file(origin)?);
             }
         }
-        inputs.sort();
-        let mut all = Vec::new();
-        for (path, bytes) in &inputs {
-            all.extend_from_slice(path.as_bytes());
-            all.push(0);
-            all.extend_from_slice(&fnv64(bytes).to_le_bytes());
+        if let Some(lockfile) = &loaded.lockfiles[i] {
+            inputs.insert(
+                join(&source.out_root, "Cargo.lock"),
+                hash(lockfile.as_bytes()),
+            );
         }
-        let spec = &loaded.plan.services[i];
-        out.push_str(&format!(
-            "\n[[service]]\nname = \"{}\"\nsource = \"{}\"\nfiles = {}\ninputs-hash = \"{:016x}\"\n",
-            service.name,
-            spec.path.display(),
-            inputs.len(),
-            fnv64(&all)
-        ));
+        let mut protos: Vec<u64> = service.protos.iter().map(|p| p.fingerprint).collect();
+        protos.sort();
+        let protos: Vec<u8> = protos.iter().flat_map(|f| f.to_le_bytes()).collect();
+        services.push(ServiceLock {
+            name: service.name.clone(),
+            read_root: source.read_root.clone(),
+            out_root: source.out_root.clone(),
+            rev: source.rev.clone(),
+            git: source.git.clone(),
+            protos_hash: hash(&protos),
+            inputs,
+        });
     }
-    Ok(out)
+    let mut outputs = BTreeMap::new();
+    for (path, content) in files {
+        let h = match content {
+            Content::Text(text) => hash(text.as_bytes()),
+            Content::Copy(origin) => hash_file(origin)?,
+        };
+        outputs.insert(path.clone(), h);
+    }
+    Ok(Lock {
+        version: VERSION,
+        knit: env!("CARGO_PKG_VERSION").to_string(),
+        plan: loaded
+            .canonical_dir
+            .join(loaded.plan.file.file_name().unwrap_or_default()),
+        plan_hash: hash(loaded.plan.text.as_bytes()),
+        services,
+        outputs,
+    })
+}
+
+impl Lock {
+    pub fn render(&self) -> String {
+        format!(
+            "{HEADER}{}",
+            toml::to_string(self).expect("a lock serializes")
+        )
+    }
+
+    pub fn parse(text: &str) -> Result<Lock, String> {
+        let lock: Lock = toml::from_str(text).map_err(|e| e.message().to_string())?;
+        if lock.version != VERSION {
+            return Err(format!(
+                "version {} is not {VERSION}: written by another knit",
+                lock.version
+            ));
+        }
+        Ok(lock)
+    }
+
+    /// Reads the lock of the output folder `dir`.
+    pub fn read(dir: &Path) -> Result<Lock, crate::error::Diagnostic> {
+        let path = dir.join(crate::OUTPUT_MARKER);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            crate::error::Diagnostic::in_file(&path, format!("not a folder knit generated: {e}"))
+        })?;
+        Lock::parse(&text).map_err(|e| crate::error::Diagnostic::in_file(&path, e))
+    }
 }

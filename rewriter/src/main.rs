@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use knit_rewriter::check::{self, Verdict};
 use knit_rewriter::{diff, emit, error::Error, output_files, prepare, report::Report};
 
 /// Merges Rust gRPC services into one binary: calls between them become
@@ -36,6 +37,18 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Color::Auto)]
         color: Color,
     },
+    /// Exits 0 when DIR is exactly what knit generates from PLAN now, 1 when a
+    /// service changed since (naming services and files) or a call site stopped
+    /// converting, 2 on errors.
+    Check {
+        plan: PathBuf,
+        /// The merged workspace to check.
+        #[arg(long)]
+        against: PathBuf,
+    },
+    /// Lists each service of the merged build in DIR with its recorded version
+    /// and whether it has moved on since (exit 1 when one has).
+    Status { dir: PathBuf },
     /// Prints the merge report; writes nothing.
     Report {
         plan: PathBuf,
@@ -68,7 +81,7 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     match run(cli.command) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("{e}");
             ExitCode::from(2)
@@ -76,7 +89,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(command: Command) -> Result<(), Error> {
+fn run(command: Command) -> Result<ExitCode, Error> {
     let mut stdout = std::io::stdout().lock();
     match command {
         Command::Merge { plan, out, format } => {
@@ -104,6 +117,53 @@ fn run(command: Command) -> Result<(), Error> {
             let text = if colored { diff::colorize(&text) } else { text };
             let _ = stdout.write_all(text.as_bytes());
         }
+        Command::Check { plan, against } => {
+            return Ok(match check::check(&plan, &against)? {
+                Verdict::UpToDate => {
+                    eprintln!("knit check: {} is up to date", against.display());
+                    ExitCode::SUCCESS
+                }
+                Verdict::Stale(reasons) => {
+                    let _ = writeln!(stdout, "knit check: {} is out of date", against.display());
+                    for reason in reasons {
+                        let _ = writeln!(stdout, "  {reason}");
+                    }
+                    ExitCode::from(1)
+                }
+            });
+        }
+        Command::Status { dir } => {
+            let rows = check::status(&dir)?;
+            let width = rows
+                .iter()
+                .map(|r| r.service.len())
+                .max()
+                .unwrap_or(0)
+                .max(7);
+            let recorded = rows
+                .iter()
+                .map(|r| r.recorded.len())
+                .max()
+                .unwrap_or(0)
+                .max(8);
+            let _ = writeln!(
+                stdout,
+                "{:width$}  {:recorded$}  now",
+                "service", "recorded"
+            );
+            for r in &rows {
+                let _ = writeln!(
+                    stdout,
+                    "{:width$}  {:recorded$}  {}",
+                    r.service, r.recorded, r.now
+                );
+            }
+            return Ok(if rows.iter().any(|r| r.moved) {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            });
+        }
         Command::Report { plan, format } => {
             let (loaded, merged) = prepare(&plan)?;
             let report = Report::new(&loaded, &merged);
@@ -115,7 +175,7 @@ fn run(command: Command) -> Result<(), Error> {
             let _ = stdout.write_all(text.as_bytes());
         }
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 fn summary(report: &Report, out: &std::path::Path) -> String {

@@ -34,6 +34,8 @@ pub struct ServiceSpec {
     pub bin: Option<String>,
     /// Whether the service keeps its own listener in the merged binary.
     pub listen: bool,
+    /// A git revision to read the service from instead of its working tree.
+    pub rev: Option<String>,
     /// 1-based line of the service's table in the plan.
     pub line: usize,
 }
@@ -58,6 +60,7 @@ struct RawService {
     path: Spanned<String>,
     package: Option<String>,
     bin: Option<String>,
+    rev: Option<String>,
     #[serde(default = "yes")]
     listen: bool,
 }
@@ -146,6 +149,7 @@ impl Plan {
                 package: raw.package.clone(),
                 bin: raw.bin.clone(),
                 listen: raw.listen,
+                rev: raw.rev.clone(),
                 line,
             });
         }

@@ -1,7 +1,7 @@
 //! The merge report: every call site and how it runs merged, every edit per pass,
 //! new and generated files, and notes. Markdown for people, JSON for tools.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use knit_passes::{FileId, Level, Tier};
 
@@ -9,7 +9,7 @@ use crate::load::Loaded;
 use crate::merge::Merged;
 
 /// The report of one merge.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Report {
     pub group: String,
     pub services: Vec<ServiceRow>,
@@ -21,7 +21,7 @@ pub struct Report {
     pub notes: Vec<NoteRow>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct ServiceRow {
     pub name: String,
     pub package: String,
@@ -30,24 +30,26 @@ pub struct ServiceRow {
     pub listen: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct CallRow {
     pub site: String,
     pub service: String,
-    pub tier: &'static str,
+    /// The gRPC service called.
+    pub callee: String,
+    pub tier: String,
     pub detail: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct EditRow {
-    pub pass: &'static str,
+    pub pass: String,
     pub site: String,
     pub note: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct NoteRow {
-    pub pass: &'static str,
+    pub pass: String,
     pub site: String,
     pub message: String,
 }
@@ -79,19 +81,20 @@ impl Report {
                     .unwrap_or_default();
             match f.level {
                 Level::Call(tier) => calls.push(CallRow {
+                    callee: f.callee.clone().unwrap_or_default(),
                     service: f
                         .at
                         .map(|(file, _)| group.services[group.file(file).service].name.clone())
                         .unwrap_or_default(),
                     site: at,
                     tier: match tier {
-                        Tier::Inline => "inline",
-                        Tier::Rpc => "rpc",
+                        Tier::Inline => "inline".to_string(),
+                        Tier::Rpc => "rpc".to_string(),
                     },
                     detail: f.message.clone(),
                 }),
                 Level::Note | Level::Error => notes.push(NoteRow {
-                    pass: f.pass,
+                    pass: f.pass.to_string(),
                     site: at,
                     message: f.message.clone(),
                 }),
@@ -102,18 +105,18 @@ impl Report {
             .edits
             .iter()
             .map(|e| EditRow {
-                pass: e.pass,
+                pass: e.pass.to_string(),
                 site: site(loaded, e.file, usize::from(e.range.start())),
                 note: e.note.clone(),
             })
             .collect();
-        edits.sort_by_key(|e| pass_order(e.pass));
+        edits.sort_by_key(|e| pass_order(&e.pass));
         let manifests = merged
             .output
             .manifest_ops
             .iter()
             .map(|(file, op)| EditRow {
-                pass: "manifest",
+                pass: "manifest".to_string(),
                 site: group.file(*file).path.clone(),
                 note: op.to_string(),
             })
@@ -169,7 +172,7 @@ impl Report {
         let mut pass = "";
         for e in &self.edits {
             if e.pass != pass {
-                pass = e.pass;
+                pass = &e.pass;
                 md.push_str(&format!("\n### {pass}\n\n"));
             }
             md.push_str(&format!("- {}: {}\n", e.site, e.note));

@@ -1,0 +1,313 @@
+//! `knit check` and `knit status`: is a merged build still what knit would
+//! generate from the services as they are now?
+//!
+//! Both start from `knit.lock`. When no input's hash, the plan, knit's version
+//! or a pinned revision moved, the output is what knit would generate (merges
+//! are deterministic), so checking it needs no parsing: only the hashes of the
+//! output's files. Otherwise knit merges again and names what changed.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::error::Result;
+use crate::git;
+use crate::lockfile::{Lock, ServiceLock, hash, hash_file};
+use crate::merge::Content;
+use crate::report::Report;
+use crate::{REPORT_JSON, output_files, prepare};
+
+/// What changed in one service's inputs since the lock was written.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InputChanges {
+    pub modified: Vec<String>,
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    /// A pinned revision that now names another commit: (recorded, now).
+    pub moved_rev: Option<(String, String)>,
+}
+
+impl InputChanges {
+    pub fn is_empty(&self) -> bool {
+        self.modified.is_empty()
+            && self.added.is_empty()
+            && self.removed.is_empty()
+            && self.moved_rev.is_none()
+    }
+
+    /// `modified a, added b` for messages.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some((from, to)) = &self.moved_rev {
+            parts.push(format!(
+                "revision moved from {} to {}",
+                short(from),
+                short(to)
+            ));
+        }
+        for (what, files) in [
+            ("modified", &self.modified),
+            ("added", &self.added),
+            ("removed", &self.removed),
+        ] {
+            if !files.is_empty() {
+                parts.push(format!("{what} {}", files.join(", ")));
+            }
+        }
+        parts.join("; ")
+    }
+}
+
+fn short(commit: &str) -> &str {
+    &commit[..commit.len().min(10)]
+}
+
+/// The changes of `service`'s inputs since `lock` recorded them.
+pub fn input_changes(service: &ServiceLock, checkout: Option<&Path>) -> InputChanges {
+    let mut changes = InputChanges::default();
+    if let (Some(rev), Some(recorded)) = (&service.rev, &service.git) {
+        // A pinned revision's files cannot change; only what the revision names can.
+        let now = checkout
+            .and_then(git::toplevel)
+            .and_then(|top| git::resolve(&top, rev).ok())
+            .unwrap_or_else(|| "unresolved".into());
+        if now != recorded.commit {
+            changes.moved_rev = Some((recorded.commit.clone(), now));
+        }
+        return changes;
+    }
+    for (path, recorded) in &service.inputs {
+        match hash_file(&service.origin(path)) {
+            Ok(now) if now == *recorded => {}
+            Ok(_) => changes.modified.push(path.clone()),
+            Err(_) => changes.removed.push(path.clone()),
+        }
+    }
+    let package_dirs = service
+        .inputs
+        .keys()
+        .filter_map(|p| p.strip_suffix("/Cargo.toml"));
+    for dir in package_dirs {
+        for file in crate::load::package_files(&service.origin(dir)) {
+            let rel = file
+                .strip_prefix(service.origin(dir))
+                .unwrap_or(&file)
+                .to_string_lossy()
+                .replace('\\', "/");
+            let path = format!("{dir}/{rel}");
+            if !service.inputs.contains_key(&path) {
+                changes.added.push(path);
+            }
+        }
+    }
+    changes
+}
+
+/// The verdict of `knit check`.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verdict {
+    UpToDate,
+    /// Out of date, with one line per reason.
+    Stale(Vec<String>),
+}
+
+/// Files of `dir` that differ from `expected` (path -> hash), and files knit
+/// did not write (build output under `target/` aside).
+fn output_changes(dir: &Path, expected: &BTreeMap<String, String>) -> Vec<String> {
+    let mut reasons = Vec::new();
+    for (path, recorded) in expected {
+        match hash_file(&dir.join(path)) {
+            Ok(now) if now == *recorded => {}
+            Ok(_) => reasons.push(format!("{path} differs from what knit generates")),
+            Err(_) => reasons.push(format!("{path} is missing")),
+        }
+    }
+    let mut present = Vec::new();
+    list(dir, dir, &mut present);
+    for path in present {
+        if !expected.contains_key(&path) && path != crate::OUTPUT_MARKER {
+            reasons.push(format!("{path} was not written by knit"));
+        }
+    }
+    reasons
+}
+
+fn list(root: &Path, dir: &Path, out: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let rel = path
+            .strip_prefix(root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        if path.is_dir() {
+            if rel != "target" {
+                list(root, &path, out);
+            }
+        } else {
+            out.push(rel);
+        }
+    }
+}
+
+/// Checks that `dir` is exactly what knit generates from `plan` now.
+pub fn check(plan_file: &Path, dir: &Path) -> Result<Verdict> {
+    let lock = Lock::read(dir)?;
+    let plan = crate::plan::Plan::read(plan_file)?;
+    let mut reasons = Vec::new();
+    if lock.knit != env!("CARGO_PKG_VERSION") {
+        reasons.push(format!(
+            "written by knit {}, this is knit {}",
+            lock.knit,
+            env!("CARGO_PKG_VERSION")
+        ));
+    }
+    if lock.plan_hash != hash(plan.text.as_bytes()) {
+        reasons.push(format!("the plan {} changed", plan_file.display()));
+    }
+    let names: Vec<&str> = plan.services.iter().map(|s| s.name.as_str()).collect();
+    let locked: Vec<&str> = lock.services.iter().map(|s| s.name.as_str()).collect();
+    if names != locked {
+        reasons.push(format!(
+            "the plan's services are {names:?}, the build holds {locked:?}"
+        ));
+    } else {
+        for (service, spec) in lock.services.iter().zip(&plan.services) {
+            let changes = input_changes(service, Some(&spec.path));
+            if !changes.is_empty() {
+                reasons.push(format!(
+                    "service `{}` changed: {}",
+                    service.name,
+                    changes.describe()
+                ));
+            }
+        }
+    }
+    if reasons.is_empty() {
+        let changed = output_changes(dir, &lock.outputs);
+        return Ok(if changed.is_empty() {
+            Verdict::UpToDate
+        } else {
+            Verdict::Stale(changed)
+        });
+    }
+    // The inputs moved: merge again, and say what that changes.
+    let (loaded, merged) = prepare(plan_file)?;
+    let files = output_files(&loaded, &merged)?;
+    let now = Report::new(&loaded, &merged);
+    if let Some(before) = std::fs::read_to_string(dir.join(REPORT_JSON))
+        .ok()
+        .and_then(|t| serde_json::from_str::<Report>(&t).ok())
+    {
+        reasons.extend(call_changes(&before, &now));
+    }
+    let mut expected = BTreeMap::new();
+    for (path, content) in &files {
+        let h = match content {
+            Content::Text(text) => hash(text.as_bytes()),
+            Content::Copy(origin) => hash_file(origin).unwrap_or_default(),
+        };
+        expected.insert(path.clone(), h);
+    }
+    expected.remove(crate::OUTPUT_MARKER);
+    reasons.extend(
+        output_changes(dir, &expected)
+            .into_iter()
+            .filter(|r| !r.ends_with("was not written by knit")),
+    );
+    Ok(Verdict::Stale(reasons))
+}
+
+/// Call sites that converted before and do not now, per caller and callee.
+fn call_changes(before: &Report, now: &Report) -> Vec<String> {
+    let count = |report: &Report| {
+        let mut inline: BTreeMap<(String, String), usize> = BTreeMap::new();
+        for c in report.calls.iter().filter(|c| c.tier == "inline") {
+            *inline
+                .entry((c.service.clone(), c.callee.clone()))
+                .or_default() += 1;
+        }
+        inline
+    };
+    let (was, is) = (count(before), count(now));
+    let mut reasons = Vec::new();
+    for ((service, callee), n) in &was {
+        let m = is
+            .get(&(service.clone(), callee.clone()))
+            .copied()
+            .unwrap_or(0);
+        if m < *n {
+            let why: Vec<String> = now
+                .calls
+                .iter()
+                .filter(|c| c.service == *service && c.callee == *callee && c.tier == "rpc")
+                .map(|c| format!("{}: {}", c.site, c.detail))
+                .collect();
+            reasons.push(format!(
+                "call sites of `{service}` to `{callee}` stopped converting ({n} inline before, {m} now){}",
+                if why.is_empty() { String::new() } else { format!(": {}", why.join("; ")) }
+            ));
+        }
+    }
+    reasons
+}
+
+/// One line of `knit status`.
+#[derive(Debug)]
+pub struct StatusRow {
+    pub service: String,
+    pub recorded: String,
+    pub now: String,
+    pub moved: bool,
+}
+
+/// Each service of the merged build in `dir`: its recorded version, and whether
+/// its sources have moved on since.
+pub fn status(dir: &Path) -> Result<Vec<StatusRow>> {
+    let lock = Lock::read(dir)?;
+    let mut rows = Vec::new();
+    for service in &lock.services {
+        let version = match (&service.git, &service.rev) {
+            (Some(g), Some(rev)) => format!("rev {rev} = {}", short(&g.commit)),
+            (Some(g), None) => format!(
+                "{}{}",
+                short(&g.commit),
+                if g.dirty {
+                    " (with uncommitted changes)"
+                } else {
+                    ""
+                }
+            ),
+            (None, _) => "not a git checkout".into(),
+        };
+        let recorded = format!("{version}, {} files", service.inputs.len());
+        let checkout = service.read_root.clone();
+        let changes = if service.rev.is_some() {
+            // The checkout of a pinned service: its lock does not keep it; ask the plan.
+            let plan = crate::plan::Plan::read(&lock.plan).ok();
+            let spec = plan
+                .as_ref()
+                .and_then(|p| p.services.iter().find(|s| s.name == service.name));
+            input_changes(service, spec.map(|s| s.path.as_path()))
+        } else {
+            input_changes(service, Some(&checkout))
+        };
+        let now = if changes.is_empty() {
+            "current".to_string()
+        } else {
+            let commit = git::state(&checkout)
+                .map(|g| format!(" (now at {})", short(&g.commit)))
+                .unwrap_or_default();
+            format!("moved on{commit}: {}", changes.describe())
+        };
+        rows.push(StatusRow {
+            service: service.name.clone(),
+            recorded,
+            now,
+            moved: !changes.is_empty(),
+        });
+    }
+    Ok(rows)
+}

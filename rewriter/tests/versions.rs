@@ -1,0 +1,256 @@
+//! What a merged build holds and whether it is current: `knit.lock`, `knit check`,
+//! `knit status`, and services pinned to a git revision.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{copy_greeter, knit};
+use knit_rewriter::lockfile::Lock;
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "user.name=knit",
+            "-c",
+            "user.email=knit@example.invalid",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A git repository holding the greeter system, committed; returns its HEAD.
+fn repo(dir: &Path) -> String {
+    copy_greeter(dir);
+    git(dir, &["init", "-q"]);
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-qm", "greeter system"]);
+    git(dir, &["rev-parse", "HEAD"])
+}
+
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{from} not in {}", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+fn run(args: &[&str], dir: &Path) -> (i32, String) {
+    let out = knit(args, dir);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap(), text)
+}
+
+#[test]
+fn lock_records_sources_and_round_trips() {
+    let tmp = tempfile::tempdir().unwrap();
+    let head = repo(&tmp.path().join("sys"));
+    assert_eq!(
+        run(&["merge", "sys/knit.toml", "--out", "out"], tmp.path()).0,
+        0
+    );
+    let text = std::fs::read_to_string(tmp.path().join("out/knit.lock")).unwrap();
+    let lock = Lock::parse(&text).unwrap();
+    assert_eq!(Lock::parse(&lock.render()).unwrap(), lock);
+    assert_eq!(lock.knit, env!("CARGO_PKG_VERSION"));
+    let names: Vec<&str> = lock.services.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["greeter", "frontend"]);
+    let greeter = &lock.services[0];
+    assert_eq!(
+        greeter.git.as_ref().map(|g| (g.commit.as_str(), g.dirty)),
+        Some((head.as_str(), false))
+    );
+    for input in [
+        "greeter/src/main.rs",
+        "greeter/Cargo.toml",
+        "greeter/Cargo.lock",
+        "greeter/build.rs",
+        "greeter/proto/helloworld.proto",
+    ] {
+        assert!(
+            greeter.inputs[input].starts_with("sha256:"),
+            "{input} is hashed"
+        );
+    }
+    assert!(
+        lock.outputs.contains_key("knit/merged/src/main.rs")
+            && lock.outputs.contains_key("knit.diff")
+    );
+}
+
+#[test]
+fn check_exit_codes() {
+    let tmp = tempfile::tempdir().unwrap();
+    repo(&tmp.path().join("sys"));
+    assert_eq!(
+        run(&["merge", "sys/knit.toml", "--out", "out"], tmp.path()).0,
+        0
+    );
+    let check = || run(&["check", "sys/knit.toml", "--against", "out"], tmp.path());
+
+    let (code, text) = check();
+    assert_eq!((code, text.trim()), (0, "knit check: out is up to date"));
+
+    // A service edited since the merge.
+    edit(
+        &tmp.path().join("sys/greeter/src/main.rs"),
+        "Hello {name}!",
+        "Hi {name}!",
+    );
+    let (code, text) = check();
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains("service `greeter` changed: modified greeter/src/main.rs"),
+        "{text}"
+    );
+    assert!(
+        text.contains("greeter/src/main.rs differs from what knit generates"),
+        "{text}"
+    );
+
+    // Merged again, then a call site that stops converting.
+    assert_eq!(
+        run(&["merge", "sys/knit.toml", "--out", "out"], tmp.path()).0,
+        0
+    );
+    assert_eq!(check().0, 0);
+    edit(
+        &tmp.path().join("sys/frontend/src/main.rs"),
+        "GreeterClient::connect(greeter_url).await?",
+        "GreeterClient::new(tonic::transport::Endpoint::from_shared(greeter_url)?.connect_lazy())",
+    );
+    let (code, text) = check();
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains("call sites of `frontend` to `helloworld.Greeter` stopped converting (1 inline before, 0 now)"),
+        "{text}"
+    );
+
+    // A folder knit did not write, and a plan that does not parse: errors.
+    std::fs::create_dir(tmp.path().join("plain")).unwrap();
+    let (code, text) = run(
+        &["check", "sys/knit.toml", "--against", "plain"],
+        tmp.path(),
+    );
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.starts_with("error: plain/knit.lock: not a folder knit generated"),
+        "{text}"
+    );
+}
+
+#[test]
+fn status_says_which_services_moved_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let head = repo(&tmp.path().join("sys"));
+    assert_eq!(
+        run(&["merge", "sys/knit.toml", "--out", "out"], tmp.path()).0,
+        0
+    );
+    let (code, text) = run(&["status", "out"], tmp.path());
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains(&format!("greeter   {}, 5 files", &head[..10])),
+        "{text}"
+    );
+    assert_eq!(text.matches("current").count(), 2, "{text}");
+
+    edit(
+        &tmp.path().join("sys/frontend/src/main.rs"),
+        "Welcome to the frontend.",
+        "Welcome!",
+    );
+    let (code, text) = run(&["status", "out"], tmp.path());
+    assert_eq!(code, 1, "{text}");
+    let frontend = text.lines().find(|l| l.starts_with("frontend")).unwrap();
+    assert!(frontend.contains("moved on"), "{frontend}");
+    assert!(
+        frontend.contains("modified frontend/src/main.rs"),
+        "{frontend}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("greeter") && l.ends_with("current")),
+        "{text}"
+    );
+}
+
+#[test]
+fn pinned_revision_is_read_without_touching_the_checkout() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sys = tmp.path().join("sys");
+    let v1 = repo(&sys);
+    git(&sys, &["tag", "v1"]);
+    edit(
+        &sys.join("greeter/src/main.rs"),
+        "Hello {name}!",
+        "Hi {name}!",
+    );
+    git(&sys, &["commit", "-qam", "greeter says hi"]);
+    // Uncommitted work in the checkout, which the pinned merge must not see or touch.
+    edit(
+        &sys.join("greeter/src/main.rs"),
+        "Hi {name}!",
+        "Hey {name}!",
+    );
+    let before = common::tree(&sys);
+    edit(
+        &sys.join("knit.toml"),
+        "path = \"greeter\"",
+        "path = \"greeter\"\nrev = \"v1\"",
+    );
+    let plan_before = common::tree(&sys);
+
+    let (code, text) = run(&["merge", "sys/knit.toml", "--out", "out"], tmp.path());
+    assert_eq!(code, 0, "{text}");
+    let merged = std::fs::read_to_string(tmp.path().join("out/greeter/src/main.rs")).unwrap();
+    assert!(merged.contains("Hello {name}!"), "the merge reads v1");
+    assert_eq!(common::tree(&sys), plan_before, "the checkout is untouched");
+    assert!(
+        before
+            .iter()
+            .any(|(p, b)| p == "greeter/src/main.rs" && String::from_utf8_lossy(b).contains("Hey"))
+    );
+    assert!(
+        !sys.join(".git/worktrees").exists(),
+        "no worktree was added"
+    );
+    let lock = Lock::read(&tmp.path().join("out")).unwrap();
+    assert_eq!(lock.services[0].rev.as_deref(), Some("v1"));
+    assert_eq!(lock.services[0].git.as_ref().unwrap().commit, v1);
+
+    let (code, text) = run(&["status", "out"], tmp.path());
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains(&format!("rev v1 = {}", &v1[..10])), "{text}");
+    assert_eq!(
+        run(&["check", "sys/knit.toml", "--against", "out"], tmp.path()).0,
+        0
+    );
+
+    // Moving the tag moves the pinned service.
+    git(&sys, &["tag", "-f", "v1", "HEAD"]);
+    let (code, text) = run(&["check", "sys/knit.toml", "--against", "out"], tmp.path());
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains(&format!(
+            "service `greeter` changed: revision moved from {}",
+            &v1[..10]
+        )),
+        "{text}"
+    );
+}
