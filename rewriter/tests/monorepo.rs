@@ -1,0 +1,108 @@
+//! Services that are members of one monorepo workspace: the plan names each
+//! service's package.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{knit, tree};
+
+/// The greeter system as one workspace: both services members of it.
+fn monorepo(dir: &Path) {
+    let corpus = common::root().join("corpus/greeter");
+    for service in ["greeter", "frontend"] {
+        common::copy_tree(&corpus.join(service), &dir.join(service));
+        let manifest = dir.join(service).join("Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        let text = text.replace("\n# This service is its own repository: its own workspace and lockfile.\n[workspace]\n", "");
+        std::fs::write(&manifest, text).unwrap();
+        std::fs::remove_file(dir.join(service).join("Cargo.lock")).unwrap();
+    }
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[workspace]\nresolver = \"2\"\nmembers = [\"greeter\", \"frontend\"]\n",
+    )
+    .unwrap();
+    std::fs::copy(corpus.join("greeter/Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+}
+
+const PLAN: &str = r#"[group]
+name = "mono"
+services = ["greeter", "frontend"]
+
+[services.greeter]
+path = "."
+package = "greeter"
+
+[services.frontend]
+path = "."
+package = "frontend"
+"#;
+
+#[test]
+fn members_of_one_workspace_merge() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mono = tmp.path().join("mono");
+    monorepo(&mono);
+    std::fs::write(mono.join("knit.toml"), PLAN).unwrap();
+    let run = knit(
+        &[
+            "merge",
+            "mono/knit.toml",
+            "--out",
+            "out",
+            "--format",
+            "json",
+        ],
+        tmp.path(),
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(report["calls"][0]["tier"], "inline");
+    let out = tmp.path().join("out");
+    // Packages keep their places under the workspace root, which is the plan's folder.
+    assert!(
+        out.join("greeter/src/knit_main.rs").is_file()
+            && out.join("frontend/src/main.rs").is_file()
+    );
+    let members = std::fs::read_to_string(out.join("Cargo.toml")).unwrap();
+    assert!(
+        members.contains("\"greeter\",\n    \"frontend\","),
+        "{members}"
+    );
+    // The diff applies in the monorepo.
+    let work = tmp.path().join("work");
+    common::copy_tree(&mono, &work);
+    let applied = Command::new("git")
+        .arg("apply")
+        .arg(out.join("knit.diff"))
+        .current_dir(&work)
+        .status()
+        .unwrap();
+    assert!(applied.success());
+    assert_eq!(tree(&work.join("greeter")), tree(&out.join("greeter")));
+}
+
+#[test]
+fn a_workspace_of_several_services_needs_the_package_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mono = tmp.path().join("mono");
+    monorepo(&mono);
+    std::fs::write(
+        mono.join("knit.toml"),
+        PLAN.replace("package = \"frontend\"\n", ""),
+    )
+    .unwrap();
+    let run = knit(&["merge", "mono/knit.toml", "--out", "out"], tmp.path());
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(
+        stderr.trim(),
+        "error: mono/knit.toml:9:1: service `frontend`: name its package with `package = ..` (one of: greeter, frontend)"
+    );
+}
