@@ -254,4 +254,13 @@ async fn main() {
             Call(Rpc) frontend/src/main.rs:4: calls to `helloworld.Greeter` stay RPC: `greeter` builds its server with `GreeterServer::with_interceptor`: not converted yet (its interceptors would be skipped)
         "#]].assert_eq(&check(&fixture).render("frontend/src/main.rs"));
     }
+
+    #[test]
+    fn callee_with_tower_layers_stays_rpc() {
+        let fixture = crate::fixture::with_frontend(
+            "use hello::greeter_client::GreeterClient;\nmod hello { tonic::include_proto!(\"helloworld\"); }\n#[tokio::main]\nasync fn main() { GreeterClient::connect(\"http://a\").await; }\n",
+        )
+        .replace("Server::builder()", "Server::builder().layer(AuthLayer::new())");
+        expect!["Call(Rpc) frontend/src/main.rs:4: calls to `helloworld.Greeter` stay RPC: `greeter` adds tower layers to its server (`.layer(..)`): in-process calls would skip them"].assert_eq(&check(&fixture).findings.join("\n"));
+    }
 }

@@ -14,7 +14,7 @@ use ra_ap_syntax::{AstNode, SyntaxKind, TextRange};
 
 use crate::edit::{Level, NewFile, Output};
 use crate::manifest::ManifestOp;
-use crate::model::{Group, parent_dir, relative_path};
+use crate::model::{FileId, Group, parent_dir, relative_path};
 use crate::names::{Mention, Role, Usage};
 use crate::namespace;
 use crate::sharing::Sharing;
@@ -39,6 +39,16 @@ pub fn in_main(group: &Group, service: usize, mention: &Mention) -> bool {
         && main_fn(group, service)
             .and_then(|f| f.body())
             .is_some_and(|body| body.syntax().text_range().contains_range(mention.path))
+}
+
+/// Whether `service`'s `fn main` adds tower layers to a server builder: calls
+/// in process would not pass through them.
+pub fn server_layers(group: &Group, service: usize) -> bool {
+    let Some(body) = main_fn(group, service).and_then(|f| f.body()) else { return false };
+    body.syntax()
+        .descendants()
+        .filter_map(ast::MethodCallExpr::cast)
+        .any(|call| call.name_ref().is_some_and(|n| n.text() == "layer"))
 }
 
 /// The `tokio::main` attribute of `f`.
@@ -141,42 +151,8 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
 
     // The body: serve on the host's listener, register handlers called in process.
     let mut served = false;
-    for call in body
-        .syntax()
-        .descendants()
-        .filter_map(ast::MethodCallExpr::cast)
-    {
-        let Some(name) = call.name_ref().filter(|n| n.text() == "serve") else {
-            continue;
-        };
-        let args: Vec<ast::Expr> = call
-            .arg_list()
-            .map(|l| l.args().collect())
-            .unwrap_or_default();
-        let [addr] = args.as_slice() else { continue };
-        let addr = addr.syntax().text_range();
-        out.edit(
-            PASS,
-            root,
-            name.syntax().text_range(),
-            "serve_with_incoming_shutdown",
-            "serve on the host's listener",
-        );
-        out.edit(
-            PASS,
-            root,
-            TextRange::empty(addr.start()),
-            "knit_host.incoming(",
-            "serve on the host's listener",
-        );
-        out.edit(
-            PASS,
-            root,
-            TextRange::empty(addr.end()),
-            "), knit_host.shutdown()",
-            "stop on the host's shutdown",
-        );
-        served = true;
+    for call in body.syntax().descendants().filter_map(ast::MethodCallExpr::cast) {
+        served |= rewrite_serve(&call, root, out);
     }
     if !served {
         out.finding(
@@ -262,6 +238,45 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
         ),
     );
     Ok(())
+}
+
+/// Rewrites a tonic `serve*` call so that the host owns the listener (unless
+/// the service brings its own incoming stream) and the shutdown signal.
+fn rewrite_serve(call: &ast::MethodCallExpr, root: FileId, out: &mut Output) -> bool {
+    let Some(name) = call.name_ref() else { return false };
+    let args: Vec<TextRange> =
+        call.arg_list().map(|l| l.args().map(|a| a.syntax().text_range()).collect()).unwrap_or_default();
+    let method = name.text().to_string();
+    let (listener, signal) = match (method.as_str(), args.as_slice()) {
+        ("serve", [addr]) => (Some(*addr), None),
+        ("serve_with_shutdown", [addr, signal]) => (Some(*addr), Some(*signal)),
+        ("serve_with_incoming", [_]) => (None, None),
+        ("serve_with_incoming_shutdown", [_, signal]) => (None, Some(*signal)),
+        _ => return false,
+    };
+    let mut edit = |range: TextRange, text: &str, note: &str| out.edit(PASS, root, range, text, note);
+    if method != "serve_with_incoming_shutdown" {
+        edit(name.syntax().text_range(), "serve_with_incoming_shutdown", "serve under the host's control");
+    }
+    if let Some(addr) = listener {
+        edit(TextRange::empty(addr.start()), "knit_host.incoming(", "serve on the host's listener");
+        edit(TextRange::empty(addr.end()), ")", "serve on the host's listener");
+    }
+    match signal {
+        Some(signal) => {
+            edit(TextRange::empty(signal.start()), "knit_host.shutdown_with(", "stop on the host's shutdown too");
+            edit(TextRange::empty(signal.end()), ")", "stop on the host's shutdown too");
+        }
+        None => {
+            let last = args.last().unwrap();
+            edit(TextRange::empty(last.end()), ", knit_host.shutdown()", "stop on the host's shutdown");
+        }
+    }
+    if listener.is_none() {
+        let at = Some((root, call.syntax().text_range().start()));
+        out.finding(PASS, Level::Note, at, "serves its own incoming stream: the plan's `listen = false` cannot turn it off");
+    }
+    true
 }
 
 fn standalone_main(service: &str, lib: &str, attr: &str, lifted_from: &str) -> String {
@@ -378,5 +393,26 @@ async fn main() -> anyhow::Result<()> {
             Error svc/src/main.rs:1: `#[actix_web::main]` mains are not supported yet: only `#[tokio::main]`
             Error svc/src/main.rs:1: `fn main` is not `#[tokio::main] async fn main`: other shapes are not supported yet
             Error svc/src/main.rs:1: package `svc` has a library target besides its binary: lifting `main` there is not supported yet"#]].assert_eq(&all);
+    }
+
+    #[test]
+    fn every_serve_shape_gets_the_hosts_shutdown() {
+        let out = check(&service(
+            r#"#[tokio::main]
+async fn main() {
+    a.serve_with_shutdown(addr, async { ctrl_c().await.ok(); }).await;
+    b.serve_with_incoming(listener).await;
+    c.serve_with_incoming_shutdown(listener, signal).await;
+}
+"#,
+        ));
+        expect![[r#"
+            //- /svc/src/main.rs
+            pub async fn knit_entry(knit_host: knit_runtime::ServiceHost) {
+                a.serve_with_incoming_shutdown(knit_host.incoming(addr), knit_host.shutdown_with(async { ctrl_c().await.ok(); })).await;
+                b.serve_with_incoming_shutdown(listener, knit_host.shutdown()).await;
+                c.serve_with_incoming_shutdown(listener, knit_host.shutdown_with(signal)).await;
+            }
+        "#]].assert_eq(&out.render("svc/src/main.rs"));
     }
 }

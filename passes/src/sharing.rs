@@ -258,6 +258,11 @@ fn decide(
             named.service
         ));
     }
+    if crate::entry::server_layers(group, provider) {
+        return Decision::Rpc(format!(
+            "`{provider_name}` adds tower layers to its server (`.layer(..)`): in-process calls would skip them"
+        ));
+    }
     for side in [caller, provider] {
         if index.modules_of(side, &named.package).next().is_none() {
             return Decision::Rpc(format!(

@@ -129,6 +129,21 @@ impl ServiceHost {
         Incoming::new(self.name, addr, self.listen)
     }
 
+    /// Resolves when the host shuts down or `signal` resolves, whichever comes
+    /// first: the service's own shutdown signal keeps working.
+    pub fn shutdown_with<F>(&self, signal: F) -> impl std::future::Future<Output = ()> + 'static
+    where
+        F: std::future::Future<Output = ()> + 'static,
+    {
+        let host = self.shutdown();
+        async move {
+            tokio::select! {
+                _ = host => {}
+                _ = signal => {}
+            }
+        }
+    }
+
     /// Resolves when the host shuts down (never, for a standalone service).
     pub fn shutdown(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
         let mut shutdown = self.shutdown.clone();
