@@ -44,7 +44,9 @@ pub fn in_main(group: &Group, service: usize, mention: &Mention) -> bool {
 /// Whether `service`'s `fn main` adds tower layers to a server builder: calls
 /// in process would not pass through them.
 pub fn server_layers(group: &Group, service: usize) -> bool {
-    let Some(body) = main_fn(group, service).and_then(|f| f.body()) else { return false };
+    let Some(body) = main_fn(group, service).and_then(|f| f.body()) else {
+        return false;
+    };
     body.syntax()
         .descendants()
         .filter_map(ast::MethodCallExpr::cast)
@@ -151,7 +153,11 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
 
     // The body: serve on the host's listener, register handlers called in process.
     let mut served = false;
-    for call in body.syntax().descendants().filter_map(ast::MethodCallExpr::cast) {
+    for call in body
+        .syntax()
+        .descendants()
+        .filter_map(ast::MethodCallExpr::cast)
+    {
         served |= rewrite_serve(&call, root, out);
     }
     if !served {
@@ -243,9 +249,13 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
 /// Rewrites a tonic `serve*` call so that the host owns the listener (unless
 /// the service brings its own incoming stream) and the shutdown signal.
 fn rewrite_serve(call: &ast::MethodCallExpr, root: FileId, out: &mut Output) -> bool {
-    let Some(name) = call.name_ref() else { return false };
-    let args: Vec<TextRange> =
-        call.arg_list().map(|l| l.args().map(|a| a.syntax().text_range()).collect()).unwrap_or_default();
+    let Some(name) = call.name_ref() else {
+        return false;
+    };
+    let args: Vec<TextRange> = call
+        .arg_list()
+        .map(|l| l.args().map(|a| a.syntax().text_range()).collect())
+        .unwrap_or_default();
     let method = name.text().to_string();
     let (listener, signal) = match (method.as_str(), args.as_slice()) {
         ("serve", [addr]) => (Some(*addr), None),
@@ -254,27 +264,57 @@ fn rewrite_serve(call: &ast::MethodCallExpr, root: FileId, out: &mut Output) -> 
         ("serve_with_incoming_shutdown", [_, signal]) => (None, Some(*signal)),
         _ => return false,
     };
-    let mut edit = |range: TextRange, text: &str, note: &str| out.edit(PASS, root, range, text, note);
+    let mut edit =
+        |range: TextRange, text: &str, note: &str| out.edit(PASS, root, range, text, note);
     if method != "serve_with_incoming_shutdown" {
-        edit(name.syntax().text_range(), "serve_with_incoming_shutdown", "serve under the host's control");
+        edit(
+            name.syntax().text_range(),
+            "serve_with_incoming_shutdown",
+            "serve under the host's control",
+        );
     }
     if let Some(addr) = listener {
-        edit(TextRange::empty(addr.start()), "knit_host.incoming(", "serve on the host's listener");
-        edit(TextRange::empty(addr.end()), ")", "serve on the host's listener");
+        edit(
+            TextRange::empty(addr.start()),
+            "knit_host.incoming(",
+            "serve on the host's listener",
+        );
+        edit(
+            TextRange::empty(addr.end()),
+            ")",
+            "serve on the host's listener",
+        );
     }
     match signal {
         Some(signal) => {
-            edit(TextRange::empty(signal.start()), "knit_host.shutdown_with(", "stop on the host's shutdown too");
-            edit(TextRange::empty(signal.end()), ")", "stop on the host's shutdown too");
+            edit(
+                TextRange::empty(signal.start()),
+                "knit_host.shutdown_with(",
+                "stop on the host's shutdown too",
+            );
+            edit(
+                TextRange::empty(signal.end()),
+                ")",
+                "stop on the host's shutdown too",
+            );
         }
         None => {
             let last = args.last().unwrap();
-            edit(TextRange::empty(last.end()), ", knit_host.shutdown()", "stop on the host's shutdown");
+            edit(
+                TextRange::empty(last.end()),
+                ", knit_host.shutdown()",
+                "stop on the host's shutdown",
+            );
         }
     }
     if listener.is_none() {
         let at = Some((root, call.syntax().text_range().start()));
-        out.finding(PASS, Level::Note, at, "serves its own incoming stream: the plan's `listen = false` cannot turn it off");
+        out.finding(
+            PASS,
+            Level::Note,
+            at,
+            "serves its own incoming stream: the plan's `listen = false` cannot turn it off",
+        );
     }
     true
 }

@@ -32,6 +32,7 @@ pub fn group(fixture: &str) -> Group {
                 group.services.push(Service {
                     name: service_name.clone(),
                     listen: true,
+                    env: Vec::new(),
                     packages: Vec::new(),
                     bin: Target {
                         name: service_name.clone(),
@@ -177,7 +178,11 @@ impl Checked {
 
 /// Runs every pass on `fixture`.
 pub fn check(fixture: &str) -> Checked {
-    let group = group(fixture);
+    check_group(group(fixture))
+}
+
+/// Runs every pass on `group`.
+pub fn check_group(group: Group) -> Checked {
     let sharing = crate::sharing::Sharing::of(&group);
     let out = crate::run_all(&group, &sharing);
     let mut files = Vec::new();
@@ -207,7 +212,7 @@ pub fn check(fixture: &str) -> Checked {
     let findings = out
         .findings
         .iter()
-        .filter(|f| f.level != Level::Note)
+        .filter(|f| f.level != Level::Note || f.pass == "globals")
         .map(|f| {
             let at = f.at.map(|(file, offset)| {
                 let file = group.file(file);

@@ -8,6 +8,7 @@
 pub mod calls;
 pub mod edit;
 pub mod entry;
+pub mod globals;
 pub mod imports;
 pub mod manifest;
 pub mod model;
@@ -27,6 +28,7 @@ pub const PASSES: &[(&str, fn(&Group, &sharing::Sharing) -> Output)] = &[
     ("namespace", namespace::run),
     ("entry", entry::run),
     ("calls", calls::run),
+    ("globals", globals::run),
 ];
 
 /// Runs every pass over `group`, with the decisions of `sharing`, and gathers

@@ -23,6 +23,9 @@ pub struct Service {
     pub name: String,
     /// Whether the service keeps its own listener in the merged binary.
     pub listen: bool,
+    /// Environment variables the plan gives this service alone in the merged
+    /// binary: (name, value; `${VAR}` reads the host's `VAR`).
+    pub env: Vec<(String, String)>,
     /// The packages of the service knit copies: the service's package first, then
     /// the local packages it depends on by path.
     pub packages: Vec<Package>,

@@ -17,6 +17,7 @@ const RUNTIME: &[(&str, &str)] = &[
     ("Cargo.toml", include_str!("../../runtime/Cargo.toml")),
     ("src/lib.rs", include_str!("../../runtime/src/lib.rs")),
     ("src/call.rs", include_str!("../../runtime/src/call.rs")),
+    ("src/env.rs", include_str!("../../runtime/src/env.rs")),
     ("src/host.rs", include_str!("../../runtime/src/host.rs")),
     (
         "src/listener.rs",
@@ -265,6 +266,14 @@ fn host(loaded: &Loaded, sharing: &Sharing) -> Vec<(String, String)> {
                 "        .provides(\"{}\", \"{full}\")\n",
                 group.services[provider].name
             ));
+        }
+    }
+    if let Some(n) = loaded.plan.worker_threads {
+        chain.push_str(&format!("        .worker_threads({n})\n"));
+    }
+    for service in &group.services {
+        for (key, value) in &service.env {
+            chain.push_str(&format!("        .env({:?}, {key:?}, {value:?})\n", service.name));
         }
     }
     for service in &group.services {

@@ -497,6 +497,7 @@ fn load_service(plan: &Plan, plan_dir: &Path, index: usize, spec: &ServiceSpec) 
     let service = Service {
         name: spec.name.clone(),
         listen: spec.listen,
+        env: spec.env.clone(),
         packages,
         bin: Target {
             name: bin.name.clone(),

@@ -18,6 +18,8 @@ pub struct Plan {
     pub dir: PathBuf,
     pub text: String,
     pub group: String,
+    /// Worker threads of the merged binary's runtime (tokio's default if unset).
+    pub worker_threads: Option<usize>,
     /// The services to merge, in start order.
     pub services: Vec<ServiceSpec>,
 }
@@ -36,6 +38,8 @@ pub struct ServiceSpec {
     pub listen: bool,
     /// A git revision to read the service from instead of its working tree.
     pub rev: Option<String>,
+    /// Environment variables this service alone sees in the merged binary.
+    pub env: Vec<(String, String)>,
     /// 1-based line of the service's table in the plan.
     pub line: usize,
 }
@@ -51,6 +55,7 @@ struct RawPlan {
 #[serde(deny_unknown_fields)]
 struct RawGroup {
     name: String,
+    worker_threads: Option<usize>,
     services: Spanned<Vec<Spanned<String>>>,
 }
 
@@ -61,6 +66,8 @@ struct RawService {
     package: Option<String>,
     bin: Option<String>,
     rev: Option<String>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
     #[serde(default = "yes")]
     listen: bool,
 }
@@ -150,6 +157,7 @@ impl Plan {
                 bin: raw.bin.clone(),
                 listen: raw.listen,
                 rev: raw.rev.clone(),
+                env: raw.env.clone().into_iter().collect(),
                 line,
             });
         }
@@ -167,6 +175,7 @@ impl Plan {
             dir,
             text,
             group: raw.group.name,
+            worker_threads: raw.group.worker_threads,
             services,
         })
     }

@@ -57,11 +57,31 @@ pub fn exit(outcome: impl Outcome) -> ExitCode {
 #[derive(Default)]
 pub struct Host {
     services: Vec<(&'static str, Listen, Start)>,
+    worker_threads: Option<usize>,
+    env_errors: Vec<String>,
 }
 
 impl Host {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Runs the services on `n` worker threads (tokio's default otherwise).
+    pub fn worker_threads(mut self, n: usize) -> Self {
+        self.worker_threads = Some(n);
+        self
+    }
+
+    /// Gives `service` its own value of the environment variable `key`;
+    /// `${VAR}` in `value` reads the process's `VAR`.
+    pub fn env(mut self, service: &'static str, key: &str, value: &str) -> Self {
+        match crate::env::expand(value) {
+            Ok(value) => crate::env::set(service, key, value),
+            Err(e) => self
+                .env_errors
+                .push(format!("service `{service}`: {key}: {e}")),
+        }
+        self
     }
 
     /// Declares that `service` provides `grpc_service` to the others in process.

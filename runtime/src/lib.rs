@@ -4,12 +4,14 @@
 //! - [`ServiceHost`]: what a lifted service entry receives from the host: where to
 //!   register its handlers, its listener, and the shutdown signal.
 //! - [`call`]: how an inline call runs a handler with the guarantees of an RPC.
+//! - [`env`]: each service's own environment variables.
 //! - [`Host`]: the merged binary's `main`: one runtime for every service of the group.
 //!
 //! knit copies this crate into each generated workspace; the workspace never points
 //! back into knit's checkout.
 
 pub mod call;
+pub mod env;
 mod host;
 mod listener;
 pub mod registry;

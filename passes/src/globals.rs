@@ -1,0 +1,514 @@
+//! The `globals` pass: what a process has one of — the logger, the global
+//! allocator, the environment, signals, exit, default metric registries — once
+//! several services share a process.
+//!
+//! - Logging: when several services initialise the same logger (`tracing_subscriber`
+//!   `.init()`, `env_logger::init()`), each `init` becomes `try_init().ok()`: the
+//!   first service to start sets it, the others keep it; the report says which.
+//! - Environment: every variable each service reads is reported, and variables read
+//!   by several services are flagged. A service with its own values in the plan
+//!   (`[services.NAME.env]`) reads through `knit_runtime::env`, which answers with
+//!   them first.
+//! - `#[global_allocator]`: identical ones are kept once; different ones are an error.
+//! - `process::exit`, signal handling, `env::set_var`, `.env` loading and default
+//!   metric registries are reported.
+
+use std::collections::BTreeMap;
+
+use ra_ap_syntax::ast::{self, HasArgList, HasAttrs};
+use ra_ap_syntax::{AstNode, AstToken, SyntaxKind, TextRange, TextSize};
+
+use crate::edit::{Level, Output, code_range};
+use crate::model::{FileId, Group};
+use crate::sharing::Sharing;
+
+const PASS: &str = "globals";
+
+pub fn run(group: &Group, _: &Sharing) -> Output {
+    let mut out = Output::default();
+    logging(group, &mut out);
+    environment(group, &mut out);
+    allocators(group, &mut out);
+    process_wide(group, &mut out);
+    out
+}
+
+/// The calls of every Rust file: (service, file, call, callee path without spaces).
+fn calls(group: &Group) -> Vec<(usize, FileId, ast::CallExpr, String)> {
+    let mut all = Vec::new();
+    for (id, file, rust) in group.rust_files() {
+        for call in rust
+            .parse
+            .tree()
+            .syntax()
+            .descendants()
+            .filter_map(ast::CallExpr::cast)
+        {
+            let Some(ast::Expr::PathExpr(callee)) = call.expr() else {
+                continue;
+            };
+            let text: String = callee
+                .syntax()
+                .text()
+                .to_string()
+                .split_whitespace()
+                .collect();
+            all.push((file.service, id, call, text));
+        }
+    }
+    all
+}
+
+fn imports(group: &Group, file: FileId, path: &str) -> bool {
+    group.file(file).text.contains(path)
+}
+
+/// A logger initialisation: (service, file, range of `init`, end of the call).
+struct Init {
+    service: usize,
+    file: FileId,
+    name: TextRange,
+    end: TextSize,
+}
+
+fn logging(group: &Group, out: &mut Output) {
+    let mut by_kind: BTreeMap<&str, Vec<Init>> = BTreeMap::new();
+    for (id, file, rust) in group.rust_files() {
+        let tree = rust.parse.tree();
+        for call in tree
+            .syntax()
+            .descendants()
+            .filter_map(ast::MethodCallExpr::cast)
+        {
+            let Some(name) = call.name_ref().filter(|n| n.text() == "init") else {
+                continue;
+            };
+            if call.arg_list().is_some_and(|a| a.args().next().is_some()) {
+                continue;
+            }
+            let mut root = call.receiver();
+            while let Some(ast::Expr::MethodCallExpr(inner)) = &root {
+                root = inner.receiver();
+            }
+            let root: String = root
+                .map(|r| r.syntax().text().to_string())
+                .unwrap_or_default()
+                .split_whitespace()
+                .collect();
+            let tracing = root.starts_with("tracing_subscriber::")
+                || (["fmt()", "registry()", "FmtSubscriber::builder()"].contains(&root.as_str())
+                    && file.text.contains("tracing_subscriber"));
+            if tracing {
+                let init = Init {
+                    service: file.service,
+                    file: id,
+                    name: name.syntax().text_range(),
+                    end: call.syntax().text_range().end(),
+                };
+                by_kind
+                    .entry("the tracing subscriber")
+                    .or_default()
+                    .push(init);
+            }
+        }
+    }
+    for (service, id, call, path) in calls(group) {
+        if ["env_logger::init", "pretty_env_logger::init"].contains(&path.as_str()) {
+            let Some(ast::Expr::PathExpr(callee)) = call.expr() else {
+                continue;
+            };
+            let Some(segment) = callee.path().and_then(|p| p.segment()) else {
+                continue;
+            };
+            let init = Init {
+                service,
+                file: id,
+                name: segment.syntax().text_range(),
+                end: call.syntax().text_range().end(),
+            };
+            by_kind.entry("the `log` logger").or_default().push(init);
+        }
+    }
+    for (kind, inits) in by_kind {
+        let mut services: Vec<usize> = inits.iter().map(|i| i.service).collect();
+        services.sort();
+        services.dedup();
+        if services.len() < 2 {
+            continue;
+        }
+        let first = &group.services[services[0]].name;
+        for init in &inits {
+            out.edit(
+                PASS,
+                init.file,
+                init.name,
+                "try_init",
+                "logger: the first service to start sets it",
+            );
+            out.edit(
+                PASS,
+                init.file,
+                TextRange::empty(init.end),
+                ".ok()",
+                "logger: the first service to start sets it",
+            );
+            let name = &group.services[init.service].name;
+            let message = if init.service == services[0] {
+                format!(
+                    "`{name}` initialises {kind}; it starts first, so its configuration is the merged binary's"
+                )
+            } else {
+                format!(
+                    "`{name}` initialises {kind}; `{first}` starts first and its configuration wins, this one is skipped"
+                )
+            };
+            out.finding(
+                PASS,
+                Level::Note,
+                Some((init.file, init.name.start())),
+                message,
+            );
+        }
+    }
+}
+
+const ENV_READS: &[(&str, &str)] = &[
+    ("var", "std::env::var"),
+    ("var_os", "std::env::var_os"),
+    ("vars", "std::env::vars"),
+];
+
+fn environment(group: &Group, out: &mut Output) {
+    let mut needs_runtime = std::collections::BTreeSet::new();
+    // variable -> services that read it
+    let mut readers: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut per_service: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    for (service, id, call, path) in calls(group) {
+        let path = path.trim_start_matches("::");
+        let read = ENV_READS.iter().find(|(short, full)| {
+            path == *full || (path == format!("env::{short}") && imports(group, id, "std::env"))
+        });
+        let Some((function, _)) = read else { continue };
+        let args: Vec<ast::Expr> = call
+            .arg_list()
+            .map(|l| l.args().collect())
+            .unwrap_or_default();
+        let name = args
+            .first()
+            .and_then(|a| {
+                a.syntax()
+                    .descendants_with_tokens()
+                    .filter_map(|t| t.into_token())
+                    .find_map(ast::String::cast)
+            })
+            .and_then(|s| s.value().ok().map(|v| v.to_string()))
+            .unwrap_or_else(|| {
+                if *function == "vars" {
+                    "(all)".into()
+                } else {
+                    "(computed)".into()
+                }
+            });
+        let svc = &group.services[service];
+        readers.entry(name.clone()).or_default().push(service);
+        per_service.entry(service).or_default().push(name);
+        if svc.env.is_empty() {
+            continue;
+        }
+        let Some(ast::Expr::PathExpr(callee)) = call.expr() else {
+            continue;
+        };
+        needs_runtime.insert((service, group.file(id).package));
+        let note = format!(
+            "environment: `{}` reads its own values from the plan",
+            svc.name
+        );
+        out.edit(
+            PASS,
+            id,
+            callee.syntax().text_range(),
+            format!("knit_runtime::env::{function}"),
+            &note,
+        );
+        let list = call.arg_list().unwrap();
+        let inside = list.syntax().text_range().start() + TextSize::from(1);
+        let sep = if args.is_empty() { "" } else { ", " };
+        out.edit(
+            PASS,
+            id,
+            TextRange::empty(inside),
+            format!("{:?}{sep}", svc.name),
+            &note,
+        );
+    }
+    // The entry pass gives a service's first package the runtime; others need it too.
+    for (service, package) in needs_runtime.into_iter().filter(|(_, p)| *p > 0) {
+        let package = &group.services[service].packages[package];
+        let path = crate::model::relative_path(&package.dir, "knit/runtime");
+        let op = crate::manifest::ManifestOp::AddPathDependency {
+            key: "knit-runtime".into(),
+            path,
+        };
+        out.manifest_ops.push((package.manifest, op));
+    }
+    for (service, mut names) in per_service {
+        names.sort();
+        names.dedup();
+        let root = group.services[service].bin.root;
+        out.finding(
+            PASS,
+            Level::Note,
+            Some((root, 0.into())),
+            format!(
+                "`{}` reads environment variables {}",
+                group.services[service].name,
+                names.join(", ")
+            ),
+        );
+    }
+    for (name, mut services) in readers {
+        services.sort();
+        services.dedup();
+        let unset: Vec<&str> = services
+            .iter()
+            .filter(|&&s| !group.services[s].env.iter().any(|(k, _)| *k == name))
+            .map(|&s| group.services[s].name.as_str())
+            .collect();
+        if services.len() > 1 && unset.len() > 1 && !name.starts_with('(') {
+            out.finding(PASS, Level::Note, None, format!(
+                "`{name}` is read by {}: in one process they see one value; give each its own with `[services.NAME.env]`",
+                unset.join(", ")
+            ));
+        }
+    }
+}
+
+fn allocators(group: &Group, out: &mut Output) {
+    let mut found: Vec<(usize, FileId, ast::Static)> = Vec::new();
+    for (id, file, rust) in group.rust_files() {
+        for item in rust
+            .parse
+            .tree()
+            .syntax()
+            .descendants()
+            .filter_map(ast::Static::cast)
+        {
+            if item
+                .attrs()
+                .any(|a| a.simple_name().as_deref() == Some("global_allocator"))
+            {
+                found.push((file.service, id, item));
+            }
+        }
+    }
+    let Some((first_service, first_file, first)) = found.first() else {
+        return;
+    };
+    let body = |s: &ast::Static| {
+        s.syntax()
+            .text()
+            .to_string()
+            .split_whitespace()
+            .collect::<String>()
+    };
+    for (service, id, item) in &found[1..] {
+        if service == first_service {
+            continue;
+        }
+        let at = |file: FileId, item: &ast::Static| {
+            let f = group.file(file);
+            format!(
+                "{}:{}",
+                f.path,
+                f.line_col(item.syntax().text_range().start()).0
+            )
+        };
+        if body(item) != body(first) {
+            out.finding(PASS, Level::Error, Some((*id, item.syntax().text_range().start())), format!(
+                "`{}` ({}) and `{}` ({}) declare different global allocators; one binary has one",
+                group.services[*first_service].name, at(*first_file, first), group.services[*service].name, at(*id, item)
+            ));
+            continue;
+        }
+        let mut range = code_range(item.syntax());
+        if let Some(ws) = item
+            .syntax()
+            .next_sibling_or_token()
+            .filter(|t| t.kind() == SyntaxKind::WHITESPACE)
+        {
+            range = TextRange::new(range.start(), ws.text_range().end());
+        }
+        out.edit(
+            PASS,
+            *id,
+            range,
+            "",
+            "global allocator: kept once, in the first service",
+        );
+        out.finding(
+            PASS,
+            Level::Note,
+            Some((*id, item.syntax().text_range().start())),
+            format!(
+                "`{}` declares the same global allocator as `{}`: kept once",
+                group.services[*service].name, group.services[*first_service].name
+            ),
+        );
+    }
+}
+
+fn process_wide(group: &Group, out: &mut Output) {
+    for (service, id, call, path) in calls(group) {
+        let name = &group.services[service].name;
+        let path = path.trim_start_matches("::");
+        let message = if path.ends_with("process::exit") {
+            format!(
+                "`{name}` calls `process::exit`: it ends the whole merged process, every service with it"
+            )
+        } else if path.ends_with("signal::ctrl_c")
+            || path.starts_with("signal_hook")
+            || path.ends_with("unix::signal")
+        {
+            format!(
+                "`{name}` handles signals itself; the merged host also shuts every service down on SIGINT/SIGTERM"
+            )
+        } else if path.ends_with("env::set_var") || path.ends_with("env::remove_var") {
+            format!("`{name}` changes an environment variable of the whole process")
+        } else if path.starts_with("dotenv") {
+            format!(
+                "`{name}` loads a `.env` file into the process: every service of the merged binary sees it"
+            )
+        } else if path.ends_with("prometheus::register") || path.ends_with("default_registry") {
+            format!(
+                "`{name}` registers metrics in prometheus' default registry, shared by every service of the process"
+            )
+        } else {
+            continue;
+        };
+        out.finding(
+            PASS,
+            Level::Note,
+            Some((id, call.syntax().text_range().start())),
+            message,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use crate::fixture::{check, check_group, group};
+
+    const TWO: &str = r#"
+//- /a/Cargo.toml
+[package]
+name = "a"
+//- /a/src/main.rs
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt().with_target(false).init();
+    let port = std::env::var("PORT").unwrap();
+    let level = std::env::var_os("RUST_LOG");
+}
+//- /b/Cargo.toml
+[package]
+name = "b"
+//- /b/src/main.rs
+use std::env;
+use tracing_subscriber::fmt;
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+#[tokio::main]
+async fn main() {
+    fmt().init();
+    env_logger::init();
+    let port: u16 = env::var("PORT").unwrap().parse().unwrap();
+    std::process::exit(0);
+}
+"#;
+
+    #[test]
+    fn two_services_share_one_process() {
+        let out = check(TWO);
+        let mut shown = out.render("b/src/main.rs");
+        shown.push_str(&out.render("a/src/main.rs"));
+        expect![[r#"
+            //- /b/src/main.rs
+            use std::env;
+            use tracing_subscriber::fmt;
+            pub async fn knit_entry(knit_host: knit_runtime::ServiceHost) {
+                fmt().try_init().ok();
+                env_logger::init();
+                let port: u16 = env::var("PORT").unwrap().parse().unwrap();
+                std::process::exit(0);
+            }
+            Note a/src/main.rs:5: `a` initialises the tracing subscriber; it starts first, so its configuration is the merged binary's
+            Note b/src/main.rs:7: `b` initialises the tracing subscriber; `a` starts first and its configuration wins, this one is skipped
+            Note a/src/main.rs:1: `a` reads environment variables PORT, RUST_LOG
+            Note b/src/main.rs:1: `b` reads environment variables PORT
+            Note : `PORT` is read by a, b: in one process they see one value; give each its own with `[services.NAME.env]`
+            Note b/src/main.rs:3: `b` declares the same global allocator as `a`: kept once
+            Note b/src/main.rs:10: `b` calls `process::exit`: it ends the whole merged process, every service with it
+            //- /a/src/main.rs
+            #[global_allocator]
+            static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+            pub async fn knit_entry(knit_host: knit_runtime::ServiceHost) {
+                tracing_subscriber::fmt().with_target(false).try_init().ok();
+                let port = std::env::var("PORT").unwrap();
+                let level = std::env::var_os("RUST_LOG");
+            }
+            Note a/src/main.rs:5: `a` initialises the tracing subscriber; it starts first, so its configuration is the merged binary's
+            Note b/src/main.rs:7: `b` initialises the tracing subscriber; `a` starts first and its configuration wins, this one is skipped
+            Note a/src/main.rs:1: `a` reads environment variables PORT, RUST_LOG
+            Note b/src/main.rs:1: `b` reads environment variables PORT
+            Note : `PORT` is read by a, b: in one process they see one value; give each its own with `[services.NAME.env]`
+            Note b/src/main.rs:3: `b` declares the same global allocator as `a`: kept once
+            Note b/src/main.rs:10: `b` calls `process::exit`: it ends the whole merged process, every service with it
+        "#]].assert_eq(&shown);
+    }
+
+    #[test]
+    fn plan_env_gives_a_service_its_own_values() {
+        let mut g = group(TWO);
+        g.services[1].env = vec![("PORT".into(), "${B_PORT}".into())];
+        let out = check_group(g);
+        expect![[r#"
+            //- /b/src/main.rs
+            use tracing_subscriber::fmt;
+            pub async fn knit_entry(knit_host: knit_runtime::ServiceHost) {
+                fmt().try_init().ok();
+                env_logger::init();
+                let port: u16 = knit_runtime::env::var("b", "PORT").unwrap().parse().unwrap();
+                std::process::exit(0);
+            }
+            Note a/src/main.rs:5: `a` initialises the tracing subscriber; it starts first, so its configuration is the merged binary's
+            Note b/src/main.rs:7: `b` initialises the tracing subscriber; `a` starts first and its configuration wins, this one is skipped
+            Note a/src/main.rs:1: `a` reads environment variables PORT, RUST_LOG
+            Note b/src/main.rs:1: `b` reads environment variables PORT
+            Note b/src/main.rs:3: `b` declares the same global allocator as `a`: kept once
+            Note b/src/main.rs:10: `b` calls `process::exit`: it ends the whole merged process, every service with it
+        "#]].assert_eq(&out.render("b/src/main.rs"));
+    }
+
+    #[test]
+    fn different_allocators_are_an_error() {
+        let out = check(&TWO.replacen(
+            "mimalloc::MiMalloc = mimalloc::MiMalloc",
+            "std::alloc::System = std::alloc::System",
+            1,
+        ));
+        let errors: Vec<&String> = out
+            .findings
+            .iter()
+            .filter(|f| f.starts_with("Error"))
+            .collect();
+        expect![[r#"
+            [
+                "Error b/src/main.rs:3: `a` (a/src/main.rs:1) and `b` (b/src/main.rs:3) declare different global allocators; one binary has one",
+            ]
+        "#]].assert_debug_eq(&errors);
+    }
+}

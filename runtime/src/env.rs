@@ -1,0 +1,77 @@
+//! Environment variables as each service of a merged binary sees them: the
+//! plan can give a service its own values (`[services.NAME.env]`), which knit's
+//! rewrite of `std::env::var` and friends consults before the process's.
+
+use std::collections::HashMap;
+use std::env::VarError;
+use std::ffi::{OsStr, OsString};
+use std::sync::{OnceLock, RwLock};
+
+type Overrides = HashMap<String, HashMap<String, String>>;
+
+fn overrides() -> &'static RwLock<Overrides> {
+    static OVERRIDES: OnceLock<RwLock<Overrides>> = OnceLock::new();
+    OVERRIDES.get_or_init(Default::default)
+}
+
+/// Gives `service` its own value of `key`.
+pub fn set(service: &str, key: &str, value: String) {
+    let mut all = overrides().write().unwrap();
+    all.entry(service.to_string())
+        .or_default()
+        .insert(key.to_string(), value);
+}
+
+/// `template` with each `${VAR}` replaced by the process's `VAR`.
+pub fn expand(template: &str) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let end = rest[start..]
+            .find('}')
+            .ok_or_else(|| format!("unclosed `${{` in `{template}`"))?;
+        let name = &rest[start + 2..start + end];
+        out.push_str(&std::env::var(name).map_err(|_| format!("`{name}` is not set"))?);
+        rest = &rest[start + end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn lookup(service: &str, key: &OsStr) -> Option<String> {
+    let all = overrides().read().unwrap();
+    all.get(service)?.get(key.to_str()?).cloned()
+}
+
+/// `std::env::var`, as `service` sees it.
+pub fn var<K: AsRef<OsStr>>(service: &str, key: K) -> Result<String, VarError> {
+    match lookup(service, key.as_ref()) {
+        Some(value) => Ok(value),
+        None => std::env::var(key),
+    }
+}
+
+/// `std::env::var_os`, as `service` sees it.
+pub fn var_os<K: AsRef<OsStr>>(service: &str, key: K) -> Option<OsString> {
+    match lookup(service, key.as_ref()) {
+        Some(value) => Some(value.into()),
+        None => std::env::var_os(key),
+    }
+}
+
+/// `std::env::vars`, as `service` sees it.
+pub fn vars(service: &str) -> impl Iterator<Item = (String, String)> {
+    let own = overrides()
+        .read()
+        .unwrap()
+        .get(service)
+        .cloned()
+        .unwrap_or_default();
+    let mut all: Vec<(String, String)> = std::env::vars()
+        .filter(|(k, _)| !own.contains_key(k))
+        .collect();
+    all.extend(own);
+    all.sort();
+    all.into_iter()
+}
