@@ -273,7 +273,10 @@ fn host(loaded: &Loaded, sharing: &Sharing) -> Vec<(String, String)> {
     }
     for service in &group.services {
         for (key, value) in &service.env {
-            chain.push_str(&format!("        .env({:?}, {key:?}, {value:?})\n", service.name));
+            chain.push_str(&format!(
+                "        .env({:?}, {key:?}, {value:?})\n",
+                service.name
+            ));
         }
     }
     for service in &group.services {

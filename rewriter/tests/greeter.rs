@@ -28,6 +28,20 @@ fn diff_and_report_snapshots() {
     });
 }
 
+#[test]
+fn inventory_diff_snapshot() {
+    let plan = common::root().join("corpus/inventory/knit.toml");
+    let (loaded, merged) = prepare(&plan).unwrap();
+    let report = Report::new(&loaded, &merged);
+    snapshots().bind(|| {
+        insta::assert_snapshot!(
+            "inventory.diff",
+            knit_rewriter::diff::render(&merged.changes)
+        );
+        insta::assert_snapshot!("inventory.report.md", report.to_markdown());
+    });
+}
+
 /// Every byte outside the edited ranges is kept: the gaps between edits appear,
 /// in order, in the rewritten file; files without edits are identical.
 #[test]

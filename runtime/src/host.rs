@@ -115,10 +115,17 @@ impl Host {
     /// Runs every service until all have ended or one fails; SIGINT and SIGTERM
     /// shut all of them down gracefully.
     pub fn run(self) -> ExitCode {
-        let runtime = match tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-        {
+        if !self.env_errors.is_empty() {
+            for e in &self.env_errors {
+                eprintln!("knit: {e}");
+            }
+            return ExitCode::FAILURE;
+        }
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        if let Some(n) = self.worker_threads {
+            builder.worker_threads(n);
+        }
+        let runtime = match builder.enable_all().build() {
             Ok(runtime) => runtime,
             Err(e) => {
                 eprintln!("knit: cannot start the runtime: {e}");

@@ -108,11 +108,8 @@ pub fn run(system: &str) -> Result<bool, String> {
     };
     let merged = {
         let ports = free_ports(&services)?;
-        let mut children = vec![Running::start(
-            &merged_bin,
-            &env_of(&scenario, &ports, &services),
-            "merged",
-        )?];
+        let env = merged_env(&scenario, &ports, &services);
+        let mut children = vec![Running::start(&merged_bin, &env, "merged")?];
         for name in &services {
             wait_listening(ports[name], &mut children)?;
         }
@@ -125,7 +122,7 @@ pub fn run(system: &str) -> Result<bool, String> {
     };
     let sealed = {
         let ports = free_ports(&services)?;
-        let mut env = env_of(&scenario, &ports, &services);
+        let mut env = merged_env(&scenario, &ports, &services);
         for name in services.iter().filter(|n| **n != scenario.entry) {
             env.push((format!("KNIT_LISTEN_{}", name.to_uppercase()), "0".into()));
         }
@@ -188,6 +185,21 @@ fn free_ports(services: &[String]) -> Result<BTreeMap<String, u16>, String> {
         .zip(&listeners)
         .map(|(s, l)| (s.clone(), l.local_addr().unwrap().port()))
         .collect())
+}
+
+/// The environment of the merged binary, with ports filled in.
+fn merged_env(
+    scenario: &Scenario,
+    ports: &BTreeMap<String, u16>,
+    services: &[String],
+) -> Vec<(String, String)> {
+    match &scenario.merged_env {
+        Some(env) => env
+            .iter()
+            .map(|(k, v)| (k.clone(), Scenario::expand(v, ports)))
+            .collect(),
+        None => env_of(scenario, ports, services),
+    }
 }
 
 /// The environment of `services`, with ports filled in.

@@ -12,7 +12,7 @@ const HELP: &str = "cargo xtask TASK
 Tasks:
   e2e [SYSTEM..]   build each corpus system split and merged, replay its scenario
                    against both, fail on any difference (default: every system)
-  test             cargo test for the workspace, then e2e for every system
+  test             cargo test for the workspace and the runtime, then e2e for every system
   regenerate       re-record the insta snapshots (review them with git diff)
 ";
 
@@ -78,6 +78,15 @@ fn main() -> ExitCode {
         Some("test") => {
             let status = cargo_root().args(["test", "--workspace"]).status();
             if !status.is_ok_and(|s| s.success()) {
+                return ExitCode::FAILURE;
+            }
+            // The runtime is built only inside generated workspaces; its own tests
+            // share the corpus builds' target folder.
+            let runtime = cargo(&root().join("target/e2e"))
+                .args(["test", "--manifest-path", "runtime/Cargo.toml"])
+                .current_dir(root())
+                .status();
+            if !runtime.is_ok_and(|s| s.success()) {
                 return ExitCode::FAILURE;
             }
             e2e(systems())

@@ -15,6 +15,10 @@ pub struct Scenario {
     pub protos: Vec<String>,
     /// Environment of each service; `{NAME}` is the loopback port of service NAME.
     pub env: BTreeMap<String, BTreeMap<String, String>>,
+    /// Environment of the merged binary, when it is not the union of `env`
+    /// (when services read the same variable with different meanings).
+    #[serde(default)]
+    pub merged_env: Option<BTreeMap<String, String>>,
     /// Response metadata keys whose values must match.
     #[serde(default)]
     pub compare_metadata: Vec<String>,

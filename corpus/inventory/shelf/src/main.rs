@@ -1,0 +1,59 @@
+//! The shelf service: prints shelf labels, asking stock how many units are left.
+//!
+//! It listens on `PORT` too, and finds stock at `STOCK_URL`.
+
+use tonic::transport::{Channel, Server};
+use tonic::{Request, Response, Status};
+
+use inventory::stock_client::StockClient;
+use inventory::CountRequest;
+use shelf::shelf_server::{Shelf, ShelfServer};
+use shelf::{DescribeReply, DescribeRequest};
+
+pub mod inventory {
+    tonic::include_proto!("inventory");
+}
+
+pub mod shelf {
+    tonic::include_proto!("shelf");
+}
+
+pub struct Labels {
+    stock: StockClient<Channel>,
+}
+
+#[tonic::async_trait]
+impl Shelf for Labels {
+    async fn describe(&self, request: Request<DescribeRequest>) -> Result<Response<DescribeReply>, Status> {
+        let sku = request.into_inner().sku;
+        let count = self
+            .stock
+            .clone()
+            .count(CountRequest { sku: sku.clone() })
+            .await?
+            .into_inner();
+        let label = match count.units {
+            0 => format!("{sku}: sold out"),
+            n => format!("{sku}: {n} left"),
+        };
+        tracing::info!(%label, "describe");
+        Ok(Response::new(DescribeReply { label }))
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt().init();
+    let port: u16 = std::env::var("PORT").unwrap_or_else(|_| "50062".into()).parse()?;
+    let addr = ([127, 0, 0, 1], port).into();
+    let stock_url = std::env::var("STOCK_URL").unwrap_or_else(|_| "http://127.0.0.1:50061".into());
+    let labels = Labels {
+        stock: StockClient::connect(stock_url).await?,
+    };
+    tracing::info!(%addr, "shelf listening");
+    Server::builder()
+        .add_service(ShelfServer::new(labels))
+        .serve(addr)
+        .await?;
+    Ok(())
+}

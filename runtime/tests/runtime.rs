@@ -1,0 +1,109 @@
+//! The guarantees of knit-runtime that inline calls and the merged host rely on.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use knit_runtime::{call, registry, Host, ServiceHost};
+use tonic::{Code, Request, Response, Status};
+
+#[tokio::test]
+async fn request_reaches_the_handler_as_it_is() {
+    let mut request = Request::new("hi".to_string());
+    request.metadata_mut().insert("x-request-id", "42".parse().unwrap());
+    request.extensions_mut().insert(7u8);
+    let reply = call::unary(request, |r: Request<String>| async move {
+        let id = r.metadata().get("x-request-id").unwrap().to_str().unwrap().to_string();
+        let ext = *r.extensions().get::<u8>().unwrap();
+        let mut response = Response::new(format!("{} {id} {ext}", r.into_inner()));
+        response.metadata_mut().insert("x-served-by", "callee".parse().unwrap());
+        Ok(response)
+    })
+    .await
+    .unwrap();
+    assert_eq!(reply.get_ref(), "hi 42 7");
+    assert_eq!(reply.metadata().get("x-served-by").unwrap(), "callee");
+}
+
+#[tokio::test]
+async fn statuses_come_back_unchanged() {
+    let err = call::unary(Request::new(()), |_| async {
+        Err::<Response<()>, _>(Status::not_found("no such item"))
+    })
+    .await
+    .unwrap_err();
+    assert_eq!((err.code(), err.message()), (Code::NotFound, "no such item"));
+}
+
+#[tokio::test]
+async fn an_expired_deadline_answers_as_tonic_does() {
+    let mut request = Request::new(());
+    request.set_timeout(Duration::from_millis(20));
+    let err = call::unary(request, |_| async {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        Ok(Response::new(()))
+    })
+    .await
+    .unwrap_err();
+    assert_eq!((err.code(), err.message()), (Code::Cancelled, "Timeout expired"));
+}
+
+#[tokio::test]
+async fn a_panic_in_the_handler_is_an_error_for_that_call_only() {
+    let err = call::unary(Request::new(()), |_| async {
+        if true {
+            panic!("boom");
+        }
+        Ok(Response::new(()))
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), Code::Internal);
+    assert!(err.message().contains("boom"), "{}", err.message());
+}
+
+trait Greeter: Send + Sync {
+    fn greet(&self) -> String;
+}
+
+struct English;
+
+impl Greeter for English {
+    fn greet(&self) -> String {
+        "hello".into()
+    }
+}
+
+#[tokio::test]
+async fn calls_wait_for_the_provider_to_register() {
+    registry::declare("test.Greeter", "greeter");
+    assert!(registry::is_hosted("test.Greeter"));
+    assert!(!registry::is_hosted("test.Other"));
+    let waiting = tokio::spawn(registry::resolve::<dyn Greeter>("test.Greeter"));
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let handler: Arc<dyn Greeter> = Arc::new(English);
+    ServiceHost::standalone("greeter").provide::<dyn Greeter>("test.Greeter", handler);
+    assert_eq!(waiting.await.unwrap().unwrap().greet(), "hello");
+    let missing = registry::resolve::<dyn Greeter>("test.Other").await.err().unwrap();
+    assert_eq!(missing.code(), Code::Unavailable);
+}
+
+#[test]
+fn a_service_that_fails_stops_the_host() {
+    let code = Host::new()
+        .service("healthy", true, |host: ServiceHost| async move {
+            host.shutdown().await;
+        })
+        .service("broken", true, |_| async { Err::<(), _>("cannot open the database") })
+        .run();
+    assert_eq!(code, ExitCode::FAILURE);
+}
+
+#[test]
+fn a_missing_variable_of_the_plan_stops_the_host_before_start() {
+    let code = Host::new()
+        .env("svc", "PORT", "${KNIT_TEST_SURELY_UNSET}")
+        .service("svc", true, |_| async {})
+        .run();
+    assert_eq!(code, ExitCode::FAILURE);
+}
