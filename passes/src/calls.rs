@@ -115,7 +115,7 @@ async fn main() {
                     pub use knit_proto_helloworld::*;
                 }
                 struct Frontend { greeter: knit_proto_helloworld::greeter_inline::GreeterClient }
-                pub async fn knit_entry(knit_host: knit_runtime::ServiceHost) {
+                pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
                     #[cfg(debug_assertions)]
                     let url = format!("http://{}", "localhost:50051");
                     let greeter = knit_proto_helloworld::greeter_inline::GreeterClient::connect(url).await.unwrap(); // keep me
@@ -139,7 +139,7 @@ async fn main() {
             expect![[r#"
                 //- /frontend/src/main.rs
                 mod hello { pub use knit_proto_helloworld::*; }
-                pub async fn knit_entry(knit_host: knit_runtime::ServiceHost) {
+                pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
                     let a = knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://a").await.unwrap();
                     let b = knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://b").await.unwrap();
                 }
@@ -163,7 +163,7 @@ async fn main() {
                 //- /frontend/src/main.rs
                 use other::greeter_client::GreeterClient;
                 mod hello { tonic::include_proto!("helloworld"); }
-                pub async fn knit_entry(knit_host: knit_runtime::ServiceHost) {
+                pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
                     let c = GreeterClient::connect("http://elsewhere").await.unwrap();
                 }
             "#]],
@@ -185,7 +185,7 @@ async fn main() {
                 //- /frontend/src/main.rs
                 use hello::greeter_client::GreeterClient;
                 mod hello { tonic::include_proto!("helloworld"); }
-                pub async fn knit_entry(knit_host: knit_runtime::ServiceHost) {
+                pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
                     let a = GreeterClient::connect("http://a").await.unwrap();
                     let b = GreeterClient::new(channel);
                 }
@@ -218,7 +218,7 @@ async fn main() {
             //- /frontend/src/main.rs
             use hello::greeter_client::GreeterClient;
             mod hello { tonic::include_proto!("helloworld"); }
-            pub async fn knit_entry(knit_host: knit_runtime::ServiceHost) {
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
                 let a = GreeterClient::connect("http://a").await.unwrap();
             }
             Call(Rpc) frontend/src/main.rs:5: calls to `helloworld.Greeter` stay RPC: `helloworld.Greeter` is not served by a service of the merge group
@@ -235,7 +235,7 @@ async fn main() {
             //- /frontend/src/main.rs
             use hello::greeter_client::GreeterClient;
             mod hello { tonic::include_proto!("helloworld"); }
-            pub async fn knit_entry(knit_host: knit_runtime::ServiceHost) { GreeterClient::connect("http://a").await; }
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) { GreeterClient::connect("http://a").await; }
             Call(Rpc) frontend/src/main.rs:4: calls to `helloworld.Greeter` stay RPC: `frontend` and `greeter` compile different definitions of proto package `helloworld`
         "#]].assert_eq(&check(&fixture).render("frontend/src/main.rs"));
     }
@@ -250,7 +250,7 @@ async fn main() {
             //- /frontend/src/main.rs
             use hello::greeter_client::GreeterClient;
             mod hello { tonic::include_proto!("helloworld"); }
-            pub async fn knit_entry(knit_host: knit_runtime::ServiceHost) { GreeterClient::connect("http://a").await; }
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) { GreeterClient::connect("http://a").await; }
             Call(Rpc) frontend/src/main.rs:4: calls to `helloworld.Greeter` stay RPC: `greeter` builds its server with `GreeterServer::with_interceptor`: not converted yet (its interceptors would be skipped)
         "#]].assert_eq(&check(&fixture).render("frontend/src/main.rs"));
     }

@@ -2,7 +2,8 @@
 //! host calls, so that one runtime can run every service of the group.
 //!
 //! `#[tokio::main] async fn main()` becomes `pub async fn knit_entry(knit_host:
-//! knit_runtime::ServiceHost)` with the same body and return type; the package
+//! &'static knit_runtime::ServiceHost)` (a `'static` reference: it can move into
+//! spawned tasks any number of times) with the same body and return type; the package
 //! gains a library target rooted at the same file. In the body, `.serve(addr)`
 //! serves on the host's listener for the service (which the plan may turn off)
 //! and stops on the host's shutdown signal, and each server the group calls in
@@ -10,7 +11,7 @@
 //! keeps the service's own binary: it runs the entry alone.
 
 use ra_ap_syntax::ast::{self, HasArgList, HasAttrs, HasModuleItem, HasName, HasVisibility};
-use ra_ap_syntax::{AstNode, SyntaxKind, TextRange};
+use ra_ap_syntax::{AstNode, SyntaxKind, TextRange, TextSize};
 
 use crate::edit::{Level, NewFile, Output};
 use crate::manifest::ManifestOp;
@@ -147,7 +148,7 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
         PASS,
         root,
         params.syntax().text_range(),
-        "(knit_host: knit_runtime::ServiceHost)",
+        "(knit_host: &'static knit_runtime::ServiceHost)",
         "entry takes its host",
     );
 
@@ -158,7 +159,37 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
         .descendants()
         .filter_map(ast::MethodCallExpr::cast)
     {
-        served |= rewrite_serve(&call, root, out);
+        served |= rewrite_serve(&call, &|r| r, root, out);
+    }
+    // Servers run side by side in `tokio::join!(..)` / `try_join!(..)`: their
+    // tokens are parsed as expressions of their own.
+    for mac in body.syntax().descendants().filter_map(ast::MacroCall::cast) {
+        let name = mac
+            .path()
+            .and_then(|p| p.segment())
+            .map(|s| s.syntax().text().to_string());
+        if !matches!(name.as_deref(), Some("join" | "try_join")) {
+            continue;
+        }
+        let Some(tokens) = mac.token_tree() else {
+            continue;
+        };
+        let text = tokens.syntax().text().to_string();
+        const WRAP: &str = "fn f() ";
+        let parsed = ast::SourceFile::parse(
+            &format!("{WRAP}{{{}}}", &text[1..text.len() - 1]),
+            ra_ap_syntax::Edition::CURRENT,
+        );
+        let base = tokens.syntax().text_range().start();
+        let shift = |r: TextRange| r - TextSize::of(WRAP) + base;
+        for call in parsed
+            .tree()
+            .syntax()
+            .descendants()
+            .filter_map(ast::MethodCallExpr::cast)
+        {
+            served |= rewrite_serve(&call, &shift, root, out);
+        }
     }
     if !served {
         out.finding(
@@ -248,13 +279,21 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
 
 /// Rewrites a tonic `serve*` call so that the host owns the listener (unless
 /// the service brings its own incoming stream) and the shutdown signal.
-fn rewrite_serve(call: &ast::MethodCallExpr, root: FileId, out: &mut Output) -> bool {
+///
+/// `shift` maps ranges of `call`'s tree to the file (calls inside a macro's
+/// tokens are parsed on their own).
+fn rewrite_serve(
+    call: &ast::MethodCallExpr,
+    shift: &dyn Fn(TextRange) -> TextRange,
+    root: FileId,
+    out: &mut Output,
+) -> bool {
     let Some(name) = call.name_ref() else {
         return false;
     };
     let args: Vec<TextRange> = call
         .arg_list()
-        .map(|l| l.args().map(|a| a.syntax().text_range()).collect())
+        .map(|l| l.args().map(|a| shift(a.syntax().text_range())).collect())
         .unwrap_or_default();
     let method = name.text().to_string();
     let (listener, signal) = match (method.as_str(), args.as_slice()) {
@@ -268,7 +307,7 @@ fn rewrite_serve(call: &ast::MethodCallExpr, root: FileId, out: &mut Output) -> 
         |range: TextRange, text: &str, note: &str| out.edit(PASS, root, range, text, note);
     if method != "serve_with_incoming_shutdown" {
         edit(
-            name.syntax().text_range(),
+            shift(name.syntax().text_range()),
             "serve_with_incoming_shutdown",
             "serve under the host's control",
         );
@@ -308,7 +347,7 @@ fn rewrite_serve(call: &ast::MethodCallExpr, root: FileId, out: &mut Output) -> 
         }
     }
     if listener.is_none() {
-        let at = Some((root, call.syntax().text_range().start()));
+        let at = Some((root, shift(call.syntax().text_range()).start()));
         out.finding(
             PASS,
             Level::Note,
@@ -375,7 +414,7 @@ async fn main() -> anyhow::Result<()> {
             knit-runtime = { path = "../knit/runtime" }
             //- /svc/src/main.rs
             /// Runs the service.
-            pub async fn knit_entry(knit_host: knit_runtime::ServiceHost) -> anyhow::Result<()> {
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> anyhow::Result<()> {
                 // The address comes from the environment.
                 let addr = addr()?;
                 Server::builder()
@@ -407,7 +446,7 @@ async fn main() -> anyhow::Result<()> {
             pub mod hello_world {
                 pub use knit_proto_helloworld::*;
             }
-            pub async fn knit_entry(knit_host: knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
                 Server::builder().add_service(GreeterServer::from_arc(knit_proto_helloworld::greeter_inline::provide(&knit_host, MyGreeter))).serve_with_incoming_shutdown(knit_host.incoming(addr), knit_host.shutdown()).await?;
                 Ok(())
             }
@@ -448,10 +487,35 @@ async fn main() {
         ));
         expect![[r#"
             //- /svc/src/main.rs
-            pub async fn knit_entry(knit_host: knit_runtime::ServiceHost) {
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
                 a.serve_with_incoming_shutdown(knit_host.incoming(addr), knit_host.shutdown_with(async { ctrl_c().await.ok(); })).await;
                 b.serve_with_incoming_shutdown(listener, knit_host.shutdown()).await;
                 c.serve_with_incoming_shutdown(listener, knit_host.shutdown_with(signal)).await;
+            }
+        "#]].assert_eq(&out.render("svc/src/main.rs"));
+    }
+
+    #[test]
+    fn servers_side_by_side_in_join() {
+        let out = check(&service(
+            r#"#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let grpc = Server::builder().add_service(svc).serve(grpc_addr);
+    tokio::try_join!(grpc, axum::serve(listener, app))?;
+    tokio::join!(Server::builder().add_service(other).serve(addr), http);
+    tokio::spawn(async move { Server::builder().serve(addr2).await });
+    Ok(())
+}
+"#,
+        ));
+        expect![[r#"
+            //- /svc/src/main.rs
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
+                let grpc = Server::builder().add_service(svc).serve_with_incoming_shutdown(knit_host.incoming(grpc_addr), knit_host.shutdown());
+                tokio::try_join!(grpc, axum::serve(listener, app))?;
+                tokio::join!(Server::builder().add_service(other).serve_with_incoming_shutdown(knit_host.incoming(addr), knit_host.shutdown()), http);
+                tokio::spawn(async move { Server::builder().serve_with_incoming_shutdown(knit_host.incoming(addr2), knit_host.shutdown()).await });
+                Ok(())
             }
         "#]].assert_eq(&out.render("svc/src/main.rs"));
     }

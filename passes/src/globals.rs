@@ -439,7 +439,7 @@ async fn main() {
             //- /b/src/main.rs
             use std::env;
             use tracing_subscriber::fmt;
-            pub async fn knit_entry(knit_host: knit_runtime::ServiceHost) {
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
                 fmt().try_init().ok();
                 env_logger::init();
                 let port: u16 = env::var("PORT").unwrap().parse().unwrap();
@@ -455,7 +455,7 @@ async fn main() {
             //- /a/src/main.rs
             #[global_allocator]
             static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-            pub async fn knit_entry(knit_host: knit_runtime::ServiceHost) {
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
                 tracing_subscriber::fmt().with_target(false).try_init().ok();
                 let port = std::env::var("PORT").unwrap();
                 let level = std::env::var_os("RUST_LOG");
@@ -478,7 +478,7 @@ async fn main() {
         expect![[r#"
             //- /b/src/main.rs
             use tracing_subscriber::fmt;
-            pub async fn knit_entry(knit_host: knit_runtime::ServiceHost) {
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
                 fmt().try_init().ok();
                 env_logger::init();
                 let port: u16 = knit_runtime::env::var("b", "PORT").unwrap().parse().unwrap();

@@ -201,7 +201,7 @@ async fn main() { let c = GreeterClient::connect("http://a").await; let s = stri
             use hello::greeter_client;
             mod hello { pub use knit_proto_helloworld::*; }
             struct S { a: knit_proto_helloworld::greeter_inline::GreeterClient, b: knit_proto_helloworld::greeter_inline::GreeterClient, e: Endpoint }
-            pub async fn knit_entry(knit_host: knit_runtime::ServiceHost) { let c = knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://a").await; let s = stringify!(Server); }
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) { let c = knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://a").await; let s = stringify!(Server); }
             Call(Inline) frontend/src/main.rs:8: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
         "#]].assert_eq(&out.render("frontend/src/main.rs"));
     }

@@ -127,7 +127,7 @@ name = "common-utils"
             name = "api"
             path = "src/knit_main.rs"
             //- /api/src/main.rs
-            pub async fn knit_entry(knit_host: knit_runtime::ServiceHost) {}
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {}
             //- /api/common/Cargo.toml
             [package]
             name = "api-common"

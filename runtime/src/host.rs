@@ -11,7 +11,7 @@ use crate::listener::Listen;
 use crate::registry::{self, ServiceHost};
 
 type EntryFuture = Pin<Box<dyn Future<Output = Result<(), String>>>>;
-type Start = Box<dyn FnOnce(ServiceHost) -> EntryFuture>;
+type Start = Box<dyn FnOnce(&'static ServiceHost) -> EntryFuture>;
 
 /// What a service's `main` returned, as the host reports it.
 pub trait Outcome {
@@ -95,7 +95,7 @@ impl Host {
     /// overrides the plan.
     pub fn service<F, Fut>(mut self, name: &'static str, listen: bool, entry: F) -> Self
     where
-        F: FnOnce(ServiceHost) -> Fut + 'static,
+        F: FnOnce(&'static ServiceHost) -> Fut + 'static,
         Fut: Future + 'static,
         Fut::Output: Outcome,
     {
@@ -141,7 +141,8 @@ impl Host {
             .services
             .into_iter()
             .map(|(name, listen, start)| {
-                let entry = start(ServiceHost::new(name, listen, signal.clone()));
+                let host = Box::leak(Box::new(ServiceHost::new(name, listen, signal.clone())));
+                let entry = start(host);
                 async move { (name, entry.await) }
             })
             .collect();

@@ -88,14 +88,14 @@ pub struct ServiceHost {
 impl ServiceHost {
     /// The host of a service running alone, as its own binary: it keeps its
     /// listener and runs until the process ends, as the original `main` did.
-    pub fn standalone(name: &'static str) -> Self {
+    pub fn standalone(name: &'static str) -> &'static Self {
         let (tx, shutdown) = watch::channel(false);
         std::mem::forget(tx);
-        Self {
+        Box::leak(Box::new(Self {
             name,
             listen: Listen::On,
             shutdown,
-        }
+        }))
     }
 
     pub(crate) fn new(name: &'static str, listen: Listen, shutdown: watch::Receiver<bool>) -> Self {

@@ -10,13 +10,23 @@ use tonic::{Code, Request, Response, Status};
 #[tokio::test]
 async fn request_reaches_the_handler_as_it_is() {
     let mut request = Request::new("hi".to_string());
-    request.metadata_mut().insert("x-request-id", "42".parse().unwrap());
+    request
+        .metadata_mut()
+        .insert("x-request-id", "42".parse().unwrap());
     request.extensions_mut().insert(7u8);
     let reply = call::unary(request, |r: Request<String>| async move {
-        let id = r.metadata().get("x-request-id").unwrap().to_str().unwrap().to_string();
+        let id = r
+            .metadata()
+            .get("x-request-id")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
         let ext = *r.extensions().get::<u8>().unwrap();
         let mut response = Response::new(format!("{} {id} {ext}", r.into_inner()));
-        response.metadata_mut().insert("x-served-by", "callee".parse().unwrap());
+        response
+            .metadata_mut()
+            .insert("x-served-by", "callee".parse().unwrap());
         Ok(response)
     })
     .await
@@ -32,7 +42,10 @@ async fn statuses_come_back_unchanged() {
     })
     .await
     .unwrap_err();
-    assert_eq!((err.code(), err.message()), (Code::NotFound, "no such item"));
+    assert_eq!(
+        (err.code(), err.message()),
+        (Code::NotFound, "no such item")
+    );
 }
 
 #[tokio::test]
@@ -45,7 +58,10 @@ async fn an_expired_deadline_answers_as_tonic_does() {
     })
     .await
     .unwrap_err();
-    assert_eq!((err.code(), err.message()), (Code::Cancelled, "Timeout expired"));
+    assert_eq!(
+        (err.code(), err.message()),
+        (Code::Cancelled, "Timeout expired")
+    );
 }
 
 #[tokio::test]
@@ -84,17 +100,22 @@ async fn calls_wait_for_the_provider_to_register() {
     let handler: Arc<dyn Greeter> = Arc::new(English);
     ServiceHost::standalone("greeter").provide::<dyn Greeter>("test.Greeter", handler);
     assert_eq!(waiting.await.unwrap().unwrap().greet(), "hello");
-    let missing = registry::resolve::<dyn Greeter>("test.Other").await.err().unwrap();
+    let missing = registry::resolve::<dyn Greeter>("test.Other")
+        .await
+        .err()
+        .unwrap();
     assert_eq!(missing.code(), Code::Unavailable);
 }
 
 #[test]
 fn a_service_that_fails_stops_the_host() {
     let code = Host::new()
-        .service("healthy", true, |host: ServiceHost| async move {
+        .service("healthy", true, |host: &'static ServiceHost| async move {
             host.shutdown().await;
         })
-        .service("broken", true, |_| async { Err::<(), _>("cannot open the database") })
+        .service("broken", true, |_| async {
+            Err::<(), _>("cannot open the database")
+        })
         .run();
     assert_eq!(code, ExitCode::FAILURE);
 }
