@@ -1,1 +1,24 @@
-//! knit select: the merge planner.
+//! knit select: the merge planner. Picks which services to merge from a
+//! service graph (JSON, or traces as OTLP/JSON), under configurable rules,
+//! estimates what each merge saves, and writes the merge plan of a chosen
+//! group. No I/O: inputs and outputs are strings. See docs/select.md.
+
+mod estimate;
+#[cfg(test)]
+mod fixtures;
+mod graph;
+mod otlp;
+mod plan;
+mod render;
+mod rules;
+mod screen;
+mod select;
+mod selection;
+mod synthetic;
+
+pub use estimate::Estimate;
+pub use graph::{Edge, Graph, ServiceNode};
+pub use rules::Rules;
+pub use select::select;
+pub use selection::{Exclusion, Group, MergedEdge, Reason, Selection};
+pub use synthetic::synthetic;

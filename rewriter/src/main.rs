@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use knit_planner::{Graph, Rules};
 use knit_rewriter::check::{self, Verdict};
+use knit_rewriter::error::Diagnostic;
 use knit_rewriter::{diff, emit, error::Error, output_files, prepare, report::Report};
 
 /// Merges Rust gRPC services into one binary: calls between them become
@@ -49,6 +51,26 @@ enum Command {
     /// Lists each service of the merged build in DIR with its recorded version
     /// and whether it has moved on since (exit 1 when one has).
     Status { dir: PathBuf },
+    /// Ranks which services to merge from a service graph (or OpenTelemetry
+    /// traces) and, with --emit-plan, writes the plan of a chosen group.
+    Select {
+        /// The service graph (JSON; see docs/select.md), or an OTLP/JSON trace export with --otlp.
+        graph: PathBuf,
+        /// Read GRAPH as OTLP/JSON trace data.
+        #[arg(long)]
+        otlp: bool,
+        /// Rules overriding the defaults (TOML).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = SelectFormat::Table)]
+        format: SelectFormat,
+        /// Write a knit.toml for the chosen group to this file.
+        #[arg(long)]
+        emit_plan: Option<PathBuf>,
+        /// The group --emit-plan writes, by rank.
+        #[arg(long, default_value_t = 1)]
+        group: usize,
+    },
     /// Prints the merge report; writes nothing.
     Report {
         plan: PathBuf,
@@ -64,6 +86,14 @@ enum Format {
     /// The Markdown report.
     Md,
     /// The JSON report.
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum SelectFormat {
+    /// A table for people.
+    Table,
+    /// JSON for tools.
     Json,
 }
 
@@ -164,6 +194,49 @@ fn run(command: Command) -> Result<ExitCode, Error> {
                 ExitCode::SUCCESS
             });
         }
+        Command::Select {
+            graph,
+            otlp,
+            rules,
+            format,
+            emit_plan,
+            group,
+        } => {
+            let text = read(&graph)?;
+            let parsed = if otlp {
+                Graph::from_otlp_json(&text)
+            } else {
+                Graph::from_json(&text)
+            };
+            let graph_data = parsed.map_err(|e| Diagnostic::in_file(&graph, e))?;
+            let rules = match &rules {
+                Some(path) => {
+                    Rules::from_toml(&read(path)?).map_err(|e| Diagnostic::in_file(path, e))?
+                }
+                None => Rules::default(),
+            };
+            let selection = knit_planner::select(&graph_data, &rules);
+            let shown = if format == SelectFormat::Json {
+                selection.to_json()
+            } else {
+                selection.to_table()
+            };
+            let _ = stdout.write_all(shown.as_bytes());
+            if let Some(path) = emit_plan {
+                let index = group
+                    .checked_sub(1)
+                    .ok_or_else(|| Diagnostic::new("--group counts from 1"))?;
+                let plan = selection
+                    .emit_plan(index, &graph_data)
+                    .map_err(|e| Diagnostic::in_file(&graph, e))?;
+                std::fs::write(&path, plan)
+                    .map_err(|e| Diagnostic::in_file(&path, format!("cannot write: {e}")))?;
+                eprintln!(
+                    "knit select: wrote the plan of group {group} to {}",
+                    path.display()
+                );
+            }
+        }
         Command::Report { plan, format } => {
             let (loaded, merged) = prepare(&plan)?;
             let report = Report::new(&loaded, &merged);
@@ -176,6 +249,11 @@ fn run(command: Command) -> Result<ExitCode, Error> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn read(path: &std::path::Path) -> Result<String, Error> {
+    std::fs::read_to_string(path)
+        .map_err(|e| Diagnostic::in_file(path, format!("cannot read: {e}")).into())
 }
 
 fn summary(report: &Report, out: &std::path::Path) -> String {

@@ -125,3 +125,62 @@ fn file_with_a_syntax_error() {
     );
     assert!(err.contains(": syntax error: "), "{err}");
 }
+
+#[test]
+fn select_ranks_and_emits_a_plan_knit_reads() {
+    let graphs = common::root().join("corpus/graphs");
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = tmp.path().join("knit.toml");
+    let run = knit(
+        &[
+            "select",
+            "example.json",
+            "--format",
+            "json",
+            "--emit-plan",
+            plan.to_str().unwrap(),
+            "--group",
+            "2",
+        ],
+        &graphs,
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(json["groups"][0]["name"], "feed_feed_rank");
+    let text = std::fs::read_to_string(&plan).unwrap();
+    assert!(
+        text.contains("services = [\"ad_ranker\", \"ads\"]"),
+        "{text}"
+    );
+    // The emitted plan parses as a plan (its services' folders do not exist here).
+    let err = knit_rewriter::plan::Plan::parse(&plan, text)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no Cargo.toml in"), "{err}");
+
+    let traces = knit(&["select", "--otlp", "trace.otlp.json"], &graphs);
+    assert!(
+        traces.status.success(),
+        "{}",
+        String::from_utf8_lossy(&traces.stderr)
+    );
+}
+
+#[test]
+fn select_names_the_file_of_a_bad_graph() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("g.json"),
+        "{\"services\": [], \"edges\": [{\"caller\": \"a\"}]}",
+    )
+    .unwrap();
+    let run = knit(&["select", "g.json"], tmp.path());
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.starts_with("error: g.json: "), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
