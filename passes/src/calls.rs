@@ -171,7 +171,7 @@ async fn main() {
     }
 
     #[test]
-    fn unconverted_constructor_keeps_every_site_rpc() {
+    fn custom_transport_keeps_every_site_rpc() {
         check_caller(
             r#"use hello::greeter_client::GreeterClient;
 mod hello { tonic::include_proto!("helloworld"); }
@@ -179,6 +179,7 @@ mod hello { tonic::include_proto!("helloworld"); }
 async fn main() {
     let a = GreeterClient::connect("http://a").await.unwrap();
     let b = GreeterClient::new(channel);
+    let c = GreeterClient::new(ServiceBuilder::new().layer(auth).service(channel));
 }
 "#,
             expect![[r#"
@@ -188,9 +189,11 @@ async fn main() {
                 pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
                     let a = GreeterClient::connect("http://a").await.unwrap();
                     let b = GreeterClient::new(channel);
+                    let c = GreeterClient::new(ServiceBuilder::new().layer(auth).service(channel));
                 }
-                Call(Rpc) frontend/src/main.rs:5: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` is not converted yet
-                Call(Rpc) frontend/src/main.rs:6: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` is not converted yet
+                Call(Rpc) frontend/src/main.rs:5: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` over a custom transport (tower layers) is not converted yet
+                Call(Rpc) frontend/src/main.rs:6: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` over a custom transport (tower layers) is not converted yet
+                Call(Rpc) frontend/src/main.rs:7: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` over a custom transport (tower layers) is not converted yet
             "#]],
         );
     }
@@ -241,18 +244,29 @@ async fn main() {
     }
 
     #[test]
-    fn callee_with_interceptor_stays_rpc() {
+    fn callee_interceptor_runs_in_process() {
         let fixture = crate::fixture::with_frontend(
             "use hello::greeter_client::GreeterClient;\nmod hello { tonic::include_proto!(\"helloworld\"); }\n#[tokio::main]\nasync fn main() { GreeterClient::connect(\"http://a\").await; }\n",
         )
         .replace("GreeterServer::new(MyGreeter)", "GreeterServer::with_interceptor(MyGreeter, check_auth)");
         expect![[r#"
             //- /frontend/src/main.rs
-            use hello::greeter_client::GreeterClient;
-            mod hello { tonic::include_proto!("helloworld"); }
-            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) { GreeterClient::connect("http://a").await; }
-            Call(Rpc) frontend/src/main.rs:4: calls to `helloworld.Greeter` stay RPC: `greeter` builds its server with `GreeterServer::with_interceptor`: not converted yet (its interceptors would be skipped)
+            mod hello { pub use knit_proto_helloworld::*; }
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) { knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://a").await; }
+            Call(Inline) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
         "#]].assert_eq(&check(&fixture).render("frontend/src/main.rs"));
+        expect![[r#"
+            //- /greeter/src/main.rs
+            use hello_world::greeter_server::Greeter;
+            pub mod hello_world {
+                pub use knit_proto_helloworld::*;
+            }
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
+                Server::builder().add_service(knit_proto_helloworld::greeter_inline::with_interceptor(&knit_host, MyGreeter, check_auth)).serve_with_incoming_shutdown(knit_host.incoming(addr), knit_host.shutdown()).await?;
+                Ok(())
+            }
+            Call(Inline) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+        "#]].assert_eq(&check(&fixture).render("greeter/src/main.rs"));
     }
 
     #[test]

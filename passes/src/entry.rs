@@ -210,26 +210,51 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
             continue;
         }
         let Usage::Call {
-            method_range, args, ..
+            method,
+            method_range,
+            args,
+            ..
         } = &m.usage
         else {
             continue;
         };
-        let ([arg], true) = (args.as_slice(), in_main(group, index, m)) else {
+        if !in_main(group, index, m) {
             continue;
-        };
+        }
         let shared = sharing.package(&m.named.package).unwrap();
-        let provide = format!(
-            "{}::provide(&knit_host, ",
-            shared.inline_module(&m.named.service)
-        );
+        let inline = shared.inline_module(&m.named.service);
         let note = format!(
             "register `{}.{}` for in-process calls",
             m.named.package, m.named.service
         );
-        out.edit(PASS, m.file, *method_range, "from_arc", &note);
-        out.edit(PASS, m.file, TextRange::empty(arg.start()), provide, &note);
-        out.edit(PASS, m.file, TextRange::empty(arg.end()), ")", &note);
+        match (method.as_str(), args.as_slice()) {
+            // `XServer::new(h)` -> `XServer::from_arc(x_inline::provide(&knit_host, h))`
+            ("new", [arg]) => {
+                let provide = format!("{inline}::provide(&knit_host, ");
+                out.edit(PASS, m.file, *method_range, "from_arc", &note);
+                out.edit(PASS, m.file, TextRange::empty(arg.start()), provide, &note);
+                out.edit(PASS, m.file, TextRange::empty(arg.end()), ")", &note);
+            }
+            // `XServer::with_interceptor(h, f)` -> `x_inline::with_interceptor(&knit_host, h, f)`
+            ("with_interceptor", [arg, _]) => {
+                let callee = TextRange::new(m.path.start(), method_range.end());
+                out.edit(
+                    PASS,
+                    m.file,
+                    callee,
+                    format!("{inline}::with_interceptor"),
+                    &note,
+                );
+                out.edit(
+                    PASS,
+                    m.file,
+                    TextRange::empty(arg.start()),
+                    "&knit_host, ",
+                    &note,
+                );
+            }
+            _ => continue,
+        }
         out.finding(PASS, Level::Note, Some((m.file, m.path.start())), format!(
             "`{}` serves `{}.{}` in process to the group, through the same handler as its listener",
             service.name, m.named.package, m.named.service

@@ -67,10 +67,13 @@ pub struct Sharing {
     pub calls: BTreeMap<(usize, Named), Decision>,
 }
 
+/// Signs of a client built over a transport other than a plain `Channel`.
+const CUSTOM_TRANSPORTS: &[&str] = &["ServiceBuilder", "InterceptedService", ".layer(", "tower::"];
+
 /// Server constructions knit turns into registrations.
-pub const REGISTERED_CONSTRUCTORS: &[&str] = &["new"];
+pub const REGISTERED_CONSTRUCTORS: &[&str] = &["new", "with_interceptor"];
 /// Client constructors knit turns into in-process clients.
-pub const CONVERTED_CONSTRUCTORS: &[&str] = &["connect"];
+pub const CONVERTED_CONSTRUCTORS: &[&str] = &["connect", "new", "with_origin", "with_interceptor"];
 
 impl Sharing {
     pub fn of(group: &Group) -> Sharing {
@@ -226,7 +229,14 @@ fn decide(
         ));
     }
     for m in mentions {
-        if let Usage::Call { method, .. } = &m.usage {
+        if let Usage::Call { method, call, .. } = &m.usage {
+            let call_text = &group.file(m.file).text[*call];
+            if CUSTOM_TRANSPORTS.iter().any(|t| call_text.contains(t)) {
+                return Decision::Rpc(format!(
+                    "`{}Client::{method}` over a custom transport (tower layers) is not converted yet",
+                    named.service
+                ));
+            }
             if !CONVERTED_CONSTRUCTORS.contains(&method.as_str()) {
                 return Decision::Rpc(format!(
                     "`{}Client::{method}` is not converted yet",

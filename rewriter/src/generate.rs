@@ -179,80 +179,179 @@ fn upper_camel(name: &str) -> String {
         .collect()
 }
 
+/// The in-process module of one gRPC service; `$NAME` and friends are filled in.
+const INLINE_MODULE: &str = r#"/// In-process access to `$FULL`, served by service `$PROVIDER` of the group.
+pub mod $SNAKE_inline {
+    use std::sync::Arc;
+
+    use knit_runtime::call::{self, SharedInterceptor};
+    use tonic::service::Interceptor;
+    use tonic::transport::Channel;
+
+    use super::$SNAKE_client::$NAMEClient as NetworkClient;
+    use super::$SNAKE_server::{$NAME as Handler, $NAMEServer};
+
+    /// The gRPC service name.
+    pub const SERVICE: &str = "$FULL";
+
+    /// Registers `handler` for in-process calls; the listener serves the same handler.
+    pub fn provide<T: Handler>(host: &knit_runtime::ServiceHost, handler: T) -> Arc<T> {
+        let handler = Arc::new(handler);
+        host.provide::<dyn Handler>(SERVICE, handler.clone());
+        handler
+    }
+
+    /// `$NAMEServer::with_interceptor`: in-process calls pass through `interceptor`
+    /// as the listener's do.
+    pub fn with_interceptor<T, F>(
+        host: &knit_runtime::ServiceHost,
+        handler: T,
+        interceptor: F,
+    ) -> tonic::service::interceptor::InterceptedService<$NAMEServer<T>, SharedInterceptor>
+    where
+        T: Handler,
+        F: Interceptor + Send + 'static,
+    {
+        let handler = Arc::new(handler);
+        let interceptor = SharedInterceptor::new(interceptor);
+        host.provide_intercepted::<dyn Handler>(SERVICE, handler.clone(), Some(interceptor.clone()));
+        tonic::service::interceptor::InterceptedService::new($NAMEServer::from_arc(handler), interceptor)
+    }
+
+    /// A client of `$FULL` with the API of tonic's `$NAMEClient`: it calls the
+    /// handler in process when a service of this binary provides it, the network
+    /// otherwise (a service's own binary, run alone).
+    #[derive(Clone, Debug)]
+    pub struct $NAMEClient {
+        route: Route,
+        interceptor: Option<SharedInterceptor>,
+    }
+
+    #[derive(Clone, Debug)]
+    enum Route {
+        InProcess,
+        Network(NetworkClient<Channel>),
+    }
+
+    impl $NAMEClient {
+        fn route(network: impl FnOnce() -> NetworkClient<Channel>) -> Route {
+            if knit_runtime::registry::is_hosted(SERVICE) {
+                Route::InProcess
+            } else {
+                Route::Network(network())
+            }
+        }
+
+        /// Like tonic's `connect`; in process, nothing is dialled.
+        pub async fn connect<D>(dst: D) -> Result<Self, tonic::transport::Error>
+        where
+            D: TryInto<tonic::transport::Endpoint>,
+            D::Error: Into<tonic::codegen::StdError>,
+        {
+            let route = if knit_runtime::registry::is_hosted(SERVICE) {
+                Route::InProcess
+            } else {
+                Route::Network(NetworkClient::connect(dst).await?)
+            };
+            Ok(Self { route, interceptor: None })
+        }
+
+        /// Like tonic's `new`; in process, the channel is not used.
+        pub fn new(channel: Channel) -> Self {
+            Self { route: Self::route(|| NetworkClient::new(channel)), interceptor: None }
+        }
+
+        /// Like tonic's `with_origin`; in process, the channel is not used.
+        pub fn with_origin(channel: Channel, origin: tonic::codegen::http::Uri) -> Self {
+            Self { route: Self::route(|| NetworkClient::with_origin(channel, origin)), interceptor: None }
+        }
+
+        /// Like tonic's `with_interceptor`: `interceptor` runs on every call, in
+        /// process too.
+        pub fn with_interceptor<F>(channel: Channel, interceptor: F) -> Self
+        where
+            F: Interceptor + Send + 'static,
+        {
+            let route = Self::route(|| NetworkClient::new(channel));
+            Self { route, interceptor: Some(SharedInterceptor::new(interceptor)) }
+        }
+
+        /// Applies to calls over the network; in process nothing is compressed.
+        pub fn send_compressed(mut self, encoding: tonic::codec::CompressionEncoding) -> Self {
+            self.route = self.map_network(|c| c.send_compressed(encoding));
+            self
+        }
+
+        /// Applies to calls over the network; in process nothing is compressed.
+        pub fn accept_compressed(mut self, encoding: tonic::codec::CompressionEncoding) -> Self {
+            self.route = self.map_network(|c| c.accept_compressed(encoding));
+            self
+        }
+
+        /// Applies to calls over the network; in process no message is decoded.
+        pub fn max_decoding_message_size(mut self, limit: usize) -> Self {
+            self.route = self.map_network(|c| c.max_decoding_message_size(limit));
+            self
+        }
+
+        /// Applies to calls over the network; in process no message is encoded.
+        pub fn max_encoding_message_size(mut self, limit: usize) -> Self {
+            self.route = self.map_network(|c| c.max_encoding_message_size(limit));
+            self
+        }
+
+        fn map_network(&self, f: impl FnOnce(NetworkClient<Channel>) -> NetworkClient<Channel>) -> Route {
+            match &self.route {
+                Route::InProcess => Route::InProcess,
+                Route::Network(client) => Route::Network(f(client.clone())),
+            }
+        }
+$METHODS    }
+}
+"#;
+
+/// One unary method of the in-process client.
+const INLINE_METHOD: &str = r#"
+        /// `$METHOD`: in process, the request (metadata and extensions too) passes
+        /// the client's and the server's interceptors and reaches the handler as it
+        /// is; the caller's deadline holds and a panic becomes an error status.
+        pub async fn $SNAKE(
+            &mut self,
+            request: impl tonic::IntoRequest<$INPUT>,
+        ) -> Result<tonic::Response<$OUTPUT>, tonic::Status> {
+            let request = call::intercept(request.into_request(), self.interceptor.as_ref())?;
+            match &mut self.route {
+                Route::Network(client) => client.$SNAKE(request).await,
+                Route::InProcess => {
+                    let service = knit_runtime::registry::resolve::<dyn Handler>(SERVICE).await?;
+                    let request = call::intercept(request, service.interceptor.as_ref())?;
+                    let handler = service.handler;
+                    call::unary(request, move |request| async move { handler.$SNAKE(request).await }).await
+                }
+            }
+        }
+"#;
+
 fn inline_method(package: &str, m: &ProtoMethod) -> String {
-    let name = snake_case(&m.name);
-    let (input, output) = (
-        message_type(package, &m.input),
-        message_type(package, &m.output),
-    );
-    format!(
-        "        /// `{method}`: in process, the request (metadata and extensions too) reaches the\n        \
-         /// handler as it is; the caller's deadline holds and a panic becomes an error status.\n        \
-         pub async fn {name}(\n            &mut self,\n            request: impl tonic::IntoRequest<{input}>,\n        \
-         ) -> Result<tonic::Response<{output}>, tonic::Status> {{\n            \
-             match &mut self.0 {{\n                \
-                 Route::Network(client) => client.{name}(request).await,\n                \
-                 Route::InProcess => {{\n                    \
-                     let handler = knit_runtime::registry::resolve::<dyn Handler>(SERVICE).await?;\n                    \
-                     knit_runtime::call::unary(request.into_request(), move |request| async move {{\n                        \
-                         handler.{name}(request).await\n                    \
-                     }})\n                    .await\n                \
-                 }}\n            \
-             }}\n        \
-         }}\n",
-        method = m.name,
-    )
+    INLINE_METHOD
+        .replace("$METHOD", &m.name)
+        .replace("$SNAKE", &snake_case(&m.name))
+        .replace("$INPUT", &message_type(package, &m.input))
+        .replace("$OUTPUT", &message_type(package, &m.output))
 }
 
 fn inline_module(package: &str, service: &ProtoService, provider: &str) -> String {
-    let snake = snake_case(&service.name);
-    let name = &service.name;
-    let full = service.full_name(package);
-    let methods: Vec<String> = service
+    let methods: String = service
         .methods
         .iter()
         .map(|m| inline_method(package, m))
         .collect();
-    format!(
-        "/// In-process access to `{full}`, served by service `{provider}` of the group.\n\
-         pub mod {snake}_inline {{\n    \
-             use std::sync::Arc;\n\n    \
-             use super::{snake}_client::{name}Client as NetworkClient;\n    \
-             use super::{snake}_server::{name} as Handler;\n\n    \
-             /// The gRPC service name.\n    \
-             pub const SERVICE: &str = \"{full}\";\n\n    \
-             /// Registers `handler` for in-process calls; the listener serves the same handler.\n    \
-             pub fn provide<T: Handler>(host: &knit_runtime::ServiceHost, handler: T) -> Arc<T> {{\n        \
-                 let handler = Arc::new(handler);\n        \
-                 host.provide::<dyn Handler>(SERVICE, handler.clone());\n        \
-                 handler\n    \
-             }}\n\n    \
-             /// A client of `{full}` with the API of tonic's `{name}Client`: it calls the\n    \
-             /// handler in process when a service of this binary provides it, the network\n    \
-             /// otherwise (a service's own binary, run alone).\n    \
-             #[derive(Clone, Debug)]\n    \
-             pub struct {name}Client(Route);\n\n    \
-             #[derive(Clone, Debug)]\n    \
-             enum Route {{\n        \
-                 InProcess,\n        \
-                 Network(NetworkClient<tonic::transport::Channel>),\n    \
-             }}\n\n    \
-             impl {name}Client {{\n        \
-                 /// Like tonic's `connect`; in process, nothing is dialled.\n        \
-                 pub async fn connect<D>(dst: D) -> Result<Self, tonic::transport::Error>\n        \
-                 where\n            \
-                     D: TryInto<tonic::transport::Endpoint>,\n            \
-                     D::Error: Into<tonic::codegen::StdError>,\n        \
-                 {{\n            \
-                     if knit_runtime::registry::is_hosted(SERVICE) {{\n                \
-                         return Ok(Self(Route::InProcess));\n            \
-                     }}\n            \
-                     Ok(Self(Route::Network(NetworkClient::connect(dst).await?)))\n        \
-                 }}\n\n{methods}    \
-             }}\n\
-         }}\n",
-        methods = methods.join("\n"),
-    )
+    INLINE_MODULE
+        .replace("$METHODS", &methods)
+        .replace("$FULL", &service.full_name(package))
+        .replace("$PROVIDER", provider)
+        .replace("$SNAKE", &snake_case(&service.name))
+        .replace("$NAME", &service.name)
 }
 
 fn host(loaded: &Loaded, sharing: &Sharing) -> Vec<(String, String)> {

@@ -132,7 +132,7 @@ fn check_exit_codes() {
     edit(
         &tmp.path().join("sys/frontend/src/main.rs"),
         "GreeterClient::connect(greeter_url).await?",
-        "GreeterClient::new(tonic::transport::Endpoint::from_shared(greeter_url)?.connect_lazy())",
+        "GreeterClient::new(tower::ServiceBuilder::new().service(tonic::transport::Endpoint::from_shared(greeter_url)?.connect_lazy()))",
     );
     let (code, text) = check();
     assert_eq!(code, 1, "{text}");

@@ -2,9 +2,11 @@
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::FutureExt;
+use tonic::service::Interceptor;
 use tonic::{Request, Response, Status};
 
 /// Runs one unary call: the request (with its metadata and extensions) goes to the
@@ -29,6 +31,49 @@ where
         None => call.await,
     };
     outcome.unwrap_or_else(|panic| Err(Status::internal(panic_message(&*panic))))
+}
+
+/// An interceptor shared between a server's listener and in-process calls, or
+/// kept by an in-process client.
+#[derive(Clone)]
+pub struct SharedInterceptor(Arc<Mutex<dyn Interceptor + Send>>);
+
+impl SharedInterceptor {
+    pub fn new(interceptor: impl Interceptor + Send + 'static) -> Self {
+        Self(Arc::new(Mutex::new(interceptor)))
+    }
+}
+
+impl std::fmt::Debug for SharedInterceptor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SharedInterceptor")
+    }
+}
+
+impl Interceptor for SharedInterceptor {
+    fn call(&mut self, request: Request<()>) -> Result<Request<()>, Status> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .call(request)
+    }
+}
+
+/// Runs `interceptor` on the metadata and extensions of `request`, as tonic's
+/// `InterceptedService` does, keeping the message.
+pub fn intercept<T>(
+    request: Request<T>,
+    interceptor: Option<&SharedInterceptor>,
+) -> Result<Request<T>, Status> {
+    let Some(interceptor) = interceptor else {
+        return Ok(request);
+    };
+    let (metadata, extensions, message) = request.into_parts();
+    let head = interceptor
+        .clone()
+        .call(Request::from_parts(metadata, extensions, ()))?;
+    let (metadata, extensions, ()) = head.into_parts();
+    Ok(Request::from_parts(metadata, extensions, message))
 }
 
 /// The deadline set with `Request::set_timeout`, as tonic's server reads it.

@@ -12,12 +12,14 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use crate::call::SharedInterceptor;
 use crate::listener::{Incoming, Listen};
 
 /// How long a call waits for a declared service to register its handler.
 const RESOLVE_TIMEOUT: Duration = Duration::from_secs(30);
 
-type Handler = Arc<dyn Any + Send + Sync>;
+/// A registered handler (an `Arc<H>` behind `Any`) and the server's interceptor.
+type Handler = (Arc<dyn Any + Send + Sync>, Option<SharedInterceptor>);
 
 struct Entry {
     /// The knit service (from the plan) that provides this gRPC service.
@@ -44,10 +46,16 @@ pub fn is_hosted(grpc_service: &str) -> bool {
     table().lock().unwrap().contains_key(grpc_service)
 }
 
+/// A resolved in-process service: its handler and its server-side interceptor.
+pub struct Resolved<H: ?Sized> {
+    pub handler: Arc<H>,
+    pub interceptor: Option<SharedInterceptor>,
+}
+
 /// The handler of `grpc_service`, waiting (bounded) for its provider to register it.
 ///
 /// `H` is the handler trait object type, e.g. `dyn greeter_server::Greeter`.
-pub async fn resolve<H>(grpc_service: &'static str) -> Result<Arc<H>, tonic::Status>
+pub async fn resolve<H>(grpc_service: &'static str) -> Result<Resolved<H>, tonic::Status>
 where
     H: ?Sized + Send + Sync + 'static,
 {
@@ -66,14 +74,18 @@ where
             "knit: service `{provider}` did not register `{grpc_service}` within {RESOLVE_TIMEOUT:?}"
         ))
     };
-    let any = match ready {
+    let (any, interceptor) = match ready {
         Ok(Ok(handler)) => handler.clone().ok_or_else(missing)?,
         _ => return Err(missing()),
     };
-    any.downcast_ref::<Arc<H>>().cloned().ok_or_else(|| {
+    let handler = any.downcast_ref::<Arc<H>>().cloned().ok_or_else(|| {
         tonic::Status::internal(format!(
             "knit: handler registered for `{grpc_service}` has another type"
         ))
+    })?;
+    Ok(Resolved {
+        handler,
+        interceptor,
     })
 }
 
@@ -118,8 +130,23 @@ impl ServiceHost {
     where
         H: ?Sized + Send + Sync + 'static,
     {
+        self.provide_intercepted(grpc_service, handler, None);
+    }
+
+    /// Registers `handler` with the server-side `interceptor` its listener runs:
+    /// in-process calls pass through it too.
+    pub fn provide_intercepted<H>(
+        &self,
+        grpc_service: &'static str,
+        handler: Arc<H>,
+        interceptor: Option<SharedInterceptor>,
+    ) where
+        H: ?Sized + Send + Sync + 'static,
+    {
         if let Some(entry) = table().lock().unwrap().get(grpc_service) {
-            entry.handler.send_replace(Some(Arc::new(handler)));
+            entry
+                .handler
+                .send_replace(Some((Arc::new(handler), interceptor)));
         }
     }
 

@@ -128,3 +128,20 @@ fn a_missing_variable_of_the_plan_stops_the_host_before_start() {
         .run();
     assert_eq!(code, ExitCode::FAILURE);
 }
+
+#[test]
+fn interceptors_see_metadata_and_keep_the_message() {
+    use knit_runtime::call::{intercept, SharedInterceptor};
+    let tag = SharedInterceptor::new(|mut r: Request<()>| {
+        r.metadata_mut()
+            .insert("x-caller", "shelf".parse().unwrap());
+        Ok(r)
+    });
+    let request = intercept(Request::new(5u32), Some(&tag)).unwrap();
+    assert_eq!(request.metadata().get("x-caller").unwrap(), "shelf");
+    assert_eq!(*request.get_ref(), 5);
+    let deny = SharedInterceptor::new(|_: Request<()>| Err(Status::unauthenticated("no")));
+    let err = intercept(Request::new(5u32), Some(&deny)).unwrap_err();
+    assert_eq!(err.code(), Code::Unauthenticated);
+    assert_eq!(*intercept(Request::new(6u32), None).unwrap().get_ref(), 6);
+}

@@ -2,7 +2,8 @@
 //!
 //! It listens on `PORT` too, and finds stock at `STOCK_URL`.
 
-use tonic::transport::{Channel, Server};
+use tonic::codegen::InterceptedService;
+use tonic::transport::{Channel, Endpoint, Server};
 use tonic::{Request, Response, Status};
 
 use inventory::stock_client::StockClient;
@@ -19,7 +20,13 @@ pub mod shelf {
 }
 
 pub struct Labels {
-    stock: StockClient<Channel>,
+    stock: StockClient<InterceptedService<Channel, fn(Request<()>) -> Result<Request<()>, Status>>>,
+}
+
+/// Names this service to stock's interceptor.
+fn name_caller(mut request: Request<()>) -> Result<Request<()>, Status> {
+    request.metadata_mut().insert("x-caller", "shelf".parse().unwrap());
+    Ok(request)
 }
 
 #[tonic::async_trait]
@@ -33,8 +40,8 @@ impl Shelf for Labels {
             .await?
             .into_inner();
         let label = match count.units {
-            0 => format!("{sku}: sold out"),
-            n => format!("{sku}: {n} left"),
+            0 => format!("{sku}: sold out ({})", count.checked_by),
+            n => format!("{sku}: {n} left ({})", count.checked_by),
         };
         tracing::info!(%label, "describe");
         Ok(Response::new(DescribeReply { label }))
@@ -47,8 +54,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let port: u16 = std::env::var("PORT").unwrap_or_else(|_| "50062".into()).parse()?;
     let addr = ([127, 0, 0, 1], port).into();
     let stock_url = std::env::var("STOCK_URL").unwrap_or_else(|_| "http://127.0.0.1:50061".into());
+    let channel = Endpoint::from_shared(stock_url)?.connect_lazy();
     let labels = Labels {
-        stock: StockClient::connect(stock_url).await?,
+        stock: StockClient::with_interceptor(channel, name_caller as fn(_) -> _),
     };
     tracing::info!(%addr, "shelf listening");
     Server::builder()

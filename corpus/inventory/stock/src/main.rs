@@ -14,6 +14,20 @@ pub mod inventory {
     tonic::include_proto!("inventory");
 }
 
+/// The caller that `authorize` let in.
+#[derive(Clone)]
+struct Caller(String);
+
+/// Lets in only callers that name themselves in `x-caller`.
+fn authorize(mut request: Request<()>) -> Result<Request<()>, Status> {
+    let caller = match request.metadata().get("x-caller").and_then(|v| v.to_str().ok()) {
+        Some(caller) if !caller.is_empty() => caller.to_string(),
+        _ => return Err(Status::unauthenticated("x-caller is required")),
+    };
+    request.extensions_mut().insert(Caller(caller));
+    Ok(request)
+}
+
 /// A fixed catalogue of units per SKU.
 pub struct Warehouse {
     units: HashMap<String, u32>,
@@ -22,10 +36,14 @@ pub struct Warehouse {
 #[tonic::async_trait]
 impl Stock for Warehouse {
     async fn count(&self, request: Request<CountRequest>) -> Result<Response<CountReply>, Status> {
+        let checked_by = match request.extensions().get::<Caller>() {
+            Some(Caller(caller)) => format!("auth:{caller}"),
+            None => return Err(Status::internal("the interceptor did not run")),
+        };
         let sku = request.into_inner().sku;
         tracing::info!(%sku, "count");
         match self.units.get(&sku) {
-            Some(&units) => Ok(Response::new(CountReply { sku, units })),
+            Some(&units) => Ok(Response::new(CountReply { sku, units, checked_by })),
             None => Err(Status::not_found(format!("no item {sku}"))),
         }
     }
@@ -42,7 +60,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     tracing::info!(%addr, "stock listening");
     Server::builder()
-        .add_service(StockServer::new(warehouse))
+        .add_service(StockServer::with_interceptor(warehouse, authorize))
         .serve(addr)
         .await?;
     Ok(())
