@@ -13,7 +13,7 @@
 use ra_ap_syntax::ast::{self, HasArgList, HasAttrs, HasModuleItem, HasName, HasVisibility};
 use ra_ap_syntax::{AstNode, SyntaxKind, TextRange, TextSize};
 
-use crate::edit::{Level, NewFile, Output};
+use crate::edit::{Level, NewFile, Output, code_range};
 use crate::manifest::ManifestOp;
 use crate::model::{FileId, Group, parent_dir, relative_path};
 use crate::names::{Mention, Role, Usage};
@@ -54,24 +54,68 @@ pub fn server_layers(group: &Group, service: usize) -> bool {
         .any(|call| call.name_ref().is_some_and(|n| n.text() == "layer"))
 }
 
-/// The `tokio::main` attribute of `f`.
-fn runtime_attr(f: &ast::Fn) -> Result<ast::Attr, String> {
+/// The `tokio::main` attribute of `f`; `None` when `f` has no runtime attribute.
+fn runtime_attr(f: &ast::Fn) -> Result<Option<ast::Attr>, String> {
     for attr in f.attrs() {
         let Some(path) = attr.path() else { continue };
         let text = path.syntax().text().to_string().replace(' ', "");
         if text == "tokio::main" {
-            return Ok(attr);
+            return Ok(Some(attr));
         }
         if text.ends_with("::main") {
             return Err(format!(
-                "`#[{text}]` mains are not supported yet: only `#[tokio::main]`"
+                "`#[{text}]` mains are not supported yet: only `#[tokio::main]` or a tokio runtime built in `main`"
             ));
         }
     }
-    Err(
-        "`fn main` is not `#[tokio::main] async fn main`: other shapes are not supported yet"
-            .into(),
-    )
+    Ok(None)
+}
+
+/// A `main` that builds its runtime by hand: the `let` that builds it (if
+/// apart) and the `block_on(future)` call that runs the service.
+struct ManualRuntime {
+    builder: Option<ast::LetStmt>,
+    block_on: ast::MethodCallExpr,
+    future: ast::Expr,
+}
+
+fn manual_runtime(body: &ast::BlockExpr) -> Option<ManualRuntime> {
+    let block_on = body
+        .syntax()
+        .descendants()
+        .filter_map(ast::MethodCallExpr::cast)
+        .find(|c| c.name_ref().is_some_and(|n| n.text() == "block_on"))?;
+    let future = block_on.arg_list()?.args().next()?;
+    let builds = |text: &str| {
+        [
+            "runtime::Builder",
+            "Runtime::new",
+            "Builder::new_multi_thread",
+            "Builder::new_current_thread",
+        ]
+        .iter()
+        .any(|b| text.contains(b))
+    };
+    let receiver = block_on.receiver()?.syntax().text().to_string();
+    let builder = if builds(&receiver) {
+        None
+    } else {
+        let stmt = body.statements().find_map(|s| match s {
+            ast::Stmt::LetStmt(l)
+                if l.initializer()
+                    .is_some_and(|i| builds(&i.syntax().text().to_string())) =>
+            {
+                Some(l)
+            }
+            _ => None,
+        })?;
+        Some(stmt)
+    };
+    Some(ManualRuntime {
+        builder,
+        block_on,
+        future,
+    })
 }
 
 pub fn run(group: &Group, sharing: &Sharing) -> Output {
@@ -100,9 +144,6 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
         ));
     }
     let attr = runtime_attr(&main)?;
-    let async_kw = main
-        .async_token()
-        .ok_or("`#[tokio::main]` on a function that is not `async`")?;
     let params = main
         .param_list()
         .ok_or("`fn main` without a parameter list")?;
@@ -112,30 +153,95 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
     let body = main.body().ok_or("`fn main` without a body")?;
 
     // The signature: drop the runtime attribute, export the entry, take the host.
-    let mut attr_range = attr.syntax().text_range();
-    if let Some(ws) = attr
-        .syntax()
-        .next_sibling_or_token()
-        .filter(|t| t.kind() == SyntaxKind::WHITESPACE)
-    {
-        attr_range = TextRange::new(attr_range.start(), ws.text_range().end());
-    }
-    out.edit(
-        PASS,
-        root,
-        attr_range,
-        "",
-        "runtime attribute: the host owns the runtime",
-    );
-    if main.visibility().is_none() {
-        out.edit(
-            PASS,
-            root,
-            TextRange::empty(async_kw.text_range().start()),
-            "pub ",
-            "entry is exported",
-        );
-    }
+    let standalone_attr = match (&attr, main.async_token()) {
+        (Some(attr), Some(async_kw)) => {
+            let mut attr_range = attr.syntax().text_range();
+            if let Some(ws) = attr
+                .syntax()
+                .next_sibling_or_token()
+                .filter(|t| t.kind() == SyntaxKind::WHITESPACE)
+            {
+                attr_range = TextRange::new(attr_range.start(), ws.text_range().end());
+            }
+            out.edit(
+                PASS,
+                root,
+                attr_range,
+                "",
+                "runtime attribute: the host owns the runtime",
+            );
+            if main.visibility().is_none() {
+                out.edit(
+                    PASS,
+                    root,
+                    TextRange::empty(async_kw.text_range().start()),
+                    "pub ",
+                    "entry is exported",
+                );
+            }
+            attr.syntax().text().to_string()
+        }
+        (Some(_), None) => return Err("`#[tokio::main]` on a function that is not `async`".into()),
+        (None, _) => {
+            let manual = manual_runtime(&body).ok_or(
+                "`fn main` is neither `#[tokio::main] async fn main` nor builds a tokio runtime and calls `block_on`: not supported yet",
+            )?;
+            let fn_kw = main.fn_token().ok_or("`fn main` without `fn`")?;
+            let export = if main.visibility().is_none() {
+                "pub async "
+            } else {
+                "async "
+            };
+            out.edit(
+                PASS,
+                root,
+                TextRange::empty(fn_kw.text_range().start()),
+                export,
+                "entry is exported, async",
+            );
+            if let Some(builder) = &manual.builder {
+                let mut range = code_range(builder.syntax());
+                if let Some(ws) = builder
+                    .syntax()
+                    .next_sibling_or_token()
+                    .filter(|t| t.kind() == SyntaxKind::WHITESPACE)
+                {
+                    range = TextRange::new(range.start(), ws.text_range().end());
+                }
+                out.edit(
+                    PASS,
+                    root,
+                    range,
+                    "",
+                    "runtime built in `main`: the host owns the runtime",
+                );
+            }
+            let (call, future) = (
+                manual.block_on.syntax().text_range(),
+                manual.future.syntax().text_range(),
+            );
+            let note = "`block_on(future)` becomes `future.await`";
+            out.edit(
+                PASS,
+                root,
+                TextRange::new(call.start(), future.start()),
+                "",
+                note,
+            );
+            out.edit(
+                PASS,
+                root,
+                TextRange::new(future.end(), call.end()),
+                ".await",
+                note,
+            );
+            out.finding(PASS, Level::Note, Some((root, call.start())), format!(
+                "service `{}` built its own tokio runtime in `main`: merged, the host's runtime runs it; alone, `#[tokio::main]`",
+                service.name
+            ));
+            "#[tokio::main]".to_string()
+        }
+    };
     let name = main.name().unwrap();
     out.edit(
         PASS,
@@ -285,7 +391,7 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
         text: standalone_main(
             &service.name,
             &namespace::crate_name(&service.name, &package.name),
-            &attr.syntax().text().to_string(),
+            &standalone_attr,
             root_path,
         ),
         pass: PASS,
@@ -494,8 +600,8 @@ async fn main() -> anyhow::Result<()> {
             .join("\n");
         expect![[r#"
             Error svc/src/main.rs:1: service `svc`: no `fn main` in svc/src/main.rs
-            Error svc/src/main.rs:1: `#[actix_web::main]` mains are not supported yet: only `#[tokio::main]`
-            Error svc/src/main.rs:1: `fn main` is not `#[tokio::main] async fn main`: other shapes are not supported yet
+            Error svc/src/main.rs:1: `#[actix_web::main]` mains are not supported yet: only `#[tokio::main]` or a tokio runtime built in `main`
+            Error svc/src/main.rs:1: `fn main` is neither `#[tokio::main] async fn main` nor builds a tokio runtime and calls `block_on`: not supported yet
             Error svc/src/main.rs:1: package `svc` has a library target besides its binary: lifting `main` there is not supported yet"#]].assert_eq(&all);
     }
 
@@ -543,5 +649,52 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 Ok(())
             }
         "#]].assert_eq(&out.render("svc/src/main.rs"));
+    }
+
+    #[test]
+    fn lifts_a_runtime_built_by_hand() {
+        let out = check(&service(
+            r#"fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Two workers are enough.
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    runtime.block_on(async {
+        Server::builder().add_service(svc).serve(addr).await?;
+        Ok(())
+    })
+}
+"#,
+        ));
+        expect![[r#"
+            //- /svc/src/main.rs
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
+                // Two workers are enough.
+                async {
+                    Server::builder().add_service(svc).serve_with_incoming_shutdown(knit_host.incoming(addr), knit_host.shutdown()).await?;
+                    Ok(())
+                }.await
+            }
+            //- /svc/src/knit_main.rs (new)
+            //! The standalone binary of service `svc`: runs the entry knit lifted from
+            //! `fn main` in svc/src/main.rs, alone, with its own listener. Generated by knit.
+
+            #[tokio::main]
+            async fn main() -> std::process::ExitCode {
+                let host = knit_runtime::ServiceHost::standalone("svc");
+                knit_runtime::exit(svc_svc::knit_entry(host).await)
+            }
+        "#]].assert_eq(&out.render("svc/src/"));
+        let inline = check(&service(
+            "fn main() {
+    tokio::runtime::Runtime::new().unwrap().block_on(run());
+}
+",
+        ));
+        expect![[r#"
+            //- /svc/src/main.rs
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+                run().await;
+            }
+        "#]]
+        .assert_eq(&inline.render("svc/src/main.rs"));
     }
 }
