@@ -99,7 +99,7 @@ async fn calls_wait_for_the_provider_to_register() {
     tokio::time::sleep(Duration::from_millis(20)).await;
     let handler: Arc<dyn Greeter> = Arc::new(English);
     ServiceHost::standalone("greeter").provide::<dyn Greeter>("test.Greeter", handler);
-    assert_eq!(waiting.await.unwrap().unwrap().greet(), "hello");
+    assert_eq!(waiting.await.unwrap().unwrap().handler.greet(), "hello");
     let missing = registry::resolve::<dyn Greeter>("test.Other")
         .await
         .err()
@@ -144,4 +144,40 @@ fn interceptors_see_metadata_and_keep_the_message() {
     let err = intercept(Request::new(5u32), Some(&deny)).unwrap_err();
     assert_eq!(err.code(), Code::Unauthenticated);
     assert_eq!(*intercept(Request::new(6u32), None).unwrap().get_ref(), 6);
+}
+
+#[tokio::test]
+async fn dropping_the_call_cancels_the_handler() {
+    struct Flag(Arc<std::sync::atomic::AtomicBool>);
+    impl Drop for Flag {
+        fn drop(&mut self) {
+            self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+    let dropped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = Flag(dropped.clone());
+    let call = call::unary(Request::new(()), move |_| async move {
+        let _flag = flag;
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        Ok(Response::new(()))
+    });
+    let _ = tokio::time::timeout(Duration::from_millis(20), call).await;
+    assert!(
+        dropped.load(std::sync::atomic::Ordering::SeqCst),
+        "the handler's future was dropped with the call"
+    );
+}
+
+#[test]
+fn outcomes_of_main_as_the_process_would_end() {
+    use knit_runtime::Outcome;
+    assert_eq!(().into_result(), Ok(()));
+    assert_eq!(Ok::<(), String>(()).into_result(), Ok(()));
+    assert_eq!(
+        Err::<(), _>("bad config").into_result(),
+        Err("\"bad config\"".to_string())
+    );
+    assert_eq!(ExitCode::SUCCESS.into_result(), Ok(()));
+    assert!(ExitCode::from(3).into_result().is_err());
+    assert_eq!(knit_runtime::exit(Err::<(), _>("x")), ExitCode::FAILURE);
 }
