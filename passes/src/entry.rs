@@ -11,11 +11,11 @@
 //! keeps the service's own binary: it runs the entry alone.
 
 use ra_ap_syntax::ast::{self, HasArgList, HasAttrs, HasModuleItem, HasName, HasVisibility};
-use ra_ap_syntax::{AstNode, SyntaxKind, TextRange, TextSize};
+use ra_ap_syntax::{AstNode, SyntaxKind, SyntaxNode, TextRange, TextSize};
 
 use crate::edit::{Level, NewFile, Output, code_range};
 use crate::manifest::ManifestOp;
-use crate::model::{FileId, Group, parent_dir, relative_path};
+use crate::model::{FileId, Group, Target, parent_dir, relative_path};
 use crate::names::{Mention, Role, Usage};
 use crate::namespace;
 use crate::sharing::Sharing;
@@ -24,6 +24,26 @@ const PASS: &str = "entry";
 
 /// The name of the lifted entry.
 pub const ENTRY: &str = "knit_entry";
+
+/// How rewritten code reaches its service's host.
+#[derive(Clone, Copy)]
+struct HostRef {
+    /// An expression of type `&ServiceHost`, for method calls.
+    expr: &'static str,
+    /// The same, where a `&ServiceHost` argument is passed.
+    by_ref: &'static str,
+}
+
+/// In a lifted `main`: its parameter.
+const MAIN_HOST: HostRef = HostRef {
+    expr: "knit_host",
+    by_ref: "&knit_host",
+};
+/// In a library: the host of the running entry.
+const LIB_HOST: HostRef = HostRef {
+    expr: "knit_runtime::ServiceHost::current()",
+    by_ref: "knit_runtime::ServiceHost::current()",
+};
 
 /// The top-level `fn main` of `service`'s binary.
 pub fn main_fn(group: &Group, service: usize) -> Option<ast::Fn> {
@@ -34,24 +54,47 @@ pub fn main_fn(group: &Group, service: usize) -> Option<ast::Fn> {
     })
 }
 
-/// Whether `mention` is inside the body of `service`'s `fn main`.
-pub fn in_main(group: &Group, service: usize, mention: &Mention) -> bool {
-    mention.file == group.services[service].bin.root
-        && main_fn(group, service)
-            .and_then(|f| f.body())
-            .is_some_and(|body| body.syntax().text_range().contains_range(mention.path))
+/// The library `service`'s entry is lifted into: the package's library, when
+/// its binary is a separate crate (a thin `main` calling into the library).
+pub fn lifted_into_lib(group: &Group, service: usize) -> Option<&Target> {
+    let service = &group.services[service];
+    service.packages[0]
+        .lib
+        .as_ref()
+        .filter(|lib| lib.root != service.bin.root)
 }
 
-/// Whether `service`'s `fn main` adds tower layers to a server builder: calls
-/// in process would not pass through them.
+/// The syntax the entry of `service` covers: the body of `fn main`, or every
+/// file of the library it is lifted into.
+fn entry_scope(group: &Group, service: usize) -> Vec<(FileId, SyntaxNode)> {
+    match lifted_into_lib(group, service) {
+        Some(lib) => group
+            .rust_files()
+            .filter(|(_, _, rust)| rust.krate == lib.root)
+            .map(|(id, _, rust)| (id, rust.parse.tree().syntax().clone()))
+            .collect(),
+        None => main_fn(group, service)
+            .and_then(|f| f.body())
+            .map(|body| vec![(group.services[service].bin.root, body.syntax().clone())])
+            .unwrap_or_default(),
+    }
+}
+
+/// Whether `mention` is in the code `service`'s entry covers.
+pub fn in_entry(group: &Group, service: usize, mention: &Mention) -> bool {
+    entry_scope(group, service)
+        .iter()
+        .any(|(file, node)| *file == mention.file && node.text_range().contains_range(mention.path))
+}
+
+/// Whether `service`'s entry adds tower layers to a server builder: calls in
+/// process would not pass through them.
 pub fn server_layers(group: &Group, service: usize) -> bool {
-    let Some(body) = main_fn(group, service).and_then(|f| f.body()) else {
-        return false;
-    };
-    body.syntax()
-        .descendants()
-        .filter_map(ast::MethodCallExpr::cast)
-        .any(|call| call.name_ref().is_some_and(|n| n.text() == "layer"))
+    entry_scope(group, service).iter().any(|(_, node)| {
+        node.descendants()
+            .filter_map(ast::MethodCallExpr::cast)
+            .any(|call| call.name_ref().is_some_and(|n| n.text() == "layer"))
+    })
 }
 
 /// The `tokio::main` attribute of `f`; `None` when `f` has no runtime attribute.
@@ -137,11 +180,8 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
     let root_path = &group.file(root).path;
     let main = main_fn(group, index)
         .ok_or_else(|| format!("service `{}`: no `fn main` in {root_path}", service.name))?;
-    if package.has_lib {
-        return Err(format!(
-            "package `{}` has a library target besides its binary: lifting `main` there is not supported yet",
-            package.name
-        ));
+    if let Some(lib) = lifted_into_lib(group, index) {
+        return lift_into_lib(group, sharing, index, lib, &main, out);
     }
     let attr = runtime_attr(&main)?;
     let params = main
@@ -259,44 +299,7 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
     );
 
     // The body: serve on the host's listener, register handlers called in process.
-    let mut served = false;
-    for call in body
-        .syntax()
-        .descendants()
-        .filter_map(ast::MethodCallExpr::cast)
-    {
-        served |= rewrite_serve(&call, &|r| r, root, out);
-    }
-    // Servers run side by side in `tokio::join!(..)` / `try_join!(..)`: their
-    // tokens are parsed as expressions of their own.
-    for mac in body.syntax().descendants().filter_map(ast::MacroCall::cast) {
-        let name = mac
-            .path()
-            .and_then(|p| p.segment())
-            .map(|s| s.syntax().text().to_string());
-        if !matches!(name.as_deref(), Some("join" | "try_join")) {
-            continue;
-        }
-        let Some(tokens) = mac.token_tree() else {
-            continue;
-        };
-        let text = tokens.syntax().text().to_string();
-        const WRAP: &str = "fn f() ";
-        let parsed = ast::SourceFile::parse(
-            &format!("{WRAP}{{{}}}", &text[1..text.len() - 1]),
-            ra_ap_syntax::Edition::CURRENT,
-        );
-        let base = tokens.syntax().text_range().start();
-        let shift = |r: TextRange| r - TextSize::of(WRAP) + base;
-        for call in parsed
-            .tree()
-            .syntax()
-            .descendants()
-            .filter_map(ast::MethodCallExpr::cast)
-        {
-            served |= rewrite_serve(&call, &shift, root, out);
-        }
-    }
+    let served = rewrite_serves(body.syntax(), root, MAIN_HOST, out);
     if !served {
         out.finding(
             PASS,
@@ -308,64 +311,7 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
             ),
         );
     }
-    for m in &sharing.index.mentions {
-        if m.service != index
-            || m.named.role != Role::Server
-            || sharing.provider_of(&m.named) != Some(index)
-        {
-            continue;
-        }
-        let Usage::Call {
-            method,
-            method_range,
-            args,
-            ..
-        } = &m.usage
-        else {
-            continue;
-        };
-        if !in_main(group, index, m) {
-            continue;
-        }
-        let shared = sharing.package(&m.named.package).unwrap();
-        let inline = shared.inline_module(&m.named.service);
-        let note = format!(
-            "register `{}.{}` for in-process calls",
-            m.named.package, m.named.service
-        );
-        match (method.as_str(), args.as_slice()) {
-            // `XServer::new(h)` -> `XServer::from_arc(x_inline::provide(&knit_host, h))`
-            ("new", [arg]) => {
-                let provide = format!("{inline}::provide(&knit_host, ");
-                out.edit(PASS, m.file, *method_range, "from_arc", &note);
-                out.edit(PASS, m.file, TextRange::empty(arg.start()), provide, &note);
-                out.edit(PASS, m.file, TextRange::empty(arg.end()), ")", &note);
-            }
-            // `XServer::with_interceptor(h, f)` -> `x_inline::with_interceptor(&knit_host, h, f)`
-            ("with_interceptor", [arg, _]) => {
-                let callee = TextRange::new(m.path.start(), method_range.end());
-                out.edit(
-                    PASS,
-                    m.file,
-                    callee,
-                    format!("{inline}::with_interceptor"),
-                    &note,
-                );
-                out.edit(
-                    PASS,
-                    m.file,
-                    TextRange::empty(arg.start()),
-                    "&knit_host, ",
-                    &note,
-                );
-            }
-            _ => continue,
-        }
-        out.finding(PASS, Level::Note, Some((m.file, m.path.start())), format!(
-            "`{}` serves `{}.{}` in process to the group, through the same handler as its listener",
-            service.name, m.named.package, m.named.service
-        ));
-    }
+    register(group, sharing, index, MAIN_HOST, out);
 
     // The package: a library rooted at the lifted file, and the standalone binary.
     let lib_path = relative_path(&package.dir, root_path);
@@ -408,6 +354,245 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
     Ok(())
 }
 
+/// Rewrites every tonic `serve*` call under `node`, also those inside
+/// `tokio::join!(..)` / `try_join!(..)` (whose tokens are parsed on their own).
+fn rewrite_serves(node: &SyntaxNode, file: FileId, host: HostRef, out: &mut Output) -> bool {
+    let mut served = false;
+    for call in node.descendants().filter_map(ast::MethodCallExpr::cast) {
+        served |= rewrite_serve(&call, &|r| r, file, host, out);
+    }
+    for mac in node.descendants().filter_map(ast::MacroCall::cast) {
+        let name = mac
+            .path()
+            .and_then(|p| p.segment())
+            .map(|s| s.syntax().text().to_string());
+        if !matches!(name.as_deref(), Some("join" | "try_join")) {
+            continue;
+        }
+        let Some(tokens) = mac.token_tree() else {
+            continue;
+        };
+        let text = tokens.syntax().text().to_string();
+        const WRAP: &str = "fn f() ";
+        let inner = &text[1..text.len() - 1];
+        let parsed = ast::SourceFile::parse(
+            &format!("{WRAP}{{{inner}}}"),
+            ra_ap_syntax::Edition::CURRENT,
+        );
+        let base = tokens.syntax().text_range().start();
+        let shift = |r: TextRange| r - TextSize::of(WRAP) + base;
+        for call in parsed
+            .tree()
+            .syntax()
+            .descendants()
+            .filter_map(ast::MethodCallExpr::cast)
+        {
+            served |= rewrite_serve(&call, &shift, file, host, out);
+        }
+    }
+    served
+}
+
+/// `node`'s text with every path that starts with the crate name `lib`
+/// starting with `crate` instead: code of the binary, moved into the library.
+fn in_library(node: &SyntaxNode, lib: &str) -> String {
+    let base = node.text_range().start();
+    let mut text = node.text().to_string();
+    let mut firsts: Vec<TextRange> = node
+        .descendants()
+        .filter_map(ast::Path::cast)
+        .filter(|p| p.qualifier().is_none())
+        .filter_map(|p| p.segment()?.name_ref())
+        .filter(|n| n.text() == lib)
+        .map(|n| n.syntax().text_range() - base)
+        .collect();
+    firsts.sort_by_key(|r| std::cmp::Reverse(r.start()));
+    for r in firsts {
+        text.replace_range(std::ops::Range::<usize>::from(r), "crate");
+    }
+    text
+}
+
+/// Lifts a thin `main` (one that calls into its package's library) into that
+/// library: the binary stays as it is, and the library gains `knit_entry`,
+/// which runs `main`'s body with the host as `ServiceHost::current()`. Servers
+/// the library builds serve under that host.
+fn lift_into_lib(
+    group: &Group,
+    sharing: &Sharing,
+    index: usize,
+    lib: &Target,
+    main: &ast::Fn,
+    out: &mut Output,
+) -> Result<(), String> {
+    let service = &group.services[index];
+    let package = &service.packages[0];
+    if runtime_attr(main)?.is_none() || main.async_token().is_none() {
+        return Err("a `main` beside a library is lifted when it is `#[tokio::main] async fn main`: other shapes are not supported yet".into());
+    }
+    let main_file = group.file(service.bin.root);
+    let lib_file = group.file(lib.root);
+    let tree = main_file.rust.as_ref().unwrap().parse.tree();
+    if tree
+        .syntax()
+        .descendants()
+        .any(|n| ast::Module::can_cast(n.kind()))
+    {
+        return Err(format!(
+            "{} declares modules: lifting its `main` into the library is not supported yet",
+            main_file.path
+        ));
+    }
+    let mut served = false;
+    for (file, node) in entry_scope(group, index) {
+        served |= rewrite_serves(&node, file, LIB_HOST, out);
+    }
+    if !served {
+        out.finding(PASS, Level::Note, Some((lib.root, 0.into())), format!(
+            "service `{}`: no `.serve(addr)` in its library; its listener is not managed by knit", service.name
+        ));
+    }
+    register(group, sharing, index, LIB_HOST, out);
+    let runtime = relative_path(&package.dir, "knit/runtime");
+    out.manifest_ops.push((
+        package.manifest,
+        ManifestOp::AddPathDependency {
+            key: "knit-runtime".into(),
+            path: runtime,
+        },
+    ));
+    out.finding(PASS, Level::Note, Some((lib.root, 0.into())), format!(
+        "service `{}`: `fn main` in {} calls into its library; `{ENTRY}` lifted into {}, the binary is unchanged",
+        service.name, main_file.path, lib_file.path
+    ));
+    Ok(())
+}
+
+/// The entries lifted into libraries (see [`lift_into_lib`]), made once every
+/// pass has run: each is `main`'s body with `out`'s edits of it, so that what
+/// the other passes changed in `main` holds in the library's copy too.
+pub fn lib_entries(group: &Group, out: &Output) -> Output {
+    let mut entries = Output::default();
+    for index in 0..group.services.len() {
+        let Some(lib) = lifted_into_lib(group, index) else {
+            continue;
+        };
+        let service = &group.services[index];
+        let main_file = group.file(service.bin.root);
+        let edits: Vec<&crate::edit::Edit> = out
+            .edits
+            .iter()
+            .filter(|e| e.file == service.bin.root)
+            .collect();
+        let Ok(text) = crate::edit::apply(&main_file.text, &edits) else {
+            continue;
+        };
+        let tree = ast::SourceFile::parse(&text, main_file.rust.as_ref().unwrap().edition).tree();
+        let Some(main) = tree.items().find_map(|item| match item {
+            ast::Item::Fn(f) if f.name().is_some_and(|n| n.text() == "main") => Some(f),
+            _ => None,
+        }) else {
+            continue;
+        };
+        let Some(body) = main.body() else { continue };
+        let uses: String = tree
+            .items()
+            .filter(|item| matches!(item, ast::Item::Use(_)))
+            .map(|item| {
+                let node = item.syntax();
+                let comments = usize::from(code_range(node).start() - node.text_range().start());
+                format!("    {}\n", &in_library(node, &lib.name)[comments..])
+            })
+            .collect();
+        let ret = main
+            .ret_type()
+            .map(|r| format!(" {}", in_library(r.syntax(), &lib.name)))
+            .unwrap_or_default();
+        let entry = format!(
+            "\n/// The entry of service `{name}`, lifted by knit from `fn main` in {path}: the\n\
+             /// merged binary's host runs it; the service's own binary runs `main` as before.\n\
+             pub async fn {ENTRY}(knit_host: &'static knit_runtime::ServiceHost){ret} {{\n\
+             {uses}    knit_host.scope(async move {body}).await\n}}\n",
+            name = service.name,
+            path = main_file.path,
+            body = in_library(body.syntax(), &lib.name),
+        );
+        let end = TextRange::empty(TextSize::of(group.file(lib.root).text.as_str()));
+        entries.edit(
+            PASS,
+            lib.root,
+            end,
+            entry,
+            "the service entry, lifted from `main`",
+        );
+    }
+    entries
+}
+
+/// Registers, for in-process calls, the handlers of `service`'s servers that
+/// the group calls.
+fn register(group: &Group, sharing: &Sharing, index: usize, host: HostRef, out: &mut Output) {
+    let service = &group.services[index];
+    for m in &sharing.index.mentions {
+        if m.service != index
+            || m.named.role != Role::Server
+            || sharing.provider_of(&m.named) != Some(index)
+        {
+            continue;
+        }
+        let Usage::Call {
+            method,
+            method_range,
+            args,
+            ..
+        } = &m.usage
+        else {
+            continue;
+        };
+        if !in_entry(group, index, m) {
+            continue;
+        }
+        let shared = sharing.package(&m.named.package).unwrap();
+        let inline = shared.inline_module(&m.named.service);
+        let note = format!(
+            "register `{}.{}` for in-process calls",
+            m.named.package, m.named.service
+        );
+        match (method.as_str(), args.as_slice()) {
+            // `XServer::new(h)` -> `XServer::from_arc(x_inline::provide(&knit_host, h))`
+            ("new", [arg]) => {
+                let provide = format!("{inline}::provide({}, ", host.by_ref);
+                out.edit(PASS, m.file, *method_range, "from_arc", &note);
+                out.edit(PASS, m.file, TextRange::empty(arg.start()), provide, &note);
+                out.edit(PASS, m.file, TextRange::empty(arg.end()), ")", &note);
+            }
+            // `XServer::with_interceptor(h, f)` -> `x_inline::with_interceptor(&knit_host, h, f)`
+            ("with_interceptor", [arg, _]) => {
+                let callee = TextRange::new(m.path.start(), method_range.end());
+                out.edit(
+                    PASS,
+                    m.file,
+                    callee,
+                    format!("{inline}::with_interceptor"),
+                    &note,
+                );
+                out.edit(
+                    PASS,
+                    m.file,
+                    TextRange::empty(arg.start()),
+                    format!("{}, ", host.by_ref),
+                    &note,
+                );
+            }
+            _ => continue,
+        }
+        out.finding(PASS, Level::Note, Some((m.file, m.path.start())), format!(
+            "`{}` serves `{}.{}` in process to the group, through the same handler as its listener",
+            service.name, m.named.package, m.named.service
+        ));
+    }
+}
+
 /// Rewrites a tonic `serve*` call so that the host owns the listener (unless
 /// the service brings its own incoming stream) and the shutdown signal.
 ///
@@ -417,6 +602,7 @@ fn rewrite_serve(
     call: &ast::MethodCallExpr,
     shift: &dyn Fn(TextRange) -> TextRange,
     root: FileId,
+    host: HostRef,
     out: &mut Output,
 ) -> bool {
     let Some(name) = call.name_ref() else {
@@ -446,7 +632,7 @@ fn rewrite_serve(
     if let Some(addr) = listener {
         edit(
             TextRange::empty(addr.start()),
-            "knit_host.incoming(",
+            &format!("{}.incoming(", host.expr),
             "serve on the host's listener",
         );
         edit(
@@ -459,7 +645,7 @@ fn rewrite_serve(
         Some(signal) => {
             edit(
                 TextRange::empty(signal.start()),
-                "knit_host.shutdown_with(",
+                &format!("{}.shutdown_with(", host.expr),
                 "stop on the host's shutdown too",
             );
             edit(
@@ -472,7 +658,7 @@ fn rewrite_serve(
             let last = args.last().unwrap();
             edit(
                 TextRange::empty(last.end()),
-                ", knit_host.shutdown()",
+                &format!(", {}.shutdown()", host.expr),
                 "stop on the host's shutdown",
             );
         }
@@ -602,7 +788,7 @@ async fn main() -> anyhow::Result<()> {
             Error svc/src/main.rs:1: service `svc`: no `fn main` in svc/src/main.rs
             Error svc/src/main.rs:1: `#[actix_web::main]` mains are not supported yet: only `#[tokio::main]` or a tokio runtime built in `main`
             Error svc/src/main.rs:1: `fn main` is neither `#[tokio::main] async fn main` nor builds a tokio runtime and calls `block_on`: not supported yet
-            Error svc/src/main.rs:1: package `svc` has a library target besides its binary: lifting `main` there is not supported yet"#]].assert_eq(&all);
+        "#]].assert_eq(&all);
     }
 
     #[test]
@@ -696,5 +882,58 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         "#]]
         .assert_eq(&inline.render("svc/src/main.rs"));
+    }
+
+    #[test]
+    fn lifts_a_thin_main_into_its_library() {
+        let out = check(
+            r#"
+//- /api/Cargo.toml
+[package]
+name = "api"
+//- /api/src/main.rs
+// The binary only starts the library.
+use api::{config, serve};
+
+#[tokio::main]
+async fn main() -> Result<(), api::Error> {
+    serve(config()?).await
+}
+//- /api/src/lib.rs
+pub type Error = Box<dyn std::error::Error>;
+pub fn config() -> Result<std::net::SocketAddr, Error> { Ok("127.0.0.1:1".parse()?) }
+pub async fn serve(addr: std::net::SocketAddr) -> Result<(), Error> {
+    Server::builder().add_service(ApiServer::new(Api)).serve(addr).await?;
+    Ok(())
+}
+"#,
+        );
+        expect![[r#"
+            //- /api/Cargo.toml
+            [package]
+            name = "api-api"
+
+            [lib]
+            name = "api"
+
+            [dependencies]
+            knit-runtime = { path = "../knit/runtime" }
+            //- /api/src/lib.rs
+            pub type Error = Box<dyn std::error::Error>;
+            pub fn config() -> Result<std::net::SocketAddr, Error> { Ok("127.0.0.1:1".parse()?) }
+            pub async fn serve(addr: std::net::SocketAddr) -> Result<(), Error> {
+                Server::builder().add_service(ApiServer::new(Api)).serve_with_incoming_shutdown(knit_runtime::ServiceHost::current().incoming(addr), knit_runtime::ServiceHost::current().shutdown()).await?;
+                Ok(())
+            }
+
+            /// The entry of service `api`, lifted by knit from `fn main` in api/src/main.rs: the
+            /// merged binary's host runs it; the service's own binary runs `main` as before.
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), crate::Error> {
+                use crate::{config, serve};
+                knit_host.scope(async move {
+                serve(config()?).await
+            }).await
+            }
+        "#]].assert_eq(&out.render("api/"));
     }
 }

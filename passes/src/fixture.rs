@@ -24,7 +24,7 @@ pub fn group(fixture: &str) -> Group {
         services: Vec::new(),
         files: Vec::new(),
     };
-    for (path, text) in &files {
+    for (i, (path, text)) in files.iter().enumerate() {
         let service_name = path.split('/').next().unwrap().to_string();
         let service = match group.services.iter().position(|s| s.name == service_name) {
             Some(i) => i,
@@ -67,7 +67,13 @@ pub fn group(fixture: &str) -> Group {
                 name: doc["package"]["name"].as_str().unwrap().to_string(),
                 dir: dir.to_string(),
                 manifest: id,
-                has_lib: files.iter().any(|(p, _)| *p == format!("{dir}/src/lib.rs")),
+                lib: files
+                    .iter()
+                    .position(|(p, _)| *p == format!("{dir}/src/lib.rs"))
+                    .map(|i| Target {
+                        name: doc["package"]["name"].as_str().unwrap().replace('-', "_"),
+                        root: FileId(i as u32),
+                    }),
                 local_deps,
             });
         }
@@ -76,7 +82,21 @@ pub fn group(fixture: &str) -> Group {
             if path.ends_with("/src/main.rs") && group.services[service].bin.root.0 == u32::MAX {
                 group.services[service].bin.root = id;
             }
+            // Files of `src/bin/` and `src/main.rs` belong to the binary, others to the library.
+            let dir = path.split("/src/").next().unwrap_or_default();
+            let root = |name: &str| {
+                files
+                    .iter()
+                    .position(|(p, _)| *p == format!("{dir}/src/{name}"))
+            };
+            let in_bin = path.ends_with("/src/main.rs") || path.contains("/src/bin/");
+            let krate = if in_bin {
+                root("main.rs")
+            } else {
+                root("lib.rs").or(root("main.rs"))
+            };
             RustFile {
+                krate: FileId(krate.unwrap_or(i) as u32),
                 module: module_of(path),
                 edition: Edition::Edition2021,
                 parse: Ast::parse(text, Edition::Edition2021),

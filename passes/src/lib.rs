@@ -38,6 +38,8 @@ pub fn run_all(group: &Group, sharing: &sharing::Sharing) -> Output {
     for (_, pass) in PASSES {
         out.extend(pass(group, sharing));
     }
+    let entries = entry::lib_entries(group, &out);
+    out.extend(entries);
     let pruned = imports::prune(group, &out.edits);
     out.extend(pruned);
     out

@@ -19,6 +19,8 @@ pub enum ManifestOp {
     NoAutobins,
     /// `[lib] path = ..`.
     SetLibPath { path: String },
+    /// `[lib] name = ..`, unless the manifest names the library already.
+    KeepLibName { name: String },
     /// Adds a `[[bin]]`.
     AddBin { name: String, path: String },
 }
@@ -41,6 +43,7 @@ impl std::fmt::Display for ManifestOp {
                 write!(f, "`autobins = false`: only the listed binaries build")
             }
             ManifestOp::SetLibPath { path } => write!(f, "library target rooted at `{path}`"),
+            ManifestOp::KeepLibName { name } => write!(f, "library keeps its crate name `{name}`"),
             ManifestOp::AddBin { name, path } => write!(f, "binary `{name}` at `{path}`"),
         }
     }
@@ -93,6 +96,14 @@ fn apply_one(doc: &mut DocumentMut, op: &ManifestOp) -> Result<(), String> {
         }
         ManifestOp::NoAutobins => {
             package(doc)?["autobins"] = value(false);
+        }
+        ManifestOp::KeepLibName { name } => {
+            let lib = doc
+                .entry("lib")
+                .or_insert_with(|| Item::Table(Table::new()));
+            if lib.get("name").is_none() {
+                lib["name"] = value(name.as_str());
+            }
         }
         ManifestOp::SetLibPath { path } => {
             let lib = doc

@@ -43,8 +43,8 @@ pub struct Package {
     pub dir: String,
     /// The manifest (`Cargo.toml`).
     pub manifest: FileId,
-    /// Whether the package has a library target.
-    pub has_lib: bool,
+    /// The package's library target, if it has one.
+    pub lib: Option<Target>,
     /// The package's path dependencies on other packages of the service.
     pub local_deps: Vec<LocalDep>,
 }
@@ -58,7 +58,7 @@ pub struct LocalDep {
     pub package: String,
 }
 
-/// A binary target.
+/// A binary or library target.
 #[derive(Debug)]
 pub struct Target {
     pub name: String,
@@ -83,6 +83,8 @@ pub struct SourceFile {
 /// A parsed Rust file.
 #[derive(Debug)]
 pub struct RustFile {
+    /// The root file of the crate (target) the file belongs to.
+    pub krate: FileId,
     /// Module path from the crate root (empty for a crate root).
     pub module: Vec<String>,
     pub edition: Edition,

@@ -113,10 +113,10 @@ struct Crate {
 impl Index {
     pub fn of(group: &Group) -> Index {
         let mut index = Index::default();
-        let mut crates: BTreeMap<(usize, usize), Crate> = BTreeMap::new();
-        for (id, file, _) in group.rust_files() {
+        let mut crates: BTreeMap<(usize, usize, FileId), Crate> = BTreeMap::new();
+        for (id, file, rust) in group.rust_files() {
             let krate = crates
-                .entry((file.service, file.package))
+                .entry((file.service, file.package, rust.krate))
                 .or_insert_with(|| Crate {
                     service: file.service,
                     files: Vec::new(),

@@ -5,7 +5,8 @@
 //! Scheme: package `P` of service `S` becomes `S-P` (its library crate `S_P`).
 //! Path dependencies between a service's own packages keep their keys and gain
 //! `package = "S-P"`, so the crate names its sources use do not change and no
-//! source path needs rewriting. A service's own `[workspace]` table is dropped:
+//! source path needs rewriting; for the same reason a library keeps its crate
+//! name (`[lib] name`), which its package's binaries use. A service's own `[workspace]` table is dropped:
 //! its packages join the merged workspace.
 
 use std::collections::BTreeMap;
@@ -54,6 +55,13 @@ pub fn run(group: &Group, _: &Sharing) -> Output {
             ));
             out.manifest_ops
                 .push((package.manifest, ManifestOp::LeaveWorkspace));
+            // A library keeps its crate name, which its binaries and dependents use.
+            if let Some(lib) = &package.lib {
+                let op = ManifestOp::KeepLibName {
+                    name: lib.name.clone(),
+                };
+                out.manifest_ops.push((package.manifest, op));
+            }
             for dep in &package.local_deps {
                 let op = ManifestOp::RenameDependency {
                     key: dep.key.clone(),

@@ -259,7 +259,7 @@ fn decide(
                     named.service
                 ));
             }
-            registered |= crate::entry::in_main(group, provider, m);
+            registered |= crate::entry::in_entry(group, provider, m);
         }
     }
     if !registered {

@@ -67,6 +67,11 @@ struct Loading {
     source: ServiceSource,
     files: Vec<(PathBuf, SourceFile)>,
     bin_root: PathBuf,
+    /// Every crate root of the service; a `RustFile::krate` indexes it until
+    /// files get their ids.
+    crate_roots: Vec<PathBuf>,
+    /// Each package's library root, if any.
+    lib_roots: Vec<Option<PathBuf>>,
     copies: Vec<(PathBuf, String)>,
     lockfile: Option<String>,
 }
@@ -132,6 +137,21 @@ fn load_canonical(plan: Plan, plan_dir: &Path) -> Result<Loaded> {
         };
         loading.service.bin.root =
             id_of(&loading.bin_root, &loading.files).expect("bin root is loaded");
+        let roots: Vec<FileId> = loading
+            .crate_roots
+            .iter()
+            .map(|r| id_of(r, &loading.files).expect("crate roots are loaded"))
+            .collect();
+        for (_, file) in &mut loading.files {
+            if let Some(rust) = &mut file.rust {
+                rust.krate = roots[rust.krate.0 as usize];
+            }
+        }
+        for (package, lib_root) in loading.service.packages.iter_mut().zip(&loading.lib_roots) {
+            if let (Some(lib), Some(root)) = (&mut package.lib, lib_root) {
+                lib.root = id_of(root, &loading.files).expect("lib root is loaded");
+            }
+        }
         for package in &mut loading.service.packages {
             let manifest = loading
                 .files
@@ -392,6 +412,8 @@ fn load_service(plan: &Plan, plan_dir: &Path, index: usize, spec: &ServiceSpec) 
     let mut files = Vec::new();
     let mut copies = Vec::new();
     let mut protos_found = Vec::new();
+    let mut crate_roots = Vec::new();
+    let mut lib_roots = Vec::new();
     for (pi, package) in chosen.iter().enumerate() {
         let dir = package
             .manifest_path
@@ -432,7 +454,14 @@ fn load_service(plan: &Plan, plan_dir: &Path, index: usize, spec: &ServiceSpec) 
             })
             .map(|t| t.src_path.as_std_path().to_path_buf())
             .collect();
-        let rust = module_trees(&roots, edition)?;
+        let rust = module_trees(&roots, crate_roots.len(), edition)?;
+        crate_roots.extend(roots.iter().cloned());
+        let lib_target = package.targets.iter().find(|t| {
+            t.kind
+                .iter()
+                .any(|k| matches!(k, TargetKind::Lib | TargetKind::RLib))
+        });
+        lib_roots.push(lib_target.map(|t| t.src_path.as_std_path().to_path_buf()));
         let mut parsed: BTreeMap<PathBuf, RustFile> = rust.into_iter().collect();
         for entry in package_files(&dir) {
             let rel = slash(entry.strip_prefix(&dir).unwrap());
@@ -481,10 +510,9 @@ fn load_service(plan: &Plan, plan_dir: &Path, index: usize, spec: &ServiceSpec) 
             name: package.name.to_string(),
             dir: out_dir,
             manifest: FileId(0),
-            has_lib: package.targets.iter().any(|t| {
-                t.kind
-                    .iter()
-                    .any(|k| matches!(k, TargetKind::Lib | TargetKind::RLib))
+            lib: lib_target.map(|t| Target {
+                name: t.name.replace('-', "_"),
+                root: FileId(0),
             }),
             local_deps,
         });
@@ -511,6 +539,8 @@ fn load_service(plan: &Plan, plan_dir: &Path, index: usize, spec: &ServiceSpec) 
         source,
         files,
         bin_root,
+        crate_roots,
+        lib_roots,
         copies,
         lockfile,
     })
@@ -564,6 +594,8 @@ pub(crate) fn package_files(dir: &Path) -> Vec<PathBuf> {
 /// A file of a module tree still to read.
 struct Pending {
     path: PathBuf,
+    /// The index of its crate root, service-wide.
+    krate: usize,
     module: Vec<String>,
     /// Whether its child modules live in its own folder (crate roots, `mod.rs`,
     /// `#[path]` files) rather than in a folder named after it.
@@ -571,11 +603,18 @@ struct Pending {
 }
 
 /// Reads and parses every file of the module trees under `roots`, in parallel.
-fn module_trees(roots: &[PathBuf], edition: Edition) -> Result<Vec<(PathBuf, RustFile)>> {
+/// `first` is the service-wide index of `roots[0]`.
+fn module_trees(
+    roots: &[PathBuf],
+    first: usize,
+    edition: Edition,
+) -> Result<Vec<(PathBuf, RustFile)>> {
     let mut wave: Vec<Pending> = roots
         .iter()
-        .map(|r| Pending {
+        .enumerate()
+        .map(|(i, r)| Pending {
             path: r.clone(),
+            krate: first + i,
             module: Vec::new(),
             owns_dir: true,
         })
@@ -707,11 +746,13 @@ fn parse_file(pending: Pending, edition: Edition) -> Result<(Pending, RustFile, 
         module_path.push(name);
         children.push(Pending {
             path: found.clone(),
+            krate: pending.krate,
             module: module_path,
             owns_dir,
         });
     }
     let file = RustFile {
+        krate: FileId(pending.krate as u32),
         module: pending.module.clone(),
         edition,
         parse,

@@ -89,6 +89,10 @@ where
     })
 }
 
+tokio::task_local! {
+    static CURRENT: &'static ServiceHost;
+}
+
 /// What a lifted service entry receives from its host.
 #[derive(Clone)]
 pub struct ServiceHost {
@@ -116,6 +120,24 @@ impl ServiceHost {
             listen,
             shutdown,
         }
+    }
+
+    /// Runs `future` with this host as [`ServiceHost::current`]: how code lifted
+    /// from a library reaches its host without a parameter.
+    pub fn scope<F: std::future::Future>(
+        &'static self,
+        future: F,
+    ) -> impl std::future::Future<Output = F::Output> {
+        CURRENT.scope(self, future)
+    }
+
+    /// The host of the running service entry; outside one (a service's own
+    /// binary, or a task the service spawned), a standalone host.
+    pub fn current() -> &'static ServiceHost {
+        static FALLBACK: OnceLock<&'static ServiceHost> = OnceLock::new();
+        CURRENT
+            .try_with(|host| *host)
+            .unwrap_or_else(|_| FALLBACK.get_or_init(|| ServiceHost::standalone("service")))
     }
 
     /// The knit service name (from the plan).

@@ -1,0 +1,61 @@
+//! The stock service: how many units of each item the warehouse holds.
+
+use std::collections::HashMap;
+
+use tonic::{transport::Server, Request, Response, Status};
+
+use inventory::stock_server::{Stock, StockServer};
+use inventory::{CountReply, CountRequest};
+
+pub mod inventory {
+    tonic::include_proto!("inventory");
+}
+
+/// The caller that `authorize` let in.
+#[derive(Clone)]
+struct Caller(String);
+
+/// Lets in only callers that name themselves in `x-caller`.
+fn authorize(mut request: Request<()>) -> Result<Request<()>, Status> {
+    let caller = match request.metadata().get("x-caller").and_then(|v| v.to_str().ok()) {
+        Some(caller) if !caller.is_empty() => caller.to_string(),
+        _ => return Err(Status::unauthenticated("x-caller is required")),
+    };
+    request.extensions_mut().insert(Caller(caller));
+    Ok(request)
+}
+
+/// A fixed catalogue of units per SKU.
+pub struct Warehouse {
+    units: HashMap<String, u32>,
+}
+
+#[tonic::async_trait]
+impl Stock for Warehouse {
+    async fn count(&self, request: Request<CountRequest>) -> Result<Response<CountReply>, Status> {
+        let checked_by = match request.extensions().get::<Caller>() {
+            Some(Caller(caller)) => format!("auth:{caller}"),
+            None => return Err(Status::internal("the interceptor did not run")),
+        };
+        let sku = request.into_inner().sku;
+        tracing::info!(%sku, "count");
+        match self.units.get(&sku) {
+            Some(&units) => Ok(Response::new(CountReply { sku, units, checked_by })),
+            None => Err(Status::not_found(format!("no item {sku}"))),
+        }
+    }
+}
+
+/// Serves the warehouse on `addr` until the server stops.
+pub async fn serve(addr: std::net::SocketAddr) -> Result<(), Box<dyn std::error::Error>> {
+    let units = [("apple", 12), ("pear", 0), ("plum", 7)];
+    let warehouse = Warehouse {
+        units: units.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+    };
+    tracing::info!(%addr, "stock listening");
+    Server::builder()
+        .add_service(StockServer::with_interceptor(warehouse, authorize))
+        .serve(addr)
+        .await?;
+    Ok(())
+}
