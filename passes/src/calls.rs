@@ -27,7 +27,7 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
     {
         let decision = &sharing.calls[&(m.service, m.named.clone())];
         let shared = sharing.package(&m.named.package);
-        if matches!(m.usage, Usage::Call { .. }) {
+        if matches!(m.usage, Usage::Call { .. } | Usage::Other) {
             out.findings.push(call_finding(group, m, decision, shared));
         }
         let (Decision::Inline { .. }, Some(shared)) = (decision, shared) else {
@@ -276,5 +276,19 @@ async fn main() {
         )
         .replace("Server::builder()", "Server::builder().layer(AuthLayer::new())");
         expect!["Call(Rpc) frontend/src/main.rs:4: calls to `helloworld.Greeter` stay RPC: `greeter` adds tower layers to its server (`.layer(..)`): in-process calls would skip them"].assert_eq(&check(&fixture).findings.join("\n"));
+    }
+
+    #[test]
+    fn imports_inside_functions_and_custom_codegen_stay_rpc() {
+        let local_use = check(&with_frontend(
+            "mod hello { tonic::include_proto!(\"helloworld\"); }\n#[tokio::main]\nasync fn main() {\n    use hello::greeter_client::GreeterClient;\n    GreeterClient::connect(\"http://a\").await;\n}\n",
+        ));
+        let custom = crate::fixture::with_frontend(
+            "use hello::greeter_client::GreeterClient;\nmod hello { tonic::include_proto!(\"helloworld\"); }\n#[tokio::main]\nasync fn main() { GreeterClient::connect(\"http://a\").await; }\n",
+        ) + "//- /greeter/build.rs\nfn main() { tonic_prost_build::configure().type_attribute(\".\", \"#[derive(serde::Serialize)]\").compile_protos(&[\"p.proto\"], &[\".\"]).unwrap(); }\n";
+        let custom = check(&custom);
+        expect![[r#"
+            Call(Rpc) frontend/src/main.rs:4: calls to `helloworld.Greeter` stay RPC: a use of `GreeterClient` that knit does not convert yet
+            Call(Rpc) frontend/src/main.rs:4: calls to `helloworld.Greeter` stay RPC: `greeter`'s build script customises the generated code (`type_attribute`): its types are not shared yet"#]].assert_eq(&format!("{}\n{}", local_use.findings.join("\n"), custom.findings.join("\n")));
     }
 }

@@ -321,7 +321,7 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
     for op in [
         ManifestOp::NoAutobins,
         ManifestOp::SetLibPath { path: lib_path },
-        ManifestOp::AddBin {
+        ManifestOp::SetBin {
             name: service.bin.name.clone(),
             path: bin_path,
         },
@@ -330,6 +330,18 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
             path: runtime,
         },
     ] {
+        out.manifest_ops.push((package.manifest, op));
+    }
+    // With `autobins = false`, the package's other binaries are listed to keep building.
+    for (name, path) in package
+        .bins
+        .iter()
+        .filter(|(name, _)| *name != service.bin.name)
+    {
+        let op = ManifestOp::SetBin {
+            name: name.clone(),
+            path: path.clone(),
+        };
         out.manifest_ops.push((package.manifest, op));
     }
     out.new_files.push(NewFile {

@@ -33,6 +33,7 @@ pub fn group(fixture: &str) -> Group {
                     name: service_name.clone(),
                     listen: true,
                     env: Vec::new(),
+                    workspace: None,
                     packages: Vec::new(),
                     bin: Target {
                         name: service_name.clone(),
@@ -75,6 +76,11 @@ pub fn group(fixture: &str) -> Group {
                         root: FileId(i as u32),
                     }),
                 local_deps,
+                build_script: files
+                    .iter()
+                    .find(|(p, _)| *p == format!("{dir}/build.rs"))
+                    .map(|(_, t)| t.clone()),
+                bins: vec![(service_name.clone(), "src/main.rs".into())],
             });
         }
         let package = group.services[service].packages.len().saturating_sub(1);

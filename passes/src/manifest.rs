@@ -10,6 +10,14 @@ pub enum ManifestOp {
     RenamePackage { to: String },
     /// Drops the `[workspace]` table: the package joins the merged workspace.
     LeaveWorkspace,
+    /// Replaces what the package inherits with `workspace = true` (package
+    /// fields, dependencies) by the values of `workspace`, the manifest of the
+    /// service's workspace root; `root_to_package` is the path from the root's
+    /// folder to the package's, to rebase the root's path dependencies.
+    Inherit {
+        workspace: String,
+        package_to_root: String,
+    },
     /// Points the path dependency `key` at the renamed package (`package = ..`);
     /// the key, and so the crate name in sources, stays.
     RenameDependency { key: String, package: String },
@@ -21,14 +29,20 @@ pub enum ManifestOp {
     SetLibPath { path: String },
     /// `[lib] name = ..`, unless the manifest names the library already.
     KeepLibName { name: String },
-    /// Adds a `[[bin]]`.
-    AddBin { name: String, path: String },
+    /// Points the `[[bin]]` named `name` at `path`, adding it when it is not listed.
+    SetBin { name: String, path: String },
 }
 
 impl std::fmt::Display for ManifestOp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ManifestOp::RenamePackage { to } => write!(f, "package renamed to `{to}`"),
+            ManifestOp::Inherit { .. } => {
+                write!(
+                    f,
+                    "`workspace = true` replaced by the workspace root's values"
+                )
+            }
             ManifestOp::LeaveWorkspace => write!(
                 f,
                 "`[workspace]` dropped: the package joins the merged workspace"
@@ -44,7 +58,7 @@ impl std::fmt::Display for ManifestOp {
             }
             ManifestOp::SetLibPath { path } => write!(f, "library target rooted at `{path}`"),
             ManifestOp::KeepLibName { name } => write!(f, "library keeps its crate name `{name}`"),
-            ManifestOp::AddBin { name, path } => write!(f, "binary `{name}` at `{path}`"),
+            ManifestOp::SetBin { name, path } => write!(f, "binary `{name}` at `{path}`"),
         }
     }
 }
@@ -67,6 +81,15 @@ fn apply_one(doc: &mut DocumentMut, op: &ManifestOp) -> Result<(), String> {
         }
         ManifestOp::LeaveWorkspace => {
             doc.remove("workspace");
+        }
+        ManifestOp::Inherit {
+            workspace,
+            package_to_root,
+        } => {
+            let root: DocumentMut = workspace
+                .parse()
+                .map_err(|e| format!("workspace manifest: {e}"))?;
+            inherit(doc, &root, package_to_root)?;
         }
         ManifestOp::RenameDependency { key, package } => {
             for table in ["dependencies", "dev-dependencies", "build-dependencies"] {
@@ -111,19 +134,175 @@ fn apply_one(doc: &mut DocumentMut, op: &ManifestOp) -> Result<(), String> {
                 .or_insert_with(|| Item::Table(Table::new()));
             lib["path"] = value(path.as_str());
         }
-        ManifestOp::AddBin { name, path } => {
-            let mut bin = Table::new();
-            bin["name"] = value(name.as_str());
-            bin["path"] = value(path.as_str());
+        ManifestOp::SetBin { name, path } => {
             let bins = doc
                 .entry("bin")
-                .or_insert_with(|| Item::ArrayOfTables(Default::default()));
-            bins.as_array_of_tables_mut()
-                .ok_or("`bin` is not an array of tables")?
-                .push(bin);
+                .or_insert_with(|| Item::ArrayOfTables(Default::default()))
+                .as_array_of_tables_mut()
+                .ok_or("`bin` is not an array of tables")?;
+            let listed = bins
+                .iter_mut()
+                .find(|b| b.get("name").and_then(|n| n.as_str()) == Some(name));
+            match listed {
+                Some(bin) if bin.get("path").and_then(|p| p.as_str()) == Some(path) => {}
+                Some(bin) => set_keeping_decor(&mut bin["path"], path),
+                None => {
+                    let mut bin = Table::new();
+                    bin["name"] = value(name.as_str());
+                    bin["path"] = value(path.as_str());
+                    bins.push(bin);
+                }
+            }
         }
     }
     Ok(())
+}
+
+/// The tables of dependencies in `doc`: top-level and per target.
+fn dependency_tables(doc: &mut DocumentMut) -> Vec<&mut dyn toml_edit::TableLike> {
+    const KINDS: [&str; 3] = ["dependencies", "dev-dependencies", "build-dependencies"];
+    let mut tables: Vec<&mut dyn toml_edit::TableLike> = Vec::new();
+    for (key, item) in doc.as_table_mut().iter_mut() {
+        if KINDS.contains(&key.get()) {
+            tables.extend(item.as_table_like_mut());
+        } else if key.get() == "target" {
+            let Some(targets) = item.as_table_like_mut() else {
+                continue;
+            };
+            for (_, target) in targets.iter_mut() {
+                let Some(target) = target.as_table_like_mut() else {
+                    continue;
+                };
+                for (kind, deps) in target.iter_mut() {
+                    if KINDS.contains(&kind.get()) {
+                        tables.extend(deps.as_table_like_mut());
+                    }
+                }
+            }
+        }
+    }
+    tables
+}
+
+fn inherits(item: &Item) -> bool {
+    item.get("workspace").and_then(|w| w.as_bool()) == Some(true)
+}
+
+fn inherit(doc: &mut DocumentMut, root: &DocumentMut, package_to_root: &str) -> Result<(), String> {
+    let workspace = root
+        .get("workspace")
+        .ok_or("the workspace root has no [workspace]")?;
+    if let Some(package) = doc.get_mut("package").and_then(|p| p.as_table_like_mut()) {
+        for (key, item) in package.iter_mut() {
+            if !inherits(item) {
+                continue;
+            }
+            let value = workspace
+                .get("package")
+                .and_then(|p| p.get(key.get()))
+                .and_then(|v| v.as_value())
+                .ok_or_else(|| {
+                    format!(
+                        "`package.{}` is inherited but the workspace does not set it",
+                        key.get()
+                    )
+                })?;
+            *item = Item::Value(value.clone());
+        }
+    }
+    let shared = workspace
+        .get("dependencies")
+        .and_then(|d| d.as_table_like());
+    for table in dependency_tables(doc) {
+        for (key, item) in table.iter_mut() {
+            if !inherits(item) {
+                continue;
+            }
+            let name = key.get().to_string();
+            let base = shared.and_then(|d| d.get(&name)).ok_or_else(|| {
+                format!("dependency `{name}` is inherited but `[workspace.dependencies]` lacks it")
+            })?;
+            let mut spec = InlineTable::new();
+            match base {
+                Item::Value(toml_edit::Value::String(version)) => {
+                    spec.insert("version", version.value().as_str().into());
+                }
+                other => {
+                    for (k, v) in other
+                        .as_table_like()
+                        .ok_or("unreadable workspace dependency")?
+                        .iter()
+                    {
+                        let Some(v) = v.as_value() else { continue };
+                        let v = match (k, v.as_str()) {
+                            ("path", Some(path)) => {
+                                toml_edit::Value::from(rebase(package_to_root, path))
+                            }
+                            _ => v.clone(),
+                        };
+                        spec.insert(k, v);
+                    }
+                }
+            }
+            // The member's own keys: extra features, optional, default-features.
+            for (k, v) in item.as_table_like().into_iter().flat_map(|t| t.iter()) {
+                let Some(v) = v.as_value() else { continue };
+                match k {
+                    "workspace" => {}
+                    "features" => {
+                        let mut features = spec
+                            .get("features")
+                            .and_then(|f| f.as_array())
+                            .cloned()
+                            .unwrap_or_default();
+                        for f in v.as_array().into_iter().flatten() {
+                            if !features.iter().any(|x| x.as_str() == f.as_str()) {
+                                features.push(f.clone());
+                            }
+                        }
+                        features.fmt();
+                        spec.insert("features", features.into());
+                    }
+                    _ => {
+                        spec.insert(k, v.clone());
+                    }
+                }
+            }
+            spec.fmt();
+            let decor = item.as_value().map(|v| v.decor().clone());
+            let mut value = toml_edit::Value::InlineTable(spec);
+            if let Some(decor) = decor {
+                *value.decor_mut() = decor;
+            }
+            *item = Item::Value(value);
+        }
+    }
+    Ok(())
+}
+
+/// `path` of the workspace root, as seen from the package (`package_to_root`
+/// leads from the package's folder to the root's).
+fn rebase(package_to_root: &str, path: &str) -> String {
+    let joined = if package_to_root == "." {
+        path.to_string()
+    } else {
+        format!("{package_to_root}/{path}")
+    };
+    let mut parts: Vec<&str> = Vec::new();
+    for part in joined.split('/') {
+        match part {
+            "." | "" => {}
+            ".." if parts.last().is_some_and(|p| *p != "..") => {
+                parts.pop();
+            }
+            _ => parts.push(part),
+        }
+    }
+    if parts.is_empty() {
+        ".".into()
+    } else {
+        parts.join("/")
+    }
 }
 
 /// Sets a string value, keeping the comments and spacing around the old one.
@@ -140,17 +319,19 @@ fn package(doc: &mut DocumentMut) -> Result<&mut Item, String> {
         .ok_or_else(|| "no [package] table".to_string())
 }
 
-/// Reads `[workspace.dependencies]` keys of a manifest, if any: knit does not yet
-/// resolve inherited dependencies.
-pub fn workspace_dependencies(text: &str) -> Vec<String> {
-    let Ok(doc) = text.parse::<DocumentMut>() else {
-        return Vec::new();
+/// Whether the manifest `text` inherits anything with `workspace = true`.
+pub fn inherits_from_workspace(text: &str) -> bool {
+    let Ok(mut doc) = text.parse::<DocumentMut>() else {
+        return false;
     };
-    doc.get("workspace")
-        .and_then(|w| w.get("dependencies"))
-        .and_then(Item::as_table_like)
-        .map(|t| t.iter().map(|(k, _)| k.to_string()).collect())
-        .unwrap_or_default()
+    let fields = doc
+        .get("package")
+        .and_then(|p| p.as_table_like())
+        .is_some_and(|p| p.iter().any(|(_, v)| inherits(v)));
+    fields
+        || dependency_tables(&mut doc)
+            .iter()
+            .any(|t| t.iter().any(|(_, v)| inherits(v)))
 }
 
 #[cfg(test)]
@@ -199,13 +380,77 @@ common = { path = "../common" , package = "greeter-common" } # shared helpers
     }
 
     #[test]
+    fn inherited_fields_and_dependencies_take_the_roots_values() {
+        let root = r#"[workspace]
+members = ["services/api", "libs/common"]
+
+[workspace.package]
+version = "1.2.0"
+edition = "2021"
+
+[workspace.dependencies]
+tokio = { version = "1", features = ["macros"] }
+serde = "1"
+common = { path = "libs/common" }
+"#;
+        let member = r#"[package]
+name = "api"
+version.workspace = true
+edition = { workspace = true }
+
+[dependencies]
+tokio = { workspace = true, features = ["rt-multi-thread"] } # the runtime
+serde.workspace = true
+common = { workspace = true, optional = true }
+"#;
+        let op = ManifestOp::Inherit {
+            workspace: root.into(),
+            package_to_root: "../..".into(),
+        };
+        let out = apply(member, &[&op]).unwrap();
+        assert_eq!(
+            out,
+            r#"[package]
+name = "api"
+version = "1.2.0"
+edition = "2021"
+
+[dependencies]
+tokio = { version = "1", features = ["macros", "rt-multi-thread"] } # the runtime
+serde = { version = "1" }
+common = { path = "../../libs/common", optional = true }
+"#
+        );
+    }
+
+    #[test]
+    fn listed_binaries_are_repointed_not_duplicated() {
+        let manifest = "[package]\nname = \"svc\"\n\n[[bin]]\nname = \"svc\" # the server\npath = \"src/main.rs\"\n";
+        let ops = [
+            ManifestOp::SetBin {
+                name: "svc".into(),
+                path: "src/knit_main.rs".into(),
+            },
+            ManifestOp::SetBin {
+                name: "migrate".into(),
+                path: "src/bin/migrate.rs".into(),
+            },
+        ];
+        let out = apply(manifest, &ops.iter().collect::<Vec<_>>()).unwrap();
+        assert_eq!(
+            out,
+            "[package]\nname = \"svc\"\n\n[[bin]]\nname = \"svc\" # the server\npath = \"src/knit_main.rs\"\n\n[[bin]]\nname = \"migrate\"\npath = \"src/bin/migrate.rs\"\n"
+        );
+    }
+
+    #[test]
     fn lifting_adds_lib_bin_and_dependency() {
         let out = run(&[
             ManifestOp::NoAutobins,
             ManifestOp::SetLibPath {
                 path: "src/main.rs".into(),
             },
-            ManifestOp::AddBin {
+            ManifestOp::SetBin {
                 name: "greeter".into(),
                 path: "src/knit_main.rs".into(),
             },

@@ -31,6 +31,9 @@ pub struct Service {
     pub packages: Vec<Package>,
     /// The binary target whose `main` is the service's entry.
     pub bin: Target,
+    /// The manifest of the service's Cargo workspace root and the root's folder
+    /// in the output: what its packages inherit with `workspace = true`.
+    pub workspace: Option<(String, String)>,
     /// The proto files found in the service's packages.
     pub protos: Vec<ProtoFile>,
 }
@@ -45,6 +48,10 @@ pub struct Package {
     pub manifest: FileId,
     /// The package's library target, if it has one.
     pub lib: Option<Target>,
+    /// The package's build script, when it has one.
+    pub build_script: Option<String>,
+    /// The package's binary targets: (name, path from the package folder).
+    pub bins: Vec<(String, String)>,
     /// The package's path dependencies on other packages of the service.
     pub local_deps: Vec<LocalDep>,
 }

@@ -394,10 +394,16 @@ fn mentions_in(
         {
             continue;
         }
-        let usage = if in_use {
-            Usage::Import
-        } else {
-            usage_of(&path)
+        // A `use` inside a function body is not resolved: its names stay unknown,
+        // so the mention makes every site of this client stay an RPC.
+        let in_body = path
+            .syntax()
+            .ancestors()
+            .any(|a| a.kind() == SyntaxKind::BLOCK_EXPR);
+        let usage = match (in_use, in_body) {
+            (true, false) => Usage::Import,
+            (true, true) => Usage::Other,
+            (false, _) => usage_of(&path),
         };
         out.push(Mention {
             service: krate.service,

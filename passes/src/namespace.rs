@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 
 use crate::edit::{Level, Output};
-use crate::manifest::{ManifestOp, workspace_dependencies};
+use crate::manifest::{ManifestOp, inherits_from_workspace};
 use crate::model::Group;
 use crate::sharing::Sharing;
 
@@ -43,9 +43,25 @@ pub fn run(group: &Group, _: &Sharing) -> Output {
                 ));
             }
             let manifest = group.file(package.manifest);
-            if !workspace_dependencies(&manifest.text).is_empty() {
-                out.finding(PASS, Level::Error, Some((package.manifest, 0.into())),
-                    "`[workspace.dependencies]` is not supported yet: inherited dependencies are not resolved");
+            // What the package inherits from its workspace root is written out:
+            // in the merged workspace, that root is gone.
+            if inherits_from_workspace(&manifest.text) {
+                match &service.workspace {
+                    Some((root, root_dir)) => {
+                        let package_to_root = crate::model::relative_path(&package.dir, root_dir);
+                        let op = ManifestOp::Inherit {
+                            workspace: root.clone(),
+                            package_to_root,
+                        };
+                        out.manifest_ops.push((package.manifest, op));
+                    }
+                    None => out.finding(
+                        PASS,
+                        Level::Error,
+                        Some((package.manifest, 0.into())),
+                        "inherits with `workspace = true`, but its workspace root was not found",
+                    ),
+                }
             }
             out.manifest_ops.push((
                 package.manifest,

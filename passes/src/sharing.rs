@@ -70,6 +70,25 @@ pub struct Sharing {
 /// Signs of a client built over a transport other than a plain `Channel`.
 const CUSTOM_TRANSPORTS: &[&str] = &["ServiceBuilder", "InterceptedService", ".layer(", "tower::"];
 
+/// Code generation options of a build script that make its generated types
+/// differ from the shared crate's.
+const CODEGEN_OPTIONS: &[&str] = &[
+    ".type_attribute(",
+    ".field_attribute(",
+    ".message_attribute(",
+    ".enum_attribute(",
+    ".extern_path(",
+    ".bytes(",
+    ".btree_map(",
+    ".boxed(",
+    ".compile_well_known_types(",
+    ".server_mod_attribute(",
+    ".client_mod_attribute(",
+    ".server_attribute(",
+    ".client_attribute(",
+    ".codec_path(",
+];
+
 /// Server constructions knit turns into registrations.
 pub const REGISTERED_CONSTRUCTORS: &[&str] = &["new", "with_interceptor"];
 /// Client constructors knit turns into in-process clients.
@@ -255,7 +274,7 @@ fn decide(
         if let Usage::Call { method, .. } = &m.usage {
             if !REGISTERED_CONSTRUCTORS.contains(&method.as_str()) {
                 return Decision::Rpc(format!(
-                    "`{provider_name}` builds its server with `{}Server::{method}`: not converted yet (its interceptors would be skipped)",
+                    "`{provider_name}` builds its server with `{}Server::{method}`: not converted yet",
                     named.service
                 ));
             }
@@ -272,6 +291,22 @@ fn decide(
         return Decision::Rpc(format!(
             "`{provider_name}` adds tower layers to its server (`.layer(..)`): in-process calls would skip them"
         ));
+    }
+    for side in [caller, provider] {
+        let scripts = group.services[side]
+            .packages
+            .iter()
+            .filter_map(|p| p.build_script.as_deref());
+        if let Some(option) = scripts
+            .flat_map(|s| CODEGEN_OPTIONS.iter().filter(move |o| s.contains(*o)))
+            .next()
+        {
+            return Decision::Rpc(format!(
+                "`{}`'s build script customises the generated code (`{}`): its types are not shared yet",
+                group.services[side].name,
+                option.trim_matches(['.', '('])
+            ));
+        }
     }
     for side in [caller, provider] {
         if index.modules_of(side, &named.package).next().is_none() {

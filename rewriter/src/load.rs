@@ -515,6 +515,20 @@ fn load_service(plan: &Plan, plan_dir: &Path, index: usize, spec: &ServiceSpec) 
                 root: FileId(0),
             }),
             local_deps,
+            build_script: package
+                .targets
+                .iter()
+                .find(|t| t.kind.iter().any(|k| matches!(k, TargetKind::CustomBuild)))
+                .and_then(|t| std::fs::read_to_string(&t.src_path).ok()),
+            bins: package
+                .targets
+                .iter()
+                .filter(|t| t.is_bin())
+                .map(|t| {
+                    let path = t.src_path.as_std_path().strip_prefix(&dir).map(slash);
+                    (t.name.clone(), path.unwrap_or_default())
+                })
+                .collect(),
         });
     }
     let mut protos: Vec<ProtoFile> = Vec::new();
@@ -526,6 +540,9 @@ fn load_service(plan: &Plan, plan_dir: &Path, index: usize, spec: &ServiceSpec) 
         name: spec.name.clone(),
         listen: spec.listen,
         env: spec.env.clone(),
+        workspace: std::fs::read_to_string(root.join("Cargo.toml"))
+            .ok()
+            .map(|m| (m, out_root.clone())),
         packages,
         bin: Target {
             name: bin.name.clone(),

@@ -14,7 +14,12 @@ use knit_rewriter::{diff, emit, error::Error, output_files, prepare, report::Rep
 /// in-process function calls. Reads a merge plan (knit.toml); never modifies
 /// its inputs.
 #[derive(Parser)]
-#[command(name = "knit", version, about, long_about = None)]
+#[command(
+    name = "knit",
+    version,
+    about = "Merges Rust gRPC services into one binary: calls between them become in-process function calls.",
+    long_about = None
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -74,8 +79,8 @@ enum Command {
     /// Prints the merge report; writes nothing.
     Report {
         plan: PathBuf,
-        #[arg(long, value_enum, default_value_t = Format::Md)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Md)]
+        format: ReportFormat,
     },
 }
 
@@ -83,6 +88,14 @@ enum Command {
 enum Format {
     /// One line per service and a count of call sites.
     Summary,
+    /// The Markdown report.
+    Md,
+    /// The JSON report.
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum ReportFormat {
     /// The Markdown report.
     Md,
     /// The JSON report.
@@ -240,7 +253,7 @@ fn run(command: Command) -> Result<ExitCode, Error> {
         Command::Report { plan, format } => {
             let (loaded, merged) = prepare(&plan)?;
             let report = Report::new(&loaded, &merged);
-            let text = if format == Format::Json {
+            let text = if format == ReportFormat::Json {
                 report.to_json()
             } else {
                 report.to_markdown()

@@ -99,6 +99,9 @@ impl Plan {
             let offset = e.span().map_or(0, |s| s.start);
             at(offset, e.message().trim_end().to_string())
         })?;
+        if raw.group.worker_threads == Some(0) {
+            return Err(at(0, "`worker_threads` must be at least 1".into()).into());
+        }
         if !valid_name(&raw.group.name) {
             return Err(at(
                 0,

@@ -15,15 +15,24 @@ fn monorepo(dir: &Path) {
         common::copy_tree(&corpus.join(service), &dir.join(service));
         let manifest = dir.join(service).join("Cargo.toml");
         let text = std::fs::read_to_string(&manifest).unwrap();
-        let text = text.replace("\n# This service is its own repository: its own workspace and lockfile.\n[workspace]\n", "");
+        let text = text
+            .replace("\n# This service is its own repository: its own workspace and lockfile.\n[workspace]\n", "")
+            .replace("tokio = { version = \"1\", features = [\"macros\", \"rt-multi-thread\"] }", "tokio = { workspace = true, features = [\"macros\"] }")
+            .replace("version = \"0.1.0\"", "version.workspace = true");
         std::fs::write(&manifest, text).unwrap();
         std::fs::remove_file(dir.join(service).join("Cargo.lock")).unwrap();
     }
-    std::fs::write(
-        dir.join("Cargo.toml"),
-        "[workspace]\nresolver = \"2\"\nmembers = [\"greeter\", \"frontend\"]\n",
-    )
-    .unwrap();
+    let root = r#"[workspace]
+resolver = "2"
+members = ["greeter", "frontend"]
+
+[workspace.package]
+version = "0.3.0"
+
+[workspace.dependencies]
+tokio = { version = "1", features = ["rt-multi-thread"] }
+"#;
+    std::fs::write(dir.join("Cargo.toml"), root).unwrap();
     std::fs::copy(corpus.join("greeter/Cargo.lock"), dir.join("Cargo.lock")).unwrap();
 }
 
@@ -69,6 +78,14 @@ fn members_of_one_workspace_merge() {
     assert!(
         out.join("greeter/src/knit_main.rs").is_file()
             && out.join("frontend/src/main.rs").is_file()
+    );
+    // What members inherited from the monorepo's root is written out.
+    let greeter = std::fs::read_to_string(out.join("greeter/Cargo.toml")).unwrap();
+    assert!(greeter.contains("version = \"0.3.0\""), "{greeter}");
+    assert!(
+        greeter
+            .contains("tokio = { version = \"1\", features = [\"rt-multi-thread\", \"macros\"] }"),
+        "{greeter}"
     );
     let members = std::fs::read_to_string(out.join("Cargo.toml")).unwrap();
     assert!(

@@ -158,7 +158,11 @@ impl Host {
                         shutdown.send_replace(true);
                     }
                 },
-                _ = terminated(), if !*shutdown.borrow() => {
+                _ = terminated() => {
+                    if *shutdown.borrow() {
+                        eprintln!("knit: second signal: exiting without waiting");
+                        std::process::exit(130);
+                    }
                     eprintln!("knit: shutting down");
                     shutdown.send_replace(true);
                 }

@@ -158,7 +158,9 @@ fn knit_binary() -> Result<PathBuf, String> {
             .args(["build", "--quiet", "-p", "knit-rewriter"])
             .current_dir(root()),
     )?;
-    Ok(root().join("target/debug/knit"))
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
+    Ok(target.join("debug/knit"))
 }
 
 fn run_ok(command: &mut Command) -> Result<(), String> {
