@@ -30,6 +30,8 @@ pub fn run(group: &Group, _: &Sharing) -> Output {
     environment(group, &mut out);
     allocators(group, &mut out);
     process_wide(group, &mut out);
+    metrics(group, &mut out);
+    dotenv(group, &mut out);
     out
 }
 
@@ -357,6 +359,116 @@ fn allocators(group: &Group, out: &mut Output) {
     }
 }
 
+/// Metrics registered in prometheus' default registry, by service: a name two
+/// services register makes the second registration fail (`AlreadyReg`).
+fn metrics(group: &Group, out: &mut Output) {
+    let mut names: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut sites: BTreeMap<usize, (FileId, TextSize, Vec<String>)> = BTreeMap::new();
+    for (id, file, rust) in group.rust_files() {
+        for mac in rust
+            .parse
+            .tree()
+            .syntax()
+            .descendants()
+            .filter_map(ast::MacroCall::cast)
+        {
+            let Some(path) = mac.path() else { continue };
+            let text: String = path
+                .syntax()
+                .text()
+                .to_string()
+                .split_whitespace()
+                .collect();
+            let macro_name = text.rsplit("::").next().unwrap_or_default();
+            if !macro_name.starts_with("register_")
+                || !(text.starts_with("prometheus::") || file.text.contains("prometheus"))
+            {
+                continue;
+            }
+            let Some(tokens) = mac.token_tree() else {
+                continue;
+            };
+            let Some(metric) = tokens
+                .syntax()
+                .descendants_with_tokens()
+                .filter_map(|t| t.into_token())
+                .find_map(ast::String::cast)
+                .and_then(|s| s.value().ok().map(|v| v.to_string()))
+            else {
+                continue;
+            };
+            names.entry(metric.clone()).or_default().push(file.service);
+            let site = sites.entry(file.service).or_insert((
+                id,
+                mac.syntax().text_range().start(),
+                Vec::new(),
+            ));
+            site.2.push(metric);
+        }
+    }
+    if sites.len() < 2 {
+        return;
+    }
+    for (service, (file, at, metrics)) in &sites {
+        out.finding(PASS, Level::Note, Some((*file, *at)), format!(
+            "`{}` registers metrics {} in prometheus' default registry, which the services of the merged binary share",
+            group.services[*service].name,
+            metrics.join(", ")
+        ));
+    }
+    for (metric, mut services) in names {
+        services.sort();
+        services.dedup();
+        if services.len() > 1 {
+            let who: Vec<&str> = services
+                .iter()
+                .map(|&s| group.services[s].name.as_str())
+                .collect();
+            out.finding(PASS, Level::Note, None, format!(
+                "metric `{metric}` is registered by {}: merged, the second registration fails (`AlreadyReg`)",
+                who.join(", ")
+            ));
+        }
+    }
+}
+
+/// `dotenv()` of a service with its own environment loads into that service's
+/// values, not the process's (`knit_runtime::env::dotenv`).
+fn dotenv(group: &Group, out: &mut Output) {
+    for (service, id, call, path) in calls(group) {
+        let svc = &group.services[service];
+        let path = path.trim_start_matches("::");
+        if svc.env.is_empty() || !["dotenv::dotenv", "dotenvy::dotenv"].contains(&path) {
+            continue;
+        }
+        let Some(ast::Expr::PathExpr(callee)) = call.expr() else {
+            continue;
+        };
+        let Some(list) = call.arg_list() else {
+            continue;
+        };
+        let note = format!(
+            "environment: `{}` loads `.env` into its own values",
+            svc.name
+        );
+        out.edit(
+            PASS,
+            id,
+            callee.syntax().text_range(),
+            "knit_runtime::env::dotenv",
+            &note,
+        );
+        let inside = list.syntax().text_range().start() + TextSize::from(1);
+        out.edit(
+            PASS,
+            id,
+            TextRange::empty(inside),
+            format!("{:?}", svc.name),
+            &note,
+        );
+    }
+}
+
 fn process_wide(group: &Group, out: &mut Output) {
     for (service, id, call, path) in calls(group) {
         let name = &group.services[service].name;
@@ -374,11 +486,11 @@ fn process_wide(group: &Group, out: &mut Output) {
             )
         } else if path.ends_with("env::set_var") || path.ends_with("env::remove_var") {
             format!("`{name}` changes an environment variable of the whole process")
-        } else if path.starts_with("dotenv") {
+        } else if path.starts_with("dotenv") && group.services[service].env.is_empty() {
             format!(
                 "`{name}` loads a `.env` file into the process: every service of the merged binary sees it"
             )
-        } else if path.ends_with("prometheus::register") || path.ends_with("default_registry") {
+        } else if path.ends_with("default_registry") {
             format!(
                 "`{name}` registers metrics in prometheus' default registry, shared by every service of the process"
             )
@@ -510,5 +622,39 @@ async fn main() {
                 "Error b/src/main.rs:3: `a` (a/src/main.rs:1) and `b` (b/src/main.rs:3) declare different global allocators; one binary has one",
             ]
         "#]].assert_debug_eq(&errors);
+    }
+
+    #[test]
+    fn shared_metric_names_and_dotenv() {
+        let fixture = r#"
+//- /a/Cargo.toml
+[package]
+name = "a"
+//- /a/src/main.rs
+static REQUESTS: LazyLock<IntCounter> = LazyLock::new(|| prometheus::register_int_counter!("requests_total", "Requests.").unwrap());
+#[tokio::main]
+async fn main() { dotenvy::dotenv().ok(); }
+//- /b/Cargo.toml
+[package]
+name = "b"
+//- /b/src/main.rs
+use prometheus::register_int_counter;
+static REQUESTS: LazyLock<IntCounter> = LazyLock::new(|| register_int_counter!("requests_total", "Requests.").unwrap());
+static ERRORS: LazyLock<IntCounter> = LazyLock::new(|| register_int_counter!(opts!("errors_total", "Errors.")).unwrap());
+#[tokio::main]
+async fn main() { dotenvy::dotenv().ok(); }
+"#;
+        let mut g = group(fixture);
+        g.services[0].env = vec![("PORT".into(), "1".into())];
+        let out = check_group(g);
+        expect![[r#"
+            //- /a/src/main.rs
+            static REQUESTS: LazyLock<IntCounter> = LazyLock::new(|| prometheus::register_int_counter!("requests_total", "Requests.").unwrap());
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) { knit_runtime::env::dotenv("a").ok(); }
+            Note b/src/main.rs:5: `b` loads a `.env` file into the process: every service of the merged binary sees it
+            Note a/src/main.rs:1: `a` registers metrics requests_total in prometheus' default registry, which the services of the merged binary share
+            Note b/src/main.rs:2: `b` registers metrics requests_total, errors_total in prometheus' default registry, which the services of the merged binary share
+            Note : metric `requests_total` is registered by a, b: merged, the second registration fails (`AlreadyReg`)
+        "#]].assert_eq(&out.render("a/src/main.rs"));
     }
 }

@@ -75,3 +75,36 @@ pub fn vars(service: &str) -> impl Iterator<Item = (String, String)> {
     all.sort();
     all.into_iter()
 }
+
+/// `dotenvy::dotenv()`, as `service` sees it: the first `.env` found in the
+/// current folder or above gives `service` the values it does not have yet (from
+/// the plan or the process), without touching the process's environment.
+pub fn dotenv(service: &str) -> std::io::Result<std::path::PathBuf> {
+    let start = std::env::current_dir()?;
+    let path = start
+        .ancestors()
+        .map(|dir| dir.join(".env"))
+        .find(|p| p.is_file())
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no .env file"))?;
+    let text = std::fs::read_to_string(&path)?;
+    for line in text.lines().map(str::trim) {
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        let key = key.trim();
+        if key.is_empty() || key.starts_with('#') {
+            continue;
+        }
+        let value = value.trim();
+        let value = value
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .or_else(|| value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
+            .unwrap_or(value);
+        if lookup(service, OsStr::new(key)).is_none() && std::env::var_os(key).is_none() {
+            set(service, key, value.to_string());
+        }
+    }
+    Ok(path)
+}

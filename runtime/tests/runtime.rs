@@ -181,3 +181,19 @@ fn outcomes_of_main_as_the_process_would_end() {
     assert!(ExitCode::from(3).into_result().is_err());
     assert_eq!(knit_runtime::exit(Err::<(), _>("x")), ExitCode::FAILURE);
 }
+
+#[test]
+fn each_service_sees_its_own_environment() {
+    use knit_runtime::env;
+    std::env::set_var("KNIT_TEST_SHARED", "process");
+    env::set("a", "KNIT_TEST_SHARED", "a's own".into());
+    assert_eq!(env::var("a", "KNIT_TEST_SHARED").unwrap(), "a's own");
+    assert_eq!(env::var("b", "KNIT_TEST_SHARED").unwrap(), "process");
+    assert!(env::vars("a").any(|(k, v)| k == "KNIT_TEST_SHARED" && v == "a's own"));
+    std::env::set_var("KNIT_TEST_PORT", "7000");
+    assert_eq!(
+        env::expand("127.0.0.1:${KNIT_TEST_PORT}").unwrap(),
+        "127.0.0.1:7000"
+    );
+    assert!(env::expand("${KNIT_TEST_SURELY_UNSET}").is_err());
+}
