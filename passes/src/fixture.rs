@@ -23,6 +23,7 @@ pub fn group(fixture: &str) -> Group {
     let mut group = Group {
         services: Vec::new(),
         files: Vec::new(),
+        global_allocator: None,
     };
     for (i, (path, text)) in files.iter().enumerate() {
         let service_name = path.split('/').next().unwrap().to_string();

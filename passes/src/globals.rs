@@ -303,9 +303,28 @@ fn allocators(group: &Group, out: &mut Output) {
             }
         }
     }
-    let Some((first_service, first_file, first)) = found.first() else {
+    if found.is_empty() {
         return;
+    }
+    let chosen = match &group.global_allocator {
+        Some(name) => match found
+            .iter()
+            .find(|(s, _, _)| group.services[*s].name == *name)
+        {
+            Some(keep) => Some(keep),
+            None => {
+                out.finding(
+                    PASS,
+                    Level::Error,
+                    None,
+                    format!("the plan keeps the global allocator of `{name}`, which declares none"),
+                );
+                return;
+            }
+        },
+        None => None,
     };
+    let (keep_service, keep_file, keep) = chosen.unwrap_or(&found[0]);
     let body = |s: &ast::Static| {
         s.syntax()
             .text()
@@ -313,25 +332,37 @@ fn allocators(group: &Group, out: &mut Output) {
             .split_whitespace()
             .collect::<String>()
     };
-    for (service, id, item) in &found[1..] {
-        if service == first_service {
+    let at = |file: FileId, item: &ast::Static| {
+        let f = group.file(file);
+        format!(
+            "{}:{}",
+            f.path,
+            f.line_col(item.syntax().text_range().start()).0
+        )
+    };
+    for (service, id, item) in &found {
+        if service == keep_service {
             continue;
         }
-        let at = |file: FileId, item: &ast::Static| {
-            let f = group.file(file);
+        let (keeper, other) = (
+            &group.services[*keep_service].name,
+            &group.services[*service].name,
+        );
+        let message = if body(item) == body(keep) {
+            format!("`{other}` declares the same global allocator as `{keeper}`: kept once")
+        } else if chosen.is_some() {
             format!(
-                "{}:{}",
-                f.path,
-                f.line_col(item.syntax().text_range().start()).0
+                "`{other}`'s global allocator ({}) is removed: the plan keeps `{keeper}`'s",
+                at(*id, item)
             )
-        };
-        if body(item) != body(first) {
+        } else {
             out.finding(PASS, Level::Error, Some((*id, item.syntax().text_range().start())), format!(
-                "`{}` ({}) and `{}` ({}) declare different global allocators; one binary has one",
-                group.services[*first_service].name, at(*first_file, first), group.services[*service].name, at(*id, item)
+                "`{keeper}` ({}) and `{other}` ({}) declare different global allocators; one binary has one: \
+                 pick one with `global_allocator = \"SERVICE\"` in the plan's `[group]`",
+                at(*keep_file, keep), at(*id, item)
             ));
             continue;
-        }
+        };
         let mut range = code_range(item.syntax());
         if let Some(ws) = item
             .syntax()
@@ -340,27 +371,16 @@ fn allocators(group: &Group, out: &mut Output) {
         {
             range = TextRange::new(range.start(), ws.text_range().end());
         }
-        out.edit(
-            PASS,
-            *id,
-            range,
-            "",
-            "global allocator: kept once, in the first service",
-        );
+        out.edit(PASS, *id, range, "", "global allocator: one per binary");
         out.finding(
             PASS,
             Level::Note,
             Some((*id, item.syntax().text_range().start())),
-            format!(
-                "`{}` declares the same global allocator as `{}`: kept once",
-                group.services[*service].name, group.services[*first_service].name
-            ),
+            message,
         );
     }
 }
 
-/// Metrics registered in prometheus' default registry, by service: a name two
-/// services register makes the second registration fail (`AlreadyReg`).
 fn metrics(group: &Group, out: &mut Output) {
     let mut names: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     let mut sites: BTreeMap<usize, (FileId, TextSize, Vec<String>)> = BTreeMap::new();
@@ -606,6 +626,32 @@ async fn main() {
     }
 
     #[test]
+    fn the_plan_picks_an_allocator() {
+        let mut g = group(&TWO.replacen(
+            "mimalloc::MiMalloc = mimalloc::MiMalloc",
+            "std::alloc::System = std::alloc::System",
+            1,
+        ));
+        g.global_allocator = Some("b".into());
+        let out = check_group(g);
+        let allocator: Vec<&String> = out
+            .findings
+            .iter()
+            .filter(|f| f.contains("allocator"))
+            .collect();
+        expect![[r#"
+            [
+                "Note a/src/main.rs:1: `a`'s global allocator (a/src/main.rs:1) is removed: the plan keeps `b`'s",
+            ]
+        "#]].assert_debug_eq(&allocator);
+        assert!(
+            !out.files
+                .iter()
+                .any(|(p, t)| p == "b/src/main.rs" && !t.contains("#[global_allocator]"))
+        );
+    }
+
+    #[test]
     fn different_allocators_are_an_error() {
         let out = check(&TWO.replacen(
             "mimalloc::MiMalloc = mimalloc::MiMalloc",
@@ -619,7 +665,7 @@ async fn main() {
             .collect();
         expect![[r#"
             [
-                "Error b/src/main.rs:3: `a` (a/src/main.rs:1) and `b` (b/src/main.rs:3) declare different global allocators; one binary has one",
+                "Error b/src/main.rs:3: `a` (a/src/main.rs:1) and `b` (b/src/main.rs:3) declare different global allocators; one binary has one: pick one with `global_allocator = \"SERVICE\"` in the plan's `[group]`",
             ]
         "#]].assert_debug_eq(&errors);
     }

@@ -14,6 +14,9 @@ pub struct Group {
     pub services: Vec<Service>,
     /// Every parsed Rust file and every manifest, by [`FileId`].
     pub files: Vec<SourceFile>,
+    /// The service whose `#[global_allocator]` the merged binary keeps, when the
+    /// plan picks one.
+    pub global_allocator: Option<String>,
 }
 
 /// One service of the plan.

@@ -123,6 +123,7 @@ fn load_canonical(plan: Plan, plan_dir: &Path) -> Result<Loaded> {
     let mut group = Group {
         services: Vec::new(),
         files: Vec::new(),
+        global_allocator: plan.global_allocator.clone(),
     };
     let (mut origins, mut copies, mut lockfiles) = (Vec::new(), Vec::new(), Vec::new());
     let mut sources = Vec::new();

@@ -20,6 +20,8 @@ pub struct Plan {
     pub group: String,
     /// Worker threads of the merged binary's runtime (tokio's default if unset).
     pub worker_threads: Option<usize>,
+    /// The service whose `#[global_allocator]` the merged binary keeps.
+    pub global_allocator: Option<String>,
     /// The services to merge, in start order.
     pub services: Vec<ServiceSpec>,
 }
@@ -56,6 +58,7 @@ struct RawPlan {
 struct RawGroup {
     name: String,
     worker_threads: Option<usize>,
+    global_allocator: Option<String>,
     services: Spanned<Vec<Spanned<String>>>,
 }
 
@@ -179,6 +182,7 @@ impl Plan {
             text,
             group: raw.group.name,
             worker_threads: raw.group.worker_threads,
+            global_allocator: raw.group.global_allocator,
             services,
         })
     }

@@ -123,3 +123,34 @@ fn a_workspace_of_several_services_needs_the_package_named() {
         "error: mono/knit.toml:9:1: service `frontend`: name its package with `package = ..` (one of: greeter, frontend)"
     );
 }
+
+#[test]
+fn a_main_in_src_bin_is_lifted_where_it_is() {
+    let tmp = tempfile::tempdir().unwrap();
+    let system = tmp.path().join("greeter");
+    common::copy_greeter(&system);
+    let bin = system.join("greeter/src/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::rename(system.join("greeter/src/main.rs"), bin.join("server.rs")).unwrap();
+    let run = knit(&["merge", "greeter/knit.toml", "--out", "out"], tmp.path());
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let out = tmp.path().join("out/greeter");
+    let manifest = std::fs::read_to_string(out.join("Cargo.toml")).unwrap();
+    assert!(
+        manifest.contains("[lib]\npath = \"src/bin/server.rs\""),
+        "{manifest}"
+    );
+    assert!(
+        manifest.contains("[[bin]]\nname = \"server\"\npath = \"src/bin/knit_main.rs\""),
+        "{manifest}"
+    );
+    let standalone = std::fs::read_to_string(out.join("src/bin/knit_main.rs")).unwrap();
+    assert!(
+        standalone.contains("greeter_greeter::knit_entry(host)"),
+        "{standalone}"
+    );
+}
