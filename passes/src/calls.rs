@@ -291,4 +291,15 @@ async fn main() {
             Call(Rpc) frontend/src/main.rs:4: calls to `helloworld.Greeter` stay RPC: a use of `GreeterClient` that knit does not convert yet
             Call(Rpc) frontend/src/main.rs:4: calls to `helloworld.Greeter` stay RPC: `greeter`'s build script customises the generated code (`type_attribute`): its types are not shared yet"#]].assert_eq(&format!("{}\n{}", local_use.findings.join("\n"), custom.findings.join("\n")));
     }
+
+    #[test]
+    fn clients_reached_through_reexports_stay_rpc() {
+        let out = check(&format!(
+            "{}//- /frontend/src/clients.rs\npub use crate::hello::greeter_client::GreeterClient;\n",
+            with_frontend(
+                "mod clients;\nmod hello { tonic::include_proto!(\"helloworld\"); }\nstruct S { g: hello::greeter_client::GreeterClient<Channel> }\n#[tokio::main]\nasync fn main() { clients::GreeterClient::connect(\"http://a\").await; }\n"
+            )
+        ));
+        expect!["Call(Rpc) frontend/src/main.rs:5: calls to `helloworld.Greeter` stay RPC: a use of `GreeterClient` that knit does not convert yet"].assert_eq(&out.findings.join("\n"));
+    }
 }

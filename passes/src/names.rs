@@ -297,6 +297,23 @@ fn classify(krate: &Crate, path: &[String]) -> Option<(Vec<String>, String, Name
     None
 }
 
+/// The client a crate-internal path seems to name by its last segment, when
+/// resolution cannot follow it to the generated module.
+fn unfollowed_client(krate: &Crate, path: &[String]) -> Option<Named> {
+    let last = path.last()?;
+    if path.len() < 2 || krate.modules.contains(path) {
+        return None;
+    }
+    krate.protos.iter().find_map(|(package, services)| {
+        let service = services.iter().find(|s| *last == format!("{s}Client"))?;
+        Some(Named {
+            role: Role::Client,
+            package: package.clone(),
+            service: service.clone(),
+        })
+    })
+}
+
 fn imports_of(krate: &Crate, scope: &[String], items: impl Iterator<Item = ast::Item>) -> Imports {
     let mut imports = Imports::default();
     for item in items {
@@ -385,6 +402,19 @@ fn mentions_in(
             continue;
         };
         let Some((module, package, named)) = classify(krate, &abs) else {
+            // A path inside the crate that names a client type by another route
+            // (a `pub use` re-export, a `type` in another module) is not followed:
+            // it makes the client's sites stay RPC rather than half converted.
+            if let Some(named) = unfollowed_client(krate, &abs) {
+                let usage = Usage::Other;
+                out.push(Mention {
+                    service: krate.service,
+                    file: id,
+                    path: path.syntax().text_range(),
+                    named,
+                    usage,
+                });
+            }
             continue;
         };
         // The generated module must be one that includes this package.
