@@ -348,7 +348,7 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
         path: bin_file,
         text: standalone_main(
             &service.name,
-            &namespace::crate_name(&service.name, &package.name),
+            &namespace::merged_name(group, &package.dir).replace('-', "_"),
             &standalone_attr,
             root_path,
         ),

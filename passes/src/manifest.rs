@@ -92,8 +92,8 @@ fn apply_one(doc: &mut DocumentMut, op: &ManifestOp) -> Result<(), String> {
             inherit(doc, &root, package_to_root)?;
         }
         ManifestOp::RenameDependency { key, package } => {
-            for table in ["dependencies", "dev-dependencies", "build-dependencies"] {
-                let Some(dep) = doc.get_mut(table).and_then(|t| t.get_mut(key)) else {
+            for table in dependency_tables(doc) {
+                let Some(dep) = table.get_mut(key) else {
                     continue;
                 };
                 match dep {

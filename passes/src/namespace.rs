@@ -23,24 +23,54 @@ pub fn package_name(service: &str, package: &str) -> String {
     format!("{service}-{package}")
 }
 
-/// The library crate name of [`package_name`].
-pub fn crate_name(service: &str, package: &str) -> String {
-    package_name(service, package).replace('-', "_")
+/// The merged name of the package at `dir` (see [`merged_names`]).
+pub fn merged_name(group: &Group, dir: &str) -> String {
+    merged_names(group).remove(dir).unwrap_or_default()
+}
+
+/// The merged name of every package, by its folder: `S-P`, or `shared-P` for a
+/// package that several services of the group use (it is kept once).
+pub fn merged_names(group: &Group) -> BTreeMap<&str, String> {
+    let mut users: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for service in &group.services {
+        for package in &service.packages {
+            users.entry(&package.dir).or_default().push(&service.name);
+        }
+    }
+    let mut names = BTreeMap::new();
+    for service in &group.services {
+        for package in &service.packages {
+            let name = match users[package.dir.as_str()].as_slice() {
+                [_] => package_name(&service.name, &package.name),
+                _ => format!("shared-{}", package.name),
+            };
+            names.entry(package.dir.as_str()).or_insert(name);
+        }
+    }
+    names
 }
 
 pub fn run(group: &Group, _: &Sharing) -> Output {
     let mut out = Output::default();
-    let mut taken: BTreeMap<String, (&str, &str)> = BTreeMap::new();
+    let names = merged_names(group);
+    let mut taken: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut done = std::collections::BTreeSet::new();
     for service in &group.services {
         for package in &service.packages {
-            let renamed = package_name(&service.name, &package.name);
-            if let Some((other_service, other_package)) =
-                taken.insert(renamed.clone(), (&service.name, &package.name))
-            {
-                out.finding(PASS, Level::Error, Some((package.manifest, 0.into())), format!(
-                    "package `{}` of service `{}` and package `{other_package}` of service `{other_service}` would both be named `{renamed}`",
-                    package.name, service.name
-                ));
+            if !done.insert(package.dir.as_str()) {
+                continue;
+            }
+            let renamed = &names[package.dir.as_str()];
+            if let Some(other) = taken.insert(renamed, &package.dir) {
+                out.finding(
+                    PASS,
+                    Level::Error,
+                    Some((package.manifest, 0.into())),
+                    format!(
+                        "packages at `{}` and `{other}` would both be named `{renamed}`",
+                        package.dir
+                    ),
+                );
             }
             let manifest = group.file(package.manifest);
             // What the package inherits from its workspace root is written out:
@@ -63,12 +93,10 @@ pub fn run(group: &Group, _: &Sharing) -> Output {
                     ),
                 }
             }
-            out.manifest_ops.push((
-                package.manifest,
-                ManifestOp::RenamePackage {
-                    to: renamed.clone(),
-                },
-            ));
+            let rename = ManifestOp::RenamePackage {
+                to: renamed.clone(),
+            };
+            out.manifest_ops.push((package.manifest, rename));
             out.manifest_ops
                 .push((package.manifest, ManifestOp::LeaveWorkspace));
             // A library keeps its crate name, which its binaries and dependents use.
@@ -79,20 +107,33 @@ pub fn run(group: &Group, _: &Sharing) -> Output {
                 out.manifest_ops.push((package.manifest, op));
             }
             for dep in &package.local_deps {
+                let Some(target) = service.packages.iter().find(|p| p.name == dep.package) else {
+                    continue;
+                };
                 let op = ManifestOp::RenameDependency {
                     key: dep.key.clone(),
-                    package: package_name(&service.name, &dep.package),
+                    package: names[target.dir.as_str()].clone(),
                 };
                 out.manifest_ops.push((package.manifest, op));
             }
+            let shared = renamed.starts_with("shared-")
+                && !package_name(&service.name, &package.name).starts_with("shared-");
+            let message = if shared {
+                format!(
+                    "package `{}` is used by several services: kept once, as `{renamed}`",
+                    package.name
+                )
+            } else {
+                format!(
+                    "package `{}` of service `{}` is `{renamed}` in the merged workspace",
+                    package.name, service.name
+                )
+            };
             out.finding(
                 PASS,
                 Level::Note,
                 Some((package.manifest, 0.into())),
-                format!(
-                    "package `{}` of service `{}` is `{renamed}` in the merged workspace",
-                    package.name, service.name
-                ),
+                message,
             );
         }
     }
@@ -177,6 +218,7 @@ name = "common-utils"
             "//- /a/Cargo.toml\n[package]\nname = \"b-c\"\n//- /a/src/main.rs\n#[tokio::main]\nasync fn main() {}\n\
              //- /a-b/Cargo.toml\n[package]\nname = \"c\"\n//- /a-b/src/main.rs\n#[tokio::main]\nasync fn main() {}\n",
         );
-        expect!["Error a-b/Cargo.toml:1: package `c` of service `a-b` and package `b-c` of service `a` would both be named `a-b-c`"].assert_eq(&out.findings.join("\n"));
+        expect!["Error a-b/Cargo.toml:1: packages at `a-b` and `a` would both be named `a-b-c`"]
+            .assert_eq(&out.findings.join("\n"));
     }
 }

@@ -34,11 +34,16 @@ pub fn support(loaded: &Loaded, sharing: &Sharing) -> Vec<(String, String)> {
     let group = &loaded.group;
     let lockfile = loaded.lockfiles.iter().flatten().next();
     let mut files = Vec::new();
-    let mut members: Vec<String> = group
+    let mut members: Vec<String> = Vec::new();
+    for dir in group
         .services
         .iter()
-        .flat_map(|s| s.packages.iter().map(|p| p.dir.clone()))
-        .collect();
+        .flat_map(|s| s.packages.iter().map(|p| &p.dir))
+    {
+        if !members.contains(dir) {
+            members.push(dir.clone());
+        }
+    }
     members.push(RUNTIME_DIR.into());
     members.extend(sharing.packages.iter().map(SharedPackage::dir));
     members.push(HOST_DIR.into());
@@ -381,7 +386,7 @@ fn host(loaded: &Loaded, sharing: &Sharing) -> Vec<(String, String)> {
     for service in &group.services {
         let package = &service.packages[0];
         let path = knit_passes::model::relative_path(HOST_DIR, &package.dir);
-        let renamed = namespace::package_name(&service.name, &package.name);
+        let renamed = namespace::merged_name(group, &package.dir);
         deps.push_str(&format!(
             "{} = {{ package = \"{renamed}\", path = \"{path}\" }}\n",
             service.name

@@ -1,7 +1,7 @@
 //! Loading the services of a plan: Cargo's own metadata for packages and targets,
 //! the module tree of every target, each file parsed with the crate's edition.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -118,8 +118,6 @@ fn load_canonical(plan: Plan, plan_dir: &Path) -> Result<Loaded> {
     if !errors.is_empty() {
         return Err(Error(errors));
     }
-    check_disjoint(&plan, &loadings)?;
-
     let mut group = Group {
         services: Vec::new(),
         files: Vec::new(),
@@ -127,45 +125,45 @@ fn load_canonical(plan: Plan, plan_dir: &Path) -> Result<Loaded> {
     };
     let (mut origins, mut copies, mut lockfiles) = (Vec::new(), Vec::new(), Vec::new());
     let mut sources = Vec::new();
+    // Every file gets one id, however many services reach its package.
+    let mut ids: HashMap<PathBuf, FileId> = HashMap::new();
+    let mut by_path: HashMap<String, FileId> = HashMap::new();
     for mut loading in loadings {
-        let base = group.files.len();
         loading.files.sort_by(|a, b| a.1.path.cmp(&b.1.path));
-        let id_of = |path: &Path, files: &[(PathBuf, SourceFile)]| {
-            files
-                .iter()
-                .position(|(p, _)| p == path)
-                .map(|i| FileId((base + i) as u32))
-        };
-        loading.service.bin.root =
-            id_of(&loading.bin_root, &loading.files).expect("bin root is loaded");
-        let roots: Vec<FileId> = loading
-            .crate_roots
-            .iter()
-            .map(|r| id_of(r, &loading.files).expect("crate roots are loaded"))
-            .collect();
-        for (_, file) in &mut loading.files {
+        let mut fresh = Vec::new();
+        for (origin, file) in loading.files {
+            if ids.contains_key(&origin) {
+                continue;
+            }
+            let id = FileId((group.files.len() + fresh.len()) as u32);
+            ids.insert(origin.clone(), id);
+            by_path.insert(file.path.clone(), id);
+            fresh.push((origin, file));
+        }
+        let id_of = |path: &Path| ids[path];
+        loading.service.bin.root = id_of(&loading.bin_root);
+        let roots: Vec<FileId> = loading.crate_roots.iter().map(|r| id_of(r)).collect();
+        for (_, file) in &mut fresh {
             if let Some(rust) = &mut file.rust {
                 rust.krate = roots[rust.krate.0 as usize];
             }
         }
         for (package, lib_root) in loading.service.packages.iter_mut().zip(&loading.lib_roots) {
             if let (Some(lib), Some(root)) = (&mut package.lib, lib_root) {
-                lib.root = id_of(root, &loading.files).expect("lib root is loaded");
+                lib.root = id_of(root);
             }
+            package.manifest = by_path[&format!("{}/Cargo.toml", package.dir)];
         }
-        for package in &mut loading.service.packages {
-            let manifest = loading
-                .files
-                .iter()
-                .position(|(_, f)| f.path == format!("{}/Cargo.toml", package.dir));
-            package.manifest = FileId((base + manifest.expect("manifest is loaded")) as u32);
-        }
-        for (origin, file) in loading.files {
+        for (origin, file) in fresh {
             origins.push(origin);
             group.files.push(file);
         }
         group.services.push(loading.service);
-        copies.extend(loading.copies);
+        for (origin, path) in loading.copies {
+            if !copies.iter().any(|(_, p)| *p == path) {
+                copies.push((origin, path));
+            }
+        }
         lockfiles.push(loading.lockfile);
         sources.push(loading.source);
     }
@@ -197,22 +195,6 @@ fn refuse_knit_output(dir: &Path, shown: &Path) -> Result<()> {
                 marker.display()
             ))
             .into());
-        }
-    }
-    Ok(())
-}
-
-fn check_disjoint(plan: &Plan, loadings: &[Loading]) -> Result<()> {
-    let mut owners: BTreeMap<&str, &str> = BTreeMap::new();
-    for l in loadings {
-        for p in &l.service.packages {
-            if let Some(other) = owners.insert(&p.dir, &l.service.name) {
-                return Err(Diagnostic::in_file(&plan.file, format!(
-                    "services `{other}` and `{}` both contain package folder `{}`: sharing packages between services is not supported yet",
-                    l.service.name, p.dir
-                ))
-                .into());
-            }
         }
     }
     Ok(())

@@ -69,7 +69,7 @@ impl Report {
             .map(|s| ServiceRow {
                 name: s.name.clone(),
                 package: s.packages[0].name.clone(),
-                merged_package: knit_passes::namespace::package_name(&s.name, &s.packages[0].name),
+                merged_package: knit_passes::namespace::merged_name(group, &s.packages[0].dir),
                 bin: s.bin.name.clone(),
                 listen: s.listen,
             })

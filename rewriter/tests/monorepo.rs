@@ -154,3 +154,61 @@ fn a_main_in_src_bin_is_lifted_where_it_is() {
         "{standalone}"
     );
 }
+
+#[test]
+fn a_package_both_services_use_is_kept_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mono = tmp.path().join("mono");
+    monorepo(&mono);
+    std::fs::create_dir_all(mono.join("common/src")).unwrap();
+    std::fs::write(
+        mono.join("common/Cargo.toml"),
+        "[package]\nname = \"common\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        mono.join("common/src/lib.rs"),
+        "/// Shared by both services.\npub const GREETING: &str = \"Hello\";\n",
+    )
+    .unwrap();
+    let root = std::fs::read_to_string(mono.join("Cargo.toml")).unwrap();
+    std::fs::write(
+        mono.join("Cargo.toml"),
+        root.replace(
+            "members = [\"greeter\", \"frontend\"]",
+            "members = [\"greeter\", \"frontend\", \"common\"]",
+        ),
+    )
+    .unwrap();
+    for service in ["greeter", "frontend"] {
+        let manifest = mono.join(service).join("Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        std::fs::write(
+            &manifest,
+            text.replace(
+                "[dependencies]\n",
+                "[dependencies]\ncommon = { path = \"../common\" }\n",
+            ),
+        )
+        .unwrap();
+    }
+    std::fs::write(mono.join("knit.toml"), PLAN).unwrap();
+    let run = knit(&["merge", "mono/knit.toml", "--out", "out"], tmp.path());
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let out = tmp.path().join("out");
+    let common = std::fs::read_to_string(out.join("common/Cargo.toml")).unwrap();
+    assert!(common.contains("name = \"shared-common\""), "{common}");
+    for service in ["greeter", "frontend"] {
+        let manifest = std::fs::read_to_string(out.join(service).join("Cargo.toml")).unwrap();
+        assert!(
+            manifest.contains("common = { path = \"../common\" , package = \"shared-common\" }"),
+            "{manifest}"
+        );
+    }
+    let members = std::fs::read_to_string(out.join("Cargo.toml")).unwrap();
+    assert_eq!(members.matches("\"common\"").count(), 1, "{members}");
+}
