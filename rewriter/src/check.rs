@@ -124,7 +124,7 @@ fn output_changes(dir: &Path, expected: &BTreeMap<String, String>) -> Vec<String
     let mut present = Vec::new();
     list(dir, dir, &mut present);
     for path in present {
-        if !expected.contains_key(&path) && path != crate::OUTPUT_MARKER {
+        if !expected.contains_key(&path) && path != crate::OUTPUT_MARKER && path != "Cargo.lock" {
             reasons.push(format!("{path} was not written by knit"));
         }
     }
@@ -212,6 +212,7 @@ pub fn check(plan_file: &Path, dir: &Path) -> Result<Verdict> {
         expected.insert(path.clone(), h);
     }
     expected.remove(crate::OUTPUT_MARKER);
+    expected.remove("Cargo.lock");
     reasons.extend(
         output_changes(dir, &expected)
             .into_iter()

@@ -29,10 +29,18 @@ const RUNTIME: &[(&str, &str)] = &[
     ),
 ];
 
-/// Every generated file: (path in the output, contents).
-pub fn support(loaded: &Loaded, sharing: &Sharing) -> Vec<(String, String)> {
+/// Every generated file: (path in the output, contents), and notes for the
+/// report (how the services' lockfiles merged).
+pub fn support(loaded: &Loaded, sharing: &Sharing) -> (Vec<(String, String)>, Vec<String>) {
     let group = &loaded.group;
-    let lockfile = loaded.lockfiles.iter().flatten().next();
+    let locks: Vec<(&str, &str)> = group
+        .services
+        .iter()
+        .zip(&loaded.lockfiles)
+        .filter_map(|(s, l)| Some((s.name.as_str(), l.as_deref()?)))
+        .collect();
+    let (merged_lock, notes) = crate::lockmerge::merge(&locks);
+    let lockfile = (!locks.is_empty()).then_some(&merged_lock);
     let mut files = Vec::new();
     let mut members: Vec<String> = Vec::new();
     for dir in group
@@ -61,7 +69,7 @@ pub fn support(loaded: &Loaded, sharing: &Sharing) -> Vec<(String, String)> {
         files.extend(proto_crate(group, shared, lockfile.map(String::as_str)));
     }
     files.extend(host(loaded, sharing));
-    files
+    (files, notes)
 }
 
 fn workspace_manifest(group: &str, members: &[String]) -> String {

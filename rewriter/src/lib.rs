@@ -13,6 +13,7 @@ pub mod git;
 mod hash;
 pub mod load;
 pub mod lockfile;
+mod lockmerge;
 pub mod merge;
 pub mod plan;
 mod protos;

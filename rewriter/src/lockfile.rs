@@ -121,7 +121,8 @@ pub fn lock(loaded: &Loaded, files: &[(String, Content)]) -> std::io::Result<Loc
         });
     }
     let mut outputs = BTreeMap::new();
-    for (path, content) in files {
+    // Cargo owns the lockfile once it builds the workspace.
+    for (path, content) in files.iter().filter(|(p, _)| p != "Cargo.lock") {
         let h = match content {
             Content::Text(text) => hash(text.as_bytes()),
             Content::Copy(origin) => hash_file(origin)?,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use knit_passes::edit::{self, Edit};
 use knit_passes::manifest::{self, ManifestOp};
 use knit_passes::sharing::Sharing;
-use knit_passes::{FileId, Level, Output};
+use knit_passes::{FileId, Finding, Level, Output};
 use rayon::prelude::*;
 
 use crate::error::{Diagnostic, Error, Result};
@@ -48,7 +48,7 @@ pub struct Merged {
 pub fn merge(loaded: &Loaded) -> Result<Merged> {
     let group = &loaded.group;
     let sharing = Sharing::of(group);
-    let output = knit_passes::run_all(group, &sharing);
+    let mut output = knit_passes::run_all(group, &sharing);
     let errors: Vec<Diagnostic> = output
         .findings
         .iter()
@@ -154,7 +154,18 @@ pub fn merge(loaded: &Loaded) -> Result<Merged> {
         files.insert(new.path.clone(), Content::Text(new.text.clone()));
     }
     let mut generated = Vec::new();
-    for (path, text) in generate::support(loaded, &sharing) {
+    let (support, notes) = generate::support(loaded, &sharing);
+    for message in notes {
+        let finding = Finding {
+            level: Level::Note,
+            pass: "namespace",
+            at: None,
+            message,
+            callee: None,
+        };
+        output.findings.push(finding);
+    }
+    for (path, text) in support {
         if files.contains_key(&path) {
             return Err(Diagnostic::new(format!(
                 "a service has `{path}`, where knit puts generated code"
