@@ -319,6 +319,29 @@ fn package(doc: &mut DocumentMut) -> Result<&mut Item, String> {
         .ok_or_else(|| "no [package] table".to_string())
 }
 
+/// The dependencies of the manifest `text` pinned to one version (`=1.2.3`):
+/// (crate, version).
+pub fn exact_pins(text: &str) -> Vec<(String, String)> {
+    let Ok(mut doc) = text.parse::<DocumentMut>() else {
+        return Vec::new();
+    };
+    let mut pins = Vec::new();
+    for table in dependency_tables(&mut doc) {
+        for (key, item) in table.iter() {
+            let version = match item.as_str() {
+                Some(v) => Some(v),
+                None => item.get("version").and_then(|v| v.as_str()),
+            };
+            let Some(pinned) = version.and_then(|v| v.trim().strip_prefix('=')) else {
+                continue;
+            };
+            let name = item.get("package").and_then(|p| p.as_str()).unwrap_or(key);
+            pins.push((name.to_string(), pinned.trim().to_string()));
+        }
+    }
+    pins
+}
+
 /// Whether the manifest `text` inherits anything with `workspace = true`.
 pub fn inherits_from_workspace(text: &str) -> bool {
     let Ok(mut doc) = text.parse::<DocumentMut>() else {

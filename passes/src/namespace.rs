@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 
 use crate::edit::{Level, Output};
-use crate::manifest::{ManifestOp, inherits_from_workspace};
+use crate::manifest::{ManifestOp, exact_pins, inherits_from_workspace};
 use crate::model::Group;
 use crate::sharing::Sharing;
 
@@ -50,8 +50,50 @@ pub fn merged_names(group: &Group) -> BTreeMap<&str, String> {
     names
 }
 
+/// The semver-compatible range of `version` (`1`, `0.14`, `0.0.3`).
+fn semver_range(version: &str) -> String {
+    let parts: Vec<&str> = version.split(['.', '-', '+']).collect();
+    match parts.as_slice() {
+        ["0", "0", patch, ..] => format!("0.0.{patch}"),
+        ["0", minor, ..] => format!("0.{minor}"),
+        [major, ..] => major.to_string(),
+        [] => String::new(),
+    }
+}
+
+/// Exact version pins (`=x.y.z`) of one crate that two packages of the group
+/// cannot both hold: Cargo builds one version per semver-compatible range.
+fn conflicting_pins(group: &Group, out: &mut Output) {
+    let mut pins: BTreeMap<String, Vec<(String, crate::model::FileId)>> = BTreeMap::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for package in group.services.iter().flat_map(|s| &s.packages) {
+        if !seen.insert(package.manifest) {
+            continue;
+        }
+        for (name, version) in exact_pins(&group.file(package.manifest).text) {
+            pins.entry(name)
+                .or_default()
+                .push((version, package.manifest));
+        }
+    }
+    for (name, pinned) in pins {
+        let Some((first, first_file)) = pinned.first() else {
+            continue;
+        };
+        for (version, file) in &pinned[1..] {
+            if version != first && semver_range(version) == semver_range(first) {
+                out.finding(PASS, Level::Error, Some((*file, 0.into())), format!(
+                    "`{name}` is pinned to ={version} here and to ={first} in {}: one build cannot hold both",
+                    group.file(*first_file).path
+                ));
+            }
+        }
+    }
+}
+
 pub fn run(group: &Group, _: &Sharing) -> Output {
     let mut out = Output::default();
+    conflicting_pins(group, &mut out);
     let names = merged_names(group);
     let mut taken: BTreeMap<&str, &str> = BTreeMap::new();
     let mut done = std::collections::BTreeSet::new();
@@ -220,5 +262,14 @@ name = "common-utils"
         );
         expect!["Error a-b/Cargo.toml:1: packages at `a-b` and `a` would both be named `a-b-c`"]
             .assert_eq(&out.findings.join("\n"));
+    }
+
+    #[test]
+    fn exact_pins_that_cannot_both_hold_are_an_error() {
+        let out = check(
+            "//- /a/Cargo.toml\n[package]\nname = \"a\"\n[dependencies]\nprost = \"=0.14.1\"\n//- /a/src/main.rs\n#[tokio::main]\nasync fn main() {}\n\
+             //- /b/Cargo.toml\n[package]\nname = \"b\"\n[dependencies]\nprost = { version = \"=0.14.3\" }\n//- /b/src/main.rs\n#[tokio::main]\nasync fn main() {}\n",
+        );
+        expect!["Error b/Cargo.toml:1: `prost` is pinned to =0.14.3 here and to =0.14.1 in a/Cargo.toml: one build cannot hold both"].assert_eq(&out.findings.join("\n"));
     }
 }
