@@ -318,11 +318,32 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
     let bin_file = format!("{}/knit_main.rs", parent_dir(root_path));
     let bin_path = relative_path(&package.dir, &bin_file);
     let runtime = relative_path(&package.dir, "knit/runtime");
+    // Binaries of one name from two services would write one file: both are
+    // prefixed with their service's name.
+    let collides = group.services.iter().enumerate().any(|(i, other)| {
+        i != index
+            && other
+                .packages
+                .iter()
+                .any(|p| p.bins.iter().any(|(n, _)| *n == service.bin.name))
+    });
+    let bin_name = if collides {
+        format!("{}-{}", service.name, service.bin.name)
+    } else {
+        service.bin.name.clone()
+    };
+    if collides {
+        out.finding(PASS, Level::Note, Some((package.manifest, 0.into())), format!(
+            "binary `{}` of service `{}` is `{bin_name}`: another service of the group has a binary of that name",
+            service.bin.name, service.name
+        ));
+    }
     for op in [
         ManifestOp::NoAutobins,
         ManifestOp::SetLibPath { path: lib_path },
         ManifestOp::SetBin {
-            name: service.bin.name.clone(),
+            was: service.bin.name.clone(),
+            name: bin_name,
             path: bin_path,
         },
         ManifestOp::AddPathDependency {
@@ -339,6 +360,7 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
         .filter(|(name, _)| *name != service.bin.name)
     {
         let op = ManifestOp::SetBin {
+            was: name.clone(),
             name: name.clone(),
             path: path.clone(),
         };

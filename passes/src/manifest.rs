@@ -29,8 +29,13 @@ pub enum ManifestOp {
     SetLibPath { path: String },
     /// `[lib] name = ..`, unless the manifest names the library already.
     KeepLibName { name: String },
-    /// Points the `[[bin]]` named `name` at `path`, adding it when it is not listed.
-    SetBin { name: String, path: String },
+    /// Points the `[[bin]]` named `was` at `path` and names it `name`, adding it
+    /// when it is not listed.
+    SetBin {
+        was: String,
+        name: String,
+        path: String,
+    },
 }
 
 impl std::fmt::Display for ManifestOp {
@@ -58,7 +63,12 @@ impl std::fmt::Display for ManifestOp {
             }
             ManifestOp::SetLibPath { path } => write!(f, "library target rooted at `{path}`"),
             ManifestOp::KeepLibName { name } => write!(f, "library keeps its crate name `{name}`"),
-            ManifestOp::SetBin { name, path } => write!(f, "binary `{name}` at `{path}`"),
+            ManifestOp::SetBin { was, name, path } if was == name => {
+                write!(f, "binary `{name}` at `{path}`")
+            }
+            ManifestOp::SetBin { was, name, path } => {
+                write!(f, "binary `{was}` is `{name}`, at `{path}`")
+            }
         }
     }
 }
@@ -134,7 +144,7 @@ fn apply_one(doc: &mut DocumentMut, op: &ManifestOp) -> Result<(), String> {
                 .or_insert_with(|| Item::Table(Table::new()));
             lib["path"] = value(path.as_str());
         }
-        ManifestOp::SetBin { name, path } => {
+        ManifestOp::SetBin { was, name, path } => {
             let bins = doc
                 .entry("bin")
                 .or_insert_with(|| Item::ArrayOfTables(Default::default()))
@@ -142,10 +152,15 @@ fn apply_one(doc: &mut DocumentMut, op: &ManifestOp) -> Result<(), String> {
                 .ok_or("`bin` is not an array of tables")?;
             let listed = bins
                 .iter_mut()
-                .find(|b| b.get("name").and_then(|n| n.as_str()) == Some(name));
+                .find(|b| b.get("name").and_then(|n| n.as_str()) == Some(was));
             match listed {
-                Some(bin) if bin.get("path").and_then(|p| p.as_str()) == Some(path) => {}
-                Some(bin) => set_keeping_decor(&mut bin["path"], path),
+                Some(bin) => {
+                    for (key, to) in [("name", name), ("path", path)] {
+                        if bin.get(key).and_then(|v| v.as_str()) != Some(to) {
+                            set_keeping_decor(&mut bin[key], to);
+                        }
+                    }
+                }
                 None => {
                     let mut bin = Table::new();
                     bin["name"] = value(name.as_str());
@@ -447,14 +462,30 @@ common = { path = "../../libs/common", optional = true }
     }
 
     #[test]
+    fn a_listed_binary_can_be_renamed() {
+        let manifest = "[[bin]]\nname = \"server\"\npath = \"src/main.rs\"\n";
+        let op = ManifestOp::SetBin {
+            was: "server".into(),
+            name: "api-server".into(),
+            path: "src/knit_main.rs".into(),
+        };
+        assert_eq!(
+            apply(manifest, &[&op]).unwrap(),
+            "[[bin]]\nname = \"api-server\"\npath = \"src/knit_main.rs\"\n"
+        );
+    }
+
+    #[test]
     fn listed_binaries_are_repointed_not_duplicated() {
         let manifest = "[package]\nname = \"svc\"\n\n[[bin]]\nname = \"svc\" # the server\npath = \"src/main.rs\"\n";
         let ops = [
             ManifestOp::SetBin {
+                was: "svc".into(),
                 name: "svc".into(),
                 path: "src/knit_main.rs".into(),
             },
             ManifestOp::SetBin {
+                was: "migrate".into(),
                 name: "migrate".into(),
                 path: "src/bin/migrate.rs".into(),
             },
@@ -474,6 +505,7 @@ common = { path = "../../libs/common", optional = true }
                 path: "src/main.rs".into(),
             },
             ManifestOp::SetBin {
+                was: "greeter".into(),
                 name: "greeter".into(),
                 path: "src/knit_main.rs".into(),
             },

@@ -29,17 +29,17 @@ fn diff_and_report_snapshots() {
 }
 
 #[test]
-fn inventory_diff_snapshot() {
-    let plan = common::root().join("corpus/inventory/knit.toml");
-    let (loaded, merged) = prepare(&plan).unwrap();
-    let report = Report::new(&loaded, &merged);
-    snapshots().bind(|| {
-        insta::assert_snapshot!(
-            "inventory.diff",
-            knit_rewriter::diff::render(&merged.changes)
-        );
-        insta::assert_snapshot!("inventory.report.md", report.to_markdown());
-    });
+fn other_corpus_systems_snapshots() {
+    for system in ["inventory", "ledger"] {
+        let plan = common::root().join(format!("corpus/{system}/knit.toml"));
+        let (loaded, merged) = prepare(&plan).unwrap();
+        let report = Report::new(&loaded, &merged);
+        let diff = knit_rewriter::diff::render(&merged.changes);
+        snapshots().bind(|| {
+            insta::assert_snapshot!(format!("{system}.diff"), diff);
+            insta::assert_snapshot!(format!("{system}.report.md"), report.to_markdown());
+        });
+    }
 }
 
 /// Every byte outside the edited ranges is kept: the gaps between edits appear,
