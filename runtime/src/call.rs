@@ -11,7 +11,8 @@ use tonic::{Request, Response, Status};
 
 /// Runs one unary call: the request (with its metadata and extensions) goes to the
 /// handler as it is; the caller's deadline (`grpc-timeout`) is enforced, and a
-/// panic in the handler becomes an error status for this call only.
+/// panic in the handler becomes an error status for this call only, the status
+/// tonic's client reports when a server's handler panics.
 pub async fn unary<Req, Res, F, Fut>(
     request: Request<Req>,
     handler: F,
@@ -30,7 +31,10 @@ where
         },
         None => call.await,
     };
-    outcome.unwrap_or_else(|panic| Err(Status::internal(panic_message(&*panic))))
+    // Over the network, tonic's server drops the connection's stream when a
+    // handler panics and the caller sees the reset: answer the same. The panic
+    // itself was reported by the panic hook, as it is in the split service.
+    outcome.unwrap_or_else(|_| Err(Status::cancelled("h2 protocol error: http2 error")))
 }
 
 /// An interceptor shared between a server's listener and in-process calls, or
@@ -90,13 +94,4 @@ fn grpc_timeout<T>(request: &Request<T>) -> Option<Duration> {
         "n" => Duration::from_nanos(amount),
         _ => return None,
     })
-}
-
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    let detail = panic
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("panic");
-    format!("knit: handler panicked: {detail}")
 }

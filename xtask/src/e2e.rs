@@ -227,6 +227,7 @@ impl Running {
     fn start(bin: &Path, env: &[(String, String)], name: &str) -> Result<Running, String> {
         let child = Command::new(bin)
             .envs(env.iter().cloned())
+            .env("RUST_BACKTRACE", "0")
             .stdout(Stdio::null())
             .stdin(Stdio::null())
             .spawn()

@@ -33,12 +33,10 @@ fn name_caller(mut request: Request<()>) -> Result<Request<()>, Status> {
 impl Shelf for Labels {
     async fn describe(&self, request: Request<DescribeRequest>) -> Result<Response<DescribeReply>, Status> {
         let sku = request.into_inner().sku;
-        let count = self
-            .stock
-            .clone()
-            .count(CountRequest { sku: sku.clone() })
-            .await?
-            .into_inner();
+        // Stock answers within 200 ms or not at all.
+        let mut count = Request::new(CountRequest { sku: sku.clone() });
+        count.set_timeout(std::time::Duration::from_millis(200));
+        let count = self.stock.clone().count(count).await?.into_inner();
         let label = match count.units {
             0 => format!("{sku}: sold out ({})", count.checked_by),
             n => format!("{sku}: {n} left ({})", count.checked_by),

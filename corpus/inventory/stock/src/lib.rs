@@ -39,6 +39,13 @@ impl Stock for Warehouse {
         };
         let sku = request.into_inner().sku;
         tracing::info!(%sku, "count");
+        match sku.as_str() {
+            // A slow lookup: callers with a deadline give up first.
+            "slow" => tokio::time::sleep(std::time::Duration::from_millis(500)).await,
+            // A bug: the handler panics.
+            "bug" => panic!("stock lookup failed for {sku}"),
+            _ => {}
+        }
         match self.units.get(&sku) {
             Some(&units) => Ok(Response::new(CountReply { sku, units, checked_by })),
             None => Err(Status::not_found(format!("no item {sku}"))),
