@@ -350,14 +350,14 @@ pub mod $SNAKE_inline {
 
     #[derive(Clone, Debug)]
     enum Route {
-        InProcess,
+        InProcess(knit_runtime::registry::Target<dyn Handler>),
         Network(NetworkClient<Channel>),
     }
 
     impl $NAMEClient {
         fn route(network: impl FnOnce() -> NetworkClient<Channel>) -> Route {
             if knit_runtime::registry::is_hosted(SERVICE) {
-                Route::InProcess
+                Route::InProcess(knit_runtime::registry::Target::new(SERVICE))
             } else {
                 Route::Network(network())
             }
@@ -370,7 +370,7 @@ pub mod $SNAKE_inline {
             D::Error: Into<tonic::codegen::StdError>,
         {
             let route = if knit_runtime::registry::is_hosted(SERVICE) {
-                Route::InProcess
+                Route::InProcess(knit_runtime::registry::Target::new(SERVICE))
             } else {
                 Route::Network(NetworkClient::connect(dst).await?)
             };
@@ -423,7 +423,7 @@ pub mod $SNAKE_inline {
 
         fn map_network(&self, f: impl FnOnce(NetworkClient<Channel>) -> NetworkClient<Channel>) -> Route {
             match &self.route {
-                Route::InProcess => Route::InProcess,
+                Route::InProcess(target) => Route::InProcess(target.clone()),
                 Route::Network(client) => Route::Network(f(client.clone())),
             }
         }
@@ -443,11 +443,10 @@ const INLINE_METHOD: &str = r#"
             let request = call::intercept(request.into_request(), self.interceptor.as_ref())?;
             match &mut self.route {
                 Route::Network(client) => client.$SNAKE(request).await,
-                Route::InProcess => {
-                    let service = knit_runtime::registry::resolve::<dyn Handler>(SERVICE).await?;
+                Route::InProcess(target) => {
+                    let service = target.get().await?;
                     let request = call::intercept(request, service.interceptor.as_ref())?;
-                    let handler = service.handler;
-                    call::unary(request, move |request| async move { handler.$SNAKE(request).await }).await
+                    call::unary(request, |request| service.handler.$SNAKE(request)).await
                 }
             }
         }

@@ -82,6 +82,9 @@ pub fn intercept<T>(
 
 /// The deadline set with `Request::set_timeout`, as tonic's server reads it.
 fn grpc_timeout<T>(request: &Request<T>) -> Option<Duration> {
+    if request.metadata().is_empty() {
+        return None;
+    }
     let value = request.metadata().get("grpc-timeout")?.to_str().ok()?;
     let (digits, unit) = value.split_at(value.len().checked_sub(1)?);
     let amount: u64 = digits.parse().ok()?;

@@ -52,6 +52,55 @@ pub struct Resolved<H: ?Sized> {
     pub interceptor: Option<SharedInterceptor>,
 }
 
+impl<H: ?Sized> Clone for Resolved<H> {
+    fn clone(&self) -> Self {
+        Self {
+            handler: self.handler.clone(),
+            interceptor: self.interceptor.clone(),
+        }
+    }
+}
+
+/// An in-process client's handle on its service: resolved on the first call,
+/// then reused by the client and its clones.
+pub struct Target<H: ?Sized> {
+    service: &'static str,
+    resolved: Arc<OnceLock<Resolved<H>>>,
+}
+
+impl<H: ?Sized> Clone for Target<H> {
+    fn clone(&self) -> Self {
+        Self {
+            service: self.service,
+            resolved: self.resolved.clone(),
+        }
+    }
+}
+
+impl<H: ?Sized> std::fmt::Debug for Target<H> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Target({})", self.service)
+    }
+}
+
+impl<H: ?Sized + Send + Sync + 'static> Target<H> {
+    pub fn new(service: &'static str) -> Self {
+        Self {
+            service,
+            resolved: Arc::new(OnceLock::new()),
+        }
+    }
+
+    /// The service's handler and interceptor (see [`resolve`]).
+    pub async fn get(&self) -> Result<&Resolved<H>, tonic::Status> {
+        if let Some(resolved) = self.resolved.get() {
+            return Ok(resolved);
+        }
+        let resolved = resolve::<H>(self.service).await?;
+        Ok(self.resolved.get_or_init(|| resolved))
+    }
+}
+
 /// The handler of `grpc_service`, waiting (bounded) for its provider to register it.
 ///
 /// `H` is the handler trait object type, e.g. `dyn greeter_server::Greeter`.

@@ -152,7 +152,8 @@ pub fn run(system: &str) -> Result<bool, String> {
     ))
 }
 
-fn knit_binary() -> Result<PathBuf, String> {
+/// Builds the `knit` binary; its path.
+pub fn knit_binary() -> Result<PathBuf, String> {
     run_ok(
         Command::new(std::env::var("CARGO").unwrap_or("cargo".into()))
             .args(["build", "--quiet", "-p", "knit-rewriter"])

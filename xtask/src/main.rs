@@ -1,5 +1,6 @@
 //! knit's dev automation. `cargo xtask help` lists the tasks.
 
+mod bench;
 mod e2e;
 mod grpc;
 mod scenario;
@@ -14,6 +15,8 @@ Tasks:
                    against both, fail on any difference (default: every system)
   test             cargo test for the workspace and the runtime, then e2e for every system
   regenerate       re-record the insta snapshots (review them with git diff)
+  bench calls      CPU per unary call: direct handler, knit inline client, tonic in
+                   process, tonic over loopback (release build; prints a table)
 ";
 
 /// The root of knit's checkout.
@@ -91,6 +94,13 @@ fn main() -> ExitCode {
             }
             e2e(systems())
         }
+        Some("bench") if args.get(1).map(String::as_str) == Some("calls") => match bench::calls() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("bench calls: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Some("regenerate") => {
             let status = cargo_root()
                 .args(["test", "--workspace"])
