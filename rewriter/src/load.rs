@@ -449,31 +449,18 @@ fn load_service(plan: &Plan, plan_dir: &Path, index: usize, spec: &ServiceSpec) 
         for entry in package_files(&dir) {
             let rel = slash(entry.strip_prefix(&dir).unwrap());
             let out_path = format!("{out_dir}/{rel}");
-            let is_manifest = rel == "Cargo.toml";
-            if let Some(rust) = parsed.remove(&entry) {
+            // Rust files of the module trees are parsed; manifests kept as text.
+            let rust = parsed.remove(&entry);
+            if rust.is_some() || rel == "Cargo.toml" {
                 let text = read(&entry)?;
-                files.push((
-                    entry,
-                    SourceFile {
-                        path: out_path,
-                        text,
-                        service: index,
-                        package: pi,
-                        rust: Some(rust),
-                    },
-                ));
-            } else if is_manifest {
-                let text = read(&entry)?;
-                files.push((
-                    entry,
-                    SourceFile {
-                        path: out_path,
-                        text,
-                        service: index,
-                        package: pi,
-                        rust: None,
-                    },
-                ));
+                let file = SourceFile {
+                    path: out_path,
+                    text,
+                    service: index,
+                    package: pi,
+                    rust,
+                };
+                files.push((entry, file));
             } else {
                 if rel.ends_with(".proto") {
                     protos_found.push((entry.clone(), out_path.clone()));
