@@ -22,9 +22,12 @@ mod fixture;
 pub use edit::{Edit, Finding, Level, NewFile, Output, Tier};
 pub use model::{FileId, Group, Package, Service, SourceFile};
 
+/// A pass: the group and the sharing decisions in, edits and findings out.
+pub type Pass = fn(&Group, &sharing::Sharing) -> Output;
+
 /// The passes in the order they run. Each sees the original sources; their edits
 /// must not overlap.
-pub const PASSES: &[(&str, fn(&Group, &sharing::Sharing) -> Output)] = &[
+pub const PASSES: &[(&str, Pass)] = &[
     ("namespace", namespace::run),
     ("entry", entry::run),
     ("calls", calls::run),

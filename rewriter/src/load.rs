@@ -210,7 +210,7 @@ fn metadata(manifest: &Path) -> Result<Metadata> {
                 cargo_metadata::Error::CargoMetadata { stderr } => stderr
                     .lines()
                     .filter(|l| !l.trim().is_empty())
-                    .last()
+                    .next_back()
                     .unwrap_or("failed")
                     .trim()
                     .to_string(),

@@ -15,6 +15,9 @@ struct Locked {
     entry: Table,
 }
 
+/// The locked versions of one semver range: version -> (services, entry).
+type Versions<'a> = BTreeMap<String, (Vec<&'a str>, Table)>;
+
 /// `1.4.2` -> (1, 4, 2); pre-release and build parts are ignored for ordering.
 fn numbers(version: &str) -> (u64, u64, u64) {
     let core = version.split(['-', '+']).next().unwrap_or(version);
@@ -39,8 +42,7 @@ fn range(version: &str) -> String {
 /// lockfile and one note per crate whose versions had to unify or may clash.
 pub fn merge(lockfiles: &[(&str, &str)]) -> (String, Vec<String>) {
     // (name, range) -> version -> (services, entry)
-    let mut ranges: BTreeMap<(String, String), BTreeMap<String, (Vec<&str>, Table)>> =
-        BTreeMap::new();
+    let mut ranges: BTreeMap<(String, String), Versions> = BTreeMap::new();
     for (service, text) in lockfiles {
         let Ok(lock) = text.parse::<Table>() else {
             continue;

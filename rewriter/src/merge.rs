@@ -121,14 +121,12 @@ pub fn merge(loaded: &Loaded) -> Result<Merged> {
     let mut changes = Vec::new();
     for (i, file) in group.files.iter().enumerate() {
         let new = new_texts.remove(&FileId(i as u32));
-        if let Some(new) = &new {
-            if *new != file.text {
-                changes.push(Change {
-                    path: file.path.clone(),
-                    old: Some(file.text.clone()),
-                    new: new.clone(),
-                });
-            }
+        if let Some(new) = new.as_ref().filter(|new| **new != file.text) {
+            changes.push(Change {
+                path: file.path.clone(),
+                old: Some(file.text.clone()),
+                new: new.clone(),
+            });
         }
         files.insert(
             file.path.clone(),

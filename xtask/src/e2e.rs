@@ -97,7 +97,7 @@ pub fn run(system: &str) -> Result<bool, String> {
         for name in &services {
             children.push(Running::start(
                 &split_bins[name],
-                &env_of(&scenario, &ports, &[name.clone()]),
+                &env_of(&scenario, &ports, std::slice::from_ref(name)),
                 name,
             )?);
             wait_listening(ports[name], &mut children)?;
