@@ -209,8 +209,7 @@ fn metadata(manifest: &Path) -> Result<Metadata> {
             let reason = match &e {
                 cargo_metadata::Error::CargoMetadata { stderr } => stderr
                     .lines()
-                    .filter(|l| !l.trim().is_empty())
-                    .next_back()
+                    .rfind(|l| !l.trim().is_empty())
                     .unwrap_or("failed")
                     .trim()
                     .to_string(),
