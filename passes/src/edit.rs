@@ -32,6 +32,9 @@ pub struct NewFile {
 pub enum Tier {
     /// The callee's handler is called in process with the caller's request value.
     Inline,
+    /// Through tonic's client and the callee's server stack in process: messages
+    /// are encoded, no socket (services with streaming methods).
+    InProcess,
     /// Left as a real RPC (the finding says why).
     Rpc,
 }

@@ -218,12 +218,6 @@ fn decide(
         .filter(|s| s.name == named.service)
         .flat_map(|s| &s.methods);
     for m in methods {
-        if m.client_streaming || m.server_streaming {
-            return Decision::Rpc(format!(
-                "`{full}/{}` streams: streaming calls are not converted yet",
-                m.name
-            ));
-        }
         for ty in [&m.input, &m.output] {
             if !ty.starts_with(&format!(".{}.", named.package)) && ty != ".google.protobuf.Empty" {
                 return Decision::Rpc(format!(
@@ -327,16 +321,30 @@ pub fn call_finding(
     shared: Option<&SharedPackage>,
 ) -> Finding {
     let full = format!("{}.{}", m.named.package, m.named.service);
+    let streams = group.services[m.service]
+        .protos
+        .iter()
+        .filter(|p| p.package == m.named.package)
+        .flat_map(|p| &p.services)
+        .filter(|s| s.name == m.named.service)
+        .flat_map(|s| &s.methods)
+        .any(|x| x.client_streaming || x.server_streaming);
+    let inline_client = shared
+        .map(|s| s.inline_module(&m.named.service))
+        .unwrap_or_default();
     let (tier, message) = match decision {
+        Decision::Inline { provider } if streams => (
+            Tier::InProcess,
+            format!(
+                "calls to `{full}` run in process through `{}`'s server stack, encoded, no socket (streaming methods; {inline_client}::{}Client)",
+                group.services[*provider].name, m.named.service
+            ),
+        ),
         Decision::Inline { provider } => (
             Tier::Inline,
             format!(
-                "calls to `{full}` run in process on `{}`'s handler ({}::{}Client)",
-                group.services[*provider].name,
-                shared
-                    .map(|s| s.inline_module(&m.named.service))
-                    .unwrap_or_default(),
-                m.named.service
+                "calls to `{full}` run in process on `{}`'s handler ({inline_client}::{}Client)",
+                group.services[*provider].name, m.named.service
             ),
         ),
         Decision::Rpc(reason) => (Tier::Rpc, format!("calls to `{full}` stay RPC: {reason}")),

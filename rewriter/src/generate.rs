@@ -27,6 +27,10 @@ const RUNTIME: &[(&str, &str)] = &[
         "src/registry.rs",
         include_str!("../../runtime/src/registry.rs"),
     ),
+    (
+        "src/transport.rs",
+        include_str!("../../runtime/src/transport.rs"),
+    ),
 ];
 
 /// Every generated file: (path in the output, contents), and notes for the
@@ -318,7 +322,7 @@ pub mod $SNAKE_inline {
     /// Registers `handler` for in-process calls; the listener serves the same handler.
     pub fn provide<T: Handler>(host: &knit_runtime::ServiceHost, handler: T) -> Arc<T> {
         let handler = Arc::new(handler);
-        host.provide::<dyn Handler>(SERVICE, handler.clone());
+        $PROVIDE;
         handler
     }
 
@@ -335,7 +339,7 @@ pub mod $SNAKE_inline {
     {
         let handler = Arc::new(handler);
         let interceptor = SharedInterceptor::new(interceptor);
-        host.provide_intercepted::<dyn Handler>(SERVICE, handler.clone(), Some(interceptor.clone()));
+        $PROVIDE_INTERCEPTED;
         tonic::service::interceptor::InterceptedService::new($NAMEServer::from_arc(handler), interceptor)
     }
 
@@ -350,7 +354,7 @@ pub mod $SNAKE_inline {
 
     #[derive(Clone, Debug)]
     enum Route {
-        InProcess(knit_runtime::registry::Target<dyn Handler>),
+        InProcess(knit_runtime::registry::Target<$TARGET>),
         Network(NetworkClient<Channel>),
     }
 
@@ -431,6 +435,26 @@ $METHODS    }
 }
 "#;
 
+/// One method of the in-process client of a service with streaming methods: tonic's
+/// client over the server in this process (`in-process` tier: encoded, no socket).
+const ENCODED_METHOD: &str = r#"
+        /// `$METHOD`: in process, through tonic's client and the server's own stack
+        /// (interceptors, deadline, panics as over the network); no socket.
+        pub async fn $SNAKE(
+            &mut self,
+            request: impl $INTO,
+        ) -> Result<tonic::Response<$OUTPUT>, tonic::Status> {
+            let request = call::intercept(request.$INTO_FN(), self.interceptor.as_ref())?;
+            match &mut self.route {
+                Route::Network(client) => client.$SNAKE(request).await,
+                Route::InProcess(target) => {
+                    let transport = (*target.get().await?.handler).clone();
+                    NetworkClient::new(transport).$SNAKE(request).await
+                }
+            }
+        }
+"#;
+
 /// One unary method of the in-process client.
 const INLINE_METHOD: &str = r#"
         /// `$METHOD`: in process, the request (metadata and extensions too) passes
@@ -460,16 +484,75 @@ fn inline_method(package: &str, m: &ProtoMethod) -> String {
         .replace("$OUTPUT", &message_type(package, &m.output))
 }
 
+fn encoded_method(package: &str, m: &ProtoMethod) -> String {
+    let (input, output) = (
+        message_type(package, &m.input),
+        message_type(package, &m.output),
+    );
+    let (into, into_fn) = if m.client_streaming {
+        (
+            format!("tonic::IntoStreamingRequest<Message = {input}>"),
+            "into_streaming_request",
+        )
+    } else {
+        (format!("tonic::IntoRequest<{input}>"), "into_request")
+    };
+    let output = if m.server_streaming {
+        format!("tonic::codec::Streaming<{output}>")
+    } else {
+        output
+    };
+    ENCODED_METHOD
+        .replace("$METHOD", &m.name)
+        .replace("$SNAKE", &snake_case(&m.name))
+        .replace("$INTO_FN", into_fn)
+        .replace("$INTO", &into)
+        .replace("$OUTPUT", &output)
+}
+
+/// Whether calls to `service` go through its server's stack in process (it has
+/// streaming methods, whose handler trait has associated types) rather than
+/// straight to its handler.
+pub fn encoded(service: &ProtoService) -> bool {
+    service
+        .methods
+        .iter()
+        .any(|m| m.client_streaming || m.server_streaming)
+}
+
 fn inline_module(package: &str, service: &ProtoService, provider: &str) -> String {
+    let encoded = encoded(service);
     let methods: String = service
         .methods
         .iter()
-        .map(|m| inline_method(package, m))
+        .map(|m| {
+            if encoded {
+                encoded_method(package, m)
+            } else {
+                inline_method(package, m)
+            }
+        })
         .collect();
+    let (target, provide, provide_intercepted) = if encoded {
+        (
+            "knit_runtime::transport::LocalTransport",
+            "host.provide(SERVICE, Arc::new(knit_runtime::transport::LocalTransport::new($NAMEServer::from_arc(handler.clone()))))",
+            "host.provide(SERVICE, Arc::new(knit_runtime::transport::LocalTransport::new(tonic::service::interceptor::InterceptedService::new($NAMEServer::from_arc(handler.clone()), interceptor.clone()))))",
+        )
+    } else {
+        (
+            "dyn Handler",
+            "host.provide::<dyn Handler>(SERVICE, handler.clone())",
+            "host.provide_intercepted::<dyn Handler>(SERVICE, handler.clone(), Some(interceptor.clone()))",
+        )
+    };
     INLINE_MODULE
+        .replace("$PROVIDER", provider)
+        .replace("$TARGET", target)
+        .replace("$PROVIDE_INTERCEPTED", provide_intercepted)
+        .replace("$PROVIDE", provide)
         .replace("$METHODS", &methods)
         .replace("$FULL", &service.full_name(package))
-        .replace("$PROVIDER", provider)
         .replace("$SNAKE", &snake_case(&service.name))
         .replace("$NAME", &service.name)
 }
@@ -595,6 +678,18 @@ mod tests {
                 "`patch.crates-io.h2` differs between services; the merged workspace keeps the first (`{ path = \"a/vendor/h2\" }`)",
             ]
         );
+    }
+
+    #[test]
+    fn every_runtime_source_is_embedded() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime/src");
+        for entry in std::fs::read_dir(src).unwrap() {
+            let name = format!("src/{}", entry.unwrap().file_name().to_string_lossy());
+            assert!(
+                RUNTIME.iter().any(|(path, _)| *path == name),
+                "{name} is not embedded"
+            );
+        }
     }
 
     #[test]

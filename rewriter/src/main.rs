@@ -282,9 +282,14 @@ fn summary(report: &Report, out: &std::path::Path) -> String {
             s.name, s.package, s.merged_package
         ));
     }
+    let in_process = report
+        .calls
+        .iter()
+        .filter(|c| c.tier == "in-process")
+        .count();
     text.push_str(&format!(
-        "  call sites: {inline} inline, {} left as RPC\n  review: {}/knit.diff, {}/report.md\n  build:  cargo build --manifest-path {}/Cargo.toml -p merged\n",
-        report.calls.len() - inline,
+        "  call sites: {inline} inline, {in_process} in-process, {} left as RPC\n  review: {}/knit.diff, {}/report.md\n  build:  cargo build --manifest-path {}/Cargo.toml -p merged\n",
+        report.calls.len() - inline - in_process,
         out.display(),
         out.display(),
         out.display()

@@ -89,6 +89,7 @@ impl Report {
                     site: at,
                     tier: match tier {
                         Tier::Inline => "inline".to_string(),
+                        Tier::InProcess => "in-process".to_string(),
                         Tier::Rpc => "rpc".to_string(),
                     },
                     detail: f.message.clone(),
@@ -153,11 +154,13 @@ impl Report {
                 s.name, s.package, s.merged_package, s.bin
             ));
         }
-        let inline = self.calls.iter().filter(|c| c.tier == "inline").count();
+        let count = |tier: &str| self.calls.iter().filter(|c| c.tier == tier).count();
         md.push_str(&format!(
-            "\n## Call sites\n\n{} call sites: {inline} inline, {} left as RPC.\n\n",
+            "\n## Call sites\n\n{} call sites: {} inline, {} in-process, {} left as RPC.\n\n",
             self.calls.len(),
-            self.calls.len() - inline
+            count("inline"),
+            count("in-process"),
+            count("rpc")
         ));
         if !self.calls.is_empty() {
             md.push_str("| site | service | tier | detail |\n|---|---|---|---|\n");

@@ -9,6 +9,9 @@ use futures_util::FutureExt;
 use tonic::service::Interceptor;
 use tonic::{Request, Response, Status};
 
+/// What tonic's client reports when the server's handler panicked.
+pub const PANIC_MESSAGE: &str = "h2 protocol error: http2 error";
+
 /// Runs one unary call: the request (with its metadata and extensions) goes to the
 /// handler as it is; the caller's deadline (`grpc-timeout`) is enforced, and a
 /// panic in the handler becomes an error status for this call only, the status
@@ -34,7 +37,7 @@ where
     // Over the network, tonic's server drops the connection's stream when a
     // handler panics and the caller sees the reset: answer the same. The panic
     // itself was reported by the panic hook, as it is in the split service.
-    outcome.unwrap_or_else(|_| Err(Status::cancelled("h2 protocol error: http2 error")))
+    outcome.unwrap_or_else(|_| Err(Status::cancelled(PANIC_MESSAGE)))
 }
 
 /// An interceptor shared between a server's listener and in-process calls, or
@@ -85,7 +88,11 @@ fn grpc_timeout<T>(request: &Request<T>) -> Option<Duration> {
     if request.metadata().is_empty() {
         return None;
     }
-    let value = request.metadata().get("grpc-timeout")?.to_str().ok()?;
+    parse_timeout(request.metadata().get("grpc-timeout")?.to_str().ok()?)
+}
+
+/// A `grpc-timeout` value (`100m`, `5S`) as a duration.
+pub(crate) fn parse_timeout(value: &str) -> Option<Duration> {
     let (digits, unit) = value.split_at(value.len().checked_sub(1)?);
     let amount: u64 = digits.parse().ok()?;
     Some(match unit {

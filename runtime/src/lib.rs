@@ -5,6 +5,7 @@
 //!   register its handlers, its listener, and the shutdown signal.
 //! - [`call`]: how an inline call runs a handler with the guarantees of an RPC.
 //! - [`env`]: each service's own environment variables.
+//! - [`transport`]: tonic's client over a server of the same process.
 //! - [`Host`]: the merged binary's `main`: one runtime for every service of the group.
 //!
 //! knit copies this crate into each generated workspace; the workspace never points
@@ -15,6 +16,7 @@ pub mod env;
 mod host;
 mod listener;
 pub mod registry;
+pub mod transport;
 
 pub use host::{exit, Host, Outcome};
 pub use listener::Incoming;

@@ -7,9 +7,9 @@ use tonic::transport::{Channel, Endpoint, Server};
 use tonic::{Request, Response, Status};
 
 use inventory::stock_client::StockClient;
-use inventory::CountRequest;
+use inventory::{CountRequest, LevelsRequest};
 use shelf::shelf_server::{Shelf, ShelfServer};
-use shelf::{DescribeReply, DescribeRequest};
+use shelf::{DescribeReply, DescribeRequest, StocktakeRequest};
 
 pub mod inventory {
     tonic::include_proto!("inventory");
@@ -43,6 +43,16 @@ impl Shelf for Labels {
         };
         tracing::info!(%label, "describe");
         Ok(Response::new(DescribeReply { label }))
+    }
+
+    async fn stocktake(&self, request: Request<StocktakeRequest>) -> Result<Response<DescribeReply>, Status> {
+        let skus = request.into_inner().skus;
+        let mut levels = self.stock.clone().levels(LevelsRequest { skus }).await?.into_inner();
+        let mut parts = Vec::new();
+        while let Some(level) = levels.message().await? {
+            parts.push(format!("{}={}", level.sku, level.units));
+        }
+        Ok(Response::new(DescribeReply { label: parts.join(", ") }))
     }
 }
 

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use tonic::{transport::Server, Request, Response, Status};
 
 use inventory::stock_server::{Stock, StockServer};
-use inventory::{CountReply, CountRequest};
+use inventory::{CountReply, CountRequest, LevelsRequest};
 
 pub mod inventory {
     tonic::include_proto!("inventory");
@@ -32,6 +32,25 @@ pub struct Warehouse {
 
 #[tonic::async_trait]
 impl Stock for Warehouse {
+    type LevelsStream = std::pin::Pin<Box<dyn tokio_stream::Stream<Item = Result<CountReply, Status>> + Send>>;
+
+    async fn levels(&self, request: Request<LevelsRequest>) -> Result<Response<Self::LevelsStream>, Status> {
+        let checked_by = match request.extensions().get::<Caller>() {
+            Some(Caller(caller)) => format!("auth:{caller}"),
+            None => return Err(Status::internal("the interceptor did not run")),
+        };
+        let replies: Vec<Result<CountReply, Status>> = request
+            .into_inner()
+            .skus
+            .into_iter()
+            .map(|sku| match self.units.get(&sku) {
+                Some(&units) => Ok(CountReply { sku, units, checked_by: checked_by.clone() }),
+                None => Err(Status::not_found(format!("no item {sku}"))),
+            })
+            .collect();
+        Ok(Response::new(Box::pin(tokio_stream::iter(replies))))
+    }
+
     async fn count(&self, request: Request<CountRequest>) -> Result<Response<CountReply>, Status> {
         let checked_by = match request.extensions().get::<Caller>() {
             Some(Caller(caller)) => format!("auth:{caller}"),
