@@ -47,12 +47,15 @@ impl Shelf for Labels {
 
     async fn stocktake(&self, request: Request<StocktakeRequest>) -> Result<Response<DescribeReply>, Status> {
         let skus = request.into_inner().skus;
+        // The total through a client-streaming call, the levels through a server-streaming one.
+        let items: Vec<CountRequest> = skus.iter().map(|sku| CountRequest { sku: sku.clone() }).collect();
+        let total = self.stock.clone().tally(tokio_stream::iter(items)).await?.into_inner().units;
         let mut levels = self.stock.clone().levels(LevelsRequest { skus }).await?.into_inner();
         let mut parts = Vec::new();
         while let Some(level) = levels.message().await? {
             parts.push(format!("{}={}", level.sku, level.units));
         }
-        Ok(Response::new(DescribeReply { label: parts.join(", ") }))
+        Ok(Response::new(DescribeReply { label: format!("{} (total {total})", parts.join(", ")) }))
     }
 }
 

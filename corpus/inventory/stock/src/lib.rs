@@ -34,6 +34,28 @@ pub struct Warehouse {
 impl Stock for Warehouse {
     type LevelsStream = std::pin::Pin<Box<dyn tokio_stream::Stream<Item = Result<CountReply, Status>> + Send>>;
 
+    type FollowStream = std::pin::Pin<Box<dyn tokio_stream::Stream<Item = Result<CountReply, Status>> + Send>>;
+
+    async fn tally(&self, request: Request<tonic::Streaming<CountRequest>>) -> Result<Response<CountReply>, Status> {
+        let mut items = request.into_inner();
+        let mut units = 0;
+        while let Some(item) = items.message().await? {
+            units += self.units.get(&item.sku).copied().unwrap_or(0);
+        }
+        Ok(Response::new(CountReply { sku: "*".into(), units, checked_by: String::new() }))
+    }
+
+    async fn follow(&self, request: Request<tonic::Streaming<CountRequest>>) -> Result<Response<Self::FollowStream>, Status> {
+        use tokio_stream::StreamExt;
+        let units = self.units.clone();
+        let replies = request.into_inner().map(move |item| {
+            let sku = item?.sku;
+            let units = units.get(&sku).copied().unwrap_or(0);
+            Ok(CountReply { sku, units, checked_by: String::new() })
+        });
+        Ok(Response::new(Box::pin(replies)))
+    }
+
     async fn levels(&self, request: Request<LevelsRequest>) -> Result<Response<Self::LevelsStream>, Status> {
         let checked_by = match request.extensions().get::<Caller>() {
             Some(Caller(caller)) => format!("auth:{caller}"),
