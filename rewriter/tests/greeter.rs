@@ -5,7 +5,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{copy_greeter, greeter_plan, knit, tree};
+use common::{copy_greeter, greeter_plan, knit, merge_greeter, tree};
 use knit_rewriter::merge::Content;
 use knit_rewriter::{DIFF_FILE, prepare, report::Report};
 
@@ -173,14 +173,7 @@ fn the_diff_applies_with_git_and_patch() {
 fn refuses_its_own_output_as_input() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    assert!(
-        knit(
-            &["merge", greeter_plan().to_str().unwrap(), "--out", "out"],
-            tmp.path()
-        )
-        .status
-        .success()
-    );
+    assert!(merge_greeter(tmp.path(), "out").status.success());
     std::fs::copy(greeter_plan(), out.join("knit.toml")).unwrap();
     let again = knit(&["merge", "out/knit.toml", "--out", "again"], tmp.path());
     assert_eq!(again.status.code(), Some(2));
@@ -219,20 +212,6 @@ fn refuses_to_write_over_a_folder_it_did_not_create() {
         vec![("notes.txt".to_string(), b"mine".to_vec())]
     );
     // Its own output it replaces.
-    assert!(
-        knit(
-            &["merge", greeter_plan().to_str().unwrap(), "--out", "mine"],
-            tmp.path()
-        )
-        .status
-        .success()
-    );
-    assert!(
-        knit(
-            &["merge", greeter_plan().to_str().unwrap(), "--out", "mine"],
-            tmp.path()
-        )
-        .status
-        .success()
-    );
+    assert!(merge_greeter(tmp.path(), "mine").status.success());
+    assert!(merge_greeter(tmp.path(), "mine").status.success());
 }

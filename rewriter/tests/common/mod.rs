@@ -27,6 +27,14 @@ pub fn knit(args: &[&str], dir: &Path) -> Output {
         .expect("knit runs")
 }
 
+/// `knit merge` of the bundled greeter plan into `out` (relative to `dir`).
+pub fn merge_greeter(dir: &Path, out: &str) -> Output {
+    knit(
+        &["merge", greeter_plan().to_str().unwrap(), "--out", out],
+        dir,
+    )
+}
+
 /// Copies the greeter corpus (without build output) into `to`.
 pub fn copy_greeter(to: &Path) {
     copy_tree(&root().join("corpus/greeter"), to);
