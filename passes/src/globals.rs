@@ -562,6 +562,15 @@ async fn main() {
 }
 "#;
 
+    /// `TWO` with `a` on the system allocator and `b` on mimalloc.
+    fn different_allocators() -> String {
+        TWO.replacen(
+            "mimalloc::MiMalloc = mimalloc::MiMalloc",
+            "std::alloc::System = std::alloc::System",
+            1,
+        )
+    }
+
     #[test]
     fn two_services_share_one_process() {
         let out = check(TWO);
@@ -627,11 +636,7 @@ async fn main() {
 
     #[test]
     fn the_plan_picks_an_allocator() {
-        let mut g = group(&TWO.replacen(
-            "mimalloc::MiMalloc = mimalloc::MiMalloc",
-            "std::alloc::System = std::alloc::System",
-            1,
-        ));
+        let mut g = group(&different_allocators());
         g.global_allocator = Some("b".into());
         let out = check_group(g);
         let allocator: Vec<&String> = out
@@ -653,11 +658,7 @@ async fn main() {
 
     #[test]
     fn different_allocators_are_an_error() {
-        let out = check(&TWO.replacen(
-            "mimalloc::MiMalloc = mimalloc::MiMalloc",
-            "std::alloc::System = std::alloc::System",
-            1,
-        ));
+        let out = check(&different_allocators());
         let errors: Vec<&String> = out
             .findings
             .iter()
