@@ -8,6 +8,7 @@
 pub mod calls;
 pub mod edit;
 pub mod entry;
+pub mod features;
 pub mod globals;
 pub mod imports;
 pub mod manifest;

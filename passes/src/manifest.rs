@@ -108,7 +108,17 @@ fn apply_one(doc: &mut DocumentMut, op: &ManifestOp) -> Result<(), String> {
                 };
                 match dep {
                     Item::Value(toml_edit::Value::InlineTable(t)) => {
-                        t.insert("package", package.as_str().into());
+                        // The space before `}` stays the last thing in the table.
+                        let suffix = t.iter_mut().last().and_then(|(_, last)| {
+                            let suffix = last.decor().suffix().cloned();
+                            last.decor_mut().set_suffix("");
+                            suffix
+                        });
+                        let mut entry: toml_edit::Value = package.as_str().into();
+                        if let Some(suffix) = suffix {
+                            entry.decor_mut().set_suffix(suffix);
+                        }
+                        t.insert("package", entry);
                     }
                     Item::Table(t) => {
                         t["package"] = value(package.as_str());
@@ -393,6 +403,53 @@ common = { path = "../common" } # shared helpers
     }
 
     #[test]
+    fn every_table_naming_a_renamed_dependency_follows_it() {
+        let manifest = r#"[package]
+name = "server"
+
+[features]
+default = ["common/serde", "dep:common", "common?/fast"]
+
+[dependencies.common]
+path = "../common"
+
+[target.'cfg(unix)'.dependencies]
+common = { path = "../common", optional = true }
+
+[dev-dependencies]
+common = { path = "../common", features = ["testing"] }
+
+[build-dependencies]
+common = { path = "../common" }
+"#;
+        let op = ManifestOp::RenameDependency {
+            key: "common".into(),
+            package: "api-common".into(),
+        };
+        // The key stays: features (`common/serde`, `dep:common`) and sources name it.
+        expect_test::expect![[r#"
+            [package]
+            name = "server"
+
+            [features]
+            default = ["common/serde", "dep:common", "common?/fast"]
+
+            [dependencies.common]
+            path = "../common"
+            package = "api-common"
+
+            [target.'cfg(unix)'.dependencies]
+            common = { path = "../common", optional = true, package = "api-common" }
+
+            [dev-dependencies]
+            common = { path = "../common", features = ["testing"], package = "api-common" }
+
+            [build-dependencies]
+            common = { path = "../common", package = "api-common" }
+        "#]].assert_eq(&apply(manifest, &[&op]).unwrap());
+    }
+
+    #[test]
     fn rename_keeps_comments_and_order() {
         let out = run(&[
             ManifestOp::RenamePackage {
@@ -412,7 +469,7 @@ version = "0.1.0"
 
 [dependencies]
 tonic = "0.14"
-common = { path = "../common" , package = "greeter-common" } # shared helpers
+common = { path = "../common", package = "greeter-common" } # shared helpers
 "#
         );
     }

@@ -51,7 +51,7 @@ pub fn merged_names(group: &Group) -> BTreeMap<&str, String> {
 }
 
 /// The semver-compatible range of `version` (`1`, `0.14`, `0.0.3`).
-fn semver_range(version: &str) -> String {
+pub(crate) fn semver_range(version: &str) -> String {
     let parts: Vec<&str> = version.split(['.', '-', '+']).collect();
     match parts.as_slice() {
         ["0", "0", patch, ..] => format!("0.0.{patch}"),
@@ -94,6 +94,7 @@ fn conflicting_pins(group: &Group, out: &mut Output) {
 pub fn run(group: &Group, _: &Sharing) -> Output {
     let mut out = Output::default();
     conflicting_pins(group, &mut out);
+    crate::features::check(group, &mut out);
     let names = merged_names(group);
     let mut taken: BTreeMap<&str, &str> = BTreeMap::new();
     let mut done = std::collections::BTreeSet::new();
@@ -223,7 +224,7 @@ name = "common-utils"
             autobins = false
 
             [dependencies]
-            common = { path = "common" , package = "api-common" }
+            common = { path = "common", package = "api-common" }
             shared = { path = "shared", package = "api-common-utils" }
             knit-runtime = { path = "../knit/runtime" }
 

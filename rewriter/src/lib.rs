@@ -11,6 +11,7 @@ pub mod error;
 pub mod generate;
 pub mod git;
 mod hash;
+pub mod links;
 pub mod load;
 pub mod lockfile;
 mod lockmerge;

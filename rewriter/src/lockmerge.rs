@@ -19,7 +19,7 @@ struct Locked {
 type Versions<'a> = BTreeMap<String, (Vec<&'a str>, Table)>;
 
 /// `1.4.2` -> (1, 4, 2); pre-release and build parts are ignored for ordering.
-fn numbers(version: &str) -> (u64, u64, u64) {
+pub(crate) fn numbers(version: &str) -> (u64, u64, u64) {
     let core = version.split(['-', '+']).next().unwrap_or(version);
     let mut parts = core.split('.').map(|p| p.parse::<u64>().unwrap_or(0));
     (
@@ -30,7 +30,7 @@ fn numbers(version: &str) -> (u64, u64, u64) {
 }
 
 /// The semver-compatible range a version belongs to, as Cargo unifies them.
-fn range(version: &str) -> String {
+pub(crate) fn range(version: &str) -> String {
     match numbers(version) {
         (0, 0, patch) => format!("0.0.{patch}"),
         (0, minor, _) => format!("0.{minor}"),
@@ -39,7 +39,8 @@ fn range(version: &str) -> String {
 }
 
 /// Merges `lockfiles` (service name, `Cargo.lock` text). Returns the merged
-/// lockfile and one note per crate whose versions had to unify or may clash.
+/// lockfile and one note per crate whose versions had to unify (`links`
+/// clashes are the business of [`crate::links`]).
 pub fn merge(lockfiles: &[(&str, &str)]) -> (String, Vec<String>) {
     // (name, range) -> version -> (services, entry)
     let mut ranges: BTreeMap<(String, String), Versions> = BTreeMap::new();
@@ -101,19 +102,6 @@ pub fn merge(lockfiles: &[(&str, &str)]) -> (String, Vec<String>) {
             version: highest,
             entry: entry.clone(),
         });
-    }
-    let mut by_name: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for k in &kept {
-        by_name.entry(&k.name).or_default().push(&k.version);
-    }
-    for (name, versions) in &mut by_name {
-        versions.sort_by_key(|v| numbers(v));
-        if name.ends_with("-sys") && versions.len() > 1 {
-            notes.push(format!(
-                "crate `{name}` is locked at incompatible versions {}: two versions of a `-sys` crate usually cannot link into one binary (`links`)",
-                versions.join(" and ")
-            ));
-        }
     }
     kept.sort_by(|a, b| {
         (a.name.as_str(), numbers(&a.version)).cmp(&(b.name.as_str(), numbers(&b.version)))
@@ -189,7 +177,6 @@ mod tests {
             notes,
             [
                 "crate `tokio`: a locked 1.40.0; b locked 1.45.1; the merged build uses 1.45.1 (Cargo unifies semver-compatible versions)",
-                "crate `openssl-sys` is locked at incompatible versions 0.9.1 and 0.10.0: two versions of a `-sys` crate usually cannot link into one binary (`links`)",
             ]
         );
         let lock: Table = merged.parse().unwrap();

@@ -194,7 +194,12 @@ impl Report {
         }
         md.push_str("\n## Notes\n\n");
         for n in &self.notes {
-            md.push_str(&format!("- {} ({}): {}\n", n.site, n.pass, n.message));
+            let site = if n.site.is_empty() {
+                String::new()
+            } else {
+                format!("{} ", n.site)
+            };
+            md.push_str(&format!("- {site}({}): {}\n", n.pass, n.message));
         }
         md
     }

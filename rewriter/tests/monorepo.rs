@@ -205,7 +205,7 @@ fn a_package_both_services_use_is_kept_once() {
     for service in ["greeter", "frontend"] {
         let manifest = std::fs::read_to_string(out.join(service).join("Cargo.toml")).unwrap();
         assert!(
-            manifest.contains("common = { path = \"../common\" , package = \"shared-common\" }"),
+            manifest.contains("common = { path = \"../common\", package = \"shared-common\" }"),
             "{manifest}"
         );
     }

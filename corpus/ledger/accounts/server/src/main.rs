@@ -19,6 +19,9 @@ pub mod payments {
 /// The opening fee, in cents.
 const FEE: u64 = 500;
 
+/// How long opening an account waits for the fee to be charged.
+const CHARGE_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 pub struct Desk {
     payments: PaymentsClient<Channel>,
 }
@@ -32,7 +35,12 @@ impl Accounts for Desk {
         }
         let account = common::account_number(&owner);
         let charge = ChargeRequest { account: account.clone(), cents: FEE };
-        let receipt = self.payments.clone().charge(charge).await?.into_inner().receipt;
+        let mut payments = self.payments.clone();
+        let receipt = tokio::time::timeout(CHARGE_LIMIT, payments.charge(charge))
+            .await
+            .map_err(|_| Status::deadline_exceeded("payments did not answer in time"))??
+            .into_inner()
+            .receipt;
         Ok(Response::new(OpenReply { account, receipt }))
     }
 }
