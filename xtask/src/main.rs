@@ -1,6 +1,7 @@
 //! knit's dev automation. `cargo xtask help` lists the tasks.
 
 mod bench;
+mod bench_rewrite;
 mod e2e;
 mod grpc;
 mod scenario;
@@ -17,6 +18,9 @@ Tasks:
   regenerate       re-record the insta snapshots (review them with git diff)
   bench calls      CPU per unary call: direct handler, knit inline client, tonic in
                    process, tonic over loopback (release build; prints a table)
+  bench rewrite [--services N] [--seed S] [--runs R]
+                   knit merge/diff/check on a generated system of N services against
+                   a parse-only baseline and ast-grep, on 1 and 2 threads
 ";
 
 /// The root of knit's checkout.
@@ -101,6 +105,15 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Some("bench") if args.get(1).map(String::as_str) == Some("rewrite") => {
+            match bench_rewrite::rewrite(&args[2..]) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("bench rewrite: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Some("regenerate") => {
             let status = cargo_root()
                 .args(["test", "--workspace"])
