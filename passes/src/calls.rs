@@ -8,10 +8,13 @@
 //! proto package re-export the shared crate, so one set of message types serves
 //! both. Every other call site is reported with the reason it stays an RPC.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+
+use ra_ap_syntax::ast::{self, HasArgList, HasName};
+use ra_ap_syntax::{AstNode, TextRange};
 
 use crate::edit::Output;
-use crate::model::{Group, relative_path};
+use crate::model::{FileId, Group, relative_path};
 use crate::names::{Role, Usage};
 use crate::sharing::{Decision, Sharing, call_finding};
 
@@ -19,6 +22,8 @@ const PASS: &str = "calls";
 
 pub fn run(group: &Group, sharing: &Sharing) -> Output {
     let mut out = Output::default();
+    // Shared crate name -> the (service, package)s whose sources name it.
+    let mut dependents: BTreeMap<String, BTreeSet<(usize, usize)>> = BTreeMap::new();
     for m in sharing
         .index
         .mentions
@@ -33,6 +38,11 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
         let (Decision::Inline { .. }, Some(shared)) = (decision, shared) else {
             continue;
         };
+        if matches!(m.usage, Usage::Type | Usage::Call { .. }) {
+            let package = group.file(m.file).package;
+            let users = dependents.entry(shared.package_name()).or_default();
+            users.insert((m.service, package));
+        }
         let client = format!(
             "{}::{}Client",
             shared.inline_module(&m.named.service),
@@ -56,8 +66,11 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
             Usage::Import | Usage::Other => {}
         }
     }
+    dial_only_when_needed(group, sharing, &mut out);
     for shared in &sharing.packages {
-        let mut packages = BTreeSet::new();
+        let mut packages = dependents
+            .remove(&shared.package_name())
+            .unwrap_or_default();
         for &user in &shared.users {
             for module in sharing.index.modules_of(user, &shared.package) {
                 let reexport = format!("pub use {}::*;", shared.crate_name());
@@ -78,6 +91,171 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
     }
     out
 }
+
+/// An eagerly connecting channel (`endpoint.connect().await`) that feeds only
+/// clients this pass converts would still dial the callee at start-up, although
+/// in the merged binary nothing uses it (and the callee's listener may be off).
+/// Its `connect()` becomes `knit_runtime::registry::connect(endpoint, services)`,
+/// which connects lazily when this process hosts every service the channel is
+/// for, and as before otherwise. The channel is the constructor's argument
+/// itself, or a `let` binding of the same function whose every use is such a
+/// constructor's argument; any other use leaves it as it is.
+fn dial_only_when_needed(group: &Group, sharing: &Sharing, out: &mut Output) {
+    /// An eager `connect()` call: the services it is for, its converted uses,
+    /// and all uses of the binding that holds it (1 when it is an argument).
+    #[derive(Default)]
+    struct Channel {
+        services: BTreeSet<String>,
+        converted: usize,
+        uses: usize,
+    }
+    // Keyed by the `connect()` call's start and end.
+    let mut channels: BTreeMap<(FileId, u32, u32), Channel> = BTreeMap::new();
+    for m in &sharing.index.mentions {
+        let Usage::Call { method, args, .. } = &m.usage else {
+            continue;
+        };
+        let inline = matches!(
+            sharing.calls.get(&(m.service, m.named.clone())),
+            Some(Decision::Inline { .. })
+        );
+        let constructor = ["new", "with_interceptor", "with_origin"].contains(&method.as_str());
+        let (true, true, Some(first)) = (inline, constructor, args.first()) else {
+            continue;
+        };
+        if m.named.role != Role::Client || sharing.package(&m.named.package).is_none() {
+            continue;
+        }
+        let tree = group.file(m.file).rust.as_ref().unwrap().parse.tree();
+        let Some(arg) = expr_at(&tree, *first) else {
+            continue;
+        };
+        let Some((connect, uses)) = channel_of(without_clones(arg)) else {
+            continue;
+        };
+        let range = connect.syntax().text_range();
+        let key = (m.file, range.start().into(), range.end().into());
+        let channel = channels.entry(key).or_default();
+        let service = format!("{}.{}", m.named.package, m.named.service);
+        channel
+            .services
+            .insert(service.trim_start_matches('.').to_string());
+        channel.converted += 1;
+        channel.uses = uses;
+    }
+    for ((file, start, end), channel) in channels {
+        let range = TextRange::new(start.into(), end.into());
+        if channel.converted != channel.uses {
+            continue;
+        }
+        let tree = group.file(file).rust.as_ref().unwrap().parse.tree();
+        let Some(receiver) = expr_at(&tree, range).and_then(|c| match c {
+            ast::Expr::MethodCallExpr(c) => c.receiver(),
+            _ => None,
+        }) else {
+            continue;
+        };
+        let services: Vec<String> = channel.services.iter().map(|s| format!("{s:?}")).collect();
+        let new = format!(
+            "knit_runtime::registry::connect({}, &[{}])",
+            receiver.syntax(),
+            services.join(", ")
+        );
+        let note = "channel: dials only if a service it is for runs in another process";
+        out.edit(PASS, file, range, new, note);
+        let source = group.file(file);
+        let package = &group.services[source.service].packages[source.package];
+        let op = crate::manifest::ManifestOp::AddPathDependency {
+            key: "knit-runtime".into(),
+            path: relative_path(&package.dir, "knit/runtime"),
+        };
+        out.manifest_ops.push((package.manifest, op));
+    }
+}
+
+/// The expression of `tree` at exactly `range`.
+fn expr_at(tree: &ast::SourceFile, range: TextRange) -> Option<ast::Expr> {
+    let node = match tree.syntax().covering_element(range) {
+        ra_ap_syntax::NodeOrToken::Node(node) => node,
+        ra_ap_syntax::NodeOrToken::Token(token) => token.parent()?,
+    };
+    let mut same = node.ancestors().skip_while(|n| n.text_range() != range);
+    same.find_map(ast::Expr::cast)
+        .filter(|e| e.syntax().text_range() == range)
+}
+
+/// `e` without trailing `.clone()` calls.
+fn without_clones(mut e: ast::Expr) -> ast::Expr {
+    while let ast::Expr::MethodCallExpr(call) = &e {
+        let no_args = call.arg_list().is_some_and(|a| a.args().next().is_none());
+        match call.receiver() {
+            Some(receiver) if no_args && call.name_ref().is_some_and(|n| n.text() == "clone") => {
+                e = receiver
+            }
+            _ => break,
+        }
+    }
+    e
+}
+
+/// The eager `.connect()` call of `e` (`X.connect().await`, with `?`s), with
+/// the number of uses of the channel: `e` itself (1), or the `let` binding `e`
+/// names in its function (the uses of that name after the binding).
+fn channel_of(e: ast::Expr) -> Option<(ast::MethodCallExpr, usize)> {
+    if let Some(connect) = eager_connect(&e) {
+        return Some((connect, 1));
+    }
+    let ast::Expr::PathExpr(path) = &e else {
+        return None;
+    };
+    let name = path.path()?.as_single_name_ref()?.text().to_string();
+    let body = e
+        .syntax()
+        .ancestors()
+        .filter_map(ast::Fn::cast)
+        .next()?
+        .body()?;
+    let binding = body
+        .syntax()
+        .descendants()
+        .filter_map(ast::LetStmt::cast)
+        .filter(|l| l.syntax().text_range().end() <= e.syntax().text_range().start())
+        .filter(|l| matches!(l.pat(), Some(ast::Pat::IdentPat(p)) if p.name().is_some_and(|n| n.text() == name)))
+        .last()?;
+    let connect = eager_connect(&binding.initializer()?)?;
+    let after = binding.syntax().text_range().end();
+    let uses = body
+        .syntax()
+        .descendants()
+        .filter_map(ast::PathExpr::cast)
+        .filter(|p| p.syntax().text_range().start() >= after)
+        .filter(|p| {
+            p.path()
+                .and_then(|p| p.as_single_name_ref())
+                .is_some_and(|n| n.text() == name)
+        })
+        .count();
+    Some((connect, uses))
+}
+
+/// `X.connect()` when `e` is `X.connect().await`, possibly followed by `?`.
+fn eager_connect(e: &ast::Expr) -> Option<ast::MethodCallExpr> {
+    let mut e = e.clone();
+    while let ast::Expr::TryExpr(t) = &e {
+        e = t.expr()?;
+    }
+    let ast::Expr::AwaitExpr(awaited) = e else {
+        return None;
+    };
+    let ast::Expr::MethodCallExpr(call) = awaited.expr()? else {
+        return None;
+    };
+    let no_args = call.arg_list()?.args().next().is_none();
+    (no_args && call.name_ref()?.text() == "connect").then_some(call)
+}
+
+#[cfg(test)]
+mod shapes;
 
 #[cfg(test)]
 mod tests {
@@ -279,27 +457,10 @@ async fn main() {
     }
 
     #[test]
-    fn imports_inside_functions_and_custom_codegen_stay_rpc() {
-        let local_use = check(&with_frontend(
-            "mod hello { tonic::include_proto!(\"helloworld\"); }\n#[tokio::main]\nasync fn main() {\n    use hello::greeter_client::GreeterClient;\n    GreeterClient::connect(\"http://a\").await;\n}\n",
-        ));
+    fn custom_codegen_stays_rpc() {
         let custom = crate::fixture::with_frontend(
             "use hello::greeter_client::GreeterClient;\nmod hello { tonic::include_proto!(\"helloworld\"); }\n#[tokio::main]\nasync fn main() { GreeterClient::connect(\"http://a\").await; }\n",
         ) + "//- /greeter/build.rs\nfn main() { tonic_prost_build::configure().type_attribute(\".\", \"#[derive(serde::Serialize)]\").compile_protos(&[\"p.proto\"], &[\".\"]).unwrap(); }\n";
-        let custom = check(&custom);
-        expect![[r#"
-            Call(Rpc) frontend/src/main.rs:4: calls to `helloworld.Greeter` stay RPC: a use of `GreeterClient` that knit does not convert yet
-            Call(Rpc) frontend/src/main.rs:4: calls to `helloworld.Greeter` stay RPC: `greeter`'s build script customises the generated code (`type_attribute`): its types are not shared yet"#]].assert_eq(&format!("{}\n{}", local_use.findings.join("\n"), custom.findings.join("\n")));
-    }
-
-    #[test]
-    fn clients_reached_through_reexports_stay_rpc() {
-        let out = check(&format!(
-            "{}//- /frontend/src/clients.rs\npub use crate::hello::greeter_client::GreeterClient;\n",
-            with_frontend(
-                "mod clients;\nmod hello { tonic::include_proto!(\"helloworld\"); }\nstruct S { g: hello::greeter_client::GreeterClient<Channel> }\n#[tokio::main]\nasync fn main() { clients::GreeterClient::connect(\"http://a\").await; }\n"
-            )
-        ));
-        expect!["Call(Rpc) frontend/src/main.rs:5: calls to `helloworld.Greeter` stay RPC: a use of `GreeterClient` that knit does not convert yet"].assert_eq(&out.findings.join("\n"));
+        expect!["Call(Rpc) frontend/src/main.rs:4: calls to `helloworld.Greeter` stay RPC: `greeter`'s build script customises the generated code (`type_attribute`): its types are not shared yet"].assert_eq(&check(&custom).findings.join("\n"));
     }
 }

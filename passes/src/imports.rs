@@ -130,11 +130,24 @@ fn became_unused(root: &SyntaxNode, leaf: &ast::UseTree, replaced: &[TextRange])
 }
 
 /// A use item's range with the line break that ends it.
+/// The item `node` with the rest of its line: the indentation before it, when
+/// it starts a line, and the newline after it.
 fn with_trailing_newline(node: &SyntaxNode) -> TextRange {
     let range = crate::edit::code_range(node);
+    let indent = match node.prev_sibling_or_token() {
+        Some(ws) if ws.kind() == SyntaxKind::WHITESPACE => {
+            let text = ws.to_string();
+            text.rfind('\n')
+                .map(|i| &text[i + 1..])
+                .filter(|indent| indent.chars().all(|c| c == ' ' || c == '\t'))
+                .map_or(0, str::len)
+        }
+        _ => 0,
+    };
     match node.next_sibling_or_token() {
         Some(ws) if ws.kind() == SyntaxKind::WHITESPACE && ws.to_string().starts_with('\n') => {
-            TextRange::new(range.start(), range.end() + TextSize::from(1))
+            let start = range.start() - TextSize::from(indent as u32);
+            TextRange::new(start, range.end() + TextSize::from(1))
         }
         _ => range,
     }

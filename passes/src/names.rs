@@ -1,11 +1,13 @@
 //! Which paths name the clients and servers that tonic generates for proto
 //! services, resolved by name within each crate (not by text).
 //!
-//! The resolver follows what the passes need today: modules that include a proto
-//! package (`tonic::include_proto!`, `include!(concat!(env!("OUT_DIR"), ..))`),
-//! `use` trees (with renames and globs) at module level, `crate::`, `self::` and
-//! `super::` paths, and paths through child modules. A name it cannot resolve is
-//! not a mention: knit never rewrites what it has not identified.
+//! The resolver follows: modules that include a proto package
+//! (`tonic::include_proto!`, `include!(concat!(env!("OUT_DIR"), ..))`), `use`
+//! trees (with renames and globs) at module level and in blocks, re-exports
+//! (`pub use`, globs included) to where a name is defined, `crate::`, `self::`
+//! and `super::` paths, child modules, and the other crates of the same service
+//! (a binary naming its package's library, a path dependency). A name it cannot
+//! resolve is not a mention: knit never rewrites what it has not identified.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -101,6 +103,12 @@ pub fn snake_case(name: &str) -> String {
     out
 }
 
+/// A crate, by service, package and root file.
+type CrateKey = (usize, usize, FileId);
+
+/// An absolute path: a crate and the segments from its root.
+type Path = (CrateKey, Vec<String>);
+
 /// A crate: files of one target tree of one package of one service.
 struct Crate {
     service: usize,
@@ -108,12 +116,23 @@ struct Crate {
     modules: BTreeSet<Vec<String>>,
     /// package -> proto service names, from the service's proto files.
     protos: BTreeMap<String, Vec<String>>,
+    /// The proto modules of this crate: (module path, proto package).
+    proto_modules: BTreeSet<(Vec<String>, String)>,
+    /// Other crates of the service this crate can name: its package's library,
+    /// and the libraries of the path dependencies, by crate name.
+    externs: BTreeMap<String, CrateKey>,
+    /// Module-level imports, by module path: what each module's `use` items
+    /// (re-exports included) bring into scope.
+    imports: BTreeMap<Vec<String>, Imports>,
 }
+
+/// The crates of a group.
+type Crates = BTreeMap<CrateKey, Crate>;
 
 impl Index {
     pub fn of(group: &Group) -> Index {
         let mut index = Index::default();
-        let mut crates: BTreeMap<(usize, usize, FileId), Crate> = BTreeMap::new();
+        let mut crates: Crates = BTreeMap::new();
         for (id, file, rust) in group.rust_files() {
             let krate = crates
                 .entry((file.service, file.package, rust.krate))
@@ -122,10 +141,17 @@ impl Index {
                     files: Vec::new(),
                     modules: BTreeSet::new(),
                     protos: BTreeMap::new(),
+                    proto_modules: BTreeSet::new(),
+                    externs: BTreeMap::new(),
+                    imports: BTreeMap::new(),
                 });
             krate.files.push(id);
         }
-        for krate in crates.values_mut() {
+        let keys: Vec<CrateKey> = crates.keys().copied().collect();
+        for key in keys {
+            let externs = externs_of(group, key, &crates);
+            let krate = crates.get_mut(&key).unwrap();
+            krate.externs = externs;
             for proto in &group.services[krate.service].protos {
                 let names = krate.protos.entry(proto.package.clone()).or_default();
                 names.extend(proto.services.iter().map(|s| s.name.clone()));
@@ -143,10 +169,14 @@ impl Index {
                 }
                 for call in tree.syntax().descendants().filter_map(ast::MacroCall::cast) {
                     if let Some(package) = included_package(&call) {
+                        let module = scope_of(&rust.module, call.syntax());
+                        krate
+                            .proto_modules
+                            .insert((module.clone(), package.clone()));
                         index.proto_modules.push(ProtoModule {
                             service: krate.service,
                             file: id,
-                            module: scope_of(&rust.module, call.syntax()),
+                            module,
                             package,
                             include: crate::edit::code_range(call.syntax()),
                         });
@@ -154,14 +184,32 @@ impl Index {
                 }
             }
         }
-        for krate in crates.values() {
-            let modules: Vec<&ProtoModule> = index
-                .proto_modules
-                .iter()
-                .filter(|m| krate.files.contains(&m.file))
-                .collect();
+        // Imports are resolved once every crate knows its modules.
+        let mut all_imports = BTreeMap::new();
+        for (&key, krate) in &crates {
+            let mut imports = BTreeMap::new();
             for &id in &krate.files {
-                mentions_in(group, krate, &modules, id, &mut index.mentions);
+                let rust = group.file(id).rust.as_ref().unwrap();
+                let tree = rust.parse.tree();
+                let module = rust.module.clone();
+                let file_imports = imports_of(&crates, key, &module, tree.items());
+                imports.insert(module, file_imports);
+                for module in tree.syntax().descendants().filter_map(ast::Module::cast) {
+                    if let Some(items) = module.item_list() {
+                        let scope = scope_of(&rust.module, module.syntax());
+                        let module_imports = imports_of(&crates, key, &scope, items.items());
+                        imports.insert(scope, module_imports);
+                    }
+                }
+            }
+            all_imports.insert(key, imports);
+        }
+        for (key, imports) in all_imports {
+            crates.get_mut(&key).unwrap().imports = imports;
+        }
+        for (&key, krate) in &crates {
+            for &id in &krate.files {
+                mentions_in(group, &crates, key, id, &mut index.mentions);
             }
         }
         index
@@ -173,6 +221,31 @@ impl Index {
             .iter()
             .filter(move |m| m.service == service && m.package == package)
     }
+}
+
+/// The crates of its service that crate `key` names: the library of its own
+/// package (from a binary) and the libraries of its path dependencies.
+fn externs_of(group: &Group, key: CrateKey, crates: &Crates) -> BTreeMap<String, CrateKey> {
+    let (service, package, root) = key;
+    let packages = &group.services[service].packages;
+    let lib_of = |p: usize| {
+        let lib = packages[p].lib.as_ref()?;
+        let key = (service, p, lib.root);
+        crates
+            .contains_key(&key)
+            .then(|| (lib.name.replace('-', "_"), key))
+    };
+    let mut externs: BTreeMap<String, CrateKey> = BTreeMap::new();
+    externs.extend(lib_of(package).filter(|(_, k)| k.2 != root));
+    for dep in &packages[package].local_deps {
+        let Some(p) = packages.iter().position(|p| p.name == dep.package) else {
+            continue;
+        };
+        if let Some((_, lib)) = lib_of(p) {
+            externs.insert(dep.key.replace('-', "_"), lib);
+        }
+    }
+    externs
 }
 
 /// The module path of `node`: the file's module plus enclosing inline modules.
@@ -215,11 +288,11 @@ fn included_package(call: &ast::MacroCall) -> Option<String> {
     }
 }
 
-/// Module-level imports: local name -> absolute path, and glob prefixes.
+/// The imports of one scope: local name -> absolute path, and glob prefixes.
 #[derive(Default)]
 struct Imports {
-    names: BTreeMap<String, Vec<String>>,
-    globs: Vec<Vec<String>>,
+    names: BTreeMap<String, Path>,
+    globs: Vec<Path>,
 }
 
 fn segments(path: &ast::Path) -> Option<Vec<String>> {
@@ -234,32 +307,35 @@ fn segments(path: &ast::Path) -> Option<Vec<String>> {
         .collect()
 }
 
-/// Resolves `segs` seen in module `scope` to an absolute path in the crate.
+/// Resolves `segs`, seen in module `scope` of crate `key` with the imports
+/// `scopes` in force (innermost first), to an absolute path, following
+/// re-exports (`pub use`) to where the name is defined.
 fn resolve(
-    krate: &Crate,
+    crates: &Crates,
+    key: CrateKey,
     scope: &[String],
-    imports: Option<&Imports>,
+    scopes: &[&Imports],
     segs: &[String],
-) -> Option<Vec<String>> {
+) -> Option<Path> {
+    let krate = &crates[&key];
     let (first, rest) = segs.split_first()?;
-    let mut base = match first.as_str() {
-        "crate" => Vec::new(),
-        "self" => scope.to_vec(),
-        "super" => scope.split_last()?.1.to_vec(),
+    let (key, mut base) = match first.as_str() {
+        "crate" => (key, Vec::new()),
+        "self" => (key, scope.to_vec()),
+        "super" => (key, scope.split_last()?.1.to_vec()),
         _ => {
             let child = [scope, std::slice::from_ref(first)].concat();
-            if let Some(target) = imports.and_then(|i| i.names.get(first)) {
+            if let Some(target) = scopes.iter().find_map(|i| i.names.get(first)) {
                 target.clone()
             } else if krate.modules.contains(&child) {
-                child
+                (key, child)
+            } else if let Some(&other) = krate.externs.get(first) {
+                (other, Vec::new())
             } else {
-                let globbed = imports?
-                    .globs
-                    .iter()
-                    .map(|g| [g.as_slice(), std::slice::from_ref(first)].concat());
-                globbed
+                let globs = scopes.iter().flat_map(|i| &i.globs);
+                globs
                     .into_iter()
-                    .find(|p| classify(krate, p).is_some() || krate.modules.contains(p))?
+                    .find_map(|g| through_glob(crates, g, first))?
             }
         }
     };
@@ -269,7 +345,53 @@ fn resolve(
         rest = &rest[1..];
     }
     base.extend(rest.iter().cloned());
-    Some(base)
+    Some(follow_reexports(crates, (key, base)))
+}
+
+/// `path` with every prefix that a module re-exports from elsewhere replaced by
+/// what it names: `crate::clients::GreeterClient`, where `clients` has
+/// `pub use crate::pb::greeter_client::GreeterClient`, becomes the latter.
+fn follow_reexports(crates: &Crates, mut path: Path) -> Path {
+    // Bounded: re-exports may form cycles in code that does not compile.
+    'follow: for _ in 0..16 {
+        let (key, segs) = &path;
+        let krate = &crates[key];
+        for i in 0..segs.len() {
+            let (module, name) = (&segs[..i], &segs[i]);
+            let next = [module, std::slice::from_ref(name)].concat();
+            if krate.modules.contains(&next) || classify(krate, &segs[..=i]).is_some() {
+                continue;
+            }
+            let Some(imports) = krate.imports.get(module) else {
+                continue;
+            };
+            let target = imports.names.get(name).cloned().or_else(|| {
+                let mut globs = imports.globs.iter();
+                globs.find_map(|g| through_glob(crates, g, name))
+            });
+            if let Some((to, mut target)) = target {
+                target.extend(segs[i + 1..].iter().cloned());
+                path = (to, target);
+                continue 'follow;
+            }
+        }
+        break;
+    }
+    path
+}
+
+/// What `name` names through the glob import `glob` (`use prefix::*`), when
+/// the module it imports from has, defines or re-exports a module or a
+/// generated client or server of that name.
+fn through_glob(crates: &Crates, (key, prefix): &Path, name: &str) -> Option<Path> {
+    let path = [prefix.as_slice(), &[name.to_string()]].concat();
+    let krate = &crates[key];
+    if classify(krate, &path).is_some() || krate.modules.contains(&path) {
+        return Some((*key, path));
+    }
+    let imports = krate.imports.get(prefix)?;
+    let target = imports.names.get(name)?;
+    Some(follow_reexports(crates, target.clone()))
 }
 
 /// Whether the absolute path `path` names a generated client or server type.
@@ -314,19 +436,26 @@ fn unfollowed_client(krate: &Crate, path: &[String]) -> Option<Named> {
     })
 }
 
-fn imports_of(krate: &Crate, scope: &[String], items: impl Iterator<Item = ast::Item>) -> Imports {
+/// The imports of the `use` items among `items`, in module `scope` of crate `key`.
+fn imports_of(
+    crates: &Crates,
+    key: CrateKey,
+    scope: &[String],
+    items: impl Iterator<Item = ast::Item>,
+) -> Imports {
     let mut imports = Imports::default();
     for item in items {
         let ast::Item::Use(use_) = item else { continue };
         if let Some(tree) = use_.use_tree() {
-            flatten(krate, scope, &[], &tree, &mut imports);
+            flatten(crates, key, scope, &[], &tree, &mut imports);
         }
     }
     imports
 }
 
 fn flatten(
-    krate: &Crate,
+    crates: &Crates,
+    key: CrateKey,
     scope: &[String],
     prefix: &[String],
     tree: &ast::UseTree,
@@ -339,15 +468,15 @@ fn flatten(
     }
     if let Some(list) = tree.use_tree_list() {
         for sub in list.use_trees() {
-            flatten(krate, scope, &path, &sub, out);
+            flatten(crates, key, scope, &path, &sub, out);
         }
         return;
     }
-    let Some(target) = resolve(krate, scope, None, &path) else {
+    let Some((target_crate, target)) = resolve_use(crates, key, scope, &path) else {
         return;
     };
     if tree.star_token().is_some() {
-        out.globs.push(target);
+        out.globs.push((target_crate, target));
         return;
     }
     let local = match tree.rename() {
@@ -365,28 +494,53 @@ fn flatten(
     } else {
         target
     };
-    out.names.insert(local, target);
+    out.names.insert(local, (target_crate, target));
 }
 
-fn mentions_in(
-    group: &Group,
-    krate: &Crate,
-    modules: &[&ProtoModule],
-    id: FileId,
-    out: &mut Vec<Mention>,
-) {
+/// A `use` path, before the crate's imports are known: relative to the crate
+/// root, `self`/`super`, a child module or another crate of the service.
+fn resolve_use(crates: &Crates, key: CrateKey, scope: &[String], segs: &[String]) -> Option<Path> {
+    let krate = &crates[&key];
+    let (first, rest) = segs.split_first()?;
+    let (key, mut base) = match first.as_str() {
+        "crate" => (key, Vec::new()),
+        "self" => (key, scope.to_vec()),
+        "super" => (key, scope.split_last()?.1.to_vec()),
+        _ => {
+            let child = [scope, std::slice::from_ref(first)].concat();
+            if krate.modules.contains(&child) {
+                (key, child)
+            } else if let Some(&other) = krate.externs.get(first) {
+                (other, Vec::new())
+            } else {
+                return None;
+            }
+        }
+    };
+    let mut rest = rest;
+    while first == "super" && rest.first().is_some_and(|s| s == "super") {
+        base.pop()?;
+        rest = &rest[1..];
+    }
+    base.extend(rest.iter().cloned());
+    Some((key, base))
+}
+
+fn mentions_in(group: &Group, crates: &Crates, key: CrateKey, id: FileId, out: &mut Vec<Mention>) {
     let rust = group.file(id).rust.as_ref().unwrap();
     let tree = rust.parse.tree();
-    let mut scopes: BTreeMap<Vec<String>, Imports> = BTreeMap::new();
-    scopes.insert(
-        rust.module.clone(),
-        imports_of(krate, &rust.module, tree.items()),
-    );
-    for module in tree.syntax().descendants().filter_map(ast::Module::cast) {
-        if let Some(items) = module.item_list() {
-            let scope = scope_of(&rust.module, module.syntax());
-            let imports = imports_of(krate, &scope, items.items());
-            scopes.insert(scope, imports);
+    let krate = &crates[&key];
+    // The imports of each block with `use` items, by the block's range.
+    let mut blocks: std::collections::HashMap<TextRange, Imports> = Default::default();
+    for list in tree.syntax().descendants().filter_map(ast::StmtList::cast) {
+        let items = list.statements().filter_map(|s| match s {
+            ast::Stmt::Item(item) => Some(item),
+            _ => None,
+        });
+        let scope = scope_of(&rust.module, list.syntax());
+        let imports = imports_of(crates, key, &scope, items);
+        if !imports.names.is_empty() || !imports.globs.is_empty() {
+            blocks.insert(list.syntax().text_range(), imports);
         }
     }
     for path in tree.syntax().descendants().filter_map(ast::Path::cast) {
@@ -398,42 +552,39 @@ fn mentions_in(
             .syntax()
             .ancestors()
             .any(|a| a.kind() == SyntaxKind::USE);
-        let Some(abs) = resolve(krate, &scope, scopes.get(&scope), &segs) else {
+        let mut scopes: Vec<&Imports> = path
+            .syntax()
+            .ancestors()
+            .filter(|a| a.kind() == SyntaxKind::STMT_LIST)
+            .filter_map(|a| blocks.get(&a.text_range()))
+            .collect();
+        scopes.extend(krate.imports.get(&scope));
+        let Some((target, abs)) = resolve(crates, key, &scope, &scopes, &segs) else {
             continue;
         };
-        let Some((module, package, named)) = classify(krate, &abs) else {
-            // A path inside the crate that names a client type by another route
-            // (a `pub use` re-export, a `type` in another module) is not followed:
-            // it makes the client's sites stay RPC rather than half converted.
-            if let Some(named) = unfollowed_client(krate, &abs) {
-                let usage = Usage::Other;
+        let Some((module, package, named)) = classify(&crates[&target], &abs) else {
+            // A path inside the crate that names a client type by a route the
+            // resolver does not follow (a `type` in another module, a macro) makes
+            // the client's sites stay RPC rather than half converted.
+            if let Some(named) = unfollowed_client(&crates[&target], &abs) {
                 out.push(Mention {
                     service: krate.service,
                     file: id,
                     path: path.syntax().text_range(),
                     named,
-                    usage,
+                    usage: Usage::Other,
                 });
             }
             continue;
         };
         // The generated module must be one that includes this package.
-        if !modules
-            .iter()
-            .any(|m| m.module == module && m.package == package)
-        {
+        if !crates[&target].proto_modules.contains(&(module, package)) {
             continue;
         }
-        // A `use` inside a function body is not resolved: its names stay unknown,
-        // so the mention makes every site of this client stay an RPC.
-        let in_body = path
-            .syntax()
-            .ancestors()
-            .any(|a| a.kind() == SyntaxKind::BLOCK_EXPR);
-        let usage = match (in_use, in_body) {
-            (true, false) => Usage::Import,
-            (true, true) => Usage::Other,
-            (false, _) => usage_of(&path),
+        let usage = if in_use {
+            Usage::Import
+        } else {
+            usage_of(&path)
         };
         out.push(Mention {
             service: krate.service,

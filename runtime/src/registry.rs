@@ -46,6 +46,22 @@ pub fn is_hosted(grpc_service: &str) -> bool {
     table().lock().unwrap().contains_key(grpc_service)
 }
 
+/// A channel to `endpoint` for clients of `grpc_services`, connected as
+/// `Endpoint::connect` connects it, unless this process hosts every one of those
+/// services: their clients then call in process, and the channel connects only
+/// if something uses it (`connect_lazy`). knit puts this where a channel that
+/// only feeds converted clients was connected eagerly.
+pub async fn connect(
+    endpoint: tonic::transport::Endpoint,
+    grpc_services: &[&str],
+) -> Result<tonic::transport::Channel, tonic::transport::Error> {
+    if grpc_services.iter().all(|s| is_hosted(s)) {
+        Ok(endpoint.connect_lazy())
+    } else {
+        endpoint.connect().await
+    }
+}
+
 /// A resolved in-process service: its handler and its server-side interceptor.
 pub struct Resolved<H: ?Sized> {
     pub handler: Arc<H>,

@@ -200,3 +200,18 @@ fn each_service_sees_its_own_environment() {
     );
     assert!(env::expand("${KNIT_TEST_SURELY_UNSET}").is_err());
 }
+
+#[tokio::test]
+async fn a_channel_for_hosted_services_does_not_dial() {
+    // Nothing listens on port 9 of loopback (discard): dialling fails.
+    let endpoint = tonic::transport::Endpoint::from_static("http://127.0.0.1:9");
+    registry::declare("test.Dialled", "provider");
+    assert!(registry::connect(endpoint.clone(), &["test.Dialled"])
+        .await
+        .is_ok());
+    let elsewhere = registry::connect(endpoint, &["test.Dialled", "test.Elsewhere"]).await;
+    assert!(
+        elsewhere.is_err(),
+        "a service of another process is dialled"
+    );
+}

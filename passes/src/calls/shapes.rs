@@ -1,0 +1,291 @@
+//! The client shapes real callers write, each as input → expected output: how
+//! the client is named, where it is kept, how its channel is built.
+
+use expect_test::{Expect, expect};
+
+use crate::fixture::{check, with_frontend};
+
+/// `frontend`'s `src/main.rs` is `main_rs`, its other files `files` (`//- /..`
+/// fixtures); checks the rewritten sources of `frontend` (not the new files
+/// that lifting `main` adds) and the findings.
+fn check_shape(main_rs: &str, files: &str, expect: Expect) {
+    let fixture = format!("{}{files}", with_frontend(main_rs));
+    let mut out = check(&fixture);
+    out.files.retain(|(path, _)| !path.ends_with("(new)"));
+    expect.assert_eq(&out.render("frontend/src/"));
+}
+
+#[test]
+fn client_in_a_static_and_from_a_helper() {
+    check_shape(
+        r#"use std::sync::OnceLock;
+use tonic::transport::Channel;
+use hello::greeter_client::GreeterClient;
+mod hello { tonic::include_proto!("helloworld"); }
+
+static GREETER: OnceLock<GreeterClient<Channel>> = OnceLock::new();
+
+/// Dials the greeter.
+async fn make_client(url: String) -> Result<GreeterClient<Channel>, tonic::transport::Error> {
+    GreeterClient::connect(url).await
+}
+
+#[tokio::main]
+async fn main() {
+    let client = make_client("http://greeter:50051".into()).await.unwrap();
+    GREETER.set(client).unwrap();
+    let mut per_request = GREETER.get().unwrap().clone();
+    per_request.say_hello(HelloRequest::default()).await.unwrap();
+}
+"#,
+        "",
+        expect![[r#"
+            //- /frontend/src/main.rs
+            use std::sync::OnceLock;
+            mod hello { pub use knit_proto_helloworld::*; }
+
+            static GREETER: OnceLock<knit_proto_helloworld::greeter_inline::GreeterClient> = OnceLock::new();
+
+            /// Dials the greeter.
+            async fn make_client(url: String) -> Result<knit_proto_helloworld::greeter_inline::GreeterClient, tonic::transport::Error> {
+                knit_proto_helloworld::greeter_inline::GreeterClient::connect(url).await
+            }
+
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+                let client = make_client("http://greeter:50051".into()).await.unwrap();
+                GREETER.set(client).unwrap();
+                let mut per_request = GREETER.get().unwrap().clone();
+                per_request.say_hello(HelloRequest::default()).await.unwrap();
+            }
+            Call(Inline) frontend/src/main.rs:10: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+        "#]],
+    );
+}
+
+#[test]
+fn client_in_option_arc_mutex_and_type_alias() {
+    check_shape(
+        r#"use std::sync::Arc;
+use tokio::sync::Mutex;
+use tonic::transport::Channel;
+use hello::greeter_client::GreeterClient as Greeter;
+mod hello { tonic::include_proto!("helloworld"); }
+
+type Shared = Arc<Mutex<Greeter<Channel>>>;
+
+struct State {
+    maybe: Option<Greeter<Channel>>,
+    shared: Shared,
+}
+
+#[tokio::main]
+async fn main() {
+    let client = Greeter::connect("http://greeter:50051").await.unwrap();
+    let state = State { maybe: Some(client.clone()), shared: Arc::new(Mutex::new(client)) };
+    state.shared.lock().await.say_hello(HelloRequest::default()).await.unwrap();
+}
+"#,
+        "",
+        expect![[r#"
+            //- /frontend/src/main.rs
+            use std::sync::Arc;
+            use tokio::sync::Mutex;
+            mod hello { pub use knit_proto_helloworld::*; }
+
+            type Shared = Arc<Mutex<knit_proto_helloworld::greeter_inline::GreeterClient>>;
+
+            struct State {
+                maybe: Option<knit_proto_helloworld::greeter_inline::GreeterClient>,
+                shared: Shared,
+            }
+
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+                let client = knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://greeter:50051").await.unwrap();
+                let state = State { maybe: Some(client.clone()), shared: Arc::new(Mutex::new(client)) };
+                state.shared.lock().await.say_hello(HelloRequest::default()).await.unwrap();
+            }
+            Call(Inline) frontend/src/main.rs:16: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+        "#]],
+    );
+}
+
+#[test]
+fn reexports_globs_and_nested_modules() {
+    check_shape(
+        r#"mod clients;
+use clients::*;
+pub mod pb {
+    pub mod v1 {
+        include!(concat!(env!("OUT_DIR"), "/helloworld.rs"));
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let a = GreeterClient::connect("http://greeter:50051").await.unwrap();
+    let b = crate::pb::v1::greeter_client::GreeterClient::connect("http://greeter:50051").await;
+}
+"#,
+        "//- /frontend/src/clients.rs\npub use crate::pb::v1::greeter_client::GreeterClient;\n",
+        expect![[r#"
+            //- /frontend/src/main.rs
+            mod clients;
+            use clients::*;
+            pub mod pb {
+                pub mod v1 {
+                    pub use knit_proto_helloworld::*;
+                }
+            }
+
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+                let a = knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://greeter:50051").await.unwrap();
+                let b = knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://greeter:50051").await;
+            }
+            Call(Inline) frontend/src/main.rs:11: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+            Call(Inline) frontend/src/main.rs:12: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+        "#]],
+    );
+}
+
+#[test]
+fn imports_inside_functions() {
+    check_shape(
+        r#"mod hello { tonic::include_proto!("helloworld"); }
+#[tokio::main]
+async fn main() {
+    use hello::greeter_client::GreeterClient;
+    GreeterClient::connect("http://a").await;
+}
+"#,
+        "",
+        expect![[r#"
+            //- /frontend/src/main.rs
+            mod hello { pub use knit_proto_helloworld::*; }
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+                knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://a").await;
+            }
+            Call(Inline) frontend/src/main.rs:5: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+        "#]],
+    );
+}
+
+#[test]
+fn client_built_in_the_library_used_by_the_binary() {
+    check_shape(
+        r#"use frontend::pb::greeter_client::GreeterClient;
+#[tokio::main]
+async fn main() {
+    let client: GreeterClient<tonic::transport::Channel> = frontend::dial().await;
+}
+"#,
+        r#"//- /frontend/src/lib.rs
+pub mod pb { tonic::include_proto!("helloworld"); }
+pub async fn dial() -> pb::greeter_client::GreeterClient<tonic::transport::Channel> {
+    pb::greeter_client::GreeterClient::connect("http://greeter:50051").await.unwrap()
+}
+"#,
+        expect![[r#"
+            //- /frontend/src/main.rs
+            #[tokio::main]
+            async fn main() {
+                let client: knit_proto_helloworld::greeter_inline::GreeterClient = frontend::dial().await;
+            }
+            //- /frontend/src/lib.rs
+            pub mod pb { pub use knit_proto_helloworld::*; }
+            pub async fn dial() -> knit_proto_helloworld::greeter_inline::GreeterClient {
+                knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://greeter:50051").await.unwrap()
+            }
+
+            /// The entry of service `frontend`, lifted by knit from `fn main` in frontend/src/main.rs: the
+            /// merged binary's host runs it; the service's own binary runs `main` as before.
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+                use crate::pb::greeter_client::GreeterClient;
+                knit_host.scope(async move {
+                let client: knit_proto_helloworld::greeter_inline::GreeterClient = crate::dial().await;
+            }).await
+            }
+            Call(Inline) frontend/src/lib.rs:3: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+        "#]],
+    );
+}
+
+#[test]
+fn channels_endpoints_interceptors_and_builders() {
+    check_shape(
+        r#"use std::time::Duration;
+use tonic::transport::{Channel, Endpoint};
+use hello::greeter_client::GreeterClient;
+mod hello { tonic::include_proto!("helloworld"); }
+
+fn add_token(mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+    req.metadata_mut().insert("authorization", "Bearer t".parse().unwrap());
+    Ok(req)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let channel = Endpoint::from_static("http://greeter:50051")
+        .timeout(Duration::from_secs(2))
+        .connect_timeout(Duration::from_millis(500))
+        .tcp_nodelay(true)
+        .connect_lazy();
+    let plain = GreeterClient::new(channel.clone())
+        .max_decoding_message_size(1 << 20)
+        .send_compressed(tonic::codec::CompressionEncoding::Gzip);
+    let authed = GreeterClient::with_interceptor(channel.clone(), add_token);
+    let balanced = GreeterClient::new(Channel::balance_list(
+        ["http://a:1", "http://b:1"].into_iter().map(Endpoint::from_static),
+    ));
+    let shared = Channel::from_shared("http://greeter:50051".to_string())?.connect().await?;
+    let eager = GreeterClient::new(shared);
+    // Also dials a service outside the group: stays as it is.
+    let both = Endpoint::new("http://edge:443")?.connect().await?;
+    let greeter = GreeterClient::new(both.clone());
+    let billing = billing::BillingClient::new(both);
+    let direct = GreeterClient::new(Endpoint::from_static("http://greeter:50051").connect().await?);
+    Ok(())
+}
+"#,
+        "",
+        expect![[r#"
+            //- /frontend/src/main.rs
+            use std::time::Duration;
+            use tonic::transport::{Channel, Endpoint};
+            mod hello { pub use knit_proto_helloworld::*; }
+
+            fn add_token(mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+                req.metadata_mut().insert("authorization", "Bearer t".parse().unwrap());
+                Ok(req)
+            }
+
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
+                let channel = Endpoint::from_static("http://greeter:50051")
+                    .timeout(Duration::from_secs(2))
+                    .connect_timeout(Duration::from_millis(500))
+                    .tcp_nodelay(true)
+                    .connect_lazy();
+                let plain = knit_proto_helloworld::greeter_inline::GreeterClient::new(channel.clone())
+                    .max_decoding_message_size(1 << 20)
+                    .send_compressed(tonic::codec::CompressionEncoding::Gzip);
+                let authed = knit_proto_helloworld::greeter_inline::GreeterClient::with_interceptor(channel.clone(), add_token);
+                let balanced = knit_proto_helloworld::greeter_inline::GreeterClient::new(Channel::balance_list(
+                    ["http://a:1", "http://b:1"].into_iter().map(Endpoint::from_static),
+                ));
+                let shared = knit_runtime::registry::connect(Channel::from_shared("http://greeter:50051".to_string())?, &["helloworld.Greeter"]).await?;
+                let eager = knit_proto_helloworld::greeter_inline::GreeterClient::new(shared);
+                // Also dials a service outside the group: stays as it is.
+                let both = Endpoint::new("http://edge:443")?.connect().await?;
+                let greeter = knit_proto_helloworld::greeter_inline::GreeterClient::new(both.clone());
+                let billing = billing::BillingClient::new(both);
+                let direct = knit_proto_helloworld::greeter_inline::GreeterClient::new(knit_runtime::registry::connect(Endpoint::from_static("http://greeter:50051"), &["helloworld.Greeter"]).await?);
+                Ok(())
+            }
+            Call(Inline) frontend/src/main.rs:18: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+            Call(Inline) frontend/src/main.rs:21: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+            Call(Inline) frontend/src/main.rs:22: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+            Call(Inline) frontend/src/main.rs:26: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+            Call(Inline) frontend/src/main.rs:29: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+            Call(Inline) frontend/src/main.rs:31: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+        "#]],
+    );
+}
