@@ -1,0 +1,216 @@
+//! The gateway: the shop's public API. Each call goes to catalog, cart,
+//! checkout or pricing; the caller's `x-request-id` travels along and comes
+//! back from the service that answered.
+//!
+//! It listens on `PORT` and finds the others at `CATALOG_URL`, `CART_URL`,
+//! `CHECKOUT_URL` and `PRICING_URL`.
+
+use std::time::Duration;
+
+use tonic::metadata::MetadataMap;
+use tonic::transport::{Channel, Endpoint, Server};
+use tonic::{Request, Response, Status};
+
+use cart::cart_client::CartClient;
+use catalog::catalog_client::CatalogClient;
+use checkout::checkout_client::CheckoutClient;
+use gateway::gateway_server::{Gateway, GatewayServer};
+use gateway::{
+    AddToCartRequest, BrowseRequest, CartLine, CartView, CheckoutRequest, Listing, Order, Price,
+    ProductInfo, ProductRequest, QuoteRequest, ShowCartRequest,
+};
+use pricing::pricing_client::PricingClient;
+
+pub mod cart {
+    tonic::include_proto!("cart");
+}
+
+pub mod catalog {
+    tonic::include_proto!("catalog");
+}
+
+pub mod checkout {
+    tonic::include_proto!("checkout");
+}
+
+pub mod gateway {
+    tonic::include_proto!("gateway");
+}
+
+pub mod pricing {
+    tonic::include_proto!("pricing");
+}
+
+/// How long a product page waits for catalog.
+const PRODUCT_LIMIT: Duration = Duration::from_millis(300);
+
+pub struct Front {
+    catalog: CatalogClient<Channel>,
+    cart: CartClient<Channel>,
+    checkout: CheckoutClient<Channel>,
+    /// Called with the caller's own credentials.
+    pricing: PricingClient<Channel>,
+}
+
+/// A request to a service behind the gateway, with the caller's `x-request-id`.
+fn forward<T>(incoming: &MetadataMap, message: T) -> Request<T> {
+    let mut request = Request::new(message);
+    if let Some(id) = incoming.get("x-request-id") {
+        request.metadata_mut().insert("x-request-id", id.clone());
+    }
+    request
+}
+
+/// `message`, answered with the `x-request-id` the service behind sent back.
+fn answer<T>(from: &MetadataMap, message: T) -> Response<T> {
+    let mut response = Response::new(message);
+    if let Some(id) = from.get("x-request-id") {
+        response.metadata_mut().insert("x-request-id", id.clone());
+    }
+    response
+}
+
+fn product_info(p: catalog::Product) -> ProductInfo {
+    ProductInfo {
+        sku: p.sku,
+        name: p.name,
+        category: p.category,
+    }
+}
+
+fn cart_view(reply: cart::CartReply) -> CartView {
+    let lines = reply
+        .lines
+        .into_iter()
+        .map(|l| CartLine {
+            sku: l.sku,
+            name: l.name,
+            quantity: l.quantity,
+        })
+        .collect();
+    CartView {
+        lines,
+        total: reply.total,
+    }
+}
+
+#[tonic::async_trait]
+impl Gateway for Front {
+    async fn browse(&self, request: Request<BrowseRequest>) -> Result<Response<Listing>, Status> {
+        let (incoming, _, BrowseRequest { category }) = request.into_parts();
+        let list = forward(&incoming, catalog::ListRequest { category });
+        let (metadata, mut stream, _) = self.catalog.clone().list(list).await?.into_parts();
+        let mut products = Vec::new();
+        while let Some(product) = stream.message().await? {
+            products.push(product_info(product));
+        }
+        Ok(answer(&metadata, Listing { products }))
+    }
+
+    async fn product(
+        &self,
+        request: Request<ProductRequest>,
+    ) -> Result<Response<ProductInfo>, Status> {
+        let (incoming, _, ProductRequest { sku }) = request.into_parts();
+        let mut get = forward(&incoming, catalog::GetRequest { sku });
+        get.set_timeout(PRODUCT_LIMIT);
+        let (metadata, product, _) = self.catalog.clone().get(get).await?.into_parts();
+        Ok(answer(&metadata, product_info(product)))
+    }
+
+    async fn add_to_cart(
+        &self,
+        request: Request<AddToCartRequest>,
+    ) -> Result<Response<CartView>, Status> {
+        let (
+            incoming,
+            _,
+            AddToCartRequest {
+                user,
+                sku,
+                quantity,
+            },
+        ) = request.into_parts();
+        let add = forward(
+            &incoming,
+            cart::AddItemRequest {
+                user,
+                sku,
+                quantity,
+            },
+        );
+        let (metadata, reply, _) = self.cart.clone().add_item(add).await?.into_parts();
+        Ok(answer(&metadata, cart_view(reply)))
+    }
+
+    async fn show_cart(
+        &self,
+        request: Request<ShowCartRequest>,
+    ) -> Result<Response<CartView>, Status> {
+        let (incoming, _, ShowCartRequest { user }) = request.into_parts();
+        let get = forward(&incoming, cart::GetCartRequest { user });
+        let (metadata, reply, _) = self.cart.clone().get_cart(get).await?.into_parts();
+        Ok(answer(&metadata, cart_view(reply)))
+    }
+
+    async fn checkout(&self, request: Request<CheckoutRequest>) -> Result<Response<Order>, Status> {
+        let (incoming, _, CheckoutRequest { user, coupon }) = request.into_parts();
+        let order = forward(&incoming, checkout::OrderRequest { user, coupon });
+        let (metadata, o, _) = self.checkout.clone().place_order(order).await?.into_parts();
+        let order = Order {
+            order_id: o.order_id,
+            receipt: o.receipt,
+            total: o.total,
+            items: o.items,
+        };
+        Ok(answer(&metadata, order))
+    }
+
+    async fn quote(&self, request: Request<QuoteRequest>) -> Result<Response<Price>, Status> {
+        let (incoming, _, QuoteRequest { sku, quantity }) = request.into_parts();
+        let items = vec![pricing::Item { sku, quantity }];
+        let mut quote = forward(
+            &incoming,
+            pricing::QuoteRequest {
+                items,
+                coupon: String::new(),
+            },
+        );
+        // The caller's credentials, not the gateway's: pricing decides.
+        if let Some(token) = incoming.get("authorization") {
+            quote.metadata_mut().insert("authorization", token.clone());
+        }
+        let (metadata, price, _) = self.pricing.clone().quote(quote).await?.into_parts();
+        Ok(answer(
+            &metadata,
+            Price {
+                total_cents: price.total_cents,
+            },
+        ))
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let port: u16 = std::env::var("PORT")
+        .unwrap_or_else(|_| "50080".into())
+        .parse()?;
+    let addr = ([127, 0, 0, 1], port).into();
+    let url =
+        |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_string());
+    let lazy = |name: &str, default: &str| {
+        Endpoint::from_shared(url(name, default)).map(|e| e.connect_lazy())
+    };
+    let front = Front {
+        catalog: CatalogClient::new(lazy("CATALOG_URL", "http://127.0.0.1:50081")?),
+        cart: CartClient::new(lazy("CART_URL", "http://127.0.0.1:50083")?),
+        checkout: CheckoutClient::connect(url("CHECKOUT_URL", "http://127.0.0.1:50084")).await?,
+        pricing: PricingClient::new(lazy("PRICING_URL", "http://127.0.0.1:50082")?),
+    };
+    println!("gateway listening on {addr}");
+    Server::builder()
+        .add_service(GatewayServer::new(front))
+        .serve(addr)
+        .await?;
+    Ok(())
+}
