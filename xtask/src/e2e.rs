@@ -4,6 +4,8 @@
 //!
 //! Three deployments are compared: split; merged; merged with every listener
 //! but the entry's turned off (calls between services cannot reach a socket).
+//! Services the scenario lists as `outside` the group run as their own
+//! processes in all three.
 
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -62,21 +64,34 @@ pub fn run(system: &str) -> Result<bool, String> {
     let plan_toml: toml::Table = plan_text
         .parse()
         .map_err(|e| format!("{}: {e}", plan.display()))?;
-    let mut split_bins = BTreeMap::new();
+    let services: Vec<String> = report.services.iter().map(|s| s.name.clone()).collect();
+    if let Some(name) = scenario.outside.keys().find(|n| services.contains(n)) {
+        return Err(format!(
+            "`{name}` is in the merge group: `outside` lists services the plan does not merge"
+        ));
+    }
+    let mut builds = Vec::new();
     for service in &report.services {
         let path = plan_toml["services"][&service.name]["path"]
             .as_str()
             .ok_or("service path")?;
+        builds.push((&service.name, path, &service.bin));
+    }
+    for (name, outside) in &scenario.outside {
+        builds.push((name, &outside.path, &outside.bin));
+    }
+    let mut split_bins = BTreeMap::new();
+    for (name, path, bin) in builds {
         let manifest = dir.join(path).join("Cargo.toml");
         run_ok(
             cargo(&target)
-                .args(["build", "--quiet", "--bin", &service.bin, "--manifest-path"])
+                .args(["build", "--quiet", "--bin", bin, "--manifest-path"])
                 .arg(&manifest),
         )?;
-        let bin = work.join(format!("split-{}", service.name));
-        std::fs::copy(target.join("debug").join(&service.bin), &bin)
-            .map_err(|e| format!("copy {}: {e}", service.bin))?;
-        split_bins.insert(service.name.clone(), bin);
+        let copy = work.join(format!("split-{name}"));
+        std::fs::copy(target.join("debug").join(bin), &copy)
+            .map_err(|e| format!("copy {bin}: {e}"))?;
+        split_bins.insert(name.clone(), copy);
     }
     run_ok(
         cargo(&target)
@@ -89,11 +104,25 @@ pub fn run(system: &str) -> Result<bool, String> {
 
     let protos: Vec<PathBuf> = scenario.protos.iter().map(|p| dir.join(p)).collect();
     let api = Api::load(&protos)?;
-    let services: Vec<String> = report.services.iter().map(|s| s.name.clone()).collect();
+    let all: Vec<String> = services
+        .iter()
+        .chain(scenario.outside.keys())
+        .cloned()
+        .collect();
+    // Starts the services outside the group, each on its own, as every deployment needs them.
+    let start_outside = |ports: &BTreeMap<String, u16>| -> Result<Vec<Running>, String> {
+        let mut children = Vec::new();
+        for name in scenario.outside.keys() {
+            let env = env_of(&scenario, ports, std::slice::from_ref(name));
+            children.push(Running::start(&split_bins[name], &env, name)?);
+            wait_listening(ports[name], &mut children)?;
+        }
+        Ok(children)
+    };
 
     let split = {
-        let ports = free_ports(&services)?;
-        let mut children = Vec::new();
+        let ports = free_ports(&all)?;
+        let mut children = start_outside(&ports)?;
         for name in &services {
             children.push(Running::start(
                 &split_bins[name],
@@ -107,26 +136,29 @@ pub fn run(system: &str) -> Result<bool, String> {
         answers
     };
     let merged = {
-        let ports = free_ports(&services)?;
+        let ports = free_ports(&all)?;
+        let mut children = start_outside(&ports)?;
         let env = merged_env(&scenario, &ports, &services);
-        let mut children = vec![Running::start(&merged_bin, &env, "merged")?];
+        children.push(Running::start(&merged_bin, &env, "merged")?);
         for name in &services {
             wait_listening(ports[name], &mut children)?;
         }
         let answers = replay(&scenario, &api, ports[&scenario.entry])?;
-        let clean = stop_gracefully(children.remove(0))?;
+        let clean = stop_gracefully(children.pop().expect("the merged binary"))?;
+        stop_all(children);
         if !clean {
             return Err("merged binary did not shut down cleanly on SIGTERM".into());
         }
         answers
     };
     let sealed = {
-        let ports = free_ports(&services)?;
+        let ports = free_ports(&all)?;
+        let mut children = start_outside(&ports)?;
         let mut env = merged_env(&scenario, &ports, &services);
         for name in services.iter().filter(|n| **n != scenario.entry) {
             env.push((format!("KNIT_LISTEN_{}", name.to_uppercase()), "0".into()));
         }
-        let mut children = vec![Running::start(&merged_bin, &env, "merged, listeners off")?];
+        children.push(Running::start(&merged_bin, &env, "merged, listeners off")?);
         wait_listening(ports[&scenario.entry], &mut children)?;
         for name in services.iter().filter(|n| **n != scenario.entry) {
             if TcpStream::connect_timeout(&loopback(ports[name]), Duration::from_millis(200))
@@ -281,7 +313,8 @@ fn stop_gracefully(mut running: Running) -> Result<bool, String> {
     Ok(false)
 }
 
-fn replay(scenario: &Scenario, api: &Api, port: u16) -> Result<Vec<Answer>, String> {
+/// Each call's answers, in scenario order; a concurrent call's copies sorted.
+fn replay(scenario: &Scenario, api: &Api, port: u16) -> Result<Vec<Vec<Answer>>, String> {
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     runtime.block_on(async {
         let channel = tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
@@ -294,50 +327,92 @@ fn replay(scenario: &Scenario, api: &Api, port: u16) -> Result<Vec<Answer>, Stri
             let method = api.method(&spec.method)?;
             let request = serde_json::to_value(&spec.request).map_err(|e| e.to_string())?;
             let metadata: Vec<(String, String)> = spec.metadata.clone().into_iter().collect();
-            let call = grpc::Call {
-                method: &method,
-                request: &request,
-                metadata: &metadata,
-                timeout: spec.timeout_ms.map(Duration::from_millis),
-                compare_metadata: &scenario.compare_metadata,
-            };
-            answers.push(grpc::unary(channel.clone(), call).await?);
+            let copies: Vec<_> = (0..spec.concurrent)
+                .map(|_| {
+                    let (channel, method, request, metadata) = (
+                        channel.clone(),
+                        method.clone(),
+                        request.clone(),
+                        metadata.clone(),
+                    );
+                    let compare_metadata = scenario.compare_metadata.clone();
+                    let timeout = spec.timeout_ms.map(Duration::from_millis);
+                    tokio::spawn(async move {
+                        let call = grpc::Call {
+                            method: &method,
+                            request: &request,
+                            metadata: &metadata,
+                            timeout,
+                            compare_metadata: &compare_metadata,
+                        };
+                        grpc::unary(channel, call).await
+                    })
+                })
+                .collect();
+            let mut batch = Vec::new();
+            for copy in copies {
+                batch.push(copy.await.map_err(|e| e.to_string())??);
+            }
+            batch.sort();
+            answers.push(batch);
         }
         Ok(answers)
     })
 }
 
+/// One line per distinct answer of a batch, with its count when the call was concurrent.
+fn describe(answers: &[Answer]) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut rest = answers;
+    while let Some(a) = rest.first() {
+        let n = rest.iter().take_while(|b| *b == a).count();
+        let count = if answers.len() > 1 {
+            format!(" (x{n})")
+        } else {
+            String::new()
+        };
+        lines.push(format!(
+            "{} {:?} {} {:?}{count}",
+            a.code, a.message, a.body, a.metadata
+        ));
+        rest = &rest[n..];
+    }
+    lines
+}
+
 /// Prints each call's answers side by side; whether every deployment answered
 /// every call the same way, with the expected code.
-fn compare(system: &str, scenario: &Scenario, runs: &[(&str, &Vec<Answer>)]) -> bool {
+fn compare(system: &str, scenario: &Scenario, runs: &[(&str, &Vec<Vec<Answer>>)]) -> bool {
     let mut ok = true;
     for (i, spec) in scenario.calls.iter().enumerate() {
         let reference = &runs[0].1[i];
         let same = runs.iter().all(|(_, answers)| answers[i] == *reference);
-        let expected = reference.code == spec.expect;
+        let expected = reference.iter().all(|a| a.code == spec.expect);
         ok &= same && expected;
         let mark = if same && expected { "ok  " } else { "FAIL" };
+        let times = if spec.concurrent > 1 {
+            format!(" x{} at once", spec.concurrent)
+        } else {
+            String::new()
+        };
         println!(
-            "{mark} {system} #{i} {} {}",
+            "{mark} {system} #{i} {} {}{times}",
             spec.method,
             serde_json::to_string(&spec.request).unwrap_or_default()
         );
-        if !same || !expected {
-            if !expected {
-                println!("     expected code {}", spec.expect);
+        if same && expected {
+            for line in describe(reference) {
+                println!("     {line}");
             }
-            for (name, answers) in runs {
-                let a = &answers[i];
-                println!(
-                    "     {name:<22} {} {:?} {} {:?}",
-                    a.code, a.message, a.body, a.metadata
-                );
+            continue;
+        }
+        if !expected {
+            println!("     expected code {}", spec.expect);
+        }
+        for (name, answers) in runs {
+            for line in describe(&answers[i]) {
+                println!("     {name:<22} {line}");
             }
-        } else {
-            println!(
-                "     {} {:?} {} {:?}",
-                reference.code, reference.message, reference.body, reference.metadata
-            );
         }
     }
     ok

@@ -50,7 +50,7 @@ impl Api {
 }
 
 /// What a call answered, in a form to compare and print.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Answer {
     pub code: String,
     pub message: String,

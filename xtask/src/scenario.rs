@@ -13,8 +13,15 @@ pub struct Scenario {
     pub entry: String,
     /// Proto files (relative to the system) that define the entry's API.
     pub protos: Vec<String>,
-    /// Environment of each service; `{NAME}` is the loopback port of service NAME.
+    /// Environment of each service; `{NAME}` is the loopback port of service NAME
+    /// (of the group or `outside`).
     pub env: BTreeMap<String, BTreeMap<String, String>>,
+    /// Services the system calls that the plan does not merge, by name: each is
+    /// built from its folder and runs as its own process in every deployment
+    /// (split, merged, listeners off), started before the others, with its
+    /// `[env.NAME]`. `outside = { payment = { path = "payment", bin = "payment" } }`.
+    #[serde(default)]
+    pub outside: BTreeMap<String, Outside>,
     /// Environment of the merged binary, when it is not the union of `env`
     /// (when services read the same variable with different meanings).
     #[serde(default)]
@@ -26,6 +33,16 @@ pub struct Scenario {
     pub calls: Vec<CallSpec>,
 }
 
+/// A service outside the merge group.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Outside {
+    /// Folder (relative to the system) with the service's `Cargo.toml`.
+    pub path: String,
+    /// The binary target to build and run.
+    pub bin: String,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CallSpec {
@@ -35,14 +52,31 @@ pub struct CallSpec {
     #[serde(default)]
     pub metadata: BTreeMap<String, String>,
     pub timeout_ms: Option<u64>,
+    /// How many copies of the call to send at once (default 1). The answers are
+    /// compared as a sorted list, so a deployment may answer them in any order;
+    /// each must have the `expect`ed code.
+    #[serde(default = "one")]
+    pub concurrent: usize,
     /// The status code both deployments must answer (`Ok`, `InvalidArgument`, ..).
     pub expect: String,
+}
+
+fn one() -> usize {
+    1
 }
 
 impl Scenario {
     pub fn read(path: &Path) -> Result<Scenario, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+        let scenario: Scenario =
+            toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        if let Some(i) = scenario.calls.iter().position(|c| c.concurrent == 0) {
+            return Err(format!(
+                "{}: call #{i}: `concurrent` must be at least 1",
+                path.display()
+            ));
+        }
+        Ok(scenario)
     }
 
     /// `template` with `{service}` replaced by that service's port.
