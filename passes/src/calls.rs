@@ -15,7 +15,7 @@ use ra_ap_syntax::{AstNode, TextRange};
 
 use crate::edit::Output;
 use crate::model::{FileId, Group, relative_path};
-use crate::names::{Role, Usage};
+use crate::names::{Mention, Role, Usage};
 use crate::sharing::{Decision, Sharing, call_finding};
 
 const PASS: &str = "calls";
@@ -34,6 +34,10 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
         let shared = sharing.package(&m.named.package);
         if matches!(m.usage, Usage::Call { .. } | Usage::Other) {
             out.findings.push(call_finding(group, m, decision, shared));
+        }
+        if let Decision::Bridged { .. } = decision {
+            bridge(group, m, &mut out);
+            continue;
         }
         let (Decision::Inline { .. }, Some(shared)) = (decision, shared) else {
             continue;
@@ -115,15 +119,16 @@ fn dial_only_when_needed(group: &Group, sharing: &Sharing, out: &mut Output) {
         let Usage::Call { method, args, .. } = &m.usage else {
             continue;
         };
-        let inline = matches!(
-            sharing.calls.get(&(m.service, m.named.clone())),
-            Some(Decision::Inline { .. })
-        );
+        let in_process = match sharing.calls.get(&(m.service, m.named.clone())) {
+            Some(Decision::Inline { .. }) => sharing.package(&m.named.package).is_some(),
+            Some(Decision::Bridged { .. }) => true,
+            _ => false,
+        };
         let constructor = ["new", "with_interceptor", "with_origin"].contains(&method.as_str());
-        let (true, true, Some(first)) = (inline, constructor, args.first()) else {
+        let (true, true, Some(first)) = (in_process, constructor, args.first()) else {
             continue;
         };
-        if m.named.role != Role::Client || sharing.package(&m.named.package).is_none() {
+        if m.named.role != Role::Client {
             continue;
         }
         let tree = group.file(m.file).rust.as_ref().unwrap().parse.tree();
@@ -163,14 +168,99 @@ fn dial_only_when_needed(group: &Group, sharing: &Sharing, out: &mut Output) {
         );
         let note = "channel: dials only if a service it is for runs in another process";
         out.edit(PASS, file, range, new, note);
-        let source = group.file(file);
-        let package = &group.services[source.service].packages[source.package];
-        let op = crate::manifest::ManifestOp::AddPathDependency {
-            key: "knit-runtime".into(),
-            path: relative_path(&package.dir, "knit/runtime"),
-        };
-        out.manifest_ops.push((package.manifest, op));
+        needs_runtime(group, file, out);
     }
+}
+
+/// Makes the package of `file` depend on knit's runtime.
+fn needs_runtime(group: &Group, file: FileId, out: &mut Output) {
+    let source = group.file(file);
+    let package = &group.services[source.service].packages[source.package];
+    let op = crate::manifest::ManifestOp::AddPathDependency {
+        key: "knit-runtime".into(),
+        path: relative_path(&package.dir, "knit/runtime"),
+    };
+    out.manifest_ops.push((package.manifest, op));
+}
+
+/// A mention of a bridged client: the caller keeps its own generated client
+/// and types, over `knit_runtime::transport::Bridge` instead of a `Channel`.
+fn bridge(group: &Group, m: &Mention, out: &mut Output) {
+    const BRIDGE: &str = "knit_runtime::transport::Bridge";
+    let full = format!("{}.{}", m.named.package, m.named.service);
+    let full = full.trim_start_matches('.');
+    let tree = group.file(m.file).rust.as_ref().unwrap().parse.tree();
+    match &m.usage {
+        // `XClient<Channel>` -> `XClient<Bridge>`, `Channel` inside other
+        // transports (`InterceptedService<Channel, F>`) too.
+        Usage::Type => {
+            let Some(path) = tree
+                .syntax()
+                .covering_element(m.path)
+                .ancestors()
+                .find_map(ast::Path::cast)
+            else {
+                return;
+            };
+            let channels = path
+                .syntax()
+                .descendants()
+                .filter_map(ast::PathType::cast)
+                .filter_map(|t| t.path())
+                .filter(|p| {
+                    p.segment()
+                        .and_then(|s| s.name_ref())
+                        .is_some_and(|n| n.text() == "Channel")
+                });
+            for channel in channels {
+                let range = channel.syntax().text_range();
+                out.edit(
+                    PASS,
+                    m.file,
+                    range,
+                    BRIDGE,
+                    "client transport: bridged in process",
+                );
+            }
+        }
+        // `XClient::connect(dst)` -> `Bridge::connect("p.X", dst, XClient::new)`
+        Usage::Call {
+            method,
+            method_range,
+            args,
+            ..
+        } if method == "connect" => {
+            let [dst] = args.as_slice() else { return };
+            let client = &group.file(m.file).text[m.path];
+            let note = "`connect`: bridged in process";
+            let callee = TextRange::new(m.path.start(), method_range.end());
+            out.edit(PASS, m.file, callee, format!("{BRIDGE}::connect"), note);
+            out.edit(
+                PASS,
+                m.file,
+                TextRange::empty(dst.start()),
+                format!("{full:?}, "),
+                note,
+            );
+            out.edit(
+                PASS,
+                m.file,
+                TextRange::empty(dst.end()),
+                format!(", {client}::new"),
+                note,
+            );
+        }
+        // `XClient::new(channel, ..)` -> `XClient::new(Bridge::new("p.X", channel), ..)`
+        Usage::Call { method, args, .. } => {
+            let Some(channel) = args.first() else { return };
+            let note = format!("`{method}`: bridged in process");
+            let open = format!("{BRIDGE}::new({full:?}, ");
+            out.edit(PASS, m.file, TextRange::empty(channel.start()), open, &note);
+            out.edit(PASS, m.file, TextRange::empty(channel.end()), ")", &note);
+        }
+        Usage::Import | Usage::Other => return,
+    }
+    needs_runtime(group, m.file, out);
 }
 
 /// The expression of `tree` at exactly `range`.
@@ -407,18 +497,40 @@ async fn main() {
     }
 
     #[test]
-    fn different_definitions_stay_rpc() {
-        let fixture = crate::fixture::with_frontend(
-            "use hello::greeter_client::GreeterClient;\nmod hello { tonic::include_proto!(\"helloworld\"); }\n#[tokio::main]\nasync fn main() { GreeterClient::connect(\"http://a\").await; }\n",
-        )
-        .replacen("//- /frontend/proto/helloworld.proto\npackage helloworld;", "//- /frontend/proto/helloworld.proto\npackage helloworld;\nmessage Extra {}", 1);
+    fn different_definitions_are_bridged_or_refused() {
+        let main = "use hello::greeter_client::GreeterClient;\nmod hello { tonic::include_proto!(\"helloworld\"); }\nstruct S { g: GreeterClient<tonic::transport::Channel> }\n#[tokio::main]\nasync fn main() { GreeterClient::connect(\"http://a\").await; }\n";
+        let proto = "//- /frontend/proto/helloworld.proto\npackage helloworld;";
+        let older = crate::fixture::with_frontend(main).replacen(
+            proto,
+            &format!("{proto}\nmessage Extra {{}}"),
+            1,
+        );
+        let out = check(&older);
         expect![[r#"
+            //- /greeter/src/main.rs
+            use hello_world::greeter_server::{Greeter, GreeterServer};
+            pub mod hello_world {
+                tonic::include_proto!("helloworld");
+            }
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
+                Server::builder().add_service(knit_host.provide_server("helloworld.Greeter", GreeterServer::new(MyGreeter))).serve_with_incoming_shutdown(knit_host.incoming(addr), knit_host.shutdown()).await?;
+                Ok(())
+            }
+            Call(Bridged) frontend/src/main.rs:5: calls to `helloworld.Greeter` run in process through `greeter`'s server stack, bridged: the two compile different definitions of `helloworld`, so messages are encoded with the caller's types and decoded with the callee's
             //- /frontend/src/main.rs
             use hello::greeter_client::GreeterClient;
             mod hello { tonic::include_proto!("helloworld"); }
-            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) { GreeterClient::connect("http://a").await; }
-            Call(Rpc) frontend/src/main.rs:4: calls to `helloworld.Greeter` stay RPC: `frontend` and `greeter` compile different definitions of proto package `helloworld`
-        "#]].assert_eq(&check(&fixture).render("frontend/src/main.rs"));
+            struct S { g: GreeterClient<knit_runtime::transport::Bridge> }
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) { knit_runtime::transport::Bridge::connect("helloworld.Greeter", "http://a", GreeterClient::new).await; }
+            Call(Bridged) frontend/src/main.rs:5: calls to `helloworld.Greeter` run in process through `greeter`'s server stack, bridged: the two compile different definitions of `helloworld`, so messages are encoded with the caller's types and decoded with the callee's
+        "#]].assert_eq(&format!("{}{}", out.render("greeter/src/main.rs"), out.render("frontend/src/main.rs")));
+        let renamed = crate::fixture::with_frontend(main).replacen(
+            "rpc SayHello (HelloRequest)",
+            "rpc SayHi (HelloRequest)",
+            2,
+        );
+        let renamed = renamed.replacen("rpc SayHi", "rpc SayHello", 1);
+        expect!["Call(Rpc) frontend/src/main.rs:5: calls to `helloworld.Greeter` stay RPC: `frontend` calls `helloworld.Greeter/SayHi`, which `greeter`'s definitions lack"].assert_eq(&check(&renamed).findings.join("\n"));
     }
 
     #[test]

@@ -35,6 +35,9 @@ pub enum Tier {
     /// Through tonic's client and the callee's server stack in process: messages
     /// are encoded, no socket (services with streaming methods).
     InProcess,
+    /// Like `InProcess`, with each side's own generated types: caller and callee
+    /// compile different definitions of the proto package.
+    Bridged,
     /// Left as a real RPC (the finding says why).
     Rpc,
 }

@@ -568,22 +568,36 @@ pub fn lib_entries(group: &Group, out: &Output) -> Output {
 fn register(group: &Group, sharing: &Sharing, index: usize, host: HostRef, out: &mut Output) {
     let service = &group.services[index];
     for m in &sharing.index.mentions {
-        if m.service != index
-            || m.named.role != Role::Server
-            || sharing.provider_of(&m.named) != Some(index)
-        {
+        if m.service != index || m.named.role != Role::Server {
             continue;
         }
         let Usage::Call {
             method,
             method_range,
             args,
-            ..
+            call,
         } = &m.usage
         else {
             continue;
         };
         if !in_entry(group, index, m) {
+            continue;
+        }
+        let full = format!("{}.{}", m.named.package, m.named.service);
+        let full = full.trim_start_matches('.');
+        if sharing.bridged_provider(&m.named) == Some(index) {
+            // `XServer::new(h)` -> `knit_host.provide_server("p.X", XServer::new(h))`
+            let note = format!("register `{full}` for bridged in-process calls");
+            let open = format!("{}.provide_server({full:?}, ", host.expr);
+            out.edit(PASS, m.file, TextRange::empty(call.start()), open, &note);
+            out.edit(PASS, m.file, TextRange::empty(call.end()), ")", &note);
+            out.finding(PASS, Level::Note, Some((m.file, m.path.start())), format!(
+                "`{}` serves `{full}` in process to bridged callers of the group, through the same server as its listener",
+                service.name
+            ));
+            continue;
+        }
+        if sharing.provider_of(&m.named) != Some(index) {
             continue;
         }
         let shared = sharing.package(&m.named.package).unwrap();

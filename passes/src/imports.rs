@@ -22,7 +22,16 @@ pub fn prune(group: &Group, edits: &[Edit]) -> Output {
     for e in edits.iter().filter(|e| !e.range.is_empty()) {
         by_file.entry(e.file).or_default().push(e.range);
     }
+    // Names the edits write at the start of a path, which keep their imports.
+    let mut written: BTreeMap<FileId, Vec<&str>> = BTreeMap::new();
+    for e in edits {
+        written
+            .entry(e.file)
+            .or_default()
+            .extend(path_starts(&e.text));
+    }
     for (file, replaced) in by_file {
+        let written = written.get(&file).map_or(&[][..], Vec::as_slice);
         let Some(rust) = &group.file(file).rust else {
             continue;
         };
@@ -40,6 +49,7 @@ pub fn prune(group: &Group, edits: &[Edit]) -> Output {
             let unused: Vec<ast::UseTree> = leaves
                 .iter()
                 .filter(|leaf| became_unused(tree.syntax(), leaf, &replaced))
+                .filter(|leaf| local_name(leaf).is_some_and(|n| !written.contains(&n.as_str())))
                 .cloned()
                 .collect();
             if unused.is_empty() {
@@ -107,6 +117,26 @@ fn is_leaf(tree: &ast::UseTree) -> bool {
 }
 
 /// The name a leaf brings into scope.
+/// The identifiers of `text` that are not preceded by `::`: names that must be
+/// in scope where the text is written.
+fn path_starts(text: &str) -> impl Iterator<Item = &str> {
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        loop {
+            let start = rest.find(is_ident)?;
+            let len = rest[start..]
+                .find(|c| !is_ident(c))
+                .unwrap_or(rest.len() - start);
+            let (before, name) = (&rest[..start], &rest[start..start + len]);
+            rest = &rest[start + len..];
+            if !before.trim_end().ends_with("::") {
+                return Some(name);
+            }
+        }
+    })
+}
+
 fn local_name(leaf: &ast::UseTree) -> Option<String> {
     if let Some(rename) = leaf.rename() {
         return rename.name().map(|n| n.text().to_string());
@@ -129,7 +159,6 @@ fn became_unused(root: &SyntaxNode, leaf: &ast::UseTree, replaced: &[TextRange])
     uses.peek().is_some() && uses.all(|t| replaced.iter().any(|r| r.contains_range(t.text_range())))
 }
 
-/// A use item's range with the line break that ends it.
 /// The item `node` with the rest of its line: the indentation before it, when
 /// it starts a line, and the newline after it.
 fn with_trailing_newline(node: &SyntaxNode) -> TextRange {

@@ -446,7 +446,8 @@ common = { path = "../common" }
 
             [build-dependencies]
             common = { path = "../common", package = "api-common" }
-        "#]].assert_eq(&apply(manifest, &[&op]).unwrap());
+        "#]]
+        .assert_eq(&apply(manifest, &[&op]).unwrap());
     }
 
     #[test]

@@ -19,6 +19,10 @@ use crate::names::{Index, Mention, Named, Role, Usage, snake_case};
 pub enum Decision {
     /// In process, served by the service at this index.
     Inline { provider: usize },
+    /// In process through the provider's server stack, with the caller's own
+    /// generated types encoded and decoded (the two services compile different
+    /// definitions of the proto package).
+    Bridged { provider: usize },
     /// Left as a real RPC, for this reason.
     Rpc(String),
 }
@@ -65,6 +69,8 @@ pub struct Sharing {
     pub packages: Vec<SharedPackage>,
     /// (caller service, gRPC service) -> decision.
     pub calls: BTreeMap<(usize, Named), Decision>,
+    /// gRPC services (as servers) that bridged callers reach, by provider.
+    pub bridged: BTreeMap<Named, usize>,
 }
 
 /// Signs of a client built over a transport other than a plain `Channel`.
@@ -115,8 +121,35 @@ impl Sharing {
             }
             sharing.calls.insert((*caller, named.clone()), decision);
         }
+        // The provider registers either its handler (inline) or its server
+        // (bridged) under the gRPC service's name, not both.
+        for ((_, named), decision) in sharing.calls.iter_mut() {
+            let Decision::Bridged { provider } = *decision else {
+                continue;
+            };
+            let server = Named {
+                role: Role::Server,
+                ..named.clone()
+            };
+            let inline = sharing.packages.iter().any(|p| {
+                p.package == named.package && p.provided.get(&named.service) == Some(&provider)
+            });
+            if inline {
+                *decision = Decision::Rpc(format!(
+                    "`{}` serves `{}.{}` inline to callers with its own definitions; bridging other definitions to the same service is not supported yet",
+                    group.services[provider].name, named.package, named.service
+                ));
+            } else {
+                sharing.bridged.insert(server, provider);
+            }
+        }
         sharing.index = index;
         sharing
+    }
+
+    /// The provider of `named` (a server) for bridged callers.
+    pub fn bridged_provider(&self, named: &Named) -> Option<usize> {
+        self.bridged.get(named).copied()
     }
 
     fn share(&mut self, group: &Group, named: &Named, caller: usize, provider: usize) {
@@ -212,11 +245,19 @@ fn decide(
     };
     let provider_name = &group.services[provider].name;
     let protos = protos_of(group, provider, &named.package);
+    let same_definitions = fingerprints(group, caller, &named.package)
+        == fingerprints(group, provider, &named.package);
+    if !same_definitions {
+        if let Err(reason) = bridgeable(group, caller, provider, named) {
+            return Decision::Rpc(reason);
+        }
+    }
     let methods = protos
         .iter()
         .flat_map(|p| &p.services)
         .filter(|s| s.name == named.service)
-        .flat_map(|s| &s.methods);
+        .flat_map(|s| &s.methods)
+        .filter(|_| same_definitions);
     for m in methods {
         for ty in [&m.input, &m.output] {
             if !ty.starts_with(&format!(".{}.", named.package)) && ty != ".google.protobuf.Empty" {
@@ -227,15 +268,9 @@ fn decide(
             }
         }
     }
-    if fingerprints(group, caller, &named.package) != fingerprints(group, provider, &named.package)
-    {
-        return Decision::Rpc(format!(
-            "`{}` and `{provider_name}` compile different definitions of proto package `{}`",
-            group.services[caller].name, named.package
-        ));
-    }
     let imports: BTreeSet<&String> = protos.iter().flat_map(|p| p.imports.iter()).collect();
-    if let Some(import) = imports.iter().find(|i| !i.starts_with("google/protobuf/")) {
+    let foreign = imports.iter().find(|i| !i.starts_with("google/protobuf/"));
+    if let Some(import) = foreign.filter(|_| same_definitions) {
         return Decision::Rpc(format!(
             "proto package `{}` imports `{import}`: not shared yet",
             named.package
@@ -286,6 +321,10 @@ fn decide(
             "`{provider_name}` adds tower layers to its server (`.layer(..)`): in-process calls would skip them"
         ));
     }
+    if !same_definitions {
+        // Each side keeps its own generated code: codegen options do not matter.
+        return Decision::Bridged { provider };
+    }
     for side in [caller, provider] {
         let scripts = group.services[side]
             .packages
@@ -311,6 +350,57 @@ fn decide(
         }
     }
     Decision::Inline { provider }
+}
+
+/// Whether calls from `caller` to `named` can be bridged to `provider`'s server
+/// although the two compile different definitions of its proto package: every
+/// method the caller knows must exist on the provider with the same streaming
+/// shape and the same message type names. Fields are compared by the wire, as
+/// over the network: a field one side lacks is skipped when decoding.
+fn bridgeable(group: &Group, caller: usize, provider: usize, named: &Named) -> Result<(), String> {
+    let methods = |side: usize| -> BTreeMap<String, (bool, bool, String, String)> {
+        protos_of(group, side, &named.package)
+            .iter()
+            .flat_map(|p| &p.services)
+            .filter(|s| s.name == named.service)
+            .flat_map(|s| &s.methods)
+            .map(|m| {
+                let shape = (
+                    m.client_streaming,
+                    m.server_streaming,
+                    m.input.clone(),
+                    m.output.clone(),
+                );
+                (m.name.clone(), shape)
+            })
+            .collect()
+    };
+    let (theirs, ours) = (methods(provider), methods(caller));
+    let who = |side: usize| group.services[side].name.as_str();
+    for (name, shape) in &ours {
+        match theirs.get(name) {
+            None => {
+                return Err(format!(
+                    "`{}` calls `{}.{}/{name}`, which `{}`'s definitions lack",
+                    who(caller),
+                    named.package,
+                    named.service,
+                    who(provider)
+                ));
+            }
+            Some(their) if their != shape => {
+                return Err(format!(
+                    "`{}` and `{}` define `{}.{}/{name}` with other message types or streaming",
+                    who(caller),
+                    who(provider),
+                    named.package,
+                    named.service
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
 }
 
 /// The finding for one call site.
@@ -345,6 +435,13 @@ pub fn call_finding(
             format!(
                 "calls to `{full}` run in process on `{}`'s handler ({inline_client}::{}Client)",
                 group.services[*provider].name, m.named.service
+            ),
+        ),
+        Decision::Bridged { provider } => (
+            Tier::Bridged,
+            format!(
+                "calls to `{full}` run in process through `{}`'s server stack, bridged: the two compile different definitions of `{}`, so messages are encoded with the caller's types and decoded with the callee's",
+                group.services[*provider].name, m.named.package
             ),
         ),
         Decision::Rpc(reason) => (Tier::Rpc, format!("calls to `{full}` stay RPC: {reason}")),

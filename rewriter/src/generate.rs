@@ -570,6 +570,14 @@ fn host(loaded: &Loaded, sharing: &Sharing) -> Vec<(String, String)> {
             ));
         }
     }
+    for (server, &provider) in &sharing.bridged {
+        let full = format!("{}.{}", server.package, server.service);
+        chain.push_str(&format!(
+            "        .provides(\"{}\", \"{}\")\n",
+            group.services[provider].name,
+            full.trim_start_matches('.')
+        ));
+    }
     if let Some(n) = loaded.plan.worker_threads {
         chain.push_str(&format!("        .worker_threads({n})\n"));
     }

@@ -81,3 +81,80 @@ impl Service<Request> for LocalTransport {
         })
     }
 }
+
+/// The transport of a caller's own tonic client (`XClient<Bridge>`) whose proto
+/// definitions differ from its callee's (the `bridged` tier): the caller's
+/// messages are encoded with its own types and decoded by the callee's server
+/// in this process through [`LocalTransport`]; when no service of this process
+/// provides the callee (the caller's own binary), the channel as before.
+#[derive(Clone, Debug)]
+pub struct Bridge(Route);
+
+#[derive(Clone, Debug)]
+enum Route {
+    InProcess(crate::registry::Target<LocalTransport>),
+    Network(tonic::transport::Channel),
+}
+
+impl Bridge {
+    /// Over `channel`, or in process when this process hosts `grpc_service`.
+    pub fn new(grpc_service: &'static str, channel: tonic::transport::Channel) -> Self {
+        if crate::registry::is_hosted(grpc_service) {
+            Bridge(Route::InProcess(crate::registry::Target::new(grpc_service)))
+        } else {
+            Bridge(Route::Network(channel))
+        }
+    }
+
+    /// Like the generated `XClient::connect(dst)`, with `new` the client's
+    /// constructor (`XClient::new`): nothing is dialled when this process hosts
+    /// `grpc_service`.
+    pub async fn connect<C, D>(
+        grpc_service: &'static str,
+        dst: D,
+        new: impl FnOnce(Bridge) -> C,
+    ) -> Result<C, tonic::transport::Error>
+    where
+        D: TryInto<tonic::transport::Endpoint>,
+        D::Error: Into<tonic::codegen::StdError>,
+    {
+        let route = if crate::registry::is_hosted(grpc_service) {
+            Route::InProcess(crate::registry::Target::new(grpc_service))
+        } else {
+            Route::Network(tonic::transport::Endpoint::new(dst)?.connect().await?)
+        };
+        Ok(new(Bridge(route)))
+    }
+}
+
+impl Service<Request> for Bridge {
+    type Response = Response;
+    type Error = tonic::codegen::StdError;
+    type Future = BoxFuture<'static, Result<Response, Self::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        match &mut self.0 {
+            Route::InProcess(_) => Poll::Ready(Ok(())),
+            Route::Network(channel) => channel.poll_ready(cx).map_err(Into::into),
+        }
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        match &mut self.0 {
+            Route::InProcess(target) => {
+                let target = target.clone();
+                Box::pin(async move {
+                    let mut transport = match target.get().await {
+                        Ok(resolved) => (*resolved.handler).clone(),
+                        Err(status) => return Ok(status.into_http()),
+                    };
+                    Ok(transport.call(request).await.unwrap_or_else(|e| match e {}))
+                })
+            }
+            Route::Network(channel) => {
+                let call = channel.call(request);
+                Box::pin(async move { Ok(call.await?.map(Body::new)) })
+            }
+        }
+    }
+}

@@ -15,11 +15,13 @@ pub struct Cashier;
 #[tonic::async_trait]
 impl Payments for Cashier {
     async fn charge(&self, request: Request<ChargeRequest>) -> Result<Response<ChargeReply>, Status> {
-        let ChargeRequest { account, cents } = request.into_inner();
+        let ChargeRequest { account, cents, currency } = request.into_inner();
         if cents == 0 {
             return Err(Status::invalid_argument("nothing to charge"));
         }
-        Ok(Response::new(ChargeReply { receipt: common::receipt(&account, cents) }))
+        // Callers that predate `currency` pay in euros.
+        let currency = if currency.is_empty() { "EUR".to_string() } else { currency };
+        Ok(Response::new(ChargeReply { receipt: common::receipt(&account, cents), currency }))
     }
 }
 
