@@ -247,10 +247,8 @@ fn decide(
     let protos = protos_of(group, provider, &named.package);
     let same_definitions = fingerprints(group, caller, &named.package)
         == fingerprints(group, provider, &named.package);
-    if !same_definitions {
-        if let Err(reason) = bridgeable(group, caller, provider, named) {
-            return Decision::Rpc(reason);
-        }
+    if let (false, Err(reason)) = (same_definitions, bridgeable(group, caller, provider, named)) {
+        return Decision::Rpc(reason);
     }
     let methods = protos
         .iter()
