@@ -516,13 +516,13 @@ async fn main() {
                 Server::builder().add_service(knit_host.provide_server("helloworld.Greeter", GreeterServer::new(MyGreeter))).serve_with_incoming_shutdown(knit_host.incoming(addr), knit_host.shutdown()).await?;
                 Ok(())
             }
-            Call(Bridged) frontend/src/main.rs:5: calls to `helloworld.Greeter` run in process through `greeter`'s server stack, bridged: the two compile different definitions of `helloworld`, so messages are encoded with the caller's types and decoded with the callee's
+            Call(Bridged) frontend/src/main.rs:5: calls to `helloworld.Greeter` run in process through `greeter`'s server stack, bridged (each side encodes with its own generated types): `frontend` and `greeter` compile different definitions of `helloworld`
             //- /frontend/src/main.rs
             use hello::greeter_client::GreeterClient;
             mod hello { tonic::include_proto!("helloworld"); }
             struct S { g: GreeterClient<knit_runtime::transport::Bridge> }
             pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) { knit_runtime::transport::Bridge::connect("helloworld.Greeter", "http://a", GreeterClient::new).await; }
-            Call(Bridged) frontend/src/main.rs:5: calls to `helloworld.Greeter` run in process through `greeter`'s server stack, bridged: the two compile different definitions of `helloworld`, so messages are encoded with the caller's types and decoded with the callee's
+            Call(Bridged) frontend/src/main.rs:5: calls to `helloworld.Greeter` run in process through `greeter`'s server stack, bridged (each side encodes with its own generated types): `frontend` and `greeter` compile different definitions of `helloworld`
         "#]].assert_eq(&format!("{}{}", out.render("greeter/src/main.rs"), out.render("frontend/src/main.rs")));
         let renamed = crate::fixture::with_frontend(main).replacen(
             "rpc SayHello (HelloRequest)",
@@ -530,7 +530,7 @@ async fn main() {
             2,
         );
         let renamed = renamed.replacen("rpc SayHi", "rpc SayHello", 1);
-        expect!["Call(Rpc) frontend/src/main.rs:5: calls to `helloworld.Greeter` stay RPC: `frontend` calls `helloworld.Greeter/SayHi`, which `greeter`'s definitions lack"].assert_eq(&check(&renamed).findings.join("\n"));
+        expect!["Call(Rpc) frontend/src/main.rs:5: calls to `helloworld.Greeter` stay RPC: `frontend` and `greeter` compile different definitions of `helloworld`, and no bridge: `frontend` calls `helloworld.Greeter/SayHi`, which `greeter`'s definitions lack"].assert_eq(&check(&renamed).findings.join("\n"));
     }
 
     #[test]
@@ -569,10 +569,10 @@ async fn main() {
     }
 
     #[test]
-    fn custom_codegen_stays_rpc() {
+    fn custom_codegen_is_bridged() {
         let custom = crate::fixture::with_frontend(
             "use hello::greeter_client::GreeterClient;\nmod hello { tonic::include_proto!(\"helloworld\"); }\n#[tokio::main]\nasync fn main() { GreeterClient::connect(\"http://a\").await; }\n",
         ) + "//- /greeter/build.rs\nfn main() { tonic_prost_build::configure().type_attribute(\".\", \"#[derive(serde::Serialize)]\").compile_protos(&[\"p.proto\"], &[\".\"]).unwrap(); }\n";
-        expect!["Call(Rpc) frontend/src/main.rs:4: calls to `helloworld.Greeter` stay RPC: `greeter`'s build script customises the generated code (`type_attribute`): its types are not shared yet"].assert_eq(&check(&custom).findings.join("\n"));
+        expect!["Call(Bridged) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process through `greeter`'s server stack, bridged (each side encodes with its own generated types): `greeter`'s build script customises the generated code (`type_attribute`)"].assert_eq(&check(&custom).findings.join("\n"));
     }
 }

@@ -19,10 +19,10 @@ use crate::names::{Index, Mention, Named, Role, Usage, snake_case};
 pub enum Decision {
     /// In process, served by the service at this index.
     Inline { provider: usize },
-    /// In process through the provider's server stack, with the caller's own
-    /// generated types encoded and decoded (the two services compile different
-    /// definitions of the proto package).
-    Bridged { provider: usize },
+    /// In process through the provider's server stack, with each side's own
+    /// generated types encoded and decoded, because they cannot share one set
+    /// (`reason`: different definitions, build script options, ..).
+    Bridged { provider: usize, reason: String },
     /// Left as a real RPC, for this reason.
     Rpc(String),
 }
@@ -124,7 +124,7 @@ impl Sharing {
         // The provider registers either its handler (inline) or its server
         // (bridged) under the gRPC service's name, not both.
         for ((_, named), decision) in sharing.calls.iter_mut() {
-            let Decision::Bridged { provider } = *decision else {
+            let Decision::Bridged { provider, .. } = *decision else {
                 continue;
             };
             let server = Named {
@@ -244,35 +244,11 @@ fn decide(
         }
     };
     let provider_name = &group.services[provider].name;
-    let protos = protos_of(group, provider, &named.package);
-    let same_definitions = fingerprints(group, caller, &named.package)
-        == fingerprints(group, provider, &named.package);
-    if let (false, Err(reason)) = (same_definitions, bridgeable(group, caller, provider, named)) {
-        return Decision::Rpc(reason);
-    }
-    let methods = protos
-        .iter()
-        .flat_map(|p| &p.services)
-        .filter(|s| s.name == named.service)
-        .flat_map(|s| &s.methods)
-        .filter(|_| same_definitions);
-    for m in methods {
-        for ty in [&m.input, &m.output] {
-            if !ty.starts_with(&format!(".{}.", named.package)) && ty != ".google.protobuf.Empty" {
-                return Decision::Rpc(format!(
-                    "`{full}/{}` uses `{ty}` from another package: not converted yet",
-                    m.name
-                ));
-            }
+    let unshared = unshareable(group, index, caller, provider, named);
+    if let Some(reason) = &unshared {
+        if let Err(refusal) = bridgeable(group, caller, provider, named) {
+            return Decision::Rpc(format!("{reason}, and no bridge: {refusal}"));
         }
-    }
-    let imports: BTreeSet<&String> = protos.iter().flat_map(|p| p.imports.iter()).collect();
-    let foreign = imports.iter().find(|i| !i.starts_with("google/protobuf/"));
-    if let Some(import) = foreign.filter(|_| same_definitions) {
-        return Decision::Rpc(format!(
-            "proto package `{}` imports `{import}`: not shared yet",
-            named.package
-        ));
     }
     for m in mentions {
         if let Usage::Call { method, call, .. } = &m.usage {
@@ -319,9 +295,55 @@ fn decide(
             "`{provider_name}` adds tower layers to its server (`.layer(..)`): in-process calls would skip them"
         ));
     }
-    if !same_definitions {
-        // Each side keeps its own generated code: codegen options do not matter.
-        return Decision::Bridged { provider };
+    match unshared {
+        Some(reason) => Decision::Bridged { provider, reason },
+        None => Decision::Inline { provider },
+    }
+}
+
+/// Why `caller` and `provider` cannot share one set of generated types for
+/// `named`'s package, if they cannot: then each keeps its own, and calls are
+/// bridged.
+fn unshareable(
+    group: &Group,
+    index: &Index,
+    caller: usize,
+    provider: usize,
+    named: &Named,
+) -> Option<String> {
+    let full = format!("{}.{}", named.package, named.service);
+    let names = |side: usize| group.services[side].name.as_str();
+    if fingerprints(group, caller, &named.package) != fingerprints(group, provider, &named.package)
+    {
+        return Some(format!(
+            "`{}` and `{}` compile different definitions of `{}`",
+            names(caller),
+            names(provider),
+            named.package
+        ));
+    }
+    let protos = protos_of(group, provider, &named.package);
+    let methods = protos
+        .iter()
+        .flat_map(|p| &p.services)
+        .filter(|s| s.name == named.service)
+        .flat_map(|s| &s.methods);
+    for m in methods {
+        for ty in [&m.input, &m.output] {
+            if !ty.starts_with(&format!(".{}.", named.package)) && ty != ".google.protobuf.Empty" {
+                return Some(format!(
+                    "`{full}/{}` uses `{ty}` from another package",
+                    m.name
+                ));
+            }
+        }
+    }
+    let imports: BTreeSet<&String> = protos.iter().flat_map(|p| p.imports.iter()).collect();
+    if let Some(import) = imports.iter().find(|i| !i.starts_with("google/protobuf/")) {
+        return Some(format!(
+            "proto package `{}` imports `{import}`",
+            named.package
+        ));
     }
     for side in [caller, provider] {
         let scripts = group.services[side]
@@ -332,22 +354,23 @@ fn decide(
             .flat_map(|s| CODEGEN_OPTIONS.iter().filter(move |o| s.contains(*o)))
             .next()
         {
-            return Decision::Rpc(format!(
-                "`{}`'s build script customises the generated code (`{}`): its types are not shared yet",
-                group.services[side].name,
+            return Some(format!(
+                "`{}`'s build script customises the generated code (`{}`)",
+                names(side),
                 option.trim_matches(['.', '('])
             ));
         }
     }
     for side in [caller, provider] {
         if index.modules_of(side, &named.package).next().is_none() {
-            return Decision::Rpc(format!(
+            return Some(format!(
                 "`{}` does not include proto package `{}` in a module knit can rewrite",
-                group.services[side].name, named.package
+                names(side),
+                named.package
             ));
         }
     }
-    Decision::Inline { provider }
+    None
 }
 
 /// Whether calls from `caller` to `named` can be bridged to `provider`'s server
@@ -435,11 +458,11 @@ pub fn call_finding(
                 group.services[*provider].name, m.named.service
             ),
         ),
-        Decision::Bridged { provider } => (
+        Decision::Bridged { provider, reason } => (
             Tier::Bridged,
             format!(
-                "calls to `{full}` run in process through `{}`'s server stack, bridged: the two compile different definitions of `{}`, so messages are encoded with the caller's types and decoded with the callee's",
-                group.services[*provider].name, m.named.package
+                "calls to `{full}` run in process through `{}`'s server stack, bridged (each side encodes with its own generated types): {reason}",
+                group.services[*provider].name
             ),
         ),
         Decision::Rpc(reason) => (Tier::Rpc, format!("calls to `{full}` stay RPC: {reason}")),
