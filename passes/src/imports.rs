@@ -116,7 +116,6 @@ fn is_leaf(tree: &ast::UseTree) -> bool {
     tree.use_tree_list().is_none() && tree.star_token().is_none()
 }
 
-/// The name a leaf brings into scope.
 /// The identifiers of `text` that are not preceded by `::`: names that must be
 /// in scope where the text is written.
 fn path_starts(text: &str) -> impl Iterator<Item = &str> {
@@ -137,6 +136,7 @@ fn path_starts(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// The name a leaf brings into scope.
 fn local_name(leaf: &ast::UseTree) -> Option<String> {
     if let Some(rename) = leaf.rename() {
         return rename.name().map(|n| n.text().to_string());

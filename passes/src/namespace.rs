@@ -256,6 +256,45 @@ name = "common-utils"
     }
 
     #[test]
+    fn paths_naming_a_renamed_package_stay_valid_untouched() {
+        // Only the package is renamed; the dependency key, which is the crate
+        // name every path below uses, stays. So no path is rewritten, and the
+        // sources are byte for byte the same (the pass emits no source edit).
+        let sources = r#"//! Uses [`common::Config`] and [`::common::log!`].
+extern crate common as shared_common;
+use common::{self, Config as Cfg};
+use ::common::prelude::*;
+
+macro_rules! traced_call {
+    ($e:expr) => { common::trace(stringify!($e), || $e) };
+}
+
+#[common::traced]
+fn handler() -> common::Result<()> {
+    common::log!("x");
+    let c: common::Config = <common::Config as Default>::default();
+    traced_call!(shared_common::ping());
+    Ok(())
+}
+"#;
+        let out = check(&format!(
+            "//- /api/Cargo.toml\n[package]\nname = \"server\"\n[dependencies]\ncommon = {{ path = \"common\" }}\n\
+             //- /api/src/main.rs\n#[tokio::main]\nasync fn main() {{}}\n\
+             //- /api/src/handler.rs\n{sources}\
+             //- /api/common/Cargo.toml\n[package]\nname = \"common\"\n//- /api/common/src/lib.rs\npub fn trace() {{}}\n"
+        ));
+        let touched: Vec<&str> = out.files.iter().map(|(path, _)| path.as_str()).collect();
+        expect![[r#"
+            [
+                "api/Cargo.toml",
+                "api/src/main.rs",
+                "api/common/Cargo.toml",
+                "api/src/knit_main.rs (new)",
+            ]
+        "#]].assert_debug_eq(&touched);
+    }
+
+    #[test]
     fn colliding_names_are_an_error() {
         let out = check(
             "//- /a/Cargo.toml\n[package]\nname = \"b-c\"\n//- /a/src/main.rs\n#[tokio::main]\nasync fn main() {}\n\
