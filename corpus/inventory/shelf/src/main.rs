@@ -57,6 +57,18 @@ impl Shelf for Labels {
         }
         Ok(Response::new(DescribeReply { label: format!("{} (total {total})", parts.join(", ")) }))
     }
+
+    async fn recount(&self, request: Request<StocktakeRequest>) -> Result<Response<DescribeReply>, Status> {
+        // Each item goes out on one stream while its count comes back on the other.
+        let items: Vec<CountRequest> =
+            request.into_inner().skus.into_iter().map(|sku| CountRequest { sku }).collect();
+        let mut counts = self.stock.clone().follow(tokio_stream::iter(items)).await?.into_inner();
+        let mut parts = Vec::new();
+        while let Some(count) = counts.message().await? {
+            parts.push(format!("{}={}", count.sku, count.units));
+        }
+        Ok(Response::new(DescribeReply { label: format!("recounted {}", parts.join(", ")) }))
+    }
 }
 
 #[tokio::main]
