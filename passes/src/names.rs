@@ -503,7 +503,8 @@ fn flatten(
         }
         return;
     }
-    let Some((target_crate, target)) = resolve_use(crates, key, scope, &path) else {
+    // While imports are being gathered, none are in force yet.
+    let Some((target_crate, target)) = resolve(crates, key, scope, &[], &path) else {
         return;
     };
     if tree.star_token().is_some() {
@@ -526,35 +527,6 @@ fn flatten(
         target
     };
     out.names.insert(local, (target_crate, target));
-}
-
-/// A `use` path, before the crate's imports are known: relative to the crate
-/// root, `self`/`super`, a child module or another crate of the service.
-fn resolve_use(crates: &Crates, key: CrateKey, scope: &[String], segs: &[String]) -> Option<Path> {
-    let krate = &crates[&key];
-    let (first, rest) = segs.split_first()?;
-    let (key, mut base) = match first.as_str() {
-        "crate" => (key, Vec::new()),
-        "self" => (key, scope.to_vec()),
-        "super" => (key, scope.split_last()?.1.to_vec()),
-        _ => {
-            let child = [scope, std::slice::from_ref(first)].concat();
-            if krate.modules.contains(&child) {
-                (key, child)
-            } else if let Some(&other) = krate.externs.get(first) {
-                (other, Vec::new())
-            } else {
-                return None;
-            }
-        }
-    };
-    let mut rest = rest;
-    while first == "super" && rest.first().is_some_and(|s| s == "super") {
-        base.pop()?;
-        rest = &rest[1..];
-    }
-    base.extend(rest.iter().cloned());
-    Some((key, base))
 }
 
 fn mentions_in(group: &Group, crates: &Crates, key: CrateKey, id: FileId, out: &mut Vec<Mention>) {

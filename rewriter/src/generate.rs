@@ -37,12 +37,7 @@ const RUNTIME: &[(&str, &str)] = &[
 /// report (how the services' lockfiles merged).
 pub fn support(loaded: &Loaded, sharing: &Sharing) -> (Vec<(String, String)>, Vec<String>) {
     let group = &loaded.group;
-    let locks: Vec<(&str, &str)> = group
-        .services
-        .iter()
-        .zip(&loaded.lockfiles)
-        .filter_map(|(s, l)| Some((s.name.as_str(), l.as_deref()?)))
-        .collect();
+    let locks = crate::lockmerge::of_services(loaded);
     let (merged_lock, mut notes) = crate::lockmerge::merge(&locks);
     let (patches, patch_notes) = root_patches(group);
     notes.extend(patch_notes);

@@ -38,6 +38,15 @@ pub(crate) fn range(version: &str) -> String {
     }
 }
 
+/// The services of `loaded` that have a lockfile: (service name, its text).
+pub fn of_services(loaded: &crate::load::Loaded) -> Vec<(&str, &str)> {
+    let services = loaded.group.services.iter();
+    services
+        .zip(&loaded.lockfiles)
+        .filter_map(|(s, l)| Some((s.name.as_str(), l.as_deref()?)))
+        .collect()
+}
+
 /// Merges `lockfiles` (service name, `Cargo.lock` text). Returns the merged
 /// lockfile and one note per crate whose versions had to unify (`links`
 /// clashes are the business of [`crate::links`]).

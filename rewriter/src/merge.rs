@@ -49,12 +49,7 @@ pub fn merge(loaded: &Loaded) -> Result<Merged> {
     let group = &loaded.group;
     let sharing = Sharing::of(group);
     let mut output = knit_passes::run_all(group, &sharing);
-    let locks: Vec<(&str, &str)> = group
-        .services
-        .iter()
-        .zip(&loaded.lockfiles)
-        .filter_map(|(s, l)| Some((s.name.as_str(), l.as_deref()?)))
-        .collect();
+    let locks = crate::lockmerge::of_services(loaded);
     let native = crate::links::check(&locks, &crate::links::CargoHome::from_env());
     if !native.clashes.is_empty() {
         return Err(Error(
