@@ -291,7 +291,8 @@ fn handler() -> common::Result<()> {
                 "api/common/Cargo.toml",
                 "api/src/knit_main.rs (new)",
             ]
-        "#]].assert_debug_eq(&touched);
+        "#]]
+        .assert_debug_eq(&touched);
     }
 
     #[test]
