@@ -1,6 +1,7 @@
 //! The gateway: the shop's public API. Each call goes to catalog, cart,
 //! checkout or pricing; the caller's `x-request-id` travels along and comes
-//! back from the service that answered.
+//! back from the service that answered (`Ping` calls nothing and answers it
+//! itself).
 //!
 //! It listens on `PORT` and finds the others at `CATALOG_URL`, `CART_URL`,
 //! `CHECKOUT_URL` and `PRICING_URL`.
@@ -16,8 +17,8 @@ use catalog::catalog_client::CatalogClient;
 use checkout::checkout_client::CheckoutClient;
 use gateway::gateway_server::{Gateway, GatewayServer};
 use gateway::{
-    AddToCartRequest, BrowseRequest, CartLine, CartView, CheckoutRequest, Listing, Order, Price,
-    ProductInfo, ProductRequest, QuoteRequest, ShowCartRequest,
+    AddToCartRequest, BrowseRequest, CartLine, CartView, CheckoutRequest, Listing, Order,
+    PingRequest, Pong, Price, ProductInfo, ProductRequest, QuoteRequest, ShowCartRequest,
 };
 use pricing::pricing_client::PricingClient;
 
@@ -187,6 +188,11 @@ impl Gateway for Front {
                 total_cents: price.total_cents,
             },
         ))
+    }
+
+    async fn ping(&self, request: Request<PingRequest>) -> Result<Response<Pong>, Status> {
+        let (incoming, _, PingRequest { text }) = request.into_parts();
+        Ok(answer(&incoming, Pong { text }))
     }
 }
 
