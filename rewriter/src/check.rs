@@ -9,6 +9,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use rayon::prelude::*;
+
 use crate::error::Result;
 use crate::git;
 use crate::lockfile::{Lock, ServiceLock, hash, hash_file};
@@ -75,28 +77,50 @@ pub fn input_changes(service: &ServiceLock, checkout: Option<&Path>) -> InputCha
         }
         return changes;
     }
-    for (path, recorded) in &service.inputs {
-        match hash_file(&service.origin(path)) {
-            Ok(now) if now == *recorded => {}
-            Ok(_) => changes.modified.push(path.clone()),
+    // Files are hashed and package folders walked in parallel; results keep
+    // the lock's order.
+    let hashed: Vec<(&String, std::io::Result<bool>)> = service
+        .inputs
+        .par_iter()
+        .map(|(path, recorded)| {
+            (
+                path,
+                hash_file(&service.origin(path)).map(|h| h == *recorded),
+            )
+        })
+        .collect();
+    for (path, same) in hashed {
+        match same {
+            Ok(true) => {}
+            Ok(false) => changes.modified.push(path.clone()),
             Err(_) => changes.removed.push(path.clone()),
         }
     }
-    let package_dirs = service
+    let package_dirs: Vec<&str> = service
         .inputs
         .keys()
-        .filter_map(|p| p.strip_suffix("/Cargo.toml"));
-    for dir in package_dirs {
-        for file in crate::load::package_files(&service.origin(dir)) {
-            let rel = file
-                .strip_prefix(service.origin(dir))
-                .unwrap_or(&file)
-                .to_string_lossy()
-                .replace('\\', "/");
-            let path = format!("{dir}/{rel}");
-            if !service.inputs.contains_key(&path) {
-                changes.added.push(path);
-            }
+        .filter_map(|p| p.strip_suffix("/Cargo.toml"))
+        .collect();
+    let present: Vec<Vec<String>> = package_dirs
+        .par_iter()
+        .map(|dir| {
+            let origin = service.origin(dir);
+            crate::load::package_files(&origin)
+                .iter()
+                .map(|file| {
+                    let rel = file
+                        .strip_prefix(&origin)
+                        .unwrap_or(file)
+                        .to_string_lossy()
+                        .replace('\\', "/");
+                    format!("{dir}/{rel}")
+                })
+                .collect()
+        })
+        .collect();
+    for path in present.into_iter().flatten() {
+        if !service.inputs.contains_key(&path) {
+            changes.added.push(path);
         }
     }
     changes
@@ -113,11 +137,15 @@ pub enum Verdict {
 /// Files of `dir` that differ from `expected` (path -> hash), and files knit
 /// did not write (build output under `target/` aside).
 fn output_changes(dir: &Path, expected: &BTreeMap<String, String>) -> Vec<String> {
+    let hashed: Vec<(&String, std::io::Result<bool>)> = expected
+        .par_iter()
+        .map(|(path, recorded)| (path, hash_file(&dir.join(path)).map(|h| h == *recorded)))
+        .collect();
     let mut reasons = Vec::new();
-    for (path, recorded) in expected {
-        match hash_file(&dir.join(path)) {
-            Ok(now) if now == *recorded => {}
-            Ok(_) => reasons.push(format!("{path} differs from what knit generates")),
+    for (path, same) in hashed {
+        match same {
+            Ok(true) => {}
+            Ok(false) => reasons.push(format!("{path} differs from what knit generates")),
             Err(_) => reasons.push(format!("{path} is missing")),
         }
     }
@@ -142,7 +170,12 @@ fn list(root: &Path, dir: &Path, out: &mut Vec<String>) {
             .unwrap()
             .to_string_lossy()
             .replace('\\', "/");
-        if path.is_dir() {
+        // As `path.is_dir()`, without a `stat` unless the entry is a symbolic link.
+        let is_dir = match entry.file_type() {
+            Ok(t) if !t.is_symlink() => t.is_dir(),
+            _ => path.is_dir(),
+        };
+        if is_dir {
             if rel != "target" {
                 list(root, &path, out);
             }
@@ -174,8 +207,13 @@ pub fn check(plan_file: &Path, dir: &Path) -> Result<Verdict> {
             "the plan's services are {names:?}, the build holds {locked:?}"
         ));
     } else {
-        for (service, spec) in lock.services.iter().zip(&plan.services) {
-            let changes = input_changes(service, Some(&spec.path));
+        let changes: Vec<InputChanges> = lock
+            .services
+            .par_iter()
+            .zip(plan.services.par_iter())
+            .map(|(service, spec)| input_changes(service, Some(&spec.path)))
+            .collect();
+        for (service, changes) in lock.services.iter().zip(changes) {
             if !changes.is_empty() {
                 reasons.push(format!(
                     "service `{}` changed: {}",

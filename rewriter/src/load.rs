@@ -4,6 +4,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
 
 use cargo_metadata::{Metadata, MetadataCommand, Package as CargoPackage, TargetKind};
 use knit_passes::FileId;
@@ -101,12 +103,7 @@ fn shown_relative(mut d: Diagnostic, canonical: &Path, shown: &Path) -> Diagnost
 
 fn load_canonical(plan: Plan, plan_dir: &Path) -> Result<Loaded> {
     refuse_knit_output(plan_dir, &plan.file)?;
-    let results: Vec<Result<Loading>> = plan
-        .services
-        .par_iter()
-        .enumerate()
-        .map(|(i, spec)| load_service(&plan, plan_dir, i, spec))
-        .collect();
+    let results = load_services(&plan, plan_dir);
     let mut errors = Vec::new();
     let mut loadings = Vec::new();
     for result in results {
@@ -302,7 +299,61 @@ fn pick_bin<'p>(
     })
 }
 
-fn load_service(plan: &Plan, plan_dir: &Path, index: usize, spec: &ServiceSpec) -> Result<Loading> {
+/// Where a service is read and Cargo's metadata of its workspace: the part of
+/// loading that waits on child processes (git, `cargo metadata`).
+struct Located {
+    /// The service's folder as read.
+    read_dir: PathBuf,
+    /// For a pinned service: (the export, the checkout it mirrors).
+    export: Option<(PathBuf, PathBuf)>,
+    git: Option<GitState>,
+    meta: Metadata,
+}
+
+/// The most services located at once (each runs git and `cargo metadata`).
+const LOCATING_THREADS: usize = 16;
+
+/// Loads every service of `plan`; results in plan order. Services are located
+/// on threads of their own, which mostly wait on child processes; each located
+/// service goes on to rayon's pool, which reads and parses its files meanwhile.
+fn load_services(plan: &Plan, plan_dir: &Path) -> Vec<Result<Loading>> {
+    let next = AtomicUsize::new(0);
+    let (located, ready) = mpsc::channel();
+    let mut results: Vec<(usize, Result<Loading>)> = std::thread::scope(|scope| {
+        for _ in 0..LOCATING_THREADS.min(plan.services.len()) {
+            let located = located.clone();
+            let next = &next;
+            scope.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(spec) = plan.services.get(i) else {
+                        break;
+                    };
+                    let service = (i, locate(plan, spec));
+                    located
+                        .send(service)
+                        .expect("drained until the last sender is gone");
+                }
+            });
+        }
+        drop(located);
+        ready
+            .into_iter()
+            .par_bridge()
+            .map(|(i, located)| {
+                let spec = &plan.services[i];
+                (
+                    i,
+                    located.and_then(|l| load_service(plan, plan_dir, i, spec, l)),
+                )
+            })
+            .collect()
+    });
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+fn locate(plan: &Plan, spec: &ServiceSpec) -> Result<Located> {
     let user_dir = canonical(&spec.path, &plan.file)?;
     refuse_knit_output(&user_dir, &plan.file)?;
     let at_plan = |message: String| Diagnostic::at(&plan.file, spec.line, 1, message);
@@ -339,6 +390,29 @@ fn load_service(plan: &Plan, plan_dir: &Path, index: usize, spec: &ServiceSpec) 
             )
         }
     };
+    let meta = metadata(&read_dir.join("Cargo.toml"))?;
+    Ok(Located {
+        read_dir,
+        export,
+        git,
+        meta,
+    })
+}
+
+fn load_service(
+    plan: &Plan,
+    plan_dir: &Path,
+    index: usize,
+    spec: &ServiceSpec,
+    located: Located,
+) -> Result<Loading> {
+    let Located {
+        read_dir,
+        export,
+        git,
+        meta,
+    } = located;
+    let at_plan = |message: String| Diagnostic::at(&plan.file, spec.line, 1, message);
     let logical = |p: &Path| -> PathBuf {
         match &export {
             Some((exported, top)) => p
@@ -347,7 +421,6 @@ fn load_service(plan: &Plan, plan_dir: &Path, index: usize, spec: &ServiceSpec) 
             None => p.to_path_buf(),
         }
     };
-    let meta = metadata(&read_dir.join("Cargo.toml"))?;
     let root = meta.workspace_root.as_std_path().to_path_buf();
     let out_root = match logical(&root).strip_prefix(plan_dir) {
         Ok(rel) => slash(rel),
@@ -444,14 +517,17 @@ fn load_service(plan: &Plan, plan_dir: &Path, index: usize, spec: &ServiceSpec) 
                 .any(|k| matches!(k, TargetKind::Lib | TargetKind::RLib))
         });
         lib_roots.push(lib_target.map(|t| t.src_path.as_std_path().to_path_buf()));
-        let mut parsed: BTreeMap<PathBuf, RustFile> = rust.into_iter().collect();
+        let mut parsed: BTreeMap<PathBuf, ParsedFile> = rust.into_iter().collect();
         for entry in package_files(&dir) {
             let rel = slash(entry.strip_prefix(&dir).unwrap());
             let out_path = format!("{out_dir}/{rel}");
             // Rust files of the module trees are parsed; manifests kept as text.
-            let rust = parsed.remove(&entry);
-            if rust.is_some() || rel == "Cargo.toml" {
-                let text = read(&entry)?;
+            let parsed_file = parsed.remove(&entry);
+            if parsed_file.is_some() || rel == "Cargo.toml" {
+                let (rust, text) = match parsed_file {
+                    Some(ParsedFile { rust, text }) => (Some(rust), text),
+                    None => (None, read(&entry)?),
+                };
                 let file = SourceFile {
                     path: out_path,
                     text,
@@ -588,13 +664,19 @@ struct Pending {
     owns_dir: bool,
 }
 
+/// A file of a module tree: its parse, and the text it was parsed from.
+struct ParsedFile {
+    rust: RustFile,
+    text: String,
+}
+
 /// Reads and parses every file of the module trees under `roots`, in parallel.
 /// `first` is the service-wide index of `roots[0]`.
 fn module_trees(
     roots: &[PathBuf],
     first: usize,
     edition: Edition,
-) -> Result<Vec<(PathBuf, RustFile)>> {
+) -> Result<Vec<(PathBuf, ParsedFile)>> {
     let mut wave: Vec<Pending> = roots
         .iter()
         .enumerate()
@@ -605,10 +687,10 @@ fn module_trees(
             owns_dir: true,
         })
         .collect();
-    let mut done: Vec<(PathBuf, RustFile)> = Vec::new();
+    let mut done: Vec<(PathBuf, ParsedFile)> = Vec::new();
     let mut errors = Vec::new();
     while !wave.is_empty() {
-        let results: Vec<Result<(Pending, RustFile, Vec<Pending>)>> = wave
+        let results: Vec<Result<(Pending, ParsedFile, Vec<Pending>)>> = wave
             .into_par_iter()
             .map(|p| parse_file(p, edition))
             .collect();
@@ -633,7 +715,7 @@ fn module_trees(
     }
 }
 
-fn parse_file(pending: Pending, edition: Edition) -> Result<(Pending, RustFile, Vec<Pending>)> {
+fn parse_file(pending: Pending, edition: Edition) -> Result<(Pending, ParsedFile, Vec<Pending>)> {
     let text = read(&pending.path)?;
     let parse = ast::SourceFile::parse(&text, edition);
     if let Some(error) = parse.errors().first() {
@@ -737,11 +819,11 @@ fn parse_file(pending: Pending, edition: Edition) -> Result<(Pending, RustFile, 
             owns_dir,
         });
     }
-    let file = RustFile {
+    let rust = RustFile {
         krate: FileId(pending.krate as u32),
         module: pending.module.clone(),
         edition,
         parse,
     };
-    Ok((pending, file, children))
+    Ok((pending, ParsedFile { rust, text }, children))
 }
