@@ -2,7 +2,7 @@
 //! throughput on a large synthetic system ([`system`]) against a parse-only
 //! baseline (`bench/parse_only.rs`) and ast-grep, on 1 and 2 threads. Everything
 //! lives in `target/bench-rewrite`. Prints one Markdown table; each figure is the
-//! best wall time of R runs (default 3) with the largest peak RSS among them.
+//! lowest wall and CPU time of R runs (default 3) with the largest peak RSS.
 
 mod system;
 
@@ -68,6 +68,8 @@ fn options(args: &[String]) -> Result<Options, String> {
 #[derive(Clone, Copy)]
 struct Sample {
     wall: Duration,
+    /// User and system time of the child and of the children it waited for.
+    cpu: Duration,
     /// Peak resident set of the child (or of a child it waited for), in KiB.
     max_rss_kib: u64,
 }
@@ -110,13 +112,15 @@ fn measure(command: &mut Command, expect: i32, stderr: &Path) -> Result<Sample, 
             tail.into_iter().rev().collect::<Vec<_>>().join("\n")
         ));
     }
+    let time = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
     Ok(Sample {
         wall,
+        cpu: time(usage.ru_utime) + time(usage.ru_stime),
         max_rss_kib: usage.ru_maxrss as u64,
     })
 }
 
-/// The best wall time of `runs` runs of `run`, with the largest peak RSS.
+/// The lowest wall and CPU time of `runs` runs of `run`, with the largest peak RSS.
 fn best(runs: usize, mut run: impl FnMut() -> Result<Sample, String>) -> Result<Sample, String> {
     let mut best: Option<Sample> = None;
     for _ in 0..runs {
@@ -124,6 +128,7 @@ fn best(runs: usize, mut run: impl FnMut() -> Result<Sample, String>) -> Result<
         best = Some(match best {
             Some(b) => Sample {
                 wall: b.wall.min(s.wall),
+                cpu: b.cpu.min(s.cpu),
                 max_rss_kib: b.max_rss_kib.max(s.max_rss_kib),
             },
             None => s,
@@ -415,7 +420,7 @@ pub fn rewrite(args: &[String]) -> Result<(), String> {
     }
 
     println!(
-        "\n| command | threads | wall s | MB/s | peak RSS MiB | × parse-only |\n|---|---:|---:|---:|---:|---:|"
+        "\n| command | threads | wall s | MB/s | CPU s | peak RSS MiB | × parse-only |\n|---|---:|---:|---:|---:|---:|---:|"
     );
     for row in &rows {
         let parse = rows
@@ -424,11 +429,12 @@ pub fn rewrite(args: &[String]) -> Result<(), String> {
             .expect("parse-only runs first");
         let secs = row.sample.wall.as_secs_f64();
         println!(
-            "| {} | {} | {:.3} | {:.1} | {:.0} | {:.2} |",
+            "| {} | {} | {:.3} | {:.1} | {:.2} | {:.0} | {:.2} |",
             row.what,
             row.threads,
             secs,
             megabytes / secs,
+            row.sample.cpu.as_secs_f64(),
             row.sample.max_rss_kib as f64 / 1024.0,
             parse.sample.wall.as_secs_f64() / secs
         );
