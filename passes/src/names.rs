@@ -627,6 +627,9 @@ fn usage_of(path: &ast::Path) -> Usage {
 }
 
 #[cfg(test)]
+pub(crate) mod oracle;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -5,20 +5,63 @@ use expect_test::{Expect, expect};
 
 use crate::fixture::{check, with_frontend};
 
-/// `frontend`'s `src/main.rs` is `main_rs`, its other files `files` (`//- /..`
-/// fixtures); checks the rewritten sources of `frontend` (not the new files
-/// that lifting `main` adds) and the findings.
+/// The fixture of a shape: `GREETER` and a `frontend` whose `src/main.rs` is
+/// `main_rs`, its other files `files` (`//- /..` fixtures).
+fn shape_fixture(main_rs: &str, files: &str) -> String {
+    format!("{}{files}", with_frontend(main_rs))
+}
+
+/// Checks the rewritten sources of `frontend` (not the new files that lifting
+/// `main` adds) and the findings.
 fn check_shape(main_rs: &str, files: &str, expect: Expect) {
-    let fixture = format!("{}{files}", with_frontend(main_rs));
-    let mut out = check(&fixture);
+    let mut out = check(&shape_fixture(main_rs, files));
     out.files.retain(|(path, _)| !path.ends_with("(new)"));
     expect.assert_eq(&out.render("frontend/src/"));
 }
 
+/// Every shape: (test name, `frontend`'s `src/main.rs`, its other files).
+const SHAPES: [(&str, &str, &str); 7] = [
+    (
+        "client_in_a_static_and_from_a_helper",
+        STATIC_AND_HELPER,
+        "",
+    ),
+    (
+        "client_in_option_arc_mutex_and_type_alias",
+        OPTION_ARC_MUTEX_AND_ALIAS,
+        "",
+    ),
+    (
+        "reexports_globs_and_nested_modules",
+        REEXPORTS_GLOBS_AND_NESTED,
+        REEXPORTS_GLOBS_AND_NESTED_FILES,
+    ),
+    ("imports_inside_functions", IMPORTS_INSIDE_FUNCTIONS, ""),
+    (
+        "client_built_in_the_library_used_by_the_binary",
+        LIBRARY_USED_BY_THE_BINARY,
+        LIBRARY_USED_BY_THE_BINARY_FILES,
+    ),
+    (
+        "channels_endpoints_interceptors_and_builders",
+        CHANNELS_AND_BUILDERS,
+        "",
+    ),
+    (
+        "generated_code_checked_into_the_sources",
+        CHECKED_IN_GENERATED_CODE,
+        CHECKED_IN_GENERATED_CODE_FILES,
+    ),
+];
+
+/// rust-analyzer resolves every client and server name of every shape as knit does.
 #[test]
-fn client_in_a_static_and_from_a_helper() {
-    check_shape(
-        r#"use std::sync::OnceLock;
+fn oracle_agrees_on_every_shape() {
+    let cases = SHAPES.map(|(name, main_rs, files)| (name, shape_fixture(main_rs, files)));
+    crate::names::oracle::assert_agrees(cases);
+}
+
+const STATIC_AND_HELPER: &str = r#"use std::sync::OnceLock;
 use tonic::transport::Channel;
 use hello::greeter_client::GreeterClient;
 mod hello { tonic::include_proto!("helloworld"); }
@@ -37,7 +80,12 @@ async fn main() {
     let mut per_request = GREETER.get().unwrap().clone();
     per_request.say_hello(HelloRequest::default()).await.unwrap();
 }
-"#,
+"#;
+
+#[test]
+fn client_in_a_static_and_from_a_helper() {
+    check_shape(
+        STATIC_AND_HELPER,
         "",
         expect![[r#"
             //- /frontend/src/main.rs
@@ -62,10 +110,7 @@ async fn main() {
     );
 }
 
-#[test]
-fn client_in_option_arc_mutex_and_type_alias() {
-    check_shape(
-        r#"use std::sync::Arc;
+const OPTION_ARC_MUTEX_AND_ALIAS: &str = r#"use std::sync::Arc;
 use tokio::sync::Mutex;
 use tonic::transport::Channel;
 use hello::greeter_client::GreeterClient as Greeter;
@@ -84,7 +129,12 @@ async fn main() {
     let state = State { maybe: Some(client.clone()), shared: Arc::new(Mutex::new(client)) };
     state.shared.lock().await.say_hello(HelloRequest::default()).await.unwrap();
 }
-"#,
+"#;
+
+#[test]
+fn client_in_option_arc_mutex_and_type_alias() {
+    check_shape(
+        OPTION_ARC_MUTEX_AND_ALIAS,
         "",
         expect![[r#"
             //- /frontend/src/main.rs
@@ -109,10 +159,7 @@ async fn main() {
     );
 }
 
-#[test]
-fn reexports_globs_and_nested_modules() {
-    check_shape(
-        r#"mod clients;
+const REEXPORTS_GLOBS_AND_NESTED: &str = r#"mod clients;
 use clients::*;
 pub mod pb {
     pub mod v1 {
@@ -125,8 +172,15 @@ async fn main() {
     let a = GreeterClient::connect("http://greeter:50051").await.unwrap();
     let b = crate::pb::v1::greeter_client::GreeterClient::connect("http://greeter:50051").await;
 }
-"#,
-        "//- /frontend/src/clients.rs\npub use crate::pb::v1::greeter_client::GreeterClient;\n",
+"#;
+const REEXPORTS_GLOBS_AND_NESTED_FILES: &str =
+    "//- /frontend/src/clients.rs\npub use crate::pb::v1::greeter_client::GreeterClient;\n";
+
+#[test]
+fn reexports_globs_and_nested_modules() {
+    check_shape(
+        REEXPORTS_GLOBS_AND_NESTED,
+        REEXPORTS_GLOBS_AND_NESTED_FILES,
         expect![[r#"
             //- /frontend/src/main.rs
             mod clients;
@@ -147,16 +201,18 @@ async fn main() {
     );
 }
 
-#[test]
-fn imports_inside_functions() {
-    check_shape(
-        r#"mod hello { tonic::include_proto!("helloworld"); }
+const IMPORTS_INSIDE_FUNCTIONS: &str = r#"mod hello { tonic::include_proto!("helloworld"); }
 #[tokio::main]
 async fn main() {
     use hello::greeter_client::GreeterClient;
     GreeterClient::connect("http://a").await;
 }
-"#,
+"#;
+
+#[test]
+fn imports_inside_functions() {
+    check_shape(
+        IMPORTS_INSIDE_FUNCTIONS,
         "",
         expect![[r#"
             //- /frontend/src/main.rs
@@ -169,21 +225,24 @@ async fn main() {
     );
 }
 
-#[test]
-fn client_built_in_the_library_used_by_the_binary() {
-    check_shape(
-        r#"use frontend::pb::greeter_client::GreeterClient;
+const LIBRARY_USED_BY_THE_BINARY: &str = r#"use frontend::pb::greeter_client::GreeterClient;
 #[tokio::main]
 async fn main() {
     let client: GreeterClient<tonic::transport::Channel> = frontend::dial().await;
 }
-"#,
-        r#"//- /frontend/src/lib.rs
+"#;
+const LIBRARY_USED_BY_THE_BINARY_FILES: &str = r#"//- /frontend/src/lib.rs
 pub mod pb { tonic::include_proto!("helloworld"); }
 pub async fn dial() -> pb::greeter_client::GreeterClient<tonic::transport::Channel> {
     pb::greeter_client::GreeterClient::connect("http://greeter:50051").await.unwrap()
 }
-"#,
+"#;
+
+#[test]
+fn client_built_in_the_library_used_by_the_binary() {
+    check_shape(
+        LIBRARY_USED_BY_THE_BINARY,
+        LIBRARY_USED_BY_THE_BINARY_FILES,
         expect![[r#"
             //- /frontend/src/main.rs
             #[tokio::main]
@@ -209,10 +268,7 @@ pub async fn dial() -> pb::greeter_client::GreeterClient<tonic::transport::Chann
     );
 }
 
-#[test]
-fn channels_endpoints_interceptors_and_builders() {
-    check_shape(
-        r#"use std::time::Duration;
+const CHANNELS_AND_BUILDERS: &str = r#"use std::time::Duration;
 use tonic::transport::{Channel, Endpoint};
 use hello::greeter_client::GreeterClient;
 mod hello { tonic::include_proto!("helloworld"); }
@@ -245,7 +301,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let direct = GreeterClient::new(Endpoint::from_static("http://greeter:50051").connect().await?);
     Ok(())
 }
-"#,
+"#;
+
+#[test]
+fn channels_endpoints_interceptors_and_builders() {
+    check_shape(
+        CHANNELS_AND_BUILDERS,
         "",
         expect![[r#"
             //- /frontend/src/main.rs
@@ -290,17 +351,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 }
 
-#[test]
-fn generated_code_checked_into_the_sources() {
-    check_shape(
-        r#"mod pb;
+const CHECKED_IN_GENERATED_CODE: &str = r#"mod pb;
 use pb::helloworld::greeter_client::GreeterClient;
 #[tokio::main]
 async fn main() {
     let client = GreeterClient::connect("http://greeter:50051").await;
 }
-"#,
-        r#"//- /frontend/src/pb/mod.rs
+"#;
+const CHECKED_IN_GENERATED_CODE_FILES: &str = r#"//- /frontend/src/pb/mod.rs
 pub mod helloworld;
 //- /frontend/src/pb/helloworld.rs
 // This file is @generated by prost-build.
@@ -315,7 +373,13 @@ pub mod greeter_client {
         inner: tonic::client::Grpc<T>,
     }
 }
-"#,
+"#;
+
+#[test]
+fn generated_code_checked_into_the_sources() {
+    check_shape(
+        CHECKED_IN_GENERATED_CODE,
+        CHECKED_IN_GENERATED_CODE_FILES,
         expect![[r#"
             //- /frontend/src/main.rs
             mod pb;
