@@ -131,7 +131,8 @@ pub(crate) fn assert_agrees(cases: impl IntoIterator<Item = (&'static str, Strin
     }
     assert!(
         unexpected.is_empty() && stale.is_empty(),
-        "knit and rust-analyzer disagree:\n{}\nknown differences that no longer occur:\n{}",
+        "knit and rust-analyzer disagree:\n{}\nknown differences that no longer occur \
+         (delete them from KNOWN_DIFFERENCES):\n{}",
         unexpected.join("\n"),
         stale.join("\n"),
     );
