@@ -57,7 +57,10 @@ fn main() -> ExitCode {
             }
         }
     }
-    println!("{} files, {bytes} bytes, {errors} syntax errors", files.len());
+    println!(
+        "{} files, {bytes} bytes, {errors} syntax errors",
+        files.len()
+    );
     if errors == 0 {
         ExitCode::SUCCESS
     } else {
