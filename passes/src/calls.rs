@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use ra_ap_syntax::ast::{self, HasArgList, HasName};
-use ra_ap_syntax::{AstNode, TextRange};
+use ra_ap_syntax::{AstNode, TextRange, TextSize};
 
 use crate::edit::Output;
 use crate::model::{FileId, Group, relative_path};
@@ -189,20 +189,16 @@ fn bridge(group: &Group, m: &Mention, out: &mut Output) {
     const BRIDGE: &str = "knit_runtime::transport::Bridge";
     let full = format!("{}.{}", m.named.package, m.named.service);
     let full = full.trim_start_matches('.');
-    let tree = group.file(m.file).rust.as_ref().unwrap().parse.tree();
     match &m.usage {
         // `XClient<Channel>` -> `XClient<Bridge>`, `Channel` inside other
         // transports (`InterceptedService<Channel, F>`) too.
         Usage::Type => {
-            let Some(path) = tree
-                .syntax()
-                .covering_element(m.path)
-                .ancestors()
-                .find_map(ast::Path::cast)
-            else {
-                return;
-            };
-            let channels = path
+            // The type parsed on its own: it may sit in a macro's arguments.
+            const BEFORE: &str = "type T = ";
+            let text = format!("{BEFORE}{};", &group.file(m.file).text[m.path]);
+            let ty = ast::SourceFile::parse(&text, ra_ap_syntax::Edition::CURRENT).tree();
+            let shift = m.path.start() - TextSize::of(BEFORE);
+            let channels = ty
                 .syntax()
                 .descendants()
                 .filter_map(ast::PathType::cast)
@@ -213,14 +209,9 @@ fn bridge(group: &Group, m: &Mention, out: &mut Output) {
                         .is_some_and(|n| n.text() == "Channel")
                 });
             for channel in channels {
-                let range = channel.syntax().text_range();
-                out.edit(
-                    PASS,
-                    m.file,
-                    range,
-                    BRIDGE,
-                    "client transport: bridged in process",
-                );
+                let range = channel.syntax().text_range() + shift;
+                let note = "client transport: bridged in process";
+                out.edit(PASS, m.file, range, BRIDGE, note);
             }
         }
         // `XClient::connect(dst)` -> `Bridge::connect("p.X", dst, XClient::new)`

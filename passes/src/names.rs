@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ra_ap_syntax::ast::HasArgList;
 use ra_ap_syntax::ast::{self, HasModuleItem, HasName};
-use ra_ap_syntax::{AstNode, AstToken, SyntaxKind, SyntaxNode, TextRange};
+use ra_ap_syntax::{AstNode, AstToken, SyntaxKind, SyntaxNode, TextRange, TextSize};
 
 use crate::model::{FileId, Group};
 
@@ -324,6 +324,9 @@ fn included_package(call: &ast::MacroCall) -> Option<String> {
 struct Imports {
     names: BTreeMap<String, Path>,
     globs: Vec<Path>,
+    /// Items the scope defines itself (but modules): they shadow globs and, in
+    /// a block, the imports of the scopes around it.
+    locals: BTreeSet<String>,
 }
 
 fn segments(path: &ast::Path) -> Option<Vec<String>> {
@@ -356,9 +359,14 @@ fn resolve(
         "super" => (key, scope.split_last()?.1.to_vec()),
         _ => {
             let child = [scope, std::slice::from_ref(first)].concat();
-            if let Some(target) = scopes.iter().find_map(|i| i.names.get(first)) {
-                target.clone()
-            } else if krate.modules.contains(&child) {
+            let named = scopes.iter().find_map(|i| match i.names.get(first) {
+                Some(target) => Some(Some(target)),
+                None => i.locals.contains(first).then_some(None),
+            });
+            if let Some(named) = named {
+                // An item of the scope is not a generated type.
+                named?.clone()
+            } else if is_module(krate, &child) {
                 (key, child)
             } else if let Some(&other) = krate.externs.get(first) {
                 (other, Vec::new())
@@ -390,7 +398,7 @@ fn follow_reexports(crates: &Crates, mut path: Path) -> Path {
         for i in 0..segs.len() {
             let (module, name) = (&segs[..i], &segs[i]);
             let next = [module, std::slice::from_ref(name)].concat();
-            if krate.modules.contains(&next) || classify(krate, &segs[..=i]).is_some() {
+            if is_module(krate, &next) || classify(krate, &segs[..=i]).is_some() {
                 continue;
             }
             let Some(imports) = krate.imports.get(module) else {
@@ -417,12 +425,30 @@ fn follow_reexports(crates: &Crates, mut path: Path) -> Path {
 fn through_glob(crates: &Crates, (key, prefix): &Path, name: &str) -> Option<Path> {
     let path = [prefix.as_slice(), &[name.to_string()]].concat();
     let krate = &crates[key];
-    if classify(krate, &path).is_some() || krate.modules.contains(&path) {
+    if classify(krate, &path).is_some() || is_module(krate, &path) {
         return Some((*key, path));
     }
     let imports = krate.imports.get(prefix)?;
     let target = imports.names.get(name)?;
     Some(follow_reexports(crates, target.clone()))
+}
+
+/// Whether `path` is a module of `krate`: one its sources declare, or one that
+/// tonic generates in a proto module (`greeter_client`, `greeter_server`).
+fn is_module(krate: &Crate, path: &[String]) -> bool {
+    if krate.modules.contains(path) {
+        return true;
+    }
+    let [parent @ .., last] = path else {
+        return false;
+    };
+    krate.proto_modules.iter().any(|(module, package)| {
+        let services = krate.protos.get(package).into_iter().flatten();
+        module.as_slice() == parent
+            && services.map(|s| snake_case(s)).any(|snake| {
+                *last == format!("{snake}_client") || *last == format!("{snake}_server")
+            })
+    })
 }
 
 /// Whether the absolute path `path` names a generated client or server type.
@@ -476,9 +502,34 @@ fn imports_of(
 ) -> Imports {
     let mut imports = Imports::default();
     for item in items {
-        let ast::Item::Use(use_) = item else { continue };
-        if let Some(tree) = use_.use_tree() {
-            flatten(crates, key, scope, &[], &tree, &mut imports);
+        match item {
+            ast::Item::Use(use_) => {
+                if let Some(tree) = use_.use_tree() {
+                    flatten(crates, key, scope, &[], &tree, &mut imports);
+                }
+            }
+            ast::Item::Module(_) | ast::Item::MacroCall(_) | ast::Item::Impl(_) => {}
+            // `extern crate stock as inventory;`: another crate of the service.
+            ast::Item::ExternCrate(item) => {
+                let Some(name) = item.name_ref().map(|n| n.text().to_string()) else {
+                    continue;
+                };
+                let Some(&other) = crates[&key].externs.get(&name) else {
+                    continue;
+                };
+                let alias = item
+                    .rename()
+                    .and_then(|r| r.name())
+                    .map(|n| n.text().to_string());
+                imports
+                    .names
+                    .insert(alias.unwrap_or(name), (other, Vec::new()));
+            }
+            item => {
+                let name = ra_ap_syntax::ast::AnyHasName::cast(item.syntax().clone())
+                    .and_then(|i| i.name());
+                imports.locals.extend(name.map(|n| n.text().to_string()));
+            }
         }
     }
     imports
@@ -516,8 +567,9 @@ fn flatten(
             Some(name) => name.text().to_string(),
             None => return,
         },
-        None => match target.last() {
-            Some(last) if last != "self" => last.clone(),
+        None => match target.as_slice() {
+            [.., module, last] if last == "self" => module.clone(),
+            [.., last] if last != "self" => last.clone(),
             _ => return,
         },
     };
@@ -542,64 +594,225 @@ fn mentions_in(group: &Group, crates: &Crates, key: CrateKey, id: FileId, out: &
         });
         let scope = scope_of(&rust.module, list.syntax());
         let imports = imports_of(crates, key, &scope, items);
-        if !imports.names.is_empty() || !imports.globs.is_empty() {
+        if !imports.names.is_empty() || !imports.globs.is_empty() || !imports.locals.is_empty() {
             blocks.insert(list.syntax().text_range(), imports);
         }
     }
-    for path in tree.syntax().descendants().filter_map(ast::Path::cast) {
-        let Some(segs) = segments(&path) else {
-            continue;
-        };
-        let scope = scope_of(&rust.module, path.syntax());
-        let in_use = path
-            .syntax()
-            .ancestors()
-            .any(|a| a.kind() == SyntaxKind::USE);
-        let mut scopes: Vec<&Imports> = path
-            .syntax()
+    // The imports in force at `node`, innermost first.
+    let scopes_at = |node: &SyntaxNode, scope: &[String]| -> Vec<&Imports> {
+        let mut scopes: Vec<&Imports> = node
             .ancestors()
             .filter(|a| a.kind() == SyntaxKind::STMT_LIST)
             .filter_map(|a| blocks.get(&a.text_range()))
             .collect();
-        scopes.extend(krate.imports.get(&scope));
-        let Some((target, abs)) = resolve(crates, key, &scope, &scopes, &segs) else {
+        scopes.extend(krate.imports.get(scope));
+        scopes
+    };
+    let site = Site {
+        crates,
+        key,
+        file: id,
+    };
+    for path in tree.syntax().descendants().filter_map(ast::Path::cast) {
+        let scope = scope_of(&rust.module, path.syntax());
+        let scopes = scopes_at(path.syntax(), &scope);
+        site.mention(&path, &scope, &scopes, TextSize::from(0), out);
+    }
+    // Paths in macro arguments (`tokio::try_join!(XClient::connect(a), ..)`),
+    // parsed as the expressions they are; arguments that are not expressions
+    // make a client named there stay an RPC.
+    for call in tree.syntax().descendants().filter_map(ast::MacroCall::cast) {
+        let Some(tokens) = call.token_tree() else {
             continue;
         };
-        let Some((module, package, named)) = classify(&crates[&target], &abs) else {
+        let named = tokens
+            .syntax()
+            .descendants_with_tokens()
+            .filter_map(|t| t.into_token())
+            .filter(|t| t.kind() == SyntaxKind::IDENT)
+            .find_map(|t| generated_type_named(krate, t.text()).map(|n| (t, n)));
+        let Some((token, named)) = named else {
+            continue;
+        };
+        let scope = scope_of(&rust.module, call.syntax());
+        let scopes = scopes_at(call.syntax(), &scope);
+        match MacroArgs::parse(&tokens) {
+            Some(args) => {
+                for path in args.tree.syntax().descendants().filter_map(ast::Path::cast) {
+                    site.mention(&path, &scope, &scopes, args.shift, out);
+                }
+            }
+            None => out.push(Mention {
+                service: krate.service,
+                file: id,
+                path: token.text_range(),
+                named,
+                usage: Usage::Other,
+            }),
+        }
+    }
+}
+
+/// What the paths of one file resolve in.
+struct Site<'a> {
+    crates: &'a Crates,
+    key: CrateKey,
+    file: FileId,
+}
+
+impl Site<'_> {
+    /// The mention `path` makes, if it names a generated client or server; its
+    /// ranges are `shift` bytes after where `path`'s tree puts them.
+    fn mention(
+        &self,
+        path: &ast::Path,
+        scope: &[String],
+        scopes: &[&Imports],
+        shift: TextSize,
+        out: &mut Vec<Mention>,
+    ) {
+        let Some(mut segs) = segments(path) else {
+            return;
+        };
+        if let [name] = segs.as_slice()
+            && is_generic_parameter(path.syntax(), name)
+        {
+            return;
+        }
+        let in_use = path
+            .syntax()
+            .ancestors()
+            .any(|a| a.kind() == SyntaxKind::USE);
+        if in_use {
+            let Some(mut prefix) = use_prefix(path) else {
+                return;
+            };
+            prefix.append(&mut segs);
+            segs = prefix;
+        }
+        let krate = &self.crates[&self.key];
+        let Some((target, abs)) = resolve(self.crates, self.key, scope, scopes, &segs) else {
+            return;
+        };
+        let range = path.syntax().text_range() + shift;
+        let Some((module, package, named)) = classify(&self.crates[&target], &abs) else {
             // A path inside the crate that names a client type by a route the
-            // resolver does not follow (a `type` in another module, a macro) makes
-            // the client's sites stay RPC rather than half converted.
-            if let Some(named) = unfollowed_client(&crates[&target], &abs) {
+            // resolver does not follow (a `type` in another module) makes the
+            // client's sites stay RPC rather than half converted.
+            if let Some(named) = unfollowed_client(&self.crates[&target], &abs) {
                 out.push(Mention {
                     service: krate.service,
-                    file: id,
-                    path: path.syntax().text_range(),
+                    file: self.file,
+                    path: range,
                     named,
                     usage: Usage::Other,
                 });
             }
-            continue;
+            return;
         };
         // The generated module must be one that includes this package.
-        if !crates[&target].proto_modules.contains(&(module, package)) {
-            continue;
+        if !self.crates[&target]
+            .proto_modules
+            .contains(&(module, package))
+        {
+            return;
         }
         let usage = if in_use {
             Usage::Import
         } else {
-            usage_of(&path)
+            usage_of(path, shift)
         };
         out.push(Mention {
             service: krate.service,
-            file: id,
-            path: path.syntax().text_range(),
+            file: self.file,
+            path: range,
             named,
             usage,
         });
     }
 }
 
-fn usage_of(path: &ast::Path) -> Usage {
+/// Whether an item around `node` declares a generic parameter `name`, which
+/// shadows every other meaning of `name` inside it.
+fn is_generic_parameter(node: &SyntaxNode, name: &str) -> bool {
+    use ra_ap_syntax::ast::HasGenericParams;
+    node.ancestors()
+        .filter_map(ast::AnyHasGenericParams::cast)
+        .filter_map(|item| item.generic_param_list())
+        .flat_map(|list| list.type_or_const_params())
+        .filter_map(|param| param.name())
+        .any(|param| param.text() == name)
+}
+
+/// The path that the `use` trees around `path` put before it: `hello` for
+/// `greeter_client::GreeterClient` in `use hello::{greeter_client::GreeterClient}`.
+fn use_prefix(path: &ast::Path) -> Option<Vec<String>> {
+    let own = path.syntax().ancestors().find_map(ast::UseTree::cast)?;
+    let mut prefix = Vec::new();
+    let mut node = own.syntax().parent();
+    while let Some(list) = node.and_then(ast::UseTreeList::cast) {
+        let parent = ast::UseTree::cast(list.syntax().parent()?)?;
+        if let Some(p) = parent.path() {
+            let mut outer = segments(&p)?;
+            outer.append(&mut prefix);
+            prefix = outer;
+        }
+        node = parent.syntax().parent();
+    }
+    Some(prefix)
+}
+
+/// The generated client or server that an identifier names by its text.
+fn generated_type_named(krate: &Crate, name: &str) -> Option<Named> {
+    krate.protos.iter().find_map(|(package, services)| {
+        services.iter().find_map(|service| {
+            let role = if name == format!("{service}Client") {
+                Role::Client
+            } else if name == format!("{service}Server") {
+                Role::Server
+            } else {
+                return None;
+            };
+            Some(Named {
+                role,
+                package: package.clone(),
+                service: service.clone(),
+            })
+        })
+    })
+}
+
+/// A macro's arguments parsed as a tuple of expressions.
+struct MacroArgs {
+    tree: ast::SourceFile,
+    /// Where the parsed text's ranges are in the original file, less where
+    /// they are in `tree`.
+    shift: TextSize,
+}
+
+impl MacroArgs {
+    const BEFORE: &str = "fn knit() { (";
+
+    /// `None` when the arguments are not comma-separated expressions.
+    fn parse(tokens: &ast::TokenTree) -> Option<MacroArgs> {
+        let text = tokens.syntax().to_string();
+        let inner = text.get(1..text.len().checked_sub(1)?)?.trim_end();
+        let comma = if inner.ends_with(',') { "" } else { "," };
+        let source = format!("{}{inner}{comma}); }}", Self::BEFORE);
+        let parse = ast::SourceFile::parse(&source, ra_ap_syntax::Edition::Edition2021);
+        if !parse.errors().is_empty() {
+            return None;
+        }
+        let inner_start = tokens.syntax().text_range().start() + TextSize::from(1);
+        Some(MacroArgs {
+            tree: parse.tree(),
+            shift: inner_start - TextSize::of(Self::BEFORE),
+        })
+    }
+}
+
+/// How `path` is used; its ranges are `shift` bytes after where its tree has them.
+fn usage_of(path: &ast::Path, shift: TextSize) -> Usage {
     let Some(parent) = path.syntax().parent() else {
         return Usage::Other;
     };
@@ -608,18 +821,18 @@ fn usage_of(path: &ast::Path) -> Usage {
     }
     let call = ast::Path::cast(parent.clone()).and_then(|outer| {
         let name = outer.segment()?.name_ref()?;
-        let (method, method_range) = (name.text().to_string(), name.syntax().text_range());
+        let (method, method_range) = (name.text().to_string(), name.syntax().text_range() + shift);
         let expr = ast::PathExpr::cast(outer.syntax().parent()?)?;
         let call = ast::CallExpr::cast(expr.syntax().parent()?)?;
         let args = call
             .arg_list()?
             .args()
-            .map(|a| a.syntax().text_range())
+            .map(|a| a.syntax().text_range() + shift)
             .collect();
         Some(Usage::Call {
             method,
             method_range,
-            call: call.syntax().text_range(),
+            call: call.syntax().text_range() + shift,
             args,
         })
     });

@@ -245,10 +245,10 @@ fn decide(
     };
     let provider_name = &group.services[provider].name;
     let unshared = unshareable(group, index, caller, provider, named);
-    if let Some(reason) = &unshared {
-        if let Err(refusal) = bridgeable(group, caller, provider, named) {
-            return Decision::Rpc(format!("{reason}, and no bridge: {refusal}"));
-        }
+    if let Some(reason) = &unshared
+        && let Err(refusal) = bridgeable(group, caller, provider, named)
+    {
+        return Decision::Rpc(format!("{reason}, and no bridge: {refusal}"));
     }
     for m in mentions {
         if let Usage::Call { method, call, .. } = &m.usage {

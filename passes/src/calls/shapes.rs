@@ -20,7 +20,7 @@ fn check_shape(main_rs: &str, files: &str, expect: Expect) {
 }
 
 /// Every shape: (test name, `frontend`'s `src/main.rs`, its other files).
-const SHAPES: [(&str, &str, &str); 7] = [
+const SHAPES: [(&str, &str, &str); 8] = [
     (
         "client_in_a_static_and_from_a_helper",
         STATIC_AND_HELPER,
@@ -52,6 +52,7 @@ const SHAPES: [(&str, &str, &str); 7] = [
         CHECKED_IN_GENERATED_CODE,
         CHECKED_IN_GENERATED_CODE_FILES,
     ),
+    ("clients_built_in_macro_arguments", MACRO_ARGUMENTS, ""),
 ];
 
 /// rust-analyzer resolves every client and server name of every shape as knit does.
@@ -390,5 +391,40 @@ fn generated_code_checked_into_the_sources() {
             pub use knit_proto_helloworld::*;
             Call(Inline) frontend/src/main.rs:5: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
         "#]],
+    );
+}
+
+const MACRO_ARGUMENTS: &str = r#"use hello::greeter_client::GreeterClient;
+mod hello { tonic::include_proto!("helloworld"); }
+#[tokio::main]
+async fn main() -> Result<(), tonic::transport::Error> {
+    let (a, b) = tokio::try_join!(
+        GreeterClient::connect("http://greeter:50051"),
+        GreeterClient::connect(format!("http://{}", "greeter:50051")),
+    )?;
+    let all: Vec<GreeterClient<tonic::transport::Channel>> = vec![a, b];
+    Ok(())
+}
+"#;
+
+#[test]
+fn clients_built_in_macro_arguments() {
+    check_shape(
+        MACRO_ARGUMENTS,
+        "",
+        expect![[r#"
+        //- /frontend/src/main.rs
+        mod hello { pub use knit_proto_helloworld::*; }
+        pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), tonic::transport::Error> {
+            let (a, b) = tokio::try_join!(
+                knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://greeter:50051"),
+                knit_proto_helloworld::greeter_inline::GreeterClient::connect(format!("http://{}", "greeter:50051")),
+            )?;
+            let all: Vec<knit_proto_helloworld::greeter_inline::GreeterClient> = vec![a, b];
+            Ok(())
+        }
+        Call(Inline) frontend/src/main.rs:6: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+        Call(Inline) frontend/src/main.rs:7: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+    "#]],
     );
 }
