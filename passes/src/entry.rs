@@ -80,11 +80,20 @@ fn entry_scope(group: &Group, service: usize) -> Vec<(FileId, SyntaxNode)> {
     }
 }
 
-/// Whether `mention` is in the code `service`'s entry covers.
-pub fn in_entry(group: &Group, service: usize, mention: &Mention) -> bool {
-    entry_scope(group, service)
+/// The code `service`'s entry covers: (file, range) pairs.
+pub fn entry_ranges(group: &Group, service: usize) -> Vec<(FileId, TextRange)> {
+    let scope = entry_scope(group, service);
+    scope
         .iter()
-        .any(|(file, node)| *file == mention.file && node.text_range().contains_range(mention.path))
+        .map(|(file, node)| (*file, node.text_range()))
+        .collect()
+}
+
+/// Whether `mention` is in `entry` (see [`entry_ranges`]).
+pub fn in_entry(entry: &[(FileId, TextRange)], mention: &Mention) -> bool {
+    entry
+        .iter()
+        .any(|(file, range)| *file == mention.file && range.contains_range(mention.path))
 }
 
 /// Whether `service`'s entry adds tower layers to a server builder: calls in
@@ -580,7 +589,7 @@ fn register(group: &Group, sharing: &Sharing, index: usize, host: HostRef, out: 
         else {
             continue;
         };
-        if !in_entry(group, index, m) {
+        if !in_entry(&sharing.entries[index], m) {
             continue;
         }
         let full = format!("{}.{}", m.named.package, m.named.service);

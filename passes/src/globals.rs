@@ -26,17 +26,21 @@ const PASS: &str = "globals";
 
 pub fn run(group: &Group, _: &Sharing) -> Output {
     let mut out = Output::default();
-    logging(group, &mut out);
-    environment(group, &mut out);
+    let calls = calls(group);
+    logging(group, &calls, &mut out);
+    environment(group, &calls, &mut out);
     allocators(group, &mut out);
-    process_wide(group, &mut out);
+    process_wide(group, &calls, &mut out);
     metrics(group, &mut out);
-    dotenv(group, &mut out);
+    dotenv(group, &calls, &mut out);
     out
 }
 
-/// The calls of every Rust file: (service, file, call, callee path without spaces).
-fn calls(group: &Group) -> Vec<(usize, FileId, ast::CallExpr, String)> {
+/// A call of a path: (service, file, call, callee path without spaces).
+type Call = (usize, FileId, ast::CallExpr, String);
+
+/// The calls of every Rust file.
+fn calls(group: &Group) -> Vec<Call> {
     let mut all = Vec::new();
     for (id, file, rust) in group.rust_files() {
         for call in rust
@@ -73,7 +77,7 @@ struct Init {
     end: TextSize,
 }
 
-fn logging(group: &Group, out: &mut Output) {
+fn logging(group: &Group, calls: &[Call], out: &mut Output) {
     let mut by_kind: BTreeMap<&str, Vec<Init>> = BTreeMap::new();
     for (id, file, rust) in group.rust_files() {
         let tree = rust.parse.tree();
@@ -114,7 +118,7 @@ fn logging(group: &Group, out: &mut Output) {
             }
         }
     }
-    for (service, id, call, path) in calls(group) {
+    for &(service, id, ref call, ref path) in calls {
         if ["env_logger::init", "pretty_env_logger::init"].contains(&path.as_str()) {
             let Some(ast::Expr::PathExpr(callee)) = call.expr() else {
                 continue;
@@ -180,12 +184,12 @@ const ENV_READS: &[(&str, &str)] = &[
     ("vars", "std::env::vars"),
 ];
 
-fn environment(group: &Group, out: &mut Output) {
+fn environment(group: &Group, calls: &[Call], out: &mut Output) {
     let mut needs_runtime = std::collections::BTreeSet::new();
     // variable -> services that read it
     let mut readers: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     let mut per_service: BTreeMap<usize, Vec<String>> = BTreeMap::new();
-    for (service, id, call, path) in calls(group) {
+    for &(service, id, ref call, ref path) in calls {
         let path = path.trim_start_matches("::");
         let read = ENV_READS.iter().find(|(short, full)| {
             path == *full || (path == format!("env::{short}") && imports(group, id, "std::env"))
@@ -454,8 +458,8 @@ fn metrics(group: &Group, out: &mut Output) {
 
 /// `dotenv()` of a service with its own environment loads into that service's
 /// values, not the process's (`knit_runtime::env::dotenv`).
-fn dotenv(group: &Group, out: &mut Output) {
-    for (service, id, call, path) in calls(group) {
+fn dotenv(group: &Group, calls: &[Call], out: &mut Output) {
+    for &(service, id, ref call, ref path) in calls {
         let svc = &group.services[service];
         let path = path.trim_start_matches("::");
         if svc.env.is_empty() || !["dotenv::dotenv", "dotenvy::dotenv"].contains(&path) {
@@ -489,8 +493,8 @@ fn dotenv(group: &Group, out: &mut Output) {
     }
 }
 
-fn process_wide(group: &Group, out: &mut Output) {
-    for (service, id, call, path) in calls(group) {
+fn process_wide(group: &Group, calls: &[Call], out: &mut Output) {
+    for &(service, id, ref call, ref path) in calls {
         let name = &group.services[service].name;
         let path = path.trim_start_matches("::");
         let message = if path.ends_with("process::exit") {

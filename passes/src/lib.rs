@@ -38,9 +38,16 @@ pub const PASSES: &[(&str, Pass)] = &[
 /// Runs every pass over `group`, with the decisions of `sharing`, and gathers
 /// their outputs.
 pub fn run_all(group: &Group, sharing: &sharing::Sharing) -> Output {
+    use rayon::prelude::*;
     let mut out = Output::default();
-    for (_, pass) in PASSES {
-        out.extend(pass(group, sharing));
+    // The passes read the original sources only: they run side by side, and
+    // their outputs are gathered in their order.
+    let outputs: Vec<Output> = PASSES
+        .par_iter()
+        .map(|(_, pass)| pass(group, sharing))
+        .collect();
+    for output in outputs {
+        out.extend(output);
     }
     let entries = entry::lib_entries(group, &out);
     out.extend(entries);

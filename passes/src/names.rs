@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use ra_ap_syntax::ast::HasArgList;
 use ra_ap_syntax::ast::{self, HasModuleItem, HasName};
 use ra_ap_syntax::{AstNode, AstToken, SyntaxKind, SyntaxNode, TextRange, TextSize};
+use rayon::prelude::*;
 
 use crate::model::{FileId, Group};
 
@@ -158,77 +159,44 @@ impl Index {
                 let names = krate.protos.entry(proto.package.clone()).or_default();
                 names.extend(proto.services.iter().map(|s| s.name.clone()));
             }
-            for &id in &krate.files {
-                let rust = group.file(id).rust.as_ref().unwrap();
-                let tree = rust.parse.tree();
-                krate.modules.insert(rust.module.clone());
-                for module in tree.syntax().descendants().filter_map(ast::Module::cast) {
-                    if module.item_list().is_some() {
-                        krate
-                            .modules
-                            .insert(scope_of(&rust.module, module.syntax()));
-                    }
-                }
-                let file = group.file(id);
-                if let Some(package) = checked_in_package(&file.path, &file.text) {
-                    // The whole file (but its last line break) is generated code.
-                    let range = TextRange::up_to(ra_ap_syntax::TextSize::of(file.text.trim_end()));
-                    krate
-                        .proto_modules
-                        .insert((rust.module.clone(), package.clone()));
-                    index.proto_modules.push(ProtoModule {
-                        service: krate.service,
-                        file: id,
-                        module: rust.module.clone(),
-                        package,
-                        include: range,
-                    });
-                }
-                for call in tree.syntax().descendants().filter_map(ast::MacroCall::cast) {
-                    if let Some(package) = included_package(&call) {
-                        let module = scope_of(&rust.module, call.syntax());
-                        krate
-                            .proto_modules
-                            .insert((module.clone(), package.clone()));
-                        index.proto_modules.push(ProtoModule {
-                            service: krate.service,
-                            file: id,
-                            module,
-                            package,
-                            include: crate::edit::code_range(call.syntax()),
-                        });
-                    }
-                }
+        }
+        let files: Vec<(CrateKey, FileId)> = crates
+            .iter()
+            .flat_map(|(&key, krate)| krate.files.iter().map(move |&id| (key, id)))
+            .collect();
+        let scanned: Vec<(CrateKey, Vec<Vec<String>>, Vec<ProtoModule>)> = files
+            .par_iter()
+            .map(|&(key, id)| {
+                let (modules, protos) = modules_of_file(group, key.0, id);
+                (key, modules, protos)
+            })
+            .collect();
+        for (key, modules, protos) in scanned {
+            let krate = crates.get_mut(&key).unwrap();
+            krate.modules.extend(modules);
+            for proto in protos {
+                let module = (proto.module.clone(), proto.package.clone());
+                krate.proto_modules.insert(module);
+                index.proto_modules.push(proto);
             }
         }
         // Imports are resolved once every crate knows its modules.
-        let mut all_imports = BTreeMap::new();
-        for (&key, krate) in &crates {
-            let mut imports = BTreeMap::new();
-            for &id in &krate.files {
-                let rust = group.file(id).rust.as_ref().unwrap();
-                let tree = rust.parse.tree();
-                let module = rust.module.clone();
-                let file_imports = imports_of(&crates, key, &module, tree.items());
-                imports.insert(module, file_imports);
-                for module in tree.syntax().descendants().filter_map(ast::Module::cast) {
-                    if let Some(items) = module.item_list() {
-                        let scope = scope_of(&rust.module, module.syntax());
-                        let module_imports = imports_of(&crates, key, &scope, items.items());
-                        imports.insert(scope, module_imports);
-                    }
-                }
-            }
-            all_imports.insert(key, imports);
+        let imports: Vec<(CrateKey, Vec<(Vec<String>, Imports)>)> = files
+            .par_iter()
+            .map(|&(key, id)| (key, imports_of_file(group, &crates, key, id)))
+            .collect();
+        for (key, modules) in imports {
+            crates.get_mut(&key).unwrap().imports.extend(modules);
         }
-        for (key, imports) in all_imports {
-            crates.get_mut(&key).unwrap().imports = imports;
-        }
-        for (&key, krate) in &crates {
-            for &id in &krate.files {
-                mentions_in(group, &crates, key, id, &mut index.mentions);
-            }
-        }
+        let mentions: Vec<Vec<Mention>> = files
+            .par_iter()
+            .map(|&(key, id)| {
+                let mut mentions = Vec::new();
+                mentions_in(group, &crates, key, id, &mut mentions);
+                mentions
+            })
+            .collect();
+        index.mentions = mentions.into_iter().flatten().collect();
         index
     }
 
@@ -238,6 +206,71 @@ impl Index {
             .iter()
             .filter(move |m| m.service == service && m.package == package)
     }
+}
+
+/// The modules file `id` (of service `service`) is and declares inline, and
+/// the proto modules among them.
+fn modules_of_file(
+    group: &Group,
+    service: usize,
+    id: FileId,
+) -> (Vec<Vec<String>>, Vec<ProtoModule>) {
+    let file = group.file(id);
+    let rust = file.rust.as_ref().unwrap();
+    let tree = rust.parse.tree();
+    let mut modules = vec![rust.module.clone()];
+    for module in tree.syntax().descendants().filter_map(ast::Module::cast) {
+        if module.item_list().is_some() {
+            modules.push(scope_of(&rust.module, module.syntax()));
+        }
+    }
+    let mut protos = Vec::new();
+    if let Some(package) = checked_in_package(&file.path, &file.text) {
+        // The whole file (but its last line break) is generated code.
+        let range = TextRange::up_to(ra_ap_syntax::TextSize::of(file.text.trim_end()));
+        protos.push(ProtoModule {
+            service,
+            file: id,
+            module: rust.module.clone(),
+            package,
+            include: range,
+        });
+    }
+    for call in tree.syntax().descendants().filter_map(ast::MacroCall::cast) {
+        if let Some(package) = included_package(&call) {
+            protos.push(ProtoModule {
+                service,
+                file: id,
+                module: scope_of(&rust.module, call.syntax()),
+                package,
+                include: crate::edit::code_range(call.syntax()),
+            });
+        }
+    }
+    (modules, protos)
+}
+
+/// The imports of each module of file `id`: the file's own and its inline modules'.
+fn imports_of_file(
+    group: &Group,
+    crates: &Crates,
+    key: CrateKey,
+    id: FileId,
+) -> Vec<(Vec<String>, Imports)> {
+    let rust = group.file(id).rust.as_ref().unwrap();
+    let tree = rust.parse.tree();
+    let mut modules = vec![(
+        rust.module.clone(),
+        imports_of(crates, key, &rust.module, tree.items()),
+    )];
+    for module in tree.syntax().descendants().filter_map(ast::Module::cast) {
+        if let Some(items) = module.item_list() {
+            let scope = scope_of(&rust.module, module.syntax());
+            let imports = imports_of(crates, key, &scope, items.items());
+            modules.push((scope, imports));
+        }
+    }
+    modules
 }
 
 /// The crates of its service that crate `key` names: the library of its own

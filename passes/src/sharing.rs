@@ -11,8 +11,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::edit::{Finding, Level, Tier};
-use crate::model::{Group, ProtoFile};
+use crate::model::{FileId, Group, ProtoFile};
 use crate::names::{Index, Mention, Named, Role, Usage, snake_case};
+use ra_ap_syntax::TextRange;
 
 /// The decision for the calls of one service to one gRPC service.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,6 +72,8 @@ pub struct Sharing {
     pub calls: BTreeMap<(usize, Named), Decision>,
     /// gRPC services (as servers) that bridged callers reach, by provider.
     pub bridged: BTreeMap<Named, usize>,
+    /// The code each service's entry covers (see [`crate::entry::entry_ranges`]).
+    pub entries: Vec<Vec<(FileId, TextRange)>>,
 }
 
 /// Signs of a client built over a transport other than a plain `Channel`.
@@ -103,7 +106,14 @@ pub const CONVERTED_CONSTRUCTORS: &[&str] = &["connect", "new", "with_origin", "
 impl Sharing {
     pub fn of(group: &Group) -> Sharing {
         let index = Index::of(group);
-        let mut sharing = Sharing::default();
+        let mut sharing = Sharing {
+            entries: (0..group.services.len())
+                .map(|s| crate::entry::entry_ranges(group, s))
+                .collect(),
+            ..Sharing::default()
+        };
+        // Whether a provider adds tower layers, asked once per provider.
+        let mut layers: BTreeMap<usize, bool> = BTreeMap::new();
         let mut by_caller: BTreeMap<(usize, Named), Vec<&Mention>> = BTreeMap::new();
         let mut servers: BTreeMap<(usize, Named), Vec<&Mention>> = BTreeMap::new();
         for m in &index.mentions {
@@ -115,7 +125,8 @@ impl Sharing {
             map.entry((m.service, m.named.clone())).or_default().push(m);
         }
         for ((caller, named), mentions) in &by_caller {
-            let decision = decide(group, &index, &servers, *caller, named, mentions);
+            let seen = (&sharing.entries[..], &mut layers);
+            let decision = decide(group, &index, &servers, seen, *caller, named, mentions);
             if let Decision::Inline { provider } = decision {
                 sharing.share(group, named, *caller, provider);
             }
@@ -207,10 +218,17 @@ fn fingerprints(group: &Group, service: usize, package: &str) -> Vec<u64> {
     prints
 }
 
+/// What each service's entry covers, and the providers known to add layers.
+type Entries<'a> = (
+    &'a [Vec<(FileId, TextRange)>],
+    &'a mut BTreeMap<usize, bool>,
+);
+
 fn decide(
     group: &Group,
     index: &Index,
     servers: &BTreeMap<(usize, Named), Vec<&Mention>>,
+    (entries, layers): Entries,
     caller: usize,
     named: &Named,
     mentions: &[&Mention],
@@ -281,7 +299,7 @@ fn decide(
                     named.service
                 ));
             }
-            registered |= crate::entry::in_entry(group, provider, m);
+            registered |= crate::entry::in_entry(&entries[provider], m);
         }
     }
     if !registered {
@@ -290,7 +308,10 @@ fn decide(
             named.service
         ));
     }
-    if crate::entry::server_layers(group, provider) {
+    let layered = *layers
+        .entry(provider)
+        .or_insert_with(|| crate::entry::server_layers(group, provider));
+    if layered {
         return Decision::Rpc(format!(
             "`{provider_name}` adds tower layers to its server (`.layer(..)`): in-process calls would skip them"
         ));
