@@ -181,7 +181,7 @@ impl Index {
             }
         }
         // Imports are resolved once every crate knows its modules.
-        let imports: Vec<(CrateKey, Vec<(Vec<String>, Imports)>)> = files
+        let imports: Vec<(CrateKey, ModuleImports)> = files
             .par_iter()
             .map(|&(key, id)| (key, imports_of_file(group, &crates, key, id)))
             .collect();
@@ -250,13 +250,16 @@ fn modules_of_file(
     (modules, protos)
 }
 
+/// The imports of modules, by module path.
+type ModuleImports = Vec<(Vec<String>, Imports)>;
+
 /// The imports of each module of file `id`: the file's own and its inline modules'.
 fn imports_of_file(
     group: &Group,
     crates: &Crates,
     key: CrateKey,
     id: FileId,
-) -> Vec<(Vec<String>, Imports)> {
+) -> ModuleImports {
     let rust = group.file(id).rust.as_ref().unwrap();
     let tree = rust.parse.tree();
     let mut modules = vec![(
