@@ -31,16 +31,36 @@ struct Report {
     services: Vec<ReportService>,
 }
 
-/// Runs the harness for `system`; `Ok(false)` when the deployments differ.
-pub fn run(system: &str) -> Result<bool, String> {
+/// A corpus system built split (each service and each `outside` service on its
+/// own) and merged (knit's output), ready to start.
+pub(crate) struct Built {
+    pub scenario: Scenario,
+    /// `corpus/SYSTEM`.
+    pub dir: PathBuf,
+    /// The merge group, in the order of knit's report.
+    pub services: Vec<String>,
+    split_bins: BTreeMap<String, PathBuf>,
+    merged_bin: PathBuf,
+}
+
+/// Merges `system` with knit into `target/e2e/SYSTEM/workspace` and builds its
+/// split services and the merged binary (release or debug profile, with
+/// `CARGO_TARGET_DIR=target/e2e`); the binaries are copied to
+/// `target/e2e/SYSTEM` (`target/e2e/SYSTEM/release` for release builds).
+pub(crate) fn build(system: &str, release: bool, task: &str) -> Result<Built, String> {
     let dir = root().join("corpus").join(system);
     let plan = dir.join("knit.toml");
     let scenario = Scenario::read(&dir.join("scenario.toml"))?;
     let target = root().join("target/e2e");
     let work = target.join(system);
-    std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
+    let (profile, bins, flags): (&str, PathBuf, &[&str]) = if release {
+        ("release", work.join("release"), &["--quiet", "--release"])
+    } else {
+        ("debug", work.clone(), &["--quiet"])
+    };
+    std::fs::create_dir_all(&bins).map_err(|e| e.to_string())?;
 
-    println!("e2e {system}: knit merge");
+    println!("{task} {system}: knit merge");
     let merged_dir = work.join("workspace");
     let knit = knit_binary()?;
     run_ok(
@@ -57,7 +77,7 @@ pub fn run(system: &str) -> Result<bool, String> {
     };
 
     println!(
-        "e2e {system}: build split services and the merged binary (CARGO_TARGET_DIR={})",
+        "{task} {system}: build split services and the merged binary ({profile}, CARGO_TARGET_DIR={})",
         target.display()
     );
     let plan_text = std::fs::read_to_string(&plan).map_err(|e| e.to_string())?;
@@ -85,65 +105,127 @@ pub fn run(system: &str) -> Result<bool, String> {
         let manifest = dir.join(path).join("Cargo.toml");
         run_ok(
             cargo(&target)
-                .args(["build", "--quiet", "--bin", bin, "--manifest-path"])
+                .arg("build")
+                .args(flags)
+                .args(["--bin", bin, "--manifest-path"])
                 .arg(&manifest),
         )?;
-        let copy = work.join(format!("split-{name}"));
-        std::fs::copy(target.join("debug").join(bin), &copy)
+        let copy = bins.join(format!("split-{name}"));
+        std::fs::copy(target.join(profile).join(bin), &copy)
             .map_err(|e| format!("copy {bin}: {e}"))?;
         split_bins.insert(name.clone(), copy);
     }
     run_ok(
         cargo(&target)
-            .args(["build", "--quiet", "-p", "merged", "--manifest-path"])
+            .arg("build")
+            .args(flags)
+            .args(["-p", "merged", "--manifest-path"])
             .arg(merged_dir.join("Cargo.toml")),
     )?;
-    let merged_bin = work.join("merged");
-    std::fs::copy(target.join("debug/merged"), &merged_bin)
+    let merged_bin = bins.join("merged");
+    std::fs::copy(target.join(profile).join("merged"), &merged_bin)
         .map_err(|e| format!("copy merged: {e}"))?;
+    Ok(Built {
+        scenario,
+        dir,
+        services,
+        split_bins,
+        merged_bin,
+    })
+}
 
-    let protos: Vec<PathBuf> = scenario.protos.iter().map(|p| dir.join(p)).collect();
-    let api = Api::load(&protos)?;
-    let all: Vec<String> = services
-        .iter()
-        .chain(scenario.outside.keys())
-        .cloned()
-        .collect();
-    // Starts the services outside the group, each on its own, as every deployment needs them.
-    let start_outside = |ports: &BTreeMap<String, u16>| -> Result<Vec<Running>, String> {
+impl Built {
+    /// The merge group and the services outside it.
+    pub(crate) fn all(&self) -> Vec<String> {
+        self.services
+            .iter()
+            .chain(self.scenario.outside.keys())
+            .cloned()
+            .collect()
+    }
+
+    /// The loopback port of the entry.
+    pub(crate) fn entry_port(&self, ports: &BTreeMap<String, u16>) -> u16 {
+        ports[&self.scenario.entry]
+    }
+
+    /// Starts the services outside the group, each on its own, as every
+    /// deployment needs them.
+    fn start_outside(&self, ports: &BTreeMap<String, u16>) -> Result<Vec<Running>, String> {
         let mut children = Vec::new();
-        for name in scenario.outside.keys() {
-            let env = env_of(&scenario, ports, std::slice::from_ref(name));
-            children.push(Running::start(&split_bins[name], &env, name)?);
+        for name in self.scenario.outside.keys() {
+            let env = env_of(&self.scenario, ports, std::slice::from_ref(name));
+            children.push(Running::start(&self.split_bins[name], &env, name)?);
             wait_listening(ports[name], &mut children)?;
         }
         Ok(children)
-    };
+    }
 
-    let split = {
-        let ports = free_ports(&all)?;
-        let mut children = start_outside(&ports)?;
-        for name in &services {
+    /// The split deployment: every service its own process; returns once all listen.
+    pub(crate) fn start_split(
+        &self,
+        ports: &BTreeMap<String, u16>,
+    ) -> Result<Vec<Running>, String> {
+        let mut children = self.start_outside(ports)?;
+        for name in &self.services {
             children.push(Running::start(
-                &split_bins[name],
-                &env_of(&scenario, &ports, std::slice::from_ref(name)),
+                &self.split_bins[name],
+                &env_of(&self.scenario, ports, std::slice::from_ref(name)),
                 name,
             )?);
             wait_listening(ports[name], &mut children)?;
         }
-        let answers = replay(&scenario, &api, ports[&scenario.entry])?;
+        Ok(children)
+    }
+
+    /// The merged deployment: the services outside the group, then the merged
+    /// binary (last); with `listeners_off`, every listener but the entry's is
+    /// turned off. Returns once the listeners that are on listen.
+    pub(crate) fn start_merged(
+        &self,
+        ports: &BTreeMap<String, u16>,
+        listeners_off: bool,
+    ) -> Result<Vec<Running>, String> {
+        let mut children = self.start_outside(ports)?;
+        let mut env = merged_env(&self.scenario, ports, &self.services);
+        let entry = &self.scenario.entry;
+        let name = if listeners_off {
+            for name in self.services.iter().filter(|n| *n != entry) {
+                env.push((format!("KNIT_LISTEN_{}", name.to_uppercase()), "0".into()));
+            }
+            "merged, listeners off"
+        } else {
+            "merged"
+        };
+        children.push(Running::start(&self.merged_bin, &env, name)?);
+        for service in &self.services {
+            if !listeners_off || service == entry {
+                wait_listening(ports[service], &mut children)?;
+            }
+        }
+        Ok(children)
+    }
+}
+
+/// Runs the harness for `system`; `Ok(false)` when the deployments differ.
+pub fn run(system: &str) -> Result<bool, String> {
+    let built = build(system, false, "e2e")?;
+    let scenario = &built.scenario;
+    let protos: Vec<PathBuf> = scenario.protos.iter().map(|p| built.dir.join(p)).collect();
+    let api = Api::load(&protos)?;
+    let all = built.all();
+
+    let split = {
+        let ports = free_ports(&all)?;
+        let children = built.start_split(&ports)?;
+        let answers = replay(scenario, &api, built.entry_port(&ports))?;
         stop_all(children);
         answers
     };
     let merged = {
         let ports = free_ports(&all)?;
-        let mut children = start_outside(&ports)?;
-        let env = merged_env(&scenario, &ports, &services);
-        children.push(Running::start(&merged_bin, &env, "merged")?);
-        for name in &services {
-            wait_listening(ports[name], &mut children)?;
-        }
-        let answers = replay(&scenario, &api, ports[&scenario.entry])?;
+        let mut children = built.start_merged(&ports, false)?;
+        let answers = replay(scenario, &api, built.entry_port(&ports))?;
         let clean = stop_gracefully(children.pop().expect("the merged binary"))?;
         stop_all(children);
         if !clean {
@@ -153,14 +235,8 @@ pub fn run(system: &str) -> Result<bool, String> {
     };
     let sealed = {
         let ports = free_ports(&all)?;
-        let mut children = start_outside(&ports)?;
-        let mut env = merged_env(&scenario, &ports, &services);
-        for name in services.iter().filter(|n| **n != scenario.entry) {
-            env.push((format!("KNIT_LISTEN_{}", name.to_uppercase()), "0".into()));
-        }
-        children.push(Running::start(&merged_bin, &env, "merged, listeners off")?);
-        wait_listening(ports[&scenario.entry], &mut children)?;
-        for name in services.iter().filter(|n| **n != scenario.entry) {
+        let children = built.start_merged(&ports, true)?;
+        for name in built.services.iter().filter(|n| **n != scenario.entry) {
             if TcpStream::connect_timeout(&loopback(ports[name]), Duration::from_millis(200))
                 .is_ok()
             {
@@ -169,13 +245,13 @@ pub fn run(system: &str) -> Result<bool, String> {
                 ));
             }
         }
-        let answers = replay(&scenario, &api, ports[&scenario.entry])?;
+        let answers = replay(scenario, &api, built.entry_port(&ports))?;
         stop_all(children);
         answers
     };
     Ok(compare(
         system,
-        &scenario,
+        scenario,
         &[
             ("split", &split),
             ("merged", &merged),
@@ -209,7 +285,7 @@ fn loopback(port: u16) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], port))
 }
 
-fn free_ports(services: &[String]) -> Result<BTreeMap<String, u16>, String> {
+pub(crate) fn free_ports(services: &[String]) -> Result<BTreeMap<String, u16>, String> {
     let listeners: Vec<TcpListener> = services
         .iter()
         .map(|_| TcpListener::bind("127.0.0.1:0"))
@@ -251,12 +327,22 @@ fn env_of(
 }
 
 /// A started process, ended when dropped.
-struct Running {
+pub(crate) struct Running {
     child: Child,
     name: String,
 }
 
 impl Running {
+    /// The process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The name it was started under (a service, `merged`).
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
     fn start(bin: &Path, env: &[(String, String)], name: &str) -> Result<Running, String> {
         let child = Command::new(bin)
             .envs(env.iter().cloned())

@@ -1,6 +1,7 @@
 //! knit's dev automation. `cargo xtask help` lists the tasks.
 
 mod bench;
+mod bench_mix;
 mod bench_rewrite;
 mod e2e;
 mod grpc;
@@ -16,8 +17,11 @@ Tasks:
                    against both, fail on any difference (default: every system)
   test             cargo test for the workspace and the runtime, then e2e for every system
   regenerate       re-record the insta snapshots (review them with git diff)
-  bench calls      CPU per unary call: direct handler, knit inline client, tonic in
-                   process, tonic over loopback (release build; prints a table)
+  bench calls [--requests N] [--rounds R] [--request LABEL].. [--only mix|micro]
+                   corpus/shop's request mix (bench.toml) split against merged:
+                   latency and CPU per request, the calls between merged services;
+                   then CPU per unary call: direct handler, knit inline client,
+                   tonic in process, tonic over loopback (release builds; tables)
   bench rewrite [--services N] [--seed S] [--runs R]
                    knit merge/diff/check on a generated system of N services against
                    a parse-only baseline and ast-grep, on 1 and 2 threads
@@ -98,13 +102,15 @@ fn main() -> ExitCode {
             }
             e2e(systems())
         }
-        Some("bench") if args.get(1).map(String::as_str) == Some("calls") => match bench::calls() {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("bench calls: {e}");
-                ExitCode::FAILURE
+        Some("bench") if args.get(1).map(String::as_str) == Some("calls") => {
+            match bench::calls(&args[2..]) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("bench calls: {e}");
+                    ExitCode::FAILURE
+                }
             }
-        },
+        }
         Some("bench") if args.get(1).map(String::as_str) == Some("rewrite") => {
             match bench_rewrite::rewrite(&args[2..]) {
                 Ok(()) => ExitCode::SUCCESS,
