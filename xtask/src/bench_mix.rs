@@ -330,8 +330,18 @@ pub fn run(system: &str, options: &Options) -> Result<(), String> {
         .build()
         .map_err(|e| e.to_string())?;
     let all = built.all();
-    let split_ports = e2e::free_ports(&all)?;
-    let merged_ports = e2e::free_ports(&all)?;
+    // Both deployments' ports from one call, so that they differ.
+    let both: Vec<String> = ["split", "merged"]
+        .iter()
+        .flat_map(|d| all.iter().map(move |n| format!("{d}/{n}")))
+        .collect();
+    let ports = e2e::free_ports(&both)?;
+    let [split_ports, merged_ports] = ["split/", "merged/"].map(|prefix| {
+        ports
+            .iter()
+            .filter_map(|(k, p)| Some((k.strip_prefix(prefix)?.to_string(), *p)))
+            .collect::<BTreeMap<String, u16>>()
+    });
     let split = built.start_split(&split_ports)?;
     let merged = built.start_merged(&merged_ports, false)?;
     let mut deployments = runtime.block_on(async {
