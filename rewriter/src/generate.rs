@@ -350,7 +350,8 @@ pub mod $SNAKE_inline {
     #[derive(Clone, Debug)]
     enum Route {
         InProcess(knit_runtime::registry::Target<$TARGET>),
-        Network(NetworkClient<Channel>),
+        /// Boxed: a client in process stays small to clone and to move.
+        Network(Box<NetworkClient<Channel>>),
     }
 
     impl $NAMEClient {
@@ -358,7 +359,7 @@ pub mod $SNAKE_inline {
             if knit_runtime::registry::is_hosted(SERVICE) {
                 Route::InProcess(knit_runtime::registry::Target::new(SERVICE))
             } else {
-                Route::Network(network())
+                Route::Network(Box::new(network()))
             }
         }
 
@@ -371,7 +372,7 @@ pub mod $SNAKE_inline {
             let route = if knit_runtime::registry::is_hosted(SERVICE) {
                 Route::InProcess(knit_runtime::registry::Target::new(SERVICE))
             } else {
-                Route::Network(NetworkClient::connect(dst).await?)
+                Route::Network(Box::new(NetworkClient::connect(dst).await?))
             };
             Ok(Self { route, interceptor: None })
         }
@@ -423,7 +424,7 @@ pub mod $SNAKE_inline {
         fn map_network(&self, f: impl FnOnce(NetworkClient<Channel>) -> NetworkClient<Channel>) -> Route {
             match &self.route {
                 Route::InProcess(target) => Route::InProcess(target.clone()),
-                Route::Network(client) => Route::Network(f(client.clone())),
+                Route::Network(client) => Route::Network(Box::new(f((**client).clone()))),
             }
         }
 $METHODS    }
@@ -463,7 +464,12 @@ const INLINE_METHOD: &str = r#"
             match &mut self.route {
                 Route::Network(client) => client.$SNAKE(request).await,
                 Route::InProcess(target) => {
-                    let service = target.get().await?;
+                    // The first call waits for the provider (boxed: later calls
+                    // do not carry that future).
+                    let service = match target.cached() {
+                        Some(service) => service,
+                        None => Box::pin(target.get()).await?,
+                    };
                     let request = call::intercept(request, service.interceptor.as_ref())?;
                     call::unary(request, |request| service.handler.$SNAKE(request)).await
                 }

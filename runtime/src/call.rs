@@ -24,20 +24,25 @@ where
     F: FnOnce(Request<Req>) -> Fut,
     Fut: Future<Output = Result<Response<Res>, Status>>,
 {
-    let timeout = grpc_timeout(&request);
-    let call = AssertUnwindSafe(handler(request)).catch_unwind();
-    let outcome = match timeout {
-        // tonic's server answers an expired `grpc-timeout` with `Cancelled`.
-        Some(timeout) => match tokio::time::timeout(timeout, call).await {
-            Ok(outcome) => outcome,
-            Err(_) => return Err(Status::cancelled("Timeout expired")),
-        },
-        None => call.await,
-    };
     // Over the network, tonic's server drops the connection's stream when a
     // handler panics and the caller sees the reset: answer the same. The panic
     // itself was reported by the panic hook, as it is in the split service.
-    outcome.unwrap_or_else(|_| Err(Status::cancelled(PANIC_MESSAGE)))
+    let panicked = |_| Err(Status::cancelled(PANIC_MESSAGE));
+    match grpc_timeout(&request) {
+        None => AssertUnwindSafe(handler(request))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(panicked),
+        // The timer is boxed: a call without a deadline does not carry it.
+        Some(timeout) => {
+            let call = AssertUnwindSafe(handler(request)).catch_unwind();
+            match Box::pin(tokio::time::timeout(timeout, call)).await {
+                Ok(outcome) => outcome.unwrap_or_else(panicked),
+                // tonic's server answers an expired `grpc-timeout` with `Cancelled`.
+                Err(_) => Err(Status::cancelled("Timeout expired")),
+            }
+        }
+    }
 }
 
 /// An interceptor shared between a server's listener and in-process calls, or

@@ -107,6 +107,11 @@ impl<H: ?Sized + Send + Sync + 'static> Target<H> {
         }
     }
 
+    /// The service's handler and interceptor once a call has resolved them.
+    pub fn cached(&self) -> Option<&Resolved<H>> {
+        self.resolved.get()
+    }
+
     /// The service's handler and interceptor (see [`resolve`]).
     pub async fn get(&self) -> Result<&Resolved<H>, tonic::Status> {
         if let Some(resolved) = self.resolved.get() {
