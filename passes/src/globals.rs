@@ -36,13 +36,25 @@ pub fn run(group: &Group, _: &Sharing) -> Output {
     out
 }
 
+/// Whether `text` contains any of `needles`.
+fn mentions_any(text: &str, needles: &[&str]) -> bool {
+    needles.iter().any(|n| text.contains(n))
+}
+
 /// A call of a path: (service, file, call, callee path without spaces).
 type Call = (usize, FileId, ast::CallExpr, String);
 
-/// The calls of every Rust file.
+/// What the path of every call [`calls`] keeps contains, or its file's imports
+/// do: `env` (`env::var`, `env_logger`, `dotenv`, `env::set_var`), `exit`,
+/// `signal` (`ctrl_c`, `signal_hook`), `registry` (`default_registry`).
+const CALL_NEEDLES: &[&str] = &["env", "exit", "signal", "registry"];
+
+/// The calls of every Rust file that may make one of the calls this pass
+/// looks for (its text holds one of [`CALL_NEEDLES`]).
 fn calls(group: &Group) -> Vec<Call> {
     let mut all = Vec::new();
-    for (id, file, rust) in group.rust_files() {
+    let files = group.rust_files();
+    for (id, file, rust) in files.filter(|(_, f, _)| mentions_any(&f.text, CALL_NEEDLES)) {
         for call in rust
             .parse
             .tree()
@@ -79,7 +91,9 @@ struct Init {
 
 fn logging(group: &Group, calls: &[Call], out: &mut Output) {
     let mut by_kind: BTreeMap<&str, Vec<Init>> = BTreeMap::new();
-    for (id, file, rust) in group.rust_files() {
+    // A subscriber's `.init()` is kept only in files that name `tracing_subscriber`.
+    let files = group.rust_files();
+    for (id, file, rust) in files.filter(|(_, f, _)| f.text.contains("tracing_subscriber")) {
         let tree = rust.parse.tree();
         for call in tree
             .syntax()
@@ -291,7 +305,8 @@ fn environment(group: &Group, calls: &[Call], out: &mut Output) {
 
 fn allocators(group: &Group, out: &mut Output) {
     let mut found: Vec<(usize, FileId, ast::Static)> = Vec::new();
-    for (id, file, rust) in group.rust_files() {
+    let files = group.rust_files();
+    for (id, file, rust) in files.filter(|(_, f, _)| f.text.contains("global_allocator")) {
         for item in rust
             .parse
             .tree()
@@ -388,7 +403,9 @@ fn allocators(group: &Group, out: &mut Output) {
 fn metrics(group: &Group, out: &mut Output) {
     let mut names: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     let mut sites: BTreeMap<usize, (FileId, TextSize, Vec<String>)> = BTreeMap::new();
-    for (id, file, rust) in group.rust_files() {
+    // Kept: `register_*!` macros of prometheus, in files that name it.
+    let files = group.rust_files();
+    for (id, file, rust) in files.filter(|(_, f, _)| f.text.contains("prometheus")) {
         for mac in rust
             .parse
             .tree()

@@ -188,11 +188,12 @@ impl Index {
         for (key, modules) in imports {
             crates.get_mut(&key).unwrap().imports.extend(modules);
         }
+        let names = type_names(&crates);
         let mentions: Vec<Vec<Mention>> = files
             .par_iter()
             .map(|&(key, id)| {
                 let mut mentions = Vec::new();
-                mentions_in(group, &crates, key, id, &mut mentions);
+                mentions_in(group, &crates, &names, key, id, &mut mentions);
                 mentions
             })
             .collect();
@@ -205,6 +206,37 @@ impl Index {
         self.proto_modules
             .iter()
             .filter(move |m| m.service == service && m.package == package)
+    }
+}
+
+/// Every name a generated client or server goes by in `crates`: `XClient`,
+/// `XServer`, and the local names imports give them (`use .. as G`). A path
+/// whose last segment is none of these names no generated type, and is not
+/// resolved at all.
+fn type_names(crates: &Crates) -> BTreeSet<String> {
+    let mut names: BTreeSet<String> = crates
+        .values()
+        .flat_map(|k| k.protos.values().flatten())
+        .flat_map(|s| [format!("{s}Client"), format!("{s}Server")])
+        .collect();
+    let imports: Vec<&Imports> = crates.values().flat_map(|k| k.imports.values()).collect();
+    loop {
+        let before = names.len();
+        for imports in &imports {
+            extend_with_aliases(&mut names, imports);
+        }
+        if names.len() == before {
+            return names;
+        }
+    }
+}
+
+/// Adds to `names` the local names `imports` give to a name in `names`.
+fn extend_with_aliases(names: &mut BTreeSet<String>, imports: &Imports) {
+    for (local, (_, target)) in &imports.names {
+        if target.last().is_some_and(|last| names.contains(last)) && !names.contains(local) {
+            names.insert(local.clone());
+        }
     }
 }
 
@@ -254,12 +286,7 @@ fn modules_of_file(
 type ModuleImports = Vec<(Vec<String>, Imports)>;
 
 /// The imports of each module of file `id`: the file's own and its inline modules'.
-fn imports_of_file(
-    group: &Group,
-    crates: &Crates,
-    key: CrateKey,
-    id: FileId,
-) -> ModuleImports {
+fn imports_of_file(group: &Group, crates: &Crates, key: CrateKey, id: FileId) -> ModuleImports {
     let rust = group.file(id).rust.as_ref().unwrap();
     let tree = rust.parse.tree();
     let mut modules = vec![(
@@ -617,7 +644,14 @@ fn flatten(
     out.names.insert(local, (target_crate, target));
 }
 
-fn mentions_in(group: &Group, crates: &Crates, key: CrateKey, id: FileId, out: &mut Vec<Mention>) {
+fn mentions_in(
+    group: &Group,
+    crates: &Crates,
+    names: &BTreeSet<String>,
+    key: CrateKey,
+    id: FileId,
+    out: &mut Vec<Mention>,
+) {
     let rust = group.file(id).rust.as_ref().unwrap();
     let tree = rust.parse.tree();
     let krate = &crates[&key];
@@ -644,12 +678,22 @@ fn mentions_in(group: &Group, crates: &Crates, key: CrateKey, id: FileId, out: &
         scopes.extend(krate.imports.get(scope));
         scopes
     };
+    // Names that imports in blocks give to generated types count too.
+    let mut local_names = None;
+    for imports in blocks.values().filter(|i| !i.names.is_empty()) {
+        extend_with_aliases(local_names.get_or_insert_with(|| names.clone()), imports);
+    }
+    let names = local_names.as_ref().unwrap_or(names);
     let site = Site {
         crates,
         key,
         file: id,
     };
     for path in tree.syntax().descendants().filter_map(ast::Path::cast) {
+        let last = path.segment().and_then(|s| s.name_ref());
+        if !last.is_some_and(|n| names.contains(&*n.text())) {
+            continue;
+        }
         let scope = scope_of(&rust.module, path.syntax());
         let scopes = scopes_at(path.syntax(), &scope);
         site.mention(&path, &scope, &scopes, TextSize::from(0), out);
@@ -666,8 +710,8 @@ fn mentions_in(group: &Group, crates: &Crates, key: CrateKey, id: FileId, out: &
             .descendants_with_tokens()
             .filter_map(|t| t.into_token())
             .filter(|t| t.kind() == SyntaxKind::IDENT)
-            .find_map(|t| generated_type_named(krate, t.text()).map(|n| (t, n)));
-        let Some((token, named)) = named else {
+            .find(|t| names.contains(t.text()));
+        let Some(token) = named else {
             continue;
         };
         let scope = scope_of(&rust.module, call.syntax());
@@ -678,13 +722,15 @@ fn mentions_in(group: &Group, crates: &Crates, key: CrateKey, id: FileId, out: &
                     site.mention(&path, &scope, &scopes, args.shift, out);
                 }
             }
-            None => out.push(Mention {
-                service: krate.service,
-                file: id,
-                path: token.text_range(),
-                named,
-                usage: Usage::Other,
-            }),
+            None => out.extend(
+                generated_type_named(krate, token.text()).map(|named| Mention {
+                    service: krate.service,
+                    file: id,
+                    path: token.text_range(),
+                    named,
+                    usage: Usage::Other,
+                }),
+            ),
         }
     }
 }
