@@ -691,7 +691,7 @@ fn mentions_in(
     };
     for path in tree.syntax().descendants().filter_map(ast::Path::cast) {
         let last = path.segment().and_then(|s| s.name_ref());
-        if !last.is_some_and(|n| names.contains(&*n.text())) {
+        if !last.is_some_and(|n| names.contains(n.text())) {
             continue;
         }
         let scope = scope_of(&rust.module, path.syntax());
