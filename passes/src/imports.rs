@@ -5,7 +5,9 @@
 //! outside `use` items lies inside a range an edit replaced. Any other
 //! occurrence, in code or in a macro's tokens, keeps the import.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+use rayon::prelude::*;
 
 use ra_ap_syntax::ast::{self, HasName};
 use ra_ap_syntax::{AstNode, SyntaxKind, SyntaxNode, TextRange, TextSize};
@@ -30,80 +32,121 @@ pub fn prune(group: &Group, edits: &[Edit]) -> Output {
             .or_default()
             .extend(path_starts(&e.text));
     }
-    for (file, replaced) in by_file {
-        let written = written.get(&file).map_or(&[][..], Vec::as_slice);
-        let Some(rust) = &group.file(file).rust else {
-            continue;
-        };
-        let tree = rust.parse.tree();
-        for item in tree.syntax().descendants().filter_map(ast::Use::cast) {
-            let Some(root) = item.use_tree() else {
-                continue;
-            };
-            let leaves: Vec<ast::UseTree> = root
-                .syntax()
+    let files: Vec<(FileId, Vec<TextRange>)> = by_file.into_iter().collect();
+    let outputs: Vec<Output> = files
+        .par_iter()
+        .map(|(file, replaced)| {
+            let written = written.get(file).map_or(&[][..], Vec::as_slice);
+            prune_file(group, *file, replaced, written)
+        })
+        .collect();
+    for output in outputs {
+        out.extend(output);
+    }
+    out
+}
+
+/// The removals of imports of `file` that the edits replacing `replaced` leave
+/// unused, but those naming what the edits write (`written`).
+fn prune_file(group: &Group, file: FileId, replaced: &[TextRange], written: &[&str]) -> Output {
+    let mut out = Output::default();
+    let Some(rust) = &group.file(file).rust else {
+        return out;
+    };
+    let tree = rust.parse.tree();
+    let uses: Vec<ast::Use> = tree
+        .syntax()
+        .descendants()
+        .filter_map(ast::Use::cast)
+        .collect();
+    let imported: BTreeSet<String> = uses
+        .iter()
+        .filter_map(|u| u.use_tree())
+        .flat_map(|root| {
+            root.syntax()
                 .descendants()
                 .filter_map(ast::UseTree::cast)
-                .filter(is_leaf)
-                .collect();
-            let unused: Vec<ast::UseTree> = leaves
+                .collect::<Vec<_>>()
+        })
+        .filter(is_leaf)
+        .filter_map(|leaf| local_name(&leaf))
+        .collect();
+    let occurrences = occurrences(tree.syntax(), &imported);
+    let became_unused = |leaf: &ast::UseTree| {
+        let Some(name) = local_name(leaf) else {
+            return false;
+        };
+        let uses = occurrences.get(&name).map_or(&[][..], Vec::as_slice);
+        !uses.is_empty()
+            && uses
                 .iter()
-                .filter(|leaf| became_unused(tree.syntax(), leaf, &replaced))
-                .filter(|leaf| local_name(leaf).is_some_and(|n| !written.contains(&n.as_str())))
-                .cloned()
-                .collect();
-            if unused.is_empty() {
-                continue;
-            }
-            if unused.len() == leaves.len() {
-                let range = with_trailing_newline(item.syntax());
-                out.edit(PASS, file, range, "", "import left unused by knit's edits");
-                continue;
-            }
-            for list in root
-                .syntax()
-                .descendants()
-                .filter_map(ast::UseTreeList::cast)
-            {
-                let entries: Vec<ast::UseTree> = list.use_trees().collect();
-                let gone: Vec<&ast::UseTree> =
-                    entries.iter().filter(|e| unused.contains(e)).collect();
-                let kept: Vec<&ast::UseTree> =
-                    entries.iter().filter(|e| !unused.contains(e)).collect();
-                match (gone.is_empty(), kept.as_slice()) {
-                    (true, _) => {}
-                    // `{self, GreeterClient}` -> (nothing): `use hello::greeter_client;`
-                    (false, [only]) if only.syntax().text() == "self" => {
-                        let parent = ast::UseTree::cast(list.syntax().parent().unwrap()).unwrap();
-                        let start = parent
-                            .coloncolon_token()
-                            .map_or(list.syntax().text_range().start(), |t| {
-                                t.text_range().start()
-                            });
-                        let range = TextRange::new(start, list.syntax().text_range().end());
-                        out.edit(PASS, file, range, "", "import left unused by knit's edits");
-                    }
-                    // `{Channel, Server}` -> `Server`
-                    (false, [only]) if is_leaf(only) => {
-                        let text = only.syntax().text().to_string();
+                .all(|u| replaced.iter().any(|r| r.contains_range(*u)))
+    };
+    for item in uses {
+        let Some(root) = item.use_tree() else {
+            continue;
+        };
+        let leaves: Vec<ast::UseTree> = root
+            .syntax()
+            .descendants()
+            .filter_map(ast::UseTree::cast)
+            .filter(is_leaf)
+            .collect();
+        let unused: Vec<ast::UseTree> = leaves
+            .iter()
+            .filter(|leaf| became_unused(leaf))
+            .filter(|leaf| local_name(leaf).is_some_and(|n| !written.contains(&n.as_str())))
+            .cloned()
+            .collect();
+        if unused.is_empty() {
+            continue;
+        }
+        if unused.len() == leaves.len() {
+            let range = with_trailing_newline(item.syntax());
+            out.edit(PASS, file, range, "", "import left unused by knit's edits");
+            continue;
+        }
+        for list in root
+            .syntax()
+            .descendants()
+            .filter_map(ast::UseTreeList::cast)
+        {
+            let entries: Vec<ast::UseTree> = list.use_trees().collect();
+            let gone: Vec<&ast::UseTree> = entries.iter().filter(|e| unused.contains(e)).collect();
+            let kept: Vec<&ast::UseTree> = entries.iter().filter(|e| !unused.contains(e)).collect();
+            match (gone.is_empty(), kept.as_slice()) {
+                (true, _) => {}
+                // `{self, GreeterClient}` -> (nothing): `use hello::greeter_client;`
+                (false, [only]) if only.syntax().text() == "self" => {
+                    let parent = ast::UseTree::cast(list.syntax().parent().unwrap()).unwrap();
+                    let start = parent
+                        .coloncolon_token()
+                        .map_or(list.syntax().text_range().start(), |t| {
+                            t.text_range().start()
+                        });
+                    let range = TextRange::new(start, list.syntax().text_range().end());
+                    out.edit(PASS, file, range, "", "import left unused by knit's edits");
+                }
+                // `{Channel, Server}` -> `Server`
+                (false, [only]) if is_leaf(only) => {
+                    let text = only.syntax().text().to_string();
+                    out.edit(
+                        PASS,
+                        file,
+                        list.syntax().text_range(),
+                        text,
+                        "import left unused by knit's edits",
+                    );
+                }
+                (false, _) => {
+                    for leaf in gone {
                         out.edit(
                             PASS,
                             file,
-                            list.syntax().text_range(),
-                            text,
+                            list_entry_range(leaf),
+                            "",
                             "import left unused by knit's edits",
                         );
-                    }
-                    (false, _) => {
-                        for leaf in gone {
-                            out.edit(
-                                PASS,
-                                file,
-                                list_entry_range(leaf),
-                                "",
-                                "import left unused by knit's edits",
-                            );
-                        }
                     }
                 }
             }
@@ -146,17 +189,22 @@ fn local_name(leaf: &ast::UseTree) -> Option<String> {
     (name != "self").then_some(name)
 }
 
-fn became_unused(root: &SyntaxNode, leaf: &ast::UseTree, replaced: &[TextRange]) -> bool {
-    let Some(name) = local_name(leaf) else {
-        return false;
-    };
-    let mut uses = root
+/// Where each of `names` occurs as an identifier outside `use` items.
+fn occurrences(root: &SyntaxNode, names: &BTreeSet<String>) -> BTreeMap<String, Vec<TextRange>> {
+    let mut found: BTreeMap<String, Vec<TextRange>> = BTreeMap::new();
+    let tokens = root
         .descendants_with_tokens()
-        .filter_map(|t| t.into_token())
-        .filter(|t| t.kind() == SyntaxKind::IDENT && t.text() == name)
-        .filter(|t| !t.parent_ancestors().any(|a| a.kind() == SyntaxKind::USE))
-        .peekable();
-    uses.peek().is_some() && uses.all(|t| replaced.iter().any(|r| r.contains_range(t.text_range())))
+        .filter_map(|t| t.into_token());
+    for token in tokens.filter(|t| t.kind() == SyntaxKind::IDENT && names.contains(t.text())) {
+        if !token
+            .parent_ancestors()
+            .any(|a| a.kind() == SyntaxKind::USE)
+        {
+            let ranges = found.entry(token.text().to_string()).or_default();
+            ranges.push(token.text_range());
+        }
+    }
+    found
 }
 
 /// The item `node` with the rest of its line: the indentation before it, when

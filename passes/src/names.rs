@@ -655,9 +655,23 @@ fn mentions_in(
     let rust = group.file(id).rust.as_ref().unwrap();
     let tree = rust.parse.tree();
     let krate = &crates[&key];
+    let ends_in = |path: &ast::Path, names: &BTreeSet<String>| {
+        let last = path.segment().and_then(|s| s.name_ref());
+        last.is_some_and(|n| names.contains(n.text()))
+    };
+    // One walk over the tree: blocks, candidate paths, macro calls.
+    let (mut lists, mut paths, mut calls) = (Vec::new(), Vec::new(), Vec::new());
+    for node in tree.syntax().descendants() {
+        match node.kind() {
+            SyntaxKind::STMT_LIST => lists.extend(ast::StmtList::cast(node)),
+            SyntaxKind::PATH => paths.extend(ast::Path::cast(node).filter(|p| ends_in(p, names))),
+            SyntaxKind::MACRO_CALL => calls.extend(ast::MacroCall::cast(node)),
+            _ => {}
+        }
+    }
     // The imports of each block with `use` items, by the block's range.
     let mut blocks: std::collections::HashMap<TextRange, Imports> = Default::default();
-    for list in tree.syntax().descendants().filter_map(ast::StmtList::cast) {
+    for list in lists {
         let items = list.statements().filter_map(|s| match s {
             ast::Stmt::Item(item) => Some(item),
             _ => None,
@@ -683,17 +697,17 @@ fn mentions_in(
     for imports in blocks.values().filter(|i| !i.names.is_empty()) {
         extend_with_aliases(local_names.get_or_insert_with(|| names.clone()), imports);
     }
+    if let Some(names) = local_names.as_ref().filter(|n| n.len() > names.len()) {
+        let all = tree.syntax().descendants().filter_map(ast::Path::cast);
+        paths = all.filter(|p| ends_in(p, names)).collect();
+    }
     let names = local_names.as_ref().unwrap_or(names);
     let site = Site {
         crates,
         key,
         file: id,
     };
-    for path in tree.syntax().descendants().filter_map(ast::Path::cast) {
-        let last = path.segment().and_then(|s| s.name_ref());
-        if !last.is_some_and(|n| names.contains(n.text())) {
-            continue;
-        }
+    for path in paths {
         let scope = scope_of(&rust.module, path.syntax());
         let scopes = scopes_at(path.syntax(), &scope);
         site.mention(&path, &scope, &scopes, TextSize::from(0), out);
@@ -701,7 +715,7 @@ fn mentions_in(
     // Paths in macro arguments (`tokio::try_join!(XClient::connect(a), ..)`),
     // parsed as the expressions they are; arguments that are not expressions
     // make a client named there stay an RPC.
-    for call in tree.syntax().descendants().filter_map(ast::MacroCall::cast) {
+    for call in calls {
         let Some(tokens) = call.token_tree() else {
             continue;
         };
