@@ -344,15 +344,7 @@ mod tests {
 
     use crate::fixture::{check, with_frontend};
 
-    /// Checks the caller's rewritten main and the call findings.
-    fn check_caller(main_rs: &str, expect: Expect) {
-        expect.assert_eq(&check(&with_frontend(main_rs)).render("frontend/src/main.rs"));
-    }
-
-    #[test]
-    fn connect_field_and_proto_module_convert() {
-        check_caller(
-            r#"use tonic::transport::{Channel, Server};
+    const CONNECT_FIELD: &str = r#"use tonic::transport::{Channel, Server};
 use hello::greeter_client::GreeterClient;
 pub mod hello {
     // The greeter's API.
@@ -365,7 +357,34 @@ async fn main() {
     let url = format!("http://{}", "localhost:50051");
     let greeter = GreeterClient::connect(url).await.unwrap(); // keep me
 }
-"#,
+"#;
+
+    const SAME_NAME_ELSEWHERE: &str = r#"use other::greeter_client::GreeterClient;
+mod hello { tonic::include_proto!("helloworld"); }
+#[tokio::main]
+async fn main() {
+    let c = GreeterClient::connect("http://elsewhere").await.unwrap();
+}
+"#;
+
+    /// rust-analyzer resolves the client names of these fixtures as knit does.
+    #[test]
+    fn oracle_agrees_on_resolution_fixtures() {
+        crate::names::oracle::assert_agrees([
+            ("connect_field", with_frontend(CONNECT_FIELD)),
+            ("same_name_elsewhere", with_frontend(SAME_NAME_ELSEWHERE)),
+        ]);
+    }
+
+    /// Checks the caller's rewritten main and the call findings.
+    fn check_caller(main_rs: &str, expect: Expect) {
+        expect.assert_eq(&check(&with_frontend(main_rs)).render("frontend/src/main.rs"));
+    }
+
+    #[test]
+    fn connect_field_and_proto_module_convert() {
+        check_caller(
+            CONNECT_FIELD,
             expect![[r#"
                 //- /frontend/src/main.rs
                 use tonic::transport::Server;
@@ -411,13 +430,7 @@ async fn main() {
     #[test]
     fn same_name_from_another_crate_is_untouched() {
         check_caller(
-            r#"use other::greeter_client::GreeterClient;
-mod hello { tonic::include_proto!("helloworld"); }
-#[tokio::main]
-async fn main() {
-    let c = GreeterClient::connect("http://elsewhere").await.unwrap();
-}
-"#,
+            SAME_NAME_ELSEWHERE,
             expect![[r#"
                 //- /frontend/src/main.rs
                 use other::greeter_client::GreeterClient;

@@ -491,39 +491,6 @@ fn cases() -> Vec<(&'static str, String)> {
     vec![
         ("calls::aliases_and_full_paths_resolve", frontend(ALIASES, "")),
         (
-            "calls::same_name_from_another_crate_is_untouched",
-            frontend(
-                r#"use other::greeter_client::GreeterClient;
-mod hello { tonic::include_proto!("helloworld"); }
-#[tokio::main]
-async fn main() {
-    let c = GreeterClient::connect("http://elsewhere").await.unwrap();
-}
-"#,
-                "",
-            ),
-        ),
-        (
-            "calls::connect_field_and_proto_module_convert",
-            frontend(
-                r#"use tonic::transport::{Channel, Server};
-use hello::greeter_client::GreeterClient;
-pub mod hello {
-    // The greeter's API.
-    tonic::include_proto!("helloworld");
-}
-struct Frontend { greeter: GreeterClient<Channel> }
-#[tokio::main]
-async fn main() {
-    #[cfg(debug_assertions)]
-    let url = format!("http://{}", "localhost:50051");
-    let greeter = GreeterClient::connect(url).await.unwrap(); // keep me
-}
-"#,
-                "",
-            ),
-        ),
-        (
             "unrelated_crate",
             frontend(
                 r#"use other::GreeterClient;
