@@ -460,9 +460,14 @@ const INLINE_METHOD: &str = r#"
             &mut self,
             request: impl tonic::IntoRequest<$INPUT>,
         ) -> Result<tonic::Response<$OUTPUT>, tonic::Status> {
-            let request = call::intercept(request.into_request(), self.interceptor.as_ref())?;
+            let mut request = request.into_request();
+            if self.interceptor.is_some() {
+                request = call::intercept(request, self.interceptor.as_ref())?;
+            }
             match &mut self.route {
-                Route::Network(client) => client.$SNAKE(request).await,
+                // Boxed: tonic's future is large, and an in-process call would
+                // otherwise carry (and move) room for it.
+                Route::Network(client) => Box::pin(client.$SNAKE(request)).await,
                 Route::InProcess(target) => {
                     // The first call waits for the provider (boxed: later calls
                     // do not carry that future).
@@ -470,7 +475,9 @@ const INLINE_METHOD: &str = r#"
                         Some(service) => service,
                         None => Box::pin(target.get()).await?,
                     };
-                    let request = call::intercept(request, service.interceptor.as_ref())?;
+                    if service.interceptor.is_some() {
+                        request = call::intercept(request, service.interceptor.as_ref())?;
+                    }
                     call::unary(request, |request| service.handler.$SNAKE(request)).await
                 }
             }

@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures_util::FutureExt;
@@ -16,32 +17,54 @@ pub const PANIC_MESSAGE: &str = "h2 protocol error: http2 error";
 /// handler as it is; the caller's deadline (`grpc-timeout`) is enforced, and a
 /// panic in the handler becomes an error status for this call only, the status
 /// tonic's client reports when a server's handler panics.
-pub async fn unary<Req, Res, F, Fut>(
-    request: Request<Req>,
-    handler: F,
-) -> Result<Response<Res>, Status>
+///
+/// The handler is called at once and its future wrapped in place: a call carries
+/// no more than that future (the deadline's timer is boxed, and only there when
+/// the request has a deadline).
+pub fn unary<Req, Res, F, Fut>(request: Request<Req>, handler: F) -> Unary<Fut>
 where
     F: FnOnce(Request<Req>) -> Fut,
     Fut: Future<Output = Result<Response<Res>, Status>>,
 {
-    // Over the network, tonic's server drops the connection's stream when a
-    // handler panics and the caller sees the reset: answer the same. The panic
-    // itself was reported by the panic hook, as it is in the split service.
-    let panicked = |_| Err(Status::cancelled(PANIC_MESSAGE));
-    match grpc_timeout(&request) {
-        None => AssertUnwindSafe(handler(request))
-            .catch_unwind()
-            .await
-            .unwrap_or_else(panicked),
-        // The timer is boxed: a call without a deadline does not carry it.
-        Some(timeout) => {
-            let call = AssertUnwindSafe(handler(request)).catch_unwind();
-            match Box::pin(tokio::time::timeout(timeout, call)).await {
-                Ok(outcome) => outcome.unwrap_or_else(panicked),
-                // tonic's server answers an expired `grpc-timeout` with `Cancelled`.
-                Err(_) => Err(Status::cancelled("Timeout expired")),
-            }
+    let deadline = grpc_timeout(&request).map(|t| Box::pin(tokio::time::sleep(t)));
+    Unary {
+        call: AssertUnwindSafe(handler(request)).catch_unwind(),
+        deadline,
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`unary`].
+    pub struct Unary<Fut> {
+        #[pin]
+        call: futures_util::future::CatchUnwind<AssertUnwindSafe<Fut>>,
+        deadline: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+    }
+}
+
+impl<Res, Fut> Future for Unary<Fut>
+where
+    Fut: Future<Output = Result<Response<Res>, Status>>,
+{
+    type Output = Result<Response<Res>, Status>;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Poll::Ready(outcome) = this.call.poll(cx) {
+            // Over the network, tonic's server drops the connection's stream when
+            // a handler panics and the caller sees the reset: answer the same. The
+            // panic itself was reported by the panic hook, as in the split service.
+            return Poll::Ready(outcome.unwrap_or_else(|_| Err(Status::cancelled(PANIC_MESSAGE))));
         }
+        // tonic's server answers an expired `grpc-timeout` with `Cancelled`.
+        let expired = match this.deadline {
+            Some(sleep) => sleep.as_mut().poll(cx).is_ready(),
+            None => false,
+        };
+        if expired {
+            return Poll::Ready(Err(Status::cancelled("Timeout expired")));
+        }
+        Poll::Pending
     }
 }
 
