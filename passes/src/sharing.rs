@@ -468,7 +468,7 @@ pub fn call_finding(
         Decision::Inline { provider } if streams => (
             Tier::InProcess,
             format!(
-                "calls to `{full}` run in process through `{}`'s server stack, encoded, no socket (streaming methods; {inline_client}::{}Client)",
+                "calls to `{full}` run in process: its streaming methods through `{}`'s server stack, encoded, no socket; its unary methods on the handler ({inline_client}::{}Client)",
                 group.services[*provider].name, m.named.service
             ),
         ),

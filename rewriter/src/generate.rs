@@ -338,7 +338,7 @@ pub mod $SNAKE_inline {
         tonic::service::interceptor::InterceptedService::new($NAMEServer::from_arc(handler), interceptor)
     }
 
-    /// A client of `$FULL` with the API of tonic's `$NAMEClient`: it calls the
+$SERVED    /// A client of `$FULL` with the API of tonic's `$NAMEClient`: it calls the
     /// handler in process when a service of this binary provides it, the network
     /// otherwise (a service's own binary, run alone).
     #[derive(Clone, Debug)]
@@ -431,6 +431,51 @@ $METHODS    }
 }
 "#;
 
+/// What a provider of a service with streaming methods registers: its server
+/// stack in process, for the streaming methods, and its unary methods, called
+/// on its handler without encoding (the handler trait has associated stream
+/// types, so there is no trait object to call them on).
+const SERVED: &str = r#"    /// A unary method of the handler, callable in process.
+    type UnaryFn<I, O> = Box<
+        dyn Fn(tonic::Request<I>) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<tonic::Response<O>, tonic::Status>> + Send>>
+            + Send
+            + Sync,
+    >;
+
+    /// `handler`'s method `call` as a [`UnaryFn`].
+    fn unary<T: Handler, I: 'static, O: 'static>(
+        handler: &Arc<T>,
+        call: fn(Arc<T>, tonic::Request<I>) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<tonic::Response<O>, tonic::Status>> + Send>>,
+    ) -> UnaryFn<I, O> {
+        let handler = handler.clone();
+        Box::new(move |request| call(handler.clone(), request))
+    }
+
+    /// What the provider registers: its server stack and its unary methods.
+    pub struct Served {
+        transport: knit_runtime::transport::LocalTransport,
+$FIELDS    }
+
+    impl Served {
+        fn new<T: Handler, S, B>(handler: &Arc<T>, server: S) -> Self
+        where
+            S: tonic::codegen::Service<tonic::codegen::http::Request<tonic::body::Body>, Response = tonic::codegen::http::Response<B>, Error = std::convert::Infallible>
+                + Clone
+                + Send
+                + Sync
+                + 'static,
+            S::Future: Send + 'static,
+            B: tonic::codegen::Body<Data = tonic::codegen::Bytes> + Send + 'static,
+            B::Error: Into<tonic::codegen::StdError>,
+        {
+            Self {
+                transport: knit_runtime::transport::LocalTransport::new(server),
+$INIT            }
+        }
+    }
+
+"#;
+
 /// One method of the in-process client of a service with streaming methods: tonic's
 /// client over the server in this process (`in-process` tier: encoded, no socket).
 const ENCODED_METHOD: &str = r#"
@@ -444,7 +489,7 @@ const ENCODED_METHOD: &str = r#"
             match &mut self.route {
                 Route::Network(client) => client.$SNAKE(request).await,
                 Route::InProcess(target) => {
-                    let transport = (*target.get().await?.handler).clone();
+                    let transport = target.get().await?.handler.transport.clone();
                     NetworkClient::new(transport).$SNAKE(request).await
                 }
             }
@@ -478,14 +523,18 @@ const INLINE_METHOD: &str = r#"
                     if service.interceptor.is_some() {
                         request = call::intercept(request, service.interceptor.as_ref())?;
                     }
-                    call::unary(request, |request| service.handler.$SNAKE(request)).await
+                    call::unary(request, |request| $CALL).await
                 }
             }
         }
 "#;
 
-fn inline_method(package: &str, m: &ProtoMethod) -> String {
+/// A unary method called in process on the handler: `call` is the call of the
+/// handler's method on `request` (on the trait object, or on the served
+/// service's table of unary methods).
+fn inline_method(package: &str, m: &ProtoMethod, call: &str) -> String {
     INLINE_METHOD
+        .replace("$CALL", call)
         .replace("$METHOD", &m.name)
         .replace("$SNAKE", &snake_case(&m.name))
         .replace("$INPUT", &message_type(package, &m.input))
@@ -530,31 +579,49 @@ pub fn encoded(service: &ProtoService) -> bool {
 
 fn inline_module(package: &str, service: &ProtoService, provider: &str) -> String {
     let encoded = encoded(service);
+    let streams = |m: &&ProtoMethod| m.client_streaming || m.server_streaming;
     let methods: String = service
         .methods
         .iter()
         .map(|m| {
-            if encoded {
+            if !encoded {
+                inline_method(package, m, "service.handler.$SNAKE(request)")
+            } else if streams(&m) {
                 encoded_method(package, m)
             } else {
-                inline_method(package, m)
+                inline_method(package, m, "(service.handler.$SNAKE)(request)")
             }
         })
         .collect();
-    let (target, provide, provide_intercepted) = if encoded {
+    let unary: Vec<&ProtoMethod> = service.methods.iter().filter(|m| !streams(m)).collect();
+    let (target, provide, provide_intercepted, served) = if encoded {
+        let fields: String = unary
+            .iter()
+            .map(|m| {
+                let (input, output) = (message_type(package, &m.input), message_type(package, &m.output));
+                format!("        {}: UnaryFn<{input}, {output}>,\n", snake_case(&m.name))
+            })
+            .collect();
+        let init: String = unary
+            .iter()
+            .map(|m| format!("                {0}: unary(&handler, |h, r| Box::pin(async move {{ h.{0}(r).await }})),\n", snake_case(&m.name)))
+            .collect();
         (
-            "knit_runtime::transport::LocalTransport",
-            "host.provide(SERVICE, Arc::new(knit_runtime::transport::LocalTransport::new($NAMEServer::from_arc(handler.clone()))))",
-            "host.provide(SERVICE, Arc::new(knit_runtime::transport::LocalTransport::new(tonic::service::interceptor::InterceptedService::new($NAMEServer::from_arc(handler.clone()), interceptor.clone()))))",
+            "Served",
+            "host.provide(SERVICE, Arc::new(Served::new(&handler, $NAMEServer::from_arc(handler.clone()))))",
+            "host.provide_intercepted(SERVICE, Arc::new(Served::new(&handler, tonic::service::interceptor::InterceptedService::new($NAMEServer::from_arc(handler.clone()), interceptor.clone()))), Some(interceptor.clone()))",
+            SERVED.replace("$FIELDS", &fields).replace("$INIT", &init),
         )
     } else {
         (
             "dyn Handler",
             "host.provide::<dyn Handler>(SERVICE, handler.clone())",
             "host.provide_intercepted::<dyn Handler>(SERVICE, handler.clone(), Some(interceptor.clone()))",
+            String::new(),
         )
     };
     INLINE_MODULE
+        .replace("$SERVED", &served)
         .replace("$PROVIDER", provider)
         .replace("$TARGET", target)
         .replace("$PROVIDE_INTERCEPTED", provide_intercepted)
