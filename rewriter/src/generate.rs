@@ -598,8 +598,14 @@ fn inline_module(package: &str, service: &ProtoService, provider: &str) -> Strin
         let fields: String = unary
             .iter()
             .map(|m| {
-                let (input, output) = (message_type(package, &m.input), message_type(package, &m.output));
-                format!("        {}: UnaryFn<{input}, {output}>,\n", snake_case(&m.name))
+                let (input, output) = (
+                    message_type(package, &m.input),
+                    message_type(package, &m.output),
+                );
+                format!(
+                    "        {}: UnaryFn<{input}, {output}>,\n",
+                    snake_case(&m.name)
+                )
             })
             .collect();
         let init: String = unary
