@@ -546,14 +546,7 @@ fn unfollowed_client(krate: &Crate, path: &[String]) -> Option<Named> {
     if path.len() < 2 || krate.modules.contains(path) {
         return None;
     }
-    krate.protos.iter().find_map(|(package, services)| {
-        let service = services.iter().find(|s| *last == format!("{s}Client"))?;
-        Some(Named {
-            role: Role::Client,
-            package: package.clone(),
-            service: service.clone(),
-        })
-    })
+    generated_type_named(krate, last).filter(|named| named.role == Role::Client)
 }
 
 /// The imports of the `use` items among `items`, in module `scope` of crate `key`.
