@@ -4,9 +4,11 @@
 //! callee) and its ratio to a direct call of the handler trait.
 //!
 //! The machine is shared and noisy, so the direct call and the inline client
-//! are measured in interleaved rounds (direct, inline, direct, ..): each round
-//! gives a ratio, and the table shows the median of the rounds (the ratio's
-//! median and its minimum for the inline client).
+//! are measured in interleaved rounds (direct then inline, then inline then
+//! direct, ..): each round gives a ratio, and the table shows the median of the
+//! rounds (the ratio's median and its minimum for the inline client). Run as
+//! `count PATH BYTES N`, it makes only N calls of one path, for `cargo xtask
+//! bench` to count their instructions under callgrind.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,7 +34,7 @@ impl Greeter for Echo {
 }
 
 /// Rounds of the interleaved direct/inline measurement.
-const ROUNDS: usize = 7;
+const ROUNDS: usize = 15;
 
 /// CPU time (user + system) of this process so far, every thread, in ns.
 fn cpu() -> Duration {
@@ -67,11 +69,40 @@ where
     (cpu() - start).as_secs_f64() * 1e6 / f64::from(n)
 }
 
+/// `count PATH BYTES N`: only `N` calls of `PATH` (`direct` or `inline`) with a
+/// payload of `BYTES`, for an instruction count under callgrind.
+fn count_mode() -> Option<(String, usize, u32)> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.as_slice() {
+        [mode, path, bytes, n] if mode == "count" => {
+            Some((path.clone(), bytes.parse().ok()?, n.parse().ok()?))
+        }
+        _ => None,
+    }
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     knit_runtime::registry::declare(greeter_inline::SERVICE, "greeter");
     let host = knit_runtime::ServiceHost::standalone("greeter");
     let _ = greeter_inline::provide(host, Echo);
+    if let Some((path, bytes, n)) = count_mode() {
+        let request = HelloRequest { name: "x".repeat(bytes) };
+        let direct: Arc<dyn Greeter> = Arc::new(Echo);
+        let inline = greeter_inline::GreeterClient::connect("http://unused")
+            .await
+            .unwrap();
+        for _ in 0..n {
+            if path == "direct" {
+                let (h, r) = (direct.clone(), request.clone());
+                h.say_hello(Request::new(r)).await.unwrap();
+            } else {
+                let (mut c, r) = (inline.clone(), request.clone());
+                c.say_hello(r).await.unwrap();
+            }
+        }
+        return;
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(
@@ -95,27 +126,38 @@ async fn main() {
     let mut rounds = Vec::new();
     // Calls per round of the direct and inline paths; calls of the tonic paths.
     for (label, size, fast, slow) in [
-        ("small", 5usize, 300_000u32, 10_000u32),
-        ("1 KiB", 1024, 200_000, 10_000),
+        ("small", 5usize, 200_000u32, 10_000u32),
+        ("1 KiB", 1024, 150_000, 10_000),
     ] {
         let name = "x".repeat(size);
         let request = HelloRequest { name };
         let (mut ds, mut is, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
-        for _ in 0..ROUNDS {
-            let d = measure(fast, || {
-                let (h, r) = (direct.clone(), request.clone());
-                async move {
-                    h.say_hello(Request::new(r)).await.unwrap();
-                }
-            })
-            .await;
-            let i = measure(fast, || {
-                let (mut c, r) = (inline.clone(), request.clone());
-                async move {
-                    c.say_hello(r).await.unwrap();
-                }
-            })
-            .await;
+        for round in 0..ROUNDS {
+            let direct_call = || {
+                measure(fast, || {
+                    let (h, r) = (direct.clone(), request.clone());
+                    async move {
+                        h.say_hello(Request::new(r)).await.unwrap();
+                    }
+                })
+            };
+            let inline_call = || {
+                measure(fast, || {
+                    let (mut c, r) = (inline.clone(), request.clone());
+                    async move {
+                        c.say_hello(r).await.unwrap();
+                    }
+                })
+            };
+            // Every other round inline goes first, so neither path always
+            // runs on a warmer (or busier) machine.
+            let (d, i) = if round % 2 == 0 {
+                let d = direct_call().await;
+                (d, inline_call().await)
+            } else {
+                let i = inline_call().await;
+                (direct_call().await, i)
+            };
             ds.push(d);
             is.push(i);
             ratios.push(i / d);
@@ -155,8 +197,8 @@ async fn main() {
     }
     println!();
     println!(
-        "direct and inline: the median of {ROUNDS} interleaved rounds (small: 300000 calls each, \
-         1 KiB: 200000); × direct of the inline client: the median of the rounds' ratios (min)"
+        "direct and inline: the median of {ROUNDS} interleaved rounds (small: 200000 calls each, \
+         1 KiB: 150000; inline first in every other round); × direct of the inline client: the median of the rounds' ratios (min)"
     );
     for line in rounds {
         println!("{line}");

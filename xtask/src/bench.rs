@@ -79,9 +79,69 @@ fn micro_benchmark() -> Result<(), String> {
         .arg(bench.join("Cargo.toml"))
         .status()
         .map_err(|e| e.to_string())?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err("the benchmark failed".into())
+    if !status.success() {
+        return Err("the benchmark failed".into());
     }
+    instruction_counts(&target.join("release/knit-bench-calls"))
+}
+
+/// Calls counted per run under callgrind; the difference of two runs is the
+/// cost of `COUNTED` calls, without the process's start-up.
+const COUNTED: [u32; 2] = [20_000, 60_000];
+
+/// The direct and inline paths' instructions per call, counted by callgrind:
+/// deterministic where CPU time varies from run to run on a shared machine.
+/// Skipped, with a line saying so, when valgrind is not installed.
+fn instruction_counts(bench: &std::path::Path) -> Result<(), String> {
+    if Command::new("valgrind").arg("--version").output().is_err() {
+        println!();
+        println!("instructions per call: skipped (valgrind is not installed)");
+        return Ok(());
+    }
+    println!();
+    println!("| payload | direct: instructions/call | inline | inline ÷ direct |");
+    println!("|---|---:|---:|---:|");
+    for (label, bytes) in [("small", 5), ("1 KiB", 1024)] {
+        let mut per_call = Vec::new();
+        for path in ["direct", "inline"] {
+            let mut totals = Vec::new();
+            for n in COUNTED {
+                totals.push(callgrind_total(bench, path, bytes, n)?);
+            }
+            per_call.push((totals[1] - totals[0]) as f64 / f64::from(COUNTED[1] - COUNTED[0]));
+        }
+        println!(
+            "| {label} | {:.0} | {:.0} | {:.2} |",
+            per_call[0],
+            per_call[1],
+            per_call[1] / per_call[0]
+        );
+    }
+    println!();
+    println!(
+        "instructions: callgrind's count of the whole process, {} calls minus {} calls",
+        COUNTED[1], COUNTED[0]
+    );
+    Ok(())
+}
+
+/// The instructions callgrind counts for `n` calls of `path` (and start-up).
+fn callgrind_total(
+    bench: &std::path::Path,
+    path: &str,
+    bytes: usize,
+    n: u32,
+) -> Result<u64, String> {
+    let output = Command::new("valgrind")
+        .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
+        .arg(bench)
+        .args(["count", path, &bytes.to_string(), &n.to_string()])
+        .output()
+        .map_err(|e| e.to_string())?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    stderr
+        .lines()
+        .find_map(|l| l.split("Collected :").nth(1))
+        .and_then(|n| n.trim().parse().ok())
+        .ok_or_else(|| format!("callgrind printed no count:\n{stderr}"))
 }
