@@ -27,6 +27,7 @@ const RUNTIME: &[(&str, &str)] = &[
         "src/registry.rs",
         include_str!("../../runtime/src/registry.rs"),
     ),
+    ("src/stream.rs", include_str!("../../runtime/src/stream.rs")),
     (
         "src/transport.rs",
         include_str!("../../runtime/src/transport.rs"),
@@ -431,56 +432,50 @@ $METHODS    }
 }
 "#;
 
-/// What a provider of a service with streaming methods registers: its server
-/// stack in process, for the streaming methods, and its unary methods, called
-/// on its handler without encoding (the handler trait has associated stream
-/// types, so there is no trait object to call them on).
-const SERVED: &str = r#"    /// A unary method of the handler, callable in process.
-    type UnaryFn<I, O> = Box<
+/// What a provider of a service with streaming methods registers: each method
+/// of its handler, boxed (the handler trait has associated stream types, so
+/// there is no trait object to call them on).
+const SERVED: &str = r#"    /// A method of the handler, callable in process: `O` is the response, or,
+    /// for a server-streaming or bidirectional method, a `ResponseStream<O>`.
+    type Method<I, O> = Box<
         dyn Fn(tonic::Request<I>) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<tonic::Response<O>, tonic::Status>> + Send>>
             + Send
             + Sync,
     >;
 
-    /// `handler`'s method `call` as a [`UnaryFn`].
-    fn unary<T: Handler, I: 'static, O: 'static>(
+    /// The stream of a server-streaming or bidirectional method, boxed.
+    type ResponseStream<O> = tonic::codegen::BoxStream<O>;
+
+    /// `handler`'s method `call` as a [`Method`].
+    fn method<T: Handler, I: 'static, O: 'static>(
         handler: &Arc<T>,
         call: fn(Arc<T>, tonic::Request<I>) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<tonic::Response<O>, tonic::Status>> + Send>>,
-    ) -> UnaryFn<I, O> {
+    ) -> Method<I, O> {
         let handler = handler.clone();
         Box::new(move |request| call(handler.clone(), request))
     }
 
-    /// What the provider registers: its server stack and its unary methods.
+    /// What the provider registers: its handler's methods.
     pub struct Served {
-        transport: knit_runtime::transport::LocalTransport,
 $FIELDS    }
 
     impl Served {
-        fn new<T: Handler, S, B>(handler: &Arc<T>, server: S) -> Self
-        where
-            S: tonic::codegen::Service<tonic::codegen::http::Request<tonic::body::Body>, Response = tonic::codegen::http::Response<B>, Error = std::convert::Infallible>
-                + Clone
-                + Send
-                + Sync
-                + 'static,
-            S::Future: Send + 'static,
-            B: tonic::codegen::Body<Data = tonic::codegen::Bytes> + Send + 'static,
-            B::Error: Into<tonic::codegen::StdError>,
-        {
+        fn new<T: Handler>(handler: &Arc<T>) -> Self {
             Self {
-                transport: knit_runtime::transport::LocalTransport::new(server),
 $INIT            }
         }
     }
 
 "#;
 
-/// One method of the in-process client of a service with streaming methods: tonic's
-/// client over the server in this process (`in-process` tier: encoded, no socket).
-const ENCODED_METHOD: &str = r#"
-        /// `$METHOD`: in process, through tonic's client and the server's own stack
-        /// (interceptors, deadline, panics as over the network); no socket.
+/// One streaming method of the in-process client: the handler's method is
+/// called with the caller's request, and messages are handed over as values.
+const STREAMING_METHOD: &str = r#"
+        /// `$METHOD`: in process, the request (metadata and extensions too) passes
+        /// the client's and the server's interceptors and reaches the handler; each
+        /// message is handed over as it is, never encoded. The caller's deadline
+        /// bounds the handler's future, a panic becomes an error status, and
+        /// streams end as over the network (`knit_runtime::stream`).
         pub async fn $SNAKE(
             &mut self,
             request: impl $INTO,
@@ -489,8 +484,9 @@ const ENCODED_METHOD: &str = r#"
             match &mut self.route {
                 Route::Network(client) => client.$SNAKE(request).await,
                 Route::InProcess(target) => {
-                    let transport = target.get().await?.handler.transport.clone();
-                    NetworkClient::new(transport).$SNAKE(request).await
+                    let service = target.get().await?;
+                    let request = call::intercept(request, service.interceptor.as_ref())?;
+                    $CALL
                 }
             }
         }
@@ -541,7 +537,7 @@ fn inline_method(package: &str, m: &ProtoMethod, call: &str) -> String {
         .replace("$OUTPUT", &message_type(package, &m.output))
 }
 
-fn encoded_method(package: &str, m: &ProtoMethod) -> String {
+fn streaming_method(package: &str, m: &ProtoMethod) -> String {
     let (input, output) = (
         message_type(package, &m.input),
         message_type(package, &m.output),
@@ -559,7 +555,21 @@ fn encoded_method(package: &str, m: &ProtoMethod) -> String {
     } else {
         output
     };
-    ENCODED_METHOD
+    let request = if m.client_streaming {
+        "knit_runtime::stream::requests(request)"
+    } else {
+        "request"
+    };
+    let run = if m.server_streaming {
+        "knit_runtime::stream::responses"
+    } else {
+        "call::unary"
+    };
+    STREAMING_METHOD
+        .replace(
+            "$CALL",
+            &format!("{run}({request}, |request| (service.handler.$SNAKE)(request)).await"),
+        )
         .replace("$METHOD", &m.name)
         .replace("$SNAKE", &snake_case(&m.name))
         .replace("$INTO_FN", into_fn)
@@ -567,55 +577,64 @@ fn encoded_method(package: &str, m: &ProtoMethod) -> String {
         .replace("$OUTPUT", &output)
 }
 
-/// Whether calls to `service` go through its server's stack in process (it has
-/// streaming methods, whose handler trait has associated types) rather than
-/// straight to its handler.
-pub fn encoded(service: &ProtoService) -> bool {
-    service
-        .methods
-        .iter()
-        .any(|m| m.client_streaming || m.server_streaming)
+fn streams(m: &ProtoMethod) -> bool {
+    m.client_streaming || m.server_streaming
 }
 
 fn inline_module(package: &str, service: &ProtoService, provider: &str) -> String {
-    let encoded = encoded(service);
-    let streams = |m: &&ProtoMethod| m.client_streaming || m.server_streaming;
+    // A handler trait with streaming methods has associated types, so no trait
+    // object: the provider registers its methods boxed (`Served`).
+    let served = service.methods.iter().any(streams);
     let methods: String = service
         .methods
         .iter()
         .map(|m| {
-            if !encoded {
+            if !served {
                 inline_method(package, m, "service.handler.$SNAKE(request)")
-            } else if streams(&m) {
-                encoded_method(package, m)
+            } else if streams(m) {
+                streaming_method(package, m)
             } else {
                 inline_method(package, m, "(service.handler.$SNAKE)(request)")
             }
         })
         .collect();
-    let unary: Vec<&ProtoMethod> = service.methods.iter().filter(|m| !streams(m)).collect();
-    let (target, provide, provide_intercepted, served) = if encoded {
-        let fields: String = unary
+    let (target, provide, provide_intercepted, served) = if served {
+        let fields: String = service
+            .methods
             .iter()
             .map(|m| {
-                let (input, output) = (
-                    message_type(package, &m.input),
-                    message_type(package, &m.output),
-                );
+                let mut input = message_type(package, &m.input);
+                if m.client_streaming {
+                    input = format!("tonic::Streaming<{input}>");
+                }
+                let mut output = message_type(package, &m.output);
+                if m.server_streaming {
+                    output = format!("ResponseStream<{output}>");
+                }
                 format!(
-                    "        {}: UnaryFn<{input}, {output}>,\n",
+                    "        {}: Method<{input}, {output}>,\n",
                     snake_case(&m.name)
                 )
             })
             .collect();
-        let init: String = unary
+        let init: String = service
+            .methods
             .iter()
-            .map(|m| format!("                {0}: unary(&handler, |h, r| Box::pin(async move {{ h.{0}(r).await }})),\n", snake_case(&m.name)))
+            .map(|m| {
+                let name = snake_case(&m.name);
+                let call = if m.server_streaming {
+                    let output = message_type(package, &m.output);
+                    format!("Ok(h.{name}(r).await?.map(|s| Box::pin(s) as ResponseStream<{output}>))")
+                } else {
+                    format!("h.{name}(r).await")
+                };
+                format!("                {name}: method(handler, |h, r| Box::pin(async move {{ {call} }})),\n")
+            })
             .collect();
         (
             "Served",
-            "host.provide(SERVICE, Arc::new(Served::new(&handler, $NAMEServer::from_arc(handler.clone()))))",
-            "host.provide_intercepted(SERVICE, Arc::new(Served::new(&handler, tonic::service::interceptor::InterceptedService::new($NAMEServer::from_arc(handler.clone()), interceptor.clone()))), Some(interceptor.clone()))",
+            "host.provide(SERVICE, Arc::new(Served::new(&handler)))",
+            "host.provide_intercepted(SERVICE, Arc::new(Served::new(&handler)), Some(interceptor.clone()))",
             SERVED.replace("$FIELDS", &fields).replace("$INIT", &init),
         )
     } else {

@@ -4,8 +4,9 @@
 //! - [`ServiceHost`]: what a lifted service entry receives from the host: where to
 //!   register its handlers, its listener, and the shutdown signal.
 //! - [`call`]: how an inline call runs a handler with the guarantees of an RPC.
+//! - [`stream`]: streaming calls in process, handing message values over.
 //! - [`env`]: each service's own environment variables.
-//! - [`transport`]: tonic's client over a server of the same process.
+//! - [`transport`]: tonic's client over a server of the same process (bridged calls).
 //! - [`Host`]: the merged binary's `main`: one runtime for every service of the group.
 //!
 //! knit copies this crate into each generated workspace; the workspace never points
@@ -16,6 +17,7 @@ pub mod env;
 mod host;
 mod listener;
 pub mod registry;
+pub mod stream;
 pub mod transport;
 
 pub use host::{exit, Host, Outcome};

@@ -1,6 +1,7 @@
 //! A tonic client transport that hands requests to a server of the same process:
 //! messages are encoded, but no socket or HTTP/2 connection is involved. knit uses
-//! it for services with streaming methods (the `in-process` tier).
+//! it for callers whose generated types differ from their callee's (the `bridged`
+//! tier).
 
 use std::convert::Infallible;
 use std::panic::AssertUnwindSafe;

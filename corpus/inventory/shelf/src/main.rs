@@ -50,7 +50,10 @@ impl Shelf for Labels {
         // The total through a client-streaming call, the levels through a server-streaming one.
         let items: Vec<CountRequest> = skus.iter().map(|sku| CountRequest { sku: sku.clone() }).collect();
         let total = self.stock.clone().tally(tokio_stream::iter(items)).await?.into_inner().units;
-        let mut levels = self.stock.clone().levels(LevelsRequest { skus }).await?.into_inner();
+        // Stock starts streaming the levels within 200 ms or not at all.
+        let mut levels = Request::new(LevelsRequest { skus });
+        levels.set_timeout(std::time::Duration::from_millis(200));
+        let mut levels = self.stock.clone().levels(levels).await?.into_inner();
         let mut parts = Vec::new();
         while let Some(level) = levels.message().await? {
             parts.push(format!("{}={}", level.sku, level.units));

@@ -61,16 +61,19 @@ impl Stock for Warehouse {
             Some(Caller(caller)) => format!("auth:{caller}"),
             None => return Err(Status::internal("the interceptor did not run")),
         };
-        let replies: Vec<Result<CountReply, Status>> = request
-            .into_inner()
-            .skus
-            .into_iter()
-            .map(|sku| match self.units.get(&sku) {
-                Some(&units) => Ok(CountReply { sku, units, checked_by: checked_by.clone() }),
-                None => Err(Status::not_found(format!("no item {sku}"))),
-            })
-            .collect();
-        Ok(Response::new(Box::pin(tokio_stream::iter(replies))))
+        let skus = request.into_inner().skus;
+        // A slow lookup: callers with a deadline give up before the stream starts.
+        if skus.iter().any(|sku| sku == "slow") {
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+        let units = self.units.clone();
+        let replies = tokio_stream::StreamExt::map(tokio_stream::iter(skus), move |sku| match units.get(&sku) {
+            Some(&units) => Ok(CountReply { sku, units, checked_by: checked_by.clone() }),
+            // A bug: the stream panics when it reaches this item.
+            None if sku == "bug" => panic!("stock levels failed for {sku}"),
+            None => Err(Status::not_found(format!("no item {sku}"))),
+        });
+        Ok(Response::new(Box::pin(replies)))
     }
 
     async fn count(&self, request: Request<CountRequest>) -> Result<Response<CountReply>, Status> {
