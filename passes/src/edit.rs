@@ -30,13 +30,12 @@ pub struct NewFile {
 /// How a call site between services runs in the merged binary.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Tier {
-    /// The callee's handler is called in process with the caller's request value.
+    /// The callee's handler is called in process with the caller's request value
+    /// (and stream messages, for streaming methods).
     Inline,
-    /// Through tonic's client and the callee's server stack in process: messages
-    /// are encoded, no socket (services with streaming methods).
-    InProcess,
-    /// Like `InProcess`, with each side's own generated types: caller and callee
-    /// compile different definitions of the proto package.
+    /// Through tonic's client and the callee's server stack in process, with each
+    /// side's own generated types: messages are encoded, no socket. Caller and
+    /// callee compile different definitions of the proto package.
     Bridged,
     /// Left as a real RPC (the finding says why).
     Rpc,

@@ -453,25 +453,10 @@ pub fn call_finding(
     shared: Option<&SharedPackage>,
 ) -> Finding {
     let full = format!("{}.{}", m.named.package, m.named.service);
-    let streams = group.services[m.service]
-        .protos
-        .iter()
-        .filter(|p| p.package == m.named.package)
-        .flat_map(|p| &p.services)
-        .filter(|s| s.name == m.named.service)
-        .flat_map(|s| &s.methods)
-        .any(|x| x.client_streaming || x.server_streaming);
     let inline_client = shared
         .map(|s| s.inline_module(&m.named.service))
         .unwrap_or_default();
     let (tier, message) = match decision {
-        Decision::Inline { provider } if streams => (
-            Tier::InProcess,
-            format!(
-                "calls to `{full}` run in process: its streaming methods through `{}`'s server stack, encoded, no socket; its unary methods on the handler ({inline_client}::{}Client)",
-                group.services[*provider].name, m.named.service
-            ),
-        ),
         Decision::Inline { provider } => (
             Tier::Inline,
             format!(

@@ -282,15 +282,10 @@ fn summary(report: &Report, out: &std::path::Path) -> String {
             s.name, s.package, s.merged_package
         ));
     }
-    let in_process = report
-        .calls
-        .iter()
-        .filter(|c| c.tier == "in-process")
-        .count();
     let bridged = report.calls.iter().filter(|c| c.tier == "bridged").count();
     text.push_str(&format!(
-        "  call sites: {inline} inline, {in_process} in-process, {bridged} bridged, {} left as RPC\n  review: {}/knit.diff, {}/report.md\n  build:  cargo build --manifest-path {}/Cargo.toml -p merged\n",
-        report.calls.len() - inline - in_process - bridged,
+        "  call sites: {inline} inline, {bridged} bridged, {} left as RPC\n  review: {}/knit.diff, {}/report.md\n  build:  cargo build --manifest-path {}/Cargo.toml -p merged\n",
+        report.calls.len() - inline - bridged,
         out.display(),
         out.display(),
         out.display()

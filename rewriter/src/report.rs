@@ -89,7 +89,6 @@ impl Report {
                     site: at,
                     tier: match tier {
                         Tier::Inline => "inline".to_string(),
-                        Tier::InProcess => "in-process".to_string(),
                         Tier::Bridged => "bridged".to_string(),
                         Tier::Rpc => "rpc".to_string(),
                     },
@@ -157,10 +156,9 @@ impl Report {
         }
         let count = |tier: &str| self.calls.iter().filter(|c| c.tier == tier).count();
         md.push_str(&format!(
-            "\n## Call sites\n\n{} call sites: {} inline, {} in-process, {} bridged, {} left as RPC.\n\n",
+            "\n## Call sites\n\n{} call sites: {} inline, {} bridged, {} left as RPC.\n\n",
             self.calls.len(),
             count("inline"),
-            count("in-process"),
             count("bridged"),
             count("rpc")
         ));
