@@ -99,7 +99,11 @@ pub fn in_entry(entry: &[(FileId, TextRange)], mention: &Mention) -> bool {
 /// Whether `service`'s entry adds tower layers to a server builder: calls in
 /// process would not pass through them.
 pub fn server_layers(group: &Group, service: usize) -> bool {
-    entry_scope(group, service).iter().any(|(_, node)| {
+    let scope = entry_scope(group, service);
+    let scope = scope
+        .iter()
+        .filter(|(file, _)| group.file(*file).text.contains("layer"));
+    scope.into_iter().any(|(_, node)| {
         node.descendants()
             .filter_map(ast::MethodCallExpr::cast)
             .any(|call| call.name_ref().is_some_and(|n| n.text() == "layer"))
@@ -488,6 +492,10 @@ fn lift_into_lib(
     }
     let mut served = false;
     for (file, node) in entry_scope(group, index) {
+        // Every method `rewrite_serves` rewrites is named `serve..`.
+        if !group.file(file).text.contains("serve") {
+            continue;
+        }
         served |= rewrite_serves(&node, file, LIB_HOST, out);
     }
     if !served {

@@ -15,6 +15,7 @@ pub mod manifest;
 pub mod model;
 pub mod names;
 pub mod namespace;
+pub mod scan;
 pub mod sharing;
 
 #[cfg(test)]

@@ -189,11 +189,16 @@ impl Index {
             crates.get_mut(&key).unwrap().imports.extend(modules);
         }
         let names = type_names(&crates);
+        let words: std::collections::HashSet<&str> = names.iter().map(String::as_str).collect();
         let mentions: Vec<Vec<Mention>> = files
             .par_iter()
             .map(|&(key, id)| {
                 let mut mentions = Vec::new();
-                mentions_in(group, &crates, &names, key, id, &mut mentions);
+                // A file without one of the names as a word has no mention: its
+                // paths, macro arguments and block imports all spell the name.
+                if has_word(&group.file(id).text, &words) {
+                    mentions_in(group, &crates, &names, key, id, &mut mentions);
+                }
                 mentions
             })
             .collect();
@@ -250,8 +255,10 @@ fn modules_of_file(
     let file = group.file(id);
     let rust = file.rust.as_ref().unwrap();
     let tree = rust.parse.tree();
+    let found =
+        crate::scan::nodes_of_kinds(tree.syntax(), &[SyntaxKind::MODULE, SyntaxKind::MACRO_CALL]);
     let mut modules = vec![rust.module.clone()];
-    for module in tree.syntax().descendants().filter_map(ast::Module::cast) {
+    for module in found.iter().cloned().filter_map(ast::Module::cast) {
         if module.item_list().is_some() {
             modules.push(scope_of(&rust.module, module.syntax()));
         }
@@ -268,7 +275,7 @@ fn modules_of_file(
             include: range,
         });
     }
-    for call in tree.syntax().descendants().filter_map(ast::MacroCall::cast) {
+    for call in found.into_iter().filter_map(ast::MacroCall::cast) {
         if let Some(package) = included_package(&call) {
             protos.push(ProtoModule {
                 service,
@@ -293,7 +300,8 @@ fn imports_of_file(group: &Group, crates: &Crates, key: CrateKey, id: FileId) ->
         rust.module.clone(),
         imports_of(crates, key, &rust.module, tree.items()),
     )];
-    for module in tree.syntax().descendants().filter_map(ast::Module::cast) {
+    let modules_found = crate::scan::nodes_of_kinds(tree.syntax(), &[SyntaxKind::MODULE]);
+    for module in modules_found.into_iter().filter_map(ast::Module::cast) {
         if let Some(items) = module.item_list() {
             let scope = scope_of(&rust.module, module.syntax());
             let imports = imports_of(crates, key, &scope, items.items());
@@ -635,6 +643,12 @@ fn flatten(
         target
     };
     out.names.insert(local, (target_crate, target));
+}
+
+/// Whether `text` holds one of `words` as a whole word (identifier).
+fn has_word(text: &str, words: &std::collections::HashSet<&str>) -> bool {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .any(|word| !word.is_empty() && words.contains(word))
 }
 
 fn mentions_in(

@@ -16,6 +16,7 @@ pub mod load;
 pub mod lockfile;
 mod lockmerge;
 pub mod merge;
+mod parse;
 pub mod plan;
 mod protos;
 pub mod report;

@@ -13,7 +13,7 @@ use knit_passes::model::{
     Group, LocalDep, Package, ProtoFile, RustFile, Service, SourceFile, Target,
 };
 use ra_ap_syntax::ast::{self, HasAttrs, HasName};
-use ra_ap_syntax::{AstNode, AstToken, Edition};
+use ra_ap_syntax::{AstNode, AstToken, Edition, SyntaxKind};
 use rayon::prelude::*;
 
 use crate::error::{Diagnostic, Error, Result};
@@ -717,14 +717,13 @@ fn module_trees(
 
 fn parse_file(pending: Pending, edition: Edition) -> Result<(Pending, ParsedFile, Vec<Pending>)> {
     let text = read(&pending.path)?;
-    let parse = ast::SourceFile::parse(&text, edition);
-    if let Some(error) = parse.errors().first() {
-        let offset = usize::from(error.range().start());
+    let (parse, error) = crate::parse::source_file(&text, edition);
+    if let Some(error) = error {
         return Err(Diagnostic::at_offset(
             &pending.path,
             &text,
-            offset,
-            format!("syntax error: {error}"),
+            usize::from(error.offset),
+            format!("syntax error: {}", error.message),
         )
         .into());
     }
@@ -740,7 +739,8 @@ fn parse_file(pending: Pending, edition: Edition) -> Result<(Pending, ParsedFile
         file_dir.join(pending.path.file_stem().unwrap_or_default())
     };
     let mut children = Vec::new();
-    for module in tree.syntax().descendants().filter_map(ast::Module::cast) {
+    let modules = knit_passes::scan::nodes_of_kinds(tree.syntax(), &[SyntaxKind::MODULE]);
+    for module in modules.into_iter().filter_map(ast::Module::cast) {
         if module.item_list().is_some() {
             continue;
         }
