@@ -28,21 +28,12 @@ struct Mix {
     /// The label of the request that calls nothing: its CPU is subtracted from
     /// the others'.
     baseline: String,
-    /// How to take an outside RPC's cost out (see [`CallerSide`]).
-    outside_caller: Option<CallerSide>,
+    /// The label of a request that makes one RPC outside the group and nothing
+    /// else: its CPU less the baseline's, in each deployment, is the cost of one
+    /// outside RPC there (both ends), taken out once per `outside` RPC of a request.
+    outside_rpc: Option<String>,
     #[serde(rename = "request")]
     requests: Vec<Spec>,
-}
-
-/// The caller's side of one loopback unary RPC, measured split: `process`'s
-/// CPU for `request` less its CPU for the baseline. With the outside service's
-/// own CPU (its process, measured in each deployment) it is the cost of one
-/// outside RPC, subtracted once per `outside` RPC of a request.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CallerSide {
-    request: String,
-    process: String,
 }
 
 #[derive(Deserialize)]
@@ -284,17 +275,15 @@ pub fn run(system: &str, options: &Options) -> Result<(), String> {
         .collect();
     let api = Api::load(&protos)?;
     let labels: Vec<&str> = mix.requests.iter().map(|r| r.label.as_str()).collect();
-    for wanted in [
-        Some(&mix.baseline),
-        mix.outside_caller.as_ref().map(|c| &c.request),
-    ]
-    .into_iter()
-    .flatten()
-    .chain(
-        mix.requests
-            .iter()
-            .filter_map(|r| r.minus.as_ref().map(|m| &m.request)),
-    ) {
+    for wanted in [Some(&mix.baseline), mix.outside_rpc.as_ref()]
+        .into_iter()
+        .flatten()
+        .chain(
+            mix.requests
+                .iter()
+                .filter_map(|r| r.minus.as_ref().map(|m| &m.request)),
+        )
+    {
         if !labels.contains(&wanted.as_str()) {
             return Err(format!(
                 "{}: no request labelled `{wanted}`",
@@ -305,7 +294,7 @@ pub fn run(system: &str, options: &Options) -> Result<(), String> {
 
     let needed: Vec<String> = [Some(mix.baseline.clone())]
         .into_iter()
-        .chain([mix.outside_caller.as_ref().map(|c| c.request.clone())])
+        .chain([mix.outside_rpc.clone()])
         .flatten()
         .collect();
     let mut mix = mix;
@@ -451,17 +440,11 @@ pub fn run(system: &str, options: &Options) -> Result<(), String> {
         .map(|(spec, _, _)| *spec)
         .zip(measured)
         .collect();
-    let outside: Vec<String> = built.scenario.outside.keys().cloned().collect();
-    report(&mix, &results, &names, &outside);
+    report(&mix, &results, &names);
     Ok(())
 }
 
-fn report(
-    mix: &Mix,
-    results: &[(&Spec, [Measured; 2])],
-    names: &[Vec<String>; 2],
-    outside: &[String],
-) {
+fn report(mix: &Mix, results: &[(&Spec, [Measured; 2])], names: &[Vec<String>; 2]) {
     let rounds = results[0].1[0].rounds.len();
     let find = |label: &str| {
         results
@@ -470,7 +453,6 @@ fn report(
             .map(|(s, m)| (*s, m))
             .expect("labels checked")
     };
-    let process = |d: usize, name: &str| names[d].iter().position(|n| n == name);
     println!();
     println!(
         "Per request, sent one at a time. CPU: the deployment's processes (the client's \
@@ -499,28 +481,16 @@ fn report(
         );
     }
 
-    // The caller's side of one loopback RPC, from the split deployment.
     let (_, base) = find(&mix.baseline);
-    let caller = mix.outside_caller.as_ref().map_or(0.0, |c| {
-        let (_, r) = find(&c.request);
-        let p = process(0, &c.process).expect("the caller is a split process");
-        median((0..rounds).map(|i| r[0].round_process_us(i, p) - base[0].round_process_us(i, p)))
-    });
+    // One outside RPC in round `i` of deployment `d`, both ends: the outside
+    // request's CPU less the baseline's, measured in the same round.
+    let outside_rpc = mix.outside_rpc.as_ref().map(|label| find(label).1);
+    let one_outside =
+        |d: usize, i: usize| outside_rpc.map_or(0.0, |o| o[d].round_us(i) - base[d].round_us(i));
     // Internal CPU µs per iteration in round `i` of deployment `d`: CPU less the
-    // baseline's, less the outside RPCs (the outside processes' CPU over the
-    // baseline's, plus the caller's side of each).
+    // baseline's, less its outside RPCs.
     let internal = |spec: &Spec, m: &[Measured; 2], d: usize, i: usize| {
-        let outside_us: f64 = outside
-            .iter()
-            .filter_map(|o| process(d, o))
-            .map(|p| m[d].round_process_us(i, p) - base[d].round_process_us(i, p))
-            .sum();
-        let outside_rpcs = if spec.outside > 0 {
-            outside_us + caller * f64::from(spec.outside)
-        } else {
-            0.0
-        };
-        m[d].round_us(i) - base[d].round_us(i) - outside_rpcs
+        m[d].round_us(i) - base[d].round_us(i) - f64::from(spec.outside) * one_outside(d, i)
     };
 
     println!();
@@ -528,7 +498,7 @@ fn report(
         "Calls between merged services: CPU per request less {}'s{}, per round; the median \
          of the rounds:",
         mix.baseline,
-        if mix.outside_caller.is_some() {
+        if mix.outside_rpc.is_some() {
             " and less the outside RPCs"
         } else {
             ""
@@ -552,7 +522,7 @@ fn report(
     };
     let mut total_calls = 0;
     for (spec, m) in results {
-        if spec.label == mix.baseline {
+        if spec.internal == 0 {
             continue;
         }
         row(&spec.label, spec.internal, &|d, i| internal(spec, m, d, i));
@@ -567,17 +537,17 @@ fn report(
     row("every request of the mix, once", total_calls, &|d, i| {
         results
             .iter()
-            .filter(|(s, _)| s.label != mix.baseline)
+            .filter(|(s, _)| s.internal > 0)
             .map(|(s, m)| internal(s, m, d, i))
             .sum()
     });
-    if let Some(c) = &mix.outside_caller {
+    if let Some(label) = &mix.outside_rpc {
+        let [s, m] = [0, 1].map(|d| median((0..rounds).map(|i| one_outside(d, i))));
         println!();
         println!(
-            "An outside RPC's cost, taken out of each deployment's figure: the outside \
-             process's own CPU plus the caller's side of one loopback RPC, {caller:.1} µs \
-             ({}'s CPU for {} less for {}, split).",
-            c.process, c.request, mix.baseline
+            "An outside RPC, taken out of each deployment's figures: {label}'s CPU less \
+             {}'s in the same round, both ends: {s:.1} µs split, {m:.1} µs merged (medians).",
+            mix.baseline
         );
     }
 

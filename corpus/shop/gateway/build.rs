@@ -13,6 +13,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "proto/cart.proto",
                 "proto/checkout.proto",
                 "proto/pricing.proto",
+                "proto/payment.proto",
             ],
             &["proto"],
         )?;

@@ -1,10 +1,10 @@
 //! The gateway: the shop's public API. Each call goes to catalog, cart,
-//! checkout or pricing; the caller's `x-request-id` travels along and comes
-//! back from the service that answered (`Ping` calls nothing and answers it
-//! itself).
+//! checkout or pricing, or (`Tip`) to payment, which another team runs; the
+//! caller's `x-request-id` travels along and comes back from the service that
+//! answered (`Ping` calls nothing and answers it itself).
 //!
 //! It listens on `PORT` and finds the others at `CATALOG_URL`, `CART_URL`,
-//! `CHECKOUT_URL` and `PRICING_URL`.
+//! `CHECKOUT_URL`, `PRICING_URL` and `PAYMENT_URL`.
 
 use std::time::Duration;
 
@@ -19,7 +19,9 @@ use gateway::gateway_server::{Gateway, GatewayServer};
 use gateway::{
     AddToCartRequest, BrowseRequest, CartLine, CartView, CheckoutRequest, Listing, Order,
     PingRequest, Pong, Price, ProductInfo, ProductRequest, QuoteRequest, ShowCartRequest,
+    TipReceipt, TipRequest,
 };
+use payment::payment_client::PaymentClient;
 use pricing::pricing_client::PricingClient;
 
 pub mod cart {
@@ -38,6 +40,10 @@ pub mod gateway {
     tonic::include_proto!("gateway");
 }
 
+pub mod payment {
+    tonic::include_proto!("payment");
+}
+
 pub mod pricing {
     tonic::include_proto!("pricing");
 }
@@ -51,6 +57,7 @@ pub struct Front {
     checkout: CheckoutClient<Channel>,
     /// Called with the caller's own credentials.
     pricing: PricingClient<Channel>,
+    payment: PaymentClient<Channel>,
 }
 
 /// A request to a service behind the gateway, with the caller's `x-request-id`.
@@ -190,6 +197,16 @@ impl Gateway for Front {
         ))
     }
 
+    async fn tip(&self, request: Request<TipRequest>) -> Result<Response<TipReceipt>, Status> {
+        let (incoming, _, TipRequest { user, amount_cents }) = request.into_parts();
+        let charge = forward(&incoming, payment::ChargeRequest { user, amount_cents });
+        let (metadata, reply, _) = self.payment.clone().charge(charge).await?.into_parts();
+        let receipt = TipReceipt {
+            receipt: reply.receipt,
+        };
+        Ok(answer(&metadata, receipt))
+    }
+
     async fn ping(&self, request: Request<PingRequest>) -> Result<Response<Pong>, Status> {
         let (incoming, _, PingRequest { text }) = request.into_parts();
         Ok(answer(&incoming, Pong { text }))
@@ -212,6 +229,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         cart: CartClient::new(lazy("CART_URL", "http://127.0.0.1:50083")?),
         checkout: CheckoutClient::connect(url("CHECKOUT_URL", "http://127.0.0.1:50084")).await?,
         pricing: PricingClient::new(lazy("PRICING_URL", "http://127.0.0.1:50082")?),
+        payment: PaymentClient::new(lazy("PAYMENT_URL", "http://127.0.0.1:50086")?),
     };
     println!("gateway listening on {addr}");
     Server::builder()
