@@ -488,15 +488,17 @@ fn report(mix: &Mix, results: &[(&Spec, [Measured; 2])], names: &[Vec<String>; 2
     let one_outside =
         |d: usize, i: usize| outside_rpc.map_or(0.0, |o| o[d].round_us(i) - base[d].round_us(i));
     // Internal CPU µs per iteration in round `i` of deployment `d`: CPU less the
-    // baseline's, less its outside RPCs.
+    // baseline's once per request sent to the entry (an iteration of a pair sends
+    // two), less its outside RPCs.
     let internal = |spec: &Spec, m: &[Measured; 2], d: usize, i: usize| {
-        m[d].round_us(i) - base[d].round_us(i) - f64::from(spec.outside) * one_outside(d, i)
+        let sent = spec.calls.len() as f64;
+        m[d].round_us(i) - sent * base[d].round_us(i) - f64::from(spec.outside) * one_outside(d, i)
     };
 
     println!();
     println!(
-        "Calls between merged services: CPU per request less {}'s{}, per round; the median \
-         of the rounds:",
+        "Calls between merged services: CPU per request less {}'s (once per request sent \
+         to the entry){}, per round; the median of the rounds:",
         mix.baseline,
         if mix.outside_rpc.is_some() {
             " and less the outside RPCs"
