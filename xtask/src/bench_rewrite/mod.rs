@@ -162,17 +162,23 @@ fn build_knit() -> Result<PathBuf, String> {
 
 /// The parse-only baseline, built in release mode as its own package in `work`,
 /// with knit's `Cargo.lock` and target folder (so it links the very ra_ap_syntax
-/// knit does, built once).
+/// knit does, built once) and knit's own parsing function.
 fn build_parse_only(work: &Path) -> Result<PathBuf, String> {
     let dir = work.join("parse-only");
     let manifest = "[package]\nname = \"knit-bench-parse-only\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
-                    [workspace]\n\n[dependencies]\nra_ap_syntax = \"=0.0.348\"\nrayon = \"1\"\n";
+                    [workspace]\n\n[dependencies]\nra_ap_parser = \"=0.0.348\"\nra_ap_syntax = \"=0.0.348\"\nrayon = \"1\"\n";
     std::fs::create_dir_all(dir.join("src"))
         .and_then(|()| std::fs::write(dir.join("Cargo.toml"), manifest))
         .and_then(|()| {
             std::fs::write(
                 dir.join("src/main.rs"),
                 include_str!("../../bench/parse_only.rs"),
+            )
+        })
+        .and_then(|()| {
+            std::fs::write(
+                dir.join("src/parse.rs"),
+                include_str!("../../../rewriter/src/parse.rs"),
             )
         })
         .and_then(|()| std::fs::copy(root().join("Cargo.lock"), dir.join("Cargo.lock")).map(|_| ()))
