@@ -49,11 +49,14 @@ fn main() -> ExitCode {
         })
         .collect();
     let (mut bytes, mut errors) = (0, 0);
-    for result in &parsed {
+    for (path, result) in files.iter().zip(&parsed) {
         match result {
             Ok((len, (_tree, error))) => {
                 bytes += len;
-                errors += usize::from(error.is_some());
+                if let Some(e) = error {
+                    errors += 1;
+                    eprintln!("{}: offset {:?}: {}", path.display(), e.offset, e.message);
+                }
             }
             Err(e) => {
                 eprintln!("{e}");
