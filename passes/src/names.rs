@@ -662,20 +662,16 @@ fn mentions_in(
     let rust = group.file(id).rust.as_ref().unwrap();
     let tree = rust.parse.tree();
     let krate = &crates[&key];
-    let ends_in = |path: &ast::Path, names: &BTreeSet<String>| {
-        let last = path.segment().and_then(|s| s.name_ref());
-        last.is_some_and(|n| names.contains(n.text()))
-    };
     // One walk over the tree: blocks, candidate paths, macro calls.
-    let (mut lists, mut paths, mut calls) = (Vec::new(), Vec::new(), Vec::new());
-    for node in tree.syntax().descendants() {
-        match node.kind() {
-            SyntaxKind::STMT_LIST => lists.extend(ast::StmtList::cast(node)),
-            SyntaxKind::PATH => paths.extend(ast::Path::cast(node).filter(|p| ends_in(p, names))),
-            SyntaxKind::MACRO_CALL => calls.extend(ast::MacroCall::cast(node)),
-            _ => {}
-        }
-    }
+    let kinds = [SyntaxKind::STMT_LIST, SyntaxKind::MACRO_CALL];
+    let (found, paths) = crate::scan::nodes_and_paths_named(tree.syntax(), &kinds, names);
+    let lists = found.iter().cloned().filter_map(ast::StmtList::cast);
+    let calls: Vec<ast::MacroCall> = found
+        .iter()
+        .cloned()
+        .filter_map(ast::MacroCall::cast)
+        .collect();
+    let mut paths: Vec<ast::Path> = paths.into_iter().filter_map(ast::Path::cast).collect();
     // The imports of each block with `use` items, by the block's range.
     let mut blocks: std::collections::HashMap<TextRange, Imports> = Default::default();
     for list in lists {
@@ -705,8 +701,8 @@ fn mentions_in(
         extend_with_aliases(local_names.get_or_insert_with(|| names.clone()), imports);
     }
     if let Some(names) = local_names.as_ref().filter(|n| n.len() > names.len()) {
-        let all = tree.syntax().descendants().filter_map(ast::Path::cast);
-        paths = all.filter(|p| ends_in(p, names)).collect();
+        let (_, all) = crate::scan::nodes_and_paths_named(tree.syntax(), &[], names);
+        paths = all.into_iter().filter_map(ast::Path::cast).collect();
     }
     let names = local_names.as_ref().unwrap_or(names);
     let site = Site {

@@ -3,22 +3,107 @@
 //! underneath, which allocates nothing, and builds syntax nodes only for what it
 //! finds.
 
+use std::collections::BTreeSet;
+
 use ra_ap_syntax::{NodeOrToken, SyntaxKind, SyntaxNode, TextRange, TextSize};
 use rowan::GreenNodeData;
 
 /// The nodes of `root`'s subtree (`root` included) whose kind is one of `kinds`,
 /// in preorder: what `root.descendants().filter(..)` gives, for less.
 pub fn nodes_of_kinds(root: &SyntaxNode, kinds: &[SyntaxKind]) -> Vec<SyntaxNode> {
-    let raw: Vec<rowan::SyntaxKind> = kinds
-        .iter()
-        .map(|k| rowan::SyntaxKind(u16::from(*k)))
-        .collect();
+    let kinds: Vec<rowan::SyntaxKind> = kinds.iter().map(|k| raw(*k)).collect();
     let mut found = Vec::new();
-    walk(&root.green(), root.text_range().start(), &raw, &mut found);
+    walk(&root.green(), root.text_range().start(), &kinds, &mut found);
     found
         .into_iter()
         .filter_map(|(range, kind)| node_at(root, range, kind))
         .collect()
+}
+
+/// One walk for the name resolver: the nodes of `kinds`, and the `PATH` nodes
+/// whose last segment is a plain identifier in `names`, each in preorder.
+pub fn nodes_and_paths_named(
+    root: &SyntaxNode,
+    kinds: &[SyntaxKind],
+    names: &BTreeSet<String>,
+) -> (Vec<SyntaxNode>, Vec<SyntaxNode>) {
+    let kinds: Vec<rowan::SyntaxKind> = kinds.iter().map(|k| raw(*k)).collect();
+    let mut walk = NamedWalk {
+        kinds: &kinds,
+        names,
+        ancestors: Vec::new(),
+        found: Vec::new(),
+        paths: Vec::new(),
+    };
+    walk.node(&root.green(), root.text_range().start());
+    let materialise = |found: Vec<(TextRange, rowan::SyntaxKind)>| -> Vec<SyntaxNode> {
+        found
+            .into_iter()
+            .filter_map(|(range, kind)| node_at(root, range, kind))
+            .collect()
+    };
+    // Recorded as they end: in preorder, an outer path comes before the paths
+    // it holds.
+    let mut paths = walk.paths;
+    paths.sort_by_key(|r| (r.start(), std::cmp::Reverse(r.end())));
+    let path = raw(SyntaxKind::PATH);
+    let paths = paths.into_iter().map(|r| (r, path)).collect();
+    (materialise(walk.found), materialise(paths))
+}
+
+fn raw(kind: SyntaxKind) -> rowan::SyntaxKind {
+    rowan::SyntaxKind(u16::from(kind))
+}
+
+struct NamedWalk<'a> {
+    kinds: &'a [rowan::SyntaxKind],
+    names: &'a BTreeSet<String>,
+    /// The nodes around the one visited: kind, start, and whether it is a path
+    /// to record (its segment is one of the names).
+    ancestors: Vec<(rowan::SyntaxKind, TextSize, bool)>,
+    found: Vec<(TextRange, rowan::SyntaxKind)>,
+    paths: Vec<TextRange>,
+}
+
+impl NamedWalk<'_> {
+    fn node(&mut self, node: &GreenNodeData, start: TextSize) {
+        if self.kinds.contains(&node.kind()) {
+            self.found
+                .push((TextRange::at(start, node.text_len()), node.kind()));
+        }
+        self.ancestors.push((node.kind(), start, false));
+        let mut at = start;
+        for child in node.children() {
+            match child {
+                NodeOrToken::Node(child) => {
+                    self.node(child, at);
+                    at += child.text_len();
+                }
+                NodeOrToken::Token(token) => {
+                    if token.kind() == raw(SyntaxKind::IDENT) && self.names.contains(token.text()) {
+                        self.mark_path();
+                    }
+                    at += token.text_len();
+                }
+            }
+        }
+        if let Some((_, _, true)) = self.ancestors.pop() {
+            self.paths.push(TextRange::at(start, node.text_len()));
+        }
+    }
+
+    /// Marks the path whose segment is the identifier just visited, if it is one
+    /// (`PATH > PATH_SEGMENT > NAME_REF > IDENT`), to be recorded when it ends.
+    fn mark_path(&mut self) {
+        if let [.., (path, _, wanted), (segment, _, _), (name_ref, _, _)] =
+            self.ancestors.as_mut_slice()
+            && *path == raw(SyntaxKind::PATH)
+            && *segment == raw(SyntaxKind::PATH_SEGMENT)
+            && *name_ref == raw(SyntaxKind::NAME_REF)
+        {
+            *wanted = true;
+        }
+    }
 }
 
 fn walk(
@@ -88,5 +173,38 @@ fn g() -> Option<A<B>> { let v = vec![1]; h(|| {}); struct S; }
             nodes_of_kinds(root, &[SyntaxKind::MODULE, SyntaxKind::MACRO_CALL]),
             both
         );
+    }
+
+    /// The paths whose last segment names `X`, as a filter of a walk of the
+    /// syntax tree finds them, with the blocks found in the same walk.
+    #[test]
+    fn finds_the_paths_named() {
+        let text = r#"
+use a::X;
+use b::{X as Y, c::X};
+fn f(x: X<X<u8>>) -> m::X { X::new(X); let v: Vec<a::X::Z> = X::X::g(); { use q::X; } }
+struct S { x: Option<X>, y: r#X, z: XX }
+"#;
+        let file = SourceFile::parse(text, Edition::Edition2021).tree();
+        let root = file.syntax();
+        let names: BTreeSet<String> = ["X".to_string()].into();
+        let expected: Vec<SyntaxNode> = root
+            .descendants()
+            .filter_map(ra_ap_syntax::ast::Path::cast)
+            .filter(|p| {
+                p.segment()
+                    .and_then(|s| s.name_ref())
+                    .is_some_and(|n| n.text() == "X")
+            })
+            .map(|p| p.syntax().clone())
+            .collect();
+        let (blocks, paths) = nodes_and_paths_named(root, &[SyntaxKind::STMT_LIST], &names);
+        assert_eq!(paths, expected);
+        assert_eq!(paths.len(), 13);
+        let lists: Vec<SyntaxNode> = root
+            .descendants()
+            .filter(|n| n.kind() == SyntaxKind::STMT_LIST)
+            .collect();
+        assert_eq!(blocks, lists);
     }
 }
