@@ -501,27 +501,30 @@ const INLINE_METHOD: &str = r#"
             &mut self,
             request: impl tonic::IntoRequest<$INPUT>,
         ) -> Result<tonic::Response<$OUTPUT>, tonic::Status> {
+            let target = match &mut self.route {
+                // Boxed: tonic's future is large, and an in-process call would
+                // otherwise carry (and move) room for it.
+                Route::Network(client) => {
+                    let request = call::intercept(request.into_request(), self.interceptor.as_ref())?;
+                    return Box::pin(client.$SNAKE(request)).await;
+                }
+                Route::InProcess(target) => target,
+            };
+            // The first call waits for the provider (boxed: later calls do not
+            // carry that future).
+            let service = match target.cached() {
+                Some(service) => service,
+                None => Box::pin(target.get()).await?,
+            };
+            // Made after the only wait, so this future does not keep the request.
             let mut request = request.into_request();
             if self.interceptor.is_some() {
                 request = call::intercept(request, self.interceptor.as_ref())?;
             }
-            match &mut self.route {
-                // Boxed: tonic's future is large, and an in-process call would
-                // otherwise carry (and move) room for it.
-                Route::Network(client) => Box::pin(client.$SNAKE(request)).await,
-                Route::InProcess(target) => {
-                    // The first call waits for the provider (boxed: later calls
-                    // do not carry that future).
-                    let service = match target.cached() {
-                        Some(service) => service,
-                        None => Box::pin(target.get()).await?,
-                    };
-                    if service.interceptor.is_some() {
-                        request = call::intercept(request, service.interceptor.as_ref())?;
-                    }
-                    call::unary(request, |request| $CALL).await
-                }
+            if service.interceptor.is_some() {
+                request = call::intercept(request, service.interceptor.as_ref())?;
             }
+            call::unary(call::deadline(&request), $CALL).await
         }
 "#;
 
@@ -560,16 +563,15 @@ fn streaming_method(package: &str, m: &ProtoMethod) -> String {
     } else {
         "request"
     };
-    let run = if m.server_streaming {
-        "knit_runtime::stream::responses"
+    let call = if m.server_streaming {
+        format!(
+            "knit_runtime::stream::responses({request}, |request| (service.handler.$SNAKE)(request)).await"
+        )
     } else {
-        "call::unary"
+        format!("call::unary(call::deadline(&request), (service.handler.$SNAKE)({request})).await")
     };
     STREAMING_METHOD
-        .replace(
-            "$CALL",
-            &format!("{run}({request}, |request| (service.handler.$SNAKE)(request)).await"),
-        )
+        .replace("$CALL", &call)
         .replace("$METHOD", &m.name)
         .replace("$SNAKE", &snake_case(&m.name))
         .replace("$INTO_FN", into_fn)

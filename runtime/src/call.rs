@@ -6,32 +6,27 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures_util::FutureExt;
 use tonic::service::Interceptor;
 use tonic::{Request, Response, Status};
 
 /// What tonic's client reports when the server's handler panicked.
 pub const PANIC_MESSAGE: &str = "h2 protocol error: http2 error";
 
-/// Runs one unary call: the request (with its metadata and extensions) goes to the
-/// handler as it is; the caller's deadline (`grpc-timeout`) is enforced, and a
-/// panic in the handler becomes an error status for this call only, the status
-/// tonic's client reports when a server's handler panics.
+/// Runs one unary call: `call` is the handler's future, called by the caller
+/// straight on the request (with its metadata and extensions); `deadline` is the
+/// caller's ([`deadline`] of the request), enforced as tonic's server enforces
+/// it; a panic in the handler becomes an error status for this call only, the
+/// status tonic's client reports when a server's handler panics.
 ///
-/// The handler is called at once and its future wrapped in place: a call carries
-/// no more than that future (the deadline's timer is boxed, and only there when
-/// the request has a deadline). Inlined, as the future's `poll` is: the call then
-/// costs the caller little more than the handler's own future.
+/// The handler's future is wrapped in place: a call carries no more than that
+/// future (the deadline's timer is boxed, and only there when the request has a
+/// deadline). Inlined, as the future's `poll` is: the call then costs the caller
+/// little more than the handler's own future.
 #[inline]
-pub fn unary<Req, Res, F, Fut>(request: Request<Req>, handler: F) -> Unary<Fut>
-where
-    F: FnOnce(Request<Req>) -> Fut,
-    Fut: Future<Output = Result<Response<Res>, Status>>,
-{
-    let deadline = grpc_timeout(&request).map(|t| Box::pin(tokio::time::sleep(t)));
+pub fn unary<Fut>(deadline: Option<Duration>, call: Fut) -> Unary<Fut> {
     Unary {
-        call: AssertUnwindSafe(handler(request)).catch_unwind(),
-        deadline,
+        call,
+        deadline: deadline.map(|t| Box::pin(tokio::time::sleep(t))),
     }
 }
 
@@ -39,7 +34,7 @@ pin_project_lite::pin_project! {
     /// The future of [`unary`].
     pub struct Unary<Fut> {
         #[pin]
-        call: futures_util::future::CatchUnwind<AssertUnwindSafe<Fut>>,
+        call: Fut,
         deadline: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
     }
 }
@@ -53,11 +48,18 @@ where
     #[inline]
     fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        if let Poll::Ready(outcome) = this.call.poll(cx) {
+        // The handler's answer is written where it is returned from, rather than
+        // moved through `catch_unwind`'s own result.
+        let mut polled = Poll::Pending;
+        let call = this.call;
+        if std::panic::catch_unwind(AssertUnwindSafe(|| polled = call.poll(cx))).is_err() {
             // Over the network, tonic's server drops the connection's stream when
             // a handler panics and the caller sees the reset: answer the same. The
             // panic itself was reported by the panic hook, as in the split service.
-            return Poll::Ready(outcome.unwrap_or_else(|_| Err(Status::cancelled(PANIC_MESSAGE))));
+            return Poll::Ready(Err(Status::cancelled(PANIC_MESSAGE)));
+        }
+        if polled.is_ready() {
+            return polled;
         }
         // tonic's server answers an expired `grpc-timeout` with `Cancelled`.
         let expired = match this.deadline {
@@ -114,8 +116,10 @@ pub fn intercept<T>(
     Ok(Request::from_parts(metadata, extensions, message))
 }
 
-/// The deadline set with `Request::set_timeout`, as tonic's server reads it.
-fn grpc_timeout<T>(request: &Request<T>) -> Option<Duration> {
+/// The deadline set with `Request::set_timeout` (`grpc-timeout`), as tonic's
+/// server reads it.
+#[inline]
+pub fn deadline<T>(request: &Request<T>) -> Option<Duration> {
     if request.metadata().is_empty() {
         return None;
     }

@@ -70,7 +70,8 @@ where
     S: Stream<Item = Result<T, Status>> + Send + 'static,
     T: Send + 'static,
 {
-    let response = crate::call::unary(request, handler).await?;
+    let deadline = crate::call::deadline(&request);
+    let response = crate::call::unary(deadline, handler(request)).await?;
     Ok(response.map(|messages| {
         let slot = Slot::default();
         let body = Handoff {

@@ -7,6 +7,15 @@ use std::time::Duration;
 use knit_runtime::{call, registry, Host, ServiceHost};
 use tonic::{Code, Request, Response, Status};
 
+/// A unary call as knit's generated client makes it: the deadline read off the
+/// request, then the handler called on it.
+fn unary<T, F, Fut>(request: Request<T>, handler: F) -> call::Unary<Fut>
+where
+    F: FnOnce(Request<T>) -> Fut,
+{
+    call::unary(call::deadline(&request), handler(request))
+}
+
 #[tokio::test]
 async fn request_reaches_the_handler_as_it_is() {
     let mut request = Request::new("hi".to_string());
@@ -14,7 +23,7 @@ async fn request_reaches_the_handler_as_it_is() {
         .metadata_mut()
         .insert("x-request-id", "42".parse().unwrap());
     request.extensions_mut().insert(7u8);
-    let reply = call::unary(request, |r: Request<String>| async move {
+    let reply = unary(request, |r: Request<String>| async move {
         let id = r
             .metadata()
             .get("x-request-id")
@@ -37,7 +46,7 @@ async fn request_reaches_the_handler_as_it_is() {
 
 #[tokio::test]
 async fn statuses_come_back_unchanged() {
-    let err = call::unary(Request::new(()), |_| async {
+    let err = unary(Request::new(()), |_| async {
         Err::<Response<()>, _>(Status::not_found("no such item"))
     })
     .await
@@ -52,7 +61,7 @@ async fn statuses_come_back_unchanged() {
 async fn an_expired_deadline_answers_as_tonic_does() {
     let mut request = Request::new(());
     request.set_timeout(Duration::from_millis(20));
-    let err = call::unary(request, |_| async {
+    let err = unary(request, |_| async {
         tokio::time::sleep(Duration::from_secs(5)).await;
         Ok(Response::new(()))
     })
@@ -66,7 +75,7 @@ async fn an_expired_deadline_answers_as_tonic_does() {
 
 #[tokio::test]
 async fn a_panic_in_the_handler_is_an_error_for_that_call_only() {
-    let err = call::unary(Request::new(()), |_| async {
+    let err = unary(Request::new(()), |_| async {
         if true {
             panic!("boom");
         }
@@ -159,7 +168,7 @@ async fn dropping_the_call_cancels_the_handler() {
     }
     let dropped = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let flag = Flag(dropped.clone());
-    let call = call::unary(Request::new(()), move |_| async move {
+    let call = unary(Request::new(()), move |_| async move {
         let _flag = flag;
         tokio::time::sleep(Duration::from_secs(60)).await;
         Ok(Response::new(()))

@@ -19,6 +19,15 @@ use tonic::metadata::MetadataValue;
 use tonic::transport::Channel;
 use tonic::{Code, IntoStreamingRequest, Request, Response, Status, Streaming};
 
+/// A unary call as knit's generated client makes it: the deadline read off the
+/// request, then the handler called on it.
+fn unary<T, F, Fut>(request: Request<T>, handler: F) -> call::Unary<Fut>
+where
+    F: FnOnce(Request<T>) -> Fut,
+{
+    call::unary(call::deadline(&request), handler(request))
+}
+
 type Replies = BoxStream<'static, Result<String, Status>>;
 
 tokio::task_local! {
@@ -404,7 +413,7 @@ async fn client_streaming_hands_the_callers_values_over_in_order() {
     request
         .metadata_mut()
         .insert("x-caller", "shelf".parse().unwrap());
-    let (local, received) = recording(call::unary(handoff::requests(request), |r| async move {
+    let (local, received) = recording(unary(handoff::requests(request), |r| async move {
         assert_eq!(r.metadata().get("x-caller").unwrap(), "shelf");
         join(r).await
     }))
@@ -428,9 +437,7 @@ async fn a_client_stream_that_never_ends_meets_the_deadline() {
         .client_streaming(request(), path("Join"), Utf8)
         .await
         .unwrap_err();
-    let local = call::unary(handoff::requests(request()), join)
-        .await
-        .unwrap_err();
+    let local = unary(handoff::requests(request()), join).await.unwrap_err();
     assert_eq!(status(&local), status(&network));
     assert_eq!(local.code(), Code::Cancelled);
 }
