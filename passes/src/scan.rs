@@ -13,7 +13,7 @@ use rowan::GreenNodeData;
 pub fn nodes_of_kinds(root: &SyntaxNode, kinds: &[SyntaxKind]) -> Vec<SyntaxNode> {
     let kinds: Vec<rowan::SyntaxKind> = kinds.iter().map(|k| raw(*k)).collect();
     let mut found = Vec::new();
-    walk(&root.green(), root.text_range().start(), &kinds, &mut found);
+    walk(root.green(), root.text_range().start(), &kinds, &mut found);
     found
         .into_iter()
         .filter_map(|(range, kind)| node_at(root, range, kind))
@@ -35,7 +35,7 @@ pub fn nodes_and_paths_named(
         found: Vec::new(),
         paths: Vec::new(),
     };
-    walk.node(&root.green(), root.text_range().start());
+    walk.node(root.green(), root.text_range().start());
     let materialise = |found: Vec<(TextRange, rowan::SyntaxKind)>| -> Vec<SyntaxNode> {
         found
             .into_iter()
