@@ -20,7 +20,7 @@ fn check_shape(main_rs: &str, files: &str, expect: Expect) {
 }
 
 /// Every shape: (test name, `frontend`'s `src/main.rs`, its other files).
-const SHAPES: [(&str, &str, &str); 8] = [
+const SHAPES: [(&str, &str, &str); 9] = [
     (
         "client_in_a_static_and_from_a_helper",
         STATIC_AND_HELPER,
@@ -53,6 +53,11 @@ const SHAPES: [(&str, &str, &str); 8] = [
         CHECKED_IN_GENERATED_CODE_FILES,
     ),
     ("clients_built_in_macro_arguments", MACRO_ARGUMENTS, ""),
+    (
+        "renamed_reexport_used_where_the_generated_name_is_not_written",
+        RENAMED_REEXPORT,
+        RENAMED_REEXPORT_FILES,
+    ),
 ];
 
 /// rust-analyzer resolves every client and server name of every shape as knit does.
@@ -426,5 +431,54 @@ fn clients_built_in_macro_arguments() {
         Call(Inline) frontend/src/main.rs:6: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
         Call(Inline) frontend/src/main.rs:7: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
     "#]],
+    );
+}
+
+const RENAMED_REEXPORT: &str = r#"mod hello { tonic::include_proto!("helloworld"); }
+mod clients;
+mod greet;
+
+#[tokio::main]
+async fn main() {
+    greet::hello().await;
+}
+"#;
+const RENAMED_REEXPORT_FILES: &str = r#"//- /frontend/src/clients.rs
+pub use crate::hello::greeter_client::GreeterClient as Greeter;
+//- /frontend/src/greet.rs
+use crate::clients::Greeter;
+use crate::hello::HelloRequest;
+
+pub async fn hello() {
+    let mut client = Greeter::connect("http://greeter:50051").await.unwrap();
+    client.say_hello(HelloRequest::default()).await.unwrap();
+}
+"#;
+
+/// `greet.rs` names the client only by the alias `clients.rs` gives it: the
+/// index still reads it (the alias is one of the names it looks for as a word).
+#[test]
+fn renamed_reexport_used_where_the_generated_name_is_not_written() {
+    check_shape(
+        RENAMED_REEXPORT,
+        RENAMED_REEXPORT_FILES,
+        expect![[r#"
+            //- /frontend/src/main.rs
+            mod hello { pub use knit_proto_helloworld::*; }
+            mod clients;
+            mod greet;
+
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+                greet::hello().await;
+            }
+            //- /frontend/src/greet.rs
+            use crate::hello::HelloRequest;
+
+            pub async fn hello() {
+                let mut client = knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://greeter:50051").await.unwrap();
+                client.say_hello(HelloRequest::default()).await.unwrap();
+            }
+            Call(Inline) frontend/src/greet.rs:5: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+        "#]],
     );
 }
