@@ -11,13 +11,7 @@ use rowan::GreenNodeData;
 /// The nodes of `root`'s subtree (`root` included) whose kind is one of `kinds`,
 /// in preorder: what `root.descendants().filter(..)` gives, for less.
 pub fn nodes_of_kinds(root: &SyntaxNode, kinds: &[SyntaxKind]) -> Vec<SyntaxNode> {
-    let kinds: Vec<rowan::SyntaxKind> = kinds.iter().map(|k| raw(*k)).collect();
-    let mut found = Vec::new();
-    walk(root.green(), root.text_range().start(), &kinds, &mut found);
-    found
-        .into_iter()
-        .filter_map(|(range, kind)| node_at(root, range, kind))
-        .collect()
+    nodes_and_paths_named(root, kinds, &BTreeSet::new()).0
 }
 
 /// One walk for the name resolver: the nodes of `kinds`, and the `PATH` nodes
@@ -80,7 +74,10 @@ impl NamedWalk<'_> {
                     at += child.text_len();
                 }
                 NodeOrToken::Token(token) => {
-                    if token.kind() == raw(SyntaxKind::IDENT) && self.names.contains(token.text()) {
+                    if !self.names.is_empty()
+                        && token.kind() == raw(SyntaxKind::IDENT)
+                        && self.names.contains(token.text())
+                    {
                         self.mark_path();
                     }
                     at += token.text_len();
@@ -102,27 +99,6 @@ impl NamedWalk<'_> {
             && *name_ref == raw(SyntaxKind::NAME_REF)
         {
             *wanted = true;
-        }
-    }
-}
-
-fn walk(
-    node: &GreenNodeData,
-    start: TextSize,
-    kinds: &[rowan::SyntaxKind],
-    found: &mut Vec<(TextRange, rowan::SyntaxKind)>,
-) {
-    if kinds.contains(&node.kind()) {
-        found.push((TextRange::at(start, node.text_len()), node.kind()));
-    }
-    let mut at = start;
-    for child in node.children() {
-        match child {
-            NodeOrToken::Node(child) => {
-                walk(child, at, kinds, found);
-                at += child.text_len();
-            }
-            NodeOrToken::Token(token) => at += token.text_len(),
         }
     }
 }
