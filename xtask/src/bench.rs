@@ -7,12 +7,13 @@ use std::process::Command;
 
 use crate::{cargo, root};
 
-/// `[--requests N] [--rounds R] [--request LABEL].. [--only mix|micro]`.
+/// `[--requests N] [--rounds R] [--concurrency C] [--request LABEL].. [--only mix|micro]`.
 pub fn calls(args: &[String]) -> Result<(), String> {
     let mut options = crate::bench_mix::Options {
         iterations: 4000,
         rounds: 80,
         warmup: 200,
+        concurrency: 1,
         only: Vec::new(),
     };
     let (mut mix, mut micro) = (true, true);
@@ -23,6 +24,7 @@ pub fn calls(args: &[String]) -> Result<(), String> {
         match arg.as_str() {
             "--requests" => options.iterations = number(value()?)?,
             "--rounds" => options.rounds = number(value()?)?.max(1),
+            "--concurrency" => options.concurrency = number(value()?)?.max(1) as usize,
             "--request" => options.only.push(value()?.clone()),
             "--only" => match value()?.as_str() {
                 "mix" => micro = false,

@@ -74,6 +74,8 @@ pub struct Options {
     pub iterations: u32,
     pub rounds: u32,
     pub warmup: u32,
+    /// Iterations in flight at once on each deployment (1: one at a time).
+    pub concurrency: usize,
     /// Only these requests (and those the derived figures need); all when empty.
     pub only: Vec<String>,
 }
@@ -236,26 +238,46 @@ impl Calls {
     }
 }
 
-/// Sends `iterations`, one call at a time; each iteration's latency.
+/// Sends `iterations` on `lanes` connections' worth of concurrent streams: each
+/// lane sends its share one call at a time (an iteration's calls in order), the
+/// lanes at once over the deployment's one HTTP/2 connection. Each iteration's
+/// latency.
 async fn send(
     deployment: &mut Deployment,
     iterations: Vec<Vec<Prepared>>,
     label: &str,
+    lanes: usize,
 ) -> Result<Vec<Duration>, String> {
-    let mut latencies = Vec::with_capacity(iterations.len());
-    for calls in iterations {
-        let start = Instant::now();
-        for call in &calls {
-            if let Err(status) = call.send(&mut deployment.grpc).await {
-                return Err(format!(
-                    "{label} on {}: {:?} {}",
-                    deployment.name,
-                    status.code(),
-                    status.message()
-                ));
+    let lanes = lanes.clamp(1, iterations.len().max(1));
+    let mut shares: Vec<Vec<Vec<Prepared>>> = (0..lanes).map(|_| Vec::new()).collect();
+    for (i, calls) in iterations.into_iter().enumerate() {
+        shares[i % lanes].push(calls);
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for share in shares {
+        let mut grpc = deployment.grpc.clone();
+        let (label, name) = (label.to_string(), deployment.name);
+        tasks.spawn(async move {
+            let mut latencies = Vec::with_capacity(share.len());
+            for calls in share {
+                let start = Instant::now();
+                for call in &calls {
+                    if let Err(status) = call.send(&mut grpc).await {
+                        return Err(format!(
+                            "{label} on {name}: {:?} {}",
+                            status.code(),
+                            status.message()
+                        ));
+                    }
+                }
+                latencies.push(start.elapsed());
             }
-        }
-        latencies.push(start.elapsed());
+            Ok(latencies)
+        });
+    }
+    let mut latencies = Vec::new();
+    while let Some(lane) = tasks.join_next().await {
+        latencies.extend(lane.map_err(|e| e.to_string())??);
     }
     Ok(latencies)
 }
@@ -361,8 +383,9 @@ pub fn run(system: &str, options: &Options) -> Result<(), String> {
     let per_round = options.iterations.div_ceil(options.rounds.max(1));
     println!(
         "bench calls: request mix of corpus/{system}: {} rounds; in each, every request \
-         {per_round} times on each deployment (order alternating), after {} warm-up iterations",
-        options.rounds, options.warmup
+         {per_round} times on each deployment (order alternating; {} in flight at once), \
+         after {} warm-up iterations",
+        options.rounds, options.concurrency, options.warmup
     );
     let specs: Vec<(&Spec, Calls, Calls)> = mix
         .requests
@@ -393,9 +416,9 @@ pub fn run(system: &str, options: &Options) -> Result<(), String> {
         };
         for (k, (spec, setup, calls)) in specs.iter().enumerate() {
             for (d, deployment) in deployments.iter_mut().enumerate() {
-                send(deployment, vec![setup.prepare(0)?], &spec.label).await?;
+                send(deployment, vec![setup.prepare(0)?], &spec.label, 1).await?;
                 let warmup = batch(k, d, options.warmup, calls)?;
-                send(deployment, warmup, &spec.label).await?;
+                send(deployment, warmup, &spec.label, options.concurrency).await?;
             }
         }
         for round in 0..options.rounds as usize {
@@ -407,7 +430,8 @@ pub fn run(system: &str, options: &Options) -> Result<(), String> {
                     let pids: Vec<u32> = deployment.processes.iter().map(Running::pid).collect();
                     let switched: u64 = pids.iter().map(|p| switches(*p)).sum();
                     let before = cpu_all(&pids)?;
-                    let latencies = send(deployment, iterations, &spec.label).await?;
+                    let latencies =
+                        send(deployment, iterations, &spec.label, options.concurrency).await?;
                     let after = cpu_all(&pids)?;
                     let switched = pids.iter().map(|p| switches(*p)).sum::<u64>() - switched;
                     let m = &mut measured[k][d];
@@ -440,12 +464,22 @@ pub fn run(system: &str, options: &Options) -> Result<(), String> {
         .map(|(spec, _, _)| *spec)
         .zip(measured)
         .collect();
-    report(&mix, &results, &names);
+    report(&mix, &results, &names, options.concurrency);
     Ok(())
 }
 
-fn report(mix: &Mix, results: &[(&Spec, [Measured; 2])], names: &[Vec<String>; 2]) {
+fn report(
+    mix: &Mix,
+    results: &[(&Spec, [Measured; 2])],
+    names: &[Vec<String>; 2],
+    concurrency: usize,
+) {
     let rounds = results[0].1[0].rounds.len();
+    let sent = if concurrency == 1 {
+        "sent one at a time".to_string()
+    } else {
+        format!("{concurrency} iterations in flight at once")
+    };
     let find = |label: &str| {
         results
             .iter()
@@ -455,7 +489,7 @@ fn report(mix: &Mix, results: &[(&Spec, [Measured; 2])], names: &[Vec<String>; 2
     };
     println!();
     println!(
-        "Per request, sent one at a time. CPU: the deployment's processes (the client's \
+        "Per request, {sent}. CPU: the deployment's processes (the client's \
          is not counted), µs per request, median of {rounds} rounds; context switches: all \
          their threads, per request:"
     );

@@ -17,7 +17,7 @@ Tasks:
                    against both, fail on any difference (default: every system)
   test             cargo test for the workspace and the runtime, then e2e for every system
   regenerate       re-record the insta snapshots (review them with git diff)
-  bench calls [--requests N] [--rounds R] [--request LABEL].. [--only mix|micro]
+  bench calls [--requests N] [--rounds R] [--concurrency C] [--request LABEL].. [--only mix|micro]
                    corpus/shop's request mix (bench.toml) split against merged:
                    latency and CPU per request, the calls between merged services;
                    then CPU per unary call: direct handler, knit inline client,
