@@ -54,9 +54,8 @@ fn prune_file(group: &Group, file: FileId, replaced: &[TextRange], written: &[&s
         return out;
     };
     let tree = rust.parse.tree();
-    let uses: Vec<ast::Use> = tree
-        .syntax()
-        .descendants()
+    let uses: Vec<ast::Use> = crate::scan::nodes_of_kinds(tree.syntax(), &[SyntaxKind::USE])
+        .into_iter()
         .filter_map(ast::Use::cast)
         .collect();
     let imported: BTreeSet<String> = uses
@@ -192,17 +191,8 @@ fn local_name(leaf: &ast::UseTree) -> Option<String> {
 /// Where each of `names` occurs as an identifier outside `use` items.
 fn occurrences(root: &SyntaxNode, names: &BTreeSet<String>) -> BTreeMap<String, Vec<TextRange>> {
     let mut found: BTreeMap<String, Vec<TextRange>> = BTreeMap::new();
-    let tokens = root
-        .descendants_with_tokens()
-        .filter_map(|t| t.into_token());
-    for token in tokens.filter(|t| t.kind() == SyntaxKind::IDENT && names.contains(t.text())) {
-        if !token
-            .parent_ancestors()
-            .any(|a| a.kind() == SyntaxKind::USE)
-        {
-            let ranges = found.entry(token.text().to_string()).or_default();
-            ranges.push(token.text_range());
-        }
+    for (name, range) in crate::scan::idents_named(root, names, SyntaxKind::USE) {
+        found.entry(name.to_string()).or_default().push(range);
     }
     found
 }

@@ -45,6 +45,53 @@ pub fn nodes_and_paths_named(
     (materialise(walk.found), materialise(paths))
 }
 
+/// The identifiers of `root`'s subtree whose text is one of `names`, outside
+/// nodes of kind `skip`: each with its range, in order.
+pub fn idents_named<'n>(
+    root: &SyntaxNode,
+    names: &'n BTreeSet<String>,
+    skip: SyntaxKind,
+) -> Vec<(&'n str, TextRange)> {
+    fn walk<'n>(
+        node: &GreenNodeData,
+        start: TextSize,
+        names: &'n BTreeSet<String>,
+        skip: rowan::SyntaxKind,
+        found: &mut Vec<(&'n str, TextRange)>,
+    ) {
+        let mut at = start;
+        for child in node.children() {
+            match child {
+                NodeOrToken::Node(child) => {
+                    if child.kind() != skip {
+                        walk(child, at, names, skip, found);
+                    }
+                    at += child.text_len();
+                }
+                NodeOrToken::Token(token) => {
+                    if token.kind() == raw(SyntaxKind::IDENT)
+                        && let Some(name) = names.get(token.text())
+                    {
+                        found.push((name, TextRange::at(at, token.text_len())));
+                    }
+                    at += token.text_len();
+                }
+            }
+        }
+    }
+    let mut found = Vec::new();
+    if root.kind() != skip && !names.is_empty() {
+        walk(
+            root.green(),
+            root.text_range().start(),
+            names,
+            raw(skip),
+            &mut found,
+        );
+    }
+    found
+}
+
 fn raw(kind: SyntaxKind) -> rowan::SyntaxKind {
     rowan::SyntaxKind(u16::from(kind))
 }
@@ -182,5 +229,31 @@ struct S { x: Option<X>, y: r#X, z: XX }
             .filter(|n| n.kind() == SyntaxKind::STMT_LIST)
             .collect();
         assert_eq!(blocks, lists);
+    }
+
+    /// The identifiers named, outside `use` items, as a walk of the tokens finds
+    /// them: in code, in macro calls' tokens and in nested items.
+    #[test]
+    fn finds_the_identifiers_named_outside_skipped_nodes() {
+        let text = r#"
+use a::{X, Y};
+fn f(x: X) -> Y { m!(X, Z); mod i { use X as W; fn g() -> X {} } XX }
+"#;
+        let file = SourceFile::parse(text, Edition::Edition2021).tree();
+        let root = file.syntax();
+        let names: BTreeSet<String> = ["X".to_string(), "Y".to_string()].into();
+        let expected: Vec<(String, TextRange)> = root
+            .descendants_with_tokens()
+            .filter_map(|t| t.into_token())
+            .filter(|t| t.kind() == SyntaxKind::IDENT && names.contains(t.text()))
+            .filter(|t| !t.parent_ancestors().any(|a| a.kind() == SyntaxKind::USE))
+            .map(|t| (t.text().to_string(), t.text_range()))
+            .collect();
+        let found: Vec<(String, TextRange)> = idents_named(root, &names, SyntaxKind::USE)
+            .into_iter()
+            .map(|(n, r)| (n.to_string(), r))
+            .collect();
+        assert_eq!(found, expected);
+        assert_eq!(found.len(), 4);
     }
 }

@@ -1,8 +1,10 @@
 //! What knit asks git: the commit and state of a service's checkout, and exports
 //! of a pinned revision (never a worktree: the user's repository is not touched).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
@@ -43,12 +45,107 @@ pub fn toplevel(dir: &Path) -> Option<PathBuf> {
 
 /// The commit checked out at `dir` and whether `dir` has uncommitted changes.
 pub fn state(dir: &Path) -> Option<GitState> {
-    let commit = git(dir, &["rev-parse", "HEAD"]).ok()?;
-    let status = git(dir, &["status", "--porcelain", "--", "."]).ok()?;
-    Some(GitState {
-        commit,
-        dirty: !status.is_empty(),
-    })
+    States::new(vec![dir.to_path_buf()]).state(dir)
+}
+
+/// The git states of the folders of a plan's services, asking git once per
+/// repository (its commit, then one status limited to the folders in it): the
+/// services of a monorepo cost two runs of git, not two each. Safe to share
+/// between threads; the first folder asked about in a repository reads it.
+pub struct States {
+    /// Every folder that may be asked about, canonical.
+    folders: Vec<PathBuf>,
+    /// Each repository's state by its top folder, read once.
+    repos: Mutex<HashMap<PathBuf, Arc<OnceLock<Option<Repo>>>>>,
+}
+
+/// What git says of one repository.
+struct Repo {
+    commit: String,
+    /// The paths `git status` lists under the folders asked about (relative to
+    /// the top; an untracked folder is listed alone).
+    changed: Vec<PathBuf>,
+}
+
+impl States {
+    /// The states of `folders` (and of any other folder asked about later).
+    pub fn new(folders: Vec<PathBuf>) -> Self {
+        let folders = folders
+            .into_iter()
+            .filter_map(|f| f.canonicalize().ok())
+            .collect();
+        Self {
+            folders,
+            repos: Mutex::default(),
+        }
+    }
+
+    /// The commit checked out at `dir` and whether `dir` has uncommitted changes,
+    /// or `None` when `dir` is not in a git checkout (or git cannot say).
+    pub fn state(&self, dir: &Path) -> Option<GitState> {
+        let dir = dir.canonicalize().ok()?;
+        let top = dir.ancestors().find(|d| d.join(".git").exists())?;
+        let repo = self
+            .repos
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(top.to_path_buf())
+            .or_default()
+            .clone();
+        let repo = repo.get_or_init(|| self.read(top, &dir)).as_ref()?;
+        let inside = dir.strip_prefix(top).ok()?;
+        Some(GitState {
+            commit: repo.commit.clone(),
+            dirty: repo
+                .changed
+                .iter()
+                .any(|p| p.starts_with(inside) || inside.starts_with(p)),
+        })
+    }
+
+    /// The repository at `top`, its status limited to the folders in it
+    /// (`asked` among them).
+    fn read(&self, top: &Path, asked: &Path) -> Option<Repo> {
+        let commit = git(top, &["rev-parse", "HEAD"]).ok()?;
+        let mut inside: Vec<String> = std::iter::once(asked)
+            .chain(self.folders.iter().map(PathBuf::as_path))
+            .filter_map(|f| f.strip_prefix(top).ok())
+            .map(|rel| match rel.to_str() {
+                Some("") => ".".to_string(),
+                _ => rel.to_string_lossy().into_owned(),
+            })
+            .collect();
+        inside.sort();
+        inside.dedup();
+        let mut args = vec!["--literal-pathspecs", "status", "--porcelain", "-z", "--"];
+        args.extend(inside.iter().map(String::as_str));
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(top)
+            .args(&args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())?;
+        Some(Repo {
+            commit,
+            changed: changed_paths(&String::from_utf8_lossy(&out.stdout)),
+        })
+    }
+}
+
+/// The paths of `git status --porcelain -z`: each entry's, and a rename's or
+/// copy's original path too.
+fn changed_paths(status: &str) -> Vec<PathBuf> {
+    let mut paths = Vec::new();
+    let mut fields = status.split('\0').filter(|f| !f.is_empty());
+    while let Some(entry) = fields.next() {
+        let (code, path) = entry.split_at(entry.len().min(3));
+        paths.push(PathBuf::from(path));
+        if code.chars().take(2).any(|c| matches!(c, 'R' | 'C')) {
+            paths.extend(fields.next().map(PathBuf::from));
+        }
+    }
+    paths
 }
 
 /// The commit `rev` names in the repository at `top`.
@@ -106,5 +203,21 @@ pub fn export(top: &Path, commit: &str) -> Result<PathBuf, String> {
             Ok(dir)
         }
         Err(e) => Err(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_paths_with_renames_and_untracked_folders() {
+        let status = " M a/src/main.rs\0R  b/new.rs\0b/old.rs\0?? c/\0?? d e.rs\0";
+        let paths: Vec<PathBuf> = ["a/src/main.rs", "b/new.rs", "b/old.rs", "c/", "d e.rs"]
+            .into_iter()
+            .map(PathBuf::from)
+            .collect();
+        assert_eq!(changed_paths(status), paths);
+        assert!(changed_paths("").is_empty());
     }
 }

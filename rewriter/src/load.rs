@@ -3,9 +3,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{OnceLock, mpsc};
 
 use cargo_metadata::{Metadata, MetadataCommand, Package as CargoPackage, TargetKind};
 use knit_passes::FileId;
@@ -197,8 +198,35 @@ fn refuse_knit_output(dir: &Path, shown: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The cargo that answers `cargo metadata`: `$CARGO` when cargo runs knit, else
+/// the toolchain's own binary, found once through `rustc --print sysroot` (run
+/// where knit runs, as `cargo` would be), so that each service does not start
+/// rustup's proxy as well as cargo; `cargo` from `PATH` when that finds none.
+fn cargo() -> &'static Path {
+    static CARGO: OnceLock<PathBuf> = OnceLock::new();
+    CARGO.get_or_init(|| {
+        if let Some(cargo) = std::env::var_os("CARGO") {
+            return PathBuf::from(cargo);
+        }
+        Command::new("rustc")
+            .args(["--print", "sysroot"])
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| {
+                let sysroot = String::from_utf8_lossy(&o.stdout).trim().to_string();
+                Path::new(&sysroot)
+                    .join("bin")
+                    .join(format!("cargo{}", std::env::consts::EXE_SUFFIX))
+            })
+            .filter(|cargo| cargo.is_file())
+            .unwrap_or_else(|| PathBuf::from("cargo"))
+    })
+}
+
 fn metadata(manifest: &Path) -> Result<Metadata> {
     MetadataCommand::new()
+        .cargo_path(cargo())
         .manifest_path(manifest)
         .no_deps()
         .exec()
@@ -318,18 +346,19 @@ const LOCATING_THREADS: usize = 16;
 /// service goes on to rayon's pool, which reads and parses its files meanwhile.
 fn load_services(plan: &Plan, plan_dir: &Path) -> Vec<Result<Loading>> {
     let next = AtomicUsize::new(0);
+    let states = git::States::new(plan.services.iter().map(|s| s.path.clone()).collect());
     let (located, ready) = mpsc::channel();
     let mut results: Vec<(usize, Result<Loading>)> = std::thread::scope(|scope| {
         for _ in 0..LOCATING_THREADS.min(plan.services.len()) {
             let located = located.clone();
-            let next = &next;
+            let (next, states) = (&next, &states);
             scope.spawn(move || {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(spec) = plan.services.get(i) else {
                         break;
                     };
-                    let service = (i, locate(plan, spec));
+                    let service = (i, locate(plan, spec, states));
                     located
                         .send(service)
                         .expect("drained until the last sender is gone");
@@ -353,13 +382,13 @@ fn load_services(plan: &Plan, plan_dir: &Path) -> Vec<Result<Loading>> {
     results.into_iter().map(|(_, r)| r).collect()
 }
 
-fn locate(plan: &Plan, spec: &ServiceSpec) -> Result<Located> {
+fn locate(plan: &Plan, spec: &ServiceSpec, states: &git::States) -> Result<Located> {
     let user_dir = canonical(&spec.path, &plan.file)?;
     refuse_knit_output(&user_dir, &plan.file)?;
     let at_plan = |message: String| Diagnostic::at(&plan.file, spec.line, 1, message);
     // A pinned service is read from an export of its revision: (export, checkout).
     let (read_dir, export, git) = match &spec.rev {
-        None => (user_dir.clone(), None, git::state(&user_dir)),
+        None => (user_dir.clone(), None, states.state(&user_dir)),
         Some(rev) => {
             let top = git::toplevel(&user_dir)
                 .and_then(|t| t.canonicalize().ok())

@@ -93,6 +93,36 @@ fn lock_records_sources_and_round_trips() {
     );
 }
 
+/// Services of one repository (asked of git once): each is dirty only for the
+/// changes under its own folder, an untracked file included.
+#[test]
+fn lock_records_each_services_own_changes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let head = repo(&tmp.path().join("sys"));
+    std::fs::write(tmp.path().join("sys/frontend/notes.txt"), "untracked\n").unwrap();
+    assert_eq!(
+        run(&["merge", "sys/knit.toml", "--out", "out"], tmp.path()).0,
+        0
+    );
+    let text = std::fs::read_to_string(tmp.path().join("out/knit.lock")).unwrap();
+    let lock = Lock::parse(&text).unwrap();
+    let states: Vec<(&str, Option<(bool, bool)>)> = lock
+        .services
+        .iter()
+        .map(|s| {
+            let git = s.git.as_ref().map(|g| (g.commit == head, g.dirty));
+            (s.name.as_str(), git)
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("greeter", Some((true, false))),
+            ("frontend", Some((true, true)))
+        ]
+    );
+}
+
 #[test]
 fn check_exit_codes() {
     let tmp = tempfile::tempdir().unwrap();
