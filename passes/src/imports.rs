@@ -50,14 +50,17 @@ pub fn prune(group: &Group, edits: &[Edit]) -> Output {
 /// unused, but those naming what the edits write (`written`).
 fn prune_file(group: &Group, file: FileId, replaced: &[TextRange], written: &[&str]) -> Output {
     let mut out = Output::default();
-    let Some(rust) = &group.file(file).rust else {
+    let source = group.file(file);
+    let Some(rust) = &source.rust else {
         return out;
     };
     let tree = rust.parse.tree();
-    let uses: Vec<ast::Use> = crate::scan::nodes_of_kinds(tree.syntax(), &[SyntaxKind::USE])
-        .into_iter()
-        .filter_map(ast::Use::cast)
-        .collect();
+    let words = crate::scan::spelled(&source.text, |w| w == "use");
+    let uses: Vec<ast::Use> =
+        crate::scan::nodes_of_kinds(tree.syntax(), &[SyntaxKind::USE], &words)
+            .into_iter()
+            .filter_map(ast::Use::cast)
+            .collect();
     let imported: BTreeSet<String> = uses
         .iter()
         .filter_map(|u| u.use_tree())
@@ -70,7 +73,8 @@ fn prune_file(group: &Group, file: FileId, replaced: &[TextRange], written: &[&s
         .filter(is_leaf)
         .filter_map(|leaf| local_name(&leaf))
         .collect();
-    let occurrences = occurrences(tree.syntax(), &imported);
+    let spelled = crate::scan::spelled(&source.text, |w| imported.contains(w));
+    let occurrences = occurrences(tree.syntax(), &imported, &spelled);
     let became_unused = |leaf: &ast::UseTree| {
         let Some(name) = local_name(leaf) else {
             return false;
@@ -189,9 +193,14 @@ fn local_name(leaf: &ast::UseTree) -> Option<String> {
 }
 
 /// Where each of `names` occurs as an identifier outside `use` items.
-fn occurrences(root: &SyntaxNode, names: &BTreeSet<String>) -> BTreeMap<String, Vec<TextRange>> {
+/// `spelled`: the offsets of `names` in the file's text.
+fn occurrences(
+    root: &SyntaxNode,
+    names: &BTreeSet<String>,
+    spelled: &[TextSize],
+) -> BTreeMap<String, Vec<TextRange>> {
     let mut found: BTreeMap<String, Vec<TextRange>> = BTreeMap::new();
-    for (name, range) in crate::scan::idents_named(root, names, SyntaxKind::USE) {
+    for (name, range) in crate::scan::idents_named(root, names, SyntaxKind::USE, spelled) {
         found.entry(name.to_string()).or_default().push(range);
     }
     found

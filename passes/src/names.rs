@@ -189,15 +189,16 @@ impl Index {
             crates.get_mut(&key).unwrap().imports.extend(modules);
         }
         let names = type_names(&crates);
-        let words: std::collections::HashSet<&str> = names.iter().map(String::as_str).collect();
         let mentions: Vec<Vec<Mention>> = files
             .par_iter()
             .map(|&(key, id)| {
                 let mut mentions = Vec::new();
-                // A file without one of the names as a word has no mention: its
-                // paths, macro arguments and block imports all spell the name.
-                if has_word(&group.file(id).text, &words) {
-                    mentions_in(group, &crates, &names, key, id, &mut mentions);
+                // A mention's paths, macro arguments and block imports all spell
+                // one of the names: a file without them has none, and only the
+                // parts of a file that spell them are walked.
+                let spelled = crate::scan::spelled(&group.file(id).text, |w| names.contains(w));
+                if !spelled.is_empty() {
+                    mentions_in(group, &crates, &names, (key, id), &spelled, &mut mentions);
                 }
                 mentions
             })
@@ -255,8 +256,12 @@ fn modules_of_file(
     let file = group.file(id);
     let rust = file.rust.as_ref().unwrap();
     let tree = rust.parse.tree();
-    let found =
-        crate::scan::nodes_of_kinds(tree.syntax(), &[SyntaxKind::MODULE, SyntaxKind::MACRO_CALL]);
+    // Modules, and the macros that include generated code.
+    let words = crate::scan::spelled(&file.text, |w| {
+        matches!(w, "mod" | "include_proto" | "include")
+    });
+    let kinds = [SyntaxKind::MODULE, SyntaxKind::MACRO_CALL];
+    let found = crate::scan::nodes_of_kinds(tree.syntax(), &kinds, &words);
     let mut modules = vec![rust.module.clone()];
     for module in found.iter().cloned().filter_map(ast::Module::cast) {
         if module.item_list().is_some() {
@@ -294,13 +299,15 @@ type ModuleImports = Vec<(Vec<String>, Imports)>;
 
 /// The imports of each module of file `id`: the file's own and its inline modules'.
 fn imports_of_file(group: &Group, crates: &Crates, key: CrateKey, id: FileId) -> ModuleImports {
-    let rust = group.file(id).rust.as_ref().unwrap();
+    let file = group.file(id);
+    let rust = file.rust.as_ref().unwrap();
     let tree = rust.parse.tree();
     let mut modules = vec![(
         rust.module.clone(),
         imports_of(crates, key, &rust.module, tree.items()),
     )];
-    let modules_found = crate::scan::nodes_of_kinds(tree.syntax(), &[SyntaxKind::MODULE]);
+    let mods = crate::scan::spelled(&file.text, |w| w == "mod");
+    let modules_found = crate::scan::nodes_of_kinds(tree.syntax(), &[SyntaxKind::MODULE], &mods);
     for module in modules_found.into_iter().filter_map(ast::Module::cast) {
         if let Some(items) = module.item_list() {
             let scope = scope_of(&rust.module, module.syntax());
@@ -645,18 +652,14 @@ fn flatten(
     out.names.insert(local, (target_crate, target));
 }
 
-/// Whether `text` holds one of `words` as a whole word (identifier).
-fn has_word(text: &str, words: &std::collections::HashSet<&str>) -> bool {
-    text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .any(|word| !word.is_empty() && words.contains(word))
-}
-
+/// The mentions of generated types in file `id` of crate `key`; `spelled`: the
+/// offsets of `names` in its text.
 fn mentions_in(
     group: &Group,
     crates: &Crates,
     names: &BTreeSet<String>,
-    key: CrateKey,
-    id: FileId,
+    (key, id): (CrateKey, FileId),
+    spelled: &[TextSize],
     out: &mut Vec<Mention>,
 ) {
     let rust = group.file(id).rust.as_ref().unwrap();
@@ -664,7 +667,7 @@ fn mentions_in(
     let krate = &crates[&key];
     // One walk over the tree: blocks, candidate paths, macro calls.
     let kinds = [SyntaxKind::STMT_LIST, SyntaxKind::MACRO_CALL];
-    let (found, paths) = crate::scan::nodes_and_paths_named(tree.syntax(), &kinds, names);
+    let (found, paths) = crate::scan::nodes_and_paths_named(tree.syntax(), &kinds, names, spelled);
     let lists = found.iter().cloned().filter_map(ast::StmtList::cast);
     let calls: Vec<ast::MacroCall> = found
         .iter()
@@ -701,7 +704,9 @@ fn mentions_in(
         extend_with_aliases(local_names.get_or_insert_with(|| names.clone()), imports);
     }
     if let Some(names) = local_names.as_ref().filter(|n| n.len() > names.len()) {
-        let (_, all) = crate::scan::nodes_and_paths_named(tree.syntax(), &[], names);
+        let text = &group.file(id).text;
+        let spelled = crate::scan::spelled(text, |w| names.contains(w));
+        let (_, all) = crate::scan::nodes_and_paths_named(tree.syntax(), &[], names, &spelled);
         paths = all.into_iter().filter_map(ast::Path::cast).collect();
     }
     let names = local_names.as_ref().unwrap_or(names);

@@ -1,30 +1,65 @@
 //! Finding the few nodes of some kinds in a whole file. A walk of the syntax
 //! tree allocates a cursor for every node it visits; this walks the green tree
 //! underneath, which allocates nothing, and builds syntax nodes only for what it
-//! finds.
+//! finds. Every node looked for spells a word (a `mod` item the keyword `mod`, a
+//! path to `X` the identifier `X`), so a walk enters only the subtrees that hold
+//! one of that word's offsets in the file's text ([`spelled`]): the rest of the
+//! file is skipped whole.
 
 use std::collections::BTreeSet;
 
 use ra_ap_syntax::{NodeOrToken, SyntaxKind, SyntaxNode, TextRange, TextSize};
 use rowan::GreenNodeData;
 
+/// The offsets in `text` of the words (runs of alphanumerics and `_`, as
+/// identifiers and keywords are spelled) that `wanted` accepts, in order. A
+/// word in a comment or a string counts too: the walks it guides only look
+/// more than they need to.
+pub fn spelled(text: &str, wanted: impl Fn(&str) -> bool) -> Vec<TextSize> {
+    let mut offsets = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices().chain([(text.len(), ' ')]) {
+        match (c.is_alphanumeric() || c == '_', start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                if wanted(&text[s..i]) {
+                    offsets.push(TextSize::from(s as u32));
+                }
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    offsets
+}
+
 /// The nodes of `root`'s subtree (`root` included) whose kind is one of `kinds`,
-/// in preorder: what `root.descendants().filter(..)` gives, for less.
-pub fn nodes_of_kinds(root: &SyntaxNode, kinds: &[SyntaxKind]) -> Vec<SyntaxNode> {
-    nodes_and_paths_named(root, kinds, &BTreeSet::new()).0
+/// in preorder, among the subtrees that hold one of the offsets `within`: what
+/// `root.descendants().filter(..)` gives of the nodes that spell a word there,
+/// for less.
+pub fn nodes_of_kinds(
+    root: &SyntaxNode,
+    kinds: &[SyntaxKind],
+    within: &[TextSize],
+) -> Vec<SyntaxNode> {
+    nodes_and_paths_named(root, kinds, &BTreeSet::new(), within).0
 }
 
 /// One walk for the name resolver: the nodes of `kinds`, and the `PATH` nodes
-/// whose last segment is a plain identifier in `names`, each in preorder.
+/// whose last segment is a plain identifier in `names`, each in preorder, among
+/// the subtrees that hold one of the offsets `within` (the names' offsets find
+/// every such path).
 pub fn nodes_and_paths_named(
     root: &SyntaxNode,
     kinds: &[SyntaxKind],
     names: &BTreeSet<String>,
+    within: &[TextSize],
 ) -> (Vec<SyntaxNode>, Vec<SyntaxNode>) {
     let kinds: Vec<rowan::SyntaxKind> = kinds.iter().map(|k| raw(*k)).collect();
     let mut walk = NamedWalk {
         kinds: &kinds,
         names,
+        within,
         ancestors: Vec::new(),
         found: Vec::new(),
         paths: Vec::new(),
@@ -45,26 +80,32 @@ pub fn nodes_and_paths_named(
     (materialise(walk.found), materialise(paths))
 }
 
+/// Whether one of the sorted offsets `within` lies in `start..start + len`.
+fn holds(within: &[TextSize], start: TextSize, len: TextSize) -> bool {
+    let first = within.partition_point(|o| *o < start);
+    within.get(first).is_some_and(|o| *o < start + len)
+}
+
 /// The identifiers of `root`'s subtree whose text is one of `names`, outside
 /// nodes of kind `skip`: each with its range, in order.
 pub fn idents_named<'n>(
     root: &SyntaxNode,
     names: &'n BTreeSet<String>,
     skip: SyntaxKind,
+    within: &[TextSize],
 ) -> Vec<(&'n str, TextRange)> {
     fn walk<'n>(
         node: &GreenNodeData,
         start: TextSize,
-        names: &'n BTreeSet<String>,
-        skip: rowan::SyntaxKind,
+        (names, skip, within): (&'n BTreeSet<String>, rowan::SyntaxKind, &[TextSize]),
         found: &mut Vec<(&'n str, TextRange)>,
     ) {
         let mut at = start;
         for child in node.children() {
             match child {
                 NodeOrToken::Node(child) => {
-                    if child.kind() != skip {
-                        walk(child, at, names, skip, found);
+                    if child.kind() != skip && holds(within, at, child.text_len()) {
+                        walk(child, at, (names, skip, within), found);
                     }
                     at += child.text_len();
                 }
@@ -84,8 +125,7 @@ pub fn idents_named<'n>(
         walk(
             root.green(),
             root.text_range().start(),
-            names,
-            raw(skip),
+            (names, raw(skip), within),
             &mut found,
         );
     }
@@ -99,6 +139,8 @@ fn raw(kind: SyntaxKind) -> rowan::SyntaxKind {
 struct NamedWalk<'a> {
     kinds: &'a [rowan::SyntaxKind],
     names: &'a BTreeSet<String>,
+    /// The subtrees to enter are those holding one of these offsets.
+    within: &'a [TextSize],
     /// The nodes around the one visited: kind, start, and whether it is a path
     /// to record (its segment is one of the names).
     ancestors: Vec<(rowan::SyntaxKind, TextSize, bool)>,
@@ -117,7 +159,9 @@ impl NamedWalk<'_> {
         for child in node.children() {
             match child {
                 NodeOrToken::Node(child) => {
-                    self.node(child, at);
+                    if holds(self.within, at, child.text_len()) {
+                        self.node(child, at);
+                    }
                     at += child.text_len();
                 }
                 NodeOrToken::Token(token) => {
@@ -169,37 +213,75 @@ mod tests {
 
     use super::*;
 
-    /// The same nodes as a walk of the syntax tree, in the same order, for every
-    /// kind of a file with nesting, empty nodes and macros.
+    fn kinds_found(root: &SyntaxNode, kinds: &[SyntaxKind]) -> Vec<SyntaxNode> {
+        root.descendants()
+            .filter(|n| kinds.contains(&n.kind()))
+            .collect()
+    }
+
+    #[test]
+    fn spelled_finds_whole_words() {
+        let text = "mod a; // mod\nfn modx() { r#mod; _mod_ é_mod mod}";
+        let at: Vec<usize> = spelled(text, |w| w == "mod")
+            .into_iter()
+            .map(usize::from)
+            .collect();
+        assert_eq!(at, [0, 10, 28, 46]);
+        assert!(spelled("", |_| true).is_empty());
+    }
+
+    /// The nodes a walk of the syntax tree finds, in the same order, entering
+    /// only the subtrees that spell the word each kind spells: modules nested
+    /// in modules, functions and blocks, macro calls, `use` items.
     #[test]
     fn finds_what_a_walk_of_the_syntax_tree_finds() {
         let text = r#"
 mod a;
 mod b { mod c; fn f() { mod d { use x::Y; } m!(k); } }
 #[path = "e.rs"] mod e;
-fn g() -> Option<A<B>> { let v = vec![1]; h(|| {}); struct S; }
+fn g() -> Option<A<B>> { let v = vec![1]; h(|| {}); struct S; { { use z; } } }
 "#;
         let file = SourceFile::parse(text, Edition::Edition2021).tree();
         let root = file.syntax();
-        let kinds: std::collections::BTreeSet<SyntaxKind> =
-            root.descendants().map(|n| n.kind()).collect();
-        for kind in kinds {
-            let expected: Vec<SyntaxNode> =
-                root.descendants().filter(|n| n.kind() == kind).collect();
-            assert_eq!(nodes_of_kinds(root, &[kind]), expected, "{kind:?}");
+        for (kinds, word) in [
+            (&[SyntaxKind::MODULE][..], "mod"),
+            (&[SyntaxKind::USE], "use"),
+            (&[SyntaxKind::MACRO_CALL], "vec"),
+        ] {
+            let within = spelled(text, |w| w == word);
+            let expected: Vec<SyntaxNode> = kinds_found(root, kinds)
+                .into_iter()
+                .filter(|n| n.text().to_string().contains(word))
+                .collect();
+            assert_eq!(nodes_of_kinds(root, kinds, &within), expected, "{word}");
         }
-        let both: Vec<SyntaxNode> = root
-            .descendants()
-            .filter(|n| matches!(n.kind(), SyntaxKind::MODULE | SyntaxKind::MACRO_CALL))
-            .collect();
         assert_eq!(
-            nodes_of_kinds(root, &[SyntaxKind::MODULE, SyntaxKind::MACRO_CALL]),
-            both
+            nodes_of_kinds(root, &[SyntaxKind::MODULE], &spelled(text, |w| w == "mod")).len(),
+            5
+        );
+        // Every word: every node with a word in it (not the `{}` of `|| {}`).
+        let every = spelled(text, |_| true);
+        let kinds = [
+            SyntaxKind::MODULE,
+            SyntaxKind::MACRO_CALL,
+            SyntaxKind::STMT_LIST,
+        ];
+        let worded: Vec<SyntaxNode> = kinds_found(root, &kinds)
+            .into_iter()
+            .filter(|n| n.text().to_string().contains(char::is_alphanumeric))
+            .collect();
+        assert_eq!(worded.len(), kinds_found(root, &kinds).len() - 1);
+        assert_eq!(nodes_of_kinds(root, &kinds, &every), worded);
+        // No word: the root alone is looked at.
+        assert_eq!(
+            nodes_of_kinds(root, &[SyntaxKind::SOURCE_FILE, SyntaxKind::MODULE], &[]),
+            [root.clone()]
         );
     }
 
     /// The paths whose last segment names `X`, as a filter of a walk of the
-    /// syntax tree finds them, with the blocks found in the same walk.
+    /// syntax tree finds them, with the blocks found in the same walk (those
+    /// that spell `X`).
     #[test]
     fn finds_the_paths_named() {
         let text = r#"
@@ -207,6 +289,7 @@ use a::X;
 use b::{X as Y, c::X};
 fn f(x: X<X<u8>>) -> m::X { X::new(X); let v: Vec<a::X::Z> = X::X::g(); { use q::X; } }
 struct S { x: Option<X>, y: r#X, z: XX }
+fn h() { { other(); } }
 "#;
         let file = SourceFile::parse(text, Edition::Edition2021).tree();
         let root = file.syntax();
@@ -221,14 +304,17 @@ struct S { x: Option<X>, y: r#X, z: XX }
             })
             .map(|p| p.syntax().clone())
             .collect();
-        let (blocks, paths) = nodes_and_paths_named(root, &[SyntaxKind::STMT_LIST], &names);
+        let within = spelled(text, |w| names.contains(w));
+        let (blocks, paths) =
+            nodes_and_paths_named(root, &[SyntaxKind::STMT_LIST], &names, &within);
         assert_eq!(paths, expected);
         assert_eq!(paths.len(), 13);
-        let lists: Vec<SyntaxNode> = root
-            .descendants()
-            .filter(|n| n.kind() == SyntaxKind::STMT_LIST)
+        let lists: Vec<SyntaxNode> = kinds_found(root, &[SyntaxKind::STMT_LIST])
+            .into_iter()
+            .filter(|n| n.text().to_string().contains('X'))
             .collect();
         assert_eq!(blocks, lists);
+        assert_eq!(blocks.len(), 2);
     }
 
     /// The identifiers named, outside `use` items, as a walk of the tokens finds
@@ -249,7 +335,8 @@ fn f(x: X) -> Y { m!(X, Z); mod i { use X as W; fn g() -> X {} } XX }
             .filter(|t| !t.parent_ancestors().any(|a| a.kind() == SyntaxKind::USE))
             .map(|t| (t.text().to_string(), t.text_range()))
             .collect();
-        let found: Vec<(String, TextRange)> = idents_named(root, &names, SyntaxKind::USE)
+        let within = spelled(text, |w| names.contains(w));
+        let found: Vec<(String, TextRange)> = idents_named(root, &names, SyntaxKind::USE, &within)
             .into_iter()
             .map(|(n, r)| (n.to_string(), r))
             .collect();

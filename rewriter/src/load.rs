@@ -768,7 +768,8 @@ fn parse_file(pending: Pending, edition: Edition) -> Result<(Pending, ParsedFile
         file_dir.join(pending.path.file_stem().unwrap_or_default())
     };
     let mut children = Vec::new();
-    let modules = knit_passes::scan::nodes_of_kinds(tree.syntax(), &[SyntaxKind::MODULE]);
+    let mods = knit_passes::scan::spelled(&text, |w| w == "mod");
+    let modules = knit_passes::scan::nodes_of_kinds(tree.syntax(), &[SyntaxKind::MODULE], &mods);
     for module in modules.into_iter().filter_map(ast::Module::cast) {
         if module.item_list().is_some() {
             continue;
