@@ -6,6 +6,7 @@
 //! occurrence, in code or in a macro's tokens, keeps the import.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::LazyLock;
 
 use rayon::prelude::*;
 
@@ -14,6 +15,7 @@ use ra_ap_syntax::{AstNode, SyntaxKind, SyntaxNode, TextRange, TextSize};
 
 use crate::edit::{Edit, Output};
 use crate::model::{FileId, Group};
+use crate::scan::Words;
 
 const PASS: &str = "imports";
 
@@ -55,7 +57,8 @@ fn prune_file(group: &Group, file: FileId, replaced: &[TextRange], written: &[&s
         return out;
     };
     let tree = rust.parse.tree();
-    let words = crate::scan::spelled(&source.text, |w| w == "use");
+    static USE: LazyLock<Words> = LazyLock::new(|| Words::new(["use"]));
+    let words = USE.offsets(&source.text);
     let uses: Vec<ast::Use> =
         crate::scan::nodes_of_kinds(tree.syntax(), &[SyntaxKind::USE], &words)
             .into_iter()
@@ -73,7 +76,7 @@ fn prune_file(group: &Group, file: FileId, replaced: &[TextRange], written: &[&s
         .filter(is_leaf)
         .filter_map(|leaf| local_name(&leaf))
         .collect();
-    let spelled = crate::scan::spelled(&source.text, |w| imported.contains(w));
+    let spelled = Words::new(&imported).offsets(&source.text);
     let occurrences = occurrences(tree.syntax(), &imported, &spelled);
     let became_unused = |leaf: &ast::UseTree| {
         let Some(name) = local_name(leaf) else {

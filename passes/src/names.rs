@@ -11,6 +11,7 @@
 //! resolve is not a mention: knit never rewrites what it has not identified.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::LazyLock;
 
 use ra_ap_syntax::ast::HasArgList;
 use ra_ap_syntax::ast::{self, HasModuleItem, HasName};
@@ -18,6 +19,7 @@ use ra_ap_syntax::{AstNode, AstToken, SyntaxKind, SyntaxNode, TextRange, TextSiz
 use rayon::prelude::*;
 
 use crate::model::{FileId, Group};
+use crate::scan::Words;
 
 /// A module of a crate whose contents are the code generated for a proto package.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -189,6 +191,7 @@ impl Index {
             crates.get_mut(&key).unwrap().imports.extend(modules);
         }
         let names = type_names(&crates);
+        let words = Words::new(&names);
         let mentions: Vec<Vec<Mention>> = files
             .par_iter()
             .map(|&(key, id)| {
@@ -196,7 +199,7 @@ impl Index {
                 // A mention's paths, macro arguments and block imports all spell
                 // one of the names: a file without them has none, and only the
                 // parts of a file that spell them are walked.
-                let spelled = crate::scan::spelled(&group.file(id).text, |w| names.contains(w));
+                let spelled = words.offsets(&group.file(id).text);
                 if !spelled.is_empty() {
                     mentions_in(group, &crates, &names, (key, id), &spelled, &mut mentions);
                 }
@@ -257,11 +260,10 @@ fn modules_of_file(
     let rust = file.rust.as_ref().unwrap();
     let tree = rust.parse.tree();
     // Modules, and the macros that include generated code.
-    let words = crate::scan::spelled(&file.text, |w| {
-        matches!(w, "mod" | "include_proto" | "include")
-    });
+    static WORDS: LazyLock<Words> =
+        LazyLock::new(|| Words::new(["mod", "include_proto", "include"]));
     let kinds = [SyntaxKind::MODULE, SyntaxKind::MACRO_CALL];
-    let found = crate::scan::nodes_of_kinds(tree.syntax(), &kinds, &words);
+    let found = crate::scan::nodes_of_kinds(tree.syntax(), &kinds, &WORDS.offsets(&file.text));
     let mut modules = vec![rust.module.clone()];
     for module in found.iter().cloned().filter_map(ast::Module::cast) {
         if module.item_list().is_some() {
@@ -306,7 +308,8 @@ fn imports_of_file(group: &Group, crates: &Crates, key: CrateKey, id: FileId) ->
         rust.module.clone(),
         imports_of(crates, key, &rust.module, tree.items()),
     )];
-    let mods = crate::scan::spelled(&file.text, |w| w == "mod");
+    static MOD: LazyLock<Words> = LazyLock::new(|| Words::new(["mod"]));
+    let mods = MOD.offsets(&file.text);
     let modules_found = crate::scan::nodes_of_kinds(tree.syntax(), &[SyntaxKind::MODULE], &mods);
     for module in modules_found.into_iter().filter_map(ast::Module::cast) {
         if let Some(items) = module.item_list() {
@@ -705,7 +708,7 @@ fn mentions_in(
     }
     if let Some(names) = local_names.as_ref().filter(|n| n.len() > names.len()) {
         let text = &group.file(id).text;
-        let spelled = crate::scan::spelled(text, |w| names.contains(w));
+        let spelled = Words::new(names).offsets(text);
         let (_, all) = crate::scan::nodes_and_paths_named(tree.syntax(), &[], names, &spelled);
         paths = all.into_iter().filter_map(ast::Path::cast).collect();
     }

@@ -3,34 +3,44 @@
 //! underneath, which allocates nothing, and builds syntax nodes only for what it
 //! finds. Every node looked for spells a word (a `mod` item the keyword `mod`, a
 //! path to `X` the identifier `X`), so a walk enters only the subtrees that hold
-//! one of that word's offsets in the file's text ([`spelled`]): the rest of the
+//! one of that word's offsets in the file's text ([`Words`]): the rest of the
 //! file is skipped whole.
 
 use std::collections::BTreeSet;
 
+use aho_corasick::{AhoCorasick, MatchKind};
 use ra_ap_syntax::{NodeOrToken, SyntaxKind, SyntaxNode, TextRange, TextSize};
 use rowan::GreenNodeData;
 
-/// The offsets in `text` of the words (runs of alphanumerics and `_`, as
-/// identifiers and keywords are spelled) that `wanted` accepts, in order. A
-/// word in a comment or a string counts too: the walks it guides only look
-/// more than they need to.
-pub fn spelled(text: &str, wanted: impl Fn(&str) -> bool) -> Vec<TextSize> {
-    let mut offsets = Vec::new();
-    let mut start = None;
-    for (i, c) in text.char_indices().chain([(text.len(), ' ')]) {
-        match (c.is_alphanumeric() || c == '_', start) {
-            (true, None) => start = Some(i),
-            (false, Some(s)) => {
-                if wanted(&text[s..i]) {
-                    offsets.push(TextSize::from(s as u32));
-                }
-                start = None;
-            }
-            _ => {}
-        }
+/// Words to find in files' text: whole words (runs of alphanumerics and `_`,
+/// as identifiers and keywords are spelled). A word in a comment or a string
+/// counts too: the walks it guides only look more than they need to.
+pub struct Words(AhoCorasick);
+
+impl Words {
+    pub fn new<W: AsRef<str>>(words: impl IntoIterator<Item = W>) -> Words {
+        let words: Vec<String> = words.into_iter().map(|w| w.as_ref().to_string()).collect();
+        // Leftmost-longest: a match that is not a whole word cannot hide one
+        // that is (it would end inside a word the other starts after).
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&words)
+            .expect("a handful of words fit the automaton's limits");
+        Words(automaton)
     }
-    offsets
+
+    /// The offsets in `text` of the words, in order.
+    pub fn offsets(&self, text: &str) -> Vec<TextSize> {
+        let in_word = |c: char| c.is_alphanumeric() || c == '_';
+        self.0
+            .find_iter(text)
+            .filter(|m| {
+                !text[..m.start()].chars().next_back().is_some_and(in_word)
+                    && !text[m.end()..].chars().next().is_some_and(in_word)
+            })
+            .map(|m| TextSize::from(m.start() as u32))
+            .collect()
+    }
 }
 
 /// The nodes of `root`'s subtree (`root` included) whose kind is one of `kinds`,
@@ -219,15 +229,26 @@ mod tests {
             .collect()
     }
 
+    fn spelled(text: &str, words: &[&str]) -> Vec<TextSize> {
+        Words::new(words).offsets(text)
+    }
+
     #[test]
-    fn spelled_finds_whole_words() {
+    fn words_are_found_whole() {
         let text = "mod a; // mod\nfn modx() { r#mod; _mod_ é_mod mod}";
-        let at: Vec<usize> = spelled(text, |w| w == "mod")
+        let at: Vec<usize> = spelled(text, &["mod"])
             .into_iter()
             .map(usize::from)
             .collect();
         assert_eq!(at, [0, 10, 28, 46]);
-        assert!(spelled("", |_| true).is_empty());
+        let text = "include_proto!(x); include!(y); includes; include";
+        let at: Vec<usize> = spelled(text, &["include", "include_proto"])
+            .into_iter()
+            .map(usize::from)
+            .collect();
+        assert_eq!(at, [0, 19, 42]);
+        assert!(spelled("", &["mod"]).is_empty());
+        assert!(spelled("mod", &[]).is_empty());
     }
 
     /// The nodes a walk of the syntax tree finds, in the same order, entering
@@ -248,7 +269,7 @@ fn g() -> Option<A<B>> { let v = vec![1]; h(|| {}); struct S; { { use z; } } }
             (&[SyntaxKind::USE], "use"),
             (&[SyntaxKind::MACRO_CALL], "vec"),
         ] {
-            let within = spelled(text, |w| w == word);
+            let within = spelled(text, &[word]);
             let expected: Vec<SyntaxNode> = kinds_found(root, kinds)
                 .into_iter()
                 .filter(|n| n.text().to_string().contains(word))
@@ -256,11 +277,15 @@ fn g() -> Option<A<B>> { let v = vec![1]; h(|| {}); struct S; { { use z; } } }
             assert_eq!(nodes_of_kinds(root, kinds, &within), expected, "{word}");
         }
         assert_eq!(
-            nodes_of_kinds(root, &[SyntaxKind::MODULE], &spelled(text, |w| w == "mod")).len(),
+            nodes_of_kinds(root, &[SyntaxKind::MODULE], &spelled(text, &["mod"])).len(),
             5
         );
         // Every word: every node with a word in it (not the `{}` of `|| {}`).
-        let every = spelled(text, |_| true);
+        let all: Vec<&str> = text
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|w| !w.is_empty())
+            .collect();
+        let every = spelled(text, &all);
         let kinds = [
             SyntaxKind::MODULE,
             SyntaxKind::MACRO_CALL,
@@ -304,7 +329,7 @@ fn h() { { other(); } }
             })
             .map(|p| p.syntax().clone())
             .collect();
-        let within = spelled(text, |w| names.contains(w));
+        let within = Words::new(&names).offsets(text);
         let (blocks, paths) =
             nodes_and_paths_named(root, &[SyntaxKind::STMT_LIST], &names, &within);
         assert_eq!(paths, expected);
@@ -335,7 +360,7 @@ fn f(x: X) -> Y { m!(X, Z); mod i { use X as W; fn g() -> X {} } XX }
             .filter(|t| !t.parent_ancestors().any(|a| a.kind() == SyntaxKind::USE))
             .map(|t| (t.text().to_string(), t.text_range()))
             .collect();
-        let within = spelled(text, |w| names.contains(w));
+        let within = Words::new(&names).offsets(text);
         let found: Vec<(String, TextRange)> = idents_named(root, &names, SyntaxKind::USE, &within)
             .into_iter()
             .map(|(n, r)| (n.to_string(), r))
