@@ -499,13 +499,19 @@ fn load_service(
     let mut protos_found = Vec::new();
     let mut crate_roots = Vec::new();
     let mut lib_roots = Vec::new();
-    for (pi, package) in chosen.iter().enumerate() {
-        let dir = package
-            .manifest_path
-            .parent()
-            .unwrap()
-            .as_std_path()
-            .to_path_buf();
+    let dirs: Vec<PathBuf> = chosen
+        .iter()
+        .map(|p| {
+            p.manifest_path
+                .parent()
+                .unwrap()
+                .as_std_path()
+                .to_path_buf()
+        })
+        .collect();
+    let mut dirs_files = packages_files(&root, &dirs).into_iter();
+    for ((pi, package), dir) in chosen.iter().enumerate().zip(dirs) {
+        let dir_files = dirs_files.next().expect("one list a folder");
         let rel = dir.strip_prefix(&root).map(slash).unwrap_or_default();
         let out_dir = join(&out_root, &rel);
         if out_dir.is_empty() {
@@ -548,7 +554,7 @@ fn load_service(
         });
         lib_roots.push(lib_target.map(|t| t.src_path.as_std_path().to_path_buf()));
         let mut parsed: BTreeMap<PathBuf, ParsedFile> = rust.into_iter().collect();
-        for entry in package_files(&dir) {
+        for entry in dir_files {
             let rel = slash(entry.strip_prefix(&dir).unwrap());
             let out_path = format!("{out_dir}/{rel}");
             // Rust files of the module trees are parsed; manifests kept as text.
@@ -662,24 +668,60 @@ fn slash(path: &Path) -> String {
 /// The files of a package, sorted: what `.gitignore` keeps, without build output
 /// and without nested packages.
 pub(crate) fn package_files(dir: &Path) -> Vec<PathBuf> {
-    let top = dir.to_path_buf();
-    let mut files: Vec<PathBuf> = ignore::WalkBuilder::new(dir)
-        .hidden(false)
-        .filter_entry(move |e| {
-            let p = e.path();
-            if p == top {
-                return true;
-            }
-            let is_dir = e.file_type().is_some_and(|t| t.is_dir());
-            let name = e.file_name();
-            !(is_dir && (name == "target" || name == ".git" || p.join("Cargo.toml").is_file()))
-        })
-        .build()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
-        .map(|e| e.into_path())
-        .collect();
-    files.sort();
+    packages_files(dir, std::slice::from_ref(&dir.to_path_buf())).remove(0)
+}
+
+/// The files of each package folder of `dirs` (as [`package_files`]), in one
+/// walk from `top` (a folder above them all), so that the `.gitignore` files
+/// above the packages are read once, not once a package. A folder outside `top`
+/// gets a walk of its own.
+fn packages_files(top: &Path, dirs: &[PathBuf]) -> Vec<Vec<PathBuf>> {
+    let mut files: Vec<Vec<PathBuf>> = vec![Vec::new(); dirs.len()];
+    let (inside, outside): (Vec<usize>, Vec<usize>) =
+        (0..dirs.len()).partition(|&i| dirs[i].starts_with(top));
+    for i in outside {
+        files[i] = packages_files(&dirs[i], &dirs[i..=i]).remove(0);
+    }
+    let wanted: Vec<PathBuf> = inside.iter().map(|&i| dirs[i].clone()).collect();
+    if wanted.is_empty() {
+        return files;
+    }
+    let walked = {
+        let top = top.to_path_buf();
+        ignore::WalkBuilder::new(top.clone())
+            .hidden(false)
+            .filter_entry(move |e| {
+                let p = e.path();
+                if !e.file_type().is_some_and(|t| t.is_dir()) || p == top {
+                    return true;
+                }
+                let name = e.file_name();
+                // Another package's folder is walked only when it is wanted.
+                let other_package =
+                    p.join("Cargo.toml").is_file() && !wanted.iter().any(|w| w == p);
+                !(name == "target" || name == ".git" || other_package)
+                    // Folders neither in a package wanted nor above one.
+                    && wanted.iter().any(|w| w.starts_with(p) || p.starts_with(w))
+            })
+            .build()
+    };
+    for entry in walked.filter_map(|e| e.ok()) {
+        if !entry.file_type().is_some_and(|t| t.is_file()) {
+            continue;
+        }
+        let path = entry.into_path();
+        // The innermost package wanted that holds the file.
+        let owner = inside
+            .iter()
+            .filter(|&&i| path.starts_with(&dirs[i]))
+            .max_by_key(|&&i| dirs[i].components().count());
+        if let Some(&i) = owner {
+            files[i].push(path);
+        }
+    }
+    for list in &mut files {
+        list.sort();
+    }
     files
 }
 
