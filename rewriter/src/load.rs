@@ -901,3 +901,63 @@ fn parse_file(pending: Pending, edition: Edition) -> Result<(Pending, ParsedFile
     };
     Ok((pending, ParsedFile { rust, text }, children))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One walk gives each package wanted its own files: not another package's
+    /// (wanted or not), not build output, not what `.gitignore` ignores, not
+    /// the files of folders above the packages.
+    #[test]
+    fn packages_files_splits_one_walk_by_package() {
+        let tmp = tempfile::tempdir().unwrap();
+        let top = tmp.path();
+        for file in [
+            "Cargo.toml",
+            "README.md",
+            ".gitignore",
+            "crates/a/Cargo.toml",
+            "crates/a/src/lib.rs",
+            "crates/a/debug.log",
+            "crates/a/target/out.rs",
+            "crates/a/inner/Cargo.toml",
+            "crates/a/inner/src/lib.rs",
+            "crates/a/examples/Cargo.toml",
+            "crates/a/examples/main.rs",
+            "crates/b/Cargo.toml",
+            "crates/b/build.rs",
+            "crates/c/Cargo.toml",
+        ] {
+            let path = top.join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, "").unwrap();
+        }
+        std::fs::write(top.join(".gitignore"), "*.log\n").unwrap();
+        // `ignore` reads `.gitignore` files inside a git checkout.
+        std::fs::create_dir(top.join(".git")).unwrap();
+        let dirs: Vec<PathBuf> = ["crates/a", "crates/a/inner", "crates/b"]
+            .iter()
+            .map(|d| top.join(d))
+            .collect();
+        let rel = |files: &Vec<PathBuf>| -> Vec<String> {
+            files
+                .iter()
+                .map(|f| slash(f.strip_prefix(top).unwrap()))
+                .collect()
+        };
+        let found: Vec<Vec<String>> = packages_files(top, &dirs).iter().map(rel).collect();
+        assert_eq!(
+            found,
+            [
+                vec!["crates/a/Cargo.toml", "crates/a/src/lib.rs"],
+                vec!["crates/a/inner/Cargo.toml", "crates/a/inner/src/lib.rs"],
+                vec!["crates/b/Cargo.toml", "crates/b/build.rs"],
+            ]
+        );
+        // Walked alone, a package's files are the same.
+        for (dir, files) in dirs.iter().zip(&found) {
+            assert_eq!(&rel(&package_files(dir)), files);
+        }
+    }
+}
