@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::{Deserialize, Serialize};
@@ -171,7 +172,11 @@ pub fn export(top: &Path, commit: &str) -> Result<PathBuf, String> {
         return Ok(dir);
     }
     std::fs::create_dir_all(&base).map_err(|e| e.to_string())?;
-    let staging = base.join(format!(".{commit}.{}", std::process::id()));
+    // Services load on threads of their own: two of them pinned to the same
+    // commit export it at once, each into a staging folder of its own.
+    static EXPORTS: AtomicUsize = AtomicUsize::new(0);
+    let n = EXPORTS.fetch_add(1, Ordering::Relaxed);
+    let staging = base.join(format!(".{commit}.{}.{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
     std::fs::create_dir_all(&staging).map_err(|e| e.to_string())?;
     let archive = Command::new("git")
@@ -219,5 +224,45 @@ mod tests {
             .collect();
         assert_eq!(changed_paths(status), paths);
         assert!(changed_paths("").is_empty());
+    }
+
+    /// Threads exporting one commit at once all get the export, whole.
+    #[test]
+    fn concurrent_exports_of_one_commit() {
+        let tmp = tempfile::tempdir().unwrap();
+        let top = tmp.path();
+        let git = |args: &[&str]| {
+            let ok = Command::new("git")
+                .args([
+                    "-c",
+                    "user.name=knit",
+                    "-c",
+                    "user.email=knit@example.invalid",
+                ])
+                .args(args)
+                .current_dir(top)
+                .output()
+                .unwrap()
+                .status
+                .success();
+            assert!(ok, "git {args:?}");
+        };
+        std::fs::create_dir(top.join("src")).unwrap();
+        for i in 0..50 {
+            std::fs::write(top.join(format!("src/f{i}.rs")), format!("// {i}\n")).unwrap();
+        }
+        git(&["init", "-q"]);
+        git(&["add", "-A"]);
+        git(&["commit", "-qm", "files"]);
+        let commit = super::git(top, &["rev-parse", "HEAD"]).unwrap();
+        let exports: Vec<Result<PathBuf, String>> = std::thread::scope(|s| {
+            let threads: Vec<_> = (0..4).map(|_| s.spawn(|| export(top, &commit))).collect();
+            threads.into_iter().map(|t| t.join().unwrap()).collect()
+        });
+        for export in exports {
+            let dir = export.unwrap();
+            assert_eq!(std::fs::read_dir(dir.join("src")).unwrap().count(), 50);
+        }
+        let _ = std::fs::remove_dir_all(std::env::temp_dir().join("knit-exports").join(&commit));
     }
 }
