@@ -668,29 +668,49 @@ fn mentions_in(
     let rust = group.file(id).rust.as_ref().unwrap();
     let tree = rust.parse.tree();
     let krate = &crates[&key];
-    // One walk over the tree: blocks, candidate paths, macro calls.
+    // One walk over the tree: blocks, candidate paths, macro calls. Imports in
+    // blocks can give generated types local names: then again with those, as a
+    // walk enters only what spells a name (a block or a macro call that spells
+    // only a local name is found by the next walk), until no new name comes.
     let kinds = [SyntaxKind::STMT_LIST, SyntaxKind::MACRO_CALL];
-    let (found, paths) = crate::scan::nodes_and_paths_named(tree.syntax(), &kinds, names, spelled);
-    let lists = found.iter().cloned().filter_map(ast::StmtList::cast);
-    let calls: Vec<ast::MacroCall> = found
-        .iter()
-        .cloned()
-        .filter_map(ast::MacroCall::cast)
-        .collect();
-    let mut paths: Vec<ast::Path> = paths.into_iter().filter_map(ast::Path::cast).collect();
-    // The imports of each block with `use` items, by the block's range.
-    let mut blocks: std::collections::HashMap<TextRange, Imports> = Default::default();
-    for list in lists {
-        let items = list.statements().filter_map(|s| match s {
-            ast::Stmt::Item(item) => Some(item),
-            _ => None,
-        });
-        let scope = scope_of(&rust.module, list.syntax());
-        let imports = imports_of(crates, key, &scope, items);
-        if !imports.names.is_empty() || !imports.globs.is_empty() || !imports.locals.is_empty() {
-            blocks.insert(list.syntax().text_range(), imports);
+    let mut local_names: Option<BTreeSet<String>> = None;
+    let (calls, paths, blocks) = loop {
+        let names = local_names.as_ref().unwrap_or(names);
+        let within = match &local_names {
+            None => std::borrow::Cow::Borrowed(spelled),
+            Some(local) => std::borrow::Cow::Owned(Words::new(local).offsets(&group.file(id).text)),
+        };
+        let (found, paths) =
+            crate::scan::nodes_and_paths_named(tree.syntax(), &kinds, names, &within);
+        let calls: Vec<ast::MacroCall> = found
+            .iter()
+            .cloned()
+            .filter_map(ast::MacroCall::cast)
+            .collect();
+        let paths: Vec<ast::Path> = paths.into_iter().filter_map(ast::Path::cast).collect();
+        // The imports of each block with `use` items, by the block's range.
+        let mut blocks: std::collections::HashMap<TextRange, Imports> = Default::default();
+        for list in found.into_iter().filter_map(ast::StmtList::cast) {
+            let items = list.statements().filter_map(|s| match s {
+                ast::Stmt::Item(item) => Some(item),
+                _ => None,
+            });
+            let scope = scope_of(&rust.module, list.syntax());
+            let imports = imports_of(crates, key, &scope, items);
+            if !imports.names.is_empty() || !imports.globs.is_empty() || !imports.locals.is_empty()
+            {
+                blocks.insert(list.syntax().text_range(), imports);
+            }
         }
-    }
+        let mut grown = None;
+        for imports in blocks.values().filter(|i| !i.names.is_empty()) {
+            extend_with_aliases(grown.get_or_insert_with(|| names.clone()), imports);
+        }
+        match grown {
+            Some(grown) if grown.len() > names.len() => local_names = Some(grown),
+            _ => break (calls, paths, blocks),
+        }
+    };
     // The imports in force at `node`, innermost first.
     let scopes_at = |node: &SyntaxNode, scope: &[String]| -> Vec<&Imports> {
         let mut scopes: Vec<&Imports> = node
@@ -701,17 +721,6 @@ fn mentions_in(
         scopes.extend(krate.imports.get(scope));
         scopes
     };
-    // Names that imports in blocks give to generated types count too.
-    let mut local_names = None;
-    for imports in blocks.values().filter(|i| !i.names.is_empty()) {
-        extend_with_aliases(local_names.get_or_insert_with(|| names.clone()), imports);
-    }
-    if let Some(names) = local_names.as_ref().filter(|n| n.len() > names.len()) {
-        let text = &group.file(id).text;
-        let spelled = Words::new(names).offsets(text);
-        let (_, all) = crate::scan::nodes_and_paths_named(tree.syntax(), &[], names, &spelled);
-        paths = all.into_iter().filter_map(ast::Path::cast).collect();
-    }
     let names = local_names.as_ref().unwrap_or(names);
     let site = Site {
         crates,

@@ -20,7 +20,7 @@ fn check_shape(main_rs: &str, files: &str, expect: Expect) {
 }
 
 /// Every shape: (test name, `frontend`'s `src/main.rs`, its other files).
-const SHAPES: [(&str, &str, &str); 9] = [
+const SHAPES: [(&str, &str, &str); 10] = [
     (
         "client_in_a_static_and_from_a_helper",
         STATIC_AND_HELPER,
@@ -58,6 +58,7 @@ const SHAPES: [(&str, &str, &str); 9] = [
         RENAMED_REEXPORT,
         RENAMED_REEXPORT_FILES,
     ),
+    ("local_names_given_in_blocks", LOCAL_NAMES_IN_BLOCKS, ""),
 ];
 
 /// rust-analyzer resolves every client and server name of every shape as knit does.
@@ -480,5 +481,59 @@ fn renamed_reexport_used_where_the_generated_name_is_not_written() {
             }
             Call(Inline) frontend/src/greet.rs:5: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
         "#]],
+    );
+}
+
+const LOCAL_NAMES_IN_BLOCKS: &str = r#"mod hello { tonic::include_proto!("helloworld"); }
+mod other {
+    pub struct Client;
+    impl Client { pub fn new() -> Self { Client } }
+}
+#[tokio::main]
+async fn main() -> Result<(), tonic::transport::Error> {
+    use hello::greeter_client::GreeterClient as G;
+    let (a,) = tokio::try_join!(G::connect("http://greeter:50051"))?;
+    {
+        use hello::greeter_client::GreeterClient as Client;
+        let b = Client::connect("http://greeter:50051").await?;
+        {
+            use crate::other::Client;
+            let c = Client::new();
+        }
+    }
+    Ok(())
+}
+"#;
+
+/// Names that `use` items in blocks give the client: in a macro's arguments
+/// (`try_join!` spells only the local name), and shadowed in an inner block by
+/// an unrelated type of the same name, which stays as it is.
+#[test]
+fn local_names_given_in_blocks() {
+    check_shape(
+        LOCAL_NAMES_IN_BLOCKS,
+        "",
+        expect![[r#"
+        //- /frontend/src/main.rs
+        mod hello { pub use knit_proto_helloworld::*; }
+        mod other {
+            pub struct Client;
+            impl Client { pub fn new() -> Self { Client } }
+        }
+        pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), tonic::transport::Error> {
+            let (a,) = tokio::try_join!(knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://greeter:50051"))?;
+            {
+                use hello::greeter_client::GreeterClient as Client;
+                let b = knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://greeter:50051").await?;
+                {
+                    use crate::other::Client;
+                    let c = Client::new();
+                }
+            }
+            Ok(())
+        }
+        Call(Inline) frontend/src/main.rs:12: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+        Call(Inline) frontend/src/main.rs:9: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+    "#]],
     );
 }
