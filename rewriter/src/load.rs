@@ -668,24 +668,31 @@ fn slash(path: &Path) -> String {
 /// The files of a package, sorted: what `.gitignore` keeps, without build output
 /// and without nested packages.
 pub(crate) fn package_files(dir: &Path) -> Vec<PathBuf> {
-    packages_files(dir, std::slice::from_ref(&dir.to_path_buf())).remove(0)
+    walk_packages(dir, std::slice::from_ref(&dir.to_path_buf())).remove(0)
 }
 
-/// The files of each package folder of `dirs` (as [`package_files`]), in one
-/// walk from `top` (a folder above them all), so that the `.gitignore` files
-/// above the packages are read once, not once a package. A folder outside `top`
-/// gets a walk of its own.
+/// The files of each package folder of `dirs`, as [`package_files`] lists them:
+/// one walk from `top` (a folder above them) reads the `.gitignore` files above
+/// the packages once, not once a package. A folder that walk does not reach as
+/// its own walk would (outside `top`, or under a folder the walk skips: ignored,
+/// a symbolic link, another package's, one named `target`) gets its own walk.
 fn packages_files(top: &Path, dirs: &[PathBuf]) -> Vec<Vec<PathBuf>> {
+    let mut files = walk_packages(top, dirs);
+    for (dir, files) in dirs.iter().zip(&mut files) {
+        // Every package folder holds its manifest: the walk reached it.
+        if files.binary_search(&dir.join("Cargo.toml")).is_err() {
+            *files = package_files(dir);
+        }
+    }
+    files
+}
+
+/// The files under `top` of each package folder of `dirs`, sorted, from one walk
+/// that enters only the folders of those packages and the folders above them;
+/// a file belongs to the innermost package folder that holds it.
+fn walk_packages(top: &Path, dirs: &[PathBuf]) -> Vec<Vec<PathBuf>> {
     let mut files: Vec<Vec<PathBuf>> = vec![Vec::new(); dirs.len()];
-    let (inside, outside): (Vec<usize>, Vec<usize>) =
-        (0..dirs.len()).partition(|&i| dirs[i].starts_with(top));
-    for i in outside {
-        files[i] = packages_files(&dirs[i], &dirs[i..=i]).remove(0);
-    }
-    let wanted: Vec<PathBuf> = inside.iter().map(|&i| dirs[i].clone()).collect();
-    if wanted.is_empty() {
-        return files;
-    }
+    let wanted: Vec<PathBuf> = dirs.to_vec();
     let walked = {
         let top = top.to_path_buf();
         ignore::WalkBuilder::new(top.clone())
@@ -710,12 +717,10 @@ fn packages_files(top: &Path, dirs: &[PathBuf]) -> Vec<Vec<PathBuf>> {
             continue;
         }
         let path = entry.into_path();
-        // The innermost package wanted that holds the file.
-        let owner = inside
-            .iter()
-            .filter(|&&i| path.starts_with(&dirs[i]))
-            .max_by_key(|&&i| dirs[i].components().count());
-        if let Some(&i) = owner {
+        let owner = (0..dirs.len())
+            .filter(|&i| path.starts_with(&dirs[i]))
+            .max_by_key(|&i| dirs[i].components().count());
+        if let Some(i) = owner {
             files[i].push(path);
         }
     }
@@ -928,18 +933,38 @@ mod tests {
             "crates/b/Cargo.toml",
             "crates/b/build.rs",
             "crates/c/Cargo.toml",
+            // Reached only through an ignored folder, another package's folder,
+            // a folder named `target`, a symbolic link: each gets its own walk.
+            "gen/Cargo.toml",
+            "gen/proto/Cargo.toml",
+            "gen/proto/a.proto",
+            "crates/c/d/Cargo.toml",
+            "crates/c/d/src/lib.rs",
+            "crates/target/Cargo.toml",
+            "crates/target/src/lib.rs",
+            "elsewhere/real/Cargo.toml",
+            "elsewhere/real/src/main.rs",
         ] {
             let path = top.join(file);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(&path, "").unwrap();
         }
-        std::fs::write(top.join(".gitignore"), "*.log\n").unwrap();
+        std::fs::write(top.join(".gitignore"), "*.log\n/gen/\n").unwrap();
+        std::os::unix::fs::symlink(top.join("elsewhere/real"), top.join("crates/linked")).unwrap();
         // `ignore` reads `.gitignore` files inside a git checkout.
         std::fs::create_dir(top.join(".git")).unwrap();
-        let dirs: Vec<PathBuf> = ["crates/a", "crates/a/inner", "crates/b"]
-            .iter()
-            .map(|d| top.join(d))
-            .collect();
+        let dirs: Vec<PathBuf> = [
+            "crates/a",
+            "crates/a/inner",
+            "crates/b",
+            "gen/proto",
+            "crates/c/d",
+            "crates/target",
+            "crates/linked",
+        ]
+        .iter()
+        .map(|d| top.join(d))
+        .collect();
         let rel = |files: &Vec<PathBuf>| -> Vec<String> {
             files
                 .iter()
@@ -953,6 +978,10 @@ mod tests {
                 vec!["crates/a/Cargo.toml", "crates/a/src/lib.rs"],
                 vec!["crates/a/inner/Cargo.toml", "crates/a/inner/src/lib.rs"],
                 vec!["crates/b/Cargo.toml", "crates/b/build.rs"],
+                vec!["gen/proto/Cargo.toml", "gen/proto/a.proto"],
+                vec!["crates/c/d/Cargo.toml", "crates/c/d/src/lib.rs"],
+                vec!["crates/target/Cargo.toml", "crates/target/src/lib.rs"],
+                vec!["crates/linked/Cargo.toml", "crates/linked/src/main.rs"],
             ]
         );
         // Walked alone, a package's files are the same.
