@@ -62,9 +62,13 @@ pub struct States {
 
 /// What git says of one repository.
 struct Repo {
+    /// The top of its working tree, as git names it (canonical).
+    top: PathBuf,
     commit: String,
-    /// The paths `git status` lists under the folders asked about (relative to
-    /// the top; an untracked folder is listed alone).
+    /// The folders (relative to the top) its status was limited to.
+    asked: Vec<PathBuf>,
+    /// The paths `git status` lists under those folders (relative to the top;
+    /// an untracked folder is listed alone).
     changed: Vec<PathBuf>,
 }
 
@@ -85,65 +89,91 @@ impl States {
     /// or `None` when `dir` is not in a git checkout (or git cannot say).
     pub fn state(&self, dir: &Path) -> Option<GitState> {
         let dir = dir.canonicalize().ok()?;
-        let top = dir.ancestors().find(|d| d.join(".git").exists())?;
+        // Folders are grouped by the nearest folder holding `.git`; what git
+        // itself says (its top, the paths) decides the answer.
+        let key = dir
+            .ancestors()
+            .find(|d| d.join(".git").exists())
+            .unwrap_or(&dir)
+            .to_path_buf();
         let repo = self
             .repos
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .entry(top.to_path_buf())
+            .entry(key)
             .or_default()
             .clone();
-        let repo = repo.get_or_init(|| self.read(top, &dir)).as_ref()?;
-        let inside = dir.strip_prefix(top).ok()?;
+        let repo = repo.get_or_init(|| self.read(&dir)).as_ref()?;
+        let inside = dir.strip_prefix(&repo.top).ok()?;
+        let dirty = if repo.asked.iter().any(|a| inside.starts_with(a)) {
+            repo.changed
+                .iter()
+                .any(|p| p.starts_with(inside) || inside.starts_with(p))
+        } else {
+            // A folder the repository's status did not cover: a status of its own.
+            !status(&repo.top, &[inside.to_path_buf()])?.is_empty()
+        };
         Some(GitState {
             commit: repo.commit.clone(),
-            dirty: repo
-                .changed
-                .iter()
-                .any(|p| p.starts_with(inside) || inside.starts_with(p)),
+            dirty,
         })
     }
 
-    /// The repository at `top`, its status limited to the folders in it
-    /// (`asked` among them).
-    fn read(&self, top: &Path, asked: &Path) -> Option<Repo> {
-        let commit = git(top, &["rev-parse", "HEAD"]).ok()?;
-        let mut inside: Vec<String> = std::iter::once(asked)
+    /// The repository of `asked`, its status limited to the folders in it.
+    fn read(&self, asked: &Path) -> Option<Repo> {
+        let out = git(asked, &["rev-parse", "--show-toplevel", "HEAD"]).ok()?;
+        let mut lines = out.lines();
+        let top = Path::new(lines.next()?).canonicalize().ok()?;
+        let commit = lines.next()?.to_string();
+        let mut inside: Vec<PathBuf> = std::iter::once(asked)
             .chain(self.folders.iter().map(PathBuf::as_path))
-            .filter_map(|f| f.strip_prefix(top).ok())
-            .map(|rel| match rel.to_str() {
-                Some("") => ".".to_string(),
-                _ => rel.to_string_lossy().into_owned(),
-            })
+            .filter_map(|f| f.strip_prefix(&top).ok())
+            .map(Path::to_path_buf)
             .collect();
         inside.sort();
         inside.dedup();
-        let mut args = vec!["--literal-pathspecs", "status", "--porcelain", "-z", "--"];
-        args.extend(inside.iter().map(String::as_str));
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(top)
-            .args(&args)
-            .output()
-            .ok()
-            .filter(|o| o.status.success())?;
+        let changed = status(&top, &inside)?;
         Some(Repo {
+            top,
             commit,
-            changed: changed_paths(&String::from_utf8_lossy(&out.stdout)),
+            asked: inside,
+            changed,
         })
     }
 }
 
+/// The paths `git status` lists under the folders `inside` (relative to `top`,
+/// the top of a working tree).
+fn status(top: &Path, inside: &[PathBuf]) -> Option<Vec<PathBuf>> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(top)
+        .args(["--literal-pathspecs", "status", "--porcelain", "-z", "--"])
+        .args(inside.iter().map(|rel| {
+            if rel.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                rel.as_path()
+            }
+        }))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())?;
+    Some(changed_paths(&out.stdout))
+}
+
 /// The paths of `git status --porcelain -z`: each entry's, and a rename's or
 /// copy's original path too.
-fn changed_paths(status: &str) -> Vec<PathBuf> {
+fn changed_paths(status: &[u8]) -> Vec<PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = |field: &[u8]| PathBuf::from(std::ffi::OsStr::from_bytes(field));
     let mut paths = Vec::new();
-    let mut fields = status.split('\0').filter(|f| !f.is_empty());
+    let mut fields = status.split(|b| *b == 0).filter(|f| !f.is_empty());
     while let Some(entry) = fields.next() {
-        let (code, path) = entry.split_at(entry.len().min(3));
-        paths.push(PathBuf::from(path));
-        if code.chars().take(2).any(|c| matches!(c, 'R' | 'C')) {
-            paths.extend(fields.next().map(PathBuf::from));
+        let (code, file) = entry.split_at(entry.len().min(3));
+        paths.push(path(file));
+        if code.iter().take(2).any(|c| matches!(c, b'R' | b'C')) {
+            paths.extend(fields.next().map(path));
         }
     }
     paths
@@ -217,13 +247,51 @@ mod tests {
 
     #[test]
     fn status_paths_with_renames_and_untracked_folders() {
-        let status = " M a/src/main.rs\0R  b/new.rs\0b/old.rs\0?? c/\0?? d e.rs\0";
+        let status = b" M a/src/main.rs\0R  b/new.rs\0b/old.rs\0?? c/\0?? d e.rs\0";
         let paths: Vec<PathBuf> = ["a/src/main.rs", "b/new.rs", "b/old.rs", "c/", "d e.rs"]
             .into_iter()
             .map(PathBuf::from)
             .collect();
         assert_eq!(changed_paths(status), paths);
-        assert!(changed_paths("").is_empty());
+        assert!(changed_paths(b"").is_empty());
+    }
+
+    /// A folder asked about after its repository was read, and not among the
+    /// folders given, still gets its own status.
+    #[test]
+    fn folders_not_given_get_a_status_of_their_own() {
+        let tmp = tempfile::tempdir().unwrap();
+        let top = tmp.path();
+        let run = |args: &[&str]| {
+            let ok = Command::new("git")
+                .args([
+                    "-c",
+                    "user.name=knit",
+                    "-c",
+                    "user.email=knit@example.invalid",
+                ])
+                .args(args)
+                .current_dir(top)
+                .output()
+                .unwrap()
+                .status
+                .success();
+            assert!(ok, "git {args:?}");
+        };
+        for dir in ["a", "b", "c"] {
+            std::fs::create_dir(top.join(dir)).unwrap();
+            std::fs::write(top.join(dir).join("f.rs"), "").unwrap();
+        }
+        run(&["init", "-q"]);
+        run(&["add", "-A"]);
+        run(&["commit", "-qm", "files"]);
+        std::fs::write(top.join("c/f.rs"), "changed").unwrap();
+        let states = States::new(vec![top.join("a"), top.join("b")]);
+        let dirty = |dir: &str| states.state(&top.join(dir)).map(|s| s.dirty);
+        assert_eq!(dirty("a"), Some(false));
+        assert_eq!(dirty("c"), Some(true));
+        assert_eq!(dirty("b"), Some(false));
+        assert_eq!(dirty(""), Some(true));
     }
 
     /// Threads exporting one commit at once all get the export, whole.
