@@ -74,7 +74,9 @@ pub struct Options {
     pub iterations: u32,
     pub rounds: u32,
     pub warmup: u32,
-    /// Iterations in flight at once on each deployment (1: one at a time).
+    /// Iterations in flight at once on each deployment (1: one at a time). The
+    /// mix's iterations keep no state another one reads (a fresh user each, or
+    /// a cart only read), so they can overlap.
     pub concurrency: usize,
     /// Only these requests (and those the derived figures need); all when empty.
     pub only: Vec<String>,
