@@ -256,13 +256,13 @@ mod tests {
         assert!(changed_paths(b"").is_empty());
     }
 
-    /// A folder asked about after its repository was read, and not among the
-    /// folders given, still gets its own status.
-    #[test]
-    fn folders_not_given_get_a_status_of_their_own() {
-        let tmp = tempfile::tempdir().unwrap();
-        let top = tmp.path();
-        let run = |args: &[&str]| {
+    /// Makes `top` a git repository with its files committed.
+    fn commit_all(top: &Path) {
+        for args in [
+            &["init", "-q"][..],
+            &["add", "-A"],
+            &["commit", "-qm", "files"],
+        ] {
             let ok = Command::new("git")
                 .args([
                     "-c",
@@ -277,14 +277,20 @@ mod tests {
                 .status
                 .success();
             assert!(ok, "git {args:?}");
-        };
+        }
+    }
+
+    /// A folder asked about after its repository was read, and not among the
+    /// folders given, still gets its own status.
+    #[test]
+    fn folders_not_given_get_a_status_of_their_own() {
+        let tmp = tempfile::tempdir().unwrap();
+        let top = tmp.path();
         for dir in ["a", "b", "c"] {
             std::fs::create_dir(top.join(dir)).unwrap();
             std::fs::write(top.join(dir).join("f.rs"), "").unwrap();
         }
-        run(&["init", "-q"]);
-        run(&["add", "-A"]);
-        run(&["commit", "-qm", "files"]);
+        commit_all(top);
         std::fs::write(top.join("c/f.rs"), "changed").unwrap();
         let states = States::new(vec![top.join("a"), top.join("b")]);
         let dirty = |dir: &str| states.state(&top.join(dir)).map(|s| s.dirty);
@@ -299,29 +305,11 @@ mod tests {
     fn concurrent_exports_of_one_commit() {
         let tmp = tempfile::tempdir().unwrap();
         let top = tmp.path();
-        let git = |args: &[&str]| {
-            let ok = Command::new("git")
-                .args([
-                    "-c",
-                    "user.name=knit",
-                    "-c",
-                    "user.email=knit@example.invalid",
-                ])
-                .args(args)
-                .current_dir(top)
-                .output()
-                .unwrap()
-                .status
-                .success();
-            assert!(ok, "git {args:?}");
-        };
         std::fs::create_dir(top.join("src")).unwrap();
         for i in 0..50 {
             std::fs::write(top.join(format!("src/f{i}.rs")), format!("// {i}\n")).unwrap();
         }
-        git(&["init", "-q"]);
-        git(&["add", "-A"]);
-        git(&["commit", "-qm", "files"]);
+        commit_all(top);
         let commit = super::git(top, &["rev-parse", "HEAD"]).unwrap();
         let exports: Vec<Result<PathBuf, String>> = std::thread::scope(|s| {
             let threads: Vec<_> = (0..4).map(|_| s.spawn(|| export(top, &commit))).collect();
