@@ -209,6 +209,26 @@ pub fn export(top: &Path, commit: &str) -> Result<PathBuf, String> {
     let staging = base.join(format!(".{commit}.{}.{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
     std::fs::create_dir_all(&staging).map_err(|e| e.to_string())?;
+    if let Err(e) = unpack(top, commit, &staging) {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(e);
+    }
+    match std::fs::rename(&staging, &dir) {
+        Ok(()) => Ok(dir),
+        // Another knit made the same export meanwhile.
+        Err(_) if dir.is_dir() => {
+            let _ = std::fs::remove_dir_all(&staging);
+            Ok(dir)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            Err(e.to_string())
+        }
+    }
+}
+
+/// Unpacks the tree of `commit` (of the repository at `top`) into `into`.
+fn unpack(top: &Path, commit: &str, into: &Path) -> Result<(), String> {
     let archive = Command::new("git")
         .arg("-C")
         .arg(top)
@@ -221,7 +241,7 @@ pub fn export(top: &Path, commit: &str) -> Result<PathBuf, String> {
     let mut tar = Command::new("tar")
         .arg("-x")
         .arg("-C")
-        .arg(&staging)
+        .arg(into)
         .stdin(std::process::Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot run tar: {e}"))?;
@@ -230,15 +250,7 @@ pub fn export(top: &Path, commit: &str) -> Result<PathBuf, String> {
     if !tar.wait().map_err(|e| e.to_string())?.success() {
         return Err("tar failed to unpack the export".into());
     }
-    match std::fs::rename(&staging, &dir) {
-        Ok(()) => Ok(dir),
-        // Another knit made the same export meanwhile.
-        Err(_) if dir.is_dir() => {
-            let _ = std::fs::remove_dir_all(&staging);
-            Ok(dir)
-        }
-        Err(e) => Err(e.to_string()),
-    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -298,6 +310,26 @@ mod tests {
         assert_eq!(dirty("c"), Some(true));
         assert_eq!(dirty("b"), Some(false));
         assert_eq!(dirty(""), Some(true));
+    }
+
+    /// An export that fails leaves no staging folder behind.
+    #[test]
+    fn failed_export_cleans_up() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("f.rs"), "").unwrap();
+        commit_all(tmp.path());
+        let missing = "0123456789abcdef0123456789abcdef01234567";
+        assert!(export(tmp.path(), missing).is_err());
+        let base = std::env::temp_dir().join("knit-exports");
+        let left = std::fs::read_dir(&base)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok())
+                    .filter(|e| e.file_name().to_string_lossy().contains(missing))
+                    .count()
+            })
+            .unwrap_or(0);
+        assert_eq!(left, 0);
     }
 
     /// Threads exporting one commit at once all get the export, whole.
