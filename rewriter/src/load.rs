@@ -509,9 +509,9 @@ fn load_service(
                 .to_path_buf()
         })
         .collect();
-    let mut dirs_files = packages_files(&root, &dirs).into_iter();
-    for ((pi, package), dir) in chosen.iter().enumerate().zip(dirs) {
-        let dir_files = dirs_files.next().expect("one list a folder");
+    let files_of_dirs = packages_files(&root, &dirs);
+    for (((pi, package), dir), dir_files) in chosen.iter().enumerate().zip(dirs).zip(files_of_dirs)
+    {
         let rel = dir.strip_prefix(&root).map(slash).unwrap_or_default();
         let out_dir = join(&out_root, &rel);
         if out_dir.is_empty() {
