@@ -308,8 +308,7 @@ fn imports_of_file(group: &Group, crates: &Crates, key: CrateKey, id: FileId) ->
         rust.module.clone(),
         imports_of(crates, key, &rust.module, tree.items()),
     )];
-    static MOD: LazyLock<Words> = LazyLock::new(|| Words::new(["mod"]));
-    let mods = MOD.offsets(&file.text);
+    let mods = crate::scan::MOD.offsets(&file.text);
     let modules_found = crate::scan::nodes_of_kinds(tree.syntax(), &[SyntaxKind::MODULE], &mods);
     for module in modules_found.into_iter().filter_map(ast::Module::cast) {
         if let Some(items) = module.item_list() {

@@ -7,10 +7,14 @@
 //! file is skipped whole.
 
 use std::collections::BTreeSet;
+use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use ra_ap_syntax::{NodeOrToken, SyntaxKind, SyntaxNode, TextRange, TextSize};
 use rowan::GreenNodeData;
+
+/// The word every module item spells.
+pub static MOD: LazyLock<Words> = LazyLock::new(|| Words::new(["mod"]));
 
 /// Words to find in files' text: whole words (runs of alphanumerics and `_`,
 /// as identifiers and keywords are spelled). A word in a comment or a string

@@ -6,14 +6,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{LazyLock, OnceLock, mpsc};
+use std::sync::{OnceLock, mpsc};
 
 use cargo_metadata::{Metadata, MetadataCommand, Package as CargoPackage, TargetKind};
 use knit_passes::FileId;
 use knit_passes::model::{
     Group, LocalDep, Package, ProtoFile, RustFile, Service, SourceFile, Target,
 };
-use knit_passes::scan::Words;
 use ra_ap_syntax::ast::{self, HasAttrs, HasName};
 use ra_ap_syntax::{AstNode, AstToken, Edition, SyntaxKind};
 use rayon::prelude::*;
@@ -816,8 +815,7 @@ fn parse_file(pending: Pending, edition: Edition) -> Result<(Pending, ParsedFile
         file_dir.join(pending.path.file_stem().unwrap_or_default())
     };
     let mut children = Vec::new();
-    static MOD: LazyLock<Words> = LazyLock::new(|| Words::new(["mod"]));
-    let mods = MOD.offsets(&text);
+    let mods = knit_passes::scan::MOD.offsets(&text);
     let modules = knit_passes::scan::nodes_of_kinds(tree.syntax(), &[SyntaxKind::MODULE], &mods);
     for module in modules.into_iter().filter_map(ast::Module::cast) {
         if module.item_list().is_some() {
