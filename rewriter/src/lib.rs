@@ -20,6 +20,7 @@ mod parse;
 pub mod plan;
 mod protos;
 pub mod report;
+pub mod workspace;
 
 /// The file knit writes into every workspace it generates; its presence marks a
 /// folder as knit's own.

@@ -1,14 +1,12 @@
-//! Loading the services of a plan: Cargo's own metadata for packages and targets,
+//! Loading the services of a plan: each service's Cargo workspace ([`workspace`]),
 //! the module tree of every target, each file parsed with the crate's edition.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{OnceLock, mpsc};
+use std::sync::mpsc;
 
-use cargo_metadata::{Metadata, MetadataCommand, Package as CargoPackage, TargetKind};
 use knit_passes::FileId;
 use knit_passes::model::{
     Group, LocalDep, Package, ProtoFile, RustFile, Service, SourceFile, Target,
@@ -20,6 +18,7 @@ use rayon::prelude::*;
 use crate::error::{Diagnostic, Error, Result};
 use crate::git::{self, GitState};
 use crate::plan::{Plan, ServiceSpec};
+use crate::workspace::{self, Kind, Member, Workspace};
 use crate::{OUTPUT_MARKER, protos};
 
 /// The loaded inputs of a merge.
@@ -198,83 +197,31 @@ fn refuse_knit_output(dir: &Path, shown: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The cargo that answers `cargo metadata`: `$CARGO` when cargo runs knit, else
-/// the toolchain's own binary, found once through `rustc --print sysroot` (run
-/// where knit runs, as `cargo` would be), so that each service does not start
-/// rustup's proxy as well as cargo; `cargo` from `PATH` when that finds none.
-fn cargo() -> &'static Path {
-    static CARGO: OnceLock<PathBuf> = OnceLock::new();
-    CARGO.get_or_init(|| {
-        if let Some(cargo) = std::env::var_os("CARGO") {
-            return PathBuf::from(cargo);
-        }
-        Command::new("rustc")
-            .args(["--print", "sysroot"])
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| {
-                let sysroot = String::from_utf8_lossy(&o.stdout).trim().to_string();
-                Path::new(&sysroot)
-                    .join("bin")
-                    .join(format!("cargo{}", std::env::consts::EXE_SUFFIX))
-            })
-            .filter(|cargo| cargo.is_file())
-            .unwrap_or_else(|| PathBuf::from("cargo"))
-    })
-}
-
-fn metadata(manifest: &Path) -> Result<Metadata> {
-    MetadataCommand::new()
-        .cargo_path(cargo())
-        .manifest_path(manifest)
-        .no_deps()
-        .exec()
-        .map_err(|e| {
-            let reason = match &e {
-                cargo_metadata::Error::CargoMetadata { stderr } => stderr
-                    .lines()
-                    .rfind(|l| !l.trim().is_empty())
-                    .unwrap_or("failed")
-                    .trim()
-                    .to_string(),
-                other => other.to_string(),
-            };
-            Diagnostic::in_file(manifest, format!("cargo metadata: {reason}")).into()
-        })
-}
-
-fn pick_package<'m>(
+fn pick_package<'w>(
     spec: &ServiceSpec,
     read_dir: &Path,
-    meta: &'m Metadata,
+    workspace: &'w Workspace,
     plan: &Plan,
-) -> Result<&'m CargoPackage> {
-    let members = meta.workspace_packages();
+) -> Result<&'w Member> {
+    let members = &workspace.members;
     let at_plan = |message: String| Diagnostic::at(&plan.file, spec.line, 1, message);
     if let Some(name) = &spec.package {
-        return members
-            .into_iter()
-            .find(|p| p.name.as_str() == name)
-            .ok_or_else(|| {
-                at_plan(format!(
-                    "service `{}`: no package `{name}` in `{}`",
-                    spec.name,
-                    spec.path.display()
-                ))
-                .into()
-            });
+        return members.iter().find(|p| p.name == *name).ok_or_else(|| {
+            at_plan(format!(
+                "service `{}`: no package `{name}` in `{}`",
+                spec.name,
+                spec.path.display()
+            ))
+            .into()
+        });
     }
     let here = read_dir.join("Cargo.toml").canonicalize().ok();
-    if let Some(p) = members
-        .iter()
-        .find(|p| Some(p.manifest_path.as_std_path().to_path_buf()) == here)
-    {
+    if let Some(p) = members.iter().find(|p| Some(&p.manifest) == here.as_ref()) {
         return Ok(p);
     }
     let with_bins: Vec<_> = members
-        .into_iter()
-        .filter(|p| p.targets.iter().any(|t| t.is_bin()))
+        .iter()
+        .filter(|p| p.bins().next().is_some())
         .collect();
     match with_bins.as_slice() {
         [one] => Ok(one),
@@ -292,17 +239,14 @@ fn pick_package<'m>(
 
 fn pick_bin<'p>(
     spec: &ServiceSpec,
-    package: &'p CargoPackage,
+    package: &'p Member,
     plan: &Plan,
-) -> Result<&'p cargo_metadata::Target> {
-    let bins: Vec<_> = package.targets.iter().filter(|t| t.is_bin()).collect();
+) -> Result<&'p workspace::Target> {
+    let bins: Vec<_> = package.bins().collect();
     let chosen = match &spec.bin {
         Some(name) => bins.iter().find(|t| &t.name == name).copied(),
         None if bins.len() == 1 => Some(bins[0]),
-        None => bins
-            .iter()
-            .find(|t| t.name == package.name.as_str())
-            .copied(),
+        None => bins.iter().find(|t| t.name == package.name).copied(),
     };
     chosen.ok_or_else(|| {
         let names: Vec<&str> = bins.iter().map(|t| t.name.as_str()).collect();
@@ -327,22 +271,22 @@ fn pick_bin<'p>(
     })
 }
 
-/// Where a service is read and Cargo's metadata of its workspace: the part of
-/// loading that waits on child processes (git, `cargo metadata`).
+/// Where a service is read and its Cargo workspace: the part of loading that
+/// may wait on child processes (git, `cargo metadata`).
 struct Located {
     /// The service's folder as read.
     read_dir: PathBuf,
     /// For a pinned service: (the export, the checkout it mirrors).
     export: Option<(PathBuf, PathBuf)>,
     git: Option<GitState>,
-    meta: Metadata,
+    workspace: Workspace,
 }
 
-/// The most services located at once (each runs git and `cargo metadata`).
+/// The most services located at once (each may run `git` or `cargo metadata`).
 const LOCATING_THREADS: usize = 16;
 
 /// Loads every service of `plan`; results in plan order. Services are located
-/// on threads of their own, which mostly wait on child processes; each located
+/// on threads of their own, which may wait on child processes; each located
 /// service goes on to rayon's pool, which reads and parses its files meanwhile.
 fn load_services(plan: &Plan, plan_dir: &Path) -> Vec<Result<Loading>> {
     let next = AtomicUsize::new(0);
@@ -419,12 +363,12 @@ fn locate(plan: &Plan, spec: &ServiceSpec, states: &git::States) -> Result<Locat
             )
         }
     };
-    let meta = metadata(&read_dir.join("Cargo.toml"))?;
+    let workspace = workspace::read(&read_dir.join("Cargo.toml"))?;
     Ok(Located {
         read_dir,
         export,
         git,
-        meta,
+        workspace,
     })
 }
 
@@ -439,7 +383,7 @@ fn load_service(
         read_dir,
         export,
         git,
-        meta,
+        workspace,
     } = located;
     let at_plan = |message: String| Diagnostic::at(&plan.file, spec.line, 1, message);
     let logical = |p: &Path| -> PathBuf {
@@ -450,7 +394,7 @@ fn load_service(
             None => p.to_path_buf(),
         }
     };
-    let root = meta.workspace_root.as_std_path().to_path_buf();
+    let root = workspace.root.clone();
     let out_root = match logical(&root).strip_prefix(plan_dir) {
         Ok(rel) => slash(rel),
         Err(_) => format!("services/{}", spec.name),
@@ -461,29 +405,26 @@ fn load_service(
         git,
         rev: spec.rev.clone(),
     };
-    let main = pick_package(spec, &read_dir, &meta, plan)?;
+    let main = pick_package(spec, &read_dir, &workspace, plan)?;
     let bin = pick_bin(spec, main, plan)?;
 
     // The service's package, then the workspace packages it reaches by path.
-    let mut chosen: Vec<&CargoPackage> = vec![main];
+    let mut chosen: Vec<&Member> = vec![main];
     let mut i = 0;
     while i < chosen.len() {
-        for dep in &chosen[i].dependencies {
-            let Some(path) = &dep.path else { continue };
-            let found = meta
-                .workspace_packages()
-                .into_iter()
-                .chain(meta.packages.iter())
-                .find(|p| {
-                    p.manifest_path.parent() == Some(path.as_path()) && p.name.as_str() == dep.name
-                });
+        for dep in &chosen[i].path_deps {
+            let found = workspace
+                .members
+                .iter()
+                .find(|p| p.dir() == dep.path && p.name == dep.package);
             match found {
-                Some(p) if !chosen.iter().any(|c| c.id == p.id) => chosen.push(p),
+                Some(p) if !chosen.iter().any(|c| c.manifest == p.manifest) => chosen.push(p),
                 Some(_) => {}
                 None => {
-                    return Err(Diagnostic::in_file(chosen[i].manifest_path.as_std_path(), format!(
-                        "path dependency `{}` at `{path}` is not a package of the service's workspace: not supported yet",
-                        dep.name
+                    return Err(Diagnostic::in_file(&chosen[i].manifest, format!(
+                        "path dependency `{}` at `{}` is not a package of the service's workspace: not supported yet",
+                        dep.package,
+                        dep.path.display()
                     ))
                     .into());
                 }
@@ -498,16 +439,7 @@ fn load_service(
     let mut protos_found = Vec::new();
     let mut crate_roots = Vec::new();
     let mut lib_roots = Vec::new();
-    let dirs: Vec<PathBuf> = chosen
-        .iter()
-        .map(|p| {
-            p.manifest_path
-                .parent()
-                .unwrap()
-                .as_std_path()
-                .to_path_buf()
-        })
-        .collect();
+    let dirs: Vec<PathBuf> = chosen.iter().map(|p| p.dir().to_path_buf()).collect();
     let files_of_dirs = packages_files(&root, &dirs);
     for (((pi, package), dir), dir_files) in chosen.iter().enumerate().zip(dirs).zip(files_of_dirs)
     {
@@ -520,38 +452,25 @@ fn load_service(
             ))
             .into());
         }
-        let edition = Edition::from_str(package.edition.as_str()).unwrap_or(Edition::Edition2021);
+        let edition = Edition::from_str(&package.edition).unwrap_or(Edition::Edition2021);
         let local_deps = package
-            .dependencies
+            .path_deps
             .iter()
-            .filter(|d| d.path.is_some())
             .map(|d| LocalDep {
-                key: d.rename.clone().unwrap_or_else(|| d.name.clone()),
-                package: d.name.clone(),
+                key: d.key.clone(),
+                package: d.package.clone(),
             })
             .collect();
         let roots: Vec<PathBuf> = package
             .targets
             .iter()
-            .filter(|t| {
-                t.is_bin()
-                    || t.kind.iter().any(|k| {
-                        matches!(
-                            k,
-                            TargetKind::Lib | TargetKind::RLib | TargetKind::ProcMacro
-                        )
-                    })
-            })
-            .map(|t| t.src_path.as_std_path().to_path_buf())
+            .filter(|t| t.kind != Kind::BuildScript)
+            .map(|t| t.root.clone())
             .collect();
         let rust = module_trees(&roots, crate_roots.len(), edition)?;
         crate_roots.extend(roots.iter().cloned());
-        let lib_target = package.targets.iter().find(|t| {
-            t.kind
-                .iter()
-                .any(|k| matches!(k, TargetKind::Lib | TargetKind::RLib))
-        });
-        lib_roots.push(lib_target.map(|t| t.src_path.as_std_path().to_path_buf()));
+        let lib_target = package.lib();
+        lib_roots.push(lib_target.map(|t| t.root.clone()));
         let mut parsed: BTreeMap<PathBuf, ParsedFile> = rust.into_iter().collect();
         for entry in dir_files {
             let rel = slash(entry.strip_prefix(&dir).unwrap());
@@ -587,7 +506,7 @@ fn load_service(
             .into());
         }
         packages.push(Package {
-            name: package.name.to_string(),
+            name: package.name.clone(),
             dir: out_dir,
             manifest: FileId(0),
             lib: lib_target.map(|t| Target {
@@ -598,14 +517,12 @@ fn load_service(
             build_script: package
                 .targets
                 .iter()
-                .find(|t| t.kind.iter().any(|k| matches!(k, TargetKind::CustomBuild)))
-                .and_then(|t| std::fs::read_to_string(&t.src_path).ok()),
+                .find(|t| t.kind == Kind::BuildScript)
+                .and_then(|t| std::fs::read_to_string(&t.root).ok()),
             bins: package
-                .targets
-                .iter()
-                .filter(|t| t.is_bin())
+                .bins()
                 .map(|t| {
-                    let path = t.src_path.as_std_path().strip_prefix(&dir).map(slash);
+                    let path = t.root.strip_prefix(&dir).map(slash);
                     (t.name.clone(), path.unwrap_or_default())
                 })
                 .collect(),
@@ -630,7 +547,7 @@ fn load_service(
         },
         protos,
     };
-    let bin_root = bin.src_path.as_std_path().to_path_buf();
+    let bin_root = bin.root.clone();
     Ok(Loading {
         service,
         source,

@@ -120,7 +120,7 @@ fn a_workspace_of_several_services_needs_the_package_named() {
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert_eq!(
         stderr.trim(),
-        "error: mono/knit.toml:9:1: service `frontend`: name its package with `package = ..` (one of: greeter, frontend)"
+        "error: mono/knit.toml:9:1: service `frontend`: name its package with `package = ..` (one of: frontend, greeter)"
     );
 }
 
