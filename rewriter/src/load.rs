@@ -288,51 +288,77 @@ const LOCATING_THREADS: usize = 16;
 /// Loads every service of `plan`; results in plan order. Services are located
 /// on threads of their own, which may wait on child processes; each located
 /// service goes on to rayon's pool, which reads and parses its files meanwhile.
+/// The git states of the services' checkouts are read on a thread of their own
+/// too, while the rest loads.
 fn load_services(plan: &Plan, plan_dir: &Path) -> Vec<Result<Loading>> {
     let next = AtomicUsize::new(0);
-    let states = git::States::new(plan.services.iter().map(|s| s.path.clone()).collect());
     let (located, ready) = mpsc::channel();
-    let mut results: Vec<(usize, Result<Loading>)> = std::thread::scope(|scope| {
-        for _ in 0..LOCATING_THREADS.min(plan.services.len()) {
-            let located = located.clone();
-            let (next, states) = (&next, &states);
-            scope.spawn(move || {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(spec) = plan.services.get(i) else {
-                        break;
-                    };
-                    let service = (i, locate(plan, spec, states));
-                    located
-                        .send(service)
-                        .expect("drained until the last sender is gone");
-                }
+    let (mut results, states): (Vec<(usize, Result<Loading>)>, Vec<Option<GitState>>) =
+        std::thread::scope(|scope| {
+            let states = scope.spawn(|| {
+                let states =
+                    git::States::new(plan.services.iter().map(|s| s.path.clone()).collect());
+                plan.services
+                    .iter()
+                    .map(|s| s.rev.is_none().then(|| states.state(&s.path)).flatten())
+                    .collect()
             });
-        }
-        drop(located);
-        ready
-            .into_iter()
-            .par_bridge()
-            .map(|(i, located)| {
-                let spec = &plan.services[i];
-                (
-                    i,
-                    located.and_then(|l| load_service(plan, plan_dir, i, spec, l)),
-                )
-            })
-            .collect()
-    });
+            for _ in 0..LOCATING_THREADS.min(plan.services.len()) {
+                let located = located.clone();
+                let next = &next;
+                scope.spawn(move || {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(spec) = plan.services.get(i) else {
+                            break;
+                        };
+                        let service = (i, locate(plan, spec));
+                        located
+                            .send(service)
+                            .expect("drained until the last sender is gone");
+                    }
+                });
+            }
+            drop(located);
+            let results = ready
+                .into_iter()
+                .par_bridge()
+                .map(|(i, located)| {
+                    let spec = &plan.services[i];
+                    (
+                        i,
+                        located.and_then(|l| load_service(plan, plan_dir, i, spec, l)),
+                    )
+                })
+                .collect();
+            (
+                results,
+                states.join().expect("reading git states does not panic"),
+            )
+        });
     results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
+    results
+        .into_iter()
+        .zip(states)
+        .map(|((_, result), state)| {
+            result.map(|mut loading| {
+                if loading.source.rev.is_none() {
+                    loading.source.git = state;
+                }
+                loading
+            })
+        })
+        .collect()
 }
 
-fn locate(plan: &Plan, spec: &ServiceSpec, states: &git::States) -> Result<Located> {
+fn locate(plan: &Plan, spec: &ServiceSpec) -> Result<Located> {
     let user_dir = canonical(&spec.path, &plan.file)?;
     refuse_knit_output(&user_dir, &plan.file)?;
     let at_plan = |message: String| Diagnostic::at(&plan.file, spec.line, 1, message);
     // A pinned service is read from an export of its revision: (export, checkout).
     let (read_dir, export, git) = match &spec.rev {
-        None => (user_dir.clone(), None, states.state(&user_dir)),
+        // Its state is asked of git meanwhile ([`load_services`]).
+        None => (user_dir.clone(), None, None),
         Some(rev) => {
             let top = git::toplevel(&user_dir)
                 .and_then(|t| t.canonicalize().ok())
