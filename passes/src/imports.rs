@@ -64,7 +64,7 @@ fn prune_file(group: &Group, file: FileId, replaced: &[TextRange], written: &[&s
             .into_iter()
             .filter_map(ast::Use::cast)
             .collect();
-    let imported: BTreeSet<String> = uses
+    let mut imported: BTreeSet<String> = uses
         .iter()
         .filter_map(|u| u.use_tree())
         .flat_map(|root| {
@@ -76,6 +76,12 @@ fn prune_file(group: &Group, file: FileId, replaced: &[TextRange], written: &[&s
         .filter(is_leaf)
         .filter_map(|leaf| local_name(&leaf))
         .collect();
+    // Only a name spelled in a replaced range can lose all its uses.
+    let in_replaced: BTreeSet<&str> = replaced
+        .iter()
+        .flat_map(|r| source.text[*r].split(|c: char| !(c.is_alphanumeric() || c == '_')))
+        .collect();
+    imported.retain(|name| in_replaced.contains(name.as_str()));
     let spelled = Words::new(&imported).offsets(&source.text);
     let occurrences = occurrences(tree.syntax(), &imported, &spelled);
     let became_unused = |leaf: &ast::UseTree| {
