@@ -19,11 +19,52 @@ pub static MOD: LazyLock<Words> = LazyLock::new(|| Words::new(["mod"]));
 /// Words to find in files' text: whole words (runs of alphanumerics and `_`,
 /// as identifiers and keywords are spelled). A word in a comment or a string
 /// counts too: the walks it guides only look more than they need to.
-pub struct Words(AhoCorasick);
+pub struct Words(Finder);
+
+/// How [`Words`] finds its words.
+enum Finder {
+    /// A few anchors, each looked for with `memchr`'s substring search (several
+    /// GB/s): every word ends with one of them.
+    Anchored(Vec<Anchor>),
+    /// Words with too many different endings: an Aho-Corasick automaton.
+    Automaton(AhoCorasick),
+}
+
+/// The last bytes shared by some words, and those words.
+struct Anchor {
+    finder: memchr::memmem::Finder<'static>,
+    words: Vec<Vec<u8>>,
+}
+
+/// Words end with their last `ANCHOR_LEN` bytes (or are shorter): the gRPC
+/// type names knit looks for end with `Client` or `Server`.
+const ANCHOR_LEN: usize = 6;
+
+/// Above this many anchors, one pass of an automaton beats a pass per anchor.
+const MAX_ANCHORS: usize = 6;
 
 impl Words {
     pub fn new<W: AsRef<str>>(words: impl IntoIterator<Item = W>) -> Words {
         let words: Vec<String> = words.into_iter().map(|w| w.as_ref().to_string()).collect();
+        let mut anchors: Vec<Anchor> = Vec::new();
+        for word in &words {
+            let word = word.as_bytes();
+            let end = &word[word.len().saturating_sub(ANCHOR_LEN)..];
+            match anchors.iter_mut().find(|a| a.finder.needle() == end) {
+                Some(anchor) => anchor.words.push(word.to_vec()),
+                None => anchors.push(Anchor {
+                    finder: memchr::memmem::Finder::new(end).into_owned(),
+                    words: vec![word.to_vec()],
+                }),
+            }
+        }
+        if anchors.len() <= MAX_ANCHORS && anchors.iter().all(|a| !a.finder.needle().is_empty()) {
+            return Words(Finder::Anchored(anchors));
+        }
+        Words::automaton(&words)
+    }
+
+    fn automaton(words: &[String]) -> Words {
         // Leftmost-longest: a match that is not a whole word cannot hide one
         // that is (it would end inside a word the other starts after).
         // A contiguous NFA: quick to build (a pass builds one for each file's
@@ -31,22 +72,53 @@ impl Words {
         let automaton = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostLongest)
             .kind(Some(AhoCorasickKind::ContiguousNFA))
-            .build(&words)
+            .build(words)
             .expect("a handful of words fit the automaton's limits");
-        Words(automaton)
+        Words(Finder::Automaton(automaton))
     }
 
     /// The offsets in `text` of the words, in order.
     pub fn offsets(&self, text: &str) -> Vec<TextSize> {
         let in_word = |c: char| c.is_alphanumeric() || c == '_';
-        self.0
-            .find_iter(text)
-            .filter(|m| {
-                !text[..m.start()].chars().next_back().is_some_and(in_word)
-                    && !text[m.end()..].chars().next().is_some_and(in_word)
-            })
-            .map(|m| TextSize::from(m.start() as u32))
-            .collect()
+        // Words start at character boundaries: a word's first byte never
+        // matches the middle of a character.
+        let whole = |start: usize, end: usize| {
+            !text[..start].chars().next_back().is_some_and(in_word)
+                && !text[end..].chars().next().is_some_and(in_word)
+        };
+        let at = |start: usize| TextSize::from(start as u32);
+        match &self.0 {
+            Finder::Automaton(automaton) => automaton
+                .find_iter(text)
+                .filter(|m| whole(m.start(), m.end()))
+                .map(|m| at(m.start()))
+                .collect(),
+            Finder::Anchored(anchors) => {
+                let bytes = text.as_bytes();
+                let mut found = Vec::new();
+                for anchor in anchors {
+                    let len = anchor.finder.needle().len();
+                    // Hits may overlap (an anchor such as `aaaaaa`): each is looked at.
+                    let mut from = 0;
+                    while let Some(i) = anchor.finder.find(&bytes[from..]) {
+                        let end = from + i + len;
+                        from += i + 1;
+                        // Whole words cannot overlap: at most one word fits.
+                        let word = anchor
+                            .words
+                            .iter()
+                            .find(|w| bytes[..end].ends_with(w) && whole(end - w.len(), end));
+                        if let Some(word) = word {
+                            found.push(at(end - word.len()));
+                        }
+                    }
+                }
+                if anchors.len() > 1 {
+                    found.sort_unstable();
+                }
+                found
+            }
+        }
     }
 }
 
@@ -256,6 +328,54 @@ mod tests {
         assert_eq!(at, [0, 19, 42]);
         assert!(spelled("", &["mod"]).is_empty());
         assert!(spelled("mod", &[]).is_empty());
+    }
+
+    /// Anchors find what the automaton finds: every whole word, overlapping
+    /// anchors and words sharing an ending included.
+    #[test]
+    fn anchors_find_what_the_automaton_finds() {
+        let mut texts: Vec<String> = vec![
+            "aaaaaaa aaaaaa_ aaaaaa; baaaaaa aaaaaaaaaaaa aaaaaa".into(),
+            "GreeterClient EchoClient Client xClient GreeterClientx é_mod mod é mod_".into(),
+        ];
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus");
+        let mut dirs = vec![corpus];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    texts.push(std::fs::read_to_string(path).unwrap());
+                }
+            }
+        }
+        let sets: [&[&str]; 5] = [
+            &["mod"],
+            &["aaaaaa", "aaaaaaa", "a"],
+            &[
+                "Client",
+                "GreeterClient",
+                "EchoClient",
+                "GreeterServer",
+                "Channel",
+            ],
+            &["mod", "include_proto", "include"],
+            &["é_mod", "use", "self", "Request", "Response"],
+        ];
+        let mut found = 0;
+        for words in sets {
+            let words: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+            let anchored = Words::new(&words);
+            assert!(matches!(anchored.0, Finder::Anchored(_)), "{words:?}");
+            let automaton = Words::automaton(&words);
+            for text in &texts {
+                let offsets = anchored.offsets(text);
+                assert_eq!(offsets, automaton.offsets(text), "{words:?} in {text}");
+                found += offsets.len();
+            }
+        }
+        assert!(found > 300, "{found}");
     }
 
     /// The nodes a walk of the syntax tree finds, in the same order, entering
