@@ -13,6 +13,7 @@ use rayon::prelude::*;
 
 use crate::error::Result;
 use crate::git;
+use crate::load::Versions;
 use crate::lockfile::{Lock, ServiceLock, hash, hash_file};
 use crate::merge::Content;
 use crate::report::Report;
@@ -232,7 +233,7 @@ pub fn check(plan_file: &Path, dir: &Path) -> Result<Verdict> {
         });
     }
     // The inputs moved: merge again, and say what that changes.
-    let (loaded, merged) = prepare(plan_file)?;
+    let (loaded, merged) = prepare(plan_file, Versions::Read)?;
     let files = output_files(&loaded, &merged)?;
     let now = Report::new(&loaded, &merged);
     if let Some(before) = std::fs::read_to_string(dir.join(REPORT_JSON))

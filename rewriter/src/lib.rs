@@ -29,7 +29,7 @@ pub const OUTPUT_MARKER: &str = "knit.lock";
 use std::path::Path;
 
 use error::{Diagnostic, Result};
-use load::Loaded;
+use load::{Loaded, Versions};
 use merge::{Content, Merged};
 
 /// Names of the files knit writes next to the workspace.
@@ -38,8 +38,8 @@ pub const REPORT_MD: &str = "report.md";
 pub const REPORT_JSON: &str = "report.json";
 
 /// Reads the plan at `plan`, loads its services and merges them in memory.
-pub fn prepare(plan: &Path) -> Result<(Loaded, Merged)> {
-    let loaded = load::load(plan::Plan::read(plan)?)?;
+pub fn prepare(plan: &Path, versions: Versions) -> Result<(Loaded, Merged)> {
+    let loaded = load::load(plan::Plan::read(plan)?, versions)?;
     let merged = merge::merge(&loaded)?;
     Ok((loaded, merged))
 }

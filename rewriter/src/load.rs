@@ -78,12 +78,22 @@ struct Loading {
     lockfile: Option<String>,
 }
 
+/// Whether loading asks git which version of each service it reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Versions {
+    /// Each checkout's commit and whether it has changes, for `knit.lock`.
+    Read,
+    /// Not asked (for what does not write `knit.lock`: the diff, the report).
+    /// A service pinned to a revision still knows its commit.
+    Skip,
+}
+
 /// Loads every service of `plan`. Errors name files as the plan does (relative
 /// to where knit runs when the plan was given so).
-pub fn load(plan: Plan) -> Result<Loaded> {
+pub fn load(plan: Plan, versions: Versions) -> Result<Loaded> {
     let plan_dir = canonical(&plan.dir, &plan.file)?;
     let shown = plan.dir.clone();
-    load_canonical(plan, &plan_dir).map_err(|Error(diagnostics)| {
+    load_canonical(plan, &plan_dir, versions).map_err(|Error(diagnostics)| {
         Error(
             diagnostics
                 .into_iter()
@@ -101,9 +111,9 @@ fn shown_relative(mut d: Diagnostic, canonical: &Path, shown: &Path) -> Diagnost
     d
 }
 
-fn load_canonical(plan: Plan, plan_dir: &Path) -> Result<Loaded> {
+fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loaded> {
     refuse_knit_output(plan_dir, &plan.file)?;
-    let results = load_services(&plan, plan_dir);
+    let results = load_services(&plan, plan_dir, versions);
     let mut errors = Vec::new();
     let mut loadings = Vec::new();
     for result in results {
@@ -288,14 +298,17 @@ const LOCATING_THREADS: usize = 16;
 /// Loads every service of `plan`; results in plan order. Services are located
 /// on threads of their own, which may wait on child processes; each located
 /// service goes on to rayon's pool, which reads and parses its files meanwhile.
-/// The git states of the services' checkouts are read on a thread of their own
-/// too, while the rest loads.
-fn load_services(plan: &Plan, plan_dir: &Path) -> Vec<Result<Loading>> {
+/// The git states of the services' checkouts (when `versions` asks) are read
+/// on a thread of their own too, while the rest loads.
+fn load_services(plan: &Plan, plan_dir: &Path, versions: Versions) -> Vec<Result<Loading>> {
     let next = AtomicUsize::new(0);
     let (located, ready) = mpsc::channel();
     let (mut results, states): (Vec<(usize, Result<Loading>)>, Vec<Option<GitState>>) =
         std::thread::scope(|scope| {
             let states = scope.spawn(|| {
+                if versions == Versions::Skip {
+                    return vec![None; plan.services.len()];
+                }
                 let states =
                     git::States::new(plan.services.iter().map(|s| s.path.clone()).collect());
                 plan.services

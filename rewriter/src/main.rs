@@ -8,6 +8,7 @@ use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use knit_planner::{Graph, Rules};
 use knit_rewriter::check::{self, Verdict};
 use knit_rewriter::error::Diagnostic;
+use knit_rewriter::load::Versions;
 use knit_rewriter::{diff, emit, error::Error, output_files, prepare, report::Report};
 
 /// Merges Rust gRPC services into one binary: calls between them become
@@ -136,7 +137,7 @@ fn run(command: Command) -> Result<ExitCode, Error> {
     let mut stdout = std::io::stdout().lock();
     match command {
         Command::Merge { plan, out, format } => {
-            let (loaded, merged) = prepare(&plan)?;
+            let (loaded, merged) = prepare(&plan, Versions::Read)?;
             let files = output_files(&loaded, &merged)?;
             emit::write(&out, &files)?;
             let report = Report::new(&loaded, &merged);
@@ -148,7 +149,7 @@ fn run(command: Command) -> Result<ExitCode, Error> {
             let _ = stdout.write_all(text.as_bytes());
         }
         Command::Diff { plan, color } => {
-            let (_, merged) = prepare(&plan)?;
+            let (_, merged) = prepare(&plan, Versions::Skip)?;
             let text = diff::render(&merged.changes);
             let colored = match color {
                 Color::Always => true,
@@ -251,7 +252,7 @@ fn run(command: Command) -> Result<ExitCode, Error> {
             }
         }
         Command::Report { plan, format } => {
-            let (loaded, merged) = prepare(&plan)?;
+            let (loaded, merged) = prepare(&plan, Versions::Skip)?;
             let report = Report::new(&loaded, &merged);
             let text = if format == ReportFormat::Json {
                 report.to_json()

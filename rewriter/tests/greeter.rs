@@ -6,6 +6,7 @@ mod common;
 use std::process::Command;
 
 use common::{copy_greeter, greeter_plan, knit, merge_greeter, tree};
+use knit_rewriter::load::Versions;
 use knit_rewriter::merge::Content;
 use knit_rewriter::{DIFF_FILE, prepare, report::Report};
 
@@ -19,7 +20,7 @@ fn snapshots() -> insta::Settings {
 
 #[test]
 fn diff_and_report_snapshots() {
-    let (loaded, merged) = prepare(&greeter_plan()).unwrap();
+    let (loaded, merged) = prepare(&greeter_plan(), Versions::Read).unwrap();
     let report = Report::new(&loaded, &merged);
     snapshots().bind(|| {
         insta::assert_snapshot!("greeter.diff", knit_rewriter::diff::render(&merged.changes));
@@ -32,7 +33,7 @@ fn diff_and_report_snapshots() {
 fn other_corpus_systems_snapshots() {
     for system in ["inventory", "ledger"] {
         let plan = common::root().join(format!("corpus/{system}/knit.toml"));
-        let (loaded, merged) = prepare(&plan).unwrap();
+        let (loaded, merged) = prepare(&plan, Versions::Read).unwrap();
         let report = Report::new(&loaded, &merged);
         let diff = knit_rewriter::diff::render(&merged.changes);
         snapshots().bind(|| {
@@ -46,7 +47,7 @@ fn other_corpus_systems_snapshots() {
 /// in order, in the rewritten file; files without edits are identical.
 #[test]
 fn edits_are_loss_free() {
-    let (loaded, merged) = prepare(&greeter_plan()).unwrap();
+    let (loaded, merged) = prepare(&greeter_plan(), Versions::Read).unwrap();
     let group = &loaded.group;
     let mut checked = 0;
     for (i, file) in group.files.iter().enumerate() {
