@@ -455,7 +455,7 @@ const SERVED: &str = r#"    /// A method of the handler, callable in process: `O
         Box::new(move |request| call(handler.clone(), request))
     }
 
-    /// What the provider registers: its handler's methods.
+$UNARY    /// What the provider registers: its handler's methods.
     pub struct Served {
 $FIELDS    }
 
@@ -579,6 +579,18 @@ fn streaming_method(package: &str, m: &ProtoMethod) -> String {
         .replace("$OUTPUT", &output)
 }
 
+/// The unary methods of a handler with streaming ones, on a trait object: each
+/// returns the handler's own boxed future, with no box or closure of knit's.
+const UNARY_METHODS: &str = r#"    /// The handler's unary methods, callable on a trait object (the handler
+    /// trait, with its stream types, cannot be one).
+    trait UnaryMethods: Send + Sync + 'static {
+$DECLARED    }
+
+    impl<T: Handler> UnaryMethods for T {
+$DEFINED    }
+
+"#;
+
 fn streams(m: &ProtoMethod) -> bool {
     m.client_streaming || m.server_streaming
 }
@@ -596,14 +608,45 @@ fn inline_module(package: &str, service: &ProtoService, provider: &str) -> Strin
             } else if streams(m) {
                 streaming_method(package, m)
             } else {
-                inline_method(package, m, "(service.handler.$SNAKE)(request)")
+                inline_method(package, m, "service.handler.unary_.$SNAKE(request)")
             }
         })
         .collect();
     let (target, provide, provide_intercepted, served) = if served {
-        let fields: String = service
+        let unary: Vec<&ProtoMethod> = service.methods.iter().filter(|m| !streams(m)).collect();
+        let signature = |m: &ProtoMethod| {
+            format!(
+                "fn {}(&self, request: tonic::Request<{}>) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<tonic::Response<{}>, tonic::Status>> + Send + '_>>",
+                snake_case(&m.name),
+                message_type(package, &m.input),
+                message_type(package, &m.output)
+            )
+        };
+        let unary_methods = if unary.is_empty() {
+            String::new()
+        } else {
+            let declared: String = unary
+                .iter()
+                .map(|m| format!("        {};\n", signature(m)))
+                .collect();
+            let defined: String = unary
+                .iter()
+                .map(|m| {
+                    format!(
+                        "        {} {{\n            Handler::{}(self, request)\n        }}\n",
+                        signature(m),
+                        snake_case(&m.name)
+                    )
+                })
+                .collect();
+            UNARY_METHODS
+                .replace("$DECLARED", &declared)
+                .replace("$DEFINED", &defined)
+        };
+        let mut fields: String = service
             .methods
             .iter()
+            .filter(|m| streams(m))
             .map(|m| {
                 let mut input = message_type(package, &m.input);
                 if m.client_streaming {
@@ -619,9 +662,10 @@ fn inline_module(package: &str, service: &ProtoService, provider: &str) -> Strin
                 )
             })
             .collect();
-        let init: String = service
+        let mut init: String = service
             .methods
             .iter()
+            .filter(|m| streams(m))
             .map(|m| {
                 let name = snake_case(&m.name);
                 let call = if m.server_streaming {
@@ -633,11 +677,19 @@ fn inline_module(package: &str, service: &ProtoService, provider: &str) -> Strin
                 format!("                {name}: method(handler, |h, r| Box::pin(async move {{ {call} }})),\n")
             })
             .collect();
+        if !unary.is_empty() {
+            // `unary_`: no method of a proto service has that name in snake case.
+            fields.push_str("        unary_: Arc<dyn UnaryMethods>,\n");
+            init.push_str("                unary_: handler.clone(),\n");
+        }
         (
             "Served",
             "host.provide(SERVICE, Arc::new(Served::new(&handler)))",
             "host.provide_intercepted(SERVICE, Arc::new(Served::new(&handler)), Some(interceptor.clone()))",
-            SERVED.replace("$FIELDS", &fields).replace("$INIT", &init),
+            SERVED
+                .replace("$UNARY", &unary_methods)
+                .replace("$FIELDS", &fields)
+                .replace("$INIT", &init),
         )
     } else {
         (

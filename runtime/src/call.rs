@@ -19,14 +19,35 @@ pub const PANIC_MESSAGE: &str = "h2 protocol error: http2 error";
 /// status tonic's client reports when a server's handler panics.
 ///
 /// The handler's future is wrapped in place: a call carries no more than that
-/// future (the deadline's timer is boxed, and only there when the request has a
-/// deadline). Inlined, as the future's `poll` is: the call then costs the caller
-/// little more than the handler's own future.
+/// future and its deadline (a point in time; the timer is made, boxed, only if
+/// the handler waits). Inlined, as the future's `poll` is: the call then costs
+/// the caller little more than the handler's own future.
 #[inline]
 pub fn unary<Fut>(deadline: Option<Duration>, call: Fut) -> Unary<Fut> {
     Unary {
         call,
-        deadline: deadline.map(|t| Box::pin(tokio::time::sleep(t))),
+        // A deadline past what a clock can count never comes.
+        deadline: deadline
+            .and_then(|t| tokio::time::Instant::now().checked_add(t))
+            .map(|at| Deadline { at, timer: None }),
+    }
+}
+
+/// The caller's deadline: when it expires, and, once the handler has waited,
+/// the timer that wakes the call then.
+struct Deadline {
+    at: tokio::time::Instant,
+    timer: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Deadline {
+    /// Whether the deadline has passed; if not, the timer will wake `cx`.
+    fn expired(&mut self, cx: &mut Context<'_>) -> bool {
+        let at = self.at;
+        let timer = self
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at)));
+        timer.as_mut().poll(cx).is_ready()
     }
 }
 
@@ -35,7 +56,7 @@ pin_project_lite::pin_project! {
     pub struct Unary<Fut> {
         #[pin]
         call: Fut,
-        deadline: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+        deadline: Option<Deadline>,
     }
 }
 
@@ -62,10 +83,7 @@ where
             return polled;
         }
         // tonic's server answers an expired `grpc-timeout` with `Cancelled`.
-        let expired = match this.deadline {
-            Some(sleep) => sleep.as_mut().poll(cx).is_ready(),
-            None => false,
-        };
+        let expired = this.deadline.as_mut().is_some_and(|d| d.expired(cx));
         if expired {
             return Poll::Ready(Err(Status::cancelled("Timeout expired")));
         }
@@ -123,7 +141,11 @@ pub fn deadline<T>(request: &Request<T>) -> Option<Duration> {
     if request.metadata().is_empty() {
         return None;
     }
-    parse_timeout(request.metadata().get("grpc-timeout")?.to_str().ok()?)
+    // A header name made once: looking a `&str` up parses it every call.
+    const GRPC_TIMEOUT: tonic::codegen::http::HeaderName =
+        tonic::codegen::http::HeaderName::from_static("grpc-timeout");
+    let headers: &tonic::codegen::http::HeaderMap = request.metadata().as_ref();
+    parse_timeout(headers.get(&GRPC_TIMEOUT)?.to_str().ok()?)
 }
 
 /// A `grpc-timeout` value (`100m`, `5S`) as a duration.

@@ -19,7 +19,7 @@ use std::task::{Context, Poll};
 use futures_util::stream::{Stream, StreamExt};
 use http_body::Frame;
 use tonic::codec::{BufferSettings, DecodeBuf, Decoder, Streaming};
-use tonic::codegen::http::{HeaderMap, StatusCode};
+use tonic::codegen::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use tonic::codegen::Bytes;
 use tonic::{Request, Response, Status};
 
@@ -135,7 +135,10 @@ where
                 *this.ended = true;
                 return Poll::Ready(None);
             }
-            None => Status::ok(""),
+            None => {
+                *this.ended = true;
+                return Poll::Ready(Some(Ok(Frame::trailers(ok_trailers()))));
+            }
         };
         *this.ended = true;
         // The trailers of tonic's server (`EncodeBody`): the status as headers.
@@ -150,6 +153,15 @@ where
     fn is_end_stream(&self) -> bool {
         self.ended
     }
+}
+
+/// The trailers of tonic's server for a stream that ends well: what
+/// `Status::ok("").add_header` writes (`grpc-status: 0`), made directly.
+fn ok_trailers() -> HeaderMap {
+    const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
+    let mut trailers = HeaderMap::with_capacity(1);
+    trailers.insert(GRPC_STATUS, HeaderValue::from_static("0"));
+    trailers
 }
 
 /// The decoder of a handoff: each (empty) message stands for the next value.
@@ -171,4 +183,16 @@ impl<T> Decoder for Take<T> {
 
 fn lock<T>(slot: &Slot<T>) -> std::sync::MutexGuard<'_, VecDeque<T>> {
     slot.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ok_trailers_are_tonics() {
+        let mut tonics = HeaderMap::new();
+        Status::ok("").add_header(&mut tonics).unwrap();
+        assert_eq!(ok_trailers(), tonics);
+    }
 }

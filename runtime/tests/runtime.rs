@@ -73,6 +73,37 @@ async fn an_expired_deadline_answers_as_tonic_does() {
     );
 }
 
+/// The deadline's timer is made only when the handler waits, from the time the
+/// call was made: a handler that waits past it still meets it, one that does
+/// not wait answers, and a deadline too far to count never comes.
+#[tokio::test]
+async fn the_deadline_counts_from_the_call_not_from_the_first_wait() {
+    let mut request = Request::new(());
+    request.set_timeout(Duration::from_millis(50));
+    let call = unary(request, |_| async {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        Ok(Response::new(()))
+    });
+    // The call is polled first only after its deadline has passed.
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    let started = std::time::Instant::now();
+    let err = call.await.unwrap_err();
+    assert_eq!(err.code(), Code::Cancelled);
+    assert!(started.elapsed() < Duration::from_millis(40), "{:?}", started.elapsed());
+
+    let mut request = Request::new(());
+    request.set_timeout(Duration::from_millis(1));
+    let reply = unary(request, |_| async { Ok(Response::new(7)) }).await;
+    assert_eq!(*reply.unwrap().get_ref(), 7);
+
+    let reply = call::unary(Some(Duration::MAX), async {
+        tokio::task::yield_now().await;
+        Ok::<_, Status>(Response::new(8))
+    })
+    .await;
+    assert_eq!(*reply.unwrap().get_ref(), 8);
+}
+
 #[tokio::test]
 async fn a_panic_in_the_handler_is_an_error_for_that_call_only() {
     let err = unary(Request::new(()), |_| async {
