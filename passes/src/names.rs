@@ -522,29 +522,34 @@ fn is_module(krate: &Crate, path: &[String]) -> bool {
     let [parent @ .., last] = path else {
         return false;
     };
+    let Some(stem) = last
+        .strip_suffix("_client")
+        .or_else(|| last.strip_suffix("_server"))
+    else {
+        return false;
+    };
     krate.proto_modules.iter().any(|(module, package)| {
         let services = krate.protos.get(package).into_iter().flatten();
-        module.as_slice() == parent
-            && services.map(|s| snake_case(s)).any(|snake| {
-                *last == format!("{snake}_client") || *last == format!("{snake}_server")
-            })
+        module.as_slice() == parent && services.map(|s| snake_case(s)).any(|snake| snake == stem)
     })
 }
 
 /// Whether the absolute path `path` names a generated client or server type.
 fn classify(krate: &Crate, path: &[String]) -> Option<(Vec<String>, String, Named)> {
     let [.., module, ty] = path else { return None };
+    // `x_client::XClient` or `x_server::XServer`: the names are checked before
+    // anything is spelled out.
+    let (name, role, suffix) = if let Some(name) = ty.strip_suffix("Client") {
+        (name, Role::Client, "_client")
+    } else {
+        (ty.strip_suffix("Server")?, Role::Server, "_server")
+    };
+    let snake = module.strip_suffix(suffix)?;
     for (package, services) in &krate.protos {
         for service in services {
-            let snake = snake_case(service);
-            let role = if *module == format!("{snake}_client") && *ty == format!("{service}Client")
-            {
-                Role::Client
-            } else if *module == format!("{snake}_server") && *ty == format!("{service}Server") {
-                Role::Server
-            } else {
+            if service != name || snake_case(service) != snake {
                 continue;
-            };
+            }
             let named = Named {
                 role,
                 package: package.clone(),

@@ -133,6 +133,12 @@ fn main() -> ExitCode {
     }
 }
 
+/// What a command keeps until knit exits: not freed piece by piece (every file's
+/// text and tree), as the process's end gives all its memory back at once.
+fn left_to_exit<T>(memory: T) {
+    std::mem::forget(memory);
+}
+
 fn run(command: Command) -> Result<ExitCode, Error> {
     let mut stdout = std::io::stdout().lock();
     match command {
@@ -147,9 +153,11 @@ fn run(command: Command) -> Result<ExitCode, Error> {
                 Format::Json => report.to_json(),
             };
             let _ = stdout.write_all(text.as_bytes());
+            drop(report);
+            left_to_exit((loaded, merged, files));
         }
         Command::Diff { plan, color } => {
-            let (_, merged) = prepare(&plan, Versions::Skip)?;
+            let (loaded, merged) = prepare(&plan, Versions::Skip)?;
             let text = diff::render(&merged.changes);
             let colored = match color {
                 Color::Always => true,
@@ -160,6 +168,7 @@ fn run(command: Command) -> Result<ExitCode, Error> {
             };
             let text = if colored { diff::colorize(&text) } else { text };
             let _ = stdout.write_all(text.as_bytes());
+            left_to_exit((loaded, merged, text));
         }
         Command::Check { plan, against } => {
             return Ok(match check::check(&plan, &against)? {
@@ -260,6 +269,8 @@ fn run(command: Command) -> Result<ExitCode, Error> {
                 report.to_markdown()
             };
             let _ = stdout.write_all(text.as_bytes());
+            drop(report);
+            left_to_exit((loaded, merged));
         }
     }
     Ok(ExitCode::SUCCESS)
