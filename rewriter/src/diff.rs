@@ -1,33 +1,37 @@
 //! The reviewable diff: unified, with `a/` and `b/` paths relative to the plan's
 //! folder, so that it applies there with `git apply` or `patch -p1`.
 
+use rayon::prelude::*;
 use similar::TextDiff;
 
 use crate::merge::Change;
 
-/// The unified diff of `changes`.
+/// The unified diff of `changes`, each file's part rendered in parallel.
 pub fn render(changes: &[Change]) -> String {
-    let mut out = String::new();
-    for change in changes {
-        let old = change.old.as_deref().unwrap_or("");
-        let (from, to) = match change.old {
-            Some(_) => (format!("a/{}", change.path), format!("b/{}", change.path)),
-            None => ("/dev/null".to_string(), format!("b/{}", change.path)),
-        };
-        out.push_str(&format!("diff --git a/{0} b/{0}\n", change.path));
-        if change.old.is_none() {
-            out.push_str("new file mode 100644\n");
-        }
-        let diff = TextDiff::from_lines(old, &change.new);
-        let text = diff
-            .unified_diff()
-            .context_radius(3)
-            .header(&from, &to)
-            .to_string();
-        out.push_str(&text);
-        if !text.ends_with('\n') {
-            out.push('\n');
-        }
+    let parts: Vec<String> = changes.par_iter().map(render_change).collect();
+    parts.concat()
+}
+
+/// The part of the diff for one changed file.
+fn render_change(change: &Change) -> String {
+    let old = change.old.as_deref().unwrap_or("");
+    let (from, to) = match change.old {
+        Some(_) => (format!("a/{}", change.path), format!("b/{}", change.path)),
+        None => ("/dev/null".to_string(), format!("b/{}", change.path)),
+    };
+    let mut out = format!("diff --git a/{0} b/{0}\n", change.path);
+    if change.old.is_none() {
+        out.push_str("new file mode 100644\n");
+    }
+    let diff = TextDiff::from_lines(old, &change.new);
+    let text = diff
+        .unified_diff()
+        .context_radius(3)
+        .header(&from, &to)
+        .to_string();
+    out.push_str(&text);
+    if !text.ends_with('\n') {
+        out.push('\n');
     }
     out
 }
