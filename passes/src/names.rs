@@ -477,8 +477,7 @@ fn follow_reexports(crates: &Crates, mut path: Path) -> Path {
         let krate = &crates[key];
         for i in 0..segs.len() {
             let (module, name) = (&segs[..i], &segs[i]);
-            let next = [module, std::slice::from_ref(name)].concat();
-            if is_module(krate, &next) || classify(krate, &segs[..=i]).is_some() {
+            if is_module(krate, &segs[..=i]) || classify(krate, &segs[..=i]).is_some() {
                 continue;
             }
             let Some(imports) = krate.imports.get(module) else {
