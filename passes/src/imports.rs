@@ -82,6 +82,9 @@ fn prune_file(group: &Group, file: FileId, replaced: &[TextRange], written: &[&s
         .flat_map(|r| source.text[*r].split(|c: char| !(c.is_alphanumeric() || c == '_')))
         .collect();
     imported.retain(|name| in_replaced.contains(name.as_str()));
+    if imported.is_empty() {
+        return out;
+    }
     let spelled = Words::new(&imported).offsets(&source.text);
     let occurrences = occurrences(tree.syntax(), &imported, &spelled);
     let became_unused = |leaf: &ast::UseTree| {
