@@ -76,12 +76,12 @@ fn prune_file(group: &Group, file: FileId, replaced: &[TextRange], written: &[&s
         .filter(is_leaf)
         .filter_map(|leaf| local_name(&leaf))
         .collect();
-    // Only a name spelled in a replaced range can lose all its uses.
-    let in_replaced: BTreeSet<&str> = replaced
-        .iter()
-        .flat_map(|r| source.text[*r].split(|c: char| !(c.is_alphanumeric() || c == '_')))
-        .collect();
-    imported.retain(|name| in_replaced.contains(name.as_str()));
+    // Only a name spelled in a replaced range can lose all its uses (spelled
+    // as a part of the range's text: raw or not, whatever its characters).
+    imported.retain(|name| {
+        let name = name.strip_prefix("r#").unwrap_or(name);
+        replaced.iter().any(|r| source.text[*r].contains(name))
+    });
     if imported.is_empty() {
         return out;
     }
@@ -288,9 +288,10 @@ mod tests {
             r#"// Imports.
 use tonic::transport::{Channel, Endpoint, Server};
 use tonic::transport::Channel as Ch;
+use tonic::transport::Channel as r#Raw;
 use hello::greeter_client::{self, GreeterClient};
 mod hello { tonic::include_proto!("helloworld"); }
-struct S { a: GreeterClient<Channel>, b: GreeterClient<Ch>, e: Endpoint }
+struct S { a: GreeterClient<Channel>, b: GreeterClient<Ch>, r: GreeterClient<r#Raw>, e: Endpoint }
 #[tokio::main]
 async fn main() { let c = GreeterClient::connect("http://a").await; let s = stringify!(Server); }
 "#,
@@ -301,9 +302,9 @@ async fn main() { let c = GreeterClient::connect("http://a").await; let s = stri
             use tonic::transport::{Endpoint, Server};
             use hello::greeter_client;
             mod hello { pub use knit_proto_helloworld::*; }
-            struct S { a: knit_proto_helloworld::greeter_inline::GreeterClient, b: knit_proto_helloworld::greeter_inline::GreeterClient, e: Endpoint }
+            struct S { a: knit_proto_helloworld::greeter_inline::GreeterClient, b: knit_proto_helloworld::greeter_inline::GreeterClient, r: knit_proto_helloworld::greeter_inline::GreeterClient, e: Endpoint }
             pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) { let c = knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://a").await; let s = stringify!(Server); }
-            Call(Inline) frontend/src/main.rs:8: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+            Call(Inline) frontend/src/main.rs:9: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
         "#]].assert_eq(&out.render("frontend/src/main.rs"));
     }
 }

@@ -303,52 +303,50 @@ const LOCATING_THREADS: usize = 16;
 fn load_services(plan: &Plan, plan_dir: &Path, versions: Versions) -> Vec<Result<Loading>> {
     let next = AtomicUsize::new(0);
     let (located, ready) = mpsc::channel();
-    let (mut results, states): (Vec<(usize, Result<Loading>)>, Vec<Option<GitState>>) =
-        std::thread::scope(|scope| {
-            let states = scope.spawn(|| {
-                if versions == Versions::Skip {
-                    return vec![None; plan.services.len()];
-                }
-                let states =
-                    git::States::new(plan.services.iter().map(|s| s.path.clone()).collect());
-                plan.services
-                    .iter()
-                    .map(|s| s.rev.is_none().then(|| states.state(&s.path)).flatten())
-                    .collect()
-            });
-            for _ in 0..LOCATING_THREADS.min(plan.services.len()) {
-                let located = located.clone();
-                let next = &next;
-                scope.spawn(move || {
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(spec) = plan.services.get(i) else {
-                            break;
-                        };
-                        let service = (i, locate(plan, spec));
-                        located
-                            .send(service)
-                            .expect("drained until the last sender is gone");
-                    }
-                });
+    let (mut results, states) = std::thread::scope(|scope| {
+        let states = scope.spawn(|| {
+            if versions == Versions::Skip {
+                return vec![None; plan.services.len()];
             }
-            drop(located);
-            let results = ready
-                .into_iter()
-                .par_bridge()
-                .map(|(i, located)| {
-                    let spec = &plan.services[i];
-                    (
-                        i,
-                        located.and_then(|l| load_service(plan, plan_dir, i, spec, l)),
-                    )
-                })
-                .collect();
-            (
-                results,
-                states.join().expect("reading git states does not panic"),
-            )
+            let states = git::States::new(plan.services.iter().map(|s| s.path.clone()).collect());
+            plan.services
+                .iter()
+                .map(|s| s.rev.is_none().then(|| states.state(&s.path)).flatten())
+                .collect::<Vec<Option<GitState>>>()
         });
+        for _ in 0..LOCATING_THREADS.min(plan.services.len()) {
+            let located = located.clone();
+            let next = &next;
+            scope.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(spec) = plan.services.get(i) else {
+                        break;
+                    };
+                    let service = (i, locate(plan, spec));
+                    located
+                        .send(service)
+                        .expect("drained until the last sender is gone");
+                }
+            });
+        }
+        drop(located);
+        let results: Vec<(usize, Result<Loading>)> = ready
+            .into_iter()
+            .par_bridge()
+            .map(|(i, located)| {
+                let spec = &plan.services[i];
+                (
+                    i,
+                    located.and_then(|l| load_service(plan, plan_dir, i, spec, l)),
+                )
+            })
+            .collect();
+        (
+            results,
+            states.join().expect("reading git states does not panic"),
+        )
+    });
     results.sort_by_key(|(i, _)| *i);
     results
         .into_iter()

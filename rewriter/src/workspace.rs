@@ -159,11 +159,16 @@ impl Members {
     fn read(root_manifest: &Path, root_toml: &Table) -> Option<Members> {
         let root = root_manifest.parent()?.to_path_buf();
         let ws = root_toml.get("workspace")?.as_table()?;
-        let excluded = |dir: &Path| excludes(&root, ws, dir).unwrap_or(true);
+        excludes(&root, ws, &root)?;
+        let excluded = |dir: &Path| excludes(&root, ws, dir) == Some(true);
         let mut pending: Vec<PathBuf> = member_dirs(&root, ws)?
             .into_iter()
             .filter(|dir| !excluded(dir))
             .collect();
+        // Members outside the root's folder: cargo's to judge.
+        if !pending.iter().all(|dir| dir.starts_with(&root)) {
+            return None;
+        }
         if root_toml.contains_key("package") {
             pending.insert(0, root.clone());
         }
@@ -177,7 +182,13 @@ impl Members {
             let toml = if dir == root {
                 root_toml.clone()
             } else {
-                parse(&manifest)?
+                let toml = parse(&manifest)?;
+                // A second workspace root, or a member naming its root: cargo's.
+                let names_root = toml.get("package").and_then(|p| p.get("workspace"));
+                if toml.contains_key("workspace") || names_root.is_some() {
+                    return None;
+                }
+                toml
             };
             let member = member(&manifest, &toml, Some((&root, ws)))?;
             // Path dependencies inside the workspace's folder are members too.
@@ -221,14 +232,18 @@ fn named_members(root: &Path, ws: &Table) -> Option<Vec<PathBuf>> {
     )
 }
 
-/// The folders a workspace's `exclude` names.
+/// The folders a workspace's `exclude` names (joined as cargo joins them: an
+/// entry with `.` or `..` in it is cargo's to read).
 fn excluded_dirs(root: &Path, ws: &Table) -> Option<Vec<PathBuf>> {
-    Some(
-        strings(ws.get("exclude"))?
-            .iter()
-            .map(|ex| normalize(&root.join(ex)))
-            .collect(),
-    )
+    strings(ws.get("exclude"))?
+        .iter()
+        .map(|ex| {
+            let plain = Path::new(ex)
+                .components()
+                .all(|c| matches!(c, Component::Normal(_)));
+            plain.then(|| root.join(ex))
+        })
+        .collect()
 }
 
 /// Whether the workspace at `root` leaves out the package in `dir`: under a
@@ -247,7 +262,9 @@ fn expand(root: &Path, pattern: &str) -> Option<Vec<PathBuf>> {
     if !is_glob(pattern) {
         return Some(vec![normalize(&root.join(pattern))]);
     }
-    if pattern.contains("**") {
+    // `**`, and what globset reads otherwise than cargo's `glob` crate
+    // (braces, `[^..]`, escapes): cargo's to expand.
+    if pattern.contains("**") || pattern.contains(['{', '}', '^', '!', '\\']) {
         return None;
     }
     let mut dirs = vec![root.to_path_buf()];
@@ -314,13 +331,14 @@ fn inherits(t: &Table) -> bool {
 
 /// The dependencies by path of every kind and platform, sorted.
 fn path_deps(dir: &Path, toml: &Table, ws: Option<(&Path, &Table)>) -> Option<Vec<PathDep>> {
-    const KINDS: [&str; 5] = [
-        "dependencies",
-        "dev-dependencies",
-        "dev_dependencies",
-        "build-dependencies",
-        "build_dependencies",
-    ];
+    const KINDS: [&str; 3] = ["dependencies", "dev-dependencies", "build-dependencies"];
+    // The old spellings (`dev_dependencies`), which cargo reads only without the
+    // new and refuses in edition 2024: cargo's to read.
+    let old =
+        |t: &Table| t.contains_key("dev_dependencies") || t.contains_key("build_dependencies");
+    if old(toml) {
+        return None;
+    }
     let mut tables: Vec<&Table> = KINDS
         .iter()
         .filter_map(|k| toml.get(*k)?.as_table())
@@ -328,6 +346,9 @@ fn path_deps(dir: &Path, toml: &Table, ws: Option<(&Path, &Table)>) -> Option<Ve
     if let Some(platforms) = toml.get("target").and_then(Value::as_table) {
         for platform in platforms.values() {
             let platform = platform.as_table()?;
+            if old(platform) {
+                return None;
+            }
             tables.extend(KINDS.iter().filter_map(|k| platform.get(*k)?.as_table()));
         }
     }
@@ -348,6 +369,10 @@ fn path_deps(dir: &Path, toml: &Table, ws: Option<(&Path, &Table)>) -> Option<Ve
         let Some(path) = spec.get("path") else {
             continue;
         };
+        // Both a path and a git source: cargo refuses it.
+        if spec.contains_key("git") {
+            return None;
+        }
         deps.insert(PathDep {
             key: key.clone(),
             package: match spec.get("package") {
@@ -376,7 +401,7 @@ fn targets(dir: &Path, name: &str, toml: &Table) -> Option<Vec<Target>> {
     };
     if let Some(lib) = lib {
         let root = match lib.get("path") {
-            Some(p) => dir.join(p.as_str()?),
+            Some(p) => normalize(&dir.join(p.as_str()?)),
             None => default_lib,
         };
         let types = match lib.get("crate-type").or_else(|| lib.get("crate_type")) {
@@ -421,7 +446,7 @@ fn targets(dir: &Path, name: &str, toml: &Table) -> Option<Vec<Target>> {
         let bin = bin.as_table()?;
         let bin_name = bin.get("name")?.as_str()?.to_string();
         let root = match bin.get("path") {
-            Some(p) => dir.join(p.as_str()?),
+            Some(p) => normalize(&dir.join(p.as_str()?)),
             None => {
                 let mut found = inferred.iter().filter(|(n, _)| *n == bin_name);
                 match (found.next(), found.next()) {
@@ -451,10 +476,18 @@ fn targets(dir: &Path, name: &str, toml: &Table) -> Option<Vec<Target>> {
             .collect();
         bins.extend(more);
     }
+    // Cargo lists binaries by name, and refuses two of one name or a name its
+    // build output uses.
+    bins.sort();
+    let reserved = ["build", "deps", "examples", "incremental"];
+    let clash = bins.windows(2).any(|w| w[0].name == w[1].name);
+    if clash || bins.iter().any(|b| reserved.contains(&b.name.as_str())) {
+        return None;
+    }
     targets.extend(bins);
 
     let build = match package.get("build") {
-        Some(Value::String(path)) => Some(dir.join(path)),
+        Some(Value::String(path)) => Some(normalize(&dir.join(path))),
         Some(Value::Boolean(false)) => None,
         Some(Value::Boolean(true)) => Some(dir.join("build.rs")),
         None => Some(dir.join("build.rs")).filter(|b| b.is_file()),
@@ -464,8 +497,9 @@ fn targets(dir: &Path, name: &str, toml: &Table) -> Option<Vec<Target>> {
         if !root.is_file() {
             return None;
         }
+        let stem = root.file_stem()?.to_str()?;
         targets.push(Target {
-            name: "build-script-build".to_string(),
+            name: format!("build-script-{stem}"),
             kind: Kind::BuildScript,
             root,
         });
@@ -484,14 +518,22 @@ fn inferred_bins(dir: &Path, package: &str) -> Vec<(String, PathBuf)> {
     if let Ok(entries) = std::fs::read_dir(dir.join("src/bin")) {
         for entry in entries.flatten() {
             let path = entry.path();
-            if path.is_file() && path.extension().is_some_and(|e| e == "rs") {
-                if let Some(stem) = path.file_stem().and_then(|s| s.to_str()) {
-                    bins.push((stem.to_string(), path.clone()));
+            // As cargo: hidden entries are skipped, and a folder is one itself
+            // (not a link to one).
+            let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+                continue;
+            };
+            if name.starts_with('.') {
+                continue;
+            }
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                if path.join("main.rs").exists() {
+                    bins.push((name, path.join("main.rs")));
                 }
-            } else if path.join("main.rs").is_file()
-                && let Some(name) = path.file_name().and_then(|s| s.to_str())
+            } else if path.extension().is_some_and(|e| e == "rs")
+                && let Some(stem) = path.file_stem().and_then(|s| s.to_str())
             {
-                bins.push((name.to_string(), path.join("main.rs")));
+                bins.push((stem.to_string(), path.clone()));
             }
         }
     }
@@ -635,16 +677,10 @@ pub fn from_cargo(manifest: &Path) -> Result<Workspace> {
 mod tests {
     use super::*;
 
-    /// Both readers on `manifest`, targets in one order.
+    /// Both readers on `manifest` (targets in order: the order of crate roots).
     fn both(manifest: &Path) -> (Option<Workspace>, Workspace) {
-        let sorted = |mut w: Workspace| {
-            for m in &mut w.members {
-                m.targets.sort();
-            }
-            w
-        };
         let cargo = from_cargo(manifest).unwrap_or_else(|e| panic!("{manifest:?}: {e:?}"));
-        (read_in_process(manifest).map(sorted), sorted(cargo))
+        (read_in_process(manifest), cargo)
     }
 
     #[test]
@@ -689,12 +725,12 @@ mod tests {
         let inferred_bins = package("svc", "");
         let declared_bins = package(
             "svc",
-            "[[bin]]\nname = \"server\"\npath = \"src/server.rs\"\n\n[[bin]]\nname = \"tool\"\n",
+            "[[bin]]\nname = \"tool\"\n\n[[bin]]\nname = \"server\"\npath = \"src/../src/server.rs\"\n",
         );
         let no_autobins = package("svc", "autobins = false\n[[bin]]\nname = \"svc\"\n");
         let lib_settings = package(
             "my-svc",
-            "build = \"gen/build.rs\"\n[lib]\nname = \"core_lib\"\npath = \"src/core.rs\"\ncrate-type = [\"cdylib\", \"rlib\"]\n",
+            "build = \"gen/generate.rs\"\n[lib]\nname = \"core_lib\"\npath = \"./src/core.rs\"\ncrate-type = [\"cdylib\", \"rlib\"]\n",
         );
         let cdylib_only = package("svc", "build = false\n[lib]\ncrate-type = [\"cdylib\"]\n");
         let macros = package("macros", "[lib]\nproc-macro = true\n");
@@ -716,6 +752,9 @@ mod tests {
                     ("src/lib.rs", LIB.into()),
                     ("src/bin/admin.rs", MAIN.into()),
                     ("src/bin/worker/main.rs", MAIN.into()),
+                    ("src/bin/._admin.rs", "\u{0}".into()),
+                    ("src/bin/.hidden/main.rs", MAIN.into()),
+                    ("src/bin/notes.txt", "".into()),
                     ("build.rs", MAIN.into()),
                 ],
                 "Cargo.toml",
@@ -746,7 +785,7 @@ mod tests {
                     ("Cargo.toml", lib_settings),
                     ("src/core.rs", LIB.into()),
                     ("src/main.rs", MAIN.into()),
-                    ("gen/build.rs", MAIN.into()),
+                    ("gen/generate.rs", MAIN.into()),
                 ],
                 "Cargo.toml",
             ),
@@ -796,6 +835,44 @@ mod tests {
     fn hands_over_what_it_does_not_know() {
         let cases = [
             (
+                "a brace glob",
+                "[workspace]\nmembers = [\"crates/*-{a,b}\"]\n",
+            ),
+            (
+                "a negated class",
+                "[workspace]\nmembers = [\"crates/[^a]*\"]\n",
+            ),
+            (
+                "`..` in exclude",
+                "[workspace]\nmembers = []\nexclude = [\"x/../y\"]\n",
+            ),
+            (
+                "a member outside",
+                "[workspace]\nmembers = [\"../elsewhere\"]\n",
+            ),
+            (
+                "the old dependency tables",
+                &*package("svc", "[dev_dependencies]\nx = { path = \"x\" }\n"),
+            ),
+            (
+                "git and path",
+                &*package(
+                    "svc",
+                    "[dependencies]\nx = { path = \"x\", git = \"https://example.com/x\" }\n",
+                ),
+            ),
+            (
+                "two binaries of one name",
+                &*package(
+                    "svc",
+                    "[[bin]]\nname = \"svc\"\npath = \"src/main.rs\"\n[[bin]]\nname = \"svc\"\npath = \"src/other.rs\"\n",
+                ),
+            ),
+            (
+                "a reserved binary name",
+                &*package("svc", "[[bin]]\nname = \"build\"\npath = \"src/main.rs\"\n"),
+            ),
+            (
                 "edition 2015",
                 "[package]\nname = \"svc\"\nversion = \"0.1.0\"\n",
             ),
@@ -811,12 +888,24 @@ mod tests {
             ("not TOML", "[package\n"),
         ];
         for (what, manifest) in cases {
-            let dir = fixture(&[("Cargo.toml", manifest), ("src/main.rs", MAIN)]);
+            let dir = fixture(&[
+                ("Cargo.toml", manifest),
+                ("src/main.rs", MAIN),
+                ("src/other.rs", MAIN),
+            ]);
             assert_eq!(
                 read_in_process(&dir.path().join("Cargo.toml")),
                 None,
                 "{what}"
             );
         }
+        // A member that is a workspace root of its own.
+        let nested = package("inner", "[workspace]\n");
+        let dir = fixture(&[
+            ("Cargo.toml", "[workspace]\nmembers = [\"inner\"]\n"),
+            ("inner/Cargo.toml", &nested),
+            ("inner/src/main.rs", MAIN),
+        ]);
+        assert_eq!(read_in_process(&dir.path().join("Cargo.toml")), None);
     }
 }
