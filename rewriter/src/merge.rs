@@ -119,13 +119,12 @@ pub fn merge(loaded: &Loaded) -> Result<Merged> {
             Ok((id, text))
         })
         .collect();
-    let mut new_texts = BTreeMap::new();
+    // Each file's new text, if an edit or an op rewrote it.
+    let mut new_texts: Vec<Option<String>> = vec![None; group.files.len()];
     let mut errors = Vec::new();
     for r in rewritten {
         match r {
-            Ok((id, text)) => {
-                new_texts.insert(id, text);
-            }
+            Ok((id, text)) => new_texts[id.0 as usize] = Some(text),
             Err(d) => errors.push(d),
         }
     }
@@ -133,21 +132,29 @@ pub fn merge(loaded: &Loaded) -> Result<Merged> {
         return Err(Error(errors));
     }
 
+    // Every file's output text (copied in parallel: they are the whole group's
+    // sources), and the change of each file whose text changed.
+    let outputs: Vec<(String, Content, Option<Change>)> = new_texts
+        .into_par_iter()
+        .zip(&group.files)
+        .map(|(new, file)| {
+            let change = new
+                .as_ref()
+                .filter(|new| **new != file.text)
+                .map(|new| Change {
+                    path: file.path.clone(),
+                    old: Some(file.text.clone()),
+                    new: new.clone(),
+                });
+            let text = new.unwrap_or_else(|| file.text.clone());
+            (file.path.clone(), Content::Text(text), change)
+        })
+        .collect();
     let mut files = BTreeMap::new();
     let mut changes = Vec::new();
-    for (i, file) in group.files.iter().enumerate() {
-        let new = new_texts.remove(&FileId(i as u32));
-        if let Some(new) = new.as_ref().filter(|new| **new != file.text) {
-            changes.push(Change {
-                path: file.path.clone(),
-                old: Some(file.text.clone()),
-                new: new.clone(),
-            });
-        }
-        files.insert(
-            file.path.clone(),
-            Content::Text(new.unwrap_or_else(|| file.text.clone())),
-        );
+    for (path, content, change) in outputs {
+        changes.extend(change);
+        files.insert(path, content);
     }
     for (origin, path) in &loaded.copies {
         files.insert(path.clone(), Content::Copy(origin.clone()));
