@@ -4,9 +4,10 @@
 //! release mode and running side by side on loopback. Requests go one at a
 //! time from a client in this process; per request it reports latency (median,
 //! p99) and the CPU time of the deployment's processes (the client's is not
-//! counted), then the cost of the calls between merged services: CPU less the
-//! baseline request's (gateway's own RPC and handler work) less the RPCs to
-//! services outside the group. Figures from one run on one machine; nothing
+//! counted), then the cost of the calls between merged services: CPU less each
+//! call's baseline request (gateway's own RPC and handler work: the same request
+//! and answer types answered by gateway alone) less the RPCs to services
+//! outside the group. Figures from one run on one machine; nothing
 //! here is a test.
 
 use std::collections::BTreeMap;
@@ -26,7 +27,8 @@ use crate::root;
 #[serde(deny_unknown_fields)]
 struct Mix {
     /// The label of the request that calls nothing: its CPU is subtracted from
-    /// the others'.
+    /// the others' (once per call sent to the entry), where a call names no
+    /// baseline of its own.
     baseline: String,
     /// The label of a request that makes one RPC outside the group and nothing
     /// else: its CPU less the baseline's, in each deployment, is the cost of one
@@ -66,6 +68,9 @@ struct CallSpec {
     request: toml::Value,
     #[serde(default)]
     metadata: BTreeMap<String, String>,
+    /// The label of the request whose CPU stands for this call's own cost at
+    /// the entry (the mix's `baseline` when absent).
+    baseline: Option<String>,
 }
 
 /// How long to run: iterations measured per request and deployment, in
@@ -299,6 +304,12 @@ pub fn run(system: &str, options: &Options) -> Result<(), String> {
         .collect();
     let api = Api::load(&protos)?;
     let labels: Vec<&str> = mix.requests.iter().map(|r| r.label.as_str()).collect();
+    let call_baselines = || {
+        mix.requests
+            .iter()
+            .flat_map(|r| &r.calls)
+            .filter_map(|c| c.baseline.as_ref())
+    };
     for wanted in [Some(&mix.baseline), mix.outside_rpc.as_ref()]
         .into_iter()
         .flatten()
@@ -307,6 +318,7 @@ pub fn run(system: &str, options: &Options) -> Result<(), String> {
                 .iter()
                 .filter_map(|r| r.minus.as_ref().map(|m| &m.request)),
         )
+        .chain(call_baselines())
     {
         if !labels.contains(&wanted.as_str()) {
             return Err(format!(
@@ -321,6 +333,14 @@ pub fn run(system: &str, options: &Options) -> Result<(), String> {
         .chain([mix.outside_rpc.clone()])
         .flatten()
         .collect();
+    // The baselines of the requests asked for.
+    let only_baselines: Vec<String> = mix
+        .requests
+        .iter()
+        .filter(|r| options.only.contains(&r.label))
+        .flat_map(|r| &r.calls)
+        .filter_map(|c| c.baseline.clone())
+        .collect();
     let mut mix = mix;
     if !options.only.is_empty() {
         let keep: Vec<String> = mix
@@ -329,6 +349,7 @@ pub fn run(system: &str, options: &Options) -> Result<(), String> {
             .filter(|r| {
                 options.only.contains(&r.label)
                     || needed.contains(&r.label)
+                    || only_baselines.contains(&r.label)
                     || mix.requests.iter().any(|o| {
                         options.only.contains(&o.label)
                             && o.minus.as_ref().is_some_and(|m| m.request == r.label)
@@ -523,18 +544,26 @@ fn report(
     let outside_rpc = mix.outside_rpc.as_ref().map(|label| find(label).1);
     let one_outside =
         |d: usize, i: usize| outside_rpc.map_or(0.0, |o| o[d].round_us(i) - base[d].round_us(i));
-    // Internal CPU µs per iteration in round `i` of deployment `d`: CPU less the
-    // baseline's once per request sent to the entry (an iteration of a pair sends
-    // two), less its outside RPCs.
+    // Internal CPU µs per iteration in round `i` of deployment `d`: CPU less each
+    // request sent to the entry's baseline (an iteration of a pair sends two),
+    // less its outside RPCs.
     let internal = |spec: &Spec, m: &[Measured; 2], d: usize, i: usize| {
-        let sent = spec.calls.len() as f64;
-        m[d].round_us(i) - sent * base[d].round_us(i) - f64::from(spec.outside) * one_outside(d, i)
+        let own: f64 = spec
+            .calls
+            .iter()
+            .map(|c| match &c.baseline {
+                Some(label) => find(label).1[d].round_us(i),
+                None => base[d].round_us(i),
+            })
+            .sum();
+        m[d].round_us(i) - own - f64::from(spec.outside) * one_outside(d, i)
     };
 
     println!();
     println!(
-        "Calls between merged services: CPU per request less {}'s (once per request sent \
-         to the entry){}, per round; the median of the rounds:",
+        "Calls between merged services: CPU per request less, for each request sent to the \
+         entry, its baseline's (the request its call names, {} where it names none){}, per \
+         round; the median of the rounds:",
         mix.baseline,
         if mix.outside_rpc.is_some() {
             " and less the outside RPCs"

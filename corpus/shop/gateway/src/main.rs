@@ -86,6 +86,15 @@ fn product_info(p: catalog::Product) -> ProductInfo {
     }
 }
 
+/// A product as catalog answers it, made here (the benchmark's baselines).
+fn local_product(sku: String) -> ProductInfo {
+    ProductInfo {
+        sku,
+        name: "Enamel mug".to_string(),
+        category: "kitchen".to_string(),
+    }
+}
+
 fn cart_view(reply: cart::CartReply) -> CartView {
     let lines = reply
         .lines
@@ -210,6 +219,79 @@ impl Gateway for Front {
     async fn ping(&self, request: Request<PingRequest>) -> Result<Response<Pong>, Status> {
         let (incoming, _, PingRequest { text }) = request.into_parts();
         Ok(answer(&incoming, Pong { text }))
+    }
+
+    // The benchmark's baselines: answers of the same shape as the real ones,
+    // made here without calling anyone.
+
+    async fn local_product(
+        &self,
+        request: Request<ProductRequest>,
+    ) -> Result<Response<ProductInfo>, Status> {
+        let (incoming, _, ProductRequest { sku }) = request.into_parts();
+        Ok(answer(&incoming, local_product(sku)))
+    }
+
+    async fn local_browse(
+        &self,
+        request: Request<BrowseRequest>,
+    ) -> Result<Response<Listing>, Status> {
+        let (incoming, _, BrowseRequest { category: _ }) = request.into_parts();
+        let products = ["mug", "kettle", "teapot"].map(|sku| local_product(sku.to_string()));
+        Ok(answer(
+            &incoming,
+            Listing {
+                products: products.into(),
+            },
+        ))
+    }
+
+    async fn local_quote(&self, request: Request<QuoteRequest>) -> Result<Response<Price>, Status> {
+        let (incoming, _, QuoteRequest { sku: _, quantity }) = request.into_parts();
+        let total_cents = 1250 * u64::from(quantity);
+        Ok(answer(&incoming, Price { total_cents }))
+    }
+
+    async fn local_cart(
+        &self,
+        request: Request<AddToCartRequest>,
+    ) -> Result<Response<CartView>, Status> {
+        let (
+            incoming,
+            _,
+            AddToCartRequest {
+                user: _,
+                sku,
+                quantity,
+            },
+        ) = request.into_parts();
+        let line = CartLine {
+            name: local_product(sku.clone()).name,
+            sku,
+            quantity: quantity.max(1),
+        };
+        let total = "$12.50".to_string();
+        Ok(answer(
+            &incoming,
+            CartView {
+                lines: vec![line],
+                total,
+            },
+        ))
+    }
+
+    async fn local_checkout(
+        &self,
+        request: Request<CheckoutRequest>,
+    ) -> Result<Response<Order>, Status> {
+        let (incoming, _, CheckoutRequest { user, coupon: _ }) = request.into_parts();
+        let order = Order {
+            order_id: format!("order-{user}-1"),
+            receipt: format!("receipt-{user}-1"),
+            total: "$11.25".to_string(),
+            items: 1,
+        };
+        Ok(answer(&incoming, order))
     }
 }
 
