@@ -142,7 +142,7 @@ fn ancestor_workspace(manifest: &Path) -> Option<Option<(PathBuf, Table)>> {
         let Some(ws) = toml.get("workspace").and_then(Value::as_table) else {
             continue;
         };
-        if !excludes(ancestor, ws, dir)? {
+        if !Exclusion::of(ancestor, ws)?.leaves_out(dir) {
             return Some(Some((candidate, toml)));
         }
     }
@@ -159,8 +159,8 @@ impl Members {
     fn read(root_manifest: &Path, root_toml: &Table) -> Option<Members> {
         let root = root_manifest.parent()?.to_path_buf();
         let ws = root_toml.get("workspace")?.as_table()?;
-        excludes(&root, ws, &root)?;
-        let excluded = |dir: &Path| excludes(&root, ws, dir) == Some(true);
+        let exclusion = Exclusion::of(&root, ws)?;
+        let excluded = |dir: &Path| exclusion.leaves_out(dir);
         let mut pending: Vec<PathBuf> = member_dirs(&root, ws)?
             .into_iter()
             .filter(|dir| !excluded(dir))
@@ -221,38 +221,42 @@ fn member_dirs(root: &Path, ws: &Table) -> Option<Vec<PathBuf>> {
     Some(dirs)
 }
 
-/// The folders a workspace's `members` name as they are written: as Cargo
-/// does, a glob's matches do not outweigh `exclude`, a folder named does.
-fn named_members(root: &Path, ws: &Table) -> Option<Vec<PathBuf>> {
-    Some(
-        strings(ws.get("members"))?
+/// What a workspace's `exclude` leaves out.
+struct Exclusion {
+    /// The folders `exclude` names (joined as cargo joins them).
+    excluded: Vec<PathBuf>,
+    /// The folders `members` names as written: as in Cargo, a glob's matches do
+    /// not outweigh `exclude`, a folder named does.
+    named: Vec<PathBuf>,
+}
+
+impl Exclusion {
+    /// The exclusion of the workspace at `root`; `None` when `exclude` or
+    /// `members` is not a list of strings, or an `exclude` entry has `.` or
+    /// `..` in it (cargo's to read).
+    fn of(root: &Path, ws: &Table) -> Option<Exclusion> {
+        let excluded = strings(ws.get("exclude"))?
+            .iter()
+            .map(|ex| {
+                let plain = Path::new(ex)
+                    .components()
+                    .all(|c| matches!(c, Component::Normal(_)));
+                plain.then(|| root.join(ex))
+            })
+            .collect::<Option<_>>()?;
+        let named = strings(ws.get("members"))?
             .iter()
             .map(|m| normalize(&root.join(m)))
-            .collect(),
-    )
-}
+            .collect();
+        Some(Exclusion { excluded, named })
+    }
 
-/// The folders a workspace's `exclude` names (joined as cargo joins them: an
-/// entry with `.` or `..` in it is cargo's to read).
-fn excluded_dirs(root: &Path, ws: &Table) -> Option<Vec<PathBuf>> {
-    strings(ws.get("exclude"))?
-        .iter()
-        .map(|ex| {
-            let plain = Path::new(ex)
-                .components()
-                .all(|c| matches!(c, Component::Normal(_)));
-            plain.then(|| root.join(ex))
-        })
-        .collect()
-}
-
-/// Whether the workspace at `root` leaves out the package in `dir`: under a
-/// folder of `exclude` and not under one `members` names.
-fn excludes(root: &Path, ws: &Table, dir: &Path) -> Option<bool> {
-    let excluded = excluded_dirs(root, ws)?
-        .iter()
-        .any(|ex| dir.starts_with(ex));
-    Some(excluded && !named_members(root, ws)?.iter().any(|m| dir.starts_with(m)))
+    /// Whether the package in `dir` is left out: under a folder of `exclude`
+    /// and not under one `members` names.
+    fn leaves_out(&self, dir: &Path) -> bool {
+        self.excluded.iter().any(|ex| dir.starts_with(ex))
+            && !self.named.iter().any(|m| dir.starts_with(m))
+    }
 }
 
 /// The member folders a `members` pattern names: the folder itself, or every
