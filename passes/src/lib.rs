@@ -16,6 +16,7 @@ pub mod model;
 pub mod names;
 pub mod namespace;
 pub mod scan;
+mod served;
 pub mod sharing;
 
 #[cfg(test)]

@@ -902,18 +902,18 @@ fn generated_type_named(krate: &Crate, name: &str) -> Option<Named> {
 }
 
 /// A macro's arguments parsed as a tuple of expressions.
-struct MacroArgs {
-    tree: ast::SourceFile,
+pub(crate) struct MacroArgs {
+    pub(crate) tree: ast::SourceFile,
     /// Where the parsed text's ranges are in the original file, less where
     /// they are in `tree`.
-    shift: TextSize,
+    pub(crate) shift: TextSize,
 }
 
 impl MacroArgs {
     const BEFORE: &str = "fn knit() { (";
 
     /// `None` when the arguments are not comma-separated expressions.
-    fn parse(tokens: &ast::TokenTree) -> Option<MacroArgs> {
+    pub(crate) fn parse(tokens: &ast::TokenTree) -> Option<MacroArgs> {
         let text = tokens.syntax().to_string();
         let inner = text.get(1..text.len().checked_sub(1)?)?.trim_end();
         let comma = if inner.ends_with(',') { "" } else { "," };

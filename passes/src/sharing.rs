@@ -292,14 +292,22 @@ fn decide(
     }
     let mut registered = false;
     for m in &servers[&(provider, server)] {
-        if let Usage::Call { method, .. } = &m.usage {
+        if let Usage::Call { method, call, .. } = &m.usage {
             if !REGISTERED_CONSTRUCTORS.contains(&method.as_str()) {
                 return Decision::Rpc(format!(
                     "`{provider_name}` builds its server with `{}Server::{method}`: not converted yet",
                     named.service
                 ));
             }
-            registered |= crate::entry::in_entry(&entries[provider], m);
+            if !crate::entry::in_entry(&entries[provider], m) {
+                continue;
+            }
+            registered = true;
+            if let Some(reason) =
+                crate::served::skipped_stack(group.file(m.file), *call, provider_name)
+            {
+                return Decision::Rpc(reason);
+            }
         }
     }
     if !registered {
