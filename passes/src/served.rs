@@ -254,7 +254,7 @@ fn initializer(path: &ast::PathExpr) -> Option<Option<ast::Expr>> {
 }
 
 fn method_is(call: &ast::MethodCallExpr, names: &[&str]) -> bool {
-    call.name_ref().is_some_and(|n| names.contains(&&*n.text()))
+    call.name_ref().is_some_and(|n| names.contains(&n.text()))
 }
 
 /// The path a call calls (`Routes::new`), without spaces or generic arguments.
