@@ -10,9 +10,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use ra_ap_syntax::ast::{self, HasArgList, HasName};
+use ra_ap_syntax::ast;
 use ra_ap_syntax::{AstNode, TextRange, TextSize};
 
+use crate::channels::{channel_of, expr_at, without_clones};
 use crate::edit::Output;
 use crate::model::{FileId, Group, relative_path};
 use crate::names::{Mention, Role, Usage};
@@ -60,13 +61,24 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
                 &client,
                 "client type: in-process client",
             ),
-            Usage::Call { method, .. } => out.edit(
-                PASS,
-                m.file,
-                m.path,
-                &client,
-                format!("`{method}`: in-process client"),
-            ),
+            Usage::Call { method, call, .. } => {
+                out.edit(
+                    PASS,
+                    m.file,
+                    m.path,
+                    &client,
+                    format!("`{method}`: in-process client"),
+                );
+                if let Some(Ok(timeout)) = crate::channels::timeout(group, m) {
+                    out.edit(
+                        PASS,
+                        m.file,
+                        TextRange::empty(call.end()),
+                        format!(".with_channel_timeout({timeout})"),
+                        "the channel's timeout: kept in process",
+                    );
+                }
+            }
             Usage::Import | Usage::Other => {}
         }
     }
@@ -252,87 +264,6 @@ fn bridge(group: &Group, m: &Mention, out: &mut Output) {
         Usage::Import | Usage::Other => return,
     }
     needs_runtime(group, m.file, out);
-}
-
-/// The expression of `tree` at exactly `range`.
-fn expr_at(tree: &ast::SourceFile, range: TextRange) -> Option<ast::Expr> {
-    let node = match tree.syntax().covering_element(range) {
-        ra_ap_syntax::NodeOrToken::Node(node) => node,
-        ra_ap_syntax::NodeOrToken::Token(token) => token.parent()?,
-    };
-    let mut same = node.ancestors().skip_while(|n| n.text_range() != range);
-    same.find_map(ast::Expr::cast)
-        .filter(|e| e.syntax().text_range() == range)
-}
-
-/// `e` without trailing `.clone()` calls.
-fn without_clones(mut e: ast::Expr) -> ast::Expr {
-    while let ast::Expr::MethodCallExpr(call) = &e {
-        let no_args = call.arg_list().is_some_and(|a| a.args().next().is_none());
-        match call.receiver() {
-            Some(receiver) if no_args && call.name_ref().is_some_and(|n| n.text() == "clone") => {
-                e = receiver
-            }
-            _ => break,
-        }
-    }
-    e
-}
-
-/// The eager `.connect()` call of `e` (`X.connect().await`, with `?`s), with
-/// the number of uses of the channel: `e` itself (1), or the `let` binding `e`
-/// names in its function (the uses of that name after the binding).
-fn channel_of(e: ast::Expr) -> Option<(ast::MethodCallExpr, usize)> {
-    if let Some(connect) = eager_connect(&e) {
-        return Some((connect, 1));
-    }
-    let ast::Expr::PathExpr(path) = &e else {
-        return None;
-    };
-    let name = path.path()?.as_single_name_ref()?.text().to_string();
-    let body = e
-        .syntax()
-        .ancestors()
-        .filter_map(ast::Fn::cast)
-        .next()?
-        .body()?;
-    let binding = body
-        .syntax()
-        .descendants()
-        .filter_map(ast::LetStmt::cast)
-        .filter(|l| l.syntax().text_range().end() <= e.syntax().text_range().start())
-        .filter(|l| matches!(l.pat(), Some(ast::Pat::IdentPat(p)) if p.name().is_some_and(|n| n.text() == name)))
-        .last()?;
-    let connect = eager_connect(&binding.initializer()?)?;
-    let after = binding.syntax().text_range().end();
-    let uses = body
-        .syntax()
-        .descendants()
-        .filter_map(ast::PathExpr::cast)
-        .filter(|p| p.syntax().text_range().start() >= after)
-        .filter(|p| {
-            p.path()
-                .and_then(|p| p.as_single_name_ref())
-                .is_some_and(|n| n.text() == name)
-        })
-        .count();
-    Some((connect, uses))
-}
-
-/// `X.connect()` when `e` is `X.connect().await`, possibly followed by `?`.
-fn eager_connect(e: &ast::Expr) -> Option<ast::MethodCallExpr> {
-    let mut e = e.clone();
-    while let ast::Expr::TryExpr(t) = &e {
-        e = t.expr()?;
-    }
-    let ast::Expr::AwaitExpr(awaited) = e else {
-        return None;
-    };
-    let ast::Expr::MethodCallExpr(call) = awaited.expr()? else {
-        return None;
-    };
-    let no_args = call.arg_list()?.args().next().is_none();
-    (no_args && call.name_ref()?.text() == "connect").then_some(call)
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! driver (`knit-rewriter`) loads the inputs, runs the passes and applies the edits.
 
 pub mod calls;
+mod channels;
 pub mod edit;
 pub mod entry;
 pub mod features;

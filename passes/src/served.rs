@@ -78,7 +78,10 @@ fn expr_at(file: &SourceFile, range: TextRange) -> Option<ast::Expr> {
     {
         return Some(expr);
     }
-    let tokens = covering.ancestors().find_map(ast::MacroCall::cast)?.token_tree()?;
+    let tokens = covering
+        .ancestors()
+        .find_map(ast::MacroCall::cast)?
+        .token_tree()?;
     let args = crate::names::MacroArgs::parse(&tokens)?;
     let local = range.checked_sub(args.shift)?;
     let syntax = args.tree.syntax().clone();

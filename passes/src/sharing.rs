@@ -268,6 +268,8 @@ fn decide(
     {
         return Decision::Rpc(format!("{reason}, and no bridge: {refusal}"));
     }
+    // Whether a client is made on a channel with a timeout (`Endpoint::timeout`).
+    let mut timed = false;
     for m in mentions {
         if let Usage::Call { method, call, .. } = &m.usage {
             let call_text = &group.file(m.file).text[*call];
@@ -282,6 +284,16 @@ fn decide(
                     "`{}Client::{method}` is not converted yet",
                     named.service
                 ));
+            }
+            match crate::channels::timeout(group, m) {
+                Some(Err(timeout)) => {
+                    return Decision::Rpc(format!(
+                        "the channel `{}Client::{method}` is given has a timeout knit cannot give the in-process client (`.timeout({timeout})`: only constants are copied)",
+                        named.service
+                    ));
+                }
+                Some(Ok(_)) => timed = true,
+                None => {}
             }
         } else if m.usage == Usage::Other {
             return Decision::Rpc(format!(
@@ -325,6 +337,9 @@ fn decide(
         ));
     }
     match unshared {
+        Some(reason) if timed => Decision::Rpc(format!(
+            "{reason}, and bridged calls do not keep a channel's timeout (`Endpoint::timeout`) yet"
+        )),
         Some(reason) => Decision::Bridged { provider, reason },
         None => Decision::Inline { provider },
     }

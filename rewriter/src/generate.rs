@@ -346,6 +346,8 @@ $SERVED    /// A client of `$FULL` with the API of tonic's `$NAMEClient`: it cal
     pub struct $NAMEClient {
         route: Route,
         interceptor: Option<SharedInterceptor>,
+        /// The timeout of the channel the client was made with, in process.
+        timeout: Option<std::time::Duration>,
     }
 
     #[derive(Clone, Debug)]
@@ -375,17 +377,17 @@ $SERVED    /// A client of `$FULL` with the API of tonic's `$NAMEClient`: it cal
             } else {
                 Route::Network(Box::new(NetworkClient::connect(dst).await?))
             };
-            Ok(Self { route, interceptor: None })
+            Ok(Self { route, interceptor: None, timeout: None })
         }
 
         /// Like tonic's `new`; in process, the channel is not used.
         pub fn new(channel: Channel) -> Self {
-            Self { route: Self::route(|| NetworkClient::new(channel)), interceptor: None }
+            Self { route: Self::route(|| NetworkClient::new(channel)), interceptor: None, timeout: None }
         }
 
         /// Like tonic's `with_origin`; in process, the channel is not used.
         pub fn with_origin(channel: Channel, origin: tonic::codegen::http::Uri) -> Self {
-            Self { route: Self::route(|| NetworkClient::with_origin(channel, origin)), interceptor: None }
+            Self { route: Self::route(|| NetworkClient::with_origin(channel, origin)), interceptor: None, timeout: None }
         }
 
         /// Like tonic's `with_interceptor`: `interceptor` runs on every call, in
@@ -395,7 +397,16 @@ $SERVED    /// A client of `$FULL` with the API of tonic's `$NAMEClient`: it cal
             F: Interceptor + Send + 'static,
         {
             let route = Self::route(|| NetworkClient::new(channel));
-            Self { route, interceptor: Some(SharedInterceptor::new(interceptor)) }
+            Self { route, interceptor: Some(SharedInterceptor::new(interceptor)), timeout: None }
+        }
+
+        /// The timeout of the channel the client is made with (`Endpoint::timeout`),
+        /// written in by knit: calls in process keep it as tonic's channel does (the
+        /// sooner of it and the request's own deadline); over the network the
+        /// channel applies it.
+        pub fn with_channel_timeout(mut self, timeout: std::time::Duration) -> Self {
+            self.timeout = Some(timeout);
+            self
         }
 
         /// Applies to calls over the network; in process nothing is compressed.
@@ -524,7 +535,7 @@ const INLINE_METHOD: &str = r#"
             if service.interceptor.is_some() {
                 request = call::intercept(request, service.interceptor.as_ref())?;
             }
-            call::unary(call::deadline(&request), $CALL).await
+            call::unary(call::deadline(&request, self.timeout), $CALL).await
         }
 "#;
 
@@ -565,10 +576,12 @@ fn streaming_method(package: &str, m: &ProtoMethod) -> String {
     };
     let call = if m.server_streaming {
         format!(
-            "knit_runtime::stream::responses({request}, |request| (service.handler.$SNAKE)(request)).await"
+            "knit_runtime::stream::responses({request}, self.timeout, |request| (service.handler.$SNAKE)(request)).await"
         )
     } else {
-        format!("call::unary(call::deadline(&request), (service.handler.$SNAKE)({request})).await")
+        format!(
+            "call::unary(call::deadline(&request, self.timeout), (service.handler.$SNAKE)({request})).await"
+        )
     };
     STREAMING_METHOD
         .replace("$CALL", &call)

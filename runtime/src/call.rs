@@ -134,18 +134,27 @@ pub fn intercept<T>(
     Ok(Request::from_parts(metadata, extensions, message))
 }
 
-/// The deadline set with `Request::set_timeout` (`grpc-timeout`), as tonic's
-/// server reads it.
+/// The deadline of a call, as tonic's channel applies it: the sooner of the
+/// request's own (`Request::set_timeout`, `grpc-timeout`, read as tonic's server
+/// reads it) and `channel`, the timeout of the channel the client was made with
+/// (`Endpoint::timeout`).
 #[inline]
-pub fn deadline<T>(request: &Request<T>) -> Option<Duration> {
+pub fn deadline<T>(request: &Request<T>, channel: Option<Duration>) -> Option<Duration> {
     if request.metadata().is_empty() {
-        return None;
+        return channel;
     }
     // A header name made once: looking a `&str` up parses it every call.
     const GRPC_TIMEOUT: tonic::codegen::http::HeaderName =
         tonic::codegen::http::HeaderName::from_static("grpc-timeout");
     let headers: &tonic::codegen::http::HeaderMap = request.metadata().as_ref();
-    parse_timeout(headers.get(&GRPC_TIMEOUT)?.to_str().ok()?)
+    let own = headers
+        .get(&GRPC_TIMEOUT)
+        .and_then(|value| value.to_str().ok())
+        .and_then(parse_timeout);
+    match (own, channel) {
+        (Some(own), Some(channel)) => Some(own.min(channel)),
+        (own, channel) => own.or(channel),
+    }
 }
 
 /// A `grpc-timeout` value (`100m`, `5S`) as a duration.

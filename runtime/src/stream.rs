@@ -59,9 +59,11 @@ where
 /// status, or, if polling the handler's stream panics, as the reset stream of the
 /// panicking server's task. The caller's deadline does not bound the stream, as
 /// tonic's server bounds only the handler's future. Dropping the `Streaming`
-/// drops the handler's stream.
+/// drops the handler's stream. `channel` is the timeout of the client's channel
+/// (see [`crate::call::deadline`]).
 pub async fn responses<Req, T, S, F, Fut>(
     request: Request<Req>,
+    channel: Option<std::time::Duration>,
     handler: F,
 ) -> Result<Response<Streaming<T>>, Status>
 where
@@ -70,7 +72,7 @@ where
     S: Stream<Item = Result<T, Status>> + Send + 'static,
     T: Send + 'static,
 {
-    let deadline = crate::call::deadline(&request);
+    let deadline = crate::call::deadline(&request, channel);
     let response = crate::call::unary(deadline, handler(request)).await?;
     Ok(response.map(|messages| {
         let slot = Slot::default();

@@ -13,7 +13,7 @@ fn unary<T, F, Fut>(request: Request<T>, handler: F) -> call::Unary<Fut>
 where
     F: FnOnce(Request<T>) -> Fut,
 {
-    call::unary(call::deadline(&request), handler(request))
+    call::unary(call::deadline(&request, None), handler(request))
 }
 
 #[tokio::test]
@@ -76,6 +76,22 @@ async fn an_expired_deadline_answers_as_tonic_does() {
 /// The deadline's timer is made only when the handler waits, from the time the
 /// call was made: a handler that waits past it still meets it, one that does
 /// not wait answers, and a deadline too far to count never comes.
+#[test]
+fn the_sooner_of_the_requests_deadline_and_the_channels_timeout_holds() {
+    let (second, minute) = (Duration::from_secs(1), Duration::from_secs(60));
+    let mut request = Request::new(());
+    assert_eq!(call::deadline(&request, None), None);
+    assert_eq!(call::deadline(&request, Some(second)), Some(second));
+    request.set_timeout(minute);
+    assert_eq!(call::deadline(&request, None), Some(minute));
+    assert_eq!(call::deadline(&request, Some(second)), Some(second));
+    request.set_timeout(Duration::from_millis(5));
+    assert_eq!(
+        call::deadline(&request, Some(second)),
+        Some(Duration::from_millis(5))
+    );
+}
+
 #[tokio::test]
 async fn the_deadline_counts_from_the_call_not_from_the_first_wait() {
     let mut request = Request::new(());
@@ -89,7 +105,11 @@ async fn the_deadline_counts_from_the_call_not_from_the_first_wait() {
     let started = std::time::Instant::now();
     let err = call.await.unwrap_err();
     assert_eq!(err.code(), Code::Cancelled);
-    assert!(started.elapsed() < Duration::from_millis(40), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(40),
+        "{:?}",
+        started.elapsed()
+    );
 
     let mut request = Request::new(());
     request.set_timeout(Duration::from_millis(1));

@@ -25,7 +25,7 @@ fn unary<T, F, Fut>(request: Request<T>, handler: F) -> call::Unary<Fut>
 where
     F: FnOnce(Request<T>) -> Fut,
 {
-    call::unary(call::deadline(&request), handler(request))
+    call::unary(call::deadline(&request, None), handler(request))
 }
 
 type Replies = BoxStream<'static, Result<String, Status>>;
@@ -196,6 +196,15 @@ impl tower::Service<http::Request<tonic::body::Body>> for Feed {
 
 /// A channel to `Feed` served on a loopback port.
 async fn serve() -> Channel {
+    Channel::from_shared(feed().await)
+        .unwrap()
+        .connect()
+        .await
+        .unwrap()
+}
+
+/// The URL of `Feed` served on a loopback port.
+async fn feed() -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let incoming = stream::unfold(listener, |listener| async move {
@@ -206,11 +215,7 @@ async fn serve() -> Channel {
             .add_service(Feed)
             .serve_with_incoming(incoming),
     );
-    Channel::from_shared(format!("http://{addr}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap()
+    format!("http://{addr}")
 }
 
 async fn client(channel: &Channel) -> tonic::client::Grpc<Channel> {
@@ -240,7 +245,7 @@ async fn watch_both(
         .await
         .server_streaming(request(), path("Watch"), Utf8)
         .await;
-    let local = handoff::responses(request(), watch).await;
+    let local = handoff::responses(request(), None, watch).await;
     [network, local]
 }
 
@@ -345,10 +350,42 @@ async fn the_deadline_bounds_the_handlers_future_not_its_stream() {
 }
 
 #[tokio::test]
+async fn a_channel_timeout_answers_as_tonics_channel_does() {
+    let timeout = Duration::from_millis(50);
+    let timed = Channel::from_shared(feed().await)
+        .unwrap()
+        .timeout(timeout)
+        .connect()
+        .await
+        .unwrap();
+    // The channel's timeout alone, then under a later deadline of the request's own.
+    for own in [None, Some(Duration::from_secs(10))] {
+        let request = || {
+            let mut request = Request::new("slow".to_string());
+            if let Some(own) = own {
+                request.set_timeout(own);
+            }
+            request
+        };
+        let network = client(&timed)
+            .await
+            .server_streaming(request(), path("Watch"), Utf8)
+            .await;
+        let local = handoff::responses(request(), Some(timeout), watch).await;
+        let [network, local] = [network, local].map(|r| status(&r.map(|_| ()).unwrap_err()));
+        assert!(
+            network.starts_with("Cancelled \"Timeout expired\""),
+            "{network}"
+        );
+        assert_eq!(network, local);
+    }
+}
+
+#[tokio::test]
 async fn messages_are_the_handlers_own_values() {
     let (received, addresses) = recording(async {
         let request = Request::new("address".to_string());
-        let mut replies = handoff::responses(request, watch)
+        let mut replies = handoff::responses(request, None, watch)
             .await
             .unwrap()
             .into_inner();
@@ -379,7 +416,7 @@ async fn dropping_the_stream_drops_the_handlers_stream() {
     }
     let dropped = Arc::new(AtomicBool::new(false));
     let handler_stream = Endless(dropped.clone());
-    let mut replies = handoff::responses(Request::new(()), |_| async move {
+    let mut replies = handoff::responses(Request::new(()), None, |_| async move {
         Ok(Response::new(handler_stream))
     })
     .await
@@ -458,6 +495,7 @@ async fn bidirectional_messages_come_back_as_they_went() {
     let addresses: Vec<usize> = words.iter().map(|w| w.as_ptr() as usize).collect();
     let mut local = handoff::responses(
         handoff::requests(stream::iter(words).into_streaming_request()),
+        None,
         echo,
     )
     .await
@@ -480,8 +518,10 @@ async fn bidirectional_messages_come_back_as_they_went() {
 
 #[tokio::test]
 async fn a_panic_fails_that_call_only() {
-    let seen = observe(handoff::responses(Request::new("panic".to_string()), watch).await).await;
+    let seen =
+        observe(handoff::responses(Request::new("panic".to_string()), None, watch).await).await;
     assert!(seen.contains("\na\nerror: "), "{seen}");
-    let again = observe(handoff::responses(Request::new("ok".to_string()), watch).await).await;
+    let again =
+        observe(handoff::responses(Request::new("ok".to_string()), None, watch).await).await;
     assert!(again.contains("\na\nb\n"), "{again}");
 }

@@ -332,10 +332,10 @@ fn channels_endpoints_interceptors_and_builders() {
                     .connect_timeout(Duration::from_millis(500))
                     .tcp_nodelay(true)
                     .connect_lazy();
-                let plain = knit_proto_helloworld::greeter_inline::GreeterClient::new(channel.clone())
+                let plain = knit_proto_helloworld::greeter_inline::GreeterClient::new(channel.clone()).with_channel_timeout(Duration::from_secs(2))
                     .max_decoding_message_size(1 << 20)
                     .send_compressed(tonic::codec::CompressionEncoding::Gzip);
-                let authed = knit_proto_helloworld::greeter_inline::GreeterClient::with_interceptor(channel.clone(), add_token);
+                let authed = knit_proto_helloworld::greeter_inline::GreeterClient::with_interceptor(channel.clone(), add_token).with_channel_timeout(Duration::from_secs(2));
                 let balanced = knit_proto_helloworld::greeter_inline::GreeterClient::new(Channel::balance_list(
                     ["http://a:1", "http://b:1"].into_iter().map(Endpoint::from_static),
                 ));

@@ -33,9 +33,8 @@ fn name_caller(mut request: Request<()>) -> Result<Request<()>, Status> {
 impl Shelf for Labels {
     async fn describe(&self, request: Request<DescribeRequest>) -> Result<Response<DescribeReply>, Status> {
         let sku = request.into_inner().sku;
-        // Stock answers within 200 ms or not at all.
-        let mut count = Request::new(CountRequest { sku: sku.clone() });
-        count.set_timeout(std::time::Duration::from_millis(200));
+        // Stock answers within the channel's timeout (200 ms) or not at all.
+        let count = Request::new(CountRequest { sku: sku.clone() });
         let count = self.stock.clone().count(count).await?.into_inner();
         let label = match count.units {
             0 => format!("{sku}: sold out ({})", count.checked_by),
@@ -80,7 +79,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let port: u16 = std::env::var("PORT").unwrap_or_else(|_| "50062".into()).parse()?;
     let addr = ([127, 0, 0, 1], port).into();
     let stock_url = std::env::var("STOCK_URL").unwrap_or_else(|_| "http://127.0.0.1:50061".into());
-    let channel = Endpoint::from_shared(stock_url)?.connect_lazy();
+    // Every call to stock gets 200 ms (`Endpoint::timeout`, a per-request timeout).
+    let channel = Endpoint::from_shared(stock_url)?
+        .timeout(std::time::Duration::from_millis(200))
+        .connect_lazy();
     let labels = Labels {
         stock: StockClient::with_interceptor(channel, name_caller as fn(_) -> _),
     };
