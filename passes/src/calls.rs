@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use ra_ap_syntax::ast;
 use ra_ap_syntax::{AstNode, TextRange, TextSize};
 
-use crate::channels::{channel_of, expr_at, without_clones};
+use crate::channels::{ChannelTimeout, channel_of, expr_at, without_clones};
 use crate::edit::Output;
 use crate::model::{FileId, Group, relative_path};
 use crate::names::{Mention, Role, Usage};
@@ -69,7 +69,8 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
                     &client,
                     format!("`{method}`: in-process client"),
                 );
-                if let Some(Ok(timeout)) = crate::channels::timeout(group, m) {
+                if let Some(ChannelTimeout::Constant(timeout)) = crate::channels::timeout(group, m)
+                {
                     out.edit(
                         PASS,
                         m.file,

@@ -3,9 +3,9 @@
 //! chain sets (an eager `connect()`, a per-request `timeout`).
 
 use ra_ap_syntax::ast::{self, HasArgList, HasName};
-use ra_ap_syntax::{AstNode, TextRange};
+use ra_ap_syntax::{AstNode, TextRange, TextSize};
 
-use crate::model::Group;
+use crate::model::{FileId, Group};
 use crate::names::{Mention, Usage};
 
 /// The expression of `tree` at exactly `range`.
@@ -101,12 +101,25 @@ fn eager_connect(e: &ast::Expr) -> Option<ast::MethodCallExpr> {
 }
 
 /// The per-request timeout (`Endpoint::timeout(d)`) of the channel a client
-/// constructor `m` (`XClient::new(channel)`, `with_interceptor`, `with_origin`)
-/// is given, when knit can follow the channel to its endpoint: `Ok(d)` when
-/// `d` is a constant (literals, consts and `Duration::from_*` of them), which
-/// the in-process client can be given too; `Err(d)` otherwise. `None` when no
-/// timeout is seen.
-pub fn timeout(group: &Group, m: &Mention) -> Option<Result<ast::Expr, ast::Expr>> {
+/// is made on.
+pub enum ChannelTimeout {
+    /// The channel was followed to its `Endpoint` or `Channel` constructor:
+    /// it has none.
+    Unset,
+    /// A constant (literals, consts and `Duration::from_*` of them), which the
+    /// in-process client can be given too.
+    Constant(ast::Expr),
+    /// A value knit cannot write again elsewhere.
+    Computed(ast::Expr),
+    /// The channel comes from where knit cannot follow it (a parameter, a
+    /// field, a helper function).
+    Unknown,
+}
+
+/// The timeout of the channel the client constructor `m` (`XClient::new(channel)`,
+/// `with_interceptor`, `with_origin`) is given, followed through `let`s of the
+/// same function; `None` for other mentions.
+pub fn timeout(group: &Group, m: &Mention) -> Option<ChannelTimeout> {
     let Usage::Call { method, args, .. } = &m.usage else {
         return None;
     };
@@ -114,37 +127,94 @@ pub fn timeout(group: &Group, m: &Mention) -> Option<Result<ast::Expr, ast::Expr
         return None;
     }
     let tree = group.file(m.file).rust.as_ref()?.parse.tree();
-    let channel = without_clones(expr_at(&tree, *args.first()?)?);
-    let mut e = match binding_of(&channel) {
-        Some((binding, _)) => binding.initializer()?,
-        None => channel,
+    let Some(mut e) = args.first().and_then(|arg| expr_at(&tree, *arg)) else {
+        return Some(ChannelTimeout::Unknown);
     };
     loop {
-        e = match e {
-            ast::Expr::TryExpr(t) => t.expr()?,
-            ast::Expr::AwaitExpr(a) => a.expr()?,
-            ast::Expr::ParenExpr(p) => p.expr()?,
+        let next = match e {
+            ast::Expr::TryExpr(t) => t.expr(),
+            ast::Expr::AwaitExpr(a) => a.expr(),
+            ast::Expr::ParenExpr(p) => p.expr(),
             ast::Expr::MethodCallExpr(call) => {
-                let args: Vec<ast::Expr> = call.arg_list()?.args().collect();
-                if let ([d], Some("timeout")) = (
-                    args.as_slice(),
-                    call.name_ref()
-                        .as_ref()
-                        .map(|n| n.text().to_string())
-                        .as_deref(),
-                ) {
+                let args: Vec<ast::Expr> = call
+                    .arg_list()
+                    .map(|a| a.args().collect())
+                    .unwrap_or_default();
+                let name = call.name_ref().map(|n| n.text().to_string());
+                if let ([d], Some("timeout")) = (args.as_slice(), name.as_deref()) {
                     // The last `timeout` of the chain is the one that holds.
                     return Some(if constant(d) {
-                        Ok(d.clone())
+                        ChannelTimeout::Constant(d.clone())
                     } else {
-                        Err(d.clone())
+                        ChannelTimeout::Computed(d.clone())
                     });
                 }
-                call.receiver()?
+                call.receiver()
             }
-            _ => return None,
+            ast::Expr::PathExpr(_) => binding_of(&e).and_then(|(binding, _)| binding.initializer()),
+            ast::Expr::CallExpr(call) => {
+                let ty = call.expr().and_then(|callee| match callee {
+                    ast::Expr::PathExpr(p) => {
+                        let qualifier = p.path()?.qualifier()?;
+                        Some(qualifier.segment()?.name_ref()?.text().to_string())
+                    }
+                    _ => None,
+                });
+                return Some(match ty.as_deref() {
+                    Some("Endpoint" | "Channel") => ChannelTimeout::Unset,
+                    _ => ChannelTimeout::Unknown,
+                });
+            }
+            _ => None,
         };
+        match next {
+            Some(next) => e = next,
+            None => return Some(ChannelTimeout::Unknown),
+        }
     }
+}
+
+/// Where a file of `service` sets a channel's timeout (`Endpoint::timeout`, on
+/// a chain that starts at an `Endpoint` or `Channel` constructor), if one does.
+pub fn sets_timeout(group: &Group, service: usize) -> Option<(FileId, TextSize)> {
+    let files = group
+        .rust_files()
+        .filter(|(_, file, _)| file.service == service && file.text.contains(".timeout("));
+    for (id, _, rust) in files {
+        let tree = rust.parse.tree();
+        for call in tree
+            .syntax()
+            .descendants()
+            .filter_map(ast::MethodCallExpr::cast)
+        {
+            if call.name_ref().is_none_or(|n| n.text() != "timeout") {
+                continue;
+            }
+            let mut e = call.receiver();
+            while let Some(ast::Expr::MethodCallExpr(inner)) = &e {
+                e = inner.receiver();
+            }
+            let root = e.and_then(|e| match e {
+                ast::Expr::TryExpr(t) => t.expr(),
+                other => Some(other),
+            });
+            let Some(ast::Expr::CallExpr(root)) = root else {
+                continue;
+            };
+            let Some(ast::Expr::PathExpr(callee)) = root.expr() else {
+                continue;
+            };
+            let ty = callee
+                .path()
+                .and_then(|p| p.qualifier())
+                .and_then(|q| q.segment()?.name_ref())
+                .map(|n| n.text().to_string());
+            if matches!(ty.as_deref(), Some("Endpoint" | "Channel")) {
+                return Some((id, call.syntax().text_range().start()));
+            }
+        }
+    }
+    None
 }
 
 /// Whether `e` is a constant knit may write again elsewhere in the function:
@@ -224,6 +294,19 @@ mod tests {
             Call(Inline) frontend/src/main.rs:8: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
         "#]]
         .assert_eq(&out.render("frontend/src/main.rs"));
+    }
+
+    #[test]
+    fn a_channel_knit_cannot_follow_keeps_the_call_rpc_when_the_service_sets_timeouts() {
+        let made = frontend("make()").replace(
+            "#[tokio::main]",
+            "fn make() -> tonic::transport::Channel {\n    Endpoint::from_static(\"http://g\").timeout(TIMEOUT).connect_lazy()\n}\n#[tokio::main]",
+        );
+        expect!["Call(Rpc) frontend/src/main.rs:11: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` is given a channel knit cannot follow to its endpoint, and `frontend` sets a channel timeout at frontend/src/main.rs:7: in-process calls could lose it"]
+            .assert_eq(&check(&made).findings.join("\n"));
+        let untimed = made.replace(".timeout(TIMEOUT)", "");
+        expect!["Call(Inline) frontend/src/main.rs:11: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"]
+            .assert_eq(&check(&untimed).findings.join("\n"));
     }
 
     #[test]

@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::channels::ChannelTimeout;
 use crate::edit::{Finding, Level, Tier};
 use crate::model::{FileId, Group, ProtoFile};
 use crate::names::{Index, Mention, Named, Role, Usage, snake_case};
@@ -286,14 +287,25 @@ fn decide(
                 ));
             }
             match crate::channels::timeout(group, m) {
-                Some(Err(timeout)) => {
+                Some(ChannelTimeout::Computed(timeout)) => {
                     return Decision::Rpc(format!(
                         "the channel `{}Client::{method}` is given has a timeout knit cannot give the in-process client (`.timeout({timeout})`: only constants are copied)",
                         named.service
                     ));
                 }
-                Some(Ok(_)) => timed = true,
-                None => {}
+                Some(ChannelTimeout::Unknown) => {
+                    if let Some((file, at)) = crate::channels::sets_timeout(group, caller) {
+                        let (line, _) = group.file(file).line_col(at);
+                        return Decision::Rpc(format!(
+                            "`{}Client::{method}` is given a channel knit cannot follow to its endpoint, and `{}` sets a channel timeout at {}:{line}: in-process calls could lose it",
+                            named.service,
+                            group.services[caller].name,
+                            group.file(file).path
+                        ));
+                    }
+                }
+                Some(ChannelTimeout::Constant(_)) => timed = true,
+                Some(ChannelTimeout::Unset) | None => {}
             }
         } else if m.usage == Usage::Other {
             return Decision::Rpc(format!(
