@@ -25,6 +25,15 @@ fn authorize(mut request: Request<()>) -> Result<Request<()>, Status> {
     Ok(request)
 }
 
+/// Who `authorize` let in, as replies name it: every method checks that the
+/// interceptor ran, over the network and in process alike.
+fn checked_by<T>(request: &Request<T>) -> Result<String, Status> {
+    match request.extensions().get::<Caller>() {
+        Some(Caller(caller)) => Ok(format!("auth:{caller}")),
+        None => Err(Status::internal("the interceptor did not run")),
+    }
+}
+
 /// A fixed catalogue of units per SKU.
 pub struct Warehouse {
     units: HashMap<String, u32>,
@@ -37,30 +46,29 @@ impl Stock for Warehouse {
     type FollowStream = std::pin::Pin<Box<dyn tokio_stream::Stream<Item = Result<CountReply, Status>> + Send>>;
 
     async fn tally(&self, request: Request<tonic::Streaming<CountRequest>>) -> Result<Response<CountReply>, Status> {
+        let checked_by = checked_by(&request)?;
         let mut items = request.into_inner();
         let mut units = 0;
         while let Some(item) = items.message().await? {
             units += self.units.get(&item.sku).copied().unwrap_or(0);
         }
-        Ok(Response::new(CountReply { sku: "*".into(), units, checked_by: String::new() }))
+        Ok(Response::new(CountReply { sku: "*".into(), units, checked_by }))
     }
 
     async fn follow(&self, request: Request<tonic::Streaming<CountRequest>>) -> Result<Response<Self::FollowStream>, Status> {
         use tokio_stream::StreamExt;
+        let checked_by = checked_by(&request)?;
         let units = self.units.clone();
         let replies = request.into_inner().map(move |item| {
             let sku = item?.sku;
             let units = units.get(&sku).copied().unwrap_or(0);
-            Ok(CountReply { sku, units, checked_by: String::new() })
+            Ok(CountReply { sku, units, checked_by: checked_by.clone() })
         });
         Ok(Response::new(Box::pin(replies)))
     }
 
     async fn levels(&self, request: Request<LevelsRequest>) -> Result<Response<Self::LevelsStream>, Status> {
-        let checked_by = match request.extensions().get::<Caller>() {
-            Some(Caller(caller)) => format!("auth:{caller}"),
-            None => return Err(Status::internal("the interceptor did not run")),
-        };
+        let checked_by = checked_by(&request)?;
         let skus = request.into_inner().skus;
         // A slow lookup: callers with a deadline give up before the stream starts.
         if skus.iter().any(|sku| sku == "slow") {
@@ -77,10 +85,7 @@ impl Stock for Warehouse {
     }
 
     async fn count(&self, request: Request<CountRequest>) -> Result<Response<CountReply>, Status> {
-        let checked_by = match request.extensions().get::<Caller>() {
-            Some(Caller(caller)) => format!("auth:{caller}"),
-            None => return Err(Status::internal("the interceptor did not run")),
-        };
+        let checked_by = checked_by(&request)?;
         let sku = request.into_inner().sku;
         tracing::info!(%sku, "count");
         match sku.as_str() {
