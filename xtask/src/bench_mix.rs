@@ -376,7 +376,7 @@ pub fn run(system: &str, options: &Options) -> Result<(), String> {
             .filter_map(|(k, p)| Some((k.strip_prefix(prefix)?.to_string(), *p)))
             .collect::<BTreeMap<String, u16>>()
     });
-    let split = built.start_split(&split_ports)?;
+    let split = built.start_split(&split_ports, crate::e2e::Sources::Original)?;
     let merged = built.start_merged(&merged_ports, false)?;
     let mut deployments = runtime.block_on(async {
         let connect = |port: u16| async move {

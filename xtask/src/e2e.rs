@@ -2,10 +2,11 @@
 //! own) and merged (knit's output), runs both on loopback ports, replays the
 //! system's scenario against each, and fails on any difference.
 //!
-//! Three deployments are compared: split; merged; merged with every listener
-//! but the entry's turned off (calls between services cannot reach a socket).
-//! Services the scenario lists as `outside` the group run as their own
-//! processes in all three.
+//! Four deployments are compared: split; split again from knit's output (each
+//! service's own binary, built from the rewritten sources: its clients take the
+//! network); merged; merged with every listener but the entry's turned off
+//! (calls between services cannot reach a socket). Services the scenario lists
+//! as `outside` the group run as their own processes in all four.
 
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -24,6 +25,8 @@ use crate::{cargo, root};
 struct ReportService {
     name: String,
     bin: String,
+    /// Its package in knit's workspace.
+    merged_package: String,
 }
 
 #[derive(Deserialize)]
@@ -40,7 +43,18 @@ pub(crate) struct Built {
     /// The merge group, in the order of knit's report.
     pub services: Vec<String>,
     split_bins: BTreeMap<String, PathBuf>,
+    /// Each service's own binary built from knit's workspace.
+    rewritten_bins: BTreeMap<String, PathBuf>,
     merged_bin: PathBuf,
+}
+
+/// Which binaries a split deployment runs.
+#[derive(Clone, Copy)]
+pub(crate) enum Sources {
+    /// The services' own sources, as the corpus has them.
+    Original,
+    /// knit's workspace: each service's binary from its rewritten sources.
+    Rewritten,
 }
 
 /// Merges `system` with knit into `target/e2e/SYSTEM/workspace` and builds its
@@ -125,13 +139,70 @@ pub(crate) fn build(system: &str, release: bool, task: &str) -> Result<Built, St
     let merged_bin = bins.join("merged");
     std::fs::copy(target.join(profile).join("merged"), &merged_bin)
         .map_err(|e| format!("copy merged: {e}"))?;
+    // One at a time: two services' binaries may share a name.
+    let mut rewritten_bins = BTreeMap::new();
+    for service in &report.services {
+        let bin = rewritten_bin(&merged_dir, service)?;
+        run_ok(
+            cargo(&target)
+                .arg("build")
+                .args(flags)
+                .args(["-p", &service.merged_package, "--bin", &bin])
+                .arg("--manifest-path")
+                .arg(merged_dir.join("Cargo.toml")),
+        )?;
+        let copy = bins.join(format!("rewritten-{}", service.name));
+        std::fs::copy(target.join(profile).join(&bin), &copy)
+            .map_err(|e| format!("copy {bin}: {e}"))?;
+        rewritten_bins.insert(service.name.clone(), copy);
+    }
     Ok(Built {
         scenario,
         dir,
         services,
         split_bins,
+        rewritten_bins,
         merged_bin,
     })
+}
+
+/// The name of `service`'s binary in knit's workspace: its package is renamed
+/// there, and so is a binary named after the package.
+fn rewritten_bin(workspace: &Path, service: &ReportService) -> Result<String, String> {
+    let output = Command::new("cargo")
+        .args([
+            "metadata",
+            "--no-deps",
+            "--format-version",
+            "1",
+            "--manifest-path",
+        ])
+        .arg(workspace.join("Cargo.toml"))
+        .output()
+        .map_err(|e| e.to_string())?;
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&output.stdout).map_err(|e| format!("cargo metadata: {e}"))?;
+    let bins: Vec<String> = metadata["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["name"] == service.merged_package.as_str())
+        .flat_map(|p| p["targets"].as_array().into_iter().flatten())
+        .filter(|t| {
+            t["kind"]
+                .as_array()
+                .is_some_and(|k| k.iter().any(|k| k == "bin"))
+        })
+        .filter_map(|t| t["name"].as_str().map(String::from))
+        .collect();
+    match bins.as_slice() {
+        [one] => Ok(one.clone()),
+        many => many
+            .iter()
+            .find(|b| **b == service.bin || **b == service.merged_package)
+            .cloned()
+            .ok_or_else(|| format!("no binary of `{}` in knit's workspace", service.name)),
+    }
 }
 
 impl Built {
@@ -161,15 +232,21 @@ impl Built {
         Ok(children)
     }
 
-    /// The split deployment: every service its own process; returns once all listen.
+    /// The split deployment: every service its own process, built from
+    /// `sources`; returns once all listen.
     pub(crate) fn start_split(
         &self,
         ports: &BTreeMap<String, u16>,
+        sources: Sources,
     ) -> Result<Vec<Running>, String> {
+        let bins = match sources {
+            Sources::Original => &self.split_bins,
+            Sources::Rewritten => &self.rewritten_bins,
+        };
         let mut children = self.start_outside(ports)?;
         for name in &self.services {
             children.push(Running::start(
-                &self.split_bins[name],
+                &bins[name],
                 &env_of(&self.scenario, ports, std::slice::from_ref(name)),
                 name,
             )?);
@@ -215,13 +292,14 @@ pub fn run(system: &str) -> Result<bool, String> {
     let api = Api::load(&protos)?;
     let all = built.all();
 
-    let split = {
+    let split = |sources| -> Result<_, String> {
         let ports = free_ports(&all)?;
-        let children = built.start_split(&ports)?;
+        let children = built.start_split(&ports, sources)?;
         let answers = replay(scenario, &api, built.entry_port(&ports))?;
         stop_all(children);
-        answers
+        Ok(answers)
     };
+    let (split, rewritten) = (split(Sources::Original)?, split(Sources::Rewritten)?);
     let merged = {
         let ports = free_ports(&all)?;
         let mut children = built.start_merged(&ports, false)?;
@@ -254,6 +332,7 @@ pub fn run(system: &str) -> Result<bool, String> {
         scenario,
         &[
             ("split", &split),
+            ("split, knit's sources", &rewritten),
             ("merged", &merged),
             ("merged, listeners off", &sealed),
         ],
