@@ -54,6 +54,8 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
             m.named.service
         );
         match &m.usage {
+            // The alias is rewritten; paths through it then name the new client.
+            Usage::Type if m.aliased => {}
             Usage::Type => out.edit(
                 PASS,
                 m.file,
@@ -62,13 +64,15 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
                 "client type: in-process client",
             ),
             Usage::Call { method, call, .. } => {
-                out.edit(
-                    PASS,
-                    m.file,
-                    m.path,
-                    &client,
-                    format!("`{method}`: in-process client"),
-                );
+                if !m.aliased {
+                    out.edit(
+                        PASS,
+                        m.file,
+                        m.path,
+                        &client,
+                        format!("`{method}`: in-process client"),
+                    );
+                }
                 if let Some(ChannelTimeout::Constant(timeout)) = crate::channels::timeout(group, m)
                 {
                     out.edit(

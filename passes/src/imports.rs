@@ -3,7 +3,9 @@
 //!
 //! An imported name is unused after the edits when every token of that name
 //! outside `use` items lies inside a range an edit replaced. Any other
-//! occurrence, in code or in a macro's tokens, keeps the import.
+//! occurrence, in code or in a macro's tokens, keeps the import. A glob import
+//! of a generated client module (`use pb::greeter_client::*`) imports one name,
+//! the client's (tonic's client module has no other public item).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
@@ -15,6 +17,7 @@ use ra_ap_syntax::{AstNode, SyntaxKind, SyntaxNode, TextRange, TextSize};
 
 use crate::edit::{Edit, Output};
 use crate::model::{FileId, Group};
+use crate::names::snake_case;
 use crate::scan::Words;
 
 const PASS: &str = "imports";
@@ -35,11 +38,12 @@ pub fn prune(group: &Group, edits: &[Edit]) -> Output {
             .extend(path_starts(&e.text));
     }
     let files: Vec<(FileId, Vec<TextRange>)> = by_file.into_iter().collect();
+    let clients = client_modules(group);
     let outputs: Vec<Output> = files
         .par_iter()
         .map(|(file, replaced)| {
             let written = written.get(file).map_or(&[][..], Vec::as_slice);
-            prune_file(group, *file, replaced, written)
+            prune_file(group, *file, replaced, written, &clients)
         })
         .collect();
     for output in outputs {
@@ -48,9 +52,33 @@ pub fn prune(group: &Group, edits: &[Edit]) -> Output {
     out
 }
 
+/// The generated client modules of the group's protos and the client each
+/// holds: `greeter_client` -> `GreeterClient`.
+fn client_modules(group: &Group) -> BTreeMap<String, String> {
+    group
+        .services
+        .iter()
+        .flat_map(|s| &s.protos)
+        .flat_map(|p| &p.services)
+        .map(|s| {
+            (
+                format!("{}_client", snake_case(&s.name)),
+                format!("{}Client", s.name),
+            )
+        })
+        .collect()
+}
+
 /// The removals of imports of `file` that the edits replacing `replaced` leave
-/// unused, but those naming what the edits write (`written`).
-fn prune_file(group: &Group, file: FileId, replaced: &[TextRange], written: &[&str]) -> Output {
+/// unused, but those naming what the edits write (`written`). `clients`: see
+/// [`client_modules`].
+fn prune_file(
+    group: &Group,
+    file: FileId,
+    replaced: &[TextRange],
+    written: &[&str],
+    clients: &BTreeMap<String, String>,
+) -> Output {
     let mut out = Output::default();
     let source = group.file(file);
     let Some(rust) = &source.rust else {
@@ -73,8 +101,7 @@ fn prune_file(group: &Group, file: FileId, replaced: &[TextRange], written: &[&s
                 .filter_map(ast::UseTree::cast)
                 .collect::<Vec<_>>()
         })
-        .filter(is_leaf)
-        .filter_map(|leaf| local_name(&leaf))
+        .filter_map(|leaf| imported_name(&leaf, clients))
         .collect();
     // Only a name spelled in a replaced range can lose all its uses (spelled
     // as a part of the range's text: raw or not, whatever its characters).
@@ -88,7 +115,7 @@ fn prune_file(group: &Group, file: FileId, replaced: &[TextRange], written: &[&s
     let spelled = Words::new(&imported).offsets(&source.text);
     let occurrences = occurrences(tree.syntax(), &imported, &spelled);
     let became_unused = |leaf: &ast::UseTree| {
-        let Some(name) = local_name(leaf) else {
+        let Some(name) = imported_name(leaf, clients) else {
             return false;
         };
         let uses = occurrences.get(&name).map_or(&[][..], Vec::as_slice);
@@ -105,12 +132,14 @@ fn prune_file(group: &Group, file: FileId, replaced: &[TextRange], written: &[&s
             .syntax()
             .descendants()
             .filter_map(ast::UseTree::cast)
-            .filter(is_leaf)
+            .filter(|tree| is_leaf(tree) || tree.star_token().is_some())
             .collect();
         let unused: Vec<ast::UseTree> = leaves
             .iter()
             .filter(|leaf| became_unused(leaf))
-            .filter(|leaf| local_name(leaf).is_some_and(|n| !written.contains(&n.as_str())))
+            .filter(|leaf| {
+                imported_name(leaf, clients).is_some_and(|n| !written.contains(&n.as_str()))
+            })
             .cloned()
             .collect();
         if unused.is_empty() {
@@ -192,6 +221,16 @@ fn path_starts(text: &str) -> impl Iterator<Item = &str> {
             }
         }
     })
+}
+
+/// The name `tree` brings into scope: a leaf's, or the client's of a glob
+/// import of a generated client module.
+fn imported_name(tree: &ast::UseTree, clients: &BTreeMap<String, String>) -> Option<String> {
+    if tree.star_token().is_none() {
+        return is_leaf(tree).then(|| local_name(tree)).flatten();
+    }
+    let module = tree.path()?.segment()?.name_ref()?;
+    clients.get(&module.text().to_string()).cloned()
 }
 
 /// The name a leaf brings into scope.
@@ -305,6 +344,31 @@ async fn main() { let c = GreeterClient::connect("http://a").await; let s = stri
             struct S { a: knit_proto_helloworld::greeter_inline::GreeterClient, b: knit_proto_helloworld::greeter_inline::GreeterClient, r: knit_proto_helloworld::greeter_inline::GreeterClient, e: Endpoint }
             pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) { let c = knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://a").await; let s = stringify!(Server); }
             Call(Inline) frontend/src/main.rs:9: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+        "#]].assert_eq(&out.render("frontend/src/main.rs"));
+    }
+
+    #[test]
+    fn a_glob_of_a_client_module_goes_with_the_client() {
+        let out = check(&with_frontend(
+            r#"use hello::*;
+mod hello { tonic::include_proto!("helloworld"); }
+async fn dial() {
+    use hello::greeter_client::*;
+    let c = GreeterClient::connect("http://a").await;
+}
+#[tokio::main]
+async fn main() {}
+"#,
+        ));
+        expect![[r#"
+            //- /frontend/src/main.rs
+            use hello::*;
+            mod hello { pub use knit_proto_helloworld::*; }
+            async fn dial() {
+                let c = knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://a").await;
+            }
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {}
+            Call(Inline) frontend/src/main.rs:5: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
         "#]].assert_eq(&out.render("frontend/src/main.rs"));
     }
 }

@@ -78,6 +78,9 @@ pub struct Mention {
     pub path: TextRange,
     pub named: Named,
     pub usage: Usage,
+    /// Named through a `type` alias (`Names::new(..)` with `type Names =
+    /// NamesClient<Channel>`): the alias is rewritten, not this path.
+    pub aliased: bool,
 }
 
 /// The proto modules and the client/server mentions of a group.
@@ -190,6 +193,7 @@ impl Index {
         for (key, modules) in imports {
             crates.get_mut(&key).unwrap().imports.extend(modules);
         }
+        resolve_aliases(&mut crates);
         let names = type_names(&crates);
         let words = Words::new(&names);
         let mentions: Vec<Vec<Mention>> = files
@@ -407,6 +411,9 @@ struct Imports {
     /// Items the scope defines itself (but modules): they shadow globs and, in
     /// a block, the imports of the scopes around it.
     locals: BTreeSet<String>,
+    /// `type` items without generic parameters that name a path: alias -> the
+    /// path's segments. Those that name a generated type join `names`.
+    aliases: BTreeMap<String, Vec<String>>,
 }
 
 fn segments(path: &ast::Path) -> Option<Vec<String>> {
@@ -603,6 +610,11 @@ fn imports_of(
                     .insert(alias.unwrap_or(name), (other, Vec::new()));
             }
             item => {
+                if let ast::Item::TypeAlias(alias) = &item
+                    && let Some((name, path)) = aliased_path(alias)
+                {
+                    imports.aliases.insert(name, path);
+                }
                 let name = ra_ap_syntax::ast::AnyHasName::cast(item.syntax().clone())
                     .and_then(|i| i.name());
                 imports.locals.extend(name.map(|n| n.text().to_string()));
@@ -610,6 +622,75 @@ fn imports_of(
         }
     }
     imports
+}
+
+/// `type Name = some::Path<..>;` (no generic parameters of its own) as the
+/// name and the path's segments.
+fn aliased_path(alias: &ast::TypeAlias) -> Option<(String, Vec<String>)> {
+    use ra_ap_syntax::ast::HasGenericParams;
+    if alias.generic_param_list().is_some() {
+        return None;
+    }
+    let ast::Type::PathType(ty) = alias.ty()? else {
+        return None;
+    };
+    Some((alias.name()?.text().to_string(), segments(&ty.path()?)?))
+}
+
+/// Gives each module-level `type` alias of a generated client or server the
+/// meaning of an import (`type Names = NamesClient<Channel>` as `use .. as
+/// Names`): paths through it name the type. Resolved once every module's
+/// imports are known, in the alias's module.
+fn resolve_aliases(crates: &mut Crates) {
+    let mut found = Vec::new();
+    for (&key, krate) in crates.iter() {
+        for (module, imports) in &krate.imports {
+            for (name, segs) in &imports.aliases {
+                let Some((target, abs)) = resolve(crates, key, module, &[imports], segs) else {
+                    continue;
+                };
+                if classify(&crates[&target], &abs).is_some() {
+                    found.push((key, module.clone(), name.clone(), (target, abs)));
+                }
+            }
+        }
+    }
+    for (key, module, name, target) in found {
+        let imports = crates
+            .get_mut(&key)
+            .unwrap()
+            .imports
+            .get_mut(&module)
+            .unwrap();
+        imports.names.insert(name, target);
+    }
+}
+
+/// Whether the last segment of `segs` (seen in module `scope` of crate `key`,
+/// with `scopes` in force) names a `type` alias of a generated type: a path
+/// through it is not rewritten, as the alias itself is.
+fn names_type_alias(
+    crates: &Crates,
+    key: CrateKey,
+    scope: &[String],
+    scopes: &[&Imports],
+    segs: &[String],
+) -> bool {
+    let Some((name, module)) = segs.split_last() else {
+        return false;
+    };
+    let defined =
+        |imports: &Imports| imports.aliases.contains_key(name) && imports.names.contains_key(name);
+    if module.is_empty() {
+        let innermost = scopes
+            .iter()
+            .find(|i| i.names.contains_key(name) || i.locals.contains(name));
+        return innermost.is_some_and(|i| defined(i));
+    }
+    let Some((key, module)) = resolve(crates, key, scope, scopes, module) else {
+        return false;
+    };
+    crates[&key].imports.get(&module).is_some_and(defined)
 }
 
 fn flatten(
@@ -766,6 +847,7 @@ fn mentions_in(
                     path: token.text_range(),
                     named,
                     usage: Usage::Other,
+                    aliased: false,
                 }),
             ),
         }
@@ -825,6 +907,7 @@ impl Site<'_> {
                     path: range,
                     named,
                     usage: Usage::Other,
+                    aliased: false,
                 });
             }
             return;
@@ -841,12 +924,14 @@ impl Site<'_> {
         } else {
             usage_of(path, shift)
         };
+        let aliased = !in_use && names_type_alias(self.crates, self.key, scope, scopes, &segs);
         out.push(Mention {
             service: krate.service,
             file: self.file,
             path: range,
             named,
             usage,
+            aliased,
         });
     }
 }

@@ -31,7 +31,7 @@ fn diff_and_report_snapshots() {
 
 #[test]
 fn other_corpus_systems_snapshots() {
-    for system in ["inventory", "ledger"] {
+    for system in ["inventory", "ledger", "shapes"] {
         let plan = common::root().join(format!("corpus/{system}/knit.toml"));
         let (loaded, merged) = prepare(&plan, Versions::Read).unwrap();
         let report = Report::new(&loaded, &merged);

@@ -20,7 +20,7 @@ fn check_shape(main_rs: &str, files: &str, expect: Expect) {
 }
 
 /// Every shape: (test name, `frontend`'s `src/main.rs`, its other files).
-const SHAPES: [(&str, &str, &str); 10] = [
+const SHAPES: [(&str, &str, &str); 11] = [
     (
         "client_in_a_static_and_from_a_helper",
         STATIC_AND_HELPER,
@@ -59,6 +59,7 @@ const SHAPES: [(&str, &str, &str); 10] = [
         RENAMED_REEXPORT_FILES,
     ),
     ("local_names_given_in_blocks", LOCAL_NAMES_IN_BLOCKS, ""),
+    ("constructors_through_a_type_alias", TYPE_ALIAS, ""),
 ];
 
 /// rust-analyzer resolves every client and server name of every shape as knit does.
@@ -535,5 +536,52 @@ fn local_names_given_in_blocks() {
         Call(Inline) frontend/src/main.rs:12: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
         Call(Inline) frontend/src/main.rs:9: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
     "#]],
+    );
+}
+
+const TYPE_ALIAS: &str = r#"use std::time::Duration;
+use tonic::transport::{Channel, Endpoint};
+mod hello { tonic::include_proto!("helloworld"); }
+mod api { pub use crate::hello::greeter_client::GreeterClient; }
+
+type Greeter = api::GreeterClient<Channel>;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let eager = Endpoint::from_static("http://greeter:50051")
+        .timeout(Duration::from_millis(200))
+        .connect()
+        .await?;
+    let timed: Greeter = Greeter::new(eager);
+    let dialled = Greeter::connect("http://greeter:50051").await?;
+    Ok(())
+}
+"#;
+
+#[test]
+fn constructors_through_a_type_alias() {
+    check_shape(
+        TYPE_ALIAS,
+        "",
+        expect![[r#"
+            //- /frontend/src/main.rs
+            use std::time::Duration;
+            use tonic::transport::Endpoint;
+            mod hello { pub use knit_proto_helloworld::*; }
+            mod api {  }
+
+            type Greeter = knit_proto_helloworld::greeter_inline::GreeterClient;
+
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
+                let eager = knit_runtime::registry::connect(Endpoint::from_static("http://greeter:50051")
+                    .timeout(Duration::from_millis(200)), &["helloworld.Greeter"])
+                    .await?;
+                let timed: Greeter = Greeter::new(eager).with_channel_timeout(Duration::from_millis(200));
+                let dialled = Greeter::connect("http://greeter:50051").await?;
+                Ok(())
+            }
+            Call(Inline) frontend/src/main.rs:14: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+            Call(Inline) frontend/src/main.rs:15: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+        "#]],
     );
 }

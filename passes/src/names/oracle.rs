@@ -58,10 +58,6 @@ const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
         "use_in_fn_bodies: frontend/src/main.rs:8 GreeterClient",
         UNFOLLOWED,
     ),
-    (
-        "type_alias_with_a_client_name: frontend/src/main.rs:4 GreeterClient",
-        UNFOLLOWED,
-    ),
 ];
 
 /// A name in a source file: the file, and where its identifier starts and ends.
@@ -345,19 +341,49 @@ impl Oracle {
                 file_id: RaFileId::from_raw(file.0),
                 offset: start,
             };
-            let targets = self.analysis.goto_definition(position, &config);
-            let targets = targets.expect("not cancelled").map(|t| t.info);
-            let targets = targets.unwrap_or_default();
-            let structs = targets
-                .iter()
-                .filter(|nav| nav.kind == Some(SymbolKind::Struct));
-            let named = structs.into_iter().find_map(|nav| {
-                let (package, services) = self.generated.get(&nav.file_id)?;
-                named(package, services, nav.name.as_str())
-            });
-            verdicts.extend(named.map(|n| ((file, start, end), n)));
+            verdicts.extend(
+                self.names(position, &config)
+                    .map(|n| ((file, start, end), n)),
+            );
         }
         verdicts
+    }
+
+    /// The generated client or server the name at `position` names, through
+    /// `type` aliases too (a path through `type G = GreeterClient<Channel>`
+    /// names the client).
+    fn names(&self, position: FilePosition, config: &GotoDefinitionConfig) -> Option<Named> {
+        let targets = self.analysis.goto_definition(position, config);
+        let targets = targets.expect("not cancelled").map(|t| t.info);
+        let targets = targets.unwrap_or_default();
+        let structs = targets
+            .iter()
+            .filter(|nav| nav.kind == Some(SymbolKind::Struct));
+        let named = structs.into_iter().find_map(|nav| {
+            let (package, services) = self.generated.get(&nav.file_id)?;
+            named(package, services, nav.name.as_str())
+        });
+        if named.is_some() {
+            return named;
+        }
+        let alias = targets
+            .iter()
+            .find(|nav| nav.kind == Some(SymbolKind::TypeAlias))?;
+        let tree = self.analysis.parse(alias.file_id).expect("not cancelled");
+        let item = tree
+            .syntax()
+            .covering_element(alias.full_range)
+            .ancestors()
+            .find_map(ra_ap_syntax::ast::TypeAlias::cast)?;
+        let ra_ap_syntax::ast::Type::PathType(ty) = item.ty()? else {
+            return None;
+        };
+        let name = ty.path()?.segment()?.name_ref()?;
+        let position = FilePosition {
+            file_id: alias.file_id,
+            offset: name.syntax().text_range().start(),
+        };
+        self.names(position, config)
     }
 }
 
