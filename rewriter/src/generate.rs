@@ -496,7 +496,7 @@ const STREAMING_METHOD: &str = r#"
                 Route::Network(client) => client.$SNAKE(request).await,
                 Route::InProcess(target) => {
                     let service = target.get().await?;
-                    let request = call::intercept(request, service.interceptor.as_ref())?;
+                    let request = call::intercept_as_server(request, service.interceptor.as_ref())?;
                     $CALL
                 }
             }
@@ -533,7 +533,7 @@ const INLINE_METHOD: &str = r#"
                 request = call::intercept(request, self.interceptor.as_ref())?;
             }
             if service.interceptor.is_some() {
-                request = call::intercept(request, service.interceptor.as_ref())?;
+                request = call::intercept_as_server(request, service.interceptor.as_ref())?;
             }
             call::unary(call::deadline(&request, self.timeout), $CALL).await
         }

@@ -134,6 +134,20 @@ pub fn intercept<T>(
     Ok(Request::from_parts(metadata, extensions, message))
 }
 
+/// Runs the server's `interceptor` as [`intercept`] does, and as tonic's server
+/// runs it: a panic in it fails this call only, with the status a client sees
+/// when the server's task for the call panics.
+pub fn intercept_as_server<T>(
+    request: Request<T>,
+    interceptor: Option<&SharedInterceptor>,
+) -> Result<Request<T>, Status> {
+    if interceptor.is_none() {
+        return Ok(request);
+    }
+    std::panic::catch_unwind(AssertUnwindSafe(|| intercept(request, interceptor)))
+        .unwrap_or_else(|_| Err(Status::cancelled(PANIC_MESSAGE)))
+}
+
 /// The deadline of a call, as tonic's channel applies it: the sooner of the
 /// request's own (`Request::set_timeout`, `grpc-timeout`, read as tonic's server
 /// reads it) and `channel`, the timeout of the channel the client was made with

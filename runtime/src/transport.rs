@@ -66,7 +66,13 @@ impl Service<Request> for LocalTransport {
             .get("grpc-timeout")
             .and_then(|v| v.to_str().ok())
             .and_then(crate::call::parse_timeout);
-        let call = AssertUnwindSafe(self.0.call(request)).catch_unwind();
+        // The server's interceptor runs in `call` itself, its handler in the future.
+        let server = &mut self.0;
+        let Ok(call) = std::panic::catch_unwind(AssertUnwindSafe(|| server.call(request))) else {
+            let status = Status::cancelled(crate::call::PANIC_MESSAGE);
+            return Box::pin(std::future::ready(Ok(status.into_http())));
+        };
+        let call = AssertUnwindSafe(call).catch_unwind();
         Box::pin(async move {
             let outcome = match timeout {
                 Some(timeout) => match tokio::time::timeout(timeout, call).await {

@@ -205,6 +205,25 @@ async fn serve() -> Channel {
 
 /// The URL of `Feed` served on a loopback port.
 async fn feed() -> String {
+    serve_on_loopback(Feed).await
+}
+
+/// The URL of `service` served by tonic's server on a loopback port.
+async fn serve_on_loopback<S, B>(service: S) -> String
+where
+    S: tower::Service<
+            http::Request<tonic::body::Body>,
+            Response = http::Response<B>,
+            Error = Infallible,
+        > + tonic::server::NamedService
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Future: Send + 'static,
+    B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let incoming = stream::unfold(listener, |listener| async move {
@@ -212,7 +231,7 @@ async fn feed() -> String {
     });
     tokio::spawn(
         tonic::transport::Server::builder()
-            .add_service(Feed)
+            .add_service(service)
             .serve_with_incoming(incoming),
     );
     format!("http://{addr}")
@@ -524,4 +543,42 @@ async fn a_panic_fails_that_call_only() {
     let again =
         observe(handoff::responses(Request::new("ok".to_string()), None, watch).await).await;
     assert!(again.contains("\na\nb\n"), "{again}");
+}
+
+#[tokio::test]
+async fn a_panic_in_the_servers_interceptor_fails_that_call_as_over_the_network() {
+    fn broken(_: Request<()>) -> Result<Request<()>, Status> {
+        panic!("interceptor broke")
+    }
+    let server = tonic::service::interceptor::InterceptedService::new(Feed, broken);
+    let url = serve_on_loopback(server.clone()).await;
+    let channel = Channel::from_shared(url).unwrap().connect().await.unwrap();
+    let request = || Request::new("ok".to_string());
+    let network = client(&channel)
+        .await
+        .server_streaming(request(), path("Watch"), Utf8)
+        .await
+        .map(|_| ())
+        .unwrap_err();
+    // Inline: the server's interceptor as knit's generated client runs it.
+    let interceptor = call::SharedInterceptor::new(broken);
+    let inline = call::intercept_as_server(request(), Some(&interceptor)).unwrap_err();
+    // Bridged: tonic's client over the server's own stack, in process.
+    let transport = knit_runtime::transport::LocalTransport::new(server);
+    let mut bridged = tonic::client::Grpc::new(transport);
+    let bridged = bridged
+        .server_streaming(request(), path("Watch"), Utf8)
+        .await
+        .map(|_| ())
+        .unwrap_err();
+    let [network, inline, bridged] = [network, inline, bridged].map(|s| status(&s));
+    assert!(
+        network.starts_with("Cancelled \"h2 protocol error: http2 error\""),
+        "{network}"
+    );
+    assert_eq!(network, inline);
+    assert_eq!(network, bridged);
+    // The interceptor is poisoned by the panic, not dead: the next call runs it again.
+    let again = call::intercept_as_server(request(), Some(&interceptor)).unwrap_err();
+    assert_eq!(status(&again), network);
 }

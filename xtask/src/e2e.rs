@@ -84,6 +84,7 @@ pub(crate) fn build(system: &str, release: bool, task: &str) -> Result<Built, St
             .arg("--out")
             .arg(&merged_dir),
     )?;
+    forget_stale_runtime(&target, &merged_dir)?;
     let report: Report = {
         let text =
             std::fs::read_to_string(merged_dir.join("report.json")).map_err(|e| e.to_string())?;
@@ -164,6 +165,54 @@ pub(crate) fn build(system: &str, release: bool, task: &str) -> Result<Built, St
         rewritten_bins,
         merged_bin,
     })
+}
+
+/// Every system's workspace holds a copy of knit-runtime at the same relative
+/// path, and Cargo gives the copies one identity in the shared target folder: a
+/// build may then take an artifact made from an older copy for fresh. So when
+/// the runtime knit writes changes, its artifacts are removed (the runtime's
+/// text is kept in `target/e2e/knit-runtime.txt` to compare).
+fn forget_stale_runtime(target: &Path, workspace: &Path) -> Result<(), String> {
+    let dir = workspace.join("knit/runtime");
+    let mut files: Vec<PathBuf> = walk(&dir);
+    files.sort();
+    let mut text = String::new();
+    for file in files {
+        text.push_str(
+            &file
+                .strip_prefix(&dir)
+                .unwrap_or(&file)
+                .display()
+                .to_string(),
+        );
+        text.push('\n');
+        text.push_str(&std::fs::read_to_string(&file).map_err(|e| e.to_string())?);
+    }
+    let stamp = target.join("knit-runtime.txt");
+    if std::fs::read_to_string(&stamp).is_ok_and(|seen| seen == text) {
+        return Ok(());
+    }
+    run_ok(
+        cargo(target)
+            .args(["clean", "--quiet", "-p", "knit-runtime", "--manifest-path"])
+            .arg(workspace.join("Cargo.toml")),
+    )?;
+    std::fs::write(&stamp, text).map_err(|e| e.to_string())
+}
+
+/// The files under `dir`, recursively.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let entries = std::fs::read_dir(dir).into_iter().flatten().flatten();
+    entries
+        .flat_map(|entry| {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path)
+            } else {
+                vec![path]
+            }
+        })
+        .collect()
 }
 
 /// The name of `service`'s binary in knit's workspace: its package is renamed
