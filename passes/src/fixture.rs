@@ -2,7 +2,7 @@
 //! after a `//- /path` line. The first path component names the service; a
 //! service's package is the folder of its `Cargo.toml`, its binary root is
 //! `src/main.rs`. `.proto` files are read by a small parser that knows
-//! `package`, `service` and `rpc` lines.
+//! `import`, `package`, `service` and `rpc` lines.
 
 use ra_ap_syntax::{Edition, SourceFile as Ast};
 
@@ -136,8 +136,11 @@ fn module_of(path: &str) -> Vec<String> {
 fn proto(path: &str, text: &str) -> ProtoFile {
     let mut package = String::new();
     let mut services: Vec<ProtoService> = Vec::new();
+    let mut imports = Vec::new();
     for line in text.lines().map(str::trim) {
-        if let Some(p) = line.strip_prefix("package ") {
+        if let Some(i) = line.strip_prefix("import ") {
+            imports.push(i.trim_end_matches(';').trim_matches('"').to_string());
+        } else if let Some(p) = line.strip_prefix("package ") {
             package = p.trim_end_matches(';').to_string();
         } else if let Some(s) = line.strip_prefix("service ") {
             services.push(ProtoService {
@@ -152,7 +155,10 @@ fn proto(path: &str, text: &str) -> ProtoFile {
             let returns = words.iter().position(|w| *w == "returns").unwrap();
             let client_streaming = words[1] == "stream";
             let server_streaming = words[returns + 1] == "stream";
-            let qualify = |name: &str| format!(".{package}.{name}");
+            let qualify = |name: &str| match name.starts_with('.') {
+                true => name.to_string(),
+                false => format!(".{package}.{name}"),
+            };
             services.last_mut().unwrap().methods.push(ProtoMethod {
                 name: words[0].to_string(),
                 input: qualify(words[returns - 1]),
@@ -175,7 +181,7 @@ fn proto(path: &str, text: &str) -> ProtoFile {
         package,
         services,
         fingerprint,
-        imports: Vec::new(),
+        imports,
     }
 }
 

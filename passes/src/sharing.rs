@@ -516,3 +516,120 @@ pub fn call_finding(
         callee: Some(full),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use expect_test::{Expect, expect};
+
+    use crate::fixture::{GREETER, HELLO_PROTO, check, with_frontend};
+
+    const CALLER: &str = "use hello::greeter_client::GreeterClient;\nmod hello { tonic::include_proto!(\"helloworld\"); }\n#[tokio::main]\nasync fn main() { GreeterClient::connect(\"http://a\").await; }\n";
+
+    /// The decision of `fixture`'s first call finding, without its site.
+    fn decision(fixture: &str, expected: Expect) {
+        let findings = check(fixture).findings;
+        let call = findings.iter().find(|f| f.starts_with("Call(")).unwrap();
+        expected.assert_eq(call.split_once(": calls to ").unwrap().1);
+    }
+
+    #[test]
+    fn a_service_served_twice_stays_rpc() {
+        let twin = GREETER
+            .replace("/greeter/", "/twin/")
+            .replace("name = \"greeter\"", "name = \"twin\"");
+        decision(
+            &format!("{}{twin}", with_frontend(CALLER)),
+            expect![
+                "`helloworld.Greeter` stay RPC: `helloworld.Greeter` is served by several services of the group: greeter, twin"
+            ],
+        );
+    }
+
+    #[test]
+    fn client_uses_knit_does_not_convert_keep_the_calls_rpc() {
+        decision(
+            &with_frontend(&CALLER.replace(
+                "GreeterClient::connect(\"http://a\").await",
+                "GreeterClient::from_parts(\"http://a\")",
+            )),
+            expect![
+                "`helloworld.Greeter` stay RPC: `GreeterClient::from_parts` is not converted yet"
+            ],
+        );
+        decision(
+            &with_frontend(&CALLER.replace(
+                "GreeterClient::connect(\"http://a\").await",
+                "let dial = GreeterClient::connect",
+            )),
+            expect![
+                "`helloworld.Greeter` stay RPC: a use of `GreeterClient` that knit does not convert yet"
+            ],
+        );
+    }
+
+    #[test]
+    fn a_provider_knit_cannot_register_keeps_the_calls_rpc() {
+        let from_arc = with_frontend(CALLER).replace(
+            "GreeterServer::new(MyGreeter)",
+            "GreeterServer::from_arc(handler)",
+        );
+        decision(
+            &from_arc,
+            expect![
+                "`helloworld.Greeter` stay RPC: `greeter` builds its server with `GreeterServer::from_arc`: not converted yet"
+            ],
+        );
+        let elsewhere = with_frontend(CALLER).replace(
+            "    Server::builder().add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;\n",
+            "    serve().await?;\n",
+        ) + "//- /greeter/src/serve.rs\nasync fn serve() { Server::builder().add_service(crate::hello_world::greeter_server::GreeterServer::new(MyGreeter)).serve(addr).await; }\n";
+        let elsewhere =
+            elsewhere.replace("pub mod hello_world {", "mod serve;\npub mod hello_world {");
+        decision(
+            &elsewhere,
+            expect![
+                "`helloworld.Greeter` stay RPC: `greeter` does not build `GreeterServer` in its `fn main`"
+            ],
+        );
+    }
+
+    #[test]
+    fn types_that_cannot_be_shared_are_bridged() {
+        let foreign = with_frontend(CALLER).replace(
+            "rpc SayHello (HelloRequest) returns (HelloReply);",
+            "rpc SayHello (.common.Name) returns (HelloReply);",
+        );
+        decision(
+            &foreign,
+            expect![
+                "`helloworld.Greeter` run in process through `greeter`'s server stack, bridged (each side encodes with its own generated types): `helloworld.Greeter/SayHello` uses `.common.Name` from another package"
+            ],
+        );
+        let imports = with_frontend(CALLER).replace(
+            "package helloworld;",
+            "import \"common/name.proto\";\npackage helloworld;",
+        );
+        decision(
+            &imports,
+            expect![
+                "`helloworld.Greeter` run in process through `greeter`'s server stack, bridged (each side encodes with its own generated types): proto package `helloworld` imports `common/name.proto`"
+            ],
+        );
+    }
+
+    #[test]
+    fn callers_inline_and_bridged_to_one_service_keep_the_bridged_ones_rpc() {
+        let older = format!(
+            "{}//- /older/Cargo.toml\n[package]\nname = \"older\"\n//- /older/proto/helloworld.proto\n{HELLO_PROTO}message Extra {{}}\n//- /older/src/main.rs\n{CALLER}",
+            with_frontend(CALLER)
+        );
+        let findings = check(&older).findings;
+        let calls: Vec<&String> = findings.iter().filter(|f| f.starts_with("Call(")).collect();
+        expect![[r#"
+            [
+                "Call(Inline) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)",
+                "Call(Rpc) older/src/main.rs:4: calls to `helloworld.Greeter` stay RPC: `greeter` serves `helloworld.Greeter` inline to callers with its own definitions; bridging other definitions to the same service is not supported yet",
+            ]
+        "#]].assert_debug_eq(&calls);
+    }
+}
