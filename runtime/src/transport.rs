@@ -42,9 +42,56 @@ impl LocalTransport {
         B::Error: Into<tonic::codegen::StdError>,
     {
         let server = tower::ServiceExt::map_response(server, |response: http::Response<B>| {
-            response.map(Body::new)
+            response.map(|body| Body::new(Guarded { body, ended: false }))
         });
         Self(BoxCloneSyncService::new(server))
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A response body whose panics (the handler's stream, polled by the
+    /// caller's task) end it as over the network: tonic's client reads the
+    /// error of a stream that the server's panicking task reset.
+    struct Guarded<B> {
+        #[pin]
+        body: B,
+        ended: bool,
+    }
+}
+
+impl<B> HttpBody for Guarded<B>
+where
+    B: HttpBody<Data = tonic::codegen::Bytes>,
+    B::Error: Into<tonic::codegen::StdError>,
+{
+    type Data = tonic::codegen::Bytes;
+    type Error = tonic::codegen::StdError;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let this = self.project();
+        if *this.ended {
+            return Poll::Ready(None);
+        }
+        let body = this.body;
+        match std::panic::catch_unwind(AssertUnwindSafe(|| body.poll_frame(cx))) {
+            Ok(polled) => polled.map(|frame| frame.map(|f| f.map_err(Into::into))),
+            Err(_) => {
+                *this.ended = true;
+                let status = Status::cancelled(crate::stream::PANIC_MID_STREAM);
+                Poll::Ready(Some(Err(Box::new(status))))
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.ended || self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
     }
 }
 

@@ -321,6 +321,19 @@ async fn same_as_network(script: &str, timeout: Option<Duration>) -> String {
     let [network, local] = watch_both(&channel, script, timeout).await;
     let (network, local) = (observe(network).await, observe(local).await);
     assert_eq!(local, network, "script {script:?}");
+    // Bridged: tonic's client over the server's own stack, in process.
+    let mut request = Request::new(script.to_string());
+    if let Some(timeout) = timeout {
+        request.set_timeout(timeout);
+    }
+    let bridged = tonic::client::Grpc::new(knit_runtime::transport::LocalTransport::new(Feed))
+        .server_streaming(request, path("Watch"), Utf8)
+        .await;
+    assert_eq!(
+        observe(bridged).await,
+        network,
+        "script {script:?}, bridged"
+    );
     local
 }
 
