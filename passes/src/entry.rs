@@ -331,26 +331,7 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
     let bin_file = format!("{}/knit_main.rs", parent_dir(root_path));
     let bin_path = relative_path(&package.dir, &bin_file);
     let runtime = relative_path(&package.dir, "knit/runtime");
-    // Binaries of one name from two services would write one file: both are
-    // prefixed with their service's name.
-    let collides = group.services.iter().enumerate().any(|(i, other)| {
-        i != index
-            && other
-                .packages
-                .iter()
-                .any(|p| p.bins.iter().any(|(n, _)| *n == service.bin.name))
-    });
-    let bin_name = if collides {
-        format!("{}-{}", service.name, service.bin.name)
-    } else {
-        service.bin.name.clone()
-    };
-    if collides {
-        out.finding(PASS, Level::Note, Some((package.manifest, 0.into())), format!(
-            "binary `{}` of service `{}` is `{bin_name}`: another service of the group has a binary of that name",
-            service.bin.name, service.name
-        ));
-    }
+    let bin_name = standalone_bin_name(group, index, out);
     for op in [
         ManifestOp::NoAutobins,
         ManifestOp::SetLibPath { path: lib_path },
@@ -512,11 +493,49 @@ fn lift_into_lib(
             path: runtime,
         },
     ));
+    // The binary keeps its name, which it would otherwise take from the renamed package.
+    let bin = package
+        .bins
+        .iter()
+        .find(|(name, _)| *name == service.bin.name);
+    if let Some((was, path)) = bin {
+        let name = standalone_bin_name(group, index, out);
+        let op = ManifestOp::SetBin {
+            was: was.clone(),
+            name,
+            path: path.clone(),
+        };
+        out.manifest_ops.push((package.manifest, op));
+    }
     out.finding(PASS, Level::Note, Some((lib.root, 0.into())), format!(
         "service `{}`: `fn main` in {} calls into its library; `{ENTRY}` lifted into {}, the binary is unchanged",
         service.name, main_file.path, lib_file.path
     ));
     Ok(())
+}
+
+/// The name of `index`'s own binary in the merged workspace: its name, kept
+/// although its package is renamed, unless another service of the group has a
+/// binary of that name (two would write one file): then both are prefixed with
+/// their service's name.
+fn standalone_bin_name(group: &Group, index: usize, out: &mut Output) -> String {
+    let service = &group.services[index];
+    let collides = group.services.iter().enumerate().any(|(i, other)| {
+        i != index
+            && other
+                .packages
+                .iter()
+                .any(|p| p.bins.iter().any(|(n, _)| *n == service.bin.name))
+    });
+    if !collides {
+        return service.bin.name.clone();
+    }
+    let bin_name = format!("{}-{}", service.name, service.bin.name);
+    out.finding(PASS, Level::Note, Some((service.packages[0].manifest, 0.into())), format!(
+        "binary `{}` of service `{}` is `{bin_name}`: another service of the group has a binary of that name",
+        service.bin.name, service.name
+    ));
+    bin_name
 }
 
 /// The entries lifted into libraries (see [`lift_into_lib`]), made once every
@@ -983,6 +1002,10 @@ pub async fn serve(addr: std::net::SocketAddr) -> Result<(), Error> {
 
             [dependencies]
             knit-runtime = { path = "../knit/runtime" }
+
+            [[bin]]
+            name = "api"
+            path = "src/main.rs"
             //- /api/src/lib.rs
             pub type Error = Box<dyn std::error::Error>;
             pub fn config() -> Result<std::net::SocketAddr, Error> { Ok("127.0.0.1:1".parse()?) }
