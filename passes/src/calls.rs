@@ -73,7 +73,9 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
                         format!("`{method}`: in-process client"),
                     );
                 }
-                if let Some(ChannelTimeout::Constant(timeout)) = crate::channels::timeout(group, m)
+                let timeout = crate::channels::timeout(group, m);
+                if let (false, Some(ChannelTimeout::Constant(timeout))) =
+                    (method == "connect", timeout)
                 {
                     out.edit(
                         PASS,

@@ -123,12 +123,19 @@ pub fn timeout(group: &Group, m: &Mention) -> Option<ChannelTimeout> {
     let Usage::Call { method, args, .. } = &m.usage else {
         return None;
     };
-    if !["new", "with_interceptor", "with_origin"].contains(&method.as_str()) {
+    // `connect` takes an `Endpoint` too, or a URL (which has no timeout).
+    let dialled = method == "connect";
+    if !dialled && !["new", "with_interceptor", "with_origin"].contains(&method.as_str()) {
         return None;
     }
+    let unknown = if dialled {
+        ChannelTimeout::Unset
+    } else {
+        ChannelTimeout::Unknown
+    };
     let tree = group.file(m.file).rust.as_ref()?.parse.tree();
     let Some(mut e) = args.first().and_then(|arg| expr_at(&tree, *arg)) else {
-        return Some(ChannelTimeout::Unknown);
+        return Some(unknown);
     };
     loop {
         let next = match e {
@@ -151,7 +158,12 @@ pub fn timeout(group: &Group, m: &Mention) -> Option<ChannelTimeout> {
                 }
                 call.receiver()
             }
-            ast::Expr::PathExpr(_) => binding_of(&e).and_then(|(binding, _)| binding.initializer()),
+            ast::Expr::PathExpr(path) => {
+                let name = path.syntax().text().to_string();
+                crate::locals::binding(path.syntax(), &name)
+                    .filter(|b| !crate::locals::changed(b))
+                    .and_then(|b| b.initializer())
+            }
             ast::Expr::CallExpr(call) => {
                 let ty = call.expr().and_then(|callee| match callee {
                     ast::Expr::PathExpr(p) => {
@@ -160,22 +172,33 @@ pub fn timeout(group: &Group, m: &Mention) -> Option<ChannelTimeout> {
                     }
                     _ => None,
                 });
-                return Some(match ty.as_deref() {
-                    Some("Endpoint" | "Channel") => ChannelTimeout::Unset,
-                    _ => ChannelTimeout::Unknown,
+                // Endpoints given to `Channel::balance_list` may carry timeouts
+                // of their own, one each: those calls stay RPC.
+                let spread = call
+                    .syntax()
+                    .descendants()
+                    .filter_map(ast::MethodCallExpr::cast)
+                    .filter(|c| c.name_ref().is_some_and(|n| n.text() == "timeout"))
+                    .find_map(|c| c.arg_list()?.args().next());
+                return Some(match (ty.as_deref(), spread) {
+                    (Some("Endpoint" | "Channel"), Some(timeout)) => {
+                        ChannelTimeout::Computed(timeout)
+                    }
+                    (Some("Endpoint" | "Channel"), None) => ChannelTimeout::Unset,
+                    _ => unknown,
                 });
             }
             _ => None,
         };
         match next {
             Some(next) => e = next,
-            None => return Some(ChannelTimeout::Unknown),
+            None => return Some(unknown),
         }
     }
 }
 
-/// Where a file of `service` sets a channel's timeout (`Endpoint::timeout`, on
-/// a chain that starts at an `Endpoint` or `Channel` constructor), if one does.
+/// Where a file of `service` may set a channel's timeout: a `.timeout(d)`
+/// call on anything but tonic's server builder (`Server::builder()`), if one does.
 pub fn sets_timeout(group: &Group, service: usize) -> Option<(FileId, TextSize)> {
     let files = group
         .rust_files()
@@ -187,29 +210,30 @@ pub fn sets_timeout(group: &Group, service: usize) -> Option<(FileId, TextSize)>
             .descendants()
             .filter_map(ast::MethodCallExpr::cast)
         {
-            if call.name_ref().is_none_or(|n| n.text() != "timeout") {
+            let one_argument = call.arg_list().is_some_and(|a| a.args().count() == 1);
+            if !one_argument || call.name_ref().is_none_or(|n| n.text() != "timeout") {
                 continue;
             }
             let mut e = call.receiver();
-            while let Some(ast::Expr::MethodCallExpr(inner)) = &e {
-                e = inner.receiver();
+            loop {
+                e = match e {
+                    Some(ast::Expr::MethodCallExpr(inner)) => inner.receiver(),
+                    Some(ast::Expr::TryExpr(t)) => t.expr(),
+                    Some(ast::Expr::AwaitExpr(a)) => a.expr(),
+                    Some(ast::Expr::ParenExpr(p)) => p.expr(),
+                    _ => break,
+                };
             }
-            let root = e.and_then(|e| match e {
-                ast::Expr::TryExpr(t) => t.expr(),
-                other => Some(other),
-            });
-            let Some(ast::Expr::CallExpr(root)) = root else {
-                continue;
+            let server = match &e {
+                Some(ast::Expr::CallExpr(root)) => match root.expr() {
+                    Some(ast::Expr::PathExpr(callee)) => callee.path().is_some_and(|p| {
+                        p.syntax().text().to_string().ends_with("Server::builder")
+                    }),
+                    _ => false,
+                },
+                _ => false,
             };
-            let Some(ast::Expr::PathExpr(callee)) = root.expr() else {
-                continue;
-            };
-            let ty = callee
-                .path()
-                .and_then(|p| p.qualifier())
-                .and_then(|q| q.segment()?.name_ref())
-                .map(|n| n.text().to_string());
-            if matches!(ty.as_deref(), Some("Endpoint" | "Channel")) {
+            if !server {
                 return Some((id, call.syntax().text_range().start()));
             }
         }
@@ -310,11 +334,42 @@ mod tests {
     }
 
     #[test]
+    fn timeouts_in_balanced_endpoints_reassigned_channels_and_dialled_endpoints_keep_the_call_rpc()
+    {
+        let cases = [
+            "Channel::balance_list([\"http://g\"].into_iter().map(|u| Endpoint::from_static(u).timeout(TIMEOUT)))",
+            "{ let mut e = Endpoint::from_static(\"http://g\"); e = e.timeout(TIMEOUT); e.connect_lazy() }",
+        ];
+        let found: Vec<String> = cases
+            .iter()
+            .map(|channel| {
+                check(&frontend(channel).replace(
+                    "use tonic::transport::Endpoint;",
+                    "use tonic::transport::{Channel, Endpoint};",
+                ))
+                .findings
+                .join("\n")
+            })
+            .collect();
+        expect![[r#"
+            [
+                "Call(Rpc) frontend/src/main.rs:8: calls to `helloworld.Greeter` stay RPC: the channel `GreeterClient::new` is given has a timeout knit cannot give the in-process client (`.timeout(TIMEOUT)`): only a constant on the channel's own endpoint is copied",
+                "Call(Rpc) frontend/src/main.rs:8: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` is given a channel knit cannot follow to its endpoint, and `frontend` sets a channel timeout at frontend/src/main.rs:8: in-process calls could lose it",
+            ]
+        "#]].assert_debug_eq(&found);
+        let dialled = frontend("x").replace(
+            "GreeterClient::new(x)",
+            "GreeterClient::connect(Endpoint::from_static(\"http://g\").timeout(TIMEOUT)).await.unwrap()",
+        );
+        expect!["Call(Rpc) frontend/src/main.rs:8: calls to `helloworld.Greeter` stay RPC: `GreeterClient::connect` dials an endpoint with a timeout (`.timeout(TIMEOUT)`), which in-process calls do not keep yet: give the client a channel instead"].assert_eq(&check(&dialled).findings.join("\n"));
+    }
+
+    #[test]
     fn a_channel_timeout_knit_cannot_copy_keeps_the_call_rpc() {
         let out = check(&frontend(
             "Endpoint::from_static(\"http://g\").timeout(settings().timeout).connect_lazy()",
         ));
-        expect!["Call(Rpc) frontend/src/main.rs:8: calls to `helloworld.Greeter` stay RPC: the channel `GreeterClient::new` is given has a timeout knit cannot give the in-process client (`.timeout(settings().timeout)`: only constants are copied)"]
+        expect!["Call(Rpc) frontend/src/main.rs:8: calls to `helloworld.Greeter` stay RPC: the channel `GreeterClient::new` is given has a timeout knit cannot give the in-process client (`.timeout(settings().timeout)`): only a constant on the channel's own endpoint is copied"]
             .assert_eq(&out.findings.join("\n"));
     }
 }

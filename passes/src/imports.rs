@@ -4,8 +4,9 @@
 //! An imported name is unused after the edits when every token of that name
 //! outside `use` items lies inside a range an edit replaced. Any other
 //! occurrence, in code or in a macro's tokens, keeps the import. A glob import
-//! of a generated client module (`use pb::greeter_client::*`) imports one name,
-//! the client's (tonic's client module has no other public item).
+//! of a generated client module of a proto module (`use pb::greeter_client::*`
+//! where `pb` includes the package) imports one name, the client's: tonic's
+//! client module has no other public item.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
@@ -17,13 +18,14 @@ use ra_ap_syntax::{AstNode, SyntaxKind, SyntaxNode, TextRange, TextSize};
 
 use crate::edit::{Edit, Output};
 use crate::model::{FileId, Group};
-use crate::names::snake_case;
+use crate::names::{ProtoModule, snake_case};
 use crate::scan::Words;
 
 const PASS: &str = "imports";
 
-/// The removals of imports that `edits` leave unused.
-pub fn prune(group: &Group, edits: &[Edit]) -> Output {
+/// The removals of imports that `edits` leave unused; `proto_modules`: the
+/// group's modules that include a proto package.
+pub fn prune(group: &Group, proto_modules: &[ProtoModule], edits: &[Edit]) -> Output {
     let mut out = Output::default();
     let mut by_file: BTreeMap<FileId, Vec<TextRange>> = BTreeMap::new();
     for e in edits.iter().filter(|e| !e.range.is_empty()) {
@@ -38,12 +40,13 @@ pub fn prune(group: &Group, edits: &[Edit]) -> Output {
             .extend(path_starts(&e.text));
     }
     let files: Vec<(FileId, Vec<TextRange>)> = by_file.into_iter().collect();
-    let clients = client_modules(group);
+    let clients = client_modules(group, proto_modules);
     let outputs: Vec<Output> = files
         .par_iter()
         .map(|(file, replaced)| {
             let written = written.get(file).map_or(&[][..], Vec::as_slice);
-            prune_file(group, *file, replaced, written, &clients)
+            let service = group.file(*file).service;
+            prune_file(group, *file, replaced, written, &clients[service])
         })
         .collect();
     for output in outputs {
@@ -52,22 +55,30 @@ pub fn prune(group: &Group, edits: &[Edit]) -> Output {
     out
 }
 
-/// The generated client modules of the group's protos and the client each
-/// holds: `greeter_client` -> `GreeterClient`.
-fn client_modules(group: &Group) -> BTreeMap<String, String> {
-    group
-        .services
-        .iter()
-        .flat_map(|s| &s.protos)
-        .flat_map(|p| &p.services)
-        .map(|s| {
-            (
-                format!("{}_client", snake_case(&s.name)),
-                format!("{}Client", s.name),
-            )
-        })
-        .collect()
+/// Per service, the generated client modules a glob may import and the client
+/// each holds: (`pb`, `greeter_client`) -> `GreeterClient`, where module `pb`
+/// includes the package of service `Greeter`.
+fn client_modules(group: &Group, proto_modules: &[ProtoModule]) -> Vec<ClientModules> {
+    let mut modules = vec![ClientModules::new(); group.services.len()];
+    for m in proto_modules {
+        let Some(parent) = m.module.last() else {
+            continue;
+        };
+        let services = group.services[m.service]
+            .protos
+            .iter()
+            .filter(|p| p.package == m.package)
+            .flat_map(|p| &p.services);
+        for s in services {
+            let module = format!("{}_client", snake_case(&s.name));
+            modules[m.service].insert((parent.clone(), module), format!("{}Client", s.name));
+        }
+    }
+    modules
 }
+
+/// (proto module, client module) -> the client's name.
+type ClientModules = BTreeMap<(String, String), String>;
 
 /// The removals of imports of `file` that the edits replacing `replaced` leave
 /// unused, but those naming what the edits write (`written`). `clients`: see
@@ -77,7 +88,7 @@ fn prune_file(
     file: FileId,
     replaced: &[TextRange],
     written: &[&str],
-    clients: &BTreeMap<String, String>,
+    clients: &ClientModules,
 ) -> Output {
     let mut out = Output::default();
     let source = group.file(file);
@@ -225,12 +236,14 @@ fn path_starts(text: &str) -> impl Iterator<Item = &str> {
 
 /// The name `tree` brings into scope: a leaf's, or the client's of a glob
 /// import of a generated client module.
-fn imported_name(tree: &ast::UseTree, clients: &BTreeMap<String, String>) -> Option<String> {
+fn imported_name(tree: &ast::UseTree, clients: &ClientModules) -> Option<String> {
     if tree.star_token().is_none() {
         return is_leaf(tree).then(|| local_name(tree)).flatten();
     }
-    let module = tree.path()?.segment()?.name_ref()?;
-    clients.get(&module.text().to_string()).cloned()
+    let path = tree.path()?;
+    let module = path.segment()?.name_ref()?.text().to_string();
+    let parent = path.qualifier()?.segment()?.name_ref()?.text().to_string();
+    clients.get(&(parent, module)).cloned()
 }
 
 /// The name a leaf brings into scope.

@@ -12,6 +12,7 @@ pub mod entry;
 pub mod features;
 pub mod globals;
 pub mod imports;
+mod locals;
 pub mod manifest;
 pub mod model;
 pub mod names;
@@ -54,7 +55,7 @@ pub fn run_all(group: &Group, sharing: &sharing::Sharing) -> Output {
     }
     let entries = entry::lib_entries(group, &out);
     out.extend(entries);
-    let pruned = imports::prune(group, &out.edits);
+    let pruned = imports::prune(group, &sharing.index.proto_modules, &out.edits);
     out.extend(pruned);
     out
 }

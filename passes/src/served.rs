@@ -8,7 +8,7 @@
 //! only to a server handed straight to tonic's router, and says why otherwise.
 
 use ra_ap_syntax::ast::{self, HasName};
-use ra_ap_syntax::{AstNode, NodeOrToken, SyntaxNode, TextRange};
+use ra_ap_syntax::{AstNode, NodeOrToken, SyntaxKind, SyntaxNode, TextRange};
 
 use crate::model::SourceFile;
 
@@ -91,16 +91,38 @@ fn expr_at(file: &SourceFile, range: TextRange) -> Option<ast::Expr> {
         .find_map(ast::Expr::cast)
 }
 
+/// What knit follows up to tonic's router: the generated server, or the
+/// `Routes` it was put in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Value {
+    Server,
+    Routes,
+}
+
+/// Methods of tonic's `Routes` that return the routes with one more service.
+const ROUTES_METHODS: &[&str] = &["add_service", "add_optional_service", "clone"];
+
 /// Ok when `server` reaches tonic's router as it is.
 fn served_as_is(server: &ast::Expr, provider: &str) -> Result<(), String> {
-    let mut node = server.syntax().clone();
+    follow(server.syntax(), Value::Server, provider)
+}
+
+/// Ok when `value` (the expression `node`) reaches a `Server::builder()`
+/// router as it is: passed through only methods that keep it what it is
+/// ([`SERVER_OPTIONS`], [`ROUTES_METHODS`]), `Some(..)`, parentheses and `let`s.
+fn follow(node: &SyntaxNode, value: Value, provider: &str) -> Result<(), String> {
+    let kept = match value {
+        Value::Server => SERVER_OPTIONS,
+        Value::Routes => ROUTES_METHODS,
+    };
+    let mut node = node.clone();
     loop {
         let parent = node
             .parent()
             .ok_or_else(|| format!("`{provider}` serves its server where knit cannot follow it"))?;
         if let Some(call) = ast::MethodCallExpr::cast(parent.clone())
             && call.receiver().is_some_and(|r| r.syntax() == &node)
-            && method_is(&call, SERVER_OPTIONS)
+            && method_is(&call, kept)
         {
             node = parent;
             continue;
@@ -111,36 +133,45 @@ fn served_as_is(server: &ast::Expr, provider: &str) -> Result<(), String> {
         }
         if let Some(list) = ast::ArgList::cast(parent.clone()) {
             if let Some(some) = list.syntax().parent().and_then(ast::CallExpr::cast)
-                && callee(&some).as_deref() == Some("Some")
+                && segments(&some).as_slice() == ["Some"]
             {
                 node = some.syntax().clone();
                 continue;
             }
-            return handed_to(&list, provider);
+            return handed_to(&list, value, provider);
         }
         if let Some(binding) = ast::LetStmt::cast(parent.clone()) {
-            return bound(&binding, provider);
+            return bound(&binding, value, provider);
         }
         return Err(format!(
-            "`{provider}` does not hand its server straight to tonic's router (`{}`): in-process calls would skip what it goes through",
-            excerpt(&parent)
+            "`{provider}` passes its server on through `{}`, which knit does not follow to tonic's router: in-process calls could skip what it goes through",
+            called(&parent)
         ));
     }
 }
 
-/// Ok when the call whose arguments are `list` is a router's `add_service`
-/// (on a chain knit can vouch for) or `Routes::new`.
-fn handed_to(list: &ast::ArgList, provider: &str) -> Result<(), String> {
+/// Ok when the call whose arguments are `list` adds `value` to tonic's
+/// router: the server to `add_service` of a router chain or to `Routes`
+/// (which are followed in turn), the routes to `add_routes`.
+fn handed_to(list: &ast::ArgList, value: Value, provider: &str) -> Result<(), String> {
     let owner = list.syntax().parent();
+    let adds = match value {
+        Value::Server => &["add_service", "add_optional_service"][..],
+        Value::Routes => &["add_routes"][..],
+    };
     if let Some(call) = owner.clone().and_then(ast::MethodCallExpr::cast)
-        && method_is(&call, &["add_service", "add_optional_service"])
+        && method_is(&call, adds)
     {
-        return router_chain(call.receiver(), provider);
+        return match router_chain(call.receiver(), provider)? {
+            Value::Server => Ok(()),
+            Value::Routes => follow(call.syntax(), Value::Routes, provider),
+        };
     }
     if let Some(call) = owner.clone().and_then(ast::CallExpr::cast)
-        && callee(&call).is_some_and(|c| c.ends_with("Routes::new"))
+        && value == Value::Server
+        && segments(&call).ends_with(&["Routes".to_string(), "new".to_string()])
     {
-        return Ok(());
+        return follow(call.syntax(), Value::Routes, provider);
     }
     let what = match owner {
         Some(owner) => called(&owner),
@@ -151,9 +182,16 @@ fn handed_to(list: &ast::ArgList, provider: &str) -> Result<(), String> {
     ))
 }
 
-/// Ok when `receiver` (what `add_service` is called on) is tonic's server
-/// builder or routes, configured only with [`ROUTER_OPTIONS`].
-fn router_chain(receiver: Option<ast::Expr>, provider: &str) -> Result<(), String> {
+/// What `receiver` (what `add_service` is called on) starts from: tonic's
+/// server builder (`Server::builder()`, configured only with
+/// [`ROUTER_OPTIONS`]) or `Routes::new(..)` (then the routes are followed).
+fn router_chain(receiver: Option<ast::Expr>, provider: &str) -> Result<Value, String> {
+    let unfollowed = |node: &SyntaxNode| {
+        format!(
+            "`{provider}` builds the server it serves with where knit cannot follow it (`{}`)",
+            excerpt(node)
+        )
+    };
     let mut expr = receiver;
     while let Some(current) = expr {
         match current {
@@ -178,33 +216,30 @@ fn router_chain(receiver: Option<ast::Expr>, provider: &str) -> Result<(), Strin
                 expr = call.receiver();
             }
             ast::Expr::CallExpr(call) => {
-                let path = callee(&call).unwrap_or_default();
-                if path.ends_with("Server::builder")
-                    || path.ends_with("Routes::new")
-                    || path.ends_with("Routes::builder")
-                    || path.ends_with("Routes::default")
-                {
-                    return Ok(());
-                }
-                return Err(format!(
-                    "`{provider}` builds the server it serves with in `{path}(..)`, which knit cannot see into"
-                ));
+                let path = segments(&call);
+                return match path.iter().rev().take(2).collect::<Vec<_>>().as_slice() {
+                    [method, ty] if *ty == "Server" && *method == "builder" => Ok(Value::Server),
+                    [method, ty] if *ty == "Routes" && *method == "new" => Ok(Value::Routes),
+                    _ => Err(format!(
+                        "`{provider}` builds the server it serves with in `{}(..)`, which knit cannot see into",
+                        path.join("::")
+                    )),
+                };
             }
             ast::Expr::ParenExpr(paren) => expr = paren.expr(),
+            ast::Expr::TryExpr(tried) => expr = tried.expr(),
             ast::Expr::PathExpr(path) => {
-                expr = initializer(&path).ok_or_else(|| {
-                    format!(
-                        "`{provider}` builds the server it serves with where knit cannot follow it (`{}`)",
-                        excerpt(path.syntax())
-                    )
-                })?;
+                let name = path.syntax().text().to_string();
+                let binding = crate::locals::binding(path.syntax(), &name)
+                    .filter(|b| !crate::locals::changed(b))
+                    .ok_or_else(|| unfollowed(path.syntax()))?;
+                expr = Some(
+                    binding
+                        .initializer()
+                        .ok_or_else(|| unfollowed(path.syntax()))?,
+                );
             }
-            other => {
-                return Err(format!(
-                    "`{provider}` builds the server it serves with where knit cannot follow it (`{}`)",
-                    excerpt(other.syntax())
-                ));
-            }
+            other => return Err(unfollowed(other.syntax())),
         }
     }
     Err(format!(
@@ -212,65 +247,87 @@ fn router_chain(receiver: Option<ast::Expr>, provider: &str) -> Result<(), Strin
     ))
 }
 
-/// Ok when every use of the variable `binding` introduces is served as is.
-fn bound(binding: &ast::LetStmt, provider: &str) -> Result<(), String> {
-    let Some(ast::Pat::IdentPat(pat)) = binding.pat() else {
+/// Ok when every use of the variable `binding` introduces (holding `value`)
+/// is served as is, uses in macro arguments included; a variable knit sees no
+/// use of, or one assigned again, is not.
+fn bound(binding: &ast::LetStmt, value: Value, provider: &str) -> Result<(), String> {
+    let name = match binding.pat() {
+        Some(ast::Pat::IdentPat(pat)) if !crate::locals::changed(binding) => {
+            pat.name().map(|n| n.text().to_string()).unwrap_or_default()
+        }
+        _ => {
+            return Err(format!(
+                "`{provider}` keeps its server in a variable knit cannot follow"
+            ));
+        }
+    };
+    let Some(block) = binding.syntax().parent() else {
         return Err(format!(
-            "`{provider}` binds its server to a pattern knit cannot follow"
+            "`{provider}` serves its server where knit cannot follow it"
         ));
     };
-    let name = pat.name().map(|n| n.text().to_string()).unwrap_or_default();
-    let Some(block) = binding.syntax().parent() else {
-        return Ok(());
-    };
     let after = binding.syntax().text_range().end();
-    for path in block.descendants().filter_map(ast::PathExpr::cast) {
-        let is_use = path.syntax().text_range().start() >= after
-            && path
-                .path()
-                .is_some_and(|p| p.syntax().text() == name.as_str());
-        if is_use {
-            served_as_is(&ast::Expr::PathExpr(path), provider)?;
-        }
+    let mut uses = 0;
+    let tokens = block
+        .descendants_with_tokens()
+        .filter_map(|e| e.into_token())
+        .filter(|t| t.kind() == SyntaxKind::IDENT && t.text() == name)
+        .filter(|t| t.text_range().start() >= after);
+    for token in tokens {
+        let in_macro = token.parent_ancestors().find_map(ast::MacroCall::cast);
+        let path = match in_macro {
+            Some(mac) => {
+                let args = mac
+                    .token_tree()
+                    .and_then(|tokens| crate::names::MacroArgs::parse(&tokens))
+                    .ok_or_else(|| {
+                        format!("`{provider}` uses its server in a macro knit cannot read")
+                    })?;
+                let range = token.text_range().checked_sub(args.shift);
+                let tree = args.tree.syntax().clone();
+                range.and_then(|range| {
+                    tree.descendants()
+                        .filter(|n| n.text_range() == range)
+                        .find_map(ast::PathExpr::cast)
+                })
+            }
+            None => token
+                .parent_ancestors()
+                .nth(3)
+                .and_then(ast::PathExpr::cast),
+        };
+        // Not a path to the variable: a field, a method or a new binding of that name.
+        let Some(path) = path.filter(|p| p.syntax().text() == name.as_str()) else {
+            continue;
+        };
+        uses += 1;
+        follow(path.syntax(), value, provider)?;
+    }
+    if uses == 0 {
+        return Err(format!(
+            "`{provider}` keeps its server in `{name}`, and knit sees no use of it"
+        ));
     }
     Ok(())
-}
-
-/// The value of the local variable `path` names, from its `let` in an
-/// enclosing block before it.
-fn initializer(path: &ast::PathExpr) -> Option<Option<ast::Expr>> {
-    let name = path.path()?.syntax().text().to_string();
-    let at = path.syntax().text_range().start();
-    let binding = path
-        .syntax()
-        .ancestors()
-        .filter_map(ast::StmtList::cast)
-        .flat_map(|list| list.statements())
-        .filter_map(|s| match s {
-            ast::Stmt::LetStmt(binding) => Some(binding),
-            _ => None,
-        })
-        .filter(|b| b.syntax().text_range().end() <= at)
-        .filter(|b| matches!(b.pat(), Some(ast::Pat::IdentPat(p)) if p.name().is_some_and(|n| n.text() == name.as_str())))
-        .last()?;
-    Some(binding.initializer())
 }
 
 fn method_is(call: &ast::MethodCallExpr, names: &[&str]) -> bool {
     call.name_ref().is_some_and(|n| names.contains(&n.text()))
 }
 
-/// The path a call calls (`Routes::new`), without spaces or generic arguments.
-fn callee(call: &ast::CallExpr) -> Option<String> {
-    let ast::Expr::PathExpr(path) = call.expr()? else {
-        return None;
+/// The segments of the path a call calls (`Routes`, `new`), without generic
+/// arguments; empty when it calls something else.
+fn segments(call: &ast::CallExpr) -> Vec<String> {
+    let Some(ast::Expr::PathExpr(path)) = call.expr() else {
+        return Vec::new();
     };
-    let segments: Vec<String> = path
-        .path()?
-        .segments()
-        .filter_map(|s| s.name_ref().map(|n| n.text().to_string()))
-        .collect();
-    Some(segments.join("::"))
+    path.path()
+        .map(|p| {
+            p.segments()
+                .filter_map(|s| s.name_ref().map(|n| n.text().to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// What the call `node` calls, for a message: `.service(..)`, `Wrap::new(..)`.
@@ -280,8 +337,10 @@ fn called(node: &SyntaxNode) -> String {
     {
         return format!(".{}(..)", name.text());
     }
-    if let Some(path) = ast::CallExpr::cast(node.clone()).and_then(|c| callee(&c)) {
-        return format!("{path}(..)");
+    if let Some(call) = ast::CallExpr::cast(node.clone())
+        && !segments(&call).is_empty()
+    {
+        return format!("{}(..)", segments(&call).join("::"));
     }
     excerpt(node)
 }
@@ -331,6 +390,8 @@ mod tests {
             "let mut builder = Server::builder();\n    builder.add_optional_service(Some(GreeterServer::new(MyGreeter))).serve(addr).await?;",
             "let routes = Routes::new(GreeterServer::new(MyGreeter));\n    Server::builder().add_routes(routes).serve(addr).await?;",
             "tokio::try_join!(Server::builder().add_service(GreeterServer::new(MyGreeter)).serve(addr), other())?;",
+            "let svc = GreeterServer::new(MyGreeter);\n    tokio::try_join!(Server::builder().add_service(svc).serve(addr), other())?;",
+            "let routes = Routes::new(GreeterServer::new(MyGreeter)).add_service(OtherServer::new(Other));\n    Server::builder().add_routes(routes).serve(addr).await?;",
         ] {
             decision(
                 serving,
@@ -364,7 +425,57 @@ mod tests {
     }
 
     #[test]
+    fn a_wrapped_server_is_seen_through_variables_macros_and_routes() {
+        decision(
+            "let svc = GreeterServer::new(MyGreeter);\n    tokio::try_join!(Server::builder().layer(auth()).add_service(svc).serve(addr), other())?;",
+            expect![
+                "stay RPC: `greeter` adds tower layers to its server (`.layer(..)`): in-process calls would skip them"
+            ],
+        );
+        decision(
+            "let svc = GreeterServer::new(MyGreeter);\n    tokio::try_join!(Server::builder().add_service(InterceptedService::new(svc, check)).serve(addr), other())?;",
+            expect![
+                "stay RPC: `greeter` hands its server to `InterceptedService::new(..)` rather than to tonic's router: in-process calls would skip it"
+            ],
+        );
+        decision(
+            "let app = Routes::new(GreeterServer::new(MyGreeter)).into_axum_router().route_layer(auth);\n    axum::serve(listener, app).await?;",
+            expect![
+                "stay RPC: `greeter` passes its server on through `.into_axum_router(..)`, which knit does not follow to tonic's router: in-process calls could skip what it goes through"
+            ],
+        );
+        decision(
+            "let svc = GreeterServer::new(MyGreeter);\n    serve(addr).await?;",
+            expect!["stay RPC: `greeter` keeps its server in `svc`, and knit sees no use of it"],
+        );
+    }
+
+    #[test]
     fn a_router_knit_cannot_vouch_for_stays_rpc() {
+        decision(
+            "GrpcServer::builder().add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;",
+            expect![
+                "stay RPC: `greeter` builds the server it serves with in `GrpcServer::builder(..)`, which knit cannot see into"
+            ],
+        );
+        decision(
+            "let b = Server::builder();\n    {\n        let b = b.timeout(d);\n        b.add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;\n    }",
+            expect![
+                "stay RPC: `greeter` gives its server a timeout (`.timeout(..)`), which in-process calls would not keep"
+            ],
+        );
+        decision(
+            "let mut b = Server::builder();\n    if slow { b = b.timeout(d); }\n    b.add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;",
+            expect![
+                "stay RPC: `greeter` builds the server it serves with where knit cannot follow it (`b`)"
+            ],
+        );
+        decision(
+            "Server::builder().tls_config(tls)?.add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;",
+            expect![
+                "stay RPC: `greeter` configures its server with `.tls_config(..)`, which knit does not know: in-process calls could skip it"
+            ],
+        );
         decision(
             "server().add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;",
             expect![

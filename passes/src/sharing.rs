@@ -287,9 +287,17 @@ fn decide(
                 ));
             }
             match crate::channels::timeout(group, m) {
+                Some(ChannelTimeout::Constant(timeout) | ChannelTimeout::Computed(timeout))
+                    if method == "connect" =>
+                {
+                    return Decision::Rpc(format!(
+                        "`{}Client::connect` dials an endpoint with a timeout (`.timeout({timeout})`), which in-process calls do not keep yet: give the client a channel instead",
+                        named.service
+                    ));
+                }
                 Some(ChannelTimeout::Computed(timeout)) => {
                     return Decision::Rpc(format!(
-                        "the channel `{}Client::{method}` is given has a timeout knit cannot give the in-process client (`.timeout({timeout})`: only constants are copied)",
+                        "the channel `{}Client::{method}` is given has a timeout knit cannot give the in-process client (`.timeout({timeout})`): only a constant on the channel's own endpoint is copied",
                         named.service
                     ));
                 }

@@ -84,7 +84,7 @@ pub(crate) fn build(system: &str, release: bool, task: &str) -> Result<Built, St
             .arg("--out")
             .arg(&merged_dir),
     )?;
-    forget_stale_runtime(&target, &merged_dir)?;
+    forget_stale_runtime(&target, &merged_dir, profile)?;
     let report: Report = {
         let text =
             std::fs::read_to_string(merged_dir.join("report.json")).map_err(|e| e.to_string())?;
@@ -170,9 +170,9 @@ pub(crate) fn build(system: &str, release: bool, task: &str) -> Result<Built, St
 /// Every system's workspace holds a copy of knit-runtime at the same relative
 /// path, and Cargo gives the copies one identity in the shared target folder: a
 /// build may then take an artifact made from an older copy for fresh. So when
-/// the runtime knit writes changes, its artifacts are removed (the runtime's
-/// text is kept in `target/e2e/knit-runtime.txt` to compare).
-fn forget_stale_runtime(target: &Path, workspace: &Path) -> Result<(), String> {
+/// the runtime knit writes changes, its artifacts of `profile` are removed (the
+/// runtime's text is kept in `target/e2e/knit-runtime-PROFILE.txt` to compare).
+fn forget_stale_runtime(target: &Path, workspace: &Path, profile: &str) -> Result<(), String> {
     let dir = workspace.join("knit/runtime");
     let mut files: Vec<PathBuf> = walk(&dir);
     files.sort();
@@ -188,13 +188,15 @@ fn forget_stale_runtime(target: &Path, workspace: &Path) -> Result<(), String> {
         text.push('\n');
         text.push_str(&std::fs::read_to_string(&file).map_err(|e| e.to_string())?);
     }
-    let stamp = target.join("knit-runtime.txt");
+    let stamp = target.join(format!("knit-runtime-{profile}.txt"));
     if std::fs::read_to_string(&stamp).is_ok_and(|seen| seen == text) {
         return Ok(());
     }
     run_ok(
         cargo(target)
-            .args(["clean", "--quiet", "-p", "knit-runtime", "--manifest-path"])
+            .args(["clean", "--quiet", "-p", "knit-runtime", "--profile"])
+            .arg(if profile == "debug" { "dev" } else { profile })
+            .arg("--manifest-path")
             .arg(workspace.join("Cargo.toml")),
     )?;
     std::fs::write(&stamp, text).map_err(|e| e.to_string())
@@ -218,7 +220,7 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 /// The name of `service`'s binary in knit's workspace: its package is renamed
 /// there, and so is a binary named after the package.
 fn rewritten_bin(workspace: &Path, service: &ReportService) -> Result<String, String> {
-    let output = Command::new("cargo")
+    let output = Command::new(std::env::var("CARGO").unwrap_or("cargo".into()))
         .args([
             "metadata",
             "--no-deps",
@@ -229,6 +231,12 @@ fn rewritten_bin(workspace: &Path, service: &ReportService) -> Result<String, St
         .arg(workspace.join("Cargo.toml"))
         .output()
         .map_err(|e| e.to_string())?;
+    if !output.status.success() {
+        return Err(format!(
+            "cargo metadata of knit's workspace failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
     let metadata: serde_json::Value =
         serde_json::from_slice(&output.stdout).map_err(|e| format!("cargo metadata: {e}"))?;
     let bins: Vec<String> = metadata["packages"]
