@@ -14,7 +14,7 @@ use crate::channels::ChannelTimeout;
 use crate::edit::{Finding, Level, Tier};
 use crate::model::{FileId, Group, ProtoFile};
 use crate::names::{Index, Mention, Named, Role, Usage, snake_case};
-use ra_ap_syntax::TextRange;
+use ra_ap_syntax::{TextRange, TextSize};
 
 /// The decision for the calls of one service to one gRPC service.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -113,8 +113,10 @@ impl Sharing {
                 .collect(),
             ..Sharing::default()
         };
-        // Whether a provider adds tower layers, asked once per provider.
+        // Whether a provider adds tower layers, and where a caller may set a
+        // channel timeout, asked once per service.
         let mut layers: BTreeMap<usize, bool> = BTreeMap::new();
+        let mut timeouts: BTreeMap<usize, Option<(FileId, TextSize)>> = BTreeMap::new();
         let mut by_caller: BTreeMap<(usize, Named), Vec<&Mention>> = BTreeMap::new();
         let mut servers: BTreeMap<(usize, Named), Vec<&Mention>> = BTreeMap::new();
         for m in &index.mentions {
@@ -126,7 +128,7 @@ impl Sharing {
             map.entry((m.service, m.named.clone())).or_default().push(m);
         }
         for ((caller, named), mentions) in &by_caller {
-            let seen = (&sharing.entries[..], &mut layers);
+            let seen = (&sharing.entries[..], &mut layers, &mut timeouts);
             let decision = decide(group, &index, &servers, seen, *caller, named, mentions);
             if let Decision::Inline { provider } = decision {
                 sharing.share(group, named, *caller, provider);
@@ -219,17 +221,19 @@ fn fingerprints(group: &Group, service: usize, package: &str) -> Vec<u64> {
     prints
 }
 
-/// What each service's entry covers, and the providers known to add layers.
+/// What each service's entry covers, the providers known to add layers, and
+/// where callers set channel timeouts.
 type Entries<'a> = (
     &'a [Vec<(FileId, TextRange)>],
     &'a mut BTreeMap<usize, bool>,
+    &'a mut BTreeMap<usize, Option<(FileId, TextSize)>>,
 );
 
 fn decide(
     group: &Group,
     index: &Index,
     servers: &BTreeMap<(usize, Named), Vec<&Mention>>,
-    (entries, layers): Entries,
+    (entries, layers, timeouts): Entries,
     caller: usize,
     named: &Named,
     mentions: &[&Mention],
@@ -302,7 +306,10 @@ fn decide(
                     ));
                 }
                 Some(ChannelTimeout::Unknown) => {
-                    if let Some((file, at)) = crate::channels::sets_timeout(group, caller) {
+                    let set = timeouts
+                        .entry(caller)
+                        .or_insert_with(|| crate::channels::sets_timeout(group, caller));
+                    if let Some((file, at)) = *set {
                         let (line, _) = group.file(file).line_col(at);
                         return Decision::Rpc(format!(
                             "`{}Client::{method}` is given a channel knit cannot follow to its endpoint, and `{}` sets a channel timeout at {}:{line}: in-process calls could lose it",
