@@ -2,7 +2,7 @@
 //! itself, or the `let` of the same function it names, and what its `Endpoint`
 //! chain sets (an eager `connect()`, a per-request `timeout`).
 
-use ra_ap_syntax::ast::{self, HasArgList, HasName};
+use ra_ap_syntax::ast::{self, HasArgList};
 use ra_ap_syntax::{AstNode, TextRange, TextSize};
 
 use crate::model::{FileId, Group};
@@ -40,15 +40,16 @@ pub fn channel_of(e: ast::Expr) -> Option<(ast::MethodCallExpr, usize)> {
     if let Some(connect) = eager_connect(&e) {
         return Some((connect, 1));
     }
-    let (binding, body) = binding_of(&e)?;
-    let connect = eager_connect(&binding.initializer()?)?;
     let ast::Expr::PathExpr(path) = &e else {
         return None;
     };
     let name = path.path()?.as_single_name_ref()?.text().to_string();
+    let binding = crate::locals::binding(path.syntax(), &name)?;
+    let connect = eager_connect(&binding.initializer()?)?;
     let after = binding.syntax().text_range().end();
-    let uses = body
+    let uses = binding
         .syntax()
+        .parent()?
         .descendants()
         .filter_map(ast::PathExpr::cast)
         .filter(|p| p.syntax().text_range().start() >= after)
@@ -59,29 +60,6 @@ pub fn channel_of(e: ast::Expr) -> Option<(ast::MethodCallExpr, usize)> {
         })
         .count();
     Some((connect, uses))
-}
-
-/// The `let` of the function around `e` that binds the name `e` is, the last
-/// one before `e`, and the function's body.
-fn binding_of(e: &ast::Expr) -> Option<(ast::LetStmt, ast::BlockExpr)> {
-    let ast::Expr::PathExpr(path) = e else {
-        return None;
-    };
-    let name = path.path()?.as_single_name_ref()?.text().to_string();
-    let body = e
-        .syntax()
-        .ancestors()
-        .filter_map(ast::Fn::cast)
-        .next()?
-        .body()?;
-    let binding = body
-        .syntax()
-        .descendants()
-        .filter_map(ast::LetStmt::cast)
-        .filter(|l| l.syntax().text_range().end() <= e.syntax().text_range().start())
-        .filter(|l| matches!(l.pat(), Some(ast::Pat::IdentPat(p)) if p.name().is_some_and(|n| n.text() == name)))
-        .last()?;
-    Some((binding, body))
 }
 
 /// `X.connect()` when `e` is `X.connect().await`, possibly followed by `?`.
