@@ -451,6 +451,7 @@ async fn main() {
         expect![[r#"
             //- /greeter/src/main.rs
             use hello_world::greeter_server::{Greeter, GreeterServer};
+            use tonic::transport::Server;
             pub mod hello_world {
                 tonic::include_proto!("helloworld");
             }
@@ -490,6 +491,7 @@ async fn main() {
         expect![[r#"
             //- /greeter/src/main.rs
             use hello_world::greeter_server::Greeter;
+            use tonic::transport::Server;
             pub mod hello_world {
                 pub use knit_proto_helloworld::*;
             }

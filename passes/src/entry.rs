@@ -844,6 +844,7 @@ async fn main() -> anyhow::Result<()> {
         expect![[r#"
             //- /greeter/src/main.rs
             use hello_world::greeter_server::{Greeter, GreeterServer};
+            use tonic::transport::Server;
             pub mod hello_world {
                 pub use knit_proto_helloworld::*;
             }

@@ -269,6 +269,7 @@ service Greeter {
 }
 //- /greeter/src/main.rs
 use hello_world::greeter_server::{Greeter, GreeterServer};
+use tonic::transport::Server;
 pub mod hello_world {
     tonic::include_proto!("helloworld");
 }

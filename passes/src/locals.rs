@@ -1,14 +1,24 @@
 //! Local variables as knit follows them: the `let` a name refers to, and
 //! whether the variable changes after it (then knit cannot say what it holds).
+//! Both answer "cannot say" (`None`, `true`) rather than guess: a name bound
+//! otherwise too in the function (a parameter, a match arm, a closure's
+//! parameter, a tuple pattern), a `let` under an attribute (`#[cfg(..)]`), or
+//! a nested function between the use and the `let`.
 
-use ra_ap_syntax::ast::{self, HasName};
+use ra_ap_syntax::ast::{self, HasAttrs, HasName};
 use ra_ap_syntax::{AstNode, SyntaxNode};
 
 /// The `let` that binds `name` where `node` is: the last one before `node` in
-/// the innermost enclosing block that has one.
+/// the innermost enclosing block that has one, when it is the only way `name`
+/// is bound in the function around `node`.
 pub fn binding(node: &SyntaxNode, name: &str) -> Option<ast::LetStmt> {
     let at = node.text_range().start();
-    node.ancestors()
+    // The function around `node` (closures in it capture its variables; a
+    // nested function sees none of them).
+    let function = node.ancestors().find(|n| ast::Fn::can_cast(n.kind()))?;
+    let found = node
+        .ancestors()
+        .take_while(|n| n != &function)
         .filter_map(ast::StmtList::cast)
         .find_map(|list| {
             list.statements()
@@ -19,7 +29,17 @@ pub fn binding(node: &SyntaxNode, name: &str) -> Option<ast::LetStmt> {
                 .filter(|b| b.syntax().text_range().end() <= at)
                 .filter(|b| binds(b, name))
                 .last()
-        })
+        })?;
+    let patterns = function
+        .descendants()
+        .filter_map(ast::IdentPat::cast)
+        .filter(|p| p.name().is_some_and(|n| n.text() == name))
+        .count();
+    let attributed = function
+        .descendants()
+        .filter_map(ast::LetStmt::cast)
+        .any(|b| binds(&b, name) && b.attrs().next().is_some());
+    (patterns == 1 && !attributed).then_some(found)
 }
 
 /// Whether `binding` binds the single name `name`.
@@ -27,8 +47,8 @@ pub fn binds(binding: &ast::LetStmt, name: &str) -> bool {
     matches!(binding.pat(), Some(ast::Pat::IdentPat(p)) if p.name().is_some_and(|n| n.text() == name))
 }
 
-/// Whether the variable `binding` introduces is assigned again or borrowed
-/// mutably in its block after the `let`.
+/// Whether the variable `binding` introduces is assigned again (alone or in a
+/// tuple) or borrowed mutably in its block after the `let`.
 pub fn changed(binding: &ast::LetStmt) -> bool {
     let Some(ast::Pat::IdentPat(pat)) = binding.pat() else {
         return true;
@@ -40,7 +60,14 @@ pub fn changed(binding: &ast::LetStmt) -> bool {
         return true;
     };
     let after = binding.syntax().text_range().end();
-    let is_name = |e: Option<ast::Expr>| matches!(e, Some(ast::Expr::PathExpr(p)) if p.path().is_some_and(|p| p.syntax().text() == name.as_str()));
+    let names = |e: Option<ast::Expr>| {
+        e.is_some_and(|e| {
+            e.syntax()
+                .descendants()
+                .filter_map(ast::PathExpr::cast)
+                .any(|p| p.path().is_some_and(|p| p.syntax().text() == name.as_str()))
+        })
+    };
     block
         .descendants()
         .filter(|n| n.text_range().start() >= after)
@@ -48,10 +75,10 @@ pub fn changed(binding: &ast::LetStmt) -> bool {
             if let Some(assign) = ast::BinExpr::cast(n.clone())
                 && matches!(assign.op_kind(), Some(ast::BinaryOp::Assignment { .. }))
             {
-                return is_name(assign.lhs());
+                return names(assign.lhs());
             }
             if let Some(borrow) = ast::RefExpr::cast(n) {
-                return borrow.mut_token().is_some() && is_name(borrow.expr());
+                return borrow.mut_token().is_some() && names(borrow.expr());
             }
             false
         })

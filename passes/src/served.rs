@@ -12,6 +12,19 @@ use ra_ap_syntax::{AstNode, NodeOrToken, SyntaxKind, SyntaxNode, TextRange};
 
 use crate::model::SourceFile;
 
+/// The provider a check is about: its name (how messages show it) and the
+/// syntax of the file that builds its server.
+struct Provider<'a> {
+    name: &'a str,
+    file: SyntaxNode,
+}
+
+impl std::fmt::Display for Provider<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
 /// Methods of a generated `XServer` that only shape encoding (nothing is
 /// encoded in process), and `clone`.
 const SERVER_OPTIONS: &[&str] = &[
@@ -42,6 +55,7 @@ const ROUTER_OPTIONS: &[&str] = &[
     "load_shed",
     "max_concurrent_streams",
     "max_connection_age",
+    "max_connection_age_grace",
     "max_frame_size",
     "tcp_keepalive",
     "tcp_keepalive_interval",
@@ -59,7 +73,41 @@ pub fn skipped_stack(file: &SourceFile, call: TextRange, provider: &str) -> Opti
             "`{provider}` builds its server where knit cannot follow it"
         ));
     };
-    served_as_is(&server, provider).err()
+    let root = file.rust.as_ref()?.parse.tree().syntax().clone();
+    let provider = Provider {
+        name: provider,
+        file: root,
+    };
+    served_as_is(&server, &provider).err()
+}
+
+/// Whether `range` of `file` is in test code: a `#[cfg(test)]` module or a
+/// `#[test]`/`#[tokio::test]` function.
+pub fn in_test_code(file: &SourceFile, range: TextRange) -> bool {
+    use ra_ap_syntax::ast::HasAttrs;
+    let Some(rust) = &file.rust else {
+        return false;
+    };
+    let tree = rust.parse.tree();
+    let node = match tree.syntax().covering_element(range) {
+        NodeOrToken::Node(node) => node,
+        NodeOrToken::Token(token) => match token.parent() {
+            Some(node) => node,
+            None => return false,
+        },
+    };
+    node.ancestors()
+        .filter_map(ast::AnyHasAttrs::cast)
+        .flat_map(|item| item.attrs())
+        .any(|attr| {
+            let text: String = attr
+                .syntax()
+                .text()
+                .to_string()
+                .split_whitespace()
+                .collect();
+            text == "#[cfg(test)]" || text == "#[test]" || text.ends_with("::test]")
+        })
 }
 
 /// The expression at `range` of `file`, parsed from a macro's tokens when it
@@ -103,14 +151,14 @@ enum Value {
 const ROUTES_METHODS: &[&str] = &["add_service", "add_optional_service", "clone"];
 
 /// Ok when `server` reaches tonic's router as it is.
-fn served_as_is(server: &ast::Expr, provider: &str) -> Result<(), String> {
+fn served_as_is(server: &ast::Expr, provider: &Provider) -> Result<(), String> {
     follow(server.syntax(), Value::Server, provider)
 }
 
 /// Ok when `value` (the expression `node`) reaches a `Server::builder()`
 /// router as it is: passed through only methods that keep it what it is
 /// ([`SERVER_OPTIONS`], [`ROUTES_METHODS`]), `Some(..)`, parentheses and `let`s.
-fn follow(node: &SyntaxNode, value: Value, provider: &str) -> Result<(), String> {
+fn follow(node: &SyntaxNode, value: Value, provider: &Provider) -> Result<(), String> {
     let kept = match value {
         Value::Server => SERVER_OPTIONS,
         Value::Routes => ROUTES_METHODS,
@@ -153,7 +201,7 @@ fn follow(node: &SyntaxNode, value: Value, provider: &str) -> Result<(), String>
 /// Ok when the call whose arguments are `list` adds `value` to tonic's
 /// router: the server to `add_service` of a router chain or to `Routes`
 /// (which are followed in turn), the routes to `add_routes`.
-fn handed_to(list: &ast::ArgList, value: Value, provider: &str) -> Result<(), String> {
+fn handed_to(list: &ast::ArgList, value: Value, provider: &Provider) -> Result<(), String> {
     let owner = list.syntax().parent();
     let adds = match value {
         Value::Server => &["add_service", "add_optional_service"][..],
@@ -163,7 +211,7 @@ fn handed_to(list: &ast::ArgList, value: Value, provider: &str) -> Result<(), St
         && method_is(&call, adds)
     {
         return match router_chain(call.receiver(), provider)? {
-            Value::Server => Ok(()),
+            Value::Server => served_on_a_socket(&call, provider),
             Value::Routes => follow(call.syntax(), Value::Routes, provider),
         };
     }
@@ -182,10 +230,47 @@ fn handed_to(list: &ast::ArgList, value: Value, provider: &str) -> Result<(), St
     ))
 }
 
+/// Ok when the router `call` makes (`Server::builder()..add_service(..)`) is
+/// served with `serve` or `serve_with_shutdown` after more services at most:
+/// not turned into a service knit cannot follow (`into_service`, `into_router`)
+/// or served on connections of the provider's own (`serve_with_incoming`,
+/// where a TLS acceptor may authenticate callers).
+fn served_on_a_socket(call: &ast::MethodCallExpr, provider: &Provider) -> Result<(), String> {
+    let mut node = call.syntax().clone();
+    while let Some(parent) = node.parent() {
+        if ast::ParenExpr::can_cast(parent.kind()) {
+            node = parent;
+            continue;
+        }
+        let Some(next) = ast::MethodCallExpr::cast(parent.clone())
+            .filter(|c| c.receiver().is_some_and(|r| r.syntax() == &node))
+        else {
+            break;
+        };
+        if method_is(&next, &["serve", "serve_with_shutdown"]) {
+            return Ok(());
+        }
+        if !method_is(
+            &next,
+            &["add_service", "add_optional_service", "add_routes"],
+        ) {
+            return Err(format!(
+                "`{provider}` serves its router through `{}`, which knit does not follow: in-process calls could skip what it goes through",
+                called(&parent)
+            ));
+        }
+        node = parent;
+    }
+    Err(format!(
+        "`{provider}` serves its router where knit cannot follow it (`{}`)",
+        excerpt(&node)
+    ))
+}
+
 /// What `receiver` (what `add_service` is called on) starts from: tonic's
 /// server builder (`Server::builder()`, configured only with
 /// [`ROUTER_OPTIONS`]) or `Routes::new(..)` (then the routes are followed).
-fn router_chain(receiver: Option<ast::Expr>, provider: &str) -> Result<Value, String> {
+fn router_chain(receiver: Option<ast::Expr>, provider: &Provider) -> Result<Value, String> {
     let unfollowed = |node: &SyntaxNode| {
         format!(
             "`{provider}` builds the server it serves with where knit cannot follow it (`{}`)",
@@ -217,9 +302,9 @@ fn router_chain(receiver: Option<ast::Expr>, provider: &str) -> Result<Value, St
             }
             ast::Expr::CallExpr(call) => {
                 let path = segments(&call);
-                return match path.iter().rev().take(2).collect::<Vec<_>>().as_slice() {
-                    [method, ty] if *ty == "Server" && *method == "builder" => Ok(Value::Server),
-                    [method, ty] if *ty == "Routes" && *method == "new" => Ok(Value::Routes),
+                return match tonic_type(&provider.file, &path) {
+                    Some(("Server", "builder")) => Ok(Value::Server),
+                    Some(("Routes", "new")) => Ok(Value::Routes),
                     _ => Err(format!(
                         "`{provider}` builds the server it serves with in `{}(..)`, which knit cannot see into",
                         path.join("::")
@@ -250,7 +335,7 @@ fn router_chain(receiver: Option<ast::Expr>, provider: &str) -> Result<Value, St
 /// Ok when every use of the variable `binding` introduces (holding `value`)
 /// is served as is, uses in macro arguments included; a variable knit sees no
 /// use of, or one assigned again, is not.
-fn bound(binding: &ast::LetStmt, value: Value, provider: &str) -> Result<(), String> {
+fn bound(binding: &ast::LetStmt, value: Value, provider: &Provider) -> Result<(), String> {
     let name = match binding.pat() {
         Some(ast::Pat::IdentPat(pat)) if !crate::locals::changed(binding) => {
             pat.name().map(|n| n.text().to_string()).unwrap_or_default()
@@ -328,6 +413,50 @@ fn segments(call: &ast::CallExpr) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The type and function of tonic's that a call of `path` in `file` calls:
+/// `tonic::transport::Server::builder`, or `Server::builder` in a file that
+/// imports tonic's `Server` (`Routes` likewise, from `tonic::service`).
+fn tonic_type<'a>(file: &SyntaxNode, path: &'a [String]) -> Option<(&'a str, &'a str)> {
+    let [.., ty, function] = path else {
+        return None;
+    };
+    let module = match ty.as_str() {
+        "Server" => "transport",
+        "Routes" => "service",
+        _ => return None,
+    };
+    let qualified = path.len() >= 3 && path[path.len() - 3] == module;
+    let imported = path.len() == 2
+        && file
+            .descendants()
+            .filter_map(ast::Use::cast)
+            .filter_map(|u| u.use_tree())
+            .any(|tree| imports(&tree, &mut Vec::new(), &["tonic", module, ty.as_str()]));
+    (qualified || imported).then_some((ty.as_str(), function.as_str()))
+}
+
+/// Whether the use tree `tree` (under `prefix`) brings `wanted` into scope by
+/// its own name: `use tonic::transport::Server`, `use tonic::{transport::Server,
+/// ..}`, `use tonic::transport::*`.
+fn imports(tree: &ast::UseTree, prefix: &mut Vec<String>, wanted: &[&str]) -> bool {
+    let depth = prefix.len();
+    if let Some(path) = tree.path() {
+        prefix.extend(
+            path.segments()
+                .filter_map(|s| s.name_ref().map(|n| n.text().to_string())),
+        );
+    }
+    let found = if let Some(list) = tree.use_tree_list() {
+        list.use_trees().any(|sub| imports(&sub, prefix, wanted))
+    } else if tree.star_token().is_some() {
+        prefix.as_slice() == &wanted[..wanted.len() - 1]
+    } else {
+        tree.rename().is_none() && prefix.as_slice() == wanted
+    };
+    prefix.truncate(depth);
+    found
 }
 
 /// What the call `node` calls, for a message: `.service(..)`, `Wrap::new(..)`.
@@ -451,6 +580,30 @@ mod tests {
     }
 
     #[test]
+    fn a_router_served_on_connections_of_the_providers_own_stays_rpc() {
+        decision(
+            "Server::builder().add_service(GreeterServer::new(MyGreeter)).serve_with_incoming(tls_incoming).await?;",
+            expect!["stay RPC: `greeter` serves its router through `.serve_with_incoming(..)`, which knit does not follow: in-process calls could skip what it goes through"],
+        );
+        decision(
+            "let app = Server::builder().add_service(GreeterServer::new(MyGreeter)).into_service();\n    serve_with_auth(app).await?;",
+            expect!["stay RPC: `greeter` serves its router through `.into_service(..)`, which knit does not follow: in-process calls could skip what it goes through"],
+        );
+        decision(
+            "platform::Server::builder().add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;",
+            expect!["stay RPC: `greeter` builds the server it serves with in `platform::Server::builder(..)`, which knit cannot see into"],
+        );
+    }
+
+    #[test]
+    fn servers_in_test_code_do_not_count() {
+        decision(
+            "Server::builder().add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;\n}\n#[cfg(test)]\nmod tests {\n    fn server() { let s = InterceptedService::new(super::GreeterServer::new(super::MyGreeter), check); }",
+            expect!["run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"],
+        );
+    }
+
+    #[test]
     fn a_router_knit_cannot_vouch_for_stays_rpc() {
         decision(
             "GrpcServer::builder().add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;",
@@ -461,7 +614,20 @@ mod tests {
         decision(
             "let b = Server::builder();\n    {\n        let b = b.timeout(d);\n        b.add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;\n    }",
             expect![
-                "stay RPC: `greeter` gives its server a timeout (`.timeout(..)`), which in-process calls would not keep"
+                "stay RPC: `greeter` builds the server it serves with where knit cannot follow it (`b`)"
+            ],
+        );
+        // A name bound otherwise too (here a match arm) is not followed.
+        decision(
+            "let builder = Server::builder();\n    match builder.tls_config(tls) {\n        Ok(mut builder) => builder.add_service(GreeterServer::new(MyGreeter)).serve(addr).await?,\n        Err(e) => return Err(e.into()),\n    }",
+            expect![
+                "stay RPC: `greeter` builds the server it serves with where knit cannot follow it (`builder`)"
+            ],
+        );
+        decision(
+            "#[cfg(feature = \"tls\")]\n    let b = Server::builder().tls_config(tls)?;\n    #[cfg(not(feature = \"tls\"))]\n    let b = Server::builder();\n    b.add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;",
+            expect![
+                "stay RPC: `greeter` builds the server it serves with where knit cannot follow it (`b`)"
             ],
         );
         decision(

@@ -331,22 +331,34 @@ fn decide(
     }
     let mut registered = false;
     for m in &servers[&(provider, server)] {
-        if let Usage::Call { method, call, .. } = &m.usage {
-            if !REGISTERED_CONSTRUCTORS.contains(&method.as_str()) {
-                return Decision::Rpc(format!(
-                    "`{provider_name}` builds its server with `{}Server::{method}`: not converted yet",
-                    named.service
-                ));
-            }
-            if !crate::entry::in_entry(&entries[provider], m) {
-                continue;
-            }
-            registered = true;
-            if let Some(reason) =
-                crate::served::skipped_stack(group.file(m.file), *call, provider_name)
-            {
-                return Decision::Rpc(reason);
-            }
+        let file = group.file(m.file);
+        if m.usage == Usage::Import || crate::served::in_test_code(file, m.path) {
+            continue;
+        }
+        let (line, _) = file.line_col(m.path.start());
+        let Usage::Call { method, call, .. } = &m.usage else {
+            // `.map(XServer::new)`, a type, a macro knit cannot read: how
+            // that server is served is not seen.
+            return Decision::Rpc(format!(
+                "`{provider_name}` names `{}Server` at {}:{line} in a way knit does not follow",
+                named.service, file.path
+            ));
+        };
+        if !REGISTERED_CONSTRUCTORS.contains(&method.as_str()) {
+            return Decision::Rpc(format!(
+                "`{provider_name}` builds its server with `{}Server::{method}`: not converted yet",
+                named.service
+            ));
+        }
+        if !crate::entry::in_entry(&entries[provider], m) {
+            return Decision::Rpc(format!(
+                "`{provider_name}` builds `{}Server` at {}:{line}, outside its `fn main`: knit does not see how that one is served",
+                named.service, file.path
+            ));
+        }
+        registered = true;
+        if let Some(reason) = crate::served::skipped_stack(file, *call, provider_name) {
+            return Decision::Rpc(reason);
         }
     }
     if !registered {
@@ -603,7 +615,7 @@ mod tests {
         decision(
             &elsewhere,
             expect![
-                "`helloworld.Greeter` stay RPC: `greeter` does not build `GreeterServer` in its `fn main`"
+                "`helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/src/serve.rs:1, outside its `fn main`: knit does not see how that one is served"
             ],
         );
     }
