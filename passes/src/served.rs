@@ -583,15 +583,21 @@ mod tests {
     fn a_router_served_on_connections_of_the_providers_own_stays_rpc() {
         decision(
             "Server::builder().add_service(GreeterServer::new(MyGreeter)).serve_with_incoming(tls_incoming).await?;",
-            expect!["stay RPC: `greeter` serves its router through `.serve_with_incoming(..)`, which knit does not follow: in-process calls could skip what it goes through"],
+            expect![
+                "stay RPC: `greeter` serves its router through `.serve_with_incoming(..)`, which knit does not follow: in-process calls could skip what it goes through"
+            ],
         );
         decision(
             "let app = Server::builder().add_service(GreeterServer::new(MyGreeter)).into_service();\n    serve_with_auth(app).await?;",
-            expect!["stay RPC: `greeter` serves its router through `.into_service(..)`, which knit does not follow: in-process calls could skip what it goes through"],
+            expect![
+                "stay RPC: `greeter` serves its router through `.into_service(..)`, which knit does not follow: in-process calls could skip what it goes through"
+            ],
         );
         decision(
             "platform::Server::builder().add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;",
-            expect!["stay RPC: `greeter` builds the server it serves with in `platform::Server::builder(..)`, which knit cannot see into"],
+            expect![
+                "stay RPC: `greeter` builds the server it serves with in `platform::Server::builder(..)`, which knit cannot see into"
+            ],
         );
     }
 
@@ -599,7 +605,9 @@ mod tests {
     fn servers_in_test_code_do_not_count() {
         decision(
             "Server::builder().add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;\n}\n#[cfg(test)]\nmod tests {\n    fn server() { let s = InterceptedService::new(super::GreeterServer::new(super::MyGreeter), check); }",
-            expect!["run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"],
+            expect![
+                "run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"
+            ],
         );
     }
 
