@@ -88,13 +88,8 @@ pub fn in_test_code(file: &SourceFile, range: TextRange) -> bool {
     let Some(rust) = &file.rust else {
         return false;
     };
-    let tree = rust.parse.tree();
-    let node = match tree.syntax().covering_element(range) {
-        NodeOrToken::Node(node) => node,
-        NodeOrToken::Token(token) => match token.parent() {
-            Some(node) => node,
-            None => return false,
-        },
+    let Some(node) = covering_node(&rust.parse.tree(), range) else {
+        return false;
     };
     node.ancestors()
         .filter_map(ast::AnyHasAttrs::cast)
@@ -114,19 +109,10 @@ pub fn in_test_code(file: &SourceFile, range: TextRange) -> bool {
 /// is inside a macro call (`tokio::join!(..)`).
 fn expr_at(file: &SourceFile, range: TextRange) -> Option<ast::Expr> {
     let tree = file.rust.as_ref()?.parse.tree();
-    let root = tree.syntax();
-    let covering = match root.covering_element(range) {
-        NodeOrToken::Node(node) => node,
-        NodeOrToken::Token(token) => token.parent()?,
-    };
-    if let Some(expr) = covering
-        .ancestors()
-        .filter(|n| n.text_range() == range)
-        .find_map(ast::Expr::cast)
-    {
+    if let Some(expr) = crate::channels::expr_at(&tree, range) {
         return Some(expr);
     }
-    let tokens = covering
+    let tokens = covering_node(&tree, range)?
         .ancestors()
         .find_map(ast::MacroCall::cast)?
         .token_tree()?;
@@ -137,6 +123,14 @@ fn expr_at(file: &SourceFile, range: TextRange) -> Option<ast::Expr> {
         .descendants()
         .filter(|n| n.text_range() == local)
         .find_map(ast::Expr::cast)
+}
+
+/// The smallest node of `tree` that covers `range`.
+fn covering_node(tree: &ast::SourceFile, range: TextRange) -> Option<SyntaxNode> {
+    match tree.syntax().covering_element(range) {
+        NodeOrToken::Node(node) => Some(node),
+        NodeOrToken::Token(token) => token.parent(),
+    }
 }
 
 /// What knit follows up to tonic's router: the generated server, or the
