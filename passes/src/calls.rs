@@ -150,7 +150,7 @@ fn dial_only_when_needed(group: &Group, sharing: &Sharing, out: &mut Output) {
         if m.named.role != Role::Client {
             continue;
         }
-        let tree = group.file(m.file).rust.as_ref().unwrap().parse.tree();
+        let tree = group.file(m.file).rust.as_ref().unwrap().tree();
         let Some(arg) = expr_at(&tree, *first) else {
             continue;
         };
@@ -172,7 +172,7 @@ fn dial_only_when_needed(group: &Group, sharing: &Sharing, out: &mut Output) {
         if channel.converted != channel.uses {
             continue;
         }
-        let tree = group.file(file).rust.as_ref().unwrap().parse.tree();
+        let tree = group.file(file).rust.as_ref().unwrap().tree();
         let Some(receiver) = expr_at(&tree, range).and_then(|c| match c {
             ast::Expr::MethodCallExpr(c) => c.receiver(),
             _ => None,

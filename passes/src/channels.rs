@@ -111,7 +111,7 @@ pub fn timeout(group: &Group, m: &Mention) -> Option<ChannelTimeout> {
     } else {
         ChannelTimeout::Unknown
     };
-    let tree = group.file(m.file).rust.as_ref()?.parse.tree();
+    let tree = group.file(m.file).rust.as_ref()?.tree();
     let Some(mut e) = args.first().and_then(|arg| expr_at(&tree, *arg)) else {
         return Some(unknown);
     };
@@ -182,7 +182,7 @@ pub fn sets_timeout(group: &Group, service: usize) -> Option<(FileId, TextSize)>
         .rust_files()
         .filter(|(_, file, _)| file.service == service && file.text.contains(".timeout("));
     for (id, _, rust) in files {
-        let tree = rust.parse.tree();
+        let tree = rust.tree();
         for call in tree
             .syntax()
             .descendants()

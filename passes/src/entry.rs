@@ -48,7 +48,7 @@ const LIB_HOST: HostRef = HostRef {
 /// The top-level `fn main` of `service`'s binary.
 pub fn main_fn(group: &Group, service: usize) -> Option<ast::Fn> {
     let root = group.file(group.services[service].bin.root).rust.as_ref()?;
-    root.parse.tree().items().find_map(|item| match item {
+    root.tree().items().find_map(|item| match item {
         ast::Item::Fn(f) if f.name().is_some_and(|n| n.text() == "main") => Some(f),
         _ => None,
     })
@@ -71,7 +71,7 @@ fn entry_scope(group: &Group, service: usize) -> Vec<(FileId, SyntaxNode)> {
         Some(lib) => group
             .rust_files()
             .filter(|(_, _, rust)| rust.krate == lib.root)
-            .map(|(id, _, rust)| (id, rust.parse.tree().syntax().clone()))
+            .map(|(id, _, rust)| (id, rust.tree().syntax().clone()))
             .collect(),
         None => main_fn(group, service)
             .and_then(|f| f.body())
@@ -460,7 +460,7 @@ fn lift_into_lib(
     }
     let main_file = group.file(service.bin.root);
     let lib_file = group.file(lib.root);
-    let tree = main_file.rust.as_ref().unwrap().parse.tree();
+    let tree = main_file.rust.as_ref().unwrap().tree();
     if tree
         .syntax()
         .descendants()

@@ -106,7 +106,10 @@ pub fn group(fixture: &str) -> Group {
                 krate: FileId(krate.unwrap_or(i) as u32),
                 module: module_of(path),
                 edition: Edition::Edition2021,
-                parse: Ast::parse(text, Edition::Edition2021),
+                green: Ast::parse(text, Edition::Edition2021)
+                    .syntax_node()
+                    .green()
+                    .to_owned(),
             }
         });
         if path.ends_with(".proto") {

@@ -56,7 +56,6 @@ fn calls(group: &Group) -> Vec<Call> {
     let files = group.rust_files();
     for (id, file, rust) in files.filter(|(_, f, _)| mentions_any(&f.text, CALL_NEEDLES)) {
         for call in rust
-            .parse
             .tree()
             .syntax()
             .descendants()
@@ -94,7 +93,7 @@ fn logging(group: &Group, calls: &[Call], out: &mut Output) {
     // A subscriber's `.init()` is kept only in files that name `tracing_subscriber`.
     let files = group.rust_files();
     for (id, file, rust) in files.filter(|(_, f, _)| f.text.contains("tracing_subscriber")) {
-        let tree = rust.parse.tree();
+        let tree = rust.tree();
         for call in tree
             .syntax()
             .descendants()
@@ -308,7 +307,6 @@ fn allocators(group: &Group, out: &mut Output) {
     let files = group.rust_files();
     for (id, file, rust) in files.filter(|(_, f, _)| f.text.contains("global_allocator")) {
         for item in rust
-            .parse
             .tree()
             .syntax()
             .descendants()
@@ -407,7 +405,6 @@ fn metrics(group: &Group, out: &mut Output) {
     let files = group.rust_files();
     for (id, file, rust) in files.filter(|(_, f, _)| f.text.contains("prometheus")) {
         for mac in rust
-            .parse
             .tree()
             .syntax()
             .descendants()

@@ -95,7 +95,7 @@ fn prune_file(
     let Some(rust) = &source.rust else {
         return out;
     };
-    let tree = rust.parse.tree();
+    let tree = rust.tree();
     static USE: LazyLock<Words> = LazyLock::new(|| Words::new(["use"]));
     let words = USE.offsets(&source.text);
     let uses: Vec<ast::Use> =

@@ -1,7 +1,7 @@
 //! What the driver loads and the passes read: services, packages, source files
 //! and proto definitions of one merge group.
 
-use ra_ap_syntax::{Edition, Parse, SourceFile as Ast, TextSize};
+use ra_ap_syntax::{AstNode, Edition, GreenNode, SourceFile as Ast, SyntaxNode, TextSize};
 
 /// Index of a file in [`Group::files`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -98,7 +98,16 @@ pub struct RustFile {
     /// Module path from the crate root (empty for a crate root).
     pub module: Vec<String>,
     pub edition: Edition,
-    pub parse: Parse<Ast>,
+    /// The file's syntax tree (lossless: its text is the file's).
+    pub green: GreenNode,
+}
+
+impl RustFile {
+    /// The file's syntax tree.
+    pub fn tree(&self) -> Ast {
+        Ast::cast(SyntaxNode::new_root(self.green.clone()))
+            .expect("a Rust file's tree is a source file")
+    }
 }
 
 /// A `.proto` file as the service's build compiles it.

@@ -262,7 +262,7 @@ fn modules_of_file(
 ) -> (Vec<Vec<String>>, Vec<ProtoModule>) {
     let file = group.file(id);
     let rust = file.rust.as_ref().unwrap();
-    let tree = rust.parse.tree();
+    let tree = rust.tree();
     // Modules, and the macros that include generated code.
     static WORDS: LazyLock<Words> =
         LazyLock::new(|| Words::new(["mod", "include_proto", "include"]));
@@ -307,7 +307,7 @@ type ModuleImports = Vec<(Vec<String>, Imports)>;
 fn imports_of_file(group: &Group, crates: &Crates, key: CrateKey, id: FileId) -> ModuleImports {
     let file = group.file(id);
     let rust = file.rust.as_ref().unwrap();
-    let tree = rust.parse.tree();
+    let tree = rust.tree();
     let mut modules = vec![(
         rust.module.clone(),
         imports_of(crates, key, &rust.module, tree.items()),
@@ -750,7 +750,7 @@ fn mentions_in(
     out: &mut Vec<Mention>,
 ) {
     let rust = group.file(id).rust.as_ref().unwrap();
-    let tree = rust.parse.tree();
+    let tree = rust.tree();
     let krate = &crates[&key];
     // One walk over the tree: blocks, candidate paths, macro calls. Imports in
     // blocks can give generated types local names: then again with those, as a

@@ -73,7 +73,7 @@ pub fn skipped_stack(file: &SourceFile, call: TextRange, provider: &str) -> Opti
             "`{provider}` builds its server where knit cannot follow it"
         ));
     };
-    let root = file.rust.as_ref()?.parse.tree().syntax().clone();
+    let root = file.rust.as_ref()?.tree().syntax().clone();
     let provider = Provider {
         name: provider,
         file: root,
@@ -88,7 +88,7 @@ pub fn in_test_code(file: &SourceFile, range: TextRange) -> bool {
     let Some(rust) = &file.rust else {
         return false;
     };
-    let Some(node) = covering_node(&rust.parse.tree(), range) else {
+    let Some(node) = covering_node(&rust.tree(), range) else {
         return false;
     };
     node.ancestors()
@@ -108,7 +108,7 @@ pub fn in_test_code(file: &SourceFile, range: TextRange) -> bool {
 /// The expression at `range` of `file`, parsed from a macro's tokens when it
 /// is inside a macro call (`tokio::join!(..)`).
 fn expr_at(file: &SourceFile, range: TextRange) -> Option<ast::Expr> {
-    let tree = file.rust.as_ref()?.parse.tree();
+    let tree = file.rust.as_ref()?.tree();
     if let Some(expr) = crate::channels::expr_at(&tree, range) {
         return Some(expr);
     }

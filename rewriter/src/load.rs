@@ -12,7 +12,7 @@ use knit_passes::model::{
     Group, LocalDep, Package, ProtoFile, RustFile, Service, SourceFile, Target,
 };
 use ra_ap_syntax::ast::{self, HasAttrs, HasName};
-use ra_ap_syntax::{AstNode, AstToken, Edition, SyntaxKind};
+use ra_ap_syntax::{AstNode, AstToken, Edition, SyntaxKind, SyntaxNode};
 use rayon::prelude::*;
 
 use crate::error::{Diagnostic, Error, Result};
@@ -747,7 +747,7 @@ fn module_trees(
 
 fn parse_file(pending: Pending, edition: Edition) -> Result<(Pending, ParsedFile, Vec<Pending>)> {
     let text = read(&pending.path)?;
-    let (parse, error) = crate::parse::source_file(&text, edition);
+    let (green, error) = crate::parse::source_file(&text, edition);
     if let Some(error) = error {
         return Err(Diagnostic::at_offset(
             &pending.path,
@@ -757,7 +757,8 @@ fn parse_file(pending: Pending, edition: Edition) -> Result<(Pending, ParsedFile
         )
         .into());
     }
-    let tree = parse.tree();
+    let tree = ast::SourceFile::cast(SyntaxNode::new_root(green.clone()))
+        .expect("the parser's top entry builds a source file");
     let file_dir = pending
         .path
         .parent()
@@ -854,7 +855,7 @@ fn parse_file(pending: Pending, edition: Edition) -> Result<(Pending, ParsedFile
         krate: FileId(pending.krate as u32),
         module: pending.module.clone(),
         edition,
-        parse,
+        green,
     };
     Ok((pending, ParsedFile { rust, text }, children))
 }

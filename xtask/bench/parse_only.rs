@@ -1,17 +1,51 @@
-//! The parse-only baseline of `cargo xtask bench rewrite`: reads and parses every
-//! `.rs` file under a folder with ra_ap_syntax (the version knit uses) exactly as
-//! knit's loader parses a file (`parse.rs` is knit's own `rewriter/src/parse.rs`,
-//! compiled in), in parallel on rayon's global pool (`RAYON_NUM_THREADS`), and
-//! keeps the trees until the end, as the loader does. Prints the number of files,
-//! bytes and syntax errors (the files with a lexer or parser error).
+//! The parse-only baselines of `cargo xtask bench rewrite`: read and parse every
+//! `.rs` file under a folder with ra_ap_syntax (the version knit uses), in
+//! parallel on rayon's global pool (`RAYON_NUM_THREADS`), keeping the trees until
+//! the end, as knit's loader does. Neither runs rust-analyzer's validation, which
+//! knit does not run either. Two ways to build the trees:
+//!
+//! - `plain`: a tree builder of its own for each file, as `SourceFile::parse`
+//!   builds it (ra_ap_syntax's `SyntaxTreeBuilder`);
+//! - `knit`: knit's own `rewriter/src/parse.rs`, compiled in: the trees a thread
+//!   builds share one node cache.
+//!
+//! Prints the number of files, bytes and syntax errors (the files with a lexer or
+//! parser error).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use ra_ap_syntax::Edition;
+use ra_ap_syntax::{Edition, GreenNode, SyntaxTreeBuilder};
 use rayon::prelude::*;
 
 mod parse;
+
+/// `text`'s tree built by a builder of its own, and the first lexer or parser
+/// error.
+fn plain(text: &str, edition: Edition) -> (GreenNode, Option<String>) {
+    let lexed = ra_ap_parser::LexedStr::new(edition, text);
+    let input = lexed.to_input(edition);
+    let output = ra_ap_parser::TopEntryPoint::SourceFile.parse(&input);
+    let mut builder = SyntaxTreeBuilder::default();
+    let mut first = None;
+    lexed.intersperse_trivia(&output, &mut |step| match step {
+        ra_ap_parser::StrStep::Token { kind, text } => builder.token(kind, text),
+        ra_ap_parser::StrStep::Enter { kind } => builder.start_node(kind),
+        ra_ap_parser::StrStep::Exit => builder.finish_node(),
+        ra_ap_parser::StrStep::Error { msg, .. } => {
+            first.get_or_insert_with(|| msg.to_string());
+        }
+    });
+    let first = first.or_else(|| Some(lexed.errors().next()?.1.to_string()));
+    let green = builder.finish().syntax_node().green().to_owned();
+    (green, first)
+}
+
+/// `text` parsed by knit's loader.
+fn knit(text: &str, edition: Edition) -> (GreenNode, Option<String>) {
+    let (green, error) = parse::source_file(text, edition);
+    (green, error.map(|e| format!("offset {:?}: {}", e.offset, e.message)))
+}
 
 /// Every `.rs` file under `dir`, build output and `.git` aside.
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -30,9 +64,14 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 }
 
 fn main() -> ExitCode {
-    let Some(root) = std::env::args_os().nth(1) else {
-        eprintln!("usage: knit-bench-parse-only DIR");
-        return ExitCode::from(2);
+    let args: Vec<_> = std::env::args_os().skip(1).collect();
+    let (parser, root): (fn(&str, Edition) -> _, _) = match args.as_slice() {
+        [mode, root] if mode == "plain" => (plain, root),
+        [mode, root] if mode == "knit" => (knit, root),
+        _ => {
+            eprintln!("usage: knit-bench-parse-only plain|knit DIR");
+            return ExitCode::from(2);
+        }
     };
     let mut files = Vec::new();
     if let Err(e) = rust_files(Path::new(&root), &mut files) {
@@ -45,7 +84,7 @@ fn main() -> ExitCode {
         .map(|path| {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            Ok((text.len(), parse::source_file(&text, Edition::Edition2021)))
+            Ok((text.len(), parser(&text, Edition::Edition2021)))
         })
         .collect();
     let (mut bytes, mut errors) = (0, 0);
@@ -55,7 +94,7 @@ fn main() -> ExitCode {
                 bytes += len;
                 if let Some(e) = error {
                     errors += 1;
-                    eprintln!("{}: offset {:?}: {}", path.display(), e.offset, e.message);
+                    eprintln!("{}: {e}", path.display());
                 }
             }
             Err(e) => {

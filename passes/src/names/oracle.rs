@@ -136,7 +136,7 @@ fn knit_says(group: &Group) -> Verdicts {
     let mut verdicts = Verdicts::new();
     for mention in Index::of(group).mentions {
         // The path's last identifier (in a macro's arguments, a token).
-        let tree = group.file(mention.file).rust.as_ref().unwrap().parse.tree();
+        let tree = group.file(mention.file).rust.as_ref().unwrap().tree();
         let name = tree
             .syntax()
             .descendants_with_tokens()
@@ -174,7 +174,7 @@ fn sites(group: &Group, knit: &Verdicts) -> BTreeSet<Site> {
         .collect();
     let mut sites: BTreeSet<Site> = knit.keys().copied().collect();
     for (id, _, rust) in group.rust_files() {
-        let tree = rust.parse.tree();
+        let tree = rust.tree();
         let tokens = tree.syntax().descendants_with_tokens();
         let idents = tokens
             .filter_map(|t| t.into_token())

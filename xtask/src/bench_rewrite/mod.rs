@@ -1,6 +1,7 @@
 //! `cargo xtask bench rewrite [--services N] [--seed S] [--runs R]`: knit's
-//! throughput on a large synthetic system ([`system`]) against a parse-only
-//! baseline (`bench/parse_only.rs`) and ast-grep, on 1 and 2 threads. Everything
+//! throughput on a large synthetic system ([`system`]) against parse-only
+//! baselines (`bench/parse_only.rs`: ra_ap_syntax's tree builder, and knit's
+//! parser) and ast-grep, on 1 and 2 threads. Everything
 //! lives in `target/bench-rewrite`. Prints one Markdown table; each figure is the
 //! lowest wall and CPU time of R runs (default 3) with the largest peak RSS.
 
@@ -161,13 +162,13 @@ fn build_knit() -> Result<PathBuf, String> {
     Ok(root().join("target/release/knit"))
 }
 
-/// The parse-only baseline, built in release mode as its own package in `work`,
-/// with knit's `Cargo.lock` and target folder (so it links the very ra_ap_syntax
-/// knit does, built once) and knit's own parsing function.
+/// The parse-only baselines, built in release mode as their own package in
+/// `work`, with knit's `Cargo.lock` and target folder (so they link the very
+/// ra_ap_syntax knit does, built once) and knit's own parsing function.
 fn build_parse_only(work: &Path) -> Result<PathBuf, String> {
     let dir = work.join("parse-only");
     let manifest = "[package]\nname = \"knit-bench-parse-only\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
-                    [workspace]\n\n[dependencies]\nra_ap_parser = \"=0.0.348\"\nra_ap_syntax = \"=0.0.348\"\nrayon = \"1\"\n";
+                    [workspace]\n\n[dependencies]\nra_ap_parser = \"=0.0.348\"\nra_ap_syntax = \"=0.0.348\"\nrayon = \"1\"\nrowan = \"=0.17.0\"\n";
     std::fs::create_dir_all(dir.join("src"))
         .and_then(|()| std::fs::write(dir.join("Cargo.toml"), manifest))
         .and_then(|()| {
@@ -360,17 +361,23 @@ pub fn rewrite(args: &[String]) -> Result<(), String> {
             })
         };
         let runs = options.runs;
-        // Parse-only and `knit diff` take turns, run by run: the ratio the issue
-        // sets compares figures taken side by side, not minutes apart.
-        let (mut parses, mut diffs) = (Vec::new(), Vec::new());
+        // The parse-only baselines and `knit diff` take turns, run by run: the
+        // ratio the issue sets compares figures taken side by side, not minutes
+        // apart.
+        let (mut plain, mut knits, mut diffs) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..runs {
-            let mut c = Command::new(&parse_only);
-            c.arg(&dir).env("RAYON_NUM_THREADS", threads.to_string());
-            parses.push(measure(&mut c, 0, &log)?);
+            for (mode, samples) in [("plain", &mut plain), ("knit", &mut knits)] {
+                let mut c = Command::new(&parse_only);
+                c.arg(mode)
+                    .arg(&dir)
+                    .env("RAYON_NUM_THREADS", threads.to_string());
+                samples.push(measure(&mut c, 0, &log)?);
+            }
             let diff = ["diff", &plan, "--color", "never"];
             diffs.push(measure(&mut knit_cmd(threads, &diff), 0, &log)?);
         }
-        row("parse-only (ra_ap_syntax)", lowest(parses));
+        row("parse-only (ra_ap_syntax)", lowest(plain));
+        row("parse-only, knit's parser", lowest(knits));
         row("knit diff", lowest(diffs));
         row(
             "knit merge",
