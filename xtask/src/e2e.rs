@@ -593,8 +593,13 @@ fn describe(answers: &[Answer]) -> Vec<String> {
         } else {
             String::new()
         };
+        let details = if a.details.is_empty() {
+            String::new()
+        } else {
+            format!(" details \"{}\"", a.details)
+        };
         lines.push(format!(
-            "{} {:?} {} {:?}{count}",
+            "{} {:?}{details} {} {:?}{count}",
             a.code, a.message, a.body, a.metadata
         ));
         rest = &rest[n..];

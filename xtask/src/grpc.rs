@@ -54,6 +54,8 @@ impl Api {
 pub struct Answer {
     pub code: String,
     pub message: String,
+    /// The error's details (`grpc-status-details-bin`), escaped; empty when none.
+    pub details: String,
     /// The response as JSON (empty on error).
     pub body: String,
     /// Response metadata values for the keys the scenario compares.
@@ -85,6 +87,7 @@ pub async fn unary(channel: Channel, call: Call<'_>) -> Result<Answer, String> {
             Answer {
                 code: "Ok".into(),
                 message: String::new(),
+                details: String::new(),
                 body,
                 metadata,
             }
@@ -92,6 +95,7 @@ pub async fn unary(channel: Channel, call: Call<'_>) -> Result<Answer, String> {
         Err(status) => Answer {
             code: format!("{:?}", status.code()),
             message: status.message().to_string(),
+            details: status.details().escape_ascii().to_string(),
             body: String::new(),
             metadata: pick(status.metadata(), call.compare_metadata),
         },

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio_stream::Stream;
 use tonic::transport::Server;
-use tonic::{Request, Response, Status};
+use tonic::{Code, Request, Response, Status};
 
 use catalog::catalog_server::{Catalog, CatalogServer};
 use catalog::{GetRequest, ListRequest, Product};
@@ -66,7 +66,12 @@ impl Catalog for Shelves {
                 request.metadata(),
                 Response::new(product(p)),
             )),
-            None => Err(Status::not_found(format!("no product `{sku}`"))),
+            // The details name what was missing, for clients that read them.
+            None => Err(Status::with_details(
+                Code::NotFound,
+                format!("no product `{sku}`"),
+                format!("sku={sku}").into_bytes().into(),
+            )),
         }
     }
 
