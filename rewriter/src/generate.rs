@@ -495,7 +495,7 @@ const STREAMING_METHOD: &str = r#"
             match &mut self.route {
                 Route::Network(client) => client.$SNAKE(request).await,
                 Route::InProcess(target) => {
-                    let service = target.get().await?;
+                    let service = target.get(call::deadline(&request, self.timeout)).await?;
                     let request = call::intercept_as_server(request, service.interceptor.as_ref())?;
                     $CALL
                 }
@@ -521,14 +521,13 @@ const INLINE_METHOD: &str = r#"
                 }
                 Route::InProcess(target) => target,
             };
-            // The first call waits for the provider (boxed: later calls do not
-            // carry that future).
+            let mut request = request.into_request();
+            // The first call waits for the provider, within its deadline (boxed:
+            // later calls do not carry that future).
             let service = match target.cached() {
                 Some(service) => service,
-                None => Box::pin(target.get()).await?,
+                None => Box::pin(target.get(call::deadline(&request, self.timeout))).await?,
             };
-            // Made after the only wait, so this future does not keep the request.
-            let mut request = request.into_request();
             if self.interceptor.is_some() {
                 request = call::intercept(request, self.interceptor.as_ref())?;
             }

@@ -12,6 +12,12 @@ use tonic::{Request, Response, Status};
 /// What tonic's client reports when the server's handler panicked.
 pub const PANIC_MESSAGE: &str = "h2 protocol error: http2 error";
 
+/// What tonic answers a call whose deadline passed (`Cancelled`, not
+/// `DeadlineExceeded`).
+pub fn expired() -> Status {
+    Status::cancelled("Timeout expired")
+}
+
 /// Runs one unary call: `call` is the handler's future, called by the caller
 /// straight on the request (with its metadata and extensions); `deadline` is the
 /// caller's ([`deadline`] of the request), enforced as tonic's server enforces
@@ -83,9 +89,8 @@ where
             return polled;
         }
         // tonic's server answers an expired `grpc-timeout` with `Cancelled`.
-        let expired = this.deadline.as_mut().is_some_and(|d| d.expired(cx));
-        if expired {
-            return Poll::Ready(Err(Status::cancelled("Timeout expired")));
+        if this.deadline.as_mut().is_some_and(|d| d.expired(cx)) {
+            return Poll::Ready(Err(expired()));
         }
         Poll::Pending
     }

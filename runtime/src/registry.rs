@@ -112,12 +112,20 @@ impl<H: ?Sized + Send + Sync + 'static> Target<H> {
         self.resolved.get()
     }
 
-    /// The service's handler and interceptor (see [`resolve`]).
-    pub async fn get(&self) -> Result<&Resolved<H>, tonic::Status> {
+    /// The service's handler and interceptor (see [`resolve`]). The wait for
+    /// the provider counts against the call's `deadline`: when that passes
+    /// first, the call answers as an expired call does.
+    pub async fn get(&self, deadline: Option<Duration>) -> Result<&Resolved<H>, tonic::Status> {
         if let Some(resolved) = self.resolved.get() {
             return Ok(resolved);
         }
-        let resolved = resolve::<H>(self.service).await?;
+        let resolving = resolve::<H>(self.service);
+        let resolved = match deadline {
+            Some(deadline) => tokio::time::timeout(deadline, resolving)
+                .await
+                .map_err(|_| crate::call::expired())??,
+            None => resolving.await?,
+        };
         Ok(self.resolved.get_or_init(|| resolved))
     }
 }

@@ -124,7 +124,7 @@ impl Service<Request> for LocalTransport {
             let outcome = match timeout {
                 Some(timeout) => match tokio::time::timeout(timeout, call).await {
                     Ok(outcome) => outcome,
-                    Err(_) => return Ok(Status::cancelled("Timeout expired").into_http()),
+                    Err(_) => return Ok(crate::call::expired().into_http()),
                 },
                 None => call.await,
             };
@@ -197,8 +197,13 @@ impl Service<Request> for Bridge {
         match &mut self.0 {
             Route::InProcess(target) => {
                 let target = target.clone();
+                let deadline = request
+                    .headers()
+                    .get("grpc-timeout")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(crate::call::parse_timeout);
                 Box::pin(async move {
-                    let mut transport = match target.get().await {
+                    let mut transport = match target.get(deadline).await {
                         Ok(resolved) => (*resolved.handler).clone(),
                         Err(status) => return Ok(status.into_http()),
                     };

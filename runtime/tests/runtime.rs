@@ -170,6 +170,29 @@ async fn calls_wait_for_the_provider_to_register() {
     assert_eq!(missing.code(), Code::Unavailable);
 }
 
+/// A first call whose provider has not registered when the caller's deadline
+/// passes answers as an expired call does, then, not after the wait's own bound.
+#[tokio::test]
+async fn the_wait_for_the_provider_counts_against_the_deadline() {
+    registry::declare("test.Late", "late");
+    let target = registry::Target::<dyn Greeter>::new("test.Late");
+    let started = std::time::Instant::now();
+    let expired = target
+        .get(Some(Duration::from_millis(50)))
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(
+        (expired.code(), expired.message()),
+        (Code::Cancelled, "Timeout expired")
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let handler: Arc<dyn Greeter> = Arc::new(English);
+    ServiceHost::standalone("late").provide::<dyn Greeter>("test.Late", handler);
+    let resolved = target.get(Some(Duration::from_millis(50))).await.unwrap();
+    assert_eq!(resolved.handler.greet(), "hello");
+}
+
 #[test]
 fn a_service_that_fails_stops_the_host() {
     let code = Host::new()
