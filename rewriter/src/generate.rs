@@ -495,7 +495,9 @@ const STREAMING_METHOD: &str = r#"
             match &mut self.route {
                 Route::Network(client) => client.$SNAKE(request).await,
                 Route::InProcess(target) => {
-                    let service = target.get(call::deadline(&request, self.timeout)).await?;
+                    // The wait for the provider (the first call) counts against the
+                    // channel's timeout, as connecting does over the network.
+                    let (service, timeout) = target.get(self.timeout).await?;
                     let request = call::intercept_as_server(request, service.interceptor.as_ref())?;
                     $CALL
                 }
@@ -521,13 +523,22 @@ const INLINE_METHOD: &str = r#"
                 }
                 Route::InProcess(target) => target,
             };
-            let mut request = request.into_request();
-            // The first call waits for the provider, within its deadline (boxed:
-            // later calls do not carry that future).
-            let service = match target.cached() {
-                Some(service) => service,
-                None => Box::pin(target.get(call::deadline(&request, self.timeout))).await?,
+            let Some(service) = target.cached() else {
+                // The first call waits for the provider, which counts against the
+                // channel's timeout as connecting does over the network, then calls
+                // again with what is left of it (boxed: later calls do not carry
+                // that future).
+                let mut client = self.clone();
+                return Box::pin(async move {
+                    if let Route::InProcess(target) = &client.route {
+                        client.timeout = target.get(client.timeout).await?.1;
+                    }
+                    client.$SNAKE(request).await
+                })
+                .await;
             };
+            // Made after the only wait, so this future does not keep the request.
+            let mut request = request.into_request();
             if self.interceptor.is_some() {
                 request = call::intercept(request, self.interceptor.as_ref())?;
             }
@@ -575,11 +586,11 @@ fn streaming_method(package: &str, m: &ProtoMethod) -> String {
     };
     let call = if m.server_streaming {
         format!(
-            "knit_runtime::stream::responses({request}, self.timeout, |request| (service.handler.$SNAKE)(request)).await"
+            "knit_runtime::stream::responses({request}, timeout, |request| (service.handler.$SNAKE)(request)).await"
         )
     } else {
         format!(
-            "call::unary(call::deadline(&request, self.timeout), (service.handler.$SNAKE)({request})).await"
+            "call::unary(call::deadline(&request, timeout), (service.handler.$SNAKE)({request})).await"
         )
     };
     STREAMING_METHOD

@@ -112,21 +112,27 @@ impl<H: ?Sized + Send + Sync + 'static> Target<H> {
         self.resolved.get()
     }
 
-    /// The service's handler and interceptor (see [`resolve`]). The wait for
-    /// the provider counts against the call's `deadline`: when that passes
-    /// first, the call answers as an expired call does.
-    pub async fn get(&self, deadline: Option<Duration>) -> Result<&Resolved<H>, tonic::Status> {
+    /// The service's handler and interceptor (see [`resolve`]), with what is
+    /// left of `timeout`, the timeout of the caller's channel. The wait for the
+    /// provider counts against it, as connecting does against tonic's channel's:
+    /// when it passes first, the call answers as an expired call does.
+    pub async fn get(
+        &self,
+        timeout: Option<Duration>,
+    ) -> Result<(&Resolved<H>, Option<Duration>), tonic::Status> {
         if let Some(resolved) = self.resolved.get() {
-            return Ok(resolved);
+            return Ok((resolved, timeout));
         }
+        let started = tokio::time::Instant::now();
         let resolving = resolve::<H>(self.service);
-        let resolved = match deadline {
-            Some(deadline) => tokio::time::timeout(deadline, resolving)
+        let resolved = match timeout {
+            Some(timeout) => tokio::time::timeout(timeout, resolving)
                 .await
                 .map_err(|_| crate::call::expired())??,
             None => resolving.await?,
         };
-        Ok(self.resolved.get_or_init(|| resolved))
+        let left = timeout.map(|t| t.saturating_sub(started.elapsed()));
+        Ok((self.resolved.get_or_init(|| resolved), left))
     }
 }
 

@@ -197,14 +197,11 @@ impl Service<Request> for Bridge {
         match &mut self.0 {
             Route::InProcess(target) => {
                 let target = target.clone();
-                let deadline = request
-                    .headers()
-                    .get("grpc-timeout")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(crate::call::parse_timeout);
+                // A request's own deadline counts from when the server has it,
+                // as over the network: not during the wait for the provider.
                 Box::pin(async move {
-                    let mut transport = match target.get(deadline).await {
-                        Ok(resolved) => (*resolved.handler).clone(),
+                    let mut transport = match target.get(None).await {
+                        Ok((resolved, _)) => (*resolved.handler).clone(),
                         Err(status) => return Ok(status.into_http()),
                     };
                     Ok(transport.call(request).await.unwrap_or_else(|e| match e {}))

@@ -170,10 +170,11 @@ async fn calls_wait_for_the_provider_to_register() {
     assert_eq!(missing.code(), Code::Unavailable);
 }
 
-/// A first call whose provider has not registered when the caller's deadline
-/// passes answers as an expired call does, then, not after the wait's own bound.
+/// A first call whose provider has not registered when its channel's timeout
+/// passes answers as an expired call does, then, not after the wait's own bound;
+/// once the provider is there, the call goes on with what is left of the timeout.
 #[tokio::test]
-async fn the_wait_for_the_provider_counts_against_the_deadline() {
+async fn the_wait_for_the_provider_counts_against_the_channels_timeout() {
     registry::declare("test.Late", "late");
     let target = registry::Target::<dyn Greeter>::new("test.Late");
     let started = std::time::Instant::now();
@@ -187,10 +188,16 @@ async fn the_wait_for_the_provider_counts_against_the_deadline() {
         (Code::Cancelled, "Timeout expired")
     );
     assert!(started.elapsed() < Duration::from_secs(5));
+    let waiting = tokio::spawn(async move {
+        let (resolved, left) = target.get(Some(Duration::from_secs(10))).await.unwrap();
+        (resolved.handler.greet(), left.unwrap())
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
     let handler: Arc<dyn Greeter> = Arc::new(English);
     ServiceHost::standalone("late").provide::<dyn Greeter>("test.Late", handler);
-    let resolved = target.get(Some(Duration::from_millis(50))).await.unwrap();
-    assert_eq!(resolved.handler.greet(), "hello");
+    let (greeting, left) = waiting.await.unwrap();
+    assert_eq!(greeting, "hello");
+    assert!(left <= Duration::from_millis(9900), "{left:?} left of 10 s");
 }
 
 #[test]
