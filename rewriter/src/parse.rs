@@ -10,7 +10,9 @@
 //! The trees of the files a thread parses share one node cache: a token or a
 //! small node that many files spell (`self`, `;`, `Ok(x)`) is kept once. A tree
 //! is the same as with a cache of its own; the loader keeps 40% less memory
-//! and parses about a fifth faster.
+//! and parses about a fifth faster. Since rowan compares nodes by green node
+//! and offset, nodes of two files can compare equal: passes key what they keep
+//! by file and range, never by node across files.
 
 use std::cell::RefCell;
 
