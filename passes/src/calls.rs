@@ -73,17 +73,23 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
                         format!("`{method}`: in-process client"),
                     );
                 }
-                let timeout = crate::channels::timeout(group, m);
-                if let (false, Some(ChannelTimeout::Constant(timeout))) =
-                    (method == "connect", timeout)
+                if let Some(ChannelTimeout::Constant(timeout)) = crate::channels::timeout(group, m)
                 {
-                    out.edit(
-                        PASS,
-                        m.file,
-                        TextRange::empty(call.end()),
-                        format!(".with_channel_timeout({timeout})"),
-                        "the channel's timeout: kept in process",
-                    );
+                    // A client `connect` makes is in hand once awaited (and unwrapped).
+                    let end = if method == "connect" {
+                        crate::channels::connected_end(group, m)
+                    } else {
+                        Some(call.end())
+                    };
+                    if let Some(end) = end {
+                        out.edit(
+                            PASS,
+                            m.file,
+                            TextRange::empty(end),
+                            format!(".with_channel_timeout({timeout})"),
+                            "the channel's timeout: kept in process",
+                        );
+                    }
                 }
             }
             Usage::Import | Usage::Other => {}

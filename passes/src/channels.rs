@@ -78,6 +78,26 @@ fn eager_connect(e: &ast::Expr) -> Option<ast::MethodCallExpr> {
     (no_args && call.name_ref()?.text() == "connect").then_some(call)
 }
 
+/// Where the client made by `XClient::connect(..)` (mention `m`) is in hand:
+/// the end of `XClient::connect(..).await?`, `.await.unwrap()` or
+/// `.await.expect(..)`, where the client can be given its channel's timeout.
+pub fn connected_end(group: &Group, m: &Mention) -> Option<TextSize> {
+    let Usage::Call { call, .. } = &m.usage else {
+        return None;
+    };
+    let tree = group.file(m.file).rust.as_ref()?.tree();
+    let awaited = ast::AwaitExpr::cast(expr_at(&tree, *call)?.syntax().parent()?)?;
+    let outer = awaited.syntax().parent()?;
+    if let Some(tried) = ast::TryExpr::cast(outer.clone()) {
+        return Some(tried.syntax().text_range().end());
+    }
+    let unwrapped = ast::MethodCallExpr::cast(outer)?;
+    let receiver = unwrapped.receiver()?;
+    let name = unwrapped.name_ref()?.text().to_string();
+    (receiver.syntax() == awaited.syntax() && ["unwrap", "expect"].contains(&name.as_str()))
+        .then(|| unwrapped.syntax().text_range().end())
+}
+
 /// The per-request timeout (`Endpoint::timeout(d)`) of the channel a client
 /// is made on.
 pub enum ChannelTimeout {
@@ -335,11 +355,44 @@ mod tests {
                 "Call(Rpc) frontend/src/main.rs:8: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` is given a channel knit cannot follow to its endpoint, and `frontend` sets a channel timeout at frontend/src/main.rs:8: in-process calls could lose it",
             ]
         "#]].assert_debug_eq(&found);
-        let dialled = frontend("x").replace(
-            "GreeterClient::new(x)",
-            "GreeterClient::connect(Endpoint::from_static(\"http://g\").timeout(TIMEOUT)).await.unwrap()",
-        );
-        expect!["Call(Rpc) frontend/src/main.rs:8: calls to `helloworld.Greeter` stay RPC: `GreeterClient::connect` dials an endpoint with a timeout (`.timeout(TIMEOUT)`), which in-process calls do not keep yet: give the client a channel instead"].assert_eq(&check(&dialled).findings.join("\n"));
+        let dialled = |connect: &str| {
+            let made = frontend("x").replace("GreeterClient::new(x)", connect);
+            check(&made).findings.join("\n")
+        };
+        expect!["Call(Rpc) frontend/src/main.rs:8: calls to `helloworld.Greeter` stay RPC: `GreeterClient::connect` dials an endpoint with a timeout (`.timeout(TIMEOUT)`) and its client is not taken at once (`.await?`, `.await.unwrap()`, `.await.expect(..)`), where knit would give it the timeout: in-process calls could lose it"].assert_eq(&dialled(
+            "{ let connecting = GreeterClient::connect(Endpoint::from_static(\"http://g\").timeout(TIMEOUT)); connecting.await.unwrap() }",
+        ));
+        expect!["Call(Rpc) frontend/src/main.rs:8: calls to `helloworld.Greeter` stay RPC: `GreeterClient::connect` dials an endpoint with a timeout knit cannot give the in-process client (`.timeout(settings().timeout)`): only a constant is copied"].assert_eq(&dialled(
+            "GreeterClient::connect(Endpoint::from_static(\"http://g\").timeout(settings().timeout)).await.unwrap()",
+        ));
+    }
+
+    /// `XClient::connect(endpoint)`: the client is given the endpoint's constant
+    /// timeout where it is in hand.
+    #[test]
+    fn a_dialled_endpoints_constant_timeout_is_given_to_the_connected_client() {
+        for taken in [".await?", ".await.unwrap()", ".await.expect(\"greeter\")"] {
+            let made = frontend("x").replace(
+                "GreeterClient::new(x)",
+                &format!("GreeterClient::connect(Endpoint::from_static(\"http://g\").timeout(TIMEOUT)){taken}"),
+            );
+            let out = check(&made);
+            let line = out
+                .render("frontend/src/main.rs")
+                .lines()
+                .find(|l| l.contains("let client"))
+                .unwrap()
+                .trim()
+                .to_string();
+            assert_eq!(
+                line,
+                format!(
+                    "let client = knit_proto_helloworld::greeter_inline::GreeterClient::connect(Endpoint::from_static(\"http://g\").timeout(TIMEOUT)){taken}.with_channel_timeout(TIMEOUT);"
+                ),
+            );
+            expect!["Call(Inline) frontend/src/main.rs:8: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"]
+                .assert_eq(&out.findings.join("\n"));
+        }
     }
 
     #[test]

@@ -291,11 +291,18 @@ fn decide(
                 ));
             }
             match crate::channels::timeout(group, m) {
-                Some(ChannelTimeout::Constant(timeout) | ChannelTimeout::Computed(timeout))
-                    if method == "connect" =>
+                Some(ChannelTimeout::Constant(timeout))
+                    if method == "connect"
+                        && crate::channels::connected_end(group, m).is_none() =>
                 {
                     return Decision::Rpc(format!(
-                        "`{}Client::connect` dials an endpoint with a timeout (`.timeout({timeout})`), which in-process calls do not keep yet: give the client a channel instead",
+                        "`{}Client::connect` dials an endpoint with a timeout (`.timeout({timeout})`) and its client is not taken at once (`.await?`, `.await.unwrap()`, `.await.expect(..)`), where knit would give it the timeout: in-process calls could lose it",
+                        named.service
+                    ));
+                }
+                Some(ChannelTimeout::Computed(timeout)) if method == "connect" => {
+                    return Decision::Rpc(format!(
+                        "`{}Client::connect` dials an endpoint with a timeout knit cannot give the in-process client (`.timeout({timeout})`): only a constant is copied",
                         named.service
                     ));
                 }

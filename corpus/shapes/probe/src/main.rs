@@ -83,6 +83,9 @@ struct Clients {
     /// An endpoint parsed from a string, with builder calls, connected eagerly:
     /// every call ends within `CALL_TIMEOUT`.
     timed: Names,
+    /// `connect(Endpoint)` of an endpoint with a timeout: every call ends within
+    /// `CALL_TIMEOUT`.
+    dialled: Names,
     /// A load-balanced channel.
     balanced: Names,
     /// `with_origin`.
@@ -107,6 +110,7 @@ impl Prober {
         match shape {
             "connected" => self.clients.connected.clone().greet(request).await,
             "timed" => self.clients.timed.clone().greet(request).await,
+            "dialled" => self.clients.dialled.clone().greet(request).await,
             "balanced" => self.clients.balanced.clone().greet(request).await,
             "origin" => self.clients.origin.clone().greet(request).await,
             "hooked" => self.clients.hooked.clone().greet(request).await,
@@ -161,6 +165,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let clients = Clients {
         connected: Directory::connect(url.clone()).await?,
         timed: Names::new(timed),
+        dialled: Names::connect(Endpoint::from_str(&url)?.timeout(CALL_TIMEOUT)).await?,
         balanced: Names::new(Channel::balance_list(std::iter::once(Endpoint::from_shared(url.clone())?))),
         origin: Names::with_origin(channel.clone(), "http://names.internal".parse()?),
         hooked: Directory::with_interceptor(channel.clone(), name_caller as Hook),
