@@ -14,7 +14,7 @@ use crate::channels::ChannelTimeout;
 use crate::edit::{Finding, Level, Tier};
 use crate::model::{FileId, Group, ProtoFile};
 use crate::names::{Index, Mention, Named, Role, Usage, snake_case};
-use ra_ap_syntax::{TextRange, TextSize};
+use ra_ap_syntax::{AstNode, NodeOrToken, TextRange, TextSize, ast};
 
 /// The decision for the calls of one service to one gRPC service.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -334,6 +334,11 @@ fn decide(
                 "a use of `{}Client` that knit does not convert yet",
                 named.service
             ));
+        } else if m.usage == Usage::Type && aliased_in_a_block(group, m) {
+            return Decision::Rpc(format!(
+                "`{}Client` is given a `type` alias inside a function, which knit does not follow yet: the calls made through it could not be checked",
+                named.service
+            ));
         }
     }
     let mut registered = false;
@@ -389,6 +394,23 @@ fn decide(
         Some(reason) => Decision::Bridged { provider, reason },
         None => Decision::Inline { provider },
     }
+}
+
+/// Whether mention `m` is the type of a `type` alias declared inside a block
+/// (a function's body): knit follows module-level aliases only.
+fn aliased_in_a_block(group: &Group, m: &Mention) -> bool {
+    let Some(rust) = group.file(m.file).rust.as_ref() else {
+        return false;
+    };
+    let node = match rust.tree().syntax().covering_element(m.path) {
+        NodeOrToken::Node(node) => Some(node),
+        NodeOrToken::Token(token) => token.parent(),
+    };
+    node.into_iter()
+        .flat_map(|node| node.ancestors())
+        .find_map(ast::TypeAlias::cast)
+        .and_then(|alias| alias.syntax().parent())
+        .is_some_and(|parent| ast::StmtList::can_cast(parent.kind()))
 }
 
 /// Why `caller` and `provider` cannot share one set of generated types for
