@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use ra_ap_syntax::ast;
 use ra_ap_syntax::{AstNode, TextRange, TextSize};
 
-use crate::channels::{ChannelTimeout, channel_of, expr_at, without_clones};
+use crate::channels::{channel_of, expr_at, without_clones};
 use crate::edit::Output;
 use crate::model::{FileId, Group, relative_path};
 use crate::names::{Mention, Role, Usage};
@@ -73,23 +73,18 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
                         format!("`{method}`: in-process client"),
                     );
                 }
-                if let Some(ChannelTimeout::Constant(timeout)) = crate::channels::timeout(group, m)
+                if let Some((end, timeout)) =
+                    sharing
+                        .channel_timeouts
+                        .get(&(m.file, call.start(), call.end()))
                 {
-                    // A client `connect` makes is in hand once awaited (and unwrapped).
-                    let end = if method == "connect" {
-                        crate::channels::connected_end(group, m)
-                    } else {
-                        Some(call.end())
-                    };
-                    if let Some(end) = end {
-                        out.edit(
-                            PASS,
-                            m.file,
-                            TextRange::empty(end),
-                            format!(".with_channel_timeout({timeout})"),
-                            "the channel's timeout: kept in process",
-                        );
-                    }
+                    out.edit(
+                        PASS,
+                        m.file,
+                        TextRange::empty(*end),
+                        format!(".with_channel_timeout({timeout})"),
+                        "the channel's timeout: kept in process",
+                    );
                 }
             }
             Usage::Import | Usage::Other => {}

@@ -75,6 +75,8 @@ pub struct Sharing {
     pub bridged: BTreeMap<Named, usize>,
     /// The code each service's entry covers (see [`crate::entry::entry_ranges`]).
     pub entries: Vec<Vec<(FileId, TextRange)>>,
+    /// The constant channel timeouts the calls pass gives in-process clients.
+    pub channel_timeouts: ChannelTimeouts,
 }
 
 /// Signs of a client built over a transport other than a plain `Channel`.
@@ -128,7 +130,12 @@ impl Sharing {
             map.entry((m.service, m.named.clone())).or_default().push(m);
         }
         for ((caller, named), mentions) in &by_caller {
-            let seen = (&sharing.entries[..], &mut layers, &mut timeouts);
+            let seen = (
+                &sharing.entries[..],
+                &mut layers,
+                &mut timeouts,
+                &mut sharing.channel_timeouts,
+            );
             let decision = decide(group, &index, &servers, seen, *caller, named, mentions);
             if let Decision::Inline { provider } = decision {
                 sharing.share(group, named, *caller, provider);
@@ -221,19 +228,25 @@ fn fingerprints(group: &Group, service: usize, package: &str) -> Vec<u64> {
     prints
 }
 
-/// What each service's entry covers, the providers known to add layers, and
-/// where callers set channel timeouts.
+/// What each service's entry covers, the providers known to add layers,
+/// where callers set channel timeouts, and the channel timeouts given to
+/// in-process clients so far.
 type Entries<'a> = (
     &'a [Vec<(FileId, TextRange)>],
     &'a mut BTreeMap<usize, bool>,
     &'a mut BTreeMap<usize, Option<(FileId, TextSize)>>,
+    &'a mut ChannelTimeouts,
 );
+
+/// The constant channel timeouts of client constructors, by the constructor
+/// call (file, start, end): where the client is in hand, and the timeout's text.
+pub type ChannelTimeouts = BTreeMap<(FileId, TextSize, TextSize), (TextSize, String)>;
 
 fn decide(
     group: &Group,
     index: &Index,
     servers: &BTreeMap<(usize, Named), Vec<&Mention>>,
-    (entries, layers, timeouts): Entries,
+    (entries, layers, timeouts, given): Entries,
     caller: usize,
     named: &Named,
     mentions: &[&Mention],
@@ -326,7 +339,22 @@ fn decide(
                         ));
                     }
                 }
-                Some(ChannelTimeout::Constant(_)) => timed = true,
+                Some(ChannelTimeout::Constant(timeout)) => {
+                    // A client `connect` makes is in hand once awaited (and
+                    // unwrapped); one `new` makes, at once.
+                    let end = if method == "connect" {
+                        crate::channels::connected_end(group, m)
+                    } else {
+                        Some(call.end())
+                    };
+                    if let Some(end) = end {
+                        given.insert(
+                            (m.file, call.start(), call.end()),
+                            (end, timeout.syntax().to_string()),
+                        );
+                    }
+                    timed = true;
+                }
                 Some(ChannelTimeout::Unset) | None => {}
             }
         } else if m.usage == Usage::Other {
