@@ -366,10 +366,16 @@ async fn main() {
         );
     }
 
-    /// A `type` alias inside a function hides the calls made through it (its
-    /// name is not followed), so none of the caller's calls is converted.
+    /// A `type` alias inside a function or an `impl` hides the calls made
+    /// through it (its name is not followed), so none of the caller's calls is
+    /// converted.
     #[test]
-    fn an_alias_inside_a_function_keeps_the_calls_rpc() {
+    fn an_alias_inside_a_function_or_an_impl_keeps_the_calls_rpc() {
+        let associated = crate::fixture::check(&crate::fixture::with_frontend(
+            "use hello::greeter_client::GreeterClient;\nmod hello { tonic::include_proto!(\"helloworld\"); }\ntrait Api { type Client; }\nstruct Shop;\nimpl Api for Shop { type Client = GreeterClient<tonic::transport::Channel>; }\n#[tokio::main]\nasync fn main() {\n    let b = GreeterClient::connect(\"http://b\").await.unwrap();\n}\n",
+        ));
+        expect!["Call(Rpc) frontend/src/main.rs:8: calls to `helloworld.Greeter` stay RPC: `GreeterClient` is given a `type` alias inside a function or an `impl`, which knit does not follow yet: the calls made through it could not be checked"]
+            .assert_eq(&associated.findings.join("\n"));
         check_caller(
             r#"use hello::greeter_client::GreeterClient;
 mod hello { tonic::include_proto!("helloworld"); }
@@ -389,7 +395,7 @@ async fn main() {
                     let a = G::connect("http://a").await.unwrap();
                     let b = GreeterClient::connect("http://b").await.unwrap();
                 }
-                Call(Rpc) frontend/src/main.rs:7: calls to `helloworld.Greeter` stay RPC: `GreeterClient` is given a `type` alias inside a function, which knit does not follow yet: the calls made through it could not be checked
+                Call(Rpc) frontend/src/main.rs:7: calls to `helloworld.Greeter` stay RPC: `GreeterClient` is given a `type` alias inside a function or an `impl`, which knit does not follow yet: the calls made through it could not be checked
             "#]],
         );
     }

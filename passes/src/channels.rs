@@ -2,7 +2,7 @@
 //! itself, or the `let` of the same function it names, and what its `Endpoint`
 //! chain sets (an eager `connect()`, a per-request `timeout`).
 
-use ra_ap_syntax::ast::{self, HasArgList};
+use ra_ap_syntax::ast::{self, HasArgList, HasName};
 use ra_ap_syntax::{AstNode, TextRange, TextSize};
 
 use crate::model::{FileId, Group};
@@ -102,21 +102,24 @@ pub fn connected_end(group: &Group, m: &Mention) -> Option<TextSize> {
 /// is made on.
 pub enum ChannelTimeout {
     /// The channel was followed to its `Endpoint` or `Channel` constructor:
-    /// it has none.
+    /// it has none; or `connect` is given a URL (a string), which has none.
     Unset,
     /// A constant (literals, consts and `Duration::from_*` of them), which the
     /// in-process client can be given too.
     Constant(ast::Expr),
     /// A value knit cannot write again elsewhere.
     Computed(ast::Expr),
-    /// The channel comes from where knit cannot follow it (a parameter, a
-    /// field, a helper function).
+    /// The channel (or the endpoint `connect` dials) comes from where knit
+    /// cannot follow it (a parameter, a field, a helper function).
     Unknown,
 }
 
 /// The timeout of the channel the client constructor `m` (`XClient::new(channel)`,
-/// `with_interceptor`, `with_origin`) is given, followed through `let`s of the
-/// same function; `None` for other mentions.
+/// `with_interceptor`, `with_origin`) is given, or of the endpoint
+/// `XClient::connect(dst)` dials, followed through `let`s of the same function;
+/// `None` for other mentions. A `dst` knit cannot tell is a URL (a string
+/// literal, `format!`, `env::var`, `String::from`, a function of the file that
+/// returns `String`, `&str` or `Uri`) is `Unknown`: it may be an `Endpoint`.
 pub fn timeout(group: &Group, m: &Mention) -> Option<ChannelTimeout> {
     let Usage::Call { method, args, .. } = &m.usage else {
         return None;
@@ -126,17 +129,18 @@ pub fn timeout(group: &Group, m: &Mention) -> Option<ChannelTimeout> {
     if !dialled && !["new", "with_interceptor", "with_origin"].contains(&method.as_str()) {
         return None;
     }
-    let unknown = if dialled {
-        ChannelTimeout::Unset
-    } else {
-        ChannelTimeout::Unknown
-    };
+    let unknown = ChannelTimeout::Unknown;
     let tree = group.file(m.file).rust.as_ref()?.tree();
     let Some(mut e) = args.first().and_then(|arg| expr_at(&tree, *arg)) else {
         return Some(unknown);
     };
     loop {
         let next = match e {
+            ast::Expr::Literal(_) if dialled => return Some(ChannelTimeout::Unset),
+            ast::Expr::MacroExpr(m) if dialled && string_macro(&m) => {
+                return Some(ChannelTimeout::Unset);
+            }
+            ast::Expr::RefExpr(r) => r.expr(),
             ast::Expr::TryExpr(t) => t.expr(),
             ast::Expr::AwaitExpr(a) => a.expr(),
             ast::Expr::ParenExpr(p) => p.expr(),
@@ -183,6 +187,7 @@ pub fn timeout(group: &Group, m: &Mention) -> Option<ChannelTimeout> {
                         ChannelTimeout::Computed(timeout)
                     }
                     (Some("Endpoint" | "Channel"), None) => ChannelTimeout::Unset,
+                    _ if dialled && returns_a_url(&tree, &call) => ChannelTimeout::Unset,
                     _ => unknown,
                 });
             }
@@ -192,6 +197,50 @@ pub fn timeout(group: &Group, m: &Mention) -> Option<ChannelTimeout> {
             Some(next) => e = next,
             None => return Some(unknown),
         }
+    }
+}
+
+/// Whether `m` is `format!`, `concat!` or `env!`: a string.
+fn string_macro(m: &ast::MacroExpr) -> bool {
+    let name = m.macro_call().and_then(|c| c.path()?.segment()?.name_ref());
+    name.is_some_and(|n| ["format", "concat", "env"].iter().any(|m| n.text() == *m))
+}
+
+/// Whether `call` returns a URL rather than an `Endpoint`: `env::var(..)`,
+/// `String::from(..)`, or a function of the file declared to return `String`,
+/// `&str` or `Uri`.
+fn returns_a_url(tree: &ast::SourceFile, call: &ast::CallExpr) -> bool {
+    let Some(ast::Expr::PathExpr(callee)) = call.expr() else {
+        return false;
+    };
+    let Some(path) = callee.path() else {
+        return false;
+    };
+    let name = path
+        .segment()
+        .and_then(|s| s.name_ref())
+        .map(|n| n.text().to_string());
+    let qualifier = path
+        .qualifier()
+        .and_then(|q| q.segment()?.name_ref())
+        .map(|n| n.text().to_string());
+    match (qualifier.as_deref(), name.as_deref()) {
+        (Some("env"), Some("var")) | (Some("String"), Some("from")) => true,
+        (None, Some(name)) => tree
+            .syntax()
+            .descendants()
+            .filter_map(ast::Fn::cast)
+            .any(|f| {
+                let returns = f
+                    .ret_type()
+                    .and_then(|r| r.ty())
+                    .map(|t| t.syntax().to_string());
+                f.name().is_some_and(|n| n.text() == name)
+                    && returns.is_some_and(|t| {
+                        ["String", "&str", "&'static str", "Uri", "http::Uri"].contains(&t.as_str())
+                    })
+            }),
+        _ => false,
     }
 }
 
@@ -365,6 +414,38 @@ mod tests {
         expect!["Call(Rpc) frontend/src/main.rs:8: calls to `helloworld.Greeter` stay RPC: `GreeterClient::connect` dials an endpoint with a timeout knit cannot give the in-process client (`.timeout(settings().timeout)`): only a constant is copied"].assert_eq(&dialled(
             "GreeterClient::connect(Endpoint::from_static(\"http://g\").timeout(settings().timeout)).await.unwrap()",
         ));
+    }
+
+    /// `XClient::connect(dst)` of a `dst` knit cannot follow may dial an
+    /// endpoint with a timeout: the calls stay RPC when the service sets one
+    /// anywhere; URLs (strings) have none.
+    #[test]
+    fn connect_of_what_knit_cannot_follow_stays_rpc_when_the_service_sets_timeouts() {
+        let helpers = "fn endpoint() -> Endpoint {\n    Endpoint::from_static(\"http://g\").timeout(TIMEOUT)\n}\nfn address() -> String {\n    \"http://g\".into()\n}\n#[tokio::main]";
+        let dialled = |connect: &str| {
+            let made = frontend("x")
+                .replace("GreeterClient::new(x)", connect)
+                .replace("#[tokio::main]", helpers);
+            let findings = check(&made).findings;
+            let calls: Vec<String> = findings
+                .into_iter()
+                .filter(|f| f.starts_with("Call"))
+                .collect();
+            calls.join("\n")
+        };
+        expect!["Call(Rpc) frontend/src/main.rs:14: calls to `helloworld.Greeter` stay RPC: `GreeterClient::connect` dials what knit cannot follow to a URL or an endpoint, and `frontend` sets a channel timeout at frontend/src/main.rs:7: in-process calls could lose it"]
+            .assert_eq(&dialled("GreeterClient::connect(endpoint()).await.unwrap()"));
+        let urls = [
+            "GreeterClient::connect(address()).await.unwrap()",
+            "GreeterClient::connect(\"http://g\").await.unwrap()",
+            "GreeterClient::connect(format!(\"http://{}\", \"g\")).await.unwrap()",
+            "GreeterClient::connect(std::env::var(\"G\").unwrap_or_else(|_| \"http://g\".to_string())).await.unwrap()",
+            "{ let url = address(); GreeterClient::connect(url.clone()).await.unwrap() }",
+        ];
+        for connect in urls {
+            expect!["Call(Inline) frontend/src/main.rs:14: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"]
+                .assert_eq(&dialled(connect));
+        }
     }
 
     /// `XClient::connect(endpoint)`: the client is given the endpoint's constant

@@ -331,8 +331,13 @@ fn decide(
                         .or_insert_with(|| crate::channels::sets_timeout(group, caller));
                     if let Some((file, at)) = *set {
                         let (line, _) = group.file(file).line_col(at);
+                        let given = if method == "connect" {
+                            "dials what knit cannot follow to a URL or an endpoint"
+                        } else {
+                            "is given a channel knit cannot follow to its endpoint"
+                        };
                         return Decision::Rpc(format!(
-                            "`{}Client::{method}` is given a channel knit cannot follow to its endpoint, and `{}` sets a channel timeout at {}:{line}: in-process calls could lose it",
+                            "`{}Client::{method}` {given}, and `{}` sets a channel timeout at {}:{line}: in-process calls could lose it",
                             named.service,
                             group.services[caller].name,
                             group.file(file).path
@@ -364,7 +369,7 @@ fn decide(
             ));
         } else if m.usage == Usage::Type && aliased_in_a_block(group, m) {
             return Decision::Rpc(format!(
-                "`{}Client` is given a `type` alias inside a function, which knit does not follow yet: the calls made through it could not be checked",
+                "`{}Client` is given a `type` alias inside a function or an `impl`, which knit does not follow yet: the calls made through it could not be checked",
                 named.service
             ));
         }
@@ -425,7 +430,8 @@ fn decide(
 }
 
 /// Whether mention `m` is the type of a `type` alias declared inside a block
-/// (a function's body): knit follows module-level aliases only.
+/// (a function's body) or an `impl` or trait (an associated type): knit follows
+/// module-level aliases only.
 fn aliased_in_a_block(group: &Group, m: &Mention) -> bool {
     let Some(rust) = group.file(m.file).rust.as_ref() else {
         return false;
@@ -438,7 +444,9 @@ fn aliased_in_a_block(group: &Group, m: &Mention) -> bool {
         .flat_map(|node| node.ancestors())
         .find_map(ast::TypeAlias::cast)
         .and_then(|alias| alias.syntax().parent())
-        .is_some_and(|parent| ast::StmtList::can_cast(parent.kind()))
+        .is_some_and(|parent| {
+            ast::StmtList::can_cast(parent.kind()) || ast::AssocItemList::can_cast(parent.kind())
+        })
 }
 
 /// Why `caller` and `provider` cannot share one set of generated types for
