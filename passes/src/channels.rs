@@ -167,13 +167,7 @@ pub fn timeout(group: &Group, m: &Mention) -> Option<ChannelTimeout> {
                     .and_then(|b| b.initializer())
             }
             ast::Expr::CallExpr(call) => {
-                let ty = call.expr().and_then(|callee| match callee {
-                    ast::Expr::PathExpr(p) => {
-                        let qualifier = p.path()?.qualifier()?;
-                        Some(qualifier.segment()?.name_ref()?.text().to_string())
-                    }
-                    _ => None,
-                });
+                let ty = callee(&call).and_then(|(qualifier, _)| qualifier);
                 // Endpoints given to `Channel::balance_list` may carry timeouts
                 // of their own, one each: those calls stay RPC.
                 let spread = call
@@ -200,6 +194,21 @@ pub fn timeout(group: &Group, m: &Mention) -> Option<ChannelTimeout> {
     }
 }
 
+/// The function `call` calls by path: the last segment of its qualifier
+/// (`Duration` of `std::time::Duration::from_secs`), and its name.
+fn callee(call: &ast::CallExpr) -> Option<(Option<String>, String)> {
+    let ast::Expr::PathExpr(callee) = call.expr()? else {
+        return None;
+    };
+    let path = callee.path()?;
+    let name = path.segment()?.name_ref()?.text().to_string();
+    let qualifier = path
+        .qualifier()
+        .and_then(|q| q.segment()?.name_ref())
+        .map(|n| n.text().to_string());
+    Some((qualifier, name))
+}
+
 /// Whether `m` is `format!`, `concat!` or `env!`: a string.
 fn string_macro(m: &ast::MacroExpr) -> bool {
     let name = m.macro_call().and_then(|c| c.path()?.segment()?.name_ref());
@@ -210,23 +219,12 @@ fn string_macro(m: &ast::MacroExpr) -> bool {
 /// `String::from(..)`, or a function of the file declared to return `String`,
 /// `&str` or `Uri`.
 fn returns_a_url(tree: &ast::SourceFile, call: &ast::CallExpr) -> bool {
-    let Some(ast::Expr::PathExpr(callee)) = call.expr() else {
+    let Some((qualifier, name)) = callee(call) else {
         return false;
     };
-    let Some(path) = callee.path() else {
-        return false;
-    };
-    let name = path
-        .segment()
-        .and_then(|s| s.name_ref())
-        .map(|n| n.text().to_string());
-    let qualifier = path
-        .qualifier()
-        .and_then(|q| q.segment()?.name_ref())
-        .map(|n| n.text().to_string());
-    match (qualifier.as_deref(), name.as_deref()) {
-        (Some("env"), Some("var")) | (Some("String"), Some("from")) => true,
-        (None, Some(name)) => tree
+    match (qualifier.as_deref(), name.as_str()) {
+        (Some("env"), "var") | (Some("String"), "from") => true,
+        (None, name) => tree
             .syntax()
             .descendants()
             .filter_map(ast::Fn::cast)
@@ -310,22 +308,11 @@ fn constant(e: &ast::Expr) -> bool {
                         .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
             }),
         ast::Expr::CallExpr(call) => {
-            let Some(ast::Expr::PathExpr(callee)) = call.expr() else {
+            let Some((ty, function)) = callee(call) else {
                 return false;
             };
-            let Some(path) = callee.path() else {
-                return false;
-            };
-            let function = path
-                .segment()
-                .and_then(|s| s.name_ref())
-                .map(|n| n.text().to_string());
-            let ty = path
-                .qualifier()
-                .and_then(|q| q.segment()?.name_ref())
-                .map(|n| n.text().to_string());
             let duration = ty.as_deref() == Some("Duration")
-                && function.is_some_and(|f| f.starts_with("from_") || f == "new");
+                && (function.starts_with("from_") || function == "new");
             duration
                 && call
                     .arg_list()
