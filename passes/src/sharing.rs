@@ -304,15 +304,6 @@ fn decide(
                 ));
             }
             match crate::channels::timeout(group, m) {
-                Some(ChannelTimeout::Constant(timeout))
-                    if method == "connect"
-                        && crate::channels::connected_end(group, m).is_none() =>
-                {
-                    return Decision::Rpc(format!(
-                        "`{}Client::connect` dials an endpoint with a timeout (`.timeout({timeout})`) and its client is not taken at once (`.await?`, `.await.unwrap()`, `.await.expect(..)`), where knit would give it the timeout: in-process calls could lose it",
-                        named.service
-                    ));
-                }
                 Some(ChannelTimeout::Computed(timeout)) if method == "connect" => {
                     return Decision::Rpc(format!(
                         "`{}Client::connect` dials an endpoint with a timeout knit cannot give the in-process client (`.timeout({timeout})`): only a constant is copied",
@@ -352,12 +343,16 @@ fn decide(
                     } else {
                         Some(call.end())
                     };
-                    if let Some(end) = end {
-                        given.insert(
-                            (m.file, call.start(), call.end()),
-                            (end, timeout.syntax().to_string()),
-                        );
-                    }
+                    let Some(end) = end else {
+                        return Decision::Rpc(format!(
+                            "`{}Client::connect` dials an endpoint with a timeout (`.timeout({timeout})`) and its client is not taken at once (`.await?`, `.await.unwrap()`, `.await.expect(..)`), where knit would give it the timeout: in-process calls could lose it",
+                            named.service
+                        ));
+                    };
+                    given.insert(
+                        (m.file, call.start(), call.end()),
+                        (end, timeout.syntax().to_string()),
+                    );
                     timed = true;
                 }
                 Some(ChannelTimeout::Unset) | None => {}
