@@ -129,10 +129,9 @@ pub fn timeout(group: &Group, m: &Mention) -> Option<ChannelTimeout> {
     if !dialled && !["new", "with_interceptor", "with_origin"].contains(&method.as_str()) {
         return None;
     }
-    let unknown = ChannelTimeout::Unknown;
     let tree = group.file(m.file).rust.as_ref()?.tree();
     let Some(mut e) = args.first().and_then(|arg| expr_at(&tree, *arg)) else {
-        return Some(unknown);
+        return Some(ChannelTimeout::Unknown);
     };
     loop {
         let next = match e {
@@ -182,14 +181,14 @@ pub fn timeout(group: &Group, m: &Mention) -> Option<ChannelTimeout> {
                     }
                     (Some("Endpoint" | "Channel"), None) => ChannelTimeout::Unset,
                     _ if dialled && returns_a_url(&tree, &call) => ChannelTimeout::Unset,
-                    _ => unknown,
+                    _ => ChannelTimeout::Unknown,
                 });
             }
             _ => None,
         };
         match next {
             Some(next) => e = next,
-            None => return Some(unknown),
+            None => return Some(ChannelTimeout::Unknown),
         }
     }
 }
