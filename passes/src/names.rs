@@ -126,6 +126,9 @@ struct Crate {
     protos: BTreeMap<String, Vec<String>>,
     /// The proto modules of this crate: (module path, proto package).
     proto_modules: BTreeSet<(Vec<String>, String)>,
+    /// The modules tonic generates in the proto modules (`pb::greeter_client`,
+    /// `pb::greeter_server`).
+    generated_modules: BTreeSet<Vec<String>>,
     /// Other crates of the service this crate can name: its package's library,
     /// and the libraries of the path dependencies, by crate name.
     externs: BTreeMap<String, CrateKey>,
@@ -150,6 +153,7 @@ impl Index {
                     modules: BTreeSet::new(),
                     protos: BTreeMap::new(),
                     proto_modules: BTreeSet::new(),
+                    generated_modules: BTreeSet::new(),
                     externs: BTreeMap::new(),
                     imports: BTreeMap::new(),
                 });
@@ -181,6 +185,14 @@ impl Index {
             krate.modules.extend(modules);
             for proto in protos {
                 let module = (proto.module.clone(), proto.package.clone());
+                for service in krate.protos.get(&proto.package).into_iter().flatten() {
+                    let snake = snake_case(service);
+                    for suffix in ["_client", "_server"] {
+                        let mut generated = proto.module.clone();
+                        generated.push(format!("{snake}{suffix}"));
+                        krate.generated_modules.insert(generated);
+                    }
+                }
                 krate.proto_modules.insert(module);
                 index.proto_modules.push(proto);
             }
@@ -522,22 +534,7 @@ fn through_glob(crates: &Crates, (key, prefix): &Path, name: &str) -> Option<Pat
 /// Whether `path` is a module of `krate`: one its sources declare, or one that
 /// tonic generates in a proto module (`greeter_client`, `greeter_server`).
 fn is_module(krate: &Crate, path: &[String]) -> bool {
-    if krate.modules.contains(path) {
-        return true;
-    }
-    let [parent @ .., last] = path else {
-        return false;
-    };
-    let Some(stem) = last
-        .strip_suffix("_client")
-        .or_else(|| last.strip_suffix("_server"))
-    else {
-        return false;
-    };
-    krate.proto_modules.iter().any(|(module, package)| {
-        let services = krate.protos.get(package).into_iter().flatten();
-        module.as_slice() == parent && services.map(|s| snake_case(s)).any(|snake| snake == stem)
-    })
+    krate.modules.contains(path) || krate.generated_modules.contains(path)
 }
 
 /// Whether the absolute path `path` names a generated client or server type.
