@@ -491,13 +491,17 @@ const STREAMING_METHOD: &str = r#"
             &mut self,
             request: impl $INTO,
         ) -> Result<tonic::Response<$OUTPUT>, tonic::Status> {
-            let request = call::intercept(request.$INTO_FN(), self.interceptor.as_ref())?;
             match &mut self.route {
-                Route::Network(client) => client.$SNAKE(request).await,
+                Route::Network(client) => {
+                    let request = call::intercept(request.$INTO_FN(), self.interceptor.as_ref())?;
+                    client.$SNAKE(request).await
+                }
                 Route::InProcess(target) => {
                     // The wait for the provider (the first call) counts against the
-                    // channel's timeout, as connecting does over the network.
+                    // channel's timeout, as connecting does over the network, and
+                    // comes before the client's interceptor, as there.
                     let (service, timeout) = target.get(self.timeout).await?;
+                    let request = call::intercept(request.$INTO_FN(), self.interceptor.as_ref())?;
                     let request = call::intercept_as_server(request, service.interceptor.as_ref())?;
                     $CALL
                 }
