@@ -12,7 +12,7 @@ use knit_passes::model::{
     Group, LocalDep, Package, ProtoFile, RustFile, Service, SourceFile, Target,
 };
 use ra_ap_syntax::ast::{self, HasAttrs, HasName};
-use ra_ap_syntax::{AstNode, AstToken, Edition, SyntaxKind, SyntaxNode};
+use ra_ap_syntax::{AstNode, AstToken, Edition, SyntaxKind};
 use rayon::prelude::*;
 
 use crate::error::{Diagnostic, Error, Result};
@@ -757,8 +757,13 @@ fn parse_file(pending: Pending, edition: Edition) -> Result<(Pending, ParsedFile
         )
         .into());
     }
-    let tree = ast::SourceFile::cast(SyntaxNode::new_root(green.clone()))
-        .expect("the parser's top entry builds a source file");
+    let rust = RustFile {
+        krate: FileId(pending.krate as u32),
+        module: pending.module.clone(),
+        edition,
+        green,
+    };
+    let tree = rust.tree();
     let file_dir = pending
         .path
         .parent()
@@ -851,12 +856,6 @@ fn parse_file(pending: Pending, edition: Edition) -> Result<(Pending, ParsedFile
             owns_dir,
         });
     }
-    let rust = RustFile {
-        krate: FileId(pending.krate as u32),
-        module: pending.module.clone(),
-        edition,
-        green,
-    };
     Ok((pending, ParsedFile { rust, text }, children))
 }
 
