@@ -5,8 +5,9 @@
 //! its handler in process, any other client keeps using the network. Handlers are
 //! registered when the providing service's entry builds its server.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -77,39 +78,40 @@ impl<H: ?Sized> Clone for Resolved<H> {
     }
 }
 
-/// An in-process client's handle on its service: resolved on the first call,
-/// then reused by the client and its clones.
-pub struct Target<H: ?Sized> {
-    service: &'static str,
-    resolved: Arc<OnceLock<Resolved<H>>>,
+/// An in-process client's handle on its service: the process-wide slot where
+/// the first call of any client of the service keeps what it resolved, for every
+/// later call of every client. A reference: cloning a client copies it.
+pub struct Target<H: ?Sized + 'static> {
+    slot: &'static Slot<H>,
 }
 
 impl<H: ?Sized> Clone for Target<H> {
     fn clone(&self) -> Self {
-        Self {
-            service: self.service,
-            resolved: self.resolved.clone(),
-        }
+        *self
     }
 }
 
+impl<H: ?Sized> Copy for Target<H> {}
+
 impl<H: ?Sized> std::fmt::Debug for Target<H> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Target({})", self.service)
+        write!(f, "Target({})", self.slot.service)
     }
 }
 
 impl<H: ?Sized + Send + Sync + 'static> Target<H> {
     pub fn new(service: &'static str) -> Self {
         Self {
-            service,
-            resolved: Arc::new(OnceLock::new()),
+            slot: Slot::of(service),
         }
     }
 
     /// The service's handler and interceptor once a call has resolved them.
-    pub fn cached(&self) -> Option<&Resolved<H>> {
-        self.resolved.get()
+    #[inline]
+    pub fn cached(&self) -> Option<&'static Resolved<H>> {
+        let resolved = self.slot.resolved.load(Ordering::Acquire);
+        // SAFETY: a slot holds null or a leaked box, never freed.
+        unsafe { resolved.as_ref() }
     }
 
     /// The service's handler and interceptor (see [`resolve`]), with what is
@@ -119,12 +121,12 @@ impl<H: ?Sized + Send + Sync + 'static> Target<H> {
     pub async fn get(
         &self,
         timeout: Option<Duration>,
-    ) -> Result<(&Resolved<H>, Option<Duration>), tonic::Status> {
-        if let Some(resolved) = self.resolved.get() {
+    ) -> Result<(&'static Resolved<H>, Option<Duration>), tonic::Status> {
+        if let Some(resolved) = self.cached() {
             return Ok((resolved, timeout));
         }
         let started = tokio::time::Instant::now();
-        let resolving = resolve::<H>(self.service);
+        let resolving = resolve::<H>(self.slot.service);
         let resolved = match timeout {
             Some(timeout) => tokio::time::timeout(timeout, resolving)
                 .await
@@ -132,7 +134,62 @@ impl<H: ?Sized + Send + Sync + 'static> Target<H> {
             None => resolving.await?,
         };
         let left = timeout.map(|t| t.saturating_sub(started.elapsed()));
-        Ok((self.resolved.get_or_init(|| resolved), left))
+        // Leaked: calls read it without a reference count. Once per process and
+        // registration, or per first call when first calls race.
+        let resolved: &'static Resolved<H> = Box::leak(Box::new(resolved));
+        self.slot
+            .resolved
+            .store(resolved as *const _ as *mut _, Ordering::Release);
+        Ok((resolved, left))
+    }
+}
+
+/// What the clients of one gRPC service (with one handler type) resolved: null
+/// until a first call, and again after the provider registers anew.
+struct Slot<H: ?Sized> {
+    service: &'static str,
+    resolved: AtomicPtr<Resolved<H>>,
+}
+
+/// A [`Slot`] of any handler type, as the registry keeps it.
+trait AnySlot: Send + Sync {
+    fn clear(&self);
+    fn as_any(&self) -> &(dyn Any + Send + Sync);
+}
+
+impl<H: ?Sized + Send + Sync + 'static> AnySlot for Slot<H> {
+    fn clear(&self) {
+        // The previous value stays valid for the calls that hold it (leaked).
+        self.resolved.store(std::ptr::null_mut(), Ordering::Release);
+    }
+
+    fn as_any(&self) -> &(dyn Any + Send + Sync) {
+        self
+    }
+}
+
+/// Every slot of this process, by gRPC service and handler type.
+fn slots() -> &'static Mutex<HashMap<(&'static str, TypeId), &'static dyn AnySlot>> {
+    static SLOTS: OnceLock<Mutex<HashMap<(&'static str, TypeId), &'static dyn AnySlot>>> =
+        OnceLock::new();
+    SLOTS.get_or_init(Default::default)
+}
+
+impl<H: ?Sized + Send + Sync + 'static> Slot<H> {
+    /// The slot of `service` for handlers of type `H`, made on first use.
+    fn of(service: &'static str) -> &'static Self {
+        let mut slots = slots().lock().unwrap();
+        let slot = *slots
+            .entry((service, TypeId::of::<H>()))
+            .or_insert_with(|| {
+                Box::leak(Box::new(Slot::<H> {
+                    service,
+                    resolved: AtomicPtr::new(std::ptr::null_mut()),
+                }))
+            });
+        slot.as_any()
+            .downcast_ref()
+            .expect("a slot is keyed by its handler type")
     }
 }
 
@@ -253,6 +310,12 @@ impl ServiceHost {
             entry
                 .handler
                 .send_replace(Some((Arc::new(handler), interceptor)));
+        }
+        // Clients resolve the new registration on their next call.
+        for ((service, _), slot) in slots().lock().unwrap().iter() {
+            if *service == grpc_service {
+                slot.clear();
+            }
         }
     }
 

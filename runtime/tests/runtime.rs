@@ -200,6 +200,37 @@ async fn the_wait_for_the_provider_counts_against_the_channels_timeout() {
     assert!(left < Duration::from_millis(9950), "{left:?} left of 10 s");
 }
 
+struct French;
+
+impl Greeter for French {
+    fn greet(&self) -> String {
+        "bonjour".into()
+    }
+}
+
+/// Every client of a service shares what the first call resolved, clients made
+/// before that call too; when the provider registers again, the next call of
+/// any client reaches the new handler.
+#[tokio::test]
+async fn clients_share_the_resolved_handler_until_the_provider_registers_again() {
+    registry::declare("test.Shared", "shared");
+    let (first, second) = (
+        registry::Target::<dyn Greeter>::new("test.Shared"),
+        registry::Target::<dyn Greeter>::new("test.Shared"),
+    );
+    let host = ServiceHost::standalone("shared");
+    host.provide::<dyn Greeter>("test.Shared", Arc::new(English));
+    assert!(second.cached().is_none());
+    let (resolved, _) = first.get(None).await.unwrap();
+    assert_eq!(resolved.handler.greet(), "hello");
+    assert_eq!(second.cached().unwrap().handler.greet(), "hello");
+    host.provide::<dyn Greeter>("test.Shared", Arc::new(French));
+    assert!(first.cached().is_none());
+    let (resolved, _) = second.get(None).await.unwrap();
+    assert_eq!(resolved.handler.greet(), "bonjour");
+    assert_eq!(first.cached().unwrap().handler.greet(), "bonjour");
+}
+
 #[test]
 fn a_service_that_fails_stops_the_host() {
     let code = Host::new()
