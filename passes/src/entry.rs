@@ -96,20 +96,6 @@ pub fn in_entry(entry: &[(FileId, TextRange)], mention: &Mention) -> bool {
         .any(|(file, range)| *file == mention.file && range.contains_range(mention.path))
 }
 
-/// Whether `service`'s entry adds tower layers to a server builder: calls in
-/// process would not pass through them.
-pub fn server_layers(group: &Group, service: usize) -> bool {
-    let scope = entry_scope(group, service);
-    let scope = scope
-        .iter()
-        .filter(|(file, _)| group.file(*file).text.contains("layer"));
-    scope.into_iter().any(|(_, node)| {
-        node.descendants()
-            .filter_map(ast::MethodCallExpr::cast)
-            .any(|call| call.name_ref().is_some_and(|n| n.text() == "layer"))
-    })
-}
-
 /// The `tokio::main` attribute of `f`; `None` when `f` has no runtime attribute.
 fn runtime_attr(f: &ast::Fn) -> Result<Option<ast::Attr>, String> {
     for attr in f.attrs() {

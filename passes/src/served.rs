@@ -525,6 +525,24 @@ mod tests {
         }
     }
 
+    /// Layers elsewhere in `main` (another server's, a client's stack) are not
+    /// what the gRPC server's requests go through; on its own chain they are.
+    #[test]
+    fn only_layers_on_the_servers_own_chain_keep_calls_rpc() {
+        decision(
+            "let metrics = axum::Router::new().route(\"/metrics\", get(metrics)).layer(TraceLayer::new_for_http());\n    let upstream = ServiceBuilder::new().layer(TimeoutLayer::new(LIMIT)).service(http_client());\n    tokio::try_join!(axum::serve(admin, metrics), Server::builder().add_service(GreeterServer::new(MyGreeter)).serve(addr))?;",
+            expect![
+                "run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"
+            ],
+        );
+        decision(
+            "let metrics = axum::Router::new().route(\"/metrics\", get(metrics)).layer(TraceLayer::new_for_http());\n    Server::builder().layer(auth()).add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;",
+            expect![
+                "stay RPC: `greeter` adds tower layers to its server (`.layer(..)`): in-process calls would skip them"
+            ],
+        );
+    }
+
     #[test]
     fn a_wrapped_server_stays_rpc() {
         decision(

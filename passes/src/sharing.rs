@@ -115,9 +115,7 @@ impl Sharing {
                 .collect(),
             ..Sharing::default()
         };
-        // Whether a provider adds tower layers, and where a caller may set a
-        // channel timeout, asked once per service.
-        let mut layers: BTreeMap<usize, bool> = BTreeMap::new();
+        // Where a caller may set a channel timeout, asked once per service.
         let mut timeouts: BTreeMap<usize, Option<(FileId, TextSize)>> = BTreeMap::new();
         let mut by_caller: BTreeMap<(usize, Named), Vec<&Mention>> = BTreeMap::new();
         let mut servers: BTreeMap<(usize, Named), Vec<&Mention>> = BTreeMap::new();
@@ -132,7 +130,6 @@ impl Sharing {
         for ((caller, named), mentions) in &by_caller {
             let seen = (
                 &sharing.entries[..],
-                &mut layers,
                 &mut timeouts,
                 &mut sharing.channel_timeouts,
             );
@@ -228,12 +225,10 @@ fn fingerprints(group: &Group, service: usize, package: &str) -> Vec<u64> {
     prints
 }
 
-/// What each service's entry covers, the providers known to add layers,
-/// where callers set channel timeouts, and the channel timeouts given to
-/// in-process clients so far.
+/// What each service's entry covers, where callers set channel timeouts,
+/// and the channel timeouts given to in-process clients so far.
 type Entries<'a> = (
     &'a [Vec<(FileId, TextRange)>],
-    &'a mut BTreeMap<usize, bool>,
     &'a mut BTreeMap<usize, Option<(FileId, TextSize)>>,
     &'a mut ChannelTimeouts,
 );
@@ -246,7 +241,7 @@ fn decide(
     group: &Group,
     index: &Index,
     servers: &BTreeMap<(usize, Named), Vec<&Mention>>,
-    (entries, layers, timeouts, given): Entries,
+    (entries, timeouts, given): Entries,
     caller: usize,
     named: &Named,
     mentions: &[&Mention],
@@ -405,14 +400,6 @@ fn decide(
         return Decision::Rpc(format!(
             "`{provider_name}` does not build `{}Server` in its `fn main`",
             named.service
-        ));
-    }
-    let layered = *layers
-        .entry(provider)
-        .or_insert_with(|| crate::entry::server_layers(group, provider));
-    if layered {
-        return Decision::Rpc(format!(
-            "`{provider_name}` adds tower layers to its server (`.layer(..)`): in-process calls would skip them"
         ));
     }
     match unshared {
