@@ -9,7 +9,9 @@
 //! adds): each round gives a ratio, and the table shows the median of the rounds
 //! (the ratio's median and its minimum for the inline client). Run as
 //! `count PATH BYTES N`, it makes only N calls of one path, for `cargo xtask
-//! bench` to count their instructions under callgrind.
+//! bench` to count their instructions under callgrind; as `ratios ROUNDS`, it
+//! prints only the median inline ÷ direct ratio of each payload over ROUNDS
+//! rounds, for `cargo xtask bench` to repeat in fresh processes.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -84,6 +86,69 @@ fn count_mode() -> Option<(String, usize, u32)> {
     }
 }
 
+/// `ratios ROUNDS`: only the interleaved rounds, `ROUNDS` of them per payload.
+fn ratios_mode() -> Option<usize> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.as_slice() {
+        [mode, rounds] if mode == "ratios" => rounds.parse().ok(),
+        _ => None,
+    }
+}
+
+/// The payloads: label, message bytes, calls per measurement of the direct
+/// and inline paths, calls of the tonic paths.
+const PAYLOADS: [(&str, usize, u32, u32); 2] = [
+    ("small", 5, 100_000, 10_000),
+    ("1 KiB", 1024, 100_000, 10_000),
+];
+
+/// Each round's CPU µs per call of the direct and the inline path, and its
+/// ratio: `rounds` rounds of `n` calls per measurement, interleaved.
+async fn interleaved(
+    direct: &Arc<dyn Greeter>,
+    inline: &greeter_inline::GreeterClient,
+    request: &HelloRequest,
+    n: u32,
+    rounds: usize,
+) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let (mut ds, mut is, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..rounds {
+        let direct_call = || {
+            measure(n, || {
+                let (h, r) = (direct.clone(), request.clone());
+                async move {
+                    h.say_hello(Request::new(r)).await.unwrap();
+                }
+            })
+        };
+        let inline_call = || {
+            measure(n, || {
+                let (mut c, r) = (inline.clone(), request.clone());
+                async move {
+                    c.say_hello(r).await.unwrap();
+                }
+            })
+        };
+        // Every other round inline goes first, so neither path always runs
+        // on a warmer (or busier) machine. Each path is measured `TRIES`
+        // times and keeps its lowest: the machine's noise only adds.
+        let (mut d, mut i) = (f64::INFINITY, f64::INFINITY);
+        for _ in 0..TRIES {
+            if round % 2 == 0 {
+                d = d.min(direct_call().await);
+                i = i.min(inline_call().await);
+            } else {
+                i = i.min(inline_call().await);
+                d = d.min(direct_call().await);
+            }
+        }
+        ds.push(d);
+        is.push(i);
+        ratios.push(i / d);
+    }
+    (ds, is, ratios)
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     knit_runtime::registry::declare(greeter_inline::SERVICE, "greeter");
@@ -106,6 +171,22 @@ async fn main() {
         }
         return;
     }
+    let direct: Arc<dyn Greeter> = Arc::new(Echo);
+    let inline = greeter_inline::GreeterClient::connect("http://unused")
+        .await
+        .unwrap();
+    if let Some(rounds) = ratios_mode() {
+        let mut medians = Vec::new();
+        for (_, size, fast, _) in PAYLOADS {
+            let request = HelloRequest {
+                name: "x".repeat(size),
+            };
+            let (_, _, ratios) = interleaved(&direct, &inline, &request, fast, rounds).await;
+            medians.push(format!("{:.3}", median(&ratios)));
+        }
+        println!("ratios {}", medians.join(" "));
+        return;
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(
@@ -115,10 +196,6 @@ async fn main() {
                 tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
             ),
     );
-    let direct: Arc<dyn Greeter> = Arc::new(Echo);
-    let inline = greeter_inline::GreeterClient::connect("http://unused")
-        .await
-        .unwrap();
     let in_process = GreeterClient::new(GreeterServer::new(Echo));
     let loopback = GreeterClient::connect(format!("http://{addr}"))
         .await
@@ -127,48 +204,10 @@ async fn main() {
     println!("| payload | path | CPU µs/call | × direct |");
     println!("|---|---|---:|---:|");
     let mut rounds = Vec::new();
-    // Calls per round of the direct and inline paths; calls of the tonic paths.
-    for (label, size, fast, slow) in [
-        ("small", 5usize, 100_000u32, 10_000u32),
-        ("1 KiB", 1024, 100_000, 10_000),
-    ] {
+    for (label, size, fast, slow) in PAYLOADS {
         let name = "x".repeat(size);
         let request = HelloRequest { name };
-        let (mut ds, mut is, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
-        for round in 0..ROUNDS {
-            let direct_call = || {
-                measure(fast, || {
-                    let (h, r) = (direct.clone(), request.clone());
-                    async move {
-                        h.say_hello(Request::new(r)).await.unwrap();
-                    }
-                })
-            };
-            let inline_call = || {
-                measure(fast, || {
-                    let (mut c, r) = (inline.clone(), request.clone());
-                    async move {
-                        c.say_hello(r).await.unwrap();
-                    }
-                })
-            };
-            // Every other round inline goes first, so neither path always
-            // runs on a warmer (or busier) machine. Each path is measured
-            // `TRIES` times and keeps its lowest: the machine's noise only adds.
-            let (mut d, mut i) = (f64::INFINITY, f64::INFINITY);
-            for _ in 0..TRIES {
-                if round % 2 == 0 {
-                    d = d.min(direct_call().await);
-                    i = i.min(inline_call().await);
-                } else {
-                    i = i.min(inline_call().await);
-                    d = d.min(direct_call().await);
-                }
-            }
-            ds.push(d);
-            is.push(i);
-            ratios.push(i / d);
-        }
+        let (ds, is, ratios) = interleaved(&direct, &inline, &request, fast, ROUNDS).await;
         let (d, i) = (median(&ds), median(&is));
         let min = ratios.iter().copied().fold(f64::INFINITY, f64::min);
         let p = measure(slow, || {

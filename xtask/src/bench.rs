@@ -84,7 +84,56 @@ fn micro_benchmark() -> Result<(), String> {
     if !status.success() {
         return Err("the benchmark failed".into());
     }
-    instruction_counts(&target.join("release/knit-bench-calls"))
+    let bench = target.join("release/knit-bench-calls");
+    fresh_processes(&bench)?;
+    instruction_counts(&bench)
+}
+
+/// Fresh processes that repeat the interleaved rounds, and rounds in each.
+const PROCESSES: usize = 5;
+const PROCESS_ROUNDS: usize = 7;
+
+/// The inline ÷ direct ratio again in fresh processes: within one process the
+/// rounds agree closely, but the ratio moves from process to process (each
+/// lays out its stacks and heap anew), so one process is one sample.
+fn fresh_processes(bench: &std::path::Path) -> Result<(), String> {
+    let mut samples: [Vec<f64>; 2] = Default::default();
+    for _ in 0..PROCESSES {
+        let output = Command::new(bench)
+            .args(["ratios", &PROCESS_ROUNDS.to_string()])
+            .output()
+            .map_err(|e| e.to_string())?;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let ratios: Vec<f64> = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("ratios "))
+            .map(|l| {
+                l.split_whitespace()
+                    .filter_map(|r| r.parse().ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !output.status.success() || ratios.len() != 2 {
+            return Err(format!("the benchmark's ratios run failed:\n{stdout}"));
+        }
+        for (sample, ratio) in samples.iter_mut().zip(ratios) {
+            sample.push(ratio);
+        }
+    }
+    println!();
+    println!(
+        "inline ÷ direct in {PROCESSES} fresh processes ({PROCESS_ROUNDS} rounds each, the median of its rounds):"
+    );
+    for (label, sample) in ["small", "1 KiB"].into_iter().zip(&mut samples) {
+        let listed: Vec<String> = sample.iter().map(|r| format!("{r:.2}")).collect();
+        sample.sort_by(f64::total_cmp);
+        println!(
+            "{label}: {} (median {:.2})",
+            listed.join(", "),
+            sample[sample.len() / 2]
+        );
+    }
+    Ok(())
 }
 
 /// Calls counted per run under callgrind; the difference of two runs is the
