@@ -105,6 +105,14 @@ impl SharedInterceptor {
     pub fn new(interceptor: impl Interceptor + Send + 'static) -> Self {
         Self(Arc::new(Mutex::new(interceptor)))
     }
+
+    /// Runs the interceptor on a request's head, through this handle (no clone).
+    fn run(&self, request: Request<()>) -> Result<Request<()>, Status> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .call(request)
+    }
 }
 
 impl std::fmt::Debug for SharedInterceptor {
@@ -115,15 +123,13 @@ impl std::fmt::Debug for SharedInterceptor {
 
 impl Interceptor for SharedInterceptor {
     fn call(&mut self, request: Request<()>) -> Result<Request<()>, Status> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .call(request)
+        self.run(request)
     }
 }
 
 /// Runs `interceptor` on the metadata and extensions of `request`, as tonic's
 /// `InterceptedService` does, keeping the message.
+#[inline]
 pub fn intercept<T>(
     request: Request<T>,
     interceptor: Option<&SharedInterceptor>,
@@ -132,9 +138,7 @@ pub fn intercept<T>(
         return Ok(request);
     };
     let (metadata, extensions, message) = request.into_parts();
-    let head = interceptor
-        .clone()
-        .call(Request::from_parts(metadata, extensions, ()))?;
+    let head = interceptor.run(Request::from_parts(metadata, extensions, ()))?;
     let (metadata, extensions, ()) = head.into_parts();
     Ok(Request::from_parts(metadata, extensions, message))
 }
@@ -166,8 +170,15 @@ pub fn deadline<T>(request: &Request<T>, channel: Option<Duration>) -> Option<Du
     const GRPC_TIMEOUT: tonic::codegen::http::HeaderName =
         tonic::codegen::http::HeaderName::from_static("grpc-timeout");
     let headers: &tonic::codegen::http::HeaderMap = request.metadata().as_ref();
-    let own = headers
-        .get(&GRPC_TIMEOUT)
+    // A request's few headers are compared in turn, cheaper than hashing the name.
+    let value = if headers.len() <= 4 {
+        headers
+            .iter()
+            .find_map(|(name, value)| (*name == GRPC_TIMEOUT).then_some(value))
+    } else {
+        headers.get(&GRPC_TIMEOUT)
+    };
+    let own = value
         .and_then(|value| value.to_str().ok())
         .and_then(parse_timeout);
     match (own, channel) {
@@ -176,9 +187,13 @@ pub fn deadline<T>(request: &Request<T>, channel: Option<Duration>) -> Option<Du
     }
 }
 
-/// A `grpc-timeout` value (`100m`, `5S`) as a duration.
+/// A `grpc-timeout` value (`100m`, `5S`) as a duration; none, as tonic's server
+/// reads it, when it is malformed or has more than the 8 digits gRPC allows.
 pub(crate) fn parse_timeout(value: &str) -> Option<Duration> {
     let (digits, unit) = value.split_at(value.len().checked_sub(1)?);
+    if digits.len() > 8 {
+        return None;
+    }
     let amount: u64 = digits.parse().ok()?;
     Some(match unit {
         "H" => Duration::from_secs(amount.saturating_mul(3600)),

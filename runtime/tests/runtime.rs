@@ -92,6 +92,39 @@ fn the_sooner_of_the_requests_deadline_and_the_channels_timeout_holds() {
     );
 }
 
+/// `grpc-timeout` is read as tonic's server reads it: the first value, at most
+/// 8 digits (more, or no unit, and the request has no deadline of its own),
+/// among few headers or many.
+#[test]
+fn a_grpc_timeout_is_read_as_tonics_server_reads_it() {
+    let deadline = |value: &str, others: usize| {
+        let mut request = Request::new(());
+        for i in 0..others {
+            let name = format!("x-other-{i}").parse::<tonic::metadata::MetadataKey<_>>();
+            request
+                .metadata_mut()
+                .insert(name.unwrap(), "1".parse().unwrap());
+        }
+        request
+            .metadata_mut()
+            .insert("grpc-timeout", value.parse().unwrap());
+        request
+            .metadata_mut()
+            .append("grpc-timeout", "1n".parse().unwrap());
+        call::deadline(&request, None)
+    };
+    for others in [0, 2, 8] {
+        assert_eq!(
+            deadline("12345678m", others),
+            Some(Duration::from_millis(12345678))
+        );
+        assert_eq!(deadline("123456789m", others), None);
+        assert_eq!(deadline("5S", others), Some(Duration::from_secs(5)));
+        assert_eq!(deadline("5", others), None);
+        assert_eq!(deadline("5x", others), None);
+    }
+}
+
 #[tokio::test]
 async fn the_deadline_counts_from_the_call_not_from_the_first_wait() {
     let mut request = Request::new(());
