@@ -7,6 +7,7 @@
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
+use std::marker::PhantomData;
 use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -40,6 +41,9 @@ pub fn declare(grpc_service: &'static str, provider: &'static str) {
         .lock()
         .unwrap()
         .insert(grpc_service, Entry { provider, handler });
+    // A handler resolved under an earlier declaration (an earlier host of
+    // this process) is not this one's.
+    clear_slots(grpc_service);
 }
 
 /// Whether calls to `grpc_service` are served in this process.
@@ -126,29 +130,50 @@ impl<H: ?Sized + Send + Sync + 'static> Target<H> {
             return Ok((resolved, timeout));
         }
         let started = tokio::time::Instant::now();
-        let resolving = resolve::<H>(self.slot.service);
-        let resolved = match timeout {
-            Some(timeout) => tokio::time::timeout(timeout, resolving)
-                .await
-                .map_err(|_| crate::call::expired())??,
-            None => resolving.await?,
-        };
-        let left = timeout.map(|t| t.saturating_sub(started.elapsed()));
-        // Leaked: calls read it without a reference count. Once per process and
-        // registration, or per first call when first calls race.
-        let resolved: &'static Resolved<H> = Box::leak(Box::new(resolved));
-        self.slot
-            .resolved
-            .store(resolved as *const _ as *mut _, Ordering::Release);
-        Ok((resolved, left))
+        let deadline = timeout.and_then(|t| started.checked_add(t));
+        loop {
+            let registration = *lock(&self.slot.registration);
+            let resolving = resolve::<H>(self.slot.service);
+            let resolved = match deadline {
+                Some(at) => tokio::time::timeout_at(at, resolving)
+                    .await
+                    .map_err(|_| crate::call::expired())??,
+                None => resolving.await?,
+            };
+            let left = timeout.map(|t| t.saturating_sub(started.elapsed()));
+            let current = lock(&self.slot.registration);
+            if *current != registration {
+                // The provider registered again meanwhile: what was resolved
+                // may be the handler it replaced.
+                continue;
+            }
+            if let Some(resolved) = self.cached() {
+                // Another first call got there first.
+                return Ok((resolved, left));
+            }
+            // Leaked: calls read it without a reference count. Once per
+            // registration that calls reach.
+            let resolved: &'static Resolved<H> = Box::leak(Box::new(resolved));
+            self.slot
+                .resolved
+                .store(resolved as *const _ as *mut _, Ordering::Release);
+            return Ok((resolved, left));
+        }
     }
 }
 
 /// What the clients of one gRPC service (with one handler type) resolved: null
-/// until a first call, and again after the provider registers anew.
+/// until a first call, and again after the provider registers anew (or the
+/// service is declared anew). A value once there is never freed: a call may
+/// still hold it, so a handler that is replaced is kept, not dropped.
 struct Slot<H: ?Sized> {
     service: &'static str,
     resolved: AtomicPtr<Resolved<H>>,
+    /// Counts the clearings: a first call keeps what it resolved only if no
+    /// registration came in between.
+    registration: Mutex<u64>,
+    /// Send and Sync as `Arc<H>` is, whatever bounds the impls state.
+    _handler: PhantomData<Arc<H>>,
 }
 
 /// A [`Slot`] of any handler type, as the registry keeps it.
@@ -159,6 +184,8 @@ trait AnySlot: Send + Sync {
 
 impl<H: ?Sized + Send + Sync + 'static> AnySlot for Slot<H> {
     fn clear(&self) {
+        let mut registration = lock(&self.registration);
+        *registration += 1;
         // The previous value stays valid for the calls that hold it (leaked).
         self.resolved.store(std::ptr::null_mut(), Ordering::Release);
     }
@@ -166,6 +193,20 @@ impl<H: ?Sized + Send + Sync + 'static> AnySlot for Slot<H> {
     fn as_any(&self) -> &(dyn Any + Send + Sync) {
         self
     }
+}
+
+/// Empties the slots of `grpc_service`: the next call of any of its clients
+/// resolves its handler anew.
+fn clear_slots(grpc_service: &str) {
+    for ((service, _), slot) in slots().lock().unwrap().iter() {
+        if *service == grpc_service {
+            slot.clear();
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Every slot of this process, by gRPC service and handler type.
@@ -185,6 +226,8 @@ impl<H: ?Sized + Send + Sync + 'static> Slot<H> {
                 Box::leak(Box::new(Slot::<H> {
                     service,
                     resolved: AtomicPtr::new(std::ptr::null_mut()),
+                    registration: Mutex::new(0),
+                    _handler: PhantomData,
                 }))
             });
         slot.as_any()
@@ -312,11 +355,7 @@ impl ServiceHost {
                 .send_replace(Some((Arc::new(handler), interceptor)));
         }
         // Clients resolve the new registration on their next call.
-        for ((service, _), slot) in slots().lock().unwrap().iter() {
-            if *service == grpc_service {
-                slot.clear();
-            }
-        }
+        clear_slots(grpc_service);
     }
 
     /// Registers `server` (a generated `XServer`, with its interceptor or not) as

@@ -242,8 +242,8 @@ impl Greeter for French {
 }
 
 /// Every client of a service shares what the first call resolved, clients made
-/// before that call too; when the provider registers again, the next call of
-/// any client reaches the new handler.
+/// before that call too; when the provider registers again, or the service is
+/// declared again, the next call of any client resolves anew.
 #[tokio::test]
 async fn clients_share_the_resolved_handler_until_the_provider_registers_again() {
     registry::declare("test.Shared", "shared");
@@ -262,6 +262,12 @@ async fn clients_share_the_resolved_handler_until_the_provider_registers_again()
     let (resolved, _) = second.get(None).await.unwrap();
     assert_eq!(resolved.handler.greet(), "bonjour");
     assert_eq!(first.cached().unwrap().handler.greet(), "bonjour");
+    // A new declaration (a new host in this process) starts with no handler.
+    registry::declare("test.Shared", "shared");
+    assert!(first.cached().is_none());
+    // The first call's wait can run on any task.
+    fn sendable<T: Send>(_: &T) {}
+    sendable(&first.get(None));
 }
 
 #[test]

@@ -11,7 +11,8 @@
 //! `count PATH BYTES N`, it makes only N calls of one path, for `cargo xtask
 //! bench` to count their instructions under callgrind; as `ratios ROUNDS`, it
 //! prints only the median inline ÷ direct ratio of each payload over ROUNDS
-//! rounds, for `cargo xtask bench` to repeat in fresh processes.
+//! rounds (`ratio<TAB>label<TAB>value` lines), for `cargo xtask bench` to
+//! repeat in fresh processes.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -176,15 +177,13 @@ async fn main() {
         .await
         .unwrap();
     if let Some(rounds) = ratios_mode() {
-        let mut medians = Vec::new();
-        for (_, size, fast, _) in PAYLOADS {
+        for (label, size, fast, _) in PAYLOADS {
             let request = HelloRequest {
                 name: "x".repeat(size),
             };
             let (_, _, ratios) = interleaved(&direct, &inline, &request, fast, rounds).await;
-            medians.push(format!("{:.3}", median(&ratios)));
+            println!("ratio\t{label}\t{:.3}", median(&ratios));
         }
-        println!("ratios {}", medians.join(" "));
         return;
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -97,34 +97,39 @@ const PROCESS_ROUNDS: usize = 7;
 /// rounds agree closely, but the ratio moves from process to process (each
 /// lays out its stacks and heap anew), so one process is one sample.
 fn fresh_processes(bench: &std::path::Path) -> Result<(), String> {
-    let mut samples: [Vec<f64>; 2] = Default::default();
+    // Each payload's ratios, in the order the benchmark prints them.
+    let mut samples: Vec<(String, Vec<f64>)> = Vec::new();
     for _ in 0..PROCESSES {
         let output = Command::new(bench)
             .args(["ratios", &PROCESS_ROUNDS.to_string()])
             .output()
             .map_err(|e| e.to_string())?;
         let stdout = String::from_utf8_lossy(&output.stdout);
-        let ratios: Vec<f64> = stdout
+        let ratios: Vec<(&str, f64)> = stdout
             .lines()
-            .find_map(|l| l.strip_prefix("ratios "))
-            .map(|l| {
-                l.split_whitespace()
-                    .filter_map(|r| r.parse().ok())
-                    .collect()
+            .filter_map(|l| {
+                let mut fields = l.strip_prefix("ratio\t")?.split('\t');
+                Some((fields.next()?, fields.next()?.parse().ok()?))
             })
-            .unwrap_or_default();
-        if !output.status.success() || ratios.len() != 2 {
-            return Err(format!("the benchmark's ratios run failed:\n{stdout}"));
+            .collect();
+        if !output.status.success() || ratios.is_empty() {
+            return Err(format!(
+                "the benchmark's ratios run failed:\n{stdout}{}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
         }
-        for (sample, ratio) in samples.iter_mut().zip(ratios) {
-            sample.push(ratio);
+        for (label, ratio) in ratios {
+            match samples.iter_mut().find(|(l, _)| l == label) {
+                Some((_, sample)) => sample.push(ratio),
+                None => samples.push((label.to_string(), vec![ratio])),
+            }
         }
     }
     println!();
     println!(
         "inline ÷ direct in {PROCESSES} fresh processes ({PROCESS_ROUNDS} rounds each, the median of its rounds):"
     );
-    for (label, sample) in ["small", "1 KiB"].into_iter().zip(&mut samples) {
+    for (label, sample) in &mut samples {
         let listed: Vec<String> = sample.iter().map(|r| format!("{r:.2}")).collect();
         sample.sort_by(f64::total_cmp);
         println!(
