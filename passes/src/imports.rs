@@ -1,5 +1,7 @@
 //! Imports that knit's edits leave unused are removed, so that a merged build
-//! compiles without new warnings.
+//! compiles without new warnings; so is a private inline module left empty by
+//! that (`mod api { pub use ..::XClient; }`), unless a comment of its own is in
+//! it or other code of the package spells its name.
 //!
 //! An imported name is unused after the edits when every token of that name
 //! outside `use` items lies inside a range an edit replaced. Any other
@@ -13,7 +15,7 @@ use std::sync::LazyLock;
 
 use rayon::prelude::*;
 
-use ra_ap_syntax::ast::{self, HasName};
+use ra_ap_syntax::ast::{self, HasModuleItem, HasName, HasVisibility};
 use ra_ap_syntax::{AstNode, SyntaxKind, SyntaxNode, TextRange, TextSize};
 
 use crate::edit::{Edit, Output};
@@ -135,6 +137,9 @@ fn prune_file(
                 .iter()
                 .all(|u| replaced.iter().any(|r| r.contains_range(*u)))
     };
+    // Whole `use` items left unused: removed after the loop, with the module
+    // they leave empty where there is one.
+    let mut removed: Vec<ast::Use> = Vec::new();
     for item in uses {
         let Some(root) = item.use_tree() else {
             continue;
@@ -157,8 +162,7 @@ fn prune_file(
             continue;
         }
         if unused.len() == leaves.len() {
-            let range = with_trailing_newline(item.syntax());
-            out.edit(PASS, file, range, "", "import left unused by knit's edits");
+            removed.push(item);
             continue;
         }
         for list in root
@@ -207,7 +211,108 @@ fn prune_file(
             }
         }
     }
+    let emptied = emptied_modules(group, file, &removed, replaced);
+    for item in &removed {
+        if !emptied.iter().any(|m| {
+            m.syntax()
+                .text_range()
+                .contains_range(item.syntax().text_range())
+        }) {
+            let range = with_trailing_newline(item.syntax());
+            out.edit(PASS, file, range, "", "import left unused by knit's edits");
+        }
+    }
+    for module in emptied {
+        let range = item_with_its_lines(module.syntax());
+        out.edit(PASS, file, range, "", "module left empty by knit's edits");
+    }
+    // In the file's order, as the report lists them.
+    out.edits.sort_by_key(|e| e.range.start());
     out
+}
+
+/// The private inline modules of `file` that held nothing but the `use` items
+/// in `removed` (and no comment of their own), and whose name no other code of
+/// the package spells: removed whole rather than left as `mod api { }`.
+fn emptied_modules(
+    group: &Group,
+    file: FileId,
+    removed: &[ast::Use],
+    replaced: &[TextRange],
+) -> Vec<ast::Module> {
+    let mut modules: Vec<ast::Module> = removed
+        .iter()
+        .filter_map(|u| u.syntax().parent()?.parent())
+        .filter_map(ast::Module::cast)
+        .collect();
+    modules.dedup();
+    modules.retain(|module| {
+        let (Some(name), Some(list)) = (module.name(), module.item_list()) else {
+            return false;
+        };
+        let only_removed_uses = list.items().all(|item| match item {
+            ast::Item::Use(u) => removed.contains(&u),
+            _ => false,
+        });
+        let commented = list
+            .syntax()
+            .descendants_with_tokens()
+            .any(|t| t.kind() == SyntaxKind::COMMENT);
+        only_removed_uses
+            && !commented
+            && module.visibility().is_none()
+            && !spelled_elsewhere(group, file, name.text(), module, replaced)
+    });
+    modules
+}
+
+/// Whether the package of `file` spells `name` outside `module` and outside
+/// the ranges of `file` an edit replaced.
+fn spelled_elsewhere(
+    group: &Group,
+    file: FileId,
+    name: &str,
+    module: &ast::Module,
+    replaced: &[TextRange],
+) -> bool {
+    let source = group.file(file);
+    let own = module.syntax().text_range();
+    let words = Words::new([name]);
+    group
+        .files
+        .iter()
+        .filter(|f| f.service == source.service && f.package == source.package)
+        .any(|f| {
+            words.offsets(&f.text).iter().any(|&at| {
+                let at = TextRange::at(at, TextSize::of(name));
+                !std::ptr::eq(f, source)
+                    || !(own.contains_range(at) || replaced.iter().any(|r| r.contains_range(at)))
+            })
+        })
+}
+
+/// An item's whole text (its doc comments and attributes too) with its line,
+/// and one of the blank lines around it when there is one on each side.
+fn item_with_its_lines(node: &SyntaxNode) -> TextRange {
+    let range = node.text_range();
+    let ws_text = |el: Option<ra_ap_syntax::SyntaxElement>| {
+        el.filter(|ws| ws.kind() == SyntaxKind::WHITESPACE)
+            .map(|ws| ws.to_string())
+    };
+    let before = ws_text(node.prev_sibling_or_token()).unwrap_or_default();
+    let after = ws_text(node.next_sibling_or_token()).unwrap_or_default();
+    let indent = before
+        .rfind('\n')
+        .map(|i| &before[i + 1..])
+        .filter(|indent| indent.chars().all(|c| c == ' ' || c == '\t'))
+        .map_or(0, str::len);
+    let start = range.start() - TextSize::from(indent as u32);
+    let newlines = if before.contains("\n\n") && after.starts_with("\n\n") {
+        2
+    } else {
+        u32::from(after.starts_with('\n'))
+    };
+    TextRange::new(start, range.end() + TextSize::from(newlines))
 }
 
 fn is_leaf(tree: &ast::UseTree) -> bool {
@@ -357,6 +462,46 @@ async fn main() { let c = GreeterClient::connect("http://a").await; let s = stri
             struct S { a: knit_proto_helloworld::greeter_inline::GreeterClient, b: knit_proto_helloworld::greeter_inline::GreeterClient, r: knit_proto_helloworld::greeter_inline::GreeterClient, e: Endpoint }
             pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) { let c = knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://a").await; let s = stringify!(Server); }
             Call(Inline) frontend/src/main.rs:9: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+        "#]].assert_eq(&out.render("frontend/src/main.rs"));
+    }
+
+    /// A private module that held only imports the edits left unused goes
+    /// with them; one with a comment of its own, a public one, or one whose
+    /// name is spelled elsewhere stays (emptied).
+    #[test]
+    fn a_module_left_empty_goes_with_its_imports() {
+        let out = check(&with_frontend(
+            r#"use hello::greeter_client::GreeterClient;
+mod hello { tonic::include_proto!("helloworld"); }
+
+/// The clients, under the names the rest knows.
+mod gone {
+    pub use crate::hello::greeter_client::GreeterClient;
+}
+
+mod commented {
+    // This comment is the module's.
+    pub use crate::hello::greeter_client::GreeterClient;
+}
+pub mod public { pub use crate::hello::greeter_client::GreeterClient; }
+mod named { pub use crate::hello::greeter_client::GreeterClient; }
+// named: spelled here too.
+#[tokio::main]
+async fn main() { let c = GreeterClient::connect("http://a").await; }
+"#,
+        ));
+        expect![[r#"
+            //- /frontend/src/main.rs
+            mod hello { pub use knit_proto_helloworld::*; }
+
+            mod commented {
+                // This comment is the module's.
+            }
+            pub mod public {  }
+            mod named {  }
+            // named: spelled here too.
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) { let c = knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://a").await; }
+            Call(Inline) frontend/src/main.rs:17: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
         "#]].assert_eq(&out.render("frontend/src/main.rs"));
     }
 

@@ -568,7 +568,6 @@ fn constructors_through_a_type_alias() {
             use std::time::Duration;
             use tonic::transport::Endpoint;
             mod hello { pub use knit_proto_helloworld::*; }
-            mod api {  }
 
             type Greeter = knit_proto_helloworld::greeter_inline::GreeterClient;
 
