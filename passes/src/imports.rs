@@ -16,7 +16,7 @@ use std::sync::LazyLock;
 use rayon::prelude::*;
 
 use ra_ap_syntax::ast::{self, HasModuleItem, HasName, HasVisibility};
-use ra_ap_syntax::{AstNode, SyntaxKind, SyntaxNode, TextRange, TextSize};
+use ra_ap_syntax::{AstNode, AstToken, SyntaxKind, SyntaxNode, TextRange, TextSize};
 
 use crate::edit::{Edit, Output};
 use crate::model::{FileId, Group};
@@ -211,7 +211,7 @@ fn prune_file(
             }
         }
     }
-    let emptied = emptied_modules(group, file, &removed, replaced);
+    let emptied = emptied_modules(group, file, &removed, (replaced, written));
     for item in &removed {
         if !emptied.iter().any(|m| {
             m.syntax()
@@ -232,13 +232,14 @@ fn prune_file(
 }
 
 /// The private inline modules of `file` that held nothing but the `use` items
-/// in `removed` (and no comment of their own), and whose name no other code of
-/// the package spells: removed whole rather than left as `mod api { }`.
+/// in `removed` (and no comment but its doc comments), and whose name no other
+/// code of the service spells and no edit writes: removed whole rather than
+/// left as `mod api { }`. Files the service only `include!`s are not searched.
 fn emptied_modules(
     group: &Group,
     file: FileId,
     removed: &[ast::Use],
-    replaced: &[TextRange],
+    (replaced, written): (&[TextRange], &[&str]),
 ) -> Vec<ast::Module> {
     let mut modules: Vec<ast::Module> = removed
         .iter()
@@ -254,19 +255,30 @@ fn emptied_modules(
             ast::Item::Use(u) => removed.contains(&u),
             _ => false,
         });
-        let commented = list
+        // A comment inside, or a plain comment attached above (the item's own
+        // doc comments go with it).
+        let inside = list
             .syntax()
             .descendants_with_tokens()
             .any(|t| t.kind() == SyntaxKind::COMMENT);
+        let above = module
+            .syntax()
+            .children_with_tokens()
+            .filter_map(|t| t.into_token().and_then(ast::Comment::cast))
+            .any(|c| c.kind().doc.is_none());
+        let commented = inside || above;
+        let name = name.text();
+        let name = name.trim_start_matches("r#");
         only_removed_uses
             && !commented
             && module.visibility().is_none()
-            && !spelled_elsewhere(group, file, name.text(), module, replaced)
+            && !written.contains(&name)
+            && !spelled_elsewhere(group, file, name, module, replaced)
     });
     modules
 }
 
-/// Whether the package of `file` spells `name` outside `module` and outside
+/// Whether the service of `file` spells `name` outside `module` and outside
 /// the ranges of `file` an edit replaced.
 fn spelled_elsewhere(
     group: &Group,
@@ -281,7 +293,7 @@ fn spelled_elsewhere(
     group
         .files
         .iter()
-        .filter(|f| f.service == source.service && f.package == source.package)
+        .filter(|f| f.service == source.service)
         .any(|f| {
             words.offsets(&f.text).iter().any(|&at| {
                 let at = TextRange::at(at, TextSize::of(name));
@@ -466,8 +478,9 @@ async fn main() { let c = GreeterClient::connect("http://a").await; let s = stri
     }
 
     /// A private module that held only imports the edits left unused goes
-    /// with them; one with a comment of its own, a public one, or one whose
-    /// name is spelled elsewhere stays (emptied).
+    /// with them; one with a comment of its own (inside, or a plain one above),
+    /// a public one, or one whose name is spelled elsewhere (`r#` or not) stays
+    /// (emptied).
     #[test]
     fn a_module_left_empty_goes_with_its_imports() {
         let out = check(&with_frontend(
@@ -486,6 +499,10 @@ mod commented {
 pub mod public { pub use crate::hello::greeter_client::GreeterClient; }
 mod named { pub use crate::hello::greeter_client::GreeterClient; }
 // named: spelled here too.
+// A note of the module's own.
+mod noted { pub use crate::hello::greeter_client::GreeterClient; }
+mod r#raw { pub use crate::hello::greeter_client::GreeterClient; }
+// Spelled without `r#`: raw.
 #[tokio::main]
 async fn main() { let c = GreeterClient::connect("http://a").await; }
 "#,
@@ -500,8 +517,12 @@ async fn main() { let c = GreeterClient::connect("http://a").await; }
             pub mod public {  }
             mod named {  }
             // named: spelled here too.
+            // A note of the module's own.
+            mod noted {  }
+            mod r#raw {  }
+            // Spelled without `r#`: raw.
             pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) { let c = knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://a").await; }
-            Call(Inline) frontend/src/main.rs:17: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+            Call(Inline) frontend/src/main.rs:21: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
         "#]].assert_eq(&out.render("frontend/src/main.rs"));
     }
 
