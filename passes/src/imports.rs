@@ -307,24 +307,34 @@ fn spelled_elsewhere(
 /// and one of the blank lines around it when there is one on each side.
 fn item_with_its_lines(node: &SyntaxNode) -> TextRange {
     let range = node.text_range();
-    let ws_text = |el: Option<ra_ap_syntax::SyntaxElement>| {
-        el.filter(|ws| ws.kind() == SyntaxKind::WHITESPACE)
-            .map(|ws| ws.to_string())
-    };
-    let before = ws_text(node.prev_sibling_or_token()).unwrap_or_default();
-    let after = ws_text(node.next_sibling_or_token()).unwrap_or_default();
-    let indent = before
-        .rfind('\n')
-        .map(|i| &before[i + 1..])
-        .filter(|indent| indent.chars().all(|c| c == ' ' || c == '\t'))
-        .map_or(0, str::len);
-    let start = range.start() - TextSize::from(indent as u32);
+    let before = whitespace(node.prev_sibling_or_token());
+    let after = whitespace(node.next_sibling_or_token());
+    let start = range.start() - indent(&before);
     let newlines = if before.contains("\n\n") && after.starts_with("\n\n") {
         2
     } else {
         u32::from(after.starts_with('\n'))
     };
     TextRange::new(start, range.end() + TextSize::from(newlines))
+}
+
+/// The text of `element` when it is whitespace; empty otherwise.
+fn whitespace(element: Option<ra_ap_syntax::SyntaxElement>) -> String {
+    element
+        .filter(|ws| ws.kind() == SyntaxKind::WHITESPACE)
+        .map(|ws| ws.to_string())
+        .unwrap_or_default()
+}
+
+/// The indentation that ends `whitespace` (what follows its last newline),
+/// when it is only spaces and tabs.
+fn indent(whitespace: &str) -> TextSize {
+    let len = whitespace
+        .rfind('\n')
+        .map(|i| &whitespace[i + 1..])
+        .filter(|indent| indent.chars().all(|c| c == ' ' || c == '\t'))
+        .map_or(0, str::len);
+    TextSize::from(len as u32)
 }
 
 fn is_leaf(tree: &ast::UseTree) -> bool {
@@ -391,23 +401,11 @@ fn occurrences(
 /// it starts a line, and the newline after it.
 fn with_trailing_newline(node: &SyntaxNode) -> TextRange {
     let range = crate::edit::code_range(node);
-    let indent = match node.prev_sibling_or_token() {
-        Some(ws) if ws.kind() == SyntaxKind::WHITESPACE => {
-            let text = ws.to_string();
-            text.rfind('\n')
-                .map(|i| &text[i + 1..])
-                .filter(|indent| indent.chars().all(|c| c == ' ' || c == '\t'))
-                .map_or(0, str::len)
-        }
-        _ => 0,
-    };
-    match node.next_sibling_or_token() {
-        Some(ws) if ws.kind() == SyntaxKind::WHITESPACE && ws.to_string().starts_with('\n') => {
-            let start = range.start() - TextSize::from(indent as u32);
-            TextRange::new(start, range.end() + TextSize::from(1))
-        }
-        _ => range,
+    if !whitespace(node.next_sibling_or_token()).starts_with('\n') {
+        return range;
     }
+    let start = range.start() - indent(&whitespace(node.prev_sibling_or_token()));
+    TextRange::new(start, range.end() + TextSize::from(1))
 }
 
 /// An entry of a `{..}` list with the comma and space that separate it.

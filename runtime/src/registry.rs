@@ -73,15 +73,6 @@ pub struct Resolved<H: ?Sized> {
     pub interceptor: Option<SharedInterceptor>,
 }
 
-impl<H: ?Sized> Clone for Resolved<H> {
-    fn clone(&self) -> Self {
-        Self {
-            handler: self.handler.clone(),
-            interceptor: self.interceptor.clone(),
-        }
-    }
-}
-
 /// An in-process client's handle on its service: the process-wide slot where
 /// the first call of any client of the service keeps what it resolved, for every
 /// later call of every client. A reference: cloning a client copies it.
