@@ -549,7 +549,7 @@ const INLINE_METHOD: &str = r#"
             if service.interceptor.is_some() {
                 request = call::intercept_as_server(request, service.interceptor.as_ref())?;
             }
-            call::unary(call::deadline(&request, self.timeout), $CALL).await
+            call::unary(request, self.timeout, |request| $CALL).await
         }
 "#;
 
@@ -594,7 +594,7 @@ fn streaming_method(package: &str, m: &ProtoMethod) -> String {
         )
     } else {
         format!(
-            "call::unary(call::deadline(&request, timeout), (service.handler.$SNAKE)({request})).await"
+            "call::unary(request, timeout, |request| (service.handler.$SNAKE)({request})).await"
         )
     };
     STREAMING_METHOD

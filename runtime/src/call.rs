@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -18,81 +19,102 @@ pub fn expired() -> Status {
     Status::cancelled("Timeout expired")
 }
 
-/// Runs one unary call: `call` is the handler's future, called by the caller
-/// straight on the request (with its metadata and extensions); `deadline` is the
-/// caller's ([`deadline`] of the request), enforced as tonic's server enforces
-/// it; a panic in the handler becomes an error status for this call only, the
-/// status tonic's client reports when a server's handler panics.
+/// A handler's future for one unary call, boxed as the handler trait (tonic's
+/// `async_trait`) returns it.
+pub type HandlerFuture<'a, Res> =
+    Pin<Box<dyn Future<Output = Result<Response<Res>, Status>> + Send + 'a>>;
+
+/// Runs one unary call: `handler` is called straight on `request` (with its
+/// metadata and extensions); the caller's deadline ([`deadline`] of the request
+/// and `channel`, the timeout of the client's channel) is enforced as tonic's
+/// server enforces it; a panic in the handler becomes an error status for this
+/// call only, the status tonic's client reports when a server's handler panics.
 ///
-/// The handler's future is wrapped in place: a call carries no more than that
-/// future and its deadline (a point in time; the timer is made, boxed, only if
-/// the handler waits). Inlined, as the future's `poll` is: the call then costs
-/// the caller little more than the handler's own future.
+/// A call without a deadline carries nothing but the handler's future: the
+/// caller's future stays as small and simple as the handler's own, which is
+/// what keeps an inline call close to a direct one. A deadline moves the
+/// handler's future into a box of its own with the deadline (and, once the
+/// handler waits, its timer).
 #[inline]
-pub fn unary<Fut>(deadline: Option<Duration>, call: Fut) -> Unary<Fut> {
+pub fn unary<'a, T, Res: 'a>(
+    request: Request<T>,
+    channel: Option<Duration>,
+    handler: impl FnOnce(Request<T>) -> HandlerFuture<'a, Res>,
+) -> Unary<'a, Res> {
+    // A deadline past what a clock can count never comes.
+    let at = deadline(&request, channel).and_then(|t| tokio::time::Instant::now().checked_add(t));
+    let call = handler(request);
     Unary {
-        call,
-        // A deadline past what a clock can count never comes.
-        deadline: deadline
-            .and_then(|t| tokio::time::Instant::now().checked_add(t))
-            .map(|at| Deadline { at, timer: None }),
+        call: match at {
+            None => call,
+            Some(at) => bounded(call, at),
+        },
     }
 }
 
-/// The caller's deadline: when it expires, and, once the handler has waited,
-/// the timer that wakes the call then.
-struct Deadline {
-    at: tokio::time::Instant,
-    timer: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+/// The future of [`unary`]: the handler's future, each poll under
+/// `catch_unwind`.
+pub struct Unary<'a, Res> {
+    call: HandlerFuture<'a, Res>,
 }
 
-impl Deadline {
-    /// Whether the deadline has passed; if not, the timer will wake `cx`.
-    fn expired(&mut self, cx: &mut Context<'_>) -> bool {
-        let at = self.at;
-        let timer = self
-            .timer
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at)));
-        timer.as_mut().poll(cx).is_ready()
-    }
-}
-
-pin_project_lite::pin_project! {
-    /// The future of [`unary`].
-    pub struct Unary<Fut> {
-        #[pin]
-        call: Fut,
-        deadline: Option<Deadline>,
-    }
-}
-
-impl<Res, Fut> Future for Unary<Fut>
-where
-    Fut: Future<Output = Result<Response<Res>, Status>>,
-{
+impl<Res> Future for Unary<'_, Res> {
     type Output = Result<Response<Res>, Status>;
 
     #[inline]
-    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // The handler's answer is written where it is returned from, rather than
         // moved through `catch_unwind`'s own result.
         let mut polled = Poll::Pending;
-        let call = this.call;
+        let call = self.call.as_mut();
         if std::panic::catch_unwind(AssertUnwindSafe(|| polled = call.poll(cx))).is_err() {
             // Over the network, tonic's server drops the connection's stream when
             // a handler panics and the caller sees the reset: answer the same. The
             // panic itself was reported by the panic hook, as in the split service.
             return Poll::Ready(Err(Status::cancelled(PANIC_MESSAGE)));
         }
-        if polled.is_ready() {
-            return polled;
+        polled
+    }
+}
+
+/// The handler's future bounded by a deadline at `at`. Out of line: a call
+/// without a deadline does not carry this code.
+#[inline(never)]
+fn bounded<'a, Res: 'a>(
+    call: HandlerFuture<'a, Res>,
+    at: tokio::time::Instant,
+) -> HandlerFuture<'a, Res> {
+    Box::pin(Bounded {
+        call,
+        at,
+        timer: None,
+    })
+}
+
+/// A handler's future with the caller's deadline: the point in time, and, once
+/// the handler has waited, the timer that wakes the call then.
+struct Bounded<'a, Res> {
+    call: HandlerFuture<'a, Res>,
+    at: tokio::time::Instant,
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<Res> Future for Bounded<'_, Res> {
+    type Output = Result<Response<Res>, Status>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if let Poll::Ready(answer) = self.call.as_mut().poll(cx) {
+            return Poll::Ready(answer);
         }
+        let at = self.at;
+        let timer = self
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at)));
         // tonic's server answers an expired `grpc-timeout` with `Cancelled`.
-        if this.deadline.as_mut().is_some_and(|d| d.expired(cx)) {
-            return Poll::Ready(Err(expired()));
+        match timer.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(expired())),
+            Poll::Pending => Poll::Pending,
         }
-        Poll::Pending
     }
 }
 

@@ -61,19 +61,17 @@ where
 /// tonic's server bounds only the handler's future. Dropping the `Streaming`
 /// drops the handler's stream. `channel` is the timeout of the client's channel
 /// (see [`crate::call::deadline`]).
-pub async fn responses<Req, T, S, F, Fut>(
+pub async fn responses<Req, T, S, F>(
     request: Request<Req>,
     channel: Option<std::time::Duration>,
     handler: F,
 ) -> Result<Response<Streaming<T>>, Status>
 where
-    F: FnOnce(Request<Req>) -> Fut,
-    Fut: std::future::Future<Output = Result<Response<S>, Status>>,
+    F: FnOnce(Request<Req>) -> crate::call::HandlerFuture<'static, S>,
     S: Stream<Item = Result<T, Status>> + Send + 'static,
     T: Send + 'static,
 {
-    let deadline = crate::call::deadline(&request, channel);
-    let response = crate::call::unary(deadline, handler(request)).await?;
+    let response = crate::call::unary(request, channel, handler).await?;
     Ok(response.map(|messages| {
         let slot = Slot::default();
         let body = Handoff {

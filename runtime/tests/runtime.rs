@@ -7,13 +7,15 @@ use std::time::Duration;
 use knit_runtime::{call, registry, Host, ServiceHost};
 use tonic::{Code, Request, Response, Status};
 
-/// A unary call as knit's generated client makes it: the deadline read off the
-/// request, then the handler called on it.
-fn unary<T, F, Fut>(request: Request<T>, handler: F) -> call::Unary<Fut>
+/// A unary call as knit's generated client makes it: the handler called on the
+/// request under its deadline, its future boxed as tonic's handler traits box it.
+fn unary<T, R, F, Fut>(request: Request<T>, handler: F) -> call::Unary<'static, R>
 where
+    R: 'static,
     F: FnOnce(Request<T>) -> Fut,
+    Fut: std::future::Future<Output = Result<Response<R>, Status>> + Send + 'static,
 {
-    call::unary(call::deadline(&request, None), handler(request))
+    call::unary(request, None, |request| Box::pin(handler(request)))
 }
 
 #[tokio::test]
@@ -149,9 +151,11 @@ async fn the_deadline_counts_from_the_call_not_from_the_first_wait() {
     let reply = unary(request, |_| async { Ok(Response::new(7)) }).await;
     assert_eq!(*reply.unwrap().get_ref(), 7);
 
-    let reply = call::unary(Some(Duration::MAX), async {
-        tokio::task::yield_now().await;
-        Ok::<_, Status>(Response::new(8))
+    let reply = call::unary(Request::new(()), Some(Duration::MAX), |_| {
+        Box::pin(async {
+            tokio::task::yield_now().await;
+            Ok::<_, Status>(Response::new(8))
+        })
     })
     .await;
     assert_eq!(*reply.unwrap().get_ref(), 8);

@@ -19,13 +19,15 @@ use tonic::metadata::MetadataValue;
 use tonic::transport::Channel;
 use tonic::{Code, IntoStreamingRequest, Request, Response, Status, Streaming};
 
-/// A unary call as knit's generated client makes it: the deadline read off the
-/// request, then the handler called on it.
-fn unary<T, F, Fut>(request: Request<T>, handler: F) -> call::Unary<Fut>
+/// A unary call as knit's generated client makes it: the handler called on the
+/// request under its deadline, its future boxed as tonic's handler traits box it.
+fn unary<T, R, F, Fut>(request: Request<T>, handler: F) -> call::Unary<'static, R>
 where
+    R: 'static,
     F: FnOnce(Request<T>) -> Fut,
+    Fut: std::future::Future<Output = Result<Response<R>, Status>> + Send + 'static,
 {
-    call::unary(call::deadline(&request, None), handler(request))
+    call::unary(request, None, |request| Box::pin(handler(request)))
 }
 
 type Replies = BoxStream<'static, Result<String, Status>>;
@@ -264,7 +266,7 @@ async fn watch_both(
         .await
         .server_streaming(request(), path("Watch"), Utf8)
         .await;
-    let local = handoff::responses(request(), None, watch).await;
+    let local = handoff::responses(request(), None, |r| Box::pin(watch(r))).await;
     [network, local]
 }
 
@@ -403,7 +405,7 @@ async fn a_channel_timeout_answers_as_tonics_channel_does() {
             .await
             .server_streaming(request(), path("Watch"), Utf8)
             .await;
-        let local = handoff::responses(request(), Some(timeout), watch).await;
+        let local = handoff::responses(request(), Some(timeout), |r| Box::pin(watch(r))).await;
         let [network, local] = [network, local].map(|r| status(&r.map(|_| ()).unwrap_err()));
         assert!(
             network.starts_with("Cancelled \"Timeout expired\""),
@@ -417,7 +419,7 @@ async fn a_channel_timeout_answers_as_tonics_channel_does() {
 async fn messages_are_the_handlers_own_values() {
     let (received, addresses) = recording(async {
         let request = Request::new("address".to_string());
-        let mut replies = handoff::responses(request, None, watch)
+        let mut replies = handoff::responses(request, None, |r| Box::pin(watch(r)))
             .await
             .unwrap()
             .into_inner();
@@ -448,8 +450,8 @@ async fn dropping_the_stream_drops_the_handlers_stream() {
     }
     let dropped = Arc::new(AtomicBool::new(false));
     let handler_stream = Endless(dropped.clone());
-    let mut replies = handoff::responses(Request::new(()), None, |_| async move {
-        Ok(Response::new(handler_stream))
+    let mut replies = handoff::responses(Request::new(()), None, |_| {
+        Box::pin(async move { Ok(Response::new(handler_stream)) })
     })
     .await
     .unwrap()
@@ -528,7 +530,7 @@ async fn bidirectional_messages_come_back_as_they_went() {
     let mut local = handoff::responses(
         handoff::requests(stream::iter(words).into_streaming_request()),
         None,
-        echo,
+        |r| Box::pin(echo(r)),
     )
     .await
     .unwrap()
@@ -550,11 +552,18 @@ async fn bidirectional_messages_come_back_as_they_went() {
 
 #[tokio::test]
 async fn a_panic_fails_that_call_only() {
-    let seen =
-        observe(handoff::responses(Request::new("panic".to_string()), None, watch).await).await;
+    let seen = observe(
+        handoff::responses(Request::new("panic".to_string()), None, |r| {
+            Box::pin(watch(r))
+        })
+        .await,
+    )
+    .await;
     assert!(seen.contains("\na\nerror: "), "{seen}");
-    let again =
-        observe(handoff::responses(Request::new("ok".to_string()), None, watch).await).await;
+    let again = observe(
+        handoff::responses(Request::new("ok".to_string()), None, |r| Box::pin(watch(r))).await,
+    )
+    .await;
     assert!(again.contains("\na\nb\n"), "{again}");
 }
 
