@@ -17,9 +17,9 @@ use catalog::catalog_client::CatalogClient;
 use checkout::checkout_client::CheckoutClient;
 use gateway::gateway_server::{Gateway, GatewayServer};
 use gateway::{
-    AddToCartRequest, BrowseRequest, CartLine, CartView, CheckoutRequest, Listing, Order,
-    PingRequest, Pong, Price, ProductInfo, ProductRequest, QuoteRequest, ShowCartRequest,
-    TipReceipt, TipRequest,
+    AddToCartRequest, BrowseRequest, CartLine, CartView, CheckoutRequest, CompareRequest, Compared,
+    Comparison, Listing, Order, PingRequest, Pong, Price, ProductInfo, ProductRequest,
+    QuoteRequest, ShowCartRequest, TipReceipt, TipRequest,
 };
 use payment::payment_client::PaymentClient;
 use pricing::pricing_client::PricingClient;
@@ -206,6 +206,41 @@ impl Gateway for Front {
         ))
     }
 
+    async fn compare(
+        &self,
+        request: Request<CompareRequest>,
+    ) -> Result<Response<Comparison>, Status> {
+        let (incoming, _, CompareRequest { skus }) = request.into_parts();
+        if skus.is_empty() {
+            return Err(Status::invalid_argument("nothing to compare"));
+        }
+        let mut products = Vec::with_capacity(skus.len());
+        let mut last = MetadataMap::new();
+        for sku in skus {
+            let mut get = forward(&incoming, catalog::GetRequest { sku: sku.clone() });
+            get.set_timeout(PRODUCT_LIMIT);
+            let product = self.catalog.clone().get(get).await?.into_inner();
+            let items = vec![pricing::Item { sku, quantity: 1 }];
+            let mut quote = forward(
+                &incoming,
+                pricing::QuoteRequest {
+                    items,
+                    coupon: String::new(),
+                },
+            );
+            if let Some(token) = incoming.get("authorization") {
+                quote.metadata_mut().insert("authorization", token.clone());
+            }
+            let (metadata, price, _) = self.pricing.clone().quote(quote).await?.into_parts();
+            last = metadata;
+            products.push(Compared {
+                product: Some(product_info(product)),
+                unit_cents: price.total_cents,
+            });
+        }
+        Ok(answer(&last, Comparison { products }))
+    }
+
     async fn tip(&self, request: Request<TipRequest>) -> Result<Response<TipReceipt>, Status> {
         let (incoming, _, TipRequest { user, amount_cents }) = request.into_parts();
         let charge = forward(&incoming, payment::ChargeRequest { user, amount_cents });
@@ -278,6 +313,21 @@ impl Gateway for Front {
                 total,
             },
         ))
+    }
+
+    async fn local_compare(
+        &self,
+        request: Request<CompareRequest>,
+    ) -> Result<Response<Comparison>, Status> {
+        let (incoming, _, CompareRequest { skus }) = request.into_parts();
+        let products = skus
+            .into_iter()
+            .map(|sku| Compared {
+                product: Some(local_product(sku)),
+                unit_cents: 1250,
+            })
+            .collect();
+        Ok(answer(&incoming, Comparison { products }))
     }
 
     async fn local_checkout(
