@@ -163,19 +163,33 @@ async fn the_deadline_counts_from_the_call_not_from_the_first_wait() {
 
 #[tokio::test]
 async fn a_panic_in_the_handler_is_an_error_for_that_call_only() {
-    let err = unary(Request::new(()), |_| async {
-        if true {
-            panic!("boom");
+    // Without a deadline and with one (the handler's future then boxed with
+    // it), before and after the handler first waits.
+    for timeout in [None, Some(Duration::from_secs(5))] {
+        for wait_first in [false, true] {
+            let mut request = Request::new(());
+            if let Some(timeout) = timeout {
+                request.set_timeout(timeout);
+            }
+            let err = unary(request, move |_| async move {
+                if wait_first {
+                    tokio::task::yield_now().await;
+                }
+                if true {
+                    panic!("boom");
+                }
+                Ok(Response::new(()))
+            })
+            .await
+            .unwrap_err();
+            // As tonic's client reports a server whose handler panicked.
+            assert_eq!(
+                (err.code(), err.message()),
+                (Code::Cancelled, "h2 protocol error: http2 error"),
+                "deadline {timeout:?}, waited first: {wait_first}"
+            );
         }
-        Ok(Response::new(()))
-    })
-    .await
-    .unwrap_err();
-    // As tonic's client reports a server whose handler panicked.
-    assert_eq!(
-        (err.code(), err.message()),
-        (Code::Cancelled, "h2 protocol error: http2 error")
-    );
+    }
 }
 
 trait Greeter: Send + Sync {
@@ -321,18 +335,25 @@ async fn dropping_the_call_cancels_the_handler() {
             self.0.store(true, std::sync::atomic::Ordering::SeqCst);
         }
     }
-    let dropped = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let flag = Flag(dropped.clone());
-    let call = unary(Request::new(()), move |_| async move {
-        let _flag = flag;
-        tokio::time::sleep(Duration::from_secs(60)).await;
-        Ok(Response::new(()))
-    });
-    let _ = tokio::time::timeout(Duration::from_millis(20), call).await;
-    assert!(
-        dropped.load(std::sync::atomic::Ordering::SeqCst),
-        "the handler's future was dropped with the call"
-    );
+    // Without a deadline and with one the caller gives up before.
+    for timeout in [None, Some(Duration::from_secs(30))] {
+        let mut request = Request::new(());
+        if let Some(timeout) = timeout {
+            request.set_timeout(timeout);
+        }
+        let dropped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = Flag(dropped.clone());
+        let call = unary(request, move |_| async move {
+            let _flag = flag;
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            Ok(Response::new(()))
+        });
+        let _ = tokio::time::timeout(Duration::from_millis(20), call).await;
+        assert!(
+            dropped.load(std::sync::atomic::Ordering::SeqCst),
+            "the handler's future was dropped with the call (deadline {timeout:?})"
+        );
+    }
 }
 
 #[test]
