@@ -78,6 +78,27 @@ fn answer<T>(from: &MetadataMap, message: T) -> Response<T> {
     response
 }
 
+/// A request to pricing for `quantity` of `sku`, with the caller's own
+/// credentials, not the gateway's: pricing decides.
+fn quote_request(
+    incoming: &MetadataMap,
+    sku: String,
+    quantity: u32,
+) -> Request<pricing::QuoteRequest> {
+    let items = vec![pricing::Item { sku, quantity }];
+    let mut quote = forward(
+        incoming,
+        pricing::QuoteRequest {
+            items,
+            coupon: String::new(),
+        },
+    );
+    if let Some(token) = incoming.get("authorization") {
+        quote.metadata_mut().insert("authorization", token.clone());
+    }
+    quote
+}
+
 fn product_info(p: catalog::Product) -> ProductInfo {
     ProductInfo {
         sku: p.sku,
@@ -185,18 +206,7 @@ impl Gateway for Front {
 
     async fn quote(&self, request: Request<QuoteRequest>) -> Result<Response<Price>, Status> {
         let (incoming, _, QuoteRequest { sku, quantity }) = request.into_parts();
-        let items = vec![pricing::Item { sku, quantity }];
-        let mut quote = forward(
-            &incoming,
-            pricing::QuoteRequest {
-                items,
-                coupon: String::new(),
-            },
-        );
-        // The caller's credentials, not the gateway's: pricing decides.
-        if let Some(token) = incoming.get("authorization") {
-            quote.metadata_mut().insert("authorization", token.clone());
-        }
+        let quote = quote_request(&incoming, sku, quantity);
         let (metadata, price, _) = self.pricing.clone().quote(quote).await?.into_parts();
         Ok(answer(
             &metadata,
@@ -220,17 +230,7 @@ impl Gateway for Front {
             let mut get = forward(&incoming, catalog::GetRequest { sku: sku.clone() });
             get.set_timeout(PRODUCT_LIMIT);
             let product = self.catalog.clone().get(get).await?.into_inner();
-            let items = vec![pricing::Item { sku, quantity: 1 }];
-            let mut quote = forward(
-                &incoming,
-                pricing::QuoteRequest {
-                    items,
-                    coupon: String::new(),
-                },
-            );
-            if let Some(token) = incoming.get("authorization") {
-                quote.metadata_mut().insert("authorization", token.clone());
-            }
+            let quote = quote_request(&incoming, sku, 1);
             let (metadata, price, _) = self.pricing.clone().quote(quote).await?.into_parts();
             last = metadata;
             products.push(Compared {
