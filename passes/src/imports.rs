@@ -310,12 +310,28 @@ fn item_with_its_lines(node: &SyntaxNode) -> TextRange {
     let before = whitespace(node.prev_sibling_or_token());
     let after = whitespace(node.next_sibling_or_token());
     let start = range.start() - indent(&before);
-    let newlines = if before.contains("\n\n") && after.starts_with("\n\n") {
+    // The line break that ends the item, and a blank line after it when one
+    // comes before it too (`\n` or `\r\n` alike).
+    let first = line_break(&after);
+    let second = line_break(&after[first..]);
+    let blank_before = before.contains("\n\n") || before.contains("\n\r\n");
+    let end = if blank_before && second > 0 {
+        first + second
+    } else {
+        first
+    };
+    TextRange::new(start, range.end() + TextSize::from(end as u32))
+}
+
+/// The length of the line break `text` starts with: `\n`, `\r\n`, or none.
+fn line_break(text: &str) -> usize {
+    if text.starts_with('\n') {
+        1
+    } else if text.starts_with("\r\n") {
         2
     } else {
-        u32::from(after.starts_with('\n'))
-    };
-    TextRange::new(start, range.end() + TextSize::from(newlines))
+        0
+    }
 }
 
 /// The text of `element` when it is whitespace; empty otherwise.
@@ -398,14 +414,15 @@ fn occurrences(
 }
 
 /// The item `node` with the rest of its line: the indentation before it, when
-/// it starts a line, and the newline after it.
+/// it starts a line, and the line break after it.
 fn with_trailing_newline(node: &SyntaxNode) -> TextRange {
     let range = crate::edit::code_range(node);
-    if !whitespace(node.next_sibling_or_token()).starts_with('\n') {
+    let newline = line_break(&whitespace(node.next_sibling_or_token()));
+    if newline == 0 {
         return range;
     }
     let start = range.start() - indent(&whitespace(node.prev_sibling_or_token()));
-    TextRange::new(start, range.end() + TextSize::from(1))
+    TextRange::new(start, range.end() + TextSize::from(newline as u32))
 }
 
 /// An entry of a `{..}` list with the comma and space that separate it.
@@ -522,6 +539,39 @@ async fn main() { let c = GreeterClient::connect("http://a").await; }
             pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) { let c = knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://a").await; }
             Call(Inline) frontend/src/main.rs:21: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
         "#]].assert_eq(&out.render("frontend/src/main.rs"));
+    }
+
+    /// Windows line breaks go as `\n` ones do: with the removed import or
+    /// module, and one blank line of two around it.
+    #[test]
+    fn removals_take_crlf_line_breaks_along() {
+        let lf = r#"use tonic::transport::Channel;
+use hello::greeter_client::GreeterClient;
+mod hello { tonic::include_proto!("helloworld"); }
+
+mod gone {
+    pub use crate::hello::greeter_client::GreeterClient;
+}
+
+struct S { c: GreeterClient<Channel> }
+#[tokio::main]
+async fn main() { let c = GreeterClient::connect("http://a").await; }
+"#;
+        let render = |main_rs: &str| check(&with_frontend(main_rs)).render("frontend/src/main.rs");
+        let crlf = render(&lf.replace('\n', "\r\n"));
+        assert!(
+            !crlf.contains("\n\r\n\r\n"),
+            "a blank line too many:\n{crlf}"
+        );
+        assert_eq!(crlf.replace("\r\n", "\n"), render(lf));
+        expect![[r#"
+            //- /frontend/src/main.rs
+            mod hello { pub use knit_proto_helloworld::*; }
+
+            struct S { c: knit_proto_helloworld::greeter_inline::GreeterClient }
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) { let c = knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://a").await; }
+            Call(Inline) frontend/src/main.rs:11: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+        "#]].assert_eq(&render(lf));
     }
 
     #[test]
