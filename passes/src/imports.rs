@@ -218,7 +218,7 @@ fn prune_file(
                 .text_range()
                 .contains_range(item.syntax().text_range())
         }) {
-            let range = with_trailing_newline(item.syntax());
+            let range = with_trailing_line_break(item.syntax());
             out.edit(PASS, file, range, "", "import left unused by knit's edits");
         }
     }
@@ -315,12 +315,12 @@ fn item_with_its_lines(node: &SyntaxNode) -> TextRange {
     let first = line_break(&after);
     let second = line_break(&after[first..]);
     let blank_before = before.contains("\n\n") || before.contains("\n\r\n");
-    let end = if blank_before && second > 0 {
+    let taken = if blank_before && second > 0 {
         first + second
     } else {
         first
     };
-    TextRange::new(start, range.end() + TextSize::from(end as u32))
+    TextRange::new(start, range.end() + TextSize::from(taken as u32))
 }
 
 /// The length of the line break `text` starts with: `\n`, `\r\n`, or none.
@@ -415,14 +415,14 @@ fn occurrences(
 
 /// The item `node` with the rest of its line: the indentation before it, when
 /// it starts a line, and the line break after it.
-fn with_trailing_newline(node: &SyntaxNode) -> TextRange {
+fn with_trailing_line_break(node: &SyntaxNode) -> TextRange {
     let range = crate::edit::code_range(node);
-    let newline = line_break(&whitespace(node.next_sibling_or_token()));
-    if newline == 0 {
+    let line_break_len = line_break(&whitespace(node.next_sibling_or_token()));
+    if line_break_len == 0 {
         return range;
     }
     let start = range.start() - indent(&whitespace(node.prev_sibling_or_token()));
-    TextRange::new(start, range.end() + TextSize::from(newline as u32))
+    TextRange::new(start, range.end() + TextSize::from(line_break_len as u32))
 }
 
 /// An entry of a `{..}` list with the comma and space that separate it.
@@ -542,7 +542,7 @@ async fn main() { let c = GreeterClient::connect("http://a").await; }
     }
 
     /// Windows line breaks go as `\n` ones do: with the removed import or
-    /// module, and one blank line of two around it.
+    /// module, and one of the two blank lines around it.
     #[test]
     fn removals_take_crlf_line_breaks_along() {
         let lf = r#"use tonic::transport::Channel;

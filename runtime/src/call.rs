@@ -52,8 +52,8 @@ pub fn unary<'a, T, Res: 'a>(
     }
 }
 
-/// The future of [`unary`]: the handler's future, each poll under
-/// `catch_unwind`.
+/// The future of [`unary`]: the handler's future (boxed with its deadline by
+/// [`bounded`] when there is one), each poll under `catch_unwind`.
 pub struct Unary<'a, Res> {
     call: HandlerFuture<'a, Res>,
 }

@@ -335,7 +335,7 @@ async fn dropping_the_call_cancels_the_handler() {
             self.0.store(true, std::sync::atomic::Ordering::SeqCst);
         }
     }
-    // Without a deadline and with one the caller gives up before.
+    // Without a deadline and with one longer than the caller's 20 ms wait.
     for timeout in [None, Some(Duration::from_secs(30))] {
         let mut request = Request::new(());
         if let Some(timeout) = timeout {

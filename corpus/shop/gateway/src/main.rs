@@ -1,7 +1,8 @@
 //! The gateway: the shop's public API. Each call goes to catalog, cart,
-//! checkout or pricing, or (`Tip`) to payment, which another team runs; the
-//! caller's `x-request-id` travels along and comes back from the service that
-//! answered (`Ping` calls nothing and answers it itself).
+//! checkout or pricing (`Compare` to catalog and pricing), or (`Tip`) to
+//! payment, which another team runs; the caller's `x-request-id` travels along
+//! and comes back from the service that answered (`Ping` calls nothing and
+//! answers it itself).
 //!
 //! It listens on `PORT` and finds the others at `CATALOG_URL`, `CART_URL`,
 //! `CHECKOUT_URL`, `PRICING_URL` and `PAYMENT_URL`.
@@ -48,7 +49,7 @@ pub mod pricing {
     tonic::include_proto!("pricing");
 }
 
-/// How long a product page waits for catalog.
+/// How long a product page (or a comparison, for each product) waits for catalog.
 const PRODUCT_LIMIT: Duration = Duration::from_millis(300);
 
 pub struct Front {
