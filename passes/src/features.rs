@@ -116,8 +116,8 @@ pub fn check(group: &Group, out: &mut Output) {
     // (crate, range) -> service -> what it asks, over all its packages
     let mut asked: BTreeMap<(String, String), BTreeMap<&str, Asked>> = BTreeMap::new();
     for service in &group.services {
-        let workspace = service.workspace.as_ref().map(|(text, _)| text.as_str());
         for package in &service.packages {
+            let workspace = package.workspace.as_ref().map(|(text, _)| text.as_str());
             for (krate, wants) in requests(&group.file(package.manifest).text, workspace) {
                 let slot = asked
                     .entry(krate)

@@ -34,7 +34,6 @@ pub fn group(fixture: &str) -> Group {
                     name: service_name.clone(),
                     listen: true,
                     env: Vec::new(),
-                    workspace: None,
                     packages: Vec::new(),
                     bin: Target {
                         name: service_name.clone(),
@@ -82,6 +81,8 @@ pub fn group(fixture: &str) -> Group {
                     .find(|(p, _)| *p == format!("{dir}/build.rs"))
                     .map(|(_, t)| t.clone()),
                 bins: vec![(service_name.clone(), "src/main.rs".into())],
+                dropped_dev_deps: Vec::new(),
+                workspace: None,
             });
         }
         let package = group.services[service].packages.len().saturating_sub(1);
@@ -120,6 +121,7 @@ pub fn group(fixture: &str) -> Group {
             text: text.clone(),
             service,
             package,
+            also: Vec::new(),
             rust,
         });
     }

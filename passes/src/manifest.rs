@@ -23,6 +23,9 @@ pub enum ManifestOp {
     RenameDependency { key: String, package: String },
     /// Adds `key = { path = .. }` to `[dependencies]`.
     AddPathDependency { key: String, path: String },
+    /// Removes the dev-dependency `key` (of every platform): it points at a
+    /// package the merged workspace does not hold.
+    DropDevDependency { key: String },
     /// Turns off binary auto-discovery, so only the `[[bin]]`s listed build.
     NoAutobins,
     /// `[lib] path = ..`.
@@ -58,6 +61,10 @@ impl std::fmt::Display for ManifestOp {
             ManifestOp::AddPathDependency { key, path } => {
                 write!(f, "dependency `{key}` added (path `{path}`)")
             }
+            ManifestOp::DropDevDependency { key } => write!(
+                f,
+                "dev-dependency `{key}` dropped: it points outside what the services build"
+            ),
             ManifestOp::NoAutobins => {
                 write!(f, "`autobins = false`: only the listed binaries build")
             }
@@ -127,6 +134,11 @@ fn apply_one(doc: &mut DocumentMut, op: &ManifestOp) -> Result<(), String> {
                 }
             }
         }
+        ManifestOp::DropDevDependency { key } => {
+            for table in tables_of_kinds(doc, &["dev-dependencies"]) {
+                table.remove(key);
+            }
+        }
         ManifestOp::AddPathDependency { key, path } => {
             let deps = doc
                 .entry("dependencies")
@@ -185,10 +197,20 @@ fn apply_one(doc: &mut DocumentMut, op: &ManifestOp) -> Result<(), String> {
 
 /// The tables of dependencies in `doc`: top-level and per target.
 fn dependency_tables(doc: &mut DocumentMut) -> Vec<&mut dyn toml_edit::TableLike> {
-    const KINDS: [&str; 3] = ["dependencies", "dev-dependencies", "build-dependencies"];
+    tables_of_kinds(
+        doc,
+        &["dependencies", "dev-dependencies", "build-dependencies"],
+    )
+}
+
+/// The dependency tables of `kinds`, of every platform.
+fn tables_of_kinds<'d>(
+    doc: &'d mut DocumentMut,
+    kinds: &[&str],
+) -> Vec<&'d mut dyn toml_edit::TableLike> {
     let mut tables: Vec<&mut dyn toml_edit::TableLike> = Vec::new();
     for (key, item) in doc.as_table_mut().iter_mut() {
-        if KINDS.contains(&key.get()) {
+        if kinds.contains(&key.get()) {
             tables.extend(item.as_table_like_mut());
         } else if key.get() == "target" {
             let Some(targets) = item.as_table_like_mut() else {
@@ -199,7 +221,7 @@ fn dependency_tables(doc: &mut DocumentMut) -> Vec<&mut dyn toml_edit::TableLike
                     continue;
                 };
                 for (kind, deps) in target.iter_mut() {
-                    if KINDS.contains(&kind.get()) {
+                    if kinds.contains(&kind.get()) {
                         tables.extend(deps.as_table_like_mut());
                     }
                 }

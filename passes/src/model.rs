@@ -34,10 +34,7 @@ pub struct Service {
     pub packages: Vec<Package>,
     /// The binary target whose `main` is the service's entry.
     pub bin: Target,
-    /// The manifest of the service's Cargo workspace root and the root's folder
-    /// in the output: what its packages inherit with `workspace = true`.
-    pub workspace: Option<(String, String)>,
-    /// The proto files found in the service's packages.
+    /// The proto files the service's packages hold or their build scripts name.
     pub protos: Vec<ProtoFile>,
 }
 
@@ -57,6 +54,12 @@ pub struct Package {
     pub bins: Vec<(String, String)>,
     /// The package's path dependencies on other packages of the service.
     pub local_deps: Vec<LocalDep>,
+    /// Keys of the package's dev-dependencies by path that point outside what
+    /// the service builds (another workspace's test kit): the merge drops them.
+    pub dropped_dev_deps: Vec<String>,
+    /// The manifest of the package's Cargo workspace root and the root's folder
+    /// in the output: what the package inherits with `workspace = true`.
+    pub workspace: Option<(String, String)>,
 }
 
 /// A path dependency between two packages of one service.
@@ -86,6 +89,9 @@ pub struct SourceFile {
     pub service: usize,
     /// Index of the package in [`Service::packages`].
     pub package: usize,
+    /// The other (service, package) pairs whose package this is: a package that
+    /// several services reach (a proto crate, a client helper) is kept once.
+    pub also: Vec<(usize, usize)>,
     /// Rust source: its module path from the crate root, edition and parse.
     pub rust: Option<RustFile>,
 }

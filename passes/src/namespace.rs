@@ -115,11 +115,15 @@ pub fn run(group: &Group, _: &Sharing) -> Output {
                     ),
                 );
             }
+            for key in &package.dropped_dev_deps {
+                let op = ManifestOp::DropDevDependency { key: key.clone() };
+                out.manifest_ops.push((package.manifest, op));
+            }
             let manifest = group.file(package.manifest);
             // What the package inherits from its workspace root is written out:
             // in the merged workspace, that root is gone.
             if inherits_from_workspace(&manifest.text) {
-                match &service.workspace {
+                match &package.workspace {
                     Some((root, root_dir)) => {
                         let package_to_root = crate::model::relative_path(&package.dir, root_dir);
                         let op = ManifestOp::Inherit {

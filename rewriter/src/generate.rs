@@ -91,10 +91,11 @@ fn root_patches(group: &Group) -> (String, Vec<String>) {
     let mut merged = DocumentMut::new();
     let mut notes = Vec::new();
     let mut seen = Vec::new();
-    for service in &group.services {
-        let Some((text, root_dir)) = &service.workspace else {
-            continue;
-        };
+    let roots = group.services.iter().flat_map(|service| {
+        let workspaces = service.packages.iter().filter_map(|p| p.workspace.as_ref());
+        workspaces.map(move |(text, root_dir)| (service, text, root_dir))
+    });
+    for (service, text, root_dir) in roots {
         if seen.contains(root_dir) {
             continue;
         }
@@ -838,8 +839,17 @@ mod tests {
             name: name.into(),
             listen: true,
             env: Vec::new(),
-            workspace: Some((text, dir.into())),
-            packages: Vec::new(),
+            packages: vec![knit_passes::model::Package {
+                name: "server".into(),
+                dir: format!("{dir}/server"),
+                manifest: knit_passes::FileId(0),
+                lib: None,
+                build_script: None,
+                bins: Vec::new(),
+                local_deps: Vec::new(),
+                dropped_dev_deps: Vec::new(),
+                workspace: Some((text, dir.into())),
+            }],
             bin: knit_passes::model::Target {
                 name: name.into(),
                 root: knit_passes::FileId(0),

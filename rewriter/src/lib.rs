@@ -19,6 +19,7 @@ pub mod merge;
 mod parse;
 pub mod plan;
 mod protos;
+mod reads;
 pub mod report;
 pub mod workspace;
 

@@ -19,7 +19,7 @@ use crate::error::{Diagnostic, Error, Result};
 use crate::git::{self, GitState};
 use crate::plan::{Plan, ServiceSpec};
 use crate::workspace::{self, Kind, Member, Workspace};
-use crate::{OUTPUT_MARKER, protos};
+use crate::{OUTPUT_MARKER, protos, reads};
 
 /// The loaded inputs of a merge.
 #[derive(Debug)]
@@ -63,19 +63,41 @@ impl Loaded {
     }
 }
 
-/// What one service contributes before files get their ids.
+/// What one service contributes before files get their ids and output paths.
+/// Paths are where each thing stands in the input tree (for a service read from
+/// an export of a pinned revision, the checkout's path): the output mirrors that
+/// tree ([`place`]).
 struct Loading {
+    /// The service, its packages' folders, workspace roots and proto paths still
+    /// unset (see `package_dirs`, `package_roots`, `proto_paths`).
     service: Service,
     source: ServiceSource,
-    files: Vec<(PathBuf, SourceFile)>,
+    /// The service workspace's root folder.
+    root: PathBuf,
+    files: Vec<Input>,
+    /// Each package's folder.
+    package_dirs: Vec<PathBuf>,
+    /// Each package's workspace root: its manifest and folder.
+    package_roots: Vec<Option<(String, PathBuf)>>,
+    /// Where each of `service.protos` is.
+    proto_paths: Vec<PathBuf>,
     bin_root: PathBuf,
     /// Every crate root of the service; a `RustFile::krate` indexes it until
     /// files get their ids.
     crate_roots: Vec<PathBuf>,
     /// Each package's library root, if any.
     lib_roots: Vec<Option<PathBuf>>,
-    copies: Vec<(PathBuf, String)>,
+    /// Files copied as they are: (where knit reads it, where it is).
+    copies: Vec<(PathBuf, PathBuf)>,
     lockfile: Option<String>,
+}
+
+/// A Rust file or manifest of a service: where knit reads it, where it is, and
+/// the file (its `path` set by [`place`]).
+struct Input {
+    read: PathBuf,
+    at: PathBuf,
+    file: SourceFile,
 }
 
 /// Whether loading asks git which version of each service it reads.
@@ -113,7 +135,7 @@ fn shown_relative(mut d: Diagnostic, canonical: &Path, shown: &Path) -> Diagnost
 
 fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loaded> {
     refuse_knit_output(plan_dir, &plan.file)?;
-    let results = load_services(&plan, plan_dir, versions);
+    let results = load_services(&plan, versions);
     let mut errors = Vec::new();
     let mut loadings = Vec::new();
     for result in results {
@@ -125,6 +147,7 @@ fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loa
     if !errors.is_empty() {
         return Err(Error(errors));
     }
+    let top = inputs_root(plan_dir, &loadings);
     let mut group = Group {
         services: Vec::new(),
         files: Vec::new(),
@@ -135,17 +158,52 @@ fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loa
     // Every file gets one id, however many services reach its package.
     let mut ids: HashMap<PathBuf, FileId> = HashMap::new();
     let mut by_path: HashMap<String, FileId> = HashMap::new();
-    for mut loading in loadings {
-        loading.files.sort_by(|a, b| a.1.path.cmp(&b.1.path));
+    let mut copied: HashMap<String, PathBuf> = HashMap::new();
+    for (index, mut loading) in loadings.into_iter().enumerate() {
+        let spec = &plan.services[index];
+        let place = |at: &Path| place(at, &top);
+        for ((package, dir), root) in loading
+            .service
+            .packages
+            .iter_mut()
+            .zip(&loading.package_dirs)
+            .zip(loading.package_roots)
+        {
+            package.dir = place(dir);
+            if package.dir.is_empty() {
+                return Err(Diagnostic::at(&plan.file, spec.line, 1, format!(
+                    "service `{}`: package `{}` is the plan's own folder; put the plan in a folder above the service",
+                    spec.name, package.name
+                ))
+                .into());
+            }
+            package.workspace = root.map(|(text, dir)| (text, place(&dir)));
+        }
+        for (proto, at) in loading.service.protos.iter_mut().zip(&loading.proto_paths) {
+            proto.path = place(at);
+        }
+        loading.source.out_root = place(&loading.root);
+        loading.files.sort_by(|a, b| a.at.cmp(&b.at));
         let mut fresh = Vec::new();
-        for (origin, file) in loading.files {
-            if ids.contains_key(&origin) {
+        for Input { read, at, mut file } in loading.files {
+            file.path = place(&at);
+            if let Some(&id) = ids.get(&read) {
+                group.files[id.0 as usize].also.push((index, file.package));
                 continue;
             }
+            if let Some(&other) = by_path.get(&file.path) {
+                return Err(Diagnostic::at(&plan.file, spec.line, 1, format!(
+                    "service `{}` reads `{}` from another revision than service `{}` does: one merge holds one version of a file",
+                    spec.name,
+                    file.path,
+                    plan.services[group.files[other.0 as usize].service].name
+                ))
+                .into());
+            }
             let id = FileId((group.files.len() + fresh.len()) as u32);
-            ids.insert(origin.clone(), id);
+            ids.insert(read.clone(), id);
             by_path.insert(file.path.clone(), id);
-            fresh.push((origin, file));
+            fresh.push((read, file));
         }
         let id_of = |path: &Path| ids[path];
         loading.service.bin.root = id_of(&loading.bin_root);
@@ -166,9 +224,11 @@ fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loa
             group.files.push(file);
         }
         group.services.push(loading.service);
-        for (origin, path) in loading.copies {
-            if !copies.iter().any(|(_, p)| *p == path) {
-                copies.push((origin, path));
+        for (read, at) in loading.copies {
+            let path = place(&at);
+            if !copied.contains_key(&path) && !by_path.contains_key(&path) {
+                copied.insert(path.clone(), read.clone());
+                copies.push((read, path));
             }
         }
         lockfiles.push(loading.lockfile);
@@ -183,6 +243,40 @@ fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loa
         canonical_dir: plan_dir.to_path_buf(),
         sources,
     })
+}
+
+/// The folder the output mirrors: the plan's folder when it holds every input
+/// (each service, what its build and code read), else the folder above both.
+fn inputs_root(plan_dir: &Path, loadings: &[Loading]) -> PathBuf {
+    let mut top = plan_dir.to_path_buf();
+    let paths = loadings.iter().flat_map(|l| {
+        let files = l.files.iter().map(|f| f.at.as_path());
+        let copies = l.copies.iter().map(|(_, at)| at.as_path());
+        let folders = l.package_dirs.iter().map(PathBuf::as_path);
+        let roots = l
+            .package_roots
+            .iter()
+            .flatten()
+            .map(|(_, dir)| dir.as_path());
+        std::iter::once(l.root.as_path())
+            .chain(folders)
+            .chain(roots)
+            .chain(files)
+            .chain(copies)
+    });
+    for path in paths {
+        while !path.starts_with(&top) {
+            if !top.pop() {
+                break;
+            }
+        }
+    }
+    top
+}
+
+/// The output path of `at`, a path under `top`.
+fn place(at: &Path, top: &Path) -> String {
+    slash(at.strip_prefix(top).unwrap_or(at))
 }
 
 fn canonical(path: &Path, shown: &Path) -> Result<PathBuf> {
@@ -300,7 +394,7 @@ const LOCATING_THREADS: usize = 16;
 /// service goes on to rayon's pool, which reads and parses its files meanwhile.
 /// The git states of the services' checkouts (when `versions` asks) are read
 /// on a thread of their own too, while the rest loads.
-fn load_services(plan: &Plan, plan_dir: &Path, versions: Versions) -> Vec<Result<Loading>> {
+fn load_services(plan: &Plan, versions: Versions) -> Vec<Result<Loading>> {
     let next = AtomicUsize::new(0);
     let (located, ready) = mpsc::channel();
     let (mut results, states) = std::thread::scope(|scope| {
@@ -336,10 +430,7 @@ fn load_services(plan: &Plan, plan_dir: &Path, versions: Versions) -> Vec<Result
             .par_bridge()
             .map(|(i, located)| {
                 let spec = &plan.services[i];
-                (
-                    i,
-                    located.and_then(|l| load_service(plan, plan_dir, i, spec, l)),
-                )
+                (i, located.and_then(|l| load_service(plan, i, spec, l)))
             })
             .collect();
         (
@@ -411,7 +502,6 @@ fn locate(plan: &Plan, spec: &ServiceSpec) -> Result<Located> {
 
 fn load_service(
     plan: &Plan,
-    plan_dir: &Path,
     index: usize,
     spec: &ServiceSpec,
     located: Located,
@@ -422,8 +512,8 @@ fn load_service(
         git,
         workspace,
     } = located;
-    let at_plan = |message: String| Diagnostic::at(&plan.file, spec.line, 1, message);
-    let logical = |p: &Path| -> PathBuf {
+    // Where a path read stands in the input tree.
+    let at = |p: &Path| -> PathBuf {
         match &export {
             Some((exported, top)) => p
                 .strip_prefix(exported)
@@ -432,67 +522,39 @@ fn load_service(
         }
     };
     let root = workspace.root.clone();
-    let out_root = match logical(&root).strip_prefix(plan_dir) {
-        Ok(rel) => slash(rel),
-        Err(_) => format!("services/{}", spec.name),
-    };
     let source = ServiceSource {
         read_root: root.clone(),
-        out_root: out_root.clone(),
+        out_root: String::new(),
         git,
         rev: spec.rev.clone(),
     };
     let main = pick_package(spec, &read_dir, &workspace, plan)?;
     let bin = pick_bin(spec, main, plan)?;
-
-    // The service's package, then the workspace packages it reaches by path.
-    let mut chosen: Vec<&Member> = vec![main];
-    let mut i = 0;
-    while i < chosen.len() {
-        for dep in &chosen[i].path_deps {
-            let found = workspace
-                .members
-                .iter()
-                .find(|p| p.dir() == dep.path && p.name == dep.package);
-            match found {
-                Some(p) if !chosen.iter().any(|c| c.manifest == p.manifest) => chosen.push(p),
-                Some(_) => {}
-                None => {
-                    return Err(Diagnostic::in_file(&chosen[i].manifest, format!(
-                        "path dependency `{}` at `{}` is not a package of the service's workspace: not supported yet",
-                        dep.package,
-                        dep.path.display()
-                    ))
-                    .into());
-                }
-            }
-        }
-        i += 1;
-    }
+    let bin_root = bin.root.clone();
+    let bin_name = bin.name.clone();
+    let chosen = reached_packages(main.clone(), workspace)?;
 
     let mut packages = Vec::new();
     let mut files = Vec::new();
     let mut copies = Vec::new();
-    let mut protos_found = Vec::new();
+    let mut protos_found: Vec<PathBuf> = Vec::new();
     let mut crate_roots = Vec::new();
     let mut lib_roots = Vec::new();
-    let dirs: Vec<PathBuf> = chosen.iter().map(|p| p.dir().to_path_buf()).collect();
+    let mut package_dirs = Vec::new();
+    let mut package_roots = Vec::new();
+    let dirs: Vec<PathBuf> = chosen
+        .iter()
+        .map(|c| c.member.dir().to_path_buf())
+        .collect();
     let files_of_dirs = packages_files(&root, &dirs);
-    for (((pi, package), dir), dir_files) in chosen.iter().enumerate().zip(dirs).zip(files_of_dirs)
-    {
-        let rel = dir.strip_prefix(&root).map(slash).unwrap_or_default();
-        let out_dir = join(&out_root, &rel);
-        if out_dir.is_empty() {
-            return Err(at_plan(format!(
-                "service `{}`: package `{}` is the plan's own folder; put the plan in a folder above the service",
-                spec.name, package.name
-            ))
-            .into());
-        }
+    for (pi, (reached, dir_files)) in chosen.iter().zip(files_of_dirs).enumerate() {
+        let package = &reached.member;
+        let dir = package.dir().to_path_buf();
         let edition = Edition::from_str(&package.edition).unwrap_or(Edition::Edition2021);
         let local_deps = package
             .path_deps
             .iter()
+            .filter(|d| !reached.dropped.contains(&d.key))
             .map(|d| LocalDep {
                 key: d.key.clone(),
                 package: d.package.clone(),
@@ -504,58 +566,80 @@ fn load_service(
             .filter(|t| t.kind != Kind::BuildScript)
             .map(|t| t.root.clone())
             .collect();
-        let rust = module_trees(&roots, crate_roots.len(), edition)?;
+        let rust = module_trees(&roots, crate_roots.len(), edition, &dir)?;
         crate_roots.extend(roots.iter().cloned());
         let lib_target = package.lib();
         lib_roots.push(lib_target.map(|t| t.root.clone()));
         let mut parsed: BTreeMap<PathBuf, ParsedFile> = rust.into_iter().collect();
+        let new_file = |text: String, rust: Option<RustFile>| SourceFile {
+            path: String::new(),
+            text,
+            service: index,
+            package: pi,
+            also: Vec::new(),
+            rust,
+        };
         for entry in dir_files {
-            let rel = slash(entry.strip_prefix(&dir).unwrap());
-            let out_path = format!("{out_dir}/{rel}");
-            // Rust files of the module trees are parsed; manifests kept as text.
             let parsed_file = parsed.remove(&entry);
-            if parsed_file.is_some() || rel == "Cargo.toml" {
-                let (rust, text) = match parsed_file {
-                    Some(ParsedFile { rust, text }) => (Some(rust), text),
-                    None => (None, read(&entry)?),
+            let is_manifest = entry == dir.join("Cargo.toml");
+            if parsed_file.is_some() || is_manifest {
+                let file = match parsed_file {
+                    Some(ParsedFile { rust, text, reads }) => {
+                        copies.extend(reads.into_iter().map(|r| (r.clone(), at(&r))));
+                        new_file(text, Some(rust))
+                    }
+                    None => new_file(read(&entry)?, None),
                 };
-                let file = SourceFile {
-                    path: out_path,
-                    text,
-                    service: index,
-                    package: pi,
-                    rust,
-                };
-                files.push((entry, file));
+                files.push(Input {
+                    at: at(&entry),
+                    read: entry,
+                    file,
+                });
             } else {
-                if rel.ends_with(".proto") {
-                    protos_found.push((entry.clone(), out_path.clone()));
+                if entry.extension().is_some_and(|e| e == "proto") {
+                    protos_found.push(entry.clone());
                 }
-                copies.push((entry, out_path));
+                copies.push((entry.clone(), at(&entry)));
             }
         }
-        // Module files outside the package folder (`#[path = "../x.rs"]`) are not copied.
-        if let Some((path, _)) = parsed.into_iter().next() {
-            return Err(Diagnostic::in_file(
-                &path,
-                "module file outside its package folder: not supported yet",
-            )
-            .into());
+        // Module files outside the package folder (`#[path = "../x.rs"]`) stay
+        // where they are, relative to the package.
+        for (path, ParsedFile { rust, text, reads }) in parsed {
+            copies.extend(reads.into_iter().map(|r| (r.clone(), at(&r))));
+            files.push(Input {
+                at: at(&path),
+                read: path,
+                file: new_file(text, Some(rust)),
+            });
         }
+        let build_script = package
+            .targets
+            .iter()
+            .find(|t| t.kind == Kind::BuildScript)
+            .and_then(|t| std::fs::read_to_string(&t.root).ok());
+        if let Some(script) = &build_script {
+            for proto in reads::build_protos(script, &dir) {
+                copies.push((proto.clone(), at(&proto)));
+                protos_found.push(proto);
+            }
+        }
+        package_dirs.push(at(&dir));
+        package_roots.push(
+            reached
+                .workspace_root
+                .as_ref()
+                .map(|(text, root)| (text.clone(), at(root))),
+        );
         packages.push(Package {
             name: package.name.clone(),
-            dir: out_dir,
+            dir: String::new(),
             manifest: FileId(0),
             lib: lib_target.map(|t| Target {
                 name: t.name.replace('-', "_"),
                 root: FileId(0),
             }),
             local_deps,
-            build_script: package
-                .targets
-                .iter()
-                .find(|t| t.kind == Kind::BuildScript)
-                .and_then(|t| std::fs::read_to_string(&t.root).ok()),
+            build_script,
             bins: package
                 .bins()
                 .map(|t| {
@@ -563,38 +647,132 @@ fn load_service(
                     (t.name.clone(), path.unwrap_or_default())
                 })
                 .collect(),
+            dropped_dev_deps: reached.dropped.clone(),
+            workspace: None,
         });
     }
+    protos_found.sort();
+    protos_found.dedup();
     let mut protos: Vec<ProtoFile> = Vec::new();
-    for (origin, out_path) in protos_found {
-        protos.push(protos::read(&out_path, &origin, read(&origin)?)?);
+    let mut proto_paths = Vec::new();
+    for origin in protos_found {
+        let logical = at(&origin);
+        protos.push(protos::read(&slash(&logical), &origin, read(&origin)?)?);
+        proto_paths.push(logical);
     }
     let lockfile = std::fs::read_to_string(root.join("Cargo.lock")).ok();
     let service = Service {
         name: spec.name.clone(),
         listen: spec.listen,
         env: spec.env.clone(),
-        workspace: std::fs::read_to_string(root.join("Cargo.toml"))
-            .ok()
-            .map(|m| (m, out_root.clone())),
         packages,
         bin: Target {
-            name: bin.name.clone(),
+            name: bin_name,
             root: FileId(0),
         },
         protos,
     };
-    let bin_root = bin.root.clone();
     Ok(Loading {
         service,
         source,
+        root: at(&root),
         files,
+        package_dirs,
+        package_roots,
+        proto_paths,
         bin_root,
         crate_roots,
         lib_roots,
         copies,
         lockfile,
     })
+}
+
+/// A package a service builds: the service's own, or one it reaches by path.
+struct Reached {
+    member: Member,
+    /// Its workspace root's manifest and folder, when the root has a manifest.
+    workspace_root: Option<(String, PathBuf)>,
+    /// Keys of its dev-dependencies by path that point outside every workspace
+    /// the service builds: the merge drops them.
+    dropped: Vec<String>,
+}
+
+/// The service's package `main`, then every package it reaches by path: in its
+/// workspace or outside it (a sibling crate beside the repository, read with its
+/// own workspace). Dev-dependencies into other workspaces are dropped.
+fn reached_packages(main: Member, workspace: Workspace) -> Result<Vec<Reached>> {
+    let root_of = |w: &Workspace| {
+        std::fs::read_to_string(w.root.join("Cargo.toml"))
+            .ok()
+            .map(|text| (text, w.root.clone()))
+    };
+    let mut workspaces = vec![workspace];
+    let mut chosen = vec![Reached {
+        workspace_root: root_of(&workspaces[0]),
+        member: main,
+        dropped: Vec::new(),
+    }];
+    let mut i = 0;
+    while i < chosen.len() {
+        for dep in chosen[i].member.path_deps.clone() {
+            let known = |workspaces: &[Workspace]| {
+                workspaces.iter().find_map(|w| {
+                    let m = w
+                        .members
+                        .iter()
+                        .find(|p| p.dir() == dep.path && p.name == dep.package)?;
+                    Some((m.clone(), root_of(w)))
+                })
+            };
+            let found = match known(&workspaces) {
+                Some(found) => Some(found),
+                None if dep.dev_only => None,
+                None => {
+                    let manifest = dep.path.join("Cargo.toml");
+                    let workspace = workspace::read(&manifest).map_err(|Error(e)| {
+                        let reason = e
+                            .first()
+                            .map_or_else(String::new, |d| format!(": {}", d.message));
+                        Error::from(Diagnostic::in_file(
+                            &chosen[i].member.manifest,
+                            format!(
+                                "path dependency `{}` at `{}` cannot be read{reason}",
+                                dep.key,
+                                dep.path.display()
+                            ),
+                        ))
+                    })?;
+                    workspaces.push(workspace);
+                    known(&workspaces)
+                }
+            };
+            match found {
+                Some((member, _))
+                    if chosen.iter().any(|c| c.member.manifest == member.manifest) => {}
+                Some((member, workspace_root)) => chosen.push(Reached {
+                    member,
+                    workspace_root,
+                    dropped: Vec::new(),
+                }),
+                None if dep.dev_only => chosen[i].dropped.push(dep.key.clone()),
+                None => {
+                    return Err(Diagnostic::in_file(
+                        &chosen[i].member.manifest,
+                        format!(
+                            "path dependency `{}` at `{}`: no package `{}` there",
+                            dep.key,
+                            dep.path.display(),
+                            dep.package
+                        ),
+                    )
+                    .into());
+                }
+            }
+        }
+        i += 1;
+    }
+    Ok(chosen)
 }
 
 fn read(path: &Path) -> Result<String> {
@@ -694,18 +872,22 @@ struct Pending {
     owns_dir: bool,
 }
 
-/// A file of a module tree: its parse, and the text it was parsed from.
+/// A file of a module tree: its parse, the text it was parsed from, and the
+/// files outside its package that it includes.
 struct ParsedFile {
     rust: RustFile,
     text: String,
+    reads: Vec<PathBuf>,
 }
 
-/// Reads and parses every file of the module trees under `roots`, in parallel.
-/// `first` is the service-wide index of `roots[0]`.
+/// Reads and parses every file of the module trees under `roots` (of the
+/// package in `dir`), in parallel. `first` is the service-wide index of
+/// `roots[0]`.
 fn module_trees(
     roots: &[PathBuf],
     first: usize,
     edition: Edition,
+    dir: &Path,
 ) -> Result<Vec<(PathBuf, ParsedFile)>> {
     let mut wave: Vec<Pending> = roots
         .iter()
@@ -722,7 +904,7 @@ fn module_trees(
     while !wave.is_empty() {
         let results: Vec<Result<(Pending, ParsedFile, Vec<Pending>)>> = wave
             .into_par_iter()
-            .map(|p| parse_file(p, edition))
+            .map(|p| parse_file(p, edition, dir))
             .collect();
         wave = Vec::new();
         for result in results {
@@ -745,7 +927,11 @@ fn module_trees(
     }
 }
 
-fn parse_file(pending: Pending, edition: Edition) -> Result<(Pending, ParsedFile, Vec<Pending>)> {
+fn parse_file(
+    pending: Pending,
+    edition: Edition,
+    package_dir: &Path,
+) -> Result<(Pending, ParsedFile, Vec<Pending>)> {
     let text = read(&pending.path)?;
     let (green, error) = crate::parse::source_file(&text, edition);
     if let Some(error) = error {
@@ -784,13 +970,18 @@ fn parse_file(pending: Pending, edition: Edition) -> Result<(Pending, ParsedFile
         let Some(name) = module.name().map(|n| n.text().to_string()) else {
             continue;
         };
+        // `mod r#type;` lives in `type.rs`.
+        let file_name = name.strip_prefix("r#").unwrap_or(&name);
         let inline: Vec<String> = {
             let mut names: Vec<String> = module
                 .syntax()
                 .ancestors()
                 .skip(1)
                 .filter_map(ast::Module::cast)
-                .filter_map(|m| m.name().map(|n| n.text().to_string()))
+                .filter_map(|m| {
+                    m.name()
+                        .map(|n| n.text().trim_start_matches("r#").to_string())
+                })
                 .collect();
             names.reverse();
             names
@@ -813,11 +1004,11 @@ fn parse_file(pending: Pending, edition: Edition) -> Result<(Pending, ParsedFile
         };
         let base = inline.iter().fold(base, |b, n| b.join(n));
         let (candidates, owns_dir) = match &path_attr {
-            Some(p) => (vec![base.join(p)], true),
+            Some(p) => (vec![workspace::normalize(&base.join(p))], true),
             None => (
                 vec![
-                    base.join(format!("{name}.rs")),
-                    base.join(&name).join("mod.rs"),
+                    base.join(format!("{file_name}.rs")),
+                    base.join(file_name).join("mod.rs"),
                 ],
                 false,
             ),
@@ -856,7 +1047,8 @@ fn parse_file(pending: Pending, edition: Edition) -> Result<(Pending, ParsedFile
             owns_dir,
         });
     }
-    Ok((pending, ParsedFile { rust, text }, children))
+    let reads = reads::included_files(&text, tree.syntax(), &pending.path, package_dir);
+    Ok((pending, ParsedFile { rust, text, reads }, children))
 }
 
 #[cfg(test)]

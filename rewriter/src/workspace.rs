@@ -50,6 +50,8 @@ pub struct PathDep {
     /// The package's name.
     pub package: String,
     pub path: PathBuf,
+    /// Whether only `[dev-dependencies]` name it (tests, examples, benches).
+    pub dev_only: bool,
 }
 
 /// A target of a package.
@@ -335,7 +337,6 @@ fn inherits(t: &Table) -> bool {
 
 /// The dependencies by path of every kind and platform, sorted.
 fn path_deps(dir: &Path, toml: &Table, ws: Option<(&Path, &Table)>) -> Option<Vec<PathDep>> {
-    const KINDS: [&str; 3] = ["dependencies", "dev-dependencies", "build-dependencies"];
     // The old spellings (`dev_dependencies`), which cargo reads only without the
     // new and refuses in edition 2024: cargo's to read.
     let old =
@@ -343,22 +344,22 @@ fn path_deps(dir: &Path, toml: &Table, ws: Option<(&Path, &Table)>) -> Option<Ve
     if old(toml) {
         return None;
     }
-    let mut tables: Vec<&Table> = KINDS
-        .iter()
-        .filter_map(|k| toml.get(*k)?.as_table())
-        .collect();
+    let mut tables = tables_of_kinds(toml);
     if let Some(platforms) = toml.get("target").and_then(Value::as_table) {
         for platform in platforms.values() {
             let platform = platform.as_table()?;
             if old(platform) {
                 return None;
             }
-            tables.extend(KINDS.iter().filter_map(|k| platform.get(*k)?.as_table()));
+            tables.extend(tables_of_kinds(platform));
         }
     }
     let inherited = ws.and_then(|(root, ws)| Some((root, ws.get("dependencies")?.as_table()?)));
     let mut deps = BTreeSet::new();
-    for (key, spec) in tables.into_iter().flatten() {
+    let entries = tables
+        .into_iter()
+        .flat_map(|(dev, table)| table.iter().map(move |(key, spec)| (dev, key, spec)));
+    for (dev_only, key, spec) in entries {
         let Value::Table(spec) = spec else { continue };
         // `{ workspace = true }` takes `path` and `package` from the workspace's entry.
         let (base, spec) = if inherits(spec) {
@@ -384,9 +385,37 @@ fn path_deps(dir: &Path, toml: &Table, ws: Option<(&Path, &Table)>) -> Option<Ve
                 None => key.clone(),
             },
             path: normalize(&base.join(path.as_str()?)),
+            dev_only,
         });
     }
-    Some(deps.into_iter().collect())
+    Some(one_per_dependency(deps))
+}
+
+/// The dependency tables of `toml` (one platform's or the package's own), each
+/// with whether it holds dev-dependencies.
+fn tables_of_kinds(toml: &Table) -> Vec<(bool, &Table)> {
+    const KINDS: [&str; 3] = ["dependencies", "dev-dependencies", "build-dependencies"];
+    KINDS
+        .iter()
+        .filter_map(|k| Some((*k == "dev-dependencies", toml.get(*k)?.as_table()?)))
+        .collect()
+}
+
+/// Each dependency once, `dev_only` when no other kind names it.
+fn one_per_dependency(deps: BTreeSet<PathDep>) -> Vec<PathDep> {
+    let mut out: Vec<PathDep> = Vec::new();
+    for dep in deps {
+        match out.last_mut() {
+            Some(last)
+                if (&last.key, &last.package, &last.path)
+                    == (&dep.key, &dep.package, &dep.path) =>
+            {
+                last.dev_only &= dep.dev_only;
+            }
+            _ => out.push(dep),
+        }
+    }
+    out
 }
 
 /// The library, binaries and build script of the package `name` in `dir`:
@@ -562,7 +591,7 @@ fn parse(manifest: &Path) -> Option<Table> {
 }
 
 /// `path` with `.` and `..` resolved without the file system, as Cargo does.
-fn normalize(path: &Path) -> PathBuf {
+pub(crate) fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in path.components() {
         match c {
@@ -633,6 +662,7 @@ pub fn from_cargo(manifest: &Path) -> Result<Workspace> {
                         key: d.rename.clone().unwrap_or_else(|| d.name.clone()),
                         package: d.name.clone(),
                         path: d.path.as_ref()?.as_std_path().to_path_buf(),
+                        dev_only: d.kind == cargo_metadata::DependencyKind::Development,
                     })
                 })
                 .collect();
@@ -665,7 +695,7 @@ pub fn from_cargo(manifest: &Path) -> Result<Workspace> {
                 name: p.name.to_string(),
                 manifest: p.manifest_path.as_std_path().to_path_buf(),
                 edition: p.edition.as_str().to_string(),
-                path_deps: path_deps.into_iter().collect(),
+                path_deps: one_per_dependency(path_deps),
                 targets,
             }
         })

@@ -155,11 +155,9 @@ fn a_main_in_src_bin_is_lifted_where_it_is() {
     );
 }
 
-#[test]
-fn a_package_both_services_use_is_kept_once() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mono = tmp.path().join("mono");
-    monorepo(&mono);
+/// The monorepo with a member package `common` both services depend on.
+fn monorepo_with_common(mono: &Path) {
+    monorepo(mono);
     std::fs::create_dir_all(mono.join("common/src")).unwrap();
     std::fs::write(
         mono.join("common/Cargo.toml"),
@@ -192,6 +190,13 @@ fn a_package_both_services_use_is_kept_once() {
         )
         .unwrap();
     }
+}
+
+#[test]
+fn a_package_both_services_use_is_kept_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mono = tmp.path().join("mono");
+    monorepo_with_common(&mono);
     std::fs::write(mono.join("knit.toml"), PLAN).unwrap();
     let run = knit(&["merge", "mono/knit.toml", "--out", "out"], tmp.path());
     assert!(
@@ -211,4 +216,52 @@ fn a_package_both_services_use_is_kept_once() {
     }
     let members = std::fs::read_to_string(out.join("Cargo.toml")).unwrap();
     assert_eq!(members.matches("\"common\"").count(), 1, "{members}");
+}
+
+/// A plan in a folder of its own, beside the monorepo rather than above it:
+/// the output mirrors the folder above both, so each package, the one both
+/// services share included, stands once at its place in the repository.
+#[test]
+fn a_plan_apart_from_the_monorepo_merges() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mono = tmp.path().join("mono");
+    monorepo_with_common(&mono);
+    std::fs::create_dir_all(tmp.path().join("plans")).unwrap();
+    std::fs::write(
+        tmp.path().join("plans/knit.toml"),
+        PLAN.replace("path = \".\"", "path = \"../mono\""),
+    )
+    .unwrap();
+    let run = knit(
+        &[
+            "merge",
+            "plans/knit.toml",
+            "--out",
+            "out",
+            "--format",
+            "json",
+        ],
+        tmp.path(),
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(report["calls"][0]["tier"], "inline");
+    let out = tmp.path().join("out");
+    for package in ["greeter", "frontend", "common"] {
+        assert!(
+            out.join("mono").join(package).join("Cargo.toml").is_file(),
+            "{package}"
+        );
+    }
+    let members = std::fs::read_to_string(out.join("Cargo.toml")).unwrap();
+    assert_eq!(members.matches("\"mono/common\"").count(), 1, "{members}");
+    let frontend = std::fs::read_to_string(out.join("mono/frontend/Cargo.toml")).unwrap();
+    assert!(
+        frontend.contains("common = { path = \"../common\", package = \"shared-common\" }"),
+        "{frontend}"
+    );
 }

@@ -1,0 +1,219 @@
+//! What a package's build and code read besides its own files: the `.proto`
+//! files its build script names (a repository-level `proto/` folder, reached
+//! as `../../proto`), and the files its code includes (`include_str!`,
+//! `include_bytes!`, `include!`) by a path that leaves the package.
+//!
+//! A build script is read literally: every string literal that names a file
+//! or folder counts, as do the folders that literals built at run time start
+//! with (`format!("../proto/{name}.proto")` names `../proto/`). What such a
+//! reading cannot see (paths assembled from variables) is not found.
+
+use std::path::{Path, PathBuf};
+
+use ra_ap_syntax::{AstNode, AstToken, Edition, SyntaxNode, ast};
+
+use crate::workspace::normalize;
+
+/// The most `.proto` files taken from one folder a build script names.
+const MOST_PROTOS_PER_FOLDER: usize = 2_000;
+
+/// The `.proto` files outside `package_dir` that the build script `text`
+/// names, directly or as a folder holding them, sorted and without repeats.
+pub fn build_protos(text: &str, package_dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for literal in string_literals(text) {
+        let Some(path) = named_path(&literal, package_dir) else {
+            continue;
+        };
+        if path.starts_with(package_dir) {
+            continue;
+        }
+        if path.is_file() && path.extension().is_some_and(|e| e == "proto") {
+            found.push(path);
+        } else if path.is_dir() {
+            found.extend(protos_under(&path));
+        }
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// Files outside `package_dir` that the Rust source `text` of the file at
+/// `file` includes with `include_str!`, `include_bytes!` or `include!` and a
+/// literal path.
+pub fn included_files(
+    text: &str,
+    tree: &SyntaxNode,
+    file: &Path,
+    package_dir: &Path,
+) -> Vec<PathBuf> {
+    if !text.contains("include") {
+        return Vec::new();
+    }
+    let dir = file.parent().unwrap_or(Path::new("."));
+    let mut found = Vec::new();
+    for call in tree.descendants().filter_map(ast::MacroCall::cast) {
+        let name = call
+            .path()
+            .and_then(|p| p.segment())
+            .map(|s| s.syntax().text().to_string());
+        if !matches!(
+            name.as_deref(),
+            Some("include_str" | "include_bytes" | "include")
+        ) {
+            continue;
+        }
+        let Some(literal) = call
+            .token_tree()
+            .into_iter()
+            .flat_map(|t| t.syntax().children_with_tokens())
+            .filter_map(|t| t.into_token())
+            .find_map(ast::String::cast)
+        else {
+            continue;
+        };
+        let Ok(value) = literal.value() else { continue };
+        let path = normalize(&dir.join(value.as_ref()));
+        if !path.starts_with(package_dir) && path.is_file() {
+            found.push(path);
+        }
+    }
+    found
+}
+
+/// The values of the string literals of the Rust source `text`.
+fn string_literals(text: &str) -> Vec<String> {
+    let (green, _) = crate::parse::source_file(text, Edition::Edition2021);
+    SyntaxNode::new_root(green)
+        .descendants_with_tokens()
+        .filter_map(|t| t.into_token())
+        .filter_map(ast::String::cast)
+        .filter_map(|s| s.value().ok().map(|v| v.to_string()))
+        .collect()
+}
+
+/// The file or folder a build script's literal names, from the package's
+/// folder: the path itself, a path after `env!("CARGO_MANIFEST_DIR")` (which
+/// starts with `/`), or the folder a template (`../proto/{name}.proto`) or a
+/// prefix (`../proto/`) starts with.
+fn named_path(literal: &str, package_dir: &Path) -> Option<PathBuf> {
+    if literal.is_empty() || literal.contains("://") || literal.contains('\n') {
+        return None;
+    }
+    let fixed = literal.split('{').next().unwrap_or_default();
+    let complete = fixed.len() == literal.len();
+    let fixed = if complete {
+        fixed
+    } else {
+        fixed.rsplit_once('/').map_or("", |(dir, _)| dir)
+    };
+    if fixed.is_empty() {
+        return None;
+    }
+    let absolute = Path::new(fixed);
+    if absolute.is_absolute() && absolute.exists() {
+        return Some(normalize(absolute));
+    }
+    let path = normalize(&package_dir.join(fixed.trim_start_matches('/')));
+    path.exists().then_some(path)
+}
+
+/// The `.proto` files under `dir`, sorted; symbolic links, build output and
+/// version control folders are not entered.
+fn protos_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = ignore::WalkBuilder::new(dir)
+        .hidden(false)
+        .follow_links(false)
+        .filter_entry(|e| e.file_name() != "target" && e.file_name() != ".git")
+        .build()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+        .map(|e| e.into_path())
+        .filter(|p| p.extension().is_some_and(|e| e == "proto"))
+        .take(MOST_PROTOS_PER_FOLDER)
+        .collect();
+    found.sort();
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, text) in files {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        dir
+    }
+
+    fn names(found: &[PathBuf], top: &Path) -> Vec<String> {
+        found
+            .iter()
+            .map(|p| {
+                p.strip_prefix(top)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_build_script_names_protos_outside_its_package() {
+        let repo = tree(&[
+            ("proto/users.proto", "syntax = \"proto3\";"),
+            ("proto/common/types.proto", "syntax = \"proto3\";"),
+            ("proto/README.md", ""),
+            ("other/x.proto", "syntax = \"proto3\";"),
+            ("services/orders/proto/own.proto", "syntax = \"proto3\";"),
+        ]);
+        let package = repo.path().join("services/orders");
+        let found = |script: &str| names(&build_protos(script, &package), repo.path());
+        // A folder: every proto under it.
+        assert_eq!(
+            found(r#"fn main() { build_common::compile_protos("../../proto").unwrap(); }"#),
+            ["proto/common/types.proto", "proto/users.proto"]
+        );
+        // A file, and a template whose folder is fixed.
+        assert_eq!(
+            found(r#"fn main() { c(&["../../other/x.proto"], &["../../other"]); }"#),
+            ["other/x.proto"]
+        );
+        assert_eq!(
+            found(r#"fn main() { for n in ["users"] { c(format!("../../proto/{n}.proto")); } }"#),
+            ["proto/common/types.proto", "proto/users.proto"]
+        );
+        // After CARGO_MANIFEST_DIR; the package's own protos are its files already.
+        assert_eq!(
+            found(
+                r#"fn main() { c(concat!(env!("CARGO_MANIFEST_DIR"), "/../../other/x.proto")); c("proto/own.proto"); }"#
+            ),
+            ["other/x.proto"]
+        );
+        assert!(found(r#"fn main() { c("https://x/y"); c("missing/dir"); }"#).is_empty());
+    }
+
+    #[test]
+    fn included_files_outside_the_package_are_found() {
+        let repo = tree(&[
+            ("data/schema.sql", "create table t;"),
+            ("svc/src/main.rs", ""),
+            ("svc/src/local.txt", ""),
+        ]);
+        let file = repo.path().join("svc/src/main.rs");
+        let text = r#"const S: &str = include_str!("../../data/schema.sql"); const L: &str = include_str!("local.txt"); include!(concat!(env!("OUT_DIR"), "/x.rs"));"#;
+        let (green, _) = crate::parse::source_file(text, Edition::Edition2021);
+        let found = included_files(
+            text,
+            &SyntaxNode::new_root(green),
+            &file,
+            &repo.path().join("svc"),
+        );
+        assert_eq!(names(&found, repo.path()), ["data/schema.sql"]);
+    }
+}
