@@ -156,6 +156,8 @@ impl fmt::Display for Overlap {
 pub fn apply(text: &str, edits: &[&Edit]) -> Result<String, Box<Overlap>> {
     let mut sorted: Vec<&Edit> = edits.to_vec();
     sorted.sort_by_key(|e| (e.range.start(), e.range.end()));
+    // A file of a package several services reach gets the same edit from each.
+    sorted.dedup_by(|b, a| a == b);
     for pair in sorted.windows(2) {
         let (a, b) = (pair[0], pair[1]);
         if a.range.end() > b.range.start() {

@@ -145,19 +145,24 @@ impl Index {
         let mut index = Index::default();
         let mut crates: Crates = BTreeMap::new();
         for (id, file, rust) in group.rust_files() {
-            let krate = crates
-                .entry((file.service, file.package, rust.krate))
-                .or_insert_with(|| Crate {
-                    service: file.service,
-                    files: Vec::new(),
-                    modules: BTreeSet::new(),
-                    protos: BTreeMap::new(),
-                    proto_modules: BTreeSet::new(),
-                    generated_modules: BTreeSet::new(),
-                    externs: BTreeMap::new(),
-                    imports: BTreeMap::new(),
-                });
-            krate.files.push(id);
+            // A package several services reach is a crate of each.
+            let owners =
+                std::iter::once((file.service, file.package)).chain(file.also.iter().copied());
+            for (service, package) in owners {
+                let krate = crates
+                    .entry((service, package, rust.krate))
+                    .or_insert_with(|| Crate {
+                        service,
+                        files: Vec::new(),
+                        modules: BTreeSet::new(),
+                        protos: BTreeMap::new(),
+                        proto_modules: BTreeSet::new(),
+                        generated_modules: BTreeSet::new(),
+                        externs: BTreeMap::new(),
+                        imports: BTreeMap::new(),
+                    });
+                krate.files.push(id);
+            }
         }
         let keys: Vec<CrateKey> = crates.keys().copied().collect();
         for key in keys {

@@ -17,7 +17,7 @@ use crate::names::{Index, Mention, Named, Role, Usage, snake_case};
 use ra_ap_syntax::{AstNode, NodeOrToken, TextRange, TextSize, ast};
 
 /// The decision for the calls of one service to one gRPC service.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Decision {
     /// In process, served by the service at this index.
     Inline { provider: usize },
@@ -134,10 +134,13 @@ impl Sharing {
                 &mut sharing.channel_timeouts,
             );
             let decision = decide(group, &index, &servers, seen, *caller, named, mentions);
-            if let Decision::Inline { provider } = decision {
-                sharing.share(group, named, *caller, provider);
-            }
             sharing.calls.insert((*caller, named.clone()), decision);
+        }
+        agree_on_shared_files(group, &by_caller, &mut sharing.calls);
+        for ((caller, named), decision) in sharing.calls.clone() {
+            if let Decision::Inline { provider } = decision {
+                sharing.share(group, &named, caller, provider);
+            }
         }
         // The provider registers either its handler (inline) or its server
         // (bridged) under the gRPC service's name, not both.
@@ -204,6 +207,51 @@ impl Sharing {
             .provided
             .get(&named.service)
             .copied()
+    }
+}
+
+/// A file of a package several services reach (a client helper crate) is
+/// compiled once, with one set of edits: when their calls to a gRPC service it
+/// names would not run alike, they all stay RPC.
+fn agree_on_shared_files(
+    group: &Group,
+    by_caller: &BTreeMap<(usize, Named), Vec<&Mention>>,
+    calls: &mut BTreeMap<(usize, Named), Decision>,
+) {
+    let mut sharers: BTreeMap<(FileId, Named), BTreeSet<usize>> = BTreeMap::new();
+    for ((caller, named), mentions) in by_caller {
+        for m in mentions
+            .iter()
+            .filter(|m| !group.file(m.file).also.is_empty())
+        {
+            sharers
+                .entry((m.file, named.clone()))
+                .or_default()
+                .insert(*caller);
+        }
+    }
+    for ((file, named), callers) in sharers {
+        let decisions: BTreeSet<&Decision> = callers
+            .iter()
+            .filter_map(|c| calls.get(&(*c, named.clone())))
+            .collect();
+        if decisions.len() < 2 {
+            continue;
+        }
+        let names: Vec<&str> = callers
+            .iter()
+            .map(|c| group.services[*c].name.as_str())
+            .collect();
+        let reason = format!(
+            "`{}` is shared by services {}, whose calls to `{}.{}` would not run alike",
+            group.file(file).path,
+            names.join(", "),
+            named.package,
+            named.service
+        );
+        for caller in callers {
+            calls.insert((caller, named.clone()), Decision::Rpc(reason.clone()));
+        }
     }
 }
 
