@@ -44,9 +44,13 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
             continue;
         };
         if matches!(m.usage, Usage::Type | Usage::Call { .. }) {
-            let package = group.file(m.file).package;
             let users = dependents.entry(shared.package_name()).or_default();
-            users.insert((m.service, package));
+            users.extend(
+                group
+                    .file(m.file)
+                    .package_in(m.service)
+                    .map(|package| (m.service, package)),
+            );
         }
         let client = format!(
             "{}::{}Client",
@@ -100,7 +104,12 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
                 let reexport = format!("pub use {}::*;", shared.crate_name());
                 let note = format!("proto package `{}`: shared types", shared.package);
                 out.edit(PASS, module.file, module.include, reexport, note);
-                packages.insert((user, group.file(module.file).package));
+                packages.extend(
+                    group
+                        .file(module.file)
+                        .package_in(user)
+                        .map(|package| (user, package)),
+                );
             }
         }
         for (service, package) in packages {
@@ -411,6 +420,7 @@ async fn main() {
                 pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
                     let c = GreeterClient::connect("http://elsewhere").await.unwrap();
                 }
+                Call(Unresolved) frontend/src/main.rs:5: `GreeterClient::connect`: knit cannot tell which gRPC service `GreeterClient` calls (no proto of the group defines it, or its path does not lead to generated code); the call stays RPC
             "#]],
         );
     }

@@ -39,6 +39,9 @@ pub enum Tier {
     Bridged,
     /// Left as a real RPC (the finding says why).
     Rpc,
+    /// A client knit cannot attribute to a gRPC service of the group: left as
+    /// a real RPC.
+    Unresolved,
 }
 
 /// What a finding is.

@@ -20,6 +20,7 @@ pub mod namespace;
 pub mod scan;
 mod served;
 pub mod sharing;
+mod unresolved;
 
 #[cfg(test)]
 mod fixture;
@@ -57,5 +58,6 @@ pub fn run_all(group: &Group, sharing: &sharing::Sharing) -> Output {
     out.extend(entries);
     let pruned = imports::prune(group, &sharing.index.proto_modules, &out.edits);
     out.extend(pruned);
+    out.extend(unresolved::find(group, &sharing.index.mentions));
     out
 }

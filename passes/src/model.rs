@@ -178,6 +178,17 @@ impl Group {
 }
 
 impl SourceFile {
+    /// The index of this file's package among `service`'s packages, when the
+    /// service reaches it.
+    pub fn package_in(&self, service: usize) -> Option<usize> {
+        if self.service == service {
+            return Some(self.package);
+        }
+        self.also
+            .iter()
+            .find_map(|&(s, p)| (s == service).then_some(p))
+    }
+
     /// 1-based line and column of `offset`.
     pub fn line_col(&self, offset: TextSize) -> (usize, usize) {
         let before = &self.text[..usize::from(offset)];

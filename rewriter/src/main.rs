@@ -295,8 +295,17 @@ fn summary(report: &Report, out: &std::path::Path) -> String {
         ));
     }
     let bridged = report.calls.iter().filter(|c| c.tier == "bridged").count();
+    let unresolved = match report
+        .calls
+        .iter()
+        .filter(|c| c.tier == "unresolved")
+        .count()
+    {
+        0 => String::new(),
+        n => format!(" ({n} unresolved)"),
+    };
     text.push_str(&format!(
-        "  call sites: {inline} inline, {bridged} bridged, {} left as RPC\n  review: {}/knit.diff, {}/report.md\n  build:  cargo build --manifest-path {}/Cargo.toml -p merged\n",
+        "  call sites: {inline} inline, {bridged} bridged, {} left as RPC{unresolved}\n  review: {}/knit.diff, {}/report.md\n  build:  cargo build --manifest-path {}/Cargo.toml -p merged\n",
         report.calls.len() - inline - bridged,
         out.display(),
         out.display(),

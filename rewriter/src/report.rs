@@ -91,6 +91,7 @@ impl Report {
                         Tier::Inline => "inline".to_string(),
                         Tier::Bridged => "bridged".to_string(),
                         Tier::Rpc => "rpc".to_string(),
+                        Tier::Unresolved => "unresolved".to_string(),
                     },
                     detail: f.message.clone(),
                 }),
@@ -155,12 +156,16 @@ impl Report {
             ));
         }
         let count = |tier: &str| self.calls.iter().filter(|c| c.tier == tier).count();
+        let unresolved = match count("unresolved") {
+            0 => String::new(),
+            n => format!(" ({n} unresolved)"),
+        };
         md.push_str(&format!(
-            "\n## Call sites\n\n{} call sites: {} inline, {} bridged, {} left as RPC.\n\n",
+            "\n## Call sites\n\n{} call sites: {} inline, {} bridged, {} left as RPC{unresolved}.\n\n",
             self.calls.len(),
             count("inline"),
             count("bridged"),
-            count("rpc")
+            count("rpc") + count("unresolved")
         ));
         if !self.calls.is_empty() {
             md.push_str("| site | service | tier | detail |\n|---|---|---|---|\n");
