@@ -559,20 +559,36 @@ fn classify(krate: &Crate, path: &[String]) -> Option<(Vec<String>, String, Name
         (ty.strip_suffix("Server")?, Role::Server, "_server")
     };
     let snake = module.strip_suffix(suffix)?;
-    for (package, services) in &krate.protos {
-        for service in services {
-            if service != name || snake_case(service) != snake {
-                continue;
-            }
-            let named = Named {
-                role,
-                package: package.clone(),
-                service: service.clone(),
-            };
-            return Some((path[..path.len() - 2].to_vec(), package.clone(), named));
+    let proto_module = &path[..path.len() - 2];
+    // Two packages may each define a service of this name (`a.Session` and
+    // `b.Session`): the one the proto module includes is meant.
+    let packages = krate
+        .protos
+        .iter()
+        .filter(|(_, services)| {
+            services
+                .iter()
+                .any(|s| s == name && snake_case(s) == snake)
+        })
+        .map(|(package, _)| package);
+    let mut first = None;
+    for package in packages {
+        first.get_or_insert(package);
+        if krate
+            .proto_modules
+            .contains(&(proto_module.to_vec(), package.clone()))
+        {
+            first = Some(package);
+            break;
         }
     }
-    None
+    let package = first?;
+    let named = Named {
+        role,
+        package: package.clone(),
+        service: name.to_string(),
+    };
+    Some((proto_module.to_vec(), package.clone(), named))
 }
 
 /// The client a crate-internal path seems to name by its last segment, when

@@ -63,8 +63,9 @@ pub(crate) enum Sources {
 /// `target/e2e/SYSTEM` (`target/e2e/SYSTEM/release` for release builds).
 pub(crate) fn build(system: &str, release: bool, task: &str) -> Result<Built, String> {
     let dir = root().join("corpus").join(system);
-    let plan = dir.join("knit.toml");
     let scenario = Scenario::read(&dir.join("scenario.toml"))?;
+    let plan = dir.join(scenario.plan.as_deref().unwrap_or("knit.toml"));
+    let plan_dir = plan.parent().ok_or("the plan's folder")?;
     let target = root().join("target/e2e");
     let work = target.join(system);
     let (profile, bins, flags): (&str, PathBuf, &[&str]) = if release {
@@ -110,14 +111,14 @@ pub(crate) fn build(system: &str, release: bool, task: &str) -> Result<Built, St
         let path = plan_toml["services"][&service.name]["path"]
             .as_str()
             .ok_or("service path")?;
-        builds.push((&service.name, path, &service.bin));
+        builds.push((&service.name, plan_dir.join(path), &service.bin));
     }
     for (name, outside) in &scenario.outside {
-        builds.push((name, &outside.path, &outside.bin));
+        builds.push((name, dir.join(&outside.path), &outside.bin));
     }
     let mut split_bins = BTreeMap::new();
     for (name, path, bin) in builds {
-        let manifest = dir.join(path).join("Cargo.toml");
+        let manifest = path.join("Cargo.toml");
         run_ok(
             cargo(&target)
                 .arg("build")

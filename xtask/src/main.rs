@@ -42,14 +42,21 @@ fn cargo(target: &Path) -> Command {
     command
 }
 
+/// The corpus systems: each folder of `corpus/` or `corpus/layouts/` with a
+/// `scenario.toml`, by its path below `corpus/`.
 fn systems() -> Vec<String> {
-    let mut systems: Vec<String> = std::fs::read_dir(root().join("corpus"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|e| e.path().join("scenario.toml").is_file())
-        .map(|e| e.file_name().to_string_lossy().to_string())
-        .collect();
+    let mut systems = Vec::new();
+    for folder in ["", "layouts/"] {
+        let entries = std::fs::read_dir(root().join("corpus").join(folder));
+        systems.extend(
+            entries
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter(|e| e.path().join("scenario.toml").is_file())
+                .map(|e| format!("{folder}{}", e.file_name().to_string_lossy())),
+        );
+    }
     systems.sort();
     systems
 }

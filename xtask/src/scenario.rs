@@ -9,6 +9,10 @@ use serde::Deserialize;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
+    /// The merge plan, relative to the system (default `knit.toml`): a plan may
+    /// live in a folder of its own.
+    #[serde(default)]
+    pub plan: Option<String>,
     /// The service whose listener receives the requests.
     pub entry: String,
     /// Proto files (relative to the system) that define the entry's API.
