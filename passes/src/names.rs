@@ -565,11 +565,7 @@ fn classify(krate: &Crate, path: &[String]) -> Option<(Vec<String>, String, Name
     let packages = krate
         .protos
         .iter()
-        .filter(|(_, services)| {
-            services
-                .iter()
-                .any(|s| s == name && snake_case(s) == snake)
-        })
+        .filter(|(_, services)| services.iter().any(|s| s == name && snake_case(s) == snake))
         .map(|(package, _)| package);
     let mut first = None;
     for package in packages {

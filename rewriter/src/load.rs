@@ -1,7 +1,7 @@
 //! Loading the services of a plan: each service's Cargo workspace ([`workspace`]),
 //! the module tree of every target, each file parsed with the crate's edition.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -655,10 +655,42 @@ fn load_service(
     protos_found.dedup();
     let mut protos: Vec<ProtoFile> = Vec::new();
     let mut proto_paths = Vec::new();
-    for origin in protos_found {
-        let logical = at(&origin);
-        protos.push(protos::read(&slash(&logical), &origin, read(&origin)?)?);
+    for origin in &protos_found {
+        let logical = at(origin);
+        protos.push(protos::read(&slash(&logical), origin, read(origin)?)?);
         proto_paths.push(logical);
+    }
+    // Generated code checked in, or compiled by a tool of the repository rather
+    // than by a build script: its protos are found in the repository by package.
+    let missing: BTreeSet<String> = files
+        .iter()
+        .filter(|f| f.file.rust.is_some())
+        .flat_map(|f| reads::included_proto_packages(&f.file.text, &f.read))
+        .filter(|package| !protos.iter().any(|p| p.package == *package))
+        .collect();
+    if !missing.is_empty() {
+        let mut roots: Vec<&Path> = vec![&root];
+        roots.extend(
+            chosen
+                .iter()
+                .filter_map(|c| c.workspace_root.as_ref())
+                .map(|(_, r)| r.as_path()),
+        );
+        roots.sort();
+        roots.dedup();
+        for origin in roots
+            .into_iter()
+            .flat_map(|r| reads::protos_of_packages(r, &missing))
+        {
+            if protos_found.contains(&origin) {
+                continue;
+            }
+            let logical = at(&origin);
+            protos.push(protos::read(&slash(&logical), &origin, read(&origin)?)?);
+            copies.push((origin.clone(), logical.clone()));
+            proto_paths.push(logical);
+            protos_found.push(origin);
+        }
     }
     let lockfile = std::fs::read_to_string(root.join("Cargo.lock")).ok();
     let service = Service {

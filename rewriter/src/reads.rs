@@ -8,6 +8,7 @@
 //! with (`format!("../proto/{name}.proto")` names `../proto/`). What such a
 //! reading cannot see (paths assembled from variables) is not found.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use ra_ap_syntax::{AstNode, AstToken, Edition, SyntaxNode, ast};
@@ -80,6 +81,52 @@ pub fn included_files(
         }
     }
     found
+}
+
+/// The proto packages whose generated code the Rust file `text` (at `path`)
+/// brings in: `include_proto!("p")`, `include!(".../p.rs")`, or tonic's
+/// generated code itself, in a file named after its package.
+pub fn included_proto_packages(text: &str, path: &Path) -> Vec<String> {
+    const MARKERS: [&str; 2] = [
+        "/// Generated client implementations.",
+        "/// Generated server implementations.",
+    ];
+    let mut packages = Vec::new();
+    for (macro_name, strip_rs) in [("include_proto!(", false), ("include!(", true)] {
+        for (at, _) in text.match_indices(macro_name) {
+            let rest = &text[at + macro_name.len()..];
+            let call = rest.split([';', '\n']).next().unwrap_or_default();
+            // The quoted strings of the call: every other piece between quotes.
+            let mut literals = call.split('"').skip(1).step_by(2);
+            let package = if strip_rs {
+                literals.find_map(|l| l.rsplit('/').next()?.strip_suffix(".rs"))
+            } else {
+                literals.next()
+            };
+            packages.extend(package.map(str::to_string));
+        }
+    }
+    if MARKERS.iter().any(|m| text.contains(m)) {
+        let stem = path.file_stem().map(|s| s.to_string_lossy().to_string());
+        packages.extend(stem);
+    }
+    packages
+}
+
+/// The `.proto` files under `dir` that declare one of `packages`.
+pub fn protos_of_packages(dir: &Path, packages: &BTreeSet<String>) -> Vec<PathBuf> {
+    protos_under(dir)
+        .into_iter()
+        .filter(|p| {
+            let Ok(text) = std::fs::read_to_string(p) else {
+                return false;
+            };
+            text.lines()
+                .filter_map(|l| l.trim().strip_prefix("package "))
+                .filter_map(|l| l.trim().strip_suffix(';'))
+                .any(|package| packages.contains(package.trim()))
+        })
+        .collect()
 }
 
 /// The values of the string literals of the Rust source `text`.
@@ -196,6 +243,35 @@ mod tests {
             ["other/x.proto"]
         );
         assert!(found(r#"fn main() { c("https://x/y"); c("missing/dir"); }"#).is_empty());
+    }
+
+    #[test]
+    fn generated_code_names_its_proto_packages() {
+        let text = "mod a { tonic::include_proto!(\"shop.v1\"); }\nmod b { include!(\"../generated/inventory.v1.rs\"); }\nmod c { include!(concat!(env!(\"OUT_DIR\"), \"/helloworld.rs\")); }\n";
+        assert_eq!(
+            included_proto_packages(text, Path::new("src/main.rs")),
+            ["shop.v1", "inventory.v1", "helloworld"]
+        );
+        let generated = "/// Generated client implementations.\npub mod stock_client {}\n";
+        assert_eq!(
+            included_proto_packages(generated, Path::new("src/gen/inventory.v1.rs")),
+            ["inventory.v1"]
+        );
+        let repo = tree(&[
+            (
+                "proto/inventory.proto",
+                "syntax = \"proto3\";\npackage inventory.v1;\n",
+            ),
+            (
+                "proto/other.proto",
+                "syntax = \"proto3\";\npackage other;\n",
+            ),
+        ]);
+        let wanted = BTreeSet::from(["inventory.v1".to_string()]);
+        assert_eq!(
+            names(&protos_of_packages(repo.path(), &wanted), repo.path()),
+            ["proto/inventory.proto"]
+        );
     }
 
     #[test]
