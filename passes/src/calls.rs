@@ -94,6 +94,19 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
             Usage::Import | Usage::Other => {}
         }
     }
+    // The provider's registration (`entry`) names the shared crate too, in
+    // whichever package builds its server (not always the one that includes
+    // the proto package: a shared proto crate does).
+    for m in sharing.index.mentions.iter().filter(|m| m.named.role == Role::Server) {
+        let Some(shared) = sharing.package(&m.named.package) else {
+            continue;
+        };
+        if sharing.provider_of(&m.named) == Some(m.service) {
+            let package = group.file(m.file).package_in(m.service);
+            let users = dependents.entry(shared.package_name()).or_default();
+            users.extend(package.map(|package| (m.service, package)));
+        }
+    }
     dial_only_when_needed(group, sharing, &mut out);
     for shared in &sharing.packages {
         let mut packages = dependents
@@ -101,7 +114,10 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
             .unwrap_or_default();
         for &user in &shared.users {
             for module in sharing.index.modules_of(user, &shared.package) {
-                let reexport = format!("pub use {}::*;", shared.crate_name());
+                let reexport = match module.body {
+                    true => format!(" {{ pub use {}::*; }}", shared.crate_name()),
+                    false => format!("pub use {}::*;", shared.crate_name()),
+                };
                 let note = format!("proto package `{}`: shared types", shared.package);
                 out.edit(PASS, module.file, module.include, reexport, note);
                 packages.extend(

@@ -111,6 +111,7 @@ pub fn group(fixture: &str) -> Group {
                     .syntax_node()
                     .green()
                     .to_owned(),
+                built_modules: Vec::new(),
             }
         });
         if path.ends_with(".proto") {

@@ -1,7 +1,9 @@
 //! What the driver loads and the passes read: services, packages, source files
 //! and proto definitions of one merge group.
 
-use ra_ap_syntax::{AstNode, Edition, GreenNode, SourceFile as Ast, SyntaxNode, TextSize};
+use ra_ap_syntax::{
+    AstNode, Edition, GreenNode, SourceFile as Ast, SyntaxNode, TextRange, TextSize,
+};
 
 /// Index of a file in [`Group::files`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -106,6 +108,18 @@ pub struct RustFile {
     pub edition: Edition,
     /// The file's syntax tree (lossless: its text is the file's).
     pub green: GreenNode,
+    /// Its `mod` items whose file the package's build script writes (tonic's
+    /// `out_dir("src/generated")`): not read, since every build writes them anew.
+    pub built_modules: Vec<BuiltModule>,
+}
+
+/// A `mod x;` whose file a build script writes.
+#[derive(Debug, Clone)]
+pub struct BuiltModule {
+    /// The `mod` item.
+    pub item: TextRange,
+    /// The file's name without `.rs`: tonic names it after the proto package.
+    pub stem: String,
 }
 
 impl RustFile {

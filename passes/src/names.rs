@@ -30,8 +30,11 @@ pub struct ProtoModule {
     pub module: Vec<String>,
     pub package: String,
     /// What the shared crate's re-export replaces: the include macro call with
-    /// its `;`, or the whole file of generated code checked into the sources.
+    /// its `;`, the whole file of generated code checked into the sources, or
+    /// the `;` of a `mod` whose file a build script writes (see `body`).
     pub include: TextRange,
+    /// Whether `include` is a `mod` item's `;`, to become the module's body.
+    pub body: bool,
 }
 
 /// What a mention names.
@@ -301,6 +304,26 @@ fn modules_of_file(
             module: rust.module.clone(),
             package,
             include: range,
+            body: false,
+        });
+    }
+    for built in &rust.built_modules {
+        let node = tree.syntax().covering_element(built.item);
+        let Some(item) = node.ancestors().find_map(ast::Module::cast) else {
+            continue;
+        };
+        let Some(semicolon) = item.semicolon_token() else {
+            continue;
+        };
+        let module = scope_of(&rust.module, item.syntax());
+        modules.push(module.clone());
+        protos.push(ProtoModule {
+            service,
+            file: id,
+            module,
+            package: built.stem.clone(),
+            include: semicolon.text_range(),
+            body: true,
         });
     }
     for call in found.into_iter().filter_map(ast::MacroCall::cast) {
@@ -311,6 +334,7 @@ fn modules_of_file(
                 module: scope_of(&rust.module, call.syntax()),
                 package,
                 include: crate::edit::code_range(call.syntax()),
+                body: false,
             });
         }
     }

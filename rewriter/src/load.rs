@@ -9,7 +9,7 @@ use std::sync::mpsc;
 
 use knit_passes::FileId;
 use knit_passes::model::{
-    Group, LocalDep, Package, ProtoFile, RustFile, Service, SourceFile, Target,
+    BuiltModule, Group, LocalDep, Package, ProtoFile, RustFile, Service, SourceFile, Target,
 };
 use ra_ap_syntax::ast::{self, HasAttrs, HasName};
 use ra_ap_syntax::{AstNode, AstToken, Edition, SyntaxKind};
@@ -566,7 +566,22 @@ fn load_service(
             .filter(|t| t.kind != Kind::BuildScript)
             .map(|t| t.root.clone())
             .collect();
-        let rust = module_trees(&roots, crate_roots.len(), edition, &dir)?;
+        let build_script = package
+            .targets
+            .iter()
+            .find(|t| t.kind == Kind::BuildScript)
+            .and_then(|t| std::fs::read_to_string(&t.root).ok());
+        let built_dirs = build_script
+            .as_deref()
+            .map(|script| reads::build_written_dirs(script, &dir))
+            .unwrap_or_default();
+        let tree = ModuleTree {
+            first: crate_roots.len(),
+            edition,
+            dir: &dir,
+            built_dirs: &built_dirs,
+        };
+        let rust = module_trees(&roots, &tree)?;
         crate_roots.extend(roots.iter().cloned());
         let lib_target = package.lib();
         lib_roots.push(lib_target.map(|t| t.root.clone()));
@@ -612,11 +627,6 @@ fn load_service(
                 file: new_file(text, Some(rust)),
             });
         }
-        let build_script = package
-            .targets
-            .iter()
-            .find(|t| t.kind == Kind::BuildScript)
-            .and_then(|t| std::fs::read_to_string(&t.root).ok());
         if let Some(script) = &build_script {
             for proto in reads::build_protos(script, &dir) {
                 copies.push((proto.clone(), at(&proto)));
@@ -912,15 +922,20 @@ struct ParsedFile {
     reads: Vec<PathBuf>,
 }
 
-/// Reads and parses every file of the module trees under `roots` (of the
-/// package in `dir`), in parallel. `first` is the service-wide index of
-/// `roots[0]`.
-fn module_trees(
-    roots: &[PathBuf],
+/// How the module trees of one package are read.
+struct ModuleTree<'a> {
+    /// The service-wide index of the package's first crate root.
     first: usize,
     edition: Edition,
-    dir: &Path,
-) -> Result<Vec<(PathBuf, ParsedFile)>> {
+    /// The package's folder.
+    dir: &'a Path,
+    /// Folders the build script writes (see [`reads::build_written_dirs`]).
+    built_dirs: &'a [PathBuf],
+}
+
+/// Reads and parses every file of the module trees under `roots`, in parallel.
+fn module_trees(roots: &[PathBuf], tree: &ModuleTree) -> Result<Vec<(PathBuf, ParsedFile)>> {
+    let first = tree.first;
     let mut wave: Vec<Pending> = roots
         .iter()
         .enumerate()
@@ -934,10 +949,8 @@ fn module_trees(
     let mut done: Vec<(PathBuf, ParsedFile)> = Vec::new();
     let mut errors = Vec::new();
     while !wave.is_empty() {
-        let results: Vec<Result<(Pending, ParsedFile, Vec<Pending>)>> = wave
-            .into_par_iter()
-            .map(|p| parse_file(p, edition, dir))
-            .collect();
+        let results: Vec<Result<(Pending, ParsedFile, Vec<Pending>)>> =
+            wave.into_par_iter().map(|p| parse_file(p, tree)).collect();
         wave = Vec::new();
         for result in results {
             match result {
@@ -961,9 +974,9 @@ fn module_trees(
 
 fn parse_file(
     pending: Pending,
-    edition: Edition,
-    package_dir: &Path,
+    package: &ModuleTree,
 ) -> Result<(Pending, ParsedFile, Vec<Pending>)> {
+    let edition = package.edition;
     let text = read(&pending.path)?;
     let (green, error) = crate::parse::source_file(&text, edition);
     if let Some(error) = error {
@@ -975,11 +988,12 @@ fn parse_file(
         )
         .into());
     }
-    let rust = RustFile {
+    let mut rust = RustFile {
         krate: FileId(pending.krate as u32),
         module: pending.module.clone(),
         edition,
         green,
+        built_modules: Vec::new(),
     };
     let tree = rust.tree();
     let file_dir = pending
@@ -1045,6 +1059,18 @@ fn parse_file(
                 false,
             ),
         };
+        // Written by the build script: made anew by every build, so not read.
+        if let Some(built) = candidates
+            .iter()
+            .find(|c| package.built_dirs.iter().any(|d| c.starts_with(d)))
+        {
+            let stem = built.file_stem().unwrap_or_default().to_string_lossy();
+            rust.built_modules.push(BuiltModule {
+                item: module.syntax().text_range(),
+                stem: stem.to_string(),
+            });
+            continue;
+        }
         let Some(found) = candidates.iter().find(|c| c.is_file()) else {
             if module
                 .attrs()
@@ -1079,7 +1105,7 @@ fn parse_file(
             owns_dir,
         });
     }
-    let reads = reads::included_files(&text, tree.syntax(), &pending.path, package_dir);
+    let reads = reads::included_files(&text, tree.syntax(), &pending.path, package.dir);
     Ok((pending, ParsedFile { rust, text, reads }, children))
 }
 

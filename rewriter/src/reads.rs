@@ -83,6 +83,20 @@ pub fn included_files(
     found
 }
 
+/// The folders inside `package_dir` that the build script `text` has code
+/// generators write into (`.out_dir("src/generated")`): their files are made
+/// anew by every build, whether or not one ran yet.
+pub fn build_written_dirs(text: &str, package_dir: &Path) -> Vec<PathBuf> {
+    text.match_indices("out_dir(")
+        .filter_map(|(at, _)| {
+            let call = text[at..].split(')').next()?;
+            let literal = call.split('"').nth(1)?;
+            let dir = normalize(&package_dir.join(literal));
+            (dir.starts_with(package_dir) && dir != package_dir).then_some(dir)
+        })
+        .collect()
+}
+
 /// The proto packages whose generated code the Rust file `text` (at `path`)
 /// brings in: `include_proto!("p")`, `include!(".../p.rs")`, or tonic's
 /// generated code itself, in a file named after its package.
@@ -243,6 +257,17 @@ mod tests {
             ["other/x.proto"]
         );
         assert!(found(r#"fn main() { c("https://x/y"); c("missing/dir"); }"#).is_empty());
+    }
+
+    #[test]
+    fn code_generators_write_into_folders_of_the_package() {
+        let package = Path::new("/repo/clock");
+        let script = r#"fn main() { tonic_prost_build::configure().out_dir("src/generated").compile_protos(&["proto/c.proto"], &["proto"]).unwrap(); let _ = std::env::var("OUT_DIR"); }"#;
+        assert_eq!(
+            build_written_dirs(script, package),
+            [PathBuf::from("/repo/clock/src/generated")]
+        );
+        assert!(build_written_dirs(r#"fn main() { c.out_dir(".."); }"#, package).is_empty());
     }
 
     #[test]
