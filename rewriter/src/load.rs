@@ -745,6 +745,26 @@ fn module_trees(
     }
 }
 
+/// `path` with `.` and `name/..` folded, without reading the file system.
+fn lexical(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir
+                if matches!(
+                    out.components().next_back(),
+                    Some(std::path::Component::Normal(_))
+                ) =>
+            {
+                out.pop();
+            }
+            _ => out.push(part),
+        }
+    }
+    out
+}
+
 fn parse_file(pending: Pending, edition: Edition) -> Result<(Pending, ParsedFile, Vec<Pending>)> {
     let text = read(&pending.path)?;
     let (green, error) = crate::parse::source_file(&text, edition);
@@ -850,7 +870,8 @@ fn parse_file(pending: Pending, edition: Edition) -> Result<(Pending, ParsedFile
         module_path.extend(inline);
         module_path.push(name);
         children.push(Pending {
-            path: found.clone(),
+            // `src/bin/../db/mod.rs` is `src/db/mod.rs`: one name per file.
+            path: lexical(found),
             krate: pending.krate,
             module: module_path,
             owns_dir,
