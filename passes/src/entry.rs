@@ -778,9 +778,8 @@ fn standalone_main(service: &str, lib: &str, runtime: &Standalone, lifted_from: 
     }
 }
 
-/// Notes the runtime settings of `index`'s `main` that the merged host applies
-/// or not (see `generate`'s host: the largest stack size, the plan's or the
-/// largest worker count).
+/// Notes the runtime settings of `index`'s `main`, which the merged host
+/// applies as the report's notes say.
 fn settings_note(
     group: &Group,
     index: usize,
@@ -793,7 +792,7 @@ fn settings_note(
         return;
     }
     out.finding(PASS, Level::Note, Some((file, at)), format!(
-        "service `{}` asks its runtime for {}: the merged runtime takes the largest `thread_stack_size` and, unless the plan sets `worker_threads`, the largest `worker_threads` of the group, and enables every driver",
+        "service `{}` asks its runtime for {}: the merged runtime takes the group's largest `thread_stack_size`, and its largest `worker_threads` when every service sets one and the plan does not; it enables every driver",
         group.services[index].name,
         settings.describe()
     ));

@@ -739,7 +739,7 @@ fn inline_module(package: &str, service: &ProtoService, provider: &str) -> Strin
 }
 
 /// The host's runtime settings: the plan's `worker_threads`, else the largest a
-/// service's own runtime asked for; the largest thread stack size a service
+/// service's own runtime asked for when every service asked for a number; the largest thread stack size a service
 /// asked for. Notes say which service's settings apply.
 fn runtime_settings(loaded: &Loaded, notes: &mut Vec<String>) -> String {
     let group = &loaded.group;
@@ -756,7 +756,9 @@ fn runtime_settings(loaded: &Loaded, notes: &mut Vec<String>) -> String {
             .max_by_key(|(value, _)| *value)
     };
     let mut chain = String::new();
-    let workers = largest(|s| s.worker_threads.as_ref()?.1);
+    // A service that leaves tokio's default (one worker per core) keeps it.
+    let every_one_sized = asked.len() == group.services.len();
+    let workers = largest(|s| s.worker_threads.as_ref()?.1).filter(|_| every_one_sized);
     match (loaded.plan.worker_threads, workers) {
         (Some(n), _) => chain.push_str(&format!("        .worker_threads({n})\n")),
         (None, Some((n, service))) => {
@@ -765,7 +767,13 @@ fn runtime_settings(loaded: &Loaded, notes: &mut Vec<String>) -> String {
                 "the merged runtime runs {n} worker threads, the most a service asked for (`{service}`); the plan's `worker_threads` overrides it"
             ));
         }
-        (None, None) => {}
+        (None, None) => {
+            if let Some((n, service)) = largest(|s| s.worker_threads.as_ref()?.1) {
+                notes.push(format!(
+                    "`{service}` asks for {n} worker threads, but not every service sizes its runtime: the merged runtime keeps tokio's default (one per core) unless the plan sets `worker_threads`"
+                ));
+            }
+        }
     }
     if let Some((bytes, service)) = largest(|s| s.thread_stack_size.as_ref()?.1) {
         chain.push_str(&format!("        .thread_stack_size({bytes})\n"));
