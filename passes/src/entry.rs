@@ -111,7 +111,7 @@ fn runtime_attr(f: &ast::Fn) -> Result<Option<ast::Attr>, String> {
         }
         if text.ends_with("::main") {
             return Err(format!(
-                "`#[{text}]` mains are not supported yet: only `#[tokio::main]` or a tokio runtime built in `main`"
+                "`#[{text}]` mains are not supported yet: only `#[tokio::main]` or a tokio runtime built in `main`; leave this service out of the group (its calls to the merged services stay RPC)"
             ));
         }
     }
@@ -150,6 +150,11 @@ const NOT_LIFTED: &str = "`fn main` is neither `#[tokio::main] async fn main` no
 pub fn run(group: &Group, sharing: &Sharing) -> Output {
     let mut out = Output::default();
     for index in 0..group.services.len() {
+        if let Some(message) = shares_a_package(group, index) {
+            let root = group.services[index].bin.root;
+            out.finding(PASS, Level::Error, Some((root, 0.into())), message);
+            continue;
+        }
         if let Err(message) = lift(group, sharing, index, &mut out) {
             let root = group.services[index].bin.root;
             let at = main_fn(group, index).map_or(0.into(), |f| f.syntax().text_range().start());
@@ -157,6 +162,30 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
         }
     }
     out
+}
+
+/// Why `index` cannot be lifted when an earlier service of the group comes from
+/// the same package: one binary in several roles, or two binaries of a package.
+fn shares_a_package(group: &Group, index: usize) -> Option<String> {
+    let service = &group.services[index];
+    let dir = &service.packages[0].dir;
+    let earlier = group.services[..index]
+        .iter()
+        .find(|other| other.packages[0].dir == *dir)?;
+    let (a, b) = (&earlier.name, &service.name);
+    Some(if earlier.bin.name == service.bin.name {
+        format!(
+            "services `{a}` and `{b}` both run binary `{}` of {dir}: one binary in several roles is lifted once per package, not supported yet; \
+             merge one of them, or give each role its own binary",
+            service.bin.name
+        )
+    } else {
+        format!(
+            "services `{a}` and `{b}` are two binaries (`{}`, `{}`) of {dir}: knit lifts one service per package, two are not supported yet; \
+             merge one of them, or move each binary into a package of its own",
+            earlier.bin.name, service.bin.name
+        )
+    })
 }
 
 fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Result<(), String> {
@@ -436,15 +465,13 @@ fn lift_into_lib(
     let main_file = group.file(service.bin.root);
     let lib_file = group.file(lib.root);
     let tree = main_file.rust.as_ref().unwrap().tree();
-    if tree
-        .syntax()
-        .descendants()
-        .any(|n| ast::Module::can_cast(n.kind()))
-    {
-        return Err(format!(
-            "{} declares modules: lifting its `main` into the library is not supported yet",
+    if let Some((name, kind, at)) = bin_only_item(&tree, main) {
+        out.finding(PASS, Level::Error, Some((service.bin.root, at)), format!(
+            "`fn main` uses {kind} `{name}`, which the binary {} defines: knit lifts a `main` beside a library into the library, where `{name}` does not exist; \
+             move `{name}` into the library (and `use` it from the binary), or build the service from the binary alone",
             main_file.path
         ));
+        return Ok(());
     }
     let mut served = false;
     for (file, node) in entry_scope(group, index) {
@@ -487,6 +514,48 @@ fn lift_into_lib(
         service.name, main_file.path, lib_file.path
     ));
     Ok(())
+}
+
+/// An item the binary's root defines (a module, a type, a function, a
+/// constant) that `main` or the root's `use` items name: the entry lifted into
+/// the library could not name it. Items under `#[cfg(test)]` are left out.
+fn bin_only_item(
+    tree: &ast::SourceFile,
+    main: &ast::Fn,
+) -> Option<(String, &'static str, TextSize)> {
+    let uses: String = tree
+        .items()
+        .filter(|item| matches!(item, ast::Item::Use(_)))
+        .map(|item| item.syntax().to_string())
+        .chain(main.body().map(|b| b.syntax().to_string()))
+        .collect::<Vec<_>>()
+        .join("\n");
+    tree.items().find_map(|item| {
+        if item
+            .attrs()
+            .any(|a| a.syntax().to_string().replace(' ', "") == "#[cfg(test)]")
+        {
+            return None;
+        }
+        let (name, kind) = match &item {
+            ast::Item::Module(m) => (m.name()?, "module"),
+            ast::Item::Struct(i) => (i.name()?, "struct"),
+            ast::Item::Enum(i) => (i.name()?, "enum"),
+            ast::Item::Fn(i) => (i.name()?, "function"),
+            ast::Item::Const(i) => (i.name()?, "constant"),
+            ast::Item::Static(i) => (i.name()?, "static"),
+            ast::Item::TypeAlias(i) => (i.name()?, "type"),
+            ast::Item::Trait(i) => (i.name()?, "trait"),
+            ast::Item::MacroRules(i) => (i.name()?, "macro"),
+            _ => return None,
+        };
+        let name = name.text().to_string();
+        let used = uses.match_indices(name.as_str()).any(|(at, _)| {
+            let word = |c: char| c.is_alphanumeric() || c == '_';
+            !uses[..at].ends_with(word) && !uses[at + name.len()..].starts_with(word)
+        });
+        (name != "main" && used).then(|| (name, kind, code_range(item.syntax()).start()))
+    })
 }
 
 /// The name of `index`'s own binary in the merged workspace: its name, kept
@@ -897,7 +966,7 @@ async fn main() -> anyhow::Result<()> {
             .join("\n");
         expect![[r#"
             Error svc/src/main.rs:1: service `svc`: no `fn main` in svc/src/main.rs
-            Error svc/src/main.rs:1: `#[actix_web::main]` mains are not supported yet: only `#[tokio::main]` or a tokio runtime built in `main`
+            Error svc/src/main.rs:1: `#[actix_web::main]` mains are not supported yet: only `#[tokio::main]` or a tokio runtime built in `main`; leave this service out of the group (its calls to the merged services stay RPC)
             Error svc/src/main.rs:1: `fn main` is neither `#[tokio::main] async fn main` nor builds a tokio runtime and calls `block_on`: not supported yet
         "#]].assert_eq(&all);
     }
@@ -1131,6 +1200,58 @@ pub async fn serve(addr: std::net::SocketAddr) -> Result<(), Box<dyn std::error:
             }).await
             }
         "#]].assert_eq(&out.render("api/"));
+    }
+
+    #[test]
+    fn lifts_tokio_main_flavors() {
+        let out = check(&service(
+            "#[tokio::main(flavor = \"multi_thread\", worker_threads = 4)]\nasync fn main() {\n    serve().await;\n}\n",
+        ));
+        let mut shown = out.render("svc/src/");
+        shown.push_str(&out.findings.join("\n"));
+        expect![[r#"
+            //- /svc/src/main.rs
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+                serve().await;
+            }
+            //- /svc/src/knit_main.rs (new)
+            //! The standalone binary of service `svc`: runs the entry knit lifted from
+            //! `fn main` in svc/src/main.rs, alone, with its own listener. Generated by knit.
+
+            #[tokio::main(flavor = "multi_thread", worker_threads = 4)]
+            async fn main() -> std::process::ExitCode {
+                let host = knit_runtime::ServiceHost::standalone("svc");
+                knit_runtime::exit(svc_svc::knit_entry(host).await)
+            }
+        "#]]
+        .assert_eq(&shown);
+    }
+
+    #[test]
+    fn refuses_a_main_beside_its_library_that_uses_binary_items() {
+        let out = check(
+            r#"
+//- /api/Cargo.toml
+[package]
+name = "api"
+//- /api/src/main.rs
+use api::serve;
+
+/// Command-line arguments.
+struct Args { port: u16 }
+
+#[cfg(test)]
+mod tests {}
+
+#[tokio::main]
+async fn main() {
+    serve(Args { port: 1 }.port).await
+}
+//- /api/src/lib.rs
+pub async fn serve(port: u16) {}
+"#,
+        );
+        expect!["Error api/src/main.rs:4: `fn main` uses struct `Args`, which the binary api/src/main.rs defines: knit lifts a `main` beside a library into the library, where `Args` does not exist; move `Args` into the library (and `use` it from the binary), or build the service from the binary alone"].assert_eq(&out.findings.join("\n"));
     }
 
     #[test]
