@@ -97,7 +97,12 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
     // The provider's registration (`entry`) names the shared crate too, in
     // whichever package builds its server (not always the one that includes
     // the proto package: a shared proto crate does).
-    for m in sharing.index.mentions.iter().filter(|m| m.named.role == Role::Server) {
+    for m in sharing
+        .index
+        .mentions
+        .iter()
+        .filter(|m| m.named.role == Role::Server)
+    {
         let Some(shared) = sharing.package(&m.named.package) else {
             continue;
         };

@@ -20,6 +20,11 @@ use crate::names::{Mention, Role, Usage};
 use crate::namespace;
 use crate::sharing::Sharing;
 
+mod runtime;
+
+pub use runtime::RuntimeSettings;
+use runtime::{Standalone, attr_settings, manual_runtime};
+
 const PASS: &str = "entry";
 
 /// The name of the lifted entry.
@@ -106,63 +111,50 @@ fn runtime_attr(f: &ast::Fn) -> Result<Option<ast::Attr>, String> {
         }
         if text.ends_with("::main") {
             return Err(format!(
-                "`#[{text}]` mains are not supported yet: only `#[tokio::main]` or a tokio runtime built in `main`"
+                "`#[{text}]` mains are not supported yet: only `#[tokio::main]` or a tokio runtime built in `main`; leave this service out of the group (its calls to the merged services stay RPC)"
             ));
         }
     }
     Ok(None)
 }
 
-/// A `main` that builds its runtime by hand: the `let` that builds it (if
-/// apart) and the `block_on(future)` call that runs the service.
-struct ManualRuntime {
-    builder: Option<ast::LetStmt>,
-    block_on: ast::MethodCallExpr,
-    future: ast::Expr,
+/// What `service`'s `main` asks of its tokio runtime (`#[tokio::main(..)]`'s
+/// arguments, or the builder of a runtime built in `main`); `None` when it asks
+/// nothing or its `main` is not one knit lifts.
+pub fn runtime_settings(group: &Group, service: usize) -> Option<RuntimeSettings> {
+    let main = main_fn(group, service)?;
+    let settings = match runtime_attr(&main).ok()? {
+        Some(attr) => attr_settings(&attr),
+        None => manual_runtime(&main.body()?).ok()??.settings,
+    };
+    (settings != RuntimeSettings::default()).then_some(settings)
 }
 
-fn manual_runtime(body: &ast::BlockExpr) -> Option<ManualRuntime> {
-    let block_on = body
-        .syntax()
-        .descendants()
-        .filter_map(ast::MethodCallExpr::cast)
-        .find(|c| c.name_ref().is_some_and(|n| n.text() == "block_on"))?;
-    let future = block_on.arg_list()?.args().next()?;
-    let builds = |text: &str| {
-        [
-            "runtime::Builder",
-            "Runtime::new",
-            "Builder::new_multi_thread",
-            "Builder::new_current_thread",
-        ]
-        .iter()
-        .any(|b| text.contains(b))
-    };
-    let receiver = block_on.receiver()?.syntax().text().to_string();
-    let builder = if builds(&receiver) {
-        None
-    } else {
-        let stmt = body.statements().find_map(|s| match s {
-            ast::Stmt::LetStmt(l)
-                if l.initializer()
-                    .is_some_and(|i| builds(&i.syntax().text().to_string())) =>
-            {
-                Some(l)
-            }
-            _ => None,
-        })?;
-        Some(stmt)
-    };
-    Some(ManualRuntime {
-        builder,
-        block_on,
-        future,
-    })
+/// The `main` of the lifted entry's standalone binary: the service's
+/// `#[tokio::main(..)]`, or a runtime with the settings it built.
+fn standalone_runtime(attr: Option<&ast::Attr>, body: &ast::BlockExpr) -> Standalone {
+    match attr {
+        Some(attr) => Standalone::Attr(attr.syntax().text().to_string()),
+        None => manual_runtime(body)
+            .ok()
+            .flatten()
+            .map_or(Standalone::Attr("#[tokio::main]".into()), |m| {
+                m.settings.standalone()
+            }),
+    }
 }
+
+/// Why a `main` is not lifted, when it has no runtime attribute and builds no runtime.
+const NOT_LIFTED: &str = "`fn main` is neither `#[tokio::main] async fn main` nor builds a tokio runtime and calls `block_on`: not supported yet";
 
 pub fn run(group: &Group, sharing: &Sharing) -> Output {
     let mut out = Output::default();
     for index in 0..group.services.len() {
+        if let Some(message) = shares_a_package(group, index) {
+            let root = group.services[index].bin.root;
+            out.finding(PASS, Level::Error, Some((root, 0.into())), message);
+            continue;
+        }
         if let Err(message) = lift(group, sharing, index, &mut out) {
             let root = group.services[index].bin.root;
             let at = main_fn(group, index).map_or(0.into(), |f| f.syntax().text_range().start());
@@ -170,6 +162,30 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
         }
     }
     out
+}
+
+/// Why `index` cannot be lifted when an earlier service of the group comes from
+/// the same package: one binary in several roles, or two binaries of a package.
+fn shares_a_package(group: &Group, index: usize) -> Option<String> {
+    let service = &group.services[index];
+    let dir = &service.packages[0].dir;
+    let earlier = group.services[..index]
+        .iter()
+        .find(|other| other.packages[0].dir == *dir)?;
+    let (a, b) = (&earlier.name, &service.name);
+    Some(if earlier.bin.name == service.bin.name {
+        format!(
+            "services `{a}` and `{b}` both run binary `{}` of {dir}: one binary in several roles is lifted once per package, not supported yet; \
+             merge one of them, or give each role its own binary",
+            service.bin.name
+        )
+    } else {
+        format!(
+            "services `{a}` and `{b}` are two binaries (`{}`, `{}`) of {dir}: knit lifts one service per package, two are not supported yet; \
+             merge one of them, or move each binary into a package of its own",
+            earlier.bin.name, service.bin.name
+        )
+    })
 }
 
 fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Result<(), String> {
@@ -192,7 +208,7 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
     let body = main.body().ok_or("`fn main` without a body")?;
 
     // The signature: drop the runtime attribute, export the entry, take the host.
-    let standalone_attr = match (&attr, main.async_token()) {
+    match (&attr, main.async_token()) {
         (Some(attr), Some(async_kw)) => {
             let mut attr_range = attr.syntax().text_range();
             if let Some(ws) = attr
@@ -218,13 +234,18 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
                     "entry is exported",
                 );
             }
-            attr.syntax().text().to_string()
+            settings_note(
+                group,
+                index,
+                &attr_settings(attr),
+                root,
+                attr_range.start(),
+                out,
+            );
         }
         (Some(_), None) => return Err("`#[tokio::main]` on a function that is not `async`".into()),
         (None, _) => {
-            let manual = manual_runtime(&body).ok_or(
-                "`fn main` is neither `#[tokio::main] async fn main` nor builds a tokio runtime and calls `block_on`: not supported yet",
-            )?;
+            let manual = manual_runtime(&body)?.ok_or(NOT_LIFTED)?;
             let fn_kw = main.fn_token().ok_or("`fn main` without `fn`")?;
             let export = if main.visibility().is_none() {
                 "pub async "
@@ -238,49 +259,29 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
                 export,
                 "entry is exported, async",
             );
-            if let Some(builder) = &manual.builder {
-                let mut range = code_range(builder.syntax());
-                if let Some(ws) = builder
-                    .syntax()
-                    .next_sibling_or_token()
-                    .filter(|t| t.kind() == SyntaxKind::WHITESPACE)
-                {
-                    range = TextRange::new(range.start(), ws.text_range().end());
-                }
+            for (range, text) in &manual.edits {
                 out.edit(
                     PASS,
                     root,
-                    range,
-                    "",
-                    "runtime built in `main`: the host owns the runtime",
+                    *range,
+                    text.as_str(),
+                    "runtime built in `main`: the host owns the runtime; `block_on(future)` becomes `future.await`",
                 );
             }
-            let (call, future) = (
-                manual.block_on.syntax().text_range(),
-                manual.future.syntax().text_range(),
-            );
-            let note = "`block_on(future)` becomes `future.await`";
-            out.edit(
-                PASS,
-                root,
-                TextRange::new(call.start(), future.start()),
-                "",
-                note,
-            );
-            out.edit(
-                PASS,
-                root,
-                TextRange::new(future.end(), call.end()),
-                ".await",
-                note,
-            );
-            out.finding(PASS, Level::Note, Some((root, call.start())), format!(
-                "service `{}` built its own tokio runtime in `main`: merged, the host's runtime runs it; alone, `#[tokio::main]`",
+            out.finding(PASS, Level::Note, Some((root, manual.block_on.start())), format!(
+                "service `{}` built its own tokio runtime in `main`: merged, the host's runtime runs it; alone, a runtime with its settings",
                 service.name
             ));
-            "#[tokio::main]".to_string()
+            settings_note(
+                group,
+                index,
+                &manual.settings,
+                root,
+                manual.block_on.start(),
+                out,
+            );
         }
-    };
+    }
     let name = main.name().unwrap();
     out.edit(
         PASS,
@@ -351,7 +352,7 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
         text: standalone_main(
             &service.name,
             &namespace::merged_name(group, &package.dir).replace('-', "_"),
-            &standalone_attr,
+            &standalone_runtime(attr.as_ref(), &body),
             root_path,
         ),
         pass: PASS,
@@ -441,21 +442,36 @@ fn lift_into_lib(
 ) -> Result<(), String> {
     let service = &group.services[index];
     let package = &service.packages[0];
-    if runtime_attr(main)?.is_none() || main.async_token().is_none() {
-        return Err("a `main` beside a library is lifted when it is `#[tokio::main] async fn main`: other shapes are not supported yet".into());
+    match (runtime_attr(main)?, main.async_token()) {
+        (Some(_), Some(_)) => {}
+        (Some(_), None) => return Err("`#[tokio::main]` on a function that is not `async`".into()),
+        (None, _) => {
+            let body = main.body().ok_or("`fn main` without a body")?;
+            let manual = manual_runtime(&body)?.ok_or(NOT_LIFTED)?;
+            out.finding(PASS, Level::Note, Some((service.bin.root, manual.block_on.start())), format!(
+                "service `{}` builds its own tokio runtime in `main`: merged, the host's runtime runs the entry; the binary keeps its runtime",
+                service.name
+            ));
+            settings_note(
+                group,
+                index,
+                &manual.settings,
+                service.bin.root,
+                manual.block_on.start(),
+                out,
+            );
+        }
     }
     let main_file = group.file(service.bin.root);
     let lib_file = group.file(lib.root);
     let tree = main_file.rust.as_ref().unwrap().tree();
-    if tree
-        .syntax()
-        .descendants()
-        .any(|n| ast::Module::can_cast(n.kind()))
-    {
-        return Err(format!(
-            "{} declares modules: lifting its `main` into the library is not supported yet",
+    if let Some((name, kind, at)) = bin_only_item(&tree, main) {
+        out.finding(PASS, Level::Error, Some((service.bin.root, at)), format!(
+            "`fn main` uses {kind} `{name}`, which the binary {} defines: knit lifts a `main` beside a library into the library, where `{name}` does not exist; \
+             move `{name}` into the library (and `use` it from the binary), or build the service from the binary alone",
             main_file.path
         ));
+        return Ok(());
     }
     let mut served = false;
     for (file, node) in entry_scope(group, index) {
@@ -498,6 +514,48 @@ fn lift_into_lib(
         service.name, main_file.path, lib_file.path
     ));
     Ok(())
+}
+
+/// An item the binary's root defines (a module, a type, a function, a
+/// constant) that `main` or the root's `use` items name: the entry lifted into
+/// the library could not name it. Items under `#[cfg(test)]` are left out.
+fn bin_only_item(
+    tree: &ast::SourceFile,
+    main: &ast::Fn,
+) -> Option<(String, &'static str, TextSize)> {
+    let uses: String = tree
+        .items()
+        .filter(|item| matches!(item, ast::Item::Use(_)))
+        .map(|item| item.syntax().to_string())
+        .chain(main.body().map(|b| b.syntax().to_string()))
+        .collect::<Vec<_>>()
+        .join("\n");
+    tree.items().find_map(|item| {
+        if item
+            .attrs()
+            .any(|a| a.syntax().to_string().replace(' ', "") == "#[cfg(test)]")
+        {
+            return None;
+        }
+        let (name, kind) = match &item {
+            ast::Item::Module(m) => (m.name()?, "module"),
+            ast::Item::Struct(i) => (i.name()?, "struct"),
+            ast::Item::Enum(i) => (i.name()?, "enum"),
+            ast::Item::Fn(i) => (i.name()?, "function"),
+            ast::Item::Const(i) => (i.name()?, "constant"),
+            ast::Item::Static(i) => (i.name()?, "static"),
+            ast::Item::TypeAlias(i) => (i.name()?, "type"),
+            ast::Item::Trait(i) => (i.name()?, "trait"),
+            ast::Item::MacroRules(i) => (i.name()?, "macro"),
+            _ => return None,
+        };
+        let name = name.text().to_string();
+        let used = uses.match_indices(name.as_str()).any(|(at, _)| {
+            let word = |c: char| c.is_alphanumeric() || c == '_';
+            !uses[..at].ends_with(word) && !uses[at + name.len()..].starts_with(word)
+        });
+        (name != "main" && used).then(|| (name, kind, code_range(item.syntax()).start()))
+    })
 }
 
 /// The name of `index`'s own binary in the merged workspace: its name, kept
@@ -551,6 +609,9 @@ pub fn lib_entries(group: &Group, out: &Output) -> Output {
             continue;
         };
         let Some(body) = main.body() else { continue };
+        let Some(body) = awaited(&main, body) else {
+            continue;
+        };
         let uses: String = tree
             .items()
             .filter(|item| matches!(item, ast::Item::Use(_)))
@@ -583,6 +644,27 @@ pub fn lib_entries(group: &Group, out: &Output) -> Output {
         );
     }
     entries
+}
+
+/// `body` of `main` as an async entry's: with the runtime it builds removed and
+/// its `block_on(f)` calls as `f.await` when `main` is not `async`.
+fn awaited(main: &ast::Fn, body: ast::BlockExpr) -> Option<ast::BlockExpr> {
+    if main.async_token().is_some() {
+        return Some(body);
+    }
+    let mut edits = manual_runtime(&body).ok()??.edits;
+    let base = body.syntax().text_range().start();
+    let mut text = body.syntax().text().to_string();
+    edits.sort_by_key(|(range, _)| std::cmp::Reverse(range.start()));
+    for (range, replacement) in edits {
+        text.replace_range(std::ops::Range::<usize>::from(range - base), &replacement);
+    }
+    let file = ast::SourceFile::parse(&format!("fn f() {text}"), ra_ap_syntax::Edition::CURRENT);
+    file.tree()
+        .syntax()
+        .descendants()
+        .find_map(ast::Fn::cast)?
+        .body()
 }
 
 /// Registers, for in-process calls, the handlers of `service`'s servers that
@@ -745,17 +827,44 @@ fn rewrite_serve(
     true
 }
 
-fn standalone_main(service: &str, lib: &str, attr: &str, lifted_from: &str) -> String {
-    format!(
+fn standalone_main(service: &str, lib: &str, runtime: &Standalone, lifted_from: &str) -> String {
+    let head = format!(
         "//! The standalone binary of service `{service}`: runs the entry knit lifted from\n\
-         //! `fn main` in {lifted_from}, alone, with its own listener. Generated by knit.\n\
-         \n\
-         {attr}\n\
-         async fn main() -> std::process::ExitCode {{\n    \
-             let host = knit_runtime::ServiceHost::standalone(\"{service}\");\n    \
-             knit_runtime::exit({lib}::{ENTRY}(host).await)\n\
-         }}\n"
-    )
+         //! `fn main` in {lifted_from}, alone, with its own listener. Generated by knit.\n\n"
+    );
+    let host = format!("let host = knit_runtime::ServiceHost::standalone(\"{service}\");");
+    let entry = format!("{lib}::{ENTRY}(host)");
+    match runtime {
+        Standalone::Attr(attr) => format!(
+            "{head}{attr}\nasync fn main() -> std::process::ExitCode {{\n    {host}\n    \
+             knit_runtime::exit({entry}.await)\n}}\n"
+        ),
+        Standalone::Builder(chain) => format!(
+            "{head}fn main() -> std::process::ExitCode {{\n    \
+             let runtime = {chain}.build().expect(\"the service's tokio runtime\");\n    \
+             {host}\n    knit_runtime::exit(runtime.block_on({entry}))\n}}\n"
+        ),
+    }
+}
+
+/// Notes the runtime settings of `index`'s `main`, which the merged host
+/// applies as the report's notes say.
+fn settings_note(
+    group: &Group,
+    index: usize,
+    settings: &RuntimeSettings,
+    file: FileId,
+    at: TextSize,
+    out: &mut Output,
+) {
+    if *settings == RuntimeSettings::default() {
+        return;
+    }
+    out.finding(PASS, Level::Note, Some((file, at)), format!(
+        "service `{}` asks its runtime for {}: the merged runtime takes the group's largest `thread_stack_size`, and its largest `worker_threads` when every service sets one and the plan does not; it enables every driver",
+        group.services[index].name,
+        settings.describe()
+    ));
 }
 
 #[cfg(test)]
@@ -857,7 +966,7 @@ async fn main() -> anyhow::Result<()> {
             .join("\n");
         expect![[r#"
             Error svc/src/main.rs:1: service `svc`: no `fn main` in svc/src/main.rs
-            Error svc/src/main.rs:1: `#[actix_web::main]` mains are not supported yet: only `#[tokio::main]` or a tokio runtime built in `main`
+            Error svc/src/main.rs:1: `#[actix_web::main]` mains are not supported yet: only `#[tokio::main]` or a tokio runtime built in `main`; leave this service out of the group (its calls to the merged services stay RPC)
             Error svc/src/main.rs:1: `fn main` is neither `#[tokio::main] async fn main` nor builds a tokio runtime and calls `block_on`: not supported yet
         "#]].assert_eq(&all);
     }
@@ -934,7 +1043,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             //! The standalone binary of service `svc`: runs the entry knit lifted from
             //! `fn main` in svc/src/main.rs, alone, with its own listener. Generated by knit.
 
-            #[tokio::main]
+            #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
             async fn main() -> std::process::ExitCode {
                 let host = knit_runtime::ServiceHost::standalone("svc");
                 knit_runtime::exit(svc_svc::knit_entry(host).await)
@@ -953,6 +1062,196 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         "#]]
         .assert_eq(&inline.render("svc/src/main.rs"));
+    }
+
+    #[test]
+    fn lifts_runtime_chains() {
+        let shapes = [
+            "fn main() -> Result<(), Box<dyn std::error::Error>> {\n    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run())\n}\n",
+            "fn main() {\n    tokio::runtime::Builder::new_current_thread()\n        .enable_io()\n        .enable_time()\n        .build()\n        .unwrap()\n        .block_on(async {\n            serve().await.unwrap();\n        });\n}\n",
+            "use tokio::runtime::Runtime;\nfn main() -> std::io::Result<()> {\n    let rt = Runtime::new()?;\n    rt.block_on(serve())\n}\n",
+            "fn main() {\n    let mut builder = tokio::runtime::Builder::new_multi_thread();\n    builder.worker_threads(4).thread_stack_size(32 * 1024 * 1024);\n    let runtime = builder.enable_all().build().expect(\"runtime\");\n    runtime.block_on(serve()).unwrap();\n}\n",
+            "fn main() {\n    let rt = tokio::runtime::Runtime::new().unwrap();\n    rt.spawn(metrics());\n    rt.block_on(serve());\n}\n",
+        ];
+        let shown: Vec<String> = shapes
+            .iter()
+            .map(|main| {
+                let out = check(&service(main));
+                let mut shown = out.render("svc/src/");
+                shown.retain(|c| c != '\r');
+                shown
+            })
+            .collect();
+        expect![[r#"
+            //- /svc/src/main.rs
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
+                run().await
+            }
+            //- /svc/src/knit_main.rs (new)
+            //! The standalone binary of service `svc`: runs the entry knit lifted from
+            //! `fn main` in svc/src/main.rs, alone, with its own listener. Generated by knit.
+
+            #[tokio::main]
+            async fn main() -> std::process::ExitCode {
+                let host = knit_runtime::ServiceHost::standalone("svc");
+                knit_runtime::exit(svc_svc::knit_entry(host).await)
+            }
+            ----
+            //- /svc/src/main.rs
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+                async {
+                        serve().await.unwrap();
+                    }.await;
+            }
+            //- /svc/src/knit_main.rs (new)
+            //! The standalone binary of service `svc`: runs the entry knit lifted from
+            //! `fn main` in svc/src/main.rs, alone, with its own listener. Generated by knit.
+
+            #[tokio::main(flavor = "current_thread")]
+            async fn main() -> std::process::ExitCode {
+                let host = knit_runtime::ServiceHost::standalone("svc");
+                knit_runtime::exit(svc_svc::knit_entry(host).await)
+            }
+            ----
+            //- /svc/src/main.rs
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> std::io::Result<()> {
+                serve().await
+            }
+            //- /svc/src/knit_main.rs (new)
+            //! The standalone binary of service `svc`: runs the entry knit lifted from
+            //! `fn main` in svc/src/main.rs, alone, with its own listener. Generated by knit.
+
+            #[tokio::main]
+            async fn main() -> std::process::ExitCode {
+                let host = knit_runtime::ServiceHost::standalone("svc");
+                knit_runtime::exit(svc_svc::knit_entry(host).await)
+            }
+            ----
+            //- /svc/src/main.rs
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+                serve().await.unwrap();
+            }
+            //- /svc/src/knit_main.rs (new)
+            //! The standalone binary of service `svc`: runs the entry knit lifted from
+            //! `fn main` in svc/src/main.rs, alone, with its own listener. Generated by knit.
+
+            fn main() -> std::process::ExitCode {
+                let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(4).thread_stack_size(33554432).enable_all().build().expect("the service's tokio runtime");
+                let host = knit_runtime::ServiceHost::standalone("svc");
+                knit_runtime::exit(runtime.block_on(svc_svc::knit_entry(host)))
+            }
+            ----
+            Error svc/src/main.rs:1: the runtime `rt` is used for more than `rt.block_on(..)`: a tokio runtime built in `main` is lifted when `block_on` is all it does
+        "#]].assert_eq(&shown.join("----\n"));
+    }
+
+    #[test]
+    fn lifts_a_runtime_chain_beside_its_library() {
+        let out = check(
+            r#"
+//- /api/Cargo.toml
+[package]
+name = "api"
+//- /api/src/main.rs
+use api::serve;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let addr = "127.0.0.1:50051".parse()?;
+    tokio::runtime::Builder::new_multi_thread()
+        .thread_stack_size(32 * 1024 * 1024)
+        .enable_all()
+        .build()?
+        .block_on(serve(addr))
+}
+//- /api/src/lib.rs
+pub async fn serve(addr: std::net::SocketAddr) -> Result<(), Box<dyn std::error::Error>> {
+    Server::builder().add_service(ApiServer::new(Api)).serve(addr).await?;
+    Ok(())
+}
+"#,
+        );
+        expect![[r#"
+            //- /api/Cargo.toml
+            [package]
+            name = "api-api"
+
+            [lib]
+            name = "api"
+
+            [dependencies]
+            knit-runtime = { path = "../knit/runtime" }
+
+            [[bin]]
+            name = "api"
+            path = "src/main.rs"
+            //- /api/src/lib.rs
+            pub async fn serve(addr: std::net::SocketAddr) -> Result<(), Box<dyn std::error::Error>> {
+                Server::builder().add_service(ApiServer::new(Api)).serve_with_incoming_shutdown(knit_runtime::ServiceHost::current().incoming(addr), knit_runtime::ServiceHost::current().shutdown()).await?;
+                Ok(())
+            }
+
+            /// The entry of service `api`, lifted by knit from `fn main` in api/src/main.rs: the
+            /// merged binary's host runs it; the service's own binary runs `main` as before.
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
+                use crate::serve;
+                knit_host.scope(async move {
+                let addr = "127.0.0.1:50051".parse()?;
+                serve(addr).await
+            }).await
+            }
+        "#]].assert_eq(&out.render("api/"));
+    }
+
+    #[test]
+    fn lifts_tokio_main_flavors() {
+        let out = check(&service(
+            "#[tokio::main(flavor = \"multi_thread\", worker_threads = 4)]\nasync fn main() {\n    serve().await;\n}\n",
+        ));
+        let mut shown = out.render("svc/src/");
+        shown.push_str(&out.findings.join("\n"));
+        expect![[r#"
+            //- /svc/src/main.rs
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+                serve().await;
+            }
+            //- /svc/src/knit_main.rs (new)
+            //! The standalone binary of service `svc`: runs the entry knit lifted from
+            //! `fn main` in svc/src/main.rs, alone, with its own listener. Generated by knit.
+
+            #[tokio::main(flavor = "multi_thread", worker_threads = 4)]
+            async fn main() -> std::process::ExitCode {
+                let host = knit_runtime::ServiceHost::standalone("svc");
+                knit_runtime::exit(svc_svc::knit_entry(host).await)
+            }
+        "#]]
+        .assert_eq(&shown);
+    }
+
+    #[test]
+    fn refuses_a_main_beside_its_library_that_uses_binary_items() {
+        let out = check(
+            r#"
+//- /api/Cargo.toml
+[package]
+name = "api"
+//- /api/src/main.rs
+use api::serve;
+
+/// Command-line arguments.
+struct Args { port: u16 }
+
+#[cfg(test)]
+mod tests {}
+
+#[tokio::main]
+async fn main() {
+    serve(Args { port: 1 }.port).await
+}
+//- /api/src/lib.rs
+pub async fn serve(port: u16) {}
+"#,
+        );
+        expect!["Error api/src/main.rs:4: `fn main` uses struct `Args`, which the binary api/src/main.rs defines: knit lifts a `main` beside a library into the library, where `Args` does not exist; move `Args` into the library (and `use` it from the binary), or build the service from the binary alone"].assert_eq(&out.findings.join("\n"));
     }
 
     #[test]

@@ -22,12 +22,14 @@ use crate::edit::{Level, Output, code_range};
 use crate::model::{FileId, Group};
 use crate::sharing::Sharing;
 
+mod logging;
+
 const PASS: &str = "globals";
 
 pub fn run(group: &Group, _: &Sharing) -> Output {
     let mut out = Output::default();
     let calls = calls(group);
-    logging(group, &calls, &mut out);
+    logging::run(group, &calls, &mut out);
     environment(group, &calls, &mut out);
     allocators(group, &mut out);
     process_wide(group, &calls, &mut out);
@@ -47,7 +49,18 @@ type Call = (usize, FileId, ast::CallExpr, String);
 /// What the path of every call [`calls`] keeps contains, or its file's imports
 /// do: `env` (`env::var`, `env_logger`, `dotenv`, `env::set_var`), `exit`,
 /// `signal` (`ctrl_c`, `signal_hook`), `registry` (`default_registry`).
-const CALL_NEEDLES: &[&str] = &["env", "exit", "signal", "registry"];
+/// `::init`, `set_global_default`, `set_logger`, `set_boxed_logger`: logger
+/// initialisations (see [`logging`]).
+const CALL_NEEDLES: &[&str] = &[
+    "env",
+    "exit",
+    "signal",
+    "registry",
+    "::init",
+    "set_global_default",
+    "set_logger",
+    "set_boxed_logger",
+];
 
 /// The calls of every Rust file that may make one of the calls this pass
 /// looks for (its text holds one of [`CALL_NEEDLES`]).
@@ -78,117 +91,6 @@ fn calls(group: &Group) -> Vec<Call> {
 
 fn imports(group: &Group, file: FileId, path: &str) -> bool {
     group.file(file).text.contains(path)
-}
-
-/// A logger initialisation: (service, file, range of `init`, end of the call).
-struct Init {
-    service: usize,
-    file: FileId,
-    name: TextRange,
-    end: TextSize,
-}
-
-fn logging(group: &Group, calls: &[Call], out: &mut Output) {
-    let mut by_kind: BTreeMap<&str, Vec<Init>> = BTreeMap::new();
-    // A subscriber's `.init()` is kept only in files that name `tracing_subscriber`.
-    let files = group.rust_files();
-    for (id, file, rust) in files.filter(|(_, f, _)| f.text.contains("tracing_subscriber")) {
-        let tree = rust.tree();
-        for call in tree
-            .syntax()
-            .descendants()
-            .filter_map(ast::MethodCallExpr::cast)
-        {
-            let Some(name) = call.name_ref().filter(|n| n.text() == "init") else {
-                continue;
-            };
-            if call.arg_list().is_some_and(|a| a.args().next().is_some()) {
-                continue;
-            }
-            let mut root = call.receiver();
-            while let Some(ast::Expr::MethodCallExpr(inner)) = &root {
-                root = inner.receiver();
-            }
-            let root: String = root
-                .map(|r| r.syntax().text().to_string())
-                .unwrap_or_default()
-                .split_whitespace()
-                .collect();
-            let tracing = root.starts_with("tracing_subscriber::")
-                || (["fmt()", "registry()", "FmtSubscriber::builder()"].contains(&root.as_str())
-                    && file.text.contains("tracing_subscriber"));
-            if tracing {
-                let init = Init {
-                    service: file.service,
-                    file: id,
-                    name: name.syntax().text_range(),
-                    end: call.syntax().text_range().end(),
-                };
-                by_kind
-                    .entry("the tracing subscriber")
-                    .or_default()
-                    .push(init);
-            }
-        }
-    }
-    for &(service, id, ref call, ref path) in calls {
-        if ["env_logger::init", "pretty_env_logger::init"].contains(&path.as_str()) {
-            let Some(ast::Expr::PathExpr(callee)) = call.expr() else {
-                continue;
-            };
-            let Some(segment) = callee.path().and_then(|p| p.segment()) else {
-                continue;
-            };
-            let init = Init {
-                service,
-                file: id,
-                name: segment.syntax().text_range(),
-                end: call.syntax().text_range().end(),
-            };
-            by_kind.entry("the `log` logger").or_default().push(init);
-        }
-    }
-    for (kind, inits) in by_kind {
-        let mut services: Vec<usize> = inits.iter().map(|i| i.service).collect();
-        services.sort();
-        services.dedup();
-        if services.len() < 2 {
-            continue;
-        }
-        let first = &group.services[services[0]].name;
-        for init in &inits {
-            out.edit(
-                PASS,
-                init.file,
-                init.name,
-                "try_init",
-                "logger: the first service to start sets it",
-            );
-            out.edit(
-                PASS,
-                init.file,
-                TextRange::empty(init.end),
-                ".ok()",
-                "logger: the first service to start sets it",
-            );
-            let name = &group.services[init.service].name;
-            let message = if init.service == services[0] {
-                format!(
-                    "`{name}` initialises {kind}; it starts first, so its configuration is the merged binary's"
-                )
-            } else {
-                format!(
-                    "`{name}` initialises {kind}; `{first}` starts first and its configuration wins, this one is skipped"
-                )
-            };
-            out.finding(
-                PASS,
-                Level::Note,
-                Some((init.file, init.name.start())),
-                message,
-            );
-        }
-    }
 }
 
 const ENV_READS: &[(&str, &str)] = &[
@@ -600,12 +502,13 @@ async fn main() {
             use tracing_subscriber::fmt;
             pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
                 fmt().try_init().ok();
-                env_logger::init();
+                env_logger::try_init().ok();
                 let port: u16 = env::var("PORT").unwrap().parse().unwrap();
                 std::process::exit(0);
             }
             Note a/src/main.rs:5: `a` initialises the tracing subscriber; it starts first, so its configuration is the merged binary's
             Note b/src/main.rs:7: `b` initialises the tracing subscriber; `a` starts first and its configuration wins, this one is skipped
+            Note b/src/main.rs:8: `b` initialises the `log` logger; `a` starts first and sets the process's logger (`tracing_subscriber`'s `init` sets the `log` logger too): this one runs as `try_init` and may be skipped
             Note a/src/main.rs:1: `a` reads environment variables PORT, RUST_LOG
             Note b/src/main.rs:1: `b` reads environment variables PORT
             Note : `PORT` is read by a, b: in one process they see one value; give each its own with `[services.NAME.env]`
@@ -621,11 +524,107 @@ async fn main() {
             }
             Note a/src/main.rs:5: `a` initialises the tracing subscriber; it starts first, so its configuration is the merged binary's
             Note b/src/main.rs:7: `b` initialises the tracing subscriber; `a` starts first and its configuration wins, this one is skipped
+            Note b/src/main.rs:8: `b` initialises the `log` logger; `a` starts first and sets the process's logger (`tracing_subscriber`'s `init` sets the `log` logger too): this one runs as `try_init` and may be skipped
             Note a/src/main.rs:1: `a` reads environment variables PORT, RUST_LOG
             Note b/src/main.rs:1: `b` reads environment variables PORT
             Note : `PORT` is read by a, b: in one process they see one value; give each its own with `[services.NAME.env]`
             Note b/src/main.rs:3: `b` declares the same global allocator as `a`: kept once
             Note b/src/main.rs:10: `b` calls `process::exit`: it ends the whole merged process, every service with it
+        "#]].assert_eq(&shown);
+    }
+
+    #[test]
+    fn every_logger_initialisation_form_runs_once() {
+        let out = check(
+            r#"
+//- /a/Cargo.toml
+[package]
+name = "a"
+//- /a/src/main.rs
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt::init();
+}
+//- /b/Cargo.toml
+[package]
+name = "b"
+//- /b/src/main.rs
+use tracing_subscriber::prelude::*;
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt().with_target(false).init();
+    tracing_subscriber::registry().with(fmt::layer()).with(EnvFilter::from_default_env()).init();
+    let subscriber = FmtSubscriber::builder().finish();
+    subscriber.init();
+    tracing::subscriber::set_global_default(subscriber).expect("setting the default subscriber");
+    tracing::subscriber::set_global_default(other)?;
+    env_logger::Builder::from_default_env().format_timestamp(None).init();
+    env_logger::init_from_env(env);
+    pretty_env_logger::init_timed();
+    log::set_logger(&LOGGER).map(|()| log::set_max_level(LevelFilter::Info)).unwrap();
+    log::set_boxed_logger(Box::new(Logger)).ok();
+    Ok(())
+}
+fn setup() {
+    tracing::subscriber::set_global_default(s).expect("tail")
+}
+"#,
+        );
+        let mut shown = out.render("a/src/main.rs");
+        shown.push_str(&out.render("b/src/main.rs"));
+        let shown: String = shown
+            .lines()
+            .filter(|l| !l.contains("environment"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        expect![[r#"
+            //- /a/src/main.rs
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+                tracing_subscriber::fmt::try_init().ok();
+            }
+            Note a/src/main.rs:3: `a` initialises the tracing subscriber; it starts first, so its configuration is the merged binary's
+            Note b/src/main.rs:4: `b` initialises the tracing subscriber; `a` starts first and its configuration wins, this one is skipped
+            Note b/src/main.rs:5: `b` initialises the tracing subscriber; `a` starts first and its configuration wins, this one is skipped
+            Note b/src/main.rs:7: `b` initialises the tracing subscriber; `a` starts first and its configuration wins, this one is skipped
+            Note b/src/main.rs:8: `b` initialises the tracing subscriber; `a` starts first and its configuration wins, this one is skipped
+            Note b/src/main.rs:9: `b` initialises the tracing subscriber; `a` starts first and its configuration wins, this one is skipped
+            Note b/src/main.rs:10: `b` initialises the `log` logger; `a` starts first and sets the process's logger (`tracing_subscriber`'s `init` sets the `log` logger too): this one runs as `try_init` and may be skipped
+            Note b/src/main.rs:11: `b` initialises the `log` logger; `a` starts first and sets the process's logger (`tracing_subscriber`'s `init` sets the `log` logger too): this one runs as `try_init` and may be skipped
+            Note b/src/main.rs:12: `b` initialises the `log` logger; `a` starts first and sets the process's logger (`tracing_subscriber`'s `init` sets the `log` logger too): this one runs as `try_init` and may be skipped
+            Note b/src/main.rs:13: `b` initialises the `log` logger; `a` starts first and sets the process's logger (`tracing_subscriber`'s `init` sets the `log` logger too): this one runs as `try_init` and may be skipped
+            Note b/src/main.rs:14: `b` initialises the `log` logger; `a` starts first and sets the process's logger (`tracing_subscriber`'s `init` sets the `log` logger too): this one runs as `try_init` and may be skipped
+            Note b/src/main.rs:18: `b` initialises the tracing subscriber in a shape knit does not rewrite: merged, it fails (or panics) when another service set it first; use its `try_init` form or ignore its error
+            //- /b/src/main.rs
+            use tracing_subscriber::prelude::*;
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
+                tracing_subscriber::fmt().with_target(false).try_init().ok();
+                tracing_subscriber::registry().with(fmt::layer()).with(EnvFilter::from_default_env()).try_init().ok();
+                let subscriber = FmtSubscriber::builder().finish();
+                subscriber.try_init().ok();
+                tracing::subscriber::set_global_default(subscriber).ok();
+                tracing::subscriber::set_global_default(other).ok();
+                env_logger::Builder::from_default_env().format_timestamp(None).try_init().ok();
+                env_logger::try_init_from_env(env).ok();
+                pretty_env_logger::try_init_timed().ok();
+                log::set_logger(&LOGGER).map(|()| log::set_max_level(LevelFilter::Info)).ok();
+                log::set_boxed_logger(Box::new(Logger)).ok();
+                Ok(())
+            }
+            fn setup() {
+                tracing::subscriber::set_global_default(s).expect("tail")
+            }
+            Note a/src/main.rs:3: `a` initialises the tracing subscriber; it starts first, so its configuration is the merged binary's
+            Note b/src/main.rs:4: `b` initialises the tracing subscriber; `a` starts first and its configuration wins, this one is skipped
+            Note b/src/main.rs:5: `b` initialises the tracing subscriber; `a` starts first and its configuration wins, this one is skipped
+            Note b/src/main.rs:7: `b` initialises the tracing subscriber; `a` starts first and its configuration wins, this one is skipped
+            Note b/src/main.rs:8: `b` initialises the tracing subscriber; `a` starts first and its configuration wins, this one is skipped
+            Note b/src/main.rs:9: `b` initialises the tracing subscriber; `a` starts first and its configuration wins, this one is skipped
+            Note b/src/main.rs:10: `b` initialises the `log` logger; `a` starts first and sets the process's logger (`tracing_subscriber`'s `init` sets the `log` logger too): this one runs as `try_init` and may be skipped
+            Note b/src/main.rs:11: `b` initialises the `log` logger; `a` starts first and sets the process's logger (`tracing_subscriber`'s `init` sets the `log` logger too): this one runs as `try_init` and may be skipped
+            Note b/src/main.rs:12: `b` initialises the `log` logger; `a` starts first and sets the process's logger (`tracing_subscriber`'s `init` sets the `log` logger too): this one runs as `try_init` and may be skipped
+            Note b/src/main.rs:13: `b` initialises the `log` logger; `a` starts first and sets the process's logger (`tracing_subscriber`'s `init` sets the `log` logger too): this one runs as `try_init` and may be skipped
+            Note b/src/main.rs:14: `b` initialises the `log` logger; `a` starts first and sets the process's logger (`tracing_subscriber`'s `init` sets the `log` logger too): this one runs as `try_init` and may be skipped
+            Note b/src/main.rs:18: `b` initialises the tracing subscriber in a shape knit does not rewrite: merged, it fails (or panics) when another service set it first; use its `try_init` form or ignore its error
         "#]].assert_eq(&shown);
     }
 
@@ -639,12 +638,13 @@ async fn main() {
             use tracing_subscriber::fmt;
             pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
                 fmt().try_init().ok();
-                env_logger::init();
+                env_logger::try_init().ok();
                 let port: u16 = knit_runtime::env::var("b", "PORT").unwrap().parse().unwrap();
                 std::process::exit(0);
             }
             Note a/src/main.rs:5: `a` initialises the tracing subscriber; it starts first, so its configuration is the merged binary's
             Note b/src/main.rs:7: `b` initialises the tracing subscriber; `a` starts first and its configuration wins, this one is skipped
+            Note b/src/main.rs:8: `b` initialises the `log` logger; `a` starts first and sets the process's logger (`tracing_subscriber`'s `init` sets the `log` logger too): this one runs as `try_init` and may be skipped
             Note a/src/main.rs:1: `a` reads environment variables PORT, RUST_LOG
             Note b/src/main.rs:1: `b` reads environment variables PORT
             Note b/src/main.rs:3: `b` declares the same global allocator as `a`: kept once

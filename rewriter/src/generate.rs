@@ -70,7 +70,7 @@ pub fn support(loaded: &Loaded, sharing: &Sharing) -> (Vec<(String, String)>, Ve
     for shared in &sharing.packages {
         files.extend(proto_crate(group, shared, lockfile.map(String::as_str)));
     }
-    files.extend(host(loaded, sharing));
+    files.extend(host(loaded, sharing, &mut notes));
     (files, notes)
 }
 
@@ -739,7 +739,67 @@ fn inline_module(package: &str, service: &ProtoService, provider: &str) -> Strin
         .replace("$NAME", &service.name)
 }
 
-fn host(loaded: &Loaded, sharing: &Sharing) -> Vec<(String, String)> {
+/// The host's runtime settings: the plan's `worker_threads`, else the largest a
+/// service's own runtime asked for when every service asked for a number; the largest thread stack size a service
+/// asked for. Notes say which service's settings apply.
+fn runtime_settings(loaded: &Loaded, notes: &mut Vec<String>) -> String {
+    let group = &loaded.group;
+    let asked: Vec<(&str, knit_passes::entry::RuntimeSettings)> = (0..group.services.len())
+        .filter_map(|i| {
+            let settings = knit_passes::entry::runtime_settings(group, i)?;
+            Some((group.services[i].name.as_str(), settings))
+        })
+        .collect();
+    let largest = |get: fn(&knit_passes::entry::RuntimeSettings) -> Option<u64>| {
+        asked
+            .iter()
+            .filter_map(|(name, s)| Some((get(s)?, *name)))
+            .max_by_key(|(value, _)| *value)
+    };
+    let mut chain = String::new();
+    // A service that leaves tokio's default (one worker per core) keeps it.
+    let every_one_sized = asked.len() == group.services.len();
+    let workers = largest(|s| s.worker_threads.as_ref()?.1).filter(|_| every_one_sized);
+    match (loaded.plan.worker_threads, workers) {
+        (Some(n), _) => chain.push_str(&format!("        .worker_threads({n})\n")),
+        (None, Some((n, service))) => {
+            chain.push_str(&format!("        .worker_threads({n})\n"));
+            notes.push(format!(
+                "the merged runtime runs {n} worker threads, the most a service asked for (`{service}`); the plan's `worker_threads` overrides it"
+            ));
+        }
+        (None, None) => {
+            if let Some((n, service)) = largest(|s| s.worker_threads.as_ref()?.1) {
+                notes.push(format!(
+                    "`{service}` asks for {n} worker threads, but not every service sizes its runtime: the merged runtime keeps tokio's default (one per core) unless the plan sets `worker_threads`"
+                ));
+            }
+        }
+    }
+    if let Some((bytes, service)) = largest(|s| s.thread_stack_size.as_ref()?.1) {
+        chain.push_str(&format!("        .thread_stack_size({bytes})\n"));
+        notes.push(format!(
+            "the merged runtime's threads have stacks of {bytes} bytes, the largest a service asked for (`{service}`)"
+        ));
+    }
+    for (service, settings) in &asked {
+        let unknown = [&settings.worker_threads, &settings.thread_stack_size]
+            .into_iter()
+            .flatten()
+            .filter(|(_, value)| value.is_none())
+            .map(|(text, _)| format!("`{text}`"))
+            .collect::<Vec<_>>();
+        if !unknown.is_empty() {
+            notes.push(format!(
+                "`{service}` sizes its runtime with {}, which knit cannot evaluate: the merged runtime does not apply it",
+                unknown.join(", ")
+            ));
+        }
+    }
+    chain
+}
+
+fn host(loaded: &Loaded, sharing: &Sharing, notes: &mut Vec<String>) -> Vec<(String, String)> {
     let group = &loaded.group;
     let mut deps = String::new();
     let mut chain = String::new();
@@ -760,9 +820,7 @@ fn host(loaded: &Loaded, sharing: &Sharing) -> Vec<(String, String)> {
             full.trim_start_matches('.')
         ));
     }
-    if let Some(n) = loaded.plan.worker_threads {
-        chain.push_str(&format!("        .worker_threads({n})\n"));
-    }
+    chain.push_str(&runtime_settings(loaded, notes));
     for service in &group.services {
         for (key, value) in &service.env {
             chain.push_str(&format!(

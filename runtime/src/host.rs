@@ -58,6 +58,7 @@ pub fn exit(outcome: impl Outcome) -> ExitCode {
 pub struct Host {
     services: Vec<(&'static str, Listen, Start)>,
     worker_threads: Option<usize>,
+    thread_stack_size: Option<usize>,
     env_errors: Vec<String>,
 }
 
@@ -69,6 +70,13 @@ impl Host {
     /// Runs the services on `n` worker threads (tokio's default otherwise).
     pub fn worker_threads(mut self, n: usize) -> Self {
         self.worker_threads = Some(n);
+        self
+    }
+
+    /// Gives the runtime's threads stacks of `bytes` (tokio's default otherwise):
+    /// the largest a service's own runtime asked for.
+    pub fn thread_stack_size(mut self, bytes: usize) -> Self {
+        self.thread_stack_size = Some(bytes);
         self
     }
 
@@ -124,6 +132,9 @@ impl Host {
         let mut builder = tokio::runtime::Builder::new_multi_thread();
         if let Some(n) = self.worker_threads {
             builder.worker_threads(n);
+        }
+        if let Some(bytes) = self.thread_stack_size {
+            builder.thread_stack_size(bytes);
         }
         let runtime = match builder.enable_all().build() {
             Ok(runtime) => runtime,

@@ -1,0 +1,371 @@
+//! Runtimes a service builds for itself: a `fn main` that builds a tokio
+//! runtime and calls `block_on`, and the settings a `main` asks of its runtime
+//! (the builder's methods, or `#[tokio::main(..)]`'s arguments).
+
+use ra_ap_syntax::ast::{self, HasArgList, HasName};
+use ra_ap_syntax::{AstNode, SyntaxKind, SyntaxNode, TextRange};
+
+use crate::edit::code_range;
+
+/// What a service's `main` asks of its tokio runtime.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RuntimeSettings {
+    /// `current_thread` or `multi_thread`, when `main` says.
+    pub flavor: Option<String>,
+    /// `worker_threads(n)`: the expression as written, and its value when it is
+    /// integer arithmetic on literals.
+    pub worker_threads: Option<(String, Option<u64>)>,
+    /// `thread_stack_size(n)`, as `worker_threads`.
+    pub thread_stack_size: Option<(String, Option<u64>)>,
+    /// Other builder calls (`enable_io()`, `thread_name("x")`), as written: the
+    /// host's runtime enables every driver and keeps its own names.
+    pub others: Vec<String>,
+}
+
+impl RuntimeSettings {
+    /// The settings in words, for the report (`worker_threads(2), enable_io()`).
+    pub fn describe(&self) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        if let Some(flavor) = &self.flavor {
+            parts.push(flavor.clone());
+        }
+        if let Some((text, _)) = &self.worker_threads {
+            parts.push(format!("worker_threads({text})"));
+        }
+        if let Some((text, _)) = &self.thread_stack_size {
+            parts.push(format!("thread_stack_size({text})"));
+        }
+        parts.extend(self.others.iter().cloned());
+        parts.join(", ")
+    }
+
+    /// The standalone binary's runtime: `#[tokio::main]` with the settings whose
+    /// values are known, or a builder when a stack size must be kept.
+    pub(super) fn standalone(&self) -> Standalone {
+        let workers = self.worker_threads.as_ref().and_then(|(_, v)| *v);
+        let current = self.flavor.as_deref() == Some("current_thread");
+        match self.thread_stack_size.as_ref().and_then(|(_, v)| *v) {
+            Some(stack) => {
+                let mut chain = if current {
+                    "tokio::runtime::Builder::new_current_thread()".to_string()
+                } else {
+                    "tokio::runtime::Builder::new_multi_thread()".to_string()
+                };
+                if let (Some(n), false) = (workers, current) {
+                    chain.push_str(&format!(".worker_threads({n})"));
+                }
+                chain.push_str(&format!(".thread_stack_size({stack}).enable_all()"));
+                Standalone::Builder(chain)
+            }
+            None => {
+                let mut args = Vec::new();
+                if current {
+                    args.push("flavor = \"current_thread\"".to_string());
+                } else if let Some(n) = workers {
+                    args.push(format!("flavor = \"multi_thread\", worker_threads = {n}"));
+                }
+                if args.is_empty() {
+                    Standalone::Attr("#[tokio::main]".into())
+                } else {
+                    Standalone::Attr(format!("#[tokio::main({})]", args.join(", ")))
+                }
+            }
+        }
+    }
+}
+
+/// How the standalone binary starts its runtime.
+pub(super) enum Standalone {
+    /// An attribute on `async fn main`.
+    Attr(String),
+    /// A `tokio::runtime::Builder` chain, before `.build()`.
+    Builder(String),
+}
+
+/// The settings of `#[tokio::main(flavor = "..", worker_threads = n)]`.
+pub(super) fn attr_settings(attr: &ast::Attr) -> RuntimeSettings {
+    let mut settings = RuntimeSettings::default();
+    let text = attr.syntax().text().to_string();
+    let Some((_, args)) = text.split_once('(') else {
+        return settings;
+    };
+    let args = args.trim_end_matches(']').trim_end().trim_end_matches(')');
+    for pair in args.split(',') {
+        let Some((key, value)) = pair.split_once('=') else {
+            continue;
+        };
+        let value = value.trim();
+        match key.trim() {
+            "flavor" => settings.flavor = Some(value.trim_matches('"').to_string()),
+            "worker_threads" => {
+                settings.worker_threads = Some((value.to_string(), int(value)));
+            }
+            _ => settings.others.push(pair.trim().to_string()),
+        }
+    }
+    settings
+}
+
+/// A `main` that builds its runtime: the edits that remove the runtime and
+/// await the futures it ran, and the runtime's settings.
+pub(super) struct ManualRuntime {
+    /// (range of the file, replacement).
+    pub edits: Vec<(TextRange, String)>,
+    pub settings: RuntimeSettings,
+    /// The first `block_on` call.
+    pub block_on: TextRange,
+}
+
+const BUILDS: &[&str] = &[
+    "runtime::Builder",
+    "Runtime::new",
+    "Builder::new_multi_thread",
+    "Builder::new_current_thread",
+];
+
+fn builds(text: &str) -> bool {
+    BUILDS.iter().any(|b| text.contains(b))
+}
+
+/// The runtime `body` builds and runs its futures on; `Ok(None)` when it builds
+/// none, `Err` when it uses the runtime for more than `block_on`.
+///
+/// The runtime is a `let` whose initializer builds one (with the `let`s and
+/// statements that configure it: `let mut b = Builder::new_multi_thread();
+/// b.worker_threads(2);`), or a chain ending in `.block_on(..)`. Every
+/// `RT.block_on(f)` becomes `f.await`.
+pub(super) fn manual_runtime(body: &ast::BlockExpr) -> Result<Option<ManualRuntime>, String> {
+    // Runtimes, and builders not built yet (whose configuring statements go too).
+    let mut vars: Vec<String> = Vec::new();
+    let mut builders: Vec<String> = Vec::new();
+    let mut removed: Vec<SyntaxNode> = Vec::new();
+    for stmt in body.statements() {
+        let text = stmt.syntax().text().to_string();
+        if text.contains("block_on") {
+            continue;
+        }
+        let mentions = |text: &str| vars.iter().any(|v| mentions_name(text, v));
+        match &stmt {
+            ast::Stmt::LetStmt(l) => {
+                let Some(init) = l.initializer() else {
+                    continue;
+                };
+                let init = init.syntax().text().to_string();
+                if !builds(&init) && !mentions(&init) {
+                    continue;
+                }
+                let Some(ast::Pat::IdentPat(pat)) = l.pat() else {
+                    return Err(format!(
+                        "the runtime is bound by `{}`: a tokio runtime built in `main` is lifted when it is bound to a name (`let rt = ..`)",
+                        l.pat().map(|p| p.syntax().to_string()).unwrap_or_default()
+                    ));
+                };
+                let name = pat.name().map(|n| n.text().to_string()).unwrap_or_default();
+                if !init.contains(".build()") && !init.contains("Runtime::new") {
+                    builders.push(name.clone());
+                }
+                vars.push(name);
+                removed.push(stmt.syntax().clone());
+            }
+            ast::Stmt::ExprStmt(_) if root_var(&text).is_some_and(|v| builders.contains(&v)) => {
+                removed.push(stmt.syntax().clone());
+            }
+            _ => {}
+        }
+    }
+    let mut edits = Vec::new();
+    let mut first = None;
+    let mut receivers: Vec<SyntaxNode> = Vec::new();
+    for call in body
+        .syntax()
+        .descendants()
+        .filter_map(ast::MethodCallExpr::cast)
+        .filter(|c| c.name_ref().is_some_and(|n| n.text() == "block_on"))
+    {
+        let (Some(receiver), Some(future)) = (
+            call.receiver(),
+            call.arg_list().and_then(|a| a.args().next()),
+        ) else {
+            continue;
+        };
+        let text = receiver.syntax().text().to_string();
+        let ours = builds(&text) || vars.iter().any(|v| text.trim() == v);
+        if !ours {
+            continue;
+        }
+        let (range, future) = (call.syntax().text_range(), future.syntax().text_range());
+        first.get_or_insert(range);
+        edits.push((TextRange::new(range.start(), future.start()), String::new()));
+        edits.push((TextRange::new(future.end(), range.end()), ".await".into()));
+        receivers.push(receiver.syntax().clone());
+    }
+    let Some(block_on) = first else {
+        return Ok(None);
+    };
+    // Any other use of the runtime would name what is removed.
+    let inside = |node: &SyntaxNode, of: &[SyntaxNode]| {
+        of.iter()
+            .any(|o| o.text_range().contains_range(node.text_range()))
+    };
+    for name in body.syntax().descendants().filter_map(ast::NameRef::cast) {
+        let text = name.text().to_string();
+        if vars.contains(&text)
+            && !inside(name.syntax(), &removed)
+            && !inside(name.syntax(), &receivers)
+        {
+            return Err(format!(
+                "the runtime `{text}` is used for more than `{text}.block_on(..)`: a tokio runtime built in `main` is lifted when `block_on` is all it does"
+            ));
+        }
+    }
+    for stmt in &removed {
+        let mut range = code_range(stmt);
+        if let Some(ws) = stmt
+            .next_sibling_or_token()
+            .filter(|t| t.kind() == SyntaxKind::WHITESPACE)
+        {
+            range = TextRange::new(range.start(), ws.text_range().end());
+        }
+        edits.push((range, String::new()));
+    }
+    let mut settings = RuntimeSettings::default();
+    for node in removed.iter().chain(&receivers) {
+        read_settings(node, &mut settings);
+    }
+    Ok(Some(ManualRuntime {
+        edits,
+        settings,
+        block_on,
+    }))
+}
+
+/// Whether `text` names `name` as a whole word.
+fn mentions_name(text: &str, name: &str) -> bool {
+    text.match_indices(name).any(|(at, _)| {
+        let word = |c: char| c.is_alphanumeric() || c == '_';
+        !text[..at].ends_with(word) && !text[at + name.len()..].starts_with(word)
+    })
+}
+
+/// `b` for a statement `b.method(..)..;`.
+fn root_var(text: &str) -> Option<String> {
+    let (head, _) = text.split_once('.')?;
+    let head = head.trim();
+    (!head.is_empty() && head.chars().all(|c| c.is_alphanumeric() || c == '_'))
+        .then(|| head.to_string())
+}
+
+/// Adds the builder calls under `node` to `settings`.
+fn read_settings(node: &SyntaxNode, settings: &mut RuntimeSettings) {
+    let mut calls: Vec<ast::MethodCallExpr> = node
+        .descendants()
+        .filter_map(ast::MethodCallExpr::cast)
+        .collect();
+    // In a chain, the call made first ends first.
+    calls.sort_by_key(|c| c.syntax().text_range().end());
+    for path in node.descendants().filter_map(ast::PathSegment::cast) {
+        match path.syntax().text().to_string().as_str() {
+            "new_current_thread" => settings.flavor = Some("current_thread".into()),
+            "new_multi_thread" => settings.flavor = Some("multi_thread".into()),
+            _ => {}
+        }
+    }
+    for call in calls {
+        let Some(name) = call.name_ref().map(|n| n.text().to_string()) else {
+            continue;
+        };
+        let args = call
+            .arg_list()
+            .map(|a| a.syntax().text().to_string())
+            .unwrap_or_default();
+        let arg = || {
+            let inner = args.trim_start_matches('(').trim_end_matches(')').trim();
+            let value = call.arg_list().and_then(|a| a.args().next()).and_then(eval);
+            (inner.to_string(), value)
+        };
+        match name.as_str() {
+            "worker_threads" => settings.worker_threads = arg().into(),
+            "thread_stack_size" => settings.thread_stack_size = arg().into(),
+            "build" | "enable_all" | "unwrap" | "expect" | "block_on" => {}
+            _ => settings.others.push(format!("{name}{args}")),
+        }
+    }
+}
+
+/// The value of integer arithmetic on literals (`32 * 1024 * 1024`, `1 << 20`).
+fn eval(expr: ast::Expr) -> Option<u64> {
+    match expr {
+        ast::Expr::Literal(l) => int(&l.syntax().text().to_string()),
+        ast::Expr::ParenExpr(p) => eval(p.expr()?),
+        ast::Expr::BinExpr(b) => {
+            let (l, r) = (eval(b.lhs()?)?, eval(b.rhs()?)?);
+            match b.op_token()?.text() {
+                "*" => l.checked_mul(r),
+                "+" => l.checked_add(r),
+                "-" => l.checked_sub(r),
+                "<<" => l.checked_shl(u32::try_from(r).ok()?),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// An integer literal's value (`1_024`, `4usize`, `0x10`).
+fn int(text: &str) -> Option<u64> {
+    let text: String = text.chars().filter(|c| *c != '_').collect();
+    let (radix, digits) = match text.get(..2) {
+        Some("0x") => (16, &text[2..]),
+        Some("0o") => (8, &text[2..]),
+        Some("0b") => (2, &text[2..]),
+        _ => (10, text.as_str()),
+    };
+    let end = digits
+        .find(|c: char| !c.is_digit(radix))
+        .unwrap_or(digits.len());
+    u64::from_str_radix(&digits[..end], radix).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(main: &str) -> (RuntimeSettings, String) {
+        let file = ast::SourceFile::parse(main, ra_ap_syntax::Edition::CURRENT).tree();
+        let f = file.syntax().descendants().find_map(ast::Fn::cast).unwrap();
+        match manual_runtime(&f.body().unwrap()) {
+            Ok(Some(m)) => (m.settings, String::new()),
+            Ok(None) => (RuntimeSettings::default(), "none".into()),
+            Err(e) => (RuntimeSettings::default(), e),
+        }
+    }
+
+    #[test]
+    fn reads_builder_settings() {
+        let (s, _) = settings(
+            "fn main() { tokio::runtime::Builder::new_multi_thread().worker_threads(4).thread_stack_size(32 * 1024 * 1024).enable_io().enable_time().build().unwrap().block_on(run()) }",
+        );
+        assert_eq!(s.worker_threads, Some(("4".into(), Some(4))));
+        assert_eq!(
+            s.thread_stack_size,
+            Some(("32 * 1024 * 1024".into(), Some(32 << 20)))
+        );
+        assert_eq!(s.flavor.as_deref(), Some("multi_thread"));
+        assert_eq!(s.others, ["enable_io()", "enable_time()"]);
+        let (s, _) = settings(
+            "fn main() { let mut b = Builder::new_current_thread(); b.thread_stack_size(STACK); let rt = b.enable_all().build()?; rt.block_on(run()) }",
+        );
+        assert_eq!(s.thread_stack_size, Some(("STACK".into(), None)));
+        assert_eq!(s.flavor.as_deref(), Some("current_thread"));
+    }
+
+    #[test]
+    fn refuses_a_runtime_used_for_more() {
+        let (_, e) = settings(
+            "fn main() { let rt = Runtime::new().unwrap(); rt.spawn(x()); rt.block_on(run()) }",
+        );
+        assert!(e.contains("the runtime `rt` is used for more"), "{e}");
+        let (_, none) = settings("fn main() { run() }");
+        assert_eq!(none, "none");
+    }
+}
