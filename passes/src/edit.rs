@@ -71,6 +71,10 @@ pub struct Finding {
 #[derive(Clone, Debug, Default)]
 pub struct Output {
     pub edits: Vec<Edit>,
+    /// Edits of a `main` beside a library that hold only in the entry lifted
+    /// from it into the library (the binary keeps its `main` as it is): the
+    /// host's listener and registrations.
+    pub entry_edits: Vec<Edit>,
     pub manifest_ops: Vec<(FileId, ManifestOp)>,
     pub new_files: Vec<NewFile>,
     pub findings: Vec<Finding>,
@@ -79,6 +83,7 @@ pub struct Output {
 impl Output {
     pub fn extend(&mut self, other: Output) {
         self.edits.extend(other.edits);
+        self.entry_edits.extend(other.entry_edits);
         self.manifest_ops.extend(other.manifest_ops);
         self.new_files.extend(other.new_files);
         self.findings.extend(other.findings);

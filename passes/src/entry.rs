@@ -69,20 +69,22 @@ pub fn lifted_into_lib(group: &Group, service: usize) -> Option<&Target> {
         .filter(|lib| lib.root != service.bin.root)
 }
 
-/// The syntax the entry of `service` covers: the body of `fn main`, or every
-/// file of the library it is lifted into.
+/// The syntax the entry of `service` covers: the body of `fn main`, and when
+/// it is lifted into a library, every file of that library too.
 fn entry_scope(group: &Group, service: usize) -> Vec<(FileId, SyntaxNode)> {
-    match lifted_into_lib(group, service) {
+    let main = main_fn(group, service)
+        .and_then(|f| f.body())
+        .map(|body| (group.services[service].bin.root, body.syntax().clone()));
+    let mut scope: Vec<(FileId, SyntaxNode)> = match lifted_into_lib(group, service) {
         Some(lib) => group
             .rust_files()
             .filter(|(_, _, rust)| rust.krate == lib.root)
             .map(|(id, _, rust)| (id, rust.tree().syntax().clone()))
             .collect(),
-        None => main_fn(group, service)
-            .and_then(|f| f.body())
-            .map(|body| vec![(group.services[service].bin.root, body.syntax().clone())])
-            .unwrap_or_default(),
-    }
+        None => Vec::new(),
+    };
+    scope.extend(main);
+    scope
 }
 
 /// The code `service`'s entry covers: (file, range) pairs.
@@ -473,20 +475,29 @@ fn lift_into_lib(
         ));
         return Ok(());
     }
+    // What `main` serves itself is rewritten in the entry's copy of it only.
+    let mut lifted = Output::default();
     let mut served = false;
     for (file, node) in entry_scope(group, index) {
         // Every method `rewrite_serves` rewrites is named `serve..`.
         if !group.file(file).text.contains("serve") {
             continue;
         }
-        served |= rewrite_serves(&node, file, LIB_HOST, out);
+        served |= rewrite_serves(&node, file, LIB_HOST, &mut lifted);
     }
     if !served {
         out.finding(PASS, Level::Note, Some((lib.root, 0.into())), format!(
-            "service `{}`: no `.serve(addr)` in its library; its listener is not managed by knit", service.name
+            "service `{}`: no `.serve(addr)` in its library or its `main`; its listener is not managed by knit", service.name
         ));
     }
-    register(group, sharing, index, LIB_HOST, out);
+    register(group, sharing, index, LIB_HOST, &mut lifted);
+    let (in_main, elsewhere) = lifted
+        .edits
+        .into_iter()
+        .partition(|e| e.file == service.bin.root);
+    lifted.edits = elsewhere;
+    lifted.entry_edits = in_main;
+    out.extend(lifted);
     let runtime = relative_path(&package.dir, "knit/runtime");
     out.manifest_ops.push((
         package.manifest,
@@ -596,6 +607,7 @@ pub fn lib_entries(group: &Group, out: &Output) -> Output {
         let edits: Vec<&crate::edit::Edit> = out
             .edits
             .iter()
+            .chain(&out.entry_edits)
             .filter(|e| e.file == service.bin.root)
             .collect();
         let Ok(text) = crate::edit::apply(&main_file.text, &edits) else {
@@ -1197,6 +1209,58 @@ pub async fn serve(addr: std::net::SocketAddr) -> Result<(), Box<dyn std::error:
                 knit_host.scope(async move {
                 let addr = "127.0.0.1:50051".parse()?;
                 serve(addr).await
+            }).await
+            }
+        "#]].assert_eq(&out.render("api/"));
+    }
+
+    /// A `main` beside its library that serves itself: the lifted entry, not
+    /// the binary, registers the handler and hands its listener to the host.
+    #[test]
+    fn lifts_a_main_that_serves_beside_its_library() {
+        let out = check(
+            r#"
+//- /api/Cargo.toml
+[package]
+name = "api"
+//- /api/src/main.rs
+use api::Api;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let addr = "127.0.0.1:50051".parse()?;
+    Server::builder().add_service(ApiServer::new(Api)).serve(addr).await?;
+    Ok(())
+}
+//- /api/src/lib.rs
+pub struct Api;
+"#,
+        );
+        expect![[r#"
+            //- /api/Cargo.toml
+            [package]
+            name = "api-api"
+
+            [lib]
+            name = "api"
+
+            [dependencies]
+            knit-runtime = { path = "../knit/runtime" }
+
+            [[bin]]
+            name = "api"
+            path = "src/main.rs"
+            //- /api/src/lib.rs
+            pub struct Api;
+
+            /// The entry of service `api`, lifted by knit from `fn main` in api/src/main.rs: the
+            /// merged binary's host runs it; the service's own binary runs `main` as before.
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
+                use crate::Api;
+                knit_host.scope(async move {
+                let addr = "127.0.0.1:50051".parse()?;
+                Server::builder().add_service(ApiServer::new(Api)).serve_with_incoming_shutdown(knit_runtime::ServiceHost::current().incoming(addr), knit_runtime::ServiceHost::current().shutdown()).await?;
+                Ok(())
             }).await
             }
         "#]].assert_eq(&out.render("api/"));
