@@ -31,7 +31,7 @@ impl Progress {
     pub fn done(&mut self, name: &str) {
         self.crates += 1;
         self.last.clear();
-        self.last.extend(name.chars().take(32));
+        self.last.extend(name.chars().take(28));
         self.draw();
     }
 
