@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use cargo_metadata::diagnostic::{Diagnostic as Rustc, DiagnosticLevel, DiagnosticSpan};
 use cargo_metadata::{Artifact, Message};
 
-pub use map::{At, Place, SourceMap, Splice, back};
+pub use map::{At, Place, SourceMap};
 use progress::Progress;
 
 use crate::error::{Diagnostic, Error, Result};
