@@ -2,7 +2,8 @@
 //! edits, and renders the merged workspace, its diff and its report.
 //!
 //! Data flow: [`plan`] → [`load`] → passes (`knit-passes`) → [`merge`] (apply
-//! edits, generate support crates) → [`diff`], [`report`], [`emit`].
+//! edits, generate support crates) → [`diff`], [`report`], [`emit`]; then, on
+//! request, [`verify`] (`cargo check` of the output).
 
 pub mod check;
 pub mod diff;
@@ -21,6 +22,7 @@ pub mod plan;
 mod protos;
 mod reads;
 pub mod report;
+pub mod verify;
 pub mod workspace;
 
 /// The file knit writes into every workspace it generates; its presence marks a

@@ -9,6 +9,7 @@ use knit_planner::{Graph, Rules};
 use knit_rewriter::check::{self, Verdict};
 use knit_rewriter::error::Diagnostic;
 use knit_rewriter::load::Versions;
+use knit_rewriter::verify::SourceMap;
 use knit_rewriter::{diff, emit, error::Error, output_files, prepare, report::Report};
 
 /// Merges Rust gRPC services into one binary: calls between them become
@@ -38,6 +39,11 @@ enum Command {
         /// How to print the report on stdout.
         #[arg(long, value_enum, default_value_t = Format::Summary)]
         format: Format,
+        /// Then run `cargo check --workspace` on DIR; if it does not build, print
+        /// the first compiler errors at the services' own lines and exit 2 (DIR
+        /// stays for inspection).
+        #[arg(long)]
+        verify: bool,
     },
     /// Prints the diff the merge makes to the services' sources; writes nothing.
     Diff {
@@ -142,7 +148,12 @@ fn left_to_exit<T>(memory: T) {
 fn run(command: Command) -> Result<ExitCode, Error> {
     let mut stdout = std::io::stdout().lock();
     match command {
-        Command::Merge { plan, out, format } => {
+        Command::Merge {
+            plan,
+            out,
+            format,
+            verify,
+        } => {
             let (loaded, merged) = prepare(&plan, Versions::Read)?;
             let files = output_files(&loaded, &merged)?;
             emit::write(&out, &files)?;
@@ -153,7 +164,19 @@ fn run(command: Command) -> Result<ExitCode, Error> {
                 Format::Json => report.to_json(),
             };
             let _ = stdout.write_all(text.as_bytes());
+            let _ = stdout.flush();
             drop(report);
+            if verify {
+                let map = SourceMap::new(&loaded, &merged);
+                let passed =
+                    knit_rewriter::verify::verify(&out, &map, std::io::stderr().is_terminal())?;
+                eprintln!(
+                    "knit: verified: cargo check of {} passed ({} crates, {:.1} s)",
+                    out.display(),
+                    passed.crates,
+                    passed.elapsed.as_secs_f64()
+                );
+            }
             left_to_exit((loaded, merged, files));
         }
         Command::Diff { plan, color } => {
