@@ -184,3 +184,17 @@ fn select_names_the_file_of_a_bad_graph() {
     assert!(stderr.starts_with("error: g.json: "), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }
+
+/// A path holding a line break is quoted, so that the error stays one line.
+#[test]
+fn a_path_with_a_line_break_is_quoted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = knit(&["merge", "we\nird/knit.toml", "--out", "out"], tmp.path());
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("error: \"we\\nird/knit.toml\": cannot read the plan: "),
+        "{stderr}"
+    );
+}
