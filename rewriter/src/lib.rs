@@ -4,6 +4,7 @@
 //! Data flow: [`plan`] → [`load`] → passes (`knit-passes`) → [`merge`] (apply
 //! edits, generate support crates) → [`diff`], [`report`], [`emit`].
 
+mod cargolock;
 pub mod check;
 pub mod diff;
 pub mod emit;
@@ -16,7 +17,9 @@ pub mod load;
 pub mod lockfile;
 mod lockmerge;
 pub mod merge;
+pub mod outdir;
 mod parse;
+pub mod paths;
 pub mod plan;
 mod protos;
 pub mod report;
@@ -44,9 +47,17 @@ pub fn prepare(plan: &Path, versions: Versions) -> Result<(Loaded, Merged)> {
     Ok((loaded, merged))
 }
 
-/// Every file of the output folder: the workspace, the diff, the report and
-/// `knit.lock`.
-pub fn output_files(loaded: &Loaded, merged: &Merged) -> Result<Vec<(String, Content)>> {
+/// Every file of the output folder `out`: the workspace, the diff, the report
+/// and `knit.lock`. Refuses an `out` that is, holds or lies inside a service's
+/// folder ([`emit::refuse_overlap`]).
+pub fn output_files(
+    loaded: &Loaded,
+    merged: &Merged,
+    out: &Path,
+) -> Result<Vec<(String, Content)>> {
+    let out_resolved = paths::resolved(out)
+        .map_err(|e| Diagnostic::in_file(out, format!("cannot resolve the output folder: {e}")))?;
+    emit::refuse_overlap(out, &out_resolved, loaded)?;
     let report = report::Report::new(loaded, merged);
     let mut files: Vec<(String, Content)> = merged
         .files
@@ -66,7 +77,7 @@ pub fn output_files(loaded: &Loaded, merged: &Merged) -> Result<Vec<(String, Con
         }
         files.push((path.to_string(), Content::Text(text)));
     }
-    let lock = lockfile::lock(loaded, &files)
+    let lock = lockfile::lock(loaded, &files, &out_resolved)
         .map_err(|e| Diagnostic::new(format!("cannot hash the inputs: {e}")))?;
     files.push((OUTPUT_MARKER.to_string(), Content::Text(lock.render())));
     Ok(files)
