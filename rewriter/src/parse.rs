@@ -16,7 +16,7 @@
 
 use std::cell::RefCell;
 
-use ra_ap_syntax::{Edition, GreenNode, TextSize};
+use ra_ap_syntax::{Edition, GreenNode, SyntaxKind, TextSize};
 use rowan::{GreenNodeBuilder, NodeCache};
 
 /// A lexer or parser error: where, and rust-analyzer's message.
@@ -25,6 +25,9 @@ pub struct SyntaxError {
     pub message: String,
 }
 
+/// The byte order mark rustc accepts at the start of a file.
+const BOM: &str = "\u{feff}";
+
 thread_local! {
     /// The node cache of the trees this thread builds.
     static NODES: RefCell<NodeCache> = RefCell::default();
@@ -32,8 +35,13 @@ thread_local! {
 
 /// `text` parsed as `ast::SourceFile::parse` parses it (the same tree), with the
 /// first error, in the order `Parse::errors` lists them: the parser's, then the
-/// lexer's.
+/// lexer's. A byte order mark at the start (which rustc skips) is kept as the
+/// tree's first token, whitespace, so that the tree spells the text byte for
+/// byte.
 pub fn source_file(text: &str, edition: Edition) -> (GreenNode, Option<SyntaxError>) {
+    let mut bom = text.strip_prefix(BOM).map(|_| BOM);
+    let shift = bom.map_or(0, str::len);
+    let text = &text[shift..];
     let lexed = ra_ap_parser::LexedStr::new(edition, text);
     let input = lexed.to_input(edition);
     let output = ra_ap_parser::TopEntryPoint::SourceFile.parse(&input);
@@ -45,12 +53,15 @@ pub fn source_file(text: &str, edition: Edition) -> (GreenNode, Option<SyntaxErr
                 builder.token(rowan::SyntaxKind(kind.into()), text)
             }
             ra_ap_parser::StrStep::Enter { kind } => {
-                builder.start_node(rowan::SyntaxKind(kind.into()))
+                builder.start_node(rowan::SyntaxKind(kind.into()));
+                if let Some(bom) = bom.take() {
+                    builder.token(rowan::SyntaxKind(SyntaxKind::WHITESPACE.into()), bom);
+                }
             }
             ra_ap_parser::StrStep::Exit => builder.finish_node(),
             ra_ap_parser::StrStep::Error { msg, pos } => {
                 first.get_or_insert_with(|| SyntaxError {
-                    offset: TextSize::from(pos as u32),
+                    offset: TextSize::from((shift + pos) as u32),
                     message: msg.to_string(),
                 });
             }
@@ -60,7 +71,7 @@ pub fn source_file(text: &str, edition: Edition) -> (GreenNode, Option<SyntaxErr
     let first = first.or_else(|| {
         let (token, message) = lexed.errors().next()?;
         Some(SyntaxError {
-            offset: TextSize::from(lexed.text_range(token).start as u32),
+            offset: TextSize::from((shift + lexed.text_range(token).start) as u32),
             message: message.to_string(),
         })
     });
@@ -99,5 +110,16 @@ mod tests {
                 .map(|e| (e.range().start(), e.to_string()));
             assert_eq!(first.map(|e| (e.offset, e.message)), expected, "{text}");
         }
+    }
+
+    /// A byte order mark is kept as the first token; errors count its bytes.
+    #[test]
+    fn keeps_a_byte_order_mark() {
+        let (green, first) = source_file("\u{feff}fn main() {}\n", Edition::Edition2021);
+        assert!(first.is_none());
+        let tree = SyntaxNode::new_root(green);
+        assert_eq!(tree.text().to_string(), "\u{feff}fn main() {}\n");
+        let (_, first) = source_file("\u{feff}fn main() { = }\n", Edition::Edition2021);
+        assert_eq!(first.map(|e| e.offset), Some(TextSize::from(15)));
     }
 }

@@ -198,3 +198,29 @@ fn a_path_with_a_line_break_is_quoted() {
         "{stderr}"
     );
 }
+
+/// A byte order mark (rustc accepts one) is kept byte for byte, in a file knit
+/// edits too.
+#[test]
+fn a_byte_order_mark_is_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let system = tmp.path().join("greeter");
+    copy_greeter(&system);
+    for file in ["frontend/src/main.rs", "greeter/src/main.rs"] {
+        let text = std::fs::read_to_string(system.join(file)).unwrap();
+        std::fs::write(system.join(file), format!("\u{feff}{text}")).unwrap();
+    }
+    let run = knit(&["merge", "greeter/knit.toml", "--out", "out"], tmp.path());
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    for file in ["frontend/src/main.rs", "greeter/src/main.rs"] {
+        let merged = std::fs::read_to_string(tmp.path().join("out").join(file)).unwrap();
+        assert!(merged.starts_with('\u{feff}'), "{file}: {merged}");
+        assert_eq!(merged.matches('\u{feff}').count(), 1, "{file}");
+    }
+    let diff = std::fs::read_to_string(tmp.path().join("out/knit.diff")).unwrap();
+    assert!(diff.contains("frontend/src/main.rs"), "{diff}");
+}
