@@ -15,18 +15,19 @@ pub fn resolved(path: &Path) -> std::io::Result<PathBuf> {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(e),
         }
-        let Some(parent) = existing.parent() else {
+        let (Some(parent), Some(last)) = (existing.parent(), existing.components().next_back())
+        else {
             break PathBuf::from("/");
         };
-        missing.extend(existing.file_name());
+        missing.push(last);
         existing = parent;
     };
-    for name in missing.into_iter().rev() {
-        match Path::new(name).components().next() {
-            Some(Component::ParentDir) => {
+    for component in missing.into_iter().rev() {
+        match component {
+            Component::ParentDir => {
                 base.pop();
             }
-            Some(Component::Normal(n)) => base.push(n),
+            Component::Normal(name) => base.push(name),
             _ => {}
         }
     }

@@ -52,7 +52,7 @@ fn a_folder_knit_cannot_prove_its_own_is_left_as_it_is() {
     assert_eq!(tree(&mine), before);
 
     // knit's own output, with a file added, a file edited, a symbolic link.
-    let spoils: [(&str, fn(&Path)); 3] = [
+    let spoils: [(&str, Spoil); 3] = [
         ("added", |out| {
             std::fs::write(out.join("greeter/todo.txt"), "x").unwrap()
         }),
@@ -80,6 +80,9 @@ fn a_folder_knit_cannot_prove_its_own_is_left_as_it_is() {
     assert!(merge_greeter(tmp.path(), "real").status.success());
     assert!(!real.join("target").exists());
 }
+
+/// A change made to an output folder.
+type Spoil = fn(&Path);
 
 /// Files below `dir` (symbolic links as their targets' paths), not following links.
 fn tree_no_follow(dir: &Path) -> Vec<(String, Vec<u8>)> {

@@ -339,7 +339,7 @@ fn check_covers_the_merged_cargo_lock() {
     let at = written.find("version = \"").unwrap() + 1;
     let at = at + written[at..].find("\nversion = \"").unwrap() + "\nversion = \"".len();
     let mut edited = written.clone();
-    edited.insert_str(at, "9");
+    edited.insert(at, '9');
     std::fs::write(&lockfile, edited).unwrap();
     let (code, text) = check();
     assert_eq!(code, 1, "{text}");
