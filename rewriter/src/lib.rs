@@ -17,6 +17,7 @@ pub mod load;
 pub mod lockfile;
 mod lockmerge;
 pub mod merge;
+mod nesting;
 pub mod outdir;
 mod parse;
 pub mod paths;
@@ -40,11 +41,37 @@ pub const DIFF_FILE: &str = "knit.diff";
 pub const REPORT_MD: &str = "report.md";
 pub const REPORT_JSON: &str = "report.json";
 
-/// Reads the plan at `plan`, loads its services and merges them in memory.
+/// Reads the plan at `plan`, loads its services and merges them in memory, on
+/// the threads of [`workers`].
 pub fn prepare(plan: &Path, versions: Versions) -> Result<(Loaded, Merged)> {
-    let loaded = load::load(plan::Plan::read(plan)?, versions)?;
-    let merged = merge::merge(&loaded)?;
-    Ok((loaded, merged))
+    let workers = workers()
+        .as_ref()
+        .map_err(|e| Diagnostic::new(format!("cannot start knit's worker threads: {e}")))?;
+    workers.install(|| {
+        let loaded = load::load(plan::Plan::read(plan)?, versions)?;
+        let merged = merge::merge(&loaded)?;
+        Ok((loaded, merged))
+    })
+}
+
+/// The stack of a thread of [`workers`]: the parser and the passes descend one
+/// call per level of nesting, up to [`nesting::MAX_NESTING`] brackets and
+/// [`nesting::MAX_DEPTH`] tree levels, a few hundred bytes to a few kilobytes
+/// each in a debug build. Only the pages a thread touches take memory.
+const WORKER_STACK: usize = 64 << 20;
+
+/// The threads that parse the services and run the passes (rayon's global
+/// pool has threads of 2 MiB).
+fn workers() -> &'static Result<rayon::ThreadPool, String> {
+    static POOL: std::sync::OnceLock<Result<rayon::ThreadPool, String>> =
+        std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .stack_size(WORKER_STACK)
+            .thread_name(|i| format!("knit-worker-{i}"))
+            .build()
+            .map_err(|e| e.to_string())
+    })
 }
 
 /// Every file of the output folder `out`: the workspace, the diff, the report
