@@ -23,16 +23,24 @@ use crate::merge::Content;
 use crate::outdir::{BUILD_DIR, prove_ours};
 use crate::paths::{overlap, resolved};
 
-/// Refuses an output folder `out` (`resolved`: [`crate::paths::resolved`])
-/// that is, holds, or lies inside the folder of a service of `loaded`.
+/// Refuses an output folder `out` (`resolved_out`: [`crate::paths::resolved`])
+/// that is, holds, or lies inside an input of `loaded`: the folder the plan
+/// names for a service, or a package folder knit reads.
 pub fn refuse_overlap(out: &Path, resolved_out: &Path, loaded: &Loaded) -> Result<()> {
-    for (spec, source) in loaded.plan.services.iter().zip(&loaded.sources) {
-        let mut inputs = vec![&spec.path];
+    let services = loaded.group.services.iter().zip(&loaded.sources);
+    for (spec, (service, source)) in loaded.plan.services.iter().zip(services) {
+        let mut inputs = vec![spec.path.clone()];
+        // A pinned service's packages are read from an export of its revision.
         if source.rev.is_none() {
-            inputs.push(&source.read_root);
+            inputs.extend(service.packages.iter().map(|p| {
+                let rel = p.dir.strip_prefix(&source.out_root).unwrap_or(&p.dir);
+                source.read_root.join(rel.trim_start_matches('/'))
+            }));
         }
         for input in inputs {
-            let Ok(input) = resolved(input) else { continue };
+            let Ok(input) = resolved(&input) else {
+                continue;
+            };
             if !overlap(resolved_out, &input) {
                 continue;
             }
@@ -296,5 +304,49 @@ fn write_file(target: &Path, content: &Content) -> std::io::Result<()> {
     match content {
         Content::Text(text) => std::fs::write(target, text),
         Content::Copy(from) => std::fs::copy(from, target).map(|_| ()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn output(version: &str) -> Vec<(String, Content)> {
+        let mut files = vec![
+            ("a/b.rs".to_string(), Content::Text(format!("b {version}"))),
+            ("c.txt".to_string(), Content::Text(format!("c {version}"))),
+        ];
+        let outputs = files
+            .iter()
+            .map(|(p, c)| match c {
+                Content::Text(t) => (p.clone(), crate::lockfile::hash(t.as_bytes())),
+                Content::Copy(_) => unreachable!(),
+            })
+            .collect();
+        let lock = Lock {
+            version: crate::lockfile::VERSION,
+            knit: "0".into(),
+            plan: "knit.toml".into(),
+            plan_hash: String::new(),
+            services: Vec::new(),
+            outputs,
+        };
+        files.push((OUTPUT_MARKER.to_string(), Content::Text(lock.render())));
+        files
+    }
+
+    /// A previous output that cannot be moved (a mount point) is cleared and
+    /// written in place, with what `knit.lock` proves knit's.
+    #[test]
+    fn an_output_that_cannot_move_is_replaced_in_place() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        write(&out, &output("1")).unwrap();
+        let lock = prove_ours(&out).unwrap();
+        clear(&out, &lock).unwrap();
+        assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0, "emptied");
+        in_place(&out, &output("2")).unwrap();
+        assert_eq!(std::fs::read_to_string(out.join("a/b.rs")).unwrap(), "b 2");
+        assert!(prove_ours(&out).is_ok());
     }
 }
