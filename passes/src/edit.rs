@@ -160,15 +160,27 @@ impl fmt::Display for Overlap {
 }
 
 /// Applies `edits` (all of one file) to `text`. Bytes outside the edited ranges
-/// are kept as they are; insertions at one offset apply in the given order.
+/// are kept as they are; insertions at one offset apply in the given order. A
+/// byte order mark stays first: an edit at the file's start applies after it.
 pub fn apply(text: &str, edits: &[&Edit]) -> Result<String, Box<Overlap>> {
+    let bom = if text.starts_with('\u{feff}') {
+        '\u{feff}'.len_utf8()
+    } else {
+        0
+    };
+    let range = |e: &Edit| {
+        (
+            usize::from(e.range.start()).max(bom),
+            usize::from(e.range.end()).max(bom),
+        )
+    };
     let mut sorted: Vec<&Edit> = edits.to_vec();
-    sorted.sort_by_key(|e| (e.range.start(), e.range.end()));
+    sorted.sort_by_key(|e| range(e));
     // A file of a package several services reach gets the same edit from each.
     sorted.dedup_by(|b, a| a == b);
     for pair in sorted.windows(2) {
         let (a, b) = (pair[0], pair[1]);
-        if a.range.end() > b.range.start() {
+        if range(a).1 > range(b).0 {
             return Err(Box::new(Overlap {
                 first: a.clone(),
                 second: b.clone(),
@@ -178,10 +190,7 @@ pub fn apply(text: &str, edits: &[&Edit]) -> Result<String, Box<Overlap>> {
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
     for edit in sorted {
-        let (start, end) = (
-            usize::from(edit.range.start()),
-            usize::from(edit.range.end()),
-        );
+        let (start, end) = range(edit);
         out.push_str(&text[at..start]);
         out.push_str(&edit.text);
         at = end;
@@ -224,5 +233,14 @@ mod tests {
     fn adjacent_edits_do_not_overlap() {
         let (a, b) = (edit(0, 5, "A"), edit(5, 6, "_"));
         assert_eq!(apply("hello world", &[&a, &b]).unwrap(), "A_world");
+    }
+
+    #[test]
+    fn a_byte_order_mark_stays_first() {
+        let (a, b) = (edit(0, 0, "// x\n"), edit(3, 8, "bye"));
+        assert_eq!(
+            apply("\u{feff}hello world", &[&a, &b]).unwrap(),
+            "\u{feff}// x\nbye world"
+        );
     }
 }

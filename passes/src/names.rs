@@ -524,7 +524,18 @@ fn resolve(
 /// `path` with every prefix that a module re-exports from elsewhere replaced by
 /// what it names: `crate::clients::GreeterClient`, where `clients` has
 /// `pub use crate::pb::greeter_client::GreeterClient`, becomes the latter.
-fn follow_reexports(crates: &Crates, mut path: Path) -> Path {
+fn follow_reexports(crates: &Crates, path: Path) -> Path {
+    follow(crates, path, &mut Seen::new())
+}
+
+/// The globs looked through for a name while one path resolves: (the glob's
+/// crate, its module, the name). Each is looked through once, so that glob
+/// imports in a cycle (`pub use m::*;` in the root, `use crate::*;` in `m`)
+/// resolve to a fixed point, as rustc resolves them.
+type Seen = BTreeSet<(CrateKey, Vec<String>, String)>;
+
+/// [`follow_reexports`], with the globs looked through so far.
+fn follow(crates: &Crates, mut path: Path, seen: &mut Seen) -> Path {
     // Bounded: re-exports may form cycles in code that does not compile.
     'follow: for _ in 0..16 {
         let (key, segs) = &path;
@@ -539,7 +550,7 @@ fn follow_reexports(crates: &Crates, mut path: Path) -> Path {
             };
             let target = imports.names.get(name).cloned().or_else(|| {
                 let mut globs = imports.globs.iter();
-                globs.find_map(|g| through_glob(crates, g, name))
+                globs.find_map(|g| look_through(crates, g, name, seen))
             });
             if let Some((to, mut target)) = target {
                 target.extend(segs[i + 1..].iter().cloned());
@@ -553,17 +564,37 @@ fn follow_reexports(crates: &Crates, mut path: Path) -> Path {
 }
 
 /// What `name` names through the glob import `glob` (`use prefix::*`), when
-/// the module it imports from has, defines or re-exports a module or a
-/// generated client or server of that name.
-fn through_glob(crates: &Crates, (key, prefix): &Path, name: &str) -> Option<Path> {
+/// the module it imports from has, defines or re-exports (by name or through
+/// its own globs) a module or a generated client or server of that name.
+fn through_glob(crates: &Crates, glob: &Path, name: &str) -> Option<Path> {
+    look_through(crates, glob, name, &mut Seen::new())
+}
+
+/// [`through_glob`], with the globs looked through so far: one seen again
+/// adds nothing.
+fn look_through(
+    crates: &Crates,
+    (key, prefix): &Path,
+    name: &str,
+    seen: &mut Seen,
+) -> Option<Path> {
+    if !seen.insert((*key, prefix.clone(), name.to_string())) {
+        return None;
+    }
     let path = [prefix.as_slice(), &[name.to_string()]].concat();
     let krate = &crates[key];
     if classify(krate, &path).is_some() || is_module(krate, &path) {
         return Some((*key, path));
     }
     let imports = krate.imports.get(prefix)?;
-    let target = imports.names.get(name)?;
-    Some(follow_reexports(crates, target.clone()))
+    if let Some(target) = imports.names.get(name) {
+        return Some(follow(crates, target.clone(), seen));
+    }
+    if imports.locals.contains(name) {
+        return None;
+    }
+    let mut globs = imports.globs.iter();
+    globs.find_map(|g| look_through(crates, g, name, seen))
 }
 
 /// Whether `path` is a module of `krate`: one its sources declare, or one that
@@ -1101,5 +1132,44 @@ mod tests {
         assert_eq!(snake_case("RouteGuide"), "route_guide");
         assert_eq!(snake_case("HTTPProxy"), "http_proxy");
         assert_eq!(snake_case("GetV2"), "get_v2");
+    }
+
+    /// The caller of `with_frontend` whose crate root glob-imports each of
+    /// `modules` (`pub use m::*;`) while each module glob-imports the root
+    /// back (`use crate::*;`, `use super::*;`) and re-exports the client.
+    /// `defines` gives the root its `GreeterClient`.
+    fn glob_cycle(modules: usize, defines: &str) -> String {
+        let mut fixture = String::new();
+        let mut root =
+            format!("mod hello {{ tonic::include_proto!(\"helloworld\"); }}\n{defines}\n");
+        for i in 0..modules {
+            root.push_str(&format!("mod m{i};\npub use m{i}::*;\n"));
+            let back = if i % 2 == 0 { "crate" } else { "super" };
+            fixture.push_str(&format!(
+                "//- /frontend/src/m{i}.rs\nuse {back}::*;\npub use crate::GreeterClient;\n"
+            ));
+        }
+        root.push_str("#[tokio::main]\nasync fn main() {\n    let c = m0::GreeterClient::connect(\"http://a\").await.unwrap();\n    let d = hello::greeter_client::GreeterClient::connect(\"http://b\").await.unwrap();\n}\n");
+        format!("{}{fixture}", crate::fixture::with_frontend(&root))
+    }
+
+    #[test]
+    fn glob_imports_in_a_cycle_resolve() {
+        // `GreeterClient` in the root comes from a macro knit does not expand.
+        let checked = crate::fixture::check(&glob_cycle(2, "clients::define!();"));
+        expect_test::expect!["Call(Inline) frontend/src/main.rs:10: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"]
+        .assert_eq(&checked.findings.join("\n"));
+        let reexported = "pub use hello::greeter_client::GreeterClient;";
+        let checked = crate::fixture::check(&glob_cycle(2, reexported));
+        expect_test::expect![[r#"
+            Call(Inline) frontend/src/main.rs:9: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+            Call(Inline) frontend/src/main.rs:10: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"#]].assert_eq(&checked.findings.join("\n"));
+    }
+
+    #[test]
+    fn a_glob_cycle_of_forty_modules_resolves() {
+        let checked = crate::fixture::check(&glob_cycle(40, "clients::define!();"));
+        expect_test::expect!["Call(Inline) frontend/src/main.rs:86: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"]
+        .assert_eq(&checked.findings.join("\n"));
     }
 }

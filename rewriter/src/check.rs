@@ -11,13 +11,15 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use crate::error::Result;
+use crate::error::{Diagnostic, Result, shown};
 use crate::git;
 use crate::load::Versions;
+use crate::load::join;
 use crate::lockfile::{Lock, ServiceLock, hash, hash_file};
 use crate::merge::Content;
+use crate::outdir::{self, Entry};
 use crate::report::Report;
-use crate::{REPORT_JSON, output_files, prepare};
+use crate::{REPORT_JSON, cargolock, output_files, prepare};
 
 /// What changed in one service's inputs since the lock was written.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -64,8 +66,10 @@ fn short(commit: &str) -> &str {
     &commit[..commit.len().min(10)]
 }
 
-/// The changes of `service`'s inputs since `lock` recorded them.
-pub fn input_changes(service: &ServiceLock, checkout: Option<&Path>) -> InputChanges {
+/// The changes of `service`'s inputs, read below its folder `root`
+/// ([`ServiceLock::root`]), since the lock recorded them; `checkout` is where
+/// a pinned service's revision is resolved.
+pub fn input_changes(service: &ServiceLock, root: &Path, checkout: Option<&Path>) -> InputChanges {
     let mut changes = InputChanges::default();
     if let (Some(rev), Some(recorded)) = (&service.rev, &service.git) {
         // A pinned revision's files cannot change; only what the revision names can.
@@ -86,7 +90,7 @@ pub fn input_changes(service: &ServiceLock, checkout: Option<&Path>) -> InputCha
         .map(|(path, recorded)| {
             (
                 path,
-                hash_file(&service.origin(path)).map(|h| h == *recorded),
+                hash_file(&service.origin(root, path)).map(|h| h == *recorded),
             )
         })
         .collect();
@@ -105,7 +109,7 @@ pub fn input_changes(service: &ServiceLock, checkout: Option<&Path>) -> InputCha
     let present: Vec<Vec<String>> = package_dirs
         .par_iter()
         .map(|dir| {
-            let origin = service.origin(dir);
+            let origin = service.origin(root, dir);
             crate::load::package_files(&origin)
                 .iter()
                 .map(|file| {
@@ -135,61 +139,68 @@ pub enum Verdict {
     Stale(Vec<String>),
 }
 
-/// Files of `dir` that differ from `expected` (path -> hash), and files knit
-/// did not write (build output under `target/` aside).
-fn output_changes(dir: &Path, expected: &BTreeMap<String, String>) -> Vec<String> {
-    let hashed: Vec<(&String, std::io::Result<bool>)> = expected
+/// Files of `dir` that differ from `expected` (path -> hash), and entries knit
+/// did not write (build output under `target/` aside). Symbolic links are
+/// never followed: knit writes none, so each is a difference. `Cargo.lock` may
+/// differ as Cargo rewrites it ([`cargolock::keeps`] the lockfile knit writes,
+/// `cargo_lock`).
+fn output_changes(
+    dir: &Path,
+    expected: &BTreeMap<String, String>,
+    cargo_lock: Option<&str>,
+) -> Vec<String> {
+    let present = match outdir::entries(dir) {
+        Ok(present) => present,
+        Err(e) => return vec![format!("cannot list {}: {e}", shown(dir))],
+    };
+    let hashed: Vec<(&String, Option<bool>)> = expected
         .par_iter()
-        .map(|(path, recorded)| (path, hash_file(&dir.join(path)).map(|h| h == *recorded)))
+        .map(|(path, recorded)| {
+            let same = match present.get(path) {
+                Some(Entry::File) => {
+                    let text = std::fs::read(dir.join(path)).unwrap_or_default();
+                    let kept = || {
+                        let current = String::from_utf8_lossy(&text);
+                        path == "Cargo.lock"
+                            && cargo_lock.is_some_and(|w| cargolock::keeps(&current, w))
+                    };
+                    Some(hash(&text) == *recorded || kept())
+                }
+                _ => None,
+            };
+            (path, same)
+        })
         .collect();
     let mut reasons = Vec::new();
     for (path, same) in hashed {
         match same {
-            Ok(true) => {}
-            Ok(false) => reasons.push(format!("{path} differs from what knit generates")),
-            Err(_) => reasons.push(format!("{path} is missing")),
+            Some(true) => {}
+            Some(false) => reasons.push(format!("{path} differs from what knit generates")),
+            None if present.contains_key(path) => {
+                reasons.push(format!("{path} is not a file knit wrote"));
+            }
+            None => reasons.push(format!("{path} is missing")),
         }
     }
-    let mut present = Vec::new();
-    list(dir, dir, &mut present);
-    for path in present {
-        if !expected.contains_key(&path) && path != crate::OUTPUT_MARKER && path != "Cargo.lock" {
-            reasons.push(format!("{path} was not written by knit"));
+    for (path, kind) in present {
+        // Without the services' lockfiles knit writes none: Cargo makes its own.
+        let cargos = path == "Cargo.lock" && kind == Entry::File;
+        if expected.contains_key(&path) || path == crate::OUTPUT_MARKER || cargos {
+            continue;
         }
+        reasons.push(match kind {
+            Entry::File => format!("{path} was not written by knit"),
+            Entry::Other => format!("{path} was not written by knit (not a file)"),
+        });
     }
     reasons
-}
-
-fn list(root: &Path, dir: &Path, out: &mut Vec<String>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let rel = path
-            .strip_prefix(root)
-            .unwrap()
-            .to_string_lossy()
-            .replace('\\', "/");
-        // As `path.is_dir()`, without a `stat` unless the entry is a symbolic link.
-        let is_dir = match entry.file_type() {
-            Ok(t) if !t.is_symlink() => t.is_dir(),
-            _ => path.is_dir(),
-        };
-        if is_dir {
-            if rel != "target" {
-                list(root, &path, out);
-            }
-        } else {
-            out.push(rel);
-        }
-    }
 }
 
 /// Checks that `dir` is exactly what knit generates from `plan` now.
 pub fn check(plan_file: &Path, dir: &Path) -> Result<Verdict> {
     let lock = Lock::read(dir)?;
     let plan = crate::plan::Plan::read(plan_file)?;
+    let plan_dir = plan_folder(plan_file)?;
     let mut reasons = Vec::new();
     if lock.knit != env!("CARGO_PKG_VERSION") {
         reasons.push(format!(
@@ -212,7 +223,9 @@ pub fn check(plan_file: &Path, dir: &Path) -> Result<Verdict> {
             .services
             .par_iter()
             .zip(plan.services.par_iter())
-            .map(|(service, spec)| input_changes(service, Some(&spec.path)))
+            .map(|(service, spec)| {
+                input_changes(service, &service.root(&plan_dir), Some(&spec.path))
+            })
             .collect();
         for (service, changes) in lock.services.iter().zip(changes) {
             if !changes.is_empty() {
@@ -225,7 +238,21 @@ pub fn check(plan_file: &Path, dir: &Path) -> Result<Verdict> {
         }
     }
     if reasons.is_empty() {
-        let changed = output_changes(dir, &lock.outputs);
+        // The inputs are as recorded: so is the lockfile knit merged from them.
+        let lockfiles: Vec<(&str, String)> = lock
+            .services
+            .iter()
+            .filter_map(|s| {
+                let path = join(&s.out_root, "Cargo.lock");
+                s.inputs.get(&path)?;
+                let text = std::fs::read_to_string(s.origin(&s.root(&plan_dir), &path));
+                Some((s.name.as_str(), text.ok()?))
+            })
+            .collect();
+        let lockfiles: Vec<(&str, &str)> =
+            lockfiles.iter().map(|(n, t)| (*n, t.as_str())).collect();
+        let (written, _) = crate::lockmerge::merge(&lockfiles);
+        let changed = output_changes(dir, &lock.outputs, Some(&written));
         return Ok(if changed.is_empty() {
             Verdict::UpToDate
         } else {
@@ -234,7 +261,7 @@ pub fn check(plan_file: &Path, dir: &Path) -> Result<Verdict> {
     }
     // The inputs moved: merge again, and say what that changes.
     let (loaded, merged) = prepare(plan_file, Versions::Read)?;
-    let files = output_files(&loaded, &merged)?;
+    let files = output_files(&loaded, &merged, dir)?;
     let now = Report::new(&loaded, &merged);
     if let Some(before) = std::fs::read_to_string(dir.join(REPORT_JSON))
         .ok()
@@ -251,9 +278,12 @@ pub fn check(plan_file: &Path, dir: &Path) -> Result<Verdict> {
         expected.insert(path.clone(), h);
     }
     expected.remove(crate::OUTPUT_MARKER);
-    expected.remove("Cargo.lock");
+    let written = files.iter().find_map(|(p, c)| match c {
+        Content::Text(text) if p == "Cargo.lock" => Some(text.as_str()),
+        _ => None,
+    });
     reasons.extend(
-        output_changes(dir, &expected)
+        output_changes(dir, &expected, written)
             .into_iter()
             .filter(|r| !r.ends_with("was not written by knit")),
     );
@@ -294,6 +324,19 @@ fn call_changes(before: &Report, now: &Report) -> Vec<String> {
     reasons
 }
 
+/// The folder of the plan `file`, resolved: where the lock's inputs are.
+fn plan_folder(file: &Path) -> Result<std::path::PathBuf> {
+    let dir = file.parent().unwrap_or(Path::new(""));
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    dir.canonicalize().map_err(|e| {
+        Diagnostic::in_file(file, format!("cannot open the plan's folder: {e}")).into()
+    })
+}
+
 /// One line of `knit status`.
 #[derive(Debug)]
 pub struct StatusRow {
@@ -307,6 +350,8 @@ pub struct StatusRow {
 /// its sources have moved on since.
 pub fn status(dir: &Path) -> Result<Vec<StatusRow>> {
     let lock = Lock::read(dir)?;
+    let plan_file = dir.join(&lock.plan);
+    let plan_dir = plan_folder(&plan_file)?;
     let mut rows = Vec::new();
     for service in &lock.services {
         let version = match (&service.git, &service.rev) {
@@ -323,17 +368,8 @@ pub fn status(dir: &Path) -> Result<Vec<StatusRow>> {
             (None, _) => "not a git checkout".into(),
         };
         let recorded = format!("{version}, {} files", service.inputs.len());
-        let checkout = service.read_root.clone();
-        let changes = if service.rev.is_some() {
-            // The checkout of a pinned service: its lock does not keep it; ask the plan.
-            let plan = crate::plan::Plan::read(&lock.plan).ok();
-            let spec = plan
-                .as_ref()
-                .and_then(|p| p.services.iter().find(|s| s.name == service.name));
-            input_changes(service, spec.map(|s| s.path.as_path()))
-        } else {
-            input_changes(service, Some(&checkout))
-        };
+        let checkout = service.root(&plan_dir);
+        let changes = input_changes(service, &checkout, Some(&checkout));
         let now = if changes.is_empty() {
             "current".to_string()
         } else {

@@ -57,17 +57,29 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
+/// `path` as errors name it: as it is, or quoted with Rust's escapes when it
+/// holds a control character (a line break would split the one-line error).
+pub fn shown(path: &Path) -> String {
+    let text = path.to_string_lossy();
+    if text.chars().any(char::is_control) {
+        format!("{text:?}")
+    } else {
+        text.into_owned()
+    }
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("error: ")?;
         if let Some(file) = &self.file {
-            write!(f, "{}", file.display())?;
+            f.write_str(&shown(file))?;
             if let Some((line, col)) = self.line {
                 write!(f, ":{line}:{col}")?;
             }
             f.write_str(": ")?;
         }
-        f.write_str(&self.message)
+        // A path a message quotes may hold a line break too: one line each.
+        f.write_str(&self.message.replace('\n', "\\n").replace('\r', "\\r"))
     }
 }
 

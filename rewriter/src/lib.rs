@@ -5,6 +5,7 @@
 //! edits, generate support crates) → [`diff`], [`report`], [`emit`]; then, on
 //! request, [`verify`] (`cargo check` of the output).
 
+mod cargolock;
 pub mod check;
 pub mod diff;
 pub mod emit;
@@ -17,7 +18,10 @@ pub mod load;
 pub mod lockfile;
 mod lockmerge;
 pub mod merge;
+mod nesting;
+pub mod outdir;
 mod parse;
+pub mod paths;
 pub mod plan;
 mod protos;
 mod reads;
@@ -40,16 +44,50 @@ pub const DIFF_FILE: &str = "knit.diff";
 pub const REPORT_MD: &str = "report.md";
 pub const REPORT_JSON: &str = "report.json";
 
-/// Reads the plan at `plan`, loads its services and merges them in memory.
+/// Reads the plan at `plan`, loads its services and merges them in memory, on
+/// the threads of [`workers`].
 pub fn prepare(plan: &Path, versions: Versions) -> Result<(Loaded, Merged)> {
-    let loaded = load::load(plan::Plan::read(plan)?, versions)?;
-    let merged = merge::merge(&loaded)?;
-    Ok((loaded, merged))
+    let workers = workers()
+        .as_ref()
+        .map_err(|e| Diagnostic::new(format!("cannot start knit's worker threads: {e}")))?;
+    workers.install(|| {
+        let loaded = load::load(plan::Plan::read(plan)?, versions)?;
+        let merged = merge::merge(&loaded)?;
+        Ok((loaded, merged))
+    })
 }
 
-/// Every file of the output folder: the workspace, the diff, the report and
-/// `knit.lock`.
-pub fn output_files(loaded: &Loaded, merged: &Merged) -> Result<Vec<(String, Content)>> {
+/// The stack of a thread of [`workers`]: the parser and the passes descend one
+/// call per level of nesting, up to [`nesting::MAX_NESTING`] brackets and
+/// [`nesting::MAX_DEPTH`] tree levels, a few hundred bytes to a few kilobytes
+/// each in a debug build. Only the pages a thread touches take memory.
+const WORKER_STACK: usize = 64 << 20;
+
+/// The threads that parse the services and run the passes (rayon's global
+/// pool has threads of 2 MiB).
+fn workers() -> &'static Result<rayon::ThreadPool, String> {
+    static POOL: std::sync::OnceLock<Result<rayon::ThreadPool, String>> =
+        std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .stack_size(WORKER_STACK)
+            .thread_name(|i| format!("knit-worker-{i}"))
+            .build()
+            .map_err(|e| e.to_string())
+    })
+}
+
+/// Every file of the output folder `out`: the workspace, the diff, the report
+/// and `knit.lock`. Refuses an `out` that is, holds or lies inside a service's
+/// folder ([`emit::refuse_overlap`]).
+pub fn output_files(
+    loaded: &Loaded,
+    merged: &Merged,
+    out: &Path,
+) -> Result<Vec<(String, Content)>> {
+    let out_resolved = paths::resolved(out)
+        .map_err(|e| Diagnostic::in_file(out, format!("cannot resolve the output folder: {e}")))?;
+    emit::refuse_overlap(out, &out_resolved, loaded)?;
     let report = report::Report::new(loaded, merged);
     let mut files: Vec<(String, Content)> = merged
         .files
@@ -69,7 +107,7 @@ pub fn output_files(loaded: &Loaded, merged: &Merged) -> Result<Vec<(String, Con
         }
         files.push((path.to_string(), Content::Text(text)));
     }
-    let lock = lockfile::lock(loaded, &files)
+    let lock = lockfile::lock(loaded, &files, &out_resolved)
         .map_err(|e| Diagnostic::new(format!("cannot hash the inputs: {e}")))?;
     files.push((OUTPUT_MARKER.to_string(), Content::Text(lock.render())));
     Ok(files)

@@ -1,7 +1,10 @@
 //! `knit.lock`: what a merged workspace holds — knit's version, the plan, and for
 //! each service where it was read, its git state and a content hash of every
 //! input file — plus the hash of every file knit wrote. It also marks the folder
-//! as knit's own. `knit check` and `knit status` read it back.
+//! as knit's own ([`crate::outdir::prove_ours`]). `knit check` and `knit status`
+//! read it back. It holds no absolute path: the plan is recorded relative to the
+//! output folder and the services relative to the plan, so a clone of the
+//! checkout elsewhere checks as the original does.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -12,6 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::git::GitState;
 use crate::load::{Loaded, join};
 use crate::merge::Content;
+use crate::paths::{relative, resolved};
 
 /// The format version this knit writes and reads.
 pub const VERSION: u32 = 1;
@@ -26,12 +30,12 @@ pub struct Lock {
     pub version: u32,
     /// The version of knit that wrote it.
     pub knit: String,
-    /// The plan, as an absolute path.
+    /// The plan, relative to the output folder.
     pub plan: PathBuf,
     pub plan_hash: String,
     #[serde(rename = "service")]
     pub services: Vec<ServiceLock>,
-    /// Hash of every other file of the output, by path.
+    /// Hash of every other file of the output (`Cargo.lock` included), by path.
     pub outputs: BTreeMap<String, String>,
 }
 
@@ -40,7 +44,8 @@ pub struct Lock {
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct ServiceLock {
     pub name: String,
-    /// The folder its output folder mirrors, as read (absolute).
+    /// The folder its output folder mirrors, relative to the plan's folder (for
+    /// a service pinned to a revision: its folder in the checkout).
     pub read_root: PathBuf,
     /// Its folder in the output.
     pub out_root: String,
@@ -55,15 +60,21 @@ pub struct ServiceLock {
 }
 
 impl ServiceLock {
-    /// Where the input at output path `path` is read.
-    pub fn origin(&self, path: &str) -> PathBuf {
+    /// The folder the service is read from, for the plan in `plan_dir`.
+    pub fn root(&self, plan_dir: &Path) -> PathBuf {
+        plan_dir.join(&self.read_root)
+    }
+
+    /// Where the input at output path `path` is read, below the service's
+    /// folder `root` ([`ServiceLock::root`]).
+    pub fn origin(&self, root: &Path, path: &str) -> PathBuf {
         let rel = if self.out_root.is_empty() {
             path
         } else {
             path.strip_prefix(&format!("{}/", self.out_root))
                 .unwrap_or(path)
         };
-        self.read_root.join(rel)
+        root.join(rel)
     }
 }
 
@@ -83,8 +94,10 @@ pub fn hash_file(path: &Path) -> std::io::Result<String> {
     std::fs::read(path).map(|b| hash(&b))
 }
 
-/// The lock of `loaded` for the output `files` (without the lock itself).
-pub fn lock(loaded: &Loaded, files: &[(String, Content)]) -> std::io::Result<Lock> {
+/// The lock of `loaded` for the output `files` (without the lock itself),
+/// written into the folder `out` (resolved, [`crate::paths::resolved`]).
+pub fn lock(loaded: &Loaded, files: &[(String, Content)], out: &Path) -> std::io::Result<Lock> {
+    let plan_dir = &loaded.canonical_dir;
     let mut services = Vec::new();
     for (i, service) in loaded.group.services.iter().enumerate() {
         let source = &loaded.sources[i];
@@ -110,9 +123,14 @@ pub fn lock(loaded: &Loaded, files: &[(String, Content)]) -> std::io::Result<Loc
         let mut protos: Vec<u64> = service.protos.iter().map(|p| p.fingerprint).collect();
         protos.sort();
         let protos: Vec<u8> = protos.iter().flat_map(|f| f.to_le_bytes()).collect();
+        // A pinned service is read from an export; its checkout is what stays.
+        let read_root = match &source.rev {
+            Some(_) => resolved(&loaded.plan.services[i].path)?,
+            None => source.read_root.clone(),
+        };
         services.push(ServiceLock {
             name: service.name.clone(),
-            read_root: source.read_root.clone(),
+            read_root: relative(plan_dir, &read_root),
             out_root: source.out_root.clone(),
             rev: source.rev.clone(),
             git: source.git.clone(),
@@ -121,8 +139,7 @@ pub fn lock(loaded: &Loaded, files: &[(String, Content)]) -> std::io::Result<Loc
         });
     }
     let mut outputs = BTreeMap::new();
-    // Cargo owns the lockfile once it builds the workspace.
-    for (path, content) in files.iter().filter(|(p, _)| p != "Cargo.lock") {
+    for (path, content) in files {
         let h = match content {
             Content::Text(text) => hash(text.as_bytes()),
             Content::Copy(origin) => hash_file(origin)?,
@@ -132,9 +149,7 @@ pub fn lock(loaded: &Loaded, files: &[(String, Content)]) -> std::io::Result<Loc
     Ok(Lock {
         version: VERSION,
         knit: env!("CARGO_PKG_VERSION").to_string(),
-        plan: loaded
-            .canonical_dir
-            .join(loaded.plan.file.file_name().unwrap_or_default()),
+        plan: relative(out, plan_dir).join(loaded.plan.file.file_name().unwrap_or_default()),
         plan_hash: hash(loaded.plan.text.as_bytes()),
         services,
         outputs,

@@ -155,7 +155,7 @@ fn run(command: Command) -> Result<ExitCode, Error> {
             verify,
         } => {
             let (loaded, merged) = prepare(&plan, Versions::Read)?;
-            let files = output_files(&loaded, &merged)?;
+            let files = output_files(&loaded, &merged, &out)?;
             emit::write(&out, &files)?;
             let report = Report::new(&loaded, &merged);
             let text = match format {

@@ -16,14 +16,19 @@
 
 use std::cell::RefCell;
 
-use ra_ap_syntax::{Edition, GreenNode, TextSize};
+use ra_ap_syntax::{Edition, GreenNode, SyntaxKind, TextSize};
 use rowan::{GreenNodeBuilder, NodeCache};
+
+use crate::nesting;
 
 /// A lexer or parser error: where, and rust-analyzer's message.
 pub struct SyntaxError {
     pub offset: TextSize,
     pub message: String,
 }
+
+/// The byte order mark rustc accepts at the start of a file.
+const BOM: &str = "\u{feff}";
 
 thread_local! {
     /// The node cache of the trees this thread builds.
@@ -32,39 +37,86 @@ thread_local! {
 
 /// `text` parsed as `ast::SourceFile::parse` parses it (the same tree), with the
 /// first error, in the order `Parse::errors` lists them: the parser's, then the
-/// lexer's.
+/// lexer's. A byte order mark at the start (which rustc skips) is kept as the
+/// tree's first token, whitespace, so that the tree spells the text byte for
+/// byte.
+///
+/// The parser and the passes descend one call per level of nesting: a file
+/// nested deeper than [`nesting::MAX_NESTING`] is not parsed, and one whose
+/// tree is deeper than [`nesting::MAX_DEPTH`] is not kept. Either gives an
+/// empty tree and an error that names where the file goes too deep. Call it
+/// on a thread of [`crate::workers`], whose stack holds those depths.
 pub fn source_file(text: &str, edition: Edition) -> (GreenNode, Option<SyntaxError>) {
+    let mut bom = text.strip_prefix(BOM).map(|_| BOM);
+    let shift = bom.map_or(0, str::len);
+    let text = &text[shift..];
     let lexed = ra_ap_parser::LexedStr::new(edition, text);
+    if let Some(offset) = nesting::too_deep(&lexed) {
+        return too_deep(
+            shift + offset,
+            nesting::MAX_NESTING,
+            "brackets, or operators in a row",
+        );
+    }
     let input = lexed.to_input(edition);
     let output = ra_ap_parser::TopEntryPoint::SourceFile.parse(&input);
     let mut first = None;
+    // The tree's depth, where the text is, and where the tree first grows too deep.
+    let (mut depth, mut at, mut deepest) = (0, shift, None);
     let green = NODES.with_borrow_mut(|nodes| {
         let mut builder = GreenNodeBuilder::with_cache(nodes);
         lexed.intersperse_trivia(&output, &mut |step| match step {
             ra_ap_parser::StrStep::Token { kind, text } => {
+                at += text.len();
                 builder.token(rowan::SyntaxKind(kind.into()), text)
             }
             ra_ap_parser::StrStep::Enter { kind } => {
-                builder.start_node(rowan::SyntaxKind(kind.into()))
+                depth += 1;
+                if depth > nesting::MAX_DEPTH {
+                    deepest.get_or_insert(at);
+                }
+                builder.start_node(rowan::SyntaxKind(kind.into()));
+                if let Some(bom) = bom.take() {
+                    builder.token(rowan::SyntaxKind(SyntaxKind::WHITESPACE.into()), bom);
+                }
             }
-            ra_ap_parser::StrStep::Exit => builder.finish_node(),
+            ra_ap_parser::StrStep::Exit => {
+                depth -= 1;
+                builder.finish_node()
+            }
             ra_ap_parser::StrStep::Error { msg, pos } => {
                 first.get_or_insert_with(|| SyntaxError {
-                    offset: TextSize::from(pos as u32),
+                    offset: TextSize::from((shift + pos) as u32),
                     message: msg.to_string(),
                 });
             }
         });
         builder.finish()
     });
+    if let Some(offset) = deepest {
+        return too_deep(offset, nesting::MAX_DEPTH, "syntax tree levels");
+    }
     let first = first.or_else(|| {
         let (token, message) = lexed.errors().next()?;
         Some(SyntaxError {
-            offset: TextSize::from(lexed.text_range(token).start as u32),
+            offset: TextSize::from((shift + lexed.text_range(token).start) as u32),
             message: message.to_string(),
         })
     });
     (green, first)
+}
+
+/// An empty tree, and the error of a file that nests more than `limit` levels
+/// (`of` what) at byte `offset`.
+fn too_deep(offset: usize, limit: usize, of: &str) -> (GreenNode, Option<SyntaxError>) {
+    let empty = GreenNode::new(rowan::SyntaxKind(SyntaxKind::SOURCE_FILE.into()), []);
+    let error = SyntaxError {
+        offset: TextSize::from(offset as u32),
+        message: format!(
+            "nested more than {limit} levels deep ({of}): knit does not read code this deep"
+        ),
+    };
+    (empty, Some(error))
 }
 
 #[cfg(test)]
@@ -99,5 +151,16 @@ mod tests {
                 .map(|e| (e.range().start(), e.to_string()));
             assert_eq!(first.map(|e| (e.offset, e.message)), expected, "{text}");
         }
+    }
+
+    /// A byte order mark is kept as the first token; errors count its bytes.
+    #[test]
+    fn keeps_a_byte_order_mark() {
+        let (green, first) = source_file("\u{feff}fn main() {}\n", Edition::Edition2021);
+        assert!(first.is_none());
+        let tree = SyntaxNode::new_root(green);
+        assert_eq!(tree.text().to_string(), "\u{feff}fn main() {}\n");
+        let (_, first) = source_file("\u{feff}fn main() { = }\n", Edition::Edition2021);
+        assert_eq!(first.map(|e| e.offset), Some(TextSize::from(15)));
     }
 }

@@ -184,3 +184,104 @@ fn select_names_the_file_of_a_bad_graph() {
     assert!(stderr.starts_with("error: g.json: "), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }
+
+/// A path holding a line break is quoted, so that the error stays one line.
+#[test]
+fn a_path_with_a_line_break_is_quoted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = knit(&["merge", "we\nird/knit.toml", "--out", "out"], tmp.path());
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("error: \"we\\nird/knit.toml\": cannot read the plan: "),
+        "{stderr}"
+    );
+}
+
+/// A byte order mark (rustc accepts one) is kept byte for byte, in a file knit
+/// edits too.
+#[test]
+fn a_byte_order_mark_is_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let system = tmp.path().join("greeter");
+    copy_greeter(&system);
+    for file in ["frontend/src/main.rs", "greeter/src/main.rs"] {
+        let text = std::fs::read_to_string(system.join(file)).unwrap();
+        std::fs::write(system.join(file), format!("\u{feff}{text}")).unwrap();
+    }
+    let run = knit(&["merge", "greeter/knit.toml", "--out", "out"], tmp.path());
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    for file in ["frontend/src/main.rs", "greeter/src/main.rs"] {
+        let merged = std::fs::read_to_string(tmp.path().join("out").join(file)).unwrap();
+        assert!(merged.starts_with('\u{feff}'), "{file}: {merged}");
+        assert_eq!(merged.matches('\u{feff}').count(), 1, "{file}");
+    }
+    let diff = std::fs::read_to_string(tmp.path().join("out/knit.diff")).unwrap();
+    assert!(diff.contains("frontend/src/main.rs"), "{diff}");
+}
+
+/// Deep nesting never overflows a stack: a file nested as deep as knit reads
+/// merges, and one nested deeper is refused with one line naming where.
+#[test]
+fn deep_nesting_merges_or_is_refused() {
+    let parens = |n: usize| format!("{}1{}", "(".repeat(n), ")".repeat(n));
+    let blocks = |n: usize| format!("{}1{}", "{".repeat(n), "}".repeat(n));
+    let client = "crate::hello_world::greeter_client::GreeterClient::new(x)";
+    let cases = [
+        ("700 parentheses", parens(700), None),
+        ("1,000 blocks", blocks(1000), None),
+        (
+            "a chain of 8,000 calls",
+            format!("{client}{}", ".f()".repeat(8000)),
+            None,
+        ),
+        ("3,000 parentheses", parens(3000), Some("1:1044")),
+        ("100,000 parentheses", parens(100_000), Some("1:1044")),
+        ("1,100 blocks", blocks(1100), Some("1:1044")),
+        (
+            "5,000 minus signs",
+            format!("{}1", "- ".repeat(5000)),
+            Some("1:2067"),
+        ),
+        (
+            "a chain of 30,000 calls",
+            format!("{client}{}", ".f()".repeat(30_000)),
+            Some("1:21"),
+        ),
+    ];
+    for (what, body, refused_at) in cases {
+        let tmp = tempfile::tempdir().unwrap();
+        let system = tmp.path().join("greeter");
+        copy_greeter(&system);
+        edit(
+            &system.join("greeter/src/main.rs"),
+            "#[tokio::main]",
+            "mod deep;\n#[tokio::main]",
+        );
+        std::fs::write(
+            system.join("greeter/src/deep.rs"),
+            format!("pub fn f() -> i32 {{ {body} }}\n"),
+        )
+        .unwrap();
+        let run = knit(&["merge", "greeter/knit.toml", "--out", "out"], tmp.path());
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        match refused_at {
+            None => assert!(run.status.success(), "{what}: {stderr}"),
+            Some(at) => {
+                assert_eq!(run.status.code(), Some(2), "{what}: {stderr}");
+                assert_eq!(stderr.lines().count(), 1, "{what}: {stderr}");
+                assert!(
+                    stderr.starts_with(&format!(
+                        "error: greeter/greeter/src/deep.rs:{at}: syntax error: nested more than "
+                    )),
+                    "{what}: {stderr}"
+                );
+            }
+        }
+    }
+}

@@ -284,3 +284,106 @@ fn pinned_revision_is_read_without_touching_the_checkout() {
         "{text}"
     );
 }
+
+/// knit.lock holds no absolute path: a clone of the checkout elsewhere (the
+/// plan, its services and the output moved together) checks as the original.
+#[test]
+fn check_and_status_work_from_another_place() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_greeter(&tmp.path().join("here/sys"));
+    assert_eq!(
+        run(
+            &["merge", "here/sys/knit.toml", "--out", "here/out"],
+            tmp.path()
+        )
+        .0,
+        0
+    );
+    std::fs::rename(tmp.path().join("here"), tmp.path().join("there")).unwrap();
+    let (code, text) = run(
+        &["check", "there/sys/knit.toml", "--against", "there/out"],
+        tmp.path(),
+    );
+    assert_eq!(
+        (code, text.trim()),
+        (0, "knit check: there/out is up to date")
+    );
+    let (code, text) = run(&["status", "there/out"], tmp.path());
+    assert_eq!((code, text.matches("current").count()), (0, 2), "{text}");
+    let lock = std::fs::read_to_string(tmp.path().join("there/out/knit.lock")).unwrap();
+    let tmp_path = tmp.path().to_string_lossy().to_string();
+    assert!(!lock.contains(&tmp_path), "no absolute path: {lock}");
+}
+
+/// Every file knit wrote is checked, `Cargo.lock` included: Cargo may add to
+/// it, but a version or checksum knit locked that changed is a difference.
+#[test]
+fn check_covers_the_merged_cargo_lock() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_greeter(&tmp.path().join("sys"));
+    assert_eq!(
+        run(&["merge", "sys/knit.toml", "--out", "out"], tmp.path()).0,
+        0
+    );
+    let check = || run(&["check", "sys/knit.toml", "--against", "out"], tmp.path());
+    let lockfile = tmp.path().join("out/Cargo.lock");
+    let written = std::fs::read_to_string(&lockfile).unwrap();
+    // As Cargo leaves it after a build: the workspace's own packages added.
+    std::fs::write(
+        &lockfile,
+        format!("{written}\n[[package]]\nname = \"merged\"\nversion = \"0.1.0\"\n"),
+    )
+    .unwrap();
+    assert_eq!(check().0, 0);
+    // Edited by hand: a locked version changed.
+    let at = written.find("version = \"").unwrap() + 1;
+    let at = at + written[at..].find("\nversion = \"").unwrap() + "\nversion = \"".len();
+    let mut edited = written.clone();
+    edited.insert(at, '9');
+    std::fs::write(&lockfile, edited).unwrap();
+    let (code, text) = check();
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains("Cargo.lock differs from what knit generates"),
+        "{text}"
+    );
+}
+
+/// `knit check` never follows a symbolic link of the output (a loop, a link
+/// to `/`): each is a difference.
+#[test]
+fn check_does_not_follow_symbolic_links() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_greeter(&tmp.path().join("sys"));
+    for (out, link, to) in [("a", "loop", "."), ("b", "greeter/root", "/")] {
+        assert_eq!(
+            run(&["merge", "sys/knit.toml", "--out", out], tmp.path()).0,
+            0
+        );
+        std::os::unix::fs::symlink(to, tmp.path().join(out).join(link)).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_knit"))
+            .args(["check", "sys/knit.toml", "--against", out])
+            .current_dir(tmp.path())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if started.elapsed().as_secs() > 60 {
+                child.kill().unwrap();
+                panic!("knit check {out} hangs");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        let mut stdout = String::new();
+        std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
+        assert_eq!(status.code(), Some(1), "{stdout}");
+        assert!(
+            stdout.contains(&format!("{link} was not written by knit (not a file)")),
+            "{stdout}"
+        );
+    }
+}
