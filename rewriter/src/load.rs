@@ -30,6 +30,8 @@ pub struct Loaded {
     pub origins: Vec<PathBuf>,
     /// Files copied as they are: (where knit reads it, path in the output).
     pub copies: Vec<(PathBuf, String)>,
+    /// For each of `copies`, the services that read it.
+    pub copy_services: Vec<BTreeSet<usize>>,
     /// Each service's `Cargo.lock`, when it has one.
     pub lockfiles: Vec<Option<String>>,
     /// The plan's folder, canonical: where `origins` are.
@@ -158,7 +160,8 @@ fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loa
     // Every file gets one id, however many services reach its package.
     let mut ids: HashMap<PathBuf, FileId> = HashMap::new();
     let mut by_path: HashMap<String, FileId> = HashMap::new();
-    let mut copied: HashMap<String, PathBuf> = HashMap::new();
+    let mut copy_services: Vec<BTreeSet<usize>> = Vec::new();
+    let mut copied: HashMap<String, usize> = HashMap::new();
     for (index, mut loading) in loadings.into_iter().enumerate() {
         let spec = &plan.services[index];
         let place = |at: &Path| place(at, &top);
@@ -226,10 +229,15 @@ fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loa
         group.services.push(loading.service);
         for (read, at) in loading.copies {
             let path = place(&at);
-            if !copied.contains_key(&path) && !by_path.contains_key(&path) {
-                copied.insert(path.clone(), read.clone());
-                copies.push((read, path));
+            if by_path.contains_key(&path) {
+                continue;
             }
+            let i = *copied.entry(path.clone()).or_insert_with(|| {
+                copies.push((read, path));
+                copy_services.push(BTreeSet::new());
+                copies.len() - 1
+            });
+            copy_services[i].insert(index);
         }
         lockfiles.push(loading.lockfile);
         sources.push(loading.source);
@@ -239,6 +247,7 @@ fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loa
         group,
         origins,
         copies,
+        copy_services,
         lockfiles,
         canonical_dir: plan_dir.to_path_buf(),
         sources,

@@ -65,16 +65,12 @@ impl ServiceLock {
         plan_dir.join(&self.read_root)
     }
 
-    /// Where the input at output path `path` is read, below the service's
-    /// folder `root` ([`ServiceLock::root`]).
+    /// Where the input at output path `path` is read, from the service's
+    /// folder `root` ([`ServiceLock::root`]): the output mirrors the input
+    /// tree, so a file outside the service's folder (a sibling crate, a
+    /// repository's `proto/`) is as far from it as in the output.
     pub fn origin(&self, root: &Path, path: &str) -> PathBuf {
-        let rel = if self.out_root.is_empty() {
-            path
-        } else {
-            path.strip_prefix(&format!("{}/", self.out_root))
-                .unwrap_or(path)
-        };
-        root.join(rel)
+        root.join(knit_passes::model::relative_path(&self.out_root, path))
     }
 }
 
@@ -102,17 +98,17 @@ pub fn lock(loaded: &Loaded, files: &[(String, Content)], out: &Path) -> std::io
     for (i, service) in loaded.group.services.iter().enumerate() {
         let source = &loaded.sources[i];
         let mut inputs = BTreeMap::new();
-        for f in loaded.group.files.iter().filter(|f| f.service == i) {
+        for f in loaded
+            .group
+            .files
+            .iter()
+            .filter(|f| f.package_in(i).is_some())
+        {
             inputs.insert(f.path.clone(), hash(f.text.as_bytes()));
         }
-        for (origin, path) in &loaded.copies {
-            if service
-                .packages
-                .iter()
-                .any(|p| path.starts_with(&format!("{}/", p.dir)))
-            {
-                inputs.insert(path.clone(), hash_file(origin)?);
-            }
+        let copies = loaded.copies.iter().zip(&loaded.copy_services);
+        for ((origin, path), _) in copies.filter(|(_, services)| services.contains(&i)) {
+            inputs.insert(path.clone(), hash_file(origin)?);
         }
         if let Some(lockfile) = &loaded.lockfiles[i] {
             inputs.insert(

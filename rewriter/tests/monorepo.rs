@@ -264,4 +264,28 @@ fn a_plan_apart_from_the_monorepo_merges() {
         frontend.contains("common = { path = \"../common\", package = \"shared-common\" }"),
         "{frontend}"
     );
+    // The shared package is an input of both services: `check` sees it change.
+    let check = || {
+        knit(
+            &["check", "plans/knit.toml", "--against", "out"],
+            tmp.path(),
+        )
+    };
+    assert_eq!(check().status.code(), Some(0));
+    std::fs::write(
+        mono.join("common/src/lib.rs"),
+        "pub const GREETING: &str = \"Hi\";\n",
+    )
+    .unwrap();
+    let changed = check();
+    assert_eq!(changed.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&changed.stdout);
+    for service in ["greeter", "frontend"] {
+        assert!(
+            stdout.contains(&format!(
+                "service `{service}` changed: modified mono/common/src/lib.rs"
+            )),
+            "{stdout}"
+        );
+    }
 }
