@@ -15,7 +15,8 @@ const HELP: &str = "cargo xtask TASK
 Tasks:
   e2e [SYSTEM..]   build each corpus system split and merged, replay its scenario
                    against both, fail on any difference (default: every system)
-  test             cargo test for the workspace and the runtime, then e2e for every system
+  test             fmt and clippy checks, cargo test for the workspace and the runtime,
+                   then e2e for every system (corpus/ and corpus/layouts/)
   regenerate       re-record the insta snapshots (review them with git diff)
   bench calls [--requests N] [--rounds R] [--concurrency C] [--request LABEL].. [--only mix|micro]
                    corpus/shop's request mix (bench.toml) split against merged:
@@ -94,6 +95,15 @@ fn main() -> ExitCode {
             e2e(if named.is_empty() { systems() } else { named })
         }
         Some("test") => {
+            // Formatting and lints first: they fail in seconds.
+            for lint in [
+                &["fmt", "--all", "--", "--check"][..],
+                &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"],
+            ] {
+                if !cargo_root().args(lint).status().is_ok_and(|s| s.success()) {
+                    return ExitCode::FAILURE;
+                }
+            }
             let status = cargo_root().args(["test", "--workspace"]).status();
             if !status.is_ok_and(|s| s.success()) {
                 return ExitCode::FAILURE;
