@@ -55,7 +55,7 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
         let client = format!(
             "{}::{}Client",
             shared.inline_module(&m.named.service),
-            m.named.service
+            crate::names::upper_camel(&m.named.service)
         );
         match &m.usage {
             // The alias is rewritten; paths through it then name the new client.

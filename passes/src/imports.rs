@@ -20,7 +20,7 @@ use ra_ap_syntax::{AstNode, AstToken, SyntaxKind, SyntaxNode, TextRange, TextSiz
 
 use crate::edit::{Edit, Output};
 use crate::model::{FileId, Group};
-use crate::names::{ProtoModule, snake_case};
+use crate::names::{ProtoModule, snake_case, upper_camel};
 use crate::scan::Words;
 
 const PASS: &str = "imports";
@@ -51,7 +51,16 @@ pub fn prune(group: &Group, proto_modules: &[ProtoModule], edits: &[Edit]) -> Ou
             prune_file(group, *file, replaced, written, &clients[service])
         })
         .collect();
-    for output in outputs {
+    for mut output in outputs {
+        // An import inside what an edit replaces whole (a file of generated
+        // code checked in) goes with it.
+        output.edits.retain(|removal| {
+            !edits.iter().any(|e| {
+                e.file == removal.file
+                    && e.range != removal.range
+                    && e.range.contains_range(removal.range)
+            })
+        });
         out.extend(output);
     }
     out
@@ -73,7 +82,10 @@ fn client_modules(group: &Group, proto_modules: &[ProtoModule]) -> Vec<ClientMod
             .flat_map(|p| &p.services);
         for s in services {
             let module = format!("{}_client", snake_case(&s.name));
-            modules[m.service].insert((parent.clone(), module), format!("{}Client", s.name));
+            modules[m.service].insert(
+                (parent.clone(), module),
+                format!("{}Client", upper_camel(&s.name)),
+            );
         }
     }
     modules

@@ -114,6 +114,20 @@ pub fn snake_case(name: &str) -> String {
     out
 }
 
+/// `HTTP` -> `Http`, `greeter` -> `Greeter`: how prost-build names a service's
+/// Rust types (`HttpClient`, `HttpServer`), after the words `snake_case` finds.
+pub fn upper_camel(name: &str) -> String {
+    snake_case(name)
+        .split('_')
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut chars = w.chars();
+            let first = chars.next().map(|c| c.to_uppercase().collect::<String>());
+            first.unwrap_or_default() + chars.as_str()
+        })
+        .collect()
+}
+
 /// A crate, by service, package and root file.
 type CrateKey = (usize, usize, FileId);
 
@@ -250,7 +264,10 @@ fn type_names(crates: &Crates) -> BTreeSet<String> {
     let mut names: BTreeSet<String> = crates
         .values()
         .flat_map(|k| k.protos.values().flatten())
-        .flat_map(|s| [format!("{s}Client"), format!("{s}Server")])
+        .flat_map(|s| {
+            let name = upper_camel(s);
+            [format!("{name}Client"), format!("{name}Server")]
+        })
         .collect();
     let imports: Vec<&Imports> = crates.values().flat_map(|k| k.imports.values()).collect();
     loop {
@@ -617,27 +634,28 @@ fn classify(krate: &Crate, path: &[String]) -> Option<(Vec<String>, String, Name
     let proto_module = &path[..path.len() - 2];
     // Two packages may each define a service of this name (`a.Session` and
     // `b.Session`): the one the proto module includes is meant.
-    let packages = krate
-        .protos
-        .iter()
-        .filter(|(_, services)| services.iter().any(|s| s == name && snake_case(s) == snake))
-        .map(|(package, _)| package);
+    let packages = krate.protos.iter().filter_map(|(package, services)| {
+        let service = services
+            .iter()
+            .find(|s| upper_camel(s) == name && snake_case(s) == snake)?;
+        Some((package, service))
+    });
     let mut first = None;
-    for package in packages {
-        first.get_or_insert(package);
+    for (package, service) in packages {
+        first.get_or_insert((package, service));
         if krate
             .proto_modules
             .contains(&(proto_module.to_vec(), package.clone()))
         {
-            first = Some(package);
+            first = Some((package, service));
             break;
         }
     }
-    let package = first?;
+    let (package, service) = first?;
     let named = Named {
         role,
         package: package.clone(),
-        service: name.to_string(),
+        service: service.clone(),
     };
     Some((proto_module.to_vec(), package.clone(), named))
 }
@@ -1045,9 +1063,10 @@ fn use_prefix(path: &ast::Path) -> Option<Vec<String>> {
 fn generated_type_named(krate: &Crate, name: &str) -> Option<Named> {
     krate.protos.iter().find_map(|(package, services)| {
         services.iter().find_map(|service| {
-            let role = if name == format!("{service}Client") {
+            let rust_name = upper_camel(service);
+            let role = if name == format!("{rust_name}Client") {
                 Role::Client
-            } else if name == format!("{service}Server") {
+            } else if name == format!("{rust_name}Server") {
                 Role::Server
             } else {
                 return None;
@@ -1126,6 +1145,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn upper_camel_matches_prost() {
+        // prost-build names a service's types after its name in upper camel case.
+        assert_eq!(upper_camel("HTTP"), "Http");
+        assert_eq!(upper_camel("Greeter"), "Greeter");
+        assert_eq!(upper_camel("route_guide"), "RouteGuide");
+        assert_eq!(upper_camel("GetHTTPProxy"), "GetHttpProxy");
+    }
+
+    #[test]
     fn snake_case_matches_tonic() {
         assert_eq!(snake_case("SayHello"), "say_hello");
         assert_eq!(snake_case("Greeter"), "greeter");
@@ -1157,7 +1185,9 @@ mod tests {
     fn glob_imports_in_a_cycle_resolve() {
         // `GreeterClient` in the root comes from a macro knit does not expand.
         let checked = crate::fixture::check(&glob_cycle(2, "clients::define!();"));
-        expect_test::expect!["Call(Inline) frontend/src/main.rs:10: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"]
+        expect_test::expect![[r#"
+            Call(Inline) frontend/src/main.rs:10: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+            Call(Unresolved) frontend/src/main.rs:9: `m0::GreeterClient::connect`: knit cannot tell which gRPC service `GreeterClient` calls (no proto of the group defines it, or its path does not lead to generated code); the call stays RPC"#]]
         .assert_eq(&checked.findings.join("\n"));
         let reexported = "pub use hello::greeter_client::GreeterClient;";
         let checked = crate::fixture::check(&glob_cycle(2, reexported));
@@ -1169,7 +1199,9 @@ mod tests {
     #[test]
     fn a_glob_cycle_of_forty_modules_resolves() {
         let checked = crate::fixture::check(&glob_cycle(40, "clients::define!();"));
-        expect_test::expect!["Call(Inline) frontend/src/main.rs:86: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"]
+        expect_test::expect![[r#"
+            Call(Inline) frontend/src/main.rs:86: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+            Call(Unresolved) frontend/src/main.rs:85: `m0::GreeterClient::connect`: knit cannot tell which gRPC service `GreeterClient` calls (no proto of the group defines it, or its path does not lead to generated code); the call stays RPC"#]]
         .assert_eq(&checked.findings.join("\n"));
     }
 }

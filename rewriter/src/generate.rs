@@ -2,7 +2,7 @@
 //! runtime crate, one crate per shared proto package, and the merged host.
 
 use knit_passes::model::{Group, ProtoMethod, ProtoService};
-use knit_passes::names::snake_case;
+use knit_passes::names::{snake_case, upper_camel};
 use knit_passes::namespace;
 use knit_passes::sharing::{SharedPackage, Sharing};
 
@@ -286,19 +286,6 @@ fn message_type(package: &str, fq: &str) -> String {
     path.extend(parents.iter().map(|p| snake_case(p)));
     path.push(upper_camel(last));
     path.join("::")
-}
-
-fn upper_camel(name: &str) -> String {
-    snake_case(name)
-        .split('_')
-        .map(|w| {
-            let mut chars = w.chars();
-            chars
-                .next()
-                .map(|c| c.to_uppercase().chain(chars).collect::<String>())
-                .unwrap_or_default()
-        })
-        .collect()
 }
 
 /// The in-process module of one gRPC service; `$NAME` and friends are filled in.
@@ -736,7 +723,7 @@ fn inline_module(package: &str, service: &ProtoService, provider: &str) -> Strin
         .replace("$METHODS", &methods)
         .replace("$FULL", &service.full_name(package))
         .replace("$SNAKE", &snake_case(&service.name))
-        .replace("$NAME", &service.name)
+        .replace("$NAME", &upper_camel(&service.name))
 }
 
 /// The host's runtime settings: the plan's `worker_threads`, else the largest a

@@ -675,8 +675,12 @@ fn load_service(
     let mut protos: Vec<ProtoFile> = Vec::new();
     let mut proto_paths = Vec::new();
     for origin in &protos_found {
+        // Binary data under a `.proto` name (a test vector) is copied, not read.
+        let Some(text) = proto_text(origin)? else {
+            continue;
+        };
         let logical = at(origin);
-        protos.push(protos::read(&slash(&logical), origin, read(origin)?)?);
+        protos.push(protos::read(&slash(&logical), origin, text)?);
         proto_paths.push(logical);
     }
     // Generated code checked in, or compiled by a tool of the repository rather
@@ -826,6 +830,13 @@ fn reached_packages(main: Member, workspace: Workspace) -> Result<Vec<Reached>> 
     Ok(chosen)
 }
 
+/// The text of the `.proto` file at `path`; `None` when it is not UTF-8.
+fn proto_text(path: &Path) -> Result<Option<String>> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| Error::from(Diagnostic::in_file(path, format!("cannot read: {e}"))))?;
+    Ok(String::from_utf8(bytes).ok())
+}
+
 fn read(path: &Path) -> Result<String> {
     std::fs::read_to_string(path)
         .map_err(|e| Diagnostic::in_file(path, format!("cannot read: {e}")).into())
@@ -910,6 +921,21 @@ fn walk_packages(top: &Path, dirs: &[PathBuf]) -> Vec<Vec<PathBuf>> {
         list.sort();
     }
     files
+}
+
+/// The value of a module's `#[path = ".."]` attribute.
+fn path_attribute(module: &ast::Module) -> Option<String> {
+    module
+        .attrs()
+        .filter(|a| a.simple_name().as_deref() == Some("path"))
+        .find_map(|a| {
+            let token = a
+                .syntax()
+                .descendants_with_tokens()
+                .filter_map(|t| t.into_token())
+                .find_map(ast::String::cast)?;
+            token.value().ok().map(|v| v.to_string())
+        })
 }
 
 /// A file of a module tree still to read.
@@ -1027,37 +1053,33 @@ fn parse_file(
         };
         // `mod r#type;` lives in `type.rs`.
         let file_name = name.strip_prefix("r#").unwrap_or(&name);
-        let inline: Vec<String> = {
-            let mut names: Vec<String> = module
-                .syntax()
-                .ancestors()
-                .skip(1)
-                .filter_map(ast::Module::cast)
-                .filter_map(|m| {
-                    m.name()
-                        .map(|n| n.text().trim_start_matches("r#").to_string())
-                })
-                .collect();
-            names.reverse();
-            names
-        };
-        let path_attr = module
-            .attrs()
-            .filter(|a| a.simple_name().as_deref() == Some("path"))
-            .find_map(|a| {
-                let token = a
-                    .syntax()
-                    .descendants_with_tokens()
-                    .filter_map(|t| t.into_token())
-                    .find_map(ast::String::cast)?;
-                token.value().ok().map(|v| v.to_string())
-            });
+        // The inline modules around it: their names, and the folders they
+        // stand for (`#[path = ".."]` on an inline module names its folder).
+        let mut around: Vec<ast::Module> = module
+            .syntax()
+            .ancestors()
+            .skip(1)
+            .filter_map(ast::Module::cast)
+            .collect();
+        around.reverse();
+        let inline: Vec<String> = around
+            .iter()
+            .filter_map(|m| m.name().map(|n| n.text().to_string()))
+            .collect();
+        let inline_dirs: Vec<String> = around
+            .iter()
+            .filter_map(|m| {
+                let name = m.name()?.text().trim_start_matches("r#").to_string();
+                Some(path_attribute(m).unwrap_or(name))
+            })
+            .collect();
+        let path_attr = path_attribute(&module);
         let base = if path_attr.is_some() && inline.is_empty() {
             file_dir.clone()
         } else {
             own_dir.clone()
         };
-        let base = inline.iter().fold(base, |b, n| b.join(n));
+        let base = inline_dirs.iter().fold(base, |b, n| b.join(n));
         let (candidates, owns_dir) = match &path_attr {
             Some(p) => (vec![workspace::normalize(&base.join(p))], true),
             None => (
