@@ -235,8 +235,36 @@ fn agree_on_shared_files(
             .iter()
             .filter_map(|c| calls.get(&(*c, named.clone())))
             .collect();
-        if decisions.len() < 2 {
+        // Calls that all stay RPC (for whatever reasons) leave the file alone.
+        let tiers: BTreeSet<(u8, usize)> = decisions
+            .iter()
+            .map(|d| match d {
+                Decision::Inline { provider } => (0, *provider),
+                Decision::Bridged { provider, .. } => (1, *provider),
+                Decision::Rpc(_) => (2, 0),
+            })
+            .collect();
+        if tiers.len() < 2 {
             continue;
+        }
+        // The provider itself reaching the shared client code: its own calls
+        // through it run in process on its own handler, as the others' do.
+        let providers: BTreeSet<usize> = decisions
+            .iter()
+            .filter_map(|d| match d {
+                Decision::Inline { provider } => Some(*provider),
+                _ => None,
+            })
+            .collect();
+        if let [provider] = providers.iter().copied().collect::<Vec<_>>()[..] {
+            let others_inline = callers.iter().all(|c| {
+                *c == provider
+                    || calls.get(&(*c, named.clone())) == Some(&Decision::Inline { provider })
+            });
+            if others_inline && callers.contains(&provider) {
+                calls.insert((provider, named.clone()), Decision::Inline { provider });
+                continue;
+            }
         }
         let names: Vec<&str> = callers
             .iter()
