@@ -90,6 +90,17 @@ where
     }
 }
 
+/// Runs `future` to completion on a current-thread runtime of its own: the
+/// standalone binary of an entry that starts its own runtime on another thread
+/// ([`on_own_thread`]), whose package need not depend on tokio.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("knit: cannot start the runtime")
+        .block_on(future)
+}
+
 /// The exit status of a service run alone: as its original `main` would have
 /// ended, printing `Error: ..` on failure.
 pub fn exit(outcome: impl Outcome) -> ExitCode {
