@@ -20,6 +20,7 @@ use crate::names::{Mention, Role, Usage};
 use crate::namespace;
 use crate::sharing::Sharing;
 
+mod actix;
 mod runtime;
 
 pub use runtime::RuntimeSettings;
@@ -197,10 +198,20 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
     let root_path = &group.file(root).path;
     let main = main_fn(group, index)
         .ok_or_else(|| format!("service `{}`: no `fn main` in {root_path}", service.name))?;
+    let actix = actix::actix_attr(&main)?;
     if let Some(lib) = lifted_into_lib(group, index) {
+        if let Some(actix) = &actix {
+            return Err(format!(
+                "`{}` `main` beside a library: not supported yet; leave this service out of the group (its calls to the merged services stay RPC)",
+                actix.attr.syntax().text()
+            ));
+        }
         return lift_into_lib(group, sharing, index, lib, &main, out);
     }
-    let attr = runtime_attr(&main)?;
+    let attr = match &actix {
+        Some(actix) => Some(actix.attr.clone()),
+        None => runtime_attr(&main)?,
+    };
     let params = main
         .param_list()
         .ok_or("`fn main` without a parameter list")?;
@@ -236,16 +247,25 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
                     "entry is exported",
                 );
             }
-            settings_note(
-                group,
-                index,
-                &attr_settings(attr),
-                root,
-                attr_range.start(),
-                out,
-            );
+            match &actix {
+                Some(actix) => lift_actix(&main, &body, actix, &service.name, root, out)?,
+                None => settings_note(
+                    group,
+                    index,
+                    &attr_settings(attr),
+                    root,
+                    attr_range.start(),
+                    out,
+                ),
+            }
         }
-        (Some(_), None) => return Err("`#[tokio::main]` on a function that is not `async`".into()),
+        (Some(attr), None) => {
+            let text = attr.path().map(|p| p.syntax().text().to_string());
+            return Err(format!(
+                "`#[{}]` on a function that is not `async`",
+                text.unwrap_or_default()
+            ));
+        }
         (None, _) => {
             let manual = manual_runtime(&body)?.ok_or(NOT_LIFTED)?;
             let fn_kw = main.fn_token().ok_or("`fn main` without `fn`")?;
@@ -354,7 +374,11 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
         text: standalone_main(
             &service.name,
             &namespace::merged_name(group, &package.dir).replace('-', "_"),
-            &standalone_runtime(attr.as_ref(), &body),
+            &match actix {
+                // The entry starts its own `System`; the host only awaits it.
+                Some(_) => Standalone::Knit,
+                None => standalone_runtime(attr.as_ref(), &body),
+            },
             root_path,
         ),
         pass: PASS,
@@ -368,6 +392,86 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
             service.name, service.bin.name
         ),
     );
+    Ok(())
+}
+
+/// The edits that make an actix `main` an entry (beyond its signature's name
+/// and parameters): its body runs in actix's `System` on a thread of its own,
+/// and each `HttpServer` it runs stops on the host's shutdown.
+fn lift_actix(
+    main: &ast::Fn,
+    body: &ast::BlockExpr,
+    actix: &actix::ActixMain,
+    service: &str,
+    root: FileId,
+    out: &mut Output,
+) -> Result<(), String> {
+    let list = body.stmt_list().ok_or("`fn main` without a body")?;
+    let (l_curly, r_curly) = list
+        .l_curly_token()
+        .zip(list.r_curly_token())
+        .ok_or("`fn main` without braces")?;
+    let ret = main.ret_type();
+    match &ret {
+        Some(ret) => out.edit(
+            PASS,
+            root,
+            ret.syntax().text_range(),
+            format!("-> {}", actix::RET),
+            "the outcome crosses from actix's thread",
+        ),
+        None => out.edit(
+            PASS,
+            root,
+            TextRange::empty(l_curly.text_range().start()),
+            format!("-> {} ", actix::RET),
+            "the outcome crosses from actix's thread",
+        ),
+    }
+    let (open, close) = actix::wrap_body(&actix.system, ret.as_ref());
+    let why = "actix's `System` runs on a thread of its own: the host's runtime cannot run it";
+    out.edit(
+        PASS,
+        root,
+        TextRange::empty(l_curly.text_range().end()),
+        open,
+        why,
+    );
+    out.edit(
+        PASS,
+        root,
+        TextRange::empty(r_curly.text_range().start()),
+        close,
+        why,
+    );
+    let runs = actix::http_server_runs(body.syntax());
+    for (receiver, call) in &runs {
+        let why = "merged, the host owns the signals; the server stops on the host's shutdown";
+        out.edit(
+            PASS,
+            root,
+            TextRange::empty(receiver.start()),
+            actix::RUN_OPEN,
+            why,
+        );
+        out.edit(
+            PASS,
+            root,
+            TextRange::new(receiver.end(), call.end()),
+            actix::RUN_CLOSE,
+            why,
+        );
+    }
+    let at = Some((root, main.syntax().text_range().start()));
+    out.finding(PASS, Level::Note, at, format!(
+        "service `{service}`: `{}` `main` runs in actix's `System` on a thread of its own; the host awaits it",
+        actix.attr.syntax().text()
+    ));
+    if runs.is_empty() {
+        out.finding(PASS, Level::Note, at, format!(
+            "service `{service}`: no `HttpServer::new(..)..run()` chain in `fn main`: actix keeps its own signal handling and does not stop on the host's shutdown"
+        ));
+    }
     Ok(())
 }
 
@@ -856,6 +960,10 @@ fn standalone_main(service: &str, lib: &str, runtime: &Standalone, lifted_from: 
              let runtime = {chain}.build().expect(\"the service's tokio runtime\");\n    \
              {host}\n    knit_runtime::exit(runtime.block_on({entry}))\n}}\n"
         ),
+        Standalone::Knit => format!(
+            "{head}fn main() -> std::process::ExitCode {{\n    {host}\n    \
+             knit_runtime::exit(knit_runtime::block_on({entry}))\n}}\n"
+        ),
     }
 }
 
@@ -967,7 +1075,9 @@ async fn main() -> anyhow::Result<()> {
     #[test]
     fn refuses_what_it_cannot_lift() {
         let no_main = check(&service("fn run() {}\n"));
-        let actix = check(&service("#[actix_web::main]\nasync fn main() {}\n"));
+        let actix = check(&service(
+            "#[actix_web::main(workers = 2)]\nasync fn main() {}\n",
+        ));
         let sync = check(&service("fn main() {}\n"));
         let with_lib = check(&format!(
             "{}//- /svc/src/lib.rs\npub fn x() {{}}\n",
@@ -978,9 +1088,58 @@ async fn main() -> anyhow::Result<()> {
             .join("\n");
         expect![[r#"
             Error svc/src/main.rs:1: service `svc`: no `fn main` in svc/src/main.rs
-            Error svc/src/main.rs:1: `#[actix_web::main]` mains are not supported yet: only `#[tokio::main]` or a tokio runtime built in `main`; leave this service out of the group (its calls to the merged services stay RPC)
+            Error svc/src/main.rs:1: `#[actix_web::main(workers = 2)]`: only `system = ".."` is understood; not supported yet
             Error svc/src/main.rs:1: `fn main` is neither `#[tokio::main] async fn main` nor builds a tokio runtime and calls `block_on`: not supported yet
         "#]].assert_eq(&all);
+    }
+
+    #[test]
+    fn lifts_an_actix_main_onto_a_thread_of_its_own() {
+        let out = check(&service(
+            r#"#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    let client = CatalogClient::connect(url()).await.map_err(std::io::Error::other)?;
+    actix_web::rt::spawn(Server::builder().add_service(ApiServer::new(Api)).serve(grpc));
+    HttpServer::new(move || App::new().app_data(web::Data::new(client.clone())).route("/", web::get().to(index)))
+        .bind(addr)?
+        .run()
+        .await
+}
+"#,
+        ));
+        let rt = check(&service(
+            "#[actix_rt::main]\nasync fn main() {\n    run().await;\n}\n",
+        ));
+        expect![[r#"
+            //- /svc/src/main.rs
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), knit_runtime::Failed> {
+                knit_runtime::on_own_thread(knit_host, move || -> std::io::Result<()> { actix_web::rt::System::new().block_on(async move {
+                let client = CatalogClient::connect(url()).await.map_err(std::io::Error::other)?;
+                actix_web::rt::spawn(Server::builder().add_service(ApiServer::new(Api)).serve_with_incoming_shutdown(knit_host.incoming(grpc), knit_host.shutdown()));
+                { let knit_server = HttpServer::new(move || App::new().app_data(web::Data::new(client.clone())).route("/", web::get().to(index)))
+                    .bind(addr)?; let knit_server = (if knit_runtime::in_merged_host() { knit_server.disable_signals() } else { knit_server }).run(); let knit_stop = knit_server.handle(); actix_web::rt::spawn(async move { knit_host.shutdown().await; knit_stop.stop(true).await; }); knit_server }
+                    .await
+            }) }).await
+            }
+            //- /svc/src/knit_main.rs (new)
+            //! The standalone binary of service `svc`: runs the entry knit lifted from
+            //! `fn main` in svc/src/main.rs, alone, with its own listener. Generated by knit.
+
+            fn main() -> std::process::ExitCode {
+                let host = knit_runtime::ServiceHost::standalone("svc");
+                knit_runtime::exit(knit_runtime::block_on(svc_svc::knit_entry(host)))
+            }
+            Call(Unresolved) svc/src/main.rs:3: `CatalogClient::connect`: knit cannot tell which gRPC service `CatalogClient` calls (no proto of the group defines it, or its path does not lead to generated code); the call stays RPC
+        "#]].assert_eq(&out.render("svc/src/"));
+        expect![[r#"
+            //- /svc/src/main.rs
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), knit_runtime::Failed> {
+                knit_runtime::on_own_thread(knit_host, move || -> () { actix_rt::System::new().block_on(async move {
+                run().await;
+            }) }).await
+            }
+
+            Call(Unresolved) svc/src/main.rs:3: `CatalogClient::connect`: knit cannot tell which gRPC service `CatalogClient` calls (no proto of the group defines it, or its path does not lead to generated code); the call stays RPC"#]].assert_eq(&format!("{}\n{}", rt.render("svc/src/main.rs"), out.findings.join("\n")));
     }
 
     #[test]

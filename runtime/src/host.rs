@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::watch;
@@ -39,6 +40,65 @@ impl Outcome for ExitCode {
             Err(format!("exited with {self:?}"))
         }
     }
+}
+
+/// The failure of an entry that ran on a thread of its own ([`on_own_thread`]):
+/// the message its `main`'s error would have printed.
+pub struct Failed(String);
+
+impl std::fmt::Debug for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Set once a [`Host`] runs: the process is a merged binary, not a service alone.
+static MERGED: AtomicBool = AtomicBool::new(false);
+
+/// Whether this process is a merged binary whose host owns the signals: a
+/// service that installs its own signal handlers (actix-web's `HttpServer`)
+/// leaves them to the host and stops on [`ServiceHost::shutdown`] instead.
+pub fn in_merged_host() -> bool {
+    MERGED.load(Ordering::Relaxed)
+}
+
+/// Runs `main` on an OS thread of its own, named after the service, and
+/// resolves with its outcome: how a service whose `main` runs a runtime of its
+/// own (actix-rt's `System`, a current-thread runtime with a `LocalSet`) runs
+/// beside the host's. A panic on that thread resumes in the caller.
+pub async fn on_own_thread<F, T>(host: &'static ServiceHost, main: F) -> Result<(), Failed>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Outcome + 'static,
+{
+    let (done, outcome) = tokio::sync::oneshot::channel();
+    let thread = std::thread::Builder::new()
+        .name(format!("knit-{}", host.name()))
+        .spawn(move || {
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                main().into_result()
+            }));
+            let _ = done.send(outcome);
+        });
+    if let Err(e) = thread {
+        return Err(Failed(format!("cannot start its thread: {e}")));
+    }
+    match outcome.await {
+        Ok(Ok(result)) => result.map_err(Failed),
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Err(_) => Err(Failed("its thread ended without an outcome".into())),
+    }
+}
+
+/// Runs `future` to completion on a current-thread runtime of its own: the
+/// standalone binary of an entry that starts its own runtime on another thread
+/// ([`on_own_thread`]), whose package need not depend on tokio.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("knit: cannot start the runtime")
+        .block_on(future)
 }
 
 /// The exit status of a service run alone: as its original `main` would have
@@ -123,6 +183,7 @@ impl Host {
     /// Runs every service until all have ended or one fails; SIGINT and SIGTERM
     /// shut all of them down gracefully.
     pub fn run(self) -> ExitCode {
+        MERGED.store(true, Ordering::Relaxed);
         if !self.env_errors.is_empty() {
             for e in &self.env_errors {
                 eprintln!("knit: {e}");

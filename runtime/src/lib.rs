@@ -20,6 +20,6 @@ pub mod registry;
 pub mod stream;
 pub mod transport;
 
-pub use host::{exit, Host, Outcome};
+pub use host::{block_on, exit, in_merged_host, on_own_thread, Failed, Host, Outcome};
 pub use listener::Incoming;
 pub use registry::ServiceHost;

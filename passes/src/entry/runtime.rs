@@ -80,6 +80,10 @@ pub(super) enum Standalone {
     Attr(String),
     /// A `tokio::runtime::Builder` chain, before `.build()`.
     Builder(String),
+    /// knit-runtime's own current-thread runtime (`knit_runtime::block_on`): for
+    /// an entry that starts its runtime itself (actix's `System`), in a package
+    /// that may not depend on tokio.
+    Knit,
 }
 
 /// The settings of `#[tokio::main(flavor = "..", worker_threads = n)]`.
