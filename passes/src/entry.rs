@@ -630,7 +630,8 @@ pub fn lib_entries(group: &Group, out: &Output) -> Output {
                     group,
                     service.bin.root,
                     &lib.name,
-                ) {
+                ) && !group.file(lib.root).text.contains("extern crate self")
+                {
                     format!(
                         "\n/// The binary's modules, compiled here too, name this library `{lib}`.\nextern crate self as {lib};\n",
                         lib = lib.name
@@ -1327,6 +1328,8 @@ async fn main() {
 }
 //- /api/src/bin/codec.rs
 pub fn port(p: u16) -> u16 { api::BASE + p }
+#[cfg(test)]
+mod tests { use crate::Args; }
 //- /api/src/lib.rs
 pub const BASE: u16 = 50000;
 pub async fn serve(port: u16) {}

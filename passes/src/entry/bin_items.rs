@@ -97,8 +97,8 @@ fn module_file(group: &Group, root: FileId, module: &ast::Module) -> Option<(Fil
     })
 }
 
-/// `crate` in `node` other than in `pub(crate)` and `extern crate`: where the
-/// copy cannot say the same as the binary.
+/// `crate` in `node` other than in `pub(crate)`, `extern crate` and items under
+/// `#[cfg(test)]`: where the copy cannot say the same as the binary.
 fn crate_keyword(node: &SyntaxNode) -> Option<TextSize> {
     node.descendants_with_tokens()
         .filter_map(|t| t.into_token())
@@ -106,7 +106,10 @@ fn crate_keyword(node: &SyntaxNode) -> Option<TextSize> {
         .find(|t| {
             !t.parent().is_some_and(|p| {
                 matches!(p.kind(), SyntaxKind::VISIBILITY | SyntaxKind::EXTERN_CRATE)
-            })
+            }) && !t
+                .parent_ancestors()
+                .filter_map(ast::Item::cast)
+                .any(|item| under_cfg_test(&item))
         })
         .map(|t| t.text_range().start())
 }
