@@ -618,12 +618,7 @@ pub fn lib_entries(group: &Group, out: &Output) -> Output {
             Some(module) => {
                 let items: String = own
                     .iter()
-                    .map(|item| match item {
-                        ast::Item::Module(m) if m.item_list().is_none() => {
-                            bin_items::module_decl(group, service.bin.root, lib, module, m)
-                        }
-                        _ => in_library(item.syntax(), &lib.name, bin_module),
-                    })
+                    .map(|item| in_library(item.syntax(), &lib.name, bin_module))
                     .map(|text| format!("{}\n\n", text.trim_start_matches('\n')))
                     .collect();
                 let self_crate = if bin_items::modules_name_the_library(
@@ -643,11 +638,13 @@ pub fn lib_entries(group: &Group, out: &Output) -> Output {
                     "\n/// The items and modules of binary `{bin}` ({path}), copied by knit with its `fn main`.\n\
                      #[doc(hidden)]\n\
                      #[allow(dead_code, unused_imports, unused_macros)]\n\
+                     #[path = \"{dir}\"]\n\
                      pub mod {module} {{\n\
                      {uses}\n{items}{doc}    knit_host.scope(async move {body}).await\n}}\n}}\n\
                      pub use {module}::{ENTRY};\n{self_crate}",
                     bin = service.bin.name,
                     path = main_file.path,
+                    dir = bin_items::module_path(group, service.bin.root, lib),
                 )
             }
         };
@@ -1345,10 +1342,11 @@ pub async fn serve(port: u16) {}
             /// The items and modules of binary `api` (api/src/main.rs), copied by knit with its `fn main`.
             #[doc(hidden)]
             #[allow(dead_code, unused_imports, unused_macros)]
+            #[path = "."]
             pub mod knit_bin_api {
             use crate::serve;
 
-            #[path = "../bin/codec.rs"]
+            #[path = "bin/codec.rs"]
             mod codec;
 
             /// Command-line arguments.

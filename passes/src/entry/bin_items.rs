@@ -1,11 +1,12 @@
 //! A `main` beside its library whose binary root has items of its own (`struct
 //! Args`, helper functions, `mod handlers;`, `#[path = ".."] mod codec;`): the
 //! library gains a hidden module, `knit_bin_<binary>`, holding those items, the
-//! binary's modules (the same files, through `#[path]`) and the lifted entry,
-//! which the library re-exports.
+//! binary's modules and the lifted entry, which the library re-exports. The
+//! module's `#[path]` is the binary root's folder: its `mod x;` declarations,
+//! copied as they are, name the binary's files, found as the binary finds them.
 
-use ra_ap_syntax::ast::{self, AstToken, HasAttrs, HasModuleItem, HasName};
-use ra_ap_syntax::{AstNode, SyntaxKind, SyntaxNode, TextRange, TextSize};
+use ra_ap_syntax::ast::{self, HasAttrs, HasModuleItem, HasName};
+use ra_ap_syntax::{AstNode, SyntaxKind, SyntaxNode, TextSize};
 
 use crate::model::{FileId, Group, Target, parent_dir, relative_path};
 
@@ -42,61 +43,6 @@ pub(super) fn own_items(tree: &ast::SourceFile) -> Vec<ast::Item> {
         .collect()
 }
 
-/// `path` with `.` and `..` segments resolved.
-fn normalize(path: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." if parts.last().is_some_and(|p| *p != "..") => {
-                parts.pop();
-            }
-            _ => parts.push(part),
-        }
-    }
-    parts.join("/")
-}
-
-/// The `#[path = ".."]` attribute of `module`, with its value.
-fn path_attr(module: &ast::Module) -> Option<(ast::Attr, String)> {
-    module
-        .attrs()
-        .filter(|a| a.simple_name().as_deref() == Some("path"))
-        .find_map(|a| {
-            let value = a
-                .syntax()
-                .descendants_with_tokens()
-                .filter_map(|t| t.into_token())
-                .find_map(ast::String::cast)?
-                .value()
-                .ok()?
-                .to_string();
-            Some((a, value))
-        })
-}
-
-/// The file of `mod x;` at the top of the binary's root `root`: the group's file
-/// of the binary crate, and whether it owns its folder (a root, a `mod.rs`, or
-/// a file named by `#[path]`: its own `mod y;` are found beside it).
-fn module_file(group: &Group, root: FileId, module: &ast::Module) -> Option<(FileId, bool)> {
-    let dir = parent_dir(&group.file(root).path);
-    let name = module.name()?.text().to_string();
-    let name = name.strip_prefix("r#").unwrap_or(&name).to_string();
-    let candidates: Vec<(String, bool)> = match path_attr(module) {
-        Some((_, p)) => vec![(normalize(&format!("{dir}/{p}")), true)],
-        None => vec![
-            (normalize(&format!("{dir}/{name}.rs")), false),
-            (normalize(&format!("{dir}/{name}/mod.rs")), true),
-        ],
-    };
-    candidates.into_iter().find_map(|(path, owns)| {
-        group
-            .rust_files()
-            .find(|(_, f, rust)| f.path == path && rust.krate == root)
-            .map(|(id, _, _)| (id, owns))
-    })
-}
-
 /// `crate` in `node` other than in `pub(crate)`, `extern crate` and items under
 /// `#[cfg(test)]`: where the copy cannot say the same as the binary.
 fn crate_keyword(node: &SyntaxNode) -> Option<TextSize> {
@@ -120,61 +66,6 @@ pub(super) fn unliftable(group: &Group, root: FileId) -> Option<(FileId, TextSiz
     let root_file = group.file(root);
     let tree = root_file.rust.as_ref()?.tree();
     for item in own_items(&tree) {
-        let at = item.syntax().text_range().start();
-        match &item {
-            ast::Item::Module(m) if m.item_list().is_none() => {
-                let name = m.name().map(|n| n.text().to_string()).unwrap_or_default();
-                let Some((file, owns)) = module_file(group, root, m) else {
-                    if m.attrs()
-                        .any(|a| a.syntax().text().to_string().starts_with("#[cfg"))
-                    {
-                        continue;
-                    }
-                    return Some((
-                        root,
-                        at,
-                        format!(
-                            "the binary {}'s module `{name}` has no file knit read (a build script writes it?): knit cannot copy it into the library with `main`",
-                            root_file.path
-                        ),
-                    ));
-                };
-                let module_tree = group.file(file).rust.as_ref()?.tree();
-                if !owns
-                    && module_tree
-                        .syntax()
-                        .descendants()
-                        .filter_map(ast::Module::cast)
-                        .any(|m| m.item_list().is_none())
-                {
-                    return Some((
-                        file,
-                        0.into(),
-                        format!(
-                            "module `{name}` of the binary {} declares modules in files of its own: knit copies it into the library with `#[path]`, where they would be looked for elsewhere; \
-                         make it a `{name}/mod.rs`, or move the module into the library",
-                            root_file.path
-                        ),
-                    ));
-                }
-            }
-            ast::Item::Module(m)
-                if m.syntax()
-                    .descendants()
-                    .filter_map(ast::Module::cast)
-                    .any(|m| m.item_list().is_none()) =>
-            {
-                return Some((
-                    root,
-                    at,
-                    format!(
-                        "an inline module of the binary {} declares a module in a file: knit cannot copy it into the library with `main` yet; move the module into the library",
-                        root_file.path
-                    ),
-                ));
-            }
-            _ => {}
-        }
         // Token trees (macro bodies and calls) are copied as they are.
         let in_tokens = item
             .syntax()
@@ -229,39 +120,11 @@ pub(super) fn modules_name_the_library(group: &Group, root: FileId, lib: &str) -
     })
 }
 
-/// `mod x;` of the binary `root`, for the library's module `module` (in the
-/// library's root `lib`): `#[path]` to the same file.
-pub(super) fn module_decl(
-    group: &Group,
-    root: FileId,
-    lib: &Target,
-    module: &str,
-    item: &ast::Module,
-) -> String {
-    let base = item.syntax().text_range().start();
-    let mut text = item.syntax().text().to_string();
-    let file = module_file(group, root, item).map(|(id, _)| group.file(id).path.clone());
-    let file = file.unwrap_or_else(|| {
-        // A module left out by `cfg` on this platform: where the binary finds it.
-        let dir = parent_dir(&group.file(root).path);
-        let name = item
-            .name()
-            .map(|n| n.text().to_string())
-            .unwrap_or_default();
-        let name = name.strip_prefix("r#").unwrap_or(&name).to_string();
-        match path_attr(item) {
-            Some((_, p)) => normalize(&format!("{dir}/{p}")),
-            None => format!("{dir}/{name}.rs"),
-        }
-    });
-    if let Some((attr, _)) = path_attr(item) {
-        let range: TextRange = attr.syntax().text_range() - base;
-        let mut end = usize::from(range.end());
-        end += text[end..].len() - text[end..].trim_start().len();
-        text.replace_range(usize::from(range.start())..end, "");
-    }
-    // An inline module of a library root looks for `#[path]` files in its folder.
-    let from = format!("{}/{module}", parent_dir(&group.file(lib.root).path));
-    let from = from.trim_start_matches('/');
-    format!("#[path = \"{}\"]\n{text}", relative_path(from, &file))
+/// The `#[path]` of the library's module for the binary `root`: the binary
+/// root's folder, from the library root's.
+pub(super) fn module_path(group: &Group, root: FileId, lib: &Target) -> String {
+    relative_path(
+        parent_dir(&group.file(lib.root).path),
+        parent_dir(&group.file(root).path),
+    )
 }
