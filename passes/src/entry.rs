@@ -523,8 +523,17 @@ fn lift_into_lib(
         };
         out.manifest_ops.push((package.manifest, op));
     }
+    let tree = main_file.rust.as_ref().unwrap().tree();
+    let with = if bin_items::own_items(&tree).is_empty() {
+        String::new()
+    } else {
+        format!(
+            " with the binary's own items and modules (in `{}`)",
+            bin_items::module_name(&service.bin.name)
+        )
+    };
     out.finding(PASS, Level::Note, Some((lib.root, 0.into())), format!(
-        "service `{}`: `fn main` in {} calls into its library; `{ENTRY}` lifted into {}, the binary is unchanged",
+        "service `{}`: `fn main` in {} calls into its library; `{ENTRY}` lifted into {}{with}, the binary is unchanged",
         service.name, main_file.path, lib_file.path
     ));
     Ok(())
