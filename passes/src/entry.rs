@@ -1407,6 +1407,30 @@ pub async fn serve(port: u16) {}
     }
 
     #[test]
+    fn refuses_binary_macros_that_name_crate() {
+        let out = check(
+            r#"
+//- /api/Cargo.toml
+[package]
+name = "api"
+//- /api/src/main.rs
+use crate::api_port as port;
+
+fn api_port() -> u16 { 1 }
+macro_rules! port { () => { $crate::api_port() } }
+
+#[tokio::main]
+async fn main() {
+    api::serve(port!()).await
+}
+//- /api/src/lib.rs
+pub async fn serve(port: u16) {}
+"#,
+        );
+        expect!["Error api/src/main.rs:4: a macro in the binary api/src/main.rs names `crate`: knit copies the binary's items into the library, where `crate` is the library; write the path without `crate`, or move the item into the library"].assert_eq(&out.findings.join("\n"));
+    }
+
+    #[test]
     fn lifts_a_thin_main_into_its_library() {
         let out = check(
             r#"
