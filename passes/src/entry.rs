@@ -21,6 +21,7 @@ use crate::namespace;
 use crate::sharing::Sharing;
 
 mod actix;
+mod bin_items;
 mod runtime;
 
 pub use runtime::RuntimeSettings;
@@ -516,20 +517,27 @@ fn rewrite_serves(node: &SyntaxNode, file: FileId, host: HostRef, out: &mut Outp
 
 /// `node`'s text with every path that starts with the crate name `lib`
 /// starting with `crate` instead: code of the binary, moved into the library.
-fn in_library(node: &SyntaxNode, lib: &str) -> String {
+/// With `bin_module`, code moved into that module of the library: paths that
+/// start with `crate` (the binary) start with `crate::<bin_module>` instead.
+fn in_library(node: &SyntaxNode, lib: &str, bin_module: Option<&str>) -> String {
     let base = node.text_range().start();
     let mut text = node.text().to_string();
-    let mut firsts: Vec<TextRange> = node
+    let mut firsts: Vec<(TextRange, String)> = node
         .descendants()
         .filter_map(ast::Path::cast)
         .filter(|p| p.qualifier().is_none())
-        .filter_map(|p| p.segment()?.name_ref())
-        .filter(|n| n.text() == lib)
-        .map(|n| n.syntax().text_range() - base)
+        .filter_map(|p| {
+            let segment = p.segment()?;
+            if let Some(n) = segment.name_ref().filter(|n| n.text() == lib) {
+                return Some((n.syntax().text_range() - base, "crate".to_string()));
+            }
+            let krate = segment.crate_token()?;
+            Some((krate.text_range() - base, format!("crate::{}", bin_module?)))
+        })
         .collect();
-    firsts.sort_by_key(|r| std::cmp::Reverse(r.start()));
-    for r in firsts {
-        text.replace_range(std::ops::Range::<usize>::from(r), "crate");
+    firsts.sort_by_key(|(r, _)| std::cmp::Reverse(r.start()));
+    for (r, with) in firsts {
+        text.replace_range(std::ops::Range::<usize>::from(r), &with);
     }
     text
 }
@@ -570,13 +578,8 @@ fn lift_into_lib(
     }
     let main_file = group.file(service.bin.root);
     let lib_file = group.file(lib.root);
-    let tree = main_file.rust.as_ref().unwrap().tree();
-    if let Some((name, kind, at)) = bin_only_item(&tree, main) {
-        out.finding(PASS, Level::Error, Some((service.bin.root, at)), format!(
-            "`fn main` uses {kind} `{name}`, which the binary {} defines: knit lifts a `main` beside a library into the library, where `{name}` does not exist; \
-             move `{name}` into the library (and `use` it from the binary), or build the service from the binary alone",
-            main_file.path
-        ));
+    if let Some((file, at, message)) = bin_items::unliftable(group, service.bin.root) {
+        out.finding(PASS, Level::Error, Some((file, at)), message);
         return Ok(());
     }
     // What `main` serves itself is rewritten in the entry's copy of it only.
@@ -624,53 +627,20 @@ fn lift_into_lib(
         };
         out.manifest_ops.push((package.manifest, op));
     }
+    let tree = main_file.rust.as_ref().unwrap().tree();
+    let with = if bin_items::own_items(&tree).is_empty() {
+        String::new()
+    } else {
+        format!(
+            " with the binary's own items and modules (in `{}`)",
+            bin_items::module_name(&service.bin.name)
+        )
+    };
     out.finding(PASS, Level::Note, Some((lib.root, 0.into())), format!(
-        "service `{}`: `fn main` in {} calls into its library; `{ENTRY}` lifted into {}, the binary is unchanged",
+        "service `{}`: `fn main` in {} calls into its library; `{ENTRY}` lifted into {}{with}, the binary is unchanged",
         service.name, main_file.path, lib_file.path
     ));
     Ok(())
-}
-
-/// An item the binary's root defines (a module, a type, a function, a
-/// constant) that `main` or the root's `use` items name: the entry lifted into
-/// the library could not name it. Items under `#[cfg(test)]` are left out.
-fn bin_only_item(
-    tree: &ast::SourceFile,
-    main: &ast::Fn,
-) -> Option<(String, &'static str, TextSize)> {
-    let uses: String = tree
-        .items()
-        .filter(|item| matches!(item, ast::Item::Use(_)))
-        .map(|item| item.syntax().to_string())
-        .chain(main.body().map(|b| b.syntax().to_string()))
-        .collect::<Vec<_>>()
-        .join("\n");
-    tree.items().find_map(|item| {
-        if item
-            .attrs()
-            .any(|a| a.syntax().to_string().replace(' ', "") == "#[cfg(test)]")
-        {
-            return None;
-        }
-        let (name, kind) = match &item {
-            ast::Item::Module(m) => (m.name()?, "module"),
-            ast::Item::Struct(i) => (i.name()?, "struct"),
-            ast::Item::Enum(i) => (i.name()?, "enum"),
-            ast::Item::Fn(i) => (i.name()?, "function"),
-            ast::Item::Const(i) => (i.name()?, "constant"),
-            ast::Item::Static(i) => (i.name()?, "static"),
-            ast::Item::TypeAlias(i) => (i.name()?, "type"),
-            ast::Item::Trait(i) => (i.name()?, "trait"),
-            ast::Item::MacroRules(i) => (i.name()?, "macro"),
-            _ => return None,
-        };
-        let name = name.text().to_string();
-        let used = uses.match_indices(name.as_str()).any(|(at, _)| {
-            let word = |c: char| c.is_alphanumeric() || c == '_';
-            !uses[..at].ends_with(word) && !uses[at + name.len()..].starts_with(word)
-        });
-        (name != "main" && used).then(|| (name, kind, code_range(item.syntax()).start()))
-    })
 }
 
 /// The name of `index`'s own binary in the merged workspace: its name, kept
@@ -728,28 +698,69 @@ pub fn lib_entries(group: &Group, out: &Output) -> Output {
         let Some(body) = awaited(&main, body) else {
             continue;
         };
+        let own = bin_items::own_items(&tree);
+        let module = (!own.is_empty()).then(|| bin_items::module_name(&service.bin.name));
+        let bin_module = module.as_deref();
+        let indent = if module.is_some() { "" } else { "    " };
         let uses: String = tree
             .items()
             .filter(|item| matches!(item, ast::Item::Use(_)))
             .map(|item| {
                 let node = item.syntax();
                 let comments = usize::from(code_range(node).start() - node.text_range().start());
-                format!("    {}\n", &in_library(node, &lib.name)[comments..])
+                format!(
+                    "{indent}{}\n",
+                    &in_library(node, &lib.name, bin_module)[comments..]
+                )
             })
             .collect();
         let ret = main
             .ret_type()
-            .map(|r| format!(" {}", in_library(r.syntax(), &lib.name)))
+            .map(|r| format!(" {}", in_library(r.syntax(), &lib.name, bin_module)))
             .unwrap_or_default();
-        let entry = format!(
-            "\n/// The entry of service `{name}`, lifted by knit from `fn main` in {path}: the\n\
+        let body = in_library(body.syntax(), &lib.name, bin_module);
+        let doc = format!(
+            "/// The entry of service `{name}`, lifted by knit from `fn main` in {path}: the\n\
              /// merged binary's host runs it; the service's own binary runs `main` as before.\n\
-             pub async fn {ENTRY}(knit_host: &'static knit_runtime::ServiceHost){ret} {{\n\
-             {uses}    knit_host.scope(async move {body}).await\n}}\n",
+             pub async fn {ENTRY}(knit_host: &'static knit_runtime::ServiceHost){ret} {{\n",
             name = service.name,
             path = main_file.path,
-            body = in_library(body.syntax(), &lib.name),
         );
+        let entry = match &module {
+            None => format!("\n{doc}{uses}    knit_host.scope(async move {body}).await\n}}\n"),
+            Some(module) => {
+                let items: String = own
+                    .iter()
+                    .map(|item| in_library(item.syntax(), &lib.name, bin_module))
+                    .map(|text| format!("{}\n\n", text.trim_start_matches('\n')))
+                    .collect();
+                let self_crate = if bin_items::modules_name_the_library(
+                    group,
+                    service.bin.root,
+                    &lib.name,
+                ) && !group.file(lib.root).text.contains("extern crate self")
+                {
+                    format!(
+                        "\n/// The binary's modules, compiled here too, name this library `{lib}`.\nextern crate self as {lib};\n",
+                        lib = lib.name
+                    )
+                } else {
+                    String::new()
+                };
+                format!(
+                    "\n/// The items and modules of binary `{bin}` ({path}), copied by knit with its `fn main`.\n\
+                     #[doc(hidden)]\n\
+                     #[allow(dead_code, unused_imports, unused_macros)]\n\
+                     #[path = \"{dir}\"]\n\
+                     pub mod {module} {{\n\
+                     {uses}\n{items}{doc}    knit_host.scope(async move {body}).await\n}}\n}}\n\
+                     pub use {module}::{ENTRY};\n{self_crate}",
+                    bin = service.bin.name,
+                    path = main_file.path,
+                    dir = bin_items::module_path(group, service.bin.root, lib),
+                )
+            }
+        };
         let end = TextRange::empty(TextSize::of(group.file(lib.root).text.as_str()));
         entries.edit(
             PASS,
@@ -1450,8 +1461,86 @@ pub struct Api;
         .assert_eq(&shown);
     }
 
+    /// A `main` beside its library whose binary has items and modules of its
+    /// own: the library gains them in a hidden module with the entry.
     #[test]
-    fn refuses_a_main_beside_its_library_that_uses_binary_items() {
+    fn lifts_a_main_beside_its_library_with_binary_items() {
+        let out = check(
+            r#"
+//- /api/Cargo.toml
+[package]
+name = "api"
+//- /api/src/main.rs
+//! The binary.
+use api::serve;
+
+#[path = "bin/codec.rs"]
+mod codec;
+
+/// Command-line arguments.
+struct Args { port: u16 }
+
+impl Args {
+    fn port(&self) -> u16 { crate::codec::port(self.port) }
+}
+
+#[cfg(test)]
+mod tests {}
+
+#[tokio::main]
+async fn main() {
+    serve(Args { port: 1 }.port()).await
+}
+//- /api/src/bin/codec.rs
+pub fn port(p: u16) -> u16 { api::BASE + p }
+#[cfg(test)]
+mod tests { use crate::Args; }
+//- /api/src/lib.rs
+pub const BASE: u16 = 50000;
+pub async fn serve(port: u16) {}
+"#,
+        );
+        let mut shown = out.render("api/src/lib.rs");
+        shown.push_str(&out.findings.join("\n"));
+        expect![[r#"
+            //- /api/src/lib.rs
+            pub const BASE: u16 = 50000;
+            pub async fn serve(port: u16) {}
+
+            /// The items and modules of binary `api` (api/src/main.rs), copied by knit with its `fn main`.
+            #[doc(hidden)]
+            #[allow(dead_code, unused_imports, unused_macros)]
+            #[path = "."]
+            pub mod knit_bin_api {
+            use crate::serve;
+
+            #[path = "bin/codec.rs"]
+            mod codec;
+
+            /// Command-line arguments.
+            struct Args { port: u16 }
+
+            impl Args {
+                fn port(&self) -> u16 { crate::knit_bin_api::codec::port(self.port) }
+            }
+
+            /// The entry of service `api`, lifted by knit from `fn main` in api/src/main.rs: the
+            /// merged binary's host runs it; the service's own binary runs `main` as before.
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+                knit_host.scope(async move {
+                serve(Args { port: 1 }.port()).await
+            }).await
+            }
+            }
+            pub use knit_bin_api::knit_entry;
+
+            /// The binary's modules, compiled here too, name this library `api`.
+            extern crate self as api;
+        "#]].assert_eq(&shown);
+    }
+
+    #[test]
+    fn refuses_binary_modules_that_name_crate() {
         let out = check(
             r#"
 //- /api/Cargo.toml
@@ -1460,21 +1549,44 @@ name = "api"
 //- /api/src/main.rs
 use api::serve;
 
-/// Command-line arguments.
-struct Args { port: u16 }
-
-#[cfg(test)]
-mod tests {}
+#[path = "bin/codec.rs"]
+mod codec;
 
 #[tokio::main]
 async fn main() {
-    serve(Args { port: 1 }.port).await
+    serve(codec::PORT).await
+}
+//- /api/src/bin/codec.rs
+pub const PORT: u16 = crate::BASE;
+//- /api/src/lib.rs
+pub async fn serve(port: u16) {}
+"#,
+        );
+        expect!["Error api/src/bin/codec.rs:1: api/src/bin/codec.rs is a module of the binary api/src/main.rs and names `crate`: knit lifts `main` beside a library into the library with the binary's modules, where the same file is compiled again and `crate` is the library; write `super::` paths instead, or move the module into the library"].assert_eq(&out.findings.join("\n"));
+    }
+
+    #[test]
+    fn refuses_binary_macros_that_name_crate() {
+        let out = check(
+            r#"
+//- /api/Cargo.toml
+[package]
+name = "api"
+//- /api/src/main.rs
+use crate::api_port as port;
+
+fn api_port() -> u16 { 1 }
+macro_rules! port { () => { $crate::api_port() } }
+
+#[tokio::main]
+async fn main() {
+    api::serve(port!()).await
 }
 //- /api/src/lib.rs
 pub async fn serve(port: u16) {}
 "#,
         );
-        expect!["Error api/src/main.rs:4: `fn main` uses struct `Args`, which the binary api/src/main.rs defines: knit lifts a `main` beside a library into the library, where `Args` does not exist; move `Args` into the library (and `use` it from the binary), or build the service from the binary alone"].assert_eq(&out.findings.join("\n"));
+        expect!["Error api/src/main.rs:4: a macro in the binary api/src/main.rs names `crate`: knit copies the binary's items into the library, where `crate` is the library; write the path without `crate`, or move the item into the library"].assert_eq(&out.findings.join("\n"));
     }
 
     #[test]

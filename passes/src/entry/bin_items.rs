@@ -1,0 +1,130 @@
+//! A `main` beside its library whose binary root has items of its own (`struct
+//! Args`, helper functions, `mod handlers;`, `#[path = ".."] mod codec;`): the
+//! library gains a hidden module, `knit_bin_<binary>`, holding those items, the
+//! binary's modules and the lifted entry, which the library re-exports. The
+//! module's `#[path]` is the binary root's folder: its `mod x;` declarations,
+//! copied as they are, name the binary's files, found as the binary finds them.
+
+use ra_ap_syntax::ast::{self, HasAttrs, HasModuleItem, HasName};
+use ra_ap_syntax::{AstNode, SyntaxKind, SyntaxNode, TextSize};
+
+use crate::model::{FileId, Group, Target, parent_dir, relative_path};
+
+/// The module of the library that holds the items of binary `bin`.
+pub(super) fn module_name(bin: &str) -> String {
+    let name: String = bin
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("knit_bin_{name}")
+}
+
+fn under_cfg_test(item: &ast::Item) -> bool {
+    item.attrs()
+        .any(|a| a.syntax().to_string().replace(' ', "") == "#[cfg(test)]")
+}
+
+/// The items of the binary's root that the library's copy needs besides
+/// `main` and `use` items: everything else but what is under `#[cfg(test)]`.
+pub(super) fn own_items(tree: &ast::SourceFile) -> Vec<ast::Item> {
+    tree.items()
+        .filter(|item| !under_cfg_test(item))
+        .filter(|item| match item {
+            ast::Item::Fn(f) => f.name().is_none_or(|n| n.text() != "main"),
+            ast::Item::Use(_) => false,
+            _ => true,
+        })
+        .collect()
+}
+
+/// `crate` in `node` other than in `pub(crate)`, `extern crate` and items under
+/// `#[cfg(test)]`: where the copy cannot say the same as the binary.
+fn crate_keyword(node: &SyntaxNode) -> Option<TextSize> {
+    node.descendants_with_tokens()
+        .filter_map(|t| t.into_token())
+        .filter(|t| t.kind() == SyntaxKind::CRATE_KW)
+        .find(|t| {
+            !t.parent().is_some_and(|p| {
+                matches!(p.kind(), SyntaxKind::VISIBILITY | SyntaxKind::EXTERN_CRATE)
+            }) && !t
+                .parent_ancestors()
+                .filter_map(ast::Item::cast)
+                .any(|item| under_cfg_test(&item))
+        })
+        .map(|t| t.text_range().start())
+}
+
+/// Why the binary's own items and modules cannot be copied into the library:
+/// (file, offset, reason).
+pub(super) fn unliftable(group: &Group, root: FileId) -> Option<(FileId, TextSize, String)> {
+    let root_file = group.file(root);
+    let tree = root_file.rust.as_ref()?.tree();
+    for item in own_items(&tree) {
+        // Token trees (macro bodies and calls) are copied as they are.
+        let in_tokens = item
+            .syntax()
+            .descendants()
+            .filter(|n| n.kind() == SyntaxKind::TOKEN_TREE)
+            .find_map(|n| crate_keyword(&n));
+        if let Some(at) = in_tokens {
+            return Some((
+                root,
+                at,
+                format!(
+                    "a macro in the binary {} names `crate`: knit copies the binary's items into the library, where `crate` is the library; write the path without `crate`, or move the item into the library",
+                    root_file.path
+                ),
+            ));
+        }
+    }
+    // The files of the binary's modules are compiled by the binary and the library both.
+    for (id, file, rust) in group.rust_files() {
+        if rust.krate != root || id == root {
+            continue;
+        }
+        if let Some(at) = crate_keyword(rust.tree().syntax()) {
+            return Some((
+                id,
+                at,
+                format!(
+                    "{} is a module of the binary {} and names `crate`: knit lifts `main` beside a library into the library with the binary's modules, where the same file is compiled again and `crate` is the library; \
+                 write `super::` paths instead, or move the module into the library",
+                    file.path, root_file.path
+                ),
+            ));
+        }
+    }
+    None
+}
+
+/// Whether some module file of the binary `root` names the library `lib` by its
+/// crate name (the library's copy needs `extern crate self as lib;`).
+pub(super) fn modules_name_the_library(group: &Group, root: FileId, lib: &str) -> bool {
+    group.rust_files().any(|(id, _, rust)| {
+        id != root
+            && rust.krate == root
+            && rust
+                .tree()
+                .syntax()
+                .descendants()
+                .filter_map(ast::Path::cast)
+                .filter(|p| p.qualifier().is_none())
+                .filter_map(|p| p.segment()?.name_ref())
+                .any(|n| n.text() == lib)
+    })
+}
+
+/// The `#[path]` of the library's module for the binary `root`: the binary
+/// root's folder, from the library root's.
+pub(super) fn module_path(group: &Group, root: FileId, lib: &Target) -> String {
+    relative_path(
+        parent_dir(&group.file(lib.root).path),
+        parent_dir(&group.file(root).path),
+    )
+}
