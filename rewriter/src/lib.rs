@@ -26,6 +26,7 @@ pub mod plan;
 mod protos;
 mod reads;
 pub mod report;
+mod tonic;
 pub mod verify;
 pub mod workspace;
 

@@ -19,7 +19,7 @@ use crate::error::{Diagnostic, Error, Result};
 use crate::git::{self, GitState};
 use crate::plan::{Plan, ServiceSpec};
 use crate::workspace::{self, Kind, Member, Workspace};
-use crate::{OUTPUT_MARKER, protos, reads};
+use crate::{OUTPUT_MARKER, protos, reads, tonic};
 
 /// The loaded inputs of a merge.
 #[derive(Debug)]
@@ -716,6 +716,20 @@ fn load_service(
         }
     }
     let lockfile = std::fs::read_to_string(root.join("Cargo.lock")).ok();
+    let manifests: Vec<&str> = files
+        .iter()
+        .filter(|f| f.read.file_name().is_some_and(|n| n == "Cargo.toml"))
+        .map(|f| f.file.text.as_str())
+        .collect();
+    if let Some((version, whence)) = tonic::older_than_supported(lockfile.as_deref(), &manifests) {
+        return Err(Diagnostic::at(&plan.file, spec.line, 1, format!(
+            "service `{}` uses tonic {version} ({whence}): knit's runtime and shared crates are built on tonic {}; not supported yet (update the service to tonic {}, or leave it out of the group)",
+            spec.name,
+            tonic::SUPPORTED,
+            tonic::SUPPORTED
+        ))
+        .into());
+    }
     let service = Service {
         name: spec.name.clone(),
         listen: spec.listen,
