@@ -98,7 +98,14 @@ fn main() -> ExitCode {
             // Formatting and lints first: they fail in seconds.
             for lint in [
                 &["fmt", "--all", "--", "--check"][..],
-                &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"],
+                &[
+                    "clippy",
+                    "--workspace",
+                    "--all-targets",
+                    "--",
+                    "-D",
+                    "warnings",
+                ],
             ] {
                 if !cargo_root().args(lint).status().is_ok_and(|s| s.success()) {
                     return ExitCode::FAILURE;
