@@ -500,7 +500,15 @@ fn locate(plan: &Plan, spec: &ServiceSpec) -> Result<Located> {
             )
         }
     };
-    let workspace = workspace::read(&read_dir.join("Cargo.toml"))?;
+    let manifest = read_dir.join("Cargo.toml");
+    let workspace = workspace::read(&manifest).map_err(|Error(e)| {
+        let reason = e.first().map_or("cannot be read", |d| d.message.as_str());
+        at_plan(format!(
+            "service `{}`: {}: {reason}",
+            spec.name,
+            crate::error::shown(&spec.path.join("Cargo.toml"))
+        ))
+    })?;
     Ok(Located {
         read_dir,
         export,

@@ -285,3 +285,40 @@ fn deep_nesting_merges_or_is_refused() {
         }
     }
 }
+
+/// Cargo's own error is shown whole, on one line, at the plan's line of the
+/// service whose manifest cargo refused.
+#[test]
+fn cargos_error_is_shown_whole_at_the_service() {
+    let err = merge_spoiled(|dir| {
+        let manifest = dir.join("greeter/Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        std::fs::write(&manifest, format!("{text}x = \n")).unwrap();
+    });
+    let line = common::root().join("corpus/greeter/greeter/Cargo.toml");
+    let line = std::fs::read_to_string(line).unwrap().lines().count() + 1;
+    assert_eq!(
+        err,
+        format!(
+            "error: greeter/knit.toml:9:1: service `greeter`: greeter/greeter/Cargo.toml: cargo metadata: \
+             string values must be quoted, expected literal string (at greeter/greeter/Cargo.toml:{line}:5)"
+        )
+    );
+
+    let err = merge_spoiled(|dir| {
+        let manifest = dir.join("frontend/Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        let text = text.replace("[workspace]", "[workspace]\nmembers = [\"gone\"]");
+        assert!(text.contains("gone"), "{text}");
+        std::fs::write(&manifest, text).unwrap();
+    });
+    assert!(
+        err.starts_with("error: greeter/knit.toml:13:1: service `frontend`: greeter/frontend/Cargo.toml: cargo metadata: failed to load manifest for workspace member `"),
+        "{err}"
+    );
+    assert!(
+        err.ends_with("; No such file or directory (os error 2)"),
+        "{err}"
+    );
+    assert!(!err.contains('^') && !err.contains("Caused by"), "{err}");
+}
