@@ -368,6 +368,12 @@ fn pick_bin<'p>(
                 "package `{}` has no binary: a service needs a `fn main`",
                 package.name
             )
+        } else if let Some(name) = &spec.bin {
+            format!(
+                "no binary `{name}` in package `{}` (binaries: {})",
+                package.name,
+                names.join(", ")
+            )
         } else {
             format!(
                 "name the service's binary with `bin = ..` (one of: {})",

@@ -322,3 +322,36 @@ fn cargos_error_is_shown_whole_at_the_service() {
     );
     assert!(!err.contains('^') && !err.contains("Caused by"), "{err}");
 }
+
+/// A `bin` naming no binary of the package says so and lists the binaries; a
+/// package without one says that, with no empty list.
+#[test]
+fn bin_naming_no_binary() {
+    let err = merge_spoiled(|dir| {
+        edit(
+            &dir.join("knit.toml"),
+            "path = \"greeter\"",
+            "path = \"greeter\"\nbin = \"nope\"",
+        )
+    });
+    assert_eq!(
+        err,
+        "error: greeter/knit.toml:9:1: service `greeter`: no binary `nope` in package `greeter` (binaries: greeter)"
+    );
+    let err = merge_spoiled(|dir| {
+        edit(
+            &dir.join("knit.toml"),
+            "path = \"greeter\"",
+            "path = \"greeter\"\nbin = \"nope\"",
+        );
+        std::fs::rename(
+            dir.join("greeter/src/main.rs"),
+            dir.join("greeter/src/lib.rs"),
+        )
+        .unwrap();
+    });
+    assert_eq!(
+        err,
+        "error: greeter/knit.toml:9:1: service `greeter`: package `greeter` has no binary: a service needs a `fn main`"
+    );
+}
