@@ -146,6 +146,28 @@ fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loa
             Err(Error(e)) => errors.extend(e),
         }
     }
+    // (Indices of `loadings` are the plan's only when every service loaded.)
+    let all_loaded = errors.is_empty();
+    for (i, loading) in loadings.iter().enumerate().filter(|_| all_loaded) {
+        if let Some(first) = loadings[..i]
+            .iter()
+            .position(|l| l.bin_root == loading.bin_root)
+        {
+            let (a, b) = (&plan.services[first], &plan.services[i]);
+            errors.push(Diagnostic::at(
+                &plan.file,
+                b.line,
+                1,
+                format!(
+                    "services `{}` and `{}` are the same binary `{}` of package `{}`: a binary runs once in a merge",
+                    a.name,
+                    b.name,
+                    loading.service.bin.name,
+                    loading.service.packages[0].name
+                ),
+            ));
+        }
+    }
     if !errors.is_empty() {
         return Err(Error(errors));
     }

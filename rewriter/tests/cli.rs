@@ -355,3 +355,20 @@ fn bin_naming_no_binary() {
         "error: greeter/knit.toml:9:1: service `greeter`: package `greeter` has no binary: a service needs a `fn main`"
     );
 }
+
+/// Two services of the plan that are one binary: said in the plan's words, at
+/// the second service's table.
+#[test]
+fn two_services_of_one_binary() {
+    let err = merge_spoiled(|dir| {
+        edit(
+            &dir.join("knit.toml"),
+            "path = \"frontend\"",
+            "path = \"greeter\"",
+        )
+    });
+    assert_eq!(
+        err,
+        "error: greeter/knit.toml:13:1: services `greeter` and `frontend` are the same binary `greeter` of package `greeter`: a binary runs once in a merge"
+    );
+}
