@@ -747,7 +747,24 @@ fn load_service(
             protos_found.push(origin);
         }
     }
-    let lockfile = std::fs::read_to_string(root.join("Cargo.lock")).ok();
+    let lock_path = root.join("Cargo.lock");
+    let lockfile = std::fs::read_to_string(&lock_path).ok();
+    if let Some(text) = &lockfile
+        && let Err(e) = text.parse::<toml::Table>()
+    {
+        let offset = e.span().map_or(0, |s| s.start);
+        return Err(Diagnostic::at_offset(
+            &lock_path,
+            text,
+            offset,
+            format!(
+                "service `{}`: Cargo.lock is not valid TOML: {}",
+                spec.name,
+                e.message().trim_end().replace('\n', "; ")
+            ),
+        )
+        .into());
+    }
     let service = Service {
         name: spec.name.clone(),
         listen: spec.listen,

@@ -372,3 +372,19 @@ fn two_services_of_one_binary() {
         "error: greeter/knit.toml:13:1: services `greeter` and `frontend` are the same binary `greeter` of package `greeter`: a binary runs once in a merge"
     );
 }
+
+/// A service's `Cargo.lock` that is not TOML is named, with its line.
+#[test]
+fn corrupt_cargo_lock() {
+    let err = merge_spoiled(|dir| {
+        std::fs::write(
+            dir.join("frontend/Cargo.lock"),
+            "version = 4\n[[package]\nname = \"x\"\n",
+        )
+        .unwrap()
+    });
+    assert_eq!(
+        err,
+        "error: greeter/frontend/Cargo.lock:2:11: service `frontend`: Cargo.lock is not valid TOML: unclosed array table, expected `]`"
+    );
+}
