@@ -11,7 +11,7 @@ use knit_passes::FileId;
 use knit_passes::model::{
     BuiltModule, Group, LocalDep, Package, ProtoFile, RustFile, Service, SourceFile, Target,
 };
-use ra_ap_syntax::ast::{self, HasAttrs, HasName};
+use ra_ap_syntax::ast::{self, HasAttrs, HasModuleItem, HasName};
 use ra_ap_syntax::{AstNode, AstToken, Edition, SyntaxKind};
 use rayon::prelude::*;
 
@@ -747,6 +747,9 @@ fn load_service(
             protos_found.push(origin);
         }
     }
+    if let Some(input) = files.iter().find(|f| f.read == bin_root) {
+        second_main(spec, input)?;
+    }
     let lock_path = root.join("Cargo.lock");
     let lockfile = std::fs::read_to_string(&lock_path).ok();
     if let Some(text) = &lockfile
@@ -790,6 +793,43 @@ fn load_service(
         copies,
         lockfile,
     })
+}
+
+/// A second `fn main` at the root of the service's binary (neither under a
+/// `#[cfg]`): the build would fail, and the merge would take the first.
+fn second_main(spec: &ServiceSpec, input: &Input) -> Result<()> {
+    let Some(rust) = &input.file.rust else {
+        return Ok(());
+    };
+    let conditional = |f: &ast::Fn| {
+        f.attrs()
+            .any(|a| matches!(a.simple_name().as_deref(), Some("cfg" | "cfg_attr")))
+    };
+    let mains: Vec<ast::Fn> = rust
+        .tree()
+        .items()
+        .filter_map(|item| match item {
+            ast::Item::Fn(f) => Some(f),
+            _ => None,
+        })
+        .filter(|f| f.name().is_some_and(|n| n.text() == "main") && !conditional(f))
+        .collect();
+    match mains.as_slice() {
+        [_, second, ..] => {
+            let name = second.name().expect("filtered on its name");
+            Err(Diagnostic::at_offset(
+                &input.read,
+                &input.file.text,
+                usize::from(name.syntax().text_range().start()),
+                format!(
+                    "service `{}`: a second `fn main` in the binary's root file",
+                    spec.name
+                ),
+            )
+            .into())
+        }
+        _ => Ok(()),
+    }
 }
 
 /// A package a service builds: the service's own, or one it reaches by path.

@@ -388,3 +388,21 @@ fn corrupt_cargo_lock() {
         "error: greeter/frontend/Cargo.lock:2:11: service `frontend`: Cargo.lock is not valid TOML: unclosed array table, expected `]`"
     );
 }
+
+/// Two `fn main` at the root of a service's binary: an error at the second.
+#[test]
+fn a_second_main() {
+    let err = merge_spoiled(|dir| {
+        let main = dir.join("greeter/src/main.rs");
+        let text = std::fs::read_to_string(&main).unwrap();
+        std::fs::write(&main, format!("{text}\nfn main() {{}}\n")).unwrap();
+    });
+    let line = common::root().join("corpus/greeter/greeter/src/main.rs");
+    let line = std::fs::read_to_string(line).unwrap().lines().count() + 2;
+    assert_eq!(
+        err,
+        format!(
+            "error: greeter/greeter/src/main.rs:{line}:4: service `greeter`: a second `fn main` in the binary's root file"
+        )
+    );
+}
