@@ -611,11 +611,22 @@ fn load_service(
             .filter(|t| t.kind != Kind::BuildScript)
             .map(|t| t.root.clone())
             .collect();
-        let build_script = package
-            .targets
-            .iter()
-            .find(|t| t.kind == Kind::BuildScript)
-            .and_then(|t| std::fs::read_to_string(&t.root).ok());
+        let script_target = package.targets.iter().find(|t| t.kind == Kind::BuildScript);
+        let build_script = script_target.and_then(|t| std::fs::read_to_string(&t.root).ok());
+        if let (Some(target), Some(script)) = (script_target, &build_script)
+            && let Some((offset, literal)) = reads::missing_build_protos(script, &dir).first()
+        {
+            return Err(Diagnostic::at_offset(
+                &target.root,
+                script,
+                *offset,
+                format!(
+                    "service `{}`: the build script compiles `{literal}`, which does not exist in package `{}`",
+                    spec.name, package.name
+                ),
+            )
+            .into());
+        }
         let built_dirs = build_script
             .as_deref()
             .map(|script| reads::build_written_dirs(script, &dir))

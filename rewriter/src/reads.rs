@@ -40,6 +40,42 @@ pub fn build_protos(text: &str, package_dir: &Path) -> Vec<PathBuf> {
     found
 }
 
+/// The `.proto` files the build script `text` names by a literal path inside
+/// `package_dir` that are not there, as (offset of the literal, path): the
+/// build would fail. A name found under a folder another literal names (an
+/// include folder, `compile_protos(&["a.proto"], &["proto"])`) is there.
+pub fn missing_build_protos(text: &str, package_dir: &Path) -> Vec<(usize, String)> {
+    let literals = string_literal_tokens(text);
+    let folders: Vec<PathBuf> = literals
+        .iter()
+        .filter_map(|(_, literal)| named_path(literal, package_dir))
+        .filter(|path| path.is_dir())
+        .collect();
+    let mut missing = Vec::new();
+    for (offset, literal) in literals {
+        let plain = !literal.is_empty()
+            && literal.ends_with(".proto")
+            && !literal
+                .chars()
+                .any(|c| c.is_whitespace() || matches!(c, ':' | '=' | '{' | '}' | '$' | '*'));
+        if !plain {
+            continue;
+        }
+        let relative = literal.trim_start_matches('/');
+        let path = normalize(&package_dir.join(relative));
+        let absolute = Path::new(&literal);
+        if !path.starts_with(package_dir)
+            || path.exists()
+            || (absolute.is_absolute() && absolute.exists())
+            || folders.iter().any(|f| f.join(&literal).exists())
+        {
+            continue;
+        }
+        missing.push((offset, literal));
+    }
+    missing
+}
+
 /// Files outside `package_dir` that the Rust source `text` of the file at
 /// `file` includes with `include_str!`, `include_bytes!` or `include!` and a
 /// literal path.
@@ -145,12 +181,23 @@ pub fn protos_of_packages(dir: &Path, packages: &BTreeSet<String>) -> Vec<PathBu
 
 /// The values of the string literals of the Rust source `text`.
 fn string_literals(text: &str) -> Vec<String> {
+    string_literal_tokens(text)
+        .into_iter()
+        .map(|(_, value)| value)
+        .collect()
+}
+
+/// The string literals of the Rust source `text`, with their offsets.
+fn string_literal_tokens(text: &str) -> Vec<(usize, String)> {
     let (green, _) = crate::parse::source_file(text, Edition::Edition2021);
     SyntaxNode::new_root(green)
         .descendants_with_tokens()
         .filter_map(|t| t.into_token())
         .filter_map(ast::String::cast)
-        .filter_map(|s| s.value().ok().map(|v| v.to_string()))
+        .filter_map(|s| {
+            let offset = usize::from(s.syntax().text_range().start());
+            s.value().ok().map(|v| (offset, v.to_string()))
+        })
         .collect()
 }
 

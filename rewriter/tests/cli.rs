@@ -406,3 +406,37 @@ fn a_second_main() {
         )
     );
 }
+
+/// A `.proto` the build script names by a literal path in its package that is
+/// not there: an error at the literal. One named under an include folder
+/// another literal names is found there.
+#[test]
+fn a_build_script_naming_a_missing_proto() {
+    let err = merge_spoiled(|dir| {
+        edit(
+            &dir.join("greeter/build.rs"),
+            "proto/helloworld.proto",
+            "proto/missing.proto",
+        )
+    });
+    assert_eq!(
+        err,
+        "error: greeter/greeter/build.rs:7:39: service `greeter`: the build script compiles `proto/missing.proto`, which does not exist in package `greeter`"
+    );
+
+    let tmp = tempfile::tempdir().unwrap();
+    let system = tmp.path().join("greeter");
+    copy_greeter(&system);
+    edit(
+        &system.join("greeter/build.rs"),
+        "compile_protos(\"proto/helloworld.proto\")",
+        "compile_protos(\"proto/helloworld.proto\")?;\n    \
+         let _ = Ok::<_, std::io::Error>((&[\"helloworld.proto\"], &[\"proto\"], \"cargo:rerun-if-changed=x.proto\"))",
+    );
+    let run = knit(&["merge", "greeter/knit.toml", "--out", "out"], tmp.path());
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+}
