@@ -40,12 +40,14 @@ pub struct SharedPackage {
     pub provided: BTreeMap<String, usize>,
     /// Services whose proto modules re-export the shared crate.
     pub users: BTreeSet<usize>,
+    /// The Cargo package name, distinct among the group's shared packages.
+    pub name: String,
 }
 
 impl SharedPackage {
     /// The Cargo package name (`knit-proto-helloworld`).
     pub fn package_name(&self) -> String {
-        format!("knit-proto-{}", self.package.replace(['.', '_'], "-"))
+        self.name.clone()
     }
 
     /// The crate name used in sources (`knit_proto_helloworld`).
@@ -62,6 +64,29 @@ impl SharedPackage {
     pub fn inline_module(&self, service: &str) -> String {
         format!("{}::{}_inline", self.crate_name(), snake_case(service))
     }
+}
+
+/// The Cargo package name of the crate shared for proto package `package`
+/// (`knit-proto-a-b` for `a.b`), given the names `taken` already: proto
+/// packages that map to one name (`a.b` and `a_b`) get a short hash of their
+/// own name appended (`knit-proto-a-b-1c2d3e4f`).
+pub fn shared_package_name<'a>(
+    package: &str,
+    taken: impl Iterator<Item = &'a str> + Clone,
+) -> String {
+    let plain = format!("knit-proto-{}", package.replace(['.', '_'], "-"));
+    if !taken.clone().any(|t| t == plain) {
+        return plain;
+    }
+    // 64-bit FNV-1a: stable across runs and platforms.
+    let hash = package.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    let mut name = format!("{plain}-{:08x}", hash >> 32);
+    while taken.clone().any(|t| t == name) {
+        name.push('x');
+    }
+    name
 }
 
 /// All decisions of the group.
@@ -182,11 +207,16 @@ impl Sharing {
             Some(i) => i,
             None => {
                 let files = protos_of(group, provider, &named.package);
+                let name = shared_package_name(
+                    &named.package,
+                    self.packages.iter().map(|p| p.name.as_str()),
+                );
                 self.packages.push(SharedPackage {
                     package: named.package.clone(),
                     files,
                     provided: BTreeMap::new(),
                     users: BTreeSet::new(),
+                    name,
                 });
                 self.packages.len() - 1
             }
@@ -680,6 +710,23 @@ mod tests {
         let findings = check(fixture).findings;
         let call = findings.iter().find(|f| f.starts_with("Call(")).unwrap();
         expected.assert_eq(call.split_once(": calls to ").unwrap().1);
+    }
+
+    #[test]
+    fn proto_packages_of_one_crate_name_get_distinct_names() {
+        use super::shared_package_name as name;
+        assert_eq!(name("a.b", [].into_iter()), "knit-proto-a-b");
+        assert_eq!(name("a_b", ["knit-proto-x"].into_iter()), "knit-proto-a-b");
+        let second = name("a_b", ["knit-proto-a-b"].into_iter());
+        assert!(second.starts_with("knit-proto-a-b-"), "{second}");
+        assert_eq!(
+            second,
+            name("a_b", ["knit-proto-a-b"].into_iter()),
+            "stable"
+        );
+        assert_ne!(second, name("a-b", ["knit-proto-a-b"].into_iter()));
+        let third = name("a_b", ["knit-proto-a-b", second.as_str()].into_iter());
+        assert!(third != second && third != "knit-proto-a-b", "{third}");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use knit_passes::FileId;
 use knit_passes::model::{
     BuiltModule, Group, LocalDep, Package, ProtoFile, RustFile, Service, SourceFile, Target,
 };
-use ra_ap_syntax::ast::{self, HasAttrs, HasName};
+use ra_ap_syntax::ast::{self, HasAttrs, HasModuleItem, HasName};
 use ra_ap_syntax::{AstNode, AstToken, Edition, SyntaxKind};
 use rayon::prelude::*;
 
@@ -144,6 +144,28 @@ fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loa
         match result {
             Ok(l) => loadings.push(l),
             Err(Error(e)) => errors.extend(e),
+        }
+    }
+    // (Indices of `loadings` are the plan's only when every service loaded.)
+    let all_loaded = errors.is_empty();
+    for (i, loading) in loadings.iter().enumerate().filter(|_| all_loaded) {
+        if let Some(first) = loadings[..i]
+            .iter()
+            .position(|l| l.bin_root == loading.bin_root)
+        {
+            let (a, b) = (&plan.services[first], &plan.services[i]);
+            errors.push(Diagnostic::at(
+                &plan.file,
+                b.line,
+                1,
+                format!(
+                    "services `{}` and `{}` are the same binary `{}` of package `{}`: a binary runs once in a merge",
+                    a.name,
+                    b.name,
+                    loading.service.bin.name,
+                    loading.service.packages[0].name
+                ),
+            ));
         }
     }
     if !errors.is_empty() {
@@ -368,6 +390,12 @@ fn pick_bin<'p>(
                 "package `{}` has no binary: a service needs a `fn main`",
                 package.name
             )
+        } else if let Some(name) = &spec.bin {
+            format!(
+                "no binary `{name}` in package `{}` (binaries: {})",
+                package.name,
+                names.join(", ")
+            )
         } else {
             format!(
                 "name the service's binary with `bin = ..` (one of: {})",
@@ -500,7 +528,15 @@ fn locate(plan: &Plan, spec: &ServiceSpec) -> Result<Located> {
             )
         }
     };
-    let workspace = workspace::read(&read_dir.join("Cargo.toml"))?;
+    let manifest = read_dir.join("Cargo.toml");
+    let workspace = workspace::read(&manifest).map_err(|Error(e)| {
+        let reason = e.first().map_or("cannot be read", |d| d.message.as_str());
+        at_plan(format!(
+            "service `{}`: {}: {reason}",
+            spec.name,
+            crate::error::shown(&spec.path.join("Cargo.toml"))
+        ))
+    })?;
     Ok(Located {
         read_dir,
         export,
@@ -575,11 +611,22 @@ fn load_service(
             .filter(|t| t.kind != Kind::BuildScript)
             .map(|t| t.root.clone())
             .collect();
-        let build_script = package
-            .targets
-            .iter()
-            .find(|t| t.kind == Kind::BuildScript)
-            .and_then(|t| std::fs::read_to_string(&t.root).ok());
+        let script_target = package.targets.iter().find(|t| t.kind == Kind::BuildScript);
+        let build_script = script_target.and_then(|t| std::fs::read_to_string(&t.root).ok());
+        if let (Some(target), Some(script)) = (script_target, &build_script)
+            && let Some((offset, literal)) = reads::missing_build_protos(script, &dir).first()
+        {
+            return Err(Diagnostic::at_offset(
+                &target.root,
+                script,
+                *offset,
+                format!(
+                    "service `{}`: the build script compiles `{literal}`, which does not exist in package `{}`",
+                    spec.name, package.name
+                ),
+            )
+            .into());
+        }
         let built_dirs = build_script
             .as_deref()
             .map(|script| reads::build_written_dirs(script, &dir))
@@ -715,7 +762,27 @@ fn load_service(
             protos_found.push(origin);
         }
     }
-    let lockfile = std::fs::read_to_string(root.join("Cargo.lock")).ok();
+    if let Some(input) = files.iter().find(|f| f.read == bin_root) {
+        second_main(spec, input)?;
+    }
+    let lock_path = root.join("Cargo.lock");
+    let lockfile = std::fs::read_to_string(&lock_path).ok();
+    if let Some(text) = &lockfile
+        && let Err(e) = text.parse::<toml::Table>()
+    {
+        let offset = e.span().map_or(0, |s| s.start);
+        return Err(Diagnostic::at_offset(
+            &lock_path,
+            text,
+            offset,
+            format!(
+                "service `{}`: Cargo.lock is not valid TOML: {}",
+                spec.name,
+                e.message().trim_end().replace('\n', "; ")
+            ),
+        )
+        .into());
+    }
     let manifests: Vec<&str> = files
         .iter()
         .filter(|f| f.read.file_name().is_some_and(|n| n == "Cargo.toml"))
@@ -755,6 +822,43 @@ fn load_service(
         copies,
         lockfile,
     })
+}
+
+/// A second `fn main` at the root of the service's binary (neither under a
+/// `#[cfg]`): the build would fail, and the merge would take the first.
+fn second_main(spec: &ServiceSpec, input: &Input) -> Result<()> {
+    let Some(rust) = &input.file.rust else {
+        return Ok(());
+    };
+    let conditional = |f: &ast::Fn| {
+        f.attrs()
+            .any(|a| matches!(a.simple_name().as_deref(), Some("cfg" | "cfg_attr")))
+    };
+    let mains: Vec<ast::Fn> = rust
+        .tree()
+        .items()
+        .filter_map(|item| match item {
+            ast::Item::Fn(f) => Some(f),
+            _ => None,
+        })
+        .filter(|f| f.name().is_some_and(|n| n.text() == "main") && !conditional(f))
+        .collect();
+    match mains.as_slice() {
+        [_, second, ..] => {
+            let name = second.name().expect("filtered on its name");
+            Err(Diagnostic::at_offset(
+                &input.read,
+                &input.file.text,
+                usize::from(name.syntax().text_range().start()),
+                format!(
+                    "service `{}`: a second `fn main` in the binary's root file",
+                    spec.name
+                ),
+            )
+            .into())
+        }
+        _ => Ok(()),
+    }
 }
 
 /// A package a service builds: the service's own, or one it reaches by path.

@@ -58,7 +58,7 @@ struct RawPlan {
 struct RawGroup {
     name: String,
     worker_threads: Option<usize>,
-    global_allocator: Option<String>,
+    global_allocator: Option<Spanned<String>>,
     services: Spanned<Vec<Spanned<String>>>,
 }
 
@@ -70,7 +70,7 @@ struct RawService {
     bin: Option<String>,
     rev: Option<String>,
     #[serde(default)]
-    env: BTreeMap<String, String>,
+    env: BTreeMap<Spanned<String>, Spanned<String>>,
     #[serde(default = "yes")]
     listen: bool,
 }
@@ -83,6 +83,57 @@ fn valid_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_ascii_lowercase())
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// What is wrong with one `[services.NAME.env]` entry, and the offset to point at:
+/// a key the environment cannot hold, or a value whose `${VAR}` is not closed or
+/// names no variable (the merged binary would stop at start).
+fn env_problem(
+    service: &str,
+    key: &Spanned<String>,
+    value: &Spanned<String>,
+) -> Option<(usize, String)> {
+    let name = key.get_ref();
+    if name.is_empty() {
+        return Some((
+            key.span().start,
+            format!("service `{service}`: an env key cannot be empty"),
+        ));
+    }
+    if name.contains('=') || name.contains('\0') {
+        return Some((
+            key.span().start,
+            format!(
+                "service `{service}`: env key `{}`: a variable name cannot contain `=` or NUL",
+                name.escape_debug()
+            ),
+        ));
+    }
+    let text = value.get_ref();
+    let mut rest = text.as_str();
+    while let Some(start) = rest.find("${") {
+        let Some(end) = rest[start..].find('}') else {
+            return Some((
+                value.span().start,
+                format!(
+                    "service `{service}`: env `{name}`: unclosed `${{` in `{}` (write `${{VAR}}`)",
+                    text.escape_debug()
+                ),
+            ));
+        };
+        let var = &rest[start + 2..start + end];
+        if var.is_empty() || var.contains('=') || var.contains('\0') {
+            return Some((
+                value.span().start,
+                format!(
+                    "service `{service}`: env `{name}`: `${{{}}}` names no variable (write `${{VAR}}`)",
+                    var.escape_debug()
+                ),
+            ));
+        }
+        rest = &rest[start + end + 1..];
+    }
+    None
 }
 
 impl Plan {
@@ -148,6 +199,16 @@ impl Plan {
             }
             let line = line_col(&text, spec.span().start).0;
             let raw = spec.get_ref();
+            let bad_env: Vec<_> = raw
+                .env
+                .iter()
+                .filter_map(|(key, value)| env_problem(name, key, value))
+                .map(|(offset, message)| at(offset, message))
+                .collect();
+            if !bad_env.is_empty() {
+                errors.extend(bad_env);
+                continue;
+            }
             let path = dir.join(raw.path.get_ref());
             if !path.join("Cargo.toml").is_file() {
                 errors.push(at(
@@ -163,7 +224,11 @@ impl Plan {
                 bin: raw.bin.clone(),
                 listen: raw.listen,
                 rev: raw.rev.clone(),
-                env: raw.env.clone().into_iter().collect(),
+                env: raw
+                    .env
+                    .iter()
+                    .map(|(k, v)| (k.get_ref().clone(), v.get_ref().clone()))
+                    .collect(),
                 line,
             });
         }
@@ -171,6 +236,30 @@ impl Plan {
             errors.push(at(
                 raw.group.services.span().start,
                 "a group merges at least two services".into(),
+            ));
+        }
+        if let Some(chosen) = &raw.group.global_allocator
+            && !raw
+                .group
+                .services
+                .get_ref()
+                .iter()
+                .any(|s| s.get_ref() == chosen.get_ref())
+        {
+            let listed: Vec<&str> = raw
+                .group
+                .services
+                .get_ref()
+                .iter()
+                .map(|s| s.get_ref().as_str())
+                .collect();
+            errors.push(at(
+                chosen.span().start,
+                format!(
+                    "`global_allocator = \"{}\"` names no service of the group (services: {})",
+                    chosen.get_ref(),
+                    listed.join(", ")
+                ),
             ));
         }
         if !errors.is_empty() {
@@ -182,7 +271,7 @@ impl Plan {
             text,
             group: raw.group.name,
             worker_threads: raw.group.worker_threads,
-            global_allocator: raw.group.global_allocator,
+            global_allocator: raw.group.global_allocator.map(Spanned::into_inner),
             services,
         })
     }
@@ -226,6 +315,57 @@ mod tests {
         assert!(
             out.starts_with("error: knit.toml:4:1: unknown field `extra`"),
             "{out}"
+        );
+    }
+
+    /// Two services whose folders exist (the test runs in `rewriter/`), `extra`
+    /// appended.
+    fn two(extra: &str) -> String {
+        format!(
+            "[group]\nname = \"g\"\nservices = [\"a\", \"b\"]\n\n[services.a]\npath = \".\"\n\n[services.b]\npath = \".\"\n{extra}"
+        )
+    }
+
+    #[test]
+    fn env_templates_must_be_closed_and_named() {
+        assert_eq!(parse(&two("")), "ok: g");
+        assert_eq!(
+            parse(&two("[services.b.env]\nPORT = \"${GREETER_PORT}:x\"\n")),
+            "ok: g"
+        );
+        assert_eq!(
+            parse(&two("[services.b.env]\nPORT = \"${PORT\"\n")),
+            "error: knit.toml:11:8: service `b`: env `PORT`: unclosed `${` in `${PORT` (write `${VAR}`)"
+        );
+        assert_eq!(
+            parse(&two("[services.b.env]\nPORT = \"a${}b\"\n")),
+            "error: knit.toml:11:8: service `b`: env `PORT`: `${}` names no variable (write `${VAR}`)"
+        );
+    }
+
+    #[test]
+    fn env_keys_must_be_variable_names() {
+        assert_eq!(
+            parse(&two("[services.b.env]\n\"\" = \"x\"\n")),
+            "error: knit.toml:11:1: service `b`: an env key cannot be empty"
+        );
+        assert_eq!(
+            parse(&two("[services.b.env]\n\"A=B\" = \"x\"\n")),
+            "error: knit.toml:11:1: service `b`: env key `A=B`: a variable name cannot contain `=` or NUL"
+        );
+    }
+
+    #[test]
+    fn global_allocator_names_a_service_of_the_group() {
+        let plan = |chosen: &str| {
+            format!(
+                "[group]\nname = \"g\"\nservices = [\"a\", \"b\"]\nglobal_allocator = \"{chosen}\"\n\n[services.a]\npath = \".\"\n\n[services.b]\npath = \".\"\n"
+            )
+        };
+        assert_eq!(parse(&plan("b")), "ok: g");
+        assert_eq!(
+            parse(&plan("c")),
+            "error: knit.toml:4:20: `global_allocator = \"c\"` names no service of the group (services: a, b)"
         );
     }
 }

@@ -11,6 +11,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use ra_ap_syntax::ast::HasArgList;
 use ra_ap_syntax::{AstNode, AstToken, Edition, SyntaxNode, ast};
 
 use crate::workspace::normalize;
@@ -38,6 +39,73 @@ pub fn build_protos(text: &str, package_dir: &Path) -> Vec<PathBuf> {
     found.sort();
     found.dedup();
     found
+}
+
+/// The `.proto` files the build script `text` names by a literal path inside
+/// `package_dir` that are not there, as (offset of the literal, path): the
+/// build would fail. A name found under a folder another literal names (an
+/// include folder, `compile_protos(&["a.proto"], &["proto"])`) is there.
+pub fn missing_build_protos(text: &str, package_dir: &Path) -> Vec<(usize, String)> {
+    // A script that writes files may write the proto it compiles.
+    const WRITES: [&str; 5] = [
+        "fs::write",
+        "File::create",
+        "fs::copy",
+        "OpenOptions",
+        "fs::rename",
+    ];
+    if WRITES.iter().any(|w| text.contains(w)) {
+        return Vec::new();
+    }
+    let (green, _) = crate::parse::source_file(text, Edition::Edition2021);
+    // A literal joined to another path (`out_dir.join("a.proto")`) is not
+    // from the package's folder.
+    let joined: BTreeSet<usize> = SyntaxNode::new_root(green)
+        .descendants()
+        .filter_map(ast::MethodCallExpr::cast)
+        .filter(|call| {
+            call.name_ref().is_some_and(|n| {
+                matches!(
+                    n.text().to_string().as_str(),
+                    "join" | "push" | "with_file_name"
+                )
+            })
+        })
+        .flat_map(|call| call.arg_list().into_iter().flat_map(|a| a.args()))
+        .map(|arg| usize::from(arg.syntax().text_range().start()))
+        .collect();
+    let literals: Vec<(usize, String)> = string_literal_tokens(text)
+        .into_iter()
+        .filter(|(offset, _)| !joined.contains(offset))
+        .collect();
+    let folders: Vec<PathBuf> = literals
+        .iter()
+        .filter_map(|(_, literal)| named_path(literal, package_dir))
+        .filter(|path| path.is_dir())
+        .collect();
+    let mut missing = Vec::new();
+    for (offset, literal) in literals {
+        let plain = !literal.is_empty()
+            && literal.ends_with(".proto")
+            && !literal
+                .chars()
+                .any(|c| c.is_whitespace() || matches!(c, ':' | '=' | '{' | '}' | '$' | '*'));
+        if !plain {
+            continue;
+        }
+        let relative = literal.trim_start_matches('/');
+        let path = normalize(&package_dir.join(relative));
+        let absolute = Path::new(&literal);
+        if !path.starts_with(package_dir)
+            || path.exists()
+            || (absolute.is_absolute() && absolute.exists())
+            || folders.iter().any(|f| f.join(&literal).exists())
+        {
+            continue;
+        }
+        missing.push((offset, literal));
+    }
+    missing
 }
 
 /// Files outside `package_dir` that the Rust source `text` of the file at
@@ -145,12 +213,23 @@ pub fn protos_of_packages(dir: &Path, packages: &BTreeSet<String>) -> Vec<PathBu
 
 /// The values of the string literals of the Rust source `text`.
 fn string_literals(text: &str) -> Vec<String> {
+    string_literal_tokens(text)
+        .into_iter()
+        .map(|(_, value)| value)
+        .collect()
+}
+
+/// The string literals of the Rust source `text`, with their offsets.
+fn string_literal_tokens(text: &str) -> Vec<(usize, String)> {
     let (green, _) = crate::parse::source_file(text, Edition::Edition2021);
     SyntaxNode::new_root(green)
         .descendants_with_tokens()
         .filter_map(|t| t.into_token())
         .filter_map(ast::String::cast)
-        .filter_map(|s| s.value().ok().map(|v| v.to_string()))
+        .filter_map(|s| {
+            let offset = usize::from(s.syntax().text_range().start());
+            s.value().ok().map(|v| (offset, v.to_string()))
+        })
         .collect()
 }
 
@@ -222,6 +301,33 @@ mod tests {
                     .replace('\\', "/")
             })
             .collect()
+    }
+
+    #[test]
+    fn missing_build_protos_are_literal_paths_found_nowhere() {
+        let repo = tree(&[("svc/proto/a.proto", ""), ("svc/Cargo.toml", "")]);
+        let dir = repo.path().join("svc");
+        let missing = |script: &str| -> Vec<String> {
+            missing_build_protos(script, &dir)
+                .into_iter()
+                .map(|(at, name)| format!("{at}:{name}"))
+                .collect()
+        };
+        assert_eq!(
+            missing("fn main() { c(\"proto/a.proto\"); c(\"proto/b.proto\"); }"),
+            ["34:proto/b.proto"]
+        );
+        // Under an include folder, formatted, joined, outside, or written.
+        assert!(missing("fn main() { c(&[\"a.proto\"], &[\"proto\"]); }").is_empty());
+        assert!(
+            missing("fn main() { p(\"cargo:rerun-if-changed=b.proto\", \"{x}.proto\"); }")
+                .is_empty()
+        );
+        assert!(missing("fn main() { c(out.join(\"b.proto\")); }").is_empty());
+        assert!(missing("fn main() { c(\"../other/b.proto\"); }").is_empty());
+        assert!(
+            missing("fn main() { std::fs::write(\"b.proto\", x); c(\"b.proto\"); }").is_empty()
+        );
     }
 
     #[test]

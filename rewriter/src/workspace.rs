@@ -632,6 +632,40 @@ fn cargo() -> &'static Path {
 }
 
 /// The workspace of `manifest` as `cargo metadata --no-deps` gives it.
+/// Cargo's error message on one line: its lines from the first `error:` on,
+/// joined with `; `, without the source excerpt and caret art (a `-->` location
+/// is kept, as `(at FILE:LINE:COL)`), blank lines and `Caused by:` headings.
+pub fn cargo_reason(stderr: &str) -> String {
+    let from_error = stderr
+        .lines()
+        .position(|l| l.starts_with("error"))
+        .unwrap_or(0);
+    let mut parts: Vec<String> = Vec::new();
+    for line in stderr.lines().skip(from_error) {
+        let line = line.trim();
+        let gutter = line
+            .trim_start_matches(|c: char| c.is_ascii_digit())
+            .trim_start();
+        if line.is_empty() || line == "Caused by:" || gutter.starts_with('|') || line == "..." {
+            continue;
+        }
+        if let Some(at) = line.strip_prefix("-->") {
+            if let Some(last) = parts.last_mut() {
+                last.push_str(&format!(" (at {})", at.trim()));
+            }
+            continue;
+        }
+        let line = line.strip_prefix("error: ").unwrap_or(line);
+        let line = line.strip_prefix("= ").unwrap_or(line);
+        parts.push(line.to_string());
+    }
+    if parts.is_empty() {
+        "failed".to_string()
+    } else {
+        parts.join("; ")
+    }
+}
+
 pub fn from_cargo(manifest: &Path) -> Result<Workspace> {
     let meta = MetadataCommand::new()
         .cargo_path(cargo())
@@ -640,12 +674,7 @@ pub fn from_cargo(manifest: &Path) -> Result<Workspace> {
         .exec()
         .map_err(|e| {
             let reason = match &e {
-                cargo_metadata::Error::CargoMetadata { stderr } => stderr
-                    .lines()
-                    .rfind(|l| !l.trim().is_empty())
-                    .unwrap_or("failed")
-                    .trim()
-                    .to_string(),
+                cargo_metadata::Error::CargoMetadata { stderr } => cargo_reason(stderr),
                 other => other.to_string(),
             };
             Diagnostic::in_file(manifest, format!("cargo metadata: {reason}"))

@@ -285,3 +285,158 @@ fn deep_nesting_merges_or_is_refused() {
         }
     }
 }
+
+/// Cargo's own error is shown whole, on one line, at the plan's line of the
+/// service whose manifest cargo refused.
+#[test]
+fn cargos_error_is_shown_whole_at_the_service() {
+    let err = merge_spoiled(|dir| {
+        let manifest = dir.join("greeter/Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        std::fs::write(&manifest, format!("{text}x = \n")).unwrap();
+    });
+    let line = common::root().join("corpus/greeter/greeter/Cargo.toml");
+    let line = std::fs::read_to_string(line).unwrap().lines().count() + 1;
+    assert_eq!(
+        err,
+        format!(
+            "error: greeter/knit.toml:9:1: service `greeter`: greeter/greeter/Cargo.toml: cargo metadata: \
+             string values must be quoted, expected literal string (at greeter/greeter/Cargo.toml:{line}:5)"
+        )
+    );
+
+    let err = merge_spoiled(|dir| {
+        let manifest = dir.join("frontend/Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        let text = text.replace("[workspace]", "[workspace]\nmembers = [\"gone\"]");
+        assert!(text.contains("gone"), "{text}");
+        std::fs::write(&manifest, text).unwrap();
+    });
+    assert!(
+        err.starts_with("error: greeter/knit.toml:13:1: service `frontend`: greeter/frontend/Cargo.toml: cargo metadata: failed to load manifest for workspace member `"),
+        "{err}"
+    );
+    assert!(
+        err.ends_with("; No such file or directory (os error 2)"),
+        "{err}"
+    );
+    assert!(!err.contains('^') && !err.contains("Caused by"), "{err}");
+}
+
+/// A `bin` naming no binary of the package says so and lists the binaries; a
+/// package without one says that, with no empty list.
+#[test]
+fn bin_naming_no_binary() {
+    let err = merge_spoiled(|dir| {
+        edit(
+            &dir.join("knit.toml"),
+            "path = \"greeter\"",
+            "path = \"greeter\"\nbin = \"nope\"",
+        )
+    });
+    assert_eq!(
+        err,
+        "error: greeter/knit.toml:9:1: service `greeter`: no binary `nope` in package `greeter` (binaries: greeter)"
+    );
+    let err = merge_spoiled(|dir| {
+        edit(
+            &dir.join("knit.toml"),
+            "path = \"greeter\"",
+            "path = \"greeter\"\nbin = \"nope\"",
+        );
+        std::fs::rename(
+            dir.join("greeter/src/main.rs"),
+            dir.join("greeter/src/lib.rs"),
+        )
+        .unwrap();
+    });
+    assert_eq!(
+        err,
+        "error: greeter/knit.toml:9:1: service `greeter`: package `greeter` has no binary: a service needs a `fn main`"
+    );
+}
+
+/// Two services of the plan that are one binary: said in the plan's words, at
+/// the second service's table.
+#[test]
+fn two_services_of_one_binary() {
+    let err = merge_spoiled(|dir| {
+        edit(
+            &dir.join("knit.toml"),
+            "path = \"frontend\"",
+            "path = \"greeter\"",
+        )
+    });
+    assert_eq!(
+        err,
+        "error: greeter/knit.toml:13:1: services `greeter` and `frontend` are the same binary `greeter` of package `greeter`: a binary runs once in a merge"
+    );
+}
+
+/// A service's `Cargo.lock` that is not TOML is named, with its line.
+#[test]
+fn corrupt_cargo_lock() {
+    let err = merge_spoiled(|dir| {
+        std::fs::write(
+            dir.join("frontend/Cargo.lock"),
+            "version = 4\n[[package]\nname = \"x\"\n",
+        )
+        .unwrap()
+    });
+    assert_eq!(
+        err,
+        "error: greeter/frontend/Cargo.lock:2:11: service `frontend`: Cargo.lock is not valid TOML: unclosed array table, expected `]`"
+    );
+}
+
+/// Two `fn main` at the root of a service's binary: an error at the second.
+#[test]
+fn a_second_main() {
+    let err = merge_spoiled(|dir| {
+        let main = dir.join("greeter/src/main.rs");
+        let text = std::fs::read_to_string(&main).unwrap();
+        std::fs::write(&main, format!("{text}\nfn main() {{}}\n")).unwrap();
+    });
+    let line = common::root().join("corpus/greeter/greeter/src/main.rs");
+    let line = std::fs::read_to_string(line).unwrap().lines().count() + 2;
+    assert_eq!(
+        err,
+        format!(
+            "error: greeter/greeter/src/main.rs:{line}:4: service `greeter`: a second `fn main` in the binary's root file"
+        )
+    );
+}
+
+/// A `.proto` the build script names by a literal path in its package that is
+/// not there: an error at the literal. One named under an include folder
+/// another literal names is found there.
+#[test]
+fn a_build_script_naming_a_missing_proto() {
+    let err = merge_spoiled(|dir| {
+        edit(
+            &dir.join("greeter/build.rs"),
+            "proto/helloworld.proto",
+            "proto/missing.proto",
+        )
+    });
+    assert_eq!(
+        err,
+        "error: greeter/greeter/build.rs:7:39: service `greeter`: the build script compiles `proto/missing.proto`, which does not exist in package `greeter`"
+    );
+
+    let tmp = tempfile::tempdir().unwrap();
+    let system = tmp.path().join("greeter");
+    copy_greeter(&system);
+    edit(
+        &system.join("greeter/build.rs"),
+        "compile_protos(\"proto/helloworld.proto\")",
+        "compile_protos(\"proto/helloworld.proto\")?;\n    \
+         let _ = Ok::<_, std::io::Error>((&[\"helloworld.proto\"], &[\"proto\"], \"cargo:rerun-if-changed=x.proto\"))",
+    );
+    let run = knit(&["merge", "greeter/knit.toml", "--out", "out"], tmp.path());
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+}
