@@ -85,6 +85,13 @@ pub(crate) fn build(system: &str, release: bool, task: &str) -> Result<Built, St
     std::fs::create_dir_all(&bins).map_err(|e| e.to_string())?;
 
     let merged_dir = work.join("workspace");
+    // A build may have written into the last merge's sources (a build script
+    // that generates code into `src/`); knit rightly refuses to write over
+    // files it did not write, so the harness starts from an empty folder.
+    if merged_dir.exists() {
+        std::fs::remove_dir_all(&merged_dir)
+            .map_err(|e| format!("clear {}: {e}", merged_dir.display()))?;
+    }
     let knit = knit_binary()?;
     forget_stale_runtime(&target)?;
     let mut merge = Command::new(&knit);
