@@ -737,7 +737,7 @@ pub fn from_cargo(manifest: &Path) -> Result<Workspace> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// Both readers on `manifest` (targets in order: the order of crate roots).
@@ -764,7 +764,7 @@ mod tests {
     }
 
     /// Writes `files` (path, text) into a fresh folder.
-    fn fixture(files: &[(&str, &str)]) -> tempfile::TempDir {
+    pub(crate) fn fixture(files: &[(&str, &str)]) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         for (path, text) in files {
             let path = dir.path().join(path);
