@@ -446,6 +446,28 @@ async fn main() {
         );
     }
 
+    /// prost names a service `HTTP`'s types `HttpClient` and `HttpServer`.
+    #[test]
+    fn a_service_named_in_capitals_converts() {
+        let proto = "package relay;\nservice HTTP {\n  rpc Handle (Req) returns (Resp);\n}\n";
+        let fixture = format!(
+            "//- /worker/Cargo.toml\n[package]\nname = \"worker\"\n//- /worker/proto/relay.proto\n{proto}//- /worker/src/main.rs\n\
+             use tonic::transport::Server;\nmod pb {{ tonic::include_proto!(\"relay\"); }}\n#[tokio::main]\nasync fn main() {{\n    \
+             Server::builder().add_service(pb::http_server::HttpServer::new(Relay)).serve(addr).await.unwrap();\n}}\n\
+             //- /executor/Cargo.toml\n[package]\nname = \"executor\"\n//- /executor/proto/relay.proto\n{proto}//- /executor/src/main.rs\n\
+             mod pb {{ tonic::include_proto!(\"relay\"); }}\n#[tokio::main]\nasync fn main() {{\n    \
+             let c = pb::http_client::HttpClient::connect(\"http://w\").await.unwrap();\n}}\n"
+        );
+        expect![[r#"
+            //- /executor/src/main.rs
+            mod pb { pub use knit_proto_relay::*; }
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+                let c = knit_proto_relay::http_inline::HttpClient::connect("http://w").await.unwrap();
+            }
+            Call(Inline) executor/src/main.rs:4: calls to `relay.HTTP` run in process on `worker`'s handler (knit_proto_relay::http_inline::HttpClient)
+        "#]].assert_eq(&check(&fixture).render("executor/src/main.rs"));
+    }
+
     #[test]
     fn custom_transport_keeps_every_site_rpc() {
         check_caller(

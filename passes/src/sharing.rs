@@ -676,7 +676,8 @@ pub fn call_finding(
             Tier::Inline,
             format!(
                 "calls to `{full}` run in process on `{}`'s handler ({inline_client}::{}Client)",
-                group.services[*provider].name, m.named.service
+                group.services[*provider].name,
+                crate::names::upper_camel(&m.named.service)
             ),
         ),
         Decision::Bridged { provider, reason } => (
