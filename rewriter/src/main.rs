@@ -124,12 +124,13 @@ enum Color {
     Never,
 }
 
-fn main() -> ExitCode {
-    if std::env::args_os().len() == 1 {
+pub(crate) fn main() -> ExitCode {
+    let args = arguments();
+    if args.len() == 1 {
         let _ = Cli::command().print_help();
         return ExitCode::SUCCESS;
     }
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(args);
     match run(cli.command) {
         Ok(code) => code,
         Err(e) => {
@@ -297,6 +298,20 @@ fn run(command: Command) -> Result<ExitCode, Error> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The command line, as `knit` sees it: run as `cargo knit ..`, cargo starts
+/// `cargo-knit knit ..`, and the subcommand's own name is dropped.
+fn arguments() -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let as_cargo_subcommand = args
+        .first()
+        .and_then(|program| std::path::Path::new(program).file_stem())
+        .is_some_and(|stem| stem == "cargo-knit");
+    if as_cargo_subcommand && args.get(1).is_some_and(|a| a == "knit") {
+        args.remove(1);
+    }
+    args
 }
 
 fn read(path: &std::path::Path) -> Result<String, Error> {

@@ -440,3 +440,25 @@ fn a_build_script_naming_a_missing_proto() {
         String::from_utf8_lossy(&run.stderr)
     );
 }
+
+/// `cargo knit ..` runs `cargo-knit knit ..`: the same program, the same answer.
+#[test]
+fn cargo_knit_is_knit_as_a_cargo_subcommand() {
+    let plan = common::greeter_plan();
+    let report = |program: &str, args: &[&str]| {
+        std::process::Command::new(program)
+            .args(args)
+            .args([
+                "report".as_ref(),
+                plan.as_os_str(),
+                "--format".as_ref(),
+                "json".as_ref(),
+            ])
+            .output()
+            .unwrap()
+    };
+    let knit = report(env!("CARGO_BIN_EXE_knit"), &[]);
+    let cargo_knit = report(env!("CARGO_BIN_EXE_cargo-knit"), &["knit"]);
+    assert!(knit.status.success() && cargo_knit.status.success());
+    assert_eq!(knit.stdout, cargo_knit.stdout);
+}
