@@ -268,21 +268,34 @@ pub fn sets_timeout(group: &Group, service: usize) -> Option<(FileId, TextSize)>
                     _ => break,
                 };
             }
-            let server = match &e {
+            let root = match &e {
                 Some(ast::Expr::CallExpr(root)) => match root.expr() {
-                    Some(ast::Expr::PathExpr(callee)) => callee.path().is_some_and(|p| {
-                        p.syntax().text().to_string().ends_with("Server::builder")
-                    }),
-                    _ => false,
+                    Some(ast::Expr::PathExpr(callee)) => {
+                        callee.path().map(|p| p.syntax().text().to_string())
+                    }
+                    _ => None,
                 },
-                _ => false,
+                _ => None,
             };
-            if !server {
+            if !root.as_deref().is_some_and(not_a_channel) {
                 return Some((id, call.syntax().text_range().start()));
             }
         }
     }
     None
+}
+
+/// Builders whose `.timeout(d)` is no gRPC channel's: tonic's server, and the
+/// HTTP clients services use beside gRPC (`reqwest::Client::builder()`).
+fn not_a_channel(root: &str) -> bool {
+    const BUILDERS: [&str; 5] = [
+        "Server::builder",
+        "Client::builder",
+        "ClientBuilder::new",
+        "ClientBuilder::default",
+        "AgentBuilder::new",
+    ];
+    BUILDERS.iter().any(|b| root.ends_with(b)) || root.starts_with("reqwest::")
 }
 
 /// Whether `e` is a constant knit may write again elsewhere in the function:
@@ -364,6 +377,13 @@ mod tests {
         let untimed = made.replace(".timeout(TIMEOUT)", "");
         expect!["Call(Inline) frontend/src/main.rs:11: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"]
             .assert_eq(&check(&untimed).findings.join("\n"));
+        // An HTTP client's timeout is not the channel's.
+        let http = untimed.replace(
+            "#[tokio::main]",
+            "fn http() -> reqwest::Client {\n    reqwest::Client::builder().timeout(TIMEOUT).build().unwrap()\n}\n#[tokio::main]",
+        );
+        expect!["Call(Inline) frontend/src/main.rs:14: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"]
+            .assert_eq(&check(&http).findings.join("\n"));
     }
 
     #[test]
