@@ -10,6 +10,8 @@ pub mod check;
 pub mod diff;
 pub mod emit;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod generate;
 pub mod git;
 mod hash;

@@ -4,6 +4,7 @@ mod bench;
 mod bench_mix;
 mod bench_rewrite;
 mod e2e;
+mod fuzz;
 mod grpc;
 mod scenario;
 
@@ -17,6 +18,10 @@ Tasks:
                    against both, fail on any difference (default: every system)
   test             fmt and clippy checks, cargo test for the workspace and the runtime,
                    then e2e for every system (corpus/ and corpus/layouts/)
+  fuzz [--minutes N] [--target NAME]..
+                   build the libFuzzer targets of fuzz/ (plan, load, passes, check)
+                   with coverage flags on stable Rust and run each N minutes (default 1),
+                   niced; `test` replays their committed seeds (cargo test -p knit-fuzz)
   regenerate       re-record the insta snapshots (review them with git diff)
   bench calls [--requests N] [--rounds R] [--concurrency C] [--request LABEL].. [--only mix|micro]
                    corpus/shop's request mix (bench.toml) split against merged:
@@ -144,6 +149,13 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Some("fuzz") => match fuzz::fuzz(&args[1..]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("fuzz: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Some("regenerate") => {
             let status = cargo_root()
                 .args(["test", "--workspace"])

@@ -1,0 +1,179 @@
+//! `cargo xtask fuzz`: builds knit's libFuzzer targets (`fuzz/`) with coverage
+//! instrumentation on stable Rust and runs each for a while, niced.
+//!
+//! Stable rustc instruments for libFuzzer without `-Z` flags: LLVM's
+//! `sancov-module` pass with inline 8-bit counters, a PC table and comparison
+//! tracing (what cargo-fuzz asks for with `--sanitizer none`). `--target` keeps
+//! the flags off build scripts and proc macros, and the build in a folder of
+//! its own (`target/TRIPLE/release`). Each target starts from its committed
+//! seeds (`fuzz/seeds/`) and the corpus of the repository (the `seeds`
+//! binary); what it finds is kept in `target/fuzz/corpus/TARGET`, and a crash
+//! in `target/fuzz/artifacts/TARGET/`.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use crate::root;
+
+/// The fuzz targets, with the longest input each takes.
+const TARGETS: &[(&str, usize)] = &[
+    ("plan", 8 << 10),
+    ("load", 128 << 10),
+    ("passes", 64 << 10),
+    ("check", 8 << 10),
+];
+
+/// The coverage flags of a libFuzzer build on stable rustc.
+const RUSTFLAGS: &str = "-Cpasses=sancov-module \
+    -Cllvm-args=-sanitizer-coverage-level=4 \
+    -Cllvm-args=-sanitizer-coverage-inline-8bit-counters \
+    -Cllvm-args=-sanitizer-coverage-pc-table \
+    -Cllvm-args=-sanitizer-coverage-trace-compares \
+    --cfg fuzzing -Cdebug-assertions -Coverflow-checks -Cdebuginfo=1";
+
+/// `cargo xtask fuzz [--minutes N] [--target NAME]..`: N minutes (default 1)
+/// for each named target (default: all).
+pub fn fuzz(args: &[String]) -> Result<(), String> {
+    let mut minutes = 1.0f64;
+    let mut chosen: Vec<String> = Vec::new();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().ok_or(format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--minutes" => {
+                minutes = value()?
+                    .parse()
+                    .map_err(|e| format!("--minutes: {e}"))?
+            }
+            "--target" => chosen.push(value()?.clone()),
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    let targets: Vec<(&str, usize)> = TARGETS
+        .iter()
+        .copied()
+        .filter(|(t, _)| chosen.is_empty() || chosen.iter().any(|c| c == t))
+        .collect();
+    if targets.is_empty() {
+        return Err(format!("no such target; the targets: {TARGETS:?}"));
+    }
+    let root = root();
+    let triple = host()?;
+    let cargo = std::env::var("CARGO").unwrap_or("cargo".into());
+    let mut build = Command::new(&cargo);
+    build
+        .current_dir(&root)
+        .args(["build", "--release", "-p", "knit-fuzz", "--features", "libfuzzer"])
+        .args(["--target", &triple])
+        .env("RUSTFLAGS", RUSTFLAGS);
+    for (t, _) in &targets {
+        build.args(["--bin", t]);
+    }
+    run(&mut build, "the instrumented build")?;
+    let start = root.join("target/fuzz/start");
+    run(
+        Command::new(&cargo)
+            .current_dir(&root)
+            .args(["run", "-q", "-p", "knit-fuzz", "--bin", "seeds", "--"])
+            .arg(&start),
+        "the seeds",
+    )?;
+    let mut failed = Vec::new();
+    for (target, max_len) in targets {
+        let corpus = root.join("target/fuzz/corpus").join(target);
+        let artifacts = root.join("target/fuzz/artifacts").join(target);
+        for dir in [&corpus, &artifacts] {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+        let binary = root
+            .join("target")
+            .join(&triple)
+            .join("release")
+            .join(target);
+        let log = root.join("target/fuzz").join(format!("{target}.log"));
+        let began = Instant::now();
+        let status = Command::new("nice")
+            .args(["-n", "19"])
+            .arg(&binary)
+            .arg(&corpus)
+            .arg(root.join("fuzz/seeds").join(target))
+            .arg(start.join(target))
+            .arg(format!("-max_total_time={}", (minutes * 60.0).round() as u64))
+            .arg(format!("-max_len={max_len}"))
+            .arg("-timeout=60")
+            .arg("-rss_limit_mb=6144")
+            .arg("-print_final_stats=1")
+            .arg(format!("-artifact_prefix={}/", artifacts.display()))
+            .stderr(std::fs::File::create(&log).map_err(|e| e.to_string())?)
+            .status()
+            .map_err(|e| format!("{}: {e}", binary.display()))?;
+        let stats = final_stats(&log);
+        println!(
+            "fuzz {target}: {:.1} min, {stats}, corpus {} inputs, log {}",
+            began.elapsed().as_secs_f64() / 60.0,
+            count(&corpus),
+            log.display()
+        );
+        if !status.success() {
+            println!(
+                "fuzz {target}: FAILED ({status}); the input is in {}",
+                artifacts.display()
+            );
+            failed.push(target);
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("crashes in {failed:?}: add each input to fuzz/seeds/TARGET/ as crash-NAME"))
+    }
+}
+
+/// rustc's host triple.
+fn host() -> Result<String, String> {
+    let out = Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .map_err(|e| format!("rustc -vV: {e}"))?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .map(str::to_string)
+        .ok_or_else(|| "rustc -vV names no host".into())
+}
+
+fn run(command: &mut Command, what: &str) -> Result<(), String> {
+    let status = command.status().map_err(|e| format!("{what}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{what} failed ({status})"))
+    }
+}
+
+/// libFuzzer's closing figures in `log`: runs, runs a second, coverage.
+fn final_stats(log: &Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let stat = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("stat::{name}:")))
+            .map(|v| v.trim().to_string())
+            .unwrap_or("?".into())
+    };
+    let cov = text
+        .lines()
+        .rev()
+        .find_map(|l| l.split_once(" cov: "))
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .unwrap_or("?");
+    format!(
+        "{} runs ({} a second), coverage {cov} edges",
+        stat("number_of_executed_units"),
+        stat("average_exec_per_sec")
+    )
+}
+
+fn count(dir: &Path) -> usize {
+    std::fs::read_dir(dir).map_or(0, |d| d.count())
+}
