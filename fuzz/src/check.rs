@@ -41,7 +41,11 @@ fn output() -> &'static Mutex<Output> {
             matches!(check(&plan, &dir), Ok(Verdict::UpToDate)),
             "a fresh output is up to date"
         );
-        Mutex::new(Output { plan, dir, files: written })
+        Mutex::new(Output {
+            plan,
+            dir,
+            files: written,
+        })
     })
 }
 
@@ -124,7 +128,10 @@ pub fn run(data: &[u8]) {
             "check says up to date after {path} changed"
         ),
         Ok(Verdict::Stale(reasons)) => {
-            assert!(!same, "check says out of date for an unchanged output: {reasons:?}");
+            assert!(
+                !same,
+                "check says out of date for an unchanged output: {reasons:?}"
+            );
             assert!(!reasons.is_empty(), "out of date for no reason");
             for r in &reasons {
                 assert!(!r.contains('\n'), "a reason spans lines: {r:?}");

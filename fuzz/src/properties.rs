@@ -51,10 +51,9 @@ pub fn loss_free(loaded: &Loaded, merged: &Merged) {
             continue;
         }
         match merged.files.get(path) {
-            Some(Content::Text(out)) => assert!(
-                out == text,
-                "{path} changed but is not in knit.diff"
-            ),
+            Some(Content::Text(out)) => {
+                assert!(out == text, "{path} changed but is not in knit.diff")
+            }
             other => panic!("input {path} is not in the output: {other:?}"),
         }
     }
@@ -66,7 +65,10 @@ pub fn deterministic(first: &Merged, second: &Merged) {
         first.files == second.files,
         "a second merge wrote other files"
     );
-    assert!(first.changes == second.changes, "a second merge changed other lines");
+    assert!(
+        first.changes == second.changes,
+        "a second merge changed other lines"
+    );
 }
 
 /// Every promise on one merge: its errors, or a loss-free output that a second

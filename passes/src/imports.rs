@@ -9,6 +9,11 @@
 //! of a generated client module of a proto module (`use pb::greeter_client::*`
 //! where `pb` includes the package) imports one name, the client's: tonic's
 //! client module has no other public item.
+//!
+//! A file that `include!`s a file of the package pastes in text knit does not
+//! read, which may name any import or module of its service: no import of that
+//! service is removed. `include!`s of the build's generated code (`OUT_DIR`)
+//! and those inside what an edit replaces do not count.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
@@ -41,10 +46,21 @@ pub fn prune(group: &Group, proto_modules: &[ProtoModule], edits: &[Edit]) -> Ou
             .or_default()
             .extend(path_starts(&e.text));
     }
+    // The services with a file that pastes in text knit does not read.
+    let pasting: BTreeSet<usize> = (0..group.files.len() as u32)
+        .into_par_iter()
+        .map(FileId)
+        .filter(|id| {
+            let replaced = by_file.get(id).map_or(&[][..], Vec::as_slice);
+            includes_unread(group, *id, replaced)
+        })
+        .map(|id| group.file(id).service)
+        .collect();
     let files: Vec<(FileId, Vec<TextRange>)> = by_file.into_iter().collect();
     let clients = client_modules(group, proto_modules);
     let outputs: Vec<Output> = files
         .par_iter()
+        .filter(|(file, _)| !pasting.contains(&group.file(*file).service))
         .map(|(file, replaced)| {
             let written = written.get(file).map_or(&[][..], Vec::as_slice);
             let service = group.file(*file).service;
@@ -93,6 +109,36 @@ fn client_modules(group: &Group, proto_modules: &[ProtoModule]) -> Vec<ClientMod
 
 /// (proto module, client module) -> the client's name.
 type ClientModules = BTreeMap<(String, String), String>;
+
+/// Whether `file` pastes in a file knit does not read: an `include!` outside
+/// the `replaced` ranges whose tokens do not name `OUT_DIR`.
+fn includes_unread(group: &Group, file: FileId, replaced: &[TextRange]) -> bool {
+    let source = group.file(file);
+    let Some(rust) = &source.rust else {
+        return false;
+    };
+    static INCLUDE: LazyLock<Words> = LazyLock::new(|| Words::new(["include"]));
+    let offsets = INCLUDE.offsets(&source.text);
+    if offsets.is_empty() {
+        return false;
+    }
+    let tree = rust.tree();
+    crate::scan::nodes_of_kinds(tree.syntax(), &[SyntaxKind::MACRO_CALL], &offsets)
+        .into_iter()
+        .filter_map(ast::MacroCall::cast)
+        .any(|call| {
+            let named = call
+                .path()
+                .and_then(|p| p.segment())
+                .is_some_and(|s| s.syntax().text() == "include");
+            let range = call.syntax().text_range();
+            named
+                && !call
+                    .token_tree()
+                    .is_some_and(|t| t.syntax().text().to_string().contains("OUT_DIR"))
+                && !replaced.iter().any(|r| r.contains_range(range))
+        })
+}
 
 /// The removals of imports of `file` that the edits replacing `replaced` leave
 /// unused, but those naming what the edits write (`written`). `clients`: see
@@ -246,7 +292,7 @@ fn prune_file(
 /// The private inline modules of `file` that held nothing but the `use` items
 /// in `removed` (and no comment but its doc comments), and whose name no other
 /// code of the service spells and no edit writes: removed whole rather than
-/// left as `mod api { }`. Files the service only `include!`s are not searched.
+/// left as `mod api { }`.
 fn emptied_modules(
     group: &Group,
     file: FileId,
@@ -584,6 +630,64 @@ async fn main() { let c = GreeterClient::connect("http://a").await; }
             pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) { let c = knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://a").await; }
             Call(Inline) frontend/src/main.rs:11: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
         "#]].assert_eq(&render(lf));
+    }
+
+    /// A file that `include!`s another pastes in text knit does not read: every
+    /// import of the service stays (the included text may use it, or name a
+    /// module it re-exports from). An `include!` of the build's generated code
+    /// (`OUT_DIR`) pastes nothing knit's edits could break.
+    #[test]
+    fn what_an_included_file_may_use_stays() {
+        let out = check(&with_frontend(
+            r#"use hello::greeter_client::GreeterClient;
+mod hello { tonic::include_proto!("helloworld"); }
+mod api { pub use crate::hello::greeter_client::GreeterClient; }
+include!("extra.rs");
+#[tokio::main]
+async fn main() { let c = GreeterClient::connect("http://a").await; }
+"#,
+        ));
+        expect![[r#"
+            //- /frontend/src/main.rs
+            use hello::greeter_client::GreeterClient;
+            mod hello { pub use knit_proto_helloworld::*; }
+            mod api { pub use crate::hello::greeter_client::GreeterClient; }
+            include!("extra.rs");
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) { let c = knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://a").await; }
+            Call(Inline) frontend/src/main.rs:6: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+        "#]].assert_eq(&out.render("frontend/src/main.rs"));
+        // Included into another file of the service.
+        let out = check(&format!(
+            "{}//- /frontend/src/other.rs\ninclude!(\"extra.rs\");\n",
+            with_frontend(
+                r#"mod other;
+mod hello { tonic::include_proto!("helloworld"); }
+mod api { pub use crate::hello::greeter_client::GreeterClient; }
+#[tokio::main]
+async fn main() { let c = hello::greeter_client::GreeterClient::connect("http://a").await; }
+"#
+            )
+        ));
+        assert!(
+            out.render("frontend/src/main.rs")
+                .contains("mod api { pub use crate::hello::greeter_client::GreeterClient; }"),
+            "{}",
+            out.render("frontend/src/main.rs")
+        );
+        // Generated code only: pruned as without it.
+        let out = check(&with_frontend(
+            r#"use hello::greeter_client::GreeterClient;
+mod hello { include!(concat!(env!("OUT_DIR"), "/helloworld.rs")); }
+mod api { pub use crate::hello::greeter_client::GreeterClient; }
+#[tokio::main]
+async fn main() { let c = GreeterClient::connect("http://a").await; }
+"#,
+        ));
+        let main = out.render("frontend/src/main.rs");
+        assert!(
+            !main.contains("use hello::greeter_client") && !main.contains("mod api"),
+            "{main}"
+        );
     }
 
     #[test]

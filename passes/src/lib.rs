@@ -17,6 +17,7 @@ pub mod manifest;
 pub mod model;
 pub mod names;
 pub mod namespace;
+mod orphans;
 pub mod scan;
 mod served;
 pub mod sharing;

@@ -598,6 +598,18 @@ fn unshareable(
         }
     }
     for side in [caller, provider] {
+        if let Some((file, at, ty)) =
+            crate::orphans::impl_on_generated(group, index, side, &named.package)
+        {
+            let line = group.file(file).text[..at].matches('\n').count() + 1;
+            return Some(format!(
+                "`{}` implements `{ty}` itself ({}:{line}), which Rust's orphan rule forbids once the generated types are shared",
+                names(side),
+                group.file(file).path
+            ));
+        }
+    }
+    for side in [caller, provider] {
         if index.modules_of(side, &named.package).next().is_none() {
             return Some(format!(
                 "`{}` does not include proto package `{}` in a module knit can rewrite",

@@ -130,7 +130,18 @@ pub(crate) fn main() -> ExitCode {
         let _ = Cli::command().print_help();
         return ExitCode::SUCCESS;
     }
-    let cli = Cli::parse_from(args);
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        // `--help` and `--version`.
+        Err(e) if !e.use_stderr() => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("{}", one_line(&e.render().to_string()));
+            return ExitCode::from(2);
+        }
+    };
     match run(cli.command) {
         Ok(code) => code,
         Err(e) => {
@@ -138,6 +149,22 @@ pub(crate) fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// clap's usage error on one line, as every error of knit: its lines joined
+/// with `; `, without blank lines and the pointer to `--help`.
+fn one_line(usage: &str) -> String {
+    let mut text = String::new();
+    for line in usage.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with("For more information") {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(if text.ends_with(':') { " " } else { "; " });
+        }
+        text.push_str(line.strip_prefix("tip: ").unwrap_or(line));
+    }
+    text
 }
 
 /// What a command keeps until knit exits: not freed piece by piece (every file's

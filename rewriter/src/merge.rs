@@ -73,7 +73,7 @@ pub fn merge(loaded: &Loaded) -> Result<Merged> {
             Some((file, offset)) => {
                 let text = &group.file(file).text;
                 Diagnostic::at_offset(
-                    &loaded.origins[file.0 as usize],
+                    loaded.shown(&loaded.origins[file.0 as usize]),
                     text,
                     usize::from(offset),
                     &f.message,

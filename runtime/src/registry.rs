@@ -401,3 +401,49 @@ impl ServiceHost {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    trait Greeter: Send + Sync {}
+    struct English;
+    impl Greeter for English {}
+
+    /// A first call resolves while its provider registers again and again (a
+    /// service restarting its server in a loop): it answers, bounded, with the
+    /// latest handler it found, instead of resolving anew for ever.
+    #[test]
+    fn a_first_call_ends_under_endless_registrations() {
+        declare("test.Churn", "churn");
+        let host = ServiceHost::standalone("churn");
+        host.provide::<dyn Greeter>("test.Churn", Arc::new(English));
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let churn = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    host.provide::<dyn Greeter>("test.Churn", Arc::new(English));
+                }
+            })
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let answered = runtime.block_on(async {
+            let calls = async {
+                for _ in 0..200 {
+                    // Each call starts as a first call: the churn cleared the slot.
+                    let target = Target::<dyn Greeter>::new("test.Churn");
+                    target.get(None).await.unwrap();
+                }
+            };
+            tokio::time::timeout(Duration::from_secs(20), calls).await
+        });
+        stop.store(true, Ordering::Relaxed);
+        churn.join().unwrap();
+        assert!(answered.is_ok(), "a first call went on resolving for 20 s");
+    }
+}

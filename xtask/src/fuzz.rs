@@ -41,11 +41,7 @@ pub fn fuzz(args: &[String]) -> Result<(), String> {
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
         match arg.as_str() {
-            "--minutes" => {
-                minutes = value()?
-                    .parse()
-                    .map_err(|e| format!("--minutes: {e}"))?
-            }
+            "--minutes" => minutes = value()?.parse().map_err(|e| format!("--minutes: {e}"))?,
             "--target" => chosen.push(value()?.clone()),
             other => return Err(format!("unknown argument {other}")),
         }
@@ -64,7 +60,14 @@ pub fn fuzz(args: &[String]) -> Result<(), String> {
     let mut build = Command::new(&cargo);
     build
         .current_dir(&root)
-        .args(["build", "--release", "-p", "knit-fuzz", "--features", "libfuzzer"])
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "knit-fuzz",
+            "--features",
+            "libfuzzer",
+        ])
         .args(["--target", &triple])
         .env("RUSTFLAGS", RUSTFLAGS);
     for (t, _) in &targets {
@@ -99,7 +102,10 @@ pub fn fuzz(args: &[String]) -> Result<(), String> {
             .arg(&corpus)
             .arg(root.join("fuzz/seeds").join(target))
             .arg(start.join(target))
-            .arg(format!("-max_total_time={}", (minutes * 60.0).round() as u64))
+            .arg(format!(
+                "-max_total_time={}",
+                (minutes * 60.0).round() as u64
+            ))
             .arg(format!("-max_len={max_len}"))
             .arg("-timeout=60")
             .arg("-rss_limit_mb=6144")
@@ -126,7 +132,9 @@ pub fn fuzz(args: &[String]) -> Result<(), String> {
     if failed.is_empty() {
         Ok(())
     } else {
-        Err(format!("crashes in {failed:?}: add each input to fuzz/seeds/TARGET/ as crash-NAME"))
+        Err(format!(
+            "crashes in {failed:?}: add each input to fuzz/seeds/TARGET/ as crash-NAME"
+        ))
     }
 }
 

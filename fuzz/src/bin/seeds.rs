@@ -34,7 +34,11 @@ fn main() {
     }
     for how in 0..3u8 {
         for which in 0..16u8 {
-            write("check", &format!("{how}-{which}"), &[how, which, b'x', b'\n']);
+            write(
+                "check",
+                &format!("{how}-{which}"),
+                &[how, which, b'x', b'\n'],
+            );
         }
     }
 }
