@@ -11,7 +11,7 @@
 //! error messages knit then shows. A test compares both readers on every corpus
 //! system and on fixtures of each rule.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -89,11 +89,74 @@ impl Member {
 }
 
 /// The workspace of the package or workspace whose manifest is `manifest`.
+/// A workspace whose members depend on each other in a cycle is refused, as
+/// Cargo refuses to build it (`cargo metadata --no-deps` does not look).
 pub fn read(manifest: &Path) -> Result<Workspace> {
-    match read_in_process(manifest) {
-        Some(workspace) => Ok(workspace),
-        None => from_cargo(manifest),
+    let workspace = match read_in_process(manifest) {
+        Some(workspace) => workspace,
+        None => from_cargo(manifest)?,
+    };
+    if let Some(cycle) = dependency_cycle(&workspace) {
+        return Err(Diagnostic::in_file(
+            manifest,
+            format!(
+                "path dependencies in a cycle ({}): cargo cannot build this workspace",
+                cycle.join(" -> ")
+            ),
+        )
+        .into());
     }
+    Ok(workspace)
+}
+
+/// A cycle of the members' dependencies (dev-dependencies aside, which Cargo
+/// allows in a cycle), as package names from one back to itself.
+fn dependency_cycle(workspace: &Workspace) -> Option<Vec<String>> {
+    let by_dir: BTreeMap<PathBuf, usize> = workspace
+        .members
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (normalize(m.dir()), i))
+        .collect();
+    let edges: Vec<Vec<usize>> = workspace
+        .members
+        .iter()
+        .map(|m| {
+            m.path_deps
+                .iter()
+                .filter(|d| !d.dev_only)
+                .filter_map(|d| by_dir.get(&normalize(&d.path)).copied())
+                .collect()
+        })
+        .collect();
+    // Depth first, with the path walked so far: a member met again on it
+    // closes a cycle.
+    let mut done = vec![false; edges.len()];
+    for start in 0..edges.len() {
+        let mut path: Vec<(usize, usize)> = vec![(start, 0)];
+        while let Some(&mut (node, ref mut next)) = path.last_mut() {
+            if done[node] {
+                path.pop();
+                continue;
+            }
+            let Some(&to) = edges[node].get(*next) else {
+                done[node] = true;
+                path.pop();
+                continue;
+            };
+            *next += 1;
+            if let Some(at) = path.iter().position(|(n, _)| *n == to) {
+                let mut names: Vec<String> = path[at..]
+                    .iter()
+                    .map(|(n, _)| workspace.members[*n].name.clone())
+                    .collect();
+                names.push(workspace.members[to].name.clone());
+                return Some(names);
+            }
+            path.push((to, 0));
+        }
+    }
+    None
 }
 
 /// The workspace of `manifest` by Cargo's rules, or `None` when the manifests
