@@ -12,7 +12,7 @@ mod common;
 use std::os::unix::fs::symlink;
 use std::path::Path;
 
-use common::{copy_greeter, knit, merge_greeter};
+use common::{copy_greeter, knit};
 
 /// One entry: what is done, the command (empty: `knit merge greeter/knit.toml
 /// --out out`), and what knit answers. `TMP` stands for the test's folder.
@@ -65,9 +65,9 @@ const GREETER_MAIN: &str = "greeter/greeter/src/main.rs";
 const GREETER_TOML: &str = "greeter/greeter/Cargo.toml";
 const FRONTEND_MAIN: &str = "greeter/frontend/src/main.rs";
 
-/// A merged output in `out`, made before the change.
+/// The copy merged into `out`, before the change.
 fn merged(dir: &Path) {
-    let run = merge_greeter(dir, "out");
+    let run = knit(MERGE, dir);
     assert!(
         run.status.success(),
         "{}",
@@ -80,7 +80,8 @@ fn nothing(_: &Path) {}
 include!("catalogue/entries.rs");
 
 /// What a command printed, as the catalogue records it: stderr's line for an
-/// error, stdout's lines joined with ` / ` for a verdict, the first line else.
+/// error, stdout's lines joined with ` / ` for a verdict, the count of call
+/// sites for a merge, the first line else.
 fn answer(run: &std::process::Output, dir: &Path) -> String {
     let stderr = String::from_utf8_lossy(&run.stderr);
     let stdout = String::from_utf8_lossy(&run.stdout);
@@ -88,14 +89,16 @@ fn answer(run: &std::process::Output, dir: &Path) -> String {
         Some(2) => stderr.trim_end().to_string(),
         Some(1) => stdout
             .lines()
-            .map(str::trim)
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
             .collect::<Vec<_>>()
             .join(" / "),
+        // A merge: how its calls went; else the first line.
         _ => stdout
             .lines()
-            .chain(stderr.lines())
-            .next()
+            .find(|l| l.contains("call sites:"))
+            .or_else(|| stdout.lines().chain(stderr.lines()).next())
             .unwrap_or("")
+            .trim()
             .to_string(),
     };
     let canonical = dir.canonicalize().unwrap();
