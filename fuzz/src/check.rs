@@ -120,7 +120,10 @@ pub fn run(data: &[u8]) {
             std::fs::remove_file(out.dir.join(path)).expect("the output is writable");
         }
     }
-    let may_stay = path == "knit.lock" || path == "Cargo.lock" || path.starts_with("target/");
+    let may_stay = path == "knit.lock"
+        || path == "Cargo.lock"
+        || path == "target"
+        || path.starts_with("target/");
     match verdict {
         Err(e) => one_line_errors(&e),
         Ok(Verdict::UpToDate) => assert!(

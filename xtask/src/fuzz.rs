@@ -1,5 +1,6 @@
 //! `cargo xtask fuzz`: builds knit's libFuzzer targets (`fuzz/`) with coverage
-//! instrumentation on stable Rust and runs each for a while, niced.
+//! instrumentation on stable Rust and runs them side by side for a while,
+//! niced, reporting each one's runs, coverage and CPU time.
 //!
 //! Stable rustc instruments for libFuzzer without `-Z` flags: LLVM's
 //! `sancov-module` pass with inline 8-bit counters, a PC table and comparison
@@ -32,8 +33,8 @@ const RUSTFLAGS: &str = "-Cpasses=sancov-module \
     -Cllvm-args=-sanitizer-coverage-trace-compares \
     --cfg fuzzing -Cdebug-assertions -Coverflow-checks -Cdebuginfo=1";
 
-/// `cargo xtask fuzz [--minutes N] [--target NAME]..`: N minutes (default 1)
-/// for each named target (default: all).
+/// `cargo xtask fuzz [--minutes N] [--target NAME]..`: the named targets
+/// (default: all) side by side for N minutes (default 1).
 pub fn fuzz(args: &[String]) -> Result<(), String> {
     let mut minutes = 1.0f64;
     let mut chosen: Vec<String> = Vec::new();
@@ -82,7 +83,8 @@ pub fn fuzz(args: &[String]) -> Result<(), String> {
             .arg(&start),
         "the seeds",
     )?;
-    let mut failed = Vec::new();
+    // All targets at once, each for N minutes of wall time.
+    let mut running = Vec::new();
     for (target, max_len) in targets {
         let corpus = root.join("target/fuzz/corpus").join(target);
         let artifacts = root.join("target/fuzz/artifacts").join(target);
@@ -95,8 +97,7 @@ pub fn fuzz(args: &[String]) -> Result<(), String> {
             .join("release")
             .join(target);
         let log = root.join("target/fuzz").join(format!("{target}.log"));
-        let began = Instant::now();
-        let status = Command::new("nice")
+        let child = Command::new("nice")
             .args(["-n", "19"])
             .arg(&binary)
             .arg(&corpus)
@@ -112,18 +113,25 @@ pub fn fuzz(args: &[String]) -> Result<(), String> {
             .arg("-print_final_stats=1")
             .arg(format!("-artifact_prefix={}/", artifacts.display()))
             .stderr(std::fs::File::create(&log).map_err(|e| e.to_string())?)
-            .status()
+            .spawn()
             .map_err(|e| format!("{}: {e}", binary.display()))?;
-        let stats = final_stats(&log);
+        running.push((target, child, corpus, artifacts, log));
+    }
+    let began = Instant::now();
+    let mut failed = Vec::new();
+    for (target, child, corpus, artifacts, log) in running {
+        let (ok, cpu) = wait(child)?;
         println!(
-            "fuzz {target}: {:.1} min, {stats}, corpus {} inputs, log {}",
+            "fuzz {target}: {:.1} min, {:.1} CPU-min, {}, corpus {} inputs, log {}",
             began.elapsed().as_secs_f64() / 60.0,
+            cpu / 60.0,
+            final_stats(&log),
             count(&corpus),
             log.display()
         );
-        if !status.success() {
+        if !ok {
             println!(
-                "fuzz {target}: FAILED ({status}); the input is in {}",
+                "fuzz {target}: FAILED; the input is in {}",
                 artifacts.display()
             );
             failed.push(target);
@@ -136,6 +144,23 @@ pub fn fuzz(args: &[String]) -> Result<(), String> {
             "crashes in {failed:?}: add each input to fuzz/seeds/TARGET/ as crash-NAME"
         ))
     }
+}
+
+/// Waits for `child`: whether it succeeded, and the CPU seconds it and its
+/// children used (user and system).
+fn wait(child: std::process::Child) -> Result<(bool, f64), String> {
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is valid; wait4 fills it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `pid` is our child, not yet waited for.
+    if unsafe { libc::wait4(pid, &mut status, 0, &mut usage) } != pid {
+        return Err(format!("wait4: {}", std::io::Error::last_os_error()));
+    }
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    let cpu = seconds(usage.ru_utime) + seconds(usage.ru_stime);
+    let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+    Ok((ok, cpu))
 }
 
 /// rustc's host triple.

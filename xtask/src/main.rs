@@ -20,8 +20,8 @@ Tasks:
                    then e2e for every system (corpus/ and corpus/layouts/)
   fuzz [--minutes N] [--target NAME]..
                    build the libFuzzer targets of fuzz/ (plan, load, passes, check)
-                   with coverage flags on stable Rust and run each N minutes (default 1),
-                   niced; `test` replays their committed seeds (cargo test -p knit-fuzz)
+                   with coverage flags on stable Rust and run them side by side N minutes
+                   (default 1), niced; `test` replays their committed seeds (knit-fuzz's tests)
   regenerate       re-record the insta snapshots (review them with git diff)
   bench calls [--requests N] [--rounds R] [--concurrency C] [--request LABEL].. [--only mix|micro]
                    corpus/shop's request mix (bench.toml) split against merged:
