@@ -23,7 +23,13 @@ fn render_change(change: &Change) -> String {
     if change.old.is_none() {
         out.push_str("new file mode 100644\n");
     }
-    let diff = TextDiff::from_lines(old, &change.new);
+    // Lines end at `\n` only, as `git apply` and `patch` read them
+    // (`TextDiff::from_lines` also ends one at a lone `\r`).
+    let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
+    let new_lines: Vec<&str> = change.new.split_inclusive('\n').collect();
+    let diff = TextDiff::configure()
+        .newline_terminated(true)
+        .diff_slices(&old_lines, &new_lines);
     let text = diff
         .unified_diff()
         .context_radius(3)
@@ -87,6 +93,22 @@ mod tests {
             render(&changes),
             "diff --git a/a/src/main.rs b/a/src/main.rs\n--- a/a/src/main.rs\n+++ b/a/src/main.rs\n@@ -1,2 +1,2 @@\n one\n-two\n+2\n\
              diff --git a/a/src/new.rs b/a/src/new.rs\nnew file mode 100644\n--- /dev/null\n+++ b/a/src/new.rs\n@@ -0,0 +1 @@\n+fn x() {}\n"
+        );
+    }
+
+    /// A lone `\r` (a bare carriage return in a comment or literal) is no line
+    /// break: the diff counts lines as `git apply` does (found by the `passes`
+    /// fuzzer).
+    #[test]
+    fn a_lone_carriage_return_ends_no_line() {
+        let changes = vec![Change {
+            path: "m.rs".into(),
+            old: Some("// a\rb\nc\n".into()),
+            new: "// a\rb\nC\n".into(),
+        }];
+        assert_eq!(
+            render(&changes),
+            "diff --git a/m.rs b/m.rs\n--- a/m.rs\n+++ b/m.rs\n@@ -1,2 +1,2 @@\n // a\rb\n-c\n+C\n"
         );
     }
 }
