@@ -75,7 +75,7 @@ pub fn run(data: &[u8]) {
             let name = String::from_utf8_lossy(name)
                 .replace(['/', '\\', '\0'], "_")
                 .replace("..", "_");
-            if name.is_empty() || name.len() > 64 {
+            if name.is_empty() || name == "." || name.len() > 64 {
                 return;
             }
             // Beside a file knit wrote, in its folder.
