@@ -18,6 +18,7 @@ mod synthetic;
 
 pub use estimate::Estimate;
 pub use graph::{Edge, Graph, ServiceNode};
+pub use plan::plan_name;
 pub use rules::Rules;
 pub use select::select;
 pub use selection::{Exclusion, Group, MergedEdge, Reason, Selection};

@@ -13,6 +13,7 @@ pub mod error;
 pub mod generate;
 pub mod git;
 mod hash;
+pub mod init;
 pub mod links;
 pub mod load;
 pub mod lockfile;
@@ -48,14 +49,19 @@ pub const REPORT_JSON: &str = "report.json";
 /// Reads the plan at `plan`, loads its services and merges them in memory, on
 /// the threads of [`workers`].
 pub fn prepare(plan: &Path, versions: Versions) -> Result<(Loaded, Merged)> {
-    let workers = workers()
-        .as_ref()
-        .map_err(|e| Diagnostic::new(format!("cannot start knit's worker threads: {e}")))?;
-    workers.install(|| {
+    in_workers(|| {
         let loaded = load::load(plan::Plan::read(plan)?, versions)?;
         let merged = merge::merge(&loaded)?;
         Ok((loaded, merged))
-    })
+    })?
+}
+
+/// Runs `f` on the threads of [`workers`] (their stacks hold deep syntax trees).
+fn in_workers<T: Send>(f: impl FnOnce() -> T + Send) -> Result<T> {
+    let workers = workers()
+        .as_ref()
+        .map_err(|e| Diagnostic::new(format!("cannot start knit's worker threads: {e}")))?;
+    Ok(workers.install(f))
 }
 
 /// The stack of a thread of [`workers`]: the parser and the passes descend one

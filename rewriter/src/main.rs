@@ -83,6 +83,27 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         group: usize,
     },
+    /// Finds the tonic services under PATHs and who calls whom, prints that
+    /// graph and writes a plan proposing a group to merge.
+    Init {
+        /// Folders to scan: repositories, a monorepo, or a folder of repositories
+        /// (default: the current folder).
+        paths: Vec<PathBuf>,
+        /// Where to write the plan (default: knit.toml in the only PATH, or in
+        /// the current folder).
+        #[arg(long)]
+        plan: Option<PathBuf>,
+        /// The services of the group, by the names printed (default: the
+        /// connected services with the most calls between them).
+        #[arg(long, value_delimiter = ',', conflicts_with = "from_select")]
+        group: Option<Vec<String>>,
+        /// Take the group from a plan that `knit select --emit-plan` wrote.
+        #[arg(long)]
+        from_select: Option<PathBuf>,
+        /// Overwrite an existing plan.
+        #[arg(long)]
+        force: bool,
+    },
     /// Prints the merge report; writes nothing.
     Report {
         plan: PathBuf,
@@ -283,6 +304,41 @@ fn run(command: Command) -> Result<ExitCode, Error> {
                     path.display()
                 );
             }
+        }
+        Command::Init {
+            paths,
+            plan,
+            group,
+            from_select,
+            force,
+        } => {
+            let roots = if paths.is_empty() {
+                vec![PathBuf::from(".")]
+            } else {
+                paths
+            };
+            let plan = plan.unwrap_or_else(|| match roots.as_slice() {
+                [one] => one.join("knit.toml"),
+                _ => PathBuf::from("knit.toml"),
+            });
+            let group = match from_select {
+                Some(file) => Some(knit_rewriter::init::selected_group(&read(&file)?, &file)?),
+                None => group,
+            };
+            let request = knit_rewriter::init::Request {
+                roots,
+                plan: plan.clone(),
+                group,
+                force,
+            };
+            let outcome = knit_rewriter::init::run(&request)?;
+            let _ = stdout.write_all(outcome.graph_text().as_bytes());
+            eprintln!(
+                "knit init: wrote {} (group: {}); next: knit merge {} --out DIR",
+                plan.display(),
+                outcome.group_names().join(", "),
+                plan.display()
+            );
         }
         Command::Report { plan, format } => {
             let (loaded, merged) = prepare(&plan, Versions::Skip)?;

@@ -1,0 +1,156 @@
+//! `knit init`: the graph it prints, the plan it writes, and that the plan merges.
+
+mod common;
+
+use std::path::Path;
+
+use common::{copy_greeter, knit};
+
+/// A copy of the greeter corpus in `dir/greeter`, without its plan.
+fn greeter_without_plan(dir: &Path) {
+    copy_greeter(&dir.join("greeter"));
+    std::fs::remove_file(dir.join("greeter/knit.toml")).unwrap();
+}
+
+#[test]
+fn finds_the_services_and_writes_a_plan_that_merges() {
+    let dir = tempfile::tempdir().unwrap();
+    greeter_without_plan(dir.path());
+    let run = knit(&["init", "greeter"], dir.path());
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout),
+        "services:\n\
+         * frontend  greeter/frontend/src/main.rs  serves frontend.Frontend\n\
+         * greeter   greeter/greeter/src/main.rs   serves helloworld.Greeter\n\
+         calls:\n  frontend -> greeter  helloworld.Greeter  greeter/frontend/src/main.rs:56:19  inline\n\
+         (* the group proposed)\n"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&run.stderr),
+        "knit init: wrote greeter/knit.toml (group: greeter, frontend); next: knit merge greeter/knit.toml --out DIR\n"
+    );
+    let plan = std::fs::read_to_string(dir.path().join("greeter/knit.toml")).unwrap();
+    assert_eq!(
+        plan,
+        r#"# Merge plan written by `knit init` from `.`. Review it, then run
+# `knit merge <this file> --out DIR` (docs/plan.md explains each key).
+
+[group]
+name = "greeter"
+# In start order: each service starts after the services it calls.
+services = ["greeter", "frontend"]
+
+[services.greeter]
+# Package `greeter`, binary `greeter` (greeter/src/main.rs).
+# Serves helloworld.Greeter.
+path = "greeter"
+
+[services.frontend]
+# Package `frontend`, binary `frontend` (frontend/src/main.rs).
+# Serves frontend.Frontend.
+# Calls `greeter` (helloworld.Greeter) (1 call site).
+path = "frontend"
+"#
+    );
+    let merged = knit(&["merge", "greeter/knit.toml", "--out", "out"], dir.path());
+    assert!(
+        merged.status.success(),
+        "{}",
+        String::from_utf8_lossy(&merged.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&merged.stdout)
+            .contains("call sites: 1 inline, 0 bridged, 0 left as RPC")
+    );
+}
+
+#[test]
+fn a_variable_both_services_read_gets_a_value_per_service() {
+    let dir = tempfile::tempdir().unwrap();
+    greeter_without_plan(dir.path());
+    let main = dir.path().join("greeter/frontend/src/main.rs");
+    let text = std::fs::read_to_string(&main).unwrap();
+    assert!(text.contains("\"FRONTEND_ADDR\""));
+    std::fs::write(&main, text.replace("\"FRONTEND_ADDR\"", "\"GREETER_ADDR\"")).unwrap();
+    let run = knit(&["init", "greeter", "--plan", "knit.toml"], dir.path());
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let plan = std::fs::read_to_string(dir.path().join("knit.toml")).unwrap();
+    assert!(
+        plan.contains(
+            "[services.greeter.env]\n# `GREETER_ADDR` is read by frontend too: merged, one process holds one environment,\n# so `greeter` reads its own value from `GREETER_GREETER_ADDR`.\nGREETER_ADDR = \"${GREETER_GREETER_ADDR}\"\n"
+        ),
+        "{plan}"
+    );
+    assert!(plan.contains("path = \"greeter/greeter\""), "{plan}");
+    assert!(plan.contains("FRONTEND_GREETER_ADDR"), "{plan}");
+    let merged = knit(&["merge", "knit.toml", "--out", "out"], dir.path());
+    assert!(
+        merged.status.success(),
+        "{}",
+        String::from_utf8_lossy(&merged.stderr)
+    );
+}
+
+#[test]
+fn an_existing_plan_is_kept_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    greeter_without_plan(dir.path());
+    std::fs::write(dir.path().join("greeter/knit.toml"), "# mine\n").unwrap();
+    let run = knit(&["init", "greeter"], dir.path());
+    assert_eq!(run.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&run.stderr),
+        "error: greeter/knit.toml: a plan is already there: pass --force to overwrite it, or --plan to write another\n"
+    );
+    let kept = std::fs::read_to_string(dir.path().join("greeter/knit.toml")).unwrap();
+    assert_eq!(kept, "# mine\n");
+    let forced = knit(&["init", "greeter", "--force"], dir.path());
+    assert!(forced.status.success());
+}
+
+#[test]
+fn a_group_is_chosen_by_name_or_from_a_select_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    greeter_without_plan(dir.path());
+    let wrong = knit(&["init", "greeter", "--group", "greeter,nope"], dir.path());
+    assert_eq!(wrong.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&wrong.stderr),
+        "error: --group: no service `nope` found (services: frontend, greeter)\n"
+    );
+    assert!(!dir.path().join("greeter/knit.toml").exists());
+    std::fs::write(
+        dir.path().join("selected.toml"),
+        "[group]\nname = \"g\"\nservices = [\"greeter\", \"frontend\"]\n",
+    )
+    .unwrap();
+    let selected = knit(
+        &["init", "greeter", "--from-select", "selected.toml"],
+        dir.path(),
+    );
+    assert!(
+        selected.status.success(),
+        "{}",
+        String::from_utf8_lossy(&selected.stderr)
+    );
+}
+
+#[test]
+fn a_folder_without_services_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = knit(&["init", "."], dir.path());
+    assert_eq!(run.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&run.stderr),
+        "error: found no binary of a package that depends on tonic under `.`: a merge needs two services\n"
+    );
+}
