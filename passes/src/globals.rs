@@ -103,10 +103,10 @@ const ENV_READS: &[(&str, &str)] = &[
 pub fn env_reads(group: &Group) -> BTreeMap<usize, std::collections::BTreeSet<String>> {
     let mut reads: BTreeMap<usize, std::collections::BTreeSet<String>> = BTreeMap::new();
     for (service, id, call, path) in calls(group) {
-        if let Some((_, name)) = env_read(group, id, &call, &path) {
-            if !name.starts_with('(') {
-                reads.entry(service).or_default().insert(name);
-            }
+        if let Some((_, name)) = env_read(group, id, &call, &path)
+            && !name.starts_with('(')
+        {
+            reads.entry(service).or_default().insert(name);
         }
     }
     reads
