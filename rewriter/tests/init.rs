@@ -154,3 +154,103 @@ fn a_folder_without_services_is_an_error() {
         "error: found no binary of a package that depends on tonic under `.`: a merge needs two services\n"
     );
 }
+
+/// The services of a plan as `knit report` loads them: (package, binary) in
+/// start order, and the tiers of its call sites, sorted.
+fn services_and_tiers(plan: &Path) -> (Vec<(String, String)>, Vec<String>) {
+    let run = knit(
+        &["report", plan.to_str().unwrap(), "--format", "json"],
+        Path::new("."),
+    );
+    assert!(
+        run.status.success(),
+        "{}: {}",
+        plan.display(),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let services = report["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let field = |k: &str| s[k].as_str().unwrap().to_string();
+            (field("package"), field("bin"))
+        })
+        .collect();
+    let mut tiers: Vec<String> = report["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["tier"].as_str().unwrap().to_string())
+        .collect();
+    tiers.sort();
+    (services, tiers)
+}
+
+/// The `[services.NAME.env]` keys of a plan, per service path as written.
+fn env_keys(plan: &Path) -> Vec<Vec<String>> {
+    let doc: toml::Table = std::fs::read_to_string(plan).unwrap().parse().unwrap();
+    let group = doc["group"]["services"].as_array().unwrap();
+    group
+        .iter()
+        .map(|name| {
+            let service = &doc["services"][name.as_str().unwrap()];
+            let mut keys: Vec<String> = service
+                .get("env")
+                .and_then(|e| e.as_table())
+                .map(|t| t.keys().cloned().collect())
+                .unwrap_or_default();
+            keys.sort();
+            keys
+        })
+        .collect()
+}
+
+#[test]
+fn on_every_corpus_system_the_plan_matches_the_committed_one() {
+    let root = common::root();
+    let mut systems: Vec<(std::path::PathBuf, std::path::PathBuf)> = Vec::new();
+    for parent in ["corpus", "corpus/layouts"] {
+        for entry in std::fs::read_dir(root.join(parent)).unwrap() {
+            let dir = entry.unwrap().path();
+            let plan = [dir.join("knit.toml"), dir.join("plans/knit.toml")]
+                .into_iter()
+                .find(|p| p.exists());
+            if let Some(plan) = plan {
+                systems.push((dir, plan));
+            }
+        }
+    }
+    systems.sort();
+    assert!(systems.len() >= 15, "{systems:?}");
+    let out = tempfile::tempdir().unwrap();
+    for (dir, committed) in systems {
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let written = out.path().join(format!("{name}.toml"));
+        let run = knit(
+            &["init", dir.to_str().unwrap(), "--plan", written.to_str().unwrap()],
+            Path::new("."),
+        );
+        assert!(
+            run.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let (mut ours, our_tiers) = services_and_tiers(&written);
+        let (mut theirs, their_tiers) = services_and_tiers(&committed);
+        if name == "shop" {
+            // shop's plan leaves `payment` out on purpose (its calls stay a real
+            // RPC); knit init proposes every connected service.
+            assert!(ours.contains(&("payment".into(), "payment".into())));
+            ours.retain(|s| s.0 != "payment");
+        } else {
+            assert_eq!(our_tiers, their_tiers, "{name}: call tiers");
+            assert_eq!(ours, theirs, "{name}: start order");
+            assert_eq!(env_keys(&written), env_keys(&committed), "{name}: env");
+        }
+        ours.sort();
+        theirs.sort();
+        assert_eq!(ours, theirs, "{name}: services");
+    }
+}
