@@ -26,6 +26,7 @@ pub mod paths;
 pub mod plan;
 mod protos;
 mod reads;
+pub mod render;
 pub mod report;
 mod tonic;
 pub mod verify;

@@ -13,7 +13,7 @@ fn no_arguments_print_help() {
     assert!(run.status.success());
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(
-        stdout.contains("Usage: knit <COMMAND>") && stdout.contains("merge"),
+        stdout.contains("Usage: knit [OPTIONS] <COMMAND>") && stdout.contains("merge"),
         "{stdout}"
     );
 }
@@ -461,4 +461,81 @@ fn cargo_knit_is_knit_as_a_cargo_subcommand() {
     let cargo_knit = report(env!("CARGO_BIN_EXE_cargo-knit"), &["knit"]);
     assert!(knit.status.success() && cargo_knit.status.success());
     assert_eq!(knit.stdout, cargo_knit.stdout);
+}
+
+#[test]
+fn errors_show_their_source_on_request_and_one_line_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("knit.toml"),
+        "[group]\nname = \"g\"\nservices = [\"a\", \"b\"]\n\n[services.a]\npath = \"nope\"\n\n[services.b]\npath = \"nope\"\n",
+    )
+    .unwrap();
+    let short = knit(&["merge", "knit.toml", "--out", "out"], dir.path());
+    assert_eq!(short.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&short.stderr),
+        "error: knit.toml:6:8: service `a`: no Cargo.toml in `./nope`\n\
+         error: knit.toml:9:8: service `b`: no Cargo.toml in `./nope`\n"
+    );
+    let human = knit(
+        &[
+            "merge",
+            "knit.toml",
+            "--out",
+            "out",
+            "--error-format",
+            "human",
+        ],
+        dir.path(),
+    );
+    assert_eq!(human.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&human.stderr),
+        "error: service `a`: no Cargo.toml in `./nope`\n \
+         --> knit.toml:6:8\n  \
+         |\n\
+         6 | path = \"nope\"\n  \
+         |        ^^^^^^ service `a`\n  \
+         |\n\n\
+         error: service `b`: no Cargo.toml in `./nope`\n \
+         --> knit.toml:9:8\n  \
+         |\n\
+         9 | path = \"nope\"\n  \
+         |        ^^^^^^ service `b`\n  \
+         |\n\n"
+    );
+    let colored = knit(
+        &[
+            "merge",
+            "knit.toml",
+            "--out",
+            "out",
+            "--error-format",
+            "human",
+            "--color",
+            "always",
+        ],
+        dir.path(),
+    );
+    assert!(String::from_utf8_lossy(&colored.stderr).contains("\x1b["));
+    assert!(!dir.path().join("out").exists());
+}
+
+#[test]
+fn completions_and_the_man_page_come_from_the_cli() {
+    let bash = knit(&["completions", "bash"], Path::new("."));
+    assert!(bash.status.success());
+    let bash = String::from_utf8_lossy(&bash.stdout);
+    assert!(
+        bash.contains("_knit()") && bash.contains("init") && bash.contains("--error-format"),
+        "{bash}"
+    );
+    let man = knit(&["man"], Path::new("."));
+    assert!(man.status.success());
+    let man = String::from_utf8_lossy(&man.stdout);
+    assert!(
+        man.starts_with(".ie") && man.contains(".TH knit 1") && man.contains("merge"),
+        "{man}"
+    );
 }

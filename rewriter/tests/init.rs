@@ -229,7 +229,12 @@ fn on_every_corpus_system_the_plan_matches_the_committed_one() {
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
         let written = out.path().join(format!("{name}.toml"));
         let run = knit(
-            &["init", dir.to_str().unwrap(), "--plan", written.to_str().unwrap()],
+            &[
+                "init",
+                dir.to_str().unwrap(),
+                "--plan",
+                written.to_str().unwrap(),
+            ],
             Path::new("."),
         );
         assert!(
