@@ -5,8 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use knit_passes::names::Role;
-use knit_passes::sharing::{REGISTERED_CONSTRUCTORS, Sharing};
+use knit_passes::sharing::Sharing;
 use knit_passes::{Level, Tier};
 
 use super::discover::Candidate;
@@ -210,15 +209,7 @@ impl Graph {
             let output = knit_passes::run_all(group, &sharing);
             (sharing, output)
         })?;
-        let mut serves: Vec<BTreeSet<String>> = vec![BTreeSet::new(); services.len()];
-        for m in &sharing.index.mentions {
-            let registered = matches!(&m.named.role, Role::Server)
-                && matches!(&m.usage, knit_passes::names::Usage::Call { method, .. }
-                    if REGISTERED_CONSTRUCTORS.contains(&method.as_str()));
-            if registered {
-                serves[m.service].insert(full_name(&m.named.package, &m.named.service));
-            }
-        }
+        let serves = crate::servers::registered(services.len(), &sharing);
         let provider = |callee: &str| serves.iter().position(|s| s.contains(callee));
         let here = std::env::current_dir().unwrap_or_default();
         let site = |file: knit_passes::FileId, offset: usize| {
@@ -370,14 +361,6 @@ impl Graph {
             order.push(next);
         }
         order
-    }
-}
-
-fn full_name(package: &str, service: &str) -> String {
-    if package.is_empty() {
-        service.to_string()
-    } else {
-        format!("{package}.{service}")
     }
 }
 
