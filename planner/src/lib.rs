@@ -3,6 +3,7 @@
 //! estimates what each merge saves, and writes the merge plan of a chosen
 //! group. No I/O: inputs and outputs are strings. See docs/select.md.
 
+mod draw;
 mod estimate;
 #[cfg(test)]
 mod fixtures;

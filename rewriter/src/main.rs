@@ -150,6 +150,10 @@ enum SelectFormat {
     Table,
     /// JSON for tools.
     Json,
+    /// The fleet graph with the groups, as a Mermaid flowchart.
+    Mermaid,
+    /// The fleet graph with the groups, in Graphviz dot.
+    Dot,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -311,10 +315,11 @@ fn run(command: Command, color: Color) -> Result<ExitCode, Error> {
                 None => Rules::default(),
             };
             let selection = knit_planner::select(&graph_data, &rules);
-            let shown = if format == SelectFormat::Json {
-                selection.to_json()
-            } else {
-                selection.to_table()
+            let shown = match format {
+                SelectFormat::Table => selection.to_table(),
+                SelectFormat::Json => selection.to_json(),
+                SelectFormat::Mermaid => selection.to_mermaid(&graph_data),
+                SelectFormat::Dot => selection.to_dot(&graph_data),
             };
             let _ = stdout.write_all(shown.as_bytes());
             if let Some(path) = emit_plan {
