@@ -181,13 +181,13 @@ mod tests {
         let graph = fleet();
         let selection = select(&graph, &Rules::default());
         assert_eq!(selection.groups.len(), 1);
-        let saved = format!("{:.2}", selection.groups[0].estimate.cores_saved);
+        let saved = selection.groups[0].estimate.cores_saved;
+        let edge = selection.groups[0].edges[0].estimate.cores_saved;
         let expected = format!(
-            "flowchart LR\n  subgraph g1[\"group 1: {name}, {saved} cores saved\"]\n    s_{a}[\"{a}\"]\n    s_{b}[\"{b}\"]\n  end\n  s_billing[\"billing\"]\n  s_web -->|\"400 calls/s, {edge} cores saved\"| s_api\n  s_web -.->|\"100 calls/s\"| s_billing\n  linkStyle 0 stroke-width:6.0px\n  linkStyle 1 stroke-width:3.5px\n",
+            "flowchart LR\n  subgraph g1[\"group 1: {name}, {saved:.2} cores saved\"]\n    s_{a}[\"{a}\"]\n    s_{b}[\"{b}\"]\n  end\n  s_billing[\"billing\"]\n  s_web -->|\"400 calls/s, {edge:.2} cores saved\"| s_api\n  s_web -.->|\"100 calls/s\"| s_billing\n  linkStyle 0 stroke-width:6.0px\n  linkStyle 1 stroke-width:3.5px\n",
             name = selection.groups[0].name,
             a = selection.groups[0].services[0],
             b = selection.groups[0].services[1],
-            edge = format!("{:.2}", selection.groups[0].edges[0].estimate.cores_saved),
         );
         assert_eq!(selection.to_mermaid(&graph), expected);
         let dot = selection.to_dot(&graph);
