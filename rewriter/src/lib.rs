@@ -7,6 +7,7 @@
 
 mod cargolock;
 pub mod check;
+pub mod deploy;
 pub mod diff;
 pub mod emit;
 pub mod error;
@@ -104,18 +105,20 @@ pub fn output_files(
         .iter()
         .map(|(p, c)| (p.clone(), c.clone()))
         .collect();
-    for (path, text) in [
-        (DIFF_FILE, diff::render(&merged.changes)),
-        (REPORT_MD, report.to_markdown()),
-        (REPORT_JSON, report.to_json()),
-    ] {
-        if merged.files.contains_key(path) {
+    let recipes = deploy::files(loaded);
+    let knits = [
+        (DIFF_FILE.to_string(), diff::render(&merged.changes)),
+        (REPORT_MD.to_string(), report.to_markdown()),
+        (REPORT_JSON.to_string(), report.to_json()),
+    ];
+    for (path, text) in knits.into_iter().chain(recipes) {
+        if merged.files.contains_key(&path) {
             return Err(Diagnostic::new(format!(
                 "a service has `{path}` at the output's top, where knit writes its own"
             ))
             .into());
         }
-        files.push((path.to_string(), Content::Text(text)));
+        files.push((path, Content::Text(text)));
     }
     let lock = lockfile::lock(loaded, &files, &out_resolved)
         .map_err(|e| Diagnostic::new(format!("cannot hash the inputs: {e}")))?;
