@@ -805,10 +805,17 @@ fn load_service(
         )
         .into());
     }
+    // The packages' manifests and their workspaces' (`tonic = { workspace = true }`).
     let manifests: Vec<&str> = files
         .iter()
         .filter(|f| f.read.file_name().is_some_and(|n| n == "Cargo.toml"))
         .map(|f| f.file.text.as_str())
+        .chain(
+            chosen
+                .iter()
+                .filter_map(|c| c.workspace_root.as_ref())
+                .map(|(text, _)| text.as_str()),
+        )
         .collect();
     let tonic = tonic::of_service(lockfile.as_deref(), &manifests).map_err(|uses| {
         Diagnostic::at(&plan.file, spec.line, 1, format!(

@@ -53,7 +53,10 @@ fn runtime_on_tonic_013() -> bool {
         .map(|m| m.replace("\ntonic = \"0.14\"\n", "\ntonic = \"0.13\"\n"));
     let Ok(manifest) = manifest.map(|m| {
         let lib = root().join("runtime/src/lib.rs");
-        format!("{m}\n[lib]\npath = {:?}\n\n[workspace]\n", lib.display().to_string())
+        format!(
+            "{m}\n[lib]\npath = {:?}\n\n[workspace]\n",
+            lib.display().to_string()
+        )
     }) else {
         eprintln!("runtime on tonic 0.13: cannot read runtime/Cargo.toml");
         return false;
