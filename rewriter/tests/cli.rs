@@ -537,5 +537,33 @@ fn completions_and_the_man_page_come_from_the_cli() {
     assert!(
         man.starts_with(".ie") && man.contains(".TH knit 1") && man.contains("merge"),
         "{man}"
+
+/// `frontend`'s lockfile with tonic at `version` instead of its own.
+fn frontend_on_tonic(dir: &Path, version: &str) {
+    let lock = dir.join("frontend/Cargo.lock");
+    let text = std::fs::read_to_string(&lock).unwrap();
+    let before = "name = \"tonic\"\nversion = \"";
+    let at = text.find(before).unwrap() + before.len();
+    let end = at + text[at..].find('"').unwrap();
+    std::fs::write(&lock, format!("{}{version}{}", &text[..at], &text[end..])).unwrap();
+}
+
+/// Services on two tonic lines: one merged binary holds one tonic.
+#[test]
+fn services_on_two_tonic_lines() {
+    let err = merge_spoiled(|dir| frontend_on_tonic(dir, "0.13.1"));
+    assert_eq!(
+        err,
+        "error: greeter/knit.toml:13:1: services `greeter` on tonic 0.14.9 (Cargo.lock) and `frontend` on tonic 0.13.1 (Cargo.lock) build with different tonic lines: one merged binary holds one tonic; not supported yet (move both to one tonic line, or merge them in separate groups)"
+    );
+}
+
+/// A service on tonic before 0.12 (hyper 0.14) is refused at its plan line.
+#[test]
+fn a_service_on_an_older_tonic() {
+    let err = merge_spoiled(|dir| frontend_on_tonic(dir, "0.11.0"));
+    assert_eq!(
+        err,
+        "error: greeter/knit.toml:13:1: service `frontend` uses tonic 0.11.0 (Cargo.lock): knit supports tonic 0.12, 0.13 and 0.14; not supported yet (update the service to tonic 0.12 or later, or leave it out of the group)"
     );
 }
