@@ -537,6 +537,8 @@ fn completions_and_the_man_page_come_from_the_cli() {
     assert!(
         man.starts_with(".ie") && man.contains(".TH knit 1") && man.contains("merge"),
         "{man}"
+    );
+}
 
 /// `frontend`'s lockfile with tonic at `version` instead of its own.
 fn frontend_on_tonic(dir: &Path, version: &str) {
