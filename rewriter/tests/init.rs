@@ -259,3 +259,66 @@ fn on_every_corpus_system_the_plan_matches_the_committed_one() {
         assert_eq!(ours, theirs, "{name}: services");
     }
 }
+
+/// Writes `files` (path, text) under `dir`.
+fn write_tree(dir: &Path, files: &[(&str, &str)]) {
+    for (path, text) in files {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+}
+
+#[test]
+fn a_client_in_the_callees_library_is_the_callers_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = |name: &str, deps: &str| {
+        format!(
+            "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\ntonic = \"0.14\"\nprost = \"0.14\"\ntonic-prost = \"0.14\"\ntokio = {{ version = \"1\", features = [\"full\"] }}\n{deps}\n[build-dependencies]\ntonic-prost-build = \"0.14\"\n"
+        )
+    };
+    let auth_manifest = manifest("auth", "");
+    let gateway_manifest = manifest("gateway", "auth = { path = \"../auth\" }\n");
+    write_tree(
+        dir.path(),
+        &[
+            ("auth/Cargo.toml", &auth_manifest),
+            (
+                "auth/build.rs",
+                "fn main() { tonic_prost_build::compile_protos(\"proto/auth.proto\").unwrap(); }\n",
+            ),
+            (
+                "auth/proto/auth.proto",
+                "syntax = \"proto3\";\npackage auth;\nservice Auth { rpc Check (Req) returns (Resp); }\nmessage Req {}\nmessage Resp {}\n",
+            ),
+            (
+                "auth/src/lib.rs",
+                "pub mod pb { tonic::include_proto!(\"auth\"); }\npub mod client;\n",
+            ),
+            (
+                "auth/src/client.rs",
+                "use crate::pb::auth_client::AuthClient;\n\n/// The client other services use.\npub async fn connect() -> AuthClient<tonic::transport::Channel> {\n    AuthClient::connect(\"http://auth:50051\").await.unwrap()\n}\n",
+            ),
+            (
+                "auth/src/main.rs",
+                "use auth::pb::auth_server::{Auth, AuthServer};\nuse auth::pb::{Req, Resp};\n\nstruct Svc;\n\n#[tonic::async_trait]\nimpl Auth for Svc {\n    async fn check(&self, _: tonic::Request<Req>) -> Result<tonic::Response<Resp>, tonic::Status> {\n        Ok(tonic::Response::new(Resp {}))\n    }\n}\n\n#[tokio::main]\nasync fn main() {\n    tonic::transport::Server::builder()\n        .add_service(AuthServer::new(Svc))\n        .serve(\"0.0.0.0:50051\".parse().unwrap())\n        .await\n        .unwrap();\n}\n",
+            ),
+            ("gateway/Cargo.toml", &gateway_manifest),
+            (
+                "gateway/src/main.rs",
+                "#[tokio::main]\nasync fn main() {\n    let mut auth = auth::client::connect().await;\n    auth.check(auth::pb::Req {}).await.unwrap();\n}\n",
+            ),
+        ],
+    );
+    let run = knit(&["init", ".", "--plan", "knit.toml"], dir.path());
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(
+        stdout.contains("  gateway -> auth  auth.Auth  auth/src/client.rs:5:5  "),
+        "{stdout}"
+    );
+}

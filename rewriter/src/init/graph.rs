@@ -222,10 +222,17 @@ impl Graph {
         let mut calls = Vec::new();
         for f in &output.findings {
             let Some((file, offset)) = f.at else { continue };
-            let caller = group.file(file).service;
+            let owner = group.file(file).service;
             match f.level {
                 Level::Call(tier) => {
                     let provider = f.callee.as_deref().and_then(provider);
+                    // A client in a package several services reach (the callee's
+                    // own client-helper library) calls for the others.
+                    let reach = &group.file(file).also;
+                    let caller = std::iter::once(owner)
+                        .chain(reach.iter().map(|(s, _)| *s))
+                        .find(|s| Some(*s) != provider)
+                        .unwrap_or(owner);
                     let order = (caller, file.0, u32::from(offset));
                     calls.push((
                         order,
@@ -239,7 +246,7 @@ impl Graph {
                         },
                     ));
                 }
-                Level::Error => refusals[caller].push(format!(
+                Level::Error => refusals[owner].push(format!(
                     "{}: {}",
                     site(file, usize::from(offset)),
                     f.message
