@@ -216,10 +216,11 @@ impl Outcome {
             text += "calls:\n";
             for c in inside {
                 text += &format!(
-                    "  {} -> {}  {}  {}  {}\n",
+                    "  {} -> {}  {} via {}  {}  {}\n",
                     g.services[c.caller].name,
                     g.services[c.provider.unwrap_or_default()].name,
                     c.callee.as_deref().unwrap_or("?"),
+                    client_type(c.callee.as_deref().unwrap_or("?")),
                     c.site,
                     tier(c.tier)
                 );
@@ -263,6 +264,13 @@ impl Outcome {
         text += "(* the group proposed)\n";
         text
     }
+}
+
+/// The generated client type of gRPC service `callee` (`helloworld.Greeter`
+/// -> `GreeterClient`), named as tonic names it.
+fn client_type(callee: &str) -> String {
+    let service = callee.rsplit('.').next().unwrap_or(callee);
+    format!("{}Client", knit_passes::names::upper_camel(service))
 }
 
 fn tier(tier: knit_passes::Tier) -> &'static str {

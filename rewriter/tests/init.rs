@@ -27,7 +27,7 @@ fn finds_the_services_and_writes_a_plan_that_merges() {
         "services:\n\
          * frontend  greeter/frontend/src/main.rs  serves frontend.Frontend\n\
          * greeter   greeter/greeter/src/main.rs   serves helloworld.Greeter\n\
-         calls:\n  frontend -> greeter  helloworld.Greeter  greeter/frontend/src/main.rs:56:19  inline\n\
+         calls:\n  frontend -> greeter  helloworld.Greeter via GreeterClient  greeter/frontend/src/main.rs:56:19  inline\n\
          (* the group proposed)\n"
     );
     assert_eq!(
@@ -318,7 +318,7 @@ fn a_client_in_the_callees_library_is_the_callers_call() {
         String::from_utf8_lossy(&run.stderr)
     );
     assert!(
-        stdout.contains("  gateway -> auth  auth.Auth  auth/src/client.rs:5:5  "),
+        stdout.contains("  gateway -> auth  auth.Auth via AuthClient  auth/src/client.rs:5:5  "),
         "{stdout}"
     );
 }
