@@ -99,37 +99,64 @@ const ENV_READS: &[(&str, &str)] = &[
     ("vars", "std::env::vars"),
 ];
 
+/// The environment variables each service reads by name (`env::var("PORT")`).
+pub fn env_reads(group: &Group) -> BTreeMap<usize, std::collections::BTreeSet<String>> {
+    let mut reads: BTreeMap<usize, std::collections::BTreeSet<String>> = BTreeMap::new();
+    for (service, id, call, path) in calls(group) {
+        if let Some((_, name)) = env_read(group, id, &call, &path)
+            && !name.starts_with('(')
+        {
+            reads.entry(service).or_default().insert(name);
+        }
+    }
+    reads
+}
+
+/// A read of the environment: the function (`var`, `var_os`, `vars`) and the
+/// variable's name (`(computed)` when not a literal, `(all)` for `vars`).
+fn env_read(
+    group: &Group,
+    id: FileId,
+    call: &ast::CallExpr,
+    path: &str,
+) -> Option<(&'static str, String)> {
+    let path = path.trim_start_matches("::");
+    let (function, _) = ENV_READS.iter().find(|(short, full)| {
+        path == *full || (path == format!("env::{short}") && imports(group, id, "std::env"))
+    })?;
+    let name = call
+        .arg_list()
+        .and_then(|l| l.args().next())
+        .and_then(|a| {
+            a.syntax()
+                .descendants_with_tokens()
+                .filter_map(|t| t.into_token())
+                .find_map(ast::String::cast)
+        })
+        .and_then(|s| s.value().ok().map(|v| v.to_string()))
+        .unwrap_or_else(|| {
+            if *function == "vars" {
+                "(all)".into()
+            } else {
+                "(computed)".into()
+            }
+        });
+    Some((function, name))
+}
+
 fn environment(group: &Group, calls: &[Call], out: &mut Output) {
     let mut needs_runtime = std::collections::BTreeSet::new();
     // variable -> services that read it
     let mut readers: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     let mut per_service: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     for &(service, id, ref call, ref path) in calls {
-        let path = path.trim_start_matches("::");
-        let read = ENV_READS.iter().find(|(short, full)| {
-            path == *full || (path == format!("env::{short}") && imports(group, id, "std::env"))
-        });
-        let Some((function, _)) = read else { continue };
+        let Some((function, name)) = env_read(group, id, call, path) else {
+            continue;
+        };
         let args: Vec<ast::Expr> = call
             .arg_list()
             .map(|l| l.args().collect())
             .unwrap_or_default();
-        let name = args
-            .first()
-            .and_then(|a| {
-                a.syntax()
-                    .descendants_with_tokens()
-                    .filter_map(|t| t.into_token())
-                    .find_map(ast::String::cast)
-            })
-            .and_then(|s| s.value().ok().map(|v| v.to_string()))
-            .unwrap_or_else(|| {
-                if *function == "vars" {
-                    "(all)".into()
-                } else {
-                    "(computed)".into()
-                }
-            });
         let svc = &group.services[service];
         readers.entry(name.clone()).or_default().push(service);
         per_service.entry(service).or_default().push(name);

@@ -3,6 +3,7 @@
 //! estimates what each merge saves, and writes the merge plan of a chosen
 //! group. No I/O: inputs and outputs are strings. See docs/select.md.
 
+mod draw;
 mod estimate;
 #[cfg(test)]
 mod fixtures;
@@ -18,6 +19,7 @@ mod synthetic;
 
 pub use estimate::Estimate;
 pub use graph::{Edge, Graph, ServiceNode};
+pub use plan::plan_name;
 pub use rules::Rules;
 pub use select::select;
 pub use selection::{Exclusion, Group, MergedEdge, Reason, Selection};

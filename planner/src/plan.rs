@@ -8,7 +8,7 @@ use crate::selection::Selection;
 /// A service name as knit plans require it, `[a-z][a-z0-9_]*`: ASCII letters
 /// lowercased, every other character but digits and `_` replaced by `_`, and
 /// `s_` put before a name that does not start with a letter.
-pub(crate) fn plan_name(name: &str) -> String {
+pub fn plan_name(name: &str) -> String {
     let name: String = name
         .chars()
         .map(|c| {

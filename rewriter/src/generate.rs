@@ -7,6 +7,7 @@ use knit_passes::namespace;
 use knit_passes::sharing::{SharedPackage, Sharing};
 
 use crate::load::Loaded;
+use crate::tonic::Line;
 
 /// Where generated crates live in the output.
 pub const RUNTIME_DIR: &str = "knit/runtime";
@@ -14,7 +15,6 @@ pub const HOST_DIR: &str = "knit/merged";
 
 /// knit-runtime's sources, embedded so that outputs never point into knit.
 const RUNTIME: &[(&str, &str)] = &[
-    ("Cargo.toml", include_str!("../../runtime/Cargo.toml")),
     ("src/lib.rs", include_str!("../../runtime/src/lib.rs")),
     ("src/call.rs", include_str!("../../runtime/src/call.rs")),
     ("src/env.rs", include_str!("../../runtime/src/env.rs")),
@@ -33,6 +33,9 @@ const RUNTIME: &[(&str, &str)] = &[
         include_str!("../../runtime/src/transport.rs"),
     ),
 ];
+
+/// knit-runtime's manifest, written for the group's tonic line by [`runtime_manifest`].
+const RUNTIME_MANIFEST: &str = include_str!("../../runtime/Cargo.toml");
 
 /// Every generated file: (path in the output, contents), and notes for the
 /// report (how the services' lockfiles merged).
@@ -64,11 +67,20 @@ pub fn support(loaded: &Loaded, sharing: &Sharing) -> (Vec<(String, String)>, Ve
     if let Some(lock) = lockfile {
         files.push(("Cargo.lock".into(), lock.clone()));
     }
+    files.push((
+        format!("{RUNTIME_DIR}/Cargo.toml"),
+        runtime_manifest(loaded.tonic, lockfile.map(String::as_str)),
+    ));
     for (path, text) in RUNTIME {
         files.push((format!("{RUNTIME_DIR}/{path}"), text.to_string()));
     }
     for shared in &sharing.packages {
-        files.extend(proto_crate(group, shared, lockfile.map(String::as_str)));
+        files.extend(proto_crate(
+            group,
+            shared,
+            loaded.tonic,
+            lockfile.map(String::as_str),
+        ));
     }
     files.extend(host(loaded, sharing, &mut notes));
     (files, notes)
@@ -190,41 +202,90 @@ fn join_path(dir: &str, path: &str) -> String {
     parts.join("/")
 }
 
-/// The version `lockfile` resolved for crate `name`, or `fallback`.
-fn locked(lockfile: Option<&str>, name: &str, fallback: &str) -> String {
+/// knit-runtime's manifest for a group on tonic `line`: it requires the
+/// version of that line the services locked (the merged lockfile holds no other
+/// tonic), and builds against tonic 0.12's API on 0.12.
+fn runtime_manifest(line: Line, lockfile: Option<&str>) -> String {
+    let tonic = locked(lockfile, "tonic", line.name());
+    let manifest =
+        RUNTIME_MANIFEST.replace("\ntonic = \"0.14\"\n", &format!("\ntonic = \"{tonic}\"\n"));
+    match line {
+        Line::V0_12 => manifest.replace(
+            "\ntonic-012 = []\n",
+            "\ndefault = [\"tonic-012\"]\ntonic-012 = []\n",
+        ),
+        Line::V0_13 | Line::V0_14 => manifest,
+    }
+}
+
+/// The highest version of crate `name` that `lockfile` resolved in the semver
+/// range `range` (`0.13`), or `range`.
+fn locked(lockfile: Option<&str>, name: &str, range: &str) -> String {
     let Some(lock) = lockfile.and_then(|l| l.parse::<toml::Table>().ok()) else {
-        return fallback.into();
+        return range.into();
     };
-    let packages = lock
-        .get("package")
-        .and_then(|p| p.as_array())
-        .cloned()
-        .unwrap_or_default();
+    let packages = lock.get("package").and_then(|p| p.as_array());
     packages
-        .iter()
+        .into_iter()
+        .flatten()
         .filter(|p| p.get("name").and_then(|n| n.as_str()) == Some(name))
-        .filter_map(|p| p.get("version")?.as_str().map(String::from))
-        .next_back()
-        .unwrap_or_else(|| fallback.into())
+        .filter_map(|p| p.get("version")?.as_str())
+        .filter(|v| crate::lockmerge::range(v) == range)
+        .max_by_key(|v| crate::lockmerge::numbers(v))
+        .map_or_else(|| range.into(), String::from)
+}
+
+/// The manifest and the code generator's call of a proto crate on tonic `line`
+/// (`$PROTOS` stands for the list of proto files): tonic-prost-build on 0.14,
+/// tonic-build on 0.12 and 0.13, at the versions the services locked.
+fn codegen(line: Line, lockfile: Option<&str>) -> (String, String) {
+    let tonic = locked(lockfile, "tonic", line.name());
+    let prost = locked(lockfile, "prost", line.prost());
+    match line {
+        Line::V0_14 => (
+            format!(
+                "prost = \"{prost}\"\ntonic = \"{tonic}\"\ntonic-prost = \"{}\"\n\n\
+                 [build-dependencies]\nprotoc-bin-vendored = \"3\"\ntonic-prost-build = \"{}\"\n",
+                locked(lockfile, "tonic-prost", line.name()),
+                locked(lockfile, "tonic-prost-build", line.name()),
+            ),
+            "tonic_prost_build::configure().compile_protos(&[$PROTOS], &[\"proto\"])".into(),
+        ),
+        Line::V0_12 | Line::V0_13 => {
+            let build = locked(lockfile, "tonic-build", line.name());
+            // tonic-build before 0.12.3 names `compile_protos` `compile`; with
+            // nothing locked, Cargo takes the newest of the line.
+            let compile = if build != line.name() && crate::lockmerge::numbers(&build) < (0, 12, 3)
+            {
+                "compile"
+            } else {
+                "compile_protos"
+            };
+            (
+                format!(
+                    "prost = \"{prost}\"\ntonic = \"{tonic}\"\n\n\
+                     [build-dependencies]\nprotoc-bin-vendored = \"3\"\ntonic-build = \"{build}\"\n",
+                ),
+                format!("tonic_build::configure().{compile}(&[$PROTOS], &[\"proto\"])"),
+            )
+        }
+    }
 }
 
 fn proto_crate(
     group: &Group,
     shared: &SharedPackage,
+    line: Line,
     lockfile: Option<&str>,
 ) -> Vec<(String, String)> {
     let dir = shared.dir();
-    let tonic = locked(lockfile, "tonic", "0.14");
+    let (dependencies, generate) = codegen(line, lockfile);
     let manifest = format!(
         "# Proto package `{package}`, shared by the services of the group. Generated by knit.\n\
          [package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n\
-         [dependencies]\nknit-runtime = {{ path = \"../../runtime\" }}\nprost = \"{prost}\"\ntonic = \"{tonic}\"\ntonic-prost = \"{tonic_prost}\"\n\n\
-         [build-dependencies]\nprotoc-bin-vendored = \"3\"\ntonic-prost-build = \"{tonic_prost_build}\"\n",
+         [dependencies]\nknit-runtime = {{ path = \"../../runtime\" }}\n{dependencies}",
         package = shared.package,
         name = shared.package_name(),
-        prost = locked(lockfile, "prost", "0.14"),
-        tonic_prost = locked(lockfile, "tonic-prost", &tonic),
-        tonic_prost_build = locked(lockfile, "tonic-prost-build", &tonic),
     );
     let names: Vec<String> = shared
         .files
@@ -239,9 +300,9 @@ fn proto_crate(
                  // SAFETY: build scripts are single-threaded.\n        \
                  unsafe {{ std::env::set_var(\"PROTOC\", protoc_bin_vendored::protoc_bin_path()?) }};\n    \
              }}\n    \
-             tonic_prost_build::configure().compile_protos(&[{}], &[\"proto\"])?;\n    \
+             {}?;\n    \
              Ok(())\n}}\n",
-        list.join(", ")
+        generate.replace("$PROTOS", &list.join(", "))
     );
     let mut lib = format!(
         "//! Proto package `{}`, compiled once for the services of the group, with knit's\n\
@@ -936,10 +997,90 @@ mod tests {
         }
     }
 
+    fn lockfile(packages: &[(&str, &str)]) -> String {
+        let mut text = String::from("version = 4\n");
+        for (name, version) in packages {
+            text.push_str(&format!(
+                "\n[[package]]\nname = \"{name}\"\nversion = \"{version}\"\n"
+            ));
+        }
+        text
+    }
+
     #[test]
-    fn locked_versions_come_from_the_lockfile() {
-        let lock = "version = 4\n\n[[package]]\nname = \"tonic\"\nversion = \"0.14.9\"\n";
-        assert_eq!(locked(Some(lock), "tonic", "0.14"), "0.14.9");
-        assert_eq!(locked(Some(lock), "prost", "0.14"), "0.14");
+    fn locked_versions_come_from_the_lockfile_in_the_range() {
+        let lock = lockfile(&[
+            ("prost", "0.13.5"),
+            ("prost", "0.14.1"),
+            ("prost", "0.13.1"),
+            ("tonic", "0.14.9"),
+        ]);
+        assert_eq!(locked(Some(&lock), "tonic", "0.14"), "0.14.9");
+        assert_eq!(locked(Some(&lock), "prost", "0.13"), "0.13.5");
+        assert_eq!(locked(Some(&lock), "prost", "0.14"), "0.14.1");
+        assert_eq!(locked(Some(&lock), "tonic", "0.12"), "0.12");
+        assert_eq!(locked(None, "prost", "0.14"), "0.14");
+    }
+
+    #[test]
+    fn the_runtime_names_the_groups_tonic_only() {
+        let lock = lockfile(&[("tonic", "0.12.3")]);
+        let manifest = runtime_manifest(Line::V0_12, Some(&lock));
+        let doc: toml::Table = manifest.parse().unwrap();
+        assert_eq!(doc["dependencies"]["tonic"].as_str(), Some("0.12.3"));
+        assert_eq!(
+            doc["features"]["default"].as_array().unwrap()[0].as_str(),
+            Some("tonic-012")
+        );
+        for line in [Line::V0_13, Line::V0_14] {
+            let manifest = runtime_manifest(line, None);
+            let doc: toml::Table = manifest.parse().unwrap();
+            assert_eq!(doc["dependencies"]["tonic"].as_str(), Some(line.name()));
+            assert!(doc["features"].get("default").is_none());
+        }
+    }
+
+    #[test]
+    fn proto_crates_use_the_lines_code_generator() {
+        let lock = lockfile(&[
+            ("prost", "0.13.5"),
+            ("tonic", "0.12.1"),
+            ("tonic-build", "0.12.1"),
+        ]);
+        let (deps, build) = codegen(Line::V0_12, Some(&lock));
+        assert_eq!(
+            format!("{deps}{build}"),
+            r#"prost = "0.13.5"
+tonic = "0.12.1"
+
+[build-dependencies]
+protoc-bin-vendored = "3"
+tonic-build = "0.12.1"
+tonic_build::configure().compile(&[$PROTOS], &["proto"])"#
+        );
+        let (deps, build) = codegen(Line::V0_13, None);
+        assert_eq!(
+            format!("{deps}{build}"),
+            r#"prost = "0.13"
+tonic = "0.13"
+
+[build-dependencies]
+protoc-bin-vendored = "3"
+tonic-build = "0.13"
+tonic_build::configure().compile_protos(&[$PROTOS], &["proto"])"#
+        );
+        let lock = lockfile(&[("tonic", "0.14.2"), ("tonic-prost-build", "0.14.2")]);
+        let (deps, build) = codegen(Line::V0_14, Some(&lock));
+        assert_eq!(
+            format!("{deps}{build}"),
+            r#"prost = "0.14"
+tonic = "0.14.2"
+tonic-prost = "0.14"
+
+[build-dependencies]
+protoc-bin-vendored = "3"
+tonic-prost-build = "0.14.2"
+tonic_prost_build::configure().compile_protos(&[$PROTOS], &["proto"])"#
+        );
     }
 }

@@ -7,6 +7,7 @@
 
 mod cargolock;
 pub mod check;
+pub mod deploy;
 pub mod diff;
 pub mod emit;
 pub mod error;
@@ -15,11 +16,13 @@ pub mod fuzzing;
 pub mod generate;
 pub mod git;
 mod hash;
+pub mod init;
 pub mod links;
 pub mod load;
 pub mod lockfile;
 mod lockmerge;
 pub mod merge;
+mod mermaid;
 mod nesting;
 pub mod outdir;
 mod parse;
@@ -27,7 +30,9 @@ pub mod paths;
 pub mod plan;
 mod protos;
 mod reads;
+pub mod render;
 pub mod report;
+mod servers;
 mod tonic;
 pub mod verify;
 pub mod workspace;
@@ -50,14 +55,19 @@ pub const REPORT_JSON: &str = "report.json";
 /// Reads the plan at `plan`, loads its services and merges them in memory, on
 /// the threads of [`workers`].
 pub fn prepare(plan: &Path, versions: Versions) -> Result<(Loaded, Merged)> {
-    let workers = workers()
-        .as_ref()
-        .map_err(|e| Diagnostic::new(format!("cannot start knit's worker threads: {e}")))?;
-    workers.install(|| {
+    in_workers(|| {
         let loaded = load::load(plan::Plan::read(plan)?, versions)?;
         let merged = merge::merge(&loaded)?;
         Ok((loaded, merged))
-    })
+    })?
+}
+
+/// Runs `f` on the threads of [`workers`] (their stacks hold deep syntax trees).
+fn in_workers<T: Send>(f: impl FnOnce() -> T + Send) -> Result<T> {
+    let workers = workers()
+        .as_ref()
+        .map_err(|e| Diagnostic::new(format!("cannot start knit's worker threads: {e}")))?;
+    Ok(workers.install(f))
 }
 
 /// The stack of a thread of [`workers`]: the parser and the passes descend one
@@ -97,18 +107,20 @@ pub fn output_files(
         .iter()
         .map(|(p, c)| (p.clone(), c.clone()))
         .collect();
-    for (path, text) in [
-        (DIFF_FILE, diff::render(&merged.changes)),
-        (REPORT_MD, report.to_markdown()),
-        (REPORT_JSON, report.to_json()),
-    ] {
-        if merged.files.contains_key(path) {
+    let recipes = deploy::files(loaded);
+    let knits = [
+        (DIFF_FILE.to_string(), diff::render(&merged.changes)),
+        (REPORT_MD.to_string(), report.to_markdown()),
+        (REPORT_JSON.to_string(), report.to_json()),
+    ];
+    for (path, text) in knits.into_iter().chain(recipes) {
+        if merged.files.contains_key(&path) {
             return Err(Diagnostic::new(format!(
                 "a service has `{path}` at the output's top, where knit writes its own"
             ))
             .into());
         }
-        files.push((path.to_string(), Content::Text(text)));
+        files.push((path, Content::Text(text)));
     }
     let lock = lockfile::lock(loaded, &files, &out_resolved)
         .map_err(|e| Diagnostic::new(format!("cannot hash the inputs: {e}")))?;

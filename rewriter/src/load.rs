@@ -38,6 +38,8 @@ pub struct Loaded {
     pub canonical_dir: PathBuf,
     /// Where each service was read, by service.
     pub sources: Vec<ServiceSource>,
+    /// The tonic release line every service of the group builds with.
+    pub tonic: tonic::Line,
 }
 
 /// Where a service's files came from.
@@ -92,6 +94,8 @@ struct Loading {
     /// Files copied as they are: (where knit reads it, where it is).
     copies: Vec<(PathBuf, PathBuf)>,
     lockfile: Option<String>,
+    /// The tonic line the service builds with, if it names tonic.
+    tonic: Option<(tonic::Line, tonic::Uses)>,
 }
 
 /// A Rust file or manifest of a service: where knit reads it, where it is, and
@@ -168,6 +172,23 @@ fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loa
             ));
         }
     }
+    // The group's tonic line: one for all (indices are the plan's when all loaded).
+    let lines: Vec<_> = loadings.iter().map(|l| l.tonic.clone()).collect();
+    let tonic = tonic::of_group(&lines).unwrap_or_else(|(a, b)| {
+        let uses = |i: usize| {
+            let uses = lines[i].as_ref().map(|(_, u)| u);
+            let (version, whence) = uses.map_or(("?", ""), |u| (u.version.as_str(), u.whence));
+            format!("`{}` on tonic {version} ({whence})", plan.services[i].name)
+        };
+        if all_loaded {
+            errors.push(Diagnostic::at(&plan.file, plan.services[b].line, 1, format!(
+                "services {} and {} build with different tonic lines: one merged binary holds one tonic; not supported yet (move both to one tonic line, or merge them in separate groups)",
+                uses(a),
+                uses(b)
+            )));
+        }
+        tonic::Line::default()
+    });
     if !errors.is_empty() {
         return Err(Error(errors));
     }
@@ -273,6 +294,7 @@ fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loa
         lockfiles,
         canonical_dir: plan_dir.to_path_buf(),
         sources,
+        tonic,
     })
 }
 
@@ -783,20 +805,27 @@ fn load_service(
         )
         .into());
     }
+    // The packages' manifests and their workspaces' (`tonic = { workspace = true }`).
     let manifests: Vec<&str> = files
         .iter()
         .filter(|f| f.read.file_name().is_some_and(|n| n == "Cargo.toml"))
         .map(|f| f.file.text.as_str())
+        .chain(
+            chosen
+                .iter()
+                .filter_map(|c| c.workspace_root.as_ref())
+                .map(|(text, _)| text.as_str()),
+        )
         .collect();
-    if let Some((version, whence)) = tonic::older_than_supported(lockfile.as_deref(), &manifests) {
-        return Err(Diagnostic::at(&plan.file, spec.line, 1, format!(
-            "service `{}` uses tonic {version} ({whence}): knit's runtime and shared crates are built on tonic {}; not supported yet (update the service to tonic {}, or leave it out of the group)",
+    let tonic = tonic::of_service(lockfile.as_deref(), &manifests).map_err(|uses| {
+        Diagnostic::at(&plan.file, spec.line, 1, format!(
+            "service `{}` uses tonic {} ({}): knit supports tonic {}; not supported yet (update the service to tonic 0.12 or later, or leave it out of the group)",
             spec.name,
-            tonic::SUPPORTED,
+            uses.version,
+            uses.whence,
             tonic::SUPPORTED
         ))
-        .into());
-    }
+    })?;
     let service = Service {
         name: spec.name.clone(),
         listen: spec.listen,
@@ -821,6 +850,7 @@ fn load_service(
         lib_roots,
         copies,
         lockfile,
+        tonic,
     })
 }
 

@@ -10,7 +10,7 @@ use knit_rewriter::check::{self, Verdict};
 use knit_rewriter::error::Diagnostic;
 use knit_rewriter::load::Versions;
 use knit_rewriter::verify::SourceMap;
-use knit_rewriter::{diff, emit, error::Error, output_files, prepare, report::Report};
+use knit_rewriter::{diff, emit, error::Error, output_files, prepare, render, report::Report};
 
 /// Merges Rust gRPC services into one binary: calls between them become
 /// in-process function calls. Reads a merge plan (knit.toml); never modifies
@@ -25,6 +25,19 @@ use knit_rewriter::{diff, emit, error::Error, output_files, prepare, report::Rep
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// How errors are printed: with the source line, a caret and a help line
+    /// (`human`), or one line each (`short`). Default: human on a terminal.
+    #[arg(long, global = true, value_enum)]
+    error_format: Option<ErrorFormat>,
+    /// Colours of errors and of `diff`; `auto` honours NO_COLOR.
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ErrorFormat {
+    Human,
+    Short,
 }
 
 #[derive(Subcommand)]
@@ -46,11 +59,7 @@ enum Command {
         verify: bool,
     },
     /// Prints the diff the merge makes to the services' sources; writes nothing.
-    Diff {
-        plan: PathBuf,
-        #[arg(long, value_enum, default_value_t = Color::Auto)]
-        color: Color,
-    },
+    Diff { plan: PathBuf },
     /// Exits 0 when DIR is exactly what knit generates from PLAN now, 1 when a
     /// service changed since (naming services and files) or a call site stopped
     /// converting, 2 on errors.
@@ -83,6 +92,32 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         group: usize,
     },
+    /// Finds the tonic services under PATHs and who calls whom, prints that
+    /// graph and writes a plan proposing a group to merge.
+    Init {
+        /// Folders to scan: repositories, a monorepo, or a folder of repositories
+        /// (default: the current folder).
+        paths: Vec<PathBuf>,
+        /// Where to write the plan (default: knit.toml in the only PATH, or in
+        /// the current folder).
+        #[arg(long)]
+        plan: Option<PathBuf>,
+        /// The services of the group, by the names printed (default: the
+        /// connected services with the most calls between them).
+        #[arg(long, value_delimiter = ',', conflicts_with = "from_select")]
+        group: Option<Vec<String>>,
+        /// Take the group from a plan that `knit select --emit-plan` wrote.
+        #[arg(long)]
+        from_select: Option<PathBuf>,
+        /// Overwrite an existing plan.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Prints a completion script for SHELL (e.g. `knit completions bash >
+    /// ~/.local/share/bash-completion/completions/knit`).
+    Completions { shell: clap_complete::Shell },
+    /// Prints knit's man page (roff): `knit man > knit.1 && man ./knit.1`.
+    Man,
     /// Prints the merge report; writes nothing.
     Report {
         plan: PathBuf,
@@ -115,6 +150,10 @@ enum SelectFormat {
     Table,
     /// JSON for tools.
     Json,
+    /// The fleet graph with the groups, as a Mermaid flowchart.
+    Mermaid,
+    /// The fleet graph with the groups, in Graphviz dot.
+    Dot,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -142,10 +181,18 @@ pub(crate) fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match run(cli.command) {
+    let stderr_is_terminal = std::io::stderr().is_terminal();
+    let errors = match cli.error_format {
+        Some(ErrorFormat::Short) => render::ErrorFormat::Short,
+        Some(ErrorFormat::Human) => render::ErrorFormat::Human,
+        None if stderr_is_terminal => render::ErrorFormat::Human,
+        None => render::ErrorFormat::Short,
+    };
+    let error_color = cli.color.enabled(stderr_is_terminal);
+    match run(cli.command, cli.color) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("{e}");
+            eprint!("{}", render::render(&e, errors, error_color));
             ExitCode::from(2)
         }
     }
@@ -167,13 +214,24 @@ fn one_line(usage: &str) -> String {
     text
 }
 
+impl Color {
+    /// Whether to colour a stream that is (or is not) a terminal.
+    fn enabled(self, terminal: bool) -> bool {
+        match self {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => terminal && std::env::var_os("NO_COLOR").is_none(),
+        }
+    }
+}
+
 /// What a command keeps until knit exits: not freed piece by piece (every file's
 /// text and tree), as the process's end gives all its memory back at once.
 fn left_to_exit<T>(memory: T) {
     std::mem::forget(memory);
 }
 
-fn run(command: Command) -> Result<ExitCode, Error> {
+fn run(command: Command, color: Color) -> Result<ExitCode, Error> {
     let mut stdout = std::io::stdout().lock();
     match command {
         Command::Merge {
@@ -207,16 +265,10 @@ fn run(command: Command) -> Result<ExitCode, Error> {
             }
             left_to_exit((loaded, merged, files));
         }
-        Command::Diff { plan, color } => {
+        Command::Diff { plan } => {
             let (loaded, merged) = prepare(&plan, Versions::Skip)?;
             let text = diff::render(&merged.changes);
-            let colored = match color {
-                Color::Always => true,
-                Color::Never => false,
-                Color::Auto => {
-                    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-                }
-            };
+            let colored = color.enabled(std::io::stdout().is_terminal());
             let text = if colored { diff::colorize(&text) } else { text };
             let _ = stdout.write_all(text.as_bytes());
             left_to_exit((loaded, merged, text));
@@ -290,10 +342,11 @@ fn run(command: Command) -> Result<ExitCode, Error> {
                 None => Rules::default(),
             };
             let selection = knit_planner::select(&graph_data, &rules);
-            let shown = if format == SelectFormat::Json {
-                selection.to_json()
-            } else {
-                selection.to_table()
+            let shown = match format {
+                SelectFormat::Table => selection.to_table(),
+                SelectFormat::Json => selection.to_json(),
+                SelectFormat::Mermaid => selection.to_mermaid(&graph_data),
+                SelectFormat::Dot => selection.to_dot(&graph_data),
             };
             let _ = stdout.write_all(shown.as_bytes());
             if let Some(path) = emit_plan {
@@ -310,6 +363,49 @@ fn run(command: Command) -> Result<ExitCode, Error> {
                     path.display()
                 );
             }
+        }
+        Command::Init {
+            paths,
+            plan,
+            group,
+            from_select,
+            force,
+        } => {
+            let roots = if paths.is_empty() {
+                vec![PathBuf::from(".")]
+            } else {
+                paths
+            };
+            let plan = plan.unwrap_or_else(|| match roots.as_slice() {
+                [one] => one.join("knit.toml"),
+                _ => PathBuf::from("knit.toml"),
+            });
+            let group = match from_select {
+                Some(file) => Some(knit_rewriter::init::selected_group(&read(&file)?, &file)?),
+                None => group,
+            };
+            let request = knit_rewriter::init::Request {
+                roots,
+                plan: plan.clone(),
+                group,
+                force,
+            };
+            let outcome = knit_rewriter::init::run(&request)?;
+            let _ = stdout.write_all(outcome.graph_text().as_bytes());
+            eprintln!(
+                "knit init: wrote {} (group: {}); next: knit merge {} --out DIR",
+                plan.display(),
+                outcome.group_names().join(", "),
+                plan.display()
+            );
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "knit", &mut stdout);
+        }
+        Command::Man => {
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut stdout)
+                .map_err(|e| Diagnostic::new(format!("cannot write the man page: {e}")))?;
         }
         Command::Report { plan, format } => {
             let (loaded, merged) = prepare(&plan, Versions::Skip)?;

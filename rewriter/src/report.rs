@@ -36,6 +36,9 @@ pub struct CallRow {
     pub service: String,
     /// The gRPC service called.
     pub callee: String,
+    /// The service of the group that serves `callee`, if one does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
     pub tier: String,
     pub detail: String,
 }
@@ -74,6 +77,7 @@ impl Report {
                 listen: s.listen,
             })
             .collect();
+        let serves = crate::servers::registered(group.services.len(), &merged.sharing);
         let (mut calls, mut notes) = (Vec::new(), Vec::new());
         for f in &merged.output.findings {
             let at =
@@ -82,6 +86,11 @@ impl Report {
             match f.level {
                 Level::Call(tier) => calls.push(CallRow {
                     callee: f.callee.clone().unwrap_or_default(),
+                    provider: f.callee.as_ref().and_then(|callee| {
+                        let caller = f.at.map(|(file, _)| group.file(file).service);
+                        let provider = serves.iter().position(|s| s.contains(callee))?;
+                        (Some(provider) != caller).then(|| group.services[provider].name.clone())
+                    }),
                     service: f
                         .at
                         .map(|(file, _)| group.services[group.file(file).service].name.clone())
@@ -147,6 +156,7 @@ impl Report {
 
     pub fn to_markdown(&self) -> String {
         let mut md = format!("# knit merge report: group `{}`\n\n", self.group);
+        md.push_str(&crate::mermaid::group_graph(self));
         md.push_str("## Services\n\n| service | package | merged package | binary | listener |\n|---|---|---|---|---|\n");
         for s in &self.services {
             let listen = if s.listen { "kept" } else { "off" };

@@ -1,34 +1,117 @@
-//! Which tonic a service builds with: knit's runtime and the shared proto
-//! crates it generates are written for one line of tonic releases, and a
-//! service on an older one would put two tonics in the merged binary, whose
-//! types do not meet.
+//! Which tonic a service builds with. knit's runtime and the shared proto
+//! crates it generates are written for the tonic release lines on hyper 1
+//! (0.12, 0.13, 0.14) and built, in each merged workspace, against the one
+//! line of its group: the services of a group must share it, or the merged
+//! binary would hold two tonics whose types do not meet.
 
-/// The tonic release line knit's generated code is built on.
-pub const SUPPORTED: &str = "0.14";
+use crate::lockmerge::numbers;
 
-/// `(major, minor)` of [`SUPPORTED`].
-const SUPPORTED_LINE: (u64, u64) = (0, 14);
+/// The tonic release lines knit supports, for messages.
+pub const SUPPORTED: &str = "0.12, 0.13 and 0.14";
 
-/// The oldest tonic a service locks (its `Cargo.lock`) or, without a lockfile,
-/// asks for (its manifests' `tonic` requirement), with where it was read, when
-/// that is older than [`SUPPORTED`].
-pub fn older_than_supported(
+/// A tonic release line knit's runtime and generated crates build on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Line {
+    /// tonic 0.12: `tonic-build` 0.12 and prost 0.13; `tonic::body::BoxBody`.
+    V0_12,
+    /// tonic 0.13: `tonic-build` 0.13 and prost 0.13.
+    V0_13,
+    /// tonic 0.14: `tonic-prost-build` and prost 0.14.
+    #[default]
+    V0_14,
+}
+
+impl Line {
+    /// The line of a version or requirement (`0.12.3`, `^0.13`), if supported.
+    fn of(version: &str) -> Option<Line> {
+        match line(version)? {
+            (0, 12) => Some(Line::V0_12),
+            (0, 13) => Some(Line::V0_13),
+            (0, 14) => Some(Line::V0_14),
+            _ => None,
+        }
+    }
+
+    /// `0.12`, `0.13` or `0.14`: also the semver range Cargo unifies.
+    pub fn name(self) -> &'static str {
+        match self {
+            Line::V0_12 => "0.12",
+            Line::V0_13 => "0.13",
+            Line::V0_14 => "0.14",
+        }
+    }
+
+    /// The prost line the line's code generator emits code for.
+    pub fn prost(self) -> &'static str {
+        match self {
+            Line::V0_12 | Line::V0_13 => "0.13",
+            Line::V0_14 => "0.14",
+        }
+    }
+}
+
+/// The tonic a service uses: its version and where it was read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Uses {
+    pub version: String,
+    /// `Cargo.lock`, or `Cargo.toml` for a service without a lockfile.
+    pub whence: &'static str,
+}
+
+/// The tonic line of one service: `Ok(None)` when it names no tonic (it then
+/// builds with any line); `Err` with the tonic it uses when knit does not
+/// support that.
+pub fn of_service(
     lockfile: Option<&str>,
     manifests: &[&str],
-) -> Option<(String, &'static str)> {
-    let (versions, whence): (Vec<String>, &str) = match lockfile {
+) -> Result<Option<(Line, Uses)>, Uses> {
+    let required: Vec<String> = manifests.iter().flat_map(|m| required(m)).collect();
+    let (mut versions, whence) = match lockfile {
         Some(lock) => (locked(lock), "Cargo.lock"),
-        None => (
-            manifests.iter().flat_map(|m| required(m)).collect(),
-            "Cargo.toml",
-        ),
+        None => (required.clone(), "Cargo.toml"),
     };
-    versions
-        .into_iter()
-        .filter_map(|v| Some((line(&v)?, v)))
-        .filter(|(l, _)| *l < SUPPORTED_LINE)
-        .min()
-        .map(|(_, v)| (v, whence))
+    // A lockfile shared with other packages (a monorepo), or a dependency on
+    // another tonic: the service's own manifests say which one is its own.
+    let own: Vec<(u64, u64)> = required.iter().filter_map(|r| line(r)).collect();
+    if versions
+        .iter()
+        .any(|v| line(v).is_some_and(|l| own.contains(&l)))
+    {
+        versions.retain(|v| line(v).is_some_and(|l| own.contains(&l)));
+    }
+    let uses = |version: &String| Uses {
+        version: version.clone(),
+        whence,
+    };
+    if let Some(unsupported) = versions
+        .iter()
+        .filter(|v| line(v).is_some() && Line::of(v).is_none())
+        .min_by_key(|v| line(v))
+    {
+        return Err(uses(unsupported));
+    }
+    Ok(versions
+        .iter()
+        .filter_map(|v| Some((Line::of(v)?, v)))
+        .max_by_key(|(_, v)| numbers(v.trim_start_matches(['^', '=', '~', ' '])))
+        .map(|(l, v)| (l, uses(v))))
+}
+
+/// The line of a group from each service's (name, line): the one line every
+/// service that names tonic is on (0.14 when none does), or the first two
+/// services, by index, whose lines differ.
+pub fn of_group(services: &[Option<(Line, Uses)>]) -> Result<Line, (usize, usize)> {
+    let mut known = services
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| Some((i, s.as_ref()?.0)));
+    let Some((first, line)) = known.next() else {
+        return Ok(Line::default());
+    };
+    match known.find(|(_, l)| *l != line) {
+        Some((other, _)) => Err((first, other)),
+        None => Ok(line),
+    }
 }
 
 /// The versions of tonic a lockfile holds.
@@ -78,27 +161,102 @@ fn line(version: &str) -> Option<(u64, u64)> {
 mod tests {
     use super::*;
 
+    fn lock(versions: &[&str]) -> String {
+        let mut text = String::from("version = 3\n");
+        for v in versions {
+            text.push_str(&format!(
+                "[[package]]\nname = \"tonic\"\nversion = \"{v}\"\n\n"
+            ));
+        }
+        text
+    }
+
+    fn found(lockfile: Option<&str>, manifests: &[&str]) -> String {
+        match of_service(lockfile, manifests) {
+            Ok(Some((line, uses))) => {
+                format!("{} ({} in {})", line.name(), uses.version, uses.whence)
+            }
+            Ok(None) => "none".into(),
+            Err(uses) => format!("unsupported: {} in {}", uses.version, uses.whence),
+        }
+    }
+
     #[test]
-    fn an_older_tonic_is_found_in_the_lockfile_or_the_manifests() {
-        let lock = "version = 3\n[[package]]\nname = \"tonic\"\nversion = \"0.11.0\"\n\n[[package]]\nname = \"tonic\"\nversion = \"0.12.0\"\n";
+    fn each_supported_line_is_read_from_the_lockfile() {
         assert_eq!(
-            older_than_supported(Some(lock), &[]),
-            Some(("0.11.0".into(), "Cargo.lock"))
+            found(Some(&lock(&["0.12.3"])), &[]),
+            "0.12 (0.12.3 in Cargo.lock)"
         );
-        let current = "[[package]]\nname = \"tonic\"\nversion = \"0.14.6\"\n";
-        assert_eq!(older_than_supported(Some(current), &[]), None);
+        assert_eq!(
+            found(Some(&lock(&["0.13.1"])), &[]),
+            "0.13 (0.13.1 in Cargo.lock)"
+        );
+        assert_eq!(
+            found(Some(&lock(&["0.14.6"])), &[]),
+            "0.14 (0.14.6 in Cargo.lock)"
+        );
+        assert_eq!(found(Some("version = 3\n"), &[]), "none");
+    }
+
+    #[test]
+    fn older_or_newer_tonics_are_unsupported() {
+        assert_eq!(
+            found(Some(&lock(&["0.11.0", "0.12.0"])), &[]),
+            "unsupported: 0.11.0 in Cargo.lock"
+        );
         let manifest = "[package]\nname = \"a\"\n[dependencies]\ntonic = { version = \"0.9\", features = [\"tls\"] }\n";
+        assert_eq!(found(None, &[manifest]), "unsupported: 0.9 in Cargo.toml");
         assert_eq!(
-            older_than_supported(None, &[manifest]),
-            Some(("0.9".into(), "Cargo.toml"))
+            found(None, &["[dependencies]\ntonic = \"1\"\n"]),
+            "unsupported: 1 in Cargo.toml"
+        );
+    }
+
+    #[test]
+    fn without_a_lockfile_the_manifests_requirement_counts() {
+        assert_eq!(
+            found(None, &["[workspace.dependencies]\ntonic = \"0.13\"\n"]),
+            "0.13 (0.13 in Cargo.toml)"
         );
         assert_eq!(
-            older_than_supported(None, &["[dependencies]\ntonic = \"0.14\"\n"]),
-            None
+            found(None, &["[dependencies]\ntonic = \"=0.12.1\"\n"]),
+            "0.12 (=0.12.1 in Cargo.toml)"
+        );
+    }
+
+    #[test]
+    fn the_services_own_requirement_picks_among_locked_tonics() {
+        // A dependency on an older tonic does not refuse a service on 0.13.
+        let both = lock(&["0.10.2", "0.13.1"]);
+        let own = "[dependencies]\ntonic = \"0.13\"\n";
+        assert_eq!(found(Some(&both), &[own]), "0.13 (0.13.1 in Cargo.lock)");
+        // A monorepo's lockfile with two lines: the service's own.
+        let mono = lock(&["0.12.3", "0.14.2"]);
+        let own = "[dependencies]\ntonic = \"0.12\"\n";
+        assert_eq!(found(Some(&mono), &[own]), "0.12 (0.12.3 in Cargo.lock)");
+        // No requirement to go by: the newest.
+        assert_eq!(found(Some(&mono), &[]), "0.14 (0.14.2 in Cargo.lock)");
+    }
+
+    #[test]
+    fn a_group_shares_one_line() {
+        let on = |line: Line| {
+            Some((
+                line,
+                Uses {
+                    version: line.name().into(),
+                    whence: "Cargo.lock",
+                },
+            ))
+        };
+        assert_eq!(of_group(&[None, None]), Ok(Line::V0_14));
+        assert_eq!(
+            of_group(&[None, on(Line::V0_12), on(Line::V0_12)]),
+            Ok(Line::V0_12)
         );
         assert_eq!(
-            older_than_supported(None, &["[dependencies]\ntonic = \"1\"\n"]),
-            None
+            of_group(&[on(Line::V0_13), None, on(Line::V0_13), on(Line::V0_14)]),
+            Err((0, 3))
         );
     }
 }

@@ -13,7 +13,7 @@ fn no_arguments_print_help() {
     assert!(run.status.success());
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(
-        stdout.contains("Usage: knit <COMMAND>") && stdout.contains("merge"),
+        stdout.contains("Usage: knit [OPTIONS] <COMMAND>") && stdout.contains("merge"),
         "{stdout}"
     );
 }
@@ -461,4 +461,111 @@ fn cargo_knit_is_knit_as_a_cargo_subcommand() {
     let cargo_knit = report(env!("CARGO_BIN_EXE_cargo-knit"), &["knit"]);
     assert!(knit.status.success() && cargo_knit.status.success());
     assert_eq!(knit.stdout, cargo_knit.stdout);
+}
+
+#[test]
+fn errors_show_their_source_on_request_and_one_line_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("knit.toml"),
+        "[group]\nname = \"g\"\nservices = [\"a\", \"b\"]\n\n[services.a]\npath = \"nope\"\n\n[services.b]\npath = \"nope\"\n",
+    )
+    .unwrap();
+    let short = knit(&["merge", "knit.toml", "--out", "out"], dir.path());
+    assert_eq!(short.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&short.stderr),
+        "error: knit.toml:6:8: service `a`: no Cargo.toml in `./nope`\n\
+         error: knit.toml:9:8: service `b`: no Cargo.toml in `./nope`\n"
+    );
+    let human = knit(
+        &[
+            "merge",
+            "knit.toml",
+            "--out",
+            "out",
+            "--error-format",
+            "human",
+        ],
+        dir.path(),
+    );
+    assert_eq!(human.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&human.stderr),
+        "error: service `a`: no Cargo.toml in `./nope`\n \
+         --> knit.toml:6:8\n  \
+         |\n\
+         6 | path = \"nope\"\n  \
+         |        ^^^^^^ service `a`\n  \
+         |\n\n\
+         error: service `b`: no Cargo.toml in `./nope`\n \
+         --> knit.toml:9:8\n  \
+         |\n\
+         9 | path = \"nope\"\n  \
+         |        ^^^^^^ service `b`\n  \
+         |\n\n"
+    );
+    let colored = knit(
+        &[
+            "merge",
+            "knit.toml",
+            "--out",
+            "out",
+            "--error-format",
+            "human",
+            "--color",
+            "always",
+        ],
+        dir.path(),
+    );
+    assert!(String::from_utf8_lossy(&colored.stderr).contains("\x1b["));
+    assert!(!dir.path().join("out").exists());
+}
+
+#[test]
+fn completions_and_the_man_page_come_from_the_cli() {
+    let bash = knit(&["completions", "bash"], Path::new("."));
+    assert!(bash.status.success());
+    let bash = String::from_utf8_lossy(&bash.stdout);
+    assert!(
+        bash.contains("_knit()") && bash.contains("init") && bash.contains("--error-format"),
+        "{bash}"
+    );
+    let man = knit(&["man"], Path::new("."));
+    assert!(man.status.success());
+    let man = String::from_utf8_lossy(&man.stdout);
+    assert!(
+        man.starts_with(".ie") && man.contains(".TH knit 1") && man.contains("merge"),
+        "{man}"
+    );
+}
+
+/// `frontend`'s lockfile with tonic at `version` instead of its own.
+fn frontend_on_tonic(dir: &Path, version: &str) {
+    let lock = dir.join("frontend/Cargo.lock");
+    let text = std::fs::read_to_string(&lock).unwrap();
+    let before = "name = \"tonic\"\nversion = \"";
+    let at = text.find(before).unwrap() + before.len();
+    let end = at + text[at..].find('"').unwrap();
+    std::fs::write(&lock, format!("{}{version}{}", &text[..at], &text[end..])).unwrap();
+}
+
+/// Services on two tonic lines: one merged binary holds one tonic.
+#[test]
+fn services_on_two_tonic_lines() {
+    let err = merge_spoiled(|dir| frontend_on_tonic(dir, "0.13.1"));
+    assert_eq!(
+        err,
+        "error: greeter/knit.toml:13:1: services `greeter` on tonic 0.14.9 (Cargo.lock) and `frontend` on tonic 0.13.1 (Cargo.lock) build with different tonic lines: one merged binary holds one tonic; not supported yet (move both to one tonic line, or merge them in separate groups)"
+    );
+}
+
+/// A service on tonic before 0.12 (hyper 0.14) is refused at its plan line.
+#[test]
+fn a_service_on_an_older_tonic() {
+    let err = merge_spoiled(|dir| frontend_on_tonic(dir, "0.11.0"));
+    assert_eq!(
+        err,
+        "error: greeter/knit.toml:13:1: service `frontend` uses tonic 0.11.0 (Cargo.lock): knit supports tonic 0.12, 0.13 and 0.14; not supported yet (update the service to tonic 0.12 or later, or leave it out of the group)"
+    );
 }

@@ -188,10 +188,21 @@ pub fn deadline<T>(request: &Request<T>, channel: Option<Duration>) -> Option<Du
     if request.metadata().is_empty() {
         return channel;
     }
+    let own = grpc_timeout(request.metadata()).and_then(parse_timeout);
+    match (own, channel) {
+        (Some(own), Some(channel)) => Some(own.min(channel)),
+        (own, channel) => own.or(channel),
+    }
+}
+
+/// The request's `grpc-timeout` header, if it is text.
+#[cfg(not(feature = "tonic-012"))]
+#[inline]
+fn grpc_timeout(metadata: &tonic::metadata::MetadataMap) -> Option<&str> {
     // A header name made once: looking a `&str` up parses it every call.
     const GRPC_TIMEOUT: tonic::codegen::http::HeaderName =
         tonic::codegen::http::HeaderName::from_static("grpc-timeout");
-    let headers: &tonic::codegen::http::HeaderMap = request.metadata().as_ref();
+    let headers: &tonic::codegen::http::HeaderMap = metadata.as_ref();
     // A request's few headers are compared in turn, cheaper than hashing the name.
     let value = if headers.len() <= 4 {
         headers
@@ -200,13 +211,14 @@ pub fn deadline<T>(request: &Request<T>, channel: Option<Duration>) -> Option<Du
     } else {
         headers.get(&GRPC_TIMEOUT)
     };
-    let own = value
-        .and_then(|value| value.to_str().ok())
-        .and_then(parse_timeout);
-    match (own, channel) {
-        (Some(own), Some(channel)) => Some(own.min(channel)),
-        (own, channel) => own.or(channel),
-    }
+    value?.to_str().ok()
+}
+
+/// The request's `grpc-timeout` header, if it is text (tonic 0.12's metadata
+/// does not lend its headers).
+#[cfg(feature = "tonic-012")]
+fn grpc_timeout(metadata: &tonic::metadata::MetadataMap) -> Option<&str> {
+    metadata.get("grpc-timeout")?.to_str().ok()
 }
 
 /// A `grpc-timeout` value (`100m`, `5S`) as a duration; none, as tonic's server

@@ -26,8 +26,12 @@ impl Incoming {
         if listen == Listen::Off {
             return Self(None);
         }
-        match TcpIncoming::bind(addr) {
-            Ok(incoming) => Self(Some(incoming.with_nodelay(Some(true)))),
+        #[cfg(not(feature = "tonic-012"))]
+        let bound = TcpIncoming::bind(addr).map(|incoming| incoming.with_nodelay(Some(true)));
+        #[cfg(feature = "tonic-012")]
+        let bound = TcpIncoming::new(addr, true, None);
+        match bound {
+            Ok(incoming) => Self(Some(incoming)),
             Err(e) => {
                 eprintln!("knit: service `{service}` cannot listen on {addr}: {e}");
                 std::process::exit(1);

@@ -370,7 +370,7 @@ impl ServiceHost {
     pub fn provide_server<S, B>(&self, grpc_service: &'static str, server: S) -> S
     where
         S: tower::Service<
-                tonic::codegen::http::Request<tonic::body::Body>,
+                tonic::codegen::http::Request<crate::transport::Body>,
                 Response = tonic::codegen::http::Response<B>,
                 Error = std::convert::Infallible,
             > + Clone

@@ -9,7 +9,11 @@ use std::task::{Context, Poll};
 
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
-use tonic::body::Body;
+/// tonic's request and response body.
+#[cfg(not(feature = "tonic-012"))]
+pub(crate) use tonic::body::Body;
+#[cfg(feature = "tonic-012")]
+pub(crate) use tonic::body::{boxed, BoxBody as Body};
 use tonic::codegen::{http, Body as HttpBody};
 use tonic::Status;
 use tower::util::BoxCloneSyncService;
@@ -42,10 +46,20 @@ impl LocalTransport {
         B::Error: Into<tonic::codegen::StdError>,
     {
         let server = tower::ServiceExt::map_response(server, |response: http::Response<B>| {
-            response.map(|body| Body::new(Guarded { body, ended: false }))
+            response.map(|body| boxed(Guarded { body, ended: false }))
         });
         Self(BoxCloneSyncService::new(server))
     }
+}
+
+/// `body` as tonic's request and response body (tonic 0.12: `tonic::body::boxed`).
+#[cfg(not(feature = "tonic-012"))]
+fn boxed<B>(body: B) -> Body
+where
+    B: HttpBody<Data = tonic::codegen::Bytes> + Send + 'static,
+    B::Error: Into<tonic::codegen::StdError>,
+{
+    Body::new(body)
 }
 
 pin_project_lite::pin_project! {
@@ -209,7 +223,7 @@ impl Service<Request> for Bridge {
             }
             Route::Network(channel) => {
                 let call = channel.call(request);
-                Box::pin(async move { Ok(call.await?.map(Body::new)) })
+                Box::pin(async move { Ok(call.await?.map(boxed)) })
             }
         }
     }

@@ -9,6 +9,7 @@
 //! as `outside` the group run as their own processes in all four.
 
 use std::collections::BTreeMap;
+use std::io::IsTerminal;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -77,11 +78,19 @@ pub(crate) fn build(system: &str, release: bool, task: &str) -> Result<Built, St
     let plan_dir = plan.parent().ok_or("the plan's folder")?;
     let target = root().join("target/e2e");
     let work = target.join(system);
-    let (profile, bins, flags): (&str, PathBuf, &[&str]) = if release {
-        ("release", work.join("release"), &["--quiet", "--release"])
+    // Cargo's progress bar on a terminal; quiet in logs.
+    let quiet: &[&str] = if std::io::stderr().is_terminal() {
+        &[]
     } else {
-        ("debug", work.clone(), &["--quiet"])
+        &["--quiet"]
     };
+    let (profile, bins) = if release {
+        ("release", work.join("release"))
+    } else {
+        ("debug", work.clone())
+    };
+    let release_flag: &[&str] = if release { &["--release"] } else { &[] };
+    let flags: Vec<&str> = quiet.iter().chain(release_flag).copied().collect();
     std::fs::create_dir_all(&bins).map_err(|e| e.to_string())?;
 
     let merged_dir = work.join("workspace");
@@ -140,7 +149,7 @@ pub(crate) fn build(system: &str, release: bool, task: &str) -> Result<Built, St
         run_ok(
             cargo(&target)
                 .arg("build")
-                .args(flags)
+                .args(&flags)
                 .args(["--bin", bin, "--manifest-path"])
                 .arg(&manifest),
         )?;
@@ -152,7 +161,7 @@ pub(crate) fn build(system: &str, release: bool, task: &str) -> Result<Built, St
     run_ok(
         cargo(&target)
             .arg("build")
-            .args(flags)
+            .args(&flags)
             .args(["-p", "merged", "--manifest-path"])
             .arg(merged_dir.join("Cargo.toml")),
     )?;
@@ -166,7 +175,7 @@ pub(crate) fn build(system: &str, release: bool, task: &str) -> Result<Built, St
         run_ok(
             cargo(&target)
                 .arg("build")
-                .args(flags)
+                .args(&flags)
                 .args(["-p", &service.merged_package, "--bin", &bin])
                 .arg("--manifest-path")
                 .arg(merged_dir.join("Cargo.toml")),

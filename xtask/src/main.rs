@@ -17,7 +17,8 @@ Tasks:
   e2e [SYSTEM..]   build each corpus system split and merged, replay its scenario
                    against both, fail on any difference (default: every system)
   test             fmt and clippy checks, cargo test for the workspace and the runtime,
-                   then e2e for every system (corpus/ and corpus/layouts/)
+                   cargo check of the runtime on tonic 0.13, then e2e for every
+                   system (corpus/ and corpus/layouts/)
   fuzz [--minutes N] [--target NAME]..
                    build the libFuzzer targets of fuzz/ (plan, load, passes, check)
                    with coverage flags on stable Rust and run them side by side N minutes
@@ -46,6 +47,37 @@ fn cargo(target: &Path) -> Command {
     let mut command = Command::new(std::env::var("CARGO").unwrap_or("cargo".into()));
     command.env("CARGO_TARGET_DIR", target);
     command
+}
+
+/// `cargo check` of knit-runtime against tonic 0.13, as knit writes its manifest
+/// for a group on 0.13 (the corpus systems build it on 0.12 and 0.14): a crate
+/// in `target/e2e/runtime-tonic-013` over the runtime's own sources.
+fn runtime_on_tonic_013() -> bool {
+    let dir = root().join("target/e2e/runtime-tonic-013");
+    let manifest = std::fs::read_to_string(root().join("runtime/Cargo.toml"))
+        .map(|m| m.replace("\ntonic = \"0.14\"\n", "\ntonic = \"0.13\"\n"));
+    let Ok(manifest) = manifest.map(|m| {
+        let lib = root().join("runtime/src/lib.rs");
+        format!(
+            "{m}\n[lib]\npath = {:?}\n\n[workspace]\n",
+            lib.display().to_string()
+        )
+    }) else {
+        eprintln!("runtime on tonic 0.13: cannot read runtime/Cargo.toml");
+        return false;
+    };
+    if !manifest.contains("tonic = \"0.13\"")
+        || std::fs::create_dir_all(&dir).is_err()
+        || std::fs::write(dir.join("Cargo.toml"), manifest).is_err()
+    {
+        eprintln!("runtime on tonic 0.13: cannot write {}", dir.display());
+        return false;
+    }
+    cargo(&root().join("target/e2e"))
+        .args(["check", "--manifest-path"])
+        .arg(dir.join("Cargo.toml"))
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// The corpus systems: each folder of `corpus/` or `corpus/layouts/` with a
@@ -126,7 +158,7 @@ fn main() -> ExitCode {
                 .args(["test", "--manifest-path", "runtime/Cargo.toml"])
                 .current_dir(root())
                 .status();
-            if !runtime.is_ok_and(|s| s.success()) {
+            if !runtime.is_ok_and(|s| s.success()) || !runtime_on_tonic_013() {
                 return ExitCode::FAILURE;
             }
             e2e(systems())

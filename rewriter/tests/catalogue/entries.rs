@@ -554,7 +554,7 @@ const MANIFESTS: &[Case] = &[
         message: "error: greeter/greeter/Cargo.lock:1:6: service `greeter`: Cargo.lock is not valid TOML: key with no value, expected `=`",
     },
     Case {
-        input: "a Cargo.lock locking tonic 0.12",
+        input: "a Cargo.lock locking tonic 0.12 (the other service on 0.14)",
         setup: |d| {
             let lock = std::fs::read_to_string(d.join("greeter/greeter/Cargo.lock")).unwrap();
             let at = lock.find("name = \"tonic\"\nversion = \"").unwrap() + "name = \"tonic\"\nversion = \"".len();
@@ -563,7 +563,7 @@ const MANIFESTS: &[Case] = &[
         },
         args: &[],
         exit: 2,
-        message: "error: greeter/knit.toml:9:1: service `greeter` uses tonic 0.12.3 (Cargo.lock): knit's runtime and shared crates are built on tonic 0.14; not supported yet (update the service to tonic 0.14, or leave it out of the group)",
+        message: "error: greeter/knit.toml:13:1: services `greeter` on tonic 0.12.3 (Cargo.lock) and `frontend` on tonic 0.14.9 (Cargo.lock) build with different tonic lines: one merged binary holds one tonic; not supported yet (move both to one tonic line, or merge them in separate groups)",
     },
     Case {
         input: "a build script naming a missing proto",
@@ -932,7 +932,7 @@ const COMMANDS: &[Case] = &[
         setup: nothing,
         args: &["mrege", "greeter/knit.toml"],
         exit: 2,
-        message: "error: unrecognized subcommand 'mrege'; a similar subcommand exists: 'merge'; Usage: knit <COMMAND>",
+        message: "error: unrecognized subcommand 'mrege'; a similar subcommand exists: 'merge'; Usage: knit [OPTIONS] <COMMAND>",
     },
     Case {
         input: "`merge` without `--out`",
