@@ -119,8 +119,13 @@ pub fn fuzz(args: &[String]) -> Result<(), String> {
     }
     let began = Instant::now();
     let mut failed = Vec::new();
-    for (target, child, corpus, artifacts, log) in running {
-        let (ok, cpu) = wait(child)?;
+    // In the order they end.
+    while !running.is_empty() {
+        let (pid, ok, cpu) = wait_any()?;
+        let Some(i) = running.iter().position(|r| r.1.id() as libc::pid_t == pid) else {
+            continue;
+        };
+        let (target, _, corpus, artifacts, log) = running.swap_remove(i);
         println!(
             "fuzz {target}: {:.1} min, {:.1} CPU-min, {}, corpus {} inputs, log {}",
             began.elapsed().as_secs_f64() / 60.0,
@@ -146,21 +151,21 @@ pub fn fuzz(args: &[String]) -> Result<(), String> {
     }
 }
 
-/// Waits for `child`: whether it succeeded, and the CPU seconds it and its
-/// children used (user and system).
-fn wait(child: std::process::Child) -> Result<(bool, f64), String> {
-    let pid = child.id() as libc::pid_t;
+/// Waits for the next child to end: its pid, whether it succeeded, and the CPU
+/// seconds it and its children used (user and system).
+fn wait_any() -> Result<(libc::pid_t, bool, f64), String> {
     let mut status = 0;
-    // SAFETY: an all-zero rusage is valid; wait4 fills it for our own child.
+    // SAFETY: an all-zero rusage is valid; wait4 fills it for a child of ours.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `pid` is our child, not yet waited for.
-    if unsafe { libc::wait4(pid, &mut status, 0, &mut usage) } != pid {
+    // SAFETY: waits for any child of this process, none waited for elsewhere.
+    let pid = unsafe { libc::wait4(-1, &mut status, 0, &mut usage) };
+    if pid <= 0 {
         return Err(format!("wait4: {}", std::io::Error::last_os_error()));
     }
     let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     let cpu = seconds(usage.ru_utime) + seconds(usage.ru_stime);
     let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
-    Ok((ok, cpu))
+    Ok((pid, ok, cpu))
 }
 
 /// rustc's host triple.
