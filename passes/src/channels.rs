@@ -112,6 +112,10 @@ pub enum ChannelTimeout {
     /// The channel (or the endpoint `connect` dials) comes from where knit
     /// cannot follow it (a parameter, a field, a helper function).
     Unknown,
+    /// The client is given its channel inside a wrapper (the text of the
+    /// call, e.g. `Timeout::new(..)`, `.service(..)`): the wrapper's
+    /// behaviour (a tower timeout, a layer) is the client's own.
+    Wrapped(String),
 }
 
 /// The timeout of the channel the client constructor `m` (`XClient::new(channel)`,
@@ -149,6 +153,10 @@ pub fn timeout(group: &Group, m: &Mention) -> Option<ChannelTimeout> {
                     .map(|a| a.args().collect())
                     .unwrap_or_default();
                 let name = call.name_ref().map(|n| n.text().to_string());
+                if name.as_deref() == Some("service") && !dialled {
+                    // `ServiceBuilder::new().layer(..).service(channel)`.
+                    return Some(ChannelTimeout::Wrapped(".service(..)".into()));
+                }
                 if let ([d], Some("timeout")) = (args.as_slice(), name.as_deref()) {
                     // The last `timeout` of the chain is the one that holds.
                     return Some(if constant(d) {
@@ -167,6 +175,16 @@ pub fn timeout(group: &Group, m: &Mention) -> Option<ChannelTimeout> {
             }
             ast::Expr::CallExpr(call) => {
                 let ty = callee(&call).and_then(|(qualifier, _)| qualifier);
+                // `Timeout::new(channel, d)`, `ConcurrencyLimit::new(channel, n)`:
+                // a transport wrapped around the channel.
+                if let Some((Some(wrapper), function)) = callee(&call)
+                    && function == "new"
+                    && !dialled
+                    && !["Endpoint", "Channel"].contains(&wrapper.as_str())
+                    && call.arg_list().is_some_and(|a| a.args().count() >= 2)
+                {
+                    return Some(ChannelTimeout::Wrapped(format!("{wrapper}::new(..)")));
+                }
                 // Endpoints given to `Channel::balance_list` may carry timeouts
                 // of their own, one each: those calls stay RPC.
                 let spread = call
@@ -384,6 +402,36 @@ mod tests {
         );
         expect!["Call(Inline) frontend/src/main.rs:14: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"]
             .assert_eq(&check(&http).findings.join("\n"));
+    }
+
+    /// A wrapper around the client's own channel is the reason cited, not a
+    /// timeout set elsewhere in the service.
+    #[test]
+    fn a_channel_wrapped_in_a_tower_timeout_is_the_reason() {
+        let wrapped = frontend("timed").replace(
+            "    let client",
+            "    let channel = Endpoint::from_static(\"http://g\").connect_lazy();\n    let timed = tower::timeout::Timeout::new(channel, TIMEOUT);\n    let client",
+        ).replace(
+            "#[tokio::main]",
+            "fn retries() -> Retry {\n    Retry::builder().timeout(TIMEOUT).build()\n}\n#[tokio::main]",
+        );
+        expect!["Call(Rpc) frontend/src/main.rs:13: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` is given its channel inside `Timeout::new(..)`, a transport of the client's own that in-process calls would not go through"]
+            .assert_eq(&check(&wrapped).findings.join("\n"));
+        let layered = frontend(
+            "ServiceBuilder::new().layer(TimeoutLayer::new(TIMEOUT)).service(channel)",
+        )
+        .replace(
+            "    let client",
+            "    let channel = Endpoint::from_static(\"http://g\").connect_lazy();\n    let client",
+        );
+        expect!["Call(Rpc) frontend/src/main.rs:9: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` over a custom transport (tower layers) is not converted yet"]
+            .assert_eq(&check(&layered).findings.join("\n"));
+        let bound = frontend("svc").replace(
+            "    let client",
+            "    let channel = Endpoint::from_static(\"http://g\").connect_lazy();\n    let svc = ServiceBuilder::new().layer(TimeoutLayer::new(TIMEOUT)).service(channel);\n    let client",
+        );
+        expect!["Call(Rpc) frontend/src/main.rs:10: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` is given its channel inside `.service(..)`, a transport of the client's own that in-process calls would not go through"]
+            .assert_eq(&check(&bound).findings.join("\n"));
     }
 
     #[test]

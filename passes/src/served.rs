@@ -131,13 +131,32 @@ pub fn serving(
     if let Err(reason) = follow(server.syntax(), Value::Server, &provider) {
         return Served::Rpc(reason);
     }
-    match provider.stacked.into_inner() {
+    let stacked = provider.stacked.borrow_mut().take();
+    match stacked {
         None => Served::AsIs,
         Some(reason) if provider.outside_entry.get() => Served::Rpc(format!(
             "{reason}, and serves it outside its entry, on a listener knit does not manage: calls cannot reach that stack in process"
         )),
+        Some(reason) if routers(&provider) > 1 => Served::Rpc(format!(
+            "{reason}, and serves several routers in its entry: knit does not tell which listener reaches this one's stack"
+        )),
         Some(reason) => Served::Stacked(reason),
     }
+}
+
+/// How many routers the provider's entry serves (`.serve(`,
+/// `.serve_with_shutdown(`): a stacked server is reached through the listener
+/// its entry asks for next, which is this one's only when there is one.
+fn routers(provider: &Provider) -> usize {
+    let group = provider.group;
+    provider
+        .entry
+        .iter()
+        .map(|(file, range)| {
+            let text = &group.file(*file).text[*range];
+            text.matches(".serve(").count() + text.matches(".serve_with_shutdown(").count()
+        })
+        .sum()
 }
 
 /// Methods that take a server type for its name only (`NamedService::NAME`):
@@ -1038,6 +1057,16 @@ mod tests {
             expect![
                 "run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` configures its server with `.with_auth(..)`"
             ],
+        );
+    }
+
+    /// A stacked server is reached through the listener its entry asks for
+    /// next: with two routers, which one that is is not told.
+    #[test]
+    fn a_stack_beside_another_router_stays_rpc() {
+        decision(
+            "tokio::try_join!(Server::builder().layer(auth()).add_service(GreeterServer::new(MyGreeter)).serve(addr), Server::builder().add_service(admin).serve(admin_addr))?;",
+            expect![[r#"stay RPC: `greeter` adds tower layers to its server (`.layer(..)`), and serves several routers in its entry: knit does not tell which listener reaches this one's stack"#]],
         );
     }
 

@@ -479,6 +479,12 @@ fn decide(
                     );
                     timed = true;
                 }
+                Some(ChannelTimeout::Wrapped(wrapper)) => {
+                    return Decision::Rpc(format!(
+                        "`{}Client::{method}` is given its channel inside `{wrapper}`, a transport of the client's own that in-process calls would not go through",
+                        named.service
+                    ));
+                }
                 Some(ChannelTimeout::Unset) | None => {}
             }
         } else if m.usage == Usage::Other {
