@@ -404,6 +404,17 @@ mod tests {
             .assert_eq(&check(&http).findings.join("\n"));
     }
 
+    /// Clients dialling an address from a config file, connected anew for
+    /// each request, convert by the client's type.
+    #[test]
+    fn a_client_connected_per_request_to_a_configured_address_converts() {
+        let fixture = with_frontend(
+            "use hello::greeter_client::GreeterClient;\nmod hello { tonic::include_proto!(\"helloworld\"); }\nstruct Config { greeter_url: String }\nstruct Front { config: Config }\nimpl Front {\n    async fn welcome(&self) -> String {\n        let mut client = GreeterClient::connect(self.config.greeter_url.clone()).await.unwrap();\n        String::new()\n    }\n}\n#[tokio::main]\nasync fn main() {\n    let config: Config = toml::from_str(&std::fs::read_to_string(\"front.toml\").unwrap()).unwrap();\n}\n",
+        );
+        expect!["Call(Inline) frontend/src/main.rs:7: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"]
+            .assert_eq(&check(&fixture).findings.join("\n"));
+    }
+
     /// A wrapper around the client's own channel is the reason cited, not a
     /// timeout set elsewhere in the service.
     #[test]

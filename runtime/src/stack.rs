@@ -27,6 +27,11 @@ use tonic::transport::server::{Connected, TcpConnectInfo};
 use crate::transport::LocalTransport;
 use crate::ServiceHost;
 
+/// How long a call waits for the provider's server to take its connection
+/// (the server starts after it registered, or never serves on the host's
+/// listener).
+const ACCEPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Bytes an in-memory connection buffers each way.
 const PIPE_CAPACITY: usize = 1 << 16;
 
@@ -99,9 +104,16 @@ impl tower::Service<http::Request<tonic::body::Body>> for Answered {
     fn call(&mut self, request: http::Request<tonic::body::Body>) -> Self::Future {
         let mut channel = self.0.clone();
         Box::pin(async move {
-            let answer = match tower::ServiceExt::ready(&mut channel).await {
-                Ok(channel) => channel.call(request).await,
-                Err(e) => Err(e),
+            let ready = tokio::time::timeout(ACCEPT_TIMEOUT, tower::ServiceExt::ready(&mut channel));
+            let answer = match ready.await {
+                Ok(Ok(channel)) => channel.call(request).await,
+                Ok(Err(e)) => Err(e),
+                Err(_) => {
+                    let status = tonic::Status::unavailable(format!(
+                        "knit: the provider's server did not accept an in-process connection within {ACCEPT_TIMEOUT:?}"
+                    ));
+                    return Ok(status.into_http());
+                }
             };
             Ok(answer.unwrap_or_else(|e| {
                 tonic::Status::unavailable(format!("knit: in-process connection: {e}"))
