@@ -472,7 +472,10 @@ fn package_of_stem(protos: &[crate::model::ProtoFile], stem: String, text: Optio
     let under: BTreeSet<&str> = protos
         .iter()
         .map(|p| p.package.as_str())
-        .filter(|p| p.strip_prefix(stem.as_str()).is_some_and(|rest| rest.starts_with('.')))
+        .filter(|p| {
+            p.strip_prefix(stem.as_str())
+                .is_some_and(|rest| rest.starts_with('.'))
+        })
         .collect();
     match under.into_iter().collect::<Vec<_>>()[..] {
         [one] => one.to_string(),

@@ -331,7 +331,10 @@ fn handed_to(
     let Some(owner) = owner.filter(|_| value == Value::Server) else {
         return Err(format!(
             "`{provider}` hands its routes to `{}` rather than to tonic's router",
-            list.syntax().parent().map(|o| called(&o)).unwrap_or_default()
+            list.syntax()
+                .parent()
+                .map(|o| called(&o))
+                .unwrap_or_default()
         ));
     };
     // A function of the provider's own that takes the server (`serve(addr,
@@ -389,7 +392,13 @@ fn into_helper(
         provider.outside_entry.set(true);
     }
     let start = body.syntax().text_range().start();
-    Some(uses_of(body.syntax(), &param.text(), start, Value::Server, provider))
+    Some(uses_of(
+        body.syntax(),
+        param.text(),
+        start,
+        Value::Server,
+        provider,
+    ))
 }
 
 /// Ok when the router `call` makes (`Server::builder()..add_service(..)`) is
@@ -512,7 +521,13 @@ fn bound(binding: &ast::LetStmt, value: Value, provider: &Provider) -> Result<()
             "`{provider}` serves its server where knit cannot follow it"
         ));
     };
-    uses_of(&block, &name, binding.syntax().text_range().end(), value, provider)
+    uses_of(
+        &block,
+        &name,
+        binding.syntax().text_range().end(),
+        value,
+        provider,
+    )
 }
 
 /// Ok when every use of the variable `name` in `block` after `after` (holding
@@ -606,7 +621,13 @@ fn tonic_type<'a>(provider: &Provider, path: &'a [String]) -> Option<(&'a str, &
     let imported = path.len() == 2 && {
         let wanted = ["tonic", module, ty.as_str()];
         let rust = provider.group.file(provider.id).rust.as_ref()?;
-        reexports(provider.group, (rust.krate, &rust.module), &provider.file, &wanted, 0)
+        reexports(
+            provider.group,
+            (rust.krate, &rust.module),
+            &provider.file,
+            &wanted,
+            0,
+        )
     };
     (qualified || imported).then_some((ty.as_str(), function.as_str()))
 }
@@ -658,7 +679,12 @@ fn reexports(
 
 /// The paths of the modules `tree` (under `prefix`) imports `name` from, by
 /// name (`use m::Server`) or through a glob (`use m::*`).
-fn sources_of(tree: &ast::UseTree, prefix: &mut Vec<String>, name: &str, out: &mut Vec<Vec<String>>) {
+fn sources_of(
+    tree: &ast::UseTree,
+    prefix: &mut Vec<String>,
+    name: &str,
+    out: &mut Vec<Vec<String>>,
+) {
     let depth = prefix.len();
     if let Some(path) = tree.path() {
         prefix.extend(path.segments().filter_map(|s| match s.kind()? {
@@ -683,7 +709,12 @@ fn sources_of(tree: &ast::UseTree, prefix: &mut Vec<String>, name: &str, out: &m
 
 /// The module of the crate rooted at `krate` that `path`, written in module
 /// `module`, names (`crate::a`, `self::a`, `super::a`, or a child `a`).
-fn in_crate(group: &Group, krate: FileId, module: &[String], path: &[String]) -> Option<Vec<String>> {
+fn in_crate(
+    group: &Group,
+    krate: FileId,
+    module: &[String],
+    path: &[String],
+) -> Option<Vec<String>> {
     let (first, rest) = path.split_first()?;
     let mut target = match first.as_str() {
         "crate" => Vec::new(),
@@ -787,8 +818,7 @@ mod tests {
         decision_of(&self::serving(serving), expected);
     }
 
-    const INLINE: &str =
-        "run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)";
+    const INLINE: &str = "run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)";
 
     #[test]
     fn a_server_handed_to_the_router_runs_in_process() {
@@ -855,8 +885,7 @@ mod tests {
         let out = crate::fixture::check(&fixture);
         let main = out.files.iter().find(|(p, _)| p == "greeter/src/lib.rs");
         let main = main.map(|(_, text)| text.as_str()).unwrap_or_default();
-        expect![""]
-        .assert_eq(
+        expect![""].assert_eq(
             main.lines()
                 .find(|l| l.contains("provide_stacked"))
                 .map(|l| format!("\n{}", l.trim_start()))
@@ -1066,7 +1095,9 @@ mod tests {
     fn a_stack_beside_another_router_stays_rpc() {
         decision(
             "tokio::try_join!(Server::builder().layer(auth()).add_service(GreeterServer::new(MyGreeter)).serve(addr), Server::builder().add_service(admin).serve(admin_addr))?;",
-            expect![[r#"stay RPC: `greeter` adds tower layers to its server (`.layer(..)`), and serves several routers in its entry: knit does not tell which listener reaches this one's stack"#]],
+            expect![[
+                r#"stay RPC: `greeter` adds tower layers to its server (`.layer(..)`), and serves several routers in its entry: knit does not tell which listener reaches this one's stack"#
+            ]],
         );
     }
 

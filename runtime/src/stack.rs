@@ -51,7 +51,9 @@ fn pending() -> &'static Mutex<HashMap<&'static str, Queue>> {
 /// if a server of its waits for one.
 pub(crate) fn take_pending(service: &str) -> Option<Accept> {
     let mut pending = pending().lock().unwrap_or_else(|e| e.into_inner());
-    pending.get_mut(service).and_then(|(_, accept)| accept.take())
+    pending
+        .get_mut(service)
+        .and_then(|(_, accept)| accept.take())
 }
 
 impl ServiceHost {
@@ -81,7 +83,10 @@ impl ServiceHost {
         });
         let channel = tonic::transport::Endpoint::from_static("http://knit.in-process")
             .connect_with_connector_lazy(connector);
-        self.provide(grpc_service, Arc::new(LocalTransport::new(Answered(channel))));
+        self.provide(
+            grpc_service,
+            Arc::new(LocalTransport::new(Answered(channel))),
+        );
         server
     }
 }
@@ -104,7 +109,8 @@ impl tower::Service<http::Request<tonic::body::Body>> for Answered {
     fn call(&mut self, request: http::Request<tonic::body::Body>) -> Self::Future {
         let mut channel = self.0.clone();
         Box::pin(async move {
-            let ready = tokio::time::timeout(ACCEPT_TIMEOUT, tower::ServiceExt::ready(&mut channel));
+            let ready =
+                tokio::time::timeout(ACCEPT_TIMEOUT, tower::ServiceExt::ready(&mut channel));
             let answer = match ready.await {
                 Ok(Ok(channel)) => channel.call(request).await,
                 Ok(Err(e)) => Err(e),
@@ -116,8 +122,7 @@ impl tower::Service<http::Request<tonic::body::Body>> for Answered {
                 }
             };
             Ok(answer.unwrap_or_else(|e| {
-                tonic::Status::unavailable(format!("knit: in-process connection: {e}"))
-                    .into_http()
+                tonic::Status::unavailable(format!("knit: in-process connection: {e}")).into_http()
             }))
         })
     }

@@ -121,7 +121,9 @@ where
 
 async fn say(bridge: Bridge, token: bool) -> Result<String, Status> {
     let mut grpc = tonic::client::Grpc::new(bridge);
-    grpc.ready().await.map_err(|e| Status::unknown(e.to_string()))?;
+    grpc.ready()
+        .await
+        .map_err(|e| Status::unknown(e.to_string()))?;
     let mut request = Request::new("hi".to_string());
     if token {
         request
