@@ -266,38 +266,80 @@ pub fn sets_timeout(group: &Group, service: usize) -> Option<(FileId, TextSize)>
         .rust_files()
         .filter(|(_, file, _)| file.service == service && file.text.contains(".timeout("));
     for (id, _, rust) in files {
+        if let Some(at) = channel_timeout_in(rust.tree().syntax()) {
+            return Some((id, at));
+        }
+    }
+    None
+}
+
+/// Where the code that makes the channel of client constructor `m` may set a
+/// channel's timeout: the function `m` is in, or a function of the service
+/// that one calls (`create_endpoint(url)?`), if one does.
+pub fn sets_timeout_near(group: &Group, m: &Mention) -> Option<(FileId, TextSize)> {
+    let tree = group.file(m.file).rust.as_ref()?.tree();
+    let node = match tree.syntax().covering_element(m.path) {
+        ra_ap_syntax::NodeOrToken::Node(node) => node,
+        ra_ap_syntax::NodeOrToken::Token(token) => token.parent()?,
+    };
+    let function = node.ancestors().find_map(ast::Fn::cast)?;
+    if let Some(at) = channel_timeout_in(function.syntax()) {
+        return Some((m.file, at));
+    }
+    let called: std::collections::BTreeSet<String> = function
+        .syntax()
+        .descendants()
+        .filter_map(ast::CallExpr::cast)
+        .filter_map(|call| callee(&call).map(|(_, name)| name))
+        .collect();
+    let files = group.rust_files().filter(|(_, file, _)| {
+        (file.service == m.service || file.also.iter().any(|(s, _)| *s == m.service))
+            && file.text.contains(".timeout(")
+    });
+    for (id, _, rust) in files {
         let tree = rust.tree();
-        for call in tree
-            .syntax()
-            .descendants()
-            .filter_map(ast::MethodCallExpr::cast)
-        {
-            let one_argument = call.arg_list().is_some_and(|a| a.args().count() == 1);
-            if !one_argument || call.name_ref().is_none_or(|n| n.text() != "timeout") {
-                continue;
+        let helpers = tree.syntax().descendants().filter_map(ast::Fn::cast);
+        for helper in helpers.filter(|f| {
+            f.name()
+                .is_some_and(|n| called.contains(&n.text().to_string()))
+        }) {
+            if let Some(at) = channel_timeout_in(helper.syntax()) {
+                return Some((id, at));
             }
-            let mut e = call.receiver();
-            loop {
-                e = match e {
-                    Some(ast::Expr::MethodCallExpr(inner)) => inner.receiver(),
-                    Some(ast::Expr::TryExpr(t)) => t.expr(),
-                    Some(ast::Expr::AwaitExpr(a)) => a.expr(),
-                    Some(ast::Expr::ParenExpr(p)) => p.expr(),
-                    _ => break,
-                };
-            }
-            let root = match &e {
-                Some(ast::Expr::CallExpr(root)) => match root.expr() {
-                    Some(ast::Expr::PathExpr(callee)) => {
-                        callee.path().map(|p| p.syntax().text().to_string())
-                    }
-                    _ => None,
-                },
-                _ => None,
+        }
+    }
+    None
+}
+
+/// The first `.timeout(d)` under `node` on anything but tonic's server
+/// builder or an HTTP client's builder ([`not_a_channel`]).
+fn channel_timeout_in(node: &ra_ap_syntax::SyntaxNode) -> Option<TextSize> {
+    for call in node.descendants().filter_map(ast::MethodCallExpr::cast) {
+        let one_argument = call.arg_list().is_some_and(|a| a.args().count() == 1);
+        if !one_argument || call.name_ref().is_none_or(|n| n.text() != "timeout") {
+            continue;
+        }
+        let mut e = call.receiver();
+        loop {
+            e = match e {
+                Some(ast::Expr::MethodCallExpr(inner)) => inner.receiver(),
+                Some(ast::Expr::TryExpr(t)) => t.expr(),
+                Some(ast::Expr::AwaitExpr(a)) => a.expr(),
+                Some(ast::Expr::ParenExpr(p)) => p.expr(),
+                _ => break,
             };
-            if !root.as_deref().is_some_and(not_a_channel) {
-                return Some((id, call.syntax().text_range().start()));
-            }
+        }
+        let root = match &e {
+            Some(ast::Expr::CallExpr(root)) => match root.expr() {
+                Some(ast::Expr::PathExpr(callee)) => {
+                    callee.path().map(|p| p.syntax().text().to_string())
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        if !root.as_deref().is_some_and(not_a_channel) {
+            return Some(call.syntax().text_range().start());
         }
     }
     None
@@ -402,6 +444,21 @@ mod tests {
         );
         expect!["Call(Inline) frontend/src/main.rs:14: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"]
             .assert_eq(&check(&http).findings.join("\n"));
+    }
+
+    /// A channel knit cannot follow: the timeout cited is the one the code
+    /// that makes it sets (a helper the function calls), not another.
+    #[test]
+    fn the_timeout_cited_is_where_the_clients_channel_is_made() {
+        let fixture = frontend("channel").replace(
+            "    let client",
+            "    let mut endpoint = endpoint(\"http://g\");\n    if slow() { endpoint = endpoint.tcp_nodelay(true); }\n    let channel = endpoint.connect().await.unwrap();\n    let client",
+        ).replace(
+            "#[tokio::main]",
+            "fn pool() -> Pool {\n    Pool::builder().timeout(TIMEOUT).build()\n}\nfn endpoint(url: &'static str) -> Endpoint {\n    Endpoint::from_static(url).timeout(TIMEOUT)\n}\n#[tokio::main]",
+        );
+        expect!["Call(Rpc) frontend/src/main.rs:17: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` is given a channel knit cannot follow to its endpoint, and `frontend` sets a channel timeout at frontend/src/main.rs:10: in-process calls could lose it"]
+            .assert_eq(&check(&fixture).findings.join("\n"));
     }
 
     /// Clients dialling an address from a config file, connected anew for

@@ -441,10 +441,16 @@ fn decide(
                     ));
                 }
                 Some(ChannelTimeout::Unknown) => {
-                    let set = timeouts
-                        .entry(caller)
-                        .or_insert_with(|| crate::channels::sets_timeout(group, caller));
-                    if let Some((file, at)) = *set {
+                    // Where this channel is made first, anywhere in the
+                    // service only when that says nothing.
+                    let near = crate::channels::sets_timeout_near(group, m);
+                    let set = match near {
+                        Some(near) => Some(near),
+                        None => *timeouts
+                            .entry(caller)
+                            .or_insert_with(|| crate::channels::sets_timeout(group, caller)),
+                    };
+                    if let Some((file, at)) = set {
                         let (line, _) = group.file(file).line_col(at);
                         let given = if method == "connect" {
                             "dials what knit cannot follow to a URL or an endpoint"
