@@ -301,7 +301,7 @@ pub fn sets_timeout_near(group: &Group, m: &Mention) -> Option<(FileId, TextSize
         let helpers = tree.syntax().descendants().filter_map(ast::Fn::cast);
         for helper in helpers.filter(|f| {
             f.name()
-                .is_some_and(|n| called.contains(&n.text().to_string()))
+                .is_some_and(|n| called.contains(n.text()))
         }) {
             if let Some(at) = channel_timeout_in(helper.syntax()) {
                 return Some((id, at));
