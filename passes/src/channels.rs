@@ -299,10 +299,7 @@ pub fn sets_timeout_near(group: &Group, m: &Mention) -> Option<(FileId, TextSize
     for (id, _, rust) in files {
         let tree = rust.tree();
         let helpers = tree.syntax().descendants().filter_map(ast::Fn::cast);
-        for helper in helpers.filter(|f| {
-            f.name()
-                .is_some_and(|n| called.contains(n.text()))
-        }) {
+        for helper in helpers.filter(|f| f.name().is_some_and(|n| called.contains(n.text()))) {
             if let Some(at) = channel_timeout_in(helper.syntax()) {
                 return Some((id, at));
             }

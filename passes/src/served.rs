@@ -818,6 +818,10 @@ mod tests {
         decision_of(&self::serving(serving), expected);
     }
 
+    /// How `GREETER` serves.
+    const SERVES: &str =
+        "Server::builder().add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;";
+
     const INLINE: &str = "run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)";
 
     #[test]
@@ -1021,6 +1025,33 @@ mod tests {
             &other,
             expect![
                 "stay RPC: `greeter` builds the server it serves with in `Server::builder(..)`, which knit cannot see into"
+            ],
+        );
+    }
+
+    /// The server type comes from a proto crate of the provider's
+    /// repository (a path dependency that compiles the protos).
+    #[test]
+    fn a_server_type_from_a_shared_proto_crate() {
+        let provider = "\n//- /greeter/Cargo.toml\n[package]\nname = \"greeter\"\n[dependencies]\napi = { path = \"api\" }\n//- /greeter/src/main.rs\nuse api::hello::greeter_server::{Greeter, GreeterServer};\nuse tonic::transport::Server;\n#[tokio::main]\nasync fn main() -> Result<(), Box<dyn std::error::Error>> {\n    SERVING\n    Ok(())\n}\n//- /greeter/api/Cargo.toml\n[package]\nname = \"api\"\n//- /greeter/api/proto/helloworld.proto\npackage helloworld;\nservice Greeter {\n  rpc SayHello (HelloRequest) returns (HelloReply);\n}\n//- /greeter/api/src/lib.rs\npub mod hello {\n    tonic::include_proto!(\"helloworld\");\n}\n";
+        let fixture = |serving: &str| {
+            let greeter = provider.replace("SERVING", serving);
+            self::serving(SERVES).replace(crate::fixture::GREETER, &greeter)
+        };
+        decision_of(
+            &fixture(
+                "Server::builder().add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;",
+            ),
+            expect![
+                "run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"
+            ],
+        );
+        decision_of(
+            &fixture(
+                "Server::builder().layer(auth()).add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;",
+            ),
+            expect![
+                "run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` adds tower layers to its server (`.layer(..)`)"
             ],
         );
     }
