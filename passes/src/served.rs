@@ -12,7 +12,7 @@
 //! [`Served::Stacked`], in process through that whole server (the `bridged`
 //! tier over in-memory connections). Anything else stays RPC, with the reason.
 
-use ra_ap_syntax::ast::{self, HasName};
+use ra_ap_syntax::ast::{self, HasArgList, HasName};
 use ra_ap_syntax::{AstNode, NodeOrToken, SyntaxKind, SyntaxNode, TextRange};
 
 use crate::model::{FileId, Group, SourceFile};
@@ -438,6 +438,28 @@ fn served_on_a_socket(call: &ast::MethodCallExpr, provider: &Provider) -> Result
     ))
 }
 
+/// Layers that only observe requests (a tracing span, a log line), which
+/// inline calls skip as they skip `trace_fn`'s span: `TraceLayer::new_for_grpc()`.
+const OBSERVING_LAYERS: &[&str] = &["TraceLayer::new_for_grpc", "TraceLayer::new_for_http"];
+
+/// Whether `call` is `.layer(..)` of a layer that only observes
+/// ([`OBSERVING_LAYERS`], configured with nothing else).
+fn observes_only(call: &ast::MethodCallExpr) -> bool {
+    let layer = call
+        .arg_list()
+        .and_then(|args| args.args().next())
+        .and_then(|arg| match arg {
+            ast::Expr::CallExpr(made) => Some(segments(&made)),
+            _ => None,
+        });
+    method_is(call, &["layer"])
+        && layer.is_some_and(|path| {
+            OBSERVING_LAYERS
+                .iter()
+                .any(|known| path.join("::").ends_with(known))
+        })
+}
+
 /// What `receiver` (what `add_service` is called on) starts from: tonic's
 /// server builder (`Server::builder()`, configured only with
 /// [`ROUTER_OPTIONS`]) or `Routes::new(..)` (then the routes are followed).
@@ -452,7 +474,7 @@ fn router_chain(receiver: Option<ast::Expr>, provider: &Provider) -> Result<Valu
     while let Some(current) = expr {
         match current {
             ast::Expr::MethodCallExpr(call) => {
-                if !method_is(&call, ROUTER_OPTIONS) {
+                if !method_is(&call, ROUTER_OPTIONS) && !observes_only(&call) {
                     let name = call
                         .name_ref()
                         .map(|n| n.text().to_string())
@@ -902,6 +924,23 @@ mod tests {
                 "knit_runtime::transport::Bridge::connect(\"helloworld.Greeter\", \"http://a\", GreeterClient::new)"
             )),
             "{client:?}"
+        );
+    }
+
+    /// A layer that only traces is skipped inline, as `trace_fn`'s span is.
+    #[test]
+    fn a_tracing_layer_keeps_calls_inline() {
+        decision(
+            "Server::builder().layer(tower_http::trace::TraceLayer::new_for_grpc()).add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;",
+            expect![
+                "run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"
+            ],
+        );
+        decision(
+            "Server::builder().layer(TraceLayer::new_for_grpc().on_request(audit)).add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;",
+            expect![
+                "run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` adds tower layers to its server (`.layer(..)`)"
+            ],
         );
     }
 
