@@ -245,6 +245,9 @@ fn covering_node(tree: &ast::SourceFile, range: TextRange) -> Option<SyntaxNode>
 enum Value {
     Server,
     Routes,
+    /// A router already followed to where it is served (the routes a
+    /// `RoutesBuilder` builds).
+    Built,
 }
 
 /// Methods of tonic's `Routes` that return the routes with one more service.
@@ -256,7 +259,7 @@ const ROUTES_METHODS: &[&str] = &["add_service", "add_optional_service", "clone"
 fn follow(node: &SyntaxNode, value: Value, provider: &Provider) -> Result<(), String> {
     let kept = match value {
         Value::Server => SERVER_OPTIONS,
-        Value::Routes => ROUTES_METHODS,
+        Value::Routes | Value::Built => ROUTES_METHODS,
     };
     let mut node = node.clone();
     loop {
@@ -312,7 +315,7 @@ fn handed_to(
     let owner = list.syntax().parent();
     let adds = match value {
         Value::Server => &["add_service", "add_optional_service"][..],
-        Value::Routes => &["add_routes"][..],
+        Value::Routes | Value::Built => &["add_routes"][..],
     };
     if let Some(call) = owner.clone().and_then(ast::MethodCallExpr::cast)
         && method_is(&call, adds)
@@ -320,6 +323,7 @@ fn handed_to(
         return match router_chain(call.receiver(), provider)? {
             Value::Server => served_on_a_socket(&call, provider),
             Value::Routes => follow(call.syntax(), Value::Routes, provider),
+            Value::Built => Ok(()),
         };
     }
     if let Some(call) = owner.clone().and_then(ast::CallExpr::cast)
@@ -510,11 +514,17 @@ fn router_chain(receiver: Option<ast::Expr>, provider: &Provider) -> Result<Valu
                 let binding = crate::locals::binding(path.syntax(), &name)
                     .filter(|b| !crate::locals::changed(b))
                     .ok_or_else(|| unfollowed(path.syntax()))?;
-                expr = Some(
-                    binding
-                        .initializer()
-                        .ok_or_else(|| unfollowed(path.syntax()))?,
-                );
+                let initializer = binding
+                    .initializer()
+                    .ok_or_else(|| unfollowed(path.syntax()))?;
+                if let ast::Expr::CallExpr(made) = &initializer
+                    && let Some(("RoutesBuilder", "default" | "new")) =
+                        tonic_type(provider, &segments(made))
+                {
+                    built_routes(&binding, &name, provider)?;
+                    return Ok(Value::Built);
+                }
+                expr = Some(initializer);
             }
             other => return Err(unfollowed(other.syntax())),
         }
@@ -522,6 +532,48 @@ fn router_chain(receiver: Option<ast::Expr>, provider: &Provider) -> Result<Valu
     Err(format!(
         "`{provider}` serves its server where knit cannot follow it"
     ))
+}
+
+/// Ok when the routes that tonic's `RoutesBuilder` in `name` (bound by
+/// `binding`) builds are served as is: its uses add services
+/// (`b.add_service(..)`) or take its routes (`b.routes()`), which are followed.
+fn built_routes(binding: &ast::LetStmt, name: &str, provider: &Provider) -> Result<(), String> {
+    let block = binding
+        .syntax()
+        .parent()
+        .ok_or_else(|| format!("`{provider}` builds its routes where knit cannot follow them"))?;
+    let after = binding.syntax().text_range().end();
+    let mut taken = false;
+    let uses = block
+        .descendants()
+        .filter_map(ast::PathExpr::cast)
+        .filter(|p| p.syntax().text_range().start() >= after && p.syntax().text() == name);
+    for path in uses {
+        let call = path
+            .syntax()
+            .parent()
+            .and_then(ast::MethodCallExpr::cast)
+            .filter(|c| c.receiver().is_some_and(|r| r.syntax() == path.syntax()));
+        match call {
+            Some(call) if method_is(&call, &["add_service", "add_optional_service"]) => {}
+            Some(call) if method_is(&call, &["routes"]) => {
+                follow(call.syntax(), Value::Routes, provider)?;
+                taken = true;
+            }
+            _ => {
+                return Err(format!(
+                    "`{provider}` uses its `RoutesBuilder` `{name}` in a way knit does not follow (`{}`)",
+                    excerpt(path.syntax().parent().as_ref().unwrap_or(path.syntax()))
+                ));
+            }
+        }
+    }
+    if !taken {
+        return Err(format!(
+            "`{provider}` keeps its routes in `{name}`, and knit sees no `.routes()` of it"
+        ));
+    }
+    Ok(())
 }
 
 /// Ok when every use of the variable `binding` introduces (holding `value`)
@@ -636,7 +688,7 @@ fn tonic_type<'a>(provider: &Provider, path: &'a [String]) -> Option<(&'a str, &
     };
     let module = match ty.as_str() {
         "Server" => "transport",
-        "Routes" => "service",
+        "Routes" | "RoutesBuilder" => "service",
         _ => return None,
     };
     let qualified = path.len() >= 3 && path[path.len() - 3] == module;
@@ -1002,6 +1054,23 @@ mod tests {
         decision(
             "let svc = GreeterServer::new(MyGreeter);\n    serve(addr).await?;",
             expect!["stay RPC: `greeter` keeps its server in `svc`, and knit sees no use of it"],
+        );
+    }
+
+    /// tonic's `RoutesBuilder`, filled by `&mut` calls and served as routes.
+    #[test]
+    fn routes_built_with_a_routes_builder() {
+        decision(
+            "let mut builder = tonic::service::RoutesBuilder::default();\n    builder.add_service(GreeterServer::new(MyGreeter));\n    builder.add_service(health);\n    Server::builder().add_routes(builder.routes()).serve(addr).await?;",
+            expect![
+                "run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"
+            ],
+        );
+        decision(
+            "let mut builder = tonic::service::RoutesBuilder::default();\n    builder.add_service(GreeterServer::new(MyGreeter));\n    let app = builder.routes().into_axum_router();\n    axum::serve(listener, app).await?;",
+            expect![
+                "stay RPC: `greeter` passes its server on through `.into_axum_router(..)`, which knit does not follow to tonic's router: in-process calls could skip what it goes through"
+            ],
         );
     }
 
