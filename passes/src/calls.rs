@@ -629,7 +629,7 @@ async fn main() {
             "use hello::greeter_client::GreeterClient;\nmod hello { tonic::include_proto!(\"helloworld\"); }\n#[tokio::main]\nasync fn main() { GreeterClient::connect(\"http://a\").await; }\n",
         )
         .replace("Server::builder()", "Server::builder().layer(AuthLayer::new())");
-        expect!["Call(Rpc) frontend/src/main.rs:4: calls to `helloworld.Greeter` stay RPC: `greeter` adds tower layers to its server (`.layer(..)`): in-process calls would skip them"].assert_eq(&check(&fixture).findings.join("\n"));
+        expect!["Call(Bridged) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` adds tower layers to its server (`.layer(..)`)"].assert_eq(&check(&fixture).findings.join("\n"));
     }
 
     #[test]

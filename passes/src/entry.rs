@@ -818,8 +818,13 @@ fn register(group: &Group, sharing: &Sharing, index: usize, host: HostRef, out: 
         let full = full.trim_start_matches('.');
         if sharing.bridged_provider(&m.named) == Some(index) {
             // `XServer::new(h)` -> `knit_host.provide_server("p.X", XServer::new(h))`
+            // (`provide_stacked` when calls go through the whole server).
             let note = format!("register `{full}` for bridged in-process calls");
-            let open = format!("{}.provide_server({full:?}, ", host.expr);
+            let provide = match sharing.is_stacked(&m.named) {
+                true => "provide_stacked",
+                false => "provide_server",
+            };
+            let open = format!("{}.{provide}({full:?}, ", host.expr);
             out.edit(PASS, m.file, TextRange::empty(call.start()), open, &note);
             out.edit(PASS, m.file, TextRange::empty(call.end()), ")", &note);
             out.finding(PASS, Level::Note, Some((m.file, m.path.start())), format!(

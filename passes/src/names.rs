@@ -312,7 +312,10 @@ fn modules_of_file(
         }
     }
     let mut protos = Vec::new();
+    let packages = &group.services[service].protos;
+    let known = |stem: String, text: Option<&str>| package_of_stem(packages, stem, text);
     if let Some(package) = checked_in_package(&file.path, &file.text) {
+        let package = known(package, Some(&file.text));
         // The whole file (but its last line break) is generated code.
         let range = TextRange::up_to(ra_ap_syntax::TextSize::of(file.text.trim_end()));
         protos.push(ProtoModule {
@@ -338,13 +341,13 @@ fn modules_of_file(
             service,
             file: id,
             module,
-            package: built.stem.clone(),
+            package: known(built.stem.clone(), None),
             include: semicolon.text_range(),
             body: true,
         });
     }
     for call in found.into_iter().filter_map(ast::MacroCall::cast) {
-        if let Some(package) = included_package(&call) {
+        if let Some(package) = included_package(&call).map(|p| known(p, None)) {
             protos.push(ProtoModule {
                 service,
                 file: id,
@@ -444,6 +447,40 @@ fn checked_in_package(path: &str, text: &str) -> Option<String> {
     }
     let name = path.rsplit('/').next()?.strip_suffix(".rs")?;
     Some(name.to_string())
+}
+
+/// The proto package of `protos` that generated code in a file named `stem`
+/// (`ballista.rs`) holds: `stem` itself when a proto declares it (prost-build
+/// names the file after the package); else the package its tonic code routes
+/// to (`"/ballista.protobuf.SchedulerGrpc/.."` in `text`), or the one package
+/// under `stem` (a file renamed to its first segment); else `stem`.
+fn package_of_stem(protos: &[crate::model::ProtoFile], stem: String, text: Option<&str>) -> String {
+    let declared = |package: &str| protos.iter().any(|p| p.package == package);
+    if declared(&stem) {
+        return stem;
+    }
+    let routed = text.into_iter().flat_map(|text| {
+        protos.iter().filter(move |p| {
+            p.services
+                .iter()
+                .any(|s| text.contains(&format!("\"/{}.{}/", p.package, s.name)))
+        })
+    });
+    if let Some(proto) = routed.into_iter().next() {
+        return proto.package.clone();
+    }
+    let under: BTreeSet<&str> = protos
+        .iter()
+        .map(|p| p.package.as_str())
+        .filter(|p| {
+            p.strip_prefix(stem.as_str())
+                .is_some_and(|rest| rest.starts_with('.'))
+        })
+        .collect();
+    match under.into_iter().collect::<Vec<_>>()[..] {
+        [one] => one.to_string(),
+        _ => stem,
+    }
 }
 
 /// The proto package an include macro brings in, if `call` is one.

@@ -27,6 +27,7 @@ const RUNTIME: &[(&str, &str)] = &[
         "src/registry.rs",
         include_str!("../../runtime/src/registry.rs"),
     ),
+    ("src/stack.rs", include_str!("../../runtime/src/stack.rs")),
     ("src/stream.rs", include_str!("../../runtime/src/stream.rs")),
     (
         "src/transport.rs",
