@@ -9,6 +9,8 @@
 //!   by several services are flagged. A service with its own values in the plan
 //!   (`[services.NAME.env]`) reads through `knit_runtime::env`, which answers with
 //!   them first.
+//! - Arguments: a service with its own `args` in the plan reads them through
+//!   `knit_runtime::env::args` (`std::env::args`, clap's `parse`).
 //! - `#[global_allocator]`: identical ones are kept once; different ones are an error.
 //! - `process::exit`, signal handling, `env::set_var`, `.env` loading and default
 //!   metric registries are reported.
@@ -22,6 +24,7 @@ use crate::edit::{Level, Output, code_range};
 use crate::model::{FileId, Group};
 use crate::sharing::Sharing;
 
+mod args;
 mod logging;
 
 const PASS: &str = "globals";
@@ -31,6 +34,7 @@ pub fn run(group: &Group, _: &Sharing) -> Output {
     let calls = calls(group);
     logging::run(group, &calls, &mut out);
     environment(group, &calls, &mut out);
+    args::run(group, &calls, &mut out);
     allocators(group, &mut out);
     process_wide(group, &calls, &mut out);
     metrics(group, &mut out);
