@@ -103,6 +103,23 @@ const ENV_READS: &[(&str, &str)] = &[
     ("vars", "std::env::vars"),
 ];
 
+/// Which service's values `knit_runtime::env` answers with for code of
+/// `service`, when it has its own (an expression naming the service), or
+/// `None` when the process's environment is its own. Code one binary's roles
+/// share names the role running it (`knit_runtime::env::current_service()`).
+fn own_env(group: &Group, service: usize) -> Option<String> {
+    if group.has_roles(service) {
+        let root = group.services[service].bin.root;
+        let any = group
+            .services
+            .iter()
+            .any(|s| s.bin.root == root && !s.env.is_empty());
+        return any.then(|| "knit_runtime::env::current_service()".to_string());
+    }
+    let svc = &group.services[service];
+    (!svc.env.is_empty()).then(|| format!("{:?}", svc.name))
+}
+
 fn environment(group: &Group, calls: &[Call], out: &mut Output) {
     let mut needs_runtime = std::collections::BTreeSet::new();
     // variable -> services that read it
@@ -137,9 +154,9 @@ fn environment(group: &Group, calls: &[Call], out: &mut Output) {
         let svc = &group.services[service];
         readers.entry(name.clone()).or_default().push(service);
         per_service.entry(service).or_default().push(name);
-        if svc.env.is_empty() {
+        let Some(reader) = own_env(group, service) else {
             continue;
-        }
+        };
         let Some(ast::Expr::PathExpr(callee)) = call.expr() else {
             continue;
         };
@@ -162,7 +179,7 @@ fn environment(group: &Group, calls: &[Call], out: &mut Output) {
             PASS,
             id,
             TextRange::empty(inside),
-            format!("{:?}{sep}", svc.name),
+            format!("{reader}{sep}"),
             &note,
         );
     }
@@ -382,9 +399,12 @@ fn dotenv(group: &Group, calls: &[Call], out: &mut Output) {
     for &(service, id, ref call, ref path) in calls {
         let svc = &group.services[service];
         let path = path.trim_start_matches("::");
-        if svc.env.is_empty() || !["dotenv::dotenv", "dotenvy::dotenv"].contains(&path) {
+        if !["dotenv::dotenv", "dotenvy::dotenv"].contains(&path) {
             continue;
         }
+        let Some(reader) = own_env(group, service) else {
+            continue;
+        };
         let Some(ast::Expr::PathExpr(callee)) = call.expr() else {
             continue;
         };
@@ -407,7 +427,7 @@ fn dotenv(group: &Group, calls: &[Call], out: &mut Output) {
             PASS,
             id,
             TextRange::empty(inside),
-            format!("{:?}", svc.name),
+            reader,
             &note,
         );
     }

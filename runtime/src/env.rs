@@ -129,6 +129,13 @@ pub fn set_args(service: &str, program: &str, args: &[&str]) {
         .insert(service.to_string(), line);
 }
 
+/// The name of the service whose entry runs the calling task; empty outside
+/// one (a service's own binary), where only the process's environment counts.
+/// How code one binary's roles share reads the running role's values.
+pub fn current_service() -> &'static str {
+    crate::registry::ServiceHost::try_current().map_or("", |host| host.name())
+}
+
 /// The command line of the running service when the host gave it one.
 fn own_args() -> Option<Vec<String>> {
     let service = crate::registry::ServiceHost::try_current()?.name();

@@ -209,6 +209,7 @@ pub mod shop {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let role = std::env::args().nth(1);
+    let addr = std::env::var("ADDR")?;
     let cli = Cli::parse();
     let matches = clap::Command::new("shopd").get_matches();
     if role.as_deref() == Some("catalog") {
@@ -229,6 +230,7 @@ fn one_binary_in_two_roles_is_lifted_once() {
     let mut g = two_services(ROLES, ("catalog", "main.rs"), ("cart", "main.rs"));
     g.services[0].args = Some(vec!["catalog".into()]);
     g.services[1].args = Some(vec!["cart".into()]);
+    g.services[1].env = vec![("ADDR".into(), "${CART_ADDR}".into())];
     assert_eq!(g.role_of(1), 0);
     assert_eq!(super::entry_path(&g, 1), "knit_entry");
     let out = check_group(g);
@@ -241,6 +243,7 @@ fn one_binary_in_two_roles_is_lifted_once() {
         }
         pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
             let role = knit_runtime::env::args().nth(1);
+            let addr = knit_runtime::env::var(knit_runtime::env::current_service(), "ADDR")?;
             let cli = Cli::parse_from(knit_runtime::env::args_os());
             let matches = clap::Command::new("shopd").get_matches_from(knit_runtime::env::args_os());
             if role.as_deref() == Some("catalog") {
@@ -263,8 +266,9 @@ fn one_binary_in_two_roles_is_lifted_once() {
             let host = knit_runtime::ServiceHost::standalone("shopd");
             knit_runtime::exit(shared_shopd::knit_entry(host).await)
         }
-        Call(Inline) shopd/src/main.rs:18: calls to `shop.Catalog` run in process on `catalog`'s handler (knit_proto_shop::catalog_inline::CatalogClient)
-        Call(Inline) shopd/src/main.rs:18: calls to `shop.Catalog` run in process on `catalog`'s handler (knit_proto_shop::catalog_inline::CatalogClient)
+        Call(Inline) shopd/src/main.rs:19: calls to `shop.Catalog` run in process on `catalog`'s handler (knit_proto_shop::catalog_inline::CatalogClient)
+        Call(Inline) shopd/src/main.rs:19: calls to `shop.Catalog` run in process on `catalog`'s handler (knit_proto_shop::catalog_inline::CatalogClient)
+        Note shopd/src/main.rs:1: `catalog` reads environment variables ADDR
         Note shopd/src/main.rs:1: shopd/src/main.rs reads its command line: merged, catalog, cart each read the `args` the plan gives them
     "#]]
     .assert_eq(&out.render("shopd/src/"));
