@@ -22,6 +22,7 @@ use crate::sharing::Sharing;
 
 mod actix;
 mod bin_items;
+mod reach;
 mod runtime;
 #[cfg(test)]
 mod several;
@@ -98,6 +99,13 @@ pub fn entry_ranges(group: &Group, service: usize) -> Vec<(FileId, TextRange)> {
         .iter()
         .map(|(file, node)| (*file, node.text_range()))
         .collect()
+}
+
+/// Whether the server `mention` names is `mention.service`'s: not when it is
+/// built in a library that several binaries of the service's package share, in
+/// a function the service's binary does not reach.
+pub fn serves(group: &Group, mention: &Mention) -> bool {
+    reach::reaches(group, mention.service, mention.file, mention.path)
 }
 
 /// Whether `mention` is in `entry` (see [`entry_ranges`]).
@@ -633,9 +641,11 @@ fn lift_into_lib(
     // What `main` serves itself is rewritten in the entry's copy of it only.
     let mut lifted = Output::default();
     let mut served = false;
+    // A library that several binaries share is rewritten once, with the first.
+    let lib_done = sibling_binary(group, index).is_some();
     for (file, node) in entry_scope(group, index) {
         // Every method `rewrite_serves` rewrites is named `serve..`.
-        if !group.file(file).text.contains("serve") {
+        if !group.file(file).text.contains("serve") || (lib_done && file != service.bin.root) {
             continue;
         }
         served |= rewrite_serves(&node, file, LIB_HOST, &mut lifted);

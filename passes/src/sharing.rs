@@ -145,6 +145,9 @@ impl Sharing {
         let mut by_caller: BTreeMap<(usize, Named), Vec<&Mention>> = BTreeMap::new();
         let mut servers: BTreeMap<(usize, Named), Vec<&Mention>> = BTreeMap::new();
         for m in &index.mentions {
+            if m.named.role == Role::Server && !crate::entry::serves(group, m) {
+                continue;
+            }
             // The roles of one binary serve what it serves as one provider.
             let (map, service) = if m.named.role == Role::Client {
                 (&mut by_caller, m.service)

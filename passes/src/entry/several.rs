@@ -74,10 +74,14 @@ fn two_services(fixture: &str, a: (&str, &str), b: (&str, &str)) -> Group {
     bins.dedup();
     g.services[0].packages[0].bins = bins.clone();
     second.packages[0].bins = bins;
+    let b_index = g.services.len();
     g.services.push(second);
     for (i, file) in g.files.iter_mut().enumerate() {
+        if file.service != 0 {
+            continue;
+        }
         let Some(rust) = &mut file.rust else {
-            file.also = vec![(1, 0)];
+            file.also = vec![(b_index, 0)];
             continue;
         };
         let id = FileId(i as u32);
@@ -85,9 +89,9 @@ fn two_services(fixture: &str, a: (&str, &str), b: (&str, &str)) -> Group {
             rust.krate = id;
         }
         if rust.krate == b_root && a_root != b_root {
-            file.service = 1;
+            file.service = b_index;
         } else if rust.krate != a_root || a_root == b_root {
-            file.also = vec![(1, 0)];
+            file.also = vec![(b_index, 0)];
         }
     }
     g
@@ -173,6 +177,79 @@ fn two_binaries_of_one_package_share_its_library() {
         Call(Inline) market/src/bin/orders.rs:4: calls to `users.Users` run in process on `users`'s handler (knit_proto_users::users_inline::UsersClient)
     "#]]
     .assert_eq(&out.render("market/"));
+}
+
+/// A server the shared library builds, in a function only `users`'s binary
+/// calls, is `users`'s: a third service's calls to it run in process.
+#[test]
+fn a_server_the_library_builds_is_the_service_that_reaches_it() {
+    let fixture = TWO_BINS
+        .replace(
+            "pub fn addr()",
+            "pub async fn serve_users() -> Result<(), tonic::transport::Error> {\n    tonic::transport::Server::builder()\n        .add_service(pb::users_server::UsersServer::new(Directory))\n        .serve(addr())\n        .await\n}\npub fn addr()",
+        )
+        .replace(
+            "    tonic::transport::Server::builder()\n        .add_service(UsersServer::new(market::Directory))\n        .serve(market::addr())\n        .await?;\n",
+            "    market::serve_users().await?;\n",
+        )
+        + "//- /front/Cargo.toml\n[package]\nname = \"front\"\n//- /front/proto/users.proto\npackage users;\nservice Users {\n  rpc Lookup (LookupRequest) returns (User);\n}\n//- /front/src/main.rs\nmod pb { tonic::include_proto!(\"users\"); }\n#[tokio::main]\nasync fn main() {\n    let users = pb::users_client::UsersClient::connect(\"http://users\").await;\n}\n";
+    let out = check_group(two_services(
+        &fixture,
+        ("users", "bin/users.rs"),
+        ("orders", "bin/orders.rs"),
+    ));
+    expect![[r#"
+        Call(Inline) front/src/main.rs:4: calls to `users.Users` run in process on `users`'s handler (knit_proto_users::users_inline::UsersClient)
+        Call(Inline) market/src/bin/orders.rs:4: calls to `users.Users` run in process on `users`'s handler (knit_proto_users::users_inline::UsersClient)"#]].assert_eq(&out.findings.join("\n"));
+    expect![[r#"
+        //- /market/src/lib.rs
+        pub mod pb {
+            pub use knit_proto_users::*;
+        }
+        pub async fn serve_users() -> Result<(), tonic::transport::Error> {
+            tonic::transport::Server::builder()
+                .add_service(pb::users_server::UsersServer::from_arc(knit_proto_users::users_inline::provide(knit_runtime::ServiceHost::current(), Directory)))
+                .serve_with_incoming_shutdown(knit_runtime::ServiceHost::current().incoming(addr()), knit_runtime::ServiceHost::current().shutdown())
+                .await
+        }
+        pub fn addr() -> std::net::SocketAddr { ([127, 0, 0, 1], 50081).into() }
+
+        /// The items and modules of binary `users` (market/src/bin/users.rs), copied by knit with its `fn main`.
+        #[doc(hidden)]
+        #[allow(dead_code, unused_imports, unused_macros)]
+        #[path = "bin"]
+        pub mod knit_bin_users {
+        use crate::pb::users_server::UsersServer;
+
+        /// The entry of service `users`, lifted by knit from `fn main` in market/src/bin/users.rs: the
+        /// merged binary's host runs it; the service's own binary runs `main` as before.
+        pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
+            knit_host.scope(async move {
+            crate::serve_users().await?;
+            Ok(())
+        }).await
+        }
+        }
+
+        /// The items and modules of binary `orders` (market/src/bin/orders.rs), copied by knit with its `fn main`.
+        #[doc(hidden)]
+        #[allow(dead_code, unused_imports, unused_macros)]
+        #[path = "bin"]
+        pub mod knit_bin_orders {
+        use crate::pb::users_client::UsersClient;
+
+        /// The entry of service `orders`, lifted by knit from `fn main` in market/src/bin/orders.rs: the
+        /// merged binary's host runs it; the service's own binary runs `main` as before.
+        pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
+            knit_host.scope(async move {
+            let users = knit_proto_users::users_inline::UsersClient::connect("http://127.0.0.1:50081").await?;
+            serve(users).await
+        }).await
+        }
+        }
+        Call(Inline) front/src/main.rs:4: calls to `users.Users` run in process on `users`'s handler (knit_proto_users::users_inline::UsersClient)
+        Call(Inline) market/src/bin/orders.rs:4: calls to `users.Users` run in process on `users`'s handler (knit_proto_users::users_inline::UsersClient)
+    "#]].assert_eq(&out.render("market/src/lib.rs"));
 }
 
 #[test]
