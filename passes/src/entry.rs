@@ -220,11 +220,7 @@ fn unliftable_sibling(group: &Group, index: usize) -> Option<String> {
     Some(format!(
         "services `{}` and `{}` are two binaries (`{}`, `{}`) of {} and the package has no library: knit lifts each binary's `main` into its package's library, which holds one entry per binary; \
          give the package a library (`src/lib.rs`) with the code the binaries share, or move each binary into a package of its own",
-        a.name,
-        b.name,
-        a.bin.name,
-        b.bin.name,
-        a.packages[0].dir
+        a.name, b.name, a.bin.name, b.bin.name, a.packages[0].dir
     ))
 }
 
@@ -765,8 +761,7 @@ pub fn lib_entries(group: &Group, out: &Output) -> Output {
             continue;
         };
         let own = bin_items::own_items(&tree);
-        let module =
-            (shared || !own.is_empty()).then(|| bin_items::module_name(&service.bin.name));
+        let module = (shared || !own.is_empty()).then(|| bin_items::module_name(&service.bin.name));
         let bin_module = module.as_deref();
         let indent = if module.is_some() { "" } else { "    " };
         let uses: String = tree

@@ -423,13 +423,7 @@ fn dotenv(group: &Group, calls: &[Call], out: &mut Output) {
             &note,
         );
         let inside = list.syntax().text_range().start() + TextSize::from(1);
-        out.edit(
-            PASS,
-            id,
-            TextRange::empty(inside),
-            reader,
-            &note,
-        );
+        out.edit(PASS, id, TextRange::empty(inside), reader, &note);
     }
 }
 

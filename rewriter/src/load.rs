@@ -343,7 +343,11 @@ fn cwd_in_output(
         .into());
     }
     let placed = place(&folder, top);
-    Ok(if placed.is_empty() { ".".into() } else { placed })
+    Ok(if placed.is_empty() {
+        ".".into()
+    } else {
+        placed
+    })
 }
 
 /// The folder the output mirrors: the plan's folder when it holds every input

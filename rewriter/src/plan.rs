@@ -146,7 +146,10 @@ fn env_problem(
 
 /// What is wrong with a service's `args`: an argument holding NUL, which no
 /// process argument can.
-fn args_problem(service: &str, args: Option<&Spanned<Vec<Spanned<String>>>>) -> Option<(usize, String)> {
+fn args_problem(
+    service: &str,
+    args: Option<&Spanned<Vec<Spanned<String>>>>,
+) -> Option<(usize, String)> {
     args?.get_ref().iter().find_map(|arg| {
         arg.get_ref().contains('\0').then(|| {
             (
@@ -163,11 +166,22 @@ fn args_problem(service: &str, args: Option<&Spanned<Vec<Spanned<String>>>>) -> 
 /// A service's `cwd`, relative to the plan's folder `dir` and normalised
 /// (`a/./b/..` is `a`), or why it is refused: empty, absolute, or not an
 /// existing folder.
-fn cwd_of(service: &str, dir: &Path, cwd: &Spanned<String>) -> std::result::Result<String, (usize, String)> {
+fn cwd_of(
+    service: &str,
+    dir: &Path,
+    cwd: &Spanned<String>,
+) -> std::result::Result<String, (usize, String)> {
     let text = cwd.get_ref();
-    let refuse = |why: String| Err((cwd.span().start, format!("service `{service}`: `cwd = {text:?}`: {why}")));
+    let refuse = |why: String| {
+        Err((
+            cwd.span().start,
+            format!("service `{service}`: `cwd = {text:?}`: {why}"),
+        ))
+    };
     if text.is_empty() {
-        return refuse("name a folder relative to the plan's folder (`.` for the plan's folder)".into());
+        return refuse(
+            "name a folder relative to the plan's folder (`.` for the plan's folder)".into(),
+        );
     }
     if Path::new(text).is_absolute() || text.starts_with('\\') {
         return refuse("an absolute path does not travel with the merged workspace; name a folder relative to the plan's folder".into());
@@ -182,7 +196,11 @@ fn cwd_of(service: &str, dir: &Path, cwd: &Spanned<String>) -> std::result::Resu
             _ => parts.push(part),
         }
     }
-    let normal = if parts.is_empty() { ".".to_string() } else { parts.join("/") };
+    let normal = if parts.is_empty() {
+        ".".to_string()
+    } else {
+        parts.join("/")
+    };
     if !dir.join(&normal).is_dir() {
         return refuse(format!("no folder `{}`", dir.join(&normal).display()));
     }

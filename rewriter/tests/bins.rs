@@ -10,7 +10,11 @@ use common::knit;
 
 /// Copies the corpus system `layouts/NAME` into `dir` and merges it into
 /// `dir/out`; the merged host's `main.rs` and manifest.
-fn merge_layout(name: &str, dir: &Path, edit: impl FnOnce(&Path)) -> Result<(String, String), String> {
+fn merge_layout(
+    name: &str,
+    dir: &Path,
+    edit: impl FnOnce(&Path),
+) -> Result<(String, String), String> {
     let system = dir.join(name);
     common::copy_tree(&common::root().join("corpus/layouts").join(name), &system);
     edit(&system);
@@ -29,14 +33,18 @@ fn two_binaries_of_one_package_are_two_services() {
     let (main, manifest) = merge_layout("two-bins", tmp.path(), |_| {}).unwrap();
     assert!(
         main.contains(".service(\"users\", true, shared_market::knit_bin_users::knit_entry)")
-            && main.contains(".service(\"orders\", true, shared_market::knit_bin_orders::knit_entry)")
+            && main
+                .contains(".service(\"orders\", true, shared_market::knit_bin_orders::knit_entry)")
             && main.contains(".provides(\"users\", \"users.Users\")"),
         "{main}"
     );
     // The package once, its library shared.
     assert_eq!(manifest.matches("shared-market").count(), 1, "{manifest}");
     let package = std::fs::read_to_string(tmp.path().join("out/market/Cargo.toml")).unwrap();
-    for bin in ["name = \"users\"\npath = \"src/bin/users.rs\"", "name = \"orders\"\npath = \"src/bin/orders.rs\""] {
+    for bin in [
+        "name = \"users\"\npath = \"src/bin/users.rs\"",
+        "name = \"orders\"\npath = \"src/bin/orders.rs\"",
+    ] {
         assert!(package.contains(bin), "{package}");
     }
     assert!(!tmp.path().join("out/market/src/bin/knit_main.rs").exists());
@@ -50,15 +58,23 @@ fn one_binary_in_two_roles_runs_once_per_role() {
     let (main, manifest) = merge_layout("roles", tmp.path(), |_| {}).unwrap();
     assert!(
         main.contains(".args(\"catalog\", \"shopd\", &[\"catalog\"])")
-            && main.contains(".args(\"cart\", \"shopd\", &[\"cart\", \"--addr-var\", \"CART_ADDR\"])")
+            && main
+                .contains(".args(\"cart\", \"shopd\", &[\"cart\", \"--addr-var\", \"CART_ADDR\"])")
             && main.contains(".service(\"catalog\", true, shared_shopd::knit_entry)")
             && main.contains(".service(\"cart\", true, shared_shopd::knit_entry)"),
         "{main}"
     );
     assert_eq!(manifest.matches("shared-shopd").count(), 1, "{manifest}");
     let lifted = std::fs::read_to_string(tmp.path().join("out/shopd/src/main.rs")).unwrap();
-    assert!(lifted.contains("Cli::parse_from(knit_runtime::env::args_os())"), "{lifted}");
-    assert_eq!(lifted.matches("pub async fn knit_entry").count(), 1, "{lifted}");
+    assert!(
+        lifted.contains("Cli::parse_from(knit_runtime::env::args_os())"),
+        "{lifted}"
+    );
+    assert_eq!(
+        lifted.matches("pub async fn knit_entry").count(),
+        1,
+        "{lifted}"
+    );
 }
 
 #[test]
@@ -67,7 +83,14 @@ fn roles_need_their_own_args() {
     let err = merge_layout("roles", tmp.path(), |dir| {
         let plan = dir.join("knit.toml");
         let text = std::fs::read_to_string(&plan).unwrap();
-        std::fs::write(&plan, text.replace("args = [\"cart\", \"--addr-var\", \"CART_ADDR\"]", "args = [\"catalog\"]")).unwrap();
+        std::fs::write(
+            &plan,
+            text.replace(
+                "args = [\"cart\", \"--addr-var\", \"CART_ADDR\"]",
+                "args = [\"catalog\"]",
+            ),
+        )
+        .unwrap();
     })
     .unwrap_err();
     assert_eq!(
@@ -84,7 +107,14 @@ fn cwd_is_entered_by_the_merged_binary() {
         std::fs::write(dir.join("shopd/data/prices.txt"), "tea 450\n").unwrap();
         let plan = dir.join("knit.toml");
         let text = std::fs::read_to_string(&plan).unwrap();
-        std::fs::write(&plan, text.replace("args = [\"catalog\"]", "args = [\"catalog\"]\ncwd = \"shopd/data\"")).unwrap();
+        std::fs::write(
+            &plan,
+            text.replace(
+                "args = [\"catalog\"]",
+                "args = [\"catalog\"]\ncwd = \"shopd/data\"",
+            ),
+        )
+        .unwrap();
     })
     .unwrap();
     assert!(
@@ -96,7 +126,14 @@ fn cwd_is_entered_by_the_merged_binary() {
         std::fs::create_dir_all(dir.join("data")).unwrap();
         let plan = dir.join("knit.toml");
         let text = std::fs::read_to_string(&plan).unwrap();
-        std::fs::write(&plan, text.replace("args = [\"catalog\"]", "args = [\"catalog\"]\ncwd = \"data\"")).unwrap();
+        std::fs::write(
+            &plan,
+            text.replace(
+                "args = [\"catalog\"]",
+                "args = [\"catalog\"]\ncwd = \"data\"",
+            ),
+        )
+        .unwrap();
     })
     .unwrap_err();
     assert_eq!(

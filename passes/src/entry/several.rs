@@ -54,7 +54,10 @@ fn two_services(fixture: &str, a: (&str, &str), b: (&str, &str)) -> Group {
     let package = g.services[0].packages[0].name.clone();
     let bin = |path: &str| match path {
         "main.rs" => package.clone(),
-        _ => path.trim_start_matches("bin/").trim_end_matches(".rs").to_string(),
+        _ => path
+            .trim_start_matches("bin/")
+            .trim_end_matches(".rs")
+            .to_string(),
     };
     let mut second = g.services[0].clone();
     g.services[0].name = a.0.into();

@@ -23,10 +23,7 @@ use crate::edit::{Level, Output};
 use crate::model::{FileId, Group};
 
 /// The reads of the process's arguments, as `std::env` paths.
-const ARG_READS: &[(&str, &str)] = &[
-    ("args", "std::env::args"),
-    ("args_os", "std::env::args_os"),
-];
+const ARG_READS: &[(&str, &str)] = &[("args", "std::env::args"), ("args_os", "std::env::args_os")];
 
 /// clap's functions that read the process's arguments, and their forms that
 /// take the arguments: associated functions of a `Parser` and methods of a
@@ -99,11 +96,16 @@ pub(super) fn run(group: &Group, calls: &[Call], out: &mut Output) {
             .filter(|&s| group.services[s].args.is_some())
             .map(|s| group.services[s].name.as_str())
             .collect();
-        out.finding(PASS, Level::Note, Some((id, 0.into())), format!(
-            "{} reads its command line: merged, {} each read the `args` the plan gives them",
-            file.path,
-            roles.join(", ")
-        ));
+        out.finding(
+            PASS,
+            Level::Note,
+            Some((id, 0.into())),
+            format!(
+                "{} reads its command line: merged, {} each read the `args` the plan gives them",
+                file.path,
+                roles.join(", ")
+            ),
+        );
     }
 }
 
