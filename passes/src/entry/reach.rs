@@ -87,5 +87,5 @@ pub(super) fn reaches(group: &Group, service: usize, file: FileId, at: TextRange
     else {
         return true;
     };
-    reached(group, group.services[service].bin.root, lib.root).contains(&name.text().to_string())
+    reached(group, group.services[service].bin.root, lib.root).contains(name.text())
 }
