@@ -104,16 +104,25 @@ const ENV_READS: &[(&str, &str)] = &[
 ];
 
 /// Which service's values `knit_runtime::env` answers with for code of
-/// `service`, when it has its own (an expression naming the service), or
-/// `None` when the process's environment is its own. Code one binary's roles
-/// share names the role running it (`knit_runtime::env::current_service()`).
-fn own_env(group: &Group, service: usize) -> Option<String> {
-    if group.has_roles(service) {
-        let root = group.services[service].bin.root;
-        let any = group
-            .services
-            .iter()
-            .any(|s| s.bin.root == root && !s.env.is_empty());
+/// `service` in `file`, when it has its own (an expression naming the
+/// service), or `None` when the process's environment is its own. Code several
+/// services run (the roles of one binary, a library two binaries share) names
+/// the service running it (`knit_runtime::env::current_service()`).
+fn own_env(group: &Group, service: usize, file: FileId) -> Option<String> {
+    let f = group.file(file);
+    let runners: Vec<usize> = group
+        .services
+        .iter()
+        .enumerate()
+        .filter(|(i, s)| {
+            s.bin.root == group.services[service].bin.root
+                || *i == f.service
+                || f.also.iter().any(|(o, _)| o == i)
+        })
+        .map(|(i, _)| i)
+        .collect();
+    if runners.len() > 1 {
+        let any = runners.iter().any(|&i| !group.services[i].env.is_empty());
         return any.then(|| "knit_runtime::env::current_service()".to_string());
     }
     let svc = &group.services[service];
@@ -154,7 +163,7 @@ fn environment(group: &Group, calls: &[Call], out: &mut Output) {
         let svc = &group.services[service];
         readers.entry(name.clone()).or_default().push(service);
         per_service.entry(service).or_default().push(name);
-        let Some(reader) = own_env(group, service) else {
+        let Some(reader) = own_env(group, service, id) else {
             continue;
         };
         let Some(ast::Expr::PathExpr(callee)) = call.expr() else {
@@ -402,7 +411,7 @@ fn dotenv(group: &Group, calls: &[Call], out: &mut Output) {
         if !["dotenv::dotenv", "dotenvy::dotenv"].contains(&path) {
             continue;
         }
-        let Some(reader) = own_env(group, service) else {
+        let Some(reader) = own_env(group, service, id) else {
             continue;
         };
         let Some(ast::Expr::PathExpr(callee)) = call.expr() else {

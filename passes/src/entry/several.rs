@@ -22,7 +22,7 @@ service Users {
 pub mod pb {
     tonic::include_proto!("users");
 }
-pub fn addr() -> std::net::SocketAddr { ([127, 0, 0, 1], 50081).into() }
+pub fn addr() -> std::net::SocketAddr { std::env::var("ADDR").unwrap().parse().unwrap() }
 //- /market/src/bin/users.rs
 use market::pb::users_server::UsersServer;
 #[tokio::main]
@@ -102,11 +102,13 @@ fn two_services(fixture: &str, a: (&str, &str), b: (&str, &str)) -> Group {
 
 #[test]
 fn two_binaries_of_one_package_share_its_library() {
-    let g = two_services(
+    let mut g = two_services(
         TWO_BINS,
         ("users", "bin/users.rs"),
         ("orders", "bin/orders.rs"),
     );
+    // Code both binaries run reads the values of the service running it.
+    g.services[1].env = vec![("ADDR".into(), "${ORDERS_ADDR}".into())];
     assert_eq!(super::entry_path(&g, 0), "knit_bin_users::knit_entry");
     assert_eq!(super::entry_path(&g, 1), "knit_bin_orders::knit_entry");
     let out = check_group(g);
@@ -133,7 +135,7 @@ fn two_binaries_of_one_package_share_its_library() {
         pub mod pb {
             pub use knit_proto_users::*;
         }
-        pub fn addr() -> std::net::SocketAddr { ([127, 0, 0, 1], 50081).into() }
+        pub fn addr() -> std::net::SocketAddr { knit_runtime::env::var(knit_runtime::env::current_service(), "ADDR").unwrap().parse().unwrap() }
 
         /// The items and modules of binary `users` (market/src/bin/users.rs), copied by knit with its `fn main`.
         #[doc(hidden)]
@@ -178,6 +180,7 @@ fn two_binaries_of_one_package_share_its_library() {
             serve(users).await
         }
         Call(Inline) market/src/bin/orders.rs:4: calls to `users.Users` run in process on `users`'s handler (knit_proto_users::users_inline::UsersClient)
+        Note market/src/bin/users.rs:1: `users` reads environment variables ADDR
     "#]]
     .assert_eq(&out.render("market/"));
 }
@@ -203,7 +206,8 @@ fn a_server_the_library_builds_is_the_service_that_reaches_it() {
     ));
     expect![[r#"
         Call(Inline) front/src/main.rs:4: calls to `users.Users` run in process on `users`'s handler (knit_proto_users::users_inline::UsersClient)
-        Call(Inline) market/src/bin/orders.rs:4: calls to `users.Users` run in process on `users`'s handler (knit_proto_users::users_inline::UsersClient)"#]].assert_eq(&out.findings.join("\n"));
+        Call(Inline) market/src/bin/orders.rs:4: calls to `users.Users` run in process on `users`'s handler (knit_proto_users::users_inline::UsersClient)
+        Note market/src/bin/users.rs:1: `users` reads environment variables ADDR"#]].assert_eq(&out.findings.join("\n"));
     expect![[r#"
         //- /market/src/lib.rs
         pub mod pb {
@@ -215,7 +219,7 @@ fn a_server_the_library_builds_is_the_service_that_reaches_it() {
                 .serve_with_incoming_shutdown(knit_runtime::ServiceHost::current().incoming(addr()), knit_runtime::ServiceHost::current().shutdown())
                 .await
         }
-        pub fn addr() -> std::net::SocketAddr { ([127, 0, 0, 1], 50081).into() }
+        pub fn addr() -> std::net::SocketAddr { std::env::var("ADDR").unwrap().parse().unwrap() }
 
         /// The items and modules of binary `users` (market/src/bin/users.rs), copied by knit with its `fn main`.
         #[doc(hidden)]
@@ -252,6 +256,7 @@ fn a_server_the_library_builds_is_the_service_that_reaches_it() {
         }
         Call(Inline) front/src/main.rs:4: calls to `users.Users` run in process on `users`'s handler (knit_proto_users::users_inline::UsersClient)
         Call(Inline) market/src/bin/orders.rs:4: calls to `users.Users` run in process on `users`'s handler (knit_proto_users::users_inline::UsersClient)
+        Note market/src/bin/users.rs:1: `users` reads environment variables ADDR
     "#]].assert_eq(&out.render("market/src/lib.rs"));
 }
 
@@ -265,6 +270,7 @@ fn two_binaries_without_a_library_are_refused() {
     ));
     expect![[r#"
         Error market/src/bin/orders.rs:1: services `users` and `orders` are two binaries (`users`, `orders`) of market and the package has no library: knit lifts each binary's `main` into its package's library, which holds one entry per binary; give the package a library (`src/lib.rs`) with the code the binaries share, or move each binary into a package of its own
+        Note market/src/bin/users.rs:1: `users` reads environment variables ADDR
         Call(Unresolved) market/src/bin/orders.rs:4: `UsersClient::connect`: knit cannot tell which gRPC service `UsersClient` calls (no proto of the group defines it, or its path does not lead to generated code); the call stays RPC"#]]
     .assert_eq(&out.findings.join("\n"));
 }
