@@ -156,12 +156,16 @@ impl Sharing {
         let mut by_caller: BTreeMap<(usize, Named), Vec<&Mention>> = BTreeMap::new();
         let mut servers: BTreeMap<(usize, Named), Vec<&Mention>> = BTreeMap::new();
         for m in &index.mentions {
-            let map = if m.named.role == Role::Client {
-                &mut by_caller
+            if m.named.role == Role::Server && !crate::entry::serves(group, m) {
+                continue;
+            }
+            // The roles of one binary serve what it serves as one provider.
+            let (map, service) = if m.named.role == Role::Client {
+                (&mut by_caller, m.service)
             } else {
-                &mut servers
+                (&mut servers, group.role_of(m.service))
             };
-            map.entry((m.service, m.named.clone())).or_default().push(m);
+            map.entry((service, m.named.clone())).or_default().push(m);
         }
         for ((caller, named), mentions) in &by_caller {
             let seen = (
@@ -382,7 +386,7 @@ fn decide(
     let full = format!("{}.{}", named.package, named.service);
     let providers: Vec<usize> = servers
         .keys()
-        .filter(|(s, n)| *s != caller && *n == server)
+        .filter(|(s, n)| (*s != caller || group.has_roles(*s)) && *n == server)
         .map(|(s, _)| *s)
         .collect();
     let provider = match providers.as_slice() {
