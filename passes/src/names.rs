@@ -964,7 +964,16 @@ fn mentions_in(
         };
         let scope = scope_of(&rust.module, call.syntax());
         let scopes = scopes_at(call.syntax(), &scope);
-        match MacroArgs::parse(&tokens) {
+        let items_macro = call
+            .path()
+            .and_then(|p| p.segment()?.name_ref())
+            .is_some_and(|n| ITEM_MACROS.contains(&&*n.text()));
+        let args = if items_macro {
+            MacroArgs::parse_items(&tokens)
+        } else {
+            MacroArgs::parse(&tokens)
+        };
+        match args {
             Some(args) => {
                 for path in args.tree.syntax().descendants().filter_map(ast::Path::cast) {
                     site.mention(&path, &scope, &scopes, args.shift, out);
@@ -1117,7 +1126,13 @@ fn generated_type_named(krate: &Crate, name: &str) -> Option<Named> {
     })
 }
 
-/// A macro's arguments parsed as a tuple of expressions.
+/// Macros whose body is items that they emit with the types as written
+/// (`pin_project!` adds projections beside a struct): a client type in a field
+/// there is rewritten as in a struct of its own.
+const ITEM_MACROS: &[&str] = &["pin_project"];
+
+/// A macro's arguments parsed as a tuple of expressions (or, for
+/// [`ITEM_MACROS`], as items).
 pub(crate) struct MacroArgs {
     pub(crate) tree: ast::SourceFile,
     /// Where the parsed text's ranges are in the original file, less where
@@ -1142,6 +1157,20 @@ impl MacroArgs {
         Some(MacroArgs {
             tree: parse.tree(),
             shift: inner_start - TextSize::of(Self::BEFORE),
+        })
+    }
+
+    /// The body of an item macro parsed as items; `None` when it is not.
+    fn parse_items(tokens: &ast::TokenTree) -> Option<MacroArgs> {
+        let text = tokens.syntax().to_string();
+        let inner = text.get(1..text.len().checked_sub(1)?)?;
+        let parse = ast::SourceFile::parse(inner, ra_ap_syntax::Edition::Edition2021);
+        if !parse.errors().is_empty() {
+            return None;
+        }
+        Some(MacroArgs {
+            tree: parse.tree(),
+            shift: tokens.syntax().text_range().start() + TextSize::from(1),
         })
     }
 }
