@@ -967,7 +967,7 @@ fn mentions_in(
         let items_macro = call
             .path()
             .and_then(|p| p.segment()?.name_ref())
-            .is_some_and(|n| ITEM_MACROS.contains(&&*n.text()));
+            .is_some_and(|n| ITEM_MACROS.contains(&n.text()));
         let args = if items_macro {
             MacroArgs::parse_items(&tokens)
         } else {
