@@ -373,6 +373,43 @@ async fn main() {
     }
 
     #[test]
+    fn a_client_field_in_pin_project_converts() {
+        check_caller(
+            r#"use hello::greeter_client::GreeterClient;
+mod hello { tonic::include_proto!("helloworld"); }
+pin_project_lite::pin_project! {
+    struct Stream {
+        client: GreeterClient<tonic::transport::Channel>,
+        #[pin]
+        next: Option<u8>,
+    }
+}
+#[tokio::main]
+async fn main() {
+    let client = GreeterClient::connect("http://a").await.unwrap();
+    let _ = Stream { client, next: None };
+}
+"#,
+            expect![[r#"
+                //- /frontend/src/main.rs
+                mod hello { pub use knit_proto_helloworld::*; }
+                pin_project_lite::pin_project! {
+                    struct Stream {
+                        client: knit_proto_helloworld::greeter_inline::GreeterClient,
+                        #[pin]
+                        next: Option<u8>,
+                    }
+                }
+                pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+                    let client = knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://a").await.unwrap();
+                    let _ = Stream { client, next: None };
+                }
+                Call(Inline) frontend/src/main.rs:12: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+            "#]],
+        );
+    }
+
+    #[test]
     fn aliases_and_full_paths_resolve() {
         check_caller(
             r#"use hello::greeter_client::GreeterClient as Greeter;
@@ -629,7 +666,7 @@ async fn main() {
             "use hello::greeter_client::GreeterClient;\nmod hello { tonic::include_proto!(\"helloworld\"); }\n#[tokio::main]\nasync fn main() { GreeterClient::connect(\"http://a\").await; }\n",
         )
         .replace("Server::builder()", "Server::builder().layer(AuthLayer::new())");
-        expect!["Call(Rpc) frontend/src/main.rs:4: calls to `helloworld.Greeter` stay RPC: `greeter` adds tower layers to its server (`.layer(..)`): in-process calls would skip them"].assert_eq(&check(&fixture).findings.join("\n"));
+        expect!["Call(Bridged) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` adds tower layers to its server (`.layer(..)`)"].assert_eq(&check(&fixture).findings.join("\n"));
     }
 
     #[test]

@@ -112,6 +112,10 @@ pub enum ChannelTimeout {
     /// The channel (or the endpoint `connect` dials) comes from where knit
     /// cannot follow it (a parameter, a field, a helper function).
     Unknown,
+    /// The client is given its channel inside a wrapper (the text of the
+    /// call, e.g. `Timeout::new(..)`, `.service(..)`): the wrapper's
+    /// behaviour (a tower timeout, a layer) is the client's own.
+    Wrapped(String),
 }
 
 /// The timeout of the channel the client constructor `m` (`XClient::new(channel)`,
@@ -149,6 +153,10 @@ pub fn timeout(group: &Group, m: &Mention) -> Option<ChannelTimeout> {
                     .map(|a| a.args().collect())
                     .unwrap_or_default();
                 let name = call.name_ref().map(|n| n.text().to_string());
+                if name.as_deref() == Some("service") && !dialled {
+                    // `ServiceBuilder::new().layer(..).service(channel)`.
+                    return Some(ChannelTimeout::Wrapped(".service(..)".into()));
+                }
                 if let ([d], Some("timeout")) = (args.as_slice(), name.as_deref()) {
                     // The last `timeout` of the chain is the one that holds.
                     return Some(if constant(d) {
@@ -167,6 +175,16 @@ pub fn timeout(group: &Group, m: &Mention) -> Option<ChannelTimeout> {
             }
             ast::Expr::CallExpr(call) => {
                 let ty = callee(&call).and_then(|(qualifier, _)| qualifier);
+                // `Timeout::new(channel, d)`, `ConcurrencyLimit::new(channel, n)`:
+                // a transport wrapped around the channel.
+                if let Some((Some(wrapper), function)) = callee(&call)
+                    && function == "new"
+                    && !dialled
+                    && !["Endpoint", "Channel"].contains(&wrapper.as_str())
+                    && call.arg_list().is_some_and(|a| a.args().count() >= 2)
+                {
+                    return Some(ChannelTimeout::Wrapped(format!("{wrapper}::new(..)")));
+                }
                 // Endpoints given to `Channel::balance_list` may carry timeouts
                 // of their own, one each: those calls stay RPC.
                 let spread = call
@@ -248,38 +266,77 @@ pub fn sets_timeout(group: &Group, service: usize) -> Option<(FileId, TextSize)>
         .rust_files()
         .filter(|(_, file, _)| file.service == service && file.text.contains(".timeout("));
     for (id, _, rust) in files {
+        if let Some(at) = channel_timeout_in(rust.tree().syntax()) {
+            return Some((id, at));
+        }
+    }
+    None
+}
+
+/// Where the code that makes the channel of client constructor `m` may set a
+/// channel's timeout: the function `m` is in, or a function of the service
+/// that one calls (`create_endpoint(url)?`), if one does.
+pub fn sets_timeout_near(group: &Group, m: &Mention) -> Option<(FileId, TextSize)> {
+    let tree = group.file(m.file).rust.as_ref()?.tree();
+    let node = match tree.syntax().covering_element(m.path) {
+        ra_ap_syntax::NodeOrToken::Node(node) => node,
+        ra_ap_syntax::NodeOrToken::Token(token) => token.parent()?,
+    };
+    let function = node.ancestors().find_map(ast::Fn::cast)?;
+    if let Some(at) = channel_timeout_in(function.syntax()) {
+        return Some((m.file, at));
+    }
+    let called: std::collections::BTreeSet<String> = function
+        .syntax()
+        .descendants()
+        .filter_map(ast::CallExpr::cast)
+        .filter_map(|call| callee(&call).map(|(_, name)| name))
+        .collect();
+    let files = group.rust_files().filter(|(_, file, _)| {
+        (file.service == m.service || file.also.iter().any(|(s, _)| *s == m.service))
+            && file.text.contains(".timeout(")
+    });
+    for (id, _, rust) in files {
         let tree = rust.tree();
-        for call in tree
-            .syntax()
-            .descendants()
-            .filter_map(ast::MethodCallExpr::cast)
-        {
-            let one_argument = call.arg_list().is_some_and(|a| a.args().count() == 1);
-            if !one_argument || call.name_ref().is_none_or(|n| n.text() != "timeout") {
-                continue;
+        let helpers = tree.syntax().descendants().filter_map(ast::Fn::cast);
+        for helper in helpers.filter(|f| f.name().is_some_and(|n| called.contains(n.text()))) {
+            if let Some(at) = channel_timeout_in(helper.syntax()) {
+                return Some((id, at));
             }
-            let mut e = call.receiver();
-            loop {
-                e = match e {
-                    Some(ast::Expr::MethodCallExpr(inner)) => inner.receiver(),
-                    Some(ast::Expr::TryExpr(t)) => t.expr(),
-                    Some(ast::Expr::AwaitExpr(a)) => a.expr(),
-                    Some(ast::Expr::ParenExpr(p)) => p.expr(),
-                    _ => break,
-                };
-            }
-            let root = match &e {
-                Some(ast::Expr::CallExpr(root)) => match root.expr() {
-                    Some(ast::Expr::PathExpr(callee)) => {
-                        callee.path().map(|p| p.syntax().text().to_string())
-                    }
-                    _ => None,
-                },
-                _ => None,
+        }
+    }
+    None
+}
+
+/// The first `.timeout(d)` under `node` on anything but tonic's server
+/// builder or an HTTP client's builder ([`not_a_channel`]).
+fn channel_timeout_in(node: &ra_ap_syntax::SyntaxNode) -> Option<TextSize> {
+    for call in node.descendants().filter_map(ast::MethodCallExpr::cast) {
+        let one_argument = call.arg_list().is_some_and(|a| a.args().count() == 1);
+        if !one_argument || call.name_ref().is_none_or(|n| n.text() != "timeout") {
+            continue;
+        }
+        let mut e = call.receiver();
+        loop {
+            e = match e {
+                Some(ast::Expr::MethodCallExpr(inner)) => inner.receiver(),
+                Some(ast::Expr::TryExpr(t)) => t.expr(),
+                Some(ast::Expr::AwaitExpr(a)) => a.expr(),
+                Some(ast::Expr::ParenExpr(p)) => p.expr(),
+                _ => break,
             };
-            if !root.as_deref().is_some_and(not_a_channel) {
-                return Some((id, call.syntax().text_range().start()));
-            }
+        }
+        let root = match &e {
+            Some(ast::Expr::CallExpr(root)) => match root.expr() {
+                Some(ast::Expr::PathExpr(callee)) => {
+                    callee.path().map(|p| p.syntax().text().to_string())
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        if !root.as_deref().is_some_and(not_a_channel) {
+            return Some(call.syntax().text_range().start());
         }
     }
     None
@@ -384,6 +441,62 @@ mod tests {
         );
         expect!["Call(Inline) frontend/src/main.rs:14: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"]
             .assert_eq(&check(&http).findings.join("\n"));
+    }
+
+    /// A channel knit cannot follow: the timeout cited is the one the code
+    /// that makes it sets (a helper the function calls), not another.
+    #[test]
+    fn the_timeout_cited_is_where_the_clients_channel_is_made() {
+        let fixture = frontend("channel").replace(
+            "    let client",
+            "    let mut endpoint = endpoint(\"http://g\");\n    if slow() { endpoint = endpoint.tcp_nodelay(true); }\n    let channel = endpoint.connect().await.unwrap();\n    let client",
+        ).replace(
+            "#[tokio::main]",
+            "fn pool() -> Pool {\n    Pool::builder().timeout(TIMEOUT).build()\n}\nfn endpoint(url: &'static str) -> Endpoint {\n    Endpoint::from_static(url).timeout(TIMEOUT)\n}\n#[tokio::main]",
+        );
+        expect!["Call(Rpc) frontend/src/main.rs:17: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` is given a channel knit cannot follow to its endpoint, and `frontend` sets a channel timeout at frontend/src/main.rs:10: in-process calls could lose it"]
+            .assert_eq(&check(&fixture).findings.join("\n"));
+    }
+
+    /// Clients dialling an address from a config file, connected anew for
+    /// each request, convert by the client's type.
+    #[test]
+    fn a_client_connected_per_request_to_a_configured_address_converts() {
+        let fixture = with_frontend(
+            "use hello::greeter_client::GreeterClient;\nmod hello { tonic::include_proto!(\"helloworld\"); }\nstruct Config { greeter_url: String }\nstruct Front { config: Config }\nimpl Front {\n    async fn welcome(&self) -> String {\n        let mut client = GreeterClient::connect(self.config.greeter_url.clone()).await.unwrap();\n        String::new()\n    }\n}\n#[tokio::main]\nasync fn main() {\n    let config: Config = toml::from_str(&std::fs::read_to_string(\"front.toml\").unwrap()).unwrap();\n}\n",
+        );
+        expect!["Call(Inline) frontend/src/main.rs:7: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"]
+            .assert_eq(&check(&fixture).findings.join("\n"));
+    }
+
+    /// A wrapper around the client's own channel is the reason cited, not a
+    /// timeout set elsewhere in the service.
+    #[test]
+    fn a_channel_wrapped_in_a_tower_timeout_is_the_reason() {
+        let wrapped = frontend("timed").replace(
+            "    let client",
+            "    let channel = Endpoint::from_static(\"http://g\").connect_lazy();\n    let timed = tower::timeout::Timeout::new(channel, TIMEOUT);\n    let client",
+        ).replace(
+            "#[tokio::main]",
+            "fn retries() -> Retry {\n    Retry::builder().timeout(TIMEOUT).build()\n}\n#[tokio::main]",
+        );
+        expect!["Call(Rpc) frontend/src/main.rs:13: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` is given its channel inside `Timeout::new(..)`, a transport of the client's own that in-process calls would not go through"]
+            .assert_eq(&check(&wrapped).findings.join("\n"));
+        let layered = frontend(
+            "ServiceBuilder::new().layer(TimeoutLayer::new(TIMEOUT)).service(channel)",
+        )
+        .replace(
+            "    let client",
+            "    let channel = Endpoint::from_static(\"http://g\").connect_lazy();\n    let client",
+        );
+        expect!["Call(Rpc) frontend/src/main.rs:9: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` over a custom transport (tower layers) is not converted yet"]
+            .assert_eq(&check(&layered).findings.join("\n"));
+        let bound = frontend("svc").replace(
+            "    let client",
+            "    let channel = Endpoint::from_static(\"http://g\").connect_lazy();\n    let svc = ServiceBuilder::new().layer(TimeoutLayer::new(TIMEOUT)).service(channel);\n    let client",
+        );
+        expect!["Call(Rpc) frontend/src/main.rs:10: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` is given its channel inside `.service(..)`, a transport of the client's own that in-process calls would not go through"]
+            .assert_eq(&check(&bound).findings.join("\n"));
     }
 
     #[test]

@@ -22,7 +22,10 @@ use crate::sharing::Sharing;
 
 mod actix;
 mod bin_items;
+mod reach;
 mod runtime;
+#[cfg(test)]
+mod several;
 
 pub use runtime::RuntimeSettings;
 use runtime::{Standalone, attr_settings, manual_runtime};
@@ -98,6 +101,13 @@ pub fn entry_ranges(group: &Group, service: usize) -> Vec<(FileId, TextRange)> {
         .collect()
 }
 
+/// Whether the server `mention` names is `mention.service`'s: not when it is
+/// built in a library that several binaries of the service's package share, in
+/// a function the service's binary does not reach.
+pub fn serves(group: &Group, mention: &Mention) -> bool {
+    reach::reaches(group, mention.service, mention.file, mention.path)
+}
+
 /// Whether `mention` is in `entry` (see [`entry_ranges`]).
 pub fn in_entry(entry: &[(FileId, TextRange)], mention: &Mention) -> bool {
     entry
@@ -154,7 +164,16 @@ const NOT_LIFTED: &str = "`fn main` is neither `#[tokio::main] async fn main` no
 pub fn run(group: &Group, sharing: &Sharing) -> Output {
     let mut out = Output::default();
     for index in 0..group.services.len() {
-        if let Some(message) = shares_a_package(group, index) {
+        let role = group.role_of(index);
+        if role != index {
+            let service = &group.services[index];
+            out.finding(PASS, Level::Note, Some((service.bin.root, 0.into())), format!(
+                "service `{}` runs binary `{}` in another role than `{}`: the entry lifted once runs for each, with its own `args`",
+                service.name, service.bin.name, group.services[role].name
+            ));
+            continue;
+        }
+        if let Some(message) = unliftable_sibling(group, index) {
             let root = group.services[index].bin.root;
             out.finding(PASS, Level::Error, Some((root, 0.into())), message);
             continue;
@@ -168,28 +187,57 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
     out
 }
 
-/// Why `index` cannot be lifted when an earlier service of the group comes from
-/// the same package: one binary in several roles, or two binaries of a package.
-fn shares_a_package(group: &Group, index: usize) -> Option<String> {
+/// The earlier service of the group that runs another binary of `index`'s
+/// package, if one does.
+fn sibling_binary(group: &Group, index: usize) -> Option<usize> {
     let service = &group.services[index];
     let dir = &service.packages[0].dir;
-    let earlier = group.services[..index]
-        .iter()
-        .find(|other| other.packages[0].dir == *dir)?;
-    let (a, b) = (&earlier.name, &service.name);
-    Some(if earlier.bin.name == service.bin.name {
+    (0..index).find(|&other| {
+        let other_service = &group.services[other];
+        other_service.packages[0].dir == *dir && other_service.bin.root != service.bin.root
+    })
+}
+
+/// Whether `index` is one of several binaries of one package that the group
+/// runs as services: each binary's entry then lives in a module of the
+/// library of its own (`knit_bin_<binary>`).
+fn shares_its_library(group: &Group, index: usize) -> bool {
+    let service = &group.services[index];
+    group.services.iter().any(|other| {
+        other.packages[0].dir == service.packages[0].dir && other.bin.root != service.bin.root
+    })
+}
+
+/// Why `index` cannot be lifted beside another binary of its package that the
+/// group runs: two binaries are lifted into the package's library, so a
+/// package without one cannot hold both entries.
+fn unliftable_sibling(group: &Group, index: usize) -> Option<String> {
+    let earlier = sibling_binary(group, index)?;
+    if lifted_into_lib(group, index).is_some() {
+        return None;
+    }
+    let (a, b) = (&group.services[earlier], &group.services[index]);
+    Some(format!(
+        "services `{}` and `{}` are two binaries (`{}`, `{}`) of {} and the package has no library: knit lifts each binary's `main` into its package's library, which holds one entry per binary; \
+         give the package a library (`src/lib.rs`) with the code the binaries share, or move each binary into a package of its own",
+        a.name, b.name, a.bin.name, b.bin.name, a.packages[0].dir
+    ))
+}
+
+/// The path of `service`'s entry in its package's library crate: `knit_entry`,
+/// or `knit_bin_<binary>::knit_entry` when several binaries of the package are
+/// services of the group. A service in another role of a binary runs that
+/// binary's entry.
+pub fn entry_path(group: &Group, service: usize) -> String {
+    let service = group.role_of(service);
+    if lifted_into_lib(group, service).is_some() && shares_its_library(group, service) {
         format!(
-            "services `{a}` and `{b}` both run binary `{}` of {dir}: one binary in several roles is lifted once per package, not supported yet; \
-             merge one of them, or give each role its own binary",
-            service.bin.name
+            "{}::{ENTRY}",
+            bin_items::module_name(&group.services[service].bin.name)
         )
     } else {
-        format!(
-            "services `{a}` and `{b}` are two binaries (`{}`, `{}`) of {dir}: knit lifts one service per package, two are not supported yet; \
-             merge one of them, or move each binary into a package of its own",
-            earlier.bin.name, service.bin.name
-        )
-    })
+        ENTRY.to_string()
+    }
 }
 
 fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Result<(), String> {
@@ -373,7 +421,11 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
     out.new_files.push(NewFile {
         path: bin_file,
         text: standalone_main(
-            &service.name,
+            // A binary in several roles runs as whichever its arguments pick.
+            match group.has_roles(index) {
+                true => &service.bin.name,
+                false => &service.name,
+            },
             &namespace::merged_name(group, &package.dir).replace('-', "_"),
             &match actix {
                 // The entry starts its own `System`; the host only awaits it.
@@ -585,9 +637,11 @@ fn lift_into_lib(
     // What `main` serves itself is rewritten in the entry's copy of it only.
     let mut lifted = Output::default();
     let mut served = false;
+    // A library that several binaries share is rewritten once, with the first.
+    let lib_done = sibling_binary(group, index).is_some();
     for (file, node) in entry_scope(group, index) {
         // Every method `rewrite_serves` rewrites is named `serve..`.
-        if !group.file(file).text.contains("serve") {
+        if !group.file(file).text.contains("serve") || (lib_done && file != service.bin.root) {
             continue;
         }
         served |= rewrite_serves(&node, file, LIB_HOST, &mut lifted);
@@ -649,11 +703,13 @@ fn lift_into_lib(
 /// their service's name.
 fn standalone_bin_name(group: &Group, index: usize, out: &mut Output) -> String {
     let service = &group.services[index];
+    let dir = &service.packages[0].dir;
     let collides = group.services.iter().enumerate().any(|(i, other)| {
         i != index
             && other
                 .packages
                 .iter()
+                .filter(|p| p.dir != *dir)
                 .any(|p| p.bins.iter().any(|(n, _)| *n == service.bin.name))
     });
     if !collides {
@@ -672,10 +728,16 @@ fn standalone_bin_name(group: &Group, index: usize, out: &mut Output) -> String 
 /// the other passes changed in `main` holds in the library's copy too.
 pub fn lib_entries(group: &Group, out: &Output) -> Output {
     let mut entries = Output::default();
+    // Libraries that gained `extern crate self as ..;` (once per library).
+    let mut named_self: Vec<FileId> = Vec::new();
     for index in 0..group.services.len() {
         let Some(lib) = lifted_into_lib(group, index) else {
             continue;
         };
+        if group.role_of(index) != index {
+            continue;
+        }
+        let shared = shares_its_library(group, index);
         let service = &group.services[index];
         let main_file = group.file(service.bin.root);
         let edits: Vec<&crate::edit::Edit> = out
@@ -699,7 +761,7 @@ pub fn lib_entries(group: &Group, out: &Output) -> Output {
             continue;
         };
         let own = bin_items::own_items(&tree);
-        let module = (!own.is_empty()).then(|| bin_items::module_name(&service.bin.name));
+        let module = (shared || !own.is_empty()).then(|| bin_items::module_name(&service.bin.name));
         let bin_module = module.as_deref();
         let indent = if module.is_some() { "" } else { "    " };
         let uses: String = tree
@@ -739,7 +801,9 @@ pub fn lib_entries(group: &Group, out: &Output) -> Output {
                     service.bin.root,
                     &lib.name,
                 ) && !group.file(lib.root).text.contains("extern crate self")
+                    && !named_self.contains(&lib.root)
                 {
+                    named_self.push(lib.root);
                     format!(
                         "\n/// The binary's modules, compiled here too, name this library `{lib}`.\nextern crate self as {lib};\n",
                         lib = lib.name
@@ -754,7 +818,12 @@ pub fn lib_entries(group: &Group, out: &Output) -> Output {
                      #[path = \"{dir}\"]\n\
                      pub mod {module} {{\n\
                      {uses}\n{items}{doc}    knit_host.scope(async move {body}).await\n}}\n}}\n\
-                     pub use {module}::{ENTRY};\n{self_crate}",
+                     {reexport}{self_crate}",
+                    reexport = if shared {
+                        String::new()
+                    } else {
+                        format!("pub use {module}::{ENTRY};\n")
+                    },
                     bin = service.bin.name,
                     path = main_file.path,
                     dir = bin_items::module_path(group, service.bin.root, lib),
@@ -818,8 +887,13 @@ fn register(group: &Group, sharing: &Sharing, index: usize, host: HostRef, out: 
         let full = full.trim_start_matches('.');
         if sharing.bridged_provider(&m.named) == Some(index) {
             // `XServer::new(h)` -> `knit_host.provide_server("p.X", XServer::new(h))`
+            // (`provide_stacked` when calls go through the whole server).
             let note = format!("register `{full}` for bridged in-process calls");
-            let open = format!("{}.provide_server({full:?}, ", host.expr);
+            let provide = match sharing.is_stacked(&m.named) {
+                true => "provide_stacked",
+                false => "provide_server",
+            };
+            let open = format!("{}.{provide}({full:?}, ", host.expr);
             out.edit(PASS, m.file, TextRange::empty(call.start()), open, &note);
             out.edit(PASS, m.file, TextRange::empty(call.end()), ")", &note);
             out.finding(PASS, Level::Note, Some((m.file, m.path.start())), format!(
@@ -954,6 +1028,8 @@ fn rewrite_serve(
     true
 }
 
+/// The standalone binary's `main`: `service` is the name its host goes by (the
+/// service's, or the binary's when it plays several roles).
 fn standalone_main(service: &str, lib: &str, runtime: &Standalone, lifted_from: &str) -> String {
     let head = format!(
         "//! The standalone binary of service `{service}`: runs the entry knit lifted from\n\

@@ -34,6 +34,8 @@ pub fn group(fixture: &str) -> Group {
                     name: service_name.clone(),
                     listen: true,
                     env: Vec::new(),
+                    args: None,
+                    cwd: None,
                     packages: Vec::new(),
                     bin: Target {
                         name: service_name.clone(),

@@ -9,6 +9,8 @@
 //!   by several services are flagged. A service with its own values in the plan
 //!   (`[services.NAME.env]`) reads through `knit_runtime::env`, which answers with
 //!   them first.
+//! - Arguments: a service with its own `args` in the plan reads them through
+//!   `knit_runtime::env::args` (`std::env::args`, clap's `parse`).
 //! - `#[global_allocator]`: identical ones are kept once; different ones are an error.
 //! - `process::exit`, signal handling, `env::set_var`, `.env` loading and default
 //!   metric registries are reported.
@@ -22,6 +24,7 @@ use crate::edit::{Level, Output, code_range};
 use crate::model::{FileId, Group};
 use crate::sharing::Sharing;
 
+mod args;
 mod logging;
 
 const PASS: &str = "globals";
@@ -31,6 +34,7 @@ pub fn run(group: &Group, _: &Sharing) -> Output {
     let calls = calls(group);
     logging::run(group, &calls, &mut out);
     environment(group, &calls, &mut out);
+    args::run(group, &calls, &mut out);
     allocators(group, &mut out);
     process_wide(group, &calls, &mut out);
     metrics(group, &mut out);
@@ -144,6 +148,32 @@ fn env_read(
     Some((function, name))
 }
 
+/// Which service's values `knit_runtime::env` answers with for code of
+/// `service` in `file`, when it has its own (an expression naming the
+/// service), or `None` when the process's environment is its own. Code several
+/// services run (the roles of one binary, a library two binaries share) names
+/// the service running it (`knit_runtime::env::current_service()`).
+fn own_env(group: &Group, service: usize, file: FileId) -> Option<String> {
+    let f = group.file(file);
+    let runners: Vec<usize> = group
+        .services
+        .iter()
+        .enumerate()
+        .filter(|(i, s)| {
+            s.bin.root == group.services[service].bin.root
+                || *i == f.service
+                || f.also.iter().any(|(o, _)| o == i)
+        })
+        .map(|(i, _)| i)
+        .collect();
+    if runners.len() > 1 {
+        let any = runners.iter().any(|&i| !group.services[i].env.is_empty());
+        return any.then(|| "knit_runtime::env::current_service()".to_string());
+    }
+    let svc = &group.services[service];
+    (!svc.env.is_empty()).then(|| format!("{:?}", svc.name))
+}
+
 fn environment(group: &Group, calls: &[Call], out: &mut Output) {
     let mut needs_runtime = std::collections::BTreeSet::new();
     // variable -> services that read it
@@ -160,9 +190,9 @@ fn environment(group: &Group, calls: &[Call], out: &mut Output) {
         let svc = &group.services[service];
         readers.entry(name.clone()).or_default().push(service);
         per_service.entry(service).or_default().push(name);
-        if svc.env.is_empty() {
+        let Some(reader) = own_env(group, service, id) else {
             continue;
-        }
+        };
         let Some(ast::Expr::PathExpr(callee)) = call.expr() else {
             continue;
         };
@@ -185,7 +215,7 @@ fn environment(group: &Group, calls: &[Call], out: &mut Output) {
             PASS,
             id,
             TextRange::empty(inside),
-            format!("{:?}{sep}", svc.name),
+            format!("{reader}{sep}"),
             &note,
         );
     }
@@ -405,9 +435,12 @@ fn dotenv(group: &Group, calls: &[Call], out: &mut Output) {
     for &(service, id, ref call, ref path) in calls {
         let svc = &group.services[service];
         let path = path.trim_start_matches("::");
-        if svc.env.is_empty() || !["dotenv::dotenv", "dotenvy::dotenv"].contains(&path) {
+        if !["dotenv::dotenv", "dotenvy::dotenv"].contains(&path) {
             continue;
         }
+        let Some(reader) = own_env(group, service, id) else {
+            continue;
+        };
         let Some(ast::Expr::PathExpr(callee)) = call.expr() else {
             continue;
         };
@@ -426,13 +459,7 @@ fn dotenv(group: &Group, calls: &[Call], out: &mut Output) {
             &note,
         );
         let inside = list.syntax().text_range().start() + TextSize::from(1);
-        out.edit(
-            PASS,
-            id,
-            TextRange::empty(inside),
-            format!("{:?}", svc.name),
-            &note,
-        );
+        out.edit(PASS, id, TextRange::empty(inside), reader, &note);
     }
 }
 

@@ -22,7 +22,7 @@ pub struct Group {
 }
 
 /// One service of the plan.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Service {
     /// The name the plan gives the service.
     pub name: String,
@@ -31,6 +31,13 @@ pub struct Service {
     /// Environment variables the plan gives this service alone in the merged
     /// binary: (name, value; `${VAR}` reads the host's `VAR`).
     pub env: Vec<(String, String)>,
+    /// The command-line arguments the plan gives the service's entry (after the
+    /// program name), when it gives some: merged, the service reads them
+    /// instead of the process's.
+    pub args: Option<Vec<String>>,
+    /// The working directory the plan gives the service, relative to the
+    /// output root (`.` for the root).
+    pub cwd: Option<String>,
     /// The packages of the service knit copies: the service's package first, then
     /// the local packages it depends on by path.
     pub packages: Vec<Package>,
@@ -41,7 +48,7 @@ pub struct Service {
 }
 
 /// One Cargo package of a service.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Package {
     pub name: String,
     /// The package folder, relative to the output root (`/`-separated).
@@ -65,7 +72,7 @@ pub struct Package {
 }
 
 /// A path dependency between two packages of one service.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct LocalDep {
     /// The key in `[dependencies]`: the crate name sources use.
     pub key: String,
@@ -74,7 +81,7 @@ pub struct LocalDep {
 }
 
 /// A binary or library target.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Target {
     pub name: String,
     /// The crate root file.
@@ -178,6 +185,24 @@ impl ProtoService {
 }
 
 impl Group {
+    /// The first service of the group that runs the same binary as `service`
+    /// (one binary in several roles, each chosen by its `args`): the service
+    /// whose entry is lifted, which every role of that binary runs.
+    pub fn role_of(&self, service: usize) -> usize {
+        let root = self.services[service].bin.root;
+        self.services
+            .iter()
+            .position(|s| s.bin.root == root)
+            .unwrap_or(service)
+    }
+
+    /// Whether `service` runs a binary that other services of the group run
+    /// too, in other roles.
+    pub fn has_roles(&self, service: usize) -> bool {
+        let root = self.services[service].bin.root;
+        self.services.iter().filter(|s| s.bin.root == root).count() > 1
+    }
+
     pub fn file(&self, id: FileId) -> &SourceFile {
         &self.files[id.0 as usize]
     }

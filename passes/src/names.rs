@@ -312,7 +312,10 @@ fn modules_of_file(
         }
     }
     let mut protos = Vec::new();
+    let packages = &group.services[service].protos;
+    let known = |stem: String, text: Option<&str>| package_of_stem(packages, stem, text);
     if let Some(package) = checked_in_package(&file.path, &file.text) {
+        let package = known(package, Some(&file.text));
         // The whole file (but its last line break) is generated code.
         let range = TextRange::up_to(ra_ap_syntax::TextSize::of(file.text.trim_end()));
         protos.push(ProtoModule {
@@ -338,13 +341,13 @@ fn modules_of_file(
             service,
             file: id,
             module,
-            package: built.stem.clone(),
+            package: known(built.stem.clone(), None),
             include: semicolon.text_range(),
             body: true,
         });
     }
     for call in found.into_iter().filter_map(ast::MacroCall::cast) {
-        if let Some(package) = included_package(&call) {
+        if let Some(package) = included_package(&call).map(|p| known(p, None)) {
             protos.push(ProtoModule {
                 service,
                 file: id,
@@ -444,6 +447,40 @@ fn checked_in_package(path: &str, text: &str) -> Option<String> {
     }
     let name = path.rsplit('/').next()?.strip_suffix(".rs")?;
     Some(name.to_string())
+}
+
+/// The proto package of `protos` that generated code in a file named `stem`
+/// (`ballista.rs`) holds: `stem` itself when a proto declares it (prost-build
+/// names the file after the package); else the package its tonic code routes
+/// to (`"/ballista.protobuf.SchedulerGrpc/.."` in `text`), or the one package
+/// under `stem` (a file renamed to its first segment); else `stem`.
+fn package_of_stem(protos: &[crate::model::ProtoFile], stem: String, text: Option<&str>) -> String {
+    let declared = |package: &str| protos.iter().any(|p| p.package == package);
+    if declared(&stem) {
+        return stem;
+    }
+    let routed = text.into_iter().flat_map(|text| {
+        protos.iter().filter(move |p| {
+            p.services
+                .iter()
+                .any(|s| text.contains(&format!("\"/{}.{}/", p.package, s.name)))
+        })
+    });
+    if let Some(proto) = routed.into_iter().next() {
+        return proto.package.clone();
+    }
+    let under: BTreeSet<&str> = protos
+        .iter()
+        .map(|p| p.package.as_str())
+        .filter(|p| {
+            p.strip_prefix(stem.as_str())
+                .is_some_and(|rest| rest.starts_with('.'))
+        })
+        .collect();
+    match under.into_iter().collect::<Vec<_>>()[..] {
+        [one] => one.to_string(),
+        _ => stem,
+    }
 }
 
 /// The proto package an include macro brings in, if `call` is one.
@@ -927,7 +964,16 @@ fn mentions_in(
         };
         let scope = scope_of(&rust.module, call.syntax());
         let scopes = scopes_at(call.syntax(), &scope);
-        match MacroArgs::parse(&tokens) {
+        let items_macro = call
+            .path()
+            .and_then(|p| p.segment()?.name_ref())
+            .is_some_and(|n| ITEM_MACROS.contains(&n.text()));
+        let args = if items_macro {
+            MacroArgs::parse_items(&tokens)
+        } else {
+            MacroArgs::parse(&tokens)
+        };
+        match args {
             Some(args) => {
                 for path in args.tree.syntax().descendants().filter_map(ast::Path::cast) {
                     site.mention(&path, &scope, &scopes, args.shift, out);
@@ -1080,7 +1126,13 @@ fn generated_type_named(krate: &Crate, name: &str) -> Option<Named> {
     })
 }
 
-/// A macro's arguments parsed as a tuple of expressions.
+/// Macros whose body is items that they emit with the types as written
+/// (`pin_project!` adds projections beside a struct): a client type in a field
+/// there is rewritten as in a struct of its own.
+const ITEM_MACROS: &[&str] = &["pin_project"];
+
+/// A macro's arguments parsed as a tuple of expressions (or, for
+/// [`ITEM_MACROS`], as items).
 pub(crate) struct MacroArgs {
     pub(crate) tree: ast::SourceFile,
     /// Where the parsed text's ranges are in the original file, less where
@@ -1105,6 +1157,20 @@ impl MacroArgs {
         Some(MacroArgs {
             tree: parse.tree(),
             shift: inner_start - TextSize::of(Self::BEFORE),
+        })
+    }
+
+    /// The body of an item macro parsed as items; `None` when it is not.
+    fn parse_items(tokens: &ast::TokenTree) -> Option<MacroArgs> {
+        let text = tokens.syntax().to_string();
+        let inner = text.get(1..text.len().checked_sub(1)?)?;
+        let parse = ast::SourceFile::parse(inner, ra_ap_syntax::Edition::Edition2021);
+        if !parse.errors().is_empty() {
+            return None;
+        }
+        Some(MacroArgs {
+            tree: parse.tree(),
+            shift: tokens.syntax().text_range().start() + TextSize::from(1),
         })
     }
 }

@@ -1,22 +1,60 @@
-//! Whether a provider serves its handler as it is.
+//! How a provider serves its handler: as it is, through a stack, or where knit
+//! cannot follow it.
 //!
-//! In-process calls reach the handler and the server's own interceptor
-//! (`XServer::with_interceptor`), nothing else: whatever a provider puts between
+//! Inline calls reach the handler and the server's own interceptor
+//! (`XServer::with_interceptor`), nothing else. A server handed straight to
+//! tonic's router is served [`Served::AsIs`]. Whatever a provider puts between
 //! its listener and its `XServer` — a wrapping service (`InterceptedService`,
-//! `ServiceBuilder`), tower layers, a server-wide `timeout` — would be skipped,
-//! and with it possibly the callee's authentication. So knit converts calls
-//! only to a server handed straight to tonic's router, and says why otherwise.
+//! `ServiceBuilder`, `tonic_web::enable`), tower layers, a server-wide
+//! `timeout` — would be skipped by an inline call, and with it possibly the
+//! callee's authentication: when the router it ends in is served by the
+//! provider's entry (where knit hands it the host's listener), calls run
+//! [`Served::Stacked`], in process through that whole server (the `bridged`
+//! tier over in-memory connections). Anything else stays RPC, with the reason.
 
-use ra_ap_syntax::ast::{self, HasName};
+use ra_ap_syntax::ast::{self, HasArgList, HasName};
 use ra_ap_syntax::{AstNode, NodeOrToken, SyntaxKind, SyntaxNode, TextRange};
 
-use crate::model::SourceFile;
+use crate::model::{FileId, Group, SourceFile};
 
-/// The provider a check is about: its name (how messages show it) and the
-/// syntax of the file that builds its server.
+/// How a provider serves one of its servers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Served {
+    /// Handed straight to tonic's router: inline calls skip nothing.
+    AsIs,
+    /// Through what an inline call would skip (the reason says what), to a
+    /// router its entry serves: calls run through the whole server in process.
+    Stacked(String),
+    /// Where knit cannot follow it, or where a call in process would not be
+    /// what the network gives (TLS client identity): calls stay RPC.
+    Rpc(String),
+}
+
+/// The provider a check is about: its name (how messages show it), the
+/// syntax of the file that builds its server, and what was found on the way.
 struct Provider<'a> {
     name: &'a str,
     file: SyntaxNode,
+    /// The group and the file, to follow `Server` through re-exports and
+    /// servers into helper functions.
+    group: &'a Group,
+    id: FileId,
+    /// The code the provider's entry covers: a router served elsewhere keeps
+    /// a listener knit does not manage.
+    entry: &'a [(FileId, TextRange)],
+    /// The first thing on the way an inline call would skip.
+    stacked: std::cell::RefCell<Option<String>>,
+    /// Whether the router is served outside the entry (in a helper function).
+    outside_entry: std::cell::Cell<bool>,
+    /// How many helper functions were followed into.
+    helpers: std::cell::Cell<u32>,
+}
+
+impl Provider<'_> {
+    /// Notes something on the server's way that inline calls would skip.
+    fn stack(&self, reason: String) {
+        self.stacked.borrow_mut().get_or_insert(reason);
+    }
 }
 
 impl std::fmt::Display for Provider<'_> {
@@ -64,21 +102,89 @@ const ROUTER_OPTIONS: &[&str] = &[
     "trace_fn",
 ];
 
-/// Why in-process calls would skip part of what serves the server built by the
-/// call at `call` in `file` (`XServer::new(h)`), if they would. `provider`
-/// names the service in the message.
-pub fn skipped_stack(file: &SourceFile, call: TextRange, provider: &str) -> Option<String> {
-    let Some(server) = expr_at(file, call) else {
-        return Some(format!(
-            "`{provider}` builds its server where knit cannot follow it"
+/// How the server built by the call at `call` in file `id` (`XServer::new(h)`)
+/// is served by `provider` (an index of `group`), whose entry covers `entry`.
+pub fn serving(
+    group: &Group,
+    provider: usize,
+    id: FileId,
+    call: TextRange,
+    entry: &[(FileId, TextRange)],
+) -> Served {
+    let name = group.services[provider].name.as_str();
+    let file = group.file(id);
+    let (Some(server), Some(rust)) = (expr_at(file, call), file.rust.as_ref()) else {
+        return Served::Rpc(format!(
+            "`{name}` builds its server where knit cannot follow it"
         ));
     };
-    let root = file.rust.as_ref()?.tree().syntax().clone();
     let provider = Provider {
-        name: provider,
-        file: root,
+        name,
+        file: rust.tree().syntax().clone(),
+        group,
+        id,
+        entry,
+        stacked: Default::default(),
+        outside_entry: Default::default(),
+        helpers: Default::default(),
     };
-    served_as_is(&server, &provider).err()
+    if let Err(reason) = follow(server.syntax(), Value::Server, &provider) {
+        return Served::Rpc(reason);
+    }
+    let stacked = provider.stacked.borrow_mut().take();
+    match stacked {
+        None => Served::AsIs,
+        Some(reason) if provider.outside_entry.get() => Served::Rpc(format!(
+            "{reason}, and serves it outside its entry, on a listener knit does not manage: calls cannot reach that stack in process"
+        )),
+        Some(reason) if routers(&provider) > 1 => Served::Rpc(format!(
+            "{reason}, and serves several routers in its entry: knit does not tell which listener reaches this one's stack"
+        )),
+        Some(reason) => Served::Stacked(reason),
+    }
+}
+
+/// How many routers the provider's entry serves (`.serve(`,
+/// `.serve_with_shutdown(`): a stacked server is reached through the listener
+/// its entry asks for next, which is this one's only when there is one.
+fn routers(provider: &Provider) -> usize {
+    let group = provider.group;
+    provider
+        .entry
+        .iter()
+        .map(|(file, range)| {
+            let text = &group.file(*file).text[*range];
+            text.matches(".serve(").count() + text.matches(".serve_with_shutdown(").count()
+        })
+        .sum()
+}
+
+/// Methods that take a server type for its name only (`NamedService::NAME`):
+/// `tonic_health`'s `HealthReporter::set_serving::<XServer<H>>()`.
+const NAME_ONLY: &[&str] = &["set_serving", "set_not_serving"];
+
+/// Whether the type at `range` of `file` names a server without making or
+/// serving one: a generic argument of a method that uses the type's name only
+/// ([`NAME_ONLY`]), or a function's parameter or return type (the server
+/// passed is followed from where it is made).
+pub fn type_only(file: &SourceFile, range: TextRange) -> bool {
+    let Some(rust) = &file.rust else {
+        return false;
+    };
+    let Some(node) = covering_node(&rust.tree(), range) else {
+        return false;
+    };
+    let named = node
+        .ancestors()
+        .find_map(ast::GenericArgList::cast)
+        .and_then(|args| args.syntax().parent())
+        .and_then(ast::MethodCallExpr::cast)
+        .is_some_and(|call| method_is(&call, NAME_ONLY));
+    let signature = node
+        .ancestors()
+        .take_while(|n| !ast::Fn::can_cast(n.kind()))
+        .any(|n| ast::ParamList::can_cast(n.kind()) || ast::RetType::can_cast(n.kind()));
+    named || signature
 }
 
 /// Whether `range` of `file` is in test code: a `#[cfg(test)]` module or a
@@ -139,15 +245,13 @@ fn covering_node(tree: &ast::SourceFile, range: TextRange) -> Option<SyntaxNode>
 enum Value {
     Server,
     Routes,
+    /// A router already followed to where it is served (the routes a
+    /// `RoutesBuilder` builds).
+    Built,
 }
 
 /// Methods of tonic's `Routes` that return the routes with one more service.
 const ROUTES_METHODS: &[&str] = &["add_service", "add_optional_service", "clone"];
-
-/// Ok when `server` reaches tonic's router as it is.
-fn served_as_is(server: &ast::Expr, provider: &Provider) -> Result<(), String> {
-    follow(server.syntax(), Value::Server, provider)
-}
 
 /// Ok when `value` (the expression `node`) reaches a `Server::builder()`
 /// router as it is: passed through only methods that keep it what it is
@@ -155,7 +259,7 @@ fn served_as_is(server: &ast::Expr, provider: &Provider) -> Result<(), String> {
 fn follow(node: &SyntaxNode, value: Value, provider: &Provider) -> Result<(), String> {
     let kept = match value {
         Value::Server => SERVER_OPTIONS,
-        Value::Routes => ROUTES_METHODS,
+        Value::Routes | Value::Built => ROUTES_METHODS,
     };
     let mut node = node.clone();
     loop {
@@ -180,10 +284,17 @@ fn follow(node: &SyntaxNode, value: Value, provider: &Provider) -> Result<(), St
                 node = some.syntax().clone();
                 continue;
             }
-            return handed_to(&list, value, provider);
+            return handed_to(&list, &node, value, provider);
         }
         if let Some(binding) = ast::LetStmt::cast(parent.clone()) {
             return bound(&binding, value, provider);
+        }
+        if ast::ExprStmt::can_cast(parent.kind()) || ast::StmtList::can_cast(parent.kind()) {
+            // A wrapper's result dropped: what it did with the server is unseen.
+            return Err(format!(
+                "`{provider}` hands its server to `{}`, which knit does not follow to tonic's router",
+                called(&node)
+            ));
         }
         return Err(format!(
             "`{provider}` passes its server on through `{}`, which knit does not follow to tonic's router: in-process calls could skip what it goes through",
@@ -195,11 +306,16 @@ fn follow(node: &SyntaxNode, value: Value, provider: &Provider) -> Result<(), St
 /// Ok when the call whose arguments are `list` adds `value` to tonic's
 /// router: the server to `add_service` of a router chain or to `Routes`
 /// (which are followed in turn), the routes to `add_routes`.
-fn handed_to(list: &ast::ArgList, value: Value, provider: &Provider) -> Result<(), String> {
+fn handed_to(
+    list: &ast::ArgList,
+    arg: &SyntaxNode,
+    value: Value,
+    provider: &Provider,
+) -> Result<(), String> {
     let owner = list.syntax().parent();
     let adds = match value {
         Value::Server => &["add_service", "add_optional_service"][..],
-        Value::Routes => &["add_routes"][..],
+        Value::Routes | Value::Built => &["add_routes"][..],
     };
     if let Some(call) = owner.clone().and_then(ast::MethodCallExpr::cast)
         && method_is(&call, adds)
@@ -207,6 +323,7 @@ fn handed_to(list: &ast::ArgList, value: Value, provider: &Provider) -> Result<(
         return match router_chain(call.receiver(), provider)? {
             Value::Server => served_on_a_socket(&call, provider),
             Value::Routes => follow(call.syntax(), Value::Routes, provider),
+            Value::Built => Ok(()),
         };
     }
     if let Some(call) = owner.clone().and_then(ast::CallExpr::cast)
@@ -215,12 +332,76 @@ fn handed_to(list: &ast::ArgList, value: Value, provider: &Provider) -> Result<(
     {
         return follow(call.syntax(), Value::Routes, provider);
     }
-    let what = match owner {
-        Some(owner) => called(&owner),
-        None => String::new(),
+    let Some(owner) = owner.filter(|_| value == Value::Server) else {
+        return Err(format!(
+            "`{provider}` hands its routes to `{}` rather than to tonic's router",
+            list.syntax()
+                .parent()
+                .map(|o| called(&o))
+                .unwrap_or_default()
+        ));
     };
-    Err(format!(
-        "`{provider}` hands its server to `{what}` rather than to tonic's router: in-process calls would skip it"
+    // A function of the provider's own that takes the server (`serve(addr,
+    // svc)`): its body is followed from the parameter.
+    if let Some(call) = ast::CallExpr::cast(owner.clone())
+        && let Some(followed) = into_helper(&call, list, arg, provider)
+    {
+        return followed;
+    }
+    // Something that wraps the server (`InterceptedService::new(svc, f)`,
+    // `ServiceBuilder::new()..service(svc)`, `tonic_web::enable(svc)`) is
+    // followed as the server it makes: calls then run through it.
+    provider.stack(format!(
+        "`{provider}` hands its server to `{}` on its way to tonic's router",
+        called(&owner)
+    ));
+    follow(&owner, Value::Server, provider)
+}
+
+/// Follows the server into the body of the function `call` calls, when the
+/// provider's file defines it (`async fn serve(addr, svc: XServer<H>)`), from
+/// the parameter the server is passed as (`arg` of `list`); `None` when it is
+/// not such a call.
+fn into_helper(
+    call: &ast::CallExpr,
+    list: &ast::ArgList,
+    arg: &SyntaxNode,
+    provider: &Provider,
+) -> Option<Result<(), String>> {
+    let [name]: [String; 1] = segments(call).try_into().ok()?;
+    // Bounded: a function may call itself.
+    if provider.helpers.replace(provider.helpers.get() + 1) > 8 {
+        return None;
+    }
+    let function = provider
+        .file
+        .descendants()
+        .filter_map(ast::Fn::cast)
+        .find(|f| f.name().is_some_and(|n| n.text() == name.as_str()))?;
+    let unfollowed =
+        || format!("`{provider}` hands its server to `{name}(..)`, where knit cannot follow it");
+    let index = list.args().position(|a| a.syntax() == arg)?;
+    let param = function.param_list()?.params().nth(index);
+    let Some(ast::Pat::IdentPat(pat)) = param.and_then(|p| p.pat()) else {
+        return Some(Err(unfollowed()));
+    };
+    let (Some(param), Some(body)) = (pat.name(), function.body().and_then(|b| b.stmt_list()))
+    else {
+        return Some(Err(unfollowed()));
+    };
+    let in_entry = provider.entry.iter().any(|(file, range)| {
+        *file == provider.id && range.contains_range(function.syntax().text_range())
+    });
+    if !in_entry {
+        provider.outside_entry.set(true);
+    }
+    let start = body.syntax().text_range().start();
+    Some(uses_of(
+        body.syntax(),
+        param.text(),
+        start,
+        Value::Server,
+        provider,
     ))
 }
 
@@ -261,6 +442,28 @@ fn served_on_a_socket(call: &ast::MethodCallExpr, provider: &Provider) -> Result
     ))
 }
 
+/// Layers that only observe requests (a tracing span, a log line), which
+/// inline calls skip as they skip `trace_fn`'s span: `TraceLayer::new_for_grpc()`.
+const OBSERVING_LAYERS: &[&str] = &["TraceLayer::new_for_grpc", "TraceLayer::new_for_http"];
+
+/// Whether `call` is `.layer(..)` of a layer that only observes
+/// ([`OBSERVING_LAYERS`], configured with nothing else).
+fn observes_only(call: &ast::MethodCallExpr) -> bool {
+    let layer = call
+        .arg_list()
+        .and_then(|args| args.args().next())
+        .and_then(|arg| match arg {
+            ast::Expr::CallExpr(made) => Some(segments(&made)),
+            _ => None,
+        });
+    method_is(call, &["layer"])
+        && layer.is_some_and(|path| {
+            OBSERVING_LAYERS
+                .iter()
+                .any(|known| path.join("::").ends_with(known))
+        })
+}
+
 /// What `receiver` (what `add_service` is called on) starts from: tonic's
 /// server builder (`Server::builder()`, configured only with
 /// [`ROUTER_OPTIONS`]) or `Routes::new(..)` (then the routes are followed).
@@ -275,28 +478,27 @@ fn router_chain(receiver: Option<ast::Expr>, provider: &Provider) -> Result<Valu
     while let Some(current) = expr {
         match current {
             ast::Expr::MethodCallExpr(call) => {
-                if !method_is(&call, ROUTER_OPTIONS) {
+                if !method_is(&call, ROUTER_OPTIONS) && !observes_only(&call) {
                     let name = call
                         .name_ref()
                         .map(|n| n.text().to_string())
                         .unwrap_or_default();
-                    return Err(match name.as_str() {
-                        "layer" => format!(
-                            "`{provider}` adds tower layers to its server (`.layer(..)`): in-process calls would skip them"
-                        ),
-                        "timeout" => format!(
-                            "`{provider}` gives its server a timeout (`.timeout(..)`), which in-process calls would not keep"
-                        ),
-                        _ => format!(
-                            "`{provider}` configures its server with `.{name}(..)`, which knit does not know: in-process calls could skip it"
-                        ),
+                    provider.stack(match name.as_str() {
+                        "tls_config" => {
+                            return Err(format!(
+                                "`{provider}` serves over TLS (`.tls_config(..)`): a call in process would present no client identity to it"
+                            ));
+                        }
+                        "layer" => format!("`{provider}` adds tower layers to its server (`.layer(..)`)"),
+                        "timeout" => format!("`{provider}` gives its server a timeout (`.timeout(..)`)"),
+                        _ => format!("`{provider}` configures its server with `.{name}(..)`"),
                     });
                 }
                 expr = call.receiver();
             }
             ast::Expr::CallExpr(call) => {
                 let path = segments(&call);
-                return match tonic_type(&provider.file, &path) {
+                return match tonic_type(provider, &path) {
                     Some(("Server", "builder")) => Ok(Value::Server),
                     Some(("Routes", "new")) => Ok(Value::Routes),
                     _ => Err(format!(
@@ -312,11 +514,17 @@ fn router_chain(receiver: Option<ast::Expr>, provider: &Provider) -> Result<Valu
                 let binding = crate::locals::binding(path.syntax(), &name)
                     .filter(|b| !crate::locals::changed(b))
                     .ok_or_else(|| unfollowed(path.syntax()))?;
-                expr = Some(
-                    binding
-                        .initializer()
-                        .ok_or_else(|| unfollowed(path.syntax()))?,
-                );
+                let initializer = binding
+                    .initializer()
+                    .ok_or_else(|| unfollowed(path.syntax()))?;
+                if let ast::Expr::CallExpr(made) = &initializer
+                    && let Some(("RoutesBuilder", "default" | "new")) =
+                        tonic_type(provider, &segments(made))
+                {
+                    built_routes(&binding, &name, provider)?;
+                    return Ok(Value::Built);
+                }
+                expr = Some(initializer);
             }
             other => return Err(unfollowed(other.syntax())),
         }
@@ -324,6 +532,48 @@ fn router_chain(receiver: Option<ast::Expr>, provider: &Provider) -> Result<Valu
     Err(format!(
         "`{provider}` serves its server where knit cannot follow it"
     ))
+}
+
+/// Ok when the routes that tonic's `RoutesBuilder` in `name` (bound by
+/// `binding`) builds are served as is: its uses add services
+/// (`b.add_service(..)`) or take its routes (`b.routes()`), which are followed.
+fn built_routes(binding: &ast::LetStmt, name: &str, provider: &Provider) -> Result<(), String> {
+    let block = binding
+        .syntax()
+        .parent()
+        .ok_or_else(|| format!("`{provider}` builds its routes where knit cannot follow them"))?;
+    let after = binding.syntax().text_range().end();
+    let mut taken = false;
+    let uses = block
+        .descendants()
+        .filter_map(ast::PathExpr::cast)
+        .filter(|p| p.syntax().text_range().start() >= after && p.syntax().text() == name);
+    for path in uses {
+        let call = path
+            .syntax()
+            .parent()
+            .and_then(ast::MethodCallExpr::cast)
+            .filter(|c| c.receiver().is_some_and(|r| r.syntax() == path.syntax()));
+        match call {
+            Some(call) if method_is(&call, &["add_service", "add_optional_service"]) => {}
+            Some(call) if method_is(&call, &["routes"]) => {
+                follow(call.syntax(), Value::Routes, provider)?;
+                taken = true;
+            }
+            _ => {
+                return Err(format!(
+                    "`{provider}` uses its `RoutesBuilder` `{name}` in a way knit does not follow (`{}`)",
+                    excerpt(path.syntax().parent().as_ref().unwrap_or(path.syntax()))
+                ));
+            }
+        }
+    }
+    if !taken {
+        return Err(format!(
+            "`{provider}` keeps its routes in `{name}`, and knit sees no `.routes()` of it"
+        ));
+    }
+    Ok(())
 }
 
 /// Ok when every use of the variable `binding` introduces (holding `value`)
@@ -345,7 +595,25 @@ fn bound(binding: &ast::LetStmt, value: Value, provider: &Provider) -> Result<()
             "`{provider}` serves its server where knit cannot follow it"
         ));
     };
-    let after = binding.syntax().text_range().end();
+    uses_of(
+        &block,
+        &name,
+        binding.syntax().text_range().end(),
+        value,
+        provider,
+    )
+}
+
+/// Ok when every use of the variable `name` in `block` after `after` (holding
+/// `value`) is served as is, uses in macro arguments included; a variable
+/// knit sees no use of is not.
+fn uses_of(
+    block: &SyntaxNode,
+    name: &str,
+    after: ra_ap_syntax::TextSize,
+    value: Value,
+    provider: &Provider,
+) -> Result<(), String> {
     let mut uses = 0;
     let tokens = block
         .descendants_with_tokens()
@@ -376,7 +644,7 @@ fn bound(binding: &ast::LetStmt, value: Value, provider: &Provider) -> Result<()
                 .and_then(ast::PathExpr::cast),
         };
         // Not a path to the variable: a field, a method or a new binding of that name.
-        let Some(path) = path.filter(|p| p.syntax().text() == name.as_str()) else {
+        let Some(path) = path.filter(|p| p.syntax().text() == name) else {
             continue;
         };
         uses += 1;
@@ -409,26 +677,136 @@ fn segments(call: &ast::CallExpr) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The type and function of tonic's that a call of `path` in `file` calls:
-/// `tonic::transport::Server::builder`, or `Server::builder` in a file that
-/// imports tonic's `Server` (`Routes` likewise, from `tonic::service`).
-fn tonic_type<'a>(file: &SyntaxNode, path: &'a [String]) -> Option<(&'a str, &'a str)> {
+/// The type and function of tonic's that a call of `path` in the provider's
+/// file calls: `tonic::transport::Server::builder`, or `Server::builder` in a
+/// file that imports tonic's `Server`, by name, through a glob, or through a
+/// module of its crate that re-exports it (`Routes` likewise, from
+/// `tonic::service`).
+fn tonic_type<'a>(provider: &Provider, path: &'a [String]) -> Option<(&'a str, &'a str)> {
     let [.., ty, function] = path else {
         return None;
     };
     let module = match ty.as_str() {
         "Server" => "transport",
-        "Routes" => "service",
+        "Routes" | "RoutesBuilder" => "service",
         _ => return None,
     };
     let qualified = path.len() >= 3 && path[path.len() - 3] == module;
-    let imported = path.len() == 2
-        && file
-            .descendants()
-            .filter_map(ast::Use::cast)
-            .filter_map(|u| u.use_tree())
-            .any(|tree| imports(&tree, &mut Vec::new(), &["tonic", module, ty.as_str()]));
+    let imported = path.len() == 2 && {
+        let wanted = ["tonic", module, ty.as_str()];
+        let rust = provider.group.file(provider.id).rust.as_ref()?;
+        reexports(
+            provider.group,
+            (rust.krate, &rust.module),
+            &provider.file,
+            &wanted,
+            0,
+        )
+    };
     (qualified || imported).then_some((ty.as_str(), function.as_str()))
+}
+
+/// Whether the module-level `use` items of `file` (module `module` of the
+/// crate rooted at `krate`) bring `wanted`'s last segment into scope as
+/// `wanted`: imported from there, or from a module of the same crate that
+/// re-exports it in turn (`pub use tonic::transport::Server;` in `auth.rs`,
+/// `use auth::*;` in `main.rs`). `depth` bounds the chain.
+fn reexports(
+    group: &Group,
+    (krate, module): (FileId, &[String]),
+    file: &SyntaxNode,
+    wanted: &[&str],
+    depth: u32,
+) -> bool {
+    let uses = file
+        .children()
+        .filter_map(ast::Use::cast)
+        .filter_map(|u| u.use_tree());
+    let name = wanted[wanted.len() - 1];
+    for tree in uses {
+        if imports(&tree, &mut Vec::new(), wanted) {
+            return true;
+        }
+        if depth >= 4 {
+            continue;
+        }
+        // The modules of the crate this `use` imports the name from.
+        let mut from = Vec::new();
+        sources_of(&tree, &mut Vec::new(), name, &mut from);
+        for source in from {
+            let Some(target) = in_crate(group, krate, module, &source) else {
+                continue;
+            };
+            let files = group
+                .rust_files()
+                .filter(|(_, _, rust)| rust.krate == krate && rust.module == target);
+            for (_, _, rust) in files {
+                let tree = rust.tree().syntax().clone();
+                if reexports(group, (krate, &target), &tree, wanted, depth + 1) {
+                    return true;
+                }
+            }
+        }
+    }
+    false
+}
+
+/// The paths of the modules `tree` (under `prefix`) imports `name` from, by
+/// name (`use m::Server`) or through a glob (`use m::*`).
+fn sources_of(
+    tree: &ast::UseTree,
+    prefix: &mut Vec<String>,
+    name: &str,
+    out: &mut Vec<Vec<String>>,
+) {
+    let depth = prefix.len();
+    if let Some(path) = tree.path() {
+        prefix.extend(path.segments().filter_map(|s| match s.kind()? {
+            ast::PathSegmentKind::Name(n) => Some(n.text().to_string()),
+            ast::PathSegmentKind::CrateKw => Some("crate".into()),
+            ast::PathSegmentKind::SelfKw => Some("self".into()),
+            ast::PathSegmentKind::SuperKw => Some("super".into()),
+            _ => None,
+        }));
+    }
+    if let Some(list) = tree.use_tree_list() {
+        for sub in list.use_trees() {
+            sources_of(&sub, prefix, name, out);
+        }
+    } else if tree.star_token().is_some() {
+        out.push(prefix.clone());
+    } else if tree.rename().is_none() && prefix.last().is_some_and(|last| last == name) {
+        out.push(prefix[..prefix.len() - 1].to_vec());
+    }
+    prefix.truncate(depth);
+}
+
+/// The module of the crate rooted at `krate` that `path`, written in module
+/// `module`, names (`crate::a`, `self::a`, `super::a`, or a child `a`).
+fn in_crate(
+    group: &Group,
+    krate: FileId,
+    module: &[String],
+    path: &[String],
+) -> Option<Vec<String>> {
+    let (first, rest) = path.split_first()?;
+    let mut target = match first.as_str() {
+        "crate" => Vec::new(),
+        "self" => module.to_vec(),
+        "super" => module.split_last()?.1.to_vec(),
+        child => [module, &[child.to_string()]].concat(),
+    };
+    for segment in rest {
+        if segment == "super" {
+            target.pop()?;
+        } else {
+            target.push(segment.clone());
+        }
+    }
+    let exists = group
+        .rust_files()
+        .any(|(_, _, rust)| rust.krate == krate && rust.module == target);
+    exists.then_some(target)
 }
 
 /// Whether the use tree `tree` (under `prefix`) brings `wanted` into scope by
@@ -486,17 +864,21 @@ fn excerpt(node: &SyntaxNode) -> String {
 mod tests {
     use expect_test::{Expect, expect};
 
-    /// The decision for `frontend`'s calls when `greeter` serves with `serving`
-    /// (the statements of its `main`, which has `MyGreeter` and `addr`).
-    fn decision(serving: &str, expected: Expect) {
-        let fixture = crate::fixture::with_frontend(
+    /// The fixture where `greeter` serves with `serving` (the statements of
+    /// its `main`, which has `MyGreeter` and `addr`) and `frontend` calls it.
+    fn serving(serving: &str) -> String {
+        crate::fixture::with_frontend(
             "use hello::greeter_client::GreeterClient;\nmod hello { tonic::include_proto!(\"helloworld\"); }\n#[tokio::main]\nasync fn main() { GreeterClient::connect(\"http://a\").await; }\n",
         )
         .replace(
             "Server::builder().add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;",
             serving,
-        );
-        let findings = crate::fixture::check(&fixture).findings;
+        )
+    }
+
+    /// The decision for `frontend`'s calls in `fixture`.
+    fn decision_of(fixture: &str, expected: Expect) {
+        let findings = crate::fixture::check(fixture).findings;
         let calls = findings.iter().find(|f| f.starts_with("Call(")).unwrap();
         let decision = calls
             .split_once(": calls to `helloworld.Greeter` ")
@@ -504,6 +886,17 @@ mod tests {
             .1;
         expected.assert_eq(decision);
     }
+
+    /// The decision for `frontend`'s calls when `greeter` serves with `serving`.
+    fn decision(serving: &str, expected: Expect) {
+        decision_of(&self::serving(serving), expected);
+    }
+
+    /// How `GREETER` serves.
+    const SERVES: &str =
+        "Server::builder().add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;";
+
+    const INLINE: &str = "run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)";
 
     #[test]
     fn a_server_handed_to_the_router_runs_in_process() {
@@ -515,20 +908,39 @@ mod tests {
             "tokio::try_join!(Server::builder().add_service(GreeterServer::new(MyGreeter)).serve(addr), other())?;",
             "let svc = GreeterServer::new(MyGreeter);\n    tokio::try_join!(Server::builder().add_service(svc).serve(addr), other())?;",
             "let routes = Routes::new(GreeterServer::new(MyGreeter)).add_service(OtherServer::new(Other));\n    Server::builder().add_routes(routes).serve(addr).await?;",
+            "Server::builder().add_service(GreeterServer::new(MyGreeter)).serve(addr.into()).await?;",
         ] {
-            decision(
-                serving,
-                expect![
-                    "run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"
-                ],
+            let fixture = self::serving(serving);
+            let findings = crate::fixture::check(&fixture).findings;
+            assert!(
+                findings.iter().any(|f| f.ends_with(INLINE)),
+                "{serving}: {findings:#?}"
             );
         }
+    }
+
+    /// tonic_health's reporter names the server type for its name only;
+    /// health and reflection services beside the server are other services.
+    #[test]
+    fn health_and_reflection_services_beside_the_server_run_in_process() {
+        decision(
+            "let (mut reporter, health) = tonic_health::server::health_reporter();\n    reporter.set_serving::<GreeterServer<MyGreeter>>().await;\n    let reflection = tonic_reflection::server::Builder::configure().register_encoded_file_descriptor_set(DESCRIPTORS).build_v1()?;\n    Server::builder().add_service(health).add_service(reflection).add_service(GreeterServer::new(MyGreeter)).add_optional_service(admin).serve(addr.into()).await?;",
+            expect![
+                "run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"
+            ],
+        );
+        decision(
+            "let (reporter, health) = tonic_health::server::health_reporter();\n    reporter.set_not_serving::<GreeterServer<MyGreeter>>().await;\n    Server::builder().add_service(GreeterServer::new(MyGreeter)).add_service(health).serve(addr).await?;",
+            expect![
+                "run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"
+            ],
+        );
     }
 
     /// Layers elsewhere in `main` (another server's, a client's stack) are not
     /// what the gRPC server's requests go through; on its own chain they are.
     #[test]
-    fn only_layers_on_the_servers_own_chain_keep_calls_rpc() {
+    fn only_layers_on_the_servers_own_chain_count() {
         decision(
             "let metrics = axum::Router::new().route(\"/metrics\", get(metrics)).layer(TraceLayer::new_for_http());\n    let upstream = ServiceBuilder::new().layer(TimeoutLayer::new(LIMIT)).service(http_client());\n    tokio::try_join!(axum::serve(admin, metrics), Server::builder().add_service(GreeterServer::new(MyGreeter)).serve(addr))?;",
             expect![
@@ -538,29 +950,83 @@ mod tests {
         decision(
             "let metrics = axum::Router::new().route(\"/metrics\", get(metrics)).layer(TraceLayer::new_for_http());\n    Server::builder().layer(auth()).add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;",
             expect![
-                "stay RPC: `greeter` adds tower layers to its server (`.layer(..)`): in-process calls would skip them"
+                "run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` adds tower layers to its server (`.layer(..)`)"
             ],
         );
     }
 
     #[test]
-    fn a_wrapped_server_stays_rpc() {
+    fn a_layered_server_registers_its_whole_stack() {
+        let fixture = self::serving(
+            "Server::builder().timeout(Duration::from_secs(1)).layer(auth()).add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;",
+        );
+        let out = crate::fixture::check(&fixture);
+        let main = out.files.iter().find(|(p, _)| p == "greeter/src/lib.rs");
+        let main = main.map(|(_, text)| text.as_str()).unwrap_or_default();
+        expect![""].assert_eq(
+            main.lines()
+                .find(|l| l.contains("provide_stacked"))
+                .map(|l| format!("\n{}", l.trim_start()))
+                .unwrap_or_default()
+                .as_str(),
+        );
+        let client = out.files.iter().find(|(p, _)| p == "frontend/src/main.rs");
+        assert!(
+            client.is_some_and(|(_, t)| t.contains(
+                "knit_runtime::transport::Bridge::connect(\"helloworld.Greeter\", \"http://a\", GreeterClient::new)"
+            )),
+            "{client:?}"
+        );
+    }
+
+    /// A layer that only traces is skipped inline, as `trace_fn`'s span is.
+    #[test]
+    fn a_tracing_layer_keeps_calls_inline() {
+        decision(
+            "Server::builder().layer(tower_http::trace::TraceLayer::new_for_grpc()).add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;",
+            expect![
+                "run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"
+            ],
+        );
+        decision(
+            "Server::builder().layer(TraceLayer::new_for_grpc().on_request(audit)).add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;",
+            expect![
+                "run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` adds tower layers to its server (`.layer(..)`)"
+            ],
+        );
+    }
+
+    #[test]
+    fn a_wrapped_server_runs_through_its_stack() {
         decision(
             "Server::builder().add_service(InterceptedService::new(GreeterServer::new(MyGreeter), check_auth)).serve(addr).await?;",
             expect![
-                "stay RPC: `greeter` hands its server to `InterceptedService::new(..)` rather than to tonic's router: in-process calls would skip it"
+                "run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` hands its server to `InterceptedService::new(..)` on its way to tonic's router"
             ],
         );
         decision(
             "let svc = ServiceBuilder::new().map_request(stamp).service(GreeterServer::new(MyGreeter));\n    Server::builder().add_service(svc).serve(addr).await?;",
             expect![
-                "stay RPC: `greeter` hands its server to `.service(..)` rather than to tonic's router: in-process calls would skip it"
+                "run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` hands its server to `.service(..)` on its way to tonic's router"
             ],
         );
         decision(
             "let svc = GreeterServer::new(MyGreeter);\n    Server::builder().add_service(authorized(svc)).serve(addr).await?;",
             expect![
-                "stay RPC: `greeter` hands its server to `authorized(..)` rather than to tonic's router: in-process calls would skip it"
+                "run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` hands its server to `authorized(..)` on its way to tonic's router"
+            ],
+        );
+        // tonic_web, as a layer or around the server.
+        decision(
+            "Server::builder().accept_http1(true).layer(GrpcWebLayer::new()).add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;",
+            expect![
+                "run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` adds tower layers to its server (`.layer(..)`)"
+            ],
+        );
+        decision(
+            "Server::builder().accept_http1(true).add_service(tonic_web::enable(GreeterServer::new(MyGreeter))).serve(addr).await?;",
+            expect![
+                "run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` hands its server to `tonic_web::enable(..)` on its way to tonic's router"
             ],
         );
     }
@@ -570,13 +1036,13 @@ mod tests {
         decision(
             "let svc = GreeterServer::new(MyGreeter);\n    tokio::try_join!(Server::builder().layer(auth()).add_service(svc).serve(addr), other())?;",
             expect![
-                "stay RPC: `greeter` adds tower layers to its server (`.layer(..)`): in-process calls would skip them"
+                "run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` adds tower layers to its server (`.layer(..)`)"
             ],
         );
         decision(
             "let svc = GreeterServer::new(MyGreeter);\n    tokio::try_join!(Server::builder().add_service(InterceptedService::new(svc, check)).serve(addr), other())?;",
             expect![
-                "stay RPC: `greeter` hands its server to `InterceptedService::new(..)` rather than to tonic's router: in-process calls would skip it"
+                "run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` hands its server to `InterceptedService::new(..)` on its way to tonic's router"
             ],
         );
         decision(
@@ -588,6 +1054,113 @@ mod tests {
         decision(
             "let svc = GreeterServer::new(MyGreeter);\n    serve(addr).await?;",
             expect!["stay RPC: `greeter` keeps its server in `svc`, and knit sees no use of it"],
+        );
+    }
+
+    /// tonic's `RoutesBuilder`, filled by `&mut` calls and served as routes.
+    #[test]
+    fn routes_built_with_a_routes_builder() {
+        decision(
+            "let mut builder = tonic::service::RoutesBuilder::default();\n    builder.add_service(GreeterServer::new(MyGreeter));\n    builder.add_service(health);\n    Server::builder().add_routes(builder.routes()).serve(addr).await?;",
+            expect![
+                "run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"
+            ],
+        );
+        decision(
+            "let mut builder = tonic::service::RoutesBuilder::default();\n    builder.add_service(GreeterServer::new(MyGreeter));\n    let app = builder.routes().into_axum_router();\n    axum::serve(listener, app).await?;",
+            expect![
+                "stay RPC: `greeter` passes its server on through `.into_axum_router(..)`, which knit does not follow to tonic's router: in-process calls could skip what it goes through"
+            ],
+        );
+    }
+
+    /// A router built and served in a function of the provider's own, given
+    /// the server by `main`.
+    #[test]
+    fn a_server_is_followed_into_a_helper_that_serves_it() {
+        let helper = "\n    Ok(())\n}\nasync fn serve(addr: SocketAddr, svc: GreeterServer<MyGreeter>) -> Result<(), tonic::transport::Error> {\n    Server::builder().add_service(svc).serve(addr).await\n}\nasync fn unused() {";
+        decision(
+            &format!("serve(addr, GreeterServer::new(MyGreeter)).await?;{helper}"),
+            expect![
+                "run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"
+            ],
+        );
+        // Its layers would be served on a listener knit does not manage.
+        decision(
+            &format!(
+                "serve(addr, GreeterServer::new(MyGreeter)).await?;{}",
+                helper.replace("builder()", "builder().layer(auth())")
+            ),
+            expect![
+                "stay RPC: `greeter` adds tower layers to its server (`.layer(..)`), and serves it outside its entry, on a listener knit does not manage: calls cannot reach that stack in process"
+            ],
+        );
+        decision(
+            "serve(addr, GreeterServer::new(MyGreeter)).await?;\n    Ok(())\n}\nasync fn serve(addr: SocketAddr, svc: GreeterServer<MyGreeter>) {\n    spawn_elsewhere(svc);\n}\nasync fn unused() {",
+            expect![
+                "stay RPC: `greeter` hands its server to `spawn_elsewhere(..)`, which knit does not follow to tonic's router"
+            ],
+        );
+    }
+
+    /// `Server` reached through a module of the crate that re-exports it.
+    #[test]
+    fn a_server_builder_reexported_by_a_module_is_tonics() {
+        let fixture = self::serving(
+            "Server::builder().add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;",
+        );
+        let glob = fixture.replace("use tonic::transport::Server;\n", "mod net;\nuse net::*;\n")
+            + "//- /greeter/src/net.rs\npub use tonic::transport::Server;\n";
+        decision_of(
+            &glob,
+            expect![
+                "run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"
+            ],
+        );
+        let nested = fixture.replace(
+            "use tonic::transport::Server;\n",
+            "mod net;\nuse crate::net::{self, Server as _Unused};\nuse net::grpc::Server;\n",
+        ) + "//- /greeter/src/net.rs\npub mod grpc;\n//- /greeter/src/net/grpc.rs\npub use tonic::transport::*;\n";
+        decision_of(
+            &nested,
+            expect![
+                "run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"
+            ],
+        );
+        let other = fixture.replace("use tonic::transport::Server;\n", "mod net;\nuse net::*;\n")
+            + "//- /greeter/src/net.rs\npub use platform::Server;\n";
+        decision_of(
+            &other,
+            expect![
+                "stay RPC: `greeter` builds the server it serves with in `Server::builder(..)`, which knit cannot see into"
+            ],
+        );
+    }
+
+    /// The server type comes from a proto crate of the provider's
+    /// repository (a path dependency that compiles the protos).
+    #[test]
+    fn a_server_type_from_a_shared_proto_crate() {
+        let provider = "\n//- /greeter/Cargo.toml\n[package]\nname = \"greeter\"\n[dependencies]\napi = { path = \"api\" }\n//- /greeter/src/main.rs\nuse api::hello::greeter_server::{Greeter, GreeterServer};\nuse tonic::transport::Server;\n#[tokio::main]\nasync fn main() -> Result<(), Box<dyn std::error::Error>> {\n    SERVING\n    Ok(())\n}\n//- /greeter/api/Cargo.toml\n[package]\nname = \"api\"\n//- /greeter/api/proto/helloworld.proto\npackage helloworld;\nservice Greeter {\n  rpc SayHello (HelloRequest) returns (HelloReply);\n}\n//- /greeter/api/src/lib.rs\npub mod hello {\n    tonic::include_proto!(\"helloworld\");\n}\n";
+        let fixture = |serving: &str| {
+            let greeter = provider.replace("SERVING", serving);
+            self::serving(SERVES).replace(crate::fixture::GREETER, &greeter)
+        };
+        decision_of(
+            &fixture(
+                "Server::builder().add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;",
+            ),
+            expect![
+                "run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"
+            ],
+        );
+        decision_of(
+            &fixture(
+                "Server::builder().layer(auth()).add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;",
+            ),
+            expect![
+                "run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` adds tower layers to its server (`.layer(..)`)"
+            ],
         );
     }
 
@@ -620,6 +1193,50 @@ mod tests {
             expect![
                 "run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"
             ],
+        );
+    }
+
+    #[test]
+    fn a_server_over_tls_stays_rpc() {
+        decision(
+            "Server::builder().tls_config(tls)?.add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;",
+            expect![
+                "stay RPC: `greeter` serves over TLS (`.tls_config(..)`): a call in process would present no client identity to it"
+            ],
+        );
+    }
+
+    #[test]
+    fn server_settings_run_through_the_stack() {
+        decision(
+            "Server::builder().timeout(Duration::from_secs(1)).add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;",
+            expect![
+                "run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` gives its server a timeout (`.timeout(..)`)"
+            ],
+        );
+        decision(
+            "let builder = Server::builder().layer(auth_layer());\n    builder.add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;",
+            expect![
+                "run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` adds tower layers to its server (`.layer(..)`)"
+            ],
+        );
+        decision(
+            "Server::builder().with_auth(keys).add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;",
+            expect![
+                "run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` configures its server with `.with_auth(..)`"
+            ],
+        );
+    }
+
+    /// A stacked server is reached through the listener its entry asks for
+    /// next: with two routers, which one that is is not told.
+    #[test]
+    fn a_stack_beside_another_router_stays_rpc() {
+        decision(
+            "tokio::try_join!(Server::builder().layer(auth()).add_service(GreeterServer::new(MyGreeter)).serve(addr), Server::builder().add_service(admin).serve(admin_addr))?;",
+            expect![[
+                r#"stay RPC: `greeter` adds tower layers to its server (`.layer(..)`), and serves several routers in its entry: knit does not tell which listener reaches this one's stack"#
+            ]],
         );
     }
 
@@ -657,33 +1274,9 @@ mod tests {
             ],
         );
         decision(
-            "Server::builder().tls_config(tls)?.add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;",
-            expect![
-                "stay RPC: `greeter` configures its server with `.tls_config(..)`, which knit does not know: in-process calls could skip it"
-            ],
-        );
-        decision(
             "server().add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;",
             expect![
                 "stay RPC: `greeter` builds the server it serves with in `server(..)`, which knit cannot see into"
-            ],
-        );
-        decision(
-            "Server::builder().timeout(Duration::from_secs(1)).add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;",
-            expect![
-                "stay RPC: `greeter` gives its server a timeout (`.timeout(..)`), which in-process calls would not keep"
-            ],
-        );
-        decision(
-            "let builder = Server::builder().layer(auth_layer());\n    builder.add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;",
-            expect![
-                "stay RPC: `greeter` adds tower layers to its server (`.layer(..)`): in-process calls would skip them"
-            ],
-        );
-        decision(
-            "Server::builder().with_auth(keys).add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;",
-            expect![
-                "stay RPC: `greeter` configures its server with `.with_auth(..)`, which knit does not know: in-process calls could skip it"
             ],
         );
     }

@@ -14,6 +14,7 @@ use crate::channels::ChannelTimeout;
 use crate::edit::{Finding, Level, Tier};
 use crate::model::{FileId, Group, ProtoFile};
 use crate::names::{Index, Mention, Named, Role, Usage, snake_case};
+use crate::served::Served;
 use ra_ap_syntax::{AstNode, NodeOrToken, TextRange, TextSize, ast};
 
 /// The decision for the calls of one service to one gRPC service.
@@ -23,8 +24,15 @@ pub enum Decision {
     Inline { provider: usize },
     /// In process through the provider's server stack, with each side's own
     /// generated types encoded and decoded, because they cannot share one set
-    /// (`reason`: different definitions, build script options, ..).
-    Bridged { provider: usize, reason: String },
+    /// (`reason`: different definitions, build script options, ..), or because
+    /// the provider's server has more on the way than its handler (`stacked`:
+    /// tower layers, a server-wide timeout, a wrapping service), which calls
+    /// then go through as over the network.
+    Bridged {
+        provider: usize,
+        reason: String,
+        stacked: bool,
+    },
     /// Left as a real RPC, for this reason.
     Rpc(String),
 }
@@ -98,6 +106,9 @@ pub struct Sharing {
     pub calls: BTreeMap<(usize, Named), Decision>,
     /// gRPC services (as servers) that bridged callers reach, by provider.
     pub bridged: BTreeMap<Named, usize>,
+    /// Those of [`Sharing::bridged`] reached through the provider's whole
+    /// server (its listener's stack), not its generated server alone.
+    pub stacked: BTreeSet<Named>,
     /// The code each service's entry covers (see [`crate::entry::entry_ranges`]).
     pub entries: Vec<Vec<(FileId, TextRange)>>,
     /// The constant channel timeouts the calls pass gives in-process clients.
@@ -145,12 +156,16 @@ impl Sharing {
         let mut by_caller: BTreeMap<(usize, Named), Vec<&Mention>> = BTreeMap::new();
         let mut servers: BTreeMap<(usize, Named), Vec<&Mention>> = BTreeMap::new();
         for m in &index.mentions {
-            let map = if m.named.role == Role::Client {
-                &mut by_caller
+            if m.named.role == Role::Server && !crate::entry::serves(group, m) {
+                continue;
+            }
+            // The roles of one binary serve what it serves as one provider.
+            let (map, service) = if m.named.role == Role::Client {
+                (&mut by_caller, m.service)
             } else {
-                &mut servers
+                (&mut servers, group.role_of(m.service))
             };
-            map.entry((m.service, m.named.clone())).or_default().push(m);
+            map.entry((service, m.named.clone())).or_default().push(m);
         }
         for ((caller, named), mentions) in &by_caller {
             let seen = (
@@ -170,7 +185,10 @@ impl Sharing {
         // The provider registers either its handler (inline) or its server
         // (bridged) under the gRPC service's name, not both.
         for ((_, named), decision) in sharing.calls.iter_mut() {
-            let Decision::Bridged { provider, .. } = *decision else {
+            let Decision::Bridged {
+                provider, stacked, ..
+            } = *decision
+            else {
                 continue;
             };
             let server = Named {
@@ -186,6 +204,9 @@ impl Sharing {
                     group.services[provider].name, named.package, named.service
                 ));
             } else {
+                if stacked {
+                    sharing.stacked.insert(server.clone());
+                }
                 sharing.bridged.insert(server, provider);
             }
         }
@@ -196,6 +217,12 @@ impl Sharing {
     /// The provider of `named` (a server) for bridged callers.
     pub fn bridged_provider(&self, named: &Named) -> Option<usize> {
         self.bridged.get(named).copied()
+    }
+
+    /// Whether bridged callers of `named` (a server) go through the
+    /// provider's whole server stack.
+    pub fn is_stacked(&self, named: &Named) -> bool {
+        self.stacked.contains(named)
     }
 
     fn share(&mut self, group: &Group, named: &Named, caller: usize, provider: usize) {
@@ -359,7 +386,7 @@ fn decide(
     let full = format!("{}.{}", named.package, named.service);
     let providers: Vec<usize> = servers
         .keys()
-        .filter(|(s, n)| *s != caller && *n == server)
+        .filter(|(s, n)| (*s != caller || group.has_roles(*s)) && *n == server)
         .map(|(s, _)| *s)
         .collect();
     let provider = match providers.as_slice() {
@@ -418,10 +445,16 @@ fn decide(
                     ));
                 }
                 Some(ChannelTimeout::Unknown) => {
-                    let set = timeouts
-                        .entry(caller)
-                        .or_insert_with(|| crate::channels::sets_timeout(group, caller));
-                    if let Some((file, at)) = *set {
+                    // Where this channel is made first, anywhere in the
+                    // service only when that says nothing.
+                    let near = crate::channels::sets_timeout_near(group, m);
+                    let set = match near {
+                        Some(near) => Some(near),
+                        None => *timeouts
+                            .entry(caller)
+                            .or_insert_with(|| crate::channels::sets_timeout(group, caller)),
+                    };
+                    if let Some((file, at)) = set {
                         let (line, _) = group.file(file).line_col(at);
                         let given = if method == "connect" {
                             "dials what knit cannot follow to a URL or an endpoint"
@@ -456,6 +489,12 @@ fn decide(
                     );
                     timed = true;
                 }
+                Some(ChannelTimeout::Wrapped(wrapper)) => {
+                    return Decision::Rpc(format!(
+                        "`{}Client::{method}` is given its channel inside `{wrapper}`, a transport of the client's own that in-process calls would not go through",
+                        named.service
+                    ));
+                }
                 Some(ChannelTimeout::Unset) | None => {}
             }
         } else if m.usage == Usage::Other {
@@ -471,12 +510,18 @@ fn decide(
         }
     }
     let mut registered = false;
+    let mut stack = None;
     for m in &servers[&(provider, server)] {
         let file = group.file(m.file);
         if m.usage == Usage::Import || crate::served::in_test_code(file, m.path) {
             continue;
         }
         let (line, _) = file.line_col(m.path.start());
+        if m.usage == Usage::Type && crate::served::type_only(file, m.path) {
+            // `health_reporter.set_serving::<XServer<H>>()`, `fn serve(svc:
+            // XServer<H>)`: no server is made there.
+            continue;
+        }
         let Usage::Call { method, call, .. } = &m.usage else {
             // `.map(XServer::new)`, a type, a macro knit cannot read: how
             // that server is served is not seen.
@@ -498,8 +543,12 @@ fn decide(
             ));
         }
         registered = true;
-        if let Some(reason) = crate::served::skipped_stack(file, *call, provider_name) {
-            return Decision::Rpc(reason);
+        match crate::served::serving(group, provider, m.file, *call, &entries[provider]) {
+            Served::AsIs => {}
+            Served::Stacked(reason) => {
+                stack.get_or_insert(reason);
+            }
+            Served::Rpc(reason) => return Decision::Rpc(reason),
         }
     }
     if !registered {
@@ -508,12 +557,21 @@ fn decide(
             named.service
         ));
     }
-    match unshared {
-        Some(reason) if timed => Decision::Rpc(format!(
+    let (reason, stacked) = match (unshared, stack) {
+        (None, None) => return Decision::Inline { provider },
+        (Some(reason), None) => (reason, false),
+        (None, Some(stack)) => (stack, true),
+        (Some(reason), Some(stack)) => (format!("{reason}; {stack}"), true),
+    };
+    if timed {
+        return Decision::Rpc(format!(
             "{reason}, and bridged calls do not keep a channel's timeout (`Endpoint::timeout`) yet"
-        )),
-        Some(reason) => Decision::Bridged { provider, reason },
-        None => Decision::Inline { provider },
+        ));
+    }
+    Decision::Bridged {
+        provider,
+        reason,
+        stacked,
     }
 }
 
@@ -692,10 +750,25 @@ pub fn call_finding(
                 crate::names::upper_camel(&m.named.service)
             ),
         ),
-        Decision::Bridged { provider, reason } => (
+        Decision::Bridged {
+            provider,
+            reason,
+            stacked: false,
+        } => (
             Tier::Bridged,
             format!(
                 "calls to `{full}` run in process through `{}`'s server stack, bridged (each side encodes with its own generated types): {reason}",
+                group.services[*provider].name
+            ),
+        ),
+        Decision::Bridged {
+            provider,
+            reason,
+            stacked: true,
+        } => (
+            Tier::Bridged,
+            format!(
+                "calls to `{full}` run in process through `{}`'s whole server, its layers and settings included (encoded, no socket): {reason}",
                 group.services[*provider].name
             ),
         ),

@@ -1,6 +1,8 @@
 //! The support files of a merged workspace: the workspace manifest, knit's
 //! runtime crate, one crate per shared proto package, and the merged host.
 
+use std::collections::BTreeMap;
+
 use knit_passes::model::{Group, ProtoMethod, ProtoService};
 use knit_passes::names::{snake_case, upper_camel};
 use knit_passes::namespace;
@@ -27,6 +29,7 @@ const RUNTIME: &[(&str, &str)] = &[
         "src/registry.rs",
         include_str!("../../runtime/src/registry.rs"),
     ),
+    ("src/stack.rs", include_str!("../../runtime/src/stack.rs")),
     ("src/stream.rs", include_str!("../../runtime/src/stream.rs")),
     (
         "src/transport.rs",
@@ -877,19 +880,35 @@ fn host(loaded: &Loaded, sharing: &Sharing, notes: &mut Vec<String>) -> Vec<(Str
             ));
         }
     }
-    for service in &group.services {
+    chain.push_str(&args_and_cwd(group));
+    // One dependency per package: several services may run binaries of one.
+    let mut keys: BTreeMap<&str, String> = BTreeMap::new();
+    for (index, service) in group.services.iter().enumerate() {
         let package = &service.packages[0];
-        let path = knit_passes::model::relative_path(HOST_DIR, &package.dir);
-        let renamed = namespace::merged_name(group, &package.dir);
-        deps.push_str(&format!(
-            "{} = {{ package = \"{renamed}\", path = \"{path}\" }}\n",
-            service.name
-        ));
+        let key = keys.entry(package.dir.as_str()).or_insert_with(|| {
+            let path = knit_passes::model::relative_path(HOST_DIR, &package.dir);
+            let renamed = namespace::merged_name(group, &package.dir);
+            // A package of several services goes by its own name.
+            let several = group
+                .services
+                .iter()
+                .filter(|s| s.packages[0].dir == package.dir)
+                .count()
+                > 1;
+            let key = match several {
+                true => renamed.replace('-', "_"),
+                false => service.name.clone(),
+            };
+            deps.push_str(&format!(
+                "{key} = {{ package = \"{renamed}\", path = \"{path}\" }}\n"
+            ));
+            key
+        });
         chain.push_str(&format!(
-            "        .service(\"{name}\", {listen}, {name}::{entry})\n",
+            "        .service(\"{name}\", {listen}, {key}::{entry})\n",
             name = service.name,
             listen = service.listen,
-            entry = knit_passes::entry::ENTRY
+            entry = knit_passes::entry::entry_path(group, index)
         ));
     }
     let plan_name = loaded
@@ -914,6 +933,31 @@ fn host(loaded: &Loaded, sharing: &Sharing, notes: &mut Vec<String>) -> Vec<(Str
         (format!("{HOST_DIR}/Cargo.toml"), manifest),
         (format!("{HOST_DIR}/src/main.rs"), main),
     ]
+}
+
+/// The host's calls that give services their plan's `args`, and the working
+/// directory the plan's `cwd` names (one for the process: the plan refuses
+/// two), found from the merged package's folder at build time.
+fn args_and_cwd(group: &Group) -> String {
+    let mut chain = String::new();
+    for service in &group.services {
+        if let Some(args) = &service.args {
+            let list: Vec<String> = args.iter().map(|a| format!("{a:?}")).collect();
+            chain.push_str(&format!(
+                "        .args({:?}, {:?}, &[{}])\n",
+                service.name,
+                service.bin.name,
+                list.join(", ")
+            ));
+        }
+    }
+    if let Some(cwd) = group.services.iter().find_map(|s| s.cwd.as_deref()) {
+        let path = knit_passes::model::relative_path(HOST_DIR, cwd);
+        chain.push_str(&format!(
+            "        .cwd(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/{path}\"))\n"
+        ));
+    }
+    chain
 }
 
 #[cfg(test)]
@@ -945,6 +989,8 @@ mod tests {
             name: name.into(),
             listen: true,
             env: Vec::new(),
+            args: None,
+            cwd: None,
             packages: vec![knit_passes::model::Package {
                 name: "server".into(),
                 dir: format!("{dir}/server"),

@@ -53,7 +53,7 @@ pub fn run(request: &Request) -> Result<Outcome> {
             "one binary"
         };
         return Err(Diagnostic::new(format!(
-            "found {found} of a package that depends on tonic under {}: a merge needs two services",
+            "found {found} of a package that depends on tonic under {}: a merge needs two services (a binary that plays several roles chosen by its arguments is listed once per role, each with its `args`: docs/plan.md)",
             shown_roots(&request.roots)
         ))
         .into());

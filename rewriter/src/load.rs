@@ -153,17 +153,19 @@ fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loa
     // (Indices of `loadings` are the plan's only when every service loaded.)
     let all_loaded = errors.is_empty();
     for (i, loading) in loadings.iter().enumerate().filter(|_| all_loaded) {
-        if let Some(first) = loadings[..i]
-            .iter()
-            .position(|l| l.bin_root == loading.bin_root)
-        {
+        // One binary in several roles: each service names its role with `args`.
+        let same_role = |l: &(usize, &Loading)| {
+            let (a, b) = (&plan.services[l.0], &plan.services[i]);
+            l.1.bin_root == loading.bin_root && (a.args.is_none() || a.args == b.args)
+        };
+        if let Some((first, _)) = loadings[..i].iter().enumerate().find(same_role) {
             let (a, b) = (&plan.services[first], &plan.services[i]);
             errors.push(Diagnostic::at(
                 &plan.file,
                 b.line,
                 1,
                 format!(
-                    "services `{}` and `{}` are the same binary `{}` of package `{}`: a binary runs once in a merge",
+                    "services `{}` and `{}` are the same binary `{}` of package `{}` with the same arguments: a binary runs once in a merge, unless each service names its role with its own `args = [..]`",
                     a.name,
                     b.name,
                     loading.service.bin.name,
@@ -193,6 +195,10 @@ fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loa
         return Err(Error(errors));
     }
     let top = inputs_root(plan_dir, &loadings);
+    let members: Vec<PathBuf> = loadings
+        .iter()
+        .flat_map(|l| l.package_dirs.iter().cloned())
+        .collect();
     let mut group = Group {
         services: Vec::new(),
         files: Vec::new(),
@@ -285,6 +291,13 @@ fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loa
         lockfiles.push(loading.lockfile);
         sources.push(loading.source);
     }
+    own_binaries(&mut group);
+    for (service, spec) in group.services.iter_mut().zip(&plan.services) {
+        service.cwd = match &spec.cwd {
+            Some(cwd) => Some(cwd_in_output(&plan, plan_dir, spec, cwd, &top, &members)?),
+            None => None,
+        };
+    }
     Ok(Loaded {
         plan,
         group,
@@ -295,6 +308,67 @@ fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loa
         canonical_dir: plan_dir.to_path_buf(),
         sources,
         tonic,
+    })
+}
+
+/// Gives the files of each binary crate that services of the group run only to
+/// those services: a package whose binaries are two services (`src/bin/a.rs`,
+/// `src/bin/b.rs`) is reached by both, but each binary's code is one service's.
+fn own_binaries(group: &mut Group) {
+    let runs: Vec<(FileId, usize)> = group
+        .services
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.bin.root, i))
+        .collect();
+    for file in &mut group.files {
+        let Some(krate) = file.rust.as_ref().map(|r| r.krate) else {
+            continue;
+        };
+        let runners: Vec<usize> = runs
+            .iter()
+            .filter(|(root, _)| *root == krate)
+            .map(|(_, i)| *i)
+            .collect();
+        if runners.is_empty() {
+            continue;
+        }
+        let owners: Vec<(usize, usize)> = std::iter::once((file.service, file.package))
+            .chain(file.also.iter().copied())
+            .filter(|(s, _)| runners.contains(s))
+            .collect();
+        if let Some((&(service, package), rest)) = owners.split_first() {
+            file.service = service;
+            file.package = package;
+            file.also = rest.to_vec();
+        }
+    }
+}
+
+/// Where `spec`'s `cwd` lands in the output: a folder inside one of the
+/// packages the merge copies (`members`), else an error on the service's line.
+fn cwd_in_output(
+    plan: &Plan,
+    plan_dir: &Path,
+    spec: &ServiceSpec,
+    cwd: &str,
+    top: &Path,
+    members: &[PathBuf],
+) -> Result<String> {
+    let folder = plan_dir.join(cwd);
+    let folder = folder.canonicalize().unwrap_or(folder);
+    if !members.iter().any(|m| folder.starts_with(m)) {
+        return Err(Diagnostic::at(&plan.file, spec.line, 1, format!(
+            "service `{}`: `cwd = {cwd:?}` is not inside a package the merge copies: the merged binary could not find the service's files there; name a folder inside one of the group's packages, or leave `cwd` out and give the service absolute paths",
+            spec.name
+        ))
+        .into());
+    }
+    let placed = place(&folder, top);
+    Ok(if placed.is_empty() {
+        ".".into()
+    } else {
+        placed
     })
 }
 
@@ -830,6 +904,8 @@ fn load_service(
         name: spec.name.clone(),
         listen: spec.listen,
         env: spec.env.clone(),
+        args: spec.args.clone(),
+        cwd: None,
         packages,
         bin: Target {
             name: bin_name,

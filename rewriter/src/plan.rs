@@ -42,6 +42,12 @@ pub struct ServiceSpec {
     pub rev: Option<String>,
     /// Environment variables this service alone sees in the merged binary.
     pub env: Vec<(String, String)>,
+    /// The command-line arguments the service's entry is given (after the
+    /// program name), when the plan sets them.
+    pub args: Option<Vec<String>>,
+    /// The working directory the service's relative file reads resolve
+    /// against, relative to the plan's folder (`/`-separated, normalised).
+    pub cwd: Option<String>,
     /// 1-based line of the service's table in the plan.
     pub line: usize,
 }
@@ -71,6 +77,8 @@ struct RawService {
     rev: Option<String>,
     #[serde(default)]
     env: BTreeMap<Spanned<String>, Spanned<String>>,
+    args: Option<Spanned<Vec<Spanned<String>>>>,
+    cwd: Option<Spanned<String>>,
     #[serde(default = "yes")]
     listen: bool,
 }
@@ -136,6 +144,69 @@ fn env_problem(
     None
 }
 
+/// What is wrong with a service's `args`: an argument holding NUL, which no
+/// process argument can.
+fn args_problem(
+    service: &str,
+    args: Option<&Spanned<Vec<Spanned<String>>>>,
+) -> Option<(usize, String)> {
+    args?.get_ref().iter().find_map(|arg| {
+        arg.get_ref().contains('\0').then(|| {
+            (
+                arg.span().start,
+                format!(
+                    "service `{service}`: argument `{}` contains NUL, which no command-line argument can hold",
+                    arg.get_ref().escape_debug()
+                ),
+            )
+        })
+    })
+}
+
+/// A service's `cwd`, relative to the plan's folder `dir` and normalised
+/// (`a/./b/..` is `a`), or why it is refused: empty, absolute, or not an
+/// existing folder.
+fn cwd_of(
+    service: &str,
+    dir: &Path,
+    cwd: &Spanned<String>,
+) -> std::result::Result<String, (usize, String)> {
+    let text = cwd.get_ref();
+    let refuse = |why: String| {
+        Err((
+            cwd.span().start,
+            format!("service `{service}`: `cwd = {text:?}`: {why}"),
+        ))
+    };
+    if text.is_empty() {
+        return refuse(
+            "name a folder relative to the plan's folder (`.` for the plan's folder)".into(),
+        );
+    }
+    if Path::new(text).is_absolute() || text.starts_with('\\') {
+        return refuse("an absolute path does not travel with the merged workspace; name a folder relative to the plan's folder".into());
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for part in text.split(['/', '\\']) {
+        match part {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(|p| *p != "..") => {
+                parts.pop();
+            }
+            _ => parts.push(part),
+        }
+    }
+    let normal = if parts.is_empty() {
+        ".".to_string()
+    } else {
+        parts.join("/")
+    };
+    if !dir.join(&normal).is_dir() {
+        return refuse(format!("no folder `{}`", dir.join(&normal).display()));
+    }
+    Ok(normal)
+}
+
 impl Plan {
     /// Reads and checks the plan at `file`.
     pub fn read(file: &Path) -> Result<Plan> {
@@ -174,6 +245,8 @@ impl Plan {
         };
         let mut services = Vec::new();
         let mut errors = Vec::new();
+        // The first service's `cwd` (name, folder): the merged process has one.
+        let mut first_cwd: Option<(String, String)> = None;
         for name in raw.group.services.get_ref() {
             let span = name.span();
             let name = name.get_ref();
@@ -209,6 +282,30 @@ impl Plan {
                 errors.extend(bad_env);
                 continue;
             }
+            if let Some((offset, message)) = args_problem(name, raw.args.as_ref()) {
+                errors.push(at(offset, message));
+                continue;
+            }
+            let cwd = match raw.cwd.as_ref().map(|cwd| cwd_of(name, &dir, cwd)) {
+                Some(Err((offset, message))) => {
+                    errors.push(at(offset, message));
+                    continue;
+                }
+                Some(Ok(cwd)) => Some(cwd),
+                None => None,
+            };
+            if let (Some(cwd), Some(span)) = (&cwd, raw.cwd.as_ref().map(|c| c.span())) {
+                match &first_cwd {
+                    Some((other, theirs)) if theirs != cwd => {
+                        errors.push(at(span.start, format!(
+                            "service `{name}`: `cwd = {cwd:?}`, but service `{other}` has `cwd = {theirs:?}`: a merged process has one working directory; give both the same `cwd`, or make one of them read its files through an absolute path (an environment variable of its `[services.{name}.env]`)"
+                        )));
+                        continue;
+                    }
+                    Some(_) => {}
+                    None => first_cwd = Some((name.clone(), cwd.clone())),
+                }
+            }
             let path = dir.join(raw.path.get_ref());
             if !path.join("Cargo.toml").is_file() {
                 errors.push(at(
@@ -229,6 +326,11 @@ impl Plan {
                     .iter()
                     .map(|(k, v)| (k.get_ref().clone(), v.get_ref().clone()))
                     .collect(),
+                args: raw
+                    .args
+                    .as_ref()
+                    .map(|a| a.get_ref().iter().map(|s| s.get_ref().clone()).collect()),
+                cwd,
                 line,
             });
         }
@@ -353,6 +455,56 @@ mod tests {
             parse(&two("[services.b.env]\n\"A=B\" = \"x\"\n")),
             "error: knit.toml:11:1: service `b`: env key `A=B`: a variable name cannot contain `=` or NUL"
         );
+    }
+
+    #[test]
+    fn args_are_strings_without_nul() {
+        let plan = Plan::parse(
+            Path::new("knit.toml"),
+            two("args = [\"cart\", \"--addr-var\", \"CART_ADDR\"]\n"),
+        )
+        .unwrap();
+        assert_eq!(plan.services[0].args, None);
+        assert_eq!(
+            plan.services[1].args.as_deref(),
+            Some(&["cart".to_string(), "--addr-var".into(), "CART_ADDR".into()][..])
+        );
+        assert_eq!(
+            parse(&two("args = \"cart\"\n")),
+            "error: knit.toml:10:8: invalid type: string \"cart\", expected a sequence"
+        );
+        assert_eq!(
+            parse(&two("args = [1]\n")),
+            "error: knit.toml:10:9: invalid type: integer `1`, expected a string"
+        );
+        assert_eq!(
+            parse(&two("args = [\"a\\u0000b\"]\n")),
+            "error: knit.toml:10:9: service `b`: argument `a\\0b` contains NUL, which no command-line argument can hold"
+        );
+    }
+
+    #[test]
+    fn cwd_is_a_folder_below_the_plan_and_one_per_process() {
+        let plan = Plan::parse(Path::new("knit.toml"), two("cwd = \"./src/../src/\"\n")).unwrap();
+        assert_eq!(plan.services[1].cwd.as_deref(), Some("src"));
+        assert_eq!(
+            parse(&two("cwd = \"/srv/data\"\n")),
+            "error: knit.toml:10:7: service `b`: `cwd = \"/srv/data\"`: an absolute path does not travel with the merged workspace; name a folder relative to the plan's folder"
+        );
+        assert_eq!(
+            parse(&two("cwd = \"nope\"\n")),
+            "error: knit.toml:10:7: service `b`: `cwd = \"nope\"`: no folder `./nope`"
+        );
+        assert_eq!(
+            parse(&two("cwd = \"\"\n")),
+            "error: knit.toml:10:7: service `b`: `cwd = \"\"`: name a folder relative to the plan's folder (`.` for the plan's folder)"
+        );
+        let both = "[group]\nname = \"g\"\nservices = [\"a\", \"b\"]\n\n[services.a]\npath = \".\"\ncwd = \"src\"\n\n[services.b]\npath = \".\"\ncwd = \"tests\"\n";
+        assert_eq!(
+            parse(both),
+            "error: knit.toml:11:7: service `b`: `cwd = \"tests\"`, but service `a` has `cwd = \"src\"`: a merged process has one working directory; give both the same `cwd`, or make one of them read its files through an absolute path (an environment variable of its `[services.b.env]`)"
+        );
+        assert_eq!(parse(&both.replace("tests", "./src")), "ok: g");
     }
 
     #[test]

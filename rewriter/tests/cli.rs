@@ -369,7 +369,7 @@ fn two_services_of_one_binary() {
     });
     assert_eq!(
         err,
-        "error: greeter/knit.toml:13:1: services `greeter` and `frontend` are the same binary `greeter` of package `greeter`: a binary runs once in a merge"
+        "error: greeter/knit.toml:13:1: services `greeter` and `frontend` are the same binary `greeter` of package `greeter` with the same arguments: a binary runs once in a merge, unless each service names its role with its own `args = [..]`"
     );
 }
 

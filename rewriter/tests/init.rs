@@ -151,7 +151,7 @@ fn a_folder_without_services_is_an_error() {
     assert_eq!(run.status.code(), Some(2));
     assert_eq!(
         String::from_utf8_lossy(&run.stderr),
-        "error: found no binary of a package that depends on tonic under `.`: a merge needs two services\n"
+        "error: found no binary of a package that depends on tonic under `.`: a merge needs two services (a binary that plays several roles chosen by its arguments is listed once per role, each with its `args`: docs/plan.md)\n"
     );
 }
 
@@ -227,6 +227,11 @@ fn on_every_corpus_system_the_plan_matches_the_committed_one() {
     let out = tempfile::tempdir().unwrap();
     for (dir, committed) in systems {
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        if name == "roles" {
+            // One binary in two roles chosen by its arguments: the plan's
+            // `args` are the team's to write (knit init finds one binary).
+            continue;
+        }
         let written = out.path().join(format!("{name}.toml"));
         let run = knit(
             &[

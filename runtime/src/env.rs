@@ -1,6 +1,9 @@
-//! Environment variables as each service of a merged binary sees them: the
-//! plan can give a service its own values (`[services.NAME.env]`), which knit's
-//! rewrite of `std::env::var` and friends consults before the process's.
+//! Environment variables and command-line arguments as each service of a
+//! merged binary sees them: the plan can give a service its own values
+//! (`[services.NAME.env]`), which knit's rewrite of `std::env::var` and friends
+//! consults before the process's, and its own arguments (`args = [..]`), which
+//! the rewrite of `std::env::args` and clap's `parse` reads instead of the
+//! process's.
 
 use std::collections::HashMap;
 use std::env::VarError;
@@ -107,4 +110,55 @@ pub fn dotenv(service: &str) -> std::io::Result<std::path::PathBuf> {
         }
     }
     Ok(path)
+}
+
+fn arguments() -> &'static RwLock<HashMap<String, Vec<String>>> {
+    static ARGS: OnceLock<RwLock<HashMap<String, Vec<String>>>> = OnceLock::new();
+    ARGS.get_or_init(Default::default)
+}
+
+/// Gives `service` its own command line: `program` (its binary's name) and `args`.
+pub fn set_args(service: &str, program: &str, args: &[&str]) {
+    let line = std::iter::once(program)
+        .chain(args.iter().copied())
+        .map(String::from)
+        .collect();
+    arguments()
+        .write()
+        .unwrap()
+        .insert(service.to_string(), line);
+}
+
+/// The name of the service whose entry runs the calling task; empty outside
+/// one (a service's own binary), where only the process's environment counts.
+/// How code one binary's roles share reads the running role's values.
+pub fn current_service() -> &'static str {
+    crate::registry::ServiceHost::try_current().map_or("", |host| host.name())
+}
+
+/// The command line of the running service when the host gave it one.
+fn own_args() -> Option<Vec<String>> {
+    let service = crate::registry::ServiceHost::try_current()?.name();
+    arguments().read().unwrap().get(service).cloned()
+}
+
+/// `std::env::args()`, as the running service sees it: the arguments the plan
+/// gives it when merged, the process's otherwise.
+pub fn args() -> std::vec::IntoIter<String> {
+    match own_args() {
+        Some(line) => line.into_iter(),
+        None => std::env::args().collect::<Vec<_>>().into_iter(),
+    }
+}
+
+/// `std::env::args_os()`, as the running service sees it (see [`args`]).
+pub fn args_os() -> std::vec::IntoIter<OsString> {
+    match own_args() {
+        Some(line) => line
+            .into_iter()
+            .map(OsString::from)
+            .collect::<Vec<_>>()
+            .into_iter(),
+        None => std::env::args_os().collect::<Vec<_>>().into_iter(),
+    }
 }

@@ -120,6 +120,7 @@ pub struct Host {
     worker_threads: Option<usize>,
     thread_stack_size: Option<usize>,
     env_errors: Vec<String>,
+    cwd: Option<String>,
 }
 
 impl Host {
@@ -149,6 +150,20 @@ impl Host {
                 .env_errors
                 .push(format!("service `{service}`: {key}: {e}")),
         }
+        self
+    }
+
+    /// Gives `service` its own command line: its binary's name `program`, then
+    /// `args` (the plan's `args`), read through [`crate::env::args`].
+    pub fn args(self, service: &'static str, program: &str, args: &[&str]) -> Self {
+        crate::env::set_args(service, program, args);
+        self
+    }
+
+    /// Makes `dir` the process's working directory before any service starts
+    /// (the plan's `cwd`).
+    pub fn cwd(mut self, dir: &str) -> Self {
+        self.cwd = Some(dir.to_string());
         self
     }
 
@@ -190,6 +205,12 @@ impl Host {
             }
             return ExitCode::FAILURE;
         }
+        if let Some(dir) = &self.cwd {
+            if let Err(e) = std::env::set_current_dir(dir) {
+                eprintln!("knit: cannot enter the plan's `cwd` {dir}: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
         let mut builder = tokio::runtime::Builder::new_multi_thread();
         if let Some(n) = self.worker_threads {
             builder.worker_threads(n);
@@ -214,7 +235,8 @@ impl Host {
             .into_iter()
             .map(|(name, listen, start)| {
                 let host = Box::leak(Box::new(ServiceHost::new(name, listen, signal.clone())));
-                let entry = start(host);
+                // The entry runs as the host's current service (its `args`).
+                let entry = host.scope(start(host));
                 async move { (name, entry.await) }
             })
             .collect();

@@ -6,6 +6,7 @@
 //! - [`call`]: how an inline call runs a handler with the guarantees of an RPC.
 //! - [`stream`]: streaming calls in process, handing message values over.
 //! - [`env`]: each service's own environment variables.
+//! - [`stack`]: in-process calls through a provider's whole server (layers included).
 //! - [`transport`]: tonic's client over a server of the same process (bridged calls).
 //! - [`Host`]: the merged binary's `main`: one runtime for every service of the group.
 //!
@@ -17,6 +18,7 @@ pub mod env;
 mod host;
 mod listener;
 pub mod registry;
+pub mod stack;
 pub mod stream;
 pub mod transport;
 

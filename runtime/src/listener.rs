@@ -5,8 +5,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures_util::Stream;
-use tokio::net::TcpStream;
 use tonic::transport::server::TcpIncoming;
+
+use crate::stack::Conn;
 
 /// Whether a service keeps its own listener in the merged binary.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,23 +16,26 @@ pub enum Listen {
     Off,
 }
 
-/// The accepted connections of one service: its bound listener, or nothing.
+/// The accepted connections of one service: its bound listener, or nothing;
+/// and the in-memory connections of the group's callers when a server of the
+/// service was registered for them ([`crate::stack`]).
 ///
 /// A failure to bind ends the process with an error naming the service, as the
 /// original `main` would have when `serve(addr)` failed.
-pub struct Incoming(Option<TcpIncoming>);
+pub struct Incoming(Option<TcpIncoming>, Option<crate::stack::Accept>);
 
 impl Incoming {
     pub(crate) fn new(service: &str, addr: SocketAddr, listen: Listen) -> Self {
+        let local = crate::stack::take_pending(service);
         if listen == Listen::Off {
-            return Self(None);
+            return Self(None, local);
         }
         #[cfg(not(feature = "tonic-012"))]
         let bound = TcpIncoming::bind(addr).map(|incoming| incoming.with_nodelay(Some(true)));
         #[cfg(feature = "tonic-012")]
         let bound = TcpIncoming::new(addr, true, None);
         match bound {
-            Ok(incoming) => Self(Some(incoming)),
+            Ok(incoming) => Self(Some(incoming), local),
             Err(e) => {
                 eprintln!("knit: service `{service}` cannot listen on {addr}: {e}");
                 std::process::exit(1);
@@ -41,11 +45,18 @@ impl Incoming {
 }
 
 impl Stream for Incoming {
-    type Item = Result<TcpStream, std::io::Error>;
+    type Item = Result<Conn, std::io::Error>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if let Some(local) = &mut self.1 {
+            if let Poll::Ready(Some(conn)) = local.poll_recv(cx) {
+                return Poll::Ready(Some(Ok(Conn::Local(conn))));
+            }
+        }
         match &mut self.0 {
-            Some(incoming) => Pin::new(incoming).poll_next(cx),
+            Some(incoming) => Pin::new(incoming)
+                .poll_next(cx)
+                .map(|next| next.map(|conn| conn.map(Conn::Tcp))),
             None => Poll::Pending,
         }
     }

@@ -329,6 +329,11 @@ impl ServiceHost {
             .unwrap_or_else(|_| FALLBACK.get_or_init(|| ServiceHost::standalone("service")))
     }
 
+    /// The host of the running service entry, if the running task is one.
+    pub fn try_current() -> Option<&'static ServiceHost> {
+        CURRENT.try_with(|host| *host).ok()
+    }
+
     /// The knit service name (from the plan).
     pub fn name(&self) -> &'static str {
         self.name

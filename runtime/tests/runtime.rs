@@ -302,6 +302,33 @@ fn a_service_that_fails_stops_the_host() {
 }
 
 #[test]
+fn each_role_reads_its_own_args_and_env() {
+    let code = Host::new()
+        .args("catalog", "shopd", &["catalog"])
+        .args("cart", "shopd", &["cart", "--fast"])
+        .env("cart", "KNIT_TEST_ROLE_PORT", "7")
+        .service("catalog", false, |_| async {
+            let args: Vec<String> = knit_runtime::env::args().collect();
+            assert_eq!(args, ["shopd", "catalog"]);
+            let role = knit_runtime::env::current_service();
+            assert_eq!(role, "catalog");
+            assert!(knit_runtime::env::var(role, "KNIT_TEST_ROLE_PORT").is_err());
+        })
+        .service("cart", false, |_| async {
+            let args: Vec<std::ffi::OsString> = knit_runtime::env::args_os().collect();
+            assert_eq!(args, ["shopd", "cart", "--fast"]);
+            let port =
+                knit_runtime::env::var(knit_runtime::env::current_service(), "KNIT_TEST_ROLE_PORT");
+            assert_eq!(port.as_deref(), Ok("7"));
+        })
+        .run();
+    assert_eq!(code, ExitCode::SUCCESS);
+    // Outside a service's entry: the process's command line.
+    assert_eq!(knit_runtime::env::current_service(), "");
+    assert_eq!(knit_runtime::env::args().count(), std::env::args().count());
+}
+
+#[test]
 fn a_missing_variable_of_the_plan_stops_the_host_before_start() {
     let code = Host::new()
         .env("svc", "PORT", "${KNIT_TEST_SURELY_UNSET}")

@@ -44,6 +44,9 @@ pub(crate) struct Built {
     /// The merge group, in the order of knit's report.
     pub services: Vec<String>,
     split_bins: BTreeMap<String, PathBuf>,
+    /// Each service's command-line arguments (the plan's `args`), given to its
+    /// binary when it runs on its own.
+    args: BTreeMap<String, Vec<String>>,
     /// Each service's own binary built from knit's workspace.
     rewritten_bins: BTreeMap<String, PathBuf>,
     merged_bin: PathBuf,
@@ -133,6 +136,13 @@ pub(crate) fn build(system: &str, release: bool, task: &str) -> Result<Built, St
             "`{name}` is in the merge group: `outside` lists services the plan does not merge"
         ));
     }
+    let mut args = BTreeMap::new();
+    for service in &report.services {
+        let given = plan_toml["services"][&service.name].get("args");
+        let given = given.and_then(|a| a.as_array()).into_iter().flatten();
+        let given: Vec<String> = given.filter_map(|a| a.as_str().map(String::from)).collect();
+        args.insert(service.name.clone(), given);
+    }
     let mut builds = Vec::new();
     for service in &report.services {
         let path = plan_toml["services"][&service.name]["path"]
@@ -190,6 +200,7 @@ pub(crate) fn build(system: &str, release: bool, task: &str) -> Result<Built, St
         dir,
         services,
         split_bins,
+        args,
         rewritten_bins,
         merged_bin,
     })
@@ -325,7 +336,7 @@ impl Built {
         let mut children = Vec::new();
         for name in self.scenario.outside.keys() {
             let env = env_of(&self.scenario, ports, std::slice::from_ref(name));
-            children.push(Running::start(&self.split_bins[name], &env, name)?);
+            children.push(Running::start(&self.split_bins[name], &env, name, &[])?);
             wait_listening(ports[name], &mut children)?;
         }
         Ok(children)
@@ -348,6 +359,7 @@ impl Built {
                 &bins[name],
                 &env_of(&self.scenario, ports, std::slice::from_ref(name)),
                 name,
+                &self.args[name],
             )?);
             wait_listening(ports[name], &mut children)?;
         }
@@ -373,7 +385,7 @@ impl Built {
         } else {
             "merged"
         };
-        children.push(Running::start(&self.merged_bin, &env, name)?);
+        children.push(Running::start(&self.merged_bin, &env, name, &[])?);
         for service in &self.services {
             if !listeners_off || service == entry {
                 wait_listening(ports[service], &mut children)?;
@@ -521,8 +533,14 @@ impl Running {
         &self.name
     }
 
-    fn start(bin: &Path, env: &[(String, String)], name: &str) -> Result<Running, String> {
+    fn start(
+        bin: &Path,
+        env: &[(String, String)],
+        name: &str,
+        args: &[String],
+    ) -> Result<Running, String> {
         let child = Command::new(bin)
+            .args(args)
             .envs(env.iter().cloned())
             .env("RUST_BACKTRACE", "0")
             .stdout(Stdio::null())

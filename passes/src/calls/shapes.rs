@@ -401,6 +401,33 @@ fn generated_code_checked_into_the_sources() {
     );
 }
 
+/// Checked-in generated code in a file not named after its package
+/// (`api.rs` for `helloworld`): the package is the one its client routes to.
+#[test]
+fn generated_code_checked_in_under_another_name() {
+    let files = CHECKED_IN_GENERATED_CODE_FILES
+        .replace("pub mod helloworld;", "pub mod api;")
+        .replace("pb/helloworld.rs", "pb/api.rs")
+        .replace(
+            "        inner: tonic::client::Grpc<T>,\n    }\n",
+            "        inner: tonic::client::Grpc<T>,\n    }\n    const PATH: &str = \"/helloworld.Greeter/SayHello\";\n",
+        );
+    check_shape(
+        &CHECKED_IN_GENERATED_CODE.replace("pb::helloworld::", "pb::api::"),
+        &files,
+        expect![[r#"
+            //- /frontend/src/main.rs
+            mod pb;
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+                let client = knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://greeter:50051").await;
+            }
+            //- /frontend/src/pb/api.rs
+            pub use knit_proto_helloworld::*;
+            Call(Inline) frontend/src/main.rs:5: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+        "#]],
+    );
+}
+
 const MACRO_ARGUMENTS: &str = r#"use hello::greeter_client::GreeterClient;
 mod hello { tonic::include_proto!("helloworld"); }
 #[tokio::main]

@@ -193,7 +193,9 @@ pub(super) fn manual_runtime(body: &ast::BlockExpr) -> Result<Option<ManualRunti
             continue;
         };
         let text = receiver.syntax().text().to_string();
-        let ours = builds(&text) || vars.iter().any(|v| text.trim() == v);
+        // `b.enable_all().build()?.block_on(..)` on a builder `b` of `main`.
+        let built_from_builder = root_var(&text).is_some_and(|r| builders.contains(&r));
+        let ours = builds(&text) || vars.iter().any(|v| text.trim() == v) || built_from_builder;
         if !ours {
             continue;
         }
@@ -211,8 +213,44 @@ pub(super) fn manual_runtime(body: &ast::BlockExpr) -> Result<Option<ManualRunti
         of.iter()
             .any(|o| o.text_range().contains_range(node.text_range()))
     };
+    // A builder configured where knit does not remove it (`if let Some(n) = ..
+    // { b.max_blocking_threads(n); }`) stays, with its statements: a builder
+    // starts nothing until built.
+    let kept: Vec<String> = builders
+        .iter()
+        .filter(|b| {
+            body.syntax()
+                .descendants()
+                .filter_map(ast::NameRef::cast)
+                .any(|n| {
+                    n.text() == b.as_str()
+                        && !inside(n.syntax(), &removed)
+                        && !inside(n.syntax(), &receivers)
+                })
+        })
+        .cloned()
+        .collect();
+    let mut settings = RuntimeSettings::default();
+    for stmt in &removed {
+        read_settings(stmt, &mut settings);
+    }
+    removed.retain(|stmt| {
+        let text = stmt.to_string();
+        !kept.iter().any(|b| {
+            root_var(&text).as_ref() == Some(b)
+                || ast::LetStmt::cast(stmt.clone())
+                    .and_then(|l| match l.pat()? {
+                        ast::Pat::IdentPat(p) => p.name(),
+                        _ => None,
+                    })
+                    .is_some_and(|n| n.text() == b.as_str())
+        })
+    });
     for name in body.syntax().descendants().filter_map(ast::NameRef::cast) {
         let text = name.text().to_string();
+        if kept.contains(&text) {
+            continue;
+        }
         if vars.contains(&text)
             && !inside(name.syntax(), &removed)
             && !inside(name.syntax(), &receivers)
@@ -232,8 +270,7 @@ pub(super) fn manual_runtime(body: &ast::BlockExpr) -> Result<Option<ManualRunti
         }
         edits.push((range, String::new()));
     }
-    let mut settings = RuntimeSettings::default();
-    for node in removed.iter().chain(&receivers) {
+    for node in &receivers {
         read_settings(node, &mut settings);
     }
     Ok(Some(ManualRuntime {
@@ -361,6 +398,24 @@ mod tests {
         );
         assert_eq!(s.thread_stack_size, Some(("STACK".into(), None)));
         assert_eq!(s.flavor.as_deref(), Some("current_thread"));
+    }
+
+    #[test]
+    fn a_builder_configured_conditionally_stays_and_block_on_is_awaited() {
+        let main = "fn main() {\n    let opts = Opts::parse();\n    let mut rt = if opts.one { tokio::runtime::Builder::new_current_thread() } else { tokio::runtime::Builder::new_multi_thread() };\n    if let Some(n) = opts.blocking { rt.max_blocking_threads(n); }\n    rt.enable_all().build().expect(\"runtime\").block_on(run(opts))\n}";
+        let file = ast::SourceFile::parse(main, ra_ap_syntax::Edition::CURRENT).tree();
+        let f = file.syntax().descendants().find_map(ast::Fn::cast).unwrap();
+        let m = manual_runtime(&f.body().unwrap()).unwrap().unwrap();
+        let mut text = main.to_string();
+        let mut edits = m.edits.clone();
+        edits.sort_by_key(|(r, _)| std::cmp::Reverse(r.start()));
+        for (range, with) in edits {
+            text.replace_range(std::ops::Range::<usize>::from(range), &with);
+        }
+        assert_eq!(
+            text,
+            "fn main() {\n    let opts = Opts::parse();\n    let mut rt = if opts.one { tokio::runtime::Builder::new_current_thread() } else { tokio::runtime::Builder::new_multi_thread() };\n    if let Some(n) = opts.blocking { rt.max_blocking_threads(n); }\n    run(opts).await\n}"
+        );
     }
 
     #[test]

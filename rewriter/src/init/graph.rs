@@ -255,6 +255,11 @@ impl Graph {
             }
         }
         calls.sort_by_key(|(order, _)| *order);
+        // A file several services reach is analysed once per service: one row
+        // per caller, callee and site.
+        calls.dedup_by(|(_, a), (_, b)| {
+            (a.caller, &a.callee, &a.site) == (b.caller, &b.callee, &b.site)
+        });
         self.calls = calls.into_iter().map(|(_, call)| call).collect();
         let env = knit_passes::globals::env_reads(group);
         let kept: Vec<bool> = (0..services.len())

@@ -1,0 +1,18 @@
+//! The market's shared library: the generated code of both services, the
+//! buyers' directory and what both binaries read from their environment.
+
+pub mod pb {
+    pub mod users {
+        tonic::include_proto!("users");
+    }
+    pub mod orders {
+        tonic::include_proto!("orders");
+    }
+}
+
+pub mod directory;
+
+/// The address a service listens on: `var`, else `fallback`.
+pub fn listen_addr(var: &str, fallback: &str) -> Result<std::net::SocketAddr, std::net::AddrParseError> {
+    std::env::var(var).unwrap_or_else(|_| fallback.to_string()).parse()
+}

@@ -1,0 +1,361 @@
+//! Fixture tests: several services from one package, as two binaries sharing
+//! its library, or as one binary in several roles chosen by `args`.
+
+use expect_test::expect;
+
+use crate::fixture::{check_group, group};
+use crate::model::{FileId, Group, Target};
+
+/// A package `market` with a library and the binaries `users` and `orders`;
+/// orders calls users. As the loader gives it: each binary's files belong to
+/// the service that runs it, the library's to both.
+const TWO_BINS: &str = r#"
+//- /market/Cargo.toml
+[package]
+name = "market"
+//- /market/proto/users.proto
+package users;
+service Users {
+  rpc Lookup (LookupRequest) returns (User);
+}
+//- /market/src/lib.rs
+pub mod pb {
+    tonic::include_proto!("users");
+}
+pub fn addr() -> std::net::SocketAddr { std::env::var("ADDR").unwrap().parse().unwrap() }
+//- /market/src/bin/users.rs
+use market::pb::users_server::UsersServer;
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tonic::transport::Server::builder()
+        .add_service(UsersServer::new(market::Directory))
+        .serve(market::addr())
+        .await?;
+    Ok(())
+}
+//- /market/src/bin/orders.rs
+use market::pb::users_client::UsersClient;
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let users = UsersClient::connect("http://127.0.0.1:50081").await?;
+    serve(users).await
+}
+"#;
+
+/// `fixture`'s one service split into services `a` and `b` of its package:
+/// `a` runs binary `bin_a`, `b` runs `bin_b` (paths under `src/`).
+fn two_services(fixture: &str, a: (&str, &str), b: (&str, &str)) -> Group {
+    let mut g = group(fixture);
+    let root = |g: &Group, path: &str| {
+        FileId(g.files.iter().position(|f| f.path.ends_with(path)).unwrap() as u32)
+    };
+    let (a_root, b_root) = (root(&g, a.1), root(&g, b.1));
+    // `src/main.rs` is the binary named after the package, `src/bin/x.rs` is `x`.
+    let package = g.services[0].packages[0].name.clone();
+    let bin = |path: &str| match path {
+        "main.rs" => package.clone(),
+        _ => path
+            .trim_start_matches("bin/")
+            .trim_end_matches(".rs")
+            .to_string(),
+    };
+    let mut second = g.services[0].clone();
+    g.services[0].name = a.0.into();
+    g.services[0].bin = Target {
+        name: bin(a.1),
+        root: a_root,
+    };
+    second.name = b.0.into();
+    second.bin = Target {
+        name: bin(b.1),
+        root: b_root,
+    };
+    let mut bins = vec![
+        (bin(a.1), format!("src/{}", a.1)),
+        (bin(b.1), format!("src/{}", b.1)),
+    ];
+    bins.dedup();
+    g.services[0].packages[0].bins = bins.clone();
+    second.packages[0].bins = bins;
+    let b_index = g.services.len();
+    g.services.push(second);
+    for (i, file) in g.files.iter_mut().enumerate() {
+        if file.service != 0 {
+            continue;
+        }
+        let Some(rust) = &mut file.rust else {
+            file.also = vec![(b_index, 0)];
+            continue;
+        };
+        let id = FileId(i as u32);
+        if id == a_root || id == b_root {
+            rust.krate = id;
+        }
+        if rust.krate == b_root && a_root != b_root {
+            file.service = b_index;
+        } else if rust.krate != a_root || a_root == b_root {
+            file.also = vec![(b_index, 0)];
+        }
+    }
+    g
+}
+
+#[test]
+fn two_binaries_of_one_package_share_its_library() {
+    let mut g = two_services(
+        TWO_BINS,
+        ("users", "bin/users.rs"),
+        ("orders", "bin/orders.rs"),
+    );
+    // Code both binaries run reads the values of the service running it.
+    g.services[1].env = vec![("ADDR".into(), "${ORDERS_ADDR}".into())];
+    assert_eq!(super::entry_path(&g, 0), "knit_bin_users::knit_entry");
+    assert_eq!(super::entry_path(&g, 1), "knit_bin_orders::knit_entry");
+    let out = check_group(g);
+    expect![[r#"
+        //- /market/Cargo.toml
+        [package]
+        name = "shared-market"
+
+        [lib]
+        name = "market"
+
+        [dependencies]
+        knit-runtime = { path = "../knit/runtime" }
+        knit-proto-users = { path = "../knit/protos/users" }
+
+        [[bin]]
+        name = "users"
+        path = "src/bin/users.rs"
+
+        [[bin]]
+        name = "orders"
+        path = "src/bin/orders.rs"
+        //- /market/src/lib.rs
+        pub mod pb {
+            pub use knit_proto_users::*;
+        }
+        pub fn addr() -> std::net::SocketAddr { knit_runtime::env::var(knit_runtime::env::current_service(), "ADDR").unwrap().parse().unwrap() }
+
+        /// The items and modules of binary `users` (market/src/bin/users.rs), copied by knit with its `fn main`.
+        #[doc(hidden)]
+        #[allow(dead_code, unused_imports, unused_macros)]
+        #[path = "bin"]
+        pub mod knit_bin_users {
+        use crate::pb::users_server::UsersServer;
+
+        /// The entry of service `users`, lifted by knit from `fn main` in market/src/bin/users.rs: the
+        /// merged binary's host runs it; the service's own binary runs `main` as before.
+        pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
+            knit_host.scope(async move {
+            tonic::transport::Server::builder()
+                .add_service(UsersServer::from_arc(knit_proto_users::users_inline::provide(knit_runtime::ServiceHost::current(), crate::Directory)))
+                .serve_with_incoming_shutdown(knit_runtime::ServiceHost::current().incoming(crate::addr()), knit_runtime::ServiceHost::current().shutdown())
+                .await?;
+            Ok(())
+        }).await
+        }
+        }
+
+        /// The items and modules of binary `orders` (market/src/bin/orders.rs), copied by knit with its `fn main`.
+        #[doc(hidden)]
+        #[allow(dead_code, unused_imports, unused_macros)]
+        #[path = "bin"]
+        pub mod knit_bin_orders {
+        use crate::pb::users_client::UsersClient;
+
+        /// The entry of service `orders`, lifted by knit from `fn main` in market/src/bin/orders.rs: the
+        /// merged binary's host runs it; the service's own binary runs `main` as before.
+        pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
+            knit_host.scope(async move {
+            let users = knit_proto_users::users_inline::UsersClient::connect("http://127.0.0.1:50081").await?;
+            serve(users).await
+        }).await
+        }
+        }
+        //- /market/src/bin/orders.rs
+        #[tokio::main]
+        async fn main() -> Result<(), Box<dyn std::error::Error>> {
+            let users = knit_proto_users::users_inline::UsersClient::connect("http://127.0.0.1:50081").await?;
+            serve(users).await
+        }
+        Call(Inline) market/src/bin/orders.rs:4: calls to `users.Users` run in process on `users`'s handler (knit_proto_users::users_inline::UsersClient)
+        Note market/src/bin/users.rs:1: `users` reads environment variables ADDR
+    "#]]
+    .assert_eq(&out.render("market/"));
+}
+
+/// A server the shared library builds, in a function only `users`'s binary
+/// calls, is `users`'s: a third service's calls to it run in process.
+#[test]
+fn a_server_the_library_builds_is_the_service_that_reaches_it() {
+    let fixture = TWO_BINS
+        .replace(
+            "pub fn addr()",
+            "pub async fn serve_users() -> Result<(), tonic::transport::Error> {\n    tonic::transport::Server::builder()\n        .add_service(pb::users_server::UsersServer::new(Directory))\n        .serve(addr())\n        .await\n}\npub fn addr()",
+        )
+        .replace(
+            "    tonic::transport::Server::builder()\n        .add_service(UsersServer::new(market::Directory))\n        .serve(market::addr())\n        .await?;\n",
+            "    market::serve_users().await?;\n",
+        )
+        + "//- /front/Cargo.toml\n[package]\nname = \"front\"\n//- /front/proto/users.proto\npackage users;\nservice Users {\n  rpc Lookup (LookupRequest) returns (User);\n}\n//- /front/src/main.rs\nmod pb { tonic::include_proto!(\"users\"); }\n#[tokio::main]\nasync fn main() {\n    let users = pb::users_client::UsersClient::connect(\"http://users\").await;\n}\n";
+    let out = check_group(two_services(
+        &fixture,
+        ("users", "bin/users.rs"),
+        ("orders", "bin/orders.rs"),
+    ));
+    expect![[r#"
+        Call(Inline) front/src/main.rs:4: calls to `users.Users` run in process on `users`'s handler (knit_proto_users::users_inline::UsersClient)
+        Call(Inline) market/src/bin/orders.rs:4: calls to `users.Users` run in process on `users`'s handler (knit_proto_users::users_inline::UsersClient)
+        Note market/src/bin/users.rs:1: `users` reads environment variables ADDR"#]].assert_eq(&out.findings.join("\n"));
+    expect![[r#"
+        //- /market/src/lib.rs
+        pub mod pb {
+            pub use knit_proto_users::*;
+        }
+        pub async fn serve_users() -> Result<(), tonic::transport::Error> {
+            tonic::transport::Server::builder()
+                .add_service(pb::users_server::UsersServer::from_arc(knit_proto_users::users_inline::provide(knit_runtime::ServiceHost::current(), Directory)))
+                .serve_with_incoming_shutdown(knit_runtime::ServiceHost::current().incoming(addr()), knit_runtime::ServiceHost::current().shutdown())
+                .await
+        }
+        pub fn addr() -> std::net::SocketAddr { std::env::var("ADDR").unwrap().parse().unwrap() }
+
+        /// The items and modules of binary `users` (market/src/bin/users.rs), copied by knit with its `fn main`.
+        #[doc(hidden)]
+        #[allow(dead_code, unused_imports, unused_macros)]
+        #[path = "bin"]
+        pub mod knit_bin_users {
+        use crate::pb::users_server::UsersServer;
+
+        /// The entry of service `users`, lifted by knit from `fn main` in market/src/bin/users.rs: the
+        /// merged binary's host runs it; the service's own binary runs `main` as before.
+        pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
+            knit_host.scope(async move {
+            crate::serve_users().await?;
+            Ok(())
+        }).await
+        }
+        }
+
+        /// The items and modules of binary `orders` (market/src/bin/orders.rs), copied by knit with its `fn main`.
+        #[doc(hidden)]
+        #[allow(dead_code, unused_imports, unused_macros)]
+        #[path = "bin"]
+        pub mod knit_bin_orders {
+        use crate::pb::users_client::UsersClient;
+
+        /// The entry of service `orders`, lifted by knit from `fn main` in market/src/bin/orders.rs: the
+        /// merged binary's host runs it; the service's own binary runs `main` as before.
+        pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
+            knit_host.scope(async move {
+            let users = knit_proto_users::users_inline::UsersClient::connect("http://127.0.0.1:50081").await?;
+            serve(users).await
+        }).await
+        }
+        }
+        Call(Inline) front/src/main.rs:4: calls to `users.Users` run in process on `users`'s handler (knit_proto_users::users_inline::UsersClient)
+        Call(Inline) market/src/bin/orders.rs:4: calls to `users.Users` run in process on `users`'s handler (knit_proto_users::users_inline::UsersClient)
+        Note market/src/bin/users.rs:1: `users` reads environment variables ADDR
+    "#]].assert_eq(&out.render("market/src/lib.rs"));
+}
+
+#[test]
+fn two_binaries_without_a_library_are_refused() {
+    let fixture = TWO_BINS.replace("//- /market/src/lib.rs", "//- /market/src/shared.rs");
+    let out = check_group(two_services(
+        &fixture,
+        ("users", "bin/users.rs"),
+        ("orders", "bin/orders.rs"),
+    ));
+    expect![[r#"
+        Error market/src/bin/orders.rs:1: services `users` and `orders` are two binaries (`users`, `orders`) of market and the package has no library: knit lifts each binary's `main` into its package's library, which holds one entry per binary; give the package a library (`src/lib.rs`) with the code the binaries share, or move each binary into a package of its own
+        Note market/src/bin/users.rs:1: `users` reads environment variables ADDR
+        Call(Unresolved) market/src/bin/orders.rs:4: `UsersClient::connect`: knit cannot tell which gRPC service `UsersClient` calls (no proto of the group defines it, or its path does not lead to generated code); the call stays RPC"#]]
+    .assert_eq(&out.findings.join("\n"));
+}
+
+/// One binary, `shopd`, serving the catalog or calling it, as its arguments say.
+const ROLES: &str = r#"
+//- /shopd/Cargo.toml
+[package]
+name = "shopd"
+//- /shopd/proto/shop.proto
+package shop;
+service Catalog {
+  rpc Price (PriceRequest) returns (PriceReply);
+}
+//- /shopd/src/main.rs
+use clap::Parser;
+use shop::catalog_client::CatalogClient;
+use shop::catalog_server::CatalogServer;
+pub mod shop {
+    tonic::include_proto!("shop");
+}
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let role = std::env::args().nth(1);
+    let addr = std::env::var("ADDR")?;
+    let cli = Cli::parse();
+    let matches = clap::Command::new("shopd").get_matches();
+    if role.as_deref() == Some("catalog") {
+        tonic::transport::Server::builder()
+            .add_service(CatalogServer::new(Shelf))
+            .serve(addr)
+            .await?;
+    } else {
+        let catalog = CatalogClient::connect("http://127.0.0.1:50091").await?;
+        serve(catalog).await?;
+    }
+    Ok(())
+}
+"#;
+
+#[test]
+fn one_binary_in_two_roles_is_lifted_once() {
+    let mut g = two_services(ROLES, ("catalog", "main.rs"), ("cart", "main.rs"));
+    g.services[0].args = Some(vec!["catalog".into()]);
+    g.services[1].args = Some(vec!["cart".into()]);
+    g.services[1].env = vec![("ADDR".into(), "${CART_ADDR}".into())];
+    assert_eq!(g.role_of(1), 0);
+    assert_eq!(super::entry_path(&g, 1), "knit_entry");
+    let out = check_group(g);
+    expect![[r#"
+        //- /shopd/src/main.rs
+        use clap::Parser;
+        use shop::catalog_server::CatalogServer;
+        pub mod shop {
+            pub use knit_proto_shop::*;
+        }
+        pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
+            let role = knit_runtime::env::args().nth(1);
+            let addr = knit_runtime::env::var(knit_runtime::env::current_service(), "ADDR")?;
+            let cli = Cli::parse_from(knit_runtime::env::args_os());
+            let matches = clap::Command::new("shopd").get_matches_from(knit_runtime::env::args_os());
+            if role.as_deref() == Some("catalog") {
+                tonic::transport::Server::builder()
+                    .add_service(CatalogServer::from_arc(knit_proto_shop::catalog_inline::provide(&knit_host, Shelf)))
+                    .serve_with_incoming_shutdown(knit_host.incoming(addr), knit_host.shutdown())
+                    .await?;
+            } else {
+                let catalog = knit_proto_shop::catalog_inline::CatalogClient::connect("http://127.0.0.1:50091").await?;
+                serve(catalog).await?;
+            }
+            Ok(())
+        }
+        //- /shopd/src/knit_main.rs (new)
+        //! The standalone binary of service `shopd`: runs the entry knit lifted from
+        //! `fn main` in shopd/src/main.rs, alone, with its own listener. Generated by knit.
+
+        #[tokio::main]
+        async fn main() -> std::process::ExitCode {
+            let host = knit_runtime::ServiceHost::standalone("shopd");
+            knit_runtime::exit(shared_shopd::knit_entry(host).await)
+        }
+        Call(Inline) shopd/src/main.rs:19: calls to `shop.Catalog` run in process on `catalog`'s handler (knit_proto_shop::catalog_inline::CatalogClient)
+        Call(Inline) shopd/src/main.rs:19: calls to `shop.Catalog` run in process on `catalog`'s handler (knit_proto_shop::catalog_inline::CatalogClient)
+        Note shopd/src/main.rs:1: `catalog` reads environment variables ADDR
+        Note shopd/src/main.rs:1: shopd/src/main.rs reads its command line: merged, catalog, cart each read the `args` the plan gives them
+    "#]]
+    .assert_eq(&out.render("shopd/src/"));
+}

@@ -1,0 +1,143 @@
+//! Several services from one package: two binaries sharing its library
+//! (`corpus/layouts/two-bins`), one binary in several roles chosen by the
+//! plan's `args` (`corpus/layouts/roles`), and the plan's `cwd`.
+
+mod common;
+
+use std::path::Path;
+
+use common::knit;
+
+/// Copies the corpus system `layouts/NAME` into `dir` and merges it into
+/// `dir/out`; the merged host's `main.rs` and manifest.
+fn merge_layout(
+    name: &str,
+    dir: &Path,
+    edit: impl FnOnce(&Path),
+) -> Result<(String, String), String> {
+    let system = dir.join(name);
+    common::copy_tree(&common::root().join("corpus/layouts").join(name), &system);
+    edit(&system);
+    let plan = format!("{name}/knit.toml");
+    let run = knit(&["merge", &plan, "--out", "out"], dir);
+    if !run.status.success() {
+        return Err(String::from_utf8_lossy(&run.stderr).trim().to_string());
+    }
+    let read = |p: &str| std::fs::read_to_string(dir.join("out/knit/merged").join(p)).unwrap();
+    Ok((read("src/main.rs"), read("Cargo.toml")))
+}
+
+#[test]
+fn two_binaries_of_one_package_are_two_services() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (main, manifest) = merge_layout("two-bins", tmp.path(), |_| {}).unwrap();
+    assert!(
+        main.contains(".service(\"users\", true, shared_market::knit_bin_users::knit_entry)")
+            && main
+                .contains(".service(\"orders\", true, shared_market::knit_bin_orders::knit_entry)")
+            && main.contains(".provides(\"users\", \"users.Users\")"),
+        "{main}"
+    );
+    // The package once, its library shared.
+    assert_eq!(manifest.matches("shared-market").count(), 1, "{manifest}");
+    let package = std::fs::read_to_string(tmp.path().join("out/market/Cargo.toml")).unwrap();
+    for bin in [
+        "name = \"users\"\npath = \"src/bin/users.rs\"",
+        "name = \"orders\"\npath = \"src/bin/orders.rs\"",
+    ] {
+        assert!(package.contains(bin), "{package}");
+    }
+    assert!(!tmp.path().join("out/market/src/bin/knit_main.rs").exists());
+    let report = std::fs::read_to_string(tmp.path().join("out/report.md")).unwrap();
+    assert!(report.contains("inline"), "{report}");
+}
+
+#[test]
+fn one_binary_in_two_roles_runs_once_per_role() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (main, manifest) = merge_layout("roles", tmp.path(), |_| {}).unwrap();
+    assert!(
+        main.contains(".args(\"catalog\", \"shopd\", &[\"catalog\"])")
+            && main
+                .contains(".args(\"cart\", \"shopd\", &[\"cart\", \"--addr-var\", \"CART_ADDR\"])")
+            && main.contains(".service(\"catalog\", true, shared_shopd::knit_entry)")
+            && main.contains(".service(\"cart\", true, shared_shopd::knit_entry)"),
+        "{main}"
+    );
+    assert_eq!(manifest.matches("shared-shopd").count(), 1, "{manifest}");
+    let lifted = std::fs::read_to_string(tmp.path().join("out/shopd/src/main.rs")).unwrap();
+    assert!(
+        lifted.contains("Cli::parse_from(knit_runtime::env::args_os())"),
+        "{lifted}"
+    );
+    assert_eq!(
+        lifted.matches("pub async fn knit_entry").count(),
+        1,
+        "{lifted}"
+    );
+}
+
+#[test]
+fn roles_need_their_own_args() {
+    let tmp = tempfile::tempdir().unwrap();
+    let err = merge_layout("roles", tmp.path(), |dir| {
+        let plan = dir.join("knit.toml");
+        let text = std::fs::read_to_string(&plan).unwrap();
+        std::fs::write(
+            &plan,
+            text.replace(
+                "args = [\"cart\", \"--addr-var\", \"CART_ADDR\"]",
+                "args = [\"catalog\"]",
+            ),
+        )
+        .unwrap();
+    })
+    .unwrap_err();
+    assert_eq!(
+        err,
+        "error: roles/knit.toml:13:1: services `catalog` and `cart` are the same binary `shopd` of package `shopd` with the same arguments: a binary runs once in a merge, unless each service names its role with its own `args = [..]`"
+    );
+}
+
+#[test]
+fn cwd_is_entered_by_the_merged_binary() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (main, _) = merge_layout("roles", tmp.path(), |dir| {
+        std::fs::create_dir_all(dir.join("shopd/data")).unwrap();
+        std::fs::write(dir.join("shopd/data/prices.txt"), "tea 450\n").unwrap();
+        let plan = dir.join("knit.toml");
+        let text = std::fs::read_to_string(&plan).unwrap();
+        std::fs::write(
+            &plan,
+            text.replace(
+                "args = [\"catalog\"]",
+                "args = [\"catalog\"]\ncwd = \"shopd/data\"",
+            ),
+        )
+        .unwrap();
+    })
+    .unwrap();
+    assert!(
+        main.contains(".cwd(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/../../roles/shopd/data\"))")
+            || main.contains(".cwd(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/../../shopd/data\"))"),
+        "{main}"
+    );
+    let err = merge_layout("roles", &tmp.path().join("again"), |dir| {
+        std::fs::create_dir_all(dir.join("data")).unwrap();
+        let plan = dir.join("knit.toml");
+        let text = std::fs::read_to_string(&plan).unwrap();
+        std::fs::write(
+            &plan,
+            text.replace(
+                "args = [\"catalog\"]",
+                "args = [\"catalog\"]\ncwd = \"data\"",
+            ),
+        )
+        .unwrap();
+    })
+    .unwrap_err();
+    assert_eq!(
+        err,
+        "error: roles/knit.toml:9:1: service `catalog`: `cwd = \"data\"` is not inside a package the merge copies: the merged binary could not find the service's files there; name a folder inside one of the group's packages, or leave `cwd` out and give the service absolute paths"
+    );
+}

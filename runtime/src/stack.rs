@@ -1,0 +1,191 @@
+//! Calls in process through a provider's whole tonic server: its tower layers,
+//! its server-wide settings (`timeout`, `concurrency_limit_per_connection`,
+//! `load_shed`) and every service of its router, as over the network.
+//!
+//! A provider whose server has more than its handler on the way (`.layer(..)`,
+//! `.timeout(..)`, a wrapping service) registers its server with
+//! [`ServiceHost::provide_stacked`]; the next listener its entry asks the host
+//! for ([`ServiceHost::incoming`]) then also accepts connections made in
+//! memory by the group's callers: HTTP/2 over a pipe, no socket. Callers reach
+//! them through the bridged transport ([`crate::transport::Bridge`]), which
+//! finds the provider's [`LocalTransport`] in the registry.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::io;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::task::{Context, Poll};
+
+use futures_util::future::BoxFuture;
+use tokio::io::{AsyncRead, AsyncWrite, DuplexStream, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tonic::codegen::http;
+use tonic::transport::server::{Connected, TcpConnectInfo};
+
+use crate::transport::LocalTransport;
+use crate::ServiceHost;
+
+/// How long a call waits for the provider's server to take its connection
+/// (the server starts after it registered, or never serves on the host's
+/// listener).
+const ACCEPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Bytes an in-memory connection buffers each way.
+const PIPE_CAPACITY: usize = 1 << 16;
+
+/// The server ends of in-memory connections, queued for a provider's listener.
+pub(crate) type Accept = mpsc::UnboundedReceiver<DuplexStream>;
+
+/// Per knit service: the queue its next listener takes (`None` once taken),
+/// and how callers reach it.
+type Queue = (mpsc::UnboundedSender<DuplexStream>, Option<Accept>);
+
+fn pending() -> &'static Mutex<HashMap<&'static str, Queue>> {
+    static PENDING: OnceLock<Mutex<HashMap<&'static str, Queue>>> = OnceLock::new();
+    PENDING.get_or_init(Default::default)
+}
+
+/// The queue of in-memory connections that `service`'s next listener accepts,
+/// if a server of its waits for one.
+pub(crate) fn take_pending(service: &str) -> Option<Accept> {
+    let mut pending = pending().lock().unwrap_or_else(|e| e.into_inner());
+    pending
+        .get_mut(service)
+        .and_then(|(_, accept)| accept.take())
+}
+
+impl ServiceHost {
+    /// Registers `grpc_service`, which the server this entry is building
+    /// serves, for in-process calls through that server's whole stack: the
+    /// listener the entry asks for next ([`ServiceHost::incoming`]) accepts
+    /// the group's in-memory connections too. Returns `server` as it is.
+    pub fn provide_stacked<S>(&self, grpc_service: &'static str, server: S) -> S {
+        let connections = {
+            let mut pending = pending().lock().unwrap_or_else(|e| e.into_inner());
+            match pending.get(self.name()) {
+                // Services of one router share the queue no listener took yet.
+                Some((sender, Some(_))) => sender.clone(),
+                _ => {
+                    let (sender, accept) = mpsc::unbounded_channel();
+                    pending.insert(self.name(), (sender.clone(), Some(accept)));
+                    sender
+                }
+            }
+        };
+        let connector = tower::service_fn(move |_: http::Uri| {
+            let (ours, theirs) = tokio::io::duplex(PIPE_CAPACITY);
+            let sent = connections.send(theirs).map_err(|_| {
+                io::Error::new(io::ErrorKind::NotConnected, "knit: the provider stopped")
+            });
+            std::future::ready(sent.map(|()| hyper_util::rt::TokioIo::new(ours)))
+        });
+        let channel = tonic::transport::Endpoint::from_static("http://knit.in-process")
+            .connect_with_connector_lazy(connector);
+        self.provide(
+            grpc_service,
+            Arc::new(LocalTransport::new(Answered(channel))),
+        );
+        server
+    }
+}
+
+/// A channel to the provider's server whose connection failures answer the
+/// call as a failed connection does over the network (`Unavailable`).
+#[derive(Clone)]
+struct Answered(tonic::transport::Channel);
+
+impl tower::Service<http::Request<crate::transport::Body>> for Answered {
+    type Response = http::Response<crate::transport::Body>;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Self::Response, Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        // The channel is readied in `call`, where its failure has an answer.
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<crate::transport::Body>) -> Self::Future {
+        let mut channel = self.0.clone();
+        Box::pin(async move {
+            let ready =
+                tokio::time::timeout(ACCEPT_TIMEOUT, tower::ServiceExt::ready(&mut channel));
+            let answer = match ready.await {
+                Ok(Ok(channel)) => channel.call(request).await,
+                Ok(Err(e)) => Err(e),
+                Err(_) => {
+                    let status = tonic::Status::unavailable(format!(
+                        "knit: the provider's server did not accept an in-process connection within {ACCEPT_TIMEOUT:?}"
+                    ));
+                    return Ok(status.into_http());
+                }
+            };
+            Ok(answer.unwrap_or_else(|e| {
+                tonic::Status::unavailable(format!("knit: in-process connection: {e}")).into_http()
+            }))
+        })
+    }
+}
+
+/// A connection a listener accepted: from the network, or in memory from a
+/// service of this process.
+pub enum Conn {
+    Tcp(TcpStream),
+    Local(DuplexStream),
+}
+
+impl Connected for Conn {
+    type ConnectInfo = TcpConnectInfo;
+
+    /// A connection in memory has no addresses.
+    fn connect_info(&self) -> TcpConnectInfo {
+        match self {
+            Conn::Tcp(stream) => stream.connect_info(),
+            Conn::Local(_) => TcpConnectInfo {
+                local_addr: None,
+                remote_addr: None,
+            },
+        }
+    }
+}
+
+impl AsyncRead for Conn {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Conn::Tcp(s) => Pin::new(s).poll_read(cx, buf),
+            Conn::Local(s) => Pin::new(s).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Conn {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Conn::Tcp(s) => Pin::new(s).poll_write(cx, buf),
+            Conn::Local(s) => Pin::new(s).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Conn::Tcp(s) => Pin::new(s).poll_flush(cx),
+            Conn::Local(s) => Pin::new(s).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Conn::Tcp(s) => Pin::new(s).poll_shutdown(cx),
+            Conn::Local(s) => Pin::new(s).poll_shutdown(cx),
+        }
+    }
+}

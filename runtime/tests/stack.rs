@@ -1,0 +1,160 @@
+//! Calls in process through a provider's whole tonic server
+//! (`knit_runtime::stack`): its tower layers and settings act on them as on
+//! calls over the network.
+
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::{Buf, BufMut};
+use knit_runtime::registry;
+use knit_runtime::transport::Bridge;
+use knit_runtime::ServiceHost;
+use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::codegen::http;
+use tonic::transport::Endpoint;
+use tonic::{Code, Request, Status};
+
+/// Strings as UTF-8 bytes.
+#[derive(Clone, Copy, Default)]
+struct Utf8;
+
+impl Codec for Utf8 {
+    type Encode = String;
+    type Decode = String;
+    type Encoder = Utf8;
+    type Decoder = Utf8;
+    fn encoder(&mut self) -> Utf8 {
+        Utf8
+    }
+    fn decoder(&mut self) -> Utf8 {
+        Utf8
+    }
+}
+
+impl Encoder for Utf8 {
+    type Item = String;
+    type Error = Status;
+    fn encode(&mut self, item: String, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
+        dst.put_slice(item.as_bytes());
+        Ok(())
+    }
+}
+
+impl Decoder for Utf8 {
+    type Item = String;
+    type Error = Status;
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<String>, Status> {
+        let bytes = src.copy_to_bytes(src.remaining());
+        Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+    }
+}
+
+type Future<T> = Pin<Box<dyn std::future::Future<Output = T> + Send>>;
+
+/// `test.Echo/Say`, answering what it is sent.
+#[derive(Clone)]
+struct Echo;
+
+impl tonic::server::NamedService for Echo {
+    const NAME: &'static str = "test.Echo";
+}
+
+impl tower::Service<http::Request<tonic::body::Body>> for Echo {
+    type Response = http::Response<tonic::body::Body>;
+    type Error = Infallible;
+    type Future = Future<Result<Self::Response, Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<tonic::body::Body>) -> Self::Future {
+        let say = tower::service_fn(|request: Request<String>| async move {
+            Ok::<_, Status>(tonic::Response::new(request.into_inner()))
+        });
+        Box::pin(async move { Ok(tonic::server::Grpc::new(Utf8).unary(say, request).await) })
+    }
+}
+
+/// Counts requests and refuses those without an `authorization` header.
+#[derive(Clone)]
+struct Guard(Arc<AtomicU64>);
+
+impl<S> tower::Layer<S> for Guard {
+    type Service = Guarded<S>;
+    fn layer(&self, inner: S) -> Guarded<S> {
+        Guarded(inner, self.0.clone())
+    }
+}
+
+#[derive(Clone)]
+struct Guarded<S>(S, Arc<AtomicU64>);
+
+impl<S> tower::Service<http::Request<tonic::body::Body>> for Guarded<S>
+where
+    S: tower::Service<
+        http::Request<tonic::body::Body>,
+        Response = http::Response<tonic::body::Body>,
+    >,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Future<Result<S::Response, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<tonic::body::Body>) -> Self::Future {
+        self.1.fetch_add(1, Ordering::Relaxed);
+        if !request.headers().contains_key("authorization") {
+            let refused = Status::unauthenticated("no token").into_http();
+            return Box::pin(async move { Ok(refused) });
+        }
+        Box::pin(self.0.call(request))
+    }
+}
+
+async fn say(bridge: Bridge, token: bool) -> Result<String, Status> {
+    let mut grpc = tonic::client::Grpc::new(bridge);
+    grpc.ready()
+        .await
+        .map_err(|e| Status::unknown(e.to_string()))?;
+    let mut request = Request::new("hi".to_string());
+    if token {
+        request
+            .metadata_mut()
+            .insert("authorization", "Bearer t".parse().unwrap());
+    }
+    let path = http::uri::PathAndQuery::from_static("/test.Echo/Say");
+    Ok(grpc.unary(request, path, Utf8).await?.into_inner())
+}
+
+#[tokio::test]
+async fn a_stacked_call_goes_through_the_servers_layers_and_needs_no_listener() {
+    registry::declare("test.Echo", "echo");
+    let seen = Arc::new(AtomicU64::new(0));
+    let host = ServiceHost::standalone("echo");
+    let server = host.provide_stacked("test.Echo", Echo);
+    // The service's listener, as its entry asks the host for it.
+    let incoming = host.incoming("127.0.0.1:0".parse().unwrap());
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .layer(Guard(seen.clone()))
+            .add_service(server)
+            .serve_with_incoming(incoming),
+    );
+    // The caller's channel points nowhere: the call never leaves the process.
+    let nowhere = Endpoint::from_static("http://127.0.0.1:9").connect_lazy();
+    let bridge = Bridge::new("test.Echo", nowhere);
+    assert_eq!(say(bridge.clone(), true).await.unwrap(), "hi");
+    let refused = say(bridge.clone(), false).await.unwrap_err();
+    assert_eq!(refused.code(), Code::Unauthenticated);
+    assert_eq!(refused.message(), "no token");
+    assert_eq!(say(bridge, true).await.unwrap(), "hi");
+    assert_eq!(seen.load(Ordering::Relaxed), 3);
+}
