@@ -55,7 +55,7 @@ const PLANS: &[Case] = &[
         setup: |d| edit(d, "greeter/knit.toml", "path = \"greeter\"", "paht = \"greeter\""),
         args: &[],
         exit: 2,
-        message: "error: greeter/knit.toml:11:1: unknown field `paht`, expected one of `path`, `package`, `bin`, `rev`, `env`, `listen`",
+        message: "error: greeter/knit.toml:11:1: unknown field `paht`, expected one of `path`, `package`, `bin`, `rev`, `env`, `args`, `cwd`, `listen`",
     },
     Case {
         input: "a service of the group has no table",
@@ -209,7 +209,7 @@ const PLANS: &[Case] = &[
         setup: |d| edit(d, "greeter/knit.toml", "path = \"frontend\"", "path = \"greeter\""),
         args: &[],
         exit: 2,
-        message: "error: greeter/knit.toml:13:1: services `greeter` and `frontend` are the same binary `greeter` of package `greeter`: a binary runs once in a merge",
+        message: "error: greeter/knit.toml:13:1: services `greeter` and `frontend` are the same binary `greeter` of package `greeter` with the same arguments: a binary runs once in a merge, unless each service names its role with its own `args = [..]`",
     },
     Case {
         input: "the plan is not UTF-8",
