@@ -518,7 +518,17 @@ fn errors_show_their_source_on_request_and_one_line_otherwise() {
         ],
         dir.path(),
     );
-    assert!(String::from_utf8_lossy(&colored.stderr).contains("\x1b["));
+    let colored = String::from_utf8_lossy(&colored.stderr);
+    let first = colored.split("\n\n").next().unwrap();
+    assert_eq!(
+        first,
+        "\x1b[1m\x1b[91merror\x1b[0m: \x1b[1mservice `a`: no Cargo.toml in `./nope`\x1b[0m\n \
+         \x1b[1m\x1b[94m-->\x1b[0m knit.toml:6:8\n  \
+         \x1b[1m\x1b[94m|\x1b[0m\n\
+         \x1b[1m\x1b[94m6 |\x1b[0m path = \"nope\"\n  \
+         \x1b[1m\x1b[94m|\x1b[0m        \x1b[1m\x1b[91m^^^^^^\x1b[0m \x1b[1m\x1b[91mservice `a`\x1b[0m\n  \
+         \x1b[1m\x1b[94m|\x1b[0m"
+    );
     assert!(!dir.path().join("out").exists());
 }
 

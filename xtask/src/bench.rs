@@ -77,7 +77,9 @@ fn micro_benchmark() -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let _ = std::fs::copy(merged.join("Cargo.lock"), bench.join("Cargo.lock"));
     let status = cargo(&target)
-        .args(["run", "--quiet", "--release", "--manifest-path"])
+        .arg("run")
+        .args(crate::quiet_unless_terminal())
+        .args(["--release", "--manifest-path"])
         .arg(bench.join("Cargo.toml"))
         .status()
         .map_err(|e| e.to_string())?;

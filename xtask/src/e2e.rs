@@ -9,7 +9,6 @@
 //! as `outside` the group run as their own processes in all four.
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -81,12 +80,7 @@ pub(crate) fn build(system: &str, release: bool, task: &str) -> Result<Built, St
     let plan_dir = plan.parent().ok_or("the plan's folder")?;
     let target = root().join("target/e2e");
     let work = target.join(system);
-    // Cargo's progress bar on a terminal; quiet in logs.
-    let quiet: &[&str] = if std::io::stderr().is_terminal() {
-        &[]
-    } else {
-        &["--quiet"]
-    };
+    let quiet = crate::quiet_unless_terminal();
     let (profile, bins) = if release {
         ("release", work.join("release"))
     } else {
@@ -454,7 +448,9 @@ pub fn run(system: &str) -> Result<bool, String> {
 pub fn knit_binary() -> Result<PathBuf, String> {
     run_ok(
         Command::new(std::env::var("CARGO").unwrap_or("cargo".into()))
-            .args(["build", "--quiet", "-p", "knit-rewriter"])
+            .arg("build")
+            .args(crate::quiet_unless_terminal())
+            .args(["-p", "knit-rewriter"])
             .current_dir(root()),
     )?;
     let target =

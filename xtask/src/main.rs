@@ -42,6 +42,17 @@ fn root() -> PathBuf {
         .to_path_buf()
 }
 
+/// Cargo's `--quiet` when stderr is not a terminal: its progress bar on a
+/// terminal, nothing in logs.
+pub(crate) fn quiet_unless_terminal() -> &'static [&'static str] {
+    use std::io::IsTerminal;
+    if std::io::stderr().is_terminal() {
+        &[]
+    } else {
+        &["--quiet"]
+    }
+}
+
 /// `cargo` with the shared target folder of corpus builds.
 fn cargo(target: &Path) -> Command {
     let mut command = Command::new(std::env::var("CARGO").unwrap_or("cargo".into()));
