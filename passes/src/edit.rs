@@ -159,6 +159,30 @@ impl fmt::Display for Overlap {
     }
 }
 
+/// Drops the edits that lie inside a range another edit deletes (an import
+/// the imports pass removes whole, in which another pass rewrote a path): what
+/// they change is gone with it.
+pub fn drop_swallowed(edits: &mut Vec<Edit>) {
+    let deleted: Vec<(FileId, TextRange)> = edits
+        .iter()
+        .filter(|e| e.text.is_empty() && !e.range.is_empty())
+        .map(|e| (e.file, e.range))
+        .collect();
+    // An insertion where a deletion starts or ends stays.
+    let inside = |range: &TextRange, e: &Edit| {
+        if e.range.is_empty() {
+            range.start() < e.range.start() && e.range.start() < range.end()
+        } else {
+            *range != e.range && range.contains_range(e.range)
+        }
+    };
+    edits.retain(|e| {
+        !deleted
+            .iter()
+            .any(|(file, range)| *file == e.file && inside(range, e))
+    });
+}
+
 /// Applies `edits` (all of one file) to `text`. Bytes outside the edited ranges
 /// are kept as they are; insertions at one offset apply in the given order. A
 /// byte order mark stays first: an edit at the file's start applies after it.
@@ -211,6 +235,27 @@ mod tests {
             pass: "test",
             note: String::new(),
         }
+    }
+
+    #[test]
+    fn an_edit_inside_a_deleted_range_is_dropped() {
+        let mut edits = vec![
+            edit(0, 20, ""),
+            edit(4, 9, "super"),
+            edit(20, 20, "pub "),
+            edit(0, 0, "// x\n"),
+            edit(25, 30, "x"),
+        ];
+        drop_swallowed(&mut edits);
+        assert_eq!(
+            edits,
+            [
+                edit(0, 20, ""),
+                edit(20, 20, "pub "),
+                edit(0, 0, "// x\n"),
+                edit(25, 30, "x")
+            ]
+        );
     }
 
     #[test]

@@ -584,6 +584,16 @@ fn in_library(node: &SyntaxNode, lib: &str, bin_module: Option<&str>) -> String 
                 return Some((n.syntax().text_range() - base, "crate".to_string()));
             }
             let krate = segment.crate_token()?;
+            // `pub(crate)` stays: the copy is visible in the library's crate.
+            let visibility = p.syntax().ancestors().find_map(ast::Visibility::cast);
+            let restricted_in = |v: &ast::Visibility| {
+                v.syntax()
+                    .children_with_tokens()
+                    .any(|t| t.kind() == SyntaxKind::IN_KW)
+            };
+            if visibility.is_some_and(|v| !restricted_in(&v)) {
+                return None;
+            }
             Some((krate.text_range() - base, format!("crate::{}", bin_module?)))
         })
         .collect();
@@ -633,6 +643,15 @@ fn lift_into_lib(
     if let Some((file, at, message)) = bin_items::unliftable(group, service.bin.root) {
         out.finding(PASS, Level::Error, Some((file, at)), message);
         return Ok(());
+    }
+    for (file, range, text) in bin_items::relative_crate_paths(group, service.bin.root) {
+        out.edit(
+            PASS,
+            file,
+            range,
+            text,
+            "a `crate::` path of the binary's module, made relative: the library compiles the module too",
+        );
     }
     // What `main` serves itself is rewritten in the entry's copy of it only.
     let mut lifted = Output::default();
@@ -1551,7 +1570,7 @@ name = "api"
 use api::serve;
 
 #[path = "bin/codec.rs"]
-mod codec;
+pub(crate) mod codec;
 
 /// Command-line arguments.
 struct Args { port: u16 }
@@ -1591,7 +1610,7 @@ pub async fn serve(port: u16) {}
             use crate::serve;
 
             #[path = "bin/codec.rs"]
-            mod codec;
+            pub(crate) mod codec;
 
             /// Command-line arguments.
             struct Args { port: u16 }
@@ -1616,7 +1635,7 @@ pub async fn serve(port: u16) {}
     }
 
     #[test]
-    fn refuses_binary_modules_that_name_crate() {
+    fn makes_crate_paths_of_binary_modules_relative() {
         let out = check(
             r#"
 //- /api/Cargo.toml
@@ -1628,17 +1647,31 @@ use api::serve;
 #[path = "bin/codec.rs"]
 mod codec;
 
+const BASE: u16 = 50051;
+
 #[tokio::main]
 async fn main() {
     serve(codec::PORT).await
 }
 //- /api/src/bin/codec.rs
-pub const PORT: u16 = crate::BASE;
+use crate::BASE as START;
+pub(crate) const PORT: u16 = crate::BASE + inner::OFFSET;
+mod inner { pub const OFFSET: u16 = crate::BASE - super::START; }
+#[cfg(test)]
+mod tests { use crate::BASE; }
 //- /api/src/lib.rs
 pub async fn serve(port: u16) {}
 "#,
         );
-        expect!["Error api/src/bin/codec.rs:1: api/src/bin/codec.rs is a module of the binary api/src/main.rs and names `crate`: knit lifts `main` beside a library into the library with the binary's modules, where the same file is compiled again and `crate` is the library; write `super::` paths instead, or move the module into the library"].assert_eq(&out.findings.join("\n"));
+        expect![[r#"
+            //- /api/src/bin/codec.rs
+            use super::BASE as START;
+            pub(crate) const PORT: u16 = super::BASE + inner::OFFSET;
+            mod inner { pub const OFFSET: u16 = super::super::BASE - super::START; }
+            #[cfg(test)]
+            mod tests { use crate::BASE; }
+        "#]]
+        .assert_eq(&out.render("api/src/bin/codec.rs"));
     }
 
     #[test]

@@ -107,7 +107,9 @@ pub fn group(fixture: &str) -> Group {
             };
             RustFile {
                 krate: FileId(krate.unwrap_or(i) as u32),
-                module: module_of(path),
+                // A file of `src/bin/` is a module of `main.rs` here, declared
+                // with `#[path = "bin/x.rs"] mod x;`.
+                module: module_of(&path.replacen("/src/bin/", "/src/", 1)),
                 edition: Edition::Edition2021,
                 green: Ast::parse(text, Edition::Edition2021)
                     .syntax_node()

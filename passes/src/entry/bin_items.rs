@@ -6,7 +6,7 @@
 //! copied as they are, name the binary's files, found as the binary finds them.
 
 use ra_ap_syntax::ast::{self, HasAttrs, HasModuleItem, HasName};
-use ra_ap_syntax::{AstNode, SyntaxKind, SyntaxNode, TextSize};
+use ra_ap_syntax::{AstNode, SyntaxKind, SyntaxNode, SyntaxToken, TextRange, TextSize};
 
 use crate::model::{FileId, Group, Target, parent_dir, relative_path};
 
@@ -45,11 +45,11 @@ pub(super) fn own_items(tree: &ast::SourceFile) -> Vec<ast::Item> {
 
 /// `crate` in `node` other than in `pub(crate)`, `extern crate` and items under
 /// `#[cfg(test)]`: where the copy cannot say the same as the binary.
-fn crate_keyword(node: &SyntaxNode) -> Option<TextSize> {
+fn crate_keywords(node: &SyntaxNode) -> impl Iterator<Item = SyntaxToken> {
     node.descendants_with_tokens()
         .filter_map(|t| t.into_token())
         .filter(|t| t.kind() == SyntaxKind::CRATE_KW)
-        .find(|t| {
+        .filter(|t| {
             !t.parent().is_some_and(|p| {
                 matches!(p.kind(), SyntaxKind::VISIBILITY | SyntaxKind::EXTERN_CRATE)
             }) && !t
@@ -57,10 +57,13 @@ fn crate_keyword(node: &SyntaxNode) -> Option<TextSize> {
                 .filter_map(ast::Item::cast)
                 .any(|item| under_cfg_test(&item))
         })
-        .map(|t| t.text_range().start())
 }
 
-/// Why the binary's own items and modules cannot be copied into the library:
+fn crate_keyword(node: &SyntaxNode) -> Option<TextSize> {
+    crate_keywords(node).next().map(|t| t.text_range().start())
+}
+
+/// Why the binary's own items cannot be copied into the library:
 /// (file, offset, reason).
 pub(super) fn unliftable(group: &Group, root: FileId) -> Option<(FileId, TextSize, String)> {
     let root_file = group.file(root);
@@ -83,24 +86,40 @@ pub(super) fn unliftable(group: &Group, root: FileId) -> Option<(FileId, TextSiz
             ));
         }
     }
-    // The files of the binary's modules are compiled by the binary and the library both.
-    for (id, file, rust) in group.rust_files() {
+    None
+}
+
+/// `crate::` paths in the files of the binary `root`'s modules, made relative
+/// (`super::` once per level below the binary's root): the library compiles
+/// those files too, in its module for the binary, where `crate` is the library
+/// and `super` chains name the same items as in the binary. (file, the `crate`
+/// keyword, its replacement)
+pub(super) fn relative_crate_paths(
+    group: &Group,
+    root: FileId,
+) -> Vec<(FileId, TextRange, String)> {
+    let mut edits = Vec::new();
+    for (id, _, rust) in group.rust_files() {
         if rust.krate != root || id == root {
             continue;
         }
-        if let Some(at) = crate_keyword(rust.tree().syntax()) {
-            return Some((
-                id,
-                at,
-                format!(
-                    "{} is a module of the binary {} and names `crate`: knit lifts `main` beside a library into the library with the binary's modules, where the same file is compiled again and `crate` is the library; \
-                 write `super::` paths instead, or move the module into the library",
-                    file.path, root_file.path
-                ),
-            ));
+        let tree = rust.tree();
+        for token in crate_keywords(tree.syntax()) {
+            let followed_by_path = std::iter::successors(token.next_token(), |t| t.next_token())
+                .find(|t| !t.kind().is_trivia())
+                .is_some_and(|t| t.kind() == SyntaxKind::COLON2);
+            if !followed_by_path {
+                continue;
+            }
+            let inline = token
+                .parent_ancestors()
+                .filter(|n| n.kind() == SyntaxKind::MODULE)
+                .count();
+            let depth = rust.module.len() + inline;
+            edits.push((id, token.text_range(), vec!["super"; depth].join("::")));
         }
     }
-    None
+    edits
 }
 
 /// Whether some module file of the binary `root` names the library `lib` by its
