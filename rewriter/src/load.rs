@@ -732,6 +732,7 @@ fn load_service(
             edition,
             dir: &dir,
             built_dirs: &built_dirs,
+            build_script: build_script.is_some(),
         };
         let rust = module_trees(&roots, &tree)?;
         crate_roots.extend(roots.iter().cloned());
@@ -1171,6 +1172,8 @@ struct Pending {
     /// Whether its child modules live in its own folder (crate roots, `mod.rs`,
     /// `#[path]` files) rather than in a folder named after it.
     owns_dir: bool,
+    /// The files of the modules around it, from its crate root.
+    outer: Vec<PathBuf>,
 }
 
 /// A file of a module tree: its parse, the text it was parsed from, and the
@@ -1190,6 +1193,9 @@ struct ModuleTree<'a> {
     dir: &'a Path,
     /// Folders the build script writes (see [`reads::build_written_dirs`]).
     built_dirs: &'a [PathBuf],
+    /// Whether the package has a build script: it may write any file the
+    /// code includes, by means knit does not follow.
+    build_script: bool,
 }
 
 /// Reads and parses every file of the module trees under `roots`, in parallel.
@@ -1203,6 +1209,7 @@ fn module_trees(roots: &[PathBuf], tree: &ModuleTree) -> Result<Vec<(PathBuf, Pa
             krate: first + i,
             module: Vec::new(),
             owns_dir: true,
+            outer: Vec::new(),
         })
         .collect();
     let mut done: Vec<(PathBuf, ParsedFile)> = Vec::new();
@@ -1349,16 +1356,73 @@ fn parse_file(
             )
             .into());
         };
+        let offset = usize::from(module.syntax().text_range().start());
+        if path_attr.is_none() && candidates.iter().all(|c| c.is_file()) {
+            return Err(Diagnostic::at_offset(
+                &pending.path,
+                &text,
+                offset,
+                format!(
+                    "module `{name}`: both {} exist, and rustc refuses a module with two files \
+                     (E0761); remove one of them",
+                    candidates
+                        .iter()
+                        .map(|c| format!("`{}`", c.display()))
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                ),
+            )
+            .into());
+        }
+        if *found == pending.path || pending.outer.contains(found) {
+            return Err(Diagnostic::at_offset(
+                &pending.path,
+                &text,
+                offset,
+                format!(
+                    "module `{name}`: `{}` is a file of a module around it, and rustc refuses \
+                     circular modules; point the `#[path]` at another file",
+                    found.display()
+                ),
+            )
+            .into());
+        }
         let owns_dir = owns_dir || found.file_name().is_some_and(|n| n == "mod.rs");
         let mut module_path = pending.module.clone();
         module_path.extend(inline);
         module_path.push(name);
+        let mut outer = pending.outer.clone();
+        outer.push(pending.path.clone());
         children.push(Pending {
             path: found.clone(),
             krate: pending.krate,
             module: module_path,
             owns_dir,
+            outer,
         });
+    }
+    if let Some(missing) =
+        reads::missing_includes(&text, tree.syntax(), &pending.path, package.built_dirs)
+            .into_iter()
+            .find(|missing| !package.build_script || missing.path.is_dir())
+    {
+        return Err(Diagnostic::at_offset(
+            &pending.path,
+            &text,
+            missing.offset,
+            format!(
+                "includes \"{}\", and `{}` {}, so rustc cannot build this file; \
+                 add the file, or gate the item with a `cfg`",
+                missing.literal,
+                missing.path.display(),
+                if missing.path.is_dir() {
+                    "is a folder"
+                } else {
+                    "does not exist"
+                }
+            ),
+        )
+        .into());
     }
     let reads = reads::included_files(&text, tree.syntax(), &pending.path, package.dir);
     Ok((pending, ParsedFile { rust, text, reads }, children))

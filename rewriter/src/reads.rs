@@ -12,7 +12,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use ra_ap_syntax::ast::HasArgList;
-use ra_ap_syntax::{AstNode, AstToken, Edition, SyntaxNode, ast};
+use ra_ap_syntax::ast::HasAttrs;
+use ra_ap_syntax::{AstNode, AstToken, Edition, SyntaxKind, SyntaxNode, ast};
 
 use crate::workspace::normalize;
 
@@ -117,6 +118,45 @@ pub fn included_files(
     file: &Path,
     package_dir: &Path,
 ) -> Vec<PathBuf> {
+    literal_includes(text, tree, file)
+        .into_iter()
+        .filter(|include| !include.path.starts_with(package_dir) && include.path.is_file())
+        .map(|include| include.path)
+        .collect()
+}
+
+/// The files the Rust source `text` of the file at `file` includes by a
+/// literal path that do not exist or are folders, outside items compiled only under a `cfg`
+/// and outside the folders a build script writes (`built_dirs`): rustc
+/// cannot build such a file.
+pub fn missing_includes(
+    text: &str,
+    tree: &SyntaxNode,
+    file: &Path,
+    built_dirs: &[PathBuf],
+) -> Vec<Include> {
+    literal_includes(text, tree, file)
+        .into_iter()
+        .filter(|include| !include.path.is_file() && !include.under_cfg)
+        .filter(|include| !built_dirs.iter().any(|d| include.path.starts_with(d)))
+        .collect()
+}
+
+/// A file named by `include!`, `include_str!` or `include_bytes!` with a
+/// literal path.
+#[derive(Debug)]
+pub struct Include {
+    /// The offset of the macro call in its file.
+    pub offset: usize,
+    /// The path as written.
+    pub literal: String,
+    /// The path resolved against the including file's folder.
+    pub path: PathBuf,
+    /// Whether an item around the call is compiled only under a `cfg`.
+    pub under_cfg: bool,
+}
+
+fn literal_includes(text: &str, tree: &SyntaxNode, file: &Path) -> Vec<Include> {
     if !text.contains("include") {
         return Vec::new();
     }
@@ -133,20 +173,40 @@ pub fn included_files(
         ) {
             continue;
         }
+        // The first token of the arguments is the literal: not
+        // `concat!(env!("OUT_DIR"), ..)`.
         let Some(literal) = call
             .token_tree()
             .into_iter()
             .flat_map(|t| t.syntax().children_with_tokens())
             .filter_map(|t| t.into_token())
-            .find_map(ast::String::cast)
+            .find(|t| {
+                !t.kind().is_trivia()
+                    && !matches!(
+                        t.kind(),
+                        SyntaxKind::L_PAREN | SyntaxKind::L_BRACK | SyntaxKind::L_CURLY
+                    )
+            })
+            .and_then(ast::String::cast)
         else {
             continue;
         };
         let Ok(value) = literal.value() else { continue };
-        let path = normalize(&dir.join(value.as_ref()));
-        if !path.starts_with(package_dir) && path.is_file() {
-            found.push(path);
-        }
+        let under_cfg = call.syntax().ancestors().any(|node| {
+            ast::AnyHasAttrs::cast(node).is_some_and(|item| {
+                item.attrs().any(|a| {
+                    let text = a.syntax().text().to_string();
+                    let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+                    text.starts_with("#[cfg(")
+                })
+            })
+        });
+        found.push(Include {
+            offset: usize::from(call.syntax().text_range().start()),
+            literal: value.to_string(),
+            path: normalize(&dir.join(value.as_ref())),
+            under_cfg,
+        });
     }
     found
 }
@@ -413,5 +473,29 @@ mod tests {
             &repo.path().join("svc"),
         );
         assert_eq!(names(&found, repo.path()), ["data/schema.sql"]);
+    }
+
+    #[test]
+    fn missing_includes_skip_cfg_items_and_built_folders() {
+        let repo = tree(&[("svc/src/main.rs", ""), ("svc/src/here.rs", "")]);
+        let file = repo.path().join("svc/src/main.rs");
+        let text = r#"include!("here.rs");
+include!("gone.rs");
+#[cfg(test)] mod t { const S: &str = include_str!("fixture.txt"); }
+const G: &str = include_str!("generated/x.rs");
+const D: &[u8] = include_bytes!("..");
+include!(concat!(env!("OUT_DIR"), "/x.rs"));"#;
+        let (green, _) = crate::parse::source_file(text, Edition::Edition2021);
+        let missing = missing_includes(
+            text,
+            &SyntaxNode::new_root(green),
+            &file,
+            &[repo.path().join("svc/src/generated")],
+        );
+        let found: Vec<(&str, usize)> = missing
+            .iter()
+            .map(|m| (m.literal.as_str(), m.offset))
+            .collect();
+        assert_eq!(found, [("gone.rs", 21), ("..", 175)]);
     }
 }

@@ -355,8 +355,8 @@ const SOURCES: &[Case] = &[
             write(d, "greeter/greeter/src/a/mod.rs", "pub fn two() {}\n");
         },
         args: &[],
-        exit: 0,
-        message: "call sites: 1 inline, 0 bridged, 0 left as RPC",
+        exit: 2,
+        message: "error: greeter/greeter/src/main.rs:10:1: module `a`: both `TMP/greeter/greeter/src/a.rs` and `TMP/greeter/greeter/src/a/mod.rs` exist, and rustc refuses a module with two files (E0761); remove one of them",
     },
     Case {
         input: "a module that includes its own file again by `#[path]` (a cycle)",
@@ -365,8 +365,8 @@ const SOURCES: &[Case] = &[
             write(d, "greeter/greeter/src/a.rs", "#[path = \"a.rs\"]\nmod again;\n");
         },
         args: &[],
-        exit: 0,
-        message: "call sites: 1 inline, 0 bridged, 0 left as RPC",
+        exit: 2,
+        message: "error: greeter/greeter/src/a.rs:1:1: module `again`: `TMP/greeter/greeter/src/a.rs` is a file of a module around it, and rustc refuses circular modules; point the `#[path]` at another file",
     },
     Case {
         input: "a module file that is a folder",
@@ -389,25 +389,37 @@ const SOURCES: &[Case] = &[
         message: "error: greeter/greeter/src/main.rs:10:1: module `a`: none of `TMP/greeter/greeter/src/a.rs`, `TMP/greeter/greeter/src/a/mod.rs` exists",
     },
     Case {
-        input: "`include_str!` of a missing file",
+        input: "`include_str!` of a missing file beside a build script (which may write it)",
         setup: |d| append(d, GREETER_MAIN, "\nconst S: &str = include_str!(\"missing.txt\");\n"),
         args: &[],
         exit: 0,
         message: "call sites: 1 inline, 0 bridged, 0 left as RPC",
     },
     Case {
-        input: "`include!` of a missing file",
+        input: "`include!` of a missing file beside a build script (which may write it)",
         setup: |d| append(d, GREETER_MAIN, "\ninclude!(\"missing.rs\");\n"),
         args: &[],
         exit: 0,
         message: "call sites: 1 inline, 0 bridged, 0 left as RPC",
     },
     Case {
+        input: "`include!` of a missing file in a crate with no build script",
+        setup: |d| {
+            edit(d, GREETER_TOML, "[dependencies]\n", "[dependencies]\nhelper = { path = \"helper\" }\n");
+            edit(d, GREETER_TOML, "[workspace]\n", "[workspace]\nmembers = [\"helper\"]\n");
+            write(d, "greeter/greeter/helper/Cargo.toml", "[package]\nname = \"helper\"\nversion = \"0.1.0\"\nedition = \"2021\"\n");
+            write(d, "greeter/greeter/helper/src/lib.rs", "pub mod data {\n    include!(\"missing.rs\");\n}\n");
+        },
+        args: &[],
+        exit: 2,
+        message: "error: greeter/greeter/helper/src/lib.rs:2:5: includes \"missing.rs\", and `TMP/greeter/greeter/helper/src/missing.rs` does not exist, so rustc cannot build this file; add the file, or gate the item with a `cfg`",
+    },
+    Case {
         input: "`include_bytes!` of a folder",
         setup: |d| append(d, GREETER_MAIN, "\nconst B: &[u8] = include_bytes!(\"../proto\");\n"),
         args: &[],
-        exit: 0,
-        message: "call sites: 1 inline, 0 bridged, 0 left as RPC",
+        exit: 2,
+        message: "error: greeter/greeter/src/main.rs:55:18: includes \"../proto\", and `TMP/greeter/greeter/proto` is a folder, so rustc cannot build this file; add the file, or gate the item with a `cfg`",
     },
     Case {
         input: "a byte order mark and a syntax error after it",
