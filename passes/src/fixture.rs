@@ -116,6 +116,7 @@ pub fn group(fixture: &str) -> Group {
                     .green()
                     .to_owned(),
                 built_modules: Vec::new(),
+                also_in: Vec::new(),
             }
         });
         if path.ends_with(".proto") {
@@ -130,7 +131,43 @@ pub fn group(fixture: &str) -> Group {
             rust,
         });
     }
+    declared_twice(&mut group);
     group
+}
+
+/// A library file that `src/main.rs` beside it declares too (`mod proto;` in
+/// both roots) is a module of both crates, as the loader finds it.
+fn declared_twice(group: &mut Group) {
+    let mains: Vec<(String, FileId, String)> = group
+        .files
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| {
+            let dir = f.path.strip_suffix("/src/main.rs")?;
+            Some((dir.to_string(), FileId(i as u32), f.text.clone()))
+        })
+        .collect();
+    for file in &mut group.files {
+        let dir = file
+            .path
+            .split("/src/")
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let Some(rust) = file.rust.as_mut() else {
+            continue;
+        };
+        let Some((_, main, text)) = mains.iter().find(|(d, ..)| *d == dir) else {
+            continue;
+        };
+        let declared = rust
+            .module
+            .first()
+            .is_some_and(|first| text.contains(&format!("mod {first};")));
+        if rust.krate != *main && declared {
+            rust.also_in.push((*main, rust.module.clone()));
+        }
+    }
 }
 
 fn module_of(path: &str) -> Vec<String> {

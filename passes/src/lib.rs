@@ -60,6 +60,6 @@ pub fn run_all(group: &Group, sharing: &sharing::Sharing) -> Output {
     let pruned = imports::prune(group, &sharing.index.proto_modules, &out.edits);
     out.extend(pruned);
     edit::drop_swallowed(&mut out.edits);
-    out.extend(unresolved::find(group, &sharing.index.mentions));
+    out.extend(unresolved::find(group, &sharing.index));
     out
 }

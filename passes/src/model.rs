@@ -118,6 +118,9 @@ pub struct RustFile {
     /// Its `mod` items whose file the package's build script writes (tonic's
     /// `out_dir("src/generated")`): not read, since every build writes them anew.
     pub built_modules: Vec<BuiltModule>,
+    /// The other crates that compile this same file, each with the module
+    /// path the file has there: `mod proto;` in both `lib.rs` and `main.rs`.
+    pub also_in: Vec<(FileId, Vec<String>)>,
 }
 
 /// A `mod x;` whose file a build script writes.
@@ -130,6 +133,23 @@ pub struct BuiltModule {
 }
 
 impl RustFile {
+    /// The module path of the file in crate `krate` (its root file), if that
+    /// crate compiles it.
+    pub fn module_in(&self, krate: FileId) -> Option<&[String]> {
+        if krate == self.krate {
+            return Some(&self.module);
+        }
+        self.also_in
+            .iter()
+            .find(|(k, _)| *k == krate)
+            .map(|(_, module)| module.as_slice())
+    }
+
+    /// Every crate that compiles the file (its root file), its own first.
+    pub fn crates(&self) -> impl Iterator<Item = FileId> + '_ {
+        std::iter::once(self.krate).chain(self.also_in.iter().map(|(k, _)| *k))
+    }
+
     /// The file's syntax tree.
     pub fn tree(&self) -> Ast {
         Ast::cast(SyntaxNode::new_root(self.green.clone()))

@@ -91,6 +91,9 @@ pub struct Mention {
 pub struct Index {
     pub proto_modules: Vec<ProtoModule>,
     pub mentions: Vec<Mention>,
+    /// Paths spelled like a generated type that name a type the group's code
+    /// defines (a client helper `AuthClient` that wraps the generated one).
+    pub defined: Vec<(FileId, TextRange)>,
 }
 
 /// `SayHello` -> `say_hello`, as tonic names modules and methods.
@@ -165,9 +168,13 @@ impl Index {
             // A package several services reach is a crate of each.
             let owners =
                 std::iter::once((file.service, file.package)).chain(file.also.iter().copied());
-            for (service, package) in owners {
+            // A file two crates of its package compile is a module of each.
+            let owners = owners.flat_map(|(service, package)| {
+                rust.crates().map(move |krate| (service, package, krate))
+            });
+            for (service, package, root) in owners {
                 let krate = crates
-                    .entry((service, package, rust.krate))
+                    .entry((service, package, root))
                     .or_insert_with(|| Crate {
                         service,
                         files: Vec::new(),
@@ -198,7 +205,7 @@ impl Index {
         let scanned: Vec<(CrateKey, Vec<Vec<String>>, Vec<ProtoModule>)> = files
             .par_iter()
             .map(|&(key, id)| {
-                let (modules, protos) = modules_of_file(group, key.0, id);
+                let (modules, protos) = modules_of_file(group, key, id);
                 (key, modules, protos)
             })
             .collect();
@@ -216,7 +223,12 @@ impl Index {
                     }
                 }
                 krate.proto_modules.insert(module);
-                index.proto_modules.push(proto);
+                let known = index.proto_modules.iter().any(|m| {
+                    (m.service, m.file, m.include) == (proto.service, proto.file, proto.include)
+                });
+                if !known {
+                    index.proto_modules.push(proto);
+                }
             }
         }
         // Imports are resolved once every crate knows its modules.
@@ -230,21 +242,34 @@ impl Index {
         resolve_aliases(&mut crates);
         let names = type_names(&crates);
         let words = Words::new(&names);
-        let mentions: Vec<Vec<Mention>> = files
+        let found: Vec<(Vec<Mention>, Vec<TextRange>, FileId)> = files
             .par_iter()
             .map(|&(key, id)| {
                 let mut mentions = Vec::new();
+                let mut defined = Vec::new();
                 // A mention's paths, macro arguments and block imports all spell
                 // one of the names: a file without them has none, and only the
                 // parts of a file that spell them are walked.
                 let spelled = words.offsets(&group.file(id).text);
                 if !spelled.is_empty() {
-                    mentions_in(group, &crates, &names, (key, id), &spelled, &mut mentions);
+                    let out = (&mut mentions, &mut defined);
+                    mentions_in(group, &crates, &names, (key, id), &spelled, out);
                 }
-                mentions
+                (mentions, defined, id)
             })
             .collect();
-        index.mentions = mentions.into_iter().flatten().collect();
+        // A file two crates compile is walked once for each: one mention.
+        let mut seen = BTreeSet::new();
+        for (mentions, defined, id) in found {
+            index.mentions.extend(
+                mentions
+                    .into_iter()
+                    .filter(|m| seen.insert((m.service, m.file, m.path.start(), m.path.end()))),
+            );
+            index
+                .defined
+                .extend(defined.into_iter().map(|range| (id, range)));
+        }
         index
     }
 
@@ -290,25 +315,31 @@ fn extend_with_aliases(names: &mut BTreeSet<String>, imports: &Imports) {
     }
 }
 
-/// The modules file `id` (of service `service`) is and declares inline, and
+/// The module path of `rust` in the crate rooted at `root`.
+fn module_in(rust: &crate::model::RustFile, root: FileId) -> &[String] {
+    rust.module_in(root).unwrap_or(&rust.module)
+}
+
+/// The modules file `id` (of crate `key`) is and declares inline, and
 /// the proto modules among them.
 fn modules_of_file(
     group: &Group,
-    service: usize,
+    (service, _, root): CrateKey,
     id: FileId,
 ) -> (Vec<Vec<String>>, Vec<ProtoModule>) {
     let file = group.file(id);
     let rust = file.rust.as_ref().unwrap();
+    let own = module_in(rust, root);
     let tree = rust.tree();
     // Modules, and the macros that include generated code.
     static WORDS: LazyLock<Words> =
         LazyLock::new(|| Words::new(["mod", "include_proto", "include"]));
     let kinds = [SyntaxKind::MODULE, SyntaxKind::MACRO_CALL];
     let found = crate::scan::nodes_of_kinds(tree.syntax(), &kinds, &WORDS.offsets(&file.text));
-    let mut modules = vec![rust.module.clone()];
+    let mut modules = vec![own.to_vec()];
     for module in found.iter().cloned().filter_map(ast::Module::cast) {
         if module.item_list().is_some() {
-            modules.push(scope_of(&rust.module, module.syntax()));
+            modules.push(scope_of(own, module.syntax()));
         }
     }
     let mut protos = Vec::new();
@@ -321,7 +352,7 @@ fn modules_of_file(
         protos.push(ProtoModule {
             service,
             file: id,
-            module: rust.module.clone(),
+            module: own.to_vec(),
             package,
             include: range,
             body: false,
@@ -335,7 +366,7 @@ fn modules_of_file(
         let Some(semicolon) = item.semicolon_token() else {
             continue;
         };
-        let module = scope_of(&rust.module, item.syntax());
+        let module = scope_of(own, item.syntax());
         modules.push(module.clone());
         protos.push(ProtoModule {
             service,
@@ -351,7 +382,7 @@ fn modules_of_file(
             protos.push(ProtoModule {
                 service,
                 file: id,
-                module: scope_of(&rust.module, call.syntax()),
+                module: scope_of(own, call.syntax()),
                 package,
                 include: crate::edit::code_range(call.syntax()),
                 body: false,
@@ -368,16 +399,14 @@ type ModuleImports = Vec<(Vec<String>, Imports)>;
 fn imports_of_file(group: &Group, crates: &Crates, key: CrateKey, id: FileId) -> ModuleImports {
     let file = group.file(id);
     let rust = file.rust.as_ref().unwrap();
+    let own = module_in(rust, key.2);
     let tree = rust.tree();
-    let mut modules = vec![(
-        rust.module.clone(),
-        imports_of(crates, key, &rust.module, tree.items()),
-    )];
+    let mut modules = vec![(own.to_vec(), imports_of(crates, key, own, tree.items()))];
     let mods = crate::scan::MOD.offsets(&file.text);
     let modules_found = crate::scan::nodes_of_kinds(tree.syntax(), &[SyntaxKind::MODULE], &mods);
     for module in modules_found.into_iter().filter_map(ast::Module::cast) {
         if let Some(items) = module.item_list() {
-            let scope = scope_of(&rust.module, module.syntax());
+            let scope = scope_of(own, module.syntax());
             let imports = imports_of(crates, key, &scope, items.items());
             modules.push((scope, imports));
         }
@@ -512,6 +541,9 @@ struct Imports {
     /// Items the scope defines itself (but modules): they shadow globs and, in
     /// a block, the imports of the scopes around it.
     locals: BTreeSet<String>,
+    /// The structs, enums and unions the scope defines: types of its own,
+    /// never generated ones, whatever their names.
+    own_types: BTreeSet<String>,
     /// `type` items without generic parameters that name a path: alias -> the
     /// path's segments. Those that name a generated type join `names`.
     aliases: BTreeMap<String, Vec<String>>,
@@ -698,13 +730,30 @@ fn classify(krate: &Crate, path: &[String]) -> Option<(Vec<String>, String, Name
 }
 
 /// The client a crate-internal path seems to name by its last segment, when
-/// resolution cannot follow it to the generated module.
+/// resolution cannot follow it to the generated module. A type of that name
+/// the module defines itself (a client helper `pub struct AuthClient` that
+/// wraps the generated one) is not.
 fn unfollowed_client(krate: &Crate, path: &[String]) -> Option<Named> {
     let last = path.last()?;
     if path.len() < 2 || krate.modules.contains(path) {
         return None;
     }
+    if defines(krate, path) {
+        return None;
+    }
     generated_type_named(krate, last).filter(|named| named.role == Role::Client)
+}
+
+/// Whether the absolute path `path` names a struct, enum or union its module
+/// defines (not a `type` alias, which may stand for a generated type).
+fn defines(krate: &Crate, path: &[String]) -> bool {
+    let Some((last, module)) = path.split_last() else {
+        return false;
+    };
+    krate
+        .imports
+        .get(module)
+        .is_some_and(|imports| imports.own_types.contains(last))
 }
 
 /// The imports of the `use` items among `items`, in module `scope` of crate `key`.
@@ -746,8 +795,15 @@ fn imports_of(
                     imports.aliases.insert(name, path);
                 }
                 let name = ra_ap_syntax::ast::AnyHasName::cast(item.syntax().clone())
-                    .and_then(|i| i.name());
-                imports.locals.extend(name.map(|n| n.text().to_string()));
+                    .and_then(|i| i.name())
+                    .map(|n| n.text().to_string());
+                if matches!(
+                    item,
+                    ast::Item::Struct(_) | ast::Item::Enum(_) | ast::Item::Union(_)
+                ) {
+                    imports.own_types.extend(name.clone());
+                }
+                imports.locals.extend(name);
             }
         }
     }
@@ -877,9 +933,10 @@ fn mentions_in(
     names: &BTreeSet<String>,
     (key, id): (CrateKey, FileId),
     spelled: &[TextSize],
-    out: &mut Vec<Mention>,
+    (out, defined): (&mut Vec<Mention>, &mut Vec<TextRange>),
 ) {
     let rust = group.file(id).rust.as_ref().unwrap();
+    let own = module_in(rust, key.2);
     let tree = rust.tree();
     let krate = &crates[&key];
     // One walk over the tree: blocks, candidate paths, macro calls. Imports in
@@ -909,7 +966,7 @@ fn mentions_in(
                 ast::Stmt::Item(item) => Some(item),
                 _ => None,
             });
-            let scope = scope_of(&rust.module, list.syntax());
+            let scope = scope_of(own, list.syntax());
             let imports = imports_of(crates, key, &scope, items);
             if !imports.names.is_empty() || !imports.globs.is_empty() || !imports.locals.is_empty()
             {
@@ -940,9 +997,10 @@ fn mentions_in(
         crates,
         key,
         file: id,
+        defined: Default::default(),
     };
     for path in paths {
-        let scope = scope_of(&rust.module, path.syntax());
+        let scope = scope_of(own, path.syntax());
         let scopes = scopes_at(path.syntax(), &scope);
         site.mention(&path, &scope, &scopes, TextSize::from(0), out);
     }
@@ -962,7 +1020,7 @@ fn mentions_in(
         let Some(token) = named else {
             continue;
         };
-        let scope = scope_of(&rust.module, call.syntax());
+        let scope = scope_of(own, call.syntax());
         let scopes = scopes_at(call.syntax(), &scope);
         let items_macro = call
             .path()
@@ -991,6 +1049,7 @@ fn mentions_in(
             ),
         }
     }
+    defined.extend(site.defined.take());
 }
 
 /// What the paths of one file resolve in.
@@ -998,6 +1057,8 @@ struct Site<'a> {
     crates: &'a Crates,
     key: CrateKey,
     file: FileId,
+    /// Paths that name a type the group's code defines (see [`Index::defined`]).
+    defined: std::cell::RefCell<Vec<TextRange>>,
 }
 
 impl Site<'_> {
@@ -1048,6 +1109,8 @@ impl Site<'_> {
                     usage: Usage::Other,
                     aliased: false,
                 });
+            } else if defines(&self.crates[&target], &abs) {
+                self.defined.borrow_mut().push(range);
             }
             return;
         };
@@ -1269,5 +1332,77 @@ mod tests {
             Call(Inline) frontend/src/main.rs:86: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
             Call(Unresolved) frontend/src/main.rs:85: `m0::GreeterClient::connect`: knit cannot tell which gRPC service `GreeterClient` calls (no proto of the group defines it, or its path does not lead to generated code); the call stays RPC"#]]
         .assert_eq(&checked.findings.join("\n"));
+    }
+
+    #[test]
+    fn a_module_file_both_crates_declare_is_a_module_of_each() {
+        // auth's `proto.rs` is `mod proto;` of its library and of its binary:
+        // the binary's server and the library's client helper both name it.
+        let fixture = r#"
+//- /auth/Cargo.toml
+[package]
+name = "auth"
+//- /auth/src/lib.rs
+pub mod client;
+pub mod proto;
+//- /auth/src/proto.rs
+tonic::include_proto!("helloworld");
+//- /auth/src/client.rs
+use crate::proto::greeter_client::GreeterClient;
+pub async fn connect() -> GreeterClient<tonic::transport::Channel> {
+    GreeterClient::connect("http://auth").await.unwrap()
+}
+//- /auth/src/main.rs
+mod proto;
+use crate::proto::greeter_server::GreeterServer;
+#[tokio::main]
+async fn main() {
+    tonic::transport::Server::builder()
+        .add_service(GreeterServer::new(Greeter))
+        .serve("0.0.0.0:1".parse().unwrap())
+        .await
+        .unwrap();
+}
+//- /auth/proto/helloworld.proto
+package helloworld;
+service Greeter {
+  rpc SayHello (HelloRequest) returns (HelloReply);
+}
+//- /gateway/Cargo.toml
+[package]
+name = "gateway"
+[dependencies]
+auth = { path = "../auth" }
+//- /gateway/src/main.rs
+#[tokio::main]
+async fn main() {
+    let client = auth::client::connect().await;
+}
+"#;
+        let group = crate::fixture::group(fixture);
+        let index = Index::of(&group);
+        let mut found: Vec<String> = index
+            .mentions
+            .iter()
+            .map(|m| {
+                let file = group.file(m.file);
+                format!(
+                    "{} {:?} {}",
+                    group.services[m.service].name, m.named.role, file.path
+                )
+            })
+            .collect();
+        found.sort();
+        found.dedup();
+        expect_test::expect![[r#"
+            auth Client auth/src/client.rs
+            auth Server auth/src/main.rs"#]]
+        .assert_eq(&found.join("\n"));
+        let modules: Vec<String> = index
+            .proto_modules
+            .iter()
+            .map(|m| format!("{} {}", group.file(m.file).path, m.module.join("::")))
+            .collect();
+        expect_test::expect!["auth/src/proto.rs proto"].assert_eq(&modules.join("\n"));
     }
 }

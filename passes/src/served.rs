@@ -739,7 +739,7 @@ fn reexports(
             };
             let files = group
                 .rust_files()
-                .filter(|(_, _, rust)| rust.krate == krate && rust.module == target);
+                .filter(|(_, _, rust)| rust.module_in(krate) == Some(target.as_slice()));
             for (_, _, rust) in files {
                 let tree = rust.tree().syntax().clone();
                 if reexports(group, (krate, &target), &tree, wanted, depth + 1) {
@@ -805,7 +805,7 @@ fn in_crate(
     }
     let exists = group
         .rust_files()
-        .any(|(_, _, rust)| rust.krate == krate && rust.module == target);
+        .any(|(_, _, rust)| rust.module_in(krate) == Some(target.as_slice()));
     exists.then_some(target)
 }
 

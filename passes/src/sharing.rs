@@ -305,21 +305,24 @@ fn agree_on_shared_files(
             continue;
         }
         // The provider itself reaching the shared client code: its own calls
-        // through it run in process on its own handler, as the others' do.
-        let providers: BTreeSet<usize> = decisions
+        // through it run in process, on its own handler or through its own
+        // server, as the others' do.
+        let in_process: BTreeSet<(usize, &Decision)> = decisions
             .iter()
             .filter_map(|d| match d {
-                Decision::Inline { provider } => Some(*provider),
-                _ => None,
+                Decision::Inline { provider } | Decision::Bridged { provider, .. } => {
+                    Some((*provider, *d))
+                }
+                Decision::Rpc(_) => None,
             })
             .collect();
-        if let [provider] = providers.iter().copied().collect::<Vec<_>>()[..] {
-            let others_inline = callers.iter().all(|c| {
-                *c == provider
-                    || calls.get(&(*c, named.clone())) == Some(&Decision::Inline { provider })
-            });
-            if others_inline && callers.contains(&provider) {
-                calls.insert((provider, named.clone()), Decision::Inline { provider });
+        if let [(provider, decision)] = in_process.iter().copied().collect::<Vec<_>>()[..] {
+            let others_alike = callers
+                .iter()
+                .all(|c| *c == provider || calls.get(&(*c, named.clone())) == Some(decision));
+            if others_alike && callers.contains(&provider) {
+                let decision = decision.clone();
+                calls.insert((provider, named.clone()), decision);
                 continue;
             }
         }

@@ -11,15 +11,19 @@ use ra_ap_syntax::{AstNode, SyntaxKind, ast};
 
 use crate::edit::{Finding, Level, Output, Tier};
 use crate::model::Group;
-use crate::names::Mention;
+use crate::names::Index;
 use crate::scan::Words;
 
-/// Every `XClient::connect(..)` of `group` that no mention covers.
-pub fn find(group: &Group, mentions: &[Mention]) -> Output {
+/// Every `XClient::connect(..)` of `group` that no mention covers and that
+/// names no type the group's code defines.
+pub fn find(group: &Group, index: &Index) -> Output {
     static CONNECT: LazyLock<Words> = LazyLock::new(|| Words::new(["connect"]));
-    let covered: BTreeSet<(u32, u32, u32)> = mentions
+    let covered: BTreeSet<(u32, u32, u32)> = index
+        .mentions
         .iter()
-        .map(|m| (m.file.0, m.path.start().into(), m.path.end().into()))
+        .map(|m| (m.file, m.path))
+        .chain(index.defined.iter().copied())
+        .map(|(file, path)| (file.0, path.start().into(), path.end().into()))
         .collect();
     let mut out = Output::default();
     for (id, file, rust) in group.rust_files() {
@@ -81,7 +85,7 @@ mod tests {
     fn unresolved(fixture: &str) -> Vec<String> {
         let group = group(fixture);
         let sharing = Sharing::of(&group);
-        super::find(&group, &sharing.index.mentions)
+        super::find(&group, &sharing.index)
             .findings
             .into_iter()
             .map(|f| f.message.split(": ").next().unwrap().to_string())
@@ -99,5 +103,21 @@ mod tests {
             unresolved(&format!("{GREETER}{}", with_frontend(main))),
             ["`billing::v1::invoice_client::InvoiceClient::connect`"]
         );
+    }
+
+    #[test]
+    fn a_client_helper_named_like_the_generated_client_is_no_call_site() {
+        // A helper of the caller's own that wraps the generated client under
+        // its name: its `connect` is the helper's, and the generated client's
+        // inside it is the call site.
+        let main = "mod hello { tonic::include_proto!(\"helloworld\"); }\n\
+                    mod helper {\n    pub struct GreeterClient(crate::hello::greeter_client::GreeterClient<tonic::transport::Channel>);\n    \
+                    impl GreeterClient {\n        pub async fn connect(url: String) -> Self {\n            \
+                    Self(crate::hello::greeter_client::GreeterClient::connect(url).await.unwrap())\n        }\n    }\n}\n\
+                    #[tokio::main]\nasync fn main() {\n    helper::GreeterClient::connect(\"http://a\".into()).await;\n}\n";
+        let fixture = format!("{GREETER}{}", with_frontend(main));
+        assert_eq!(unresolved(&fixture), Vec::<String>::new());
+        let findings = crate::fixture::check(&fixture).findings;
+        expect_test::expect!["Call(Rpc) frontend/src/main.rs:6: calls to `helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/src/main.rs:8, outside its `fn main`: knit does not see how that one is served"].assert_eq(&findings.join("\n"));
     }
 }

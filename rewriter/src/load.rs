@@ -263,6 +263,9 @@ fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loa
         for (_, file) in &mut fresh {
             if let Some(rust) = &mut file.rust {
                 rust.krate = roots[rust.krate.0 as usize];
+                for (krate, _) in &mut rust.also_in {
+                    *krate = roots[krate.0 as usize];
+                }
             }
         }
         for (package, lib_root) in loading.service.packages.iter_mut().zip(&loading.lib_roots) {
@@ -322,7 +325,13 @@ fn own_binaries(group: &mut Group) {
         .map(|(i, s)| (s.bin.root, i))
         .collect();
     for file in &mut group.files {
-        let Some(krate) = file.rust.as_ref().map(|r| r.krate) else {
+        // A file the library compiles too is not the binary's own.
+        let Some(krate) = file
+            .rust
+            .as_ref()
+            .filter(|r| r.also_in.is_empty())
+            .map(|r| r.krate)
+        else {
             continue;
         };
         let runners: Vec<usize> = runs
@@ -1221,7 +1230,15 @@ fn module_trees(roots: &[PathBuf], tree: &ModuleTree) -> Result<Vec<(PathBuf, Pa
         for result in results {
             match result {
                 Ok((pending, file, children)) => {
-                    if done.iter().any(|(p, _)| *p == pending.path) {
+                    // A file two crates declare (`mod proto;` in `lib.rs` and
+                    // `main.rs`) is read once, and is a module of both.
+                    if let Some((_, first)) = done.iter_mut().find(|(p, _)| *p == pending.path) {
+                        let krate = FileId(pending.krate as u32);
+                        let rust = &mut first.rust;
+                        if rust.module_in(krate).is_none() {
+                            rust.also_in.push((krate, pending.module));
+                            wave.extend(children);
+                        }
                         continue;
                     }
                     done.push((pending.path, file));
@@ -1260,6 +1277,7 @@ fn parse_file(
         edition,
         green,
         built_modules: Vec::new(),
+        also_in: Vec::new(),
     };
     let tree = rust.tree();
     let file_dir = pending

@@ -29,8 +29,6 @@ use crate::model::{FileId, Group};
 
 const NO_TOKIO: &str =
     "the oracle's crate graph has no tokio: rust-analyzer cannot expand `tokio::try_join!`";
-const UNFOLLOWED: &str =
-    "by design: a path to another item named `XClient` is a client knit cannot follow";
 
 /// Disagreements that are known and kept: (`case: path:line token`, why).
 const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
@@ -49,14 +47,6 @@ const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
     (
         "module_in_a_fn_body_shadows_an_import: frontend/src/main.rs:5 GreeterClient",
         "knit does not see items of fn bodies, which shadow the module's imports",
-    ),
-    (
-        "use_in_fn_bodies: frontend/src/main.rs:7 GreeterClient",
-        UNFOLLOWED,
-    ),
-    (
-        "use_in_fn_bodies: frontend/src/main.rs:8 GreeterClient",
-        UNFOLLOWED,
     ),
 ];
 
