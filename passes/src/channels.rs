@@ -175,13 +175,14 @@ pub fn timeout(group: &Group, m: &Mention) -> Option<ChannelTimeout> {
             }
             ast::Expr::CallExpr(call) => {
                 let ty = callee(&call).and_then(|(qualifier, _)| qualifier);
-                // `Timeout::new(channel, d)`, `ConcurrencyLimit::new(channel, n)`:
-                // a transport wrapped around the channel.
+                // `Timeout::new(channel, d)`, `ConcurrencyLimit::new(channel, n)`,
+                // a tracing client's `TracingService::new(channel)`: a transport
+                // wrapped around the channel.
                 if let Some((Some(wrapper), function)) = callee(&call)
                     && function == "new"
                     && !dialled
                     && !["Endpoint", "Channel"].contains(&wrapper.as_str())
-                    && call.arg_list().is_some_and(|a| a.args().count() >= 2)
+                    && call.arg_list().is_some_and(|a| a.args().count() >= 1)
                 {
                     return Some(ChannelTimeout::Wrapped(format!("{wrapper}::new(..)")));
                 }
@@ -497,6 +498,13 @@ mod tests {
         );
         expect!["Call(Rpc) frontend/src/main.rs:10: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` is given its channel inside `.service(..)`, a transport of the client's own that in-process calls would not go through"]
             .assert_eq(&check(&bound).findings.join("\n"));
+        // A tracing client of the repository's own around the channel.
+        let traced = frontend("traced").replace(
+            "    let client",
+            "    let channel = Endpoint::from_static(\"http://g\").connect().await.unwrap();\n    let traced = TracingServiceClient::new(channel);\n    let client",
+        );
+        expect!["Call(Rpc) frontend/src/main.rs:10: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` is given its channel inside `TracingServiceClient::new(..)`, a transport of the client's own that in-process calls would not go through"]
+            .assert_eq(&check(&traced).findings.join("\n"));
     }
 
     #[test]
