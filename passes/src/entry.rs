@@ -28,7 +28,7 @@ mod runtime;
 mod several;
 
 pub use runtime::RuntimeSettings;
-use runtime::{Standalone, attr_settings, manual_runtime};
+use runtime::{Standalone, attr_settings, main_runtime, manual_runtime};
 
 const PASS: &str = "entry";
 
@@ -77,9 +77,20 @@ pub fn lifted_into_lib(group: &Group, service: usize) -> Option<&Target> {
 /// The syntax the entry of `service` covers: the body of `fn main`, and when
 /// it is lifted into a library, every file of that library too.
 fn entry_scope(group: &Group, service: usize) -> Vec<(FileId, SyntaxNode)> {
-    let main = main_fn(group, service)
+    let root = group.services[service].bin.root;
+    let main = main_fn(group, service);
+    // A function of `main`'s file that builds the runtime and serves is the
+    // service's code as much as `main`'s body.
+    let delegate = main
+        .as_ref()
+        .filter(|m| runtime_attr(m).ok().flatten().is_none())
+        .and_then(runtime::delegate)
+        .and_then(|f| f.body());
+    let main = main
         .and_then(|f| f.body())
-        .map(|body| (group.services[service].bin.root, body.syntax().clone()));
+        .into_iter()
+        .chain(delegate)
+        .map(|body| (root, body.syntax().clone()));
     let mut scope: Vec<(FileId, SyntaxNode)> = match lifted_into_lib(group, service) {
         Some(lib) => group
             .rust_files()
@@ -139,17 +150,17 @@ pub fn runtime_settings(group: &Group, service: usize) -> Option<RuntimeSettings
     let main = main_fn(group, service)?;
     let settings = match runtime_attr(&main).ok()? {
         Some(attr) => attr_settings(&attr),
-        None => manual_runtime(&main.body()?).ok()??.settings,
+        None => main_runtime(&main, None).ok()??.settings,
     };
     (settings != RuntimeSettings::default()).then_some(settings)
 }
 
 /// The `main` of the lifted entry's standalone binary: the service's
 /// `#[tokio::main(..)]`, or a runtime with the settings it built.
-fn standalone_runtime(attr: Option<&ast::Attr>, body: &ast::BlockExpr) -> Standalone {
+fn standalone_runtime(attr: Option<&ast::Attr>, main: &ast::Fn) -> Standalone {
     match attr {
         Some(attr) => Standalone::Attr(attr.syntax().text().to_string()),
-        None => manual_runtime(body)
+        None => main_runtime(main, None)
             .ok()
             .flatten()
             .map_or(Standalone::Attr("#[tokio::main]".into()), |m| {
@@ -316,7 +327,7 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
             ));
         }
         (None, _) => {
-            let manual = manual_runtime(&body)?.ok_or(NOT_LIFTED)?;
+            let manual = main_runtime(&main, Some(MAIN_HOST.expr))?.ok_or(NOT_LIFTED)?;
             let fn_kw = main.fn_token().ok_or("`fn main` without `fn`")?;
             let export = if main.visibility().is_none() {
                 "pub async "
@@ -369,8 +380,14 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
         "entry takes its host",
     );
 
-    // The body: serve on the host's listener, register handlers called in process.
-    let served = rewrite_serves(body.syntax(), root, MAIN_HOST, out);
+    // The body (and a function it runs the service in): serve on the host's
+    // listener, register handlers called in process.
+    let mut served = rewrite_serves(body.syntax(), root, MAIN_HOST, out);
+    if attr.is_none()
+        && let Some(delegate) = runtime::delegate(&main).and_then(|f| f.body())
+    {
+        served |= rewrite_serves(delegate.syntax(), root, MAIN_HOST, out);
+    }
     if !served {
         out.finding(
             PASS,
@@ -430,7 +447,7 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
             &match actix {
                 // The entry starts its own `System`; the host only awaits it.
                 Some(_) => Standalone::Knit,
-                None => standalone_runtime(attr.as_ref(), &body),
+                None => standalone_runtime(attr.as_ref(), &main),
             },
             root_path,
         ),
@@ -623,7 +640,30 @@ fn lift_into_lib(
         (Some(_), None) => return Err("`#[tokio::main]` on a function that is not `async`".into()),
         (None, _) => {
             let body = main.body().ok_or("`fn main` without a body")?;
-            let manual = manual_runtime(&body)?.ok_or(NOT_LIFTED)?;
+            let manual = match manual_runtime(&body)? {
+                Some(manual) => manual,
+                None => {
+                    // Built in a function `main` calls: the entry's copy of
+                    // `main` (async) awaits that function, made async too.
+                    let manual = main_runtime(main, None)?.ok_or(NOT_LIFTED)?;
+                    let fn_kw = main.fn_token().ok_or("`fn main` without `fn`")?;
+                    let edits = std::iter::once((
+                        TextRange::empty(fn_kw.text_range().start()),
+                        "async ".to_string(),
+                    ))
+                    .chain(manual.edits.iter().cloned());
+                    for (range, text) in edits {
+                        out.entry_edits.push(crate::edit::Edit {
+                            file: service.bin.root,
+                            range,
+                            text,
+                            pass: PASS,
+                            note: "runtime built in a function `main` calls: the host owns the runtime; that function is async, `block_on(future)` becomes `future.await`".into(),
+                        });
+                    }
+                    manual
+                }
+            };
             out.finding(PASS, Level::Note, Some((service.bin.root, manual.block_on.start())), format!(
                 "service `{}` builds its own tokio runtime in `main`: merged, the host's runtime runs the entry; the binary keeps its runtime",
                 service.name
@@ -1339,6 +1379,101 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         "#]]
         .assert_eq(&inline.render("svc/src/main.rs"));
+    }
+
+    #[test]
+    fn lifts_a_runtime_built_in_a_function_main_calls() {
+        // `main` reports errors; `main_inner` builds the runtime with a helper
+        // of the repository's own and runs the service on it.
+        let main = r#"fn main() {
+    if let Err(err) = main_inner() {
+        eprintln!("{err:?}");
+        std::process::exit(1);
+    }
+}
+
+fn main_inner() -> Result<(), Box<dyn std::error::Error>> {
+    let config = load()?;
+    let runtime = setup_runtime()?;
+    runtime.block_on(async {
+        Server::builder().add_service(greeter()).serve(config.addr).await
+    })?;
+    Ok(())
+}
+"#;
+        let out = check(&service(main));
+        expect![[r#"
+            //- /svc/src/main.rs
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+                if let Err(err) = main_inner(knit_host).await {
+                    eprintln!("{err:?}");
+                    std::process::exit(1);
+                }
+            }
+
+            async fn main_inner(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
+                let config = load()?;
+                async {
+                    Server::builder().add_service(greeter()).serve_with_incoming_shutdown(knit_host.incoming(config.addr), knit_host.shutdown()).await
+                }.await?;
+                Ok(())
+            }
+            //- /svc/src/knit_main.rs (new)
+            //! The standalone binary of service `svc`: runs the entry knit lifted from
+            //! `fn main` in svc/src/main.rs, alone, with its own listener. Generated by knit.
+
+            #[tokio::main]
+            async fn main() -> std::process::ExitCode {
+                let host = knit_runtime::ServiceHost::standalone("svc");
+                knit_runtime::exit(svc_svc::knit_entry(host).await)
+            }
+            Note svc/src/main.rs:4: `svc` calls `process::exit`: it ends the whole merged process, every service with it
+        "#]].assert_eq(&out.render("svc/src/"));
+        // Beside a library: the binary keeps its `main`; the library's copy
+        // of it and of `main_inner` is async.
+        let beside = format!(
+            "//- /svc/Cargo.toml\n[package]\nname = \"svc\"\n//- /svc/src/lib.rs\npub async fn serve(c: Config) -> Result<(), Error> {{ Ok(()) }}\n//- /svc/src/main.rs\nuse svc::serve;\n{main}"
+        );
+        let out = check(&beside);
+        expect![[r#"
+            //- /svc/src/lib.rs
+            pub async fn serve(c: Config) -> Result<(), Error> { Ok(()) }
+
+            /// The items and modules of binary `svc` (svc/src/main.rs), copied by knit with its `fn main`.
+            #[doc(hidden)]
+            #[allow(dead_code, unused_imports, unused_macros)]
+            #[path = "."]
+            pub mod knit_bin_svc {
+            use crate::serve;
+
+            async fn main_inner() -> Result<(), Box<dyn std::error::Error>> {
+                let config = load()?;
+                async {
+                    Server::builder().add_service(greeter()).serve_with_incoming_shutdown(knit_runtime::ServiceHost::current().incoming(config.addr), knit_runtime::ServiceHost::current().shutdown()).await
+                }.await?;
+                Ok(())
+            }
+
+            /// The entry of service `svc`, lifted by knit from `fn main` in svc/src/main.rs: the
+            /// merged binary's host runs it; the service's own binary runs `main` as before.
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+                knit_host.scope(async move {
+                if let Err(err) = main_inner().await {
+                    eprintln!("{err:?}");
+                    std::process::exit(1);
+                }
+            }).await
+            }
+            }
+            pub use knit_bin_svc::knit_entry;
+            Note svc/src/main.rs:5: `svc` calls `process::exit`: it ends the whole merged process, every service with it
+        "#]].assert_eq(&out.render("svc/src/lib.rs"));
+        // Called from elsewhere too: refused, with the way out.
+        let twice = format!("{main}fn again() {{ main_inner().unwrap() }}\n");
+        let out = check(&service(&twice));
+        expect![[r#"
+            Error svc/src/main.rs:1: `fn main` runs its service through `main_inner`, which builds a tokio runtime, and `main_inner` is named outside `main` too: knit makes it async, which those uses would not expect; call it from `main` only
+            Note svc/src/main.rs:4: `svc` calls `process::exit`: it ends the whole merged process, every service with it"#]].assert_eq(&out.findings.join("\n"));
     }
 
     #[test]

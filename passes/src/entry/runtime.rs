@@ -2,7 +2,7 @@
 //! runtime and calls `block_on`, and the settings a `main` asks of its runtime
 //! (the builder's methods, or `#[tokio::main(..)]`'s arguments).
 
-use ra_ap_syntax::ast::{self, HasArgList, HasName};
+use ra_ap_syntax::ast::{self, HasArgList, HasModuleItem, HasName};
 use ra_ap_syntax::{AstNode, SyntaxKind, SyntaxNode, TextRange};
 
 use crate::edit::code_range;
@@ -139,6 +139,19 @@ fn builds(text: &str) -> bool {
 /// b.worker_threads(2);`), or a chain ending in `.block_on(..)`. Every
 /// `RT.block_on(f)` becomes `f.await`.
 pub(super) fn manual_runtime(body: &ast::BlockExpr) -> Result<Option<ManualRuntime>, String> {
+    // Names `block_on` is called on (`rt.block_on(..)`): bound to a runtime,
+    // whatever builds it (`let rt = setup_runtime()?;`, a helper of the
+    // repository's own).
+    let block_on_receivers: Vec<String> = body
+        .syntax()
+        .descendants()
+        .filter_map(ast::MethodCallExpr::cast)
+        .filter(|c| c.name_ref().is_some_and(|n| n.text() == "block_on"))
+        .filter_map(|c| match c.receiver()? {
+            ast::Expr::PathExpr(p) => Some(p.syntax().text().to_string()),
+            _ => None,
+        })
+        .collect();
     // Runtimes, and builders not built yet (whose configuring statements go too).
     let mut vars: Vec<String> = Vec::new();
     let mut builders: Vec<String> = Vec::new();
@@ -155,7 +168,13 @@ pub(super) fn manual_runtime(body: &ast::BlockExpr) -> Result<Option<ManualRunti
                     continue;
                 };
                 let init = init.syntax().text().to_string();
-                if !builds(&init) && !mentions(&init) {
+                let runs = match l.pat() {
+                    Some(ast::Pat::IdentPat(p)) => p
+                        .name()
+                        .is_some_and(|n| block_on_receivers.iter().any(|r| *r == n.text())),
+                    _ => false,
+                };
+                if !builds(&init) && !mentions(&init) && !runs {
                     continue;
                 }
                 let Some(ast::Pat::IdentPat(pat)) = l.pat() else {
@@ -165,7 +184,7 @@ pub(super) fn manual_runtime(body: &ast::BlockExpr) -> Result<Option<ManualRunti
                     ));
                 };
                 let name = pat.name().map(|n| n.text().to_string()).unwrap_or_default();
-                if !init.contains(".build()") && !init.contains("Runtime::new") {
+                if builds(&init) && !init.contains(".build()") && !init.contains("Runtime::new") {
                     builders.push(name.clone());
                 }
                 vars.push(name);
@@ -277,6 +296,151 @@ pub(super) fn manual_runtime(body: &ast::BlockExpr) -> Result<Option<ManualRunti
         edits,
         settings,
         block_on,
+    }))
+}
+
+/// The runtime `main` builds: in its body ([`manual_runtime`]), or in a
+/// function of its file it calls ([`delegated_runtime`], passed `host`).
+pub(super) fn main_runtime(
+    main: &ast::Fn,
+    host: Option<&str>,
+) -> Result<Option<ManualRuntime>, String> {
+    if let Some(manual) = main
+        .body()
+        .map(|b| manual_runtime(&b))
+        .transpose()?
+        .flatten()
+    {
+        return Ok(Some(manual));
+    }
+    delegated_runtime(main, host)
+}
+
+/// A `main` that builds no runtime itself but calls a function of its file
+/// that does (`fn main() { if let Err(e) = run() { .. } }` with `fn run() {
+/// let rt = ..; rt.block_on(serve()) }`): that function, the service's code
+/// as much as `main`'s body is.
+pub(super) fn delegate(main: &ast::Fn) -> Option<ast::Fn> {
+    let body = main.body()?;
+    if manual_runtime(&body).ok().flatten().is_some() {
+        return None;
+    }
+    let file = main.syntax().ancestors().find_map(ast::SourceFile::cast)?;
+    let called = calls_of_local_fns(&body);
+    file.items()
+        .filter_map(|item| match item {
+            ast::Item::Fn(f) => Some(f),
+            _ => None,
+        })
+        .find(|f| {
+            let name = f.name().map(|n| n.text().to_string());
+            f.async_token().is_none()
+                && name.as_deref().is_some_and(|n| n != "main")
+                && called.iter().any(|(n, _)| Some(n) == name.as_ref())
+                && f.body()
+                    .is_some_and(|b| manual_runtime(&b).ok().flatten().is_some())
+        })
+}
+
+/// The calls in `body` of a function by a plain name (`run(..)`), with that name.
+fn calls_of_local_fns(body: &ast::BlockExpr) -> Vec<(String, ast::CallExpr)> {
+    body.syntax()
+        .descendants()
+        .filter_map(ast::CallExpr::cast)
+        .filter_map(|call| {
+            let ast::Expr::PathExpr(p) = call.expr()? else {
+                return None;
+            };
+            let path = p.path()?;
+            if path.qualifier().is_some() {
+                return None;
+            }
+            let name = path.segment()?.name_ref()?.text().to_string();
+            Some((name, call))
+        })
+        .collect()
+}
+
+/// The runtime of [`delegate`]'s function, made async: its runtime goes as in
+/// `main`, and `main` awaits its calls. With `host`, the function also takes
+/// `main`'s host parameter (`knit_host`), for the serves and registrations
+/// the entry rewrites in it. `Err` when knit cannot make it async.
+fn delegated_runtime(main: &ast::Fn, host: Option<&str>) -> Result<Option<ManualRuntime>, String> {
+    let (Some(f), Some(body)) = (delegate(main), main.body()) else {
+        return Ok(None);
+    };
+    let Some(inner) = f.body().map(|b| manual_runtime(&b)).transpose()?.flatten() else {
+        return Ok(None);
+    };
+    let name = f.name().map(|n| n.text().to_string()).unwrap_or_default();
+    if f.unsafe_token().is_some() || f.const_token().is_some() || f.abi().is_some() {
+        return Err(format!(
+            "`fn main` runs its service through `{name}`, which builds a tokio runtime: knit makes `{name}` async, which it cannot be as written (`unsafe`, `const` or `extern`)"
+        ));
+    }
+    // Named elsewhere too, it would hand those callers a future.
+    let file = main.syntax().ancestors().find_map(ast::SourceFile::cast);
+    let elsewhere = file
+        .iter()
+        .flat_map(|f| f.syntax().descendants())
+        .filter_map(ast::NameRef::cast)
+        .any(|n| {
+            n.text() == name.as_str()
+                && !body
+                    .syntax()
+                    .text_range()
+                    .contains_range(n.syntax().text_range())
+        });
+    if elsewhere {
+        return Err(format!(
+            "`fn main` runs its service through `{name}`, which builds a tokio runtime, and `{name}` is named outside `main` too: knit makes it async, which those uses would not expect; call it from `main` only"
+        ));
+    }
+    let fn_kw = f.fn_token().ok_or("a function without `fn`")?;
+    let mut edits = vec![(
+        TextRange::empty(fn_kw.text_range().start()),
+        "async ".to_string(),
+    )];
+    edits.extend(inner.edits);
+    if let (Some(host), Some(params)) = (host, f.param_list()) {
+        let close = params
+            .r_paren_token()
+            .ok_or("a parameter list without `)`")?;
+        let comma = if params.params().next().is_some() || params.self_param().is_some() {
+            ", "
+        } else {
+            ""
+        };
+        edits.push((
+            TextRange::empty(close.text_range().start()),
+            format!("{comma}{host}: &'static knit_runtime::ServiceHost"),
+        ));
+    }
+    for (_, call) in calls_of_local_fns(&body)
+        .into_iter()
+        .filter(|(n, _)| *n == name)
+    {
+        if let (Some(host), Some(args)) = (host, call.arg_list()) {
+            let close = args.r_paren_token().ok_or("a call without `)`")?;
+            let comma = if args.args().next().is_some() {
+                ", "
+            } else {
+                ""
+            };
+            edits.push((
+                TextRange::empty(close.text_range().start()),
+                format!("{comma}{host}"),
+            ));
+        }
+        edits.push((
+            TextRange::empty(call.syntax().text_range().end()),
+            ".await".into(),
+        ));
+    }
+    Ok(Some(ManualRuntime {
+        edits,
+        settings: inner.settings,
+        block_on: inner.block_on,
     }))
 }
 

@@ -54,9 +54,17 @@ impl Till for Counter {
     }
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() {
+    if let Err(err) = run() {
+        eprintln!("till: {err}");
+        std::process::exit(1);
+    }
+}
+
+/// Sets up logging and till's runtime, and serves on it.
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt::init();
-    let rt = tokio::runtime::Runtime::new()?;
+    let rt = runtime()?;
     rt.block_on(async {
         let addr = std::env::var("TILL_ADDR")
             .unwrap_or_else(|_| "127.0.0.1:50072".to_string())
@@ -73,4 +81,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .await?;
         Ok::<(), Box<dyn std::error::Error>>(())
     })
+}
+
+/// till's runtime, built where its settings are kept.
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Runtime::new()
 }
