@@ -505,6 +505,14 @@ mod tests {
         );
         expect!["Call(Rpc) frontend/src/main.rs:10: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` is given its channel inside `TracingServiceClient::new(..)`, a transport of the client's own that in-process calls would not go through"]
             .assert_eq(&check(&traced).findings.join("\n"));
+        // The same behind a shadowed name knit does not follow: the client's
+        // type says it.
+        let shadowed = frontend("client").replace(
+            "    let client = GreeterClient",
+            "    let client = TracingServiceClient::new(channel());\n    let client: GreeterClient<TracingServiceClient<Channel>> = GreeterClient",
+        );
+        expect!["Call(Rpc) frontend/src/main.rs:9: calls to `helloworld.Greeter` stay RPC: `GreeterClient<TracingServiceClient<Channel>>` runs over `TracingServiceClient<Channel>`, a transport of the client's own that in-process calls would not go through"]
+            .assert_eq(&check(&shadowed).findings.join("\n"));
     }
 
     #[test]

@@ -15,6 +15,7 @@ use crate::edit::{Finding, Level, Tier};
 use crate::model::{FileId, Group, ProtoFile};
 use crate::names::{Index, Mention, Named, Role, Usage, snake_case};
 use crate::served::Served;
+use ra_ap_syntax::ast::HasGenericArgs;
 use ra_ap_syntax::{AstNode, NodeOrToken, TextRange, TextSize, ast};
 
 /// The decision for the calls of one service to one gRPC service.
@@ -505,6 +506,13 @@ fn decide(
                 "a use of `{}Client` that knit does not convert yet",
                 named.service
             ));
+        } else if m.usage == Usage::Type
+            && let Some(transport) = own_transport(&group.file(m.file).text, m.path)
+        {
+            return Decision::Rpc(format!(
+                "`{}Client<{transport}>` runs over `{transport}`, a transport of the client's own that in-process calls would not go through",
+                named.service
+            ));
         } else if m.usage == Usage::Type && aliased_in_a_block(group, m) {
             return Decision::Rpc(format!(
                 "`{}Client` is given a `type` alias inside a function or an `impl`, which knit does not follow yet: the calls made through it could not be checked",
@@ -576,6 +584,38 @@ fn decide(
         reason,
         stacked,
     }
+}
+
+/// The transport the client type at `range` of `text` names other than a
+/// `Channel` (by any name the file gives it: `Channel as Ch`) or tonic's
+/// `InterceptedService` around one, as written: `TracingService<Channel>` in
+/// `XClient<TracingService<Channel>>`.
+fn own_transport(text: &str, range: TextRange) -> Option<String> {
+    const BEFORE: &str = "type T = ";
+    let ty = &text[range];
+    let parsed = ast::SourceFile::parse(&format!("{BEFORE}{ty};"), ra_ap_syntax::Edition::CURRENT);
+    let path = parsed
+        .tree()
+        .syntax()
+        .descendants()
+        .find_map(ast::PathType::cast)?
+        .path()?;
+    let arg = path.segment()?.generic_arg_list()?.generic_args().next()?;
+    let ast::GenericArg::TypeArg(arg) = arg else {
+        return None;
+    };
+    let ast::Type::PathType(transport) = arg.ty()? else {
+        return Some(arg.syntax().to_string());
+    };
+    let name = transport.path()?.segment()?.name_ref()?.text().to_string();
+    let name = name.trim_start_matches("r#");
+    let channel = |n: &str| {
+        matches!(n, "Channel" | "InterceptedService")
+            || text.contains(&format!("Channel as {n}"))
+            || text.contains(&format!("Channel as r#{n}"))
+            || text.contains(&format!("type {n} = "))
+    };
+    (!channel(name)).then(|| arg.syntax().to_string())
 }
 
 /// Whether mention `m` is the type of a `type` alias declared inside a block
