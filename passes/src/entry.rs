@@ -170,7 +170,7 @@ fn standalone_runtime(attr: Option<&ast::Attr>, main: &ast::Fn) -> Standalone {
 }
 
 /// Why a `main` is not lifted, when it has no runtime attribute and builds no runtime.
-const NOT_LIFTED: &str = "`fn main` is neither `#[tokio::main] async fn main` nor builds a tokio runtime and calls `block_on`: not supported yet";
+const NOT_LIFTED: &str = "`fn main` is neither `#[tokio::main] async fn main` nor builds a tokio runtime and calls `block_on` on it (in `main`, or in a function of its file that `main` calls): not supported yet; make `main` one of those, or leave this service out of the group (its calls to the merged services stay RPC)";
 
 pub fn run(group: &Group, sharing: &Sharing) -> Output {
     let mut out = Output::default();
@@ -1235,7 +1235,7 @@ async fn main() -> anyhow::Result<()> {
         expect![[r#"
             Error svc/src/main.rs:1: service `svc`: no `fn main` in svc/src/main.rs
             Error svc/src/main.rs:1: `#[actix_web::main(workers = 2)]`: only `system = ".."` is understood; not supported yet
-            Error svc/src/main.rs:1: `fn main` is neither `#[tokio::main] async fn main` nor builds a tokio runtime and calls `block_on`: not supported yet
+            Error svc/src/main.rs:1: `fn main` is neither `#[tokio::main] async fn main` nor builds a tokio runtime and calls `block_on` on it (in `main`, or in a function of its file that `main` calls): not supported yet; make `main` one of those, or leave this service out of the group (its calls to the merged services stay RPC)
         "#]].assert_eq(&all);
     }
 

@@ -117,6 +117,7 @@ pub fn group(fixture: &str) -> Group {
                     .to_owned(),
                 built_modules: Vec::new(),
                 also_in: Vec::new(),
+                test_only: false,
             }
         });
         if path.ends_with(".proto") {
@@ -132,7 +133,41 @@ pub fn group(fixture: &str) -> Group {
         });
     }
     declared_twice(&mut group);
+    declared_for_tests(&mut group);
     group
+}
+
+/// A file whose `mod` another file of its package declares under
+/// `#[cfg(test)]` is compiled for tests only, as the loader finds it.
+fn declared_for_tests(group: &mut Group) {
+    let texts: Vec<(String, String)> = group
+        .files
+        .iter()
+        .map(|f| {
+            (
+                f.path.split("/src/").next().unwrap_or_default().to_string(),
+                f.text.clone(),
+            )
+        })
+        .collect();
+    for file in &mut group.files {
+        let dir = file
+            .path
+            .split("/src/")
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let Some(rust) = file.rust.as_mut() else {
+            continue;
+        };
+        let Some(last) = rust.module.last() else {
+            continue;
+        };
+        let declaration = format!("#[cfg(test)]\nmod {last};");
+        rust.test_only = texts
+            .iter()
+            .any(|(d, text)| *d == dir && text.contains(&declaration));
+    }
 }
 
 /// A library file that `src/main.rs` beside it declares too (`mod proto;` in

@@ -264,6 +264,19 @@ fn environment(group: &Group, calls: &[Call], out: &mut Output) {
 fn allocators(group: &Group, out: &mut Output) {
     let mut found: Vec<(usize, FileId, ast::Static)> = Vec::new();
     let files = group.rust_files();
+    // An allocator of test code (`#[cfg(test)] mod test_memory;`), or of a
+    // binary no service runs, is not the merged binary's.
+    let linked: Vec<FileId> = group
+        .services
+        .iter()
+        .flat_map(|s| {
+            let libs = s.packages.iter().filter_map(|p| p.lib.as_ref().map(|l| l.root));
+            std::iter::once(s.bin.root).chain(libs)
+        })
+        .collect();
+    let files = files.filter(|(_, _, rust)| {
+        !rust.test_only && rust.crates().any(|krate| linked.contains(&krate))
+    });
     for (id, file, rust) in files.filter(|(_, f, _)| f.text.contains("global_allocator")) {
         for item in rust
             .tree()
@@ -274,6 +287,7 @@ fn allocators(group: &Group, out: &mut Output) {
             if item
                 .attrs()
                 .any(|a| a.simple_name().as_deref() == Some("global_allocator"))
+                && !crate::served::in_test_code(file, item.syntax().text_range())
             {
                 found.push((file.service, id, item));
             }
@@ -726,6 +740,26 @@ fn setup() {
                 .iter()
                 .any(|(p, t)| p == "b/src/main.rs" && !t.contains("#[global_allocator]"))
         );
+    }
+
+    #[test]
+    fn an_allocator_of_test_code_is_not_the_binarys() {
+        // `a`'s allocator is in a module compiled for tests only.
+        let fixture = different_allocators().replacen(
+            "#[global_allocator]\nstatic GLOBAL: std::alloc::System = std::alloc::System;\n",
+            "#[cfg(test)]\nmod memory;\n",
+            1,
+        ) + "//- /a/src/memory.rs\n#[global_allocator]\nstatic TRACKED: std::alloc::System = std::alloc::System;\n";
+        let out = check(&fixture);
+        let allocator: Vec<&String> = out
+            .findings
+            .iter()
+            .filter(|f| f.contains("allocator"))
+            .collect();
+        expect![[r#"
+            []
+        "#]]
+        .assert_debug_eq(&allocator);
     }
 
     #[test]

@@ -121,6 +121,9 @@ pub struct RustFile {
     /// The other crates that compile this same file, each with the module
     /// path the file has there: `mod proto;` in both `lib.rs` and `main.rs`.
     pub also_in: Vec<(FileId, Vec<String>)>,
+    /// Compiled for tests only: its `mod` (or one around it) is under
+    /// `#[cfg(test)]`.
+    pub test_only: bool,
 }
 
 /// A `mod x;` whose file a build script writes.

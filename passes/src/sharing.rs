@@ -524,7 +524,8 @@ fn decide(
     let mut stack = None;
     for m in &servers[&(provider, server)] {
         let file = group.file(m.file);
-        if m.usage == Usage::Import || crate::served::in_test_code(file, m.path) {
+        let test_only = file.rust.as_ref().is_some_and(|r| r.test_only);
+        if m.usage == Usage::Import || test_only || crate::served::in_test_code(file, m.path) {
             continue;
         }
         let (line, _) = file.line_col(m.path.start());

@@ -1172,6 +1172,17 @@ fn path_attribute(module: &ast::Module) -> Option<String> {
         })
 }
 
+/// Whether `attr` is `#[cfg(test)]`.
+fn is_cfg_test(attr: &ast::Attr) -> bool {
+    let text: String = attr
+        .syntax()
+        .text()
+        .to_string()
+        .split_whitespace()
+        .collect();
+    text == "#[cfg(test)]"
+}
+
 /// A file of a module tree still to read.
 struct Pending {
     path: PathBuf,
@@ -1183,6 +1194,8 @@ struct Pending {
     owns_dir: bool,
     /// The files of the modules around it, from its crate root.
     outer: Vec<PathBuf>,
+    /// Whether it is compiled for tests only (see [`RustFile::test_only`]).
+    test_only: bool,
 }
 
 /// A file of a module tree: its parse, the text it was parsed from, and the
@@ -1219,6 +1232,7 @@ fn module_trees(roots: &[PathBuf], tree: &ModuleTree) -> Result<Vec<(PathBuf, Pa
             module: Vec::new(),
             owns_dir: true,
             outer: Vec::new(),
+            test_only: false,
         })
         .collect();
     let mut done: Vec<(PathBuf, ParsedFile)> = Vec::new();
@@ -1235,6 +1249,7 @@ fn module_trees(roots: &[PathBuf], tree: &ModuleTree) -> Result<Vec<(PathBuf, Pa
                     if let Some((_, first)) = done.iter_mut().find(|(p, _)| *p == pending.path) {
                         let krate = FileId(pending.krate as u32);
                         let rust = &mut first.rust;
+                        rust.test_only &= pending.test_only;
                         if rust.module_in(krate).is_none() {
                             rust.also_in.push((krate, pending.module));
                             wave.extend(children);
@@ -1278,6 +1293,7 @@ fn parse_file(
         green,
         built_modules: Vec::new(),
         also_in: Vec::new(),
+        test_only: pending.test_only,
     };
     let tree = rust.tree();
     let file_dir = pending
@@ -1411,12 +1427,19 @@ fn parse_file(
         module_path.push(name);
         let mut outer = pending.outer.clone();
         outer.push(pending.path.clone());
+        let test_only = pending.test_only
+            || module
+                .syntax()
+                .ancestors()
+                .filter_map(ast::Module::cast)
+                .any(|m| m.attrs().any(|a| is_cfg_test(&a)));
         children.push(Pending {
             path: found.clone(),
             krate: pending.krate,
             module: module_path,
             owns_dir,
             outer,
+            test_only,
         });
     }
     if let Some(missing) =
