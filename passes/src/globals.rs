@@ -270,7 +270,10 @@ fn allocators(group: &Group, out: &mut Output) {
         .services
         .iter()
         .flat_map(|s| {
-            let libs = s.packages.iter().filter_map(|p| p.lib.as_ref().map(|l| l.root));
+            let libs = s
+                .packages
+                .iter()
+                .filter_map(|p| p.lib.as_ref().map(|l| l.root));
             std::iter::once(s.bin.root).chain(libs)
         })
         .collect();

@@ -411,7 +411,14 @@ fn into_helper(
 /// or served on connections of the provider's own (`serve_with_incoming`,
 /// where a TLS acceptor may authenticate callers).
 fn served_on_a_socket(call: &ast::MethodCallExpr, provider: &Provider) -> Result<(), String> {
-    let mut node = call.syntax().clone();
+    router_served(call.syntax().clone(), provider)
+}
+
+/// [`served_on_a_socket`] from the router expression `node`, through a `let`
+/// that keeps the router (`let grpc = Server::builder()..add_service(..);
+/// grpc.serve_with_shutdown(addr, signal).await`): every use of the variable
+/// is served so.
+fn router_served(mut node: SyntaxNode, provider: &Provider) -> Result<(), String> {
     while let Some(parent) = node.parent() {
         if ast::ParenExpr::can_cast(parent.kind()) {
             node = parent;
@@ -435,6 +442,32 @@ fn served_on_a_socket(call: &ast::MethodCallExpr, provider: &Provider) -> Result
             ));
         }
         node = parent;
+    }
+    if let Some(binding) = node.parent().and_then(ast::LetStmt::cast) {
+        let name = match binding.pat() {
+            Some(ast::Pat::IdentPat(pat)) if !crate::locals::changed(&binding) => {
+                pat.name().map(|n| n.text().to_string())
+            }
+            _ => None,
+        };
+        if let (Some(name), Some(block)) = (name, binding.syntax().parent()) {
+            let after = binding.syntax().text_range().end();
+            let uses: Vec<ast::PathExpr> = block
+                .descendants()
+                .filter_map(ast::PathExpr::cast)
+                .filter(|p| p.syntax().text_range().start() >= after)
+                .filter(|p| p.syntax().text() == name.as_str())
+                .collect();
+            if uses.is_empty() {
+                return Err(format!(
+                    "`{provider}` keeps its router in `{name}`, and knit sees no use of it"
+                ));
+            }
+            for path in uses {
+                router_served(path.syntax().clone(), provider)?;
+            }
+            return Ok(());
+        }
     }
     Err(format!(
         "`{provider}` serves its router where knit cannot follow it (`{}`)",
@@ -1027,6 +1060,24 @@ mod tests {
             "Server::builder().accept_http1(true).add_service(tonic_web::enable(GreeterServer::new(MyGreeter))).serve(addr).await?;",
             expect![
                 "run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` hands its server to `tonic_web::enable(..)` on its way to tonic's router"
+            ],
+        );
+    }
+
+    #[test]
+    fn a_router_kept_in_a_variable_is_followed_to_where_it_is_served() {
+        // Bound after its services, served with a shutdown signal.
+        decision(
+            "let grpc = Server::builder()\n        .accept_http1(true)\n        .add_service(GreeterServer::new(MyGreeter));\n    grpc.serve_with_shutdown(addr, signal()).await?;",
+            expect![
+                "run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"
+            ],
+        );
+        // Turned into something else later: knit cannot follow it.
+        decision(
+            "let grpc = Server::builder().add_service(GreeterServer::new(MyGreeter));\n    let svc = grpc.into_service();",
+            expect![
+                "stay RPC: `greeter` serves its router through `.into_service(..)`, which knit does not follow: in-process calls could skip what it goes through"
             ],
         );
     }

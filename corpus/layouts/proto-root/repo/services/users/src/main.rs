@@ -34,9 +34,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|_| "127.0.0.1:50061".to_string())
         .parse()?;
     println!("users listening on {addr}");
-    Server::builder()
-        .add_service(UsersServer::new(UserDirectory))
-        .serve(addr)
+    // The router is built first and served below, with a shutdown future that
+    // never fires: users runs until its process is stopped.
+    let grpc = Server::builder().add_service(UsersServer::new(UserDirectory));
+    grpc.serve_with_shutdown(addr, std::future::pending::<()>())
         .await?;
     Ok(())
 }
