@@ -711,6 +711,8 @@ fn lift_into_lib(
         ));
     }
     register(group, sharing, index, LIB_HOST, &mut lifted);
+    let scoped = scoped_spawns(group, &lifted.edits);
+    lifted.edits.extend(scoped);
     let (in_main, elsewhere) = lifted
         .edits
         .into_iter()
@@ -899,6 +901,78 @@ pub fn lib_entries(group: &Group, out: &Output) -> Output {
         );
     }
     entries
+}
+
+/// Tasks the lifted code spawns that use the host it runs under (a server
+/// served, or a handler registered, in `tokio::spawn(async { .. })`): their
+/// future runs in that host's scope (`ServiceHost::current().scope(..)`,
+/// taken where the task is spawned), as a spawned task does not inherit it.
+fn scoped_spawns(group: &Group, edits: &[crate::edit::Edit]) -> Vec<crate::edit::Edit> {
+    let mut wrapped: Vec<(FileId, TextRange)> = Vec::new();
+    for edit in edits.iter().filter(|e| e.text.contains(LIB_HOST.expr)) {
+        let Some(rust) = group.file(edit.file).rust.as_ref() else {
+            continue;
+        };
+        let tree = rust.tree();
+        let node = match tree.syntax().covering_element(edit.range) {
+            ra_ap_syntax::NodeOrToken::Node(node) => node,
+            ra_ap_syntax::NodeOrToken::Token(token) => match token.parent() {
+                Some(node) => node,
+                None => continue,
+            },
+        };
+        // The outermost spawn around the edit: its task is the one spawned
+        // from the entry's scope.
+        let spawned = node
+            .ancestors()
+            .filter_map(ast::ArgList::cast)
+            .filter(|args| {
+                let callee = args
+                    .syntax()
+                    .parent()
+                    .and_then(|call| match ast::Expr::cast(call)? {
+                        ast::Expr::CallExpr(c) => {
+                            let ast::Expr::PathExpr(p) = c.expr()? else {
+                                return None;
+                            };
+                            Some(p.path()?.segment()?.name_ref()?.text().to_string())
+                        }
+                        ast::Expr::MethodCallExpr(m) => Some(m.name_ref()?.text().to_string()),
+                        _ => None,
+                    });
+                matches!(callee.as_deref(), Some("spawn" | "spawn_local"))
+            })
+            .filter_map(|args| args.args().next())
+            .last();
+        if let Some(task) = spawned {
+            let range = task.syntax().text_range();
+            if !wrapped.contains(&(edit.file, range)) {
+                wrapped.push((edit.file, range));
+            }
+        }
+    }
+    wrapped
+        .into_iter()
+        .flat_map(|(file, range)| {
+            let note = "a task spawned with the host's serve or registrations in it runs in the service's scope";
+            [
+                crate::edit::Edit {
+                    file,
+                    range: TextRange::empty(range.start()),
+                    text: format!("{}.scope(", LIB_HOST.expr),
+                    pass: PASS,
+                    note: note.into(),
+                },
+                crate::edit::Edit {
+                    file,
+                    range: TextRange::empty(range.end()),
+                    text: ")".into(),
+                    pass: PASS,
+                    note: note.into(),
+                },
+            ]
+        })
+        .collect()
 }
 
 /// `body` of `main` as an async entry's: with the runtime it builds removed and
@@ -1555,6 +1629,48 @@ fn main_inner() -> Result<(), Box<dyn std::error::Error>> {
             ----
             Error svc/src/main.rs:1: the runtime `rt` is used for more than `rt.block_on(..)`: a tokio runtime built in `main` is lifted when `block_on` is all it does
         "#]].assert_eq(&shown.join("----\n"));
+    }
+
+    #[test]
+    fn a_server_served_in_a_spawned_task_runs_in_the_services_scope() {
+        // The library serves in a task of its own: the task takes the host's
+        // scope where it is spawned.
+        let out = check(
+            r#"
+//- /api/Cargo.toml
+[package]
+name = "api"
+//- /api/src/main.rs
+#[tokio::main]
+async fn main() {
+    api::start("127.0.0.1:50051".parse().unwrap()).await.unwrap();
+}
+//- /api/src/lib.rs
+pub async fn start(addr: std::net::SocketAddr) -> Result<(), tokio::task::JoinError> {
+    let server = tokio::spawn(async move {
+        Server::builder().add_service(ApiServer::new(Api)).serve(addr).await
+    });
+    server.await.map(|_| ())
+}
+"#,
+        );
+        expect![[r#"
+            //- /api/src/lib.rs
+            pub async fn start(addr: std::net::SocketAddr) -> Result<(), tokio::task::JoinError> {
+                let server = tokio::spawn(knit_runtime::ServiceHost::current().scope(async move {
+                    Server::builder().add_service(ApiServer::new(Api)).serve_with_incoming_shutdown(knit_runtime::ServiceHost::current().incoming(addr), knit_runtime::ServiceHost::current().shutdown()).await
+                }));
+                server.await.map(|_| ())
+            }
+
+            /// The entry of service `api`, lifted by knit from `fn main` in api/src/main.rs: the
+            /// merged binary's host runs it; the service's own binary runs `main` as before.
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+                knit_host.scope(async move {
+                crate::start("127.0.0.1:50051".parse().unwrap()).await.unwrap();
+            }).await
+            }
+        "#]].assert_eq(&out.render("api/src/lib.rs"));
     }
 
     #[test]

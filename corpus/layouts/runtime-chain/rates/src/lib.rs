@@ -41,9 +41,14 @@ impl Rates for Table {
 /// Serves the rate table on `addr` until the server stops.
 pub async fn serve(addr: std::net::SocketAddr) -> Result<(), Box<dyn std::error::Error>> {
     tracing::info!(%addr, "rates listening");
-    Server::builder()
-        .add_service(RatesServer::new(Table))
-        .serve(addr)
-        .await?;
+    // The server runs in a task of its own, as in services that do other work
+    // beside it; `serve` waits for that task.
+    let server = tokio::spawn(async move {
+        Server::builder()
+            .add_service(RatesServer::new(Table))
+            .serve(addr)
+            .await
+    });
+    server.await??;
     Ok(())
 }
