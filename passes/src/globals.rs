@@ -25,6 +25,7 @@ use crate::model::{FileId, Group};
 use crate::sharing::Sharing;
 
 mod args;
+mod files;
 mod logging;
 
 const PASS: &str = "globals";
@@ -39,6 +40,7 @@ pub fn run(group: &Group, _: &Sharing) -> Output {
     process_wide(group, &calls, &mut out);
     metrics(group, &mut out);
     dotenv(group, &calls, &mut out);
+    files::run(group, &mut out);
     out
 }
 
@@ -743,6 +745,26 @@ fn setup() {
                 .iter()
                 .any(|(p, t)| p == "b/src/main.rs" && !t.contains("#[global_allocator]"))
         );
+    }
+
+    #[test]
+    fn files_read_relative_to_the_working_directory_are_reported() {
+        let fixture = TWO.replacen(
+            "    let level = std::env::var_os(\"RUST_LOG\");",
+            "    let level = std::env::var_os(\"RUST_LOG\");\n    let config = std::fs::read_to_string(\"config/a.toml\").unwrap();\n    let seeds = tokio::fs::read_dir(Path::new(\"./seeds\")).await;\n    let abs = File::open(\"/etc/a.conf\");\n    let dynamic = fs::read(format!(\"{dir}/x\"));",
+            1,
+        );
+        let out = check(&fixture);
+        let files: Vec<&String> = out
+            .findings
+            .iter()
+            .filter(|f| f.contains("working directory"))
+            .collect();
+        expect![[r#"
+            [
+                "Note a/src/main.rs:8: `a` reads files by paths relative to its working directory: `config/a.toml` (a/src/main.rs:8), `./seeds` (a/src/main.rs:9); merged, every service shares one working directory: they resolve where the merged binary is started; the plan's `cwd` chooses that folder (docs/plan.md)",
+            ]
+        "#]].assert_debug_eq(&files);
     }
 
     #[test]
