@@ -17,9 +17,10 @@ use crate::channels::{channel_of, expr_at, without_clones};
 use crate::edit::Output;
 use crate::model::{FileId, Group, relative_path};
 use crate::names::{Mention, Role, Usage};
-use crate::sharing::{Decision, Sharing, call_finding};
+use crate::pass::PassId;
+use crate::sharing::{Decision, Sharing, call_site};
 
-const PASS: &str = "calls";
+const PASS: PassId = PassId::Calls;
 
 pub fn run(group: &Group, sharing: &Sharing) -> Output {
     let mut out = Output::default();
@@ -34,7 +35,7 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
         let decision = &sharing.calls[&(m.service, m.named.clone())];
         let shared = sharing.package(&m.named.package);
         if matches!(m.usage, Usage::Call { .. } | Usage::Other) {
-            out.findings.push(call_finding(group, m, decision, shared));
+            out.calls.push(call_site(group, m, decision, shared));
         }
         if let Decision::Bridged { .. } = decision {
             bridge(group, m, &mut out);

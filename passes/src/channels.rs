@@ -293,8 +293,7 @@ pub fn sets_timeout_near(group: &Group, m: &Mention) -> Option<(FileId, TextSize
         .filter_map(|call| callee(&call).map(|(_, name)| name))
         .collect();
     let files = group.rust_files().filter(|(_, file, _)| {
-        (file.service == m.service || file.also.iter().any(|(s, _)| *s == m.service))
-            && file.text.contains(".timeout(")
+        file.owners().any(|o| o.service == m.service) && file.text.contains(".timeout(")
     });
     for (id, _, rust) in files {
         let tree = rust.tree();

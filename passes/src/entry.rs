@@ -18,6 +18,7 @@ use crate::manifest::ManifestOp;
 use crate::model::{FileId, Group, Target, parent_dir, relative_path};
 use crate::names::{Mention, Role, Usage};
 use crate::namespace;
+use crate::pass::PassId;
 use crate::sharing::Sharing;
 
 mod actix;
@@ -30,7 +31,7 @@ mod several;
 pub use runtime::RuntimeSettings;
 use runtime::{Standalone, attr_settings, manual_runtime};
 
-const PASS: &str = "entry";
+const PASS: PassId = PassId::Entry;
 
 /// The name of the lifted entry.
 pub const ENTRY: &str = "knit_entry";

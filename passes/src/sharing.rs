@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::channels::ChannelTimeout;
-use crate::edit::{Finding, Level, Tier};
+use crate::edit::{CallSite, Tier};
 use crate::model::{FileId, Group, ProtoFile};
 use crate::names::{Index, Mention, Named, Role, Usage, snake_case};
 use crate::served::Served;
@@ -730,13 +730,13 @@ fn bridgeable(group: &Group, caller: usize, provider: usize, named: &Named) -> R
     Ok(())
 }
 
-/// The finding for one call site.
-pub fn call_finding(
+/// The record of one call site.
+pub fn call_site(
     group: &Group,
     m: &Mention,
     decision: &Decision,
     shared: Option<&SharedPackage>,
-) -> Finding {
+) -> CallSite {
     let full = format!("{}.{}", m.named.package, m.named.service);
     let inline_client = shared
         .map(|s| s.inline_module(&m.named.service))
@@ -774,12 +774,11 @@ pub fn call_finding(
         ),
         Decision::Rpc(reason) => (Tier::Rpc, format!("calls to `{full}` stay RPC: {reason}")),
     };
-    Finding {
-        level: Level::Call(tier),
-        pass: "calls",
-        at: Some((m.file, m.path.start())),
-        message,
+    CallSite {
+        tier,
+        at: (m.file, m.path.start()),
         callee: Some(full),
+        detail: message,
     }
 }
 

@@ -9,7 +9,8 @@ use std::sync::mpsc;
 
 use knit_passes::FileId;
 use knit_passes::model::{
-    BuiltModule, Group, LocalDep, Package, ProtoFile, RustFile, Service, SourceFile, Target,
+    BuiltModule, Group, LocalDep, Package, PackageRef, ProtoFile, RustFile, Service, SourceFile,
+    Target,
 };
 use ra_ap_syntax::ast::{self, HasAttrs, HasModuleItem, HasName};
 use ra_ap_syntax::{AstNode, AstToken, Edition, SyntaxKind};
@@ -240,7 +241,10 @@ fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loa
         for Input { read, at, mut file } in loading.files {
             file.path = place(&at);
             if let Some(&id) = ids.get(&read) {
-                group.files[id.0 as usize].also.push((index, file.package));
+                group.files[id.0 as usize].also.push(PackageRef {
+                    service: index,
+                    package: file.package,
+                });
                 continue;
             }
             if let Some(&other) = by_path.get(&file.path) {
@@ -333,13 +337,13 @@ fn own_binaries(group: &mut Group) {
         if runners.is_empty() {
             continue;
         }
-        let owners: Vec<(usize, usize)> = std::iter::once((file.service, file.package))
-            .chain(file.also.iter().copied())
-            .filter(|(s, _)| runners.contains(s))
+        let owners: Vec<PackageRef> = file
+            .owners()
+            .filter(|o| runners.contains(&o.service))
             .collect();
-        if let Some((&(service, package), rest)) = owners.split_first() {
-            file.service = service;
-            file.package = package;
+        if let Some((own, rest)) = owners.split_first() {
+            file.service = own.service;
+            file.package = own.package;
             file.also = rest.to_vec();
         }
     }
@@ -864,7 +868,7 @@ fn load_service(
     let lock_path = root.join("Cargo.lock");
     let lockfile = std::fs::read_to_string(&lock_path).ok();
     if let Some(text) = &lockfile
-        && let Err(e) = text.parse::<toml::Table>()
+        && let Err(e) = crate::cargolock::CargoLock::parse(text)
     {
         let offset = e.span().map_or(0, |s| s.start);
         return Err(Diagnostic::at_offset(

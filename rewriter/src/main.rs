@@ -443,7 +443,11 @@ fn read(path: &std::path::Path) -> Result<String, Error> {
 }
 
 fn summary(report: &Report, out: &std::path::Path) -> String {
-    let inline = report.calls.iter().filter(|c| c.tier == "inline").count();
+    let inline = report
+        .calls
+        .iter()
+        .filter(|c| c.tier == knit_passes::Tier::Inline)
+        .count();
     let mut text = format!(
         "knit: merged group `{}` into {}\n",
         report.group,
@@ -455,11 +459,15 @@ fn summary(report: &Report, out: &std::path::Path) -> String {
             s.name, s.package, s.merged_package
         ));
     }
-    let bridged = report.calls.iter().filter(|c| c.tier == "bridged").count();
+    let bridged = report
+        .calls
+        .iter()
+        .filter(|c| c.tier == knit_passes::Tier::Bridged)
+        .count();
     let unresolved = match report
         .calls
         .iter()
-        .filter(|c| c.tier == "unresolved")
+        .filter(|c| c.tier == knit_passes::Tier::Unresolved)
         .count()
     {
         0 => String::new(),

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use knit_passes::edit::{self, Edit};
 use knit_passes::manifest::{self, ManifestOp};
 use knit_passes::sharing::Sharing;
-use knit_passes::{FileId, Finding, Level, Output};
+use knit_passes::{FileId, Finding, Level, Output, PassId};
 use rayon::prelude::*;
 
 use crate::error::{Diagnostic, Error, Result};
@@ -59,10 +59,9 @@ pub fn merge(loaded: &Loaded) -> Result<Merged> {
     for message in native.notes {
         output.findings.push(Finding {
             level: Level::Note,
-            pass: "namespace",
+            pass: PassId::Namespace,
             at: None,
             message,
-            callee: None,
         });
     }
     let errors: Vec<Diagnostic> = output
@@ -179,10 +178,9 @@ pub fn merge(loaded: &Loaded) -> Result<Merged> {
     for message in notes {
         let finding = Finding {
             level: Level::Note,
-            pass: "namespace",
+            pass: PassId::Namespace,
             at: None,
             message,
-            callee: None,
         };
         output.findings.push(finding);
     }
