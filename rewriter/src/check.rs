@@ -14,10 +14,10 @@ use rayon::prelude::*;
 use crate::error::{Diagnostic, Result, shown};
 use crate::git;
 use crate::load::Versions;
-use crate::load::join;
 use crate::lockfile::{Lock, ServiceLock, hash, hash_file};
 use crate::merge::Content;
 use crate::outdir::{self, Entry};
+use crate::paths::join;
 use crate::report::Report;
 use crate::{REPORT_JSON, cargolock, output_files, prepare};
 

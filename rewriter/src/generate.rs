@@ -157,7 +157,7 @@ fn root_patches(group: &Group) -> (String, Vec<String>) {
             };
             for (source, name, mut spec) in entries {
                 if let Some(path) = spec.get("path").and_then(|p| p.as_str()).map(String::from) {
-                    spec["path"] = toml_edit::value(join_path(root_dir, &path));
+                    spec["path"] = toml_edit::value(crate::paths::join_normal(root_dir, &path));
                 }
                 let table = if nested {
                     target[source.as_str()].or_insert(Item::Table(Table::new()))
@@ -188,21 +188,6 @@ fn root_patches(group: &Group) -> (String, Vec<String>) {
         format!("\n{merged}")
     };
     (text, notes)
-}
-
-/// `dir/path`, with `..` and `.` folded.
-fn join_path(dir: &str, path: &str) -> String {
-    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            _ => parts.push(part),
-        }
-    }
-    parts.join("/")
 }
 
 /// knit-runtime's manifest for a group on tonic `line`: it requires the

@@ -57,6 +57,34 @@ impl LinksOf for CargoHome {
     }
 }
 
+/// The `links` keys of the packages a merged build keeps, read from the
+/// registry while loading, so that the merge itself reads no file.
+#[derive(Clone, Debug, Default)]
+pub struct LinksKeys(BTreeMap<(String, String), Option<String>>);
+
+impl LinksKeys {
+    /// Asks `registry` for the `links` key of every package that
+    /// [`crate::lockmerge`] keeps from `lockfiles`.
+    pub fn read(lockfiles: &[(&str, &str)], registry: &dyn LinksOf) -> LinksKeys {
+        let mut keys = BTreeMap::new();
+        for k in kept(lockfiles) {
+            let (name, version) = (k.package.name, k.package.version);
+            if let Some(links) = registry.links(&name, &version) {
+                keys.insert((name, version), links);
+            }
+        }
+        LinksKeys(keys)
+    }
+}
+
+impl LinksOf for LinksKeys {
+    fn links(&self, name: &str, version: &str) -> Option<Option<String>> {
+        self.0
+            .get(&(name.to_string(), version.to_string()))
+            .cloned()
+    }
+}
+
 /// What the check found: clashes stop the merge; notes go to the report.
 #[derive(Debug, Default, PartialEq)]
 pub struct Found {

@@ -18,6 +18,7 @@ use rayon::prelude::*;
 
 use crate::error::{Diagnostic, Error, Result};
 use crate::git::{self, GitState};
+use crate::paths::slash;
 use crate::plan::{Plan, ServiceSpec};
 use crate::workspace::{self, Kind, Member, Workspace};
 use crate::{OUTPUT_MARKER, protos, reads, tonic};
@@ -27,7 +28,10 @@ use crate::{OUTPUT_MARKER, protos, reads, tonic};
 pub struct Loaded {
     pub plan: Plan,
     pub group: Group,
-    /// For each file of the group (by [`FileId`]), where knit read it.
+    /// For each file of the group (by [`FileId`]), where knit read it (for a
+    /// service pinned to a revision: its export). Everything else knows a file
+    /// by its path in the output ([`SourceFile::path`]), errors too
+    /// ([`Loaded::shown`]).
     pub origins: Vec<PathBuf>,
     /// Files copied as they are: (where knit reads it, path in the output).
     pub copies: Vec<(PathBuf, String)>,
@@ -35,12 +39,17 @@ pub struct Loaded {
     pub copy_services: Vec<BTreeSet<usize>>,
     /// Each service's `Cargo.lock`, when it has one.
     pub lockfiles: Vec<Option<String>>,
-    /// The plan's folder, canonical: where `origins` are.
+    /// The plan's folder, canonical.
     pub canonical_dir: PathBuf,
+    /// The plan's folder as an output path: the output mirrors the folder that
+    /// holds the plan and every input.
+    pub plan_place: String,
     /// Where each service was read, by service.
     pub sources: Vec<ServiceSource>,
     /// The tonic release line every service of the group builds with.
     pub tonic: tonic::Line,
+    /// The `links` keys of the registry packages the merged build keeps.
+    pub links: crate::links::LinksKeys,
 }
 
 /// Where a service's files came from.
@@ -58,12 +67,18 @@ pub struct ServiceSource {
 }
 
 impl Loaded {
-    /// How errors name the input file at `origin`: under the plan's folder as
-    /// the plan was given.
-    pub fn shown(&self, origin: &Path) -> PathBuf {
-        match origin.strip_prefix(&self.canonical_dir) {
-            Ok(rel) => self.plan.dir.join(rel),
-            Err(_) => origin.to_path_buf(),
+    /// How errors name the input file whose output path is `path`: from the
+    /// plan's folder as the plan was given (`corpus/greeter` +
+    /// `greeter/src/main.rs`; `plans` + `../svc/src/main.rs` is `svc/src/main.rs`),
+    /// also for a service pinned to a revision (its checkout's path, not the export's).
+    pub fn shown(&self, path: &str) -> PathBuf {
+        let rel = knit_passes::model::relative_path(&self.plan_place, path);
+        let shown = self.plan.dir.join(&rel);
+        // Only a path that climbs out of the plan's folder is folded.
+        if rel.starts_with("../") {
+            crate::paths::normalize(&shown)
+        } else {
+            shown
         }
     }
 }
@@ -302,7 +317,10 @@ fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loa
             None => None,
         };
     }
+    let locked = crate::lockmerge::with_lockfiles(&group.services, &lockfiles);
+    let links = crate::links::LinksKeys::read(&locked, &crate::links::CargoHome::from_env());
     Ok(Loaded {
+        links,
         plan,
         group,
         origins,
@@ -310,6 +328,7 @@ fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loa
         copy_services,
         lockfiles,
         canonical_dir: plan_dir.to_path_buf(),
+        plan_place: place(plan_dir, &top),
         sources,
         tonic,
     })
@@ -1070,22 +1089,6 @@ fn read(path: &Path) -> Result<String> {
         .map_err(|e| Diagnostic::in_file(path, format!("cannot read: {e}")).into())
 }
 
-/// `a/b`, where either may be empty.
-pub fn join(a: &str, b: &str) -> String {
-    match (a.is_empty(), b.is_empty()) {
-        (true, _) => b.to_string(),
-        (_, true) => a.to_string(),
-        _ => format!("{a}/{b}"),
-    }
-}
-
-fn slash(path: &Path) -> String {
-    path.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
 /// The files of a package, sorted: what `.gitignore` keeps, without build output
 /// and without nested packages.
 pub(crate) fn package_files(dir: &Path) -> Vec<PathBuf> {
@@ -1309,7 +1312,7 @@ fn parse_file(
         };
         let base = inline_dirs.iter().fold(base, |b, n| b.join(n));
         let (candidates, owns_dir) = match &path_attr {
-            Some(p) => (vec![workspace::normalize(&base.join(p))], true),
+            Some(p) => (vec![crate::paths::normalize(&base.join(p))], true),
             None => (
                 vec![
                     base.join(format!("{file_name}.rs")),

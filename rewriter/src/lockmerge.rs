@@ -24,9 +24,18 @@ pub(crate) struct Kept {
 
 /// The services of `loaded` that have a lockfile: (service name, its text).
 pub fn of_services(loaded: &crate::load::Loaded) -> Vec<(&str, &str)> {
-    let services = loaded.group.services.iter();
+    with_lockfiles(&loaded.group.services, &loaded.lockfiles)
+}
+
+/// The `services` that have a lockfile (each service's, by index, in
+/// `lockfiles`): (service name, its text).
+pub(crate) fn with_lockfiles<'a>(
+    services: &'a [knit_passes::Service],
+    lockfiles: &'a [Option<String>],
+) -> Vec<(&'a str, &'a str)> {
     services
-        .zip(&loaded.lockfiles)
+        .iter()
+        .zip(lockfiles)
         .filter_map(|(s, l)| Some((s.name.as_str(), l.as_deref()?)))
         .collect()
 }

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use ra_ap_syntax::ast::HasArgList;
 use ra_ap_syntax::{AstNode, AstToken, Edition, SyntaxNode, ast};
 
-use crate::workspace::normalize;
+use crate::paths::normalize;
 
 /// The most `.proto` files taken from one folder a build script names.
 const MOST_PROTOS_PER_FOLDER: usize = 2_000;

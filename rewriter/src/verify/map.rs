@@ -99,7 +99,7 @@ impl<'a> SourceMap<'a> {
             rewritten[file.0 as usize] = true;
         }
         for (i, (file, mut splices)) in group.files.iter().zip(splices).enumerate() {
-            let input = loaded.shown(&loaded.origins[i]);
+            let input = loaded.shown(&file.path);
             let origin = if rewritten[i] {
                 Origin::Rewritten(input)
             } else {
@@ -113,8 +113,8 @@ impl<'a> SourceMap<'a> {
             };
             files.insert(file.path.as_str(), origin);
         }
-        for (origin, path) in &loaded.copies {
-            files.insert(path.as_str(), Origin::Copy(loaded.shown(origin)));
+        for (_, path) in &loaded.copies {
+            files.insert(path.as_str(), Origin::Copy(loaded.shown(path)));
         }
         for new in &merged.output.new_files {
             files.insert(new.path.as_str(), Origin::Added(new.pass));
