@@ -20,6 +20,7 @@ pub mod namespace;
 mod orphans;
 pub mod pass;
 pub mod scan;
+pub mod scope;
 mod served;
 pub mod sharing;
 mod unresolved;

@@ -109,7 +109,7 @@ pub struct Sharing {
     /// Those of [`Sharing::bridged`] reached through the provider's whole
     /// server (its listener's stack), not its generated server alone.
     pub stacked: BTreeSet<Named>,
-    /// The code each service's entry covers (see [`crate::entry::entry_ranges`]).
+    /// The code each service's entry covers (see [`crate::scope::entry_ranges`]).
     pub entries: Vec<Vec<(FileId, TextRange)>>,
     /// The constant channel timeouts the calls pass gives in-process clients.
     pub channel_timeouts: ChannelTimeouts,
@@ -147,7 +147,7 @@ impl Sharing {
         let index = Index::of(group);
         let mut sharing = Sharing {
             entries: (0..group.services.len())
-                .map(|s| crate::entry::entry_ranges(group, s))
+                .map(|s| crate::scope::entry_ranges(group, s))
                 .collect(),
             ..Sharing::default()
         };
@@ -156,7 +156,7 @@ impl Sharing {
         let mut by_caller: BTreeMap<(usize, Named), Vec<&Mention>> = BTreeMap::new();
         let mut servers: BTreeMap<(usize, Named), Vec<&Mention>> = BTreeMap::new();
         for m in &index.mentions {
-            if m.named.role == Role::Server && !crate::entry::serves(group, m) {
+            if m.named.role == Role::Server && !crate::scope::serves(group, m) {
                 continue;
             }
             // The roles of one binary serve what it serves as one provider.
@@ -536,7 +536,7 @@ fn decide(
                 named.service
             ));
         }
-        if !crate::entry::in_entry(&entries[provider], m) {
+        if !crate::scope::in_entry(&entries[provider], m) {
             return Decision::Rpc(format!(
                 "`{provider_name}` builds `{}Server` at {}:{line}, outside its `fn main`: knit does not see how that one is served",
                 named.service, file.path

@@ -5,6 +5,7 @@
 
 mod draw;
 mod estimate;
+mod figures;
 #[cfg(test)]
 mod fixtures;
 mod graph;
