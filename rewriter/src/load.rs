@@ -147,12 +147,32 @@ pub fn load(plan: Plan, versions: Versions) -> Result<Loaded> {
     })
 }
 
-/// `d` with a file path under `canonical` shown under `shown` instead.
+/// `d` with a file path under `canonical` shown under `shown` instead, and one
+/// beside it (a service outside the plan's folder) from `shown` too.
 fn shown_relative(mut d: Diagnostic, canonical: &Path, shown: &Path) -> Diagnostic {
-    if let Some(rel) = d.file.as_ref().and_then(|f| f.strip_prefix(canonical).ok()) {
+    let Some(file) = &d.file else { return d };
+    if let Ok(rel) = file.strip_prefix(canonical) {
         d.file = Some(shown.join(rel));
+    } else if file.is_absolute() {
+        let rel = crate::paths::relative(canonical, file);
+        d.file = Some(crate::paths::normalize(&shown.join(rel)));
     }
     d
+}
+
+/// The errors of loading a service pinned to a revision, with the files of its
+/// export (`export`: the export and the checkout it mirrors) named in the checkout.
+fn in_checkout(Error(diagnostics): Error, export: Option<(PathBuf, PathBuf)>) -> Error {
+    let Some((exported, top)) = export else {
+        return Error(diagnostics);
+    };
+    let moved = |mut d: Diagnostic| {
+        if let Some(rel) = d.file.as_ref().and_then(|f| f.strip_prefix(&exported).ok()) {
+            d.file = Some(top.join(rel));
+        }
+        d
+    };
+    Error(diagnostics.into_iter().map(moved).collect())
 }
 
 fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loaded> {
@@ -586,7 +606,11 @@ fn load_services(plan: &Plan, versions: Versions) -> Vec<Result<Loading>> {
             .par_bridge()
             .map(|(i, located)| {
                 let spec = &plan.services[i];
-                (i, located.and_then(|l| load_service(plan, i, spec, l)))
+                let loaded = located.and_then(|l| {
+                    let export = l.export.clone();
+                    load_service(plan, i, spec, l).map_err(|e| in_checkout(e, export))
+                });
+                (i, loaded)
             })
             .collect();
         (

@@ -36,8 +36,9 @@ fn diff_is_colored_on_request_only() {
     assert!(String::from_utf8_lossy(&colored.stdout).contains("\x1b[32m+"));
 }
 
-/// A pass's error names a service's file as the plan names it, also when the
-/// service lies outside the plan's folder (not by its absolute path).
+/// A pass's error, or a loader's, names a service's file from the plan's
+/// folder as given, also when the service lies outside that folder (not by its
+/// absolute path).
 #[test]
 fn pass_errors_name_files_from_the_plan() {
     let tmp = tempfile::tempdir().unwrap();
@@ -61,6 +62,21 @@ fn pass_errors_name_files_from_the_plan() {
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(
         stderr.starts_with("error: greeter/frontend/src/main.rs:1:1: `greeter` (greeter/src/main.rs:1) and `frontend`"),
+        "{stderr}"
+    );
+    // So does an error of loading.
+    std::fs::write(
+        system.join("frontend/src/main.rs"),
+        "fn main() {\n    let x = ;\n}\n",
+    )
+    .unwrap();
+    let run = knit(
+        &["merge", "greeter/plans/knit.toml", "--out", "out"],
+        tmp.path(),
+    );
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.starts_with("error: greeter/frontend/src/main.rs:2:"),
         "{stderr}"
     );
 }
