@@ -235,6 +235,12 @@ impl SourceFile {
         std::iter::once(own).chain(self.also.iter().copied())
     }
 
+    /// This file's package as one of `service`'s, when the service reaches it.
+    pub fn package_ref(&self, service: usize) -> Option<PackageRef> {
+        let package = self.package_in(service)?;
+        Some(PackageRef { service, package })
+    }
+
     /// The index of this file's package among `service`'s packages, when the
     /// service reaches it.
     pub fn package_in(&self, service: usize) -> Option<usize> {
