@@ -15,16 +15,17 @@ use ra_ap_syntax::{AstNode, TextRange, TextSize};
 
 use crate::channels::{channel_of, expr_at, without_clones};
 use crate::edit::Output;
-use crate::model::{FileId, Group, relative_path};
+use crate::model::{FileId, Group, PackageRef, relative_path};
 use crate::names::{Mention, Role, Usage};
-use crate::sharing::{Decision, Sharing, call_finding};
+use crate::pass::PassId;
+use crate::sharing::{Decision, Sharing, call_site};
 
-const PASS: &str = "calls";
+const PASS: PassId = PassId::Calls;
 
 pub fn run(group: &Group, sharing: &Sharing) -> Output {
     let mut out = Output::default();
-    // Shared crate name -> the (service, package)s whose sources name it.
-    let mut dependents: BTreeMap<String, BTreeSet<(usize, usize)>> = BTreeMap::new();
+    // Shared crate name -> the services' packages whose sources name it.
+    let mut dependents: BTreeMap<String, BTreeSet<PackageRef>> = BTreeMap::new();
     for m in sharing
         .index
         .mentions
@@ -34,7 +35,7 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
         let decision = &sharing.calls[&(m.service, m.named.clone())];
         let shared = sharing.package(&m.named.package);
         if matches!(m.usage, Usage::Call { .. } | Usage::Other) {
-            out.findings.push(call_finding(group, m, decision, shared));
+            out.calls.push(call_site(group, m, decision, shared));
         }
         if let Decision::Bridged { .. } = decision {
             bridge(group, m, &mut out);
@@ -45,12 +46,7 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
         };
         if matches!(m.usage, Usage::Type | Usage::Call { .. }) {
             let users = dependents.entry(shared.package_name()).or_default();
-            users.extend(
-                group
-                    .file(m.file)
-                    .package_in(m.service)
-                    .map(|package| (m.service, package)),
-            );
+            users.extend(group.file(m.file).package_ref(m.service));
         }
         let client = format!(
             "{}::{}Client",
@@ -107,9 +103,8 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
             continue;
         };
         if sharing.provider_of(&m.named) == Some(m.service) {
-            let package = group.file(m.file).package_in(m.service);
             let users = dependents.entry(shared.package_name()).or_default();
-            users.extend(package.map(|package| (m.service, package)));
+            users.extend(group.file(m.file).package_ref(m.service));
         }
     }
     dial_only_when_needed(group, sharing, &mut out);
@@ -125,15 +120,10 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
                 };
                 let note = format!("proto package `{}`: shared types", shared.package);
                 out.edit(PASS, module.file, module.include, reexport, note);
-                packages.extend(
-                    group
-                        .file(module.file)
-                        .package_in(user)
-                        .map(|package| (user, package)),
-                );
+                packages.extend(group.file(module.file).package_ref(user));
             }
         }
-        for (service, package) in packages {
+        for PackageRef { service, package } in packages {
             let package = &group.services[service].packages[package];
             let path = relative_path(&package.dir, &shared.dir());
             let op = crate::manifest::ManifestOp::AddPathDependency {

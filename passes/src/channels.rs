@@ -294,8 +294,7 @@ pub fn sets_timeout_near(group: &Group, m: &Mention) -> Option<(FileId, TextSize
         .filter_map(|call| callee(&call).map(|(_, name)| name))
         .collect();
     let files = group.rust_files().filter(|(_, file, _)| {
-        (file.service == m.service || file.also.iter().any(|(s, _)| *s == m.service))
-            && file.text.contains(".timeout(")
+        file.owners().any(|o| o.service == m.service) && file.text.contains(".timeout(")
     });
     for (id, _, rust) in files {
         let tree = rust.tree();
@@ -466,7 +465,9 @@ mod tests {
         let fixture = with_frontend(
             "use hello::greeter_client::GreeterClient;\nmod hello { tonic::include_proto!(\"helloworld\"); }\nstruct Config { greeter_url: String }\nstruct Front { config: Config }\nimpl Front {\n    async fn welcome(&self) -> String {\n        let mut client = GreeterClient::connect(self.config.greeter_url.clone()).await.unwrap();\n        String::new()\n    }\n}\n#[tokio::main]\nasync fn main() {\n    let config: Config = toml::from_str(&std::fs::read_to_string(\"front.toml\").unwrap()).unwrap();\n}\n",
         );
-        expect!["Call(Inline) frontend/src/main.rs:7: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"]
+        expect![[r#"
+            Call(Inline) frontend/src/main.rs:7: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+            Note frontend/src/main.rs:13: `frontend` reads files by paths relative to its working directory: `front.toml` (frontend/src/main.rs:13); merged, every service shares one working directory: they resolve where the merged binary is started; the plan's `cwd` chooses that folder (docs/plan.md)"#]]
             .assert_eq(&check(&fixture).findings.join("\n"));
     }
 

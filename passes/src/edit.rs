@@ -2,10 +2,13 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 use ra_ap_syntax::{SyntaxKind, SyntaxNode, TextRange, TextSize};
 
 use crate::manifest::ManifestOp;
 use crate::model::FileId;
+use crate::pass::PassId;
 
 /// Replace `range` of `file` with `text`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -14,7 +17,7 @@ pub struct Edit {
     pub range: TextRange,
     pub text: String,
     /// The pass that made it.
-    pub pass: &'static str,
+    pub pass: PassId,
     /// Why, in a few words, for the report.
     pub note: String,
 }
@@ -24,11 +27,13 @@ pub struct Edit {
 pub struct NewFile {
     pub path: String,
     pub text: String,
-    pub pass: &'static str,
+    pub pass: PassId,
 }
 
-/// How a call site between services runs in the merged binary.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// How a call site between services runs in the merged binary. The report
+/// names it in lower case (`inline`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Tier {
     /// The callee's handler is called in process with the caller's request value
     /// (and stream messages, for streaming methods).
@@ -44,27 +49,54 @@ pub enum Tier {
     Unresolved,
 }
 
+impl Tier {
+    /// The tier's name in the report (`inline`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Tier::Inline => "inline",
+            Tier::Bridged => "bridged",
+            Tier::Rpc => "rpc",
+            Tier::Unresolved => "unresolved",
+        }
+    }
+}
+
+impl fmt::Display for Tier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// What a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
-    /// A call site, and how it runs merged.
-    Call(Tier),
     /// A fact the reviewer should know.
     Note,
     /// The merge cannot go on.
     Error,
 }
 
-/// One line of the report.
+/// A note or an error for the report.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
     pub level: Level,
-    pub pass: &'static str,
+    pub pass: PassId,
     /// Where, when it is about a place in a file.
     pub at: Option<(FileId, TextSize)>,
     pub message: String,
-    /// For a call site: the gRPC service it calls (`helloworld.Greeter`).
+}
+
+/// A call of a client of a gRPC service (the `calls` pass's finding), and how
+/// it runs merged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallSite {
+    pub tier: Tier,
+    /// The client path's file and offset.
+    pub at: (FileId, TextSize),
+    /// The gRPC service called (`helloworld.Greeter`), when knit knows it.
     pub callee: Option<String>,
+    /// How it runs and why, in a sentence.
+    pub detail: String,
 }
 
 /// Everything a pass (or all of them) produced.
@@ -78,6 +110,7 @@ pub struct Output {
     pub manifest_ops: Vec<(FileId, ManifestOp)>,
     pub new_files: Vec<NewFile>,
     pub findings: Vec<Finding>,
+    pub calls: Vec<CallSite>,
 }
 
 impl Output {
@@ -87,11 +120,12 @@ impl Output {
         self.manifest_ops.extend(other.manifest_ops);
         self.new_files.extend(other.new_files);
         self.findings.extend(other.findings);
+        self.calls.extend(other.calls);
     }
 
     pub fn edit(
         &mut self,
-        pass: &'static str,
+        pass: PassId,
         file: FileId,
         range: TextRange,
         text: impl Into<String>,
@@ -108,7 +142,7 @@ impl Output {
 
     pub fn finding(
         &mut self,
-        pass: &'static str,
+        pass: PassId,
         level: Level,
         at: Option<(FileId, TextSize)>,
         message: impl Into<String>,
@@ -118,7 +152,6 @@ impl Output {
             pass,
             at,
             message: message.into(),
-            callee: None,
         });
     }
 
@@ -232,7 +265,7 @@ mod tests {
             file: FileId(0),
             range: TextRange::new(start.into(), end.into()),
             text: text.into(),
-            pass: "test",
+            pass: PassId::Calls,
             note: String::new(),
         }
     }

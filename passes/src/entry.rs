@@ -16,21 +16,22 @@ use ra_ap_syntax::{AstNode, SyntaxKind, SyntaxNode, TextRange, TextSize};
 use crate::edit::{Level, NewFile, Output, code_range};
 use crate::manifest::ManifestOp;
 use crate::model::{FileId, Group, Target, parent_dir, relative_path};
-use crate::names::{Mention, Role, Usage};
+use crate::names::{Role, Usage};
 use crate::namespace;
+use crate::pass::PassId;
+pub use crate::scope::{entry_ranges, in_entry, lifted_into_lib, main_fn, serves};
+use crate::scope::{entry_scope, shares_its_library};
 use crate::sharing::Sharing;
 
 mod actix;
 mod bin_items;
-mod reach;
-mod runtime;
 #[cfg(test)]
 mod several;
 
-pub use runtime::RuntimeSettings;
-use runtime::{Standalone, attr_settings, main_runtime, manual_runtime};
+pub use crate::scope::runtime::RuntimeSettings;
+use crate::scope::runtime::{self, Standalone, attr_settings, main_runtime, manual_runtime};
 
-const PASS: &str = "entry";
+const PASS: PassId = PassId::Entry;
 
 /// The name of the lifted entry.
 pub const ENTRY: &str = "knit_entry";
@@ -54,77 +55,6 @@ const LIB_HOST: HostRef = HostRef {
     expr: "knit_runtime::ServiceHost::current()",
     by_ref: "knit_runtime::ServiceHost::current()",
 };
-
-/// The top-level `fn main` of `service`'s binary.
-pub fn main_fn(group: &Group, service: usize) -> Option<ast::Fn> {
-    let root = group.file(group.services[service].bin.root).rust.as_ref()?;
-    root.tree().items().find_map(|item| match item {
-        ast::Item::Fn(f) if f.name().is_some_and(|n| n.text() == "main") => Some(f),
-        _ => None,
-    })
-}
-
-/// The library `service`'s entry is lifted into: the package's library, when
-/// its binary is a separate crate (a thin `main` calling into the library).
-pub fn lifted_into_lib(group: &Group, service: usize) -> Option<&Target> {
-    let service = &group.services[service];
-    service.packages[0]
-        .lib
-        .as_ref()
-        .filter(|lib| lib.root != service.bin.root)
-}
-
-/// The syntax the entry of `service` covers: the body of `fn main`, and when
-/// it is lifted into a library, every file of that library too.
-fn entry_scope(group: &Group, service: usize) -> Vec<(FileId, SyntaxNode)> {
-    let root = group.services[service].bin.root;
-    let main = main_fn(group, service);
-    // A function of `main`'s file that builds the runtime and serves is the
-    // service's code as much as `main`'s body.
-    let delegate = main
-        .as_ref()
-        .filter(|m| runtime_attr(m).ok().flatten().is_none())
-        .and_then(runtime::delegate)
-        .and_then(|f| f.body());
-    let main = main
-        .and_then(|f| f.body())
-        .into_iter()
-        .chain(delegate)
-        .map(|body| (root, body.syntax().clone()));
-    let mut scope: Vec<(FileId, SyntaxNode)> = match lifted_into_lib(group, service) {
-        Some(lib) => group
-            .rust_files()
-            .filter(|(_, _, rust)| rust.krate == lib.root)
-            .map(|(id, _, rust)| (id, rust.tree().syntax().clone()))
-            .collect(),
-        None => Vec::new(),
-    };
-    scope.extend(main);
-    scope
-}
-
-/// The code `service`'s entry covers: (file, range) pairs.
-pub fn entry_ranges(group: &Group, service: usize) -> Vec<(FileId, TextRange)> {
-    let scope = entry_scope(group, service);
-    scope
-        .iter()
-        .map(|(file, node)| (*file, node.text_range()))
-        .collect()
-}
-
-/// Whether the server `mention` names is `mention.service`'s: not when it is
-/// built in a library that several binaries of the service's package share, in
-/// a function the service's binary does not reach.
-pub fn serves(group: &Group, mention: &Mention) -> bool {
-    reach::reaches(group, mention.service, mention.file, mention.path)
-}
-
-/// Whether `mention` is in `entry` (see [`entry_ranges`]).
-pub fn in_entry(entry: &[(FileId, TextRange)], mention: &Mention) -> bool {
-    entry
-        .iter()
-        .any(|(file, range)| *file == mention.file && range.contains_range(mention.path))
-}
 
 /// The `tokio::main` attribute of `f`; `None` when `f` has no runtime attribute.
 fn runtime_attr(f: &ast::Fn) -> Result<Option<ast::Attr>, String> {
@@ -206,16 +136,6 @@ fn sibling_binary(group: &Group, index: usize) -> Option<usize> {
     (0..index).find(|&other| {
         let other_service = &group.services[other];
         other_service.packages[0].dir == *dir && other_service.bin.root != service.bin.root
-    })
-}
-
-/// Whether `index` is one of several binaries of one package that the group
-/// runs as services: each binary's entry then lives in a module of the
-/// library of its own (`knit_bin_<binary>`).
-fn shares_its_library(group: &Group, index: usize) -> bool {
-    let service = &group.services[index];
-    group.services.iter().any(|other| {
-        other.packages[0].dir == service.packages[0].dir && other.bin.root != service.bin.root
     })
 }
 

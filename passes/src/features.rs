@@ -14,9 +14,10 @@ use toml_edit::{DocumentMut, Item, TableLike};
 
 use crate::edit::{Level, Output};
 use crate::model::Group;
-use crate::namespace::semver_range;
+use crate::pass::PassId;
+use crate::versions::requirement_range;
 
-const PASS: &str = "namespace";
+const PASS: PassId = PassId::Namespace;
 
 /// What one service asks of one registry crate.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -26,7 +27,8 @@ struct Asked {
     default: bool,
 }
 
-/// One dependency declaration: (crate, semver range) and what it asks.
+/// One dependency declaration: (crate, semver range, or the requirement when
+/// it spans several) and what it asks.
 type Request = ((String, String), Asked);
 
 /// The normal dependency tables of `doc` (top-level and per target), by key.
@@ -76,16 +78,14 @@ fn requests(text: &str, workspace: Option<&str>) -> Vec<Request> {
         }
         let version = decl.as_str().or_else(|| decl.get("version")?.as_str());
         let Some(version) = version else { continue };
-        let version = version.trim_start_matches(['^', '~', '=', '>', '<', ' ']);
         let name = decl.get("package").and_then(Item::as_str).unwrap_or(key);
         let mut features: BTreeSet<String> = strings(decl.get("features")).collect();
         features.extend(strings(item.get("features")));
         let default = decl.get("default-features").and_then(Item::as_bool) != Some(false);
         let asked = Asked { features, default };
-        by_key.insert(
-            key.to_string(),
-            ((name.to_string(), semver_range(version)), asked),
-        );
+        // A requirement that spans several ranges is its own.
+        let range = requirement_range(version).unwrap_or_else(|| version.trim().to_string());
+        by_key.insert(key.to_string(), ((name.to_string(), range), asked));
     }
     // The package's default features may enable features of its dependencies.
     let own = doc.get("features").and_then(Item::as_table_like);

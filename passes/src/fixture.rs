@@ -4,7 +4,7 @@
 //! `src/main.rs`. `.proto` files are read by a small parser that knows
 //! `import`, `package`, `service` and `rpc` lines.
 
-use ra_ap_syntax::{Edition, SourceFile as Ast};
+use ra_ap_syntax::{Edition, SourceFile as Ast, TextSize};
 
 use crate::edit::{self, Level};
 use crate::manifest;
@@ -271,7 +271,8 @@ fn proto(path: &str, text: &str) -> ProtoFile {
 pub struct Checked {
     /// Changed and new files: (path, text after the edits).
     pub files: Vec<(String, String)>,
-    /// Call and error findings, one line each: `Level path:line: message`.
+    /// Errors, call sites and the globals pass's notes, one line each:
+    /// `Level path:line: message` (`Call(Tier)` for a call site).
     pub findings: Vec<String>,
 }
 
@@ -324,17 +325,28 @@ pub fn check_group(group: Group) -> Checked {
     for new in &out.new_files {
         files.push((format!("{} (new)", new.path), new.text.clone()));
     }
-    let findings = out
+    let line = |(file, offset): (FileId, TextSize)| {
+        let file = group.file(file);
+        format!("{}:{}", file.path, file.line_col(offset).0)
+    };
+    let shown = |f: &edit::Finding| {
+        let at = f.at.map(line).unwrap_or_default();
+        format!("{:?} {at}: {}", f.level, f.message)
+    };
+    // Errors, then call sites, then the globals pass's notes.
+    let errors = out.findings.iter().filter(|f| f.level == Level::Error);
+    let notes = out
         .findings
         .iter()
-        .filter(|f| f.level != Level::Note || f.pass == "globals")
-        .map(|f| {
-            let at = f.at.map(|(file, offset)| {
-                let file = group.file(file);
-                format!("{}:{}", file.path, file.line_col(offset).0)
-            });
-            format!("{:?} {}: {}", f.level, at.unwrap_or_default(), f.message)
-        })
+        .filter(|f| f.level == Level::Note && f.pass == crate::PassId::Globals);
+    let findings = errors
+        .map(shown)
+        .chain(
+            out.calls
+                .iter()
+                .map(|c| format!("Call({:?}) {}: {}", c.tier, line(c.at), c.detail)),
+        )
+        .chain(notes.map(shown))
         .collect();
     Checked { files, findings }
 }

@@ -22,13 +22,14 @@ use ra_ap_syntax::{AstNode, AstToken, SyntaxKind, TextRange, TextSize};
 
 use crate::edit::{Level, Output, code_range};
 use crate::model::{FileId, Group};
+use crate::pass::PassId;
 use crate::sharing::Sharing;
 
 mod args;
 mod files;
 mod logging;
 
-const PASS: &str = "globals";
+const PASS: PassId = PassId::Globals;
 
 pub fn run(group: &Group, _: &Sharing) -> Output {
     let mut out = Output::default();
@@ -164,7 +165,7 @@ fn own_env(group: &Group, service: usize, file: FileId) -> Option<String> {
         .filter(|(i, s)| {
             s.bin.root == group.services[service].bin.root
                 || *i == f.service
-                || f.also.iter().any(|(o, _)| o == i)
+                || f.also.iter().any(|o| o.service == *i)
         })
         .map(|(i, _)| i)
         .collect();

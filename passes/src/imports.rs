@@ -26,9 +26,10 @@ use ra_ap_syntax::{AstNode, AstToken, SyntaxKind, SyntaxNode, TextRange, TextSiz
 use crate::edit::{Edit, Output};
 use crate::model::{FileId, Group};
 use crate::names::{ProtoModule, snake_case, upper_camel};
+use crate::pass::PassId;
 use crate::scan::Words;
 
-const PASS: &str = "imports";
+const PASS: PassId = PassId::Imports;
 
 /// The removals of imports that `edits` leave unused; `proto_modules`: the
 /// group's modules that include a proto package.

@@ -18,27 +18,31 @@ pub mod model;
 pub mod names;
 pub mod namespace;
 mod orphans;
+pub mod pass;
 pub mod scan;
+pub mod scope;
 mod served;
 pub mod sharing;
 mod unresolved;
+pub mod versions;
 
 #[cfg(test)]
 mod fixture;
 
-pub use edit::{Edit, Finding, Level, NewFile, Output, Tier};
+pub use edit::{CallSite, Edit, Finding, Level, NewFile, Output, Tier};
 pub use model::{FileId, Group, Package, Service, SourceFile};
+pub use pass::PassId;
 
 /// A pass: the group and the sharing decisions in, edits and findings out.
 pub type Pass = fn(&Group, &sharing::Sharing) -> Output;
 
 /// The passes in the order they run. Each sees the original sources; their edits
 /// must not overlap.
-pub const PASSES: &[(&str, Pass)] = &[
-    ("namespace", namespace::run),
-    ("entry", entry::run),
-    ("calls", calls::run),
-    ("globals", globals::run),
+pub const PASSES: &[(PassId, Pass)] = &[
+    (PassId::Namespace, namespace::run),
+    (PassId::Entry, entry::run),
+    (PassId::Calls, calls::run),
+    (PassId::Globals, globals::run),
 ];
 
 /// Runs every pass over `group`, with the decisions of `sharing`, and gathers

@@ -98,9 +98,9 @@ pub struct SourceFile {
     pub service: usize,
     /// Index of the package in [`Service::packages`].
     pub package: usize,
-    /// The other (service, package) pairs whose package this is: a package that
+    /// The other services' packages this file's package is: a package that
     /// several services reach (a proto crate, a client helper) is kept once.
-    pub also: Vec<(usize, usize)>,
+    pub also: Vec<PackageRef>,
     /// Rust source: its module path from the crate root, edition and parse.
     pub rust: Option<RustFile>,
 }
@@ -239,7 +239,31 @@ impl Group {
     }
 }
 
+/// A package of a service: the service's index in [`Group::services`] and the
+/// package's in its [`Service::packages`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PackageRef {
+    pub service: usize,
+    pub package: usize,
+}
+
 impl SourceFile {
+    /// Every service's package this file belongs to: its own first, then
+    /// [`SourceFile::also`].
+    pub fn owners(&self) -> impl Iterator<Item = PackageRef> + '_ {
+        let own = PackageRef {
+            service: self.service,
+            package: self.package,
+        };
+        std::iter::once(own).chain(self.also.iter().copied())
+    }
+
+    /// This file's package as one of `service`'s, when the service reaches it.
+    pub fn package_ref(&self, service: usize) -> Option<PackageRef> {
+        let package = self.package_in(service)?;
+        Some(PackageRef { service, package })
+    }
+
     /// The index of this file's package among `service`'s packages, when the
     /// service reaches it.
     pub fn package_in(&self, service: usize) -> Option<usize> {
@@ -248,7 +272,7 @@ impl SourceFile {
         }
         self.also
             .iter()
-            .find_map(|&(s, p)| (s == service).then_some(p))
+            .find_map(|r| (r.service == service).then_some(r.package))
     }
 
     /// 1-based line and column of `offset`.

@@ -18,7 +18,7 @@ use ra_ap_syntax::ast::{self, HasModuleItem, HasName};
 use ra_ap_syntax::{AstNode, AstToken, SyntaxKind, SyntaxNode, TextRange, TextSize};
 use rayon::prelude::*;
 
-use crate::model::{FileId, Group};
+use crate::model::{FileId, Group, PackageRef};
 use crate::scan::Words;
 
 /// A module of a crate whose contents are the code generated for a proto package.
@@ -166,10 +166,8 @@ impl Index {
         let mut crates: Crates = BTreeMap::new();
         for (id, file, rust) in group.rust_files() {
             // A package several services reach is a crate of each.
-            let owners =
-                std::iter::once((file.service, file.package)).chain(file.also.iter().copied());
             // A file two crates of its package compile is a module of each.
-            let owners = owners.flat_map(|(service, package)| {
+            let owners = file.owners().flat_map(|PackageRef { service, package }| {
                 rust.crates().map(move |krate| (service, package, krate))
             });
             for (service, package, root) in owners {

@@ -14,9 +14,10 @@ use std::collections::BTreeMap;
 use crate::edit::{Level, Output};
 use crate::manifest::{ManifestOp, exact_pins, inherits_from_workspace};
 use crate::model::Group;
+use crate::pass::PassId;
 use crate::sharing::Sharing;
 
-const PASS: &str = "namespace";
+const PASS: PassId = PassId::Namespace;
 
 /// The merged workspace's name for package `package` of service `service`.
 pub fn package_name(service: &str, package: &str) -> String {
@@ -50,17 +51,6 @@ pub fn merged_names(group: &Group) -> BTreeMap<&str, String> {
     names
 }
 
-/// The semver-compatible range of `version` (`1`, `0.14`, `0.0.3`).
-pub(crate) fn semver_range(version: &str) -> String {
-    let parts: Vec<&str> = version.split(['.', '-', '+']).collect();
-    match parts.as_slice() {
-        ["0", "0", patch, ..] => format!("0.0.{patch}"),
-        ["0", minor, ..] => format!("0.{minor}"),
-        [major, ..] => major.to_string(),
-        [] => String::new(),
-    }
-}
-
 /// Exact version pins (`=x.y.z`) of one crate that two packages of the group
 /// cannot both hold: Cargo builds one version per semver-compatible range.
 fn conflicting_pins(group: &Group, out: &mut Output) {
@@ -81,7 +71,8 @@ fn conflicting_pins(group: &Group, out: &mut Output) {
             continue;
         };
         for (version, file) in &pinned[1..] {
-            if version != first && semver_range(version) == semver_range(first) {
+            let range = crate::versions::version_range;
+            if version != first && range(version).is_some() && range(version) == range(first) {
                 out.finding(PASS, Level::Error, Some((*file, 0.into())), format!(
                     "`{name}` is pinned to ={version} here and to ={first} in {}: one build cannot hold both",
                     group.file(*first_file).path

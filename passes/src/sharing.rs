@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::channels::ChannelTimeout;
-use crate::edit::{Finding, Level, Tier};
+use crate::edit::{CallSite, Tier};
 use crate::model::{FileId, Group, ProtoFile};
 use crate::names::{Index, Mention, Named, Role, Usage, snake_case};
 use crate::served::Served;
@@ -110,7 +110,7 @@ pub struct Sharing {
     /// Those of [`Sharing::bridged`] reached through the provider's whole
     /// server (its listener's stack), not its generated server alone.
     pub stacked: BTreeSet<Named>,
-    /// The code each service's entry covers (see [`crate::entry::entry_ranges`]).
+    /// The code each service's entry covers (see [`crate::scope::entry_ranges`]).
     pub entries: Vec<Vec<(FileId, TextRange)>>,
     /// The constant channel timeouts the calls pass gives in-process clients.
     pub channel_timeouts: ChannelTimeouts,
@@ -148,7 +148,7 @@ impl Sharing {
         let index = Index::of(group);
         let mut sharing = Sharing {
             entries: (0..group.services.len())
-                .map(|s| crate::entry::entry_ranges(group, s))
+                .map(|s| crate::scope::entry_ranges(group, s))
                 .collect(),
             ..Sharing::default()
         };
@@ -157,7 +157,7 @@ impl Sharing {
         let mut by_caller: BTreeMap<(usize, Named), Vec<&Mention>> = BTreeMap::new();
         let mut servers: BTreeMap<(usize, Named), Vec<&Mention>> = BTreeMap::new();
         for m in &index.mentions {
-            if m.named.role == Role::Server && !crate::entry::serves(group, m) {
+            if m.named.role == Role::Server && !crate::scope::serves(group, m) {
                 continue;
             }
             // The roles of one binary serve what it serves as one provider.
@@ -548,7 +548,7 @@ fn decide(
                 named.service
             ));
         }
-        if !crate::entry::in_entry(&entries[provider], m) {
+        if !crate::scope::in_entry(&entries[provider], m) {
             return Decision::Rpc(format!(
                 "`{provider_name}` builds `{}Server` at {}:{line}, outside its `fn main`: knit does not see how that one is served",
                 named.service, file.path
@@ -774,13 +774,13 @@ fn bridgeable(group: &Group, caller: usize, provider: usize, named: &Named) -> R
     Ok(())
 }
 
-/// The finding for one call site.
-pub fn call_finding(
+/// The record of one call site.
+pub fn call_site(
     group: &Group,
     m: &Mention,
     decision: &Decision,
     shared: Option<&SharedPackage>,
-) -> Finding {
+) -> CallSite {
     let full = format!("{}.{}", m.named.package, m.named.service);
     let inline_client = shared
         .map(|s| s.inline_module(&m.named.service))
@@ -818,12 +818,11 @@ pub fn call_finding(
         ),
         Decision::Rpc(reason) => (Tier::Rpc, format!("calls to `{full}` stay RPC: {reason}")),
     };
-    Finding {
-        level: Level::Call(tier),
-        pass: "calls",
-        at: Some((m.file, m.path.start())),
-        message,
+    CallSite {
+        tier,
+        at: (m.file, m.path.start()),
         callee: Some(full),
+        detail: message,
     }
 }
 

@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 
 use ra_ap_syntax::{AstNode, SyntaxKind, ast};
 
-use crate::edit::{Finding, Level, Output, Tier};
+use crate::edit::{CallSite, Output, Tier};
 use crate::model::Group;
 use crate::names::Index;
 use crate::scan::Words;
@@ -62,11 +62,10 @@ pub fn find(group: &Group, index: &Index) -> Output {
             if covered.contains(&(id.0, range.start().into(), range.end().into())) {
                 continue;
             }
-            out.findings.push(Finding {
-                level: Level::Call(Tier::Unresolved),
-                pass: "calls",
-                at: Some((id, range.start())),
-                message: format!(
+            out.calls.push(CallSite {
+                tier: Tier::Unresolved,
+                at: (id, range.start()),
+                detail: format!(
                     "`{}::connect`: knit cannot tell which gRPC service `{name}` calls (no proto of the group defines it, or its path does not lead to generated code); the call stays RPC",
                     client.syntax()
                 ),
@@ -86,9 +85,9 @@ mod tests {
         let group = group(fixture);
         let sharing = Sharing::of(&group);
         super::find(&group, &sharing.index)
-            .findings
+            .calls
             .into_iter()
-            .map(|f| f.message.split(": ").next().unwrap().to_string())
+            .map(|c| c.detail.split(": ").next().unwrap().to_string())
             .collect()
     }
 

@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use crate::figures::num;
 use crate::graph::Graph;
-use crate::render::num;
 use crate::selection::Selection;
 
 /// Stroke width of an edge carrying `calls` per second, against the busiest

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::render::rounded;
+use crate::figures::rounded;
 
 /// Estimated savings of a merged edge, or the sum over a group's edges.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]

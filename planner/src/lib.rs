@@ -5,6 +5,7 @@
 
 mod draw;
 mod estimate;
+mod figures;
 #[cfg(test)]
 mod fixtures;
 mod graph;
@@ -19,7 +20,7 @@ mod synthetic;
 
 pub use estimate::Estimate;
 pub use graph::{Edge, Graph, ServiceNode};
-pub use plan::plan_name;
+pub use plan::{is_plan_name, plan_name};
 pub use rules::Rules;
 pub use select::select;
 pub use selection::{Exclusion, Group, MergedEdge, Reason, Selection};

@@ -5,7 +5,15 @@ use std::collections::HashMap;
 use crate::graph::Graph;
 use crate::selection::Selection;
 
-/// A service name as knit plans require it, `[a-z][a-z0-9_]*`: ASCII letters
+/// Whether `name` is a name knit plans accept for a group or a service:
+/// `[a-z][a-z0-9_]*` (it names packages, modules and environment variables).
+pub fn is_plan_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// `name` made a name knit plans accept ([`is_plan_name`]): ASCII letters
 /// lowercased, every other character but digits and `_` replaced by `_`, and
 /// `s_` put before a name that does not start with a letter.
 pub fn plan_name(name: &str) -> String {
@@ -191,6 +199,10 @@ mod tests {
         assert_eq!(plan_name("2fa"), "s_2fa");
         assert_eq!(plan_name("_x"), "s__x");
         assert_eq!(plan_name("café"), "caf_");
+        for name in ["cart", "Feed-Rank", "2fa", "_x", "café", "", "ünï"] {
+            assert!(is_plan_name(&plan_name(name)), "{name}");
+        }
+        assert!(!is_plan_name("Cart") && !is_plan_name("2fa") && !is_plan_name(""));
     }
 
     #[test]

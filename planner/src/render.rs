@@ -1,25 +1,7 @@
 //! A selection for people (a table) and for tools (JSON).
 
-use serde::Serializer;
-
+use crate::figures::num;
 use crate::selection::Selection;
-
-/// Serializes a figure rounded to 6 decimals, so that JSON shows `11.52`
-/// rather than binary noise such as `11.520000000000001`.
-pub(crate) fn rounded<S: Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_f64((value * 1e6).round() / 1e6)
-}
-
-/// A figure for people: at most 4 decimals, without trailing zeros (`0.6667`, `0.45`, `2`).
-pub(crate) fn num(value: f64) -> String {
-    let text = format!("{value:.4}");
-    let text = text.trim_end_matches('0').trim_end_matches('.');
-    if text == "-0" {
-        "0".into()
-    } else {
-        text.into()
-    }
-}
 
 impl Selection {
     /// The groups, ranked, each followed by its merged edges; then every edge

@@ -1,7 +1,7 @@
 //! The rules on one edge: the first one it fails, with the figures behind it.
 
+use crate::figures::num;
 use crate::graph::ServiceNode;
-use crate::render::num;
 use crate::rules::Rules;
 use crate::selection::{MergedEdge, Reason};
 

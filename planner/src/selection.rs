@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::estimate::Estimate;
-use crate::render::rounded;
+use crate::figures::rounded;
 use crate::rules::Rules;
 
 /// The outcome of `select`: ranked groups and, for every other edge, why.

@@ -1,31 +1,98 @@
-//! Whether a merged workspace's `Cargo.lock` is still the one knit wrote, as
-//! Cargo keeps it. Building the workspace rewrites the file: Cargo adds the
-//! workspace's own packages and what knit's crates need, and drops what
-//! nothing uses, but keeps every version knit locked. A registry package knit
-//! locked that now has another version, source or checksum is an edit.
+//! `Cargo.lock`, read in one place: the services' lockfiles (their tonic, the
+//! merged lockfile, `links` keys) and the merged workspace's. Also whether an
+//! output's `Cargo.lock` is still the one knit wrote, as Cargo keeps it:
+//! building the workspace rewrites the file (Cargo adds the workspace's own
+//! packages and what knit's crates need, and drops what nothing uses) but
+//! keeps every version knit locked. A registry package knit locked that now has
+//! another version, source or checksum is an edit.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use toml::{Table, Value};
 
+/// One `[[package]]` of a lockfile.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LockedPackage {
+    pub name: String,
+    pub version: String,
+    /// Where it comes from (`registry+https://..`); `None` for a path package
+    /// of the workspace.
+    pub source: Option<String>,
+    pub checksum: Option<String>,
+    /// The entry as written, for a lockfile made from it.
+    pub entry: Table,
+}
+
+/// A parsed `Cargo.lock`: its packages, in file order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CargoLock {
+    pub packages: Vec<LockedPackage>,
+}
+
+impl CargoLock {
+    /// Reads a lockfile's text. Entries without a name or version are skipped.
+    pub fn parse(text: &str) -> Result<CargoLock, toml::de::Error> {
+        let lock: Table = text.parse()?;
+        let entries = lock.get("package").and_then(Value::as_array);
+        let packages = entries
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_table)
+            .filter_map(|entry| {
+                let field = |key: &str| entry.get(key).and_then(Value::as_str).map(String::from);
+                Some(LockedPackage {
+                    name: field("name")?,
+                    version: field("version")?,
+                    source: field("source"),
+                    checksum: field("checksum"),
+                    entry: entry.clone(),
+                })
+            })
+            .collect();
+        Ok(CargoLock { packages })
+    }
+
+    /// The lockfile `text`, or an empty one when it is not valid TOML (loading
+    /// refused those of the services).
+    pub fn lenient(text: &str) -> CargoLock {
+        CargoLock::parse(text).unwrap_or_default()
+    }
+
+    /// The packages from a registry or git (not the workspace's own).
+    pub fn sourced(&self) -> impl Iterator<Item = &LockedPackage> {
+        self.packages.iter().filter(|p| p.source.is_some())
+    }
+
+    /// The versions of crate `name` the lockfile holds.
+    pub fn versions_of<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> {
+        self.packages
+            .iter()
+            .filter(move |p| p.name == name)
+            .map(|p| p.version.as_str())
+    }
+
+    /// The highest version of crate `name` locked in the semver range `range`
+    /// (`0.13`).
+    pub fn highest_in<'a>(&'a self, name: &'a str, range: &str) -> Option<&'a str> {
+        self.versions_of(name)
+            .filter(|v| knit_passes::versions::version_range(v).as_deref() == Some(range))
+            .max_by_key(|v| knit_passes::versions::lowest(v))
+    }
+}
+
 /// A registry package of a lockfile: (version, source, checksum), by name.
 type Registry = BTreeMap<String, BTreeSet<(String, String, String)>>;
 
 fn registry(text: &str) -> Option<Registry> {
-    let lock: Table = text.parse().ok()?;
+    let lock = CargoLock::parse(text).ok()?;
     let mut found = Registry::new();
-    let packages = lock.get("package").and_then(Value::as_array);
-    for entry in packages.into_iter().flatten() {
-        let field = |key: &str| entry.get(key).and_then(Value::as_str).map(str::to_string);
-        let Some(source) = field("source") else {
-            continue;
-        };
+    for p in lock.sourced() {
         let version = (
-            field("version")?,
-            source,
-            field("checksum").unwrap_or_default(),
+            p.version.clone(),
+            p.source.clone().unwrap_or_default(),
+            p.checksum.clone().unwrap_or_default(),
         );
-        found.entry(field("name")?).or_default().insert(version);
+        found.entry(p.name.clone()).or_default().insert(version);
     }
     Some(found)
 }
@@ -65,5 +132,18 @@ checksum = "aa"
         assert!(!keeps(&WRITTEN.replace("1.5.0", "1.6.0"), WRITTEN));
         assert!(!keeps(&WRITTEN.replace("\"aa\"", "\"ab\""), WRITTEN));
         assert!(!keeps("not toml [", WRITTEN));
+    }
+
+    #[test]
+    fn reads_packages_and_the_highest_of_a_range() {
+        let lock = CargoLock::parse(&format!(
+            "{WRITTEN}[[package]]\nname = \"bytes\"\nversion = \"1.9.0\"\nsource = \"registry+x\"\n[[package]]\nname = \"bytes\"\nversion = \"0.4.12\"\nsource = \"registry+x\"\n[[package]]\nname = \"svc\"\nversion = \"0.1.0\"\n"
+        ))
+        .unwrap();
+        assert_eq!(lock.packages.len(), 4);
+        assert_eq!(lock.sourced().count(), 3);
+        assert_eq!(lock.highest_in("bytes", "1"), Some("1.9.0"));
+        assert_eq!(lock.highest_in("bytes", "0.4"), Some("0.4.12"));
+        assert_eq!(lock.highest_in("bytes", "2"), None);
     }
 }

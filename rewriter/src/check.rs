@@ -14,10 +14,10 @@ use rayon::prelude::*;
 use crate::error::{Diagnostic, Result, shown};
 use crate::git;
 use crate::load::Versions;
-use crate::load::join;
 use crate::lockfile::{Lock, ServiceLock, hash, hash_file};
 use crate::merge::Content;
 use crate::outdir::{self, Entry};
+use crate::paths::join;
 use crate::report::Report;
 use crate::{REPORT_JSON, cargolock, output_files, prepare};
 
@@ -294,7 +294,11 @@ pub fn check(plan_file: &Path, dir: &Path) -> Result<Verdict> {
 fn call_changes(before: &Report, now: &Report) -> Vec<String> {
     let count = |report: &Report| {
         let mut inline: BTreeMap<(String, String), usize> = BTreeMap::new();
-        for c in report.calls.iter().filter(|c| c.tier == "inline") {
+        for c in report
+            .calls
+            .iter()
+            .filter(|c| c.tier == knit_passes::Tier::Inline)
+        {
             *inline
                 .entry((c.service.clone(), c.callee.clone()))
                 .or_default() += 1;
@@ -312,7 +316,9 @@ fn call_changes(before: &Report, now: &Report) -> Vec<String> {
             let why: Vec<String> = now
                 .calls
                 .iter()
-                .filter(|c| c.service == *service && c.callee == *callee && c.tier == "rpc")
+                .filter(|c| {
+                    c.service == *service && c.callee == *callee && c.tier == knit_passes::Tier::Rpc
+                })
                 .map(|c| format!("{}: {}", c.site, c.detail))
                 .collect();
             reasons.push(format!(

@@ -31,7 +31,7 @@ pub struct Saved {
 /// loader's one-line error, and leaves `loaded` as it was. The new text has
 /// no modules a build script writes (their ranges were the old text's).
 pub fn replace(loaded: &mut Loaded, id: FileId, text: String) -> Result<Saved> {
-    let origin = loaded.origins[id.0 as usize].clone();
+    let origin = loaded.shown(&loaded.group.files[id.0 as usize].path);
     let file = &mut loaded.group.files[id.0 as usize];
     let Some(rust) = file.rust.as_mut() else {
         return Err(Diagnostic::in_file(&origin, "not a Rust file").into());

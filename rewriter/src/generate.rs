@@ -157,7 +157,7 @@ fn root_patches(group: &Group) -> (String, Vec<String>) {
             };
             for (source, name, mut spec) in entries {
                 if let Some(path) = spec.get("path").and_then(|p| p.as_str()).map(String::from) {
-                    spec["path"] = toml_edit::value(join_path(root_dir, &path));
+                    spec["path"] = toml_edit::value(crate::paths::join_normal(root_dir, &path));
                 }
                 let table = if nested {
                     target[source.as_str()].or_insert(Item::Table(Table::new()))
@@ -190,21 +190,6 @@ fn root_patches(group: &Group) -> (String, Vec<String>) {
     (text, notes)
 }
 
-/// `dir/path`, with `..` and `.` folded.
-fn join_path(dir: &str, path: &str) -> String {
-    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            _ => parts.push(part),
-        }
-    }
-    parts.join("/")
-}
-
 /// knit-runtime's manifest for a group on tonic `line`: it requires the
 /// version of that line the services locked (the merged lockfile holds no other
 /// tonic), and builds against tonic 0.12's API on 0.12.
@@ -224,18 +209,9 @@ fn runtime_manifest(line: Line, lockfile: Option<&str>) -> String {
 /// The highest version of crate `name` that `lockfile` resolved in the semver
 /// range `range` (`0.13`), or `range`.
 fn locked(lockfile: Option<&str>, name: &str, range: &str) -> String {
-    let Some(lock) = lockfile.and_then(|l| l.parse::<toml::Table>().ok()) else {
-        return range.into();
-    };
-    let packages = lock.get("package").and_then(|p| p.as_array());
-    packages
-        .into_iter()
-        .flatten()
-        .filter(|p| p.get("name").and_then(|n| n.as_str()) == Some(name))
-        .filter_map(|p| p.get("version")?.as_str())
-        .filter(|v| crate::lockmerge::range(v) == range)
-        .max_by_key(|v| crate::lockmerge::numbers(v))
-        .map_or_else(|| range.into(), String::from)
+    let lock = lockfile.map(crate::cargolock::CargoLock::lenient);
+    let highest = lock.as_ref().and_then(|l| l.highest_in(name, range));
+    highest.map_or_else(|| range.into(), String::from)
 }
 
 /// The manifest and the code generator's call of a proto crate on tonic `line`
@@ -258,7 +234,9 @@ fn codegen(line: Line, lockfile: Option<&str>) -> (String, String) {
             let build = locked(lockfile, "tonic-build", line.name());
             // tonic-build before 0.12.3 names `compile_protos` `compile`; with
             // nothing locked, Cargo takes the newest of the line.
-            let compile = if build != line.name() && crate::lockmerge::numbers(&build) < (0, 12, 3)
+            let compile = if build != line.name()
+                && knit_passes::versions::lowest(&build)
+                    < Some(knit_passes::versions::Version::new(0, 12, 3))
             {
                 "compile"
             } else {

@@ -222,7 +222,7 @@ impl Outcome {
                     c.callee.as_deref().unwrap_or("?"),
                     client_type(c.callee.as_deref().unwrap_or("?")),
                     c.site,
-                    tier(c.tier)
+                    c.tier.name()
                 );
             }
         }
@@ -271,13 +271,4 @@ impl Outcome {
 fn client_type(callee: &str) -> String {
     let service = callee.rsplit('.').next().unwrap_or(callee);
     format!("{}Client", knit_passes::names::upper_camel(service))
-}
-
-fn tier(tier: knit_passes::Tier) -> &'static str {
-    match tier {
-        knit_passes::Tier::Inline => "inline",
-        knit_passes::Tier::Bridged => "bridged",
-        knit_passes::Tier::Rpc => "rpc",
-        knit_passes::Tier::Unresolved => "unresolved",
-    }
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use toml::{Table, Value};
 
-use crate::lockmerge::{numbers, range};
+use crate::lockmerge::{Kept, kept};
 
 /// Where the `links` key of a registry package is read from.
 pub trait LinksOf {
@@ -57,46 +57,32 @@ impl LinksOf for CargoHome {
     }
 }
 
-/// A registry package of the merged build and the services that locked it.
-struct Kept {
-    name: String,
-    version: String,
-    services: Vec<String>,
-}
+/// The `links` keys of the packages a merged build keeps, read from the
+/// registry while loading, so that the merge itself reads no file.
+#[derive(Clone, Debug, Default)]
+pub struct LinksKeys(BTreeMap<(String, String), Option<String>>);
 
-/// The registry packages of the merged build, as `lockmerge` keeps them: the
-/// highest locked version of each semver-compatible range.
-fn kept(lockfiles: &[(&str, &str)]) -> Vec<Kept> {
-    let mut ranges: BTreeMap<(String, String), Kept> = BTreeMap::new();
-    for (service, text) in lockfiles {
-        let Ok(lock) = text.parse::<Table>() else {
-            continue;
-        };
-        let entries = lock.get("package").and_then(Value::as_array);
-        for entry in entries.into_iter().flatten().filter_map(Value::as_table) {
-            let (Some(name), Some(version), true) = (
-                entry.get("name").and_then(Value::as_str),
-                entry.get("version").and_then(Value::as_str),
-                entry.contains_key("source"),
-            ) else {
-                continue;
-            };
-            let slot = ranges
-                .entry((name.to_string(), range(version)))
-                .or_insert_with(|| Kept {
-                    name: name.to_string(),
-                    version: version.to_string(),
-                    services: Vec::new(),
-                });
-            if numbers(version) > numbers(&slot.version) {
-                slot.version = version.to_string();
-            }
-            if !slot.services.iter().any(|s| s == service) {
-                slot.services.push(service.to_string());
+impl LinksKeys {
+    /// Asks `registry` for the `links` key of every package that
+    /// [`crate::lockmerge`] keeps from `lockfiles`.
+    pub fn read(lockfiles: &[(&str, &str)], registry: &dyn LinksOf) -> LinksKeys {
+        let mut keys = BTreeMap::new();
+        for k in kept(lockfiles) {
+            let (name, version) = (k.package.name, k.package.version);
+            if let Some(links) = registry.links(&name, &version) {
+                keys.insert((name, version), links);
             }
         }
+        LinksKeys(keys)
     }
-    ranges.into_values().collect()
+}
+
+impl LinksOf for LinksKeys {
+    fn links(&self, name: &str, version: &str) -> Option<Option<String>> {
+        self.0
+            .get(&(name.to_string(), version.to_string()))
+            .cloned()
+    }
 }
 
 /// What the check found: clashes stop the merge; notes go to the report.
@@ -114,16 +100,20 @@ pub fn check(lockfiles: &[(&str, &str)], registry: &dyn LinksOf) -> Found {
     let mut unknown_sys: BTreeMap<&str, Vec<&Kept>> = BTreeMap::new();
     let packages = kept(lockfiles);
     for package in &packages {
-        match registry.links(&package.name, &package.version) {
+        match registry.links(&package.package.name, &package.package.version) {
             Some(Some(key)) => by_key.entry(key).or_default().push(package),
             Some(None) => {}
-            None if package.name.ends_with("-sys") => {
-                unknown_sys.entry(&package.name).or_default().push(package)
-            }
+            None if package.package.name.ends_with("-sys") => unknown_sys
+                .entry(&package.package.name)
+                .or_default()
+                .push(package),
             None => {}
         }
     }
-    let describe = |p: &Kept| format!("`{} {}` ({})", p.name, p.version, p.services.join(", "));
+    let describe = |k: &Kept| {
+        let p = &k.package;
+        format!("`{} {}` ({})", p.name, p.version, k.services.join(", "))
+    };
     for (key, claimants) in by_key.iter().filter(|(_, c)| c.len() > 1) {
         let who: Vec<String> = claimants.iter().map(|p| describe(p)).collect();
         found.clashes.push(format!(

@@ -9,7 +9,8 @@ use std::sync::mpsc;
 
 use knit_passes::FileId;
 use knit_passes::model::{
-    BuiltModule, Group, LocalDep, Package, ProtoFile, RustFile, Service, SourceFile, Target,
+    BuiltModule, Group, LocalDep, Package, PackageRef, ProtoFile, RustFile, Service, SourceFile,
+    Target,
 };
 use ra_ap_syntax::ast::{self, HasAttrs, HasModuleItem, HasName};
 use ra_ap_syntax::{AstNode, AstToken, Edition, SyntaxKind};
@@ -17,6 +18,7 @@ use rayon::prelude::*;
 
 use crate::error::{Diagnostic, Error, Result};
 use crate::git::{self, GitState};
+use crate::paths::slash;
 use crate::plan::{Plan, ServiceSpec};
 use crate::workspace::{self, Kind, Member, Workspace};
 use crate::{OUTPUT_MARKER, protos, reads, tonic};
@@ -26,7 +28,10 @@ use crate::{OUTPUT_MARKER, protos, reads, tonic};
 pub struct Loaded {
     pub plan: Plan,
     pub group: Group,
-    /// For each file of the group (by [`FileId`]), where knit read it.
+    /// For each file of the group (by [`FileId`]), where knit read it (for a
+    /// service pinned to a revision: its export). Everything else knows a file
+    /// by its path in the output ([`SourceFile::path`]), errors too
+    /// ([`Loaded::shown`]).
     pub origins: Vec<PathBuf>,
     /// Files copied as they are: (where knit reads it, path in the output).
     pub copies: Vec<(PathBuf, String)>,
@@ -34,12 +39,17 @@ pub struct Loaded {
     pub copy_services: Vec<BTreeSet<usize>>,
     /// Each service's `Cargo.lock`, when it has one.
     pub lockfiles: Vec<Option<String>>,
-    /// The plan's folder, canonical: where `origins` are.
+    /// The plan's folder, canonical.
     pub canonical_dir: PathBuf,
+    /// The plan's folder as an output path: the output mirrors the folder that
+    /// holds the plan and every input.
+    pub plan_place: String,
     /// Where each service was read, by service.
     pub sources: Vec<ServiceSource>,
     /// The tonic release line every service of the group builds with.
     pub tonic: tonic::Line,
+    /// The `links` keys of the registry packages the merged build keeps.
+    pub links: crate::links::LinksKeys,
 }
 
 /// Where a service's files came from.
@@ -57,12 +67,18 @@ pub struct ServiceSource {
 }
 
 impl Loaded {
-    /// How errors name the input file at `origin`: under the plan's folder as
-    /// the plan was given.
-    pub fn shown(&self, origin: &Path) -> PathBuf {
-        match origin.strip_prefix(&self.canonical_dir) {
-            Ok(rel) => self.plan.dir.join(rel),
-            Err(_) => origin.to_path_buf(),
+    /// How errors name the input file whose output path is `path`: from the
+    /// plan's folder as the plan was given (`corpus/greeter` +
+    /// `greeter/src/main.rs`; `plans` + `../svc/src/main.rs` is `svc/src/main.rs`),
+    /// also for a service pinned to a revision (its checkout's path, not the export's).
+    pub fn shown(&self, path: &str) -> PathBuf {
+        let rel = knit_passes::model::relative_path(&self.plan_place, path);
+        let shown = self.plan.dir.join(&rel);
+        // Only a path that climbs out of the plan's folder is folded.
+        if rel.starts_with("../") {
+            crate::paths::normalize(&shown)
+        } else {
+            shown
         }
     }
 }
@@ -131,12 +147,32 @@ pub fn load(plan: Plan, versions: Versions) -> Result<Loaded> {
     })
 }
 
-/// `d` with a file path under `canonical` shown under `shown` instead.
+/// `d` with a file path under `canonical` shown under `shown` instead, and one
+/// beside it (a service outside the plan's folder) from `shown` too.
 fn shown_relative(mut d: Diagnostic, canonical: &Path, shown: &Path) -> Diagnostic {
-    if let Some(rel) = d.file.as_ref().and_then(|f| f.strip_prefix(canonical).ok()) {
+    let Some(file) = &d.file else { return d };
+    if let Ok(rel) = file.strip_prefix(canonical) {
         d.file = Some(shown.join(rel));
+    } else if file.is_absolute() {
+        let rel = crate::paths::relative(canonical, file);
+        d.file = Some(crate::paths::normalize(&shown.join(rel)));
     }
     d
+}
+
+/// The errors of loading a service pinned to a revision, with the files of its
+/// export (`export`: the export and the checkout it mirrors) named in the checkout.
+fn in_checkout(Error(diagnostics): Error, export: Option<(PathBuf, PathBuf)>) -> Error {
+    let Some((exported, top)) = export else {
+        return Error(diagnostics);
+    };
+    let moved = |mut d: Diagnostic| {
+        if let Some(rel) = d.file.as_ref().and_then(|f| f.strip_prefix(&exported).ok()) {
+            d.file = Some(top.join(rel));
+        }
+        d
+    };
+    Error(diagnostics.into_iter().map(moved).collect())
 }
 
 fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loaded> {
@@ -240,7 +276,10 @@ fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loa
         for Input { read, at, mut file } in loading.files {
             file.path = place(&at);
             if let Some(&id) = ids.get(&read) {
-                group.files[id.0 as usize].also.push((index, file.package));
+                group.files[id.0 as usize].also.push(PackageRef {
+                    service: index,
+                    package: file.package,
+                });
                 continue;
             }
             if let Some(&other) = by_path.get(&file.path) {
@@ -301,7 +340,10 @@ fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loa
             None => None,
         };
     }
+    let locked = crate::lockmerge::with_lockfiles(&group.services, &lockfiles);
+    let links = crate::links::LinksKeys::read(&locked, &crate::links::CargoHome::from_env());
     Ok(Loaded {
+        links,
         plan,
         group,
         origins,
@@ -309,6 +351,7 @@ fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loa
         copy_services,
         lockfiles,
         canonical_dir: plan_dir.to_path_buf(),
+        plan_place: place(plan_dir, &top),
         sources,
         tonic,
     })
@@ -342,13 +385,13 @@ fn own_binaries(group: &mut Group) {
         if runners.is_empty() {
             continue;
         }
-        let owners: Vec<(usize, usize)> = std::iter::once((file.service, file.package))
-            .chain(file.also.iter().copied())
-            .filter(|(s, _)| runners.contains(s))
+        let owners: Vec<PackageRef> = file
+            .owners()
+            .filter(|o| runners.contains(&o.service))
             .collect();
-        if let Some((&(service, package), rest)) = owners.split_first() {
-            file.service = service;
-            file.package = package;
+        if let Some((own, rest)) = owners.split_first() {
+            file.service = own.service;
+            file.package = own.package;
             file.also = rest.to_vec();
         }
     }
@@ -572,7 +615,11 @@ fn load_services(plan: &Plan, versions: Versions) -> Vec<Result<Loading>> {
             .par_bridge()
             .map(|(i, located)| {
                 let spec = &plan.services[i];
-                (i, located.and_then(|l| load_service(plan, i, spec, l)))
+                let loaded = located.and_then(|l| {
+                    let export = l.export.clone();
+                    load_service(plan, i, spec, l).map_err(|e| in_checkout(e, export))
+                });
+                (i, loaded)
             })
             .collect();
         (
@@ -874,7 +921,7 @@ fn load_service(
     let lock_path = root.join("Cargo.lock");
     let lockfile = std::fs::read_to_string(&lock_path).ok();
     if let Some(text) = &lockfile
-        && let Err(e) = text.parse::<toml::Table>()
+        && let Err(e) = crate::cargolock::CargoLock::parse(text)
     {
         let offset = e.span().map_or(0, |s| s.start);
         return Err(Diagnostic::at_offset(
@@ -1074,22 +1121,6 @@ fn proto_text(path: &Path) -> Result<Option<String>> {
 fn read(path: &Path) -> Result<String> {
     std::fs::read_to_string(path)
         .map_err(|e| Diagnostic::in_file(path, format!("cannot read: {e}")).into())
-}
-
-/// `a/b`, where either may be empty.
-pub fn join(a: &str, b: &str) -> String {
-    match (a.is_empty(), b.is_empty()) {
-        (true, _) => b.to_string(),
-        (_, true) => a.to_string(),
-        _ => format!("{a}/{b}"),
-    }
-}
-
-fn slash(path: &Path) -> String {
-    path.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 /// The files of a package, sorted: what `.gitignore` keeps, without build output
@@ -1346,7 +1377,7 @@ fn parse_file(
         };
         let base = inline_dirs.iter().fold(base, |b, n| b.join(n));
         let (candidates, owns_dir) = match &path_attr {
-            Some(p) => (vec![workspace::normalize(&base.join(p))], true),
+            Some(p) => (vec![crate::paths::normalize(&base.join(p))], true),
             None => (
                 vec![
                     base.join(format!("{file_name}.rs")),

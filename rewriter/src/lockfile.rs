@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::git::GitState;
-use crate::load::{Loaded, join};
+use crate::load::Loaded;
 use crate::merge::Content;
-use crate::paths::{relative, resolved};
+use crate::paths::{join, relative, resolved};
 
 /// The format version this knit writes and reads.
 pub const VERSION: u32 = 1;

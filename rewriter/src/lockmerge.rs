@@ -5,121 +5,114 @@
 
 use std::collections::BTreeMap;
 
-use toml::{Table, Value};
+use knit_passes::versions::{lowest, version_range};
+use toml::Value;
 
-/// A locked registry or git package.
+use crate::cargolock::{CargoLock, LockedPackage};
+
+/// A registry or git package the merged build keeps: the highest locked version
+/// of its semver-compatible range.
 #[derive(Clone, Debug, PartialEq)]
-struct Locked {
-    name: String,
-    version: String,
-    entry: Table,
-}
-
-/// The locked versions of one semver range: version -> (services, entry).
-type Versions<'a> = BTreeMap<String, (Vec<&'a str>, Table)>;
-
-/// `1.4.2` -> (1, 4, 2); pre-release and build parts are ignored for ordering.
-pub(crate) fn numbers(version: &str) -> (u64, u64, u64) {
-    let core = version.split(['-', '+']).next().unwrap_or(version);
-    let mut parts = core.split('.').map(|p| p.parse::<u64>().unwrap_or(0));
-    (
-        parts.next().unwrap_or(0),
-        parts.next().unwrap_or(0),
-        parts.next().unwrap_or(0),
-    )
-}
-
-/// The semver-compatible range a version belongs to, as Cargo unifies them.
-pub(crate) fn range(version: &str) -> String {
-    match numbers(version) {
-        (0, 0, patch) => format!("0.0.{patch}"),
-        (0, minor, _) => format!("0.{minor}"),
-        (major, _, _) => major.to_string(),
-    }
+pub(crate) struct Kept {
+    pub package: LockedPackage,
+    /// The services that locked a version of its range.
+    pub services: Vec<String>,
+    /// Every version locked in its range, lowest first, with the services that
+    /// locked each.
+    pub versions: Vec<(String, Vec<String>)>,
 }
 
 /// The services of `loaded` that have a lockfile: (service name, its text).
 pub fn of_services(loaded: &crate::load::Loaded) -> Vec<(&str, &str)> {
-    let services = loaded.group.services.iter();
+    with_lockfiles(&loaded.group.services, &loaded.lockfiles)
+}
+
+/// The `services` that have a lockfile (each service's, by index, in
+/// `lockfiles`): (service name, its text).
+pub(crate) fn with_lockfiles<'a>(
+    services: &'a [knit_passes::Service],
+    lockfiles: &'a [Option<String>],
+) -> Vec<(&'a str, &'a str)> {
     services
-        .zip(&loaded.lockfiles)
+        .iter()
+        .zip(lockfiles)
         .filter_map(|(s, l)| Some((s.name.as_str(), l.as_deref()?)))
         .collect()
+}
+
+/// The packages the merged build keeps from `lockfiles` (service name,
+/// `Cargo.lock` text), by name and version. Path packages (no `source`) are the
+/// workspace's own: Cargo adds them.
+pub(crate) fn kept(lockfiles: &[(&str, &str)]) -> Vec<Kept> {
+    // (name, range) -> (services, version -> (services, package))
+    type Range = (Vec<String>, BTreeMap<String, (Vec<String>, LockedPackage)>);
+    let mut ranges: BTreeMap<(String, String), Range> = BTreeMap::new();
+    for (service, text) in lockfiles {
+        for package in CargoLock::lenient(text).sourced() {
+            let range = version_range(&package.version).unwrap_or_else(|| package.version.clone());
+            let (services, versions) = ranges.entry((package.name.clone(), range)).or_default();
+            let slot = versions
+                .entry(package.version.clone())
+                .or_insert_with(|| (Vec::new(), package.clone()));
+            for who in [services, &mut slot.0] {
+                if !who.iter().any(|s| s == service) {
+                    who.push(service.to_string());
+                }
+            }
+        }
+    }
+    let mut kept: Vec<Kept> = ranges
+        .into_values()
+        .map(|(services, versions)| {
+            let mut versions: Vec<(String, (Vec<String>, LockedPackage))> =
+                versions.into_iter().collect();
+            versions.sort_by_key(|(v, _)| lowest(v));
+            let package = versions
+                .last()
+                .expect("a range holds a version")
+                .1
+                .1
+                .clone();
+            Kept {
+                package,
+                services,
+                versions: versions.into_iter().map(|(v, (s, _))| (v, s)).collect(),
+            }
+        })
+        .collect();
+    kept.sort_by(|a, b| {
+        (a.package.name.as_str(), lowest(&a.package.version))
+            .cmp(&(b.package.name.as_str(), lowest(&b.package.version)))
+    });
+    kept
 }
 
 /// Merges `lockfiles` (service name, `Cargo.lock` text). Returns the merged
 /// lockfile and one note per crate whose versions had to unify (`links`
 /// clashes are the business of [`crate::links`]).
 pub fn merge(lockfiles: &[(&str, &str)]) -> (String, Vec<String>) {
-    // (name, range) -> version -> (services, entry)
-    let mut ranges: BTreeMap<(String, String), Versions> = BTreeMap::new();
-    for (service, text) in lockfiles {
-        let Ok(lock) = text.parse::<Table>() else {
-            continue;
-        };
-        for entry in lock
-            .get("package")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let Some(entry) = entry.as_table() else {
-                continue;
-            };
-            // Path packages (no `source`) are the workspace's own: Cargo adds them.
-            if !entry.contains_key("source") {
-                continue;
-            }
-            let (Some(name), Some(version)) = (
-                entry.get("name").and_then(Value::as_str),
-                entry.get("version").and_then(Value::as_str),
-            ) else {
-                continue;
-            };
-            let versions = ranges
-                .entry((name.to_string(), range(version)))
-                .or_default();
-            let slot = versions
-                .entry(version.to_string())
-                .or_insert_with(|| (Vec::new(), entry.clone()));
-            if !slot.0.contains(service) {
-                slot.0.push(service);
-            }
-        }
-    }
+    let kept = kept(lockfiles);
     let mut notes = Vec::new();
-    let mut kept: Vec<Locked> = Vec::new();
     // name version -> name version kept, for the references of other entries.
     let mut replaced: BTreeMap<String, String> = BTreeMap::new();
-    for ((name, _), versions) in &ranges {
-        let highest = versions.keys().max_by_key(|v| numbers(v)).unwrap().clone();
-        if versions.len() > 1 {
-            let mut ordered: Vec<_> = versions.iter().collect();
-            ordered.sort_by_key(|(v, _)| numbers(v));
-            let who: Vec<String> = ordered
-                .iter()
-                .map(|(v, (s, _))| format!("{} locked {v}", s.join(", ")))
-                .collect();
-            notes.push(format!("crate `{name}`: {}; the merged build uses {highest} (Cargo unifies semver-compatible versions)", who.join("; ")));
-            for version in versions.keys().filter(|v| **v != highest) {
-                replaced.insert(format!("{name} {version}"), format!("{name} {highest}"));
-            }
+    for k in kept.iter().filter(|k| k.versions.len() > 1) {
+        let (name, highest) = (&k.package.name, &k.package.version);
+        let who: Vec<String> = k
+            .versions
+            .iter()
+            .map(|(v, s)| format!("{} locked {v}", s.join(", ")))
+            .collect();
+        notes.push(format!("crate `{name}`: {}; the merged build uses {highest} (Cargo unifies semver-compatible versions)", who.join("; ")));
+        for (version, _) in k.versions.iter().filter(|(v, _)| v != highest) {
+            replaced.insert(format!("{name} {version}"), format!("{name} {highest}"));
         }
-        let (_, entry) = &versions[&highest];
-        kept.push(Locked {
-            name: name.clone(),
-            version: highest,
-            entry: entry.clone(),
-        });
     }
-    kept.sort_by(|a, b| {
-        (a.name.as_str(), numbers(&a.version)).cmp(&(b.name.as_str(), numbers(&b.version)))
-    });
     let mut out = String::from(
         "# This file is automatically @generated by Cargo.\n# It is not intended for manual editing.\n# knit merged it from the services' lockfiles.\nversion = 4\n",
     );
-    for mut k in kept {
-        if let Some(Value::Array(deps)) = k.entry.get_mut("dependencies") {
+    for k in kept {
+        let mut entry = k.package.entry;
+        if let Some(Value::Array(deps)) = entry.get_mut("dependencies") {
             for dep in deps.iter_mut() {
                 let Some(text) = dep.as_str() else { continue };
                 let key: String = text.split(' ').take(2).collect::<Vec<_>>().join(" ");
@@ -130,11 +123,11 @@ pub fn merge(lockfiles: &[(&str, &str)]) -> (String, Vec<String>) {
         }
         out.push_str("\n[[package]]\n");
         for key in ["name", "version", "source", "checksum"] {
-            if let Some(value) = k.entry.get(key) {
+            if let Some(value) = entry.get(key) {
                 out.push_str(&format!("{key} = {value}\n"));
             }
         }
-        if let Some(Value::Array(deps)) = k.entry.get("dependencies") {
+        if let Some(Value::Array(deps)) = entry.get("dependencies") {
             out.push_str("dependencies = [\n");
             for dep in deps {
                 out.push_str(&format!(" {dep},\n"));
@@ -148,6 +141,7 @@ pub fn merge(lockfiles: &[(&str, &str)]) -> (String, Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use toml::Table;
 
     fn lock(packages: &[(&str, &str, &[&str])]) -> String {
         let mut text = String::from("version = 4\n");

@@ -191,11 +191,44 @@ pub(crate) fn main() -> ExitCode {
     let error_color = cli.color.enabled(stderr_is_terminal);
     match run(cli.command, cli.color) {
         Ok(code) => code,
-        Err(e) => {
+        Err(Stop::Failed(e)) => {
             eprint!("{}", render::render(&e, errors, error_color));
             ExitCode::from(2)
         }
+        // As a Unix tool killed by SIGPIPE: nothing more to say, 128 + 13.
+        Err(Stop::ClosedPipe) => ExitCode::from(141),
     }
+}
+
+/// Why a command stopped before its end.
+enum Stop {
+    Failed(Error),
+    /// The reader of standard output went away (`knit diff | head -1`).
+    ClosedPipe,
+}
+
+impl From<Error> for Stop {
+    fn from(e: Error) -> Stop {
+        Stop::Failed(e)
+    }
+}
+
+impl From<Diagnostic> for Stop {
+    fn from(d: Diagnostic) -> Stop {
+        Stop::Failed(d.into())
+    }
+}
+
+/// Writes `text` to standard output: a write that fails is an error, and a
+/// closed pipe ends knit quietly.
+fn put(stdout: &mut impl Write, text: impl AsRef<[u8]>) -> Result<(), Stop> {
+    stdout
+        .write_all(text.as_ref())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::BrokenPipe => Stop::ClosedPipe,
+            _ => Diagnostic::new(format!("cannot write to standard output: {e}")).into(),
+        })
 }
 
 /// clap's usage error on one line, as every error of knit: its lines joined
@@ -225,13 +258,7 @@ impl Color {
     }
 }
 
-/// What a command keeps until knit exits: not freed piece by piece (every file's
-/// text and tree), as the process's end gives all its memory back at once.
-fn left_to_exit<T>(memory: T) {
-    std::mem::forget(memory);
-}
-
-fn run(command: Command, color: Color) -> Result<ExitCode, Error> {
+fn run(command: Command, color: Color) -> Result<ExitCode, Stop> {
     let mut stdout = std::io::stdout().lock();
     match command {
         Command::Merge {
@@ -249,8 +276,7 @@ fn run(command: Command, color: Color) -> Result<ExitCode, Error> {
                 Format::Md => report.to_markdown(),
                 Format::Json => report.to_json(),
             };
-            let _ = stdout.write_all(text.as_bytes());
-            let _ = stdout.flush();
+            put(&mut stdout, text)?;
             drop(report);
             if verify {
                 let map = SourceMap::new(&loaded, &merged);
@@ -263,15 +289,14 @@ fn run(command: Command, color: Color) -> Result<ExitCode, Error> {
                     passed.elapsed.as_secs_f64()
                 );
             }
-            left_to_exit((loaded, merged, files));
         }
         Command::Diff { plan } => {
             let (loaded, merged) = prepare(&plan, Versions::Skip)?;
             let text = diff::render(&merged.changes);
             let colored = color.enabled(std::io::stdout().is_terminal());
             let text = if colored { diff::colorize(&text) } else { text };
-            let _ = stdout.write_all(text.as_bytes());
-            left_to_exit((loaded, merged, text));
+            drop((loaded, merged));
+            put(&mut stdout, text)?;
         }
         Command::Check { plan, against } => {
             return Ok(match check::check(&plan, &against)? {
@@ -280,10 +305,11 @@ fn run(command: Command, color: Color) -> Result<ExitCode, Error> {
                     ExitCode::SUCCESS
                 }
                 Verdict::Stale(reasons) => {
-                    let _ = writeln!(stdout, "knit check: {} is out of date", against.display());
+                    let mut text = format!("knit check: {} is out of date\n", against.display());
                     for reason in reasons {
-                        let _ = writeln!(stdout, "  {reason}");
+                        text.push_str(&format!("  {reason}\n"));
                     }
+                    put(&mut stdout, text)?;
                     ExitCode::from(1)
                 }
             });
@@ -302,18 +328,14 @@ fn run(command: Command, color: Color) -> Result<ExitCode, Error> {
                 .max()
                 .unwrap_or(0)
                 .max(8);
-            let _ = writeln!(
-                stdout,
-                "{:width$}  {:recorded$}  now",
-                "service", "recorded"
-            );
+            let mut text = format!("{:width$}  {:recorded$}  now\n", "service", "recorded");
             for r in &rows {
-                let _ = writeln!(
-                    stdout,
-                    "{:width$}  {:recorded$}  {}",
+                text.push_str(&format!(
+                    "{:width$}  {:recorded$}  {}\n",
                     r.service, r.recorded, r.now
-                );
+                ));
             }
+            put(&mut stdout, text)?;
             return Ok(if rows.iter().any(|r| r.moved) {
                 ExitCode::from(1)
             } else {
@@ -348,7 +370,7 @@ fn run(command: Command, color: Color) -> Result<ExitCode, Error> {
                 SelectFormat::Mermaid => selection.to_mermaid(&graph_data),
                 SelectFormat::Dot => selection.to_dot(&graph_data),
             };
-            let _ = stdout.write_all(shown.as_bytes());
+            put(&mut stdout, shown)?;
             if let Some(path) = emit_plan {
                 let index = group
                     .checked_sub(1)
@@ -391,7 +413,7 @@ fn run(command: Command, color: Color) -> Result<ExitCode, Error> {
                 force,
             };
             let outcome = knit_rewriter::init::run(&request)?;
-            let _ = stdout.write_all(outcome.graph_text().as_bytes());
+            put(&mut stdout, outcome.graph_text())?;
             eprintln!(
                 "knit init: wrote {} (group: {}); next: knit merge {} --out DIR",
                 plan.display(),
@@ -400,12 +422,16 @@ fn run(command: Command, color: Color) -> Result<ExitCode, Error> {
             );
         }
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "knit", &mut stdout);
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "knit", &mut script);
+            put(&mut stdout, script)?;
         }
         Command::Man => {
+            let mut page = Vec::new();
             clap_mangen::Man::new(Cli::command())
-                .render(&mut stdout)
+                .render(&mut page)
                 .map_err(|e| Diagnostic::new(format!("cannot write the man page: {e}")))?;
+            put(&mut stdout, page)?;
         }
         Command::Report { plan, format } => {
             let (loaded, merged) = prepare(&plan, Versions::Skip)?;
@@ -415,9 +441,8 @@ fn run(command: Command, color: Color) -> Result<ExitCode, Error> {
             } else {
                 report.to_markdown()
             };
-            let _ = stdout.write_all(text.as_bytes());
-            drop(report);
-            left_to_exit((loaded, merged));
+            drop((report, loaded, merged));
+            put(&mut stdout, text)?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -443,7 +468,11 @@ fn read(path: &std::path::Path) -> Result<String, Error> {
 }
 
 fn summary(report: &Report, out: &std::path::Path) -> String {
-    let inline = report.calls.iter().filter(|c| c.tier == "inline").count();
+    let inline = report
+        .calls
+        .iter()
+        .filter(|c| c.tier == knit_passes::Tier::Inline)
+        .count();
     let mut text = format!(
         "knit: merged group `{}` into {}\n",
         report.group,
@@ -455,11 +484,15 @@ fn summary(report: &Report, out: &std::path::Path) -> String {
             s.name, s.package, s.merged_package
         ));
     }
-    let bridged = report.calls.iter().filter(|c| c.tier == "bridged").count();
+    let bridged = report
+        .calls
+        .iter()
+        .filter(|c| c.tier == knit_passes::Tier::Bridged)
+        .count();
     let unresolved = match report
         .calls
         .iter()
-        .filter(|c| c.tier == "unresolved")
+        .filter(|c| c.tier == knit_passes::Tier::Unresolved)
         .count()
     {
         0 => String::new(),

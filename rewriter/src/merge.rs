@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use knit_passes::edit::{self, Edit};
 use knit_passes::manifest::{self, ManifestOp};
 use knit_passes::sharing::Sharing;
-use knit_passes::{FileId, Finding, Level, Output};
+use knit_passes::{FileId, Finding, Level, Output, PassId};
 use rayon::prelude::*;
 
 use crate::error::{Diagnostic, Error, Result};
@@ -50,7 +50,7 @@ pub fn merge(loaded: &Loaded) -> Result<Merged> {
     let sharing = Sharing::of(group);
     let mut output = knit_passes::run_all(group, &sharing);
     let locks = crate::lockmerge::of_services(loaded);
-    let native = crate::links::check(&locks, &crate::links::CargoHome::from_env());
+    let native = crate::links::check(&locks, &loaded.links);
     if !native.clashes.is_empty() {
         return Err(Error(
             native.clashes.into_iter().map(Diagnostic::new).collect(),
@@ -59,10 +59,9 @@ pub fn merge(loaded: &Loaded) -> Result<Merged> {
     for message in native.notes {
         output.findings.push(Finding {
             level: Level::Note,
-            pass: "namespace",
+            pass: PassId::Namespace,
             at: None,
             message,
-            callee: None,
         });
     }
     let errors: Vec<Diagnostic> = output
@@ -73,7 +72,7 @@ pub fn merge(loaded: &Loaded) -> Result<Merged> {
             Some((file, offset)) => {
                 let text = &group.file(file).text;
                 Diagnostic::at_offset(
-                    loaded.shown(&loaded.origins[file.0 as usize]),
+                    loaded.shown(&group.file(file).path),
                     text,
                     usize::from(offset),
                     &f.message,
@@ -100,7 +99,7 @@ pub fn merge(loaded: &Loaded) -> Result<Merged> {
         .filter(|id| edits.contains_key(id) || ops.contains_key(id))
         .map(|&id| {
             let file = group.file(id);
-            let origin = loaded.shown(&loaded.origins[id.0 as usize]);
+            let origin = loaded.shown(&file.path);
             let text = edit::apply(&file.text, edits.get(&id).map_or(&[][..], Vec::as_slice))
                 .map_err(|o| {
                     Diagnostic::at_offset(
@@ -179,10 +178,9 @@ pub fn merge(loaded: &Loaded) -> Result<Merged> {
     for message in notes {
         let finding = Finding {
             level: Level::Note,
-            pass: "namespace",
+            pass: PassId::Namespace,
             at: None,
             message,
-            callee: None,
         };
         output.findings.push(finding);
     }

@@ -33,7 +33,7 @@ pub fn group_graph(report: &Report) -> String {
             }
         };
         *edges
-            .entry((node(&c.service), target, c.tier.as_str()))
+            .entry((node(&c.service), target, c.tier.name()))
             .or_insert(0) += 1;
     }
     if !outside.is_empty() {

@@ -1,4 +1,6 @@
-//! Paths as the file system resolves them, and paths relative to a folder.
+//! Paths: as the file system resolves them, relative to a folder, joined and
+//! normalised lexically, and written with `/` (the paths of the output and of
+//! the diff).
 
 use std::path::{Component, Path, PathBuf};
 
@@ -49,6 +51,59 @@ pub fn relative(from: &Path, to: &Path) -> PathBuf {
     rel
 }
 
+/// `path` with `.` and `..` folded without the file system, as Cargo does; a
+/// `..` that climbs above a relative path's start stays.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(".."),
+            },
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// `a/b` of two `/`-separated paths, where either may be empty.
+pub fn join(a: &str, b: &str) -> String {
+    match (a.is_empty(), b.is_empty()) {
+        (true, _) => b.to_string(),
+        (_, true) => a.to_string(),
+        _ => format!("{a}/{b}"),
+    }
+}
+
+/// `dir/path` of `/`-separated paths, with `.` and `..` folded (a `..` above
+/// `dir`'s start is dropped: the result stays inside the output).
+pub fn join_normal(dir: &str, path: &str) -> String {
+    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            _ => parts.push(part),
+        }
+    }
+    parts.join("/")
+}
+
+/// `path` written with `/` between its components.
+pub fn slash(path: &Path) -> String {
+    path.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// Whether one of the resolved paths `a` and `b` holds the other (or they are
 /// the same).
 pub fn overlap(a: &Path, b: &Path) -> bool {
@@ -65,6 +120,25 @@ mod tests {
         assert_eq!(rel("/a/b", "/a/b/c"), Path::new("c"));
         assert_eq!(rel("/a/b/out", "/a/sys"), Path::new("../../sys"));
         assert_eq!(rel("/a", "/a"), Path::new(""));
+    }
+
+    #[test]
+    fn joins_and_normalises_lexically() {
+        let normal = |p: &str| normalize(Path::new(p));
+        assert_eq!(normal("/a/b/../c/./d"), Path::new("/a/c/d"));
+        assert_eq!(normal("/.."), Path::new("/"));
+        assert_eq!(normal("plans/../svc"), Path::new("svc"));
+        assert_eq!(normal("../svc/./x"), Path::new("../svc/x"));
+        assert_eq!(normal("a/../../b"), Path::new("../b"));
+        assert_eq!(join("", "b"), "b");
+        assert_eq!(join("a", ""), "a");
+        assert_eq!(join("a", "b/c"), "a/b/c");
+        assert_eq!(
+            join_normal("svc/src", "../proto/./x.proto"),
+            "svc/proto/x.proto"
+        );
+        assert_eq!(join_normal("svc", "../../x"), "x");
+        assert_eq!(slash(Path::new("a/b/c.rs")), "a/b/c.rs");
     }
 
     #[test]

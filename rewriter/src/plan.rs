@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use knit_planner::is_plan_name;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -85,12 +86,6 @@ struct RawService {
 
 fn yes() -> bool {
     true
-}
-
-fn valid_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_lowercase())
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 /// What is wrong with one `[services.NAME.env]` entry, and the offset to point at:
@@ -227,7 +222,7 @@ impl Plan {
         if raw.group.worker_threads == Some(0) {
             return Err(at(0, "`worker_threads` must be at least 1".into()).into());
         }
-        if !valid_name(&raw.group.name) {
+        if !is_plan_name(&raw.group.name) {
             return Err(at(
                 0,
                 format!(
@@ -259,7 +254,7 @@ impl Plan {
                 ));
                 continue;
             };
-            if !valid_name(name) {
+            if !is_plan_name(name) {
                 errors.push(at(
                     span.start,
                     format!("service name `{name}`: use lowercase letters, digits and `_`"),

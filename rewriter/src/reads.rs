@@ -15,7 +15,7 @@ use ra_ap_syntax::ast::HasArgList;
 use ra_ap_syntax::ast::HasAttrs;
 use ra_ap_syntax::{AstNode, AstToken, Edition, SyntaxKind, SyntaxNode, ast};
 
-use crate::workspace::normalize;
+use crate::paths::normalize;
 
 /// The most `.proto` files taken from one folder a build script names.
 const MOST_PROTOS_PER_FOLDER: usize = 2_000;

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use knit_passes::{FileId, Level, Tier};
+use knit_passes::{FileId, Tier};
 
 use crate::load::Loaded;
 use crate::merge::Merged;
@@ -39,7 +39,7 @@ pub struct CallRow {
     /// The service of the group that serves `callee`, if one does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
-    pub tier: String,
+    pub tier: Tier,
     pub detail: String,
 }
 
@@ -78,50 +78,50 @@ impl Report {
             })
             .collect();
         let serves = crate::servers::registered(group.services.len(), &merged.sharing);
-        let (mut calls, mut notes) = (Vec::new(), Vec::new());
-        for f in &merged.output.findings {
-            let at =
-                f.at.map(|(file, offset)| site(loaded, file, usize::from(offset)))
-                    .unwrap_or_default();
-            match f.level {
-                Level::Call(tier) => calls.push(CallRow {
-                    callee: f.callee.clone().unwrap_or_default(),
-                    provider: f.callee.as_ref().and_then(|callee| {
-                        let caller = f.at.map(|(file, _)| group.file(file).service);
-                        let provider = serves.iter().position(|s| s.contains(callee))?;
-                        (Some(provider) != caller).then(|| group.services[provider].name.clone())
-                    }),
-                    service: f
-                        .at
-                        .map(|(file, _)| group.services[group.file(file).service].name.clone())
-                        .unwrap_or_default(),
-                    site: at,
-                    tier: match tier {
-                        Tier::Inline => "inline".to_string(),
-                        Tier::Bridged => "bridged".to_string(),
-                        Tier::Rpc => "rpc".to_string(),
-                        Tier::Unresolved => "unresolved".to_string(),
-                    },
-                    detail: f.message.clone(),
-                }),
-                Level::Note | Level::Error => notes.push(NoteRow {
-                    pass: f.pass.to_string(),
-                    site: at,
-                    message: f.message.clone(),
-                }),
-            }
-        }
-        let mut edits: Vec<EditRow> = merged
+        let calls = merged
             .output
-            .edits
+            .calls
             .iter()
+            .map(|c| {
+                let (file, offset) = c.at;
+                let caller = group.file(file).service;
+                CallRow {
+                    callee: c.callee.clone().unwrap_or_default(),
+                    provider: c.callee.as_ref().and_then(|callee| {
+                        let provider = serves.iter().position(|s| s.contains(callee))?;
+                        (provider != caller).then(|| group.services[provider].name.clone())
+                    }),
+                    service: group.services[caller].name.clone(),
+                    site: site(loaded, file, usize::from(offset)),
+                    tier: c.tier,
+                    detail: c.detail.clone(),
+                }
+            })
+            .collect();
+        let notes = merged
+            .output
+            .findings
+            .iter()
+            .map(|f| NoteRow {
+                pass: f.pass.to_string(),
+                site: f
+                    .at
+                    .map(|(file, offset)| site(loaded, file, usize::from(offset)))
+                    .unwrap_or_default(),
+                message: f.message.clone(),
+            })
+            .collect();
+        // In the passes' order (the imports pass last), each pass's as it made them.
+        let mut by_pass: Vec<&knit_passes::Edit> = merged.output.edits.iter().collect();
+        by_pass.sort_by_key(|e| e.pass);
+        let edits = by_pass
+            .into_iter()
             .map(|e| EditRow {
                 pass: e.pass.to_string(),
                 site: site(loaded, e.file, usize::from(e.range.start())),
                 note: e.note.clone(),
             })
             .collect();
-        edits.sort_by_key(|e| pass_order(&e.pass));
         let manifests = merged
             .output
             .manifest_ops
@@ -165,17 +165,17 @@ impl Report {
                 s.name, s.package, s.merged_package, s.bin
             ));
         }
-        let count = |tier: &str| self.calls.iter().filter(|c| c.tier == tier).count();
-        let unresolved = match count("unresolved") {
+        let count = |tier: Tier| self.calls.iter().filter(|c| c.tier == tier).count();
+        let unresolved = match count(Tier::Unresolved) {
             0 => String::new(),
             n => format!(" ({n} unresolved)"),
         };
         md.push_str(&format!(
             "\n## Call sites\n\n{} call sites: {} inline, {} bridged, {} left as RPC{unresolved}.\n\n",
             self.calls.len(),
-            count("inline"),
-            count("bridged"),
-            count("rpc") + count("unresolved")
+            count(Tier::Inline),
+            count(Tier::Bridged),
+            count(Tier::Rpc) + count(Tier::Unresolved)
         ));
         if !self.calls.is_empty() {
             md.push_str("| site | service | tier | detail |\n|---|---|---|---|\n");
@@ -218,11 +218,4 @@ impl Report {
         }
         md
     }
-}
-
-fn pass_order(pass: &str) -> usize {
-    knit_passes::PASSES
-        .iter()
-        .position(|(name, _)| *name == pass)
-        .unwrap_or(usize::MAX)
 }

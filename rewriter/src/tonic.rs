@@ -4,7 +4,7 @@
 //! line of its group: the services of a group must share it, or the merged
 //! binary would hold two tonics whose types do not meet.
 
-use crate::lockmerge::numbers;
+use knit_passes::versions::lowest;
 
 /// The tonic release lines knit supports, for messages.
 pub const SUPPORTED: &str = "0.12, 0.13 and 0.14";
@@ -93,7 +93,7 @@ pub fn of_service(
     Ok(versions
         .iter()
         .filter_map(|v| Some((Line::of(v)?, v)))
-        .max_by_key(|(_, v)| numbers(v.trim_start_matches(['^', '=', '~', ' '])))
+        .max_by_key(|(_, v)| lowest(v))
         .map(|(l, v)| (l, uses(v))))
 }
 
@@ -116,16 +116,8 @@ pub fn of_group(services: &[Option<(Line, Uses)>]) -> Result<Line, (usize, usize
 
 /// The versions of tonic a lockfile holds.
 fn locked(lockfile: &str) -> Vec<String> {
-    let Ok(lock) = lockfile.parse::<toml::Table>() else {
-        return Vec::new();
-    };
-    let packages = lock.get("package").and_then(|p| p.as_array());
-    packages
-        .into_iter()
-        .flatten()
-        .filter(|p| p.get("name").and_then(|n| n.as_str()) == Some("tonic"))
-        .filter_map(|p| p.get("version")?.as_str().map(str::to_string))
-        .collect()
+    let lock = crate::cargolock::CargoLock::lenient(lockfile);
+    lock.versions_of("tonic").map(String::from).collect()
 }
 
 /// The `tonic` requirements of a manifest's dependency tables.
@@ -148,13 +140,10 @@ fn required(manifest: &str) -> Vec<String> {
         .collect()
 }
 
-/// `(major, minor)` of a version or a requirement (`0.12.3`, `^0.9`, `=0.11`).
+/// `(major, minor)` of a version or of the lowest a requirement allows
+/// (`0.12.3`, `^0.9`, `=0.11`).
 fn line(version: &str) -> Option<(u64, u64)> {
-    let v = version.trim().trim_start_matches(['^', '=', '~', '>', ' ']);
-    let mut parts = v.split('.');
-    let major = parts.next()?.trim().parse().ok()?;
-    let minor = parts.next().map_or(Some(0), |m| m.trim().parse().ok())?;
-    Some((major, minor))
+    lowest(version).map(|v| (v.major, v.minor))
 }
 
 #[cfg(test)]

@@ -263,11 +263,7 @@ fn relative(file: &str, root: &Path) -> Option<String> {
     } else {
         path
     };
-    let parts: Vec<String> = rel
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
-    Some(parts.join("/"))
+    Some(crate::paths::slash(rel))
 }
 
 /// Cargo's own error (a manifest it cannot read, a crate it cannot fetch), on

@@ -20,6 +20,7 @@ use cargo_metadata::MetadataCommand;
 use toml::{Table, Value};
 
 use crate::error::{Diagnostic, Result};
+use crate::paths::normalize;
 
 /// A workspace: its root folder and its member packages, sorted by name.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -651,21 +652,6 @@ fn strings(value: Option<&Value>) -> Option<Vec<String>> {
 
 fn parse(manifest: &Path) -> Option<Table> {
     std::fs::read_to_string(manifest).ok()?.parse().ok()
-}
-
-/// `path` with `.` and `..` resolved without the file system, as Cargo does.
-pub(crate) fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// The cargo that answers `cargo metadata`: `$CARGO` when cargo runs knit, else

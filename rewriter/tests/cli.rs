@@ -36,6 +36,82 @@ fn diff_is_colored_on_request_only() {
     assert!(String::from_utf8_lossy(&colored.stdout).contains("\x1b[32m+"));
 }
 
+/// A pass's error, or a loader's, names a service's file from the plan's
+/// folder as given, also when the service lies outside that folder (not by its
+/// absolute path).
+#[test]
+fn pass_errors_name_files_from_the_plan() {
+    let tmp = tempfile::tempdir().unwrap();
+    let system = tmp.path().join("greeter");
+    copy_greeter(&system);
+    std::fs::create_dir(system.join("plans")).unwrap();
+    let plan = std::fs::read_to_string(system.join("knit.toml")).unwrap();
+    let plan = plan.replace("path = \"", "path = \"../");
+    std::fs::write(system.join("plans/knit.toml"), plan).unwrap();
+    for (service, allocator) in [("greeter", "std::alloc::System"), ("frontend", "Jemalloc")] {
+        let main = system.join(service).join("src/main.rs");
+        let text = std::fs::read_to_string(&main).unwrap();
+        let text = format!("#[global_allocator]\nstatic A: {allocator} = {allocator};\n{text}");
+        std::fs::write(main, text).unwrap();
+    }
+    let run = knit(
+        &["merge", "greeter/plans/knit.toml", "--out", "out"],
+        tmp.path(),
+    );
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.starts_with("error: greeter/frontend/src/main.rs:1:1: `greeter` (greeter/src/main.rs:1) and `frontend`"),
+        "{stderr}"
+    );
+    // So does an error of loading.
+    std::fs::write(
+        system.join("frontend/src/main.rs"),
+        "fn main() {\n    let x = ;\n}\n",
+    )
+    .unwrap();
+    let run = knit(
+        &["merge", "greeter/plans/knit.toml", "--out", "out"],
+        tmp.path(),
+    );
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.starts_with("error: greeter/frontend/src/main.rs:2:"),
+        "{stderr}"
+    );
+}
+
+/// A reader of standard output that goes away (`knit diff | head -1`) ends
+/// knit as it ends a Unix tool, with no panic and no message; a write that
+/// fails otherwise is an error.
+#[test]
+fn failed_writes_to_stdout_are_reported() {
+    use std::process::{Command, Stdio};
+    let plan = common::greeter_plan();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_knit"))
+        .args(["diff", plan.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The pipe's read end closes before knit writes: its write fails (EPIPE).
+    drop(child.stdout.take());
+    let closed = child.wait_with_output().unwrap();
+    assert_eq!(closed.status.code(), Some(141));
+    assert_eq!(String::from_utf8_lossy(&closed.stderr), "");
+
+    let full = Command::new(env!("CARGO_BIN_EXE_knit"))
+        .args(["diff", plan.to_str().unwrap()])
+        .stdout(std::fs::File::create("/dev/full").unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(full.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&full.stderr),
+        "error: cannot write to standard output: No space left on device (os error 28)\n"
+    );
+}
+
 /// Runs `knit merge` on a copy of the greeter corpus changed by `spoil`; returns
 /// stderr, after checking the exit code and that nothing was written.
 fn merge_spoiled(spoil: impl FnOnce(&Path)) -> String {

@@ -387,3 +387,30 @@ fn check_does_not_follow_symbolic_links() {
         );
     }
 }
+
+/// An error in a pinned revision names the file in the checkout, from the
+/// plan's folder, not in knit's export of the revision.
+#[test]
+fn errors_in_a_pinned_revision_name_the_checkout() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sys = tmp.path().join("sys");
+    repo(&sys);
+    std::fs::write(
+        sys.join("greeter/src/main.rs"),
+        "fn main() {\n    let x = ;\n}\n",
+    )
+    .unwrap();
+    git(&sys, &["commit", "-qam", "broken"]);
+    git(&sys, &["tag", "broken"]);
+    edit(
+        &sys.join("knit.toml"),
+        "path = \"greeter\"",
+        "path = \"greeter\"\nrev = \"broken\"",
+    );
+    let (code, text) = run(&["merge", "sys/knit.toml", "--out", "out"], tmp.path());
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.starts_with("error: sys/greeter/src/main.rs:2:"),
+        "{text}"
+    );
+}

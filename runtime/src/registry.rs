@@ -368,29 +368,6 @@ impl ServiceHost {
         clear_slots(grpc_service);
     }
 
-    /// Registers `server` (a generated `XServer`, with its interceptor or not) as
-    /// `grpc_service` for callers of the group that compile other definitions of
-    /// its proto package: their requests are decoded by this server's own stack,
-    /// in process (the `bridged` tier). Returns `server` for the listener.
-    pub fn provide_server<S, B>(&self, grpc_service: &'static str, server: S) -> S
-    where
-        S: tower::Service<
-                tonic::codegen::http::Request<crate::transport::Body>,
-                Response = tonic::codegen::http::Response<B>,
-                Error = std::convert::Infallible,
-            > + Clone
-            + Send
-            + Sync
-            + 'static,
-        S::Future: Send + 'static,
-        B: tonic::codegen::Body<Data = tonic::codegen::Bytes> + Send + 'static,
-        B::Error: Into<tonic::codegen::StdError>,
-    {
-        let transport = crate::transport::LocalTransport::new(server.clone());
-        self.provide(grpc_service, Arc::new(transport));
-        server
-    }
-
     /// The connections to serve on `addr`: the service's own listener, or none
     /// when the host turned it off (calls from inside the group still arrive).
     pub fn incoming(&self, addr: std::net::SocketAddr) -> Incoming {

@@ -52,6 +52,33 @@ impl LocalTransport {
     }
 }
 
+/// The bridged side of a provider's registration: the registry knows handlers,
+/// this module how a server becomes one.
+impl crate::ServiceHost {
+    /// Registers `server` (a generated `XServer`, with its interceptor or not) as
+    /// `grpc_service` for callers of the group that compile other definitions of
+    /// its proto package: their requests are decoded by this server's own stack,
+    /// in process (the `bridged` tier). Returns `server` for the listener.
+    pub fn provide_server<S, B>(&self, grpc_service: &'static str, server: S) -> S
+    where
+        S: tower::Service<
+                tonic::codegen::http::Request<Body>,
+                Response = tonic::codegen::http::Response<B>,
+                Error = std::convert::Infallible,
+            > + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+        B: tonic::codegen::Body<Data = tonic::codegen::Bytes> + Send + 'static,
+        B::Error: Into<tonic::codegen::StdError>,
+    {
+        let transport = LocalTransport::new(server.clone());
+        self.provide(grpc_service, std::sync::Arc::new(transport));
+        server
+    }
+}
+
 /// `body` as tonic's request and response body (tonic 0.12: `tonic::body::boxed`).
 #[cfg(not(feature = "tonic-012"))]
 fn boxed<B>(body: B) -> Body

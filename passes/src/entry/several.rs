@@ -78,13 +78,17 @@ fn two_services(fixture: &str, a: (&str, &str), b: (&str, &str)) -> Group {
     g.services[0].packages[0].bins = bins.clone();
     second.packages[0].bins = bins;
     let b_index = g.services.len();
+    let b_package = crate::model::PackageRef {
+        service: b_index,
+        package: 0,
+    };
     g.services.push(second);
     for (i, file) in g.files.iter_mut().enumerate() {
         if file.service != 0 {
             continue;
         }
         let Some(rust) = &mut file.rust else {
-            file.also = vec![(b_index, 0)];
+            file.also = vec![b_package];
             continue;
         };
         let id = FileId(i as u32);
@@ -94,7 +98,7 @@ fn two_services(fixture: &str, a: (&str, &str), b: (&str, &str)) -> Group {
         if rust.krate == b_root && a_root != b_root {
             file.service = b_index;
         } else if rust.krate != a_root || a_root == b_root {
-            file.also = vec![(b_index, 0)];
+            file.also = vec![b_package];
         }
     }
     g
@@ -270,8 +274,8 @@ fn two_binaries_without_a_library_are_refused() {
     ));
     expect![[r#"
         Error market/src/bin/orders.rs:1: services `users` and `orders` are two binaries (`users`, `orders`) of market and the package has no library: knit lifts each binary's `main` into its package's library, which holds one entry per binary; give the package a library (`src/lib.rs`) with the code the binaries share, or move each binary into a package of its own
-        Note market/src/bin/users.rs:1: `users` reads environment variables ADDR
-        Call(Unresolved) market/src/bin/orders.rs:4: `UsersClient::connect`: knit cannot tell which gRPC service `UsersClient` calls (no proto of the group defines it, or its path does not lead to generated code); the call stays RPC"#]]
+        Call(Unresolved) market/src/bin/orders.rs:4: `UsersClient::connect`: knit cannot tell which gRPC service `UsersClient` calls (no proto of the group defines it, or its path does not lead to generated code); the call stays RPC
+        Note market/src/bin/users.rs:1: `users` reads environment variables ADDR"#]]
     .assert_eq(&out.findings.join("\n"));
 }
 

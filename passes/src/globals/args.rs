@@ -40,7 +40,7 @@ const OWN_ARGS: &str = "knit_runtime::env::args_os()";
 fn has_own_args(group: &Group, file: FileId) -> bool {
     let f = group.file(file);
     std::iter::once(f.service)
-        .chain(f.also.iter().map(|(s, _)| *s))
+        .chain(f.also.iter().map(|o| o.service))
         .any(|s| group.services[s].args.is_some())
 }
 
@@ -92,7 +92,7 @@ pub(super) fn run(group: &Group, calls: &[Call], out: &mut Output) {
         };
         out.manifest_ops.push((package.manifest, op));
         let roles: Vec<&str> = std::iter::once(file.service)
-            .chain(file.also.iter().map(|(s, _)| *s))
+            .chain(file.also.iter().map(|o| o.service))
             .filter(|&s| group.services[s].args.is_some())
             .map(|s| group.services[s].name.as_str())
             .collect();

@@ -220,39 +220,37 @@ impl Graph {
         };
         let mut refusals: Vec<Vec<String>> = vec![Vec::new(); services.len()];
         let mut calls = Vec::new();
-        for f in &output.findings {
-            let Some((file, offset)) = f.at else { continue };
+        for c in &output.calls {
+            let (file, offset) = c.at;
             let owner = group.file(file).service;
-            match f.level {
-                Level::Call(tier) => {
-                    let provider = f.callee.as_deref().and_then(provider);
-                    // A client in a package several services reach (the callee's
-                    // own client-helper library) calls for the others.
-                    let reach = &group.file(file).also;
-                    let caller = std::iter::once(owner)
-                        .chain(reach.iter().map(|(s, _)| *s))
-                        .find(|s| Some(*s) != provider)
-                        .unwrap_or(owner);
-                    let order = (caller, file.0, u32::from(offset));
-                    calls.push((
-                        order,
-                        CallSite {
-                            caller,
-                            callee: f.callee.clone(),
-                            provider: provider.filter(|p| *p != caller),
-                            tier,
-                            site: site(file, usize::from(offset)),
-                            detail: f.message.clone(),
-                        },
-                    ));
-                }
-                Level::Error => refusals[owner].push(format!(
-                    "{}: {}",
-                    site(file, usize::from(offset)),
-                    f.message
-                )),
-                Level::Note => {}
-            }
+            let provider = c.callee.as_deref().and_then(provider);
+            // A client in a package several services reach (the callee's
+            // own client-helper library) calls for the others.
+            let reach = &group.file(file).also;
+            let caller = std::iter::once(owner)
+                .chain(reach.iter().map(|o| o.service))
+                .find(|s| Some(*s) != provider)
+                .unwrap_or(owner);
+            let order = (caller, file.0, u32::from(offset));
+            calls.push((
+                order,
+                CallSite {
+                    caller,
+                    callee: c.callee.clone(),
+                    provider: provider.filter(|p| *p != caller),
+                    tier: c.tier,
+                    site: site(file, usize::from(offset)),
+                    detail: c.detail.clone(),
+                },
+            ));
+        }
+        let errors = output.findings.iter().filter(|f| f.level == Level::Error);
+        for (f, (file, offset)) in errors.filter_map(|f| Some((f, f.at?))) {
+            refusals[group.file(file).service].push(format!(
+                "{}: {}",
+                site(file, usize::from(offset)),
+                f.message
+            ));
         }
         calls.sort_by_key(|(order, _)| *order);
         // A file several services reach is analysed once per service: one row

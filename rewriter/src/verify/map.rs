@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use knit_passes::PassId;
+
 use crate::error::line_col;
 use crate::load::Loaded;
 use crate::merge::Merged;
@@ -30,7 +32,7 @@ enum Origin<'a> {
     /// A service's file copied as it is.
     Copy(PathBuf),
     /// A file a pass added to a service.
-    Added(&'static str),
+    Added(PassId),
     /// knit's generated support (workspace manifest, runtime, shared protos, host).
     Generated,
 }
@@ -42,7 +44,7 @@ pub struct Splice {
     pub end: usize,
     pub len: usize,
     /// The pass that made it.
-    pub pass: &'static str,
+    pub pass: PassId,
 }
 
 /// A position in an output file, as the compiler gives it.
@@ -71,7 +73,7 @@ pub enum Place {
         file: PathBuf,
         line: usize,
         col: usize,
-        pass: &'static str,
+        pass: PassId,
     },
     /// In a file knit wrote whole: only the output line is known. `what` says
     /// which file it is (for a rewritten service file: its input).
@@ -97,7 +99,7 @@ impl<'a> SourceMap<'a> {
             rewritten[file.0 as usize] = true;
         }
         for (i, (file, mut splices)) in group.files.iter().zip(splices).enumerate() {
-            let input = loaded.shown(&loaded.origins[i]);
+            let input = loaded.shown(&file.path);
             let origin = if rewritten[i] {
                 Origin::Rewritten(input)
             } else {
@@ -111,8 +113,8 @@ impl<'a> SourceMap<'a> {
             };
             files.insert(file.path.as_str(), origin);
         }
-        for (origin, path) in &loaded.copies {
-            files.insert(path.as_str(), Origin::Copy(loaded.shown(origin)));
+        for (_, path) in &loaded.copies {
+            files.insert(path.as_str(), Origin::Copy(loaded.shown(path)));
         }
         for new in &merged.output.new_files {
             files.insert(new.path.as_str(), Origin::Added(new.pass));
@@ -196,7 +198,7 @@ mod tests {
 
     use super::*;
 
-    fn edit(start: u32, end: u32, text: &str, pass: &'static str) -> Edit {
+    fn edit(start: u32, end: u32, text: &str, pass: PassId) -> Edit {
         Edit {
             file: FileId(0),
             range: TextRange::new(start.into(), end.into()),
@@ -212,10 +214,10 @@ mod tests {
         let at = |s: &str| input.find(s).unwrap() as u32;
         let edits = [
             // Two insertions at one offset, a replacement, a deletion.
-            edit(0, 0, "// one\n", "first"),
-            edit(0, 0, "// two\n", "second"),
-            edit(at("Old::new"), at("::new"), "knit::New", "calls"),
-            edit(at("    drop"), at("}\n"), "", "prune"),
+            edit(0, 0, "// one\n", PassId::Namespace),
+            edit(0, 0, "// two\n", PassId::Entry),
+            edit(at("Old::new"), at("::new"), "knit::New", PassId::Calls),
+            edit(at("    drop"), at("}\n"), "", PassId::Imports),
         ];
         let refs: Vec<&Edit> = edits.iter().collect();
         let output = apply(input, &refs).unwrap();
@@ -237,7 +239,7 @@ mod tests {
             }
         }
         // Each edit's text, byte by byte, attributed to its pass.
-        let expected: String = ["first", "second", "calls"]
+        let expected: String = ["namespace", "entry", "calls"]
             .iter()
             .zip(["// one\n", "// two\n", "knit::New"])
             .flat_map(|(pass, text)| text.chars().map(move |c| format!("{pass}{c}")))
@@ -276,7 +278,7 @@ mod tests {
                 file: plan.parent().unwrap().join(main),
                 line: 49,
                 col: 1,
-                pass: "entry",
+                pass: PassId::Entry,
             }
         );
         let at = At {

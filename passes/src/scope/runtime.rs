@@ -41,7 +41,7 @@ impl RuntimeSettings {
 
     /// The standalone binary's runtime: `#[tokio::main]` with the settings whose
     /// values are known, or a builder when a stack size must be kept.
-    pub(super) fn standalone(&self) -> Standalone {
+    pub(crate) fn standalone(&self) -> Standalone {
         let workers = self.worker_threads.as_ref().and_then(|(_, v)| *v);
         let current = self.flavor.as_deref() == Some("current_thread");
         match self.thread_stack_size.as_ref().and_then(|(_, v)| *v) {
@@ -75,7 +75,7 @@ impl RuntimeSettings {
 }
 
 /// How the standalone binary starts its runtime.
-pub(super) enum Standalone {
+pub(crate) enum Standalone {
     /// An attribute on `async fn main`.
     Attr(String),
     /// A `tokio::runtime::Builder` chain, before `.build()`.
@@ -87,7 +87,7 @@ pub(super) enum Standalone {
 }
 
 /// The settings of `#[tokio::main(flavor = "..", worker_threads = n)]`.
-pub(super) fn attr_settings(attr: &ast::Attr) -> RuntimeSettings {
+pub(crate) fn attr_settings(attr: &ast::Attr) -> RuntimeSettings {
     let mut settings = RuntimeSettings::default();
     let text = attr.syntax().text().to_string();
     let Some((_, args)) = text.split_once('(') else {
@@ -112,7 +112,7 @@ pub(super) fn attr_settings(attr: &ast::Attr) -> RuntimeSettings {
 
 /// A `main` that builds its runtime: the edits that remove the runtime and
 /// await the futures it ran, and the runtime's settings.
-pub(super) struct ManualRuntime {
+pub(crate) struct ManualRuntime {
     /// (range of the file, replacement).
     pub edits: Vec<(TextRange, String)>,
     pub settings: RuntimeSettings,
@@ -138,7 +138,7 @@ fn builds(text: &str) -> bool {
 /// statements that configure it: `let mut b = Builder::new_multi_thread();
 /// b.worker_threads(2);`), or a chain ending in `.block_on(..)`. Every
 /// `RT.block_on(f)` becomes `f.await`.
-pub(super) fn manual_runtime(body: &ast::BlockExpr) -> Result<Option<ManualRuntime>, String> {
+pub(crate) fn manual_runtime(body: &ast::BlockExpr) -> Result<Option<ManualRuntime>, String> {
     // Names `block_on` is called on (`rt.block_on(..)`): bound to a runtime,
     // whatever builds it (`let rt = setup_runtime()?;`, a helper of the
     // repository's own).
@@ -301,7 +301,7 @@ pub(super) fn manual_runtime(body: &ast::BlockExpr) -> Result<Option<ManualRunti
 
 /// The runtime `main` builds: in its body ([`manual_runtime`]), or in a
 /// function of its file it calls ([`delegated_runtime`], passed `host`).
-pub(super) fn main_runtime(
+pub(crate) fn main_runtime(
     main: &ast::Fn,
     host: Option<&str>,
 ) -> Result<Option<ManualRuntime>, String> {
@@ -320,7 +320,7 @@ pub(super) fn main_runtime(
 /// that does (`fn main() { if let Err(e) = run() { .. } }` with `fn run() {
 /// let rt = ..; rt.block_on(serve()) }`): that function, the service's code
 /// as much as `main`'s body is.
-pub(super) fn delegate(main: &ast::Fn) -> Option<ast::Fn> {
+pub(crate) fn delegate(main: &ast::Fn) -> Option<ast::Fn> {
     let body = main.body()?;
     if manual_runtime(&body).ok().flatten().is_some() {
         return None;
