@@ -58,14 +58,22 @@ pub fn module(package: &str, service: &ProtoService, provider: &str) -> TokenStr
         (
             quote!(Served),
             quote!(host.provide(SERVICE, Arc::new(Served::new(&handler)))),
-            quote!(host.provide_intercepted(SERVICE, Arc::new(Served::new(&handler)), Some(interceptor.clone()))),
+            quote!(host.provide_intercepted(
+                SERVICE,
+                Arc::new(Served::new(&handler)),
+                Some(interceptor.clone())
+            )),
             served_table(package, service),
         )
     } else {
         (
             quote!(dyn Handler),
             quote!(host.provide::<dyn Handler>(SERVICE, handler.clone())),
-            quote!(host.provide_intercepted::<dyn Handler>(SERVICE, handler.clone(), Some(interceptor.clone()))),
+            quote!(host.provide_intercepted::<dyn Handler>(
+                SERVICE,
+                handler.clone(),
+                Some(interceptor.clone())
+            )),
             TokenStream::new(),
         )
     };

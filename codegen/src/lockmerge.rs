@@ -169,7 +169,9 @@ impl LockedVersions {
 /// The highest version of crate `name` that `lock` resolved in the semver
 /// range `range` (`0.13`), or `range`.
 fn locked(lock: Option<&Table>, name: &str, range: &str) -> String {
-    let packages = lock.and_then(|l| l.get("package")).and_then(Value::as_array);
+    let packages = lock
+        .and_then(|l| l.get("package"))
+        .and_then(Value::as_array);
     packages
         .into_iter()
         .flatten()
@@ -288,7 +290,11 @@ mod tests {
         assert_eq!(locked(lock, "prost", "0.14"), "0.14.1");
         assert_eq!(locked(lock, "tonic", "0.12"), "0.12");
         assert_eq!(locked(None, "prost", "0.14"), "0.14");
-        let versions = LockedVersions::of(TonicLine::V0_13, Some(&lockfile(&[("prost", "0.13.5")])));
-        assert_eq!((versions.prost.as_str(), versions.tonic.as_str()), ("0.13.5", "0.13"));
+        let versions =
+            LockedVersions::of(TonicLine::V0_13, Some(&lockfile(&[("prost", "0.13.5")])));
+        assert_eq!(
+            (versions.prost.as_str(), versions.tonic.as_str()),
+            ("0.13.5", "0.13")
+        );
     }
 }

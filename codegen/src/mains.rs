@@ -68,7 +68,12 @@ pub fn host_crate(input: &Input) -> (Vec<(String, String)>, Vec<String>) {
     let mut chain = Vec::new();
     let provides = input.protos.iter().flat_map(|proto| {
         let provided = proto.provided.iter();
-        provided.map(|(service, provider)| (provider.clone(), format!("{}.{}", proto.package, service.name)))
+        provided.map(|(service, provider)| {
+            (
+                provider.clone(),
+                format!("{}.{}", proto.package, service.name),
+            )
+        })
     });
     for (provider, full) in provides.chain(host.bridged.iter().cloned()) {
         chain.push(quote!(.provides(#provider, #full)));

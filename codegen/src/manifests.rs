@@ -136,7 +136,8 @@ mod tests {
             ),
             dir: dir.into(),
         };
-        let (text, notes) = root_patches(&[root("a", "vendor/h2", "a"), root("b", "../h2-fork", "b")]);
+        let (text, notes) =
+            root_patches(&[root("a", "vendor/h2", "a"), root("b", "../h2-fork", "b")]);
         assert_eq!(
             text,
             "\n[patch.crates-io]\nh2 = { path = \"a/vendor/h2\" }\n"

@@ -34,7 +34,10 @@ const MANIFEST: &str = include_str!("../../runtime/Cargo.toml");
 
 /// knit-runtime's files in the output, its manifest for tonic `line` first.
 pub fn files(line: TonicLine, lockfile: Option<&str>) -> Vec<(String, String)> {
-    let mut files = vec![(format!("{RUNTIME_DIR}/Cargo.toml"), manifest(line, lockfile))];
+    let mut files = vec![(
+        format!("{RUNTIME_DIR}/Cargo.toml"),
+        manifest(line, lockfile),
+    )];
     for (path, text) in SOURCES {
         files.push((format!("{RUNTIME_DIR}/{path}"), text.to_string()));
     }
@@ -55,14 +58,13 @@ fn manifest(line: TonicLine, lockfile: Option<&str>) -> String {
         doc["features"]["default"] = Item::Value(default.into());
         // `default` first, under the comment that explains the feature.
         if let Some(features) = doc["features"].as_table_mut() {
-            features.sort_values_by(|a, _, b, _| (a.get() != "default").cmp(&(b.get() != "default")));
-            let comment = features
-                .key_mut("tonic-012")
-                .and_then(|mut key| {
-                    let prefix = key.leaf_decor().prefix()?.as_str()?.to_string();
-                    key.leaf_decor_mut().set_prefix("");
-                    Some(prefix)
-                });
+            features
+                .sort_values_by(|a, _, b, _| (a.get() != "default").cmp(&(b.get() != "default")));
+            let comment = features.key_mut("tonic-012").and_then(|mut key| {
+                let prefix = key.leaf_decor().prefix()?.as_str()?.to_string();
+                key.leaf_decor_mut().set_prefix("");
+                Some(prefix)
+            });
             if let (Some(comment), Some(mut key)) = (comment, features.key_mut("default")) {
                 key.leaf_decor_mut().set_prefix(comment);
             }

@@ -47,7 +47,10 @@ fn input(loaded: &Loaded, sharing: &Sharing) -> Input {
             .filter_map(|(name, &provider)| {
                 let services = shared.files.iter().flat_map(|f| &f.services);
                 let service = services.into_iter().find(|s| &s.name == name)?;
-                Some((proto_service(service), group.services[provider].name.clone()))
+                Some((
+                    proto_service(service),
+                    group.services[provider].name.clone(),
+                ))
             })
             .collect(),
     });
