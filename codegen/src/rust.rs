@@ -13,7 +13,7 @@ pub fn ident(name: &str) -> Ident {
     }
     let mut clean: String = name
         .chars()
-        .map(|c| match c.is_alphanumeric() {
+        .map(|c| match c.is_ascii_alphanumeric() {
             true => c,
             false => '_',
         })
@@ -68,6 +68,7 @@ mod tests {
         assert_eq!(ident("self").to_string(), "self_");
         assert_eq!(ident("a-b").to_string(), "a_b");
         assert_eq!(ident("1a").to_string(), "_1a");
+        assert_eq!(ident("a²").to_string(), "a_");
         assert_eq!(path("a::type::b").to_string(), "a :: r#type :: b");
     }
 }
