@@ -153,36 +153,8 @@ pub struct ProtoFile {
     pub imports: Vec<String>,
 }
 
-/// A gRPC service of a proto file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProtoService {
-    /// As written in the proto (`Greeter`).
-    pub name: String,
-    pub methods: Vec<ProtoMethod>,
-}
-
-/// One RPC.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProtoMethod {
-    /// As written in the proto (`SayHello`).
-    pub name: String,
-    /// Fully qualified message names (`.helloworld.HelloRequest`).
-    pub input: String,
-    pub output: String,
-    pub client_streaming: bool,
-    pub server_streaming: bool,
-}
-
-impl ProtoService {
-    /// The fully qualified gRPC name (`helloworld.Greeter`).
-    pub fn full_name(&self, package: &str) -> String {
-        if package.is_empty() {
-            self.name.clone()
-        } else {
-            format!("{package}.{}", self.name)
-        }
-    }
-}
+/// A gRPC service of a proto file, and one RPC of it.
+pub use knit_codegen::{ProtoMethod, ProtoService};
 
 impl Group {
     /// The first service of the group that runs the same binary as `service`

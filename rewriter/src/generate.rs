@@ -1,13 +1,12 @@
 //! The input of knit-codegen, the stage that writes the support files of a
 //! merged workspace: what was loaded and decided, as plain data.
 
-use knit_codegen::{HostService, Input, ProtoCrate, RuntimeAsk, TonicLine, WorkspaceRoot};
-use knit_passes::model::{Group, ProtoService};
+use knit_codegen::{HostService, Input, ProtoCrate, RuntimeAsk, WorkspaceRoot};
+use knit_passes::model::Group;
 use knit_passes::namespace;
 use knit_passes::sharing::Sharing;
 
 use crate::load::Loaded;
-use crate::tonic::Line;
 
 /// Every generated file: (path in the output, contents), and notes for the
 /// report (how the services' lockfiles merged, the host's runtime).
@@ -45,12 +44,9 @@ fn input(loaded: &Loaded, sharing: &Sharing) -> Input {
             .provided
             .iter()
             .filter_map(|(name, &provider)| {
-                let services = shared.files.iter().flat_map(|f| &f.services);
-                let service = services.into_iter().find(|s| &s.name == name)?;
-                Some((
-                    proto_service(service),
-                    group.services[provider].name.clone(),
-                ))
+                let mut services = shared.files.iter().flat_map(|f| &f.services);
+                let service = services.find(|s| &s.name == name)?;
+                Some((service.clone(), group.services[provider].name.clone()))
             })
             .collect(),
     });
@@ -60,11 +56,7 @@ fn input(loaded: &Loaded, sharing: &Sharing) -> Input {
         (group.services[provider].name.clone(), full)
     });
     Input {
-        tonic: match loaded.tonic {
-            Line::V0_12 => TonicLine::V0_12,
-            Line::V0_13 => TonicLine::V0_13,
-            Line::V0_14 => TonicLine::V0_14,
-        },
+        tonic: loaded.tonic,
         lockfiles: crate::lockmerge::of_services(loaded)
             .into_iter()
             .map(|(s, t)| (s.to_string(), t.to_string()))
@@ -107,23 +99,6 @@ fn host_service(group: &Group, index: usize) -> HostService {
             worker_threads: s.worker_threads,
             thread_stack_size: s.thread_stack_size,
         }),
-    }
-}
-
-fn proto_service(service: &ProtoService) -> knit_codegen::ProtoService {
-    knit_codegen::ProtoService {
-        name: service.name.clone(),
-        methods: service
-            .methods
-            .iter()
-            .map(|m| knit_codegen::ProtoMethod {
-                name: m.name.clone(),
-                input: m.input.clone(),
-                output: m.output.clone(),
-                client_streaming: m.client_streaming,
-                server_streaming: m.server_streaming,
-            })
-            .collect(),
     }
 }
 
