@@ -217,8 +217,8 @@ fn needs_runtime(group: &Group, file: FileId, out: &mut Output) {
     let source = group.file(file);
     let package = &group.services[source.service].packages[source.package];
     let op = crate::manifest::ManifestOp::AddPathDependency {
-        key: "knit-runtime".into(),
-        path: relative_path(&package.dir, "knit/runtime"),
+        key: knit_codegen::names::RUNTIME_PACKAGE.into(),
+        path: relative_path(&package.dir, knit_codegen::names::RUNTIME_DIR),
     };
     out.manifest_ops.push((package.manifest, op));
 }

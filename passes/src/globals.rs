@@ -225,9 +225,9 @@ fn environment(group: &Group, calls: &[Call], out: &mut Output) {
     // The entry pass gives a service's first package the runtime; others need it too.
     for (service, package) in needs_runtime.into_iter().filter(|(_, p)| *p > 0) {
         let package = &group.services[service].packages[package];
-        let path = crate::model::relative_path(&package.dir, "knit/runtime");
+        let path = crate::model::relative_path(&package.dir, knit_codegen::names::RUNTIME_DIR);
         let op = crate::manifest::ManifestOp::AddPathDependency {
-            key: "knit-runtime".into(),
+            key: knit_codegen::names::RUNTIME_PACKAGE.into(),
             path,
         };
         out.manifest_ops.push((package.manifest, op));

@@ -176,36 +176,8 @@ pub struct ProtoFile {
     pub imports: Vec<String>,
 }
 
-/// A gRPC service of a proto file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProtoService {
-    /// As written in the proto (`Greeter`).
-    pub name: String,
-    pub methods: Vec<ProtoMethod>,
-}
-
-/// One RPC.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProtoMethod {
-    /// As written in the proto (`SayHello`).
-    pub name: String,
-    /// Fully qualified message names (`.helloworld.HelloRequest`).
-    pub input: String,
-    pub output: String,
-    pub client_streaming: bool,
-    pub server_streaming: bool,
-}
-
-impl ProtoService {
-    /// The fully qualified gRPC name (`helloworld.Greeter`).
-    pub fn full_name(&self, package: &str) -> String {
-        if package.is_empty() {
-            self.name.clone()
-        } else {
-            format!("{package}.{}", self.name)
-        }
-    }
-}
+/// A gRPC service of a proto file, and one RPC of it.
+pub use knit_codegen::{ProtoMethod, ProtoService};
 
 impl Group {
     /// The first service of the group that runs the same binary as `service`
@@ -284,34 +256,9 @@ impl SourceFile {
     }
 }
 
-/// The path from folder `from` to `to`, both relative to the output root.
-pub fn relative_path(from: &str, to: &str) -> String {
-    let from: Vec<&str> = from.split('/').filter(|s| !s.is_empty()).collect();
-    let to: Vec<&str> = to.split('/').filter(|s| !s.is_empty()).collect();
-    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
-    let mut parts: Vec<&str> = vec![".."; from.len() - common];
-    parts.extend(&to[common..]);
-    if parts.is_empty() {
-        ".".to_string()
-    } else {
-        parts.join("/")
-    }
-}
+pub use knit_codegen::names::relative_path;
 
 /// The folder of a `/`-separated path (empty for a top-level file).
 pub fn parent_dir(path: &str) -> &str {
     path.rsplit_once('/').map_or("", |(dir, _)| dir)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn relative_paths() {
-        assert_eq!(relative_path("greeter", "knit/runtime"), "../knit/runtime");
-        assert_eq!(relative_path("knit/merged", "greeter"), "../../greeter");
-        assert_eq!(relative_path("a/b", "a/b/c"), "c");
-        assert_eq!(relative_path("a", "a"), ".");
-    }
 }

@@ -96,40 +96,7 @@ pub struct Index {
     pub defined: Vec<(FileId, TextRange)>,
 }
 
-/// `SayHello` -> `say_hello`, as tonic names modules and methods.
-pub fn snake_case(name: &str) -> String {
-    let chars: Vec<char> = name.chars().collect();
-    let mut out = String::new();
-    for (i, &c) in chars.iter().enumerate() {
-        if c.is_uppercase() {
-            let prev = i.checked_sub(1).map(|j| chars[j]);
-            let next = chars.get(i + 1);
-            let boundary = prev.is_some_and(|p| p.is_lowercase() || p.is_ascii_digit())
-                || (prev.is_some_and(char::is_uppercase) && next.is_some_and(|n| n.is_lowercase()));
-            if boundary {
-                out.push('_');
-            }
-            out.extend(c.to_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// `HTTP` -> `Http`, `greeter` -> `Greeter`: how prost-build names a service's
-/// Rust types (`HttpClient`, `HttpServer`), after the words `snake_case` finds.
-pub fn upper_camel(name: &str) -> String {
-    snake_case(name)
-        .split('_')
-        .filter(|w| !w.is_empty())
-        .map(|w| {
-            let mut chars = w.chars();
-            let first = chars.next().map(|c| c.to_uppercase().collect::<String>());
-            first.unwrap_or_default() + chars.as_str()
-        })
-        .collect()
-}
+pub use knit_codegen::names::{snake_case, upper_camel};
 
 /// A crate, by service, package and root file.
 type CrateKey = (usize, usize, FileId);

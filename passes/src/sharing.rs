@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::channels::ChannelTimeout;
 use crate::edit::{CallSite, Tier};
 use crate::model::{FileId, Group, ProtoFile};
-use crate::names::{Index, Mention, Named, Role, Usage, snake_case};
+use crate::names::{Index, Mention, Named, Role, Usage};
 use crate::served::Served;
 use ra_ap_syntax::ast::HasGenericArgs;
 use ra_ap_syntax::{AstNode, NodeOrToken, TextRange, TextSize, ast};
@@ -61,17 +61,18 @@ impl SharedPackage {
 
     /// The crate name used in sources (`knit_proto_helloworld`).
     pub fn crate_name(&self) -> String {
-        self.package_name().replace('-', "_")
+        knit_codegen::names::crate_name(&self.package_name())
     }
 
     /// The crate's folder, relative to the output root.
     pub fn dir(&self) -> String {
-        format!("knit/protos/{}", self.package)
+        knit_codegen::names::proto_dir(&self.package)
     }
 
     /// The path of the in-process module of gRPC service `service` (`Greeter`).
     pub fn inline_module(&self, service: &str) -> String {
-        format!("{}::{}_inline", self.crate_name(), snake_case(service))
+        let module = knit_codegen::names::inline_module(service);
+        format!("{}::{module}", self.crate_name())
     }
 }
 
@@ -83,7 +84,7 @@ pub fn shared_package_name<'a>(
     package: &str,
     taken: impl Iterator<Item = &'a str> + Clone,
 ) -> String {
-    let plain = format!("knit-proto-{}", package.replace(['.', '_'], "-"));
+    let plain = knit_codegen::names::proto_package(package);
     if !taken.clone().any(|t| t == plain) {
         return plain;
     }

@@ -59,22 +59,24 @@ fn ports(listeners: &[Listener]) -> Vec<u16> {
 }
 
 fn dockerfile(listeners: &[Listener]) -> String {
-    let mut text = String::from(
+    // The merged package and its binary share a name.
+    let host = knit_codegen::names::HOST_PACKAGE;
+    let mut text = format!(
         "# The merged binary, built in release from this workspace (the folder above).\n\
          #   docker build -f deploy/Dockerfile -t merged .\n\
          FROM rust:1.95-bookworm AS build\n\
          WORKDIR /src\n\
          COPY . .\n\
-         RUN cargo build --release --locked -p merged\n\
+         RUN cargo build --release --locked -p {host}\n\
          \n\
          FROM debian:bookworm-slim\n\
          RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates && rm -rf /var/lib/apt/lists/*\n\
-         COPY --from=build /src/target/release/merged /usr/local/bin/merged\n",
+         COPY --from=build /src/target/release/{host} /usr/local/bin/{host}\n",
     );
     for port in ports(listeners) {
         let _ = writeln!(text, "EXPOSE {port}");
     }
-    text.push_str("ENTRYPOINT [\"/usr/local/bin/merged\"]\n");
+    let _ = writeln!(text, "ENTRYPOINT [\"/usr/local/bin/{host}\"]");
     text
 }
 

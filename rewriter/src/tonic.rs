@@ -10,43 +10,15 @@ use knit_passes::versions::lowest;
 pub const SUPPORTED: &str = "0.12, 0.13 and 0.14";
 
 /// A tonic release line knit's runtime and generated crates build on.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Line {
-    /// tonic 0.12: `tonic-build` 0.12 and prost 0.13; `tonic::body::BoxBody`.
-    V0_12,
-    /// tonic 0.13: `tonic-build` 0.13 and prost 0.13.
-    V0_13,
-    /// tonic 0.14: `tonic-prost-build` and prost 0.14.
-    #[default]
-    V0_14,
-}
+pub use knit_codegen::TonicLine as Line;
 
-impl Line {
-    /// The line of a version or requirement (`0.12.3`, `^0.13`), if supported.
-    fn of(version: &str) -> Option<Line> {
-        match line(version)? {
-            (0, 12) => Some(Line::V0_12),
-            (0, 13) => Some(Line::V0_13),
-            (0, 14) => Some(Line::V0_14),
-            _ => None,
-        }
-    }
-
-    /// `0.12`, `0.13` or `0.14`: also the semver range Cargo unifies.
-    pub fn name(self) -> &'static str {
-        match self {
-            Line::V0_12 => "0.12",
-            Line::V0_13 => "0.13",
-            Line::V0_14 => "0.14",
-        }
-    }
-
-    /// The prost line the line's code generator emits code for.
-    pub fn prost(self) -> &'static str {
-        match self {
-            Line::V0_12 | Line::V0_13 => "0.13",
-            Line::V0_14 => "0.14",
-        }
+/// The line of a version or requirement (`0.12.3`, `^0.13`), if supported.
+fn line_of(version: &str) -> Option<Line> {
+    match line(version)? {
+        (0, 12) => Some(Line::V0_12),
+        (0, 13) => Some(Line::V0_13),
+        (0, 14) => Some(Line::V0_14),
+        _ => None,
     }
 }
 
@@ -85,14 +57,14 @@ pub fn of_service(
     };
     if let Some(unsupported) = versions
         .iter()
-        .filter(|v| line(v).is_some() && Line::of(v).is_none())
+        .filter(|v| line(v).is_some() && line_of(v).is_none())
         .min_by_key(|v| line(v))
     {
         return Err(uses(unsupported));
     }
     Ok(versions
         .iter()
-        .filter_map(|v| Some((Line::of(v)?, v)))
+        .filter_map(|v| Some((line_of(v)?, v)))
         .max_by_key(|(_, v)| lowest(v))
         .map(|(l, v)| (l, uses(v))))
 }

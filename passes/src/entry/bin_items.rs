@@ -12,17 +12,7 @@ use crate::model::{FileId, Group, Target, parent_dir, relative_path};
 
 /// The module of the library that holds the items of binary `bin`.
 pub(super) fn module_name(bin: &str) -> String {
-    let name: String = bin
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!("knit_bin_{name}")
+    knit_codegen::names::bin_module(bin)
 }
 
 fn under_cfg_test(item: &ast::Item) -> bool {

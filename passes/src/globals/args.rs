@@ -85,9 +85,9 @@ pub(super) fn run(group: &Group, calls: &[Call], out: &mut Output) {
     for id in touched {
         let file = group.file(id);
         let package = &group.services[file.service].packages[file.package];
-        let path = crate::model::relative_path(&package.dir, "knit/runtime");
+        let path = crate::model::relative_path(&package.dir, knit_codegen::names::RUNTIME_DIR);
         let op = crate::manifest::ManifestOp::AddPathDependency {
-            key: "knit-runtime".into(),
+            key: knit_codegen::names::RUNTIME_PACKAGE.into(),
             path,
         };
         out.manifest_ops.push((package.manifest, op));

@@ -75,16 +75,7 @@ impl RuntimeSettings {
 }
 
 /// How the standalone binary starts its runtime.
-pub(crate) enum Standalone {
-    /// An attribute on `async fn main`.
-    Attr(String),
-    /// A `tokio::runtime::Builder` chain, before `.build()`.
-    Builder(String),
-    /// knit-runtime's own current-thread runtime (`knit_runtime::block_on`): for
-    /// an entry that starts its runtime itself (actix's `System`), in a package
-    /// that may not depend on tokio.
-    Knit,
-}
+pub(crate) use knit_codegen::mains::StandaloneRuntime as Standalone;
 
 /// The settings of `#[tokio::main(flavor = "..", worker_threads = n)]`.
 pub(crate) fn attr_settings(attr: &ast::Attr) -> RuntimeSettings {
