@@ -22,6 +22,7 @@ pub mod scan;
 mod served;
 pub mod sharing;
 mod unresolved;
+pub mod volo;
 
 #[cfg(test)]
 mod fixture;
@@ -39,6 +40,7 @@ pub const PASSES: &[(&str, Pass)] = &[
     ("entry", entry::run),
     ("calls", calls::run),
     ("globals", globals::run),
+    ("volo", volo::run),
 ];
 
 /// Runs every pass over `group`, with the decisions of `sharing`, and gathers

@@ -35,6 +35,7 @@ const RUNTIME: &[(&str, &str)] = &[
         "src/transport.rs",
         include_str!("../../runtime/src/transport.rs"),
     ),
+    ("src/volo.rs", include_str!("../../runtime/src/volo.rs")),
 ];
 
 /// knit-runtime's manifest, written for the group's tonic line by [`runtime_manifest`].
@@ -72,7 +73,10 @@ pub fn support(loaded: &Loaded, sharing: &Sharing) -> (Vec<(String, String)>, Ve
     }
     files.push((
         format!("{RUNTIME_DIR}/Cargo.toml"),
-        runtime_manifest(loaded.tonic, lockfile.map(String::as_str)),
+        crate::volo::runtime_manifest(
+            runtime_manifest(loaded.tonic, lockfile.map(String::as_str)),
+            lockfile.map(String::as_str),
+        ),
     ));
     for (path, text) in RUNTIME {
         files.push((format!("{RUNTIME_DIR}/{path}"), text.to_string()));

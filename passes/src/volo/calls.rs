@@ -1,0 +1,262 @@
+//! The pass `volo`: Volo client constructors of gRPC services the group serves.
+//!
+//! A constructor is a chain `XClientBuilder::new(..)..address(addr)..build()`
+//! (a `let`, a field, a `static LazyLock`: wherever the chain is written). Its
+//! gRPC service is `X` of the group's protos: the package named by the path
+//! below volo-build's `proto_gen` module, or the only package with a service `X`.
+//! Its provider is the service whose code builds `XServer::new(..)` or
+//! `XServer::from_arc(..)` and runs its Volo server in `fn main`. The address
+//! becomes `knit_runtime::volo::address("PROVIDER", addr)`: in the merged
+//! binary, the provider's Unix socket; alone, `addr`. Anything else stays a real RPC, with
+//! the reason in the report.
+
+use ra_ap_syntax::ast::{self, HasArgList};
+use ra_ap_syntax::{AstNode, TextRange};
+
+use crate::edit::{Finding, Level, Output, Tier};
+use crate::model::{FileId, Group};
+use crate::sharing::Sharing;
+
+/// The pass's name in edits and findings.
+pub const PASS: &str = "volo";
+
+/// Runs the pass over every Rust file of the group.
+pub fn run(group: &Group, _sharing: &Sharing) -> Output {
+    let mut out = Output::default();
+    for (file, source, rust) in group.rust_files() {
+        if !source.text.contains("ClientBuilder") || !source.text.contains("volo") {
+            continue;
+        }
+        let tree = rust.tree();
+        for call in tree.syntax().descendants().filter_map(ast::CallExpr::cast) {
+            if let Some(builder) = Builder::of(&call) {
+                convert(group, file, &builder, &mut out);
+            }
+        }
+    }
+    out
+}
+
+/// A Volo client constructor chain.
+struct Builder {
+    /// `X` of `XClientBuilder`.
+    service: String,
+    /// The proto package the path names (`a.b` for `proto_gen::a::b::XClientBuilder`).
+    package: Option<String>,
+    /// Where the chain starts.
+    at: TextRange,
+    /// The argument of `.address(..)`.
+    address: Option<TextRange>,
+    /// Whether the chain ends in `.build()`.
+    built: bool,
+}
+
+impl Builder {
+    /// The constructor chain that `call` (`..XClientBuilder::new(..)`) starts.
+    fn of(call: &ast::CallExpr) -> Option<Builder> {
+        let ast::Expr::PathExpr(path) = call.expr()? else {
+            return None;
+        };
+        let text = path
+            .syntax()
+            .text()
+            .to_string()
+            .replace(char::is_whitespace, "");
+        let segments: Vec<&str> = text.split("::").collect();
+        let [modules @ .., ty, "new"] = segments.as_slice() else {
+            return None;
+        };
+        let service = ty.strip_suffix("ClientBuilder")?;
+        if service.is_empty() {
+            return None;
+        }
+        let package = modules
+            .iter()
+            .position(|m| *m == "proto_gen")
+            .map(|i| modules[i + 1..].join("."))
+            .filter(|p| !p.is_empty());
+        let mut builder = Builder {
+            service: service.to_string(),
+            package,
+            at: call.syntax().text_range(),
+            address: None,
+            built: false,
+        };
+        let mut node = call.syntax().clone();
+        while let Some(method) = node.parent().and_then(ast::MethodCallExpr::cast) {
+            if method.receiver().map(|r| r.syntax().clone()) != Some(node.clone()) {
+                break;
+            }
+            let args: Vec<TextRange> = method
+                .arg_list()
+                .map(|l| l.args().map(|a| a.syntax().text_range()).collect())
+                .unwrap_or_default();
+            match (
+                method.name_ref().map(|n| n.text().to_string()),
+                args.as_slice(),
+            ) {
+                (Some(name), [addr]) if name == "address" => builder.address = Some(*addr),
+                (Some(name), []) if name == "build" => builder.built = true,
+                _ => {}
+            }
+            node = method.syntax().clone();
+        }
+        Some(builder)
+    }
+}
+
+/// Converts `builder` in `file`, or says why it stays a real RPC.
+fn convert(group: &Group, file: FileId, builder: &Builder, out: &mut Output) {
+    let caller = group.file(file).service;
+    let at = Some((file, builder.at.start()));
+    let finding = |tier: Tier, callee: Option<String>, message: String| Finding {
+        level: Level::Call(tier),
+        pass: PASS,
+        at,
+        message,
+        callee,
+    };
+    let names = grpc_names(group, &builder.service, builder.package.as_deref());
+    let grpc = match names.as_slice() {
+        [one] => one.clone(),
+        [] => {
+            return out.findings.push(finding(
+                Tier::Rpc,
+                None,
+                format!(
+                    "Volo client of `{}`: no proto of the group defines that service; stays a Volo RPC",
+                    builder.service
+                ),
+            ));
+        }
+        many => {
+            return out.findings.push(finding(
+                Tier::Rpc,
+                None,
+                format!(
+                    "Volo client of `{}`: several protos define it ({}); name it by its `proto_gen::PACKAGE::` path to convert it; stays a Volo RPC",
+                    builder.service,
+                    many.join(", ")
+                ),
+            ));
+        }
+    };
+    let providers = providers(group, &builder.service);
+    let provider = match providers.as_slice() {
+        [one] => *one,
+        [] => {
+            return out.findings.push(finding(
+                Tier::Rpc,
+                Some(grpc.clone()),
+                format!(
+                    "Volo client of `{grpc}`: no service of the group serves it; stays a Volo RPC"
+                ),
+            ));
+        }
+        _ => {
+            return out.findings.push(finding(
+                Tier::Rpc,
+                Some(grpc.clone()),
+                format!("Volo client of `{grpc}`: several services of the group serve it; stays a Volo RPC"),
+            ));
+        }
+    };
+    if !runs_in_main(group, provider) {
+        return out.findings.push(finding(
+            Tier::Rpc,
+            Some(grpc.clone()),
+            format!("Volo client of `{grpc}`: `{}` runs its Volo server outside `fn main`, where knit does not hand it to the host; stays a Volo RPC", group.services[provider].name),
+        ));
+    }
+    let Some(address) = builder.address.filter(|_| builder.built) else {
+        return out.findings.push(finding(
+            Tier::Rpc,
+            Some(grpc.clone()),
+            format!("Volo client of `{grpc}`: no `.address(addr)` and `.build()` in the builder's chain (a discovery or a builder kept in a variable); stays a Volo RPC"),
+        ));
+    };
+    let service = &group.services[caller];
+    let bin_package = group.file(service.bin.root).package;
+    if group.file(file).package != bin_package {
+        return out.findings.push(finding(
+            Tier::Rpc,
+            Some(grpc.clone()),
+            format!("Volo client of `{grpc}`: built outside the package of `{}`'s binary, which alone depends on knit-runtime; stays a Volo RPC", service.name),
+        ));
+    }
+    let note = "a Volo client of a merged service dials its provider in process";
+    out.edit(
+        PASS,
+        file,
+        TextRange::empty(address.start()),
+        format!(
+            "knit_runtime::volo::address(\"{}\", ",
+            group.services[provider].name
+        ),
+        note,
+    );
+    out.edit(PASS, file, TextRange::empty(address.end()), ")", note);
+    out.findings.push(finding(
+        Tier::Bridged,
+        Some(grpc.clone()),
+        format!(
+            "Volo client of `{grpc}` (served by `{}`): through the client's whole Volo stack and the server's, over a Unix socket of the merged process (Volo's client has no in-process transport)",
+            group.services[provider].name
+        ),
+    ));
+}
+
+/// The full names (`pkg.X`) of the group's proto services named `service`, in
+/// `package` when the path names one.
+fn grpc_names(group: &Group, service: &str, package: Option<&str>) -> Vec<String> {
+    let mut names: Vec<String> = group
+        .services
+        .iter()
+        .flat_map(|s| &s.protos)
+        .filter(|p| package.is_none_or(|want| p.package == want))
+        .flat_map(|p| {
+            p.services
+                .iter()
+                .filter(|s| s.name == service)
+                .map(|s| full_name(&p.package, &s.name))
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+fn full_name(package: &str, service: &str) -> String {
+    if package.is_empty() {
+        service.to_string()
+    } else {
+        format!("{package}.{service}")
+    }
+}
+
+/// The services of the group whose own code builds a Volo `XServer`.
+fn providers(group: &Group, service: &str) -> Vec<usize> {
+    let new = format!("{service}Server::new(");
+    let from_arc = format!("{service}Server::from_arc(");
+    let mut found: Vec<usize> = group
+        .rust_files()
+        .filter(|(_, f, _)| {
+            f.text.contains("volo") && (f.text.contains(&new) || f.text.contains(&from_arc))
+        })
+        .map(|(_, f, _)| f.service)
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// Whether `service`'s `fn main` runs a Volo server (`Server::new()..run*`),
+/// which the `entry` pass hands to the host.
+fn runs_in_main(group: &Group, service: usize) -> bool {
+    crate::entry::main_fn(group, service).is_some_and(|main| {
+        main.syntax()
+            .descendants()
+            .filter_map(ast::MethodCallExpr::cast)
+            .any(|call| super::entry::is_volo_run(&call))
+    })
+}
