@@ -62,6 +62,7 @@ pub fn run_all(group: &Group, sharing: &sharing::Sharing) -> Output {
     let pruned = imports::prune(group, &sharing.index.proto_modules, &out.edits);
     out.extend(pruned);
     edit::drop_swallowed(&mut out.edits);
+    volo::calls::supersede(&mut out);
     out.extend(unresolved::find(group, &sharing.index.mentions));
     out
 }

@@ -189,3 +189,20 @@ impl<I: Incoming> Incoming for Accepting<I> {
         }
     }
 }
+
+/// The channel of a tonic client of a gRPC service that the Volo server of
+/// `provider` serves: in a merged binary, a channel over that server's Unix
+/// socket (tonic and Volo both speak gRPC over HTTP/2); alone, `channel`.
+pub fn tonic_channel(
+    provider: &'static str,
+    channel: tonic::transport::Channel,
+) -> tonic::transport::Channel {
+    if !crate::in_merged_host() {
+        return channel;
+    }
+    let connect = tower::service_fn(move |_: tonic::codegen::http::Uri| async move {
+        let stream = tokio::net::UnixStream::connect(socket_path(provider)).await?;
+        Ok::<_, io::Error>(hyper_util::rt::TokioIo::new(stream))
+    });
+    tonic::transport::Endpoint::from_static("http://knit.volo").connect_with_connector_lazy(connect)
+}

@@ -15,14 +15,16 @@ use ra_ap_syntax::{AstNode, TextRange};
 
 use crate::edit::{Finding, Level, Output, Tier};
 use crate::model::{FileId, Group};
-use crate::sharing::Sharing;
+use crate::names::{Role, Usage};
+use crate::sharing::{Decision, Sharing};
 
 /// The pass's name in edits and findings.
 pub const PASS: &str = "volo";
 
 /// Runs the pass over every Rust file of the group.
-pub fn run(group: &Group, _sharing: &Sharing) -> Output {
+pub fn run(group: &Group, sharing: &Sharing) -> Output {
     let mut out = Output::default();
+    tonic_clients(group, sharing, &mut out);
     for (file, source, rust) in group.rust_files() {
         if !source.text.contains("ClientBuilder") || !source.text.contains("volo") {
             continue;
@@ -259,4 +261,75 @@ fn runs_in_main(group: &Group, service: usize) -> bool {
             .filter_map(ast::MethodCallExpr::cast)
             .any(|call| super::entry::is_volo_run(&call))
     })
+}
+
+/// Converts the tonic clients `XClient::new(channel)` of gRPC services that no
+/// tonic server of the group serves and a Volo server does: the channel
+/// becomes `knit_runtime::volo::tonic_channel("PROVIDER", channel)`. The
+/// channel must be built in the argument (`..connect_lazy()`, `..connect().await`)
+/// without settings a Unix socket channel would drop (`timeout`, limits).
+fn tonic_clients(group: &Group, sharing: &Sharing, out: &mut Output) {
+    for m in &sharing.index.mentions {
+        let Usage::Call { method, args, .. } = &m.usage else {
+            continue;
+        };
+        if m.named.role != Role::Client || method != "new" || args.len() != 1 {
+            continue;
+        }
+        let not_served = matches!(sharing.calls.get(&(m.service, m.named.clone())), Some(Decision::Rpc(_)));
+        if !not_served {
+            continue;
+        }
+        let grpc = full_name(&m.named.package, &m.named.service);
+        if grpc_names(group, &m.named.service, Some(&m.named.package)).is_empty() {
+            continue;
+        }
+        let [provider] = providers(group, &m.named.service)[..] else {
+            continue;
+        };
+        let at = Some((m.file, m.path.start()));
+        let text = &group.file(m.file).text;
+        let arg = &text[args[0]];
+        let finding = |tier: Tier, message: String| Finding {
+            level: Level::Call(tier),
+            pass: PASS,
+            at,
+            message,
+            callee: Some(grpc.clone()),
+        };
+        let name = &group.services[provider].name;
+        let settings = ["timeout", "limit", "keep_alive", "tls_config", "origin", "user_agent"];
+        if !runs_in_main(group, provider) {
+            out.findings.push(finding(Tier::Rpc, format!("tonic client of `{grpc}`, served by `{name}`'s Volo server: `{name}` runs it outside `fn main`, where knit does not hand it to the host; stays RPC")));
+        } else if !(arg.contains("connect_lazy()") || arg.contains("connect()")) {
+            out.findings.push(finding(Tier::Rpc, format!("tonic client of `{grpc}`, served by `{name}`'s Volo server: its channel is built outside the call, where knit cannot see its settings; stays RPC")));
+        } else if let Some(setting) = settings.iter().find(|s| arg.contains(*s)) {
+            out.findings.push(finding(Tier::Rpc, format!("tonic client of `{grpc}`, served by `{name}`'s Volo server: its channel sets `{setting}`, which a channel over a Unix socket would drop; stays RPC")));
+        } else {
+            let note = "a tonic client of a Volo service of the group dials it in process";
+            out.edit(
+                PASS,
+                m.file,
+                TextRange::empty(args[0].start()),
+                format!("knit_runtime::volo::tonic_channel(\"{name}\", "),
+                note,
+            );
+            out.edit(PASS, m.file, TextRange::empty(args[0].end()), ")", note);
+            out.findings.push(finding(Tier::Bridged, format!("tonic client of `{grpc}`, served by `{name}`'s Volo server: over a Unix socket of the merged process, through tonic's client and Volo's whole server (both speak gRPC over HTTP/2)")));
+        }
+    }
+}
+
+/// Drops the `calls` pass's findings of the call sites this pass reports: a
+/// tonic client of a Volo service is this pass's.
+pub fn supersede(out: &mut Output) {
+    let ours: Vec<_> = out
+        .findings
+        .iter()
+        .filter(|f| f.pass == PASS && matches!(f.level, Level::Call(_)))
+        .map(|f| f.at)
+        .collect();
+    out.findings.retain(|f| {
+        f.pass == PASS || !matches!(f.level, Level::Call(_)) || !ours.contains(&f.at)
+    });
 }

@@ -18,3 +18,6 @@ pub mod calls;
 pub mod entry;
 
 pub use calls::run;
+
+#[cfg(test)]
+mod tests;
