@@ -7,12 +7,13 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use tokio_stream::StreamExt;
 use volo_gen::proto_gen::accounts::{
-    Accounts, AccountsServer, AuditReply, AuditRequest, BalanceReply, BalanceRequest, Entry,
-    HistoryRequest,
+    Accounts, AccountsServer, AuditReply, AuditRequest, BalanceReply, BalanceRequest, DepositReply,
+    Entry, HistoryRequest, Movement, Total,
 };
 use volo_grpc::server::{Server, ServiceBuilder};
-use volo_grpc::{BoxStream, Request, Response, Status};
+use volo_grpc::{BoxStream, RecvStream, Request, Response, Status};
 
 /// The token every caller must send as `authorization: Bearer TOKEN`.
 const TOKEN: &str = "teller-secret";
@@ -81,6 +82,43 @@ impl Accounts for Ledger {
             account: req.account,
             clean: true,
         }))
+    }
+
+    async fn deposit(
+        &self,
+        req: Request<RecvStream<Movement>>,
+    ) -> Result<Response<DepositReply>, Status> {
+        let mut movements = req.into_inner();
+        let mut reply = DepositReply::default();
+        while let Some(movement) = movements.next().await {
+            let movement = movement?;
+            balance_of(&movement.account)?;
+            if movement.cents < 0 {
+                return Err(Status::invalid_argument(format!(
+                    "deposit #{} is negative",
+                    reply.count + 1
+                )));
+            }
+            reply.count += 1;
+            reply.cents += movement.cents;
+        }
+        Ok(Response::new(reply))
+    }
+
+    async fn running(
+        &self,
+        req: Request<RecvStream<Movement>>,
+    ) -> Result<Response<BoxStream<'static, Result<Total, Status>>>, Status> {
+        let movements = req.into_inner();
+        let (mut seq, mut cents) = (0u32, 0i64);
+        let totals = movements.map(move |movement| {
+            movement.map(|m| {
+                seq += 1;
+                cents += m.cents;
+                Total { seq, cents }
+            })
+        });
+        Ok(Response::new(Box::pin(totals)))
     }
 }
 

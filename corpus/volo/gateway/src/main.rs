@@ -12,6 +12,7 @@ pub mod teller {
 use gateway::gateway_server::{Gateway, GatewayServer};
 use gateway::{
     CheckReply, CheckRequest, StatementReply, StatementRequest, SummaryReply, SummaryRequest,
+    TransferReply, TransferRequest,
 };
 use teller::teller_client::TellerClient;
 use tonic::transport::{Channel, Server};
@@ -82,6 +83,26 @@ impl Gateway for Front {
             .into_inner();
         Ok(Response::new(CheckReply {
             verdict: reply.verdict,
+        }))
+    }
+
+    async fn transfer(
+        &self,
+        req: Request<TransferRequest>,
+    ) -> Result<Response<TransferReply>, Status> {
+        let req = req.into_inner();
+        let reply = self
+            .teller()
+            .transfer(teller::TransferRequest {
+                account: req.account,
+                cents: req.cents,
+            })
+            .await?
+            .into_inner();
+        Ok(Response::new(TransferReply {
+            count: reply.count,
+            deposited: reply.deposited,
+            running: reply.running,
         }))
     }
 }

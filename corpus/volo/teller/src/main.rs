@@ -11,12 +11,12 @@ use std::time::Duration;
 
 use tokio_stream::StreamExt;
 use volo_gen::proto_gen::accounts::{
-    AccountsClient, AccountsClientBuilder, AuditRequest, BalanceRequest, HistoryRequest,
+    AccountsClient, AccountsClientBuilder, AuditRequest, BalanceRequest, HistoryRequest, Movement,
 };
 use volo_gen::proto_gen::rates::{QuoteRequest, RatesClient, RatesClientBuilder};
 use volo_gen::proto_gen::teller::{
     CheckReply, CheckRequest, StatementReply, StatementRequest, SummaryReply, SummaryRequest,
-    Teller, TellerServer,
+    Teller, TellerServer, TransferReply, TransferRequest,
 };
 use volo_grpc::server::{Server, ServiceBuilder};
 use volo_grpc::{Request, Response, Status};
@@ -113,6 +113,41 @@ impl Teller for Counter {
         let verdict = if audit.clean { "clean" } else { "dirty" };
         Ok(Response::new(CheckReply {
             verdict: format!("{}: {verdict}", audit.account).into(),
+        }))
+    }
+
+    async fn transfer(
+        &self,
+        req: Request<TransferRequest>,
+    ) -> Result<Response<TransferReply>, Status> {
+        let req = req.into_inner();
+        let movements: Vec<Movement> = req
+            .cents
+            .iter()
+            .map(|cents| Movement {
+                account: req.account.clone(),
+                cents: *cents,
+            })
+            .collect();
+        let deposit = self
+            .accounts
+            .deposit(tokio_stream::iter(movements.clone()))
+            .await?
+            .into_inner();
+        let totals = self
+            .accounts
+            .running(tokio_stream::iter(movements))
+            .await?
+            .into_inner();
+        let mut totals = std::pin::pin!(totals);
+        let mut running = Vec::new();
+        while let Some(total) = totals.next().await.transpose()? {
+            running.push(total.cents);
+        }
+        Ok(Response::new(TransferReply {
+            count: deposit.count,
+            deposited: deposit.cents,
+            running,
         }))
     }
 }
