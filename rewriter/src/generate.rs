@@ -35,7 +35,6 @@ const RUNTIME: &[(&str, &str)] = &[
         "src/transport.rs",
         include_str!("../../runtime/src/transport.rs"),
     ),
-    ("src/volo.rs", include_str!("../../runtime/src/volo.rs")),
 ];
 
 /// knit-runtime's manifest, written for the group's tonic line by [`runtime_manifest`].
@@ -73,14 +72,12 @@ pub fn support(loaded: &Loaded, sharing: &Sharing) -> (Vec<(String, String)>, Ve
     }
     files.push((
         format!("{RUNTIME_DIR}/Cargo.toml"),
-        crate::volo::runtime_manifest(
-            runtime_manifest(loaded.tonic, lockfile.map(String::as_str)),
-            lockfile.map(String::as_str),
-        ),
+        runtime_manifest(loaded.tonic, lockfile.map(String::as_str)),
     ));
     for (path, text) in RUNTIME {
         files.push((format!("{RUNTIME_DIR}/{path}"), text.to_string()));
     }
+    crate::volo::runtime(&mut files, RUNTIME_DIR, lockfile.map(String::as_str));
     for shared in &sharing.packages {
         files.extend(proto_crate(
             group,

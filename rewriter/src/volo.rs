@@ -6,41 +6,82 @@ const DEPENDENCY: &str = "volo = { version = \"0.12\", optional = true }\n";
 /// The feature in knit-runtime's manifest, with its comment.
 const FEATURE: &str = "# Volo gRPC servers and clients (`knit_runtime::volo`); knit turns it on in the\n# manifest it writes for a group with Volo services.\nvolo = [\"dep:volo\"]\n";
 
-/// knit-runtime's `manifest` for a group whose merged `lockfile` is given:
-/// with the `volo` feature on, at the version of volo the services locked,
-/// when they locked volo-grpc; without the optional dependency otherwise, so
-/// that a group without Volo resolves no Volo crate.
-pub fn runtime_manifest(manifest: String, lockfile: Option<&str>) -> String {
-    match lockfile.and_then(locked_volo) {
-        Some(version) => manifest
-            .replace(
-                DEPENDENCY,
-                &format!("volo = {{ version = \"{version}\", optional = true }}\n"),
-            )
-            .replace(FEATURE, &format!("default = [\"volo\"]\n{FEATURE}")),
-        None => manifest.replace(DEPENDENCY, "").replace(FEATURE, ""),
+/// knit-runtime's `volo` module, written only for a group with Volo services.
+const MODULE: &str = include_str!("../../runtime/src/volo.rs");
+/// Its declaration in knit-runtime's `lib.rs`, with its line of the crate's docs.
+const DECLARATION: &str = "#[cfg(feature = \"volo\")]\npub mod volo;\n";
+const DOC_LINE: &str =
+    "//! - `volo` (feature `volo`): CloudWeGo Volo gRPC servers and clients in a merged binary.\n";
+
+/// Fits the runtime `files` knit writes under `dir` to the group whose merged
+/// `lockfile` is given: when the services locked volo-grpc, the `volo` module
+/// and feature (on by default) at the version of volo they locked; otherwise
+/// neither, so that a group without Volo resolves no Volo crate.
+pub fn runtime(files: &mut Vec<(String, String)>, dir: &str, lockfile: Option<&str>) {
+    let version = lockfile.and_then(locked_volo);
+    for (path, text) in files.iter_mut() {
+        let Some(name) = path.strip_prefix(dir) else {
+            continue;
+        };
+        match (name, &version) {
+            ("/Cargo.toml", Some(version)) => {
+                let dependency = format!("volo = {{ version = \"{version}\", optional = true }}\n");
+                let feature = format!("default = [\"volo\"]\n{FEATURE}");
+                *text = text
+                    .replace(DEPENDENCY, &dependency)
+                    .replace(FEATURE, &feature);
+            }
+            ("/Cargo.toml", None) => *text = text.replace(DEPENDENCY, "").replace(FEATURE, ""),
+            ("/src/lib.rs", None) => *text = text.replace(DECLARATION, "").replace(DOC_LINE, ""),
+            _ => {}
+        }
+    }
+    if version.is_some() {
+        files.push((format!("{dir}/src/volo.rs"), MODULE.to_string()));
     }
 }
 
 /// The highest version of the crate `volo` in `lockfile`, when the lockfile
 /// also holds `volo-grpc`.
 fn locked_volo(lockfile: &str) -> Option<String> {
+    version_of(lockfile, "volo-grpc")?;
+    version_of(lockfile, "volo")
+}
+
+/// The highest version of crate `name` in `lockfile`.
+fn version_of(lockfile: &str, name: &str) -> Option<String> {
     let lock: toml::Table = lockfile.parse().ok()?;
-    let packages = lock.get("package")?.as_array()?;
-    let version_of = |name: &str| {
-        packages
-            .iter()
-            .filter(|p| p.get("name").and_then(|n| n.as_str()) == Some(name))
-            .filter_map(|p| p.get("version")?.as_str())
-            .max_by_key(|v| {
-                v.split('.')
-                    .map(|n| n.parse::<u64>().unwrap_or(0))
-                    .collect::<Vec<_>>()
-            })
-            .map(String::from)
-    };
-    version_of("volo-grpc")?;
-    version_of("volo")
+    lock.get("package")?
+        .as_array()?
+        .iter()
+        .filter(|p| p.get("name").and_then(|n| n.as_str()) == Some(name))
+        .filter_map(|p| p.get("version")?.as_str())
+        .max_by_key(|v| {
+            v.split('.')
+                .map(|n| n.parse::<u64>().unwrap_or(0))
+                .collect::<Vec<_>>()
+        })
+        .map(String::from)
+}
+
+/// Why knit refuses to merge, when it rewrote Volo code (`edits` name
+/// `knit_runtime::volo`) of a service that locks a Volo release other than
+/// 0.12, the one `knit_runtime::volo` is written against.
+pub fn unsupported<'a>(
+    locks: &[(&str, &str)],
+    mut edits: impl Iterator<Item = &'a str>,
+) -> Option<String> {
+    if !edits.any(|text| text.contains("knit_runtime::volo::")) {
+        return None;
+    }
+    locks.iter().find_map(|(service, lock)| {
+        let version = version_of(lock, "volo")?;
+        (!version.starts_with("0.12.")).then(|| {
+            format!(
+                "service `{service}` locks volo {version}: knit merges Volo 0.12 services only (docs/passes/volo.md); update it to 0.12, or leave its Volo services out of the group"
+            )
+        })
+    })
 }
 
 #[cfg(test)]
@@ -48,15 +89,48 @@ mod tests {
     use super::*;
 
     const MANIFEST: &str = include_str!("../../runtime/Cargo.toml");
+    const LIB: &str = include_str!("../../runtime/src/lib.rs");
 
     #[test]
-    fn the_volo_feature_is_on_only_for_groups_that_lock_volo() {
+    fn the_volo_module_and_feature_are_written_only_for_groups_that_lock_volo() {
+        let runtime = || {
+            vec![
+                ("rt/Cargo.toml".to_string(), MANIFEST.to_string()),
+                ("rt/src/lib.rs".to_string(), LIB.to_string()),
+            ]
+        };
         let lock = "version = 4\n[[package]]\nname = \"volo\"\nversion = \"0.12.3\"\n\n[[package]]\nname = \"volo-grpc\"\nversion = \"0.12.2\"\n";
-        let with = runtime_manifest(MANIFEST.into(), Some(lock));
-        assert!(with.contains("volo = { version = \"0.12.3\", optional = true }\n"));
-        assert!(with.contains("default = [\"volo\"]\n"));
-        let without = runtime_manifest(MANIFEST.into(), Some("version = 4\n"));
-        assert!(!without.contains("volo"), "{without}");
-        assert!(!runtime_manifest(MANIFEST.into(), None).contains("volo"));
+        let mut with = runtime();
+        super::runtime(&mut with, "rt", Some(lock));
+        assert!(
+            with[0]
+                .1
+                .contains("volo = { version = \"0.12.3\", optional = true }\n")
+        );
+        assert!(with[0].1.contains("default = [\"volo\"]\n"));
+        assert!(with[1].1.contains(DECLARATION));
+        assert_eq!(with[2].0, "rt/src/volo.rs");
+        for lockfile in [Some("version = 4\n"), None] {
+            let mut without = runtime();
+            super::runtime(&mut without, "rt", lockfile);
+            assert_eq!(without.len(), 2);
+            assert!(!without[0].1.contains("volo"), "{}", without[0].1);
+            assert!(!without[1].1.contains("volo"), "{}", without[1].1);
+        }
+    }
+
+    #[test]
+    fn other_volo_releases_are_refused_once_volo_code_was_rewritten() {
+        let old = "version = 4\n[[package]]\nname = \"volo\"\nversion = \"0.10.1\"\n";
+        let new = "version = 4\n[[package]]\nname = \"volo\"\nversion = \"0.12.3\"\n";
+        let edit = ["knit_runtime::volo::address(\"a\", "];
+        assert_eq!(
+            unsupported(&[("a", old)], edit.into_iter()).as_deref(),
+            Some(
+                "service `a` locks volo 0.10.1: knit merges Volo 0.12 services only (docs/passes/volo.md); update it to 0.12, or leave its Volo services out of the group"
+            )
+        );
+        assert_eq!(unsupported(&[("a", new)], edit.into_iter()), None);
+        assert_eq!(unsupported(&[("a", old)], ["x"].into_iter()), None);
     }
 }

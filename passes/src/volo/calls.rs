@@ -276,7 +276,10 @@ fn tonic_clients(group: &Group, sharing: &Sharing, out: &mut Output) {
         if m.named.role != Role::Client || method != "new" || args.len() != 1 {
             continue;
         }
-        let not_served = matches!(sharing.calls.get(&(m.service, m.named.clone())), Some(Decision::Rpc(_)));
+        let not_served = matches!(
+            sharing.calls.get(&(m.service, m.named.clone())),
+            Some(Decision::Rpc(_))
+        );
         if !not_served {
             continue;
         }
@@ -298,7 +301,14 @@ fn tonic_clients(group: &Group, sharing: &Sharing, out: &mut Output) {
             callee: Some(grpc.clone()),
         };
         let name = &group.services[provider].name;
-        let settings = ["timeout", "limit", "keep_alive", "tls_config", "origin", "user_agent"];
+        let settings = [
+            "timeout",
+            "limit",
+            "keep_alive",
+            "tls_config",
+            "origin",
+            "user_agent",
+        ];
         if !runs_in_main(group, provider) {
             out.findings.push(finding(Tier::Rpc, format!("tonic client of `{grpc}`, served by `{name}`'s Volo server: `{name}` runs it outside `fn main`, where knit does not hand it to the host; stays RPC")));
         } else if !(arg.contains("connect_lazy()") || arg.contains("connect()")) {
@@ -329,7 +339,6 @@ pub fn supersede(out: &mut Output) {
         .filter(|f| f.pass == PASS && matches!(f.level, Level::Call(_)))
         .map(|f| f.at)
         .collect();
-    out.findings.retain(|f| {
-        f.pass == PASS || !matches!(f.level, Level::Call(_)) || !ours.contains(&f.at)
-    });
+    out.findings
+        .retain(|f| f.pass == PASS || !matches!(f.level, Level::Call(_)) || !ours.contains(&f.at));
 }

@@ -30,7 +30,9 @@ async fn main() {
 "#;
 
 fn with_teller(main_rs: &str) -> String {
-    format!("{ACCOUNTS}//- /teller/Cargo.toml\n[package]\nname = \"teller\"\n//- /teller/src/main.rs\n{main_rs}")
+    format!(
+        "{ACCOUNTS}//- /teller/Cargo.toml\n[package]\nname = \"teller\"\n//- /teller/src/main.rs\n{main_rs}"
+    )
 }
 
 #[test]

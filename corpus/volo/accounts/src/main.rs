@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use metainfo::{Backward, Forward};
 use tokio_stream::StreamExt;
 use volo_gen::proto_gen::accounts::{
     Accounts, AccountsServer, AuditReply, AuditRequest, BalanceReply, BalanceRequest, DepositReply,
@@ -45,10 +46,17 @@ impl Accounts for Ledger {
         let account = req.into_inner().account;
         let cents = balance_of(&account)?;
         let served = self.served.fetch_add(1, Ordering::Relaxed) + 1;
+        // Metainfo both ways: the caller's `trace`, and `node` sent back.
+        let trace = volo::METAINFO.with(|mi| {
+            let mut mi = mi.borrow_mut();
+            mi.set_backward_transient("NODE", "ledger-1");
+            mi.get_persistent("TRACE").unwrap_or_default()
+        });
         Ok(Response::new(BalanceReply {
             account,
             cents,
             served,
+            trace,
         }))
     }
 

@@ -45,8 +45,8 @@ impl Gateway for Front {
             .into_inner();
         Ok(Response::new(SummaryReply {
             text: format!(
-                "{} holds {} {} (answer #{} of accounts)",
-                reply.account, reply.amount, reply.currency, reply.served
+                "{} holds {} {} (answer #{} of accounts; trace `{}`, node `{}`)",
+                reply.account, reply.amount, reply.currency, reply.served, reply.trace, reply.node
             ),
         }))
     }

@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::sync::LazyLock;
 use std::time::Duration;
 
+use metainfo::{Backward, Forward};
 use tokio_stream::StreamExt;
 use volo_gen::proto_gen::accounts::{
     AccountsClient, AccountsClientBuilder, AuditRequest, BalanceRequest, HistoryRequest, Movement,
@@ -50,6 +51,10 @@ impl Teller for Counter {
         req: Request<SummaryRequest>,
     ) -> Result<Response<SummaryReply>, Status> {
         let req = req.into_inner();
+        volo::METAINFO.with(|mi| {
+            let trace = format!("summary-{}", req.account);
+            mi.borrow_mut().set_persistent("TRACE", trace);
+        });
         let balance = self
             .accounts
             .balance(BalanceRequest {
@@ -57,6 +62,9 @@ impl Teller for Counter {
             })
             .await?
             .into_inner();
+        let node = volo::METAINFO
+            .with(|mi| mi.borrow().get_backward_downstream("NODE"))
+            .unwrap_or_default();
         let quote = RATES
             .quote(QuoteRequest {
                 currency: req.currency,
@@ -69,6 +77,8 @@ impl Teller for Counter {
             currency: quote.currency,
             amount: quote.amount,
             served: balance.served,
+            trace: balance.trace,
+            node,
         }))
     }
 
