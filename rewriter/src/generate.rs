@@ -1038,7 +1038,7 @@ mod tests {
         for entry in std::fs::read_dir(src).unwrap() {
             let name = format!("src/{}", entry.unwrap().file_name().to_string_lossy());
             assert!(
-                RUNTIME.iter().any(|(path, _)| *path == name),
+                RUNTIME.iter().any(|(path, _)| *path == name) || name == crate::volo::MODULE_PATH,
                 "{name} is not embedded"
             );
         }

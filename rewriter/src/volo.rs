@@ -6,7 +6,9 @@ const DEPENDENCY: &str = "volo = { version = \"0.12\", optional = true }\n";
 /// The feature in knit-runtime's manifest, with its comment.
 const FEATURE: &str = "# Volo gRPC servers and clients (`knit_runtime::volo`); knit turns it on in the\n# manifest it writes for a group with Volo services.\nvolo = [\"dep:volo\"]\n";
 
-/// knit-runtime's `volo` module, written only for a group with Volo services.
+/// knit-runtime's `volo` module (at [`MODULE_PATH`] in the runtime), written
+/// only for a group with Volo services.
+pub(crate) const MODULE_PATH: &str = "src/volo.rs";
 const MODULE: &str = include_str!("../../runtime/src/volo.rs");
 /// Its declaration in knit-runtime's `lib.rs`, with its line of the crate's docs.
 const DECLARATION: &str = "#[cfg(feature = \"volo\")]\npub mod volo;\n";
@@ -37,7 +39,7 @@ pub fn runtime(files: &mut Vec<(String, String)>, dir: &str, lockfile: Option<&s
         }
     }
     if version.is_some() {
-        files.push((format!("{dir}/src/volo.rs"), MODULE.to_string()));
+        files.push((format!("{dir}/{MODULE_PATH}"), MODULE.to_string()));
     }
 }
 
