@@ -67,8 +67,9 @@ fn version_of(lockfile: &str, name: &str) -> Option<String> {
 }
 
 /// Why knit refuses to merge, when it rewrote Volo code (`edits` name
-/// `knit_runtime::volo`) of a service that locks a Volo release other than
-/// 0.12, the one `knit_runtime::volo` is written against.
+/// `knit_runtime::volo`): a service locks a Volo release other than 0.12, the
+/// one `knit_runtime::volo` is written against, or no lockfile holds
+/// volo-grpc (the runtime's `volo` module would not be written).
 pub fn unsupported<'a>(
     locks: &[(&str, &str)],
     mut edits: impl Iterator<Item = &'a str>,
@@ -76,12 +77,19 @@ pub fn unsupported<'a>(
     if !edits.any(|text| text.contains("knit_runtime::volo::")) {
         return None;
     }
-    locks.iter().find_map(|(service, lock)| {
+    let other = locks.iter().find_map(|(service, lock)| {
         let version = version_of(lock, "volo")?;
         (!version.starts_with("0.12.")).then(|| {
             format!(
                 "service `{service}` locks volo {version}: knit merges Volo 0.12 services only (docs/passes/volo.md); update it to 0.12, or leave its Volo services out of the group"
             )
+        })
+    });
+    // knit-runtime's `volo` module is written for a group whose lockfiles hold volo-grpc.
+    let locked = locks.iter().any(|(_, lock)| locked_volo(lock).is_some());
+    other.or_else(|| {
+        (!locked).then(|| {
+            "knit rewrote Volo code, but no service's Cargo.lock holds volo-grpc: knit reads Volo's version from the lockfiles; run `cargo generate-lockfile` in the Volo services' workspaces".to_string()
         })
     })
 }
@@ -132,7 +140,12 @@ mod tests {
                 "service `a` locks volo 0.10.1: knit merges Volo 0.12 services only (docs/passes/volo.md); update it to 0.12, or leave its Volo services out of the group"
             )
         );
-        assert_eq!(unsupported(&[("a", new)], edit.into_iter()), None);
+        let new = format!("{new}\n[[package]]\nname = \"volo-grpc\"\nversion = \"0.12.2\"\n");
+        assert_eq!(unsupported(&[("a", &new)], edit.into_iter()), None);
+        assert!(
+            unsupported(&[], edit.into_iter())
+                .is_some_and(|r| r.contains("cargo generate-lockfile"))
+        );
         assert_eq!(unsupported(&[("a", old)], ["x"].into_iter()), None);
     }
 }
