@@ -61,7 +61,7 @@ fn runtime_attr(f: &ast::Fn) -> Result<Option<ast::Attr>, String> {
     for attr in f.attrs() {
         let Some(path) = attr.path() else { continue };
         let text = path.syntax().text().to_string().replace(' ', "");
-        if text == "tokio::main" {
+        if text == "tokio::main" || crate::volo::entry::is_main_attr(&text) {
             return Ok(Some(attr));
         }
         if text.ends_with("::main") {
@@ -626,7 +626,10 @@ fn lift_into_lib(
     let lib_done = sibling_binary(group, index).is_some();
     for (file, node) in entry_scope(group, index) {
         // Every method `rewrite_serves` rewrites is named `serve..`.
-        if !group.file(file).text.contains("serve") || (lib_done && file != service.bin.root) {
+        let text = &group.file(file).text;
+        if !(text.contains("serve") || text.contains(".run"))
+            || (lib_done && file != service.bin.root)
+        {
             continue;
         }
         served |= rewrite_serves(&node, file, LIB_HOST, &mut lifted);
@@ -1030,7 +1033,7 @@ fn rewrite_serve(
         ("serve_with_shutdown", [addr, signal]) => (Some(*addr), Some(*signal)),
         ("serve_with_incoming", [_]) => (None, None),
         ("serve_with_incoming_shutdown", [_, signal]) => (None, Some(*signal)),
-        _ => return false,
+        _ => return crate::volo::entry::rewrite_run(call, shift, root, host.expr, PASS, out),
     };
     let mut edit =
         |range: TextRange, text: &str, note: &str| out.edit(PASS, root, range, text, note);

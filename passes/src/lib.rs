@@ -25,6 +25,7 @@ mod served;
 pub mod sharing;
 mod unresolved;
 pub mod versions;
+pub mod volo;
 
 #[cfg(test)]
 mod fixture;
@@ -43,6 +44,7 @@ pub const PASSES: &[(PassId, Pass)] = &[
     (PassId::Entry, entry::run),
     (PassId::Calls, calls::run),
     (PassId::Globals, globals::run),
+    (PassId::Volo, volo::run),
 ];
 
 /// Runs every pass over `group`, with the decisions of `sharing`, and gathers
@@ -52,11 +54,17 @@ pub fn run_all(group: &Group, sharing: &sharing::Sharing) -> Output {
     let mut out = Output::default();
     // The passes read the original sources only: they run side by side, and
     // their outputs are gathered in their order.
-    let outputs: Vec<Output> = PASSES
+    let outputs: Vec<(PassId, Output)> = PASSES
         .par_iter()
-        .map(|(_, pass)| pass(group, sharing))
+        .map(|(id, pass)| (*id, pass(group, sharing)))
         .collect();
-    for output in outputs {
+    for (id, output) in outputs {
+        // A Volo client the `volo` pass converts is its call site, not the
+        // `calls` pass's (which saw a client it could not convert).
+        if id == PassId::Volo {
+            let sites: Vec<_> = output.calls.iter().map(|c| c.at).collect();
+            out.calls.retain(|c| !sites.contains(&c.at));
+        }
         out.extend(output);
     }
     let entries = entry::lib_entries(group, &out);

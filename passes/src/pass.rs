@@ -9,6 +9,8 @@ pub enum PassId {
     Entry,
     Calls,
     Globals,
+    /// Volo (CloudWeGo) mains, servers and clients ([`crate::volo`]).
+    Volo,
     /// Imports the other passes' edits left unused ([`crate::imports::prune`]).
     Imports,
 }
@@ -21,6 +23,7 @@ impl PassId {
             PassId::Entry => "entry",
             PassId::Calls => "calls",
             PassId::Globals => "globals",
+            PassId::Volo => "volo",
             PassId::Imports => "imports",
         }
     }

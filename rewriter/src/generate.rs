@@ -19,7 +19,10 @@ pub fn support(loaded: &Loaded, sharing: &Sharing) -> (Vec<(String, String)>, Ve
         versions: versions(loaded.tonic, text.as_deref()),
         text,
     };
-    let support = knit_codegen::support(&input(loaded, sharing, lock));
+    let volo = crate::volo::locked_volo_of(lock.text.as_deref());
+    let mut support = knit_codegen::support(&input(loaded, sharing, lock));
+    // knit-runtime's Volo module and feature, for a group with Volo services.
+    crate::volo::runtime(&mut support.files, knit_codegen::names::RUNTIME_DIR, volo);
     notes.extend(support.notes);
     (support.files, notes)
 }

@@ -35,6 +35,7 @@ pub mod report;
 mod servers;
 mod tonic;
 pub mod verify;
+mod volo;
 pub mod workspace;
 
 /// The file knit writes into every workspace it generates; its presence marks a

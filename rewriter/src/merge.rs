@@ -56,6 +56,10 @@ pub fn merge(loaded: &Loaded) -> Result<Merged> {
             native.clashes.into_iter().map(Diagnostic::new).collect(),
         ));
     }
+    let edits = output.edits.iter().chain(&output.entry_edits);
+    if let Some(refusal) = crate::volo::unsupported(&locks, edits.map(|e| e.text.as_str())) {
+        return Err(Error(vec![Diagnostic::new(refusal)]));
+    }
     for message in native.notes {
         output.findings.push(Finding {
             level: Level::Note,

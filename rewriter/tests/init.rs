@@ -227,6 +227,11 @@ fn on_every_corpus_system_the_plan_matches_the_committed_one() {
     let out = tempfile::tempdir().unwrap();
     for (dir, committed) in systems {
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        if name == "volo" {
+            // `knit init` finds tonic services only; Volo's are planned by hand
+            // (docs/passes/volo.md).
+            continue;
+        }
         if name == "roles" {
             // One binary in two roles chosen by its arguments: the plan's
             // `args` are the team's to write (knit init finds one binary).

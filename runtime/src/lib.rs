@@ -8,6 +8,7 @@
 //! - [`env`]: each service's own environment variables.
 //! - [`stack`]: in-process calls through a provider's whole server (layers included).
 //! - [`transport`]: tonic's client over a server of the same process (bridged calls).
+//! - `volo` (feature `volo`): CloudWeGo Volo gRPC servers and clients in a merged binary.
 //! - [`Host`]: the merged binary's `main`: one runtime for every service of the group.
 //!
 //! knit copies this crate into each generated workspace; the workspace never points
@@ -21,6 +22,8 @@ pub mod registry;
 pub mod stack;
 pub mod stream;
 pub mod transport;
+#[cfg(feature = "volo")]
+pub mod volo;
 
 pub use host::{block_on, exit, in_merged_host, on_own_thread, Failed, Host, Outcome};
 pub use listener::Incoming;

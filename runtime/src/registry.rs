@@ -339,6 +339,11 @@ impl ServiceHost {
         self.name
     }
 
+    /// Whether the service keeps its own listener.
+    pub(crate) fn listen(&self) -> Listen {
+        self.listen
+    }
+
     /// Registers `handler` as the in-process handler of `grpc_service`.
     ///
     /// Services the host did not declare are served over the network only.

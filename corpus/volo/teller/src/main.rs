@@ -1,0 +1,189 @@
+//! teller: a Volo gRPC service that calls accounts (with a client layer that
+//! adds the bearer token and an `rpc_timeout`) and rates (a client in a
+//! `static LazyLock`). `TELLER_ADDR` is where it listens; `ACCOUNTS_ADDR` and
+//! `RATES_ADDR` where the others are.
+
+mod bearer;
+
+use std::net::SocketAddr;
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use metainfo::{Backward, Forward};
+use tokio_stream::StreamExt;
+use volo_gen::proto_gen::accounts::{
+    AccountsClient, AccountsClientBuilder, AuditRequest, BalanceRequest, HistoryRequest, Movement,
+};
+use volo_gen::proto_gen::rates::{QuoteRequest, RatesClient, RatesClientBuilder};
+use volo_gen::proto_gen::teller::{
+    CheckReply, CheckRequest, StatementReply, StatementRequest, SummaryReply, SummaryRequest,
+    Teller, TellerServer, TransferReply, TransferRequest,
+};
+use volo_grpc::server::{Server, ServiceBuilder};
+use volo_grpc::{Request, Response, Status};
+
+/// How long teller waits for accounts.
+const ACCOUNTS_TIMEOUT: Duration = Duration::from_millis(300);
+
+fn addr_of(var: &str, default: &str) -> SocketAddr {
+    std::env::var(var)
+        .unwrap_or_else(|_| default.into())
+        .parse()
+        .expect("an address")
+}
+
+static RATES: LazyLock<RatesClient> = LazyLock::new(|| {
+    RatesClientBuilder::new("rates")
+        .address(addr_of("RATES_ADDR", "127.0.0.1:50082"))
+        .build()
+});
+
+struct Counter {
+    /// Sends the token.
+    accounts: AccountsClient,
+    /// Sends none.
+    anonymous: AccountsClient,
+}
+
+impl Teller for Counter {
+    async fn summary(
+        &self,
+        req: Request<SummaryRequest>,
+    ) -> Result<Response<SummaryReply>, Status> {
+        let req = req.into_inner();
+        volo::METAINFO.with(|mi| {
+            let trace = format!("summary-{}", req.account);
+            mi.borrow_mut().set_persistent("TRACE", trace);
+        });
+        let balance = self
+            .accounts
+            .balance(BalanceRequest {
+                account: req.account.clone(),
+            })
+            .await?
+            .into_inner();
+        let node = volo::METAINFO
+            .with(|mi| mi.borrow().get_backward_downstream("NODE"))
+            .unwrap_or_default();
+        let quote = RATES
+            .quote(QuoteRequest {
+                currency: req.currency,
+                cents: balance.cents,
+            })
+            .await?
+            .into_inner();
+        Ok(Response::new(SummaryReply {
+            account: balance.account,
+            currency: quote.currency,
+            amount: quote.amount,
+            served: balance.served,
+            trace: balance.trace,
+            node,
+        }))
+    }
+
+    async fn statement(
+        &self,
+        req: Request<StatementRequest>,
+    ) -> Result<Response<StatementReply>, Status> {
+        let req = req.into_inner();
+        let entries = self
+            .accounts
+            .history(HistoryRequest {
+                account: req.account,
+                limit: req.limit,
+            })
+            .await?
+            .into_inner();
+        let mut reply = StatementReply::default();
+        let mut entries = std::pin::pin!(entries);
+        while let Some(entry) = entries.next().await.transpose()? {
+            reply
+                .lines
+                .push(format!("{} {} {}", entry.seq, entry.memo, entry.cents).into());
+            reply.total += entry.cents;
+        }
+        Ok(Response::new(reply))
+    }
+
+    async fn check(&self, req: Request<CheckRequest>) -> Result<Response<CheckReply>, Status> {
+        let req = req.into_inner();
+        let client = if req.anonymous {
+            &self.anonymous
+        } else {
+            &self.accounts
+        };
+        let audit = client
+            .audit(AuditRequest {
+                account: req.account,
+                delay_ms: req.delay_ms,
+            })
+            .await?
+            .into_inner();
+        let verdict = if audit.clean { "clean" } else { "dirty" };
+        Ok(Response::new(CheckReply {
+            verdict: format!("{}: {verdict}", audit.account).into(),
+        }))
+    }
+
+    async fn transfer(
+        &self,
+        req: Request<TransferRequest>,
+    ) -> Result<Response<TransferReply>, Status> {
+        let req = req.into_inner();
+        let movements: Vec<Movement> = req
+            .cents
+            .iter()
+            .map(|cents| Movement {
+                account: req.account.clone(),
+                cents: *cents,
+            })
+            .collect();
+        let deposit = self
+            .accounts
+            .deposit(tokio_stream::iter(movements.clone()))
+            .await?
+            .into_inner();
+        let totals = self
+            .accounts
+            .running(tokio_stream::iter(movements))
+            .await?
+            .into_inner();
+        let mut totals = std::pin::pin!(totals);
+        let mut running = Vec::new();
+        while let Some(total) = totals.next().await.transpose()? {
+            running.push(total.cents);
+        }
+        Ok(Response::new(TransferReply {
+            count: deposit.count,
+            deposited: deposit.cents,
+            running,
+        }))
+    }
+}
+
+#[volo::main]
+async fn main() {
+    let accounts_addr = addr_of("ACCOUNTS_ADDR", "127.0.0.1:50081");
+    let accounts = AccountsClientBuilder::new("accounts")
+        .address(accounts_addr)
+        .rpc_timeout(Some(ACCOUNTS_TIMEOUT))
+        .layer_outer(bearer::BearerLayer::new("teller-secret"))
+        .build();
+    let anonymous = AccountsClientBuilder::new("accounts")
+        .address(accounts_addr)
+        .rpc_timeout(Some(ACCOUNTS_TIMEOUT))
+        .build();
+    let addr = volo::net::Address::from(addr_of("TELLER_ADDR", "127.0.0.1:50083"));
+    Server::new()
+        .add_service(
+            ServiceBuilder::new(TellerServer::new(Counter {
+                accounts,
+                anonymous,
+            }))
+            .build(),
+        )
+        .run(addr)
+        .await
+        .unwrap();
+}

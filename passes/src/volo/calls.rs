@@ -1,0 +1,330 @@
+//! The pass `volo`: Volo client constructors of gRPC services the group serves.
+//!
+//! A constructor is a chain `XClientBuilder::new(..)..address(addr)..build()`
+//! (a `let`, a field, a `static LazyLock`: wherever the chain is written). Its
+//! gRPC service is `X` of the group's protos: the package named by the path
+//! below volo-build's `proto_gen` module, or the only package with a service `X`.
+//! Its provider is the service whose code builds `XServer::new(..)` or
+//! `XServer::from_arc(..)` and runs its Volo server in `fn main`. The address
+//! becomes `knit_runtime::volo::address("PROVIDER", addr)`: in the merged
+//! binary, the provider's Unix socket; alone, `addr`. Anything else stays a real RPC, with
+//! the reason in the report.
+
+use ra_ap_syntax::ast::{self, HasArgList};
+use ra_ap_syntax::{AstNode, TextRange};
+
+use crate::edit::{CallSite, Output, Tier};
+use crate::model::{FileId, Group};
+use crate::names::{Role, Usage};
+use crate::pass::PassId;
+use crate::sharing::{Decision, Sharing};
+
+/// The pass's name in edits and findings.
+pub const PASS: PassId = PassId::Volo;
+
+/// Runs the pass over every Rust file of the group.
+pub fn run(group: &Group, sharing: &Sharing) -> Output {
+    let mut out = Output::default();
+    tonic_clients(group, sharing, &mut out);
+    for (file, source, rust) in group.rust_files() {
+        if !source.text.contains("ClientBuilder") || !source.text.contains("volo") {
+            continue;
+        }
+        let tree = rust.tree();
+        for call in tree.syntax().descendants().filter_map(ast::CallExpr::cast) {
+            if let Some(builder) = Builder::of(&call) {
+                convert(group, file, &builder, &mut out);
+            }
+        }
+    }
+    out
+}
+
+/// A Volo client constructor chain.
+struct Builder {
+    /// `X` of `XClientBuilder`.
+    service: String,
+    /// The proto package the path names (`a.b` for `proto_gen::a::b::XClientBuilder`).
+    package: Option<String>,
+    /// Where the chain starts.
+    at: TextRange,
+    /// The argument of `.address(..)`.
+    address: Option<TextRange>,
+    /// Whether the chain ends in `.build()`.
+    built: bool,
+}
+
+impl Builder {
+    /// The constructor chain that `call` (`..XClientBuilder::new(..)`) starts.
+    fn of(call: &ast::CallExpr) -> Option<Builder> {
+        let ast::Expr::PathExpr(path) = call.expr()? else {
+            return None;
+        };
+        let text = path
+            .syntax()
+            .text()
+            .to_string()
+            .replace(char::is_whitespace, "");
+        let segments: Vec<&str> = text.split("::").collect();
+        let [modules @ .., ty, "new"] = segments.as_slice() else {
+            return None;
+        };
+        let service = ty.strip_suffix("ClientBuilder")?;
+        if service.is_empty() {
+            return None;
+        }
+        let package = modules
+            .iter()
+            .position(|m| *m == "proto_gen")
+            .map(|i| modules[i + 1..].join("."))
+            .filter(|p| !p.is_empty());
+        let mut builder = Builder {
+            service: service.to_string(),
+            package,
+            at: call.syntax().text_range(),
+            address: None,
+            built: false,
+        };
+        let mut node = call.syntax().clone();
+        while let Some(method) = node.parent().and_then(ast::MethodCallExpr::cast) {
+            if method.receiver().map(|r| r.syntax().clone()) != Some(node.clone()) {
+                break;
+            }
+            let args: Vec<TextRange> = method
+                .arg_list()
+                .map(|l| l.args().map(|a| a.syntax().text_range()).collect())
+                .unwrap_or_default();
+            match (
+                method.name_ref().map(|n| n.text().to_string()),
+                args.as_slice(),
+            ) {
+                (Some(name), [addr]) if name == "address" => builder.address = Some(*addr),
+                (Some(name), []) if name == "build" => builder.built = true,
+                _ => {}
+            }
+            node = method.syntax().clone();
+        }
+        Some(builder)
+    }
+}
+
+/// Converts `builder` in `file`, or says why it stays a real RPC.
+fn convert(group: &Group, file: FileId, builder: &Builder, out: &mut Output) {
+    let caller = group.file(file).service;
+    let at = (file, builder.at.start());
+    let finding = |tier: Tier, callee: Option<String>, detail: String| CallSite {
+        tier,
+        at,
+        callee,
+        detail,
+    };
+    let names = grpc_names(group, &builder.service, builder.package.as_deref());
+    let grpc = match names.as_slice() {
+        [one] => one.clone(),
+        [] => {
+            return out.calls.push(finding(
+                Tier::Rpc,
+                None,
+                format!(
+                    "Volo client of `{}`: no proto of the group defines that service; stays a Volo RPC",
+                    builder.service
+                ),
+            ));
+        }
+        many => {
+            return out.calls.push(finding(
+                Tier::Rpc,
+                None,
+                format!(
+                    "Volo client of `{}`: several protos define it ({}); name it by its `proto_gen::PACKAGE::` path to convert it; stays a Volo RPC",
+                    builder.service,
+                    many.join(", ")
+                ),
+            ));
+        }
+    };
+    let providers = providers(group, &builder.service);
+    let provider = match providers.as_slice() {
+        [one] => *one,
+        [] => {
+            return out.calls.push(finding(
+                Tier::Rpc,
+                Some(grpc.clone()),
+                format!(
+                    "Volo client of `{grpc}`: no service of the group serves it; stays a Volo RPC"
+                ),
+            ));
+        }
+        _ => {
+            return out.calls.push(finding(
+                Tier::Rpc,
+                Some(grpc.clone()),
+                format!("Volo client of `{grpc}`: several services of the group serve it; stays a Volo RPC"),
+            ));
+        }
+    };
+    if !runs_in_main(group, provider) {
+        return out.calls.push(finding(
+            Tier::Rpc,
+            Some(grpc.clone()),
+            format!("Volo client of `{grpc}`: `{}` runs its Volo server outside `fn main`, where knit does not hand it to the host; stays a Volo RPC", group.services[provider].name),
+        ));
+    }
+    let Some(address) = builder.address.filter(|_| builder.built) else {
+        return out.calls.push(finding(
+            Tier::Rpc,
+            Some(grpc.clone()),
+            format!("Volo client of `{grpc}`: no `.address(addr)` and `.build()` in the builder's chain (a discovery or a builder kept in a variable); stays a Volo RPC"),
+        ));
+    };
+    let service = &group.services[caller];
+    let bin_package = group.file(service.bin.root).package;
+    if group.file(file).package != bin_package {
+        return out.calls.push(finding(
+            Tier::Rpc,
+            Some(grpc.clone()),
+            format!("Volo client of `{grpc}`: built outside the package of `{}`'s binary, which alone depends on knit-runtime; stays a Volo RPC", service.name),
+        ));
+    }
+    let note = "a Volo client of a merged service dials its provider in process";
+    out.edit(
+        PASS,
+        file,
+        TextRange::empty(address.start()),
+        format!(
+            "knit_runtime::volo::address(\"{}\", ",
+            group.services[provider].name
+        ),
+        note,
+    );
+    out.edit(PASS, file, TextRange::empty(address.end()), ")", note);
+    out.calls.push(finding(
+        Tier::Rpc,
+        Some(grpc.clone()),
+        format!(
+            "Volo client of `{grpc}` (served by `{}`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (Volo's client has no in-process transport)",
+            group.services[provider].name
+        ),
+    ));
+}
+
+/// The full names (`pkg.X`) of the group's proto services named `service`, in
+/// `package` when the path names one.
+fn grpc_names(group: &Group, service: &str, package: Option<&str>) -> Vec<String> {
+    let mut names: Vec<String> = group
+        .services
+        .iter()
+        .flat_map(|s| &s.protos)
+        .filter(|p| package.is_none_or(|want| p.package == want))
+        .flat_map(|p| {
+            p.services
+                .iter()
+                .filter(|s| s.name == service)
+                .map(|s| full_name(&p.package, &s.name))
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+fn full_name(package: &str, service: &str) -> String {
+    if package.is_empty() {
+        service.to_string()
+    } else {
+        format!("{package}.{service}")
+    }
+}
+
+/// The services of the group whose own code builds a Volo `XServer`.
+fn providers(group: &Group, service: &str) -> Vec<usize> {
+    let new = format!("{service}Server::new(");
+    let from_arc = format!("{service}Server::from_arc(");
+    let mut found: Vec<usize> = group
+        .rust_files()
+        .filter(|(_, f, _)| {
+            f.text.contains("volo") && (f.text.contains(&new) || f.text.contains(&from_arc))
+        })
+        .map(|(_, f, _)| f.service)
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// Whether `service`'s `fn main` runs a Volo server (`Server::new()..run*`),
+/// which the `entry` pass hands to the host.
+fn runs_in_main(group: &Group, service: usize) -> bool {
+    crate::entry::main_fn(group, service).is_some_and(|main| {
+        main.syntax()
+            .descendants()
+            .filter_map(ast::MethodCallExpr::cast)
+            .any(|call| super::entry::is_volo_run(&call))
+    })
+}
+
+/// Converts the tonic clients `XClient::new(channel)` of gRPC services that no
+/// tonic server of the group serves and a Volo server does: the channel
+/// becomes `knit_runtime::volo::tonic_channel("PROVIDER", channel)`. The
+/// channel must be built in the argument (`..connect_lazy()`, `..connect().await`)
+/// without settings a Unix socket channel would drop (`timeout`, limits).
+fn tonic_clients(group: &Group, sharing: &Sharing, out: &mut Output) {
+    for m in &sharing.index.mentions {
+        let Usage::Call { method, args, .. } = &m.usage else {
+            continue;
+        };
+        if m.named.role != Role::Client || method != "new" || args.len() != 1 {
+            continue;
+        }
+        let not_served = matches!(
+            sharing.calls.get(&(m.service, m.named.clone())),
+            Some(Decision::Rpc(_))
+        );
+        if !not_served {
+            continue;
+        }
+        let grpc = full_name(&m.named.package, &m.named.service);
+        if grpc_names(group, &m.named.service, Some(&m.named.package)).is_empty() {
+            continue;
+        }
+        let [provider] = providers(group, &m.named.service)[..] else {
+            continue;
+        };
+        let at = (m.file, m.path.start());
+        let text = &group.file(m.file).text;
+        let arg = &text[args[0]];
+        let finding = |tier: Tier, detail: String| CallSite {
+            tier,
+            at,
+            callee: Some(grpc.clone()),
+            detail,
+        };
+        let name = &group.services[provider].name;
+        let settings = [
+            "timeout",
+            "limit",
+            "keep_alive",
+            "tls_config",
+            "origin",
+            "user_agent",
+        ];
+        if !runs_in_main(group, provider) {
+            out.calls.push(finding(Tier::Rpc, format!("tonic client of `{grpc}`, served by `{name}`'s Volo server: `{name}` runs it outside `fn main`, where knit does not hand it to the host; stays RPC")));
+        } else if !(arg.contains("connect_lazy()") || arg.contains("connect()")) {
+            out.calls.push(finding(Tier::Rpc, format!("tonic client of `{grpc}`, served by `{name}`'s Volo server: its channel is built outside the call, where knit cannot see its settings; stays RPC")));
+        } else if let Some(setting) = settings.iter().find(|s| arg.contains(*s)) {
+            out.calls.push(finding(Tier::Rpc, format!("tonic client of `{grpc}`, served by `{name}`'s Volo server: its channel sets `{setting}`, which a channel over a Unix socket would drop; stays RPC")));
+        } else {
+            let note = "a tonic client of a Volo service of the group dials it in process";
+            out.edit(
+                PASS,
+                m.file,
+                TextRange::empty(args[0].start()),
+                format!("knit_runtime::volo::tonic_channel(\"{name}\", "),
+                note,
+            );
+            out.edit(PASS, m.file, TextRange::empty(args[0].end()), ")", note);
+            out.calls.push(finding(Tier::Rpc, format!("tonic client of `{grpc}`, served by `{name}`'s Volo server: still an RPC, over a Unix socket of the merged process, through tonic's client and Volo's whole server (both speak gRPC over HTTP/2)")));
+        }
+    }
+}
