@@ -22,6 +22,10 @@ pub struct LockedVersions {
     pub tonic_prost: String,
     pub tonic_build: String,
     pub tonic_prost_build: String,
+    /// The volo release the services locked, for a group with Volo services
+    /// (their lockfiles hold volo-grpc): knit-runtime's `volo` module and
+    /// feature are written for it.
+    pub volo: Option<String>,
 }
 
 impl LockedVersions {
@@ -36,6 +40,7 @@ impl LockedVersions {
             tonic_prost: version("tonic-prost", line.name()),
             tonic_build: version("tonic-build", line.name()),
             tonic_prost_build: version("tonic-prost-build", line.name()),
+            volo: None,
         }
     }
 }

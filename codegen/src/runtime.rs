@@ -38,7 +38,49 @@ pub fn files(versions: &LockedVersions) -> Vec<(String, String)> {
     for (path, text) in SOURCES {
         files.push((format!("{RUNTIME_DIR}/{path}"), text.to_string()));
     }
+    fit_volo(&mut files, versions.volo.as_deref());
     files
+}
+
+/// The optional dependency in knit-runtime's manifest.
+const DEPENDENCY: &str = "volo = { version = \"0.12\", optional = true }\n";
+/// The feature in knit-runtime's manifest, with its comment.
+const FEATURE: &str = "# Volo gRPC servers and clients (`knit_runtime::volo`); knit turns it on in the\n# manifest it writes for a group with Volo services.\nvolo = [\"dep:volo\"]\n";
+
+/// knit-runtime's `volo` module (at [`MODULE_PATH`] in the runtime), written
+/// only for a group with Volo services.
+const MODULE_PATH: &str = "src/volo.rs";
+const MODULE: &str = include_str!("../../runtime/src/volo.rs");
+/// Its declaration in knit-runtime's `lib.rs`, with its line of the crate's docs.
+const DECLARATION: &str = "#[cfg(feature = \"volo\")]\npub mod volo;\n";
+const DOC_LINE: &str =
+    "//! - `volo` (feature `volo`): CloudWeGo Volo gRPC servers and clients in a merged binary.\n";
+
+/// Fits knit-runtime's `files` to the group: when the services locked Volo
+/// (`version`), the `volo` module and feature (on by default) at that
+/// version; otherwise neither, so that a group without Volo resolves no Volo
+/// crate.
+fn fit_volo(files: &mut Vec<(String, String)>, version: Option<&str>) {
+    for (path, text) in files.iter_mut() {
+        let Some(name) = path.strip_prefix(RUNTIME_DIR) else {
+            continue;
+        };
+        match (name, version) {
+            ("/Cargo.toml", Some(version)) => {
+                let dependency = format!("volo = {{ version = \"{version}\", optional = true }}\n");
+                let feature = format!("default = [\"volo\"]\n{FEATURE}");
+                *text = text
+                    .replace(DEPENDENCY, &dependency)
+                    .replace(FEATURE, &feature);
+            }
+            ("/Cargo.toml", None) => *text = text.replace(DEPENDENCY, "").replace(FEATURE, ""),
+            ("/src/lib.rs", None) => *text = text.replace(DECLARATION, "").replace(DOC_LINE, ""),
+            _ => {}
+        }
+    }
+    if version.is_some() {
+        files.push((format!("{RUNTIME_DIR}/{MODULE_PATH}"), MODULE.to_string()));
+    }
 }
 
 /// knit-runtime's manifest for a group on tonic `versions.line`: it requires
@@ -81,7 +123,7 @@ mod tests {
         for entry in std::fs::read_dir(src).unwrap() {
             let name = format!("src/{}", entry.unwrap().file_name().to_string_lossy());
             assert!(
-                SOURCES.iter().any(|(path, _)| *path == name),
+                SOURCES.iter().any(|(path, _)| *path == name) || name == MODULE_PATH,
                 "{name} is not embedded"
             );
         }
@@ -110,5 +152,29 @@ mod tests {
             assert_eq!(doc["dependencies"]["tonic"].as_str(), Some(line.name()));
             assert!(doc["features"].get("default").is_none());
         }
+    }
+
+    #[test]
+    fn the_volo_module_and_feature_are_written_only_for_groups_that_lock_volo() {
+        let mut versions = LockedVersions::of(TonicLine::V0_14, |_, _| None);
+        versions.volo = Some("0.12.3".into());
+        let with = files(&versions);
+        let text = |files: &[(String, String)], path: &str| {
+            let path = format!("{RUNTIME_DIR}/{path}");
+            files
+                .iter()
+                .find(|(p, _)| *p == path)
+                .map(|(_, t)| t.clone())
+        };
+        let manifest = text(&with, "Cargo.toml").unwrap();
+        assert!(manifest.contains("volo = { version = \"0.12.3\", optional = true }\n"));
+        assert!(manifest.contains("default = [\"volo\"]\n"));
+        assert!(text(&with, "src/lib.rs").unwrap().contains(DECLARATION));
+        assert!(text(&with, MODULE_PATH).is_some());
+        versions.volo = None;
+        let without = files(&versions);
+        assert!(text(&without, MODULE_PATH).is_none());
+        assert!(!text(&without, "Cargo.toml").unwrap().contains("volo"));
+        assert!(!text(&without, "src/lib.rs").unwrap().contains("volo"));
     }
 }

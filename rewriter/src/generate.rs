@@ -19,10 +19,7 @@ pub fn support(loaded: &Loaded, sharing: &Sharing) -> (Vec<(String, String)>, Ve
         versions: versions(loaded.tonic, text.as_deref()),
         text,
     };
-    let volo = crate::volo::locked_volo_of(lock.text.as_deref());
-    let mut support = knit_codegen::support(&input(loaded, sharing, lock));
-    // knit-runtime's Volo module and feature, for a group with Volo services.
-    crate::volo::runtime(&mut support.files, knit_codegen::names::RUNTIME_DIR, volo);
+    let support = knit_codegen::support(&input(loaded, sharing, lock));
     notes.extend(support.notes);
     (support.files, notes)
 }
@@ -31,9 +28,11 @@ pub fn support(loaded: &Loaded, sharing: &Sharing) -> (Vec<(String, String)>, Ve
 /// lockfile `text`.
 fn versions(line: knit_codegen::TonicLine, text: Option<&str>) -> LockedVersions {
     let lock = text.map(crate::cargolock::CargoLock::lenient);
-    LockedVersions::of(line, |name, range| {
+    let mut versions = LockedVersions::of(line, |name, range| {
         Some(lock.as_ref()?.highest_in(name, range)?.to_string())
-    })
+    });
+    versions.volo = crate::volo::locked_volo_of(text);
+    versions
 }
 
 /// What knit-codegen needs of `loaded` and `sharing`.

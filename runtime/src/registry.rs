@@ -340,6 +340,7 @@ impl ServiceHost {
     }
 
     /// Whether the service keeps its own listener.
+    #[cfg(feature = "volo")]
     pub(crate) fn listen(&self) -> Listen {
         self.listen
     }
