@@ -176,5 +176,11 @@ mod tests {
         assert!(text(&without, MODULE_PATH).is_none());
         assert!(!text(&without, "Cargo.toml").unwrap().contains("volo"));
         assert!(!text(&without, "src/lib.rs").unwrap().contains("volo"));
+        for (path, text) in &without {
+            assert!(
+                !text.contains("feature = \"volo\""),
+                "{path} names the feature `volo`, which a group without Volo does not declare"
+            );
+        }
     }
 }

@@ -286,7 +286,8 @@ tokio::task_local! {
 #[derive(Clone)]
 pub struct ServiceHost {
     name: &'static str,
-    listen: Listen,
+    /// Whether the service keeps its own listener.
+    pub(crate) listen: Listen,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -337,12 +338,6 @@ impl ServiceHost {
     /// The knit service name (from the plan).
     pub fn name(&self) -> &'static str {
         self.name
-    }
-
-    /// Whether the service keeps its own listener.
-    #[cfg(feature = "volo")]
-    pub(crate) fn listen(&self) -> Listen {
-        self.listen
     }
 
     /// Registers `handler` as the in-process handler of `grpc_service`.

@@ -59,7 +59,7 @@ pub fn address(provider: &str, addr: impl Into<Address>) -> Address {
 pub fn incoming<A: MakeIncoming>(host: &ServiceHost, listener: A) -> Listening<A> {
     Listening {
         service: host.name(),
-        listener: (host.listen() == Listen::On).then_some(listener),
+        listener: (host.listen == Listen::On).then_some(listener),
     }
 }
 

@@ -105,7 +105,7 @@ pub(crate) fn build(system: &str, release: bool, task: &str) -> Result<Built, St
     // A check is a debug build: a release build after it would reuse nothing.
     if system == VERIFIED && !release {
         println!("{task} {system}: knit merge --verify");
-        merge.arg("--verify").env("CARGO_TARGET_DIR", &target);
+        crate::lean(merge.arg("--verify").env("CARGO_TARGET_DIR", &target));
     } else {
         println!("{task} {system}: knit merge");
     }
