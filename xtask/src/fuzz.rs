@@ -117,11 +117,17 @@ pub fn fuzz(args: &[String]) -> Result<(), String> {
             .map_err(|e| format!("{}: {e}", binary.display()))?;
         running.push((target, child, corpus, artifacts, log));
     }
+    // Ctrl-C reaches the fuzzers (libFuzzer stops with its final stats); this
+    // process stays to report them.
+    // SAFETY: ignoring a signal has no preconditions; the children installed
+    // their own handlers already, or keep the default they were started with.
+    unsafe { libc::signal(libc::SIGINT, libc::SIG_IGN) };
     let began = Instant::now();
     let mut failed = Vec::new();
+    let mut interrupted = false;
     // In the order they end.
     while !running.is_empty() {
-        let (pid, ok, cpu) = wait_any()?;
+        let (pid, end, cpu) = wait_any()?;
         let Some(i) = running.iter().position(|r| r.1.id() as libc::pid_t == pid) else {
             continue;
         };
@@ -134,15 +140,24 @@ pub fn fuzz(args: &[String]) -> Result<(), String> {
             count(&corpus),
             log.display()
         );
-        if !ok {
-            println!(
-                "fuzz {target}: FAILED; the input is in {}",
-                artifacts.display()
-            );
-            failed.push(target);
+        match end {
+            End::Finished => {}
+            End::Interrupted => {
+                println!("fuzz {target}: interrupted");
+                interrupted = true;
+            }
+            End::Failed => {
+                println!(
+                    "fuzz {target}: FAILED; the input is in {}",
+                    artifacts.display()
+                );
+                failed.push(target);
+            }
         }
     }
-    if failed.is_empty() {
+    if failed.is_empty() && interrupted {
+        Err("interrupted: no crash in the time it ran".into())
+    } else if failed.is_empty() {
         Ok(())
     } else {
         Err(format!(
@@ -151,9 +166,41 @@ pub fn fuzz(args: &[String]) -> Result<(), String> {
     }
 }
 
-/// Waits for the next child to end: its pid, whether it succeeded, and the CPU
+/// How a fuzzer ended.
+#[derive(Debug, PartialEq)]
+enum End {
+    /// Its time ran out with no crash.
+    Finished,
+    /// Stopped by SIGINT or SIGTERM, with no crash.
+    Interrupted,
+    /// A crash, a leak, a timeout or an out-of-memory: an input in its artifacts.
+    Failed,
+}
+
+/// libFuzzer's exit code when a signal stops it (`-interrupted_exitcode`).
+const INTERRUPTED_EXIT_CODE: i32 = 72;
+
+impl End {
+    fn of(status: libc::c_int) -> End {
+        if libc::WIFEXITED(status) {
+            match libc::WEXITSTATUS(status) {
+                0 => End::Finished,
+                INTERRUPTED_EXIT_CODE => End::Interrupted,
+                _ => End::Failed,
+            }
+        } else if libc::WIFSIGNALED(status)
+            && matches!(libc::WTERMSIG(status), libc::SIGINT | libc::SIGTERM)
+        {
+            End::Interrupted
+        } else {
+            End::Failed
+        }
+    }
+}
+
+/// Waits for the next child to end: its pid, how it ended, and the CPU
 /// seconds it and its children used (user and system).
-fn wait_any() -> Result<(libc::pid_t, bool, f64), String> {
+fn wait_any() -> Result<(libc::pid_t, End, f64), String> {
     let mut status = 0;
     // SAFETY: an all-zero rusage is valid; wait4 fills it for a child of ours.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -164,8 +211,7 @@ fn wait_any() -> Result<(libc::pid_t, bool, f64), String> {
     }
     let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     let cpu = seconds(usage.ru_utime) + seconds(usage.ru_stime);
-    let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
-    Ok((pid, ok, cpu))
+    Ok((pid, End::of(status), cpu))
 }
 
 /// rustc's host triple.
@@ -214,4 +260,30 @@ fn final_stats(log: &Path) -> String {
 
 fn count(dir: &Path) -> usize {
     std::fs::read_dir(dir).map_or(0, |d| d.count())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::End;
+
+    /// A wait status as Linux encodes it: an exit code, or the signal that ended
+    /// the process.
+    fn exited(code: i32) -> libc::c_int {
+        code << 8
+    }
+
+    #[test]
+    fn an_interrupt_is_not_a_crash() {
+        assert_eq!(End::of(exited(0)), End::Finished);
+        assert_eq!(End::of(exited(72)), End::Interrupted);
+        assert_eq!(End::of(libc::SIGINT), End::Interrupted);
+        assert_eq!(End::of(libc::SIGTERM), End::Interrupted);
+        // libFuzzer's crash, timeout and out-of-memory codes, and a signal it
+        // did not catch.
+        for code in [1, 70, 71, 77] {
+            assert_eq!(End::of(exited(code)), End::Failed, "exit {code}");
+        }
+        assert_eq!(End::of(libc::SIGSEGV), End::Failed);
+        assert_eq!(End::of(libc::SIGABRT), End::Failed);
+    }
 }

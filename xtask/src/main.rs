@@ -3,6 +3,8 @@
 mod bench;
 mod bench_mix;
 mod bench_rewrite;
+#[cfg(test)]
+mod build_hash;
 mod e2e;
 mod fuzz;
 mod grpc;
