@@ -28,6 +28,7 @@ pub mod outdir;
 mod parse;
 pub mod paths;
 pub mod plan;
+mod probe;
 mod protos;
 mod reads;
 pub mod render;

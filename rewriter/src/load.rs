@@ -2,6 +2,7 @@
 //! the module tree of every target, each file parsed with the crate's edition.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -21,7 +22,7 @@ use crate::git::{self, GitState};
 use crate::paths::slash;
 use crate::plan::{Plan, ServiceSpec};
 use crate::workspace::{self, Kind, Member, Workspace};
-use crate::{OUTPUT_MARKER, protos, reads, tonic};
+use crate::{OUTPUT_MARKER, probe, protos, reads, tonic};
 
 /// The loaded inputs of a merge.
 #[derive(Debug)]
@@ -744,6 +745,23 @@ fn load_service(
         .map(|c| c.member.dir().to_path_buf())
         .collect();
     let files_of_dirs = packages_files(&root, &dirs);
+    // The folder a build script's probe copies: the repository (its files
+    // outside the packages are what a literal reading misses), holding every
+    // package reached and its workspace.
+    let probe_tree = || {
+        let mut top = match &export {
+            Some((exported, _)) => exported.clone(),
+            None => git::toplevel(&root).unwrap_or_else(|| root.clone()),
+        };
+        let folders = chosen.iter().flat_map(|c| {
+            std::iter::once(c.member.dir())
+                .chain(c.workspace_root.as_ref().map(|(_, r)| r.as_path()))
+        });
+        for folder in std::iter::once(root.as_path()).chain(folders) {
+            while !folder.starts_with(&top) && top.pop() {}
+        }
+        top
+    };
     for (pi, (reached, dir_files)) in chosen.iter().zip(files_of_dirs).enumerate() {
         let package = &reached.member;
         let dir = package.dir().to_path_buf();
@@ -765,7 +783,44 @@ fn load_service(
             .collect();
         let script_target = package.targets.iter().find(|t| t.kind == Kind::BuildScript);
         let build_script = script_target.and_then(|t| std::fs::read_to_string(&t.root).ok());
-        if let (Some(target), Some(script)) = (script_target, &build_script)
+        // Where reading the build script is not certain, what running it reads.
+        let probed = build_script
+            .as_deref()
+            .filter(|script| !reads::literal_reading_is_certain(script, &dir))
+            .map(|_| {
+                let manifest = reached
+                    .workspace_root
+                    .as_ref()
+                    .map_or_else(|| root.join("Cargo.toml"), |(_, r)| r.join("Cargo.toml"));
+                let tree = probe_tree();
+                let probe = probe::Probe {
+                    package: &package.name,
+                    package_dir: &dir,
+                    workspace_manifest: &manifest,
+                    tree: &tree,
+                };
+                let compiled = probe::build_script_reads(&probe);
+                if std::io::stderr().is_terminal() {
+                    eprintln!(
+                        "knit: running the build script of package `{}` to see what it reads (cached after)",
+                        package.name
+                    );
+                }
+                compiled.map(|compiled| {
+                    let mut protos = reads::protos_read(&compiled.read, &dir);
+                    let packages = compiled.packages.into_iter().collect();
+                    protos.extend(
+                        reads::protos_of_packages(&tree, &packages)
+                            .into_iter()
+                            .filter(|p| !p.starts_with(&dir)),
+                    );
+                    protos.sort();
+                    protos.dedup();
+                    protos
+                })
+            });
+        if let (Some(target), Some(script), None | Some(Err(_))) =
+            (script_target, &build_script, &probed)
             && let Some((offset, literal)) = reads::missing_build_protos(script, &dir).first()
         {
             return Err(Diagnostic::at_offset(
@@ -836,11 +891,20 @@ fn load_service(
                 file: new_file(text, Some(rust)),
             });
         }
-        if let Some(script) = &build_script {
-            for proto in reads::build_protos(script, &dir) {
-                copies.push((proto.clone(), at(&proto)));
-                protos_found.push(proto);
-            }
+        if let Some(Err(reason)) = &probed {
+            eprintln!(
+                "knit: package `{}`: its build script could not be run ({reason}); knit takes the protos its literals name",
+                package.name
+            );
+        }
+        let script_protos = match (&probed, &build_script) {
+            (Some(Ok(protos)), _) => protos.clone(),
+            (_, Some(script)) => reads::build_protos(script, &dir),
+            (_, None) => Vec::new(),
+        };
+        for proto in script_protos {
+            copies.push((proto.clone(), at(&proto)));
+            protos_found.push(proto);
         }
         package_dirs.push(at(&dir));
         package_roots.push(

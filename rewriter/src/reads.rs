@@ -42,6 +42,52 @@ pub fn build_protos(text: &str, package_dir: &Path) -> Vec<PathBuf> {
     found
 }
 
+/// Whether reading the build script `text` literally finds what it compiles:
+/// it compiles no proto; or a literal names a `.proto` file or a folder holding
+/// protos, and none names one missing below a folder the package lacks. A
+/// script that hands its paths over in variables, or names them relative to
+/// a folder only a build-helper crate knows, is not read with certainty.
+pub fn literal_reading_is_certain(text: &str, package_dir: &Path) -> bool {
+    // `compile_protos(..)`, `.compile(..)`, a helper's `compile(..)`.
+    const COMPILES: [&str; 3] = ["compile_protos", "compile(", "compile_fds"];
+    if !COMPILES.iter().any(|c| text.contains(c)) {
+        return true;
+    }
+    // A proto missing from a folder of the package is missing; one named
+    // below a folder the package does not have is named relative to
+    // somewhere else.
+    let missing = missing_build_protos(text, package_dir);
+    if !missing.is_empty() {
+        return missing.iter().all(|(_, literal)| {
+            normalize(&package_dir.join(literal.trim_start_matches('/')))
+                .parent()
+                .is_some_and(Path::is_dir)
+        });
+    }
+    string_literals(text).iter().any(|literal| {
+        named_path(literal, package_dir).is_some_and(|path| {
+            (path.is_file() && path.extension().is_some_and(|e| e == "proto"))
+                || (path.is_dir() && !protos_under(&path).is_empty())
+        })
+    })
+}
+
+/// The `.proto` files outside `package_dir` among the paths a build script
+/// said it read (`rerun-if-changed`), with those under the folders it named.
+pub fn protos_read(read: &[PathBuf], package_dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for path in read.iter().filter(|p| !p.starts_with(package_dir)) {
+        if path.is_file() && path.extension().is_some_and(|e| e == "proto") {
+            found.push(path.clone());
+        } else if path.is_dir() {
+            found.extend(protos_under(path));
+        }
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
 /// The `.proto` files the build script `text` names by a literal path inside
 /// `package_dir` that are not there, as (offset of the literal, path): the
 /// build would fail. A name found under a folder another literal names (an

@@ -102,6 +102,9 @@ pub(crate) fn build(system: &str, release: bool, task: &str) -> Result<Built, St
     forget_stale_runtime(&target)?;
     let mut merge = Command::new(&knit);
     merge.arg("merge").arg(&plan).arg("--out").arg(&merged_dir);
+    // Build scripts knit runs to see what they read: their builds and answers
+    // stay in the e2e target folder, lean as the corpus builds.
+    crate::lean(merge.env("KNIT_CACHE_DIR", target.join("knit-cache")));
     // A check is a debug build: a release build after it would reuse nothing.
     if system == VERIFIED && !release {
         println!("{task} {system}: knit merge --verify");

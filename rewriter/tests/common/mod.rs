@@ -23,6 +23,9 @@ pub fn knit(args: &[&str], dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_knit"))
         .args(args)
         .current_dir(dir)
+        // Build scripts knit runs to see what they read: one warm cache for
+        // the tests, never the user's.
+        .env("KNIT_CACHE_DIR", root().join("target/knit-cache"))
         .output()
         .expect("knit runs")
 }
