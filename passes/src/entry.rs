@@ -28,8 +28,10 @@ mod actix;
 mod bin_items;
 #[cfg(test)]
 mod several;
+mod signals;
 
 pub use crate::scope::runtime::RuntimeSettings;
+pub use signals::{OnSignal, on_signal};
 use crate::scope::runtime::{self, Standalone, attr_settings, main_runtime, manual_runtime};
 
 const PASS: PassId = PassId::Entry;

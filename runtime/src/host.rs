@@ -295,7 +295,11 @@ impl Host {
         let mut until: Option<tokio::time::Instant> = None;
         let shut_down = |until: &mut Option<_>| {
             shutdown.send_replace(true);
-            until.get_or_insert_with(|| tokio::time::Instant::now() + grace);
+            until.get_or_insert_with(|| {
+                let now = tokio::time::Instant::now();
+                // A grace period past any date is one without end.
+                now.checked_add(grace).unwrap_or(now + NO_END)
+            });
         };
         loop {
             if until.is_some() && left.iter().all(|(_, on)| *on == OnSignal::Dies) {
@@ -350,6 +354,9 @@ impl Host {
         }
     }
 }
+
+/// A grace period as long as one can wait (about 30 years).
+const NO_END: Duration = Duration::from_secs(30 * 365 * 86_400);
 
 /// How [`Host::serve`] ended.
 struct Stopped {
