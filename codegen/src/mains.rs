@@ -256,12 +256,30 @@ fn shutdown_settings(host: &Host, notes: &mut Vec<String>) -> Vec<TokenStream> {
         chain.push(quote!(.on_signal(#name, knit_runtime::OnSignal::Dies)));
     }
     if !dying.is_empty() {
-        let names: Vec<String> = dying.iter().map(|n| format!("`{n}`")).collect();
+        let quoted = |names: &[&str]| {
+            let names: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+            names.join(", ")
+        };
+        let stopping: Vec<&str> = host
+            .services
+            .iter()
+            .filter(|s| s.on_signal == OnSignal::Stops)
+            .map(|s| s.name.as_str())
+            .collect();
+        let waits = match stopping.is_empty() {
+            true => String::new(),
+            false => format!(
+                "waits for {} (whose code handles signals) within the grace period, and ",
+                quoted(&stopping)
+            ),
+        };
+        let (its, ends) = match dying.len() {
+            1 => ("its", "its process"),
+            _ => ("their", "each process"),
+        };
         notes.push(format!(
-            "on SIGTERM the merged binary does not wait for {} once the other services have stopped: nothing in {} handles a signal, so alone one SIGTERM ends {}",
-            names.join(", "),
-            if dying.len() == 1 { "its code" } else { "their code" },
-            if dying.len() == 1 { "its process" } else { "each process" },
+            "on SIGTERM the merged binary {waits}does not wait for {}: nothing in {its} code handles a signal, so alone one SIGTERM ends {ends}",
+            quoted(&dying),
         ));
     }
     chain

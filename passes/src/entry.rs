@@ -31,8 +31,8 @@ mod several;
 mod signals;
 
 pub use crate::scope::runtime::RuntimeSettings;
-pub use signals::{OnSignal, on_signal};
 use crate::scope::runtime::{self, Standalone, attr_settings, main_runtime, manual_runtime};
+pub use signals::{OnSignal, on_signal};
 
 const PASS: PassId = PassId::Entry;
 

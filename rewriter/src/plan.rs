@@ -447,7 +447,12 @@ mod tests {
 
     #[test]
     fn the_grace_period_is_whole_seconds() {
-        let with = |grace: &str| two("").replace("services = [", &format!("shutdown_grace_secs = {grace}\nservices = ["));
+        let with = |grace: &str| {
+            two("").replace(
+                "services = [",
+                &format!("shutdown_grace_secs = {grace}\nservices = ["),
+            )
+        };
         let plan = Plan::parse(Path::new("knit.toml"), with("20")).unwrap();
         assert_eq!(plan.shutdown_grace_secs, Some(20));
         let plan = Plan::parse(Path::new("knit.toml"), two("")).unwrap();

@@ -19,8 +19,8 @@ pub mod call;
 pub mod env;
 mod host;
 mod listener;
-mod signals;
 pub mod registry;
+mod signals;
 pub mod stack;
 pub mod stream;
 pub mod transport;
@@ -29,5 +29,5 @@ pub mod volo;
 
 pub use host::{block_on, exit, in_merged_host, on_own_thread, Failed, Host, Outcome};
 pub use listener::Incoming;
-pub use signals::{OnSignal, DEFAULT_GRACE};
 pub use registry::ServiceHost;
+pub use signals::{OnSignal, DEFAULT_GRACE};

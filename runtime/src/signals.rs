@@ -67,10 +67,7 @@ fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> String {
 /// while the host handles another event is not lost.
 pub(crate) struct Signals {
     #[cfg(unix)]
-    streams: Option<(
-        tokio::signal::unix::Signal,
-        tokio::signal::unix::Signal,
-    )>,
+    streams: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
 }
 
 impl Signals {
@@ -114,7 +111,10 @@ mod tests {
             "knit: service still running 300ms after the shutdown began (the grace period): exiting without waiting for `fares`"
         );
         let over = grace_over(DEFAULT_GRACE, &["a", "b"]);
-        assert!(over.starts_with("knit: 2 services still running 5s after"), "{over}");
+        assert!(
+            over.starts_with("knit: 2 services still running 5s after"),
+            "{over}"
+        );
         assert!(over.ends_with("for `a`, `b`"), "{over}");
         assert_eq!(
             not_waiting(&["kiosk"]),

@@ -70,7 +70,11 @@ fn a_group_of_services_that_handle_no_signal_stops_at_once() {
         .service("worker", true, |_| std::future::pending::<()>())
         .run();
     assert_eq!(code, ExitCode::SUCCESS);
-    assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
 }
 
 #[test]
@@ -108,7 +112,11 @@ fn a_failing_service_stops_the_host_without_waiting_for_a_service_that_handles_n
         })
         .run();
     assert_eq!(code, ExitCode::FAILURE);
-    assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
 }
 
 #[test]

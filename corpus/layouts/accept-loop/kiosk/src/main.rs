@@ -46,7 +46,9 @@ impl Desk {
     /// A ticket for `passengers` from `from` to `to`.
     async fn sell(&self, from: &str, to: &str, passengers: u32) -> Result<Ticket, Status> {
         if passengers == 0 {
-            return Err(Status::invalid_argument("a ticket is for at least one passenger"));
+            return Err(Status::invalid_argument(
+                "a ticket is for at least one passenger",
+            ));
         }
         let mut fares = self.fares.clone();
         let fare = fares
