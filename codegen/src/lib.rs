@@ -23,7 +23,7 @@ mod rust;
 #[cfg(test)]
 mod tests;
 
-pub use mains::{Host, HostService, RuntimeAsk};
+pub use mains::{Host, HostService, OnSignal, RuntimeAsk};
 
 /// The tonic release line of a group: the generated crates build with it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]

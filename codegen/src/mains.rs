@@ -22,6 +22,18 @@ pub struct RuntimeAsk {
     pub thread_stack_size: Option<(String, Option<u64>)>,
 }
 
+/// How a service's own process ends on SIGTERM: whether the merged host waits
+/// for it when it shuts down (knit-runtime's `OnSignal`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OnSignal {
+    /// Its code handles shutdown: it stops by itself, and the host waits for it.
+    #[default]
+    Stops,
+    /// Its code handles no signal: SIGTERM kills its process, and the host does
+    /// not wait for it once the others have stopped.
+    Dies,
+}
+
 /// A service the merged binary runs.
 #[derive(Clone, Debug, Default)]
 pub struct HostService {
@@ -44,6 +56,8 @@ pub struct HostService {
     pub entry: String,
     /// What its `main` asked of its runtime, when it built one knit can read.
     pub runtime: Option<RuntimeAsk>,
+    /// How its own process ends on SIGTERM.
+    pub on_signal: OnSignal,
 }
 
 /// The merged binary.
@@ -55,6 +69,8 @@ pub struct Host {
     pub plan: String,
     /// The plan's `worker_threads`.
     pub worker_threads: Option<u64>,
+    /// The plan's `shutdown_grace_secs`.
+    pub shutdown_grace_secs: Option<u64>,
     /// Bridged gRPC services: (provider, full gRPC name).
     pub bridged: Vec<(String, String)>,
     pub services: Vec<HostService>,
@@ -79,6 +95,7 @@ pub fn host_crate(input: &Input) -> (Vec<(String, String)>, Vec<String>) {
         chain.push(quote!(.provides(#provider, #full)));
     }
     chain.extend(runtime_settings(host, &mut notes));
+    chain.extend(shutdown_settings(host, &mut notes));
     for service in &host.services {
         let name = &service.name;
         for (key, value) in &service.env {
@@ -217,6 +234,53 @@ fn runtime_settings(host: &Host, notes: &mut Vec<String>) -> Vec<TokenStream> {
                 unknown.join(", ")
             ));
         }
+    }
+    chain
+}
+
+/// How the host stops: the plan's grace period, and the services it does not
+/// wait for, with a note naming them.
+fn shutdown_settings(host: &Host, notes: &mut Vec<String>) -> Vec<TokenStream> {
+    let mut chain = Vec::new();
+    if let Some(secs) = host.shutdown_grace_secs {
+        let secs = Literal::u64_unsuffixed(secs);
+        chain.push(quote!(.grace_period(std::time::Duration::from_secs(#secs))));
+    }
+    let dying: Vec<&str> = host
+        .services
+        .iter()
+        .filter(|s| s.on_signal == OnSignal::Dies)
+        .map(|s| s.name.as_str())
+        .collect();
+    for name in &dying {
+        chain.push(quote!(.on_signal(#name, knit_runtime::OnSignal::Dies)));
+    }
+    if !dying.is_empty() {
+        let quoted = |names: &[&str]| {
+            let names: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+            names.join(", ")
+        };
+        let stopping: Vec<&str> = host
+            .services
+            .iter()
+            .filter(|s| s.on_signal == OnSignal::Stops)
+            .map(|s| s.name.as_str())
+            .collect();
+        let waits = match stopping.is_empty() {
+            true => String::new(),
+            false => format!(
+                "waits for {} (whose code handles signals) within the grace period, and ",
+                quoted(&stopping)
+            ),
+        };
+        let (its, ends) = match dying.len() {
+            1 => ("its", "its process"),
+            _ => ("their", "each process"),
+        };
+        notes.push(format!(
+            "on SIGTERM the merged binary {waits}does not wait for {}: nothing in {its} code handles a signal, so alone one SIGTERM ends {ends}",
+            quoted(&dying),
+        ));
     }
     chain
 }

@@ -21,6 +21,10 @@ const SOURCES: &[(&str, &str)] = &[
         "src/registry.rs",
         include_str!("../../runtime/src/registry.rs"),
     ),
+    (
+        "src/signals.rs",
+        include_str!("../../runtime/src/signals.rs"),
+    ),
     ("src/stack.rs", include_str!("../../runtime/src/stack.rs")),
     ("src/stream.rs", include_str!("../../runtime/src/stream.rs")),
     (

@@ -925,6 +925,9 @@ fn a_host_of_several_services_and_settings() {
     });
     frontend.args = Some(vec!["--port".into(), "8080".into()]);
     frontend.cwd = Some("frontend".into());
+    // Its code handles no signal: the host does not wait for it.
+    frontend.on_signal = OnSignal::Dies;
+    input.host.shutdown_grace_secs = Some(20);
     // Two roles of one binary, and two binaries of one package.
     let mut users = service("users");
     let mut orders = service("orders");
@@ -959,6 +962,8 @@ fn a_host_of_several_services_and_settings() {
             knit_runtime::Host::new()
                 .provides("greeter", "helloworld.Greeter")
                 .thread_stack_size(4194304)
+                .grace_period(std::time::Duration::from_secs(20))
+                .on_signal("frontend", knit_runtime::OnSignal::Dies)
                 .env("greeter", "GREETING", "hello ${USER}")
                 .args("frontend", "frontend", &["--port", "8080"])
                 .cwd(concat!(env!("CARGO_MANIFEST_DIR"), "/../../frontend"))
@@ -971,6 +976,7 @@ fn a_host_of_several_services_and_settings() {
         note: `greeter` asks for 4 worker threads, but not every service sizes its runtime: the merged runtime keeps tokio's default (one per core) unless the plan sets `worker_threads`
         note: the merged runtime's threads have stacks of 4194304 bytes, the largest a service asked for (`greeter`)
         note: `frontend` sizes its runtime with `workers()`, which knit cannot evaluate: the merged runtime does not apply it
+        note: on SIGTERM the merged binary waits for `greeter`, `users`, `orders` (whose code handles signals) within the grace period, and does not wait for `frontend`: nothing in its code handles a signal, so alone one SIGTERM ends its process
     "#]],
     );
     input.host.worker_threads = Some(2);
@@ -987,6 +993,8 @@ fn a_host_of_several_services_and_settings() {
                 .provides("greeter", "helloworld.Greeter")
                 .worker_threads(2)
                 .thread_stack_size(4194304)
+                .grace_period(std::time::Duration::from_secs(20))
+                .on_signal("frontend", knit_runtime::OnSignal::Dies)
                 .env("greeter", "GREETING", "hello ${USER}")
                 .args("frontend", "frontend", &["--port", "8080"])
                 .cwd(concat!(env!("CARGO_MANIFEST_DIR"), "/../../frontend"))
@@ -998,6 +1006,7 @@ fn a_host_of_several_services_and_settings() {
         }
         note: the merged runtime's threads have stacks of 4194304 bytes, the largest a service asked for (`greeter`)
         note: `frontend` sizes its runtime with `workers()`, which knit cannot evaluate: the merged runtime does not apply it
+        note: on SIGTERM the merged binary waits for `greeter`, `users`, `orders` (whose code handles signals) within the grace period, and does not wait for `frontend`: nothing in its code handles a signal, so alone one SIGTERM ends its process
     "#]],
     );
 }

@@ -28,9 +28,11 @@ mod actix;
 mod bin_items;
 #[cfg(test)]
 mod several;
+mod signals;
 
 pub use crate::scope::runtime::RuntimeSettings;
 use crate::scope::runtime::{self, Standalone, attr_settings, main_runtime, manual_runtime};
+pub use signals::{OnSignal, on_signal};
 
 const PASS: PassId = PassId::Entry;
 

@@ -90,6 +90,7 @@ fn input(loaded: &Loaded, sharing: &Sharing, lock: Lock) -> Input {
                 .map(|n| n.to_string_lossy().to_string())
                 .unwrap_or_default(),
             worker_threads: loaded.plan.worker_threads.map(|n| n as u64),
+            shutdown_grace_secs: loaded.plan.shutdown_grace_secs,
             bridged: bridged.collect(),
             services: (0..group.services.len())
                 .map(|i| host_service(group, i))
@@ -116,6 +117,7 @@ fn host_service(group: &Group, index: usize) -> HostService {
             worker_threads: s.worker_threads,
             thread_stack_size: s.thread_stack_size,
         }),
+        on_signal: knit_passes::entry::on_signal(group, index),
     }
 }
 

@@ -21,6 +21,9 @@ pub struct Plan {
     pub group: String,
     /// Worker threads of the merged binary's runtime (tokio's default if unset).
     pub worker_threads: Option<usize>,
+    /// How long the merged binary waits, once it shuts down, for the services
+    /// that stop by themselves (knit-runtime's default if unset).
+    pub shutdown_grace_secs: Option<u64>,
     /// The service whose `#[global_allocator]` the merged binary keeps.
     pub global_allocator: Option<String>,
     /// The services to merge, in start order.
@@ -65,6 +68,7 @@ struct RawPlan {
 struct RawGroup {
     name: String,
     worker_threads: Option<usize>,
+    shutdown_grace_secs: Option<u64>,
     global_allocator: Option<Spanned<String>>,
     services: Spanned<Vec<Spanned<String>>>,
 }
@@ -368,6 +372,7 @@ impl Plan {
             text,
             group: raw.group.name,
             worker_threads: raw.group.worker_threads,
+            shutdown_grace_secs: raw.group.shutdown_grace_secs,
             global_allocator: raw.group.global_allocator.map(Spanned::into_inner),
             services,
         })
@@ -437,6 +442,28 @@ mod tests {
         assert_eq!(
             parse(&two("[services.b.env]\nPORT = \"a${}b\"\n")),
             "error: knit.toml:11:8: service `b`: env `PORT`: `${}` names no variable (write `${VAR}`)"
+        );
+    }
+
+    #[test]
+    fn the_grace_period_is_whole_seconds() {
+        let with = |grace: &str| {
+            two("").replace(
+                "services = [",
+                &format!("shutdown_grace_secs = {grace}\nservices = ["),
+            )
+        };
+        let plan = Plan::parse(Path::new("knit.toml"), with("20")).unwrap();
+        assert_eq!(plan.shutdown_grace_secs, Some(20));
+        let plan = Plan::parse(Path::new("knit.toml"), two("")).unwrap();
+        assert_eq!(plan.shutdown_grace_secs, None);
+        assert_eq!(
+            parse(&with("-1")),
+            "error: knit.toml:3:23: invalid value: integer `-1`, expected u64"
+        );
+        assert_eq!(
+            parse(&with("\"5s\"")),
+            "error: knit.toml:3:23: invalid type: string \"5s\", expected u64"
         );
     }
 

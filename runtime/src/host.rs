@@ -4,12 +4,14 @@ use std::future::Future;
 use std::pin::Pin;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::watch;
 
 use crate::listener::Listen;
 use crate::registry::{self, ServiceHost};
+use crate::signals::{self, OnSignal, Signals};
 
 type EntryFuture = Pin<Box<dyn Future<Output = Result<(), String>>>>;
 type Start = Box<dyn FnOnce(&'static ServiceHost) -> EntryFuture>;
@@ -114,18 +116,49 @@ pub fn exit(outcome: impl Outcome) -> ExitCode {
 }
 
 /// Hosts the services of one merge group.
-#[derive(Default)]
 pub struct Host {
     services: Vec<(&'static str, Listen, Start)>,
+    on_signal: Vec<(&'static str, OnSignal)>,
+    grace: Duration,
     worker_threads: Option<usize>,
     thread_stack_size: Option<usize>,
     env_errors: Vec<String>,
     cwd: Option<String>,
 }
 
+impl Default for Host {
+    fn default() -> Self {
+        Self {
+            services: Vec::new(),
+            on_signal: Vec::new(),
+            grace: signals::DEFAULT_GRACE,
+            worker_threads: None,
+            thread_stack_size: None,
+            env_errors: Vec::new(),
+            cwd: None,
+        }
+    }
+}
+
 impl Host {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Says how `service`'s own process ends on SIGTERM ([`OnSignal::Stops`]
+    /// unless told): the host does not wait for a service that [`OnSignal::Dies`]
+    /// once the others have stopped.
+    pub fn on_signal(mut self, service: &'static str, on_signal: OnSignal) -> Self {
+        self.on_signal.push((service, on_signal));
+        self
+    }
+
+    /// How long the host waits, once it shuts down, for the services that stop
+    /// by themselves ([`signals::DEFAULT_GRACE`] unless told, the plan's
+    /// `shutdown_grace_secs`); then it exits naming those still running.
+    pub fn grace_period(mut self, grace: Duration) -> Self {
+        self.grace = grace;
+        self
     }
 
     /// Runs the services on `n` worker threads (tokio's default otherwise).
@@ -225,11 +258,27 @@ impl Host {
                 return ExitCode::FAILURE;
             }
         };
-        runtime.block_on(self.serve())
+        let stopped = runtime.block_on(self.serve());
+        if stopped.left_running {
+            // Their tasks (and blocking threads) end with the process.
+            runtime.shutdown_background();
+        }
+        stopped.code
     }
 
-    async fn serve(self) -> ExitCode {
+    async fn serve(self) -> Stopped {
+        let mut signals = Signals::listen();
         let (shutdown, signal) = watch::channel(false);
+        let on_signal = |name| {
+            let mut said = self.on_signal.iter().filter(|(n, _)| *n == name);
+            said.next_back().map_or(OnSignal::default(), |(_, on)| *on)
+        };
+        // The services not ended yet, in start order.
+        let mut left: Vec<(&'static str, OnSignal)> = self
+            .services
+            .iter()
+            .map(|(name, _, _)| (*name, on_signal(*name)))
+            .collect();
         let mut running: FuturesUnordered<_> = self
             .services
             .into_iter()
@@ -241,43 +290,77 @@ impl Host {
             })
             .collect();
         let mut code = ExitCode::SUCCESS;
+        let grace = self.grace;
+        // Set once the host shuts down: when the grace period ends.
+        let mut until: Option<tokio::time::Instant> = None;
+        let shut_down = |until: &mut Option<_>| {
+            shutdown.send_replace(true);
+            until.get_or_insert_with(|| {
+                let now = tokio::time::Instant::now();
+                // A grace period past any date is one without end.
+                now.checked_add(grace).unwrap_or(now + NO_END)
+            });
+        };
         loop {
+            if until.is_some() && left.iter().all(|(_, on)| *on == OnSignal::Dies) {
+                if !left.is_empty() {
+                    let dying: Vec<&str> = left.iter().map(|(name, _)| *name).collect();
+                    eprintln!("{}", signals::not_waiting(&dying));
+                }
+                return Stopped {
+                    code,
+                    left_running: !left.is_empty(),
+                };
+            }
+            let grace_over = async {
+                match until {
+                    Some(until) => tokio::time::sleep_until(until).await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 ended = running.next() => match ended {
                     None => break,
-                    Some((name, Ok(()))) => eprintln!("knit: service `{name}` ended"),
-                    Some((name, Err(e))) => {
-                        eprintln!("knit: service `{name}` failed: {e}");
-                        code = ExitCode::FAILURE;
-                        shutdown.send_replace(true);
+                    Some((name, outcome)) => {
+                        left.retain(|(n, _)| *n != name);
+                        match outcome {
+                            Ok(()) => eprintln!("knit: service `{name}` ended"),
+                            Err(e) => {
+                                eprintln!("knit: service `{name}` failed: {e}");
+                                code = ExitCode::FAILURE;
+                                shut_down(&mut until);
+                            }
+                        }
                     }
                 },
-                _ = terminated() => {
-                    if *shutdown.borrow() {
+                _ = signals.next() => {
+                    if until.is_some() {
                         eprintln!("knit: second signal: exiting without waiting");
                         std::process::exit(130);
                     }
                     eprintln!("knit: shutting down");
-                    shutdown.send_replace(true);
+                    shut_down(&mut until);
+                }
+                _ = grace_over => {
+                    let still: Vec<&str> = left.iter().map(|(name, _)| *name).collect();
+                    eprintln!("{}", signals::grace_over(grace, &still));
+                    return Stopped { code: ExitCode::FAILURE, left_running: true };
                 }
             }
         }
-        code
+        Stopped {
+            code,
+            left_running: false,
+        }
     }
 }
 
-/// Resolves on SIGINT or SIGTERM.
-async fn terminated() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
+/// A grace period as long as one can wait (about 30 years).
+const NO_END: Duration = Duration::from_secs(30 * 365 * 86_400);
+
+/// How [`Host::serve`] ended.
+struct Stopped {
+    code: ExitCode,
+    /// Whether services were left running (the host did not wait for them).
+    left_running: bool,
 }

@@ -9,7 +9,8 @@
 //! - [`stack`]: in-process calls through a provider's whole server (layers included).
 //! - [`transport`]: tonic's client over a server of the same process (bridged calls).
 //! - `volo` (feature `volo`): CloudWeGo Volo gRPC servers and clients in a merged binary.
-//! - [`Host`]: the merged binary's `main`: one runtime for every service of the group.
+//! - [`Host`]: the merged binary's `main`: one runtime for every service of the group;
+//!   on a signal it waits for the services that stop by themselves ([`OnSignal`]).
 //!
 //! knit copies this crate into each generated workspace; the workspace never points
 //! back into knit's checkout.
@@ -19,6 +20,7 @@ pub mod env;
 mod host;
 mod listener;
 pub mod registry;
+mod signals;
 pub mod stack;
 pub mod stream;
 pub mod transport;
@@ -28,3 +30,4 @@ pub mod volo;
 pub use host::{block_on, exit, in_merged_host, on_own_thread, Failed, Host, Outcome};
 pub use listener::Incoming;
 pub use registry::ServiceHost;
+pub use signals::{OnSignal, DEFAULT_GRACE};

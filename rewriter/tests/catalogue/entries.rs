@@ -48,7 +48,7 @@ const PLANS: &[Case] = &[
         setup: |d| edit(d, "greeter/knit.toml", "services = [", "servces = ["),
         args: &[],
         exit: 2,
-        message: "error: greeter/knit.toml:7:1: unknown field `servces`, expected one of `name`, `worker_threads`, `global_allocator`, `services`",
+        message: "error: greeter/knit.toml:7:1: unknown field `servces`, expected one of `name`, `worker_threads`, `shutdown_grace_secs`, `global_allocator`, `services`",
     },
     Case {
         input: "a misspelt key in a service's table",
