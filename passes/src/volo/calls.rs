@@ -19,6 +19,8 @@ use crate::names::{Role, Usage};
 use crate::pass::PassId;
 use crate::sharing::{Decision, Sharing};
 
+use super::servers::providers;
+
 /// The pass's name in edits and findings.
 pub const PASS: PassId = PassId::Volo;
 
@@ -228,28 +230,13 @@ fn grpc_names(group: &Group, service: &str, package: Option<&str>) -> Vec<String
     names
 }
 
-fn full_name(package: &str, service: &str) -> String {
+/// `package.Service`, as call findings name a gRPC service.
+pub(super) fn full_name(package: &str, service: &str) -> String {
     if package.is_empty() {
         service.to_string()
     } else {
         format!("{package}.{service}")
     }
-}
-
-/// The services of the group whose own code builds a Volo `XServer`.
-fn providers(group: &Group, service: &str) -> Vec<usize> {
-    let new = format!("{service}Server::new(");
-    let from_arc = format!("{service}Server::from_arc(");
-    let mut found: Vec<usize> = group
-        .rust_files()
-        .filter(|(_, f, _)| {
-            f.text.contains("volo") && (f.text.contains(&new) || f.text.contains(&from_arc))
-        })
-        .map(|(_, f, _)| f.service)
-        .collect();
-    found.sort();
-    found.dedup();
-    found
 }
 
 /// Whether `service`'s `fn main` runs a Volo server (`Server::new()..run*`),

@@ -13,9 +13,11 @@
 //! - [`calls`]: the pass `volo`: client constructors
 //!   `XClientBuilder::new(..)..address(addr)..build()` of a gRPC service the
 //!   group serves.
+//! - [`servers`]: which services serve which gRPC services with a Volo server.
 
 pub mod calls;
 pub mod entry;
+pub mod servers;
 
 pub use calls::run;
 

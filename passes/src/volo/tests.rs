@@ -159,3 +159,29 @@ async fn main() {
     "#]]
     .assert_eq(&out.render("gateway/src/main.rs"));
 }
+
+#[test]
+fn a_service_serves_the_protos_whose_volo_server_it_builds() {
+    let group = crate::fixture::group(&format!(
+        "{ACCOUNTS}//- /teller/Cargo.toml\n[package]\nname = \"teller\"\n\
+         //- /teller/proto/teller.proto\npackage teller;\nservice Teller {{\n  rpc Pay (PayRequest) returns (PayReply);\n}}\n\
+         //- /teller/src/main.rs\n{}",
+        r#"use volo_gen::proto_gen::teller::TellerServer;
+#[volo::main]
+async fn main() {
+    let accounts = AccountsClientBuilder::new("accounts").address(addr).build();
+    let server = TellerServer::from_arc(Arc::new(Teller { accounts }));
+    Server::new().add_service(ServiceBuilder::new(server).build()).run(addr).await;
+}
+"#
+    ));
+    let mut text = String::new();
+    for (service, serves) in group.services.iter().zip(super::servers::served(&group)) {
+        text += &format!("{}: {serves:?}\n", service.name);
+    }
+    expect![[r#"
+        accounts: {"accounts.Accounts"}
+        teller: {"teller.Teller"}
+    "#]]
+    .assert_eq(&text);
+}

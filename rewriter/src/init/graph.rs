@@ -19,7 +19,8 @@ pub struct Found {
     /// Its plan name.
     pub name: String,
     pub candidate: Candidate,
-    /// The gRPC services it registers (`helloworld.Greeter`).
+    /// The gRPC services it registers, with a tonic or a Volo server
+    /// (`helloworld.Greeter`).
     pub serves: BTreeSet<String>,
     /// The environment variables it reads by name.
     pub env: BTreeSet<String>,
@@ -40,6 +41,9 @@ pub struct CallSite {
     /// `file:line:col`, the file relative to the current folder.
     pub site: String,
     pub detail: String,
+    /// The client type the site names when it is not tonic's `XClient` of
+    /// the callee (a Volo `XClientBuilder`).
+    pub client: Option<String>,
 }
 
 /// A candidate that is not a service of the graph, and why.
@@ -209,7 +213,15 @@ impl Graph {
             let output = knit_passes::run_all(group, &sharing);
             (sharing, output)
         })?;
-        let serves = crate::servers::registered(services.len(), &sharing);
+        // tonic's generated servers, by name resolution; Volo's, by the
+        // `XServer::new(..)` its own code builds.
+        let mut serves = crate::servers::registered(services.len(), &sharing);
+        for (s, volo) in knit_passes::volo::servers::served(group)
+            .into_iter()
+            .enumerate()
+        {
+            serves[s].extend(volo);
+        }
         let provider = |callee: &str| serves.iter().position(|s| s.contains(callee));
         let here = std::env::current_dir().unwrap_or_default();
         let site = |file: knit_passes::FileId, offset: usize| {
@@ -241,6 +253,7 @@ impl Graph {
                     tier: c.tier,
                     site: site(file, usize::from(offset)),
                     detail: c.detail.clone(),
+                    client: volo_builder_at(&group.file(file).text, usize::from(offset)),
                 },
             ));
         }
@@ -374,6 +387,20 @@ impl Graph {
     }
 }
 
+/// The Volo client builder (`RatesClientBuilder`) named by the path that starts
+/// at `offset` of `text`, where a Volo client constructor chain starts.
+fn volo_builder_at(text: &str, offset: usize) -> Option<String> {
+    let path: String = text
+        .get(offset..)?
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || matches!(c, '_' | ':') || c.is_whitespace())
+        .collect();
+    path.split("::")
+        .map(str::trim)
+        .find(|segment| segment.len() > "ClientBuilder".len() && segment.ends_with("ClientBuilder"))
+        .map(str::to_string)
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
@@ -413,5 +440,19 @@ mod tests {
                 "same_2"
             ]
         );
+    }
+
+    #[test]
+    fn a_volo_builder_is_named_from_the_site() {
+        let text = "let c = volo_gen::proto_gen::rates::RatesClientBuilder::new(\"rates\")";
+        let at = text.find("volo_gen").unwrap();
+        assert_eq!(
+            volo_builder_at(text, at).as_deref(),
+            Some("RatesClientBuilder")
+        );
+        let tonic = "GreeterClient::new(channel)";
+        assert_eq!(volo_builder_at(tonic, 0), None);
+        assert_eq!(volo_builder_at("ClientBuilder::new()", 0), None);
+        assert_eq!(volo_builder_at(tonic, 99), None);
     }
 }
