@@ -1,11 +1,13 @@
 //! The pass `volo`: Volo client constructors of gRPC services the group serves.
 //!
 //! A constructor is a chain `XClientBuilder::new(..)..address(addr)..build()`
-//! (a `let`, a field, a `static LazyLock`: wherever the chain is written). Its
-//! gRPC service is `X` of the group's protos: the package named by the path
-//! below volo-build's `proto_gen` module, or the only package with a service `X`.
-//! Its provider is the service whose code builds `XServer::new(..)` or
-//! `XServer::from_arc(..)` and runs its Volo server in `fn main`. The address
+//! (a `let`, a field, a `static LazyLock`: wherever the chain is written), its
+//! path followed through the crate's `use`s, aliases and re-exports
+//! ([`super::names`]). Its gRPC service is `X` of the group's protos: the
+//! package named by the path below volo-build's `proto_gen` module, or the only
+//! package with a service `X`. Its provider is the service whose code builds
+//! `XServer::new(..)` or `XServer::from_arc(..)` (named the same ways) and runs
+//! its Volo server in `fn main`. The address
 //! becomes `knit_runtime::volo::address("PROVIDER", addr)`: in the merged
 //! binary, the provider's Unix socket; alone, `addr`. Anything else stays a real RPC, with
 //! the reason in the report.
@@ -19,6 +21,7 @@ use crate::names::{Role, Usage};
 use crate::pass::PassId;
 use crate::sharing::{Decision, Sharing};
 
+use super::names::{self, Names};
 use super::servers::providers;
 
 /// The pass's name in edits and findings.
@@ -27,15 +30,28 @@ pub const PASS: PassId = PassId::Volo;
 /// Runs the pass over every Rust file of the group.
 pub fn run(group: &Group, sharing: &Sharing) -> Output {
     let mut out = Output::default();
-    tonic_clients(group, sharing, &mut out);
+    let names = Names::of_volo_group(group);
+    tonic_clients(group, sharing, &names, &mut out);
+    let spellings = names.spellings("ClientBuilder");
     for (file, source, rust) in group.rust_files() {
-        if !source.text.contains("ClientBuilder") || !source.text.contains("volo") {
+        if !spellings.iter().any(|s| source.text.contains(s.as_str())) {
             continue;
         }
+        let names_volo = source.text.contains("volo");
         let tree = rust.tree();
         for call in tree.syntax().descendants().filter_map(ast::CallExpr::cast) {
-            if let Some(builder) = Builder::of(&call) {
-                convert(group, file, &builder, &mut out);
+            let Some(builder) = Builder::of(&call, |path| {
+                names.resolve(
+                    rust.krate,
+                    &names::scope_of(&rust.module, call.syntax()),
+                    path,
+                )
+            }) else {
+                continue;
+            };
+            // A `..ClientBuilder` of another library is no Volo client.
+            if names_volo || builder.package.is_some() {
+                convert(group, &names, file, &builder, &mut out);
             }
         }
     }
@@ -57,17 +73,14 @@ struct Builder {
 }
 
 impl Builder {
-    /// The constructor chain that `call` (`..XClientBuilder::new(..)`) starts.
-    fn of(call: &ast::CallExpr) -> Option<Builder> {
+    /// The constructor chain that `call` (`..XClientBuilder::new(..)`) starts,
+    /// its path followed through the crate's names by `resolve`.
+    fn of(call: &ast::CallExpr, resolve: impl Fn(&[String]) -> Vec<String>) -> Option<Builder> {
         let ast::Expr::PathExpr(path) = call.expr()? else {
             return None;
         };
-        let text = path
-            .syntax()
-            .text()
-            .to_string()
-            .replace(char::is_whitespace, "");
-        let segments: Vec<&str> = text.split("::").collect();
+        let segments = resolve(&names::segments(&path.path()?)?);
+        let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
         let [modules @ .., ty, "new"] = segments.as_slice() else {
             return None;
         };
@@ -111,7 +124,7 @@ impl Builder {
 }
 
 /// Converts `builder` in `file`, or says why it stays a real RPC.
-fn convert(group: &Group, file: FileId, builder: &Builder, out: &mut Output) {
+fn convert(group: &Group, names: &Names, file: FileId, builder: &Builder, out: &mut Output) {
     let caller = group.file(file).service;
     let at = (file, builder.at.start());
     let finding = |tier: Tier, callee: Option<String>, detail: String| CallSite {
@@ -120,8 +133,8 @@ fn convert(group: &Group, file: FileId, builder: &Builder, out: &mut Output) {
         callee,
         detail,
     };
-    let names = grpc_names(group, &builder.service, builder.package.as_deref());
-    let grpc = match names.as_slice() {
+    let defined = grpc_names(group, &builder.service, builder.package.as_deref());
+    let grpc = match defined.as_slice() {
         [one] => one.clone(),
         [] => {
             return out.calls.push(finding(
@@ -145,7 +158,7 @@ fn convert(group: &Group, file: FileId, builder: &Builder, out: &mut Output) {
             ));
         }
     };
-    let providers = providers(group, &builder.service);
+    let providers = providers(group, names, &builder.service);
     let provider = match providers.as_slice() {
         [one] => *one,
         [] => {
@@ -255,7 +268,7 @@ fn runs_in_main(group: &Group, service: usize) -> bool {
 /// becomes `knit_runtime::volo::tonic_channel("PROVIDER", channel)`. The
 /// channel must be built in the argument (`..connect_lazy()`, `..connect().await`)
 /// without settings a Unix socket channel would drop (`timeout`, limits).
-fn tonic_clients(group: &Group, sharing: &Sharing, out: &mut Output) {
+fn tonic_clients(group: &Group, sharing: &Sharing, names: &Names, out: &mut Output) {
     for m in &sharing.index.mentions {
         let Usage::Call { method, args, .. } = &m.usage else {
             continue;
@@ -274,7 +287,7 @@ fn tonic_clients(group: &Group, sharing: &Sharing, out: &mut Output) {
         if grpc_names(group, &m.named.service, Some(&m.named.package)).is_empty() {
             continue;
         }
-        let [provider] = providers(group, &m.named.service)[..] else {
+        let [provider] = providers(group, names, &m.named.service)[..] else {
             continue;
         };
         let at = (m.file, m.path.start());

@@ -185,3 +185,56 @@ async fn main() {
     "#]]
     .assert_eq(&text);
 }
+
+#[test]
+fn clients_and_servers_are_found_through_renames_aliases_and_reexports() {
+    let fixture = format!(
+        "{}//- /teller/Cargo.toml\n[package]\nname = \"teller\"\n//- /teller/src/clients.rs\n{}//- /teller/src/main.rs\n{}",
+        ACCOUNTS
+            .replace(
+                "use volo_gen::proto_gen::accounts::AccountsServer;",
+                "use volo_gen::proto_gen::accounts::AccountsServer as Books;"
+            )
+            .replace("AccountsServer::new(Ledger)", "Books::new(Ledger)"),
+        r#"pub use volo_gen::proto_gen::accounts::AccountsClientBuilder as Builder;
+pub use self::Builder as Again;
+"#,
+        r#"mod clients;
+use volo_gen::proto_gen::accounts as acc;
+use volo_gen::proto_gen::{accounts::{AccountsClientBuilder as Ledger}};
+type Direct = volo_gen::proto_gen::accounts::AccountsClientBuilder;
+#[volo::main]
+async fn main() {
+    let renamed = Ledger::new("accounts").address(addr).build();
+    let module = acc::AccountsClientBuilder::new("accounts").address(addr).build();
+    let aliased = Direct::new("accounts").address(addr).build();
+    let reexported = clients::Builder::new("accounts").address(addr).build();
+    let twice = crate::clients::Again::new("accounts").address(addr).build();
+    let s3 = aws::S3ClientBuilder::new().build();
+}
+"#
+    );
+    let out = check(&fixture);
+    expect![[r#"
+        //- /teller/src/main.rs
+        mod clients;
+        use volo_gen::proto_gen::accounts as acc;
+        use volo_gen::proto_gen::{accounts::{AccountsClientBuilder as Ledger}};
+        type Direct = volo_gen::proto_gen::accounts::AccountsClientBuilder;
+        pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+            let renamed = Ledger::new("accounts").address(knit_runtime::volo::address("accounts", addr)).build();
+            let module = acc::AccountsClientBuilder::new("accounts").address(knit_runtime::volo::address("accounts", addr)).build();
+            let aliased = Direct::new("accounts").address(knit_runtime::volo::address("accounts", addr)).build();
+            let reexported = clients::Builder::new("accounts").address(knit_runtime::volo::address("accounts", addr)).build();
+            let twice = crate::clients::Again::new("accounts").address(knit_runtime::volo::address("accounts", addr)).build();
+            let s3 = aws::S3ClientBuilder::new().build();
+        }
+        Call(Rpc) teller/src/main.rs:7: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (Volo's client has no in-process transport)
+        Call(Rpc) teller/src/main.rs:8: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (Volo's client has no in-process transport)
+        Call(Rpc) teller/src/main.rs:9: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (Volo's client has no in-process transport)
+        Call(Rpc) teller/src/main.rs:10: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (Volo's client has no in-process transport)
+        Call(Rpc) teller/src/main.rs:11: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (Volo's client has no in-process transport)
+        Call(Rpc) teller/src/main.rs:12: Volo client of `S3`: no proto of the group defines that service; stays a Volo RPC
+    "#]]
+    .assert_eq(&out.render("teller/src/main.rs"));
+}
