@@ -13,7 +13,7 @@
 //! the reason in the report.
 
 use ra_ap_syntax::ast::{self, HasArgList};
-use ra_ap_syntax::{AstNode, TextRange};
+use ra_ap_syntax::{AstNode, TextRange, TextSize};
 
 use crate::edit::{CallSite, Output, Tier};
 use crate::model::{FileId, Group};
@@ -56,6 +56,27 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
         }
     }
     out
+}
+
+/// The generated builder type (`AccountsClientBuilder`) of the Volo client
+/// constructor chain that starts at `offset` of `file`, its path followed
+/// through the crate's names: how `knit init` names a Volo call site.
+pub fn builder_at(group: &Group, names: &Names, file: FileId, offset: TextSize) -> Option<String> {
+    let rust = group.file(file).rust.as_ref()?;
+    let tree = rust.tree();
+    let token = tree.syntax().token_at_offset(offset).right_biased()?;
+    let call = token
+        .parent_ancestors()
+        .filter_map(ast::CallExpr::cast)
+        .find(|c| c.syntax().text_range().start() == offset)?;
+    let builder = Builder::of(&call, |path| {
+        names.resolve(
+            rust.krate,
+            &names::scope_of(&rust.module, call.syntax()),
+            path,
+        )
+    })?;
+    Some(format!("{}ClientBuilder", builder.service))
 }
 
 /// A Volo client constructor chain.

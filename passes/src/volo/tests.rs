@@ -270,3 +270,28 @@ async fn main() {
     "#]]
     .assert_eq(&out.render("teller/src/"));
 }
+
+#[test]
+fn a_call_site_names_the_builder_it_resolves_to() {
+    let group = crate::fixture::group(&with_teller(
+        r#"use volo_gen::proto_gen::accounts::AccountsClientBuilder as Ledger;
+fn main() {
+    let a = Ledger::new("accounts").address(addr).build();
+    let b = GreeterClient::new(channel);
+}
+"#,
+    ));
+    let names = super::names::Names::of(&group);
+    let (file, source, _) = group
+        .rust_files()
+        .find(|(_, f, _)| f.text.contains("Ledger::new"))
+        .unwrap();
+    let at = |text: &str| ra_ap_syntax::TextSize::from(source.text.find(text).unwrap() as u32);
+    let named = |text| super::calls::builder_at(&group, &names, file, at(text));
+    assert_eq!(
+        named("Ledger::new").as_deref(),
+        Some("AccountsClientBuilder")
+    );
+    assert_eq!(named("GreeterClient::new"), None);
+    assert_eq!(named("addr).build"), None);
+}

@@ -230,6 +230,7 @@ impl Graph {
             let path = super::plan_path(&here, &loaded.origins[file.0 as usize]);
             format!("{path}:{line}:{col}")
         };
+        let volo_names = knit_passes::volo::names::Names::of_volo_group(group);
         let mut refusals: Vec<Vec<String>> = vec![Vec::new(); services.len()];
         let mut calls = Vec::new();
         for c in &output.calls {
@@ -253,7 +254,7 @@ impl Graph {
                     tier: c.tier,
                     site: site(file, usize::from(offset)),
                     detail: c.detail.clone(),
-                    client: volo_builder_at(&group.file(file).text, usize::from(offset)),
+                    client: knit_passes::volo::calls::builder_at(group, &volo_names, file, offset),
                 },
             ));
         }
@@ -387,20 +388,6 @@ impl Graph {
     }
 }
 
-/// The Volo client builder (`RatesClientBuilder`) named by the path that starts
-/// at `offset` of `text`, where a Volo client constructor chain starts.
-fn volo_builder_at(text: &str, offset: usize) -> Option<String> {
-    let path: String = text
-        .get(offset..)?
-        .chars()
-        .take_while(|c| c.is_alphanumeric() || matches!(c, '_' | ':') || c.is_whitespace())
-        .collect();
-    path.split("::")
-        .map(str::trim)
-        .find(|segment| segment.len() > "ClientBuilder".len() && segment.ends_with("ClientBuilder"))
-        .map(str::to_string)
-}
-
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
@@ -440,19 +427,5 @@ mod tests {
                 "same_2"
             ]
         );
-    }
-
-    #[test]
-    fn a_volo_builder_is_named_from_the_site() {
-        let text = "let c = volo_gen::proto_gen::rates::RatesClientBuilder::new(\"rates\")";
-        let at = text.find("volo_gen").unwrap();
-        assert_eq!(
-            volo_builder_at(text, at).as_deref(),
-            Some("RatesClientBuilder")
-        );
-        let tonic = "GreeterClient::new(channel)";
-        assert_eq!(volo_builder_at(tonic, 0), None);
-        assert_eq!(volo_builder_at("ClientBuilder::new()", 0), None);
-        assert_eq!(volo_builder_at(tonic, 99), None);
     }
 }
