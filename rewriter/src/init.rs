@@ -1,4 +1,4 @@
-//! `knit init`: finds the tonic services under some folders and who calls
+//! `knit init`: finds the gRPC services (tonic and Volo) under some folders and who calls
 //! whom, prints that graph and writes a plan (`knit.toml`) proposing a group.
 
 mod discover;
@@ -53,7 +53,7 @@ pub fn run(request: &Request) -> Result<Outcome> {
             "one binary"
         };
         return Err(Diagnostic::new(format!(
-            "found {found} of a package that depends on tonic under {}: a merge needs two services (a binary that plays several roles chosen by its arguments is listed once per role, each with its `args`: docs/plan.md)",
+            "found {found} of a package that depends on tonic or volo-grpc under {}: a merge needs two services (a binary that plays several roles chosen by its arguments is listed once per role, each with its `args`: docs/plan.md)",
             shown_roots(&request.roots)
         ))
         .into());
@@ -220,7 +220,9 @@ impl Outcome {
                     g.services[c.caller].name,
                     g.services[c.provider.unwrap_or_default()].name,
                     c.callee.as_deref().unwrap_or("?"),
-                    client_type(c.callee.as_deref().unwrap_or("?")),
+                    c.client
+                        .clone()
+                        .unwrap_or_else(|| client_type(c.callee.as_deref().unwrap_or("?"))),
                     c.site,
                     c.tier.name()
                 );

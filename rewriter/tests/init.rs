@@ -101,6 +101,73 @@ fn a_variable_both_services_read_gets_a_value_per_service() {
 }
 
 #[test]
+fn finds_volo_services_beside_a_tonic_one_and_writes_the_committed_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_tree(
+        &common::root().join("corpus/volo"),
+        &dir.path().join("volo"),
+    );
+    std::fs::remove_file(dir.path().join("volo/knit.toml")).unwrap();
+    let run = knit(&["init", "volo"], dir.path());
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    // Three Volo services (volo-grpc through the workspace's `volo-gen`
+    // crate) and the tonic gateway; `volo-gen`, a library, is no candidate.
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout),
+        "services:\n\
+         * accounts  volo/accounts/src/main.rs  serves accounts.Accounts\n\
+         * gateway   volo/gateway/src/main.rs   serves gateway.Gateway\n\
+         * rates     volo/rates/src/main.rs     serves rates.Rates\n\
+         * teller    volo/teller/src/main.rs    serves teller.Teller\n\
+         calls:\n\
+         \x20 gateway -> teller  teller.Teller via TellerClient  volo/gateway/src/main.rs:116:18  rpc\n\
+         \x20 teller -> rates  rates.Rates via RatesClientBuilder  volo/teller/src/main.rs:36:5  rpc\n\
+         \x20 teller -> accounts  accounts.Accounts via AccountsClientBuilder  volo/teller/src/main.rs:168:20  rpc\n\
+         \x20 teller -> accounts  accounts.Accounts via AccountsClientBuilder  volo/teller/src/main.rs:173:21  rpc\n\
+         (* the group proposed)\n"
+    );
+    let plan = std::fs::read_to_string(dir.path().join("volo/knit.toml")).unwrap();
+    assert_eq!(
+        plan,
+        r#"# Merge plan written by `knit init` from `.`. Review it, then run
+# `knit merge <this file> --out DIR` (docs/plan.md explains each key).
+
+[group]
+name = "volo"
+# In start order: each service starts after the services it calls.
+services = ["accounts", "rates", "teller", "gateway"]
+
+[services.accounts]
+# Package `accounts`, binary `accounts` (accounts/src/main.rs).
+# Serves accounts.Accounts.
+path = "accounts"
+
+[services.rates]
+# Package `rates`, binary `rates` (rates/src/main.rs).
+# Serves rates.Rates.
+path = "rates"
+
+[services.teller]
+# Package `teller`, binary `teller` (teller/src/main.rs).
+# Serves teller.Teller.
+# Calls `accounts` (accounts.Accounts) (2 call sites).
+# Calls `rates` (rates.Rates) (1 call site).
+path = "teller"
+
+[services.gateway]
+# Package `gateway`, binary `gateway` (gateway/src/main.rs).
+# Serves gateway.Gateway.
+# Calls `teller` (teller.Teller) (1 call site).
+path = "gateway"
+"#
+    );
+}
+
+#[test]
 fn an_existing_plan_is_kept_without_force() {
     let dir = tempfile::tempdir().unwrap();
     greeter_without_plan(dir.path());
@@ -151,7 +218,7 @@ fn a_folder_without_services_is_an_error() {
     assert_eq!(run.status.code(), Some(2));
     assert_eq!(
         String::from_utf8_lossy(&run.stderr),
-        "error: found no binary of a package that depends on tonic under `.`: a merge needs two services (a binary that plays several roles chosen by its arguments is listed once per role, each with its `args`: docs/plan.md)\n"
+        "error: found no binary of a package that depends on tonic or volo-grpc under `.`: a merge needs two services (a binary that plays several roles chosen by its arguments is listed once per role, each with its `args`: docs/plan.md)\n"
     );
 }
 
@@ -227,11 +294,6 @@ fn on_every_corpus_system_the_plan_matches_the_committed_one() {
     let out = tempfile::tempdir().unwrap();
     for (dir, committed) in systems {
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
-        if name == "volo" {
-            // `knit init` finds tonic services only; Volo's are planned by hand
-            // (docs/passes/volo.md).
-            continue;
-        }
         if name == "roles" {
             // One binary in two roles chosen by its arguments: the plan's
             // `args` are the team's to write (knit init finds one binary).

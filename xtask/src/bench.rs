@@ -1,13 +1,14 @@
 //! `cargo xtask bench calls`: first corpus/shop's request mix split against
 //! merged (bench_mix.rs), then the per-call micro-benchmark (bench/calls.rs),
-//! built against the crates knit generates for the greeter corpus, in release
-//! mode. Ratios come from one run on one machine; nothing here is a test.
+//! built against the crates knit generates for the greeter corpus, then its
+//! Volo rows (bench_volo.rs, against corpus/volo's), in release mode. Ratios
+//! come from one run on one machine; nothing here is a test.
 
 use std::process::Command;
 
 use crate::{cargo, root};
 
-/// `[--requests N] [--rounds R] [--concurrency C] [--request LABEL].. [--only mix|micro]`.
+/// `[--requests N] [--rounds R] [--concurrency C] [--request LABEL].. [--only mix|micro|volo]`.
 pub fn calls(args: &[String]) -> Result<(), String> {
     let mut options = crate::bench_mix::Options {
         iterations: 4000,
@@ -16,7 +17,7 @@ pub fn calls(args: &[String]) -> Result<(), String> {
         concurrency: 1,
         only: Vec::new(),
     };
-    let (mut mix, mut micro) = (true, true);
+    let (mut mix, mut micro, mut volo) = (true, true, true);
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
@@ -27,9 +28,10 @@ pub fn calls(args: &[String]) -> Result<(), String> {
             "--concurrency" => options.concurrency = number(value()?)?.max(1) as usize,
             "--request" => options.only.push(value()?.clone()),
             "--only" => match value()?.as_str() {
-                "mix" => micro = false,
+                "mix" => (micro, volo) = (false, false),
                 "micro" => mix = false,
-                other => return Err(format!("--only {other}: expected mix or micro")),
+                "volo" => (mix, micro) = (false, false),
+                other => return Err(format!("--only {other}: expected mix, micro or volo")),
             },
             other => return Err(format!("unknown argument `{other}`")),
         }
@@ -43,6 +45,14 @@ pub fn calls(args: &[String]) -> Result<(), String> {
         println!("{}", crate::bench_mix::machine());
         println!();
         micro_benchmark()?;
+    }
+    if volo {
+        println!();
+        println!(
+            "bench calls: a Volo unary call, split (loopback TCP) against merged (knit's Unix socket), corpus/volo's generated crates"
+        );
+        println!("{}", crate::bench_mix::machine());
+        crate::bench_volo::run()?;
     }
     Ok(())
 }

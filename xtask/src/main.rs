@@ -3,6 +3,7 @@
 mod bench;
 mod bench_mix;
 mod bench_rewrite;
+mod bench_volo;
 #[cfg(test)]
 mod build_hash;
 mod e2e;
@@ -26,11 +27,12 @@ Tasks:
                    with coverage flags on stable Rust and run them side by side N minutes
                    (default 1), niced; `test` replays their committed seeds (knit-fuzz's tests)
   regenerate       re-record the insta snapshots (review them with git diff)
-  bench calls [--requests N] [--rounds R] [--concurrency C] [--request LABEL].. [--only mix|micro]
+  bench calls [--requests N] [--rounds R] [--concurrency C] [--request LABEL].. [--only mix|micro|volo]
                    corpus/shop's request mix (bench.toml) split against merged:
                    latency and CPU per request, the calls between merged services;
                    then CPU per unary call: direct handler, knit inline client,
-                   tonic in process, tonic over loopback (release builds; tables)
+                   tonic in process, tonic over loopback; a Volo call split (loopback)
+                   against merged (knit's Unix socket) (release builds; tables)
   bench rewrite [--services N] [--seed S] [--runs R]
                    knit merge/diff/check on a generated system of N services against
                    a parse-only baseline and ast-grep, on 1 and 2 threads

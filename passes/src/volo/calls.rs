@@ -1,17 +1,19 @@
 //! The pass `volo`: Volo client constructors of gRPC services the group serves.
 //!
 //! A constructor is a chain `XClientBuilder::new(..)..address(addr)..build()`
-//! (a `let`, a field, a `static LazyLock`: wherever the chain is written). Its
-//! gRPC service is `X` of the group's protos: the package named by the path
-//! below volo-build's `proto_gen` module, or the only package with a service `X`.
-//! Its provider is the service whose code builds `XServer::new(..)` or
-//! `XServer::from_arc(..)` and runs its Volo server in `fn main`. The address
+//! (a `let`, a field, a `static LazyLock`: wherever the chain is written), its
+//! path followed through the crate's `use`s, aliases and re-exports
+//! ([`super::names`]). Its gRPC service is `X` of the group's protos: the
+//! package named by the path below volo-build's `proto_gen` module, or the only
+//! package with a service `X`. Its provider is the service whose code builds
+//! `XServer::new(..)` or `XServer::from_arc(..)` (named the same ways) and runs
+//! its Volo server in `fn main`. The address
 //! becomes `knit_runtime::volo::address("PROVIDER", addr)`: in the merged
 //! binary, the provider's Unix socket; alone, `addr`. Anything else stays a real RPC, with
 //! the reason in the report.
 
 use ra_ap_syntax::ast::{self, HasArgList};
-use ra_ap_syntax::{AstNode, TextRange};
+use ra_ap_syntax::{AstNode, TextRange, TextSize};
 
 use crate::edit::{CallSite, Output, Tier};
 use crate::model::{FileId, Group};
@@ -19,25 +21,62 @@ use crate::names::{Role, Usage};
 use crate::pass::PassId;
 use crate::sharing::{Decision, Sharing};
 
+use super::names::{self, Names};
+use super::servers::providers;
+
 /// The pass's name in edits and findings.
 pub const PASS: PassId = PassId::Volo;
 
 /// Runs the pass over every Rust file of the group.
 pub fn run(group: &Group, sharing: &Sharing) -> Output {
     let mut out = Output::default();
-    tonic_clients(group, sharing, &mut out);
+    let names = Names::of_volo_group(group);
+    tonic_clients(group, sharing, &names, &mut out);
+    let spellings = names.spellings("ClientBuilder");
     for (file, source, rust) in group.rust_files() {
-        if !source.text.contains("ClientBuilder") || !source.text.contains("volo") {
+        if !spellings.iter().any(|s| source.text.contains(s.as_str())) {
             continue;
         }
+        let names_volo = source.text.contains("volo");
         let tree = rust.tree();
         for call in tree.syntax().descendants().filter_map(ast::CallExpr::cast) {
-            if let Some(builder) = Builder::of(&call) {
-                convert(group, file, &builder, &mut out);
+            let Some(builder) = Builder::of(&call, |path| {
+                names.resolve(
+                    rust.krate,
+                    &names::scope_of(&rust.module, call.syntax()),
+                    path,
+                )
+            }) else {
+                continue;
+            };
+            // A `..ClientBuilder` of another library is no Volo client.
+            if names_volo || builder.package.is_some() {
+                convert(group, &names, file, &builder, &mut out);
             }
         }
     }
     out
+}
+
+/// The generated builder type (`AccountsClientBuilder`) of the Volo client
+/// constructor chain that starts at `offset` of `file`, its path followed
+/// through the crate's names: how `knit init` names a Volo call site.
+pub fn builder_at(group: &Group, names: &Names, file: FileId, offset: TextSize) -> Option<String> {
+    let rust = group.file(file).rust.as_ref()?;
+    let tree = rust.tree();
+    let token = tree.syntax().token_at_offset(offset).right_biased()?;
+    let call = token
+        .parent_ancestors()
+        .filter_map(ast::CallExpr::cast)
+        .find(|c| c.syntax().text_range().start() == offset)?;
+    let builder = Builder::of(&call, |path| {
+        names.resolve(
+            rust.krate,
+            &names::scope_of(&rust.module, call.syntax()),
+            path,
+        )
+    })?;
+    Some(format!("{}ClientBuilder", builder.service))
 }
 
 /// A Volo client constructor chain.
@@ -55,17 +94,14 @@ struct Builder {
 }
 
 impl Builder {
-    /// The constructor chain that `call` (`..XClientBuilder::new(..)`) starts.
-    fn of(call: &ast::CallExpr) -> Option<Builder> {
+    /// The constructor chain that `call` (`..XClientBuilder::new(..)`) starts,
+    /// its path followed through the crate's names by `resolve`.
+    fn of(call: &ast::CallExpr, resolve: impl Fn(&[String]) -> Vec<String>) -> Option<Builder> {
         let ast::Expr::PathExpr(path) = call.expr()? else {
             return None;
         };
-        let text = path
-            .syntax()
-            .text()
-            .to_string()
-            .replace(char::is_whitespace, "");
-        let segments: Vec<&str> = text.split("::").collect();
+        let segments = resolve(&names::segments(&path.path()?)?);
+        let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
         let [modules @ .., ty, "new"] = segments.as_slice() else {
             return None;
         };
@@ -109,7 +145,7 @@ impl Builder {
 }
 
 /// Converts `builder` in `file`, or says why it stays a real RPC.
-fn convert(group: &Group, file: FileId, builder: &Builder, out: &mut Output) {
+fn convert(group: &Group, names: &Names, file: FileId, builder: &Builder, out: &mut Output) {
     let caller = group.file(file).service;
     let at = (file, builder.at.start());
     let finding = |tier: Tier, callee: Option<String>, detail: String| CallSite {
@@ -118,8 +154,8 @@ fn convert(group: &Group, file: FileId, builder: &Builder, out: &mut Output) {
         callee,
         detail,
     };
-    let names = grpc_names(group, &builder.service, builder.package.as_deref());
-    let grpc = match names.as_slice() {
+    let defined = grpc_names(group, &builder.service, builder.package.as_deref());
+    let grpc = match defined.as_slice() {
         [one] => one.clone(),
         [] => {
             return out.calls.push(finding(
@@ -143,7 +179,7 @@ fn convert(group: &Group, file: FileId, builder: &Builder, out: &mut Output) {
             ));
         }
     };
-    let providers = providers(group, &builder.service);
+    let providers = providers(group, names, &builder.service);
     let provider = match providers.as_slice() {
         [one] => *one,
         [] => {
@@ -228,28 +264,13 @@ fn grpc_names(group: &Group, service: &str, package: Option<&str>) -> Vec<String
     names
 }
 
-fn full_name(package: &str, service: &str) -> String {
+/// `package.Service`, as call findings name a gRPC service.
+pub(super) fn full_name(package: &str, service: &str) -> String {
     if package.is_empty() {
         service.to_string()
     } else {
         format!("{package}.{service}")
     }
-}
-
-/// The services of the group whose own code builds a Volo `XServer`.
-fn providers(group: &Group, service: &str) -> Vec<usize> {
-    let new = format!("{service}Server::new(");
-    let from_arc = format!("{service}Server::from_arc(");
-    let mut found: Vec<usize> = group
-        .rust_files()
-        .filter(|(_, f, _)| {
-            f.text.contains("volo") && (f.text.contains(&new) || f.text.contains(&from_arc))
-        })
-        .map(|(_, f, _)| f.service)
-        .collect();
-    found.sort();
-    found.dedup();
-    found
 }
 
 /// Whether `service`'s `fn main` runs a Volo server (`Server::new()..run*`),
@@ -268,7 +289,7 @@ fn runs_in_main(group: &Group, service: usize) -> bool {
 /// becomes `knit_runtime::volo::tonic_channel("PROVIDER", channel)`. The
 /// channel must be built in the argument (`..connect_lazy()`, `..connect().await`)
 /// without settings a Unix socket channel would drop (`timeout`, limits).
-fn tonic_clients(group: &Group, sharing: &Sharing, out: &mut Output) {
+fn tonic_clients(group: &Group, sharing: &Sharing, names: &Names, out: &mut Output) {
     for m in &sharing.index.mentions {
         let Usage::Call { method, args, .. } = &m.usage else {
             continue;
@@ -287,7 +308,7 @@ fn tonic_clients(group: &Group, sharing: &Sharing, out: &mut Output) {
         if grpc_names(group, &m.named.service, Some(&m.named.package)).is_empty() {
             continue;
         }
-        let [provider] = providers(group, &m.named.service)[..] else {
+        let [provider] = providers(group, names, &m.named.service)[..] else {
             continue;
         };
         let at = (m.file, m.path.start());

@@ -13,9 +13,14 @@
 //! - [`calls`]: the pass `volo`: client constructors
 //!   `XClientBuilder::new(..)..address(addr)..build()` of a gRPC service the
 //!   group serves.
+//! - [`servers`]: which services serve which gRPC services with a Volo server.
+//! - [`names`]: paths to Volo's generated types followed through a crate's
+//!   `use`s, aliases and re-exports.
 
 pub mod calls;
 pub mod entry;
+pub mod names;
+pub mod servers;
 
 pub use calls::run;
 

@@ -1,4 +1,5 @@
-//! Finding the binaries that may be tonic services under a set of folders.
+//! Finding the binaries that may be gRPC services (tonic or Volo) under a set
+//! of folders.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -6,8 +7,8 @@ use std::path::{Path, PathBuf};
 use crate::error::{Diagnostic, Result};
 use crate::workspace::{self, Member, Workspace};
 
-/// A binary that may be a service: its package depends on tonic, directly or
-/// through a path dependency.
+/// A binary that may be a service: its package depends on tonic or volo-grpc,
+/// directly or through a path dependency (a `volo-gen` crate of the workspace).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Candidate {
     /// The package's folder, resolved.
@@ -58,7 +59,7 @@ pub fn candidates(roots: &[PathBuf]) -> Result<Vec<Candidate>> {
     for workspace in &workspaces {
         for member in &workspace.members {
             let bins: Vec<_> = member.bins().collect();
-            if bins.is_empty() || !uses_tonic(member, workspace) {
+            if bins.is_empty() || !uses_grpc(member, workspace) {
                 continue;
             }
             for bin in &bins {
@@ -97,8 +98,9 @@ fn walk(dir: &Path, manifests: &mut Vec<PathBuf>) {
     }
 }
 
-/// Whether `member`, or a package it reaches by path, depends on tonic.
-fn uses_tonic(member: &Member, workspace: &Workspace) -> bool {
+/// Whether `member`, or a package it reaches by path, depends on tonic or
+/// volo-grpc.
+fn uses_grpc(member: &Member, workspace: &Workspace) -> bool {
     let mut queue = vec![member.manifest.clone()];
     let mut visited = BTreeSet::new();
     while let Some(manifest) = queue.pop() {
@@ -108,7 +110,7 @@ fn uses_tonic(member: &Member, workspace: &Workspace) -> bool {
         let Ok(text) = std::fs::read_to_string(&manifest) else {
             continue;
         };
-        if names_tonic(&text) {
+        if names_grpc(&text) {
             return true;
         }
         let dir = manifest.parent().unwrap_or(Path::new("."));
@@ -150,16 +152,20 @@ fn path_deps_of(text: &str) -> Vec<workspace::PathDep> {
         .collect()
 }
 
-/// Whether a manifest's dependencies name tonic (as `tonic`, or renamed with
-/// `package = "tonic"`).
-fn names_tonic(text: &str) -> bool {
+/// The gRPC frameworks whose services knit merges, as their packages are named.
+const GRPC_PACKAGES: &[&str] = &["tonic", "volo-grpc"];
+
+/// Whether a manifest's dependencies name tonic or volo-grpc (by key, or
+/// renamed with `package = ".."`).
+fn names_grpc(text: &str) -> bool {
     let Ok(doc) = text.parse::<toml::Table>() else {
         return false;
     };
-    let is_tonic = |(key, spec): (&String, &toml::Value)| {
-        key == "tonic" || spec.get("package").and_then(|p| p.as_str()) == Some("tonic")
+    let is_grpc = |(key, spec): (&String, &toml::Value)| {
+        let package = spec.get("package").and_then(|p| p.as_str()).unwrap_or(key);
+        GRPC_PACKAGES.contains(&package)
     };
-    dependency_tables(&doc).any(|(table, dev_only)| !dev_only && table.iter().any(is_tonic))
+    dependency_tables(&doc).any(|(table, dev_only)| !dev_only && table.iter().any(is_grpc))
 }
 
 /// The dependency tables of a manifest (also per target), each with whether it
@@ -188,17 +194,33 @@ mod tests {
 
     #[test]
     fn tonic_is_found_by_key_and_by_rename() {
-        assert!(names_tonic("[dependencies]\ntonic = \"0.14\"\n"));
-        assert!(names_tonic(
+        assert!(names_grpc("[dependencies]\ntonic = \"0.14\"\n"));
+        assert!(names_grpc(
             "[dependencies]\ngrpc = { package = \"tonic\", version = \"0.14\" }\n"
         ));
-        assert!(names_tonic(
+        assert!(names_grpc(
             "[target.'cfg(unix)'.dependencies]\ntonic = { workspace = true }\n"
         ));
-        assert!(!names_tonic("[dev-dependencies]\ntonic = \"0.14\"\n"));
-        assert!(!names_tonic(
+        assert!(!names_grpc("[dev-dependencies]\ntonic = \"0.14\"\n"));
+        assert!(!names_grpc(
             "[build-dependencies]\ntonic-build = \"0.14\"\n"
         ));
-        assert!(!names_tonic("not toml ["));
+        assert!(!names_grpc("not toml ["));
+    }
+
+    #[test]
+    fn volo_grpc_is_found_and_volo_alone_is_not() {
+        assert!(names_grpc("[dependencies]\nvolo-grpc = \"0.12\"\n"));
+        assert!(names_grpc(
+            "[dependencies]\nvolo-grpc = { workspace = true }\n"
+        ));
+        assert!(names_grpc(
+            "[dependencies]\ngrpc = { package = \"volo-grpc\", version = \"0.12\" }\n"
+        ));
+        // volo-thrift services: knit merges Volo's gRPC side only.
+        assert!(!names_grpc(
+            "[dependencies]\nvolo = \"0.12\"\nvolo-thrift = \"0.12\"\n"
+        ));
+        assert!(!names_grpc("[build-dependencies]\nvolo-build = \"0.12\"\n"));
     }
 }

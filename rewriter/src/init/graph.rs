@@ -19,7 +19,8 @@ pub struct Found {
     /// Its plan name.
     pub name: String,
     pub candidate: Candidate,
-    /// The gRPC services it registers (`helloworld.Greeter`).
+    /// The gRPC services it registers, with a tonic or a Volo server
+    /// (`helloworld.Greeter`).
     pub serves: BTreeSet<String>,
     /// The environment variables it reads by name.
     pub env: BTreeSet<String>,
@@ -40,6 +41,9 @@ pub struct CallSite {
     /// `file:line:col`, the file relative to the current folder.
     pub site: String,
     pub detail: String,
+    /// The client type the site names when it is not tonic's `XClient` of
+    /// the callee (a Volo `XClientBuilder`).
+    pub client: Option<String>,
 }
 
 /// A candidate that is not a service of the graph, and why.
@@ -209,7 +213,15 @@ impl Graph {
             let output = knit_passes::run_all(group, &sharing);
             (sharing, output)
         })?;
-        let serves = crate::servers::registered(services.len(), &sharing);
+        // tonic's generated servers, by name resolution; Volo's, by the
+        // `XServer::new(..)` its own code builds.
+        let mut serves = crate::servers::registered(services.len(), &sharing);
+        for (s, volo) in knit_passes::volo::servers::served(group)
+            .into_iter()
+            .enumerate()
+        {
+            serves[s].extend(volo);
+        }
         let provider = |callee: &str| serves.iter().position(|s| s.contains(callee));
         let here = std::env::current_dir().unwrap_or_default();
         let site = |file: knit_passes::FileId, offset: usize| {
@@ -218,6 +230,7 @@ impl Graph {
             let path = super::plan_path(&here, &loaded.origins[file.0 as usize]);
             format!("{path}:{line}:{col}")
         };
+        let volo_names = knit_passes::volo::names::Names::of_volo_group(group);
         let mut refusals: Vec<Vec<String>> = vec![Vec::new(); services.len()];
         let mut calls = Vec::new();
         for c in &output.calls {
@@ -241,6 +254,7 @@ impl Graph {
                     tier: c.tier,
                     site: site(file, usize::from(offset)),
                     detail: c.detail.clone(),
+                    client: knit_passes::volo::calls::builder_at(group, &volo_names, file, offset),
                 },
             ));
         }
