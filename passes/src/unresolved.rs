@@ -2,21 +2,64 @@
 //! no client of a gRPC service the group's protos define, or a path the name
 //! resolver cannot follow to generated code. Such a call stays RPC; the report
 //! lists it as `unresolved` with the client type it saw, so that nothing a
-//! reviewer expects converted is skipped in silence.
+//! reviewer expects converted is skipped in silence. A type the calling
+//! service's own code defines by hand (a client of another protocol,
+//! `DnsClient::connect`) is no gRPC client, and no call site.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
-use ra_ap_syntax::{AstNode, SyntaxKind, ast};
+use ra_ap_syntax::ast::{self, HasName};
+use ra_ap_syntax::{AstNode, SyntaxKind, SyntaxNode, TextRange};
 
 use crate::edit::{CallSite, Output, Tier};
-use crate::model::Group;
+use crate::model::{FileId, Group};
 use crate::names::Index;
 use crate::scan::Words;
 
+/// An `XClient::connect(..)` no mention covers.
+struct Candidate {
+    file: FileId,
+    /// The client's path (`XClient`, `pb::XClient`).
+    client: TextRange,
+    /// Its last segment.
+    name: String,
+}
+
 /// Every `XClient::connect(..)` of `group` that no mention covers and that
-/// names no type the group's code defines.
+/// names no type the group's code defines: one call site per service that
+/// reaches its file.
 pub fn find(group: &Group, index: &Index) -> Output {
+    let candidates = candidates(group, index);
+    let names: BTreeSet<String> = candidates.iter().map(|c| c.name.clone()).collect();
+    let written = hand_written(group, &names);
+    let mut out = Output::default();
+    for c in candidates {
+        let file = group.file(c.file);
+        let callers: BTreeSet<usize> = file.owners().map(|o| o.service).collect();
+        let text = &file.text[c.client];
+        for caller in callers {
+            if written.get(&c.name).is_some_and(|s| s.contains(&caller)) {
+                continue;
+            }
+            out.calls.push(CallSite {
+                tier: Tier::Unresolved,
+                at: (c.file, c.client.start()),
+                caller,
+                detail: format!(
+                    "`{text}::connect`: knit cannot tell which gRPC service `{}` calls (no proto of the group defines it, or its path does not lead to generated code); the call stays RPC",
+                    c.name
+                ),
+                callee: None,
+            });
+        }
+    }
+    out
+}
+
+/// The `XClient::connect(..)` calls of `group` whose `XClient` path no
+/// mention covers and that name no generated type the index found defined.
+fn candidates(group: &Group, index: &Index) -> Vec<Candidate> {
     static CONNECT: LazyLock<Words> = LazyLock::new(|| Words::new(["connect"]));
     let covered: BTreeSet<(u32, u32, u32)> = index
         .mentions
@@ -25,7 +68,7 @@ pub fn find(group: &Group, index: &Index) -> Output {
         .chain(index.defined.iter().copied())
         .map(|(file, path)| (file.0, path.start().into(), path.end().into()))
         .collect();
-    let mut out = Output::default();
+    let mut found = Vec::new();
     for (id, file, rust) in group.rust_files() {
         let offsets = CONNECT.offsets(&file.text);
         if offsets.is_empty() {
@@ -62,18 +105,70 @@ pub fn find(group: &Group, index: &Index) -> Output {
             if covered.contains(&(id.0, range.start().into(), range.end().into())) {
                 continue;
             }
-            out.calls.push(CallSite {
-                tier: Tier::Unresolved,
-                at: (id, range.start()),
-                detail: format!(
-                    "`{}::connect`: knit cannot tell which gRPC service `{name}` calls (no proto of the group defines it, or its path does not lead to generated code); the call stays RPC",
-                    client.syntax()
-                ),
-                callee: None,
+            found.push(Candidate {
+                file: id,
+                client: range,
+                name,
             });
         }
     }
-    out
+    found
+}
+
+/// Of `names`, those a type of the group's code is called, written by hand
+/// (not tonic's generated client), each with the services that reach the
+/// file defining it.
+fn hand_written(group: &Group, names: &BTreeSet<String>) -> BTreeMap<String, BTreeSet<usize>> {
+    let mut written: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
+    if names.is_empty() {
+        return written;
+    }
+    let words = Words::new(names);
+    const KINDS: &[SyntaxKind] = &[
+        SyntaxKind::STRUCT,
+        SyntaxKind::ENUM,
+        SyntaxKind::UNION,
+        SyntaxKind::TYPE_ALIAS,
+        SyntaxKind::TRAIT,
+    ];
+    for (_, file, rust) in group.rust_files() {
+        let offsets = words.offsets(&file.text);
+        if offsets.is_empty() {
+            continue;
+        }
+        let tree = rust.tree();
+        for item in crate::scan::nodes_of_kinds(tree.syntax(), KINDS, &offsets) {
+            let name = ast::AnyHasName::cast(item.clone()).and_then(|i| i.name());
+            let Some(name) = name.map(|n| n.text().to_string()) else {
+                continue;
+            };
+            if names.contains(&name) && !is_generated(&item) {
+                written
+                    .entry(name)
+                    .or_default()
+                    .extend(file.owners().map(|o| o.service));
+            }
+        }
+    }
+    written
+}
+
+/// Whether `item` is tonic's generated client (a struct over
+/// `tonic::client::Grpc<T>`), or an alias of one (`type X =
+/// pb::x_client::XClient<Channel>`): still a gRPC client, only of a service
+/// knit could not identify.
+fn is_generated(item: &SyntaxNode) -> bool {
+    if let Some(s) = ast::Struct::cast(item.clone()) {
+        return s
+            .field_list()
+            .is_some_and(|f| f.syntax().text().to_string().contains("Grpc<"));
+    }
+    if let Some(t) = ast::TypeAlias::cast(item.clone()) {
+        return t
+            .ty()
+            .is_some_and(|ty| ty.syntax().text().to_string().contains("_client::"));
+    }
+    false
 }
 
 #[cfg(test)]
@@ -118,5 +213,36 @@ mod tests {
         assert_eq!(unresolved(&fixture), Vec::<String>::new());
         let findings = crate::fixture::check(&fixture).findings;
         expect_test::expect!["Call(Rpc) frontend/src/main.rs:6: calls to `helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/src/main.rs:8, outside its `fn main`: knit does not see how that one is served"].assert_eq(&findings.join("\n"));
+    }
+
+    /// Clients of other protocols the repository writes by hand are no gRPC
+    /// clients; a generated client of a service no proto defines still is,
+    /// and so is a type only another service defines.
+    #[test]
+    fn hand_written_clients_are_no_call_sites() {
+        let main = "mod dns;\nmod tor {\n    pub struct TorControlPortClient { stream: tokio::net::TcpStream }\n    \
+                    impl TorControlPortClient {\n        pub async fn connect(addr: &str) -> std::io::Result<Self> { todo!() }\n    }\n}\n\
+                    mod pb {\n    pub mod billing_client {\n        pub struct BillingClient<T> { inner: tonic::client::Grpc<T> }\n    }\n}\n\
+                    use dns::DnsClient;\n\
+                    #[tokio::main]\nasync fn main() {\n    \
+                    let tor = tor::TorControlPortClient::connect(\"127.0.0.1:9051\").await;\n    \
+                    let dns = DnsClient::connect(\"1.1.1.1:53\").await;\n    \
+                    let redis = redis::Client::open(\"redis://cache\").unwrap();\n    \
+                    let http = reqwest::Client::new();\n    \
+                    let billing = pb::billing_client::BillingClient::connect(\"http://billing\").await;\n    \
+                    let queue = queue::QueueClient::connect(\"http://queue\").await;\n}\n";
+        let dns = "//- /frontend/src/dns.rs\npub enum DnsClient { Udp(std::net::UdpSocket) }\n";
+        // Only the greeter defines a `QueueClient`: not the frontend's.
+        let greeter = GREETER.replace(
+            "#[tokio::main]",
+            "pub struct QueueClient { url: String }\n#[tokio::main]",
+        );
+        assert_eq!(
+            unresolved(&format!("{greeter}{}{dns}", with_frontend(main))),
+            [
+                "`pb::billing_client::BillingClient::connect`",
+                "`queue::QueueClient::connect`"
+            ]
+        );
     }
 }

@@ -115,6 +115,7 @@ fn convert(group: &Group, file: FileId, builder: &Builder, out: &mut Output) {
     let finding = |tier: Tier, callee: Option<String>, detail: String| CallSite {
         tier,
         at,
+        caller,
         callee,
         detail,
     };
@@ -296,6 +297,7 @@ fn tonic_clients(group: &Group, sharing: &Sharing, out: &mut Output) {
         let finding = |tier: Tier, detail: String| CallSite {
             tier,
             at,
+            caller: m.service,
             callee: Some(grpc.clone()),
             detail,
         };
