@@ -714,4 +714,35 @@ async fn main() {
             Call(Unresolved) frontend/greeter-client/src/lib.rs:5 by admin: `billing::v1::invoice_client::InvoiceClient::connect`: knit cannot tell which gRPC service `InvoiceClient` calls (no proto of the group defines it, or its path does not lead to generated code); the call stays RPC"#]]
         .assert_eq(&crate::fixture::check_group(group).findings.join("\n"));
     }
+
+    /// What keeps a call RPC is about the client's own channel: an HTTP
+    /// client's timeout elsewhere in the service is not cited, the tower
+    /// wrapper around the channel is, written through an import or a `let`.
+    #[test]
+    fn a_tower_timeout_around_the_channel_is_cited_not_an_http_clients() {
+        let main = |make: &str| {
+            with_frontend(&format!(
+                "use std::time::Duration;\nuse tonic::transport::Endpoint;\nuse tower::timeout::Timeout;\nuse hello::greeter_client::GreeterClient;\n\
+                 mod hello {{ tonic::include_proto!(\"helloworld\"); }}\n\
+                 fn http() -> reqwest::Client {{\n    reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap()\n}}\n\
+                 #[tokio::main]\nasync fn main() {{\n    let channel = Endpoint::from_static(\"http://g\").connect_lazy();\n{make}}}\n"
+            ))
+        };
+        let found: Vec<String> = [
+            "    let client = GreeterClient::new(Timeout::new(channel, Duration::from_secs(1)));\n",
+            "    let timed = Timeout::new(channel, Duration::from_secs(1));\n    let client = GreeterClient::new(timed);\n",
+            "    let client = GreeterClient::new(channel);\n",
+        ]
+        .iter()
+        .map(|make| check(&main(make)).findings.join("\n"))
+        .collect();
+        expect![[r#"
+            [
+                "Call(Rpc) frontend/src/main.rs:12: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` is given its channel inside `Timeout::new(..)`, a transport of the client's own that in-process calls would not go through",
+                "Call(Rpc) frontend/src/main.rs:13: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` is given its channel inside `Timeout::new(..)`, a transport of the client's own that in-process calls would not go through",
+                "Call(Inline) frontend/src/main.rs:12: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)",
+            ]
+        "#]]
+        .assert_debug_eq(&found);
+    }
 }
