@@ -38,8 +38,9 @@ pub fn find(group: &Group, index: &Index) -> Output {
         let file = group.file(c.file);
         let callers: BTreeSet<usize> = file.owners().map(|o| o.service).collect();
         let text = &file.text[c.client];
+        let outside = imported_from_outside(group, c.file, &c.name);
         for caller in callers {
-            if written.get(&c.name).is_some_and(|s| s.contains(&caller)) {
+            if !outside && written.get(&c.name).is_some_and(|s| s.contains(&caller)) {
                 continue;
             }
             out.calls.push(CallSite {
@@ -153,6 +154,77 @@ fn hand_written(group: &Group, names: &BTreeSet<String>) -> BTreeMap<String, BTr
     written
 }
 
+/// Whether `file` imports `name` from outside its package's crates (a
+/// registry crate's generated client, `use helium_proto::..::GatewayClient`):
+/// then a hand-written type of that name elsewhere is not the one it calls.
+fn imported_from_outside(group: &Group, file: FileId, name: &str) -> bool {
+    let source = group.file(file);
+    let Some(rust) = &source.rust else {
+        return false;
+    };
+    let Some(full) = imported(rust.tree().syntax(), name) else {
+        return false;
+    };
+    let root = full[0].as_str();
+    let package = &group.services[source.service].packages[source.package];
+    let own = package.lib.iter().map(|l| l.name.replace('-', "_"));
+    let deps = package.local_deps.iter().map(|d| d.key.replace('-', "_"));
+    let krate = ["crate", "self", "super"].contains(&root)
+        || own.chain(deps).any(|k| k == root)
+        || source.text.contains(&format!("mod {root}"));
+    let module = group
+        .rust_files()
+        .any(|(_, _, r)| r.krate == rust.krate && r.module.iter().any(|m| m == root));
+    !(krate || module)
+}
+
+/// The segments of `path`, first to last (keywords as written).
+fn segments(path: &ast::Path) -> Vec<String> {
+    let mut segments = Vec::new();
+    let mut at = Some(path.clone());
+    while let Some(p) = at {
+        let text = p.segment().map(|s| match s.name_ref() {
+            Some(n) => n.text().to_string(),
+            None => s.syntax().text().to_string(),
+        });
+        segments.push(text.unwrap_or_default());
+        at = p.qualifier();
+    }
+    segments.reverse();
+    segments
+}
+
+/// The full path a `use` item of `root` binds `name` to, when one does
+/// (`use a::{b::C as Name}` gives `a::b::C`).
+fn imported(root: &SyntaxNode, name: &str) -> Option<Vec<String>> {
+    for tree in root.descendants().filter_map(ast::UseTree::cast) {
+        let Some(path) = tree.path() else { continue };
+        if tree.use_tree_list().is_some() || tree.star_token().is_some() {
+            continue;
+        }
+        let mut full = segments(&path);
+        let bound = match tree.rename() {
+            Some(rename) => rename.name().map(|n| n.text().to_string()),
+            None => full.last().cloned(),
+        };
+        if bound.as_deref() != Some(name) {
+            continue;
+        }
+        let outer = tree
+            .syntax()
+            .ancestors()
+            .skip(1)
+            .filter_map(ast::UseTree::cast);
+        for prefix in outer.filter_map(|t| t.path()) {
+            let mut before = segments(&prefix);
+            before.append(&mut full);
+            full = before;
+        }
+        return Some(full);
+    }
+    None
+}
+
 /// Whether `item` is tonic's generated client (a struct over
 /// `tonic::client::Grpc<T>`), or an alias of one (`type X =
 /// pb::x_client::XClient<Channel>`): still a gRPC client, only of a service
@@ -230,8 +302,12 @@ mod tests {
                     let redis = redis::Client::open(\"redis://cache\").unwrap();\n    \
                     let http = reqwest::Client::new();\n    \
                     let billing = pb::billing_client::BillingClient::connect(\"http://billing\").await;\n    \
-                    let queue = queue::QueueClient::connect(\"http://queue\").await;\n}\n";
-        let dns = "//- /frontend/src/dns.rs\npub enum DnsClient { Udp(std::net::UdpSocket) }\n";
+                    let queue = queue::QueueClient::connect(\"http://queue\").await;\n}\n\
+                    mod cli {\n    use helium_proto::services::{GatewayClient, Info};\n    \
+                    async fn api() { GatewayClient::connect(\"http://config\").await; }\n}\n";
+        // The frontend's own `GatewayClient` is not the one `cli` imports.
+        let dns = "//- /frontend/src/dns.rs\npub enum DnsClient { Udp(std::net::UdpSocket) }\n\
+                   pub struct GatewayClient { inner: helium_proto::services::GatewayClient<Channel> }\n";
         // Only the greeter defines a `QueueClient`: not the frontend's.
         let greeter = GREETER.replace(
             "#[tokio::main]",
@@ -241,7 +317,8 @@ mod tests {
             unresolved(&format!("{greeter}{}{dns}", with_frontend(main))),
             [
                 "`pb::billing_client::BillingClient::connect`",
-                "`queue::QueueClient::connect`"
+                "`queue::QueueClient::connect`",
+                "`GatewayClient::connect`"
             ]
         );
     }
