@@ -524,13 +524,17 @@ fn in_library(node: &SyntaxNode, lib: &str, bin_module: Option<&str>) -> String 
         .filter(|p| p.qualifier().is_none())
         .filter_map(|p| {
             let segment = p.segment()?;
-            // The crate's name starts a path (`api::serve`, `use api::{..}`);
-            // alone it is a variable, a field or a function of that name.
+            // The crate's name starts a path (`api::serve`, `use api::{..}`,
+            // `use api as lib`); alone it is a variable or a function.
             let first = p.syntax().parent().and_then(ast::Path::cast).is_some()
                 || p.syntax()
                     .parent()
                     .and_then(ast::UseTree::cast)
-                    .is_some_and(|t| t.use_tree_list().is_some() || t.star_token().is_some());
+                    .is_some_and(|t| {
+                        t.use_tree_list().is_some()
+                            || t.star_token().is_some()
+                            || t.rename().is_some()
+                    });
             if let Some(n) = segment.name_ref().filter(|n| first && n.text() == lib) {
                 return Some((n.syntax().text_range() - base, "crate".to_string()));
             }
@@ -1875,11 +1879,12 @@ pub async fn serve(port: u16) {}
 name = "svc"
 //- /svc/src/main.rs
 use svc::{Api, serve};
+use svc as service;
 
 #[tokio::main]
 async fn main() -> Result<(), svc::Error> {
     let svc = svc::ApiServer::new(Api::default());
-    serve(svc, svc::config()?).await
+    serve(svc, service::config()?).await
 }
 //- /svc/src/lib.rs
 pub type Error = Box<dyn std::error::Error>;
@@ -1893,9 +1898,10 @@ pub type Error = Box<dyn std::error::Error>;
             /// merged binary's host runs it; the service's own binary runs `main` as before.
             pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), crate::Error> {
                 use crate::{Api, serve};
+                use crate as service;
                 knit_host.scope(async move {
                 let svc = crate::ApiServer::new(Api::default());
-                serve(svc, crate::config()?).await
+                serve(svc, service::config()?).await
             }).await
             }
         "#]]
