@@ -38,9 +38,10 @@ pub fn find(group: &Group, index: &Index) -> Output {
         let file = group.file(c.file);
         let callers: BTreeSet<usize> = file.owners().map(|o| o.service).collect();
         let text = &file.text[c.client];
-        let outside = imported_from_outside(group, c.file, &c.name);
+        let written = written.get(&c.name);
+        let outside = written.is_some() && imported_from_outside(group, c.file, &c.name);
         for caller in callers {
-            if !outside && written.get(&c.name).is_some_and(|s| s.contains(&caller)) {
+            if !outside && written.is_some_and(|s| s.contains(&caller)) {
                 continue;
             }
             out.calls.push(CallSite {
@@ -172,10 +173,12 @@ fn imported_from_outside(group: &Group, file: FileId, name: &str) -> bool {
     let krate = ["crate", "self", "super"].contains(&root)
         || own.chain(deps).any(|k| k == root)
         || source.text.contains(&format!("mod {root}"));
-    let module = group
-        .rust_files()
-        .any(|(_, _, r)| r.krate == rust.krate && r.module.iter().any(|m| m == root));
-    !(krate || module)
+    let module = || {
+        group
+            .rust_files()
+            .any(|(_, _, r)| r.krate == rust.krate && r.module.iter().any(|m| m == root))
+    };
+    !krate && !module()
 }
 
 /// The segments of `path`, first to last (keywords as written).
