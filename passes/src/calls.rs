@@ -666,4 +666,83 @@ async fn main() {
         ) + "//- /greeter/build.rs\nfn main() { tonic_prost_build::configure().type_attribute(\".\", \"#[derive(serde::Serialize)]\").compile_protos(&[\"p.proto\"], &[\".\"]).unwrap(); }\n";
         expect!["Call(Bridged) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process through `greeter`'s server stack, bridged (each side encodes with its own generated types): `greeter`'s build script customises the generated code (`type_attribute`)"].assert_eq(&check(&custom).findings.join("\n"));
     }
+
+    /// A client-helper crate that two callers reach (one package, kept once):
+    /// its call sites are each caller's, with each caller's decision (a client
+    /// knit cannot attribute too).
+    #[test]
+    fn a_shared_client_helper_is_a_call_site_of_each_caller() {
+        let helper = format!(
+            "//- /frontend/greeter-client/Cargo.toml\n[package]\nname = \"greeter-client\"\n\
+             //- /frontend/greeter-client/proto/helloworld.proto\n{HELLO_PROTO}\
+             //- /frontend/greeter-client/src/lib.rs\n\
+             pub mod pb {{ tonic::include_proto!(\"helloworld\"); }}\n\
+             pub async fn connect(url: String) -> pb::greeter_client::GreeterClient<tonic::transport::Channel> {{\n    \
+             pb::greeter_client::GreeterClient::connect(url).await.unwrap()\n}}\n\
+             pub async fn billing() {{ billing::v1::invoice_client::InvoiceClient::connect(\"http://b\").await; }}\n"
+        );
+        let caller = |name: &str, path: &str| {
+            format!(
+                "//- /{name}/Cargo.toml\n[package]\nname = \"{name}\"\n[dependencies]\ngreeter-client = {{ path = \"{path}\" }}\n\
+                 //- /{name}/src/main.rs\n#[tokio::main]\nasync fn main() {{\n    let g = greeter_client::connect(\"http://g\".into()).await;\n}}\n"
+            )
+        };
+        let fixture = format!(
+            "{GREETER}{}{helper}{}",
+            caller("frontend", "greeter-client"),
+            caller("admin", "../frontend/greeter-client")
+        );
+        let mut group = crate::fixture::group(&fixture);
+        // As the loader gives it: the helper package is admin's too.
+        let (frontend, admin) = (1, 2);
+        let package = group.services[frontend].packages[1].clone();
+        let proto = group.services[frontend].protos[0].clone();
+        group.services[admin].packages.push(package);
+        group.services[admin].protos.push(proto);
+        for file in group.files.iter_mut() {
+            if (file.service, file.package) == (frontend, 1) {
+                file.also = vec![crate::model::PackageRef {
+                    service: admin,
+                    package: 1,
+                }];
+            }
+        }
+        expect![[r#"
+            Call(Inline) frontend/greeter-client/src/lib.rs:3 by frontend: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+            Call(Inline) frontend/greeter-client/src/lib.rs:3 by admin: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+            Call(Unresolved) frontend/greeter-client/src/lib.rs:5 by frontend: `billing::v1::invoice_client::InvoiceClient::connect`: knit cannot tell which gRPC service `InvoiceClient` calls (no proto of the group defines it, or its path does not lead to generated code); the call stays RPC
+            Call(Unresolved) frontend/greeter-client/src/lib.rs:5 by admin: `billing::v1::invoice_client::InvoiceClient::connect`: knit cannot tell which gRPC service `InvoiceClient` calls (no proto of the group defines it, or its path does not lead to generated code); the call stays RPC"#]]
+        .assert_eq(&crate::fixture::check_group(group).findings.join("\n"));
+    }
+
+    /// What keeps a call RPC is about the client's own channel: an HTTP
+    /// client's timeout elsewhere in the service is not cited, the tower
+    /// wrapper around the channel is, written through an import or a `let`.
+    #[test]
+    fn a_tower_timeout_around_the_channel_is_cited_not_an_http_clients() {
+        let main = |make: &str| {
+            with_frontend(&format!(
+                "use std::time::Duration;\nuse tonic::transport::Endpoint;\nuse tower::timeout::Timeout;\nuse hello::greeter_client::GreeterClient;\n\
+                 mod hello {{ tonic::include_proto!(\"helloworld\"); }}\n\
+                 fn http() -> reqwest::Client {{\n    reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap()\n}}\n\
+                 #[tokio::main]\nasync fn main() {{\n    let channel = Endpoint::from_static(\"http://g\").connect_lazy();\n{make}}}\n"
+            ))
+        };
+        let found: Vec<String> = [
+            "    let client = GreeterClient::new(Timeout::new(channel, Duration::from_secs(1)));\n",
+            "    let timed = Timeout::new(channel, Duration::from_secs(1));\n    let client = GreeterClient::new(timed);\n",
+            "    let client = GreeterClient::new(channel);\n",
+        ]
+        .iter()
+        .map(|make| check(&main(make)).findings.join("\n"))
+        .collect();
+        expect![[r#"
+            [
+                "Call(Rpc) frontend/src/main.rs:12: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` is given its channel inside `Timeout::new(..)`, a transport of the client's own that in-process calls would not go through",
+                "Call(Rpc) frontend/src/main.rs:13: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` is given its channel inside `Timeout::new(..)`, a transport of the client's own that in-process calls would not go through",
+                "Call(Inline) frontend/src/main.rs:12: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)",
+            ]
+        "#]]
+        .assert_debug_eq(&found);
+    }
 }

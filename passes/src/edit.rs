@@ -88,11 +88,18 @@ pub struct Finding {
 
 /// A call of a client of a gRPC service (the `calls` pass's finding), and how
 /// it runs merged.
+///
+/// A site in a file several services reach (a shared client-helper crate, the
+/// library of a package holding several services' binaries) is one call site
+/// per service that reaches it, each with its own decision.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CallSite {
     pub tier: Tier,
     /// The client path's file and offset.
     pub at: (FileId, TextSize),
+    /// The calling service: its index in [`Group::services`](crate::model::Group),
+    /// which is not always the file's own service ([`SourceFile::service`](crate::model::SourceFile)).
+    pub caller: usize,
     /// The gRPC service called (`helloworld.Greeter`), when knit knows it.
     pub callee: Option<String>,
     /// How it runs and why, in a sentence.

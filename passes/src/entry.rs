@@ -513,7 +513,8 @@ fn rewrite_serves(node: &SyntaxNode, file: FileId, host: HostRef, out: &mut Outp
 }
 
 /// `node`'s text with every path that starts with the crate name `lib`
-/// starting with `crate` instead: code of the binary, moved into the library.
+/// starting with `crate` instead (`api::serve`, not a variable `api`): code of
+/// the binary, moved into the library.
 /// With `bin_module`, code moved into that module of the library: paths that
 /// start with `crate` (the binary) start with `crate::<bin_module>` instead.
 fn in_library(node: &SyntaxNode, lib: &str, bin_module: Option<&str>) -> String {
@@ -525,7 +526,18 @@ fn in_library(node: &SyntaxNode, lib: &str, bin_module: Option<&str>) -> String 
         .filter(|p| p.qualifier().is_none())
         .filter_map(|p| {
             let segment = p.segment()?;
-            if let Some(n) = segment.name_ref().filter(|n| n.text() == lib) {
+            // The crate's name starts a path (`api::serve`, `use api::{..}`,
+            // `use api as lib`); alone it is a variable or a function.
+            let first = p.syntax().parent().and_then(ast::Path::cast).is_some()
+                || p.syntax()
+                    .parent()
+                    .and_then(ast::UseTree::cast)
+                    .is_some_and(|t| {
+                        t.use_tree_list().is_some()
+                            || t.star_token().is_some()
+                            || t.rename().is_some()
+                    });
+            if let Some(n) = segment.name_ref().filter(|n| first && n.text() == lib) {
                 return Some((n.syntax().text_range() - base, "crate".to_string()));
             }
             let krate = segment.crate_token()?;
@@ -1857,6 +1869,45 @@ pub async fn serve(port: u16) {}
 "#,
         );
         expect!["Error api/src/main.rs:4: a macro in the binary api/src/main.rs names `crate`: knit copies the binary's items into the library, where `crate` is the library; write the path without `crate`, or move the item into the library"].assert_eq(&out.findings.join("\n"));
+    }
+
+    /// A variable named like the library crate is no path to it.
+    #[test]
+    fn a_variable_named_like_the_library_stays() {
+        let out = check(
+            r#"
+//- /svc/Cargo.toml
+[package]
+name = "svc"
+//- /svc/src/main.rs
+use svc::{Api, serve};
+use svc as service;
+
+#[tokio::main]
+async fn main() -> Result<(), svc::Error> {
+    let svc = svc::ApiServer::new(Api::default());
+    serve(svc, service::config()?).await
+}
+//- /svc/src/lib.rs
+pub type Error = Box<dyn std::error::Error>;
+"#,
+        );
+        expect![[r#"
+            //- /svc/src/lib.rs
+            pub type Error = Box<dyn std::error::Error>;
+
+            /// The entry of service `svc`, lifted by knit from `fn main` in svc/src/main.rs: the
+            /// merged binary's host runs it; the service's own binary runs `main` as before.
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), crate::Error> {
+                use crate::{Api, serve};
+                use crate as service;
+                knit_host.scope(async move {
+                let svc = crate::ApiServer::new(Api::default());
+                serve(svc, service::config()?).await
+            }).await
+            }
+        "#]]
+        .assert_eq(&out.render("svc/src/lib.rs"));
     }
 
     #[test]

@@ -272,7 +272,8 @@ pub struct Checked {
     /// Changed and new files: (path, text after the edits).
     pub files: Vec<(String, String)>,
     /// Errors, call sites and the globals pass's notes, one line each:
-    /// `Level path:line: message` (`Call(Tier)` for a call site).
+    /// `Level path:line: message` (`Call(Tier)` for a call site; one in a file
+    /// several services reach adds `by <caller>` to its place).
     pub findings: Vec<String>,
 }
 
@@ -329,6 +330,14 @@ pub fn check_group(group: Group) -> Checked {
         let file = group.file(file);
         format!("{}:{}", file.path, file.line_col(offset).0)
     };
+    // A call site in a file several services reach names its caller.
+    let site = |c: &edit::CallSite| {
+        let file = group.file(c.at.0);
+        match file.also.is_empty() && c.caller == file.service {
+            true => line(c.at),
+            false => format!("{} by {}", line(c.at), group.services[c.caller].name),
+        }
+    };
     let shown = |f: &edit::Finding| {
         let at = f.at.map(line).unwrap_or_default();
         format!("{:?} {at}: {}", f.level, f.message)
@@ -344,7 +353,7 @@ pub fn check_group(group: Group) -> Checked {
         .chain(
             out.calls
                 .iter()
-                .map(|c| format!("Call({:?}) {}: {}", c.tier, line(c.at), c.detail)),
+                .map(|c| format!("Call({:?}) {}: {}", c.tier, site(c), c.detail)),
         )
         .chain(notes.map(shown))
         .collect();

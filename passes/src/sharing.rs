@@ -822,6 +822,7 @@ pub fn call_site(
     CallSite {
         tier,
         at: (m.file, m.path.start()),
+        caller: m.service,
         callee: Some(full),
         detail: message,
     }

@@ -2,21 +2,66 @@
 //! no client of a gRPC service the group's protos define, or a path the name
 //! resolver cannot follow to generated code. Such a call stays RPC; the report
 //! lists it as `unresolved` with the client type it saw, so that nothing a
-//! reviewer expects converted is skipped in silence.
+//! reviewer expects converted is skipped in silence. A type the calling
+//! service's own code defines by hand (a client of another protocol,
+//! `DnsClient::connect`) is no gRPC client, and no call site.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
-use ra_ap_syntax::{AstNode, SyntaxKind, ast};
+use ra_ap_syntax::ast::{self, HasName};
+use ra_ap_syntax::{AstNode, SyntaxKind, SyntaxNode, TextRange};
 
 use crate::edit::{CallSite, Output, Tier};
-use crate::model::Group;
+use crate::model::{FileId, Group};
 use crate::names::Index;
 use crate::scan::Words;
 
+/// An `XClient::connect(..)` no mention covers.
+struct Candidate {
+    file: FileId,
+    /// The client's path (`XClient`, `pb::XClient`).
+    client: TextRange,
+    /// Its last segment.
+    name: String,
+}
+
 /// Every `XClient::connect(..)` of `group` that no mention covers and that
-/// names no type the group's code defines.
+/// names no type the group's code defines: one call site per service that
+/// reaches its file.
 pub fn find(group: &Group, index: &Index) -> Output {
+    let candidates = candidates(group, index);
+    let names: BTreeSet<String> = candidates.iter().map(|c| c.name.clone()).collect();
+    let written = hand_written(group, &names);
+    let mut out = Output::default();
+    for c in candidates {
+        let file = group.file(c.file);
+        let callers: BTreeSet<usize> = file.owners().map(|o| o.service).collect();
+        let text = &file.text[c.client];
+        let written = written.get(&c.name);
+        let outside = written.is_some() && imported_from_outside(group, c.file, &c.name);
+        for caller in callers {
+            if !outside && written.is_some_and(|s| s.contains(&caller)) {
+                continue;
+            }
+            out.calls.push(CallSite {
+                tier: Tier::Unresolved,
+                at: (c.file, c.client.start()),
+                caller,
+                detail: format!(
+                    "`{text}::connect`: knit cannot tell which gRPC service `{}` calls (no proto of the group defines it, or its path does not lead to generated code); the call stays RPC",
+                    c.name
+                ),
+                callee: None,
+            });
+        }
+    }
+    out
+}
+
+/// The `XClient::connect(..)` calls of `group` whose `XClient` path no
+/// mention covers and that name no generated type the index found defined.
+fn candidates(group: &Group, index: &Index) -> Vec<Candidate> {
     static CONNECT: LazyLock<Words> = LazyLock::new(|| Words::new(["connect"]));
     let covered: BTreeSet<(u32, u32, u32)> = index
         .mentions
@@ -25,7 +70,7 @@ pub fn find(group: &Group, index: &Index) -> Output {
         .chain(index.defined.iter().copied())
         .map(|(file, path)| (file.0, path.start().into(), path.end().into()))
         .collect();
-    let mut out = Output::default();
+    let mut found = Vec::new();
     for (id, file, rust) in group.rust_files() {
         let offsets = CONNECT.offsets(&file.text);
         if offsets.is_empty() {
@@ -62,18 +107,143 @@ pub fn find(group: &Group, index: &Index) -> Output {
             if covered.contains(&(id.0, range.start().into(), range.end().into())) {
                 continue;
             }
-            out.calls.push(CallSite {
-                tier: Tier::Unresolved,
-                at: (id, range.start()),
-                detail: format!(
-                    "`{}::connect`: knit cannot tell which gRPC service `{name}` calls (no proto of the group defines it, or its path does not lead to generated code); the call stays RPC",
-                    client.syntax()
-                ),
-                callee: None,
+            found.push(Candidate {
+                file: id,
+                client: range,
+                name,
             });
         }
     }
-    out
+    found
+}
+
+/// Of `names`, those a type of the group's code is called, written by hand
+/// (not tonic's generated client), each with the services that reach the
+/// file defining it.
+fn hand_written(group: &Group, names: &BTreeSet<String>) -> BTreeMap<String, BTreeSet<usize>> {
+    let mut written: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
+    if names.is_empty() {
+        return written;
+    }
+    let words = Words::new(names);
+    const KINDS: &[SyntaxKind] = &[
+        SyntaxKind::STRUCT,
+        SyntaxKind::ENUM,
+        SyntaxKind::UNION,
+        SyntaxKind::TYPE_ALIAS,
+        SyntaxKind::TRAIT,
+    ];
+    for (_, file, rust) in group.rust_files() {
+        let offsets = words.offsets(&file.text);
+        if offsets.is_empty() {
+            continue;
+        }
+        let tree = rust.tree();
+        for item in crate::scan::nodes_of_kinds(tree.syntax(), KINDS, &offsets) {
+            let name = ast::AnyHasName::cast(item.clone()).and_then(|i| i.name());
+            let Some(name) = name.map(|n| n.text().to_string()) else {
+                continue;
+            };
+            if names.contains(&name) && !is_generated(&item) {
+                written
+                    .entry(name)
+                    .or_default()
+                    .extend(file.owners().map(|o| o.service));
+            }
+        }
+    }
+    written
+}
+
+/// Whether `file` imports `name` from outside its package's crates (a
+/// registry crate's generated client, `use helium_proto::..::GatewayClient`):
+/// then a hand-written type of that name elsewhere is not the one it calls.
+fn imported_from_outside(group: &Group, file: FileId, name: &str) -> bool {
+    let source = group.file(file);
+    let Some(rust) = &source.rust else {
+        return false;
+    };
+    let Some(full) = imported(rust.tree().syntax(), name) else {
+        return false;
+    };
+    let root = full[0].as_str();
+    let package = &group.services[source.service].packages[source.package];
+    let own = package.lib.iter().map(|l| l.name.replace('-', "_"));
+    let deps = package.local_deps.iter().map(|d| d.key.replace('-', "_"));
+    let krate = ["crate", "self", "super"].contains(&root)
+        || own.chain(deps).any(|k| k == root)
+        || source.text.contains(&format!("mod {root}"));
+    let module = || {
+        group
+            .rust_files()
+            .any(|(_, _, r)| r.krate == rust.krate && r.module.iter().any(|m| m == root))
+    };
+    !krate && !module()
+}
+
+/// The segments of `path`, first to last (keywords as written).
+fn segments(path: &ast::Path) -> Vec<String> {
+    let mut segments = Vec::new();
+    let mut at = Some(path.clone());
+    while let Some(p) = at {
+        let text = p.segment().map(|s| match s.name_ref() {
+            Some(n) => n.text().to_string(),
+            None => s.syntax().text().to_string(),
+        });
+        segments.push(text.unwrap_or_default());
+        at = p.qualifier();
+    }
+    segments.reverse();
+    segments
+}
+
+/// The full path a `use` item of `root` binds `name` to, when one does
+/// (`use a::{b::C as Name}` gives `a::b::C`).
+fn imported(root: &SyntaxNode, name: &str) -> Option<Vec<String>> {
+    for tree in root.descendants().filter_map(ast::UseTree::cast) {
+        let Some(path) = tree.path() else { continue };
+        if tree.use_tree_list().is_some() || tree.star_token().is_some() {
+            continue;
+        }
+        let mut full = segments(&path);
+        let bound = match tree.rename() {
+            Some(rename) => rename.name().map(|n| n.text().to_string()),
+            None => full.last().cloned(),
+        };
+        if bound.as_deref() != Some(name) {
+            continue;
+        }
+        let outer = tree
+            .syntax()
+            .ancestors()
+            .skip(1)
+            .filter_map(ast::UseTree::cast);
+        for prefix in outer.filter_map(|t| t.path()) {
+            let mut before = segments(&prefix);
+            before.append(&mut full);
+            full = before;
+        }
+        return Some(full);
+    }
+    None
+}
+
+/// Whether `item` is tonic's generated client (a struct over
+/// `tonic::client::Grpc<T>`), or an alias of one (`type X =
+/// pb::x_client::XClient<Channel>`): still a gRPC client, only of a service
+/// knit could not identify.
+fn is_generated(item: &SyntaxNode) -> bool {
+    if let Some(s) = ast::Struct::cast(item.clone()) {
+        return s
+            .field_list()
+            .is_some_and(|f| f.syntax().text().to_string().contains("Grpc<"));
+    }
+    if let Some(t) = ast::TypeAlias::cast(item.clone()) {
+        return t
+            .ty()
+            .is_some_and(|ty| ty.syntax().text().to_string().contains("_client::"));
+    }
+    false
 }
 
 #[cfg(test)]
@@ -118,5 +288,41 @@ mod tests {
         assert_eq!(unresolved(&fixture), Vec::<String>::new());
         let findings = crate::fixture::check(&fixture).findings;
         expect_test::expect!["Call(Rpc) frontend/src/main.rs:6: calls to `helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/src/main.rs:8, outside its `fn main`: knit does not see how that one is served"].assert_eq(&findings.join("\n"));
+    }
+
+    /// Clients of other protocols the repository writes by hand are no gRPC
+    /// clients; a generated client of a service no proto defines still is,
+    /// and so is a type only another service defines.
+    #[test]
+    fn hand_written_clients_are_no_call_sites() {
+        let main = "mod dns;\nmod tor {\n    pub struct TorControlPortClient { stream: tokio::net::TcpStream }\n    \
+                    impl TorControlPortClient {\n        pub async fn connect(addr: &str) -> std::io::Result<Self> { todo!() }\n    }\n}\n\
+                    mod pb {\n    pub mod billing_client {\n        pub struct BillingClient<T> { inner: tonic::client::Grpc<T> }\n    }\n}\n\
+                    use dns::DnsClient;\n\
+                    #[tokio::main]\nasync fn main() {\n    \
+                    let tor = tor::TorControlPortClient::connect(\"127.0.0.1:9051\").await;\n    \
+                    let dns = DnsClient::connect(\"1.1.1.1:53\").await;\n    \
+                    let redis = redis::Client::open(\"redis://cache\").unwrap();\n    \
+                    let http = reqwest::Client::new();\n    \
+                    let billing = pb::billing_client::BillingClient::connect(\"http://billing\").await;\n    \
+                    let queue = queue::QueueClient::connect(\"http://queue\").await;\n}\n\
+                    mod cli {\n    use helium_proto::services::{GatewayClient, Info};\n    \
+                    async fn api() { GatewayClient::connect(\"http://config\").await; }\n}\n";
+        // The frontend's own `GatewayClient` is not the one `cli` imports.
+        let dns = "//- /frontend/src/dns.rs\npub enum DnsClient { Udp(std::net::UdpSocket) }\n\
+                   pub struct GatewayClient { inner: helium_proto::services::GatewayClient<Channel> }\n";
+        // Only the greeter defines a `QueueClient`: not the frontend's.
+        let greeter = GREETER.replace(
+            "#[tokio::main]",
+            "pub struct QueueClient { url: String }\n#[tokio::main]",
+        );
+        assert_eq!(
+            unresolved(&format!("{greeter}{}{dns}", with_frontend(main))),
+            [
+                "`pb::billing_client::BillingClient::connect`",
+                "`queue::QueueClient::connect`",
+                "`GatewayClient::connect`"
+            ]
+        );
     }
 }

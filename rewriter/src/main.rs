@@ -498,8 +498,12 @@ fn summary(report: &Report, out: &std::path::Path) -> String {
         0 => String::new(),
         n => format!(" ({n} unresolved)"),
     };
+    let shared = match report.shared_sites() {
+        0 => String::new(),
+        n => format!(" ({n} in shared code, counted once per calling service)"),
+    };
     text.push_str(&format!(
-        "  call sites: {inline} inline, {bridged} bridged, {} left as RPC{unresolved}\n  review: {}/knit.diff, {}/report.md\n  build:  cargo build --manifest-path {}/Cargo.toml -p merged\n",
+        "  call sites: {inline} inline, {bridged} bridged, {} left as RPC{unresolved}{shared}\n  review: {}/knit.diff, {}/report.md\n  build:  cargo build --manifest-path {}/Cargo.toml -p merged\n",
         report.calls.len() - inline - bridged,
         out.display(),
         out.display(),

@@ -1,6 +1,8 @@
 //! The merge report: every call site and how it runs merged, every edit per pass,
 //! new and generated files, and notes. Markdown for people, JSON for tools.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use serde::{Deserialize, Serialize};
 
 use knit_passes::{FileId, Tier};
@@ -30,9 +32,13 @@ pub struct ServiceRow {
     pub listen: bool,
 }
 
+/// A call site, as the calling service makes it: a site in code several
+/// services share (a client-helper crate, the library of a package holding
+/// several services' binaries) is one row per service that calls through it.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct CallRow {
     pub site: String,
+    /// The calling service (not always the service whose folder holds the file).
     pub service: String,
     /// The gRPC service called.
     pub callee: String,
@@ -84,14 +90,13 @@ impl Report {
             .iter()
             .map(|c| {
                 let (file, offset) = c.at;
-                let caller = group.file(file).service;
                 CallRow {
                     callee: c.callee.clone().unwrap_or_default(),
                     provider: c.callee.as_ref().and_then(|callee| {
                         let provider = serves.iter().position(|s| s.contains(callee))?;
-                        (provider != caller).then(|| group.services[provider].name.clone())
+                        Some(group.services[provider].name.clone())
                     }),
-                    service: group.services[caller].name.clone(),
+                    service: group.services[c.caller].name.clone(),
                     site: site(loaded, file, usize::from(offset)),
                     tier: c.tier,
                     detail: c.detail.clone(),
@@ -150,6 +155,15 @@ impl Report {
         }
     }
 
+    /// How many sites are listed for more than one calling service.
+    pub fn shared_sites(&self) -> usize {
+        let mut callers: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        for c in &self.calls {
+            callers.entry(&c.site).or_default().insert(&c.service);
+        }
+        callers.values().filter(|s| s.len() > 1).count()
+    }
+
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a report serializes") + "\n"
     }
@@ -170,15 +184,22 @@ impl Report {
             0 => String::new(),
             n => format!(" ({n} unresolved)"),
         };
+        let shared = match self.shared_sites() {
+            0 => String::new(),
+            n => format!(
+                " {n} {} in code several services share: each counts once per calling service.",
+                if n == 1 { "site is" } else { "sites are" }
+            ),
+        };
         md.push_str(&format!(
-            "\n## Call sites\n\n{} call sites: {} inline, {} bridged, {} left as RPC{unresolved}.\n\n",
+            "\n## Call sites\n\n{} call sites: {} inline, {} bridged, {} left as RPC{unresolved}.{shared}\n\n",
             self.calls.len(),
             count(Tier::Inline),
             count(Tier::Bridged),
             count(Tier::Rpc) + count(Tier::Unresolved)
         ));
         if !self.calls.is_empty() {
-            md.push_str("| site | service | tier | detail |\n|---|---|---|---|\n");
+            md.push_str("| site | caller | tier | detail |\n|---|---|---|---|\n");
             for c in &self.calls {
                 md.push_str(&format!(
                     "| {} | {} | {} | {} |\n",

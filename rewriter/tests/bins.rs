@@ -52,6 +52,38 @@ fn two_binaries_of_one_package_are_two_services() {
     assert!(report.contains("inline"), "{report}");
 }
 
+/// The call site both roles of one binary compile is a row of each role's
+/// service, counted once for each, in report.json and report.md.
+#[test]
+fn a_site_two_services_share_is_a_row_per_calling_service() {
+    let tmp = tempfile::tempdir().unwrap();
+    merge_layout("roles", tmp.path(), |_| {}).unwrap();
+    let read = |name: &str| std::fs::read_to_string(tmp.path().join("out").join(name)).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&read("report.json")).unwrap();
+    let rows: Vec<(&str, &str, &str)> = json["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let text = |key: &str| c[key].as_str().unwrap_or_default();
+            (text("site"), text("service"), text("tier"))
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("shopd/src/main.rs:111:26", "catalog", "inline"),
+            ("shopd/src/main.rs:111:26", "cart", "inline")
+        ]
+    );
+    let md = read("report.md");
+    assert!(
+        md.contains("2 call sites: 2 inline, 0 bridged, 0 left as RPC. 1 site is in code several services share: each counts once per calling service.")
+            && md.contains("| shopd/src/main.rs:111:26 | cart | inline |"),
+        "{md}"
+    );
+}
+
 #[test]
 fn one_binary_in_two_roles_runs_once_per_role() {
     let tmp = tempfile::tempdir().unwrap();

@@ -356,8 +356,8 @@ fn one_binary_in_two_roles_is_lifted_once() {
             let host = knit_runtime::ServiceHost::standalone("shopd");
             knit_runtime::exit(shared_shopd::knit_entry(host).await)
         }
-        Call(Inline) shopd/src/main.rs:19: calls to `shop.Catalog` run in process on `catalog`'s handler (knit_proto_shop::catalog_inline::CatalogClient)
-        Call(Inline) shopd/src/main.rs:19: calls to `shop.Catalog` run in process on `catalog`'s handler (knit_proto_shop::catalog_inline::CatalogClient)
+        Call(Inline) shopd/src/main.rs:19 by catalog: calls to `shop.Catalog` run in process on `catalog`'s handler (knit_proto_shop::catalog_inline::CatalogClient)
+        Call(Inline) shopd/src/main.rs:19 by cart: calls to `shop.Catalog` run in process on `catalog`'s handler (knit_proto_shop::catalog_inline::CatalogClient)
         Note shopd/src/main.rs:1: `catalog` reads environment variables ADDR
         Note shopd/src/main.rs:1: shopd/src/main.rs reads its command line: merged, catalog, cart each read the `args` the plan gives them
     "#]]

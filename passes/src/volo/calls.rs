@@ -151,6 +151,7 @@ fn convert(group: &Group, names: &Names, file: FileId, builder: &Builder, out: &
     let finding = |tier: Tier, callee: Option<String>, detail: String| CallSite {
         tier,
         at,
+        caller,
         callee,
         detail,
     };
@@ -317,6 +318,7 @@ fn tonic_clients(group: &Group, sharing: &Sharing, names: &Names, out: &mut Outp
         let finding = |tier: Tier, detail: String| CallSite {
             tier,
             at,
+            caller: m.service,
             callee: Some(grpc.clone()),
             detail,
         };

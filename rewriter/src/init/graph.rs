@@ -235,15 +235,12 @@ impl Graph {
         let mut calls = Vec::new();
         for c in &output.calls {
             let (file, offset) = c.at;
-            let owner = group.file(file).service;
-            let provider = c.callee.as_deref().and_then(provider);
+            let (caller, provider) = (c.caller, c.callee.as_deref().and_then(provider));
             // A client in a package several services reach (the callee's
             // own client-helper library) calls for the others.
-            let reach = &group.file(file).also;
-            let caller = std::iter::once(owner)
-                .chain(reach.iter().map(|o| o.service))
-                .find(|s| Some(*s) != provider)
-                .unwrap_or(owner);
+            if provider == Some(caller) && !group.file(file).also.is_empty() {
+                continue;
+            }
             let order = (caller, file.0, u32::from(offset));
             calls.push((
                 order,
