@@ -51,6 +51,9 @@ pub struct Loaded {
     pub tonic: tonic::Line,
     /// The `links` keys of the registry packages the merged build keeps.
     pub links: crate::links::LinksKeys,
+    /// What loading found worth a note in the report: (output path of the
+    /// file it is about, message).
+    pub notes: Vec<(String, String)>,
 }
 
 /// Where a service's files came from.
@@ -110,6 +113,8 @@ struct Loading {
     lib_roots: Vec<Option<PathBuf>>,
     /// Files copied as they are: (where knit reads it, where it is).
     copies: Vec<(PathBuf, PathBuf)>,
+    /// Notes for the report: (where the file is, message).
+    notes: Vec<(PathBuf, String)>,
     lockfile: Option<String>,
     /// The tonic line the service builds with, if it names tonic.
     tonic: Option<(tonic::Line, tonic::Uses)>,
@@ -243,6 +248,7 @@ fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loa
     };
     let (mut origins, mut copies, mut lockfiles) = (Vec::new(), Vec::new(), Vec::new());
     let mut sources = Vec::new();
+    let mut notes: Vec<(String, String)> = Vec::new();
     // Every file gets one id, however many services reach its package.
     let mut ids: HashMap<PathBuf, FileId> = HashMap::new();
     let mut by_path: HashMap<String, FileId> = HashMap::new();
@@ -331,6 +337,12 @@ fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loa
             });
             copy_services[i].insert(index);
         }
+        for (at, message) in loading.notes {
+            let note = (place(&at), message);
+            if !notes.contains(&note) {
+                notes.push(note);
+            }
+        }
         lockfiles.push(loading.lockfile);
         sources.push(loading.source);
     }
@@ -355,6 +367,7 @@ fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loa
         plan_place: place(plan_dir, &top),
         sources,
         tonic,
+        notes,
     })
 }
 
@@ -740,6 +753,7 @@ fn load_service(
     let mut lib_roots = Vec::new();
     let mut package_dirs = Vec::new();
     let mut package_roots = Vec::new();
+    let mut notes = Vec::new();
     let dirs: Vec<PathBuf> = chosen
         .iter()
         .map(|c| c.member.dir().to_path_buf())
@@ -891,11 +905,25 @@ fn load_service(
                 file: new_file(text, Some(rust)),
             });
         }
-        if let Some(Err(reason)) = &probed {
-            eprintln!(
-                "knit: package `{}`: its build script could not be run ({reason}); knit takes the protos its literals name",
-                package.name
-            );
+        let script_at = || script_target.map_or_else(|| at(&dir), |t| at(&t.root));
+        match &probed {
+            Some(Err(reason)) => {
+                let note = format!(
+                    "package `{}`: reading its build script does not tell which protos it compiles, and running it failed ({reason}): knit takes the protos its literals name",
+                    package.name
+                );
+                eprintln!("knit: {note}");
+                notes.push((script_at(), note));
+            }
+            Some(Ok(protos)) => notes.push((
+                script_at(),
+                format!(
+                    "package `{}`: reading its build script does not tell which protos it compiles; knit ran it (cargo check, in a copy of the repository; cached) and found {} proto file(s) outside the package",
+                    package.name,
+                    protos.len()
+                ),
+            )),
+            None => {}
         }
         let script_protos = match (&probed, &build_script) {
             (Some(Ok(protos)), _) => protos.clone(),
@@ -1046,6 +1074,7 @@ fn load_service(
         crate_roots,
         lib_roots,
         copies,
+        notes,
         lockfile,
         tonic,
     })

@@ -103,18 +103,23 @@ impl Report {
                 }
             })
             .collect();
-        let notes = merged
-            .output
-            .findings
-            .iter()
-            .map(|f| NoteRow {
-                pass: f.pass.to_string(),
-                site: f
-                    .at
-                    .map(|(file, offset)| site(loaded, file, usize::from(offset)))
-                    .unwrap_or_default(),
-                message: f.message.clone(),
-            })
+        // Loading's notes first: they are about the inputs every pass read.
+        let loading = loaded.notes.iter().map(|(path, message)| NoteRow {
+            pass: "load".into(),
+            site: path.clone(),
+            message: message.clone(),
+        });
+        let notes = loading
+            .chain(merged.output.findings.iter().map(|f| {
+                NoteRow {
+                    pass: f.pass.to_string(),
+                    site: f
+                        .at
+                        .map(|(file, offset)| site(loaded, file, usize::from(offset)))
+                        .unwrap_or_default(),
+                    message: f.message.clone(),
+                }
+            }))
             .collect();
         // In the passes' order (the imports pass last), each pass's as it made them.
         let mut by_pass: Vec<&knit_passes::Edit> = merged.output.edits.iter().collect();

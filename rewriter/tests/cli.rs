@@ -655,3 +655,61 @@ fn a_service_on_an_older_tonic() {
         "error: greeter/knit.toml:13:1: service `frontend` uses tonic 0.11.0 (Cargo.lock): knit supports tonic 0.12, 0.13 and 0.14; not supported yet (update the service to tonic 0.12 or later, or leave it out of the group)"
     );
 }
+
+/// A build script that names its protos relative to a folder only its
+/// build-helper crate knows (corpus/layouts/apis-outside): knit runs it, finds
+/// the protos beside the workspace, copies them where they were, and says so.
+#[test]
+fn a_build_script_reading_cannot_follow_is_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = common::root().join("corpus/layouts/apis-outside/knit.toml");
+    let run = knit(
+        &[
+            "merge",
+            plan.to_str().unwrap(),
+            "--out",
+            "out",
+            "--format",
+            "json",
+        ],
+        tmp.path(),
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let out = tmp.path().join("out");
+    for proto in ["apis/depot/v1/depot.proto", "apis/courier/v1/courier.proto"] {
+        assert!(out.join(proto).is_file(), "{proto} is in the output");
+    }
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let tiers: Vec<&str> = report["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["tier"].as_str())
+        .collect();
+    assert_eq!(tiers, ["inline"]);
+    let notes: Vec<String> = report["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["pass"] == "load")
+        .map(|n| {
+            format!(
+                "{}: {}",
+                n["site"].as_str().unwrap(),
+                n["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            "rust/depot/build.rs: package `depot`: reading its build script does not tell which protos it compiles; knit ran it (cargo check, in a copy of the repository; cached) and found 1 proto file(s) outside the package",
+            "rust/courier/build.rs: package `courier`: reading its build script does not tell which protos it compiles; knit ran it (cargo check, in a copy of the repository; cached) and found 2 proto file(s) outside the package",
+        ]
+    );
+}
