@@ -586,6 +586,40 @@ async fn main() {
     }
 
     #[test]
+    fn a_call_to_the_callers_own_server_says_so() {
+        let fixture = r#"
+//- /frontend/Cargo.toml
+[package]
+name = "frontend"
+//- /frontend/proto/helloworld.proto
+package helloworld;
+service Greeter {
+  rpc SayHello (HelloRequest) returns (HelloReply);
+}
+//- /frontend/src/main.rs
+use hello::greeter_client::GreeterClient;
+use hello::greeter_server::GreeterServer;
+mod hello { tonic::include_proto!("helloworld"); }
+#[tokio::main]
+async fn main() {
+    let a = GreeterClient::connect("http://a").await.unwrap();
+    tonic::transport::Server::builder().add_service(GreeterServer::new(G)).serve(addr).await;
+}
+"#;
+        expect![[r#"
+            //- /frontend/src/main.rs
+            use hello::greeter_client::GreeterClient;
+            use hello::greeter_server::GreeterServer;
+            mod hello { tonic::include_proto!("helloworld"); }
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+                let a = GreeterClient::connect("http://a").await.unwrap();
+                tonic::transport::Server::builder().add_service(GreeterServer::new(G)).serve_with_incoming_shutdown(knit_host.incoming(addr), knit_host.shutdown()).await;
+            }
+            Call(Rpc) frontend/src/main.rs:6: calls to `helloworld.Greeter` stay RPC: `helloworld.Greeter` is served by `frontend` itself, the calling service: no other service of the group serves it
+        "#]].assert_eq(&check(fixture).render("frontend/src/main.rs"));
+    }
+
+    #[test]
     fn different_definitions_are_bridged_or_refused() {
         let main = "use hello::greeter_client::GreeterClient;\nmod hello { tonic::include_proto!(\"helloworld\"); }\nstruct S { g: GreeterClient<tonic::transport::Channel> }\n#[tokio::main]\nasync fn main() { GreeterClient::connect(\"http://a\").await; }\n";
         let proto = "//- /frontend/proto/helloworld.proto\npackage helloworld;";

@@ -395,6 +395,12 @@ fn decide(
         .map(|(s, _)| *s)
         .collect();
     let provider = match providers.as_slice() {
+        [] if servers.contains_key(&(caller, server.clone())) => {
+            return Decision::Rpc(format!(
+                "`{full}` is served by `{}` itself, the calling service: no other service of the group serves it",
+                group.services[caller].name
+            ));
+        }
         [] => {
             return Decision::Rpc(format!(
                 "`{full}` is not served by a service of the merge group"

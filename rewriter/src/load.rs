@@ -797,42 +797,65 @@ fn load_service(
             .collect();
         let script_target = package.targets.iter().find(|t| t.kind == Kind::BuildScript);
         let build_script = script_target.and_then(|t| std::fs::read_to_string(&t.root).ok());
-        // Where reading the build script is not certain, what running it reads.
-        let probed = build_script
+        let built_dirs = build_script
             .as_deref()
-            .filter(|script| !reads::literal_reading_is_certain(script, &dir))
-            .map(|_| {
-                let manifest = reached
-                    .workspace_root
-                    .as_ref()
-                    .map_or_else(|| root.join("Cargo.toml"), |(_, r)| r.join("Cargo.toml"));
-                let tree = probe_tree();
-                let probe = probe::Probe {
-                    package: &package.name,
-                    package_dir: &dir,
-                    workspace_manifest: &manifest,
-                    tree: &tree,
-                };
-                let compiled = probe::build_script_reads(&probe);
-                if std::io::stderr().is_terminal() {
-                    eprintln!(
-                        "knit: running the build script of package `{}` to see what it reads (cached after)",
-                        package.name
-                    );
-                }
-                compiled.map(|compiled| {
-                    let mut protos = reads::protos_read(&compiled.read, &dir);
-                    let packages = compiled.packages.into_iter().collect();
-                    protos.extend(
-                        reads::protos_of_packages(&tree, &packages)
-                            .into_iter()
-                            .filter(|p| !p.starts_with(&dir)),
-                    );
-                    protos.sort();
-                    protos.dedup();
-                    protos
-                })
+            .map(|script| reads::build_written_dirs(script, &dir))
+            .unwrap_or_default();
+        let tree = ModuleTree {
+            first: crate_roots.len(),
+            edition,
+            dir: &dir,
+            built_dirs: &built_dirs,
+            build_script: build_script.is_some(),
+        };
+        let rust = module_trees(&roots, &tree)?;
+        // Files the code includes that are not there yet: the build script
+        // must write them.
+        let unbuilt: Vec<(&Path, &str, &reads::Include)> = rust
+            .iter()
+            .flat_map(|(path, parsed)| {
+                parsed
+                    .unbuilt
+                    .iter()
+                    .map(move |include| (path.as_path(), parsed.text.as_str(), include))
+            })
+            .collect();
+        // Where reading the build script does not tell what it compiles, or
+        // what it writes, what running it does.
+        let uncertain = build_script
+            .as_deref()
+            .is_some_and(|script| !reads::literal_reading_is_certain(script, &dir));
+        let probed = (uncertain || (build_script.is_some() && !unbuilt.is_empty())).then(|| {
+            let manifest = reached
+                .workspace_root
+                .as_ref()
+                .map_or_else(|| root.join("Cargo.toml"), |(_, r)| r.join("Cargo.toml"));
+            let tree = probe_tree();
+            if std::io::stderr().is_terminal() {
+                eprintln!(
+                    "knit: running the build script of package `{}` to see what it compiles (cached after)",
+                    package.name
+                );
+            }
+            let compiled = probe::build_script_reads(&probe::Probe {
+                package: &package.name,
+                package_dir: &dir,
+                workspace_manifest: &manifest,
+                tree: &tree,
             });
+            compiled.map(|compiled| {
+                let mut protos = reads::protos_read(&compiled.read, &dir);
+                let packages = compiled.packages.iter().cloned().collect();
+                protos.extend(
+                    reads::protos_of_packages(&tree, &packages)
+                        .into_iter()
+                        .filter(|p| !p.starts_with(&dir)),
+                );
+                protos.sort();
+                protos.dedup();
+                (protos, compiled.written)
+            })
+        });
         if let (Some(target), Some(script), None | Some(Err(_))) =
             (script_target, &build_script, &probed)
             && let Some((offset, literal)) = reads::missing_build_protos(script, &dir).first()
@@ -848,18 +871,25 @@ fn load_service(
             )
             .into());
         }
-        let built_dirs = build_script
-            .as_deref()
-            .map(|script| reads::build_written_dirs(script, &dir))
-            .unwrap_or_default();
-        let tree = ModuleTree {
-            first: crate_roots.len(),
-            edition,
-            dir: &dir,
-            built_dirs: &built_dirs,
-            build_script: build_script.is_some(),
-        };
-        let rust = module_trees(&roots, &tree)?;
+        if let Some(Ok((_, written))) = &probed
+            && let Some((path, text, include)) = unbuilt
+                .iter()
+                .find(|(_, _, include)| !written.contains(&include.path))
+        {
+            return Err(Diagnostic::at_offset(
+                path,
+                text,
+                include.offset,
+                format!(
+                    "includes \"{}\", and `{}` does not exist, nor does package `{}`'s build script write it when run, so rustc cannot build this file; \
+                     add the file, or gate the item with a `cfg`",
+                    include.literal,
+                    include.path.display(),
+                    package.name
+                ),
+            )
+            .into());
+        }
         crate_roots.extend(roots.iter().cloned());
         let lib_target = package.lib();
         lib_roots.push(lib_target.map(|t| t.root.clone()));
@@ -877,7 +907,9 @@ fn load_service(
             let is_manifest = entry == dir.join("Cargo.toml");
             if parsed_file.is_some() || is_manifest {
                 let file = match parsed_file {
-                    Some(ParsedFile { rust, text, reads }) => {
+                    Some(ParsedFile {
+                        rust, text, reads, ..
+                    }) => {
                         copies.extend(reads.into_iter().map(|r| (r.clone(), at(&r))));
                         new_file(text, Some(rust))
                     }
@@ -897,7 +929,13 @@ fn load_service(
         }
         // Module files outside the package folder (`#[path = "../x.rs"]`) stay
         // where they are, relative to the package.
-        for (path, ParsedFile { rust, text, reads }) in parsed {
+        for (
+            path,
+            ParsedFile {
+                rust, text, reads, ..
+            },
+        ) in parsed
+        {
             copies.extend(reads.into_iter().map(|r| (r.clone(), at(&r))));
             files.push(Input {
                 at: at(&path),
@@ -915,7 +953,7 @@ fn load_service(
                 eprintln!("knit: {note}");
                 notes.push((script_at(), note));
             }
-            Some(Ok(protos)) => notes.push((
+            Some(Ok((protos, _))) => notes.push((
                 script_at(),
                 format!(
                     "package `{}`: reading its build script does not tell which protos it compiles; knit ran it (cargo check, in a copy of the repository; cached) and found {} proto file(s) outside the package",
@@ -926,7 +964,7 @@ fn load_service(
             None => {}
         }
         let script_protos = match (&probed, &build_script) {
-            (Some(Ok(protos)), _) => protos.clone(),
+            (Some(Ok((protos, _))), _) => protos.clone(),
             (_, Some(script)) => reads::build_protos(script, &dir),
             (_, None) => Vec::new(),
         };
@@ -1328,6 +1366,9 @@ struct ParsedFile {
     rust: RustFile,
     text: String,
     reads: Vec<PathBuf>,
+    /// Files it includes that do not exist, in a package whose build script
+    /// may write them.
+    unbuilt: Vec<reads::Include>,
 }
 
 /// How the module trees of one package are read.
@@ -1566,11 +1607,11 @@ fn parse_file(
             test_only,
         });
     }
-    if let Some(missing) =
+    let (unbuilt, missing): (Vec<reads::Include>, Vec<reads::Include>) =
         reads::missing_includes(&text, tree.syntax(), &pending.path, package.built_dirs)
             .into_iter()
-            .find(|missing| !package.build_script || missing.path.is_dir())
-    {
+            .partition(|missing| package.build_script && !missing.path.is_dir());
+    if let Some(missing) = missing.into_iter().next() {
         return Err(Diagnostic::at_offset(
             &pending.path,
             &text,
@@ -1590,7 +1631,16 @@ fn parse_file(
         .into());
     }
     let reads = reads::included_files(&text, tree.syntax(), &pending.path, package.dir);
-    Ok((pending, ParsedFile { rust, text, reads }, children))
+    Ok((
+        pending,
+        ParsedFile {
+            rust,
+            text,
+            reads,
+            unbuilt,
+        },
+        children,
+    ))
 }
 
 #[cfg(test)]

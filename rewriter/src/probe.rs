@@ -46,16 +46,32 @@ pub struct Compiled {
     pub read: Vec<PathBuf>,
     /// The proto packages it generated code for (`OUT_DIR/PACKAGE.rs`).
     pub packages: Vec<String>,
+    /// The files it wrote into the repository (a `src/generated/` the code
+    /// includes), as paths of the input tree.
+    pub written: Vec<PathBuf>,
 }
 
 impl Compiled {
-    /// The cached form: a line per path (`read PATH`, relative to the tree)
-    /// and per package (`package NAME`).
+    /// The cached form: a line per path read or written (`read PATH`,
+    /// `wrote PATH`, relative to the tree) and per package (`package NAME`).
     fn to_text(&self, tree: &Path) -> String {
-        let read = self.read.iter().filter_map(|p| p.strip_prefix(tree).ok());
-        read.map(|p| format!("read {}\n", p.display()))
-            .chain(self.packages.iter().map(|p| format!("package {p}\n")))
-            .collect()
+        let relative = |word: &str, paths: &[PathBuf]| -> String {
+            paths
+                .iter()
+                .filter_map(|p| p.strip_prefix(tree).ok())
+                .map(|p| format!("{word} {}\n", p.display()))
+                .collect()
+        };
+        let packages: String = self
+            .packages
+            .iter()
+            .map(|p| format!("package {p}\n"))
+            .collect();
+        format!(
+            "{}{packages}{}",
+            relative("read", &self.read),
+            relative("wrote", &self.written)
+        )
     }
 
     fn of_text(text: &str, tree: &Path) -> Compiled {
@@ -65,6 +81,8 @@ impl Compiled {
                 compiled.read.push(tree.join(path));
             } else if let Some(package) = line.strip_prefix("package ") {
                 compiled.packages.push(package.to_string());
+            } else if let Some(path) = line.strip_prefix("wrote ") {
+                compiled.written.push(tree.join(path));
             }
         }
         compiled
@@ -113,14 +131,17 @@ pub fn build_script_reads(probe: &Probe) -> Result<Compiled, String> {
     drop(turn);
     // In the input tree's terms: what the script read outside the copy (a
     // registry crate's include folder) is not the repository's.
-    let compiled = result.map(|compiled| Compiled {
-        read: compiled
-            .read
+    let in_tree = |paths: &[PathBuf]| -> Vec<PathBuf> {
+        paths
             .iter()
             .filter_map(|p| p.strip_prefix(&scratch).ok())
             .map(|p| probe.tree.join(p))
-            .collect(),
+            .collect()
+    };
+    let compiled = result.map(|compiled| Compiled {
+        read: in_tree(&compiled.read),
         packages: compiled.packages,
+        written: in_tree(&compiled.written),
     });
     // A cache that cannot be written costs a build next time, nothing more.
     let _ = match &compiled {
@@ -180,12 +201,19 @@ fn copy_and_run(
         })
         .collect();
     packages.sort();
+    // What the script wrote into the copy besides the build's own folders.
+    let written = tree_files(scratch)?
+        .into_iter()
+        .filter(|file| files.binary_search(file).is_err())
+        .map(|file| scratch.join(file))
+        .collect();
     Ok(Compiled {
         read: rerun_if_changed(&text)
             .into_iter()
             .map(|p| normalize(&package_dir.join(p)))
             .collect(),
         packages,
+        written,
     })
 }
 
@@ -349,11 +377,13 @@ mod tests {
         let compiled = Compiled {
             read: vec![tree.join("apis/depot/v1/depot.proto"), tree.join("apis")],
             packages: vec!["depot.v1".into()],
+            written: vec![tree.join("rust/depot/src/generated/depot.v1.rs")],
         };
         let text = compiled.to_text(tree);
         assert_eq!(
             text,
-            "read apis/depot/v1/depot.proto\nread apis\npackage depot.v1\n"
+            "read apis/depot/v1/depot.proto\nread apis\npackage depot.v1\n\
+             wrote rust/depot/src/generated/depot.v1.rs\n"
         );
         assert_eq!(Compiled::of_text(&text, tree), compiled);
     }

@@ -3,12 +3,15 @@
 //! code handles no signal, which one SIGTERM would have killed
 //! ([`OnSignal`]; knit-runtime's host acts on it).
 //!
-//! A service stops by itself when its binary's or its library's code names a
-//! way to learn of a signal or to shut down gracefully ([`SHUTDOWN_WORDS`]:
-//! `tokio::signal::ctrl_c`, `SignalKind`, tonic's `serve_with_shutdown`,
-//! axum's and hyper-util's `with_graceful_shutdown`, ..), or its `main` runs
-//! actix (whose `HttpServer` handles SIGTERM itself). A tonic `.serve(addr)`
-//! alone does not count: split, SIGTERM kills that process.
+//! A service stops by itself when its binary's or its library's code listens
+//! for SIGTERM ([`SHUTDOWN_WORDS`]: tokio's `SignalKind`, the `signal-hook` and
+//! `ctrlc` crates) or serves through a graceful serve that knit connects to
+//! the host's shutdown (tonic's `serve_with_shutdown`, Volo's
+//! `run_with_shutdown`), or its `main` runs actix (whose `HttpServer` handles
+//! SIGTERM itself). `tokio::signal::ctrl_c` alone does not count (it is SIGINT:
+//! split, SIGTERM kills that process), nor does a graceful shutdown started by
+//! it (axum's `with_graceful_shutdown`, hyper-util's `GracefulShutdown`), nor a
+//! tonic `.serve(addr)` alone.
 
 use ra_ap_syntax::{AstNode, SyntaxKind};
 
@@ -16,12 +19,11 @@ use crate::model::Group;
 use crate::scope::{lifted_into_lib, main_fn};
 pub use knit_codegen::mains::OnSignal;
 
-/// Names in a service's code that mean it handles a signal or shuts down
-/// gracefully: tokio's signals, the `signal-hook` and `ctrlc` crates, the
-/// graceful serves of tonic, Volo, axum and hyper-util, and the helper name
-/// axum's and hyper's examples give the signal future.
+/// Names in a service's code that mean it stops by itself on SIGTERM in a
+/// merged process: the SIGTERM listeners of tokio, `signal-hook` and `ctrlc`,
+/// and the graceful serves of tonic and Volo, which knit connects to the
+/// host's shutdown.
 const SHUTDOWN_WORDS: &[&str] = &[
-    "ctrl_c",
     "SignalKind",
     "signal_hook",
     "signal_hook_tokio",
@@ -29,10 +31,6 @@ const SHUTDOWN_WORDS: &[&str] = &[
     "serve_with_shutdown",
     "serve_with_incoming_shutdown",
     "run_with_shutdown",
-    "with_graceful_shutdown",
-    "graceful_shutdown",
-    "GracefulShutdown",
-    "shutdown_signal",
 ];
 
 /// How `service`'s own process ends on SIGTERM, judged from the code of its
@@ -121,7 +119,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     #[test]
-    fn signal_handlers_and_graceful_serves_stop_by_themselves() {
+    fn sigterm_listeners_and_connected_serves_stop_by_themselves_ctrl_c_does_not() {
         check(
             r#"
 //- /fares/Cargo.toml
@@ -174,7 +172,7 @@ async fn main() -> std::io::Result<()> {
 "#,
             expect![[r#"
                 fares: Stops
-                axum: Stops
+                axum: Dies
                 unix: Stops
                 web: Stops
             "#]],

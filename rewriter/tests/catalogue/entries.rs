@@ -389,15 +389,30 @@ const SOURCES: &[Case] = &[
         message: "error: greeter/greeter/src/main.rs:10:1: module `a`: none of `TMP/greeter/greeter/src/a.rs`, `TMP/greeter/greeter/src/a/mod.rs` exists",
     },
     Case {
-        input: "`include_str!` of a missing file beside a build script (which may write it)",
+        input: "`include_str!` of a missing file beside a build script that, run, does not write it",
         setup: |d| append(d, GREETER_MAIN, "\nconst S: &str = include_str!(\"missing.txt\");\n"),
         args: &[],
-        exit: 0,
-        message: "call sites: 1 inline, 0 bridged, 0 left as RPC",
+        exit: 2,
+        message: "error: greeter/greeter/src/main.rs:55:17: includes \"missing.txt\", and `TMP/greeter/greeter/src/missing.txt` does not exist, nor does package `greeter`'s build script write it when run, so rustc cannot build this file; add the file, or gate the item with a `cfg`",
     },
     Case {
-        input: "`include!` of a missing file beside a build script (which may write it)",
+        input: "`include!` of a missing file beside a build script that, run, does not write it",
         setup: |d| append(d, GREETER_MAIN, "\ninclude!(\"missing.rs\");\n"),
+        args: &[],
+        exit: 2,
+        message: "error: greeter/greeter/src/main.rs:55:1: includes \"missing.rs\", and `TMP/greeter/greeter/src/missing.rs` does not exist, nor does package `greeter`'s build script write it when run, so rustc cannot build this file; add the file, or gate the item with a `cfg`",
+    },
+    Case {
+        input: "`include!` of a file the build script writes into `src/` (by a path built at run time)",
+        setup: |d| {
+            append(d, GREETER_MAIN, "\ninclude!(\"made.rs\");\n");
+            edit(
+                d,
+                "greeter/greeter/build.rs",
+                "    Ok(())",
+                "    let dir = std::path::PathBuf::from(std::env::var(\"CARGO_MANIFEST_DIR\")?);\n    std::fs::write(dir.join(\"src\").join(\"made.rs\"), \"const MADE: u8 = 1;\\n\")?;\n    Ok(())",
+            );
+        },
         args: &[],
         exit: 0,
         message: "call sites: 1 inline, 0 bridged, 0 left as RPC",
