@@ -189,7 +189,14 @@ fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loa
     for result in results {
         match result {
             Ok(l) => loadings.push(l),
-            Err(Error(e)) => errors.extend(e),
+            // A package several services reach fails once for all of them.
+            Err(Error(e)) => {
+                for d in e {
+                    if !errors.contains(&d) {
+                        errors.push(d);
+                    }
+                }
+            }
         }
     }
     // (Indices of `loadings` are the plan's only when every service loaded.)
