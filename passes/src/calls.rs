@@ -615,7 +615,7 @@ async fn main() {
                 let a = GreeterClient::connect("http://a").await.unwrap();
                 tonic::transport::Server::builder().add_service(GreeterServer::new(G)).serve_with_incoming_shutdown(knit_host.incoming(addr), knit_host.shutdown()).await;
             }
-            Call(Rpc) frontend/src/main.rs:6: calls to `helloworld.Greeter` stay RPC: `helloworld.Greeter` is served by `frontend` itself, the calling service: no other service of the group serves it
+            Call(Rpc) frontend/src/main.rs:6: calls to `helloworld.Greeter` stay RPC: no other service of the merge group serves `helloworld.Greeter` (the calling service `frontend` reaches its server's code)
         "#]].assert_eq(&check(fixture).render("frontend/src/main.rs"));
     }
 

@@ -397,7 +397,7 @@ fn decide(
     let provider = match providers.as_slice() {
         [] if servers.contains_key(&(caller, server.clone())) => {
             return Decision::Rpc(format!(
-                "`{full}` is served by `{}` itself, the calling service: no other service of the group serves it",
+                "no other service of the merge group serves `{full}` (the calling service `{}` reaches its server's code)",
                 group.services[caller].name
             ));
         }
