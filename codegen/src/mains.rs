@@ -269,16 +269,16 @@ fn shutdown_settings(host: &Host, notes: &mut Vec<String>) -> Vec<TokenStream> {
         let waits = match stopping.is_empty() {
             true => String::new(),
             false => format!(
-                "waits for {} (whose code handles signals) within the grace period, and ",
+                "waits for {} (whose code stops them on SIGTERM) within the grace period, and ",
                 quoted(&stopping)
             ),
         };
-        let (its, ends) = match dying.len() {
-            1 => ("its", "its process"),
-            _ => ("their", "each process"),
+        let (its, it, ends) = match dying.len() {
+            1 => ("its", "it", "its process"),
+            _ => ("their", "them", "each process"),
         };
         notes.push(format!(
-            "on SIGTERM the merged binary {waits}does not wait for {}: nothing in {its} code handles a signal, so alone one SIGTERM ends {ends}",
+            "on SIGTERM the merged binary {waits}does not wait for {}: nothing in {its} code stops {it} on SIGTERM, so alone one SIGTERM ends {ends}",
             quoted(&dying),
         ));
     }

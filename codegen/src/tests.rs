@@ -976,7 +976,7 @@ fn a_host_of_several_services_and_settings() {
         note: `greeter` asks for 4 worker threads, but not every service sizes its runtime: the merged runtime keeps tokio's default (one per core) unless the plan sets `worker_threads`
         note: the merged runtime's threads have stacks of 4194304 bytes, the largest a service asked for (`greeter`)
         note: `frontend` sizes its runtime with `workers()`, which knit cannot evaluate: the merged runtime does not apply it
-        note: on SIGTERM the merged binary waits for `greeter`, `users`, `orders` (whose code handles signals) within the grace period, and does not wait for `frontend`: nothing in its code handles a signal, so alone one SIGTERM ends its process
+        note: on SIGTERM the merged binary waits for `greeter`, `users`, `orders` (whose code stops them on SIGTERM) within the grace period, and does not wait for `frontend`: nothing in its code stops it on SIGTERM, so alone one SIGTERM ends its process
     "#]],
     );
     input.host.worker_threads = Some(2);
@@ -1006,7 +1006,7 @@ fn a_host_of_several_services_and_settings() {
         }
         note: the merged runtime's threads have stacks of 4194304 bytes, the largest a service asked for (`greeter`)
         note: `frontend` sizes its runtime with `workers()`, which knit cannot evaluate: the merged runtime does not apply it
-        note: on SIGTERM the merged binary waits for `greeter`, `users`, `orders` (whose code handles signals) within the grace period, and does not wait for `frontend`: nothing in its code handles a signal, so alone one SIGTERM ends its process
+        note: on SIGTERM the merged binary waits for `greeter`, `users`, `orders` (whose code stops them on SIGTERM) within the grace period, and does not wait for `frontend`: nothing in its code stops it on SIGTERM, so alone one SIGTERM ends its process
     "#]],
     );
 }

@@ -20,7 +20,7 @@ pub enum OnSignal {
     /// at most the grace period.
     #[default]
     Stops,
-    /// Nothing in it handles a signal: SIGTERM kills its process. The host
+    /// Nothing in it stops it on SIGTERM: SIGTERM kills its process. The host
     /// does not wait for it once the services that stop have ended.
     Dies,
 }
@@ -45,7 +45,7 @@ pub(crate) fn grace_over(grace: Duration, running: &[&str]) -> String {
 /// The host's message when only services that handle no signal are left.
 pub(crate) fn not_waiting(dying: &[&str]) -> String {
     format!(
-        "knit: not waiting for {}: nothing in {} handles a signal (alone, one SIGTERM ends its process)",
+        "knit: not waiting for {}: nothing in {} stops it on SIGTERM (alone, one SIGTERM ends its process)",
         names(dying),
         if dying.len() == 1 { "it" } else { "them" },
     )
@@ -118,7 +118,7 @@ mod tests {
         assert!(over.ends_with("for `a`, `b`"), "{over}");
         assert_eq!(
             not_waiting(&["kiosk"]),
-            "knit: not waiting for `kiosk`: nothing in it handles a signal (alone, one SIGTERM ends its process)"
+            "knit: not waiting for `kiosk`: nothing in it stops it on SIGTERM (alone, one SIGTERM ends its process)"
         );
         assert!(not_waiting(&["a", "b"]).contains("nothing in them"));
     }
