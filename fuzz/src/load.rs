@@ -10,6 +10,8 @@ use crate::properties::{deterministic, loss_free, one_line_errors};
 
 /// Writes the fixture `data` (UTF-8; else ignored) and merges its `knit.toml`.
 pub fn run(data: &[u8]) {
+    // Build scripts are read, never run: an input is merged in process.
+    knit_rewriter::load::run_build_scripts(false);
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };

@@ -23,6 +23,8 @@ struct System {
 fn system() -> &'static Mutex<System> {
     static SYSTEM: OnceLock<Mutex<System>> = OnceLock::new();
     SYSTEM.get_or_init(|| {
+        // Build scripts are read, never run: an input is merged in process.
+        knit_rewriter::load::run_build_scripts(false);
         let plan = std::env::var("KNIT_FUZZ_SYSTEM").unwrap_or("corpus/shop/knit.toml".into());
         let (loaded, _) = knit_rewriter::prepare(&crate::root().join(&plan), Versions::Skip)
             .unwrap_or_else(|e| panic!("{plan} does not merge: {e}"));

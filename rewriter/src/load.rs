@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 use knit_passes::FileId;
@@ -126,6 +126,22 @@ struct Input {
     read: PathBuf,
     at: PathBuf,
     file: SourceFile,
+}
+
+/// Whether loading may run a build script to see what it compiles
+/// ([`crate::probe`]): on unless turned off here (the fuzz targets do) or by
+/// `KNIT_BUILD_SCRIPTS=never` in the environment.
+static RUNS_BUILD_SCRIPTS: AtomicBool = AtomicBool::new(true);
+
+/// Lets loading run build scripts, or not: without, a build script's literal
+/// reading is all knit knows of it.
+pub fn run_build_scripts(on: bool) {
+    RUNS_BUILD_SCRIPTS.store(on, Ordering::Relaxed);
+}
+
+fn runs_build_scripts() -> bool {
+    RUNS_BUILD_SCRIPTS.load(Ordering::Relaxed)
+        && std::env::var_os("KNIT_BUILD_SCRIPTS").is_none_or(|v| v != "never")
 }
 
 /// Whether loading asks git which version of each service it reads.
@@ -832,7 +848,8 @@ fn load_service(
         let uncertain = build_script
             .as_deref()
             .is_some_and(|script| !reads::literal_reading_is_certain(script, &dir));
-        let probed = (uncertain || (build_script.is_some() && !unbuilt.is_empty())).then(|| {
+        let wanted = uncertain || (build_script.is_some() && !unbuilt.is_empty());
+        let probed = (wanted && runs_build_scripts()).then(|| {
             let manifest = reached
                 .workspace_root
                 .as_ref()

@@ -4,6 +4,7 @@
 //! Volo rows (bench_volo.rs, against corpus/volo's), in release mode. Ratios
 //! come from one run on one machine; nothing here is a test.
 
+use std::path::PathBuf;
 use std::process::Command;
 
 use crate::{cargo, root};
@@ -57,14 +58,13 @@ pub fn calls(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// The per-call micro-benchmark: one unary call through each path.
-fn micro_benchmark() -> Result<(), String> {
-    let target = root().join("target/e2e");
-    let work = target.join("bench-calls");
-    let merged = work.join("greeter-merged");
-    let knit = crate::e2e::knit_binary()?;
-    let status = Command::new(&knit)
-        .args(["merge", "corpus/greeter/knit.toml", "--out"])
+/// Merges corpus system `system` into `target/e2e/bench-calls/OUT`, for a
+/// benchmark built against its generated crates; the output folder.
+pub(crate) fn merge_for_bench(system: &str, out: &str) -> Result<PathBuf, String> {
+    let merged = root().join("target/e2e/bench-calls").join(out);
+    let plan = format!("corpus/{system}/knit.toml");
+    let status = Command::new(crate::e2e::knit_binary()?)
+        .args(["merge", &plan, "--out"])
         .arg(&merged)
         .args(["--format", "json"])
         .current_dir(root())
@@ -72,8 +72,16 @@ fn micro_benchmark() -> Result<(), String> {
         .status()
         .map_err(|e| e.to_string())?;
     if !status.success() {
-        return Err("knit merge failed".into());
+        return Err(format!("knit merge {plan} failed"));
     }
+    Ok(merged)
+}
+
+/// The per-call micro-benchmark: one unary call through each path.
+fn micro_benchmark() -> Result<(), String> {
+    let target = root().join("target/e2e");
+    let work = target.join("bench-calls");
+    let merged = merge_for_bench("greeter", "greeter-merged")?;
     let bench = work.join("bench");
     std::fs::create_dir_all(bench.join("src")).map_err(|e| e.to_string())?;
     let manifest = format!(

@@ -18,19 +18,7 @@ const CALLS: u32 = 2000;
 pub fn run() -> Result<(), String> {
     let target = root().join("target/e2e");
     let work = target.join("bench-calls");
-    let merged = work.join("volo-merged");
-    let knit = crate::e2e::knit_binary()?;
-    let status = Command::new(&knit)
-        .args(["merge", "corpus/volo/knit.toml", "--out"])
-        .arg(&merged)
-        .args(["--format", "json"])
-        .current_dir(root())
-        .stdout(std::process::Stdio::null())
-        .status()
-        .map_err(|e| e.to_string())?;
-    if !status.success() {
-        return Err("knit merge corpus/volo/knit.toml failed".into());
-    }
+    let merged = crate::bench::merge_for_bench("volo", "volo-merged")?;
     let bench = work.join("volo-bench");
     std::fs::create_dir_all(bench.join("src")).map_err(|e| e.to_string())?;
     let manifest = format!(
