@@ -544,4 +544,36 @@ include!(concat!(env!("OUT_DIR"), "/x.rs"));"#;
             .collect();
         assert_eq!(found, [("gone.rs", 21), ("..", 175)]);
     }
+
+    #[test]
+    fn a_literal_reading_is_certain_where_literals_name_what_is_compiled() {
+        let repo = tree(&[
+            ("svc/proto/a.proto", ""),
+            ("svc/Cargo.toml", ""),
+            ("apis/b/v1/b.proto", ""),
+        ]);
+        let dir = repo.path().join("svc");
+        let certain = |script: &str| literal_reading_is_certain(script, &dir);
+        // Nothing compiled, or every proto named where it is.
+        assert!(certain("fn main() { println!(\"cargo:rustc-cfg=x\"); }"));
+        assert!(certain(
+            "fn main() { tonic_prost_build::compile_protos(\"proto/a.proto\").unwrap(); }"
+        ));
+        assert!(certain(
+            "fn main() { build_common::compile(\"../apis\").unwrap(); }"
+        ));
+        // A proto missing from a folder of the package is missing: the
+        // refusal, not a run, answers it.
+        assert!(certain(
+            "fn main() { compile_protos(\"proto/gone.proto\").unwrap(); }"
+        ));
+        // Paths assembled at run time, or named from a folder only a helper
+        // crate knows.
+        assert!(!certain(
+            "fn main() { let d = std::env::var(\"API_DIR\").unwrap(); compile_protos(&d).unwrap(); }"
+        ));
+        assert!(!certain(
+            "fn main() { apigen::compile(&[\"b/v1/b.proto\"]).unwrap(); }"
+        ));
+    }
 }
