@@ -248,6 +248,15 @@ fn run_until_built(package: &str, manifest: &Path, target: &Path) -> Result<Path
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cargo: {e}"))?;
+    // stderr is drained while stdout is read: a build that fills the pipe
+    // would otherwise wait on knit forever.
+    let stderr = child.stderr.take().map(|mut pipe| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = std::io::Read::read_to_string(&mut pipe, &mut text);
+            text
+        })
+    });
     let started = Instant::now();
     let mut found = None;
     if let Some(stdout) = child.stdout.take() {
@@ -263,11 +272,11 @@ fn run_until_built(package: &str, manifest: &Path, target: &Path) -> Result<Path
         }
     }
     let _ = child.kill();
-    let ended = child
-        .wait_with_output()
-        .map_err(|e| format!("cargo: {e}"))?;
+    child.wait().map_err(|e| format!("cargo: {e}"))?;
+    let stderr = stderr
+        .and_then(|reader| reader.join().ok())
+        .unwrap_or_default();
     found.ok_or_else(|| {
-        let stderr = String::from_utf8_lossy(&ended.stderr);
         let first = stderr
             .lines()
             .find(|l| l.starts_with("error"))
