@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use ra_ap_syntax::ast;
+use ra_ap_syntax::ast::{self, HasArgList};
 use ra_ap_syntax::{AstNode, TextRange, TextSize};
 
 use crate::channels::{channel_of, expr_at, without_clones};
@@ -18,6 +18,7 @@ use crate::edit::Output;
 use crate::model::{FileId, Group, PackageRef, relative_path};
 use crate::names::{Mention, Role, Usage};
 use crate::pass::PassId;
+use crate::routes::ConnectKind;
 use crate::sharing::{Decision, Sharing, call_site};
 
 const PASS: PassId = PassId::Calls;
@@ -37,9 +38,15 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
         if matches!(m.usage, Usage::Call { .. } | Usage::Other) {
             out.calls.push(call_site(group, m, decision, shared));
         }
-        if let Decision::Bridged { .. } = decision {
-            bridge(group, m, &mut out);
-            continue;
+        match decision {
+            Decision::Bridged { .. } => {
+                bridge(group, m, &mut out);
+                continue;
+            }
+            // The client is kept as written: only where its channel is
+            // connected changes (`route_channels`).
+            Decision::Routed { .. } => continue,
+            _ => {}
         }
         let (Decision::Inline { .. }, Some(shared)) = (decision, shared) else {
             continue;
@@ -107,7 +114,8 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
             users.extend(group.file(m.file).package_ref(m.service));
         }
     }
-    dial_only_when_needed(group, sharing, &mut out);
+    let routed = route_channels(group, sharing, &mut out);
+    dial_only_when_needed(group, sharing, &routed, &mut out);
     for shared in &sharing.packages {
         let mut packages = dependents
             .remove(&shared.package_name())
@@ -144,7 +152,12 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
 /// for, and as before otherwise. The channel is the constructor's argument
 /// itself, or a `let` binding of the same function whose every use is such a
 /// constructor's argument; any other use leaves it as it is.
-fn dial_only_when_needed(group: &Group, sharing: &Sharing, out: &mut Output) {
+fn dial_only_when_needed(
+    group: &Group,
+    sharing: &Sharing,
+    routed: &BTreeSet<(FileId, u32, u32)>,
+    out: &mut Output,
+) {
     /// An eager `connect()` call: the services it is for, its converted uses,
     /// and all uses of the binding that holds it (1 when it is an argument).
     #[derive(Default)]
@@ -190,7 +203,7 @@ fn dial_only_when_needed(group: &Group, sharing: &Sharing, out: &mut Output) {
     }
     for ((file, start, end), channel) in channels {
         let range = TextRange::new(start.into(), end.into());
-        if channel.converted != channel.uses {
+        if channel.converted != channel.uses || routed.contains(&(file, start, end)) {
             continue;
         }
         let tree = group.file(file).rust.as_ref().unwrap().tree();
@@ -210,6 +223,75 @@ fn dial_only_when_needed(group: &Group, sharing: &Sharing, out: &mut Output) {
         out.edit(PASS, file, range, new, note);
         needs_runtime(group, file, out);
     }
+}
+
+/// The channels of clients that keep their own (`Decision::Routed`): where
+/// each is connected, `endpoint.connect()` becomes
+/// `knit_runtime::channel::connect(endpoint, services)` (`connect_lazy` alike,
+/// and `XClient::connect(dst)` becomes `knit_runtime::channel::client(dst,
+/// services, XClient::new)`), with the gRPC services knit routes through it.
+/// The channel then serves calls to services of this process through their
+/// servers, in process, and the others over the network as before. Returns
+/// the calls rewritten (file, start, end).
+fn route_channels(
+    group: &Group,
+    sharing: &Sharing,
+    out: &mut Output,
+) -> BTreeSet<(FileId, u32, u32)> {
+    let mut sites: BTreeMap<(FileId, u32, u32), (ConnectKind, BTreeSet<String>)> = BTreeMap::new();
+    for ((_, named), decision) in &sharing.calls {
+        let Decision::Routed { connects, .. } = decision else {
+            continue;
+        };
+        let service = format!("{}.{}", named.package, named.service);
+        for c in connects {
+            let site = sites
+                .entry((c.file, c.span.0, c.span.1))
+                .or_insert_with(|| (c.kind, BTreeSet::new()));
+            site.1.insert(service.trim_start_matches('.').to_string());
+        }
+    }
+    for (&(file, start, end), (kind, services)) in &sites {
+        let range = TextRange::new(start.into(), end.into());
+        let tree = group.file(file).rust.as_ref().unwrap().tree();
+        let services: Vec<String> = services.iter().map(|s| format!("{s:?}")).collect();
+        let services = services.join(", ");
+        let new = match (kind, expr_at(&tree, range)) {
+            (ConnectKind::Eager | ConnectKind::Lazy, Some(ast::Expr::MethodCallExpr(call))) => {
+                let Some(receiver) = call.receiver() else {
+                    continue;
+                };
+                let function = match kind {
+                    ConnectKind::Eager => "connect",
+                    _ => "connect_lazy",
+                };
+                format!(
+                    "knit_runtime::channel::{function}({}, &[{services}])",
+                    receiver.syntax()
+                )
+            }
+            (ConnectKind::Client, Some(ast::Expr::CallExpr(call))) => {
+                let (Some(ast::Expr::PathExpr(path)), Some(args)) = (call.expr(), call.arg_list())
+                else {
+                    continue;
+                };
+                let Some(client) = path.path().and_then(|p| p.qualifier()) else {
+                    continue;
+                };
+                let args: Vec<String> = args.args().map(|a| a.syntax().to_string()).collect();
+                format!(
+                    "knit_runtime::channel::client({}, &[{services}], {client}::new)",
+                    args.join(", ")
+                )
+            }
+            _ => continue,
+        };
+        let note =
+            "channel: calls to services of this process run through their servers in process";
+        out.edit(PASS, file, range, new, note);
+        needs_runtime(group, file, out);
+    }
+    sites.keys().copied().collect()
 }
 
 /// Makes the package of `file` depend on knit's runtime.
@@ -294,6 +376,8 @@ fn bridge(group: &Group, m: &Mention, out: &mut Output) {
     needs_runtime(group, m.file, out);
 }
 
+#[cfg(test)]
+mod routed;
 #[cfg(test)]
 mod shapes;
 
@@ -431,7 +515,7 @@ async fn main() {
         let associated = crate::fixture::check(&crate::fixture::with_frontend(
             "use hello::greeter_client::GreeterClient;\nmod hello { tonic::include_proto!(\"helloworld\"); }\ntrait Api { type Client; }\nstruct Shop;\nimpl Api for Shop { type Client = GreeterClient<tonic::transport::Channel>; }\n#[tokio::main]\nasync fn main() {\n    let b = GreeterClient::connect(\"http://b\").await.unwrap();\n}\n",
         ));
-        expect!["Call(Rpc) frontend/src/main.rs:8: calls to `helloworld.Greeter` stay RPC: `GreeterClient` is given a `type` alias inside a function or an `impl`, which knit does not follow yet: the calls made through it could not be checked"]
+        expect!["Call(Bridged) frontend/src/main.rs:8: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:8: `GreeterClient` is given a `type` alias inside a function or an `impl`, which knit does not rewrite"]
             .assert_eq(&associated.findings.join("\n"));
         check_caller(
             r#"use hello::greeter_client::GreeterClient;
@@ -450,9 +534,9 @@ async fn main() {
                 pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
                     type G = GreeterClient<tonic::transport::Channel>;
                     let a = G::connect("http://a").await.unwrap();
-                    let b = GreeterClient::connect("http://b").await.unwrap();
+                    let b = knit_runtime::channel::client("http://b", &["helloworld.Greeter"], GreeterClient::new).await.unwrap();
                 }
-                Call(Rpc) frontend/src/main.rs:7: calls to `helloworld.Greeter` stay RPC: `GreeterClient` is given a `type` alias inside a function or an `impl`, which knit does not follow yet: the calls made through it could not be checked
+                Call(Bridged) frontend/src/main.rs:7: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:7: `GreeterClient` is given a `type` alias inside a function or an `impl`, which knit does not rewrite
             "#]],
         );
     }
@@ -548,9 +632,9 @@ async fn main() {
                     let b = GreeterClient::new(channel);
                     let c = GreeterClient::new(ServiceBuilder::new().layer(auth).service(channel));
                 }
-                Call(Rpc) frontend/src/main.rs:5: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` over a custom transport (tower layers) is not converted yet
-                Call(Rpc) frontend/src/main.rs:6: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` over a custom transport (tower layers) is not converted yet
-                Call(Rpc) frontend/src/main.rs:7: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` over a custom transport (tower layers) is not converted yet
+                Call(Rpc) frontend/src/main.rs:5: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` runs over a transport of its own (tower layers), and knit cannot tell where the channel of the client made at frontend/src/main.rs:6 is connected: its channel comes from `channel`, which knit does not follow
+                Call(Rpc) frontend/src/main.rs:6: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` runs over a transport of its own (tower layers), and knit cannot tell where the channel of the client made at frontend/src/main.rs:6 is connected: its channel comes from `channel`, which knit does not follow
+                Call(Rpc) frontend/src/main.rs:7: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` runs over a transport of its own (tower layers), and knit cannot tell where the channel of the client made at frontend/src/main.rs:6 is connected: its channel comes from `channel`, which knit does not follow
             "#]],
         );
     }
@@ -772,8 +856,8 @@ async fn main() {
         .collect();
         expect![[r#"
             [
-                "Call(Rpc) frontend/src/main.rs:12: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` is given its channel inside `Timeout::new(..)`, a transport of the client's own that in-process calls would not go through",
-                "Call(Rpc) frontend/src/main.rs:13: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` is given its channel inside `Timeout::new(..)`, a transport of the client's own that in-process calls would not go through",
+                "Call(Bridged) frontend/src/main.rs:12: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:11: `GreeterClient::new` is given its channel inside `Timeout::new(..)`, a transport of the client's own",
+                "Call(Bridged) frontend/src/main.rs:13: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:11: `GreeterClient::new` is given its channel inside `Timeout::new(..)`, a transport of the client's own",
                 "Call(Inline) frontend/src/main.rs:12: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)",
             ]
         "#]]

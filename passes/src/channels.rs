@@ -429,7 +429,7 @@ mod tests {
             "#[tokio::main]",
             "fn make() -> tonic::transport::Channel {\n    Endpoint::from_static(\"http://g\").timeout(TIMEOUT).connect_lazy()\n}\n#[tokio::main]",
         );
-        expect!["Call(Rpc) frontend/src/main.rs:11: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` is given a channel knit cannot follow to its endpoint, and `frontend` sets a channel timeout at frontend/src/main.rs:7: in-process calls could lose it"]
+        expect!["Call(Bridged) frontend/src/main.rs:11: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:7: `GreeterClient::new` is given a channel made elsewhere, and `frontend` sets a channel timeout at frontend/src/main.rs:7, which an in-process client would not keep"]
             .assert_eq(&check(&made).findings.join("\n"));
         let untimed = made.replace(".timeout(TIMEOUT)", "");
         expect!["Call(Inline) frontend/src/main.rs:11: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"]
@@ -454,7 +454,7 @@ mod tests {
             "#[tokio::main]",
             "fn pool() -> Pool {\n    Pool::builder().timeout(TIMEOUT).build()\n}\nfn endpoint(url: &'static str) -> Endpoint {\n    Endpoint::from_static(url).timeout(TIMEOUT)\n}\n#[tokio::main]",
         );
-        expect!["Call(Rpc) frontend/src/main.rs:17: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` is given a channel knit cannot follow to its endpoint, and `frontend` sets a channel timeout at frontend/src/main.rs:10: in-process calls could lose it"]
+        expect!["Call(Bridged) frontend/src/main.rs:17: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:16: `GreeterClient::new` is given a channel made elsewhere, and `frontend` sets a channel timeout at frontend/src/main.rs:10, which an in-process client would not keep"]
             .assert_eq(&check(&fixture).findings.join("\n"));
     }
 
@@ -482,7 +482,7 @@ mod tests {
             "#[tokio::main]",
             "fn retries() -> Retry {\n    Retry::builder().timeout(TIMEOUT).build()\n}\n#[tokio::main]",
         );
-        expect!["Call(Rpc) frontend/src/main.rs:13: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` is given its channel inside `Timeout::new(..)`, a transport of the client's own that in-process calls would not go through"]
+        expect!["Call(Bridged) frontend/src/main.rs:13: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:11: `GreeterClient::new` is given its channel inside `Timeout::new(..)`, a transport of the client's own"]
             .assert_eq(&check(&wrapped).findings.join("\n"));
         let layered = frontend(
             "ServiceBuilder::new().layer(TimeoutLayer::new(TIMEOUT)).service(channel)",
@@ -491,20 +491,20 @@ mod tests {
             "    let client",
             "    let channel = Endpoint::from_static(\"http://g\").connect_lazy();\n    let client",
         );
-        expect!["Call(Rpc) frontend/src/main.rs:9: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` over a custom transport (tower layers) is not converted yet"]
+        expect!["Call(Bridged) frontend/src/main.rs:9: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:8: `GreeterClient::new` runs over a transport of its own (tower layers)"]
             .assert_eq(&check(&layered).findings.join("\n"));
         let bound = frontend("svc").replace(
             "    let client",
             "    let channel = Endpoint::from_static(\"http://g\").connect_lazy();\n    let svc = ServiceBuilder::new().layer(TimeoutLayer::new(TIMEOUT)).service(channel);\n    let client",
         );
-        expect!["Call(Rpc) frontend/src/main.rs:10: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` is given its channel inside `.service(..)`, a transport of the client's own that in-process calls would not go through"]
+        expect!["Call(Bridged) frontend/src/main.rs:10: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:8: `GreeterClient::new` is given its channel inside `.service(..)`, a transport of the client's own"]
             .assert_eq(&check(&bound).findings.join("\n"));
         // A tracing client of the repository's own around the channel.
         let traced = frontend("traced").replace(
             "    let client",
             "    let channel = Endpoint::from_static(\"http://g\").connect().await.unwrap();\n    let traced = TracingServiceClient::new(channel);\n    let client",
         );
-        expect!["Call(Rpc) frontend/src/main.rs:10: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` is given its channel inside `TracingServiceClient::new(..)`, a transport of the client's own that in-process calls would not go through"]
+        expect!["Call(Bridged) frontend/src/main.rs:10: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:8: `GreeterClient::new` is given its channel inside `TracingServiceClient::new(..)`, a transport of the client's own"]
             .assert_eq(&check(&traced).findings.join("\n"));
         // The same behind a shadowed name knit does not follow: the client's
         // type says it.
@@ -512,7 +512,7 @@ mod tests {
             "    let client = GreeterClient",
             "    let client = TracingServiceClient::new(channel());\n    let client: GreeterClient<TracingServiceClient<Channel>> = GreeterClient",
         );
-        expect!["Call(Rpc) frontend/src/main.rs:9: calls to `helloworld.Greeter` stay RPC: `GreeterClient<TracingServiceClient<Channel>>` runs over `TracingServiceClient<Channel>`, a transport of the client's own that in-process calls would not go through"]
+        expect!["Call(Rpc) frontend/src/main.rs:9: calls to `helloworld.Greeter` stay RPC: `GreeterClient<TracingServiceClient<Channel>>` runs over `TracingServiceClient<Channel>`, a transport of the client's own, and knit cannot tell where the channel of the client made at frontend/src/main.rs:9 is connected: its channel comes from `client`, which knit does not follow"]
             .assert_eq(&check(&shadowed).findings.join("\n"));
     }
 
@@ -536,18 +536,18 @@ mod tests {
             .collect();
         expect![[r#"
             [
-                "Call(Rpc) frontend/src/main.rs:8: calls to `helloworld.Greeter` stay RPC: the channel `GreeterClient::new` is given has a timeout knit cannot give the in-process client (`.timeout(TIMEOUT)`): only a constant on the channel's own endpoint is copied",
-                "Call(Rpc) frontend/src/main.rs:8: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` is given a channel knit cannot follow to its endpoint, and `frontend` sets a channel timeout at frontend/src/main.rs:8: in-process calls could lose it",
+                "Call(Rpc) frontend/src/main.rs:8: calls to `helloworld.Greeter` stay RPC: the channel `GreeterClient::new` is given has a timeout an in-process client could not be given (`.timeout(TIMEOUT)`), and knit cannot tell where the channel of the client made at frontend/src/main.rs:8 is connected: its channel is made by `Channel::balance_list`, which knit does not route",
+                "Call(Bridged) frontend/src/main.rs:8: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:8: `GreeterClient::new` is given a channel made elsewhere, and `frontend` sets a channel timeout at frontend/src/main.rs:8, which an in-process client would not keep",
             ]
         "#]].assert_debug_eq(&found);
         let dialled = |connect: &str| {
             let made = frontend("x").replace("GreeterClient::new(x)", connect);
             check(&made).findings.join("\n")
         };
-        expect!["Call(Rpc) frontend/src/main.rs:8: calls to `helloworld.Greeter` stay RPC: `GreeterClient::connect` dials an endpoint with a timeout (`.timeout(TIMEOUT)`) and its client is not taken at once (`.await?`, `.await.unwrap()`, `.await.expect(..)`), where knit would give it the timeout: in-process calls could lose it"].assert_eq(&dialled(
+        expect!["Call(Bridged) frontend/src/main.rs:8: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:8: `GreeterClient::connect` dials an endpoint with a timeout (`.timeout(TIMEOUT)`) and its client is not taken at once (`.await?`, `.await.unwrap()`, `.await.expect(..)`), where an in-process client would be given it"].assert_eq(&dialled(
             "{ let connecting = GreeterClient::connect(Endpoint::from_static(\"http://g\").timeout(TIMEOUT)); connecting.await.unwrap() }",
         ));
-        expect!["Call(Rpc) frontend/src/main.rs:8: calls to `helloworld.Greeter` stay RPC: `GreeterClient::connect` dials an endpoint with a timeout knit cannot give the in-process client (`.timeout(settings().timeout)`): only a constant is copied"].assert_eq(&dialled(
+        expect!["Call(Bridged) frontend/src/main.rs:8: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:8: `GreeterClient::connect` dials an endpoint with a timeout an in-process client could not be given (`.timeout(settings().timeout)`)"].assert_eq(&dialled(
             "GreeterClient::connect(Endpoint::from_static(\"http://g\").timeout(settings().timeout)).await.unwrap()",
         ));
     }
@@ -569,7 +569,7 @@ mod tests {
                 .collect();
             calls.join("\n")
         };
-        expect!["Call(Rpc) frontend/src/main.rs:14: calls to `helloworld.Greeter` stay RPC: `GreeterClient::connect` dials what knit cannot follow to a URL or an endpoint, and `frontend` sets a channel timeout at frontend/src/main.rs:7: in-process calls could lose it"]
+        expect!["Call(Bridged) frontend/src/main.rs:14: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:14: `GreeterClient::connect` dials what may be an endpoint made elsewhere, and `frontend` sets a channel timeout at frontend/src/main.rs:7, which an in-process client would not keep"]
             .assert_eq(&dialled("GreeterClient::connect(endpoint()).await.unwrap()"));
         let urls = [
             "GreeterClient::connect(address()).await.unwrap()",
@@ -617,7 +617,7 @@ mod tests {
         let out = check(&frontend(
             "Endpoint::from_static(\"http://g\").timeout(settings().timeout).connect_lazy()",
         ));
-        expect!["Call(Rpc) frontend/src/main.rs:8: calls to `helloworld.Greeter` stay RPC: the channel `GreeterClient::new` is given has a timeout knit cannot give the in-process client (`.timeout(settings().timeout)`): only a constant on the channel's own endpoint is copied"]
+        expect!["Call(Bridged) frontend/src/main.rs:8: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:8: the channel `GreeterClient::new` is given has a timeout an in-process client could not be given (`.timeout(settings().timeout)`)"]
             .assert_eq(&out.findings.join("\n"));
     }
 }

@@ -19,6 +19,7 @@ pub mod names;
 pub mod namespace;
 mod orphans;
 pub mod pass;
+pub mod routes;
 pub mod scan;
 pub mod scope;
 mod served;

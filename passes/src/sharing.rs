@@ -14,6 +14,7 @@ use crate::channels::ChannelTimeout;
 use crate::edit::{CallSite, Tier};
 use crate::model::{FileId, Group, ProtoFile};
 use crate::names::{Index, Mention, Named, Role, Usage};
+use crate::routes::Connect;
 use crate::served::Served;
 use ra_ap_syntax::ast::HasGenericArgs;
 use ra_ap_syntax::{AstNode, NodeOrToken, TextRange, TextSize, ast};
@@ -33,6 +34,16 @@ pub enum Decision {
         provider: usize,
         reason: String,
         stacked: bool,
+    },
+    /// In process through the provider's server, on the caller's own channel:
+    /// the client keeps its type, its transport and its endpoint's settings
+    /// (`reason`: why it keeps them), and the places where that channel is
+    /// connected (`connects`) become `knit_runtime::channel::connect(..)`.
+    Routed {
+        provider: usize,
+        reason: String,
+        stacked: bool,
+        connects: Vec<Connect>,
     },
     /// Left as a real RPC, for this reason.
     Rpc(String),
@@ -187,9 +198,12 @@ impl Sharing {
         // The provider registers either its handler (inline) or its server
         // (bridged) under the gRPC service's name, not both.
         for ((_, named), decision) in sharing.calls.iter_mut() {
-            let Decision::Bridged {
+            let (Decision::Bridged {
                 provider, stacked, ..
-            } = *decision
+            }
+            | Decision::Routed {
+                provider, stacked, ..
+            }) = *decision
             else {
                 continue;
             };
@@ -201,8 +215,12 @@ impl Sharing {
                 p.package == named.package && p.provided.get(&named.service) == Some(&provider)
             });
             if inline {
+                let why = match decision {
+                    Decision::Routed { reason, .. } => format!("{reason}, and "),
+                    _ => String::new(),
+                };
                 *decision = Decision::Rpc(format!(
-                    "`{}` serves `{}.{}` inline to callers with its own definitions; bridging other definitions to the same service is not supported yet",
+                    "{why}`{}` serves `{}.{}` inline to callers with its own definitions; calls through its server to the same service are not supported yet",
                     group.services[provider].name, named.package, named.service
                 ));
             } else {
@@ -301,9 +319,13 @@ fn agree_on_shared_files(
                 Decision::Inline { provider } => (0, *provider),
                 Decision::Bridged { provider, .. } => (1, *provider),
                 Decision::Rpc(_) => (2, 0),
+                Decision::Routed { provider, .. } => (3, *provider),
             })
             .collect();
-        if tiers.len() < 2 {
+        // A routed caller's client code is not edited: it runs alike beside
+        // callers whose calls stay RPC.
+        let routed_beside_rpc = tiers.iter().all(|(t, _)| *t >= 2);
+        if tiers.len() < 2 || routed_beside_rpc {
             continue;
         }
         // The provider itself reaching the shared client code: its own calls
@@ -312,9 +334,9 @@ fn agree_on_shared_files(
         let in_process: BTreeSet<(usize, &Decision)> = decisions
             .iter()
             .filter_map(|d| match d {
-                Decision::Inline { provider } | Decision::Bridged { provider, .. } => {
-                    Some((*provider, *d))
-                }
+                Decision::Inline { provider }
+                | Decision::Bridged { provider, .. }
+                | Decision::Routed { provider, .. } => Some((*provider, *d)),
                 Decision::Rpc(_) => None,
             })
             .collect();
@@ -425,34 +447,34 @@ fn decide(
     {
         return Decision::Rpc(format!("{reason}, and no bridge: {refusal}"));
     }
-    // Whether a client is made on a channel with a timeout (`Endpoint::timeout`).
+    // Whether a client is made on a channel with a timeout (`Endpoint::timeout`),
+    // and the constant ones an in-process client is given.
     let mut timed = false;
+    let mut timeouts_given = Vec::new();
+    // Why the caller's clients keep their own channel, if they must: then
+    // only where that channel is connected changes (`Decision::Routed`).
+    let mut keeps: Option<String> = None;
+    let client = &named.service;
     for m in mentions {
         if let Usage::Call { method, call, .. } = &m.usage {
             let call_text = &group.file(m.file).text[*call];
-            if CUSTOM_TRANSPORTS.iter().any(|t| call_text.contains(t)) {
-                return Decision::Rpc(format!(
-                    "`{}Client::{method}` over a custom transport (tower layers) is not converted yet",
-                    named.service
-                ));
-            }
             if !CONVERTED_CONSTRUCTORS.contains(&method.as_str()) {
-                return Decision::Rpc(format!(
-                    "`{}Client::{method}` is not converted yet",
-                    named.service
+                return Decision::Rpc(format!("`{client}Client::{method}` is not converted yet"));
+            }
+            if CUSTOM_TRANSPORTS.iter().any(|t| call_text.contains(t)) {
+                keeps.get_or_insert(format!(
+                    "`{client}Client::{method}` runs over a transport of its own (tower layers)"
                 ));
             }
             match crate::channels::timeout(group, m) {
                 Some(ChannelTimeout::Computed(timeout)) if method == "connect" => {
-                    return Decision::Rpc(format!(
-                        "`{}Client::connect` dials an endpoint with a timeout knit cannot give the in-process client (`.timeout({timeout})`): only a constant is copied",
-                        named.service
+                    keeps.get_or_insert(format!(
+                        "`{client}Client::connect` dials an endpoint with a timeout an in-process client could not be given (`.timeout({timeout})`)"
                     ));
                 }
                 Some(ChannelTimeout::Computed(timeout)) => {
-                    return Decision::Rpc(format!(
-                        "the channel `{}Client::{method}` is given has a timeout knit cannot give the in-process client (`.timeout({timeout})`): only a constant on the channel's own endpoint is copied",
-                        named.service
+                    keeps.get_or_insert(format!(
+                        "the channel `{client}Client::{method}` is given has a timeout an in-process client could not be given (`.timeout({timeout})`)"
                     ));
                 }
                 Some(ChannelTimeout::Unknown) => {
@@ -468,13 +490,12 @@ fn decide(
                     if let Some((file, at)) = set {
                         let (line, _) = group.file(file).line_col(at);
                         let given = if method == "connect" {
-                            "dials what knit cannot follow to a URL or an endpoint"
+                            "dials what may be an endpoint made elsewhere"
                         } else {
-                            "is given a channel knit cannot follow to its endpoint"
+                            "is given a channel made elsewhere"
                         };
-                        return Decision::Rpc(format!(
-                            "`{}Client::{method}` {given}, and `{}` sets a channel timeout at {}:{line}: in-process calls could lose it",
-                            named.service,
+                        keeps.get_or_insert(format!(
+                            "`{client}Client::{method}` {given}, and `{}` sets a channel timeout at {}:{line}, which an in-process client would not keep",
                             group.services[caller].name,
                             group.file(file).path
                         ));
@@ -488,42 +509,39 @@ fn decide(
                     } else {
                         Some(call.end())
                     };
-                    let Some(end) = end else {
-                        return Decision::Rpc(format!(
-                            "`{}Client::connect` dials an endpoint with a timeout (`.timeout({timeout})`) and its client is not taken at once (`.await?`, `.await.unwrap()`, `.await.expect(..)`), where knit would give it the timeout: in-process calls could lose it",
-                            named.service
-                        ));
-                    };
-                    given.insert(
-                        (m.file, call.start(), call.end()),
-                        (end, timeout.syntax().to_string()),
-                    );
+                    match end {
+                        Some(end) => timeouts_given.push((
+                            (m.file, call.start(), call.end()),
+                            (end, timeout.syntax().to_string()),
+                        )),
+                        None => {
+                            keeps.get_or_insert(format!(
+                                "`{client}Client::connect` dials an endpoint with a timeout (`.timeout({timeout})`) and its client is not taken at once (`.await?`, `.await.unwrap()`, `.await.expect(..)`), where an in-process client would be given it"
+                            ));
+                        }
+                    }
                     timed = true;
                 }
                 Some(ChannelTimeout::Wrapped(wrapper)) => {
-                    return Decision::Rpc(format!(
-                        "`{}Client::{method}` is given its channel inside `{wrapper}`, a transport of the client's own that in-process calls would not go through",
-                        named.service
+                    keeps.get_or_insert(format!(
+                        "`{client}Client::{method}` is given its channel inside `{wrapper}`, a transport of the client's own"
                     ));
                 }
                 Some(ChannelTimeout::Unset) | None => {}
             }
         } else if m.usage == Usage::Other {
             return Decision::Rpc(format!(
-                "a use of `{}Client` that knit does not convert yet",
-                named.service
+                "a use of `{client}Client` that knit does not convert yet"
             ));
         } else if m.usage == Usage::Type
             && let Some(transport) = own_transport(&group.file(m.file).text, m.path)
         {
-            return Decision::Rpc(format!(
-                "`{}Client<{transport}>` runs over `{transport}`, a transport of the client's own that in-process calls would not go through",
-                named.service
+            keeps.get_or_insert(format!(
+                "`{client}Client<{transport}>` runs over `{transport}`, a transport of the client's own"
             ));
         } else if m.usage == Usage::Type && aliased_in_a_block(group, m) {
-            return Decision::Rpc(format!(
-                "`{}Client` is given a `type` alias inside a function or an `impl`, which knit does not follow yet: the calls made through it could not be checked",
-                named.service
+            keeps.get_or_insert(format!(
+                "`{client}Client` is given a `type` alias inside a function or an `impl`, which knit does not rewrite"
             ));
         }
     }
@@ -576,21 +594,81 @@ fn decide(
             named.service
         ));
     }
-    let (reason, stacked) = match (unshared, stack) {
-        (None, None) => return Decision::Inline { provider },
-        (Some(reason), None) => (reason, false),
-        (None, Some(stack)) => (stack, true),
-        (Some(reason), Some(stack)) => (format!("{reason}; {stack}"), true),
+    let bridged = match (&unshared, &stack) {
+        (None, None) => None,
+        (Some(reason), None) => Some(reason.clone()),
+        (None, Some(stack)) => Some(stack.clone()),
+        (Some(reason), Some(stack)) => Some(format!("{reason}; {stack}")),
     };
-    if timed {
-        return Decision::Rpc(format!(
-            "{reason}, and bridged calls do not keep a channel's timeout (`Endpoint::timeout`) yet"
+    if keeps.is_none()
+        && timed
+        && let Some(reason) = &bridged
+    {
+        keeps = Some(format!(
+            "{reason}, and its channel has a timeout (`Endpoint::timeout`) that the calls keep on their own channel"
         ));
     }
-    Decision::Bridged {
+    let stacked = stack.is_some();
+    match (keeps, bridged) {
+        (None, None) => {
+            given.extend(timeouts_given);
+            Decision::Inline { provider }
+        }
+        (None, Some(reason)) => {
+            given.extend(timeouts_given);
+            Decision::Bridged {
+                provider,
+                reason,
+                stacked,
+            }
+        }
+        (Some(keeps), _) => route(group, caller, provider, named, mentions, keeps, stacked),
+    }
+}
+
+/// The decision for a caller whose clients of `named` keep their own channel
+/// (`keeps` says why): routed through `provider`'s server where knit finds
+/// every place that channel is connected, RPC otherwise.
+fn route(
+    group: &Group,
+    caller: usize,
+    provider: usize,
+    named: &Named,
+    mentions: &[&Mention],
+    keeps: String,
+    stacked: bool,
+) -> Decision {
+    if let Err(refusal) = bridgeable(group, caller, provider, named) {
+        return Decision::Rpc(format!(
+            "{keeps}, and no call through its server: {refusal}"
+        ));
+    }
+    let mut connects = Vec::new();
+    for m in mentions
+        .iter()
+        .filter(|m| matches!(m.usage, Usage::Call { .. }))
+    {
+        match crate::routes::connects_of(group, caller, m) {
+            Ok(found) => connects.extend(found),
+            Err(why) => {
+                let (line, _) = group.file(m.file).line_col(m.path.start());
+                return Decision::Rpc(format!(
+                    "{keeps}, and knit cannot tell where the channel of the client made at {}:{line} is connected: {why}",
+                    group.file(m.file).path
+                ));
+            }
+        }
+    }
+    if connects.is_empty() {
+        return Decision::Rpc(format!("{keeps}, and knit finds no client made"));
+    }
+    connects.sort();
+    connects.dedup();
+    Decision::Routed {
         provider,
-        reason,
+        reason: keeps,
         stacked,
+        connects,
     }
 }
 
@@ -823,6 +901,33 @@ pub fn call_site(
                 group.services[*provider].name
             ),
         ),
+        Decision::Routed {
+            provider,
+            reason,
+            stacked,
+            connects,
+        } => {
+            let places: Vec<String> = connects
+                .iter()
+                .map(|c| {
+                    let file = group.file(c.file);
+                    let (line, _) = file.line_col(c.range().start());
+                    format!("{}:{line}", file.path)
+                })
+                .collect();
+            let server = match stacked {
+                true => "whole server, its layers and settings included",
+                false => "server",
+            };
+            (
+                Tier::Bridged,
+                format!(
+                    "calls to `{full}` run in process through `{}`'s {server} (encoded, no socket), on the caller's own channel, connected in process at {}: {reason}",
+                    group.services[*provider].name,
+                    places.join(", ")
+                ),
+            )
+        }
         Decision::Rpc(reason) => (Tier::Rpc, format!("calls to `{full}` stay RPC: {reason}")),
     };
     CallSite {
@@ -962,7 +1067,7 @@ mod tests {
         expect![[r#"
             [
                 "Call(Inline) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)",
-                "Call(Rpc) older/src/main.rs:4: calls to `helloworld.Greeter` stay RPC: `greeter` serves `helloworld.Greeter` inline to callers with its own definitions; bridging other definitions to the same service is not supported yet",
+                "Call(Rpc) older/src/main.rs:4: calls to `helloworld.Greeter` stay RPC: `greeter` serves `helloworld.Greeter` inline to callers with its own definitions; calls through its server to the same service are not supported yet",
             ]
         "#]].assert_debug_eq(&calls);
     }
