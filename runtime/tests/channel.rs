@@ -79,6 +79,13 @@ impl Name for Inline {
     const NAME: &'static str = "test.Inline";
 }
 
+/// Hosted in this process, its server registered after the caller connected.
+#[derive(Clone)]
+struct Late;
+impl Name for Late {
+    const NAME: &'static str = "test.Late";
+}
+
 /// `Say` answers what the request names, with where it ran (`x-via`);
 /// `Watch` streams.
 #[derive(Clone)]
@@ -112,6 +119,7 @@ async fn say(request: Request<String>) -> Result<Response<String>, Status> {
         }
         "panic" => panic!("handler broke"),
         "wrapped" => format!("{:?}", request.metadata().get("x-wrapper")),
+        "agent" => format!("{:?}", request.metadata().get("user-agent")),
         other => other.to_string(),
     };
     let mut response = Response::new(answer);
@@ -390,12 +398,17 @@ async fn a_clients_own_wrapper_runs_on_the_way_in_process() {
 
 #[tokio::test]
 async fn other_services_go_to_the_network() {
-    let endpoint = Endpoint::from_shared(listener().await).unwrap();
+    let endpoint = Endpoint::from_shared(listener().await)
+        .unwrap()
+        .user_agent("caller/1")
+        .unwrap();
     // Not hosted, and hosted by a handler rather than a server; an empty list
     // routes too while this process hosts servers.
     let (routed, network) = channels(endpoint.clone(), &[Hosted::NAME, Remote::NAME]).await;
     let via = both::<Remote>(&routed, &network, "hi").await;
     assert_eq!(via, [some("network"), some("network")]);
+    // The endpoint's user agent, once.
+    both::<Remote>(&routed, &network, "agent").await;
     let via = both::<Inline>(&routed, &network, "hi").await;
     assert_eq!(via, [some("network"), some("network")]);
     let via = both::<Hosted>(&routed, &network, "hi").await;
@@ -425,6 +438,19 @@ async fn a_channel_to_hosted_services_only_dials_nothing() {
     assert_eq!(answer, ("hi".to_string(), some("process")));
     let lazy = channel::connect_lazy(nowhere, &[Hosted::NAME, Remote::NAME]);
     let answer = seen(EchoClient::<_, Hosted>::new(lazy).say("hi").await);
+    assert_eq!(answer, ("hi".to_string(), some("process")));
+}
+
+#[tokio::test]
+async fn a_call_waits_for_its_provider_to_register() {
+    registry::declare(Late::NAME, "late");
+    let nowhere = Endpoint::from_static("http://127.0.0.1:9");
+    let routed = channel::connect(nowhere, &[Late::NAME]).await.unwrap();
+    let call = tokio::spawn(async move { EchoClient::<_, Late>::new(routed).say("hi").await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!call.is_finished());
+    ServiceHost::standalone("late").provide_server(Late::NAME, Echo::<Late>(PhantomData));
+    let answer = seen(call.await.unwrap());
     assert_eq!(answer, ("hi".to_string(), some("process")));
 }
 
