@@ -11,6 +11,10 @@ use crate::names::RUNTIME_DIR;
 const SOURCES: &[(&str, &str)] = &[
     ("src/lib.rs", include_str!("../../runtime/src/lib.rs")),
     ("src/call.rs", include_str!("../../runtime/src/call.rs")),
+    (
+        "src/channel.rs",
+        include_str!("../../runtime/src/channel.rs"),
+    ),
     ("src/env.rs", include_str!("../../runtime/src/env.rs")),
     ("src/host.rs", include_str!("../../runtime/src/host.rs")),
     (

@@ -77,9 +77,8 @@ where
     let thread = std::thread::Builder::new()
         .name(format!("knit-{}", host.name()))
         .spawn(move || {
-            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                main().into_result()
-            }));
+            let outcome =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| main().into_result()));
             let _ = done.send(outcome);
         });
     if let Err(e) = thread {

@@ -8,6 +8,7 @@
 //! - [`env`]: each service's own environment variables.
 //! - [`stack`]: in-process calls through a provider's whole server (layers included).
 //! - [`transport`]: tonic's client over a server of the same process (bridged calls).
+//! - [`channel`]: a tonic `Channel` whose calls to servers of this process run in process.
 //! - `volo` (feature `volo`): CloudWeGo Volo gRPC servers and clients in a merged binary.
 //! - [`Host`]: the merged binary's `main`: one runtime for every service of the group;
 //!   on a signal it waits for the services that stop by themselves ([`OnSignal`]).
@@ -16,6 +17,7 @@
 //! back into knit's checkout.
 
 pub mod call;
+pub mod channel;
 pub mod env;
 mod host;
 mod listener;

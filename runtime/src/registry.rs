@@ -25,7 +25,7 @@ const RESOLVE_TIMEOUT: Duration = Duration::from_secs(30);
 const RESOLVE_ATTEMPTS: usize = 4;
 
 /// A registered handler (an `Arc<H>` behind `Any`) and the server's interceptor.
-type Handler = (Arc<dyn Any + Send + Sync>, Option<SharedInterceptor>);
+pub(crate) type Handler = (Arc<dyn Any + Send + Sync>, Option<SharedInterceptor>);
 
 struct Entry {
     /// The knit service (from the plan) that provides this gRPC service.
@@ -248,6 +248,21 @@ pub async fn resolve<H>(grpc_service: &'static str) -> Result<Resolved<H>, tonic
 where
     H: ?Sized + Send + Sync + 'static,
 {
+    let (any, interceptor) = registered(grpc_service).await?;
+    let handler = any.downcast_ref::<Arc<H>>().cloned().ok_or_else(|| {
+        tonic::Status::internal(format!(
+            "knit: handler registered for `{grpc_service}` has another type"
+        ))
+    })?;
+    Ok(Resolved {
+        handler,
+        interceptor,
+    })
+}
+
+/// What the provider of `grpc_service` registered, of whatever type, waiting
+/// (bounded) for it to register.
+pub(crate) async fn registered(grpc_service: &str) -> Result<Handler, tonic::Status> {
     let (mut handler, provider) = {
         let table = table().lock().unwrap();
         let entry = table.get(grpc_service).ok_or_else(|| {
@@ -263,18 +278,21 @@ where
             "knit: service `{provider}` did not register `{grpc_service}` within {RESOLVE_TIMEOUT:?}"
         ))
     };
-    let (any, interceptor) = match ready {
-        Ok(Ok(handler)) => handler.clone().ok_or_else(missing)?,
-        _ => return Err(missing()),
-    };
-    let handler = any.downcast_ref::<Arc<H>>().cloned().ok_or_else(|| {
-        tonic::Status::internal(format!(
-            "knit: handler registered for `{grpc_service}` has another type"
-        ))
-    })?;
-    Ok(Resolved {
-        handler,
-        interceptor,
+    match ready {
+        Ok(Ok(handler)) => handler.clone().ok_or_else(missing),
+        _ => Err(missing()),
+    }
+}
+
+/// Whether a service declared in this process registered an `H`, or has yet
+/// to register (and may register one).
+pub(crate) fn any_may_provide<H: ?Sized + 'static>() -> bool {
+    table().lock().unwrap().values().any(|entry| {
+        entry
+            .handler
+            .borrow()
+            .as_ref()
+            .is_none_or(|(any, _)| any.is::<Arc<H>>())
     })
 }
 
@@ -441,6 +459,9 @@ mod tests {
             .recv_timeout(Duration::from_secs(10))
             .expect("the first call answers");
         assert!(got.is_ok());
-        assert!(!cached, "a handler resolved under churn is this call's only");
+        assert!(
+            !cached,
+            "a handler resolved under churn is this call's only"
+        );
     }
 }

@@ -81,7 +81,7 @@ impl crate::ServiceHost {
 
 /// `body` as tonic's request and response body (tonic 0.12: `tonic::body::boxed`).
 #[cfg(not(feature = "tonic-012"))]
-fn boxed<B>(body: B) -> Body
+pub(crate) fn boxed<B>(body: B) -> Body
 where
     B: HttpBody<Data = tonic::codegen::Bytes> + Send + 'static,
     B::Error: Into<tonic::codegen::StdError>,
