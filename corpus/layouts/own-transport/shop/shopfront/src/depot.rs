@@ -1,0 +1,29 @@
+//! shopfront's clients of the depot: stock through the telemetry wrapper on a
+//! channel connected now, prices on a channel connected on first use, both
+//! with the configured deadline.
+
+use std::time::Duration;
+
+use telemetry::{Config, Traced};
+use tonic::transport::{Channel, Endpoint};
+
+use crate::api::depot::prices_client::PricesClient;
+use crate::api::depot::stock_client::StockClient;
+
+/// The depot's stock through [`Traced`], and its prices.
+#[derive(Clone)]
+pub struct Depot {
+    pub stock: StockClient<Traced<Channel>>,
+    pub prices: PricesClient<Channel>,
+}
+
+/// Connects to the depot at `url`; every call ends after `cfg.timeout_ms`.
+pub async fn connect(url: String, cfg: &Config) -> Result<Depot, tonic::transport::Error> {
+    let endpoint =
+        Endpoint::from_shared(url.clone())?.timeout(Duration::from_millis(cfg.timeout_ms));
+    let channel = endpoint.connect().await?;
+    let stock = StockClient::new(Traced::new(channel));
+    let later = Endpoint::from_shared(url)?.timeout(Duration::from_millis(cfg.timeout_ms));
+    let prices = PricesClient::new(later.connect_lazy());
+    Ok(Depot { stock, prices })
+}

@@ -1,0 +1,146 @@
+//! Callers that keep a transport of their own (`corpus/layouts/own-transport`):
+//! shopfront's clients of depot run over a tower wrapper of the repository's
+//! telemetry crate (`StockClient<Traced<Channel>>`), on channels whose timeout
+//! is computed from the configuration, one of them dialled by a helper of that
+//! crate. Merged, each client stays as written and only where its `Endpoint`
+//! connects changes (`knit_runtime::channel`): its calls reach depot's server in
+//! process, the wrapper and the timeout still acting.
+
+mod common;
+
+use std::path::Path;
+
+use common::knit;
+
+/// The call sites of shopfront's three client shapes, in the order report.json
+/// lists them: the traced stock client and the prices client of
+/// `shopfront/src/depot.rs`, and the traced stock client of `main.rs` on the
+/// channel `telemetry::dial` connected.
+const SITES: [(&str, &str); 3] = [
+    ("shop/shopfront/src/depot.rs:25:17", "depot.v1.Stock"),
+    ("shop/shopfront/src/depot.rs:27:18", "depot.v1.Prices"),
+    ("shop/shopfront/src/main.rs:95:19", "depot.v1.Stock"),
+];
+
+/// Merges a copy of `corpus/layouts/own-transport` in `dir` into `dir/out`.
+fn merge(dir: &Path) {
+    let system = dir.join("own-transport");
+    common::copy_tree(
+        &common::root().join("corpus/layouts/own-transport"),
+        &system,
+    );
+    let run = knit(&["merge", "own-transport/knit.toml", "--out", "out"], dir);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+}
+
+/// report.json's call sites: (site, calling service, callee, provider, tier, detail).
+fn calls(dir: &Path) -> Vec<[String; 6]> {
+    let text = std::fs::read_to_string(dir.join("out/report.json")).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    json["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            ["site", "service", "callee", "provider", "tier", "detail"]
+                .map(|key| c[key].as_str().unwrap_or_default().to_string())
+        })
+        .collect()
+}
+
+/// The lines knit.diff adds to `file`.
+fn added(diff: &str, file: &str) -> Vec<String> {
+    let header = format!("diff --git a/{file} b/{file}\n");
+    let Some(start) = diff.find(&header) else {
+        return Vec::new();
+    };
+    let section = &diff[start + header.len()..];
+    let section = &section[..section.find("diff --git ").unwrap_or(section.len())];
+    section
+        .lines()
+        .filter(|l| l.starts_with('+') && !l.starts_with("+++"))
+        .map(|l| l[1..].trim().to_string())
+        .collect()
+}
+
+#[test]
+fn each_client_shape_is_a_call_site_of_depot() {
+    let tmp = tempfile::tempdir().unwrap();
+    merge(tmp.path());
+    let found: Vec<[String; 4]> = calls(tmp.path())
+        .into_iter()
+        .map(|[site, service, callee, provider, ..]| [site, service, callee, provider])
+        .collect();
+    let expected: Vec<[String; 4]> = SITES
+        .iter()
+        .map(|(site, callee)| [site, &"shopfront", callee, &"depot"].map(|s| s.to_string()))
+        .collect();
+    assert_eq!(found, expected);
+}
+
+/// Each shape keeps its client as written and is `bridged`: its channel calls
+/// depot's server in process, so `Traced` still adds its metadata and the
+/// endpoint's computed timeout still ends a slow call with `Cancelled`.
+#[test]
+#[ignore = "needs the channel route"]
+fn clients_with_a_transport_of_their_own_are_bridged_on_their_channel() {
+    let tmp = tempfile::tempdir().unwrap();
+    merge(tmp.path());
+    let calls = calls(tmp.path());
+    assert_eq!(calls.len(), 3, "{calls:?}");
+    // Per site, the words its reason must hold beside the callee and the
+    // provider: the transport the client keeps, or the computed timeout.
+    let words: [&[&str]; 3] = [&["Traced<Channel>"], &["timeout"], &["Traced<Channel>"]];
+    for (([site, _, callee, _, tier, detail], (expected_site, _)), words) in
+        calls.iter().zip(SITES).zip(words)
+    {
+        assert_eq!((site.as_str(), tier.as_str()), (expected_site, "bridged"));
+        for word in ["in process", "`depot`", callee.as_str()]
+            .iter()
+            .chain(words)
+        {
+            assert!(detail.contains(word), "{site}: no {word:?} in {detail:?}");
+        }
+    }
+    let md = std::fs::read_to_string(tmp.path().join("out/report.md")).unwrap();
+    assert!(
+        md.contains("3 call sites: 0 inline, 3 bridged, 0 left as RPC."),
+        "{md}"
+    );
+
+    // The clients are as written; only the connects change.
+    let diff = std::fs::read_to_string(tmp.path().join("out/knit.diff")).unwrap();
+    let depot = added(&diff, "shop/shopfront/src/depot.rs");
+    for line in [
+        "let channel = knit_runtime::channel::connect(endpoint, &[\"depot.v1.Stock\"]).await?;",
+        "let prices = PricesClient::new(knit_runtime::channel::connect_lazy(later, &[\"depot.v1.Prices\"]));",
+    ] {
+        assert!(depot.iter().any(|l| l == line), "{line}\n{diff}");
+    }
+    assert!(
+        [
+            "-    pub stock: StockClient<Traced<Channel>>,",
+            "-    let stock = StockClient::new(Traced::new(channel));",
+            "-    recount: StockClient<Traced<Channel>>,",
+            "-    let recount = StockClient::new(Traced::new(channel));",
+        ]
+        .iter()
+        .all(|line| !diff.contains(line)),
+        "{diff}"
+    );
+    // The helper's connect names the service its channel is for: with an empty
+    // list, the channel would dial depot at start, which fails when depot's
+    // listener is off.
+    let helper = added(&diff, "shop/crates/telemetry/src/lib.rs");
+    assert!(
+        helper.iter().any(
+            |l| l.contains("knit_runtime::channel::connect(endpoint, &[")
+                && l.contains("\"depot.v1.Stock\"")
+        ),
+        "{diff}"
+    );
+}
