@@ -512,7 +512,7 @@ mod tests {
             "    let client = GreeterClient",
             "    let client = TracingServiceClient::new(channel());\n    let client: GreeterClient<TracingServiceClient<Channel>> = GreeterClient",
         );
-        expect!["Call(Rpc) frontend/src/main.rs:9: calls to `helloworld.Greeter` stay RPC: `GreeterClient<TracingServiceClient<Channel>>` runs over `TracingServiceClient<Channel>`, a transport of the client's own, and knit cannot tell where the channel of the client made at frontend/src/main.rs:9 is connected: its channel comes from `client`, which knit does not follow"]
+        expect!["Call(Rpc) frontend/src/main.rs:9: calls to `helloworld.Greeter` stay RPC: `GreeterClient<TracingServiceClient<Channel>>` runs over `TracingServiceClient<Channel>`, a transport of the client's own, and knit cannot tell where the channel of the client made at frontend/src/main.rs:9 is connected: its channel comes from `channel()`, which knit does not follow"]
             .assert_eq(&check(&shadowed).findings.join("\n"));
     }
 

@@ -42,6 +42,50 @@ pub fn binding(node: &SyntaxNode, name: &str) -> Option<ast::LetStmt> {
     (patterns == 1 && !attributed).then_some(found)
 }
 
+/// Like [`binding`], where `name` may be bound by several `let`s in a row
+/// (`let client = Traced::new(channel); let client = XClient::new(client);`):
+/// the last `let` before `node`, when no other pattern binds `name` between
+/// it and `node` and no `let` of `name` carries an attribute.
+pub fn shadowed_binding(node: &SyntaxNode, name: &str) -> Option<ast::LetStmt> {
+    let at = node.text_range().start();
+    let function = node.ancestors().find(|n| ast::Fn::can_cast(n.kind()))?;
+    let found = node
+        .ancestors()
+        .take_while(|n| n != &function)
+        .filter_map(ast::StmtList::cast)
+        .find_map(|list| {
+            list.statements()
+                .filter_map(|s| match s {
+                    ast::Stmt::LetStmt(binding) => Some(binding),
+                    _ => None,
+                })
+                .filter(|b| b.syntax().text_range().end() <= at)
+                .filter(|b| binds(b, name))
+                .last()
+        })?;
+    let after = found.syntax().text_range().end();
+    let between = function
+        .descendants()
+        .filter_map(ast::IdentPat::cast)
+        .filter(|p| p.name().is_some_and(|n| n.text() == name))
+        .any(|p| {
+            let start = p.syntax().text_range().start();
+            // The pattern of a `let` whose initializer holds `node` binds
+            // after it.
+            let holds_node = p
+                .syntax()
+                .ancestors()
+                .find_map(ast::LetStmt::cast)
+                .is_some_and(|l| l.syntax().text_range().contains(at));
+            start >= after && start < at && !holds_node
+        });
+    let attributed = function
+        .descendants()
+        .filter_map(ast::LetStmt::cast)
+        .any(|b| binds(&b, name) && b.attrs().next().is_some());
+    (!between && !attributed).then_some(found)
+}
+
 /// Whether `binding` binds the single name `name`.
 pub fn binds(binding: &ast::LetStmt, name: &str) -> bool {
     matches!(binding.pat(), Some(ast::Pat::IdentPat(p)) if p.name().is_some_and(|n| n.text() == name))

@@ -250,7 +250,7 @@ impl Follower<'_> {
         depth: usize,
         out: &mut Vec<Connect>,
     ) -> Option<Result<(), String>> {
-        if let Some(binding) = crate::locals::binding(node, name) {
+        if let Some(binding) = crate::locals::shadowed_binding(node, name) {
             if crate::locals::changed(&binding) {
                 return Some(Err(format!(
                     "its channel `{name}` is assigned again after its `let`"

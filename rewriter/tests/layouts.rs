@@ -86,7 +86,6 @@ fn each_client_shape_is_a_call_site_of_depot() {
 /// depot's server in process, so `Traced` still adds its metadata and the
 /// endpoint's computed timeout still ends a slow call with `Cancelled`.
 #[test]
-#[ignore = "needs the channel route"]
 fn clients_with_a_transport_of_their_own_are_bridged_on_their_channel() {
     let tmp = tempfile::tempdir().unwrap();
     merge(tmp.path());

@@ -158,3 +158,48 @@ async fn main() {}
         "#]],
     );
 }
+
+#[test]
+fn a_client_built_in_shadowing_lets() {
+    check_routed(
+        r#"use std::str::FromStr;
+use tonic::transport::{Channel, Endpoint};
+use hello::greeter_client::GreeterClient;
+mod hello { tonic::include_proto!("helloworld"); }
+
+pub struct Greeter(GreeterClient<Tracing<Channel>>);
+
+async fn greeter(host: &str) -> Result<Greeter, Box<dyn std::error::Error>> {
+    let endpoint = Endpoint::from_str(&format!("http://{host}:50051"))?;
+    let channel = endpoint.connect().await?;
+    let client = Tracing::new(channel);
+    let client = GreeterClient::new(client);
+    Ok(Greeter(client))
+}
+
+#[tokio::main]
+async fn main() {}
+"#,
+        "",
+        expect![[r#"
+            //- /frontend/src/main.rs
+            use std::str::FromStr;
+            use tonic::transport::{Channel, Endpoint};
+            use hello::greeter_client::GreeterClient;
+            mod hello { tonic::include_proto!("helloworld"); }
+
+            pub struct Greeter(GreeterClient<Tracing<Channel>>);
+
+            async fn greeter(host: &str) -> Result<Greeter, Box<dyn std::error::Error>> {
+                let endpoint = Endpoint::from_str(&format!("http://{host}:50051"))?;
+                let channel = knit_runtime::channel::connect(endpoint, &["helloworld.Greeter"]).await?;
+                let client = Tracing::new(channel);
+                let client = GreeterClient::new(client);
+                Ok(Greeter(client))
+            }
+
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {}
+            Call(Bridged) frontend/src/main.rs:12: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:10: `GreeterClient<Tracing<Channel>>` runs over `Tracing<Channel>`, a transport of the client's own
+        "#]],
+    );
+}
