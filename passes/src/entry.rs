@@ -16,7 +16,7 @@ use ra_ap_syntax::{AstNode, SyntaxKind, SyntaxNode, TextRange, TextSize};
 use crate::edit::{Level, NewFile, Output, code_range};
 use crate::manifest::ManifestOp;
 use crate::model::{FileId, Group, Target, parent_dir, relative_path};
-use crate::names::{Role, Usage};
+use crate::names::{Mention, Role, Usage};
 use crate::namespace;
 use crate::pass::PassId;
 pub use crate::scope::{entry_ranges, in_entry, lifted_into_lib, main_fn, serves};
@@ -26,6 +26,8 @@ use knit_codegen::mains;
 
 mod actix;
 mod bin_items;
+#[cfg(test)]
+mod deep;
 #[cfg(test)]
 mod several;
 mod signals;
@@ -310,6 +312,15 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
     {
         served |= rewrite_serves(delegate.syntax(), root, MAIN_HOST, out);
     }
+    // Functions of the binary `main` serves through reach the host as the
+    // entry's task-local (`ServiceHost::current()`): they take no parameter.
+    let deep = crate::scope::deep(group, index);
+    let mut through = Output::default();
+    for (file, f) in &deep.reached {
+        if let Some(body) = f.body() {
+            served |= rewrite_serves(body.syntax(), *file, LIB_HOST, &mut through);
+        }
+    }
     if !served {
         out.finding(
             PASS,
@@ -321,7 +332,15 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
             ),
         );
     }
-    register(group, sharing, index, MAIN_HOST, out);
+    let deep = deep.ranges();
+    let host = |m: &Mention| match in_entry(&deep, m) {
+        true => LIB_HOST,
+        false => MAIN_HOST,
+    };
+    register(group, sharing, index, &host, &mut through);
+    let scoped = scoped_spawns(group, &through.edits);
+    through.edits.extend(scoped);
+    out.extend(through);
 
     // The package: a library rooted at the lifted file, and the standalone binary.
     let lib_path = relative_path(&package.dir, root_path);
@@ -653,7 +672,7 @@ fn lift_into_lib(
             "service `{}`: no `.serve(addr)` in its library or its `main`; its listener is not managed by knit", service.name
         ));
     }
-    register(group, sharing, index, LIB_HOST, &mut lifted);
+    register(group, sharing, index, &|_| LIB_HOST, &mut lifted);
     let scoped = scoped_spawns(group, &lifted.edits);
     lifted.edits.extend(scoped);
     let (in_main, elsewhere) = lifted
@@ -940,13 +959,20 @@ fn awaited(main: &ast::Fn, body: ast::BlockExpr) -> Option<ast::BlockExpr> {
 }
 
 /// Registers, for in-process calls, the handlers of `service`'s servers that
-/// the group calls.
-fn register(group: &Group, sharing: &Sharing, index: usize, host: HostRef, out: &mut Output) {
+/// the group calls, each through the host `host` gives where it is built.
+fn register(
+    group: &Group,
+    sharing: &Sharing,
+    index: usize,
+    host: &dyn Fn(&Mention) -> HostRef,
+    out: &mut Output,
+) {
     let service = &group.services[index];
     for m in &sharing.index.mentions {
         if m.service != index || m.named.role != Role::Server {
             continue;
         }
+        let host = host(m);
         let Usage::Call {
             method,
             method_range,

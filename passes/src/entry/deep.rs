@@ -1,0 +1,279 @@
+//! Fixture tests: a provider whose tonic server is built and served in a
+//! function `main` reaches through others, in other files of its binary or
+//! of its package's library (`scope/deep.rs`).
+
+use expect_test::{Expect, expect};
+
+use crate::fixture::{HELLO_PROTO, check};
+
+/// The caller of every fixture: `frontend` calls `helloworld.Greeter`.
+const FRONTEND: &str = "use hello::greeter_client::GreeterClient;\nmod hello { tonic::include_proto!(\"helloworld\"); }\n#[tokio::main]\nasync fn main() { GreeterClient::connect(\"http://a\").await; }\n";
+
+/// A `greeter` service of the files `files` (`//- /greeter/..` sections:
+/// `src/main.rs` and the files it declares), called by `frontend`.
+fn provider(files: &str) -> String {
+    format!(
+        "//- /greeter/Cargo.toml\n[package]\nname = \"greeter\"\n//- /greeter/proto/helloworld.proto\n{HELLO_PROTO}{files}//- /frontend/Cargo.toml\n[package]\nname = \"frontend\"\n//- /frontend/proto/helloworld.proto\n{HELLO_PROTO}//- /frontend/src/main.rs\n{FRONTEND}"
+    )
+}
+
+/// `main` → `app::run(config)` (app.rs) → `Greeting::serve(..)`, an
+/// associated function in grpc.rs that builds and serves the server.
+const TWO_CALLS: &str = r#"//- /greeter/src/main.rs
+mod app;
+mod grpc;
+pub mod hello_world {
+    tonic::include_proto!("helloworld");
+}
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let config = app::Config::from_env();
+    app::run(config).await
+}
+//- /greeter/src/app.rs
+use crate::grpc::Greeting;
+pub struct Config { pub addr: std::net::SocketAddr }
+pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    Greeting::serve(config.addr).await
+}
+//- /greeter/src/grpc.rs
+use tonic::transport::Server;
+use crate::hello_world::greeter_server::GreeterServer;
+pub struct Greeting;
+impl Greeting {
+    pub(crate) async fn serve(addr: std::net::SocketAddr) -> Result<(), Box<dyn std::error::Error>> {
+        Server::builder()
+            .add_service(GreeterServer::new(MyGreeter).max_decoding_message_size(1 << 20))
+            .serve(addr)
+            .await?;
+        Ok(())
+    }
+}
+"#;
+
+/// The files of the greeter's source folder `src/<prefix>..` after the
+/// passes, and the call sites.
+fn rewritten(files: &str, prefix: &str, expected: Expect) {
+    let out = check(&provider(files));
+    expected.assert_eq(&out.render(&format!("greeter/src/{prefix}")));
+}
+
+/// The decision of the frontend's call, without its site.
+fn decision(files: &str, expected: Expect) {
+    let findings = check(&provider(files)).findings;
+    let call = findings.iter().find(|f| f.starts_with("Call(")).unwrap();
+    expected.assert_eq(call.split_once(": calls to ").unwrap().1);
+}
+
+#[test]
+fn a_server_built_two_calls_from_main_in_other_files_is_registered() {
+    rewritten(
+        TWO_CALLS,
+        "grpc",
+        expect![[r#"
+            //- /greeter/src/grpc.rs
+            use tonic::transport::Server;
+            use crate::hello_world::greeter_server::GreeterServer;
+            pub struct Greeting;
+            impl Greeting {
+                pub(crate) async fn serve(addr: std::net::SocketAddr) -> Result<(), Box<dyn std::error::Error>> {
+                    Server::builder()
+                        .add_service(GreeterServer::from_arc(knit_proto_helloworld::greeter_inline::provide(knit_runtime::ServiceHost::current(), MyGreeter)).max_decoding_message_size(1 << 20))
+                        .serve_with_incoming_shutdown(knit_runtime::ServiceHost::current().incoming(addr), knit_runtime::ServiceHost::current().shutdown())
+                        .await?;
+                    Ok(())
+                }
+            }
+            Call(Inline) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+        "#]],
+    );
+}
+
+#[test]
+fn a_server_with_a_layer_in_a_function_of_main_rs_is_stacked() {
+    // `main` → `serve(addr)` in its own file, with a tower layer: calls run
+    // through the whole server.
+    let files = r#"//- /greeter/src/main.rs
+use tonic::transport::Server;
+use hello_world::greeter_server::GreeterServer;
+pub mod hello_world {
+    tonic::include_proto!("helloworld");
+}
+#[tokio::main]
+async fn main() {
+    serve("0.0.0.0:50051".parse().unwrap()).await;
+}
+async fn serve(addr: std::net::SocketAddr) {
+    let sigterm = async { tokio::signal::ctrl_c().await.ok(); };
+    let server = Server::builder()
+        .layer(TraceLayer)
+        .add_service(GreeterServer::new(MyGreeter));
+    server.serve_with_shutdown(addr, sigterm).await.unwrap();
+}
+"#;
+    rewritten(
+        files,
+        "main",
+        expect![[r#"
+            //- /greeter/src/main.rs
+            use tonic::transport::Server;
+            use hello_world::greeter_server::GreeterServer;
+            pub mod hello_world {
+                tonic::include_proto!("helloworld");
+            }
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+                serve("0.0.0.0:50051".parse().unwrap()).await;
+            }
+            async fn serve(addr: std::net::SocketAddr) {
+                let sigterm = async { tokio::signal::ctrl_c().await.ok(); };
+                let server = Server::builder()
+                    .layer(TraceLayer)
+                    .add_service(knit_runtime::ServiceHost::current().provide_stacked("helloworld.Greeter", GreeterServer::new(MyGreeter)));
+                server.serve_with_incoming_shutdown(knit_runtime::ServiceHost::current().incoming(addr), knit_runtime::ServiceHost::current().shutdown_with(sigterm)).await.unwrap();
+            }
+            Call(Bridged) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` adds tower layers to its server (`.layer(..)`)
+            Note greeter/src/main.rs:11: `greeter` handles signals itself; the merged host also shuts every service down on SIGINT/SIGTERM
+        "#]],
+    );
+}
+
+#[test]
+fn a_task_the_server_function_spawns_runs_in_the_services_scope() {
+    let files = TWO_CALLS
+        .replace(
+            "        Server::builder()\n",
+            "        let task = tokio::spawn(async move { Server::builder()\n",
+        )
+        .replace(
+            "            .await?;\n        Ok(())",
+            "            .await });\n        task.await??;\n        Ok(())",
+        );
+    rewritten(
+        &files,
+        "grpc",
+        expect![[r#"
+            //- /greeter/src/grpc.rs
+            use tonic::transport::Server;
+            use crate::hello_world::greeter_server::GreeterServer;
+            pub struct Greeting;
+            impl Greeting {
+                pub(crate) async fn serve(addr: std::net::SocketAddr) -> Result<(), Box<dyn std::error::Error>> {
+                    let task = tokio::spawn(knit_runtime::ServiceHost::current().scope(async move { Server::builder()
+                        .add_service(GreeterServer::from_arc(knit_proto_helloworld::greeter_inline::provide(knit_runtime::ServiceHost::current(), MyGreeter)).max_decoding_message_size(1 << 20))
+                        .serve_with_incoming_shutdown(knit_runtime::ServiceHost::current().incoming(addr), knit_runtime::ServiceHost::current().shutdown())
+                        .await }));
+                    task.await??;
+                    Ok(())
+                }
+            }
+            Call(Inline) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+        "#]],
+    );
+}
+
+#[test]
+fn a_server_function_called_in_a_spawned_task_stays_rpc() {
+    let files = TWO_CALLS.replace(
+        "    Greeting::serve(config.addr).await\n",
+        "    let task = tokio::spawn(async move { Greeting::serve(config.addr).await.unwrap() });\n    task.await?;\n    Ok(())\n",
+    );
+    decision(
+        &files,
+        expect![
+            "`helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/src/grpc.rs:7, in `serve`: `main` reaches `serve` only in a task it spawns (at greeter/src/app.rs:4): there the service's host is not current (`ServiceHost::current()`), so its server would serve under no host"
+        ],
+    );
+}
+
+#[test]
+fn a_server_reached_through_a_spawned_task_stays_rpc_naming_where() {
+    let files = TWO_CALLS.replace(
+        "    app::run(config).await\n",
+        "    tokio::spawn(app::run(config)).await??;\n    Ok(())\n",
+    );
+    decision(
+        &files,
+        expect![[r#"
+            `helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/src/grpc.rs:7, in `serve`: `main` reaches `serve` through `run`, where knit stops: `main` reaches `run` only in a task it spawns (at greeter/src/main.rs:9): there the service's host is not current (`ServiceHost::current()`), so its server would serve under no host"#]],
+    );
+}
+
+#[test]
+fn a_generic_function_on_the_way_stays_rpc() {
+    let files = TWO_CALLS
+        .replace(
+            "pub async fn run(config: Config)",
+            "pub async fn run<C: Into<Config>>(config: C)",
+        )
+        .replace(
+            "Greeting::serve(config.addr)",
+            "Greeting::serve(config.into().addr)",
+        );
+    decision(
+        &files,
+        expect![[r#"
+            `helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/src/grpc.rs:7, in `serve`: `main` reaches `serve` through `run`, where knit stops: `run` is generic (`<C: Into<Config>>`): knit follows only functions without type parameters"#]],
+    );
+}
+
+#[test]
+fn a_function_named_elsewhere_too_stays_rpc() {
+    let files = TWO_CALLS.replace(
+        "pub struct Config",
+        "pub fn again() { let _ = crate::grpc::Greeting::serve; }\npub struct Config",
+    );
+    decision(
+        &files,
+        expect![[r#"
+            `helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/src/grpc.rs:7, in `serve`: `serve` is also named at greeter/src/app.rs:2, outside the calls knit follows from `main`: code reached that way would serve under no host"#]],
+    );
+}
+
+#[test]
+fn a_server_in_a_function_main_does_not_call_stays_rpc() {
+    let files = TWO_CALLS.replace("    app::run(config).await\n", "    Ok(())\n");
+    decision(
+        &files,
+        expect![[r#"
+            `helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/src/grpc.rs:7, in `serve`, which knit does not reach from `fn main`: it follows calls of the binary's own functions, free or associated, by paths it resolves, made on the entry's task"#]],
+    );
+}
+
+#[test]
+fn a_library_run_by_main_serves_two_calls_down() {
+    // main.rs → `greeter::run(addr)` (lib.rs) → `grpc::start(addr)` (grpc.rs):
+    // the library is the entry's code as a whole.
+    let files = r#"//- /greeter/src/main.rs
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    greeter::run("0.0.0.0:50051".parse()?).await
+}
+//- /greeter/src/lib.rs
+mod grpc;
+pub mod hello_world {
+    tonic::include_proto!("helloworld");
+}
+pub async fn run(addr: std::net::SocketAddr) -> Result<(), Box<dyn std::error::Error>> {
+    grpc::start(addr).await
+}
+//- /greeter/src/grpc.rs
+use crate::hello_world::greeter_server::GreeterServer;
+pub(crate) async fn start(addr: std::net::SocketAddr) -> Result<(), Box<dyn std::error::Error>> {
+    tonic::transport::Server::builder().add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;
+    Ok(())
+}
+"#;
+    rewritten(
+        files,
+        "grpc",
+        expect![[r#"
+            //- /greeter/src/grpc.rs
+            use crate::hello_world::greeter_server::GreeterServer;
+            pub(crate) async fn start(addr: std::net::SocketAddr) -> Result<(), Box<dyn std::error::Error>> {
+                tonic::transport::Server::builder().add_service(GreeterServer::from_arc(knit_proto_helloworld::greeter_inline::provide(knit_runtime::ServiceHost::current(), MyGreeter))).serve_with_incoming_shutdown(knit_runtime::ServiceHost::current().incoming(addr), knit_runtime::ServiceHost::current().shutdown()).await?;
+                Ok(())
+            }
+            Call(Inline) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+        "#]],
+    );
+}

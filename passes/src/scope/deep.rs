@@ -1,0 +1,482 @@
+//! The functions a service's `main` runs its server through, in its own file
+//! or other files of its binary: `main` → `app::run(cfg)` → `grpc::start(addr,
+//! state)`, each building or serving tonic servers as `main` would.
+//!
+//! Followed from `main`'s body (and from the function a synchronous `main`
+//! builds its runtime in): calls to a function of the binary crate by a path
+//! knit resolves, free (`run(..)`, `app::run(..)`, `crate::`/`self::`/`super::`
+//! paths and `use` imports) or associated (`Server::run(..)`, `Self::start(..)`,
+//! an inherent `impl` of the crate), then the calls of each function followed,
+//! to any depth. A function is followed when it:
+//! - is called on the entry's own task: not inside a closure nor the future a
+//!   `spawn(..)` runs, where the host the code reaches through
+//!   `ServiceHost::current()` (a task-local the host sets) is not set;
+//! - has no type parameters (its server is one, not one per instantiation);
+//! - is named nowhere else in the crate (test code aside) than at calls
+//!   followed: code reached another way would register or serve under no host.
+//!
+//! A service whose entry is lifted into its package's library is not walked:
+//! its library is its entry's code as a whole ([`super::entry_scope`]).
+
+use std::collections::HashSet;
+
+use ra_ap_syntax::ast::{self, HasGenericParams, HasName};
+use ra_ap_syntax::{AstNode, SyntaxNode, TextRange};
+
+use crate::model::{FileId, Group};
+use crate::volo::names::{Names, scope_of, segments};
+
+/// What the walk from a service's `main` found.
+#[derive(Default)]
+pub(crate) struct Deep {
+    /// The functions followed, outside `main` and its runtime's function.
+    pub reached: Vec<(FileId, ast::Fn)>,
+    /// The functions of the crate knit stopped at.
+    stops: Vec<Stop>,
+    /// Functions reached only through one it stopped at: (file, range, the
+    /// index of that stop).
+    beyond: Vec<(FileId, TextRange, usize)>,
+}
+
+/// A function knit did not follow, and why.
+struct Stop {
+    name: String,
+    at: (FileId, TextRange),
+    why: String,
+}
+
+impl Deep {
+    /// The ranges of the functions followed.
+    pub fn ranges(&self) -> Vec<(FileId, TextRange)> {
+        self.reached
+            .iter()
+            .map(|(file, f)| (*file, f.syntax().text_range()))
+            .collect()
+    }
+
+    /// Why knit does not follow the function at `range` of `file` named
+    /// `name`: it stopped there, or at a function on the way to it.
+    pub fn why_not(&self, file: FileId, range: TextRange, name: &str) -> Option<String> {
+        if let Some(stop) = self.stops.iter().find(|s| s.at == (file, range)) {
+            return Some(stop.why.clone());
+        }
+        let (_, _, stop) = self
+            .beyond
+            .iter()
+            .find(|(f, r, _)| (*f, *r) == (file, range))?;
+        let stop = &self.stops[*stop];
+        Some(format!(
+            "`main` reaches `{name}` through `{}`, where knit stops: {}",
+            stop.name, stop.why
+        ))
+    }
+}
+
+/// A function of the crate: its file, module and syntax, and for an
+/// associated function the name of the type of its inherent `impl`.
+struct CrateFn {
+    file: FileId,
+    module: Vec<String>,
+    owner: Option<String>,
+    f: ast::Fn,
+}
+
+impl CrateFn {
+    fn key(&self) -> (FileId, TextRange) {
+        (self.file, self.f.syntax().text_range())
+    }
+
+    fn name(&self) -> String {
+        self.f
+            .name()
+            .map(|n| n.text().to_string())
+            .unwrap_or_default()
+    }
+}
+
+/// The binary crate a walk covers.
+struct Crate<'a> {
+    group: &'a Group,
+    root: FileId,
+    names: Names,
+    fns: Vec<CrateFn>,
+}
+
+/// A call to a function of the crate: where, the callee's path, the call.
+struct Call<'c> {
+    file: FileId,
+    callee: TextRange,
+    call: ast::CallExpr,
+    target: &'c CrateFn,
+}
+
+/// The functions `service`'s `main` runs its server through (see the module's
+/// documentation); none when its entry is lifted into a library.
+pub(crate) fn deep(group: &Group, service: usize) -> Deep {
+    if super::lifted_into_lib(group, service).is_some() {
+        return Deep::default();
+    }
+    let Some(main) = super::main_fn(group, service) else {
+        return Deep::default();
+    };
+    let root = group.services[service].bin.root;
+    let mut starts = vec![main.clone()];
+    if main.async_token().is_none() {
+        starts.extend(super::runtime::delegate(&main));
+    }
+    let krate = Crate::of(group, root);
+    let starts: Vec<(FileId, TextRange)> = starts
+        .iter()
+        .map(|f| (root, f.syntax().text_range()))
+        .collect();
+    // Functions named outside the calls followed are left out, and the walk
+    // done again without them, until none is.
+    let mut banned: Vec<((FileId, TextRange), String)> = Vec::new();
+    loop {
+        let (reached, mut stops, followed) = krate.walk(&starts, &banned);
+        let elsewhere = reached.iter().find_map(|&i| {
+            let f = &krate.fns[i];
+            let (path, line) = krate.named_outside(&f.name(), has_self(&f.f), &followed)?;
+            Some((f.key(), format!(
+                "`{}` is also named at {path}:{line}, outside the calls knit follows from `main`: code reached that way would serve under no host",
+                f.name()
+            )))
+        });
+        if let Some(ban) = elsewhere {
+            banned.push(ban);
+            continue;
+        }
+        stops.sort_by_key(|(i, _)| *i);
+        stops.dedup_by_key(|(i, _)| *i);
+        // What lies past each stop, for the reasons of servers built there.
+        let mut beyond = Vec::new();
+        let mut seen: HashSet<(FileId, TextRange)> = starts.iter().copied().collect();
+        seen.extend(reached.iter().map(|&i| krate.fns[i].key()));
+        seen.extend(stops.iter().map(|(i, _)| krate.fns[*i].key()));
+        for (index, (stop, _)) in stops.iter().enumerate() {
+            let mut todo = vec![*stop];
+            while let Some(i) = todo.pop() {
+                let f = &krate.fns[i];
+                for call in krate.calls(f.file, &f.f) {
+                    let key = call.target.key();
+                    if seen.insert(key) {
+                        beyond.push((key.0, key.1, index));
+                        todo.push(krate.index_of(key));
+                    }
+                }
+            }
+        }
+        return Deep {
+            reached: reached
+                .iter()
+                .map(|&i| (krate.fns[i].file, krate.fns[i].f.clone()))
+                .collect(),
+            stops: stops
+                .into_iter()
+                .map(|(i, why)| Stop {
+                    name: krate.fns[i].name(),
+                    at: krate.fns[i].key(),
+                    why,
+                })
+                .collect(),
+            beyond,
+        };
+    }
+}
+
+fn has_self(f: &ast::Fn) -> bool {
+    f.param_list().and_then(|p| p.self_param()).is_some()
+}
+
+impl<'a> Crate<'a> {
+    fn of(group: &'a Group, root: FileId) -> Crate<'a> {
+        let mut fns = Vec::new();
+        for (file, _, rust) in group.rust_files().filter(|(_, _, r)| r.krate == root) {
+            for f in rust.tree().syntax().descendants().filter_map(ast::Fn::cast) {
+                let parent = f.syntax().parent();
+                let imp = parent
+                    .as_ref()
+                    .filter(|p| ast::AssocItemList::can_cast(p.kind()))
+                    .and_then(|p| p.parent())
+                    .and_then(ast::Impl::cast);
+                let free = parent.as_ref().is_some_and(|p| {
+                    ast::SourceFile::can_cast(p.kind()) || ast::ItemList::can_cast(p.kind())
+                });
+                let owner = match imp {
+                    // Inherent impls only: a trait's method is not called by
+                    // its type's path alone.
+                    Some(imp) if imp.trait_().is_none() => match self_type(&imp) {
+                        Some(ty) => Some(ty),
+                        None => continue,
+                    },
+                    Some(_) => continue,
+                    None if free => None,
+                    None => continue,
+                };
+                fns.push(CrateFn {
+                    file,
+                    module: scope_of(&rust.module, f.syntax()),
+                    owner,
+                    f,
+                });
+            }
+        }
+        Crate {
+            group,
+            root,
+            names: Names::of_crate(group, root),
+            fns,
+        }
+    }
+
+    fn index_of(&self, key: (FileId, TextRange)) -> usize {
+        self.fns.iter().position(|f| f.key() == key).unwrap_or(0)
+    }
+
+    /// The calls in `caller`'s body (not in the items it nests) of functions
+    /// of the crate.
+    fn calls(&self, file: FileId, caller: &ast::Fn) -> Vec<Call<'_>> {
+        let Some(body) = caller.body() else {
+            return Vec::new();
+        };
+        body.syntax()
+            .descendants()
+            .filter_map(ast::CallExpr::cast)
+            .filter(|call| {
+                !call
+                    .syntax()
+                    .ancestors()
+                    .take_while(|n| n != body.syntax())
+                    .any(|n| ast::Fn::can_cast(n.kind()))
+            })
+            .filter_map(|call| {
+                let ast::Expr::PathExpr(callee) = call.expr()? else {
+                    return None;
+                };
+                let path = callee.path()?;
+                let target = self.resolve(file, caller, &path)?;
+                Some(Call {
+                    file,
+                    callee: path.syntax().text_range(),
+                    call,
+                    target,
+                })
+            })
+            .collect()
+    }
+
+    /// Walks from `starts`: the functions reached (indices of `fns`), the
+    /// functions stopped at (index, why) and the calls followed (file, the
+    /// callee's path).
+    #[allow(clippy::type_complexity)]
+    fn walk(
+        &self,
+        starts: &[(FileId, TextRange)],
+        banned: &[((FileId, TextRange), String)],
+    ) -> (Vec<usize>, Vec<(usize, String)>, Vec<(FileId, TextRange)>) {
+        let mut reached = Vec::new();
+        let mut stops = Vec::new();
+        let mut followed = Vec::new();
+        let mut seen: HashSet<(FileId, TextRange)> = starts.iter().copied().collect();
+        let root = self.group.file(self.root).rust.as_ref().map(|r| r.tree());
+        let mut todo: Vec<(FileId, ast::Fn)> = starts
+            .iter()
+            .filter_map(|(_, range)| {
+                root.as_ref()?
+                    .syntax()
+                    .descendants()
+                    .filter_map(ast::Fn::cast)
+                    .find(|f| f.syntax().text_range() == *range)
+                    .map(|f| (self.root, f))
+            })
+            .collect();
+        while let Some((file, caller)) = todo.pop() {
+            let Some(body) = caller.body() else { continue };
+            for Call {
+                file,
+                callee,
+                call,
+                target,
+            } in self.calls(file, &caller)
+            {
+                let key = target.key();
+                if starts.contains(&key) {
+                    continue;
+                }
+                let name = target.name();
+                let index = self.index_of(key);
+                if let Some(why) = off_task(&call, body.syntax(), self.group, file) {
+                    stops.push((index, format!("`main` reaches `{name}` only {why}")));
+                    continue;
+                }
+                if let Some(params) = target.f.generic_param_list()
+                    && params.type_or_const_params().next().is_some()
+                {
+                    stops.push((index, format!(
+                        "`{name}` is generic (`{params}`): knit follows only functions without type parameters"
+                    )));
+                    continue;
+                }
+                if let Some((_, why)) = banned.iter().find(|(k, _)| *k == key) {
+                    stops.push((index, why.clone()));
+                    continue;
+                }
+                followed.push((file, callee));
+                if seen.insert(key) {
+                    reached.push(index);
+                    todo.push((target.file, target.f.clone()));
+                }
+            }
+        }
+        (reached, stops, followed)
+    }
+    /// The function of the crate `path`, called in `caller` of `file`, names.
+    fn resolve(&self, file: FileId, caller: &ast::Fn, path: &ast::Path) -> Option<&CrateFn> {
+        let rust = self.group.file(file).rust.as_ref()?;
+        let module = scope_of(&rust.module, caller.syntax());
+        let mut written = segments(path)?;
+        // `Self::start(..)` in an inherent impl: its type's path.
+        if written.first().is_some_and(|s| s == "Self") {
+            let imp = caller.syntax().ancestors().find_map(ast::Impl::cast)?;
+            written[0] = self_type(&imp)?;
+        }
+        let resolved = self.names.resolve(self.root, &module, &written);
+        let absolute = match resolved.split_first() {
+            Some((first, rest)) if first == "crate" => rest.to_vec(),
+            _ => [module.as_slice(), &resolved].concat(),
+        };
+        let (name, parent) = absolute.split_last()?;
+        let named = |f: &&CrateFn| f.f.name().is_some_and(|n| n.text() == name.as_str());
+        if let Some(free) = self
+            .fns
+            .iter()
+            .filter(named)
+            .find(|f| f.owner.is_none() && f.module == parent)
+        {
+            return Some(free);
+        }
+        // `Type::f`: the inherent impls of a type of that name with an `f`,
+        // the one in the type's module when there are several.
+        let (ty, ty_module) = parent.split_last()?;
+        let mut owned = self
+            .fns
+            .iter()
+            .filter(named)
+            .filter(|f| f.owner.as_deref() == Some(ty.as_str()));
+        let first = owned.next()?;
+        match owned.next() {
+            None => Some(first),
+            Some(_) => self
+                .fns
+                .iter()
+                .filter(named)
+                .filter(|f| f.owner.as_deref() == Some(ty.as_str()))
+                .find(|f| f.module == ty_module),
+        }
+    }
+
+    /// Where the crate names a function `name` (by a path; by a method call
+    /// too when it takes `self`) other than at the calls `followed` and in test
+    /// code: the file's path and line.
+    fn named_outside(
+        &self,
+        name: &str,
+        method: bool,
+        followed: &[(FileId, TextRange)],
+    ) -> Option<(String, usize)> {
+        for (file, source, rust) in self.group.rust_files() {
+            if rust.krate != self.root || rust.test_only || !source.text.contains(name) {
+                continue;
+            }
+            let tree = rust.tree();
+            for name_ref in tree.syntax().descendants().filter_map(ast::NameRef::cast) {
+                if name_ref.text() != name {
+                    continue;
+                }
+                let parent = name_ref.syntax().parent();
+                let by_path = parent
+                    .as_ref()
+                    .and_then(|p| p.parent())
+                    .and_then(ast::Path::cast);
+                let named = match (&by_path, &parent) {
+                    (Some(path), _) => {
+                        let in_use = path
+                            .syntax()
+                            .ancestors()
+                            .any(|a| ast::Use::can_cast(a.kind()));
+                        // The last segment of a path that is not a `use`'s.
+                        !in_use && path.syntax().parent().and_then(ast::Path::cast).is_none()
+                    }
+                    (None, Some(p)) => method && ast::MethodCallExpr::can_cast(p.kind()),
+                    (None, None) => false,
+                };
+                if !named {
+                    continue;
+                }
+                let at = by_path
+                    .as_ref()
+                    .map_or(name_ref.syntax().text_range(), |p| p.syntax().text_range());
+                if followed.contains(&(file, at)) || crate::served::in_test_code(source, at) {
+                    continue;
+                }
+                let (line, _) = source.line_col(at.start());
+                return Some((source.path.clone(), line));
+            }
+        }
+        None
+    }
+}
+
+/// The name of an inherent `impl`'s type (`Worker` of `impl<T> Worker<T>`).
+fn self_type(imp: &ast::Impl) -> Option<String> {
+    match imp.self_ty()? {
+        ast::Type::PathType(ty) => Some(ty.path()?.segment()?.name_ref()?.text().to_string()),
+        _ => None,
+    }
+}
+
+/// Why `call`, in `body`, does not run on the task that runs `body`: inside
+/// a closure, or in the future a `spawn(..)` runs.
+fn off_task(
+    call: &ast::CallExpr,
+    body: &SyntaxNode,
+    group: &Group,
+    file: FileId,
+) -> Option<String> {
+    let line = |node: &SyntaxNode| {
+        let source = group.file(file);
+        let (line, _) = source.line_col(node.text_range().start());
+        format!("{}:{line}", source.path)
+    };
+    for node in call.syntax().ancestors().take_while(|n| n != body) {
+        if ast::ClosureExpr::can_cast(node.kind()) {
+            return Some(format!(
+                "inside a closure (at {}), which knit does not follow",
+                line(&node)
+            ));
+        }
+        let Some(args) = ast::ArgList::cast(node.clone()) else {
+            continue;
+        };
+        let owner = args.syntax().parent();
+        let called = owner
+            .as_ref()
+            .and_then(|o| match ast::Expr::cast(o.clone())? {
+                ast::Expr::CallExpr(c) => match c.expr()? {
+                    ast::Expr::PathExpr(p) => {
+                        Some(p.path()?.segment()?.name_ref()?.text().to_string())
+                    }
+                    _ => None,
+                },
+                ast::Expr::MethodCallExpr(m) => Some(m.name_ref()?.text().to_string()),
+                _ => None,
+            });
+        if called.is_some_and(|c| c.starts_with("spawn")) {
+            return Some(format!(
+                "in a task it spawns (at {}): there the service's host is not current (`ServiceHost::current()`), so its server would serve under no host",
+                line(&node)
+            ));
+        }
+    }
+    None
+}
