@@ -296,13 +296,6 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
         ENTRY,
         "`main` lifted to the service entry",
     );
-    out.edit(
-        PASS,
-        root,
-        params.syntax().text_range(),
-        "(knit_host: &'static knit_runtime::ServiceHost)",
-        "entry takes its host",
-    );
 
     // The body (and a function it runs the service in): serve on the host's
     // listener, register handlers called in process.
@@ -339,6 +332,18 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
     };
     register(group, sharing, index, &host, &mut through);
     let scoped = scoped_spawns(group, &through.edits);
+    // When only those functions reach the host, `main` may not use its own.
+    let param = match through.edits.iter().any(|e| e.text.contains(LIB_HOST.expr)) {
+        false => "(knit_host: &'static knit_runtime::ServiceHost)",
+        true => "(#[allow(unused_variables)] knit_host: &'static knit_runtime::ServiceHost)",
+    };
+    out.edit(
+        PASS,
+        root,
+        params.syntax().text_range(),
+        param,
+        "entry takes its host",
+    );
     through.edits.extend(scoped);
     out.extend(through);
 

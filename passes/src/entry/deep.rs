@@ -121,7 +121,7 @@ async fn serve(addr: std::net::SocketAddr) {
             pub mod hello_world {
                 tonic::include_proto!("helloworld");
             }
-            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+            pub async fn knit_entry(#[allow(unused_variables)] knit_host: &'static knit_runtime::ServiceHost) {
                 serve("0.0.0.0:50051".parse().unwrap()).await;
             }
             async fn serve(addr: std::net::SocketAddr) {
@@ -276,4 +276,49 @@ pub(crate) async fn start(addr: std::net::SocketAddr) -> Result<(), Box<dyn std:
             Call(Inline) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
         "#]],
     );
+}
+
+#[test]
+fn a_library_server_spawned_beside_other_routers_is_counted_with_them() {
+    // main.rs builds a runtime and blocks on `greeter::entrypoint()`, which
+    // spawns `Worker::run(worker)` (server.rs): a layered server, served
+    // with its own shutdown signal. The library serves another router too
+    // (`compactor::serve`), which this binary never reaches.
+    let files = r#"//- /greeter/src/main.rs
+use greeter::entrypoint;
+fn main() {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(entrypoint());
+}
+//- /greeter/src/lib.rs
+mod compactor;
+mod server;
+pub mod hello_world {
+    tonic::include_proto!("helloworld");
+}
+pub async fn entrypoint() {
+    let worker = server::Worker::new();
+    let task = tokio::spawn(async move { server::Worker::run(worker).await.ok() });
+    task.await.ok();
+}
+//- /greeter/src/server.rs
+use tonic::transport::Server;
+use crate::hello_world::greeter_server::GreeterServer;
+pub struct Worker;
+impl Worker {
+    pub fn new() -> Worker { Worker }
+    pub(crate) async fn run(worker: Worker) -> Result<(), Box<dyn std::error::Error>> {
+        let addr = "[::]:50051".parse().unwrap();
+        let server = Server::builder()
+            .layer(TraceLayer)
+            .add_service(GreeterServer::new(worker).max_decoding_message_size(1 << 20));
+        server.serve_with_shutdown(addr, async { sigterm().await }).await?;
+        Ok(())
+    }
+}
+//- /greeter/src/compactor.rs
+pub async fn serve(addr: std::net::SocketAddr) {
+    tonic::transport::Server::builder().add_service(CompactorServer::new(Compactor)).serve(addr).await.unwrap();
+}
+"#;
+    decision(files, expect!["`helloworld.Greeter` stay RPC: `greeter` adds tower layers to its server (`.layer(..)`), and serves several routers in its entry: knit does not tell which listener reaches this one's stack"]);
 }
