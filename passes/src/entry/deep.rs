@@ -320,5 +320,10 @@ pub async fn serve(addr: std::net::SocketAddr) {
     tonic::transport::Server::builder().add_service(CompactorServer::new(Compactor)).serve(addr).await.unwrap();
 }
 "#;
-    decision(files, expect!["`helloworld.Greeter` stay RPC: `greeter` adds tower layers to its server (`.layer(..)`), and serves several routers in its entry: knit does not tell which listener reaches this one's stack"]);
+    decision(
+        files,
+        expect![
+            "`helloworld.Greeter` stay RPC: `greeter` adds tower layers to its server (`.layer(..)`), and serves several routers in its entry: knit does not tell which listener reaches this one's stack"
+        ],
+    );
 }

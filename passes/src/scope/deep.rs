@@ -18,7 +18,7 @@
 //! A service whose entry is lifted into its package's library is not walked:
 //! its library is its entry's code as a whole ([`super::entry_scope`]).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use ra_ap_syntax::ast::{self, HasGenericParams, HasName};
 use ra_ap_syntax::{AstNode, SyntaxNode, TextRange};
@@ -100,14 +100,20 @@ struct Crate<'a> {
     root: FileId,
     names: Names,
     fns: Vec<CrateFn>,
+    /// The indices of `fns` by the functions' names.
+    by_name: HashMap<String, Vec<usize>>,
+    /// Where code outside tests names a function of `fns` (by its name): the
+    /// file, the path (or the method's name) and whether it is a method call.
+    uses: HashMap<String, Vec<(FileId, TextRange, bool)>>,
 }
 
-/// A call to a function of the crate: where, the callee's path, the call.
-struct Call<'c> {
+/// A call to a function of the crate: where, the callee's path, the call and
+/// the function (an index of [`Crate::fns`]).
+struct Call {
     file: FileId,
     callee: TextRange,
     call: ast::CallExpr,
-    target: &'c CrateFn,
+    target: usize,
 }
 
 /// The functions `service`'s `main` runs its server through (see the module's
@@ -158,10 +164,10 @@ pub(crate) fn deep(group: &Group, service: usize) -> Deep {
             while let Some(i) = todo.pop() {
                 let f = &krate.fns[i];
                 for call in krate.calls(f.file, &f.f) {
-                    let key = call.target.key();
+                    let key = krate.fns[call.target].key();
                     if seen.insert(key) {
                         beyond.push((key.0, key.1, index));
-                        todo.push(krate.index_of(key));
+                        todo.push(call.target);
                     }
                 }
             }
@@ -221,21 +227,48 @@ impl<'a> Crate<'a> {
                 });
             }
         }
+        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, f) in fns.iter().enumerate() {
+            by_name.entry(f.name()).or_default().push(i);
+        }
+        let mut uses: HashMap<String, Vec<(FileId, TextRange, bool)>> = HashMap::new();
+        for (file, source, rust) in group.rust_files() {
+            if rust.krate != root || rust.test_only {
+                continue;
+            }
+            for name_ref in rust
+                .tree()
+                .syntax()
+                .descendants()
+                .filter_map(ast::NameRef::cast)
+            {
+                let name = name_ref.text().to_string();
+                if !by_name.contains_key(&name) {
+                    continue;
+                }
+                let Some(at) = naming(&name_ref) else {
+                    continue;
+                };
+                if !crate::served::in_test_code(source, at.0) {
+                    uses.entry(name.to_string())
+                        .or_default()
+                        .push((file, at.0, at.1));
+                }
+            }
+        }
         Crate {
             group,
             root,
             names: Names::of_crate(group, root),
             fns,
+            by_name,
+            uses,
         }
-    }
-
-    fn index_of(&self, key: (FileId, TextRange)) -> usize {
-        self.fns.iter().position(|f| f.key() == key).unwrap_or(0)
     }
 
     /// The calls in `caller`'s body (not in the items it nests) of functions
     /// of the crate.
-    fn calls(&self, file: FileId, caller: &ast::Fn) -> Vec<Call<'_>> {
+    fn calls(&self, file: FileId, caller: &ast::Fn) -> Vec<Call> {
         let Some(body) = caller.body() else {
             return Vec::new();
         };
@@ -299,12 +332,12 @@ impl<'a> Crate<'a> {
                 target,
             } in self.calls(file, &caller)
             {
+                let (index, target) = (target, &self.fns[target]);
                 let key = target.key();
                 if starts.contains(&key) {
                     continue;
                 }
                 let name = target.name();
-                let index = self.index_of(key);
                 if let Some(why) = off_task(&call, body.syntax(), self.group, file) {
                     stops.push((index, format!("`main` reaches `{name}` only {why}")));
                     continue;
@@ -330,8 +363,9 @@ impl<'a> Crate<'a> {
         }
         (reached, stops, followed)
     }
-    /// The function of the crate `path`, called in `caller` of `file`, names.
-    fn resolve(&self, file: FileId, caller: &ast::Fn, path: &ast::Path) -> Option<&CrateFn> {
+    /// The function of the crate (an index of [`Crate::fns`]) `path`, called
+    /// in `caller` of `file`, names.
+    fn resolve(&self, file: FileId, caller: &ast::Fn, path: &ast::Path) -> Option<usize> {
         let rust = self.group.file(file).rust.as_ref()?;
         let module = scope_of(&rust.module, caller.syntax());
         let mut written = segments(path)?;
@@ -346,32 +380,23 @@ impl<'a> Crate<'a> {
             _ => [module.as_slice(), &resolved].concat(),
         };
         let (name, parent) = absolute.split_last()?;
-        let named = |f: &&CrateFn| f.f.name().is_some_and(|n| n.text() == name.as_str());
-        if let Some(free) = self
-            .fns
-            .iter()
-            .filter(named)
-            .find(|f| f.owner.is_none() && f.module == parent)
-        {
+        let named = self.by_name.get(name)?;
+        let fns = || named.iter().copied().map(|i| (i, &self.fns[i]));
+        if let Some((free, _)) = fns().find(|(_, f)| f.owner.is_none() && f.module == parent) {
             return Some(free);
         }
         // `Type::f`: the inherent impls of a type of that name with an `f`,
         // the one in the type's module when there are several.
         let (ty, ty_module) = parent.split_last()?;
-        let mut owned = self
-            .fns
-            .iter()
-            .filter(named)
-            .filter(|f| f.owner.as_deref() == Some(ty.as_str()));
-        let first = owned.next()?;
-        match owned.next() {
-            None => Some(first),
-            Some(_) => self
-                .fns
+        let owned: Vec<(usize, &CrateFn)> = fns()
+            .filter(|(_, f)| f.owner.as_deref() == Some(ty.as_str()))
+            .collect();
+        match owned.as_slice() {
+            [(one, _)] => Some(*one),
+            many => many
                 .iter()
-                .filter(named)
-                .filter(|f| f.owner.as_deref() == Some(ty.as_str()))
-                .find(|f| f.module == ty_module),
+                .find(|(_, f)| f.module == ty_module)
+                .map(|(i, _)| *i),
         }
     }
 
@@ -384,47 +409,30 @@ impl<'a> Crate<'a> {
         method: bool,
         followed: &[(FileId, TextRange)],
     ) -> Option<(String, usize)> {
-        for (file, source, rust) in self.group.rust_files() {
-            if rust.krate != self.root || rust.test_only || !source.text.contains(name) {
-                continue;
-            }
-            let tree = rust.tree();
-            for name_ref in tree.syntax().descendants().filter_map(ast::NameRef::cast) {
-                if name_ref.text() != name {
-                    continue;
-                }
-                let parent = name_ref.syntax().parent();
-                let by_path = parent
-                    .as_ref()
-                    .and_then(|p| p.parent())
-                    .and_then(ast::Path::cast);
-                let named = match (&by_path, &parent) {
-                    (Some(path), _) => {
-                        let in_use = path
-                            .syntax()
-                            .ancestors()
-                            .any(|a| ast::Use::can_cast(a.kind()));
-                        // The last segment of a path that is not a `use`'s.
-                        !in_use && path.syntax().parent().and_then(ast::Path::cast).is_none()
-                    }
-                    (None, Some(p)) => method && ast::MethodCallExpr::can_cast(p.kind()),
-                    (None, None) => false,
-                };
-                if !named {
-                    continue;
-                }
-                let at = by_path
-                    .as_ref()
-                    .map_or(name_ref.syntax().text_range(), |p| p.syntax().text_range());
-                if followed.contains(&(file, at)) || crate::served::in_test_code(source, at) {
-                    continue;
-                }
-                let (line, _) = source.line_col(at.start());
-                return Some((source.path.clone(), line));
-            }
-        }
-        None
+        let (file, at, _) = self.uses.get(name)?.iter().find(|(file, at, by_method)| {
+            (method || !by_method) && !followed.contains(&(*file, *at))
+        })?;
+        let source = self.group.file(*file);
+        let (line, _) = source.line_col(at.start());
+        Some((source.path.clone(), line))
     }
+}
+
+/// Whether `name_ref` names a function: the last segment of a path outside
+/// a `use` item (the path's range), or a method call's name (its range, and
+/// `true`).
+fn naming(name_ref: &ast::NameRef) -> Option<(TextRange, bool)> {
+    let parent = name_ref.syntax().parent()?;
+    if ast::MethodCallExpr::can_cast(parent.kind()) {
+        return Some((name_ref.syntax().text_range(), true));
+    }
+    let path = parent.parent().and_then(ast::Path::cast)?;
+    let in_use = path
+        .syntax()
+        .ancestors()
+        .any(|a| ast::Use::can_cast(a.kind()));
+    let last = path.syntax().parent().and_then(ast::Path::cast).is_none();
+    (!in_use && last).then(|| (path.syntax().text_range(), false))
 }
 
 /// The name of an inherent `impl`'s type (`Worker` of `impl<T> Worker<T>`).
