@@ -118,7 +118,17 @@ pub fn outside_entry(group: &Group, service: usize, mention: &Mention) -> String
     if name == "main" {
         return format!("at {at}, in a `fn main` other than its binary's");
     }
-    if lifted_into_lib(group, service).is_some() {
+    let own = &group.services[service];
+    let krate = file.rust.as_ref().map(|rust| rust.krate);
+    let lib = lifted_into_lib(group, service).map(|lib| lib.root);
+    if krate != Some(own.bin.root) && krate != lib {
+        let package = &group.services[file.service].packages[file.package].name;
+        return format!(
+            "at {at}, in `{name}` of package `{package}`, a dependency of `{}`: knit follows `main` into the service's own binary and library only",
+            own.name
+        );
+    }
+    if lib.is_some() {
         return format!(
             "at {at}, in `{name}` of its binary, beside the library its entry is lifted into: knit rewrites that library and `main`, not the binary's other functions"
         );

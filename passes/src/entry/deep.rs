@@ -327,3 +327,34 @@ pub async fn serve(addr: std::net::SocketAddr) {
         ],
     );
 }
+
+#[test]
+fn a_server_built_in_a_dependency_stays_rpc_naming_the_package() {
+    // `grpc_kit::serve` is a function of another package of the service
+    // (`grpc-kit`), which knit does not follow into.
+    let files = r#"//- /greeter/src/main.rs
+pub mod hello_world {
+    tonic::include_proto!("helloworld");
+}
+#[tokio::main]
+async fn main() {
+    grpc_kit::serve().await;
+}
+//- /greeter/grpc-kit/Cargo.toml
+[package]
+name = "grpc-kit"
+//- /greeter/grpc-kit/src/lib.rs
+pub mod pb {
+    tonic::include_proto!("helloworld");
+}
+pub async fn serve() {
+    tonic::transport::Server::builder().add_service(pb::greeter_server::GreeterServer::new(Svc)).serve(addr).await.unwrap();
+}
+"#;
+    decision(
+        files,
+        expect![
+            "`helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/grpc-kit/src/lib.rs:5, in `serve` of package `grpc-kit`, a dependency of `greeter`: knit follows `main` into the service's own binary and library only"
+        ],
+    );
+}
