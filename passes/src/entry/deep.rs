@@ -358,3 +358,43 @@ pub async fn serve() {
         ],
     );
 }
+
+#[test]
+fn a_future_not_awaited_where_it_is_made_stays_rpc() {
+    // The future `app::run` makes is polled by the task spawned with it.
+    let files = TWO_CALLS.replace(
+        "    app::run(config).await\n",
+        "    let serving = app::run(config);\n    tokio::spawn(serving).await??;\n    Ok(())\n",
+    );
+    decision(
+        &files,
+        expect![
+            "`helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/src/grpc.rs:7, in `serve`: `main` reaches `serve` through `run`, where knit stops: `main` reaches `run` only through a future not awaited where the call makes it (at greeter/src/main.rs:9): knit follows futures awaited on the entry's task only"
+        ],
+    );
+    // An `async` block spawned elsewhere than where it is written.
+    let block = TWO_CALLS.replace(
+        "    Greeting::serve(config.addr).await\n",
+        "    let task = async move { Greeting::serve(config.addr).await };\n    tokio::spawn(task).await?\n",
+    );
+    decision(
+        &block,
+        expect![
+            "`helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/src/grpc.rs:7, in `serve`: `main` reaches `serve` only inside an `async` block (at greeter/src/app.rs:4) not awaited where it is written: knit follows futures awaited on the entry's task only"
+        ],
+    );
+}
+
+#[test]
+fn a_runtime_built_in_main_blocks_on_the_function_that_serves() {
+    let files = TWO_CALLS.replace(
+        "#[tokio::main]\nasync fn main() -> Result<(), Box<dyn std::error::Error>> {\n    let config = app::Config::from_env();\n    app::run(config).await\n}",
+        "fn main() -> Result<(), Box<dyn std::error::Error>> {\n    let config = app::Config::from_env();\n    let rt = tokio::runtime::Runtime::new()?;\n    rt.block_on(app::run(config))\n}",
+    );
+    decision(
+        &files,
+        expect![
+            "`helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"
+        ],
+    );
+}

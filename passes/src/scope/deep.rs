@@ -10,7 +10,10 @@
 //! to any depth. A function is followed when it:
 //! - is called on the entry's own task: not inside a closure nor the future a
 //!   `spawn(..)` runs, where the host the code reaches through
-//!   `ServiceHost::current()` (a task-local the host sets) is not set;
+//!   `ServiceHost::current()` (a task-local the host sets) is not set; an
+//!   `async` function's future, and an `async` block around the call, awaited
+//!   where it is made (or handed to `block_on(..)`), not kept to be polled
+//!   elsewhere;
 //! - has no type parameters (its server is one, not one per instantiation);
 //! - is named nowhere else in the crate (test code aside) than at calls
 //!   followed: code reached another way would register or serve under no host.
@@ -338,7 +341,8 @@ impl<'a> Crate<'a> {
                     continue;
                 }
                 let name = target.name();
-                if let Some(why) = off_task(&call, body.syntax(), self.group, file) {
+                let awaits = target.f.async_token().is_some();
+                if let Some(why) = off_task(&call, awaits, body.syntax(), self.group, file) {
                     stops.push((index, format!("`main` reaches `{name}` only {why}")));
                     continue;
                 }
@@ -444,9 +448,11 @@ fn self_type(imp: &ast::Impl) -> Option<String> {
 }
 
 /// Why `call`, in `body`, does not run on the task that runs `body`: inside
-/// a closure, or in the future a `spawn(..)` runs.
+/// a closure, in the future a `spawn(..)` runs, or in a future (an `async`
+/// block, or the call's own when `awaits`) not awaited where it is made.
 fn off_task(
     call: &ast::CallExpr,
+    awaits: bool,
     body: &SyntaxNode,
     group: &Group,
     file: FileId,
@@ -456,6 +462,8 @@ fn off_task(
         let (line, _) = source.line_col(node.text_range().start());
         format!("{}:{line}", source.path)
     };
+    const SPAWNED: &str = "there the service's host is not current (`ServiceHost::current()`), so its server would serve under no host";
+    const UNAWAITED: &str = "knit follows futures awaited on the entry's task only";
     for node in call.syntax().ancestors().take_while(|n| n != body) {
         if ast::ClosureExpr::can_cast(node.kind()) {
             return Some(format!(
@@ -463,28 +471,80 @@ fn off_task(
                 line(&node)
             ));
         }
-        let Some(args) = ast::ArgList::cast(node.clone()) else {
-            continue;
-        };
-        let owner = args.syntax().parent();
-        let called = owner
-            .as_ref()
-            .and_then(|o| match ast::Expr::cast(o.clone())? {
-                ast::Expr::CallExpr(c) => match c.expr()? {
-                    ast::Expr::PathExpr(p) => {
-                        Some(p.path()?.segment()?.name_ref()?.text().to_string())
-                    }
-                    _ => None,
-                },
-                ast::Expr::MethodCallExpr(m) => Some(m.name_ref()?.text().to_string()),
-                _ => None,
-            });
-        if called.is_some_and(|c| c.starts_with("spawn")) {
+        if let Some(args) = ast::ArgList::cast(node.clone())
+            && called(&args).is_some_and(|c| c.starts_with("spawn"))
+        {
             return Some(format!(
-                "in a task it spawns (at {}): there the service's host is not current (`ServiceHost::current()`), so its server would serve under no host",
+                "in a task it spawns (at {}): {SPAWNED}",
+                line(&node)
+            ));
+        }
+        let future = ast::BlockExpr::cast(node.clone()).is_some_and(|b| b.async_token().is_some());
+        if future && !awaited(&node) {
+            if let Some(args) = handed_to(&node)
+                && called(&args).is_some_and(|c| c.starts_with("spawn"))
+            {
+                return Some(format!(
+                    "in a task it spawns (at {}): {SPAWNED}",
+                    line(&node)
+                ));
+            }
+            return Some(format!(
+                "inside an `async` block (at {}) not awaited where it is written: {UNAWAITED}",
                 line(&node)
             ));
         }
     }
+    if awaits && !awaited(call.syntax()) {
+        return Some(format!(
+            "through a future not awaited where the call makes it (at {}): {UNAWAITED}",
+            line(call.syntax())
+        ));
+    }
     None
+}
+
+/// The argument list `future` (through parentheses) is an argument of.
+fn handed_to(future: &SyntaxNode) -> Option<ast::ArgList> {
+    let mut node = future.clone();
+    loop {
+        let parent = node.parent()?;
+        if ast::ParenExpr::can_cast(parent.kind()) {
+            node = parent;
+            continue;
+        }
+        return ast::ArgList::cast(parent);
+    }
+}
+
+/// Whether the future `expr` makes is awaited where it is made
+/// (`f(..).await`, through parentheses), or handed to a runtime's
+/// `block_on(..)`, which the entry makes an `.await`.
+fn awaited(expr: &SyntaxNode) -> bool {
+    let mut node = expr.clone();
+    while let Some(parent) = node.parent() {
+        if ast::ParenExpr::can_cast(parent.kind()) {
+            node = parent;
+            continue;
+        }
+        if ast::AwaitExpr::can_cast(parent.kind()) {
+            return true;
+        }
+        return ast::ArgList::cast(parent)
+            .and_then(|args| called(&args))
+            .is_some_and(|c| c == "block_on");
+    }
+    false
+}
+
+/// The name of the function or method whose arguments are `args`.
+fn called(args: &ast::ArgList) -> Option<String> {
+    match ast::Expr::cast(args.syntax().parent()?)? {
+        ast::Expr::CallExpr(c) => match c.expr()? {
+            ast::Expr::PathExpr(p) => Some(p.path()?.segment()?.name_ref()?.text().to_string()),
+            _ => None,
+        },
+        ast::Expr::MethodCallExpr(m) => Some(m.name_ref()?.text().to_string()),
+        _ => None,
+    }
 }
