@@ -325,13 +325,27 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
             ),
         );
     }
-    let deep = deep.ranges();
-    let host = |m: &Mention| match in_entry(&deep, m) {
+    let ranges = deep.ranges();
+    let host = |m: &Mention| match in_entry(&ranges, m) {
         true => LIB_HOST,
         false => MAIN_HOST,
     };
     register(group, sharing, index, &host, &mut through);
-    let scoped = scoped_spawns(group, &through.edits);
+    // Futures spawned with such a function's call run in the service's scope.
+    let mut spawned: Vec<(FileId, TextRange)> = Vec::new();
+    for (file, future, in_main) in &deep.spawned {
+        if spawned.contains(&(*file, *future)) {
+            continue;
+        }
+        spawned.push((*file, *future));
+        let host = if *in_main { MAIN_HOST } else { LIB_HOST };
+        let note =
+            "a task spawned with a function the service serves through runs in the service's scope";
+        let open = format!("{}.scope(", host.expr);
+        through.edit(PASS, *file, TextRange::empty(future.start()), open, note);
+        through.edit(PASS, *file, TextRange::empty(future.end()), ")", note);
+    }
+    let scoped = scoped_spawns(group, &through.edits, &spawned);
     // When only those functions reach the host, `main` may not use its own.
     let param = match through.edits.iter().any(|e| e.text.contains(LIB_HOST.expr)) {
         false => "(knit_host: &'static knit_runtime::ServiceHost)",
@@ -678,7 +692,7 @@ fn lift_into_lib(
         ));
     }
     register(group, sharing, index, &|_| LIB_HOST, &mut lifted);
-    let scoped = scoped_spawns(group, &lifted.edits);
+    let scoped = scoped_spawns(group, &lifted.edits, &[]);
     lifted.edits.extend(scoped);
     let (in_main, elsewhere) = lifted
         .edits
@@ -873,8 +887,13 @@ pub fn lib_entries(group: &Group, out: &Output) -> Output {
 /// Tasks the lifted code spawns that use the host it runs under (a server
 /// served, or a handler registered, in `tokio::spawn(async { .. })`): their
 /// future runs in that host's scope (`ServiceHost::current().scope(..)`,
-/// taken where the task is spawned), as a spawned task does not inherit it.
-fn scoped_spawns(group: &Group, edits: &[crate::edit::Edit]) -> Vec<crate::edit::Edit> {
+/// taken where the task is spawned), as a spawned task does not inherit it;
+/// but those `already` runs so.
+fn scoped_spawns(
+    group: &Group,
+    edits: &[crate::edit::Edit],
+    already: &[(FileId, TextRange)],
+) -> Vec<crate::edit::Edit> {
     let mut wrapped: Vec<(FileId, TextRange)> = Vec::new();
     for edit in edits.iter().filter(|e| e.text.contains(LIB_HOST.expr)) {
         let Some(rust) = group.file(edit.file).rust.as_ref() else {
@@ -913,7 +932,7 @@ fn scoped_spawns(group: &Group, edits: &[crate::edit::Edit]) -> Vec<crate::edit:
             .last();
         if let Some(task) = spawned {
             let range = task.syntax().text_range();
-            if !wrapped.contains(&(edit.file, range)) {
+            if !wrapped.contains(&(edit.file, range)) && !already.contains(&(edit.file, range)) {
                 wrapped.push((edit.file, range));
             }
         }

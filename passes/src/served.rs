@@ -1145,9 +1145,12 @@ mod tests {
                 "run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` adds tower layers to its server (`.layer(..)`)"
             ],
         );
-        // In a task `main` spawns, the helper's listener is not the host's.
+        // In a future kept and polled elsewhere, the helper's listener is
+        // not the host's.
         decision(
-            &format!("tokio::spawn(serve(addr, GreeterServer::new(MyGreeter))).await??;{layered}"),
+            &format!(
+                "let serving = serve(addr, GreeterServer::new(MyGreeter));\n    tokio::spawn(serving).await??;{layered}"
+            ),
             expect![
                 "stay RPC: `greeter` adds tower layers to its server (`.layer(..)`), and serves it outside its entry, on a listener knit does not manage: calls cannot reach that stack in process"
             ],

@@ -172,33 +172,6 @@ fn a_task_the_server_function_spawns_runs_in_the_services_scope() {
 }
 
 #[test]
-fn a_server_function_called_in_a_spawned_task_stays_rpc() {
-    let files = TWO_CALLS.replace(
-        "    Greeting::serve(config.addr).await\n",
-        "    let task = tokio::spawn(async move { Greeting::serve(config.addr).await.unwrap() });\n    task.await?;\n    Ok(())\n",
-    );
-    decision(
-        &files,
-        expect![
-            "`helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/src/grpc.rs:7, in `serve`: `main` reaches `serve` only in a task it spawns (at greeter/src/app.rs:4): there the service's host is not current (`ServiceHost::current()`), so its server would serve under no host"
-        ],
-    );
-}
-
-#[test]
-fn a_server_reached_through_a_spawned_task_stays_rpc_naming_where() {
-    let files = TWO_CALLS.replace(
-        "    app::run(config).await\n",
-        "    tokio::spawn(app::run(config)).await??;\n    Ok(())\n",
-    );
-    decision(
-        &files,
-        expect![[r#"
-            `helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/src/grpc.rs:7, in `serve`: `main` reaches `serve` through `run`, where knit stops: `main` reaches `run` only in a task it spawns (at greeter/src/main.rs:9): there the service's host is not current (`ServiceHost::current()`), so its server would serve under no host"#]],
-    );
-}
-
-#[test]
 fn a_generic_function_on_the_way_stays_rpc() {
     let files = TWO_CALLS
         .replace(
@@ -360,32 +333,6 @@ pub async fn serve() {
 }
 
 #[test]
-fn a_future_not_awaited_where_it_is_made_stays_rpc() {
-    // The future `app::run` makes is polled by the task spawned with it.
-    let files = TWO_CALLS.replace(
-        "    app::run(config).await\n",
-        "    let serving = app::run(config);\n    tokio::spawn(serving).await??;\n    Ok(())\n",
-    );
-    decision(
-        &files,
-        expect![
-            "`helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/src/grpc.rs:7, in `serve`: `main` reaches `serve` through `run`, where knit stops: `main` reaches `run` only through a future not awaited where the call makes it (at greeter/src/main.rs:9): knit follows futures awaited on the entry's task only"
-        ],
-    );
-    // An `async` block spawned elsewhere than where it is written.
-    let block = TWO_CALLS.replace(
-        "    Greeting::serve(config.addr).await\n",
-        "    let task = async move { Greeting::serve(config.addr).await };\n    tokio::spawn(task).await?\n",
-    );
-    decision(
-        &block,
-        expect![
-            "`helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/src/grpc.rs:7, in `serve`: `main` reaches `serve` only inside an `async` block (at greeter/src/app.rs:4) not awaited where it is written: knit follows futures awaited on the entry's task only"
-        ],
-    );
-}
-
-#[test]
 fn a_runtime_built_in_main_blocks_on_the_function_that_serves() {
     let files = TWO_CALLS.replace(
         "#[tokio::main]\nasync fn main() -> Result<(), Box<dyn std::error::Error>> {\n    let config = app::Config::from_env();\n    app::run(config).await\n}",
@@ -395,6 +342,89 @@ fn a_runtime_built_in_main_blocks_on_the_function_that_serves() {
         &files,
         expect![
             "`helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"
+        ],
+    );
+}
+
+#[test]
+fn a_function_main_spawns_runs_in_the_services_scope() {
+    let files = TWO_CALLS.replace(
+        "    app::run(config).await\n",
+        "    tokio::spawn(app::run(config)).await??;\n    Ok(())\n",
+    );
+    rewritten(
+        &files,
+        "main",
+        expect![[r#"
+        //- /greeter/src/main.rs
+        mod app;
+        mod grpc;
+        pub mod hello_world {
+            pub use knit_proto_helloworld::*;
+        }
+        pub async fn knit_entry(#[allow(unused_variables)] knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
+            let config = app::Config::from_env();
+            tokio::spawn(knit_host.scope(app::run(config))).await??;
+            Ok(())
+        }
+        Call(Inline) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+    "#]],
+    );
+    // Spawned in an `async` block by a function `main` awaits.
+    let block = TWO_CALLS.replace(
+        "    Greeting::serve(config.addr).await\n",
+        "    let task = tokio::spawn(async move { Greeting::serve(config.addr).await.unwrap() });\n    task.await?;\n    Ok(())\n",
+    );
+    rewritten(
+        &block,
+        "app",
+        expect![[r#"
+        //- /greeter/src/app.rs
+        use crate::grpc::Greeting;
+        pub struct Config { pub addr: std::net::SocketAddr }
+        pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+            let task = tokio::spawn(knit_runtime::ServiceHost::current().scope(async move { Greeting::serve(config.addr).await.unwrap() }));
+            task.await?;
+            Ok(())
+        }
+        Call(Inline) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+    "#]],
+    );
+}
+
+#[test]
+fn a_future_polled_elsewhere_than_where_it_is_made_stays_rpc() {
+    // The future `app::run` makes is kept, then spawned.
+    let files = TWO_CALLS.replace(
+        "    app::run(config).await\n",
+        "    let serving = app::run(config);\n    tokio::spawn(serving).await??;\n    Ok(())\n",
+    );
+    decision(
+        &files,
+        expect![
+            "`helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/src/grpc.rs:7, in `serve`: `main` reaches `serve` through `run`, where knit stops: `main` reaches `run` only through a future not awaited where the call makes it (at greeter/src/main.rs:9): knit follows futures awaited on the entry's task, or spawned as they are made, only"
+        ],
+    );
+    // An `async` block kept, then spawned.
+    let block = TWO_CALLS.replace(
+        "    Greeting::serve(config.addr).await\n",
+        "    let task = async move { Greeting::serve(config.addr).await };\n    tokio::spawn(task).await?\n",
+    );
+    decision(
+        &block,
+        expect![
+            "`helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/src/grpc.rs:7, in `serve`: `main` reaches `serve` only inside an `async` block (at greeter/src/app.rs:4) not awaited where it is written: knit follows futures awaited on the entry's task, or spawned as they are made, only"
+        ],
+    );
+    // A thread's closure.
+    let thread = TWO_CALLS.replace(
+        "    app::run(config).await\n",
+        "    std::thread::spawn(move || tokio::runtime::Runtime::new().unwrap().block_on(app::run(config)).unwrap()).join().unwrap();\n    Ok(())\n",
+    );
+    decision(
+        &thread,
+        expect![
+            "`helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/src/grpc.rs:7, in `serve`: `main` reaches `serve` through `run`, where knit stops: `main` reaches `run` only inside a closure (at greeter/src/main.rs:9), which knit does not follow"
         ],
     );
 }

@@ -8,12 +8,12 @@
 //! paths and `use` imports) or associated (`Server::run(..)`, `Self::start(..)`,
 //! an inherent `impl` of the crate), then the calls of each function followed,
 //! to any depth. A function is followed when it:
-//! - is called on the entry's own task: not inside a closure nor the future a
-//!   `spawn(..)` runs, where the host the code reaches through
-//!   `ServiceHost::current()` (a task-local the host sets) is not set; an
-//!   `async` function's future, and an `async` block around the call, awaited
-//!   where it is made (or handed to `block_on(..)`), not kept to be polled
-//!   elsewhere;
+//! - is called on the entry's own task, or in a task spawned there with its
+//!   future as the call (or an `async` block around it) makes it: not inside
+//!   a closure, nor in a future kept to be polled elsewhere, where the host
+//!   the code reaches through `ServiceHost::current()` (a task-local the host
+//!   sets) would not be set; a spawned future runs in the service's scope
+//!   (`entry.rs` wraps it);
 //! - has no type parameters (its server is one, not one per instantiation);
 //! - is named nowhere else in the crate (test code aside) than at calls
 //!   followed: code reached another way would register or serve under no host.
@@ -36,6 +36,10 @@ pub(crate) struct Deep {
     pub reached: Vec<(FileId, ast::Fn)>,
     /// The functions of the crate knit stopped at.
     stops: Vec<Stop>,
+    /// Futures spawned with a call followed in them, which the entry runs in
+    /// the service's scope: (file, the future, whether `main` (or its
+    /// runtime's function) spawns it).
+    pub spawned: Vec<(FileId, TextRange, bool)>,
     /// Functions reached only through one it stopped at: (file, range, the
     /// index of that stop).
     beyond: Vec<(FileId, TextRange, usize)>,
@@ -142,7 +146,7 @@ pub(crate) fn deep(group: &Group, service: usize) -> Deep {
     // done again without them, until none is.
     let mut banned: Vec<((FileId, TextRange), String)> = Vec::new();
     loop {
-        let (reached, mut stops, followed) = krate.walk(&starts, &banned);
+        let (reached, mut stops, followed, spawned) = krate.walk(&starts, &banned);
         let elsewhere = reached.iter().find_map(|&i| {
             let f = &krate.fns[i];
             let (path, line) = krate.named_outside(&f.name(), has_self(&f.f), &followed)?;
@@ -188,6 +192,7 @@ pub(crate) fn deep(group: &Group, service: usize) -> Deep {
                     why,
                 })
                 .collect(),
+            spawned,
             beyond,
         };
     }
@@ -302,14 +307,20 @@ impl<'a> Crate<'a> {
     }
 
     /// Walks from `starts`: the functions reached (indices of `fns`), the
-    /// functions stopped at (index, why) and the calls followed (file, the
-    /// callee's path).
+    /// functions stopped at (index, why), the calls followed (file, the
+    /// callee's path) and the futures spawned with them.
     #[allow(clippy::type_complexity)]
     fn walk(
         &self,
         starts: &[(FileId, TextRange)],
         banned: &[((FileId, TextRange), String)],
-    ) -> (Vec<usize>, Vec<(usize, String)>, Vec<(FileId, TextRange)>) {
+    ) -> (
+        Vec<usize>,
+        Vec<(usize, String)>,
+        Vec<(FileId, TextRange)>,
+        Vec<(FileId, TextRange, bool)>,
+    ) {
+        let mut spawned = Vec::new();
         let mut reached = Vec::new();
         let mut stops = Vec::new();
         let mut followed = Vec::new();
@@ -342,10 +353,13 @@ impl<'a> Crate<'a> {
                 }
                 let name = target.name();
                 let awaits = target.f.async_token().is_some();
-                if let Some(why) = off_task(&call, awaits, body.syntax(), self.group, file) {
-                    stops.push((index, format!("`main` reaches `{name}` only {why}")));
-                    continue;
-                }
+                let future = match on_task(&call, awaits, body.syntax(), self.group, file) {
+                    Ok(future) => future,
+                    Err(why) => {
+                        stops.push((index, format!("`main` reaches `{name}` only {why}")));
+                        continue;
+                    }
+                };
                 if let Some(params) = target.f.generic_param_list()
                     && params.type_or_const_params().next().is_some()
                 {
@@ -359,13 +373,17 @@ impl<'a> Crate<'a> {
                     continue;
                 }
                 followed.push((file, callee));
+                if let Some(future) = future {
+                    let in_main = starts.contains(&(file, caller.syntax().text_range()));
+                    spawned.push((file, future, in_main));
+                }
                 if seen.insert(key) {
                     reached.push(index);
                     todo.push((target.file, target.f.clone()));
                 }
             }
         }
-        (reached, stops, followed)
+        (reached, stops, followed, spawned)
     }
     /// The function of the crate (an index of [`Crate::fns`]) `path`, called
     /// in `caller` of `file`, names.
@@ -447,61 +465,68 @@ fn self_type(imp: &ast::Impl) -> Option<String> {
     }
 }
 
-/// Why `call`, in `body`, does not run on the task that runs `body`: inside
-/// a closure, in the future a `spawn(..)` runs, or in a future (an `async`
-/// block, or the call's own when `awaits`) not awaited where it is made.
-fn off_task(
+/// Whether `call`, in `body`, runs on the task that runs `body`, or in a
+/// task spawned there with its future (`tokio::spawn(app::run(cfg))`,
+/// `tokio::spawn(async move { app::run(cfg).await })`): then `Ok` with that
+/// future, which the entry runs in the service's scope. `Err` with why not:
+/// inside a closure, in a future (an `async` block, or the call's own when
+/// `awaits`) neither awaited where it is made nor spawned.
+fn on_task(
     call: &ast::CallExpr,
     awaits: bool,
     body: &SyntaxNode,
     group: &Group,
     file: FileId,
-) -> Option<String> {
+) -> Result<Option<TextRange>, String> {
     let line = |node: &SyntaxNode| {
         let source = group.file(file);
         let (line, _) = source.line_col(node.text_range().start());
         format!("{}:{line}", source.path)
     };
-    const SPAWNED: &str = "there the service's host is not current (`ServiceHost::current()`), so its server would serve under no host";
-    const UNAWAITED: &str = "knit follows futures awaited on the entry's task only";
+    const UNAWAITED: &str =
+        "knit follows futures awaited on the entry's task, or spawned as they are made, only";
+    // The future a spawn takes, and its argument list.
+    let mut spawned: Option<(TextRange, ast::ArgList)> = None;
+    let spawns = |future: &SyntaxNode, spawned: &mut Option<_>| match handed_to(future) {
+        Some(args)
+            if spawned.is_none() && called(&args).is_some_and(|c| c.starts_with("spawn")) =>
+        {
+            *spawned = Some((future.text_range(), args));
+            true
+        }
+        _ => false,
+    };
+    if awaits && !awaited(call.syntax()) && !spawns(call.syntax(), &mut spawned) {
+        return Err(format!(
+            "through a future not awaited where the call makes it (at {}): {UNAWAITED}",
+            line(call.syntax())
+        ));
+    }
     for node in call.syntax().ancestors().take_while(|n| n != body) {
         if ast::ClosureExpr::can_cast(node.kind()) {
-            return Some(format!(
+            return Err(format!(
                 "inside a closure (at {}), which knit does not follow",
                 line(&node)
             ));
         }
         if let Some(args) = ast::ArgList::cast(node.clone())
             && called(&args).is_some_and(|c| c.starts_with("spawn"))
+            && spawned.as_ref().is_none_or(|(_, taken)| *taken != args)
         {
-            return Some(format!(
-                "in a task it spawns (at {}): {SPAWNED}",
+            return Err(format!(
+                "in a task it spawns (at {}) with a future knit does not follow: there the service's host is not current (`ServiceHost::current()`)",
                 line(&node)
             ));
         }
         let future = ast::BlockExpr::cast(node.clone()).is_some_and(|b| b.async_token().is_some());
-        if future && !awaited(&node) {
-            if let Some(args) = handed_to(&node)
-                && called(&args).is_some_and(|c| c.starts_with("spawn"))
-            {
-                return Some(format!(
-                    "in a task it spawns (at {}): {SPAWNED}",
-                    line(&node)
-                ));
-            }
-            return Some(format!(
+        if future && !awaited(&node) && !spawns(&node, &mut spawned) {
+            return Err(format!(
                 "inside an `async` block (at {}) not awaited where it is written: {UNAWAITED}",
                 line(&node)
             ));
         }
     }
-    if awaits && !awaited(call.syntax()) {
-        return Some(format!(
-            "through a future not awaited where the call makes it (at {}): {UNAWAITED}",
-            line(call.syntax())
-        ));
-    }
-    None
+    Ok(spawned.map(|(future, _)| future))
 }
 
 /// The argument list `future` (through parentheses) is an argument of.

@@ -24,10 +24,12 @@ impl Config {
     }
 }
 
-/// Sets the counters up and serves them until the server stops.
+/// Sets the counters up and serves them, on a task of their own, until the
+/// server stops.
 pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let counters = Counters::new(config.max_step);
     println!("tally listening on {}", config.addr);
-    Counters::run(counters, config.addr).await?;
+    let server = tokio::spawn(Counters::run(counters, config.addr));
+    server.await??;
     Ok(())
 }
