@@ -692,7 +692,22 @@ fn lift_into_lib(
         ));
     }
     register(group, sharing, index, &|_| LIB_HOST, &mut lifted);
-    let scoped = scoped_spawns(group, &lifted.edits, &[]);
+    // Tasks the library spawns with a call into code that serves run in the
+    // service's scope.
+    let edited: Vec<(FileId, TextRange)> = lifted
+        .edits
+        .iter()
+        .filter(|e| e.text.contains(LIB_HOST.expr))
+        .map(|e| (e.file, e.range))
+        .collect();
+    let spawned = crate::scope::spawned_into(group, lib.root, &edited);
+    for (file, future) in &spawned {
+        let note = "a task spawned with a call into code that serves runs in the service's scope";
+        let open = format!("{}.scope(", LIB_HOST.expr);
+        lifted.edit(PASS, *file, TextRange::empty(future.start()), open, note);
+        lifted.edit(PASS, *file, TextRange::empty(future.end()), ")", note);
+    }
+    let scoped = scoped_spawns(group, &lifted.edits, &spawned);
     lifted.edits.extend(scoped);
     let (in_main, elsewhere) = lifted
         .edits

@@ -13,7 +13,7 @@ use ra_ap_syntax::{AstNode, SyntaxNode, TextRange};
 use crate::model::{FileId, Group, Target};
 use crate::names::Mention;
 
-pub(crate) use deep::deep;
+pub(crate) use deep::{deep, spawned_into};
 
 /// The top-level `fn main` of `service`'s binary.
 pub fn main_fn(group: &Group, service: usize) -> Option<ast::Fn> {

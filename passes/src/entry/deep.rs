@@ -299,6 +299,35 @@ pub async fn serve(addr: std::net::SocketAddr) {
             "`helloworld.Greeter` stay RPC: `greeter` adds tower layers to its server (`.layer(..)`), and serves several routers in its entry: knit does not tell which listener reaches this one's stack"
         ],
     );
+    // The task spawned with `Worker::run`, whose serve knit rewrites, runs in
+    // the service's scope.
+    rewritten(
+        files,
+        "lib",
+        expect![[r#"
+        //- /greeter/src/lib.rs
+        mod compactor;
+        mod server;
+        pub mod hello_world {
+            tonic::include_proto!("helloworld");
+        }
+        pub async fn entrypoint() {
+            let worker = server::Worker::new();
+            let task = tokio::spawn(knit_runtime::ServiceHost::current().scope(async move { server::Worker::run(worker).await.ok() }));
+            task.await.ok();
+        }
+
+        /// The entry of service `greeter`, lifted by knit from `fn main` in greeter/src/main.rs: the
+        /// merged binary's host runs it; the service's own binary runs `main` as before.
+        pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+            use crate::entrypoint;
+            knit_host.scope(async move {
+            entrypoint().await;
+        }).await
+        }
+        Call(Rpc) frontend/src/main.rs:4: calls to `helloworld.Greeter` stay RPC: `greeter` adds tower layers to its server (`.layer(..)`), and serves several routers in its entry: knit does not tell which listener reaches this one's stack
+    "#]],
+    );
 }
 
 #[test]

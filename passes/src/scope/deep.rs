@@ -198,6 +198,68 @@ pub(crate) fn deep(group: &Group, service: usize) -> Deep {
     }
 }
 
+/// The futures the crate rooted at `root` (a library its service's entry is
+/// lifted into) spawns that call, directly or through its other functions, a
+/// function with code at `edited` (a serve or a registration through
+/// `ServiceHost::current()`): a spawned task does not inherit the host, so
+/// the entry runs each in the service's scope. A future as it is handed to
+/// `spawn*(..)`, not a closure.
+pub(crate) fn spawned_into(
+    group: &Group,
+    root: FileId,
+    edited: &[(FileId, TextRange)],
+) -> Vec<(FileId, TextRange)> {
+    let krate = Crate::of(group, root);
+    let holds = |f: &CrateFn| {
+        let (file, range) = f.key();
+        edited
+            .iter()
+            .any(|(e, at)| *e == file && range.contains_range(*at))
+    };
+    let mut serving: Vec<bool> = krate.fns.iter().map(holds).collect();
+    let calls: Vec<Vec<Call>> = krate
+        .fns
+        .iter()
+        .map(|f| krate.calls(f.file, &f.f))
+        .collect();
+    // Callers of serving functions serve, to a fixed point.
+    loop {
+        let before = serving.iter().filter(|s| **s).count();
+        for (i, calls) in calls.iter().enumerate() {
+            if !serving[i] && calls.iter().any(|c| serving[c.target]) {
+                serving[i] = true;
+            }
+        }
+        if serving.iter().filter(|s| **s).count() == before {
+            break;
+        }
+    }
+    let mut futures = Vec::new();
+    for calls in &calls {
+        for call in calls.iter().filter(|c| serving[c.target]) {
+            let spawned = call
+                .call
+                .syntax()
+                .ancestors()
+                .take_while(|n| {
+                    !ast::Fn::can_cast(n.kind()) && !ast::ClosureExpr::can_cast(n.kind())
+                })
+                .filter_map(ast::ArgList::cast)
+                .filter(|args| called(args).is_some_and(|c| c.starts_with("spawn")))
+                .filter_map(|args| args.args().next())
+                .filter(|future| !matches!(future, ast::Expr::ClosureExpr(_)))
+                .last();
+            if let Some(future) = spawned {
+                let at = (call.file, future.syntax().text_range());
+                if !futures.contains(&at) {
+                    futures.push(at);
+                }
+            }
+        }
+    }
+    futures
+}
+
 fn has_self(f: &ast::Fn) -> bool {
     f.param_list().and_then(|p| p.self_param()).is_some()
 }
