@@ -203,7 +203,7 @@ pub(crate) fn deep(group: &Group, service: usize) -> Deep {
 /// function with code at `edited` (a serve or a registration through
 /// `ServiceHost::current()`): a spawned task does not inherit the host, so
 /// the entry runs each in the service's scope. A future as it is handed to
-/// `spawn*(..)`, not a closure.
+/// `spawn*(..)`, not a closure; none in test code.
 pub(crate) fn spawned_into(
     group: &Group,
     root: FileId,
@@ -249,7 +249,10 @@ pub(crate) fn spawned_into(
                 .filter_map(|args| args.args().next())
                 .filter(|future| !matches!(future, ast::Expr::ClosureExpr(_)))
                 .last();
-            if let Some(future) = spawned {
+            let source = group.file(call.file);
+            let test = source.rust.as_ref().is_some_and(|r| r.test_only)
+                || crate::served::in_test_code(source, call.callee);
+            if let Some(future) = spawned.filter(|_| !test) {
                 let at = (call.file, future.syntax().text_range());
                 if !futures.contains(&at) {
                     futures.push(at);
