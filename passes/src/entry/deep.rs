@@ -457,3 +457,53 @@ fn a_future_polled_elsewhere_than_where_it_is_made_stays_rpc() {
         ],
     );
 }
+
+#[test]
+fn a_library_server_rebound_and_served_in_a_spawned_task_is_stacked() {
+    // The shape of the first test with one router: a layered server whose
+    // router is bound again (`let server = server.add_service(..)` under a
+    // `cfg`) and served with its own signal, in a task the library spawns.
+    let files = r#"//- /greeter/src/main.rs
+use greeter::entrypoint;
+fn main() {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(entrypoint());
+}
+//- /greeter/src/lib.rs
+mod server;
+pub mod hello_world {
+    tonic::include_proto!("helloworld");
+}
+pub async fn entrypoint() {
+    let worker = server::Worker::new();
+    let _ = tokio::spawn(async move { let _ = crate::server::Worker::run(worker).await; }).await;
+}
+//- /greeter/src/server.rs
+use tonic::transport::Server;
+use crate::hello_world::greeter_server::GreeterServer;
+pub struct Worker;
+impl Worker {
+    pub fn new() -> Worker { Worker }
+    pub(crate) async fn run(worker: Worker) -> Result<(), Box<dyn std::error::Error>> {
+        let addr = "[::]:50051".parse().unwrap();
+        let (health_reporter, health_service) = tonic_health::server::health_reporter();
+        let server = Server::builder()
+            .max_concurrent_streams(Some(10))
+            .layer(TraceLayer)
+            .add_service(health_service)
+            .add_service(GreeterServer::new(worker.clone()).max_decoding_message_size(1 << 20));
+        #[cfg(debug_assertions)]
+        let server = server.add_service(DebugServer::new(worker.clone()));
+        let server = server.serve_with_shutdown(addr, async { sigterm().await });
+        tokio::spawn(async move { health_reporter.set_serving::<GreeterServer<Worker>>().await; });
+        tokio::select! { _ = server => {} };
+        Ok(())
+    }
+}
+"#;
+    decision(
+        files,
+        expect![
+            "`helloworld.Greeter` run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` adds tower layers to its server (`.layer(..)`)"
+        ],
+    );
+}
