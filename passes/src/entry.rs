@@ -16,7 +16,7 @@ use ra_ap_syntax::{AstNode, SyntaxKind, SyntaxNode, TextRange, TextSize};
 use crate::edit::{Level, NewFile, Output, code_range};
 use crate::manifest::ManifestOp;
 use crate::model::{FileId, Group, Target, parent_dir, relative_path};
-use crate::names::{Role, Usage};
+use crate::names::{Mention, Role, Usage};
 use crate::namespace;
 use crate::pass::PassId;
 pub use crate::scope::{entry_ranges, in_entry, lifted_into_lib, main_fn, serves};
@@ -26,6 +26,8 @@ use knit_codegen::mains;
 
 mod actix;
 mod bin_items;
+#[cfg(test)]
+mod deep;
 #[cfg(test)]
 mod several;
 mod signals;
@@ -294,13 +296,6 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
         ENTRY,
         "`main` lifted to the service entry",
     );
-    out.edit(
-        PASS,
-        root,
-        params.syntax().text_range(),
-        "(knit_host: &'static knit_runtime::ServiceHost)",
-        "entry takes its host",
-    );
 
     // The body (and a function it runs the service in): serve on the host's
     // listener, register handlers called in process.
@@ -309,6 +304,15 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
         && let Some(delegate) = runtime::delegate(&main).and_then(|f| f.body())
     {
         served |= rewrite_serves(delegate.syntax(), root, MAIN_HOST, out);
+    }
+    // Functions of the binary `main` serves through reach the host as the
+    // entry's task-local (`ServiceHost::current()`): they take no parameter.
+    let deep = crate::scope::deep(group, index);
+    let mut through = Output::default();
+    for (file, f) in &deep.reached {
+        if let Some(body) = f.body() {
+            served |= rewrite_serves(body.syntax(), *file, LIB_HOST, &mut through);
+        }
     }
     if !served {
         out.finding(
@@ -321,7 +325,41 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
             ),
         );
     }
-    register(group, sharing, index, MAIN_HOST, out);
+    let ranges = deep.ranges();
+    let host = |m: &Mention| match in_entry(&ranges, m) {
+        true => LIB_HOST,
+        false => MAIN_HOST,
+    };
+    register(group, sharing, index, &host, &mut through);
+    // Futures spawned with such a function's call run in the service's scope.
+    let mut spawned: Vec<(FileId, TextRange)> = Vec::new();
+    for (file, future, in_main) in &deep.spawned {
+        if spawned.contains(&(*file, *future)) {
+            continue;
+        }
+        spawned.push((*file, *future));
+        let host = if *in_main { MAIN_HOST } else { LIB_HOST };
+        let note =
+            "a task spawned with a function the service serves through runs in the service's scope";
+        let open = format!("{}.scope(", host.expr);
+        through.edit(PASS, *file, TextRange::empty(future.start()), open, note);
+        through.edit(PASS, *file, TextRange::empty(future.end()), ")", note);
+    }
+    let scoped = scoped_spawns(group, &through.edits, &spawned);
+    // When only those functions reach the host, `main` may not use its own.
+    let param = match through.edits.iter().any(|e| e.text.contains(LIB_HOST.expr)) {
+        false => "(knit_host: &'static knit_runtime::ServiceHost)",
+        true => "(#[allow(unused_variables)] knit_host: &'static knit_runtime::ServiceHost)",
+    };
+    out.edit(
+        PASS,
+        root,
+        params.syntax().text_range(),
+        param,
+        "entry takes its host",
+    );
+    through.edits.extend(scoped);
+    out.extend(through);
 
     // The package: a library rooted at the lifted file, and the standalone binary.
     let lib_path = relative_path(&package.dir, root_path);
@@ -653,8 +691,23 @@ fn lift_into_lib(
             "service `{}`: no `.serve(addr)` in its library or its `main`; its listener is not managed by knit", service.name
         ));
     }
-    register(group, sharing, index, LIB_HOST, &mut lifted);
-    let scoped = scoped_spawns(group, &lifted.edits);
+    register(group, sharing, index, &|_| LIB_HOST, &mut lifted);
+    // Tasks the library spawns with a call into code that serves run in the
+    // service's scope.
+    let edited: Vec<(FileId, TextRange)> = lifted
+        .edits
+        .iter()
+        .filter(|e| e.text.contains(LIB_HOST.expr))
+        .map(|e| (e.file, e.range))
+        .collect();
+    let spawned = crate::scope::spawned_into(group, lib.root, &edited);
+    for (file, future) in &spawned {
+        let note = "a task spawned with a call into code that serves runs in the service's scope";
+        let open = format!("{}.scope(", LIB_HOST.expr);
+        lifted.edit(PASS, *file, TextRange::empty(future.start()), open, note);
+        lifted.edit(PASS, *file, TextRange::empty(future.end()), ")", note);
+    }
+    let scoped = scoped_spawns(group, &lifted.edits, &spawned);
     lifted.edits.extend(scoped);
     let (in_main, elsewhere) = lifted
         .edits
@@ -849,8 +902,13 @@ pub fn lib_entries(group: &Group, out: &Output) -> Output {
 /// Tasks the lifted code spawns that use the host it runs under (a server
 /// served, or a handler registered, in `tokio::spawn(async { .. })`): their
 /// future runs in that host's scope (`ServiceHost::current().scope(..)`,
-/// taken where the task is spawned), as a spawned task does not inherit it.
-fn scoped_spawns(group: &Group, edits: &[crate::edit::Edit]) -> Vec<crate::edit::Edit> {
+/// taken where the task is spawned), as a spawned task does not inherit it;
+/// but those `already` runs so.
+fn scoped_spawns(
+    group: &Group,
+    edits: &[crate::edit::Edit],
+    already: &[(FileId, TextRange)],
+) -> Vec<crate::edit::Edit> {
     let mut wrapped: Vec<(FileId, TextRange)> = Vec::new();
     for edit in edits.iter().filter(|e| e.text.contains(LIB_HOST.expr)) {
         let Some(rust) = group.file(edit.file).rust.as_ref() else {
@@ -889,7 +947,7 @@ fn scoped_spawns(group: &Group, edits: &[crate::edit::Edit]) -> Vec<crate::edit:
             .last();
         if let Some(task) = spawned {
             let range = task.syntax().text_range();
-            if !wrapped.contains(&(edit.file, range)) {
+            if !wrapped.contains(&(edit.file, range)) && !already.contains(&(edit.file, range)) {
                 wrapped.push((edit.file, range));
             }
         }
@@ -940,13 +998,20 @@ fn awaited(main: &ast::Fn, body: ast::BlockExpr) -> Option<ast::BlockExpr> {
 }
 
 /// Registers, for in-process calls, the handlers of `service`'s servers that
-/// the group calls.
-fn register(group: &Group, sharing: &Sharing, index: usize, host: HostRef, out: &mut Output) {
+/// the group calls, each through the host `host` gives where it is built.
+fn register(
+    group: &Group,
+    sharing: &Sharing,
+    index: usize,
+    host: &dyn Fn(&Mention) -> HostRef,
+    out: &mut Output,
+) {
     let service = &group.services[index];
     for m in &sharing.index.mentions {
         if m.service != index || m.named.role != Role::Server {
             continue;
         }
+        let host = host(m);
         let Usage::Call {
             method,
             method_range,

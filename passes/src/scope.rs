@@ -1,7 +1,9 @@
-//! The code a service's entry covers: its `main`, and the library its entry
-//! is lifted into. The `entry` pass lifts it; the sharing decisions ask what a
+//! The code a service's entry covers: its `main`, the functions of its binary
+//! `main` serves through (`scope/deep.rs`), and the library its entry is
+//! lifted into. The `entry` pass lifts it; the sharing decisions ask what a
 //! provider's entry holds (its server, its channel settings).
 
+mod deep;
 mod reach;
 pub(crate) mod runtime;
 
@@ -10,6 +12,8 @@ use ra_ap_syntax::{AstNode, SyntaxNode, TextRange};
 
 use crate::model::{FileId, Group, Target};
 use crate::names::Mention;
+
+pub(crate) use deep::{deep, spawned_into};
 
 /// The top-level `fn main` of `service`'s binary.
 pub fn main_fn(group: &Group, service: usize) -> Option<ast::Fn> {
@@ -30,8 +34,9 @@ pub fn lifted_into_lib(group: &Group, service: usize) -> Option<&Target> {
         .filter(|lib| lib.root != service.bin.root)
 }
 
-/// The syntax the entry of `service` covers: the body of `fn main`, and when
-/// it is lifted into a library, every file of that library too.
+/// The syntax the entry of `service` covers: the body of `fn main`, the
+/// functions of its binary it serves through ([`deep`]), and when it is lifted
+/// into a library, every file of that library instead of those functions.
 pub(crate) fn entry_scope(group: &Group, service: usize) -> Vec<(FileId, SyntaxNode)> {
     let root = group.services[service].bin.root;
     let main = main_fn(group, service);
@@ -53,7 +58,11 @@ pub(crate) fn entry_scope(group: &Group, service: usize) -> Vec<(FileId, SyntaxN
             .filter(|(_, _, rust)| rust.krate == lib.root)
             .map(|(id, _, rust)| (id, rust.tree().syntax().clone()))
             .collect(),
-        None => Vec::new(),
+        None => deep(group, service)
+            .reached
+            .into_iter()
+            .map(|(file, f)| (file, f.syntax().clone()))
+            .collect(),
     };
     scope.extend(main);
     scope
@@ -80,6 +89,57 @@ pub fn in_entry(entry: &[(FileId, TextRange)], mention: &Mention) -> bool {
     entry
         .iter()
         .any(|(file, range)| *file == mention.file && range.contains_range(mention.path))
+}
+
+/// Why the server `mention` names is not in `service`'s entry (`entry`
+/// without it): the function it is built in, and where knit stopped on the
+/// way from `main` to it.
+pub fn outside_entry(group: &Group, service: usize, mention: &Mention) -> String {
+    let file = group.file(mention.file);
+    let (line, _) = file.line_col(mention.path.start());
+    let at = format!("{}:{line}", file.path);
+    let function = file.rust.as_ref().and_then(|rust| {
+        let tree = rust.tree();
+        let token = tree.syntax().covering_element(mention.path);
+        let node = match token {
+            ra_ap_syntax::NodeOrToken::Node(node) => node,
+            ra_ap_syntax::NodeOrToken::Token(token) => token.parent()?,
+        };
+        // The outermost function: items nested in one are its code.
+        node.ancestors().filter_map(ast::Fn::cast).last()
+    });
+    let Some(function) = function else {
+        return format!("at {at}, outside any function `fn main` reaches");
+    };
+    let name = function
+        .name()
+        .map(|n| n.text().to_string())
+        .unwrap_or_default();
+    if name == "main" {
+        return format!("at {at}, in a `fn main` other than its binary's");
+    }
+    let own = &group.services[service];
+    let krate = file.rust.as_ref().map(|rust| rust.krate);
+    let lib = lifted_into_lib(group, service).map(|lib| lib.root);
+    if krate != Some(own.bin.root) && krate != lib {
+        let package = &group.services[file.service].packages[file.package].name;
+        return format!(
+            "at {at}, in `{name}` of package `{package}`, a dependency of `{}`: knit follows `main` into the service's own binary and library only",
+            own.name
+        );
+    }
+    if lib.is_some() {
+        return format!(
+            "at {at}, in `{name}` of its binary, beside the library its entry is lifted into: knit rewrites that library and `main`, not the binary's other functions"
+        );
+    }
+    let deep = deep(group, service);
+    match deep.why_not(mention.file, function.syntax().text_range(), &name) {
+        Some(why) => format!("at {at}, in `{name}`: {why}"),
+        None => format!(
+            "at {at}, in `{name}`, which knit does not reach from `fn main`: it follows calls of the binary's own functions, free or associated, by paths it resolves, made on the entry's task"
+        ),
+    }
 }
 
 /// Whether `index` is one of several binaries of one package that the group

@@ -1136,11 +1136,20 @@ mod tests {
                 "run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"
             ],
         );
-        // Its layers would be served on a listener knit does not manage.
+        // Its layers: the helper is the entry's code (`main` awaits it), so
+        // calls go through them.
+        let layered = helper.replace("builder()", "builder().layer(auth())");
+        decision(
+            &format!("serve(addr, GreeterServer::new(MyGreeter)).await?;{layered}"),
+            expect![
+                "run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` adds tower layers to its server (`.layer(..)`)"
+            ],
+        );
+        // In a future kept and polled elsewhere, the helper's listener is
+        // not the host's.
         decision(
             &format!(
-                "serve(addr, GreeterServer::new(MyGreeter)).await?;{}",
-                helper.replace("builder()", "builder().layer(auth())")
+                "let serving = serve(addr, GreeterServer::new(MyGreeter));\n    tokio::spawn(serving).await??;{layered}"
             ),
             expect![
                 "stay RPC: `greeter` adds tower layers to its server (`.layer(..)`), and serves it outside its entry, on a listener knit does not manage: calls cannot reach that stack in process"

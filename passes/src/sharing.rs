@@ -575,8 +575,9 @@ fn decide(
         }
         if !crate::scope::in_entry(&entries[provider], m) {
             return Decision::Rpc(format!(
-                "`{provider_name}` builds `{}Server` at {}:{line}, outside its `fn main`: knit does not see how that one is served",
-                named.service, file.path
+                "`{provider_name}` builds `{}Server` {}",
+                named.service,
+                crate::scope::outside_entry(group, provider, m)
             ));
         }
         registered = true;
@@ -1027,7 +1028,7 @@ mod tests {
         decision(
             &elsewhere,
             expect![
-                "`helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/src/serve.rs:1, outside its `fn main`: knit does not see how that one is served"
+                "`helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/src/serve.rs:1, in `serve`, which knit does not reach from `fn main`: it follows calls of the binary's own functions, free or associated, by paths it resolves, made on the entry's task"
             ],
         );
     }

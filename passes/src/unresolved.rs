@@ -287,7 +287,7 @@ mod tests {
         let fixture = format!("{GREETER}{}", with_frontend(main));
         assert_eq!(unresolved(&fixture), Vec::<String>::new());
         let findings = crate::fixture::check(&fixture).findings;
-        expect_test::expect!["Call(Rpc) frontend/src/main.rs:6: calls to `helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/src/main.rs:8, outside its `fn main`: knit does not see how that one is served"].assert_eq(&findings.join("\n"));
+        expect_test::expect!["Call(Rpc) frontend/src/main.rs:6: calls to `helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/src/main.rs:8, in a `fn main` other than its binary's"].assert_eq(&findings.join("\n"));
     }
 
     /// Clients of other protocols the repository writes by hand are no gRPC

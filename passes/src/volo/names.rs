@@ -47,6 +47,17 @@ impl Names {
         names
     }
 
+    /// The bindings of the crate rooted at `krate` alone.
+    pub fn of_crate(group: &Group, krate: FileId) -> Names {
+        let mut names = Names::default();
+        for (_, _, rust) in group.rust_files() {
+            if let Some(module) = rust.module_in(krate) {
+                names.add_file(krate, module, rust.tree().syntax());
+            }
+        }
+        names
+    }
+
     /// [`Names::of`] for a group with Volo code (a file that names `volo`);
     /// none for another group, which Volo's passes leave alone.
     pub fn of_volo_group(group: &Group) -> Names {

@@ -1,0 +1,78 @@
+//! The booth service: casts votes and reports them, counting on the tally
+//! service (a client connected once at start).
+
+use tonic::transport::{Channel, Server};
+use tonic::{Request, Response, Status};
+
+use proto::booth_server::{Booth, BoothServer};
+use proto::{VoteReply, VoteRequest, VotesRequest};
+use tally::tally_client::TallyClient;
+use tally::{AddRequest, GetRequest};
+
+pub mod tally {
+    tonic::include_proto!("tally");
+}
+
+pub mod proto {
+    tonic::include_proto!("booth");
+}
+
+/// Holds the client of the tally service.
+pub struct BoothService {
+    tally: TallyClient<Channel>,
+}
+
+fn reply(candidate: String, votes: i64) -> VoteReply {
+    let text = format!("{candidate} has {votes} vote{}", if votes == 1 { "" } else { "s" });
+    VoteReply {
+        candidate,
+        votes,
+        text,
+    }
+}
+
+#[tonic::async_trait]
+impl Booth for BoothService {
+    async fn vote(&self, request: Request<VoteRequest>) -> Result<Response<VoteReply>, Status> {
+        let candidate = request.into_inner().candidate;
+        let count = self
+            .tally
+            .clone()
+            .add(AddRequest {
+                counter: candidate,
+                by: 1,
+            })
+            .await?
+            .into_inner();
+        Ok(Response::new(reply(count.counter, count.value)))
+    }
+
+    async fn votes(&self, request: Request<VotesRequest>) -> Result<Response<VoteReply>, Status> {
+        let candidate = request.into_inner().candidate;
+        let count = self
+            .tally
+            .clone()
+            .get(GetRequest { counter: candidate })
+            .await?
+            .into_inner();
+        Ok(Response::new(reply(count.counter, count.value)))
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let addr = std::env::var("BOOTH_ADDR")
+        .unwrap_or_else(|_| "127.0.0.1:50092".to_string())
+        .parse()?;
+    let tally_url =
+        std::env::var("TALLY_URL").unwrap_or_else(|_| "http://127.0.0.1:50091".to_string());
+
+    let tally = TallyClient::connect(tally_url).await?;
+    println!("booth listening on {addr}");
+
+    Server::builder()
+        .add_service(BoothServer::new(BoothService { tally }))
+        .serve(addr)
+        .await?;
+    Ok(())
+}

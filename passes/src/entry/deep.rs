@@ -1,0 +1,509 @@
+//! Fixture tests: a provider whose tonic server is built and served in a
+//! function `main` reaches through others, in other files of its binary or
+//! of its package's library (`scope/deep.rs`).
+
+use expect_test::{Expect, expect};
+
+use crate::fixture::{HELLO_PROTO, check};
+
+/// The caller of every fixture: `frontend` calls `helloworld.Greeter`.
+const FRONTEND: &str = "use hello::greeter_client::GreeterClient;\nmod hello { tonic::include_proto!(\"helloworld\"); }\n#[tokio::main]\nasync fn main() { GreeterClient::connect(\"http://a\").await; }\n";
+
+/// A `greeter` service of the files `files` (`//- /greeter/..` sections:
+/// `src/main.rs` and the files it declares), called by `frontend`.
+fn provider(files: &str) -> String {
+    format!(
+        "//- /greeter/Cargo.toml\n[package]\nname = \"greeter\"\n//- /greeter/proto/helloworld.proto\n{HELLO_PROTO}{files}//- /frontend/Cargo.toml\n[package]\nname = \"frontend\"\n//- /frontend/proto/helloworld.proto\n{HELLO_PROTO}//- /frontend/src/main.rs\n{FRONTEND}"
+    )
+}
+
+/// `main` → `app::run(config)` (app.rs) → `Greeting::serve(..)`, an
+/// associated function in grpc.rs that builds and serves the server.
+const TWO_CALLS: &str = r#"//- /greeter/src/main.rs
+mod app;
+mod grpc;
+pub mod hello_world {
+    tonic::include_proto!("helloworld");
+}
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let config = app::Config::from_env();
+    app::run(config).await
+}
+//- /greeter/src/app.rs
+use crate::grpc::Greeting;
+pub struct Config { pub addr: std::net::SocketAddr }
+pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    Greeting::serve(config.addr).await
+}
+//- /greeter/src/grpc.rs
+use tonic::transport::Server;
+use crate::hello_world::greeter_server::GreeterServer;
+pub struct Greeting;
+impl Greeting {
+    pub(crate) async fn serve(addr: std::net::SocketAddr) -> Result<(), Box<dyn std::error::Error>> {
+        Server::builder()
+            .add_service(GreeterServer::new(MyGreeter).max_decoding_message_size(1 << 20))
+            .serve(addr)
+            .await?;
+        Ok(())
+    }
+}
+"#;
+
+/// The files of the greeter's source folder `src/<prefix>..` after the
+/// passes, and the call sites.
+fn rewritten(files: &str, prefix: &str, expected: Expect) {
+    let out = check(&provider(files));
+    expected.assert_eq(&out.render(&format!("greeter/src/{prefix}")));
+}
+
+/// The decision of the frontend's call, without its site.
+fn decision(files: &str, expected: Expect) {
+    let findings = check(&provider(files)).findings;
+    let call = findings.iter().find(|f| f.starts_with("Call(")).unwrap();
+    expected.assert_eq(call.split_once(": calls to ").unwrap().1);
+}
+
+#[test]
+fn a_server_built_two_calls_from_main_in_other_files_is_registered() {
+    rewritten(
+        TWO_CALLS,
+        "grpc",
+        expect![[r#"
+            //- /greeter/src/grpc.rs
+            use tonic::transport::Server;
+            use crate::hello_world::greeter_server::GreeterServer;
+            pub struct Greeting;
+            impl Greeting {
+                pub(crate) async fn serve(addr: std::net::SocketAddr) -> Result<(), Box<dyn std::error::Error>> {
+                    Server::builder()
+                        .add_service(GreeterServer::from_arc(knit_proto_helloworld::greeter_inline::provide(knit_runtime::ServiceHost::current(), MyGreeter)).max_decoding_message_size(1 << 20))
+                        .serve_with_incoming_shutdown(knit_runtime::ServiceHost::current().incoming(addr), knit_runtime::ServiceHost::current().shutdown())
+                        .await?;
+                    Ok(())
+                }
+            }
+            Call(Inline) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+        "#]],
+    );
+}
+
+#[test]
+fn a_server_with_a_layer_in_a_function_of_main_rs_is_stacked() {
+    // `main` → `serve(addr)` in its own file, with a tower layer: calls run
+    // through the whole server.
+    let files = r#"//- /greeter/src/main.rs
+use tonic::transport::Server;
+use hello_world::greeter_server::GreeterServer;
+pub mod hello_world {
+    tonic::include_proto!("helloworld");
+}
+#[tokio::main]
+async fn main() {
+    serve("0.0.0.0:50051".parse().unwrap()).await;
+}
+async fn serve(addr: std::net::SocketAddr) {
+    let sigterm = async { tokio::signal::ctrl_c().await.ok(); };
+    let server = Server::builder()
+        .layer(TraceLayer)
+        .add_service(GreeterServer::new(MyGreeter));
+    server.serve_with_shutdown(addr, sigterm).await.unwrap();
+}
+"#;
+    rewritten(
+        files,
+        "main",
+        expect![[r#"
+            //- /greeter/src/main.rs
+            use tonic::transport::Server;
+            use hello_world::greeter_server::GreeterServer;
+            pub mod hello_world {
+                tonic::include_proto!("helloworld");
+            }
+            pub async fn knit_entry(#[allow(unused_variables)] knit_host: &'static knit_runtime::ServiceHost) {
+                serve("0.0.0.0:50051".parse().unwrap()).await;
+            }
+            async fn serve(addr: std::net::SocketAddr) {
+                let sigterm = async { tokio::signal::ctrl_c().await.ok(); };
+                let server = Server::builder()
+                    .layer(TraceLayer)
+                    .add_service(knit_runtime::ServiceHost::current().provide_stacked("helloworld.Greeter", GreeterServer::new(MyGreeter)));
+                server.serve_with_incoming_shutdown(knit_runtime::ServiceHost::current().incoming(addr), knit_runtime::ServiceHost::current().shutdown_with(sigterm)).await.unwrap();
+            }
+            Call(Bridged) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` adds tower layers to its server (`.layer(..)`)
+            Note greeter/src/main.rs:11: `greeter` handles signals itself; the merged host also shuts every service down on SIGINT/SIGTERM
+        "#]],
+    );
+}
+
+#[test]
+fn a_task_the_server_function_spawns_runs_in_the_services_scope() {
+    let files = TWO_CALLS
+        .replace(
+            "        Server::builder()\n",
+            "        let task = tokio::spawn(async move { Server::builder()\n",
+        )
+        .replace(
+            "            .await?;\n        Ok(())",
+            "            .await });\n        task.await??;\n        Ok(())",
+        );
+    rewritten(
+        &files,
+        "grpc",
+        expect![[r#"
+            //- /greeter/src/grpc.rs
+            use tonic::transport::Server;
+            use crate::hello_world::greeter_server::GreeterServer;
+            pub struct Greeting;
+            impl Greeting {
+                pub(crate) async fn serve(addr: std::net::SocketAddr) -> Result<(), Box<dyn std::error::Error>> {
+                    let task = tokio::spawn(knit_runtime::ServiceHost::current().scope(async move { Server::builder()
+                        .add_service(GreeterServer::from_arc(knit_proto_helloworld::greeter_inline::provide(knit_runtime::ServiceHost::current(), MyGreeter)).max_decoding_message_size(1 << 20))
+                        .serve_with_incoming_shutdown(knit_runtime::ServiceHost::current().incoming(addr), knit_runtime::ServiceHost::current().shutdown())
+                        .await }));
+                    task.await??;
+                    Ok(())
+                }
+            }
+            Call(Inline) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+        "#]],
+    );
+}
+
+#[test]
+fn a_generic_function_on_the_way_stays_rpc() {
+    let files = TWO_CALLS
+        .replace(
+            "pub async fn run(config: Config)",
+            "pub async fn run<C: Into<Config>>(config: C)",
+        )
+        .replace(
+            "Greeting::serve(config.addr)",
+            "Greeting::serve(config.into().addr)",
+        );
+    decision(
+        &files,
+        expect![[r#"
+            `helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/src/grpc.rs:7, in `serve`: `main` reaches `serve` through `run`, where knit stops: `run` is generic (`<C: Into<Config>>`): knit follows only functions without type parameters"#]],
+    );
+}
+
+#[test]
+fn a_function_named_elsewhere_too_stays_rpc() {
+    let files = TWO_CALLS.replace(
+        "pub struct Config",
+        "pub fn again() { let _ = crate::grpc::Greeting::serve; }\npub struct Config",
+    );
+    decision(
+        &files,
+        expect![[r#"
+            `helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/src/grpc.rs:7, in `serve`: `serve` is also named at greeter/src/app.rs:2, outside the calls knit follows from `main`: code reached that way would serve under no host"#]],
+    );
+}
+
+#[test]
+fn a_server_in_a_function_main_does_not_call_stays_rpc() {
+    let files = TWO_CALLS.replace("    app::run(config).await\n", "    Ok(())\n");
+    decision(
+        &files,
+        expect![[r#"
+            `helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/src/grpc.rs:7, in `serve`, which knit does not reach from `fn main`: it follows calls of the binary's own functions, free or associated, by paths it resolves, made on the entry's task"#]],
+    );
+}
+
+#[test]
+fn a_library_run_by_main_serves_two_calls_down() {
+    // main.rs → `greeter::run(addr)` (lib.rs) → `grpc::start(addr)` (grpc.rs):
+    // the library is the entry's code as a whole.
+    let files = r#"//- /greeter/src/main.rs
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    greeter::run("0.0.0.0:50051".parse()?).await
+}
+//- /greeter/src/lib.rs
+mod grpc;
+pub mod hello_world {
+    tonic::include_proto!("helloworld");
+}
+pub async fn run(addr: std::net::SocketAddr) -> Result<(), Box<dyn std::error::Error>> {
+    grpc::start(addr).await
+}
+//- /greeter/src/grpc.rs
+use crate::hello_world::greeter_server::GreeterServer;
+pub(crate) async fn start(addr: std::net::SocketAddr) -> Result<(), Box<dyn std::error::Error>> {
+    tonic::transport::Server::builder().add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;
+    Ok(())
+}
+"#;
+    rewritten(
+        files,
+        "grpc",
+        expect![[r#"
+            //- /greeter/src/grpc.rs
+            use crate::hello_world::greeter_server::GreeterServer;
+            pub(crate) async fn start(addr: std::net::SocketAddr) -> Result<(), Box<dyn std::error::Error>> {
+                tonic::transport::Server::builder().add_service(GreeterServer::from_arc(knit_proto_helloworld::greeter_inline::provide(knit_runtime::ServiceHost::current(), MyGreeter))).serve_with_incoming_shutdown(knit_runtime::ServiceHost::current().incoming(addr), knit_runtime::ServiceHost::current().shutdown()).await?;
+                Ok(())
+            }
+            Call(Inline) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+        "#]],
+    );
+}
+
+#[test]
+fn a_library_server_spawned_beside_other_routers_is_counted_with_them() {
+    // main.rs builds a runtime and blocks on `greeter::entrypoint()`, which
+    // spawns `Worker::run(worker)` (server.rs): a layered server, served
+    // with its own shutdown signal. The library serves another router too
+    // (`compactor::serve`), which this binary never reaches.
+    let files = r#"//- /greeter/src/main.rs
+use greeter::entrypoint;
+fn main() {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(entrypoint());
+}
+//- /greeter/src/lib.rs
+mod compactor;
+mod server;
+pub mod hello_world {
+    tonic::include_proto!("helloworld");
+}
+pub async fn entrypoint() {
+    let worker = server::Worker::new();
+    let task = tokio::spawn(async move { server::Worker::run(worker).await.ok() });
+    task.await.ok();
+}
+//- /greeter/src/server.rs
+use tonic::transport::Server;
+use crate::hello_world::greeter_server::GreeterServer;
+pub struct Worker;
+impl Worker {
+    pub fn new() -> Worker { Worker }
+    pub(crate) async fn run(worker: Worker) -> Result<(), Box<dyn std::error::Error>> {
+        let addr = "[::]:50051".parse().unwrap();
+        let server = Server::builder()
+            .layer(TraceLayer)
+            .add_service(GreeterServer::new(worker).max_decoding_message_size(1 << 20));
+        server.serve_with_shutdown(addr, async { sigterm().await }).await?;
+        Ok(())
+    }
+}
+//- /greeter/src/compactor.rs
+pub async fn serve(addr: std::net::SocketAddr) {
+    tonic::transport::Server::builder().add_service(CompactorServer::new(Compactor)).serve(addr).await.unwrap();
+}
+"#;
+    decision(
+        files,
+        expect![
+            "`helloworld.Greeter` stay RPC: `greeter` adds tower layers to its server (`.layer(..)`), and serves several routers in its entry: knit does not tell which listener reaches this one's stack"
+        ],
+    );
+    // The task spawned with `Worker::run`, whose serve knit rewrites, runs in
+    // the service's scope.
+    rewritten(
+        files,
+        "lib",
+        expect![[r#"
+        //- /greeter/src/lib.rs
+        mod compactor;
+        mod server;
+        pub mod hello_world {
+            tonic::include_proto!("helloworld");
+        }
+        pub async fn entrypoint() {
+            let worker = server::Worker::new();
+            let task = tokio::spawn(knit_runtime::ServiceHost::current().scope(async move { server::Worker::run(worker).await.ok() }));
+            task.await.ok();
+        }
+
+        /// The entry of service `greeter`, lifted by knit from `fn main` in greeter/src/main.rs: the
+        /// merged binary's host runs it; the service's own binary runs `main` as before.
+        pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+            use crate::entrypoint;
+            knit_host.scope(async move {
+            entrypoint().await;
+        }).await
+        }
+        Call(Rpc) frontend/src/main.rs:4: calls to `helloworld.Greeter` stay RPC: `greeter` adds tower layers to its server (`.layer(..)`), and serves several routers in its entry: knit does not tell which listener reaches this one's stack
+    "#]],
+    );
+}
+
+#[test]
+fn a_server_built_in_a_dependency_stays_rpc_naming_the_package() {
+    // `grpc_kit::serve` is a function of another package of the service
+    // (`grpc-kit`), which knit does not follow into.
+    let files = r#"//- /greeter/src/main.rs
+pub mod hello_world {
+    tonic::include_proto!("helloworld");
+}
+#[tokio::main]
+async fn main() {
+    grpc_kit::serve().await;
+}
+//- /greeter/grpc-kit/Cargo.toml
+[package]
+name = "grpc-kit"
+//- /greeter/grpc-kit/src/lib.rs
+pub mod pb {
+    tonic::include_proto!("helloworld");
+}
+pub async fn serve() {
+    tonic::transport::Server::builder().add_service(pb::greeter_server::GreeterServer::new(Svc)).serve(addr).await.unwrap();
+}
+"#;
+    decision(
+        files,
+        expect![
+            "`helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/grpc-kit/src/lib.rs:5, in `serve` of package `grpc-kit`, a dependency of `greeter`: knit follows `main` into the service's own binary and library only"
+        ],
+    );
+}
+
+#[test]
+fn a_runtime_built_in_main_blocks_on_the_function_that_serves() {
+    let files = TWO_CALLS.replace(
+        "#[tokio::main]\nasync fn main() -> Result<(), Box<dyn std::error::Error>> {\n    let config = app::Config::from_env();\n    app::run(config).await\n}",
+        "fn main() -> Result<(), Box<dyn std::error::Error>> {\n    let config = app::Config::from_env();\n    let rt = tokio::runtime::Runtime::new()?;\n    rt.block_on(app::run(config))\n}",
+    );
+    decision(
+        &files,
+        expect![
+            "`helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"
+        ],
+    );
+}
+
+#[test]
+fn a_function_main_spawns_runs_in_the_services_scope() {
+    let files = TWO_CALLS.replace(
+        "    app::run(config).await\n",
+        "    tokio::spawn(app::run(config)).await??;\n    Ok(())\n",
+    );
+    rewritten(
+        &files,
+        "main",
+        expect![[r#"
+        //- /greeter/src/main.rs
+        mod app;
+        mod grpc;
+        pub mod hello_world {
+            pub use knit_proto_helloworld::*;
+        }
+        pub async fn knit_entry(#[allow(unused_variables)] knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
+            let config = app::Config::from_env();
+            tokio::spawn(knit_host.scope(app::run(config))).await??;
+            Ok(())
+        }
+        Call(Inline) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+    "#]],
+    );
+    // Spawned in an `async` block by a function `main` awaits.
+    let block = TWO_CALLS.replace(
+        "    Greeting::serve(config.addr).await\n",
+        "    let task = tokio::spawn(async move { Greeting::serve(config.addr).await.unwrap() });\n    task.await?;\n    Ok(())\n",
+    );
+    rewritten(
+        &block,
+        "app",
+        expect![[r#"
+        //- /greeter/src/app.rs
+        use crate::grpc::Greeting;
+        pub struct Config { pub addr: std::net::SocketAddr }
+        pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+            let task = tokio::spawn(knit_runtime::ServiceHost::current().scope(async move { Greeting::serve(config.addr).await.unwrap() }));
+            task.await?;
+            Ok(())
+        }
+        Call(Inline) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+    "#]],
+    );
+}
+
+#[test]
+fn a_future_polled_elsewhere_than_where_it_is_made_stays_rpc() {
+    // The future `app::run` makes is kept, then spawned.
+    let files = TWO_CALLS.replace(
+        "    app::run(config).await\n",
+        "    let serving = app::run(config);\n    tokio::spawn(serving).await??;\n    Ok(())\n",
+    );
+    decision(
+        &files,
+        expect![
+            "`helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/src/grpc.rs:7, in `serve`: `main` reaches `serve` through `run`, where knit stops: `main` reaches `run` only through a future not awaited where the call makes it (at greeter/src/main.rs:9): knit follows futures awaited on the entry's task, or spawned as they are made, only"
+        ],
+    );
+    // An `async` block kept, then spawned.
+    let block = TWO_CALLS.replace(
+        "    Greeting::serve(config.addr).await\n",
+        "    let task = async move { Greeting::serve(config.addr).await };\n    tokio::spawn(task).await?\n",
+    );
+    decision(
+        &block,
+        expect![
+            "`helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/src/grpc.rs:7, in `serve`: `main` reaches `serve` only inside an `async` block (at greeter/src/app.rs:4) not awaited where it is written: knit follows futures awaited on the entry's task, or spawned as they are made, only"
+        ],
+    );
+    // A thread's closure.
+    let thread = TWO_CALLS.replace(
+        "    app::run(config).await\n",
+        "    std::thread::spawn(move || tokio::runtime::Runtime::new().unwrap().block_on(app::run(config)).unwrap()).join().unwrap();\n    Ok(())\n",
+    );
+    decision(
+        &thread,
+        expect![
+            "`helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/src/grpc.rs:7, in `serve`: `main` reaches `serve` through `run`, where knit stops: `main` reaches `run` only inside a closure (at greeter/src/main.rs:9), which knit does not follow"
+        ],
+    );
+}
+
+#[test]
+fn a_library_server_rebound_and_served_in_a_spawned_task_is_stacked() {
+    // The shape of the first test with one router: a layered server whose
+    // router is bound again (`let server = server.add_service(..)` under a
+    // `cfg`) and served with its own signal, in a task the library spawns.
+    let files = r#"//- /greeter/src/main.rs
+use greeter::entrypoint;
+fn main() {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(entrypoint());
+}
+//- /greeter/src/lib.rs
+mod server;
+pub mod hello_world {
+    tonic::include_proto!("helloworld");
+}
+pub async fn entrypoint() {
+    let worker = server::Worker::new();
+    let _ = tokio::spawn(async move { let _ = crate::server::Worker::run(worker).await; }).await;
+}
+//- /greeter/src/server.rs
+use tonic::transport::Server;
+use crate::hello_world::greeter_server::GreeterServer;
+pub struct Worker;
+impl Worker {
+    pub fn new() -> Worker { Worker }
+    pub(crate) async fn run(worker: Worker) -> Result<(), Box<dyn std::error::Error>> {
+        let addr = "[::]:50051".parse().unwrap();
+        let (health_reporter, health_service) = tonic_health::server::health_reporter();
+        let server = Server::builder()
+            .max_concurrent_streams(Some(10))
+            .layer(TraceLayer)
+            .add_service(health_service)
+            .add_service(GreeterServer::new(worker.clone()).max_decoding_message_size(1 << 20));
+        #[cfg(debug_assertions)]
+        let server = server.add_service(DebugServer::new(worker.clone()));
+        let server = server.serve_with_shutdown(addr, async { sigterm().await });
+        tokio::spawn(async move { health_reporter.set_serving::<GreeterServer<Worker>>().await; });
+        tokio::select! { _ = server => {} };
+        Ok(())
+    }
+}
+"#;
+    decision(
+        files,
+        expect![
+            "`helloworld.Greeter` run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` adds tower layers to its server (`.layer(..)`)"
+        ],
+    );
+}

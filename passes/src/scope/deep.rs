@@ -1,0 +1,640 @@
+//! The functions a service's `main` runs its server through, in its own file
+//! or other files of its binary: `main` → `app::run(cfg)` → `grpc::start(addr,
+//! state)`, each building or serving tonic servers as `main` would.
+//!
+//! Followed from `main`'s body (and from the function a synchronous `main`
+//! builds its runtime in): calls to a function of the binary crate by a path
+//! knit resolves, free (`run(..)`, `app::run(..)`, `crate::`/`self::`/`super::`
+//! paths and `use` imports) or associated (`Server::run(..)`, `Self::start(..)`,
+//! an inherent `impl` of the crate), then the calls of each function followed,
+//! to any depth. A function is followed when it:
+//! - is called on the entry's own task, or in a task spawned there with its
+//!   future as the call (or an `async` block around it) makes it: not inside
+//!   a closure, nor in a future kept to be polled elsewhere, where the host
+//!   the code reaches through `ServiceHost::current()` (a task-local the host
+//!   sets) would not be set; a spawned future runs in the service's scope
+//!   (`entry.rs` wraps it);
+//! - has no type parameters (its server is one, not one per instantiation);
+//! - is named nowhere else in the crate (test code aside) than at calls
+//!   followed: code reached another way would register or serve under no host.
+//!
+//! A service whose entry is lifted into its package's library is not walked:
+//! its library is its entry's code as a whole ([`super::entry_scope`]).
+
+use std::collections::{HashMap, HashSet};
+
+use ra_ap_syntax::ast::{self, HasGenericParams, HasName};
+use ra_ap_syntax::{AstNode, SyntaxNode, TextRange};
+
+use crate::model::{FileId, Group};
+use crate::volo::names::{Names, scope_of, segments};
+
+/// What the walk from a service's `main` found.
+#[derive(Default)]
+pub(crate) struct Deep {
+    /// The functions followed, outside `main` and its runtime's function.
+    pub reached: Vec<(FileId, ast::Fn)>,
+    /// The functions of the crate knit stopped at.
+    stops: Vec<Stop>,
+    /// Futures spawned with a call followed in them, which the entry runs in
+    /// the service's scope: (file, the future, whether `main` (or its
+    /// runtime's function) spawns it).
+    pub spawned: Vec<(FileId, TextRange, bool)>,
+    /// Functions reached only through one it stopped at: (file, range, the
+    /// index of that stop).
+    beyond: Vec<(FileId, TextRange, usize)>,
+}
+
+/// A function knit did not follow, and why.
+struct Stop {
+    name: String,
+    at: (FileId, TextRange),
+    why: String,
+}
+
+impl Deep {
+    /// The ranges of the functions followed.
+    pub fn ranges(&self) -> Vec<(FileId, TextRange)> {
+        self.reached
+            .iter()
+            .map(|(file, f)| (*file, f.syntax().text_range()))
+            .collect()
+    }
+
+    /// Why knit does not follow the function at `range` of `file` named
+    /// `name`: it stopped there, or at a function on the way to it.
+    pub fn why_not(&self, file: FileId, range: TextRange, name: &str) -> Option<String> {
+        if let Some(stop) = self.stops.iter().find(|s| s.at == (file, range)) {
+            return Some(stop.why.clone());
+        }
+        let (_, _, stop) = self
+            .beyond
+            .iter()
+            .find(|(f, r, _)| (*f, *r) == (file, range))?;
+        let stop = &self.stops[*stop];
+        Some(format!(
+            "`main` reaches `{name}` through `{}`, where knit stops: {}",
+            stop.name, stop.why
+        ))
+    }
+}
+
+/// A function of the crate: its file, module and syntax, and for an
+/// associated function the name of the type of its inherent `impl`.
+struct CrateFn {
+    file: FileId,
+    module: Vec<String>,
+    owner: Option<String>,
+    f: ast::Fn,
+}
+
+impl CrateFn {
+    fn key(&self) -> (FileId, TextRange) {
+        (self.file, self.f.syntax().text_range())
+    }
+
+    fn name(&self) -> String {
+        self.f
+            .name()
+            .map(|n| n.text().to_string())
+            .unwrap_or_default()
+    }
+}
+
+/// The binary crate a walk covers.
+struct Crate<'a> {
+    group: &'a Group,
+    root: FileId,
+    names: Names,
+    fns: Vec<CrateFn>,
+    /// The indices of `fns` by the functions' names.
+    by_name: HashMap<String, Vec<usize>>,
+    /// Where code outside tests names a function of `fns` (by its name): the
+    /// file, the path (or the method's name) and whether it is a method call.
+    uses: HashMap<String, Vec<(FileId, TextRange, bool)>>,
+}
+
+/// A call to a function of the crate: where, the callee's path, the call and
+/// the function (an index of [`Crate::fns`]).
+struct Call {
+    file: FileId,
+    callee: TextRange,
+    call: ast::CallExpr,
+    target: usize,
+}
+
+/// The functions `service`'s `main` runs its server through (see the module's
+/// documentation); none when its entry is lifted into a library.
+pub(crate) fn deep(group: &Group, service: usize) -> Deep {
+    if super::lifted_into_lib(group, service).is_some() {
+        return Deep::default();
+    }
+    let Some(main) = super::main_fn(group, service) else {
+        return Deep::default();
+    };
+    let root = group.services[service].bin.root;
+    let mut starts = vec![main.clone()];
+    if main.async_token().is_none() {
+        starts.extend(super::runtime::delegate(&main));
+    }
+    let krate = Crate::of(group, root);
+    let starts: Vec<(FileId, TextRange)> = starts
+        .iter()
+        .map(|f| (root, f.syntax().text_range()))
+        .collect();
+    // Functions named outside the calls followed are left out, and the walk
+    // done again without them, until none is.
+    let mut banned: Vec<((FileId, TextRange), String)> = Vec::new();
+    loop {
+        let (reached, mut stops, followed, spawned) = krate.walk(&starts, &banned);
+        let elsewhere = reached.iter().find_map(|&i| {
+            let f = &krate.fns[i];
+            let (path, line) = krate.named_outside(&f.name(), has_self(&f.f), &followed)?;
+            Some((f.key(), format!(
+                "`{}` is also named at {path}:{line}, outside the calls knit follows from `main`: code reached that way would serve under no host",
+                f.name()
+            )))
+        });
+        if let Some(ban) = elsewhere {
+            banned.push(ban);
+            continue;
+        }
+        stops.sort_by_key(|(i, _)| *i);
+        stops.dedup_by_key(|(i, _)| *i);
+        // What lies past each stop, for the reasons of servers built there.
+        let mut beyond = Vec::new();
+        let mut seen: HashSet<(FileId, TextRange)> = starts.iter().copied().collect();
+        seen.extend(reached.iter().map(|&i| krate.fns[i].key()));
+        seen.extend(stops.iter().map(|(i, _)| krate.fns[*i].key()));
+        for (index, (stop, _)) in stops.iter().enumerate() {
+            let mut todo = vec![*stop];
+            while let Some(i) = todo.pop() {
+                let f = &krate.fns[i];
+                for call in krate.calls(f.file, &f.f) {
+                    let key = krate.fns[call.target].key();
+                    if seen.insert(key) {
+                        beyond.push((key.0, key.1, index));
+                        todo.push(call.target);
+                    }
+                }
+            }
+        }
+        return Deep {
+            reached: reached
+                .iter()
+                .map(|&i| (krate.fns[i].file, krate.fns[i].f.clone()))
+                .collect(),
+            stops: stops
+                .into_iter()
+                .map(|(i, why)| Stop {
+                    name: krate.fns[i].name(),
+                    at: krate.fns[i].key(),
+                    why,
+                })
+                .collect(),
+            spawned,
+            beyond,
+        };
+    }
+}
+
+/// The futures the crate rooted at `root` (a library its service's entry is
+/// lifted into) spawns that call, directly or through its other functions, a
+/// function with code at `edited` (a serve or a registration through
+/// `ServiceHost::current()`): a spawned task does not inherit the host, so
+/// the entry runs each in the service's scope. A future as it is handed to
+/// `spawn*(..)`, not a closure; none in test code.
+pub(crate) fn spawned_into(
+    group: &Group,
+    root: FileId,
+    edited: &[(FileId, TextRange)],
+) -> Vec<(FileId, TextRange)> {
+    let krate = Crate::of(group, root);
+    let holds = |f: &CrateFn| {
+        let (file, range) = f.key();
+        edited
+            .iter()
+            .any(|(e, at)| *e == file && range.contains_range(*at))
+    };
+    let mut serving: Vec<bool> = krate.fns.iter().map(holds).collect();
+    let calls: Vec<Vec<Call>> = krate
+        .fns
+        .iter()
+        .map(|f| krate.calls(f.file, &f.f))
+        .collect();
+    // Callers of serving functions serve, to a fixed point.
+    loop {
+        let before = serving.iter().filter(|s| **s).count();
+        for (i, calls) in calls.iter().enumerate() {
+            if !serving[i] && calls.iter().any(|c| serving[c.target]) {
+                serving[i] = true;
+            }
+        }
+        if serving.iter().filter(|s| **s).count() == before {
+            break;
+        }
+    }
+    let mut futures = Vec::new();
+    for calls in &calls {
+        for call in calls.iter().filter(|c| serving[c.target]) {
+            let spawned = call
+                .call
+                .syntax()
+                .ancestors()
+                .take_while(|n| {
+                    !ast::Fn::can_cast(n.kind()) && !ast::ClosureExpr::can_cast(n.kind())
+                })
+                .filter_map(ast::ArgList::cast)
+                .filter(|args| called(args).is_some_and(|c| c.starts_with("spawn")))
+                .filter_map(|args| args.args().next())
+                .filter(|future| !matches!(future, ast::Expr::ClosureExpr(_)))
+                .last();
+            let source = group.file(call.file);
+            let test = source.rust.as_ref().is_some_and(|r| r.test_only)
+                || crate::served::in_test_code(source, call.callee);
+            if let Some(future) = spawned.filter(|_| !test) {
+                let at = (call.file, future.syntax().text_range());
+                if !futures.contains(&at) {
+                    futures.push(at);
+                }
+            }
+        }
+    }
+    futures
+}
+
+fn has_self(f: &ast::Fn) -> bool {
+    f.param_list().and_then(|p| p.self_param()).is_some()
+}
+
+impl<'a> Crate<'a> {
+    fn of(group: &'a Group, root: FileId) -> Crate<'a> {
+        let mut fns = Vec::new();
+        for (file, _, rust) in group.rust_files().filter(|(_, _, r)| r.krate == root) {
+            for f in rust.tree().syntax().descendants().filter_map(ast::Fn::cast) {
+                let parent = f.syntax().parent();
+                let imp = parent
+                    .as_ref()
+                    .filter(|p| ast::AssocItemList::can_cast(p.kind()))
+                    .and_then(|p| p.parent())
+                    .and_then(ast::Impl::cast);
+                let free = parent.as_ref().is_some_and(|p| {
+                    ast::SourceFile::can_cast(p.kind()) || ast::ItemList::can_cast(p.kind())
+                });
+                let owner = match imp {
+                    // Inherent impls only: a trait's method is not called by
+                    // its type's path alone.
+                    Some(imp) if imp.trait_().is_none() => match self_type(&imp) {
+                        Some(ty) => Some(ty),
+                        None => continue,
+                    },
+                    Some(_) => continue,
+                    None if free => None,
+                    None => continue,
+                };
+                fns.push(CrateFn {
+                    file,
+                    module: scope_of(&rust.module, f.syntax()),
+                    owner,
+                    f,
+                });
+            }
+        }
+        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, f) in fns.iter().enumerate() {
+            by_name.entry(f.name()).or_default().push(i);
+        }
+        let mut uses: HashMap<String, Vec<(FileId, TextRange, bool)>> = HashMap::new();
+        for (file, source, rust) in group.rust_files() {
+            if rust.krate != root || rust.test_only {
+                continue;
+            }
+            for name_ref in rust
+                .tree()
+                .syntax()
+                .descendants()
+                .filter_map(ast::NameRef::cast)
+            {
+                let name = name_ref.text().to_string();
+                if !by_name.contains_key(&name) {
+                    continue;
+                }
+                let Some(at) = naming(&name_ref) else {
+                    continue;
+                };
+                if !crate::served::in_test_code(source, at.0) {
+                    uses.entry(name.to_string())
+                        .or_default()
+                        .push((file, at.0, at.1));
+                }
+            }
+        }
+        Crate {
+            group,
+            root,
+            names: Names::of_crate(group, root),
+            fns,
+            by_name,
+            uses,
+        }
+    }
+
+    /// The calls in `caller`'s body (not in the items it nests) of functions
+    /// of the crate.
+    fn calls(&self, file: FileId, caller: &ast::Fn) -> Vec<Call> {
+        let Some(body) = caller.body() else {
+            return Vec::new();
+        };
+        body.syntax()
+            .descendants()
+            .filter_map(ast::CallExpr::cast)
+            .filter(|call| {
+                !call
+                    .syntax()
+                    .ancestors()
+                    .take_while(|n| n != body.syntax())
+                    .any(|n| ast::Fn::can_cast(n.kind()))
+            })
+            .filter_map(|call| {
+                let ast::Expr::PathExpr(callee) = call.expr()? else {
+                    return None;
+                };
+                let path = callee.path()?;
+                let target = self.resolve(file, caller, &path)?;
+                Some(Call {
+                    file,
+                    callee: path.syntax().text_range(),
+                    call,
+                    target,
+                })
+            })
+            .collect()
+    }
+
+    /// Walks from `starts`: the functions reached (indices of `fns`), the
+    /// functions stopped at (index, why), the calls followed (file, the
+    /// callee's path) and the futures spawned with them.
+    #[allow(clippy::type_complexity)]
+    fn walk(
+        &self,
+        starts: &[(FileId, TextRange)],
+        banned: &[((FileId, TextRange), String)],
+    ) -> (
+        Vec<usize>,
+        Vec<(usize, String)>,
+        Vec<(FileId, TextRange)>,
+        Vec<(FileId, TextRange, bool)>,
+    ) {
+        let mut spawned = Vec::new();
+        let mut reached = Vec::new();
+        let mut stops = Vec::new();
+        let mut followed = Vec::new();
+        let mut seen: HashSet<(FileId, TextRange)> = starts.iter().copied().collect();
+        let root = self.group.file(self.root).rust.as_ref().map(|r| r.tree());
+        let mut todo: Vec<(FileId, ast::Fn)> = starts
+            .iter()
+            .filter_map(|(_, range)| {
+                root.as_ref()?
+                    .syntax()
+                    .descendants()
+                    .filter_map(ast::Fn::cast)
+                    .find(|f| f.syntax().text_range() == *range)
+                    .map(|f| (self.root, f))
+            })
+            .collect();
+        while let Some((file, caller)) = todo.pop() {
+            let Some(body) = caller.body() else { continue };
+            for Call {
+                file,
+                callee,
+                call,
+                target,
+            } in self.calls(file, &caller)
+            {
+                let (index, target) = (target, &self.fns[target]);
+                let key = target.key();
+                if starts.contains(&key) {
+                    continue;
+                }
+                let name = target.name();
+                let awaits = target.f.async_token().is_some();
+                let future = match on_task(&call, awaits, body.syntax(), self.group, file) {
+                    Ok(future) => future,
+                    Err(why) => {
+                        stops.push((index, format!("`main` reaches `{name}` only {why}")));
+                        continue;
+                    }
+                };
+                if let Some(params) = target.f.generic_param_list()
+                    && params.type_or_const_params().next().is_some()
+                {
+                    stops.push((index, format!(
+                        "`{name}` is generic (`{params}`): knit follows only functions without type parameters"
+                    )));
+                    continue;
+                }
+                if let Some((_, why)) = banned.iter().find(|(k, _)| *k == key) {
+                    stops.push((index, why.clone()));
+                    continue;
+                }
+                followed.push((file, callee));
+                if let Some(future) = future {
+                    let in_main = starts.contains(&(file, caller.syntax().text_range()));
+                    spawned.push((file, future, in_main));
+                }
+                if seen.insert(key) {
+                    reached.push(index);
+                    todo.push((target.file, target.f.clone()));
+                }
+            }
+        }
+        (reached, stops, followed, spawned)
+    }
+    /// The function of the crate (an index of [`Crate::fns`]) `path`, called
+    /// in `caller` of `file`, names.
+    fn resolve(&self, file: FileId, caller: &ast::Fn, path: &ast::Path) -> Option<usize> {
+        let rust = self.group.file(file).rust.as_ref()?;
+        let module = scope_of(&rust.module, caller.syntax());
+        let mut written = segments(path)?;
+        // `Self::start(..)` in an inherent impl: its type's path.
+        if written.first().is_some_and(|s| s == "Self") {
+            let imp = caller.syntax().ancestors().find_map(ast::Impl::cast)?;
+            written[0] = self_type(&imp)?;
+        }
+        let resolved = self.names.resolve(self.root, &module, &written);
+        let absolute = match resolved.split_first() {
+            Some((first, rest)) if first == "crate" => rest.to_vec(),
+            _ => [module.as_slice(), &resolved].concat(),
+        };
+        let (name, parent) = absolute.split_last()?;
+        let named = self.by_name.get(name)?;
+        let fns = || named.iter().copied().map(|i| (i, &self.fns[i]));
+        if let Some((free, _)) = fns().find(|(_, f)| f.owner.is_none() && f.module == parent) {
+            return Some(free);
+        }
+        // `Type::f`: the inherent impls of a type of that name with an `f`,
+        // the one in the type's module when there are several.
+        let (ty, ty_module) = parent.split_last()?;
+        let owned: Vec<(usize, &CrateFn)> = fns()
+            .filter(|(_, f)| f.owner.as_deref() == Some(ty.as_str()))
+            .collect();
+        match owned.as_slice() {
+            [(one, _)] => Some(*one),
+            many => many
+                .iter()
+                .find(|(_, f)| f.module == ty_module)
+                .map(|(i, _)| *i),
+        }
+    }
+
+    /// Where the crate names a function `name` (by a path; by a method call
+    /// too when it takes `self`) other than at the calls `followed` and in test
+    /// code: the file's path and line.
+    fn named_outside(
+        &self,
+        name: &str,
+        method: bool,
+        followed: &[(FileId, TextRange)],
+    ) -> Option<(String, usize)> {
+        let (file, at, _) = self.uses.get(name)?.iter().find(|(file, at, by_method)| {
+            (method || !by_method) && !followed.contains(&(*file, *at))
+        })?;
+        let source = self.group.file(*file);
+        let (line, _) = source.line_col(at.start());
+        Some((source.path.clone(), line))
+    }
+}
+
+/// Whether `name_ref` names a function: the last segment of a path outside
+/// a `use` item (the path's range), or a method call's name (its range, and
+/// `true`).
+fn naming(name_ref: &ast::NameRef) -> Option<(TextRange, bool)> {
+    let parent = name_ref.syntax().parent()?;
+    if ast::MethodCallExpr::can_cast(parent.kind()) {
+        return Some((name_ref.syntax().text_range(), true));
+    }
+    let path = parent.parent().and_then(ast::Path::cast)?;
+    let in_use = path
+        .syntax()
+        .ancestors()
+        .any(|a| ast::Use::can_cast(a.kind()));
+    let last = path.syntax().parent().and_then(ast::Path::cast).is_none();
+    (!in_use && last).then(|| (path.syntax().text_range(), false))
+}
+
+/// The name of an inherent `impl`'s type (`Worker` of `impl<T> Worker<T>`).
+fn self_type(imp: &ast::Impl) -> Option<String> {
+    match imp.self_ty()? {
+        ast::Type::PathType(ty) => Some(ty.path()?.segment()?.name_ref()?.text().to_string()),
+        _ => None,
+    }
+}
+
+/// Whether `call`, in `body`, runs on the task that runs `body`, or in a
+/// task spawned there with its future (`tokio::spawn(app::run(cfg))`,
+/// `tokio::spawn(async move { app::run(cfg).await })`): then `Ok` with that
+/// future, which the entry runs in the service's scope. `Err` with why not:
+/// inside a closure, in a future (an `async` block, or the call's own when
+/// `awaits`) neither awaited where it is made nor spawned.
+fn on_task(
+    call: &ast::CallExpr,
+    awaits: bool,
+    body: &SyntaxNode,
+    group: &Group,
+    file: FileId,
+) -> Result<Option<TextRange>, String> {
+    let line = |node: &SyntaxNode| {
+        let source = group.file(file);
+        let (line, _) = source.line_col(node.text_range().start());
+        format!("{}:{line}", source.path)
+    };
+    const UNAWAITED: &str =
+        "knit follows futures awaited on the entry's task, or spawned as they are made, only";
+    // The future a spawn takes, and its argument list.
+    let mut spawned: Option<(TextRange, ast::ArgList)> = None;
+    let spawns = |future: &SyntaxNode, spawned: &mut Option<_>| match handed_to(future) {
+        Some(args)
+            if spawned.is_none() && called(&args).is_some_and(|c| c.starts_with("spawn")) =>
+        {
+            *spawned = Some((future.text_range(), args));
+            true
+        }
+        _ => false,
+    };
+    if awaits && !awaited(call.syntax()) && !spawns(call.syntax(), &mut spawned) {
+        return Err(format!(
+            "through a future not awaited where the call makes it (at {}): {UNAWAITED}",
+            line(call.syntax())
+        ));
+    }
+    for node in call.syntax().ancestors().take_while(|n| n != body) {
+        if ast::ClosureExpr::can_cast(node.kind()) {
+            return Err(format!(
+                "inside a closure (at {}), which knit does not follow",
+                line(&node)
+            ));
+        }
+        if let Some(args) = ast::ArgList::cast(node.clone())
+            && called(&args).is_some_and(|c| c.starts_with("spawn"))
+            && spawned.as_ref().is_none_or(|(_, taken)| *taken != args)
+        {
+            return Err(format!(
+                "in a task it spawns (at {}) with a future knit does not follow: there the service's host is not current (`ServiceHost::current()`)",
+                line(&node)
+            ));
+        }
+        let future = ast::BlockExpr::cast(node.clone()).is_some_and(|b| b.async_token().is_some());
+        if future && !awaited(&node) && !spawns(&node, &mut spawned) {
+            return Err(format!(
+                "inside an `async` block (at {}) not awaited where it is written: {UNAWAITED}",
+                line(&node)
+            ));
+        }
+    }
+    Ok(spawned.map(|(future, _)| future))
+}
+
+/// The argument list `future` (through parentheses) is an argument of.
+fn handed_to(future: &SyntaxNode) -> Option<ast::ArgList> {
+    let mut node = future.clone();
+    loop {
+        let parent = node.parent()?;
+        if ast::ParenExpr::can_cast(parent.kind()) {
+            node = parent;
+            continue;
+        }
+        return ast::ArgList::cast(parent);
+    }
+}
+
+/// Whether the future `expr` makes is awaited where it is made
+/// (`f(..).await`, through parentheses), or handed to a runtime's
+/// `block_on(..)`, which the entry makes an `.await`.
+fn awaited(expr: &SyntaxNode) -> bool {
+    let mut node = expr.clone();
+    while let Some(parent) = node.parent() {
+        if ast::ParenExpr::can_cast(parent.kind()) {
+            node = parent;
+            continue;
+        }
+        if ast::AwaitExpr::can_cast(parent.kind()) {
+            return true;
+        }
+        return ast::ArgList::cast(parent)
+            .and_then(|args| called(&args))
+            .is_some_and(|c| c == "block_on");
+    }
+    false
+}
+
+/// The name of the function or method whose arguments are `args`.
+fn called(args: &ast::ArgList) -> Option<String> {
+    match ast::Expr::cast(args.syntax().parent()?)? {
+        ast::Expr::CallExpr(c) => match c.expr()? {
+            ast::Expr::PathExpr(p) => Some(p.path()?.segment()?.name_ref()?.text().to_string()),
+            _ => None,
+        },
+        ast::Expr::MethodCallExpr(m) => Some(m.name_ref()?.text().to_string()),
+        _ => None,
+    }
+}
