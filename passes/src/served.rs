@@ -12,7 +12,7 @@
 //! [`Served::Stacked`], in process through that whole server (the `bridged`
 //! tier over in-memory connections). Anything else stays RPC, with the reason.
 
-use ra_ap_syntax::ast::{self, HasArgList, HasName};
+use ra_ap_syntax::ast::{self, HasArgList, HasAttrs, HasName};
 use ra_ap_syntax::{AstNode, NodeOrToken, SyntaxKind, SyntaxNode, TextRange};
 
 use crate::model::{FileId, Group, SourceFile};
@@ -457,6 +457,7 @@ fn router_served(mut node: SyntaxNode, provider: &Provider) -> Result<(), String
                 .filter_map(ast::PathExpr::cast)
                 .filter(|p| p.syntax().text_range().start() >= after)
                 .filter(|p| p.syntax().text() == name.as_str())
+                .filter(|p| may_refer_to(p.syntax(), &name, &binding))
                 .collect();
             if uses.is_empty() {
                 return Err(format!(
@@ -473,6 +474,30 @@ fn router_served(mut node: SyntaxNode, provider: &Provider) -> Result<(), String
         "`{provider}` serves its router where knit cannot follow it (`{}`)",
         excerpt(&node)
     ))
+}
+
+/// Whether the use of `name` at `node` may be the variable `binding`
+/// introduces: no `let` of `name` between them shadows it for sure (a `let`
+/// under an attribute, `#[cfg(..)]`, may be compiled out, so the one before
+/// it may still be the one used).
+fn may_refer_to(node: &SyntaxNode, name: &str, binding: &ast::LetStmt) -> bool {
+    let at = node.text_range().start();
+    let since = binding.syntax().text_range().end();
+    let mut shadowing: Vec<ast::LetStmt> = node
+        .ancestors()
+        .filter_map(ast::StmtList::cast)
+        .flat_map(|list| list.statements())
+        .filter_map(|s| match s {
+            ast::Stmt::LetStmt(l) => Some(l),
+            _ => None,
+        })
+        .filter(|l| {
+            let range = l.syntax().text_range();
+            range.start() >= since && range.end() <= at && crate::locals::binds(l, name)
+        })
+        .collect();
+    shadowing.sort_by_key(|l| l.syntax().text_range().start());
+    shadowing.iter().all(|l| l.attrs().next().is_some())
 }
 
 /// Layers that only observe requests (a tracing span, a log line), which
