@@ -360,7 +360,7 @@ impl Follower<'_> {
             ast::Expr::MethodCallExpr(call) => {
                 let builder = call
                     .name_ref()
-                    .is_some_and(|n| ENDPOINT_BUILDERS.contains(&n.text().as_ref()));
+                    .is_some_and(|n| ENDPOINT_BUILDERS.contains(&n.text()));
                 builder
                     && call
                         .receiver()
@@ -435,7 +435,7 @@ fn reassigned_as_endpoint(binding: &ast::LetStmt, name: &str) -> bool {
                 Some(ast::Expr::MethodCallExpr(call))
                     if call
                         .name_ref()
-                        .is_some_and(|n| ENDPOINT_BUILDERS.contains(&n.text().as_ref())) =>
+                        .is_some_and(|n| ENDPOINT_BUILDERS.contains(&n.text())) =>
                 {
                     rhs = call.receiver();
                 }
@@ -473,7 +473,7 @@ fn strip(mut e: ast::Expr) -> ast::Expr {
             ast::Expr::MethodCallExpr(call)
                 if call
                     .name_ref()
-                    .is_some_and(|n| PASSING.contains(&n.text().as_ref())) =>
+                    .is_some_and(|n| PASSING.contains(&n.text())) =>
             {
                 call.receiver()
             }
