@@ -524,7 +524,8 @@ fn observes_only(call: &ast::MethodCallExpr) -> bool {
 
 /// What `receiver` (what `add_service` is called on) starts from: tonic's
 /// server builder (`Server::builder()`, configured only with
-/// [`ROUTER_OPTIONS`]) or `Routes::new(..)` (then the routes are followed).
+/// [`ROUTER_OPTIONS`], inline or in a function that returns it: [`builder_fn`])
+/// or `Routes::new(..)` (then the routes are followed).
 fn router_chain(receiver: Option<ast::Expr>, provider: &Provider) -> Result<Value, String> {
     let unfollowed = |node: &SyntaxNode| {
         format!(
