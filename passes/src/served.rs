@@ -678,8 +678,8 @@ fn builder_fn(call: &ast::CallExpr, provider: &Provider) -> Option<Result<Value,
     Some(chain)
 }
 
-/// The free functions of the service's code that `call` (in the provider's
-/// file) calls, found as [`crate::scope`]'s walk finds them: the path
+/// The free functions of the service's code outside tests that `call` (in
+/// the provider's file) calls, found as [`crate::scope`]'s walk finds them: the path
 /// resolved through the crate's `use`s and re-exports, into the library of
 /// the provider's package or of a path dependency (through its re-exports in
 /// turn); several under `#[cfg]`. `None` when it names none.
@@ -715,6 +715,7 @@ fn functions_called(call: &ast::CallExpr, provider: &Provider) -> Option<Vec<(Fi
     let (name, parent) = absolute.split_last()?;
     let found: Vec<(FileId, ast::Fn)> = group
         .rust_files()
+        .filter(|(_, _, rust)| !rust.test_only)
         .filter_map(|(id, _, rust)| Some((id, rust.module_in(krate)?.to_vec(), rust.tree())))
         .flat_map(|(id, in_module, tree)| {
             tree.syntax()
