@@ -12,7 +12,7 @@
 //! [`Served::Stacked`], in process through that whole server (the `bridged`
 //! tier over in-memory connections). Anything else stays RPC, with the reason.
 
-use ra_ap_syntax::ast::{self, HasArgList, HasAttrs, HasName};
+use ra_ap_syntax::ast::{self, HasArgList, HasAttrs, HasGenericParams, HasName};
 use ra_ap_syntax::{AstNode, NodeOrToken, SyntaxKind, SyntaxNode, TextRange};
 
 use crate::model::{FileId, Group, SourceFile};
@@ -524,7 +524,8 @@ fn observes_only(call: &ast::MethodCallExpr) -> bool {
 
 /// What `receiver` (what `add_service` is called on) starts from: tonic's
 /// server builder (`Server::builder()`, configured only with
-/// [`ROUTER_OPTIONS`]) or `Routes::new(..)` (then the routes are followed).
+/// [`ROUTER_OPTIONS`], inline or in a function that returns it: [`builder_fn`])
+/// or `Routes::new(..)` (then the routes are followed).
 fn router_chain(receiver: Option<ast::Expr>, provider: &Provider) -> Result<Value, String> {
     let unfollowed = |node: &SyntaxNode| {
         format!(
@@ -559,10 +560,12 @@ fn router_chain(receiver: Option<ast::Expr>, provider: &Provider) -> Result<Valu
                 return match tonic_type(provider, &path) {
                     Some(("Server", "builder")) => Ok(Value::Server),
                     Some(("Routes", "new")) => Ok(Value::Routes),
-                    _ => Err(format!(
-                        "`{provider}` builds the server it serves with in `{}(..)`, which knit cannot see into",
-                        path.join("::")
-                    )),
+                    _ => builder_fn(&call, provider).unwrap_or_else(|| {
+                        Err(format!(
+                            "`{provider}` builds the server it serves with in `{}(..)`, which knit cannot see into",
+                            path.join("::")
+                        ))
+                    }),
                 };
             }
             ast::Expr::ParenExpr(paren) => expr = paren.expr(),
@@ -590,6 +593,168 @@ fn router_chain(receiver: Option<ast::Expr>, provider: &Provider) -> Result<Valu
     Err(format!(
         "`{provider}` serves its server where knit cannot follow it"
     ))
+}
+
+/// What the function of the service's own code that `call` calls
+/// (`create_grpc_server(&config)`, in the provider's crate or a path
+/// dependency's) returns, as [`router_chain`] follows it there: its settings
+/// and layers count as if written inline, the stack's reason naming the
+/// function. A function with type parameters, several definitions (under
+/// `#[cfg]`), `#[cfg]` in its body or more than one returned value is not
+/// followed; `None` when `call` calls no function of the service's code.
+fn builder_fn(call: &ast::CallExpr, provider: &Provider) -> Option<Result<Value, String>> {
+    let called = segments(call).join("::");
+    let definitions = functions_called(call, provider)?;
+    // Bounded: a function may call itself.
+    if provider.helpers.replace(provider.helpers.get() + 1) > 8 {
+        return None;
+    }
+    let refused = |why: String| {
+        Some(Err(format!(
+            "`{provider}` builds the server it serves with in `{called}(..)`, {why}"
+        )))
+    };
+    let [(file, function)] = definitions.as_slice() else {
+        return refused(format!(
+            "which is defined {} times (under `#[cfg(..)]`): knit does not tell which one is built",
+            definitions.len()
+        ));
+    };
+    if let Some(params) = function.generic_param_list()
+        && params.type_or_const_params().next().is_some()
+    {
+        return refused(format!(
+            "which is generic (`{params}`): knit follows only functions without type parameters"
+        ));
+    }
+    let body = function.body()?;
+    let varies = body
+        .syntax()
+        .descendants()
+        .filter_map(ast::Attr::cast)
+        .any(|a| {
+            matches!(
+                a.meta(),
+                Some(ast::Meta::CfgMeta(_) | ast::Meta::CfgAttrMeta(_))
+            )
+        });
+    if varies {
+        return refused(
+            "whose body varies with `#[cfg(..)]`: knit does not tell which code is built".into(),
+        );
+    }
+    let mut returned: Vec<Option<ast::Expr>> = body
+        .syntax()
+        .descendants()
+        .filter(|n| {
+            !n.ancestors()
+                .take_while(|a| a != body.syntax())
+                .any(|a| ast::ClosureExpr::can_cast(a.kind()) || ast::Fn::can_cast(a.kind()))
+        })
+        .filter_map(ast::ReturnExpr::cast)
+        .map(|r| r.expr())
+        .collect();
+    returned.extend(body.stmt_list().and_then(|l| l.tail_expr()).map(Some));
+    let [Some(value)] = <[_; 1]>::try_from(returned).unwrap_or_default() else {
+        return refused(
+            "which returns in several places (or none): knit follows only a function with one returned value".into(),
+        );
+    };
+    let inner = Provider {
+        name: provider.name,
+        file: function.syntax().ancestors().last()?,
+        group: provider.group,
+        id: *file,
+        entry: provider.entry,
+        stacked: Default::default(),
+        outside_entry: Default::default(),
+        helpers: std::cell::Cell::new(provider.helpers.get()),
+    };
+    let chain = router_chain(Some(value), &inner).map_err(|e| format!("{e} (in `{called}(..)`)"));
+    provider.helpers.set(inner.helpers.get());
+    if let Some(reason) = inner.stacked.take() {
+        provider.stack(format!("{reason} in `{called}(..)`"));
+    }
+    Some(chain)
+}
+
+/// The free functions of the service's code outside tests that `call` (in
+/// the provider's file) calls, found as [`crate::scope`]'s walk finds them: the path
+/// resolved through the crate's `use`s and re-exports, into the library of
+/// the provider's package or of a path dependency (through its re-exports in
+/// turn); several under `#[cfg]`. `None` when it names none.
+fn functions_called(call: &ast::CallExpr, provider: &Provider) -> Option<Vec<(FileId, ast::Fn)>> {
+    use crate::volo::names::{Names, scope_of};
+    let group = provider.group;
+    let ast::Expr::PathExpr(callee) = call.expr()? else {
+        return None;
+    };
+    let written = crate::volo::names::segments(&callee.path()?)?;
+    let rust = group.file(provider.id).rust.as_ref()?;
+    let mut krate = rust.krate;
+    let mut module = scope_of(&rust.module, call.syntax());
+    let mut path = written;
+    // Each step leaves one crate for another (a path dependency's re-export).
+    let absolute = (0..4).find_map(|_| {
+        let resolved = Names::of_crate(group, krate).resolve(krate, &module, &path);
+        let (first, rest) = resolved.split_first()?;
+        if first == "crate" {
+            return Some(Some(rest.to_vec()));
+        }
+        match externs(group, krate)
+            .into_iter()
+            .find(|(name, _)| name == first)
+        {
+            Some((_, lib)) => {
+                (krate, module, path) = (lib, Vec::new(), rest.to_vec());
+                None
+            }
+            None => Some(Some([module.as_slice(), &resolved].concat())),
+        }
+    })??;
+    let (name, parent) = absolute.split_last()?;
+    let found: Vec<(FileId, ast::Fn)> = group
+        .rust_files()
+        .filter(|(_, _, rust)| !rust.test_only)
+        .filter_map(|(id, _, rust)| Some((id, rust.module_in(krate)?.to_vec(), rust.tree())))
+        .flat_map(|(id, in_module, tree)| {
+            tree.syntax()
+                .descendants()
+                .filter_map(ast::Fn::cast)
+                .filter(|f| {
+                    f.name().is_some_and(|n| n.text() == name.as_str())
+                        && f.syntax().parent().is_some_and(|p| {
+                            ast::SourceFile::can_cast(p.kind()) || ast::ItemList::can_cast(p.kind())
+                        })
+                        && scope_of(&in_module, f.syntax()) == parent
+                })
+                .map(move |f| (id, f))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    (!found.is_empty()).then_some(found)
+}
+
+/// The crates that code of the crate rooted at `krate` names by a crate
+/// name: its package's library (from a binary) and its path dependencies'.
+fn externs(group: &Group, krate: FileId) -> Vec<(String, FileId)> {
+    let source = group.file(krate);
+    let packages = &group.services[source.service].packages;
+    let package = &packages[source.package];
+    let own = package
+        .lib
+        .as_ref()
+        .filter(|lib| lib.root != krate)
+        .map(|lib| (lib.name.replace('-', "_"), lib.root));
+    let deps = package.local_deps.iter().filter_map(|dep| {
+        let lib = packages
+            .iter()
+            .find(|p| p.name == dep.package)?
+            .lib
+            .as_ref()?;
+        Some((dep.key.replace('-', "_"), lib.root))
+    });
+    own.into_iter().chain(deps).collect()
 }
 
 /// Ok when the routes that tonic's `RoutesBuilder` in `name` (bound by
@@ -1362,6 +1527,100 @@ mod tests {
             "server().add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;",
             expect![
                 "stay RPC: `greeter` builds the server it serves with in `server(..)`, which knit cannot see into"
+            ],
+        );
+    }
+
+    /// The server builder made by a function of the provider's code: what
+    /// it returns counts as if written inline.
+    #[test]
+    fn a_server_builder_from_a_function_is_followed() {
+        decision(
+            "make_server(&config).add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;\n    Ok(())\n}\nfn make_server(config: &Config) -> Server {\n    let builder = Server::builder().tcp_nodelay(true);\n    builder.http2_keepalive_interval(Some(config.keepalive))\n}\nasync fn unused() {",
+            expect![
+                "run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"
+            ],
+        );
+        decision(
+            "let server = net::make_server(&config).layer(auth());\n    server.add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;\n    Ok(())\n}\nmod net {\n    pub fn make_server(config: &Config) -> tonic::transport::Server {\n        return tonic::transport::Server::builder().timeout(config.timeout);\n    }\n}\nasync fn unused() {",
+            expect![
+                "run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` adds tower layers to its server (`.layer(..)`)"
+            ],
+        );
+    }
+
+    /// The builder function in a path dependency, re-exported by its
+    /// library: a `.timeout(..)` there makes the calls run through the stack.
+    #[test]
+    fn a_server_builder_from_a_path_dependency_runs_through_its_stack() {
+        let provider = "\n//- /greeter/Cargo.toml\n[package]\nname = \"greeter\"\n[dependencies]\ncore = { path = \"core\", package = \"greeter-core\" }\n//- /greeter/src/main.rs\nuse hello_world::greeter_server::{Greeter, GreeterServer};\nuse core::create_grpc_server;\npub mod hello_world {\n    tonic::include_proto!(\"helloworld\");\n}\n#[tokio::main]\nasync fn main() -> Result<(), Box<dyn std::error::Error>> {\n    SERVING\n    Ok(())\n}\n//- /greeter/proto/helloworld.proto\npackage helloworld;\nservice Greeter {\n  rpc SayHello (HelloRequest) returns (HelloReply);\n}\n//- /greeter/core/Cargo.toml\n[package]\nname = \"greeter-core\"\n//- /greeter/core/src/lib.rs\npub mod utils;\npub use utils::create_grpc_server;\n//- /greeter/core/src/utils.rs\nuse std::time::Duration;\nuse tonic::transport::Server;\npub fn create_grpc_server(config: &GrpcConfig) -> Server {\n    Server::builder()\n        .timeout(Duration::from_secs(config.timeout))\n        .tcp_nodelay(true)\n        .http2_keepalive_interval(Some(Duration::from_secs(config.keepalive)))\n}\n";
+        let fixture = |serving: &str| {
+            let greeter = provider.replace("SERVING", serving);
+            self::serving(SERVES).replace(crate::fixture::GREETER, &greeter)
+        };
+        decision_of(
+            &fixture(
+                "let server = create_grpc_server(&config).add_service(GreeterServer::new(MyGreeter)).serve(addr);\n    server.await?;",
+            ),
+            expect![
+                "run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` gives its server a timeout (`.timeout(..)`) in `create_grpc_server(..)`"
+            ],
+        );
+        decision_of(
+            &fixture(
+                "core::utils::create_grpc_server(&config).add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;",
+            ),
+            expect![
+                "run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` gives its server a timeout (`.timeout(..)`) in `core::utils::create_grpc_server(..)`"
+            ],
+        );
+    }
+
+    /// A builder function knit does not tell the result of stays RPC, with
+    /// the function and why.
+    #[test]
+    fn a_server_builder_from_a_varying_function_stays_rpc() {
+        let helper = |function: &str| {
+            format!(
+                "make_server().add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;\n    Ok(())\n}}\n{function}\nasync fn unused() {{"
+            )
+        };
+        decision(
+            &helper(
+                "fn make_server<L>() -> Server<L> {\n    Server::builder().layer(L::default())\n}",
+            ),
+            expect![
+                "stay RPC: `greeter` builds the server it serves with in `make_server(..)`, which is generic (`<L>`): knit follows only functions without type parameters"
+            ],
+        );
+        decision(
+            &helper(
+                "#[cfg(feature = \"tls\")]\nfn make_server() -> Server {\n    Server::builder().tls_config(tls()).unwrap()\n}\n#[cfg(not(feature = \"tls\"))]\nfn make_server() -> Server {\n    Server::builder()\n}",
+            ),
+            expect![
+                "stay RPC: `greeter` builds the server it serves with in `make_server(..)`, which is defined 2 times (under `#[cfg(..)]`): knit does not tell which one is built"
+            ],
+        );
+        decision(
+            &helper(
+                "fn make_server() -> Server {\n    let builder = Server::builder();\n    #[cfg(feature = \"slow\")]\n    let builder = builder.timeout(LIMIT);\n    builder\n}",
+            ),
+            expect![
+                "stay RPC: `greeter` builds the server it serves with in `make_server(..)`, whose body varies with `#[cfg(..)]`: knit does not tell which code is built"
+            ],
+        );
+        decision(
+            &helper(
+                "fn make_server() -> Server {\n    if slow() {\n        return Server::builder().timeout(LIMIT);\n    }\n    Server::builder()\n}",
+            ),
+            expect![
+                "stay RPC: `greeter` builds the server it serves with in `make_server(..)`, which returns in several places (or none): knit follows only a function with one returned value"
+            ],
+        );
+        decision(
+            &helper("fn make_server() -> Server {\n    SERVER.get().unwrap().clone()\n}"),
+            expect![
+                "stay RPC: `greeter` builds the server it serves with where knit cannot follow it (`SERVER`) (in `make_server(..)`)"
             ],
         );
     }
