@@ -471,9 +471,7 @@ fn strip(mut e: ast::Expr) -> ast::Expr {
                 b.stmt_list().and_then(|l| l.tail_expr())
             }
             ast::Expr::MethodCallExpr(call)
-                if call
-                    .name_ref()
-                    .is_some_and(|n| PASSING.contains(&n.text())) =>
+                if call.name_ref().is_some_and(|n| PASSING.contains(&n.text())) =>
             {
                 call.receiver()
             }

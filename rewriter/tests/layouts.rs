@@ -17,9 +17,9 @@ use common::knit;
 /// `shopfront/src/depot.rs`, and the traced stock client of `main.rs` on the
 /// channel `telemetry::dial` connected.
 const SITES: [(&str, &str); 3] = [
-    ("shop/shopfront/src/depot.rs:25:17", "depot.v1.Stock"),
-    ("shop/shopfront/src/depot.rs:27:18", "depot.v1.Prices"),
-    ("shop/shopfront/src/main.rs:95:19", "depot.v1.Stock"),
+    ("shop/shopfront/src/depot.rs:25:17", "stockroom.v1.Stock"),
+    ("shop/shopfront/src/depot.rs:27:18", "stockroom.v1.Prices"),
+    ("shop/shopfront/src/main.rs:95:19", "stockroom.v1.Stock"),
 ];
 
 /// Merges a copy of `corpus/layouts/own-transport` in `dir` into `dir/out`.
@@ -115,8 +115,8 @@ fn clients_with_a_transport_of_their_own_are_bridged_on_their_channel() {
     let diff = std::fs::read_to_string(tmp.path().join("out/knit.diff")).unwrap();
     let depot = added(&diff, "shop/shopfront/src/depot.rs");
     for line in [
-        "let channel = knit_runtime::channel::connect(endpoint, &[\"depot.v1.Stock\"]).await?;",
-        "let prices = PricesClient::new(knit_runtime::channel::connect_lazy(later, &[\"depot.v1.Prices\"]));",
+        "let channel = knit_runtime::channel::connect(endpoint, &[\"stockroom.v1.Stock\"]).await?;",
+        "let prices = PricesClient::new(knit_runtime::channel::connect_lazy(later, &[\"stockroom.v1.Prices\"]));",
     ] {
         assert!(depot.iter().any(|l| l == line), "{line}\n{diff}");
     }
@@ -138,7 +138,7 @@ fn clients_with_a_transport_of_their_own_are_bridged_on_their_channel() {
     assert!(
         helper.iter().any(
             |l| l.contains("knit_runtime::channel::connect(endpoint, &[")
-                && l.contains("\"depot.v1.Stock\"")
+                && l.contains("\"stockroom.v1.Stock\"")
         ),
         "{diff}"
     );

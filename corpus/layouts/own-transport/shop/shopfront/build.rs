@@ -6,7 +6,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     tonic_prost_build::configure()
         .build_server(false)
-        .compile_protos(&["../proto/depot/v1/depot.proto"], &["../proto"])?;
+        .compile_protos(&["../proto/stockroom/v1/depot.proto"], &["../proto"])?;
     tonic_prost_build::configure()
         .build_client(false)
         .compile_protos(&["../proto/shopfront/v1/shopfront.proto"], &["../proto"])?;

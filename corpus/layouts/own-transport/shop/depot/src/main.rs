@@ -1,5 +1,5 @@
-//! The depot service: how many of an item it holds (`depot.v1.Stock`) and what
-//! the item costs (`depot.v1.Prices`). Each answers after the delay the request
+//! The depot service: how many of an item it holds (`stockroom.v1.Stock`) and what
+//! the item costs (`stockroom.v1.Prices`). Each answers after the delay the request
 //! asks for, and an unknown item is `NotFound` with the item in the status's
 //! metadata. Stock echoes who the request said was calling (`x-trace-origin`).
 
@@ -14,7 +14,7 @@ use api::stock_server::{Stock, StockServer};
 use api::{GetReply, GetRequest, QuoteReply, QuoteRequest};
 
 pub mod api {
-    tonic::include_proto!("depot.v1");
+    tonic::include_proto!("stockroom.v1");
 }
 
 /// The metadata key a caller names itself with.

@@ -16,7 +16,7 @@ use api::shop::{LookReply, LookRequest};
 
 pub mod api {
     pub mod depot {
-        tonic::include_proto!("depot.v1");
+        tonic::include_proto!("stockroom.v1");
     }
     pub mod shop {
         tonic::include_proto!("shopfront.v1");
