@@ -299,11 +299,12 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
 
     // The body (and a function it runs the service in): serve on the host's
     // listener, register handlers called in process.
-    let mut served = rewrite_serves(body.syntax(), root, MAIN_HOST, out);
+    let pairing = pairing(group, sharing, index);
+    let mut served = rewrite_serves(body.syntax(), root, MAIN_HOST, &pairing, out);
     if attr.is_none()
         && let Some(delegate) = runtime::delegate(&main).and_then(|f| f.body())
     {
-        served |= rewrite_serves(delegate.syntax(), root, MAIN_HOST, out);
+        served |= rewrite_serves(delegate.syntax(), root, MAIN_HOST, &pairing, out);
     }
     // Functions of the binary `main` serves through reach the host as the
     // entry's task-local (`ServiceHost::current()`): they take no parameter.
@@ -311,7 +312,7 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
     let mut through = Output::default();
     for (file, f) in &deep.reached {
         if let Some(body) = f.body() {
-            served |= rewrite_serves(body.syntax(), *file, LIB_HOST, &mut through);
+            served |= rewrite_serves(body.syntax(), *file, LIB_HOST, &pairing, &mut through);
         }
     }
     if !served {
@@ -511,12 +512,54 @@ fn lift_actix(
     Ok(())
 }
 
+/// The stacked gRPC services (`p.X`) whose in-memory calls the listener of
+/// each `serve` call of an entry that serves several routers takes, by the
+/// file and the start of the call's name (`serve`). Empty when the entry's
+/// one listener takes them all ([`crate::served::stacked_serves`]).
+type Pairing = std::collections::HashMap<(FileId, TextSize), Vec<String>>;
+
+/// The [`Pairing`] of `index`'s entry: where each server it registers with
+/// `provide_stacked` (see [`register`]) is served.
+fn pairing(group: &Group, sharing: &Sharing, index: usize) -> Pairing {
+    let mut pairing = Pairing::new();
+    let entry = &sharing.entries[index];
+    for m in &sharing.index.mentions {
+        let Usage::Call { call, .. } = &m.usage else {
+            continue;
+        };
+        if m.service != index
+            || m.named.role != Role::Server
+            || !in_entry(entry, m)
+            || sharing.bridged_provider(&m.named) != Some(index)
+            || !sharing.is_stacked(&m.named)
+        {
+            continue;
+        }
+        let full = format!("{}.{}", m.named.package, m.named.service);
+        let full = full.trim_start_matches('.');
+        for at in crate::served::stacked_serves(group, index, m.file, *call, entry) {
+            let services = pairing.entry((m.file, at)).or_default();
+            if !services.iter().any(|s| s == full) {
+                services.push(full.to_string());
+            }
+        }
+    }
+    pairing
+}
+
 /// Rewrites every tonic `serve*` call under `node`, also those inside
-/// `tokio::join!(..)` / `try_join!(..)` (whose tokens are parsed on their own).
-fn rewrite_serves(node: &SyntaxNode, file: FileId, host: HostRef, out: &mut Output) -> bool {
+/// `tokio::join!(..)` / `try_join!(..)` (whose tokens are parsed on their own);
+/// `pairing` names the stacked services of each one's listener.
+fn rewrite_serves(
+    node: &SyntaxNode,
+    file: FileId,
+    host: HostRef,
+    pairing: &Pairing,
+    out: &mut Output,
+) -> bool {
     let mut served = false;
     for call in node.descendants().filter_map(ast::MethodCallExpr::cast) {
-        served |= rewrite_serve(&call, &|r| r, file, host, out);
+        served |= rewrite_serve(&call, &|r| r, file, host, pairing, out);
     }
     for mac in node.descendants().filter_map(ast::MacroCall::cast) {
         let name = mac
@@ -544,7 +587,7 @@ fn rewrite_serves(node: &SyntaxNode, file: FileId, host: HostRef, out: &mut Outp
             .descendants()
             .filter_map(ast::MethodCallExpr::cast)
         {
-            served |= rewrite_serve(&call, &shift, file, host, out);
+            served |= rewrite_serve(&call, &shift, file, host, pairing, out);
         }
     }
     served
@@ -674,6 +717,7 @@ fn lift_into_lib(
     // What `main` serves itself is rewritten in the entry's copy of it only.
     let mut lifted = Output::default();
     let mut served = false;
+    let pairing = pairing(group, sharing, index);
     // A library that several binaries share is rewritten once, with the first.
     let lib_done = sibling_binary(group, index).is_some();
     for (file, node) in entry_scope(group, index) {
@@ -684,7 +728,7 @@ fn lift_into_lib(
         {
             continue;
         }
-        served |= rewrite_serves(&node, file, LIB_HOST, &mut lifted);
+        served |= rewrite_serves(&node, file, LIB_HOST, &pairing, &mut lifted);
     }
     if !served {
         out.finding(PASS, Level::Note, Some((lib.root, 0.into())), format!(
@@ -1091,12 +1135,15 @@ fn register(
 /// the service brings its own incoming stream) and the shutdown signal.
 ///
 /// `shift` maps ranges of `call`'s tree to the file (calls inside a macro's
-/// tokens are parsed on their own).
+/// tokens are parsed on their own). With a `pairing`, the listener is asked
+/// for with the stacked services the call's router serves
+/// (`incoming_serving(addr, &["p.X"])`, none for a router without one).
 fn rewrite_serve(
     call: &ast::MethodCallExpr,
     shift: &dyn Fn(TextRange) -> TextRange,
     root: FileId,
     host: HostRef,
+    pairing: &Pairing,
     out: &mut Output,
 ) -> bool {
     let Some(name) = call.name_ref() else {
@@ -1124,14 +1171,26 @@ fn rewrite_serve(
         );
     }
     if let Some(addr) = listener {
+        let (open, close) = match pairing.is_empty() {
+            true => (format!("{}.incoming(", host.expr), ")".to_string()),
+            false => {
+                let at = (root, shift(name.syntax().text_range()).start());
+                let stacked = pairing.get(&at).map(Vec::as_slice).unwrap_or_default();
+                let stacked: Vec<String> = stacked.iter().map(|s| format!("{s:?}")).collect();
+                (
+                    format!("{}.incoming_serving(", host.expr),
+                    format!(", &[{}])", stacked.join(", ")),
+                )
+            }
+        };
         edit(
             TextRange::empty(addr.start()),
-            &format!("{}.incoming(", host.expr),
+            &open,
             "serve on the host's listener",
         );
         edit(
             TextRange::empty(addr.end()),
-            ")",
+            &close,
             "serve on the host's listener",
         );
     }

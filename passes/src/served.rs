@@ -13,7 +13,7 @@
 //! tier over in-memory connections). Anything else stays RPC, with the reason.
 
 use ra_ap_syntax::ast::{self, HasArgList, HasAttrs, HasGenericParams, HasName};
-use ra_ap_syntax::{AstNode, NodeOrToken, SyntaxKind, SyntaxNode, TextRange};
+use ra_ap_syntax::{AstNode, NodeOrToken, SyntaxKind, SyntaxNode, TextRange, TextSize};
 
 use crate::model::{FileId, Group, SourceFile};
 
@@ -48,12 +48,45 @@ struct Provider<'a> {
     outside_entry: std::cell::Cell<bool>,
     /// How many helper functions were followed into.
     helpers: std::cell::Cell<u32>,
+    /// Macro arguments parsed on their own (`tokio::try_join!(..)`) that the
+    /// server is followed through: their tree, and where its ranges are in
+    /// the file less where they are in the tree.
+    trees: std::cell::RefCell<Vec<(SyntaxNode, TextSize)>>,
+    /// Where the router is served: the start, in the file, of the name of
+    /// each `serve` call it reaches.
+    serves: std::cell::RefCell<Vec<TextSize>>,
 }
 
 impl Provider<'_> {
     /// Notes something on the server's way that inline calls would skip.
     fn stack(&self, reason: String) {
         self.stacked.borrow_mut().get_or_insert(reason);
+    }
+
+    /// Notes `call` (`router.serve(addr)`) as where the router is served.
+    fn served_by(&self, call: &ast::MethodCallExpr) {
+        let Some(name) = call.name_ref() else {
+            return;
+        };
+        let start = name.syntax().text_range().start();
+        let root = call.syntax().ancestors().last();
+        let shift = match root {
+            Some(root) if root == self.file => 0.into(),
+            Some(root) => {
+                let trees = self.trees.borrow();
+                match trees.iter().find(|(tree, _)| *tree == root) {
+                    Some((_, shift)) => *shift,
+                    // Not found in the file: the entry is not told.
+                    None => return,
+                }
+            }
+            None => return,
+        };
+        let at = start + shift;
+        let mut serves = self.serves.borrow_mut();
+        if !serves.contains(&at) {
+            serves.push(at);
+        }
     }
 }
 
@@ -111,12 +144,45 @@ pub fn serving(
     call: TextRange,
     entry: &[(FileId, TextRange)],
 ) -> Served {
+    followed(group, provider, id, call, entry).0
+}
+
+/// Where the server built at `call` (as for [`serving`]) is served when it
+/// runs [`Served::Stacked`] and its entry serves several routers: the start,
+/// in file `id`, of the name of each `serve` call its router reaches, whose
+/// listener must take its in-memory calls. Empty otherwise: the one router's
+/// listener takes them.
+pub fn stacked_serves(
+    group: &Group,
+    provider: usize,
+    id: FileId,
+    call: TextRange,
+    entry: &[(FileId, TextRange)],
+) -> Vec<TextSize> {
+    match followed(group, provider, id, call, entry) {
+        (Served::Stacked(_), serves) => serves,
+        _ => Vec::new(),
+    }
+}
+
+/// [`serving`], with [`stacked_serves`].
+fn followed(
+    group: &Group,
+    provider: usize,
+    id: FileId,
+    call: TextRange,
+    entry: &[(FileId, TextRange)],
+) -> (Served, Vec<TextSize>) {
     let name = group.services[provider].name.as_str();
     let file = group.file(id);
-    let (Some(server), Some(rust)) = (expr_at(file, call), file.rust.as_ref()) else {
-        return Served::Rpc(format!(
-            "`{name}` builds its server where knit cannot follow it"
-        ));
+    let (Some((server, macro_shift)), Some(rust)) = (expr_at(file, call), file.rust.as_ref())
+    else {
+        return (
+            Served::Rpc(format!(
+                "`{name}` builds its server where knit cannot follow it"
+            )),
+            Vec::new(),
+        );
     };
     let provider = Provider {
         name,
@@ -127,26 +193,40 @@ pub fn serving(
         stacked: Default::default(),
         outside_entry: Default::default(),
         helpers: Default::default(),
+        trees: Default::default(),
+        serves: Default::default(),
     };
+    if let Some(root) = server.syntax().ancestors().last() {
+        provider.trees.borrow_mut().push((root, macro_shift));
+    }
     if let Err(reason) = follow(server.syntax(), Value::Server, &provider) {
-        return Served::Rpc(reason);
+        return (Served::Rpc(reason), Vec::new());
     }
     let stacked = provider.stacked.borrow_mut().take();
+    let serves = provider.serves.take();
+    let several = routers(&provider) > 1;
     match stacked {
-        None => Served::AsIs,
-        Some(reason) if provider.outside_entry.get() => Served::Rpc(format!(
-            "{reason}, and serves it outside its entry, on a listener knit does not manage: calls cannot reach that stack in process"
-        )),
-        Some(reason) if routers(&provider) > 1 => Served::Rpc(format!(
-            "{reason}, and serves several routers in its entry: knit does not tell which listener reaches this one's stack"
-        )),
-        Some(reason) => Served::Stacked(reason),
+        None => (Served::AsIs, Vec::new()),
+        Some(reason) if provider.outside_entry.get() => (
+            Served::Rpc(format!(
+                "{reason}, and serves it outside its entry, on a listener knit does not manage: calls cannot reach that stack in process"
+            )),
+            Vec::new(),
+        ),
+        Some(reason) if several && serves.is_empty() => (
+            Served::Rpc(format!(
+                "{reason}, and serves several routers in its entry: knit does not find the `serve` call of this one's, whose listener would reach its stack"
+            )),
+            Vec::new(),
+        ),
+        Some(reason) if several => (Served::Stacked(reason), serves),
+        Some(reason) => (Served::Stacked(reason), Vec::new()),
     }
 }
 
 /// How many routers the provider's entry serves (`.serve(`,
-/// `.serve_with_shutdown(`): a stacked server is reached through the listener
-/// its entry asks for next, which is this one's only when there is one.
+/// `.serve_with_shutdown(`): with more than one, the entry names the stacked
+/// services of each router's listener ([`stacked_serves`]).
 fn routers(provider: &Provider) -> usize {
     let group = provider.group;
     provider
@@ -213,10 +293,10 @@ pub fn in_test_code(file: &SourceFile, range: TextRange) -> bool {
 
 /// The expression at `range` of `file`, parsed from a macro's tokens when it
 /// is inside a macro call (`tokio::join!(..)`).
-fn expr_at(file: &SourceFile, range: TextRange) -> Option<ast::Expr> {
+fn expr_at(file: &SourceFile, range: TextRange) -> Option<(ast::Expr, TextSize)> {
     let tree = file.rust.as_ref()?.tree();
     if let Some(expr) = crate::channels::expr_at(&tree, range) {
-        return Some(expr);
+        return Some((expr, 0.into()));
     }
     let tokens = covering_node(&tree, range)?
         .ancestors()
@@ -225,10 +305,11 @@ fn expr_at(file: &SourceFile, range: TextRange) -> Option<ast::Expr> {
     let args = crate::names::MacroArgs::parse(&tokens)?;
     let local = range.checked_sub(args.shift)?;
     let syntax = args.tree.syntax().clone();
-    syntax
+    let expr = syntax
         .descendants()
         .filter(|n| n.text_range() == local)
-        .find_map(ast::Expr::cast)
+        .find_map(ast::Expr::cast)?;
+    Some((expr, args.shift))
 }
 
 /// The smallest node of `tree` that covers `range`.
@@ -430,6 +511,7 @@ fn router_served(mut node: SyntaxNode, provider: &Provider) -> Result<(), String
             break;
         };
         if method_is(&next, &["serve", "serve_with_shutdown"]) {
+            provider.served_by(&next);
             return Ok(());
         }
         if !method_is(
@@ -855,6 +937,7 @@ fn uses_of(
                     })?;
                 let range = token.text_range().checked_sub(args.shift);
                 let tree = args.tree.syntax().clone();
+                provider.trees.borrow_mut().push((tree.clone(), args.shift));
                 range.and_then(|range| {
                     tree.descendants()
                         .filter(|n| n.text_range() == range)
@@ -1478,16 +1561,56 @@ mod tests {
         );
     }
 
-    /// A stacked server is reached through the listener its entry asks for
-    /// next: with two routers, which one that is is not told.
+    /// With several routers, the entry names the stacked services of each
+    /// router's listener: a layered server's calls reach its own router.
     #[test]
-    fn a_stack_beside_another_router_stays_rpc() {
+    fn a_stack_beside_another_router_is_paired_with_its_listener() {
+        let serving = "tokio::try_join!(Server::builder().layer(auth()).add_service(GreeterServer::new(MyGreeter)).serve(addr), Server::builder().add_service(admin).serve(admin_addr))?;";
         decision(
-            "tokio::try_join!(Server::builder().layer(auth()).add_service(GreeterServer::new(MyGreeter)).serve(addr), Server::builder().add_service(admin).serve(admin_addr))?;",
+            serving,
             expect![[
-                r#"stay RPC: `greeter` adds tower layers to its server (`.layer(..)`), and serves several routers in its entry: knit does not tell which listener reaches this one's stack"#
+                r#"run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` adds tower layers to its server (`.layer(..)`)"#
             ]],
         );
+        let out = crate::fixture::check(&self::serving(serving));
+        let serves: Vec<&str> = out
+            .files
+            .iter()
+            .flat_map(|(_, text)| text.lines())
+            .filter(|l| l.contains("try_join!"))
+            .collect();
+        expect![[r#"
+            [
+                "    tokio::try_join!(Server::builder().layer(auth()).add_service(knit_host.provide_stacked(\"helloworld.Greeter\", GreeterServer::new(MyGreeter))).serve_with_incoming_shutdown(knit_host.incoming_serving(addr, &[\"helloworld.Greeter\"]), knit_host.shutdown()), Server::builder().add_service(admin).serve_with_incoming_shutdown(knit_host.incoming_serving(admin_addr, &[]), knit_host.shutdown()))?;",
+            ]
+        "#]]
+        .assert_debug_eq(&serves);
+    }
+
+    /// A stacked server kept in a variable and served in a macro's
+    /// arguments: the entry finds the `serve` call there.
+    #[test]
+    fn a_stack_served_in_a_macro_beside_another_router_is_paired_with_its_listener() {
+        let serving = "let svc = GreeterServer::new(MyGreeter);\n    tokio::try_join!(Server::builder().add_service(admin).serve(admin_addr), Server::builder().timeout(d).add_service(svc).serve(addr))?;";
+        let out = crate::fixture::check(&self::serving(serving));
+        decision(
+            serving,
+            expect![[
+                r#"run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` gives its server a timeout (`.timeout(..)`)"#
+            ]],
+        );
+        let serves: Vec<&str> = out
+            .files
+            .iter()
+            .flat_map(|(_, text)| text.lines())
+            .filter(|l| l.contains("try_join!"))
+            .collect();
+        expect![[r#"
+            [
+                "    tokio::try_join!(Server::builder().add_service(admin).serve_with_incoming_shutdown(knit_host.incoming_serving(admin_addr, &[]), knit_host.shutdown()), Server::builder().timeout(d).add_service(svc).serve_with_incoming_shutdown(knit_host.incoming_serving(addr, &[\"helloworld.Greeter\"]), knit_host.shutdown()))?;",
+            ]
+        "#]]
+        .assert_debug_eq(&serves);
     }
 
     #[test]

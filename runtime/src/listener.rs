@@ -16,17 +16,23 @@ pub enum Listen {
     Off,
 }
 
-/// The accepted connections of one service: its bound listener, or nothing;
-/// and the in-memory connections of the group's callers when a server of the
-/// service was registered for them ([`crate::stack`]).
+/// The accepted connections of one router of a service: its bound listener,
+/// or nothing; and the in-memory connections of the group's callers to the
+/// servers of the router registered for them ([`crate::stack`]).
 ///
 /// A failure to bind ends the process with an error naming the service, as the
 /// original `main` would have when `serve(addr)` failed.
-pub struct Incoming(Option<TcpIncoming>, Option<crate::stack::Accept>);
+pub struct Incoming(Option<TcpIncoming>, Vec<crate::stack::Accept>);
 
 impl Incoming {
-    pub(crate) fn new(service: &str, addr: SocketAddr, listen: Listen) -> Self {
-        let local = crate::stack::take_pending(service);
+    /// The listener on `addr` of `service`, which also accepts the in-memory
+    /// connections queued in `local`.
+    pub(crate) fn new(
+        service: &str,
+        addr: SocketAddr,
+        listen: Listen,
+        local: Vec<crate::stack::Accept>,
+    ) -> Self {
         if listen == Listen::Off {
             return Self(None, local);
         }
@@ -48,7 +54,7 @@ impl Stream for Incoming {
     type Item = Result<Conn, std::io::Error>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if let Some(local) = &mut self.1 {
+        for local in &mut self.1 {
             if let Poll::Ready(Some(conn)) = local.poll_recv(cx) {
                 return Poll::Ready(Some(Ok(Conn::Local(conn))));
             }

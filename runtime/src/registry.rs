@@ -388,9 +388,24 @@ impl ServiceHost {
     }
 
     /// The connections to serve on `addr`: the service's own listener, or none
-    /// when the host turned it off (calls from inside the group still arrive).
+    /// when the host turned it off (calls from inside the group still arrive,
+    /// those to the stacked servers this service registered included).
     pub fn incoming(&self, addr: std::net::SocketAddr) -> Incoming {
-        Incoming::new(self.name, addr, self.listen)
+        let local = crate::stack::take_pending(self.name);
+        Incoming::new(self.name, addr, self.listen, local)
+    }
+
+    /// [`ServiceHost::incoming`] for a router that serves the stacked gRPC
+    /// services `stacked` (none for a router without one): in-memory calls to
+    /// those, and to no other, arrive on it. An entry with several routers
+    /// names each one's.
+    pub fn incoming_serving(
+        &self,
+        addr: std::net::SocketAddr,
+        stacked: &[&'static str],
+    ) -> Incoming {
+        let local = crate::stack::take_serving(self.name, stacked);
+        Incoming::new(self.name, addr, self.listen, local)
     }
 
     /// Resolves when the host shuts down or `signal` resolves, whichever comes

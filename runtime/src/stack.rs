@@ -4,9 +4,12 @@
 //!
 //! A provider whose server has more than its handler on the way (`.layer(..)`,
 //! `.timeout(..)`, a wrapping service) registers its server with
-//! [`ServiceHost::provide_stacked`]; the next listener its entry asks the host
-//! for ([`ServiceHost::incoming`]) then also accepts connections made in
-//! memory by the group's callers: HTTP/2 over a pipe, no socket. Callers reach
+//! [`ServiceHost::provide_stacked`]; the listener of the router that serves it
+//! then also accepts connections made in memory by the group's callers:
+//! HTTP/2 over a pipe, no socket. Connections queue by gRPC service; an entry
+//! with several routers names the stacked services of each router's listener
+//! ([`ServiceHost::incoming_serving`]), an entry with one router takes them
+//! all with its listener ([`ServiceHost::incoming`]). Callers reach
 //! them through the bridged transport ([`crate::transport::Bridge`]), which
 //! finds the provider's [`LocalTransport`] in the registry.
 
@@ -38,47 +41,89 @@ const PIPE_CAPACITY: usize = 1 << 16;
 /// The server ends of in-memory connections, queued for a provider's listener.
 pub(crate) type Accept = mpsc::UnboundedReceiver<DuplexStream>;
 
-/// Per knit service: the queue its next listener takes (`None` once taken),
-/// and how callers reach it.
-type Queue = (mpsc::UnboundedSender<DuplexStream>, Option<Accept>);
-
-fn pending() -> &'static Mutex<HashMap<&'static str, Queue>> {
-    static PENDING: OnceLock<Mutex<HashMap<&'static str, Queue>>> = OnceLock::new();
-    PENDING.get_or_init(Default::default)
+/// The in-memory connections to one gRPC service's server: the knit service
+/// that serves it, how callers reach its listener, and the receiving end
+/// until a listener takes it.
+struct Queue {
+    owner: &'static str,
+    sender: mpsc::UnboundedSender<DuplexStream>,
+    accept: Option<Accept>,
 }
 
-/// The queue of in-memory connections that `service`'s next listener accepts,
-/// if a server of its waits for one.
-pub(crate) fn take_pending(service: &str) -> Option<Accept> {
-    let mut pending = pending().lock().unwrap_or_else(|e| e.into_inner());
-    pending
-        .get_mut(service)
-        .and_then(|(_, accept)| accept.take())
+impl Queue {
+    fn new(owner: &'static str) -> Self {
+        let (sender, accept) = mpsc::unbounded_channel();
+        Self {
+            owner,
+            sender,
+            accept: Some(accept),
+        }
+    }
+}
+
+/// The queues, by gRPC service.
+fn pending() -> std::sync::MutexGuard<'static, HashMap<&'static str, Queue>> {
+    static PENDING: OnceLock<Mutex<HashMap<&'static str, Queue>>> = OnceLock::new();
+    let pending = PENDING.get_or_init(Default::default);
+    pending.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The queues of in-memory connections that the next listener of the knit
+/// service `owner` accepts: those of its stacked servers no listener took
+/// yet (the listener of an entry that serves one router).
+pub(crate) fn take_pending(owner: &str) -> Vec<Accept> {
+    pending()
+        .values_mut()
+        .filter(|queue| queue.owner == owner)
+        .filter_map(|queue| queue.accept.take())
+        .collect()
+}
+
+/// The queues of in-memory connections to the gRPC services `grpc_services`,
+/// which the router of the knit service `owner` that the listener serves
+/// holds: made when no server registered yet, made anew when another
+/// listener took one (the newest listener gets the calls).
+pub(crate) fn take_serving(owner: &'static str, grpc_services: &[&'static str]) -> Vec<Accept> {
+    let mut pending = pending();
+    grpc_services
+        .iter()
+        .filter_map(|grpc| {
+            let queue = pending.entry(grpc).or_insert_with(|| Queue::new(owner));
+            if queue.accept.is_none() {
+                *queue = Queue::new(owner);
+            }
+            queue.accept.take()
+        })
+        .collect()
 }
 
 impl ServiceHost {
     /// Registers `grpc_service`, which the server this entry is building
     /// serves, for in-process calls through that server's whole stack: the
-    /// listener the entry asks for next ([`ServiceHost::incoming`]) accepts
-    /// the group's in-memory connections too. Returns `server` as it is.
+    /// listener that serves its router accepts the group's in-memory
+    /// connections too. That is the listener the entry names the service to
+    /// ([`ServiceHost::incoming_serving`]), or else the next one it asks for
+    /// ([`ServiceHost::incoming`]). Returns `server` as it is.
     pub fn provide_stacked<S>(&self, grpc_service: &'static str, server: S) -> S {
-        let connections = {
-            let mut pending = pending().lock().unwrap_or_else(|e| e.into_inner());
-            match pending.get(self.name()) {
-                // Services of one router share the queue no listener took yet.
-                Some((sender, Some(_))) => sender.clone(),
-                _ => {
-                    let (sender, accept) = mpsc::unbounded_channel();
-                    pending.insert(self.name(), (sender.clone(), Some(accept)));
-                    sender
-                }
+        {
+            let mut pending = pending();
+            let queue = pending
+                .entry(grpc_service)
+                .or_insert_with(|| Queue::new(self.name()));
+            // A queue whose listener stopped is made anew for the next one.
+            if queue.sender.is_closed() {
+                *queue = Queue::new(self.name());
             }
-        };
+        }
         let connector = tower::service_fn(move |_: http::Uri| {
             let (ours, theirs) = tokio::io::duplex(PIPE_CAPACITY);
-            let sent = connections.send(theirs).map_err(|_| {
-                io::Error::new(io::ErrorKind::NotConnected, "knit: the provider stopped")
-            });
+            // The listener that serves the service now.
+            let sender = pending().get(grpc_service).map(|q| q.sender.clone());
+            let sent = sender
+                .and_then(|sender| sender.send(theirs).ok())
+                .ok_or_else(|| {
+                    io::Error::new(io::ErrorKind::NotConnected, "knit: the provider stopped")
+                });
             std::future::ready(sent.map(|()| hyper_util::rt::TokioIo::new(ours)))
         });
         let channel = tonic::transport::Endpoint::from_static("http://knit.in-process")

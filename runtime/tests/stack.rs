@@ -79,6 +79,31 @@ impl tower::Service<http::Request<tonic::body::Body>> for Echo {
     }
 }
 
+/// `test.Loud/Say`, answering what it is sent in capitals.
+#[derive(Clone)]
+struct Loud;
+
+impl tonic::server::NamedService for Loud {
+    const NAME: &'static str = "test.Loud";
+}
+
+impl tower::Service<http::Request<tonic::body::Body>> for Loud {
+    type Response = http::Response<tonic::body::Body>;
+    type Error = Infallible;
+    type Future = Future<Result<Self::Response, Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<tonic::body::Body>) -> Self::Future {
+        let say = tower::service_fn(|request: Request<String>| async move {
+            Ok::<_, Status>(tonic::Response::new(request.into_inner().to_uppercase()))
+        });
+        Box::pin(async move { Ok(tonic::server::Grpc::new(Utf8).unary(say, request).await) })
+    }
+}
+
 /// Counts requests and refuses those without an `authorization` header.
 #[derive(Clone)]
 struct Guard(Arc<AtomicU64>);
@@ -120,6 +145,10 @@ where
 }
 
 async fn say(bridge: Bridge, token: bool) -> Result<String, Status> {
+    say_to(bridge, "/test.Echo/Say", token).await
+}
+
+async fn say_to(bridge: Bridge, path: &'static str, token: bool) -> Result<String, Status> {
     let mut grpc = tonic::client::Grpc::new(bridge);
     grpc.ready()
         .await
@@ -130,7 +159,7 @@ async fn say(bridge: Bridge, token: bool) -> Result<String, Status> {
             .metadata_mut()
             .insert("authorization", "Bearer t".parse().unwrap());
     }
-    let path = http::uri::PathAndQuery::from_static("/test.Echo/Say");
+    let path = http::uri::PathAndQuery::from_static(path);
     Ok(grpc.unary(request, path, Utf8).await?.into_inner())
 }
 
@@ -157,4 +186,46 @@ async fn a_stacked_call_goes_through_the_servers_layers_and_needs_no_listener() 
     assert_eq!(refused.message(), "no token");
     assert_eq!(say(bridge, true).await.unwrap(), "hi");
     assert_eq!(seen.load(Ordering::Relaxed), 3);
+}
+
+#[tokio::test]
+async fn each_router_of_an_entry_takes_the_calls_to_the_stacked_services_it_serves() {
+    registry::declare("test.Echo.Layered", "two-routers");
+    registry::declare("test.Loud", "two-routers");
+    let seen = Arc::new(AtomicU64::new(0));
+    let host = ServiceHost::standalone("two-routers");
+    // `test.Echo.Layered` is the `test.Echo` server of this entry (the
+    // registry's name of it is the caller's only).
+    // The plain router's listener is asked for before any server registers:
+    // it takes the calls to `test.Loud` only, not the layered router's.
+    let plain = host.incoming_serving("127.0.0.1:0".parse().unwrap(), &["test.Loud"]);
+    let layered_server = host.provide_stacked("test.Echo.Layered", Echo);
+    let layered = host.incoming_serving("127.0.0.1:0".parse().unwrap(), &["test.Echo.Layered"]);
+    let loud = host.provide_stacked("test.Loud", Loud);
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(loud)
+            .serve_with_incoming(plain),
+    );
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .layer(Guard(seen.clone()))
+            .add_service(layered_server)
+            .serve_with_incoming(layered),
+    );
+    let nowhere = || Endpoint::from_static("http://127.0.0.1:9").connect_lazy();
+    let echo = Bridge::new("test.Echo.Layered", nowhere());
+    let loud = Bridge::new("test.Loud", nowhere());
+    assert_eq!(
+        say_to(loud.clone(), "/test.Loud/Say", false).await.unwrap(),
+        "HI"
+    );
+    assert_eq!(seen.load(Ordering::Relaxed), 0);
+    let refused = say_to(echo.clone(), "/test.Echo/Say", false)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::Unauthenticated);
+    assert_eq!(say_to(echo, "/test.Echo/Say", true).await.unwrap(), "hi");
+    assert_eq!(say_to(loud, "/test.Loud/Say", false).await.unwrap(), "HI");
+    assert_eq!(seen.load(Ordering::Relaxed), 2);
 }

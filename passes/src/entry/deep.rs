@@ -296,7 +296,7 @@ pub async fn serve(addr: std::net::SocketAddr) {
     decision(
         files,
         expect![
-            "`helloworld.Greeter` stay RPC: `greeter` adds tower layers to its server (`.layer(..)`), and serves several routers in its entry: knit does not tell which listener reaches this one's stack"
+            "`helloworld.Greeter` run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` adds tower layers to its server (`.layer(..)`)"
         ],
     );
     // The task spawned with `Worker::run`, whose serve knit rewrites, runs in
@@ -325,7 +325,30 @@ pub async fn serve(addr: std::net::SocketAddr) {
             entrypoint().await;
         }).await
         }
-        Call(Rpc) frontend/src/main.rs:4: calls to `helloworld.Greeter` stay RPC: `greeter` adds tower layers to its server (`.layer(..)`), and serves several routers in its entry: knit does not tell which listener reaches this one's stack
+        Call(Bridged) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` adds tower layers to its server (`.layer(..)`)
+    "#]],
+    );
+    // Its listener is told it takes the calls to the layered server.
+    rewritten(
+        files,
+        "server",
+        expect![[r#"
+        //- /greeter/src/server.rs
+        use tonic::transport::Server;
+        use crate::hello_world::greeter_server::GreeterServer;
+        pub struct Worker;
+        impl Worker {
+            pub fn new() -> Worker { Worker }
+            pub(crate) async fn run(worker: Worker) -> Result<(), Box<dyn std::error::Error>> {
+                let addr = "[::]:50051".parse().unwrap();
+                let server = Server::builder()
+                    .layer(TraceLayer)
+                    .add_service(knit_runtime::ServiceHost::current().provide_stacked("helloworld.Greeter", GreeterServer::new(worker)).max_decoding_message_size(1 << 20));
+                server.serve_with_incoming_shutdown(knit_runtime::ServiceHost::current().incoming_serving(addr, &["helloworld.Greeter"]), knit_runtime::ServiceHost::current().shutdown_with(async { sigterm().await })).await?;
+                Ok(())
+            }
+        }
+        Call(Bridged) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` adds tower layers to its server (`.layer(..)`)
     "#]],
     );
 }
