@@ -751,6 +751,8 @@ fn builder_fn(call: &ast::CallExpr, provider: &Provider) -> Option<Result<Value,
         stacked: Default::default(),
         outside_entry: Default::default(),
         helpers: std::cell::Cell::new(provider.helpers.get()),
+        trees: Default::default(),
+        serves: Default::default(),
     };
     let chain = router_chain(Some(value), &inner).map_err(|e| format!("{e} (in `{called}(..)`)"));
     provider.helpers.set(inner.helpers.get());
