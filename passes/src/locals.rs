@@ -12,34 +12,13 @@ use ra_ap_syntax::{AstNode, SyntaxNode};
 /// the innermost enclosing block that has one, when it is the only way `name`
 /// is bound in the function around `node`.
 pub fn binding(node: &SyntaxNode, name: &str) -> Option<ast::LetStmt> {
-    let at = node.text_range().start();
-    // The function around `node` (closures in it capture its variables; a
-    // nested function sees none of them).
-    let function = node.ancestors().find(|n| ast::Fn::can_cast(n.kind()))?;
-    let found = node
-        .ancestors()
-        .take_while(|n| n != &function)
-        .filter_map(ast::StmtList::cast)
-        .find_map(|list| {
-            list.statements()
-                .filter_map(|s| match s {
-                    ast::Stmt::LetStmt(binding) => Some(binding),
-                    _ => None,
-                })
-                .filter(|b| b.syntax().text_range().end() <= at)
-                .filter(|b| binds(b, name))
-                .last()
-        })?;
+    let (function, found) = last_let(node, name)?;
     let patterns = function
         .descendants()
         .filter_map(ast::IdentPat::cast)
         .filter(|p| p.name().is_some_and(|n| n.text() == name))
         .count();
-    let attributed = function
-        .descendants()
-        .filter_map(ast::LetStmt::cast)
-        .any(|b| binds(&b, name) && b.attrs().next().is_some());
-    (patterns == 1 && !attributed).then_some(found)
+    (patterns == 1 && !attributed(&function, name)).then_some(found)
 }
 
 /// Like [`binding`], where `name` may be bound by several `let`s in a row
@@ -48,21 +27,7 @@ pub fn binding(node: &SyntaxNode, name: &str) -> Option<ast::LetStmt> {
 /// it and `node` and no `let` of `name` carries an attribute.
 pub fn shadowed_binding(node: &SyntaxNode, name: &str) -> Option<ast::LetStmt> {
     let at = node.text_range().start();
-    let function = node.ancestors().find(|n| ast::Fn::can_cast(n.kind()))?;
-    let found = node
-        .ancestors()
-        .take_while(|n| n != &function)
-        .filter_map(ast::StmtList::cast)
-        .find_map(|list| {
-            list.statements()
-                .filter_map(|s| match s {
-                    ast::Stmt::LetStmt(binding) => Some(binding),
-                    _ => None,
-                })
-                .filter(|b| b.syntax().text_range().end() <= at)
-                .filter(|b| binds(b, name))
-                .last()
-        })?;
+    let (function, found) = last_let(node, name)?;
     let after = found.syntax().text_range().end();
     let between = function
         .descendants()
@@ -79,11 +44,38 @@ pub fn shadowed_binding(node: &SyntaxNode, name: &str) -> Option<ast::LetStmt> {
                 .is_some_and(|l| l.syntax().text_range().contains(at));
             start >= after && start < at && !holds_node
         });
-    let attributed = function
+    (!between && !attributed(&function, name)).then_some(found)
+}
+
+/// The function around `node` (closures in it capture its variables; a nested
+/// function sees none of them), and the last `let` of `name` before `node` in
+/// the innermost enclosing block of it that has one.
+fn last_let(node: &SyntaxNode, name: &str) -> Option<(SyntaxNode, ast::LetStmt)> {
+    let at = node.text_range().start();
+    let function = node.ancestors().find(|n| ast::Fn::can_cast(n.kind()))?;
+    let found = node
+        .ancestors()
+        .take_while(|n| n != &function)
+        .filter_map(ast::StmtList::cast)
+        .find_map(|list| {
+            list.statements()
+                .filter_map(|s| match s {
+                    ast::Stmt::LetStmt(binding) => Some(binding),
+                    _ => None,
+                })
+                .filter(|b| b.syntax().text_range().end() <= at)
+                .filter(|b| binds(b, name))
+                .last()
+        })?;
+    Some((function, found))
+}
+
+/// Whether a `let` of `name` in `function` carries an attribute (`#[cfg(..)]`).
+fn attributed(function: &SyntaxNode, name: &str) -> bool {
+    function
         .descendants()
         .filter_map(ast::LetStmt::cast)
-        .any(|b| binds(&b, name) && b.attrs().next().is_some());
-    (!between && !attributed).then_some(found)
+        .any(|b| binds(&b, name) && b.attrs().next().is_some())
 }
 
 /// Whether `binding` binds the single name `name`.
