@@ -10,48 +10,14 @@ use std::sync::{Arc, Once};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::{Buf, BufMut};
 use futures_util::stream::{self, BoxStream, StreamExt};
 use knit_runtime::{channel, registry, ServiceHost};
-use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::codegen::http;
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Request, Response, Status};
 
-/// Strings as UTF-8 bytes.
-#[derive(Clone, Copy, Default)]
-struct Utf8;
-
-impl Codec for Utf8 {
-    type Encode = String;
-    type Decode = String;
-    type Encoder = Utf8;
-    type Decoder = Utf8;
-    fn encoder(&mut self) -> Utf8 {
-        Utf8
-    }
-    fn decoder(&mut self) -> Utf8 {
-        Utf8
-    }
-}
-
-impl Encoder for Utf8 {
-    type Item = String;
-    type Error = Status;
-    fn encode(&mut self, item: String, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
-        dst.put_slice(item.as_bytes());
-        Ok(())
-    }
-}
-
-impl Decoder for Utf8 {
-    type Item = String;
-    type Error = Status;
-    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<String>, Status> {
-        let bytes = src.copy_to_bytes(src.remaining());
-        Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
-    }
-}
+mod common;
+use common::Utf8;
 
 /// The gRPC service name an [`Echo`] serves as.
 trait Name: Clone + Send + Sync + 'static {

@@ -8,49 +8,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use bytes::{Buf, BufMut};
 use knit_runtime::registry;
 use knit_runtime::transport::Bridge;
 use knit_runtime::ServiceHost;
-use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::codegen::http;
 use tonic::transport::Endpoint;
 use tonic::{Code, Request, Status};
 
-/// Strings as UTF-8 bytes.
-#[derive(Clone, Copy, Default)]
-struct Utf8;
-
-impl Codec for Utf8 {
-    type Encode = String;
-    type Decode = String;
-    type Encoder = Utf8;
-    type Decoder = Utf8;
-    fn encoder(&mut self) -> Utf8 {
-        Utf8
-    }
-    fn decoder(&mut self) -> Utf8 {
-        Utf8
-    }
-}
-
-impl Encoder for Utf8 {
-    type Item = String;
-    type Error = Status;
-    fn encode(&mut self, item: String, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
-        dst.put_slice(item.as_bytes());
-        Ok(())
-    }
-}
-
-impl Decoder for Utf8 {
-    type Item = String;
-    type Error = Status;
-    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<String>, Status> {
-        let bytes = src.copy_to_bytes(src.remaining());
-        Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
-    }
-}
+mod common;
+use common::Utf8;
 
 type Future<T> = Pin<Box<dyn std::future::Future<Output = T> + Send>>;
 

@@ -10,14 +10,15 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::{Buf, BufMut};
 use futures_util::stream::{self, BoxStream, Stream, StreamExt};
 use knit_runtime::{call, stream as handoff};
-use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::codegen::http;
 use tonic::metadata::MetadataValue;
 use tonic::transport::Channel;
 use tonic::{Code, IntoStreamingRequest, Request, Response, Status, Streaming};
+
+mod common;
+use common::Utf8;
 
 /// A unary call as knit's generated client makes it: the handler called on the
 /// request under its deadline, its future boxed as tonic's handler traits box it.
@@ -123,41 +124,6 @@ async fn join(request: Request<Streaming<String>>) -> Result<Response<String>, S
 /// Bidirectional: each message back as it came.
 async fn echo(request: Request<Streaming<String>>) -> Result<Response<Replies>, Status> {
     Ok(Response::new(request.into_inner().boxed()))
-}
-
-/// Strings as UTF-8 bytes: the network path's codec.
-#[derive(Clone, Copy, Default)]
-struct Utf8;
-
-impl Codec for Utf8 {
-    type Encode = String;
-    type Decode = String;
-    type Encoder = Utf8;
-    type Decoder = Utf8;
-    fn encoder(&mut self) -> Utf8 {
-        Utf8
-    }
-    fn decoder(&mut self) -> Utf8 {
-        Utf8
-    }
-}
-
-impl Encoder for Utf8 {
-    type Item = String;
-    type Error = Status;
-    fn encode(&mut self, item: String, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
-        dst.put_slice(item.as_bytes());
-        Ok(())
-    }
-}
-
-impl Decoder for Utf8 {
-    type Item = String;
-    type Error = Status;
-    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<String>, Status> {
-        let bytes = src.copy_to_bytes(src.remaining());
-        Ok(Some(String::from_utf8(bytes.to_vec()).unwrap()))
-    }
 }
 
 /// `test.Feed` served by tonic's server: `Watch`, `Join`, `Echo`.
