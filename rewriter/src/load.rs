@@ -870,8 +870,9 @@ fn load_service(
             compiled.map(|compiled| {
                 let mut protos = reads::protos_read(&compiled.read, &dir);
                 let packages = compiled.packages.iter().cloned().collect();
+                let by_package = reads::protos_of_packages(&tree, &packages);
                 protos.extend(
-                    reads::protos_of_packages(&tree, &packages)
+                    reads::nearest_of_each_name(by_package, &dir)
                         .into_iter()
                         .filter(|p| !p.starts_with(&dir)),
                 );

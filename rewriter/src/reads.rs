@@ -317,6 +317,42 @@ pub fn protos_of_packages(dir: &Path, packages: &BTreeSet<String>) -> Vec<PathBu
         .collect()
 }
 
+/// Of `protos` (found by their package), for each package and file name the
+/// ones nearest to `dir` (the longest leading folders in common): a repository
+/// can hold another copy of a proto package elsewhere (a second system, a
+/// vendored version), and a build script compiles the one beside it.
+pub fn nearest_of_each_name(protos: Vec<PathBuf>, dir: &Path) -> Vec<PathBuf> {
+    let shared = |p: &Path| {
+        p.components()
+            .zip(dir.components())
+            .take_while(|(a, b)| a == b)
+            .count()
+    };
+    let key = |p: &Path| {
+        let text = std::fs::read_to_string(p).unwrap_or_default();
+        let package = text
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("package "))
+            .find_map(|l| l.trim().strip_suffix(';'))
+            .map(|l| l.trim().to_string());
+        (package, p.file_name().map(|n| n.to_os_string()))
+    };
+    let mut best: std::collections::BTreeMap<_, (usize, Vec<PathBuf>)> = Default::default();
+    for proto in protos {
+        let near = shared(&proto);
+        let entry = best.entry(key(&proto)).or_insert((near, Vec::new()));
+        if near > entry.0 {
+            *entry = (near, Vec::new());
+        }
+        if near == entry.0 {
+            entry.1.push(proto);
+        }
+    }
+    let mut kept: Vec<PathBuf> = best.into_values().flat_map(|(_, p)| p).collect();
+    kept.sort();
+    kept
+}
+
 /// The values of the string literals of the Rust source `text`.
 fn string_literals(text: &str) -> Vec<String> {
     string_literal_tokens(text)
@@ -499,6 +535,30 @@ mod tests {
         assert_eq!(
             names(&protos_of_packages(repo.path(), &wanted), repo.path()),
             ["proto/inventory.proto"]
+        );
+    }
+
+    /// Another system of the repository with a proto of the same package and
+    /// name: the copy nearest to the package is the one its build compiles.
+    #[test]
+    fn the_nearest_copy_of_a_proto_package_is_taken() {
+        let proto = "syntax = \"proto3\";\npackage depot.v1;\n";
+        let repo = tree(&[
+            ("shop/apis/depot/v1/depot.proto", proto),
+            ("shop/apis/depot/v1/common.proto", proto),
+            ("other/proto/depot/v1/depot.proto", proto),
+            ("shop/rust/depot/Cargo.toml", ""),
+        ]);
+        let wanted = BTreeSet::from(["depot.v1".to_string()]);
+        let found = protos_of_packages(repo.path(), &wanted);
+        assert_eq!(found.len(), 3);
+        let near = nearest_of_each_name(found, &repo.path().join("shop/rust/depot"));
+        assert_eq!(
+            names(&near, repo.path()),
+            [
+                "shop/apis/depot/v1/common.proto",
+                "shop/apis/depot/v1/depot.proto"
+            ]
         );
     }
 
