@@ -9,10 +9,9 @@ use generated::alarm_server::{Alarm, AlarmServer};
 use generated::clock_client::ClockClient;
 use generated::{LocalRequest, SetReply, SetRequest};
 
-/// Written by build.rs into the gitignored src/generated/.
-mod generated {
-    include!("generated/clock.v1.rs");
-}
+/// Written by build.rs into the gitignored src/generated/, beside the
+/// checked-in src/generated/mod.rs that declares it.
+mod generated;
 
 pub struct Alarms {
     clock: ClockClient<Channel>,
