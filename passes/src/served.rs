@@ -619,7 +619,10 @@ fn router_chain(receiver: Option<ast::Expr>, provider: &Provider) -> Result<Valu
     while let Some(current) = expr {
         match current {
             ast::Expr::MethodCallExpr(call) => {
-                if !method_is(&call, ROUTER_OPTIONS) && !observes_only(&call) {
+                // TLS that asks no identity of clients: in process there is
+                // no connection to secure, and the handler sees nothing of it.
+                let tls = method_is(&call, &["tls_config"]) && asks_no_client_identity(&call);
+                if !method_is(&call, ROUTER_OPTIONS) && !observes_only(&call) && !tls {
                     let name = call
                         .name_ref()
                         .map(|n| n.text().to_string())
@@ -652,6 +655,7 @@ fn router_chain(receiver: Option<ast::Expr>, provider: &Provider) -> Result<Valu
             }
             ast::Expr::ParenExpr(paren) => expr = paren.expr(),
             ast::Expr::TryExpr(tried) => expr = tried.expr(),
+            ast::Expr::IfExpr(branches) => return either_branch(&branches, provider),
             ast::Expr::PathExpr(path) => {
                 let name = path.syntax().text().to_string();
                 let binding = crate::locals::binding(path.syntax(), &name)
@@ -675,6 +679,73 @@ fn router_chain(receiver: Option<ast::Expr>, provider: &Provider) -> Result<Valu
     Err(format!(
         "`{provider}` serves its server where knit cannot follow it"
     ))
+}
+
+/// What an `if` whose branches each make the builder (`if let Some(id) = tls
+/// { Server::builder().tls_config(..)? } else { Server::builder() }`) starts
+/// from: every branch a block of one expression, each followed as
+/// [`router_chain`] follows a receiver, and all to the same start.
+fn either_branch(branches: &ast::IfExpr, provider: &Provider) -> Result<Value, String> {
+    let unfollowed = || {
+        format!(
+            "`{provider}` builds the server it serves with where knit cannot follow it (`{}`)",
+            excerpt(branches.syntax())
+        )
+    };
+    let mut tails = Vec::new();
+    let mut next = Some(branches.clone());
+    while let Some(branch) = next.take() {
+        tails.push(branch.then_branch());
+        match branch.else_branch() {
+            Some(ast::ElseBranch::Block(block)) => tails.push(Some(block)),
+            Some(ast::ElseBranch::IfExpr(more)) => next = Some(more),
+            None => return Err(unfollowed()),
+        }
+    }
+    let mut start = None;
+    for block in tails {
+        let list = block.and_then(|b| b.stmt_list()).ok_or_else(unfollowed)?;
+        if list.statements().next().is_some() {
+            return Err(unfollowed());
+        }
+        let value = router_chain(Some(list.tail_expr().ok_or_else(unfollowed)?), provider)?;
+        if start.is_some_and(|s| s != value) {
+            return Err(unfollowed());
+        }
+        start = Some(value);
+    }
+    start.ok_or_else(unfollowed)
+}
+
+/// Methods of tonic's `ServerTlsConfig` that leave clients unasked for a
+/// certificate.
+const TLS_WITHOUT_CLIENT_IDENTITY: &[&str] =
+    &["identity", "ignore_client_order", "timeout", "use_key_log"];
+
+/// Whether the `.tls_config(..)` call `call` is given a `ServerTlsConfig`
+/// made where it is written with no client certificate authority
+/// (`ServerTlsConfig::new().identity(id)`): its server asks no identity of
+/// its clients.
+fn asks_no_client_identity(call: &ast::MethodCallExpr) -> bool {
+    let mut expr = call.arg_list().and_then(|args| args.args().next());
+    while let Some(current) = expr {
+        expr = match current {
+            ast::Expr::MethodCallExpr(option) => {
+                if !method_is(&option, TLS_WITHOUT_CLIENT_IDENTITY) {
+                    return false;
+                }
+                option.receiver()
+            }
+            ast::Expr::CallExpr(made) => {
+                let path = segments(&made);
+                return path.ends_with(&["ServerTlsConfig".to_string(), "new".to_string()])
+                    || path == ["ServerTlsConfig", "default"];
+            }
+            ast::Expr::ParenExpr(paren) => paren.expr(),
+            _ => return false,
+        };
+    }
+    false
 }
 
 /// What the function of the service's own code that `call` calls
@@ -1537,6 +1608,44 @@ mod tests {
             "Server::builder().tls_config(tls)?.add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;",
             expect![
                 "stay RPC: `greeter` serves over TLS (`.tls_config(..)`): a call in process would present no client identity to it"
+            ],
+        );
+    }
+
+    #[test]
+    fn tls_that_asks_no_client_identity_is_no_obstacle() {
+        // As tari's node: TLS when it has an identity, plain otherwise.
+        decision(
+            "let mut builder = if let Some(identity) = tls {\n        Server::builder().tls_config(ServerTlsConfig::new().identity(identity))?\n    } else {\n        Server::builder()\n    };\n    builder.add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;",
+            expect![
+                "run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"
+            ],
+        );
+        decision(
+            "Server::builder().tls_config(ServerTlsConfig::new().identity(id).client_ca_root(ca))?.add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;",
+            expect![
+                "stay RPC: `greeter` serves over TLS (`.tls_config(..)`): a call in process would present no client identity to it"
+            ],
+        );
+        // Each branch is followed: settings in one run through the stack; a
+        // branch that does more than make the builder, or one knit cannot
+        // follow, keeps the calls RPC.
+        decision(
+            "let b = if slow { Server::builder().timeout(d) } else { Server::builder() };\n    b.add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;",
+            expect![
+                "run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` gives its server a timeout (`.timeout(..)`)"
+            ],
+        );
+        decision(
+            "let b = if slow { log(); Server::builder() } else { Server::builder() };\n    b.add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;",
+            expect![
+                "stay RPC: `greeter` builds the server it serves with where knit cannot follow it (`if slow { log(); Server::builder() } else { Serv..`)"
+            ],
+        );
+        decision(
+            "let b = if slow { Server::builder() } else { Routes::new(x) };\n    b.add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;",
+            expect![
+                "stay RPC: `greeter` builds the server it serves with in `Routes::new(..)`, which knit cannot see into"
             ],
         );
     }
