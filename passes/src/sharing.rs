@@ -535,6 +535,7 @@ fn decide(
             ));
         } else if m.usage == Usage::Type
             && let Some(transport) = own_transport(&group.file(m.file).text, m.path)
+            && !type_parameter_in_scope(group, m, &transport)
         {
             keeps.get_or_insert(format!(
                 "`{client}Client<{transport}>` runs over `{transport}`, a transport of the client's own"
@@ -703,6 +704,30 @@ fn own_transport(text: &str, range: TextRange) -> Option<String> {
             || text.contains(&format!("type {n} = "))
     };
     (!channel(name)).then(|| arg.syntax().to_string())
+}
+
+/// Whether `name` is a type parameter of an item around mention `m`
+/// (`type BaseNodeGrpcClient<T> = BaseNodeClient<T>;`, `struct Node<T> {
+/// client: NodeClient<T> }`): such a mention names no transport; where the
+/// client is made does.
+fn type_parameter_in_scope(group: &Group, m: &Mention, name: &str) -> bool {
+    use ra_ap_syntax::ast::{HasGenericParams, HasName};
+    let Some(rust) = group.file(m.file).rust.as_ref() else {
+        return false;
+    };
+    let node = match rust.tree().syntax().covering_element(m.path) {
+        NodeOrToken::Node(node) => Some(node),
+        NodeOrToken::Token(token) => token.parent(),
+    };
+    node.into_iter()
+        .flat_map(|node| node.ancestors())
+        .filter_map(ast::AnyHasGenericParams::cast)
+        .filter_map(|item| item.generic_param_list())
+        .flat_map(|params| params.type_or_const_params())
+        .any(|param| match param {
+            ast::TypeOrConstParam::Type(ty) => ty.name().is_some_and(|n| n.text() == name),
+            ast::TypeOrConstParam::Const(_) => false,
+        })
 }
 
 /// Whether mention `m` is the type of a `type` alias declared inside a block
@@ -970,6 +995,29 @@ mod tests {
         assert_ne!(second, name("a-b", ["knit-proto-a-b"].into_iter()));
         let third = name("a_b", ["knit-proto-a-b", second.as_str()].into_iter());
         assert!(third != second && third != "knit-proto-a-b", "{third}");
+    }
+
+    #[test]
+    fn a_client_type_over_a_type_parameter_names_no_transport() {
+        // A generic alias (tari's `BaseNodeGrpcClient<TChannel>`) or field:
+        // the transport is what the client is made with.
+        for generic in [
+            "type Node<TChannel> = GreeterClient<TChannel>;\n",
+            "struct Node<T> { client: GreeterClient<T> }\n",
+        ] {
+            decision(
+                &with_frontend(&format!("{generic}{CALLER}")),
+                expect![
+                    "`helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"
+                ],
+            );
+        }
+        decision(
+            &with_frontend(&format!("type Node = GreeterClient<Traced>;\n{CALLER}")),
+            expect![
+                "`helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:5: `GreeterClient<Traced>` runs over `Traced`, a transport of the client's own"
+            ],
+        );
     }
 
     #[test]
