@@ -10,9 +10,16 @@
 //! this process: a request for a service whose provider registered its server
 //! (`ServiceHost::provide_server`, `ServiceHost::provide_stacked`) goes to that
 //! server ([`LocalTransport`]); any other goes over the network, on a channel of
-//! the same endpoint.
+//! the same endpoint. A balance channel (`Channel::balance_channel(n)`,
+//! `Channel::balance_list(endpoints)`) is routed alike by [`balance_channel`]
+//! and [`balance_list`], through a channel of each endpoint it is given.
 
 use std::convert::Infallible;
+use std::future::Future;
+use std::hash::Hash;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
@@ -21,6 +28,9 @@ use tonic::codegen::http;
 use tonic::transport::{Channel, Endpoint, Error};
 use tonic::Status;
 use tower::ServiceExt;
+
+#[cfg(not(feature = "tonic-012"))]
+pub use balance::{balance_channel, balance_list};
 
 use crate::registry;
 use crate::transport::{boxed, Body, LocalTransport};
@@ -102,12 +112,29 @@ fn reach(endpoint: &Endpoint, grpc_services: &[&'static str]) -> Reach {
 /// `endpoint`'s channel whose connections are served by a [`Router`] in this
 /// process, forwarding to `network` what is not served here.
 fn routed(endpoint: &Endpoint, network: Channel) -> Channel {
-    let router = Router { network };
+    in_memory(endpoint, Router { network })
+}
+
+/// The answer a [`Route`] gives a request.
+type Answer = Pin<Box<dyn Future<Output = http::Response<Body>> + Send>>;
+
+/// What serves the requests of an in-memory connection.
+trait Route: Clone + Send + Sync + 'static {
+    /// Answers `request`.
+    fn route(self, request: http::Request<Body>) -> Answer;
+}
+
+/// `endpoint`'s channel (its settings: timeout, limits, origin, user agent)
+/// whose connections are HTTP/2 over in-memory pipes, each served by `route`.
+fn in_memory(endpoint: &Endpoint, route: impl Route) -> Channel {
     let connector = tower::service_fn(move |_: http::Uri| {
         let (ours, theirs) = tokio::io::duplex(PIPE_CAPACITY);
-        let router = router.clone();
+        let route = route.clone();
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |r| router.clone().route(r));
+            let service = hyper::service::service_fn(move |r: http::Request<Incoming>| {
+                let answer = route.clone().route(r.map(boxed));
+                async move { Ok::<_, Infallible>(answer.await) }
+            });
             // Ends when the channel drops the connection.
             let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
                 .max_concurrent_streams(None)
@@ -125,35 +152,42 @@ struct Router {
     network: Channel,
 }
 
-impl Router {
+impl Route for Router {
     /// Answers `request` by the server of its service (`/pkg.Service/Method`)
     /// when this process serves it, otherwise over the network.
-    async fn route(
-        self,
-        request: http::Request<Incoming>,
-    ) -> Result<http::Response<Body>, Infallible> {
-        let mut request = request.map(boxed);
-        let service = request.uri().path().split('/').nth(1).unwrap_or_default();
-        if registry::is_hosted(service) {
-            // Waits (bounded) for the provider to register.
-            let (handler, _) = match registry::registered(service).await {
-                Ok(registered) => registered,
-                Err(status) => return Ok(status.into_http()),
-            };
-            if let Some(transport) = handler.downcast_ref::<std::sync::Arc<LocalTransport>>() {
-                let answer = (**transport).clone().oneshot(request).await;
-                let answer = answer.unwrap_or_else(|e| match e {});
-                return Ok(answer.map(|body| boxed(body.map_err(reset))));
+    fn route(self, request: http::Request<Body>) -> Answer {
+        Box::pin(async move {
+            let service = service_of(&request);
+            if registry::is_hosted(service) {
+                // Waits (bounded) for the provider to register.
+                let (handler, _) = match registry::registered(service).await {
+                    Ok(registered) => registered,
+                    Err(status) => return status.into_http(),
+                };
+                if let Some(transport) = handler.downcast_ref::<Arc<LocalTransport>>() {
+                    let answer = (**transport).clone().oneshot(request).await;
+                    let answer = answer.unwrap_or_else(|e| match e {});
+                    return answer.map(|body| boxed(body.map_err(reset)));
+                }
+                // Served inline (a handler, no server): its network listener answers.
             }
-            // Served inline (a handler, no server): its network listener answers.
-        }
-        // The network channel adds its user agent to the one the routed
-        // channel added: the server is to see it once.
-        request.headers_mut().remove(http::header::USER_AGENT);
-        Ok(match self.network.oneshot(request).await {
-            Ok(response) => response.map(boxed),
-            Err(e) => Status::from_error(e.into()).into_http(),
+            forward(&self.network, request).await
         })
+    }
+}
+
+/// The gRPC service `request` calls: `pkg.Service` of `/pkg.Service/Method`.
+fn service_of<B>(request: &http::Request<B>) -> &str {
+    request.uri().path().split('/').nth(1).unwrap_or_default()
+}
+
+/// `request`'s answer by `channel`, which adds its own user agent to the one
+/// the in-memory channel added: the server is to see one.
+async fn forward(channel: &Channel, mut request: http::Request<Body>) -> http::Response<Body> {
+    request.headers_mut().remove(http::header::USER_AGENT);
+    match channel.clone().oneshot(request).await {
+        Ok(response) => response.map(boxed),
+        Err(e) => Status::from_error(e.into()).into_http(),
     }
 }
 
@@ -169,4 +203,141 @@ fn reset(status: Status) -> Status {
         return status;
     }
     Status::from_error(Box::new(h2::Error::from(h2::Reason::CANCEL)))
+}
+
+/// Balance channels routed: the channel is served in memory, and each
+/// endpoint given to it gets a routed channel of its own, with its settings.
+#[cfg(not(feature = "tonic-012"))]
+mod balance {
+    use std::collections::HashMap;
+
+    use tokio::sync::{mpsc, watch};
+    use tonic::transport::channel::Change;
+
+    use super::*;
+
+    /// The capacity of `Channel::balance_list`'s channel of changes (tonic's
+    /// default buffer size).
+    const LIST_CAPACITY: usize = 1024;
+
+    /// The origin of the in-memory connection of a routed balance channel. Its
+    /// requests are sent on by the channel of an endpoint, which sets that
+    /// endpoint's origin.
+    const IN_MEMORY: &str = "http://in-process.knit";
+
+    /// As `Channel::balance_channel::<K>(capacity)`, for clients of
+    /// `grpc_services`: the channel and the sender of endpoint changes. When
+    /// this process serves any of those services, the channel is served in
+    /// memory, and its requests for them go in process: each through a routed
+    /// channel made from one of the endpoints inserted so far (in turn), so
+    /// that the endpoint's timeout, limits, origin and user agent hold for
+    /// them as over the network; `https` endpoints are never taken in process.
+    /// Until an endpoint is inserted, such a request waits, as tonic's balance
+    /// does. Every change also goes to tonic's own balance channel, which
+    /// takes every other request over the network as before (and dials
+    /// nothing until one comes).
+    ///
+    /// The in-memory connection itself is made with tonic's defaults (no
+    /// timeout, no limits, tonic's user agent, removed on the way on): the
+    /// settings that apply are those of the endpoints inserted.
+    pub fn balance_channel<K>(
+        capacity: usize,
+        grpc_services: &[&'static str],
+    ) -> (Channel, mpsc::Sender<Change<K, Endpoint>>)
+    where
+        K: Hash + Eq + Send + Clone + 'static,
+    {
+        let (network, to_network) = Channel::balance_channel::<K>(capacity);
+        let hosted = match grpc_services {
+            [] => registry::any_may_provide::<LocalTransport>(),
+            services => services.iter().any(|s| registry::is_hosted(s)),
+        };
+        if !hosted {
+            return (network, to_network);
+        }
+        let (changes, mut received) = mpsc::channel::<Change<K, Endpoint>>(capacity);
+        let (publish, endpoints) = watch::channel(Vec::new());
+        let balancer = Balancer {
+            network: network.clone(),
+            endpoints,
+            next: Arc::new(AtomicUsize::new(0)),
+        };
+        tokio::spawn(async move {
+            let mut routes: Vec<(K, Option<Channel>)> = Vec::new();
+            let mut keys = HashMap::new();
+            while let Some(change) = received.recv().await {
+                match &change {
+                    Change::Insert(key, endpoint) => {
+                        let route = (endpoint.uri().scheme_str() == Some("http"))
+                            .then(|| routed(endpoint, network.clone()));
+                        match keys.get(key) {
+                            Some(&at) => routes[at] = (key.clone(), route),
+                            None => {
+                                keys.insert(key.clone(), routes.len());
+                                routes.push((key.clone(), route));
+                            }
+                        }
+                    }
+                    Change::Remove(key) => {
+                        if let Some(at) = keys.remove(key) {
+                            routes.remove(at);
+                            for (i, (key, _)) in routes.iter().enumerate().skip(at) {
+                                keys.insert(key.clone(), i);
+                            }
+                        }
+                    }
+                }
+                publish.send_replace(routes.iter().map(|(_, r)| r.clone()).collect());
+                // tonic's balance channel dropped: nothing goes to the network.
+                let _ = to_network.send(change).await;
+            }
+        });
+        (in_memory(&Endpoint::from_static(IN_MEMORY), balancer), changes)
+    }
+
+    /// As `Channel::balance_list(list)`, for clients of `grpc_services`: a
+    /// [`balance_channel`] given every endpoint of `list`, keyed by its URI.
+    pub fn balance_list(
+        list: impl Iterator<Item = Endpoint>,
+        grpc_services: &[&'static str],
+    ) -> Channel {
+        let (channel, changes) = balance_channel(LIST_CAPACITY, grpc_services);
+        for endpoint in list {
+            // As tonic's: more endpoints than its capacity is a panic there too.
+            let change = Change::Insert(endpoint.uri().clone(), endpoint);
+            changes.try_send(change).expect("at most 1024 endpoints");
+        }
+        channel
+    }
+
+    /// The server end of a routed balance channel's in-memory connections.
+    #[derive(Clone)]
+    struct Balancer {
+        /// tonic's balance channel of the same endpoints.
+        network: Channel,
+        /// A routed channel of each endpoint inserted (`None`: `https`).
+        endpoints: watch::Receiver<Vec<Option<Channel>>>,
+        /// The turn of the endpoints.
+        next: Arc<AtomicUsize>,
+    }
+
+    impl Route for Balancer {
+        fn route(self, request: http::Request<Body>) -> Answer {
+            Box::pin(async move {
+                if !registry::is_hosted(service_of(&request)) {
+                    return forward(&self.network, request).await;
+                }
+                let mut endpoints = self.endpoints.clone();
+                let picked = match endpoints.wait_for(|e| !e.is_empty()).await {
+                    Ok(endpoints) => {
+                        let turn = self.next.fetch_add(1, Ordering::Relaxed);
+                        endpoints[turn % endpoints.len()].clone()
+                    }
+                    // No endpoint will come: tonic's channel answers as it does.
+                    Err(_) => None,
+                };
+                forward(picked.as_ref().unwrap_or(&self.network), request).await
+            })
+        }
+    }
 }

@@ -440,3 +440,82 @@ async fn a_channel_with_the_network_in_it_dials_as_before() {
     let tls = Endpoint::from_static("https://127.0.0.1:9");
     assert!(channel::connect(tls, &[Hosted::NAME]).await.is_err());
 }
+
+/// A routed balance channel and tonic's, each given `endpoints`.
+async fn balanced(endpoints: &[Endpoint], services: &[&'static str]) -> (Channel, Channel) {
+    use tonic::transport::channel::Change;
+    let (routed, to_routed) = channel::balance_channel::<usize>(4, services);
+    let (network, to_network) = Channel::balance_channel::<usize>(4);
+    for (key, endpoint) in endpoints.iter().enumerate() {
+        let insert = || Change::Insert(key, endpoint.clone());
+        to_routed.send(insert()).await.unwrap();
+        to_network.send(insert()).await.unwrap();
+    }
+    // The senders live as long as the channels' callers need them.
+    std::mem::forget((to_routed, to_network));
+    (routed, network)
+}
+
+#[tokio::test]
+async fn a_balance_channel_runs_hosted_services_in_process() {
+    let url = listener().await;
+    let endpoints = [
+        Endpoint::from_shared(url.clone()).unwrap(),
+        Endpoint::from_shared(url).unwrap().user_agent("caller/1").unwrap(),
+    ];
+    let (routed, network) = balanced(&endpoints, &[Hosted::NAME, Remote::NAME]).await;
+    for _ in 0..2 {
+        let via = both::<Hosted>(&routed, &network, "hi").await;
+        assert_eq!(via, [some("process"), some("network")]);
+        both::<Hosted>(&routed, &network, "error").await;
+        let via = both::<Remote>(&routed, &network, "hi").await;
+        assert_eq!(via, [some("network"), some("network")]);
+    }
+    let routed = EchoClient::<_, Hosted>::new(routed).watch("a").await;
+    assert_eq!(routed.unwrap(), ["a", "a", "Aborted done"]);
+}
+
+#[tokio::test]
+async fn a_balance_channels_endpoint_timeout_ends_a_slow_call_the_same() {
+    let endpoint = Endpoint::from_shared(listener().await)
+        .unwrap()
+        .timeout(Duration::from_millis(100));
+    let (routed, network) = balanced(&[endpoint], &[Hosted::NAME]).await;
+    both::<Hosted>(&routed, &network, "slow").await;
+    let (answer, _) = seen(EchoClient::<_, Hosted>::new(routed).say("slow").await);
+    assert!(answer.starts_with("Cancelled"), "{answer}");
+}
+
+#[tokio::test]
+async fn a_balance_channel_waits_for_an_endpoint_and_dials_nothing() {
+    use tonic::transport::channel::Change;
+    host();
+    let (routed, changes) = channel::balance_channel::<&str>(1, &[Hosted::NAME]);
+    let call = tokio::spawn(async move { EchoClient::<_, Hosted>::new(routed).say("hi").await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!call.is_finished());
+    let nowhere = Endpoint::from_static("http://127.0.0.1:9");
+    changes.send(Change::Insert("a", nowhere.clone())).await.unwrap();
+    let answer = seen(call.await.unwrap());
+    assert_eq!(answer, ("hi".to_string(), some("process")));
+    let list = channel::balance_list([nowhere].into_iter(), &[Hosted::NAME]);
+    let answer = seen(EchoClient::<_, Hosted>::new(list).say("hi").await);
+    assert_eq!(answer, ("hi".to_string(), some("process")));
+}
+
+#[tokio::test]
+async fn a_balance_channel_for_no_hosted_service_is_tonics() {
+    let endpoint = Endpoint::from_shared(listener().await).unwrap();
+    let (routed, network) = balanced(&[endpoint.clone()], &[Remote::NAME]).await;
+    let via = both::<Remote>(&routed, &network, "hi").await;
+    assert_eq!(via, [some("network"), some("network")]);
+    // Even a hosted service's calls: knit did not list it.
+    let via = both::<Hosted>(&routed, &network, "hi").await;
+    assert_eq!(via, [some("network"), some("network")]);
+    // TLS is never taken in process: the call goes to tonic's channel.
+    let tls = Endpoint::from_static("https://127.0.0.1:9");
+    let (routed, network) = balanced(&[tls], &[Hosted::NAME]).await;
+    let routed = EchoClient::<_, Hosted>::new(routed).say("hi").await;
+    let network = EchoClient::<_, Hosted>::new(network).say("hi").await;
+    assert_eq!(routed.unwrap_err().code(), network.unwrap_err().code());
+}
