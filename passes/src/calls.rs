@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use ra_ap_syntax::ast::{self, HasArgList};
+use ra_ap_syntax::ast::{self, HasArgList, HasGenericArgs};
 use ra_ap_syntax::{AstNode, TextRange, TextSize};
 
 use crate::channels::{channel_of, expr_at, without_clones};
@@ -227,9 +227,15 @@ fn dial_only_when_needed(
 
 /// The channels of clients that keep their own (`Decision::Routed`): where
 /// each is connected, `endpoint.connect()` becomes
-/// `knit_runtime::channel::connect(endpoint, services)` (`connect_lazy` alike,
-/// and `XClient::connect(dst)` becomes `knit_runtime::channel::client(dst,
-/// services, XClient::new)`), with the gRPC services knit routes through it.
+/// `knit_runtime::channel::connect(endpoint, services)` (`connect_lazy`,
+/// `Channel::balance_channel(n)` and `Channel::balance_list(list)` alike, and
+/// `XClient::connect(dst)` becomes `knit_runtime::channel::client(dst,
+/// services, XClient::new)`), with the gRPC services knit routes through it:
+/// every service whose calls knit routes there, when one place is reached
+/// from clients of several (generic code, `T::new_from_channel(channel)`).
+/// Listing a service more is harmless: the channel dispatches each request by
+/// its path, and sends any service this process does not serve to the
+/// network.
 /// The channel then serves calls to services of this process through their
 /// servers, in process, and the others over the network as before. Returns
 /// the calls rewritten (file, start, end).
@@ -268,6 +274,29 @@ fn route_channels(
                 format!(
                     "knit_runtime::channel::{function}({}, &[{services}])",
                     receiver.syntax()
+                )
+            }
+            // `Channel::balance_channel::<K>(n)` -> `..::balance_channel::<K>(n, &[..])`.
+            (ConnectKind::Balance | ConnectKind::BalanceList, Some(ast::Expr::CallExpr(call))) => {
+                let (Some(ast::Expr::PathExpr(path)), Some(args)) = (call.expr(), call.arg_list())
+                else {
+                    continue;
+                };
+                let Some(segment) = path.path().and_then(|p| p.segment()) else {
+                    continue;
+                };
+                let function = match kind {
+                    ConnectKind::Balance => "balance_channel",
+                    _ => "balance_list",
+                };
+                let turbofish = segment
+                    .generic_arg_list()
+                    .map(|g| g.syntax().to_string())
+                    .unwrap_or_default();
+                let args: Vec<String> = args.args().map(|a| a.syntax().to_string()).collect();
+                format!(
+                    "knit_runtime::channel::{function}{turbofish}({}, &[{services}])",
+                    args.join(", ")
                 )
             }
             (ConnectKind::Client, Some(ast::Expr::CallExpr(call))) => {

@@ -187,7 +187,7 @@ pub fn timeout(group: &Group, m: &Mention) -> Option<ChannelTimeout> {
                     return Some(ChannelTimeout::Wrapped(format!("{wrapper}::new(..)")));
                 }
                 // Endpoints given to `Channel::balance_list` may carry timeouts
-                // of their own, one each: those calls stay RPC.
+                // of their own, one each: those clients keep their channel.
                 let spread = call
                     .syntax()
                     .descendants()
@@ -517,7 +517,7 @@ mod tests {
     }
 
     #[test]
-    fn timeouts_in_balanced_endpoints_reassigned_channels_and_dialled_endpoints_keep_the_call_rpc()
+    fn timeouts_in_balanced_endpoints_reassigned_channels_and_dialled_endpoints_route_the_calls()
     {
         let cases = [
             "Channel::balance_list([\"http://g\"].into_iter().map(|u| Endpoint::from_static(u).timeout(TIMEOUT)))",
@@ -536,7 +536,7 @@ mod tests {
             .collect();
         expect![[r#"
             [
-                "Call(Rpc) frontend/src/main.rs:8: calls to `helloworld.Greeter` stay RPC: the channel `GreeterClient::new` is given has a timeout an in-process client could not be given (`.timeout(TIMEOUT)`), and knit cannot tell where the channel of the client made at frontend/src/main.rs:8 is connected: its channel is made by `Channel::balance_list`, which knit does not route",
+                "Call(Bridged) frontend/src/main.rs:8: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:8: the channel `GreeterClient::new` is given has a timeout an in-process client could not be given (`.timeout(TIMEOUT)`)",
                 "Call(Bridged) frontend/src/main.rs:8: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:8: `GreeterClient::new` is given a channel made elsewhere, and `frontend` sets a channel timeout at frontend/src/main.rs:8, which an in-process client would not keep",
             ]
         "#]].assert_debug_eq(&found);

@@ -10,7 +10,7 @@
 //! .service(channel)`, a struct literal), and functions of the service that
 //! return it (`telemetry::dial(&url, &cfg).await?`, in another crate too).
 
-use ra_ap_syntax::ast::{self, HasArgList, HasName};
+use ra_ap_syntax::ast::{self, HasArgList, HasGenericParams, HasName, HasTypeBounds};
 use ra_ap_syntax::{AstNode, SyntaxNode, TextRange};
 
 use crate::channels::expr_at;
@@ -29,10 +29,16 @@ pub enum ConnectKind {
     Lazy,
     /// The generated `XClient::connect(dst)`, which connects its own channel.
     Client,
+    /// `Channel::balance_channel(n)` (`::<K>` too), whose endpoints are given
+    /// later through the sender it returns with the channel.
+    Balance,
+    /// `Channel::balance_list(endpoints)`.
+    BalanceList,
 }
 
 /// A place where a routed channel is connected: the `connect()` or
-/// `connect_lazy()` call (receiver included), or `XClient::connect(dst)`.
+/// `connect_lazy()` call (receiver included), `XClient::connect(dst)`, or
+/// the balance channel's `Channel::balance_channel(n)`/`balance_list(..)`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Connect {
     pub file: FileId,
@@ -99,7 +105,12 @@ pub fn connects_of(group: &Group, service: usize, m: &Mention) -> Result<Vec<Con
         .and_then(|a| expr_at(&tree, *a))
         .ok_or_else(|| format!("`{method}` is given no channel knit can read"))?;
     let mut found = Vec::new();
-    Follower { group, service }.follow(m.file, arg, 0, &mut found)?;
+    let follower = Follower {
+        group,
+        service,
+        names: Default::default(),
+    };
+    follower.follow(m.file, arg, 0, &mut found)?;
     found.sort();
     found.dedup();
     Ok(found)
@@ -108,6 +119,8 @@ pub fn connects_of(group: &Group, service: usize, m: &Mention) -> Result<Vec<Con
 struct Follower<'g> {
     group: &'g Group,
     service: usize,
+    /// The names of each crate a caller was looked for in, by its root.
+    names: std::cell::RefCell<std::collections::BTreeMap<FileId, crate::volo::names::Names>>,
 }
 
 impl Follower<'_> {
@@ -179,6 +192,10 @@ impl Follower<'_> {
                     let inner = args.first().cloned().ok_or_else(|| cannot(&e))?;
                     return self.follow(file, inner, depth, out);
                 }
+                if qualifier.as_deref() == Some("Channel") && name == "balance_list" {
+                    out.push(Connect::new(file, call.syntax().text_range(), ConnectKind::BalanceList));
+                    return Ok(());
+                }
                 if qualifier.as_deref() == Some("Channel") {
                     return Err(format!(
                         "its channel is made by `Channel::{name}`, which knit does not route"
@@ -240,8 +257,10 @@ impl Follower<'_> {
         }
     }
 
-    /// Follows the variable `name` seen at `node`: the `let` that binds it;
-    /// `None` when it is no `let` or parameter of the function.
+    /// Follows the variable `name` seen at `node`: the `let` that binds it
+    /// (`let (channel, changes) = Channel::balance_channel(n);` too), or, for
+    /// a parameter of the function around `node`, the arguments its callers
+    /// give it; `None` when it is neither.
     fn follow_name(
         &self,
         file: FileId,
@@ -259,11 +278,97 @@ impl Follower<'_> {
             let init = binding.initializer()?;
             return Some(self.follow(file, init, depth, out));
         }
-        parameter(node, name).map(|_| {
-            Err(format!(
-                "its channel is `{name}`, a parameter of the function that makes the client"
-            ))
-        })
+        if let Some((binding, at)) = tuple_binding(node, name) {
+            return Some(balanced(file, &binding, at, name, out));
+        }
+        let (function, index) = parameter(node, name)?;
+        let why = format!("its channel is `{name}`, a parameter of the function that makes the client");
+        if depth >= DEPTH {
+            return Some(Err(why));
+        }
+        Some(self.follow_callers(file, &function, index, depth + 1, out).map_err(|e| match e {
+            None => format!("{why}, called nowhere knit finds"),
+            Some(e) => e,
+        }))
+    }
+
+    /// Follows the argument at `index` of every call of `function` in the
+    /// service's code, by path (`Type::f(x)`, `Self::f(x)`, `module::f(x)`,
+    /// and for a method of a trait impl `Trait::f(x)`, `T::f(x)` of a type
+    /// parameter bound by the trait, `<X as Trait>::f(x)`). The channel of a
+    /// trait method's callers in generic code may be given to clients of
+    /// several services (`T::new_from_channel(channel)` for every client type
+    /// with the trait): the place where it is connected is then listed with
+    /// all of them (`calls`' `route_channels`). `Err(None)` when there is no
+    /// call.
+    fn follow_callers(
+        &self,
+        file: FileId,
+        function: &ast::Fn,
+        index: usize,
+        depth: usize,
+        out: &mut Vec<Connect>,
+    ) -> Result<(), Option<String>> {
+        let name = function.name().ok_or(None)?.text().to_string();
+        let index = index + usize::from(function.param_list().is_some_and(|p| p.self_param().is_some()));
+        let owner = Owner::of(function);
+        let mut called = false;
+        for (i, source) in self.group.files.iter().enumerate() {
+            let Some(rust) = self.ours(source) else {
+                continue;
+            };
+            if !source.text.contains(name.as_str()) {
+                continue;
+            }
+            let at = FileId(i as u32);
+            let tree = rust.tree();
+            for call in tree.syntax().descendants().filter_map(ast::CallExpr::cast) {
+                let Some(path) = called_path(&call) else {
+                    continue;
+                };
+                if path.segment().and_then(|s| s.name_ref()).is_none_or(|n| n.text() != name)
+                    || !owner.is_called_by(self, at, &path, (file, function.syntax().text_range()))
+                {
+                    continue;
+                }
+                called = true;
+                let arg = call
+                    .arg_list()
+                    .and_then(|a| a.args().nth(index))
+                    .ok_or_else(|| Some(format!("`{}` is given no channel", short(&ast::Expr::CallExpr(call.clone())))))?;
+                self.follow(at, arg, depth, out).map_err(Some)?;
+            }
+        }
+        match called {
+            true => Ok(()),
+            false => Err(None),
+        }
+    }
+
+    /// The file `file` of the service, parsed: `None` for another service's.
+    fn ours<'f>(&self, file: &'f crate::model::SourceFile) -> Option<&'f crate::model::RustFile> {
+        let ours = file.service == self.service || file.also.iter().any(|p| p.service == self.service);
+        file.rust.as_ref().filter(|_| ours)
+    }
+
+    /// The last segment of what `path`'s qualifier stands for in `file`, its
+    /// `use`s and aliases followed (`Factory` of `use crate::clients::Factory
+    /// as Make;` for `Make`).
+    fn resolved_name(&self, file: FileId, path: &ast::Path) -> Option<String> {
+        let rust = self.group.file(file).rust.as_ref()?;
+        let written = crate::volo::names::segments(path)?;
+        let module = crate::volo::names::scope_of(&rust.module, path.syntax());
+        let names = self.names(rust.krate);
+        names.resolve(rust.krate, &module, &written).pop()
+    }
+
+    /// The names of the crate rooted at `krate`, built once.
+    fn names(&self, krate: FileId) -> std::cell::Ref<'_, crate::volo::names::Names> {
+        self.names
+            .borrow_mut()
+            .entry(krate)
+            .or_insert_with(|| crate::volo::names::Names::of_crate(self.group, krate));
+        std::cell::Ref::map(self.names.borrow(), |n| &n[&krate])
     }
 
     /// Follows every value `function` (of file `at`) returns.
@@ -304,9 +409,7 @@ impl Follower<'_> {
     fn function(&self, qualifier: Option<&str>, name: &str) -> Option<(FileId, ast::Fn)> {
         let mut found = Vec::new();
         for (i, file) in self.group.files.iter().enumerate() {
-            let ours =
-                file.service == self.service || file.also.iter().any(|p| p.service == self.service);
-            let Some(rust) = file.rust.as_ref().filter(|_| ours) else {
+            let Some(rust) = self.ours(file) else {
                 continue;
             };
             if !file.text.contains(&format!("fn {name}")) {
@@ -401,7 +504,7 @@ impl Follower<'_> {
                     return self.is_endpoint(init, depth + 1)
                         && reassigned_as_endpoint(&binding, &name);
                 }
-                parameter(path.syntax(), &name)
+                parameter_of(path.syntax(), &name)
                     .and_then(|p| p.ty())
                     .is_some_and(|t| names_endpoint(&t.syntax().to_string()))
             }
@@ -516,12 +619,240 @@ fn callee(call: &ast::CallExpr) -> Option<(Option<String>, String)> {
     Some((qualifier, name))
 }
 
-/// The parameter `name` of the function around `node`.
-fn parameter(node: &SyntaxNode, name: &str) -> Option<ast::Param> {
+/// The function around `node` and the index of its parameter `name` (`self`
+/// not counted).
+fn parameter(node: &SyntaxNode, name: &str) -> Option<(ast::Fn, usize)> {
     let function = node.ancestors().find_map(ast::Fn::cast)?;
-    function.param_list()?.params().find(|p| {
+    let index = function.param_list()?.params().position(|p| {
         matches!(p.pat(), Some(ast::Pat::IdentPat(i)) if i.name().is_some_and(|n| n.text() == name))
+    })?;
+    Some((function, index))
+}
+
+/// The parameter `name` of the function around `node`.
+fn parameter_of(node: &SyntaxNode, name: &str) -> Option<ast::Param> {
+    let (function, index) = parameter(node, name)?;
+    function.param_list()?.params().nth(index)
+}
+
+/// The last `let` before `node`, in the function around it, whose tuple
+/// pattern binds `name` (`let (channel, changes) = ..;`), with the place of
+/// `name` in the tuple; `None` when another pattern binds `name` after it, or
+/// it is assigned again.
+fn tuple_binding(node: &SyntaxNode, name: &str) -> Option<(ast::LetStmt, usize)> {
+    let at = node.text_range().start();
+    let function = node.ancestors().find(|n| ast::Fn::can_cast(n.kind()))?;
+    let place = |binding: &ast::LetStmt| match binding.pat()? {
+        ast::Pat::TuplePat(tuple) => tuple.fields().position(|field| {
+            matches!(field, ast::Pat::IdentPat(i) if i.name().is_some_and(|n| n.text() == name))
+        }),
+        _ => None,
+    };
+    let (binding, index) = node
+        .ancestors()
+        .take_while(|n| n != &function)
+        .filter_map(ast::StmtList::cast)
+        .find_map(|list| {
+            list.statements()
+                .filter_map(|s| match s {
+                    ast::Stmt::LetStmt(binding) => Some(binding),
+                    _ => None,
+                })
+                .filter(|b| b.syntax().text_range().end() <= at)
+                .filter_map(|b| Some((place(&b)?, b)))
+                .last()
+        })
+        .map(|(index, binding)| (binding, index))?;
+    let after = binding.syntax().text_range().end();
+    let between = |n: &SyntaxNode| {
+        let start = n.text_range().start();
+        start >= after && start < at
+    };
+    let rebound = function
+        .descendants()
+        .filter_map(ast::IdentPat::cast)
+        .filter(|p| p.name().is_some_and(|n| n.text() == name))
+        // The pattern of a `let` whose initializer holds `node` binds after it.
+        .filter(|p| {
+            !p.syntax()
+                .ancestors()
+                .find_map(ast::LetStmt::cast)
+                .is_some_and(|l| l.syntax().text_range().contains(at))
+        })
+        .any(|p| between(p.syntax()));
+    let assigned = function
+        .descendants()
+        .filter_map(ast::BinExpr::cast)
+        .filter(|b| matches!(b.op_kind(), Some(ast::BinaryOp::Assignment { .. })))
+        .any(|b| between(b.syntax()) && b.lhs().is_some_and(|l| l.syntax().text() == name));
+    (!rebound && !assigned).then_some((binding, index))
+}
+
+/// The channel `name`, at `index` of the tuple `binding` binds: the first of
+/// `Channel::balance_channel(n)`'s pair.
+fn balanced(
+    file: FileId,
+    binding: &ast::LetStmt,
+    index: usize,
+    name: &str,
+    out: &mut Vec<Connect>,
+) -> Result<(), String> {
+    let init = binding.initializer().map(strip);
+    if let Some(ast::Expr::CallExpr(call)) = &init
+        && index == 0
+        && callee(call).is_some_and(|(q, n)| q.as_deref() == Some("Channel") && n == "balance_channel")
+    {
+        out.push(Connect::new(file, call.syntax().text_range(), ConnectKind::Balance));
+        return Ok(());
+    }
+    let from = init.map(|i| short(&i)).unwrap_or_default();
+    Err(format!(
+        "its channel `{name}` is bound in a tuple from `{from}`, which knit does not follow"
+    ))
+}
+
+/// Whose calls of a function are calls of it: by the path they are made by.
+enum Owner {
+    /// A free function: `f(x)`, `module::f(x)`.
+    Free,
+    /// An associated function of type `ty` (its name), without a trait.
+    Inherent { ty: String },
+    /// A method of trait `name`'s impl for type `ty`.
+    Trait { name: String, ty: String },
+}
+
+impl Owner {
+    fn of(function: &ast::Fn) -> Owner {
+        let Some(imp) = function.syntax().ancestors().find_map(ast::Impl::cast) else {
+            return Owner::Free;
+        };
+        let last = |ty: Option<ast::Type>| match ty {
+            Some(ast::Type::PathType(p)) => p
+                .path()
+                .and_then(|p| p.segment()?.name_ref())
+                .map(|n| n.text().to_string())
+                .unwrap_or_default(),
+            _ => String::new(),
+        };
+        let ty = last(imp.self_ty());
+        match imp.trait_() {
+            Some(name) => Owner::Trait {
+                name: last(Some(name)),
+                ty,
+            },
+            None => Owner::Inherent { ty },
+        }
+    }
+
+    /// Whether `path` (a call's, in file `at`) calls `function` of this owner:
+    /// its qualifier, resolved through the file's `use`s, names the type, the
+    /// trait, `Self` in an impl of the type or trait, or a type parameter the
+    /// trait bounds.
+    /// `function` is the function's file and range.
+    fn is_called_by(
+        &self,
+        follower: &Follower,
+        at: FileId,
+        path: &ast::Path,
+        function: (FileId, TextRange),
+    ) -> bool {
+        let qualifier = path.qualifier();
+        match (self, qualifier) {
+            // The one free function of the service by that name (in the
+            // module the qualifier names).
+            (Owner::Free, q) => {
+                let name = path.segment().and_then(|s| s.name_ref());
+                let name = name.map(|n| n.text().to_string()).unwrap_or_default();
+                let q = q.and_then(|q| q.segment()?.name_ref()).map(|n| n.text().to_string());
+                follower
+                    .function(q.as_deref(), &name)
+                    .is_some_and(|(file, f)| (file, f.syntax().text_range()) == function)
+            }
+            (_, None) => false,
+            (Owner::Inherent { ty }, Some(q)) => named(follower, at, &q, ty, None),
+            (Owner::Trait { name, ty }, Some(q)) => {
+                // `<X as Trait>::f`.
+                if let Some(ast::PathSegmentKind::Type { trait_ref, .. }) =
+                    q.segment().and_then(|s| s.kind())
+                {
+                    return trait_ref
+                        .and_then(|t| t.path())
+                        .and_then(|p| follower.resolved_name(at, &p))
+                        .is_some_and(|t| &t == name);
+                }
+                named(follower, at, &q, ty, Some(name))
+                    || named(follower, at, &q, name, Some(name))
+                    || bounded_by(follower, at, &q, name)
+            }
+        }
+    }
+}
+
+/// Whether qualifier `q` (in file `at`) names the type `ty`: by its name,
+/// `use`s followed, or `Self` inside an impl of `ty` (of trait `name` when
+/// given, or inside that trait).
+fn named(follower: &Follower, at: FileId, q: &ast::Path, ty: &str, name: Option<&str>) -> bool {
+    if q.syntax().text() == "Self" {
+        let Some(imp) = q.syntax().ancestors().find_map(ast::Impl::cast) else {
+            return name.is_some_and(|name| {
+                q.syntax()
+                    .ancestors()
+                    .find_map(ast::Trait::cast)
+                    .and_then(|t| t.name())
+                    .is_some_and(|n| n.text() == name)
+            });
+        };
+        let self_ty = imp.self_ty().map(|t| t.syntax().to_string()).unwrap_or_default();
+        return self_ty.split('<').next().and_then(|s| s.rsplit("::").next()) == Some(ty);
+    }
+    follower.resolved_name(at, q).is_some_and(|n| n == ty)
+}
+
+/// Whether `q` (in file `at`) is a type parameter of the items around it
+/// that trait `name` bounds (`T: Trait`, `where T: Trait + Send`).
+fn bounded_by(follower: &Follower, at: FileId, q: &ast::Path, name: &str) -> bool {
+    let Some(param) = q.as_single_name_ref().map(|n| n.text().to_string()) else {
+        return false;
+    };
+    let names_trait = |bounds: Option<ast::TypeBoundList>| {
+        bounds.into_iter().flat_map(|b| b.bounds()).any(|bound| {
+            bound
+                .ty()
+                .and_then(|t| match t {
+                    ast::Type::PathType(p) => p.path(),
+                    _ => None,
+                })
+                .and_then(|p| follower.resolved_name(at, &p))
+                .is_some_and(|t| t == name)
+        })
+    };
+    q.syntax().ancestors().any(|item| {
+        let (generics, clause) = if let Some(f) = ast::Fn::cast(item.clone()) {
+            (f.generic_param_list(), f.where_clause())
+        } else if let Some(i) = ast::Impl::cast(item.clone()) {
+            (i.generic_param_list(), i.where_clause())
+        } else {
+            return false;
+        };
+        let declared = generics.into_iter().flat_map(|g| g.type_or_const_params()).any(|p| {
+            matches!(p, ast::TypeOrConstParam::Type(t)
+                if t.name().is_some_and(|n| n.text() == param) && names_trait(t.type_bound_list()))
+        });
+        declared
+            || clause.into_iter().flat_map(|w| w.predicates()).any(|p| {
+                p.ty().is_some_and(|t| t.syntax().text() == param.as_str())
+                    && names_trait(p.type_bound_list())
+            })
     })
+}
+
+/// The path a call is made by (`T::new_from_channel` of
+/// `T::new_from_channel(channel)`).
+fn called_path(call: &ast::CallExpr) -> Option<ast::Path> {
+    match call.expr()? {
+        ast::Expr::PathExpr(p) => p.path(),
+        _ => None,
+    }
 }
 
 /// Whether `node` belongs to `function` itself, not to a closure or a

@@ -154,7 +154,7 @@ async fn main() {}
             }
 
             pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {}
-            Call(Rpc) frontend/src/main.rs:7: calls to `helloworld.Greeter` stay RPC: `GreeterClient<Timeout<Channel>>` runs over `Timeout<Channel>`, a transport of the client's own, and knit cannot tell where the channel of the client made at frontend/src/main.rs:7 is connected: its channel is `channel`, a parameter of the function that makes the client
+            Call(Rpc) frontend/src/main.rs:7: calls to `helloworld.Greeter` stay RPC: `GreeterClient<Timeout<Channel>>` runs over `Timeout<Channel>`, a transport of the client's own, and knit cannot tell where the channel of the client made at frontend/src/main.rs:7 is connected: its channel is `channel`, a parameter of the function that makes the client, called nowhere knit finds
         "#]],
     );
 }
@@ -200,6 +200,234 @@ async fn main() {}
 
             pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {}
             Call(Bridged) frontend/src/main.rs:12: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:10: `GreeterClient<Tracing<Channel>>` runs over `Tracing<Channel>`, a transport of the client's own
+        "#]],
+    );
+}
+
+/// `greeter` serving two services of one proto package.
+const TWO_SERVICES: &str = r#"
+//- /greeter/Cargo.toml
+[package]
+name = "greeter"
+//- /greeter/proto/helloworld.proto
+package helloworld;
+service Greeter {
+  rpc SayHello (HelloRequest) returns (HelloReply);
+}
+service Farewell {
+  rpc SayBye (HelloRequest) returns (HelloReply);
+}
+//- /greeter/src/main.rs
+use hello_world::greeter_server::GreeterServer;
+use hello_world::farewell_server::FarewellServer;
+use tonic::transport::Server;
+pub mod hello_world {
+    tonic::include_proto!("helloworld");
+}
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    Server::builder()
+        .add_service(GreeterServer::new(MyGreeter))
+        .add_service(FarewellServer::new(MyFarewell))
+        .serve(addr)
+        .await?;
+    Ok(())
+}
+//- /frontend/Cargo.toml
+[package]
+name = "frontend"
+//- /frontend/proto/helloworld.proto
+package helloworld;
+service Greeter {
+  rpc SayHello (HelloRequest) returns (HelloReply);
+}
+service Farewell {
+  rpc SayBye (HelloRequest) returns (HelloReply);
+}
+//- /frontend/src/main.rs
+mod hello { tonic::include_proto!("helloworld"); }
+mod pool;
+
+#[tokio::main]
+async fn main() {}
+"#;
+
+#[test]
+fn clients_a_trait_factory_makes_over_a_balance_channel() {
+    let pool = r#"//- /frontend/src/pool.rs
+use tonic::transport::{Channel, Endpoint};
+use tonic::transport::channel::Change;
+use tower::ServiceBuilder;
+use crate::hello::farewell_client::FarewellClient;
+use crate::hello::greeter_client::GreeterClient as Greeter;
+use crate::tracing::{Traced, TraceLayer};
+
+pub trait FromChannel {
+    fn from_channel(channel: Traced<Channel>) -> Self;
+}
+
+impl FromChannel for Greeter<Traced<Channel>> {
+    fn from_channel(channel: Traced<Channel>) -> Self {
+        Greeter::new(channel)
+    }
+}
+
+impl FromChannel for FarewellClient<Traced<Channel>> {
+    fn from_channel(channel: Traced<Channel>) -> Self {
+        FarewellClient::new(channel)
+    }
+}
+
+pub struct Pool<C> { clients: Vec<C>, per_node: usize }
+
+impl<C> Pool<C>
+where
+    C: FromChannel + Clone,
+{
+    pub async fn add(&mut self, url: String) {
+        let (channel, changes) = Channel::balance_channel::<String>(self.per_node);
+        let channel = ServiceBuilder::new().layer(TraceLayer).service(channel);
+        self.clients.push(C::from_channel(channel));
+        let endpoint = Endpoint::from_shared(url.clone()).unwrap().timeout(self.timeout);
+        changes.send(Change::Insert(url, endpoint)).await.unwrap();
+    }
+}
+"#;
+    let mut out = check(&format!("{TWO_SERVICES}{pool}"));
+    out.files.retain(|(path, _)| path.ends_with("pool.rs"));
+    expect![[r#"
+        //- /frontend/src/pool.rs
+        use tonic::transport::{Channel, Endpoint};
+        use tonic::transport::channel::Change;
+        use tower::ServiceBuilder;
+        use crate::hello::farewell_client::FarewellClient;
+        use crate::hello::greeter_client::GreeterClient as Greeter;
+        use crate::tracing::{Traced, TraceLayer};
+
+        pub trait FromChannel {
+            fn from_channel(channel: Traced<Channel>) -> Self;
+        }
+
+        impl FromChannel for Greeter<Traced<Channel>> {
+            fn from_channel(channel: Traced<Channel>) -> Self {
+                Greeter::new(channel)
+            }
+        }
+
+        impl FromChannel for FarewellClient<Traced<Channel>> {
+            fn from_channel(channel: Traced<Channel>) -> Self {
+                FarewellClient::new(channel)
+            }
+        }
+
+        pub struct Pool<C> { clients: Vec<C>, per_node: usize }
+
+        impl<C> Pool<C>
+        where
+            C: FromChannel + Clone,
+        {
+            pub async fn add(&mut self, url: String) {
+                let (channel, changes) = knit_runtime::channel::balance_channel::<String>(self.per_node, &["helloworld.Farewell", "helloworld.Greeter"]);
+                let channel = ServiceBuilder::new().layer(TraceLayer).service(channel);
+                self.clients.push(C::from_channel(channel));
+                let endpoint = Endpoint::from_shared(url.clone()).unwrap().timeout(self.timeout);
+                changes.send(Change::Insert(url, endpoint)).await.unwrap();
+            }
+        }
+        Call(Bridged) frontend/src/pool.rs:14: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/pool.rs:31: `GreeterClient<Traced<Channel>>` runs over `Traced<Channel>`, a transport of the client's own
+        Call(Bridged) frontend/src/pool.rs:20: calls to `helloworld.Farewell` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/pool.rs:31: `FarewellClient<Traced<Channel>>` runs over `Traced<Channel>`, a transport of the client's own
+    "#]]
+    .assert_eq(&out.render("frontend/src/"));
+}
+
+#[test]
+fn a_factory_called_by_its_type_and_a_function_given_the_channel() {
+    check_routed(
+        r#"use tonic::transport::{Channel, Endpoint};
+use hello::greeter_client::GreeterClient;
+use tower::timeout::Timeout;
+mod hello { tonic::include_proto!("helloworld"); }
+
+trait Make { fn make(channel: Channel) -> Self; }
+
+impl Make for GreeterClient<Timeout<Channel>> {
+    fn make(channel: Channel) -> Self {
+        GreeterClient::new(Timeout::new(channel, std::time::Duration::from_secs(1)))
+    }
+}
+
+fn client(channel: Channel) -> GreeterClient<Timeout<Channel>> {
+    <GreeterClient<Timeout<Channel>> as Make>::make(channel)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let endpoints = ["http://a", "http://b"].map(Endpoint::from_static);
+    let first = client(Channel::balance_list(endpoints.clone().into_iter()));
+    let second: GreeterClient<Timeout<Channel>> =
+        Make::make(Endpoint::from_static("http://c").connect_lazy());
+    Ok(())
+}
+"#,
+        "",
+        expect![[r#"
+            //- /frontend/src/main.rs
+            use tonic::transport::{Channel, Endpoint};
+            use hello::greeter_client::GreeterClient;
+            use tower::timeout::Timeout;
+            mod hello { tonic::include_proto!("helloworld"); }
+
+            trait Make { fn make(channel: Channel) -> Self; }
+
+            impl Make for GreeterClient<Timeout<Channel>> {
+                fn make(channel: Channel) -> Self {
+                    GreeterClient::new(Timeout::new(channel, std::time::Duration::from_secs(1)))
+                }
+            }
+
+            fn client(channel: Channel) -> GreeterClient<Timeout<Channel>> {
+                <GreeterClient<Timeout<Channel>> as Make>::make(channel)
+            }
+
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
+                let endpoints = ["http://a", "http://b"].map(Endpoint::from_static);
+                let first = client(knit_runtime::channel::balance_list(endpoints.clone().into_iter(), &["helloworld.Greeter"]));
+                let second: GreeterClient<Timeout<Channel>> =
+                    Make::make(knit_runtime::channel::connect_lazy(Endpoint::from_static("http://c"), &["helloworld.Greeter"]));
+                Ok(())
+            }
+            Call(Bridged) frontend/src/main.rs:10: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:21, frontend/src/main.rs:23: `GreeterClient<Timeout<Channel>>` runs over `Timeout<Channel>`, a transport of the client's own
+        "#]],
+    );
+}
+
+#[test]
+fn a_balance_channel_knit_cannot_follow_stays_rpc() {
+    check_routed(
+        r#"use tonic::transport::Channel;
+use hello::greeter_client::GreeterClient;
+use tower::timeout::Timeout;
+mod hello { tonic::include_proto!("helloworld"); }
+
+#[tokio::main]
+async fn main() {
+    let (changes, channel) = pair(Channel::balance_channel::<u8>(1));
+    let client = GreeterClient::new(Timeout::new(channel, std::time::Duration::from_secs(1)));
+}
+"#,
+        "",
+        expect![[r#"
+            //- /frontend/src/main.rs
+            use tonic::transport::Channel;
+            use hello::greeter_client::GreeterClient;
+            use tower::timeout::Timeout;
+            mod hello { tonic::include_proto!("helloworld"); }
+
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+                let (changes, channel) = pair(Channel::balance_channel::<u8>(1));
+                let client = GreeterClient::new(Timeout::new(channel, std::time::Duration::from_secs(1)));
+            }
+            Call(Rpc) frontend/src/main.rs:9: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` is given its channel inside `Timeout::new(..)`, a transport of the client's own, and knit cannot tell where the channel of the client made at frontend/src/main.rs:9 is connected: its channel `channel` is bound in a tuple from `pair(Channel::balance_channel::<u8>(1))`, which knit does not follow
         "#]],
     );
 }
