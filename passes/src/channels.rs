@@ -517,8 +517,7 @@ mod tests {
     }
 
     #[test]
-    fn timeouts_in_balanced_endpoints_reassigned_channels_and_dialled_endpoints_route_the_calls()
-    {
+    fn timeouts_in_balanced_endpoints_reassigned_channels_and_dialled_endpoints_route_the_calls() {
         let cases = [
             "Channel::balance_list([\"http://g\"].into_iter().map(|u| Endpoint::from_static(u).timeout(TIMEOUT)))",
             "{ let mut e = Endpoint::from_static(\"http://g\"); e = e.timeout(TIMEOUT); e.connect_lazy() }",

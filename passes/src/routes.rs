@@ -193,7 +193,11 @@ impl Follower<'_> {
                     return self.follow(file, inner, depth, out);
                 }
                 if qualifier.as_deref() == Some("Channel") && name == "balance_list" {
-                    out.push(Connect::new(file, call.syntax().text_range(), ConnectKind::BalanceList));
+                    out.push(Connect::new(
+                        file,
+                        call.syntax().text_range(),
+                        ConnectKind::BalanceList,
+                    ));
                     return Ok(());
                 }
                 if qualifier.as_deref() == Some("Channel") {
@@ -279,17 +283,21 @@ impl Follower<'_> {
             return Some(self.follow(file, init, depth, out));
         }
         if let Some((binding, at)) = tuple_binding(node, name) {
-            return Some(balanced(file, &binding, at, name, out));
+            return Some(balanced(self.group, file, &binding, at, name, out));
         }
         let (function, index) = parameter(node, name)?;
-        let why = format!("its channel is `{name}`, a parameter of the function that makes the client");
+        let why =
+            format!("its channel is `{name}`, a parameter of the function that makes the client");
         if depth >= DEPTH {
             return Some(Err(why));
         }
-        Some(self.follow_callers(file, &function, index, depth + 1, out).map_err(|e| match e {
-            None => format!("{why}, called nowhere knit finds"),
-            Some(e) => e,
-        }))
+        Some(
+            self.follow_callers(file, &function, index, depth + 1, out)
+                .map_err(|e| match e {
+                    None => format!("{why}, called nowhere knit finds"),
+                    Some(e) => e,
+                }),
+        )
     }
 
     /// Follows the argument at `index` of every call of `function` in the
@@ -310,7 +318,12 @@ impl Follower<'_> {
         out: &mut Vec<Connect>,
     ) -> Result<(), Option<String>> {
         let name = function.name().ok_or(None)?.text().to_string();
-        let index = index + usize::from(function.param_list().is_some_and(|p| p.self_param().is_some()));
+        let index = index
+            + usize::from(
+                function
+                    .param_list()
+                    .is_some_and(|p| p.self_param().is_some()),
+            );
         let owner = Owner::of(function);
         let mut called = false;
         for (i, source) in self.group.files.iter().enumerate() {
@@ -326,7 +339,10 @@ impl Follower<'_> {
                 let Some(path) = called_path(&call) else {
                     continue;
                 };
-                if path.segment().and_then(|s| s.name_ref()).is_none_or(|n| n.text() != name)
+                if path
+                    .segment()
+                    .and_then(|s| s.name_ref())
+                    .is_none_or(|n| n.text() != name)
                     || !owner.is_called_by(self, at, &path, (file, function.syntax().text_range()))
                 {
                     continue;
@@ -335,7 +351,12 @@ impl Follower<'_> {
                 let arg = call
                     .arg_list()
                     .and_then(|a| a.args().nth(index))
-                    .ok_or_else(|| Some(format!("`{}` is given no channel", short(&ast::Expr::CallExpr(call.clone())))))?;
+                    .ok_or_else(|| {
+                        Some(format!(
+                            "`{}` is given no channel",
+                            short(&ast::Expr::CallExpr(call.clone()))
+                        ))
+                    })?;
                 self.follow(at, arg, depth, out).map_err(Some)?;
             }
         }
@@ -347,7 +368,8 @@ impl Follower<'_> {
 
     /// The file `file` of the service, parsed: `None` for another service's.
     fn ours<'f>(&self, file: &'f crate::model::SourceFile) -> Option<&'f crate::model::RustFile> {
-        let ours = file.service == self.service || file.also.iter().any(|p| p.service == self.service);
+        let ours =
+            file.service == self.service || file.also.iter().any(|p| p.service == self.service);
         file.rust.as_ref().filter(|_| ours)
     }
 
@@ -642,11 +664,13 @@ fn parameter_of(node: &SyntaxNode, name: &str) -> Option<ast::Param> {
 fn tuple_binding(node: &SyntaxNode, name: &str) -> Option<(ast::LetStmt, usize)> {
     let at = node.text_range().start();
     let function = node.ancestors().find(|n| ast::Fn::can_cast(n.kind()))?;
-    let place = |binding: &ast::LetStmt| match binding.pat()? {
+    let place = |binding: &ast::LetStmt| {
+        match binding.pat()? {
         ast::Pat::TuplePat(tuple) => tuple.fields().position(|field| {
             matches!(field, ast::Pat::IdentPat(i) if i.name().is_some_and(|n| n.text() == name))
         }),
         _ => None,
+    }
     };
     let (binding, index) = node
         .ancestors()
@@ -690,7 +714,10 @@ fn tuple_binding(node: &SyntaxNode, name: &str) -> Option<(ast::LetStmt, usize)>
 
 /// The channel `name`, at `index` of the tuple `binding` binds: the first of
 /// `Channel::balance_channel(n)`'s pair.
+/// On tonic 0.12 its sender takes tower 0.4's `Change`, which knit's runtime
+/// does not name: not routed there.
 fn balanced(
+    group: &Group,
     file: FileId,
     binding: &ast::LetStmt,
     index: usize,
@@ -700,15 +727,59 @@ fn balanced(
     let init = binding.initializer().map(strip);
     if let Some(ast::Expr::CallExpr(call)) = &init
         && index == 0
-        && callee(call).is_some_and(|(q, n)| q.as_deref() == Some("Channel") && n == "balance_channel")
+        && callee(call)
+            .is_some_and(|(q, n)| q.as_deref() == Some("Channel") && n == "balance_channel")
     {
-        out.push(Connect::new(file, call.syntax().text_range(), ConnectKind::Balance));
+        if on_tonic_012(group, file) {
+            return Err(
+                "its channel is made by `Channel::balance_channel` on tonic 0.12, which knit routes on tonic 0.13 and later only".into(),
+            );
+        }
+        out.push(Connect::new(
+            file,
+            call.syntax().text_range(),
+            ConnectKind::Balance,
+        ));
         return Ok(());
     }
     let from = init.map(|i| short(&i)).unwrap_or_default();
     Err(format!(
         "its channel `{name}` is bound in a tuple from `{from}`, which knit does not follow"
     ))
+}
+
+/// Whether the package of `file` asks for tonic 0.12 (or older): in its
+/// manifest, or its workspace root's for `tonic.workspace = true`.
+fn on_tonic_012(group: &Group, file: FileId) -> bool {
+    use toml_edit::{DocumentMut, Item};
+    let source = group.file(file);
+    let package = &group.services[source.service].packages[source.package];
+    let Ok(doc) = group.file(package.manifest).text.parse::<DocumentMut>() else {
+        return false;
+    };
+    let Some(tonic) = doc.get("dependencies").and_then(|d| d.get("tonic")) else {
+        return false;
+    };
+    let root = package
+        .workspace
+        .as_ref()
+        .and_then(|(text, _)| text.parse::<DocumentMut>().ok());
+    let inherited = root
+        .as_ref()
+        .and_then(|r| r.get("workspace")?.get("dependencies")?.get("tonic"));
+    let declared: &Item = match tonic.get("workspace").and_then(Item::as_bool) {
+        Some(true) => match inherited {
+            Some(item) => item,
+            None => return false,
+        },
+        _ => tonic,
+    };
+    let version = declared
+        .as_str()
+        .or_else(|| declared.get("version")?.as_str());
+    version
+        .and_then(crate::versions::lowest)
+        .is_some_and(|v| v.major == 0 && v.minor <= 12)
 }
 
 /// Whose calls of a function are calls of it: by the path they are made by.
@@ -763,7 +834,9 @@ impl Owner {
             (Owner::Free, q) => {
                 let name = path.segment().and_then(|s| s.name_ref());
                 let name = name.map(|n| n.text().to_string()).unwrap_or_default();
-                let q = q.and_then(|q| q.segment()?.name_ref()).map(|n| n.text().to_string());
+                let q = q
+                    .and_then(|q| q.segment()?.name_ref())
+                    .map(|n| n.text().to_string());
                 follower
                     .function(q.as_deref(), &name)
                     .is_some_and(|(file, f)| (file, f.syntax().text_range()) == function)
@@ -802,8 +875,15 @@ fn named(follower: &Follower, at: FileId, q: &ast::Path, ty: &str, name: Option<
                     .is_some_and(|n| n.text() == name)
             });
         };
-        let self_ty = imp.self_ty().map(|t| t.syntax().to_string()).unwrap_or_default();
-        return self_ty.split('<').next().and_then(|s| s.rsplit("::").next()) == Some(ty);
+        let self_ty = imp
+            .self_ty()
+            .map(|t| t.syntax().to_string())
+            .unwrap_or_default();
+        return self_ty
+            .split('<')
+            .next()
+            .and_then(|s| s.rsplit("::").next())
+            == Some(ty);
     }
     follower.resolved_name(at, q).is_some_and(|n| n == ty)
 }
@@ -834,10 +914,13 @@ fn bounded_by(follower: &Follower, at: FileId, q: &ast::Path, name: &str) -> boo
         } else {
             return false;
         };
-        let declared = generics.into_iter().flat_map(|g| g.type_or_const_params()).any(|p| {
-            matches!(p, ast::TypeOrConstParam::Type(t)
+        let declared = generics
+            .into_iter()
+            .flat_map(|g| g.type_or_const_params())
+            .any(|p| {
+                matches!(p, ast::TypeOrConstParam::Type(t)
                 if t.name().is_some_and(|n| n.text() == param) && names_trait(t.type_bound_list()))
-        });
+            });
         declared
             || clause.into_iter().flat_map(|w| w.predicates()).any(|p| {
                 p.ty().is_some_and(|t| t.syntax().text() == param.as_str())

@@ -2,9 +2,10 @@
 //! shopfront's clients of depot run over a tower wrapper of the repository's
 //! telemetry crate (`StockClient<Traced<Channel>>`), on channels whose timeout
 //! is computed from the configuration, one of them dialled by a helper of that
-//! crate. Merged, each client stays as written and only where its `Endpoint`
-//! connects changes (`knit_runtime::channel`): its calls reach depot's server in
-//! process, the wrapper and the timeout still acting.
+//! crate, and clients of pools that a factory trait makes over balance
+//! channels. Merged, each client stays as written and only where its channel
+//! is connected changes (`knit_runtime::channel`): its calls reach depot's
+//! server in process, the wrapper and the timeout still acting.
 
 mod common;
 
@@ -12,14 +13,17 @@ use std::path::Path;
 
 use common::knit;
 
-/// The call sites of shopfront's three client shapes, in the order report.json
+/// The call sites of shopfront's client shapes, in the order report.json
 /// lists them: the traced stock client and the prices client of
-/// `shopfront/src/depot.rs`, and the traced stock client of `main.rs` on the
-/// channel `telemetry::dial` connected.
-const SITES: [(&str, &str); 3] = [
+/// `shopfront/src/depot.rs`, the traced stock client of `main.rs` on the
+/// channel `telemetry::dial` connected, and the pools' stock and prices
+/// clients (`FromChannel::from_channel` of `shopfront/src/pool.rs`).
+const SITES: [(&str, &str); 5] = [
     ("shop/shopfront/src/depot.rs:25:17", "stockroom.v1.Stock"),
     ("shop/shopfront/src/depot.rs:27:18", "stockroom.v1.Prices"),
-    ("shop/shopfront/src/main.rs:95:19", "stockroom.v1.Stock"),
+    ("shop/shopfront/src/main.rs:121:19", "stockroom.v1.Stock"),
+    ("shop/shopfront/src/pool.rs:27:9", "stockroom.v1.Stock"),
+    ("shop/shopfront/src/pool.rs:33:9", "stockroom.v1.Prices"),
 ];
 
 /// Merges a copy of `corpus/layouts/own-transport` in `dir` into `dir/out`.
@@ -90,10 +94,18 @@ fn clients_with_a_transport_of_their_own_are_bridged_on_their_channel() {
     let tmp = tempfile::tempdir().unwrap();
     merge(tmp.path());
     let calls = calls(tmp.path());
-    assert_eq!(calls.len(), 3, "{calls:?}");
+    assert_eq!(calls.len(), 5, "{calls:?}");
     // Per site, the words its reason must hold beside the callee and the
-    // provider: the transport the client keeps, or the computed timeout.
-    let words: [&[&str]; 3] = [&["Traced<Channel>"], &["timeout"], &["Traced<Channel>"]];
+    // provider: the transport the client keeps, or the computed timeout, and
+    // the pools' balance channel among the places it is connected.
+    let pool = "shop/shopfront/src/pool.rs:71";
+    let words: [&[&str]; 5] = [
+        &["Traced<Channel>", pool],
+        &["timeout", pool],
+        &["Traced<Channel>"],
+        &["Traced<Channel>", pool],
+        &["timeout", pool],
+    ];
     for (([site, _, callee, _, tier, detail], (expected_site, _)), words) in
         calls.iter().zip(SITES).zip(words)
     {
@@ -107,7 +119,7 @@ fn clients_with_a_transport_of_their_own_are_bridged_on_their_channel() {
     }
     let md = std::fs::read_to_string(tmp.path().join("out/report.md")).unwrap();
     assert!(
-        md.contains("3 call sites: 0 inline, 3 bridged, 0 left as RPC."),
+        md.contains("5 call sites: 0 inline, 5 bridged, 0 left as RPC."),
         "{md}"
     );
 
@@ -131,6 +143,11 @@ fn clients_with_a_transport_of_their_own_are_bridged_on_their_channel() {
         .all(|line| !diff.contains(line)),
         "{diff}"
     );
+    // The pools' balance channel, reached from clients of both services by
+    // generic code (`C::from_channel(channel)`), lists both.
+    let pool = added(&diff, "shop/shopfront/src/pool.rs");
+    let balance = "let (channel, changes) = knit_runtime::channel::balance_channel::<String>(self.per_node, &[\"stockroom.v1.Prices\", \"stockroom.v1.Stock\"]);";
+    assert_eq!(pool, [balance], "{diff}");
     // The helper's connect names the service its channel is for: with an empty
     // list, the channel would dial depot at start, which fails when depot's
     // listener is off.

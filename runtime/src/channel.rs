@@ -16,7 +16,6 @@
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::hash::Hash;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -30,7 +29,8 @@ use tonic::Status;
 use tower::ServiceExt;
 
 #[cfg(not(feature = "tonic-012"))]
-pub use balance::{balance_channel, balance_list};
+pub use balance::balance_channel;
+pub use balance::balance_list;
 
 use crate::registry;
 use crate::transport::{boxed, Body, LocalTransport};
@@ -207,18 +207,21 @@ fn reset(status: Status) -> Status {
 
 /// Balance channels routed: the channel is served in memory, and each
 /// endpoint given to it gets a routed channel of its own, with its settings.
-#[cfg(not(feature = "tonic-012"))]
+/// On tonic 0.12, whose balance channel takes tower 0.4's `Change`, only
+/// [`balance_list`].
 mod balance {
+    #[cfg(not(feature = "tonic-012"))]
     use std::collections::HashMap;
+    #[cfg(not(feature = "tonic-012"))]
+    use std::hash::Hash;
 
-    use tokio::sync::{mpsc, watch};
+    #[cfg(not(feature = "tonic-012"))]
+    use tokio::sync::mpsc;
+    use tokio::sync::watch;
+    #[cfg(not(feature = "tonic-012"))]
     use tonic::transport::channel::Change;
 
     use super::*;
-
-    /// The capacity of `Channel::balance_list`'s channel of changes (tonic's
-    /// default buffer size).
-    const LIST_CAPACITY: usize = 1024;
 
     /// The origin of the in-memory connection of a routed balance channel. Its
     /// requests are sent on by the channel of an endpoint, which sets that
@@ -240,6 +243,7 @@ mod balance {
     /// The in-memory connection itself is made with tonic's defaults (no
     /// timeout, no limits, tonic's user agent, removed on the way on): the
     /// settings that apply are those of the endpoints inserted.
+    #[cfg(not(feature = "tonic-012"))]
     pub fn balance_channel<K>(
         capacity: usize,
         grpc_services: &[&'static str],
@@ -248,28 +252,19 @@ mod balance {
         K: Hash + Eq + Send + Clone + 'static,
     {
         let (network, to_network) = Channel::balance_channel::<K>(capacity);
-        let hosted = match grpc_services {
-            [] => registry::any_may_provide::<LocalTransport>(),
-            services => services.iter().any(|s| registry::is_hosted(s)),
-        };
-        if !hosted {
+        if !hosts_any(grpc_services) {
             return (network, to_network);
         }
         let (changes, mut received) = mpsc::channel::<Change<K, Endpoint>>(capacity);
         let (publish, endpoints) = watch::channel(Vec::new());
-        let balancer = Balancer {
-            network: network.clone(),
-            endpoints,
-            next: Arc::new(AtomicUsize::new(0)),
-        };
+        let balancer = Balancer::new(network.clone(), endpoints);
         tokio::spawn(async move {
             let mut routes: Vec<(K, Option<Channel>)> = Vec::new();
             let mut keys = HashMap::new();
             while let Some(change) = received.recv().await {
                 match &change {
                     Change::Insert(key, endpoint) => {
-                        let route = (endpoint.uri().scheme_str() == Some("http"))
-                            .then(|| routed(endpoint, network.clone()));
+                        let route = route_of(endpoint, &network);
                         match keys.get(key) {
                             Some(&at) => routes[at] = (key.clone(), route),
                             None => {
@@ -292,22 +287,39 @@ mod balance {
                 let _ = to_network.send(change).await;
             }
         });
-        (in_memory(&Endpoint::from_static(IN_MEMORY), balancer), changes)
+        (balancer.channel(), changes)
     }
 
-    /// As `Channel::balance_list(list)`, for clients of `grpc_services`: a
-    /// [`balance_channel`] given every endpoint of `list`, keyed by its URI.
+    /// As `Channel::balance_list(list)`, for clients of `grpc_services`: as
+    /// [`balance_channel`] (on every tonic line), every endpoint of `list`
+    /// given at once.
     pub fn balance_list(
         list: impl Iterator<Item = Endpoint>,
         grpc_services: &[&'static str],
     ) -> Channel {
-        let (channel, changes) = balance_channel(LIST_CAPACITY, grpc_services);
-        for endpoint in list {
-            // As tonic's: more endpoints than its capacity is a panic there too.
-            let change = Change::Insert(endpoint.uri().clone(), endpoint);
-            changes.try_send(change).expect("at most 1024 endpoints");
+        let list: Vec<Endpoint> = list.collect();
+        let network = Channel::balance_list(list.clone().into_iter());
+        if !hosts_any(grpc_services) {
+            return network;
         }
-        channel
+        let routes = list.iter().map(|endpoint| route_of(endpoint, &network));
+        let (_, endpoints) = watch::channel(routes.collect());
+        Balancer::new(network, endpoints).channel()
+    }
+
+    /// Whether this process hosts any of `grpc_services` (any service at
+    /// all, for an empty list).
+    fn hosts_any(grpc_services: &[&'static str]) -> bool {
+        match grpc_services {
+            [] => registry::any_may_provide::<LocalTransport>(),
+            services => services.iter().any(|s| registry::is_hosted(s)),
+        }
+    }
+
+    /// The routed channel of `endpoint` a balance channel sends hosted
+    /// services' requests through; `None` for `https`, never in process.
+    fn route_of(endpoint: &Endpoint, network: &Channel) -> Option<Channel> {
+        (endpoint.uri().scheme_str() == Some("http")).then(|| routed(endpoint, network.clone()))
     }
 
     /// The server end of a routed balance channel's in-memory connections.
@@ -319,6 +331,22 @@ mod balance {
         endpoints: watch::Receiver<Vec<Option<Channel>>>,
         /// The turn of the endpoints.
         next: Arc<AtomicUsize>,
+    }
+
+    impl Balancer {
+        fn new(network: Channel, endpoints: watch::Receiver<Vec<Option<Channel>>>) -> Self {
+            let next = Arc::new(AtomicUsize::new(0));
+            Balancer {
+                network,
+                endpoints,
+                next,
+            }
+        }
+
+        /// The balance channel: served in memory by this balancer.
+        fn channel(self) -> Channel {
+            in_memory(&Endpoint::from_static(IN_MEMORY), self)
+        }
     }
 
     impl Route for Balancer {

@@ -461,7 +461,10 @@ async fn a_balance_channel_runs_hosted_services_in_process() {
     let url = listener().await;
     let endpoints = [
         Endpoint::from_shared(url.clone()).unwrap(),
-        Endpoint::from_shared(url).unwrap().user_agent("caller/1").unwrap(),
+        Endpoint::from_shared(url)
+            .unwrap()
+            .user_agent("caller/1")
+            .unwrap(),
     ];
     let (routed, network) = balanced(&endpoints, &[Hosted::NAME, Remote::NAME]).await;
     for _ in 0..2 {
@@ -495,7 +498,10 @@ async fn a_balance_channel_waits_for_an_endpoint_and_dials_nothing() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(!call.is_finished());
     let nowhere = Endpoint::from_static("http://127.0.0.1:9");
-    changes.send(Change::Insert("a", nowhere.clone())).await.unwrap();
+    changes
+        .send(Change::Insert("a", nowhere.clone()))
+        .await
+        .unwrap();
     let answer = seen(call.await.unwrap());
     assert_eq!(answer, ("hi".to_string(), some("process")));
     let list = channel::balance_list([nowhere].into_iter(), &[Hosted::NAME]);

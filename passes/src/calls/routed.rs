@@ -431,3 +431,24 @@ async fn main() {
         "#]],
     );
 }
+
+#[test]
+fn a_balance_channel_on_tonic_0_12_stays_rpc() {
+    let main_rs = r#"use tonic::transport::Channel;
+use hello::greeter_client::GreeterClient;
+use tower::timeout::Timeout;
+mod hello { tonic::include_proto!("helloworld"); }
+
+#[tokio::main]
+async fn main() {
+    let (channel, changes) = Channel::balance_channel::<u8>(1);
+    let client = GreeterClient::new(Timeout::new(channel, std::time::Duration::from_secs(1)));
+}
+"#;
+    let fixture = with_frontend(main_rs).replace(
+        "name = \"frontend\"\n",
+        "name = \"frontend\"\n[dependencies]\ntonic = { version = \"0.12.3\", features = [\"tls\"] }\n",
+    );
+    expect!["Call(Rpc) frontend/src/main.rs:9: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` is given its channel inside `Timeout::new(..)`, a transport of the client's own, and knit cannot tell where the channel of the client made at frontend/src/main.rs:9 is connected: its channel is made by `Channel::balance_channel` on tonic 0.12, which knit routes on tonic 0.13 and later only"]
+    .assert_eq(&check(&fixture).findings.join("\n"));
+}

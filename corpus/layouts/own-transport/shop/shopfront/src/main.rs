@@ -4,11 +4,13 @@
 //! (`DEPOT_TIMEOUT_MS`).
 
 mod depot;
+mod pool;
 
 use telemetry::{Config, Traced};
 use tonic::transport::{Channel, Server};
 use tonic::{Request, Response, Status};
 
+use api::depot::prices_client::PricesClient;
 use api::depot::stock_client::StockClient;
 use api::depot::{GetRequest, QuoteRequest};
 use api::shop::shopfront_server::{Shopfront, ShopfrontServer};
@@ -23,12 +25,18 @@ pub mod api {
     }
 }
 
-/// The depot's clients: the two of [`depot::connect`], and a stock client on
-/// the channel the telemetry crate dials, for recounts.
+/// The depot's clients: the two of [`depot::connect`], a stock client on
+/// the channel the telemetry crate dials, for recounts, and the pools' (for
+/// tallies).
 struct Front {
     depot: depot::Depot,
     recount: StockClient<Traced<Channel>>,
+    stock_pool: pool::Pool<StockClient<Traced<Channel>>>,
+    price_pool: pool::Pool<PricesClient<Traced<Channel>>>,
 }
+
+/// The depot node the pools know.
+const NODE: &str = "depot";
 
 impl Front {
     /// The stock of `item` on `stock`, in a reply without a price.
@@ -74,6 +82,24 @@ impl Shopfront for Front {
         let reply = Self::count(self.recount.clone(), item, stock_delay_ms).await?;
         Ok(Response::new(reply))
     }
+
+    async fn tally(&self, request: Request<LookRequest>) -> Result<Response<LookReply>, Status> {
+        let LookRequest {
+            item,
+            stock_delay_ms,
+            price_delay_ms,
+        } = request.into_inner();
+        let unknown = || Status::unavailable(format!("no client of {NODE}"));
+        let stock = self.stock_pool.client(NODE).ok_or_else(unknown)?;
+        let mut reply = Self::count(stock, item.clone(), stock_delay_ms).await?;
+        let mut prices = self.price_pool.client(NODE).ok_or_else(unknown)?;
+        let quote = QuoteRequest {
+            item,
+            delay_ms: price_delay_ms,
+        };
+        reply.cents = prices.quote(quote).await?.into_inner().cents;
+        Ok(Response::new(reply))
+    }
 }
 
 #[tokio::main]
@@ -91,12 +117,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
 
     let depot = depot::connect(depot_url.clone(), &cfg).await?;
-    let channel = telemetry::dial(depot_url, &cfg).await?;
+    let channel = telemetry::dial(depot_url.clone(), &cfg).await?;
     let recount = StockClient::new(Traced::new(channel));
+    let mut stock_pool = pool::Pool::new(2);
+    stock_pool.add(NODE, &depot_url, &cfg).await;
+    let mut price_pool = pool::Pool::new(2);
+    price_pool.add(NODE, &depot_url, &cfg).await;
 
     println!("shopfront listening on {addr}");
     Server::builder()
-        .add_service(ShopfrontServer::new(Front { depot, recount }))
+        .add_service(ShopfrontServer::new(Front {
+            depot,
+            recount,
+            stock_pool,
+            price_pool,
+        }))
         .serve(addr)
         .await?;
     Ok(())

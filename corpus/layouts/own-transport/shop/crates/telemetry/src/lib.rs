@@ -1,13 +1,14 @@
 //! What the repository's services share to call each other: a tower wrapper
-//! that names the caller on every request ([`Traced`]) and a helper that
-//! dials a channel with the configured timeout ([`dial`]).
+//! that names the caller on every request ([`Traced`], and [`TraceLayer`] that
+//! puts it on a service) and a helper that dials a channel with the configured
+//! timeout ([`dial`]).
 
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tonic::codegen::http::{HeaderValue, Request};
 use tonic::transport::{Channel, Endpoint, Error};
-use tower::Service;
+use tower::{Layer, Service};
 
 /// The metadata key naming the caller of a request.
 pub const ORIGIN_KEY: &str = "x-trace-origin";
@@ -59,5 +60,17 @@ where
             .headers_mut()
             .insert(ORIGIN_KEY, HeaderValue::from_static(ORIGIN));
         self.inner.call(request)
+    }
+}
+
+/// Wraps a service in [`Traced`] (`ServiceBuilder::new().layer(TraceLayer)`).
+#[derive(Clone, Copy, Debug)]
+pub struct TraceLayer;
+
+impl<S> Layer<S> for TraceLayer {
+    type Service = Traced<S>;
+
+    fn layer(&self, inner: S) -> Traced<S> {
+        Traced::new(inner)
     }
 }
