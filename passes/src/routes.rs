@@ -327,7 +327,8 @@ impl Follower<'_> {
         let owner = Owner::of(function);
         let mut called = false;
         for (i, source) in self.group.files.iter().enumerate() {
-            let Some(rust) = self.ours(source) else {
+            // Tests make clients on channels of their own.
+            let Some(rust) = self.ours(source).filter(|r| !r.test_only) else {
                 continue;
             };
             if !source.text.contains(name.as_str()) {
@@ -339,6 +340,9 @@ impl Follower<'_> {
                 let Some(path) = called_path(&call) else {
                     continue;
                 };
+                if crate::served::in_test_code(source, call.syntax().text_range()) {
+                    continue;
+                }
                 if path
                     .segment()
                     .and_then(|s| s.name_ref())
@@ -366,16 +370,17 @@ impl Follower<'_> {
         }
     }
 
-    /// The file `file` of the service, parsed: `None` for another service's.
+    /// The parse of `file` when the service reaches it: `None` for another
+    /// service's file, or a file that is not Rust.
     fn ours<'f>(&self, file: &'f crate::model::SourceFile) -> Option<&'f crate::model::RustFile> {
         let ours =
             file.service == self.service || file.also.iter().any(|p| p.service == self.service);
         file.rust.as_ref().filter(|_| ours)
     }
 
-    /// The last segment of what `path`'s qualifier stands for in `file`, its
-    /// `use`s and aliases followed (`Factory` of `use crate::clients::Factory
-    /// as Make;` for `Make`).
+    /// The last segment of what `path` stands for in `file`, the crate's
+    /// `use`s and aliases followed (`Factory` for `Make` after `use
+    /// crate::clients::Factory as Make;`).
     fn resolved_name(&self, file: FileId, path: &ast::Path) -> Option<String> {
         let rust = self.group.file(file).rust.as_ref()?;
         let written = crate::volo::names::segments(path)?;

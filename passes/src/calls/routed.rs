@@ -292,6 +292,13 @@ where
         changes.send(Change::Insert(url, endpoint)).await.unwrap();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    fn client(channel: Traced<Channel>) -> super::Greeter<Traced<Channel>> {
+        super::FromChannel::from_channel(channel)
+    }
+}
 "#;
     let mut out = check(&format!("{TWO_SERVICES}{pool}"));
     out.files.retain(|(path, _)| path.ends_with("pool.rs"));
@@ -332,6 +339,13 @@ where
                 self.clients.push(C::from_channel(channel));
                 let endpoint = Endpoint::from_shared(url.clone()).unwrap().timeout(self.timeout);
                 changes.send(Change::Insert(url, endpoint)).await.unwrap();
+            }
+        }
+
+        #[cfg(test)]
+        mod tests {
+            fn client(channel: Traced<Channel>) -> super::Greeter<Traced<Channel>> {
+                super::FromChannel::from_channel(channel)
             }
         }
         Call(Bridged) frontend/src/pool.rs:14: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/pool.rs:31: `GreeterClient<Traced<Channel>>` runs over `Traced<Channel>`, a transport of the client's own
