@@ -1,13 +1,17 @@
-//! A service's listener inside a merged binary.
+//! A service's listener inside a merged binary: the host's ([`Incoming`]), or
+//! one the service bound itself ([`Beside`]), with the in-memory connections
+//! of the group's callers.
 
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures_util::Stream;
-use tonic::transport::server::TcpIncoming;
+use tokio::io::{AsyncRead, AsyncWrite, DuplexStream, ReadBuf};
+use tonic::transport::server::{Connected, TcpConnectInfo, TcpIncoming};
 
 use crate::stack::Conn;
+use crate::ServiceHost;
 
 /// Whether a service keeps its own listener in the merged binary.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,5 +69,129 @@ impl Stream for Incoming {
                 .map(|next| next.map(|conn| conn.map(Conn::Tcp))),
             None => Poll::Pending,
         }
+    }
+}
+
+/// The connections of a router served on an incoming stream of the service's
+/// own (a listener it bound itself, `serve_with_incoming(theirs)`): theirs as
+/// they come, and the in-memory connections of the group's callers to the
+/// stacked servers of the router ([`crate::stack`]). With the service's
+/// listener turned off, theirs is dropped unpolled (its socket closes): only
+/// the calls from inside the group arrive.
+pub struct Beside<S> {
+    theirs: Option<Pin<Box<S>>>,
+    local: Vec<crate::stack::Accept>,
+}
+
+impl<S, IO, E> Stream for Beside<S>
+where
+    S: Stream<Item = Result<IO, E>>,
+{
+    type Item = Result<OwnConn<IO>, E>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        for local in &mut this.local {
+            if let Poll::Ready(Some(conn)) = local.poll_recv(cx) {
+                return Poll::Ready(Some(Ok(OwnConn::Local(conn))));
+            }
+        }
+        match &mut this.theirs {
+            // Their stream ending ends the server, as it did alone.
+            Some(theirs) => theirs
+                .as_mut()
+                .poll_next(cx)
+                .map(|next| next.map(|conn| conn.map(OwnConn::Theirs))),
+            None => Poll::Pending,
+        }
+    }
+}
+
+/// A connection of a [`Beside`] stream: one the service's own incoming
+/// stream accepted, or one made in memory by a service of this process.
+pub enum OwnConn<IO> {
+    Theirs(IO),
+    Local(DuplexStream),
+}
+
+impl<IO: Connected<ConnectInfo = TcpConnectInfo>> Connected for OwnConn<IO> {
+    type ConnectInfo = TcpConnectInfo;
+
+    /// Theirs as their connection tells it; one in memory has no addresses.
+    fn connect_info(&self) -> TcpConnectInfo {
+        match self {
+            OwnConn::Theirs(io) => io.connect_info(),
+            OwnConn::Local(_) => TcpConnectInfo {
+                local_addr: None,
+                remote_addr: None,
+            },
+        }
+    }
+}
+
+impl<IO: AsyncRead + Unpin> AsyncRead for OwnConn<IO> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            OwnConn::Theirs(io) => Pin::new(io).poll_read(cx, buf),
+            OwnConn::Local(pipe) => Pin::new(pipe).poll_read(cx, buf),
+        }
+    }
+}
+
+impl<IO: AsyncWrite + Unpin> AsyncWrite for OwnConn<IO> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            OwnConn::Theirs(io) => Pin::new(io).poll_write(cx, buf),
+            OwnConn::Local(pipe) => Pin::new(pipe).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            OwnConn::Theirs(io) => Pin::new(io).poll_flush(cx),
+            OwnConn::Local(pipe) => Pin::new(pipe).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            OwnConn::Theirs(io) => Pin::new(io).poll_shutdown(cx),
+            OwnConn::Local(pipe) => Pin::new(pipe).poll_shutdown(cx),
+        }
+    }
+}
+
+impl ServiceHost {
+    /// The connections of a router the service serves on an incoming stream
+    /// of its own (`theirs`, bound by its code with its socket options):
+    /// theirs, and the in-memory connections of the group's callers to the
+    /// stacked servers this service registered, as [`ServiceHost::incoming`]
+    /// gives them beside the host's listener. With the listener turned off,
+    /// `theirs` is dropped unpolled.
+    pub fn incoming_beside<S>(&self, theirs: S) -> Beside<S> {
+        let local = crate::stack::take_pending(self.name());
+        self.beside(theirs, local)
+    }
+
+    /// [`ServiceHost::incoming_beside`] for a router that serves the stacked
+    /// gRPC services `stacked` (none for a router without one), as
+    /// [`ServiceHost::incoming_serving`]: an entry with several routers names
+    /// each one's.
+    pub fn incoming_beside_serving<S>(&self, theirs: S, stacked: &[&'static str]) -> Beside<S> {
+        let local = crate::stack::take_serving(self.name(), stacked);
+        self.beside(theirs, local)
+    }
+
+    fn beside<S>(&self, theirs: S, local: Vec<crate::stack::Accept>) -> Beside<S> {
+        let theirs = (self.listen == Listen::On).then(|| Box::pin(theirs));
+        Beside { theirs, local }
     }
 }

@@ -195,3 +195,107 @@ async fn each_router_of_an_entry_takes_the_calls_to_the_stacked_services_it_serv
     assert_eq!(say_to(loud, "/test.Loud/Say", false).await.unwrap(), "HI");
     assert_eq!(seen.load(Ordering::Relaxed), 2);
 }
+
+/// A listener the service binds itself, as its code does before serving
+/// (`TcpIncoming::bind(addr)?.with_nodelay(..)`), and its address.
+fn their_listener() -> (tonic::transport::server::TcpIncoming, std::net::SocketAddr) {
+    let theirs = tonic::transport::server::TcpIncoming::bind("127.0.0.1:0".parse().unwrap())
+        .unwrap()
+        .with_nodelay(Some(true));
+    let addr = theirs.local_addr().unwrap();
+    (theirs, addr)
+}
+
+#[tokio::test]
+async fn a_router_on_the_services_own_listener_takes_calls_in_memory_too() {
+    registry::declare("test.Echo.Own", "own");
+    let seen = Arc::new(AtomicU64::new(0));
+    let host = ServiceHost::standalone("own");
+    let server = host.provide_stacked("test.Echo.Own", Echo);
+    let (theirs, addr) = their_listener();
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .layer(Guard(seen.clone()))
+            .add_service(server)
+            .serve_with_incoming(host.incoming_beside(theirs)),
+    );
+    // In memory: the caller's channel points nowhere.
+    let nowhere = Endpoint::from_static("http://127.0.0.1:9").connect_lazy();
+    let bridge = Bridge::new("test.Echo.Own", nowhere);
+    assert_eq!(say(bridge.clone(), true).await.unwrap(), "hi");
+    let refused = say(bridge, false).await.unwrap_err();
+    assert_eq!(refused.code(), Code::Unauthenticated);
+    // Over the network, on their listener, through the same layers.
+    let channel = Endpoint::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut grpc = tonic::client::Grpc::new(channel);
+    grpc.ready().await.unwrap();
+    let mut request = Request::new("over the wire".to_string());
+    request
+        .metadata_mut()
+        .insert("authorization", "Bearer t".parse().unwrap());
+    let path = http::uri::PathAndQuery::from_static("/test.Echo/Say");
+    let answer = grpc.unary(request, path, Utf8).await.unwrap();
+    assert_eq!(answer.into_inner(), "over the wire");
+    assert_eq!(seen.load(Ordering::Relaxed), 3);
+}
+
+#[tokio::test]
+async fn each_router_on_a_listener_of_its_own_takes_the_calls_to_its_stacked_services() {
+    registry::declare("test.Echo.OwnLayered", "own-routers");
+    registry::declare("test.Loud.Own", "own-routers");
+    let host = ServiceHost::standalone("own-routers");
+    let (plain_theirs, _) = their_listener();
+    let (layered_theirs, _) = their_listener();
+    // The plain router's stream is made before any server registers: it
+    // takes the calls to `test.Loud.Own` only.
+    let plain = host.incoming_beside_serving(plain_theirs, &["test.Loud.Own"]);
+    let seen = Arc::new(AtomicU64::new(0));
+    let layered_server = host.provide_stacked("test.Echo.OwnLayered", Echo);
+    let layered = host.incoming_beside_serving(layered_theirs, &["test.Echo.OwnLayered"]);
+    let loud = host.provide_stacked("test.Loud.Own", Loud);
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(loud)
+            .serve_with_incoming(plain),
+    );
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .layer(Guard(seen.clone()))
+            .add_service(layered_server)
+            .serve_with_incoming(layered),
+    );
+    let nowhere = || Endpoint::from_static("http://127.0.0.1:9").connect_lazy();
+    let echo = Bridge::new("test.Echo.OwnLayered", nowhere());
+    let loud = Bridge::new("test.Loud.Own", nowhere());
+    assert_eq!(say_to(loud, "/test.Loud/Say", false).await.unwrap(), "HI");
+    assert_eq!(seen.load(Ordering::Relaxed), 0);
+    assert_eq!(say_to(echo, "/test.Echo/Say", true).await.unwrap(), "hi");
+    assert_eq!(seen.load(Ordering::Relaxed), 1);
+}
+
+#[test]
+fn with_the_listener_off_their_listener_is_closed_and_calls_arrive_in_memory() {
+    let code = knit_runtime::Host::new()
+        .provides("sealed", "test.Echo.Sealed")
+        .service("sealed", false, |host: &'static ServiceHost| async move {
+            let server = host.provide_stacked("test.Echo.Sealed", Echo);
+            let (theirs, addr) = their_listener();
+            let incoming = host.incoming_beside(theirs);
+            // Turned off: their socket is closed, nothing answers there.
+            assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+            tokio::spawn(
+                tonic::transport::Server::builder()
+                    .add_service(server)
+                    .serve_with_incoming(incoming),
+            );
+            let nowhere = Endpoint::from_static("http://127.0.0.1:9").connect_lazy();
+            let bridge = Bridge::new("test.Echo.Sealed", nowhere);
+            say(bridge, false).await.map(|_| ())
+        })
+        .run();
+    assert_eq!(code, std::process::ExitCode::SUCCESS);
+}
