@@ -29,6 +29,8 @@ mod bin_items;
 #[cfg(test)]
 mod deep;
 #[cfg(test)]
+mod incoming;
+#[cfg(test)]
 mod several;
 mod signals;
 
@@ -512,16 +514,27 @@ fn lift_actix(
     Ok(())
 }
 
-/// The stacked gRPC services (`p.X`) whose in-memory calls the listener of
-/// each `serve` call of an entry that serves several routers takes, by the
-/// file and the start of the call's name (`serve`). Empty when the entry's
-/// one listener takes them all ([`crate::served::stacked_serves`]).
-type Pairing = std::collections::HashMap<(FileId, TextSize), Vec<String>>;
+/// The `serve` calls of one service's entry, as [`rewrite_serve`] pairs
+/// each with the in-memory calls its listener takes.
+struct Pairing<'a> {
+    group: &'a Group,
+    /// The service, an index of `group`.
+    index: usize,
+    /// The stacked gRPC services (`p.X`) whose in-memory calls the listener
+    /// of each `serve` call of an entry that serves several routers takes, by
+    /// the file and the start of the call's name (`serve`). Empty when the
+    /// entry's one listener takes them all ([`crate::served::stacked_serves`]).
+    stacked: std::collections::HashMap<(FileId, TextSize), Vec<String>>,
+}
 
 /// The [`Pairing`] of `index`'s entry: where each server it registers with
 /// `provide_stacked` (see [`register`]) is served.
-fn pairing(group: &Group, sharing: &Sharing, index: usize) -> Pairing {
-    let mut pairing = Pairing::new();
+fn pairing<'a>(group: &'a Group, sharing: &Sharing, index: usize) -> Pairing<'a> {
+    let mut pairing = Pairing {
+        group,
+        index,
+        stacked: Default::default(),
+    };
     let entry = &sharing.entries[index];
     for m in &sharing.index.mentions {
         let Usage::Call { call, .. } = &m.usage else {
@@ -538,7 +551,7 @@ fn pairing(group: &Group, sharing: &Sharing, index: usize) -> Pairing {
         let full = format!("{}.{}", m.named.package, m.named.service);
         let full = full.trim_start_matches('.');
         for at in crate::served::stacked_serves(group, index, m.file, *call, entry) {
-            let services = pairing.entry((m.file, at)).or_default();
+            let services = pairing.stacked.entry((m.file, at)).or_default();
             if !services.iter().any(|s| s == full) {
                 services.push(full.to_string());
             }
@@ -554,7 +567,7 @@ fn rewrite_serves(
     node: &SyntaxNode,
     file: FileId,
     host: HostRef,
-    pairing: &Pairing,
+    pairing: &Pairing<'_>,
     out: &mut Output,
 ) -> bool {
     let mut served = false;
@@ -1242,7 +1255,7 @@ fn rewrite_serve(
     shift: &dyn Fn(TextRange) -> TextRange,
     root: FileId,
     host: HostRef,
-    pairing: &Pairing,
+    pairing: &Pairing<'_>,
     out: &mut Output,
 ) -> bool {
     let Some(name) = call.name_ref() else {
@@ -1254,15 +1267,32 @@ fn rewrite_serve(
         .unwrap_or_default();
     let method = name.text().to_string();
     let (listener, signal) = match (method.as_str(), args.as_slice()) {
-        ("serve", [addr]) => (Some(*addr), None),
-        ("serve_with_shutdown", [addr, signal]) => (Some(*addr), Some(*signal)),
-        ("serve_with_incoming", [_]) => (None, None),
-        ("serve_with_incoming_shutdown", [_, signal]) => (None, Some(*signal)),
+        ("serve", [addr]) => (Listener::Addr(*addr), None),
+        ("serve_with_shutdown", [addr, signal]) => (Listener::Addr(*addr), Some(*signal)),
+        ("serve_with_incoming", [theirs]) => (Listener::Theirs(*theirs), None),
+        ("serve_with_incoming_shutdown", [theirs, signal]) => {
+            (Listener::Theirs(*theirs), Some(*signal))
+        }
         _ => return crate::volo::entry::rewrite_run(call, shift, root, host.expr, PASS, out),
     };
     if !serves_a_tonic_router(call.receiver()) {
         return false;
     }
+    // Their own listener, when it is a plain TCP one: the group's in-memory
+    // connections arrive beside theirs.
+    let listener = match listener {
+        Listener::Theirs(theirs)
+            if crate::served::serves_on_plain_incoming(
+                pairing.group,
+                pairing.index,
+                root,
+                call,
+            ) =>
+        {
+            Listener::Beside(theirs)
+        }
+        other => other,
+    };
     let mut edit =
         |range: TextRange, text: &str, note: &str| out.edit(PASS, root, range, text, note);
     if method != "serve_with_incoming_shutdown" {
@@ -1272,29 +1302,33 @@ fn rewrite_serve(
             "serve under the host's control",
         );
     }
-    if let Some(addr) = listener {
-        let (open, close) = match pairing.is_empty() {
-            true => (format!("{}.incoming(", host.expr), ")".to_string()),
+    let (incoming, why) = match listener {
+        Listener::Addr(addr) => (Some((addr, "incoming")), "serve on the host's listener"),
+        Listener::Beside(theirs) => (
+            Some((theirs, "incoming_beside")),
+            "serve the group's in-process calls beside the service's own listener",
+        ),
+        Listener::Theirs(_) => (None, ""),
+    };
+    if let Some((arg, function)) = incoming {
+        let (open, close) = match pairing.stacked.is_empty() {
+            true => (format!("{}.{function}(", host.expr), ")".to_string()),
             false => {
                 let at = (root, shift(name.syntax().text_range()).start());
-                let stacked = pairing.get(&at).map(Vec::as_slice).unwrap_or_default();
+                let stacked = pairing
+                    .stacked
+                    .get(&at)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
                 let stacked: Vec<String> = stacked.iter().map(|s| format!("{s:?}")).collect();
                 (
-                    format!("{}.incoming_serving(", host.expr),
+                    format!("{}.{function}_serving(", host.expr),
                     format!(", &[{}])", stacked.join(", ")),
                 )
             }
         };
-        edit(
-            TextRange::empty(addr.start()),
-            &open,
-            "serve on the host's listener",
-        );
-        edit(
-            TextRange::empty(addr.end()),
-            &close,
-            "serve on the host's listener",
-        );
+        edit(TextRange::empty(arg.start()), &open, why);
+        edit(TextRange::empty(arg.end()), &close, why);
     }
     match signal {
         Some(signal) => {
@@ -1318,16 +1352,36 @@ fn rewrite_serve(
             );
         }
     }
-    if listener.is_none() {
-        let at = Some((root, shift(call.syntax().text_range()).start()));
-        out.finding(
+    let at = Some((root, shift(call.syntax().text_range()).start()));
+    match listener {
+        Listener::Addr(_) => {}
+        Listener::Beside(_) => out.finding(
+            PASS,
+            Level::Note,
+            at,
+            "serves on a TCP listener of its own, bound by its code with its socket options: merged, the group's in-process calls arrive beside its connections, and the plan's `listen = false` closes it unserved",
+        ),
+        Listener::Theirs(_) => out.finding(
             PASS,
             Level::Note,
             at,
             "serves its own incoming stream: the plan's `listen = false` cannot turn it off",
-        );
+        ),
     }
     true
+}
+
+/// Where a `serve` call's connections come from.
+#[derive(Clone, Copy)]
+enum Listener {
+    /// An address the host listens on for it (`serve(addr)`).
+    Addr(TextRange),
+    /// An incoming stream of the service's own knit does not follow to a
+    /// plain listener: served as it is.
+    Theirs(TextRange),
+    /// A plain TCP listener of the service's own: the host's in-memory
+    /// connections are served beside it.
+    Beside(TextRange),
 }
 
 /// Notes the runtime settings of `index`'s `main`, which the merged host

@@ -12,7 +12,7 @@
 //! [`Served::Stacked`], in process through that whole server (the `bridged`
 //! tier over in-memory connections). Anything else stays RPC, with the reason.
 
-use ra_ap_syntax::ast::{self, HasArgList, HasAttrs, HasGenericParams, HasName};
+use ra_ap_syntax::ast::{self, HasArgList, HasAttrs, HasGenericArgs, HasGenericParams, HasName};
 use ra_ap_syntax::{AstNode, NodeOrToken, SyntaxKind, SyntaxNode, TextRange, TextSize};
 
 use crate::model::{FileId, Group, SourceFile};
@@ -225,8 +225,9 @@ fn followed(
 }
 
 /// How many routers the provider's entry serves (`.serve(`,
-/// `.serve_with_shutdown(`): with more than one, the entry names the stacked
-/// services of each router's listener ([`stacked_serves`]).
+/// `.serve_with_shutdown(`, and on incoming streams of its own): with more
+/// than one, the entry names the stacked services of each router's listener
+/// ([`stacked_serves`]).
 fn routers(provider: &Provider) -> usize {
     let group = provider.group;
     provider
@@ -234,9 +235,172 @@ fn routers(provider: &Provider) -> usize {
         .iter()
         .map(|(file, range)| {
             let text = &group.file(*file).text[*range];
-            text.matches(".serve(").count() + text.matches(".serve_with_shutdown(").count()
+            [
+                ".serve(",
+                ".serve_with_shutdown(",
+                ".serve_with_incoming(",
+                ".serve_with_incoming_shutdown(",
+            ]
+            .iter()
+            .map(|serve| text.matches(serve).count())
+            .sum::<usize>()
         })
         .sum()
+}
+
+/// tonic's serves of a router on an incoming stream the provider brings.
+const OWN_INCOMING_SERVES: &[&str] = &["serve_with_incoming", "serve_with_incoming_shutdown"];
+
+/// Types whose connections are plain TCP streams: tonic's `TcpIncoming` and
+/// tokio-stream's `TcpListenerStream` (of a `tokio::net::TcpListener`).
+const PLAIN_INCOMING: &[&str] = &["TcpIncoming", "TcpListenerStream"];
+
+/// Methods of tonic's `TcpIncoming` that set socket options, and those that
+/// take the value out of a `Result`.
+const INCOMING_OPTIONS: &[&str] = &[
+    "with_nodelay",
+    "with_keepalive",
+    "with_keepalive_interval",
+    "with_keepalive_retries",
+    "unwrap",
+    "expect",
+];
+
+/// Whether the serve `call` (`router.serve_with_incoming(theirs)`), in file
+/// `id` of `provider` (an index of `group`), serves on a plain TCP listener
+/// of the service's own ([`plain_incoming`]): the entry then hands its
+/// router the group's in-memory connections beside theirs.
+pub fn serves_on_plain_incoming(
+    group: &Group,
+    provider: usize,
+    id: FileId,
+    call: &ast::MethodCallExpr,
+) -> bool {
+    let Some(rust) = group.file(id).rust.as_ref() else {
+        return false;
+    };
+    let provider = Provider {
+        name: group.services[provider].name.as_str(),
+        file: rust.tree().syntax().clone(),
+        group,
+        id,
+        entry: &[],
+        stacked: Default::default(),
+        outside_entry: Default::default(),
+        helpers: Default::default(),
+        trees: Default::default(),
+        serves: Default::default(),
+    };
+    method_is(call, OWN_INCOMING_SERVES)
+        && plain_incoming(call.arg_list().and_then(|a| a.args().next()), &provider).is_ok()
+}
+
+/// Ok when `theirs`, the incoming stream a router is served on, is made on a
+/// plain TCP listener: `TcpIncoming::bind(addr)` (socket options and `?`
+/// kept), `TcpListenerStream::new(listener)`, a function of the service's
+/// code that returns one of those types ([`PLAIN_INCOMING`], alone or in a
+/// `Result`), through `let`s, or a parameter or `let` of such a type. A
+/// stream knit does not follow there (a TLS acceptor's) stays RPC: a call in
+/// process would skip what it authenticates.
+fn plain_incoming(theirs: Option<ast::Expr>, provider: &Provider) -> Result<(), String> {
+    let unfollowed = |node: &SyntaxNode| {
+        format!(
+            "`{provider}` serves its router on connections of its own (`{}`) that knit does not follow to a plain TCP listener (`TcpIncoming`, `TcpListenerStream`): in-process calls would skip what may authenticate callers there (a TLS acceptor)",
+            excerpt(node)
+        )
+    };
+    let mut expr = theirs.ok_or_else(|| {
+        format!("`{provider}` serves its router on connections knit cannot follow")
+    })?;
+    // Bounded: `let`s may refer to each other only backwards, but a walk of
+    // many steps is not a listener knit can vouch for.
+    for _ in 0..16 {
+        expr = match &expr {
+            ast::Expr::ParenExpr(paren) => paren.expr(),
+            ast::Expr::TryExpr(tried) => tried.expr(),
+            ast::Expr::MethodCallExpr(call) if method_is(call, INCOMING_OPTIONS) => call.receiver(),
+            ast::Expr::CallExpr(call) => {
+                let path = segments(call);
+                if let [.., ty, _] = path.as_slice()
+                    && PLAIN_INCOMING.contains(&ty.as_str())
+                {
+                    return Ok(());
+                }
+                let returns =
+                    functions_called(call, provider).and_then(|found| match found.as_slice() {
+                        [(_, function)] => function.ret_type().and_then(|r| r.ty()),
+                        _ => None,
+                    });
+                return match returns {
+                    Some(ty) if plain_type(&ty) => Ok(()),
+                    _ => Err(unfollowed(call.syntax())),
+                };
+            }
+            ast::Expr::PathExpr(path) => {
+                let name = path.syntax().text().to_string();
+                if let Some(ty) = param_type(path.syntax(), &name) {
+                    return match plain_type(&ty) {
+                        true => Ok(()),
+                        false => Err(unfollowed(path.syntax())),
+                    };
+                }
+                let binding = crate::locals::binding(path.syntax(), &name)
+                    .filter(|b| !crate::locals::changed(b))
+                    .ok_or_else(|| unfollowed(path.syntax()))?;
+                if binding.ty().is_some_and(|ty| plain_type(&ty)) {
+                    return Ok(());
+                }
+                binding.initializer()
+            }
+            other => return Err(unfollowed(other.syntax())),
+        }
+        .ok_or_else(|| unfollowed(expr.syntax()))?;
+    }
+    Err(unfollowed(expr.syntax()))
+}
+
+/// Whether `ty` is a plain TCP incoming stream ([`PLAIN_INCOMING`]), alone
+/// or as the value of a `Result` (`io::Result<TcpIncoming>`,
+/// `Result<TcpIncoming, Error>`).
+fn plain_type(ty: &ast::Type) -> bool {
+    let ast::Type::PathType(path) = ty else {
+        return false;
+    };
+    let Some(segment) = path.path().and_then(|p| p.segment()) else {
+        return false;
+    };
+    let name = segment
+        .name_ref()
+        .map(|n| n.text().to_string())
+        .unwrap_or_default();
+    if PLAIN_INCOMING.contains(&name.as_str()) {
+        return segment.generic_arg_list().is_none();
+    }
+    name == "Result"
+        && segment
+            .generic_arg_list()
+            .and_then(|args| args.generic_args().next())
+            .is_some_and(|arg| match arg {
+                ast::GenericArg::TypeArg(arg) => arg.ty().is_some_and(|ty| plain_type(&ty)),
+                _ => false,
+            })
+}
+
+/// The declared type of the parameter `name` of the function around `node`,
+/// when `name` is one of its parameters (and no `let` rebinds it).
+fn param_type(node: &SyntaxNode, name: &str) -> Option<ast::Type> {
+    let function = node.ancestors().find_map(ast::Fn::cast)?;
+    let param = function.param_list()?.params().find(|p| {
+        matches!(p.pat(), Some(ast::Pat::IdentPat(pat)) if pat.name().is_some_and(|n| n.text() == name))
+    })?;
+    let rebound = function
+        .syntax()
+        .descendants()
+        .filter_map(ast::IdentPat::cast)
+        .filter(|p| p.name().is_some_and(|n| n.text() == name))
+        .count()
+        > 1;
+    (!rebound).then(|| param.ty()).flatten()
 }
 
 /// Methods that take a server type for its name only (`NamedService::NAME`):
@@ -487,10 +651,11 @@ fn into_helper(
 }
 
 /// Ok when the router `call` makes (`Server::builder()..add_service(..)`) is
-/// served with `serve` or `serve_with_shutdown` after more services at most:
-/// not turned into a service knit cannot follow (`into_service`, `into_router`)
-/// or served on connections of the provider's own (`serve_with_incoming`,
-/// where a TLS acceptor may authenticate callers).
+/// served with `serve` or `serve_with_shutdown` after more services at most,
+/// or on a plain TCP listener of the provider's own (`serve_with_incoming`,
+/// [`plain_incoming`]): not turned into a service knit cannot follow
+/// (`into_service`, `into_router`), nor served on connections knit cannot
+/// follow to a listener (where a TLS acceptor may authenticate callers).
 fn served_on_a_socket(call: &ast::MethodCallExpr, provider: &Provider) -> Result<(), String> {
     router_served(call.syntax().clone(), provider)
 }
@@ -511,6 +676,12 @@ fn router_served(mut node: SyntaxNode, provider: &Provider) -> Result<(), String
             break;
         };
         if method_is(&next, &["serve", "serve_with_shutdown"]) {
+            provider.served_by(&next);
+            return Ok(());
+        }
+        if method_is(&next, OWN_INCOMING_SERVES) {
+            let theirs = next.arg_list().and_then(|args| args.args().next());
+            plain_incoming(theirs, provider)?;
             provider.served_by(&next);
             return Ok(());
         }
@@ -1571,11 +1742,46 @@ mod tests {
     }
 
     #[test]
+    fn a_router_on_a_plain_listener_of_the_providers_own_runs_in_process() {
+        for serving in [
+            // Bound eagerly, socket options set, served later in a task.
+            "let incoming = TcpIncoming::bind(addr)?.with_nodelay(Some(true)).with_keepalive(None);\n    let router = Server::builder().add_service(GreeterServer::new(MyGreeter));\n    tokio::spawn(async move { router.serve_with_incoming_shutdown(incoming, stop()).await });",
+            "let listener = tokio::net::TcpListener::bind(addr).await?;\n    Server::builder().add_service(GreeterServer::new(MyGreeter)).serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)).await?;",
+            "let incoming: tonic::transport::server::TcpIncoming = listen(addr);\n    Server::builder().add_service(GreeterServer::new(MyGreeter)).serve_with_incoming(incoming).await?;",
+        ] {
+            decision(
+                serving,
+                expect![[
+                    r#"run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"#
+                ]],
+            );
+        }
+        decision(
+            "let incoming = net::listen(addr).expect(\"bind\");\n    Server::builder().timeout(LIMIT).add_service(GreeterServer::new(MyGreeter)).serve_with_incoming(incoming).await?;\n    Ok(())\n}\nmod net {\n    pub fn listen(addr: SocketAddr) -> std::io::Result<tonic::transport::server::TcpIncoming> {\n        tonic::transport::server::TcpIncoming::bind(addr)\n    }\n}\nasync fn unused() {",
+            expect![[
+                r#"run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` gives its server a timeout (`.timeout(..)`)"#
+            ]],
+        );
+    }
+
+    #[test]
     fn a_router_served_on_connections_of_the_providers_own_stays_rpc() {
         decision(
             "Server::builder().add_service(GreeterServer::new(MyGreeter)).serve_with_incoming(tls_incoming).await?;",
             expect![
-                "stay RPC: `greeter` serves its router through `.serve_with_incoming(..)`, which knit does not follow: in-process calls could skip what it goes through"
+                "stay RPC: `greeter` serves its router on connections of its own (`tls_incoming`) that knit does not follow to a plain TCP listener (`TcpIncoming`, `TcpListenerStream`): in-process calls would skip what may authenticate callers there (a TLS acceptor)"
+            ],
+        );
+        decision(
+            "let incoming = tls::accept(TcpIncoming::bind(addr)?, acceptor);\n    Server::builder().add_service(GreeterServer::new(MyGreeter)).serve_with_incoming(incoming).await?;\n    Ok(())\n}\nmod tls {\n    pub fn accept(plain: TcpIncoming, acceptor: Acceptor) -> TlsIncoming<TcpIncoming> {\n        todo!()\n    }\n}\nasync fn unused() {",
+            expect![
+                "stay RPC: `greeter` serves its router on connections of its own (`tls::accept(TcpIncoming::bind(addr)?, acceptor)`) that knit does not follow to a plain TCP listener (`TcpIncoming`, `TcpListenerStream`): in-process calls would skip what may authenticate callers there (a TLS acceptor)"
+            ],
+        );
+        decision(
+            "Server::builder().add_service(GreeterServer::new(MyGreeter)).serve_with_incoming(self.incoming).await?;",
+            expect![
+                "stay RPC: `greeter` serves its router on connections of its own (`self.incoming`) that knit does not follow to a plain TCP listener (`TcpIncoming`, `TcpListenerStream`): in-process calls would skip what may authenticate callers there (a TLS acceptor)"
             ],
         );
         decision(

@@ -409,10 +409,12 @@ impl ServiceHost {
     }
 
     /// Resolves when the host shuts down or `signal` resolves, whichever comes
-    /// first: the service's own shutdown signal keeps working.
-    pub fn shutdown_with<F>(&self, signal: F) -> impl std::future::Future<Output = ()> + 'static
+    /// first: the service's own shutdown signal keeps working. `signal` may
+    /// borrow (`shutdown.recv()` of a local `shutdown`), as tonic's serves
+    /// allow.
+    pub fn shutdown_with<'a, F>(&self, signal: F) -> impl std::future::Future<Output = ()> + 'a
     where
-        F: std::future::Future<Output = ()> + 'static,
+        F: std::future::Future<Output = ()> + 'a,
     {
         let host = self.shutdown();
         async move {

@@ -287,14 +287,22 @@ fn with_the_listener_off_their_listener_is_closed_and_calls_arrive_in_memory() {
             let incoming = host.incoming_beside(theirs);
             // Turned off: their socket is closed, nothing answers there.
             assert!(tokio::net::TcpStream::connect(addr).await.is_err());
-            tokio::spawn(
+            let (stop, mut stopping) = tokio::sync::watch::channel(false);
+            tokio::spawn(async move {
+                // A signal that borrows a local, as services write theirs.
+                let signal = async {
+                    let _ = stopping.wait_for(|stop| *stop).await;
+                };
                 tonic::transport::Server::builder()
                     .add_service(server)
-                    .serve_with_incoming(incoming),
-            );
+                    .serve_with_incoming_shutdown(incoming, host.shutdown_with(signal))
+                    .await
+            });
             let nowhere = Endpoint::from_static("http://127.0.0.1:9").connect_lazy();
             let bridge = Bridge::new("test.Echo.Sealed", nowhere);
-            say(bridge, false).await.map(|_| ())
+            let said = say(bridge, false).await.map(|_| ());
+            stop.send_replace(true);
+            said
         })
         .run();
     assert_eq!(code, std::process::ExitCode::SUCCESS);

@@ -1,0 +1,233 @@
+//! Fixture tests: a provider that serves its router on a listener its own
+//! code binds (`serve_with_incoming(theirs)`): merged, the group's in-memory
+//! connections arrive beside theirs (`ServiceHost::incoming_beside`).
+
+use expect_test::{Expect, expect};
+
+use crate::fixture::{HELLO_PROTO, check};
+
+/// The caller of every fixture: `frontend` calls `helloworld.Greeter`.
+const FRONTEND: &str = "use hello::greeter_client::GreeterClient;\nmod hello { tonic::include_proto!(\"helloworld\"); }\n#[tokio::main]\nasync fn main() { GreeterClient::connect(\"http://a\").await; }\n";
+
+/// A `greeter` service of the files `files` (`//- /greeter/..` sections
+/// after its manifest's `[package]`), called by `frontend`.
+fn provider(files: &str) -> String {
+    format!(
+        "//- /greeter/Cargo.toml\n[package]\nname = \"greeter\"\n{files}//- /greeter/proto/helloworld.proto\n{HELLO_PROTO}//- /frontend/Cargo.toml\n[package]\nname = \"frontend\"\n//- /frontend/proto/helloworld.proto\n{HELLO_PROTO}//- /frontend/src/main.rs\n{FRONTEND}"
+    )
+}
+
+/// The files of the greeter's source folder `src/<prefix>..` after the
+/// passes, and the call sites and notes.
+fn rewritten(files: &str, prefix: &str, expected: Expect) {
+    let out = check(&provider(files));
+    expected.assert_eq(&out.render(&format!("greeter/src/{prefix}")));
+}
+
+/// A library whose function binds the listener with a helper of a path
+/// dependency (socket options set), then serves a server with a timeout on
+/// it in a task of its own, with its own shutdown signal; beside it, the
+/// library serves another router on an address.
+const EXECUTOR: &str = r#"[dependencies]
+base = { path = "base", package = "greeter-base" }
+//- /greeter/src/main.rs
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    greeter::start("0.0.0.0:50051".parse()?, "0.0.0.0:50052".parse()?).await
+}
+//- /greeter/src/lib.rs
+mod server;
+pub mod hello_world {
+    tonic::include_proto!("helloworld");
+}
+pub async fn start(addr: std::net::SocketAddr, flight: std::net::SocketAddr) -> Result<(), Box<dyn std::error::Error>> {
+    let notify = Notify::new();
+    let handle = server::start_server(addr, &notify).await?;
+    tonic::transport::Server::builder().add_service(flight_service()).serve_with_shutdown(flight, notify.wait()).await?;
+    handle.await??;
+    Ok(())
+}
+//- /greeter/src/server.rs
+use base::utils::{create_grpc_server, create_grpc_server_incoming};
+use crate::hello_world::greeter_server::GreeterServer;
+pub async fn start_server(addr: std::net::SocketAddr, notify: &Notify) -> Result<JoinHandle<Result<(), Error>>, Error> {
+    let config = GrpcConfig::default();
+    let server = {
+        // Bound before the task starts: peers may dial it at once.
+        let incoming = create_grpc_server_incoming(addr, &config)?;
+        let server = GreeterServer::new(MyGreeter).max_encoding_message_size(1 << 20);
+        let mut shutdown = notify.subscribe();
+        tokio::spawn(async move {
+            let shutdown_signal = shutdown.recv();
+            let grpc_server_future = create_grpc_server(&config)
+                .add_service(server)
+                .serve_with_incoming_shutdown(incoming, shutdown_signal);
+            grpc_server_future.await.map_err(Error::from)
+        })
+    };
+    Ok(server)
+}
+//- /greeter/base/Cargo.toml
+[package]
+name = "greeter-base"
+//- /greeter/base/src/lib.rs
+pub mod utils;
+//- /greeter/base/src/utils.rs
+use std::time::Duration;
+use tonic::transport::server::TcpIncoming;
+use tonic::transport::Server;
+pub fn create_grpc_server(config: &GrpcConfig) -> Server {
+    Server::builder()
+        .timeout(Duration::from_secs(config.timeout))
+        .tcp_nodelay(true)
+}
+pub fn create_grpc_server_incoming(addr: std::net::SocketAddr, config: &GrpcConfig) -> Result<TcpIncoming, Error> {
+    Ok(TcpIncoming::bind(addr)?
+        .with_nodelay(Some(true))
+        .with_keepalive(Some(Duration::from_secs(config.keepalive))))
+}
+"#;
+
+#[test]
+fn a_layered_server_on_a_listener_bound_by_a_helper_takes_calls_beside_it() {
+    rewritten(
+        EXECUTOR,
+        "lib",
+        expect![[r#"
+        //- /greeter/src/lib.rs
+        mod server;
+        pub mod hello_world {
+            tonic::include_proto!("helloworld");
+        }
+        pub async fn start(addr: std::net::SocketAddr, flight: std::net::SocketAddr) -> Result<(), Box<dyn std::error::Error>> {
+            let notify = Notify::new();
+            let handle = server::start_server(addr, &notify).await?;
+            tonic::transport::Server::builder().add_service(flight_service()).serve_with_incoming_shutdown(knit_runtime::ServiceHost::current().incoming_serving(flight, &[]), knit_runtime::ServiceHost::current().shutdown_with(notify.wait())).await?;
+            handle.await??;
+            Ok(())
+        }
+
+        /// The entry of service `greeter`, lifted by knit from `fn main` in greeter/src/main.rs: the
+        /// merged binary's host runs it; the service's own binary runs `main` as before.
+        pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
+            knit_host.scope(async move {
+            crate::start("0.0.0.0:50051".parse()?, "0.0.0.0:50052".parse()?).await
+        }).await
+        }
+        Call(Bridged) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` gives its server a timeout (`.timeout(..)`) in `create_grpc_server(..)`
+    "#]],
+    );
+    rewritten(
+        EXECUTOR,
+        "server",
+        expect![[r#"
+        //- /greeter/src/server.rs
+        use base::utils::{create_grpc_server, create_grpc_server_incoming};
+        use crate::hello_world::greeter_server::GreeterServer;
+        pub async fn start_server(addr: std::net::SocketAddr, notify: &Notify) -> Result<JoinHandle<Result<(), Error>>, Error> {
+            let config = GrpcConfig::default();
+            let server = {
+                // Bound before the task starts: peers may dial it at once.
+                let incoming = create_grpc_server_incoming(addr, &config)?;
+                let server = knit_runtime::ServiceHost::current().provide_stacked("helloworld.Greeter", GreeterServer::new(MyGreeter)).max_encoding_message_size(1 << 20);
+                let mut shutdown = notify.subscribe();
+                tokio::spawn(knit_runtime::ServiceHost::current().scope(async move {
+                    let shutdown_signal = shutdown.recv();
+                    let grpc_server_future = create_grpc_server(&config)
+                        .add_service(server)
+                        .serve_with_incoming_shutdown(knit_runtime::ServiceHost::current().incoming_beside_serving(incoming, &["helloworld.Greeter"]), knit_runtime::ServiceHost::current().shutdown_with(shutdown_signal));
+                    grpc_server_future.await.map_err(Error::from)
+                }))
+            };
+            Ok(server)
+        }
+        Call(Bridged) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` gives its server a timeout (`.timeout(..)`) in `create_grpc_server(..)`
+    "#]],
+    );
+}
+
+#[test]
+fn a_server_on_a_listener_stream_of_mains_own_runs_inline() {
+    let files = r#"//- /greeter/src/main.rs
+use tonic::transport::Server;
+use hello_world::greeter_server::GreeterServer;
+pub mod hello_world {
+    tonic::include_proto!("helloworld");
+}
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:50051").await?;
+    tokio::spawn(
+        Server::builder()
+            .add_service(GreeterServer::new(MyGreeter))
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+    );
+    std::future::pending::<()>().await;
+    Ok(())
+}
+"#;
+    rewritten(
+        files,
+        "main",
+        expect![[r#"
+        //- /greeter/src/main.rs
+        use tonic::transport::Server;
+        use hello_world::greeter_server::GreeterServer;
+        pub mod hello_world {
+            pub use knit_proto_helloworld::*;
+        }
+        pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
+            let listener = tokio::net::TcpListener::bind("0.0.0.0:50051").await?;
+            tokio::spawn(
+                Server::builder()
+                    .add_service(GreeterServer::from_arc(knit_proto_helloworld::greeter_inline::provide(&knit_host, MyGreeter)))
+                    .serve_with_incoming_shutdown(knit_host.incoming_beside(tokio_stream::wrappers::TcpListenerStream::new(listener)), knit_host.shutdown()),
+            );
+            std::future::pending::<()>().await;
+            Ok(())
+        }
+        Call(Inline) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+    "#]],
+    );
+}
+
+#[test]
+fn a_server_on_connections_knit_does_not_follow_to_a_listener_stays_rpc() {
+    let files = r#"//- /greeter/src/main.rs
+use tonic::transport::Server;
+use hello_world::greeter_server::GreeterServer;
+pub mod hello_world {
+    tonic::include_proto!("helloworld");
+}
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let incoming = tls::accepting(tokio::net::TcpListener::bind("0.0.0.0:50051").await?);
+    Server::builder()
+        .add_service(GreeterServer::new(MyGreeter))
+        .serve_with_incoming(incoming)
+        .await?;
+    Ok(())
+}
+"#;
+    rewritten(
+        files,
+        "main",
+        expect![[r#"
+        //- /greeter/src/main.rs
+        use tonic::transport::Server;
+        use hello_world::greeter_server::GreeterServer;
+        pub mod hello_world {
+            tonic::include_proto!("helloworld");
+        }
+        pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
+            let incoming = tls::accepting(tokio::net::TcpListener::bind("0.0.0.0:50051").await?);
+            Server::builder()
+                .add_service(GreeterServer::new(MyGreeter))
+                .serve_with_incoming_shutdown(incoming, knit_host.shutdown())
+                .await?;
+            Ok(())
+        }
+        Call(Rpc) frontend/src/main.rs:4: calls to `helloworld.Greeter` stay RPC: `greeter` serves its router on connections of its own (`tls::accepting(tokio::net::TcpListener::bind("0...`) that knit does not follow to a plain TCP listener (`TcpIncoming`, `TcpListenerStream`): in-process calls would skip what may authenticate callers there (a TLS acceptor)
+    "#]],
+    );
+}
