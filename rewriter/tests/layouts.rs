@@ -6,6 +6,10 @@
 //! channels. Merged, each client stays as written and only where its channel
 //! is connected changes (`knit_runtime::channel`): its calls reach depot's
 //! server in process, the wrapper and the timeout still acting.
+//!
+//! A callee that serves on a listener its own code binds
+//! (`corpus/layouts/server-deep`): tally's router keeps that listener, and
+//! the group's in-memory connections arrive beside it.
 
 mod common;
 
@@ -159,4 +163,52 @@ fn clients_with_a_transport_of_their_own_are_bridged_on_their_channel() {
         ),
         "{diff}"
     );
+}
+
+/// Merges a copy of `corpus/layouts/server-deep` in `dir` into `dir/out`.
+fn merge_server_deep(dir: &Path) {
+    common::copy_tree(
+        &common::root().join("corpus/layouts/server-deep"),
+        &dir.join("server-deep"),
+    );
+    let run = knit(&["merge", "server-deep/knit.toml", "--out", "out"], dir);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+}
+
+/// tally binds its listener itself (`net::listen(addr)`, a `TcpIncoming` with
+/// its socket options) and serves its router on it in a task of its own, with
+/// a signal that borrows a local. Merged, the serve keeps that listener and
+/// takes the host's in-memory connections beside it: `tally.Tally` is called
+/// inline, `tally.Admin` (behind an `InterceptedService`) through the whole
+/// server.
+#[test]
+fn a_router_on_the_callees_own_listener_takes_calls_in_process() {
+    let tmp = tempfile::tempdir().unwrap();
+    merge_server_deep(tmp.path());
+    let tiers: Vec<[String; 3]> = calls(tmp.path())
+        .into_iter()
+        .map(|[site, _, callee, _, tier, _]| [site, callee, tier])
+        .collect();
+    let expected = [
+        ["booth/src/main.rs:88:17", "tally.Tally", "inline"],
+        ["booth/src/main.rs:89:17", "tally.Admin", "bridged"],
+    ]
+    .map(|row| row.map(String::from));
+    assert_eq!(tiers, expected);
+    let diff = std::fs::read_to_string(tmp.path().join("out/knit.diff")).unwrap();
+    let grpc = added(&diff, "tally/src/grpc.rs");
+    for line in [
+        ".serve_with_incoming_shutdown(knit_runtime::ServiceHost::current().incoming_beside(incoming), knit_runtime::ServiceHost::current().shutdown_with(shutdown_signal))",
+        "knit_runtime::ServiceHost::current().provide_stacked(\"tally.Admin\", AdminServer::new(Keepers(counters.clone()))),",
+    ] {
+        assert!(grpc.iter().any(|l| l == line), "{line}\n{diff}");
+    }
+    // Their listener is bound as they bind it.
+    assert!(!diff.contains("-        let incoming = crate::net::listen(addr)?;"), "{diff}");
+    let report = std::fs::read_to_string(tmp.path().join("out/report.json")).unwrap();
+    assert!(report.contains("serves on a TCP listener of its own"), "{report}");
 }

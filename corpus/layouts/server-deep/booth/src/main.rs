@@ -1,13 +1,14 @@
 //! The booth service: casts votes and reports them, counting on the tally
-//! service (a client connected once at start).
+//! service (clients of its two gRPC services connected once at start).
 
 use tonic::transport::{Channel, Server};
 use tonic::{Request, Response, Status};
 
 use proto::booth_server::{Booth, BoothServer};
-use proto::{VoteReply, VoteRequest, VotesRequest};
+use proto::{RecountRequest, VoteReply, VoteRequest, VotesRequest};
+use tally::admin_client::AdminClient;
 use tally::tally_client::TallyClient;
-use tally::{AddRequest, GetRequest};
+use tally::{AddRequest, GetRequest, ResetRequest};
 
 pub mod tally {
     tonic::include_proto!("tally");
@@ -17,9 +18,10 @@ pub mod proto {
     tonic::include_proto!("booth");
 }
 
-/// Holds the client of the tally service.
+/// Holds the clients of the tally service.
 pub struct BoothService {
     tally: TallyClient<Channel>,
+    admin: AdminClient<Channel>,
 }
 
 fn reply(candidate: String, votes: i64) -> VoteReply {
@@ -57,6 +59,22 @@ impl Booth for BoothService {
             .into_inner();
         Ok(Response::new(reply(count.counter, count.value)))
     }
+
+    async fn recount(
+        &self,
+        request: Request<RecountRequest>,
+    ) -> Result<Response<VoteReply>, Status> {
+        let RecountRequest { candidate, key } = request.into_inner();
+        let mut reset = Request::new(ResetRequest { counter: candidate });
+        if !key.is_empty() {
+            let key = key
+                .parse()
+                .map_err(|_| Status::invalid_argument("the key is not a metadata value"))?;
+            reset.metadata_mut().insert("x-tally-key", key);
+        }
+        let count = self.admin.clone().reset(reset).await?.into_inner();
+        Ok(Response::new(reply(count.counter, count.value)))
+    }
 }
 
 #[tokio::main]
@@ -67,11 +85,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let tally_url =
         std::env::var("TALLY_URL").unwrap_or_else(|_| "http://127.0.0.1:50091".to_string());
 
-    let tally = TallyClient::connect(tally_url).await?;
+    let tally = TallyClient::connect(tally_url.clone()).await?;
+    let admin = AdminClient::connect(tally_url).await?;
     println!("booth listening on {addr}");
 
     Server::builder()
-        .add_service(BoothServer::new(BoothService { tally }))
+        .add_service(BoothServer::new(BoothService { tally, admin }))
         .serve(addr)
         .await?;
     Ok(())

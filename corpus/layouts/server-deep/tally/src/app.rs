@@ -30,6 +30,6 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let counters = Counters::new(config.max_step);
     println!("tally listening on {}", config.addr);
     let server = tokio::spawn(Counters::run(counters, config.addr));
-    server.await??;
+    server.await?.map_err(|e| e as Box<dyn std::error::Error>)?;
     Ok(())
 }

@@ -1,38 +1,79 @@
-//! The gRPC side: the `tally.Tally` handler and the server that serves it.
+//! The gRPC side: the `tally.Tally` and `tally.Admin` handlers and the
+//! server that serves them.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
+use tokio::signal::unix::{signal, SignalKind};
+use tonic::codegen::InterceptedService;
 use tonic::transport::Server;
 use tonic::{Request, Response, Status};
 
+use crate::tally_api::admin_server::{Admin, AdminServer};
 use crate::tally_api::tally_server::{Tally, TallyServer};
-use crate::tally_api::{AddRequest, Count, GetRequest};
+use crate::tally_api::{AddRequest, Count, GetRequest, ResetRequest};
 
-/// The counters, by name.
+/// The counters, by name; clones share them.
+#[derive(Clone)]
 pub struct Counters {
-    values: Mutex<BTreeMap<String, i64>>,
+    values: Arc<Mutex<BTreeMap<String, i64>>>,
     max_step: i64,
 }
 
 impl Counters {
     pub fn new(max_step: i64) -> Counters {
         Counters {
-            values: Mutex::new(BTreeMap::new()),
+            values: Arc::new(Mutex::new(BTreeMap::new())),
             max_step,
         }
     }
 
-    /// Builds the tonic server for `counters` and serves it on `addr`.
+    /// Builds the tonic server for `counters` and serves it on `addr`, on a
+    /// listener bound before the server's task starts, until SIGTERM.
     pub(crate) async fn run(
         counters: Counters,
         addr: SocketAddr,
-    ) -> Result<(), tonic::transport::Error> {
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let incoming = crate::net::listen(addr)?;
+        let mut sigterm = signal(SignalKind::terminate())?;
+        // Only keepers may reset: the key is checked before the handler.
+        let admin = InterceptedService::new(
+            AdminServer::new(Keepers(counters.clone())),
+            crate::net::admin_key,
+        );
         let server = Server::builder()
             .tcp_nodelay(true)
-            .add_service(TallyServer::new(counters).max_decoding_message_size(64 * 1024));
-        server.serve(addr).await
+            .add_service(TallyServer::new(counters).max_decoding_message_size(64 * 1024))
+            .add_service(admin);
+        let serving = tokio::spawn(async move {
+            let shutdown_signal = async {
+                sigterm.recv().await;
+            };
+            server
+                .serve_with_incoming_shutdown(incoming, shutdown_signal)
+                .await
+        });
+        serving.await??;
+        Ok(())
+    }
+}
+
+/// The `tally.Admin` handler, over the same counters.
+pub struct Keepers(Counters);
+
+#[tonic::async_trait]
+impl Admin for Keepers {
+    async fn reset(&self, request: Request<ResetRequest>) -> Result<Response<Count>, Status> {
+        let counter = request.into_inner().counter;
+        let mut values = self.0.values.lock().unwrap();
+        match values.get_mut(&counter) {
+            Some(value) => {
+                *value = 0;
+                Ok(Response::new(Count { counter, value: 0 }))
+            }
+            None => Err(Status::not_found(format!("no counter named {counter:?}"))),
+        }
     }
 }
 

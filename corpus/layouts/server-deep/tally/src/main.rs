@@ -1,9 +1,11 @@
 //! The tally service: named counters. `main` only reads its configuration;
 //! `app::serve` sets the service up and hands it to `grpc::Counters::run`,
-//! which builds and serves the tonic server.
+//! which binds its listener (`net::listen`), builds the tonic server and
+//! serves it on that listener.
 
 mod app;
 mod grpc;
+mod net;
 
 pub mod tally_api {
     tonic::include_proto!("tally");
