@@ -46,6 +46,9 @@ struct Provider<'a> {
     stacked: std::cell::RefCell<Option<String>>,
     /// Whether the router is served outside the entry (in a helper function).
     outside_entry: std::cell::Cell<bool>,
+    /// Whether the routes are served by axum (`into_axum_router`), on a
+    /// listener knit does not manage.
+    by_axum: std::cell::Cell<bool>,
     /// How many helper functions were followed into.
     helpers: std::cell::Cell<u32>,
     /// Macro arguments parsed on their own (`tokio::try_join!(..)`) that the
@@ -192,6 +195,7 @@ fn followed(
         entry,
         stacked: Default::default(),
         outside_entry: Default::default(),
+        by_axum: Default::default(),
         helpers: Default::default(),
         trees: Default::default(),
         serves: Default::default(),
@@ -207,6 +211,12 @@ fn followed(
     let several = routers(&provider) > 1;
     match stacked {
         None => (Served::AsIs, Vec::new()),
+        Some(reason) if provider.by_axum.get() => (
+            Served::Rpc(format!(
+                "{reason}, and serves its routes through axum (`into_axum_router`), on a listener knit does not manage: calls cannot reach that stack in process"
+            )),
+            Vec::new(),
+        ),
         Some(reason) if provider.outside_entry.get() => (
             Served::Rpc(format!(
                 "{reason}, and serves it outside its entry, on a listener knit does not manage: calls cannot reach that stack in process"
@@ -287,6 +297,7 @@ pub fn serves_on_plain_incoming(
         entry: &[],
         stacked: Default::default(),
         outside_entry: Default::default(),
+        by_axum: Default::default(),
         helpers: Default::default(),
         trees: Default::default(),
         serves: Default::default(),
@@ -513,10 +524,15 @@ fn follow(node: &SyntaxNode, value: Value, provider: &Provider) -> Result<(), St
             .ok_or_else(|| format!("`{provider}` serves its server where knit cannot follow it"))?;
         if let Some(call) = ast::MethodCallExpr::cast(parent.clone())
             && call.receiver().is_some_and(|r| r.syntax() == &node)
-            && method_is(&call, kept)
         {
-            node = parent;
-            continue;
+            if method_is(&call, kept) {
+                node = parent;
+                continue;
+            }
+            if value != Value::Server && method_is(&call, &["into_axum_router"]) {
+                provider.by_axum.set(true);
+                return axum_served(parent, provider, 0);
+            }
         }
         if ast::ParenExpr::can_cast(parent.kind()) || ast::AwaitExpr::can_cast(parent.kind()) {
             node = parent;
@@ -545,6 +561,120 @@ fn follow(node: &SyntaxNode, value: Value, provider: &Provider) -> Result<(), St
             "`{provider}` passes its server on through `{}`, which knit does not follow to tonic's router: in-process calls could skip what it goes through",
             called(&parent)
         ));
+    }
+}
+
+/// Methods of axum's `Router` that add routes, a fallback or state, or make
+/// its service: a call to a gRPC service of the routes meets none of them.
+const AXUM_KEPT: &[&str] = &[
+    "fallback",
+    "fallback_service",
+    "into_make_service",
+    "into_make_service_with_connect_info",
+    "merge",
+    "nest",
+    "nest_service",
+    "route",
+    "route_service",
+    "with_state",
+];
+
+/// Ok when the axum router `node` (tonic's routes, `into_axum_router()`) is
+/// served by `axum::serve(listener, router)` with nothing a call to its gRPC
+/// services meets on the way: through [`AXUM_KEPT`] methods, merged or
+/// nested into another router (which is followed in turn), `let`s (every
+/// use, `#[cfg]` ones included), block tails and `if` branches. A layer
+/// (`.layer(..)`, `.route_layer(..)`, but one that only observes) would be
+/// skipped by a call in process: the calls stay RPC. `depth` bounds the
+/// `let`s followed.
+fn axum_served(mut node: SyntaxNode, provider: &Provider, depth: u32) -> Result<(), String> {
+    let unfollowed = |node: &SyntaxNode| {
+        format!(
+            "`{provider}` serves its routes through axum (`into_axum_router`), and hands that router on where knit does not follow it (`{}`)",
+            excerpt(node)
+        )
+    };
+    loop {
+        let parent = node.parent().ok_or_else(|| unfollowed(&node))?;
+        let branch = ast::IfExpr::cast(parent.clone()).is_some_and(|branches| {
+            let of = |b: Option<ast::BlockExpr>| b.is_some_and(|b| b.syntax() == &node);
+            of(branches.then_branch())
+                || matches!(branches.else_branch(), Some(ast::ElseBranch::Block(b)) if b.syntax() == &node)
+        });
+        if ast::ParenExpr::can_cast(parent.kind()) || branch {
+            node = parent;
+            continue;
+        }
+        if let Some(list) = ast::StmtList::cast(parent.clone())
+            && list.tail_expr().is_some_and(|tail| tail.syntax() == &node)
+            && let Some(block) = list.syntax().parent()
+        {
+            node = block;
+            continue;
+        }
+        if let Some(call) = ast::MethodCallExpr::cast(parent.clone())
+            && call.receiver().is_some_and(|r| r.syntax() == &node)
+        {
+            if method_is(&call, AXUM_KEPT) || observes_only(&call) {
+                node = parent;
+                continue;
+            }
+            if method_is(&call, &["layer", "route_layer"]) {
+                return Err(format!(
+                    "`{provider}` serves its routes through axum (`into_axum_router`) and puts a layer on that router (`{}`): a call in process would skip it",
+                    excerpt(&parent)
+                ));
+            }
+            return Err(unfollowed(&parent));
+        }
+        if let Some(list) = ast::ArgList::cast(parent.clone()) {
+            let owner = list.syntax().parent();
+            // Merged or nested into another router: that router is served.
+            if let Some(call) = owner.clone().and_then(ast::MethodCallExpr::cast)
+                && method_is(&call, &["merge", "nest"])
+            {
+                node = call.syntax().clone();
+                continue;
+            }
+            if let Some(call) = owner.clone().and_then(ast::CallExpr::cast)
+                && segments(&call).as_slice() == ["axum", "serve"]
+            {
+                return Ok(());
+            }
+            return Err(unfollowed(owner.as_ref().unwrap_or(&parent)));
+        }
+        if let Some(binding) = ast::LetStmt::cast(parent.clone()) {
+            let name = match binding.pat() {
+                Some(ast::Pat::IdentPat(pat)) if !crate::locals::changed(&binding) => {
+                    pat.name().map(|n| n.text().to_string())
+                }
+                _ => None,
+            };
+            let (Some(name), Some(block)) = (name, binding.syntax().parent()) else {
+                return Err(unfollowed(&parent));
+            };
+            if depth > 8 {
+                return Err(unfollowed(&parent));
+            }
+            let after = binding.syntax().text_range().end();
+            let uses: Vec<ast::PathExpr> = block
+                .descendants()
+                .filter_map(ast::PathExpr::cast)
+                .filter(|p| p.syntax().text_range().start() >= after)
+                .filter(|p| p.syntax().text() == name.as_str())
+                .filter(|p| may_refer_to(p.syntax(), &name, &binding))
+                .collect();
+            if uses.is_empty() {
+                return Err(format!(
+                    "`{provider}` keeps the axum router of its routes in `{name}`, and knit sees no use of it"
+                ));
+            }
+            for path in uses {
+                axum_served(path.syntax().clone(), provider, depth + 1)?;
+            }
+            return Ok(());
+        }
+        return Err(unfollowed(&parent));
     }
 }
 
@@ -992,6 +1122,7 @@ fn builder_fn(call: &ast::CallExpr, provider: &Provider) -> Option<Result<Value,
         entry: provider.entry,
         stacked: Default::default(),
         outside_entry: Default::default(),
+        by_axum: Default::default(),
         helpers: std::cell::Cell::new(provider.helpers.get()),
         trees: Default::default(),
         serves: Default::default(),
@@ -1616,7 +1747,7 @@ mod tests {
         decision(
             "let app = Routes::new(GreeterServer::new(MyGreeter)).into_axum_router().route_layer(auth);\n    axum::serve(listener, app).await?;",
             expect![
-                "stay RPC: `greeter` passes its server on through `.into_axum_router(..)`, which knit does not follow to tonic's router: in-process calls could skip what it goes through"
+                "stay RPC: `greeter` serves its routes through axum (`into_axum_router`) and puts a layer on that router (`Routes::new(GreeterServer::new(MyGreeter)).into_..`): a call in process would skip it"
             ],
         );
         decision(
@@ -1637,7 +1768,42 @@ mod tests {
         decision(
             "let mut builder = tonic::service::RoutesBuilder::default();\n    builder.add_service(GreeterServer::new(MyGreeter));\n    let app = builder.routes().into_axum_router();\n    axum::serve(listener, app).await?;",
             expect![
-                "stay RPC: `greeter` passes its server on through `.into_axum_router(..)`, which knit does not follow to tonic's router: in-process calls could skip what it goes through"
+                "run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"
+            ],
+        );
+    }
+
+    /// tonic's routes turned into an axum router (`into_axum_router()`),
+    /// merged with other routes and served by `axum::serve`.
+    #[test]
+    fn routes_served_by_axum() {
+        // A fallback, merges, `#[cfg]` lets, `if` branches and a tracing layer:
+        // nothing a call to the gRPC service meets.
+        decision(
+            "let mut tonic_builder = RoutesBuilder::default();\n    tonic_builder.add_service(GreeterServer::new(MyGreeter).max_decoding_message_size(1 << 20));\n    let tonic = tonic_builder.routes().into_axum_router();\n    let tonic = tonic.fallback(not_found);\n    #[cfg(feature = \"rest\")]\n    let app = if config.no_rest {\n        tonic.merge(disabled()).merge(health()).into_make_service_with_connect_info::<SocketAddr>()\n    } else {\n        rest().merge(tonic).merge(health()).layer(TraceLayer::new_for_http()).into_make_service_with_connect_info::<SocketAddr>()\n    };\n    #[cfg(not(feature = \"rest\"))]\n    let app = tonic.merge(health()).into_make_service();\n    let listener = tokio::net::TcpListener::bind(addr).await?;\n    axum::serve(listener, app).await?;\n    Ok(())\n}\nuse tonic::service::RoutesBuilder;\nasync fn unused() {",
+            expect![
+                "run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"
+            ],
+        );
+        // A layer on the axum router, after the routes are merged into it.
+        decision(
+            "let tonic = tonic::service::Routes::new(GreeterServer::new(MyGreeter)).into_axum_router();\n    let app = rest().merge(tonic).layer(auth());\n    axum::serve(listener, app).await?;",
+            expect![
+                "stay RPC: `greeter` serves its routes through axum (`into_axum_router`) and puts a layer on that router (`rest().merge(tonic).layer(auth())`): a call in process would skip it"
+            ],
+        );
+        // A wrapped server inside the routes: no listener of knit's reaches it.
+        decision(
+            "let tonic = tonic::service::Routes::new(InterceptedService::new(GreeterServer::new(MyGreeter), check)).into_axum_router();\n    axum::serve(listener, tonic).await?;",
+            expect![
+                "stay RPC: `greeter` hands its server to `InterceptedService::new(..)` on its way to tonic's router, and serves its routes through axum (`into_axum_router`), on a listener knit does not manage: calls cannot reach that stack in process"
+            ],
+        );
+        // Handed to a function knit does not follow.
+        decision(
+            "let tonic = tonic::service::Routes::new(GreeterServer::new(MyGreeter)).into_axum_router();\n    serve_http(listener, tonic).await?;",
+            expect![
+                "stay RPC: `greeter` serves its routes through axum (`into_axum_router`), and hands that router on where knit does not follow it (`serve_http(listener, tonic)`)"
             ],
         );
     }

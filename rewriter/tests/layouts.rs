@@ -208,7 +208,13 @@ fn a_router_on_the_callees_own_listener_takes_calls_in_process() {
         assert!(grpc.iter().any(|l| l == line), "{line}\n{diff}");
     }
     // Their listener is bound as they bind it.
-    assert!(!diff.contains("-        let incoming = crate::net::listen(addr)?;"), "{diff}");
+    assert!(
+        !diff.contains("-        let incoming = crate::net::listen(addr)?;"),
+        "{diff}"
+    );
     let report = std::fs::read_to_string(tmp.path().join("out/report.json")).unwrap();
-    assert!(report.contains("serves on a TCP listener of its own"), "{report}");
+    assert!(
+        report.contains("serves on a TCP listener of its own"),
+        "{report}"
+    );
 }
