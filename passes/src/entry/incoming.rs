@@ -1,6 +1,7 @@
 //! Fixture tests: a provider that serves its router on a listener its own
 //! code binds (`serve_with_incoming(theirs)`): merged, the group's in-memory
-//! connections arrive beside theirs (`ServiceHost::incoming_beside`).
+//! connections arrive beside theirs (`ServiceHost::incoming_beside`); and one
+//! that serves its tonic routes through axum (`into_axum_router`).
 
 use expect_test::{Expect, expect};
 
@@ -228,6 +229,53 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         }
         Call(Rpc) frontend/src/main.rs:4: calls to `helloworld.Greeter` stay RPC: `greeter` serves its router on connections of its own (`tls::accepting(tokio::net::TcpListener::bind("0...`) that knit does not follow to a plain TCP listener (`TcpIncoming`, `TcpListenerStream`): in-process calls would skip what may authenticate callers there (a TLS acceptor)
+    "#]],
+    );
+}
+
+#[test]
+fn a_server_in_routes_served_through_axum_runs_inline() {
+    // tonic's routes, built with a `RoutesBuilder`, become an axum router that
+    // is merged with other routes and served by `axum::serve`.
+    let files = r#"//- /greeter/src/main.rs
+use tonic::service::RoutesBuilder;
+use hello_world::greeter_server::GreeterServer;
+pub mod hello_world {
+    tonic::include_proto!("helloworld");
+}
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut tonic_builder = RoutesBuilder::default();
+    tonic_builder.add_service(GreeterServer::new(MyGreeter).max_decoding_message_size(1 << 20));
+    let tonic = tonic_builder.routes().into_axum_router();
+    let tonic = tonic.fallback(|| async { "not found" });
+    let app = rest().merge(tonic).merge(health()).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:50051").await?;
+    axum::serve(listener, app).await?;
+    Ok(())
+}
+"#;
+    rewritten(
+        files,
+        "main",
+        expect![[r#"
+        //- /greeter/src/main.rs
+        use tonic::service::RoutesBuilder;
+        use hello_world::greeter_server::GreeterServer;
+        pub mod hello_world {
+            pub use knit_proto_helloworld::*;
+        }
+        pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
+            let mut tonic_builder = RoutesBuilder::default();
+            tonic_builder.add_service(GreeterServer::from_arc(knit_proto_helloworld::greeter_inline::provide(&knit_host, MyGreeter)).max_decoding_message_size(1 << 20));
+            let tonic = tonic_builder.routes().into_axum_router();
+            let tonic = tonic.fallback(|| async { "not found" });
+            let app = rest().merge(tonic).merge(health()).into_make_service_with_connect_info::<std::net::SocketAddr>();
+            let listener = tokio::net::TcpListener::bind("0.0.0.0:50051").await?;
+            axum::serve(listener, app).await?;
+            Ok(())
+        }
+        Call(Inline) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
     "#]],
     );
 }
