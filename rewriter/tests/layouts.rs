@@ -184,7 +184,8 @@ fn merge_server_deep(dir: &Path) {
 /// a signal that borrows a local. Merged, the serve keeps that listener and
 /// takes the host's in-memory connections beside it: `tally.Tally` is called
 /// inline, `tally.Admin` (behind an `InterceptedService`) through the whole
-/// server.
+/// server. booth serves its API as tonic routes through axum: tally's call
+/// back into it runs inline, and booth's axum serve is left as it is.
 #[test]
 fn a_router_on_the_callees_own_listener_takes_calls_in_process() {
     let tmp = tempfile::tempdir().unwrap();
@@ -194,8 +195,9 @@ fn a_router_on_the_callees_own_listener_takes_calls_in_process() {
         .map(|[site, _, callee, _, tier, _]| [site, callee, tier])
         .collect();
     let expected = [
-        ["booth/src/main.rs:88:17", "tally.Tally", "inline"],
-        ["booth/src/main.rs:89:17", "tally.Admin", "bridged"],
+        ["tally/src/grpc.rs:74:25", "booth.Booth", "inline"],
+        ["booth/src/main.rs:92:17", "tally.Tally", "inline"],
+        ["booth/src/main.rs:93:17", "tally.Admin", "bridged"],
     ]
     .map(|row| row.map(String::from));
     assert_eq!(tiers, expected);
@@ -207,11 +209,18 @@ fn a_router_on_the_callees_own_listener_takes_calls_in_process() {
     ] {
         assert!(grpc.iter().any(|l| l == line), "{line}\n{diff}");
     }
-    // Their listener is bound as they bind it.
+    // Their listener is bound as they bind it, booth's axum serve kept.
     assert!(
         !diff.contains("-        let incoming = crate::net::listen(addr)?;"),
         "{diff}"
     );
+    assert!(
+        !diff.contains("-    axum::serve(listener, app).await?;"),
+        "{diff}"
+    );
+    let booth = added(&diff, "booth/src/main.rs");
+    let registered = "grpc.add_service(BoothServer::from_arc(knit_proto_booth::booth_inline::provide(&knit_host, BoothService { tally, admin })));";
+    assert!(booth.iter().any(|l| l == registered), "{diff}");
     let report = std::fs::read_to_string(tmp.path().join("out/report.json")).unwrap();
     assert!(
         report.contains("serves on a TCP listener of its own"),

@@ -1,7 +1,9 @@
 //! The booth service: casts votes and reports them, counting on the tally
-//! service (clients of its two gRPC services connected once at start).
+//! service (clients of its two gRPC services connected once at start). Its
+//! gRPC API is served through axum, beside an HTTP health check.
 
-use tonic::transport::{Channel, Server};
+use tonic::service::RoutesBuilder;
+use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
 
 use proto::booth_server::{Booth, BoothServer};
@@ -73,13 +75,15 @@ impl Booth for BoothService {
             reset.metadata_mut().insert("x-tally-key", key);
         }
         let count = self.admin.clone().reset(reset).await?.into_inner();
-        Ok(Response::new(reply(count.counter, count.value)))
+        let mut answer = reply(count.counter, count.value);
+        answer.text = format!("{} ({} cleared)", answer.text, count.cleared);
+        Ok(Response::new(answer))
     }
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let addr = std::env::var("BOOTH_ADDR")
+    let addr: std::net::SocketAddr = std::env::var("BOOTH_ADDR")
         .unwrap_or_else(|_| "127.0.0.1:50092".to_string())
         .parse()?;
     let tally_url =
@@ -89,9 +93,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let admin = AdminClient::connect(tally_url).await?;
     println!("booth listening on {addr}");
 
-    Server::builder()
-        .add_service(BoothServer::new(BoothService { tally, admin }))
-        .serve(addr)
-        .await?;
+    // The gRPC API and a plain HTTP health check, on one axum router.
+    let mut grpc = RoutesBuilder::default();
+    grpc.add_service(BoothServer::new(BoothService { tally, admin }));
+    let app = grpc
+        .routes()
+        .into_axum_router()
+        .route("/healthz", axum::routing::get(|| async { "ok" }));
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    axum::serve(listener, app).await?;
     Ok(())
 }

@@ -10,6 +10,8 @@ use tonic::codegen::InterceptedService;
 use tonic::transport::Server;
 use tonic::{Request, Response, Status};
 
+use crate::booth_api::booth_client::BoothClient;
+use crate::booth_api::VotesRequest;
 use crate::tally_api::admin_server::{Admin, AdminServer};
 use crate::tally_api::tally_server::{Tally, TallyServer};
 use crate::tally_api::{AddRequest, Count, GetRequest, ResetRequest};
@@ -64,13 +66,29 @@ pub struct Keepers(Counters);
 
 #[tonic::async_trait]
 impl Admin for Keepers {
+    /// Asks the booth (`BOOTH_URL`) what it counted for `counter`, then sets
+    /// the counter back to zero.
     async fn reset(&self, request: Request<ResetRequest>) -> Result<Response<Count>, Status> {
         let counter = request.into_inner().counter;
+        let url = std::env::var("BOOTH_URL").unwrap_or_else(|_| "http://127.0.0.1:50092".to_string());
+        let mut booth = BoothClient::connect(url)
+            .await
+            .map_err(|e| Status::unavailable(format!("booth: {e}")))?;
+        let counted = booth
+            .votes(VotesRequest {
+                candidate: counter.clone(),
+            })
+            .await?
+            .into_inner();
         let mut values = self.0.values.lock().unwrap();
         match values.get_mut(&counter) {
             Some(value) => {
                 *value = 0;
-                Ok(Response::new(Count { counter, value: 0 }))
+                Ok(Response::new(Count {
+                    counter,
+                    value: 0,
+                    cleared: counted.votes,
+                }))
             }
             None => Err(Status::not_found(format!("no counter named {counter:?}"))),
         }
@@ -96,6 +114,7 @@ impl Tally for Counters {
         Ok(Response::new(Count {
             counter,
             value: *value,
+            cleared: 0,
         }))
     }
 
@@ -106,6 +125,7 @@ impl Tally for Counters {
             Some(value) => Ok(Response::new(Count {
                 counter,
                 value: *value,
+                cleared: 0,
             })),
             None => Err(Status::not_found(format!("no counter named {counter:?}"))),
         }

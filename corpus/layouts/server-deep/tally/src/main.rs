@@ -11,6 +11,11 @@ pub mod tally_api {
     tonic::include_proto!("tally");
 }
 
+/// The booth's API: a reset asks the booth what it clears.
+pub mod booth_api {
+    tonic::include_proto!("booth");
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = app::Config::from_env()?;
