@@ -195,9 +195,9 @@ fn a_router_on_the_callees_own_listener_takes_calls_in_process() {
         .map(|[site, _, callee, _, tier, _]| [site, callee, tier])
         .collect();
     let expected = [
+        ["booth/src/main.rs:96:17", "tally.Tally", "inline"],
+        ["booth/src/main.rs:97:17", "tally.Admin", "bridged"],
         ["tally/src/grpc.rs:74:25", "booth.Booth", "inline"],
-        ["booth/src/main.rs:92:17", "tally.Tally", "inline"],
-        ["booth/src/main.rs:93:17", "tally.Admin", "bridged"],
     ]
     .map(|row| row.map(String::from));
     assert_eq!(tiers, expected);

@@ -1,9 +1,10 @@
 //! The booth service: casts votes and reports them, counting on the tally
-//! service (clients of its two gRPC services connected once at start). Its
-//! gRPC API is served through axum, beside an HTTP health check.
+//! service (clients of its two gRPC services on one channel, connected on
+//! first use). Its gRPC API is served through axum, beside an HTTP health
+//! check.
 
 use tonic::service::RoutesBuilder;
-use tonic::transport::Channel;
+use tonic::transport::{Channel, Endpoint};
 use tonic::{Request, Response, Status};
 
 use proto::booth_server::{Booth, BoothServer};
@@ -89,8 +90,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let tally_url =
         std::env::var("TALLY_URL").unwrap_or_else(|_| "http://127.0.0.1:50091".to_string());
 
-    let tally = TallyClient::connect(tally_url.clone()).await?;
-    let admin = AdminClient::connect(tally_url).await?;
+    // One channel for both clients, connected on first use: the booth may
+    // start before the tally (which asks the booth back on a reset).
+    let channel = Endpoint::from_shared(tally_url)?.connect_lazy();
+    let tally = TallyClient::new(channel.clone());
+    let admin = AdminClient::new(channel);
     println!("booth listening on {addr}");
 
     // The gRPC API and a plain HTTP health check, on one axum router.
