@@ -362,6 +362,7 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
         "entry takes its host",
     );
     through.edits.extend(scoped);
+    dependency_manifests(group, sharing, index, &through.edits, out);
     out.extend(through);
 
     // The package: a library rooted at the lifted file, and the standalone binary.
@@ -1141,6 +1142,50 @@ fn register(
             "`{}` serves `{}.{}` in process to the group, through the same handler as its listener",
             service.name, m.named.package, m.named.service
         ));
+    }
+}
+
+/// Adds to the manifest of each library of a path dependency that `edits`
+/// (in functions `main` reaches there) make reach the host or register a
+/// server in process the dependencies those edits name: the runtime, and the
+/// proto crates of the inline registrations.
+fn dependency_manifests(
+    group: &Group,
+    sharing: &Sharing,
+    index: usize,
+    edits: &[crate::edit::Edit],
+    out: &mut Output,
+) {
+    let service = &group.services[index];
+    let mut added: Vec<(FileId, String)> = Vec::new();
+    for edit in edits {
+        let Some(p) = group.file(edit.file).package_in(index).filter(|p| *p != 0) else {
+            continue;
+        };
+        let package = &service.packages[p];
+        let mut wanted = Vec::new();
+        if edit.text.contains("knit_runtime") {
+            let runtime = relative_path(&package.dir, knit_codegen::names::RUNTIME_DIR);
+            wanted.push((knit_codegen::names::RUNTIME_PACKAGE.to_string(), runtime));
+        }
+        for shared in &sharing.packages {
+            if edit.text.contains(&format!("{}::", shared.crate_name())) {
+                wanted.push((
+                    shared.package_name(),
+                    relative_path(&package.dir, &shared.dir()),
+                ));
+            }
+        }
+        for (key, path) in wanted {
+            if added.contains(&(package.manifest, key.clone())) {
+                continue;
+            }
+            added.push((package.manifest, key.clone()));
+            out.manifest_ops.push((
+                package.manifest,
+                ManifestOp::AddPathDependency { key, path },
+            ));
+        }
     }
 }
 

@@ -73,6 +73,15 @@ pub fn run_all(group: &Group, sharing: &sharing::Sharing) -> Output {
     let pruned = imports::prune(group, &sharing.index.proto_modules, &out.edits);
     out.extend(pruned);
     edit::drop_swallowed(&mut out.edits);
+    // Passes may each add one dependency to a manifest: it is listed once.
+    let mut seen = Vec::new();
+    out.manifest_ops.retain(|op| {
+        let first = !seen.contains(op);
+        if first {
+            seen.push(op.clone());
+        }
+        first
+    });
     out.extend(unresolved::find(group, &sharing.index));
     out
 }

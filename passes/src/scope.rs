@@ -121,10 +121,11 @@ pub fn outside_entry(group: &Group, service: usize, mention: &Mention) -> String
     let own = &group.services[service];
     let krate = file.rust.as_ref().map(|rust| rust.krate);
     let lib = lifted_into_lib(group, service).map(|lib| lib.root);
-    if krate != Some(own.bin.root) && krate != lib {
-        let package = &group.services[file.service].packages[file.package].name;
+    let package = &group.services[file.service].packages[file.package].name;
+    let in_dependency = krate != Some(own.bin.root) && krate != lib;
+    if in_dependency && lib.is_some() {
         return format!(
-            "at {at}, in `{name}` of package `{package}`, a dependency of `{}`: knit follows `main` into the service's own binary and library only",
+            "at {at}, in `{name}` of package `{package}`, a dependency of `{}`: from an entry lifted into its package's library, knit follows `main` into that library only",
             own.name
         );
     }
@@ -133,11 +134,18 @@ pub fn outside_entry(group: &Group, service: usize, mention: &Mention) -> String
             "at {at}, in `{name}` of its binary, beside the library its entry is lifted into: knit rewrites that library and `main`, not the binary's other functions"
         );
     }
+    let where_ = match in_dependency {
+        true => format!(
+            "`{name}` of package `{package}`, a dependency of `{}`",
+            own.name
+        ),
+        false => format!("`{name}`"),
+    };
     let deep = deep(group, service);
     match deep.why_not(mention.file, function.syntax().text_range(), &name) {
-        Some(why) => format!("at {at}, in `{name}`: {why}"),
+        Some(why) => format!("at {at}, in {where_}: {why}"),
         None => format!(
-            "at {at}, in `{name}`, which knit does not reach from `fn main`: it follows calls of the binary's own functions, free or associated, by paths it resolves, made on the entry's task"
+            "at {at}, in {where_}, which knit does not reach from `fn main`: it follows calls of the functions of the binary and of the libraries it depends on by path, free or associated, by paths it resolves, made on the entry's task"
         ),
     }
 }

@@ -207,8 +207,9 @@ fn a_server_in_a_function_main_does_not_call_stays_rpc() {
     let files = TWO_CALLS.replace("    app::run(config).await\n", "    Ok(())\n");
     decision(
         &files,
-        expect![[r#"
-            `helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/src/grpc.rs:7, in `serve`, which knit does not reach from `fn main`: it follows calls of the binary's own functions, free or associated, by paths it resolves, made on the entry's task"#]],
+        expect![
+            "`helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/src/grpc.rs:7, in `serve`, which knit does not reach from `fn main`: it follows calls of the functions of the binary and of the libraries it depends on by path, free or associated, by paths it resolves, made on the entry's task"
+        ],
     );
 }
 
@@ -354,9 +355,63 @@ pub async fn serve(addr: std::net::SocketAddr) {
 }
 
 #[test]
+fn a_server_built_in_a_dependency_is_registered() {
+    // `grpc_kit::serve` (re-exported by the library's root) is a function of
+    // a path dependency of the service: followed, its server registered, and
+    // the dependency's manifest given the runtime and the proto crate.
+    let files = r#"//- /greeter/src/main.rs
+pub mod hello_world {
+    tonic::include_proto!("helloworld");
+}
+#[tokio::main]
+async fn main() {
+    grpc_kit::serve(addr()).await;
+}
+//- /greeter/grpc-kit/Cargo.toml
+[package]
+name = "grpc-kit"
+//- /greeter/grpc-kit/src/lib.rs
+mod server;
+pub use server::serve;
+pub mod pb {
+    tonic::include_proto!("helloworld");
+}
+//- /greeter/grpc-kit/src/server.rs
+pub async fn serve(addr: std::net::SocketAddr) {
+    tonic::transport::Server::builder().add_service(crate::pb::greeter_server::GreeterServer::new(Svc)).serve(addr).await.unwrap();
+}
+"#;
+    let manifest = "name = \"greeter\"\n[dependencies]\ngrpc-kit = { path = \"grpc-kit\" }\n";
+    let out = check(&provider(files).replacen("name = \"greeter\"\n", manifest, 1));
+    expect![[r#"
+        //- /greeter/grpc-kit/Cargo.toml
+        [package]
+        name = "greeter-grpc-kit"
+
+        [lib]
+        name = "grpc_kit"
+
+        [dependencies]
+        knit-runtime = { path = "../../knit/runtime" }
+        knit-proto-helloworld = { path = "../../knit/protos/helloworld" }
+        //- /greeter/grpc-kit/src/lib.rs
+        mod server;
+        pub use server::serve;
+        pub mod pb {
+            pub use knit_proto_helloworld::*;
+        }
+        //- /greeter/grpc-kit/src/server.rs
+        pub async fn serve(addr: std::net::SocketAddr) {
+            tonic::transport::Server::builder().add_service(crate::pb::greeter_server::GreeterServer::from_arc(knit_proto_helloworld::greeter_inline::provide(knit_runtime::ServiceHost::current(), Svc))).serve_with_incoming_shutdown(knit_runtime::ServiceHost::current().incoming(addr), knit_runtime::ServiceHost::current().shutdown()).await.unwrap();
+        }
+        Call(Inline) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+    "#]].assert_eq(&out.render("greeter/grpc-kit/"));
+}
+
+#[test]
 fn a_server_built_in_a_dependency_stays_rpc_naming_the_package() {
     // `grpc_kit::serve` is a function of another package of the service
-    // (`grpc-kit`), which knit does not follow into.
+    // (`grpc-kit`) that the service does not depend on by path.
     let files = r#"//- /greeter/src/main.rs
 pub mod hello_world {
     tonic::include_proto!("helloworld");
@@ -379,7 +434,7 @@ pub async fn serve() {
     decision(
         files,
         expect![
-            "`helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/grpc-kit/src/lib.rs:5, in `serve` of package `grpc-kit`, a dependency of `greeter`: knit follows `main` into the service's own binary and library only"
+            "`helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/grpc-kit/src/lib.rs:5, in `serve` of package `grpc-kit`, a dependency of `greeter`, which knit does not reach from `fn main`: it follows calls of the functions of the binary and of the libraries it depends on by path, free or associated, by paths it resolves, made on the entry's task"
         ],
     );
 }

@@ -1,13 +1,18 @@
-//! The functions a service's `main` runs its server through, in its own file
-//! or other files of its binary: `main` → `app::run(cfg)` → `grpc::start(addr,
-//! state)`, each building or serving tonic servers as `main` would.
+//! The functions a service's `main` runs its server through, in its own file,
+//! other files of its binary, or the libraries of the service's path
+//! dependencies: `main` → `app::run(cfg)` → `grpc::start(addr, state)` →
+//! `grpc_kit::serve(..)`, each building or serving tonic servers as `main`
+//! would.
 //!
 //! Followed from `main`'s body (and from the function a synchronous `main`
-//! builds its runtime in): calls to a function of the binary crate by a path
-//! knit resolves, free (`run(..)`, `app::run(..)`, `crate::`/`self::`/`super::`
-//! paths and `use` imports) or associated (`Server::run(..)`, `Self::start(..)`,
-//! an inherent `impl` of the crate), then the calls of each function followed,
-//! to any depth. A function is followed when it:
+//! builds its runtime in): calls to a function of those crates by a path knit
+//! resolves, free (`run(..)`, `app::run(..)`, `crate::`/`self::`/`super::`
+//! paths, `use` imports, a dependency's path `grpc_kit::serve(..)` through its
+//! re-exports) or associated (`Server::run(..)`, `Self::start(..)`, an inherent
+//! `impl` of the crate), then the calls of each function followed, to any
+//! depth. A dependency's library is the service's own copy in the merged
+//! workspace, so edits there touch no other service. A function is followed
+//! when it:
 //! - is called on the entry's own task, or in a task spawned there with its
 //!   future as the call (or an `async` block around it) makes it: not inside
 //!   a closure, nor in a future kept to be polled elsewhere, where the host
@@ -15,13 +20,13 @@
 //!   sets) would not be set; a spawned future runs in the service's scope
 //!   (`entry.rs` wraps it);
 //! - has no type parameters (its server is one, not one per instantiation);
-//! - is named nowhere else in the crate (test code aside) than at calls
+//! - is named nowhere else in those crates (test code aside) than at calls
 //!   followed: code reached another way would register or serve under no host.
 //!
 //! A service whose entry is lifted into its package's library is not walked:
 //! its library is its entry's code as a whole ([`super::entry_scope`]).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use ra_ap_syntax::ast::{self, HasGenericParams, HasName};
 use ra_ap_syntax::{AstNode, SyntaxNode, TextRange};
@@ -79,9 +84,11 @@ impl Deep {
     }
 }
 
-/// A function of the crate: its file, module and syntax, and for an
-/// associated function the name of the type of its inherent `impl`.
+/// A function of the crates walked: its crate (root file), file, module and
+/// syntax, and for an associated function the name of the type of its
+/// inherent `impl`.
 struct CrateFn {
+    krate: FileId,
     file: FileId,
     module: Vec<String>,
     owner: Option<String>,
@@ -101,11 +108,15 @@ impl CrateFn {
     }
 }
 
-/// The binary crate a walk covers.
+/// The crates a walk covers: a binary and the libraries it reaches by path
+/// dependencies (or one library).
 struct Crate<'a> {
     group: &'a Group,
+    /// The crate the walk starts in.
     root: FileId,
     names: Names,
+    /// Per crate, the libraries of the service it names by their crate names.
+    externs: BTreeMap<FileId, BTreeMap<String, FileId>>,
     fns: Vec<CrateFn>,
     /// The indices of `fns` by the functions' names.
     by_name: HashMap<String, Vec<usize>>,
@@ -137,7 +148,7 @@ pub(crate) fn deep(group: &Group, service: usize) -> Deep {
     if main.async_token().is_none() {
         starts.extend(super::runtime::delegate(&main));
     }
-    let krate = Crate::of(group, root);
+    let krate = Crate::of(group, root, externs(group, service));
     let starts: Vec<(FileId, TextRange)> = starts
         .iter()
         .map(|f| (root, f.syntax().text_range()))
@@ -209,7 +220,7 @@ pub(crate) fn spawned_into(
     root: FileId,
     edited: &[(FileId, TextRange)],
 ) -> Vec<(FileId, TextRange)> {
-    let krate = Crate::of(group, root);
+    let krate = Crate::of(group, root, BTreeMap::new());
     let holds = |f: &CrateFn| {
         let (file, range) = f.key();
         edited
@@ -267,10 +278,44 @@ fn has_self(f: &ast::Fn) -> bool {
     f.param_list().and_then(|p| p.self_param()).is_some()
 }
 
+/// The crates of `service` its binary reaches by path dependencies, each with
+/// the libraries it names (crate name → root): the binary's package's
+/// dependencies first, then theirs.
+fn externs(group: &Group, service: usize) -> BTreeMap<FileId, BTreeMap<String, FileId>> {
+    let packages = &group.services[service].packages;
+    let bin = group.services[service].bin.root;
+    let mut externs: BTreeMap<FileId, BTreeMap<String, FileId>> = BTreeMap::new();
+    let mut todo = vec![(bin, 0)];
+    while let Some((krate, package)) = todo.pop() {
+        if externs.contains_key(&krate) {
+            continue;
+        }
+        let mut named = BTreeMap::new();
+        for dep in &packages[package].local_deps {
+            let Some(p) = packages.iter().position(|p| p.name == dep.package) else {
+                continue;
+            };
+            if let Some(lib) = &packages[p].lib {
+                named.insert(dep.key.replace('-', "_"), lib.root);
+                todo.push((lib.root, p));
+            }
+        }
+        externs.insert(krate, named);
+    }
+    externs
+}
+
 impl<'a> Crate<'a> {
-    fn of(group: &'a Group, root: FileId) -> Crate<'a> {
+    /// The crate rooted at `root` and the crates `externs` lists (each with
+    /// the libraries it names).
+    fn of(
+        group: &'a Group,
+        root: FileId,
+        externs: BTreeMap<FileId, BTreeMap<String, FileId>>,
+    ) -> Crate<'a> {
+        let walked = |krate: FileId| krate == root || externs.contains_key(&krate);
         let mut fns = Vec::new();
-        for (file, _, rust) in group.rust_files().filter(|(_, _, r)| r.krate == root) {
+        for (file, _, rust) in group.rust_files().filter(|(_, _, r)| walked(r.krate)) {
             for f in rust.tree().syntax().descendants().filter_map(ast::Fn::cast) {
                 let parent = f.syntax().parent();
                 let imp = parent
@@ -293,6 +338,7 @@ impl<'a> Crate<'a> {
                     None => continue,
                 };
                 fns.push(CrateFn {
+                    krate: rust.krate,
                     file,
                     module: scope_of(&rust.module, f.syntax()),
                     owner,
@@ -306,7 +352,7 @@ impl<'a> Crate<'a> {
         }
         let mut uses: HashMap<String, Vec<(FileId, TextRange, bool)>> = HashMap::new();
         for (file, source, rust) in group.rust_files() {
-            if rust.krate != root || rust.test_only {
+            if !walked(rust.krate) || rust.test_only {
                 continue;
             }
             for name_ref in rust
@@ -329,10 +375,15 @@ impl<'a> Crate<'a> {
                 }
             }
         }
+        let names = match externs.len() > 1 {
+            true => Names::of(group),
+            false => Names::of_crate(group, root),
+        };
         Crate {
             group,
             root,
-            names: Names::of_crate(group, root),
+            names,
+            externs,
             fns,
             by_name,
             uses,
@@ -454,6 +505,7 @@ impl<'a> Crate<'a> {
     /// in `caller` of `file`, names.
     fn resolve(&self, file: FileId, caller: &ast::Fn, path: &ast::Path) -> Option<usize> {
         let rust = self.group.file(file).rust.as_ref()?;
+        let krate = rust.krate;
         let module = scope_of(&rust.module, caller.syntax());
         let mut written = segments(path)?;
         // `Self::start(..)` in an inherent impl: its type's path.
@@ -461,14 +513,33 @@ impl<'a> Crate<'a> {
             let imp = caller.syntax().ancestors().find_map(ast::Impl::cast)?;
             written[0] = self_type(&imp)?;
         }
-        let resolved = self.names.resolve(self.root, &module, &written);
-        let absolute = match resolved.split_first() {
-            Some((first, rest)) if first == "crate" => rest.to_vec(),
-            _ => [module.as_slice(), &resolved].concat(),
+        let resolved = self.names.resolve(krate, &module, &written);
+        let dependency = resolved.split_first().and_then(|(first, rest)| {
+            let lib = *self.externs.get(&krate)?.get(first)?;
+            Some((lib, rest))
+        });
+        let (krate, absolute) = match (resolved.split_first(), dependency) {
+            (Some((first, rest)), _) if first == "crate" => (krate, rest.to_vec()),
+            // `grpc_kit::serve`: from the library's root, through its re-exports.
+            (_, Some((lib, rest))) => {
+                let from_root = [&["crate".to_string()], rest].concat();
+                let resolved = self.names.resolve(lib, &[], &from_root);
+                (
+                    lib,
+                    resolved.strip_prefix(&["crate".to_string()][..])?.to_vec(),
+                )
+            }
+            _ => (krate, [module.as_slice(), &resolved].concat()),
         };
         let (name, parent) = absolute.split_last()?;
         let named = self.by_name.get(name)?;
-        let fns = || named.iter().copied().map(|i| (i, &self.fns[i]));
+        let fns = || {
+            named
+                .iter()
+                .copied()
+                .map(|i| (i, &self.fns[i]))
+                .filter(|(_, f)| f.krate == krate)
+        };
         if let Some((free, _)) = fns().find(|(_, f)| f.owner.is_none() && f.module == parent) {
             return Some(free);
         }
