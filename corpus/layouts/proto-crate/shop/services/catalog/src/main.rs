@@ -1,8 +1,8 @@
 //! The catalog service: answers `shop.v1.Catalog/Lookup` from a fixed list.
 
-use tonic::{transport::Server, Request, Response, Status};
+use tonic::{Request, Response, Status};
 
-use api::v1::catalog_server::{Catalog, CatalogServer};
+use api::v1::catalog_server::Catalog;
 use api::v1::{LookupRequest, Product};
 
 #[derive(Debug, Default)]
@@ -31,9 +31,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|_| "127.0.0.1:50071".to_string())
         .parse()?;
     println!("catalog listening on {addr}");
-    Server::builder()
-        .add_service(CatalogServer::new(Shelf))
-        .serve(addr)
-        .await?;
+    api::serve_catalog(Shelf, addr).await?;
     Ok(())
 }
