@@ -214,10 +214,12 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Every slot of this process, by gRPC service and handler type.
-fn slots() -> &'static Mutex<HashMap<(&'static str, TypeId), &'static dyn AnySlot>> {
-    static SLOTS: OnceLock<Mutex<HashMap<(&'static str, TypeId), &'static dyn AnySlot>>> =
-        OnceLock::new();
+/// The slots of a process, by gRPC service and handler type.
+type Slots = HashMap<(&'static str, TypeId), &'static dyn AnySlot>;
+
+/// Every slot of this process.
+fn slots() -> &'static Mutex<Slots> {
+    static SLOTS: OnceLock<Mutex<Slots>> = OnceLock::new();
     SLOTS.get_or_init(Default::default)
 }
 

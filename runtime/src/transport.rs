@@ -237,7 +237,7 @@ impl Service<Request> for Bridge {
     fn call(&mut self, request: Request) -> Self::Future {
         match &mut self.0 {
             Route::InProcess(target) => {
-                let target = target.clone();
+                let target = *target;
                 // A request's own deadline counts from when the server has it,
                 // as over the network: not during the wait for the provider.
                 Box::pin(async move {

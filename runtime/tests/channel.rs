@@ -512,7 +512,7 @@ async fn a_balance_channel_waits_for_an_endpoint_and_dials_nothing() {
 #[tokio::test]
 async fn a_balance_channel_for_no_hosted_service_is_tonics() {
     let endpoint = Endpoint::from_shared(listener().await).unwrap();
-    let (routed, network) = balanced(&[endpoint.clone()], &[Remote::NAME]).await;
+    let (routed, network) = balanced(std::slice::from_ref(&endpoint), &[Remote::NAME]).await;
     let via = both::<Remote>(&routed, &network, "hi").await;
     assert_eq!(via, [some("network"), some("network")]);
     // Even a hosted service's calls: knit did not list it.
