@@ -228,6 +228,14 @@ impl Follower<'_> {
                     },
                 }
             }
+            // `if c { a } else { b }`, `match x { .. }`: every branch.
+            ast::Expr::IfExpr(_) | ast::Expr::MatchExpr(_) => {
+                let branches = branches(&e).ok_or_else(|| cannot(&e))?;
+                for branch in branches {
+                    self.follow(file, branch, depth, out)?;
+                }
+                Ok(())
+            }
             ast::Expr::RecordExpr(record) => {
                 // `Traced { inner: channel, .. }`: the fields that hold it.
                 let fields = record
@@ -541,7 +549,12 @@ impl Follower<'_> {
 }
 
 /// Whether every later assignment of `name` (bound by `binding`) is a chain
-/// of endpoint builders on `name` itself: `endpoint = endpoint.timeout(d);`.
+/// of endpoint builders on `name` itself (`endpoint = endpoint.timeout(d);`)
+/// or on what a function given `name` returns (`endpoint =
+/// hook(endpoint)?;`, an override hook). The variable is an `Endpoint`, so
+/// whatever the hook returns is one too; should it add TLS, an `https`
+/// endpoint keeps tonic's channel at run time (`knit_runtime::channel`), and
+/// tonic uses no TLS on any other.
 fn reassigned_as_endpoint(binding: &ast::LetStmt, name: &str) -> bool {
     if !crate::locals::changed(binding) {
         return true;
@@ -570,12 +583,34 @@ fn reassigned_as_endpoint(binding: &ast::LetStmt, name: &str) -> bool {
                     rhs = call.receiver();
                 }
                 Some(ast::Expr::PathExpr(p)) if p.syntax().text() == name => break,
-                _ => return false,
+                Some(ast::Expr::CallExpr(call)) if given(&call, name) => break,
+                Some(other) => match strip_try(other.clone()) {
+                    stripped if stripped.syntax() != other.syntax() => rhs = Some(stripped),
+                    _ => return false,
+                },
+                None => return false,
             }
         }
     }
     // Changed only by a mutable borrow, or in a way knit does not see.
     any
+}
+
+/// Whether `call` is given the variable `name` itself (or its clone).
+fn given(call: &ast::CallExpr, name: &str) -> bool {
+    call.arg_list().is_some_and(|list| {
+        list.args().any(|a| {
+            let a = match a {
+                ast::Expr::MethodCallExpr(c)
+                    if c.name_ref().is_some_and(|n| n.text() == "clone") =>
+                {
+                    c.receiver()
+                }
+                a => Some(a),
+            };
+            matches!(a, Some(ast::Expr::PathExpr(p)) if p.syntax().text() == name)
+        })
+    })
 }
 
 /// Whether type text `ty` is tonic's `Endpoint`, alone or as the value of a
@@ -614,12 +649,75 @@ fn strip(mut e: ast::Expr) -> ast::Expr {
     }
 }
 
-/// `e` without `?` and parentheses.
+/// The values the branches of `if`/`match` `e` may yield: each block's tail,
+/// each arm's expression; `None` for an `if` without `else`, or a branch
+/// without a value knit reads. A branch that yields an error (`Err(..)`) or
+/// leaves (`return`, `break`, `continue`) holds no channel and is skipped.
+fn branches(e: &ast::Expr) -> Option<Vec<ast::Expr>> {
+    let mut values = Vec::new();
+    match e {
+        ast::Expr::IfExpr(if_expr) => {
+            let mut at = if_expr.clone();
+            loop {
+                values.push(ast::Expr::BlockExpr(at.then_branch()?));
+                match at.else_branch()? {
+                    ast::ElseBranch::Block(block) => {
+                        values.push(ast::Expr::BlockExpr(block));
+                        break;
+                    }
+                    ast::ElseBranch::IfExpr(next) => at = next,
+                }
+            }
+        }
+        ast::Expr::MatchExpr(m) => {
+            for arm in m.match_arm_list()?.arms() {
+                values.push(arm.expr()?);
+            }
+        }
+        _ => return None,
+    }
+    values.retain(|v| match strip(v.clone()) {
+        ast::Expr::CallExpr(call) => !callee(&call).is_some_and(|(q, n)| q.is_none() && n == "Err"),
+        ast::Expr::BlockExpr(block) => !block
+            .stmt_list()
+            .and_then(|l| l.statements().last())
+            .is_some_and(|s| match s {
+                ast::Stmt::ExprStmt(s) => s.expr().is_some_and(|e| leaves(&e)),
+                _ => false,
+            }),
+        other => !leaves(&other),
+    });
+    (!values.is_empty()).then_some(values)
+}
+
+/// Whether `e` leaves instead of yielding a value: `return`, `break`,
+/// `continue`.
+fn leaves(e: &ast::Expr) -> bool {
+    matches!(
+        e,
+        ast::Expr::ReturnExpr(_) | ast::Expr::BreakExpr(_) | ast::Expr::ContinueExpr(_)
+    )
+}
+
+/// Methods that take the value out of a `Result`/`Option` (or copy it)
+/// and keep its type.
+const UNWRAPPING: &[&str] = &["clone", "unwrap", "expect", "map_err", "context"];
+
+/// `e` without `?`, parentheses and [`UNWRAPPING`] calls:
+/// `make_endpoint(url).map_err(Error::from)?` is what `make_endpoint`
+/// returns.
 fn strip_try(mut e: ast::Expr) -> ast::Expr {
     loop {
         let next = match &e {
             ast::Expr::TryExpr(t) => t.expr(),
             ast::Expr::ParenExpr(p) => p.expr(),
+            ast::Expr::MethodCallExpr(call)
+                if call
+                    .name_ref()
+                    .is_some_and(|n| UNWRAPPING.contains(&n.text())) =>
+            {
+                call.receiver()
+            }
             _ => None,
         };
         match next {

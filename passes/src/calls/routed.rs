@@ -466,3 +466,174 @@ async fn main() {
     expect!["Call(Rpc) frontend/src/main.rs:9: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` is given its channel inside `Timeout::new(..)`, a transport of the client's own, and knit cannot tell where the channel of the client made at frontend/src/main.rs:9 is connected: its channel is made by `Channel::balance_channel` on tonic 0.12, which knit routes on tonic 0.13 and later only"]
     .assert_eq(&check(&fixture).findings.join("\n"));
 }
+
+#[test]
+fn a_channel_from_the_branches_of_an_if_and_a_match() {
+    check_routed(
+        r#"use tonic::transport::{Channel, Endpoint};
+use hello::greeter_client::GreeterClient;
+mod hello { tonic::include_proto!("helloworld"); }
+
+pub struct Greeter(GreeterClient<Tracing<Channel>>);
+
+async fn greeter(url: String, mode: u8) -> Result<Greeter, Box<dyn std::error::Error>> {
+    let endpoint = Endpoint::from_shared(url)?;
+    let channel = if mode == 0 {
+        endpoint.connect_lazy()
+    } else if mode == 1 {
+        endpoint.connect().await.map_err(|e| format!("no greeter: {e}"))?
+    } else {
+        match mode {
+            2 => spare().connect().await?,
+            3 => return Err("no spare".into()),
+            _ => Err(format!("mode {mode}"))?,
+        }
+    };
+    Ok(Greeter(GreeterClient::new(Tracing::new(channel))))
+}
+
+fn spare() -> Endpoint {
+    Endpoint::from_static("http://[::1]:50052")
+}
+
+#[tokio::main]
+async fn main() {}
+"#,
+        "",
+        expect![[r#"
+            //- /frontend/src/main.rs
+            use tonic::transport::{Channel, Endpoint};
+            use hello::greeter_client::GreeterClient;
+            mod hello { tonic::include_proto!("helloworld"); }
+
+            pub struct Greeter(GreeterClient<Tracing<Channel>>);
+
+            async fn greeter(url: String, mode: u8) -> Result<Greeter, Box<dyn std::error::Error>> {
+                let endpoint = Endpoint::from_shared(url)?;
+                let channel = if mode == 0 {
+                    knit_runtime::channel::connect_lazy(endpoint, &["helloworld.Greeter"])
+                } else if mode == 1 {
+                    knit_runtime::channel::connect(endpoint, &["helloworld.Greeter"]).await.map_err(|e| format!("no greeter: {e}"))?
+                } else {
+                    match mode {
+                        2 => knit_runtime::channel::connect(spare(), &["helloworld.Greeter"]).await?,
+                        3 => return Err("no spare".into()),
+                        _ => Err(format!("mode {mode}"))?,
+                    }
+                };
+                Ok(Greeter(GreeterClient::new(Tracing::new(channel))))
+            }
+
+            fn spare() -> Endpoint {
+                Endpoint::from_static("http://[::1]:50052")
+            }
+
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {}
+            Call(Bridged) frontend/src/main.rs:20: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:10, frontend/src/main.rs:12, frontend/src/main.rs:15: `GreeterClient<Tracing<Channel>>` runs over `Tracing<Channel>`, a transport of the client's own
+        "#]],
+    );
+}
+
+#[test]
+fn an_endpoint_passed_through_an_override_hook() {
+    check_routed(
+        r#"use std::sync::Arc;
+use std::time::Duration;
+use tonic::transport::{Channel, Endpoint};
+use hello::greeter_client::GreeterClient;
+mod hello { tonic::include_proto!("helloworld"); }
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+pub type Customize = Arc<dyn Fn(Endpoint) -> Result<Endpoint, Error> + Send + Sync>;
+
+fn endpoint_for(url: String, timeout: Duration) -> Result<Endpoint, tonic::transport::Error> {
+    Ok(Endpoint::from_shared(url)?.timeout(timeout))
+}
+
+async fn greeter(url: String, customize: Option<Customize>) -> Result<GreeterClient<Channel>, Error> {
+    let mut endpoint = endpoint_for(url, Duration::from_secs(2)).map_err(|e| format!("bad url: {e}"))?;
+    if let Some(ref customize) = customize {
+        endpoint = customize(endpoint).map_err(|e| format!("customize: {e}"))?;
+    }
+    let channel = endpoint.connect().await?;
+    Ok(GreeterClient::new(channel))
+}
+
+#[tokio::main]
+async fn main() {}
+"#,
+        "",
+        expect![[r#"
+            //- /frontend/src/main.rs
+            use std::sync::Arc;
+            use std::time::Duration;
+            use tonic::transport::{Channel, Endpoint};
+            use hello::greeter_client::GreeterClient;
+            mod hello { tonic::include_proto!("helloworld"); }
+
+            type Error = Box<dyn std::error::Error + Send + Sync>;
+            pub type Customize = Arc<dyn Fn(Endpoint) -> Result<Endpoint, Error> + Send + Sync>;
+
+            fn endpoint_for(url: String, timeout: Duration) -> Result<Endpoint, tonic::transport::Error> {
+                Ok(Endpoint::from_shared(url)?.timeout(timeout))
+            }
+
+            async fn greeter(url: String, customize: Option<Customize>) -> Result<GreeterClient<Channel>, Error> {
+                let mut endpoint = endpoint_for(url, Duration::from_secs(2)).map_err(|e| format!("bad url: {e}"))?;
+                if let Some(ref customize) = customize {
+                    endpoint = customize(endpoint).map_err(|e| format!("customize: {e}"))?;
+                }
+                let channel = knit_runtime::channel::connect(endpoint, &["helloworld.Greeter"]).await?;
+                Ok(GreeterClient::new(channel))
+            }
+
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {}
+            Call(Bridged) frontend/src/main.rs:20: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:19: `GreeterClient::new` is given a channel made elsewhere, and `frontend` sets a channel timeout at frontend/src/main.rs:11, which an in-process client would not keep
+        "#]],
+    );
+}
+
+#[test]
+fn a_branch_knit_cannot_follow_stays_rpc() {
+    check_routed(
+        r#"use tonic::transport::{Channel, Endpoint};
+use hello::greeter_client::GreeterClient;
+mod hello { tonic::include_proto!("helloworld"); }
+
+pub struct Greeter(GreeterClient<Tracing<Channel>>);
+
+async fn greeter(url: String, cached: Option<Channel>) -> Result<Greeter, Box<dyn std::error::Error>> {
+    let channel = if cached.is_none() {
+        Endpoint::from_shared(url)?.connect().await?
+    } else {
+        cached.unwrap()
+    };
+    Ok(Greeter(GreeterClient::new(Tracing::new(channel))))
+}
+
+#[tokio::main]
+async fn main() {}
+"#,
+        "",
+        expect![[r#"
+            //- /frontend/src/main.rs
+            use tonic::transport::{Channel, Endpoint};
+            use hello::greeter_client::GreeterClient;
+            mod hello { tonic::include_proto!("helloworld"); }
+
+            pub struct Greeter(GreeterClient<Tracing<Channel>>);
+
+            async fn greeter(url: String, cached: Option<Channel>) -> Result<Greeter, Box<dyn std::error::Error>> {
+                let channel = if cached.is_none() {
+                    Endpoint::from_shared(url)?.connect().await?
+                } else {
+                    cached.unwrap()
+                };
+                Ok(Greeter(GreeterClient::new(Tracing::new(channel))))
+            }
+
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {}
+            Call(Rpc) frontend/src/main.rs:13: calls to `helloworld.Greeter` stay RPC: `GreeterClient<Tracing<Channel>>` runs over `Tracing<Channel>`, a transport of the client's own, and knit cannot tell where the channel of the client made at frontend/src/main.rs:13 is connected: its channel is `cached`, a parameter of the function that makes the client, called nowhere knit finds
+        "#]],
+    );
+}
