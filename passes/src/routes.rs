@@ -526,7 +526,7 @@ impl Follower<'_> {
                 else {
                     return false;
                 };
-                if let Some(binding) = crate::locals::binding(path.syntax(), &name) {
+                if let Some(binding) = crate::locals::shadowed_binding(path.syntax(), &name) {
                     if binding
                         .ty()
                         .is_some_and(|t| names_endpoint(&t.syntax().to_string()))
@@ -539,9 +539,20 @@ impl Follower<'_> {
                     return self.is_endpoint(init, depth + 1)
                         && reassigned_as_endpoint(&binding, &name);
                 }
-                parameter_of(path.syntax(), &name)
-                    .and_then(|p| p.ty())
-                    .is_some_and(|t| names_endpoint(&t.syntax().to_string()))
+                // A parameter, bound no other way in the function.
+                let (function, _) = parameter(path.syntax(), &name).unzip();
+                let bound_once = function.is_some_and(|f| {
+                    f.syntax()
+                        .descendants()
+                        .filter_map(ast::IdentPat::cast)
+                        .filter(|p| p.name().is_some_and(|n| n.text() == name))
+                        .count()
+                        == 1
+                });
+                bound_once
+                    && parameter_of(path.syntax(), &name)
+                        .and_then(|p| p.ty())
+                        .is_some_and(|t| names_endpoint(&t.syntax().to_string()))
             }
             _ => false,
         }

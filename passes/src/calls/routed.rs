@@ -477,10 +477,11 @@ mod hello { tonic::include_proto!("helloworld"); }
 pub struct Greeter(GreeterClient<Tracing<Channel>>);
 
 async fn greeter(url: String, mode: u8) -> Result<Greeter, Box<dyn std::error::Error>> {
-    let endpoint = Endpoint::from_shared(url)?;
     let channel = if mode == 0 {
+        let endpoint = Endpoint::from_shared(url)?;
         endpoint.connect_lazy()
     } else if mode == 1 {
+        let endpoint = Endpoint::from_shared(url)?.user_agent("frontend")?;
         endpoint.connect().await.map_err(|e| format!("no greeter: {e}"))?
     } else {
         match mode {
@@ -509,10 +510,11 @@ async fn main() {}
             pub struct Greeter(GreeterClient<Tracing<Channel>>);
 
             async fn greeter(url: String, mode: u8) -> Result<Greeter, Box<dyn std::error::Error>> {
-                let endpoint = Endpoint::from_shared(url)?;
                 let channel = if mode == 0 {
+                    let endpoint = Endpoint::from_shared(url)?;
                     knit_runtime::channel::connect_lazy(endpoint, &["helloworld.Greeter"])
                 } else if mode == 1 {
+                    let endpoint = Endpoint::from_shared(url)?.user_agent("frontend")?;
                     knit_runtime::channel::connect(endpoint, &["helloworld.Greeter"]).await.map_err(|e| format!("no greeter: {e}"))?
                 } else {
                     match mode {
@@ -529,7 +531,7 @@ async fn main() {}
             }
 
             pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {}
-            Call(Bridged) frontend/src/main.rs:20: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:10, frontend/src/main.rs:12, frontend/src/main.rs:15: `GreeterClient<Tracing<Channel>>` runs over `Tracing<Channel>`, a transport of the client's own
+            Call(Bridged) frontend/src/main.rs:21: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:10, frontend/src/main.rs:13, frontend/src/main.rs:16: `GreeterClient<Tracing<Channel>>` runs over `Tracing<Channel>`, a transport of the client's own
         "#]],
     );
 }
