@@ -23,10 +23,26 @@ pub struct Config {
     pub timeout_ms: u64,
 }
 
-/// A channel to `url` whose calls end after `cfg.timeout_ms`, connected now.
+/// A channel to `url` whose calls end after `cfg.timeout_ms`, connected now,
+/// or on first use when `TELEMETRY_LAZY_DIAL` is set.
 pub async fn dial(url: String, cfg: &Config) -> Result<Channel, Error> {
-    let endpoint = Endpoint::from_shared(url)?.timeout(Duration::from_millis(cfg.timeout_ms));
-    endpoint.connect().await
+    let mut endpoint = endpoint(url, cfg)?;
+    endpoint = customize(endpoint);
+    if std::env::var_os("TELEMETRY_LAZY_DIAL").is_some() {
+        Ok(endpoint.connect_lazy())
+    } else {
+        endpoint.connect().await
+    }
+}
+
+/// The endpoint of `url` with the configured deadline.
+fn endpoint(url: String, cfg: &Config) -> Result<Endpoint, Error> {
+    Ok(Endpoint::from_shared(url)?.timeout(Duration::from_millis(cfg.timeout_ms)))
+}
+
+/// What every dialled endpoint gets besides the configuration.
+fn customize(endpoint: Endpoint) -> Endpoint {
+    endpoint.tcp_nodelay(true)
 }
 
 /// A transport that adds `x-trace-origin: shopfront` to each request it
