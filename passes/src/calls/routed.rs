@@ -639,3 +639,48 @@ async fn main() {}
         "#]],
     );
 }
+
+#[test]
+fn an_endpoint_replaced_by_a_value_not_made_from_it_stays_rpc() {
+    check_routed(
+        r#"use tonic::transport::{Channel, Endpoint};
+use hello::greeter_client::GreeterClient;
+mod hello { tonic::include_proto!("helloworld"); }
+
+pub struct Greeter(GreeterClient<Tracing<Channel>>);
+
+async fn greeter(url: String, spare: Option<Endpoint>) -> Result<Greeter, Box<dyn std::error::Error>> {
+    let mut endpoint = Endpoint::from_shared(url)?;
+    if let Some(spare) = spare {
+        endpoint = spare.tls_config(tls())?;
+    }
+    let channel = endpoint.connect().await?;
+    Ok(Greeter(GreeterClient::new(Tracing::new(channel))))
+}
+
+#[tokio::main]
+async fn main() {}
+"#,
+        "",
+        expect![[r#"
+            //- /frontend/src/main.rs
+            use tonic::transport::{Channel, Endpoint};
+            use hello::greeter_client::GreeterClient;
+            mod hello { tonic::include_proto!("helloworld"); }
+
+            pub struct Greeter(GreeterClient<Tracing<Channel>>);
+
+            async fn greeter(url: String, spare: Option<Endpoint>) -> Result<Greeter, Box<dyn std::error::Error>> {
+                let mut endpoint = Endpoint::from_shared(url)?;
+                if let Some(spare) = spare {
+                    endpoint = spare.tls_config(tls())?;
+                }
+                let channel = endpoint.connect().await?;
+                Ok(Greeter(GreeterClient::new(Tracing::new(channel))))
+            }
+
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {}
+            Call(Rpc) frontend/src/main.rs:13: calls to `helloworld.Greeter` stay RPC: `GreeterClient<Tracing<Channel>>` runs over `Tracing<Channel>`, a transport of the client's own, and knit cannot tell where the channel of the client made at frontend/src/main.rs:13 is connected: its channel is connected at `endpoint.connect()`, on what knit cannot tell is a tonic `Endpoint` (or one with TLS, which is never routed)
+        "#]],
+    );
+}
