@@ -51,6 +51,15 @@ pub fn shadowed_binding(node: &SyntaxNode, name: &str) -> Option<ast::LetStmt> {
 /// function sees none of them), and the last `let` of `name` before `node` in
 /// the innermost enclosing block of it that has one.
 fn last_let(node: &SyntaxNode, name: &str) -> Option<(SyntaxNode, ast::LetStmt)> {
+    last_let_where(node, |b| binds(b, name))
+}
+
+/// The function around `node`, and the last `let` before `node` that `wanted`
+/// accepts, in the innermost enclosing block of it that has one.
+pub(crate) fn last_let_where(
+    node: &SyntaxNode,
+    wanted: impl Fn(&ast::LetStmt) -> bool,
+) -> Option<(SyntaxNode, ast::LetStmt)> {
     let at = node.text_range().start();
     let function = node.ancestors().find(|n| ast::Fn::can_cast(n.kind()))?;
     let found = node
@@ -64,7 +73,7 @@ fn last_let(node: &SyntaxNode, name: &str) -> Option<(SyntaxNode, ast::LetStmt)>
                     _ => None,
                 })
                 .filter(|b| b.syntax().text_range().end() <= at)
-                .filter(|b| binds(b, name))
+                .filter(|b| wanted(b))
                 .last()
         })?;
     Some((function, found))

@@ -777,7 +777,6 @@ fn parameter_of(node: &SyntaxNode, name: &str) -> Option<ast::Param> {
 /// it is assigned again.
 fn tuple_binding(node: &SyntaxNode, name: &str) -> Option<(ast::LetStmt, usize)> {
     let at = node.text_range().start();
-    let function = node.ancestors().find(|n| ast::Fn::can_cast(n.kind()))?;
     let place = |binding: &ast::LetStmt| {
         match binding.pat()? {
         ast::Pat::TuplePat(tuple) => tuple.fields().position(|field| {
@@ -786,21 +785,8 @@ fn tuple_binding(node: &SyntaxNode, name: &str) -> Option<(ast::LetStmt, usize)>
         _ => None,
     }
     };
-    let (binding, index) = node
-        .ancestors()
-        .take_while(|n| n != &function)
-        .filter_map(ast::StmtList::cast)
-        .find_map(|list| {
-            list.statements()
-                .filter_map(|s| match s {
-                    ast::Stmt::LetStmt(binding) => Some(binding),
-                    _ => None,
-                })
-                .filter(|b| b.syntax().text_range().end() <= at)
-                .filter_map(|b| Some((place(&b)?, b)))
-                .last()
-        })
-        .map(|(index, binding)| (binding, index))?;
+    let (function, binding) = crate::locals::last_let_where(node, |b| place(b).is_some())?;
+    let index = place(&binding)?;
     let after = binding.syntax().text_range().end();
     let between = |n: &SyntaxNode| {
         let start = n.text_range().start();

@@ -656,14 +656,7 @@ fn axum_served(mut node: SyntaxNode, provider: &Provider, depth: u32) -> Result<
             if depth > 8 {
                 return Err(unfollowed(&parent));
             }
-            let after = binding.syntax().text_range().end();
-            let uses: Vec<ast::PathExpr> = block
-                .descendants()
-                .filter_map(ast::PathExpr::cast)
-                .filter(|p| p.syntax().text_range().start() >= after)
-                .filter(|p| p.syntax().text() == name.as_str())
-                .filter(|p| may_refer_to(p.syntax(), &name, &binding))
-                .collect();
+            let uses = uses_after(&binding, &block, &name);
             if uses.is_empty() {
                 return Err(format!(
                     "`{provider}` keeps the axum router of its routes in `{name}`, and knit sees no use of it"
@@ -834,14 +827,7 @@ fn router_served(mut node: SyntaxNode, provider: &Provider) -> Result<(), String
             _ => None,
         };
         if let (Some(name), Some(block)) = (name, binding.syntax().parent()) {
-            let after = binding.syntax().text_range().end();
-            let uses: Vec<ast::PathExpr> = block
-                .descendants()
-                .filter_map(ast::PathExpr::cast)
-                .filter(|p| p.syntax().text_range().start() >= after)
-                .filter(|p| p.syntax().text() == name.as_str())
-                .filter(|p| may_refer_to(p.syntax(), &name, &binding))
-                .collect();
+            let uses = uses_after(&binding, &block, &name);
             if uses.is_empty() {
                 return Err(format!(
                     "`{provider}` keeps its router in `{name}`, and knit sees no use of it"
@@ -857,6 +843,19 @@ fn router_served(mut node: SyntaxNode, provider: &Provider) -> Result<(), String
         "`{provider}` serves its router where knit cannot follow it (`{}`)",
         excerpt(&node)
     ))
+}
+
+/// The uses of `name` in `block` after `binding` that may be the variable it
+/// binds ([`may_refer_to`]).
+fn uses_after(binding: &ast::LetStmt, block: &SyntaxNode, name: &str) -> Vec<ast::PathExpr> {
+    let after = binding.syntax().text_range().end();
+    block
+        .descendants()
+        .filter_map(ast::PathExpr::cast)
+        .filter(|p| p.syntax().text_range().start() >= after)
+        .filter(|p| p.syntax().text() == name)
+        .filter(|p| may_refer_to(p.syntax(), name, binding))
+        .collect()
 }
 
 /// Whether the use of `name` at `node` may be the variable `binding`
