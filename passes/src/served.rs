@@ -488,7 +488,7 @@ fn expr_at(file: &SourceFile, range: TextRange) -> Option<(ast::Expr, TextSize)>
 }
 
 /// The smallest node of `tree` that covers `range`.
-fn covering_node(tree: &ast::SourceFile, range: TextRange) -> Option<SyntaxNode> {
+pub(crate) fn covering_node(tree: &ast::SourceFile, range: TextRange) -> Option<SyntaxNode> {
     match tree.syntax().covering_element(range) {
         NodeOrToken::Node(node) => Some(node),
         NodeOrToken::Token(token) => token.parent(),

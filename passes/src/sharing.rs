@@ -17,7 +17,7 @@ use crate::names::{Index, Mention, Named, Role, Usage};
 use crate::routes::Connect;
 use crate::served::Served;
 use ra_ap_syntax::ast::HasGenericArgs;
-use ra_ap_syntax::{AstNode, NodeOrToken, TextRange, TextSize, ast};
+use ra_ap_syntax::{AstNode, SyntaxNode, TextRange, TextSize, ast};
 
 /// The decision for the calls of one service to one gRPC service.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -706,21 +706,21 @@ fn own_transport(text: &str, range: TextRange) -> Option<String> {
     (!channel(name)).then(|| arg.syntax().to_string())
 }
 
+/// The syntax around mention `m`, innermost first.
+fn mention_ancestors(group: &Group, m: &Mention) -> impl Iterator<Item = SyntaxNode> {
+    let tree = group.file(m.file).rust.as_ref().map(|rust| rust.tree());
+    tree.and_then(|tree| crate::served::covering_node(&tree, m.path))
+        .into_iter()
+        .flat_map(|node| node.ancestors())
+}
+
 /// Whether `name` is a type parameter of an item around mention `m`
 /// (`type BaseNodeGrpcClient<T> = BaseNodeClient<T>;`, `struct Node<T> {
 /// client: NodeClient<T> }`): such a mention names no transport; where the
 /// client is made does.
 fn type_parameter_in_scope(group: &Group, m: &Mention, name: &str) -> bool {
     use ra_ap_syntax::ast::{HasGenericParams, HasName};
-    let Some(rust) = group.file(m.file).rust.as_ref() else {
-        return false;
-    };
-    let node = match rust.tree().syntax().covering_element(m.path) {
-        NodeOrToken::Node(node) => Some(node),
-        NodeOrToken::Token(token) => token.parent(),
-    };
-    node.into_iter()
-        .flat_map(|node| node.ancestors())
+    mention_ancestors(group, m)
         .filter_map(ast::AnyHasGenericParams::cast)
         .filter_map(|item| item.generic_param_list())
         .flat_map(|params| params.type_or_const_params())
@@ -734,15 +734,7 @@ fn type_parameter_in_scope(group: &Group, m: &Mention, name: &str) -> bool {
 /// (a function's body) or an `impl` or trait (an associated type): knit follows
 /// module-level aliases only.
 fn aliased_in_a_block(group: &Group, m: &Mention) -> bool {
-    let Some(rust) = group.file(m.file).rust.as_ref() else {
-        return false;
-    };
-    let node = match rust.tree().syntax().covering_element(m.path) {
-        NodeOrToken::Node(node) => Some(node),
-        NodeOrToken::Token(token) => token.parent(),
-    };
-    node.into_iter()
-        .flat_map(|node| node.ancestors())
+    mention_ancestors(group, m)
         .find_map(ast::TypeAlias::cast)
         .and_then(|alias| alias.syntax().parent())
         .is_some_and(|parent| {
