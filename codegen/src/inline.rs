@@ -6,7 +6,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use crate::names::{inline_module, snake_case, upper_camel};
-use crate::rust::{doc, ident};
+use crate::rust::{doc, ident, runtime};
 use crate::{ProtoMethod, ProtoService};
 
 /// The Rust type prost generates for message `fq` (`.pkg.Outer.Inner`), seen
@@ -32,6 +32,7 @@ fn streams(m: &ProtoMethod) -> bool {
 /// The module of gRPC service `service` of proto package `package`, served by
 /// service `provider` of the group.
 pub fn module(package: &str, service: &ProtoService, provider: &str) -> TokenStream {
+    let rt = runtime();
     let full = service.full_name(package);
     let snake = snake_case(&service.name);
     let module = ident(&inline_module(&service.name));
@@ -95,7 +96,7 @@ pub fn module(package: &str, service: &ProtoService, provider: &str) -> TokenStr
         pub mod #module {
             use std::sync::Arc;
 
-            use knit_runtime::call::{self, SharedInterceptor};
+            use #rt::call::{self, SharedInterceptor};
             use tonic::service::Interceptor;
             use tonic::transport::Channel;
 
@@ -106,7 +107,7 @@ pub fn module(package: &str, service: &ProtoService, provider: &str) -> TokenStr
             pub const SERVICE: &str = #full;
 
             /// Registers `handler` for in-process calls; the listener serves the same handler.
-            pub fn provide<T: Handler>(host: &knit_runtime::ServiceHost, handler: T) -> Arc<T> {
+            pub fn provide<T: Handler>(host: &#rt::ServiceHost, handler: T) -> Arc<T> {
                 let handler = Arc::new(handler);
                 #provide;
                 handler
@@ -115,7 +116,7 @@ pub fn module(package: &str, service: &ProtoService, provider: &str) -> TokenStr
             #[doc = #with_interceptor_doc]
             /// as the listener's do.
             pub fn with_interceptor<T, F>(
-                host: &knit_runtime::ServiceHost,
+                host: &#rt::ServiceHost,
                 handler: T,
                 interceptor: F,
             ) -> tonic::service::interceptor::InterceptedService<#server<T>, SharedInterceptor>
@@ -142,15 +143,15 @@ pub fn module(package: &str, service: &ProtoService, provider: &str) -> TokenStr
 
             #[derive(Clone, Debug)]
             enum Route {
-                InProcess(knit_runtime::registry::Target<#target>),
+                InProcess(#rt::registry::Target<#target>),
                 /// Boxed: a client in process stays small to clone and to move.
                 Network(Box<NetworkClient<Channel>>),
             }
 
             impl #client {
                 fn route(network: impl FnOnce() -> NetworkClient<Channel>) -> Route {
-                    if knit_runtime::registry::is_hosted(SERVICE) {
-                        Route::InProcess(knit_runtime::registry::Target::new(SERVICE))
+                    if #rt::registry::is_hosted(SERVICE) {
+                        Route::InProcess(#rt::registry::Target::new(SERVICE))
                     } else {
                         Route::Network(Box::new(network()))
                     }
@@ -162,8 +163,8 @@ pub fn module(package: &str, service: &ProtoService, provider: &str) -> TokenStr
                     D: TryInto<tonic::transport::Endpoint>,
                     D::Error: Into<tonic::codegen::StdError>,
                 {
-                    let route = if knit_runtime::registry::is_hosted(SERVICE) {
-                        Route::InProcess(knit_runtime::registry::Target::new(SERVICE))
+                    let route = if #rt::registry::is_hosted(SERVICE) {
+                        Route::InProcess(#rt::registry::Target::new(SERVICE))
                     } else {
                         Route::Network(Box::new(NetworkClient::connect(dst).await?))
                     };
@@ -294,6 +295,7 @@ fn unary_method(package: &str, m: &ProtoMethod, call: TokenStream) -> TokenStrea
 /// One streaming method of the in-process client: the handler's method is
 /// called with the caller's request, and messages are handed over as values.
 fn streaming_method(package: &str, m: &ProtoMethod) -> TokenStream {
+    let rt = runtime();
     let method = ident(&snake_case(&m.name));
     let input = message_type(package, &m.input);
     let mut output = message_type(package, &m.output);
@@ -308,12 +310,12 @@ fn streaming_method(package: &str, m: &ProtoMethod) -> TokenStream {
         output = quote!(tonic::codec::Streaming<#output>);
     }
     let request = match m.client_streaming {
-        true => quote!(knit_runtime::stream::requests(request)),
+        true => quote!(#rt::stream::requests(request)),
         false => quote!(request),
     };
     let call = match m.server_streaming {
         true => quote! {
-            knit_runtime::stream::responses(#request, timeout, |request| (service.handler.#method)(request)).await
+            #rt::stream::responses(#request, timeout, |request| (service.handler.#method)(request)).await
         },
         false => quote! {
             call::unary(request, timeout, |request| (service.handler.#method)(#request)).await

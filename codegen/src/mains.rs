@@ -79,6 +79,7 @@ pub struct Host {
 /// The merged binary's crate: its manifest and `main`, and notes on the
 /// runtime settings it chose.
 pub fn host_crate(input: &Input) -> (Vec<(String, String)>, Vec<String>) {
+    let rt = rust::runtime();
     let host = &input.host;
     let mut notes = Vec::new();
     let mut chain = Vec::new();
@@ -164,7 +165,7 @@ pub fn host_crate(input: &Input) -> (Vec<(String, String)>, Vec<String>) {
     ];
     let main = quote! {
         fn main() -> std::process::ExitCode {
-            knit_runtime::Host::new() #(#chain)* .run()
+            #rt::Host::new() #(#chain)* .run()
         }
     };
     let files = vec![
@@ -241,6 +242,7 @@ fn runtime_settings(host: &Host, notes: &mut Vec<String>) -> Vec<TokenStream> {
 /// How the host stops: the plan's grace period, and the services it does not
 /// wait for, with a note naming them.
 fn shutdown_settings(host: &Host, notes: &mut Vec<String>) -> Vec<TokenStream> {
+    let rt = rust::runtime();
     let mut chain = Vec::new();
     if let Some(secs) = host.shutdown_grace_secs {
         let secs = Literal::u64_unsuffixed(secs);
@@ -253,7 +255,7 @@ fn shutdown_settings(host: &Host, notes: &mut Vec<String>) -> Vec<TokenStream> {
         .map(|s| s.name.as_str())
         .collect();
     for name in &dying {
-        chain.push(quote!(.on_signal(#name, knit_runtime::OnSignal::Dies)));
+        chain.push(quote!(.on_signal(#name, #rt::OnSignal::Dies)));
     }
     if !dying.is_empty() {
         let quoted = |names: &[&str]| {
@@ -315,8 +317,9 @@ pub struct Standalone<'a> {
 /// with its own listener. An error when the runtime's attribute or builder
 /// is not Rust.
 pub fn standalone(main: &Standalone) -> Result<String, String> {
+    let rt = rust::runtime();
     let service = main.service;
-    let host = quote!(let host = knit_runtime::ServiceHost::standalone(#service););
+    let host = quote!(let host = #rt::ServiceHost::standalone(#service););
     let entry = rust::path(&format!("{}::{ENTRY}", main.lib));
     let tokens = |text: &str| {
         TokenStream::from_str(text)
@@ -329,7 +332,7 @@ pub fn standalone(main: &Standalone) -> Result<String, String> {
                 #attr
                 async fn main() -> std::process::ExitCode {
                     #host
-                    knit_runtime::exit(#entry(host).await)
+                    #rt::exit(#entry(host).await)
                 }
             }
         }
@@ -339,14 +342,14 @@ pub fn standalone(main: &Standalone) -> Result<String, String> {
                 fn main() -> std::process::ExitCode {
                     let runtime = #chain.build().expect("the service's tokio runtime");
                     #host
-                    knit_runtime::exit(runtime.block_on(#entry(host)))
+                    #rt::exit(runtime.block_on(#entry(host)))
                 }
             }
         }
         StandaloneRuntime::Knit => quote! {
             fn main() -> std::process::ExitCode {
                 #host
-                knit_runtime::exit(knit_runtime::block_on(#entry(host)))
+                #rt::exit(#rt::block_on(#entry(host)))
             }
         },
     };

@@ -19,6 +19,34 @@ pub const RUNTIME_PACKAGE: &str = "knit-runtime";
 /// The merged binary's package name.
 pub const HOST_PACKAGE: &str = "merged";
 
+/// knit-runtime's crate name: how the code of a merged workspace spells it.
+pub const RUNTIME_CRATE: &str = "knit_runtime";
+
+/// knit-runtime's items that the passes write into services' code, by the
+/// paths they write (each under [`RUNTIME_CRATE`]).
+pub mod runtime {
+    /// The host of one service in the merged process (a type).
+    pub const SERVICE_HOST: &str = "knit_runtime::ServiceHost";
+    /// The host of the running entry, where no parameter carries it.
+    pub const CURRENT_HOST: &str = "knit_runtime::ServiceHost::current()";
+    /// The error a lifted entry that runs its own runtime returns.
+    pub const FAILED: &str = "knit_runtime::Failed";
+    /// Runs a closure on a thread of its own, in the service's host.
+    pub const ON_OWN_THREAD: &str = "knit_runtime::on_own_thread";
+    /// Whether the code runs in the merged binary.
+    pub const IN_MERGED_HOST: &str = "knit_runtime::in_merged_host";
+    /// The registry of in-process services (`connect`).
+    pub const REGISTRY: &str = "knit_runtime::registry";
+    /// Channels of clients that keep their own (`connect`, `client`, ...).
+    pub const CHANNEL: &str = "knit_runtime::channel";
+    /// The transport of bridged clients.
+    pub const BRIDGE: &str = "knit_runtime::transport::Bridge";
+    /// Each service's environment, arguments and working directory.
+    pub const ENV: &str = "knit_runtime::env";
+    /// Volo servers and clients.
+    pub const VOLO: &str = "knit_runtime::volo";
+}
+
 /// The package name of the crate of proto package `package` before any
 /// collision is resolved (`knit-proto-a-b` for `a.b` and `a_b`).
 pub fn proto_package(package: &str) -> String {
@@ -114,6 +142,26 @@ pub fn relative_path(from: &str, to: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn runtime_paths_are_under_its_crate() {
+        assert_eq!(RUNTIME_CRATE, crate_name(RUNTIME_PACKAGE));
+        for path in [
+            runtime::SERVICE_HOST,
+            runtime::CURRENT_HOST,
+            runtime::FAILED,
+            runtime::ON_OWN_THREAD,
+            runtime::IN_MERGED_HOST,
+            runtime::REGISTRY,
+            runtime::CHANNEL,
+            runtime::BRIDGE,
+            runtime::ENV,
+            runtime::VOLO,
+        ] {
+            assert!(path.starts_with(&format!("{RUNTIME_CRATE}::")), "{path}");
+        }
+        assert!(runtime::CURRENT_HOST.starts_with(runtime::SERVICE_HOST));
+    }
 
     #[test]
     fn names_of_generated_crates_and_modules() {

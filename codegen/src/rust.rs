@@ -4,6 +4,11 @@
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
+/// knit-runtime's crate, as generated code names it.
+pub fn runtime() -> Ident {
+    ident(crate::names::RUNTIME_CRATE)
+}
+
 /// The identifier `name`: raw (`r#type`) when `name` is a keyword, as prost
 /// and tonic write it; a name that is no identifier has its other characters
 /// replaced by `_` (no such name reaches here from a valid plan or proto).

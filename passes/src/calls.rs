@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use knit_codegen::names::runtime::{BRIDGE, CHANNEL, REGISTRY};
 use ra_ap_syntax::ast::{self, HasArgList, HasGenericArgs};
 use ra_ap_syntax::{AstNode, TextRange, TextSize};
 
@@ -215,7 +216,7 @@ fn dial_only_when_needed(
         };
         let services: Vec<String> = channel.services.iter().map(|s| format!("{s:?}")).collect();
         let new = format!(
-            "knit_runtime::registry::connect({}, &[{}])",
+            "{REGISTRY}::connect({}, &[{}])",
             receiver.syntax(),
             services.join(", ")
         );
@@ -272,7 +273,7 @@ fn route_channels(
                     _ => "connect_lazy",
                 };
                 format!(
-                    "knit_runtime::channel::{function}({}, &[{services}])",
+                    "{CHANNEL}::{function}({}, &[{services}])",
                     receiver.syntax()
                 )
             }
@@ -295,7 +296,7 @@ fn route_channels(
                     .unwrap_or_default();
                 let args: Vec<String> = args.args().map(|a| a.syntax().to_string()).collect();
                 format!(
-                    "knit_runtime::channel::{function}{turbofish}({}, &[{services}])",
+                    "{CHANNEL}::{function}{turbofish}({}, &[{services}])",
                     args.join(", ")
                 )
             }
@@ -309,7 +310,7 @@ fn route_channels(
                 };
                 let args: Vec<String> = args.args().map(|a| a.syntax().to_string()).collect();
                 format!(
-                    "knit_runtime::channel::client({}, &[{services}], {client}::new)",
+                    "{CHANNEL}::client({}, &[{services}], {client}::new)",
                     args.join(", ")
                 )
             }
@@ -337,7 +338,6 @@ fn needs_runtime(group: &Group, file: FileId, out: &mut Output) {
 /// A mention of a bridged client: the caller keeps its own generated client
 /// and types, over `knit_runtime::transport::Bridge` instead of a `Channel`.
 fn bridge(group: &Group, m: &Mention, out: &mut Output) {
-    const BRIDGE: &str = "knit_runtime::transport::Bridge";
     let full = format!("{}.{}", m.named.package, m.named.service);
     let full = full.trim_start_matches('.');
     match &m.usage {

@@ -23,6 +23,8 @@ pub use crate::scope::{entry_ranges, in_entry, lifted_into_lib, main_fn, serves}
 use crate::scope::{entry_scope, shares_its_library};
 use crate::sharing::Sharing;
 use knit_codegen::mains;
+use knit_codegen::names::RUNTIME_CRATE;
+use knit_codegen::names::runtime::{CURRENT_HOST, SERVICE_HOST};
 
 mod actix;
 mod bin_items;
@@ -58,8 +60,8 @@ const MAIN_HOST: HostRef = HostRef {
 };
 /// In a library: the host of the running entry.
 const LIB_HOST: HostRef = HostRef {
-    expr: "knit_runtime::ServiceHost::current()",
-    by_ref: "knit_runtime::ServiceHost::current()",
+    expr: CURRENT_HOST,
+    by_ref: CURRENT_HOST,
 };
 
 /// The `tokio::main` attribute of `f`; `None` when `f` has no runtime attribute.
@@ -351,8 +353,8 @@ fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Res
     let scoped = scoped_spawns(group, &through.edits, &spawned);
     // When only those functions reach the host, `main` may not use its own.
     let param = match through.edits.iter().any(|e| e.text.contains(LIB_HOST.expr)) {
-        false => "(knit_host: &'static knit_runtime::ServiceHost)",
-        true => "(#[allow(unused_variables)] knit_host: &'static knit_runtime::ServiceHost)",
+        false => format!("(knit_host: &'static {SERVICE_HOST})"),
+        true => format!("(#[allow(unused_variables)] knit_host: &'static {SERVICE_HOST})"),
     };
     out.edit(
         PASS,
@@ -457,14 +459,14 @@ fn lift_actix(
             PASS,
             root,
             ret.syntax().text_range(),
-            format!("-> {}", actix::RET),
+            format!("-> {}", actix::ret()),
             "the outcome crosses from actix's thread",
         ),
         None => out.edit(
             PASS,
             root,
             TextRange::empty(l_curly.text_range().start()),
-            format!("-> {} ", actix::RET),
+            format!("-> {} ", actix::ret()),
             "the outcome crosses from actix's thread",
         ),
     }
@@ -498,7 +500,7 @@ fn lift_actix(
             PASS,
             root,
             TextRange::new(receiver.end(), call.end()),
-            actix::RUN_CLOSE,
+            actix::run_close(),
             why,
         );
     }
@@ -899,7 +901,7 @@ pub fn lib_entries(group: &Group, out: &Output) -> Output {
         let doc = format!(
             "/// The entry of service `{name}`, lifted by knit from `fn main` in {path}: the\n\
              /// merged binary's host runs it; the service's own binary runs `main` as before.\n\
-             pub async fn {ENTRY}(knit_host: &'static knit_runtime::ServiceHost){ret} {{\n",
+             pub async fn {ENTRY}(knit_host: &'static {SERVICE_HOST}){ret} {{\n",
             name = service.name,
             path = main_file.path,
         );
@@ -1164,7 +1166,7 @@ fn dependency_manifests(
         };
         let package = &service.packages[p];
         let mut wanted = Vec::new();
-        if edit.text.contains("knit_runtime") {
+        if edit.text.contains(RUNTIME_CRATE) {
             let runtime = relative_path(&package.dir, knit_codegen::names::RUNTIME_DIR);
             wanted.push((knit_codegen::names::RUNTIME_PACKAGE.to_string(), runtime));
         }

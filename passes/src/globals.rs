@@ -24,6 +24,7 @@ use crate::edit::{Level, Output, code_range};
 use crate::model::{FileId, Group};
 use crate::pass::PassId;
 use crate::sharing::Sharing;
+use knit_codegen::names::runtime::ENV;
 
 mod args;
 mod files;
@@ -171,7 +172,7 @@ fn own_env(group: &Group, service: usize, file: FileId) -> Option<String> {
         .collect();
     if runners.len() > 1 {
         let any = runners.iter().any(|&i| !group.services[i].env.is_empty());
-        return any.then(|| "knit_runtime::env::current_service()".to_string());
+        return any.then(|| format!("{ENV}::current_service()"));
     }
     let svc = &group.services[service];
     (!svc.env.is_empty()).then(|| format!("{:?}", svc.name))
@@ -208,7 +209,7 @@ fn environment(group: &Group, calls: &[Call], out: &mut Output) {
             PASS,
             id,
             callee.syntax().text_range(),
-            format!("knit_runtime::env::{function}"),
+            format!("{ENV}::{function}"),
             &note,
         );
         let list = call.arg_list().unwrap();
@@ -475,7 +476,7 @@ fn dotenv(group: &Group, calls: &[Call], out: &mut Output) {
             PASS,
             id,
             callee.syntax().text_range(),
-            "knit_runtime::env::dotenv",
+            format!("{ENV}::dotenv"),
             &note,
         );
         let inside = list.syntax().text_range().start() + TextSize::from(1);

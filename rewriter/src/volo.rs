@@ -30,7 +30,8 @@ pub fn unsupported<'a>(
     locks: &[(&str, &str)],
     mut edits: impl Iterator<Item = &'a str>,
 ) -> Option<String> {
-    if !edits.any(|text| text.contains("knit_runtime::volo::")) {
+    let volo = format!("{}::", knit_codegen::names::runtime::VOLO);
+    if !edits.any(|text| text.contains(&volo)) {
         return None;
     }
     let other = locks.iter().find_map(|(service, lock)| {

@@ -8,11 +8,14 @@
 
 use ra_ap_syntax::ast::{self, HasArgList, HasAttrs};
 
+use knit_codegen::names::runtime::{FAILED, IN_MERGED_HOST, ON_OWN_THREAD};
 use ra_ap_syntax::{AstNode, SyntaxNode, TextRange};
 
 /// The entry's return type: `on_own_thread` carries the outcome across threads
 /// as the message `main`'s error would have printed.
-pub(super) const RET: &str = "Result<(), knit_runtime::Failed>";
+pub(super) fn ret() -> String {
+    format!("Result<(), {FAILED}>")
+}
 
 /// An actix runtime attribute on `main`.
 pub(super) struct ActixMain {
@@ -66,7 +69,7 @@ pub(super) fn wrap_body(system: &str, ret: Option<&ast::RetType>) -> (String, St
         .map_or("()".to_string(), |t| t.syntax().text().to_string());
     (
         format!(
-            "\n    knit_runtime::on_own_thread(knit_host, move || -> {ret} {{ {system}::new().block_on(async move {{"
+            "\n    {ON_OWN_THREAD}(knit_host, move || -> {ret} {{ {system}::new().block_on(async move {{"
         ),
         "}) }).await\n".to_string(),
     )
@@ -101,7 +104,11 @@ pub(super) fn http_server_runs(body: &SyntaxNode) -> Vec<(TextRange, TextRange)>
 /// What replaces `.run()` after the receiver: merged, the server leaves the
 /// signals to the host; it stops gracefully when the host shuts down.
 pub(super) const RUN_OPEN: &str = "{ let knit_server = ";
-pub(super) const RUN_CLOSE: &str = "; let knit_server = (if knit_runtime::in_merged_host() { knit_server.disable_signals() } else { knit_server }).run(); \
+pub(super) fn run_close() -> String {
+    format!(
+        "; let knit_server = (if {IN_MERGED_HOST}() {{ knit_server.disable_signals() }} else {{ knit_server }}).run(); \
 let knit_stop = knit_server.handle(); \
-actix_web::rt::spawn(async move { knit_host.shutdown().await; knit_stop.stop(true).await; }); \
-knit_server }";
+actix_web::rt::spawn(async move {{ knit_host.shutdown().await; knit_stop.stop(true).await; }}); \
+knit_server }}"
+    )
+}

@@ -21,6 +21,7 @@ use ra_ap_syntax::{AstNode, TextRange, TextSize};
 use super::{Call, PASS, imports};
 use crate::edit::{Level, Output};
 use crate::model::{FileId, Group};
+use knit_codegen::names::runtime::ENV;
 
 /// The reads of the process's arguments, as `std::env` paths.
 const ARG_READS: &[(&str, &str)] = &[("args", "std::env::args"), ("args_os", "std::env::args_os")];
@@ -33,8 +34,6 @@ const CLAP_MATCHES: &[(&str, &str)] = &[
     ("get_matches", "get_matches_from"),
     ("try_get_matches", "try_get_matches_from"),
 ];
-
-const OWN_ARGS: &str = "knit_runtime::env::args_os()";
 
 /// Whether a service that reaches `file` has its own arguments in the plan.
 fn has_own_args(group: &Group, file: FileId) -> bool {
@@ -64,7 +63,7 @@ pub(super) fn run(group: &Group, calls: &[Call], out: &mut Output) {
             PASS,
             *id,
             callee.syntax().text_range(),
-            format!("knit_runtime::env::{function}"),
+            format!("{ENV}::{function}"),
             "arguments: the service reads its own, from the plan",
         );
         touched.insert(*id);
@@ -142,5 +141,11 @@ fn rewrite(file: FileId, name: TextRange, with: &str, list: &ast::ArgList, out: 
     let note = "arguments: clap parses the service's own, from the plan";
     out.edit(PASS, file, name, with, note);
     let inside = list.syntax().text_range().start() + TextSize::from(1);
-    out.edit(PASS, file, TextRange::empty(inside), OWN_ARGS, note);
+    out.edit(
+        PASS,
+        file,
+        TextRange::empty(inside),
+        format!("{ENV}::args_os()"),
+        note,
+    );
 }

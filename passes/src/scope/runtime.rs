@@ -6,6 +6,7 @@ use ra_ap_syntax::ast::{self, HasArgList, HasModuleItem, HasName};
 use ra_ap_syntax::{AstNode, SyntaxKind, SyntaxNode, TextRange};
 
 use crate::edit::code_range;
+use knit_codegen::names::runtime::SERVICE_HOST;
 
 /// What a service's `main` asks of its tokio runtime.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -404,7 +405,7 @@ fn delegated_runtime(main: &ast::Fn, host: Option<&str>) -> Result<Option<Manual
         };
         edits.push((
             TextRange::empty(close.text_range().start()),
-            format!("{comma}{host}: &'static knit_runtime::ServiceHost"),
+            format!("{comma}{host}: &'static {SERVICE_HOST}"),
         ));
     }
     for (_, call) in calls_of_local_fns(&body)

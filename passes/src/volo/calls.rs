@@ -23,6 +23,7 @@ use crate::sharing::{Decision, Sharing};
 
 use super::names::{self, Names};
 use super::servers::providers;
+use knit_codegen::names::runtime::VOLO;
 
 /// The pass's name in edits and findings.
 pub const PASS: PassId = PassId::Volo;
@@ -228,10 +229,7 @@ fn convert(group: &Group, names: &Names, file: FileId, builder: &Builder, out: &
         PASS,
         file,
         TextRange::empty(address.start()),
-        format!(
-            "knit_runtime::volo::address(\"{}\", ",
-            group.services[provider].name
-        ),
+        format!("{VOLO}::address(\"{}\", ", group.services[provider].name),
         note,
     );
     out.edit(PASS, file, TextRange::empty(address.end()), ")", note);
@@ -343,7 +341,7 @@ fn tonic_clients(group: &Group, sharing: &Sharing, names: &Names, out: &mut Outp
                 PASS,
                 m.file,
                 TextRange::empty(args[0].start()),
-                format!("knit_runtime::volo::tonic_channel(\"{name}\", "),
+                format!("{VOLO}::tonic_channel(\"{name}\", "),
                 note,
             );
             out.edit(PASS, m.file, TextRange::empty(args[0].end()), ")", note);

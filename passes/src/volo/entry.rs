@@ -6,6 +6,7 @@ use ra_ap_syntax::{AstNode, TextRange};
 
 use crate::edit::Output;
 use crate::model::FileId;
+use knit_codegen::names::runtime::VOLO;
 
 /// Whether `attr` (a path, spaces removed) is Volo's `main` attribute: a
 /// re-export of `tokio::main`, lifted as that one is.
@@ -51,7 +52,7 @@ pub fn rewrite_run(
         pass,
         file,
         TextRange::empty(addr.start()),
-        format!("knit_runtime::volo::incoming({host}, "),
+        format!("{VOLO}::incoming({host}, "),
         note,
     );
     out.edit(pass, file, TextRange::empty(addr.end()), ")", note);
@@ -61,7 +62,7 @@ pub fn rewrite_run(
                 pass,
                 file,
                 TextRange::empty(signal.start()),
-                format!("knit_runtime::volo::shutdown_with({host}, "),
+                format!("{VOLO}::shutdown_with({host}, "),
                 note,
             );
             out.edit(pass, file, TextRange::empty(signal.end()), ")", note);
@@ -70,7 +71,7 @@ pub fn rewrite_run(
             pass,
             file,
             TextRange::empty(addr.end()),
-            format!(", knit_runtime::volo::shutdown({host})"),
+            format!(", {VOLO}::shutdown({host})"),
             note,
         ),
     }
