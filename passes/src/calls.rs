@@ -415,6 +415,7 @@ mod tests {
     use expect_test::{Expect, expect};
 
     use crate::fixture::{GREETER, HELLO_PROTO, check, with_frontend};
+    use crate::model::{PackageId, ServiceId};
 
     const CONNECT_FIELD: &str = r#"use tonic::transport::{Channel, Server};
 use hello::greeter_client::GreeterClient;
@@ -841,16 +842,16 @@ async fn main() {
         );
         let mut group = crate::fixture::group(&fixture);
         // As the loader gives it: the helper package is admin's too.
-        let (frontend, admin) = (1, 2);
+        let (frontend, admin) = (ServiceId(1), ServiceId(2));
         let package = group.services[frontend].packages[1].clone();
         let proto = group.services[frontend].protos[0].clone();
         group.services[admin].packages.push(package);
         group.services[admin].protos.push(proto);
         for file in group.files.iter_mut() {
-            if (file.service, file.package) == (frontend, 1) {
+            if (file.service, file.package) == (frontend, PackageId(1)) {
                 file.also = vec![crate::model::PackageRef {
                     service: admin,
-                    package: 1,
+                    package: PackageId(1),
                 }];
             }
         }

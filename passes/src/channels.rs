@@ -5,7 +5,7 @@
 use ra_ap_syntax::ast::{self, HasArgList, HasName};
 use ra_ap_syntax::{AstNode, TextRange, TextSize};
 
-use crate::model::{FileId, Group};
+use crate::model::{FileId, Group, ServiceId};
 use crate::names::{Mention, Usage};
 
 /// The expression of `tree` at exactly `range`.
@@ -262,7 +262,7 @@ fn returns_a_url(tree: &ast::SourceFile, call: &ast::CallExpr) -> bool {
 
 /// Where a file of `service` may set a channel's timeout: a `.timeout(d)`
 /// call on anything but tonic's server builder (`Server::builder()`), if one does.
-pub fn sets_timeout(group: &Group, service: usize) -> Option<(FileId, TextSize)> {
+pub fn sets_timeout(group: &Group, service: ServiceId) -> Option<(FileId, TextSize)> {
     let files = group
         .rust_files()
         .filter(|(_, file, _)| file.service == service && file.text.contains(".timeout("));

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use ra_ap_syntax::{SyntaxKind, SyntaxNode, TextRange, TextSize};
 
 use crate::manifest::ManifestOp;
-use crate::model::FileId;
+use crate::model::{FileId, ServiceId};
 use crate::pass::PassId;
 
 /// Replace `range` of `file` with `text`.
@@ -99,7 +99,7 @@ pub struct CallSite {
     pub at: (FileId, TextSize),
     /// The calling service: its index in [`Group::services`](crate::model::Group),
     /// which is not always the file's own service ([`SourceFile::service`](crate::model::SourceFile)).
-    pub caller: usize,
+    pub caller: ServiceId,
     /// The gRPC service called (`helloworld.Greeter`), when knit knows it.
     pub callee: Option<String>,
     /// How it runs and why, in a sentence.

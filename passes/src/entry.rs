@@ -15,7 +15,7 @@ use ra_ap_syntax::{AstNode, SyntaxKind, SyntaxNode, TextRange, TextSize};
 
 use crate::edit::{Level, NewFile, Output, code_range};
 use crate::manifest::ManifestOp;
-use crate::model::{FileId, Group, Target, parent_dir, relative_path};
+use crate::model::{FileId, Group, PackageId, ServiceId, Target, parent_dir, relative_path};
 use crate::names::{Mention, Role, Usage};
 use crate::namespace;
 use crate::pass::PassId;
@@ -84,7 +84,7 @@ fn runtime_attr(f: &ast::Fn) -> Result<Option<ast::Attr>, String> {
 /// What `service`'s `main` asks of its tokio runtime (`#[tokio::main(..)]`'s
 /// arguments, or the builder of a runtime built in `main`); `None` when it asks
 /// nothing or its `main` is not one knit lifts.
-pub fn runtime_settings(group: &Group, service: usize) -> Option<RuntimeSettings> {
+pub fn runtime_settings(group: &Group, service: ServiceId) -> Option<RuntimeSettings> {
     let main = main_fn(group, service)?;
     let settings = match runtime_attr(&main).ok()? {
         Some(attr) => attr_settings(&attr),
@@ -112,7 +112,7 @@ const NOT_LIFTED: &str = "`fn main` is neither `#[tokio::main] async fn main` no
 
 pub fn run(group: &Group, sharing: &Sharing) -> Output {
     let mut out = Output::default();
-    for index in 0..group.services.len() {
+    for index in group.service_ids() {
         let role = group.role_of(index);
         if role != index {
             let service = &group.services[index];
@@ -138,10 +138,10 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
 
 /// The earlier service of the group that runs another binary of `index`'s
 /// package, if one does.
-fn sibling_binary(group: &Group, index: usize) -> Option<usize> {
+fn sibling_binary(group: &Group, index: ServiceId) -> Option<ServiceId> {
     let service = &group.services[index];
     let dir = &service.packages[0].dir;
-    (0..index).find(|&other| {
+    (0..index.0).map(ServiceId).find(|&other| {
         let other_service = &group.services[other];
         other_service.packages[0].dir == *dir && other_service.bin.root != service.bin.root
     })
@@ -150,7 +150,7 @@ fn sibling_binary(group: &Group, index: usize) -> Option<usize> {
 /// Why `index` cannot be lifted beside another binary of its package that the
 /// group runs: two binaries are lifted into the package's library, so a
 /// package without one cannot hold both entries.
-fn unliftable_sibling(group: &Group, index: usize) -> Option<String> {
+fn unliftable_sibling(group: &Group, index: ServiceId) -> Option<String> {
     let earlier = sibling_binary(group, index)?;
     if lifted_into_lib(group, index).is_some() {
         return None;
@@ -167,7 +167,7 @@ fn unliftable_sibling(group: &Group, index: usize) -> Option<String> {
 /// or `knit_bin_<binary>::knit_entry` when several binaries of the package are
 /// services of the group. A service in another role of a binary runs that
 /// binary's entry.
-pub fn entry_path(group: &Group, service: usize) -> String {
+pub fn entry_path(group: &Group, service: ServiceId) -> String {
     let service = group.role_of(service);
     if lifted_into_lib(group, service).is_some() && shares_its_library(group, service) {
         format!(
@@ -179,7 +179,12 @@ pub fn entry_path(group: &Group, service: usize) -> String {
     }
 }
 
-fn lift(group: &Group, sharing: &Sharing, index: usize, out: &mut Output) -> Result<(), String> {
+fn lift(
+    group: &Group,
+    sharing: &Sharing,
+    index: ServiceId,
+    out: &mut Output,
+) -> Result<(), String> {
     let service = &group.services[index];
     let package = &service.packages[0];
     let root = service.bin.root;
@@ -522,7 +527,7 @@ fn lift_actix(
 struct Pairing<'a> {
     group: &'a Group,
     /// The service, an index of `group`.
-    index: usize,
+    index: ServiceId,
     /// The stacked gRPC services (`p.X`) whose in-memory calls the listener
     /// of each `serve` call of an entry that serves several routers takes, by
     /// the file and the start of the call's name (`serve`). Empty when the
@@ -532,13 +537,13 @@ struct Pairing<'a> {
 
 /// The [`Pairing`] of `index`'s entry: where each server it registers with
 /// `provide_stacked` (see [`register`]) is served.
-fn pairing<'a>(group: &'a Group, sharing: &Sharing, index: usize) -> Pairing<'a> {
+fn pairing<'a>(group: &'a Group, sharing: &Sharing, index: ServiceId) -> Pairing<'a> {
     let mut pairing = Pairing {
         group,
         index,
         stacked: Default::default(),
     };
-    let entry = &sharing.entries[index];
+    let entry = &sharing.entries[index.0];
     for m in &sharing.index.mentions {
         let Usage::Call { call, .. } = &m.usage else {
             continue;
@@ -665,7 +670,7 @@ fn in_library(node: &SyntaxNode, lib: &str, bin_module: Option<&str>) -> String 
 fn lift_into_lib(
     group: &Group,
     sharing: &Sharing,
-    index: usize,
+    index: ServiceId,
     lib: &Target,
     main: &ast::Fn,
     out: &mut Output,
@@ -818,10 +823,10 @@ fn lift_into_lib(
 /// although its package is renamed, unless another service of the group has a
 /// binary of that name (two would write one file): then both are prefixed with
 /// their service's name.
-fn standalone_bin_name(group: &Group, index: usize, out: &mut Output) -> String {
+fn standalone_bin_name(group: &Group, index: ServiceId, out: &mut Output) -> String {
     let service = &group.services[index];
     let dir = &service.packages[0].dir;
-    let collides = group.services.iter().enumerate().any(|(i, other)| {
+    let collides = group.services_by_id().any(|(i, other)| {
         i != index
             && other
                 .packages
@@ -847,7 +852,7 @@ pub fn lib_entries(group: &Group, out: &Output) -> Output {
     let mut entries = Output::default();
     // Libraries that gained `extern crate self as ..;` (once per library).
     let mut named_self: Vec<FileId> = Vec::new();
-    for index in 0..group.services.len() {
+    for index in group.service_ids() {
         let Some(lib) = lifted_into_lib(group, index) else {
             continue;
         };
@@ -1062,7 +1067,7 @@ fn awaited(main: &ast::Fn, body: ast::BlockExpr) -> Option<ast::BlockExpr> {
 fn register(
     group: &Group,
     sharing: &Sharing,
-    index: usize,
+    index: ServiceId,
     host: &dyn Fn(&Mention) -> HostRef,
     out: &mut Output,
 ) {
@@ -1081,7 +1086,7 @@ fn register(
         else {
             continue;
         };
-        if !in_entry(&sharing.entries[index], m) {
+        if !in_entry(&sharing.entries[index.0], m) {
             continue;
         }
         let full = format!("{}.{}", m.named.package, m.named.service);
@@ -1154,14 +1159,18 @@ fn register(
 fn dependency_manifests(
     group: &Group,
     sharing: &Sharing,
-    index: usize,
+    index: ServiceId,
     edits: &[crate::edit::Edit],
     out: &mut Output,
 ) {
     let service = &group.services[index];
     let mut added: Vec<(FileId, String)> = Vec::new();
     for edit in edits {
-        let Some(p) = group.file(edit.file).package_in(index).filter(|p| *p != 0) else {
+        let Some(p) = group
+            .file(edit.file)
+            .package_in(index)
+            .filter(|p| *p != PackageId::OWN)
+        else {
             continue;
         };
         let package = &service.packages[p];
@@ -1435,7 +1444,7 @@ enum Listener {
 /// applies as the report's notes say.
 fn settings_note(
     group: &Group,
-    index: usize,
+    index: ServiceId,
     settings: &RuntimeSettings,
     file: FileId,
     at: TextSize,

@@ -9,8 +9,8 @@ use ra_ap_syntax::{Edition, SourceFile as Ast, TextSize};
 use crate::edit::{self, Level};
 use crate::manifest;
 use crate::model::{
-    FileId, Group, LocalDep, Package, ProtoFile, ProtoMethod, ProtoService, RustFile, Service,
-    SourceFile, Target,
+    FileId, Group, LocalDep, Package, PackageId, ProtoFile, ProtoMethod, ProtoService, RustFile,
+    Service, ServiceId, SourceFile, Target,
 };
 
 /// Builds a group from `fixture`.
@@ -126,8 +126,8 @@ pub fn group(fixture: &str) -> Group {
         group.files.push(SourceFile {
             path: path.clone(),
             text: text.clone(),
-            service,
-            package,
+            service: ServiceId(service),
+            package: PackageId(package),
             also: Vec::new(),
             rust,
         });

@@ -21,7 +21,7 @@ use ra_ap_syntax::ast::{self, HasArgList, HasAttrs};
 use ra_ap_syntax::{AstNode, AstToken, SyntaxKind, TextRange, TextSize};
 
 use crate::edit::{Level, Output, code_range};
-use crate::model::{FileId, Group};
+use crate::model::{FileId, Group, PackageId, ServiceId};
 use crate::pass::PassId;
 use crate::sharing::Sharing;
 use knit_codegen::names::runtime::ENV;
@@ -52,7 +52,7 @@ fn mentions_any(text: &str, needles: &[&str]) -> bool {
 }
 
 /// A call of a path: (service, file, call, callee path without spaces).
-type Call = (usize, FileId, ast::CallExpr, String);
+type Call = (ServiceId, FileId, ast::CallExpr, String);
 
 /// What the path of every call [`calls`] keeps contains, or its file's imports
 /// do: `env` (`env::var`, `env_logger`, `dotenv`, `env::set_var`), `exit`,
@@ -108,8 +108,8 @@ const ENV_READS: &[(&str, &str)] = &[
 ];
 
 /// The environment variables each service reads by name (`env::var("PORT")`).
-pub fn env_reads(group: &Group) -> BTreeMap<usize, std::collections::BTreeSet<String>> {
-    let mut reads: BTreeMap<usize, std::collections::BTreeSet<String>> = BTreeMap::new();
+pub fn env_reads(group: &Group) -> BTreeMap<ServiceId, std::collections::BTreeSet<String>> {
+    let mut reads: BTreeMap<ServiceId, std::collections::BTreeSet<String>> = BTreeMap::new();
     for (service, id, call, path) in calls(group) {
         if let Some((_, name)) = env_read(group, id, &call, &path)
             && !name.starts_with('(')
@@ -157,12 +157,10 @@ fn env_read(
 /// service), or `None` when the process's environment is its own. Code several
 /// services run (the roles of one binary, a library two binaries share) names
 /// the service running it (`knit_runtime::env::current_service()`).
-fn own_env(group: &Group, service: usize, file: FileId) -> Option<String> {
+fn own_env(group: &Group, service: ServiceId, file: FileId) -> Option<String> {
     let f = group.file(file);
-    let runners: Vec<usize> = group
-        .services
-        .iter()
-        .enumerate()
+    let runners: Vec<ServiceId> = group
+        .services_by_id()
         .filter(|(i, s)| {
             s.bin.root == group.services[service].bin.root
                 || *i == f.service
@@ -181,8 +179,8 @@ fn own_env(group: &Group, service: usize, file: FileId) -> Option<String> {
 fn environment(group: &Group, calls: &[Call], out: &mut Output) {
     let mut needs_runtime = std::collections::BTreeSet::new();
     // variable -> services that read it
-    let mut readers: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    let mut per_service: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    let mut readers: BTreeMap<String, Vec<ServiceId>> = BTreeMap::new();
+    let mut per_service: BTreeMap<ServiceId, Vec<String>> = BTreeMap::new();
     for &(service, id, ref call, ref path) in calls {
         let Some((function, name)) = env_read(group, id, call, path) else {
             continue;
@@ -224,7 +222,10 @@ fn environment(group: &Group, calls: &[Call], out: &mut Output) {
         );
     }
     // The entry pass gives a service's first package the runtime; others need it too.
-    for (service, package) in needs_runtime.into_iter().filter(|(_, p)| *p > 0) {
+    for (service, package) in needs_runtime
+        .into_iter()
+        .filter(|(_, p)| *p != PackageId::OWN)
+    {
         let package = &group.services[service].packages[package];
         let path = crate::model::relative_path(&package.dir, knit_codegen::names::RUNTIME_DIR);
         let op = crate::manifest::ManifestOp::AddPathDependency {
@@ -266,7 +267,7 @@ fn environment(group: &Group, calls: &[Call], out: &mut Output) {
 }
 
 fn allocators(group: &Group, out: &mut Output) {
-    let mut found: Vec<(usize, FileId, ast::Static)> = Vec::new();
+    let mut found: Vec<(ServiceId, FileId, ast::Static)> = Vec::new();
     let files = group.rust_files();
     // An allocator of test code (`#[cfg(test)] mod test_memory;`), or of a
     // binary no service runs, is not the merged binary's.
@@ -379,8 +380,8 @@ fn allocators(group: &Group, out: &mut Output) {
 }
 
 fn metrics(group: &Group, out: &mut Output) {
-    let mut names: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    let mut sites: BTreeMap<usize, (FileId, TextSize, Vec<String>)> = BTreeMap::new();
+    let mut names: BTreeMap<String, Vec<ServiceId>> = BTreeMap::new();
+    let mut sites: BTreeMap<ServiceId, (FileId, TextSize, Vec<String>)> = BTreeMap::new();
     // Kept: `register_*!` macros of prometheus, in files that name it.
     let files = group.rust_files();
     for (id, file, rust) in files.filter(|(_, f, _)| f.text.contains("prometheus")) {

@@ -24,7 +24,7 @@ use ra_ap_syntax::ast::{self, HasModuleItem, HasName, HasVisibility};
 use ra_ap_syntax::{AstNode, AstToken, SyntaxKind, SyntaxNode, TextRange, TextSize};
 
 use crate::edit::{Edit, Output};
-use crate::model::{FileId, Group};
+use crate::model::{FileId, Group, ServiceId};
 use crate::names::{ProtoModule, snake_case, upper_camel};
 use crate::pass::PassId;
 use crate::scan::Words;
@@ -48,7 +48,7 @@ pub fn prune(group: &Group, proto_modules: &[ProtoModule], edits: &[Edit]) -> Ou
             .extend(path_starts(&e.text));
     }
     // The services with a file that pastes in text knit does not read.
-    let pasting: BTreeSet<usize> = (0..group.files.len() as u32)
+    let pasting: BTreeSet<ServiceId> = (0..group.files.len() as u32)
         .into_par_iter()
         .map(FileId)
         .filter(|id| {
@@ -65,7 +65,7 @@ pub fn prune(group: &Group, proto_modules: &[ProtoModule], edits: &[Edit]) -> Ou
         .map(|(file, replaced)| {
             let written = written.get(file).map_or(&[][..], Vec::as_slice);
             let service = group.file(*file).service;
-            prune_file(group, *file, replaced, written, &clients[service])
+            prune_file(group, *file, replaced, written, &clients[service.0])
         })
         .collect();
     for mut output in outputs {
@@ -99,7 +99,7 @@ fn client_modules(group: &Group, proto_modules: &[ProtoModule]) -> Vec<ClientMod
             .flat_map(|p| &p.services);
         for s in services {
             let module = format!("{}_client", snake_case(&s.name));
-            modules[m.service].insert(
+            modules[m.service.0].insert(
                 (parent.clone(), module),
                 format!("{}Client", upper_camel(&s.name)),
             );

@@ -9,6 +9,40 @@ use ra_ap_syntax::{
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FileId(pub u32);
 
+/// Index of a service in [`Group::services`] (plan order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ServiceId(pub usize);
+
+/// Index of a package in its service's [`Service::packages`] (0: the
+/// service's own package).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PackageId(pub usize);
+
+impl PackageId {
+    /// The service's own package.
+    pub const OWN: PackageId = PackageId(0);
+}
+
+impl std::ops::Index<ServiceId> for Vec<Service> {
+    type Output = Service;
+    fn index(&self, id: ServiceId) -> &Service {
+        &self[id.0]
+    }
+}
+
+impl std::ops::IndexMut<ServiceId> for Vec<Service> {
+    fn index_mut(&mut self, id: ServiceId) -> &mut Service {
+        &mut self[id.0]
+    }
+}
+
+impl std::ops::Index<PackageId> for Vec<Package> {
+    type Output = Package;
+    fn index(&self, id: PackageId) -> &Package {
+        &self[id.0]
+    }
+}
+
 /// A loaded merge group.
 #[derive(Debug)]
 pub struct Group {
@@ -94,10 +128,10 @@ pub struct SourceFile {
     /// Path relative to the output root (`/`-separated); the diff shows it as is.
     pub path: String,
     pub text: String,
-    /// Index of the service in [`Group::services`].
-    pub service: usize,
-    /// Index of the package in [`Service::packages`].
-    pub package: usize,
+    /// The service that reads the file first.
+    pub service: ServiceId,
+    /// The package of that service the file belongs to.
+    pub package: PackageId,
     /// The other services' packages this file's package is: a package that
     /// several services reach (a proto crate, a client helper) is kept once.
     pub also: Vec<PackageRef>,
@@ -183,19 +217,32 @@ impl Group {
     /// The first service of the group that runs the same binary as `service`
     /// (one binary in several roles, each chosen by its `args`): the service
     /// whose entry is lifted, which every role of that binary runs.
-    pub fn role_of(&self, service: usize) -> usize {
+    pub fn role_of(&self, service: ServiceId) -> ServiceId {
         let root = self.services[service].bin.root;
         self.services
             .iter()
             .position(|s| s.bin.root == root)
-            .unwrap_or(service)
+            .map_or(service, ServiceId)
     }
 
     /// Whether `service` runs a binary that other services of the group run
     /// too, in other roles.
-    pub fn has_roles(&self, service: usize) -> bool {
+    pub fn has_roles(&self, service: ServiceId) -> bool {
         let root = self.services[service].bin.root;
         self.services.iter().filter(|s| s.bin.root == root).count() > 1
+    }
+
+    /// The services with their ids, in plan order.
+    pub fn services_by_id(&self) -> impl Iterator<Item = (ServiceId, &Service)> {
+        self.services
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (ServiceId(i), s))
+    }
+
+    /// The ids of the services, in plan order.
+    pub fn service_ids(&self) -> impl Iterator<Item = ServiceId> + use<> {
+        (0..self.services.len()).map(ServiceId)
     }
 
     pub fn file(&self, id: FileId) -> &SourceFile {
@@ -211,12 +258,11 @@ impl Group {
     }
 }
 
-/// A package of a service: the service's index in [`Group::services`] and the
-/// package's in its [`Service::packages`].
+/// A package of a service.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PackageRef {
-    pub service: usize,
-    pub package: usize,
+    pub service: ServiceId,
+    pub package: PackageId,
 }
 
 impl SourceFile {
@@ -231,14 +277,14 @@ impl SourceFile {
     }
 
     /// This file's package as one of `service`'s, when the service reaches it.
-    pub fn package_ref(&self, service: usize) -> Option<PackageRef> {
+    pub fn package_ref(&self, service: ServiceId) -> Option<PackageRef> {
         let package = self.package_in(service)?;
         Some(PackageRef { service, package })
     }
 
     /// The index of this file's package among `service`'s packages, when the
     /// service reaches it.
-    pub fn package_in(&self, service: usize) -> Option<usize> {
+    pub fn package_in(&self, service: ServiceId) -> Option<PackageId> {
         if self.service == service {
             return Some(self.package);
         }

@@ -18,13 +18,13 @@ use ra_ap_syntax::ast::{self, HasModuleItem, HasName};
 use ra_ap_syntax::{AstNode, AstToken, SyntaxKind, SyntaxNode, TextRange, TextSize};
 use rayon::prelude::*;
 
-use crate::model::{FileId, Group, PackageRef};
+use crate::model::{FileId, Group, PackageId, PackageRef, ServiceId};
 use crate::scan::Words;
 
 /// A module of a crate whose contents are the code generated for a proto package.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProtoModule {
-    pub service: usize,
+    pub service: ServiceId,
     pub file: FileId,
     /// Module path from the crate root.
     pub module: Vec<String>,
@@ -75,7 +75,7 @@ pub enum Usage {
 /// A path that names a generated client or server type.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mention {
-    pub service: usize,
+    pub service: ServiceId,
     pub file: FileId,
     /// The path naming the type, generic arguments included.
     pub path: TextRange,
@@ -99,14 +99,14 @@ pub struct Index {
 pub use knit_codegen::names::{snake_case, upper_camel};
 
 /// A crate, by service, package and root file.
-type CrateKey = (usize, usize, FileId);
+type CrateKey = (ServiceId, PackageId, FileId);
 
 /// An absolute path: a crate and the segments from its root.
 type Path = (CrateKey, Vec<String>);
 
 /// A crate: files of one target tree of one package of one service.
 struct Crate {
-    service: usize,
+    service: ServiceId,
     files: Vec<FileId>,
     modules: BTreeSet<Vec<String>>,
     /// package -> proto service names, from the service's proto files.
@@ -239,7 +239,11 @@ impl Index {
     }
 
     /// The proto modules of `service` that include `package`.
-    pub fn modules_of(&self, service: usize, package: &str) -> impl Iterator<Item = &ProtoModule> {
+    pub fn modules_of(
+        &self,
+        service: ServiceId,
+        package: &str,
+    ) -> impl Iterator<Item = &ProtoModule> {
         self.proto_modules
             .iter()
             .filter(move |m| m.service == service && m.package == package)
@@ -384,7 +388,7 @@ fn imports_of_file(group: &Group, crates: &Crates, key: CrateKey, id: FileId) ->
 fn externs_of(group: &Group, key: CrateKey, crates: &Crates) -> BTreeMap<String, CrateKey> {
     let (service, package, root) = key;
     let packages = &group.services[service].packages;
-    let lib_of = |p: usize| {
+    let lib_of = |p: PackageId| {
         let lib = packages[p].lib.as_ref()?;
         let key = (service, p, lib.root);
         crates
@@ -394,7 +398,11 @@ fn externs_of(group: &Group, key: CrateKey, crates: &Crates) -> BTreeMap<String,
     let mut externs: BTreeMap<String, CrateKey> = BTreeMap::new();
     externs.extend(lib_of(package).filter(|(_, k)| k.2 != root));
     for dep in &packages[package].local_deps {
-        let Some(p) = packages.iter().position(|p| p.name == dep.package) else {
+        let Some(p) = packages
+            .iter()
+            .position(|p| p.name == dep.package)
+            .map(PackageId)
+        else {
             continue;
         };
         if let Some((_, lib)) = lib_of(p) {

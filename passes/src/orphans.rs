@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 use ra_ap_syntax::ast::{self, HasGenericArgs};
 use ra_ap_syntax::{AstNode, SyntaxKind};
 
-use crate::model::{FileId, Group};
+use crate::model::{FileId, Group, ServiceId};
 use crate::names::Index;
 use crate::scan::Words;
 
@@ -25,7 +25,7 @@ use crate::scan::Words;
 pub fn impl_on_generated(
     group: &Group,
     index: &Index,
-    service: usize,
+    service: ServiceId,
     package: &str,
 ) -> Option<(FileId, usize, String)> {
     let modules: BTreeSet<&str> = index
@@ -119,7 +119,7 @@ fn imported_from(tree: &ast::SourceFile, name: &str, modules: &BTreeSet<&str>) -
 /// The Rust names of the messages and enums of `service`'s proto `package`:
 /// the methods' input and output types, and each `message` and `enum` the
 /// files declare.
-fn generated_types(group: &Group, service: usize, package: &str) -> BTreeSet<String> {
+fn generated_types(group: &Group, service: ServiceId, package: &str) -> BTreeSet<String> {
     let prefix = format!(".{package}.");
     let mut names = BTreeSet::new();
     for proto in group.services[service]

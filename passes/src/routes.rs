@@ -14,7 +14,7 @@ use ra_ap_syntax::ast::{self, HasArgList, HasGenericParams, HasName, HasTypeBoun
 use ra_ap_syntax::{AstNode, SyntaxNode, TextRange};
 
 use crate::channels::expr_at;
-use crate::model::{FileId, Group};
+use crate::model::{FileId, Group, ServiceId};
 use crate::names::{Mention, Usage};
 
 /// How deep functions returning a channel are followed.
@@ -89,7 +89,7 @@ const PASSING: &[&str] = &[
 
 /// The places where the channel of client constructor `m` of `service` is
 /// connected, or why knit cannot find them.
-pub fn connects_of(group: &Group, service: usize, m: &Mention) -> Result<Vec<Connect>, String> {
+pub fn connects_of(group: &Group, service: ServiceId, m: &Mention) -> Result<Vec<Connect>, String> {
     let Usage::Call {
         method, call, args, ..
     } = &m.usage
@@ -118,7 +118,7 @@ pub fn connects_of(group: &Group, service: usize, m: &Mention) -> Result<Vec<Con
 
 struct Follower<'g> {
     group: &'g Group,
-    service: usize,
+    service: ServiceId,
     /// The names of each crate a caller was looked for in, by its root.
     names: std::cell::RefCell<std::collections::BTreeMap<FileId, crate::volo::names::Names>>,
 }

@@ -10,13 +10,13 @@ pub(crate) mod runtime;
 use ra_ap_syntax::ast::{self, HasModuleItem, HasName};
 use ra_ap_syntax::{AstNode, SyntaxNode, TextRange};
 
-use crate::model::{FileId, Group, Target};
+use crate::model::{FileId, Group, ServiceId, Target};
 use crate::names::Mention;
 
 pub(crate) use deep::{deep, spawned_into};
 
 /// The top-level `fn main` of `service`'s binary.
-pub fn main_fn(group: &Group, service: usize) -> Option<ast::Fn> {
+pub fn main_fn(group: &Group, service: ServiceId) -> Option<ast::Fn> {
     let root = group.file(group.services[service].bin.root).rust.as_ref()?;
     root.tree().items().find_map(|item| match item {
         ast::Item::Fn(f) if f.name().is_some_and(|n| n.text() == "main") => Some(f),
@@ -26,7 +26,7 @@ pub fn main_fn(group: &Group, service: usize) -> Option<ast::Fn> {
 
 /// The library `service`'s entry is lifted into: the package's library, when
 /// its binary is a separate crate (a thin `main` calling into the library).
-pub fn lifted_into_lib(group: &Group, service: usize) -> Option<&Target> {
+pub fn lifted_into_lib(group: &Group, service: ServiceId) -> Option<&Target> {
     let service = &group.services[service];
     service.packages[0]
         .lib
@@ -37,7 +37,7 @@ pub fn lifted_into_lib(group: &Group, service: usize) -> Option<&Target> {
 /// The syntax the entry of `service` covers: the body of `fn main`, the
 /// functions of its binary it serves through ([`deep`]), and when it is lifted
 /// into a library, every file of that library instead of those functions.
-pub(crate) fn entry_scope(group: &Group, service: usize) -> Vec<(FileId, SyntaxNode)> {
+pub(crate) fn entry_scope(group: &Group, service: ServiceId) -> Vec<(FileId, SyntaxNode)> {
     let root = group.services[service].bin.root;
     let main = main_fn(group, service);
     // A function of a synchronous `main`'s file that builds the runtime and
@@ -69,7 +69,7 @@ pub(crate) fn entry_scope(group: &Group, service: usize) -> Vec<(FileId, SyntaxN
 }
 
 /// The code `service`'s entry covers: (file, range) pairs.
-pub fn entry_ranges(group: &Group, service: usize) -> Vec<(FileId, TextRange)> {
+pub fn entry_ranges(group: &Group, service: ServiceId) -> Vec<(FileId, TextRange)> {
     let scope = entry_scope(group, service);
     scope
         .iter()
@@ -94,7 +94,7 @@ pub fn in_entry(entry: &[(FileId, TextRange)], mention: &Mention) -> bool {
 /// Why the server `mention` names is not in `service`'s entry (`entry`
 /// without it): the function it is built in, and where knit stopped on the
 /// way from `main` to it.
-pub fn outside_entry(group: &Group, service: usize, mention: &Mention) -> String {
+pub fn outside_entry(group: &Group, service: ServiceId, mention: &Mention) -> String {
     let file = group.file(mention.file);
     let (line, _) = file.line_col(mention.path.start());
     let at = format!("{}:{line}", file.path);
@@ -153,7 +153,7 @@ pub fn outside_entry(group: &Group, service: usize, mention: &Mention) -> String
 /// Whether `index` is one of several binaries of one package that the group
 /// runs as services: each binary's entry then lives in a module of the
 /// library of its own (`knit_bin_<binary>`).
-pub(crate) fn shares_its_library(group: &Group, index: usize) -> bool {
+pub(crate) fn shares_its_library(group: &Group, index: ServiceId) -> bool {
     let service = &group.services[index];
     group.services.iter().any(|other| {
         other.packages[0].dir == service.packages[0].dir && other.bin.root != service.bin.root

@@ -15,7 +15,7 @@
 use ra_ap_syntax::ast::{self, HasArgList, HasAttrs, HasGenericArgs, HasGenericParams, HasName};
 use ra_ap_syntax::{AstNode, NodeOrToken, SyntaxKind, SyntaxNode, TextRange, TextSize};
 
-use crate::model::{FileId, Group, SourceFile};
+use crate::model::{FileId, Group, ServiceId, SourceFile};
 
 /// How a provider serves one of its servers.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -142,7 +142,7 @@ const ROUTER_OPTIONS: &[&str] = &[
 /// is served by `provider` (an index of `group`), whose entry covers `entry`.
 pub fn serving(
     group: &Group,
-    provider: usize,
+    provider: ServiceId,
     id: FileId,
     call: TextRange,
     entry: &[(FileId, TextRange)],
@@ -157,7 +157,7 @@ pub fn serving(
 /// listener takes them.
 pub fn stacked_serves(
     group: &Group,
-    provider: usize,
+    provider: ServiceId,
     id: FileId,
     call: TextRange,
     entry: &[(FileId, TextRange)],
@@ -171,7 +171,7 @@ pub fn stacked_serves(
 /// [`serving`], with [`stacked_serves`].
 fn followed(
     group: &Group,
-    provider: usize,
+    provider: ServiceId,
     id: FileId,
     call: TextRange,
     entry: &[(FileId, TextRange)],
@@ -282,7 +282,7 @@ const INCOMING_OPTIONS: &[&str] = &[
 /// router the group's in-memory connections beside theirs.
 pub fn serves_on_plain_incoming(
     group: &Group,
-    provider: usize,
+    provider: ServiceId,
     id: FileId,
     call: &ast::MethodCallExpr,
 ) -> bool {

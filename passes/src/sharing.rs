@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::channels::ChannelTimeout;
 use crate::edit::{CallSite, Tier};
-use crate::model::{FileId, Group, ProtoFile};
+use crate::model::{FileId, Group, ProtoFile, ServiceId};
 use crate::names::{Index, Mention, Named, Role, Usage};
 use crate::routes::Connect;
 use crate::served::Served;
@@ -23,7 +23,7 @@ use ra_ap_syntax::{AstNode, SyntaxNode, TextRange, TextSize, ast};
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Decision {
     /// In process, served by the service at this index.
-    Inline { provider: usize },
+    Inline { provider: ServiceId },
     /// In process through the provider's server stack, with each side's own
     /// generated types encoded and decoded, because they cannot share one set
     /// (`reason`: different definitions, build script options, ..), or because
@@ -31,7 +31,7 @@ pub enum Decision {
     /// tower layers, a server-wide timeout, a wrapping service), which calls
     /// then go through as over the network.
     Bridged {
-        provider: usize,
+        provider: ServiceId,
         reason: String,
         stacked: bool,
     },
@@ -40,7 +40,7 @@ pub enum Decision {
     /// (`reason`: why it keeps them), and the places where that channel is
     /// connected (`connects`) become `knit_runtime::channel::connect(..)`.
     Routed {
-        provider: usize,
+        provider: ServiceId,
         reason: String,
         stacked: bool,
         connects: Vec<Connect>,
@@ -57,9 +57,9 @@ pub struct SharedPackage {
     /// The proto files, as the first provider compiles them.
     pub files: Vec<ProtoFile>,
     /// gRPC services of the package served in process: (service name, provider).
-    pub provided: BTreeMap<String, usize>,
+    pub provided: BTreeMap<String, ServiceId>,
     /// Services whose proto modules re-export the shared crate.
-    pub users: BTreeSet<usize>,
+    pub users: BTreeSet<ServiceId>,
     /// The Cargo package name, distinct among the group's shared packages.
     pub name: String,
 }
@@ -116,9 +116,9 @@ pub struct Sharing {
     pub index: Index,
     pub packages: Vec<SharedPackage>,
     /// (caller service, gRPC service) -> decision.
-    pub calls: BTreeMap<(usize, Named), Decision>,
+    pub calls: BTreeMap<(ServiceId, Named), Decision>,
     /// gRPC services (as servers) that bridged callers reach, by provider.
-    pub bridged: BTreeMap<Named, usize>,
+    pub bridged: BTreeMap<Named, ServiceId>,
     /// Those of [`Sharing::bridged`] reached through the provider's whole
     /// server (its listener's stack), not its generated server alone.
     pub stacked: BTreeSet<Named>,
@@ -159,15 +159,16 @@ impl Sharing {
     pub fn of(group: &Group) -> Sharing {
         let index = Index::of(group);
         let mut sharing = Sharing {
-            entries: (0..group.services.len())
+            entries: group
+                .service_ids()
                 .map(|s| crate::scope::entry_ranges(group, s))
                 .collect(),
             ..Sharing::default()
         };
         // Where a caller may set a channel timeout, asked once per service.
-        let mut timeouts: BTreeMap<usize, Option<(FileId, TextSize)>> = BTreeMap::new();
-        let mut by_caller: BTreeMap<(usize, Named), Vec<&Mention>> = BTreeMap::new();
-        let mut servers: BTreeMap<(usize, Named), Vec<&Mention>> = BTreeMap::new();
+        let mut timeouts: BTreeMap<ServiceId, Option<(FileId, TextSize)>> = BTreeMap::new();
+        let mut by_caller: BTreeMap<(ServiceId, Named), Vec<&Mention>> = BTreeMap::new();
+        let mut servers: BTreeMap<(ServiceId, Named), Vec<&Mention>> = BTreeMap::new();
         for m in &index.mentions {
             if m.named.role == Role::Server && !crate::scope::serves(group, m) {
                 continue;
@@ -235,7 +236,7 @@ impl Sharing {
     }
 
     /// The provider of `named` (a server) for bridged callers.
-    pub fn bridged_provider(&self, named: &Named) -> Option<usize> {
+    pub fn bridged_provider(&self, named: &Named) -> Option<ServiceId> {
         self.bridged.get(named).copied()
     }
 
@@ -245,7 +246,7 @@ impl Sharing {
         self.stacked.contains(named)
     }
 
-    fn share(&mut self, group: &Group, named: &Named, caller: usize, provider: usize) {
+    fn share(&mut self, group: &Group, named: &Named, caller: ServiceId, provider: ServiceId) {
         let idx = match self
             .packages
             .iter()
@@ -279,7 +280,7 @@ impl Sharing {
     }
 
     /// The provider of `named` (a server), when its calls run in process.
-    pub fn provider_of(&self, named: &Named) -> Option<usize> {
+    pub fn provider_of(&self, named: &Named) -> Option<ServiceId> {
         self.package(&named.package)?
             .provided
             .get(&named.service)
@@ -292,10 +293,10 @@ impl Sharing {
 /// names would not run alike, they all stay RPC.
 fn agree_on_shared_files(
     group: &Group,
-    by_caller: &BTreeMap<(usize, Named), Vec<&Mention>>,
-    calls: &mut BTreeMap<(usize, Named), Decision>,
+    by_caller: &BTreeMap<(ServiceId, Named), Vec<&Mention>>,
+    calls: &mut BTreeMap<(ServiceId, Named), Decision>,
 ) {
-    let mut sharers: BTreeMap<(FileId, Named), BTreeSet<usize>> = BTreeMap::new();
+    let mut sharers: BTreeMap<(FileId, Named), BTreeSet<ServiceId>> = BTreeMap::new();
     for ((caller, named), mentions) in by_caller {
         for m in mentions
             .iter()
@@ -313,12 +314,12 @@ fn agree_on_shared_files(
             .filter_map(|c| calls.get(&(*c, named.clone())))
             .collect();
         // Calls that all stay RPC (for whatever reasons) leave the file alone.
-        let tiers: BTreeSet<(u8, usize)> = decisions
+        let tiers: BTreeSet<(u8, ServiceId)> = decisions
             .iter()
             .map(|d| match d {
                 Decision::Inline { provider } => (0, *provider),
                 Decision::Bridged { provider, .. } => (1, *provider),
-                Decision::Rpc(_) => (2, 0),
+                Decision::Rpc(_) => (2, ServiceId(0)),
                 Decision::Routed { provider, .. } => (3, *provider),
             })
             .collect();
@@ -331,7 +332,7 @@ fn agree_on_shared_files(
         // The provider itself reaching the shared client code: its own calls
         // through it run in process, on its own handler or through its own
         // server, as the others' do.
-        let in_process: BTreeSet<(usize, &Decision)> = decisions
+        let in_process: BTreeSet<(ServiceId, &Decision)> = decisions
             .iter()
             .filter_map(|d| match d {
                 Decision::Inline { provider }
@@ -367,7 +368,7 @@ fn agree_on_shared_files(
     }
 }
 
-fn protos_of(group: &Group, service: usize, package: &str) -> Vec<ProtoFile> {
+fn protos_of(group: &Group, service: ServiceId, package: &str) -> Vec<ProtoFile> {
     group.services[service]
         .protos
         .iter()
@@ -376,7 +377,7 @@ fn protos_of(group: &Group, service: usize, package: &str) -> Vec<ProtoFile> {
         .collect()
 }
 
-fn fingerprints(group: &Group, service: usize, package: &str) -> Vec<u64> {
+fn fingerprints(group: &Group, service: ServiceId, package: &str) -> Vec<u64> {
     let mut prints: Vec<u64> = protos_of(group, service, package)
         .iter()
         .map(|p| p.fingerprint)
@@ -389,7 +390,7 @@ fn fingerprints(group: &Group, service: usize, package: &str) -> Vec<u64> {
 /// and the channel timeouts given to in-process clients so far.
 type Entries<'a> = (
     &'a [Vec<(FileId, TextRange)>],
-    &'a mut BTreeMap<usize, Option<(FileId, TextSize)>>,
+    &'a mut BTreeMap<ServiceId, Option<(FileId, TextSize)>>,
     &'a mut ChannelTimeouts,
 );
 
@@ -400,9 +401,9 @@ pub type ChannelTimeouts = BTreeMap<(FileId, TextSize, TextSize), (TextSize, Str
 fn decide(
     group: &Group,
     index: &Index,
-    servers: &BTreeMap<(usize, Named), Vec<&Mention>>,
+    servers: &BTreeMap<(ServiceId, Named), Vec<&Mention>>,
     (entries, timeouts, given): Entries,
-    caller: usize,
+    caller: ServiceId,
     named: &Named,
     mentions: &[&Mention],
 ) -> Decision {
@@ -411,7 +412,7 @@ fn decide(
         ..named.clone()
     };
     let full = format!("{}.{}", named.package, named.service);
-    let providers: Vec<usize> = servers
+    let providers: Vec<ServiceId> = servers
         .keys()
         .filter(|(s, n)| (*s != caller || group.has_roles(*s)) && *n == server)
         .map(|(s, _)| *s)
@@ -574,7 +575,7 @@ fn decide(
                 named.service
             ));
         }
-        if !crate::scope::in_entry(&entries[provider], m) {
+        if !crate::scope::in_entry(&entries[provider.0], m) {
             return Decision::Rpc(format!(
                 "`{provider_name}` builds `{}Server` {}",
                 named.service,
@@ -582,7 +583,7 @@ fn decide(
             ));
         }
         registered = true;
-        match crate::served::serving(group, provider, m.file, *call, &entries[provider]) {
+        match crate::served::serving(group, provider, m.file, *call, &entries[provider.0]) {
             Served::AsIs => {}
             Served::Stacked(reason) => {
                 stack.get_or_insert(reason);
@@ -633,8 +634,8 @@ fn decide(
 /// every place that channel is connected, RPC otherwise.
 fn route(
     group: &Group,
-    caller: usize,
-    provider: usize,
+    caller: ServiceId,
+    provider: ServiceId,
     named: &Named,
     mentions: &[&Mention],
     keeps: String,
@@ -748,12 +749,12 @@ fn aliased_in_a_block(group: &Group, m: &Mention) -> bool {
 fn unshareable(
     group: &Group,
     index: &Index,
-    caller: usize,
-    provider: usize,
+    caller: ServiceId,
+    provider: ServiceId,
     named: &Named,
 ) -> Option<String> {
     let full = format!("{}.{}", named.package, named.service);
-    let names = |side: usize| group.services[side].name.as_str();
+    let names = |side: ServiceId| group.services[side].name.as_str();
     if fingerprints(group, caller, &named.package) != fingerprints(group, provider, &named.package)
     {
         return Some(format!(
@@ -831,8 +832,13 @@ fn unshareable(
 /// method the caller knows must exist on the provider with the same streaming
 /// shape and the same message type names. Fields are compared by the wire, as
 /// over the network: a field one side lacks is skipped when decoding.
-fn bridgeable(group: &Group, caller: usize, provider: usize, named: &Named) -> Result<(), String> {
-    let methods = |side: usize| -> BTreeMap<String, (bool, bool, String, String)> {
+fn bridgeable(
+    group: &Group,
+    caller: ServiceId,
+    provider: ServiceId,
+    named: &Named,
+) -> Result<(), String> {
+    let methods = |side: ServiceId| -> BTreeMap<String, (bool, bool, String, String)> {
         protos_of(group, side, &named.package)
             .iter()
             .flat_map(|p| &p.services)
@@ -850,7 +856,7 @@ fn bridgeable(group: &Group, caller: usize, provider: usize, named: &Named) -> R
             .collect()
     };
     let (theirs, ours) = (methods(provider), methods(caller));
-    let who = |side: usize| group.services[side].name.as_str();
+    let who = |side: ServiceId| group.services[side].name.as_str();
     for (name, shape) in &ours {
         match theirs.get(name) {
             None => {

@@ -13,7 +13,7 @@ use ra_ap_syntax::ast::{self, HasName};
 use ra_ap_syntax::{AstNode, SyntaxKind, SyntaxNode, TextRange};
 
 use crate::edit::{CallSite, Output, Tier};
-use crate::model::{FileId, Group};
+use crate::model::{FileId, Group, ServiceId};
 use crate::names::Index;
 use crate::scan::Words;
 
@@ -36,7 +36,7 @@ pub fn find(group: &Group, index: &Index) -> Output {
     let mut out = Output::default();
     for c in candidates {
         let file = group.file(c.file);
-        let callers: BTreeSet<usize> = file.owners().map(|o| o.service).collect();
+        let callers: BTreeSet<ServiceId> = file.owners().map(|o| o.service).collect();
         let text = &file.text[c.client];
         let written = written.get(&c.name);
         let outside = written.is_some() && imported_from_outside(group, c.file, &c.name);
@@ -120,8 +120,8 @@ fn candidates(group: &Group, index: &Index) -> Vec<Candidate> {
 /// Of `names`, those a type of the group's code is called, written by hand
 /// (not tonic's generated client), each with the services that reach the
 /// file defining it.
-fn hand_written(group: &Group, names: &BTreeSet<String>) -> BTreeMap<String, BTreeSet<usize>> {
-    let mut written: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
+fn hand_written(group: &Group, names: &BTreeSet<String>) -> BTreeMap<String, BTreeSet<ServiceId>> {
+    let mut written: BTreeMap<String, BTreeSet<ServiceId>> = BTreeMap::new();
     if names.is_empty() {
         return written;
     }

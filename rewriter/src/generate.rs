@@ -92,7 +92,8 @@ fn input(loaded: &Loaded, sharing: &Sharing, lock: Lock) -> Input {
             worker_threads: loaded.plan.worker_threads.map(|n| n as u64),
             shutdown_grace_secs: loaded.plan.shutdown_grace_secs,
             bridged: bridged.collect(),
-            services: (0..group.services.len())
+            services: group
+                .service_ids()
                 .map(|i| host_service(group, i))
                 .collect(),
         },
@@ -100,7 +101,7 @@ fn input(loaded: &Loaded, sharing: &Sharing, lock: Lock) -> Input {
 }
 
 /// Service `index` as the merged binary runs it.
-fn host_service(group: &Group, index: usize) -> HostService {
+fn host_service(group: &Group, index: knit_passes::model::ServiceId) -> HostService {
     let service = &group.services[index];
     let package = &service.packages[0];
     HostService {

@@ -10,8 +10,8 @@ use std::sync::mpsc;
 
 use knit_passes::FileId;
 use knit_passes::model::{
-    BuiltModule, Group, LocalDep, Package, PackageRef, ProtoFile, RustFile, Service, SourceFile,
-    Target,
+    BuiltModule, Group, LocalDep, Package, PackageId, PackageRef, ProtoFile, RustFile, Service,
+    ServiceId, SourceFile, Target,
 };
 use ra_ap_syntax::ast::{self, HasAttrs, HasModuleItem, HasName};
 use ra_ap_syntax::{AstNode, AstToken, Edition, SyntaxKind};
@@ -307,7 +307,7 @@ fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loa
             file.path = place(&at);
             if let Some(&id) = ids.get(&read) {
                 group.files[id.0 as usize].also.push(PackageRef {
-                    service: index,
+                    service: ServiceId(index),
                     package: file.package,
                 });
                 continue;
@@ -317,7 +317,7 @@ fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loa
                     "service `{}` reads `{}` from another revision than service `{}` does: one merge holds one version of a file",
                     spec.name,
                     file.path,
-                    plan.services[group.files[other.0 as usize].service].name
+                    plan.services[group.files[other.0 as usize].service.0].name
                 ))
                 .into());
             }
@@ -414,10 +414,10 @@ fn own_binaries(group: &mut Group) {
         else {
             continue;
         };
-        let runners: Vec<usize> = runs
+        let runners: Vec<ServiceId> = runs
             .iter()
             .filter(|(root, _)| *root == krate)
-            .map(|(_, i)| *i)
+            .map(|(_, i)| ServiceId(*i))
             .collect();
         if runners.is_empty() {
             continue;
@@ -922,8 +922,8 @@ fn load_service(
         let new_file = |text: String, rust: Option<RustFile>| SourceFile {
             path: String::new(),
             text,
-            service: index,
-            package: pi,
+            service: ServiceId(index),
+            package: PackageId(pi),
             also: Vec::new(),
             rust,
         };

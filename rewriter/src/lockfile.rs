@@ -102,7 +102,7 @@ pub fn lock(loaded: &Loaded, files: &[(String, Content)], out: &Path) -> std::io
             .group
             .files
             .iter()
-            .filter(|f| f.package_in(i).is_some())
+            .filter(|f| f.package_in(knit_passes::model::ServiceId(i)).is_some())
         {
             inputs.insert(f.path.clone(), hash(f.text.as_bytes()));
         }

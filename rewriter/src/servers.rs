@@ -14,7 +14,7 @@ pub fn registered(services: usize, sharing: &Sharing) -> Vec<BTreeSet<String>> {
             && matches!(&m.usage, Usage::Call { method, .. }
                 if REGISTERED_CONSTRUCTORS.contains(&method.as_str()));
         if registration {
-            serves[m.service].insert(full_name(&m.named.package, &m.named.service));
+            serves[m.service.0].insert(full_name(&m.named.package, &m.named.service));
         }
     }
     serves

@@ -4,7 +4,7 @@
 use expect_test::expect;
 
 use crate::fixture::{check_group, group};
-use crate::model::{FileId, Group, Target};
+use crate::model::{FileId, Group, PackageId, ServiceId, Target};
 
 /// A package `market` with a library and the binaries `users` and `orders`;
 /// orders calls users. As the loader gives it: each binary's files belong to
@@ -77,14 +77,14 @@ fn two_services(fixture: &str, a: (&str, &str), b: (&str, &str)) -> Group {
     bins.dedup();
     g.services[0].packages[0].bins = bins.clone();
     second.packages[0].bins = bins;
-    let b_index = g.services.len();
+    let b_index = ServiceId(g.services.len());
     let b_package = crate::model::PackageRef {
         service: b_index,
-        package: 0,
+        package: PackageId::OWN,
     };
     g.services.push(second);
     for (i, file) in g.files.iter_mut().enumerate() {
-        if file.service != 0 {
+        if file.service != ServiceId(0) {
             continue;
         }
         let Some(rust) = &mut file.rust else {
@@ -113,8 +113,14 @@ fn two_binaries_of_one_package_share_its_library() {
     );
     // Code both binaries run reads the values of the service running it.
     g.services[1].env = vec![("ADDR".into(), "${ORDERS_ADDR}".into())];
-    assert_eq!(super::entry_path(&g, 0), "knit_bin_users::knit_entry");
-    assert_eq!(super::entry_path(&g, 1), "knit_bin_orders::knit_entry");
+    assert_eq!(
+        super::entry_path(&g, ServiceId(0)),
+        "knit_bin_users::knit_entry"
+    );
+    assert_eq!(
+        super::entry_path(&g, ServiceId(1)),
+        "knit_bin_orders::knit_entry"
+    );
     let out = check_group(g);
     expect![[r#"
         //- /market/Cargo.toml
@@ -321,8 +327,8 @@ fn one_binary_in_two_roles_is_lifted_once() {
     g.services[0].args = Some(vec!["catalog".into()]);
     g.services[1].args = Some(vec!["cart".into()]);
     g.services[1].env = vec![("ADDR".into(), "${CART_ADDR}".into())];
-    assert_eq!(g.role_of(1), 0);
-    assert_eq!(super::entry_path(&g, 1), "knit_entry");
+    assert_eq!(g.role_of(ServiceId(1)), ServiceId(0));
+    assert_eq!(super::entry_path(&g, ServiceId(1)), "knit_entry");
     let out = check_group(g);
     expect![[r#"
         //- /shopd/src/main.rs

@@ -15,7 +15,7 @@
 
 use ra_ap_syntax::{AstNode, SyntaxKind};
 
-use crate::model::Group;
+use crate::model::{Group, ServiceId};
 use crate::scope::{lifted_into_lib, main_fn};
 pub use knit_codegen::mains::OnSignal;
 
@@ -35,7 +35,7 @@ const SHUTDOWN_WORDS: &[&str] = &[
 
 /// How `service`'s own process ends on SIGTERM, judged from the code of its
 /// binary and of its package's library.
-pub fn on_signal(group: &Group, service: usize) -> OnSignal {
+pub fn on_signal(group: &Group, service: ServiceId) -> OnSignal {
     let index = group.role_of(service);
     let bin = group.services[index].bin.root;
     let actix = main_fn(group, index)
@@ -71,8 +71,9 @@ mod tests {
     /// Each service of `fixture` and how it ends on SIGTERM.
     fn check(fixture: &str, expected: Expect) {
         let g = group(fixture);
-        let actual: String = (0..g.services.len())
-            .map(|i| format!("{}: {:?}\n", g.services[i].name, on_signal(&g, i)))
+        let actual: String = g
+            .services_by_id()
+            .map(|(i, s)| format!("{}: {:?}\n", s.name, on_signal(&g, i)))
             .collect();
         expected.assert_eq(&actual);
     }

@@ -10,7 +10,7 @@ use ra_ap_syntax::{AstNode, TextSize};
 
 use super::PASS;
 use crate::edit::{Level, Output};
-use crate::model::{FileId, Group};
+use crate::model::{FileId, Group, ServiceId};
 
 /// Functions that read a file or folder by the path they are given, by the
 /// end of their path (`std::fs::`, `tokio::fs::`, `File::` imported or not).
@@ -27,7 +27,7 @@ const PATHS: &[&str] = &["Path::new", "PathBuf::from"];
 
 pub(super) fn run(group: &Group, out: &mut Output) {
     // Per service: each relative path read, with its first site.
-    let mut reads: BTreeMap<usize, BTreeMap<String, (FileId, TextSize)>> = BTreeMap::new();
+    let mut reads: BTreeMap<ServiceId, BTreeMap<String, (FileId, TextSize)>> = BTreeMap::new();
     let files = group.rust_files().filter(|(_, file, rust)| {
         !rust.test_only && (file.text.contains("fs::") || file.text.contains("File::"))
     });

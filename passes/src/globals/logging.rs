@@ -18,14 +18,14 @@ use ra_ap_syntax::{AstNode, TextRange, TextSize};
 
 use super::{Call, PASS};
 use crate::edit::{Level, Output};
-use crate::model::{FileId, Group};
+use crate::model::{FileId, Group, ServiceId};
 
 const TRACING: &str = "the tracing subscriber";
 const LOG: &str = "the `log` logger";
 
 /// One logger initialisation.
 struct Init {
-    service: usize,
+    service: ServiceId,
     file: FileId,
     at: TextSize,
     /// [`TRACING`] or [`LOG`].
@@ -41,7 +41,7 @@ pub(super) fn run(group: &Group, calls: &[Call], out: &mut Output) {
     let mut inits = builder_inits(group);
     inits.extend(calls.iter().filter_map(|call| call_init(group, call)));
     inits.sort_by_key(|i| (i.file, i.at));
-    let mut services: Vec<usize> = inits.iter().map(|i| i.service).collect();
+    let mut services: Vec<ServiceId> = inits.iter().map(|i| i.service).collect();
     services.sort();
     services.dedup();
     if services.len() < 2 {

@@ -31,7 +31,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use ra_ap_syntax::ast::{self, HasGenericParams, HasName};
 use ra_ap_syntax::{AstNode, SyntaxNode, TextRange};
 
-use crate::model::{FileId, Group};
+use crate::model::{FileId, Group, ServiceId};
 use crate::volo::names::{Names, scope_of, segments};
 
 /// What the walk from a service's `main` found.
@@ -136,7 +136,7 @@ struct Call {
 
 /// The functions `service`'s `main` runs its server through (see the module's
 /// documentation); none when its entry is lifted into a library.
-pub(crate) fn deep(group: &Group, service: usize) -> Deep {
+pub(crate) fn deep(group: &Group, service: ServiceId) -> Deep {
     if super::lifted_into_lib(group, service).is_some() {
         return Deep::default();
     }
@@ -281,7 +281,7 @@ fn has_self(f: &ast::Fn) -> bool {
 /// The crates of `service` its binary reaches by path dependencies, each with
 /// the libraries it names (crate name → root): the binary's package's
 /// dependencies first, then theirs.
-fn externs(group: &Group, service: usize) -> BTreeMap<FileId, BTreeMap<String, FileId>> {
+fn externs(group: &Group, service: ServiceId) -> BTreeMap<FileId, BTreeMap<String, FileId>> {
     let packages = &group.services[service].packages;
     let bin = group.services[service].bin.root;
     let mut externs: BTreeMap<FileId, BTreeMap<String, FileId>> = BTreeMap::new();

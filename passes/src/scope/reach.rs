@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use ra_ap_syntax::ast::{self, HasName};
 use ra_ap_syntax::{AstNode, NodeOrToken, SyntaxNode, TextRange};
 
-use crate::model::{FileId, Group};
+use crate::model::{FileId, Group, ServiceId};
 
 /// Every name `node` refers to by its last segment.
 fn names_in(node: &SyntaxNode, into: &mut BTreeSet<String>) {
@@ -61,7 +61,7 @@ fn reached(group: &Group, bin: FileId, lib: FileId) -> BTreeSet<String> {
 /// Whether code at `at` in `file` counts as `service`'s: always, unless the
 /// file is in the library that several binaries of `service`'s package share
 /// and the function holding it is one that `service`'s binary does not reach.
-pub(super) fn reaches(group: &Group, service: usize, file: FileId, at: TextRange) -> bool {
+pub(super) fn reaches(group: &Group, service: ServiceId, file: FileId, at: TextRange) -> bool {
     let Some(lib) = super::lifted_into_lib(group, service) else {
         return true;
     };

@@ -16,7 +16,7 @@ use ra_ap_syntax::ast::{self, HasArgList};
 use ra_ap_syntax::{AstNode, TextRange, TextSize};
 
 use crate::edit::{CallSite, Output, Tier};
-use crate::model::{FileId, Group};
+use crate::model::{FileId, Group, ServiceId};
 use crate::names::{Role, Usage};
 use crate::pass::PassId;
 use crate::sharing::{Decision, Sharing};
@@ -274,7 +274,7 @@ pub(super) fn full_name(package: &str, service: &str) -> String {
 
 /// Whether `service`'s `fn main` runs a Volo server (`Server::new()..run*`),
 /// which the `entry` pass hands to the host.
-fn runs_in_main(group: &Group, service: usize) -> bool {
+fn runs_in_main(group: &Group, service: ServiceId) -> bool {
     crate::entry::main_fn(group, service).is_some_and(|main| {
         main.syntax()
             .descendants()

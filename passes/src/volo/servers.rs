@@ -12,16 +12,16 @@ use ra_ap_syntax::AstNode;
 use ra_ap_syntax::ast;
 
 use super::names::Names;
-use crate::model::{Group, RustFile};
+use crate::model::{Group, RustFile, ServiceId};
 
 /// The services of the group whose own code builds a Volo `XServer` of
 /// `service` (`X`), by index: `XServer::new(..)` or `XServer::from_arc(..)`,
 /// the type named directly or through the crate's `use`s, aliases and
 /// re-exports ([`Names`]).
-pub fn providers(group: &Group, names: &Names, service: &str) -> Vec<usize> {
+pub fn providers(group: &Group, names: &Names, service: &str) -> Vec<ServiceId> {
     let server = format!("{service}Server");
     let spellings = names.spellings(&server);
-    let mut found: Vec<usize> = group
+    let mut found: Vec<ServiceId> = group
         .rust_files()
         .filter(|(_, f, _)| f.text.contains("volo"))
         .filter(|(_, f, _)| spellings.iter().any(|s| f.text.contains(s.as_str())))
@@ -68,7 +68,7 @@ pub fn served(group: &Group) -> Vec<BTreeSet<String>> {
     let names = Names::of_volo_group(group);
     for (package, name) in services {
         for provider in providers(group, &names, name) {
-            serves[provider].insert(super::calls::full_name(package, name));
+            serves[provider.0].insert(super::calls::full_name(package, name));
         }
     }
     serves

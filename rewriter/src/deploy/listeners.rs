@@ -13,8 +13,8 @@ use crate::load::Loaded;
 /// One service's listener.
 #[derive(Debug)]
 pub struct Listener {
-    /// Index of the service in the group.
-    pub service: usize,
+    /// The service.
+    pub service: knit_passes::model::ServiceId,
     /// The variables naming its address, sorted.
     pub variables: Vec<String>,
     /// The default port, when the code writes one.
@@ -30,11 +30,12 @@ const CLIENT_WORDS: &[&str] = &["URL", "URI", "ENDPOINT", "UPSTREAM"];
 pub fn of(loaded: &Loaded) -> Vec<Listener> {
     let group = &loaded.group;
     let reads = knit_passes::globals::env_reads(group);
-    (0..group.services.len())
+    group
+        .service_ids()
         .map(|service| {
             let own = |name: &str| {
                 let service_name = group.services[service].name.to_uppercase();
-                let others = group.services.iter().enumerate().any(|(i, s)| {
+                let others = group.services_by_id().any(|(i, s)| {
                     i != service && name.starts_with(&format!("{}_", s.name.to_uppercase()))
                 });
                 !others || name.starts_with(&format!("{service_name}_"))

@@ -235,7 +235,7 @@ impl Graph {
         let mut calls = Vec::new();
         for c in &output.calls {
             let (file, offset) = c.at;
-            let (caller, provider) = (c.caller, c.callee.as_deref().and_then(provider));
+            let (caller, provider) = (c.caller.0, c.callee.as_deref().and_then(provider));
             // A client in a package several services reach (the callee's
             // own client-helper library) calls for the others.
             if provider == Some(caller) && !group.file(file).also.is_empty() {
@@ -257,7 +257,7 @@ impl Graph {
         }
         let errors = output.findings.iter().filter(|f| f.level == Level::Error);
         for (f, (file, offset)) in errors.filter_map(|f| Some((f, f.at?))) {
-            refusals[group.file(file).service].push(format!(
+            refusals[group.file(file).service.0].push(format!(
                 "{}: {}",
                 site(file, usize::from(offset)),
                 f.message
@@ -289,7 +289,10 @@ impl Graph {
                 name,
                 candidate,
                 serves,
-                env: env.get(&s).cloned().unwrap_or_default(),
+                env: env
+                    .get(&knit_passes::model::ServiceId(s))
+                    .cloned()
+                    .unwrap_or_default(),
                 refusals: std::mem::take(&mut refusals[s]),
             });
         }
