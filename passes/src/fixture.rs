@@ -1,16 +1,15 @@
 //! Test fixtures in the rust-analyzer style: several files in one string, each
 //! after a `//- /path` line. The first path component names the service; a
 //! service's package is the folder of its `Cargo.toml`, its binary root is
-//! `src/main.rs`. `.proto` files are read by a small parser that knows
-//! `import`, `package`, `service` and `rpc` lines.
+//! `src/main.rs`. `.proto` files are read by the loader's parser
+//! ([`crate::proto::parse`]), fingerprints included.
 
 use ra_ap_syntax::{Edition, SourceFile as Ast, TextSize};
 
 use crate::edit::{self, Level};
 use crate::manifest;
 use crate::model::{
-    FileId, Group, LocalDep, Package, PackageId, ProtoFile, ProtoMethod, ProtoService, RustFile,
-    Service, ServiceId, SourceFile, Target,
+    FileId, Group, LocalDep, Package, PackageId, RustFile, Service, ServiceId, SourceFile, Target,
 };
 
 /// Builds a group from `fixture`.
@@ -121,7 +120,11 @@ pub fn group(fixture: &str) -> Group {
             }
         });
         if path.ends_with(".proto") {
-            group.services[service].protos.push(proto(path, text));
+            let proto = crate::proto::parse(path, text).unwrap_or_else(|e| {
+                let at = &text[e.offset..];
+                panic!("{path}: invalid proto at `{at:.20}`: {}", e.message)
+            });
+            group.services[service].protos.push(proto);
         }
         group.files.push(SourceFile {
             path: path.clone(),
@@ -212,58 +215,6 @@ fn module_of(path: &str) -> Vec<String> {
     match rel {
         "main" | "lib" | "" => Vec::new(),
         _ => rel.split('/').map(String::from).collect(),
-    }
-}
-
-fn proto(path: &str, text: &str) -> ProtoFile {
-    let mut package = String::new();
-    let mut services: Vec<ProtoService> = Vec::new();
-    let mut imports = Vec::new();
-    for line in text.lines().map(str::trim) {
-        if let Some(i) = line.strip_prefix("import ") {
-            imports.push(i.trim_end_matches(';').trim_matches('"').to_string());
-        } else if let Some(p) = line.strip_prefix("package ") {
-            package = p.trim_end_matches(';').to_string();
-        } else if let Some(s) = line.strip_prefix("service ") {
-            services.push(ProtoService {
-                name: s.trim_end_matches(['{', ' ']).to_string(),
-                methods: Vec::new(),
-            });
-        } else if let Some(rpc) = line.strip_prefix("rpc ") {
-            let words: Vec<&str> = rpc
-                .split(|c: char| "(); ".contains(c))
-                .filter(|w| !w.is_empty())
-                .collect();
-            let returns = words.iter().position(|w| *w == "returns").unwrap();
-            let client_streaming = words[1] == "stream";
-            let server_streaming = words[returns + 1] == "stream";
-            let qualify = |name: &str| match name.starts_with('.') {
-                true => name.to_string(),
-                false => format!(".{package}.{name}"),
-            };
-            services.last_mut().unwrap().methods.push(ProtoMethod {
-                name: words[0].to_string(),
-                input: qualify(words[returns - 1]),
-                output: qualify(words.last().unwrap()),
-                client_streaming,
-                server_streaming,
-            });
-        }
-    }
-    let definitions: String = text
-        .lines()
-        .filter(|l| !l.trim_start().starts_with("//"))
-        .collect();
-    let fingerprint = definitions.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-    });
-    ProtoFile {
-        path: path.to_string(),
-        text: text.to_string(),
-        package,
-        services,
-        fingerprint,
-        imports,
     }
 }
 

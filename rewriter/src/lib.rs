@@ -15,7 +15,6 @@ pub mod error;
 pub mod fuzzing;
 pub mod generate;
 pub mod git;
-mod hash;
 pub mod init;
 pub mod links;
 pub mod load;

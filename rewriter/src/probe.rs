@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::hash::fnv64;
+use knit_passes::hash::fnv64;
+
 use crate::paths::normalize;
 
 /// The most files a probe copies; a larger tree is not probed.
