@@ -416,6 +416,7 @@ mod tests {
 
     use crate::fixture::{GREETER, HELLO_PROTO, check, with_frontend};
     use crate::model::{PackageId, ServiceId};
+    use crate::pass::PassId;
 
     const CONNECT_FIELD: &str = r#"use tonic::transport::{Channel, Server};
 use hello::greeter_client::GreeterClient;
@@ -451,7 +452,9 @@ async fn main() {
 
     /// Checks the caller's rewritten main and the call findings.
     fn check_caller(main_rs: &str, expect: Expect) {
-        expect.assert_eq(&check(&with_frontend(main_rs)).render("frontend/src/main.rs"));
+        expect.assert_eq(
+            &check(PassId::Calls, &with_frontend(main_rs)).render("frontend/src/main.rs"),
+        );
     }
 
     #[test]
@@ -466,7 +469,8 @@ async fn main() {
                     pub use knit_proto_helloworld::*;
                 }
                 struct Frontend { greeter: knit_proto_helloworld::greeter_inline::GreeterClient }
-                pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+                #[tokio::main]
+                async fn main() {
                     #[cfg(debug_assertions)]
                     let url = format!("http://{}", "localhost:50051");
                     let greeter = knit_proto_helloworld::greeter_inline::GreeterClient::connect(url).await.unwrap(); // keep me
@@ -504,7 +508,8 @@ async fn main() {
                         next: Option<u8>,
                     }
                 }
-                pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+                #[tokio::main]
+                async fn main() {
                     let client = knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://a").await.unwrap();
                     let _ = Stream { client, next: None };
                 }
@@ -527,7 +532,8 @@ async fn main() {
             expect![[r#"
                 //- /frontend/src/main.rs
                 mod hello { pub use knit_proto_helloworld::*; }
-                pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+                #[tokio::main]
+                async fn main() {
                     let a = knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://a").await.unwrap();
                     let b = knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://b").await.unwrap();
                 }
@@ -542,9 +548,12 @@ async fn main() {
     /// converted.
     #[test]
     fn an_alias_inside_a_function_or_an_impl_keeps_the_calls_rpc() {
-        let associated = crate::fixture::check(&crate::fixture::with_frontend(
-            "use hello::greeter_client::GreeterClient;\nmod hello { tonic::include_proto!(\"helloworld\"); }\ntrait Api { type Client; }\nstruct Shop;\nimpl Api for Shop { type Client = GreeterClient<tonic::transport::Channel>; }\n#[tokio::main]\nasync fn main() {\n    let b = GreeterClient::connect(\"http://b\").await.unwrap();\n}\n",
-        ));
+        let associated = crate::fixture::check(
+            PassId::Calls,
+            &crate::fixture::with_frontend(
+                "use hello::greeter_client::GreeterClient;\nmod hello { tonic::include_proto!(\"helloworld\"); }\ntrait Api { type Client; }\nstruct Shop;\nimpl Api for Shop { type Client = GreeterClient<tonic::transport::Channel>; }\n#[tokio::main]\nasync fn main() {\n    let b = GreeterClient::connect(\"http://b\").await.unwrap();\n}\n",
+            ),
+        );
         expect!["Call(Bridged) frontend/src/main.rs:8: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:8: `GreeterClient` is given a `type` alias inside a function or an `impl`, which knit does not rewrite"]
             .assert_eq(&associated.findings.join("\n"));
         check_caller(
@@ -561,7 +570,8 @@ async fn main() {
                 //- /frontend/src/main.rs
                 use hello::greeter_client::GreeterClient;
                 mod hello { tonic::include_proto!("helloworld"); }
-                pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+                #[tokio::main]
+                async fn main() {
                     type G = GreeterClient<tonic::transport::Channel>;
                     let a = G::connect("http://a").await.unwrap();
                     let b = knit_runtime::channel::client("http://b", &["helloworld.Greeter"], GreeterClient::new).await.unwrap();
@@ -573,18 +583,7 @@ async fn main() {
 
     #[test]
     fn same_name_from_another_crate_is_untouched() {
-        check_caller(
-            SAME_NAME_ELSEWHERE,
-            expect![[r#"
-                //- /frontend/src/main.rs
-                use other::greeter_client::GreeterClient;
-                mod hello { tonic::include_proto!("helloworld"); }
-                pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
-                    let c = GreeterClient::connect("http://elsewhere").await.unwrap();
-                }
-                Call(Unresolved) frontend/src/main.rs:5: `GreeterClient::connect`: knit cannot tell which gRPC service `GreeterClient` calls (no proto of the group defines it, or its path does not lead to generated code); the call stays RPC
-            "#]],
-        );
+        check_caller(SAME_NAME_ELSEWHERE, expect![""]);
     }
 
     /// prost names a service `HTTP`'s types `HttpClient` and `HttpServer`.
@@ -602,11 +601,12 @@ async fn main() {
         expect![[r#"
             //- /executor/src/main.rs
             mod pb { pub use knit_proto_relay::*; }
-            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+            #[tokio::main]
+            async fn main() {
                 let c = knit_proto_relay::http_inline::HttpClient::connect("http://w").await.unwrap();
             }
             Call(Inline) executor/src/main.rs:4: calls to `relay.HTTP` run in process on `worker`'s handler (knit_proto_relay::http_inline::HttpClient)
-        "#]].assert_eq(&check(&fixture).render("executor/src/main.rs"));
+        "#]].assert_eq(&check(PassId::Calls, &fixture).render("executor/src/main.rs"));
     }
 
     /// Generated code checked in is replaced whole by the shared crate's
@@ -625,20 +625,12 @@ async fn main() {
             pub use knit_proto_helloworld::*;
             //- /frontend/src/main.rs
             mod pb { pub mod helloworld; }
-            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+            #[tokio::main]
+            async fn main() {
                 let c = knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://g").await.unwrap();
             }
-            //- /frontend/src/knit_main.rs (new)
-            //! The standalone binary of service `frontend`: runs the entry knit lifted from
-            //! `fn main` in frontend/src/main.rs, alone, with its own listener. Generated by knit.
-
-            #[tokio::main]
-            async fn main() -> std::process::ExitCode {
-                let host = knit_runtime::ServiceHost::standalone("frontend");
-                knit_runtime::exit(frontend_frontend::knit_entry(host).await)
-            }
             Call(Inline) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
-        "#]].assert_eq(&check(&fixture).render("frontend/src/"));
+        "#]].assert_eq(&check(PassId::Calls, &fixture).render("frontend/src/"));
     }
 
     #[test]
@@ -654,14 +646,6 @@ async fn main() {
 }
 "#,
             expect![[r#"
-                //- /frontend/src/main.rs
-                use hello::greeter_client::GreeterClient;
-                mod hello { tonic::include_proto!("helloworld"); }
-                pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
-                    let a = GreeterClient::connect("http://a").await.unwrap();
-                    let b = GreeterClient::new(channel);
-                    let c = GreeterClient::new(ServiceBuilder::new().layer(auth).service(channel));
-                }
                 Call(Rpc) frontend/src/main.rs:5: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` runs over a transport of its own (tower layers), and knit cannot tell where the channel of the client made at frontend/src/main.rs:6 is connected: its channel comes from `channel`, which knit does not follow
                 Call(Rpc) frontend/src/main.rs:6: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` runs over a transport of its own (tower layers), and knit cannot tell where the channel of the client made at frontend/src/main.rs:6 is connected: its channel comes from `channel`, which knit does not follow
                 Call(Rpc) frontend/src/main.rs:7: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` runs over a transport of its own (tower layers), and knit cannot tell where the channel of the client made at frontend/src/main.rs:6 is connected: its channel comes from `channel`, which knit does not follow
@@ -689,14 +673,8 @@ async fn main() {
 }
 "#;
         expect![[r#"
-            //- /frontend/src/main.rs
-            use hello::greeter_client::GreeterClient;
-            mod hello { tonic::include_proto!("helloworld"); }
-            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
-                let a = GreeterClient::connect("http://a").await.unwrap();
-            }
             Call(Rpc) frontend/src/main.rs:5: calls to `helloworld.Greeter` stay RPC: `helloworld.Greeter` is not served by a service of the merge group
-        "#]].assert_eq(&check(fixture).render("frontend/src/main.rs"));
+        "#]].assert_eq(&check(PassId::Calls, fixture).render("frontend/src/main.rs"));
     }
 
     #[test]
@@ -721,16 +699,8 @@ async fn main() {
 }
 "#;
         expect![[r#"
-            //- /frontend/src/main.rs
-            use hello::greeter_client::GreeterClient;
-            use hello::greeter_server::GreeterServer;
-            mod hello { tonic::include_proto!("helloworld"); }
-            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
-                let a = GreeterClient::connect("http://a").await.unwrap();
-                tonic::transport::Server::builder().add_service(GreeterServer::new(G)).serve_with_incoming_shutdown(knit_host.incoming(addr), knit_host.shutdown()).await;
-            }
             Call(Rpc) frontend/src/main.rs:6: calls to `helloworld.Greeter` stay RPC: no other service of the merge group serves `helloworld.Greeter` (the calling service `frontend` reaches its server's code)
-        "#]].assert_eq(&check(fixture).render("frontend/src/main.rs"));
+        "#]].assert_eq(&check(PassId::Calls, fixture).render("frontend/src/main.rs"));
     }
 
     #[test]
@@ -742,7 +712,10 @@ async fn main() {
             &format!("{proto}\nmessage Extra {{}}"),
             1,
         );
-        let out = check(&older);
+        // The provider's server, as the entry pass registers it; the caller's
+        // client, as the calls pass converts it.
+        let served = check(PassId::Entry, &older);
+        let out = check(PassId::Calls, &older);
         expect![[r#"
             //- /greeter/src/main.rs
             use hello_world::greeter_server::{Greeter, GreeterServer};
@@ -754,21 +727,21 @@ async fn main() {
                 Server::builder().add_service(knit_host.provide_server("helloworld.Greeter", GreeterServer::new(MyGreeter))).serve_with_incoming_shutdown(knit_host.incoming(addr), knit_host.shutdown()).await?;
                 Ok(())
             }
-            Call(Bridged) frontend/src/main.rs:5: calls to `helloworld.Greeter` run in process through `greeter`'s server stack, bridged (each side encodes with its own generated types): `frontend` and `greeter` compile different definitions of `helloworld`
             //- /frontend/src/main.rs
             use hello::greeter_client::GreeterClient;
             mod hello { tonic::include_proto!("helloworld"); }
             struct S { g: GreeterClient<knit_runtime::transport::Bridge> }
-            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) { knit_runtime::transport::Bridge::connect("helloworld.Greeter", "http://a", GreeterClient::new).await; }
+            #[tokio::main]
+            async fn main() { knit_runtime::transport::Bridge::connect("helloworld.Greeter", "http://a", GreeterClient::new).await; }
             Call(Bridged) frontend/src/main.rs:5: calls to `helloworld.Greeter` run in process through `greeter`'s server stack, bridged (each side encodes with its own generated types): `frontend` and `greeter` compile different definitions of `helloworld`
-        "#]].assert_eq(&format!("{}{}", out.render("greeter/src/main.rs"), out.render("frontend/src/main.rs")));
+        "#]].assert_eq(&format!("{}{}", served.render("greeter/src/main.rs"), out.render("frontend/src/main.rs")));
         let renamed = crate::fixture::with_frontend(main).replacen(
             "rpc SayHello (HelloRequest)",
             "rpc SayHi (HelloRequest)",
             2,
         );
         let renamed = renamed.replacen("rpc SayHi", "rpc SayHello", 1);
-        expect!["Call(Rpc) frontend/src/main.rs:5: calls to `helloworld.Greeter` stay RPC: `frontend` and `greeter` compile different definitions of `helloworld`, and no bridge: `frontend` calls `helloworld.Greeter/SayHi`, which `greeter`'s definitions lack"].assert_eq(&check(&renamed).findings.join("\n"));
+        expect!["Call(Rpc) frontend/src/main.rs:5: calls to `helloworld.Greeter` stay RPC: `frontend` and `greeter` compile different definitions of `helloworld`, and no bridge: `frontend` calls `helloworld.Greeter/SayHi`, which `greeter`'s definitions lack"].assert_eq(&check(PassId::Calls, &renamed).findings.join("\n"));
     }
 
     #[test]
@@ -780,22 +753,22 @@ async fn main() {
         expect![[r#"
             //- /frontend/src/main.rs
             mod hello { pub use knit_proto_helloworld::*; }
-            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) { knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://a").await; }
+            #[tokio::main]
+            async fn main() { knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://a").await; }
             Call(Inline) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
-        "#]].assert_eq(&check(&fixture).render("frontend/src/main.rs"));
+        "#]].assert_eq(&check(PassId::Calls, &fixture).render("frontend/src/main.rs"));
         expect![[r#"
             //- /greeter/src/main.rs
             use hello_world::greeter_server::Greeter;
             use tonic::transport::Server;
             pub mod hello_world {
-                pub use knit_proto_helloworld::*;
+                tonic::include_proto!("helloworld");
             }
             pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
                 Server::builder().add_service(knit_proto_helloworld::greeter_inline::with_interceptor(&knit_host, MyGreeter, check_auth)).serve_with_incoming_shutdown(knit_host.incoming(addr), knit_host.shutdown()).await?;
                 Ok(())
             }
-            Call(Inline) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
-        "#]].assert_eq(&check(&fixture).render("greeter/src/main.rs"));
+        "#]].assert_eq(&check(PassId::Entry, &fixture).render("greeter/src/main.rs"));
     }
 
     #[test]
@@ -804,7 +777,7 @@ async fn main() {
             "use hello::greeter_client::GreeterClient;\nmod hello { tonic::include_proto!(\"helloworld\"); }\n#[tokio::main]\nasync fn main() { GreeterClient::connect(\"http://a\").await; }\n",
         )
         .replace("Server::builder()", "Server::builder().layer(AuthLayer::new())");
-        expect!["Call(Bridged) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` adds tower layers to its server (`.layer(..)`)"].assert_eq(&check(&fixture).findings.join("\n"));
+        expect!["Call(Bridged) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` adds tower layers to its server (`.layer(..)`)"].assert_eq(&check(PassId::Calls, &fixture).findings.join("\n"));
     }
 
     #[test]
@@ -812,7 +785,7 @@ async fn main() {
         let custom = crate::fixture::with_frontend(
             "use hello::greeter_client::GreeterClient;\nmod hello { tonic::include_proto!(\"helloworld\"); }\n#[tokio::main]\nasync fn main() { GreeterClient::connect(\"http://a\").await; }\n",
         ) + "//- /greeter/build.rs\nfn main() { tonic_prost_build::configure().type_attribute(\".\", \"#[derive(serde::Serialize)]\").compile_protos(&[\"p.proto\"], &[\".\"]).unwrap(); }\n";
-        expect!["Call(Bridged) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process through `greeter`'s server stack, bridged (each side encodes with its own generated types): `greeter`'s build script customises the generated code (`type_attribute`)"].assert_eq(&check(&custom).findings.join("\n"));
+        expect!["Call(Bridged) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process through `greeter`'s server stack, bridged (each side encodes with its own generated types): `greeter`'s build script customises the generated code (`type_attribute`)"].assert_eq(&check(PassId::Calls, &custom).findings.join("\n"));
     }
 
     /// A client-helper crate that two callers reach (one package, kept once):
@@ -860,7 +833,7 @@ async fn main() {
             Call(Inline) frontend/greeter-client/src/lib.rs:3 by admin: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
             Call(Unresolved) frontend/greeter-client/src/lib.rs:5 by frontend: `billing::v1::invoice_client::InvoiceClient::connect`: knit cannot tell which gRPC service `InvoiceClient` calls (no proto of the group defines it, or its path does not lead to generated code); the call stays RPC
             Call(Unresolved) frontend/greeter-client/src/lib.rs:5 by admin: `billing::v1::invoice_client::InvoiceClient::connect`: knit cannot tell which gRPC service `InvoiceClient` calls (no proto of the group defines it, or its path does not lead to generated code); the call stays RPC"#]]
-        .assert_eq(&crate::fixture::check_group(group).findings.join("\n"));
+        .assert_eq(&crate::fixture::check_all_group(group).findings.join("\n"));
     }
 
     /// What keeps a call RPC is about the client's own channel: an HTTP
@@ -882,7 +855,7 @@ async fn main() {
             "    let client = GreeterClient::new(channel);\n",
         ]
         .iter()
-        .map(|make| check(&main(make)).findings.join("\n"))
+        .map(|make| check(PassId::Calls, &main(make)).findings.join("\n"))
         .collect();
         expect![[r#"
             [

@@ -396,6 +396,7 @@ mod tests {
     use expect_test::expect;
 
     use crate::fixture::{check, with_frontend};
+    use crate::pass::PassId;
 
     /// `frontend`'s main, making a client on `channel` (an expression).
     fn frontend(channel: &str) -> String {
@@ -406,16 +407,20 @@ mod tests {
 
     #[test]
     fn a_constant_channel_timeout_is_given_to_the_in_process_client() {
-        let out = check(&frontend(
-            "Endpoint::from_static(\"http://g\").timeout(Duration::from_secs(1)).timeout(TIMEOUT).connect_lazy()",
-        ));
+        let out = check(
+            PassId::Calls,
+            &frontend(
+                "Endpoint::from_static(\"http://g\").timeout(Duration::from_secs(1)).timeout(TIMEOUT).connect_lazy()",
+            ),
+        );
         expect![[r#"
             //- /frontend/src/main.rs
             use std::time::Duration;
             use tonic::transport::Endpoint;
             mod hello { pub use knit_proto_helloworld::*; }
             const TIMEOUT: Duration = Duration::from_millis(250);
-            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+            #[tokio::main]
+            async fn main() {
                 let client = knit_proto_helloworld::greeter_inline::GreeterClient::new(Endpoint::from_static("http://g").timeout(Duration::from_secs(1)).timeout(TIMEOUT).connect_lazy()).with_channel_timeout(TIMEOUT);
             }
             Call(Inline) frontend/src/main.rs:8: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
@@ -430,17 +435,17 @@ mod tests {
             "fn make() -> tonic::transport::Channel {\n    Endpoint::from_static(\"http://g\").timeout(TIMEOUT).connect_lazy()\n}\n#[tokio::main]",
         );
         expect!["Call(Bridged) frontend/src/main.rs:11: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:7: `GreeterClient::new` is given a channel made elsewhere, and `frontend` sets a channel timeout at frontend/src/main.rs:7, which an in-process client would not keep"]
-            .assert_eq(&check(&made).findings.join("\n"));
+            .assert_eq(&check(PassId::Calls, &made).findings.join("\n"));
         let untimed = made.replace(".timeout(TIMEOUT)", "");
         expect!["Call(Inline) frontend/src/main.rs:11: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"]
-            .assert_eq(&check(&untimed).findings.join("\n"));
+            .assert_eq(&check(PassId::Calls, &untimed).findings.join("\n"));
         // An HTTP client's timeout is not the channel's.
         let http = untimed.replace(
             "#[tokio::main]",
             "fn http() -> reqwest::Client {\n    reqwest::Client::builder().timeout(TIMEOUT).build().unwrap()\n}\n#[tokio::main]",
         );
         expect!["Call(Inline) frontend/src/main.rs:14: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"]
-            .assert_eq(&check(&http).findings.join("\n"));
+            .assert_eq(&check(PassId::Calls, &http).findings.join("\n"));
     }
 
     /// A channel knit cannot follow: the timeout cited is the one the code
@@ -455,7 +460,7 @@ mod tests {
             "fn pool() -> Pool {\n    Pool::builder().timeout(TIMEOUT).build()\n}\nfn endpoint(url: &'static str) -> Endpoint {\n    Endpoint::from_static(url).timeout(TIMEOUT)\n}\n#[tokio::main]",
         );
         expect!["Call(Bridged) frontend/src/main.rs:17: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:16: `GreeterClient::new` is given a channel made elsewhere, and `frontend` sets a channel timeout at frontend/src/main.rs:10, which an in-process client would not keep"]
-            .assert_eq(&check(&fixture).findings.join("\n"));
+            .assert_eq(&check(PassId::Calls, &fixture).findings.join("\n"));
     }
 
     /// Clients dialling an address from a config file, connected anew for
@@ -465,10 +470,8 @@ mod tests {
         let fixture = with_frontend(
             "use hello::greeter_client::GreeterClient;\nmod hello { tonic::include_proto!(\"helloworld\"); }\nstruct Config { greeter_url: String }\nstruct Front { config: Config }\nimpl Front {\n    async fn welcome(&self) -> String {\n        let mut client = GreeterClient::connect(self.config.greeter_url.clone()).await.unwrap();\n        String::new()\n    }\n}\n#[tokio::main]\nasync fn main() {\n    let config: Config = toml::from_str(&std::fs::read_to_string(\"front.toml\").unwrap()).unwrap();\n}\n",
         );
-        expect![[r#"
-            Call(Inline) frontend/src/main.rs:7: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
-            Note frontend/src/main.rs:13: `frontend` reads files by paths relative to its working directory: `front.toml` (frontend/src/main.rs:13); merged, every service shares one working directory: they resolve where the merged binary is started; the plan's `cwd` chooses that folder (docs/plan.md)"#]]
-            .assert_eq(&check(&fixture).findings.join("\n"));
+        expect!["Call(Inline) frontend/src/main.rs:7: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"]
+            .assert_eq(&check(PassId::Calls, &fixture).findings.join("\n"));
     }
 
     /// A wrapper around the client's own channel is the reason cited, not a
@@ -483,7 +486,7 @@ mod tests {
             "fn retries() -> Retry {\n    Retry::builder().timeout(TIMEOUT).build()\n}\n#[tokio::main]",
         );
         expect!["Call(Bridged) frontend/src/main.rs:13: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:11: `GreeterClient::new` is given its channel inside `Timeout::new(..)`, a transport of the client's own"]
-            .assert_eq(&check(&wrapped).findings.join("\n"));
+            .assert_eq(&check(PassId::Calls, &wrapped).findings.join("\n"));
         let layered = frontend(
             "ServiceBuilder::new().layer(TimeoutLayer::new(TIMEOUT)).service(channel)",
         )
@@ -492,20 +495,20 @@ mod tests {
             "    let channel = Endpoint::from_static(\"http://g\").connect_lazy();\n    let client",
         );
         expect!["Call(Bridged) frontend/src/main.rs:9: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:8: `GreeterClient::new` runs over a transport of its own (tower layers)"]
-            .assert_eq(&check(&layered).findings.join("\n"));
+            .assert_eq(&check(PassId::Calls, &layered).findings.join("\n"));
         let bound = frontend("svc").replace(
             "    let client",
             "    let channel = Endpoint::from_static(\"http://g\").connect_lazy();\n    let svc = ServiceBuilder::new().layer(TimeoutLayer::new(TIMEOUT)).service(channel);\n    let client",
         );
         expect!["Call(Bridged) frontend/src/main.rs:10: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:8: `GreeterClient::new` is given its channel inside `.service(..)`, a transport of the client's own"]
-            .assert_eq(&check(&bound).findings.join("\n"));
+            .assert_eq(&check(PassId::Calls, &bound).findings.join("\n"));
         // A tracing client of the repository's own around the channel.
         let traced = frontend("traced").replace(
             "    let client",
             "    let channel = Endpoint::from_static(\"http://g\").connect().await.unwrap();\n    let traced = TracingServiceClient::new(channel);\n    let client",
         );
         expect!["Call(Bridged) frontend/src/main.rs:10: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:8: `GreeterClient::new` is given its channel inside `TracingServiceClient::new(..)`, a transport of the client's own"]
-            .assert_eq(&check(&traced).findings.join("\n"));
+            .assert_eq(&check(PassId::Calls, &traced).findings.join("\n"));
         // The same behind a shadowed name knit does not follow: the client's
         // type says it.
         let shadowed = frontend("client").replace(
@@ -513,7 +516,7 @@ mod tests {
             "    let client = TracingServiceClient::new(channel());\n    let client: GreeterClient<TracingServiceClient<Channel>> = GreeterClient",
         );
         expect!["Call(Rpc) frontend/src/main.rs:9: calls to `helloworld.Greeter` stay RPC: `GreeterClient<TracingServiceClient<Channel>>` runs over `TracingServiceClient<Channel>`, a transport of the client's own, and knit cannot tell where the channel of the client made at frontend/src/main.rs:9 is connected: its channel comes from `channel()`, which knit does not follow"]
-            .assert_eq(&check(&shadowed).findings.join("\n"));
+            .assert_eq(&check(PassId::Calls, &shadowed).findings.join("\n"));
     }
 
     #[test]
@@ -525,10 +528,13 @@ mod tests {
         let found: Vec<String> = cases
             .iter()
             .map(|channel| {
-                check(&frontend(channel).replace(
-                    "use tonic::transport::Endpoint;",
-                    "use tonic::transport::{Channel, Endpoint};",
-                ))
+                check(
+                    PassId::Calls,
+                    &frontend(channel).replace(
+                        "use tonic::transport::Endpoint;",
+                        "use tonic::transport::{Channel, Endpoint};",
+                    ),
+                )
                 .findings
                 .join("\n")
             })
@@ -541,7 +547,7 @@ mod tests {
         "#]].assert_debug_eq(&found);
         let dialled = |connect: &str| {
             let made = frontend("x").replace("GreeterClient::new(x)", connect);
-            check(&made).findings.join("\n")
+            check(PassId::Calls, &made).findings.join("\n")
         };
         expect!["Call(Bridged) frontend/src/main.rs:8: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:8: `GreeterClient::connect` dials an endpoint with a timeout (`.timeout(TIMEOUT)`) and its client is not taken at once (`.await?`, `.await.unwrap()`, `.await.expect(..)`), where an in-process client would be given it"].assert_eq(&dialled(
             "{ let connecting = GreeterClient::connect(Endpoint::from_static(\"http://g\").timeout(TIMEOUT)); connecting.await.unwrap() }",
@@ -561,7 +567,7 @@ mod tests {
             let made = frontend("x")
                 .replace("GreeterClient::new(x)", connect)
                 .replace("#[tokio::main]", helpers);
-            let findings = check(&made).findings;
+            let findings = check(PassId::Calls, &made).findings;
             let calls: Vec<String> = findings
                 .into_iter()
                 .filter(|f| f.starts_with("Call"))
@@ -592,7 +598,7 @@ mod tests {
                 "GreeterClient::new(x)",
                 &format!("GreeterClient::connect(Endpoint::from_static(\"http://g\").timeout(TIMEOUT)){taken}"),
             );
-            let out = check(&made);
+            let out = check(PassId::Calls, &made);
             let line = out
                 .render("frontend/src/main.rs")
                 .lines()
@@ -613,9 +619,12 @@ mod tests {
 
     #[test]
     fn a_channel_timeout_knit_cannot_copy_keeps_the_call_rpc() {
-        let out = check(&frontend(
-            "Endpoint::from_static(\"http://g\").timeout(settings().timeout).connect_lazy()",
-        ));
+        let out = check(
+            PassId::Calls,
+            &frontend(
+                "Endpoint::from_static(\"http://g\").timeout(settings().timeout).connect_lazy()",
+            ),
+        );
         expect!["Call(Bridged) frontend/src/main.rs:8: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:8: the channel `GreeterClient::new` is given has a timeout an in-process client could not be given (`.timeout(settings().timeout)`)"]
             .assert_eq(&out.findings.join("\n"));
     }

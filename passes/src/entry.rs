@@ -1465,6 +1465,7 @@ mod tests {
     use expect_test::expect;
 
     use crate::fixture::{GREETER, check};
+    use crate::pass::PassId;
 
     fn service(main_rs: &str) -> String {
         format!("//- /svc/Cargo.toml\n[package]\nname = \"svc\"\n//- /svc/src/main.rs\n{main_rs}")
@@ -1472,8 +1473,10 @@ mod tests {
 
     #[test]
     fn lifts_tokio_main_and_keeps_the_binary() {
-        let out = check(&service(
-            r#"/// Runs the service.
+        let out = check(
+            PassId::Entry,
+            &service(
+                r#"/// Runs the service.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     // The address comes from the environment.
@@ -1485,11 +1488,12 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 "#,
-        ));
+            ),
+        );
         expect![[r#"
             //- /svc/Cargo.toml
             [package]
-            name = "svc-svc"
+            name = "svc"
             autobins = false
 
             [lib]
@@ -1526,36 +1530,42 @@ async fn main() -> anyhow::Result<()> {
 
     #[test]
     fn registers_handlers_the_group_calls() {
-        let out = check(&crate::fixture::with_frontend(
-            "use hello::greeter_client::GreeterClient;\nmod hello { tonic::include_proto!(\"helloworld\"); }\n#[tokio::main]\nasync fn main() { GreeterClient::connect(\"http://a\").await; }\n",
-        ));
+        let out = check(
+            PassId::Entry,
+            &crate::fixture::with_frontend(
+                "use hello::greeter_client::GreeterClient;\nmod hello { tonic::include_proto!(\"helloworld\"); }\n#[tokio::main]\nasync fn main() { GreeterClient::connect(\"http://a\").await; }\n",
+            ),
+        );
         expect![[r#"
             //- /greeter/src/main.rs
             use hello_world::greeter_server::{Greeter, GreeterServer};
             use tonic::transport::Server;
             pub mod hello_world {
-                pub use knit_proto_helloworld::*;
+                tonic::include_proto!("helloworld");
             }
             pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
                 Server::builder().add_service(GreeterServer::from_arc(knit_proto_helloworld::greeter_inline::provide(&knit_host, MyGreeter))).serve_with_incoming_shutdown(knit_host.incoming(addr), knit_host.shutdown()).await?;
                 Ok(())
             }
-            Call(Inline) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
         "#]].assert_eq(&out.render("greeter/src/main.rs"));
         let _ = GREETER;
     }
 
     #[test]
     fn refuses_what_it_cannot_lift() {
-        let no_main = check(&service("fn run() {}\n"));
-        let actix = check(&service(
-            "#[actix_web::main(workers = 2)]\nasync fn main() {}\n",
-        ));
-        let sync = check(&service("fn main() {}\n"));
-        let with_lib = check(&format!(
-            "{}//- /svc/src/lib.rs\npub fn x() {{}}\n",
-            service("#[tokio::main]\nasync fn main() {}\n")
-        ));
+        let no_main = check(PassId::Entry, &service("fn run() {}\n"));
+        let actix = check(
+            PassId::Entry,
+            &service("#[actix_web::main(workers = 2)]\nasync fn main() {}\n"),
+        );
+        let sync = check(PassId::Entry, &service("fn main() {}\n"));
+        let with_lib = check(
+            PassId::Entry,
+            &format!(
+                "{}//- /svc/src/lib.rs\npub fn x() {{}}\n",
+                service("#[tokio::main]\nasync fn main() {}\n")
+            ),
+        );
         let all = [no_main, actix, sync, with_lib]
             .map(|c| c.findings.join("\n"))
             .join("\n");
@@ -1568,8 +1578,10 @@ async fn main() -> anyhow::Result<()> {
 
     #[test]
     fn lifts_an_actix_main_onto_a_thread_of_its_own() {
-        let out = check(&service(
-            r#"#[actix_web::main]
+        let out = check(
+            PassId::Entry,
+            &service(
+                r#"#[actix_web::main]
 async fn main() -> std::io::Result<()> {
     let client = CatalogClient::connect(url()).await.map_err(std::io::Error::other)?;
     actix_web::rt::spawn(Server::builder().add_service(ApiServer::new(Api)).serve(grpc));
@@ -1579,10 +1591,12 @@ async fn main() -> std::io::Result<()> {
         .await
 }
 "#,
-        ));
-        let rt = check(&service(
-            "#[actix_rt::main]\nasync fn main() {\n    run().await;\n}\n",
-        ));
+            ),
+        );
+        let rt = check(
+            PassId::Entry,
+            &service("#[actix_rt::main]\nasync fn main() {\n    run().await;\n}\n"),
+        );
         expect![[r#"
             //- /svc/src/main.rs
             pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), knit_runtime::Failed> {
@@ -1602,7 +1616,6 @@ async fn main() -> std::io::Result<()> {
                 let host = knit_runtime::ServiceHost::standalone("svc");
                 knit_runtime::exit(knit_runtime::block_on(svc_svc::knit_entry(host)))
             }
-            Call(Unresolved) svc/src/main.rs:3: `CatalogClient::connect`: knit cannot tell which gRPC service `CatalogClient` calls (no proto of the group defines it, or its path does not lead to generated code); the call stays RPC
         "#]].assert_eq(&out.render("svc/src/"));
         expect![[r#"
             //- /svc/src/main.rs
@@ -1612,20 +1625,23 @@ async fn main() -> std::io::Result<()> {
             }) }).await
             }
 
-            Call(Unresolved) svc/src/main.rs:3: `CatalogClient::connect`: knit cannot tell which gRPC service `CatalogClient` calls (no proto of the group defines it, or its path does not lead to generated code); the call stays RPC"#]].assert_eq(&format!("{}\n{}", rt.render("svc/src/main.rs"), out.findings.join("\n")));
+        "#]].assert_eq(&format!("{}\n{}", rt.render("svc/src/main.rs"), out.findings.join("\n")));
     }
 
     #[test]
     fn every_serve_shape_gets_the_hosts_shutdown() {
-        let out = check(&service(
-            r#"#[tokio::main]
+        let out = check(
+            PassId::Entry,
+            &service(
+                r#"#[tokio::main]
 async fn main() {
     a.serve_with_shutdown(addr, async { ctrl_c().await.ok(); }).await;
     b.serve_with_incoming(listener).await;
     c.serve_with_incoming_shutdown(listener, signal).await;
 }
 "#,
-        ));
+            ),
+        );
         expect![[r#"
             //- /svc/src/main.rs
             pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
@@ -1639,8 +1655,10 @@ async fn main() {
     #[test]
     fn another_servers_serve_is_left_alone() {
         // hyper 0.14's server beside tonic's (tari's merge-mining proxy).
-        let out = check(&service(
-            r#"#[tokio::main]
+        let out = check(
+            PassId::Entry,
+            &service(
+                r#"#[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     hyper::Server::bind(&http_addr).serve(make_svc).await?;
     match Server::try_bind(&listen_addr) {
@@ -1653,7 +1671,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 "#,
-        ));
+            ),
+        );
         expect![[r#"
             //- /svc/src/main.rs
             pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
@@ -1672,8 +1691,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     #[test]
     fn servers_side_by_side_in_join() {
-        let out = check(&service(
-            r#"#[tokio::main]
+        let out = check(
+            PassId::Entry,
+            &service(
+                r#"#[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let grpc = Server::builder().add_service(svc).serve(grpc_addr);
     tokio::try_join!(grpc, axum::serve(listener, app))?;
@@ -1682,7 +1703,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 "#,
-        ));
+            ),
+        );
         expect![[r#"
             //- /svc/src/main.rs
             pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
@@ -1697,8 +1719,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     #[test]
     fn lifts_a_runtime_built_by_hand() {
-        let out = check(&service(
-            r#"fn main() -> Result<(), Box<dyn std::error::Error>> {
+        let out = check(
+            PassId::Entry,
+            &service(
+                r#"fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Two workers are enough.
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     runtime.block_on(async {
@@ -1707,7 +1731,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     })
 }
 "#,
-        ));
+            ),
+        );
         expect![[r#"
             //- /svc/src/main.rs
             pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
@@ -1727,12 +1752,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 knit_runtime::exit(svc_svc::knit_entry(host).await)
             }
         "#]].assert_eq(&out.render("svc/src/"));
-        let inline = check(&service(
-            "fn main() {
+        let inline = check(
+            PassId::Entry,
+            &service(
+                "fn main() {
     tokio::runtime::Runtime::new().unwrap().block_on(run());
 }
 ",
-        ));
+            ),
+        );
         expect![[r#"
             //- /svc/src/main.rs
             pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
@@ -1762,7 +1790,7 @@ fn main_inner() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 "#;
-        let out = check(&service(main));
+        let out = check(PassId::Entry, &service(main));
         expect![[r#"
             //- /svc/src/main.rs
             pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
@@ -1788,14 +1816,13 @@ fn main_inner() -> Result<(), Box<dyn std::error::Error>> {
                 let host = knit_runtime::ServiceHost::standalone("svc");
                 knit_runtime::exit(svc_svc::knit_entry(host).await)
             }
-            Note svc/src/main.rs:4: `svc` calls `process::exit`: it ends the whole merged process, every service with it
         "#]].assert_eq(&out.render("svc/src/"));
         // Beside a library: the binary keeps its `main`; the library's copy
         // of it and of `main_inner` is async.
         let beside = format!(
             "//- /svc/Cargo.toml\n[package]\nname = \"svc\"\n//- /svc/src/lib.rs\npub async fn serve(c: Config) -> Result<(), Error> {{ Ok(()) }}\n//- /svc/src/main.rs\nuse svc::serve;\n{main}"
         );
-        let out = check(&beside);
+        let out = check(PassId::Entry, &beside);
         expect![[r#"
             //- /svc/src/lib.rs
             pub async fn serve(c: Config) -> Result<(), Error> { Ok(()) }
@@ -1827,14 +1854,11 @@ fn main_inner() -> Result<(), Box<dyn std::error::Error>> {
             }
             }
             pub use knit_bin_svc::knit_entry;
-            Note svc/src/main.rs:5: `svc` calls `process::exit`: it ends the whole merged process, every service with it
         "#]].assert_eq(&out.render("svc/src/lib.rs"));
         // Called from elsewhere too: refused, with the way out.
         let twice = format!("{main}fn again() {{ main_inner().unwrap() }}\n");
-        let out = check(&service(&twice));
-        expect![[r#"
-            Error svc/src/main.rs:1: `fn main` runs its service through `main_inner`, which builds a tokio runtime, and `main_inner` is named outside `main` too: knit makes it async, which those uses would not expect; call it from `main` only
-            Note svc/src/main.rs:4: `svc` calls `process::exit`: it ends the whole merged process, every service with it"#]].assert_eq(&out.findings.join("\n"));
+        let out = check(PassId::Entry, &service(&twice));
+        expect!["Error svc/src/main.rs:1: `fn main` runs its service through `main_inner`, which builds a tokio runtime, and `main_inner` is named outside `main` too: knit makes it async, which those uses would not expect; call it from `main` only"].assert_eq(&out.findings.join("\n"));
     }
 
     #[test]
@@ -1849,7 +1873,7 @@ fn main_inner() -> Result<(), Box<dyn std::error::Error>> {
         let shown: Vec<String> = shapes
             .iter()
             .map(|main| {
-                let out = check(&service(main));
+                let out = check(PassId::Entry, &service(main));
                 let mut shown = out.render("svc/src/");
                 shown.retain(|c| c != '\r');
                 shown
@@ -1928,6 +1952,7 @@ fn main_inner() -> Result<(), Box<dyn std::error::Error>> {
         // The library serves in a task of its own: the task takes the host's
         // scope where it is spawned.
         let out = check(
+            PassId::Entry,
             r#"
 //- /api/Cargo.toml
 [package]
@@ -1968,6 +1993,7 @@ pub async fn start(addr: std::net::SocketAddr) -> Result<(), tokio::task::JoinEr
     #[test]
     fn lifts_a_runtime_chain_beside_its_library() {
         let out = check(
+            PassId::Entry,
             r#"
 //- /api/Cargo.toml
 [package]
@@ -1993,9 +2019,6 @@ pub async fn serve(addr: std::net::SocketAddr) -> Result<(), Box<dyn std::error:
         expect![[r#"
             //- /api/Cargo.toml
             [package]
-            name = "api-api"
-
-            [lib]
             name = "api"
 
             [dependencies]
@@ -2027,6 +2050,7 @@ pub async fn serve(addr: std::net::SocketAddr) -> Result<(), Box<dyn std::error:
     #[test]
     fn lifts_a_main_that_serves_beside_its_library() {
         let out = check(
+            PassId::Entry,
             r#"
 //- /api/Cargo.toml
 [package]
@@ -2047,9 +2071,6 @@ pub struct Api;
         expect![[r#"
             //- /api/Cargo.toml
             [package]
-            name = "api-api"
-
-            [lib]
             name = "api"
 
             [dependencies]
@@ -2076,9 +2097,12 @@ pub struct Api;
 
     #[test]
     fn lifts_tokio_main_flavors() {
-        let out = check(&service(
-            "#[tokio::main(flavor = \"multi_thread\", worker_threads = 4)]\nasync fn main() {\n    serve().await;\n}\n",
-        ));
+        let out = check(
+            PassId::Entry,
+            &service(
+                "#[tokio::main(flavor = \"multi_thread\", worker_threads = 4)]\nasync fn main() {\n    serve().await;\n}\n",
+            ),
+        );
         let mut shown = out.render("svc/src/");
         shown.push_str(&out.findings.join("\n"));
         expect![[r#"
@@ -2104,6 +2128,7 @@ pub struct Api;
     #[test]
     fn lifts_a_main_beside_its_library_with_binary_items() {
         let out = check(
+            PassId::Entry,
             r#"
 //- /api/Cargo.toml
 [package]
@@ -2180,6 +2205,7 @@ pub async fn serve(port: u16) {}
     #[test]
     fn makes_crate_paths_of_binary_modules_relative() {
         let out = check(
+            PassId::Entry,
             r#"
 //- /api/Cargo.toml
 [package]
@@ -2220,6 +2246,7 @@ pub async fn serve(port: u16) {}
     #[test]
     fn refuses_binary_macros_that_name_crate() {
         let out = check(
+            PassId::Entry,
             r#"
 //- /api/Cargo.toml
 [package]
@@ -2245,6 +2272,7 @@ pub async fn serve(port: u16) {}
     #[test]
     fn a_variable_named_like_the_library_stays() {
         let out = check(
+            PassId::Entry,
             r#"
 //- /svc/Cargo.toml
 [package]
@@ -2283,6 +2311,7 @@ pub type Error = Box<dyn std::error::Error>;
     #[test]
     fn lifts_a_thin_main_into_its_library() {
         let out = check(
+            PassId::Entry,
             r#"
 //- /api/Cargo.toml
 [package]
@@ -2307,9 +2336,6 @@ pub async fn serve(addr: std::net::SocketAddr) -> Result<(), Error> {
         expect![[r#"
             //- /api/Cargo.toml
             [package]
-            name = "api-api"
-
-            [lib]
             name = "api"
 
             [dependencies]

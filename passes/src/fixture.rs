@@ -11,6 +11,7 @@ use crate::manifest;
 use crate::model::{
     FileId, Group, LocalDep, Package, PackageId, RustFile, Service, ServiceId, SourceFile, Target,
 };
+use crate::pass::PassId;
 
 /// Builds a group from `fixture`.
 pub fn group(fixture: &str) -> Group {
@@ -244,15 +245,47 @@ impl Checked {
     }
 }
 
-/// Runs every pass on `fixture`.
-pub fn check(fixture: &str) -> Checked {
-    check_group(group(fixture))
+/// Runs the pass `pass` alone on `fixture`: the files, findings and call
+/// sites of that pass (see [`check_group`]).
+pub fn check(pass: PassId, fixture: &str) -> Checked {
+    check_group(pass, group(fixture))
 }
 
-/// Runs every pass on `group`.
-pub fn check_group(group: Group) -> Checked {
+/// Runs the pass `pass` alone on `group`, as [`crate::run_all`] runs it: the
+/// entry pass with the entries it lifts into libraries
+/// ([`crate::entry::lib_entries`]), then the imports its own edits leave
+/// unused pruned, so that a file shows what that pass would leave.
+pub fn check_group(pass: PassId, group: Group) -> Checked {
     let sharing = crate::sharing::Sharing::of(&group);
-    let out = crate::run_all(&group, &sharing);
+    let run = crate::PASSES
+        .iter()
+        .find_map(|(id, run)| (*id == pass).then_some(run))
+        .unwrap_or_else(|| panic!("`{pass}` is not a pass of `PASSES`"));
+    let mut out = run(&group, &sharing);
+    if pass == PassId::Entry {
+        let entries = crate::entry::lib_entries(&group, &out);
+        out.extend(entries);
+    }
+    let pruned = crate::imports::prune(&group, &sharing.index.proto_modules, &out.edits);
+    out.extend(pruned);
+    edit::drop_swallowed(&mut out.edits);
+    checked(&group, &out)
+}
+
+/// Runs every pass on `fixture`, as a merge does ([`crate::run_all`]): for
+/// the tests whose subject is what the passes do together.
+pub fn check_all(fixture: &str) -> Checked {
+    check_all_group(group(fixture))
+}
+
+/// Runs every pass on `group`, as a merge does.
+pub fn check_all_group(group: Group) -> Checked {
+    let sharing = crate::sharing::Sharing::of(&group);
+    checked(&group, &crate::run_all(&group, &sharing))
+}
+
+/// The files, findings and call sites of `out`, shown.
+fn checked(group: &Group, out: &crate::Output) -> Checked {
     let mut files = Vec::new();
     for (i, file) in group.files.iter().enumerate() {
         let id = FileId(i as u32);
@@ -298,7 +331,7 @@ pub fn check_group(group: Group) -> Checked {
     let notes = out
         .findings
         .iter()
-        .filter(|f| f.level == Level::Note && f.pass == crate::PassId::Globals);
+        .filter(|f| f.level == Level::Note && f.pass == PassId::Globals);
     let findings = errors
         .map(shown)
         .chain(

@@ -527,6 +527,7 @@ mod tests {
     use expect_test::expect;
 
     use crate::fixture::{check, check_group, group};
+    use crate::pass::PassId;
 
     const TWO: &str = r#"
 //- /a/Cargo.toml
@@ -569,14 +570,15 @@ async fn main() {
 
     #[test]
     fn two_services_share_one_process() {
-        let out = check(TWO);
+        let out = check(PassId::Globals, TWO);
         let mut shown = out.render("b/src/main.rs");
         shown.push_str(&out.render("a/src/main.rs"));
         expect![[r#"
             //- /b/src/main.rs
             use std::env;
             use tracing_subscriber::fmt;
-            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+            #[tokio::main]
+            async fn main() {
                 fmt().try_init().ok();
                 env_logger::try_init().ok();
                 let port: u16 = env::var("PORT").unwrap().parse().unwrap();
@@ -593,7 +595,8 @@ async fn main() {
             //- /a/src/main.rs
             #[global_allocator]
             static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+            #[tokio::main]
+            async fn main() {
                 tracing_subscriber::fmt().with_target(false).try_init().ok();
                 let port = std::env::var("PORT").unwrap();
                 let level = std::env::var_os("RUST_LOG");
@@ -612,6 +615,7 @@ async fn main() {
     #[test]
     fn every_logger_initialisation_form_runs_once() {
         let out = check(
+            PassId::Globals,
             r#"
 //- /a/Cargo.toml
 [package]
@@ -655,7 +659,8 @@ fn setup() {
             .collect();
         expect![[r#"
             //- /a/src/main.rs
-            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+            #[tokio::main]
+            async fn main() {
                 tracing_subscriber::fmt::try_init().ok();
             }
             Note a/src/main.rs:3: `a` initialises the tracing subscriber; it starts first, so its configuration is the merged binary's
@@ -672,7 +677,8 @@ fn setup() {
             Note b/src/main.rs:18: `b` initialises the tracing subscriber in a shape knit does not rewrite: merged, it fails (or panics) when another service set it first; use its `try_init` form or ignore its error
             //- /b/src/main.rs
             use tracing_subscriber::prelude::*;
-            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
+            #[tokio::main]
+            async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 tracing_subscriber::fmt().with_target(false).try_init().ok();
                 tracing_subscriber::registry().with(fmt::layer()).with(EnvFilter::from_default_env()).try_init().ok();
                 let subscriber = FmtSubscriber::builder().finish();
@@ -708,11 +714,12 @@ fn setup() {
     fn plan_env_gives_a_service_its_own_values() {
         let mut g = group(TWO);
         g.services[1].env = vec![("PORT".into(), "${B_PORT}".into())];
-        let out = check_group(g);
+        let out = check_group(PassId::Globals, g);
         expect![[r#"
             //- /b/src/main.rs
             use tracing_subscriber::fmt;
-            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+            #[tokio::main]
+            async fn main() {
                 fmt().try_init().ok();
                 env_logger::try_init().ok();
                 let port: u16 = knit_runtime::env::var("b", "PORT").unwrap().parse().unwrap();
@@ -732,7 +739,7 @@ fn setup() {
     fn the_plan_picks_an_allocator() {
         let mut g = group(&different_allocators());
         g.global_allocator = Some("b".into());
-        let out = check_group(g);
+        let out = check_group(PassId::Globals, g);
         let allocator: Vec<&String> = out
             .findings
             .iter()
@@ -757,7 +764,7 @@ fn setup() {
             "    let level = std::env::var_os(\"RUST_LOG\");\n    let config = std::fs::read_to_string(\"config/a.toml\").unwrap();\n    let seeds = tokio::fs::read_dir(Path::new(\"./seeds\")).await;\n    let abs = File::open(\"/etc/a.conf\");\n    let dynamic = fs::read(format!(\"{dir}/x\"));",
             1,
         );
-        let out = check(&fixture);
+        let out = check(PassId::Globals, &fixture);
         let files: Vec<&String> = out
             .findings
             .iter()
@@ -778,7 +785,7 @@ fn setup() {
             "#[cfg(test)]\nmod memory;\n",
             1,
         ) + "//- /a/src/memory.rs\n#[global_allocator]\nstatic TRACKED: std::alloc::System = std::alloc::System;\n";
-        let out = check(&fixture);
+        let out = check(PassId::Globals, &fixture);
         let allocator: Vec<&String> = out
             .findings
             .iter()
@@ -792,7 +799,7 @@ fn setup() {
 
     #[test]
     fn different_allocators_are_an_error() {
-        let out = check(&different_allocators());
+        let out = check(PassId::Globals, &different_allocators());
         let errors: Vec<&String> = out
             .findings
             .iter()
@@ -827,11 +834,12 @@ async fn main() { dotenvy::dotenv().ok(); }
 "#;
         let mut g = group(fixture);
         g.services[0].env = vec![("PORT".into(), "1".into())];
-        let out = check_group(g);
+        let out = check_group(PassId::Globals, g);
         expect![[r#"
             //- /a/src/main.rs
             static REQUESTS: LazyLock<IntCounter> = LazyLock::new(|| prometheus::register_int_counter!("requests_total", "Requests.").unwrap());
-            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) { knit_runtime::env::dotenv("a").ok(); }
+            #[tokio::main]
+            async fn main() { knit_runtime::env::dotenv("a").ok(); }
             Note b/src/main.rs:5: `b` loads a `.env` file into the process: every service of the merged binary sees it
             Note a/src/main.rs:1: `a` registers metrics requests_total in prometheus' default registry, which the services of the merged binary share
             Note b/src/main.rs:2: `b` registers metrics requests_total, errors_total in prometheus' default registry, which the services of the merged binary share

@@ -523,11 +523,11 @@ fn list_entry_range(leaf: &ast::UseTree) -> TextRange {
 mod tests {
     use expect_test::expect;
 
-    use crate::fixture::{check, with_frontend};
+    use crate::fixture::{check_all, with_frontend};
 
     #[test]
     fn removes_only_what_the_edits_left_unused() {
-        let out = check(&with_frontend(
+        let out = check_all(&with_frontend(
             r#"// Imports.
 use tonic::transport::{Channel, Endpoint, Server};
 use tonic::transport::Channel as Ch;
@@ -557,7 +557,7 @@ async fn main() { let c = GreeterClient::connect("http://a").await; let s = stri
     /// (emptied).
     #[test]
     fn a_module_left_empty_goes_with_its_imports() {
-        let out = check(&with_frontend(
+        let out = check_all(&with_frontend(
             r#"use hello::greeter_client::GreeterClient;
 mod hello { tonic::include_proto!("helloworld"); }
 
@@ -616,7 +616,8 @@ struct S { c: GreeterClient<Channel> }
 #[tokio::main]
 async fn main() { let c = GreeterClient::connect("http://a").await; }
 "#;
-        let render = |main_rs: &str| check(&with_frontend(main_rs)).render("frontend/src/main.rs");
+        let render =
+            |main_rs: &str| check_all(&with_frontend(main_rs)).render("frontend/src/main.rs");
         let crlf = render(&lf.replace('\n', "\r\n"));
         assert!(
             !crlf.contains("\n\r\n\r\n"),
@@ -639,7 +640,7 @@ async fn main() { let c = GreeterClient::connect("http://a").await; }
     /// (`OUT_DIR`) pastes nothing knit's edits could break.
     #[test]
     fn what_an_included_file_may_use_stays() {
-        let out = check(&with_frontend(
+        let out = check_all(&with_frontend(
             r#"use hello::greeter_client::GreeterClient;
 mod hello { tonic::include_proto!("helloworld"); }
 mod api { pub use crate::hello::greeter_client::GreeterClient; }
@@ -658,7 +659,7 @@ async fn main() { let c = GreeterClient::connect("http://a").await; }
             Call(Inline) frontend/src/main.rs:6: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
         "#]].assert_eq(&out.render("frontend/src/main.rs"));
         // Included into another file of the service.
-        let out = check(&format!(
+        let out = check_all(&format!(
             "{}//- /frontend/src/other.rs\ninclude!(\"extra.rs\");\n",
             with_frontend(
                 r#"mod other;
@@ -676,7 +677,7 @@ async fn main() { let c = hello::greeter_client::GreeterClient::connect("http://
             out.render("frontend/src/main.rs")
         );
         // Generated code only: pruned as without it.
-        let out = check(&with_frontend(
+        let out = check_all(&with_frontend(
             r#"use hello::greeter_client::GreeterClient;
 mod hello { include!(concat!(env!("OUT_DIR"), "/helloworld.rs")); }
 mod api { pub use crate::hello::greeter_client::GreeterClient; }
@@ -693,7 +694,7 @@ async fn main() { let c = GreeterClient::connect("http://a").await; }
 
     #[test]
     fn a_glob_of_a_client_module_goes_with_the_client() {
-        let out = check(&with_frontend(
+        let out = check_all(&with_frontend(
             r#"use hello::*;
 mod hello { tonic::include_proto!("helloworld"); }
 async fn dial() {

@@ -1286,13 +1286,13 @@ mod tests {
     #[test]
     fn glob_imports_in_a_cycle_resolve() {
         // `GreeterClient` in the root comes from a macro knit does not expand.
-        let checked = crate::fixture::check(&glob_cycle(2, "clients::define!();"));
+        let checked = crate::fixture::check_all(&glob_cycle(2, "clients::define!();"));
         expect_test::expect![[r#"
             Call(Inline) frontend/src/main.rs:10: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
             Call(Unresolved) frontend/src/main.rs:9: `m0::GreeterClient::connect`: knit cannot tell which gRPC service `GreeterClient` calls (no proto of the group defines it, or its path does not lead to generated code); the call stays RPC"#]]
         .assert_eq(&checked.findings.join("\n"));
         let reexported = "pub use hello::greeter_client::GreeterClient;";
-        let checked = crate::fixture::check(&glob_cycle(2, reexported));
+        let checked = crate::fixture::check_all(&glob_cycle(2, reexported));
         expect_test::expect![[r#"
             Call(Inline) frontend/src/main.rs:9: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
             Call(Inline) frontend/src/main.rs:10: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"#]].assert_eq(&checked.findings.join("\n"));
@@ -1300,7 +1300,7 @@ mod tests {
 
     #[test]
     fn a_glob_cycle_of_forty_modules_resolves() {
-        let checked = crate::fixture::check(&glob_cycle(40, "clients::define!();"));
+        let checked = crate::fixture::check_all(&glob_cycle(40, "clients::define!();"));
         expect_test::expect![[r#"
             Call(Inline) frontend/src/main.rs:86: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
             Call(Unresolved) frontend/src/main.rs:85: `m0::GreeterClient::connect`: knit cannot tell which gRPC service `GreeterClient` calls (no proto of the group defines it, or its path does not lead to generated code); the call stays RPC"#]]

@@ -149,7 +149,7 @@ fn generated_types(group: &Group, service: ServiceId, package: &str) -> BTreeSet
 
 #[cfg(test)]
 mod tests {
-    use crate::fixture::{GREETER, HELLO_PROTO, check};
+    use crate::fixture::{GREETER, HELLO_PROTO, check_all};
 
     /// The frontend of the fixture: calls the greeter.
     const FRONTEND: &str = "//- /frontend/Cargo.toml\n[package]\nname = \"frontend\"\n//- /frontend/src/main.rs\nuse hello::greeter_client::GreeterClient;\nmod hello { tonic::include_proto!(\"helloworld\"); }\n#[tokio::main]\nasync fn main() { let c = GreeterClient::connect(\"http://a\").await; }\n";
@@ -159,7 +159,7 @@ mod tests {
             "{}{greeter_items}\n//- /frontend/proto/helloworld.proto\n{HELLO_PROTO}{FRONTEND}",
             GREETER.trim_end()
         );
-        check(&fixture)
+        check_all(&fixture)
             .render("frontend/src/main.rs")
             .lines()
             .filter(|l| l.starts_with("Call"))

@@ -1544,6 +1544,8 @@ fn excerpt(node: &SyntaxNode) -> String {
 mod tests {
     use expect_test::{Expect, expect};
 
+    use crate::pass::PassId;
+
     /// The fixture where `greeter` serves with `serving` (the statements of
     /// its `main`, which has `MyGreeter` and `addr`) and `frontend` calls it.
     fn serving(serving: &str) -> String {
@@ -1558,7 +1560,7 @@ mod tests {
 
     /// The decision for `frontend`'s calls in `fixture`.
     fn decision_of(fixture: &str, expected: Expect) {
-        let findings = crate::fixture::check(fixture).findings;
+        let findings = crate::fixture::check(PassId::Calls, fixture).findings;
         let calls = findings.iter().find(|f| f.starts_with("Call(")).unwrap();
         let decision = calls
             .split_once(": calls to `helloworld.Greeter` ")
@@ -1591,7 +1593,7 @@ mod tests {
             "Server::builder().add_service(GreeterServer::new(MyGreeter)).serve(addr.into()).await?;",
         ] {
             let fixture = self::serving(serving);
-            let findings = crate::fixture::check(&fixture).findings;
+            let findings = crate::fixture::check(PassId::Calls, &fixture).findings;
             assert!(
                 findings.iter().any(|f| f.ends_with(INLINE)),
                 "{serving}: {findings:#?}"
@@ -1640,7 +1642,7 @@ mod tests {
         let fixture = self::serving(
             "Server::builder().timeout(Duration::from_secs(1)).layer(auth()).add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;",
         );
-        let out = crate::fixture::check(&fixture);
+        let out = crate::fixture::check(PassId::Entry, &fixture);
         let main = out.files.iter().find(|(p, _)| p == "greeter/src/lib.rs");
         let main = main.map(|(_, text)| text.as_str()).unwrap_or_default();
         expect![""].assert_eq(
@@ -1650,6 +1652,7 @@ mod tests {
                 .unwrap_or_default()
                 .as_str(),
         );
+        let out = crate::fixture::check(PassId::Calls, &fixture);
         let client = out.files.iter().find(|(p, _)| p == "frontend/src/main.rs");
         assert!(
             client.is_some_and(|(_, t)| t.contains(
@@ -2054,7 +2057,7 @@ mod tests {
                 r#"run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` adds tower layers to its server (`.layer(..)`)"#
             ]],
         );
-        let out = crate::fixture::check(&self::serving(serving));
+        let out = crate::fixture::check(PassId::Entry, &self::serving(serving));
         let serves: Vec<&str> = out
             .files
             .iter()
@@ -2074,7 +2077,7 @@ mod tests {
     #[test]
     fn a_stack_served_in_a_macro_beside_another_router_is_paired_with_its_listener() {
         let serving = "let svc = GreeterServer::new(MyGreeter);\n    tokio::try_join!(Server::builder().add_service(admin).serve(admin_addr), Server::builder().timeout(d).add_service(svc).serve(addr))?;";
-        let out = crate::fixture::check(&self::serving(serving));
+        let out = crate::fixture::check(PassId::Entry, &self::serving(serving));
         decision(
             serving,
             expect![[

@@ -967,13 +967,13 @@ pub fn call_site(
 mod tests {
     use expect_test::{Expect, expect};
 
-    use crate::fixture::{GREETER, HELLO_PROTO, check, with_frontend};
+    use crate::fixture::{GREETER, HELLO_PROTO, check_all, with_frontend};
 
     const CALLER: &str = "use hello::greeter_client::GreeterClient;\nmod hello { tonic::include_proto!(\"helloworld\"); }\n#[tokio::main]\nasync fn main() { GreeterClient::connect(\"http://a\").await; }\n";
 
     /// The decision of `fixture`'s first call finding, without its site.
     fn decision(fixture: &str, expected: Expect) {
-        let findings = check(fixture).findings;
+        let findings = check_all(fixture).findings;
         let call = findings.iter().find(|f| f.starts_with("Call(")).unwrap();
         expected.assert_eq(call.split_once(": calls to ").unwrap().1);
     }
@@ -1109,7 +1109,7 @@ mod tests {
             "{}//- /older/Cargo.toml\n[package]\nname = \"older\"\n//- /older/proto/helloworld.proto\n{HELLO_PROTO}message Extra {{}}\n//- /older/src/main.rs\n{CALLER}",
             with_frontend(CALLER)
         );
-        let findings = check(&older).findings;
+        let findings = check_all(&older).findings;
         let calls: Vec<&String> = findings.iter().filter(|f| f.starts_with("Call(")).collect();
         expect![[r#"
             [

@@ -286,7 +286,7 @@ mod tests {
                     #[tokio::main]\nasync fn main() {\n    helper::GreeterClient::connect(\"http://a\".into()).await;\n}\n";
         let fixture = format!("{GREETER}{}", with_frontend(main));
         assert_eq!(unresolved(&fixture), Vec::<String>::new());
-        let findings = crate::fixture::check(&fixture).findings;
+        let findings = crate::fixture::check_all(&fixture).findings;
         expect_test::expect!["Call(Rpc) frontend/src/main.rs:6: calls to `helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/src/main.rs:8, in a `fn main` other than its binary's"].assert_eq(&findings.join("\n"));
     }
 

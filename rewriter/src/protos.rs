@@ -9,7 +9,12 @@ use crate::error::Diagnostic;
 /// path to name in errors).
 pub fn read(path: &str, shown: &std::path::Path, text: String) -> Result<ProtoFile, Diagnostic> {
     knit_passes::proto::parse(path, &text).map_err(|e| {
-        Diagnostic::at_offset(shown, &text, e.offset, format!("invalid proto: {}", e.message))
+        Diagnostic::at_offset(
+            shown,
+            &text,
+            e.offset,
+            format!("invalid proto: {}", e.message),
+        )
     })
 }
 

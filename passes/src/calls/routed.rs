@@ -7,11 +7,12 @@
 use expect_test::{Expect, expect};
 
 use crate::fixture::{check, with_frontend};
+use crate::pass::PassId;
 
 /// Checks `frontend`'s rewritten sources (not the files lifting adds) and the
 /// call sites.
 fn check_routed(main_rs: &str, files: &str, expect: Expect) {
-    let mut out = check(&format!("{}{files}", with_frontend(main_rs)));
+    let mut out = check(PassId::Calls, &format!("{}{files}", with_frontend(main_rs)));
     out.files.retain(|(path, _)| !path.ends_with("(new)"));
     expect.assert_eq(&out.render("frontend/src/"));
 }
@@ -48,7 +49,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
             struct Clients { greeter: GreeterClient<Traced<Channel>> }
 
-            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
+            #[tokio::main]
+            async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let endpoint = Endpoint::from_shared(url())?.timeout(Duration::from_millis(timeout_ms()));
                 let channel = knit_runtime::channel::connect(endpoint, &["helloworld.Greeter"]).await?;
                 let greeter = GreeterClient::new(Traced::new(channel));
@@ -99,7 +101,8 @@ pub async fn dial(url: &str, timeout: Duration) -> Result<Channel, Error> {
             mod hello { tonic::include_proto!("helloworld"); }
             mod net;
 
-            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
+            #[tokio::main]
+            async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let dialled = GreeterClient::new(net::dial(&url(), settings().timeout).await?);
                 let lazy = knit_runtime::channel::connect_lazy(Endpoint::from_shared(url())?.timeout(settings().timeout), &["helloworld.Greeter"]);
                 let later = GreeterClient::new(lazy);
@@ -143,17 +146,6 @@ async fn main() {}
 "#,
         "",
         expect![[r#"
-            //- /frontend/src/main.rs
-            use tonic::transport::Channel;
-            use hello::greeter_client::GreeterClient;
-            use tower::timeout::Timeout;
-            mod hello { tonic::include_proto!("helloworld"); }
-
-            fn client(channel: Channel) -> GreeterClient<Timeout<Channel>> {
-                GreeterClient::new(Timeout::new(channel, std::time::Duration::from_secs(1)))
-            }
-
-            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {}
             Call(Rpc) frontend/src/main.rs:7: calls to `helloworld.Greeter` stay RPC: `GreeterClient<Timeout<Channel>>` runs over `Timeout<Channel>`, a transport of the client's own, and knit cannot tell where the channel of the client made at frontend/src/main.rs:7 is connected: its channel is `channel`, a parameter of the function that makes the client, called nowhere knit finds
         "#]],
     );
@@ -198,7 +190,8 @@ async fn main() {}
                 Ok(Greeter(client))
             }
 
-            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {}
+            #[tokio::main]
+            async fn main() {}
             Call(Bridged) frontend/src/main.rs:12: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:10: `GreeterClient<Tracing<Channel>>` runs over `Tracing<Channel>`, a transport of the client's own
         "#]],
     );
@@ -300,7 +293,7 @@ mod tests {
     }
 }
 "#;
-    let mut out = check(&format!("{TWO_SERVICES}{pool}"));
+    let mut out = check(PassId::Calls, &format!("{TWO_SERVICES}{pool}"));
     out.files.retain(|(path, _)| path.ends_with("pool.rs"));
     expect![[r#"
         //- /frontend/src/pool.rs
@@ -403,7 +396,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 <GreeterClient<Timeout<Channel>> as Make>::make(channel)
             }
 
-            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
+            #[tokio::main]
+            async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let endpoints = ["http://a", "http://b"].map(Endpoint::from_static);
                 let first = client(knit_runtime::channel::balance_list(endpoints.clone().into_iter(), &["helloworld.Greeter"]));
                 let second: GreeterClient<Timeout<Channel>> =
@@ -431,16 +425,6 @@ async fn main() {
 "#,
         "",
         expect![[r#"
-            //- /frontend/src/main.rs
-            use tonic::transport::Channel;
-            use hello::greeter_client::GreeterClient;
-            use tower::timeout::Timeout;
-            mod hello { tonic::include_proto!("helloworld"); }
-
-            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
-                let (changes, channel) = pair(Channel::balance_channel::<u8>(1));
-                let client = GreeterClient::new(Timeout::new(channel, std::time::Duration::from_secs(1)));
-            }
             Call(Rpc) frontend/src/main.rs:9: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` is given its channel inside `Timeout::new(..)`, a transport of the client's own, and knit cannot tell where the channel of the client made at frontend/src/main.rs:9 is connected: its channel `channel` is bound in a tuple from `pair(Channel::balance_channel::<u8>(1))`, which knit does not follow
         "#]],
     );
@@ -464,7 +448,7 @@ async fn main() {
         "name = \"frontend\"\n[dependencies]\ntonic = { version = \"0.12.3\", features = [\"tls\"] }\n",
     );
     expect!["Call(Rpc) frontend/src/main.rs:9: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` is given its channel inside `Timeout::new(..)`, a transport of the client's own, and knit cannot tell where the channel of the client made at frontend/src/main.rs:9 is connected: its channel is made by `Channel::balance_channel` on tonic 0.12, which knit routes on tonic 0.13 and later only"]
-    .assert_eq(&check(&fixture).findings.join("\n"));
+    .assert_eq(&check(PassId::Calls, &fixture).findings.join("\n"));
 }
 
 #[test]
@@ -530,7 +514,8 @@ async fn main() {}
                 Endpoint::from_static("http://[::1]:50052")
             }
 
-            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {}
+            #[tokio::main]
+            async fn main() {}
             Call(Bridged) frontend/src/main.rs:21: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:10, frontend/src/main.rs:13, frontend/src/main.rs:16: `GreeterClient<Tracing<Channel>>` runs over `Tracing<Channel>`, a transport of the client's own
         "#]],
     );
@@ -589,7 +574,8 @@ async fn main() {}
                 Ok(GreeterClient::new(channel))
             }
 
-            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {}
+            #[tokio::main]
+            async fn main() {}
             Call(Bridged) frontend/src/main.rs:20: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:19: `GreeterClient::new` is given a channel made elsewhere, and `frontend` sets a channel timeout at frontend/src/main.rs:11, which an in-process client would not keep
         "#]],
     );
@@ -618,23 +604,6 @@ async fn main() {}
 "#,
         "",
         expect![[r#"
-            //- /frontend/src/main.rs
-            use tonic::transport::{Channel, Endpoint};
-            use hello::greeter_client::GreeterClient;
-            mod hello { tonic::include_proto!("helloworld"); }
-
-            pub struct Greeter(GreeterClient<Tracing<Channel>>);
-
-            async fn greeter(url: String, cached: Option<Channel>) -> Result<Greeter, Box<dyn std::error::Error>> {
-                let channel = if cached.is_none() {
-                    Endpoint::from_shared(url)?.connect().await?
-                } else {
-                    cached.unwrap()
-                };
-                Ok(Greeter(GreeterClient::new(Tracing::new(channel))))
-            }
-
-            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {}
             Call(Rpc) frontend/src/main.rs:13: calls to `helloworld.Greeter` stay RPC: `GreeterClient<Tracing<Channel>>` runs over `Tracing<Channel>`, a transport of the client's own, and knit cannot tell where the channel of the client made at frontend/src/main.rs:13 is connected: its channel is `cached`, a parameter of the function that makes the client, called nowhere knit finds
         "#]],
     );
@@ -663,23 +632,6 @@ async fn main() {}
 "#,
         "",
         expect![[r#"
-            //- /frontend/src/main.rs
-            use tonic::transport::{Channel, Endpoint};
-            use hello::greeter_client::GreeterClient;
-            mod hello { tonic::include_proto!("helloworld"); }
-
-            pub struct Greeter(GreeterClient<Tracing<Channel>>);
-
-            async fn greeter(url: String, spare: Option<Endpoint>) -> Result<Greeter, Box<dyn std::error::Error>> {
-                let mut endpoint = Endpoint::from_shared(url)?;
-                if let Some(spare) = spare {
-                    endpoint = spare.tls_config(tls())?;
-                }
-                let channel = endpoint.connect().await?;
-                Ok(Greeter(GreeterClient::new(Tracing::new(channel))))
-            }
-
-            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {}
             Call(Rpc) frontend/src/main.rs:13: calls to `helloworld.Greeter` stay RPC: `GreeterClient<Tracing<Channel>>` runs over `Tracing<Channel>`, a transport of the client's own, and knit cannot tell where the channel of the client made at frontend/src/main.rs:13 is connected: its channel is connected at `endpoint.connect()`, on what knit cannot tell is a tonic `Endpoint` (or one with TLS, which is never routed)
         "#]],
     );

@@ -4,6 +4,7 @@
 use expect_test::{Expect, expect};
 
 use crate::fixture::{check, with_frontend};
+use crate::pass::PassId;
 
 /// The fixture of a shape: `GREETER` and a `frontend` whose `src/main.rs` is
 /// `main_rs`, its other files `files` (`//- /..` fixtures).
@@ -14,7 +15,7 @@ fn shape_fixture(main_rs: &str, files: &str) -> String {
 /// Checks the rewritten sources of `frontend` (not the new files that lifting
 /// `main` adds) and the findings.
 fn check_shape(main_rs: &str, files: &str, expect: Expect) {
-    let mut out = check(&shape_fixture(main_rs, files));
+    let mut out = check(PassId::Calls, &shape_fixture(main_rs, files));
     out.files.retain(|(path, _)| !path.ends_with("(new)"));
     expect.assert_eq(&out.render("frontend/src/"));
 }
@@ -107,7 +108,8 @@ fn client_in_a_static_and_from_a_helper() {
                 knit_proto_helloworld::greeter_inline::GreeterClient::connect(url).await
             }
 
-            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+            #[tokio::main]
+            async fn main() {
                 let client = make_client("http://greeter:50051".into()).await.unwrap();
                 GREETER.set(client).unwrap();
                 let mut per_request = GREETER.get().unwrap().clone();
@@ -157,7 +159,8 @@ fn client_in_option_arc_mutex_and_type_alias() {
                 shared: Shared,
             }
 
-            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+            #[tokio::main]
+            async fn main() {
                 let client = knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://greeter:50051").await.unwrap();
                 let state = State { maybe: Some(client.clone()), shared: Arc::new(Mutex::new(client)) };
                 state.shared.lock().await.say_hello(HelloRequest::default()).await.unwrap();
@@ -199,7 +202,8 @@ fn reexports_globs_and_nested_modules() {
                 }
             }
 
-            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+            #[tokio::main]
+            async fn main() {
                 let a = knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://greeter:50051").await.unwrap();
                 let b = knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://greeter:50051").await;
             }
@@ -225,7 +229,8 @@ fn imports_inside_functions() {
         expect![[r#"
             //- /frontend/src/main.rs
             mod hello { pub use knit_proto_helloworld::*; }
-            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+            #[tokio::main]
+            async fn main() {
                 knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://a").await;
             }
             Call(Inline) frontend/src/main.rs:5: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
@@ -261,15 +266,6 @@ fn client_built_in_the_library_used_by_the_binary() {
             pub mod pb { pub use knit_proto_helloworld::*; }
             pub async fn dial() -> knit_proto_helloworld::greeter_inline::GreeterClient {
                 knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://greeter:50051").await.unwrap()
-            }
-
-            /// The entry of service `frontend`, lifted by knit from `fn main` in frontend/src/main.rs: the
-            /// merged binary's host runs it; the service's own binary runs `main` as before.
-            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
-                use crate::pb::greeter_client::GreeterClient;
-                knit_host.scope(async move {
-                let client: knit_proto_helloworld::greeter_inline::GreeterClient = crate::dial().await;
-            }).await
             }
             Call(Inline) frontend/src/lib.rs:3: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
         "#]],
@@ -327,7 +323,8 @@ fn channels_endpoints_interceptors_and_builders() {
                 Ok(req)
             }
 
-            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
+            #[tokio::main]
+            async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let channel = Endpoint::from_static("http://greeter:50051")
                     .timeout(Duration::from_secs(2))
                     .connect_timeout(Duration::from_millis(500))
@@ -391,7 +388,8 @@ fn generated_code_checked_into_the_sources() {
         expect![[r#"
             //- /frontend/src/main.rs
             mod pb;
-            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+            #[tokio::main]
+            async fn main() {
                 let client = knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://greeter:50051").await;
             }
             //- /frontend/src/pb/helloworld.rs
@@ -418,7 +416,8 @@ fn generated_code_checked_in_under_another_name() {
         expect![[r#"
             //- /frontend/src/main.rs
             mod pb;
-            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+            #[tokio::main]
+            async fn main() {
                 let client = knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://greeter:50051").await;
             }
             //- /frontend/src/pb/api.rs
@@ -447,19 +446,20 @@ fn clients_built_in_macro_arguments() {
         MACRO_ARGUMENTS,
         "",
         expect![[r#"
-        //- /frontend/src/main.rs
-        mod hello { pub use knit_proto_helloworld::*; }
-        pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), tonic::transport::Error> {
-            let (a, b) = tokio::try_join!(
-                knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://greeter:50051"),
-                knit_proto_helloworld::greeter_inline::GreeterClient::connect(format!("http://{}", "greeter:50051")),
-            )?;
-            let all: Vec<knit_proto_helloworld::greeter_inline::GreeterClient> = vec![a, b];
-            Ok(())
-        }
-        Call(Inline) frontend/src/main.rs:6: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
-        Call(Inline) frontend/src/main.rs:7: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
-    "#]],
+            //- /frontend/src/main.rs
+            mod hello { pub use knit_proto_helloworld::*; }
+            #[tokio::main]
+            async fn main() -> Result<(), tonic::transport::Error> {
+                let (a, b) = tokio::try_join!(
+                    knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://greeter:50051"),
+                    knit_proto_helloworld::greeter_inline::GreeterClient::connect(format!("http://{}", "greeter:50051")),
+                )?;
+                let all: Vec<knit_proto_helloworld::greeter_inline::GreeterClient> = vec![a, b];
+                Ok(())
+            }
+            Call(Inline) frontend/src/main.rs:6: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+            Call(Inline) frontend/src/main.rs:7: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+        "#]],
     );
 }
 
@@ -497,7 +497,8 @@ fn renamed_reexport_used_where_the_generated_name_is_not_written() {
             mod clients;
             mod greet;
 
-            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+            #[tokio::main]
+            async fn main() {
                 greet::hello().await;
             }
             //- /frontend/src/greet.rs
@@ -542,27 +543,28 @@ fn local_names_given_in_blocks() {
         LOCAL_NAMES_IN_BLOCKS,
         "",
         expect![[r#"
-        //- /frontend/src/main.rs
-        mod hello { pub use knit_proto_helloworld::*; }
-        mod other {
-            pub struct Client;
-            impl Client { pub fn new() -> Self { Client } }
-        }
-        pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), tonic::transport::Error> {
-            let (a,) = tokio::try_join!(knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://greeter:50051"))?;
-            {
-                use hello::greeter_client::GreeterClient as Client;
-                let b = knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://greeter:50051").await?;
-                {
-                    use crate::other::Client;
-                    let c = Client::new();
-                }
+            //- /frontend/src/main.rs
+            mod hello { pub use knit_proto_helloworld::*; }
+            mod other {
+                pub struct Client;
+                impl Client { pub fn new() -> Self { Client } }
             }
-            Ok(())
-        }
-        Call(Inline) frontend/src/main.rs:12: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
-        Call(Inline) frontend/src/main.rs:9: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
-    "#]],
+            #[tokio::main]
+            async fn main() -> Result<(), tonic::transport::Error> {
+                let (a,) = tokio::try_join!(knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://greeter:50051"))?;
+                {
+                    use hello::greeter_client::GreeterClient as Client;
+                    let b = knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://greeter:50051").await?;
+                    {
+                        use crate::other::Client;
+                        let c = Client::new();
+                    }
+                }
+                Ok(())
+            }
+            Call(Inline) frontend/src/main.rs:12: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+            Call(Inline) frontend/src/main.rs:9: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+        "#]],
     );
 }
 
@@ -598,7 +600,8 @@ fn constructors_through_a_type_alias() {
 
             type Greeter = knit_proto_helloworld::greeter_inline::GreeterClient;
 
-            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
+            #[tokio::main]
+            async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let eager = knit_runtime::registry::connect(Endpoint::from_static("http://greeter:50051")
                     .timeout(Duration::from_millis(200)), &["helloworld.Greeter"])
                     .await?;

@@ -5,6 +5,7 @@
 use expect_test::{Expect, expect};
 
 use crate::fixture::{HELLO_PROTO, check};
+use crate::pass::PassId;
 
 /// The caller of every fixture: `frontend` calls `helloworld.Greeter`.
 const FRONTEND: &str = "use hello::greeter_client::GreeterClient;\nmod hello { tonic::include_proto!(\"helloworld\"); }\n#[tokio::main]\nasync fn main() { GreeterClient::connect(\"http://a\").await; }\n";
@@ -52,15 +53,15 @@ impl Greeting {
 "#;
 
 /// The files of the greeter's source folder `src/<prefix>..` after the
-/// passes, and the call sites.
+/// entry pass, and its findings.
 fn rewritten(files: &str, prefix: &str, expected: Expect) {
-    let out = check(&provider(files));
+    let out = check(PassId::Entry, &provider(files));
     expected.assert_eq(&out.render(&format!("greeter/src/{prefix}")));
 }
 
 /// The decision of the frontend's call, without its site.
 fn decision(files: &str, expected: Expect) {
-    let findings = check(&provider(files)).findings;
+    let findings = check(PassId::Calls, &provider(files)).findings;
     let call = findings.iter().find(|f| f.starts_with("Call(")).unwrap();
     expected.assert_eq(call.split_once(": calls to ").unwrap().1);
 }
@@ -84,7 +85,6 @@ fn a_server_built_two_calls_from_main_in_other_files_is_registered() {
                     Ok(())
                 }
             }
-            Call(Inline) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
         "#]],
     );
 }
@@ -131,8 +131,6 @@ async fn serve(addr: std::net::SocketAddr) {
                     .add_service(knit_runtime::ServiceHost::current().provide_stacked("helloworld.Greeter", GreeterServer::new(MyGreeter)));
                 server.serve_with_incoming_shutdown(knit_runtime::ServiceHost::current().incoming(addr), knit_runtime::ServiceHost::current().shutdown_with(sigterm)).await.unwrap();
             }
-            Call(Bridged) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` adds tower layers to its server (`.layer(..)`)
-            Note greeter/src/main.rs:11: `greeter` handles signals itself; the merged host also shuts every service down on SIGINT/SIGTERM
         "#]],
     );
 }
@@ -166,7 +164,6 @@ fn a_task_the_server_function_spawns_runs_in_the_services_scope() {
                     Ok(())
                 }
             }
-            Call(Inline) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
         "#]],
     );
 }
@@ -247,7 +244,6 @@ pub(crate) async fn start(addr: std::net::SocketAddr) -> Result<(), Box<dyn std:
                 tonic::transport::Server::builder().add_service(GreeterServer::from_arc(knit_proto_helloworld::greeter_inline::provide(knit_runtime::ServiceHost::current(), MyGreeter))).serve_with_incoming_shutdown(knit_runtime::ServiceHost::current().incoming(addr), knit_runtime::ServiceHost::current().shutdown()).await?;
                 Ok(())
             }
-            Call(Inline) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
         "#]],
     );
 }
@@ -306,51 +302,49 @@ pub async fn serve(addr: std::net::SocketAddr) {
         files,
         "lib",
         expect![[r#"
-        //- /greeter/src/lib.rs
-        mod compactor;
-        mod server;
-        pub mod hello_world {
-            tonic::include_proto!("helloworld");
-        }
-        pub async fn entrypoint() {
-            let worker = server::Worker::new();
-            let task = tokio::spawn(knit_runtime::ServiceHost::current().scope(async move { server::Worker::run(worker).await.ok() }));
-            task.await.ok();
-        }
+            //- /greeter/src/lib.rs
+            mod compactor;
+            mod server;
+            pub mod hello_world {
+                tonic::include_proto!("helloworld");
+            }
+            pub async fn entrypoint() {
+                let worker = server::Worker::new();
+                let task = tokio::spawn(knit_runtime::ServiceHost::current().scope(async move { server::Worker::run(worker).await.ok() }));
+                task.await.ok();
+            }
 
-        /// The entry of service `greeter`, lifted by knit from `fn main` in greeter/src/main.rs: the
-        /// merged binary's host runs it; the service's own binary runs `main` as before.
-        pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
-            use crate::entrypoint;
-            knit_host.scope(async move {
-            entrypoint().await;
-        }).await
-        }
-        Call(Bridged) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` adds tower layers to its server (`.layer(..)`)
-    "#]],
+            /// The entry of service `greeter`, lifted by knit from `fn main` in greeter/src/main.rs: the
+            /// merged binary's host runs it; the service's own binary runs `main` as before.
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+                use crate::entrypoint;
+                knit_host.scope(async move {
+                entrypoint().await;
+            }).await
+            }
+        "#]],
     );
     // Its listener is told it takes the calls to the layered server.
     rewritten(
         files,
         "server",
         expect![[r#"
-        //- /greeter/src/server.rs
-        use tonic::transport::Server;
-        use crate::hello_world::greeter_server::GreeterServer;
-        pub struct Worker;
-        impl Worker {
-            pub fn new() -> Worker { Worker }
-            pub(crate) async fn run(worker: Worker) -> Result<(), Box<dyn std::error::Error>> {
-                let addr = "[::]:50051".parse().unwrap();
-                let server = Server::builder()
-                    .layer(TraceLayer)
-                    .add_service(knit_runtime::ServiceHost::current().provide_stacked("helloworld.Greeter", GreeterServer::new(worker)).max_decoding_message_size(1 << 20));
-                server.serve_with_incoming_shutdown(knit_runtime::ServiceHost::current().incoming_serving(addr, &["helloworld.Greeter"]), knit_runtime::ServiceHost::current().shutdown_with(async { sigterm().await })).await?;
-                Ok(())
+            //- /greeter/src/server.rs
+            use tonic::transport::Server;
+            use crate::hello_world::greeter_server::GreeterServer;
+            pub struct Worker;
+            impl Worker {
+                pub fn new() -> Worker { Worker }
+                pub(crate) async fn run(worker: Worker) -> Result<(), Box<dyn std::error::Error>> {
+                    let addr = "[::]:50051".parse().unwrap();
+                    let server = Server::builder()
+                        .layer(TraceLayer)
+                        .add_service(knit_runtime::ServiceHost::current().provide_stacked("helloworld.Greeter", GreeterServer::new(worker)).max_decoding_message_size(1 << 20));
+                    server.serve_with_incoming_shutdown(knit_runtime::ServiceHost::current().incoming_serving(addr, &["helloworld.Greeter"]), knit_runtime::ServiceHost::current().shutdown_with(async { sigterm().await })).await?;
+                    Ok(())
+                }
             }
-        }
-        Call(Bridged) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` adds tower layers to its server (`.layer(..)`)
-    "#]],
+        "#]],
     );
 }
 
@@ -382,29 +376,22 @@ pub async fn serve(addr: std::net::SocketAddr) {
 }
 "#;
     let manifest = "name = \"greeter\"\n[dependencies]\ngrpc-kit = { path = \"grpc-kit\" }\n";
-    let out = check(&provider(files).replacen("name = \"greeter\"\n", manifest, 1));
+    let out = check(
+        PassId::Entry,
+        &provider(files).replacen("name = \"greeter\"\n", manifest, 1),
+    );
     expect![[r#"
         //- /greeter/grpc-kit/Cargo.toml
         [package]
-        name = "greeter-grpc-kit"
-
-        [lib]
-        name = "grpc_kit"
+        name = "grpc-kit"
 
         [dependencies]
         knit-runtime = { path = "../../knit/runtime" }
         knit-proto-helloworld = { path = "../../knit/protos/helloworld" }
-        //- /greeter/grpc-kit/src/lib.rs
-        mod server;
-        pub use server::serve;
-        pub mod pb {
-            pub use knit_proto_helloworld::*;
-        }
         //- /greeter/grpc-kit/src/server.rs
         pub async fn serve(addr: std::net::SocketAddr) {
             tonic::transport::Server::builder().add_service(crate::pb::greeter_server::GreeterServer::from_arc(knit_proto_helloworld::greeter_inline::provide(knit_runtime::ServiceHost::current(), Svc))).serve_with_incoming_shutdown(knit_runtime::ServiceHost::current().incoming(addr), knit_runtime::ServiceHost::current().shutdown()).await.unwrap();
         }
-        Call(Inline) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
     "#]].assert_eq(&out.render("greeter/grpc-kit/"));
 }
 
@@ -463,19 +450,18 @@ fn a_function_main_spawns_runs_in_the_services_scope() {
         &files,
         "main",
         expect![[r#"
-        //- /greeter/src/main.rs
-        mod app;
-        mod grpc;
-        pub mod hello_world {
-            pub use knit_proto_helloworld::*;
-        }
-        pub async fn knit_entry(#[allow(unused_variables)] knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
-            let config = app::Config::from_env();
-            tokio::spawn(knit_host.scope(app::run(config))).await??;
-            Ok(())
-        }
-        Call(Inline) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
-    "#]],
+            //- /greeter/src/main.rs
+            mod app;
+            mod grpc;
+            pub mod hello_world {
+                tonic::include_proto!("helloworld");
+            }
+            pub async fn knit_entry(#[allow(unused_variables)] knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
+                let config = app::Config::from_env();
+                tokio::spawn(knit_host.scope(app::run(config))).await??;
+                Ok(())
+            }
+        "#]],
     );
     // Spawned in an `async` block by a function `main` awaits.
     let block = TWO_CALLS.replace(
@@ -486,16 +472,15 @@ fn a_function_main_spawns_runs_in_the_services_scope() {
         &block,
         "app",
         expect![[r#"
-        //- /greeter/src/app.rs
-        use crate::grpc::Greeting;
-        pub struct Config { pub addr: std::net::SocketAddr }
-        pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
-            let task = tokio::spawn(knit_runtime::ServiceHost::current().scope(async move { Greeting::serve(config.addr).await.unwrap() }));
-            task.await?;
-            Ok(())
-        }
-        Call(Inline) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
-    "#]],
+            //- /greeter/src/app.rs
+            use crate::grpc::Greeting;
+            pub struct Config { pub addr: std::net::SocketAddr }
+            pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+                let task = tokio::spawn(knit_runtime::ServiceHost::current().scope(async move { Greeting::serve(config.addr).await.unwrap() }));
+                task.await?;
+                Ok(())
+            }
+        "#]],
     );
 }
 

@@ -6,6 +6,7 @@
 use expect_test::{Expect, expect};
 
 use crate::fixture::{HELLO_PROTO, check};
+use crate::pass::PassId;
 
 /// The caller of every fixture: `frontend` calls `helloworld.Greeter`.
 const FRONTEND: &str = "use hello::greeter_client::GreeterClient;\nmod hello { tonic::include_proto!(\"helloworld\"); }\n#[tokio::main]\nasync fn main() { GreeterClient::connect(\"http://a\").await; }\n";
@@ -21,7 +22,7 @@ fn provider(files: &str) -> String {
 /// The files of the greeter's source folder `src/<prefix>..` after the
 /// passes, and the call sites and notes.
 fn rewritten(files: &str, prefix: &str, expected: Expect) {
-    let out = check(&provider(files));
+    let out = check(PassId::Entry, &provider(files));
     expected.assert_eq(&out.render(&format!("greeter/src/{prefix}")));
 }
 
@@ -95,55 +96,53 @@ fn a_layered_server_on_a_listener_bound_by_a_helper_takes_calls_beside_it() {
         EXECUTOR,
         "lib",
         expect![[r#"
-        //- /greeter/src/lib.rs
-        mod server;
-        pub mod hello_world {
-            tonic::include_proto!("helloworld");
-        }
-        pub async fn start(addr: std::net::SocketAddr, flight: std::net::SocketAddr) -> Result<(), Box<dyn std::error::Error>> {
-            let notify = Notify::new();
-            let handle = server::start_server(addr, &notify).await?;
-            tonic::transport::Server::builder().add_service(flight_service()).serve_with_incoming_shutdown(knit_runtime::ServiceHost::current().incoming_serving(flight, &[]), knit_runtime::ServiceHost::current().shutdown_with(notify.wait())).await?;
-            handle.await??;
-            Ok(())
-        }
+            //- /greeter/src/lib.rs
+            mod server;
+            pub mod hello_world {
+                tonic::include_proto!("helloworld");
+            }
+            pub async fn start(addr: std::net::SocketAddr, flight: std::net::SocketAddr) -> Result<(), Box<dyn std::error::Error>> {
+                let notify = Notify::new();
+                let handle = server::start_server(addr, &notify).await?;
+                tonic::transport::Server::builder().add_service(flight_service()).serve_with_incoming_shutdown(knit_runtime::ServiceHost::current().incoming_serving(flight, &[]), knit_runtime::ServiceHost::current().shutdown_with(notify.wait())).await?;
+                handle.await??;
+                Ok(())
+            }
 
-        /// The entry of service `greeter`, lifted by knit from `fn main` in greeter/src/main.rs: the
-        /// merged binary's host runs it; the service's own binary runs `main` as before.
-        pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
-            knit_host.scope(async move {
-            crate::start("0.0.0.0:50051".parse()?, "0.0.0.0:50052".parse()?).await
-        }).await
-        }
-        Call(Bridged) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` gives its server a timeout (`.timeout(..)`) in `create_grpc_server(..)`
-    "#]],
+            /// The entry of service `greeter`, lifted by knit from `fn main` in greeter/src/main.rs: the
+            /// merged binary's host runs it; the service's own binary runs `main` as before.
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
+                knit_host.scope(async move {
+                crate::start("0.0.0.0:50051".parse()?, "0.0.0.0:50052".parse()?).await
+            }).await
+            }
+        "#]],
     );
     rewritten(
         EXECUTOR,
         "server",
         expect![[r#"
-        //- /greeter/src/server.rs
-        use base::utils::{create_grpc_server, create_grpc_server_incoming};
-        use crate::hello_world::greeter_server::GreeterServer;
-        pub async fn start_server(addr: std::net::SocketAddr, notify: &Notify) -> Result<JoinHandle<Result<(), Error>>, Error> {
-            let config = GrpcConfig::default();
-            let server = {
-                // Bound before the task starts: peers may dial it at once.
-                let incoming = create_grpc_server_incoming(addr, &config)?;
-                let server = knit_runtime::ServiceHost::current().provide_stacked("helloworld.Greeter", GreeterServer::new(MyGreeter)).max_encoding_message_size(1 << 20);
-                let mut shutdown = notify.subscribe();
-                tokio::spawn(knit_runtime::ServiceHost::current().scope(async move {
-                    let shutdown_signal = shutdown.recv();
-                    let grpc_server_future = create_grpc_server(&config)
-                        .add_service(server)
-                        .serve_with_incoming_shutdown(knit_runtime::ServiceHost::current().incoming_beside_serving(incoming, &["helloworld.Greeter"]), knit_runtime::ServiceHost::current().shutdown_with(shutdown_signal));
-                    grpc_server_future.await.map_err(Error::from)
-                }))
-            };
-            Ok(server)
-        }
-        Call(Bridged) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` gives its server a timeout (`.timeout(..)`) in `create_grpc_server(..)`
-    "#]],
+            //- /greeter/src/server.rs
+            use base::utils::{create_grpc_server, create_grpc_server_incoming};
+            use crate::hello_world::greeter_server::GreeterServer;
+            pub async fn start_server(addr: std::net::SocketAddr, notify: &Notify) -> Result<JoinHandle<Result<(), Error>>, Error> {
+                let config = GrpcConfig::default();
+                let server = {
+                    // Bound before the task starts: peers may dial it at once.
+                    let incoming = create_grpc_server_incoming(addr, &config)?;
+                    let server = knit_runtime::ServiceHost::current().provide_stacked("helloworld.Greeter", GreeterServer::new(MyGreeter)).max_encoding_message_size(1 << 20);
+                    let mut shutdown = notify.subscribe();
+                    tokio::spawn(knit_runtime::ServiceHost::current().scope(async move {
+                        let shutdown_signal = shutdown.recv();
+                        let grpc_server_future = create_grpc_server(&config)
+                            .add_service(server)
+                            .serve_with_incoming_shutdown(knit_runtime::ServiceHost::current().incoming_beside_serving(incoming, &["helloworld.Greeter"]), knit_runtime::ServiceHost::current().shutdown_with(shutdown_signal));
+                        grpc_server_future.await.map_err(Error::from)
+                    }))
+                };
+                Ok(server)
+            }
+        "#]],
     );
 }
 
@@ -171,24 +170,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         files,
         "main",
         expect![[r#"
-        //- /greeter/src/main.rs
-        use tonic::transport::Server;
-        use hello_world::greeter_server::GreeterServer;
-        pub mod hello_world {
-            pub use knit_proto_helloworld::*;
-        }
-        pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
-            let listener = tokio::net::TcpListener::bind("0.0.0.0:50051").await?;
-            tokio::spawn(
-                Server::builder()
-                    .add_service(GreeterServer::from_arc(knit_proto_helloworld::greeter_inline::provide(&knit_host, MyGreeter)))
-                    .serve_with_incoming_shutdown(knit_host.incoming_beside(tokio_stream::wrappers::TcpListenerStream::new(listener)), knit_host.shutdown()),
-            );
-            std::future::pending::<()>().await;
-            Ok(())
-        }
-        Call(Inline) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
-    "#]],
+            //- /greeter/src/main.rs
+            use tonic::transport::Server;
+            use hello_world::greeter_server::GreeterServer;
+            pub mod hello_world {
+                tonic::include_proto!("helloworld");
+            }
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
+                let listener = tokio::net::TcpListener::bind("0.0.0.0:50051").await?;
+                tokio::spawn(
+                    Server::builder()
+                        .add_service(GreeterServer::from_arc(knit_proto_helloworld::greeter_inline::provide(&knit_host, MyGreeter)))
+                        .serve_with_incoming_shutdown(knit_host.incoming_beside(tokio_stream::wrappers::TcpListenerStream::new(listener)), knit_host.shutdown()),
+                );
+                std::future::pending::<()>().await;
+                Ok(())
+            }
+        "#]],
     );
 }
 
@@ -214,22 +212,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         files,
         "main",
         expect![[r#"
-        //- /greeter/src/main.rs
-        use tonic::transport::Server;
-        use hello_world::greeter_server::GreeterServer;
-        pub mod hello_world {
-            tonic::include_proto!("helloworld");
-        }
-        pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
-            let incoming = tls::accepting(tokio::net::TcpListener::bind("0.0.0.0:50051").await?);
-            Server::builder()
-                .add_service(GreeterServer::new(MyGreeter))
-                .serve_with_incoming_shutdown(incoming, knit_host.shutdown())
-                .await?;
-            Ok(())
-        }
-        Call(Rpc) frontend/src/main.rs:4: calls to `helloworld.Greeter` stay RPC: `greeter` serves its router on connections of its own (`tls::accepting(tokio::net::TcpListener::bind("0...`) that knit does not follow to a plain TCP listener (`TcpIncoming`, `TcpListenerStream`): in-process calls would skip what may authenticate callers there (a TLS acceptor)
-    "#]],
+            //- /greeter/src/main.rs
+            use tonic::transport::Server;
+            use hello_world::greeter_server::GreeterServer;
+            pub mod hello_world {
+                tonic::include_proto!("helloworld");
+            }
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
+                let incoming = tls::accepting(tokio::net::TcpListener::bind("0.0.0.0:50051").await?);
+                Server::builder()
+                    .add_service(GreeterServer::new(MyGreeter))
+                    .serve_with_incoming_shutdown(incoming, knit_host.shutdown())
+                    .await?;
+                Ok(())
+            }
+        "#]],
     );
 }
 
@@ -259,23 +256,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         files,
         "main",
         expect![[r#"
-        //- /greeter/src/main.rs
-        use tonic::service::RoutesBuilder;
-        use hello_world::greeter_server::GreeterServer;
-        pub mod hello_world {
-            pub use knit_proto_helloworld::*;
-        }
-        pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
-            let mut tonic_builder = RoutesBuilder::default();
-            tonic_builder.add_service(GreeterServer::from_arc(knit_proto_helloworld::greeter_inline::provide(&knit_host, MyGreeter)).max_decoding_message_size(1 << 20));
-            let tonic = tonic_builder.routes().into_axum_router();
-            let tonic = tonic.fallback(|| async { "not found" });
-            let app = rest().merge(tonic).merge(health()).into_make_service_with_connect_info::<std::net::SocketAddr>();
-            let listener = tokio::net::TcpListener::bind("0.0.0.0:50051").await?;
-            axum::serve(listener, app).await?;
-            Ok(())
-        }
-        Call(Inline) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
-    "#]],
+            //- /greeter/src/main.rs
+            use tonic::service::RoutesBuilder;
+            use hello_world::greeter_server::GreeterServer;
+            pub mod hello_world {
+                tonic::include_proto!("helloworld");
+            }
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
+                let mut tonic_builder = RoutesBuilder::default();
+                tonic_builder.add_service(GreeterServer::from_arc(knit_proto_helloworld::greeter_inline::provide(&knit_host, MyGreeter)).max_decoding_message_size(1 << 20));
+                let tonic = tonic_builder.routes().into_axum_router();
+                let tonic = tonic.fallback(|| async { "not found" });
+                let app = rest().merge(tonic).merge(health()).into_make_service_with_connect_info::<std::net::SocketAddr>();
+                let listener = tokio::net::TcpListener::bind("0.0.0.0:50051").await?;
+                axum::serve(listener, app).await?;
+                Ok(())
+            }
+        "#]],
     );
 }

@@ -3,7 +3,7 @@
 
 use expect_test::expect;
 
-use crate::fixture::{check_group, group};
+use crate::fixture::{check_all_group, group};
 use crate::model::{FileId, Group, PackageId, ServiceId, Target};
 
 /// A package `market` with a library and the binaries `users` and `orders`;
@@ -121,7 +121,7 @@ fn two_binaries_of_one_package_share_its_library() {
         super::entry_path(&g, ServiceId(1)),
         "knit_bin_orders::knit_entry"
     );
-    let out = check_group(g);
+    let out = check_all_group(g);
     expect![[r#"
         //- /market/Cargo.toml
         [package]
@@ -209,7 +209,7 @@ fn a_server_the_library_builds_is_the_service_that_reaches_it() {
             "    market::serve_users().await?;\n",
         )
         + "//- /front/Cargo.toml\n[package]\nname = \"front\"\n//- /front/proto/users.proto\npackage users;\nservice Users {\n  rpc Lookup (LookupRequest) returns (User);\n}\n//- /front/src/main.rs\nmod pb { tonic::include_proto!(\"users\"); }\n#[tokio::main]\nasync fn main() {\n    let users = pb::users_client::UsersClient::connect(\"http://users\").await;\n}\n";
-    let out = check_group(two_services(
+    let out = check_all_group(two_services(
         &fixture,
         ("users", "bin/users.rs"),
         ("orders", "bin/orders.rs"),
@@ -273,7 +273,7 @@ fn a_server_the_library_builds_is_the_service_that_reaches_it() {
 #[test]
 fn two_binaries_without_a_library_are_refused() {
     let fixture = TWO_BINS.replace("//- /market/src/lib.rs", "//- /market/src/shared.rs");
-    let out = check_group(two_services(
+    let out = check_all_group(two_services(
         &fixture,
         ("users", "bin/users.rs"),
         ("orders", "bin/orders.rs"),
@@ -329,7 +329,7 @@ fn one_binary_in_two_roles_is_lifted_once() {
     g.services[1].env = vec![("ADDR".into(), "${CART_ADDR}".into())];
     assert_eq!(g.role_of(ServiceId(1)), ServiceId(0));
     assert_eq!(super::entry_path(&g, ServiceId(1)), "knit_entry");
-    let out = check_group(g);
+    let out = check_all_group(g);
     expect![[r#"
         //- /shopd/src/main.rs
         use clap::Parser;

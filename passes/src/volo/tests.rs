@@ -3,6 +3,7 @@
 use expect_test::expect;
 
 use crate::fixture::check;
+use crate::pass::PassId;
 
 /// `accounts` serves `accounts.Accounts` with Volo; `teller` calls it.
 const ACCOUNTS: &str = r#"
@@ -37,7 +38,7 @@ fn with_teller(main_rs: &str) -> String {
 
 #[test]
 fn volo_mains_are_lifted_and_their_servers_handed_to_the_host() {
-    let out = check(ACCOUNTS);
+    let out = check(PassId::Entry, ACCOUNTS);
     expect![[r#"
         //- /accounts/src/main.rs
         use volo_gen::proto_gen::accounts::AccountsServer;
@@ -67,6 +68,7 @@ fn volo_mains_are_lifted_and_their_servers_handed_to_the_host() {
 #[test]
 fn a_shutdown_signal_of_the_service_is_kept() {
     let out = check(
+        PassId::Entry,
         "//- /rates/Cargo.toml\n[package]\nname = \"rates\"\n//- /rates/src/main.rs\n\
          fn main() {\n    let rt = tokio::runtime::Runtime::new().unwrap();\n    rt.block_on(async {\n        \
          volo_grpc::server::Server::new().add_service(s).run_with_shutdown(addr, ctrl_c()).await\n    })\n}\n",
@@ -84,8 +86,10 @@ fn a_shutdown_signal_of_the_service_is_kept() {
 
 #[test]
 fn volo_clients_of_a_merged_service_dial_it_in_process() {
-    let out = check(&with_teller(
-        r#"use volo_gen::proto_gen::accounts::AccountsClientBuilder;
+    let out = check(
+        PassId::Volo,
+        &with_teller(
+            r#"use volo_gen::proto_gen::accounts::AccountsClientBuilder;
 static ACCOUNTS: LazyLock<AccountsClient> = LazyLock::new(|| {
     volo_gen::proto_gen::accounts::AccountsClientBuilder::new("accounts")
         .address(addr_of("ACCOUNTS_ADDR"))
@@ -102,7 +106,8 @@ async fn main() {
     let other = RatesClientBuilder::new("rates").address(addr).build();
 }
 "#,
-    ));
+        ),
+    );
     expect![[r#"
         //- /teller/src/main.rs
         use volo_gen::proto_gen::accounts::AccountsClientBuilder;
@@ -111,7 +116,8 @@ async fn main() {
                 .address(knit_runtime::volo::address("accounts", addr_of("ACCOUNTS_ADDR")))
                 .build()
         });
-        pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+        #[volo::main]
+        async fn main() {
             let timed = AccountsClientBuilder::new("accounts")
                 .address(knit_runtime::volo::address("accounts", addr))
                 .rpc_timeout(Some(TIMEOUT))
@@ -130,11 +136,13 @@ async fn main() {
 
 #[test]
 fn tonic_clients_of_a_volo_service_dial_it_in_process() {
-    let out = check(&format!(
-        "{ACCOUNTS}//- /gateway/Cargo.toml\n[package]\nname = \"gateway\"\n\
+    let out = check(
+        PassId::Volo,
+        &format!(
+            "{ACCOUNTS}//- /gateway/Cargo.toml\n[package]\nname = \"gateway\"\n\
          //- /gateway/proto/accounts.proto\npackage accounts;\nservice Accounts {{\n  rpc Balance (BalanceRequest) returns (BalanceReply);\n}}\n\
          //- /gateway/src/main.rs\n{}",
-        r#"use pb::accounts_client::AccountsClient;
+            r#"use pb::accounts_client::AccountsClient;
 mod pb { tonic::include_proto!("accounts"); }
 #[tokio::main]
 async fn main() {
@@ -143,12 +151,14 @@ async fn main() {
     let given = AccountsClient::new(channel);
 }
 "#
-    ));
+        ),
+    );
     expect![[r#"
         //- /gateway/src/main.rs
         use pb::accounts_client::AccountsClient;
         mod pb { tonic::include_proto!("accounts"); }
-        pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+        #[tokio::main]
+        async fn main() {
             let lazy = AccountsClient::new(knit_runtime::volo::tonic_channel("accounts", Channel::from_shared(url).unwrap().connect_lazy()));
             let timed = AccountsClient::new(Endpoint::from_static("http://a").timeout(T).connect_lazy());
             let given = AccountsClient::new(channel);
@@ -223,7 +233,7 @@ async fn main() {
 }
 "#
     );
-    let out = check(&fixture);
+    let out = check(PassId::Volo, &fixture);
     expect![[r#"
         //- /teller/src/clients.rs
         pub use volo_gen::proto_gen::accounts::AccountsClientBuilder as Builder;
@@ -238,7 +248,8 @@ async fn main() {
         use volo_gen::proto_gen::accounts as acc;
         use volo_gen::proto_gen::{accounts::{AccountsClientBuilder as Ledger}};
         type Direct = volo_gen::proto_gen::accounts::AccountsClientBuilder;
-        pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+        #[volo::main]
+        async fn main() {
             let renamed = Ledger::new("accounts").address(knit_runtime::volo::address("accounts", addr)).build();
             let module = acc::AccountsClientBuilder::new("accounts").address(knit_runtime::volo::address("accounts", addr)).build();
             let aliased = Direct::new("accounts").address(knit_runtime::volo::address("accounts", addr)).build();
@@ -249,15 +260,6 @@ async fn main() {
                 use volo_gen::proto_gen::accounts::AccountsClientBuilder as Local;
                 Local::new("accounts").address(knit_runtime::volo::address("accounts", addr)).build()
             };
-        }
-        //- /teller/src/knit_main.rs (new)
-        //! The standalone binary of service `teller`: runs the entry knit lifted from
-        //! `fn main` in teller/src/main.rs, alone, with its own listener. Generated by knit.
-
-        #[volo::main]
-        async fn main() -> std::process::ExitCode {
-            let host = knit_runtime::ServiceHost::standalone("teller");
-            knit_runtime::exit(teller_teller::knit_entry(host).await)
         }
         Call(Rpc) teller/src/clients.rs:5: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (Volo's client has no in-process transport)
         Call(Rpc) teller/src/main.rs:7: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (Volo's client has no in-process transport)
