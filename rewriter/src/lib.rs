@@ -5,42 +5,28 @@
 //! edits, generate support crates) → [`diff`], [`report`], [`emit`]; then, on
 //! request, [`verify`] (`cargo check` of the output).
 
-mod cargolock;
 pub mod check;
 pub mod deploy;
 pub mod diff;
 pub mod emit;
-pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod generate;
-pub mod git;
 pub mod init;
-pub mod links;
-pub mod load;
 pub mod lockfile;
-mod lockmerge;
 pub mod merge;
 mod mermaid;
-mod nesting;
 pub mod outdir;
-mod parse;
-pub mod paths;
-pub mod plan;
-mod probe;
-mod protos;
-mod reads;
 pub mod render;
 pub mod report;
 mod servers;
-mod tonic;
 pub mod verify;
 mod volo;
-pub mod workspace;
 
-/// The file knit writes into every workspace it generates; its presence marks a
-/// folder as knit's own.
-pub const OUTPUT_MARKER: &str = "knit.lock";
+pub use knit_load::{
+    OUTPUT_MARKER, cargolock, error, git, links, load, lockmerge, nesting, parse, paths, plan,
+    tonic, workspace,
+};
 
 use std::path::Path;
 
