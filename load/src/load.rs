@@ -1281,7 +1281,7 @@ fn read(path: &Path) -> Result<String> {
 
 /// The files of a package, sorted: what `.gitignore` keeps, without build output
 /// and without nested packages.
-pub(crate) fn package_files(dir: &Path) -> Vec<PathBuf> {
+pub fn package_files(dir: &Path) -> Vec<PathBuf> {
     walk_packages(dir, std::slice::from_ref(&dir.to_path_buf())).remove(0)
 }
 

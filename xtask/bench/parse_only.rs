@@ -6,7 +6,7 @@
 //!
 //! - `plain`: a tree builder of its own for each file, as `SourceFile::parse`
 //!   builds it (ra_ap_syntax's `SyntaxTreeBuilder`);
-//! - `knit`: knit's own `rewriter/src/parse.rs`, compiled in: the trees a thread
+//! - `knit`: knit's own `load/src/parse.rs`, compiled in: the trees a thread
 //!   builds share one node cache.
 //!
 //! Prints the number of files, bytes and syntax errors (the files with a lexer or

@@ -180,7 +180,7 @@ fn build_parse_only(work: &Path) -> Result<PathBuf, String> {
         .and_then(|()| {
             std::fs::write(
                 dir.join("src/parse.rs"),
-                include_str!("../../../rewriter/src/parse.rs"),
+                include_str!("../../../load/src/parse.rs"),
             )
         })
         .and_then(|()| std::fs::copy(root().join("Cargo.lock"), dir.join("Cargo.lock")).map(|_| ()))
