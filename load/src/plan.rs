@@ -521,12 +521,16 @@ mod tests {
             parse(&two("cwd = \"\"\n")),
             "error: knit.toml:10:7: service `b`: `cwd = \"\"`: name a folder relative to the plan's folder (`.` for the plan's folder)"
         );
-        let both = "[group]\nname = \"g\"\nservices = [\"a\", \"b\"]\n\n[services.a]\npath = \".\"\ncwd = \"src\"\n\n[services.b]\npath = \".\"\ncwd = \"tests\"\n";
+        let both = |cwd: &str| {
+            format!(
+                "[group]\nname = \"g\"\nservices = [\"a\", \"b\"]\n\n[services.a]\npath = \".\"\ncwd = \"src\"\n\n[services.b]\npath = \".\"\ncwd = \"{cwd}\"\n"
+            )
+        };
         assert_eq!(
-            parse(both),
-            "error: knit.toml:11:7: service `b`: `cwd = \"tests\"`, but service `a` has `cwd = \"src\"`: a merged process has one working directory; give both the same `cwd`, or make one of them read its files through an absolute path (an environment variable of its `[services.b.env]`)"
+            parse(&both(".")),
+            "error: knit.toml:11:7: service `b`: `cwd = \".\"`, but service `a` has `cwd = \"src\"`: a merged process has one working directory; give both the same `cwd`, or make one of them read its files through an absolute path (an environment variable of its `[services.b.env]`)"
         );
-        assert_eq!(parse(&both.replace("tests", "./src")), "ok: g");
+        assert_eq!(parse(&both("./src")), "ok: g");
     }
 
     #[test]
