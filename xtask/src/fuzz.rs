@@ -33,16 +33,25 @@ const RUSTFLAGS: &str = "-Cpasses=sancov-module \
     -Cllvm-args=-sanitizer-coverage-trace-compares \
     --cfg fuzzing -Cdebug-assertions -Coverflow-checks -Cdebuginfo=1";
 
-/// `cargo xtask fuzz [--minutes N] [--target NAME]..`: the named targets
-/// (default: all) side by side for N minutes (default 1).
+/// `cargo xtask fuzz [--minutes N] [--nice N] [--target NAME]..`: the named
+/// targets (default: all) side by side for N minutes (default 1), at niceness
+/// `--nice` (default 19: they yield to everything else on the machine).
 pub fn fuzz(args: &[String]) -> Result<(), String> {
     let mut minutes = 1.0f64;
+    let mut nice = 19u8;
     let mut chosen: Vec<String> = Vec::new();
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
         match arg.as_str() {
             "--minutes" => minutes = value()?.parse().map_err(|e| format!("--minutes: {e}"))?,
+            "--nice" => {
+                nice = value()?
+                    .parse()
+                    .ok()
+                    .filter(|n| *n <= 19)
+                    .ok_or("--nice takes a niceness from 0 to 19")?
+            }
             "--target" => chosen.push(value()?.clone()),
             other => return Err(format!("unknown argument {other}")),
         }
@@ -98,7 +107,7 @@ pub fn fuzz(args: &[String]) -> Result<(), String> {
             .join(target);
         let log = root.join("target/fuzz").join(format!("{target}.log"));
         let child = Command::new("nice")
-            .args(["-n", "19"])
+            .args(["-n", &nice.to_string()])
             .arg(&binary)
             .arg(&corpus)
             .arg(root.join("fuzz/seeds").join(target))

@@ -22,10 +22,11 @@ Tasks:
   test             fmt and clippy checks, cargo test for the workspace and the runtime,
                    cargo check of the runtime on tonic 0.13, then e2e for every
                    system (corpus/ and corpus/layouts/)
-  fuzz [--minutes N] [--target NAME]..
+  fuzz [--minutes N] [--nice N] [--target NAME]..
                    build the libFuzzer targets of fuzz/ (plan, load, passes, check)
                    with coverage flags on stable Rust and run them side by side N minutes
-                   (default 1), niced; `test` replays their committed seeds (knit-fuzz's tests)
+                   (default 1), at niceness N (default 19); `test` replays their committed
+                   seeds (knit-fuzz's tests)
   regenerate       re-record the insta snapshots (review them with git diff)
   bench calls [--requests N] [--rounds R] [--concurrency C] [--request LABEL].. [--only mix|micro|volo]
                    corpus/shop's request mix (bench.toml) split against merged:
