@@ -4,6 +4,7 @@
 use toml_edit::{Array, DocumentMut, Item, Table, Value, value};
 
 use crate::WorkspaceRoot;
+use crate::names::join_path;
 
 /// The root manifest of group `group`'s workspace: `members`, then `patches`
 /// (from [`root_patches`]).
@@ -106,21 +107,6 @@ fn entries(sources: &dyn toml_edit::TableLike, nested: bool) -> Vec<(String, Str
             })
         })
         .collect()
-}
-
-/// `dir/path`, with `..` and `.` folded.
-fn join_path(dir: &str, path: &str) -> String {
-    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            _ => parts.push(part),
-        }
-    }
-    parts.join("/")
 }
 
 #[cfg(test)]

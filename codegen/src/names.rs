@@ -125,6 +125,22 @@ pub fn upper_camel(name: &str) -> String {
         .collect()
 }
 
+/// `dir/path` of `/`-separated paths, with `.` and `..` folded (a `..` above
+/// `dir`'s start is dropped: the result stays inside the output).
+pub fn join_path(dir: &str, path: &str) -> String {
+    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            _ => parts.push(part),
+        }
+    }
+    parts.join("/")
+}
+
 /// The path from folder `from` to `to`, both relative to the output root.
 pub fn relative_path(from: &str, to: &str) -> String {
     let from: Vec<&str> = from.split('/').filter(|s| !s.is_empty()).collect();
@@ -161,6 +177,15 @@ mod tests {
             assert!(path.starts_with(&format!("{RUNTIME_CRATE}::")), "{path}");
         }
         assert!(runtime::CURRENT_HOST.starts_with(runtime::SERVICE_HOST));
+    }
+
+    #[test]
+    fn paths_join_inside_the_output() {
+        assert_eq!(
+            join_path("svc/src", "../proto/./x.proto"),
+            "svc/proto/x.proto"
+        );
+        assert_eq!(join_path("svc", "../../x"), "x");
     }
 
     #[test]

@@ -75,8 +75,8 @@ impl CargoLock {
     /// (`0.13`).
     pub fn highest_in<'a>(&'a self, name: &'a str, range: &str) -> Option<&'a str> {
         self.versions_of(name)
-            .filter(|v| knit_passes::versions::version_range(v).as_deref() == Some(range))
-            .max_by_key(|v| knit_passes::versions::lowest(v))
+            .filter(|v| knit_model::versions::version_range(v).as_deref() == Some(range))
+            .max_by_key(|v| knit_model::versions::lowest(v))
     }
 }
 

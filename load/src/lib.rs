@@ -1,10 +1,10 @@
 //! knit's loader: reads a merge plan ([`plan`]) and loads the services it names
-//! ([`load`]) as one [`knit_passes::model::Group`]: their Cargo workspaces
+//! ([`load`]) as one [`knit_model::model::Group`]: their Cargo workspaces
 //! ([`workspace`]), source trees parsed in parallel ([`parse`], bounded by
 //! [`nesting`]), what their builds read outside their packages ([`reads`],
 //! [`probe`]), their protos ([`protos`]) and lockfiles ([`cargolock`],
 //! [`lockmerge`], [`links`], [`tonic`]), exported at a revision when the plan
-//! pins one ([`git`]). Protos are parsed by `knit_passes::proto`. Errors are [`error::Diagnostic`]s naming file, line and
+//! pins one ([`git`]). Protos are parsed by `knit_model::proto`. Errors are [`error::Diagnostic`]s naming file, line and
 //! column. The driver (`knit-rewriter`) runs the passes on what this returns.
 
 pub mod cargolock;

@@ -8,8 +8,8 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 
-use knit_passes::FileId;
-use knit_passes::model::{
+use knit_model::FileId;
+use knit_model::model::{
     BuiltModule, Group, LocalDep, Package, PackageId, PackageRef, ProtoFile, RustFile, Service,
     ServiceId, SourceFile, Target,
 };
@@ -76,7 +76,7 @@ impl Loaded {
     /// `greeter/src/main.rs`; `plans` + `../svc/src/main.rs` is `svc/src/main.rs`),
     /// also for a service pinned to a revision (its checkout's path, not the export's).
     pub fn shown(&self, path: &str) -> PathBuf {
-        let rel = knit_passes::model::relative_path(&self.plan_place, path);
+        let rel = knit_model::model::relative_path(&self.plan_place, path);
         let shown = self.plan.dir.join(&rel);
         // Only a path that climbs out of the plan's folder is folded.
         if rel.starts_with("../") {
@@ -1518,8 +1518,8 @@ fn parse_file(
         file_dir.join(pending.path.file_stem().unwrap_or_default())
     };
     let mut children = Vec::new();
-    let mods = knit_passes::scan::MOD.offsets(&text);
-    let modules = knit_passes::scan::nodes_of_kinds(tree.syntax(), &[SyntaxKind::MODULE], &mods);
+    let mods = knit_model::scan::MOD.offsets(&text);
+    let modules = knit_model::scan::nodes_of_kinds(tree.syntax(), &[SyntaxKind::MODULE], &mods);
     for module in modules.into_iter().filter_map(ast::Module::cast) {
         if module.item_list().is_some() {
             continue;

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use knit_passes::versions::{lowest, version_range};
+use knit_model::versions::{lowest, version_range};
 use toml::Value;
 
 use crate::cargolock::{CargoLock, LockedPackage};
@@ -30,7 +30,7 @@ pub fn of_services(loaded: &crate::load::Loaded) -> Vec<(&str, &str)> {
 /// The `services` that have a lockfile (each service's, by index, in
 /// `lockfiles`): (service name, its text).
 pub(crate) fn with_lockfiles<'a>(
-    services: &'a [knit_passes::Service],
+    services: &'a [knit_model::Service],
     lockfiles: &'a [Option<String>],
 ) -> Vec<(&'a str, &'a str)> {
     services

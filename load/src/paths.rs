@@ -80,22 +80,6 @@ pub fn join(a: &str, b: &str) -> String {
     }
 }
 
-/// `dir/path` of `/`-separated paths, with `.` and `..` folded (a `..` above
-/// `dir`'s start is dropped: the result stays inside the output).
-pub fn join_normal(dir: &str, path: &str) -> String {
-    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            _ => parts.push(part),
-        }
-    }
-    parts.join("/")
-}
-
 /// `path` written with `/` between its components.
 pub fn slash(path: &Path) -> String {
     path.components()
@@ -133,11 +117,6 @@ mod tests {
         assert_eq!(join("", "b"), "b");
         assert_eq!(join("a", ""), "a");
         assert_eq!(join("a", "b/c"), "a/b/c");
-        assert_eq!(
-            join_normal("svc/src", "../proto/./x.proto"),
-            "svc/proto/x.proto"
-        );
-        assert_eq!(join_normal("svc", "../../x"), "x");
         assert_eq!(slash(Path::new("a/b/c.rs")), "a/b/c.rs");
     }
 

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use knit_passes::hash::fnv64;
+use knit_model::hash::fnv64;
 
 use crate::paths::normalize;
 

@@ -1,14 +1,14 @@
 //! Reading `.proto` files, with errors as diagnostics (the parsing and the
-//! fingerprint are [`knit_passes::proto::parse`]'s).
+//! fingerprint are [`knit_model::proto::parse`]'s).
 
-use knit_passes::model::ProtoFile;
+use knit_model::model::ProtoFile;
 
 use crate::error::Diagnostic;
 
 /// Parses the proto file `path` (relative to the output root; `shown` is the
 /// path to name in errors).
 pub fn read(path: &str, shown: &std::path::Path, text: String) -> Result<ProtoFile, Diagnostic> {
-    knit_passes::proto::parse(path, &text).map_err(|e| {
+    knit_model::proto::parse(path, &text).map_err(|e| {
         Diagnostic::at_offset(
             shown,
             &text,

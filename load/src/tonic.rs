@@ -4,7 +4,7 @@
 //! line of its group: the services of a group must share it, or the merged
 //! binary would hold two tonics whose types do not meet.
 
-use knit_passes::versions::lowest;
+use knit_model::versions::lowest;
 
 /// The tonic release lines knit supports, for messages.
 pub const SUPPORTED: &str = "0.12, 0.13 and 0.14";

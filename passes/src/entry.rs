@@ -543,7 +543,7 @@ fn pairing<'a>(group: &'a Group, sharing: &Sharing, index: ServiceId) -> Pairing
         index,
         stacked: Default::default(),
     };
-    let entry = &sharing.entries[index.0];
+    let entry = &sharing.entries[index];
     for m in &sharing.index.mentions {
         let Usage::Call { call, .. } = &m.usage else {
             continue;
@@ -1086,7 +1086,7 @@ fn register(
         else {
             continue;
         };
-        if !in_entry(&sharing.entries[index.0], m) {
+        if !in_entry(&sharing.entries[index], m) {
             continue;
         }
         let full = format!("{}.{}", m.named.package, m.named.service);
@@ -1468,7 +1468,9 @@ mod tests {
     use crate::pass::PassId;
 
     fn service(main_rs: &str) -> String {
-        format!("//- /svc/Cargo.toml\n[package]\nname = \"svc\"\n//- /svc/src/main.rs\n{main_rs}")
+        format!(
+            "//- /svc/Cargo.toml\n[package]\nname = \"svc\"\nedition = \"2021\"\n//- /svc/src/main.rs\n{main_rs}"
+        )
     }
 
     #[test]
@@ -1494,6 +1496,7 @@ async fn main() -> anyhow::Result<()> {
             //- /svc/Cargo.toml
             [package]
             name = "svc"
+            edition = "2021"
             autobins = false
 
             [lib]
@@ -1820,7 +1823,7 @@ fn main_inner() -> Result<(), Box<dyn std::error::Error>> {
         // Beside a library: the binary keeps its `main`; the library's copy
         // of it and of `main_inner` is async.
         let beside = format!(
-            "//- /svc/Cargo.toml\n[package]\nname = \"svc\"\n//- /svc/src/lib.rs\npub async fn serve(c: Config) -> Result<(), Error> {{ Ok(()) }}\n//- /svc/src/main.rs\nuse svc::serve;\n{main}"
+            "//- /svc/Cargo.toml\n[package]\nname = \"svc\"\nedition = \"2021\"\n//- /svc/src/lib.rs\npub async fn serve(c: Config) -> Result<(), Error> {{ Ok(()) }}\n//- /svc/src/main.rs\nuse svc::serve;\n{main}"
         );
         let out = check(PassId::Entry, &beside);
         expect![[r#"
@@ -1957,6 +1960,7 @@ fn main_inner() -> Result<(), Box<dyn std::error::Error>> {
 //- /api/Cargo.toml
 [package]
 name = "api"
+edition = "2021"
 //- /api/src/main.rs
 #[tokio::main]
 async fn main() {
@@ -1998,6 +2002,7 @@ pub async fn start(addr: std::net::SocketAddr) -> Result<(), tokio::task::JoinEr
 //- /api/Cargo.toml
 [package]
 name = "api"
+edition = "2021"
 //- /api/src/main.rs
 use api::serve;
 
@@ -2020,6 +2025,7 @@ pub async fn serve(addr: std::net::SocketAddr) -> Result<(), Box<dyn std::error:
             //- /api/Cargo.toml
             [package]
             name = "api"
+            edition = "2021"
 
             [dependencies]
             knit-runtime = { path = "../knit/runtime" }
@@ -2055,6 +2061,7 @@ pub async fn serve(addr: std::net::SocketAddr) -> Result<(), Box<dyn std::error:
 //- /api/Cargo.toml
 [package]
 name = "api"
+edition = "2021"
 //- /api/src/main.rs
 use api::Api;
 
@@ -2072,6 +2079,7 @@ pub struct Api;
             //- /api/Cargo.toml
             [package]
             name = "api"
+            edition = "2021"
 
             [dependencies]
             knit-runtime = { path = "../knit/runtime" }
@@ -2133,11 +2141,12 @@ pub struct Api;
 //- /api/Cargo.toml
 [package]
 name = "api"
+edition = "2021"
 //- /api/src/main.rs
 //! The binary.
 use api::serve;
 
-#[path = "bin/codec.rs"]
+#[path = "wire/codec.rs"]
 pub(crate) mod codec;
 
 /// Command-line arguments.
@@ -2154,7 +2163,7 @@ mod tests {}
 async fn main() {
     serve(Args { port: 1 }.port()).await
 }
-//- /api/src/bin/codec.rs
+//- /api/src/wire/codec.rs
 pub fn port(p: u16) -> u16 { api::BASE + p }
 #[cfg(test)]
 mod tests { use crate::Args; }
@@ -2177,7 +2186,7 @@ pub async fn serve(port: u16) {}
             pub mod knit_bin_api {
             use crate::serve;
 
-            #[path = "bin/codec.rs"]
+            #[path = "wire/codec.rs"]
             pub(crate) mod codec;
 
             /// Command-line arguments.
@@ -2210,10 +2219,11 @@ pub async fn serve(port: u16) {}
 //- /api/Cargo.toml
 [package]
 name = "api"
+edition = "2021"
 //- /api/src/main.rs
 use api::serve;
 
-#[path = "bin/codec.rs"]
+#[path = "wire/codec.rs"]
 mod codec;
 
 const BASE: u16 = 50051;
@@ -2222,7 +2232,7 @@ const BASE: u16 = 50051;
 async fn main() {
     serve(codec::PORT).await
 }
-//- /api/src/bin/codec.rs
+//- /api/src/wire/codec.rs
 use crate::BASE as START;
 pub(crate) const PORT: u16 = crate::BASE + inner::OFFSET;
 mod inner { pub const OFFSET: u16 = crate::BASE - super::START; }
@@ -2233,14 +2243,14 @@ pub async fn serve(port: u16) {}
 "#,
         );
         expect![[r#"
-            //- /api/src/bin/codec.rs
+            //- /api/src/wire/codec.rs
             use super::BASE as START;
             pub(crate) const PORT: u16 = super::BASE + inner::OFFSET;
             mod inner { pub const OFFSET: u16 = super::super::BASE - super::START; }
             #[cfg(test)]
             mod tests { use crate::BASE; }
         "#]]
-        .assert_eq(&out.render("api/src/bin/codec.rs"));
+        .assert_eq(&out.render("api/src/wire/codec.rs"));
     }
 
     #[test]
@@ -2251,6 +2261,7 @@ pub async fn serve(port: u16) {}
 //- /api/Cargo.toml
 [package]
 name = "api"
+edition = "2021"
 //- /api/src/main.rs
 use crate::api_port as port;
 
@@ -2277,6 +2288,7 @@ pub async fn serve(port: u16) {}
 //- /svc/Cargo.toml
 [package]
 name = "svc"
+edition = "2021"
 //- /svc/src/main.rs
 use svc::{Api, serve};
 use svc as service;
@@ -2316,6 +2328,7 @@ pub type Error = Box<dyn std::error::Error>;
 //- /api/Cargo.toml
 [package]
 name = "api"
+edition = "2021"
 //- /api/src/main.rs
 // The binary only starts the library.
 use api::{config, serve};
@@ -2337,6 +2350,7 @@ pub async fn serve(addr: std::net::SocketAddr) -> Result<(), Error> {
             //- /api/Cargo.toml
             [package]
             name = "api"
+            edition = "2021"
 
             [dependencies]
             knit-runtime = { path = "../knit/runtime" }

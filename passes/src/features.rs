@@ -177,6 +177,7 @@ mod tests {
 //- /a/Cargo.toml
 [package]
 name = "a"
+edition = "2021"
 [features]
 default = ["fast"]
 fast = ["dep:simd", "serde?/std"]
@@ -192,15 +193,21 @@ async fn main() {}
 //- /b/Cargo.toml
 [package]
 name = "b"
+edition = "2021"
 [dependencies]
 tokio = { version = "^1.45", features = ["macros", "rt-multi-thread", "net"] }
 serde = { version = "1.0.200", features = ["derive", "std"] }
 rand = "0.9"
 nix = "0.29"
-common = { path = "../common" }
+common = { path = "common" }
 //- /b/src/main.rs
 #[tokio::main]
 async fn main() {}
+//- /b/common/Cargo.toml
+[package]
+name = "common"
+edition = "2021"
+//- /b/common/src/lib.rs
 "#,
         );
         let mut out = Output::default();
@@ -219,7 +226,7 @@ async fn main() {}
     #[test]
     fn inherited_dependencies_take_the_workspace_declaration() {
         let root = "[workspace.dependencies]\ntokio = { version = \"1.45\", default-features = false, features = [\"rt\"] }\n";
-        let member = "[package]\nname = \"m\"\n[dependencies]\ntokio = { workspace = true, features = [\"net\"] }\n";
+        let member = "[package]\nname = \"m\"\nedition = \"2021\"\n[dependencies]\ntokio = { workspace = true, features = [\"net\"] }\n";
         expect![[r#"
             [
                 (

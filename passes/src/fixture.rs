@@ -1,221 +1,156 @@
 //! Test fixtures in the rust-analyzer style: several files in one string, each
-//! after a `//- /path` line. The first path component names the service; a
-//! service's package is the folder of its `Cargo.toml`, its binary root is
-//! `src/main.rs`. `.proto` files are read by the loader's parser
-//! ([`crate::proto::parse`]), fingerprints included.
+//! after a `//- /path` line. The tree is written to a temporary folder and
+//! loaded by knit's loader ([`knit_load::load::load`]), as `knit merge` loads a
+//! plan: the first path component names a service, whose folder is that of
+//! its first `Cargo.toml`. What the fixture leaves out takes a default:
+//! - the plan (unless the fixture has a `/knit.toml`, read as a user's plan is)
+//!   lists the services in the order they first appear;
+//! - when a package has binaries in `src/bin/` beside `src/main.rs`, the
+//!   service is the binary of `src/main.rs`.
+//!
+//! Build scripts are read, never run.
 
-use ra_ap_syntax::{Edition, SourceFile as Ast, TextSize};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use ra_ap_syntax::TextSize;
 
 use crate::edit::{self, Level};
 use crate::manifest;
-use crate::model::{
-    FileId, Group, LocalDep, Package, PackageId, RustFile, Service, ServiceId, SourceFile, Target,
-};
+use crate::model::{FileId, Group};
 use crate::pass::PassId;
+use knit_load::plan::{Plan, ServiceSpec};
 
-/// Builds a group from `fixture`.
+/// Loads the tree of `fixture` with knit's loader.
 pub fn group(fixture: &str) -> Group {
-    let mut files: Vec<(String, String)> = Vec::new();
-    for chunk in fixture.split("//- /").skip(1) {
-        let (path, text) = chunk.split_once('\n').unwrap();
-        files.push((path.trim().to_string(), text.to_string()));
+    let files = files(fixture);
+    let tree = Tree::new();
+    let mut services: Vec<(String, String, bool)> = Vec::new();
+    for (path, text) in &files {
+        let service = path.split('/').next().unwrap_or_default();
+        if let Some(dir) = path.strip_suffix("/Cargo.toml")
+            && !services.iter().any(|(s, ..)| s == service)
+        {
+            let bins = files
+                .iter()
+                .any(|(p, _)| p.starts_with(&format!("{dir}/src/bin/")));
+            services.push((service.to_string(), dir.to_string(), bins));
+        }
+        tree.write(path, text);
     }
-    let mut group = Group {
-        services: Vec::new(),
-        files: Vec::new(),
-        global_allocator: None,
+    let plan = match files.iter().any(|(p, _)| p == "knit.toml") {
+        true => Plan::read(&tree.0.join("knit.toml"))
+            .unwrap_or_else(|e| panic!("the fixture's plan: {e:?}")),
+        false => default_plan(&tree, &files, &services),
     };
-    for (i, (path, text)) in files.iter().enumerate() {
-        let service_name = path.split('/').next().unwrap().to_string();
-        let service = match group.services.iter().position(|s| s.name == service_name) {
-            Some(i) => i,
-            None => {
-                group.services.push(Service {
-                    name: service_name.clone(),
-                    listen: true,
-                    env: Vec::new(),
-                    args: None,
-                    cwd: None,
-                    packages: Vec::new(),
-                    bin: Target {
-                        name: service_name.clone(),
-                        root: FileId(u32::MAX),
-                    },
-                    protos: Vec::new(),
-                });
-                group.services.len() - 1
-            }
-        };
-        let id = FileId(group.files.len() as u32);
-        if let Some(dir) = path.strip_suffix("/Cargo.toml") {
-            let doc: toml_edit::DocumentMut = text.parse().unwrap();
-            let local_deps = doc
-                .get("dependencies")
-                .and_then(|d| d.as_table_like())
-                .map(|t| {
-                    t.iter()
-                        .filter(|(_, v)| v.get("path").is_some())
-                        .map(|(k, v)| LocalDep {
-                            key: k.to_string(),
-                            package: v
-                                .get("package")
-                                .and_then(|p| p.as_str())
-                                .unwrap_or(k)
-                                .to_string(),
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            group.services[service].packages.push(Package {
-                name: doc["package"]["name"].as_str().unwrap().to_string(),
-                dir: dir.to_string(),
-                manifest: id,
-                lib: files
-                    .iter()
-                    .position(|(p, _)| *p == format!("{dir}/src/lib.rs"))
-                    .map(|i| Target {
-                        name: doc["package"]["name"].as_str().unwrap().replace('-', "_"),
-                        root: FileId(i as u32),
-                    }),
-                local_deps,
-                build_script: files
-                    .iter()
-                    .find(|(p, _)| *p == format!("{dir}/build.rs"))
-                    .map(|(_, t)| t.clone()),
-                bins: vec![(service_name.clone(), "src/main.rs".into())],
-                dropped_dev_deps: Vec::new(),
-                workspace: None,
-            });
-        }
-        let package = group.services[service].packages.len().saturating_sub(1);
-        let rust = path.ends_with(".rs").then(|| {
-            if path.ends_with("/src/main.rs") && group.services[service].bin.root.0 == u32::MAX {
-                group.services[service].bin.root = id;
-            }
-            // Files of `src/bin/` and `src/main.rs` belong to the binary, others to the library.
-            let dir = path.split("/src/").next().unwrap_or_default();
-            let root = |name: &str| {
-                files
-                    .iter()
-                    .position(|(p, _)| *p == format!("{dir}/src/{name}"))
-            };
-            let in_bin = path.ends_with("/src/main.rs") || path.contains("/src/bin/");
-            let krate = if in_bin {
-                root("main.rs")
-            } else {
-                root("lib.rs").or(root("main.rs"))
-            };
-            RustFile {
-                krate: FileId(krate.unwrap_or(i) as u32),
-                // A file of `src/bin/` is a module of `main.rs` here, declared
-                // with `#[path = "bin/x.rs"] mod x;`.
-                module: module_of(&path.replacen("/src/bin/", "/src/", 1)),
-                edition: Edition::Edition2021,
-                green: Ast::parse(text, Edition::Edition2021)
-                    .syntax_node()
-                    .green()
-                    .to_owned(),
-                built_modules: Vec::new(),
-                also_in: Vec::new(),
-                test_only: false,
-            }
-        });
-        if path.ends_with(".proto") {
-            let proto = crate::proto::parse(path, text).unwrap_or_else(|e| {
-                let at = &text[e.offset..];
-                panic!("{path}: invalid proto at `{at:.20}`: {}", e.message)
-            });
-            group.services[service].protos.push(proto);
-        }
-        group.files.push(SourceFile {
-            path: path.clone(),
-            text: text.clone(),
-            service: ServiceId(service),
-            package: PackageId(package),
-            also: Vec::new(),
-            rust,
-        });
+    knit_load::load::run_build_scripts(false);
+    let group = match knit_load::load::load(plan, knit_load::load::Versions::Skip) {
+        Ok(loaded) => loaded.group,
+        Err(e) => panic!("the fixture does not load: {e:?}"),
+    };
+    // A Rust file no crate compiles (but a build script or an included file)
+    // would be copied, never read: a mistake of the fixture.
+    let included = |path: &str| {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        fixture.contains(&format!("include!(\"{name}\")"))
+    };
+    let modules = files
+        .iter()
+        .filter(|(p, _)| p.ends_with(".rs") && !p.ends_with("/build.rs") && !included(p));
+    for (path, _) in modules {
+        let loaded = group
+            .files
+            .iter()
+            .any(|f| f.path == *path && f.rust.is_some());
+        assert!(
+            loaded,
+            "fixture file `{path}`: no crate compiles it (no `mod` declares it)"
+        );
     }
-    declared_twice(&mut group);
-    declared_for_tests(&mut group);
     group
 }
 
-/// A file whose `mod` another file of its package declares under
-/// `#[cfg(test)]` is compiled for tests only, as the loader finds it.
-fn declared_for_tests(group: &mut Group) {
-    let texts: Vec<(String, String)> = group
-        .files
-        .iter()
-        .map(|f| {
-            (
-                f.path.split("/src/").next().unwrap_or_default().to_string(),
-                f.text.clone(),
-            )
-        })
-        .collect();
-    for file in &mut group.files {
-        let dir = file
-            .path
-            .split("/src/")
-            .next()
-            .unwrap_or_default()
-            .to_string();
-        let Some(rust) = file.rust.as_mut() else {
-            continue;
-        };
-        let Some(last) = rust.module.last() else {
-            continue;
-        };
-        let declaration = format!("#[cfg(test)]\nmod {last};");
-        rust.test_only = texts
+/// The plan of a fixture that has none: each service of `services` (name,
+/// folder, whether its package has binaries in `src/bin/`), in order.
+fn default_plan(
+    tree: &Tree,
+    files: &[(String, String)],
+    services: &[(String, String, bool)],
+) -> Plan {
+    // Built as `Plan::read` would build it, without its rules for a plan a
+    // user writes (a fixture may hold one service, named as a folder is).
+    let manifest = |dir: &str| {
+        &files
             .iter()
-            .any(|(d, text)| *d == dir && text.contains(&declaration));
-    }
-}
-
-/// A library file that `src/main.rs` beside it declares too (`mod proto;` in
-/// both roots) is a module of both crates, as the loader finds it.
-fn declared_twice(group: &mut Group) {
-    let mains: Vec<(String, FileId, String)> = group
-        .files
+            .find(|(p, _)| *p == format!("{dir}/Cargo.toml"))
+            .unwrap()
+            .1
+    };
+    let specs = services
         .iter()
         .enumerate()
-        .filter_map(|(i, f)| {
-            let dir = f.path.strip_suffix("/src/main.rs")?;
-            Some((dir.to_string(), FileId(i as u32), f.text.clone()))
-        })
-        .collect();
-    for file in &mut group.files {
-        let dir = file
-            .path
-            .split("/src/")
-            .next()
-            .unwrap_or_default()
-            .to_string();
-        let Some(rust) = file.rust.as_mut() else {
-            continue;
-        };
-        let Some((_, main, text)) = mains.iter().find(|(d, ..)| *d == dir) else {
-            continue;
-        };
-        let declared = rust
-            .module
-            .first()
-            .is_some_and(|first| text.contains(&format!("mod {first};")));
-        if rust.krate != *main && declared {
-            rust.also_in.push((*main, rust.module.clone()));
-        }
+        .map(|(i, (name, dir, bins))| ServiceSpec {
+            name: name.clone(),
+            path: tree.0.join(dir),
+            package: None,
+            bin: bins.then(|| {
+                let doc: toml_edit::DocumentMut = manifest(dir).parse().unwrap();
+                doc["package"]["name"].as_str().unwrap().to_string()
+            }),
+            listen: true,
+            rev: None,
+            env: Vec::new(),
+            args: None,
+            cwd: None,
+            line: i + 1,
+        });
+    Plan {
+        file: tree.0.join("knit.toml"),
+        dir: tree.0.clone(),
+        text: String::new(),
+        group: "fixture".into(),
+        worker_threads: None,
+        shutdown_grace_secs: None,
+        global_allocator: None,
+        services: specs.collect(),
     }
 }
 
-fn module_of(path: &str) -> Vec<String> {
-    let rel = path.split_once("/src/").map_or("", |(_, r)| r);
-    let rel = rel.strip_suffix(".rs").unwrap_or(rel);
-    let rel = rel.strip_suffix("/mod").unwrap_or(rel);
-    match rel {
-        "main" | "lib" | "" => Vec::new(),
-        _ => rel.split('/').map(String::from).collect(),
+/// The files of `fixture`: (path, text).
+fn files(fixture: &str) -> Vec<(String, String)> {
+    fixture
+        .split("//- /")
+        .skip(1)
+        .map(|chunk| {
+            let (path, text) = chunk.split_once('\n').unwrap();
+            (path.trim().to_string(), text.to_string())
+        })
+        .collect()
+}
+
+/// A temporary folder, removed when dropped.
+struct Tree(PathBuf);
+
+impl Tree {
+    fn new() -> Tree {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("knit-fixture-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Tree(dir)
+    }
+
+    fn write(&self, path: &str, text: &str) {
+        let at: &Path = &self.0.join(path);
+        std::fs::create_dir_all(at.parent().unwrap()).unwrap();
+        std::fs::write(at, text).unwrap();
+    }
+}
+
+impl Drop for Tree {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -349,6 +284,7 @@ pub const GREETER: &str = r#"
 //- /greeter/Cargo.toml
 [package]
 name = "greeter"
+edition = "2021"
 //- /greeter/proto/helloworld.proto
 package helloworld;
 service Greeter {
@@ -373,6 +309,6 @@ pub const HELLO_PROTO: &str = "package helloworld;\nservice Greeter {\n  rpc Say
 /// `GREETER` plus a `frontend` whose package and main are given.
 pub fn with_frontend(main_rs: &str) -> String {
     format!(
-        "{GREETER}//- /frontend/Cargo.toml\n[package]\nname = \"frontend\"\n//- /frontend/proto/helloworld.proto\n{HELLO_PROTO}//- /frontend/src/main.rs\n{main_rs}"
+        "{GREETER}//- /frontend/Cargo.toml\n[package]\nname = \"frontend\"\nedition = \"2021\"\n//- /frontend/proto/helloworld.proto\n{HELLO_PROTO}//- /frontend/src/main.rs\n{main_rs}"
     )
 }

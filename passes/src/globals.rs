@@ -533,6 +533,7 @@ mod tests {
 //- /a/Cargo.toml
 [package]
 name = "a"
+edition = "2021"
 //- /a/src/main.rs
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -545,6 +546,7 @@ async fn main() {
 //- /b/Cargo.toml
 [package]
 name = "b"
+edition = "2021"
 //- /b/src/main.rs
 use std::env;
 use tracing_subscriber::fmt;
@@ -620,6 +622,7 @@ async fn main() {
 //- /a/Cargo.toml
 [package]
 name = "a"
+edition = "2021"
 //- /a/src/main.rs
 #[tokio::main]
 async fn main() {
@@ -628,6 +631,7 @@ async fn main() {
 //- /b/Cargo.toml
 [package]
 name = "b"
+edition = "2021"
 //- /b/src/main.rs
 use tracing_subscriber::prelude::*;
 #[tokio::main]
@@ -818,6 +822,7 @@ fn setup() {
 //- /a/Cargo.toml
 [package]
 name = "a"
+edition = "2021"
 //- /a/src/main.rs
 static REQUESTS: LazyLock<IntCounter> = LazyLock::new(|| prometheus::register_int_counter!("requests_total", "Requests.").unwrap());
 #[tokio::main]
@@ -825,6 +830,7 @@ async fn main() { dotenvy::dotenv().ok(); }
 //- /b/Cargo.toml
 [package]
 name = "b"
+edition = "2021"
 //- /b/src/main.rs
 use prometheus::register_int_counter;
 static REQUESTS: LazyLock<IntCounter> = LazyLock::new(|| register_int_counter!("requests_total", "Requests.").unwrap());

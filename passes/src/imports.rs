@@ -24,7 +24,7 @@ use ra_ap_syntax::ast::{self, HasModuleItem, HasName, HasVisibility};
 use ra_ap_syntax::{AstNode, AstToken, SyntaxKind, SyntaxNode, TextRange, TextSize};
 
 use crate::edit::{Edit, Output};
-use crate::model::{FileId, Group, ServiceId};
+use crate::model::{FileId, Group, PerService, ServiceId};
 use crate::names::{ProtoModule, snake_case, upper_camel};
 use crate::pass::PassId;
 use crate::scan::Words;
@@ -65,7 +65,7 @@ pub fn prune(group: &Group, proto_modules: &[ProtoModule], edits: &[Edit]) -> Ou
         .map(|(file, replaced)| {
             let written = written.get(file).map_or(&[][..], Vec::as_slice);
             let service = group.file(*file).service;
-            prune_file(group, *file, replaced, written, &clients[service.0])
+            prune_file(group, *file, replaced, written, &clients[service])
         })
         .collect();
     for mut output in outputs {
@@ -86,8 +86,8 @@ pub fn prune(group: &Group, proto_modules: &[ProtoModule], edits: &[Edit]) -> Ou
 /// Per service, the generated client modules a glob may import and the client
 /// each holds: (`pb`, `greeter_client`) -> `GreeterClient`, where module `pb`
 /// includes the package of service `Greeter`.
-fn client_modules(group: &Group, proto_modules: &[ProtoModule]) -> Vec<ClientModules> {
-    let mut modules = vec![ClientModules::new(); group.services.len()];
+fn client_modules(group: &Group, proto_modules: &[ProtoModule]) -> PerService<ClientModules> {
+    let mut modules = PerService::of(group, |_| ClientModules::new());
     for m in proto_modules {
         let Some(parent) = m.module.last() else {
             continue;
@@ -99,7 +99,7 @@ fn client_modules(group: &Group, proto_modules: &[ProtoModule]) -> Vec<ClientMod
             .flat_map(|p| &p.services);
         for s in services {
             let module = format!("{}_client", snake_case(&s.name));
-            modules[m.service.0].insert(
+            modules[m.service].insert(
                 (parent.clone(), module),
                 format!("{}Client", upper_camel(&s.name)),
             );
@@ -638,17 +638,22 @@ async fn main() { let c = GreeterClient::connect("http://a").await; }
     /// import of the service stays (the included text may use it, or name a
     /// module it re-exports from). An `include!` of the build's generated code
     /// (`OUT_DIR`) pastes nothing knit's edits could break.
+    /// A file the service includes, which names what a module re-exports.
+    const EXTRA: &str = "//- /frontend/src/extra.rs\nfn extra(c: api::GreeterClient<tonic::transport::Channel>) {}\n";
+
     #[test]
     fn what_an_included_file_may_use_stays() {
-        let out = check_all(&with_frontend(
-            r#"use hello::greeter_client::GreeterClient;
+        let out = check_all(
+            &(with_frontend(
+                r#"use hello::greeter_client::GreeterClient;
 mod hello { tonic::include_proto!("helloworld"); }
 mod api { pub use crate::hello::greeter_client::GreeterClient; }
 include!("extra.rs");
 #[tokio::main]
 async fn main() { let c = GreeterClient::connect("http://a").await; }
 "#,
-        ));
+            ) + EXTRA),
+        );
         expect![[r#"
             //- /frontend/src/main.rs
             use hello::greeter_client::GreeterClient;
@@ -660,7 +665,7 @@ async fn main() { let c = GreeterClient::connect("http://a").await; }
         "#]].assert_eq(&out.render("frontend/src/main.rs"));
         // Included into another file of the service.
         let out = check_all(&format!(
-            "{}//- /frontend/src/other.rs\ninclude!(\"extra.rs\");\n",
+            "{}//- /frontend/src/other.rs\ninclude!(\"extra.rs\");\n{EXTRA}",
             with_frontend(
                 r#"mod other;
 mod hello { tonic::include_proto!("helloworld"); }

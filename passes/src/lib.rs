@@ -5,29 +5,26 @@
 //! and findings for the report. Passes do no I/O and know nothing of the CLI; the
 //! driver (`knit-rewriter`) loads the inputs, runs the passes and applies the edits.
 
+pub use knit_model::{hash, model, proto, scan, versions};
+
 pub mod calls;
 mod channels;
 pub mod edit;
 pub mod entry;
 pub mod features;
 pub mod globals;
-pub mod hash;
 pub mod imports;
 mod locals;
 pub mod manifest;
-pub mod model;
 pub mod names;
 pub mod namespace;
 mod orphans;
 pub mod pass;
-pub mod proto;
 pub mod routes;
-pub mod scan;
 pub mod scope;
 mod served;
 pub mod sharing;
 mod unresolved;
-pub mod versions;
 pub mod volo;
 
 #[cfg(test)]

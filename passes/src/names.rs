@@ -1315,6 +1315,7 @@ mod tests {
 //- /auth/Cargo.toml
 [package]
 name = "auth"
+edition = "2021"
 //- /auth/src/lib.rs
 pub mod client;
 pub mod proto;
@@ -1344,6 +1345,7 @@ service Greeter {
 //- /gateway/Cargo.toml
 [package]
 name = "gateway"
+edition = "2021"
 [dependencies]
 auth = { path = "../auth" }
 //- /gateway/src/main.rs
@@ -1369,13 +1371,25 @@ async fn main() {
         found.dedup();
         expect_test::expect![[r#"
             auth Client auth/src/client.rs
-            auth Server auth/src/main.rs"#]]
+            auth Server auth/src/main.rs
+            gateway Client auth/src/client.rs"#]]
         .assert_eq(&found.join("\n"));
         let modules: Vec<String> = index
             .proto_modules
             .iter()
-            .map(|m| format!("{} {}", group.file(m.file).path, m.module.join("::")))
+            .map(|m| {
+                let service = &group.services[m.service].name;
+                format!(
+                    "{service} {} {}",
+                    group.file(m.file).path,
+                    m.module.join("::")
+                )
+            })
             .collect();
-        expect_test::expect!["auth/src/proto.rs proto"].assert_eq(&modules.join("\n"));
+        // Once for each service that reaches it: gateway depends on auth.
+        expect_test::expect![[r#"
+            auth auth/src/proto.rs proto
+            gateway auth/src/proto.rs proto"#]]
+        .assert_eq(&modules.join("\n"));
     }
 }

@@ -194,6 +194,7 @@ mod tests {
 [package]
 name = "server" # the API server
 version = "0.1.0"
+edition = "2021"
 
 # A repository of its own.
 [workspace]
@@ -208,9 +209,11 @@ async fn main() {}
 //- /api/common/Cargo.toml
 [package]
 name = "common"
+edition = "2021"
 //- /api/shared/Cargo.toml
 [package]
 name = "common-utils"
+edition = "2021"
 "#,
         );
         expect![[r#"
@@ -218,6 +221,7 @@ name = "common-utils"
             [package]
             name = "api-server" # the API server
             version = "0.1.0"
+            edition = "2021"
 
             [dependencies]
             common = { path = "common", package = "api-common" }
@@ -225,9 +229,11 @@ name = "common-utils"
             //- /api/common/Cargo.toml
             [package]
             name = "api-common"
+            edition = "2021"
             //- /api/shared/Cargo.toml
             [package]
             name = "api-common-utils"
+            edition = "2021"
         "#]]
         .assert_eq(&out.render("api/"));
     }
@@ -257,10 +263,10 @@ fn handler() -> common::Result<()> {
         let out = check(
             PassId::Namespace,
             &format!(
-                "//- /api/Cargo.toml\n[package]\nname = \"server\"\n[dependencies]\ncommon = {{ path = \"common\" }}\n\
-             //- /api/src/main.rs\n#[tokio::main]\nasync fn main() {{}}\n\
+                "//- /api/Cargo.toml\n[package]\nname = \"server\"\nedition = \"2021\"\n[dependencies]\ncommon = {{ path = \"common\" }}\n\
+             //- /api/src/main.rs\nmod handler;\n#[tokio::main]\nasync fn main() {{}}\n\
              //- /api/src/handler.rs\n{sources}\
-             //- /api/common/Cargo.toml\n[package]\nname = \"common\"\n//- /api/common/src/lib.rs\npub fn trace() {{}}\n"
+             //- /api/common/Cargo.toml\n[package]\nname = \"common\"\nedition = \"2021\"\n//- /api/common/src/lib.rs\npub fn trace() {{}}\n"
             ),
         );
         let touched: Vec<&str> = out.files.iter().map(|(path, _)| path.as_str()).collect();
@@ -277,8 +283,8 @@ fn handler() -> common::Result<()> {
     fn colliding_names_are_an_error() {
         let out = check(
             PassId::Namespace,
-            "//- /a/Cargo.toml\n[package]\nname = \"b-c\"\n//- /a/src/main.rs\n#[tokio::main]\nasync fn main() {}\n\
-             //- /a-b/Cargo.toml\n[package]\nname = \"c\"\n//- /a-b/src/main.rs\n#[tokio::main]\nasync fn main() {}\n",
+            "//- /a/Cargo.toml\n[package]\nname = \"b-c\"\nedition = \"2021\"\n//- /a/src/main.rs\n#[tokio::main]\nasync fn main() {}\n\
+             //- /a-b/Cargo.toml\n[package]\nname = \"c\"\nedition = \"2021\"\n//- /a-b/src/main.rs\n#[tokio::main]\nasync fn main() {}\n",
         );
         expect!["Error a-b/Cargo.toml:1: packages at `a-b` and `a` would both be named `a-b-c`"]
             .assert_eq(&out.findings.join("\n"));
@@ -288,8 +294,8 @@ fn handler() -> common::Result<()> {
     fn exact_pins_that_cannot_both_hold_are_an_error() {
         let out = check(
             PassId::Namespace,
-            "//- /a/Cargo.toml\n[package]\nname = \"a\"\n[dependencies]\nprost = \"=0.14.1\"\n//- /a/src/main.rs\n#[tokio::main]\nasync fn main() {}\n\
-             //- /b/Cargo.toml\n[package]\nname = \"b\"\n[dependencies]\nprost = { version = \"=0.14.3\" }\n//- /b/src/main.rs\n#[tokio::main]\nasync fn main() {}\n",
+            "//- /a/Cargo.toml\n[package]\nname = \"a\"\nedition = \"2021\"\n[dependencies]\nprost = \"=0.14.1\"\n//- /a/src/main.rs\n#[tokio::main]\nasync fn main() {}\n\
+             //- /b/Cargo.toml\n[package]\nname = \"b\"\nedition = \"2021\"\n[dependencies]\nprost = { version = \"=0.14.3\" }\n//- /b/src/main.rs\n#[tokio::main]\nasync fn main() {}\n",
         );
         expect!["Error b/Cargo.toml:1: `prost` is pinned to =0.14.3 here and to =0.14.1 in a/Cargo.toml: one build cannot hold both"].assert_eq(&out.findings.join("\n"));
     }

@@ -152,7 +152,7 @@ mod tests {
     use crate::fixture::{GREETER, HELLO_PROTO, check_all};
 
     /// The frontend of the fixture: calls the greeter.
-    const FRONTEND: &str = "//- /frontend/Cargo.toml\n[package]\nname = \"frontend\"\n//- /frontend/src/main.rs\nuse hello::greeter_client::GreeterClient;\nmod hello { tonic::include_proto!(\"helloworld\"); }\n#[tokio::main]\nasync fn main() { let c = GreeterClient::connect(\"http://a\").await; }\n";
+    const FRONTEND: &str = "//- /frontend/Cargo.toml\n[package]\nname = \"frontend\"\nedition = \"2021\"\n//- /frontend/src/main.rs\nuse hello::greeter_client::GreeterClient;\nmod hello { tonic::include_proto!(\"helloworld\"); }\n#[tokio::main]\nasync fn main() { let c = GreeterClient::connect(\"http://a\").await; }\n";
 
     fn findings(greeter_items: &str) -> String {
         let fixture = format!(

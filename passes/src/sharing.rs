@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::channels::ChannelTimeout;
 use crate::edit::{CallSite, Tier};
-use crate::model::{FileId, Group, ProtoFile, ServiceId};
+use crate::model::{FileId, Group, PerService, ProtoFile, ServiceId};
 use crate::names::{Index, Mention, Named, Role, Usage};
 use crate::routes::Connect;
 use crate::served::Served;
@@ -123,7 +123,7 @@ pub struct Sharing {
     /// server (its listener's stack), not its generated server alone.
     pub stacked: BTreeSet<Named>,
     /// The code each service's entry covers (see [`crate::scope::entry_ranges`]).
-    pub entries: Vec<Vec<(FileId, TextRange)>>,
+    pub entries: PerService<Vec<(FileId, TextRange)>>,
     /// The constant channel timeouts the calls pass gives in-process clients.
     pub channel_timeouts: ChannelTimeouts,
 }
@@ -159,10 +159,7 @@ impl Sharing {
     pub fn of(group: &Group) -> Sharing {
         let index = Index::of(group);
         let mut sharing = Sharing {
-            entries: group
-                .service_ids()
-                .map(|s| crate::scope::entry_ranges(group, s))
-                .collect(),
+            entries: PerService::of(group, |s| crate::scope::entry_ranges(group, s)),
             ..Sharing::default()
         };
         // Where a caller may set a channel timeout, asked once per service.
@@ -183,7 +180,7 @@ impl Sharing {
         }
         for ((caller, named), mentions) in &by_caller {
             let seen = (
-                &sharing.entries[..],
+                &sharing.entries,
                 &mut timeouts,
                 &mut sharing.channel_timeouts,
             );
@@ -389,7 +386,7 @@ fn fingerprints(group: &Group, service: ServiceId, package: &str) -> Vec<u64> {
 /// What each service's entry covers, where callers set channel timeouts,
 /// and the channel timeouts given to in-process clients so far.
 type Entries<'a> = (
-    &'a [Vec<(FileId, TextRange)>],
+    &'a PerService<Vec<(FileId, TextRange)>>,
     &'a mut BTreeMap<ServiceId, Option<(FileId, TextSize)>>,
     &'a mut ChannelTimeouts,
 );
@@ -575,7 +572,7 @@ fn decide(
                 named.service
             ));
         }
-        if !crate::scope::in_entry(&entries[provider.0], m) {
+        if !crate::scope::in_entry(&entries[provider], m) {
             return Decision::Rpc(format!(
                 "`{provider_name}` builds `{}Server` {}",
                 named.service,
@@ -583,7 +580,7 @@ fn decide(
             ));
         }
         registered = true;
-        match crate::served::serving(group, provider, m.file, *call, &entries[provider.0]) {
+        match crate::served::serving(group, provider, m.file, *call, &entries[provider]) {
             Served::AsIs => {}
             Served::Stacked(reason) => {
                 stack.get_or_insert(reason);
@@ -1106,7 +1103,7 @@ mod tests {
     #[test]
     fn callers_inline_and_bridged_to_one_service_keep_the_bridged_ones_rpc() {
         let older = format!(
-            "{}//- /older/Cargo.toml\n[package]\nname = \"older\"\n//- /older/proto/helloworld.proto\n{HELLO_PROTO}message Extra {{}}\n//- /older/src/main.rs\n{CALLER}",
+            "{}//- /older/Cargo.toml\n[package]\nname = \"older\"\nedition = \"2021\"\n//- /older/proto/helloworld.proto\n{HELLO_PROTO}message Extra {{}}\n//- /older/src/main.rs\n{CALLER}",
             with_frontend(CALLER)
         );
         let findings = check_all(&older).findings;

@@ -284,10 +284,10 @@ mod tests {
                     impl GreeterClient {\n        pub async fn connect(url: String) -> Self {\n            \
                     Self(crate::hello::greeter_client::GreeterClient::connect(url).await.unwrap())\n        }\n    }\n}\n\
                     #[tokio::main]\nasync fn main() {\n    helper::GreeterClient::connect(\"http://a\".into()).await;\n}\n";
-        let fixture = format!("{GREETER}{}", with_frontend(main));
+        let fixture = with_frontend(main);
         assert_eq!(unresolved(&fixture), Vec::<String>::new());
         let findings = crate::fixture::check_all(&fixture).findings;
-        expect_test::expect!["Call(Rpc) frontend/src/main.rs:6: calls to `helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/src/main.rs:8, in a `fn main` other than its binary's"].assert_eq(&findings.join("\n"));
+        expect_test::expect!["Call(Inline) frontend/src/main.rs:6: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"].assert_eq(&findings.join("\n"));
     }
 
     /// Clients of other protocols the repository writes by hand are no gRPC

@@ -83,7 +83,7 @@ impl Report {
                 listen: s.listen,
             })
             .collect();
-        let serves = crate::servers::registered(group.services.len(), &merged.sharing);
+        let serves = crate::servers::registered(group, &merged.sharing);
         let calls = merged
             .output
             .calls
@@ -93,7 +93,7 @@ impl Report {
                 CallRow {
                     callee: c.callee.clone().unwrap_or_default(),
                     provider: c.callee.as_ref().and_then(|callee| {
-                        let provider = serves.iter().position(|s| s.contains(callee))?;
+                        let provider = group.service_ids().find(|&s| serves[s].contains(callee))?;
                         Some(group.services[provider].name.clone())
                     }),
                     service: group.services[c.caller].name.clone(),

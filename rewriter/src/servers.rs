@@ -2,19 +2,21 @@
 
 use std::collections::BTreeSet;
 
+use knit_passes::Group;
+use knit_passes::model::PerService;
 use knit_passes::names::{Role, Usage};
 use knit_passes::sharing::{REGISTERED_CONSTRUCTORS, Sharing};
 
-/// For each service (by index), the full names of the gRPC services it
+/// For each service, the full names of the gRPC services it
 /// constructs a generated server for (`XServer::new(..)`): `helloworld.Greeter`.
-pub fn registered(services: usize, sharing: &Sharing) -> Vec<BTreeSet<String>> {
-    let mut serves = vec![BTreeSet::new(); services];
+pub fn registered(group: &Group, sharing: &Sharing) -> PerService<BTreeSet<String>> {
+    let mut serves = PerService::of(group, |_| BTreeSet::new());
     for m in &sharing.index.mentions {
         let registration = m.named.role == Role::Server
             && matches!(&m.usage, Usage::Call { method, .. }
                 if REGISTERED_CONSTRUCTORS.contains(&method.as_str()));
         if registration {
-            serves[m.service.0].insert(full_name(&m.named.package, &m.named.service));
+            serves[m.service].insert(full_name(&m.named.package, &m.named.service));
         }
     }
     serves

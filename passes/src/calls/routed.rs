@@ -202,6 +202,7 @@ const TWO_SERVICES: &str = r#"
 //- /greeter/Cargo.toml
 [package]
 name = "greeter"
+edition = "2021"
 //- /greeter/proto/helloworld.proto
 package helloworld;
 service Greeter {
@@ -229,6 +230,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //- /frontend/Cargo.toml
 [package]
 name = "frontend"
+edition = "2021"
 //- /frontend/proto/helloworld.proto
 package helloworld;
 service Greeter {
@@ -444,8 +446,8 @@ async fn main() {
 }
 "#;
     let fixture = with_frontend(main_rs).replace(
-        "name = \"frontend\"\n",
-        "name = \"frontend\"\n[dependencies]\ntonic = { version = \"0.12.3\", features = [\"tls\"] }\n",
+        "name = \"frontend\"\nedition = \"2021\"\n",
+        "name = \"frontend\"\nedition = \"2021\"\n[dependencies]\ntonic = { version = \"0.12.3\", features = [\"tls\"] }\n",
     );
     expect!["Call(Rpc) frontend/src/main.rs:9: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` is given its channel inside `Timeout::new(..)`, a transport of the client's own, and knit cannot tell where the channel of the client made at frontend/src/main.rs:9 is connected: its channel is made by `Channel::balance_channel` on tonic 0.12, which knit routes on tonic 0.13 and later only"]
     .assert_eq(&check(PassId::Calls, &fixture).findings.join("\n"));

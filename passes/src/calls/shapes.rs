@@ -257,15 +257,15 @@ fn client_built_in_the_library_used_by_the_binary() {
         LIBRARY_USED_BY_THE_BINARY,
         LIBRARY_USED_BY_THE_BINARY_FILES,
         expect![[r#"
-            //- /frontend/src/main.rs
-            #[tokio::main]
-            async fn main() {
-                let client: knit_proto_helloworld::greeter_inline::GreeterClient = frontend::dial().await;
-            }
             //- /frontend/src/lib.rs
             pub mod pb { pub use knit_proto_helloworld::*; }
             pub async fn dial() -> knit_proto_helloworld::greeter_inline::GreeterClient {
                 knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://greeter:50051").await.unwrap()
+            }
+            //- /frontend/src/main.rs
+            #[tokio::main]
+            async fn main() {
+                let client: knit_proto_helloworld::greeter_inline::GreeterClient = frontend::dial().await;
             }
             Call(Inline) frontend/src/lib.rs:3: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
         "#]],
@@ -492,6 +492,13 @@ fn renamed_reexport_used_where_the_generated_name_is_not_written() {
         RENAMED_REEXPORT,
         RENAMED_REEXPORT_FILES,
         expect![[r#"
+            //- /frontend/src/greet.rs
+            use crate::hello::HelloRequest;
+
+            pub async fn hello() {
+                let mut client = knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://greeter:50051").await.unwrap();
+                client.say_hello(HelloRequest::default()).await.unwrap();
+            }
             //- /frontend/src/main.rs
             mod hello { pub use knit_proto_helloworld::*; }
             mod clients;
@@ -500,13 +507,6 @@ fn renamed_reexport_used_where_the_generated_name_is_not_written() {
             #[tokio::main]
             async fn main() {
                 greet::hello().await;
-            }
-            //- /frontend/src/greet.rs
-            use crate::hello::HelloRequest;
-
-            pub async fn hello() {
-                let mut client = knit_proto_helloworld::greeter_inline::GreeterClient::connect("http://greeter:50051").await.unwrap();
-                client.say_hello(HelloRequest::default()).await.unwrap();
             }
             Call(Inline) frontend/src/greet.rs:5: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
         "#]],

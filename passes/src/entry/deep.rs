@@ -14,7 +14,7 @@ const FRONTEND: &str = "use hello::greeter_client::GreeterClient;\nmod hello { t
 /// `src/main.rs` and the files it declares), called by `frontend`.
 fn provider(files: &str) -> String {
     format!(
-        "//- /greeter/Cargo.toml\n[package]\nname = \"greeter\"\n//- /greeter/proto/helloworld.proto\n{HELLO_PROTO}{files}//- /frontend/Cargo.toml\n[package]\nname = \"frontend\"\n//- /frontend/proto/helloworld.proto\n{HELLO_PROTO}//- /frontend/src/main.rs\n{FRONTEND}"
+        "//- /greeter/Cargo.toml\n[package]\nname = \"greeter\"\nedition = \"2021\"\n//- /greeter/proto/helloworld.proto\n{HELLO_PROTO}{files}//- /frontend/Cargo.toml\n[package]\nname = \"frontend\"\nedition = \"2021\"\n//- /frontend/proto/helloworld.proto\n{HELLO_PROTO}//- /frontend/src/main.rs\n{FRONTEND}"
     )
 }
 
@@ -364,6 +364,7 @@ async fn main() {
 //- /greeter/grpc-kit/Cargo.toml
 [package]
 name = "grpc-kit"
+edition = "2021"
 //- /greeter/grpc-kit/src/lib.rs
 mod server;
 pub use server::serve;
@@ -375,15 +376,16 @@ pub async fn serve(addr: std::net::SocketAddr) {
     tonic::transport::Server::builder().add_service(crate::pb::greeter_server::GreeterServer::new(Svc)).serve(addr).await.unwrap();
 }
 "#;
-    let manifest = "name = \"greeter\"\n[dependencies]\ngrpc-kit = { path = \"grpc-kit\" }\n";
+    let manifest = "name = \"greeter\"\nedition = \"2021\"\n[dependencies]\ngrpc-kit = { path = \"grpc-kit\" }\n";
     let out = check(
         PassId::Entry,
-        &provider(files).replacen("name = \"greeter\"\n", manifest, 1),
+        &provider(files).replacen("name = \"greeter\"\nedition = \"2021\"\n", manifest, 1),
     );
     expect![[r#"
         //- /greeter/grpc-kit/Cargo.toml
         [package]
         name = "grpc-kit"
+        edition = "2021"
 
         [dependencies]
         knit-runtime = { path = "../../knit/runtime" }
@@ -397,19 +399,21 @@ pub async fn serve(addr: std::net::SocketAddr) {
 
 #[test]
 fn a_server_built_in_a_dependency_stays_rpc_naming_the_package() {
-    // `grpc_kit::serve` is a function of another package of the service
-    // (`grpc-kit`) that the service does not depend on by path.
+    // `grpc_kit::serve`, of the path dependency `grpc-kit`, is called
+    // through a variable, which knit does not follow.
     let files = r#"//- /greeter/src/main.rs
 pub mod hello_world {
     tonic::include_proto!("helloworld");
 }
 #[tokio::main]
 async fn main() {
-    grpc_kit::serve().await;
+    let serve = grpc_kit::serve;
+    serve().await;
 }
 //- /greeter/grpc-kit/Cargo.toml
 [package]
 name = "grpc-kit"
+edition = "2021"
 //- /greeter/grpc-kit/src/lib.rs
 pub mod pb {
     tonic::include_proto!("helloworld");
@@ -418,12 +422,14 @@ pub async fn serve() {
     tonic::transport::Server::builder().add_service(pb::greeter_server::GreeterServer::new(Svc)).serve(addr).await.unwrap();
 }
 "#;
-    decision(
-        files,
-        expect![
-            "`helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/grpc-kit/src/lib.rs:5, in `serve` of package `grpc-kit`, a dependency of `greeter`, which knit does not reach from `fn main`: it follows calls of the functions of the binary and of the libraries it depends on by path, free or associated, by paths it resolves, made on the entry's task"
-        ],
-    );
+    let manifest = "name = \"greeter\"\nedition = \"2021\"\n[dependencies]\ngrpc-kit = { path = \"grpc-kit\" }\n";
+    let fixture = provider(files).replacen("name = \"greeter\"\nedition = \"2021\"\n", manifest, 1);
+    let findings = check(PassId::Calls, &fixture).findings;
+    let call = findings.iter().find(|f| f.starts_with("Call(")).unwrap();
+    expect![
+        "`helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/grpc-kit/src/lib.rs:5, in `serve` of package `grpc-kit`, a dependency of `greeter`, which knit does not reach from `fn main`: it follows calls of the functions of the binary and of the libraries it depends on by path, free or associated, by paths it resolves, made on the entry's task"
+    ]
+    .assert_eq(call.split_once(": calls to ").unwrap().1);
 }
 
 #[test]

@@ -15,7 +15,7 @@ const FRONTEND: &str = "use hello::greeter_client::GreeterClient;\nmod hello { t
 /// after its manifest's `[package]`), called by `frontend`.
 fn provider(files: &str) -> String {
     format!(
-        "//- /greeter/Cargo.toml\n[package]\nname = \"greeter\"\n{files}//- /greeter/proto/helloworld.proto\n{HELLO_PROTO}//- /frontend/Cargo.toml\n[package]\nname = \"frontend\"\n//- /frontend/proto/helloworld.proto\n{HELLO_PROTO}//- /frontend/src/main.rs\n{FRONTEND}"
+        "//- /greeter/Cargo.toml\n[package]\nname = \"greeter\"\nedition = \"2021\"\n{files}//- /greeter/proto/helloworld.proto\n{HELLO_PROTO}//- /frontend/Cargo.toml\n[package]\nname = \"frontend\"\nedition = \"2021\"\n//- /frontend/proto/helloworld.proto\n{HELLO_PROTO}//- /frontend/src/main.rs\n{FRONTEND}"
     )
 }
 
@@ -72,6 +72,7 @@ pub async fn start_server(addr: std::net::SocketAddr, notify: &Notify) -> Result
 //- /greeter/base/Cargo.toml
 [package]
 name = "greeter-base"
+edition = "2021"
 //- /greeter/base/src/lib.rs
 pub mod utils;
 //- /greeter/base/src/utils.rs

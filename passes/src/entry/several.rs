@@ -4,7 +4,7 @@
 use expect_test::expect;
 
 use crate::fixture::{check_all_group, group};
-use crate::model::{FileId, Group, PackageId, ServiceId, Target};
+use crate::model::{Group, ServiceId};
 
 /// A package `market` with a library and the binaries `users` and `orders`;
 /// orders calls users. As the loader gives it: each binary's files belong to
@@ -13,6 +13,7 @@ const TWO_BINS: &str = r#"
 //- /market/Cargo.toml
 [package]
 name = "market"
+edition = "2021"
 //- /market/proto/users.proto
 package users;
 service Users {
@@ -42,66 +43,55 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 "#;
 
-/// `fixture`'s one service split into services `a` and `b` of its package:
-/// `a` runs binary `bin_a`, `b` runs `bin_b` (paths under `src/`).
+/// `fixture`'s first package, whose binaries are the services `a` and `b`
+/// (name, binary's path under `src/`), then the fixture's other services;
+/// when `a` and `b` run one binary, each is given its name as its argument
+/// (its role).
 fn two_services(fixture: &str, a: (&str, &str), b: (&str, &str)) -> Group {
-    let mut g = group(fixture);
-    let root = |g: &Group, path: &str| {
-        FileId(g.files.iter().position(|f| f.path.ends_with(path)).unwrap() as u32)
-    };
-    let (a_root, b_root) = (root(&g, a.1), root(&g, b.1));
+    let package = fixture
+        .split("//- /")
+        .nth(1)
+        .and_then(|f| f.split('/').next())
+        .unwrap();
     // `src/main.rs` is the binary named after the package, `src/bin/x.rs` is `x`.
-    let package = g.services[0].packages[0].name.clone();
     let bin = |path: &str| match path {
-        "main.rs" => package.clone(),
+        "main.rs" => package.to_string(),
         _ => path
             .trim_start_matches("bin/")
             .trim_end_matches(".rs")
             .to_string(),
     };
-    let mut second = g.services[0].clone();
-    g.services[0].name = a.0.into();
-    g.services[0].bin = Target {
-        name: bin(a.1),
-        root: a_root,
+    let role = |name: &str| match a.1 == b.1 {
+        true => format!("args = [\"{name}\"]\n"),
+        false => String::new(),
     };
-    second.name = b.0.into();
-    second.bin = Target {
-        name: bin(b.1),
-        root: b_root,
+    let service = |(name, path): (&str, &str)| {
+        format!(
+            "[services.{name}]\npath = \"{package}\"\nbin = \"{}\"\n{}",
+            bin(path),
+            role(name)
+        )
     };
-    let mut bins = vec![
-        (bin(a.1), format!("src/{}", a.1)),
-        (bin(b.1), format!("src/{}", b.1)),
-    ];
-    bins.dedup();
-    g.services[0].packages[0].bins = bins.clone();
-    second.packages[0].bins = bins;
-    let b_index = ServiceId(g.services.len());
-    let b_package = crate::model::PackageRef {
-        service: b_index,
-        package: PackageId::OWN,
-    };
-    g.services.push(second);
-    for (i, file) in g.files.iter_mut().enumerate() {
-        if file.service != ServiceId(0) {
-            continue;
-        }
-        let Some(rust) = &mut file.rust else {
-            file.also = vec![b_package];
-            continue;
-        };
-        let id = FileId(i as u32);
-        if id == a_root || id == b_root {
-            rust.krate = id;
-        }
-        if rust.krate == b_root && a_root != b_root {
-            file.service = b_index;
-        } else if rust.krate != a_root || a_root == b_root {
-            file.also = vec![b_package];
-        }
+    let others: Vec<&str> = fixture
+        .split("//- /")
+        .filter_map(|f| f.split_once("/Cargo.toml\n"))
+        .map(|(dir, _)| dir)
+        .filter(|dir| *dir != package && !dir.contains('/'))
+        .collect();
+    let mut plan = format!(
+        "[group]\nname = \"fixture\"\nservices = [\"{}\", \"{}\"",
+        a.0, b.0
+    );
+    for other in &others {
+        plan.push_str(&format!(", \"{other}\""));
     }
-    g
+    plan.push_str("]\n");
+    plan.push_str(&service(a));
+    plan.push_str(&service(b));
+    for other in &others {
+        plan.push_str(&format!("[services.{other}]\npath = \"{other}\"\n"));
+    }
+    group(&format!("{fixture}//- /knit.toml\n{plan}"))
 }
 
 #[test]
@@ -126,6 +116,7 @@ fn two_binaries_of_one_package_share_its_library() {
         //- /market/Cargo.toml
         [package]
         name = "shared-market"
+        edition = "2021"
 
         [lib]
         name = "market"
@@ -141,6 +132,12 @@ fn two_binaries_of_one_package_share_its_library() {
         [[bin]]
         name = "orders"
         path = "src/bin/orders.rs"
+        //- /market/src/bin/orders.rs
+        #[tokio::main]
+        async fn main() -> Result<(), Box<dyn std::error::Error>> {
+            let users = knit_proto_users::users_inline::UsersClient::connect("http://127.0.0.1:50081").await?;
+            serve(users).await
+        }
         //- /market/src/lib.rs
         pub mod pb {
             pub use knit_proto_users::*;
@@ -183,12 +180,6 @@ fn two_binaries_of_one_package_share_its_library() {
         }).await
         }
         }
-        //- /market/src/bin/orders.rs
-        #[tokio::main]
-        async fn main() -> Result<(), Box<dyn std::error::Error>> {
-            let users = knit_proto_users::users_inline::UsersClient::connect("http://127.0.0.1:50081").await?;
-            serve(users).await
-        }
         Call(Inline) market/src/bin/orders.rs:4: calls to `users.Users` run in process on `users`'s handler (knit_proto_users::users_inline::UsersClient)
         Note market/src/bin/users.rs:1: `users` reads environment variables ADDR
     "#]]
@@ -208,15 +199,15 @@ fn a_server_the_library_builds_is_the_service_that_reaches_it() {
             "    tonic::transport::Server::builder()\n        .add_service(UsersServer::new(market::Directory))\n        .serve(market::addr())\n        .await?;\n",
             "    market::serve_users().await?;\n",
         )
-        + "//- /front/Cargo.toml\n[package]\nname = \"front\"\n//- /front/proto/users.proto\npackage users;\nservice Users {\n  rpc Lookup (LookupRequest) returns (User);\n}\n//- /front/src/main.rs\nmod pb { tonic::include_proto!(\"users\"); }\n#[tokio::main]\nasync fn main() {\n    let users = pb::users_client::UsersClient::connect(\"http://users\").await;\n}\n";
+        + "//- /front/Cargo.toml\n[package]\nname = \"front\"\nedition = \"2021\"\n//- /front/proto/users.proto\npackage users;\nservice Users {\n  rpc Lookup (LookupRequest) returns (User);\n}\n//- /front/src/main.rs\nmod pb { tonic::include_proto!(\"users\"); }\n#[tokio::main]\nasync fn main() {\n    let users = pb::users_client::UsersClient::connect(\"http://users\").await;\n}\n";
     let out = check_all_group(two_services(
         &fixture,
         ("users", "bin/users.rs"),
         ("orders", "bin/orders.rs"),
     ));
     expect![[r#"
-        Call(Inline) front/src/main.rs:4: calls to `users.Users` run in process on `users`'s handler (knit_proto_users::users_inline::UsersClient)
         Call(Inline) market/src/bin/orders.rs:4: calls to `users.Users` run in process on `users`'s handler (knit_proto_users::users_inline::UsersClient)
+        Call(Inline) front/src/main.rs:4: calls to `users.Users` run in process on `users`'s handler (knit_proto_users::users_inline::UsersClient)
         Note market/src/bin/users.rs:1: `users` reads environment variables ADDR"#]].assert_eq(&out.findings.join("\n"));
     expect![[r#"
         //- /market/src/lib.rs
@@ -264,15 +255,17 @@ fn a_server_the_library_builds_is_the_service_that_reaches_it() {
         }).await
         }
         }
-        Call(Inline) front/src/main.rs:4: calls to `users.Users` run in process on `users`'s handler (knit_proto_users::users_inline::UsersClient)
         Call(Inline) market/src/bin/orders.rs:4: calls to `users.Users` run in process on `users`'s handler (knit_proto_users::users_inline::UsersClient)
+        Call(Inline) front/src/main.rs:4: calls to `users.Users` run in process on `users`'s handler (knit_proto_users::users_inline::UsersClient)
         Note market/src/bin/users.rs:1: `users` reads environment variables ADDR
     "#]].assert_eq(&out.render("market/src/lib.rs"));
 }
 
 #[test]
 fn two_binaries_without_a_library_are_refused() {
-    let fixture = TWO_BINS.replace("//- /market/src/lib.rs", "//- /market/src/shared.rs");
+    let lib = TWO_BINS.find("//- /market/src/lib.rs").unwrap();
+    let bins = TWO_BINS.find("//- /market/src/bin/users.rs").unwrap();
+    let fixture = format!("{}{}", &TWO_BINS[..lib], &TWO_BINS[bins..]);
     let out = check_all_group(two_services(
         &fixture,
         ("users", "bin/users.rs"),
@@ -280,8 +273,7 @@ fn two_binaries_without_a_library_are_refused() {
     ));
     expect![[r#"
         Error market/src/bin/orders.rs:1: services `users` and `orders` are two binaries (`users`, `orders`) of market and the package has no library: knit lifts each binary's `main` into its package's library, which holds one entry per binary; give the package a library (`src/lib.rs`) with the code the binaries share, or move each binary into a package of its own
-        Call(Unresolved) market/src/bin/orders.rs:4: `UsersClient::connect`: knit cannot tell which gRPC service `UsersClient` calls (no proto of the group defines it, or its path does not lead to generated code); the call stays RPC
-        Note market/src/bin/users.rs:1: `users` reads environment variables ADDR"#]]
+        Call(Unresolved) market/src/bin/orders.rs:4: `UsersClient::connect`: knit cannot tell which gRPC service `UsersClient` calls (no proto of the group defines it, or its path does not lead to generated code); the call stays RPC"#]]
     .assert_eq(&out.findings.join("\n"));
 }
 
@@ -290,6 +282,7 @@ const ROLES: &str = r#"
 //- /shopd/Cargo.toml
 [package]
 name = "shopd"
+edition = "2021"
 //- /shopd/proto/shop.proto
 package shop;
 service Catalog {
@@ -324,8 +317,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 #[test]
 fn one_binary_in_two_roles_is_lifted_once() {
     let mut g = two_services(ROLES, ("catalog", "main.rs"), ("cart", "main.rs"));
-    g.services[0].args = Some(vec!["catalog".into()]);
-    g.services[1].args = Some(vec!["cart".into()]);
     g.services[1].env = vec![("ADDR".into(), "${CART_ADDR}".into())];
     assert_eq!(g.role_of(ServiceId(1)), ServiceId(0));
     assert_eq!(super::entry_path(&g, ServiceId(1)), "knit_entry");

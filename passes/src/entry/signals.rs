@@ -85,6 +85,7 @@ mod tests {
 //- /kiosk/Cargo.toml
 [package]
 name = "kiosk"
+edition = "2021"
 //- /kiosk/src/main.rs
 use hyper_util::rt::TokioIo;
 #[tokio::main]
@@ -102,6 +103,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //- /fares/Cargo.toml
 [package]
 name = "fares"
+edition = "2021"
 //- /fares/src/main.rs
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -126,6 +128,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //- /fares/Cargo.toml
 [package]
 name = "fares"
+edition = "2021"
 //- /fares/src/main.rs
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -138,6 +141,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //- /axum/Cargo.toml
 [package]
 name = "axum"
+edition = "2021"
 //- /axum/src/main.rs
 mod stop;
 #[tokio::main]
@@ -152,6 +156,7 @@ pub async fn shutdown_signal() {
 //- /unix/Cargo.toml
 [package]
 name = "unix"
+edition = "2021"
 //- /unix/src/main.rs
 use tokio::signal::unix::{signal, SignalKind};
 #[tokio::main]
@@ -165,6 +170,7 @@ async fn main() {
 //- /web/Cargo.toml
 [package]
 name = "web"
+edition = "2021"
 //- /web/src/main.rs
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
@@ -187,6 +193,7 @@ async fn main() -> std::io::Result<()> {
 //- /stock/Cargo.toml
 [package]
 name = "stock"
+edition = "2021"
 //- /stock/src/lib.rs
 pub async fn serve(addr: std::net::SocketAddr) -> Result<(), tonic::transport::Error> {
     tonic::transport::Server::builder()
@@ -205,6 +212,7 @@ async fn main() {
 //- /plain/Cargo.toml
 [package]
 name = "plain"
+edition = "2021"
 //- /plain/src/main.rs
 // Only a comment says ctrl_c, and a string: "SignalKind".
 #[tokio::main]

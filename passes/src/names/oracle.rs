@@ -785,14 +785,15 @@ fn main() {
                 r#"//- /frontend/api/Cargo.toml
 [package]
 name = "api"
+edition = "2021"
 //- /frontend/api/src/lib.rs
 pub mod pb { tonic::include_proto!("helloworld"); }
 pub use pb::greeter_client::GreeterClient;
 "#,
             )
             .replace(
-                "name = \"frontend\"\n",
-                "name = \"frontend\"\n[dependencies]\napi-client = { path = \"api\", package = \"api\" }\n",
+                "name = \"frontend\"\nedition = \"2021\"\n",
+                "name = \"frontend\"\nedition = \"2021\"\n[dependencies]\napi-client = { path = \"api\", package = \"api\" }\n",
             ),
         ),
         (

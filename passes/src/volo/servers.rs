@@ -12,7 +12,7 @@ use ra_ap_syntax::AstNode;
 use ra_ap_syntax::ast;
 
 use super::names::Names;
-use crate::model::{Group, RustFile, ServiceId};
+use crate::model::{Group, PerService, RustFile, ServiceId};
 
 /// The services of the group whose own code builds a Volo `XServer` of
 /// `service` (`X`), by index: `XServer::new(..)` or `XServer::from_arc(..)`,
@@ -53,10 +53,10 @@ fn builds(names: &Names, rust: &RustFile, server: &str) -> bool {
         })
 }
 
-/// For each service (by index), the full names (`accounts.Accounts`) of the
+/// For each service, the full names (`accounts.Accounts`) of the
 /// gRPC services it serves with a Volo server.
-pub fn served(group: &Group) -> Vec<BTreeSet<String>> {
-    let mut serves = vec![BTreeSet::new(); group.services.len()];
+pub fn served(group: &Group) -> PerService<BTreeSet<String>> {
+    let mut serves = PerService::of(group, |_| BTreeSet::new());
     let protos = group.services.iter().flat_map(|s| &s.protos);
     let services: BTreeSet<(&str, &str)> = protos
         .flat_map(|p| {
@@ -68,7 +68,7 @@ pub fn served(group: &Group) -> Vec<BTreeSet<String>> {
     let names = Names::of_volo_group(group);
     for (package, name) in services {
         for provider in providers(group, &names, name) {
-            serves[provider.0].insert(super::calls::full_name(package, name));
+            serves[provider].insert(super::calls::full_name(package, name));
         }
     }
     serves

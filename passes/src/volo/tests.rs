@@ -10,6 +10,7 @@ const ACCOUNTS: &str = r#"
 //- /accounts/Cargo.toml
 [package]
 name = "accounts"
+edition = "2021"
 //- /accounts/proto/accounts.proto
 package accounts;
 service Accounts {
@@ -32,7 +33,7 @@ async fn main() {
 
 fn with_teller(main_rs: &str) -> String {
     format!(
-        "{ACCOUNTS}//- /teller/Cargo.toml\n[package]\nname = \"teller\"\n//- /teller/src/main.rs\n{main_rs}"
+        "{ACCOUNTS}//- /teller/Cargo.toml\n[package]\nname = \"teller\"\nedition = \"2021\"\n//- /teller/src/main.rs\n{main_rs}"
     )
 }
 
@@ -69,7 +70,7 @@ fn volo_mains_are_lifted_and_their_servers_handed_to_the_host() {
 fn a_shutdown_signal_of_the_service_is_kept() {
     let out = check(
         PassId::Entry,
-        "//- /rates/Cargo.toml\n[package]\nname = \"rates\"\n//- /rates/src/main.rs\n\
+        "//- /rates/Cargo.toml\n[package]\nname = \"rates\"\nedition = \"2021\"\n//- /rates/src/main.rs\n\
          fn main() {\n    let rt = tokio::runtime::Runtime::new().unwrap();\n    rt.block_on(async {\n        \
          volo_grpc::server::Server::new().add_service(s).run_with_shutdown(addr, ctrl_c()).await\n    })\n}\n",
     );
@@ -139,7 +140,7 @@ fn tonic_clients_of_a_volo_service_dial_it_in_process() {
     let out = check(
         PassId::Volo,
         &format!(
-            "{ACCOUNTS}//- /gateway/Cargo.toml\n[package]\nname = \"gateway\"\n\
+            "{ACCOUNTS}//- /gateway/Cargo.toml\n[package]\nname = \"gateway\"\nedition = \"2021\"\n\
          //- /gateway/proto/accounts.proto\npackage accounts;\nservice Accounts {{\n  rpc Balance (BalanceRequest) returns (BalanceReply);\n}}\n\
          //- /gateway/src/main.rs\n{}",
             r#"use pb::accounts_client::AccountsClient;
@@ -173,7 +174,7 @@ async fn main() {
 #[test]
 fn a_service_serves_the_protos_whose_volo_server_it_builds() {
     let group = crate::fixture::group(&format!(
-        "{ACCOUNTS}//- /teller/Cargo.toml\n[package]\nname = \"teller\"\n\
+        "{ACCOUNTS}//- /teller/Cargo.toml\n[package]\nname = \"teller\"\nedition = \"2021\"\n\
          //- /teller/proto/teller.proto\npackage teller;\nservice Teller {{\n  rpc Pay (PayRequest) returns (PayReply);\n}}\n\
          //- /teller/src/main.rs\n{}",
         r#"use volo_gen::proto_gen::teller::TellerServer;
@@ -199,7 +200,7 @@ async fn main() {
 #[test]
 fn clients_and_servers_are_found_through_renames_aliases_and_reexports() {
     let fixture = format!(
-        "{}//- /teller/Cargo.toml\n[package]\nname = \"teller\"\n//- /teller/src/clients.rs\n{}//- /teller/src/main.rs\n{}",
+        "{}//- /teller/Cargo.toml\n[package]\nname = \"teller\"\nedition = \"2021\"\n//- /teller/src/clients.rs\n{}//- /teller/src/main.rs\n{}",
         ACCOUNTS
             .replace(
                 "use volo_gen::proto_gen::accounts::AccountsServer;",

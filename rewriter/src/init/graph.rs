@@ -215,14 +215,12 @@ impl Graph {
         })?;
         // tonic's generated servers, by name resolution; Volo's, by the
         // `XServer::new(..)` its own code builds.
-        let mut serves = crate::servers::registered(services.len(), &sharing);
-        for (s, volo) in knit_passes::volo::servers::served(group)
-            .into_iter()
-            .enumerate()
-        {
-            serves[s].extend(volo);
+        let mut serves = crate::servers::registered(group, &sharing);
+        let volo = knit_passes::volo::servers::served(group);
+        for s in group.service_ids() {
+            serves[s].extend(volo[s].iter().cloned());
         }
-        let provider = |callee: &str| serves.iter().position(|s| s.contains(callee));
+        let provider = |callee: &str| serves.values().position(|s| s.contains(callee));
         let here = std::env::current_dir().unwrap_or_default();
         let site = |file: knit_passes::FileId, offset: usize| {
             let f = group.file(file);
@@ -271,8 +269,9 @@ impl Graph {
         });
         self.calls = calls.into_iter().map(|(_, call)| call).collect();
         let env = knit_passes::globals::env_reads(group);
-        let kept: Vec<bool> = (0..services.len())
-            .map(|s| !serves[s].is_empty() || self.calls.iter().any(|c| c.caller == s))
+        let kept: Vec<bool> = group
+            .service_ids()
+            .map(|s| !serves[s].is_empty() || self.calls.iter().any(|c| c.caller == s.0))
             .collect();
         // Indices move as set-aside services leave.
         let mut index = vec![usize::MAX; services.len()];

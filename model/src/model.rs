@@ -36,6 +36,43 @@ impl std::ops::IndexMut<ServiceId> for Vec<Service> {
     }
 }
 
+/// One value per service of a group, indexed by [`ServiceId`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PerService<T>(Vec<T>);
+
+impl<T> PerService<T> {
+    /// `f` of each service of `group`, in plan order.
+    pub fn of(group: &Group, f: impl FnMut(ServiceId) -> T) -> PerService<T> {
+        PerService(group.service_ids().map(f).collect())
+    }
+
+    /// Each service's value, in plan order.
+    pub fn values(&self) -> impl Iterator<Item = &T> {
+        self.0.iter()
+    }
+}
+
+impl<T> std::ops::Index<ServiceId> for PerService<T> {
+    type Output = T;
+    fn index(&self, id: ServiceId) -> &T {
+        &self.0[id.0]
+    }
+}
+
+impl<T> std::ops::IndexMut<ServiceId> for PerService<T> {
+    fn index_mut(&mut self, id: ServiceId) -> &mut T {
+        &mut self.0[id.0]
+    }
+}
+
+impl<T> IntoIterator for PerService<T> {
+    type Item = T;
+    type IntoIter = std::vec::IntoIter<T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
 impl std::ops::Index<PackageId> for Vec<Package> {
     type Output = Package;
     fn index(&self, id: PackageId) -> &Package {
