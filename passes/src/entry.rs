@@ -765,13 +765,29 @@ fn lift_into_lib(
         .filter(|e| e.text.contains(LIB_HOST.expr))
         .map(|e| (e.file, e.range))
         .collect();
-    let spawned = crate::scope::spawned_into(group, lib.root, &edited);
-    for (file, future) in &spawned {
+    let mut spawned: Vec<(FileId, TextRange, bool)> =
+        crate::scope::spawned_into(group, lib.root, &edited)
+            .into_iter()
+            .map(|(file, future)| (file, future, false))
+            .collect();
+    // And those `main` or a function of the binary spawns with a function it
+    // serves through.
+    for spawn in crate::scope::deep(group, index).spawned {
+        if !spawned
+            .iter()
+            .any(|(f, r, _)| (*f, *r) == (spawn.0, spawn.1))
+        {
+            spawned.push(spawn);
+        }
+    }
+    for (file, future, in_main) in &spawned {
         let note = "a task spawned with a call into code that serves runs in the service's scope";
-        let open = format!("{}.scope(", LIB_HOST.expr);
+        let host = if *in_main { MAIN_HOST } else { LIB_HOST };
+        let open = format!("{}.scope(", host.expr);
         lifted.edit(PASS, *file, TextRange::empty(future.start()), open, note);
         lifted.edit(PASS, *file, TextRange::empty(future.end()), ")", note);
     }
+    let spawned: Vec<(FileId, TextRange)> = spawned.iter().map(|(f, r, _)| (*f, *r)).collect();
     let scoped = scoped_spawns(group, &lifted.edits, &spawned);
     lifted.edits.extend(scoped);
     let (in_main, elsewhere) = lifted
@@ -780,6 +796,8 @@ fn lift_into_lib(
         .partition(|e| e.file == service.bin.root);
     lifted.edits = elsewhere;
     lifted.entry_edits = in_main;
+    // Path dependencies whose functions it serves through gain what they name.
+    dependency_manifests(group, sharing, index, &lifted.edits, out);
     out.extend(lifted);
     let runtime = relative_path(&package.dir, knit_codegen::names::RUNTIME_DIR);
     out.manifest_ops.push((

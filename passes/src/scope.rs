@@ -35,8 +35,8 @@ pub fn lifted_into_lib(group: &Group, service: ServiceId) -> Option<&Target> {
 }
 
 /// The syntax the entry of `service` covers: the body of `fn main`, the
-/// functions of its binary it serves through ([`deep`]), and when it is lifted
-/// into a library, every file of that library instead of those functions.
+/// functions of its binary and of its path dependencies it serves through
+/// ([`deep`]), and when it is lifted into a library, every file of that library.
 pub(crate) fn entry_scope(group: &Group, service: ServiceId) -> Vec<(FileId, SyntaxNode)> {
     let root = group.services[service].bin.root;
     let main = main_fn(group, service);
@@ -58,12 +58,10 @@ pub(crate) fn entry_scope(group: &Group, service: ServiceId) -> Vec<(FileId, Syn
             .filter(|(_, _, rust)| rust.krate == lib.root)
             .map(|(id, _, rust)| (id, rust.tree().syntax().clone()))
             .collect(),
-        None => deep(group, service)
-            .reached
-            .into_iter()
-            .map(|(file, f)| (file, f.syntax().clone()))
-            .collect(),
+        None => Vec::new(),
     };
+    let reached = deep(group, service).reached.into_iter();
+    scope.extend(reached.map(|(file, f)| (file, f.syntax().clone())));
     scope.extend(main);
     scope
 }
@@ -123,17 +121,6 @@ pub fn outside_entry(group: &Group, service: ServiceId, mention: &Mention) -> St
     let lib = lifted_into_lib(group, service).map(|lib| lib.root);
     let package = &group.services[file.service].packages[file.package].name;
     let in_dependency = krate != Some(own.bin.root) && krate != lib;
-    if in_dependency && lib.is_some() {
-        return format!(
-            "at {at}, in `{name}` of package `{package}`, a dependency of `{}`: from an entry lifted into its package's library, knit follows `main` into that library only",
-            own.name
-        );
-    }
-    if lib.is_some() {
-        return format!(
-            "at {at}, in `{name}` of its binary, beside the library its entry is lifted into: knit rewrites that library and `main`, not the binary's other functions"
-        );
-    }
     let where_ = match in_dependency {
         true => format!(
             "`{name}` of package `{package}`, a dependency of `{}`",

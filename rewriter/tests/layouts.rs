@@ -10,6 +10,9 @@
 //! A callee that serves on a listener its own code binds
 //! (`corpus/layouts/server-deep`): tally's router keeps that listener, and
 //! the group's in-memory connections arrive beside it.
+//!
+//! A callee whose `main`, beside its library, serves through a function of
+//! its binary (`corpus/layouts/lib-and-bin`).
 
 mod common;
 
@@ -226,4 +229,50 @@ fn a_router_on_the_callees_own_listener_takes_calls_in_process() {
         report.contains("serves on a TCP listener of its own"),
         "{report}"
     );
+}
+
+/// auth's `main` sits beside its library and serves through `serve(addr)`, a
+/// function of its binary (`corpus/layouts/lib-and-bin`). Merged, the library's
+/// copy of that function (in `knit_bin_auth`) serves on the host and hands it
+/// auth's server, so every call to auth runs in process, through its layer;
+/// the binary's own file is left as it is.
+#[test]
+fn a_server_built_in_a_function_of_the_binary_beside_its_library_is_hosted() {
+    let tmp = tempfile::tempdir().unwrap();
+    common::copy_tree(
+        &common::root().join("corpus/layouts/lib-and-bin"),
+        &tmp.path().join("lib-and-bin"),
+    );
+    let run = knit(
+        &["merge", "lib-and-bin/knit.toml", "--out", "out"],
+        tmp.path(),
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let tiers: Vec<[String; 3]> = calls(tmp.path())
+        .into_iter()
+        .map(|[site, service, _, _, tier, _]| [site, service, tier])
+        .collect();
+    let expected = [
+        ["services/auth/src/client.rs:21:21", "auth", "bridged"],
+        ["services/gateway/src/main.rs:31:51", "gateway", "bridged"],
+        ["services/auth/src/client.rs:21:21", "gateway", "bridged"],
+    ]
+    .map(|row| row.map(String::from));
+    assert_eq!(tiers, expected);
+    let diff = std::fs::read_to_string(tmp.path().join("out/knit.diff")).unwrap();
+    assert!(
+        !diff.contains("diff --git a/services/auth/src/main.rs"),
+        "{diff}"
+    );
+    let lib = added(&diff, "services/auth/src/lib.rs");
+    for line in [
+        ".add_service(knit_runtime::ServiceHost::current().provide_stacked(\"auth.Auth\", AuthServer::new(Sessions)))",
+        ".serve_with_incoming_shutdown(knit_runtime::ServiceHost::current().incoming(addr), knit_runtime::ServiceHost::current().shutdown())",
+    ] {
+        assert!(lib.iter().any(|l| l == line), "{line}\n{diff}");
+    }
 }

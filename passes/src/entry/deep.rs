@@ -576,3 +576,128 @@ impl Worker {
         ],
     );
 }
+
+/// `main` beside its library serves through a function of its binary: the
+/// library's copy of that function (in `knit_bin_greeter`) is rewritten, the
+/// binary is not.
+#[test]
+fn a_server_built_in_a_function_of_a_binary_beside_its_library_is_registered() {
+    let files = r#"//- /greeter/src/main.rs
+use tonic::transport::Server;
+use greeter::hello_world::greeter_server::GreeterServer;
+#[tokio::main]
+async fn main() {
+    serve("0.0.0.0:50051".parse().unwrap()).await;
+}
+async fn serve(addr: std::net::SocketAddr) {
+    Server::builder()
+        .add_service(GreeterServer::new(greeter::MyGreeter))
+        .serve(addr)
+        .await
+        .unwrap();
+}
+//- /greeter/src/lib.rs
+pub mod hello_world {
+    tonic::include_proto!("helloworld");
+}
+pub struct MyGreeter;
+"#;
+    let out = check(PassId::Entry, &provider(files));
+    expect![[r#"
+        //- /greeter/Cargo.toml
+        [package]
+        name = "greeter"
+        edition = "2021"
+
+        [dependencies]
+        knit-runtime = { path = "../knit/runtime" }
+
+        [[bin]]
+        name = "greeter"
+        path = "src/main.rs"
+        //- /greeter/src/lib.rs
+        pub mod hello_world {
+            tonic::include_proto!("helloworld");
+        }
+        pub struct MyGreeter;
+
+        /// The items and modules of binary `greeter` (greeter/src/main.rs), copied by knit with its `fn main`.
+        #[doc(hidden)]
+        #[allow(dead_code, unused_imports, unused_macros)]
+        #[path = "."]
+        pub mod knit_bin_greeter {
+        use tonic::transport::Server;
+        use crate::hello_world::greeter_server::GreeterServer;
+
+        async fn serve(addr: std::net::SocketAddr) {
+            Server::builder()
+                .add_service(GreeterServer::from_arc(knit_proto_helloworld::greeter_inline::provide(knit_runtime::ServiceHost::current(), crate::MyGreeter)))
+                .serve_with_incoming_shutdown(knit_runtime::ServiceHost::current().incoming(addr), knit_runtime::ServiceHost::current().shutdown())
+                .await
+                .unwrap();
+        }
+
+        /// The entry of service `greeter`, lifted by knit from `fn main` in greeter/src/main.rs: the
+        /// merged binary's host runs it; the service's own binary runs `main` as before.
+        pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+            knit_host.scope(async move {
+            serve("0.0.0.0:50051".parse().unwrap()).await;
+        }).await
+        }
+        }
+        pub use knit_bin_greeter::knit_entry;
+    "#]].assert_eq(&out.render("greeter/"));
+    let out = crate::fixture::check_all(&provider(files));
+    expect!["Call(Inline) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"].assert_eq(&out.findings.join("\n"));
+}
+
+/// From an entry lifted into its library, `main` is followed into the
+/// service's path dependencies too.
+#[test]
+fn a_server_built_in_a_dependency_of_a_lifted_entry_is_registered() {
+    let files = r#"//- /greeter/src/main.rs
+#[tokio::main]
+async fn main() {
+    grpc_kit::serve(greeter::addr()).await;
+}
+//- /greeter/src/lib.rs
+pub fn addr() -> std::net::SocketAddr { "0.0.0.0:50051".parse().unwrap() }
+//- /greeter/grpc-kit/Cargo.toml
+[package]
+name = "grpc-kit"
+edition = "2021"
+//- /greeter/grpc-kit/src/lib.rs
+pub mod pb {
+    tonic::include_proto!("helloworld");
+}
+pub struct Svc;
+pub async fn serve(addr: std::net::SocketAddr) {
+    tonic::transport::Server::builder().add_service(pb::greeter_server::GreeterServer::new(Svc)).serve(addr).await.unwrap();
+}
+"#;
+    let manifest = "name = \"greeter\"\nedition = \"2021\"\n[dependencies]\ngrpc-kit = { path = \"grpc-kit\" }\n";
+    let fixture = provider(files).replacen("name = \"greeter\"\nedition = \"2021\"\n", manifest, 1);
+    let out = crate::fixture::check_all(&fixture);
+    expect![[r#"
+        //- /greeter/grpc-kit/Cargo.toml
+        [package]
+        name = "greeter-grpc-kit"
+        edition = "2021"
+
+        [lib]
+        name = "grpc_kit"
+
+        [dependencies]
+        knit-runtime = { path = "../../knit/runtime" }
+        knit-proto-helloworld = { path = "../../knit/protos/helloworld" }
+        //- /greeter/grpc-kit/src/lib.rs
+        pub mod pb {
+            pub use knit_proto_helloworld::*;
+        }
+        pub struct Svc;
+        pub async fn serve(addr: std::net::SocketAddr) {
+            tonic::transport::Server::builder().add_service(pb::greeter_server::GreeterServer::from_arc(knit_proto_helloworld::greeter_inline::provide(knit_runtime::ServiceHost::current(), Svc))).serve_with_incoming_shutdown(knit_runtime::ServiceHost::current().incoming(addr), knit_runtime::ServiceHost::current().shutdown()).await.unwrap();
+        }
+        Call(Inline) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
+    "#]].assert_eq(&out.render("greeter/grpc-kit/"));
+}

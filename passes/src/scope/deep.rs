@@ -23,8 +23,10 @@
 //! - is named nowhere else in those crates (test code aside) than at calls
 //!   followed: code reached another way would register or serve under no host.
 //!
-//! A service whose entry is lifted into its package's library is not walked:
-//! its library is its entry's code as a whole ([`super::entry_scope`]).
+//! A service whose entry is lifted into its package's library is walked the
+//! same way, for the functions of its binary and of its path dependencies:
+//! its library is its entry's code as a whole ([`super::entry_scope`]), so its
+//! functions are not listed as reached.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -137,9 +139,7 @@ struct Call {
 /// The functions `service`'s `main` runs its server through (see the module's
 /// documentation); none when its entry is lifted into a library.
 pub(crate) fn deep(group: &Group, service: ServiceId) -> Deep {
-    if super::lifted_into_lib(group, service).is_some() {
-        return Deep::default();
-    }
+    let lib = super::lifted_into_lib(group, service).map(|lib| lib.root);
     let Some(main) = super::main_fn(group, service) else {
         return Deep::default();
     };
@@ -190,10 +190,15 @@ pub(crate) fn deep(group: &Group, service: ServiceId) -> Deep {
                 }
             }
         }
+        let in_lib = |file: FileId| {
+            let rust = group.file(file).rust.as_ref();
+            lib.is_some() && rust.map(|r| r.krate) == lib
+        };
         return Deep {
             reached: reached
                 .iter()
                 .map(|&i| (krate.fns[i].file, krate.fns[i].f.clone()))
+                .filter(|(file, _)| !in_lib(*file))
                 .collect(),
             stops: stops
                 .into_iter()
@@ -203,7 +208,10 @@ pub(crate) fn deep(group: &Group, service: ServiceId) -> Deep {
                     why,
                 })
                 .collect(),
-            spawned,
+            spawned: spawned
+                .into_iter()
+                .filter(|(file, ..)| !in_lib(*file))
+                .collect(),
             beyond,
         };
     }

@@ -34,6 +34,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|_| "127.0.0.1:50081".to_string())
         .parse()?;
     println!("auth listening on {addr}");
+    serve(addr).await
+}
+
+/// Serves auth's API behind the layer that wants its callers named.
+async fn serve(addr: std::net::SocketAddr) -> Result<(), Box<dyn std::error::Error>> {
     let mut server = Server::builder().layer(caller::NamedCallerLayer);
     server
         .add_service(AuthServer::new(Sessions))
