@@ -20,6 +20,7 @@ pub mod names;
 pub mod namespace;
 mod orphans;
 pub mod pass;
+mod router;
 pub mod routes;
 pub mod scope;
 mod served;

@@ -132,7 +132,7 @@ pub fn outside_entry(group: &Group, service: ServiceId, mention: &Mention) -> St
     match deep.why_not(mention.file, function.syntax().text_range(), &name) {
         Some(why) => format!("at {at}, in {where_}: {why}"),
         None => format!(
-            "at {at}, in {where_}, which knit does not reach from `fn main`: it follows calls of the functions of the binary and of the libraries it depends on by path, free or associated, by paths it resolves, made on the entry's task"
+            "at {at}, in {where_}, which knit does not reach from `fn main`: it follows calls of the functions of the binary and of the libraries it depends on by path, free or associated, by paths it resolves, and of their methods on receivers whose type it tells, made on the entry's task"
         ),
     }
 }

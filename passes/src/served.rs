@@ -239,21 +239,42 @@ fn followed(
 /// than one, the entry names the stacked services of each router's listener
 /// ([`stacked_serves`]).
 fn routers(provider: &Provider) -> usize {
+    const SERVES: [&str; 4] = [
+        "serve",
+        "serve_with_shutdown",
+        "serve_with_incoming",
+        "serve_with_incoming_shutdown",
+    ];
     let group = provider.group;
     provider
         .entry
         .iter()
         .map(|(file, range)| {
-            let text = &group.file(*file).text[*range];
-            [
-                ".serve(",
-                ".serve_with_shutdown(",
-                ".serve_with_incoming(",
-                ".serve_with_incoming_shutdown(",
-            ]
-            .iter()
-            .map(|serve| text.matches(serve).count())
-            .sum::<usize>()
+            let source = group.file(*file);
+            let text = &source.text[*range];
+            let written: usize = SERVES
+                .iter()
+                .map(|serve| text.matches(&format!(".{serve}(")).count())
+                .sum();
+            // A method of that name on what is not a tonic router (the
+            // service's own `app.serve()`) serves no router.
+            let others = source.rust.as_ref().map_or(0, |rust| {
+                let tree = rust.tree();
+                let node = match tree.syntax().covering_element(*range) {
+                    NodeOrToken::Node(node) => node,
+                    NodeOrToken::Token(_) => return 0,
+                };
+                node.descendants()
+                    .filter_map(ast::MethodCallExpr::cast)
+                    .filter(|c| range.contains_range(c.syntax().text_range()))
+                    .filter(|c| {
+                        c.name_ref()
+                            .is_some_and(|n| SERVES.iter().any(|s| n.text() == *s))
+                    })
+                    .filter(|c| !crate::router::serves_a_tonic_router(c.receiver()))
+                    .count()
+            });
+            written.saturating_sub(others)
         })
         .sum()
 }

@@ -1071,7 +1071,7 @@ mod tests {
         decision(
             &elsewhere,
             expect![
-                "`helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/src/serve.rs:1, in `serve`, which knit does not reach from `fn main`: it follows calls of the functions of the binary and of the libraries it depends on by path, free or associated, by paths it resolves, made on the entry's task"
+                "`helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/src/serve.rs:1, in `serve`, which knit does not reach from `fn main`: it follows calls of the functions of the binary and of the libraries it depends on by path, free or associated, by paths it resolves, and of their methods on receivers whose type it tells, made on the entry's task"
             ],
         );
     }

@@ -205,7 +205,7 @@ fn a_server_in_a_function_main_does_not_call_stays_rpc() {
     decision(
         &files,
         expect![
-            "`helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/src/grpc.rs:7, in `serve`, which knit does not reach from `fn main`: it follows calls of the functions of the binary and of the libraries it depends on by path, free or associated, by paths it resolves, made on the entry's task"
+            "`helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/src/grpc.rs:7, in `serve`, which knit does not reach from `fn main`: it follows calls of the functions of the binary and of the libraries it depends on by path, free or associated, by paths it resolves, and of their methods on receivers whose type it tells, made on the entry's task"
         ],
     );
 }
@@ -427,7 +427,7 @@ pub async fn serve() {
     let findings = check(PassId::Calls, &fixture).findings;
     let call = findings.iter().find(|f| f.starts_with("Call(")).unwrap();
     expect![
-        "`helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/grpc-kit/src/lib.rs:5, in `serve` of package `grpc-kit`, a dependency of `greeter`, which knit does not reach from `fn main`: it follows calls of the functions of the binary and of the libraries it depends on by path, free or associated, by paths it resolves, made on the entry's task"
+        "`helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/grpc-kit/src/lib.rs:5, in `serve` of package `grpc-kit`, a dependency of `greeter`, which knit does not reach from `fn main`: it follows calls of the functions of the binary and of the libraries it depends on by path, free or associated, by paths it resolves, and of their methods on receivers whose type it tells, made on the entry's task"
     ]
     .assert_eq(call.split_once(": calls to ").unwrap().1);
 }
@@ -700,4 +700,95 @@ pub async fn serve(addr: std::net::SocketAddr) {
         }
         Call(Inline) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
     "#]].assert_eq(&out.render("greeter/grpc-kit/"));
+}
+
+/// `main` → `App::new(config)?.run()` → `self.serve()`: methods on a
+/// receiver whose type knit tells (a constructor of the crate that returns
+/// `Self`, through `?`; `self` in the type's impl).
+const METHODS: &str = r#"//- /greeter/src/main.rs
+mod app;
+pub mod hello_world {
+    tonic::include_proto!("helloworld");
+}
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let config = app::Config::from_env();
+    let app = app::App::new(config)?;
+    app.run().await
+}
+//- /greeter/src/app.rs
+use tonic::transport::Server;
+use crate::hello_world::greeter_server::GreeterServer;
+pub struct Config { pub addr: std::net::SocketAddr }
+pub struct App { addr: std::net::SocketAddr }
+impl App {
+    pub fn new(config: Config) -> Result<Self, Box<dyn std::error::Error>> {
+        Ok(App { addr: config.addr })
+    }
+    pub async fn run(&self) -> Result<(), Box<dyn std::error::Error>> {
+        self.serve().await
+    }
+    async fn serve(&self) -> Result<(), Box<dyn std::error::Error>> {
+        Server::builder()
+            .add_service(GreeterServer::new(MyGreeter))
+            .serve(self.addr)
+            .await?;
+        Ok(())
+    }
+}
+"#;
+
+#[test]
+fn a_server_built_in_methods_main_calls_is_registered() {
+    rewritten(
+        METHODS,
+        "app",
+        expect![[r#"
+            //- /greeter/src/app.rs
+            use tonic::transport::Server;
+            use crate::hello_world::greeter_server::GreeterServer;
+            pub struct Config { pub addr: std::net::SocketAddr }
+            pub struct App { addr: std::net::SocketAddr }
+            impl App {
+                pub fn new(config: Config) -> Result<Self, Box<dyn std::error::Error>> {
+                    Ok(App { addr: config.addr })
+                }
+                pub async fn run(&self) -> Result<(), Box<dyn std::error::Error>> {
+                    self.serve().await
+                }
+                async fn serve(&self) -> Result<(), Box<dyn std::error::Error>> {
+                    Server::builder()
+                        .add_service(GreeterServer::from_arc(knit_proto_helloworld::greeter_inline::provide(knit_runtime::ServiceHost::current(), MyGreeter)))
+                        .serve_with_incoming_shutdown(knit_runtime::ServiceHost::current().incoming(self.addr), knit_runtime::ServiceHost::current().shutdown())
+                        .await?;
+                    Ok(())
+                }
+            }
+        "#]],
+    );
+    // A struct literal tells the type too.
+    let literal = METHODS.replace(
+        "let app = app::App::new(config)?;",
+        "let app = app::App { addr: config.addr };",
+    );
+    let findings = check(PassId::Calls, &provider(&literal)).findings;
+    expect!["Call(Inline) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"].assert_eq(&findings.join("\n"));
+}
+
+#[test]
+fn a_method_on_a_receiver_of_unknown_type_is_not_followed() {
+    // `app::make(config)` returns `impl Serve`: which `run` it calls is the
+    // trait's, which knit does not tell.
+    let files = METHODS
+        .replace("let app = app::App::new(config)?;", "let app = app::make(config);")
+        .replace(
+            "pub struct App {",
+            "pub fn make(config: Config) -> impl Serve { App { addr: config.addr } }\npub trait Serve {}\npub struct App {",
+        );
+    decision(
+        &files,
+        expect![
+            "`helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/src/app.rs:16, in `serve`, which knit does not reach from `fn main`: it follows calls of the functions of the binary and of the libraries it depends on by path, free or associated, by paths it resolves, and of their methods on receivers whose type it tells, made on the entry's task"
+        ],
+    );
 }

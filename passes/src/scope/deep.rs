@@ -9,8 +9,9 @@
 //! resolves, free (`run(..)`, `app::run(..)`, `crate::`/`self::`/`super::`
 //! paths, `use` imports, a dependency's path `grpc_kit::serve(..)` through its
 //! re-exports) or associated (`Server::run(..)`, `Self::start(..)`, an inherent
-//! `impl` of the crate), then the calls of each function followed, to any
-//! depth. A dependency's library is the service's own copy in the merged
+//! `impl` of the crate), and methods of such an impl on a receiver whose type
+//! knit tells (`self`, `App::new(cfg)?.run()`, `let app = App { .. };
+//! app.serve()`), then the calls of each function followed, to any depth. A dependency's library is the service's own copy in the merged
 //! workspace, so edits there touch no other service. A function is followed
 //! when it:
 //! - is called on the entry's own task, or in a task spawned there with its
@@ -127,12 +128,12 @@ struct Crate<'a> {
     uses: HashMap<String, Vec<(FileId, TextRange, bool)>>,
 }
 
-/// A call to a function of the crate: where, the callee's path, the call and
-/// the function (an index of [`Crate::fns`]).
+/// A call to a function of the crate: where, the callee's path (a method's
+/// name), the call and the function (an index of [`Crate::fns`]).
 struct Call {
     file: FileId,
     callee: TextRange,
-    call: ast::CallExpr,
+    call: SyntaxNode,
     target: usize,
 }
 
@@ -160,7 +161,7 @@ pub(crate) fn deep(group: &Group, service: ServiceId) -> Deep {
         let (reached, mut stops, followed, spawned) = krate.walk(&starts, &banned);
         let elsewhere = reached.iter().find_map(|&i| {
             let f = &krate.fns[i];
-            let (path, line) = krate.named_outside(&f.name(), has_self(&f.f), &followed)?;
+            let (path, line) = krate.named_outside(f, &followed)?;
             Some((f.key(), format!(
                 "`{}` is also named at {path}:{line}, outside the calls knit follows from `main`: code reached that way would serve under no host",
                 f.name()
@@ -258,7 +259,6 @@ pub(crate) fn spawned_into(
         for call in calls.iter().filter(|c| serving[c.target]) {
             let spawned = call
                 .call
-                .syntax()
                 .ancestors()
                 .take_while(|n| {
                     !ast::Fn::can_cast(n.kind()) && !ast::ClosureExpr::can_cast(n.kind())
@@ -399,35 +399,123 @@ impl<'a> Crate<'a> {
     }
 
     /// The calls in `caller`'s body (not in the items it nests) of functions
-    /// of the crate.
+    /// of the crate: by path, and methods on a receiver whose type knit tells
+    /// ([`Crate::resolve_method`]).
     fn calls(&self, file: FileId, caller: &ast::Fn) -> Vec<Call> {
         let Some(body) = caller.body() else {
             return Vec::new();
         };
         body.syntax()
             .descendants()
-            .filter_map(ast::CallExpr::cast)
-            .filter(|call| {
-                !call
-                    .syntax()
+            .filter(|node| {
+                !node
                     .ancestors()
                     .take_while(|n| n != body.syntax())
                     .any(|n| ast::Fn::can_cast(n.kind()))
             })
-            .filter_map(|call| {
-                let ast::Expr::PathExpr(callee) = call.expr()? else {
-                    return None;
+            .filter_map(|node| {
+                let (callee, target) = match ast::Expr::cast(node.clone())? {
+                    ast::Expr::CallExpr(call) => {
+                        let ast::Expr::PathExpr(callee) = call.expr()? else {
+                            return None;
+                        };
+                        let path = callee.path()?;
+                        let target = self.resolve(file, caller, &path)?;
+                        (path.syntax().text_range(), target)
+                    }
+                    ast::Expr::MethodCallExpr(call) => {
+                        let target = self.resolve_method(file, caller, &call)?;
+                        (call.name_ref()?.syntax().text_range(), target)
+                    }
+                    _ => return None,
                 };
-                let path = callee.path()?;
-                let target = self.resolve(file, caller, &path)?;
                 Some(Call {
                     file,
-                    callee: path.syntax().text_range(),
-                    call,
+                    callee,
+                    call: node,
                     target,
                 })
             })
             .collect()
+    }
+
+    /// The method of the crate (an index of [`Crate::fns`]) that `call`, in
+    /// `caller` of `file`, calls, when knit tells its receiver's type: `self`
+    /// in an inherent impl, a constructor of the crate's type that returns
+    /// it (`App::new(cfg)?`, through `?` and `.await`), a struct literal, or
+    /// a `let` of one of those (or with the type written). Then the one
+    /// method of that name, taking `self`, in an inherent impl of a type of
+    /// that name.
+    fn resolve_method(
+        &self,
+        file: FileId,
+        caller: &ast::Fn,
+        call: &ast::MethodCallExpr,
+    ) -> Option<usize> {
+        let receiver = call.receiver()?;
+        let ty = self.type_of(file, caller, &receiver, call.syntax(), 0)?;
+        let name = call.name_ref()?.text().to_string();
+        let methods: Vec<usize> = self
+            .by_name
+            .get(&name)?
+            .iter()
+            .copied()
+            .filter(|&i| {
+                self.fns[i].owner.as_deref() == Some(ty.as_str()) && has_self(&self.fns[i].f)
+            })
+            .collect();
+        match methods.as_slice() {
+            [one] => Some(*one),
+            _ => None,
+        }
+    }
+
+    /// The name of the crate's type that `e` (in `caller` of `file`, used at
+    /// `at`) is a value of, when knit tells it (see [`Crate::resolve_method`]).
+    fn type_of(
+        &self,
+        file: FileId,
+        caller: &ast::Fn,
+        e: &ast::Expr,
+        at: &SyntaxNode,
+        depth: usize,
+    ) -> Option<String> {
+        match e {
+            ast::Expr::ParenExpr(p) => self.type_of(file, caller, &p.expr()?, at, depth),
+            ast::Expr::TryExpr(t) => self.type_of(file, caller, &t.expr()?, at, depth),
+            ast::Expr::AwaitExpr(a) => self.type_of(file, caller, &a.expr()?, at, depth),
+            ast::Expr::RecordExpr(r) => Some(r.path()?.segment()?.name_ref()?.text().to_string()),
+            ast::Expr::CallExpr(c) => {
+                let ast::Expr::PathExpr(callee) = c.expr()? else {
+                    return None;
+                };
+                let f = &self.fns[self.resolve(file, caller, &callee.path()?)?];
+                let owner = f.owner.clone()?;
+                let ret = f.f.ret_type()?.ty()?.syntax().to_string().replace(' ', "");
+                // `Self`, or the type, alone or in a `Result`/`Option`.
+                let returns = |t: &str| {
+                    ret == t || ret.ends_with(&format!("<{t}>")) || ret.contains(&format!("<{t},"))
+                };
+                (returns("Self") || returns(&owner)).then_some(owner)
+            }
+            ast::Expr::PathExpr(p) => {
+                let name = p.path()?.as_single_name_ref()?.text().to_string();
+                if name == "self" {
+                    let imp = caller.syntax().ancestors().find_map(ast::Impl::cast)?;
+                    return imp.trait_().is_none().then(|| self_type(&imp)).flatten();
+                }
+                let binding = crate::locals::binding(at, &name)?;
+                if let Some(ast::Type::PathType(ty)) = binding.ty() {
+                    return Some(ty.path()?.segment()?.name_ref()?.text().to_string());
+                }
+                if depth >= 4 {
+                    return None;
+                }
+                let init = binding.initializer()?;
+                self.type_of(file, caller, &init, binding.syntax(), depth + 1)
+            }
+            _ => None,
+        }
     }
 
     /// Walks from `starts`: the functions reached (indices of `fns`), the
@@ -566,21 +654,54 @@ impl<'a> Crate<'a> {
         }
     }
 
-    /// Where the crate names a function `name` (by a path; by a method call
-    /// too when it takes `self`) other than at the calls `followed` and in test
-    /// code: the file's path and line.
+    /// Where the crate names the function `f` (by a path; by a method call too
+    /// when it takes `self`, unless knit tells the call is another type's)
+    /// other than at the calls `followed` and in test code: the file's path
+    /// and line.
     fn named_outside(
         &self,
-        name: &str,
-        method: bool,
+        f: &CrateFn,
         followed: &[(FileId, TextRange)],
     ) -> Option<(String, usize)> {
-        let (file, at, _) = self.uses.get(name)?.iter().find(|(file, at, by_method)| {
-            (method || !by_method) && !followed.contains(&(*file, *at))
-        })?;
+        let method = has_self(&f.f);
+        let (file, at, _) = self
+            .uses
+            .get(&f.name())?
+            .iter()
+            .find(|(file, at, by_method)| {
+                let elsewhere = !followed.contains(&(*file, *at));
+                match by_method {
+                    false => elsewhere,
+                    true => method && elsewhere && self.may_call(*file, *at, f),
+                }
+            })?;
         let source = self.group.file(*file);
         let (line, _) = source.line_col(at.start());
         Some((source.path.clone(), line))
+    }
+
+    /// Whether the method call named at `at` in `file` may call `f`: not when
+    /// its receiver is a tonic router (whose `serve` is tonic's), nor when knit
+    /// tells the receiver is of another type.
+    fn may_call(&self, file: FileId, at: TextRange, f: &CrateFn) -> bool {
+        let Some(rust) = self.group.file(file).rust.as_ref() else {
+            return true;
+        };
+        let tree = rust.tree();
+        let call = tree
+            .syntax()
+            .covering_element(at)
+            .ancestors()
+            .find_map(ast::MethodCallExpr::cast);
+        let Some(call) = call else { return true };
+        if crate::router::serves_a_tonic_router(call.receiver()) {
+            return false;
+        }
+        let caller = call.syntax().ancestors().find_map(ast::Fn::cast);
+        let ty = caller.zip(call.receiver()).and_then(|(caller, receiver)| {
+            self.type_of(file, &caller, &receiver, call.syntax(), 0)
+        });
+        ty.is_none_or(|ty| f.owner.as_deref() == Some(ty.as_str()))
     }
 }
 
@@ -616,7 +737,7 @@ fn self_type(imp: &ast::Impl) -> Option<String> {
 /// inside a closure, in a future (an `async` block, or the call's own when
 /// `awaits`) neither awaited where it is made nor spawned.
 fn on_task(
-    call: &ast::CallExpr,
+    call: &SyntaxNode,
     awaits: bool,
     body: &SyntaxNode,
     group: &Group,
@@ -640,13 +761,13 @@ fn on_task(
         }
         _ => false,
     };
-    if awaits && !awaited(call.syntax()) && !spawns(call.syntax(), &mut spawned) {
+    if awaits && !awaited(call) && !spawns(call, &mut spawned) {
         return Err(format!(
             "through a future not awaited where the call makes it (at {}): {UNAWAITED}",
-            line(call.syntax())
+            line(call)
         ));
     }
-    for node in call.syntax().ancestors().take_while(|n| n != body) {
+    for node in call.ancestors().take_while(|n| n != body) {
         if ast::ClosureExpr::can_cast(node.kind()) {
             return Err(format!(
                 "inside a closure (at {}), which knit does not follow",

@@ -24,12 +24,24 @@ impl Config {
     }
 }
 
-/// Sets the counters up and serves them, on a task of their own, until the
-/// server stops.
-pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
-    let counters = Counters::new(config.max_step);
-    println!("tally listening on {}", config.addr);
-    let server = tokio::spawn(Counters::run(counters, config.addr));
-    server.await?.map_err(|e| e as Box<dyn std::error::Error>)?;
-    Ok(())
+/// The service, set up from its configuration.
+pub struct App {
+    config: Config,
+}
+
+impl App {
+    pub fn new(config: Config) -> App {
+        App { config }
+    }
+
+    /// Sets the counters up and serves them, on a task of their own, until the
+    /// server stops.
+    pub async fn serve(self) -> Result<(), Box<dyn std::error::Error>> {
+        let config = self.config;
+        let counters = Counters::new(config.max_step);
+        println!("tally listening on {}", config.addr);
+        let server = tokio::spawn(Counters::run(counters, config.addr));
+        server.await?.map_err(|e| e as Box<dyn std::error::Error>)?;
+        Ok(())
+    }
 }

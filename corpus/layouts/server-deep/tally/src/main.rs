@@ -1,5 +1,5 @@
 //! The tally service: named counters. `main` only reads its configuration;
-//! `app::serve` sets the service up and hands it to `grpc::Counters::run`,
+//! `app::App::serve` sets the service up and hands it to `grpc::Counters::run`,
 //! which binds its listener (`net::listen`), builds the tonic server and
 //! serves it on that listener.
 
@@ -19,5 +19,5 @@ pub mod booth_api {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = app::Config::from_env()?;
-    app::serve(config).await
+    app::App::new(config).serve().await
 }
