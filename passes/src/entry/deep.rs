@@ -792,3 +792,20 @@ fn a_method_on_a_receiver_of_unknown_type_is_not_followed() {
         ],
     );
 }
+
+#[test]
+fn a_method_of_another_type_is_no_naming_of_it() {
+    // `Probe::serve`, called on a value knit tells is a `Probe`, does not
+    // name `App::serve`; a typed `let` tells the type too.
+    let files = METHODS
+        .replace(
+            "let app = app::App::new(config)?;",
+            "let probe = app::Probe;\n    probe.serve();\n    let app: app::App = app::App::new(config)?;",
+        )
+        .replace(
+            "pub struct App {",
+            "pub struct Probe;\nimpl Probe { pub fn serve(&self) {} }\npub struct App {",
+        );
+    let findings = check(PassId::Calls, &provider(&files)).findings;
+    expect!["Call(Inline) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"].assert_eq(&findings.join("\n"));
+}
