@@ -809,3 +809,51 @@ fn a_method_of_another_type_is_no_naming_of_it() {
     let findings = check(PassId::Calls, &provider(&files)).findings;
     expect!["Call(Inline) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"].assert_eq(&findings.join("\n"));
 }
+
+/// `main` runs its gRPC and HTTP servers side by side in `try_join!`: the
+/// macro polls both futures on the entry's task, so `grpc` is followed.
+#[test]
+fn a_server_built_in_a_function_joined_in_main_is_registered() {
+    let files = r#"//- /greeter/src/main.rs
+use tonic::transport::Server;
+use hello_world::greeter_server::GreeterServer;
+pub mod hello_world {
+    tonic::include_proto!("helloworld");
+}
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tokio::try_join!(grpc("0.0.0.0:50051".parse()?), http())?;
+    Ok(())
+}
+async fn grpc(addr: std::net::SocketAddr) -> Result<(), Box<dyn std::error::Error>> {
+    Server::builder().add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;
+    Ok(())
+}
+async fn http() -> Result<(), Box<dyn std::error::Error>> {
+    Ok(())
+}
+"#;
+    rewritten(
+        files,
+        "main",
+        expect![[r#"
+        //- /greeter/src/main.rs
+        use tonic::transport::Server;
+        use hello_world::greeter_server::GreeterServer;
+        pub mod hello_world {
+            tonic::include_proto!("helloworld");
+        }
+        pub async fn knit_entry(#[allow(unused_variables)] knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
+            tokio::try_join!(grpc("0.0.0.0:50051".parse()?), http())?;
+            Ok(())
+        }
+        async fn grpc(addr: std::net::SocketAddr) -> Result<(), Box<dyn std::error::Error>> {
+            Server::builder().add_service(GreeterServer::from_arc(knit_proto_helloworld::greeter_inline::provide(knit_runtime::ServiceHost::current(), MyGreeter))).serve_with_incoming_shutdown(knit_runtime::ServiceHost::current().incoming(addr), knit_runtime::ServiceHost::current().shutdown()).await?;
+            Ok(())
+        }
+        async fn http() -> Result<(), Box<dyn std::error::Error>> {
+            Ok(())
+        }
+    "#]],
+    );
+}

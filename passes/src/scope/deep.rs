@@ -11,7 +11,8 @@
 //! re-exports) or associated (`Server::run(..)`, `Self::start(..)`, an inherent
 //! `impl` of the crate), and methods of such an impl on a receiver whose type
 //! knit tells (`self`, `App::new(cfg)?.run()`, `let app = App { .. };
-//! app.serve()`), then the calls of each function followed, to any depth. A dependency's library is the service's own copy in the merged
+//! app.serve()`), and the futures of a `join!`/`try_join!` by path, then the
+//! calls of each function followed, to any depth. A dependency's library is the service's own copy in the merged
 //! workspace, so edits there touch no other service. A function is followed
 //! when it:
 //! - is called on the entry's own task, or in a task spawned there with its
@@ -32,7 +33,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use ra_ap_syntax::ast::{self, HasGenericParams, HasName};
-use ra_ap_syntax::{AstNode, SyntaxNode, TextRange};
+use ra_ap_syntax::{AstNode, SyntaxNode, TextRange, TextSize};
 
 use crate::model::{FileId, Group, ServiceId};
 use crate::volo::names::{Names, scope_of, segments};
@@ -129,16 +130,18 @@ struct Crate<'a> {
 }
 
 /// A call to a function of the crate: where, the callee's path (a method's
-/// name), the call and the function (an index of [`Crate::fns`]).
+/// name), the call (for one among a `join!`'s futures, the macro, which polls
+/// it on its task) and the function (an index of [`Crate::fns`]).
 struct Call {
     file: FileId,
     callee: TextRange,
     call: SyntaxNode,
     target: usize,
+    joined: bool,
 }
 
 /// The functions `service`'s `main` runs its server through (see the module's
-/// documentation); none when its entry is lifted into a library.
+/// documentation); for an entry lifted into a library, those outside it.
 pub(crate) fn deep(group: &Group, service: ServiceId) -> Deep {
     let lib = super::lifted_into_lib(group, service).map(|lib| lib.root);
     let Some(main) = super::main_fn(group, service) else {
@@ -434,9 +437,72 @@ impl<'a> Crate<'a> {
                     callee,
                     call: node,
                     target,
+                    joined: false,
                 })
             })
+            .chain(self.joined_calls(file, caller, &body))
             .collect()
+    }
+
+    /// The calls of functions of the crate that are the futures of a
+    /// `join!`/`try_join!` in `body` (`tokio::try_join!(grpc(addr),
+    /// http(addr))`), by path: the macro's tokens parsed on their own.
+    fn joined_calls(&self, file: FileId, caller: &ast::Fn, body: &ast::BlockExpr) -> Vec<Call> {
+        const WRAP: &str = "fn f() { (";
+        let mut calls = Vec::new();
+        for mac in body.syntax().descendants().filter_map(ast::MacroCall::cast) {
+            let name = mac
+                .path()
+                .and_then(|p| p.segment())
+                .map(|s| s.syntax().text().to_string());
+            let nested = mac
+                .syntax()
+                .ancestors()
+                .take_while(|n| n != body.syntax())
+                .any(|n| ast::Fn::can_cast(n.kind()));
+            let Some(tokens) = mac.token_tree() else {
+                continue;
+            };
+            if nested || !matches!(name.as_deref(), Some("join" | "try_join")) {
+                continue;
+            }
+            let text = tokens.syntax().text().to_string();
+            let Some(inner) = text.get(1..text.len().saturating_sub(1)) else {
+                continue;
+            };
+            let parsed = ast::SourceFile::parse(
+                &format!("{WRAP}{inner},) }}"),
+                ra_ap_syntax::Edition::CURRENT,
+            );
+            let base = tokens.syntax().text_range().start() + TextSize::of("(");
+            let shift = |r: TextRange| r - TextSize::of(WRAP) + base;
+            let futures = parsed
+                .tree()
+                .syntax()
+                .descendants()
+                .find_map(ast::TupleExpr::cast)
+                .into_iter()
+                .flat_map(|t| t.fields());
+            for future in futures {
+                let ast::Expr::CallExpr(call) = future else {
+                    continue;
+                };
+                let Some(ast::Expr::PathExpr(callee)) = call.expr() else {
+                    continue;
+                };
+                let Some(path) = callee.path() else { continue };
+                if let Some(target) = self.resolve(file, caller, &path) {
+                    calls.push(Call {
+                        file,
+                        callee: shift(path.syntax().text_range()),
+                        call: mac.syntax().clone(),
+                        target,
+                        joined: true,
+                    });
+                }
+            }
+        }
+        calls
     }
 
     /// The method of the crate (an index of [`Crate::fns`]) that `call`, in
@@ -556,6 +622,7 @@ impl<'a> Crate<'a> {
                 callee,
                 call,
                 target,
+                joined,
             } in self.calls(file, &caller)
             {
                 let (index, target) = (target, &self.fns[target]);
@@ -564,7 +631,8 @@ impl<'a> Crate<'a> {
                     continue;
                 }
                 let name = target.name();
-                let awaits = target.f.async_token().is_some();
+                // A `join!` polls its futures on the task it runs on.
+                let awaits = target.f.async_token().is_some() && !joined;
                 let future = match on_task(&call, awaits, body.syntax(), self.group, file) {
                     Ok(future) => future,
                     Err(why) => {
