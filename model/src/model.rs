@@ -41,6 +41,11 @@ impl std::ops::IndexMut<ServiceId> for Vec<Service> {
 pub struct PerService<T>(Vec<T>);
 
 impl<T> PerService<T> {
+    /// Each service's value, in plan order.
+    pub fn new(values: Vec<T>) -> PerService<T> {
+        PerService(values)
+    }
+
     /// `f` of each service of `group`, in plan order.
     pub fn of(group: &Group, f: impl FnMut(ServiceId) -> T) -> PerService<T> {
         PerService(group.service_ids().map(f).collect())

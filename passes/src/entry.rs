@@ -317,11 +317,11 @@ fn lift(
     }
     // Functions of the binary `main` serves through reach the host as the
     // entry's task-local (`ServiceHost::current()`): they take no parameter.
-    let deep = crate::scope::deep(group, index);
+    let deep = &sharing.deep[index];
     let mut through = Output::default();
-    for (file, f) in &deep.reached {
+    for (file, f) in deep.functions(group) {
         if let Some(body) = f.body() {
-            served |= rewrite_serves(body.syntax(), *file, LIB_HOST, &pairing, &mut through);
+            served |= rewrite_serves(body.syntax(), file, LIB_HOST, &pairing, &mut through);
         }
     }
     if !served {
@@ -335,8 +335,8 @@ fn lift(
             ),
         );
     }
-    let ranges = deep.ranges();
-    let host = |m: &Mention| match in_entry(&ranges, m) {
+    let ranges = &deep.reached;
+    let host = |m: &Mention| match in_entry(ranges, m) {
         true => LIB_HOST,
         false => MAIN_HOST,
     };
@@ -741,7 +741,8 @@ fn lift_into_lib(
     let pairing = pairing(group, sharing, index);
     // A library that several binaries share is rewritten once, with the first.
     let lib_done = sibling_binary(group, index).is_some();
-    for (file, node) in entry_scope(group, index) {
+    let deep = &sharing.deep[index];
+    for (file, node) in entry_scope(group, index, deep) {
         // Every method `rewrite_serves` rewrites is named `serve..`.
         let text = &group.file(file).text;
         if !(text.contains("serve") || text.contains(".run"))
@@ -772,7 +773,7 @@ fn lift_into_lib(
             .collect();
     // And those `main` or a function of the binary spawns with a function it
     // serves through.
-    for spawn in crate::scope::deep(group, index).spawned {
+    for &spawn in &deep.spawned {
         if !spawned
             .iter()
             .any(|(f, r, _)| (*f, *r) == (spawn.0, spawn.1))

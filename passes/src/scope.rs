@@ -13,6 +13,7 @@ use ra_ap_syntax::{AstNode, SyntaxNode, TextRange};
 use crate::model::{FileId, Group, ServiceId, Target};
 use crate::names::Mention;
 
+pub use deep::{Deep, Unreached};
 pub(crate) use deep::{deep, spawned_into};
 
 /// The top-level `fn main` of `service`'s binary.
@@ -36,8 +37,13 @@ pub fn lifted_into_lib(group: &Group, service: ServiceId) -> Option<&Target> {
 
 /// The syntax the entry of `service` covers: the body of `fn main`, the
 /// functions of its binary and of its path dependencies it serves through
-/// ([`deep`]), and when it is lifted into a library, every file of that library.
-pub(crate) fn entry_scope(group: &Group, service: ServiceId) -> Vec<(FileId, SyntaxNode)> {
+/// (`deep`, the walk from `main`: [`deep`]), and when it is lifted into a
+/// library, every file of that library.
+pub(crate) fn entry_scope(
+    group: &Group,
+    service: ServiceId,
+    deep: &Deep,
+) -> Vec<(FileId, SyntaxNode)> {
     let root = group.services[service].bin.root;
     let main = main_fn(group, service);
     // A function of a synchronous `main`'s file that builds the runtime and
@@ -60,16 +66,16 @@ pub(crate) fn entry_scope(group: &Group, service: ServiceId) -> Vec<(FileId, Syn
             .collect(),
         None => Vec::new(),
     };
-    let reached = deep(group, service).reached.into_iter();
+    let reached = deep.functions(group).into_iter();
     scope.extend(reached.map(|(file, f)| (file, f.syntax().clone())));
     scope.extend(main);
     scope
 }
 
-/// The code `service`'s entry covers: (file, range) pairs.
-pub fn entry_ranges(group: &Group, service: ServiceId) -> Vec<(FileId, TextRange)> {
-    let scope = entry_scope(group, service);
-    scope
+/// The code `service`'s entry covers, (file, range) pairs (`deep`: the walk
+/// from its `main`).
+pub fn entry_ranges(group: &Group, service: ServiceId, deep: &Deep) -> Vec<(FileId, TextRange)> {
+    entry_scope(group, service, deep)
         .iter()
         .map(|(file, node)| (*file, node.text_range()))
         .collect()
@@ -91,8 +97,13 @@ pub fn in_entry(entry: &[(FileId, TextRange)], mention: &Mention) -> bool {
 
 /// Why the server `mention` names is not in `service`'s entry (`entry`
 /// without it): the function it is built in, and where knit stopped on the
-/// way from `main` to it.
-pub fn outside_entry(group: &Group, service: ServiceId, mention: &Mention) -> String {
+/// way from `main` to it (`unreached`, of [`entry_ranges`]).
+pub fn outside_entry(
+    group: &Group,
+    service: ServiceId,
+    mention: &Mention,
+    unreached: &Unreached,
+) -> String {
     let file = group.file(mention.file);
     let (line, _) = file.line_col(mention.path.start());
     let at = format!("{}:{line}", file.path);
@@ -128,8 +139,7 @@ pub fn outside_entry(group: &Group, service: ServiceId, mention: &Mention) -> St
         ),
         false => format!("`{name}`"),
     };
-    let deep = deep(group, service);
-    match deep.why_not(mention.file, function.syntax().text_range(), &name) {
+    match unreached.why_not(mention.file, function.syntax().text_range(), &name) {
         Some(why) => format!("at {at}, in {where_}: {why}"),
         None => format!(
             "at {at}, in {where_}, which knit does not reach from `fn main`: it follows calls of the functions of the binary and of the libraries it depends on by path, free or associated, by paths it resolves, and of their methods on receivers whose type it tells, made on the entry's task"

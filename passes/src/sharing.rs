@@ -15,6 +15,7 @@ use crate::edit::{CallSite, Tier};
 use crate::model::{FileId, Group, PerService, ProtoFile, ServiceId};
 use crate::names::{Index, Mention, Named, Role, Usage};
 use crate::routes::Connect;
+use crate::scope::Deep;
 use crate::served::Served;
 use ra_ap_syntax::ast::HasGenericArgs;
 use ra_ap_syntax::{AstNode, SyntaxNode, TextRange, TextSize, ast};
@@ -124,6 +125,8 @@ pub struct Sharing {
     pub stacked: BTreeSet<Named>,
     /// The code each service's entry covers (see [`crate::scope::entry_ranges`]).
     pub entries: PerService<Vec<(FileId, TextRange)>>,
+    /// The walk from each service's `main` (see [`crate::scope::deep`]).
+    pub deep: PerService<Deep>,
     /// The constant channel timeouts the calls pass gives in-process clients.
     pub channel_timeouts: ChannelTimeouts,
 }
@@ -158,8 +161,10 @@ pub const CONVERTED_CONSTRUCTORS: &[&str] = &["connect", "new", "with_origin", "
 impl Sharing {
     pub fn of(group: &Group) -> Sharing {
         let index = Index::of(group);
+        let deep = PerService::of(group, |s| crate::scope::deep(group, s));
         let mut sharing = Sharing {
-            entries: PerService::of(group, |s| crate::scope::entry_ranges(group, s)),
+            entries: PerService::of(group, |s| crate::scope::entry_ranges(group, s, &deep[s])),
+            deep,
             ..Sharing::default()
         };
         // Where a caller may set a channel timeout, asked once per service.
@@ -180,7 +185,7 @@ impl Sharing {
         }
         for ((caller, named), mentions) in &by_caller {
             let seen = (
-                &sharing.entries,
+                (&sharing.entries, &sharing.deep),
                 &mut timeouts,
                 &mut sharing.channel_timeouts,
             );
@@ -386,7 +391,10 @@ fn fingerprints(group: &Group, service: ServiceId, package: &str) -> Vec<u64> {
 /// What each service's entry covers, where callers set channel timeouts,
 /// and the channel timeouts given to in-process clients so far.
 type Entries<'a> = (
-    &'a PerService<Vec<(FileId, TextRange)>>,
+    (
+        &'a PerService<Vec<(FileId, TextRange)>>,
+        &'a PerService<Deep>,
+    ),
     &'a mut BTreeMap<ServiceId, Option<(FileId, TextSize)>>,
     &'a mut ChannelTimeouts,
 );
@@ -399,7 +407,7 @@ fn decide(
     group: &Group,
     index: &Index,
     servers: &BTreeMap<(ServiceId, Named), Vec<&Mention>>,
-    (entries, timeouts, given): Entries,
+    ((entries, deep), timeouts, given): Entries,
     caller: ServiceId,
     named: &Named,
     mentions: &[&Mention],
@@ -576,7 +584,7 @@ fn decide(
             return Decision::Rpc(format!(
                 "`{provider_name}` builds `{}Server` {}",
                 named.service,
-                crate::scope::outside_entry(group, provider, m)
+                crate::scope::outside_entry(group, provider, m, &deep[provider].unreached)
             ));
         }
         registered = true;

@@ -33,28 +33,40 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use ra_ap_syntax::ast::{self, HasGenericParams, HasName};
-use ra_ap_syntax::{AstNode, SyntaxNode, TextRange, TextSize};
+use ra_ap_syntax::{AstNode, SyntaxKind, SyntaxNode, TextRange, TextSize};
 
 use crate::model::{FileId, Group, ServiceId};
 use crate::volo::names::{Names, scope_of, segments};
 
-/// What the walk from a service's `main` found.
-#[derive(Default)]
-pub(crate) struct Deep {
-    /// The functions followed, outside `main` and its runtime's function.
-    pub reached: Vec<(FileId, ast::Fn)>,
-    /// The functions of the crate knit stopped at.
-    stops: Vec<Stop>,
+/// What the walk from a service's `main` found (made once per service, with
+/// the sharing decisions).
+#[derive(Debug, Default)]
+pub struct Deep {
+    /// The functions followed, outside `main` and its runtime's function:
+    /// (file, the function's range).
+    pub reached: Vec<(FileId, TextRange)>,
     /// Futures spawned with a call followed in them, which the entry runs in
     /// the service's scope: (file, the future, whether `main` (or its
     /// runtime's function) spawns it).
     pub spawned: Vec<(FileId, TextRange, bool)>,
+    /// Where the walk stopped.
+    pub unreached: Unreached,
+}
+
+/// Where the walk from a service's `main` stopped, to tell why a server
+/// built past there is not the entry's (kept per service by the sharing
+/// decisions, so that a reason does not walk again).
+#[derive(Debug, Default)]
+pub struct Unreached {
+    /// The functions of the crate knit stopped at.
+    stops: Vec<Stop>,
     /// Functions reached only through one it stopped at: (file, range, the
     /// index of that stop).
     beyond: Vec<(FileId, TextRange, usize)>,
 }
 
 /// A function knit did not follow, and why.
+#[derive(Debug)]
 struct Stop {
     name: String,
     at: (FileId, TextRange),
@@ -62,14 +74,25 @@ struct Stop {
 }
 
 impl Deep {
-    /// The ranges of the functions followed.
-    pub fn ranges(&self) -> Vec<(FileId, TextRange)> {
+    /// The functions followed, found again in their files' trees.
+    pub fn functions(&self, group: &Group) -> Vec<(FileId, ast::Fn)> {
         self.reached
             .iter()
-            .map(|(file, f)| (*file, f.syntax().text_range()))
+            .filter_map(|&(file, range)| {
+                let tree = group.file(file).rust.as_ref()?.tree();
+                let f = tree
+                    .syntax()
+                    .covering_element(range)
+                    .ancestors()
+                    .filter_map(ast::Fn::cast)
+                    .find(|f| f.syntax().text_range() == range)?;
+                Some((file, f))
+            })
             .collect()
     }
+}
 
+impl Unreached {
     /// Why knit does not follow the function at `range` of `file` named
     /// `name`: it stopped there, or at a function on the way to it.
     pub fn why_not(&self, file: FileId, range: TextRange, name: &str) -> Option<String> {
@@ -124,8 +147,9 @@ struct Crate<'a> {
     fns: Vec<CrateFn>,
     /// The indices of `fns` by the functions' names.
     by_name: HashMap<String, Vec<usize>>,
-    /// Where code outside tests names a function of `fns` (by its name): the
-    /// file, the path (or the method's name) and whether it is a method call.
+    /// Where code outside test files names a function of `fns` (by its name):
+    /// the file, the path (or the method's name) and whether it is a method
+    /// call (test code inside a file is told apart when asked).
     uses: HashMap<String, Vec<(FileId, TextRange, bool)>>,
 }
 
@@ -201,22 +225,24 @@ pub(crate) fn deep(group: &Group, service: ServiceId) -> Deep {
         return Deep {
             reached: reached
                 .iter()
-                .map(|&i| (krate.fns[i].file, krate.fns[i].f.clone()))
+                .map(|&i| krate.fns[i].key())
                 .filter(|(file, _)| !in_lib(*file))
-                .collect(),
-            stops: stops
-                .into_iter()
-                .map(|(i, why)| Stop {
-                    name: krate.fns[i].name(),
-                    at: krate.fns[i].key(),
-                    why,
-                })
                 .collect(),
             spawned: spawned
                 .into_iter()
                 .filter(|(file, ..)| !in_lib(*file))
                 .collect(),
-            beyond,
+            unreached: Unreached {
+                stops: stops
+                    .into_iter()
+                    .map(|(i, why)| Stop {
+                        name: krate.fns[i].name(),
+                        at: krate.fns[i].key(),
+                        why,
+                    })
+                    .collect(),
+                beyond,
+            },
         };
     }
 }
@@ -362,7 +388,7 @@ impl<'a> Crate<'a> {
             by_name.entry(f.name()).or_default().push(i);
         }
         let mut uses: HashMap<String, Vec<(FileId, TextRange, bool)>> = HashMap::new();
-        for (file, source, rust) in group.rust_files() {
+        for (file, _, rust) in group.rust_files() {
             if !walked(rust.krate) || rust.test_only {
                 continue;
             }
@@ -379,17 +405,12 @@ impl<'a> Crate<'a> {
                 let Some(at) = naming(&name_ref) else {
                     continue;
                 };
-                if !crate::served::in_test_code(source, at.0) {
-                    uses.entry(name.to_string())
-                        .or_default()
-                        .push((file, at.0, at.1));
-                }
+                uses.entry(name.to_string())
+                    .or_default()
+                    .push((file, at.0, at.1));
             }
         }
-        let names = match externs.len() > 1 {
-            true => Names::of(group),
-            false => Names::of_crate(group, root),
-        };
+        let names = Names::of_crates(group, walked);
         Crate {
             group,
             root,
@@ -410,6 +431,12 @@ impl<'a> Crate<'a> {
         };
         body.syntax()
             .descendants()
+            .filter(|node| {
+                matches!(
+                    node.kind(),
+                    SyntaxKind::CALL_EXPR | SyntaxKind::METHOD_CALL_EXPR
+                )
+            })
             .filter(|node| {
                 !node
                     .ancestors()
@@ -518,12 +545,13 @@ impl<'a> Crate<'a> {
         caller: &ast::Fn,
         call: &ast::MethodCallExpr,
     ) -> Option<usize> {
-        let receiver = call.receiver()?;
-        let ty = self.type_of(file, caller, &receiver, call.syntax(), 0)?;
         let name = call.name_ref()?.text().to_string();
-        let methods: Vec<usize> = self
-            .by_name
-            .get(&name)?
+        let named = self.by_name.get(&name)?;
+        if !named.iter().any(|&i| has_self(&self.fns[i].f)) {
+            return None;
+        }
+        let ty = self.type_of(file, caller, &call.receiver()?, call.syntax(), 0)?;
+        let methods: Vec<usize> = named
             .iter()
             .copied()
             .filter(|&i| {
@@ -737,7 +765,8 @@ impl<'a> Crate<'a> {
             .get(&f.name())?
             .iter()
             .find(|(file, at, by_method)| {
-                let elsewhere = !followed.contains(&(*file, *at));
+                let elsewhere = !followed.contains(&(*file, *at))
+                    && !crate::served::in_test_code(self.group.file(*file), *at);
                 match by_method {
                     false => elsewhere,
                     true => method && elsewhere && self.may_call(*file, *at, f),

@@ -35,24 +35,28 @@ const DEPTH: usize = 16;
 impl Names {
     /// The bindings of every crate of the group.
     pub fn of(group: &Group) -> Names {
-        let mut names = Names::default();
-        for (_, _, rust) in group.rust_files() {
-            let tree = rust.tree();
-            let crates = std::iter::once((rust.krate, rust.module.clone()))
-                .chain(rust.also_in.iter().cloned());
-            for (krate, module) in crates {
-                names.add_file(krate, &module, tree.syntax());
-            }
-        }
-        names
+        Names::of_crates(group, |_| true)
     }
 
     /// The bindings of the crate rooted at `krate` alone.
     pub fn of_crate(group: &Group, krate: FileId) -> Names {
+        Names::of_crates(group, |k| k == krate)
+    }
+
+    /// The bindings of the crates whose root `wanted` accepts.
+    pub fn of_crates(group: &Group, wanted: impl Fn(FileId) -> bool) -> Names {
         let mut names = Names::default();
         for (_, _, rust) in group.rust_files() {
-            if let Some(module) = rust.module_in(krate) {
-                names.add_file(krate, module, rust.tree().syntax());
+            let crates: Vec<(FileId, &[String])> = std::iter::once((rust.krate, &rust.module[..]))
+                .chain(rust.also_in.iter().map(|(k, m)| (*k, &m[..])))
+                .filter(|(krate, _)| wanted(*krate))
+                .collect();
+            if crates.is_empty() {
+                continue;
+            }
+            let tree = rust.tree();
+            for (krate, module) in crates {
+                names.add_file(krate, module, tree.syntax());
             }
         }
         names
