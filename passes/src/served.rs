@@ -240,10 +240,10 @@ fn followed(
 /// ([`stacked_serves`]).
 fn routers(provider: &Provider) -> usize {
     const SERVES: [&str; 4] = [
-        "serve",
-        "serve_with_shutdown",
-        "serve_with_incoming",
-        "serve_with_incoming_shutdown",
+        ".serve(",
+        ".serve_with_shutdown(",
+        ".serve_with_incoming(",
+        ".serve_with_incoming_shutdown(",
     ];
     let group = provider.group;
     provider
@@ -252,29 +252,30 @@ fn routers(provider: &Provider) -> usize {
         .map(|(file, range)| {
             let source = group.file(*file);
             let text = &source.text[*range];
-            let written: usize = SERVES
+            let at: Vec<usize> = SERVES
                 .iter()
-                .map(|serve| text.matches(&format!(".{serve}(")).count())
-                .sum();
+                .flat_map(|serve| text.match_indices(serve).map(|(i, _)| i + 1))
+                .collect();
+            if at.is_empty() {
+                return 0;
+            }
             // A method of that name on what is not a tonic router (the
             // service's own `app.serve()`) serves no router.
-            let others = source.rust.as_ref().map_or(0, |rust| {
-                let tree = rust.tree();
-                let node = match tree.syntax().covering_element(*range) {
-                    NodeOrToken::Node(node) => node,
-                    NodeOrToken::Token(_) => return 0,
-                };
-                node.descendants()
-                    .filter_map(ast::MethodCallExpr::cast)
-                    .filter(|c| range.contains_range(c.syntax().text_range()))
-                    .filter(|c| {
-                        c.name_ref()
-                            .is_some_and(|n| SERVES.iter().any(|s| n.text() == *s))
-                    })
-                    .filter(|c| !crate::router::serves_a_tonic_router(c.receiver()))
-                    .count()
-            });
-            written.saturating_sub(others)
+            let Some(rust) = source.rust.as_ref() else {
+                return at.len();
+            };
+            let tree = rust.tree();
+            at.iter()
+                .filter(|&&i| {
+                    let offset = range.start() + TextSize::from(i as u32);
+                    let call = tree
+                        .syntax()
+                        .token_at_offset(offset)
+                        .right_biased()
+                        .and_then(|t| t.parent_ancestors().find_map(ast::MethodCallExpr::cast));
+                    call.is_none_or(|c| crate::router::serves_a_tonic_router(c.receiver()))
+                })
+                .count()
         })
         .sum()
 }

@@ -18,6 +18,7 @@ use std::process::ExitCode;
 use ra_ap_syntax::{Edition, GreenNode, SyntaxTreeBuilder};
 use rayon::prelude::*;
 
+mod nesting;
 mod parse;
 
 /// `text`'s tree built by a builder of its own, and the first lexer or parser

@@ -176,7 +176,13 @@ pub(crate) fn deep(group: &Group, service: ServiceId) -> Deep {
     if main.async_token().is_none() {
         starts.extend(super::runtime::delegate(&main));
     }
-    let krate = Crate::of(group, root, externs(group, service));
+    let mut externs = externs(group, service);
+    if lib.is_some() {
+        // Lifted into its library, whose code is the entry's whole: the walk
+        // is for the binary's functions and the dependencies it names.
+        named_by_binary(group, root, &mut externs);
+    }
+    let krate = Crate::of(group, root, externs);
     let starts: Vec<(FileId, TextRange)> = starts
         .iter()
         .map(|f| (root, f.syntax().text_range()))
@@ -340,6 +346,38 @@ fn externs(group: &Group, service: ServiceId) -> BTreeMap<FileId, BTreeMap<Strin
         externs.insert(krate, named);
     }
     externs
+}
+
+/// `externs` with only the libraries the binary rooted at `root` names in
+/// its files (`grpc_kit::..`), and those they name.
+fn named_by_binary(
+    group: &Group,
+    root: FileId,
+    externs: &mut BTreeMap<FileId, BTreeMap<String, FileId>>,
+) {
+    let texts: Vec<&str> = group
+        .rust_files()
+        .filter(|(_, _, rust)| rust.krate == root)
+        .map(|(_, file, _)| file.text.as_str())
+        .collect();
+    if let Some(own) = externs.get_mut(&root) {
+        own.retain(|key, _| texts.iter().any(|t| t.contains(&format!("{key}::"))));
+    }
+    let mut kept = vec![root];
+    let mut todo = vec![root];
+    while let Some(krate) = todo.pop() {
+        for &lib in externs
+            .get(&krate)
+            .into_iter()
+            .flat_map(|named| named.values())
+        {
+            if !kept.contains(&lib) {
+                kept.push(lib);
+                todo.push(lib);
+            }
+        }
+    }
+    externs.retain(|krate, _| kept.contains(krate));
 }
 
 impl<'a> Crate<'a> {

@@ -183,6 +183,12 @@ fn build_parse_only(work: &Path) -> Result<PathBuf, String> {
                 include_str!("../../../load/src/parse.rs"),
             )
         })
+        .and_then(|()| {
+            std::fs::write(
+                dir.join("src/nesting.rs"),
+                include_str!("../../../load/src/nesting.rs"),
+            )
+        })
         .and_then(|()| std::fs::copy(root().join("Cargo.lock"), dir.join("Cargo.lock")).map(|_| ()))
         .map_err(|e| format!("cannot write the parse-only crate: {e}"))?;
     let target = root().join("target");
