@@ -150,8 +150,12 @@ struct Crate<'a> {
     /// Where code outside test files names a function of `fns` (by its name):
     /// the file, the path (or the method's name) and whether it is a method
     /// call (test code inside a file is told apart when asked).
-    uses: HashMap<String, Vec<(FileId, TextRange, bool)>>,
+    uses: std::cell::OnceCell<Uses>,
 }
+
+/// Function names, each with where code names it: (file, the path or the
+/// method's name, whether by a method call).
+type Uses = HashMap<String, Vec<(FileId, TextRange, bool)>>;
 
 /// A call to a function of the crate: where, the callee's path (a method's
 /// name), the call (for one among a `join!`'s futures, the macro, which polls
@@ -272,16 +276,30 @@ pub(crate) fn spawned_into(
             .any(|(e, at)| *e == file && range.contains_range(*at))
     };
     let mut serving: Vec<bool> = krate.fns.iter().map(holds).collect();
-    let calls: Vec<Vec<Call>> = krate
-        .fns
-        .iter()
-        .map(|f| krate.calls(f.file, &f.f))
-        .collect();
+    // The calls of each function, resolved only in files that name a serving
+    // function (most name none).
+    let mut calls: Vec<Option<Vec<Call>>> = krate.fns.iter().map(|_| None).collect();
     // Callers of serving functions serve, to a fixed point.
     loop {
+        let names: HashSet<String> = krate
+            .fns
+            .iter()
+            .zip(&serving)
+            .filter(|(_, serves)| **serves)
+            .map(|(f, _)| f.name())
+            .collect();
+        let named = |file: FileId| {
+            names
+                .iter()
+                .any(|n| group.file(file).text.contains(n.as_str()))
+        };
         let before = serving.iter().filter(|s| **s).count();
-        for (i, calls) in calls.iter().enumerate() {
-            if !serving[i] && calls.iter().any(|c| serving[c.target]) {
+        for (i, f) in krate.fns.iter().enumerate() {
+            if !named(f.file) {
+                continue;
+            }
+            let calls = calls[i].get_or_insert_with(|| krate.calls(f.file, &f.f));
+            if calls.iter().any(|c| serving[c.target]) {
                 serving[i] = true;
             }
         }
@@ -289,6 +307,7 @@ pub(crate) fn spawned_into(
             break;
         }
     }
+    let calls: Vec<Vec<Call>> = calls.into_iter().map(Option::unwrap_or_default).collect();
     let mut futures = Vec::new();
     for calls in &calls {
         for call in calls.iter().filter(|c| serving[c.target]) {
@@ -425,29 +444,6 @@ impl<'a> Crate<'a> {
         for (i, f) in fns.iter().enumerate() {
             by_name.entry(f.name()).or_default().push(i);
         }
-        let mut uses: HashMap<String, Vec<(FileId, TextRange, bool)>> = HashMap::new();
-        for (file, _, rust) in group.rust_files() {
-            if !walked(rust.krate) || rust.test_only {
-                continue;
-            }
-            for name_ref in rust
-                .tree()
-                .syntax()
-                .descendants()
-                .filter_map(ast::NameRef::cast)
-            {
-                let name = name_ref.text().to_string();
-                if !by_name.contains_key(&name) {
-                    continue;
-                }
-                let Some(at) = naming(&name_ref) else {
-                    continue;
-                };
-                uses.entry(name.to_string())
-                    .or_default()
-                    .push((file, at.0, at.1));
-            }
-        }
         let names = Names::of_crates(group, walked);
         Crate {
             group,
@@ -456,8 +452,41 @@ impl<'a> Crate<'a> {
             externs,
             fns,
             by_name,
-            uses,
+            uses: std::cell::OnceCell::new(),
         }
+    }
+
+    /// Where the crates name their functions (the `uses` field), made when
+    /// first asked: only a walk that reaches a function needs it.
+    fn uses(&self) -> &Uses {
+        self.uses.get_or_init(|| {
+            let walked = |krate: FileId| krate == self.root || self.externs.contains_key(&krate);
+            let (group, by_name) = (self.group, &self.by_name);
+            let mut uses = Uses::new();
+            for (file, _, rust) in group.rust_files() {
+                if !walked(rust.krate) || rust.test_only {
+                    continue;
+                }
+                for name_ref in rust
+                    .tree()
+                    .syntax()
+                    .descendants()
+                    .filter_map(ast::NameRef::cast)
+                {
+                    let name = name_ref.text().to_string();
+                    if !by_name.contains_key(&name) {
+                        continue;
+                    }
+                    let Some(at) = naming(&name_ref) else {
+                        continue;
+                    };
+                    uses.entry(name.to_string())
+                        .or_default()
+                        .push((file, at.0, at.1));
+                }
+            }
+            uses
+        })
     }
 
     /// The calls in `caller`'s body (not in the items it nests) of functions
@@ -799,7 +828,7 @@ impl<'a> Crate<'a> {
     ) -> Option<(String, usize)> {
         let method = has_self(&f.f);
         let (file, at, _) = self
-            .uses
+            .uses()
             .get(&f.name())?
             .iter()
             .find(|(file, at, by_method)| {
