@@ -274,10 +274,26 @@ pub fn sets_timeout(group: &Group, service: ServiceId) -> Option<(FileId, TextSi
     None
 }
 
+/// The files `service` owns (shared ones too) that call `.timeout(`: where
+/// [`sets_timeout_near`] looks for helpers.
+pub fn timeout_files(group: &Group, service: ServiceId) -> Vec<FileId> {
+    group
+        .rust_files()
+        .filter(|(_, file, _)| {
+            file.owners().any(|o| o.service == service) && file.text.contains(".timeout(")
+        })
+        .map(|(id, _, _)| id)
+        .collect()
+}
+
 /// Where the code that makes the channel of client constructor `m` may set a
-/// channel's timeout: the function `m` is in, or a function of the service
-/// that one calls (`create_endpoint(url)?`), if one does.
-pub fn sets_timeout_near(group: &Group, m: &Mention) -> Option<(FileId, TextSize)> {
+/// channel's timeout: the function `m` is in, or a function of `files` (its
+/// service's [`timeout_files`]) that one calls (`create_endpoint(url)?`).
+pub fn sets_timeout_near(
+    group: &Group,
+    m: &Mention,
+    files: &[FileId],
+) -> Option<(FileId, TextSize)> {
     let tree = group.file(m.file).rust.as_ref()?.tree();
     let node = match tree.syntax().covering_element(m.path) {
         ra_ap_syntax::NodeOrToken::Node(node) => node,
@@ -293,10 +309,10 @@ pub fn sets_timeout_near(group: &Group, m: &Mention) -> Option<(FileId, TextSize
         .filter_map(ast::CallExpr::cast)
         .filter_map(|call| callee(&call).map(|(_, name)| name))
         .collect();
-    let files = group.rust_files().filter(|(_, file, _)| {
-        file.owners().any(|o| o.service == m.service) && file.text.contains(".timeout(")
-    });
-    for (id, _, rust) in files {
+    for &id in files {
+        let Some(rust) = group.file(id).rust.as_ref() else {
+            continue;
+        };
         let tree = rust.tree();
         let helpers = tree.syntax().descendants().filter_map(ast::Fn::cast);
         for helper in helpers.filter(|f| f.name().is_some_and(|n| called.contains(n.text()))) {

@@ -44,8 +44,19 @@ pub fn impl_on_generated(
         .filter(|(_, f)| f.service == service && f.rust.is_some())
         .collect();
     let words = Words::new(["impl"]);
+    let type_words = Words::new(&types);
     for (id, file) in &files {
-        let offsets = words.offsets(&file.text);
+        // The impls whose header (up to its `{` or `;`) names a generated
+        // type: the others cannot be on one.
+        let offsets: Vec<_> = words
+            .offsets(&file.text)
+            .into_iter()
+            .filter(|at| {
+                let rest = &file.text[usize::from(*at)..];
+                let header = &rest[..rest.find(['{', ';']).unwrap_or(rest.len())];
+                !type_words.offsets(header).is_empty()
+            })
+            .collect();
         if offsets.is_empty() {
             continue;
         }

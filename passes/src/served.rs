@@ -208,7 +208,6 @@ fn followed(
     }
     let stacked = provider.stacked.borrow_mut().take();
     let serves = provider.serves.take();
-    let several = routers(&provider) > 1;
     match stacked {
         None => (Served::AsIs, Vec::new()),
         Some(reason) if provider.by_axum.get() => (
@@ -223,14 +222,17 @@ fn followed(
             )),
             Vec::new(),
         ),
-        Some(reason) if several && serves.is_empty() => (
-            Served::Rpc(format!(
-                "{reason}, and serves several routers in its entry: knit does not find the `serve` call of this one's, whose listener would reach its stack"
-            )),
-            Vec::new(),
-        ),
-        Some(reason) if several => (Served::Stacked(reason), serves),
-        Some(reason) => (Served::Stacked(reason), Vec::new()),
+        // Counted only here: most servers are not stacked.
+        Some(reason) => match (routers(&provider) > 1, serves.is_empty()) {
+            (true, true) => (
+                Served::Rpc(format!(
+                    "{reason}, and serves several routers in its entry: knit does not find the `serve` call of this one's, whose listener would reach its stack"
+                )),
+                Vec::new(),
+            ),
+            (true, false) => (Served::Stacked(reason), serves),
+            (false, _) => (Served::Stacked(reason), Vec::new()),
+        },
     }
 }
 

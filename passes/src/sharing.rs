@@ -168,7 +168,7 @@ impl Sharing {
             ..Sharing::default()
         };
         // Where a caller may set a channel timeout, asked once per service.
-        let mut timeouts: BTreeMap<ServiceId, Option<(FileId, TextSize)>> = BTreeMap::new();
+        let mut timeouts: BTreeMap<ServiceId, TimeoutSites> = BTreeMap::new();
         let mut by_caller: BTreeMap<(ServiceId, Named), Vec<&Mention>> = BTreeMap::new();
         let mut servers: BTreeMap<(ServiceId, Named), Vec<&Mention>> = BTreeMap::new();
         for m in &index.mentions {
@@ -184,11 +184,12 @@ impl Sharing {
             map.entry((service, m.named.clone())).or_default().push(m);
         }
         for ((caller, named), mentions) in &by_caller {
-            let seen = (
-                (&sharing.entries, &sharing.deep),
-                &mut timeouts,
-                &mut sharing.channel_timeouts,
-            );
+            let seen = Seen {
+                entries: &sharing.entries,
+                deep: &sharing.deep,
+                timeouts: &mut timeouts,
+                given: &mut sharing.channel_timeouts,
+            };
             let decision = decide(group, &index, &servers, seen, *caller, named, mentions);
             sharing.calls.insert((*caller, named.clone()), decision);
         }
@@ -388,16 +389,25 @@ fn fingerprints(group: &Group, service: ServiceId, package: &str) -> Vec<u64> {
     prints
 }
 
-/// What each service's entry covers, where callers set channel timeouts,
-/// and the channel timeouts given to in-process clients so far.
-type Entries<'a> = (
-    (
-        &'a PerService<Vec<(FileId, TextRange)>>,
-        &'a PerService<Deep>,
-    ),
-    &'a mut BTreeMap<ServiceId, Option<(FileId, TextSize)>>,
-    &'a mut ChannelTimeouts,
-);
+/// What [`decide`] reads of every service and keeps from caller to caller.
+struct Seen<'a> {
+    /// What each service's entry covers.
+    entries: &'a PerService<Vec<(FileId, TextRange)>>,
+    /// The walk from each service's `main`.
+    deep: &'a PerService<Deep>,
+    /// Where callers may set channel timeouts.
+    timeouts: &'a mut BTreeMap<ServiceId, TimeoutSites>,
+    /// The channel timeouts given to in-process clients so far.
+    given: &'a mut ChannelTimeouts,
+}
+
+/// Where a caller may set a channel timeout: its files that call
+/// `.timeout(`, and the first channel timeout of its own files, once asked.
+#[derive(Default)]
+struct TimeoutSites {
+    files: Option<Vec<FileId>>,
+    first: Option<Option<(FileId, TextSize)>>,
+}
 
 /// The constant channel timeouts of client constructors, by the constructor
 /// call (file, start, end): where the client is in hand, and the timeout's text.
@@ -407,7 +417,7 @@ fn decide(
     group: &Group,
     index: &Index,
     servers: &BTreeMap<(ServiceId, Named), Vec<&Mention>>,
-    ((entries, deep), timeouts, given): Entries,
+    seen: Seen,
     caller: ServiceId,
     named: &Named,
     mentions: &[&Mention],
@@ -486,12 +496,15 @@ fn decide(
                 Some(ChannelTimeout::Unknown) => {
                     // Where this channel is made first, anywhere in the
                     // service only when that says nothing.
-                    let near = crate::channels::sets_timeout_near(group, m);
-                    let set = match near {
+                    let sites = seen.timeouts.entry(caller).or_default();
+                    let files = sites
+                        .files
+                        .get_or_insert_with(|| crate::channels::timeout_files(group, caller));
+                    let set = match crate::channels::sets_timeout_near(group, m, files) {
                         Some(near) => Some(near),
-                        None => *timeouts
-                            .entry(caller)
-                            .or_insert_with(|| crate::channels::sets_timeout(group, caller)),
+                        None => *sites
+                            .first
+                            .get_or_insert_with(|| crate::channels::sets_timeout(group, caller)),
                     };
                     if let Some((file, at)) = set {
                         let (line, _) = group.file(file).line_col(at);
@@ -580,15 +593,15 @@ fn decide(
                 named.service
             ));
         }
-        if !crate::scope::in_entry(&entries[provider], m) {
+        if !crate::scope::in_entry(&seen.entries[provider], m) {
             return Decision::Rpc(format!(
                 "`{provider_name}` builds `{}Server` {}",
                 named.service,
-                crate::scope::outside_entry(group, provider, m, &deep[provider].unreached)
+                crate::scope::outside_entry(group, provider, m, &seen.deep[provider].unreached)
             ));
         }
         registered = true;
-        match crate::served::serving(group, provider, m.file, *call, &entries[provider]) {
+        match crate::served::serving(group, provider, m.file, *call, &seen.entries[provider]) {
             Served::AsIs => {}
             Served::Stacked(reason) => {
                 stack.get_or_insert(reason);
@@ -619,11 +632,11 @@ fn decide(
     let stacked = stack.is_some();
     match (keeps, bridged) {
         (None, None) => {
-            given.extend(timeouts_given);
+            seen.given.extend(timeouts_given);
             Decision::Inline { provider }
         }
         (None, Some(reason)) => {
-            given.extend(timeouts_given);
+            seen.given.extend(timeouts_given);
             Decision::Bridged {
                 provider,
                 reason,

@@ -141,7 +141,8 @@ struct Crate<'a> {
     group: &'a Group,
     /// The crate the walk starts in.
     root: FileId,
-    names: Names,
+    /// The crates' name index ([`Crate::names`]), made when first asked.
+    names: std::cell::OnceCell<Names>,
     /// Per crate, the libraries of the service it names by their crate names.
     externs: BTreeMap<FileId, BTreeMap<String, FileId>>,
     fns: Vec<CrateFn>,
@@ -268,6 +269,13 @@ pub(crate) fn spawned_into(
     root: FileId,
     edited: &[(FileId, TextRange)],
 ) -> Vec<(FileId, TextRange)> {
+    // A future is spawned by a call of `spawn*`, which its file spells.
+    let spawns = group
+        .rust_files()
+        .any(|(_, file, rust)| rust.krate == root && file.text.contains("spawn"));
+    if !spawns {
+        return Vec::new();
+    }
     let krate = Crate::of(group, root, BTreeMap::new());
     let holds = |f: &CrateFn| {
         let (file, range) = f.key();
@@ -444,16 +452,24 @@ impl<'a> Crate<'a> {
         for (i, f) in fns.iter().enumerate() {
             by_name.entry(f.name()).or_default().push(i);
         }
-        let names = Names::of_crates(group, walked);
         Crate {
             group,
             root,
-            names,
+            names: std::cell::OnceCell::new(),
             externs,
             fns,
             by_name,
             uses: std::cell::OnceCell::new(),
         }
+    }
+
+    /// The walked crates' name index: only a call to resolve needs it.
+    fn names(&self) -> &Names {
+        self.names.get_or_init(|| {
+            Names::of_crates(self.group, |krate| {
+                krate == self.root || self.externs.contains_key(&krate)
+            })
+        })
     }
 
     /// Where the crates name their functions (the `uses` field), made when
@@ -772,7 +788,7 @@ impl<'a> Crate<'a> {
             let imp = caller.syntax().ancestors().find_map(ast::Impl::cast)?;
             written[0] = self_type(&imp)?;
         }
-        let resolved = self.names.resolve(krate, &module, &written);
+        let resolved = self.names().resolve(krate, &module, &written);
         let dependency = resolved.split_first().and_then(|(first, rest)| {
             let lib = *self.externs.get(&krate)?.get(first)?;
             Some((lib, rest))
@@ -782,7 +798,7 @@ impl<'a> Crate<'a> {
             // `grpc_kit::serve`: from the library's root, through its re-exports.
             (_, Some((lib, rest))) => {
                 let from_root = [&["crate".to_string()], rest].concat();
-                let resolved = self.names.resolve(lib, &[], &from_root);
+                let resolved = self.names().resolve(lib, &[], &from_root);
                 (
                     lib,
                     resolved.strip_prefix(&["crate".to_string()][..])?.to_vec(),
