@@ -294,6 +294,10 @@ pub fn sets_timeout_near(
     m: &Mention,
     files: &[FileId],
 ) -> Option<(FileId, TextSize)> {
+    // No file of the service spells `.timeout(`: neither `m`'s nor a helper's.
+    if files.is_empty() {
+        return None;
+    }
     let tree = group.file(m.file).rust.as_ref()?.tree();
     let node = match tree.syntax().covering_element(m.path) {
         ra_ap_syntax::NodeOrToken::Node(node) => node,

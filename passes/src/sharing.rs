@@ -8,7 +8,7 @@
 //! (`knit-proto-P`), S's and T's modules that include P re-export it, and S's
 //! request values reach T's handler as they are.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::channels::ChannelTimeout;
 use crate::edit::{CallSite, Tier};
@@ -169,6 +169,7 @@ impl Sharing {
         };
         // Where a caller may set a channel timeout, asked once per service.
         let mut timeouts: BTreeMap<ServiceId, TimeoutSites> = BTreeMap::new();
+        let mut orphans = HashMap::new();
         let mut by_caller: BTreeMap<(ServiceId, Named), Vec<&Mention>> = BTreeMap::new();
         let mut servers: BTreeMap<(ServiceId, Named), Vec<&Mention>> = BTreeMap::new();
         for m in &index.mentions {
@@ -189,6 +190,7 @@ impl Sharing {
                 deep: &sharing.deep,
                 timeouts: &mut timeouts,
                 given: &mut sharing.channel_timeouts,
+                orphans: &mut orphans,
             };
             let decision = decide(group, &index, &servers, seen, *caller, named, mentions);
             sharing.calls.insert((*caller, named.clone()), decision);
@@ -399,7 +401,13 @@ struct Seen<'a> {
     timeouts: &'a mut BTreeMap<ServiceId, TimeoutSites>,
     /// The channel timeouts given to in-process clients so far.
     given: &'a mut ChannelTimeouts,
+    /// Per service and proto package, its first impl on a generated type.
+    orphans: &'a mut Orphans,
 }
+
+/// Per service and proto package, its first impl on a generated type, once
+/// asked ([`crate::orphans::impl_on_generated`]).
+type Orphans = HashMap<(ServiceId, String), Option<(FileId, usize, String)>>;
 
 /// Where a caller may set a channel timeout: its files that call
 /// `.timeout(`, and the first channel timeout of its own files, once asked.
@@ -457,7 +465,7 @@ fn decide(
         }
     };
     let provider_name = &group.services[provider].name;
-    let unshared = unshareable(group, index, caller, provider, named);
+    let unshared = unshareable(group, index, seen.orphans, caller, provider, named);
     if let Some(reason) = &unshared
         && let Err(refusal) = bridgeable(group, caller, provider, named)
     {
@@ -767,6 +775,7 @@ fn aliased_in_a_block(group: &Group, m: &Mention) -> bool {
 fn unshareable(
     group: &Group,
     index: &Index,
+    orphans: &mut Orphans,
     caller: ServiceId,
     provider: ServiceId,
     named: &Named,
@@ -822,9 +831,12 @@ fn unshareable(
         }
     }
     for side in [caller, provider] {
-        if let Some((file, at, ty)) =
-            crate::orphans::impl_on_generated(group, index, side, &named.package)
-        {
+        let orphan = orphans
+            .entry((side, named.package.clone()))
+            .or_insert_with(|| {
+                crate::orphans::impl_on_generated(group, index, side, &named.package)
+            });
+        if let Some((file, at, ty)) = orphan.clone() {
             let line = group.file(file).text[..at].matches('\n').count() + 1;
             return Some(format!(
                 "`{}` implements `{ty}` itself ({}:{line}), which Rust's orphan rule forbids once the generated types are shared",

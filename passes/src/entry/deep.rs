@@ -775,6 +775,24 @@ fn a_server_built_in_methods_main_calls_is_registered() {
     expect!["Call(Inline) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"].assert_eq(&findings.join("\n"));
 }
 
+/// `main` parses its options with clap's derive and runs a method of them:
+/// `parse` returns `Self`, whichever way it is named.
+#[test]
+fn a_method_on_options_clap_parsed_is_followed() {
+    for parse in ["app::App::parse()", "<app::App as clap::Parser>::parse()"] {
+        let files = METHODS
+            .replace("let config = app::Config::from_env();\n", "")
+            .replace("app::App::new(config)?", parse)
+            .replace(
+                "pub struct App {",
+                "#[derive(clap::Parser)]\npub struct App {",
+            );
+        assert!(files.contains(parse));
+        let findings = check(PassId::Calls, &provider(&files)).findings;
+        expect!["Call(Inline) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"].assert_eq(&findings.join("\n"));
+    }
+}
+
 #[test]
 fn a_method_on_a_receiver_of_unknown_type_is_not_followed() {
     // `app::make(config)` returns `impl Serve`: which `run` it calls is the

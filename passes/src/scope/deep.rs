@@ -11,7 +11,7 @@
 //! re-exports) or associated (`Server::run(..)`, `Self::start(..)`, an inherent
 //! `impl` of the crate), and methods of such an impl on a receiver whose type
 //! knit tells (`self`, `App::new(cfg)?.run()`, `let app = App { .. };
-//! app.serve()`), and the futures of a `join!`/`try_join!` by path, then the
+//! app.serve()`, `Options::parse().run()` of clap's derive), and the futures of a `join!`/`try_join!` by path, then the
 //! calls of each function followed, to any depth. A dependency's library is the service's own copy in the merged
 //! workspace, so edits there touch no other service. A function is followed
 //! when it:
@@ -344,6 +344,39 @@ pub(crate) fn spawned_into(
     futures
 }
 
+/// Constructors that a derive or a common trait gives a type, each returning
+/// `Self` (or `Result<Self, _>`): clap's `Parser`, structopt's `StructOpt`,
+/// `Default`.
+const DERIVED_CONSTRUCTORS: [&str; 7] = [
+    "parse",
+    "try_parse",
+    "parse_from",
+    "try_parse_from",
+    "from_args",
+    "from_iter",
+    "default",
+];
+
+/// The type `T` that `T::parse()` or `<T as clap::Parser>::parse()` (one of
+/// [`DERIVED_CONSTRUCTORS`], a function the crates do not define) makes.
+fn derived_constructor(path: &ast::Path) -> Option<String> {
+    let name = path.segment()?.name_ref()?.text().to_string();
+    if !DERIVED_CONSTRUCTORS.contains(&name.as_str()) {
+        return None;
+    }
+    let qualifier = path.qualifier()?.segment()?;
+    let ty = match qualifier.type_anchor() {
+        Some(anchor) => match anchor.ty()? {
+            ast::Type::PathType(ty) => ty.path()?.segment()?,
+            _ => return None,
+        },
+        None => qualifier,
+    };
+    let ty = ty.name_ref()?.text().to_string();
+    // A type (`Options`), not a module (`config::parse()`).
+    ty.starts_with(char::is_uppercase).then_some(ty)
+}
+
 fn has_self(f: &ast::Fn) -> bool {
     f.param_list().and_then(|p| p.self_param()).is_some()
 }
@@ -666,7 +699,11 @@ impl<'a> Crate<'a> {
                 let ast::Expr::PathExpr(callee) = c.expr()? else {
                     return None;
                 };
-                let f = &self.fns[self.resolve(file, caller, &callee.path()?)?];
+                let path = callee.path()?;
+                let Some(f) = self.resolve(file, caller, &path) else {
+                    return derived_constructor(&path);
+                };
+                let f = &self.fns[f];
                 let owner = f.owner.clone()?;
                 let ret = f.f.ret_type()?.ty()?.syntax().to_string().replace(' ', "");
                 // `Self`, or the type, alone or in a `Result`/`Option`.

@@ -49,14 +49,17 @@ pub fn of(loaded: &Loaded) -> Vec<Listener> {
                 .filter(|v| own(v))
                 .cloned()
                 .collect();
-            let trees: Vec<SyntaxNode> = group
+            // Files that spell a variable's name, in file order.
+            let near_reads = group
                 .rust_files()
                 .filter(|(_, f, _)| f.service == service)
-                .map(|(_, _, rust)| rust.tree().syntax().clone())
-                .collect();
-            let near_reads = trees
-                .iter()
-                .find_map(|tree| variables.iter().find_map(|v| default_port(tree, v)));
+                .find_map(|(_, file, rust)| {
+                    let tree = rust.tree().syntax().clone();
+                    variables
+                        .iter()
+                        .filter(|v| file.text.contains(v.as_str()))
+                        .find_map(|v| default_port(&tree, v))
+                });
             let in_main = || {
                 let root = group.file(group.services[service].bin.root);
                 let tree = root.rust.as_ref()?.tree();
