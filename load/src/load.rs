@@ -370,6 +370,12 @@ fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loa
         sources.push(loading.source);
     }
     own_binaries(&mut group);
+    for index in 0..group.services.len() {
+        let enabled = crate::features::enabled(&group, &group.services[index]);
+        for (package, features) in group.services[index].packages.iter_mut().zip(enabled) {
+            package.features = features;
+        }
+    }
     for (service, spec) in group.services.iter_mut().zip(&plan.services) {
         service.cwd = match &spec.cwd {
             Some(cwd) => Some(cwd_in_output(&plan, plan_dir, spec, cwd, &top, &members)?),
@@ -1023,6 +1029,7 @@ fn load_service(
                 .collect(),
             dropped_dev_deps: reached.dropped.clone(),
             workspace: None,
+            features: None,
         });
     }
     protos_found.sort();

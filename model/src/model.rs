@@ -145,6 +145,9 @@ pub struct Package {
     /// The manifest of the package's Cargo workspace root and the root's folder
     /// in the output: what the package inherits with `workspace = true`.
     pub workspace: Option<(String, String)>,
+    /// The features the service's build enables in the package, when knit
+    /// can tell (`knit_load::features`).
+    pub features: Option<std::collections::BTreeSet<String>>,
 }
 
 /// A path dependency between two packages of one service.

@@ -295,7 +295,7 @@ fn allocators(group: &Group, out: &mut Output) {
             if item
                 .attrs()
                 .any(|a| a.simple_name().as_deref() == Some("global_allocator"))
-                && !crate::served::in_test_code(file, item.syntax().text_range())
+                && !crate::compiled::not_compiled(group, id, item.syntax().text_range())
             {
                 found.push((file.service, id, item));
             }

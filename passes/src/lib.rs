@@ -9,6 +9,7 @@ pub use knit_model::{hash, model, proto, scan, versions};
 
 pub mod calls;
 mod channels;
+mod compiled;
 pub mod edit;
 pub mod entry;
 pub mod features;

@@ -348,7 +348,7 @@ impl Follower<'_> {
                 let Some(path) = called_path(&call) else {
                     continue;
                 };
-                if crate::served::in_test_code(source, call.syntax().text_range()) {
+                if crate::compiled::not_compiled(self.group, at, call.syntax().text_range()) {
                     continue;
                 }
                 if path

@@ -466,30 +466,6 @@ pub fn type_only(file: &SourceFile, range: TextRange) -> bool {
     named || signature
 }
 
-/// Whether `range` of `file` is in test code: a `#[cfg(test)]` module or a
-/// `#[test]`/`#[tokio::test]` function.
-pub fn in_test_code(file: &SourceFile, range: TextRange) -> bool {
-    use ra_ap_syntax::ast::HasAttrs;
-    let Some(rust) = &file.rust else {
-        return false;
-    };
-    let Some(node) = covering_node(&rust.tree(), range) else {
-        return false;
-    };
-    node.ancestors()
-        .filter_map(ast::AnyHasAttrs::cast)
-        .flat_map(|item| item.attrs())
-        .any(|attr| {
-            let text: String = attr
-                .syntax()
-                .text()
-                .to_string()
-                .split_whitespace()
-                .collect();
-            text == "#[cfg(test)]" || text == "#[test]" || text.ends_with("::test]")
-        })
-}
-
 /// The expression at `range` of `file`, parsed from a macro's tokens when it
 /// is inside a macro call (`tokio::join!(..)`).
 fn expr_at(file: &SourceFile, range: TextRange) -> Option<(ast::Expr, TextSize)> {
@@ -966,7 +942,7 @@ fn router_chain(receiver: Option<ast::Expr>, provider: &Provider) -> Result<Valu
             }
             ast::Expr::CallExpr(call) => {
                 let path = segments(&call);
-                return match tonic_type(provider, &path) {
+                return match tonic_type(provider, &path, call.syntax()) {
                     Some(("Server", "builder")) => Ok(Value::Server),
                     Some(("Routes", "new")) => Ok(Value::Routes),
                     _ => builder_fn(&call, provider).unwrap_or_else(|| {
@@ -990,7 +966,7 @@ fn router_chain(receiver: Option<ast::Expr>, provider: &Provider) -> Result<Valu
                     .ok_or_else(|| unfollowed(path.syntax()))?;
                 if let ast::Expr::CallExpr(made) = &initializer
                     && let Some(("RoutesBuilder", "default" | "new")) =
-                        tonic_type(provider, &segments(made))
+                        tonic_type(provider, &segments(made), made.syntax())
                 {
                     built_routes(&binding, &name, provider)?;
                     return Ok(Value::Built);
@@ -1381,12 +1357,17 @@ fn segments(call: &ast::CallExpr) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The type and function of tonic's that a call of `path` in the provider's
-/// file calls: `tonic::transport::Server::builder`, or `Server::builder` in a
-/// file that imports tonic's `Server`, by name, through a glob, or through a
+/// The type and function of tonic's that a call of `path` at `at` in the
+/// provider's file calls: `tonic::transport::Server::builder`, or
+/// `Server::builder` where a module or block around `at`, or the file,
+/// imports tonic's `Server`, by name, through a glob, or through a
 /// module of its crate that re-exports it (`Routes` likewise, from
 /// `tonic::service`).
-fn tonic_type<'a>(provider: &Provider, path: &'a [String]) -> Option<(&'a str, &'a str)> {
+fn tonic_type<'a>(
+    provider: &Provider,
+    path: &'a [String],
+    at: &SyntaxNode,
+) -> Option<(&'a str, &'a str)> {
     let [.., ty, function] = path else {
         return None;
     };
@@ -1399,13 +1380,22 @@ fn tonic_type<'a>(provider: &Provider, path: &'a [String]) -> Option<(&'a str, &
     let imported = path.len() == 2 && {
         let wanted = ["tonic", module, ty.as_str()];
         let rust = provider.group.file(provider.id).rust.as_ref()?;
-        reexports(
-            provider.group,
-            (rust.krate, &rust.module),
-            &provider.file,
-            &wanted,
-            0,
-        )
+        // The `use` items of the blocks and inline modules around the call
+        // (`mod server { use tonic::transport::Server; .. }`), then the file's.
+        let scopes = at
+            .ancestors()
+            .filter(|n| ast::ItemList::can_cast(n.kind()) || ast::StmtList::can_cast(n.kind()));
+        scopes
+            .chain(std::iter::once(provider.file.clone()))
+            .any(|scope| {
+                reexports(
+                    provider.group,
+                    (rust.krate, &rust.module),
+                    &scope,
+                    &wanted,
+                    0,
+                )
+            })
     };
     (qualified || imported).then_some((ty.as_str(), function.as_str()))
 }
@@ -1882,6 +1872,21 @@ mod tests {
             + "//- /greeter/src/net.rs\npub use tonic::transport::Server;\n";
         decision_of(
             &glob,
+            expect![
+                "run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"
+            ],
+        );
+        // Imported in the block around the call (or an inline module's).
+        let in_block = fixture
+            .replacen("use tonic::transport::Server;\n", "", 1)
+            .replacen(
+                "Server::builder()",
+                "use tonic::transport::Server;\n    Server::builder()",
+                1,
+            );
+        assert!(in_block.contains("    use tonic::transport::Server;\n    Server::builder()"));
+        decision_of(
+            &in_block,
             expect![
                 "run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"
             ],

@@ -578,7 +578,10 @@ fn decide(
     for m in &servers[&(provider, server)] {
         let file = group.file(m.file);
         let test_only = file.rust.as_ref().is_some_and(|r| r.test_only);
-        if m.usage == Usage::Import || test_only || crate::served::in_test_code(file, m.path) {
+        if m.usage == Usage::Import
+            || test_only
+            || crate::compiled::not_compiled(group, m.file, m.path)
+        {
             continue;
         }
         let (line, _) = file.line_col(m.path.start());

@@ -199,6 +199,33 @@ fn a_function_named_elsewhere_too_stays_rpc() {
     );
 }
 
+/// A naming under a `cfg` the service's build turns off (a mock for tests
+/// and a feature no build of the service enables) is no naming: it counts
+/// once the package's default features turn the feature on.
+#[test]
+fn a_function_named_in_code_a_feature_turns_off_is_followed() {
+    let files = TWO_CALLS.replace(
+        "pub struct Config",
+        "#[cfg(any(test, feature = \"mock\"))]\npub fn again() { let _ = crate::grpc::Greeting::serve; }\npub struct Config",
+    );
+    let call = |features: &str| {
+        let fixture = provider(&files).replacen(
+            "name = \"greeter\"\nedition = \"2021\"\n",
+            &format!("name = \"greeter\"\nedition = \"2021\"\n[features]\n{features}"),
+            1,
+        );
+        let findings = check(PassId::Calls, &fixture).findings;
+        let call = findings.iter().find(|f| f.starts_with("Call(")).cloned();
+        call.unwrap()
+            .split_once(": calls to ")
+            .unwrap()
+            .1
+            .to_string()
+    };
+    expect!["`helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"].assert_eq(&call("mock = []\n"));
+    expect!["`helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/src/grpc.rs:7, in `serve`: `serve` is also named at greeter/src/app.rs:3, outside the calls knit follows from `main`: code reached that way would serve under no host"].assert_eq(&call("default = [\"mock\"]\nmock = []\n"));
+}
+
 #[test]
 fn a_server_in_a_function_main_does_not_call_stays_rpc() {
     let files = TWO_CALLS.replace("    app::run(config).await\n", "    Ok(())\n");

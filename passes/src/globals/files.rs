@@ -39,7 +39,7 @@ pub(super) fn run(group: &Group, out: &mut Output) {
             .filter_map(ast::CallExpr::cast)
         {
             if !callee_ends_with(&call, READS)
-                || crate::served::in_test_code(file, call.syntax().text_range())
+                || crate::compiled::not_compiled(group, id, call.syntax().text_range())
             {
                 continue;
             }

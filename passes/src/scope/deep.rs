@@ -332,7 +332,7 @@ pub(crate) fn spawned_into(
                 .last();
             let source = group.file(call.file);
             let test = source.rust.as_ref().is_some_and(|r| r.test_only)
-                || crate::served::in_test_code(source, call.callee);
+                || crate::compiled::not_compiled(group, call.file, call.callee);
             if let Some(future) = spawned.filter(|_| !test) {
                 let at = (call.file, future.syntax().text_range());
                 if !futures.contains(&at) {
@@ -886,7 +886,7 @@ impl<'a> Crate<'a> {
             .iter()
             .find(|(file, at, by_method)| {
                 let elsewhere = !followed.contains(&(*file, *at))
-                    && !crate::served::in_test_code(self.group.file(*file), *at);
+                    && !crate::compiled::not_compiled(self.group, *file, *at);
                 match by_method {
                     false => elsewhere,
                     true => method && elsewhere && self.may_call(*file, *at, f),
