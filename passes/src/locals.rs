@@ -92,6 +92,50 @@ pub fn binds(binding: &ast::LetStmt, name: &str) -> bool {
     matches!(binding.pat(), Some(ast::Pat::IdentPat(p)) if p.name().is_some_and(|n| n.text() == name))
 }
 
+/// The values the variable `binding` introduces is given again in its block
+/// after the `let` (`x = Some(connection)`), when it changes only that way:
+/// `None` when it is also assigned another way (`+=`, in a tuple) or
+/// borrowed mutably.
+pub fn assigned(binding: &ast::LetStmt) -> Option<Vec<ast::Expr>> {
+    let Some(ast::Pat::IdentPat(pat)) = binding.pat() else {
+        return None;
+    };
+    let name = pat.name()?.text().to_string();
+    let block = binding.syntax().parent()?;
+    let after = binding.syntax().text_range().end();
+    let names = |e: &ast::Expr| {
+        e.syntax()
+            .descendants()
+            .filter_map(ast::PathExpr::cast)
+            .any(|p| p.syntax().text() == name.as_str())
+    };
+    let mut values = Vec::new();
+    for n in block
+        .descendants()
+        .filter(|n| n.text_range().start() >= after)
+    {
+        if let Some(assign) = ast::BinExpr::cast(n.clone())
+            && matches!(assign.op_kind(), Some(ast::BinaryOp::Assignment { .. }))
+            && assign.lhs().is_some_and(|l| names(&l))
+        {
+            let plain = matches!(
+                assign.op_kind(),
+                Some(ast::BinaryOp::Assignment { op: None })
+            ) && matches!(assign.lhs(), Some(ast::Expr::PathExpr(p)) if p.syntax().text() == name.as_str());
+            if !plain {
+                return None;
+            }
+            values.push(assign.rhs()?);
+        } else if let Some(borrow) = ast::RefExpr::cast(n)
+            && borrow.mut_token().is_some()
+            && borrow.expr().is_some_and(|e| names(&e))
+        {
+            return None;
+        }
+    }
+    Some(values)
+}
+
 /// Whether the variable `binding` introduces is assigned again (alone or in a
 /// tuple) or borrowed mutably in its block after the `let`.
 pub fn changed(binding: &ast::LetStmt) -> bool {

@@ -10,7 +10,7 @@
 //! .service(channel)`, a struct literal), and functions of the service that
 //! return it (`telemetry::dial(&url, &cfg).await?`, in another crate too).
 
-use ra_ap_syntax::ast::{self, HasArgList, HasGenericParams, HasName, HasTypeBounds};
+use ra_ap_syntax::ast::{self, HasArgList, HasGenericParams, HasLoopBody, HasName, HasTypeBounds};
 use ra_ap_syntax::{AstNode, SyntaxNode, TextRange};
 
 use crate::channels::expr_at;
@@ -228,6 +228,18 @@ impl Follower<'_> {
                     },
                 }
             }
+            // `loop { match endpoint.connect().await { Ok(c) => break c, .. } }`:
+            // every value it breaks with.
+            ast::Expr::LoopExpr(l) => {
+                let values = break_values(l);
+                if values.is_empty() {
+                    return Err(cannot(&e));
+                }
+                for value in values {
+                    self.follow(file, value, depth, out)?;
+                }
+                Ok(())
+            }
             // `if c { a } else { b }`, `match x { .. }`: every branch.
             ast::Expr::IfExpr(_) | ast::Expr::MatchExpr(_) => {
                 let branches = branches(&e).ok_or_else(|| cannot(&e))?;
@@ -281,14 +293,35 @@ impl Follower<'_> {
         depth: usize,
         out: &mut Vec<Connect>,
     ) -> Option<Result<(), String>> {
-        if let Some(binding) = crate::locals::shadowed_binding(node, name) {
-            if crate::locals::changed(&binding) {
-                return Some(Err(format!(
-                    "its channel `{name}` is assigned again after its `let`"
-                )));
+        let binding = crate::locals::shadowed_binding(node, name);
+        // Bound by a `match` arm or an `if let` around `node`, after any
+        // `let` of it: what the scrutinee holds.
+        if let Some(scrutinee) = pattern_scrutinee(node, name, binding.as_ref()) {
+            return Some(self.follow(file, scrutinee, depth, out));
+        }
+        if let Some(binding) = binding {
+            if !crate::locals::changed(&binding) {
+                let init = binding.initializer()?;
+                return Some(self.follow(file, init, depth, out));
             }
-            let init = binding.initializer()?;
-            return Some(self.follow(file, init, depth, out));
+            // `let mut x = None; .. x = Some(connection);` (a retry loop):
+            // every value it is given.
+            let again = format!("its channel `{name}` is assigned again after its `let`");
+            let Some(assigned) = crate::locals::assigned(&binding) else {
+                return Some(Err(again));
+            };
+            if depth >= DEPTH {
+                return Some(Err(again));
+            }
+            let values = binding.initializer().into_iter().chain(assigned);
+            let mut followed = false;
+            for value in values.filter(|v| !is_none(v)) {
+                if let Err(e) = self.follow(file, value, depth + 1, out) {
+                    return Some(Err(e));
+                }
+                followed = true;
+            }
+            return Some(if followed { Ok(()) } else { Err(again) });
         }
         if let Some((binding, at)) = tuple_binding(node, name) {
             return Some(balanced(self.group, file, &binding, at, name, out));
@@ -699,6 +732,105 @@ fn branches(e: &ast::Expr) -> Option<Vec<ast::Expr>> {
         other => !leaves(&other),
     });
     (!values.is_empty()).then_some(values)
+}
+
+/// Whether `e` is `None`: a value that holds no channel.
+fn is_none(e: &ast::Expr) -> bool {
+    matches!(e, ast::Expr::PathExpr(p) if p.syntax().text() == "None")
+}
+
+/// The values `l` breaks with: its `break value`s, those of loops nested in
+/// it by its label only, none of closures or functions in it.
+fn break_values(l: &ast::LoopExpr) -> Vec<ast::Expr> {
+    let label = l
+        .label()
+        .and_then(|l| l.lifetime())
+        .map(|l| l.syntax().text().to_string());
+    let mut values = Vec::new();
+    let mut todo: Vec<(SyntaxNode, bool)> = l
+        .loop_body()
+        .map(|b| (b.syntax().clone(), false))
+        .into_iter()
+        .collect();
+    while let Some((node, nested)) = todo.pop() {
+        if let Some(b) = ast::BreakExpr::cast(node.clone()) {
+            let target = b.lifetime().map(|l| l.syntax().text().to_string());
+            let ours = match (&target, nested) {
+                (Some(t), _) => Some(t) == label.as_ref(),
+                (None, nested) => !nested,
+            };
+            if ours && let Some(value) = b.expr() {
+                values.push(value);
+            }
+        }
+        if ast::ClosureExpr::can_cast(node.kind()) || ast::Fn::can_cast(node.kind()) {
+            continue;
+        }
+        let inner = nested
+            || ast::LoopExpr::can_cast(node.kind())
+            || ast::WhileExpr::can_cast(node.kind())
+            || ast::ForExpr::can_cast(node.kind());
+        todo.extend(node.children().map(|c| (c, inner)));
+    }
+    values
+}
+
+/// What `name` at `node` is taken from when a pattern around `node` binds it
+/// (closer than `binding`, its `let`, if any): the scrutinee of a `match`
+/// whose arm binds it (`Ok(channel) => ..`), or the value of an `if let`/
+/// `while let` whose body holds `node`. Only a pattern that is the name, or
+/// `Some(name)`/`Ok(name)`, which hold the value the scrutinee does.
+fn pattern_scrutinee(
+    node: &SyntaxNode,
+    name: &str,
+    binding: Option<&ast::LetStmt>,
+) -> Option<ast::Expr> {
+    let holds = |pat: Option<ast::Pat>| match pat {
+        Some(ast::Pat::IdentPat(p)) => p.name().is_some_and(|n| n.text() == name),
+        Some(ast::Pat::TupleStructPat(t)) => {
+            let wraps = t
+                .path()
+                .and_then(|p| p.segment())
+                .and_then(|s| s.name_ref())
+                .is_some_and(|n| n.text() == "Some" || n.text() == "Ok");
+            let fields: Vec<ast::Pat> = t.fields().collect();
+            wraps
+                && matches!(fields.as_slice(), [ast::Pat::IdentPat(p)] if p.name().is_some_and(|n| n.text() == name))
+        }
+        _ => false,
+    };
+    let closer = |scope: &SyntaxNode| {
+        binding.is_none_or(|b| !scope.text_range().contains_range(b.syntax().text_range()))
+    };
+    for ancestor in node.ancestors() {
+        if ast::Fn::can_cast(ancestor.kind()) || ast::ClosureExpr::can_cast(ancestor.kind()) {
+            return None;
+        }
+        if let Some(arm) = ast::MatchArm::cast(ancestor.clone()) {
+            let in_body = arm
+                .expr()
+                .is_some_and(|e| e.syntax().text_range().contains_range(node.text_range()));
+            if in_body && holds(arm.pat()) && closer(&ancestor) {
+                let list = arm.syntax().parent()?;
+                return ast::MatchExpr::cast(list.parent()?)?.expr();
+            }
+        }
+        let (condition, body) = if let Some(i) = ast::IfExpr::cast(ancestor.clone()) {
+            (i.condition(), i.then_branch())
+        } else if let Some(w) = ast::WhileExpr::cast(ancestor.clone()) {
+            (w.condition(), w.loop_body())
+        } else {
+            (None, None)
+        };
+        if let (Some(ast::Expr::LetExpr(condition)), Some(body)) = (condition, body)
+            && body.syntax().text_range().contains_range(node.text_range())
+            && holds(condition.pat())
+            && closer(&ancestor)
+        {
+            return condition.expr();
+        }
+    }
+    None
 }
 
 /// Whether `e` leaves instead of yielding a value: `return`, `break`,

@@ -638,3 +638,97 @@ async fn main() {}
         "#]],
     );
 }
+
+/// Channels a retry loop connects (waiting for the other service to start):
+/// the values a `loop` breaks with, a variable assigned in a `while` loop and
+/// taken out of its `Option` by a `match`, each followed to its `connect()`.
+#[test]
+fn channels_connected_in_retry_loops() {
+    check_routed(
+        r#"use std::time::Duration;
+use tonic::transport::{Channel, Endpoint};
+use hello::greeter_client::GreeterClient;
+use telemetry::Traced;
+mod hello { tonic::include_proto!("helloworld"); }
+mod telemetry;
+
+async fn first(url: String) -> Result<GreeterClient<Traced<Channel>>, Box<dyn std::error::Error>> {
+    let channel = loop {
+        match Endpoint::from_shared(url.clone())?.timeout(Duration::from_secs(5)).connect().await {
+            Ok(channel) => break channel,
+            Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+        }
+    };
+    Ok(GreeterClient::new(Traced::new(channel)))
+}
+
+async fn second(url: String) -> Result<GreeterClient<Traced<Channel>>, Box<dyn std::error::Error>> {
+    let mut connected = None;
+    while connected.is_none() {
+        let endpoint = Endpoint::from_shared(url.clone())?;
+        match endpoint.connect().await {
+            Ok(connection) => connected = Some(connection),
+            Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+        }
+    }
+    let connection = match connected {
+        Some(connection) => Ok(connection),
+        None => Err("timed out"),
+    }?;
+    Ok(GreeterClient::new(Traced::new(connection)))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    first(url()).await?;
+    second(url()).await?;
+    Ok(())
+}
+"#,
+        "//- /frontend/src/telemetry.rs\npub struct Traced<S> { inner: S }\nimpl<S> Traced<S> { pub fn new(inner: S) -> Self { Traced { inner } } }\n",
+        expect![[r#"
+            //- /frontend/src/main.rs
+            use std::time::Duration;
+            use tonic::transport::{Channel, Endpoint};
+            use hello::greeter_client::GreeterClient;
+            use telemetry::Traced;
+            mod hello { tonic::include_proto!("helloworld"); }
+            mod telemetry;
+
+            async fn first(url: String) -> Result<GreeterClient<Traced<Channel>>, Box<dyn std::error::Error>> {
+                let channel = loop {
+                    match knit_runtime::channel::connect(Endpoint::from_shared(url.clone())?.timeout(Duration::from_secs(5)), &["helloworld.Greeter"]).await {
+                        Ok(channel) => break channel,
+                        Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+                    }
+                };
+                Ok(GreeterClient::new(Traced::new(channel)))
+            }
+
+            async fn second(url: String) -> Result<GreeterClient<Traced<Channel>>, Box<dyn std::error::Error>> {
+                let mut connected = None;
+                while connected.is_none() {
+                    let endpoint = Endpoint::from_shared(url.clone())?;
+                    match knit_runtime::channel::connect(endpoint, &["helloworld.Greeter"]).await {
+                        Ok(connection) => connected = Some(connection),
+                        Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+                    }
+                }
+                let connection = match connected {
+                    Some(connection) => Ok(connection),
+                    None => Err("timed out"),
+                }?;
+                Ok(GreeterClient::new(Traced::new(connection)))
+            }
+
+            #[tokio::main]
+            async fn main() -> Result<(), Box<dyn std::error::Error>> {
+                first(url()).await?;
+                second(url()).await?;
+                Ok(())
+            }
+            Call(Bridged) frontend/src/main.rs:15: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:10, frontend/src/main.rs:22: `GreeterClient<Traced<Channel>>` runs over `Traced<Channel>`, a transport of the client's own
+            Call(Bridged) frontend/src/main.rs:31: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:10, frontend/src/main.rs:22: `GreeterClient<Traced<Channel>>` runs over `Traced<Channel>`, a transport of the client's own
+        "#]],
+    );
+}
