@@ -11,7 +11,7 @@
 //! return it (`telemetry::dial(&url, &cfg).await?`, in another crate too).
 
 use ra_ap_syntax::ast::{self, HasArgList, HasGenericParams, HasLoopBody, HasName, HasTypeBounds};
-use ra_ap_syntax::{AstNode, SyntaxNode, TextRange};
+use ra_ap_syntax::{AstNode, SyntaxNode, TextRange, TextSize};
 
 use crate::channels::expr_at;
 use crate::model::{FileId, Group, ServiceId};
@@ -559,7 +559,16 @@ impl Follower<'_> {
                 else {
                     return false;
                 };
-                if let Some(binding) = crate::locals::shadowed_binding(path.syntax(), &name) {
+                let binding = crate::locals::shadowed_binding(path.syntax(), &name);
+                // `Ok(mut endpoint) => ..` of `match make_endpoint(url)`.
+                if let Some((scope, scrutinee)) =
+                    pattern_bound(path.syntax(), &name, binding.as_ref())
+                {
+                    let start = scope.text_range().start();
+                    return self.is_endpoint(scrutinee, depth + 1)
+                        && reassigned_as_endpoint(&scope, start, &name);
+                }
+                if let Some(binding) = binding {
                     if binding
                         .ty()
                         .is_some_and(|t| names_endpoint(&t.syntax().to_string()))
@@ -569,8 +578,14 @@ impl Follower<'_> {
                     let Some(init) = binding.initializer() else {
                         return false;
                     };
+                    let (Some(block), after) = (
+                        binding.syntax().parent(),
+                        binding.syntax().text_range().end(),
+                    ) else {
+                        return false;
+                    };
                     return self.is_endpoint(init, depth + 1)
-                        && reassigned_as_endpoint(&binding, &name);
+                        && reassigned_as_endpoint(&block, after, &name);
                 }
                 // A parameter, bound no other way in the function.
                 let (function, _) = parameter(path.syntax(), &name).unzip();
@@ -592,30 +607,47 @@ impl Follower<'_> {
     }
 }
 
-/// Whether every later assignment of `name` (bound by `binding`) is a chain
-/// of endpoint builders on `name` itself (`endpoint = endpoint.timeout(d);`)
-/// or on what a function given `name` returns (`endpoint =
-/// hook(endpoint)?;`, an override hook). The variable is an `Endpoint`, so
-/// whatever the hook returns is one too; should it add TLS, an `https`
+/// Whether every assignment of `name` in `scope` after `after` is a chain of
+/// endpoint builders on `name` itself (`endpoint = endpoint.timeout(d);`) or
+/// on what a function or method given `name` returns (`endpoint =
+/// hook(endpoint)?;`, `endpoint = customize.configure(endpoint)?;`, an
+/// override hook, through a `match` arm too: `Ok(e) => endpoint = e`), and
+/// it is not borrowed mutably. The variable is an `Endpoint`, so whatever
+/// the hook returns is one too; should it add TLS, an `https`
 /// endpoint keeps tonic's channel at run time (`knit_runtime::channel`), and
 /// tonic uses no TLS on any other.
-fn reassigned_as_endpoint(binding: &ast::LetStmt, name: &str) -> bool {
-    if !crate::locals::changed(binding) {
-        return true;
-    }
-    let Some(block) = binding.syntax().parent() else {
+fn reassigned_as_endpoint(scope: &SyntaxNode, after: TextSize, name: &str) -> bool {
+    let mutably_borrowed = scope
+        .descendants()
+        .filter(|n| n.text_range().start() >= after)
+        .filter_map(ast::RefExpr::cast)
+        .any(|r| r.mut_token().is_some() && r.expr().is_some_and(|e| e.syntax().text() == name));
+    // Assigned in a tuple or by `+=`: knit cannot say what it holds.
+    let otherwise = scope
+        .descendants()
+        .filter(|n| n.text_range().start() >= after)
+        .filter_map(ast::BinExpr::cast)
+        .filter(|b| matches!(b.op_kind(), Some(ast::BinaryOp::Assignment { .. })))
+        .any(|b| {
+            b.lhs().is_some_and(|l| {
+                l.syntax().text() != name
+                    && l.syntax()
+                        .descendants()
+                        .filter_map(ast::PathExpr::cast)
+                        .any(|p| p.syntax().text() == name)
+            }) || (b.lhs().is_some_and(|l| l.syntax().text() == name)
+                && !matches!(b.op_kind(), Some(ast::BinaryOp::Assignment { op: None })))
+        });
+    if mutably_borrowed || otherwise {
         return false;
-    };
-    let after = binding.syntax().text_range().end();
-    let assignments = block
+    }
+    let assignments = scope
         .descendants()
         .filter(|n| n.text_range().start() >= after)
         .filter_map(ast::BinExpr::cast)
         .filter(|b| matches!(b.op_kind(), Some(ast::BinaryOp::Assignment { .. })))
         .filter(|b| b.lhs().is_some_and(|l| l.syntax().text() == name));
-    let mut any = false;
     for assignment in assignments {
-        any = true;
         let mut rhs = assignment.rhs();
         loop {
             match rhs {
@@ -628,6 +660,17 @@ fn reassigned_as_endpoint(binding: &ast::LetStmt, name: &str) -> bool {
                 }
                 Some(ast::Expr::PathExpr(p)) if p.syntax().text() == name => break,
                 Some(ast::Expr::CallExpr(call)) if given(&call, name) => break,
+                // `customize.configure_endpoint(endpoint)`: a hook's method.
+                Some(ast::Expr::MethodCallExpr(call)) if given(&call, name) => break,
+                // `Ok(e) => endpoint = e` of `match hook(endpoint)`.
+                Some(ast::Expr::PathExpr(p))
+                    if pattern_scrutinee(p.syntax(), &p.syntax().text().to_string(), None)
+                        .is_some_and(|s| {
+                            matches!(strip_try(s), ast::Expr::CallExpr(call) if given(&call, name))
+                        }) =>
+                {
+                    break;
+                }
                 Some(other) => match strip_try(other.clone()) {
                     stripped if stripped.syntax() != other.syntax() => rhs = Some(stripped),
                     _ => return false,
@@ -636,12 +679,11 @@ fn reassigned_as_endpoint(binding: &ast::LetStmt, name: &str) -> bool {
             }
         }
     }
-    // Changed only by a mutable borrow, or in a way knit does not see.
-    any
+    true
 }
 
 /// Whether `call` is given the variable `name` itself (or its clone).
-fn given(call: &ast::CallExpr, name: &str) -> bool {
+fn given(call: &impl HasArgList, name: &str) -> bool {
     call.arg_list().is_some_and(|list| {
         list.args().any(|a| {
             let a = match a {
@@ -785,6 +827,16 @@ fn pattern_scrutinee(
     name: &str,
     binding: Option<&ast::LetStmt>,
 ) -> Option<ast::Expr> {
+    pattern_bound(node, name, binding).map(|(_, scrutinee)| scrutinee)
+}
+
+/// [`pattern_scrutinee`], with the code the pattern's name is bound in (the
+/// arm's expression, the `if let`'s body).
+fn pattern_bound(
+    node: &SyntaxNode,
+    name: &str,
+    binding: Option<&ast::LetStmt>,
+) -> Option<(SyntaxNode, ast::Expr)> {
     let holds = |pat: Option<ast::Pat>| match pat {
         Some(ast::Pat::IdentPat(p)) => p.name().is_some_and(|n| n.text() == name),
         Some(ast::Pat::TupleStructPat(t)) => {
@@ -807,12 +859,16 @@ fn pattern_scrutinee(
             return None;
         }
         if let Some(arm) = ast::MatchArm::cast(ancestor.clone()) {
-            let in_body = arm
+            let body = arm
                 .expr()
-                .is_some_and(|e| e.syntax().text_range().contains_range(node.text_range()));
-            if in_body && holds(arm.pat()) && closer(&ancestor) {
+                .filter(|e| e.syntax().text_range().contains_range(node.text_range()));
+            if let Some(body) = body
+                && holds(arm.pat())
+                && closer(&ancestor)
+            {
                 let list = arm.syntax().parent()?;
-                return ast::MatchExpr::cast(list.parent()?)?.expr();
+                let scrutinee = ast::MatchExpr::cast(list.parent()?)?.expr()?;
+                return Some((body.syntax().clone(), scrutinee));
             }
         }
         let (condition, body) = if let Some(i) = ast::IfExpr::cast(ancestor.clone()) {
@@ -827,7 +883,7 @@ fn pattern_scrutinee(
             && holds(condition.pat())
             && closer(&ancestor)
         {
-            return condition.expr();
+            return Some((body.syntax().clone(), condition.expr()?));
         }
     }
     None

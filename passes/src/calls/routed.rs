@@ -583,6 +583,33 @@ async fn main() {}
     );
 }
 
+/// The hook is a method of an object the endpoint is handed to.
+#[test]
+fn an_endpoint_passed_through_a_hook_method() {
+    let main_rs = r#"use std::time::Duration;
+use tonic::transport::{Channel, Endpoint};
+use hello::greeter_client::GreeterClient;
+mod hello { tonic::include_proto!("helloworld"); }
+
+pub trait Configure { fn configure_endpoint(&self, e: Endpoint) -> Result<Endpoint, String>; }
+
+async fn greeter(url: String, customize: Option<Box<dyn Configure>>) -> Result<GreeterClient<Channel>, Box<dyn std::error::Error>> {
+    let mut endpoint = Endpoint::from_shared(url)?.timeout(Duration::from_secs(2));
+    if let Some(ref customize) = customize {
+        endpoint = customize.configure_endpoint(endpoint)?;
+    }
+    let channel = endpoint.connect().await?;
+    Ok(GreeterClient::new(channel))
+}
+
+#[tokio::main]
+async fn main() {}
+"#;
+    let findings = check(PassId::Calls, &with_frontend(main_rs)).findings;
+    expect!["Call(Bridged) frontend/src/main.rs:14: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:13: `GreeterClient::new` is given a channel made elsewhere, and `frontend` sets a channel timeout at frontend/src/main.rs:9, which an in-process client would not keep"].assert_eq(&findings.join("\n"));
+}
+
+
 #[test]
 fn a_branch_knit_cannot_follow_stays_rpc() {
     check_routed(
@@ -662,12 +689,26 @@ async fn first(url: String) -> Result<GreeterClient<Traced<Channel>>, Box<dyn st
     Ok(GreeterClient::new(Traced::new(channel)))
 }
 
-async fn second(url: String) -> Result<GreeterClient<Traced<Channel>>, Box<dyn std::error::Error>> {
+fn make_endpoint(url: String) -> Result<Endpoint, tonic::transport::Error> {
+    Endpoint::from_shared(url)
+}
+
+async fn second(url: String, hook: Option<fn(Endpoint) -> Result<Endpoint, String>>) -> Result<GreeterClient<Traced<Channel>>, Box<dyn std::error::Error>> {
     let mut connected = None;
     while connected.is_none() {
-        let endpoint = Endpoint::from_shared(url.clone())?;
-        match endpoint.connect().await {
-            Ok(connection) => connected = Some(connection),
+        match make_endpoint(url.clone()) {
+            Ok(mut endpoint) => {
+                if let Some(hook) = &hook {
+                    match hook(endpoint) {
+                        Ok(overridden) => endpoint = overridden,
+                        Err(_) => continue,
+                    }
+                }
+                match endpoint.connect().await {
+                    Ok(connection) => connected = Some(connection),
+                    Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+                }
+            }
             Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
         }
     }
@@ -681,7 +722,7 @@ async fn second(url: String) -> Result<GreeterClient<Traced<Channel>>, Box<dyn s
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     first(url()).await?;
-    second(url()).await?;
+    second(url(), None).await?;
     Ok(())
 }
 "#,
@@ -705,12 +746,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 Ok(GreeterClient::new(Traced::new(channel)))
             }
 
-            async fn second(url: String) -> Result<GreeterClient<Traced<Channel>>, Box<dyn std::error::Error>> {
+            fn make_endpoint(url: String) -> Result<Endpoint, tonic::transport::Error> {
+                Endpoint::from_shared(url)
+            }
+
+            async fn second(url: String, hook: Option<fn(Endpoint) -> Result<Endpoint, String>>) -> Result<GreeterClient<Traced<Channel>>, Box<dyn std::error::Error>> {
                 let mut connected = None;
                 while connected.is_none() {
-                    let endpoint = Endpoint::from_shared(url.clone())?;
-                    match knit_runtime::channel::connect(endpoint, &["helloworld.Greeter"]).await {
-                        Ok(connection) => connected = Some(connection),
+                    match make_endpoint(url.clone()) {
+                        Ok(mut endpoint) => {
+                            if let Some(hook) = &hook {
+                                match hook(endpoint) {
+                                    Ok(overridden) => endpoint = overridden,
+                                    Err(_) => continue,
+                                }
+                            }
+                            match knit_runtime::channel::connect(endpoint, &["helloworld.Greeter"]).await {
+                                Ok(connection) => connected = Some(connection),
+                                Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+                            }
+                        }
                         Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
                     }
                 }
@@ -724,11 +779,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             #[tokio::main]
             async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 first(url()).await?;
-                second(url()).await?;
+                second(url(), None).await?;
                 Ok(())
             }
-            Call(Bridged) frontend/src/main.rs:15: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:10, frontend/src/main.rs:22: `GreeterClient<Traced<Channel>>` runs over `Traced<Channel>`, a transport of the client's own
-            Call(Bridged) frontend/src/main.rs:31: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:10, frontend/src/main.rs:22: `GreeterClient<Traced<Channel>>` runs over `Traced<Channel>`, a transport of the client's own
+            Call(Bridged) frontend/src/main.rs:15: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:10, frontend/src/main.rs:33: `GreeterClient<Traced<Channel>>` runs over `Traced<Channel>`, a transport of the client's own
+            Call(Bridged) frontend/src/main.rs:45: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:10, frontend/src/main.rs:33: `GreeterClient<Traced<Channel>>` runs over `Traced<Channel>`, a transport of the client's own
         "#]],
     );
 }
