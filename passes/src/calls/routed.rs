@@ -609,7 +609,6 @@ async fn main() {}
     expect!["Call(Bridged) frontend/src/main.rs:14: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:13: `GreeterClient::new` is given a channel made elsewhere, and `frontend` sets a channel timeout at frontend/src/main.rs:9, which an in-process client would not keep"].assert_eq(&findings.join("\n"));
 }
 
-
 #[test]
 fn a_branch_knit_cannot_follow_stays_rpc() {
     check_routed(
