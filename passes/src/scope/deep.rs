@@ -148,15 +148,15 @@ struct Crate<'a> {
     fns: Vec<CrateFn>,
     /// The indices of `fns` by the functions' names.
     by_name: HashMap<String, Vec<usize>>,
-    /// Where code outside test files names a function of `fns` (by its name):
-    /// the file, the path (or the method's name) and whether it is a method
-    /// call (test code inside a file is told apart when asked).
-    uses: std::cell::OnceCell<Uses>,
+    /// Where code outside test files names a function of `fns`, by the
+    /// function's name, found for a name when first asked ([`Crate::uses`]).
+    uses: std::cell::RefCell<HashMap<String, std::rc::Rc<Uses>>>,
 }
 
-/// Function names, each with where code names it: (file, the path or the
-/// method's name, whether by a method call).
-type Uses = HashMap<String, Vec<(FileId, TextRange, bool)>>;
+/// Where code names a function: (file, the path or the method's name,
+/// whether by a method call); test code inside a file is told apart when
+/// asked.
+type Uses = Vec<(FileId, TextRange, bool)>;
 
 /// A call to a function of the crate: where, the callee's path (a method's
 /// name), the call (for one among a `join!`'s futures, the macro, which polls
@@ -492,7 +492,7 @@ impl<'a> Crate<'a> {
             externs,
             fns,
             by_name,
-            uses: std::cell::OnceCell::new(),
+            uses: Default::default(),
         }
     }
 
@@ -505,37 +505,36 @@ impl<'a> Crate<'a> {
         })
     }
 
-    /// Where the crates name their functions (the `uses` field), made when
-    /// first asked: only a walk that reaches a function needs it.
-    fn uses(&self) -> &Uses {
-        self.uses.get_or_init(|| {
-            let walked = |krate: FileId| krate == self.root || self.externs.contains_key(&krate);
-            let (group, by_name) = (self.group, &self.by_name);
-            let mut uses = Uses::new();
-            for (file, _, rust) in group.rust_files() {
-                if !walked(rust.krate) || rust.test_only {
-                    continue;
-                }
-                for name_ref in rust
-                    .tree()
-                    .syntax()
-                    .descendants()
-                    .filter_map(ast::NameRef::cast)
-                {
-                    let name = name_ref.text().to_string();
-                    if !by_name.contains_key(&name) {
-                        continue;
-                    }
-                    let Some(at) = naming(&name_ref) else {
-                        continue;
-                    };
-                    uses.entry(name.to_string())
-                        .or_default()
-                        .push((file, at.0, at.1));
+    /// Where the crates name functions called `name` (the `uses` field):
+    /// only files that spell it are walked, when a walk reaches such a
+    /// function.
+    fn uses(&self, name: &str) -> std::rc::Rc<Uses> {
+        if let Some(found) = self.uses.borrow().get(name) {
+            return found.clone();
+        }
+        let walked = |krate: FileId| krate == self.root || self.externs.contains_key(&krate);
+        let mut uses = Uses::new();
+        for (file, source, rust) in self.group.rust_files() {
+            if !walked(rust.krate) || rust.test_only || !source.text.contains(name) {
+                continue;
+            }
+            for name_ref in rust
+                .tree()
+                .syntax()
+                .descendants()
+                .filter_map(ast::NameRef::cast)
+                .filter(|n| n.text() == name)
+            {
+                if let Some(at) = naming(&name_ref) {
+                    uses.push((file, at.0, at.1));
                 }
             }
-            uses
-        })
+        }
+        let uses = std::rc::Rc::new(uses);
+        self.uses
+            .borrow_mut()
+            .insert(name.to_string(), uses.clone());
+        uses
     }
 
     /// The calls in `caller`'s body (not in the items it nests) of functions
@@ -880,18 +879,15 @@ impl<'a> Crate<'a> {
         followed: &[(FileId, TextRange)],
     ) -> Option<(String, usize)> {
         let method = has_self(&f.f);
-        let (file, at, _) = self
-            .uses()
-            .get(&f.name())?
-            .iter()
-            .find(|(file, at, by_method)| {
-                let elsewhere = !followed.contains(&(*file, *at))
-                    && !crate::compiled::not_compiled(self.group, *file, *at);
-                match by_method {
-                    false => elsewhere,
-                    true => method && elsewhere && self.may_call(*file, *at, f),
-                }
-            })?;
+        let uses = self.uses(&f.name());
+        let (file, at, _) = uses.iter().find(|(file, at, by_method)| {
+            let elsewhere = !followed.contains(&(*file, *at))
+                && !crate::compiled::not_compiled(self.group, *file, *at);
+            match by_method {
+                false => elsewhere,
+                true => method && elsewhere && self.may_call(*file, *at, f),
+            }
+        })?;
         let source = self.group.file(*file);
         let (line, _) = source.line_col(at.start());
         Some((source.path.clone(), line))
