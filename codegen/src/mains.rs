@@ -2,12 +2,12 @@
 //! of the group on one runtime ([`host_crate`]), and each service's standalone
 //! binary's (`knit_main.rs`), which runs its lifted entry alone ([`standalone`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
 
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
-use toml_edit::{DocumentMut, InlineTable, Item, Table, value};
+use toml_edit::{Array, DocumentMut, InlineTable, Item, Table, value};
 
 use crate::names::{
     ENTRY, HOST_DIR, HOST_PACKAGE, RUNTIME_DIR, RUNTIME_PACKAGE, crate_name, relative_path,
@@ -46,6 +46,9 @@ pub struct HostService {
     pub args: Option<Vec<String>>,
     /// The binary it runs.
     pub bin: String,
+    /// The features that binary requires (`required-features`), enabled on
+    /// its package.
+    pub features: Vec<String>,
     /// The plan's working directory, relative to the output.
     pub cwd: Option<String>,
     /// The folder of the package whose binary it runs.
@@ -134,6 +137,16 @@ pub fn host_crate(input: &Input) -> (Vec<(String, String)>, Vec<String>) {
             let mut dep = InlineTable::new();
             dep.insert("package", service.package.as_str().into());
             dep.insert("path", relative_path(HOST_DIR, &service.package_dir).into());
+            // What the binaries it runs require of it, as their own builds.
+            let features: BTreeSet<&str> = host
+                .services
+                .iter()
+                .filter(|s| s.package_dir == service.package_dir)
+                .flat_map(|s| s.features.iter().map(String::as_str))
+                .collect();
+            if !features.is_empty() {
+                dep.insert("features", Array::from_iter(features).into());
+            }
             deps[key.as_str()] = value(dep);
             key
         });

@@ -936,6 +936,9 @@ fn a_host_of_several_services_and_settings() {
         s.package = "api-api".into();
         s.entry = format!("{}::{}", names::bin_module(bin), names::ENTRY);
     }
+    // A binary built only with a feature (`required-features`): the merged
+    // build enables it on the package.
+    orders.features = vec!["build-binary".into()];
     input.host.services = vec![greeter, frontend, users, orders];
     check(
         &input,
@@ -952,7 +955,7 @@ fn a_host_of_several_services_and_settings() {
         [dependencies]
         greeter = { package = "greeter-greeter", path = "../../greeter" }
         frontend = { package = "frontend-frontend", path = "../../frontend" }
-        api_api = { package = "api-api", path = "../../apps/api" }
+        api_api = { package = "api-api", path = "../../apps/api", features = ["build-binary"] }
         knit-runtime = { path = "../runtime" }
         //- /knit/merged/src/main.rs
         //! The merged binary of group `demo` (plan `knit.toml`): its services on one

@@ -1,12 +1,12 @@
 //! The features a service's build enables in each of its packages, read from
 //! the manifests as Cargo resolves them for the service's binary: the binary's
-//! package with its default features; a path dependency with what the
+//! package with its default features and the binary's `required-features`
+//! (the merged build enables them too); a path dependency with what the
 //! service's packages ask of it in their normal `[dependencies]` (its
 //! defaults unless `default-features = false`, the listed features, and the
 //! `dep/feature` entries of the features they enable), then the features
 //! those turn on in its own `[features]`. `None` where knit cannot tell: a
-//! manifest it cannot read, a binary with `required-features`, a package only
-//! dev-dependencies reach.
+//! manifest it cannot read, a package only dev-dependencies reach.
 
 use std::collections::BTreeSet;
 
@@ -28,14 +28,9 @@ pub fn enabled(group: &Group, service: &Service) -> Vec<Option<BTreeSet<String>>
         .collect();
     // What each package is asked for: (default features, features).
     let mut asked: Vec<Option<(bool, BTreeSet<String>)>> = vec![None; manifests.len()];
-    if let Some(own) = &manifests[0] {
-        let gated = own
-            .get("bin")
-            .and_then(Value::as_array)
-            .is_some_and(|bins| bins.iter().any(|b| b.get("required-features").is_some()));
-        if !gated {
-            asked[0] = Some((true, BTreeSet::new()));
-        }
+    if manifests[0].is_some() {
+        let required = service.bin_features.iter().cloned().collect();
+        asked[0] = Some((true, required));
     }
     // To a fixed point: a package's features may ask more of its dependencies.
     loop {

@@ -771,6 +771,7 @@ fn load_service(
     let main = pick_package(spec, &read_dir, &workspace, plan)?;
     let bin = pick_bin(spec, main, plan)?;
     let bin_root = bin.root.clone();
+    let bin_features = bin.required_features.clone();
     let bin_name = bin.name.clone();
     let chosen = reached_packages(main.clone(), workspace)?;
 
@@ -1130,6 +1131,7 @@ fn load_service(
             name: bin_name,
             root: FileId(0),
         },
+        bin_features,
         protos,
     };
     Ok(Loading {

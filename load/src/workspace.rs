@@ -62,6 +62,9 @@ pub struct Target {
     pub kind: Kind,
     /// Its crate root (for a build script, the script).
     pub root: PathBuf,
+    /// The features Cargo builds it with only (a binary's
+    /// `required-features`).
+    pub required_features: Vec<String>,
 }
 
 /// What a [`Target`] builds.
@@ -529,6 +532,7 @@ fn targets(dir: &Path, name: &str, toml: &Table) -> Option<Vec<Target>> {
                 name: lib_name,
                 kind,
                 root,
+                required_features: Vec::new(),
             });
         }
     }
@@ -555,10 +559,19 @@ fn targets(dir: &Path, name: &str, toml: &Table) -> Option<Vec<Target>> {
         if !root.is_file() {
             return None;
         }
+        let required_features = match bin.get("required-features") {
+            Some(list) => list
+                .as_array()?
+                .iter()
+                .map(|f| f.as_str().map(str::to_string))
+                .collect::<Option<Vec<String>>>()?,
+            None => Vec::new(),
+        };
         bins.push(Target {
             name: bin_name,
             kind: Kind::Bin,
             root,
+            required_features,
         });
     }
     if auto("autobins")? {
@@ -569,6 +582,7 @@ fn targets(dir: &Path, name: &str, toml: &Table) -> Option<Vec<Target>> {
                 name,
                 kind: Kind::Bin,
                 root,
+                required_features: Vec::new(),
             })
             .collect();
         bins.extend(more);
@@ -599,6 +613,7 @@ fn targets(dir: &Path, name: &str, toml: &Table) -> Option<Vec<Target>> {
             name: format!("build-script-{stem}"),
             kind: Kind::BuildScript,
             root,
+            required_features: Vec::new(),
         });
     }
     Some(targets)
@@ -766,6 +781,7 @@ pub fn from_cargo(manifest: &Path) -> Result<Workspace> {
                         name: t.name.clone(),
                         kind,
                         root: t.src_path.as_std_path().to_path_buf(),
+                        required_features: t.required_features.clone(),
                     })
                 })
                 .collect();

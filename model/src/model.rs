@@ -119,6 +119,9 @@ pub struct Service {
     pub packages: Vec<Package>,
     /// The binary target whose `main` is the service's entry.
     pub bin: Target,
+    /// The features Cargo builds that binary with only (its
+    /// `required-features`): the merged build enables them.
+    pub bin_features: Vec<String>,
     /// The proto files the service's packages hold or their build scripts name.
     pub protos: Vec<ProtoFile>,
 }

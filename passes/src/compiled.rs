@@ -173,7 +173,8 @@ mod tests {
     }
 
     /// The features of a path dependency: what the binary's package asks,
-    /// without its defaults, and what those turn on.
+    /// without its defaults, what the binary's required features ask, and
+    /// what those turn on.
     #[test]
     fn a_dependency_has_the_features_its_dependents_ask_for() {
         let group = crate::fixture::group(
@@ -184,6 +185,12 @@ name = "svc"
 edition = "2021"
 [dependencies]
 kit = { path = "kit", default-features = false, features = ["grpc"] }
+[features]
+server = ["kit/mock"]
+[[bin]]
+name = "svc"
+path = "src/main.rs"
+required-features = ["server"]
 //- /svc/src/main.rs
 fn main() { kit::run(); }
 //- /svc/kit/Cargo.toml
@@ -206,8 +213,8 @@ pub fn run() {}
             .map(|p| format!("{}: {:?}", p.name, p.features))
             .collect();
         expect_test::expect![[r#"
-            svc: Some({})
-            kit: Some({"grpc", "tls"})"#]]
+            svc: Some({"server"})
+            kit: Some({"grpc", "mock", "tls"})"#]]
         .assert_eq(&features.join("\n"));
     }
 

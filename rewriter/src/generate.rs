@@ -110,6 +110,7 @@ fn host_service(group: &Group, index: knit_passes::model::ServiceId) -> HostServ
         env: service.env.clone(),
         args: service.args.clone(),
         bin: service.bin.name.clone(),
+        features: service.bin_features.clone(),
         cwd: service.cwd.clone(),
         package_dir: package.dir.clone(),
         package: namespace::merged_name(group, &package.dir),
