@@ -1370,13 +1370,7 @@ fn path_attribute(module: &ast::Module) -> Option<String> {
 
 /// Whether `attr` is `#[cfg(test)]`.
 fn is_cfg_test(attr: &ast::Attr) -> bool {
-    let text: String = attr
-        .syntax()
-        .text()
-        .to_string()
-        .split_whitespace()
-        .collect();
-    text == "#[cfg(test)]"
+    knit_model::scan::compact(attr.syntax()) == "#[cfg(test)]"
 }
 
 /// A file of a module tree still to read.

@@ -16,6 +16,12 @@ use rowan::GreenNodeData;
 /// The word every module item spells.
 pub static MOD: LazyLock<Words> = LazyLock::new(|| Words::new(["mod"]));
 
+/// `node`'s text without its whitespace (`#[cfg(any(test,feature="x"))]`):
+/// how attributes are compared.
+pub fn compact(node: &SyntaxNode) -> String {
+    node.text().to_string().split_whitespace().collect()
+}
+
 /// Words to find in files' text: whole words (runs of alphanumerics and `_`,
 /// as identifiers and keywords are spelled). A word in a comment or a string
 /// counts too: the walks it guides only look more than they need to.

@@ -35,12 +35,7 @@ pub fn not_compiled(group: &Group, file: FileId, range: TextRange) -> bool {
         .collect();
     let mut cfgs = Vec::new();
     for attr in &attrs {
-        let text: String = attr
-            .syntax()
-            .text()
-            .to_string()
-            .split_whitespace()
-            .collect();
+        let text = crate::scan::compact(attr.syntax());
         if text == "#[test]" || text.ends_with("::test]") {
             return true;
         }
