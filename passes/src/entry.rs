@@ -902,7 +902,12 @@ pub fn lib_entries(group: &Group, out: &Output) -> Output {
             continue;
         };
         let own = bin_items::own_items(&tree);
-        let module = (shared || !own.is_empty()).then(|| bin_items::module_name(&service.bin.name));
+        // A binary built only with some features (`required-features`) may
+        // use library items under them: its copy is compiled with them only,
+        // so the library still builds without them for its other targets.
+        let gate = features_gate(&service.bin_features);
+        let module = (shared || gate.is_some() || !own.is_empty())
+            .then(|| bin_items::module_name(&service.bin.name));
         let bin_module = module.as_deref();
         let indent = if module.is_some() { "" } else { "    " };
         let uses: String = tree
@@ -952,9 +957,10 @@ pub fn lib_entries(group: &Group, out: &Output) -> Output {
                 } else {
                     String::new()
                 };
+                let gate = gate.as_deref().unwrap_or_default();
                 format!(
                     "\n/// The items and modules of binary `{bin}` ({path}), copied by knit with its `fn main`.\n\
-                     #[doc(hidden)]\n\
+                     {gate}#[doc(hidden)]\n\
                      #[allow(dead_code, unused_imports, unused_macros)]\n\
                      #[path = \"{dir}\"]\n\
                      pub mod {module} {{\n\
@@ -963,7 +969,7 @@ pub fn lib_entries(group: &Group, out: &Output) -> Output {
                     reexport = if shared {
                         String::new()
                     } else {
-                        format!("pub use {module}::{ENTRY};\n")
+                        format!("{gate}pub use {module}::{ENTRY};\n")
                     },
                     bin = service.bin.name,
                     path = main_file.path,
@@ -981,6 +987,20 @@ pub fn lib_entries(group: &Group, out: &Output) -> Output {
         );
     }
     entries
+}
+
+/// The `#[cfg(..)]` line (with its newline) that compiles code only with all
+/// of `features` on; `None` for none.
+fn features_gate(features: &[String]) -> Option<String> {
+    let each: Vec<String> = features
+        .iter()
+        .map(|f| format!("feature = {f:?}"))
+        .collect();
+    match each.as_slice() {
+        [] => None,
+        [one] => Some(format!("#[cfg({one})]\n")),
+        all => Some(format!("#[cfg(all({}))]\n", all.join(", "))),
+    }
 }
 
 /// Tasks the lifted code spawns that use the host it runs under (a server
@@ -2021,6 +2041,65 @@ pub struct Api;
             }).await
             }
         "#]].assert_eq(&out.render("api/"));
+    }
+
+    /// A binary built only with a feature (`required-features`) that uses a
+    /// library item under it: the entry lifted into the library is compiled
+    /// with that feature only, so the library builds without it as before.
+    #[test]
+    fn lifts_a_feature_gated_binary_under_its_features() {
+        let out = check(
+            PassId::Entry,
+            r#"
+//- /api/Cargo.toml
+[package]
+name = "api"
+edition = "2021"
+
+[features]
+build-binary = []
+
+[[bin]]
+name = "api"
+path = "src/main.rs"
+required-features = ["build-binary"]
+//- /api/src/main.rs
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    Server::builder().add_service(ApiServer::new(api::Api)).serve(api::addr()).await?;
+    Ok(())
+}
+//- /api/src/lib.rs
+pub struct Api;
+#[cfg(feature = "build-binary")]
+pub fn addr() -> std::net::SocketAddr { "127.0.0.1:50051".parse().unwrap() }
+"#,
+        );
+        expect![[r#"
+            //- /api/src/lib.rs
+            pub struct Api;
+            #[cfg(feature = "build-binary")]
+            pub fn addr() -> std::net::SocketAddr { "127.0.0.1:50051".parse().unwrap() }
+
+            /// The items and modules of binary `api` (api/src/main.rs), copied by knit with its `fn main`.
+            #[cfg(feature = "build-binary")]
+            #[doc(hidden)]
+            #[allow(dead_code, unused_imports, unused_macros)]
+            #[path = "."]
+            pub mod knit_bin_api {
+
+            /// The entry of service `api`, lifted by knit from `fn main` in api/src/main.rs: the
+            /// merged binary's host runs it; the service's own binary runs `main` as before.
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
+                knit_host.scope(async move {
+                Server::builder().add_service(ApiServer::new(crate::Api)).serve_with_incoming_shutdown(knit_runtime::ServiceHost::current().incoming(crate::addr()), knit_runtime::ServiceHost::current().shutdown()).await?;
+                Ok(())
+            }).await
+            }
+            }
+            #[cfg(feature = "build-binary")]
+            pub use knit_bin_api::knit_entry;
+        "#]].assert_eq(&out.render("api/src/lib.rs"));
     }
 
     #[test]

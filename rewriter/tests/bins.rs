@@ -43,10 +43,23 @@ fn two_binaries_of_one_package_are_two_services() {
     let package = std::fs::read_to_string(tmp.path().join("out/market/Cargo.toml")).unwrap();
     for bin in [
         "name = \"users\"\npath = \"src/bin/users.rs\"",
-        "name = \"orders\"\npath = \"src/bin/orders.rs\"",
+        "name = \"orders\"\npath = \"src/bin/orders.rs\"\nrequired-features = [\"build-binary\"]",
     ] {
         assert!(package.contains(bin), "{package}");
     }
+    // orders is built only with `build-binary`: the merged build enables it,
+    // and the library compiles orders' copy only with it.
+    assert!(
+        manifest.contains("path = \"../../market\", features = [\"build-binary\"] }"),
+        "{manifest}"
+    );
+    let lib = std::fs::read_to_string(tmp.path().join("out/market/src/lib.rs")).unwrap();
+    let gated = "#[cfg(feature = \"build-binary\")]\n#[doc(hidden)]\n#[allow(dead_code, unused_imports, unused_macros)]\n#[path = \"bin\"]\npub mod ";
+    assert!(
+        lib.contains(&format!("{gated}knit_bin_orders {{"))
+            && !lib.contains(&format!("{gated}knit_bin_users {{")),
+        "{lib}"
+    );
     assert!(!tmp.path().join("out/market/src/bin/knit_main.rs").exists());
     let report = std::fs::read_to_string(tmp.path().join("out/report.md")).unwrap();
     assert!(report.contains("inline"), "{report}");

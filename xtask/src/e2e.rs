@@ -153,11 +153,20 @@ pub(crate) fn build(system: &str, release: bool, task: &str) -> Result<Built, St
     let mut split_bins = BTreeMap::new();
     for (name, path, bin) in builds {
         let manifest = path.join("Cargo.toml");
+        // A binary gated by `required-features` is built with them, as its
+        // team builds it.
+        let features = binaries(&manifest)?
+            .into_iter()
+            .find(|b| b.name == *bin)
+            .map(|b| b.feature_flags())
+            .unwrap_or_default();
         run_ok(
             cargo(&target)
                 .arg("build")
                 .args(&flags)
-                .args(["--bin", bin, "--manifest-path"])
+                .args(["--bin", bin])
+                .args(&features)
+                .arg("--manifest-path")
                 .arg(&manifest),
         )?;
         let copy = bins.join(format!("split-{name}"));
@@ -183,13 +192,14 @@ pub(crate) fn build(system: &str, release: bool, task: &str) -> Result<Built, St
             cargo(&target)
                 .arg("build")
                 .args(&flags)
-                .args(["-p", &service.merged_package, "--bin", &bin])
+                .args(["-p", &service.merged_package, "--bin", &bin.name])
+                .args(bin.feature_flags())
                 .arg("--manifest-path")
                 .arg(merged_dir.join("Cargo.toml")),
         )?;
         let copy = bins.join(format!("rewritten-{}", service.name));
-        std::fs::copy(target.join(profile).join(&bin), &copy)
-            .map_err(|e| format!("copy {bin}: {e}"))?;
+        std::fs::copy(target.join(profile).join(&bin.name), &copy)
+            .map_err(|e| format!("copy {}: {e}", bin.name))?;
         rewritten_bins.insert(service.name.clone(), copy);
     }
     Ok(Built {
@@ -267,9 +277,32 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-/// The name of `service`'s binary in knit's workspace: its package is renamed
-/// there, and so is a binary named after the package.
-fn rewritten_bin(workspace: &Path, service: &ReportService) -> Result<String, String> {
+/// A binary target of a Cargo package, as `cargo metadata` tells it.
+struct Binary {
+    /// The package that holds it.
+    package: String,
+    name: String,
+    /// Its `required-features`.
+    required: Vec<String>,
+}
+
+impl Binary {
+    /// The `--features` a build of this binary needs (none when ungated).
+    fn feature_flags(&self) -> Vec<String> {
+        if self.required.is_empty() {
+            return Vec::new();
+        }
+        let qualified: Vec<String> = self
+            .required
+            .iter()
+            .map(|f| format!("{}/{f}", self.package))
+            .collect();
+        vec!["--features".into(), qualified.join(",")]
+    }
+}
+
+/// The binaries of the workspace or package of `manifest` (its members').
+fn binaries(manifest: &Path) -> Result<Vec<Binary>, String> {
     let output = Command::new(std::env::var("CARGO").unwrap_or("cargo".into()))
         .args([
             "metadata",
@@ -278,38 +311,51 @@ fn rewritten_bin(workspace: &Path, service: &ReportService) -> Result<String, St
             "1",
             "--manifest-path",
         ])
-        .arg(workspace.join("Cargo.toml"))
+        .arg(manifest)
         .output()
         .map_err(|e| e.to_string())?;
     if !output.status.success() {
         return Err(format!(
-            "cargo metadata of knit's workspace failed: {}",
+            "cargo metadata of {} failed: {}",
+            manifest.display(),
             String::from_utf8_lossy(&output.stderr)
         ));
     }
     let metadata: serde_json::Value =
         serde_json::from_slice(&output.stdout).map_err(|e| format!("cargo metadata: {e}"))?;
-    let bins: Vec<String> = metadata["packages"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|p| p["name"] == service.merged_package.as_str())
-        .flat_map(|p| p["targets"].as_array().into_iter().flatten())
-        .filter(|t| {
-            t["kind"]
-                .as_array()
-                .is_some_and(|k| k.iter().any(|k| k == "bin"))
-        })
-        .filter_map(|t| t["name"].as_str().map(String::from))
-        .collect();
-    match bins.as_slice() {
-        [one] => Ok(one.clone()),
-        many => many
-            .iter()
-            .find(|b| **b == service.bin || **b == service.merged_package)
-            .cloned()
-            .ok_or_else(|| format!("no binary of `{}` in knit's workspace", service.name)),
+    let strings = |value: &serde_json::Value| -> Vec<String> {
+        let items = value.as_array().into_iter().flatten();
+        items.filter_map(|s| s.as_str().map(String::from)).collect()
+    };
+    let mut bins = Vec::new();
+    for package in metadata["packages"].as_array().into_iter().flatten() {
+        for target in package["targets"].as_array().into_iter().flatten() {
+            if !strings(&target["kind"]).iter().any(|k| k == "bin") {
+                continue;
+            }
+            bins.push(Binary {
+                package: package["name"].as_str().unwrap_or_default().to_string(),
+                name: target["name"].as_str().unwrap_or_default().to_string(),
+                required: strings(&target["required-features"]),
+            });
+        }
     }
+    Ok(bins)
+}
+
+/// `service`'s binary in knit's workspace: its package is renamed there, and
+/// so is a binary named after the package.
+fn rewritten_bin(workspace: &Path, service: &ReportService) -> Result<Binary, String> {
+    let mut bins: Vec<Binary> = binaries(&workspace.join("Cargo.toml"))?
+        .into_iter()
+        .filter(|b| b.package == service.merged_package)
+        .collect();
+    if bins.len() == 1 {
+        return Ok(bins.remove(0));
+    }
+    bins.into_iter()
+        .find(|b| b.name == service.bin || b.name == service.merged_package)
+        .ok_or_else(|| format!("no binary of `{}` in knit's workspace", service.name))
 }
 
 impl Built {

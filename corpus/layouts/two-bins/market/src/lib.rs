@@ -16,3 +16,10 @@ pub mod directory;
 pub fn listen_addr(var: &str, fallback: &str) -> Result<std::net::SocketAddr, std::net::AddrParseError> {
     std::env::var(var).unwrap_or_else(|_| fallback.to_string()).parse()
 }
+
+/// Where orders finds the users service: `USERS_URL`, else the default. Only
+/// the orders binary needs it, so it is compiled with its feature.
+#[cfg(feature = "build-binary")]
+pub fn users_url() -> String {
+    std::env::var("USERS_URL").unwrap_or_else(|_| "http://127.0.0.1:50081".into())
+}

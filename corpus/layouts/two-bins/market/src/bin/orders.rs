@@ -47,7 +47,7 @@ impl Orders for Desk {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = market::listen_addr("ORDERS_ADDR", "127.0.0.1:50082")?;
-    let url = std::env::var("USERS_URL").unwrap_or_else(|_| "http://127.0.0.1:50081".into());
+    let url = market::users_url();
     let desk = Desk {
         users: UsersClient::connect(url).await?,
         placed: AtomicU64::new(0),
