@@ -823,6 +823,40 @@ async fn main() {
         .assert_eq(&crate::fixture::check_all_group(group).findings.join("\n"));
     }
 
+    /// A client helper the provider shares with its caller, whose channel
+    /// keeps a transport of its own: the connect is routed for the caller, and
+    /// routes by service, so the provider's own calls through it run in
+    /// process too, through its own server (not RPC as its own calls are).
+    #[test]
+    fn a_providers_own_calls_through_a_shared_routed_connect_run_in_process() {
+        let helper = format!(
+            "//- /greeter/client/Cargo.toml\n[package]\nname = \"greeter-client\"\nedition = \"2021\"\n\
+             //- /greeter/client/proto/helloworld.proto\n{HELLO_PROTO}\
+             //- /greeter/client/src/lib.rs\n\
+             pub mod pb {{ tonic::include_proto!(\"helloworld\"); }}\n\
+             pub async fn connect(url: String) -> pb::greeter_client::GreeterClient<tower::timeout::Timeout<tonic::transport::Channel>> {{\n    \
+             let channel = tonic::transport::Endpoint::from_shared(url).unwrap().connect().await.unwrap();\n    \
+             pb::greeter_client::GreeterClient::new(tower::timeout::Timeout::new(channel, std::time::Duration::from_secs(1)))\n}}\n"
+        );
+        let greeter = GREETER
+            .replace(
+                "edition = \"2021\"\n//- /greeter/proto",
+                "edition = \"2021\"\n[dependencies]\ngreeter-client = { path = \"client\" }\n//- /greeter/proto",
+            )
+            .replace(
+                "    Ok(())\n}",
+                "    let me = greeter_client::connect(\"http://g\".into()).await;\n    Ok(())\n}",
+            );
+        let frontend = "//- /frontend/Cargo.toml\n[package]\nname = \"frontend\"\nedition = \"2021\"\n[dependencies]\ngreeter-client = { path = \"../greeter/client\" }\n\
+             //- /frontend/src/main.rs\n#[tokio::main]\nasync fn main() {\n    let g = greeter_client::connect(\"http://g\".into()).await;\n}\n";
+        let group = crate::fixture::group(&format!("{greeter}{helper}{frontend}"));
+        let out = crate::fixture::check_all_group(group);
+        expect![[r#"
+            Call(Bridged) greeter/client/src/lib.rs:4 by greeter: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at greeter/client/src/lib.rs:3: `greeter` calls a service it serves itself, on channels connected where `frontend`'s are, in code both compile
+            Call(Bridged) greeter/client/src/lib.rs:4 by frontend: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at greeter/client/src/lib.rs:3: `GreeterClient<tower::timeout::Timeout<tonic::transport::Channel>>` runs over `tower::timeout::Timeout<tonic::transport::Channel>`, a transport of the client's own"#]]
+        .assert_eq(&out.findings.join("\n"));
+    }
+
     /// What keeps a call RPC is about the client's own channel: an HTTP
     /// client's timeout elsewhere in the service is not cited, the tower
     /// wrapper around the channel is, written through an import or a `let`.

@@ -196,6 +196,7 @@ impl Sharing {
             sharing.calls.insert((*caller, named.clone()), decision);
         }
         agree_on_shared_files(group, &by_caller, &mut sharing.calls);
+        routed_own_calls(group, &by_caller, &mut sharing.calls);
         for ((caller, named), decision) in sharing.calls.clone() {
             if let Decision::Inline { provider } = decision {
                 sharing.share(group, &named, caller, provider);
@@ -371,6 +372,97 @@ fn agree_on_shared_files(
             calls.insert((caller, named.clone()), Decision::Rpc(reason.clone()));
         }
     }
+}
+
+/// The callers of one gRPC service whose channels are routed to its provider.
+struct RoutedCalls<'a> {
+    provider: ServiceId,
+    stacked: bool,
+    /// Where their channels are connected.
+    connects: Vec<&'a Connect>,
+    callers: Vec<ServiceId>,
+}
+
+/// A provider's own clients of a gRPC service it serves stay RPC, unless
+/// every channel they are made on is connected where another caller's routed
+/// channels are, in code both compile: that connect is rewritten once for
+/// both and routes each request by its service, so the provider's own calls
+/// through it run in process too, through its own server.
+fn routed_own_calls(
+    group: &Group,
+    by_caller: &BTreeMap<(ServiceId, Named), Vec<&Mention>>,
+    calls: &mut BTreeMap<(ServiceId, Named), Decision>,
+) {
+    let mut routed: BTreeMap<&Named, RoutedCalls> = BTreeMap::new();
+    for ((caller, named), decision) in calls.iter() {
+        if let Decision::Routed {
+            provider,
+            stacked,
+            connects,
+            ..
+        } = decision
+        {
+            let entry = routed.entry(named).or_insert_with(|| RoutedCalls {
+                provider: *provider,
+                stacked: *stacked,
+                connects: Vec::new(),
+                callers: Vec::new(),
+            });
+            entry.connects.extend(connects);
+            entry.callers.push(*caller);
+        }
+    }
+    let mut own = Vec::new();
+    for ((caller, named), mentions) in by_caller {
+        let Some(RoutedCalls {
+            provider,
+            stacked,
+            connects: theirs,
+            callers,
+        }) = routed.get(named)
+        else {
+            continue;
+        };
+        if provider != caller
+            || !matches!(calls.get(&(*caller, named.clone())), Some(Decision::Rpc(_)))
+        {
+            continue;
+        }
+        let made = mentions
+            .iter()
+            .filter(|m| matches!(m.usage, Usage::Call { .. }));
+        let Ok(connects) = made
+            .map(|m| crate::routes::connects_of(group, *caller, m))
+            .collect::<Result<Vec<_>, _>>()
+        else {
+            continue;
+        };
+        let mut connects: Vec<Connect> = connects.into_iter().flatten().collect();
+        connects.sort();
+        connects.dedup();
+        if connects.is_empty() || !connects.iter().all(|c| theirs.contains(&c)) {
+            continue;
+        }
+        let names: Vec<String> = callers
+            .iter()
+            .map(|c| format!("`{}`", group.services[*c].name))
+            .collect();
+        let reason = format!(
+            "`{}` calls a service it serves itself, on channels connected where {}'s are, in code both compile",
+            group.services[*caller].name,
+            names.join(", ")
+        );
+        own.push((
+            (*caller, named.clone()),
+            Decision::Routed {
+                provider: *provider,
+                reason,
+                stacked: *stacked,
+                connects,
+            },
+        ));
+    }
+    calls.extend(own);
 }
 
 fn protos_of(group: &Group, service: ServiceId, package: &str) -> Vec<ProtoFile> {
