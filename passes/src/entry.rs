@@ -1274,7 +1274,7 @@ fn rewrite_serve(
     if !crate::router::serves_a_tonic_router(call.receiver()) {
         return false;
     }
-    // Their own listener, when it is a plain TCP one: the group's in-memory
+    // Their own listener, when it is a plain one (TCP or a Unix socket): the group's in-memory
     // connections arrive beside theirs.
     let listener = match listener {
         Listener::Theirs(theirs)

@@ -285,9 +285,10 @@ fn routers(provider: &Provider) -> usize {
 /// tonic's serves of a router on an incoming stream the provider brings.
 const OWN_INCOMING_SERVES: &[&str] = &["serve_with_incoming", "serve_with_incoming_shutdown"];
 
-/// Types whose connections are plain TCP streams: tonic's `TcpIncoming` and
-/// tokio-stream's `TcpListenerStream` (of a `tokio::net::TcpListener`).
-const PLAIN_INCOMING: &[&str] = &["TcpIncoming", "TcpListenerStream"];
+/// Types whose connections are plain streams, TCP or a Unix socket's, that
+/// nothing authenticates on the way: tonic's `TcpIncoming` and tokio-stream's
+/// `TcpListenerStream` and `UnixListenerStream` (of a `tokio::net` listener).
+const PLAIN_INCOMING: &[&str] = &["TcpIncoming", "TcpListenerStream", "UnixListenerStream"];
 
 /// Methods of tonic's `TcpIncoming` that set socket options, and those that
 /// take the value out of a `Result`.
@@ -301,7 +302,7 @@ const INCOMING_OPTIONS: &[&str] = &[
 ];
 
 /// Whether the serve `call` (`router.serve_with_incoming(theirs)`), in file
-/// `id` of `provider` (an index of `group`), serves on a plain TCP listener
+/// `id` of `provider` (an index of `group`), serves on a plain listener
 /// of the service's own ([`plain_incoming`]): the entry then hands its
 /// router the group's in-memory connections beside theirs.
 pub fn serves_on_plain_incoming(
@@ -331,8 +332,8 @@ pub fn serves_on_plain_incoming(
 }
 
 /// Ok when `theirs`, the incoming stream a router is served on, is made on a
-/// plain TCP listener: `TcpIncoming::bind(addr)` (socket options and `?`
-/// kept), `TcpListenerStream::new(listener)`, a function of the service's
+/// plain listener: `TcpIncoming::bind(addr)` (socket options and `?`
+/// kept), `TcpListenerStream::new(listener)`, `UnixListenerStream::new(uds)`, a function of the service's
 /// code that returns one of those types ([`PLAIN_INCOMING`], alone or in a
 /// `Result`), through `let`s, or a parameter or `let` of such a type. A
 /// stream knit does not follow there (a TLS acceptor's) stays RPC: a call in
@@ -340,7 +341,7 @@ pub fn serves_on_plain_incoming(
 fn plain_incoming(theirs: Option<ast::Expr>, provider: &Provider) -> Result<(), String> {
     let unfollowed = |node: &SyntaxNode| {
         format!(
-            "`{provider}` serves its router on connections of its own (`{}`) that knit does not follow to a plain TCP listener (`TcpIncoming`, `TcpListenerStream`): in-process calls would skip what may authenticate callers there (a TLS acceptor)",
+            "`{provider}` serves its router on connections of its own (`{}`) that knit does not follow to a plain listener (`TcpIncoming`, `TcpListenerStream`, `UnixListenerStream`): in-process calls would skip what may authenticate callers there (a TLS acceptor)",
             excerpt(node)
         )
     };
@@ -394,7 +395,7 @@ fn plain_incoming(theirs: Option<ast::Expr>, provider: &Provider) -> Result<(), 
     Err(unfollowed(expr.syntax()))
 }
 
-/// Whether `ty` is a plain TCP incoming stream ([`PLAIN_INCOMING`]), alone
+/// Whether `ty` is a plain incoming stream ([`PLAIN_INCOMING`]), alone
 /// or as the value of a `Result` (`io::Result<TcpIncoming>`,
 /// `Result<TcpIncoming, Error>`).
 fn plain_type(ty: &ast::Type) -> bool {
@@ -775,7 +776,7 @@ fn into_helper(
 
 /// Ok when the router `call` makes (`Server::builder()..add_service(..)`) is
 /// served with `serve` or `serve_with_shutdown` after more services at most,
-/// or on a plain TCP listener of the provider's own (`serve_with_incoming`,
+/// or on a plain listener (TCP or a Unix socket) of the provider's own (`serve_with_incoming`,
 /// [`plain_incoming`]): not turned into a service knit cannot follow
 /// (`into_service`, `into_router`), nor served on connections knit cannot
 /// follow to a listener (where a TLS acceptor may authenticate callers).
@@ -1945,6 +1946,8 @@ mod tests {
             "let incoming = TcpIncoming::bind(addr)?.with_nodelay(Some(true)).with_keepalive(None);\n    let router = Server::builder().add_service(GreeterServer::new(MyGreeter));\n    tokio::spawn(async move { router.serve_with_incoming_shutdown(incoming, stop()).await });",
             "let listener = tokio::net::TcpListener::bind(addr).await?;\n    Server::builder().add_service(GreeterServer::new(MyGreeter)).serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)).await?;",
             "let incoming: tonic::transport::server::TcpIncoming = listen(addr);\n    Server::builder().add_service(GreeterServer::new(MyGreeter)).serve_with_incoming(incoming).await?;",
+            // A Unix socket (tonic's own example, a sidecar's local API).
+            "let uds = tokio::net::UnixListener::bind(path)?;\n    let uds_stream = UnixListenerStream::new(uds);\n    Server::builder().add_service(GreeterServer::new(MyGreeter)).serve_with_incoming(uds_stream).await?;",
         ] {
             decision(
                 serving,
@@ -1966,19 +1969,19 @@ mod tests {
         decision(
             "Server::builder().add_service(GreeterServer::new(MyGreeter)).serve_with_incoming(tls_incoming).await?;",
             expect![
-                "stay RPC: `greeter` serves its router on connections of its own (`tls_incoming`) that knit does not follow to a plain TCP listener (`TcpIncoming`, `TcpListenerStream`): in-process calls would skip what may authenticate callers there (a TLS acceptor)"
+                "stay RPC: `greeter` serves its router on connections of its own (`tls_incoming`) that knit does not follow to a plain listener (`TcpIncoming`, `TcpListenerStream`, `UnixListenerStream`): in-process calls would skip what may authenticate callers there (a TLS acceptor)"
             ],
         );
         decision(
             "let incoming = tls::accept(TcpIncoming::bind(addr)?, acceptor);\n    Server::builder().add_service(GreeterServer::new(MyGreeter)).serve_with_incoming(incoming).await?;\n    Ok(())\n}\nmod tls {\n    pub fn accept(plain: TcpIncoming, acceptor: Acceptor) -> TlsIncoming<TcpIncoming> {\n        todo!()\n    }\n}\nasync fn unused() {",
             expect![
-                "stay RPC: `greeter` serves its router on connections of its own (`tls::accept(TcpIncoming::bind(addr)?, acceptor)`) that knit does not follow to a plain TCP listener (`TcpIncoming`, `TcpListenerStream`): in-process calls would skip what may authenticate callers there (a TLS acceptor)"
+                "stay RPC: `greeter` serves its router on connections of its own (`tls::accept(TcpIncoming::bind(addr)?, acceptor)`) that knit does not follow to a plain listener (`TcpIncoming`, `TcpListenerStream`, `UnixListenerStream`): in-process calls would skip what may authenticate callers there (a TLS acceptor)"
             ],
         );
         decision(
             "Server::builder().add_service(GreeterServer::new(MyGreeter)).serve_with_incoming(self.incoming).await?;",
             expect![
-                "stay RPC: `greeter` serves its router on connections of its own (`self.incoming`) that knit does not follow to a plain TCP listener (`TcpIncoming`, `TcpListenerStream`): in-process calls would skip what may authenticate callers there (a TLS acceptor)"
+                "stay RPC: `greeter` serves its router on connections of its own (`self.incoming`) that knit does not follow to a plain listener (`TcpIncoming`, `TcpListenerStream`, `UnixListenerStream`): in-process calls would skip what may authenticate callers there (a TLS acceptor)"
             ],
         );
         decision(

@@ -30,6 +30,6 @@ pub mod transport;
 pub mod volo;
 
 pub use host::{block_on, exit, in_merged_host, on_own_thread, Failed, Host, Outcome};
-pub use listener::{Beside, Incoming, OwnConn};
+pub use listener::{Beside, Incoming, LocalInfo, OwnConn};
 pub use registry::ServiceHost;
 pub use signals::{OnSignal, DEFAULT_GRACE};

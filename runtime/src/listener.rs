@@ -1,6 +1,6 @@
 //! A service's listener inside a merged binary: the host's ([`Incoming`]), or
-//! one the service bound itself ([`Beside`]), with the in-memory connections
-//! of the group's callers.
+//! one the service bound itself ([`Beside`]: TCP or a Unix socket), with the
+//! in-memory connections of the group's callers.
 
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -114,17 +114,44 @@ pub enum OwnConn<IO> {
     Local(DuplexStream),
 }
 
-impl<IO: Connected<ConnectInfo = TcpConnectInfo>> Connected for OwnConn<IO> {
-    type ConnectInfo = TcpConnectInfo;
+impl<IO> Connected for OwnConn<IO>
+where
+    IO: Connected,
+    IO::ConnectInfo: LocalInfo,
+{
+    type ConnectInfo = IO::ConnectInfo;
 
     /// Theirs as their connection tells it; one in memory has no addresses.
-    fn connect_info(&self) -> TcpConnectInfo {
+    fn connect_info(&self) -> IO::ConnectInfo {
         match self {
             OwnConn::Theirs(io) => io.connect_info(),
-            OwnConn::Local(_) => TcpConnectInfo {
-                local_addr: None,
-                remote_addr: None,
-            },
+            OwnConn::Local(_) => LocalInfo::in_memory(),
+        }
+    }
+}
+
+/// What tonic tells a handler of a connection made in memory, in the type
+/// the service's own connections tell it in: TCP's (`TcpListenerStream`,
+/// `TcpIncoming`) or a Unix socket's (`UnixListenerStream`), with no address.
+pub trait LocalInfo {
+    fn in_memory() -> Self;
+}
+
+impl LocalInfo for TcpConnectInfo {
+    fn in_memory() -> Self {
+        TcpConnectInfo {
+            local_addr: None,
+            remote_addr: None,
+        }
+    }
+}
+
+#[cfg(unix)]
+impl LocalInfo for tonic::transport::server::UdsConnectInfo {
+    fn in_memory() -> Self {
+        tonic::transport::server::UdsConnectInfo {
+            peer_addr: None,
+            peer_cred: None,
         }
     }
 }
