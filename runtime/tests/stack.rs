@@ -307,3 +307,73 @@ fn with_the_listener_off_their_listener_is_closed_and_calls_arrive_in_memory() {
         .run();
     assert_eq!(code, std::process::ExitCode::SUCCESS);
 }
+
+/// A router served on a Unix socket the service binds itself (tonic's
+/// `UnixListenerStream`, here its equivalent): calls from the group arrive in
+/// memory beside the socket's, each telling the router's layers tonic's
+/// `UdsConnectInfo` (with no peer for one made in memory).
+#[cfg(unix)]
+#[tokio::test]
+async fn a_router_on_the_services_own_unix_socket_takes_calls_in_memory_too() {
+    use tonic::transport::server::UdsConnectInfo;
+
+    registry::declare("test.Echo.Uds", "uds");
+    let host = ServiceHost::standalone("uds");
+    let server = host.provide_stacked("test.Echo.Uds", Echo);
+    let path = std::env::temp_dir().join(format!("knit-runtime-{}.sock", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let uds = tokio::net::UnixListener::bind(&path).unwrap();
+    let theirs = futures_util::stream::unfold(uds, |uds| async move {
+        Some((uds.accept().await.map(|(stream, _)| stream), uds))
+    });
+    // Per request: whether it tells a Unix socket's peer (None: no UdsConnectInfo).
+    let peers: Arc<std::sync::Mutex<Vec<Option<bool>>>> = Default::default();
+    let seen = peers.clone();
+    let record =
+        tower::util::MapRequestLayer::new(move |request: http::Request<tonic::body::Body>| {
+            let info = request.extensions().get::<UdsConnectInfo>();
+            seen.lock()
+                .unwrap()
+                .push(info.map(|i| i.peer_addr.is_some()));
+            request
+        });
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .layer(record)
+            .add_service(server)
+            .serve_with_incoming(host.incoming_beside(theirs)),
+    );
+    let nowhere = Endpoint::from_static("http://127.0.0.1:9").connect_lazy();
+    assert_eq!(
+        say(Bridge::new("test.Echo.Uds", nowhere), false)
+            .await
+            .unwrap(),
+        "hi"
+    );
+    // Over the socket, as a workload beside the merged binary dials it.
+    let dial = path.clone();
+    let channel = Endpoint::from_static("http://uds.local")
+        .connect_with_connector(tower::service_fn(move |_: http::Uri| {
+            let dial = dial.clone();
+            async move {
+                let stream = tokio::net::UnixStream::connect(dial).await?;
+                Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(stream))
+            }
+        }))
+        .await
+        .unwrap();
+    let mut grpc = tonic::client::Grpc::new(channel);
+    grpc.ready().await.unwrap();
+    let path_and_query = http::uri::PathAndQuery::from_static("/test.Echo/Say");
+    let answer = grpc
+        .unary(
+            Request::new("over the socket".to_string()),
+            path_and_query,
+            Utf8,
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer.into_inner(), "over the socket");
+    assert_eq!(*peers.lock().unwrap(), [Some(false), Some(true)]);
+    let _ = std::fs::remove_file(&path);
+}
