@@ -2,7 +2,7 @@
 //! itself, or the `let` of the same function it names, and what its `Endpoint`
 //! chain sets (an eager `connect()`, a per-request `timeout`).
 
-use ra_ap_syntax::ast::{self, HasArgList, HasName};
+use ra_ap_syntax::ast::{self, HasArgList, HasAttrs, HasName};
 use ra_ap_syntax::{AstNode, TextRange, TextSize};
 
 use crate::model::{FileId, Group, ServiceId};
@@ -118,6 +118,25 @@ pub enum ChannelTimeout {
     Wrapped(String),
 }
 
+impl ChannelTimeout {
+    /// What a channel that holds one of several values holds: the first
+    /// that keeps the client's channel (a wrapper, a timeout; `Unknown`), or
+    /// `Unset` when none has a timeout (or there are none).
+    fn of_all(each: impl Iterator<Item = ChannelTimeout>) -> ChannelTimeout {
+        let mut all = ChannelTimeout::Unset;
+        for one in each {
+            match one {
+                ChannelTimeout::Unset => {}
+                // A constant of one value among others: not the channel's.
+                ChannelTimeout::Constant(d) => return ChannelTimeout::Computed(d),
+                other => return other,
+            }
+            all = ChannelTimeout::Unset;
+        }
+        all
+    }
+}
+
 /// The timeout of the channel the client constructor `m` (`XClient::new(channel)`,
 /// `with_interceptor`, `with_origin`) is given, or of the endpoint
 /// `XClient::connect(dst)` dials, followed through `let`s of the same function;
@@ -133,15 +152,30 @@ pub fn timeout(group: &Group, m: &Mention) -> Option<ChannelTimeout> {
     if !dialled && !["new", "with_interceptor", "with_origin"].contains(&method.as_str()) {
         return None;
     }
-    let tree = group.file(m.file).rust.as_ref()?.tree();
-    let Some(mut e) = args.first().and_then(|arg| expr_at(&tree, *arg)) else {
+    let rust = group.file(m.file).rust.as_ref()?;
+    let tree = rust.tree();
+    let Some(e) = args.first().and_then(|arg| expr_at(&tree, *arg)) else {
         return Some(ChannelTimeout::Unknown);
     };
+    Some(timeout_of(group, rust.krate, e, dialled, 0))
+}
+
+/// The timeout of the channel `e` (a client constructor's argument) holds,
+/// or of the endpoint it is when `dialled`, followed through `let`s and the
+/// fields of the crate `krate` (each value its struct literals give it),
+/// `depth` fields deep.
+fn timeout_of(
+    group: &Group,
+    krate: FileId,
+    mut e: ast::Expr,
+    dialled: bool,
+    depth: u8,
+) -> ChannelTimeout {
     loop {
         let next = match e {
-            ast::Expr::Literal(_) if dialled => return Some(ChannelTimeout::Unset),
+            ast::Expr::Literal(_) if dialled => return ChannelTimeout::Unset,
             ast::Expr::MacroExpr(m) if dialled && string_macro(&m) => {
-                return Some(ChannelTimeout::Unset);
+                return ChannelTimeout::Unset;
             }
             ast::Expr::RefExpr(r) => r.expr(),
             ast::Expr::TryExpr(t) => t.expr(),
@@ -155,23 +189,34 @@ pub fn timeout(group: &Group, m: &Mention) -> Option<ChannelTimeout> {
                 let name = call.name_ref().map(|n| n.text().to_string());
                 if name.as_deref() == Some("service") && !dialled {
                     // `ServiceBuilder::new().layer(..).service(channel)`.
-                    return Some(ChannelTimeout::Wrapped(".service(..)".into()));
+                    return ChannelTimeout::Wrapped(".service(..)".into());
                 }
                 if let ([d], Some("timeout")) = (args.as_slice(), name.as_deref()) {
                     // The last `timeout` of the chain is the one that holds.
-                    return Some(if constant(d) {
+                    return if constant(d) {
                         ChannelTimeout::Constant(d.clone())
                     } else {
                         ChannelTimeout::Computed(d.clone())
-                    });
+                    };
                 }
                 call.receiver()
             }
             ast::Expr::PathExpr(path) => {
                 let name = path.syntax().text().to_string();
-                crate::locals::binding(path.syntax(), &name)
+                crate::locals::shadowed_binding(path.syntax(), &name)
                     .filter(|b| !crate::locals::changed(b))
                     .and_then(|b| b.initializer())
+            }
+            // `self.channel`: every value the crate's struct literals give
+            // the field, each followed.
+            ast::Expr::FieldExpr(field) if depth < 4 => {
+                let Some(values) = crate::fields::values(group, krate, &field) else {
+                    return ChannelTimeout::Unknown;
+                };
+                let each = values
+                    .into_iter()
+                    .map(|(_, value)| timeout_of(group, krate, value, dialled, depth + 1));
+                return ChannelTimeout::of_all(each);
             }
             ast::Expr::CallExpr(call) => {
                 let ty = callee(&call).and_then(|(qualifier, _)| qualifier);
@@ -184,7 +229,7 @@ pub fn timeout(group: &Group, m: &Mention) -> Option<ChannelTimeout> {
                     && !["Endpoint", "Channel"].contains(&wrapper.as_str())
                     && call.arg_list().is_some_and(|a| a.args().count() >= 1)
                 {
-                    return Some(ChannelTimeout::Wrapped(format!("{wrapper}::new(..)")));
+                    return ChannelTimeout::Wrapped(format!("{wrapper}::new(..)"));
                 }
                 // Endpoints given to `Channel::balance_list` may carry timeouts
                 // of their own, one each: those clients keep their channel.
@@ -194,20 +239,27 @@ pub fn timeout(group: &Group, m: &Mention) -> Option<ChannelTimeout> {
                     .filter_map(ast::MethodCallExpr::cast)
                     .filter(|c| c.name_ref().is_some_and(|n| n.text() == "timeout"))
                     .find_map(|c| c.arg_list()?.args().next());
-                return Some(match (ty.as_deref(), spread) {
+                let file = call
+                    .syntax()
+                    .ancestors()
+                    .last()
+                    .and_then(ast::SourceFile::cast);
+                return match (ty.as_deref(), spread) {
                     (Some("Endpoint" | "Channel"), Some(timeout)) => {
                         ChannelTimeout::Computed(timeout)
                     }
                     (Some("Endpoint" | "Channel"), None) => ChannelTimeout::Unset,
-                    _ if dialled && returns_a_url(&tree, &call) => ChannelTimeout::Unset,
+                    _ if dialled && file.is_some_and(|f| returns_a_url(&f, &call)) => {
+                        ChannelTimeout::Unset
+                    }
                     _ => ChannelTimeout::Unknown,
-                });
+                };
             }
             _ => None,
         };
         match next {
             Some(next) => e = next,
-            None => return Some(ChannelTimeout::Unknown),
+            None => return ChannelTimeout::Unknown,
         }
     }
 }
@@ -336,38 +388,61 @@ fn channel_timeout_in(node: &ra_ap_syntax::SyntaxNode) -> Option<TextSize> {
         if !one_argument || call.name_ref().is_none_or(|n| n.text() != "timeout") {
             continue;
         }
-        let mut e = call.receiver();
-        loop {
-            e = match e {
-                Some(ast::Expr::MethodCallExpr(inner)) => inner.receiver(),
-                Some(ast::Expr::TryExpr(t)) => t.expr(),
-                Some(ast::Expr::AwaitExpr(a)) => a.expr(),
-                Some(ast::Expr::ParenExpr(p)) => p.expr(),
-                _ => break,
-            };
-        }
-        let root = match &e {
-            Some(ast::Expr::CallExpr(root)) => match root.expr() {
-                Some(ast::Expr::PathExpr(callee)) => {
-                    callee.path().map(|p| p.syntax().text().to_string())
-                }
-                _ => None,
-            },
-            _ => None,
-        };
-        if !root.as_deref().is_some_and(not_a_channel) {
+        if !chain_root(call.receiver())
+            .as_deref()
+            .is_some_and(not_a_channel)
+        {
             return Some(call.syntax().text_range().start());
         }
     }
     None
 }
 
+/// The path of the call a builder chain starts at (`Client::builder` in
+/// `Client::builder().user_agent(..)?`), through the `let`s of a local it
+/// starts at instead (`let request = Client::new().request(..); request` is
+/// `Client::new`): the last `let` of that name before it, without attributes.
+fn chain_root(mut e: Option<ast::Expr>) -> Option<String> {
+    // Bounded: a `let` refers only to those before it.
+    for _ in 0..8 {
+        e = match e? {
+            ast::Expr::MethodCallExpr(inner) => inner.receiver(),
+            ast::Expr::TryExpr(t) => t.expr(),
+            ast::Expr::AwaitExpr(a) => a.expr(),
+            ast::Expr::ParenExpr(p) => p.expr(),
+            ast::Expr::CallExpr(root) => {
+                return match root.expr()? {
+                    ast::Expr::PathExpr(callee) => {
+                        callee.path().map(|p| p.syntax().text().to_string())
+                    }
+                    _ => None,
+                };
+            }
+            ast::Expr::PathExpr(local) => {
+                let path = local.path()?;
+                let name = path.as_single_name_ref()?.text().to_string();
+                let (_, binding) = crate::locals::last_let_where(local.syntax(), |b| {
+                    crate::locals::binds(b, &name)
+                })?;
+                if binding.attrs().next().is_some() {
+                    return None;
+                }
+                binding.initializer()
+            }
+            _ => return None,
+        };
+    }
+    None
+}
+
 /// Builders whose `.timeout(d)` is no gRPC channel's: tonic's server, and the
-/// HTTP clients services use beside gRPC (`reqwest::Client::builder()`).
+/// HTTP clients services use beside gRPC (`reqwest::Client::builder()`, a
+/// request of `Client::new()`).
 fn not_a_channel(root: &str) -> bool {
-    const BUILDERS: [&str; 5] = [
+    const BUILDERS: [&str; 6] = [
         "Server::builder",
         "Client::builder",
+        "Client::new",
         "ClientBuilder::new",
         "ClientBuilder::default",
         "AgentBuilder::new",
@@ -466,6 +541,21 @@ mod tests {
         );
         expect!["Call(Inline) frontend/src/main.rs:14: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"]
             .assert_eq(&check(PassId::Calls, &http).findings.join("\n"));
+        // Nor an HTTP request's, given its timeout through a `let` (under a
+        // `#[cfg]` too).
+        let request = untimed.replace(
+            "#[tokio::main]",
+            "async fn fetch(url: String) -> reqwest::Result<reqwest::Response> {\n    let request = Client::new().request(Method::GET, url).body(Vec::new());\n    #[cfg(not(web))]\n    let request = request.timeout(TIMEOUT);\n    request.send().await\n}\n#[tokio::main]",
+        );
+        expect!["Call(Inline) frontend/src/main.rs:17: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"]
+            .assert_eq(&check(PassId::Calls, &request).findings.join("\n"));
+        // A local that holds an endpoint is a channel's.
+        let endpoint = untimed.replace(
+            "    Endpoint::from_static(\"http://g\").connect_lazy()",
+            "    let endpoint = Endpoint::from_static(\"http://g\");\n    let endpoint = endpoint.timeout(TIMEOUT);\n    endpoint.connect_lazy()",
+        );
+        expect!["Call(Bridged) frontend/src/main.rs:13: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:9: `GreeterClient::new` is given a channel made elsewhere, and `frontend` sets a channel timeout at frontend/src/main.rs:8, which an in-process client would not keep"]
+            .assert_eq(&check(PassId::Calls, &endpoint).findings.join("\n"));
     }
 
     /// A channel knit cannot follow: the timeout cited is the one the code

@@ -13,6 +13,7 @@ mod compiled;
 pub mod edit;
 pub mod entry;
 pub mod features;
+mod fields;
 pub mod globals;
 pub mod imports;
 mod locals;

@@ -248,6 +248,23 @@ impl Follower<'_> {
                 }
                 Ok(())
             }
+            // `self.channel`: every value the crate's struct literals give it.
+            ast::Expr::FieldExpr(field) => {
+                let krate = self.group.file(file).rust.as_ref().map(|r| r.krate);
+                let values = krate
+                    .filter(|_| depth < DEPTH)
+                    .and_then(|krate| crate::fields::values(self.group, krate, field))
+                    .ok_or_else(|| {
+                        format!(
+                            "its channel comes from `{}`, a field knit cannot follow to every value it is given (struct literals of its crate, the field not `pub`, not assigned)",
+                            short(&e)
+                        )
+                    })?;
+                for (at, value) in values {
+                    self.follow(at, value, depth + 1, out)?;
+                }
+                Ok(())
+            }
             ast::Expr::RecordExpr(record) => {
                 // `Traced { inner: channel, .. }`: the fields that hold it.
                 let fields = record
