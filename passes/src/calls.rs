@@ -857,6 +857,38 @@ async fn main() {
         .assert_eq(&out.findings.join("\n"));
     }
 
+    /// A wrapper named like the client it wraps (the generated one imported
+    /// under another name), made in a macro whose arguments are not
+    /// expressions (`select! { biased; .. }`): a type of the crate's own, not
+    /// a use of the client; only a name knit cannot resolve there keeps the
+    /// calls RPC.
+    #[test]
+    fn a_wrapper_named_like_its_client_in_an_unparsed_macro_is_the_crates_own() {
+        let main = |made: &str| {
+            with_frontend(&format!(
+                "mod api {{ tonic::include_proto!(\"helloworld\"); }}\n\
+                 mod client {{\n    use super::api::greeter_client::GreeterClient as Inner;\n    pub struct GreeterClient {{ inner: Inner<tonic::transport::Channel> }}\n    \
+                 impl GreeterClient {{\n        pub fn new(url: &'static str) -> Self {{\n            let channel = tonic::transport::Endpoint::from_static(url).connect_lazy();\n            Self {{ inner: Inner::new(channel) }}\n        }}\n    }}\n}}\n\
+                 {made}\n\
+                 #[tokio::main]\nasync fn main() {{\n    let mut client = GreeterClient::new(\"http://g\");\n    loop {{\n        tokio::select! {{\n            biased;\n            _ = tick() => {{ client = GreeterClient::new(\"http://g\"); }}\n        }}\n    }}\n}}\n"
+            ))
+        };
+        let found: Vec<String> = [
+            "use client::GreeterClient;",
+            "use api::greeter_client::GreeterClient;",
+        ]
+        .iter()
+        .map(|made| check(PassId::Calls, &main(made)).findings.join("\n"))
+        .collect();
+        expect![[r#"
+            [
+                "Call(Inline) frontend/src/main.rs:8: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)",
+                "Call(Rpc) frontend/src/main.rs:8: calls to `helloworld.Greeter` stay RPC: a use of `GreeterClient` that knit does not convert yet\nCall(Rpc) frontend/src/main.rs:15: calls to `helloworld.Greeter` stay RPC: a use of `GreeterClient` that knit does not convert yet\nCall(Rpc) frontend/src/main.rs:19: calls to `helloworld.Greeter` stay RPC: a use of `GreeterClient` that knit does not convert yet",
+            ]
+        "#]]
+        .assert_debug_eq(&found);
+    }
+
     /// What keeps a call RPC is about the client's own channel: an HTTP
     /// client's timeout elsewhere in the service is not cited, the tower
     /// wrapper around the channel is, written through an import or a `let`.

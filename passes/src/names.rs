@@ -984,15 +984,14 @@ fn mentions_in(
         let Some(tokens) = call.token_tree() else {
             continue;
         };
-        let named = tokens
+        let names_one = tokens
             .syntax()
             .descendants_with_tokens()
             .filter_map(|t| t.into_token())
-            .filter(|t| t.kind() == SyntaxKind::IDENT)
-            .find(|t| names.contains(t.text()));
-        let Some(token) = named else {
+            .any(|t| t.kind() == SyntaxKind::IDENT && names.contains(t.text()));
+        if !names_one {
             continue;
-        };
+        }
         let scope = scope_of(own, call.syntax());
         let scopes = scopes_at(call.syntax(), &scope);
         let items_macro = call
@@ -1010,16 +1009,35 @@ fn mentions_in(
                     site.mention(&path, &scope, &scopes, args.shift, out);
                 }
             }
-            None => out.extend(
-                generated_type_named(krate, token.text()).map(|named| Mention {
-                    service: krate.service,
-                    file: id,
-                    path: token.text_range(),
-                    named,
-                    usage: Usage::Other,
-                    aliased: false,
-                }),
-            ),
+            // Unparsed: each name of a generated type there is a use knit
+            // cannot convert, unless the file's names make it a type of the
+            // crate's own (a wrapper named like the client it wraps).
+            None => {
+                let tokens = tokens
+                    .syntax()
+                    .descendants_with_tokens()
+                    .filter_map(|t| t.into_token())
+                    .filter(|t| t.kind() == SyntaxKind::IDENT && names.contains(t.text()));
+                let unconverted = tokens.filter_map(|token| {
+                    let name = [token.text().to_string()];
+                    let own = resolve(crates, key, &scope, &scopes, &name).is_some_and(
+                        |(target, abs)| {
+                            classify(&crates[&target], &abs).is_none()
+                                && defines(&crates[&target], &abs)
+                        },
+                    );
+                    let named = generated_type_named(krate, token.text()).filter(|_| !own)?;
+                    Some(Mention {
+                        service: krate.service,
+                        file: id,
+                        path: token.text_range(),
+                        named,
+                        usage: Usage::Other,
+                        aliased: false,
+                    })
+                });
+                out.extend(unconverted.take(1));
+            }
         }
     }
     defined.extend(site.defined.take());
