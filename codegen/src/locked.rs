@@ -19,6 +19,8 @@ pub struct LockedVersions {
     pub line: TonicLine,
     pub tonic: String,
     pub prost: String,
+    /// prost's well-known types (`google.protobuf.Timestamp`, ..), in step with prost.
+    pub prost_types: String,
     pub tonic_prost: String,
     pub tonic_build: String,
     pub tonic_prost_build: String,
@@ -37,6 +39,7 @@ impl LockedVersions {
             line,
             tonic: version("tonic", line.name()),
             prost: version("prost", line.prost()),
+            prost_types: version("prost-types", line.prost()),
             tonic_prost: version("tonic-prost", line.name()),
             tonic_build: version("tonic-build", line.name()),
             tonic_prost_build: version("tonic-prost-build", line.name()),

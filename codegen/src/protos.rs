@@ -29,9 +29,10 @@ pub fn files(proto: &ProtoCrate, versions: &LockedVersions) -> Vec<(String, Stri
     files
 }
 
-/// The crate's manifest: knit-runtime, and tonic, prost and the code
-/// generator of the group's line at the versions the services locked
-/// (tonic-prost-build on 0.14, tonic-build on 0.12 and 0.13).
+/// The crate's manifest: knit-runtime, and tonic, prost (prost-types when a
+/// proto uses a well-known type) and the code generator of the group's line
+/// at the versions the services locked (tonic-prost-build on 0.14,
+/// tonic-build on 0.12 and 0.13).
 fn manifest(proto: &ProtoCrate, versions: &LockedVersions) -> String {
     let mut package = Table::new();
     package.decor_mut().set_prefix(format!(
@@ -50,6 +51,11 @@ fn manifest(proto: &ProtoCrate, versions: &LockedVersions) -> String {
     let mut deps = Table::new();
     deps[RUNTIME_PACKAGE] = value(runtime);
     deps["prost"] = value(&versions.prost);
+    // prost's code names the well-known types a proto imports
+    // (`google/protobuf/timestamp.proto`) in `prost_types`.
+    if uses_well_known_types(proto) {
+        deps["prost-types"] = value(&versions.prost_types);
+    }
     deps["tonic"] = value(&versions.tonic);
     let mut build = Table::new();
     build["protoc-bin-vendored"] = value("3");
@@ -67,6 +73,15 @@ fn manifest(proto: &ProtoCrate, versions: &LockedVersions) -> String {
     doc["dependencies"] = Item::Table(deps);
     doc["build-dependencies"] = Item::Table(build);
     doc.to_string()
+}
+
+/// Whether a proto of `proto`'s crate imports or names one of protobuf's
+/// well-known types (`google.protobuf.Timestamp`, `Duration`, `Any`, ..).
+fn uses_well_known_types(proto: &ProtoCrate) -> bool {
+    proto
+        .files
+        .iter()
+        .any(|(_, text)| text.contains("google/protobuf/") || text.contains("google.protobuf."))
 }
 
 /// The code generator's call on `protos`: tonic-prost-build's on 0.14,

@@ -18,6 +18,14 @@ use keys::admin_server::{Admin, AdminServer};
 use keys::keys_server::{Keys, KeysServer};
 use keys::{AddRequest, CountReply, CountRequest, GetRequest, Key};
 
+/// How long a workload may keep a key's value: longer for keys written often.
+fn cache_for(version: u64) -> prost_types::Duration {
+    prost_types::Duration {
+        seconds: 10 * version.min(6) as i64,
+        nanos: 0,
+    }
+}
+
 /// Every key with its value and how many times it was written.
 #[derive(Clone, Default)]
 struct Store(Arc<Mutex<HashMap<String, (i64, u64)>>>);
@@ -43,6 +51,7 @@ impl Keys for Store {
             name,
             value,
             version,
+            cache_for: Some(cache_for(version)),
         }))
     }
 
@@ -63,6 +72,7 @@ impl Keys for Store {
             name,
             value: now.0,
             version: now.1,
+            cache_for: Some(cache_for(now.1)),
         }))
     }
 }

@@ -40,6 +40,7 @@ impl Shelf for Counter {
             item,
             count: key.value,
             changes: key.version,
+            fresh_for: key.cache_for.map_or(0, |d| d.seconds),
         }))
     }
 }
