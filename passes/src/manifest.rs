@@ -257,6 +257,23 @@ fn inherit(doc: &mut DocumentMut, root: &DocumentMut, package_to_root: &str) -> 
             *item = Item::Value(value.clone());
         }
     }
+    // `[lints] workspace = true`: the root's `[workspace.lints]`, whole.
+    if doc.get("lints").is_some_and(inherits) {
+        let lints = workspace
+            .get("lints")
+            .and_then(|l| l.as_table_like())
+            .ok_or("`lints` is inherited but the workspace does not set `[workspace.lints]`")?;
+        let mut own = Table::new();
+        for (tool, rules) in lints.iter() {
+            let mut table = Table::new();
+            for (lint, level) in rules.as_table_like().into_iter().flat_map(|r| r.iter()) {
+                table.insert(lint, level.clone());
+            }
+            own.insert(tool, Item::Table(table));
+        }
+        own.set_implicit(true);
+        doc["lints"] = Item::Table(own);
+    }
     let shared = workspace
         .get("dependencies")
         .and_then(|d| d.as_table_like());
@@ -399,6 +416,7 @@ pub fn inherits_from_workspace(text: &str) -> bool {
         .and_then(|p| p.as_table_like())
         .is_some_and(|p| p.iter().any(|(_, v)| inherits(v)));
     fields
+        || doc.get("lints").is_some_and(inherits)
         || dependency_tables(&mut doc)
             .iter()
             .any(|t| t.iter().any(|(_, v)| inherits(v)))
@@ -510,6 +528,13 @@ edition = "2021"
 tokio = { version = "1", features = ["macros"] }
 serde = "1"
 common = { path = "libs/common" }
+
+[workspace.lints.rust]
+unsafe_code = "forbid"
+unexpected_cfgs = { level = "warn", check-cfg = ['cfg(web)'] }
+
+[workspace.lints.clippy]
+large_futures = "warn"
 "#;
         let member = r#"[package]
 name = "api"
@@ -520,6 +545,9 @@ edition = { workspace = true }
 tokio = { workspace = true, features = ["rt-multi-thread"] } # the runtime
 serde.workspace = true
 common = { workspace = true, optional = true }
+
+[lints]
+workspace = true
 "#;
         let op = ManifestOp::Inherit {
             workspace: root.into(),
@@ -537,6 +565,13 @@ edition = "2021"
 tokio = { version = "1", features = ["macros", "rt-multi-thread"] } # the runtime
 serde = { version = "1" }
 common = { path = "../../libs/common", optional = true }
+
+[lints.rust]
+unsafe_code = "forbid"
+unexpected_cfgs = { level = "warn", check-cfg = ['cfg(web)'] }
+
+[lints.clippy]
+large_futures = "warn"
 "#
         );
     }

@@ -124,7 +124,16 @@ pub fn outside_entry(
         .name()
         .map(|n| n.text().to_string())
         .unwrap_or_default();
-    if name == "main" {
+    // Another binary's `fn main` (the root of its crate), not a module's.
+    let a_binarys = function
+        .syntax()
+        .parent()
+        .is_some_and(|p| ast::SourceFile::can_cast(p.kind()))
+        && file
+            .rust
+            .as_ref()
+            .is_some_and(|rust| rust.krate == mention.file);
+    if name == "main" && a_binarys {
         return format!("at {at}, in a `fn main` other than its binary's");
     }
     let own = &group.services[service];

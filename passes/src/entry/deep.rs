@@ -226,6 +226,37 @@ fn a_function_named_in_code_a_feature_turns_off_is_followed() {
     expect!["`helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/src/grpc.rs:7, in `serve`: `serve` is also named at greeter/src/app.rs:3, outside the calls knit follows from `main`: code reached that way would serve under no host"].assert_eq(&call("default = [\"mock\"]\nmock = []\n"));
 }
 
+/// A module's own `fn main` (a subcommand's, `app::main(config)`) is
+/// followed: `#[tokio::main]` on the binary's names a macro, not it.
+#[test]
+fn a_modules_main_that_main_calls_is_followed() {
+    let files = TWO_CALLS
+        .replace(
+            "    app::run(config).await\n",
+            "    app::main(config).await\n",
+        )
+        .replace(
+            "pub async fn run(config: Config)",
+            "pub async fn main(config: Config)",
+        );
+    decision(
+        &files,
+        expect![
+            "`helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"
+        ],
+    );
+    // Not called: the reason says where knit stopped, as for any function.
+    let files = files
+        .replace("    app::main(config).await\n", "    Ok(())\n")
+        .replace("async fn serve(", "async fn main(");
+    decision(
+        &files,
+        expect![
+            "`helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/src/grpc.rs:7, in `main`, which knit does not reach from `fn main`: it follows calls of the functions of the binary and of the libraries it depends on by path, free or associated, by paths it resolves, and of their methods on receivers whose type it tells, made on the entry's task"
+        ],
+    );
+}
+
 #[test]
 fn a_server_in_a_function_main_does_not_call_stays_rpc() {
     let files = TWO_CALLS.replace("    app::run(config).await\n", "    Ok(())\n");

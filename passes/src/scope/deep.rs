@@ -919,18 +919,20 @@ impl<'a> Crate<'a> {
 }
 
 /// Whether `name_ref` names a function: the last segment of a path outside
-/// a `use` item (the path's range), or a method call's name (its range, and
-/// `true`).
+/// a `use` item or an attribute (the path's range), or a method call's name
+/// (its range, and `true`).
 fn naming(name_ref: &ast::NameRef) -> Option<(TextRange, bool)> {
     let parent = name_ref.syntax().parent()?;
     if ast::MethodCallExpr::can_cast(parent.kind()) {
         return Some((name_ref.syntax().text_range(), true));
     }
     let path = parent.parent().and_then(ast::Path::cast)?;
+    // A `use`, or an attribute (`#[tokio::main]` names a macro, not a
+    // function called `main`).
     let in_use = path
         .syntax()
         .ancestors()
-        .any(|a| ast::Use::can_cast(a.kind()));
+        .any(|a| ast::Use::can_cast(a.kind()) || ast::Meta::can_cast(a.kind()));
     let last = path.syntax().parent().and_then(ast::Path::cast).is_none();
     (!in_use && last).then(|| (path.syntax().text_range(), false))
 }
