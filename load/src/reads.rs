@@ -1,7 +1,9 @@
 //! What a package's build and code read besides its own files: the `.proto`
 //! files its build script names (a repository-level `proto/` folder, reached
-//! as `../../proto`), and the files its code includes (`include_str!`,
-//! `include_bytes!`, `include!`) by a path that leaves the package.
+//! as `../../proto`), the files its code includes (`include_str!`,
+//! `include_bytes!`, `include!`) by a path that leaves the package, and the
+//! files and folders macros read relative to the package's folder
+//! (`sqlx::migrate!("../migrations")`).
 //!
 //! A build script is read literally: every string literal that names a file
 //! or folder counts, as do the folders that literals built at run time start
@@ -164,11 +166,93 @@ pub fn included_files(
     file: &Path,
     package_dir: &Path,
 ) -> Vec<PathBuf> {
-    literal_includes(text, tree, file)
+    let mut found: Vec<PathBuf> = literal_includes(text, tree, file)
         .into_iter()
         .filter(|include| !include.path.starts_with(package_dir) && include.path.is_file())
         .map(|include| include.path)
-        .collect()
+        .collect();
+    found.extend(manifest_dir_reads(text, tree, package_dir));
+    found
+}
+
+/// Macros that read a file or a folder at compile time by a path relative to
+/// the package's folder (`CARGO_MANIFEST_DIR`), with the folder they read
+/// when given no path: sqlx's migrations and query files, diesel's and
+/// refinery's embedded migrations, include_dir's folders.
+const MANIFEST_DIR_READS: &[(&str, Option<&str>)] = &[
+    ("migrate", Some("migrations")),
+    ("embed_migrations", Some("migrations")),
+    ("query_file", None),
+    ("query_file_as", None),
+    ("query_file_scalar", None),
+    ("query_file_unchecked", None),
+    ("query_file_as_unchecked", None),
+    ("query_file_scalar_unchecked", None),
+    ("include_dir", None),
+];
+
+/// The most files taken from one folder such a macro reads.
+const MOST_FILES_PER_READ: usize = 10_000;
+
+/// Files outside `package_dir` that macros of the Rust source `text` read by
+/// a path relative to the package's folder ([`MANIFEST_DIR_READS`]): a file,
+/// or every file under a folder (`sqlx::migrate!("../migrations")`).
+fn manifest_dir_reads(text: &str, tree: &SyntaxNode, package_dir: &Path) -> Vec<PathBuf> {
+    if !MANIFEST_DIR_READS
+        .iter()
+        .any(|(name, _)| text.contains(name))
+    {
+        return Vec::new();
+    }
+    let mut found = Vec::new();
+    for call in tree.descendants().filter_map(ast::MacroCall::cast) {
+        let name = call
+            .path()
+            .and_then(|p| p.segment()?.name_ref())
+            .map(|n| n.text().to_string());
+        let Some((_, default)) = MANIFEST_DIR_READS
+            .iter()
+            .find(|(known, _)| name.as_deref() == Some(*known))
+        else {
+            continue;
+        };
+        // The first string literal of the arguments (`query_file_as!(Row,
+        // "q.sql")`), else the macro's default folder.
+        let literal = call
+            .token_tree()
+            .into_iter()
+            .flat_map(|t| t.syntax().descendants_with_tokens())
+            .filter_map(|t| t.into_token())
+            .find_map(ast::String::cast)
+            .and_then(|s| s.value().ok().map(|v| v.to_string()));
+        let Some(relative) = literal.or(default.map(String::from)) else {
+            continue;
+        };
+        let relative = relative
+            .trim_start_matches("$CARGO_MANIFEST_DIR")
+            .trim_start_matches('/');
+        let path = normalize(&package_dir.join(relative));
+        if path.starts_with(package_dir) {
+            continue;
+        }
+        if path.is_file() {
+            found.push(path);
+        } else if path.is_dir() {
+            let files = ignore::WalkBuilder::new(&path)
+                .hidden(false)
+                .follow_links(false)
+                .filter_entry(|e| e.file_name() != "target" && e.file_name() != ".git")
+                .build()
+                .filter_map(Result::ok)
+                .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+                .map(|e| e.into_path())
+                .take(MOST_FILES_PER_READ);
+            found.extend(files);
+        }
+    }
+    found.sort();
+    found.dedup();
+    found
 }
 
 /// The files the Rust source `text` of the file at `file` includes by a
@@ -579,6 +663,39 @@ mod tests {
             &repo.path().join("svc"),
         );
         assert_eq!(names(&found, repo.path()), ["data/schema.sql"]);
+    }
+
+    /// Folders and files macros read relative to the package's folder:
+    /// sqlx's migrations outside the package (every file under them), a query
+    /// file, diesel's default `migrations` folder (inside: the package's own).
+    #[test]
+    fn macros_reading_from_the_package_folder_are_found() {
+        let repo = tree(&[
+            ("migrations/0001_init.sql", "create table t;"),
+            ("migrations/0002_more.sql", "alter table t;"),
+            ("queries/orders.sql", "select 1;"),
+            ("svc/migrations/0001.sql", ""),
+            ("svc/src/main.rs", ""),
+        ]);
+        let file = repo.path().join("svc/src/main.rs");
+        let text = r#"static M: Migrator = sqlx::migrate!("../migrations");
+fn q() { let _ = sqlx::query_file_as!(Order, "../queries/orders.sql"); }
+const D: EmbeddedMigrations = embed_migrations!();"#;
+        let (green, _) = crate::parse::source_file(text, Edition::Edition2021);
+        let found = included_files(
+            text,
+            &SyntaxNode::new_root(green),
+            &file,
+            &repo.path().join("svc"),
+        );
+        assert_eq!(
+            names(&found, repo.path()),
+            [
+                "migrations/0001_init.sql",
+                "migrations/0002_more.sql",
+                "queries/orders.sql"
+            ]
+        );
     }
 
     #[test]
