@@ -269,7 +269,8 @@ fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loa
         files: Vec::new(),
         global_allocator: plan.global_allocator.clone(),
     };
-    let (mut origins, mut copies, mut lockfiles) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut origins, mut copies, mut lockfiles): (Vec<PathBuf>, Vec<(PathBuf, String)>, Vec<_>) =
+        (Vec::new(), Vec::new(), Vec::new());
     let mut sources = Vec::new();
     let mut notes: Vec<(String, String)> = Vec::new();
     // Every file gets one id, however many services reach its package.
@@ -369,6 +370,13 @@ fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loa
         lockfiles.push(loading.lockfile);
         sources.push(loading.source);
     }
+    // A file one service copies as it is (another binary of its package) and
+    // a later one reads as its code is that code: written once, as code.
+    let (copies, copy_services): (Vec<_>, Vec<_>) = copies
+        .into_iter()
+        .zip(copy_services)
+        .filter(|((_, path), _)| !by_path.contains_key(path))
+        .unzip();
     own_binaries(&mut group);
     for index in 0..group.services.len() {
         let enabled = crate::features::enabled(&group, &group.services[index]);
@@ -819,10 +827,14 @@ fn load_service(
                 package: d.package.clone(),
             })
             .collect();
+        // The library, and the service's own binary: the package's other
+        // binaries (a CLI beside the server) are not the service's code, and
+        // stay as they are (another service of the group that runs one
+        // reads it as its own).
         let roots: Vec<PathBuf> = package
             .targets
             .iter()
-            .filter(|t| t.kind != Kind::BuildScript)
+            .filter(|t| t.kind != Kind::BuildScript && (t.kind != Kind::Bin || t.root == bin_root))
             .map(|t| t.root.clone())
             .collect();
         let script_target = package.targets.iter().find(|t| t.kind == Kind::BuildScript);

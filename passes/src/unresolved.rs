@@ -17,14 +17,21 @@ use crate::model::{FileId, Group, ServiceId};
 use crate::names::Index;
 use crate::scan::Words;
 
-/// An `XClient::connect(..)` no mention covers.
+/// An `XClient::connect(..)` (or `new`, ..) no mention covers.
 struct Candidate {
     file: FileId,
     /// The client's path (`XClient`, `pb::XClient`).
     client: TextRange,
     /// Its last segment.
     name: String,
+    /// The constructor called (`connect`).
+    method: &'static str,
 }
+
+/// Constructors of tonic's generated clients: `connect` by name alone;
+/// the others only for a client named through a generated module
+/// (`x_client::XClient`), as many types have a `new`.
+const CONSTRUCTORS: [&str; 4] = ["connect", "new", "with_interceptor", "with_origin"];
 
 /// Every `XClient::connect(..)` of `group` that no mention covers and that
 /// names no type the group's code defines: one call site per service that
@@ -49,8 +56,8 @@ pub fn find(group: &Group, index: &Index) -> Output {
                 at: (c.file, c.client.start()),
                 caller,
                 detail: format!(
-                    "`{text}::connect`: knit cannot tell which gRPC service `{}` calls (no proto of the group defines it, or its path does not lead to generated code); the call stays RPC",
-                    c.name
+                    "`{text}::{}`: knit cannot tell which gRPC service `{}` calls (no proto of the group defines it, or its path does not lead to generated code); the call stays RPC",
+                    c.method, c.name
                 ),
                 callee: None,
             });
@@ -60,9 +67,13 @@ pub fn find(group: &Group, index: &Index) -> Output {
 }
 
 /// The `XClient::connect(..)` calls of `group` whose `XClient` path no
-/// mention covers and that name no generated type the index found defined.
+/// mention covers and that name no generated type the index found defined,
+/// and its other constructors' calls ([`CONSTRUCTORS`]) where `XClient` is
+/// named through a generated client module (`use dragonfly_api::dfdaemon::
+/// v2::dfdaemon_download_client::DfdaemonDownloadClient as Grpc;` then
+/// `Grpc::new(channel)`).
 fn candidates(group: &Group, index: &Index) -> Vec<Candidate> {
-    static CONNECT: LazyLock<Words> = LazyLock::new(|| Words::new(["connect"]));
+    static CONNECT: LazyLock<Words> = LazyLock::new(|| Words::new(CONSTRUCTORS));
     let covered: BTreeSet<(u32, u32, u32)> = index
         .mentions
         .iter()
@@ -79,10 +90,11 @@ fn candidates(group: &Group, index: &Index) -> Vec<Candidate> {
         let tree = rust.tree();
         let paths = crate::scan::nodes_of_kinds(tree.syntax(), &[SyntaxKind::PATH], &offsets);
         for path in paths.into_iter().filter_map(ast::Path::cast) {
-            let is_connect = path
+            let method = path
                 .segment()
                 .and_then(|s| s.name_ref())
-                .is_some_and(|n| n.text() == "connect");
+                .and_then(|n| CONSTRUCTORS.into_iter().find(|c| n.text() == *c));
+            let Some(method) = method else { continue };
             let Some(client) = path.qualifier() else {
                 continue;
             };
@@ -99,22 +111,40 @@ fn candidates(group: &Group, index: &Index) -> Vec<Candidate> {
                 .and_then(ast::PathExpr::cast)
                 .and_then(|e| e.syntax().parent())
                 .is_some_and(|p| p.kind() == SyntaxKind::CALL_EXPR);
-            if !is_connect || !is_call || name.len() <= "Client".len() || !name.ends_with("Client")
-            {
+            let named_client = name.len() > "Client".len() && name.ends_with("Client");
+            if !is_call || (method == "connect" && !named_client) {
                 continue;
             }
             let range = client.syntax().text_range();
             if covered.contains(&(id.0, range.start().into(), range.end().into())) {
                 continue;
             }
+            if method != "connect" && !generated_module(tree.syntax(), &client, &name) {
+                continue;
+            }
             found.push(Candidate {
                 file: id,
                 client: range,
                 name,
+                method,
             });
         }
     }
     found
+}
+
+/// Whether the client path `client` (last segment `name`) goes through a
+/// module named like tonic's generated ones (`x_client::XClient`), written
+/// there or in the `use` that binds `name` in the file `root`.
+fn generated_module(root: &SyntaxNode, client: &ast::Path, name: &str) -> bool {
+    let mut full = segments(client);
+    if full.len() == 1 {
+        full = imported(root, name).unwrap_or_default();
+    }
+    match full.as_slice() {
+        [.., module, last] => module.ends_with("_client") && last.ends_with("Client"),
+        _ => false,
+    }
 }
 
 /// Of `names`, those a type of the group's code is called, written by hand
@@ -305,7 +335,11 @@ mod tests {
                     let redis = redis::Client::open(\"redis://cache\").unwrap();\n    \
                     let http = reqwest::Client::new();\n    \
                     let billing = pb::billing_client::BillingClient::connect(\"http://billing\").await;\n    \
+                    let made = pb::billing_client::BillingClient::new(channel());\n    \
+                    let downloads = Grpc::new(channel());\n    \
+                    let traced = TraceClient::new(channel());\n    \
                     let queue = queue::QueueClient::connect(\"http://queue\").await;\n}\n\
+                    use dragonfly_api::dfdaemon::v2::dfdaemon_download_client::DfdaemonDownloadClient as Grpc;\n\
                     mod cli {\n    use helium_proto::services::{GatewayClient, Info};\n    \
                     async fn api() { GatewayClient::connect(\"http://config\").await; }\n}\n";
         // The frontend's own `GatewayClient` is not the one `cli` imports.
@@ -320,6 +354,8 @@ mod tests {
             unresolved(&format!("{greeter}{}{dns}", with_frontend(main))),
             [
                 "`pb::billing_client::BillingClient::connect`",
+                "`pb::billing_client::BillingClient::new`",
+                "`Grpc::new`",
                 "`queue::QueueClient::connect`",
                 "`GatewayClient::connect`"
             ]

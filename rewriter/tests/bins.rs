@@ -65,6 +65,29 @@ fn two_binaries_of_one_package_are_two_services() {
     assert!(report.contains("inline"), "{report}");
 }
 
+/// A binary of the package that no service of the group runs (an admin CLI
+/// beside the two services) is not a service's code: none of its calls is a
+/// call site, and it is copied as it is.
+#[test]
+fn a_binary_no_service_runs_is_copied_as_it_is() {
+    let tmp = tempfile::tempdir().unwrap();
+    let admin = "//! An admin tool: asks the users service directly.\n\
+                 use market::pb::users::users_client::UsersClient;\n\
+                 #[tokio::main]\n\
+                 async fn main() -> Result<(), Box<dyn std::error::Error>> {\n    \
+                 let mut users = UsersClient::connect(\"http://127.0.0.1:50081\").await?;\n    \
+                 let _ = users.lookup(market::pb::users::LookupRequest { id: 1 }).await?;\n    \
+                 Ok(())\n}\n";
+    merge_layout("two-bins", tmp.path(), |dir| {
+        std::fs::write(dir.join("market/src/bin/admin.rs"), admin).unwrap();
+    })
+    .unwrap();
+    let copied = std::fs::read_to_string(tmp.path().join("out/market/src/bin/admin.rs")).unwrap();
+    assert_eq!(copied, admin);
+    let report = std::fs::read_to_string(tmp.path().join("out/report.json")).unwrap();
+    assert!(!report.contains("admin.rs"), "{report}");
+}
+
 /// The call site both roles of one binary compile is a row of each role's
 /// service, counted once for each, in report.json and report.md.
 #[test]

@@ -132,12 +132,6 @@ fn two_binaries_of_one_package_share_its_library() {
         [[bin]]
         name = "orders"
         path = "src/bin/orders.rs"
-        //- /market/src/bin/orders.rs
-        #[tokio::main]
-        async fn main() -> Result<(), Box<dyn std::error::Error>> {
-            let users = knit_proto_users::users_inline::UsersClient::connect("http://127.0.0.1:50081").await?;
-            serve(users).await
-        }
         //- /market/src/lib.rs
         pub mod pb {
             pub use knit_proto_users::*;
@@ -179,6 +173,12 @@ fn two_binaries_of_one_package_share_its_library() {
             serve(users).await
         }).await
         }
+        }
+        //- /market/src/bin/orders.rs
+        #[tokio::main]
+        async fn main() -> Result<(), Box<dyn std::error::Error>> {
+            let users = knit_proto_users::users_inline::UsersClient::connect("http://127.0.0.1:50081").await?;
+            serve(users).await
         }
         Call(Inline) market/src/bin/orders.rs:4: calls to `users.Users` run in process on `users`'s handler (knit_proto_users::users_inline::UsersClient)
         Note market/src/bin/users.rs:1: `users` reads environment variables ADDR
