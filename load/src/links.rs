@@ -121,7 +121,17 @@ pub fn check(lockfiles: &[(&str, &str)], registry: &dyn LinksOf) -> Found {
             who.join(" and ")
         ));
     }
-    for versions in unknown_sys.values().filter(|v| v.len() > 1) {
+    // Cargo locks no two packages of one `links` key: versions one service
+    // locked together (`windows-sys` 0.48 and 0.61 in one lockfile) link
+    // different libraries, or none.
+    let together = |versions: &[&Kept]| {
+        let first = versions.first().map(|k| &k.services);
+        first
+            .into_iter()
+            .flatten()
+            .any(|service| versions.iter().all(|k| k.services.contains(service)))
+    };
+    for versions in unknown_sys.values().filter(|v| v.len() > 1 && !together(v)) {
         let who: Vec<String> = versions.iter().map(|p| describe(p)).collect();
         found.notes.push(format!(
             "{}: two versions of a `-sys` crate usually link the same native library, which Cargo refuses; its sources are not in Cargo's registry cache, so knit could not read its `links` key",
@@ -168,18 +178,22 @@ mod tests {
         ]);
         let a = lock(&[("libsqlite3-sys", "0.26.0"), ("openssl-sys", "0.9.100")]);
         let b = lock(&[("libsqlite3-sys", "0.30.1"), ("openssl-sys", "0.9.104")]);
+        // Two versions one service locked together link no one library
+        // (Cargo would not have locked them): no note.
         let c = lock(&[
             ("libsqlite3-sys", "0.30.0"),
             ("zlib-sys", "1.0.0"),
-            ("zlib-sys", "2.0.0"),
+            ("windows-sys", "0.48.0"),
+            ("windows-sys", "0.61.1"),
         ]);
-        let found = check(&[("a", &a), ("b", &b), ("c", &c)], &registry);
+        let d = lock(&[("zlib-sys", "2.0.0")]);
+        let found = check(&[("a", &a), ("b", &b), ("c", &c), ("d", &d)], &registry);
         assert_eq!(
             found,
             Found {
                 // openssl-sys 0.9.100 and 0.9.104 unify into one package: no clash.
                 clashes: vec!["`libsqlite3-sys 0.26.0` (a) and `libsqlite3-sys 0.30.1` (b, c) all link the native library `sqlite3` (`links = \"sqlite3\"`): Cargo builds one package per `links` key, so these services cannot share one binary; lock one version of it in every service".into()],
-                notes: vec!["`zlib-sys 1.0.0` (c) and `zlib-sys 2.0.0` (c): two versions of a `-sys` crate usually link the same native library, which Cargo refuses; its sources are not in Cargo's registry cache, so knit could not read its `links` key".into()],
+                notes: vec!["`zlib-sys 1.0.0` (c) and `zlib-sys 2.0.0` (d): two versions of a `-sys` crate usually link the same native library, which Cargo refuses; its sources are not in Cargo's registry cache, so knit could not read its `links` key".into()],
             }
         );
     }
