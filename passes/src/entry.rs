@@ -1257,6 +1257,10 @@ fn rewrite_serve(
     let Some(name) = call.name_ref() else {
         return false;
     };
+    // A test's server (`#[cfg(test)] mod tests`) is not the service's.
+    if crate::compiled::not_compiled(pairing.group, root, shift(call.syntax().text_range())) {
+        return false;
+    }
     let args: Vec<TextRange> = call
         .arg_list()
         .map(|l| l.args().map(|a| shift(a.syntax().text_range())).collect())
@@ -2374,5 +2378,44 @@ pub async fn serve(addr: std::net::SocketAddr) -> Result<(), Error> {
             }).await
             }
         "#]].assert_eq(&out.render("api/"));
+    }
+
+    /// A test's server in the library (`#[cfg(test)] mod tests`) is not the
+    /// service's: left as it is.
+    #[test]
+    fn a_test_server_in_the_library_is_left_alone() {
+        let out = check(
+            PassId::Entry,
+            r#"
+//- /api/Cargo.toml
+[package]
+name = "api"
+edition = "2021"
+//- /api/src/main.rs
+#[tokio::main]
+async fn main() {
+    api::serve("127.0.0.1:1".parse().unwrap()).await
+}
+//- /api/src/lib.rs
+pub async fn serve(addr: std::net::SocketAddr) {
+    Server::builder().add_service(ApiServer::new(Api)).serve(addr).await.unwrap();
+}
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn answers() {
+        tokio::spawn(Server::builder().add_service(HealthServer::new(Fake)).serve(addr()));
+    }
+}
+"#,
+        );
+        let lib = out.render("api/src/lib.rs");
+        assert!(lib.contains("tokio::spawn(Server::builder().add_service(HealthServer::new(Fake)).serve(addr()));"), "{lib}");
+        assert!(
+            lib.contains(
+                ".serve_with_incoming_shutdown(knit_runtime::ServiceHost::current().incoming(addr)"
+            ),
+            "{lib}"
+        );
     }
 }
