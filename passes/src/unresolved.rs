@@ -46,7 +46,15 @@ pub fn find(group: &Group, index: &Index) -> Output {
         let callers: BTreeSet<ServiceId> = file.owners().map(|o| o.service).collect();
         let text = &file.text[c.client];
         let written = written.get(&c.name);
-        let outside = written.is_some() && imported_from_outside(group, c.file, &c.name);
+        let from = outside_crate(group, c.file, c.client, &c.name);
+        let outside = written.is_some() && from.is_some();
+        let why = match &from {
+            Some(krate) => format!(
+                "its generated code is in `{krate}`, a crate outside the group's packages, which knit does not read"
+            ),
+            None => "no proto of the group defines it, or its path does not lead to generated code"
+                .to_string(),
+        };
         for caller in callers {
             if !outside && written.is_some_and(|s| s.contains(&caller)) {
                 continue;
@@ -56,7 +64,7 @@ pub fn find(group: &Group, index: &Index) -> Output {
                 at: (c.file, c.client.start()),
                 caller,
                 detail: format!(
-                    "`{text}::{}`: knit cannot tell which gRPC service `{}` calls (no proto of the group defines it, or its path does not lead to generated code); the call stays RPC",
+                    "`{text}::{}`: knit cannot tell which gRPC service `{}` calls ({why}); the call stays RPC",
                     c.method, c.name
                 ),
                 callee: None,
@@ -185,16 +193,24 @@ fn hand_written(group: &Group, names: &BTreeSet<String>) -> BTreeMap<String, BTr
     written
 }
 
-/// Whether `file` imports `name` from outside its package's crates (a
-/// registry crate's generated client, `use helium_proto::..::GatewayClient`):
-/// then a hand-written type of that name elsewhere is not the one it calls.
-fn imported_from_outside(group: &Group, file: FileId, name: &str) -> bool {
+/// The crate outside the group's packages that `file` names the client
+/// `name` (its path at `client`) from: by that path's first segment, or by
+/// the `use` that imports it (a registry crate's generated client, `use
+/// helium_proto::..::GatewayClient`); then a hand-written type of that name
+/// elsewhere is not the one it calls.
+fn outside_crate(group: &Group, file: FileId, client: TextRange, name: &str) -> Option<String> {
     let source = group.file(file);
-    let Some(rust) = &source.rust else {
-        return false;
-    };
-    let Some(full) = imported(rust.tree().syntax(), name) else {
-        return false;
+    let rust = source.rust.as_ref()?;
+    let tree = rust.tree();
+    let written = ast::Path::cast(
+        tree.syntax()
+            .covering_element(client)
+            .ancestors()
+            .find(|n| n.kind() == SyntaxKind::PATH && n.text_range() == client)?,
+    )?;
+    let full = match segments(&written) {
+        inline if inline.len() > 1 => inline,
+        _ => imported(tree.syntax(), name)?,
     };
     let root = full[0].as_str();
     let package = &group.services[source.service].packages[source.package];
@@ -208,7 +224,7 @@ fn imported_from_outside(group: &Group, file: FileId, name: &str) -> bool {
             .rust_files()
             .any(|(_, _, r)| r.krate == rust.krate && r.module.iter().any(|m| m == root))
     };
-    !krate && !module()
+    (!krate && !module()).then(|| root.to_string())
 }
 
 /// The segments of `path`, first to last (keywords as written).
@@ -280,6 +296,31 @@ fn is_generated(item: &SyntaxNode) -> bool {
 mod tests {
     use crate::fixture::{GREETER, group, with_frontend};
     use crate::sharing::Sharing;
+
+    /// Each unresolved site's reason, after the client's name.
+    fn reasons(fixture: &str) -> Vec<String> {
+        let group = group(fixture);
+        let sharing = Sharing::of(&group);
+        super::find(&group, &sharing.index)
+            .calls
+            .into_iter()
+            .map(|c| c.detail.split_once(" calls (").unwrap().1.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn a_registry_crates_client_is_named_with_its_crate() {
+        let main = "use arrow_flight::flight_service_client::FlightServiceClient;\n\
+                    #[tokio::main]\nasync fn main() {\n    let f = FlightServiceClient::new(channel());\n    \
+                    let g = billing::v1::invoice_client::InvoiceClient::connect(\"http://b\").await;\n}\n";
+        expect_test::expect![[r#"
+            [
+                "its generated code is in `arrow_flight`, a crate outside the group's packages, which knit does not read); the call stays RPC",
+                "its generated code is in `billing`, a crate outside the group's packages, which knit does not read); the call stays RPC",
+            ]
+        "#]]
+        .assert_debug_eq(&reasons(&format!("{GREETER}{}", with_frontend(main))));
+    }
 
     fn unresolved(fixture: &str) -> Vec<String> {
         let group = group(fixture);
