@@ -54,6 +54,10 @@ pub struct Loaded {
     /// What loading found worth a note in the report: (output path of the
     /// file it is about, message).
     pub notes: Vec<(String, String)>,
+    /// The Cargo configuration files the services' builds read from their
+    /// repositories: (service index, path in the output tree, text), each
+    /// service's deepest first.
+    pub cargo_configs: Vec<(usize, String, String)>,
 }
 
 /// Where a service's files came from.
@@ -118,6 +122,9 @@ struct Loading {
     lockfile: Option<String>,
     /// The tonic line the service builds with, if it names tonic.
     tonic: Option<(tonic::Line, tonic::Uses)>,
+    /// The Cargo configuration files its build reads: (where it is, text),
+    /// the workspace's folder's first.
+    cargo_configs: Vec<(PathBuf, String)>,
 }
 
 /// A Rust file or manifest of a service: where knit reads it, where it is, and
@@ -273,6 +280,7 @@ fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loa
         (Vec::new(), Vec::new(), Vec::new());
     let mut sources = Vec::new();
     let mut notes: Vec<(String, String)> = Vec::new();
+    let mut cargo_configs = Vec::new();
     // Every file gets one id, however many services reach its package.
     let mut ids: HashMap<PathBuf, FileId> = HashMap::new();
     let mut by_path: HashMap<String, FileId> = HashMap::new();
@@ -367,6 +375,9 @@ fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loa
                 notes.push(note);
             }
         }
+        for (at, text) in loading.cargo_configs {
+            cargo_configs.push((index, place(&at), text));
+        }
         lockfiles.push(loading.lockfile);
         sources.push(loading.source);
     }
@@ -405,6 +416,7 @@ fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loa
         sources,
         tonic,
         notes,
+        cargo_configs,
     })
 }
 
@@ -1146,6 +1158,11 @@ fn load_service(
         bin_features,
         protos,
     };
+    let repository = match &export {
+        Some((exported, _)) => Some(exported.clone()),
+        None => git::toplevel(&root),
+    };
+    let cargo_configs = cargo_configs(&root, repository.as_deref(), &at);
     Ok(Loading {
         service,
         source,
@@ -1161,7 +1178,33 @@ fn load_service(
         notes,
         lockfile,
         tonic,
+        cargo_configs,
     })
+}
+
+/// The Cargo configuration files (`.cargo/config.toml`, or `.cargo/config`)
+/// a build in the workspace folder `root` reads from the repository: in
+/// `root` and the folders above it up to `top` (the repository's), deepest
+/// first, each with where it stands in the input tree (`at`).
+fn cargo_configs(
+    root: &Path,
+    top: Option<&Path>,
+    at: &dyn Fn(&Path) -> PathBuf,
+) -> Vec<(PathBuf, String)> {
+    let mut found = Vec::new();
+    for dir in root.ancestors() {
+        let file = ["config.toml", "config"]
+            .iter()
+            .map(|name| dir.join(".cargo").join(name))
+            .find(|f| f.is_file());
+        if let Some(text) = file.as_ref().and_then(|f| std::fs::read_to_string(f).ok()) {
+            found.push((at(&file.unwrap()), text));
+        }
+        if top.is_none_or(|top| dir == top) {
+            break;
+        }
+    }
+    found
 }
 
 /// A second `fn main` at the root of the service's binary (neither under a

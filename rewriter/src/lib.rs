@@ -5,6 +5,7 @@
 //! edits, generate support crates) → [`diff`], [`report`], [`emit`]; then, on
 //! request, [`verify`] (`cargo check` of the output).
 
+pub mod cargo_config;
 pub mod check;
 pub mod deploy;
 pub mod diff;

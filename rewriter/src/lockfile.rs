@@ -110,6 +110,9 @@ pub fn lock(loaded: &Loaded, files: &[(String, Content)], out: &Path) -> std::io
         for ((origin, path), _) in copies.filter(|(_, services)| services.contains(&i)) {
             inputs.insert(path.clone(), hash_file(origin)?);
         }
+        for (_, path, text) in loaded.cargo_configs.iter().filter(|(s, _, _)| *s == i) {
+            inputs.insert(path.clone(), hash(text.as_bytes()));
+        }
         if let Some(lockfile) = &loaded.lockfiles[i] {
             inputs.insert(
                 join(&source.out_root, "Cargo.lock"),

@@ -502,12 +502,19 @@ fn summary(report: &Report, out: &std::path::Path) -> String {
         0 => String::new(),
         n => format!(" ({n} in shared code, counted once per calling service)"),
     };
+    // With the services' Cargo configuration, the build runs where Cargo reads it.
+    let build = match out.join(knit_rewriter::cargo_config::PATH).is_file() {
+        true => format!("cd {} && cargo build -p merged", out.display()),
+        false => format!(
+            "cargo build --manifest-path {}/Cargo.toml -p merged",
+            out.display()
+        ),
+    };
     text.push_str(&format!(
-        "  call sites: {inline} inline, {bridged} bridged, {} left as RPC{unresolved}{shared}\n  review: {}/knit.diff, {}/report.md\n  build:  cargo build --manifest-path {}/Cargo.toml -p merged\n",
+        "  call sites: {inline} inline, {bridged} bridged, {} left as RPC{unresolved}{shared}\n  review: {}/knit.diff, {}/report.md\n  build:  {build}\n",
         report.calls.len() - inline - bridged,
         out.display(),
         out.display(),
-        out.display()
     ));
     text
 }

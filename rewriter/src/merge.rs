@@ -177,6 +177,16 @@ pub fn merge(loaded: &Loaded) -> Result<Merged> {
         });
         files.insert(new.path.clone(), Content::Text(new.text.clone()));
     }
+    if let Some(config) = cargo_config(loaded, &mut output.findings) {
+        if files.contains_key(crate::cargo_config::PATH) {
+            return Err(Diagnostic::new(format!(
+                "a service has `{}`, where knit puts the services' Cargo configuration",
+                crate::cargo_config::PATH
+            ))
+            .into());
+        }
+        files.insert(crate::cargo_config::PATH.to_string(), Content::Text(config));
+    }
     let mut generated = Vec::new();
     let (support, notes) = generate::support(loaded, &sharing);
     for message in notes {
@@ -206,4 +216,32 @@ pub fn merge(loaded: &Loaded) -> Result<Merged> {
         output,
         sharing,
     })
+}
+
+/// The Cargo configuration the services' builds read from their repositories
+/// (each file once), merged for the output's root, with a note saying where
+/// the build must run for Cargo to read it.
+fn cargo_config(loaded: &Loaded, findings: &mut Vec<Finding>) -> Option<String> {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut configs: Vec<(&str, &str)> = Vec::new();
+    for (service, path, text) in &loaded.cargo_configs {
+        if !seen.contains(&path.as_str()) {
+            seen.push(path);
+            configs.push((&loaded.group.services[*service].name, text));
+        }
+    }
+    let (text, notes) = crate::cargo_config::merged(&configs)?;
+    let note = |message: String| Finding {
+        level: Level::Note,
+        pass: PassId::Namespace,
+        at: None,
+        message,
+    };
+    findings.push(note(format!(
+        "the services' builds read Cargo configuration ({}): it is written to `{}` of the output, which Cargo reads when the merged workspace is built from the output's folder (`cargo build -p merged` there)",
+        seen.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", "),
+        crate::cargo_config::PATH
+    )));
+    findings.extend(notes.into_iter().map(note));
+    Some(text)
 }

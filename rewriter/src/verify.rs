@@ -1,11 +1,12 @@
 //! `knit merge --verify`: `cargo check` of the workspace knit wrote, and its
 //! first compiler errors mapped back to the services' own files and lines.
 //!
-//! Cargo runs as `cargo check --workspace --message-format=json --manifest-path
-//! OUT/Cargo.toml` from knit's folder, so its target folder is the one a
-//! `cargo build --manifest-path OUT/Cargo.toml` run from there uses
-//! (`CARGO_TARGET_DIR` when set, else `OUT/target`) and that build reuses the
-//! check's build scripts and proc macros. `CARGO` names the cargo to run.
+//! Cargo runs as `cargo check --workspace --message-format=json` in OUT, where
+//! it reads the services' Cargo configuration (`OUT/.cargo/config.toml`), so
+//! its target folder is the one a `cargo build -p merged` run there uses
+//! (`CARGO_TARGET_DIR` when set, taken from knit's folder when relative, else
+//! `OUT/target`) and that build reuses the check's build scripts and proc
+//! macros. `CARGO` names the cargo to run.
 
 mod map;
 mod progress;
@@ -88,6 +89,14 @@ struct Checked {
     stderr: String,
 }
 
+/// `CARGO_TARGET_DIR` made absolute against knit's folder, when it is set
+/// relative: cargo runs in another folder.
+fn absolute_target_dir() -> Option<(&'static str, PathBuf)> {
+    let dir = PathBuf::from(std::env::var_os("CARGO_TARGET_DIR")?);
+    let absolute = std::path::absolute(&dir).ok()?;
+    (dir.is_relative()).then_some(("CARGO_TARGET_DIR", absolute))
+}
+
 fn run(out: &Path, progress: bool) -> Result<Checked> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
     let mut child = Command::new(&cargo)
@@ -97,7 +106,11 @@ fn run(out: &Path, progress: bool) -> Result<Checked> {
             "--message-format=json",
             "--manifest-path",
         ])
-        .arg(out.join("Cargo.toml"))
+        .arg("Cargo.toml")
+        // Cargo reads its configuration from the folder it runs in: the
+        // services' (`.cargo/config.toml` of the output) applies from there.
+        .current_dir(out)
+        .envs(absolute_target_dir())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -174,8 +174,10 @@ pub(crate) fn build(system: &str, release: bool, task: &str) -> Result<Built, St
             .map_err(|e| format!("copy {bin}: {e}"))?;
         split_bins.insert(name.clone(), copy);
     }
+    // Built in knit's workspace, where Cargo reads the services' configuration.
     run_ok(
         cargo(&target)
+            .current_dir(&merged_dir)
             .arg("build")
             .args(&flags)
             .args(["-p", "merged", "--manifest-path"])
@@ -190,6 +192,7 @@ pub(crate) fn build(system: &str, release: bool, task: &str) -> Result<Built, St
         let bin = rewritten_bin(&merged_dir, service)?;
         run_ok(
             cargo(&target)
+                .current_dir(&merged_dir)
                 .arg("build")
                 .args(&flags)
                 .args(["-p", &service.merged_package, "--bin", &bin.name])
