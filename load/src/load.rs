@@ -375,8 +375,12 @@ fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loa
                 notes.push(note);
             }
         }
+        // Those in the folder the output mirrors: one above it (the user's
+        // own, the repository that holds a corpus) is not the services'.
         for (at, text) in loading.cargo_configs {
-            cargo_configs.push((index, place(&at), text));
+            if at.starts_with(&top) {
+                cargo_configs.push((index, place(&at), text));
+            }
         }
         lockfiles.push(loading.lockfile);
         sources.push(loading.source);

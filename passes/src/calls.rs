@@ -818,8 +818,8 @@ async fn main() {
         expect![[r#"
             Call(Inline) frontend/greeter-client/src/lib.rs:3 by frontend: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
             Call(Inline) frontend/greeter-client/src/lib.rs:3 by admin: calls to `helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)
-            Call(Unresolved) frontend/greeter-client/src/lib.rs:5 by frontend: `billing::v1::invoice_client::InvoiceClient::connect`: knit cannot tell which gRPC service `InvoiceClient` calls (no proto of the group defines it, or its path does not lead to generated code); the call stays RPC
-            Call(Unresolved) frontend/greeter-client/src/lib.rs:5 by admin: `billing::v1::invoice_client::InvoiceClient::connect`: knit cannot tell which gRPC service `InvoiceClient` calls (no proto of the group defines it, or its path does not lead to generated code); the call stays RPC"#]]
+            Call(Unresolved) frontend/greeter-client/src/lib.rs:5 by frontend: `billing::v1::invoice_client::InvoiceClient::connect`: knit cannot tell which gRPC service `InvoiceClient` calls (its generated code is in `billing`, a crate outside the group's packages, which knit does not read); the call stays RPC
+            Call(Unresolved) frontend/greeter-client/src/lib.rs:5 by admin: `billing::v1::invoice_client::InvoiceClient::connect`: knit cannot tell which gRPC service `InvoiceClient` calls (its generated code is in `billing`, a crate outside the group's packages, which knit does not read); the call stays RPC"#]]
         .assert_eq(&crate::fixture::check_all_group(group).findings.join("\n"));
     }
 

@@ -214,7 +214,11 @@ fn outside_crate(group: &Group, file: FileId, client: TextRange, name: &str) -> 
     };
     let root = full[0].as_str();
     let package = &group.services[source.service].packages[source.package];
-    let own = package.lib.iter().map(|l| l.name.replace('-', "_"));
+    let own = package
+        .lib
+        .iter()
+        .map(|l| l.name.replace('-', "_"))
+        .chain([package.name.replace('-', "_")]);
     let deps = package.local_deps.iter().map(|d| d.key.replace('-', "_"));
     let krate = ["crate", "self", "super"].contains(&root)
         || own.chain(deps).any(|k| k == root)

@@ -98,12 +98,17 @@ pub fn lock(loaded: &Loaded, files: &[(String, Content)], out: &Path) -> std::io
     for (i, service) in loaded.group.services.iter().enumerate() {
         let source = &loaded.sources[i];
         let mut inputs = BTreeMap::new();
-        for f in loaded
-            .group
-            .files
+        // Its files, and those of its packages' folders other services read
+        // (another binary of a package it shares).
+        let dirs: Vec<String> = service
+            .packages
             .iter()
-            .filter(|f| f.package_in(knit_passes::model::ServiceId(i)).is_some())
-        {
+            .map(|p| format!("{}/", p.dir))
+            .collect();
+        for f in loaded.group.files.iter().filter(|f| {
+            f.package_in(knit_passes::model::ServiceId(i)).is_some()
+                || dirs.iter().any(|d| f.path.starts_with(d.as_str()))
+        }) {
             inputs.insert(f.path.clone(), hash(f.text.as_bytes()));
         }
         let copies = loaded.copies.iter().zip(&loaded.copy_services);

@@ -88,6 +88,53 @@ fn a_binary_no_service_runs_is_copied_as_it_is() {
     assert!(!report.contains("admin.rs"), "{report}");
 }
 
+/// The Cargo configuration a service's build reads (`.cargo/config.toml` in
+/// its workspace's folder: `--cfg tokio_unstable`) is written at the output's
+/// root, where a build of the merged workspace reads it; `knit check` sees it
+/// change.
+#[test]
+fn the_services_cargo_configuration_is_written_at_the_outputs_root() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = "[build]\nrustflags = [\"--cfg\", \"tokio_unstable\"]\n";
+    merge_layout("two-bins", tmp.path(), |dir| {
+        std::fs::create_dir_all(dir.join("market/.cargo")).unwrap();
+        std::fs::write(dir.join("market/.cargo/config.toml"), config).unwrap();
+    })
+    .unwrap();
+    let written = std::fs::read_to_string(tmp.path().join("out/.cargo/config.toml")).unwrap();
+    assert_eq!(written, config);
+    let report = std::fs::read_to_string(tmp.path().join("out/report.md")).unwrap();
+    assert!(
+        report.contains(
+            "the services' builds read Cargo configuration (`market/.cargo/config.toml`)"
+        ),
+        "{report}"
+    );
+    let check = knit(
+        &["check", "two-bins/knit.toml", "--against", "out"],
+        tmp.path(),
+    );
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    std::fs::write(
+        tmp.path().join("two-bins/market/.cargo/config.toml"),
+        "[build]\n",
+    )
+    .unwrap();
+    let check = knit(
+        &["check", "two-bins/knit.toml", "--against", "out"],
+        tmp.path(),
+    );
+    let said = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        check.status.code() == Some(1) && said.contains("modified market/.cargo/config.toml"),
+        "{said}"
+    );
+}
+
 /// The call site both roles of one binary compile is a row of each role's
 /// service, counted once for each, in report.json and report.md.
 #[test]

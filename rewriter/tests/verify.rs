@@ -68,7 +68,8 @@ fn recorded_compiler_errors_map_to_the_services_lines() {
     assert_eq!(lines, MAPPED);
 }
 
-/// A stand-in for cargo in `dir`: records its arguments in `dir/args`, prints
+/// A stand-in for cargo in `dir`: records its arguments and the folder it
+/// runs in (the last folder's name) in `dir/args`, prints
 /// `stdout` (a file) and `stderr`, exits with `code`.
 #[cfg(unix)]
 fn fake_cargo(dir: &Path, stdout: Option<&Path>, stderr: &str, code: i32) -> PathBuf {
@@ -77,7 +78,7 @@ fn fake_cargo(dir: &Path, stdout: Option<&Path>, stderr: &str, code: i32) -> Pat
     std::fs::write(
         &script,
         format!(
-            "#!/bin/sh\necho \"$@\" > '{}'\n{cat}printf '%s' '{stderr}' >&2\nexit {code}\n",
+            "#!/bin/sh\necho \"$@\" in \"$(basename \"$PWD\")\" > '{}'\n{cat}printf '%s' '{stderr}' >&2\nexit {code}\n",
             dir.join("args").display()
         ),
     )
@@ -128,7 +129,7 @@ fn errors_exit_2_at_the_services_lines_and_the_output_stays() {
     let args = std::fs::read_to_string(tmp.path().join("args")).unwrap();
     assert_eq!(
         args.trim_end(),
-        "check --workspace --message-format=json --manifest-path out/Cargo.toml"
+        "check --workspace --message-format=json --manifest-path Cargo.toml in out"
     );
 }
 

@@ -1,5 +1,5 @@
 //! The shelf: a workload that keeps its stock levels in the node's key store,
-//! which it reaches over the keeper's Unix socket (`KEEPER_SOCKET`).
+//! which it reaches over the keeper's Unix socket (`KEYS_SOCKET`).
 
 use hyper_util::rt::TokioIo;
 use tokio::net::UnixStream;
@@ -57,7 +57,7 @@ fn keeper_channel(socket: String) -> Result<Channel, tonic::transport::Error> {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let socket = std::env::var("KEEPER_SOCKET").unwrap_or_else(|_| "/tmp/keeper.sock".into());
+    let socket = std::env::var("KEYS_SOCKET").unwrap_or_else(|_| "/tmp/keeper.sock".into());
     let addr = std::env::var("SHELF_ADDR")
         .unwrap_or_else(|_| "127.0.0.1:50096".into())
         .parse()?;
