@@ -906,7 +906,10 @@ pub fn lib_entries(group: &Group, out: &Output) -> Output {
         // use library items under them: its copy is compiled with them only,
         // so the library still builds without them for its other targets.
         let gate = features_gate(&service.bin_features);
-        let module = (shared || gate.is_some() || !own.is_empty())
+        let lib_tree = group.file(lib.root).rust.as_ref().map(|r| r.tree());
+        let clashes =
+            lib_tree.is_some_and(|lib_tree| bin_items::needs_own_module(&tree, &main, &lib_tree));
+        let module = (shared || gate.is_some() || clashes || !own.is_empty())
             .then(|| bin_items::module_name(&service.bin.name));
         let bin_module = module.as_deref();
         let indent = if module.is_some() { "" } else { "    " };
@@ -2045,6 +2048,67 @@ pub struct Api;
             }).await
             }
         "#]].assert_eq(&out.render("api/"));
+    }
+
+    /// A `main` whose return type its `use`s import, and whose code names a
+    /// dependency (`config`, renamed) that the library's root shadows with a
+    /// module of that name: its copy goes into a module of its own, where
+    /// both mean what they mean in the binary.
+    #[test]
+    fn lifts_into_a_module_where_the_librarys_names_would_differ() {
+        let out = check(
+            PassId::Entry,
+            r#"
+//- /relayer/Cargo.toml
+[package]
+name = "relayer"
+edition = "2021"
+[dependencies]
+config = { package = "astria-config", version = "1" }
+//- /relayer/src/main.rs
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cfg = config::get().unwrap();
+    relayer::run(cfg).await;
+    ExitCode::SUCCESS
+}
+//- /relayer/src/lib.rs
+pub mod config;
+pub async fn run(cfg: config::Config) {
+    Server::builder().add_service(ApiServer::new(Api)).serve(cfg.addr).await.unwrap();
+}
+//- /relayer/src/config.rs
+pub struct Config { pub addr: std::net::SocketAddr }
+"#,
+        );
+        expect![[r#"
+            //- /relayer/src/lib.rs
+            pub mod config;
+            pub async fn run(cfg: config::Config) {
+                Server::builder().add_service(ApiServer::new(Api)).serve_with_incoming_shutdown(knit_runtime::ServiceHost::current().incoming(cfg.addr), knit_runtime::ServiceHost::current().shutdown()).await.unwrap();
+            }
+
+            /// The items and modules of binary `relayer` (relayer/src/main.rs), copied by knit with its `fn main`.
+            #[doc(hidden)]
+            #[allow(dead_code, unused_imports, unused_macros)]
+            #[path = "."]
+            pub mod knit_bin_relayer {
+            use std::process::ExitCode;
+
+            /// The entry of service `relayer`, lifted by knit from `fn main` in relayer/src/main.rs: the
+            /// merged binary's host runs it; the service's own binary runs `main` as before.
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> ExitCode {
+                knit_host.scope(async move {
+                let cfg = config::get().unwrap();
+                crate::run(cfg).await;
+                ExitCode::SUCCESS
+            }).await
+            }
+            }
+            pub use knit_bin_relayer::knit_entry;
+        "#]].assert_eq(&out.render("relayer/src/lib.rs"));
     }
 
     /// A binary built only with a feature (`required-features`) that uses a

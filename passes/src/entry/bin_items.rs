@@ -5,6 +5,8 @@
 //! module's `#[path]` is the binary root's folder: its `mod x;` declarations,
 //! copied as they are, name the binary's files, found as the binary finds them.
 
+use std::collections::BTreeSet;
+
 use ra_ap_syntax::ast::{self, HasAttrs, HasModuleItem, HasName};
 use ra_ap_syntax::{AstNode, SyntaxKind, SyntaxNode, SyntaxToken, TextRange, TextSize};
 
@@ -136,4 +138,85 @@ pub(super) fn module_path(group: &Group, root: FileId, lib: &Target) -> String {
         parent_dir(&group.file(lib.root).path),
         parent_dir(&group.file(root).path),
     )
+}
+
+/// Whether `main` of the binary root `tree`, copied into the library whose
+/// root is `lib_root`, needs a module of its own there
+/// even without items of its own: its return type names what its `use`s
+/// import (those go inside the entry's body, which the signature does not
+/// see: `use std::process::ExitCode;` and `-> ExitCode`), or its code names
+/// by a first segment that its `use`s do not bind (a dependency, `config`,
+/// renamed from `astria-config`) something the library's root defines or
+/// imports too (`mod config;`), which would shadow it there: in a module of
+/// its own, names resolve as in the binary.
+pub(super) fn needs_own_module(
+    tree: &ast::SourceFile,
+    main: &ast::Fn,
+    lib_root: &ast::SourceFile,
+) -> bool {
+    let uses: Vec<ast::Use> = tree
+        .items()
+        .filter_map(|item| match item {
+            ast::Item::Use(u) => Some(u),
+            _ => None,
+        })
+        .collect();
+    let imported: BTreeSet<String> = uses.iter().flat_map(bound_names).collect();
+    let ret_names = main
+        .ret_type()
+        .into_iter()
+        .flat_map(|r| r.syntax().descendants_with_tokens().collect::<Vec<_>>())
+        .filter_map(|t| t.into_token())
+        .filter(|t| t.kind() == SyntaxKind::IDENT)
+        .any(|t| imported.contains(t.text()));
+    if ret_names {
+        return true;
+    }
+    let defined: BTreeSet<String> = lib_root
+        .items()
+        .flat_map(|item| match item {
+            ast::Item::Use(u) => bound_names(&u),
+            other => ast::AnyHasName::cast(other.syntax().clone())
+                .and_then(|n| n.name())
+                .map(|n| vec![n.text().to_string()])
+                .unwrap_or_default(),
+        })
+        .collect();
+    main.syntax()
+        .descendants()
+        .filter_map(ast::Path::cast)
+        .filter(|p| p.qualifier().is_none())
+        .filter_map(|p| first_segment(&p))
+        .any(|first| defined.contains(&first) && !imported.contains(&first))
+}
+
+/// The first segment of `path`, as written.
+fn first_segment(path: &ast::Path) -> Option<String> {
+    let mut first = path.clone();
+    while let Some(q) = first.qualifier() {
+        first = q;
+    }
+    Some(first.segment()?.name_ref()?.text().to_string())
+}
+
+/// The names a `use` item binds (each leaf's rename or last segment; not
+/// globs or `self` imports' modules).
+fn bound_names(item: &ast::Use) -> Vec<String> {
+    let Some(tree) = item.use_tree() else {
+        return Vec::new();
+    };
+    tree.syntax()
+        .descendants()
+        .filter_map(ast::UseTree::cast)
+        .filter(|t| t.use_tree_list().is_none() && t.star_token().is_none())
+        .filter_map(|t| match t.rename() {
+            Some(rename) => rename.name().map(|n| n.text().to_string()),
+            None => t
+                .path()?
+                .segment()?
+                .name_ref()
+                .map(|n| n.text().to_string()),
+        })
+        .filter(|name| name != "self" && name != "_")
+        .collect()
 }
