@@ -44,13 +44,20 @@ pub(crate) fn with_lockfiles<'a>(
 /// `Cargo.lock` text), by name and version. Path packages (no `source`) are the
 /// workspace's own: Cargo adds them.
 pub(crate) fn kept(lockfiles: &[(&str, &str)]) -> Vec<Kept> {
-    // (name, range) -> (services, version -> (services, package))
+    // (name, range, source) -> (services, version -> (services, package)).
+    // Packages of two sources (a git fork beside the registry's) are two
+    // packages to Cargo, of one name and version: both stay. A git source's
+    // commit (after `#`) is not part of it: one repository's commits unify.
     type Range = (Vec<String>, BTreeMap<String, (Vec<String>, LockedPackage)>);
-    let mut ranges: BTreeMap<(String, String), Range> = BTreeMap::new();
+    let mut ranges: BTreeMap<(String, String, String), Range> = BTreeMap::new();
     for (service, text) in lockfiles {
         for package in CargoLock::lenient(text).sourced() {
             let range = version_range(&package.version).unwrap_or_else(|| package.version.clone());
-            let (services, versions) = ranges.entry((package.name.clone(), range)).or_default();
+            let source = package.source.as_deref().unwrap_or_default();
+            let source = source.split('#').next().unwrap_or_default().to_string();
+            let (services, versions) = ranges
+                .entry((package.name.clone(), range, source))
+                .or_default();
             let slot = versions
                 .entry(package.version.clone())
                 .or_insert_with(|| (Vec::new(), package.clone()));
@@ -155,6 +162,32 @@ mod tests {
             text.push_str(&format!("\n[[package]]\nname = \"{name}\"\nversion = \"{version}\"\n{source}dependencies = [{}]\n", deps.join(", ")));
         }
         text
+    }
+
+    /// A git fork of a registry crate, at the same version, in one lockfile:
+    /// two packages to Cargo, both kept.
+    #[test]
+    fn one_version_from_two_sources_stays_two_packages() {
+        let git = "git+https://github.com/Zondax/ledger-rs?rev=20e2a20#20e2a2076d799d449ff6f07eb82c1e5c5c6c3c74";
+        let registry = "registry+https://github.com/rust-lang/crates.io-index";
+        let text = format!(
+            "version = 4\n\n[[package]]\nname = \"svc\"\nversion = \"0.1.0\"\ndependencies = [\"ledger-transport 0.10.0 ({registry})\", \"ledger-transport 0.10.0 ({git})\"]\n\n\
+             [[package]]\nname = \"ledger-transport\"\nversion = \"0.10.0\"\nsource = \"{registry}\"\n\n\
+             [[package]]\nname = \"ledger-transport\"\nversion = \"0.10.0\"\nsource = \"{git}\"\n"
+        );
+        let (merged, notes) = merge(&[("svc", &text)]);
+        assert!(notes.is_empty(), "{notes:?}");
+        let sources: Vec<&str> = merged
+            .lines()
+            .filter(|l| l.starts_with("source = "))
+            .collect();
+        assert_eq!(
+            sources,
+            [
+                format!("source = \"{git}\""),
+                format!("source = \"{registry}\"")
+            ]
+        );
     }
 
     #[test]
