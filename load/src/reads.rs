@@ -238,16 +238,7 @@ fn manifest_dir_reads(text: &str, tree: &SyntaxNode, package_dir: &Path) -> Vec<
         if path.is_file() {
             found.push(path);
         } else if path.is_dir() {
-            let files = ignore::WalkBuilder::new(&path)
-                .hidden(false)
-                .follow_links(false)
-                .filter_entry(|e| e.file_name() != "target" && e.file_name() != ".git")
-                .build()
-                .filter_map(Result::ok)
-                .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
-                .map(|e| e.into_path())
-                .take(MOST_FILES_PER_READ);
-            found.extend(files);
+            found.extend(files_under(&path).take(MOST_FILES_PER_READ));
         }
     }
     found.sort();
@@ -488,7 +479,18 @@ fn named_path(literal: &str, package_dir: &Path) -> Option<PathBuf> {
 /// The `.proto` files under `dir`, sorted; symbolic links, build output and
 /// version control folders are not entered.
 fn protos_under(dir: &Path) -> Vec<PathBuf> {
-    let mut found: Vec<PathBuf> = ignore::WalkBuilder::new(dir)
+    let mut found: Vec<PathBuf> = files_under(dir)
+        .filter(|p| p.extension().is_some_and(|e| e == "proto"))
+        .take(MOST_PROTOS_PER_FOLDER)
+        .collect();
+    found.sort();
+    found
+}
+
+/// The files under `dir`, hidden ones too, links not followed, outside
+/// `target` and `.git` folders.
+fn files_under(dir: &Path) -> impl Iterator<Item = PathBuf> {
+    ignore::WalkBuilder::new(dir)
         .hidden(false)
         .follow_links(false)
         .filter_entry(|e| e.file_name() != "target" && e.file_name() != ".git")
@@ -496,11 +498,6 @@ fn protos_under(dir: &Path) -> Vec<PathBuf> {
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
         .map(|e| e.into_path())
-        .filter(|p| p.extension().is_some_and(|e| e == "proto"))
-        .take(MOST_PROTOS_PER_FOLDER)
-        .collect();
-    found.sort();
-    found
 }
 
 #[cfg(test)]

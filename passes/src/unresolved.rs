@@ -301,14 +301,19 @@ mod tests {
     use crate::fixture::{GREETER, group, with_frontend};
     use crate::sharing::Sharing;
 
-    /// Each unresolved site's reason, after the client's name.
-    fn reasons(fixture: &str) -> Vec<String> {
+    /// Each unresolved site's detail.
+    fn details(fixture: &str) -> Vec<String> {
         let group = group(fixture);
         let sharing = Sharing::of(&group);
-        super::find(&group, &sharing.index)
-            .calls
-            .into_iter()
-            .map(|c| c.detail.split_once(" calls (").unwrap().1.to_string())
+        let found = super::find(&group, &sharing.index).calls;
+        found.into_iter().map(|c| c.detail).collect()
+    }
+
+    /// Each unresolved site's reason, after the client's name.
+    fn reasons(fixture: &str) -> Vec<String> {
+        let details = details(fixture).into_iter();
+        details
+            .map(|d| d.split_once(" calls (").unwrap().1.to_string())
             .collect()
     }
 
@@ -326,13 +331,11 @@ mod tests {
         .assert_debug_eq(&reasons(&format!("{GREETER}{}", with_frontend(main))));
     }
 
+    /// Each unresolved site's client and constructor.
     fn unresolved(fixture: &str) -> Vec<String> {
-        let group = group(fixture);
-        let sharing = Sharing::of(&group);
-        super::find(&group, &sharing.index)
-            .calls
-            .into_iter()
-            .map(|c| c.detail.split(": ").next().unwrap().to_string())
+        let details = details(fixture).into_iter();
+        details
+            .map(|d| d.split(": ").next().unwrap().to_string())
             .collect()
     }
 
