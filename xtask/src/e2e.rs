@@ -160,8 +160,11 @@ pub(crate) fn build(system: &str, release: bool, task: &str) -> Result<Built, St
             .find(|b| b.name == *bin)
             .map(|b| b.feature_flags())
             .unwrap_or_default();
+        // From the service's folder, as its team builds it: Cargo reads the
+        // repository's configuration (`.cargo/config.toml`) from there.
         run_ok(
             cargo(&target)
+                .current_dir(&path)
                 .arg("build")
                 .args(&flags)
                 .args(["--bin", bin])

@@ -18,6 +18,9 @@ use keys::admin_server::{Admin, AdminServer};
 use keys::keys_server::{Keys, KeysServer};
 use keys::{AddRequest, CountReply, CountRequest, GetRequest, Key};
 
+/// The store's name, set at build time by the repository's `.cargo/config.toml`.
+const STORE: &str = env!("KEEPER_STORE");
+
 /// How long a workload may keep a key's value: longer for keys written often.
 fn cache_for(version: u64) -> prost_types::Duration {
     prost_types::Duration {
@@ -46,7 +49,7 @@ impl Keys for Store {
         let (value, version) = store
             .get(&name)
             .copied()
-            .ok_or_else(|| Status::not_found(format!("no key `{name}`")))?;
+            .ok_or_else(|| Status::not_found(format!("no key `{name}` in {STORE}")))?;
         Ok(Response::new(Key {
             name,
             value,
