@@ -1549,7 +1549,7 @@ fn excerpt(node: &SyntaxNode) -> String {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ");
-    match text.char_indices().nth(48) {
+    match text.char_indices().nth(72) {
         Some((end, _)) => format!("{}..", &text[..end]),
         None => text,
     }
@@ -1764,7 +1764,7 @@ mod tests {
         decision(
             "let app = Routes::new(GreeterServer::new(MyGreeter)).into_axum_router().route_layer(auth);\n    axum::serve(listener, app).await?;",
             expect![
-                "stay RPC: `greeter` serves its routes through axum (`into_axum_router`) and puts a layer on that router (`Routes::new(GreeterServer::new(MyGreeter)).into_..`): a call in process would skip it"
+                "stay RPC: `greeter` serves its routes through axum (`into_axum_router`) and puts a layer on that router (`Routes::new(GreeterServer::new(MyGreeter)).into_axum_router().route_laye..`): a call in process would skip it"
             ],
         );
         decision(
@@ -2045,7 +2045,7 @@ mod tests {
         decision(
             "let b = if slow { log(); Server::builder() } else { Server::builder() };\n    b.add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;",
             expect![
-                "stay RPC: `greeter` builds the server it serves with where knit cannot follow it (`if slow { log(); Server::builder() } else { Serv..`)"
+                "stay RPC: `greeter` builds the server it serves with where knit cannot follow it (`if slow { log(); Server::builder() } else { Server::builder() }`)"
             ],
         );
         decision(
