@@ -1201,8 +1201,10 @@ fn cargo_configs(
             .iter()
             .map(|name| dir.join(".cargo").join(name))
             .find(|f| f.is_file());
-        if let Some(text) = file.as_ref().and_then(|f| std::fs::read_to_string(f).ok()) {
-            found.push((at(&file.unwrap()), text));
+        if let Some(file) = file
+            && let Ok(text) = std::fs::read_to_string(&file)
+        {
+            found.push((at(&file), text));
         }
         if top.is_none_or(|top| dir == top) {
             break;

@@ -123,7 +123,6 @@ impl ChannelTimeout {
     /// that keeps the client's channel (a wrapper, a timeout; `Unknown`), or
     /// `Unset` when none has a timeout (or there are none).
     fn of_all(each: impl Iterator<Item = ChannelTimeout>) -> ChannelTimeout {
-        let mut all = ChannelTimeout::Unset;
         for one in each {
             match one {
                 ChannelTimeout::Unset => {}
@@ -131,9 +130,8 @@ impl ChannelTimeout {
                 ChannelTimeout::Constant(d) => return ChannelTimeout::Computed(d),
                 other => return other,
             }
-            all = ChannelTimeout::Unset;
         }
-        all
+        ChannelTimeout::Unset
     }
 }
 
