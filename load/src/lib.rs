@@ -9,6 +9,7 @@
 
 pub mod cargolock;
 pub mod error;
+mod external;
 pub mod features;
 pub mod git;
 pub mod links;

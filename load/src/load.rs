@@ -1148,6 +1148,13 @@ fn load_service(
             tonic::SUPPORTED
         ))
     })?;
+    let workspace_manifests: Vec<&str> = chosen
+        .iter()
+        .filter_map(|c| c.workspace_root.as_ref())
+        .map(|(text, _)| text.as_str())
+        .collect();
+    let external_apis =
+        crate::external::find(&manifests, &workspace_manifests, lockfile.as_deref());
     let service = Service {
         name: spec.name.clone(),
         listen: spec.listen,
@@ -1161,6 +1168,7 @@ fn load_service(
         },
         bin_features,
         protos,
+        external_apis,
     };
     let repository = match &export {
         Some((exported, _)) => Some(exported.clone()),

@@ -124,6 +124,24 @@ pub struct Service {
     pub bin_features: Vec<String>,
     /// The proto files the service's packages hold or their build scripts name.
     pub protos: Vec<ProtoFile>,
+    /// Generated gRPC code its packages reach in registry or git dependencies.
+    pub external_apis: Vec<ExternalApi>,
+}
+
+/// A registry or git dependency of a service that holds tonic's generated code
+/// for proto packages (an API crate: `dragonfly-api`, `arrow-flight`): read from
+/// Cargo's cache of sources, never copied or edited.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalApi {
+    /// The name the service's sources give the crate (`dragonfly_api`).
+    pub krate: String,
+    /// The package and its version, as reasons name it (`dragonfly-api 2.3.1`).
+    pub package: String,
+    /// The gRPC services its generated code defines: (proto package, service).
+    /// Empty when its sources are not in Cargo's cache (`cargo fetch` puts them there).
+    pub services: Vec<(String, String)>,
+    /// Whether knit found its sources.
+    pub read: bool,
 }
 
 /// One Cargo package of a service.

@@ -789,6 +789,96 @@ async fn main() {
         expect!["Call(Bridged) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process through `greeter`'s server stack, bridged (each side encodes with its own generated types): `greeter`'s build script customises the generated code (`type_attribute`)"].assert_eq(&check(PassId::Calls, &custom).findings.join("\n"));
     }
 
+    /// Both services take the generated code from an API crate outside the
+    /// group (a registry dependency, read from Cargo's cache): the client is
+    /// kept, its channel bridged through the provider's server, which is
+    /// registered for it; a service no one serves stays RPC.
+    #[test]
+    fn clients_of_an_api_crate_are_bridged() {
+        let fixture = r#"
+//- /greeter/Cargo.toml
+[package]
+name = "greeter"
+edition = "2021"
+//- /greeter/src/main.rs
+use acme_api::hello::v1::greeter_server::{Greeter, GreeterServer};
+use tonic::transport::Server;
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    Server::builder().add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;
+    Ok(())
+}
+//- /frontend/Cargo.toml
+[package]
+name = "frontend"
+edition = "2021"
+//- /frontend/src/main.rs
+use acme_api::hello::v1::greeter_client::GreeterClient;
+use acme_api::billing::v1 as billing;
+#[tokio::main]
+async fn main() {
+    let greeter = GreeterClient::connect("http://greeter:50051").await.unwrap();
+    let invoices = billing::invoice_client::InvoiceClient::connect("http://b").await.unwrap();
+}
+"#;
+        let with_api = || {
+            let mut group = crate::fixture::group(fixture);
+            for service in &mut group.services {
+                service.external_apis.push(crate::model::ExternalApi {
+                    krate: "acme_api".into(),
+                    package: "acme-api 1.2.0".into(),
+                    services: vec![
+                        ("billing.v1".into(), "Invoice".into()),
+                        ("hello.v1".into(), "Greeter".into()),
+                    ],
+                    read: true,
+                });
+            }
+            group
+        };
+        let checked = crate::fixture::check_group(PassId::Calls, with_api());
+        expect![[r#"
+            Call(Bridged) frontend/src/main.rs:5: calls to `hello.v1.Greeter` run in process through `greeter`'s server stack, bridged (each side encodes with its own generated types): `frontend` takes the generated code of `hello.v1` from `acme-api 1.2.0`, a dependency knit does not edit
+            Call(Rpc) frontend/src/main.rs:6: calls to `billing.v1.Invoice` stay RPC: `billing.v1.Invoice` is not served by a service of the merge group"#]]
+        .assert_eq(&checked.findings.join("\n"));
+        expect![[r#"
+            //- /frontend/src/main.rs
+            use acme_api::hello::v1::greeter_client::GreeterClient;
+            use acme_api::billing::v1 as billing;
+            #[tokio::main]
+            async fn main() {
+                let greeter = knit_runtime::transport::Bridge::connect("hello.v1.Greeter", "http://greeter:50051", GreeterClient::new).await.unwrap();
+                let invoices = billing::invoice_client::InvoiceClient::connect("http://b").await.unwrap();
+            }
+            Call(Bridged) frontend/src/main.rs:5: calls to `hello.v1.Greeter` run in process through `greeter`'s server stack, bridged (each side encodes with its own generated types): `frontend` takes the generated code of `hello.v1` from `acme-api 1.2.0`, a dependency knit does not edit
+            Call(Rpc) frontend/src/main.rs:6: calls to `billing.v1.Invoice` stay RPC: `billing.v1.Invoice` is not served by a service of the merge group
+        "#]]
+        .assert_eq(&checked.render("frontend/src/main.rs"));
+        let entry = crate::fixture::check_group(PassId::Entry, with_api());
+        expect![[r#"
+            //- /greeter/src/main.rs
+            use acme_api::hello::v1::greeter_server::{Greeter, GreeterServer};
+            use tonic::transport::Server;
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), Box<dyn std::error::Error>> {
+                Server::builder().add_service(knit_host.provide_server("hello.v1.Greeter", GreeterServer::new(MyGreeter))).serve_with_incoming_shutdown(knit_host.incoming(addr), knit_host.shutdown()).await?;
+                Ok(())
+            }
+        "#]].assert_eq(&entry.render("greeter/src/main.rs"));
+    }
+
+    /// A caller that serves the service it calls (an executor fetching from
+    /// its peers) beside another provider: which one it calls is not known.
+    #[test]
+    fn a_caller_serving_what_it_calls_stays_rpc() {
+        let main = "use hello::greeter_client::GreeterClient;\nuse hello::greeter_server::GreeterServer;\n\
+                    mod hello { tonic::include_proto!(\"helloworld\"); }\n#[tokio::main]\nasync fn main() {\n    \
+                    let peer = GreeterClient::connect(\"http://peer\").await;\n    \
+                    Server::builder().add_service(GreeterServer::new(Mirror)).serve(addr).await;\n}\n";
+        let fixture = crate::fixture::with_frontend(main);
+        expect!["Call(Rpc) frontend/src/main.rs:6: calls to `helloworld.Greeter` stay RPC: `frontend` serves `helloworld.Greeter` itself, as `greeter` does: knit cannot tell whether its calls are for its own peers or for `greeter`"]
+            .assert_eq(&check(PassId::Calls, &fixture).findings.join("\n"));
+    }
+
     /// A client-helper crate that two callers reach (one package, kept once):
     /// its call sites are each caller's, with each caller's decision (a client
     /// knit cannot attribute too).

@@ -122,6 +122,9 @@ struct Crate {
     /// Module-level imports, by module path: what each module's `use` items
     /// (re-exports included) bring into scope.
     imports: BTreeMap<Vec<String>, Imports>,
+    /// An API crate outside the group (a registry or git dependency holding
+    /// generated code): known by the services it defines, not by its sources.
+    external: bool,
 }
 
 /// The crates of a group.
@@ -149,6 +152,7 @@ impl Index {
                         generated_modules: BTreeSet::new(),
                         externs: BTreeMap::new(),
                         imports: BTreeMap::new(),
+                        external: false,
                     });
                 krate.files.push(id);
             }
@@ -163,6 +167,7 @@ impl Index {
                 names.extend(proto.services.iter().map(|s| s.name.clone()));
             }
         }
+        add_external_crates(group, &mut crates);
         let files: Vec<(CrateKey, FileId)> = crates
             .iter()
             .flat_map(|(&key, krate)| krate.files.iter().map(move |&id| (key, id)))
@@ -410,6 +415,65 @@ fn externs_of(group: &Group, key: CrateKey, crates: &Crates) -> BTreeMap<String,
         }
     }
     externs
+}
+
+/// Adds the API crates outside the group that services depend on
+/// (`ExternalApi`), each as a crate without files, named by every crate of its
+/// service that does not give the name to another crate of the group.
+fn add_external_crates(group: &Group, crates: &mut Crates) {
+    let mut next = 0;
+    for (service, s) in group.services.iter().enumerate() {
+        let service = ServiceId(service);
+        for api in s.external_apis.iter().filter(|a| !a.services.is_empty()) {
+            next += 1;
+            let key = (
+                service,
+                PackageId(usize::MAX - next),
+                FileId(u32::MAX - next as u32),
+            );
+            let mut krate = Crate {
+                service,
+                files: Vec::new(),
+                modules: BTreeSet::new(),
+                protos: BTreeMap::new(),
+                proto_modules: BTreeSet::new(),
+                generated_modules: BTreeSet::new(),
+                externs: BTreeMap::new(),
+                imports: BTreeMap::new(),
+                external: true,
+            };
+            for (package, name) in &api.services {
+                krate
+                    .protos
+                    .entry(package.clone())
+                    .or_default()
+                    .push(name.clone());
+                // tonic-build's nesting (`pkg::v1`): where most API crates put it.
+                let module: Vec<String> = package
+                    .split('.')
+                    .filter(|p| !p.is_empty())
+                    .map(snake_case)
+                    .collect();
+                for end in 1..=module.len() {
+                    krate.modules.insert(module[..end].to_vec());
+                }
+                for suffix in ["_client", "_server"] {
+                    let generated = format!("{}{suffix}", snake_case(name));
+                    krate.generated_modules.insert(vec![generated.clone()]);
+                    krate
+                        .generated_modules
+                        .insert([module.as_slice(), &[generated]].concat());
+                }
+                krate.proto_modules.insert((module, package.clone()));
+            }
+            for (k, own) in crates.iter_mut() {
+                if k.0 == service && !own.external {
+                    own.externs.entry(api.krate.clone()).or_insert(key);
+                }
+            }
+            crates.insert(key, krate);
+        }
+    }
 }
 
 /// The module path of `node`: the file's module plus enclosing inline modules.
@@ -664,6 +728,9 @@ fn is_module(krate: &Crate, path: &[String]) -> bool {
 
 /// Whether the absolute path `path` names a generated client or server type.
 fn classify(krate: &Crate, path: &[String]) -> Option<(Vec<String>, String, Named)> {
+    if krate.external {
+        return classify_external(krate, path);
+    }
     let [.., module, ty] = path else { return None };
     // `x_client::XClient` or `x_server::XServer`: the names are checked before
     // anything is spelled out.
@@ -700,6 +767,39 @@ fn classify(krate: &Crate, path: &[String]) -> Option<(Vec<String>, String, Name
         service: service.clone(),
     };
     Some((proto_module.to_vec(), package.clone(), named))
+}
+
+/// [`classify`] in an API crate outside the group, whose modules knit does
+/// not read: a path ending in `XClient` or `XServer` (through any module:
+/// such crates re-export them, `arrow_flight::flight_service_client::..`)
+/// names service `X` of the crate, of the package its path spells when two
+/// packages define an `X`.
+fn classify_external(krate: &Crate, path: &[String]) -> Option<(Vec<String>, String, Named)> {
+    let (ty, module) = path.split_last()?;
+    let (name, role) = match ty.strip_suffix("Client") {
+        Some(name) => (name, Role::Client),
+        None => (ty.strip_suffix("Server")?, Role::Server),
+    };
+    let mut candidates = krate.protos.iter().filter_map(|(package, services)| {
+        let service = services.iter().find(|s| upper_camel(s) == name)?;
+        Some((package, service))
+    });
+    let first = candidates.next()?;
+    let spelled = |package: &str| {
+        package
+            .split('.')
+            .all(|p| module.iter().any(|m| *m == snake_case(p)))
+    };
+    let (package, service) = match spelled(first.0) {
+        true => first,
+        false => candidates.find(|(p, _)| spelled(p)).unwrap_or(first),
+    };
+    let named = Named {
+        role,
+        package: package.clone(),
+        service: service.clone(),
+    };
+    Some((module.to_vec(), package.clone(), named))
 }
 
 /// The client a crate-internal path seems to name by its last segment, when
@@ -1106,9 +1206,11 @@ impl Site<'_> {
             return;
         };
         // The generated module must be one that includes this package.
-        if !self.crates[&target]
-            .proto_modules
-            .contains(&(module, package))
+        let external = self.crates[&target].external;
+        if !external
+            && !self.crates[&target]
+                .proto_modules
+                .contains(&(module, package))
         {
             return;
         }

@@ -544,6 +544,15 @@ fn decide(
                 "`{full}` is not served by a service of the merge group"
             ));
         }
+        // A service that serves `X` itself and calls it calls its peers
+        // (other instances of itself), or the other service that serves it:
+        // knit cannot tell which.
+        [one] if servers.contains_key(&(caller, server.clone())) && !group.has_roles(caller) => {
+            return Decision::Rpc(format!(
+                "`{}` serves `{full}` itself, as `{}` does: knit cannot tell whether its calls are for its own peers or for `{}`",
+                group.services[caller].name, group.services[*one].name, group.services[*one].name
+            ));
+        }
         [one] => *one,
         many => {
             let names: Vec<&str> = many
@@ -877,6 +886,16 @@ fn unshareable(
 ) -> Option<String> {
     let full = format!("{}.{}", named.package, named.service);
     let names = |side: ServiceId| group.services[side].name.as_str();
+    for side in [caller, provider] {
+        if let Some(api) = external_api(group, side, named) {
+            return Some(format!(
+                "`{}` takes the generated code of `{}` from `{}`, a dependency knit does not edit",
+                names(side),
+                named.package,
+                api.package
+            ));
+        }
+    }
     if fingerprints(group, caller, &named.package) != fingerprints(group, provider, &named.package)
     {
         return Some(format!(
@@ -980,6 +999,15 @@ fn bridgeable(
             })
             .collect()
     };
+    if [caller, provider]
+        .into_iter()
+        .any(|side| external_api(group, side, named).is_some())
+    {
+        // Generated code knit knows by its services, not its methods: both
+        // sides compiled it against the same tonic, and the server answers
+        // a method it lacks with `Unimplemented`, as over the network.
+        return Ok(());
+    }
     let (theirs, ours) = (methods(provider), methods(caller));
     let who = |side: ServiceId| group.services[side].name.as_str();
     for (name, shape) in &ours {
@@ -1006,6 +1034,25 @@ fn bridgeable(
         }
     }
     Ok(())
+}
+
+/// The API crate outside the group (a registry or git dependency) whose
+/// generated code `side` names `named` with, when none of its own protos
+/// defines the package.
+fn external_api<'g>(
+    group: &'g Group,
+    side: ServiceId,
+    named: &Named,
+) -> Option<&'g crate::model::ExternalApi> {
+    let service = &group.services[side];
+    if service.protos.iter().any(|p| p.package == named.package) {
+        return None;
+    }
+    service.external_apis.iter().find(|api| {
+        api.services
+            .iter()
+            .any(|(package, name)| *package == named.package && *name == named.service)
+    })
 }
 
 /// The record of one call site.

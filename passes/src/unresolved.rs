@@ -49,9 +49,7 @@ pub fn find(group: &Group, index: &Index) -> Output {
         let from = outside_crate(group, c.file, c.client, &c.name);
         let outside = written.is_some() && from.is_some();
         let why = match &from {
-            Some(krate) => format!(
-                "its generated code is in `{krate}`, a crate outside the group's packages, which knit does not read"
-            ),
+            Some(krate) => outside_reason(group, file.service, krate),
             None => "no proto of the group defines it, or its path does not lead to generated code"
                 .to_string(),
         };
@@ -72,6 +70,29 @@ pub fn find(group: &Group, index: &Index) -> Output {
         }
     }
     out
+}
+
+/// Why a client named through `krate`, a crate outside the group's packages,
+/// is not attributed: its sources are not in Cargo's cache, or they define no
+/// gRPC service of that name.
+fn outside_reason(group: &Group, service: ServiceId, krate: &str) -> String {
+    let api = group.services[service]
+        .external_apis
+        .iter()
+        .find(|a| a.krate == krate);
+    match api {
+        Some(api) if !api.read => format!(
+            "its generated code is in `{krate}` ({}), whose sources are not in Cargo's cache here: `cargo fetch` in the service's workspace lets knit read them",
+            api.package
+        ),
+        Some(api) => format!(
+            "its generated code is in `{krate}` ({}), where knit finds no gRPC service of that name",
+            api.package
+        ),
+        None => format!(
+            "its generated code is in `{krate}`, a crate outside the group's packages, which knit does not read"
+        ),
+    }
 }
 
 /// The `XClient::connect(..)` calls of `group` whose `XClient` path no

@@ -1,0 +1,298 @@
+//! Generated gRPC code in a service's registry or git dependencies: API crates
+//! that hold a proto package's tonic code (`dragonfly-api`, `arrow-flight`,
+//! an organisation's published `*-proto` crate). knit reads them from Cargo's
+//! cache of sources (where `cargo fetch` or a build puts them) to tell which
+//! gRPC service a client or server they define is; it never copies or edits them.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use knit_model::model::ExternalApi;
+use toml::{Table, Value};
+
+use crate::cargolock::{CargoLock, LockedPackage};
+
+/// The API crates the packages whose manifests are `manifests` depend on
+/// directly (not by path), as `lockfile` locks them: each dependency that
+/// itself depends on tonic. `workspaces` are the manifests of their workspace
+/// roots (`x = { workspace = true }`).
+pub fn find(manifests: &[&str], workspaces: &[&str], lockfile: Option<&str>) -> Vec<ExternalApi> {
+    let Some(lock) = lockfile.and_then(|text| CargoLock::parse(text).ok()) else {
+        return Vec::new();
+    };
+    let Some(home) = cargo_home() else {
+        return Vec::new();
+    };
+    let inherited: Vec<Table> = workspaces
+        .iter()
+        .filter_map(|text| text.parse::<Table>().ok())
+        .collect();
+    let mut found = Vec::new();
+    let mut seen = BTreeSet::new();
+    for (krate, package) in manifests
+        .iter()
+        .filter_map(|text| text.parse::<Table>().ok())
+        .flat_map(|manifest| dependencies(&manifest, &inherited))
+    {
+        for locked in lock
+            .sourced()
+            .filter(|p| p.name == package && depends_on_tonic(p))
+        {
+            if !seen.insert((krate.clone(), locked.name.clone(), locked.version.clone())) {
+                continue;
+            }
+            let dir = source_dir(&home, locked);
+            let services = dir.as_deref().map(services_in).unwrap_or_default();
+            found.push(ExternalApi {
+                krate: krate.clone(),
+                package: format!("{} {}", locked.name, locked.version),
+                services,
+                read: dir.is_some(),
+            });
+        }
+    }
+    found
+}
+
+/// `$CARGO_HOME`, or `~/.cargo`.
+fn cargo_home() -> Option<PathBuf> {
+    if let Some(home) = std::env::var_os("CARGO_HOME") {
+        return Some(PathBuf::from(home));
+    }
+    std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo"))
+}
+
+/// The dependencies of `manifest` that are not path dependencies (normal and
+/// target-specific ones; build and dev ones name no code a service runs): the
+/// crate name its sources use, and the package.
+fn dependencies(manifest: &Table, workspaces: &[Table]) -> Vec<(String, String)> {
+    let mut tables: Vec<&Table> = manifest
+        .get("dependencies")
+        .and_then(Value::as_table)
+        .into_iter()
+        .collect();
+    let targets = manifest.get("target").and_then(Value::as_table);
+    tables.extend(
+        targets
+            .into_iter()
+            .flat_map(|t| t.values())
+            .filter_map(|t| t.get("dependencies")?.as_table()),
+    );
+    let inherited = |key: &str| {
+        workspaces.iter().find_map(|w| {
+            w.get("workspace")?
+                .get("dependencies")?
+                .as_table()?
+                .get(key)
+                .cloned()
+        })
+    };
+    let mut found = Vec::new();
+    for (key, value) in tables.into_iter().flatten() {
+        let value = match value.get("workspace").and_then(Value::as_bool) {
+            Some(true) => match inherited(key) {
+                Some(value) => value,
+                None => continue,
+            },
+            _ => value.clone(),
+        };
+        if value.get("path").is_some() {
+            continue;
+        }
+        let package = value.get("package").and_then(Value::as_str).unwrap_or(key);
+        found.push((key.replace('-', "_"), package.to_string()));
+    }
+    found
+}
+
+/// Whether the lockfile entry of `package` lists tonic among its dependencies.
+fn depends_on_tonic(package: &LockedPackage) -> bool {
+    let deps = package.entry.get("dependencies").and_then(Value::as_array);
+    deps.into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .any(|d| d == "tonic" || d.starts_with("tonic "))
+}
+
+/// Where Cargo keeps the sources of `package`: `registry/src/<index>/NAME-VERSION`
+/// for a registry package, the package's folder in `git/checkouts/<repo>/<commit>`
+/// for a git one.
+fn source_dir(home: &Path, package: &LockedPackage) -> Option<PathBuf> {
+    let source = package.source.as_deref()?;
+    if let Some(git) = source.strip_prefix("git+") {
+        let (_, commit) = git.rsplit_once('#')?;
+        let short = commit.get(..7)?;
+        let checkouts = std::fs::read_dir(home.join("git/checkouts")).ok()?;
+        return checkouts
+            .flatten()
+            .map(|repo| repo.path().join(short))
+            .filter(|dir| dir.is_dir())
+            .find_map(|dir| package_in(&dir, &package.name, 4));
+    }
+    let indexes = std::fs::read_dir(home.join("registry/src")).ok()?;
+    indexes
+        .flatten()
+        .map(|index| {
+            index
+                .path()
+                .join(format!("{}-{}", package.name, package.version))
+        })
+        .find(|dir| dir.join("Cargo.toml").is_file())
+}
+
+/// The folder below `dir` (at most `depth` deep) whose manifest is package `name`'s.
+fn package_in(dir: &Path, name: &str, depth: usize) -> Option<PathBuf> {
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).ok();
+    let named = manifest
+        .and_then(|text| text.parse::<Table>().ok())
+        .is_some_and(|m| {
+            m.get("package")
+                .and_then(|p| p.get("name"))
+                .and_then(Value::as_str)
+                == Some(name)
+        });
+    if named {
+        return Some(dir.to_path_buf());
+    }
+    if depth == 0 {
+        return None;
+    }
+    let entries = std::fs::read_dir(dir).ok()?;
+    let mut dirs: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.path())
+        .filter(|p| !skipped(p))
+        .collect();
+    dirs.sort();
+    dirs.into_iter()
+        .find_map(|d| package_in(&d, name, depth - 1))
+}
+
+/// Folders that hold no code the crate compiles for its users.
+fn skipped(dir: &Path) -> bool {
+    let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    name.starts_with('.') || ["target", "tests", "benches", "examples"].contains(&name)
+}
+
+/// The gRPC services of the crate in `dir`: named by the method paths in
+/// tonic's generated code checked into its sources (`"/pkg.Svc/Method"`), and
+/// by its `.proto` files (code generated into `OUT_DIR` at build time).
+fn services_in(dir: &Path) -> Vec<(String, String)> {
+    let mut found: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut files = Vec::new();
+    walk(dir, &mut files, 6);
+    for file in files {
+        let extension = file.extension().and_then(|e| e.to_str());
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        match extension {
+            Some("rs") => found.extend(method_paths(&text)),
+            Some("proto") => {
+                let Ok(proto) = knit_model::proto::parse(&file.to_string_lossy(), &text) else {
+                    continue;
+                };
+                let services = proto.services.iter();
+                found.extend(services.map(|s| (proto.package.clone(), s.name.clone())));
+            }
+            _ => {}
+        }
+    }
+    found.into_iter().collect()
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() && depth > 0 && !skipped(&path) {
+            walk(&path, out, depth - 1);
+        } else if kind.is_file() && path.extension().is_some_and(|e| e == "rs" || e == "proto") {
+            out.push(path);
+        }
+    }
+}
+
+/// The (proto package, service) of each gRPC method path a string literal of
+/// `text` spells (`"/helloworld.Greeter/SayHello"`), as tonic's generated
+/// clients and servers do.
+fn method_paths(text: &str) -> BTreeSet<(String, String)> {
+    let mut found = BTreeSet::new();
+    for (at, _) in text.match_indices("\"/") {
+        let rest = &text[at + 2..];
+        let Some(end) = rest.find('"') else { continue };
+        let Some((service, method)) = rest[..end].split_once('/') else {
+            continue;
+        };
+        let word =
+            |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !word(method) || !service.split('.').all(word) {
+            continue;
+        }
+        let (package, name) = service.rsplit_once('.').unwrap_or(("", service));
+        if name.starts_with(|c: char| c.is_ascii_uppercase()) {
+            found.insert((package.to_string(), name.to_string()));
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn method_paths_name_services() {
+        let text = r#"
+            let path = http::uri::PathAndQuery::from_static("/dfdaemon.v2.DfdaemonDownload/DownloadTask");
+            "/dfdaemon.v2.DfdaemonUpload/SyncPieces" => { .. }
+            let url = "/health/ready";
+            let sql = "/* comment */";
+        "#;
+        let found: Vec<(String, String)> = method_paths(text).into_iter().collect();
+        assert_eq!(
+            found,
+            [
+                ("dfdaemon.v2".to_string(), "DfdaemonDownload".to_string()),
+                ("dfdaemon.v2".to_string(), "DfdaemonUpload".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn dependencies_follow_renames_and_the_workspace() {
+        let manifest: Table = r#"
+            [dependencies]
+            api = { package = "acme-api", version = "1" }
+            shared = { workspace = true }
+            local = { path = "../local" }
+            tonic = "0.13"
+            [target.'cfg(unix)'.dependencies]
+            flight = { package = "arrow-flight", version = "59" }
+        "#
+        .parse()
+        .unwrap();
+        let root: Table = r#"
+            [workspace.dependencies]
+            shared = { package = "acme-shared-proto", version = "2" }
+        "#
+        .parse()
+        .unwrap();
+        let found = dependencies(&manifest, &[root]);
+        assert_eq!(
+            found,
+            [
+                ("api".to_string(), "acme-api".to_string()),
+                ("shared".to_string(), "acme-shared-proto".to_string()),
+                ("tonic".to_string(), "tonic".to_string()),
+                ("flight".to_string(), "arrow-flight".to_string()),
+            ]
+        );
+    }
+}
