@@ -13,14 +13,48 @@ use toml::{Table, Value};
 use crate::cargolock::{CargoLock, LockedPackage};
 
 /// The API crates the packages whose manifests are `manifests` depend on
-/// directly (not by path), as `lockfile` locks them: each dependency that
-/// itself depends on tonic. `workspaces` are the manifests of their workspace
-/// roots (`x = { workspace = true }`).
-pub fn find(manifests: &[&str], workspaces: &[&str], lockfile: Option<&str>) -> Vec<ExternalApi> {
-    let Some(lock) = lockfile.and_then(|text| CargoLock::parse(text).ok()) else {
+/// directly (not by path), as `lockfile` (of the workspace in `root`) locks
+/// them: each dependency that itself depends on tonic. `workspaces` are the
+/// manifests of their workspace roots (`x = { workspace = true }`). When one
+/// is not in Cargo's cache, `cargo fetch --locked` in `root` puts it there
+/// (without the network, or with a lockfile Cargo would change, it stays
+/// unread: its clients are then listed `unresolved`, with the way out).
+pub fn find(
+    root: &Path,
+    manifests: &[&str],
+    workspaces: &[&str],
+    lockfile: Option<&str>,
+) -> Vec<ExternalApi> {
+    let Some(home) = cargo_home() else {
         return Vec::new();
     };
-    let Some(home) = cargo_home() else {
+    let found = lookup(&home, manifests, workspaces, lockfile);
+    if found.iter().all(|api| api.read) || !fetch(root) {
+        return found;
+    }
+    lookup(&home, manifests, workspaces, lockfile)
+}
+
+/// Runs `cargo fetch --locked` in the workspace folder `root`: whether it succeeded.
+fn fetch(root: &Path) -> bool {
+    std::process::Command::new(crate::workspace::cargo())
+        .args(["fetch", "--locked", "--quiet", "--manifest-path"])
+        .arg(root.join("Cargo.toml"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// [`find`] in the cache of Cargo home `home` as it is.
+fn lookup(
+    home: &Path,
+    manifests: &[&str],
+    workspaces: &[&str],
+    lockfile: Option<&str>,
+) -> Vec<ExternalApi> {
+    let Some(lock) = lockfile.and_then(|text| CargoLock::parse(text).ok()) else {
         return Vec::new();
     };
     let inherited: Vec<Table> = workspaces
@@ -41,7 +75,7 @@ pub fn find(manifests: &[&str], workspaces: &[&str], lockfile: Option<&str>) -> 
             if !seen.insert((krate.clone(), locked.name.clone(), locked.version.clone())) {
                 continue;
             }
-            let dir = source_dir(&home, locked);
+            let dir = source_dir(home, locked);
             let services = dir.as_deref().map(services_in).unwrap_or_default();
             found.push(ExternalApi {
                 krate: krate.clone(),
@@ -261,6 +295,76 @@ mod tests {
             [
                 ("dfdaemon.v2".to_string(), "DfdaemonDownload".to_string()),
                 ("dfdaemon.v2".to_string(), "DfdaemonUpload".to_string()),
+            ]
+        );
+    }
+
+    /// A registry crate with tonic's code checked in, one whose code is
+    /// generated from its protos at build time, and one not in the cache.
+    #[test]
+    fn api_crates_are_read_from_the_cache() {
+        let home = std::env::temp_dir().join(format!("knit-external-{}", std::process::id()));
+        let registry = home.join("registry/src/index.crates.io-1949cf8c6b5b557f");
+        let write = |path: &str, text: &str| {
+            let path = registry.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write(
+            "acme-api-1.2.0/Cargo.toml",
+            "[package]\nname = \"acme-api\"\n",
+        );
+        write(
+            "acme-api-1.2.0/src/gen/acme.v1.rs",
+            "// @generated\npub mod ledger_client { fn f() { let p = PathAndQuery::from_static(\"/acme.v1.Ledger/Post\"); } }\n",
+        );
+        write(
+            "flights-0.3.0/Cargo.toml",
+            "[package]\nname = \"flights\"\n",
+        );
+        write(
+            "flights-0.3.0/proto/flights.proto",
+            "syntax = \"proto3\";\npackage air.v2;\nservice Tower { rpc Land (Empty) returns (Empty); }\nmessage Empty {}\n",
+        );
+        let lock = r#"
+            [[package]]
+            name = "acme-api"
+            version = "1.2.0"
+            source = "registry+https://github.com/rust-lang/crates.io-index"
+            dependencies = ["prost", "tonic"]
+            [[package]]
+            name = "flights"
+            version = "0.3.0"
+            source = "registry+https://github.com/rust-lang/crates.io-index"
+            dependencies = ["tonic 0.14.9"]
+            [[package]]
+            name = "absent-api"
+            version = "0.1.0"
+            source = "registry+https://github.com/rust-lang/crates.io-index"
+            dependencies = ["tonic"]
+            [[package]]
+            name = "serde"
+            version = "1.0.0"
+            source = "registry+https://github.com/rust-lang/crates.io-index"
+        "#;
+        let manifest = "[dependencies]\nacme-api = \"1\"\nair = { package = \"flights\", version = \"0.3\" }\nabsent-api = \"0.1\"\nserde = \"1\"\n";
+        let found = lookup(&home, &[manifest], &[], Some(lock));
+        std::fs::remove_dir_all(&home).unwrap();
+        let shown: Vec<String> = found
+            .iter()
+            .map(|a| {
+                format!(
+                    "{} ({}) read={} {:?}",
+                    a.krate, a.package, a.read, a.services
+                )
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                r#"absent_api (absent-api 0.1.0) read=false []"#,
+                r#"acme_api (acme-api 1.2.0) read=true [("acme.v1", "Ledger")]"#,
+                r#"air (flights 0.3.0) read=true [("air.v2", "Tower")]"#,
             ]
         );
     }

@@ -1154,7 +1154,7 @@ fn load_service(
         .map(|(text, _)| text.as_str())
         .collect();
     let external_apis =
-        crate::external::find(&manifests, &workspace_manifests, lockfile.as_deref());
+        crate::external::find(&root, &manifests, &workspace_manifests, lockfile.as_deref());
     let service = Service {
         name: spec.name.clone(),
         listen: spec.listen,
