@@ -527,13 +527,33 @@ fn decide(
         ..named.clone()
     };
     let full = format!("{}.{}", named.package, named.service);
-    let providers: Vec<ServiceId> = servers
+    // The services whose code names the server, and of those the ones whose
+    // entry builds it: a library two binaries share names it for both, but
+    // only the binary that runs it serves.
+    let named_by: Vec<ServiceId> = servers
         .keys()
-        .filter(|(s, n)| (*s != caller || group.has_roles(*s)) && *n == server)
+        .filter(|(_, n)| *n == server)
         .map(|(s, _)| *s)
         .collect();
+    let builds = |s: ServiceId| {
+        servers[&(s, server.clone())].iter().any(|m| {
+            matches!(m.usage, Usage::Call { .. }) && crate::scope::in_entry(&seen.entries[s], m)
+        })
+    };
+    let serving: Vec<ServiceId> = named_by.iter().copied().filter(|&s| builds(s)).collect();
+    let serves_itself = match serving.is_empty() {
+        true => named_by.contains(&caller),
+        false => serving.contains(&caller),
+    };
+    let providers: Vec<ServiceId> = match serving.is_empty() {
+        true => named_by,
+        false => serving,
+    }
+    .into_iter()
+    .filter(|&s| s != caller || group.has_roles(s))
+    .collect();
     let provider = match providers.as_slice() {
-        [] if servers.contains_key(&(caller, server.clone())) => {
+        [] if serves_itself => {
             return Decision::Rpc(format!(
                 "no other service of the merge group serves `{full}` (the calling service `{}` reaches its server's code)",
                 group.services[caller].name
@@ -547,7 +567,7 @@ fn decide(
         // A service that serves `X` itself and calls it calls its peers
         // (other instances of itself), or the other service that serves it:
         // knit cannot tell which.
-        [one] if servers.contains_key(&(caller, server.clone())) && !group.has_roles(caller) => {
+        [one] if serves_itself && !group.has_roles(caller) => {
             return Decision::Rpc(format!(
                 "`{}` serves `{full}` itself, as `{}` does: knit cannot tell whether its calls are for its own peers or for `{}`",
                 group.services[caller].name, group.services[*one].name, group.services[*one].name
