@@ -866,6 +866,46 @@ async fn main() {
         "#]].assert_eq(&entry.render("greeter/src/main.rs"));
     }
 
+    /// A health server `tonic_health::server::health_reporter()` builds is never
+    /// named: the caller's health checks stay RPC, with the way out.
+    #[test]
+    fn a_server_its_crate_builds_is_named_in_the_reason() {
+        let fixture = r#"
+//- /greeter/Cargo.toml
+[package]
+name = "greeter"
+edition = "2021"
+//- /greeter/src/main.rs
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let (reporter, health) = tonic_health::server::health_reporter();
+    Server::builder().add_service(health).serve(addr).await?;
+    Ok(())
+}
+//- /frontend/Cargo.toml
+[package]
+name = "frontend"
+edition = "2021"
+//- /frontend/src/main.rs
+use tonic_health::pb::health_client::HealthClient;
+#[tokio::main]
+async fn main() {
+    let health = HealthClient::new(channel);
+}
+"#;
+        let mut group = crate::fixture::group(fixture);
+        for service in &mut group.services {
+            service.external_apis.push(crate::model::ExternalApi {
+                krate: "tonic_health".into(),
+                package: "tonic-health 0.14.9".into(),
+                services: vec![("grpc.health.v1".into(), "Health".into())],
+                read: true,
+            });
+        }
+        expect!["Call(Rpc) frontend/src/main.rs:4: calls to `grpc.health.v1.Health` stay RPC: `greeter` builds the `grpc.health.v1.Health` server with its crate's `health_reporter()` (greeter/src/main.rs:3:52), which knit does not register for calls in process; built as `HealthServer::new(HealthService::from_health_reporter(reporter))`, it would be"]
+            .assert_eq(&crate::fixture::check_group(PassId::Calls, group).findings.join("\n"));
+    }
+
     /// A caller that serves the service it calls (an executor fetching from
     /// its peers) beside another provider: which one it calls is not known.
     #[test]

@@ -560,6 +560,9 @@ fn decide(
             ));
         }
         [] => {
+            if let Some(reason) = built_by_its_crate(group, caller, named) {
+                return Decision::Rpc(reason);
+            }
             return Decision::Rpc(format!(
                 "`{full}` is not served by a service of the merge group"
             ));
@@ -1054,6 +1057,35 @@ fn bridgeable(
         }
     }
     Ok(())
+}
+
+/// Servers an API crate builds itself, by proto package: the function that
+/// returns one, and how a service can build it instead.
+const BUILT_BY_THEIR_CRATE: &[(&str, &str, &str)] = &[(
+    "grpc.health.v1",
+    "health_reporter()",
+    "`HealthServer::new(HealthService::from_health_reporter(reporter))`",
+)];
+
+/// Why no service of the group serves `named` when another service builds its
+/// server with a function of its API crate (`tonic_health::server::
+/// health_reporter()`): that server is never named, so knit does not register it.
+fn built_by_its_crate(group: &Group, caller: ServiceId, named: &Named) -> Option<String> {
+    let (_, function, instead) = BUILT_BY_THEIR_CRATE
+        .iter()
+        .find(|(package, ..)| *package == named.package)?;
+    let (id, file, _) = group.rust_files().find(|(_, file, _)| {
+        file.text.contains(function) && file.owners().any(|o| o.service != caller)
+    })?;
+    let at = file.text.find(function).unwrap_or(0);
+    let (line, column) = group
+        .file(id)
+        .line_col(ra_ap_syntax::TextSize::from(at as u32));
+    let server = file.owners().find(|o| o.service != caller)?.service;
+    Some(format!(
+        "`{}` builds the `{}.{}` server with its crate's `{function}` ({}:{line}:{column}), which knit does not register for calls in process; built as {instead}, it would be",
+        group.services[server].name, named.package, named.service, file.path
+    ))
 }
 
 /// The API crate outside the group (a registry or git dependency) whose
