@@ -13,7 +13,7 @@ use std::sync::{Mutex, OnceLock};
 
 use knit_rewriter::check::{Verdict, check};
 use knit_rewriter::load::Versions;
-use knit_rewriter::{emit, output_files, prepare};
+use knit_rewriter::{Lockfile, emit, output_files, prepare};
 
 use crate::properties::one_line_errors;
 
@@ -30,7 +30,8 @@ fn output() -> &'static Mutex<Output> {
         let plan = crate::root().join("corpus/greeter/knit.toml");
         let dir = crate::scratch("check").join("out");
         let (loaded, merged) = prepare(&plan, Versions::Read).expect("greeter merges");
-        let files = output_files(&loaded, &merged, &dir).expect("greeter's output");
+        let files =
+            output_files(&loaded, &merged, &dir, Lockfile::AsMerged).expect("greeter's output");
         emit::write(&dir, &files).expect("greeter's output is written");
         let mut written: Vec<(String, Vec<u8>)> = files
             .iter()

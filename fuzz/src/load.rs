@@ -3,7 +3,7 @@
 //! written to a scratch folder and merged as `knit merge` would.
 
 use knit_rewriter::load::Versions;
-use knit_rewriter::{fuzzing, merge, output_files, prepare};
+use knit_rewriter::{Lockfile, fuzzing, merge, output_files, prepare};
 
 use crate::fixture;
 use crate::properties::{deterministic, loss_free, one_line_errors};
@@ -29,7 +29,9 @@ pub fn run(data: &[u8]) {
                 .and_then(|r| r)
                 .unwrap_or_else(|e| panic!("a second merge failed: {e}"));
             deterministic(&merged, &second);
-            if let Err(e) = output_files(&loaded, &merged, &dir.join("knit-out")) {
+            if let Err(e) =
+                output_files(&loaded, &merged, &dir.join("knit-out"), Lockfile::AsMerged)
+            {
                 one_line_errors(&e);
             }
         }

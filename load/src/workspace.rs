@@ -673,7 +673,7 @@ fn parse(manifest: &Path) -> Option<Table> {
 /// the toolchain's own binary, found once through `rustc --print sysroot` (run
 /// where knit runs, as `cargo` would be), so that each service does not start
 /// rustup's proxy as well as cargo; `cargo` from `PATH` when that finds none.
-pub(crate) fn cargo() -> &'static Path {
+pub fn cargo() -> &'static Path {
     static CARGO: OnceLock<PathBuf> = OnceLock::new();
     CARGO.get_or_init(|| {
         if let Some(cargo) = std::env::var_os("CARGO") {

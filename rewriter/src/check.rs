@@ -261,7 +261,7 @@ pub fn check(plan_file: &Path, dir: &Path) -> Result<Verdict> {
     }
     // The inputs moved: merge again, and say what that changes.
     let (loaded, merged) = prepare(plan_file, Versions::Read)?;
-    let files = output_files(&loaded, &merged, dir)?;
+    let files = output_files(&loaded, &merged, dir, crate::Lockfile::AsMerged)?;
     let now = Report::new(&loaded, &merged);
     if let Some(before) = std::fs::read_to_string(dir.join(REPORT_JSON))
         .ok()

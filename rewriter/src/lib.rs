@@ -20,6 +20,7 @@ mod mermaid;
 pub mod outdir;
 pub mod render;
 pub mod report;
+pub mod resolve;
 mod servers;
 pub mod verify;
 mod volo;
@@ -78,6 +79,16 @@ fn workers() -> &'static Result<rayon::ThreadPool, String> {
     })
 }
 
+/// How [`output_files`] gives the output's `Cargo.lock`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lockfile {
+    /// Completed by cargo ([`resolve`]): what `knit merge` writes.
+    Resolved,
+    /// As knit merged it from the services' lockfiles, with no cargo run
+    /// (`knit check`, which accepts what cargo adds; the fuzz targets).
+    AsMerged,
+}
+
 /// Every file of the output folder `out`: the workspace, the diff, the report
 /// and `knit.lock`. Refuses an `out` that is, holds or lies inside a service's
 /// folder ([`emit::refuse_overlap`]).
@@ -85,6 +96,7 @@ pub fn output_files(
     loaded: &Loaded,
     merged: &Merged,
     out: &Path,
+    lockfile: Lockfile,
 ) -> Result<Vec<(String, Content)>> {
     let out_resolved = paths::resolved(out)
         .map_err(|e| Diagnostic::in_file(out, format!("cannot resolve the output folder: {e}")))?;
@@ -109,6 +121,13 @@ pub fn output_files(
             .into());
         }
         files.push((path, Content::Text(text)));
+    }
+    if lockfile == Lockfile::Resolved
+        && let Err(why) = resolve::complete(&mut files)
+    {
+        eprintln!(
+            "knit: Cargo.lock holds what the services locked; cargo could not add what knit's crates need ({why}): the first build adds it, and `cargo build --locked` refuses the output until then"
+        );
     }
     let lock = lockfile::lock(loaded, &files, &out_resolved)
         .map_err(|e| Diagnostic::new(format!("cannot hash the inputs: {e}")))?;

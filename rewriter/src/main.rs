@@ -10,7 +10,9 @@ use knit_rewriter::check::{self, Verdict};
 use knit_rewriter::error::Diagnostic;
 use knit_rewriter::load::Versions;
 use knit_rewriter::verify::SourceMap;
-use knit_rewriter::{diff, emit, error::Error, output_files, prepare, render, report::Report};
+use knit_rewriter::{
+    Lockfile, diff, emit, error::Error, output_files, prepare, render, report::Report,
+};
 
 /// Merges Rust gRPC services into one binary: calls between them become
 /// in-process function calls. Reads a merge plan (knit.toml); never modifies
@@ -268,7 +270,7 @@ fn run(command: Command, color: Color) -> Result<ExitCode, Stop> {
             verify,
         } => {
             let (loaded, merged) = prepare(&plan, Versions::Read)?;
-            let files = output_files(&loaded, &merged, &out)?;
+            let files = output_files(&loaded, &merged, &out, Lockfile::Resolved)?;
             emit::write(&out, &files)?;
             let report = Report::new(&loaded, &merged);
             let text = match format {

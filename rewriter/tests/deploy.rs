@@ -23,6 +23,20 @@ fn recipes_name_the_merged_binary_its_ports_and_the_old_service_names() {
 
     let dockerfile = read("Dockerfile");
     assert!(dockerfile.contains("RUN cargo build --release --locked -p merged\n"));
+    // `--locked` needs a lockfile with every package the workspace builds:
+    // knit's crates' dependencies and the workspace's own packages too.
+    let locked = std::process::Command::new(env!("CARGO"))
+        .args(["metadata", "--locked", "--offline", "--format-version", "1"])
+        .current_dir(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert!(
+        locked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&locked.stderr)
+    );
+    let lockfile = std::fs::read_to_string(dir.path().join("out/Cargo.lock")).unwrap();
+    assert!(lockfile.contains("name = \"knit-runtime\""), "{lockfile}");
     assert!(
         dockerfile.contains("COPY --from=build /src/target/release/merged /usr/local/bin/merged\n")
     );
