@@ -14,11 +14,9 @@ use std::process::{Command, Stdio};
 
 use crate::merge::Content;
 
-/// The output's `Cargo.lock` as Cargo completes it, or why it could not.
-pub fn complete(files: &mut [(String, Content)]) -> Result<(), String> {
-    let Some(at) = files.iter().position(|(path, _)| path == "Cargo.lock") else {
-        return Ok(());
-    };
+/// The output's `Cargo.lock` as Cargo completes it (as Cargo makes it, when
+/// no service has one), or why it could not.
+pub fn complete(files: &mut Vec<(String, Content)>) -> Result<(), String> {
     let scratch = std::env::temp_dir().join(format!(
         "knit-resolve-{}-{:?}",
         std::process::id(),
@@ -29,7 +27,11 @@ pub fn complete(files: &mut [(String, Content)]) -> Result<(), String> {
         .map_err(|e| format!("cannot write {}: {e}", scratch.display()))
         .and_then(|()| resolve(&scratch));
     let _ = std::fs::remove_dir_all(&scratch);
-    files[at].1 = Content::Text(resolved?);
+    let resolved = Content::Text(resolved?);
+    match files.iter().position(|(path, _)| path == "Cargo.lock") {
+        Some(at) => files[at].1 = resolved,
+        None => files.push(("Cargo.lock".to_string(), resolved)),
+    }
     Ok(())
 }
 
@@ -76,8 +78,11 @@ fn resolve(scratch: &Path) -> Result<String, String> {
         _ => run(false).map_err(|e| format!("cannot run cargo: {e}"))?,
     };
     if !output.status.success() {
+        // Cargo's first reason, with the output's folder for the scratch one.
         let stderr = String::from_utf8_lossy(&output.stderr);
-        return Err(knit_load::workspace::cargo_reason(&stderr));
+        let reason = knit_load::workspace::cargo_reason(&stderr);
+        let first = reason.split("; ").next().unwrap_or_default();
+        return Err(first.replace(&*scratch.to_string_lossy(), "the output"));
     }
     std::fs::read_to_string(scratch.join("Cargo.lock")).map_err(|e| e.to_string())
 }
