@@ -815,10 +815,14 @@ edition = "2021"
 //- /frontend/src/main.rs
 use acme_api::hello::v1::greeter_client::GreeterClient;
 use acme_api::billing::v1 as billing;
+mod api {
+    pub use acme_api::greeting::*;
+}
 #[tokio::main]
 async fn main() {
     let greeter = GreeterClient::connect("http://greeter:50051").await.unwrap();
     let invoices = billing::invoice_client::InvoiceClient::connect("http://b").await.unwrap();
+    let again = api::greeter_client::GreeterClient::new(channel);
 }
 "#;
         let with_api = || {
@@ -838,20 +842,26 @@ async fn main() {
         };
         let checked = crate::fixture::check_group(PassId::Calls, with_api());
         expect![[r#"
-            Call(Bridged) frontend/src/main.rs:5: calls to `hello.v1.Greeter` run in process through `greeter`'s server stack, bridged (each side encodes with its own generated types): `frontend` takes the generated code of `hello.v1` from `acme-api 1.2.0`, a dependency knit does not edit
-            Call(Rpc) frontend/src/main.rs:6: calls to `billing.v1.Invoice` stay RPC: `billing.v1.Invoice` is not served by a service of the merge group"#]]
+            Call(Bridged) frontend/src/main.rs:8: calls to `hello.v1.Greeter` run in process through `greeter`'s server stack, bridged (each side encodes with its own generated types): `frontend` takes the generated code of `hello.v1` from `acme-api 1.2.0`, a dependency knit does not edit
+            Call(Rpc) frontend/src/main.rs:9: calls to `billing.v1.Invoice` stay RPC: `billing.v1.Invoice` is not served by a service of the merge group
+            Call(Bridged) frontend/src/main.rs:10: calls to `hello.v1.Greeter` run in process through `greeter`'s server stack, bridged (each side encodes with its own generated types): `frontend` takes the generated code of `hello.v1` from `acme-api 1.2.0`, a dependency knit does not edit"#]]
         .assert_eq(&checked.findings.join("\n"));
         expect![[r#"
             //- /frontend/src/main.rs
             use acme_api::hello::v1::greeter_client::GreeterClient;
             use acme_api::billing::v1 as billing;
+            mod api {
+                pub use acme_api::greeting::*;
+            }
             #[tokio::main]
             async fn main() {
                 let greeter = knit_runtime::transport::Bridge::connect("hello.v1.Greeter", "http://greeter:50051", GreeterClient::new).await.unwrap();
                 let invoices = billing::invoice_client::InvoiceClient::connect("http://b").await.unwrap();
+                let again = api::greeter_client::GreeterClient::new(knit_runtime::transport::Bridge::new("hello.v1.Greeter", channel));
             }
-            Call(Bridged) frontend/src/main.rs:5: calls to `hello.v1.Greeter` run in process through `greeter`'s server stack, bridged (each side encodes with its own generated types): `frontend` takes the generated code of `hello.v1` from `acme-api 1.2.0`, a dependency knit does not edit
-            Call(Rpc) frontend/src/main.rs:6: calls to `billing.v1.Invoice` stay RPC: `billing.v1.Invoice` is not served by a service of the merge group
+            Call(Bridged) frontend/src/main.rs:8: calls to `hello.v1.Greeter` run in process through `greeter`'s server stack, bridged (each side encodes with its own generated types): `frontend` takes the generated code of `hello.v1` from `acme-api 1.2.0`, a dependency knit does not edit
+            Call(Rpc) frontend/src/main.rs:9: calls to `billing.v1.Invoice` stay RPC: `billing.v1.Invoice` is not served by a service of the merge group
+            Call(Bridged) frontend/src/main.rs:10: calls to `hello.v1.Greeter` run in process through `greeter`'s server stack, bridged (each side encodes with its own generated types): `frontend` takes the generated code of `hello.v1` from `acme-api 1.2.0`, a dependency knit does not edit
         "#]]
         .assert_eq(&checked.render("frontend/src/main.rs"));
         let entry = crate::fixture::check_group(PassId::Entry, with_api());

@@ -723,7 +723,14 @@ fn look_through(
 /// Whether `path` is a module of `krate`: one its sources declare, or one that
 /// tonic generates in a proto module (`greeter_client`, `greeter_server`).
 fn is_module(krate: &Crate, path: &[String]) -> bool {
-    krate.modules.contains(path) || krate.generated_modules.contains(path)
+    krate.modules.contains(path)
+        || krate.generated_modules.contains(path)
+        // An API crate's generated module, wherever the crate nests it
+        // (`acme_api::ledger::v1::ledger_client`).
+        || (krate.external
+            && path
+                .last()
+                .is_some_and(|l| krate.generated_modules.contains(std::slice::from_ref(l))))
 }
 
 /// Whether the absolute path `path` names a generated client or server type.
