@@ -177,13 +177,14 @@ pub(crate) fn build(system: &str, release: bool, task: &str) -> Result<Built, St
             .map_err(|e| format!("copy {bin}: {e}"))?;
         split_bins.insert(name.clone(), copy);
     }
-    // Built in knit's workspace, where Cargo reads the services' configuration.
+    // Built in knit's workspace, where Cargo reads the services' configuration;
+    // `--locked`: the lockfile knit writes holds every package the build needs.
     run_ok(
         cargo(&target)
             .current_dir(&merged_dir)
             .arg("build")
             .args(&flags)
-            .args(["-p", "merged", "--manifest-path"])
+            .args(["--locked", "-p", "merged", "--manifest-path"])
             .arg(merged_dir.join("Cargo.toml")),
     )?;
     let merged_bin = bins.join("merged");
@@ -198,7 +199,13 @@ pub(crate) fn build(system: &str, release: bool, task: &str) -> Result<Built, St
                 .current_dir(&merged_dir)
                 .arg("build")
                 .args(&flags)
-                .args(["-p", &service.merged_package, "--bin", &bin.name])
+                .args([
+                    "--locked",
+                    "-p",
+                    &service.merged_package,
+                    "--bin",
+                    &bin.name,
+                ])
                 .args(bin.feature_flags())
                 .arg("--manifest-path")
                 .arg(merged_dir.join("Cargo.toml")),
