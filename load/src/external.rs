@@ -29,22 +29,26 @@ pub fn find(
         return Vec::new();
     };
     let found = lookup(&home, manifests, workspaces, lockfile);
-    if found.iter().all(|api| api.read) || !fetch(root) {
+    if found.iter().all(|api| api.read) {
         return found;
     }
+    // Looked up again even when the fetch fails: it may have fetched some.
+    fetch(root);
     lookup(&home, manifests, workspaces, lockfile)
 }
 
-/// Runs `cargo fetch --locked` in the workspace folder `root`: whether it succeeded.
-fn fetch(root: &Path) -> bool {
-    std::process::Command::new(crate::workspace::cargo())
+/// Runs `cargo fetch --locked` in the workspace folder `root` (from there, so
+/// that Cargo reads the repository's configuration: its registries, source
+/// replacements, git settings).
+fn fetch(root: &Path) {
+    let _ = std::process::Command::new(crate::workspace::cargo())
         .args(["fetch", "--locked", "--quiet", "--manifest-path"])
         .arg(root.join("Cargo.toml"))
+        .current_dir(root)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+        .status();
 }
 
 /// [`find`] in the cache of Cargo home `home` as it is.
@@ -77,8 +81,13 @@ fn lookup(
             }
             let dir = source_dir(home, locked);
             let services = dir.as_deref().map(services_in).unwrap_or_default();
+            // Not renamed, the crate goes by its library's name.
+            let lib = dir
+                .as_deref()
+                .filter(|_| krate == package.replace('-', "_"))
+                .and_then(lib_name);
             found.push(ExternalApi {
-                krate: krate.clone(),
+                krate: lib.unwrap_or_else(|| krate.clone()),
                 package: format!("{} {}", locked.name, locked.version),
                 services,
                 read: dir.is_some(),
@@ -86,6 +95,16 @@ fn lookup(
         }
     }
     found
+}
+
+/// The `[lib] name` the manifest in `dir` gives its library, as code names it.
+fn lib_name(dir: &Path) -> Option<String> {
+    let manifest: Table = std::fs::read_to_string(dir.join("Cargo.toml"))
+        .ok()?
+        .parse()
+        .ok()?;
+    let name = manifest.get("lib")?.get("name")?.as_str()?;
+    Some(name.replace('-', "_"))
 }
 
 /// `$CARGO_HOME`, or `~/.cargo`.
@@ -203,10 +222,15 @@ fn package_in(dir: &Path, name: &str, depth: usize) -> Option<PathBuf> {
         .find_map(|d| package_in(&d, name, depth - 1))
 }
 
-/// Folders that hold no code the crate compiles for its users.
+/// Folders that hold no code the crate compiles for its users (`benches`,
+/// `benches-disabled`, `examples`, ..).
 fn skipped(dir: &Path) -> bool {
     let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    name.starts_with('.') || ["target", "tests", "benches", "examples"].contains(&name)
+    name.starts_with('.')
+        || name == "target"
+        || ["tests", "benches", "examples"]
+            .iter()
+            .any(|kind| name.starts_with(kind))
 }
 
 /// The gRPC services of the crate in `dir`: named by the method paths in
@@ -269,7 +293,10 @@ fn method_paths(text: &str) -> BTreeSet<(String, String)> {
         if !word(method) || !service.split('.').all(word) {
             continue;
         }
-        let (package, name) = service.rsplit_once('.').unwrap_or(("", service));
+        // A service of a package: a path such as `"/Users/me"` names none.
+        let Some((package, name)) = service.rsplit_once('.') else {
+            continue;
+        };
         if name.starts_with(|c: char| c.is_ascii_uppercase()) {
             found.insert((package.to_string(), name.to_string()));
         }
@@ -287,6 +314,7 @@ mod tests {
             let path = http::uri::PathAndQuery::from_static("/dfdaemon.v2.DfdaemonDownload/DownloadTask");
             "/dfdaemon.v2.DfdaemonUpload/SyncPieces" => { .. }
             let url = "/health/ready";
+            let home = "/Users/Me";
             let sql = "/* comment */";
         "#;
         let found: Vec<(String, String)> = method_paths(text).into_iter().collect();
@@ -320,7 +348,7 @@ mod tests {
         );
         write(
             "flights-0.3.0/Cargo.toml",
-            "[package]\nname = \"flights\"\n",
+            "[package]\nname = \"flights\"\n[lib]\nname = \"air_traffic\"\n",
         );
         write(
             "flights-0.3.0/proto/flights.proto",
@@ -347,7 +375,7 @@ mod tests {
             version = "1.0.0"
             source = "registry+https://github.com/rust-lang/crates.io-index"
         "#;
-        let manifest = "[dependencies]\nacme-api = \"1\"\nair = { package = \"flights\", version = \"0.3\" }\nabsent-api = \"0.1\"\nserde = \"1\"\n";
+        let manifest = "[dependencies]\nacme-api = \"1\"\nair = { package = \"flights\", version = \"0.3\" }\nflights = \"0.3\"\nabsent-api = \"0.1\"\nserde = \"1\"\n";
         let found = lookup(&home, &[manifest], &[], Some(lock));
         std::fs::remove_dir_all(&home).unwrap();
         let shown: Vec<String> = found
@@ -365,6 +393,7 @@ mod tests {
                 r#"absent_api (absent-api 0.1.0) read=false []"#,
                 r#"acme_api (acme-api 1.2.0) read=true [("acme.v1", "Ledger")]"#,
                 r#"air (flights 0.3.0) read=true [("air.v2", "Tower")]"#,
+                r#"air_traffic (flights 0.3.0) read=true [("air.v2", "Tower")]"#,
             ]
         );
     }

@@ -876,6 +876,66 @@ async fn main() {
         "#]].assert_eq(&entry.render("greeter/src/main.rs"));
     }
 
+    /// Whether a call goes through an API crate is the path's: a caller with
+    /// its own copy of the proto that names the crate's client is bridged,
+    /// not given knit's shared crate (whose types the crate's are not).
+    #[test]
+    fn an_api_crates_client_beside_an_own_proto_is_bridged() {
+        let main = "use acme_api::helloworld::greeter_client::GreeterClient;\n\
+                    #[tokio::main]\nasync fn main() {\n    GreeterClient::connect(\"http://a\").await;\n}\n";
+        let mut group = crate::fixture::group(&crate::fixture::with_frontend(main));
+        group.services[1]
+            .external_apis
+            .push(crate::model::ExternalApi {
+                krate: "acme_api".into(),
+                package: "acme-api 1.2.0".into(),
+                services: vec![("helloworld".into(), "Greeter".into())],
+                read: true,
+            });
+        expect!["Call(Bridged) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process through `greeter`'s server stack, bridged (each side encodes with its own generated types): `frontend` takes the generated code of `helloworld` from `acme-api 1.2.0`, a dependency knit does not edit"]
+            .assert_eq(&crate::fixture::check_group(PassId::Calls, group).findings.join("\n"));
+    }
+
+    /// Two packages of an API crate define a service of one name: the path
+    /// tells which (`v1alpha`, not `v1`), or no package is taken.
+    #[test]
+    fn an_api_crates_package_is_the_one_its_path_spells() {
+        let main = "#[tokio::main]\nasync fn main() {\n    \
+                    tonic_reflection::pb::v1alpha::server_reflection_client::ServerReflectionClient::new(ch);\n}\n";
+        let mut group = crate::fixture::group(&crate::fixture::with_frontend(main));
+        group.services[1]
+            .external_apis
+            .push(crate::model::ExternalApi {
+                krate: "tonic_reflection".into(),
+                package: "tonic-reflection 0.14.2".into(),
+                services: vec![
+                    ("grpc.reflection.v1".into(), "ServerReflection".into()),
+                    ("grpc.reflection.v1alpha".into(), "ServerReflection".into()),
+                ],
+                read: true,
+            });
+        expect!["Call(Rpc) frontend/src/main.rs:3: calls to `grpc.reflection.v1alpha.ServerReflection` stay RPC: `grpc.reflection.v1alpha.ServerReflection` is not served by a service of the merge group"]
+            .assert_eq(&crate::fixture::check_group(PassId::Calls, group).findings.join("\n"));
+    }
+
+    /// A second service that builds the server in a way knit does not follow
+    /// as a call (`.map(GreeterServer::new)`) still serves it: the caller's
+    /// calls are not given to the first.
+    #[test]
+    fn a_second_server_built_through_map_still_counts() {
+        let twin = "//- /twin/Cargo.toml\n[package]\nname = \"twin\"\nedition = \"2021\"\n\
+                    //- /twin/proto/helloworld.proto\n{HELLO}\
+                    //- /twin/src/main.rs\nuse hello::greeter_server::GreeterServer;\n\
+                    mod hello { tonic::include_proto!(\"helloworld\"); }\n#[tokio::main]\nasync fn main() {\n    \
+                    Server::builder().add_service(Some(Mirror).map(GreeterServer::new).unwrap()).serve(addr).await;\n}\n"
+            .replace("{HELLO}", crate::fixture::HELLO_PROTO);
+        let main = "use hello::greeter_client::GreeterClient;\nmod hello { tonic::include_proto!(\"helloworld\"); }\n\
+                    #[tokio::main]\nasync fn main() {\n    GreeterClient::connect(\"http://a\").await;\n}\n";
+        let fixture = crate::fixture::with_frontend(main) + &twin;
+        expect!["Call(Rpc) frontend/src/main.rs:5: calls to `helloworld.Greeter` stay RPC: `helloworld.Greeter` is served by several services of the group: greeter, twin"]
+            .assert_eq(&check(PassId::Calls, &fixture).findings.join("\n"));
+    }
+
     /// A health server `tonic_health::server::health_reporter()` builds is never
     /// named: the caller's health checks stay RPC, with the way out.
     #[test]

@@ -84,6 +84,9 @@ pub struct Mention {
     /// Named through a `type` alias (`Names::new(..)` with `type Names =
     /// NamesClient<Channel>`): the alias is rewritten, not this path.
     pub aliased: bool,
+    /// The API crate outside the group whose generated type the path names
+    /// (`tonic-health 0.14.9`), when it names one.
+    pub api_crate: Option<String>,
 }
 
 /// The proto modules and the client/server mentions of a group.
@@ -123,8 +126,9 @@ struct Crate {
     /// (re-exports included) bring into scope.
     imports: BTreeMap<Vec<String>, Imports>,
     /// An API crate outside the group (a registry or git dependency holding
-    /// generated code): known by the services it defines, not by its sources.
-    external: bool,
+    /// generated code), by its package and version: known by the services it
+    /// defines, not by its sources.
+    external: Option<String>,
 }
 
 /// The crates of a group.
@@ -152,7 +156,7 @@ impl Index {
                         generated_modules: BTreeSet::new(),
                         externs: BTreeMap::new(),
                         imports: BTreeMap::new(),
-                        external: false,
+                        external: None,
                     });
                 krate.files.push(id);
             }
@@ -424,13 +428,19 @@ fn add_external_crates(group: &Group, crates: &mut Crates) {
     let mut next = 0;
     for (service, s) in group.services.iter().enumerate() {
         let service = ServiceId(service);
+        // One crate per name: the services of every version the lockfile holds.
+        let mut by_name: BTreeMap<&str, Vec<&crate::model::ExternalApi>> = BTreeMap::new();
         for api in s.external_apis.iter().filter(|a| !a.services.is_empty()) {
+            by_name.entry(api.krate.as_str()).or_default().push(api);
+        }
+        for (name, apis) in by_name {
             next += 1;
             let key = (
                 service,
                 PackageId(usize::MAX - next),
                 FileId(u32::MAX - next as u32),
             );
+            let packages: Vec<&str> = apis.iter().map(|a| a.package.as_str()).collect();
             let mut krate = Crate {
                 service,
                 files: Vec::new(),
@@ -440,14 +450,13 @@ fn add_external_crates(group: &Group, crates: &mut Crates) {
                 generated_modules: BTreeSet::new(),
                 externs: BTreeMap::new(),
                 imports: BTreeMap::new(),
-                external: true,
+                external: Some(packages.join(", ")),
             };
-            for (package, name) in &api.services {
-                krate
-                    .protos
-                    .entry(package.clone())
-                    .or_default()
-                    .push(name.clone());
+            for (package, service_name) in apis.iter().flat_map(|a| &a.services) {
+                let names = krate.protos.entry(package.clone()).or_default();
+                if !names.contains(service_name) {
+                    names.push(service_name.clone());
+                }
                 // tonic-build's nesting (`pkg::v1`): where most API crates put it.
                 let module: Vec<String> = package
                     .split('.')
@@ -458,7 +467,7 @@ fn add_external_crates(group: &Group, crates: &mut Crates) {
                     krate.modules.insert(module[..end].to_vec());
                 }
                 for suffix in ["_client", "_server"] {
-                    let generated = format!("{}{suffix}", snake_case(name));
+                    let generated = format!("{}{suffix}", snake_case(service_name));
                     krate.generated_modules.insert(vec![generated.clone()]);
                     krate
                         .generated_modules
@@ -467,8 +476,8 @@ fn add_external_crates(group: &Group, crates: &mut Crates) {
                 krate.proto_modules.insert((module, package.clone()));
             }
             for (k, own) in crates.iter_mut() {
-                if k.0 == service && !own.external {
-                    own.externs.entry(api.krate.clone()).or_insert(key);
+                if k.0 == service && own.external.is_none() {
+                    own.externs.entry(name.to_string()).or_insert(key);
                 }
             }
             crates.insert(key, krate);
@@ -727,7 +736,7 @@ fn is_module(krate: &Crate, path: &[String]) -> bool {
         || krate.generated_modules.contains(path)
         // An API crate's generated module, wherever the crate nests it
         // (`acme_api::ledger::v1::ledger_client`).
-        || (krate.external
+        || (krate.external.is_some()
             && path
                 .last()
                 .is_some_and(|l| krate.generated_modules.contains(std::slice::from_ref(l))))
@@ -735,7 +744,7 @@ fn is_module(krate: &Crate, path: &[String]) -> bool {
 
 /// Whether the absolute path `path` names a generated client or server type.
 fn classify(krate: &Crate, path: &[String]) -> Option<(Vec<String>, String, Named)> {
-    if krate.external {
+    if krate.external.is_some() {
         return classify_external(krate, path);
     }
     let [.., module, ty] = path else { return None };
@@ -779,27 +788,42 @@ fn classify(krate: &Crate, path: &[String]) -> Option<(Vec<String>, String, Name
 /// [`classify`] in an API crate outside the group, whose modules knit does
 /// not read: a path ending in `XClient` or `XServer` (through any module:
 /// such crates re-export them, `arrow_flight::flight_service_client::..`)
-/// names service `X` of the crate, of the package its path spells when two
-/// packages define an `X`.
+/// names service `X` of the crate: of the only package that defines an `X`,
+/// or of the one whose name the path spells most of, from its last part
+/// (`pb::v1alpha::..` is `grpc.reflection.v1alpha`'s, not `grpc.reflection.v1`'s);
+/// none when that does not tell.
 fn classify_external(krate: &Crate, path: &[String]) -> Option<(Vec<String>, String, Named)> {
     let (ty, module) = path.split_last()?;
     let (name, role) = match ty.strip_suffix("Client") {
         Some(name) => (name, Role::Client),
         None => (ty.strip_suffix("Server")?, Role::Server),
     };
-    let mut candidates = krate.protos.iter().filter_map(|(package, services)| {
-        let service = services.iter().find(|s| upper_camel(s) == name)?;
-        Some((package, service))
-    });
-    let first = candidates.next()?;
+    let candidates: Vec<(&String, &String)> = krate
+        .protos
+        .iter()
+        .filter_map(|(package, services)| {
+            let service = services.iter().find(|s| upper_camel(s) == name)?;
+            Some((package, service))
+        })
+        .collect();
+    // How many of the package's parts, from its last, the path spells.
     let spelled = |package: &str| {
         package
-            .split('.')
-            .all(|p| module.iter().any(|m| *m == snake_case(p)))
+            .rsplit('.')
+            .take_while(|part| module.iter().any(|m| *m == snake_case(part)))
+            .count()
     };
-    let (package, service) = match spelled(first.0) {
-        true => first,
-        false => candidates.find(|(p, _)| spelled(p)).unwrap_or(first),
+    let (package, service) = match candidates.as_slice() {
+        [] => return None,
+        [one] => *one,
+        many => {
+            let best = many.iter().map(|(p, _)| spelled(p)).max()?;
+            let mut most = many.iter().filter(|(p, _)| spelled(p) == best);
+            match (most.next(), most.next()) {
+                (Some(one), None) if best > 0 => *one,
+                _ => return None,
+            }
+        }
     };
     let named = Named {
         role,
@@ -1141,6 +1165,7 @@ fn mentions_in(
                         named,
                         usage: Usage::Other,
                         aliased: false,
+                        api_crate: None,
                     })
                 });
                 out.extend(unconverted.take(1));
@@ -1206,6 +1231,7 @@ impl Site<'_> {
                     named,
                     usage: Usage::Other,
                     aliased: false,
+                    api_crate: None,
                 });
             } else if defines(&self.crates[&target], &abs) {
                 self.defined.borrow_mut().push(range);
@@ -1213,8 +1239,8 @@ impl Site<'_> {
             return;
         };
         // The generated module must be one that includes this package.
-        let external = self.crates[&target].external;
-        if !external
+        let api_crate = self.crates[&target].external.clone();
+        if api_crate.is_none()
             && !self.crates[&target]
                 .proto_modules
                 .contains(&(module, package))
@@ -1234,6 +1260,7 @@ impl Site<'_> {
             named,
             usage,
             aliased,
+            api_crate,
         });
     }
 }

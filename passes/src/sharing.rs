@@ -8,7 +8,7 @@
 //! (`knit-proto-P`), S's and T's modules that include P re-export it, and S's
 //! request values reach T's handler as they are.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::channels::ChannelTimeout;
 use crate::edit::{CallSite, Tier};
@@ -527,31 +527,39 @@ fn decide(
         ..named.clone()
     };
     let full = format!("{}.{}", named.package, named.service);
-    // The services whose code names the server, and of those the ones whose
-    // entry builds it: a library two binaries share names it for both, but
-    // only the binary that runs it serves.
+    // The services whose code names the server, but those that name it only
+    // in code another service's entry builds it in (a library two binaries
+    // share names it for both; only the binary that runs it serves it).
     let named_by: Vec<ServiceId> = servers
         .keys()
         .filter(|(_, n)| *n == server)
         .map(|(s, _)| *s)
         .collect();
+    let mentions_of = |s: ServiceId| &servers[&(s, server.clone())];
     let builds = |s: ServiceId| {
-        servers[&(s, server.clone())].iter().any(|m| {
+        mentions_of(s).iter().any(|m| {
             matches!(m.usage, Usage::Call { .. }) && crate::scope::in_entry(&seen.entries[s], m)
         })
     };
-    let serving: Vec<ServiceId> = named_by.iter().copied().filter(|&s| builds(s)).collect();
-    let serves_itself = match serving.is_empty() {
-        true => named_by.contains(&caller),
-        false => serving.contains(&caller),
-    };
-    let providers: Vec<ServiceId> = match serving.is_empty() {
-        true => named_by,
-        false => serving,
-    }
-    .into_iter()
-    .filter(|&s| s != caller || group.has_roles(s))
-    .collect();
+    let building: Vec<ServiceId> = named_by.iter().copied().filter(|&s| builds(s)).collect();
+    let built_there: HashSet<(FileId, TextRange)> = building
+        .iter()
+        .flat_map(|&s| mentions_of(s).iter().map(|m| (m.file, m.path)))
+        .collect();
+    let serving: Vec<ServiceId> = named_by
+        .into_iter()
+        .filter(|&s| {
+            building.contains(&s)
+                || !mentions_of(s)
+                    .iter()
+                    .all(|m| built_there.contains(&(m.file, m.path)))
+        })
+        .collect();
+    let serves_itself = serving.contains(&caller);
+    let providers: Vec<ServiceId> = serving
+        .into_iter()
+        .filter(|&s| s != caller || group.has_roles(s))
+        .collect();
     let provider = match providers.as_slice() {
         [] if serves_itself => {
             return Decision::Rpc(format!(
@@ -589,9 +597,19 @@ fn decide(
         }
     };
     let provider_name = &group.services[provider].name;
-    let unshared = unshareable(group, index, seen.orphans, caller, provider, named);
+    // A side whose paths name the generated code of an API crate outside the
+    // group (which knit never edits), and that crate.
+    let api = mentions
+        .iter()
+        .find_map(|m| Some((caller, m.api_crate.as_deref()?)))
+        .or_else(|| {
+            servers[&(provider, server.clone())]
+                .iter()
+                .find_map(|m| Some((provider, m.api_crate.as_deref()?)))
+        });
+    let unshared = unshareable(group, index, seen.orphans, (caller, provider), named, api);
     if let Some(reason) = &unshared
-        && let Err(refusal) = bridgeable(group, caller, provider, named)
+        && let Err(refusal) = bridgeable(group, caller, provider, named, api.is_some())
     {
         return Decision::Rpc(format!("{reason}, and no bridge: {refusal}"));
     }
@@ -778,7 +796,18 @@ fn decide(
                 stacked,
             }
         }
-        (Some(keeps), _) => route(group, caller, provider, named, mentions, keeps, stacked),
+        (Some(keeps), _) => {
+            let from_api_crate = api.is_some();
+            route(
+                group,
+                (caller, provider),
+                named,
+                mentions,
+                keeps,
+                stacked,
+                from_api_crate,
+            )
+        }
     }
 }
 
@@ -787,14 +816,14 @@ fn decide(
 /// every place that channel is connected, RPC otherwise.
 fn route(
     group: &Group,
-    caller: ServiceId,
-    provider: ServiceId,
+    (caller, provider): (ServiceId, ServiceId),
     named: &Named,
     mentions: &[&Mention],
     keeps: String,
     stacked: bool,
+    from_api_crate: bool,
 ) -> Decision {
-    if let Err(refusal) = bridgeable(group, caller, provider, named) {
+    if let Err(refusal) = bridgeable(group, caller, provider, named, from_api_crate) {
         return Decision::Rpc(format!(
             "{keeps}, and no call through its server: {refusal}"
         ));
@@ -903,21 +932,18 @@ fn unshareable(
     group: &Group,
     index: &Index,
     orphans: &mut Orphans,
-    caller: ServiceId,
-    provider: ServiceId,
+    (caller, provider): (ServiceId, ServiceId),
     named: &Named,
+    api: Option<(ServiceId, &str)>,
 ) -> Option<String> {
     let full = format!("{}.{}", named.package, named.service);
     let names = |side: ServiceId| group.services[side].name.as_str();
-    for side in [caller, provider] {
-        if let Some(api) = external_api(group, side, named) {
-            return Some(format!(
-                "`{}` takes the generated code of `{}` from `{}`, a dependency knit does not edit",
-                names(side),
-                named.package,
-                api.package
-            ));
-        }
+    if let Some((side, api)) = api {
+        return Some(format!(
+            "`{}` takes the generated code of `{}` from `{api}`, a dependency knit does not edit",
+            names(side),
+            named.package,
+        ));
     }
     if fingerprints(group, caller, &named.package) != fingerprints(group, provider, &named.package)
     {
@@ -1004,6 +1030,7 @@ fn bridgeable(
     caller: ServiceId,
     provider: ServiceId,
     named: &Named,
+    from_api_crate: bool,
 ) -> Result<(), String> {
     let methods = |side: ServiceId| -> BTreeMap<String, (bool, bool, String, String)> {
         protos_of(group, side, &named.package)
@@ -1022,10 +1049,7 @@ fn bridgeable(
             })
             .collect()
     };
-    if [caller, provider]
-        .into_iter()
-        .any(|side| external_api(group, side, named).is_some())
-    {
+    if from_api_crate {
         // Generated code knit knows by its services, not its methods: both
         // sides compiled it against the same tonic, and the server answers
         // a method it lacks with `Unimplemented`, as over the network.
@@ -1086,25 +1110,6 @@ fn built_by_its_crate(group: &Group, caller: ServiceId, named: &Named) -> Option
         "`{}` builds the `{}.{}` server with its crate's `{function}` ({}:{line}:{column}), which knit does not register for calls in process; built as {instead}, it would be",
         group.services[server].name, named.package, named.service, file.path
     ))
-}
-
-/// The API crate outside the group (a registry or git dependency) whose
-/// generated code `side` names `named` with, when none of its own protos
-/// defines the package.
-fn external_api<'g>(
-    group: &'g Group,
-    side: ServiceId,
-    named: &Named,
-) -> Option<&'g crate::model::ExternalApi> {
-    let service = &group.services[side];
-    if service.protos.iter().any(|p| p.package == named.package) {
-        return None;
-    }
-    service.external_apis.iter().find(|api| {
-        api.services
-            .iter()
-            .any(|(package, name)| *package == named.package && *name == named.service)
-    })
 }
 
 /// The record of one call site.

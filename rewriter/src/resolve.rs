@@ -17,12 +17,7 @@ use crate::merge::Content;
 /// The output's `Cargo.lock` as Cargo completes it (as Cargo makes it, when
 /// no service has one), or why it could not.
 pub fn complete(files: &mut Vec<(String, Content)>) -> Result<(), String> {
-    let scratch = std::env::temp_dir().join(format!(
-        "knit-resolve-{}-{:?}",
-        std::process::id(),
-        std::thread::current().id()
-    ));
-    let _ = std::fs::remove_dir_all(&scratch);
+    let scratch = scratch().map_err(|e| format!("cannot make a scratch folder: {e}"))?;
     let resolved = stage(&scratch, files)
         .map_err(|e| format!("cannot write {}: {e}", scratch.display()))
         .and_then(|()| resolve(&scratch));
@@ -33,6 +28,25 @@ pub fn complete(files: &mut Vec<(String, Content)>) -> Result<(), String> {
         None => files.push(("Cargo.lock".to_string(), resolved)),
     }
     Ok(())
+}
+
+/// A new folder of knit's own in the system's temporary folder.
+fn scratch() -> std::io::Result<std::path::PathBuf> {
+    static MADE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    loop {
+        let made = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!(
+            "knit-resolve-{}-{made}-{nanos}",
+            std::process::id()
+        ));
+        match std::fs::create_dir(&dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            made => return made.map(|()| dir),
+        }
+    }
 }
 
 /// Writes into `scratch` what Cargo reads to resolve the workspace of `files`.
