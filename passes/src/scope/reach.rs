@@ -4,8 +4,10 @@
 //!
 //! Reaching is by name: a function of the library is reached when a binary's
 //! code, or a function it reaches, names it (a path or method call ending in
-//! its name). Two functions of one name count as one, so a server is never
-//! taken from a service that reaches it.
+//! its name); a method or associated function (in an `impl`) only by a method
+//! call or a path of several segments (`Type::start`, `Self::run`), which a
+//! free function's bare name (`run(args)`) is not. Two functions of one name and
+//! kind count as one, so a server is never taken from a service that reaches it.
 
 use std::collections::BTreeSet;
 
@@ -14,18 +16,41 @@ use ra_ap_syntax::{AstNode, NodeOrToken, SyntaxNode, TextRange};
 
 use crate::model::{FileId, Group, ServiceId};
 
+/// A name, and whether it may name a function of an `impl`: a method call's,
+/// or the last segment of a path of several segments.
+type Named = (String, bool);
+
 /// Every name `node` refers to by its last segment.
-fn names_in(node: &SyntaxNode, into: &mut BTreeSet<String>) {
-    into.extend(
-        node.descendants()
-            .filter_map(ast::NameRef::cast)
-            .map(|n| n.text().to_string()),
-    );
+fn names_in(node: &SyntaxNode, into: &mut BTreeSet<Named>) {
+    into.extend(node.descendants().filter_map(ast::NameRef::cast).map(|n| {
+        let parent = n.syntax().parent();
+        let method = parent
+            .as_ref()
+            .is_some_and(|p| ast::MethodCallExpr::can_cast(p.kind()));
+        let qualified = parent
+            .and_then(|p| p.parent())
+            .and_then(ast::Path::cast)
+            .is_some_and(|path| path.qualifier().is_some());
+        (n.text().to_string(), method || qualified)
+    }));
+}
+
+/// Whether `f` is a function of an `impl` (a method or associated function).
+fn in_impl(f: &ast::Fn) -> bool {
+    f.syntax()
+        .parent()
+        .is_some_and(|p| ast::AssocItemList::can_cast(p.kind()))
+}
+
+/// Whether `named` names a function called `name` (of an `impl` or not).
+fn names(named: &BTreeSet<Named>, name: &str, of_impl: bool) -> bool {
+    named.contains(&(name.to_string(), true))
+        || (!of_impl && named.contains(&(name.to_string(), false)))
 }
 
 /// The functions of the library rooted at `lib` that the binary rooted at
 /// `bin` reaches.
-fn reached(group: &Group, bin: FileId, lib: FileId) -> BTreeSet<String> {
+fn reached(group: &Group, bin: FileId, lib: FileId) -> BTreeSet<Named> {
     let mut named = BTreeSet::new();
     for (_, _, rust) in group.rust_files().filter(|(_, _, r)| r.krate == bin) {
         names_in(rust.tree().syntax(), &mut named);
@@ -41,14 +66,15 @@ fn reached(group: &Group, bin: FileId, lib: FileId) -> BTreeSet<String> {
                 .collect::<Vec<_>>()
         })
         .collect();
-    let mut reached: BTreeSet<String> = BTreeSet::new();
+    let mut reached: BTreeSet<Named> = BTreeSet::new();
     loop {
         let before = reached.len();
         for f in &fns {
             let Some(name) = f.name().map(|n| n.text().to_string()) else {
                 continue;
             };
-            if named.contains(&name) && reached.insert(name) {
+            let of_impl = in_impl(f);
+            if names(&named, &name, of_impl) && reached.insert((name, of_impl)) {
                 names_in(f.syntax(), &mut named);
             }
         }
@@ -79,13 +105,12 @@ pub(super) fn reaches(group: &Group, service: ServiceId, file: FileId, at: TextR
             None => return true,
         },
     };
-    let Some(name) = node
-        .ancestors()
-        .filter_map(ast::Fn::cast)
-        .last()
-        .and_then(|f| f.name())
-    else {
+    let Some(function) = node.ancestors().filter_map(ast::Fn::cast).last() else {
         return true;
     };
-    reached(group, group.services[service].bin.root, lib.root).contains(name.text())
+    let Some(name) = function.name() else {
+        return true;
+    };
+    let reached = reached(group, group.services[service].bin.root, lib.root);
+    reached.contains(&(name.text().to_string(), in_impl(&function)))
 }
