@@ -789,6 +789,29 @@ async fn main() {
         expect!["Call(Bridged) frontend/src/main.rs:4: calls to `helloworld.Greeter` run in process through `greeter`'s server stack, bridged (each side encodes with its own generated types): `greeter`'s build script customises the generated code (`type_attribute`)"].assert_eq(&check(PassId::Calls, &custom).findings.join("\n"));
     }
 
+    /// The group of `fixture`, where every service depends on the API crate
+    /// `krate` (`package`) that defines `services`, (proto package, service).
+    fn with_api_crate(
+        fixture: &str,
+        krate: &str,
+        package: &str,
+        services: &[(&str, &str)],
+    ) -> crate::model::Group {
+        let mut group = crate::fixture::group(fixture);
+        for service in &mut group.services {
+            service.external_apis.push(crate::model::ExternalApi {
+                krate: krate.into(),
+                package: package.into(),
+                services: services
+                    .iter()
+                    .map(|(p, s)| (p.to_string(), s.to_string()))
+                    .collect(),
+                read: true,
+            });
+        }
+        group
+    }
+
     /// Both services take the generated code from an API crate outside the
     /// group (a registry dependency, read from Cargo's cache): the client is
     /// kept, its channel bridged through the provider's server, which is
@@ -825,21 +848,8 @@ async fn main() {
     let again = api::greeter_client::GreeterClient::new(channel);
 }
 "#;
-        let with_api = || {
-            let mut group = crate::fixture::group(fixture);
-            for service in &mut group.services {
-                service.external_apis.push(crate::model::ExternalApi {
-                    krate: "acme_api".into(),
-                    package: "acme-api 1.2.0".into(),
-                    services: vec![
-                        ("billing.v1".into(), "Invoice".into()),
-                        ("hello.v1".into(), "Greeter".into()),
-                    ],
-                    read: true,
-                });
-            }
-            group
-        };
+        let services = [("billing.v1", "Invoice"), ("hello.v1", "Greeter")];
+        let with_api = || with_api_crate(fixture, "acme_api", "acme-api 1.2.0", &services);
         let checked = crate::fixture::check_group(PassId::Calls, with_api());
         expect![[r#"
             Call(Bridged) frontend/src/main.rs:8: calls to `hello.v1.Greeter` run in process through `greeter`'s server stack, bridged (each side encodes with its own generated types): `frontend` takes the generated code of `hello.v1` from `acme-api 1.2.0`, a dependency knit does not edit
@@ -963,15 +973,8 @@ async fn main() {
     let health = HealthClient::new(channel);
 }
 "#;
-        let mut group = crate::fixture::group(fixture);
-        for service in &mut group.services {
-            service.external_apis.push(crate::model::ExternalApi {
-                krate: "tonic_health".into(),
-                package: "tonic-health 0.14.9".into(),
-                services: vec![("grpc.health.v1".into(), "Health".into())],
-                read: true,
-            });
-        }
+        let health = [("grpc.health.v1", "Health")];
+        let group = with_api_crate(fixture, "tonic_health", "tonic-health 0.14.9", &health);
         expect!["Call(Rpc) frontend/src/main.rs:4: calls to `grpc.health.v1.Health` stay RPC: `greeter` builds the `grpc.health.v1.Health` server with its crate's `health_reporter()` (greeter/src/main.rs:3:52), which knit does not register for calls in process; built as `HealthServer::new(HealthService::from_health_reporter(reporter))`, it would be"]
             .assert_eq(&crate::fixture::check_group(PassId::Calls, group).findings.join("\n"));
     }
