@@ -233,10 +233,27 @@ fn skipped(dir: &Path) -> bool {
             .any(|kind| name.starts_with(kind))
 }
 
+/// [`scan`] of the crate in `dir`, once per process: services of one
+/// repository reach the same API crates, and Cargo's cached sources do not change.
+fn services_in(dir: &Path) -> Vec<(String, String)> {
+    type Scanned = std::collections::HashMap<PathBuf, Vec<(String, String)>>;
+    static SCANNED: std::sync::LazyLock<std::sync::Mutex<Scanned>> =
+        std::sync::LazyLock::new(Default::default);
+    let cached = SCANNED.lock().ok().and_then(|s| s.get(dir).cloned());
+    if let Some(services) = cached {
+        return services;
+    }
+    let services = scan(dir);
+    if let Ok(mut scanned) = SCANNED.lock() {
+        scanned.insert(dir.to_path_buf(), services.clone());
+    }
+    services
+}
+
 /// The gRPC services of the crate in `dir`: named by the method paths in
 /// tonic's generated code checked into its sources (`"/pkg.Svc/Method"`), and
 /// by its `.proto` files (code generated into `OUT_DIR` at build time).
-fn services_in(dir: &Path) -> Vec<(String, String)> {
+fn scan(dir: &Path) -> Vec<(String, String)> {
     let mut found: BTreeSet<(String, String)> = BTreeSet::new();
     let mut files = Vec::new();
     walk(dir, &mut files, 6);
