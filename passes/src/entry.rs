@@ -19,7 +19,7 @@ use crate::model::{FileId, Group, PackageId, ServiceId, Target, parent_dir, rela
 use crate::names::{Mention, Role, Usage};
 use crate::namespace;
 use crate::pass::PassId;
-pub use crate::scope::{entry_ranges, in_entry, lifted_into_lib, main_fn, serves};
+pub use crate::scope::{entry_ranges, in_entry, lifted_into_lib, main_fn};
 use crate::scope::{entry_scope, shares_its_library};
 use crate::sharing::Sharing;
 use knit_codegen::mains;

@@ -81,10 +81,10 @@ pub fn entry_ranges(group: &Group, service: ServiceId, deep: &Deep) -> Vec<(File
         .collect()
 }
 
-/// Whether the server `mention` names is `mention.service`'s: not when it is
-/// built in a library that several binaries of the service's package share, in
-/// a function the service's binary does not reach.
-pub fn serves(group: &Group, mention: &Mention) -> bool {
+/// Whether the client or server `mention` names is `mention.service`'s: not
+/// when it is made in a library that several binaries of the service's package
+/// share, in a function the service's binary does not reach.
+pub fn reaches(group: &Group, mention: &Mention) -> bool {
     reach::reaches(group, mention.service, mention.file, mention.path)
 }
 

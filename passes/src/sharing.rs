@@ -173,7 +173,7 @@ impl Sharing {
         let mut by_caller: BTreeMap<(ServiceId, Named), Vec<&Mention>> = BTreeMap::new();
         let mut servers: BTreeMap<(ServiceId, Named), Vec<&Mention>> = BTreeMap::new();
         for m in &index.mentions {
-            if m.named.role == Role::Server && !crate::scope::serves(group, m) {
+            if !crate::scope::reaches(group, m) {
                 continue;
             }
             // The roles of one binary serve what it serves as one provider.

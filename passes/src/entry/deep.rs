@@ -199,6 +199,40 @@ fn a_function_named_elsewhere_too_stays_rpc() {
     );
 }
 
+/// A variable that has a method's name (`let serve = ..`) names no function:
+/// a function of an `impl` is named by a path of several segments.
+#[test]
+fn a_variable_of_a_methods_name_is_no_naming() {
+    let files = TWO_CALLS.replace(
+        "pub struct Config",
+        "pub fn later() { let serve = 1; let _ = serve + 1; }\npub struct Config",
+    );
+    decision(
+        &files,
+        expect![
+            "`helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"
+        ],
+    );
+}
+
+/// A function of the binary (`app::run`) is named only in the binary: a
+/// `run` of a library the binary depends on, called there, is another one.
+#[test]
+fn a_function_of_the_same_name_in_a_dependency_is_no_naming() {
+    let files = TWO_CALLS.replace(
+        "    app::run(config).await\n",
+        "    util::tick();\n    app::run(config).await\n",
+    ) + "//- /greeter/util/Cargo.toml\n[package]\nname = \"util\"\nedition = \"2021\"\n//- /greeter/util/src/lib.rs\npub fn tick() {}\npub fn later() { steps::run(); }\nmod steps { pub fn run() {} }\n";
+    let manifest =
+        "name = \"greeter\"\nedition = \"2021\"\n[dependencies]\nutil = { path = \"util\" }\n";
+    let fixture =
+        provider(&files).replacen("name = \"greeter\"\nedition = \"2021\"\n", manifest, 1);
+    let findings = check(PassId::Calls, &fixture).findings;
+    let call = findings.iter().find(|f| f.starts_with("Call(")).unwrap();
+    expect!["`helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"]
+        .assert_eq(call.split_once(": calls to ").unwrap().1);
+}
+
 /// A naming under a `cfg` the service's build turns off (a mock for tests
 /// and a feature no build of the service enables) is no naming: it counts
 /// once the package's default features turn the feature on.

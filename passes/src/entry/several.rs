@@ -261,6 +261,36 @@ fn a_server_the_library_builds_is_the_service_that_reaches_it() {
     "#]].assert_eq(&out.render("market/src/lib.rs"));
 }
 
+/// A method of the shared library that builds a server is reached by the
+/// binary that makes a value of its type, not by another binary's call of a
+/// method of the same name on another type: `users` serves, `orders` does not.
+#[test]
+fn a_method_of_another_type_does_not_reach_the_server() {
+    let fixture = TWO_BINS
+        .replace(
+            "pub fn addr()",
+            "pub struct Grpc;\nimpl Grpc {\n    pub async fn run(&self) -> Result<(), tonic::transport::Error> {\n        tonic::transport::Server::builder()\n            .add_service(pb::users_server::UsersServer::new(Directory))\n            .serve(addr())\n            .await\n    }\n}\npub struct Progress;\nimpl Progress {\n    pub async fn run(&self) {}\n}\npub fn addr()",
+        )
+        .replace(
+            "    tonic::transport::Server::builder()\n        .add_service(UsersServer::new(market::Directory))\n        .serve(market::addr())\n        .await?;\n",
+            "    market::Grpc.run().await?;\n",
+        )
+        .replace(
+            "    serve(users).await\n",
+            "    market::Progress.run().await;\n    serve(users).await\n",
+        )
+        + "//- /front/Cargo.toml\n[package]\nname = \"front\"\nedition = \"2021\"\n//- /front/proto/users.proto\npackage users;\nservice Users {\n  rpc Lookup (LookupRequest) returns (User);\n}\n//- /front/src/main.rs\nmod pb { tonic::include_proto!(\"users\"); }\n#[tokio::main]\nasync fn main() {\n    let users = pb::users_client::UsersClient::connect(\"http://users\").await;\n}\n";
+    let out = check_all_group(two_services(
+        &fixture,
+        ("users", "bin/users.rs"),
+        ("orders", "bin/orders.rs"),
+    ));
+    expect![[r#"
+        Call(Inline) market/src/bin/orders.rs:4: calls to `users.Users` run in process on `users`'s handler (knit_proto_users::users_inline::UsersClient)
+        Call(Inline) front/src/main.rs:4: calls to `users.Users` run in process on `users`'s handler (knit_proto_users::users_inline::UsersClient)
+        Note market/src/bin/users.rs:1: `users` reads environment variables ADDR"#]].assert_eq(&out.findings.join("\n"));
+}
+
 #[test]
 fn two_binaries_without_a_library_are_refused() {
     let lib = TWO_BINS.find("//- /market/src/lib.rs").unwrap();

@@ -879,18 +879,52 @@ impl<'a> Crate<'a> {
         followed: &[(FileId, TextRange)],
     ) -> Option<(String, usize)> {
         let method = has_self(&f.f);
+        // Free functions and those of inherent `impl`s (the only ones walked)
+        // are called only in their crate and in crates that depend on it: a
+        // binary's `run` is not another crate's `run`.
         let uses = self.uses(&f.name());
         let (file, at, _) = uses.iter().find(|(file, at, by_method)| {
             let elsewhere = !followed.contains(&(*file, *at))
-                && !crate::compiled::not_compiled(self.group, *file, *at);
+                && !crate::compiled::not_compiled(self.group, *file, *at)
+                && self.sees(*file, f.krate);
             match by_method {
-                false => elsewhere,
+                // A function of an `impl` is named by a path of several
+                // segments (`Self::start`): a bare `start` is a variable.
+                false => elsewhere && (f.owner.is_none() || self.qualified(*file, *at)),
                 true => method && elsewhere && self.may_call(*file, *at, f),
             }
         })?;
         let source = self.group.file(*file);
         let (line, _) = source.line_col(at.start());
         Some((source.path.clone(), line))
+    }
+
+    /// Whether the path at `at` of `file` has several segments.
+    fn qualified(&self, file: FileId, at: TextRange) -> bool {
+        let text = &self.group.file(file).text;
+        text.get(usize::from(at.start())..usize::from(at.end()))
+            .is_none_or(|path| path.contains("::"))
+    }
+
+    /// Whether code of `file` may name a function of the crate rooted at
+    /// `krate`: `file` is of that crate, or of one that depends on it.
+    fn sees(&self, file: FileId, krate: FileId) -> bool {
+        let Some(from) = self.group.file(file).rust.as_ref().map(|r| r.krate) else {
+            return true;
+        };
+        let mut seen = HashSet::from([from]);
+        let mut todo = vec![from];
+        while let Some(k) = todo.pop() {
+            if k == krate {
+                return true;
+            }
+            for &dep in self.externs.get(&k).into_iter().flat_map(|d| d.values()) {
+                if seen.insert(dep) {
+                    todo.push(dep);
+                }
+            }
+        }
+        false
     }
 
     /// Whether the method call named at `at` in `file` may call `f`: not when

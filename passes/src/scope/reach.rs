@@ -4,78 +4,154 @@
 //!
 //! Reaching is by name: a function of the library is reached when a binary's
 //! code, or a function it reaches, names it (a path or method call ending in
-//! its name); a method or associated function (in an `impl`) only by a method
-//! call or a path of several segments (`Type::start`, `Self::run`), which a
-//! free function's bare name (`run(args)`) is not. Two functions of one name and
-//! kind count as one, so a server is never taken from a service that reaches it.
+//! its name), in code its build compiles (not `#[cfg(test)]`). A method or
+//! associated function of an `impl` of `T` (for a trait `Tr`) is reached by
+//! `T::f`, `Self::f` in an `impl` of `T`, `Tr::f`, or by `.f()` in code that
+//! also names `T` (a value of it is made, or taken from a function that names
+//! it), never by a free function's bare name (`f(args)`) nor another type's
+//! path (`Arc::new`): `progress.run()` in one binary does not reach
+//! `Grpc::run`, nor `Client::new_unix(..)` `Client::new`. Functions of one name,
+//! type and trait count as one, so a server is never taken from a service that
+//! reaches it.
 
 use std::collections::BTreeSet;
 
-use ra_ap_syntax::ast::{self, HasName};
-use ra_ap_syntax::{AstNode, NodeOrToken, SyntaxNode, TextRange};
+use ra_ap_syntax::ast::{self, HasAttrs, HasName};
+use ra_ap_syntax::{AstNode, NodeOrToken, SyntaxNode, TextRange, WalkEvent};
 
 use crate::model::{FileId, Group, ServiceId};
 
-/// A name, and whether it may name a function of an `impl`: a method call's,
-/// or the last segment of a path of several segments.
-type Named = (String, bool);
+/// The names some code refers to, by their last segment.
+#[derive(Default)]
+struct Names {
+    /// Every name, however it is used.
+    any: BTreeSet<String>,
+    /// Names of method calls (`x.run()`).
+    methods: BTreeSet<String>,
+    /// Paths of several segments, as (last segment, the one before):
+    /// `Server::run` is `("run", "Server")`.
+    paths: BTreeSet<(String, String)>,
+}
 
-/// Every name `node` refers to by its last segment.
-fn names_in(node: &SyntaxNode, into: &mut BTreeSet<Named>) {
-    into.extend(node.descendants().filter_map(ast::NameRef::cast).map(|n| {
+/// Adds every name `node` (of `file`) refers to, outside code the build
+/// leaves out (a `#[cfg(test)] mod tests` of a binary reaches nothing).
+fn names_in(group: &Group, file: FileId, node: &SyntaxNode, into: &mut Names) {
+    let mut walk = node.preorder();
+    while let Some(event) = walk.next() {
+        let WalkEvent::Enter(node) = event else {
+            continue;
+        };
+        let has_attrs =
+            ast::AnyHasAttrs::cast(node.clone()).is_some_and(|n| n.attrs().next().is_some());
+        if has_attrs && crate::compiled::not_compiled(group, file, node.text_range()) {
+            walk.skip_subtree();
+            continue;
+        }
+        let Some(n) = ast::NameRef::cast(node) else {
+            continue;
+        };
+        let name = n.text().to_string();
         let parent = n.syntax().parent();
-        let method = parent
+        if parent
             .as_ref()
-            .is_some_and(|p| ast::MethodCallExpr::can_cast(p.kind()));
-        let qualified = parent
+            .is_some_and(|p| ast::MethodCallExpr::can_cast(p.kind()))
+        {
+            into.methods.insert(name.clone());
+        }
+        let qualifier = parent
             .and_then(|p| p.parent())
             .and_then(ast::Path::cast)
-            .is_some_and(|path| path.qualifier().is_some());
-        (n.text().to_string(), method || qualified)
-    }));
+            .and_then(|path| path.qualifier())
+            .and_then(|q| q.segment())
+            .map(|q| match q.name_ref() {
+                Some(n) if n.text() != "Self" => n.text().to_string(),
+                _ => self_type(n.syntax()).unwrap_or_else(|| q.syntax().text().to_string()),
+            });
+        if let Some(qualifier) = qualifier {
+            into.paths.insert((name.clone(), qualifier));
+        }
+        into.any.insert(name);
+    }
 }
 
-/// Whether `f` is a function of an `impl` (a method or associated function).
-fn in_impl(f: &ast::Fn) -> bool {
-    f.syntax()
+/// The last segment of a path type (`Server` of `grpc::Server<T>`).
+fn last_segment(ty: Option<ast::Type>) -> Option<String> {
+    let ast::Type::PathType(p) = ty? else {
+        return None;
+    };
+    Some(p.path()?.segment()?.name_ref()?.text().to_string())
+}
+
+/// The last segment of the type of the `impl` around `node`, which `Self`
+/// stands for there.
+fn self_type(node: &SyntaxNode) -> Option<String> {
+    last_segment(node.ancestors().find_map(ast::Impl::cast)?.self_ty())
+}
+
+/// A function by its name and, for a function of an `impl`, the `impl`'s
+/// type and trait by their last segments (the type empty when it is not a
+/// path: `&T`, `[T]`).
+type Function = (String, Option<(String, Option<String>)>);
+
+/// What `f` is known by: its name, and its `impl`'s type and trait.
+fn function(f: &ast::Fn) -> Option<Function> {
+    let name = f.name()?.text().to_string();
+    let owner = f
+        .syntax()
         .parent()
-        .is_some_and(|p| ast::AssocItemList::can_cast(p.kind()))
+        .filter(|p| ast::AssocItemList::can_cast(p.kind()))
+        .and_then(|list| list.parent())
+        .and_then(ast::Impl::cast)
+        .map(|i| {
+            let ty = last_segment(i.self_ty()).unwrap_or_default();
+            (ty, last_segment(i.trait_()))
+        });
+    Some((name, owner))
 }
 
-/// Whether `named` names a function called `name` (of an `impl` or not).
-fn names(named: &BTreeSet<Named>, name: &str, of_impl: bool) -> bool {
-    named.contains(&(name.to_string(), true))
-        || (!of_impl && named.contains(&(name.to_string(), false)))
+/// Whether `named` names `f`: a free function by any mention of its name; a
+/// function of an `impl` of `T` (for `Tr`) by a path `T::f` (`Self::f` in an
+/// `impl` of `T`) or `Tr::f`, or by a method call `.f()` beside a mention of
+/// `T`. `Arc::new(..)` reaches no `new` of the library.
+fn names(named: &Names, (name, owner): &Function) -> bool {
+    let Some((ty, of_trait)) = owner else {
+        return named.any.contains(name);
+    };
+    named.paths.contains(&(name.clone(), ty.clone()))
+        || of_trait
+            .as_ref()
+            .is_some_and(|t| named.paths.contains(&(name.clone(), t.clone())))
+        || (named.methods.contains(name) && (ty.is_empty() || named.any.contains(ty)))
 }
 
 /// The functions of the library rooted at `lib` that the binary rooted at
 /// `bin` reaches.
-fn reached(group: &Group, bin: FileId, lib: FileId) -> BTreeSet<Named> {
-    let mut named = BTreeSet::new();
-    for (_, _, rust) in group.rust_files().filter(|(_, _, r)| r.krate == bin) {
-        names_in(rust.tree().syntax(), &mut named);
+fn reached(group: &Group, bin: FileId, lib: FileId) -> BTreeSet<Function> {
+    let mut named = Names::default();
+    for (file, _, rust) in group.rust_files().filter(|(_, _, r)| r.krate == bin) {
+        names_in(group, file, rust.tree().syntax(), &mut named);
     }
-    let fns: Vec<ast::Fn> = group
+    let fns: Vec<(FileId, ast::Fn)> = group
         .rust_files()
         .filter(|(_, _, r)| r.krate == lib)
-        .flat_map(|(_, _, rust)| {
+        .flat_map(|(file, _, rust)| {
             rust.tree()
                 .syntax()
                 .descendants()
                 .filter_map(ast::Fn::cast)
+                .map(|f| (file, f))
                 .collect::<Vec<_>>()
         })
         .collect();
-    let mut reached: BTreeSet<Named> = BTreeSet::new();
+    let mut reached: BTreeSet<Function> = BTreeSet::new();
     loop {
         let before = reached.len();
-        for f in &fns {
-            let Some(name) = f.name().map(|n| n.text().to_string()) else {
+        for (file, f) in &fns {
+            let Some(known) = function(f) else {
                 continue;
             };
-            let of_impl = in_impl(f);
-            if names(&named, &name, of_impl) && reached.insert((name, of_impl)) {
-                names_in(f.syntax(), &mut named);
+            if names(&named, &known) && reached.insert(known) {
+                names_in(group, *file, f.syntax(), &mut named);
             }
         }
         if reached.len() == before {
@@ -105,12 +181,20 @@ pub(super) fn reaches(group: &Group, service: ServiceId, file: FileId, at: TextR
             None => return true,
         },
     };
-    let Some(function) = node.ancestors().filter_map(ast::Fn::cast).last() else {
+    let Some(enclosing) = node.ancestors().filter_map(ast::Fn::cast).last() else {
         return true;
     };
-    let Some(name) = function.name() else {
+    let Some(known) = function(&enclosing) else {
         return true;
     };
-    let reached = reached(group, group.services[service].bin.root, lib.root);
-    reached.contains(&(name.text().to_string(), in_impl(&function)))
+    let r = reached(group, group.services[service].bin.root, lib.root);
+    if std::env::var("KNIT_DBG").is_ok() {
+        eprintln!(
+            "DBG {} {:?} -> {}",
+            group.services[service].name,
+            known,
+            r.contains(&known)
+        );
+    }
+    r.contains(&known)
 }
