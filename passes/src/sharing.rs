@@ -173,7 +173,7 @@ impl Sharing {
         let mut by_caller: BTreeMap<(ServiceId, Named), Vec<&Mention>> = BTreeMap::new();
         let mut servers: BTreeMap<(ServiceId, Named), Vec<&Mention>> = BTreeMap::new();
         for m in &index.mentions {
-            if !crate::scope::reaches(group, m) {
+            if m.named.role == Role::Server && !crate::scope::reaches(group, m) {
                 continue;
             }
             // The roles of one binary serve what it serves as one provider.
@@ -632,7 +632,14 @@ fn decide(
                     "`{client}Client::{method}` runs over a transport of its own (tower layers)"
                 ));
             }
-            match crate::channels::timeout(group, m) {
+            // A timeout an in-process client would lose matters only where
+            // the caller's binary runs the code (a library two binaries share
+            // makes other clients for the other one).
+            let timeout = match crate::scope::reaches(group, m) {
+                true => crate::channels::timeout(group, m),
+                false => None,
+            };
+            match timeout {
                 Some(ChannelTimeout::Computed(timeout)) if method == "connect" => {
                     keeps.get_or_insert(format!(
                         "`{client}Client::connect` dials an endpoint with a timeout an in-process client could not be given (`.timeout({timeout})`)"

@@ -390,3 +390,75 @@ fn one_binary_in_two_roles_is_lifted_once() {
     "#]]
     .assert_eq(&out.render("shopd/src/"));
 }
+
+/// A channel timeout in code of the shared library that the caller's binary
+/// reaches only from its tests does not keep its calls an RPC: `orders` calls
+/// through the client `plain()` makes, bridged (the generated code is an API
+/// crate's); the channel `timed(..)` is given, with a timeout an in-process
+/// client would not keep, is made in code `orders` never runs.
+#[test]
+fn a_timeout_in_library_code_the_caller_does_not_reach_is_no_obstacle() {
+    let fixture = r#"
+//- /market/Cargo.toml
+[package]
+name = "market"
+edition = "2021"
+//- /market/src/lib.rs
+use acme_api::users::v1::users_client::UsersClient;
+use tonic::transport::{Channel, Endpoint};
+pub async fn plain() -> UsersClient<Channel> {
+    UsersClient::connect("http://users").await.unwrap()
+}
+pub async fn timed(addr: String) -> UsersClient<Channel> {
+    let channel = Channel::from_shared(addr)
+        .inspect_err(|e| eprintln!("{e}"))
+        .unwrap()
+        .timeout(std::time::Duration::from_secs(1))
+        .connect()
+        .await
+        .unwrap();
+    UsersClient::new(channel)
+}
+//- /market/src/bin/users.rs
+use acme_api::users::v1::users_server::UsersServer;
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tonic::transport::Server::builder()
+        .add_service(UsersServer::new(Directory))
+        .serve("[::]:50051".parse()?)
+        .await?;
+    Ok(())
+}
+//- /market/src/bin/orders.rs
+#[tokio::main]
+async fn main() {
+    let users = market::plain().await;
+}
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn timed() {
+        market::timed("http://users".into()).await;
+    }
+}
+"#;
+    let mut group = two_services(
+        fixture,
+        ("users", "bin/users.rs"),
+        ("orders", "bin/orders.rs"),
+    );
+    for service in &mut group.services {
+        service.external_apis.push(crate::model::ExternalApi {
+            krate: "acme_api".into(),
+            package: "acme-api 1.2.0".into(),
+            services: vec![("acme.users.v1".into(), "Users".into())],
+            read: true,
+        });
+    }
+    let out = crate::fixture::check_group(crate::pass::PassId::Calls, group);
+    expect![[r#"
+        Call(Bridged) market/src/lib.rs:4 by users: calls to `acme.users.v1.Users` run in process through `users`'s server stack, bridged (each side encodes with its own generated types): `orders` takes the generated code of `acme.users.v1` from `acme-api 1.2.0`, a dependency knit does not edit
+        Call(Bridged) market/src/lib.rs:14 by users: calls to `acme.users.v1.Users` run in process through `users`'s server stack, bridged (each side encodes with its own generated types): `orders` takes the generated code of `acme.users.v1` from `acme-api 1.2.0`, a dependency knit does not edit
+        Call(Bridged) market/src/lib.rs:4 by orders: calls to `acme.users.v1.Users` run in process through `users`'s server stack, bridged (each side encodes with its own generated types): `orders` takes the generated code of `acme.users.v1` from `acme-api 1.2.0`, a dependency knit does not edit
+        Call(Bridged) market/src/lib.rs:14 by orders: calls to `acme.users.v1.Users` run in process through `users`'s server stack, bridged (each side encodes with its own generated types): `orders` takes the generated code of `acme.users.v1` from `acme-api 1.2.0`, a dependency knit does not edit"#]].assert_eq(&out.findings.join("\n"));
+}
