@@ -81,11 +81,15 @@ pub fn entry_ranges(group: &Group, service: ServiceId, deep: &Deep) -> Vec<(File
         .collect()
 }
 
-/// Whether the client or server `mention` names is `mention.service`'s: not
-/// when it is made in a library that several binaries of the service's package
-/// share, in a function the service's binary does not reach.
-pub fn reaches(group: &Group, mention: &Mention) -> bool {
-    reach::reaches(group, mention.service, mention.file, mention.path)
+pub use reach::Reach;
+
+impl Reach {
+    /// Whether the code `mention` is in is `mention.service`'s: not when it is
+    /// in a library that several binaries of the service's package share, in
+    /// a function the service's binary does not reach.
+    pub fn of(&self, group: &Group, mention: &Mention) -> bool {
+        self.reaches(group, mention.service, mention.file, mention.path)
+    }
 }
 
 /// Whether `mention` is in `entry` (see [`entry_ranges`]).

@@ -170,10 +170,11 @@ impl Sharing {
         // Where a caller may set a channel timeout, asked once per service.
         let mut timeouts: BTreeMap<ServiceId, TimeoutSites> = BTreeMap::new();
         let mut orphans = HashMap::new();
+        let reach = crate::scope::Reach::default();
         let mut by_caller: BTreeMap<(ServiceId, Named), Vec<&Mention>> = BTreeMap::new();
         let mut servers: BTreeMap<(ServiceId, Named), Vec<&Mention>> = BTreeMap::new();
         for m in &index.mentions {
-            if m.named.role == Role::Server && !crate::scope::reaches(group, m) {
+            if m.named.role == Role::Server && !reach.of(group, m) {
                 continue;
             }
             // The roles of one binary serve what it serves as one provider.
@@ -191,6 +192,7 @@ impl Sharing {
                 timeouts: &mut timeouts,
                 given: &mut sharing.channel_timeouts,
                 orphans: &mut orphans,
+                reach: &reach,
             };
             let decision = decide(group, &index, &servers, seen, *caller, named, mentions);
             sharing.calls.insert((*caller, named.clone()), decision);
@@ -495,6 +497,8 @@ struct Seen<'a> {
     given: &'a mut ChannelTimeouts,
     /// Per service and proto package, its first impl on a generated type.
     orphans: &'a mut Orphans,
+    /// What each binary reaches of a library it shares with another.
+    reach: &'a crate::scope::Reach,
 }
 
 /// Per service and proto package, its first impl on a generated type, once
@@ -635,7 +639,7 @@ fn decide(
             // A timeout an in-process client would lose matters only where
             // the caller's binary runs the code (a library two binaries share
             // makes other clients for the other one).
-            let timeout = match crate::scope::reaches(group, m) {
+            let timeout = match seen.reach.of(group, m) {
                 true => crate::channels::timeout(group, m),
                 false => None,
             };

@@ -967,3 +967,26 @@ async fn http() -> Result<(), Box<dyn std::error::Error>> {
     "#]],
     );
 }
+
+/// A method of a value a constructor returns in a `Result`, unwrapped
+/// (`Worker::from_config(config).expect(..)`), called in a spawned task, is
+/// followed: the server it builds is the entry's.
+#[test]
+fn a_method_of_an_unwrapped_constructors_value_is_followed() {
+    let files = TWO_CALLS
+        .replace(
+            "    app::run(config).await\n",
+            "    let worker = app::Worker::from_config(config).expect(\"worker\");\n    tokio::spawn(async move {\n        if let Err(e) = worker.start_async().await {\n            eprintln!(\"{e}\");\n        }\n    });\n    Ok(())\n",
+        )
+        .replace(
+            "pub async fn run(config: Config)",
+            "pub struct Worker { config: Config }\nimpl Worker {\n    pub fn from_config(config: Config) -> Result<Self, String> { Ok(Worker { config }) }\n    pub async fn start_async(self) -> Result<(), Box<dyn std::error::Error>> { Greeting::serve(self.config.addr).await }\n}\npub async fn run(config: Config)",
+        );
+    let files = files.replace("    Greeting::serve(config.addr).await\n", "    Ok(())\n");
+    decision(
+        &files,
+        expect![
+            "`helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"
+        ],
+    );
+}

@@ -462,3 +462,159 @@ mod tests {
         Call(Bridged) market/src/lib.rs:4 by orders: calls to `acme.users.v1.Users` run in process through `users`'s server stack, bridged (each side encodes with its own generated types): `orders` takes the generated code of `acme.users.v1` from `acme-api 1.2.0`, a dependency knit does not edit
         Call(Bridged) market/src/lib.rs:14 by orders: calls to `acme.users.v1.Users` run in process through `users`'s server stack, bridged (each side encodes with its own generated types): `orders` takes the generated code of `acme.users.v1` from `acme-api 1.2.0`, a dependency knit does not edit"#]].assert_eq(&out.findings.join("\n"));
 }
+
+/// What each binary reaches of the library, asked of the shapes reaching
+/// takes: servers reached through aliases, macros and values; client code
+/// reached from macros, fields and trait handlers, whose timeouts count.
+mod reached {
+    use super::*;
+
+    fn server_case(lib_extra: &str, users_main: &str) -> Vec<String> {
+        let fixture = TWO_BINS
+            .replace("pub fn addr()", &format!("{lib_extra}\npub fn addr()"))
+            .replace(
+                "    tonic::transport::Server::builder()\n        .add_service(UsersServer::new(market::Directory))\n        .serve(market::addr())\n        .await?;\n",
+                users_main,
+            )
+            + "//- /front/Cargo.toml\n[package]\nname = \"front\"\nedition = \"2021\"\n//- /front/proto/users.proto\npackage users;\nservice Users {\n  rpc Lookup (LookupRequest) returns (User);\n}\n//- /front/src/main.rs\nmod pb { tonic::include_proto!(\"users\"); }\n#[tokio::main]\nasync fn main() {\n    let users = pb::users_client::UsersClient::connect(\"http://users\").await;\n}\n";
+        check_all_group(two_services(
+            &fixture,
+            ("users", "bin/users.rs"),
+            ("orders", "bin/orders.rs"),
+        ))
+        .findings
+    }
+
+    const GRPC: &str = "pub struct Grpc;\nimpl Grpc {\n    pub async fn start() -> Result<(), tonic::transport::Error> {\n        tonic::transport::Server::builder()\n            .add_service(pb::users_server::UsersServer::new(Directory))\n            .serve(addr())\n            .await\n    }\n}\n";
+
+    /// `users` serves `Grpc::start`'s server however its `main` names it,
+    /// and `front`'s calls run on its handler.
+    #[test]
+    fn a_server_is_reached_through_aliases_macros_and_values() {
+        for (name, extra, main) in [
+            ("direct", "", "    market::Grpc::start().await?;\n"),
+            (
+                "type alias",
+                "pub type Server = Grpc;",
+                "    market::Server::start().await?;\n",
+            ),
+            (
+                "use as",
+                "",
+                "    use market::Grpc as G;\n    G::start().await?;\n",
+            ),
+            (
+                "try_join",
+                "",
+                "    tokio::try_join!(market::Grpc::start(), async { Ok::<(), tonic::transport::Error>(()) })?;\n",
+            ),
+            (
+                "value",
+                "",
+                "    let f = market::Grpc::start;\n    f().await?;\n",
+            ),
+        ] {
+            let findings = server_case(&format!("{GRPC}{extra}"), main);
+            assert!(
+                findings
+                    .iter()
+                    .any(|f| f.starts_with("Call(Inline) front/src/main.rs:4")),
+                "{name}: {findings:#?}"
+            );
+        }
+    }
+
+    fn timeout_case(lib_extra: &str, orders_main: &str) -> Vec<String> {
+        let fixture = format!(
+            r#"
+//- /market/Cargo.toml
+[package]
+name = "market"
+edition = "2021"
+//- /market/src/lib.rs
+use acme_api::users::v1::users_client::UsersClient;
+use tonic::transport::{{Channel, Endpoint}};
+{lib_extra}
+//- /market/src/bin/users.rs
+use acme_api::users::v1::users_server::UsersServer;
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {{
+    tonic::transport::Server::builder()
+        .add_service(UsersServer::new(Directory))
+        .serve("[::]:50051".parse()?)
+        .await?;
+    Ok(())
+}}
+//- /market/src/bin/orders.rs
+#[tokio::main]
+async fn main() {{
+{orders_main}
+}}
+"#
+        );
+        let mut group = two_services(
+            &fixture,
+            ("users", "bin/users.rs"),
+            ("orders", "bin/orders.rs"),
+        );
+        for service in &mut group.services {
+            service.external_apis.push(crate::model::ExternalApi {
+                krate: "acme_api".into(),
+                package: "acme-api 1.2.0".into(),
+                services: vec![
+                    ("acme.users.v1".into(), "Users".into()),
+                    ("acme.orders.v1".into(), "Orders".into()),
+                ],
+                read: true,
+            });
+        }
+        crate::fixture::check_group(crate::pass::PassId::Calls, group).findings
+    }
+
+    const TIMED: &str = "pub async fn timed(addr: String) -> UsersClient<Channel> {\n    let channel = Channel::from_shared(addr)\n        .unwrap()\n        .timeout(std::time::Duration::from_secs(1))\n        .connect()\n        .await\n        .unwrap();\n    UsersClient::new(channel)\n}\n";
+    const CLIENTS: &str = "pub struct Clients;\nimpl Clients {\n    pub async fn users(&self) -> UsersClient<Channel> {\n        let channel = Channel::from_shared(String::new())\n            .unwrap()\n            .timeout(std::time::Duration::from_secs(1))\n            .connect()\n            .await\n            .unwrap();\n        UsersClient::new(channel)\n    }\n}\npub struct App { pub clients: Clients }\npub fn app() -> App { todo!() }\n";
+
+    const HANDLER: &str = "pub use acme_api::orders::v1::orders_server::OrdersServer;\npub struct Shop;\n#[tonic::async_trait]\nimpl acme_api::orders::v1::orders_server::Orders for Shop {\n    async fn place(&self, r: tonic::Request<()>) -> Result<tonic::Response<()>, tonic::Status> {\n        let channel = Channel::from_shared(String::new())\n            .unwrap()\n            .timeout(std::time::Duration::from_secs(1))\n            .connect()\n            .await\n            .unwrap();\n        let users = UsersClient::new(channel);\n        todo!()\n    }\n}\n";
+
+    /// A channel timeout in library code `orders` reaches (called in a
+    /// macro, through a field's type, in a gRPC handler its server runs)
+    /// keeps its calls on their own channel.
+    #[test]
+    fn a_timeout_in_reached_library_code_counts() {
+        for (name, extra, main) in [
+            (
+                "direct",
+                TIMED,
+                "    let users = market::timed(\"http://users\".into()).await;",
+            ),
+            (
+                "join!",
+                TIMED,
+                "    let (users, _) = tokio::join!(market::timed(\"http://users\".into()), async {});",
+            ),
+            (
+                "field",
+                CLIENTS,
+                "    let users = market::app().clients.users().await;",
+            ),
+            (
+                "handler",
+                HANDLER,
+                "    tonic::transport::Server::builder().add_service(market::OrdersServer::new(market::Shop)).serve(\"[::]:1\".parse().unwrap()).await.unwrap();",
+            ),
+        ] {
+            let findings = timeout_case(extra, main);
+            let orders: Vec<&String> = findings
+                .iter()
+                .filter(|f| {
+                    f.contains(" by orders: calls to `acme.users.v1.Users`")
+                        || (f.contains("calls to `acme.users.v1.Users`") && !f.contains(" by "))
+                })
+                .collect();
+            assert!(
+                !orders.is_empty() && orders.iter().all(|f| f.contains("timeout")),
+                "{name}: {findings:#?}"
+            );
+        }
+    }
+}

@@ -38,6 +38,17 @@ use ra_ap_syntax::{AstNode, SyntaxKind, SyntaxNode, TextRange, TextSize};
 use crate::model::{FileId, Group, ServiceId};
 use crate::volo::names::{Names, scope_of, segments};
 
+/// Methods that give a `Result`'s or an `Option`'s value, or keep it while
+/// mapping the error: `App::new(cfg).expect(..)` is an `App`.
+const UNWRAPS: &[&str] = &[
+    "unwrap",
+    "expect",
+    "context",
+    "with_context",
+    "map_err",
+    "inspect_err",
+];
+
 /// What the walk from a service's `main` found (made once per service, with
 /// the sharing decisions).
 #[derive(Debug, Default)]
@@ -650,7 +661,8 @@ impl<'a> Crate<'a> {
     /// The method of the crate (an index of [`Crate::fns`]) that `call`, in
     /// `caller` of `file`, calls, when knit tells its receiver's type: `self`
     /// in an inherent impl, a constructor of the crate's type that returns
-    /// it (`App::new(cfg)?`, through `?` and `.await`), a struct literal, or
+    /// it (`App::new(cfg)?`, through `?`, `.await`, `.unwrap()`,
+    /// `.expect(..)` and `.context(..)`), a struct literal, or
     /// a `let` of one of those (or with the type written). Then the one
     /// method of that name, taking `self`, in an inherent impl of a type of
     /// that name.
@@ -693,6 +705,12 @@ impl<'a> Crate<'a> {
             ast::Expr::ParenExpr(p) => self.type_of(file, caller, &p.expr()?, at, depth),
             ast::Expr::TryExpr(t) => self.type_of(file, caller, &t.expr()?, at, depth),
             ast::Expr::AwaitExpr(a) => self.type_of(file, caller, &a.expr()?, at, depth),
+            // What a `Result` or `Option` holds, unwrapped or its error mapped.
+            ast::Expr::MethodCallExpr(m)
+                if UNWRAPS.contains(&m.name_ref()?.text().to_string().as_str()) =>
+            {
+                self.type_of(file, caller, &m.receiver()?, at, depth)
+            }
             ast::Expr::RecordExpr(r) => Some(r.path()?.segment()?.name_ref()?.text().to_string()),
             ast::Expr::CallExpr(c) => {
                 let ast::Expr::PathExpr(callee) = c.expr()? else {
@@ -907,13 +925,15 @@ impl<'a> Crate<'a> {
     }
 
     /// Whether code of `file` may name a function of the crate rooted at
-    /// `krate`: `file` is of that crate, or of one that depends on it.
+    /// `krate`: `file` is of that crate, or of one that depends on it (for a
+    /// file several crates compile, any of them).
     fn sees(&self, file: FileId, krate: FileId) -> bool {
-        let Some(from) = self.group.file(file).rust.as_ref().map(|r| r.krate) else {
+        let Some(rust) = self.group.file(file).rust.as_ref() else {
             return true;
         };
-        let mut seen = HashSet::from([from]);
-        let mut todo = vec![from];
+        // A file several crates compile is each one's code.
+        let mut seen: HashSet<FileId> = rust.crates().collect();
+        let mut todo: Vec<FileId> = seen.iter().copied().collect();
         while let Some(k) = todo.pop() {
             if k == krate {
                 return true;
