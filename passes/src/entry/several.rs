@@ -43,6 +43,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 "#;
 
+/// A third service, `front`, that calls `users.Users` with a proto of its own.
+const FRONT: &str = "//- /front/Cargo.toml\n[package]\nname = \"front\"\nedition = \"2021\"\n//- /front/proto/users.proto\npackage users;\nservice Users {\n  rpc Lookup (LookupRequest) returns (User);\n}\n//- /front/src/main.rs\nmod pb { tonic::include_proto!(\"users\"); }\n#[tokio::main]\nasync fn main() {\n    let users = pb::users_client::UsersClient::connect(\"http://users\").await;\n}\n";
+
 /// `fixture`'s first package, whose binaries are the services `a` and `b`
 /// (name, binary's path under `src/`), then the fixture's other services;
 /// when `a` and `b` run one binary, each is given its name as its argument
@@ -199,7 +202,7 @@ fn a_server_the_library_builds_is_the_service_that_reaches_it() {
             "    tonic::transport::Server::builder()\n        .add_service(UsersServer::new(market::Directory))\n        .serve(market::addr())\n        .await?;\n",
             "    market::serve_users().await?;\n",
         )
-        + "//- /front/Cargo.toml\n[package]\nname = \"front\"\nedition = \"2021\"\n//- /front/proto/users.proto\npackage users;\nservice Users {\n  rpc Lookup (LookupRequest) returns (User);\n}\n//- /front/src/main.rs\nmod pb { tonic::include_proto!(\"users\"); }\n#[tokio::main]\nasync fn main() {\n    let users = pb::users_client::UsersClient::connect(\"http://users\").await;\n}\n";
+        + FRONT;
     let out = check_all_group(two_services(
         &fixture,
         ("users", "bin/users.rs"),
@@ -279,7 +282,7 @@ fn a_method_of_another_type_does_not_reach_the_server() {
             "    serve(users).await\n",
             "    market::Progress.run().await;\n    serve(users).await\n",
         )
-        + "//- /front/Cargo.toml\n[package]\nname = \"front\"\nedition = \"2021\"\n//- /front/proto/users.proto\npackage users;\nservice Users {\n  rpc Lookup (LookupRequest) returns (User);\n}\n//- /front/src/main.rs\nmod pb { tonic::include_proto!(\"users\"); }\n#[tokio::main]\nasync fn main() {\n    let users = pb::users_client::UsersClient::connect(\"http://users\").await;\n}\n";
+        + FRONT;
     let out = check_all_group(two_services(
         &fixture,
         ("users", "bin/users.rs"),
@@ -476,7 +479,7 @@ mod reached {
                 "    tonic::transport::Server::builder()\n        .add_service(UsersServer::new(market::Directory))\n        .serve(market::addr())\n        .await?;\n",
                 users_main,
             )
-            + "//- /front/Cargo.toml\n[package]\nname = \"front\"\nedition = \"2021\"\n//- /front/proto/users.proto\npackage users;\nservice Users {\n  rpc Lookup (LookupRequest) returns (User);\n}\n//- /front/src/main.rs\nmod pb { tonic::include_proto!(\"users\"); }\n#[tokio::main]\nasync fn main() {\n    let users = pb::users_client::UsersClient::connect(\"http://users\").await;\n}\n";
+            + FRONT;
         check_all_group(two_services(
             &fixture,
             ("users", "bin/users.rs"),
