@@ -210,8 +210,20 @@ fn names(named: &Names, also: &BTreeMap<String, String>, (name, owner): &Functio
         return named.any.contains(name);
     };
     let is = |n: &String, t: &String| n == t || also.get(n) == Some(t);
-    let mentioned = |t: &String| t.is_empty() || named.any.iter().any(|n| is(n, t));
-    let by_path = |t: &String| named.paths.iter().any(|(f, q)| f == name && is(q, t));
+    let mentioned = |t: &String| {
+        t.is_empty()
+            || named.any.contains(t)
+            || also
+                .iter()
+                .any(|(alias, of)| of == t && named.any.contains(alias))
+    };
+    let by_path = |t: &String| {
+        named
+            .paths
+            .range((name.clone(), String::new())..)
+            .take_while(|(f, _)| f == name)
+            .any(|(_, q)| is(q, t))
+    };
     let inherent = of_trait.is_none();
     let trait_impl = of_trait.as_ref().is_some_and(|t| t != ty);
     by_path(ty)
