@@ -8,6 +8,7 @@
 //! column. The driver (`knit-rewriter`) runs the passes on what this returns.
 
 pub mod cargolock;
+mod cfg_if;
 pub mod error;
 mod external;
 pub mod features;

@@ -14,7 +14,7 @@ use knit_model::model::{
     ServiceId, SourceFile, Target,
 };
 use ra_ap_syntax::ast::{self, HasAttrs, HasModuleItem, HasName};
-use ra_ap_syntax::{AstNode, AstToken, Edition, SyntaxKind};
+use ra_ap_syntax::{AstNode, AstToken, Edition, SyntaxKind, TextSize};
 use rayon::prelude::*;
 
 use crate::error::{Diagnostic, Error, Result};
@@ -1592,7 +1592,32 @@ fn parse_file(
     let mut children = Vec::new();
     let mods = knit_model::scan::MOD.offsets(&text);
     let modules = knit_model::scan::nodes_of_kinds(tree.syntax(), &[SyntaxKind::MODULE], &mods);
-    for module in modules.into_iter().filter_map(ast::Module::cast) {
+    // Declared in the file's tree, then in the branches of its `cfg_if!`s.
+    let mut declared: Vec<(ast::Module, TextSize, Vec<ast::Module>)> = modules
+        .into_iter()
+        .filter_map(ast::Module::cast)
+        .map(|module| {
+            let mut around: Vec<ast::Module> = module
+                .syntax()
+                .ancestors()
+                .skip(1)
+                .filter_map(ast::Module::cast)
+                .collect();
+            around.reverse();
+            (module, TextSize::from(0), around)
+        })
+        .collect();
+    if text.contains("cfg_if") {
+        declared.extend(
+            crate::cfg_if::modules(tree.syntax(), edition)
+                .into_iter()
+                .map(|d| {
+                    let around = d.around();
+                    (d.module, d.shift, around)
+                }),
+        );
+    }
+    for (module, shift, around) in declared {
         if module.item_list().is_some() {
             continue;
         }
@@ -1603,13 +1628,6 @@ fn parse_file(
         let file_name = name.strip_prefix("r#").unwrap_or(&name);
         // The inline modules around it: their names, and the folders they
         // stand for (`#[path = ".."]` on an inline module names its folder).
-        let mut around: Vec<ast::Module> = module
-            .syntax()
-            .ancestors()
-            .skip(1)
-            .filter_map(ast::Module::cast)
-            .collect();
-        around.reverse();
         let inline: Vec<String> = around
             .iter()
             .filter_map(|m| m.name().map(|n| n.text().to_string()))
@@ -1645,7 +1663,7 @@ fn parse_file(
         {
             let stem = built.file_stem().unwrap_or_default().to_string_lossy();
             rust.built_modules.push(BuiltModule {
-                item: module.syntax().text_range(),
+                item: module.syntax().text_range() + shift,
                 stem: stem.to_string(),
             });
             continue;
@@ -1657,7 +1675,7 @@ fn parse_file(
             {
                 continue;
             }
-            let offset = usize::from(module.syntax().text_range().start());
+            let offset = usize::from(module.syntax().text_range().start() + shift);
             return Err(Diagnostic::at_offset(
                 &pending.path,
                 &text,
@@ -1673,7 +1691,7 @@ fn parse_file(
             )
             .into());
         };
-        let offset = usize::from(module.syntax().text_range().start());
+        let offset = usize::from(module.syntax().text_range().start() + shift);
         if path_attr.is_none() && candidates.iter().all(|c| c.is_file()) {
             return Err(Diagnostic::at_offset(
                 &pending.path,
@@ -1711,11 +1729,8 @@ fn parse_file(
         let mut outer = pending.outer.clone();
         outer.push(pending.path.clone());
         let test_only = pending.test_only
-            || module
-                .syntax()
-                .ancestors()
-                .filter_map(ast::Module::cast)
-                .any(|m| m.attrs().any(|a| is_cfg_test(&a)));
+            || module.attrs().any(|a| is_cfg_test(&a))
+            || around.iter().any(|m| m.attrs().any(|a| is_cfg_test(&a)));
         children.push(Pending {
             path: found.clone(),
             krate: pending.krate,

@@ -289,3 +289,37 @@ fn a_plan_apart_from_the_monorepo_merges() {
         );
     }
 }
+
+/// A module declared in a branch of `cfg_if!` (`cfg_if::cfg_if! { if
+/// #[cfg(unix)] { mod serving; } else { .. } }`) is loaded as rustc would load
+/// it: the server it builds is found, and the frontend's call runs inline.
+#[test]
+fn a_module_declared_in_cfg_if_is_loaded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let system = tmp.path().join("greeter");
+    common::copy_greeter(&system);
+    let main = system.join("greeter/src/main.rs");
+    let text = std::fs::read_to_string(&main).unwrap();
+    let serve = "    Server::builder()\n        .add_service(GreeterServer::new(greeter))\n        .serve(addr)\n        .await?;\n";
+    assert!(text.contains(serve));
+    let text = text.replace(serve, "    serving::serve(greeter, addr).await?;\n").replace(
+        "pub mod hello_world {",
+        "cfg_if::cfg_if! {\n    if #[cfg(unix)] {\n        mod serving;\n    } else {\n        #[path = \"serving.rs\"]\n        mod serving;\n    }\n}\n\npub mod hello_world {",
+    );
+    std::fs::write(&main, text).unwrap();
+    std::fs::write(
+        system.join("greeter/src/serving.rs"),
+        "use tonic::transport::Server;\n\nuse crate::hello_world::greeter_server::GreeterServer;\nuse crate::MyGreeter;\n\npub async fn serve(greeter: MyGreeter, addr: std::net::SocketAddr) -> Result<(), tonic::transport::Error> {\n    Server::builder()\n        .add_service(GreeterServer::new(greeter))\n        .serve(addr)\n        .await\n}\n",
+    )
+    .unwrap();
+    let run = knit(&["merge", "greeter/knit.toml", "--out", "out"], tmp.path());
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(stdout.contains("call sites: 1 inline"), "{stdout}");
+    let serving = std::fs::read_to_string(tmp.path().join("out/greeter/src/serving.rs")).unwrap();
+    assert!(serving.contains("greeter_inline::provide("), "{serving}");
+}
