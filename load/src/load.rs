@@ -1593,7 +1593,9 @@ fn parse_file(
     let mods = knit_model::scan::MOD.offsets(&text);
     let modules = knit_model::scan::nodes_of_kinds(tree.syntax(), &[SyntaxKind::MODULE], &mods);
     // Declared in the file's tree, then in the branches of its `cfg_if!`s.
-    let mut declared: Vec<(ast::Module, TextSize, Vec<ast::Module>)> = modules
+    // (the module, where its tree starts in the file, the inline modules
+    // around it, whether a `cfg_if!` branch declares it).
+    let mut declared: Vec<(ast::Module, TextSize, Vec<ast::Module>, bool)> = modules
         .into_iter()
         .filter_map(ast::Module::cast)
         .map(|module| {
@@ -1604,7 +1606,7 @@ fn parse_file(
                 .filter_map(ast::Module::cast)
                 .collect();
             around.reverse();
-            (module, TextSize::from(0), around)
+            (module, TextSize::from(0), around, false)
         })
         .collect();
     if text.contains("cfg_if") {
@@ -1613,11 +1615,11 @@ fn parse_file(
                 .into_iter()
                 .map(|d| {
                     let around = d.around();
-                    (d.module, d.shift, around)
+                    (d.module, d.shift, around, true)
                 }),
         );
     }
-    for (module, shift, around) in declared {
+    for (module, shift, around, in_cfg_if) in declared {
         if module.item_list().is_some() {
             continue;
         }
@@ -1669,9 +1671,11 @@ fn parse_file(
             continue;
         }
         let Some(found) = candidates.iter().find(|c| c.is_file()) else {
-            if module
-                .attrs()
-                .any(|a| a.syntax().text().to_string().starts_with("#[cfg"))
+            // Gated: a build that compiles it has the file.
+            if in_cfg_if
+                || module
+                    .attrs()
+                    .any(|a| a.syntax().text().to_string().starts_with("#[cfg"))
             {
                 continue;
             }
