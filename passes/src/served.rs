@@ -943,6 +943,15 @@ fn router_chain(receiver: Option<ast::Expr>, provider: &Provider) -> Result<Valu
             }
             ast::Expr::CallExpr(call) => {
                 let path = segments(&call);
+                // What a helper returns in `Ok(..)` (`async fn make() ->
+                // Result<Server, E>`, called `make().await?`).
+                if path == ["Ok"]
+                    && let Some(mut args) = call.arg_list().map(|l| l.args())
+                    && let (Some(value), None) = (args.next(), args.next())
+                {
+                    expr = Some(value);
+                    continue;
+                }
                 return match tonic_type(provider, &path, call.syntax()) {
                     Some(("Server", "builder")) => Ok(Value::Server),
                     Some(("Routes", "new")) => Ok(Value::Routes),
@@ -956,6 +965,7 @@ fn router_chain(receiver: Option<ast::Expr>, provider: &Provider) -> Result<Valu
             }
             ast::Expr::ParenExpr(paren) => expr = paren.expr(),
             ast::Expr::TryExpr(tried) => expr = tried.expr(),
+            ast::Expr::AwaitExpr(awaited) => expr = awaited.expr(),
             ast::Expr::IfExpr(branches) => return either_branch(&branches, provider),
             ast::Expr::PathExpr(path) => {
                 let name = path.syntax().text().to_string();
@@ -2185,6 +2195,30 @@ mod tests {
             "let server = net::make_server(&config).layer(auth());\n    server.add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;\n    Ok(())\n}\nmod net {\n    pub fn make_server(config: &Config) -> tonic::transport::Server {\n        return tonic::transport::Server::builder().timeout(config.timeout);\n    }\n}\nasync fn unused() {",
             expect![
                 "run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` adds tower layers to its server (`.layer(..)`)"
+            ],
+        );
+    }
+
+    /// An `async` builder function that returns its builder in `Ok(..)`,
+    /// called `make_server(..).await?`, is followed: a layer there makes the
+    /// calls run through the stack, TLS from configuration keeps them RPC.
+    #[test]
+    fn an_async_server_builder_returning_a_result_is_followed() {
+        let helper = |chain: &str| {
+            format!(
+                "make_server(&config).await?.add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;\n    Ok(())\n}}\nasync fn make_server(config: &Config) -> Result<Server, Box<dyn std::error::Error>> {{\n    Ok(Server::builder(){chain})\n}}\nasync fn unused() {{"
+            )
+        };
+        decision(
+            &helper(".layer(auth())"),
+            expect![
+                "run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` adds tower layers to its server (`.layer(..)`) in `make_server(..)`"
+            ],
+        );
+        decision(
+            &helper(".tls_config(load_tls(config).await?)?"),
+            expect![
+                "stay RPC: `greeter` serves over TLS (`.tls_config(..)`): a call in process would present no client identity to it (in `make_server(..)`)"
             ],
         );
     }
