@@ -1619,6 +1619,9 @@ fn parse_file(
                 }),
         );
     }
+    // The module paths declared so far: a `cfg_if!` branch's second
+    // declaration of one is another platform's.
+    let mut declared_paths: BTreeSet<Vec<String>> = BTreeSet::new();
     for (module, shift, around, in_cfg_if) in declared {
         if module.item_list().is_some() {
             continue;
@@ -1658,11 +1661,22 @@ fn parse_file(
                 false,
             ),
         };
-        // Written by the build script: made anew by every build, so not read.
+        let mut module_path = pending.module.clone();
+        module_path.extend(inline.iter().cloned());
+        module_path.push(name.clone());
+        if in_cfg_if && declared_paths.contains(&module_path) {
+            continue;
+        }
+        // Written by the build script: made anew by every build, so not read
+        // (one a `cfg_if!` declares is not followed).
         if let Some(built) = candidates
             .iter()
             .find(|c| written_by_build(c, package.built_dirs))
         {
+            if in_cfg_if {
+                continue;
+            }
+            declared_paths.insert(module_path);
             let stem = built.file_stem().unwrap_or_default().to_string_lossy();
             rust.built_modules.push(BuiltModule {
                 item: module.syntax().text_range() + shift,
@@ -1727,9 +1741,7 @@ fn parse_file(
             .into());
         }
         let owns_dir = owns_dir || found.file_name().is_some_and(|n| n == "mod.rs");
-        let mut module_path = pending.module.clone();
-        module_path.extend(inline);
-        module_path.push(name);
+        declared_paths.insert(module_path.clone());
         let mut outer = pending.outer.clone();
         outer.push(pending.path.clone());
         let test_only = pending.test_only

@@ -292,8 +292,10 @@ fn a_plan_apart_from_the_monorepo_merges() {
 
 /// A module declared in a branch of `cfg_if!` (`cfg_if::cfg_if! { if
 /// #[cfg(unix)] { mod serving; } else { .. } }`) is loaded as rustc would load
-/// it: the server it builds is found, and the frontend's call runs inline. A
-/// branch's module without a file (for another platform) is no error.
+/// it, from the branches a Linux build may take: the server it builds is
+/// found, and the frontend's call runs inline; a `#[cfg(test)]` branch's mock
+/// and a `#[cfg(windows)]` branch's module (one file a stub, one missing) are
+/// not read.
 #[test]
 fn a_module_declared_in_cfg_if_is_loaded() {
     let tmp = tempfile::tempdir().unwrap();
@@ -305,12 +307,30 @@ fn a_module_declared_in_cfg_if_is_loaded() {
     assert!(text.contains(serve));
     let text = text.replace(serve, "    serving::serve(greeter, addr).await?;\n").replace(
         "pub mod hello_world {",
-        "cfg_if::cfg_if! {\n    if #[cfg(unix)] {\n        mod serving;\n    } else if #[cfg(windows)] {\n        mod windows_only;\n    } else {\n        #[path = \"serving.rs\"]\n        mod serving;\n    }\n}\n\npub mod hello_world {",
+        "cfg_if::cfg_if! {\n    if #[cfg(test)] {\n        mod mock;\n    } else if #[cfg(windows)] {\n        #[path = \"serving_windows.rs\"]\n        mod serving;\n        mod windows_only;\n    } else {\n        mod serving;\n    }\n}\n\npub mod hello_world {",
     );
     std::fs::write(&main, text).unwrap();
     std::fs::write(
         system.join("greeter/src/serving.rs"),
         "use tonic::transport::Server;\n\nuse crate::hello_world::greeter_server::GreeterServer;\nuse crate::MyGreeter;\n\npub async fn serve(greeter: MyGreeter, addr: std::net::SocketAddr) -> Result<(), tonic::transport::Error> {\n    Server::builder()\n        .add_service(GreeterServer::new(greeter))\n        .serve(addr)\n        .await\n}\n",
+    )
+    .unwrap();
+    // Another platform's module, and a mock for tests: neither is the server.
+    std::fs::write(
+        system.join("greeter/src/serving_windows.rs"),
+        "use crate::MyGreeter;\n\npub async fn serve(_greeter: MyGreeter, _addr: std::net::SocketAddr) -> Result<(), tonic::transport::Error> {\n    unimplemented!(\"not on windows\")\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        system.join("greeter/src/mock.rs"),
+        "pub fn mock() -> crate::hello_world::greeter_server::GreeterServer<crate::MyGreeter> {\n    crate::hello_world::greeter_server::GreeterServer::new(crate::MyGreeter::default())\n}\n",
+    )
+    .unwrap();
+    let manifest = system.join("greeter/Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        text.replace("[dependencies]\n", "[dependencies]\ncfg-if = \"1\"\n"),
     )
     .unwrap();
     let run = knit(&["merge", "greeter/knit.toml", "--out", "out"], tmp.path());

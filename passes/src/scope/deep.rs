@@ -38,16 +38,17 @@ use ra_ap_syntax::{AstNode, SyntaxKind, SyntaxNode, TextRange, TextSize};
 use crate::model::{FileId, Group, ServiceId};
 use crate::volo::names::{Names, scope_of, segments};
 
-/// Methods that give a `Result`'s or an `Option`'s value, or keep it while
-/// mapping the error: `App::new(cfg).expect(..)` is an `App`.
-const UNWRAPS: &[&str] = &[
-    "unwrap",
-    "expect",
-    "context",
-    "with_context",
-    "map_err",
-    "inspect_err",
-];
+/// How many arguments a method that gives a `Result`'s or an `Option`'s
+/// value, or keeps it while mapping the error, takes: `App::new(cfg).expect(..)`
+/// is an `App`. `None` for other methods.
+fn unwrap_arity(method: &str) -> Option<usize> {
+    match method {
+        "unwrap" | "unwrap_or_default" => Some(0),
+        "expect" | "unwrap_or_else" | "context" | "with_context" | "wrap_err" | "wrap_err_with"
+        | "map_err" | "inspect_err" => Some(1),
+        _ => None,
+    }
+}
 
 /// What the walk from a service's `main` found (made once per service, with
 /// the sharing decisions).
@@ -706,10 +707,19 @@ impl<'a> Crate<'a> {
             ast::Expr::TryExpr(t) => self.type_of(file, caller, &t.expr()?, at, depth),
             ast::Expr::AwaitExpr(a) => self.type_of(file, caller, &a.expr()?, at, depth),
             // What a `Result` or `Option` holds, unwrapped or its error mapped.
-            ast::Expr::MethodCallExpr(m)
-                if UNWRAPS.contains(&m.name_ref()?.text().to_string().as_str()) =>
-            {
-                self.type_of(file, caller, &m.receiver()?, at, depth)
+            ast::Expr::MethodCallExpr(m) => {
+                let name = m.name_ref()?.text().to_string();
+                if unwrap_arity(&name)? != ast::HasArgList::arg_list(m)?.args().count() {
+                    return None;
+                }
+                let ty = self.type_of(file, caller, &m.receiver()?, at, depth)?;
+                // A method of that name of the type's own is not the unwrap.
+                let own = self.by_name.get(&name).is_some_and(|named| {
+                    named
+                        .iter()
+                        .any(|&i| self.fns[i].owner.as_deref() == Some(ty.as_str()))
+                });
+                (!own).then_some(ty)
             }
             ast::Expr::RecordExpr(r) => Some(r.path()?.segment()?.name_ref()?.text().to_string()),
             ast::Expr::CallExpr(c) => {
