@@ -43,6 +43,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 "#;
 
+/// How `users`'s binary in [`TWO_BINS`] serves.
+const USERS_SERVES: &str = "    tonic::transport::Server::builder()\n        .add_service(UsersServer::new(market::Directory))\n        .serve(market::addr())\n        .await?;\n";
+
 /// A third service, `front`, that calls `users.Users` with a proto of its own.
 const FRONT: &str = "//- /front/Cargo.toml\n[package]\nname = \"front\"\nedition = \"2021\"\n//- /front/proto/users.proto\npackage users;\nservice Users {\n  rpc Lookup (LookupRequest) returns (User);\n}\n//- /front/src/main.rs\nmod pb { tonic::include_proto!(\"users\"); }\n#[tokio::main]\nasync fn main() {\n    let users = pb::users_client::UsersClient::connect(\"http://users\").await;\n}\n";
 
@@ -199,7 +202,7 @@ fn a_server_the_library_builds_is_the_service_that_reaches_it() {
             "pub async fn serve_users() -> Result<(), tonic::transport::Error> {\n    tonic::transport::Server::builder()\n        .add_service(pb::users_server::UsersServer::new(Directory))\n        .serve(addr())\n        .await\n}\npub fn addr()",
         )
         .replace(
-            "    tonic::transport::Server::builder()\n        .add_service(UsersServer::new(market::Directory))\n        .serve(market::addr())\n        .await?;\n",
+            USERS_SERVES,
             "    market::serve_users().await?;\n",
         )
         + FRONT;
@@ -275,7 +278,7 @@ fn a_method_of_another_type_does_not_reach_the_server() {
             "pub struct Grpc;\nimpl Grpc {\n    pub async fn run(&self) -> Result<(), tonic::transport::Error> {\n        tonic::transport::Server::builder()\n            .add_service(pb::users_server::UsersServer::new(Directory))\n            .serve(addr())\n            .await\n    }\n}\npub struct Progress;\nimpl Progress {\n    pub async fn run(&self) {}\n}\npub fn addr()",
         )
         .replace(
-            "    tonic::transport::Server::builder()\n        .add_service(UsersServer::new(market::Directory))\n        .serve(market::addr())\n        .await?;\n",
+            USERS_SERVES,
             "    market::Grpc.run().await?;\n",
         )
         .replace(
@@ -475,10 +478,7 @@ mod reached {
     fn server_case(lib_extra: &str, users_main: &str) -> Vec<String> {
         let fixture = TWO_BINS
             .replace("pub fn addr()", &format!("{lib_extra}\npub fn addr()"))
-            .replace(
-                "    tonic::transport::Server::builder()\n        .add_service(UsersServer::new(market::Directory))\n        .serve(market::addr())\n        .await?;\n",
-                users_main,
-            )
+            .replace(USERS_SERVES, users_main)
             + FRONT;
         check_all_group(two_services(
             &fixture,
