@@ -100,6 +100,16 @@ fn two_services(fixture: &str, a: (&str, &str), b: (&str, &str)) -> Group {
     group(&format!("{fixture}//- /knit.toml\n{plan}"))
 }
 
+/// The passes' output for `fixture`, whose first package's binaries
+/// `users` and `orders` are those services (see [`two_services`]).
+fn users_and_orders(fixture: &str) -> crate::fixture::Checked {
+    check_all_group(two_services(
+        fixture,
+        ("users", "bin/users.rs"),
+        ("orders", "bin/orders.rs"),
+    ))
+}
+
 #[test]
 fn two_binaries_of_one_package_share_its_library() {
     let mut g = two_services(
@@ -206,11 +216,7 @@ fn a_server_the_library_builds_is_the_service_that_reaches_it() {
             "    market::serve_users().await?;\n",
         )
         + FRONT;
-    let out = check_all_group(two_services(
-        &fixture,
-        ("users", "bin/users.rs"),
-        ("orders", "bin/orders.rs"),
-    ));
+    let out = users_and_orders(&fixture);
     expect![[r#"
         Call(Inline) market/src/bin/orders.rs:4: calls to `users.Users` run in process on `users`'s handler (knit_proto_users::users_inline::UsersClient)
         Call(Inline) front/src/main.rs:4: calls to `users.Users` run in process on `users`'s handler (knit_proto_users::users_inline::UsersClient)
@@ -286,11 +292,7 @@ fn a_method_of_another_type_does_not_reach_the_server() {
             "    market::Progress.run().await;\n    serve(users).await\n",
         )
         + FRONT;
-    let out = check_all_group(two_services(
-        &fixture,
-        ("users", "bin/users.rs"),
-        ("orders", "bin/orders.rs"),
-    ));
+    let out = users_and_orders(&fixture);
     expect![[r#"
         Call(Inline) market/src/bin/orders.rs:4: calls to `users.Users` run in process on `users`'s handler (knit_proto_users::users_inline::UsersClient)
         Call(Inline) front/src/main.rs:4: calls to `users.Users` run in process on `users`'s handler (knit_proto_users::users_inline::UsersClient)
@@ -302,11 +304,7 @@ fn two_binaries_without_a_library_are_refused() {
     let lib = TWO_BINS.find("//- /market/src/lib.rs").unwrap();
     let bins = TWO_BINS.find("//- /market/src/bin/users.rs").unwrap();
     let fixture = format!("{}{}", &TWO_BINS[..lib], &TWO_BINS[bins..]);
-    let out = check_all_group(two_services(
-        &fixture,
-        ("users", "bin/users.rs"),
-        ("orders", "bin/orders.rs"),
-    ));
+    let out = users_and_orders(&fixture);
     expect![[r#"
         Error market/src/bin/orders.rs:1: services `users` and `orders` are two binaries (`users`, `orders`) of market and the package has no library: knit lifts each binary's `main` into its package's library, which holds one entry per binary; give the package a library (`src/lib.rs`) with the code the binaries share, or move each binary into a package of its own
         Call(Unresolved) market/src/bin/orders.rs:4: `UsersClient::connect`: knit cannot tell which gRPC service `UsersClient` calls (no proto of the group defines it, or its path does not lead to generated code); the call stays RPC"#]]
@@ -480,12 +478,7 @@ mod reached {
             .replace("pub fn addr()", &format!("{lib_extra}\npub fn addr()"))
             .replace(USERS_SERVES, users_main)
             + FRONT;
-        check_all_group(two_services(
-            &fixture,
-            ("users", "bin/users.rs"),
-            ("orders", "bin/orders.rs"),
-        ))
-        .findings
+        users_and_orders(&fixture).findings
     }
 
     const GRPC: &str = "pub struct Grpc;\nimpl Grpc {\n    pub async fn start() -> Result<(), tonic::transport::Error> {\n        tonic::transport::Server::builder()\n            .add_service(pb::users_server::UsersServer::new(Directory))\n            .serve(addr())\n            .await\n    }\n}\n";
