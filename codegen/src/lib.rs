@@ -28,6 +28,11 @@ pub use mains::{Host, HostService, OnSignal, RuntimeAsk};
 /// The tonic release line of a group: the generated crates build with it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub enum TonicLine {
+    /// tonic 0.10: as 0.11.
+    V0_10,
+    /// tonic 0.11: `tonic-build` 0.11 and prost 0.12, on hyper 0.14 and
+    /// http-body 0.4 (knit-runtime's feature `tonic-011`).
+    V0_11,
     /// tonic 0.12: `tonic-build` 0.12 and prost 0.13; `tonic::body::BoxBody`.
     V0_12,
     /// tonic 0.13: `tonic-build` 0.13 and prost 0.13.
@@ -38,9 +43,11 @@ pub enum TonicLine {
 }
 
 impl TonicLine {
-    /// `0.12`, `0.13` or `0.14`: also the semver range Cargo unifies.
+    /// `0.10` to `0.14`: also the semver range Cargo unifies.
     pub fn name(self) -> &'static str {
         match self {
+            TonicLine::V0_10 => "0.10",
+            TonicLine::V0_11 => "0.11",
             TonicLine::V0_12 => "0.12",
             TonicLine::V0_13 => "0.13",
             TonicLine::V0_14 => "0.14",
@@ -50,9 +57,15 @@ impl TonicLine {
     /// The prost line the line's code generator emits code for.
     pub fn prost(self) -> &'static str {
         match self {
+            TonicLine::V0_10 | TonicLine::V0_11 => "0.12",
             TonicLine::V0_12 | TonicLine::V0_13 => "0.13",
             TonicLine::V0_14 => "0.14",
         }
+    }
+
+    /// Whether the line is on hyper 0.14 and http-body 0.4 (0.10 and 0.11).
+    pub fn on_hyper_014(self) -> bool {
+        matches!(self, TonicLine::V0_10 | TonicLine::V0_11)
     }
 }
 

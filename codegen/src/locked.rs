@@ -24,6 +24,10 @@ pub struct LockedVersions {
     pub tonic_prost: String,
     pub tonic_build: String,
     pub tonic_prost_build: String,
+    /// hyper 0.14 and h2 0.3, which knit-runtime names itself on tonic 0.10
+    /// and 0.11 (those tonics lock them).
+    pub hyper_014: String,
+    pub h2_03: String,
     /// The volo release the services locked, for a group with Volo services
     /// (their lockfiles hold volo-grpc): knit-runtime's `volo` module and
     /// feature are written for it.
@@ -43,6 +47,8 @@ impl LockedVersions {
             tonic_prost: version("tonic-prost", line.name()),
             tonic_build: version("tonic-build", line.name()),
             tonic_prost_build: version("tonic-prost-build", line.name()),
+            hyper_014: version("hyper", "0.14"),
+            h2_03: version("h2", "0.3"),
             volo: None,
         }
     }

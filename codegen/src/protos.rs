@@ -64,7 +64,7 @@ fn manifest(proto: &ProtoCrate, versions: &LockedVersions) -> String {
             deps["tonic-prost"] = value(&versions.tonic_prost);
             build["tonic-prost-build"] = value(&versions.tonic_prost_build);
         }
-        TonicLine::V0_12 | TonicLine::V0_13 => {
+        TonicLine::V0_10 | TonicLine::V0_11 | TonicLine::V0_12 | TonicLine::V0_13 => {
             build["tonic-build"] = value(&versions.tonic_build);
         }
     }
@@ -85,12 +85,13 @@ fn uses_well_known_types(proto: &ProtoCrate) -> bool {
 }
 
 /// The code generator's call on `protos`: tonic-prost-build's on 0.14,
-/// tonic-build's on 0.12 and 0.13 (`compile` before tonic-build 0.12.3; with
-/// nothing locked, Cargo takes the newest of the line).
+/// tonic-build's before (`compile` before tonic-build 0.12.3; with nothing
+/// locked, Cargo takes the newest of the line).
 fn compile(protos: &[String], versions: &LockedVersions) -> TokenStream {
     let call = quote!((&[#(#protos),*], &["proto"]));
     match versions.line {
         TonicLine::V0_14 => quote!(tonic_prost_build::configure().compile_protos #call),
+        TonicLine::V0_10 | TonicLine::V0_11 => quote!(tonic_build::configure().compile #call),
         TonicLine::V0_12 | TonicLine::V0_13 => {
             let build = &versions.tonic_build;
             let before =

@@ -93,22 +93,34 @@ fn fit_volo(files: &mut Vec<(String, String)>, version: Option<&str>) {
 
 /// knit-runtime's manifest for a group on tonic `versions.line`: it requires
 /// the version of that line the services locked (the merged lockfile holds no
-/// other tonic), and builds against tonic 0.12's API on 0.12.
+/// other tonic), and builds against the API of 0.12 (feature `tonic-012`) or
+/// of 0.10 and 0.11 (feature `tonic-011`, with their hyper and h2) on those.
 fn manifest(versions: &LockedVersions) -> String {
     let line = versions.line;
     let Ok(mut doc) = MANIFEST.parse::<DocumentMut>() else {
         return MANIFEST.to_string();
     };
     doc["dependencies"]["tonic"] = value(versions.tonic.clone());
-    if line == TonicLine::V0_12 {
+    let feature = match line {
+        TonicLine::V0_10 | TonicLine::V0_11 => Some("tonic-011"),
+        TonicLine::V0_12 => Some("tonic-012"),
+        TonicLine::V0_13 | TonicLine::V0_14 => None,
+    };
+    if line.on_hyper_014() {
+        // The runtime serves in-memory connections with the line's hyper.
+        let deps = &mut doc["dependencies"];
+        deps["hyper_014"] = dependency("hyper", &versions.hyper_014, &["http2", "server"]);
+        deps["h2_03"] = dependency("h2", &versions.h2_03, &[]);
+    }
+    if let Some(feature) = feature {
         let mut default = Array::new();
-        default.push("tonic-012");
+        default.push(feature);
         doc["features"]["default"] = Item::Value(default.into());
         // `default` first, under the comment that explains the feature.
         if let Some(features) = doc["features"].as_table_mut() {
             features
                 .sort_values_by(|a, _, b, _| (a.get() != "default").cmp(&(b.get() != "default")));
-            let comment = features.key_mut("tonic-012").and_then(|mut key| {
+            let comment = features.key_mut(feature).and_then(|mut key| {
                 let prefix = key.leaf_decor().prefix()?.as_str()?.to_string();
                 key.leaf_decor_mut().set_prefix("");
                 Some(prefix)
@@ -119,6 +131,20 @@ fn manifest(versions: &LockedVersions) -> String {
         }
     }
     doc.to_string()
+}
+
+/// `name` at `version` under another name, with `features`.
+fn dependency(name: &str, version: &str, features: &[&str]) -> Item {
+    let mut table = toml_edit::InlineTable::new();
+    table.insert("package", name.into());
+    table.insert("version", version.into());
+    if !features.is_empty() {
+        table.insert(
+            "features",
+            Array::from_iter(features.iter().copied()).into(),
+        );
+    }
+    value(table)
 }
 
 #[cfg(test)]
@@ -159,7 +185,32 @@ mod tests {
                 .unwrap();
             assert_eq!(doc["dependencies"]["tonic"].as_str(), Some(line.name()));
             assert!(doc["features"].get("default").is_none());
+            assert!(doc["dependencies"].get("hyper_014").is_none());
         }
+    }
+
+    #[test]
+    fn on_tonic_011_the_runtime_names_the_hyper_and_h2_the_services_locked() {
+        let locked = LockedVersions::of(TonicLine::V0_11, |name, range| {
+            match (name, range) {
+                ("tonic", "0.11") => Some("0.11.0"),
+                ("hyper", "0.14") => Some("0.14.32"),
+                ("h2", "0.3") => Some("0.3.27"),
+                _ => None,
+            }
+            .map(String::from)
+        });
+        let manifest = manifest(&locked);
+        assert!(manifest.contains("\ntonic = \"0.11.0\"\n"), "{manifest}");
+        assert!(
+            manifest.contains("\nhyper_014 = { package = \"hyper\", version = \"0.14.32\", features = [\"http2\", \"server\"] }\nh2_03 = { package = \"h2\", version = \"0.3.27\" }\n"),
+            "{manifest}"
+        );
+        // The feature's comment moves with `default`, which turns it on.
+        assert!(
+            manifest.contains("# (hyper 0.14 and h2 0.3, which those tonics lock) it writes beside `tonic`.\ndefault = [\"tonic-011\"]\n"),
+            "{manifest}"
+        );
     }
 
     #[test]

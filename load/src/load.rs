@@ -1141,7 +1141,7 @@ fn load_service(
         .collect();
     let tonic = tonic::of_service(lockfile.as_deref(), &manifests).map_err(|uses| {
         Diagnostic::at(&plan.file, spec.line, 1, format!(
-            "service `{}` uses tonic {} ({}): knit supports tonic {}; not supported yet (update the service to tonic 0.12 or later, or leave it out of the group)",
+            "service `{}` uses tonic {} ({}): knit supports tonic {}; not supported yet (update the service to tonic 0.10 or later, or leave it out of the group)",
             spec.name,
             uses.version,
             uses.whence,

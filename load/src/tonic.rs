@@ -1,13 +1,14 @@
 //! Which tonic a service builds with. knit's runtime and the shared proto
-//! crates it generates are written for the tonic release lines on hyper 1
-//! (0.12, 0.13, 0.14) and built, in each merged workspace, against the one
+//! crates it generates are written for the tonic release lines 0.10 to 0.14
+//! (0.10 and 0.11 on hyper 0.14, the others on hyper 1) and built, in each
+//! merged workspace, against the one
 //! line of its group: the services of a group must share it, or the merged
 //! binary would hold two tonics whose types do not meet.
 
 use knit_model::versions::lowest;
 
 /// The tonic release lines knit supports, for messages.
-pub const SUPPORTED: &str = "0.12, 0.13 and 0.14";
+pub const SUPPORTED: &str = "0.10 to 0.14";
 
 /// A tonic release line knit's runtime and generated crates build on.
 pub use knit_codegen::TonicLine as Line;
@@ -15,6 +16,8 @@ pub use knit_codegen::TonicLine as Line;
 /// The line of a version or requirement (`0.12.3`, `^0.13`), if supported.
 fn line_of(version: &str) -> Option<Line> {
     match line(version)? {
+        (0, 10) => Some(Line::V0_10),
+        (0, 11) => Some(Line::V0_11),
         (0, 12) => Some(Line::V0_12),
         (0, 13) => Some(Line::V0_13),
         (0, 14) => Some(Line::V0_14),
@@ -156,14 +159,22 @@ mod tests {
             found(Some(&lock(&["0.14.6"])), &[]),
             "0.14 (0.14.6 in Cargo.lock)"
         );
+        assert_eq!(
+            found(Some(&lock(&["0.10.2"])), &[]),
+            "0.10 (0.10.2 in Cargo.lock)"
+        );
+        assert_eq!(
+            found(Some(&lock(&["0.11.0"])), &[]),
+            "0.11 (0.11.0 in Cargo.lock)"
+        );
         assert_eq!(found(Some("version = 3\n"), &[]), "none");
     }
 
     #[test]
     fn older_or_newer_tonics_are_unsupported() {
         assert_eq!(
-            found(Some(&lock(&["0.11.0", "0.12.0"])), &[]),
-            "unsupported: 0.11.0 in Cargo.lock"
+            found(Some(&lock(&["0.9.2", "0.12.0"])), &[]),
+            "unsupported: 0.9.2 in Cargo.lock"
         );
         let manifest = "[package]\nname = \"a\"\n[dependencies]\ntonic = { version = \"0.9\", features = [\"tls\"] }\n";
         assert_eq!(found(None, &[manifest]), "unsupported: 0.9 in Cargo.toml");

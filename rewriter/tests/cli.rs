@@ -646,13 +646,13 @@ fn services_on_two_tonic_lines() {
     );
 }
 
-/// A service on tonic before 0.12 (hyper 0.14) is refused at its plan line.
+/// A service on tonic before 0.10 is refused at its plan line.
 #[test]
 fn a_service_on_an_older_tonic() {
-    let err = merge_spoiled(|dir| frontend_on_tonic(dir, "0.11.0"));
+    let err = merge_spoiled(|dir| frontend_on_tonic(dir, "0.9.2"));
     assert_eq!(
         err,
-        "error: greeter/knit.toml:13:1: service `frontend` uses tonic 0.11.0 (Cargo.lock): knit supports tonic 0.12, 0.13 and 0.14; not supported yet (update the service to tonic 0.12 or later, or leave it out of the group)"
+        "error: greeter/knit.toml:13:1: service `frontend` uses tonic 0.9.2 (Cargo.lock): knit supports tonic 0.10 to 0.14; not supported yet (update the service to tonic 0.10 or later, or leave it out of the group)"
     );
 }
 

@@ -20,10 +20,17 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+#[cfg(feature = "tonic-011")]
+use h2_03 as h2;
+#[cfg(not(feature = "tonic-011"))]
 use http_body_util::BodyExt;
+#[cfg(not(feature = "tonic-011"))]
 use hyper::body::Incoming;
+#[cfg(not(feature = "tonic-011"))]
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tonic::codegen::http;
+#[cfg(feature = "tonic-011")]
+use tonic::codegen::Body as _;
 use tonic::transport::{Channel, Endpoint, Error};
 use tonic::Status;
 use tower::ServiceExt;
@@ -33,7 +40,7 @@ pub use balance::balance_channel;
 pub use balance::balance_list;
 
 use crate::registry;
-use crate::transport::{boxed, Body, LocalTransport};
+use crate::transport::{answer, boxed, Body, LocalTransport};
 
 /// Bytes an in-memory connection buffers each way.
 const PIPE_CAPACITY: usize = 1 << 16;
@@ -126,6 +133,7 @@ trait Route: Clone + Send + Sync + 'static {
 
 /// `endpoint`'s channel (its settings: timeout, limits, origin, user agent)
 /// whose connections are HTTP/2 over in-memory pipes, each served by `route`.
+#[cfg(not(feature = "tonic-011"))]
 fn in_memory(endpoint: &Endpoint, route: impl Route) -> Channel {
     let connector = tower::service_fn(move |_: http::Uri| {
         let (ours, theirs) = tokio::io::duplex(PIPE_CAPACITY);
@@ -146,6 +154,31 @@ fn in_memory(endpoint: &Endpoint, route: impl Route) -> Channel {
     endpoint.connect_with_connector_lazy(connector)
 }
 
+/// `endpoint`'s channel whose connections are HTTP/2 over in-memory pipes,
+/// each served by `route` (tonic 0.10 and 0.11: hyper 0.14).
+#[cfg(feature = "tonic-011")]
+fn in_memory(endpoint: &Endpoint, route: impl Route) -> Channel {
+    let connector = tower::service_fn(move |_: http::Uri| {
+        let (ours, theirs) = tokio::io::duplex(PIPE_CAPACITY);
+        let route = route.clone();
+        tokio::spawn(async move {
+            let service =
+                hyper_014::service::service_fn(move |r: http::Request<hyper_014::Body>| {
+                    let answer = route.clone().route(r.map(boxed));
+                    async move { Ok::<_, Infallible>(answer.await) }
+                });
+            // Ends when the channel drops the connection.
+            let _ = hyper_014::server::conn::Http::new()
+                .http2_only(true)
+                .http2_max_concurrent_streams(None)
+                .serve_connection(theirs, service)
+                .await;
+        });
+        std::future::ready(Ok::<_, Infallible>(ours))
+    });
+    endpoint.connect_with_connector_lazy(connector)
+}
+
 /// The server end of a routed channel's connections.
 #[derive(Clone)]
 struct Router {
@@ -162,7 +195,7 @@ impl Route for Router {
                 // Waits (bounded) for the provider to register.
                 let (handler, _) = match registry::registered(service).await {
                     Ok(registered) => registered,
-                    Err(status) => return status.into_http(),
+                    Err(status) => return answer(status),
                 };
                 if let Some(transport) = handler.downcast_ref::<Arc<LocalTransport>>() {
                     let answer = (**transport).clone().oneshot(request).await;
@@ -187,7 +220,7 @@ async fn forward(channel: &Channel, mut request: http::Request<Body>) -> http::R
     request.headers_mut().remove(http::header::USER_AGENT);
     match channel.clone().oneshot(request).await {
         Ok(response) => response.map(boxed),
-        Err(e) => Status::from_error(e.into()).into_http(),
+        Err(e) => answer(Status::from_error(e.into())),
     }
 }
 

@@ -22,7 +22,6 @@ use std::task::{Context, Poll};
 
 use futures_util::future::BoxFuture;
 use tokio::io::{AsyncRead, AsyncWrite, DuplexStream, ReadBuf};
-use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tonic::codegen::http;
 use tonic::transport::server::{Connected, TcpConnectInfo};
@@ -124,7 +123,9 @@ impl ServiceHost {
                 .ok_or_else(|| {
                     io::Error::new(io::ErrorKind::NotConnected, "knit: the provider stopped")
                 });
-            std::future::ready(sent.map(|()| hyper_util::rt::TokioIo::new(ours)))
+            #[cfg(not(feature = "tonic-011"))]
+            let ours = hyper_util::rt::TokioIo::new(ours);
+            std::future::ready(sent.map(|()| ours))
         });
         let channel = tonic::transport::Endpoint::from_static("http://knit.in-process")
             .connect_with_connector_lazy(connector);
@@ -163,20 +164,29 @@ impl tower::Service<http::Request<crate::transport::Body>> for Answered {
                     let status = tonic::Status::unavailable(format!(
                         "knit: the provider's server did not accept an in-process connection within {ACCEPT_TIMEOUT:?}"
                     ));
-                    return Ok(status.into_http());
+                    return Ok(crate::transport::answer(status));
                 }
             };
+            // tonic 0.10 and 0.11 answer with hyper's body.
+            #[cfg(feature = "tonic-011")]
+            let answer = answer.map(|response| response.map(crate::transport::boxed));
             Ok(answer.unwrap_or_else(|e| {
-                tonic::Status::unavailable(format!("knit: in-process connection: {e}")).into_http()
+                crate::transport::answer(tonic::Status::unavailable(format!(
+                    "knit: in-process connection: {e}"
+                )))
             }))
         })
     }
 }
 
+/// A connection tonic's `TcpIncoming` accepts (a `TcpStream`; hyper 0.14's
+/// `AddrStream` on tonic 0.10 and 0.11).
+type TcpConn = <tonic::transport::server::TcpIncoming as futures_util::TryStream>::Ok;
+
 /// A connection a listener accepted: from the network, or in memory from a
 /// service of this process.
 pub enum Conn {
-    Tcp(TcpStream),
+    Tcp(TcpConn),
     Local(DuplexStream),
 }
 

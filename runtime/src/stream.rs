@@ -17,9 +17,12 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use futures_util::stream::{Stream, StreamExt};
+#[cfg(not(feature = "tonic-011"))]
 use http_body::Frame;
-use tonic::codec::{BufferSettings, DecodeBuf, Decoder, Streaming};
-use tonic::codegen::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+#[cfg(not(feature = "tonic-011"))]
+use tonic::codec::BufferSettings;
+use tonic::codec::{DecodeBuf, Decoder, Streaming};
+use tonic::codegen::http::{HeaderMap, HeaderName, HeaderValue};
 use tonic::codegen::Bytes;
 use tonic::{Request, Response, Status};
 
@@ -69,25 +72,88 @@ pub async fn responses<Req, T, S, F>(
 where
     F: FnOnce(Request<Req>) -> crate::call::HandlerFuture<'static, S>,
     S: Stream<Item = Result<T, Status>> + Send + 'static,
-    T: Send + 'static,
+    T: Send + Sync + 'static,
 {
     let response = crate::call::unary(request, channel, handler).await?;
-    Ok(response.map(|messages| {
-        let slot = Slot::default();
-        let body = Handoff {
-            // `Err(None)`: polling the handler's stream panicked.
-            source: AssertUnwindSafe(messages)
-                .catch_unwind()
-                .map(|outcome| match outcome {
-                    Ok(message) => message.map_err(Some),
-                    Err(_panic) => Err(None),
-                }),
-            slot: slot.clone(),
-            trailers: true,
-            ended: false,
-        };
-        Streaming::new_response(Take(slot), body, StatusCode::OK, None, None)
-    }))
+    let (metadata, messages, extensions) = response.into_parts();
+    // `Err(None)`: polling the handler's stream panicked.
+    let messages = AssertUnwindSafe(messages)
+        .catch_unwind()
+        .map(|outcome| match outcome {
+            Ok(message) => message.map_err(Some),
+            Err(_panic) => Err(None),
+        });
+    let messages = response_stream(messages).await?;
+    Ok(Response::from_parts(metadata, messages, extensions))
+}
+
+/// The `Streaming` a caller reads from the messages of a response, which end
+/// with trailers.
+#[cfg(not(feature = "tonic-011"))]
+fn response_stream<S, T>(source: S) -> std::future::Ready<Result<Streaming<T>, Status>>
+where
+    S: Stream<Item = Result<T, Option<Status>>> + Send + 'static,
+    T: Send + 'static,
+{
+    let slot = Slot::default();
+    let body = Handoff {
+        source,
+        slot: slot.clone(),
+        trailers: true,
+        ended: false,
+    };
+    let ok = tonic::codegen::http::StatusCode::OK;
+    std::future::ready(Ok(Streaming::new_response(
+        Take(slot),
+        body,
+        ok,
+        None,
+        None,
+    )))
+}
+
+/// The `Streaming` a caller reads from the messages of a response (tonic 0.10
+/// and 0.11, whose `Streaming::new_response` is private): made by tonic's
+/// client from a body answered to it, so that it reads trailers as from the
+/// network. The source is boxed before the future holds it, so that the future
+/// is `Send` whatever closure made the source.
+#[cfg(feature = "tonic-011")]
+fn response_stream<S, T>(
+    source: S,
+) -> impl std::future::Future<Output = Result<Streaming<T>, Status>> + Send
+where
+    S: Stream<Item = Result<T, Option<Status>>> + Send + 'static,
+    T: Send + Sync + 'static,
+{
+    let source: Pin<Box<dyn Stream<Item = Result<T, Option<Status>>> + Send>> = Box::pin(source);
+    let slot = Slot::default();
+    let mut body = Some(Handoff {
+        source,
+        slot: slot.clone(),
+        trailers: true,
+        ended: false,
+    });
+    // Answers the one request tonic's client sends with `body`.
+    let answer = tower::service_fn(move |_: tonic::codegen::http::Request<_>| {
+        let body = body.take();
+        async move {
+            let body = body
+                .ok_or_else(|| Status::internal("knit: a handed-over stream is answered once"))?;
+            Ok::<_, Status>(tonic::codegen::http::Response::new(body))
+        }
+    });
+    async move {
+        let mut client = tonic::client::Grpc::new(answer);
+        client
+            .ready()
+            .await
+            .map_err(|e| Status::internal(e.to_string()))?;
+        let path = tonic::codegen::http::uri::PathAndQuery::from_static("/knit.Inline/Stream");
+        let response = client
+            .server_streaming(Request::new(()), path, Handed(Some(Take(slot))))
+            .await?;
+        Ok(response.into_inner())
+    }
 }
 
 pin_project_lite::pin_project! {
@@ -102,6 +168,7 @@ pin_project_lite::pin_project! {
     }
 }
 
+#[cfg(not(feature = "tonic-011"))]
 impl<S, T> http_body::Body for Handoff<S, T>
 where
     S: Stream<Item = Result<T, Option<Status>>>,
@@ -155,6 +222,88 @@ where
     }
 }
 
+/// http-body 0.4's `Body` (tonic 0.10 and 0.11): messages as data, then the
+/// trailers of tonic's server.
+#[cfg(feature = "tonic-011")]
+impl<S, T> tonic::codegen::Body for Handoff<S, T>
+where
+    S: Stream<Item = Result<T, Option<Status>>>,
+{
+    type Data = Bytes;
+    type Error = Status;
+
+    fn poll_data(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Status>>> {
+        let this = self.project();
+        if *this.ended {
+            return Poll::Ready(None);
+        }
+        let next = std::task::ready!(this.source.poll_next(cx));
+        if let Some(Ok(message)) = next {
+            lock(this.slot).push_back(message);
+            return Poll::Ready(Some(Ok(Bytes::from_static(EMPTY_MESSAGE))));
+        }
+        *this.ended = true;
+        Poll::Ready(match next {
+            // The stream's status, read by `Streaming` as it reads the status
+            // in trailers: the caller's next message is that error.
+            Some(Err(Some(status))) => Some(Err(status)),
+            Some(Err(None)) => Some(Err(Status::cancelled(PANIC_MID_STREAM))),
+            _ => None,
+        })
+    }
+
+    fn poll_trailers(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Result<Option<HeaderMap>, Status>> {
+        // Reached when the data ended well: a response ends with `grpc-status: 0`.
+        let trailers = std::mem::take(self.project().trailers);
+        Poll::Ready(Ok(trailers.then(ok_trailers)))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.ended && !self.trailers
+    }
+}
+
+/// The codec of a handed-over response stream: the one request carries no
+/// message, and each (empty) message of the answer stands for the next value.
+#[cfg(feature = "tonic-011")]
+struct Handed<T>(Option<Take<T>>);
+
+#[cfg(feature = "tonic-011")]
+impl<T: Send + 'static> tonic::codec::Codec for Handed<T> {
+    type Encode = ();
+    type Decode = T;
+    type Encoder = Nothing;
+    type Decoder = Take<T>;
+
+    fn encoder(&mut self) -> Nothing {
+        Nothing
+    }
+
+    fn decoder(&mut self) -> Take<T> {
+        self.0.take().unwrap_or_else(|| Take(Slot::default()))
+    }
+}
+
+/// The encoder of a request with no message.
+#[cfg(feature = "tonic-011")]
+struct Nothing;
+
+#[cfg(feature = "tonic-011")]
+impl tonic::codec::Encoder for Nothing {
+    type Item = ();
+    type Error = Status;
+
+    fn encode(&mut self, _: (), _: &mut tonic::codec::EncodeBuf<'_>) -> Result<(), Status> {
+        Ok(())
+    }
+}
+
 /// The trailers of tonic's server for a stream that ends well: what
 /// `Status::ok("").add_header` writes (`grpc-status: 0`), made directly.
 fn ok_trailers() -> HeaderMap {
@@ -176,6 +325,7 @@ impl<T> Decoder for Take<T> {
     }
 
     /// Room for one frame header: nothing larger is ever buffered.
+    #[cfg(not(feature = "tonic-011"))]
     fn buffer_settings(&self) -> BufferSettings {
         BufferSettings::new(EMPTY_MESSAGE.len(), EMPTY_MESSAGE.len())
     }

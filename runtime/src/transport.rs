@@ -12,7 +12,9 @@ use futures_util::FutureExt;
 /// tonic's request and response body.
 #[cfg(not(feature = "tonic-012"))]
 pub(crate) use tonic::body::Body;
-#[cfg(feature = "tonic-012")]
+#[cfg(feature = "tonic-011")]
+pub(crate) use tonic::body::BoxBody as Body;
+#[cfg(all(feature = "tonic-012", not(feature = "tonic-011")))]
 pub(crate) use tonic::body::{boxed, BoxBody as Body};
 use tonic::codegen::{http, Body as HttpBody};
 use tonic::Status;
@@ -89,6 +91,26 @@ where
     Body::new(body)
 }
 
+/// `body` as tonic's request and response body (tonic 0.10 and 0.11, whose
+/// `boxed` is private).
+#[cfg(feature = "tonic-011")]
+pub(crate) fn boxed<B>(body: B) -> Body
+where
+    B: HttpBody<Data = tonic::codegen::Bytes> + Send + 'static,
+    B::Error: Into<tonic::codegen::StdError>,
+{
+    body.map_err(|e| Status::from_error(e.into()))
+        .boxed_unsync()
+}
+
+/// `status` as the answer of tonic's server: its status in the headers.
+pub(crate) fn answer(status: Status) -> http::Response<Body> {
+    #[cfg(not(feature = "tonic-011"))]
+    return status.into_http();
+    #[cfg(feature = "tonic-011")]
+    return status.to_http();
+}
+
 pin_project_lite::pin_project! {
     /// A response body whose panics (the handler's stream, polled by the
     /// caller's task) end it as over the network: tonic's client reads the
@@ -100,6 +122,7 @@ pin_project_lite::pin_project! {
     }
 }
 
+#[cfg(not(feature = "tonic-011"))]
 impl<B> HttpBody for Guarded<B>
 where
     B: HttpBody<Data = tonic::codegen::Bytes>,
@@ -136,6 +159,59 @@ where
     }
 }
 
+/// http-body 0.4's `Body` (tonic 0.10 and 0.11): data, then trailers.
+#[cfg(feature = "tonic-011")]
+impl<B> HttpBody for Guarded<B>
+where
+    B: HttpBody<Data = tonic::codegen::Bytes>,
+    B::Error: Into<tonic::codegen::StdError>,
+{
+    type Data = tonic::codegen::Bytes;
+    type Error = tonic::codegen::StdError;
+
+    fn poll_data(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Self::Data, Self::Error>>> {
+        let this = self.project();
+        if *this.ended {
+            return Poll::Ready(None);
+        }
+        let body = this.body;
+        match std::panic::catch_unwind(AssertUnwindSafe(|| body.poll_data(cx))) {
+            Ok(polled) => polled.map(|data| data.map(|d| d.map_err(Into::into))),
+            Err(_) => {
+                *this.ended = true;
+                let status = Status::cancelled(crate::stream::PANIC_MID_STREAM);
+                Poll::Ready(Some(Err(Box::new(status))))
+            }
+        }
+    }
+
+    fn poll_trailers(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Option<http::HeaderMap>, Self::Error>> {
+        let this = self.project();
+        if *this.ended {
+            return Poll::Ready(Ok(None));
+        }
+        let body = this.body;
+        match std::panic::catch_unwind(AssertUnwindSafe(|| body.poll_trailers(cx))) {
+            Ok(polled) => polled.map(|trailers| trailers.map_err(Into::into)),
+            Err(_) => {
+                *this.ended = true;
+                let status = Status::cancelled(crate::stream::PANIC_MID_STREAM);
+                Poll::Ready(Err(Box::new(status)))
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.ended || self.body.is_end_stream()
+    }
+}
+
 impl Service<Request> for LocalTransport {
     type Response = Response;
     type Error = Infallible;
@@ -158,20 +234,20 @@ impl Service<Request> for LocalTransport {
         let server = &mut self.0;
         let Ok(call) = std::panic::catch_unwind(AssertUnwindSafe(|| server.call(request))) else {
             let status = Status::cancelled(crate::call::PANIC_MESSAGE);
-            return Box::pin(std::future::ready(Ok(status.into_http())));
+            return Box::pin(std::future::ready(Ok(answer(status))));
         };
         let call = AssertUnwindSafe(call).catch_unwind();
         Box::pin(async move {
             let outcome = match timeout {
                 Some(timeout) => match tokio::time::timeout(timeout, call).await {
                     Ok(outcome) => outcome,
-                    Err(_) => return Ok(crate::call::expired().into_http()),
+                    Err(_) => return Ok(answer(crate::call::expired())),
                 },
                 None => call.await,
             };
             match outcome {
                 Ok(answer) => answer,
-                Err(_) => Ok(Status::cancelled(crate::call::PANIC_MESSAGE).into_http()),
+                Err(_) => Ok(answer(Status::cancelled(crate::call::PANIC_MESSAGE))),
             }
         })
     }
@@ -243,7 +319,7 @@ impl Service<Request> for Bridge {
                 Box::pin(async move {
                     let mut transport = match target.get(None).await {
                         Ok((resolved, _)) => (*resolved.handler).clone(),
-                        Err(status) => return Ok(status.into_http()),
+                        Err(status) => return Ok(answer(status)),
                     };
                     Ok(transport.call(request).await.unwrap_or_else(|e| match e {}))
                 })

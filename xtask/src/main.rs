@@ -20,7 +20,7 @@ Tasks:
   e2e [SYSTEM..]   build each corpus system split and merged, replay its scenario
                    against both, fail on any difference (default: every system)
   test             fmt and clippy checks, cargo test for the workspace and the runtime,
-                   cargo check of the runtime on tonic 0.13, then e2e for every
+                   cargo check of the runtime on tonic 0.13 and 0.10, then e2e for every
                    system (corpus/ and corpus/layouts/)
   fuzz [--minutes N] [--nice N] [--target NAME]..
                    build the libFuzzer targets of fuzz/ (plan, load, passes, check)
@@ -75,13 +75,26 @@ pub(crate) fn lean(command: &mut Command) -> &mut Command {
         .env("CARGO_PROFILE_DEV_DEBUG", "0")
 }
 
-/// `cargo check` of knit-runtime against tonic 0.13, as knit writes its manifest
-/// for a group on 0.13 (the corpus systems build it on 0.12 and 0.14): a crate
-/// in `target/e2e/runtime-tonic-013` over the runtime's own sources.
-fn runtime_on_tonic_013() -> bool {
-    let dir = root().join("target/e2e/runtime-tonic-013");
+/// `cargo check` of knit-runtime on the tonic lines no corpus system builds it
+/// on (the systems build it on 0.11, 0.12 and 0.14), as knit writes its
+/// manifest for a group on each: 0.13, and 0.10 (feature `tonic-011`, with
+/// hyper 0.14 and h2 0.3).
+fn runtime_on_other_lines() -> bool {
+    const HYPER_014: &str = "hyper_014 = { package = \"hyper\", version = \"0.14\", features = [\"http2\", \"server\"] }\nh2_03 = { package = \"h2\", version = \"0.3\" }\n";
+    runtime_on("0.13", "", None) && runtime_on("0.10", HYPER_014, Some("tonic-011"))
+}
+
+/// `cargo check` of knit-runtime against tonic `tonic`, with the dependencies
+/// `extra` and `feature` on: a crate in `target/e2e/runtime-tonic-VERSION`
+/// over the runtime's own sources.
+fn runtime_on(tonic: &str, extra: &str, feature: Option<&str>) -> bool {
+    let dir = root().join(format!(
+        "target/e2e/runtime-tonic-{}",
+        tonic.replace('.', "")
+    ));
+    let requirement = format!("\ntonic = \"{tonic}\"\n{extra}");
     let manifest = std::fs::read_to_string(root().join("runtime/Cargo.toml"))
-        .map(|m| m.replace("\ntonic = \"0.14\"\n", "\ntonic = \"0.13\"\n"));
+        .map(|m| m.replace("\ntonic = \"0.14\"\n", &requirement));
     let Ok(manifest) = manifest.map(|m| {
         let lib = root().join("runtime/src/lib.rs");
         format!(
@@ -89,19 +102,20 @@ fn runtime_on_tonic_013() -> bool {
             lib.display().to_string()
         )
     }) else {
-        eprintln!("runtime on tonic 0.13: cannot read runtime/Cargo.toml");
+        eprintln!("runtime on tonic {tonic}: cannot read runtime/Cargo.toml");
         return false;
     };
-    if !manifest.contains("tonic = \"0.13\"")
+    if !manifest.contains(&requirement)
         || std::fs::create_dir_all(&dir).is_err()
         || std::fs::write(dir.join("Cargo.toml"), manifest).is_err()
     {
-        eprintln!("runtime on tonic 0.13: cannot write {}", dir.display());
+        eprintln!("runtime on tonic {tonic}: cannot write {}", dir.display());
         return false;
     }
     cargo(&root().join("target/e2e"))
         .args(["check", "--manifest-path"])
         .arg(dir.join("Cargo.toml"))
+        .args(feature.map(|f| format!("--features={f}")))
         .status()
         .is_ok_and(|s| s.success())
 }
@@ -184,7 +198,7 @@ fn main() -> ExitCode {
                 .args(["test", "--manifest-path", "runtime/Cargo.toml"])
                 .current_dir(root())
                 .status();
-            if !runtime.is_ok_and(|s| s.success()) || !runtime_on_tonic_013() {
+            if !runtime.is_ok_and(|s| s.success()) || !runtime_on_other_lines() {
                 return ExitCode::FAILURE;
             }
             e2e(systems())
