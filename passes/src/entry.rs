@@ -179,6 +179,17 @@ pub fn entry_path(group: &Group, service: ServiceId) -> String {
     }
 }
 
+/// The doc comment the exported entry needs where its crate asks for docs
+/// (`#![warn(missing_docs)]`, which a `-D warnings` turns into an error) and
+/// `main` has none; empty otherwise.
+fn entry_doc(group: &Group, root: FileId, main: &ast::Fn) -> &'static str {
+    let asks = group.file(root).text.contains("missing_docs");
+    match asks && ast::HasDocComments::doc_comments(main).next().is_none() {
+        true => "/// The service's entry: its `fn main`, lifted by knit.\n",
+        false => "",
+    }
+}
+
 fn lift(
     group: &Group,
     sharing: &Sharing,
@@ -231,14 +242,23 @@ fn lift(
                 "",
                 "runtime attribute: the host owns the runtime",
             );
-            if main.visibility().is_none() {
-                out.edit(
+            let doc = entry_doc(group, root, &main);
+            match main.visibility() {
+                None => out.edit(
                     PASS,
                     root,
                     TextRange::empty(async_kw.text_range().start()),
-                    "pub ",
+                    format!("{doc}pub "),
                     "entry is exported",
-                );
+                ),
+                Some(visibility) if !doc.is_empty() => out.edit(
+                    PASS,
+                    root,
+                    TextRange::empty(visibility.syntax().text_range().start()),
+                    doc,
+                    "entry is documented",
+                ),
+                Some(_) => {}
             }
             match &actix {
                 Some(actix) => lift_actix(&main, &body, actix, &service.name, root, out)?,
@@ -262,10 +282,16 @@ fn lift(
         (None, _) => {
             let manual = main_runtime(&main, Some(MAIN_HOST.expr))?.ok_or(NOT_LIFTED)?;
             let fn_kw = main.fn_token().ok_or("`fn main` without `fn`")?;
-            let export = if main.visibility().is_none() {
-                "pub async "
-            } else {
-                "async "
+            let doc = entry_doc(group, root, &main);
+            let export = match main.visibility() {
+                None => format!("{doc}pub async "),
+                Some(visibility) => {
+                    if !doc.is_empty() {
+                        let at = TextRange::empty(visibility.syntax().text_range().start());
+                        out.edit(PASS, root, at, doc, "entry is documented");
+                    }
+                    "async ".to_string()
+                }
             };
             out.edit(
                 PASS,
