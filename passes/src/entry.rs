@@ -1504,6 +1504,43 @@ async fn main() -> anyhow::Result<()> {
         "#]].assert_eq(&out.render("svc/"));
     }
 
+    /// A crate that asks for docs on public items (`#![warn(missing_docs)]`,
+    /// an error under `-D warnings`) gets one on the entry knit exports.
+    #[test]
+    fn the_entry_is_documented_where_its_crate_asks_for_docs() {
+        let out = check(
+            PassId::Entry,
+            &service(
+                "//! The svc service.\n#![warn(missing_docs)]\n#[tokio::main]\nasync fn main() {\n    Server::builder().add_service(SvcServer::new(Svc)).serve(addr).await.unwrap();\n}\n",
+            ),
+        );
+        expect![[r#"
+            //- /svc/src/main.rs
+            //! The svc service.
+            #![warn(missing_docs)]
+            /// The service's entry: its `fn main`, lifted by knit.
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+                Server::builder().add_service(SvcServer::new(Svc)).serve_with_incoming_shutdown(knit_host.incoming(addr), knit_host.shutdown()).await.unwrap();
+            }
+        "#]]
+        .assert_eq(&out.render("svc/src/main.rs"));
+        let out = check(
+            PassId::Entry,
+            &service(
+                "#![deny(missing_docs)]\nfn main() {\n    let rt = tokio::runtime::Runtime::new().unwrap();\n    rt.block_on(serve());\n}\n",
+            ),
+        );
+        expect![[r#"
+            //- /svc/src/main.rs
+            #![deny(missing_docs)]
+            /// The service's entry: its `fn main`, lifted by knit.
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
+                serve().await;
+            }
+        "#]]
+        .assert_eq(&out.render("svc/src/main.rs"));
+    }
+
     #[test]
     fn registers_handlers_the_group_calls() {
         let out = check(
