@@ -204,13 +204,7 @@ fn lift(
         .ok_or_else(|| format!("service `{}`: no `fn main` in {root_path}", service.name))?;
     let actix = actix::actix_attr(&main)?;
     if let Some(lib) = lifted_into_lib(group, index) {
-        if let Some(actix) = &actix {
-            return Err(format!(
-                "`{}` `main` beside a library: not supported yet; leave this service out of the group (its calls to the merged services stay RPC)",
-                actix.attr.syntax().text()
-            ));
-        }
-        return lift_into_lib(group, sharing, index, lib, &main, out);
+        return lift_into_lib(group, sharing, index, lib, &main, actix.as_ref(), out);
     }
     let attr = match &actix {
         Some(actix) => Some(actix.attr.clone()),
@@ -693,17 +687,31 @@ fn in_library(node: &SyntaxNode, lib: &str, bin_module: Option<&str>) -> String 
 /// library: the binary stays as it is, and the library gains `knit_entry`,
 /// which runs `main`'s body with the host as `ServiceHost::current()`. Servers
 /// the library builds serve under that host.
+#[allow(clippy::too_many_arguments)]
 fn lift_into_lib(
     group: &Group,
     sharing: &Sharing,
     index: ServiceId,
     lib: &Target,
     main: &ast::Fn,
+    actix: Option<&actix::ActixMain>,
     out: &mut Output,
 ) -> Result<(), String> {
     let service = &group.services[index];
     let package = &service.packages[0];
-    match (runtime_attr(main)?, main.async_token()) {
+    let attr = match actix {
+        // The entry's copy runs the body in actix's `System` (see below).
+        Some(_) if main.async_token().is_some() => None,
+        Some(actix) => {
+            return Err(format!(
+                "`{}` on a function that is not `async`",
+                actix.attr.syntax().text()
+            ));
+        }
+        None => runtime_attr(main)?,
+    };
+    match (attr, main.async_token()) {
+        (_, Some(_)) if actix.is_some() => {}
         (Some(_), Some(_)) => {}
         (Some(_), None) => return Err("`#[tokio::main]` on a function that is not `async`".into()),
         (None, _) => {
@@ -784,6 +792,12 @@ fn lift_into_lib(
         ));
     }
     register(group, sharing, index, &|_| LIB_HOST, &mut lifted);
+    // An actix `main`: the entry's copy runs its body on a thread of its own,
+    // in a `System`, as the binary's attribute does.
+    if let Some(actix) = actix {
+        let body = main.body().ok_or("`fn main` without a body")?;
+        lift_actix(main, &body, actix, &service.name, service.bin.root, &mut lifted)?;
+    }
     // Tasks the library spawns with a call into code that serves run in the
     // service's scope.
     let edited: Vec<(FileId, TextRange)> = lifted
@@ -2448,6 +2462,66 @@ pub type Error = Box<dyn std::error::Error>;
             }
         "#]]
         .assert_eq(&out.render("svc/src/lib.rs"));
+    }
+
+    /// An actix gateway whose `main` sits beside its package's library (the
+    /// handlers and the gRPC clients live there): the library's copy of `main`
+    /// runs in actix's `System` on a thread of its own; the binary is unchanged.
+    #[test]
+    fn lifts_an_actix_main_beside_its_library() {
+        let out = check(
+            PassId::Entry,
+            r#"
+//- /gateway/Cargo.toml
+[package]
+name = "gateway"
+edition = "2021"
+//- /gateway/src/main.rs
+use gateway::{clients, routes};
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    let clients = clients().await;
+    HttpServer::new(move || App::new().app_data(web::Data::new(clients.clone())).configure(routes))
+        .bind(("0.0.0.0", 8080))?
+        .run()
+        .await
+}
+//- /gateway/src/lib.rs
+pub async fn clients() -> Clients { Clients::connect().await }
+pub fn routes(cfg: &mut ServiceConfig) {}
+"#,
+        );
+        expect![[r#"
+            //- /gateway/Cargo.toml
+            [package]
+            name = "gateway"
+            edition = "2021"
+
+            [dependencies]
+            knit-runtime = { path = "../knit/runtime" }
+
+            [[bin]]
+            name = "gateway"
+            path = "src/main.rs"
+            //- /gateway/src/lib.rs
+            pub async fn clients() -> Clients { Clients::connect().await }
+            pub fn routes(cfg: &mut ServiceConfig) {}
+
+            /// The entry of service `gateway`, lifted by knit from `fn main` in gateway/src/main.rs: the
+            /// merged binary's host runs it; the service's own binary runs `main` as before.
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), knit_runtime::Failed> {
+                use crate::{clients, routes};
+                knit_host.scope(async move {
+                knit_runtime::on_own_thread(knit_host, move || -> std::io::Result<()> { actix_web::rt::System::new().block_on(async move {
+                let clients = clients().await;
+                { let knit_server = HttpServer::new(move || App::new().app_data(web::Data::new(clients.clone())).configure(routes))
+                    .bind(("0.0.0.0", 8080))?; let knit_server = (if knit_runtime::in_merged_host() { knit_server.disable_signals() } else { knit_server }).run(); let knit_stop = knit_server.handle(); actix_web::rt::spawn(async move { knit_host.shutdown().await; knit_stop.stop(true).await; }); knit_server }
+                    .await
+            }) }).await
+            }).await
+            }
+        "#]].assert_eq(&out.render("gateway/"));
     }
 
     #[test]
