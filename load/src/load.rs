@@ -315,6 +315,11 @@ fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loa
         for Input { read, at, mut file } in loading.files {
             file.path = place(&at);
             if let Some(&id) = ids.get(&read) {
+                // Compiled for tests only if it is so for every service.
+                let shared = &mut group.files[id.0 as usize];
+                if let (Some(first), Some(this)) = (shared.rust.as_mut(), file.rust.as_ref()) {
+                    first.test_only &= this.test_only;
+                }
                 group.files[id.0 as usize].also.push(PackageRef {
                     service: ServiceId(index),
                     package: file.package,
@@ -865,6 +870,7 @@ fn load_service(
             dir: &dir,
             built_dirs: &built_dirs,
             build_script: build_script.is_some(),
+            for_tests: reached.for_tests,
         };
         let rust = module_trees(&roots, &tree)?;
         // Files the code includes that are not there yet: the build script
@@ -1266,6 +1272,9 @@ struct Reached {
     /// Keys of its dev-dependencies by path that point outside every workspace
     /// the service builds: the merge drops them.
     dropped: Vec<String>,
+    /// Whether the service reaches it only through dev-dependencies (a crate
+    /// of test helpers and mock servers): compiled for its tests only.
+    for_tests: bool,
 }
 
 /// The service's package `main`, then every package it reaches by path: in its
@@ -1282,6 +1291,7 @@ fn reached_packages(main: Member, workspace: Workspace) -> Result<Vec<Reached>> 
         workspace_root: root_of(&workspaces[0]),
         member: main,
         dropped: Vec::new(),
+        for_tests: false,
     }];
     let mut i = 0;
     while i < chosen.len() {
@@ -1324,6 +1334,7 @@ fn reached_packages(main: Member, workspace: Workspace) -> Result<Vec<Reached>> 
                     member,
                     workspace_root,
                     dropped: Vec::new(),
+                    for_tests: false,
                 }),
                 None if dep.dev_only => chosen[i].dropped.push(dep.key.clone()),
                 None => {
@@ -1341,6 +1352,31 @@ fn reached_packages(main: Member, workspace: Workspace) -> Result<Vec<Reached>> 
             }
         }
         i += 1;
+    }
+    // What the service's build compiles: the packages reached from `main` by
+    // dependencies other than dev-dependencies.
+    let mut built = vec![false; chosen.len()];
+    built[0] = true;
+    let mut grew = true;
+    while grew {
+        grew = false;
+        for i in 0..chosen.len() {
+            if !built[i] {
+                continue;
+            }
+            for dep in chosen[i].member.path_deps.iter().filter(|d| !d.dev_only) {
+                let reached = chosen
+                    .iter()
+                    .position(|c| c.member.dir() == dep.path && c.member.name == dep.package);
+                if let Some(j) = reached.filter(|&j| !built[j]) {
+                    built[j] = true;
+                    grew = true;
+                }
+            }
+        }
+    }
+    for (reached, built) in chosen.iter_mut().zip(built) {
+        reached.for_tests = !built;
     }
     Ok(chosen)
 }
@@ -1480,6 +1516,9 @@ struct ModuleTree<'a> {
     /// Whether the package has a build script: it may write any file the
     /// code includes, by means knit does not follow.
     build_script: bool,
+    /// Whether the service reaches the package only through dev-dependencies:
+    /// all of it is compiled for tests only.
+    for_tests: bool,
 }
 
 /// Whether the module file `candidate` is one the build script writes. Code
@@ -1515,7 +1554,7 @@ fn module_trees(roots: &[PathBuf], tree: &ModuleTree) -> Result<Vec<(PathBuf, Pa
             module: Vec::new(),
             owns_dir: true,
             outer: Vec::new(),
-            test_only: false,
+            test_only: tree.for_tests,
         })
         .collect();
     let mut done: Vec<(PathBuf, ParsedFile)> = Vec::new();

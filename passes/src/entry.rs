@@ -796,7 +796,14 @@ fn lift_into_lib(
     // in a `System`, as the binary's attribute does.
     if let Some(actix) = actix {
         let body = main.body().ok_or("`fn main` without a body")?;
-        lift_actix(main, &body, actix, &service.name, service.bin.root, &mut lifted)?;
+        lift_actix(
+            main,
+            &body,
+            actix,
+            &service.name,
+            service.bin.root,
+            &mut lifted,
+        )?;
     }
     // Tasks the library spawns with a call into code that serves run in the
     // service's scope.

@@ -535,11 +535,35 @@ impl Follower<'_> {
         }
     }
 
+    /// The declared types of the fields named `name` of the structs of the
+    /// service's code.
+    fn field_types(&self, name: &str) -> Vec<String> {
+        let mut types = Vec::new();
+        for file in &self.group.files {
+            let Some(rust) = self.ours(file) else {
+                continue;
+            };
+            if !file.text.contains(name) {
+                continue;
+            }
+            let tree = rust.tree();
+            let fields = tree
+                .syntax()
+                .descendants()
+                .filter_map(ast::RecordField::cast)
+                .filter(|f| f.name().is_some_and(|n| n.text() == name));
+            types.extend(fields.filter_map(|f| Some(f.ty()?.syntax().to_string())));
+        }
+        types
+    }
+
     /// Whether `e` is a tonic `Endpoint` (without TLS): a chain of its
     /// builders on `Endpoint::new`/`from_shared`/`from_static`/`try_from`/
     /// `from_str` or `Channel::from_static`/`from_shared`/`builder`, a `let`
-    /// of one (or annotated `: Endpoint`), a parameter of type `Endpoint`, or a
-    /// function of the service declared to return one.
+    /// of one (or annotated `: Endpoint`), a parameter of type `Endpoint`, a
+    /// function of the service declared to return one, or a field that every
+    /// struct of the service's code with a field of that name declares one
+    /// (`args.logger_uri` of a clap `Args`).
     fn is_endpoint(&self, e: ast::Expr, depth: usize) -> bool {
         if depth > 8 {
             return false;
@@ -618,6 +642,13 @@ impl Follower<'_> {
                     && parameter_of(path.syntax(), &name)
                         .and_then(|p| p.ty())
                         .is_some_and(|t| names_endpoint(&t.syntax().to_string()))
+            }
+            ast::Expr::FieldExpr(field) => {
+                let Some(name) = field.name_ref() else {
+                    return false;
+                };
+                let types = self.field_types(&name.text());
+                !types.is_empty() && types.iter().all(|t| names_endpoint(t))
             }
             _ => false,
         }

@@ -174,7 +174,17 @@ impl Sharing {
         let mut by_caller: BTreeMap<(ServiceId, Named), Vec<&Mention>> = BTreeMap::new();
         let mut servers: BTreeMap<(ServiceId, Named), Vec<&Mention>> = BTreeMap::new();
         for m in &index.mentions {
-            if m.named.role == Role::Server && !reach.of(group, m) {
+            // A server in code compiled for tests only (`#[cfg(test)]`
+            // modules, a crate of mocks reached by dev-dependencies) serves
+            // nothing in the binary.
+            let test_only = || {
+                group
+                    .file(m.file)
+                    .rust
+                    .as_ref()
+                    .is_some_and(|r| r.test_only)
+            };
+            if m.named.role == Role::Server && (test_only() || !reach.of(group, m)) {
                 continue;
             }
             // The roles of one binary serve what it serves as one provider.
@@ -1254,6 +1264,57 @@ mod tests {
             &with_frontend(&format!("type Node = GreeterClient<Traced>;\n{CALLER}")),
             expect![
                 "`helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:5: `GreeterClient<Traced>` runs over `Traced`, a transport of the client's own"
+            ],
+        );
+    }
+
+    /// A crate of test helpers that the caller reaches by dev-dependencies
+    /// only (shuttle's `common-tests`, with mock servers of the group's
+    /// services) is compiled for its tests: its servers serve nothing in the
+    /// caller's binary, which therefore does not serve the service itself.
+    #[test]
+    fn a_mock_server_in_a_dev_dependency_does_not_serve() {
+        let mocks = r#"//- /knit.toml
+[group]
+name = "g"
+services = ["greeter", "frontend"]
+[services.greeter]
+path = "greeter"
+[services.frontend]
+path = "app"
+package = "frontend"
+//- /app/Cargo.toml
+[workspace]
+members = ["frontend", "mocks"]
+//- /app/frontend/Cargo.toml
+[package]
+name = "frontend"
+edition = "2021"
+[dev-dependencies]
+mocks = { path = "../mocks" }
+//- /app/frontend/proto/helloworld.proto
+HELLO
+//- /app/frontend/src/main.rs
+CALLER
+//- /app/mocks/Cargo.toml
+[package]
+name = "mocks"
+edition = "2021"
+//- /app/mocks/proto/helloworld.proto
+HELLO
+//- /app/mocks/src/lib.rs
+use hello::greeter_server::GreeterServer;
+pub mod hello { tonic::include_proto!("helloworld"); }
+pub async fn mock_greeter(addr: std::net::SocketAddr) {
+    tonic::transport::Server::builder().add_service(GreeterServer::new(Mock)).serve(addr).await.unwrap();
+}
+"#
+        .replace("HELLO\n", HELLO_PROTO)
+        .replace("CALLER\n", CALLER);
+        decision(
+            &format!("{GREETER}{mocks}"),
+            expect![
+                "`helloworld.Greeter` run in process through `greeter`'s server stack, bridged (each side encodes with its own generated types): `frontend` and `greeter` compile different definitions of `helloworld`"
             ],
         );
     }

@@ -208,7 +208,10 @@ impl Report {
             for c in &self.calls {
                 md.push_str(&format!(
                     "| {} | {} | {} | {} |\n",
-                    c.site, c.service, c.tier, c.detail
+                    c.site,
+                    c.service,
+                    c.tier,
+                    one_line(&c.detail)
                 ));
             }
         }
@@ -243,5 +246,28 @@ impl Report {
             md.push_str(&format!("- {site}({}): {}\n", n.pass, n.message));
         }
         md
+    }
+}
+
+/// `text` on one line, as a cell of a Markdown table must be: a detail that
+/// quotes code spread over lines (a generic type as the service wrote it) has
+/// each run of whitespace with a line break made one space.
+fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains('\n') {
+        return text.into();
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ").into()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_detail_over_lines_is_one_table_cell() {
+        let detail = "`C<\n    Wrap<Channel>,\n>` runs over `Wrap`";
+        assert_eq!(
+            super::one_line(detail),
+            "`C< Wrap<Channel>, >` runs over `Wrap`"
+        );
+        assert_eq!(super::one_line("a  b"), "a  b");
     }
 }
