@@ -647,7 +647,7 @@ impl Follower<'_> {
                 let Some(name) = field.name_ref() else {
                     return false;
                 };
-                let types = self.field_types(&name.text());
+                let types = self.field_types(name.text());
                 !types.is_empty() && types.iter().all(|t| names_endpoint(t))
             }
             _ => false,
