@@ -814,9 +814,9 @@ fn lift_into_lib(
         .map(|e| (e.file, e.range))
         .collect();
     let mut spawned: Vec<(FileId, TextRange, bool)> =
-        crate::scope::spawned_into(group, lib.root, &edited)
+        crate::scope::spawned_into(group, lib.root, &edited, Some((service.bin.root, main)))
             .into_iter()
-            .map(|(file, future)| (file, future, false))
+            .map(|(file, future)| (file, future, file == service.bin.root))
             .collect();
     // And those `main` or a function of the binary spawns with a function it
     // serves through.
@@ -1634,13 +1634,13 @@ async fn main() -> std::io::Result<()> {
         expect![[r#"
             //- /svc/src/main.rs
             pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), knit_runtime::Failed> {
-                knit_runtime::on_own_thread(knit_host, move || -> std::io::Result<()> { actix_web::rt::System::new().block_on(async move {
+                knit_runtime::on_own_thread(knit_host, move || -> std::io::Result<()> { actix_web::rt::System::new().block_on(knit_host.scope(async move {
                 let client = CatalogClient::connect(url()).await.map_err(std::io::Error::other)?;
                 actix_web::rt::spawn(Server::builder().add_service(ApiServer::new(Api)).serve_with_incoming_shutdown(knit_host.incoming(grpc), knit_host.shutdown()));
                 { let knit_server = HttpServer::new(move || App::new().app_data(web::Data::new(client.clone())).route("/", web::get().to(index)))
                     .bind(addr)?; let knit_server = (if knit_runtime::in_merged_host() { knit_server.disable_signals() } else { knit_server }).run(); let knit_stop = knit_server.handle(); actix_web::rt::spawn(async move { knit_host.shutdown().await; knit_stop.stop(true).await; }); knit_server }
                     .await
-            }) }).await
+            })) }).await
             }
             //- /svc/src/knit_main.rs (new)
             //! The standalone binary of service `svc`: runs the entry knit lifted from
@@ -1654,9 +1654,9 @@ async fn main() -> std::io::Result<()> {
         expect![[r#"
             //- /svc/src/main.rs
             pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), knit_runtime::Failed> {
-                knit_runtime::on_own_thread(knit_host, move || -> () { actix_rt::System::new().block_on(async move {
+                knit_runtime::on_own_thread(knit_host, move || -> () { actix_rt::System::new().block_on(knit_host.scope(async move {
                 run().await;
-            }) }).await
+            })) }).await
             }
 
         "#]].assert_eq(&format!("{}\n{}", rt.render("svc/src/main.rs"), out.findings.join("\n")));
@@ -2484,11 +2484,12 @@ pub type Error = Box<dyn std::error::Error>;
 name = "gateway"
 edition = "2021"
 //- /gateway/src/main.rs
-use gateway::{clients, routes};
+use gateway::{clients, routes, serve_grpc};
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
     let clients = clients().await;
+    actix_web::rt::spawn(serve_grpc(clients.clone()));
     HttpServer::new(move || App::new().app_data(web::Data::new(clients.clone())).configure(routes))
         .bind(("0.0.0.0", 8080))?
         .run()
@@ -2497,6 +2498,9 @@ async fn main() -> std::io::Result<()> {
 //- /gateway/src/lib.rs
 pub async fn clients() -> Clients { Clients::connect().await }
 pub fn routes(cfg: &mut ServiceConfig) {}
+pub async fn serve_grpc(clients: Clients) {
+    Server::builder().add_service(ApiServer::new(Api(clients))).serve(ADDR).await.unwrap();
+}
 "#,
         );
         expect![[r#"
@@ -2514,18 +2518,22 @@ pub fn routes(cfg: &mut ServiceConfig) {}
             //- /gateway/src/lib.rs
             pub async fn clients() -> Clients { Clients::connect().await }
             pub fn routes(cfg: &mut ServiceConfig) {}
+            pub async fn serve_grpc(clients: Clients) {
+                Server::builder().add_service(ApiServer::new(Api(clients))).serve_with_incoming_shutdown(knit_runtime::ServiceHost::current().incoming(ADDR), knit_runtime::ServiceHost::current().shutdown()).await.unwrap();
+            }
 
             /// The entry of service `gateway`, lifted by knit from `fn main` in gateway/src/main.rs: the
             /// merged binary's host runs it; the service's own binary runs `main` as before.
             pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) -> Result<(), knit_runtime::Failed> {
-                use crate::{clients, routes};
+                use crate::{clients, routes, serve_grpc};
                 knit_host.scope(async move {
-                knit_runtime::on_own_thread(knit_host, move || -> std::io::Result<()> { actix_web::rt::System::new().block_on(async move {
+                knit_runtime::on_own_thread(knit_host, move || -> std::io::Result<()> { actix_web::rt::System::new().block_on(knit_host.scope(async move {
                 let clients = clients().await;
+                actix_web::rt::spawn(knit_host.scope(serve_grpc(clients.clone())));
                 { let knit_server = HttpServer::new(move || App::new().app_data(web::Data::new(clients.clone())).configure(routes))
                     .bind(("0.0.0.0", 8080))?; let knit_server = (if knit_runtime::in_merged_host() { knit_server.disable_signals() } else { knit_server }).run(); let knit_stop = knit_server.handle(); actix_web::rt::spawn(async move { knit_host.shutdown().await; knit_stop.stop(true).await; }); knit_server }
                     .await
-            }) }).await
+            })) }).await
             }).await
             }
         "#]].assert_eq(&out.render("gateway/"));

@@ -62,16 +62,18 @@ pub(super) fn actix_attr(f: &ast::Fn) -> Result<Option<ActixMain>, String> {
 }
 
 /// The text inserted after the body's `{` and before its `}`: the body runs in
-/// a `System` on a thread of its own, typed as `main` returned.
+/// a `System` on a thread of its own, typed as `main` returned, in the
+/// service's scope (code it calls that serves or registers reaches its host
+/// as `ServiceHost::current()` on that thread too).
 pub(super) fn wrap_body(system: &str, ret: Option<&ast::RetType>) -> (String, String) {
     let ret = ret
         .and_then(|r| r.ty())
         .map_or("()".to_string(), |t| t.syntax().text().to_string());
     (
         format!(
-            "\n    {ON_OWN_THREAD}(knit_host, move || -> {ret} {{ {system}::new().block_on(async move {{"
+            "\n    {ON_OWN_THREAD}(knit_host, move || -> {ret} {{ {system}::new().block_on(knit_host.scope(async move {{"
         ),
-        "}) }).await\n".to_string(),
+        "})) }).await\n".to_string(),
     )
 }
 

@@ -32,7 +32,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use ra_ap_syntax::ast::{self, HasGenericParams, HasName};
+use ra_ap_syntax::ast::{self, HasArgList, HasGenericParams, HasName};
 use ra_ap_syntax::{AstNode, SyntaxKind, SyntaxNode, TextRange, TextSize};
 
 use crate::model::{FileId, Group, ServiceId};
@@ -275,16 +275,20 @@ pub(crate) fn deep(group: &Group, service: ServiceId) -> Deep {
 /// function with code at `edited` (a serve or a registration through
 /// `ServiceHost::current()`): a spawned task does not inherit the host, so
 /// the entry runs each in the service's scope. A future as it is handed to
-/// `spawn*(..)`, not a closure; none in test code.
+/// `spawn*(..)`, not a closure; none in test code. With `main` (in its file),
+/// also the futures `main` spawns by calling a serving function of the
+/// library by its name (`actix_web::rt::spawn(grpc::serve(addr, state))`).
 pub(crate) fn spawned_into(
     group: &Group,
     root: FileId,
     edited: &[(FileId, TextRange)],
+    main: Option<(FileId, &ast::Fn)>,
 ) -> Vec<(FileId, TextRange)> {
     // A future is spawned by a call of `spawn*`, which its file spells.
     let spawns = group
         .rust_files()
-        .any(|(_, file, rust)| rust.krate == root && file.text.contains("spawn"));
+        .any(|(_, file, rust)| rust.krate == root && file.text.contains("spawn"))
+        || main.is_some_and(|(file, _)| group.file(file).text.contains("spawn"));
     if !spawns {
         return Vec::new();
     }
@@ -329,6 +333,20 @@ pub(crate) fn spawned_into(
     }
     let calls: Vec<Vec<Call>> = calls.into_iter().map(Option::unwrap_or_default).collect();
     let mut futures = Vec::new();
+    if let Some((file, main)) = main {
+        let names: HashSet<String> = krate
+            .fns
+            .iter()
+            .zip(&serving)
+            .filter(|(_, serves)| **serves)
+            .map(|(f, _)| f.name())
+            .collect();
+        futures.extend(
+            spawned_by_name(main, &names)
+                .into_iter()
+                .map(|future| (file, future)),
+        );
+    }
     for calls in &calls {
         for call in calls.iter().filter(|c| serving[c.target]) {
             let spawned = call
@@ -354,6 +372,42 @@ pub(crate) fn spawned_into(
         }
     }
     futures
+}
+
+/// The futures `main` hands to a task spawn (`spawn(..)`, `spawn_local(..)`,
+/// not a thread's) that are calls of a function named in `names`.
+fn spawned_by_name(main: &ast::Fn, names: &HashSet<String>) -> Vec<TextRange> {
+    let Some(body) = main.body() else {
+        return Vec::new();
+    };
+    let spawns = body
+        .syntax()
+        .descendants()
+        .filter_map(ast::CallExpr::cast)
+        .filter(|call| {
+            let Some(ast::Expr::PathExpr(path)) = call.expr() else {
+                return false;
+            };
+            let path = path.syntax().text().to_string();
+            let name = path.rsplit("::").next().unwrap_or_default();
+            matches!(name, "spawn" | "spawn_local") && !path.contains("thread")
+        });
+    let called = |future: &ast::Expr| match future {
+        ast::Expr::CallExpr(call) => match call.expr() {
+            Some(ast::Expr::PathExpr(path)) => path
+                .path()
+                .and_then(|p| p.segment()?.name_ref())
+                .map(|n| n.text().to_string()),
+            _ => None,
+        },
+        ast::Expr::MethodCallExpr(call) => call.name_ref().map(|n| n.text().to_string()),
+        _ => None,
+    };
+    spawns
+        .filter_map(|call| call.arg_list()?.args().next())
+        .filter(|future| called(future).is_some_and(|name| names.contains(&name)))
+        .map(|future| future.syntax().text_range())
+        .collect()
 }
 
 /// Constructors that a derive or a common trait gives a type, each returning
