@@ -28,6 +28,9 @@ pub fn find(
     let Some(home) = cargo_home() else {
         return Vec::new();
     };
+    if lockfile.is_none() {
+        return unlocked(&home, manifests, workspaces);
+    }
     let found = lookup(&home, manifests, workspaces, lockfile);
     if found.iter().all(|api| api.read) {
         return found;
@@ -97,6 +100,87 @@ fn lookup(
     found
 }
 
+/// [`find`] for a workspace without a lockfile, which says no commit: its git
+/// dependencies as Cargo checked them out last (the newest checkout of the
+/// repository that holds the package, where a build of the service put it).
+/// Registry dependencies are not looked up: without a lockfile, no version.
+fn unlocked(home: &Path, manifests: &[&str], workspaces: &[&str]) -> Vec<ExternalApi> {
+    let inherited: Vec<Table> = workspaces
+        .iter()
+        .filter_map(|text| text.parse::<Table>().ok())
+        .collect();
+    let mut found: Vec<ExternalApi> = Vec::new();
+    for (krate, package, spec) in manifests
+        .iter()
+        .filter_map(|text| text.parse::<Table>().ok())
+        .flat_map(|manifest| specs(&manifest, &inherited))
+    {
+        let Some(url) = spec.get("git").and_then(Value::as_str) else {
+            continue;
+        };
+        let Some(dir) = newest_checkout(home, url, &package) else {
+            continue;
+        };
+        if !depends_on_tonic_by_manifest(&dir) {
+            continue;
+        }
+        let lib = (krate == package.replace('-', "_"))
+            .then(|| lib_name(&dir))
+            .flatten();
+        let krate = lib.unwrap_or(krate);
+        if found.iter().any(|api| api.krate == krate) {
+            continue;
+        }
+        found.push(ExternalApi {
+            krate,
+            package: format!("{package} (git {url}, checked out without a lockfile)"),
+            services: services_in(&dir),
+            read: true,
+        });
+    }
+    found
+}
+
+/// The folder of package `name` in the newest checkout Cargo made of the git
+/// repository at `url` (`git/checkouts/<repository>-<hash>/<commit>`).
+fn newest_checkout(home: &Path, url: &str, name: &str) -> Option<PathBuf> {
+    let repository = url
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()?
+        .trim_end_matches(".git")
+        .to_lowercase();
+    let checkouts = std::fs::read_dir(home.join("git/checkouts")).ok()?;
+    let mut commits: Vec<(std::time::SystemTime, PathBuf)> = checkouts
+        .flatten()
+        .filter(|repo| {
+            let dir = repo.file_name().to_string_lossy().to_lowercase();
+            dir.rsplit_once('-').is_some_and(|(name, _)| name == repository)
+        })
+        .filter_map(|repo| std::fs::read_dir(repo.path()).ok())
+        .flat_map(|commits| commits.flatten())
+        .filter_map(|commit| Some((commit.metadata().ok()?.modified().ok()?, commit.path())))
+        .collect();
+    commits.sort();
+    commits
+        .into_iter()
+        .rev()
+        .find_map(|(_, dir)| package_in(&dir, name, 4))
+}
+
+/// Whether the manifest in `dir` depends on tonic.
+fn depends_on_tonic_by_manifest(dir: &Path) -> bool {
+    let Some(manifest) = std::fs::read_to_string(dir.join("Cargo.toml"))
+        .ok()
+        .and_then(|text| text.parse::<Table>().ok())
+    else {
+        return false;
+    };
+    dependencies(&manifest, &[])
+        .iter()
+        .any(|(_, package)| package == "tonic")
+}
+
 /// The `[lib] name` the manifest in `dir` gives its library, as code names it.
 fn lib_name(dir: &Path) -> Option<String> {
     let manifest: Table = std::fs::read_to_string(dir.join("Cargo.toml"))
@@ -119,6 +203,14 @@ fn cargo_home() -> Option<PathBuf> {
 /// target-specific ones; build and dev ones name no code a service runs): the
 /// crate name its sources use, and the package.
 fn dependencies(manifest: &Table, workspaces: &[Table]) -> Vec<(String, String)> {
+    specs(manifest, workspaces)
+        .into_iter()
+        .map(|(krate, package, _)| (krate, package))
+        .collect()
+}
+
+/// [`dependencies`], each with its specification (`{ git = .., branch = .. }`).
+fn specs(manifest: &Table, workspaces: &[Table]) -> Vec<(String, String, Value)> {
     let mut tables: Vec<&Table> = manifest
         .get("dependencies")
         .and_then(Value::as_table)
@@ -153,7 +245,7 @@ fn dependencies(manifest: &Table, workspaces: &[Table]) -> Vec<(String, String)>
             continue;
         }
         let package = value.get("package").and_then(Value::as_str).unwrap_or(key);
-        found.push((key.replace('-', "_"), package.to_string()));
+        found.push((key.replace('-', "_"), package.to_string(), value.clone()));
     }
     found
 }
@@ -413,6 +505,40 @@ mod tests {
                 r#"air_traffic (flights 0.3.0) read=true [("air.v2", "Tower")]"#,
             ]
         );
+    }
+
+    /// A service without a lockfile takes its git API crate from the newest
+    /// checkout of the repository that holds it (a proto crate of the
+    /// repository itself, as a tutorial's gateway names it).
+    #[test]
+    fn without_a_lockfile_a_git_api_crate_is_read_from_its_newest_checkout() {
+        let home = std::env::temp_dir().join(format!("knit-external-git-{}", std::process::id()));
+        let repo = home.join("git/checkouts/shop-grpc-0a1b2c3d4e5f6a7b");
+        let write = |path: &str, text: &str| {
+            let path = repo.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        let manifest = "[package]\nname = \"shop-proto\"\n[dependencies]\ntonic = \"0.11\"\n";
+        write("1111111/protos/Cargo.toml", manifest);
+        write(
+            "1111111/protos/proto/shop.proto",
+            "syntax = \"proto3\";\npackage shop;\nservice Old { rpc A (E) returns (E); }\nmessage E {}\n",
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        write("2222222/protos/Cargo.toml", manifest);
+        write(
+            "2222222/protos/proto/shop.proto",
+            "syntax = \"proto3\";\npackage shop;\nservice Orders { rpc A (E) returns (E); }\nmessage E {}\n",
+        );
+        let service = "[dependencies]\nshop-proto = { git = \"https://github.com/acme/Shop-GRPC.git\" }\nserde = \"1\"\n";
+        let found = unlocked(&home, &[service], &[]);
+        std::fs::remove_dir_all(&home).unwrap();
+        let shown: Vec<String> = found
+            .iter()
+            .map(|a| format!("{} read={} {:?}", a.krate, a.read, a.services))
+            .collect();
+        assert_eq!(shown, [r#"shop_proto read=true [("shop", "Orders")]"#]);
     }
 
     #[test]
