@@ -155,7 +155,8 @@ fn newest_checkout(home: &Path, url: &str, name: &str) -> Option<PathBuf> {
         .flatten()
         .filter(|repo| {
             let dir = repo.file_name().to_string_lossy().to_lowercase();
-            dir.rsplit_once('-').is_some_and(|(name, _)| name == repository)
+            dir.rsplit_once('-')
+                .is_some_and(|(name, _)| name == repository)
         })
         .filter_map(|repo| std::fs::read_dir(repo.path()).ok())
         .flat_map(|commits| commits.flatten())
