@@ -920,6 +920,16 @@ fn router_chain(receiver: Option<ast::Expr>, provider: &Provider) -> Result<Valu
     while let Some(current) = expr {
         match current {
             ast::Expr::MethodCallExpr(call) => {
+                // A method of the service's own type that builds and returns
+                // tonic's router (`GrpcServer::construct_server(&self) ->
+                // Router<..>`): what it adds is not seen, so calls go through
+                // the whole server it builds.
+                if let Some(name) = own_router_method(&call, provider) {
+                    provider.stack(format!(
+                        "`{provider}` builds its router in `.{name}()`, a method of its own"
+                    ));
+                    return Ok(Value::Server);
+                }
                 // TLS that asks no identity of clients: in process there is
                 // no connection to secure, and the handler sees nothing of it.
                 let tls = method_is(&call, &["tls_config"]) && asks_no_client_identity(&call);
@@ -990,6 +1000,55 @@ fn router_chain(receiver: Option<ast::Expr>, provider: &Provider) -> Result<Valu
     Err(format!(
         "`{provider}` serves its server where knit cannot follow it"
     ))
+}
+
+/// The name of the method `call` calls when it is a method of the service's
+/// own code (outside tests) that returns tonic's router: every method of that
+/// name in the provider's service is declared to return `Router<..>` (not
+/// `tonic::transport::Server`, and not a `ROUTER_OPTIONS` name tonic's own
+/// router has).
+fn own_router_method(call: &ast::MethodCallExpr, provider: &Provider) -> Option<String> {
+    let name = call.name_ref()?.text().to_string();
+    if method_is(call, ROUTER_OPTIONS) || method_is(call, SERVER_OPTIONS) {
+        return None;
+    }
+    let group = provider.group;
+    let services: Vec<_> = group
+        .file(provider.id)
+        .owners()
+        .map(|o| o.service)
+        .collect();
+    let mut returns = group
+        .rust_files()
+        .filter(|(_, file, rust)| {
+            !rust.test_only
+                && file.text.contains(&format!("fn {name}"))
+                && file.owners().any(|o| services.contains(&o.service))
+        })
+        .flat_map(|(_, _, rust)| {
+            rust.tree()
+                .syntax()
+                .descendants()
+                .filter_map(ast::Fn::cast)
+                .filter(|f| f.name().is_some_and(|n| n.text() == name.as_str()))
+                .filter(|f| f.param_list().is_some_and(|p| p.self_param().is_some()))
+                .map(|f| {
+                    f.ret_type()
+                        .and_then(|r| r.ty())
+                        .map(|t| t.syntax().to_string())
+                })
+                .collect::<Vec<_>>()
+        })
+        .peekable();
+    returns.peek()?;
+    let router = |ty: &Option<String>| {
+        ty.as_deref().is_some_and(|ty| {
+            let ty: String = ty.chars().filter(|c| !c.is_whitespace()).collect();
+            let base = ty.split('<').next().unwrap_or_default();
+            base == "Router" || base.ends_with("::Router")
+        })
+    };
+    returns.all(|ty| router(&ty)).then_some(name)
 }
 
 /// What an `if` whose branches each make the builder (`if let Some(id) = tls
@@ -2138,6 +2197,31 @@ mod tests {
             ]
         "#]]
         .assert_debug_eq(&serves);
+    }
+
+    /// A router built by a method of the service's own type (ibeji's
+    /// `GrpcServer::construct_server(&self) -> Router<..>`, its layers and
+    /// modules unseen): calls go through the whole server it builds. A method
+    /// of that name declared to return anything else is not taken for one.
+    #[test]
+    fn a_router_built_by_a_method_of_its_own_runs_through_the_whole_server() {
+        let serving = |ret: &str| {
+            format!(
+                "let server = grpc::GrpcServer::new();\n    let builder = server.construct_server().add_service(GreeterServer::new(MyGreeter));\n    builder.serve(addr).await?;\n    Ok(())\n}}\nmod grpc {{\n    use tonic::transport::server::Router;\n    pub struct GrpcServer;\n    impl GrpcServer {{\n        pub fn new() -> Self {{ GrpcServer }}\n        pub fn construct_server(&self) -> {ret} {{\n            tonic::transport::Server::builder().layer(auth()).add_routes(routes())\n        }}\n    }}\n}}\nasync fn unused() {{"
+            )
+        };
+        decision(
+            &serving("Router<Stack<Auth, Identity>>"),
+            expect![
+                "run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` builds its router in `.construct_server()`, a method of its own"
+            ],
+        );
+        decision(
+            &serving("Routes"),
+            expect![
+                "stay RPC: `greeter` builds the server it serves with in `grpc::GrpcServer::new(..)`, which knit cannot see into"
+            ],
+        );
     }
 
     #[test]

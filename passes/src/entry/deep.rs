@@ -168,8 +168,11 @@ fn a_task_the_server_function_spawns_runs_in_the_services_scope() {
     );
 }
 
+/// A generic function on the way (ibeji's `build_app_server_and_serve<S>(addr,
+/// base_service: S)`) is followed as any other: what it serves does not
+/// depend on its type parameters.
 #[test]
-fn a_generic_function_on_the_way_stays_rpc() {
+fn a_generic_function_on_the_way_is_followed() {
     let files = TWO_CALLS
         .replace(
             "pub async fn run(config: Config)",
@@ -181,8 +184,9 @@ fn a_generic_function_on_the_way_stays_rpc() {
         );
     decision(
         &files,
-        expect![[r#"
-            `helloworld.Greeter` stay RPC: `greeter` builds `GreeterServer` at greeter/src/grpc.rs:7, in `serve`: `main` reaches `serve` through `run`, where knit stops: `run` is generic (`<C: Into<Config>>`): knit follows only functions without type parameters"#]],
+        expect![
+            "`helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"
+        ],
     );
 }
 

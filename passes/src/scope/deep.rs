@@ -32,7 +32,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use ra_ap_syntax::ast::{self, HasArgList, HasGenericParams, HasName};
+use ra_ap_syntax::ast::{self, HasArgList, HasName};
 use ra_ap_syntax::{AstNode, SyntaxKind, SyntaxNode, TextRange, TextSize};
 
 use crate::model::{FileId, Group, ServiceId};
@@ -869,14 +869,6 @@ impl<'a> Crate<'a> {
                         continue;
                     }
                 };
-                if let Some(params) = target.f.generic_param_list()
-                    && params.type_or_const_params().next().is_some()
-                {
-                    stops.push((index, format!(
-                        "`{name}` is generic (`{params}`): knit follows only functions without type parameters"
-                    )));
-                    continue;
-                }
                 if let Some((_, why)) = banned.iter().find(|(k, _)| *k == key) {
                     stops.push((index, why.clone()));
                     continue;
