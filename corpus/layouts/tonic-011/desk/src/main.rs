@@ -1,5 +1,6 @@
 //! The desk service: takes orders and prices baskets with the quotes service's
-//! prices, and records each order in its audit trail.
+//! prices (a basket's total tallied by quotes from a stream of its symbols), and
+//! records each order in its audit trail.
 
 use tonic::transport::{Channel, Endpoint, Server};
 use tonic::{Request, Response, Status};
@@ -74,6 +75,24 @@ impl Desk for DeskService {
             reply.priced.push(format!("{}={}", price.symbol, price.cents));
         }
         Ok(Response::new(reply))
+    }
+
+    async fn tally(
+        &self,
+        request: Request<BasketRequest>,
+    ) -> Result<Response<BasketReply>, Status> {
+        let symbols = request.into_inner().symbols;
+        let requests = symbols.into_iter().map(|symbol| PriceRequest { symbol });
+        let tally = self
+            .quotes
+            .clone()
+            .tally(tokio_stream::iter(requests))
+            .await?
+            .into_inner();
+        Ok(Response::new(BasketReply {
+            total_cents: tally.total_cents,
+            priced: vec![format!("{} symbol(s)", tally.counted)],
+        }))
     }
 }
 

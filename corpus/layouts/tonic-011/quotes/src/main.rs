@@ -1,17 +1,18 @@
-//! The quotes service: prices of listed symbols, and the desk's audit trail.
+//! The quotes service: prices of listed symbols (one, a stream of them, or the
+//! total of a stream of symbols), and the desk's audit trail.
 
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use tokio_stream::Stream;
+use tokio_stream::{Stream, StreamExt};
 use tonic::transport::Server;
-use tonic::{Request, Response, Status};
+use tonic::{Request, Response, Status, Streaming};
 
 use audit::audit_server::{Audit, AuditServer};
 use audit::{Entry, Receipt};
 use quotes::quotes_server::{Quotes, QuotesServer};
-use quotes::{PriceReply, PriceRequest, WatchRequest};
+use quotes::{PriceReply, PriceRequest, TallyReply, WatchRequest};
 
 pub mod quotes {
     tonic::include_proto!("quotes.v1");
@@ -82,6 +83,22 @@ impl Quotes for QuotesService {
             }
         }
         Ok(Response::new(Box::pin(tokio_stream::iter(replies))))
+    }
+
+    async fn tally(
+        &self,
+        request: Request<Streaming<PriceRequest>>,
+    ) -> Result<Response<TallyReply>, Status> {
+        let mut symbols = request.into_inner();
+        let mut reply = TallyReply::default();
+        while let Some(request) = symbols.next().await {
+            reply.total_cents += price_of(&request?.symbol)?;
+            reply.counted += 1;
+        }
+        if reply.counted == 0 {
+            return Err(Status::invalid_argument("nothing to tally"));
+        }
+        Ok(Response::new(reply))
     }
 }
 
