@@ -107,8 +107,14 @@ fn manifest(versions: &LockedVersions) -> String {
         TonicLine::V0_13 | TonicLine::V0_14 => None,
     };
     if line.on_hyper_014() {
-        // The runtime serves in-memory connections with the line's hyper.
+        // The runtime serves in-memory connections with the line's hyper, and
+        // names nothing of hyper 1's, which the services did not lock.
         let deps = &mut doc["dependencies"];
+        if let Some(table) = deps.as_table_mut() {
+            for hyper_1 in HYPER_1 {
+                table.remove(hyper_1);
+            }
+        }
         deps["hyper_014"] = dependency("hyper", &versions.hyper_014, &["http2", "server"]);
         deps["h2_03"] = dependency("h2", &versions.h2_03, &[]);
     }
@@ -132,6 +138,10 @@ fn manifest(versions: &LockedVersions) -> String {
     }
     doc.to_string()
 }
+
+/// knit-runtime's dependencies of the hyper 1 family, which it names only on
+/// tonic 0.12 and later.
+const HYPER_1: &[&str] = &["h2", "http-body", "http-body-util", "hyper", "hyper-util"];
 
 /// `name` at `version` under another name, with `features`.
 fn dependency(name: &str, version: &str, features: &[&str]) -> Item {
@@ -206,6 +216,8 @@ mod tests {
             manifest.contains("\nhyper_014 = { package = \"hyper\", version = \"0.14.32\", features = [\"http2\", \"server\"] }\nh2_03 = { package = \"h2\", version = \"0.3.27\" }\n"),
             "{manifest}"
         );
+        assert!(!manifest.contains("\nhyper = "), "{manifest}");
+        assert!(!manifest.contains("\nhttp-body = "), "{manifest}");
         // The feature's comment moves with `default`, which turns it on.
         assert!(
             manifest.contains("# (hyper 0.14 and h2 0.3, which those tonics lock) it writes beside `tonic`.\ndefault = [\"tonic-011\"]\n"),

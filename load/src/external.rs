@@ -118,7 +118,8 @@ fn unlocked(home: &Path, manifests: &[&str], workspaces: &[&str]) -> Vec<Externa
         let Some(url) = spec.get("git").and_then(Value::as_str) else {
             continue;
         };
-        let Some(dir) = newest_checkout(home, url, &package) else {
+        let rev = spec.get("rev").and_then(Value::as_str);
+        let Some(dir) = newest_checkout(home, url, rev, &package) else {
             continue;
         };
         if !depends_on_tonic_by_manifest(&dir) {
@@ -142,8 +143,9 @@ fn unlocked(home: &Path, manifests: &[&str], workspaces: &[&str]) -> Vec<Externa
 }
 
 /// The folder of package `name` in the newest checkout Cargo made of the git
-/// repository at `url` (`git/checkouts/<repository>-<hash>/<commit>`).
-fn newest_checkout(home: &Path, url: &str, name: &str) -> Option<PathBuf> {
+/// repository at `url` (`git/checkouts/<repository>-<hash>/<commit>`), of the
+/// commit `rev` names when it is a commit id.
+fn newest_checkout(home: &Path, url: &str, rev: Option<&str>, name: &str) -> Option<PathBuf> {
     let repository = url
         .trim_end_matches('/')
         .rsplit('/')
@@ -163,9 +165,17 @@ fn newest_checkout(home: &Path, url: &str, name: &str) -> Option<PathBuf> {
         .filter_map(|commit| Some((commit.metadata().ok()?.modified().ok()?, commit.path())))
         .collect();
     commits.sort();
-    commits
+    let named = |dir: &PathBuf| {
+        let commit = dir.file_name().map(|n| n.to_string_lossy().to_string());
+        match (rev, commit) {
+            (Some(rev), Some(commit)) => rev.starts_with(&commit) || commit.starts_with(rev),
+            _ => false,
+        }
+    };
+    let (of_rev, others): (Vec<_>, Vec<_>) = commits.into_iter().rev().partition(|(_, d)| named(d));
+    of_rev
         .into_iter()
-        .rev()
+        .chain(others)
         .find_map(|(_, dir)| package_in(&dir, name, 4))
 }
 
@@ -521,25 +531,34 @@ mod tests {
             std::fs::write(path, text).unwrap();
         };
         let manifest = "[package]\nname = \"shop-proto\"\n[dependencies]\ntonic = \"0.11\"\n";
-        write("1111111/protos/Cargo.toml", manifest);
-        write(
-            "1111111/protos/proto/shop.proto",
-            "syntax = \"proto3\";\npackage shop;\nservice Old { rpc A (E) returns (E); }\nmessage E {}\n",
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
+        // The newer checkout sorts first by name: the time tells.
         write("2222222/protos/Cargo.toml", manifest);
         write(
             "2222222/protos/proto/shop.proto",
+            "syntax = \"proto3\";\npackage shop;\nservice Old { rpc A (E) returns (E); }\nmessage E {}\n",
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        write("1111111/protos/Cargo.toml", manifest);
+        write(
+            "1111111/protos/proto/shop.proto",
             "syntax = \"proto3\";\npackage shop;\nservice Orders { rpc A (E) returns (E); }\nmessage E {}\n",
         );
-        let service = "[dependencies]\nshop-proto = { git = \"https://github.com/acme/Shop-GRPC.git\" }\nserde = \"1\"\n";
-        let found = unlocked(&home, &[service], &[]);
+        let shown = |service: &str| -> Vec<String> {
+            unlocked(&home, &[service], &[])
+                .iter()
+                .map(|a| format!("{} read={} {:?}", a.krate, a.read, a.services))
+                .collect()
+        };
+        let newest = shown(
+            "[dependencies]\nshop-proto = { git = \"https://github.com/acme/Shop-GRPC.git\" }\nserde = \"1\"\n",
+        );
+        // A `rev` that names a commit picks its checkout.
+        let pinned = shown(
+            "[dependencies]\nshop-proto = { git = \"https://github.com/acme/Shop-GRPC\", rev = \"2222222abcdef\" }\n",
+        );
         std::fs::remove_dir_all(&home).unwrap();
-        let shown: Vec<String> = found
-            .iter()
-            .map(|a| format!("{} read={} {:?}", a.krate, a.read, a.services))
-            .collect();
-        assert_eq!(shown, [r#"shop_proto read=true [("shop", "Orders")]"#]);
+        assert_eq!(newest, [r#"shop_proto read=true [("shop", "Orders")]"#]);
+        assert_eq!(pinned, [r#"shop_proto read=true [("shop", "Old")]"#]);
     }
 
     #[test]

@@ -272,8 +272,14 @@ fn route_channels(
                     ConnectKind::Eager => "connect",
                     _ => "connect_lazy",
                 };
+                // `Endpoint::connect` borrows its endpoint: one held in a
+                // field (`args.uri.connect()`) is cloned, not moved out.
+                let clone = match &receiver {
+                    ast::Expr::FieldExpr(_) => ".clone()",
+                    _ => "",
+                };
                 format!(
-                    "{CHANNEL}::{function}({}, &[{services}])",
+                    "{CHANNEL}::{function}({}{clone}, &[{services}])",
                     receiver.syntax()
                 )
             }

@@ -180,10 +180,18 @@ pub fn entry_path(group: &Group, service: ServiceId) -> String {
 }
 
 /// The doc comment the exported entry needs where its crate asks for docs
-/// (`#![warn(missing_docs)]`, which a `-D warnings` turns into an error) and
-/// `main` has none; empty otherwise.
+/// (`#![warn(missing_docs)]`, which a `-D warnings` turns into an error, or
+/// `missing_docs` in the `[lints]` of its manifest or workspace) and `main`
+/// has none; empty otherwise.
 fn entry_doc(group: &Group, root: FileId, main: &ast::Fn) -> &'static str {
-    let asks = group.file(root).text.contains("missing_docs");
+    let file = group.file(root);
+    let package = &group.services[file.service].packages[file.package];
+    let asks = file.text.contains("missing_docs")
+        || group.file(package.manifest).text.contains("missing_docs")
+        || package
+            .workspace
+            .as_ref()
+            .is_some_and(|(text, _)| text.contains("missing_docs"));
     match asks && ast::HasDocComments::doc_comments(main).next().is_none() {
         true => "/// The service's entry: its `fn main`, lifted by knit.\n",
         false => "",
@@ -1558,6 +1566,17 @@ async fn main() -> anyhow::Result<()> {
             pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {
                 serve().await;
             }
+        "#]]
+        .assert_eq(&out.render("svc/src/main.rs"));
+        // The manifest's lints ask too.
+        let out = check(
+            PassId::Entry,
+            "//- /svc/Cargo.toml\n[package]\nname = \"svc\"\nedition = \"2021\"\n[lints.rust]\nmissing_docs = \"deny\"\n//- /svc/src/main.rs\n#[tokio::main]\nasync fn main() {}\n",
+        );
+        expect![[r#"
+            //- /svc/src/main.rs
+            /// The service's entry: its `fn main`, lifted by knit.
+            pub async fn knit_entry(knit_host: &'static knit_runtime::ServiceHost) {}
         "#]]
         .assert_eq(&out.render("svc/src/main.rs"));
     }

@@ -647,8 +647,14 @@ impl Follower<'_> {
                 let Some(name) = field.name_ref() else {
                     return false;
                 };
+                // Declared `Endpoint` itself: not `Option<Endpoint>`,
+                // `Arc<Endpoint>` or a type of the service's own.
                 let types = self.field_types(name.text());
-                !types.is_empty() && types.iter().all(|t| names_endpoint(t))
+                let endpoint = |ty: &String| {
+                    let ty: String = ty.chars().filter(|c| !c.is_whitespace()).collect();
+                    ty == "Endpoint" || ty.ends_with("::Endpoint")
+                };
+                !types.is_empty() && types.iter().all(endpoint)
             }
             _ => false,
         }

@@ -924,11 +924,16 @@ fn router_chain(receiver: Option<ast::Expr>, provider: &Provider) -> Result<Valu
                 // tonic's router (`GrpcServer::construct_server(&self) ->
                 // Router<..>`): what it adds is not seen, so calls go through
                 // the whole server it builds.
-                if let Some(name) = own_router_method(&call, provider) {
+                if let Some((name, definitions)) = own_router_method(&call, provider) {
                     provider.stack(format!(
                         "`{provider}` builds its router in `.{name}()`, a method of its own"
                     ));
-                    return Ok(Value::Server);
+                    let called = format!(".{name}");
+                    return returned_chain(&called, &definitions, provider).unwrap_or_else(|| {
+                        Err(format!(
+                            "`{provider}` builds the server it serves with in `.{name}()`, which knit cannot see into"
+                        ))
+                    });
                 }
                 // TLS that asks no identity of clients: in process there is
                 // no connection to secure, and the handler sees nothing of it.
@@ -1007,7 +1012,10 @@ fn router_chain(receiver: Option<ast::Expr>, provider: &Provider) -> Result<Valu
 /// name in the provider's service is declared to return `Router<..>` (not
 /// `tonic::transport::Server`, and not a `ROUTER_OPTIONS` name tonic's own
 /// router has).
-fn own_router_method(call: &ast::MethodCallExpr, provider: &Provider) -> Option<String> {
+fn own_router_method(
+    call: &ast::MethodCallExpr,
+    provider: &Provider,
+) -> Option<(String, Vec<(FileId, ast::Fn)>)> {
     let name = call.name_ref()?.text().to_string();
     if method_is(call, ROUTER_OPTIONS) || method_is(call, SERVER_OPTIONS) {
         return None;
@@ -1018,37 +1026,38 @@ fn own_router_method(call: &ast::MethodCallExpr, provider: &Provider) -> Option<
         .owners()
         .map(|o| o.service)
         .collect();
-    let mut returns = group
+    let definitions: Vec<(FileId, ast::Fn)> = group
         .rust_files()
         .filter(|(_, file, rust)| {
             !rust.test_only
                 && file.text.contains(&format!("fn {name}"))
                 && file.owners().any(|o| services.contains(&o.service))
         })
-        .flat_map(|(_, _, rust)| {
+        .flat_map(|(id, _, rust)| {
             rust.tree()
                 .syntax()
                 .descendants()
                 .filter_map(ast::Fn::cast)
                 .filter(|f| f.name().is_some_and(|n| n.text() == name.as_str()))
                 .filter(|f| f.param_list().is_some_and(|p| p.self_param().is_some()))
-                .map(|f| {
-                    f.ret_type()
-                        .and_then(|r| r.ty())
-                        .map(|t| t.syntax().to_string())
-                })
+                .map(|f| (id, f))
                 .collect::<Vec<_>>()
         })
-        .peekable();
-    returns.peek()?;
-    let router = |ty: &Option<String>| {
-        ty.as_deref().is_some_and(|ty| {
-            let ty: String = ty.chars().filter(|c| !c.is_whitespace()).collect();
+        .collect();
+    let router = |f: &ast::Fn| {
+        f.ret_type().and_then(|r| r.ty()).is_some_and(|ty| {
+            let ty: String = ty
+                .syntax()
+                .to_string()
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
             let base = ty.split('<').next().unwrap_or_default();
             base == "Router" || base.ends_with("::Router")
         })
     };
-    returns.all(|ty| router(&ty)).then_some(name)
+    (!definitions.is_empty() && definitions.iter().all(|(_, f)| router(f)))
+        .then_some((name, definitions))
 }
 
 /// What an `if` whose branches each make the builder (`if let Some(id) = tls
@@ -1128,6 +1137,19 @@ fn asks_no_client_identity(call: &ast::MethodCallExpr) -> bool {
 fn builder_fn(call: &ast::CallExpr, provider: &Provider) -> Option<Result<Value, String>> {
     let called = segments(call).join("::");
     let definitions = functions_called(call, provider)?;
+    returned_chain(&called, &definitions, provider)
+}
+
+/// Follows the chain the one function of `definitions` (called `called`)
+/// returns, as [`router_chain`] follows a receiver, its settings and layers
+/// counted as written where it is called; refused (with the reason) for a
+/// generic function, several definitions, a body that varies with `#[cfg]`
+/// or several returned values.
+fn returned_chain(
+    called: &str,
+    definitions: &[(FileId, ast::Fn)],
+    provider: &Provider,
+) -> Option<Result<Value, String>> {
     // Bounded: a function may call itself.
     if provider.helpers.replace(provider.helpers.get() + 1) > 8 {
         return None;
@@ -1137,7 +1159,7 @@ fn builder_fn(call: &ast::CallExpr, provider: &Provider) -> Option<Result<Value,
             "`{provider}` builds the server it serves with in `{called}(..)`, {why}"
         )))
     };
-    let [(file, function)] = definitions.as_slice() else {
+    let [(file, function)] = definitions else {
         return refused(format!(
             "which is defined {} times (under `#[cfg(..)]`): knit does not tell which one is built",
             definitions.len()
@@ -2200,9 +2222,10 @@ mod tests {
     }
 
     /// A router built by a method of the service's own type (ibeji's
-    /// `GrpcServer::construct_server(&self) -> Router<..>`, its layers and
-    /// modules unseen): calls go through the whole server it builds. A method
-    /// of that name declared to return anything else is not taken for one.
+    /// `GrpcServer::construct_server(&self) -> Router<..>`, its modules
+    /// unseen): calls go through the whole server it builds, its body followed
+    /// as a helper function's. A method of that name declared to return
+    /// anything else is not taken for one.
     #[test]
     fn a_router_built_by_a_method_of_its_own_runs_through_the_whole_server() {
         let serving = |ret: &str| {
@@ -2215,6 +2238,15 @@ mod tests {
             expect![
                 "run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` builds its router in `.construct_server()`, a method of its own"
             ],
+        );
+        // Its body is followed as a helper function's: TLS that asks clients
+        // for a certificate keeps the calls RPC.
+        decision(
+            &serving("Router").replace(
+                "tonic::transport::Server::builder().layer(auth())",
+                "tonic::transport::Server::builder().tls_config(tonic::transport::ServerTlsConfig::new().identity(id()).client_ca_root(ca())).unwrap()",
+            ),
+            expect!["stay RPC: `greeter` serves over TLS (`.tls_config(..)`): a call in process would present no client identity to it (in `.construct_server(..)`)"],
         );
         decision(
             &serving("Routes"),

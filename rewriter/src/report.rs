@@ -249,14 +249,19 @@ impl Report {
     }
 }
 
-/// `text` on one line, as a cell of a Markdown table must be: a detail that
-/// quotes code spread over lines (a generic type as the service wrote it) has
-/// each run of whitespace with a line break made one space.
+/// `text` as one cell of a Markdown table: on one line (a detail that quotes
+/// code spread over lines, a generic type as the service wrote it, has each
+/// run of whitespace with a line break made one space), its `|` escaped (a
+/// closure's `move || ..`).
 fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.contains('\n') {
+    if !text.contains('\n') && !text.contains('|') {
         return text.into();
     }
-    text.split_whitespace().collect::<Vec<_>>().join(" ").into()
+    let text = match text.contains('\n') {
+        true => text.split_whitespace().collect::<Vec<_>>().join(" "),
+        false => text.to_string(),
+    };
+    text.replace('|', "\\|").into()
 }
 
 #[cfg(test)]
@@ -269,5 +274,9 @@ mod tests {
             "`C< Wrap<Channel>, >` runs over `Wrap`"
         );
         assert_eq!(super::one_line("a  b"), "a  b");
+        assert_eq!(
+            super::one_line("in `spawn(move || ..)`"),
+            "in `spawn(move \\|\\| ..)`"
+        );
     }
 }

@@ -246,13 +246,16 @@ where
             return Poll::Ready(Some(Ok(Bytes::from_static(EMPTY_MESSAGE))));
         }
         *this.ended = true;
-        Poll::Ready(match next {
+        let status = match next {
             // The stream's status, read by `Streaming` as it reads the status
             // in trailers: the caller's next message is that error.
-            Some(Err(Some(status))) => Some(Err(status)),
-            Some(Err(None)) => Some(Err(Status::cancelled(PANIC_MID_STREAM))),
-            _ => None,
-        })
+            Some(Err(Some(status))) => status,
+            Some(Err(None)) => Status::cancelled(PANIC_MID_STREAM),
+            _ => return Poll::Ready(None),
+        };
+        // An error ends the stream: no `grpc-status: 0` after it.
+        *this.trailers = false;
+        Poll::Ready(Some(Err(status)))
     }
 
     fn poll_trailers(

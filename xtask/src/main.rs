@@ -93,8 +93,22 @@ fn runtime_on(tonic: &str, extra: &str, feature: Option<&str>) -> bool {
         tonic.replace('.', "")
     ));
     let requirement = format!("\ntonic = \"{tonic}\"\n{extra}");
-    let manifest = std::fs::read_to_string(root().join("runtime/Cargo.toml"))
-        .map(|m| m.replace("\ntonic = \"0.14\"\n", &requirement));
+    // On tonic 0.10 and 0.11 knit writes no dependency of the hyper 1 family.
+    let hyper_1 = [
+        "h2 = ",
+        "http-body = ",
+        "http-body-util = ",
+        "hyper = ",
+        "hyper-util = ",
+    ];
+    let on_hyper_014 = feature == Some("tonic-011");
+    let manifest = std::fs::read_to_string(root().join("runtime/Cargo.toml")).map(|m| {
+        m.lines()
+            .filter(|line| !(on_hyper_014 && hyper_1.iter().any(|dep| line.starts_with(dep))))
+            .map(|line| format!("{line}\n"))
+            .collect::<String>()
+            .replace("\ntonic = \"0.14\"\n", &requirement)
+    });
     let Ok(manifest) = manifest.map(|m| {
         let lib = root().join("runtime/src/lib.rs");
         format!(

@@ -789,8 +789,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// An endpoint held in a field of the caller's arguments (shuttle's deployer:
 /// `args.logger_uri.connect()`, a clap `Args` field declared `Endpoint`):
-/// the channel is routed. A field of that name declared otherwise in another
-/// struct of the service leaves it unknown.
+/// the channel is routed, the endpoint cloned (`connect` borrows it). A field
+/// of that name declared otherwise in another struct of the service
+/// (`Arc<Endpoint>`, `String`) leaves it unknown.
 #[test]
 fn an_endpoint_in_a_field_of_the_arguments_is_routed() {
     let caller = |other: &str| {
@@ -828,10 +829,17 @@ async fn main() {{
             #[tokio::main]
             async fn main() {
                 let args = Args { greeter_uri: Endpoint::from_static("http://greeter:50051") };
-                let channel = knit_runtime::channel::connect(args.greeter_uri, &["helloworld.Greeter"]).await.unwrap();
+                let channel = knit_runtime::channel::connect(args.greeter_uri.clone(), &["helloworld.Greeter"]).await.unwrap();
                 let _client = GreeterClient::new(Tracing::new(channel));
             }
             Call(Bridged) frontend/src/main.rs:13: calls to `helloworld.Greeter` run in process through `greeter`'s server (encoded, no socket), on the caller's own channel, connected in process at frontend/src/main.rs:12: `GreeterClient::new` is given its channel inside `Tracing::new(..)`, a transport of the client's own
+        "#]],
+    );
+    check_routed(
+        &caller("struct Spare { greeter_uri: std::sync::Arc<Endpoint> }\n"),
+        "",
+        expect![[r#"
+            Call(Rpc) frontend/src/main.rs:14: calls to `helloworld.Greeter` stay RPC: `GreeterClient::new` is given its channel inside `Tracing::new(..)`, a transport of the client's own, and knit cannot tell where the channel of the client made at frontend/src/main.rs:14 is connected: its channel is connected at `args.greeter_uri.connect()`, on what knit cannot tell is a tonic `Endpoint` (or one with TLS, which is never routed)
         "#]],
     );
     check_routed(

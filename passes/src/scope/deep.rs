@@ -334,11 +334,13 @@ pub(crate) fn spawned_into(
     let calls: Vec<Vec<Call>> = calls.into_iter().map(Option::unwrap_or_default).collect();
     let mut futures = Vec::new();
     if let Some((file, main)) = main {
+        // `async` ones only: what they return is a future, whatever the
+        // spawn takes it as.
         let names: HashSet<String> = krate
             .fns
             .iter()
             .zip(&serving)
-            .filter(|(_, serves)| **serves)
+            .filter(|(f, serves)| **serves && f.f.async_token().is_some())
             .map(|(f, _)| f.name())
             .collect();
         futures.extend(
@@ -374,8 +376,22 @@ pub(crate) fn spawned_into(
     futures
 }
 
-/// The futures `main` hands to a task spawn (`spawn(..)`, `spawn_local(..)`,
-/// not a thread's) that are calls of a function named in `names`.
+/// Paths of the functions that spawn a task on tokio's or actix's runtime.
+const TASK_SPAWNS: &[&str] = &[
+    "spawn",
+    "spawn_local",
+    "tokio::spawn",
+    "tokio::task::spawn",
+    "tokio::task::spawn_local",
+    "task::spawn",
+    "task::spawn_local",
+    "actix_web::rt::spawn",
+    "actix_rt::spawn",
+    "rt::spawn",
+];
+
+/// The futures `main` hands to a task spawn ([`TASK_SPAWNS`]) that are calls
+/// of an `async` function named in `names`.
 fn spawned_by_name(main: &ast::Fn, names: &HashSet<String>) -> Vec<TextRange> {
     let Some(body) = main.body() else {
         return Vec::new();
@@ -388,9 +404,14 @@ fn spawned_by_name(main: &ast::Fn, names: &HashSet<String>) -> Vec<TextRange> {
             let Some(ast::Expr::PathExpr(path)) = call.expr() else {
                 return false;
             };
-            let path = path.syntax().text().to_string();
-            let name = path.rsplit("::").next().unwrap_or_default();
-            matches!(name, "spawn" | "spawn_local") && !path.contains("thread")
+            let path: String = path
+                .syntax()
+                .text()
+                .to_string()
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            TASK_SPAWNS.contains(&path.as_str())
         });
     let called = |future: &ast::Expr| match future {
         ast::Expr::CallExpr(call) => match call.expr() {
