@@ -111,6 +111,15 @@ pub(crate) fn answer(status: Status) -> http::Response<Body> {
     return status.to_http();
 }
 
+/// `poll` run so that a panic ends the body as the server's panicking task
+/// resets its stream: `ended` set, and the error tonic's client reads then.
+fn guard<T>(ended: &mut bool, poll: impl FnOnce() -> T) -> Result<T, tonic::codegen::StdError> {
+    std::panic::catch_unwind(AssertUnwindSafe(poll)).map_err(|_| {
+        *ended = true;
+        Box::new(Status::cancelled(crate::stream::PANIC_MID_STREAM)) as tonic::codegen::StdError
+    })
+}
+
 pin_project_lite::pin_project! {
     /// A response body whose panics (the handler's stream, polled by the
     /// caller's task) end it as over the network: tonic's client reads the
@@ -140,13 +149,9 @@ where
             return Poll::Ready(None);
         }
         let body = this.body;
-        match std::panic::catch_unwind(AssertUnwindSafe(|| body.poll_frame(cx))) {
+        match guard(this.ended, || body.poll_frame(cx)) {
             Ok(polled) => polled.map(|frame| frame.map(|f| f.map_err(Into::into))),
-            Err(_) => {
-                *this.ended = true;
-                let status = Status::cancelled(crate::stream::PANIC_MID_STREAM);
-                Poll::Ready(Some(Err(Box::new(status))))
-            }
+            Err(reset) => Poll::Ready(Some(Err(reset))),
         }
     }
 
@@ -178,13 +183,9 @@ where
             return Poll::Ready(None);
         }
         let body = this.body;
-        match std::panic::catch_unwind(AssertUnwindSafe(|| body.poll_data(cx))) {
+        match guard(this.ended, || body.poll_data(cx)) {
             Ok(polled) => polled.map(|data| data.map(|d| d.map_err(Into::into))),
-            Err(_) => {
-                *this.ended = true;
-                let status = Status::cancelled(crate::stream::PANIC_MID_STREAM);
-                Poll::Ready(Some(Err(Box::new(status))))
-            }
+            Err(reset) => Poll::Ready(Some(Err(reset))),
         }
     }
 
@@ -197,13 +198,9 @@ where
             return Poll::Ready(Ok(None));
         }
         let body = this.body;
-        match std::panic::catch_unwind(AssertUnwindSafe(|| body.poll_trailers(cx))) {
+        match guard(this.ended, || body.poll_trailers(cx)) {
             Ok(polled) => polled.map(|trailers| trailers.map_err(Into::into)),
-            Err(_) => {
-                *this.ended = true;
-                let status = Status::cancelled(crate::stream::PANIC_MID_STREAM);
-                Poll::Ready(Err(Box::new(status)))
-            }
+            Err(reset) => Poll::Ready(Err(reset)),
         }
     }
 
