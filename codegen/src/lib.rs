@@ -11,6 +11,8 @@
 //!   the proto crates; `manifests`: the workspace, runtime and host manifests
 //!   and the root patches; [`locked`]: the merged `Cargo.lock`, as the driver
 //!   merges it, and the versions generated manifests pin.
+//! - [`volo`]: the in-process module of a crate with Volo services called or
+//!   served inline (`knit_volo.rs`).
 
 mod inline;
 pub mod locked;
@@ -22,6 +24,7 @@ mod runtime;
 mod rust;
 #[cfg(test)]
 mod tests;
+pub mod volo;
 
 pub use mains::{Host, HostService, OnSignal, RuntimeAsk};
 

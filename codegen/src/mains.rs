@@ -74,7 +74,8 @@ pub struct Host {
     pub worker_threads: Option<u64>,
     /// The plan's `shutdown_grace_secs`.
     pub shutdown_grace_secs: Option<u64>,
-    /// Bridged gRPC services: (provider, full gRPC name).
+    /// gRPC services provided in process besides the proto crates' (bridged
+    /// tonic services, Volo services called inline): (provider, full gRPC name).
     pub bridged: Vec<(String, String)>,
     pub services: Vec<HostService>,
 }

@@ -50,15 +50,23 @@ pub fn files(versions: &LockedVersions) -> Vec<(String, String)> {
     files
 }
 
-/// The optional dependency in knit-runtime's manifest.
+/// The optional dependencies in knit-runtime's manifest: `volo` first, at the
+/// version the services locked; volo-grpc and metainfo are in every lockfile
+/// with volo-grpc, at versions these requirements match.
 const DEPENDENCY: &str = "volo = { version = \"0.12\", optional = true }\n";
+const DEPENDENCIES: &str = "volo-grpc = { version = \"0.12\", optional = true }\nmetainfo = { version = \"0.7\", optional = true }\n";
 /// The feature in knit-runtime's manifest, with its comment.
-const FEATURE: &str = "# Volo gRPC servers and clients (`knit_runtime::volo`); knit turns it on in the\n# manifest it writes for a group with Volo services.\nvolo = [\"dep:volo\"]\n";
+const FEATURE: &str = "# Volo gRPC servers and clients (`knit_runtime::volo`); knit turns it on in the\n# manifest it writes for a group with Volo services.\nvolo = [\"dep:volo\", \"dep:volo-grpc\", \"dep:metainfo\"]\n";
 
-/// knit-runtime's `volo` module (at [`MODULE_PATH`] in the runtime), written
-/// only for a group with Volo services.
-const MODULE_PATH: &str = "src/volo.rs";
-const MODULE: &str = include_str!("../../runtime/src/volo.rs");
+/// knit-runtime's `volo` module: (path in the runtime, text), written only for
+/// a group with Volo services.
+const MODULES: &[(&str, &str)] = &[
+    ("src/volo.rs", include_str!("../../runtime/src/volo.rs")),
+    (
+        "src/volo/inline.rs",
+        include_str!("../../runtime/src/volo/inline.rs"),
+    ),
+];
 /// Its declaration in knit-runtime's `lib.rs`, with its line of the crate's docs.
 const DECLARATION: &str = "#[cfg(feature = \"volo\")]\npub mod volo;\n";
 const DOC_LINE: &str =
@@ -81,13 +89,20 @@ fn fit_volo(files: &mut Vec<(String, String)>, version: Option<&str>) {
                     .replace(DEPENDENCY, &dependency)
                     .replace(FEATURE, &feature);
             }
-            ("/Cargo.toml", None) => *text = text.replace(DEPENDENCY, "").replace(FEATURE, ""),
+            ("/Cargo.toml", None) => {
+                *text = text
+                    .replace(DEPENDENCY, "")
+                    .replace(DEPENDENCIES, "")
+                    .replace(FEATURE, "")
+            }
             ("/src/lib.rs", None) => *text = text.replace(DECLARATION, "").replace(DOC_LINE, ""),
             _ => {}
         }
     }
     if version.is_some() {
-        files.push((format!("{RUNTIME_DIR}/{MODULE_PATH}"), MODULE.to_string()));
+        for (path, text) in MODULES {
+            files.push((format!("{RUNTIME_DIR}/{path}"), text.to_string()));
+        }
     }
 }
 
@@ -163,13 +178,17 @@ mod tests {
 
     #[test]
     fn every_runtime_source_is_embedded() {
-        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime/src");
-        for entry in std::fs::read_dir(src).unwrap() {
-            let name = format!("src/{}", entry.unwrap().file_name().to_string_lossy());
-            assert!(
-                SOURCES.iter().any(|(path, _)| *path == name) || name == MODULE_PATH,
-                "{name} is not embedded"
-            );
+        let runtime = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime");
+        for dir in ["src", "src/volo"] {
+            for entry in std::fs::read_dir(runtime.join(dir)).unwrap() {
+                let entry = entry.unwrap();
+                if entry.file_type().unwrap().is_dir() {
+                    continue;
+                }
+                let name = format!("{dir}/{}", entry.file_name().to_string_lossy());
+                let embedded = SOURCES.iter().chain(MODULES).any(|(path, _)| *path == name);
+                assert!(embedded, "{name} is not embedded");
+            }
         }
     }
 
@@ -241,10 +260,15 @@ mod tests {
         assert!(manifest.contains("volo = { version = \"0.12.3\", optional = true }\n"));
         assert!(manifest.contains("default = [\"volo\"]\n"));
         assert!(text(&with, "src/lib.rs").unwrap().contains(DECLARATION));
-        assert!(text(&with, MODULE_PATH).is_some());
+        assert!(manifest.contains("volo = [\"dep:volo\", \"dep:volo-grpc\", \"dep:metainfo\"]\n"));
+        for (path, _) in MODULES {
+            assert!(text(&with, path).is_some());
+        }
         versions.volo = None;
         let without = files(&versions);
-        assert!(text(&without, MODULE_PATH).is_none());
+        for (path, _) in MODULES {
+            assert!(text(&without, path).is_none());
+        }
         assert!(!text(&without, "Cargo.toml").unwrap().contains("volo"));
         assert!(!text(&without, "src/lib.rs").unwrap().contains("volo"));
         for (path, text) in &without {

@@ -42,6 +42,25 @@ pub fn path(text: &str) -> TokenStream {
     quote!(#(#segments)::*)
 }
 
+/// A path as a crate's code writes it (`::volo_gen::a`, `crate::gen::a`):
+/// its leading `::` and `crate`/`self`/`super` kept, other names [`ident`]s.
+pub fn path_tokens(text: &str) -> TokenStream {
+    let (leading, rest) = match text.strip_prefix("::") {
+        Some(rest) => (quote!(::), rest),
+        None => (TokenStream::new(), text),
+    };
+    let segments = rest.split("::").map(|s| match s {
+        "crate" => quote!(crate),
+        "self" => quote!(self),
+        "super" => quote!(super),
+        name => {
+            let name = ident(name);
+            quote!(#name)
+        }
+    });
+    quote!(#leading #(#segments)::*)
+}
+
 /// A Rust file: `docs` as its inner doc comment (one line each) and a blank
 /// line, then `items`, printed by prettyplease.
 pub fn file(docs: &[String], items: TokenStream) -> String {

@@ -75,6 +75,8 @@ fn input(loaded: &Loaded, sharing: &Sharing, lock: Lock) -> Input {
         let full = full.trim_start_matches('.').to_string();
         (group.services[provider].name.clone(), full)
     });
+    // Volo providers that register their handlers for calls in process.
+    let bridged = bridged.chain(knit_passes::volo::inline::declared(group));
     Input {
         tonic: loaded.tonic,
         lock,

@@ -16,6 +16,11 @@
 //! Both sides keep all of Volo: the client's layers, `rpc_timeout`, metainfo,
 //! the server's layers, its status codes and its answer to a panic. Messages
 //! are encoded and cross the kernel's socket buffers, never the network.
+//!
+//! Where neither side has layers, [`inline`] calls the provider's handler with
+//! the caller's request value instead.
+
+pub mod inline;
 
 use std::fmt;
 use std::future::Future;

@@ -21,6 +21,11 @@ use crate::names::{Role, Usage};
 use crate::pass::PassId;
 use crate::sharing::{Decision, Sharing};
 
+use std::collections::BTreeMap;
+
+use knit_codegen::volo::VoloInline;
+
+use super::inline::{self, Chain, Inline, Provider};
 use super::names::{self, Names};
 use super::servers::providers;
 use knit_codegen::names::runtime::VOLO;
@@ -34,6 +39,7 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
     let names = Names::of_volo_group(group);
     tonic_clients(group, sharing, &names, &mut out);
     let spellings = names.spellings("ClientBuilder");
+    let mut found: Vec<(FileId, Builder, Chain)> = Vec::new();
     for (file, source, rust) in group.rust_files() {
         if !spellings.iter().any(|s| source.text.contains(s.as_str())) {
             continue;
@@ -52,9 +58,49 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
             };
             // A `..ClientBuilder` of another library is no Volo client.
             if names_volo || builder.package.is_some() {
-                convert(group, &names, file, &builder, &mut out);
+                let chain = Chain {
+                    file,
+                    krate: rust.krate,
+                    caller: source.service,
+                    service: builder.service.clone(),
+                    modules: builder.modules.clone(),
+                    whole: builder.whole,
+                    methods: builder.methods.clone(),
+                };
+                found.push((file, builder, chain));
             }
         }
+    }
+    let providers = inline::providers(group, &names);
+    let chains: Vec<Chain> = found.iter().map(|(_, _, c)| c.clone()).collect();
+    let plan = inline::plan(group, &names, &providers, &chains);
+    let mut crates: BTreeMap<FileId, Vec<VoloInline>> = BTreeMap::new();
+    for provider in &providers {
+        inline::provide(provider, &mut out);
+        crates.entry(provider.krate).or_default().push(VoloInline {
+            package: provider.package.clone(),
+            service: provider.proto.clone(),
+            module: provider.module.clone(),
+            client: false,
+            provider: true,
+        });
+    }
+    for ((krate, service), calls) in &plan {
+        let provider = &providers[calls.provider];
+        crates.entry(*krate).or_default().push(VoloInline {
+            package: provider.package.clone(),
+            service: provider.proto.clone(),
+            module: calls.module.clone(),
+            client: true,
+            provider: false,
+        });
+        inline::retype(group, &names, *krate, service, calls, &mut out);
+    }
+    inline::modules(group, crates, &mut out);
+    for (file, builder, chain) in &found {
+        let calls = plan.get(&(chain.krate, builder.service.clone()));
+        let calls = calls.map(|c| (c, &providers[c.provider]));
+        convert(group, &names, *file, builder, calls, &mut out);
     }
     out
 }
@@ -92,6 +138,13 @@ struct Builder {
     address: Option<TextRange>,
     /// Whether the chain ends in `.build()`.
     built: bool,
+    /// volo-build's module the path names (the resolved path's modules), when
+    /// it names one below `proto_gen`.
+    modules: Option<Vec<String>>,
+    /// The whole chain, when it ends in `.build()`.
+    whole: Option<TextRange>,
+    /// Every method after `new`, with its arguments.
+    methods: Vec<(String, Vec<TextRange>)>,
 }
 
 impl Builder {
@@ -115,12 +168,16 @@ impl Builder {
             .position(|m| *m == "proto_gen")
             .map(|i| modules[i + 1..].join("."))
             .filter(|p| !p.is_empty());
+        let named = modules.contains(&"proto_gen") && package.is_some();
         let mut builder = Builder {
             service: service.to_string(),
             package,
             at: call.syntax().text_range(),
             address: None,
             built: false,
+            modules: named.then(|| modules.iter().map(|m| m.to_string()).collect()),
+            whole: None,
+            methods: Vec::new(),
         };
         let mut node = call.syntax().clone();
         while let Some(method) = node.parent().and_then(ast::MethodCallExpr::cast) {
@@ -131,22 +188,160 @@ impl Builder {
                 .arg_list()
                 .map(|l| l.args().map(|a| a.syntax().text_range()).collect())
                 .unwrap_or_default();
-            match (
-                method.name_ref().map(|n| n.text().to_string()),
-                args.as_slice(),
-            ) {
-                (Some(name), [addr]) if name == "address" => builder.address = Some(*addr),
-                (Some(name), []) if name == "build" => builder.built = true,
+            let name = method.name_ref().map(|n| n.text().to_string());
+            match (name.as_deref(), args.as_slice()) {
+                (Some("address"), [addr]) => builder.address = Some(*addr),
+                (Some("build"), []) => {
+                    builder.built = true;
+                    builder.whole = Some(method.syntax().text_range());
+                }
                 _ => {}
             }
+            builder.methods.push((name.unwrap_or_default(), args));
             node = method.syntax().clone();
         }
         Some(builder)
     }
 }
 
-/// Converts `builder` in `file`, or says why it stays a real RPC.
-fn convert(group: &Group, names: &Names, file: FileId, builder: &Builder, out: &mut Output) {
+/// The methods of a client's chain that an inline call keeps (or that do not
+/// matter in process): anything else (layers, TLS, discovery) keeps Volo's
+/// client.
+const INLINE_METHODS: &[&str] = &[
+    "address",
+    "rpc_timeout",
+    "build",
+    "caller_name",
+    "callee_name",
+    "connect_timeout",
+    "read_timeout",
+    "write_timeout",
+];
+
+/// Converts `builder` in `file`: in process when its crate's clients of the
+/// service call inline (`calls`), otherwise over the provider's Unix socket,
+/// or says why it stays a real RPC.
+fn convert(
+    group: &Group,
+    names: &Names,
+    file: FileId,
+    builder: &Builder,
+    calls: Option<(&Inline, &Provider)>,
+    out: &mut Output,
+) {
+    let Some((_, provider)) = calls else {
+        return socket(group, names, file, builder, None, out);
+    };
+    let client = format!(
+        "crate::{}::{}::{}Client",
+        inline::MODULE,
+        knit_codegen::volo::package_module(&provider.package),
+        builder.service
+    );
+    let note = "a Volo client of a service called in process is knit's";
+    let whole = builder
+        .whole
+        .expect("the plan takes chains that end in `.build()`");
+    let other = builder
+        .methods
+        .iter()
+        .find(|(m, _)| !INLINE_METHODS.contains(&m.as_str()) && !m.starts_with("http2_"));
+    let timeouts: Vec<&[TextRange]> = builder
+        .methods
+        .iter()
+        .filter(|(m, _)| m == "rpc_timeout")
+        .map(|(_, args)| args.as_slice())
+        .collect();
+    let reason = match (other, builder.address, timeouts.as_slice()) {
+        (Some((m, _)), _, _) => Some(format!(
+            "its chain calls `{m}`, which a call in process would skip"
+        )),
+        (None, None, _) => Some("its chain names no `.address(..)`".to_string()),
+        (None, Some(_), [_, _, ..]) => {
+            Some("its chain sets `rpc_timeout` more than once".to_string())
+        }
+        _ => None,
+    };
+    if let Some(reason) = reason {
+        out.edit(
+            PASS,
+            file,
+            TextRange::empty(whole.start()),
+            format!("{client}::remote("),
+            note,
+        );
+        out.edit(PASS, file, TextRange::empty(whole.end()), ")", note);
+        return socket(group, names, file, builder, Some(reason), out);
+    }
+    let text = &group.file(file).text;
+    match timeouts.as_slice() {
+        [[timeout]] => {
+            let open = format!(
+                "{{ let knit_rpc_timeout = {}; {client}::new(",
+                &text[*timeout]
+            );
+            out.edit(PASS, file, TextRange::empty(whole.start()), open, note);
+            out.edit(PASS, file, *timeout, "knit_rpc_timeout", note);
+            out.edit(
+                PASS,
+                file,
+                TextRange::empty(whole.end()),
+                ", knit_rpc_timeout) }",
+                note,
+            );
+        }
+        _ => {
+            out.edit(
+                PASS,
+                file,
+                TextRange::empty(whole.start()),
+                format!("{client}::new("),
+                note,
+            );
+            out.edit(PASS, file, TextRange::empty(whole.end()), ", None)", note);
+        }
+    }
+    let name = &group.services[provider.service].name;
+    if let Some(address) = builder.address {
+        let note = "a Volo client of a merged service dials its provider in process";
+        out.edit(
+            PASS,
+            file,
+            TextRange::empty(address.start()),
+            format!("{VOLO}::address(\"{name}\", "),
+            note,
+        );
+        out.edit(PASS, file, TextRange::empty(address.end()), ")", note);
+    }
+    let streams = provider.proto.methods.iter().any(|m| m.client_streaming);
+    let rest = match streams {
+        true => {
+            "; client and bidirectional streaming over a Unix socket of the merged process, through both Volo stacks"
+        }
+        false => "",
+    };
+    out.calls.push(CallSite {
+        tier: Tier::Inline,
+        at: (file, builder.at.start()),
+        caller: group.file(file).service,
+        callee: Some(provider.grpc.clone()),
+        detail: format!(
+            "Volo client of `{}` (served by `{name}`): unary and server-streaming calls reach the handler in process (knit's client: the client's `rpc_timeout`, metainfo, statuses and a panic as over Volo){rest}",
+            provider.grpc
+        ),
+    });
+}
+
+/// Converts `builder` in `file` to dial its provider's Unix socket, or says
+/// why it stays a real RPC; `not_inline` says why it is not called in process.
+fn socket(
+    group: &Group,
+    names: &Names,
+    file: FileId,
+    builder: &Builder,
+    not_inline: Option<String>,
+    out: &mut Output,
+) {
     let caller = group.file(file).service;
     let at = (file, builder.at.start());
     let finding = |tier: Tier, callee: Option<String>, detail: String| CallSite {
@@ -233,11 +428,15 @@ fn convert(group: &Group, names: &Names, file: FileId, builder: &Builder, out: &
         note,
     );
     out.edit(PASS, file, TextRange::empty(address.end()), ")", note);
+    let why = match not_inline {
+        Some(reason) => format!("not in process: {reason}"),
+        None => "Volo's client has no in-process transport, and knit's calls in process only where neither side has layers (docs/passes/volo.md)".to_string(),
+    };
     out.calls.push(finding(
         Tier::Rpc,
         Some(grpc.clone()),
         format!(
-            "Volo client of `{grpc}` (served by `{}`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (Volo's client has no in-process transport)",
+            "Volo client of `{grpc}` (served by `{}`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network ({why})",
             group.services[provider].name
         ),
     ));

@@ -13,12 +13,15 @@
 //! - [`calls`]: the pass `volo`: client constructors
 //!   `XClientBuilder::new(..)..address(addr)..build()` of a gRPC service the
 //!   group serves.
+//! - [`inline`]: Volo calls in process where neither side has layers: the
+//!   providers that register, the crates whose clients become knit's.
 //! - [`servers`]: which services serve which gRPC services with a Volo server.
 //! - [`names`]: paths to Volo's generated types followed through a crate's
 //!   `use`s, aliases and re-exports.
 
 pub mod calls;
 pub mod entry;
+pub mod inline;
 pub mod names;
 pub mod servers;
 

@@ -1,0 +1,493 @@
+//! Volo calls in process: which providers register their handlers, which
+//! crates' clients call them inline, and the edits and generated module
+//! (`knit_volo.rs`, [`knit_codegen::volo`]) that do it.
+//!
+//! A provider registers when its Volo server runs in `fn main` with no layer
+//! (`Server::layer`, `layer_front`, `layer_tower`, `ServiceBuilder::layer`..:
+//! an inline call would skip them), builds its `XServer` once, in its
+//! binary's package, and every message of its unary and server-streaming
+//! methods is of its own package. A crate's clients of that service call
+//! inline when the crate compiles the same generated messages (the same
+//! package, as both name it), every client it builds ends in `.build()`, it
+//! never names volo-build's `XGenericClient`/`XOneShotClient` nor calls
+//! `with_callopt`, and no other crate of the service names `XClient`: the
+//! crate's `XClient` becomes knit's, which has the same methods.
+
+use std::collections::BTreeMap;
+
+use ra_ap_syntax::ast::{self, HasArgList};
+use ra_ap_syntax::{AstNode, TextRange, TextSize};
+
+use crate::edit::{NewFile, Output};
+use crate::model::{FileId, Group, ServiceId};
+use knit_codegen::ProtoService;
+use knit_codegen::volo::{VoloInline, package_module, supported};
+
+use super::calls::{PASS, full_name};
+use super::names::{self, Names};
+
+/// The name of the module knit adds to a crate that calls or serves inline.
+pub const MODULE: &str = "knit_volo";
+
+/// A provider's Volo server whose handler is registered in process.
+#[derive(Clone, Debug)]
+pub struct Provider {
+    pub service: ServiceId,
+    /// `package.X`.
+    pub grpc: String,
+    pub package: String,
+    pub proto: ProtoService,
+    /// The file that builds `XServer::new(..)`, and that call.
+    pub file: FileId,
+    pub krate: FileId,
+    /// `new` or `from_arc`, as written.
+    method: TextRange,
+    from_arc: bool,
+    arg: TextRange,
+    /// volo-build's module of the package, as the provider's crate names it.
+    pub module: String,
+    /// Where the generated messages are compiled (see [`home`]).
+    pub home: String,
+}
+
+/// The group's Volo providers that register their handlers in process.
+pub fn providers(group: &Group, names: &Names) -> Vec<Provider> {
+    let mut found = Vec::new();
+    for proto in group.services.iter().flat_map(|s| &s.protos) {
+        for service in &proto.services {
+            let grpc = full_name(&proto.package, &service.name);
+            if found.iter().any(|p: &Provider| p.grpc == grpc) {
+                continue;
+            }
+            if let Some(p) = provider(group, names, &proto.package, service) {
+                found.push(p);
+            }
+        }
+    }
+    found
+}
+
+/// (provider's name, `package.X`) of every provider that registers: what the
+/// merged host declares.
+pub fn declared(group: &Group) -> Vec<(String, String)> {
+    let names = Names::of_volo_group(group);
+    providers(group, &names)
+        .into_iter()
+        .map(|p| (group.services[p.service].name.clone(), p.grpc))
+        .collect()
+}
+
+fn provider(
+    group: &Group,
+    names: &Names,
+    package: &str,
+    service: &ProtoService,
+) -> Option<Provider> {
+    let [one] = super::servers::providers(group, names, &service.name)[..] else {
+        return None;
+    };
+    let server = format!("{}Server", service.name);
+    let mut builds = Vec::new();
+    for (file, source, rust) in group.rust_files() {
+        if source.service != one || rust.test_only || !source.text.contains("volo") {
+            continue;
+        }
+        let tree = rust.tree();
+        for call in tree.syntax().descendants().filter_map(ast::CallExpr::cast) {
+            let Some(ast::Expr::PathExpr(path)) = call.expr() else {
+                continue;
+            };
+            let Some(segments) = path.path().as_ref().and_then(names::segments) else {
+                continue;
+            };
+            let scope = names::scope_of(&rust.module, call.syntax());
+            let resolved = names.resolve(rust.krate, &scope, &segments);
+            let [module @ .., ty, method] = resolved.as_slice() else {
+                continue;
+            };
+            if *ty != server || !(method == "new" || method == "from_arc") {
+                continue;
+            }
+            let name = path.path()?.segment()?.name_ref()?;
+            let args: Vec<TextRange> = call
+                .arg_list()
+                .map(|l| l.args().map(|a| a.syntax().text_range()).collect())
+                .unwrap_or_default();
+            builds.push((
+                file,
+                rust.krate,
+                name.syntax().text_range(),
+                method == "from_arc",
+                args,
+                module.to_vec(),
+            ));
+        }
+    }
+    let [(file, krate, method, from_arc, args, module)] = builds.as_slice() else {
+        return None;
+    };
+    let [arg] = args.as_slice() else {
+        return None;
+    };
+    let module = module_path(module, package)?;
+    let main = crate::entry::main_fn(group, one)?;
+    let layered = |node: &ra_ap_syntax::SyntaxNode| {
+        node.descendants()
+            .filter_map(ast::MethodCallExpr::cast)
+            .any(|m| m.name_ref().is_some_and(|n| n.text().starts_with("layer")))
+    };
+    let own = crate_of_binary(group, one, *krate);
+    let has_inline_method = service.methods.iter().any(|m| !m.client_streaming);
+    let runs = main
+        .syntax()
+        .descendants()
+        .filter_map(ast::MethodCallExpr::cast)
+        .any(|c| super::entry::is_volo_run(&c));
+    let file_tree = group.file(*file).rust.as_ref()?.tree();
+    if !runs
+        || !own
+        || layered(main.syntax())
+        || layered(file_tree.syntax())
+        || !supported(package, service)
+        || !has_inline_method
+    {
+        return None;
+    }
+    Some(Provider {
+        service: one,
+        grpc: full_name(package, &service.name),
+        package: package.to_string(),
+        proto: service.clone(),
+        file: *file,
+        krate: *krate,
+        method: *method,
+        from_arc: *from_arc,
+        arg: *arg,
+        home: home(group, *file, &module)?,
+        module,
+    })
+}
+
+/// Whether `krate` is a crate of `service`'s binary package that knit's
+/// output compiles as it is: the binary's root when the package has no
+/// library (its `main` is lifted in place), or the library.
+fn crate_of_binary(group: &Group, service: ServiceId, krate: FileId) -> bool {
+    let service = &group.services[service];
+    let bin_package = group.file(service.bin.root).package;
+    let package = &service.packages[bin_package.0];
+    match &package.lib {
+        Some(lib) => lib.root == krate,
+        None => service.bin.root == krate,
+    }
+}
+
+/// volo-build's module of `package` from a resolved path's modules
+/// (`volo_gen::proto_gen::rates`): `::volo_gen::proto_gen::rates` for another
+/// crate's, `crate::..` for the crate's own; none when the path does not name
+/// the package below `proto_gen`.
+fn module_path(modules: &[String], package: &str) -> Option<String> {
+    let at = modules.iter().position(|m| m == "proto_gen")?;
+    if modules[at + 1..].join(".") != package || package.is_empty() {
+        return None;
+    }
+    let text = modules.join("::");
+    match modules.first()?.as_str() {
+        "crate" => Some(text),
+        "self" | "super" => None,
+        _ => Some(format!("::{text}")),
+    }
+}
+
+/// Where a crate's `module` (from [`module_path`]) is compiled: the folder of
+/// the package that the path's first name depends on (its path dependency),
+/// or the crate's own root file. Two crates whose homes are equal compile the
+/// same message types.
+fn home(group: &Group, file: FileId, module: &str) -> Option<String> {
+    let source = group.file(file);
+    let service = &group.services[source.service];
+    let package = &service.packages[source.package.0];
+    let first = module.trim_start_matches("::").split("::").next()?;
+    if first == "crate" {
+        let krate = source.rust.as_ref()?.krate;
+        return Some(group.file(krate).path.clone());
+    }
+    let dep = package
+        .local_deps
+        .iter()
+        .find(|d| d.key.replace('-', "_") == first)?;
+    let dir = service.packages.iter().find(|p| p.name == dep.package)?;
+    Some(dir.dir.clone())
+}
+
+/// A Volo client chain, as the pass found it.
+#[derive(Clone, Debug)]
+pub struct Chain {
+    pub file: FileId,
+    pub krate: FileId,
+    pub caller: ServiceId,
+    /// `X`.
+    pub service: String,
+    /// volo-build's module the builder's path names (see [`module_path`]),
+    /// when it names one.
+    pub modules: Option<Vec<String>>,
+    /// From its start to the end of `.build()`, when it ends so.
+    pub whole: Option<TextRange>,
+    /// Every method after `new`, with its arguments.
+    pub methods: Vec<(String, Vec<TextRange>)>,
+}
+
+/// What a crate's clients of one provider's service do.
+#[derive(Clone, Debug)]
+pub struct Inline {
+    pub provider: usize,
+    /// volo-build's module, as the crate names it.
+    pub module: String,
+    /// The same, as the crate's paths resolve (`volo_gen`, `proto_gen`, ..).
+    pub modules: Vec<String>,
+}
+
+/// The crates whose clients of a provider's service call inline, by (crate,
+/// `X`).
+pub fn plan(
+    group: &Group,
+    names: &Names,
+    providers: &[Provider],
+    chains: &[Chain],
+) -> BTreeMap<(FileId, String), Inline> {
+    let mut plan = BTreeMap::new();
+    let mut keys: Vec<(FileId, &str)> = chains
+        .iter()
+        .map(|c| (c.krate, c.service.as_str()))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    for (krate, service) in keys {
+        let of = |c: &&Chain| c.krate == krate && c.service == service;
+        let mine: Vec<&Chain> = chains.iter().filter(of).collect();
+        let Some(first) = mine.first() else { continue };
+        let Some(modules) = &first.modules else {
+            continue;
+        };
+        if mine
+            .iter()
+            .any(|c| c.modules.as_ref() != Some(modules) || c.whole.is_none())
+        {
+            continue;
+        }
+        let Some(at) = modules.iter().position(|m| m == "proto_gen") else {
+            continue;
+        };
+        let package = modules[at + 1..].join(".");
+        let Some(index) = providers
+            .iter()
+            .position(|p| p.package == package && p.proto.name == service)
+        else {
+            continue;
+        };
+        let Some(module) = module_path(modules, &package) else {
+            continue;
+        };
+        if home(group, first.file, &module).as_deref() != Some(providers[index].home.as_str())
+            || !crate_of_binary(group, first.caller, krate)
+            || !clean_crate(group, names, first.caller, krate, modules, service)
+        {
+            continue;
+        }
+        plan.insert(
+            (krate, service.to_string()),
+            Inline {
+                provider: index,
+                module,
+                modules: modules.clone(),
+            },
+        );
+    }
+    plan
+}
+
+/// Whether the crate `krate` of `caller` (and its other crates) use
+/// volo-build's client of `X` only in ways knit's client answers: no
+/// `with_callopt`, no `XGenericClient`/`XOneShotClient`, and `XClient` named
+/// in `krate` alone.
+fn clean_crate(
+    group: &Group,
+    names: &Names,
+    caller: ServiceId,
+    krate: FileId,
+    modules: &[String],
+    service: &str,
+) -> bool {
+    let generic = [
+        format!("{service}GenericClient"),
+        format!("{service}OneShotClient"),
+        format!("Mk{service}GenericClient"),
+    ];
+    let client = format!("{service}Client");
+    for (_, source, rust) in group.rust_files() {
+        if source.service != caller {
+            continue;
+        }
+        let ours = rust.krate == krate;
+        if ours && source.text.contains("with_callopt") {
+            return false;
+        }
+        if !generic.iter().any(|g| source.text.contains(g.as_str()))
+            && (ours || !source.text.contains(&client))
+        {
+            continue;
+        }
+        for (resolved, _) in client_paths(names, rust, modules) {
+            let last = resolved.last().map(String::as_str).unwrap_or_default();
+            if generic.iter().any(|g| g == last) || (!ours && last == client) {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// The paths of `rust` that resolve into `modules` (volo-build's module of a
+/// package), with their resolution, outermost paths only.
+fn client_paths(
+    names: &Names,
+    rust: &crate::model::RustFile,
+    modules: &[String],
+) -> Vec<(Vec<String>, ast::Path)> {
+    let tree = rust.tree();
+    tree.syntax()
+        .descendants()
+        .filter_map(ast::Path::cast)
+        .filter(|p| p.syntax().parent().and_then(ast::Path::cast).is_none())
+        .filter(|p| {
+            p.syntax()
+                .ancestors()
+                .all(|a| !ast::UseTree::can_cast(a.kind()))
+        })
+        .filter_map(|p| {
+            let segments = names::segments(&p)?;
+            let scope = names::scope_of(&rust.module, p.syntax());
+            let resolved = names.resolve(rust.krate, &scope, &segments);
+            (resolved.len() == modules.len() + 1 && resolved.starts_with(modules))
+                .then_some((resolved, p))
+        })
+        .collect()
+}
+
+/// The edits of a crate's clients of `X` that call inline: every path naming
+/// `XClient` becomes knit's (the `imports` pass drops the imports this leaves
+/// unused).
+pub fn retype(
+    group: &Group,
+    names: &Names,
+    krate: FileId,
+    service: &str,
+    inline: &Inline,
+    out: &mut Output,
+) {
+    let client = format!("{service}Client");
+    let modules = &inline.modules;
+    let knit = format!(
+        "crate::{MODULE}::{}::{client}",
+        package_module(&package_of(modules))
+    );
+    let note =
+        "volo-build's client of a service called in process becomes knit's, with its methods";
+    for (file, source, rust) in group.rust_files() {
+        if rust.krate != krate || !source.text.contains(&client) {
+            continue;
+        }
+        for (resolved, path) in client_paths(names, rust, modules) {
+            if resolved.last() == Some(&client) {
+                out.edit(PASS, file, path.syntax().text_range(), knit.clone(), note);
+            }
+        }
+    }
+}
+
+fn package_of(modules: &[String]) -> String {
+    let at = modules
+        .iter()
+        .position(|m| m == "proto_gen")
+        .unwrap_or(modules.len());
+    modules.get(at + 1..).unwrap_or_default().join(".")
+}
+
+/// The edits of `provider`: `XServer::new(h)` becomes
+/// `XServer::from_arc(crate::knit_volo::P::provide_x(Arc::new(h)))`.
+pub fn provide(provider: &Provider, out: &mut Output) {
+    let note = "a Volo provider registers its handler for calls in process";
+    let function = format!(
+        "crate::{MODULE}::{}::provide_{}(",
+        package_module(&provider.package),
+        knit_codegen::names::snake_case(&provider.proto.name)
+    );
+    let (open, close) = match provider.from_arc {
+        true => (function, ")".to_string()),
+        false => (
+            format!("{function}::std::sync::Arc::new("),
+            "))".to_string(),
+        ),
+    };
+    if !provider.from_arc {
+        out.edit(PASS, provider.file, provider.method, "from_arc", note);
+    }
+    out.edit(
+        PASS,
+        provider.file,
+        TextRange::empty(provider.arg.start()),
+        open,
+        note,
+    );
+    out.edit(
+        PASS,
+        provider.file,
+        TextRange::empty(provider.arg.end()),
+        close,
+        note,
+    );
+}
+
+/// Adds `knit_volo.rs` to every crate that calls or serves inline, declared at
+/// the crate's root.
+pub fn modules(group: &Group, crates: BTreeMap<FileId, Vec<VoloInline>>, out: &mut Output) {
+    for (krate, mut services) in crates {
+        services.sort_by(|a, b| (&a.package, &a.service.name).cmp(&(&b.package, &b.service.name)));
+        let mut merged: Vec<VoloInline> = Vec::new();
+        for s in services {
+            match merged
+                .iter_mut()
+                .find(|m| m.package == s.package && m.service.name == s.service.name)
+            {
+                Some(m) => {
+                    m.client |= s.client;
+                    m.provider |= s.provider;
+                }
+                None => merged.push(s),
+            }
+        }
+        let root = group.file(krate);
+        let dir = root.path.rsplit_once('/').map_or("", |(d, _)| d);
+        let path = match dir {
+            "" => format!("{MODULE}.rs"),
+            d => format!("{d}/{MODULE}.rs"),
+        };
+        out.new_files.push(NewFile {
+            path,
+            text: knit_codegen::volo::file(&merged),
+            pass: PASS,
+        });
+        let end = TextSize::of(root.text.as_str());
+        let newline = if root.text.ends_with('\n') || root.text.is_empty() {
+            ""
+        } else {
+            "\n"
+        };
+        out.edit(
+            PASS,
+            krate,
+            TextRange::empty(end),
+            format!("{newline}\n#[allow(dead_code, unused_imports)]\nmod {MODULE};\n"),
+            "Volo calls in process: knit's module",
+        );
+    }
+}
