@@ -1,7 +1,13 @@
 //! rates: a Volo gRPC service on a runtime built by hand, stopped by Ctrl-C
-//! (`run_with_shutdown`). `RATES_ADDR` is where it listens.
+//! (`run_with_shutdown`), with no layers: merged, teller calls it in process.
+//! It reads the metainfo value `TRACE` and answers `DESK` backward; the
+//! currency `SLOW` answers after 1.5 s and `BOOM` panics. `RATES_ADDR` is where
+//! it listens.
 
 use std::net::SocketAddr;
+use std::time::Duration;
+
+use metainfo::{Backward, Forward};
 
 use volo_gen::proto_gen::rates::{QuoteReply, QuoteRequest, Rates, RatesServer};
 use volo_grpc::server::{Server, ServiceBuilder};
@@ -15,6 +21,18 @@ struct Desk;
 impl Rates for Desk {
     async fn quote(&self, req: Request<QuoteRequest>) -> Result<Response<QuoteReply>, Status> {
         let req = req.into_inner();
+        match req.currency.as_str() {
+            "SLOW" => tokio::time::sleep(Duration::from_millis(1500)).await,
+            "BOOM" => panic!("rates: no desk quotes BOOM"),
+            _ => {}
+        }
+        let trace = volo::METAINFO
+            .with(|mi| {
+                let mut mi = mi.borrow_mut();
+                mi.set_backward_transient("DESK", "desk-7");
+                mi.get_persistent("TRACE")
+            })
+            .unwrap_or_default();
         let Some((_, rate)) = RATES.iter().find(|(c, _)| *c == req.currency.as_str()) else {
             return Err(Status::invalid_argument(format!(
                 "unknown currency `{}`",
@@ -24,6 +42,7 @@ impl Rates for Desk {
         Ok(Response::new(QuoteReply {
             currency: req.currency,
             amount: req.cents * rate / 100,
+            trace,
         }))
     }
 }

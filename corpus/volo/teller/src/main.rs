@@ -24,6 +24,8 @@ use volo_grpc::{Request, Response, Status};
 
 /// How long teller waits for accounts.
 const ACCOUNTS_TIMEOUT: Duration = Duration::from_millis(300);
+/// How long teller waits for rates.
+const RATES_TIMEOUT: Duration = Duration::from_millis(300);
 
 fn addr_of(var: &str, default: &str) -> SocketAddr {
     std::env::var(var)
@@ -35,6 +37,7 @@ fn addr_of(var: &str, default: &str) -> SocketAddr {
 static RATES: LazyLock<RatesClient> = LazyLock::new(|| {
     RatesClientBuilder::new("rates")
         .address(addr_of("RATES_ADDR", "127.0.0.1:50082"))
+        .rpc_timeout(Some(RATES_TIMEOUT))
         .build()
 });
 
@@ -72,13 +75,16 @@ impl Teller for Counter {
             })
             .await?
             .into_inner();
+        let desk = volo::METAINFO
+            .with(|mi| mi.borrow().get_backward_downstream("DESK"))
+            .unwrap_or_default();
         Ok(Response::new(SummaryReply {
             account: balance.account,
             currency: quote.currency,
             amount: quote.amount,
             served: balance.served,
-            trace: balance.trace,
-            node,
+            trace: format!("{}; rates read `{}`", balance.trace, quote.trace).into(),
+            node: format!("{node}; rates at `{desk}`").into(),
         }))
     }
 
