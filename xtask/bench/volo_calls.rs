@@ -6,10 +6,14 @@
 //! - direct: the handler's trait method, called;
 //! - split: a Volo client over loopback TCP to the Volo server, as two services
 //!   deployed apart call each other (here both ends in one process);
-//! - merged: the same client and server as knit merges them: the server runs
-//!   with `knit_runtime::volo::incoming`, the client dials
-//!   `knit_runtime::volo::address("rates", addr)`, the Unix socket of the
-//!   process (the binary runs under a `knit_runtime::Host`, as a merged binary).
+//! - merged: the same client and server as knit merges them where a side has
+//!   layers: the server runs with `knit_runtime::volo::incoming`, the client
+//!   dials `knit_runtime::volo::address("rates", addr)`, the Unix socket of the
+//!   process (the binary runs under a `knit_runtime::Host`, as a merged binary);
+//! - inline: knit's client of corpus/volo's teller (`knit_client.rs`, the
+//!   `knit_volo.rs` knit writes into teller) calling the handler that rates'
+//!   `provide_rates` (`knit_provider.rs`) registered: knit's merged path where
+//!   neither side has layers.
 //!
 //! Split and merged are measured in interleaved rounds (merged first in every
 //! other round), each path `TRIES` times per round keeping its lowest (the
@@ -17,8 +21,12 @@
 //! table shows the medians of the rounds. `ROUNDS CALLS` on the command line
 //! set the rounds and the calls per measurement.
 
+mod knit_client;
+mod knit_provider;
+
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use volo_gen::proto_gen::rates::{
@@ -37,6 +45,7 @@ impl Rates for Echo {
         Ok(Response::new(QuoteReply {
             currency: req.currency,
             amount: req.cents,
+            ..Default::default()
         }))
     }
 }
@@ -91,16 +100,29 @@ async fn through(client: &RatesClient, request: &QuoteRequest, n: u32) -> f64 {
     .await
 }
 
+/// CPU µs per call through knit's inline client.
+async fn inline(client: &knit_client::rates::RatesClient, request: &QuoteRequest, n: u32) -> f64 {
+    measure(n, || {
+        let r = request.clone();
+        async move {
+            client.quote(r).await.expect("the call is answered");
+        }
+    })
+    .await
+}
+
 /// The benchmark: prints the table.
 async fn bench(addr: SocketAddr, rounds: usize, calls: u32) {
     let merged_addr = knit_runtime::volo::address("rates", addr);
     println!("knit_runtime::volo::address(\"rates\", {addr}) in this merged host: {merged_addr:?}");
     let split = RatesClientBuilder::new("rates").address(addr).build();
     let merged = RatesClientBuilder::new("rates").address(merged_addr).build();
+    let knit = knit_client::rates::RatesClient::new(merged.clone(), None);
     // The server is up once a call answers.
     for _ in 0..200 {
         let probe = QuoteRequest::default();
-        if split.quote(probe.clone()).await.is_ok() && merged.quote(probe).await.is_ok() {
+        let inline = knit.quote(probe.clone()).await.is_ok();
+        if split.quote(probe.clone()).await.is_ok() && merged.quote(probe).await.is_ok() && inline {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -121,6 +143,7 @@ async fn bench(addr: SocketAddr, rounds: usize, calls: u32) {
             }
         })
         .await;
+        let knit_inline = inline(&knit, &request, calls * 20).await;
         let (mut ss, mut ms, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
         for round in 0..rounds {
             let (mut s, mut m) = (f64::INFINITY, f64::INFINITY);
@@ -143,6 +166,10 @@ async fn bench(addr: SocketAddr, rounds: usize, calls: u32) {
             .fold((f64::INFINITY, 0f64), |(lo, hi), r| (lo.min(*r), hi.max(*r)));
         println!("| {label} | direct handler call | {direct:.3} | 1 | |");
         println!(
+            "| {label} | knit's inline client (merged, neither side with layers) | {knit_inline:.3} | {:.2} | |",
+            knit_inline / direct
+        );
+        println!(
             "| {label} | Volo over loopback TCP (split) | {s:.1} | {:.0} | {:.2} ({lo:.2}–{hi:.2}) |",
             s / direct,
             median(&ratios)
@@ -161,7 +188,7 @@ async fn bench(addr: SocketAddr, rounds: usize, calls: u32) {
     println!(
         "split and merged: the median of {rounds} interleaved rounds, each path's figure in a round \
          the lowest of {TRIES} measurements of {calls} calls (merged first in every other round); \
-         split ÷ merged: the median of the rounds' ratios (range); direct: {} calls",
+         split ÷ merged: the median of the rounds' ratios (range); direct and inline: {} calls each",
         calls * 20
     );
     for line in lines {
@@ -194,10 +221,16 @@ fn main() -> ExitCode {
         .and_then(|l| l.local_addr())
         .expect("a loopback port");
     knit_runtime::Host::new()
+        .provides("rates", "rates.Rates")
         .worker_threads(2)
         .service("rates", true, move |host| async move {
             Server::new()
-                .add_service(ServiceBuilder::new(RatesServer::new(Echo)).build())
+                .add_service(
+                    ServiceBuilder::new(RatesServer::from_arc(
+                        knit_provider::rates::provide_rates(Arc::new(Echo)),
+                    ))
+                    .build(),
+                )
                 .run_with_shutdown(
                     knit_runtime::volo::incoming(host, volo::net::Address::from(addr)),
                     knit_runtime::volo::shutdown(host),

@@ -1,6 +1,7 @@
 //! The Volo rows of `cargo xtask bench calls` (bench/volo_calls.rs): a unary
 //! Volo call split (loopback TCP) against merged (knit's Unix socket of the
-//! process) and a direct call of the handler, built in release against the
+//! process, and knit's inline client) and a direct call of the handler, built
+//! in release against the
 //! crates knit writes for corpus/volo (its volo-gen crate, knit-runtime with
 //! its `volo` feature).
 
@@ -35,6 +36,15 @@ pub fn run() -> Result<(), String> {
         include_str!("../bench/volo_calls.rs"),
     )
     .map_err(|e| e.to_string())?;
+    // knit's generated modules of corpus/volo: teller's client of rates, and
+    // what rates registers.
+    for (from, to) in [
+        ("teller/src/knit_volo.rs", "src/knit_client.rs"),
+        ("rates/src/knit_volo.rs", "src/knit_provider.rs"),
+    ] {
+        std::fs::copy(merged.join(from), bench.join(to))
+            .map_err(|e| format!("{from} of the merged corpus/volo: {e}"))?;
+    }
     let _ = std::fs::copy(merged.join("Cargo.lock"), bench.join("Cargo.lock"));
     let status = cargo(&target)
         .arg("build")

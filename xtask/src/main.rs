@@ -207,9 +207,14 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
             // The runtime is built only inside generated workspaces; its own tests
-            // share the corpus builds' target folder.
+            // (its `volo` module's too) share the corpus builds' target folder.
             let runtime = cargo(&root().join("target/e2e"))
-                .args(["test", "--manifest-path", "runtime/Cargo.toml"])
+                .args([
+                    "test",
+                    "--manifest-path",
+                    "runtime/Cargo.toml",
+                    "--features=volo",
+                ])
                 .current_dir(root())
                 .status();
             if !runtime.is_ok_and(|s| s.success()) || !runtime_on_other_lines() {

@@ -71,9 +71,9 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
             }
         }
     }
-    let providers = inline::providers(group, &names);
+    let (providers, not_inline) = inline::providers(group, &names);
     let chains: Vec<Chain> = found.iter().map(|(_, _, c)| c.clone()).collect();
-    let plan = inline::plan(group, &names, &providers, &chains);
+    let (plan, crate_not_inline) = inline::plan(group, &names, &providers, &chains);
     let mut crates: BTreeMap<FileId, Vec<VoloInline>> = BTreeMap::new();
     for provider in &providers {
         inline::provide(provider, &mut out);
@@ -100,7 +100,14 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
     for (file, builder, chain) in &found {
         let calls = plan.get(&(chain.krate, builder.service.clone()));
         let calls = calls.map(|c| (c, &providers[c.provider]));
-        convert(group, &names, *file, builder, calls, &mut out);
+        let provider_not = not_inline.get(&full_name(
+            builder.package.as_deref().unwrap_or_default(),
+            &builder.service,
+        ));
+        let why = crate_not_inline
+            .get(&(chain.krate, builder.service.clone()))
+            .or(provider_not);
+        convert(group, &names, *file, builder, calls, why, &mut out);
     }
     out
 }
@@ -227,10 +234,18 @@ fn convert(
     file: FileId,
     builder: &Builder,
     calls: Option<(&Inline, &Provider)>,
+    provider_not_inline: Option<&String>,
     out: &mut Output,
 ) {
     let Some((_, provider)) = calls else {
-        return socket(group, names, file, builder, None, out);
+        return socket(
+            group,
+            names,
+            file,
+            builder,
+            provider_not_inline.cloned(),
+            out,
+        );
     };
     let client = format!(
         "crate::{}::{}::{}Client",
@@ -430,7 +445,7 @@ fn socket(
     out.edit(PASS, file, TextRange::empty(address.end()), ")", note);
     let why = match not_inline {
         Some(reason) => format!("not in process: {reason}"),
-        None => "Volo's client has no in-process transport, and knit's calls in process only where neither side has layers (docs/passes/volo.md)".to_string(),
+        None => "Volo's client has no in-process transport".to_string(),
     };
     out.calls.push(finding(
         Tier::Rpc,

@@ -50,21 +50,30 @@ pub struct Provider {
     pub home: String,
 }
 
-/// The group's Volo providers that register their handlers in process.
-pub fn providers(group: &Group, names: &Names) -> Vec<Provider> {
+/// The group's Volo providers that register their handlers in process, and
+/// why each other gRPC service one service of the group serves with Volo does
+/// not (by `package.X`).
+pub fn providers(group: &Group, names: &Names) -> (Vec<Provider>, BTreeMap<String, String>) {
     let mut found = Vec::new();
+    let mut not = BTreeMap::new();
     for proto in group.services.iter().flat_map(|s| &s.protos) {
         for service in &proto.services {
             let grpc = full_name(&proto.package, &service.name);
-            if found.iter().any(|p: &Provider| p.grpc == grpc) {
+            if found.iter().any(|p: &Provider| p.grpc == grpc) || not.contains_key(&grpc) {
                 continue;
             }
-            if let Some(p) = provider(group, names, &proto.package, service) {
-                found.push(p);
+            let [one] = super::servers::providers(group, names, &service.name)[..] else {
+                continue;
+            };
+            match provider(group, names, one, &proto.package, service) {
+                Ok(p) => found.push(p),
+                Err(reason) => {
+                    not.insert(grpc, reason);
+                }
             }
         }
     }
-    found
+    (found, not)
 }
 
 /// (provider's name, `package.X`) of every provider that registers: what the
@@ -72,20 +81,22 @@ pub fn providers(group: &Group, names: &Names) -> Vec<Provider> {
 pub fn declared(group: &Group) -> Vec<(String, String)> {
     let names = Names::of_volo_group(group);
     providers(group, &names)
+        .0
         .into_iter()
         .map(|p| (group.services[p.service].name.clone(), p.grpc))
         .collect()
 }
 
+/// The Volo server of `service` that `one` builds, if it can register its
+/// handler; otherwise why not.
 fn provider(
     group: &Group,
     names: &Names,
+    one: ServiceId,
     package: &str,
     service: &ProtoService,
-) -> Option<Provider> {
-    let [one] = super::servers::providers(group, names, &service.name)[..] else {
-        return None;
-    };
+) -> Result<Provider, String> {
+    let name = &group.services[one].name;
     let server = format!("{}Server", service.name);
     let mut builds = Vec::new();
     for (file, source, rust) in group.rust_files() {
@@ -97,7 +108,8 @@ fn provider(
             let Some(ast::Expr::PathExpr(path)) = call.expr() else {
                 continue;
             };
-            let Some(segments) = path.path().as_ref().and_then(names::segments) else {
+            let Some(path) = path.path() else { continue };
+            let Some(segments) = names::segments(&path) else {
                 continue;
             };
             let scope = names::scope_of(&rust.module, call.syntax());
@@ -108,7 +120,9 @@ fn provider(
             if *ty != server || !(method == "new" || method == "from_arc") {
                 continue;
             }
-            let name = path.path()?.segment()?.name_ref()?;
+            let Some(segment) = path.segment().and_then(|s| s.name_ref()) else {
+                continue;
+            };
             let args: Vec<TextRange> = call
                 .arg_list()
                 .map(|l| l.args().map(|a| a.syntax().text_range()).collect())
@@ -116,7 +130,7 @@ fn provider(
             builds.push((
                 file,
                 rust.krate,
-                name.syntax().text_range(),
+                segment.syntax().text_range(),
                 method == "from_arc",
                 args,
                 module.to_vec(),
@@ -124,36 +138,60 @@ fn provider(
         }
     }
     let [(file, krate, method, from_arc, args, module)] = builds.as_slice() else {
-        return None;
+        return Err(format!("`{name}` builds `{server}` in more than one place"));
     };
     let [arg] = args.as_slice() else {
-        return None;
+        return Err(format!(
+            "`{name}` builds `{server}` with no single argument"
+        ));
     };
-    let module = module_path(module, package)?;
-    let main = crate::entry::main_fn(group, one)?;
-    let layered = |node: &ra_ap_syntax::SyntaxNode| {
+    let Some(module) = module_path(module, package) else {
+        return Err(format!(
+            "`{name}` names `{server}` by no path through volo-build's `proto_gen::{package}`"
+        ));
+    };
+    let runs = crate::entry::main_fn(group, one).filter(|main| {
+        main.syntax()
+            .descendants()
+            .filter_map(ast::MethodCallExpr::cast)
+            .any(|c| super::entry::is_volo_run(&c))
+    });
+    let Some(main) = runs else {
+        return Err(format!("`{name}` runs its Volo server outside `fn main`"));
+    };
+    let layer = |node: &ra_ap_syntax::SyntaxNode| {
         node.descendants()
             .filter_map(ast::MethodCallExpr::cast)
-            .any(|m| m.name_ref().is_some_and(|n| n.text().starts_with("layer")))
+            .filter_map(|m| m.name_ref())
+            .find(|n| n.text().starts_with("layer"))
+            .map(|n| n.text().to_string())
     };
-    let own = crate_of_binary(group, one, *krate);
-    let has_inline_method = service.methods.iter().any(|m| !m.client_streaming);
-    let runs = main
-        .syntax()
-        .descendants()
-        .filter_map(ast::MethodCallExpr::cast)
-        .any(|c| super::entry::is_volo_run(&c));
-    let file_tree = group.file(*file).rust.as_ref()?.tree();
-    if !runs
-        || !own
-        || layered(main.syntax())
-        || layered(file_tree.syntax())
-        || !supported(package, service)
-        || !has_inline_method
-    {
-        return None;
+    let tree = group
+        .file(*file)
+        .rust
+        .as_ref()
+        .map(|r| r.tree())
+        .ok_or_else(|| format!("`{name}` builds `{server}` outside its Rust code"))?;
+    if let Some(layer) = layer(main.syntax()).or_else(|| layer(tree.syntax())) {
+        return Err(format!(
+            "`{name}`'s Volo server has a layer (`{layer}`), which a call in process would skip"
+        ));
     }
-    Some(Provider {
+    if !crate_of_binary(group, one, *krate) {
+        return Err(format!(
+            "`{name}` builds `{server}` outside its binary's crate (or its package's library)"
+        ));
+    }
+    if !supported(package, service) {
+        return Err(format!(
+            "a message of `{}` is of another proto package",
+            full_name(package, &service.name)
+        ));
+    }
+    if service.methods.iter().all(|m| m.client_streaming) {
+        return Err("its methods are all client or bidirectional streaming".to_string());
+    }
+    Ok(Provider {
         service: one,
         grpc: full_name(package, &service.name),
         package: package.to_string(),
@@ -163,7 +201,9 @@ fn provider(
         method: *method,
         from_arc: *from_arc,
         arg: *arg,
-        home: home(group, *file, &module)?,
+        home: home(group, *file, &module).ok_or_else(|| {
+            format!("`{name}` reaches volo-build's code through no path dependency knit can follow")
+        })?,
         module,
     })
 }
@@ -246,15 +286,21 @@ pub struct Inline {
     pub modules: Vec<String>,
 }
 
-/// The crates whose clients of a provider's service call inline, by (crate,
-/// `X`).
+/// Per (crate, `X`): how its clients of `X` call inline.
+pub type Plan = BTreeMap<(FileId, String), Inline>;
+/// Per (crate, `X`): why its clients of a registered `X` do not call inline.
+pub type NotInline = BTreeMap<(FileId, String), String>;
+
+/// The crates whose clients of a provider's service call inline, and why the
+/// others do not.
 pub fn plan(
     group: &Group,
     names: &Names,
     providers: &[Provider],
     chains: &[Chain],
-) -> BTreeMap<(FileId, String), Inline> {
+) -> (Plan, NotInline) {
     let mut plan = BTreeMap::new();
+    let mut not = BTreeMap::new();
     let mut keys: Vec<(FileId, &str)> = chains
         .iter()
         .map(|c| (c.krate, c.service.as_str()))
@@ -264,51 +310,83 @@ pub fn plan(
     for (krate, service) in keys {
         let of = |c: &&Chain| c.krate == krate && c.service == service;
         let mine: Vec<&Chain> = chains.iter().filter(of).collect();
-        let Some(first) = mine.first() else { continue };
-        let Some(modules) = &first.modules else {
-            continue;
-        };
-        if mine
-            .iter()
-            .any(|c| c.modules.as_ref() != Some(modules) || c.whole.is_none())
-        {
-            continue;
+        match planned(group, names, providers, &mine, krate, service) {
+            Ok(Some(inline)) => {
+                plan.insert((krate, service.to_string()), inline);
+            }
+            Ok(None) => {}
+            Err(reason) => {
+                not.insert((krate, service.to_string()), reason);
+            }
         }
-        let Some(at) = modules.iter().position(|m| m == "proto_gen") else {
-            continue;
-        };
-        let package = modules[at + 1..].join(".");
-        let Some(index) = providers
-            .iter()
-            .position(|p| p.package == package && p.proto.name == service)
-        else {
-            continue;
-        };
-        let Some(module) = module_path(modules, &package) else {
-            continue;
-        };
-        if home(group, first.file, &module).as_deref() != Some(providers[index].home.as_str())
-            || !crate_of_binary(group, first.caller, krate)
-            || !clean_crate(group, names, first.caller, krate, modules, service)
-        {
-            continue;
-        }
-        plan.insert(
-            (krate, service.to_string()),
-            Inline {
-                provider: index,
-                module,
-                modules: modules.clone(),
-            },
+    }
+    (plan, not)
+}
+
+/// Whether the chains `mine` of `X` (`service`) in crate `krate` call inline:
+/// none when no provider registers `X`.
+fn planned(
+    group: &Group,
+    names: &Names,
+    providers: &[Provider],
+    mine: &[&Chain],
+    krate: FileId,
+    service: &str,
+) -> Result<Option<Inline>, String> {
+    let Some(first) = mine.first() else {
+        return Ok(None);
+    };
+    let Some(modules) = &first.modules else {
+        return Ok(None);
+    };
+    let Some(at) = modules.iter().position(|m| m == "proto_gen") else {
+        return Ok(None);
+    };
+    let package = modules[at + 1..].join(".");
+    let Some(index) = providers
+        .iter()
+        .position(|p| p.package == package && p.proto.name == service)
+    else {
+        return Ok(None);
+    };
+    let provider = &providers[index];
+    let name = &group.services[provider.service].name;
+    if mine.iter().any(|c| c.modules.as_ref() != Some(modules)) {
+        return Err(format!(
+            "its crate names `{service}ClientBuilder` by paths knit cannot all follow to `proto_gen::{package}`"
+        ));
+    }
+    if mine.iter().any(|c| c.whole.is_none()) {
+        return Err(format!(
+            "a client of it in its crate does not end in `.build()` (knit's client replaces volo-build's `{service}Client` in the whole crate)"
+        ));
+    }
+    let module = module_path(modules, &package).ok_or_else(|| {
+        "its crate names volo-build's code by a path knit cannot write (`self::`, `super::`)"
+            .to_string()
+    })?;
+    if home(group, first.file, &module).as_deref() != Some(provider.home.as_str()) {
+        return Err(format!(
+            "its crate compiles other definitions of the messages than `{name}`'s (another volo-build crate)"
+        ));
+    }
+    if !crate_of_binary(group, first.caller, krate) {
+        return Err(
+            "it is built outside its binary's crate (or its package's library)".to_string(),
         );
     }
-    plan
+    clean_crate(group, names, first.caller, krate, modules, service)?;
+    Ok(Some(Inline {
+        provider: index,
+        module,
+        modules: modules.clone(),
+    }))
 }
 
 /// Whether the crate `krate` of `caller` (and its other crates) use
 /// volo-build's client of `X` only in ways knit's client answers: no
 /// `with_callopt`, no `XGenericClient`/`XOneShotClient`, and `XClient` named
-/// in `krate` alone.
+/// in `krate` alone; otherwise which.
 fn clean_crate(
     group: &Group,
     names: &Names,
@@ -316,7 +394,7 @@ fn clean_crate(
     krate: FileId,
     modules: &[String],
     service: &str,
-) -> bool {
+) -> Result<(), String> {
     let generic = [
         format!("{service}GenericClient"),
         format!("{service}OneShotClient"),
@@ -329,7 +407,10 @@ fn clean_crate(
         }
         let ours = rust.krate == krate;
         if ours && source.text.contains("with_callopt") {
-            return false;
+            return Err(format!(
+                "its crate calls `with_callopt` ({}), which knit's client has not",
+                source.path
+            ));
         }
         if !generic.iter().any(|g| source.text.contains(g.as_str()))
             && (ours || !source.text.contains(&client))
@@ -339,11 +420,14 @@ fn clean_crate(
         for (resolved, _) in client_paths(names, rust, modules) {
             let last = resolved.last().map(String::as_str).unwrap_or_default();
             if generic.iter().any(|g| g == last) || (!ours && last == client) {
-                return false;
+                return Err(format!(
+                    "{} names volo-build's `{last}`, which knit's client would not be",
+                    source.path
+                ));
             }
         }
     }
-    true
+    Ok(())
 }
 
 /// The paths of `rust` that resolve into `modules` (volo-build's module of a

@@ -127,8 +127,8 @@ async fn main() {
             let found = AccountsClientBuilder::new("accounts").discover(dns).build();
             let other = RatesClientBuilder::new("rates").address(addr).build();
         }
-        Call(Rpc) teller/src/main.rs:3: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (Volo's client has no in-process transport)
-        Call(Rpc) teller/src/main.rs:9: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (Volo's client has no in-process transport)
+        Call(Rpc) teller/src/main.rs:3: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (not in process: `accounts`'s Volo server has a layer (`layer_front`), which a call in process would skip)
+        Call(Rpc) teller/src/main.rs:9: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (not in process: `accounts`'s Volo server has a layer (`layer_front`), which a call in process would skip)
         Call(Rpc) teller/src/main.rs:14: Volo client of `accounts.Accounts`: no `.address(addr)` and `.build()` in the builder's chain (a discovery or a builder kept in a variable); stays a Volo RPC
         Call(Rpc) teller/src/main.rs:15: Volo client of `Rates`: no proto of the group defines that service; stays a Volo RPC
     "#]]
@@ -262,14 +262,14 @@ async fn main() {
                 Local::new("accounts").address(knit_runtime::volo::address("accounts", addr)).build()
             };
         }
-        Call(Rpc) teller/src/clients.rs:5: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (Volo's client has no in-process transport)
-        Call(Rpc) teller/src/main.rs:7: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (Volo's client has no in-process transport)
-        Call(Rpc) teller/src/main.rs:8: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (Volo's client has no in-process transport)
-        Call(Rpc) teller/src/main.rs:9: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (Volo's client has no in-process transport)
-        Call(Rpc) teller/src/main.rs:10: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (Volo's client has no in-process transport)
-        Call(Rpc) teller/src/main.rs:11: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (Volo's client has no in-process transport)
+        Call(Rpc) teller/src/clients.rs:5: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (not in process: `accounts`'s Volo server has a layer (`layer_front`), which a call in process would skip)
+        Call(Rpc) teller/src/main.rs:7: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (not in process: `accounts`'s Volo server has a layer (`layer_front`), which a call in process would skip)
+        Call(Rpc) teller/src/main.rs:8: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (not in process: `accounts`'s Volo server has a layer (`layer_front`), which a call in process would skip)
+        Call(Rpc) teller/src/main.rs:9: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (not in process: `accounts`'s Volo server has a layer (`layer_front`), which a call in process would skip)
+        Call(Rpc) teller/src/main.rs:10: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (not in process: `accounts`'s Volo server has a layer (`layer_front`), which a call in process would skip)
+        Call(Rpc) teller/src/main.rs:11: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (not in process: `accounts`'s Volo server has a layer (`layer_front`), which a call in process would skip)
         Call(Rpc) teller/src/main.rs:12: Volo client of `S3`: no proto of the group defines that service; stays a Volo RPC
-        Call(Rpc) teller/src/main.rs:15: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (Volo's client has no in-process transport)
+        Call(Rpc) teller/src/main.rs:15: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (not in process: `accounts`'s Volo server has a layer (`layer_front`), which a call in process would skip)
     "#]]
     .assert_eq(&out.render("teller/src/"));
 }
@@ -297,4 +297,336 @@ fn main() {
     );
     assert_eq!(named("GreeterClient::new"), None);
     assert_eq!(named("addr).build"), None);
+}
+
+/// `rates` serves `rates.Rates` with no layer; `teller` calls it. Both
+/// compile the messages of one `volo-gen` package.
+const INLINE: &str = r#"
+//- /knit.toml
+[group]
+name = "g"
+services = ["rates", "teller"]
+[services.rates]
+path = "w"
+package = "rates"
+[services.teller]
+path = "w"
+package = "teller"
+//- /w/Cargo.toml
+[workspace]
+members = ["gen", "rates", "teller"]
+//- /w/gen/Cargo.toml
+[package]
+name = "volo-gen"
+edition = "2021"
+//- /w/gen/src/lib.rs
+mod generated {
+    include!(concat!(env!("OUT_DIR"), "/proto_gen.rs"));
+}
+pub use generated::*;
+//- /w/rates/Cargo.toml
+[package]
+name = "rates"
+edition = "2021"
+[dependencies]
+volo-gen = { path = "../gen" }
+//- /w/rates/proto/rates.proto
+package rates;
+service Rates {
+  rpc Quote (QuoteRequest) returns (QuoteReply);
+  rpc Watch (QuoteRequest) returns (stream QuoteReply);
+  rpc Batch (stream QuoteRequest) returns (QuoteReply);
+}
+//- /w/rates/src/main.rs
+use volo_gen::proto_gen::rates::RatesServer;
+#[volo::main]
+async fn main() {
+    volo_grpc::server::Server::new()
+        .add_service(volo_grpc::server::ServiceBuilder::new(RatesServer::new(Desk)).build())
+        .run(addr())
+        .await
+        .unwrap();
+}
+//- /w/teller/Cargo.toml
+[package]
+name = "teller"
+edition = "2021"
+[dependencies]
+volo-gen = { path = "../gen" }
+//- /w/teller/src/main.rs
+"#;
+
+#[test]
+fn volo_clients_call_a_provider_without_layers_in_process() {
+    let out = check(
+        PassId::Volo,
+        &format!(
+            "{INLINE}{}",
+            r#"use volo_gen::proto_gen::rates::{RatesClient, RatesClientBuilder};
+static RATES: LazyLock<RatesClient> = LazyLock::new(|| {
+    RatesClientBuilder::new("rates")
+        .address(addr())
+        .rpc_timeout(Some(TIMEOUT))
+        .build()
+});
+struct Counter {
+    layered: volo_gen::proto_gen::rates::RatesClient,
+}
+#[volo::main]
+async fn main() {
+    let layered = RatesClientBuilder::new("rates").address(addr()).layer_outer(Bearer).build();
+    let plain = RatesClientBuilder::new("rates").address(addr()).build();
+}
+"#
+        ),
+    );
+    expect![[r#"
+        //- /w/rates/src/main.rs
+        use volo_gen::proto_gen::rates::RatesServer;
+        #[volo::main]
+        async fn main() {
+            volo_grpc::server::Server::new()
+                .add_service(volo_grpc::server::ServiceBuilder::new(RatesServer::from_arc(crate::knit_volo::rates::provide_rates(::std::sync::Arc::new(Desk)))).build())
+                .run(addr())
+                .await
+                .unwrap();
+        }
+
+        #[allow(dead_code, unused_imports)]
+        mod knit_volo;
+        //- /w/teller/src/main.rs
+        use volo_gen::proto_gen::rates::RatesClientBuilder;
+        static RATES: LazyLock<crate::knit_volo::rates::RatesClient> = LazyLock::new(|| {
+            { let knit_rpc_timeout = Some(TIMEOUT); crate::knit_volo::rates::RatesClient::new(RatesClientBuilder::new("rates")
+                .address(knit_runtime::volo::address("rates", addr()))
+                .rpc_timeout(knit_rpc_timeout)
+                .build(), knit_rpc_timeout) }
+        });
+        struct Counter {
+            layered: crate::knit_volo::rates::RatesClient,
+        }
+        #[volo::main]
+        async fn main() {
+            let layered = crate::knit_volo::rates::RatesClient::remote(RatesClientBuilder::new("rates").address(knit_runtime::volo::address("rates", addr())).layer_outer(Bearer).build());
+            let plain = crate::knit_volo::rates::RatesClient::new(RatesClientBuilder::new("rates").address(knit_runtime::volo::address("rates", addr())).build(), None);
+        }
+
+        #[allow(dead_code, unused_imports)]
+        mod knit_volo;
+        //- /w/rates/src/knit_volo.rs (new)
+        //! Volo services of the merge group called or served in process (generated by knit:
+        //! docs/passes/volo.md).
+
+        /// Package `rates`.
+        pub mod rates {
+            /// The methods of `rates.Rates` called in process: unary and server streaming.
+            type RatesMethods = (
+                knit_runtime::volo::inline::Unary<
+                    ::volo_gen::proto_gen::rates::QuoteRequest,
+                    ::volo_gen::proto_gen::rates::QuoteReply,
+                >,
+                knit_runtime::volo::inline::ServerStreaming<
+                    ::volo_gen::proto_gen::rates::QuoteRequest,
+                    ::volo_gen::proto_gen::rates::QuoteReply,
+                >,
+            );
+            /// Registers `server`'s methods as the in-process handler of `rates.Rates` when the
+            /// merged binary hosts it; `server` goes on to the Volo server
+            /// (`XServer::from_arc`) as before.
+            pub fn provide_rates<S>(server: ::std::sync::Arc<S>) -> ::std::sync::Arc<S>
+            where
+                S: ::volo_gen::proto_gen::rates::Rates + Send + Sync + 'static,
+            {
+                knit_runtime::volo::inline::provide::<
+                    S,
+                    RatesMethods,
+                >(
+                    "rates.Rates",
+                    server,
+                    |server| (
+                        {
+                            let server = ::std::sync::Arc::clone(server);
+                            ::std::boxed::Box::new(move |request| {
+                                let server = ::std::sync::Arc::clone(&server);
+                                ::std::boxed::Box::pin(async move {
+                                    ::volo_gen::proto_gen::rates::Rates::quote(&*server, request)
+                                        .await
+                                }) as knit_runtime::volo::inline::Reply<_>
+                            }) as knit_runtime::volo::inline::Unary<_, _>
+                        },
+                        {
+                            let server = ::std::sync::Arc::clone(server);
+                            ::std::boxed::Box::new(move |request| {
+                                let server = ::std::sync::Arc::clone(&server);
+                                ::std::boxed::Box::pin(async move {
+                                    ::volo_gen::proto_gen::rates::Rates::watch(&*server, request)
+                                        .await
+                                }) as knit_runtime::volo::inline::Reply<_>
+                            }) as knit_runtime::volo::inline::ServerStreaming<_, _>
+                        },
+                    ),
+                )
+            }
+        }
+        //- /w/teller/src/knit_volo.rs (new)
+        //! Volo services of the merge group called or served in process (generated by knit:
+        //! docs/passes/volo.md).
+
+        /// Package `rates`.
+        pub mod rates {
+            /// The methods of `rates.Rates` called in process: unary and server streaming.
+            type RatesMethods = (
+                knit_runtime::volo::inline::Unary<
+                    ::volo_gen::proto_gen::rates::QuoteRequest,
+                    ::volo_gen::proto_gen::rates::QuoteReply,
+                >,
+                knit_runtime::volo::inline::ServerStreaming<
+                    ::volo_gen::proto_gen::rates::QuoteRequest,
+                    ::volo_gen::proto_gen::rates::QuoteReply,
+                >,
+            );
+            /// A client of `rates.Rates` with the methods of volo-build's: the handler in process
+            /// when the merged binary hosts the service, Volo's client otherwise.
+            #[derive(Clone)]
+            pub struct RatesClient {
+                remote: ::volo_gen::proto_gen::rates::RatesClient,
+                target: Option<knit_runtime::registry::Target<RatesMethods>>,
+                timeout: Option<::std::time::Duration>,
+            }
+            impl RatesClient {
+                /// Calls in process when hosted, with Volo's client's `rpc_timeout`.
+                pub fn new(
+                    remote: ::volo_gen::proto_gen::rates::RatesClient,
+                    timeout: Option<::std::time::Duration>,
+                ) -> Self {
+                    Self {
+                        remote,
+                        target: knit_runtime::volo::inline::target("rates.Rates"),
+                        timeout,
+                    }
+                }
+                /// Always calls through `remote` (a client with layers of its own).
+                pub fn remote(remote: ::volo_gen::proto_gen::rates::RatesClient) -> Self {
+                    Self {
+                        remote,
+                        target: None,
+                        timeout: None,
+                    }
+                }
+                /// `Quote`: as volo-build's client's method.
+                pub async fn quote(
+                    &self,
+                    requests: impl knit_runtime::volo::inline::IntoRequest<
+                        ::volo_gen::proto_gen::rates::QuoteRequest,
+                    >,
+                ) -> Result<
+                    knit_runtime::volo::inline::Response<
+                        ::volo_gen::proto_gen::rates::QuoteReply,
+                    >,
+                    knit_runtime::volo::inline::Status,
+                > {
+                    match self.target {
+                        Some(target) => {
+                            let request = requests.into_request();
+                            knit_runtime::volo::inline::unary(
+                                    target,
+                                    self.timeout,
+                                    |m| &m.0,
+                                    request,
+                                )
+                                .await
+                        }
+                        None => ::std::boxed::Box::pin(self.remote.quote(requests)).await,
+                    }
+                }
+                /// `Watch`: as volo-build's client's method.
+                pub async fn watch(
+                    &self,
+                    requests: impl knit_runtime::volo::inline::IntoRequest<
+                        ::volo_gen::proto_gen::rates::QuoteRequest,
+                    >,
+                ) -> Result<
+                    knit_runtime::volo::inline::Response<
+                        knit_runtime::volo::inline::Messages<
+                            ::volo_gen::proto_gen::rates::QuoteReply,
+                        >,
+                    >,
+                    knit_runtime::volo::inline::Status,
+                > {
+                    match self.target {
+                        Some(target) => {
+                            let request = requests.into_request();
+                            knit_runtime::volo::inline::server_streaming(
+                                    target,
+                                    self.timeout,
+                                    |m| &m.1,
+                                    request,
+                                )
+                                .await
+                        }
+                        None => {
+                            let response = ::std::boxed::Box::pin(self.remote.watch(requests))
+                                .await?;
+                            Ok(
+                                response
+                                    .map(|messages| {
+                                        ::std::boxed::Box::pin(messages)
+                                            as knit_runtime::volo::inline::Messages<
+                                                ::volo_gen::proto_gen::rates::QuoteReply,
+                                            >
+                                    }),
+                            )
+                        }
+                    }
+                }
+                /// `Batch`: as volo-build's client's method.
+                /// Client streaming stays Volo's call.
+                pub async fn batch(
+                    &self,
+                    requests: impl knit_runtime::volo::inline::IntoStreamingRequest<
+                        Message = ::volo_gen::proto_gen::rates::QuoteRequest,
+                    >,
+                ) -> Result<
+                    knit_runtime::volo::inline::Response<
+                        ::volo_gen::proto_gen::rates::QuoteReply,
+                    >,
+                    knit_runtime::volo::inline::Status,
+                > {
+                    ::std::boxed::Box::pin(self.remote.batch(requests)).await
+                }
+            }
+        }
+        Call(Inline) w/teller/src/main.rs:3: Volo client of `rates.Rates` (served by `rates`): unary and server-streaming calls reach the handler in process (knit's client: the client's `rpc_timeout`, metainfo, statuses and a panic as over Volo); client and bidirectional streaming over a Unix socket of the merged process, through both Volo stacks
+        Call(Rpc) w/teller/src/main.rs:13: Volo client of `rates.Rates` (served by `rates`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (not in process: its chain calls `layer_outer`, which a call in process would skip)
+        Call(Inline) w/teller/src/main.rs:14: Volo client of `rates.Rates` (served by `rates`): unary and server-streaming calls reach the handler in process (knit's client: the client's `rpc_timeout`, metainfo, statuses and a panic as over Volo); client and bidirectional streaming over a Unix socket of the merged process, through both Volo stacks
+    "#]]
+    .assert_eq(&out.render(""));
+}
+
+#[test]
+fn a_crate_that_calls_with_callopt_keeps_volos_client() {
+    let out = check(
+        PassId::Volo,
+        &format!(
+            "{INLINE}{}",
+            r#"use volo_gen::proto_gen::rates::RatesClientBuilder;
+#[volo::main]
+async fn main() {
+    let rates = RatesClientBuilder::new("rates").address(addr()).build();
+    rates.with_callopt(CallOpt::default()).quote(req).await;
+}
+"#
+        ),
+    );
+    expect![[r#"
+        //- /w/teller/src/main.rs
+        use volo_gen::proto_gen::rates::RatesClientBuilder;
+        #[volo::main]
+        async fn main() {
+            let rates = RatesClientBuilder::new("rates").address(knit_runtime::volo::address("rates", addr())).build();
+            rates.with_callopt(CallOpt::default()).quote(req).await;
+        }
+        Call(Rpc) w/teller/src/main.rs:4: Volo client of `rates.Rates` (served by `rates`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (not in process: its crate calls `with_callopt` (w/teller/src/main.rs), which knit's client has not)
+    "#]]
+    .assert_eq(&out.render("w/teller/src/main.rs"));
 }

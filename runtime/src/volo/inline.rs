@@ -83,10 +83,16 @@ where
     A: 'static,
     B: 'static,
 {
-    within(timeout, async move {
+    let request = into_callee(request);
+    // The common case first: the provider resolved, no deadline.
+    let timeout = shorter(timeout);
+    if let (Some(resolved), None) = (target.cached(), timeout) {
+        return answer(pick(&resolved.handler)(request)).await;
+    }
+    Box::pin(within(timeout, async move {
         let method = pick(handlers(target).await?);
-        answer(method(into_callee(request))).await
-    })
+        answer(method(request)).await
+    }))
     .await
 }
 
@@ -104,10 +110,11 @@ where
     A: 'static,
     B: Send + 'static,
 {
-    let response = within(timeout, async move {
+    let request = into_callee(request);
+    let response = Box::pin(within(shorter(timeout), async move {
         let method = pick(handlers(target).await?);
-        answer(method(into_callee(request))).await
-    })
+        answer(method(request)).await
+    }))
     .await?;
     Ok(response.map(|messages| {
         Box::pin(Guarded {
@@ -127,20 +134,26 @@ async fn handlers<H: Send + Sync + 'static>(target: Target<H>) -> Result<&'stati
     }
 }
 
-/// Runs `call` as Volo's client `Timeout` layer does: bounded by the shorter of
-/// `timeout` and a `Duration` in the caller's metainfo.
-async fn within<T>(
-    timeout: Option<Duration>,
-    call: impl Future<Output = Result<T, Status>>,
-) -> Result<T, Status> {
+/// The deadline of a call as Volo's client `Timeout` layer takes it: the
+/// shorter of the client's `rpc_timeout` and a `Duration` in the caller's
+/// metainfo.
+fn shorter(timeout: Option<Duration>) -> Option<Duration> {
     let carried = METAINFO
         .try_with(|mi| mi.borrow().get::<Duration>().cloned())
         .ok()
         .flatten();
-    let timeout = match (timeout, carried) {
+    match (timeout, carried) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
-    };
+    }
+}
+
+/// Runs `call` bounded by `timeout`, answered as Volo's client answers an
+/// expired one.
+async fn within<T>(
+    timeout: Option<Duration>,
+    call: impl Future<Output = Result<T, Status>>,
+) -> Result<T, Status> {
     match timeout {
         Some(t) => tokio::time::timeout(t, call)
             .await
@@ -161,15 +174,21 @@ fn into_callee<A>(request: Request<A>) -> Request<A> {
 /// answered as the reset stream is; an `Ok` answer brings the callee's
 /// backward values to the caller's metainfo.
 async fn answer<T>(reply: Reply<T>) -> Result<Response<T>, Status> {
-    let callee = RefCell::new(callee_metainfo());
-    let (answer, backward) = METAINFO
-        .scope(callee, async move {
+    // Boxed: the scope holds a `MetaInfo` (over 500 bytes), which the futures
+    // around it would otherwise copy.
+    let (answer, backward) = Box::pin(METAINFO.scope(
+        RefCell::new(callee_metainfo()),
+        async move {
             let answer = AssertUnwindSafe(reply).catch_unwind().await;
             let backward = METAINFO.with(|mi| backward_headers(&mi.borrow()));
             (answer, backward)
-        })
-        .await;
+        },
+    ))
+    .await;
     let response = answer.map_err(|_| Status::new(Code::Cancelled, PANIC))??;
+    let Some(backward) = backward else {
+        return Ok(response);
+    };
     let _ = METAINFO.try_with(|mi| {
         let mut mi = mi.borrow_mut();
         for pair in backward.iter() {
@@ -187,6 +206,14 @@ async fn answer<T>(reply: Reply<T>) -> Result<Response<T>, Status> {
 /// headers as Volo's client `MetaService` does (stopping at the first that is
 /// no header), read back as Volo's server `MetaService` does.
 fn callee_metainfo() -> MetaInfo {
+    let mut callee = MetaInfo::default();
+    let carried = METAINFO.try_with(|mi| {
+        let mi = mi.borrow();
+        mi.get_all_persistents().is_some() || mi.get_all_transients().is_some()
+    });
+    if carried != Ok(true) {
+        return callee;
+    }
     let mut headers = MetadataMap::new();
     let _ = METAINFO.try_with(|mi| {
         let mi = mi.borrow();
@@ -204,7 +231,6 @@ fn callee_metainfo() -> MetaInfo {
             headers.insert(key, value);
         }
     });
-    let mut callee = MetaInfo::default();
     for pair in headers.iter() {
         let KeyAndValueRef::Ascii(key, value) = pair else {
             continue;
@@ -222,17 +248,18 @@ fn callee_metainfo() -> MetaInfo {
 }
 
 /// The callee's backward values as Volo's server puts them in the answer's
-/// headers (stopping at the first that is no header).
-fn backward_headers(mi: &MetaInfo) -> MetadataMap {
+/// headers (stopping at the first that is no header); none without any.
+fn backward_headers(mi: &MetaInfo) -> Option<MetadataMap> {
+    let backward = mi.get_all_backward_transients()?;
     let mut headers = MetadataMap::new();
-    for (key, value) in mi.get_all_backward_transients().into_iter().flatten() {
+    for (key, value) in backward {
         let key = format!("{}{key}", metainfo::HTTP_PREFIX_BACKWARD);
         let (Ok(key), Ok(value)) = (MetadataKey::from_str(&key), value.parse()) else {
             break;
         };
         headers.insert(key, value);
     }
-    headers
+    Some(headers)
 }
 
 /// A handler's answer stream, ended after its first error, and with the
@@ -258,5 +285,111 @@ impl<B> Stream for Guarded<B> {
             self.messages = None;
         }
         Poll::Ready(item)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::StreamExt;
+
+    /// Runs `f` in a metainfo scope of the caller's, as a Volo handler runs.
+    async fn as_caller<F: Future>(f: F) -> F::Output {
+        METAINFO.scope(RefCell::new(MetaInfo::default()), f).await
+    }
+
+    #[tokio::test]
+    async fn metainfo_crosses_as_volo_carries_it_in_headers() {
+        as_caller(async {
+            METAINFO.with(|mi| {
+                let mut mi = mi.borrow_mut();
+                mi.set_persistent("TRACE", "t-1");
+                mi.set_transient("HOP", "one");
+            });
+            let reply: Reply<(String, String)> = Box::pin(async {
+                let seen = METAINFO.with(|mi| {
+                    let mut mi = mi.borrow_mut();
+                    mi.set_backward_transient("DESK", "d-7");
+                    let trace = mi.get_persistent("TRACE").unwrap_or_default();
+                    let hop = mi.get_upstream("HOP").unwrap_or_default();
+                    (trace.to_string(), hop.to_string())
+                });
+                Ok(Response::new(seen))
+            });
+            let seen = answer(reply).await.unwrap().into_inner();
+            assert_eq!(seen, ("t-1".to_string(), "one".to_string()));
+            let desk = METAINFO.with(|mi| mi.borrow().get_backward_downstream("DESK"));
+            assert_eq!(desk.as_deref(), Some("d-7"));
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn an_error_answer_brings_no_backward_values() {
+        as_caller(async {
+            let reply: Reply<()> = Box::pin(async {
+                METAINFO.with(|mi| mi.borrow_mut().set_backward_transient("DESK", "d-7"));
+                Err(Status::not_found("no desk"))
+            });
+            let status = answer(reply).await.unwrap_err();
+            assert_eq!((status.code(), status.message()), (Code::NotFound, "no desk"));
+            let desk = METAINFO.with(|mi| mi.borrow().get_backward_downstream("DESK"));
+            assert_eq!(desk, None);
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_answered_as_a_reset_stream() {
+        let reply: Reply<()> = Box::pin(async { panic!("the handler fails") });
+        let status = answer(reply).await.unwrap_err();
+        assert_eq!((status.code(), status.message()), (Code::Cancelled, PANIC));
+    }
+
+    #[tokio::test]
+    async fn a_deadline_in_metainfo_bounds_the_call() {
+        as_caller(async {
+            METAINFO.with(|mi| mi.borrow_mut().insert(Duration::from_millis(10)));
+            let timeout = shorter(Some(Duration::from_secs(5)));
+            assert_eq!(timeout, Some(Duration::from_millis(10)));
+            let slow = async {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                Ok(())
+            };
+            let status = within(timeout, slow).await.unwrap_err();
+            assert_eq!((status.code(), status.message()), (Code::DeadlineExceeded, "timeout"));
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn streamed_messages_end_after_an_error_or_a_panic() {
+        let messages: Messages<u32> = Box::pin(futures_util::stream::iter([
+            Ok(1),
+            Err(Status::invalid_argument("bad")),
+            Ok(3),
+        ]));
+        let got: Vec<_> = Guarded {
+            messages: Some(messages),
+        }
+        .map(|m| m.map_err(|s| s.code()))
+        .collect()
+        .await;
+        assert_eq!(got, vec![Ok(1), Err(Code::InvalidArgument)]);
+
+        let panicking: Messages<u32> = Box::pin(futures_util::stream::iter([1, 2]).map(|n| {
+            assert!(n < 2, "no second message");
+            Ok(n)
+        }));
+        let got: Vec<_> = Guarded {
+            messages: Some(panicking),
+        }
+        .map(|m| m.map_err(|s| (s.code(), s.message().to_string())))
+        .collect()
+        .await;
+        assert_eq!(
+            got,
+            vec![Ok(1), Err((Code::Cancelled, PANIC.to_string()))]
+        );
     }
 }
