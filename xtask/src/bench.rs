@@ -50,7 +50,7 @@ pub fn calls(args: &[String]) -> Result<(), String> {
     if volo {
         println!();
         println!(
-            "bench calls: a Volo unary call, split (loopback TCP) against merged (knit's Unix socket), corpus/volo's generated crates"
+            "bench calls: a Volo unary call, split (loopback TCP) against merged (knit's inline client; knit's Unix socket), corpus/volo's generated crates"
         );
         println!("{}", crate::bench_mix::machine());
         crate::bench_volo::run()?;
