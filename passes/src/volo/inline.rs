@@ -3,8 +3,8 @@
 //! (`knit_volo.rs`, [`knit_codegen::volo`]) that do it.
 //!
 //! A provider registers when its Volo server runs in `fn main` with no layer
-//! (`Server::layer`, `layer_front`, `layer_tower`, `ServiceBuilder::layer`..:
-//! an inline call would skip them), builds its `XServer` once, in its
+//! (`Server::layer`, `layer_front`, `layer_tower`, `ServiceBuilder::layer`,
+//! `layer_front`: an inline call would skip them), builds its `XServer` once, in its
 //! binary's package, and every message of its unary and server-streaming
 //! methods is of its own package. A crate's clients of that service call
 //! inline when the crate compiles the same generated messages (the same
@@ -28,6 +28,10 @@ use super::names::{self, Names};
 
 /// The name of the module knit adds to a crate that calls or serves inline.
 pub const MODULE: &str = "knit_volo";
+
+/// The methods that put a layer on a Volo server (`Server`'s) or on one of its
+/// services (`ServiceBuilder`'s).
+const SERVER_LAYERS: &[&str] = &["layer", "layer_front", "layer_tower"];
 
 /// A provider's Volo server whose handler is registered in process.
 #[derive(Clone, Debug)]
@@ -159,11 +163,13 @@ fn provider(
     let Some(main) = runs else {
         return Err(format!("`{name}` runs its Volo server outside `fn main`"));
     };
+    // The server's layers and `ServiceBuilder`'s (a client's are
+    // `layer_outer*`/`layer_inner*`, the caller's business).
     let layer = |node: &ra_ap_syntax::SyntaxNode| {
         node.descendants()
             .filter_map(ast::MethodCallExpr::cast)
             .filter_map(|m| m.name_ref())
-            .find(|n| n.text().starts_with("layer"))
+            .find(|n| SERVER_LAYERS.iter().any(|l| n.text() == *l))
             .map(|n| n.text().to_string())
     };
     let tree = group
