@@ -51,12 +51,12 @@ pub fn files(versions: &LockedVersions) -> Vec<(String, String)> {
 }
 
 /// The optional dependencies in knit-runtime's manifest: `volo` first, at the
-/// version the services locked; volo-grpc and metainfo are in every lockfile
-/// with volo-grpc, at versions these requirements match.
+/// version the services locked; volo-grpc, metainfo and pilota are in every
+/// lockfile with volo-grpc, at versions these requirements match.
 const DEPENDENCY: &str = "volo = { version = \"0.12\", optional = true }\n";
-const DEPENDENCIES: &str = "volo-grpc = { version = \"0.12\", optional = true }\nmetainfo = { version = \"0.7\", optional = true }\n";
+const DEPENDENCIES: &str = "volo-grpc = { version = \"0.12\", optional = true }\nmetainfo = { version = \"0.7\", optional = true }\npilota = { version = \"0.13\", optional = true }\n";
 /// The feature in knit-runtime's manifest, with its comment.
-const FEATURE: &str = "# Volo gRPC servers and clients (`knit_runtime::volo`); knit turns it on in the\n# manifest it writes for a group with Volo services.\nvolo = [\"dep:volo\", \"dep:volo-grpc\", \"dep:metainfo\"]\n";
+const FEATURE: &str = "# Volo gRPC servers and clients (`knit_runtime::volo`); knit turns it on in the\n# manifest it writes for a group with Volo services.\nvolo = [\"dep:volo\", \"dep:volo-grpc\", \"dep:metainfo\", \"dep:pilota\"]\n";
 
 /// knit-runtime's `volo` module: (path in the runtime, text), written only for
 /// a group with Volo services.
@@ -260,7 +260,9 @@ mod tests {
         assert!(manifest.contains("volo = { version = \"0.12.3\", optional = true }\n"));
         assert!(manifest.contains("default = [\"volo\"]\n"));
         assert!(text(&with, "src/lib.rs").unwrap().contains(DECLARATION));
-        assert!(manifest.contains("volo = [\"dep:volo\", \"dep:volo-grpc\", \"dep:metainfo\"]\n"));
+        assert!(manifest.contains(
+            "volo = [\"dep:volo\", \"dep:volo-grpc\", \"dep:metainfo\", \"dep:pilota\"]\n"
+        ));
         for (path, _) in MODULES {
             assert!(text(&with, path).is_some());
         }

@@ -46,13 +46,12 @@ pub fn package_module(package: &str) -> String {
 }
 
 /// Whether Volo's code for `service` can be called inline: every message of
-/// its unary and server-streaming methods is one of its own package's (the
-/// client and the registry name them through the package's module).
+/// its methods is one of its own package's (the client and the registry name
+/// them through the package's module).
 pub fn supported(package: &str, service: &ProtoService) -> bool {
     service
         .methods
         .iter()
-        .filter(|m| !m.client_streaming)
         .all(|m| local_message(package, &m.input) && local_message(package, &m.output))
 }
 
@@ -102,21 +101,14 @@ fn service_items(s: &VoloInline) -> TokenStream {
     let grpc = s.service.full_name(&s.package);
     let name = upper_camel(&s.service.name);
     let methods_type = format_ident!("{name}Methods");
-    let inline_methods: Vec<&ProtoMethod> = s
-        .service
-        .methods
-        .iter()
-        .filter(|m| !m.client_streaming)
-        .collect();
+    let inline_methods: Vec<&ProtoMethod> = s.service.methods.iter().collect();
     let types = inline_methods.iter().map(|m| {
         let (input, output) = messages(&module, m);
-        match m.server_streaming {
-            false => quote!(#rt::volo::inline::Unary<#input, #output>),
-            true => quote!(#rt::volo::inline::ServerStreaming<#input, #output>),
-        }
+        let kind = kind(m);
+        quote!(#rt::volo::inline::#kind<#input, #output>)
     });
     let service_doc = doc(&format!(
-        "The methods of `{grpc}` called in process: unary and server streaming."
+        "The methods of `{grpc}` called in process, in the proto's order."
     ));
     let mut items = quote! {
         #[doc = #service_doc]
@@ -129,6 +121,17 @@ fn service_items(s: &VoloInline) -> TokenStream {
         items.extend(client(s, &module, &methods_type));
     }
     items
+}
+
+/// The runtime's type of a registered method of `m`'s kind.
+fn kind(m: &ProtoMethod) -> proc_macro2::Ident {
+    let name = match (m.client_streaming, m.server_streaming) {
+        (false, false) => "Unary",
+        (false, true) => "ServerStreaming",
+        (true, false) => "ClientStreaming",
+        (true, true) => "Bidirectional",
+    };
+    format_ident!("{name}")
 }
 
 /// The input and output message types of `m`, in `module`.
@@ -155,10 +158,7 @@ fn provider(
     let provide = format_ident!("provide_{}", snake_case(&s.service.name));
     let registered = inline_methods.iter().map(|m| {
         let method = ident(&snake_case(&m.name));
-        let kind = match m.server_streaming {
-            false => quote!(Unary),
-            true => quote!(ServerStreaming),
-        };
+        let kind = kind(m);
         quote! {{
             let server = ::std::sync::Arc::clone(server);
             ::std::boxed::Box::new(move |request| {
@@ -190,14 +190,10 @@ fn client(s: &VoloInline, module: &TokenStream, methods_type: &proc_macro2::Iden
     let rt = runtime();
     let grpc = s.service.full_name(&s.package);
     let client = format_ident!("{}Client", upper_camel(&s.service.name));
-    let mut index = 0usize;
-    let methods = s.service.methods.iter().map(|m| {
+    let methods = s.service.methods.iter().enumerate().map(|(index, m)| {
         let method = ident(&snake_case(&m.name));
         let (input, output) = messages(module, m);
         let slot = syn::Index::from(index);
-        if !m.client_streaming {
-            index += 1;
-        }
         let head = doc(&format!("`{}`: as volo-build's client's method.", m.name));
         match (m.client_streaming, m.server_streaming) {
             (false, false) => quote! {
@@ -240,17 +236,21 @@ fn client(s: &VoloInline, module: &TokenStream, methods_type: &proc_macro2::Iden
             },
             (true, false) => quote! {
                 #[doc = #head]
-                /// Client streaming stays Volo's call.
                 pub async fn #method(
                     &self,
                     requests: impl #rt::volo::inline::IntoStreamingRequest<Message = #input>,
                 ) -> Result<#rt::volo::inline::Response<#output>, #rt::volo::inline::Status> {
-                    ::std::boxed::Box::pin(self.remote.#method(requests)).await
+                    match self.target {
+                        Some(target) => {
+                            let request = requests.into_streaming_request();
+                            #rt::volo::inline::client_streaming(target, self.timeout, |m| &m.#slot, request).await
+                        }
+                        None => ::std::boxed::Box::pin(self.remote.#method(requests)).await,
+                    }
                 }
             },
             (true, true) => quote! {
                 #[doc = #head]
-                /// Bidirectional streaming stays Volo's call.
                 pub async fn #method(
                     &self,
                     requests: impl #rt::volo::inline::IntoStreamingRequest<Message = #input>,
@@ -258,10 +258,18 @@ fn client(s: &VoloInline, module: &TokenStream, methods_type: &proc_macro2::Iden
                     #rt::volo::inline::Response<#rt::volo::inline::Messages<#output>>,
                     #rt::volo::inline::Status,
                 > {
-                    let response = ::std::boxed::Box::pin(self.remote.#method(requests)).await?;
-                    Ok(response.map(|messages| {
-                        ::std::boxed::Box::pin(messages) as #rt::volo::inline::Messages<#output>
-                    }))
+                    match self.target {
+                        Some(target) => {
+                            let request = requests.into_streaming_request();
+                            #rt::volo::inline::bidirectional(target, self.timeout, |m| &m.#slot, request).await
+                        }
+                        None => {
+                            let response = ::std::boxed::Box::pin(self.remote.#method(requests)).await?;
+                            Ok(response.map(|messages| {
+                                ::std::boxed::Box::pin(messages) as #rt::volo::inline::Messages<#output>
+                            }))
+                        }
+                    }
                 }
             },
         }

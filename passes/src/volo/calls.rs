@@ -331,7 +331,7 @@ fn convert(
     let streams = provider.proto.methods.iter().any(|m| m.client_streaming);
     let rest = match streams {
         true => {
-            "; client and bidirectional streaming over a Unix socket of the merged process, through both Volo stacks"
+            "; a request stream's messages are encoded in memory for the handler's `RecvStream`, no socket"
         }
         false => "",
     };
@@ -341,7 +341,7 @@ fn convert(
         caller: group.file(file).service,
         callee: Some(provider.grpc.clone()),
         detail: format!(
-            "Volo client of `{}` (served by `{name}`): unary and server-streaming calls reach the handler in process (knit's client: the client's `rpc_timeout`, metainfo, statuses and a panic as over Volo){rest}",
+            "Volo client of `{}` (served by `{name}`): calls reach the handler in process (knit's client: the client's `rpc_timeout`, metainfo, statuses and a panic as over Volo){rest}",
             provider.grpc
         ),
     });

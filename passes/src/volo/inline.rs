@@ -5,13 +5,14 @@
 //! A provider registers when its Volo server runs in `fn main` with no layer
 //! (`Server::layer`, `layer_front`, `layer_tower`, `ServiceBuilder::layer`,
 //! `layer_front`: an inline call would skip them), builds its `XServer` once, in its
-//! binary's package, and every message of its unary and server-streaming
-//! methods is of its own package. A crate's clients of that service call
+//! binary's package, and every message of its methods is of its own
+//! package. A crate's clients of that service call
 //! inline when the crate compiles the same generated messages (the same
 //! package, as both name it), every client it builds ends in `.build()`, it
 //! never names volo-build's `XGenericClient`/`XOneShotClient` nor calls
 //! `with_callopt`, and no other crate of the service names `XClient`: the
-//! crate's `XClient` becomes knit's, which has the same methods.
+//! crate's `XClient` becomes knit's, which has the same methods (all four
+//! kinds, in process).
 
 use std::collections::BTreeMap;
 
@@ -194,8 +195,8 @@ fn provider(
             full_name(package, &service.name)
         ));
     }
-    if service.methods.iter().all(|m| m.client_streaming) {
-        return Err("its methods are all client or bidirectional streaming".to_string());
+    if service.methods.is_empty() {
+        return Err("it has no method".to_string());
     }
     Ok(Provider {
         service: one,

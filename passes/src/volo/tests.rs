@@ -419,13 +419,17 @@ async fn main() {
 
         /// Package `rates`.
         pub mod rates {
-            /// The methods of `rates.Rates` called in process: unary and server streaming.
+            /// The methods of `rates.Rates` called in process, in the proto's order.
             type RatesMethods = (
                 knit_runtime::volo::inline::Unary<
                     ::volo_gen::proto_gen::rates::QuoteRequest,
                     ::volo_gen::proto_gen::rates::QuoteReply,
                 >,
                 knit_runtime::volo::inline::ServerStreaming<
+                    ::volo_gen::proto_gen::rates::QuoteRequest,
+                    ::volo_gen::proto_gen::rates::QuoteReply,
+                >,
+                knit_runtime::volo::inline::ClientStreaming<
                     ::volo_gen::proto_gen::rates::QuoteRequest,
                     ::volo_gen::proto_gen::rates::QuoteReply,
                 >,
@@ -464,6 +468,16 @@ async fn main() {
                                 }) as knit_runtime::volo::inline::Reply<_>
                             }) as knit_runtime::volo::inline::ServerStreaming<_, _>
                         },
+                        {
+                            let server = ::std::sync::Arc::clone(server);
+                            ::std::boxed::Box::new(move |request| {
+                                let server = ::std::sync::Arc::clone(&server);
+                                ::std::boxed::Box::pin(async move {
+                                    ::volo_gen::proto_gen::rates::Rates::batch(&*server, request)
+                                        .await
+                                }) as knit_runtime::volo::inline::Reply<_>
+                            }) as knit_runtime::volo::inline::ClientStreaming<_, _>
+                        },
                     ),
                 )
             }
@@ -474,13 +488,17 @@ async fn main() {
 
         /// Package `rates`.
         pub mod rates {
-            /// The methods of `rates.Rates` called in process: unary and server streaming.
+            /// The methods of `rates.Rates` called in process, in the proto's order.
             type RatesMethods = (
                 knit_runtime::volo::inline::Unary<
                     ::volo_gen::proto_gen::rates::QuoteRequest,
                     ::volo_gen::proto_gen::rates::QuoteReply,
                 >,
                 knit_runtime::volo::inline::ServerStreaming<
+                    ::volo_gen::proto_gen::rates::QuoteRequest,
+                    ::volo_gen::proto_gen::rates::QuoteReply,
+                >,
+                knit_runtime::volo::inline::ClientStreaming<
                     ::volo_gen::proto_gen::rates::QuoteRequest,
                     ::volo_gen::proto_gen::rates::QuoteReply,
                 >,
@@ -580,7 +598,6 @@ async fn main() {
                     }
                 }
                 /// `Batch`: as volo-build's client's method.
-                /// Client streaming stays Volo's call.
                 pub async fn batch(
                     &self,
                     requests: impl knit_runtime::volo::inline::IntoStreamingRequest<
@@ -592,13 +609,25 @@ async fn main() {
                     >,
                     knit_runtime::volo::inline::Status,
                 > {
-                    ::std::boxed::Box::pin(self.remote.batch(requests)).await
+                    match self.target {
+                        Some(target) => {
+                            let request = requests.into_streaming_request();
+                            knit_runtime::volo::inline::client_streaming(
+                                    target,
+                                    self.timeout,
+                                    |m| &m.2,
+                                    request,
+                                )
+                                .await
+                        }
+                        None => ::std::boxed::Box::pin(self.remote.batch(requests)).await,
+                    }
                 }
             }
         }
-        Call(Inline) w/teller/src/main.rs:3: Volo client of `rates.Rates` (served by `rates`): unary and server-streaming calls reach the handler in process (knit's client: the client's `rpc_timeout`, metainfo, statuses and a panic as over Volo); client and bidirectional streaming over a Unix socket of the merged process, through both Volo stacks
+        Call(Inline) w/teller/src/main.rs:3: Volo client of `rates.Rates` (served by `rates`): calls reach the handler in process (knit's client: the client's `rpc_timeout`, metainfo, statuses and a panic as over Volo); a request stream's messages are encoded in memory for the handler's `RecvStream`, no socket
         Call(Rpc) w/teller/src/main.rs:13: Volo client of `rates.Rates` (served by `rates`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (not in process: its chain calls `layer_outer`, which a call in process would skip)
-        Call(Inline) w/teller/src/main.rs:14: Volo client of `rates.Rates` (served by `rates`): unary and server-streaming calls reach the handler in process (knit's client: the client's `rpc_timeout`, metainfo, statuses and a panic as over Volo); client and bidirectional streaming over a Unix socket of the merged process, through both Volo stacks
+        Call(Inline) w/teller/src/main.rs:14: Volo client of `rates.Rates` (served by `rates`): calls reach the handler in process (knit's client: the client's `rpc_timeout`, metainfo, statuses and a panic as over Volo); a request stream's messages are encoded in memory for the handler's `RecvStream`, no socket
     "#]]
     .assert_eq(&out.render(""));
 }

@@ -26,9 +26,11 @@ use futures_util::future::BoxFuture;
 use futures_util::{FutureExt, Stream};
 use metainfo::{Backward, Forward, MetaInfo, METAINFO};
 use volo_grpc::metadata::{KeyAndValueRef, MetadataKey, MetadataMap, MetadataValue};
+use pilota::pb::Message;
+use volo_grpc::codec::decode::Kind;
 use volo_grpc::{BoxStream, Code};
 
-pub use volo_grpc::{IntoRequest, IntoStreamingRequest, Request, Response, Status};
+pub use volo_grpc::{IntoRequest, IntoStreamingRequest, RecvStream, Request, Response, Status};
 
 use crate::registry::Target;
 
@@ -40,6 +42,11 @@ pub type Messages<B> = BoxStream<'static, Result<B, Status>>;
 pub type Unary<A, B> = Box<dyn Fn(Request<A>) -> Reply<B> + Send + Sync>;
 /// A server-streaming method of a provider's handler.
 pub type ServerStreaming<A, B> = Box<dyn Fn(Request<A>) -> Reply<Messages<B>> + Send + Sync>;
+/// A client-streaming method of a provider's handler.
+pub type ClientStreaming<A, B> = Box<dyn Fn(Request<RecvStream<A>>) -> Reply<B> + Send + Sync>;
+/// A bidirectional-streaming method of a provider's handler.
+pub type Bidirectional<A, B> =
+    Box<dyn Fn(Request<RecvStream<A>>) -> Reply<Messages<B>> + Send + Sync>;
 
 /// How Volo's client reports the stream that a panicking handler's server
 /// resets (measured over the network: hyper resets it, h2 reports the reset).
@@ -121,6 +128,73 @@ where
             messages: Some(messages),
         }) as Messages<B>
     }))
+}
+
+/// Calls the client-streaming method `pick` finds, as [`unary`] does, with
+/// the caller's messages as the handler's `RecvStream` reads them
+/// ([`received`]).
+pub async fn client_streaming<H, A, B, S>(
+    target: Target<H>,
+    timeout: Option<Duration>,
+    pick: impl FnOnce(&'static H) -> &'static ClientStreaming<A, B>,
+    request: Request<S>,
+) -> Result<Response<B>, Status>
+where
+    H: Send + Sync + 'static,
+    A: Message + Default + Send + 'static,
+    B: 'static,
+    S: Stream<Item = A> + Send + 'static,
+{
+    let request = received(request);
+    Box::pin(within(shorter(timeout), async move {
+        let method = pick(handlers(target).await?);
+        answer(method(request)).await
+    }))
+    .await
+}
+
+/// Calls the bidirectional-streaming method `pick` finds, as
+/// [`client_streaming`] sends and [`server_streaming`] answers.
+pub async fn bidirectional<H, A, B, S>(
+    target: Target<H>,
+    timeout: Option<Duration>,
+    pick: impl FnOnce(&'static H) -> &'static Bidirectional<A, B>,
+    request: Request<S>,
+) -> Result<Response<Messages<B>>, Status>
+where
+    H: Send + Sync + 'static,
+    A: Message + Default + Send + 'static,
+    B: Send + 'static,
+    S: Stream<Item = A> + Send + 'static,
+{
+    let request = received(request);
+    let response = Box::pin(within(shorter(timeout), async move {
+        let method = pick(handlers(target).await?);
+        answer(method(request)).await
+    }))
+    .await?;
+    Ok(response.map(|messages| {
+        Box::pin(Guarded {
+            messages: Some(messages),
+        }) as Messages<B>
+    }))
+}
+
+/// The caller's request stream as the handler receives it: a `RecvStream`,
+/// the one type Volo's handlers take, which reads an HTTP body. Each message
+/// is encoded once, in memory, by Volo's encoder, as it is sent, and read back
+/// by Volo's decoder; no socket.
+fn received<A, S>(request: Request<S>) -> Request<RecvStream<A>>
+where
+    A: Message + Default + Send + 'static,
+    S: Stream<Item = A> + Send + 'static,
+{
+    use futures_util::StreamExt;
+    let (metadata, _, messages) = request.into_parts();
+    let frames = volo_grpc::codec::encode::encode(messages.map(Ok), None);
+    let body = volo_grpc::body::boxed(volo_grpc::body::Body::new(frames));
+    let messages = RecvStream::new(body, Kind::Request, None);
+    Request::from_parts(metadata, Default::default(), messages)
 }
 
 /// The registered methods of `target`, waiting (bounded) for its provider.
@@ -360,6 +434,48 @@ mod tests {
             assert_eq!((status.code(), status.message()), (Code::DeadlineExceeded, "timeout"));
         })
         .await;
+    }
+
+    /// Registers a client-streaming and a bidirectional handler that sum
+    /// (running totals) their `u32` messages, and calls both in process.
+    #[tokio::test]
+    async fn a_request_stream_reaches_the_handler_as_its_recv_stream() {
+        type Methods = (ClientStreaming<u32, u32>, Bidirectional<u32, u32>);
+        const SERVICE: &str = "test.Sum";
+        crate::registry::declare(SERVICE, "sum");
+        let sum: ClientStreaming<u32, u32> = Box::new(|request| {
+            Box::pin(async move {
+                let mut total = 0;
+                let mut messages = request.into_inner();
+                while let Some(n) = messages.next().await {
+                    total += n?;
+                }
+                Ok(Response::new(total))
+            })
+        });
+        let running: Bidirectional<u32, u32> = Box::new(|request| {
+            Box::pin(async move {
+                let totals = request.into_inner().scan(0, |total, n| {
+                    *total += n.unwrap_or_default();
+                    futures_util::future::ready(Some(Ok(*total)))
+                });
+                Ok(Response::new(Box::pin(totals) as Messages<u32>))
+            })
+        });
+        crate::ServiceHost::standalone("sum").provide(SERVICE, Arc::new((sum, running)));
+        let target = Target::<Methods>::new(SERVICE);
+
+        let numbers = || Request::new(futures_util::stream::iter([1u32, 2, 3]));
+        let total = client_streaming(target, None, |m| &m.0, numbers()).await;
+        assert_eq!(total.unwrap().into_inner(), 6);
+        let running = bidirectional(target, None, |m| &m.1, numbers()).await;
+        let running: Vec<u32> = running
+            .unwrap()
+            .into_inner()
+            .map(|t| t.unwrap())
+            .collect()
+            .await;
+        assert_eq!(running, vec![1, 3, 6]);
     }
 
     #[tokio::test]
