@@ -185,7 +185,9 @@ fn provider(
     }
 }
 
-/// `XClient`: volo-build's client's methods, in process when hosted.
+/// `XClient`: volo-build's client's methods, in process when hosted. A
+/// streamed answer is either side's stream (`Either`): Volo's captures the
+/// method's arguments, so it cannot be boxed as `'static`.
 fn client(s: &VoloInline, module: &TokenStream, methods_type: &proc_macro2::Ident) -> TokenStream {
     let rt = runtime();
     let grpc = s.service.full_name(&s.package);
@@ -217,21 +219,22 @@ fn client(s: &VoloInline, module: &TokenStream, methods_type: &proc_macro2::Iden
                     &self,
                     requests: impl #rt::volo::inline::IntoRequest<#input>,
                 ) -> Result<
-                    #rt::volo::inline::Response<#rt::volo::inline::Messages<#output>>,
+                    #rt::volo::inline::Response<
+                        impl #rt::volo::inline::Stream<Item = Result<#output, #rt::volo::inline::Status>>,
+                    >,
                     #rt::volo::inline::Status,
                 > {
-                    match self.target {
+                    Ok(match self.target {
                         Some(target) => {
                             let request = requests.into_request();
-                            #rt::volo::inline::server_streaming(target, self.timeout, |m| &m.#slot, request).await
+                            #rt::volo::inline::server_streaming(target, self.timeout, |m| &m.#slot, request)
+                                .await?
+                                .map(#rt::volo::inline::Either::Left)
                         }
-                        None => {
-                            let response = ::std::boxed::Box::pin(self.remote.#method(requests)).await?;
-                            Ok(response.map(|messages| {
-                                ::std::boxed::Box::pin(messages) as #rt::volo::inline::Messages<#output>
-                            }))
-                        }
-                    }
+                        None => ::std::boxed::Box::pin(self.remote.#method(requests))
+                            .await?
+                            .map(#rt::volo::inline::Either::Right),
+                    })
                 }
             },
             (true, false) => quote! {
@@ -255,21 +258,22 @@ fn client(s: &VoloInline, module: &TokenStream, methods_type: &proc_macro2::Iden
                     &self,
                     requests: impl #rt::volo::inline::IntoStreamingRequest<Message = #input>,
                 ) -> Result<
-                    #rt::volo::inline::Response<#rt::volo::inline::Messages<#output>>,
+                    #rt::volo::inline::Response<
+                        impl #rt::volo::inline::Stream<Item = Result<#output, #rt::volo::inline::Status>>,
+                    >,
                     #rt::volo::inline::Status,
                 > {
-                    match self.target {
+                    Ok(match self.target {
                         Some(target) => {
                             let request = requests.into_streaming_request();
-                            #rt::volo::inline::bidirectional(target, self.timeout, |m| &m.#slot, request).await
+                            #rt::volo::inline::bidirectional(target, self.timeout, |m| &m.#slot, request)
+                                .await?
+                                .map(#rt::volo::inline::Either::Left)
                         }
-                        None => {
-                            let response = ::std::boxed::Box::pin(self.remote.#method(requests)).await?;
-                            Ok(response.map(|messages| {
-                                ::std::boxed::Box::pin(messages) as #rt::volo::inline::Messages<#output>
-                            }))
-                        }
-                    }
+                        None => ::std::boxed::Box::pin(self.remote.#method(requests))
+                            .await?
+                            .map(#rt::volo::inline::Either::Right),
+                    })
                 }
             },
         }

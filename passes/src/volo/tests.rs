@@ -565,37 +565,35 @@ async fn main() {
                     >,
                 ) -> Result<
                     knit_runtime::volo::inline::Response<
-                        knit_runtime::volo::inline::Messages<
-                            ::volo_gen::proto_gen::rates::QuoteReply,
+                        impl knit_runtime::volo::inline::Stream<
+                            Item = Result<
+                                ::volo_gen::proto_gen::rates::QuoteReply,
+                                knit_runtime::volo::inline::Status,
+                            >,
                         >,
                     >,
                     knit_runtime::volo::inline::Status,
                 > {
-                    match self.target {
-                        Some(target) => {
-                            let request = requests.into_request();
-                            knit_runtime::volo::inline::server_streaming(
-                                    target,
-                                    self.timeout,
-                                    |m| &m.1,
-                                    request,
-                                )
-                                .await
-                        }
-                        None => {
-                            let response = ::std::boxed::Box::pin(self.remote.watch(requests))
-                                .await?;
-                            Ok(
-                                response
-                                    .map(|messages| {
-                                        ::std::boxed::Box::pin(messages)
-                                            as knit_runtime::volo::inline::Messages<
-                                                ::volo_gen::proto_gen::rates::QuoteReply,
-                                            >
-                                    }),
-                            )
-                        }
-                    }
+                    Ok(
+                        match self.target {
+                            Some(target) => {
+                                let request = requests.into_request();
+                                knit_runtime::volo::inline::server_streaming(
+                                        target,
+                                        self.timeout,
+                                        |m| &m.1,
+                                        request,
+                                    )
+                                    .await?
+                                    .map(knit_runtime::volo::inline::Either::Left)
+                            }
+                            None => {
+                                ::std::boxed::Box::pin(self.remote.watch(requests))
+                                    .await?
+                                    .map(knit_runtime::volo::inline::Either::Right)
+                            }
+                        },
+                    )
                 }
                 /// `Batch`: as volo-build's client's method.
                 pub async fn batch(

@@ -23,13 +23,15 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
-use futures_util::{FutureExt, Stream};
+use futures_util::FutureExt;
 use metainfo::{Backward, Forward, MetaInfo, METAINFO};
 use volo_grpc::metadata::{KeyAndValueRef, MetadataKey, MetadataMap, MetadataValue};
 use pilota::pb::Message;
 use volo_grpc::codec::decode::Kind;
 use volo_grpc::{BoxStream, Code};
 
+pub use futures_util::future::Either;
+pub use futures_util::Stream;
 pub use volo_grpc::{IntoRequest, IntoStreamingRequest, RecvStream, Request, Response, Status};
 
 use crate::registry::Target;

@@ -11,8 +11,8 @@ pub mod teller {
 
 use gateway::gateway_server::{Gateway, GatewayServer};
 use gateway::{
-    CheckReply, CheckRequest, StatementReply, StatementRequest, SummaryReply, SummaryRequest,
-    TransferReply, TransferRequest,
+    CheckReply, CheckRequest, ExchangeReply, ExchangeRequest, StatementReply, StatementRequest,
+    SummaryReply, SummaryRequest, TransferReply, TransferRequest,
 };
 use teller::teller_client::TellerClient;
 use tonic::transport::{Channel, Server};
@@ -103,6 +103,26 @@ impl Gateway for Front {
             count: reply.count,
             deposited: reply.deposited,
             running: reply.running,
+        }))
+    }
+
+    async fn exchange(
+        &self,
+        req: Request<ExchangeRequest>,
+    ) -> Result<Response<ExchangeReply>, Status> {
+        let req = req.into_inner();
+        let reply = self
+            .teller()
+            .exchange(teller::ExchangeRequest {
+                currency: req.currency,
+                cents: req.cents,
+            })
+            .await?
+            .into_inner();
+        Ok(Response::new(ExchangeReply {
+            ladder: reply.ladder,
+            basket: reply.basket,
+            converted: reply.converted,
         }))
     }
 }

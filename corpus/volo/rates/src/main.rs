@@ -1,20 +1,47 @@
 //! rates: a Volo gRPC service on a runtime built by hand, stopped by Ctrl-C
 //! (`run_with_shutdown`), with no layers: merged, teller calls it in process.
 //! It reads the metainfo value `TRACE` and answers `DESK` backward; the
-//! currency `SLOW` answers after 1.5 s and `BOOM` panics. `RATES_ADDR` is where
-//! it listens.
+//! currency `SLOW` answers after 1.5 s and `BOOM` panics. Its streaming
+//! methods quote several amounts (server, client and bidirectional streaming).
+//! `RATES_ADDR` is where it listens.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use metainfo::{Backward, Forward};
 
-use volo_gen::proto_gen::rates::{QuoteReply, QuoteRequest, Rates, RatesServer};
+use volo_gen::proto_gen::rates::{LadderRequest, QuoteReply, QuoteRequest, Rates, RatesServer};
+use volo_grpc::codegen::futures::{stream, StreamExt};
 use volo_grpc::server::{Server, ServiceBuilder};
-use volo_grpc::{Request, Response, Status};
+use volo_grpc::{BoxStream, RecvStream, Request, Response, Status};
 
 /// Hundredths of a unit of each currency per euro.
 const RATES: [(&str, i64); 3] = [("EUR", 100), ("USD", 108), ("JPY", 16_200)];
+
+/// The amount `cents` euro cents make in `currency`.
+fn rate(currency: &str, cents: i64) -> Result<i64, Status> {
+    let Some((_, rate)) = RATES.iter().find(|(c, _)| *c == currency) else {
+        return Err(Status::invalid_argument(format!(
+            "unknown currency `{currency}`"
+        )));
+    };
+    Ok(cents * rate / 100)
+}
+
+/// The quote of one request, a negative amount refused.
+fn quoted(req: QuoteRequest) -> Result<QuoteReply, Status> {
+    if req.cents < 0 {
+        return Err(Status::invalid_argument(format!(
+            "amount {} is negative",
+            req.cents
+        )));
+    }
+    Ok(QuoteReply {
+        amount: rate(&req.currency, req.cents)?,
+        currency: req.currency,
+        trace: Default::default(),
+    })
+}
 
 struct Desk;
 
@@ -33,17 +60,48 @@ impl Rates for Desk {
                 mi.get_persistent("TRACE")
             })
             .unwrap_or_default();
-        let Some((_, rate)) = RATES.iter().find(|(c, _)| *c == req.currency.as_str()) else {
-            return Err(Status::invalid_argument(format!(
-                "unknown currency `{}`",
-                req.currency
-            )));
-        };
         Ok(Response::new(QuoteReply {
+            amount: rate(&req.currency, req.cents)?,
             currency: req.currency,
-            amount: req.cents * rate / 100,
             trace,
         }))
+    }
+
+    async fn ladder(
+        &self,
+        req: Request<LadderRequest>,
+    ) -> Result<Response<BoxStream<'static, Result<QuoteReply, Status>>>, Status> {
+        let req = req.into_inner();
+        let currency = req.currency;
+        let quotes = stream::iter(req.cents).map(move |cents| {
+            quoted(QuoteRequest {
+                currency: currency.clone(),
+                cents,
+            })
+        });
+        Ok(Response::new(Box::pin(quotes)))
+    }
+
+    async fn basket(
+        &self,
+        req: Request<RecvStream<QuoteRequest>>,
+    ) -> Result<Response<QuoteReply>, Status> {
+        let mut requests = req.into_inner();
+        let mut basket = QuoteReply::default();
+        while let Some(req) = requests.next().await {
+            let quote = quoted(req?)?;
+            basket.amount += quote.amount;
+            basket.currency = quote.currency;
+        }
+        Ok(Response::new(basket))
+    }
+
+    async fn convert(
+        &self,
+        req: Request<RecvStream<QuoteRequest>>,
+    ) -> Result<Response<BoxStream<'static, Result<QuoteReply, Status>>>, Status> {
+        let quotes = req.into_inner().map(|req| quoted(req?));
+        Ok(Response::new(Box::pin(quotes)))
     }
 }
 

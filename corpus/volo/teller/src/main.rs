@@ -14,10 +14,10 @@ use tokio_stream::StreamExt;
 use volo_gen::proto_gen::accounts::{
     AccountsClient, AccountsClientBuilder, AuditRequest, BalanceRequest, HistoryRequest, Movement,
 };
-use volo_gen::proto_gen::rates::{QuoteRequest, RatesClient, RatesClientBuilder};
+use volo_gen::proto_gen::rates::{LadderRequest, QuoteRequest, RatesClient, RatesClientBuilder};
 use volo_gen::proto_gen::teller::{
-    CheckReply, CheckRequest, StatementReply, StatementRequest, SummaryReply, SummaryRequest,
-    Teller, TellerServer, TransferReply, TransferRequest,
+    CheckReply, CheckRequest, ExchangeReply, ExchangeRequest, StatementReply, StatementRequest,
+    SummaryReply, SummaryRequest, Teller, TellerServer, TransferReply, TransferRequest,
 };
 use volo_grpc::server::{Server, ServiceBuilder};
 use volo_grpc::{Request, Response, Status};
@@ -165,6 +165,47 @@ impl Teller for Counter {
             deposited: deposit.cents,
             running,
         }))
+    }
+
+    async fn exchange(
+        &self,
+        req: Request<ExchangeRequest>,
+    ) -> Result<Response<ExchangeReply>, Status> {
+        let req = req.into_inner();
+        let mut reply = ExchangeReply::default();
+        let ladder = RATES
+            .ladder(LadderRequest {
+                currency: req.currency.clone(),
+                cents: req.cents.clone(),
+            })
+            .await?
+            .into_inner();
+        let mut ladder = std::pin::pin!(ladder);
+        while let Some(quote) = ladder.next().await.transpose()? {
+            reply.ladder.push(quote.amount);
+        }
+        let requests: Vec<QuoteRequest> = req
+            .cents
+            .iter()
+            .map(|cents| QuoteRequest {
+                currency: req.currency.clone(),
+                cents: *cents,
+            })
+            .collect();
+        reply.basket = RATES
+            .basket(tokio_stream::iter(requests.clone()))
+            .await?
+            .into_inner()
+            .amount;
+        let converted = RATES
+            .convert(tokio_stream::iter(requests))
+            .await?
+            .into_inner();
+        let mut converted = std::pin::pin!(converted);
+        while let Some(quote) = converted.next().await.transpose()? {
+            reply.converted.push(quote.amount);
+        }
+        Ok(Response::new(reply))
     }
 }
 
