@@ -73,7 +73,7 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
     }
     let (providers, not_inline) = inline::providers(group, &names);
     let chains: Vec<Chain> = found.iter().map(|(_, _, c)| c.clone()).collect();
-    let (plan, crate_not_inline) = inline::plan(group, &names, &providers, &chains);
+    let (plan, crate_not_inline) = inline::plan(group, &providers, &chains);
     let mut crates: BTreeMap<FileId, Vec<VoloInline>> = BTreeMap::new();
     for provider in &providers {
         inline::provide(provider, &mut out);

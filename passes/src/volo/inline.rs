@@ -173,12 +173,14 @@ fn provider(
             .find(|n| SERVER_LAYERS.iter().any(|l| n.text() == *l))
             .map(|n| n.text().to_string())
     };
-    let tree = group
-        .file(*file)
-        .rust
-        .as_ref()
-        .map(|r| r.tree())
-        .ok_or_else(|| format!("`{name}` builds `{server}` outside its Rust code"))?;
+    let rust = group.file(*file).rust.as_ref();
+    let rust = rust.ok_or_else(|| format!("`{name}` builds `{server}` outside its Rust code"))?;
+    if !rust.also_in.is_empty() {
+        return Err(format!(
+            "`{name}` builds `{server}` in a file that two crates compile"
+        ));
+    }
+    let tree = rust.tree();
     if let Some(layer) = layer(main.syntax()).or_else(|| layer(tree.syntax())) {
         return Err(format!(
             "`{name}`'s Volo server has a layer (`{layer}`), which a call in process would skip"
@@ -300,12 +302,7 @@ pub type NotInline = BTreeMap<(FileId, String), String>;
 
 /// The crates whose clients of a provider's service call inline, and why the
 /// others do not.
-pub fn plan(
-    group: &Group,
-    names: &Names,
-    providers: &[Provider],
-    chains: &[Chain],
-) -> (Plan, NotInline) {
+pub fn plan(group: &Group, providers: &[Provider], chains: &[Chain]) -> (Plan, NotInline) {
     let mut plan = BTreeMap::new();
     let mut not = BTreeMap::new();
     let mut keys: Vec<(FileId, &str)> = chains
@@ -317,7 +314,7 @@ pub fn plan(
     for (krate, service) in keys {
         let of = |c: &&Chain| c.krate == krate && c.service == service;
         let mine: Vec<&Chain> = chains.iter().filter(of).collect();
-        match planned(group, names, providers, &mine, krate, service) {
+        match planned(group, providers, &mine, krate, service) {
             Ok(Some(inline)) => {
                 plan.insert((krate, service.to_string()), inline);
             }
@@ -334,7 +331,6 @@ pub fn plan(
 /// none when no provider registers `X`.
 fn planned(
     group: &Group,
-    names: &Names,
     providers: &[Provider],
     mine: &[&Chain],
     krate: FileId,
@@ -382,7 +378,7 @@ fn planned(
             "it is built outside its binary's crate (or its package's library)".to_string(),
         );
     }
-    clean_crate(group, names, first.caller, krate, modules, service)?;
+    clean_crate(group, first.caller, krate, service)?;
     Ok(Some(Inline {
         provider: index,
         module,
@@ -391,15 +387,15 @@ fn planned(
 }
 
 /// Whether the crate `krate` of `caller` (and its other crates) use
-/// volo-build's client of `X` only in ways knit's client answers: no
-/// `with_callopt`, no `XGenericClient`/`XOneShotClient`, and `XClient` named
-/// in `krate` alone; otherwise which.
+/// volo-build's client of `X` only in ways knit's client answers, and knit
+/// sees every use; otherwise which: `with_callopt`,
+/// `XGenericClient`/`XOneShotClient`, `XClient` or `XClientBuilder` in a
+/// macro's arguments (not parsed, so not rewritten), `XClient` in another
+/// crate of the service, a file of `krate` that another crate compiles too.
 fn clean_crate(
     group: &Group,
-    names: &Names,
     caller: ServiceId,
     krate: FileId,
-    modules: &[String],
     service: &str,
 ) -> Result<(), String> {
     let generic = [
@@ -408,6 +404,7 @@ fn clean_crate(
         format!("Mk{service}GenericClient"),
     ];
     let client = format!("{service}Client");
+    let builder = format!("{service}ClientBuilder");
     for (_, source, rust) in group.rust_files() {
         if source.service != caller {
             continue;
@@ -419,16 +416,37 @@ fn clean_crate(
                 source.path
             ));
         }
-        if !generic.iter().any(|g| source.text.contains(g.as_str()))
-            && (ours || !source.text.contains(&client))
-        {
+        let named = |name: &String| source.text.contains(name.as_str());
+        if !named(&client) && !generic.iter().any(named) {
             continue;
         }
-        for (resolved, _) in client_paths(names, rust, modules) {
-            let last = resolved.last().map(String::as_str).unwrap_or_default();
-            if generic.iter().any(|g| g == last) || (!ours && last == client) {
+        if ours && !rust.also_in.is_empty() {
+            return Err(format!(
+                "{} names `{client}` and is compiled by another crate too",
+                source.path
+            ));
+        }
+        let tree = rust.tree();
+        let idents = tree
+            .syntax()
+            .descendants_with_tokens()
+            .filter_map(|e| e.into_token())
+            .filter(|t| t.kind() == ra_ap_syntax::SyntaxKind::IDENT);
+        for token in idents {
+            let text = token.text();
+            let in_macro = token
+                .parent_ancestors()
+                .any(|a| ast::TokenTree::can_cast(a.kind()));
+            let named_in_macro = ours && in_macro && (text == client || text == builder);
+            if named_in_macro {
                 return Err(format!(
-                    "{} names volo-build's `{last}`, which knit's client would not be",
+                    "{} names `{text}` in a macro's arguments, which knit does not rewrite",
+                    source.path
+                ));
+            }
+            if (!ours && text == client) || generic.iter().any(|g| g == text) {
+                return Err(format!(
+                    "{} names `{text}`, which knit's client would not be",
                     source.path
                 ));
             }

@@ -657,3 +657,34 @@ async fn main() {
     "#]]
     .assert_eq(&out.render("w/teller/src/main.rs"));
 }
+
+#[test]
+fn a_client_in_a_macros_arguments_keeps_volos_client_in_its_crate() {
+    let out = check(
+        PassId::Volo,
+        &format!(
+            "{INLINE}{}",
+            r#"use volo_gen::proto_gen::rates::{RatesClient, RatesClientBuilder};
+lazy_static::lazy_static! {
+    static ref RATES: RatesClient = RatesClientBuilder::new("rates").address(addr()).build();
+}
+#[volo::main]
+async fn main() {
+    let plain = RatesClientBuilder::new("rates").address(addr()).build();
+}
+"#
+        ),
+    );
+    expect![[r#"
+        //- /w/teller/src/main.rs
+        use volo_gen::proto_gen::rates::{RatesClient, RatesClientBuilder};
+        lazy_static::lazy_static! {
+            static ref RATES: RatesClient = RatesClientBuilder::new("rates").address(addr()).build();
+        }
+        #[volo::main]
+        async fn main() {
+            let plain = RatesClientBuilder::new("rates").address(knit_runtime::volo::address("rates", addr())).build();
+        }
+        Call(Rpc) w/teller/src/main.rs:7: Volo client of `rates.Rates` (served by `rates`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (not in process: w/teller/src/main.rs names `RatesClient` in a macro's arguments, which knit does not rewrite)
+    "#]].assert_eq(&out.render("w/teller/src/main.rs"));
+}
