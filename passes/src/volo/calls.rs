@@ -97,6 +97,18 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
         inline::retype(group, &names, *krate, service, calls, &mut out);
     }
     inline::modules(group, crates, &mut out);
+    // Who constructs a tonic server of each gRPC service.
+    let mut tonic = BTreeMap::new();
+    for m in &sharing.index.mentions {
+        if m.named.role == Role::Server && matches!(m.usage, Usage::Call { .. }) {
+            let grpc = full_name(&m.named.package, &m.named.service);
+            tonic.insert(grpc, group.services[m.service].name.clone());
+        }
+    }
+    let known = Known {
+        names: &names,
+        tonic,
+    };
     for (file, builder, chain) in &found {
         let calls = plan.get(&(chain.krate, builder.service.clone()));
         let calls = calls.map(|c| (c, &providers[c.provider]));
@@ -107,7 +119,7 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
         let why = crate_not_inline
             .get(&(chain.krate, builder.service.clone()))
             .or(provider_not);
-        convert(group, &names, *file, builder, calls, why, &mut out);
+        convert(group, &known, *file, builder, calls, why, &mut out);
     }
     out
 }
@@ -211,6 +223,14 @@ impl Builder {
     }
 }
 
+/// What the pass knows of the group beside a chain: the crates' names, and
+/// the gRPC services whose tonic server a service of the group builds, with
+/// that service (a Volo client cannot dial those in process).
+struct Known<'a> {
+    names: &'a Names,
+    tonic: BTreeMap<String, String>,
+}
+
 /// The methods of a client's chain that an inline call keeps (or that do not
 /// matter in process): anything else (layers, TLS, discovery) keeps Volo's
 /// client.
@@ -230,7 +250,7 @@ const INLINE_METHODS: &[&str] = &[
 /// or says why it stays a real RPC.
 fn convert(
     group: &Group,
-    names: &Names,
+    known: &Known,
     file: FileId,
     builder: &Builder,
     calls: Option<(&Inline, &Provider)>,
@@ -240,7 +260,7 @@ fn convert(
     let Some((_, provider)) = calls else {
         return socket(
             group,
-            names,
+            known,
             file,
             builder,
             provider_not_inline.cloned(),
@@ -286,7 +306,7 @@ fn convert(
             note,
         );
         out.edit(PASS, file, TextRange::empty(whole.end()), ")", note);
-        return socket(group, names, file, builder, Some(reason), out);
+        return socket(group, known, file, builder, Some(reason), out);
     }
     let text = &group.file(file).text;
     match timeouts.as_slice() {
@@ -351,7 +371,7 @@ fn convert(
 /// why it stays a real RPC; `not_inline` says why it is not called in process.
 fn socket(
     group: &Group,
-    names: &Names,
+    known: &Known,
     file: FileId,
     builder: &Builder,
     not_inline: Option<String>,
@@ -391,17 +411,21 @@ fn socket(
             ));
         }
     };
-    let providers = providers(group, names, &builder.service);
+    let providers = providers(group, known.names, &builder.service);
     let provider = match providers.as_slice() {
         [one] => *one,
         [] => {
-            return out.calls.push(finding(
-                Tier::Rpc,
-                Some(grpc.clone()),
-                format!(
+            let detail = match known.tonic.get(&grpc) {
+                Some(tonic) => format!(
+                    "Volo client of `{grpc}`: served by `{tonic}`'s tonic server, which a Volo client can only dial over the network (knit gives tonic servers no socket); stays a Volo RPC over the network: keep `{tonic}`'s listener on"
+                ),
+                None => format!(
                     "Volo client of `{grpc}`: no service of the group serves it; stays a Volo RPC"
                 ),
-            ));
+            };
+            return out
+                .calls
+                .push(finding(Tier::Rpc, Some(grpc.clone()), detail));
         }
         _ => {
             return out.calls.push(finding(

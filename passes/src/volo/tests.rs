@@ -688,3 +688,53 @@ async fn main() {
         Call(Rpc) w/teller/src/main.rs:7: Volo client of `rates.Rates` (served by `rates`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (not in process: w/teller/src/main.rs names `RatesClient` in a macro's arguments, which knit does not rewrite)
     "#]].assert_eq(&out.render("w/teller/src/main.rs"));
 }
+
+/// A Volo client of a gRPC service a tonic server of the group serves.
+#[test]
+fn a_volo_client_of_a_tonic_server_keeps_the_network_and_says_so() {
+    let out = check(
+        PassId::Volo,
+        r#"
+//- /greeter/Cargo.toml
+[package]
+name = "greeter"
+edition = "2021"
+//- /greeter/proto/helloworld.proto
+package helloworld;
+service Greeter {
+  rpc SayHello (HelloRequest) returns (HelloReply);
+}
+//- /greeter/src/main.rs
+use hello_world::greeter_server::GreeterServer;
+pub mod hello_world {
+    tonic::include_proto!("helloworld");
+}
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tonic::transport::Server::builder()
+        .add_service(GreeterServer::new(MyGreeter))
+        .serve(addr)
+        .await?;
+    Ok(())
+}
+//- /teller/Cargo.toml
+[package]
+name = "teller"
+edition = "2021"
+//- /teller/proto/helloworld.proto
+package helloworld;
+service Greeter {
+  rpc SayHello (HelloRequest) returns (HelloReply);
+}
+//- /teller/src/main.rs
+use volo_gen::proto_gen::helloworld::GreeterClientBuilder;
+#[volo::main]
+async fn main() {
+    let greeter = GreeterClientBuilder::new("greeter").address(addr()).build();
+}
+"#,
+    );
+    expect![[r#"
+        Call(Rpc) teller/src/main.rs:4: Volo client of `helloworld.Greeter`: served by `greeter`'s tonic server, which a Volo client can only dial over the network (knit gives tonic servers no socket); stays a Volo RPC over the network: keep `greeter`'s listener on
+    "#]].assert_eq(&out.render("teller/src/main.rs"));
+}
