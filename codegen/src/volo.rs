@@ -11,7 +11,9 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use crate::names::{snake_case, upper_camel};
+use heck::{ToSnakeCase, ToUpperCamelCase};
+
+use crate::names::snake_case;
 use crate::rust::{self, doc, ident, runtime};
 use crate::{ProtoMethod, ProtoService};
 
@@ -34,6 +36,24 @@ impl VoloInline {
     /// The module of the crate's `knit_volo` that holds this service's items.
     pub fn module_name(&self) -> String {
         package_module(&self.package)
+    }
+}
+
+/// A type's name as pilota-build writes it (`P2PRequest` -> `P2pRequest`):
+/// heck's upper camel case after any leading `_`.
+pub fn upper_camel(name: &str) -> String {
+    match name.find(|c: char| c != '_') {
+        Some(at) => format!("{}{}", &name[..at], name[at..].to_upper_camel_case()),
+        None => name.to_string(),
+    }
+}
+
+/// A function's or module's name as pilota-build writes it (`GetP2PPeers` ->
+/// `get_p2p_peers`): heck's snake case after any leading `_`.
+pub fn snake(name: &str) -> String {
+    match name.find(|c: char| c != '_') {
+        Some(at) => format!("{}{}", &name[..at], name[at..].to_snake_case()),
+        None => name.to_string(),
     }
 }
 
@@ -144,6 +164,12 @@ fn messages(module: &TokenStream, m: &ProtoMethod) -> (TokenStream, TokenStream)
     (message(&m.input), message(&m.output))
 }
 
+/// The name of the function that registers `service`'s handler
+/// (`provide_rates`), as the provider's edit calls it.
+pub fn provide_fn(service: &str) -> proc_macro2::Ident {
+    format_ident!("provide_{}", snake_case(service))
+}
+
 /// `provide_x(server)`: registers the handler's methods, returns it for
 /// `XServer::from_arc`.
 fn provider(
@@ -155,9 +181,9 @@ fn provider(
     let rt = runtime();
     let grpc = s.service.full_name(&s.package);
     let trait_name = ident(&upper_camel(&s.service.name));
-    let provide = format_ident!("provide_{}", snake_case(&s.service.name));
+    let provide = provide_fn(&s.service.name);
     let registered = inline_methods.iter().map(|m| {
-        let method = ident(&snake_case(&m.name));
+        let method = ident(&snake(&m.name));
         let kind = kind(m);
         quote! {{
             let server = ::std::sync::Arc::clone(server);
@@ -193,7 +219,7 @@ fn client(s: &VoloInline, module: &TokenStream, methods_type: &proc_macro2::Iden
     let grpc = s.service.full_name(&s.package);
     let client = format_ident!("{}Client", upper_camel(&s.service.name));
     let methods = s.service.methods.iter().enumerate().map(|(index, m)| {
-        let method = ident(&snake_case(&m.name));
+        let method = ident(&snake(&m.name));
         let (input, output) = messages(module, m);
         let slot = syn::Index::from(index);
         let head = doc(&format!("`{}`: as volo-build's client's method.", m.name));
@@ -293,16 +319,50 @@ fn client(s: &VoloInline, module: &TokenStream, methods_type: &proc_macro2::Iden
 
         impl #client {
             /// Calls in process when hosted, with Volo's client's `rpc_timeout`.
-            pub fn new(remote: #module::#client, timeout: Option<::std::time::Duration>) -> Self {
+            /// (Named apart from the service's methods, which may be `new`.)
+            pub fn knit_new(remote: #module::#client, timeout: Option<::std::time::Duration>) -> Self {
                 Self { remote, target: #rt::volo::inline::target(#grpc), timeout }
             }
 
             /// Always calls through `remote` (a client with layers of its own).
-            pub fn remote(remote: #module::#client) -> Self {
+            pub fn knit_remote(remote: #module::#client) -> Self {
                 Self { remote, target: None, timeout: None }
             }
 
             #(#methods)*
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_spelled_as_pilota_spells_them() {
+        assert_eq!(upper_camel("P2PRequest"), "P2pRequest");
+        assert_eq!(upper_camel("_Inner"), "_Inner");
+        assert_eq!(upper_camel("greeter"), "Greeter");
+        assert_eq!(snake("GetP2PPeers"), "get_p2p_peers");
+        assert_eq!(snake("GetK8SPod"), "get_k8s_pod");
+        assert_eq!(snake("SayHello"), "say_hello");
+    }
+
+    #[test]
+    fn only_services_with_messages_of_their_own_package_are_supported() {
+        let method = |input: &str| ProtoMethod {
+            name: "Quote".into(),
+            input: input.into(),
+            output: ".rates.QuoteReply".into(),
+            client_streaming: false,
+            server_streaming: false,
+        };
+        let service = |input: &str| ProtoService {
+            name: "Rates".into(),
+            methods: vec![method(input)],
+        };
+        assert!(supported("rates", &service(".rates.QuoteRequest")));
+        assert!(!supported("rates", &service(".common.Money")));
+        assert!(!supported("rates", &service(".rates.Outer.Inner")));
     }
 }

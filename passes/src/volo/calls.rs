@@ -73,7 +73,7 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
     }
     let (providers, not_inline) = inline::providers(group, &names);
     let chains: Vec<Chain> = found.iter().map(|(_, _, c)| c.clone()).collect();
-    let (plan, crate_not_inline) = inline::plan(group, &providers, &chains);
+    let (plan, crate_not_inline) = inline::plan(group, &names, &providers, &chains);
     let mut crates: BTreeMap<FileId, Vec<VoloInline>> = BTreeMap::new();
     for provider in &providers {
         inline::provide(provider, &mut out);
@@ -302,37 +302,27 @@ fn convert(
             PASS,
             file,
             TextRange::empty(whole.start()),
-            format!("{client}::remote("),
+            format!("{client}::knit_remote("),
             note,
         );
         out.edit(PASS, file, TextRange::empty(whole.end()), ")", note);
         return socket(group, known, file, builder, Some(reason), out);
     }
-    let text = &group.file(file).text;
     match timeouts.as_slice() {
+        // Insertions only: other passes may edit inside the argument.
         [[timeout]] => {
-            let open = format!(
-                "{{ let knit_rpc_timeout = {}; {client}::new(",
-                &text[*timeout]
-            );
+            let open = format!("{{ let knit_rpc_timeout; {client}::knit_new(");
             out.edit(PASS, file, TextRange::empty(whole.start()), open, note);
-            out.edit(PASS, file, *timeout, "knit_rpc_timeout", note);
-            out.edit(
-                PASS,
-                file,
-                TextRange::empty(whole.end()),
-                ", knit_rpc_timeout) }",
-                note,
-            );
+            let at = TextRange::empty(timeout.start());
+            out.edit(PASS, file, at, "{ knit_rpc_timeout = ", note);
+            let at = TextRange::empty(timeout.end());
+            out.edit(PASS, file, at, "; knit_rpc_timeout }", note);
+            let at = TextRange::empty(whole.end());
+            out.edit(PASS, file, at, ", knit_rpc_timeout) }", note);
         }
         _ => {
-            out.edit(
-                PASS,
-                file,
-                TextRange::empty(whole.start()),
-                format!("{client}::new("),
-                note,
-            );
+            let at = TextRange::empty(whole.start());
+            out.edit(PASS, file, at, format!("{client}::knit_new("), note);
             out.edit(PASS, file, TextRange::empty(whole.end()), ", None)", note);
         }
     }

@@ -67,7 +67,8 @@ pub fn providers(group: &Group, names: &Names) -> (Vec<Provider>, BTreeMap<Strin
             if found.iter().any(|p: &Provider| p.grpc == grpc) || not.contains_key(&grpc) {
                 continue;
             }
-            let [one] = super::servers::providers(group, names, &service.name)[..] else {
+            let rust_name = knit_codegen::volo::upper_camel(&service.name);
+            let [one] = super::servers::providers(group, names, &rust_name)[..] else {
                 continue;
             };
             match provider(group, names, one, &proto.package, service) {
@@ -102,7 +103,7 @@ fn provider(
     service: &ProtoService,
 ) -> Result<Provider, String> {
     let name = &group.services[one].name;
-    let server = format!("{}Server", service.name);
+    let server = format!("{}Server", knit_codegen::volo::upper_camel(&service.name));
     let mut builds = Vec::new();
     for (file, source, rust) in group.rust_files() {
         if source.service != one || rust.test_only || !source.text.contains("volo") {
@@ -143,7 +144,10 @@ fn provider(
         }
     }
     let [(file, krate, method, from_arc, args, module)] = builds.as_slice() else {
-        return Err(format!("`{name}` builds `{server}` in more than one place"));
+        return Err(match builds.len() {
+            0 => format!("`{name}` builds no `{server}` of its own code knit can see"),
+            _ => format!("`{name}` builds `{server}` in more than one place"),
+        });
     };
     let [arg] = args.as_slice() else {
         return Err(format!(
@@ -155,15 +159,15 @@ fn provider(
             "`{name}` names `{server}` by no path through volo-build's `proto_gen::{package}`"
         ));
     };
-    let runs = crate::entry::main_fn(group, one).filter(|main| {
+    let runs = crate::entry::main_fn(group, one).is_some_and(|main| {
         main.syntax()
             .descendants()
             .filter_map(ast::MethodCallExpr::cast)
             .any(|c| super::entry::is_volo_run(&c))
     });
-    let Some(main) = runs else {
+    if !runs {
         return Err(format!("`{name}` runs its Volo server outside `fn main`"));
-    };
+    }
     // The server's layers and `ServiceBuilder`'s (a client's are
     // `layer_outer*`/`layer_inner*`, the caller's business).
     let layer = |node: &ra_ap_syntax::SyntaxNode| {
@@ -173,18 +177,28 @@ fn provider(
             .find(|n| SERVER_LAYERS.iter().any(|l| n.text() == *l))
             .map(|n| n.text().to_string())
     };
-    let rust = group.file(*file).rust.as_ref();
-    let rust = rust.ok_or_else(|| format!("`{name}` builds `{server}` outside its Rust code"))?;
-    if !rust.also_in.is_empty() {
+    let two_crates = group
+        .file(*file)
+        .rust
+        .as_ref()
+        .is_none_or(|r| !r.also_in.is_empty());
+    if two_crates {
         return Err(format!(
             "`{name}` builds `{server}` in a file that two crates compile"
         ));
     }
-    let tree = rust.tree();
-    if let Some(layer) = layer(main.syntax()).or_else(|| layer(tree.syntax())) {
-        return Err(format!(
-            "`{name}`'s Volo server has a layer (`{layer}`), which a call in process would skip"
-        ));
+    // A layer anywhere in the provider's own code (a helper may wrap the
+    // service in another file): its server may have it.
+    for (_, source, rust) in group.rust_files() {
+        if source.service != one || rust.test_only {
+            continue;
+        }
+        if let Some(layer) = layer(rust.tree().syntax()) {
+            return Err(format!(
+                "`{name}` calls `{layer}` ({}): a layer of its Volo server would be skipped by a call in process",
+                source.path
+            ));
+        }
     }
     if !crate_of_binary(group, one, *krate) {
         return Err(format!(
@@ -302,7 +316,12 @@ pub type NotInline = BTreeMap<(FileId, String), String>;
 
 /// The crates whose clients of a provider's service call inline, and why the
 /// others do not.
-pub fn plan(group: &Group, providers: &[Provider], chains: &[Chain]) -> (Plan, NotInline) {
+pub fn plan(
+    group: &Group,
+    names: &Names,
+    providers: &[Provider],
+    chains: &[Chain],
+) -> (Plan, NotInline) {
     let mut plan = BTreeMap::new();
     let mut not = BTreeMap::new();
     let mut keys: Vec<(FileId, &str)> = chains
@@ -314,7 +333,7 @@ pub fn plan(group: &Group, providers: &[Provider], chains: &[Chain]) -> (Plan, N
     for (krate, service) in keys {
         let of = |c: &&Chain| c.krate == krate && c.service == service;
         let mine: Vec<&Chain> = chains.iter().filter(of).collect();
-        match planned(group, providers, &mine, krate, service) {
+        match planned(group, names, providers, &mine, krate, service) {
             Ok(Some(inline)) => {
                 plan.insert((krate, service.to_string()), inline);
             }
@@ -331,6 +350,7 @@ pub fn plan(group: &Group, providers: &[Provider], chains: &[Chain]) -> (Plan, N
 /// none when no provider registers `X`.
 fn planned(
     group: &Group,
+    names: &Names,
     providers: &[Provider],
     mine: &[&Chain],
     krate: FileId,
@@ -346,10 +366,9 @@ fn planned(
         return Ok(None);
     };
     let package = modules[at + 1..].join(".");
-    let Some(index) = providers
-        .iter()
-        .position(|p| p.package == package && p.proto.name == service)
-    else {
+    let Some(index) = providers.iter().position(|p| {
+        p.package == package && knit_codegen::volo::upper_camel(&p.proto.name) == service
+    }) else {
         return Ok(None);
     };
     let provider = &providers[index];
@@ -378,7 +397,7 @@ fn planned(
             "it is built outside its binary's crate (or its package's library)".to_string(),
         );
     }
-    clean_crate(group, first.caller, krate, service)?;
+    clean_crate(group, names, first.caller, krate, modules, service)?;
     Ok(Some(Inline {
         provider: index,
         module,
@@ -394,8 +413,10 @@ fn planned(
 /// crate of the service, a file of `krate` that another crate compiles too.
 fn clean_crate(
     group: &Group,
+    names: &Names,
     caller: ServiceId,
     krate: FileId,
+    modules: &[String],
     service: &str,
 ) -> Result<(), String> {
     let generic = [
@@ -406,7 +427,9 @@ fn clean_crate(
     let client = format!("{service}Client");
     let builder = format!("{service}ClientBuilder");
     for (_, source, rust) in group.rust_files() {
-        if source.service != caller {
+        // A file of a package the caller shares with other services counts.
+        let callers = source.service == caller || source.also.iter().any(|p| p.service == caller);
+        if !callers {
             continue;
         }
         let ours = rust.krate == krate;
@@ -427,6 +450,31 @@ fn clean_crate(
             ));
         }
         let tree = rust.tree();
+        // Every `XClient` of the crate outside `use`s and macros must be a path
+        // knit follows to volo-build's (not through a glob import, say).
+        if ours {
+            let followed = client_paths(names, rust, modules)
+                .iter()
+                .filter(|(resolved, _)| resolved.last() == Some(&client))
+                .count();
+            let written = tree
+                .syntax()
+                .descendants_with_tokens()
+                .filter_map(|e| e.into_token())
+                .filter(|t| t.kind() == ra_ap_syntax::SyntaxKind::IDENT && t.text() == client)
+                .filter(|t| {
+                    !t.parent_ancestors().any(|a| {
+                        ast::UseTree::can_cast(a.kind()) || ast::TokenTree::can_cast(a.kind())
+                    })
+                })
+                .count();
+            if written > followed {
+                return Err(format!(
+                    "{} names `{client}` where knit cannot follow it to volo-build's (a glob import, another type of that name)",
+                    source.path
+                ));
+            }
+        }
         let idents = tree
             .syntax()
             .descendants_with_tokens()
@@ -526,9 +574,9 @@ fn package_of(modules: &[String]) -> String {
 pub fn provide(provider: &Provider, out: &mut Output) {
     let note = "a Volo provider registers its handler for calls in process";
     let function = format!(
-        "crate::{MODULE}::{}::provide_{}(",
+        "crate::{MODULE}::{}::{}(",
         package_module(&provider.package),
-        knit_codegen::names::snake_case(&provider.proto.name)
+        knit_codegen::volo::provide_fn(&provider.proto.name)
     );
     let (open, close) = match provider.from_arc {
         true => (function, ")".to_string()),

@@ -127,8 +127,8 @@ async fn main() {
             let found = AccountsClientBuilder::new("accounts").discover(dns).build();
             let other = RatesClientBuilder::new("rates").address(addr).build();
         }
-        Call(Rpc) teller/src/main.rs:3: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (not in process: `accounts`'s Volo server has a layer (`layer_front`), which a call in process would skip)
-        Call(Rpc) teller/src/main.rs:9: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (not in process: `accounts`'s Volo server has a layer (`layer_front`), which a call in process would skip)
+        Call(Rpc) teller/src/main.rs:3: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (not in process: `accounts` calls `layer_front` (accounts/src/main.rs): a layer of its Volo server would be skipped by a call in process)
+        Call(Rpc) teller/src/main.rs:9: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (not in process: `accounts` calls `layer_front` (accounts/src/main.rs): a layer of its Volo server would be skipped by a call in process)
         Call(Rpc) teller/src/main.rs:14: Volo client of `accounts.Accounts`: no `.address(addr)` and `.build()` in the builder's chain (a discovery or a builder kept in a variable); stays a Volo RPC
         Call(Rpc) teller/src/main.rs:15: Volo client of `Rates`: no proto of the group defines that service; stays a Volo RPC
     "#]]
@@ -262,14 +262,14 @@ async fn main() {
                 Local::new("accounts").address(knit_runtime::volo::address("accounts", addr)).build()
             };
         }
-        Call(Rpc) teller/src/clients.rs:5: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (not in process: `accounts`'s Volo server has a layer (`layer_front`), which a call in process would skip)
-        Call(Rpc) teller/src/main.rs:7: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (not in process: `accounts`'s Volo server has a layer (`layer_front`), which a call in process would skip)
-        Call(Rpc) teller/src/main.rs:8: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (not in process: `accounts`'s Volo server has a layer (`layer_front`), which a call in process would skip)
-        Call(Rpc) teller/src/main.rs:9: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (not in process: `accounts`'s Volo server has a layer (`layer_front`), which a call in process would skip)
-        Call(Rpc) teller/src/main.rs:10: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (not in process: `accounts`'s Volo server has a layer (`layer_front`), which a call in process would skip)
-        Call(Rpc) teller/src/main.rs:11: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (not in process: `accounts`'s Volo server has a layer (`layer_front`), which a call in process would skip)
+        Call(Rpc) teller/src/clients.rs:5: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (not in process: `accounts` calls `layer_front` (accounts/src/main.rs): a layer of its Volo server would be skipped by a call in process)
+        Call(Rpc) teller/src/main.rs:7: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (not in process: `accounts` calls `layer_front` (accounts/src/main.rs): a layer of its Volo server would be skipped by a call in process)
+        Call(Rpc) teller/src/main.rs:8: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (not in process: `accounts` calls `layer_front` (accounts/src/main.rs): a layer of its Volo server would be skipped by a call in process)
+        Call(Rpc) teller/src/main.rs:9: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (not in process: `accounts` calls `layer_front` (accounts/src/main.rs): a layer of its Volo server would be skipped by a call in process)
+        Call(Rpc) teller/src/main.rs:10: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (not in process: `accounts` calls `layer_front` (accounts/src/main.rs): a layer of its Volo server would be skipped by a call in process)
+        Call(Rpc) teller/src/main.rs:11: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (not in process: `accounts` calls `layer_front` (accounts/src/main.rs): a layer of its Volo server would be skipped by a call in process)
         Call(Rpc) teller/src/main.rs:12: Volo client of `S3`: no proto of the group defines that service; stays a Volo RPC
-        Call(Rpc) teller/src/main.rs:15: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (not in process: `accounts`'s Volo server has a layer (`layer_front`), which a call in process would skip)
+        Call(Rpc) teller/src/main.rs:15: Volo client of `accounts.Accounts` (served by `accounts`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (not in process: `accounts` calls `layer_front` (accounts/src/main.rs): a layer of its Volo server would be skipped by a call in process)
     "#]]
     .assert_eq(&out.render("teller/src/"));
 }
@@ -397,9 +397,9 @@ async fn main() {
         //- /w/teller/src/main.rs
         use volo_gen::proto_gen::rates::RatesClientBuilder;
         static RATES: LazyLock<crate::knit_volo::rates::RatesClient> = LazyLock::new(|| {
-            { let knit_rpc_timeout = Some(TIMEOUT); crate::knit_volo::rates::RatesClient::new(RatesClientBuilder::new("rates")
+            { let knit_rpc_timeout; crate::knit_volo::rates::RatesClient::knit_new(RatesClientBuilder::new("rates")
                 .address(knit_runtime::volo::address("rates", addr()))
-                .rpc_timeout(knit_rpc_timeout)
+                .rpc_timeout({ knit_rpc_timeout = Some(TIMEOUT); knit_rpc_timeout })
                 .build(), knit_rpc_timeout) }
         });
         struct Counter {
@@ -407,8 +407,8 @@ async fn main() {
         }
         #[volo::main]
         async fn main() {
-            let layered = crate::knit_volo::rates::RatesClient::remote(RatesClientBuilder::new("rates").address(knit_runtime::volo::address("rates", addr())).layer_outer(Bearer).build());
-            let plain = crate::knit_volo::rates::RatesClient::new(RatesClientBuilder::new("rates").address(knit_runtime::volo::address("rates", addr())).build(), None);
+            let layered = crate::knit_volo::rates::RatesClient::knit_remote(RatesClientBuilder::new("rates").address(knit_runtime::volo::address("rates", addr())).layer_outer(Bearer).build());
+            let plain = crate::knit_volo::rates::RatesClient::knit_new(RatesClientBuilder::new("rates").address(knit_runtime::volo::address("rates", addr())).build(), None);
         }
 
         #[allow(dead_code, unused_imports)]
@@ -513,7 +513,8 @@ async fn main() {
             }
             impl RatesClient {
                 /// Calls in process when hosted, with Volo's client's `rpc_timeout`.
-                pub fn new(
+                /// (Named apart from the service's methods, which may be `new`.)
+                pub fn knit_new(
                     remote: ::volo_gen::proto_gen::rates::RatesClient,
                     timeout: Option<::std::time::Duration>,
                 ) -> Self {
@@ -524,7 +525,7 @@ async fn main() {
                     }
                 }
                 /// Always calls through `remote` (a client with layers of its own).
-                pub fn remote(remote: ::volo_gen::proto_gen::rates::RatesClient) -> Self {
+                pub fn knit_remote(remote: ::volo_gen::proto_gen::rates::RatesClient) -> Self {
                     Self {
                         remote,
                         target: None,

@@ -1,17 +1,20 @@
 //! Inline calls between Volo services of a merged binary: the caller's
-//! request value reaches the provider's handler, no encoding, no socket.
+//! request value reaches the provider's handler, no socket.
 //!
-//! The provider registers its handler's unary and server-streaming methods as
-//! boxed functions of its messages ([`provide`]); the registry keys them by
-//! gRPC service and by their types, so a client built against other
-//! definitions of the messages finds none and keeps the network. A client
-//! knit generated calls them with [`unary`] and [`server_streaming`], which
-//! keep what Volo's client and server stacks guarantee: the client's
-//! `rpc_timeout` (and a `Duration` in metainfo: the shorter, answered
-//! `DeadlineExceeded` "timeout"), metainfo carried as Volo carries it in
-//! headers (persistent and transient values forward, backward values with an
-//! `Ok` answer), statuses as the handler returns them, and a panic answered
-//! as Volo's client reports the stream its server resets (`Cancelled`).
+//! The provider registers its handler's methods as boxed functions of its
+//! messages ([`provide`]), one per method in a tuple; the registry keys them by
+//! gRPC service and by their types (knit calls in process only between crates
+//! that compile the same generated messages; a client of other definitions
+//! would be answered `Internal`). A client knit generated calls them with
+//! [`unary`], [`server_streaming`], [`client_streaming`] and
+//! [`bidirectional`], which keep what Volo's client and server stacks
+//! guarantee: the client's `rpc_timeout` (and a `Duration` in metainfo: the
+//! shorter, answered `DeadlineExceeded` "timeout"), metainfo carried as Volo
+//! carries it in headers (persistent and transient values forward, backward
+//! values with an `Ok` answer), statuses as the handler returns them, and a
+//! panic answered as Volo's client reports the stream its server resets
+//! (`Cancelled`). A request stream is encoded in memory for the handler's
+//! `RecvStream` ([`received`]).
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -261,7 +264,11 @@ async fn answer<T>(reply: Reply<T>) -> Result<Response<T>, Status> {
         },
     ))
     .await;
-    let response = answer.map_err(|_| Status::new(Code::Cancelled, PANIC))??;
+    // No extensions cross the network.
+    let (metadata, _, message) = answer
+        .map_err(|_| Status::new(Code::Cancelled, PANIC))??
+        .into_parts();
+    let response = Response::from_parts(metadata, Default::default(), message);
     let Some(backward) = backward else {
         return Ok(response);
     };
