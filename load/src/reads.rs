@@ -172,6 +172,8 @@ pub fn included_files(
         .map(|include| include.path)
         .collect();
     found.extend(manifest_dir_reads(text, tree, package_dir));
+    found.sort();
+    found.dedup();
     found
 }
 
@@ -328,6 +330,55 @@ fn literal_includes(text: &str, tree: &SyntaxNode, file: &Path) -> Vec<Include> 
             path: normalize(&dir.join(value.as_ref())),
             under_cfg,
         });
+    }
+    found.extend(attribute_includes(tree, dir));
+    found
+}
+
+/// The files included in attributes whose arguments are not parsed:
+/// `#![cfg_attr(not(doctest), doc = include_str!("../README.md"))]`.
+fn attribute_includes(tree: &SyntaxNode, dir: &Path) -> Vec<Include> {
+    let mut found = Vec::new();
+    let attrs = tree.descendants().filter_map(ast::Attr::cast);
+    for token_tree in attrs.flat_map(|a| {
+        a.syntax()
+            .descendants()
+            .filter_map(ast::TokenTree::cast)
+            .collect::<Vec<_>>()
+    }) {
+        let tokens: Vec<_> = token_tree
+            .syntax()
+            .children_with_tokens()
+            .filter_map(|t| t.into_token())
+            .filter(|t| !t.kind().is_trivia())
+            .collect();
+        for window in tokens.windows(2) {
+            let [name, bang] = window else { continue };
+            let named = matches!(name.text(), "include_str" | "include_bytes");
+            if !named || bang.kind() != SyntaxKind::BANG {
+                continue;
+            }
+            // The literal is the first token of the macro's own token tree.
+            let args = bang
+                .next_sibling_or_token()
+                .and_then(|n| n.into_node())
+                .and_then(ast::TokenTree::cast);
+            let literal = args
+                .into_iter()
+                .flat_map(|t| t.syntax().children_with_tokens())
+                .filter_map(|t| t.into_token())
+                .find(|t| !t.kind().is_trivia() && t.kind() != SyntaxKind::L_PAREN)
+                .and_then(ast::String::cast);
+            let Some(Ok(value)) = literal.map(|l| l.value().map(|v| v.to_string())) else {
+                continue;
+            };
+            found.push(Include {
+                offset: usize::from(name.text_range().start()),
+                path: normalize(&dir.join(&value)),
+                literal: value,
+                under_cfg: false,
+            });
+        }
     }
     found
 }
@@ -660,6 +711,25 @@ mod tests {
             &repo.path().join("svc"),
         );
         assert_eq!(names(&found, repo.path()), ["data/schema.sql"]);
+    }
+
+    /// A crate's docs taken from a README above it, in an attribute whose
+    /// arguments the parser leaves as tokens (volo's own `lib.rs`).
+    #[test]
+    fn files_included_in_attributes_are_found() {
+        let repo = tree(&[("README.md", "# x"), ("svc/src/lib.rs", "")]);
+        let file = repo.path().join("svc/src/lib.rs");
+        let text = r#"#![cfg_attr(not(doctest), doc = include_str!("../../README.md"))]
+#![doc = include_str!("../../README.md")]
+pub fn f() {}"#;
+        let (green, _) = crate::parse::source_file(text, Edition::Edition2021);
+        let found = included_files(
+            text,
+            &SyntaxNode::new_root(green),
+            &file,
+            &repo.path().join("svc"),
+        );
+        assert_eq!(names(&found, repo.path()), ["README.md"]);
     }
 
     /// Folders and files macros read relative to the package's folder:

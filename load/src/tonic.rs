@@ -54,6 +54,12 @@ pub fn of_service(
     {
         versions.retain(|v| line(v).is_some_and(|l| own.contains(&l)));
     }
+    // No manifest of the service names tonic: the lockfile's tonic is another
+    // crate's dependency (an exporter, Volo's), which knit does not build
+    // against; one knit supports may still be what the code uses.
+    if required.is_empty() {
+        versions.retain(|v| line_of(v).is_some());
+    }
     let uses = |version: &String| Uses {
         version: version.clone(),
         whence,
@@ -172,8 +178,9 @@ mod tests {
 
     #[test]
     fn older_or_newer_tonics_are_unsupported() {
+        let own = "[dependencies]\ntonic = \"0.9\"\n";
         assert_eq!(
-            found(Some(&lock(&["0.9.2", "0.12.0"])), &[]),
+            found(Some(&lock(&["0.9.2", "0.12.0"])), &[own]),
             "unsupported: 0.9.2 in Cargo.lock"
         );
         let manifest = "[package]\nname = \"a\"\n[dependencies]\ntonic = { version = \"0.9\", features = [\"tls\"] }\n";
@@ -181,6 +188,18 @@ mod tests {
         assert_eq!(
             found(None, &["[dependencies]\ntonic = \"1\"\n"]),
             "unsupported: 1 in Cargo.toml"
+        );
+    }
+
+    /// A service whose manifests name no tonic (a Volo service, say) whose
+    /// lockfile holds an old tonic through another crate (an exporter).
+    #[test]
+    fn a_tonic_no_manifest_names_is_another_crates() {
+        let volo = "[dependencies]\nvolo-grpc = \"0.12\"\n";
+        assert_eq!(found(Some(&lock(&["0.9.2"])), &[volo]), "none");
+        assert_eq!(
+            found(Some(&lock(&["0.9.2", "0.12.0"])), &[volo]),
+            "0.12 (0.12.0 in Cargo.lock)"
         );
     }
 
