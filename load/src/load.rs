@@ -1029,11 +1029,13 @@ fn load_service(
             )),
             None => {}
         }
-        let script_protos = match (&probed, &build_script) {
+        let mut script_protos = match (&probed, &build_script) {
             (Some(Ok((protos, _))), _) => protos.clone(),
             (_, Some(script)) => reads::build_protos(script, &dir),
             (_, None) => Vec::new(),
         };
+        // volo-build reads its configuration, not its build script's literals.
+        script_protos.extend(reads::volo_yml_protos(&dir));
         for proto in script_protos {
             copies.push((proto.clone(), at(&proto)));
             protos_found.push(proto);

@@ -44,6 +44,49 @@ pub fn build_protos(text: &str, package_dir: &Path) -> Vec<PathBuf> {
     found
 }
 
+/// The `.proto` files outside `package_dir` that its `volo.yml` (volo-build's
+/// configuration, read by `volo_build::ConfigBuilder`) names: each local
+/// IDL's `path`, and every proto under its `includes` (what its imports may
+/// reach). The file is read by lines, as its keys are always written.
+pub fn volo_yml_protos(package_dir: &Path) -> Vec<PathBuf> {
+    let Ok(text) = std::fs::read_to_string(package_dir.join("volo.yml")) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    let mut in_includes = false;
+    for line in text.lines() {
+        let line = line.split(" #").next().unwrap_or(line).trim();
+        let line = line.strip_prefix("- ").unwrap_or(line).trim();
+        if line.starts_with('#') {
+            continue;
+        }
+        let value = |key: &str| {
+            line.strip_prefix(key)
+                .map(|v| v.trim().trim_matches(['"', '\'']).to_string())
+        };
+        if let Some(path) = value("path:") {
+            in_includes = false;
+            let path = normalize(&package_dir.join(&path));
+            if path.extension().is_some_and(|e| e == "proto") && path.is_file() {
+                found.push(path);
+            }
+        } else if line == "includes:" {
+            in_includes = true;
+        } else if in_includes && !line.contains(':') && !line.is_empty() {
+            let dir = normalize(&package_dir.join(line.trim_matches(['"', '\''])));
+            if dir.is_dir() {
+                found.extend(protos_under(&dir));
+            }
+        } else {
+            in_includes = false;
+        }
+    }
+    found.retain(|p| !p.starts_with(package_dir));
+    found.sort();
+    found.dedup();
+    found
+}
+
 /// Whether reading the build script `text` literally finds what it compiles:
 /// it compiles no proto; or a literal names a `.proto` file or a folder holding
 /// protos, and none names one missing below a folder the package lacks. A
@@ -711,6 +754,26 @@ mod tests {
             &repo.path().join("svc"),
         );
         assert_eq!(names(&found, repo.path()), ["data/schema.sql"]);
+    }
+
+    /// volo-build's configuration names the protos of a `volo-gen` crate.
+    #[test]
+    fn the_protos_volo_yml_names_are_found() {
+        let repo = tree(&[
+            ("proto/user.proto", "syntax = \"proto3\";"),
+            ("proto/common/money.proto", "syntax = \"proto3\";"),
+            ("other/x.proto", "syntax = \"proto3\";"),
+            (
+                "gen/volo.yml",
+                "entries:\n  default:\n    protocol: protobuf\n    filename: volo_gen.rs\n    services:\n    - idl:\n        source: local\n        path: ../proto/user.proto\n        includes:\n        - ../proto\n    idls:\n      - source: local\n        path: \"./local.proto\"\n",
+            ),
+            ("gen/local.proto", "syntax = \"proto3\";"),
+        ]);
+        let found = volo_yml_protos(&repo.path().join("gen"));
+        assert_eq!(
+            names(&found, repo.path()),
+            ["proto/common/money.proto", "proto/user.proto"]
+        );
     }
 
     /// A crate's docs taken from a README above it, in an attribute whose
