@@ -16,6 +16,9 @@
 //! (`Cancelled`). A request stream is encoded in memory for the handler's
 //! `RecvStream` ([`received`]).
 
+// Volo's `Status` (over 128 bytes) is the error of every Volo API answered here.
+#![allow(clippy::result_large_err)]
+
 use std::cell::RefCell;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -43,15 +46,17 @@ use crate::registry::Target;
 pub type Reply<B> = BoxFuture<'static, Result<Response<B>, Status>>;
 /// The messages of a server-streaming answer.
 pub type Messages<B> = BoxStream<'static, Result<B, Status>>;
+/// A method of a provider's handler, of any kind: its request (a message, or
+/// a `RecvStream` of them) to its answer (a message, or [`Messages`]).
+pub type Method<I, O> = Box<dyn Fn(Request<I>) -> Reply<O> + Send + Sync>;
 /// A unary method of a provider's handler.
-pub type Unary<A, B> = Box<dyn Fn(Request<A>) -> Reply<B> + Send + Sync>;
+pub type Unary<A, B> = Method<A, B>;
 /// A server-streaming method of a provider's handler.
-pub type ServerStreaming<A, B> = Box<dyn Fn(Request<A>) -> Reply<Messages<B>> + Send + Sync>;
+pub type ServerStreaming<A, B> = Method<A, Messages<B>>;
 /// A client-streaming method of a provider's handler.
-pub type ClientStreaming<A, B> = Box<dyn Fn(Request<RecvStream<A>>) -> Reply<B> + Send + Sync>;
+pub type ClientStreaming<A, B> = Method<RecvStream<A>, B>;
 /// A bidirectional-streaming method of a provider's handler.
-pub type Bidirectional<A, B> =
-    Box<dyn Fn(Request<RecvStream<A>>) -> Reply<Messages<B>> + Send + Sync>;
+pub type Bidirectional<A, B> = Method<RecvStream<A>, Messages<B>>;
 
 /// How Volo's client reports the stream that a panicking handler's server
 /// resets (measured over the network: hyper resets it, h2 reports the reset).
@@ -101,11 +106,7 @@ where
     if let (Some(resolved), None) = (target.cached(), timeout) {
         return answer(pick(&resolved.handler)(request)).await;
     }
-    Box::pin(within(timeout, async move {
-        let method = pick(handlers(target).await?);
-        answer(method(request)).await
-    }))
-    .await
+    call(target, timeout, pick, request).await
 }
 
 /// Calls the server-streaming method `pick` finds, as [`unary`] does; the
@@ -123,16 +124,9 @@ where
     B: Send + 'static,
 {
     let request = into_callee(request);
-    let response = Box::pin(within(shorter(timeout), async move {
-        let method = pick(handlers(target).await?);
-        answer(method(request)).await
-    }))
-    .await?;
-    Ok(response.map(|messages| {
-        Box::pin(Guarded {
-            messages: Some(messages),
-        }) as Messages<B>
-    }))
+    call(target, shorter(timeout), pick, request)
+        .await
+        .map(guarded)
 }
 
 /// Calls the client-streaming method `pick` finds, as [`unary`] does, with
@@ -150,12 +144,7 @@ where
     B: 'static,
     S: Stream<Item = A> + Send + 'static,
 {
-    let request = received(request);
-    Box::pin(within(shorter(timeout), async move {
-        let method = pick(handlers(target).await?);
-        answer(method(request)).await
-    }))
-    .await
+    call(target, shorter(timeout), pick, received(request)).await
 }
 
 /// Calls the bidirectional-streaming method `pick` finds, as
@@ -172,17 +161,38 @@ where
     B: Send + 'static,
     S: Stream<Item = A> + Send + 'static,
 {
-    let request = received(request);
-    let response = Box::pin(within(shorter(timeout), async move {
+    call(target, shorter(timeout), pick, received(request))
+        .await
+        .map(guarded)
+}
+
+/// Calls the method `pick` finds with `request`, within `timeout` (the wait
+/// for the provider included).
+async fn call<H, I, O>(
+    target: Target<H>,
+    timeout: Option<Duration>,
+    pick: impl FnOnce(&'static H) -> &'static Method<I, O>,
+    request: Request<I>,
+) -> Result<Response<O>, Status>
+where
+    H: Send + Sync + 'static,
+    I: 'static,
+    O: 'static,
+{
+    Box::pin(within(timeout, async move {
         let method = pick(handlers(target).await?);
         answer(method(request)).await
     }))
-    .await?;
-    Ok(response.map(|messages| {
+    .await
+}
+
+/// An answer's messages, [`Guarded`].
+fn guarded<B: Send + 'static>(response: Response<Messages<B>>) -> Response<Messages<B>> {
+    response.map(|messages| {
         Box::pin(Guarded {
             messages: Some(messages),
         }) as Messages<B>
-    }))
+    })
 }
 
 /// The caller's request stream as the handler receives it: a `RecvStream`,
