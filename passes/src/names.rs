@@ -129,6 +129,9 @@ struct Crate {
     /// generated code), by its package and version: known by the services it
     /// defines, not by its sources.
     external: Option<String>,
+    /// The package's build script runs volo-build: the generated code it
+    /// includes is Volo's (`XClient` there is no tonic client).
+    volo: bool,
 }
 
 /// The crates of a group.
@@ -157,6 +160,10 @@ impl Index {
                         externs: BTreeMap::new(),
                         imports: BTreeMap::new(),
                         external: None,
+                        volo: group.services[service].packages[package.0]
+                            .build_script
+                            .as_deref()
+                            .is_some_and(|script| script.contains("volo_build")),
                     });
                 krate.files.push(id);
             }
@@ -451,6 +458,7 @@ fn add_external_crates(group: &Group, crates: &mut Crates) {
                 externs: BTreeMap::new(),
                 imports: BTreeMap::new(),
                 external: Some(packages.join(", ")),
+                volo: false,
             };
             for (package, service_name) in apis.iter().flat_map(|a| &a.services) {
                 let names = krate.protos.entry(package.clone()).or_default();
@@ -836,10 +844,11 @@ fn classify_external(krate: &Crate, path: &[String]) -> Option<(Vec<String>, Str
 /// The client a crate-internal path seems to name by its last segment, when
 /// resolution cannot follow it to the generated module. A type of that name
 /// the module defines itself (a client helper `pub struct AuthClient` that
-/// wraps the generated one) is not.
+/// wraps the generated one) is not, nor one of Volo's generated code (a
+/// crate whose build script runs volo-build).
 fn unfollowed_client(krate: &Crate, path: &[String]) -> Option<Named> {
     let last = path.last()?;
-    if path.len() < 2 || krate.modules.contains(path) {
+    if path.len() < 2 || krate.modules.contains(path) || krate.volo {
         return None;
     }
     if defines(krate, path) {
@@ -1157,6 +1166,13 @@ fn mentions_in(
                                 && defines(&crates[&target], &abs)
                         },
                     );
+                    // `volo_gen::a::XClient` written there: Volo's client.
+                    let first = [path_start(&token)];
+                    let volo = resolve(crates, key, &scope, &scopes, &first)
+                        .is_some_and(|(target, _)| crates[&target].volo);
+                    if volo {
+                        return None;
+                    }
                     let named = generated_type_named(krate, token.text()).filter(|_| !own)?;
                     Some(Mention {
                         service: krate.service,
@@ -1293,6 +1309,32 @@ fn use_prefix(path: &ast::Path) -> Option<Vec<String>> {
         node = parent.syntax().parent();
     }
     Some(prefix)
+}
+
+/// The first name of the path that ends at `token` in a macro's unparsed
+/// arguments (`a` of `a::b::XClient`).
+fn path_start(token: &ra_ap_syntax::SyntaxToken) -> String {
+    let mut first = token.clone();
+    loop {
+        // `::` is one token, or two `:` in some token trees.
+        let mut before = first.prev_token();
+        match before.as_ref().map(|t| t.kind()) {
+            Some(SyntaxKind::COLON2) => before = before.and_then(|t| t.prev_token()),
+            Some(SyntaxKind::COLON) => {
+                before = before.and_then(|t| t.prev_token());
+                if before.as_ref().map(|t| t.kind()) != Some(SyntaxKind::COLON) {
+                    break;
+                }
+                before = before.and_then(|t| t.prev_token());
+            }
+            _ => break,
+        }
+        match before {
+            Some(name) if name.kind() == SyntaxKind::IDENT => first = name,
+            _ => break,
+        }
+    }
+    first.text().to_string()
 }
 
 /// The generated client or server that an identifier names by its text.

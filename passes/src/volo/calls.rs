@@ -57,7 +57,11 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
                 continue;
             };
             // A `..ClientBuilder` of another library is no Volo client.
-            if names_volo || builder.package.is_some() {
+            let volo_crate = builder
+                .first
+                .as_deref()
+                .is_some_and(|krate| inline::is_volo_crate(group, file, krate));
+            if names_volo || builder.package.is_some() || volo_crate {
                 let chain = Chain {
                     file,
                     krate: rust.krate,
@@ -164,6 +168,8 @@ struct Builder {
     whole: Option<TextRange>,
     /// Every method after `new`, with its arguments.
     methods: Vec<(String, Vec<TextRange>)>,
+    /// The first name of the resolved path (a crate's, or `crate`).
+    first: Option<String>,
 }
 
 impl Builder {
@@ -197,6 +203,7 @@ impl Builder {
             modules: named.then(|| modules.iter().map(|m| m.to_string()).collect()),
             whole: None,
             methods: Vec::new(),
+            first: modules.first().map(|m| m.to_string()),
         };
         let mut node = call.syntax().clone();
         while let Some(method) = node.parent().and_then(ast::MethodCallExpr::cast) {

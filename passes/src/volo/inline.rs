@@ -282,6 +282,30 @@ fn home(group: &Group, file: FileId, module: &str) -> Option<String> {
     Some(dir.dir.clone())
 }
 
+/// Whether `krate`, named in `file`, is a path dependency of its package whose
+/// build script runs volo-build (a `volo-gen` crate, whatever its name).
+pub fn is_volo_crate(group: &Group, file: FileId, krate: &str) -> bool {
+    let source = group.file(file);
+    let service = &group.services[source.service];
+    let package = &service.packages[source.package.0];
+    let Some(dep) = package
+        .local_deps
+        .iter()
+        .find(|d| d.key.replace('-', "_") == krate)
+    else {
+        return false;
+    };
+    service
+        .packages
+        .iter()
+        .filter(|p| p.name == dep.package)
+        .any(|p| {
+            p.build_script
+                .as_deref()
+                .is_some_and(|s| s.contains("volo_build"))
+        })
+}
+
 /// A Volo client chain, as the pass found it.
 #[derive(Clone, Debug)]
 pub struct Chain {

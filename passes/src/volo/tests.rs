@@ -739,3 +739,45 @@ async fn main() {
         Call(Rpc) teller/src/main.rs:4: Volo client of `helloworld.Greeter`: served by `greeter`'s tonic server, which a Volo client can only dial over the network (knit gives tonic servers no socket); stays a Volo RPC over the network: keep `greeter`'s listener on
     "#]].assert_eq(&out.render("teller/src/main.rs"));
 }
+
+/// A `volo-gen` crate by another name (`protos`, its build script running
+/// volo-build): its clients are Volo's, in files that never say `volo`, and
+/// tonic's index does not take `RatesClient` for a tonic client.
+#[test]
+fn a_volo_gen_crate_by_another_name_is_volos() {
+    let fixture = INLINE
+        .replace(
+            "//- /w/gen/src/lib.rs",
+            "//- /w/gen/build.rs\nfn main() { volo_build::ConfigBuilder::default().write().unwrap(); }\n//- /w/gen/src/lib.rs",
+        )
+        .replace("mod generated {", "mod gen {")
+        .replace("pub use generated::*;", "pub use gen::proto_gen::*;");
+    let teller = r#"[dependencies]
+protos = { package = "volo-gen", path = "../gen" }
+//- /w/teller/src/main.rs
+pub fn rates() -> protos::rates::RatesClient {
+    protos::rates::RatesClientBuilder::new("rates").address(addr()).build()
+}
+fn main() {}
+"#;
+    let fixture = format!(
+        "{}{teller}",
+        fixture.trim_end_matches(
+            "[dependencies]\nvolo-gen = { path = \"../gen\" }\n//- /w/teller/src/main.rs\n"
+        )
+    );
+    let volo = check(PassId::Volo, &fixture);
+    let calls = check(PassId::Calls, &fixture);
+    expect![[r#"
+        //- /w/teller/src/main.rs
+        pub fn rates() -> protos::rates::RatesClient {
+            protos::rates::RatesClientBuilder::new("rates").address(knit_runtime::volo::address("rates", addr())).build()
+        }
+        fn main() {}
+        Call(Rpc) w/teller/src/main.rs:2: Volo client of `rates.Rates` (served by `rates`): through the client's whole Volo stack and the server's, still an RPC, over a Unix socket of the merged process instead of the network (Volo's client has no in-process transport)
+    "#]].assert_eq(&format!(
+        "{}{}",
+        volo.render("w/teller/src/main.rs"),
+        calls.render("w/teller/src/main.rs")
+    ));
+}
