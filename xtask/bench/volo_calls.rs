@@ -30,10 +30,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use volo_gen::proto_gen::rates::{
-    QuoteReply, QuoteRequest, Rates, RatesClient, RatesClientBuilder, RatesServer,
+    LadderRequest, QuoteReply, QuoteRequest, Rates, RatesClient, RatesClientBuilder, RatesServer,
 };
 use volo_grpc::server::{Server, ServiceBuilder};
-use volo_grpc::{Request, Response, Status};
+use volo_grpc::{BoxStream, RecvStream, Request, Response, Status};
 
 /// The handler: answers with the request's fields.
 #[derive(Clone, Copy)]
@@ -47,6 +47,28 @@ impl Rates for Echo {
             amount: req.cents,
             ..Default::default()
         }))
+    }
+
+    // The streaming methods are not measured.
+    async fn ladder(
+        &self,
+        _: Request<LadderRequest>,
+    ) -> Result<Response<BoxStream<'static, Result<QuoteReply, Status>>>, Status> {
+        Err(Status::unimplemented("not measured"))
+    }
+
+    async fn basket(
+        &self,
+        _: Request<RecvStream<QuoteRequest>>,
+    ) -> Result<Response<QuoteReply>, Status> {
+        Err(Status::unimplemented("not measured"))
+    }
+
+    async fn convert(
+        &self,
+        _: Request<RecvStream<QuoteRequest>>,
+    ) -> Result<Response<BoxStream<'static, Result<QuoteReply, Status>>>, Status> {
+        Err(Status::unimplemented("not measured"))
     }
 }
 
@@ -117,7 +139,7 @@ async fn bench(addr: SocketAddr, rounds: usize, calls: u32) {
     println!("knit_runtime::volo::address(\"rates\", {addr}) in this merged host: {merged_addr:?}");
     let split = RatesClientBuilder::new("rates").address(addr).build();
     let merged = RatesClientBuilder::new("rates").address(merged_addr).build();
-    let knit = knit_client::rates::RatesClient::new(merged.clone(), None);
+    let knit = knit_client::rates::RatesClient::knit_new(merged.clone(), None);
     // The server is up once a call answers.
     for _ in 0..200 {
         let probe = QuoteRequest::default();
