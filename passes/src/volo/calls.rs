@@ -281,9 +281,10 @@ fn convert(
         builder.service
     );
     let note = "a Volo client of a service called in process is knit's";
-    let whole = builder
-        .whole
-        .expect("the plan takes chains that end in `.build()`");
+    // The plan takes only crates whose chains all end in `.build()`.
+    let Some(whole) = builder.whole else {
+        return socket(group, known, file, builder, None, out);
+    };
     let other = builder
         .methods
         .iter()
