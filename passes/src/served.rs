@@ -20,7 +20,8 @@ use crate::model::{FileId, Group, ServiceId, SourceFile};
 /// How a provider serves one of its servers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Served {
-    /// Handed straight to tonic's router: inline calls skip nothing.
+    /// Handed straight to tonic's router, or to a hand-written hyper loop's
+    /// connections with its requests as they come: inline calls skip nothing.
     AsIs,
     /// Through what an inline call would skip (the reason says what), to a
     /// router its entry serves: calls run through the whole server in process.
@@ -58,9 +59,34 @@ struct Provider<'a> {
     /// Where the router is served: the start, in the file, of the name of
     /// each `serve` call it reaches.
     serves: std::cell::RefCell<Vec<TextSize>>,
+    /// Where a hand-written hyper loop serves it (`serve_connection`), if one does.
+    by_hand: std::cell::RefCell<Option<String>>,
 }
 
-impl Provider<'_> {
+impl<'a> Provider<'a> {
+    fn new(
+        name: &'a str,
+        file: SyntaxNode,
+        group: &'a Group,
+        id: FileId,
+        entry: &'a [(FileId, TextRange)],
+    ) -> Self {
+        Provider {
+            name,
+            file,
+            group,
+            id,
+            entry,
+            stacked: Default::default(),
+            outside_entry: Default::default(),
+            by_axum: Default::default(),
+            helpers: Default::default(),
+            trees: Default::default(),
+            serves: Default::default(),
+            by_hand: Default::default(),
+        }
+    }
+
     /// Notes something on the server's way that inline calls would skip.
     fn stack(&self, reason: String) {
         self.stacked.borrow_mut().get_or_insert(reason);
@@ -187,19 +213,7 @@ fn followed(
             Vec::new(),
         );
     };
-    let provider = Provider {
-        name,
-        file: rust.tree().syntax().clone(),
-        group,
-        id,
-        entry,
-        stacked: Default::default(),
-        outside_entry: Default::default(),
-        by_axum: Default::default(),
-        helpers: Default::default(),
-        trees: Default::default(),
-        serves: Default::default(),
-    };
+    let provider = Provider::new(name, rust.tree().syntax().clone(), group, id, entry);
     if let Some(root) = server.syntax().ancestors().last() {
         provider.trees.borrow_mut().push((root, macro_shift));
     }
@@ -208,6 +222,15 @@ fn followed(
     }
     let stacked = provider.stacked.borrow_mut().take();
     let serves = provider.serves.take();
+    // A hand-written hyper loop serves on a listener knit does not manage.
+    if let (Some(by_hand), Some(reason)) = (provider.by_hand.take(), &stacked) {
+        return (
+            Served::Rpc(format!(
+                "{reason}, and serves it from a hand-written hyper loop (`{by_hand}`): calls cannot reach that stack in process"
+            )),
+            Vec::new(),
+        );
+    }
     match stacked {
         None => (Served::AsIs, Vec::new()),
         Some(reason) if provider.by_axum.get() => (
@@ -314,19 +337,8 @@ pub fn serves_on_plain_incoming(
     let Some(rust) = group.file(id).rust.as_ref() else {
         return false;
     };
-    let provider = Provider {
-        name: group.services[provider].name.as_str(),
-        file: rust.tree().syntax().clone(),
-        group,
-        id,
-        entry: &[],
-        stacked: Default::default(),
-        outside_entry: Default::default(),
-        by_axum: Default::default(),
-        helpers: Default::default(),
-        trees: Default::default(),
-        serves: Default::default(),
-    };
+    let name = group.services[provider].name.as_str();
+    let provider = Provider::new(name, rust.tree().syntax().clone(), group, id, &[]);
     method_is(call, OWN_INCOMING_SERVES)
         && plain_incoming(call.arg_list().and_then(|a| a.args().next()), &provider).is_ok()
 }
@@ -505,6 +517,10 @@ enum Value {
     /// A router already followed to where it is served (the routes a
     /// `RoutesBuilder` builds).
     Built,
+    /// A hyper service that hands the server its requests as they come:
+    /// `TowerToHyperService::new(server)`, or hyper's `service_fn` over a
+    /// closure that calls it ([`called_by_hand`]).
+    Hyper,
 }
 
 /// Methods of tonic's `Routes` that return the routes with one more service.
@@ -517,6 +533,7 @@ fn follow(node: &SyntaxNode, value: Value, provider: &Provider) -> Result<(), St
     let kept = match value {
         Value::Server => SERVER_OPTIONS,
         Value::Routes | Value::Built => ROUTES_METHODS,
+        Value::Hyper => &["clone"],
     };
     let mut node = node.clone();
     loop {
@@ -530,14 +547,31 @@ fn follow(node: &SyntaxNode, value: Value, provider: &Provider) -> Result<(), St
                 node = parent;
                 continue;
             }
-            if value != Value::Server && method_is(&call, &["into_axum_router"]) {
+            if matches!(value, Value::Routes | Value::Built)
+                && method_is(&call, &["into_axum_router"])
+            {
                 provider.by_axum.set(true);
                 return axum_served(parent, provider, 0);
+            }
+            if value == Value::Server && method_is(&call, &["call"]) {
+                return called_by_hand(&call, provider);
             }
         }
         if ast::ParenExpr::can_cast(parent.kind()) || ast::AwaitExpr::can_cast(parent.kind()) {
             node = parent;
             continue;
+        }
+        // `async move { service_fn(..) }.await`: the block's value.
+        if value == Value::Hyper
+            && let Some(list) = ast::StmtList::cast(parent.clone())
+            && list.tail_expr().is_some_and(|tail| tail.syntax() == &node)
+            && let Some(block) = list.syntax().parent()
+        {
+            node = block;
+            continue;
+        }
+        if let Some(tuple) = ast::TupleExpr::cast(parent.clone()) {
+            return in_tuple(&tuple, &node, value, provider);
         }
         if let Some(list) = ast::ArgList::cast(parent.clone()) {
             if let Some(some) = list.syntax().parent().and_then(ast::CallExpr::cast)
@@ -682,9 +716,35 @@ fn handed_to(
     provider: &Provider,
 ) -> Result<(), String> {
     let owner = list.syntax().parent();
+    // Served by hyper itself: `serve_connection(io, service)` of a hand-written
+    // accept loop (hyper 0.14 takes the generated server as it is).
+    if matches!(value, Value::Server | Value::Hyper)
+        && let Some(call) = owner.clone().and_then(ast::MethodCallExpr::cast)
+        && method_is(&call, HYPER_SERVES)
+        && list.args().nth(1).is_some_and(|a| a.syntax() == arg)
+    {
+        let name = call.name_ref().map(|n| n.text().to_string());
+        provider
+            .by_hand
+            .borrow_mut()
+            .get_or_insert(name.unwrap_or_default());
+        return Ok(());
+    }
+    if value == Value::Hyper {
+        return Err(format!(
+            "`{provider}` hands the hyper service of its server to `{}`, which knit does not follow to `serve_connection`",
+            owner.as_ref().map(called).unwrap_or_default()
+        ));
+    }
+    if let Some(call) = owner.clone().and_then(ast::CallExpr::cast)
+        && value == Value::Server
+        && segments(&call).ends_with(&["TowerToHyperService".to_string(), "new".to_string()])
+    {
+        return follow(call.syntax(), Value::Hyper, provider);
+    }
     let adds = match value {
         Value::Server => &["add_service", "add_optional_service"][..],
-        Value::Routes | Value::Built => &["add_routes"][..],
+        Value::Routes | Value::Built | Value::Hyper => &["add_routes"][..],
     };
     if let Some(call) = owner.clone().and_then(ast::MethodCallExpr::cast)
         && method_is(&call, adds)
@@ -692,7 +752,7 @@ fn handed_to(
         return match router_chain(call.receiver(), provider)? {
             Value::Server => served_on_a_socket(&call, provider),
             Value::Routes => follow(call.syntax(), Value::Routes, provider),
-            Value::Built => Ok(()),
+            Value::Built | Value::Hyper => Ok(()),
         };
     }
     if let Some(call) = owner.clone().and_then(ast::CallExpr::cast)
@@ -721,7 +781,7 @@ fn handed_to(
     // `ServiceBuilder::new()..service(svc)`, `tonic_web::enable(svc)`) is
     // followed as the server it makes: calls then run through it.
     provider.stack(format!(
-        "`{provider}` hands its server to `{}` on its way to tonic's router",
+        "`{provider}` hands its server to `{}` on its way to being served",
         called(&owner)
     ));
     follow(&owner, Value::Server, provider)
@@ -782,6 +842,149 @@ fn into_helper(
 /// follow to a listener (where a TLS acceptor may authenticate callers).
 fn served_on_a_socket(call: &ast::MethodCallExpr, provider: &Provider) -> Result<(), String> {
     router_served(call.syntax().clone(), provider)
+}
+
+/// hyper's methods that serve one connection with a service: hyper 0.14's
+/// `Http`, hyper 1's `http1`/`http2` builders, hyper-util's `auto::Builder`.
+const HYPER_SERVES: &[&str] = &["serve_connection", "serve_connection_with_upgrades"];
+
+/// Ok when the server's own `call` (`grpc.call(request)`) is handed the
+/// requests of a hand-written hyper loop as they come ([`handed_requests`]).
+fn called_by_hand(call: &ast::MethodCallExpr, provider: &Provider) -> Result<(), String> {
+    let mut args = call.arg_list().into_iter().flat_map(|l| l.args());
+    let (Some(ast::Expr::PathExpr(request)), None) = (args.next(), args.next()) else {
+        return Err(format!(
+            "`{provider}` calls its server itself (`{}`), with a request knit does not follow to a connection",
+            excerpt(call.syntax())
+        ));
+    };
+    let name = request.syntax().text().to_string();
+    handed_requests(request.syntax(), &name, provider, 0)
+}
+
+/// Ok when `name` at `at` is a request as hyper hands it over: a parameter,
+/// neither `mut` nor bound again, of a closure given to hyper's `service_fn`
+/// that a connection is served with, or of a function of the provider's file
+/// that every caller passes such a request. A request the loop changes first
+/// (`|mut req| { req.extensions_mut().insert(..); .. }`) would be handed
+/// over otherwise in process: the calls stay RPC.
+fn handed_requests(
+    at: &SyntaxNode,
+    name: &str,
+    provider: &Provider,
+    depth: u32,
+) -> Result<(), String> {
+    let unfollowed = || {
+        format!(
+            "`{provider}` hands its server a request (`{name}`) that knit does not follow to a hand-written hyper loop's connections"
+        )
+    };
+    for scope in at.ancestors() {
+        let closure = ast::ClosureExpr::cast(scope.clone());
+        let function = ast::Fn::cast(scope.clone());
+        let params = match (&closure, &function) {
+            (Some(closure), _) => closure.param_list(),
+            (_, Some(function)) => function.param_list(),
+            _ => continue,
+        };
+        let found = params
+            .into_iter()
+            .flat_map(|p| p.params())
+            .enumerate()
+            .find_map(|(i, p)| match p.pat() {
+                Some(ast::Pat::IdentPat(pat)) if pat.name().is_some_and(|n| n.text() == name) => {
+                    Some((i, pat))
+                }
+                _ => None,
+            });
+        let Some((index, pat)) = found else {
+            // A function's body sees no names from around it.
+            if function.is_some() {
+                break;
+            }
+            continue;
+        };
+        if pat.mut_token().is_some() || pat.ref_token().is_some() {
+            return Err(format!(
+                "`{provider}` changes the requests its hand-written hyper loop hands its server (`{}`): a call in process would not",
+                excerpt(pat.syntax())
+            ));
+        }
+        let before = at.text_range().start();
+        let rebound = scope
+            .descendants()
+            .filter_map(ast::LetStmt::cast)
+            .any(|l| l.syntax().text_range().end() <= before && crate::locals::binds(&l, name));
+        if rebound || depth > 8 {
+            return Err(unfollowed());
+        }
+        if let Some(closure) = closure {
+            let service_fn = closure
+                .syntax()
+                .parent()
+                .and_then(ast::ArgList::cast)
+                .and_then(|l| l.syntax().parent())
+                .and_then(ast::CallExpr::cast)
+                .filter(|c| segments(c).last().is_some_and(|s| s == "service_fn"));
+            return match service_fn {
+                Some(service_fn) => follow(service_fn.syntax(), Value::Hyper, provider),
+                None => Err(unfollowed()),
+            };
+        }
+        let Some(function) = function.and_then(|f| f.name()) else {
+            return Err(unfollowed());
+        };
+        let callers: Vec<ast::CallExpr> = provider
+            .file
+            .descendants()
+            .filter_map(ast::CallExpr::cast)
+            .filter(|c| segments(c).as_slice() == [function.text().to_string()])
+            .collect();
+        if callers.is_empty() {
+            return Err(unfollowed());
+        }
+        for caller in callers {
+            let given = caller.arg_list().and_then(|l| l.args().nth(index));
+            let Some(ast::Expr::PathExpr(given)) = given else {
+                return Err(unfollowed());
+            };
+            let given_name = given.syntax().text().to_string();
+            handed_requests(given.syntax(), &given_name, provider, depth + 1)?;
+        }
+        return Ok(());
+    }
+    Err(unfollowed())
+}
+
+/// Follows `item` of `tuple`, the value of a `let` of a tuple pattern (`let
+/// (grpc, desk) = (grpc.clone(), desk.clone());`), as the variable it binds.
+fn in_tuple(
+    tuple: &ast::TupleExpr,
+    item: &SyntaxNode,
+    value: Value,
+    provider: &Provider,
+) -> Result<(), String> {
+    let unfollowed = || format!("`{provider}` keeps its server in a tuple knit cannot follow");
+    let index = tuple
+        .fields()
+        .position(|f| f.syntax() == item)
+        .ok_or_else(unfollowed)?;
+    let binding = tuple
+        .syntax()
+        .parent()
+        .and_then(ast::LetStmt::cast)
+        .ok_or_else(unfollowed)?;
+    let Some(ast::Pat::TuplePat(pats)) = binding.pat() else {
+        return Err(unfollowed());
+    };
+    let Some(ast::Pat::IdentPat(pat)) = pats.fields().nth(index) else {
+        return Err(unfollowed());
+    };
+    let (Some(name), Some(block)) = (pat.name(), binding.syntax().parent()) else {
+        return Err(unfollowed());
+    };
+    let after = binding.syntax().text_range().end();
+    uses_of(&block, name.text(), after, value, provider)
 }
 
 /// [`served_on_a_socket`] from the router expression `node`, through a `let`
@@ -1205,19 +1408,9 @@ fn returned_chain(
             "which returns in several places (or none): knit follows only a function with one returned value".into(),
         );
     };
-    let inner = Provider {
-        name: provider.name,
-        file: function.syntax().ancestors().last()?,
-        group: provider.group,
-        id: *file,
-        entry: provider.entry,
-        stacked: Default::default(),
-        outside_entry: Default::default(),
-        by_axum: Default::default(),
-        helpers: std::cell::Cell::new(provider.helpers.get()),
-        trees: Default::default(),
-        serves: Default::default(),
-    };
+    let root = function.syntax().ancestors().last()?;
+    let inner = Provider::new(provider.name, root, provider.group, *file, provider.entry);
+    inner.helpers.set(provider.helpers.get());
     let chain = router_chain(Some(value), &inner).map_err(|e| format!("{e} (in `{called}(..)`)"));
     provider.helpers.set(inner.helpers.get());
     if let Some(reason) = inner.stacked.take() {
@@ -1790,19 +1983,19 @@ mod tests {
         decision(
             "Server::builder().add_service(InterceptedService::new(GreeterServer::new(MyGreeter), check_auth)).serve(addr).await?;",
             expect![
-                "run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` hands its server to `InterceptedService::new(..)` on its way to tonic's router"
+                "run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` hands its server to `InterceptedService::new(..)` on its way to being served"
             ],
         );
         decision(
             "let svc = ServiceBuilder::new().map_request(stamp).service(GreeterServer::new(MyGreeter));\n    Server::builder().add_service(svc).serve(addr).await?;",
             expect![
-                "run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` hands its server to `.service(..)` on its way to tonic's router"
+                "run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` hands its server to `.service(..)` on its way to being served"
             ],
         );
         decision(
             "let svc = GreeterServer::new(MyGreeter);\n    Server::builder().add_service(authorized(svc)).serve(addr).await?;",
             expect![
-                "run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` hands its server to `authorized(..)` on its way to tonic's router"
+                "run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` hands its server to `authorized(..)` on its way to being served"
             ],
         );
         // tonic_web, as a layer or around the server.
@@ -1815,7 +2008,7 @@ mod tests {
         decision(
             "Server::builder().accept_http1(true).add_service(tonic_web::enable(GreeterServer::new(MyGreeter))).serve(addr).await?;",
             expect![
-                "run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` hands its server to `tonic_web::enable(..)` on its way to tonic's router"
+                "run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` hands its server to `tonic_web::enable(..)` on its way to being served"
             ],
         );
     }
@@ -1849,7 +2042,7 @@ mod tests {
         decision(
             "let svc = GreeterServer::new(MyGreeter);\n    tokio::try_join!(Server::builder().add_service(InterceptedService::new(svc, check)).serve(addr), other())?;",
             expect![
-                "run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` hands its server to `InterceptedService::new(..)` on its way to tonic's router"
+                "run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `greeter` hands its server to `InterceptedService::new(..)` on its way to being served"
             ],
         );
         decision(
@@ -1904,7 +2097,7 @@ mod tests {
         decision(
             "let tonic = tonic::service::Routes::new(InterceptedService::new(GreeterServer::new(MyGreeter), check)).into_axum_router();\n    axum::serve(listener, tonic).await?;",
             expect![
-                "stay RPC: `greeter` hands its server to `InterceptedService::new(..)` on its way to tonic's router, and serves its routes through axum (`into_axum_router`), on a listener knit does not manage: calls cannot reach that stack in process"
+                "stay RPC: `greeter` hands its server to `InterceptedService::new(..)` on its way to being served, and serves its routes through axum (`into_axum_router`), on a listener knit does not manage: calls cannot reach that stack in process"
             ],
         );
         // Handed to a function knit does not follow.
@@ -2413,5 +2606,92 @@ mod tests {
                 "stay RPC: `greeter` builds the server it serves with where knit cannot follow it (`SERVER`) (in `make_server(..)`)"
             ],
         );
+    }
+
+    /// A tonic server that a hand-written hyper accept loop serves
+    /// (`serve_connection`), as gateways serve gRPC beside their HTTP routes.
+    mod by_hand {
+        use expect_test::expect;
+
+        use super::{decision, decision_of, serving};
+        use crate::pass::PassId;
+
+        /// The accept loop around `serve`, a statement that serves `stream`.
+        fn accept_loop(serve: &str) -> String {
+            format!(
+                "let svc = GreeterServer::new(MyGreeter);\n    let listener = tokio::net::TcpListener::bind(addr).await?;\n    loop {{\n        let (stream, _) = listener.accept().await?;\n        let svc = svc.clone();\n        tokio::spawn(async move {{\n            {serve}\n        }});\n    }}"
+            )
+        }
+
+        /// hyper adds nothing a handler sees (a request's deadline is kept
+        /// by tonic's client over the network too): calls run inline.
+        #[test]
+        fn a_server_hyper_serves_as_it_is_runs_inline() {
+            for serve in [
+                "let _ = http2::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(stream), TowerToHyperService::new(svc)).await;",
+                "let hyper_svc = hyper_util::service::TowerToHyperService::new(svc);\n            let _ = auto::Builder::new(TokioExecutor::new()).serve_connection_with_upgrades(TokioIo::new(stream), hyper_svc).await;",
+                "let _ = Http::new().http2_only(true).serve_connection(stream, svc).await;",
+            ] {
+                decision(
+                    &accept_loop(serve),
+                    expect![[
+                        r#"run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"#
+                    ]],
+                );
+            }
+        }
+
+        /// The loop's service routes gRPC requests to the server through a
+        /// function of the service's, untouched, and the rest to HTTP.
+        #[test]
+        fn a_route_that_hands_grpc_requests_on_unchanged_runs_inline() {
+            let route = "async fn route(request: Request<Incoming>, mut grpc: GreeterServer<MyGreeter>) -> Result<Response<Body>, Infallible> {\n    if request.headers().get(\"content-type\").is_some_and(|v| v.as_bytes().starts_with(b\"application/grpc\")) {\n        return grpc.call(request).await;\n    }\n    Ok(not_found())\n}\n";
+            let serving = serving(
+                "let grpc = GreeterServer::new(MyGreeter);\n    let listener = tokio::net::TcpListener::bind(addr).await?;\n    loop {\n        let (stream, _) = listener.accept().await?;\n        let (grpc, desk) = (grpc.clone(), desk.clone());\n        tokio::spawn(async move {\n            let service = service_fn(move |request| route(request, grpc.clone()));\n            let _ = auto::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(stream), service).await;\n        });\n    }",
+            );
+            let fixture = serving.replacen("#[tokio::main]", &format!("{route}#[tokio::main]"), 1);
+            decision_of(
+                &fixture,
+                expect![
+                    "run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"
+                ],
+            );
+            let registered = crate::fixture::check(PassId::Entry, &fixture);
+            let registration = registered.files.iter().find_map(|(path, text)| {
+                let line = text.lines().find(|l| l.contains("::provide("))?;
+                Some(format!("{path}: {}", line.trim_start()))
+            });
+            expect!["greeter/src/main.rs: let grpc = GreeterServer::from_arc(knit_proto_helloworld::greeter_inline::provide(&knit_host, MyGreeter));"]
+            .assert_eq(&registration.unwrap_or_default());
+        }
+
+        /// A loop that changes the request on its way (neon's storage broker
+        /// puts the peer's address in its extensions) hands the server what
+        /// a call in process would not.
+        #[test]
+        fn a_loop_that_changes_the_request_keeps_the_calls_rpc() {
+            decision(
+                &accept_loop(
+                    "let service = service_fn(move |mut req| {\n                req.extensions_mut().insert(RemoteAddr(addr));\n                let mut svc = svc.clone();\n                async move { svc.call(req).await }\n            });\n            let _ = auto::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(stream), service).await;",
+                ),
+                expect![
+                    "stay RPC: `greeter` changes the requests its hand-written hyper loop hands its server (`mut req`): a call in process would not"
+                ],
+            );
+        }
+
+        /// Layers between the loop and the server would be skipped by calls
+        /// through the generated server alone.
+        #[test]
+        fn a_layer_between_the_loop_and_the_server_keeps_the_calls_rpc() {
+            decision(
+                &accept_loop(
+                    "let svc = ServiceBuilder::new().layer(auth()).service(svc);\n            let _ = auto::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(stream), TowerToHyperService::new(svc)).await;",
+                ),
+                expect![
+                    "stay RPC: `greeter` hands its server to `.service(..)` on its way to being served, and serves it from a hand-written hyper loop (`serve_connection`): calls cannot reach that stack in process"
+                ],
+            );
+        }
     }
 }

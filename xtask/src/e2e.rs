@@ -443,7 +443,7 @@ impl Built {
         };
         children.push(Running::start(&self.merged_bin, &env, name, &[])?);
         for service in &self.services {
-            if !listeners_off || service == entry {
+            if !listeners_off || service == entry || self.scenario.own_listeners.contains(service) {
                 wait_listening(ports[service], &mut children)?;
             }
         }
@@ -481,7 +481,8 @@ pub fn run(system: &str) -> Result<bool, String> {
     let sealed = {
         let ports = free_ports(&all)?;
         let children = built.start_merged(&ports, true)?;
-        for name in built.services.iter().filter(|n| **n != scenario.entry) {
+        let off = |n: &&String| **n != scenario.entry && !scenario.own_listeners.contains(n);
+        for name in built.services.iter().filter(off) {
             if TcpStream::connect_timeout(&loopback(ports[name]), Duration::from_millis(200))
                 .is_ok()
             {

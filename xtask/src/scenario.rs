@@ -33,6 +33,11 @@ pub struct Scenario {
     /// Response metadata keys whose values must match.
     #[serde(default)]
     pub compare_metadata: Vec<String>,
+    /// Services of the group that bind and serve their listener in code of
+    /// their own (a hand-written accept loop): `KNIT_LISTEN_<NAME>=0` cannot
+    /// turn it off, so it listens in every deployment.
+    #[serde(default)]
+    pub own_listeners: Vec<String>,
     #[serde(rename = "call")]
     pub calls: Vec<CallSpec>,
 }
