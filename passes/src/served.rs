@@ -17,6 +17,8 @@ use ra_ap_syntax::{AstNode, NodeOrToken, SyntaxKind, SyntaxNode, TextRange, Text
 
 use crate::model::{FileId, Group, ServiceId, SourceFile};
 
+mod by_hand;
+
 /// How a provider serves one of its servers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Served {
@@ -554,7 +556,7 @@ fn follow(node: &SyntaxNode, value: Value, provider: &Provider) -> Result<(), St
                 return axum_served(parent, provider, 0);
             }
             if value == Value::Server && method_is(&call, &["call"]) {
-                return called_by_hand(&call, provider);
+                return by_hand::called_by_hand(&call, provider);
             }
         }
         if ast::ParenExpr::can_cast(parent.kind()) || ast::AwaitExpr::can_cast(parent.kind()) {
@@ -570,8 +572,10 @@ fn follow(node: &SyntaxNode, value: Value, provider: &Provider) -> Result<(), St
             node = block;
             continue;
         }
-        if let Some(tuple) = ast::TupleExpr::cast(parent.clone()) {
-            return in_tuple(&tuple, &node, value, provider);
+        if let Some(tuple) = ast::TupleExpr::cast(parent.clone())
+            && let Some(binding) = tuple.syntax().parent().and_then(ast::LetStmt::cast)
+        {
+            return in_tuple(&tuple, &binding, &node, value, provider);
         }
         if let Some(list) = ast::ArgList::cast(parent.clone()) {
             if let Some(some) = list.syntax().parent().and_then(ast::CallExpr::cast)
@@ -716,35 +720,16 @@ fn handed_to(
     provider: &Provider,
 ) -> Result<(), String> {
     let owner = list.syntax().parent();
-    // Served by hyper itself: `serve_connection(io, service)` of a hand-written
-    // accept loop (hyper 0.14 takes the generated server as it is).
+    // Served by hyper itself, in a hand-written accept loop.
     if matches!(value, Value::Server | Value::Hyper)
-        && let Some(call) = owner.clone().and_then(ast::MethodCallExpr::cast)
-        && method_is(&call, HYPER_SERVES)
-        && list.args().nth(1).is_some_and(|a| a.syntax() == arg)
+        && let Some(served) = by_hand::served_by_hyper(list, arg, value, provider)
     {
-        let name = call.name_ref().map(|n| n.text().to_string());
-        provider
-            .by_hand
-            .borrow_mut()
-            .get_or_insert(name.unwrap_or_default());
-        return Ok(());
-    }
-    if value == Value::Hyper {
-        return Err(format!(
-            "`{provider}` hands the hyper service of its server to `{}`, which knit does not follow to `serve_connection`",
-            owner.as_ref().map(called).unwrap_or_default()
-        ));
-    }
-    if let Some(call) = owner.clone().and_then(ast::CallExpr::cast)
-        && value == Value::Server
-        && segments(&call).ends_with(&["TowerToHyperService".to_string(), "new".to_string()])
-    {
-        return follow(call.syntax(), Value::Hyper, provider);
+        return served;
     }
     let adds = match value {
         Value::Server => &["add_service", "add_optional_service"][..],
-        Value::Routes | Value::Built | Value::Hyper => &["add_routes"][..],
+        Value::Routes | Value::Built => &["add_routes"][..],
+        Value::Hyper => &[][..],
     };
     if let Some(call) = owner.clone().and_then(ast::MethodCallExpr::cast)
         && method_is(&call, adds)
@@ -752,7 +737,10 @@ fn handed_to(
         return match router_chain(call.receiver(), provider)? {
             Value::Server => served_on_a_socket(&call, provider),
             Value::Routes => follow(call.syntax(), Value::Routes, provider),
-            Value::Built | Value::Hyper => Ok(()),
+            Value::Built => Ok(()),
+            Value::Hyper => Err(format!(
+                "`{provider}` hands its server to a router as a hyper service, which knit does not follow"
+            )),
         };
     }
     if let Some(call) = owner.clone().and_then(ast::CallExpr::cast)
@@ -844,122 +832,12 @@ fn served_on_a_socket(call: &ast::MethodCallExpr, provider: &Provider) -> Result
     router_served(call.syntax().clone(), provider)
 }
 
-/// hyper's methods that serve one connection with a service: hyper 0.14's
-/// `Http`, hyper 1's `http1`/`http2` builders, hyper-util's `auto::Builder`.
-const HYPER_SERVES: &[&str] = &["serve_connection", "serve_connection_with_upgrades"];
-
-/// Ok when the server's own `call` (`grpc.call(request)`) is handed the
-/// requests of a hand-written hyper loop as they come ([`handed_requests`]).
-fn called_by_hand(call: &ast::MethodCallExpr, provider: &Provider) -> Result<(), String> {
-    let mut args = call.arg_list().into_iter().flat_map(|l| l.args());
-    let (Some(ast::Expr::PathExpr(request)), None) = (args.next(), args.next()) else {
-        return Err(format!(
-            "`{provider}` calls its server itself (`{}`), with a request knit does not follow to a connection",
-            excerpt(call.syntax())
-        ));
-    };
-    let name = request.syntax().text().to_string();
-    handed_requests(request.syntax(), &name, provider, 0)
-}
-
-/// Ok when `name` at `at` is a request as hyper hands it over: a parameter,
-/// neither `mut` nor bound again, of a closure given to hyper's `service_fn`
-/// that a connection is served with, or of a function of the provider's file
-/// that every caller passes such a request. A request the loop changes first
-/// (`|mut req| { req.extensions_mut().insert(..); .. }`) would be handed
-/// over otherwise in process: the calls stay RPC.
-fn handed_requests(
-    at: &SyntaxNode,
-    name: &str,
-    provider: &Provider,
-    depth: u32,
-) -> Result<(), String> {
-    let unfollowed = || {
-        format!(
-            "`{provider}` hands its server a request (`{name}`) that knit does not follow to a hand-written hyper loop's connections"
-        )
-    };
-    for scope in at.ancestors() {
-        let closure = ast::ClosureExpr::cast(scope.clone());
-        let function = ast::Fn::cast(scope.clone());
-        let params = match (&closure, &function) {
-            (Some(closure), _) => closure.param_list(),
-            (_, Some(function)) => function.param_list(),
-            _ => continue,
-        };
-        let found = params
-            .into_iter()
-            .flat_map(|p| p.params())
-            .enumerate()
-            .find_map(|(i, p)| match p.pat() {
-                Some(ast::Pat::IdentPat(pat)) if pat.name().is_some_and(|n| n.text() == name) => {
-                    Some((i, pat))
-                }
-                _ => None,
-            });
-        let Some((index, pat)) = found else {
-            // A function's body sees no names from around it.
-            if function.is_some() {
-                break;
-            }
-            continue;
-        };
-        if pat.mut_token().is_some() || pat.ref_token().is_some() {
-            return Err(format!(
-                "`{provider}` changes the requests its hand-written hyper loop hands its server (`{}`): a call in process would not",
-                excerpt(pat.syntax())
-            ));
-        }
-        let before = at.text_range().start();
-        let rebound = scope
-            .descendants()
-            .filter_map(ast::LetStmt::cast)
-            .any(|l| l.syntax().text_range().end() <= before && crate::locals::binds(&l, name));
-        if rebound || depth > 8 {
-            return Err(unfollowed());
-        }
-        if let Some(closure) = closure {
-            let service_fn = closure
-                .syntax()
-                .parent()
-                .and_then(ast::ArgList::cast)
-                .and_then(|l| l.syntax().parent())
-                .and_then(ast::CallExpr::cast)
-                .filter(|c| segments(c).last().is_some_and(|s| s == "service_fn"));
-            return match service_fn {
-                Some(service_fn) => follow(service_fn.syntax(), Value::Hyper, provider),
-                None => Err(unfollowed()),
-            };
-        }
-        let Some(function) = function.and_then(|f| f.name()) else {
-            return Err(unfollowed());
-        };
-        let callers: Vec<ast::CallExpr> = provider
-            .file
-            .descendants()
-            .filter_map(ast::CallExpr::cast)
-            .filter(|c| segments(c).as_slice() == [function.text().to_string()])
-            .collect();
-        if callers.is_empty() {
-            return Err(unfollowed());
-        }
-        for caller in callers {
-            let given = caller.arg_list().and_then(|l| l.args().nth(index));
-            let Some(ast::Expr::PathExpr(given)) = given else {
-                return Err(unfollowed());
-            };
-            let given_name = given.syntax().text().to_string();
-            handed_requests(given.syntax(), &given_name, provider, depth + 1)?;
-        }
-        return Ok(());
-    }
-    Err(unfollowed())
-}
-
-/// Follows `item` of `tuple`, the value of a `let` of a tuple pattern (`let
-/// (grpc, desk) = (grpc.clone(), desk.clone());`), as the variable it binds.
+/// Follows `item` of `tuple`, the value of the `let` `binding` of a tuple
+/// pattern (`let (grpc, desk) = (grpc.clone(), desk.clone());`), as the
+/// variable it binds there.
 fn in_tuple(
     tuple: &ast::TupleExpr,
+    binding: &ast::LetStmt,
     item: &SyntaxNode,
     value: Value,
     provider: &Provider,
@@ -969,14 +847,14 @@ fn in_tuple(
         .fields()
         .position(|f| f.syntax() == item)
         .ok_or_else(unfollowed)?;
-    let binding = tuple
-        .syntax()
-        .parent()
-        .and_then(ast::LetStmt::cast)
-        .ok_or_else(unfollowed)?;
     let Some(ast::Pat::TuplePat(pats)) = binding.pat() else {
         return Err(unfollowed());
     };
+    // `..` shifts the places; `#[cfg]` may compile the `let` out.
+    let rest = pats.fields().any(|p| matches!(p, ast::Pat::RestPat(_)));
+    if rest || binding.attrs().next().is_some() || pats.fields().count() != tuple.fields().count() {
+        return Err(unfollowed());
+    }
     let Some(ast::Pat::IdentPat(pat)) = pats.fields().nth(index) else {
         return Err(unfollowed());
     };
@@ -2613,14 +2491,44 @@ mod tests {
     mod by_hand {
         use expect_test::expect;
 
-        use super::{decision, decision_of, serving};
+        use super::{INLINE, serving};
         use crate::pass::PassId;
 
-        /// The accept loop around `serve`, a statement that serves `stream`.
+        /// The accept loop around `serve`, statements that serve `stream`
+        /// with `svc` (a clone of the server).
         fn accept_loop(serve: &str) -> String {
-            format!(
+            serving(&format!(
                 "let svc = GreeterServer::new(MyGreeter);\n    let listener = tokio::net::TcpListener::bind(addr).await?;\n    loop {{\n        let (stream, _) = listener.accept().await?;\n        let svc = svc.clone();\n        tokio::spawn(async move {{\n            {serve}\n        }});\n    }}"
-            )
+            ))
+        }
+
+        /// [`accept_loop`] serving `service_fn(closure)`.
+        fn closure_loop(closure: &str) -> String {
+            accept_loop(&format!(
+                "let service = service_fn({closure});\n            let _ = auto::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(stream), service).await;"
+            ))
+        }
+
+        /// The greeter's loop routing each request with `route` (a function
+        /// of its file, given the request and the server).
+        fn route_loop(route: &str) -> String {
+            let serving = serving(
+                "let grpc = GreeterServer::new(MyGreeter);\n    let listener = tokio::net::TcpListener::bind(addr).await?;\n    loop {\n        let (stream, _) = listener.accept().await?;\n        let (grpc, desk) = (grpc.clone(), desk.clone());\n        tokio::spawn(async move {\n            let service = service_fn(move |request| route(request, grpc.clone()));\n            let _ = auto::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(stream), service).await;\n        });\n    }",
+            );
+            serving.replacen("#[tokio::main]", &format!("{route}\n#[tokio::main]"), 1)
+        }
+
+        /// A route that hands gRPC requests on unchanged, and answers the rest.
+        const ROUTE: &str = "async fn route(request: Request<Incoming>, mut grpc: GreeterServer<MyGreeter>) -> Result<Response<Body>, Infallible> {\n    let is_grpc = request.headers().get(\"content-type\").is_some_and(|v| v.as_bytes().starts_with(b\"application/grpc\"));\n    if is_grpc {\n        return grpc.call(request).await;\n    }\n    Ok(not_found())\n}";
+
+        /// The decision for `frontend`'s calls in `fixture`.
+        fn decided(fixture: &str) -> String {
+            let findings = crate::fixture::check(PassId::Calls, fixture).findings;
+            findings
+                .iter()
+                .find_map(|f| f.split_once(": calls to `helloworld.Greeter` "))
+                .map(|(_, decision)| decision.to_string())
+                .unwrap_or_else(|| format!("no decision: {findings:#?}"))
         }
 
         /// hyper adds nothing a handler sees (a request's deadline is kept
@@ -2632,30 +2540,31 @@ mod tests {
                 "let hyper_svc = hyper_util::service::TowerToHyperService::new(svc);\n            let _ = auto::Builder::new(TokioExecutor::new()).serve_connection_with_upgrades(TokioIo::new(stream), hyper_svc).await;",
                 "let _ = Http::new().http2_only(true).serve_connection(stream, svc).await;",
             ] {
-                decision(
-                    &accept_loop(serve),
-                    expect![[
-                        r#"run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"#
-                    ]],
-                );
+                assert_eq!(decided(&accept_loop(serve)), INLINE, "{serve}");
             }
+        }
+
+        #[test]
+        fn a_closure_that_hands_requests_on_runs_inline() {
+            for closure in [
+                "move |req| { let mut svc = svc.clone(); async move { svc.call(req).await } }",
+                "move |req| { tracing::debug!(\"request\"); svc.clone().call(req) }",
+            ] {
+                assert_eq!(decided(&closure_loop(closure)), INLINE, "{closure}");
+            }
+            // The service made in an `async` block and awaited.
+            let fixture = accept_loop(
+                "let service = async move { service_fn(move |req| { let mut svc = svc.clone(); async move { svc.call(req).await } }) }.await;\n            let _ = auto::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(stream), service).await;",
+            );
+            assert_eq!(decided(&fixture), INLINE);
         }
 
         /// The loop's service routes gRPC requests to the server through a
         /// function of the service's, untouched, and the rest to HTTP.
         #[test]
         fn a_route_that_hands_grpc_requests_on_unchanged_runs_inline() {
-            let route = "async fn route(request: Request<Incoming>, mut grpc: GreeterServer<MyGreeter>) -> Result<Response<Body>, Infallible> {\n    if request.headers().get(\"content-type\").is_some_and(|v| v.as_bytes().starts_with(b\"application/grpc\")) {\n        return grpc.call(request).await;\n    }\n    Ok(not_found())\n}\n";
-            let serving = serving(
-                "let grpc = GreeterServer::new(MyGreeter);\n    let listener = tokio::net::TcpListener::bind(addr).await?;\n    loop {\n        let (stream, _) = listener.accept().await?;\n        let (grpc, desk) = (grpc.clone(), desk.clone());\n        tokio::spawn(async move {\n            let service = service_fn(move |request| route(request, grpc.clone()));\n            let _ = auto::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(stream), service).await;\n        });\n    }",
-            );
-            let fixture = serving.replacen("#[tokio::main]", &format!("{route}#[tokio::main]"), 1);
-            decision_of(
-                &fixture,
-                expect![
-                    "run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"
-                ],
-            );
+            let fixture = route_loop(ROUTE);
+            assert_eq!(decided(&fixture), INLINE);
             let registered = crate::fixture::check(PassId::Entry, &fixture);
             let registration = registered.files.iter().find_map(|(path, text)| {
                 let line = text.lines().find(|l| l.contains("::provide("))?;
@@ -2665,33 +2574,163 @@ mod tests {
             .assert_eq(&registration.unwrap_or_default());
         }
 
-        /// A loop that changes the request on its way (neon's storage broker
-        /// puts the peer's address in its extensions) hands the server what
-        /// a call in process would not.
+        /// What a loop does to a gRPC request or its answer, a call in
+        /// process would not: each shape keeps the calls RPC, saying why.
         #[test]
-        fn a_loop_that_changes_the_request_keeps_the_calls_rpc() {
-            decision(
-                &accept_loop(
-                    "let service = service_fn(move |mut req| {\n                req.extensions_mut().insert(RemoteAddr(addr));\n                let mut svc = svc.clone();\n                async move { svc.call(req).await }\n            });\n            let _ = auto::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(stream), service).await;",
+        fn a_loop_that_does_more_than_hand_requests_on_keeps_the_calls_rpc() {
+            let changes = "changes the requests its hand-written hyper loop hands its server";
+            let more =
+                "does more in its hand-written hyper loop than hand its server gRPC requests";
+            let unfollowed = "that knit does not follow to a hand-written hyper loop's connections";
+            let cases = [
+                // neon's storage broker: the peer's address in an extension.
+                (
+                    "move |mut req| { req.extensions_mut().insert(RemoteAddr(addr)); let mut svc = svc.clone(); async move { svc.call(req).await } }",
+                    changes,
                 ),
-                expect![
-                    "stay RPC: `greeter` changes the requests its hand-written hyper loop hands its server (`mut req`): a call in process would not"
-                ],
-            );
+                (
+                    "move |req| { let mut svc = svc.clone(); async move { if req.headers().get(\"authorization\").is_none() { return Ok(unauthorized()); } svc.call(req).await } }",
+                    more,
+                ),
+                (
+                    "move |req| { let mut svc = svc.clone(); async move { svc.call(req).await.map(|r| r.map(boxed)) } }",
+                    more,
+                ),
+                (
+                    "move |req| { let mut svc = svc.clone(); async move { let answer = svc.call(req).await?; Ok(answer) } }",
+                    more,
+                ),
+                (
+                    "move |req| tokio::time::timeout(LIMIT, svc.clone().call(req))",
+                    more,
+                ),
+                (
+                    "move |req| { let mut svc = svc.clone(); async move { svc.call(req).await; not_found() } }",
+                    more,
+                ),
+                (
+                    "move |req| { let mut svc = svc.clone(); async move { return svc.call(req).await; }; ready(not_found()) }",
+                    more,
+                ),
+                (
+                    "move |req| { let Ok(req) = rewrite(req) else { return bad(); }; svc.clone().call(req) }",
+                    unfollowed,
+                ),
+                (
+                    "move |req| { if let Ok(req) = rewrite(req) { svc.clone().call(req) } else { bad() } }",
+                    unfollowed,
+                ),
+                (
+                    "move |req| { match rewrite(req) { req => svc.clone().call(req) } }",
+                    unfollowed,
+                ),
+                (
+                    "move |req| { let svc = svc.clone(); move |(req, _): (Request<Incoming>, u8)| svc.call(req) }",
+                    unfollowed,
+                ),
+            ];
+            for (closure, reason) in cases {
+                let decision = decided(&closure_loop(closure));
+                assert!(
+                    decision.starts_with("stay RPC") && decision.contains(reason),
+                    "{closure}: {decision}"
+                );
+            }
         }
 
-        /// Layers between the loop and the server would be skipped by calls
-        /// through the generated server alone.
         #[test]
-        fn a_layer_between_the_loop_and_the_server_keeps_the_calls_rpc() {
-            decision(
-                &accept_loop(
-                    "let svc = ServiceBuilder::new().layer(auth()).service(svc);\n            let _ = auto::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(stream), TowerToHyperService::new(svc)).await;",
+        fn a_route_that_changes_or_gates_requests_keeps_the_calls_rpc() {
+            let cases = [
+                (ROUTE.replace("(request: Request", "(mut request: Request"), "(`mut request`)"),
+                (
+                    ROUTE.replace("    if is_grpc {", "    if !authorized(&request) {\n        return Ok(denied());\n    }\n    if is_grpc {"),
+                    "does more in its hand-written hyper loop",
                 ),
-                expect![
-                    "stay RPC: `greeter` hands its server to `.service(..)` on its way to being served, and serves it from a hand-written hyper loop (`serve_connection`): calls cannot reach that stack in process"
-                ],
-            );
+                (ROUTE.replace("if is_grpc {", "if is_slow {"), "does more in its hand-written hyper loop"),
+                // A function that calls itself is followed a bounded number of times.
+                (
+                    "async fn route(request: Request<Incoming>, grpc: GreeterServer<MyGreeter>) -> Result<Response<Body>, Infallible> {\n    if false { return route(request, grpc).await; }\n    grpc.call(request).await\n}".to_string(),
+                    "stay RPC",
+                ),
+            ];
+            for (route, reason) in cases {
+                let decision = decided(&route_loop(&route));
+                assert!(
+                    decision.starts_with("stay RPC") && decision.contains(reason),
+                    "{route}: {decision}"
+                );
+            }
+        }
+
+        /// What serves the connection must be hyper's, over HTTP/2, on a
+        /// connection a plain listener accepted.
+        #[test]
+        fn a_connection_knit_cannot_follow_keeps_the_calls_rpc() {
+            let cases = [
+                (
+                    "let stream = acceptor.accept(stream).await?;\n            let _ = http2::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(stream), TowerToHyperService::new(svc)).await;",
+                    "serves its server on connections knit does not follow to a plain listener",
+                ),
+                (
+                    "let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), TowerToHyperService::new(svc)).await;",
+                    "over HTTP/1 only",
+                ),
+                (
+                    "let _ = http2::Builder::new(TokioExecutor::new()).serve_connection(TowerToHyperService::new(svc), TokioIo::new(stream)).await;",
+                    "as other than the service",
+                ),
+                (
+                    "let service = ServiceBuilder::new().layer(auth()).service(svc);\n            let _ = auto::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(stream), TowerToHyperService::new(service)).await;",
+                    "hands its server to `.service(..)` on its way to being served, and serves it from a hand-written hyper loop (`serve_connection`): calls cannot reach that stack in process",
+                ),
+                (
+                    "let f = move |req| svc.clone().call(req);\n            let _ = auto::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(stream), service_fn(f)).await;",
+                    "that knit does not follow to a hand-written hyper loop's connections",
+                ),
+                (
+                    "let service = TowerToHyperService::new(svc);\n            proxy(service).await;",
+                    "hands the hyper service of its server to `proxy(service)`",
+                ),
+                (
+                    "let service = wrap(move |req| svc.clone().call(req));\n            let _ = auto::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(stream), service).await;",
+                    "that knit does not follow to a hand-written hyper loop's connections",
+                ),
+            ];
+            for (serve, reason) in cases {
+                let decision = decided(&accept_loop(serve));
+                assert!(
+                    decision.starts_with("stay RPC") && decision.contains(reason),
+                    "{serve}: {decision}"
+                );
+            }
+        }
+
+        /// A `serve_connection` or `service_fn` of the service's own may do
+        /// anything.
+        #[test]
+        fn functions_of_the_services_own_by_hypers_names_keep_the_calls_rpc() {
+            for (own, serve) in [
+                (
+                    "fn service_fn<F>(f: F) -> Gate<F> { Gate::new(f) }",
+                    "let service = service_fn(move |req| svc.clone().call(req));\n            let _ = auto::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(stream), service).await;",
+                ),
+                (
+                    "impl Gate { async fn serve_connection<I, S>(&self, io: I, svc: S) { auth(svc).serve(io).await } }",
+                    "let _ = Gate.serve_connection(TokioIo::new(stream), TowerToHyperService::new(svc)).await;",
+                ),
+            ] {
+                let fixture = accept_loop(serve).replacen(
+                    "#[tokio::main]",
+                    &format!("{own}\n#[tokio::main]"),
+                    1,
+                );
+                let decision = decided(&fixture);
+                assert!(
+                    decision.starts_with("stay RPC")
+                        && decision.contains("of its own, which knit does not follow"),
+                    "{own}: {decision}"
+                );
+            }
         }
     }
 }
