@@ -58,6 +58,10 @@ pub struct Loaded {
     /// repositories: (service index, path in the output tree, text), each
     /// service's deepest first.
     pub cargo_configs: Vec<(usize, String, String)>,
+    /// The toolchain file rustup reads for each service's build
+    /// (`rust-toolchain.toml`, or `rust-toolchain`): (service index, path in
+    /// the output tree, text).
+    pub toolchains: Vec<(usize, String, String)>,
 }
 
 /// Where a service's files came from.
@@ -125,6 +129,8 @@ struct Loading {
     /// The Cargo configuration files its build reads: (where it is, text),
     /// the workspace's folder's first.
     cargo_configs: Vec<(PathBuf, String)>,
+    /// The toolchain file rustup reads for its build: (where it is, text).
+    toolchain: Option<(PathBuf, String)>,
 }
 
 /// A Rust file or manifest of a service: where knit reads it, where it is, and
@@ -281,6 +287,7 @@ fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loa
     let mut sources = Vec::new();
     let mut notes: Vec<(String, String)> = Vec::new();
     let mut cargo_configs = Vec::new();
+    let mut toolchains = Vec::new();
     // Every file gets one id, however many services reach its package.
     let mut ids: HashMap<PathBuf, FileId> = HashMap::new();
     let mut by_path: HashMap<String, FileId> = HashMap::new();
@@ -387,6 +394,11 @@ fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loa
                 cargo_configs.push((index, place(&at), text));
             }
         }
+        if let Some((at, text)) = loading.toolchain
+            && at.starts_with(&top)
+        {
+            toolchains.push((index, place(&at), text));
+        }
         lockfiles.push(loading.lockfile);
         sources.push(loading.source);
     }
@@ -426,6 +438,7 @@ fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loa
         tonic,
         notes,
         cargo_configs,
+        toolchains,
     })
 }
 
@@ -1183,6 +1196,7 @@ fn load_service(
         None => git::toplevel(&root),
     };
     let cargo_configs = cargo_configs(&root, repository.as_deref(), &at);
+    let toolchain = toolchain(&root, repository.as_deref(), &at);
     Ok(Loading {
         service,
         source,
@@ -1199,7 +1213,35 @@ fn load_service(
         lockfile,
         tonic,
         cargo_configs,
+        toolchain,
     })
+}
+
+/// The toolchain file rustup reads for a build in the workspace folder
+/// `root`: the nearest `rust-toolchain` or `rust-toolchain.toml` (the first
+/// where a folder has both, as rustup takes it) in `root` and the folders
+/// above it up to `top` (the repository's), with where it stands in the
+/// input tree (`at`).
+fn toolchain(
+    root: &Path,
+    top: Option<&Path>,
+    at: &dyn Fn(&Path) -> PathBuf,
+) -> Option<(PathBuf, String)> {
+    for dir in root.ancestors() {
+        let file = ["rust-toolchain", "rust-toolchain.toml"]
+            .iter()
+            .map(|name| dir.join(name))
+            .find(|f| f.is_file());
+        if let Some(file) = file
+            && let Ok(text) = std::fs::read_to_string(&file)
+        {
+            return Some((at(&file), text));
+        }
+        if top.is_none_or(|top| dir == top) {
+            break;
+        }
+    }
+    None
 }
 
 /// The Cargo configuration files (`.cargo/config.toml`, or `.cargo/config`)

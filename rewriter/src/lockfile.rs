@@ -115,7 +115,8 @@ pub fn lock(loaded: &Loaded, files: &[(String, Content)], out: &Path) -> std::io
         for ((origin, path), _) in copies.filter(|(_, services)| services.contains(&i)) {
             inputs.insert(path.clone(), hash_file(origin)?);
         }
-        for (_, path, text) in loaded.cargo_configs.iter().filter(|(s, _, _)| *s == i) {
+        let build_files = loaded.cargo_configs.iter().chain(&loaded.toolchains);
+        for (_, path, text) in build_files.filter(|(s, _, _)| *s == i) {
             inputs.insert(path.clone(), hash(text.as_bytes()));
         }
         if let Some(lockfile) = &loaded.lockfiles[i] {

@@ -187,6 +187,20 @@ pub fn merge(loaded: &Loaded) -> Result<Merged> {
         }
         files.insert(crate::cargo_config::PATH.to_string(), Content::Text(config));
     }
+    if let Some((path, text)) = toolchain(loaded, &mut output.findings) {
+        match files.get(&path) {
+            Some(Content::Text(theirs)) if *theirs == text => {}
+            Some(_) => {
+                return Err(Diagnostic::new(format!(
+                    "a service has `{path}` at the output's root, where knit puts the toolchain the services' builds pin"
+                ))
+                .into());
+            }
+            None => {
+                files.insert(path, Content::Text(text));
+            }
+        }
+    }
     let mut generated = Vec::new();
     let (support, notes) = generate::support(loaded, &sharing);
     for message in notes {
@@ -216,6 +230,46 @@ pub fn merge(loaded: &Loaded) -> Result<Merged> {
         output,
         sharing,
     })
+}
+
+/// The toolchain file the services' builds read (`rust-toolchain.toml`), for
+/// the output's root when they pin one toolchain, with a note; none, with a
+/// note naming each, when they pin different ones.
+fn toolchain(loaded: &Loaded, findings: &mut Vec<Finding>) -> Option<(String, String)> {
+    let mut pins: Vec<(&str, &str, &str)> = Vec::new();
+    for (service, path, text) in &loaded.toolchains {
+        pins.push((&loaded.group.services[*service].name, path, text));
+    }
+    let (_, first_path, first) = *pins.first()?;
+    let note = |message: String| Finding {
+        level: Level::Note,
+        pass: PassId::Namespace,
+        at: None,
+        message,
+    };
+    if pins.iter().any(|(_, _, text)| text.trim() != first.trim()) {
+        let each: Vec<String> = pins
+            .iter()
+            .map(|(service, path, _)| format!("`{service}` at `{path}`"))
+            .collect();
+        findings.push(note(format!(
+            "the services' builds pin different Rust toolchains ({}): the output pins none, so the merged build uses the toolchain rustup picks for the output's folder; put one that builds every service in `rust-toolchain.toml` there",
+            each.join(", ")
+        )));
+        return None;
+    }
+    let name = match first_path.ends_with("rust-toolchain.toml") {
+        true => "rust-toolchain.toml",
+        false => "rust-toolchain",
+    };
+    let mut paths: Vec<&str> = pins.iter().map(|(_, path, _)| *path).collect();
+    paths.sort_unstable();
+    paths.dedup();
+    findings.push(note(format!(
+        "the services' builds pin a Rust toolchain ({}): it is written to `{name}` of the output, which rustup reads when the merged workspace is built from the output's folder",
+        paths.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
+    )));
+    Some((name.to_string(), first.to_string()))
 }
 
 /// The Cargo configuration the services' builds read from their repositories

@@ -135,6 +135,64 @@ fn the_services_cargo_configuration_is_written_at_the_outputs_root() {
     );
 }
 
+/// The toolchain a service's workspace pins (`rust-toolchain.toml` in its
+/// folder, or above it up to its repository's) is written at the output's root, where rustup reads it for the
+/// merged build; `knit check` sees it change. Services that pin different
+/// toolchains get none, and the report names each.
+#[test]
+fn the_toolchain_the_services_pin_is_written_at_the_outputs_root() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pin = "[toolchain]\nchannel = \"1.90.0\"\ncomponents = [\"clippy\"]\n";
+    merge_layout("two-bins", tmp.path(), |dir| {
+        std::fs::write(dir.join("market/rust-toolchain.toml"), pin).unwrap();
+    })
+    .unwrap();
+    let written = std::fs::read_to_string(tmp.path().join("out/rust-toolchain.toml")).unwrap();
+    assert_eq!(written, pin);
+    let report = std::fs::read_to_string(tmp.path().join("out/report.md")).unwrap();
+    assert!(
+        report.contains("the services' builds pin a Rust toolchain (`market/rust-toolchain.toml`): it is written to `rust-toolchain.toml` of the output"),
+        "{report}"
+    );
+    std::fs::write(
+        tmp.path().join("two-bins/market/rust-toolchain.toml"),
+        "[toolchain]\n",
+    )
+    .unwrap();
+    let check = knit(
+        &["check", "two-bins/knit.toml", "--against", "out"],
+        tmp.path(),
+    );
+    let said = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        check.status.code() == Some(1) && said.contains("modified market/rust-toolchain.toml"),
+        "{said}"
+    );
+
+    // Two repositories, two toolchains: none is written.
+    let tmp = tempfile::tempdir().unwrap();
+    let system = tmp.path().join("accept-loop");
+    common::copy_tree(&common::root().join("corpus/layouts/accept-loop"), &system);
+    std::fs::write(system.join("fares/rust-toolchain.toml"), pin).unwrap();
+    std::fs::write(system.join("kiosk/rust-toolchain"), "1.88.0\n").unwrap();
+    let run = knit(
+        &["merge", "accept-loop/knit.toml", "--out", "out"],
+        tmp.path(),
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(!tmp.path().join("out/rust-toolchain.toml").exists());
+    assert!(!tmp.path().join("out/rust-toolchain").exists());
+    let report = std::fs::read_to_string(tmp.path().join("out/report.md")).unwrap();
+    assert!(
+        report.contains("the services' builds pin different Rust toolchains (`fares` at `fares/rust-toolchain.toml`, `kiosk` at `kiosk/rust-toolchain`): the output pins none"),
+        "{report}"
+    );
+}
+
 /// The call site both roles of one binary compile is a row of each role's
 /// service, counted once for each, in report.json and report.md.
 #[test]
