@@ -1183,7 +1183,9 @@ fn register(
         else {
             continue;
         };
-        if !in_entry(&sharing.entries[index], m) {
+        if !in_entry(&sharing.entries[index], m)
+            || crate::served::builds_no_server(group.file(m.file), *call)
+        {
             continue;
         }
         let full = format!("{}.{}", m.named.package, m.named.service);
@@ -1196,6 +1198,13 @@ fn register(
                 true => "provide_stacked",
                 false => "provide_server",
             };
+            // The pair `tonic_health::server::health_reporter()` returns.
+            let paired = if crate::names::builds_a_server(method) {
+                "_paired"
+            } else {
+                ""
+            };
+            let provide = format!("{provide}{paired}");
             let open = format!("{}.{provide}({full:?}, ", host.expr);
             out.edit(PASS, m.file, TextRange::empty(call.start()), open, &note);
             out.edit(PASS, m.file, TextRange::empty(call.end()), ")", &note);

@@ -279,6 +279,19 @@ fn type_names(crates: &Crates) -> BTreeSet<String> {
             [format!("{name}Client"), format!("{name}Server")]
         })
         .collect();
+    // The functions API crates build their servers with.
+    for krate in crates.values() {
+        let Some(external) = krate.external.as_deref() else {
+            continue;
+        };
+        for (name, function, ..) in SERVER_BUILDERS {
+            if external.split(' ').next() == Some(*name)
+                && let Some(last) = function.last()
+            {
+                names.insert(last.to_string());
+            }
+        }
+    }
     let imports: Vec<&Imports> = crates.values().flat_map(|k| k.imports.values()).collect();
     loop {
         let before = names.len();
@@ -802,6 +815,9 @@ fn classify(krate: &Crate, path: &[String]) -> Option<(Vec<String>, String, Name
 /// none when that does not tell.
 fn classify_external(krate: &Crate, path: &[String]) -> Option<(Vec<String>, String, Named)> {
     let (ty, module) = path.split_last()?;
+    if let Some(built) = built_by_its_crate(krate, path) {
+        return Some(built);
+    }
     let (name, role) = match ty.strip_suffix("Client") {
         Some(name) => (name, Role::Client),
         None => (ty.strip_suffix("Server")?, Role::Server),
@@ -839,6 +855,51 @@ fn classify_external(krate: &Crate, path: &[String]) -> Option<(Vec<String>, Str
         service: service.clone(),
     };
     Some((module.to_vec(), package.clone(), named))
+}
+
+/// Functions of an API crate that build one of its servers, by crate, path
+/// and service: `tonic_health::server::health_reporter()` returns the health
+/// server it builds, the second of a pair.
+const SERVER_BUILDERS: &[(&str, &[&str], &str, &str)] = &[(
+    "tonic-health",
+    &["server", "health_reporter"],
+    "grpc.health.v1",
+    "Health",
+)];
+
+/// Whether `function` (a path's last segment) is one an API crate builds a
+/// server with, returned as the second of a pair ([`SERVER_BUILDERS`]).
+pub fn builds_a_server(function: &str) -> bool {
+    SERVER_BUILDERS
+        .iter()
+        .any(|(_, path, ..)| path.last() == Some(&function))
+}
+
+/// The server `path`, in the API crate `krate`, names by building it
+/// ([`SERVER_BUILDERS`]).
+fn built_by_its_crate(krate: &Crate, path: &[String]) -> Option<(Vec<String>, String, Named)> {
+    let external = krate.external.as_deref()?;
+    let (_, _, package, service) = SERVER_BUILDERS.iter().find(|(name, function, ..)| {
+        let ends = path.len() >= function.len()
+            && path[path.len() - function.len()..]
+                .iter()
+                .zip(function.iter())
+                .all(|(a, b)| a == b);
+        external.split(' ').next() == Some(*name) && ends
+    })?;
+    let defined = krate
+        .protos
+        .iter()
+        .any(|(p, services)| p == package && services.iter().any(|s| s == service));
+    defined.then(|| {
+        let named = Named {
+            role: Role::Server,
+            package: package.to_string(),
+            service: service.to_string(),
+        };
+        let module = path[..path.len() - 1].to_vec();
+        (module, package.to_string(), named)
+    })
 }
 
 /// The client a crate-internal path seems to name by its last segment, when
@@ -1414,6 +1475,19 @@ fn usage_of(path: &ast::Path, shift: TextSize) -> Usage {
     };
     if ast::PathType::can_cast(parent.kind()) {
         return Usage::Type;
+    }
+    // A function that builds a server, called (`health_reporter()`).
+    if let Some(expr) = ast::PathExpr::cast(parent.clone())
+        && let Some(call) = expr.syntax().parent().and_then(ast::CallExpr::cast)
+        && let Some(name) = path.segment().and_then(|s| s.name_ref())
+    {
+        let args = call.arg_list().into_iter().flat_map(|l| l.args());
+        return Usage::Call {
+            method: name.text().to_string(),
+            method_range: name.syntax().text_range() + shift,
+            call: call.syntax().text_range() + shift,
+            args: args.map(|a| a.syntax().text_range() + shift).collect(),
+        };
     }
     let call = ast::Path::cast(parent.clone()).and_then(|outer| {
         let name = outer.segment()?.name_ref()?;

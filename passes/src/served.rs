@@ -219,7 +219,26 @@ fn followed(
     if let Some(root) = server.syntax().ancestors().last() {
         provider.trees.borrow_mut().push((root, macro_shift));
     }
-    if let Err(reason) = follow(server.syntax(), Value::Server, &provider) {
+    let served = match paired(&server) {
+        Some((binding, ast::Pat::IdentPat(pat))) if pat.name().is_some() => {
+            let name = pat.name().map(|n| n.text().to_string()).unwrap_or_default();
+            match binding.syntax().parent() {
+                Some(block) => {
+                    let after = binding.syntax().text_range().end();
+                    uses_of(&block, &name, after, Value::Server, &provider)
+                }
+                None => Err(format!(
+                    "`{name}` serves its server where knit cannot follow it"
+                )),
+            }
+        }
+        Some(_) => Err(format!(
+            "`{name}` keeps the server its API crate builds (`{}`) in a pattern knit cannot follow",
+            excerpt(server.syntax())
+        )),
+        None => follow(server.syntax(), Value::Server, &provider),
+    };
+    if let Err(reason) = served {
         return (Served::Rpc(reason), Vec::new());
     }
     let stacked = provider.stacked.borrow_mut().take();
@@ -479,6 +498,43 @@ pub fn type_only(file: &SourceFile, range: TextRange) -> bool {
         .take_while(|n| !ast::Fn::can_cast(n.kind()))
         .any(|n| ast::ParamList::can_cast(n.kind()) || ast::RetType::can_cast(n.kind()));
     named || signature
+}
+
+/// The `let` of the pair a function of an API crate returns with the server
+/// it builds, and the pattern the server is bound to: `let (reporter,
+/// health) = tonic_health::server::health_reporter();`.
+fn paired(call: &ast::Expr) -> Option<(ast::LetStmt, ast::Pat)> {
+    let ast::Expr::CallExpr(made) = call else {
+        return None;
+    };
+    if !segments(made)
+        .last()
+        .is_some_and(|f| crate::names::builds_a_server(f))
+    {
+        return None;
+    }
+    let binding = made.syntax().parent().and_then(ast::LetStmt::cast)?;
+    let Some(ast::Pat::TuplePat(pair)) = binding.pat() else {
+        return None;
+    };
+    let mut fields = pair.fields();
+    match (fields.next(), fields.next(), fields.next()) {
+        (Some(_), Some(server), None) => Some((binding, server)),
+        _ => None,
+    }
+}
+
+/// Whether the call at `range` of `file` builds a server only to drop it:
+/// `let (reporter, _) = tonic_health::server::health_reporter();`.
+pub fn builds_no_server(file: &SourceFile, range: TextRange) -> bool {
+    let dropped = |pat: &ast::Pat| match pat {
+        ast::Pat::WildcardPat(_) => true,
+        ast::Pat::IdentPat(pat) => pat.name().is_some_and(|n| n.text().starts_with('_')),
+        _ => false,
+    };
+    expr_at(file, range)
+        .and_then(|(expr, _)| paired(&expr))
+        .is_some_and(|(_, server)| dropped(&server))
 }
 
 /// The expression at `range` of `file`, parsed from a macro's tokens when it

@@ -154,7 +154,7 @@ const CODEGEN_OPTIONS: &[&str] = &[
 ];
 
 /// Server constructions knit turns into registrations.
-pub const REGISTERED_CONSTRUCTORS: &[&str] = &["new", "with_interceptor"];
+pub const REGISTERED_CONSTRUCTORS: &[&str] = &["new", "with_interceptor", "health_reporter"];
 /// Client constructors knit turns into in-process clients.
 pub const CONVERTED_CONSTRUCTORS: &[&str] = &["connect", "new", "with_origin", "with_interceptor"];
 
@@ -753,6 +753,11 @@ fn decide(
             // XServer<H>)`: no server is made there.
             continue;
         }
+        if let Usage::Call { call, .. } = &m.usage
+            && crate::served::builds_no_server(file, *call)
+        {
+            continue;
+        }
         let Usage::Call { method, call, .. } = &m.usage else {
             // `.map(XServer::new)`, a type, a macro knit cannot read: how
             // that server is served is not seen.
@@ -1105,16 +1110,16 @@ fn bridgeable(
 }
 
 /// Servers an API crate builds itself, by proto package: the function that
-/// returns one, and how a service can build it instead.
+/// returns one, and how it is called where knit resolves it.
 const BUILT_BY_THEIR_CRATE: &[(&str, &str, &str)] = &[(
     "grpc.health.v1",
     "health_reporter()",
-    "`HealthServer::new(HealthService::from_health_reporter(reporter))`",
+    "`tonic_health::server::health_reporter()`",
 )];
 
 /// Why no service of the group serves `named` when another service builds its
 /// server with a function of its API crate (`tonic_health::server::
-/// health_reporter()`): that server is never named, so knit does not register it.
+/// health_reporter()`) by a path knit does not resolve to that function.
 fn built_by_its_crate(group: &Group, caller: ServiceId, named: &Named) -> Option<String> {
     let (_, function, instead) = BUILT_BY_THEIR_CRATE
         .iter()
@@ -1128,7 +1133,7 @@ fn built_by_its_crate(group: &Group, caller: ServiceId, named: &Named) -> Option
         .line_col(ra_ap_syntax::TextSize::from(at as u32));
     let server = file.owners().find(|o| o.service != caller)?.service;
     Some(format!(
-        "`{}` builds the `{}.{}` server with its crate's `{function}` ({}:{line}:{column}), which knit does not register for calls in process; built as {instead}, it would be",
+        "`{}` builds the `{}.{}` server with its crate's `{function}` ({}:{line}:{column}) by a path knit does not resolve to that function; called as {instead}, or imported by that name, it would be registered for calls in process",
         group.services[server].name, named.package, named.service, file.path
     ))
 }

@@ -97,6 +97,18 @@ pub(crate) fn take_serving(owner: &'static str, grpc_services: &[&'static str]) 
 }
 
 impl ServiceHost {
+    /// [`ServiceHost::provide_stacked`] for the server of the pair that a
+    /// function of an API crate returns
+    /// (`tonic_health::server::health_reporter()`: its reporter and its
+    /// server). Returns the pair as it is.
+    pub fn provide_stacked_paired<R, S>(
+        &self,
+        grpc_service: &'static str,
+        (first, server): (R, S),
+    ) -> (R, S) {
+        (first, self.provide_stacked(grpc_service, server))
+    }
+
     /// Registers `grpc_service`, which the server this entry is building
     /// serves, for in-process calls through that server's whole stack: the
     /// listener that serves its router accepts the group's in-memory

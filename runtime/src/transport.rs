@@ -57,6 +57,31 @@ impl LocalTransport {
 /// The bridged side of a provider's registration: the registry knows handlers,
 /// this module how a server becomes one.
 impl crate::ServiceHost {
+    /// [`ServiceHost::provide_server`](crate::ServiceHost::provide_server) for
+    /// the server of the pair that a function of an API crate returns
+    /// (`tonic_health::server::health_reporter()`: its reporter and its
+    /// server). Returns the pair as it is.
+    pub fn provide_server_paired<R, S, B>(
+        &self,
+        grpc_service: &'static str,
+        (first, server): (R, S),
+    ) -> (R, S)
+    where
+        S: tower::Service<
+                tonic::codegen::http::Request<Body>,
+                Response = tonic::codegen::http::Response<B>,
+                Error = std::convert::Infallible,
+            > + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+        B: tonic::codegen::Body<Data = tonic::codegen::Bytes> + Send + 'static,
+        B::Error: Into<tonic::codegen::StdError>,
+    {
+        (first, self.provide_server(grpc_service, server))
+    }
+
     /// Registers `server` (a generated `XServer`, with its interceptor or not) as
     /// `grpc_service` for callers of the group that compile other definitions of
     /// its proto package: their requests are decoded by this server's own stack,
