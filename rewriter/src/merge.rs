@@ -187,20 +187,7 @@ pub fn merge(loaded: &Loaded) -> Result<Merged> {
         }
         files.insert(crate::cargo_config::PATH.to_string(), Content::Text(config));
     }
-    if let Some((path, text)) = toolchain(loaded, &mut output.findings) {
-        match files.get(&path) {
-            Some(Content::Text(theirs)) if *theirs == text => {}
-            Some(_) => {
-                return Err(Diagnostic::new(format!(
-                    "a service has `{path}` at the output's root, where knit puts the toolchain the services' builds pin"
-                ))
-                .into());
-            }
-            None => {
-                files.insert(path, Content::Text(text));
-            }
-        }
-    }
+    toolchain(loaded, &mut output.findings);
     let mut generated = Vec::new();
     let (support, notes) = generate::support(loaded, &sharing);
     for message in notes {
@@ -232,44 +219,55 @@ pub fn merge(loaded: &Loaded) -> Result<Merged> {
     })
 }
 
-/// The toolchain file the services' builds read (`rust-toolchain.toml`), for
-/// the output's root when they pin one toolchain, with a note; none, with a
-/// note naming each, when they pin different ones.
-fn toolchain(loaded: &Loaded, findings: &mut Vec<Finding>) -> Option<(String, String)> {
-    let mut pins: Vec<(&str, &str, &str)> = Vec::new();
-    for (service, path, text) in &loaded.toolchains {
-        pins.push((&loaded.group.services[*service].name, path, text));
+/// Notes the Rust toolchains the services' builds pin (`rust-toolchain.toml`,
+/// `rust-toolchain`). The output pins none: knit's runtime and the merged
+/// lockfile's other packages may need a newer rustc than a service's pin
+/// (chariott pins 1.72.1; the runtime calls `Option::is_none_or`, 1.82), so the
+/// merged build uses the toolchain rustup picks for the output's folder, and
+/// the note says which pins there were.
+fn toolchain(loaded: &Loaded, findings: &mut Vec<Finding>) {
+    let mut pins: Vec<String> = loaded
+        .toolchains
+        .iter()
+        .map(|(service, path, text)| {
+            let channel = channel(text)
+                .map(|c| format!(": `{c}`"))
+                .unwrap_or_default();
+            format!(
+                "`{}` at `{path}`{channel}",
+                loaded.group.services[*service].name
+            )
+        })
+        .collect();
+    if pins.is_empty() {
+        return;
     }
-    let (_, first_path, first) = *pins.first()?;
-    let note = |message: String| Finding {
+    pins.dedup();
+    findings.push(Finding {
         level: Level::Note,
         pass: PassId::Namespace,
         at: None,
-        message,
-    };
-    if pins.iter().any(|(_, _, text)| text.trim() != first.trim()) {
-        let each: Vec<String> = pins
-            .iter()
-            .map(|(service, path, _)| format!("`{service}` at `{path}`"))
-            .collect();
-        findings.push(note(format!(
-            "the services' builds pin different Rust toolchains ({}): the output pins none, so the merged build uses the toolchain rustup picks for the output's folder; put one that builds every service in `rust-toolchain.toml` there",
-            each.join(", ")
-        )));
-        return None;
+        message: format!(
+            "the services' builds pin a Rust toolchain ({}): the output pins none, since knit's runtime and the packages the merged lockfile adds may need a newer rustc; the merged build uses the toolchain rustup picks for the output's folder (put a `rust-toolchain.toml` there to pin one)",
+            pins.join(", ")
+        ),
+    });
+}
+
+/// The channel a toolchain file names: `channel = ".."` of its
+/// `[toolchain]`, or the whole of a legacy one-line file.
+fn channel(text: &str) -> Option<String> {
+    match text.parse::<toml_edit::DocumentMut>() {
+        Ok(doc) => doc
+            .get("toolchain")?
+            .get("channel")?
+            .as_str()
+            .map(str::to_string),
+        Err(_) => {
+            let line = text.trim();
+            (!line.is_empty() && !line.contains('\n')).then(|| line.to_string())
+        }
     }
-    let name = match first_path.ends_with("rust-toolchain.toml") {
-        true => "rust-toolchain.toml",
-        false => "rust-toolchain",
-    };
-    let mut paths: Vec<&str> = pins.iter().map(|(_, path, _)| *path).collect();
-    paths.sort_unstable();
-    paths.dedup();
-    findings.push(note(format!(
-        "the services' builds pin a Rust toolchain ({}): it is written to `{name}` of the output, which rustup reads when the merged workspace is built from the output's folder",
-        paths.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
-    )));
-    Some((name.to_string(), first.to_string()))
 }
 
 /// The Cargo configuration the services' builds read from their repositories
