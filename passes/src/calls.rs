@@ -1054,6 +1054,72 @@ async fn main() {
             .assert_eq(&registered("    use tonic_health::pb::health_server::HealthServer;\n    let (reporter, _) = health_reporter();\n    Server::builder().add_service(HealthServer::new(HealthService::from_health_reporter(reporter))).serve(addr).await?;"));
     }
 
+    /// The frontend's decision on `grpc.health.v1.Health` when the greeter's
+    /// file has `items` and its `main` runs `body`.
+    fn health_decision(items: &str, body: &str) -> String {
+        let fixture = format!(
+            "//- /greeter/Cargo.toml\n[package]\nname = \"greeter\"\nedition = \"2021\"\n//- /greeter/src/main.rs\nuse tonic::transport::Server;\n{items}\n#[tokio::main]\nasync fn main() -> Result<(), Box<dyn std::error::Error>> {{\n{body}\n    Ok(())\n}}\n//- /frontend/Cargo.toml\n[package]\nname = \"frontend\"\nedition = \"2021\"\n//- /frontend/src/main.rs\nuse tonic_health::pb::health_client::HealthClient;\n#[tokio::main]\nasync fn main() {{\n    let health = HealthClient::new(channel);\n}}\n"
+        );
+        let health = [("grpc.health.v1", "Health")];
+        let group = with_api_crate(&fixture, "tonic_health", "tonic-health 0.14.9", &health);
+        let findings = crate::fixture::check_group(PassId::Calls, group).findings;
+        findings
+            .iter()
+            .find_map(|f| f.split_once("calls to `grpc.health.v1.Health` "))
+            .map(|(_, decision)| decision.to_string())
+            .unwrap_or_else(|| format!("{findings:#?}"))
+    }
+
+    /// How services write `health_reporter()` around its pair.
+    #[test]
+    fn the_shapes_of_health_reporter_calls() {
+        let bridged = "run in process through `greeter`'s server stack, bridged";
+        let cases = [
+            // Imported under another name.
+            (
+                "use tonic_health::server::health_reporter as make_health;",
+                "    let (reporter, health) = make_health();\n    Server::builder().add_service(health).serve(addr).await?;",
+                bridged,
+            ),
+            // A variable named like the function, as tonic's examples name the reporter.
+            (
+                "use tonic_health::server::{health_reporter, HealthReporter};\nasync fn twiddle(health_reporter: HealthReporter) { health_reporter.set_not_serving::<X>().await; }",
+                "    let (mut health_reporter, health) = health_reporter();\n    health_reporter.set_serving::<X>().await;\n    Server::builder().add_service(health).serve(addr).await?;",
+                bridged,
+            ),
+            // The server dropped (`..`, `_name`), the one made from the reporter served.
+            (
+                "use tonic_health::pb::health_server::HealthServer;\nuse tonic_health::server::{health_reporter, HealthService};",
+                "    let (reporter, ..) = health_reporter();\n    Server::builder().add_service(HealthServer::new(HealthService::from_health_reporter(reporter))).serve(addr).await?;",
+                bridged,
+            ),
+            (
+                "use tonic_health::pb::health_server::HealthServer;\nuse tonic_health::server::{health_reporter, HealthService};",
+                "    let (reporter, _unused) = health_reporter();\n    Server::builder().add_service(HealthServer::new(HealthService::from_health_reporter(reporter))).serve(addr).await?;",
+                bridged,
+            ),
+            // Two pairs, two reporters: which one a check is for is not known.
+            (
+                "use tonic_health::server::health_reporter;",
+                "    let (a, health) = health_reporter();\n    let (b, other) = health_reporter();\n    tokio::try_join!(Server::builder().add_service(health).serve(addr), Server::builder().add_service(other).serve(admin))?;",
+                "stay RPC: `greeter` builds `grpc.health.v1.Health` servers in several places (greeter/src/main.rs:5, greeter/src/main.rs:6), each with a reporter of its own",
+            ),
+            // A function of the greeter's own by that name is not the crate's.
+            (
+                "fn health_reporter() -> (u8, Svc) { (0, Svc) }",
+                "    let (reporter, health) = health_reporter();\n    Server::builder().add_service(health).serve(addr).await?;",
+                "stay RPC: `grpc.health.v1.Health` is not served by a service of the merge group",
+            ),
+        ];
+        for (items, body, expected) in cases {
+            let decision = health_decision(items, body);
+            assert!(
+                decision.starts_with(expected),
+                "{items}\n{body}\n{decision}"
+            );
+        }
+    }
+
     /// A caller that serves the service it calls (an executor fetching from
     /// its peers) beside another provider: which one it calls is not known.
     #[test]

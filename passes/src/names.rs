@@ -1324,11 +1324,22 @@ impl Site<'_> {
         {
             return;
         }
-        let usage = if in_use {
+        let mut usage = if in_use {
             Usage::Import
         } else {
             usage_of(path, shift)
         };
+        // A function that builds a server is one where it is called, under
+        // its own name (`use ..::health_reporter as make_health`); a local
+        // variable of that name (`health_reporter.set_serving::<..>()`) is
+        // none.
+        if let Some(function) = abs.last().filter(|f| builds_a_server(f)) {
+            match &mut usage {
+                Usage::Call { method, .. } => *method = function.clone(),
+                Usage::Import => {}
+                _ => return,
+            }
+        }
         let aliased = !in_use && names_type_alias(self.crates, self.key, scope, scopes, &segs);
         out.push(Mention {
             service: krate.service,

@@ -503,16 +503,14 @@ pub fn type_only(file: &SourceFile, range: TextRange) -> bool {
 /// The `let` of the pair a function of an API crate returns with the server
 /// it builds, and the pattern the server is bound to: `let (reporter,
 /// health) = tonic_health::server::health_reporter();`.
+///
+/// A server construction that initializes a `let` of a pair can only be such
+/// a function's (a generated `XServer` is no pair), by whatever name the file
+/// calls it.
 fn paired(call: &ast::Expr) -> Option<(ast::LetStmt, ast::Pat)> {
     let ast::Expr::CallExpr(made) = call else {
         return None;
     };
-    if !segments(made)
-        .last()
-        .is_some_and(|f| crate::names::builds_a_server(f))
-    {
-        return None;
-    }
     let binding = made.syntax().parent().and_then(ast::LetStmt::cast)?;
     let Some(ast::Pat::TuplePat(pair)) = binding.pat() else {
         return None;
@@ -525,10 +523,11 @@ fn paired(call: &ast::Expr) -> Option<(ast::LetStmt, ast::Pat)> {
 }
 
 /// Whether the call at `range` of `file` builds a server only to drop it:
-/// `let (reporter, _) = tonic_health::server::health_reporter();`.
+/// `let (reporter, _) = tonic_health::server::health_reporter();` (or `..`,
+/// or a name starting with `_`).
 pub fn builds_no_server(file: &SourceFile, range: TextRange) -> bool {
     let dropped = |pat: &ast::Pat| match pat {
-        ast::Pat::WildcardPat(_) => true,
+        ast::Pat::WildcardPat(_) | ast::Pat::RestPat(_) => true,
         ast::Pat::IdentPat(pat) => pat.name().is_some_and(|n| n.text().starts_with('_')),
         _ => false,
     };

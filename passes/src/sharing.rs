@@ -738,6 +738,8 @@ fn decide(
     }
     let mut registered = false;
     let mut stack = None;
+    // Where an API crate's function builds the server (`health_reporter()`).
+    let mut pairs: Vec<String> = Vec::new();
     for m in &servers[&(provider, server)] {
         let file = group.file(m.file);
         let test_only = file.rust.as_ref().is_some_and(|r| r.test_only);
@@ -780,6 +782,9 @@ fn decide(
             ));
         }
         registered = true;
+        if crate::names::builds_a_server(method) {
+            pairs.push(format!("{}:{line}", file.path));
+        }
         match crate::served::serving(group, provider, m.file, *call, &seen.entries[provider]) {
             Served::AsIs => {}
             Served::Stacked(reason) => {
@@ -792,6 +797,14 @@ fn decide(
         return Decision::Rpc(format!(
             "`{provider_name}` does not build `{}Server` in its `fn main`",
             named.service
+        ));
+    }
+    // Each pair's server answers with its own reporter's statuses: one
+    // registration would answer for both.
+    if pairs.len() > 1 {
+        return Decision::Rpc(format!(
+            "`{provider_name}` builds `{full}` servers in several places ({}), each with a reporter of its own: knit cannot tell which one a call is for",
+            pairs.join(", ")
         ));
     }
     let bridged = match (&unshared, &stack) {
@@ -1124,8 +1137,12 @@ fn built_by_its_crate(group: &Group, caller: ServiceId, named: &Named) -> Option
     let (_, function, instead) = BUILT_BY_THEIR_CRATE
         .iter()
         .find(|(package, ..)| *package == named.package)?;
+    // A function of the file's own by that name is not the crate's.
+    let own = format!("fn {}", function.trim_end_matches("()"));
     let (id, file, _) = group.rust_files().find(|(_, file, _)| {
-        file.text.contains(function) && file.owners().any(|o| o.service != caller)
+        file.text.contains(function)
+            && !file.text.contains(&own)
+            && file.owners().any(|o| o.service != caller)
     })?;
     let at = file.text.find(function).unwrap_or(0);
     let (line, column) = group
