@@ -284,9 +284,9 @@ fn type_names(crates: &Crates) -> BTreeSet<String> {
         let Some(external) = krate.external.as_deref() else {
             continue;
         };
-        for (name, function, ..) in SERVER_BUILDERS {
-            if external.split(' ').next() == Some(*name)
-                && let Some(last) = function.last()
+        for builder in SERVER_BUILDERS {
+            if external.split(' ').next() == Some(builder.krate)
+                && let Some(last) = builder.path.last()
             {
                 names.insert(last.to_string());
             }
@@ -815,7 +815,7 @@ fn classify(krate: &Crate, path: &[String]) -> Option<(Vec<String>, String, Name
 /// none when that does not tell.
 fn classify_external(krate: &Crate, path: &[String]) -> Option<(Vec<String>, String, Named)> {
     let (ty, module) = path.split_last()?;
-    if let Some(built) = built_by_its_crate(krate, path) {
+    if let Some(built) = built_by_function(krate, path) {
         return Some(built);
     }
     let (name, role) = match ty.strip_suffix("Client") {
@@ -857,48 +857,58 @@ fn classify_external(krate: &Crate, path: &[String]) -> Option<(Vec<String>, Str
     Some((module.to_vec(), package.clone(), named))
 }
 
-/// Functions of an API crate that build one of its servers, by crate, path
-/// and service: `tonic_health::server::health_reporter()` returns the health
-/// server it builds, the second of a pair.
-const SERVER_BUILDERS: &[(&str, &[&str], &str, &str)] = &[(
-    "tonic-health",
-    &["server", "health_reporter"],
-    "grpc.health.v1",
-    "Health",
-)];
+/// A function of an API crate that builds one of its servers and returns it
+/// as the second of a pair: `tonic_health::server::health_reporter()`.
+pub struct ServerBuilder {
+    /// The crate's package name.
+    pub krate: &'static str,
+    /// The function's path in the crate.
+    pub path: &'static [&'static str],
+    /// The proto package and service of the server it builds.
+    pub package: &'static str,
+    pub service: &'static str,
+}
+
+/// The functions of API crates that build their servers.
+pub const SERVER_BUILDERS: &[ServerBuilder] = &[ServerBuilder {
+    krate: "tonic-health",
+    path: &["server", "health_reporter"],
+    package: "grpc.health.v1",
+    service: "Health",
+}];
 
 /// Whether `function` (a path's last segment) is one an API crate builds a
-/// server with, returned as the second of a pair ([`SERVER_BUILDERS`]).
+/// server with ([`SERVER_BUILDERS`]).
 pub fn builds_a_server(function: &str) -> bool {
     SERVER_BUILDERS
         .iter()
-        .any(|(_, path, ..)| path.last() == Some(&function))
+        .any(|b| b.path.last() == Some(&function))
 }
 
 /// The server `path`, in the API crate `krate`, names by building it
 /// ([`SERVER_BUILDERS`]).
-fn built_by_its_crate(krate: &Crate, path: &[String]) -> Option<(Vec<String>, String, Named)> {
+fn built_by_function(krate: &Crate, path: &[String]) -> Option<(Vec<String>, String, Named)> {
     let external = krate.external.as_deref()?;
-    let (_, _, package, service) = SERVER_BUILDERS.iter().find(|(name, function, ..)| {
-        let ends = path.len() >= function.len()
-            && path[path.len() - function.len()..]
+    let builder = SERVER_BUILDERS.iter().find(|b| {
+        let ends = path.len() >= b.path.len()
+            && path[path.len() - b.path.len()..]
                 .iter()
-                .zip(function.iter())
+                .zip(b.path.iter())
                 .all(|(a, b)| a == b);
-        external.split(' ').next() == Some(*name) && ends
+        external.split(' ').next() == Some(b.krate) && ends
     })?;
     let defined = krate
         .protos
         .iter()
-        .any(|(p, services)| p == package && services.iter().any(|s| s == service));
+        .any(|(p, services)| p == builder.package && services.iter().any(|s| s == builder.service));
     defined.then(|| {
         let named = Named {
             role: Role::Server,
-            package: package.to_string(),
-            service: service.to_string(),
+            package: builder.package.to_string(),
+            service: builder.service.to_string(),
         };
         let module = path[..path.len() - 1].to_vec();
-        (module, package.to_string(), named)
+        (module, builder.package.to_string(), named)
     })
 }
 

@@ -154,7 +154,7 @@ const CODEGEN_OPTIONS: &[&str] = &[
 ];
 
 /// Server constructions knit turns into registrations.
-pub const REGISTERED_CONSTRUCTORS: &[&str] = &["new", "with_interceptor", "health_reporter"];
+pub const REGISTERED_CONSTRUCTORS: &[&str] = &["new", "with_interceptor"];
 /// Client constructors knit turns into in-process clients.
 pub const CONVERTED_CONSTRUCTORS: &[&str] = &["connect", "new", "with_origin", "with_interceptor"];
 
@@ -768,7 +768,8 @@ fn decide(
                 named.service, file.path
             ));
         };
-        if !REGISTERED_CONSTRUCTORS.contains(&method.as_str()) {
+        let paired = crate::names::builds_a_server(method);
+        if !REGISTERED_CONSTRUCTORS.contains(&method.as_str()) && !paired {
             return Decision::Rpc(format!(
                 "`{provider_name}` builds its server with `{}Server::{method}`: not converted yet",
                 named.service
@@ -782,7 +783,7 @@ fn decide(
             ));
         }
         registered = true;
-        if crate::names::builds_a_server(method) {
+        if paired {
             pairs.push(format!("{}:{line}", file.path));
         }
         match crate::served::serving(group, provider, m.file, *call, &seen.entries[provider]) {
@@ -1122,35 +1123,35 @@ fn bridgeable(
     Ok(())
 }
 
-/// Servers an API crate builds itself, by proto package: the function that
-/// returns one, and how it is called where knit resolves it.
-const BUILT_BY_THEIR_CRATE: &[(&str, &str, &str)] = &[(
-    "grpc.health.v1",
-    "health_reporter()",
-    "`tonic_health::server::health_reporter()`",
-)];
-
 /// Why no service of the group serves `named` when another service builds its
-/// server with a function of its API crate (`tonic_health::server::
-/// health_reporter()`) by a path knit does not resolve to that function.
+/// server with a function of its API crate ([`crate::names::SERVER_BUILDERS`]:
+/// `tonic_health::server::health_reporter()`) by a path knit does not resolve
+/// to that function.
 fn built_by_its_crate(group: &Group, caller: ServiceId, named: &Named) -> Option<String> {
-    let (_, function, instead) = BUILT_BY_THEIR_CRATE
+    let builder = crate::names::SERVER_BUILDERS
         .iter()
-        .find(|(package, ..)| *package == named.package)?;
+        .find(|b| b.package == named.package && b.service == named.service)?;
+    let name = builder.path.last()?;
+    let function = format!("{name}()");
+    let full = format!(
+        "`{}::{}()`",
+        builder.krate.replace('-', "_"),
+        builder.path.join("::")
+    );
     // A function of the file's own by that name is not the crate's.
-    let own = format!("fn {}", function.trim_end_matches("()"));
+    let own = format!("fn {name}");
     let (id, file, _) = group.rust_files().find(|(_, file, _)| {
-        file.text.contains(function)
+        file.text.contains(&function)
             && !file.text.contains(&own)
             && file.owners().any(|o| o.service != caller)
     })?;
-    let at = file.text.find(function).unwrap_or(0);
+    let at = file.text.find(&function).unwrap_or(0);
     let (line, column) = group
         .file(id)
         .line_col(ra_ap_syntax::TextSize::from(at as u32));
     let server = file.owners().find(|o| o.service != caller)?.service;
     Some(format!(
-        "`{}` builds the `{}.{}` server with its crate's `{function}` ({}:{line}:{column}) by a path knit does not resolve to that function; called as {instead}, or imported by that name, it would be registered for calls in process",
+        "`{}` builds the `{}.{}` server with its crate's `{function}` ({}:{line}:{column}) by a path knit does not resolve to that function; called as {full}, or imported by that name, it would be registered for calls in process",
         group.services[server].name, named.package, named.service, file.path
     ))
 }
