@@ -478,8 +478,9 @@ const NAME_ONLY: &[&str] = &["set_serving", "set_not_serving"];
 
 /// Whether the type at `range` of `file` names a server without making or
 /// serving one: a generic argument of a method that uses the type's name only
-/// ([`NAME_ONLY`]), or a function's parameter or return type (the server
-/// passed is followed from where it is made).
+/// ([`NAME_ONLY`]), a function's parameter or return type (the server
+/// passed is followed from where it is made), or a `let`'s annotation (the
+/// server is followed from its value).
 pub fn type_only(file: &SourceFile, range: TextRange) -> bool {
     let Some(rust) = &file.rust else {
         return false;
@@ -497,7 +498,14 @@ pub fn type_only(file: &SourceFile, range: TextRange) -> bool {
         .ancestors()
         .take_while(|n| !ast::Fn::can_cast(n.kind()))
         .any(|n| ast::ParamList::can_cast(n.kind()) || ast::RetType::can_cast(n.kind()));
-    named || signature
+    // A `let`'s type annotation (`let svc: XServer<H> = ..;`, `let (r, h):
+    // (HealthReporter, HealthServer<_>) = ..;`).
+    let annotation = node
+        .ancestors()
+        .find_map(ast::LetStmt::cast)
+        .and_then(|binding| binding.ty())
+        .is_some_and(|ty| ty.syntax().text_range().contains_range(range));
+    named || signature || annotation
 }
 
 /// The `let` of the pair a function of an API crate returns with the server
@@ -1845,6 +1853,18 @@ mod tests {
         );
         decision(
             "let (reporter, health) = tonic_health::server::health_reporter();\n    reporter.set_not_serving::<GreeterServer<MyGreeter>>().await;\n    Server::builder().add_service(GreeterServer::new(MyGreeter)).add_service(health).serve(addr).await?;",
+            expect![
+                "run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"
+            ],
+        );
+    }
+
+    /// A `let` that names the server's type makes no server of its own: the
+    /// one its value makes is followed.
+    #[test]
+    fn a_lets_type_annotation_is_no_server_of_its_own() {
+        decision(
+            "let svc: GreeterServer<MyGreeter> = GreeterServer::new(MyGreeter);\n    Server::builder().add_service(svc).serve(addr).await?;",
             expect![
                 "run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"
             ],
