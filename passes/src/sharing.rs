@@ -154,7 +154,13 @@ const CODEGEN_OPTIONS: &[&str] = &[
 ];
 
 /// Server constructions knit turns into registrations.
-pub const REGISTERED_CONSTRUCTORS: &[&str] = &["new", "with_interceptor"];
+const REGISTERED_CONSTRUCTORS: &[&str] = &["new", "with_interceptor"];
+
+/// Whether a server's `method` (`XServer::new`, or an API crate's function:
+/// `health_reporter()`) makes a server knit registers.
+pub fn registers(method: &str) -> bool {
+    REGISTERED_CONSTRUCTORS.contains(&method) || crate::names::builds_a_server(method)
+}
 /// Client constructors knit turns into in-process clients.
 pub const CONVERTED_CONSTRUCTORS: &[&str] = &["connect", "new", "with_origin", "with_interceptor"];
 
@@ -768,8 +774,7 @@ fn decide(
                 named.service, file.path
             ));
         };
-        let paired = crate::names::builds_a_server(method);
-        if !REGISTERED_CONSTRUCTORS.contains(&method.as_str()) && !paired {
+        if !registers(method) {
             return Decision::Rpc(format!(
                 "`{provider_name}` builds its server with `{}Server::{method}`: not converted yet",
                 named.service
@@ -783,7 +788,7 @@ fn decide(
             ));
         }
         registered = true;
-        if paired {
+        if crate::names::builds_a_server(method) {
             pairs.push(format!("{}:{line}", file.path));
         }
         match crate::served::serving(group, provider, m.file, *call, &seen.entries[provider]) {

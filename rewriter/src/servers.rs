@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use knit_passes::Group;
 use knit_passes::model::PerService;
 use knit_passes::names::{Role, Usage};
-use knit_passes::sharing::{REGISTERED_CONSTRUCTORS, Sharing};
+use knit_passes::sharing::{Sharing, registers};
 
 /// For each service, the full names of the gRPC services it
 /// constructs a generated server for (`XServer::new(..)`): `helloworld.Greeter`.
@@ -13,8 +13,7 @@ pub fn registered(group: &Group, sharing: &Sharing) -> PerService<BTreeSet<Strin
     let mut serves = PerService::of(group, |_| BTreeSet::new());
     for m in &sharing.index.mentions {
         let registration = m.named.role == Role::Server
-            && matches!(&m.usage, Usage::Call { method, .. }
-                if REGISTERED_CONSTRUCTORS.contains(&method.as_str()));
+            && matches!(&m.usage, Usage::Call { method, .. } if registers(method));
         if registration {
             serves[m.service].insert(full_name(&m.named.package, &m.named.service));
         }

@@ -276,3 +276,42 @@ fn a_server_built_in_a_function_of_the_binary_beside_its_library_is_hosted() {
         assert!(lib.iter().any(|l| l == line), "{line}\n{diff}");
     }
 }
+
+/// The health server vault builds with `tonic_health::server::health_reporter()`
+/// (`corpus/layouts/layered-server`) is registered where the pair is made, and
+/// teller's health checks name vault as their provider, bridged through its
+/// whole server.
+#[test]
+fn a_health_server_built_by_its_crate_is_vaults() {
+    let tmp = tempfile::tempdir().unwrap();
+    let system = tmp.path().join("layered-server");
+    common::copy_tree(
+        &common::root().join("corpus/layouts/layered-server"),
+        &system,
+    );
+    let run = knit(
+        &["merge", "layered-server/knit.toml", "--out", "out"],
+        tmp.path(),
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let health: Vec<[String; 3]> = calls(tmp.path())
+        .into_iter()
+        .filter(|[_, _, callee, ..]| callee == "grpc.health.v1.Health")
+        .map(|[site, _, _, provider, tier, _]| [site, provider, tier])
+        .collect();
+    assert_eq!(
+        health,
+        [["teller/src/main.rs:50:26", "vault", "bridged"].map(str::to_string)]
+    );
+    let diff = std::fs::read_to_string(tmp.path().join("out/knit.diff")).unwrap();
+    assert!(
+        added(&diff, "vault/src/main.rs").contains(
+            &"let (reporter, health) = knit_host.provide_stacked_paired(\"grpc.health.v1.Health\", tonic_health::server::health_reporter());".to_string()
+        ),
+        "{diff}"
+    );
+}
