@@ -957,68 +957,22 @@ async fn main() {
     /// caller's health checks run bridged through it.
     #[test]
     fn a_server_its_crate_builds_is_followed_from_the_pair() {
-        let fixture = r#"
-//- /greeter/Cargo.toml
-[package]
-name = "greeter"
-edition = "2021"
-//- /greeter/src/main.rs
-use tonic::transport::Server;
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let (reporter, health) = tonic_health::server::health_reporter();
-    Server::builder().add_service(health).serve(addr).await?;
-    Ok(())
-}
-//- /frontend/Cargo.toml
-[package]
-name = "frontend"
-edition = "2021"
-//- /frontend/src/main.rs
-use tonic_health::pb::health_client::HealthClient;
-#[tokio::main]
-async fn main() {
-    let health = HealthClient::new(channel);
-}
-"#;
-        let health = [("grpc.health.v1", "Health")];
-        let group = with_api_crate(fixture, "tonic_health", "tonic-health 0.14.9", &health);
-        expect!["Call(Bridged) frontend/src/main.rs:4: calls to `grpc.health.v1.Health` run in process through `greeter`'s server stack, bridged (each side encodes with its own generated types): `frontend` takes the generated code of `grpc.health.v1` from `tonic-health 0.14.9`, a dependency knit does not edit"]
-            .assert_eq(&crate::fixture::check_group(PassId::Calls, group).findings.join("\n"));
+        expect!["run in process through `greeter`'s server stack, bridged (each side encodes with its own generated types): `frontend` takes the generated code of `grpc.health.v1` from `tonic-health 0.14.9`, a dependency knit does not edit"]
+            .assert_eq(&health_decision(
+                "",
+                "    let (reporter, health) = tonic_health::server::health_reporter();\n    Server::builder().add_service(health).serve(addr).await?;",
+            ));
     }
 
     /// A call of `health_reporter()` knit does not resolve (a macro builds
     /// its path) names the function in the reason, with the way out.
     #[test]
     fn a_server_its_crate_builds_by_a_path_knit_cannot_resolve_is_named_in_the_reason() {
-        let fixture = r#"
-//- /greeter/Cargo.toml
-[package]
-name = "greeter"
-edition = "2021"
-//- /greeter/src/main.rs
-use tonic::transport::Server;
-macro_rules! health { () => { tonic_health::server::health_reporter() } }
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let (reporter, health) = health!();
-    Server::builder().add_service(health).serve(addr).await?;
-    Ok(())
-}
-//- /frontend/Cargo.toml
-[package]
-name = "frontend"
-edition = "2021"
-//- /frontend/src/main.rs
-use tonic_health::pb::health_client::HealthClient;
-#[tokio::main]
-async fn main() {
-    let health = HealthClient::new(channel);
-}
-"#;
-        let health = [("grpc.health.v1", "Health")];
-        let group = with_api_crate(fixture, "tonic_health", "tonic-health 0.14.9", &health);
-        expect!["Call(Rpc) frontend/src/main.rs:4: calls to `grpc.health.v1.Health` stay RPC: `greeter` builds the `grpc.health.v1.Health` server with its crate's `health_reporter()` (greeter/src/main.rs:2:53) by a path knit does not resolve to that function; called as `tonic_health::server::health_reporter()`, or imported by that name, it would be registered for calls in process"].assert_eq(&crate::fixture::check_group(PassId::Calls, group).findings.join("\n"));
+        expect!["stay RPC: `greeter` builds the `grpc.health.v1.Health` server with its crate's `health_reporter()` (greeter/src/main.rs:2:53) by a path knit does not resolve to that function; called as `tonic_health::server::health_reporter()`, or imported by that name, it would be registered for calls in process"]
+            .assert_eq(&health_decision(
+                "macro_rules! health { () => { tonic_health::server::health_reporter() } }",
+                "    let (reporter, health) = health!();\n    Server::builder().add_service(health).serve(addr).await?;",
+            ));
     }
 
     /// The pair's server is registered where it is built, the pair kept;
@@ -1026,19 +980,8 @@ async fn main() {
     /// reporter is the one served).
     #[test]
     fn the_pairs_server_is_registered_and_a_dropped_one_is_no_server() {
-        let fixture = |greeter: &str| {
-            format!(
-                "//- /greeter/Cargo.toml\n[package]\nname = \"greeter\"\nedition = \"2021\"\n//- /greeter/src/main.rs\nuse tonic::transport::Server;\nuse tonic_health::server::health_reporter;\n#[tokio::main]\nasync fn main() -> Result<(), Box<dyn std::error::Error>> {{\n{greeter}\n    Ok(())\n}}\n//- /frontend/Cargo.toml\n[package]\nname = \"frontend\"\nedition = \"2021\"\n//- /frontend/src/main.rs\nuse tonic_health::pb::health_client::HealthClient;\n#[tokio::main]\nasync fn main() {{\n    let health = HealthClient::new(channel);\n}}\n"
-            )
-        };
-        let health = [("grpc.health.v1", "Health")];
         let registered = |greeter: &str| {
-            let group = with_api_crate(
-                &fixture(greeter),
-                "tonic_health",
-                "tonic-health 0.14.9",
-                &health,
-            );
+            let group = health_group("use tonic_health::server::health_reporter;", greeter);
             let out = crate::fixture::check_group(PassId::Entry, group);
             let main = out.files.iter().find(|(p, _)| p == "greeter/src/main.rs");
             let main = main.map(|(_, text)| text.as_str()).unwrap_or_default();
@@ -1054,15 +997,20 @@ async fn main() {
             .assert_eq(&registered("    use tonic_health::pb::health_server::HealthServer;\n    let (reporter, _) = health_reporter();\n    Server::builder().add_service(HealthServer::new(HealthService::from_health_reporter(reporter))).serve(addr).await?;"));
     }
 
-    /// The frontend's decision on `grpc.health.v1.Health` when the greeter's
-    /// file has `items` and its `main` runs `body`.
-    fn health_decision(items: &str, body: &str) -> String {
+    /// The group where the greeter's file has `items` and its `main` runs
+    /// `body`, and the frontend checks its health with tonic-health's client.
+    fn health_group(items: &str, body: &str) -> crate::model::Group {
         let fixture = format!(
             "//- /greeter/Cargo.toml\n[package]\nname = \"greeter\"\nedition = \"2021\"\n//- /greeter/src/main.rs\nuse tonic::transport::Server;\n{items}\n#[tokio::main]\nasync fn main() -> Result<(), Box<dyn std::error::Error>> {{\n{body}\n    Ok(())\n}}\n//- /frontend/Cargo.toml\n[package]\nname = \"frontend\"\nedition = \"2021\"\n//- /frontend/src/main.rs\nuse tonic_health::pb::health_client::HealthClient;\n#[tokio::main]\nasync fn main() {{\n    let health = HealthClient::new(channel);\n}}\n"
         );
         let health = [("grpc.health.v1", "Health")];
-        let group = with_api_crate(&fixture, "tonic_health", "tonic-health 0.14.9", &health);
-        let findings = crate::fixture::check_group(PassId::Calls, group).findings;
+        with_api_crate(&fixture, "tonic_health", "tonic-health 0.14.9", &health)
+    }
+
+    /// The frontend's decision on `grpc.health.v1.Health` in [`health_group`].
+    fn health_decision(items: &str, body: &str) -> String {
+        let findings =
+            crate::fixture::check_group(PassId::Calls, health_group(items, body)).findings;
         findings
             .iter()
             .find_map(|f| f.split_once("calls to `grpc.health.v1.Health` "))
