@@ -119,18 +119,17 @@ fn the_services_cargo_configuration_is_written_at_the_outputs_root() {
         "{}",
         String::from_utf8_lossy(&check.stderr)
     );
-    std::fs::write(
-        tmp.path().join("two-bins/market/.cargo/config.toml"),
-        "[build]\n",
-    )
-    .unwrap();
-    let check = knit(
-        &["check", "two-bins/knit.toml", "--against", "out"],
-        tmp.path(),
-    );
+    check_sees_a_change(tmp.path(), "market/.cargo/config.toml", "[build]\n");
+}
+
+/// Writes `text` to `file` of the merged two-bins system in `dir`, and asserts
+/// that `knit check` of its output exits 1 naming the file modified.
+fn check_sees_a_change(dir: &Path, file: &str, text: &str) {
+    std::fs::write(dir.join("two-bins").join(file), text).unwrap();
+    let check = knit(&["check", "two-bins/knit.toml", "--against", "out"], dir);
     let said = String::from_utf8_lossy(&check.stdout);
     assert!(
-        check.status.code() == Some(1) && said.contains("modified market/.cargo/config.toml"),
+        check.status.code() == Some(1) && said.contains(&format!("modified {file}")),
         "{said}"
     );
 }
@@ -153,20 +152,7 @@ fn the_toolchains_the_services_pin_are_noted() {
         report.contains("the services' builds pin a Rust toolchain (`users` at `market/rust-toolchain.toml`: `1.72.1`, `orders` at `market/rust-toolchain.toml`: `1.72.1`): the output pins none"),
         "{report}"
     );
-    std::fs::write(
-        tmp.path().join("two-bins/market/rust-toolchain.toml"),
-        "[toolchain]\n",
-    )
-    .unwrap();
-    let check = knit(
-        &["check", "two-bins/knit.toml", "--against", "out"],
-        tmp.path(),
-    );
-    let said = String::from_utf8_lossy(&check.stdout);
-    assert!(
-        check.status.code() == Some(1) && said.contains("modified market/rust-toolchain.toml"),
-        "{said}"
-    );
+    check_sees_a_change(tmp.path(), "market/rust-toolchain.toml", "[toolchain]\n");
 
     // A legacy `rust-toolchain` file names its channel alone.
     let tmp = tempfile::tempdir().unwrap();
