@@ -66,6 +66,10 @@ const MODULES: &[(&str, &str)] = &[
         "src/volo/inline.rs",
         include_str!("../../runtime/src/volo/inline.rs"),
     ),
+    (
+        "src/volo/served.rs",
+        include_str!("../../runtime/src/volo/served.rs"),
+    ),
 ];
 /// Its declaration in knit-runtime's `lib.rs`, with its line of the crate's docs.
 const DECLARATION: &str = "#[cfg(feature = \"volo\")]\npub mod volo;\n";

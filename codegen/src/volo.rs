@@ -195,18 +195,25 @@ fn provider(
             }) as #rt::volo::inline::#kind<_, _>
         }}
     });
+    let server_type = format_ident!("{}Server", upper_camel(&s.service.name));
     let head = doc(&format!(
         "Registers `server`'s methods as the in-process handler of `{grpc}` when the"
     ));
     quote! {
         #[doc = #head]
-        /// merged binary hosts it; `server` goes on to the Volo server
-        /// (`XServer::from_arc`) as before.
+        /// merged binary hosts it, and its Volo service for the group's tonic
+        /// clients; `server` goes on to the Volo server (`XServer::from_arc`)
+        /// as before.
         pub fn #provide<S>(server: ::std::sync::Arc<S>) -> ::std::sync::Arc<S>
         where
             S: #module::#trait_name + Send + Sync + 'static,
         {
-            #rt::volo::inline::provide::<S, #methods_type>(#grpc, server, |server| (#(#registered,)*))
+            #rt::volo::inline::provide::<S, #methods_type, _>(
+                #grpc,
+                server,
+                |server| (#(#registered,)*),
+                |server| #rt::volo::inline::ServiceBuilder::new(#module::#server_type::from_arc(server)).build(),
+            )
         }
     }
 }

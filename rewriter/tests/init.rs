@@ -124,10 +124,10 @@ fn finds_volo_services_beside_a_tonic_one_and_writes_the_committed_plan() {
          * rates     volo/rates/src/main.rs     serves rates.Rates\n\
          * teller    volo/teller/src/main.rs    serves teller.Teller\n\
          calls:\n\
-         \x20 gateway -> teller  teller.Teller via TellerClient  volo/gateway/src/main.rs:136:18  rpc\n\
+         \x20 gateway -> teller  teller.Teller via TellerClient  volo/gateway/src/main.rs:136:18  bridged\n\
          \x20 teller -> rates  rates.Rates via RatesClientBuilder  volo/teller/src/main.rs:38:5  inline\n\
-         \x20 teller -> accounts  accounts.Accounts via AccountsClientBuilder  volo/teller/src/main.rs:215:20  rpc\n\
-         \x20 teller -> accounts  accounts.Accounts via AccountsClientBuilder  volo/teller/src/main.rs:220:21  rpc\n\
+         \x20 teller -> accounts  accounts.Accounts via AccountsClientBuilder  volo/teller/src/main.rs:218:20  rpc\n\
+         \x20 teller -> accounts  accounts.Accounts via AccountsClientBuilder  volo/teller/src/main.rs:223:21  rpc\n\
          (* the group proposed)\n"
     );
     let plan = std::fs::read_to_string(dir.path().join("volo/knit.toml")).unwrap();

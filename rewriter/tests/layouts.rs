@@ -13,6 +13,8 @@
 //!
 //! A callee whose `main`, beside its library, serves through a function of
 //! its binary (`corpus/layouts/lib-and-bin`).
+//!
+//! The tier of each call of `corpus/volo` (Volo and tonic services).
 
 mod common;
 
@@ -314,4 +316,35 @@ fn a_health_server_built_by_its_crate_is_vaults() {
         ),
         "{diff}"
     );
+}
+
+/// corpus/volo: teller's Volo client of rates (no layers either side) is
+/// inline, gateway's tonic client of teller (no layers) is bridged through
+/// teller's Volo stack in process, and teller's two clients of accounts
+/// (whose server has an auth layer) stay RPCs over accounts' Unix socket.
+#[test]
+fn volo_calls_take_the_tier_their_provider_allows() {
+    let tmp = tempfile::tempdir().unwrap();
+    common::copy_tree(
+        &common::root().join("corpus/volo"),
+        &tmp.path().join("volo"),
+    );
+    let run = knit(&["merge", "volo/knit.toml", "--out", "out"], tmp.path());
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let found: Vec<[String; 3]> = calls(tmp.path())
+        .into_iter()
+        .map(|[_, service, callee, _, tier, _]| [service, callee, tier])
+        .collect();
+    let expected = [
+        ["gateway", "teller.Teller", "bridged"],
+        ["teller", "rates.Rates", "inline"],
+        ["teller", "accounts.Accounts", "rpc"],
+        ["teller", "accounts.Accounts", "rpc"],
+    ]
+    .map(|row| row.map(str::to_string));
+    assert_eq!(found, expected);
 }

@@ -123,10 +123,10 @@ fn routed(endpoint: &Endpoint, network: Channel) -> Channel {
 }
 
 /// The answer a [`Route`] gives a request.
-type Answer = Pin<Box<dyn Future<Output = http::Response<Body>> + Send>>;
+pub(crate) type Answer = Pin<Box<dyn Future<Output = http::Response<Body>> + Send>>;
 
 /// What serves the requests of an in-memory connection.
-trait Route: Clone + Send + Sync + 'static {
+pub(crate) trait Route: Clone + Send + Sync + 'static {
     /// Answers `request`.
     fn route(self, request: http::Request<Body>) -> Answer;
 }
@@ -134,7 +134,7 @@ trait Route: Clone + Send + Sync + 'static {
 /// `endpoint`'s channel (its settings: timeout, limits, origin, user agent)
 /// whose connections are HTTP/2 over in-memory pipes, each served by `route`.
 #[cfg(not(feature = "tonic-011"))]
-fn in_memory(endpoint: &Endpoint, route: impl Route) -> Channel {
+pub(crate) fn in_memory(endpoint: &Endpoint, route: impl Route) -> Channel {
     let connector = tower::service_fn(move |_: http::Uri| {
         let (ours, theirs) = tokio::io::duplex(PIPE_CAPACITY);
         let route = route.clone();
@@ -157,7 +157,7 @@ fn in_memory(endpoint: &Endpoint, route: impl Route) -> Channel {
 /// `endpoint`'s channel whose connections are HTTP/2 over in-memory pipes,
 /// each served by `route` (tonic 0.10 and 0.11: hyper 0.14).
 #[cfg(feature = "tonic-011")]
-fn in_memory(endpoint: &Endpoint, route: impl Route) -> Channel {
+pub(crate) fn in_memory(endpoint: &Endpoint, route: impl Route) -> Channel {
     let connector = tower::service_fn(move |_: http::Uri| {
         let (ours, theirs) = tokio::io::duplex(PIPE_CAPACITY);
         let route = route.clone();
@@ -210,13 +210,13 @@ impl Route for Router {
 }
 
 /// The gRPC service `request` calls: `pkg.Service` of `/pkg.Service/Method`.
-fn service_of<B>(request: &http::Request<B>) -> &str {
+pub(crate) fn service_of<B>(request: &http::Request<B>) -> &str {
     request.uri().path().split('/').nth(1).unwrap_or_default()
 }
 
 /// `request`'s answer by `channel`, which adds its own user agent to the one
 /// the in-memory channel added: the server is to see one.
-async fn forward(channel: &Channel, mut request: http::Request<Body>) -> http::Response<Body> {
+pub(crate) async fn forward(channel: &Channel, mut request: http::Request<Body>) -> http::Response<Body> {
     request.headers_mut().remove(http::header::USER_AGENT);
     match channel.clone().oneshot(request).await {
         Ok(response) => response.map(boxed),

@@ -21,6 +21,8 @@
 //! the caller's request value instead.
 
 pub mod inline;
+#[cfg(not(feature = "tonic-011"))]
+mod served;
 
 use std::fmt;
 use std::future::Future;
@@ -196,8 +198,10 @@ impl<I: Incoming> Incoming for Accepting<I> {
 }
 
 /// The channel of a tonic client of a gRPC service that the Volo server of
-/// `provider` serves: in a merged binary, a channel over that server's Unix
-/// socket (tonic and Volo both speak gRPC over HTTP/2); alone, `channel`.
+/// `provider` serves: in a merged binary, a channel whose calls reach that
+/// server in process when it registered its stack ([`served`]: HTTP/2 over an
+/// in-memory pipe, through Volo's server stack), over its Unix socket
+/// otherwise (tonic and Volo both speak gRPC over HTTP/2); alone, `channel`.
 pub fn tonic_channel(
     provider: &'static str,
     channel: tonic::transport::Channel,
@@ -209,5 +213,10 @@ pub fn tonic_channel(
         let stream = tokio::net::UnixStream::connect(socket_path(provider)).await?;
         Ok::<_, io::Error>(hyper_util::rt::TokioIo::new(stream))
     });
-    tonic::transport::Endpoint::from_static("http://knit.volo").connect_with_connector_lazy(connect)
+    let endpoint = tonic::transport::Endpoint::from_static("http://knit.volo");
+    let socket = endpoint.connect_with_connector_lazy(connect);
+    #[cfg(not(feature = "tonic-011"))]
+    return crate::channel::in_memory(&endpoint, served::VoloRoute { socket });
+    #[cfg(feature = "tonic-011")]
+    return socket;
 }

@@ -37,7 +37,8 @@ pub const PASS: PassId = PassId::Volo;
 pub fn run(group: &Group, sharing: &Sharing) -> Output {
     let mut out = Output::default();
     let names = Names::of_volo_group(group);
-    tonic_clients(group, sharing, &names, &mut out);
+    let (providers, not_inline) = inline::providers(group, &names);
+    tonic_clients(group, sharing, &names, (&providers, &not_inline), &mut out);
     let spellings = names.spellings("ClientBuilder");
     let mut found: Vec<(FileId, Builder, Chain)> = Vec::new();
     for (file, source, rust) in group.rust_files() {
@@ -75,7 +76,6 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
             }
         }
     }
-    let (providers, not_inline) = inline::providers(group, &names);
     let chains: Vec<Chain> = found.iter().map(|(_, _, c)| c.clone()).collect();
     let (plan, crate_not_inline) = inline::plan(group, &names, &providers, &chains);
     let mut crates: BTreeMap<FileId, Vec<VoloInline>> = BTreeMap::new();
@@ -521,10 +521,18 @@ fn runs_in_main(group: &Group, service: ServiceId) -> bool {
 
 /// Converts the tonic clients `XClient::new(channel)` of gRPC services that no
 /// tonic server of the group serves and a Volo server does: the channel
-/// becomes `knit_runtime::volo::tonic_channel("PROVIDER", channel)`. The
-/// channel must be built in the argument (`..connect_lazy()`, `..connect().await`)
-/// without settings a Unix socket channel would drop (`timeout`, limits).
-fn tonic_clients(group: &Group, sharing: &Sharing, names: &Names, out: &mut Output) {
+/// becomes `knit_runtime::volo::tonic_channel("PROVIDER", channel)`, in
+/// process (`bridged`) to a provider that registers (`registering`, and why
+/// each other does not), over its Unix socket otherwise. The channel must be
+/// built in the argument (`..connect_lazy()`, `..connect().await`) without
+/// settings knit's channel would drop (`timeout`, limits).
+fn tonic_clients(
+    group: &Group,
+    sharing: &Sharing,
+    names: &Names,
+    registering: (&[inline::Provider], &BTreeMap<String, String>),
+    out: &mut Output,
+) {
     for m in &sharing.index.mentions {
         let Usage::Call { method, args, .. } = &m.usage else {
             continue;
@@ -570,7 +578,7 @@ fn tonic_clients(group: &Group, sharing: &Sharing, names: &Names, out: &mut Outp
         } else if !(arg.contains("connect_lazy()") || arg.contains("connect()")) {
             out.calls.push(finding(Tier::Rpc, format!("tonic client of `{grpc}`, served by `{name}`'s Volo server: its channel is built outside the call, where knit cannot see its settings; stays RPC")));
         } else if let Some(setting) = settings.iter().find(|s| arg.contains(*s)) {
-            out.calls.push(finding(Tier::Rpc, format!("tonic client of `{grpc}`, served by `{name}`'s Volo server: its channel sets `{setting}`, which a channel over a Unix socket would drop; stays RPC")));
+            out.calls.push(finding(Tier::Rpc, format!("tonic client of `{grpc}`, served by `{name}`'s Volo server: its channel sets `{setting}`, which knit's channel to a Volo server would drop; stays RPC")));
         } else {
             let note = "a tonic client of a Volo service of the group dials it in process";
             out.edit(
@@ -581,7 +589,15 @@ fn tonic_clients(group: &Group, sharing: &Sharing, names: &Names, out: &mut Outp
                 note,
             );
             out.edit(PASS, m.file, TextRange::empty(args[0].end()), ")", note);
-            out.calls.push(finding(Tier::Rpc, format!("tonic client of `{grpc}`, served by `{name}`'s Volo server: still an RPC, over a Unix socket of the merged process, through tonic's client and Volo's whole server (both speak gRPC over HTTP/2)")));
+            let (providers, not_inline) = registering;
+            if providers.iter().any(|p| p.grpc == grpc) {
+                out.calls.push(finding(Tier::Bridged, format!("tonic client of `{grpc}`, served by `{name}`'s Volo server: in process, through tonic's client and the stack Volo's server runs (metainfo, router, codec) over HTTP/2 on an in-memory pipe, no socket; messages encoded by tonic, decoded by Volo")));
+            } else {
+                let why = not_inline
+                    .get(&grpc)
+                    .map_or(String::new(), |r| format!("; not in process: {r}"));
+                out.calls.push(finding(Tier::Rpc, format!("tonic client of `{grpc}`, served by `{name}`'s Volo server: still an RPC, over a Unix socket of the merged process, through tonic's client and Volo's whole server (both speak gRPC over HTTP/2){why}")));
+            }
         }
     }
 }

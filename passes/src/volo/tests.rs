@@ -164,11 +164,45 @@ async fn main() {
             let timed = AccountsClient::new(Endpoint::from_static("http://a").timeout(T).connect_lazy());
             let given = AccountsClient::new(channel);
         }
-        Call(Rpc) gateway/src/main.rs:5: tonic client of `accounts.Accounts`, served by `accounts`'s Volo server: still an RPC, over a Unix socket of the merged process, through tonic's client and Volo's whole server (both speak gRPC over HTTP/2)
-        Call(Rpc) gateway/src/main.rs:6: tonic client of `accounts.Accounts`, served by `accounts`'s Volo server: its channel sets `timeout`, which a channel over a Unix socket would drop; stays RPC
+        Call(Rpc) gateway/src/main.rs:5: tonic client of `accounts.Accounts`, served by `accounts`'s Volo server: still an RPC, over a Unix socket of the merged process, through tonic's client and Volo's whole server (both speak gRPC over HTTP/2); not in process: `accounts` calls `layer_front` (accounts/src/main.rs): a layer of its Volo server would be skipped by a call in process
+        Call(Rpc) gateway/src/main.rs:6: tonic client of `accounts.Accounts`, served by `accounts`'s Volo server: its channel sets `timeout`, which knit's channel to a Volo server would drop; stays RPC
         Call(Rpc) gateway/src/main.rs:7: tonic client of `accounts.Accounts`, served by `accounts`'s Volo server: its channel is built outside the call, where knit cannot see its settings; stays RPC
     "#]]
     .assert_eq(&out.render("gateway/src/main.rs"));
+}
+
+/// A tonic client of a Volo provider that registers (no layers) reaches the
+/// provider's Volo stack in process (`bridged`).
+#[test]
+fn tonic_clients_of_a_registering_volo_provider_call_it_in_process() {
+    let fixture = INLINE.replace(
+        "//- /w/teller/src/main.rs\n",
+        "//- /w/teller/proto/rates.proto\npackage rates;\nservice Rates {\n  rpc Quote (QuoteRequest) returns (QuoteReply);\n}\n//- /w/teller/src/main.rs\n",
+    );
+    let out = check(
+        PassId::Volo,
+        &format!(
+            "{fixture}{}",
+            r#"use pb::rates_client::RatesClient;
+mod pb { tonic::include_proto!("rates"); }
+#[tokio::main]
+async fn main() {
+    let lazy = RatesClient::new(Channel::from_shared(url).unwrap().connect_lazy());
+}
+"#
+        ),
+    );
+    expect![[r#"
+        //- /w/teller/src/main.rs
+        use pb::rates_client::RatesClient;
+        mod pb { tonic::include_proto!("rates"); }
+        #[tokio::main]
+        async fn main() {
+            let lazy = RatesClient::new(knit_runtime::volo::tonic_channel("rates", Channel::from_shared(url).unwrap().connect_lazy()));
+        }
+        Call(Bridged) w/teller/src/main.rs:5: tonic client of `rates.Rates`, served by `rates`'s Volo server: in process, through tonic's client and the stack Volo's server runs (metainfo, router, codec) over HTTP/2 on an in-memory pipe, no socket; messages encoded by tonic, decoded by Volo
+    "#]]
+    .assert_eq(&out.render("w/teller/src/main.rs"));
 }
 
 #[test]
@@ -435,8 +469,9 @@ async fn main() {
                 >,
             );
             /// Registers `server`'s methods as the in-process handler of `rates.Rates` when the
-            /// merged binary hosts it; `server` goes on to the Volo server
-            /// (`XServer::from_arc`) as before.
+            /// merged binary hosts it, and its Volo service for the group's tonic
+            /// clients; `server` goes on to the Volo server (`XServer::from_arc`)
+            /// as before.
             pub fn provide_rates<S>(server: ::std::sync::Arc<S>) -> ::std::sync::Arc<S>
             where
                 S: ::volo_gen::proto_gen::rates::Rates + Send + Sync + 'static,
@@ -444,6 +479,7 @@ async fn main() {
                 knit_runtime::volo::inline::provide::<
                     S,
                     RatesMethods,
+                    _,
                 >(
                     "rates.Rates",
                     server,
@@ -479,6 +515,12 @@ async fn main() {
                             }) as knit_runtime::volo::inline::ClientStreaming<_, _>
                         },
                     ),
+                    |server| {
+                        knit_runtime::volo::inline::ServiceBuilder::new(
+                                ::volo_gen::proto_gen::rates::RatesServer::from_arc(server),
+                            )
+                            .build()
+                    },
                 )
             }
         }

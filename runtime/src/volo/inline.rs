@@ -38,6 +38,7 @@ use volo_grpc::{BoxStream, Code};
 
 pub use futures_util::future::Either;
 pub use futures_util::Stream;
+pub use volo_grpc::server::ServiceBuilder;
 pub use volo_grpc::{IntoRequest, IntoStreamingRequest, RecvStream, Request, Response, Status};
 
 use crate::registry::Target;
@@ -64,16 +65,33 @@ const PANIC: &str = "h2 protocol error: http2 error";
 
 /// Registers `methods` of `server` (a tuple of [`Unary`] and
 /// [`ServerStreaming`]) as the in-process handler of `grpc_service` when this
-/// merged binary hosts it, and returns `server` for `XServer::from_arc`.
-pub fn provide<S, H>(
+/// merged binary hosts it, and `stack` of it (`ServiceBuilder::new(XServer::
+/// from_arc(server)).build()`, the service Volo's server routes to) for its
+/// tonic clients (`super::served`); returns `server` for `XServer::from_arc`.
+pub fn provide<S, H, V>(
     grpc_service: &'static str,
     server: Arc<S>,
     methods: impl FnOnce(&Arc<S>) -> H,
+    stack: impl FnOnce(Arc<S>) -> V,
 ) -> Arc<S>
 where
     H: Send + Sync + 'static,
+    V: volo::Service<
+            volo_grpc::context::ServerContext,
+            Request<volo_grpc::body::BoxBody>,
+            Response = Response<volo_grpc::body::BoxBody>,
+            Error = Status,
+        > + volo_grpc::server::NamedService
+        + Clone
+        + Send
+        + Sync
+        + 'static,
 {
     if crate::in_merged_host() && crate::registry::is_hosted(grpc_service) {
+        #[cfg(not(feature = "tonic-011"))]
+        super::served::register(grpc_service, stack(Arc::clone(&server)));
+        #[cfg(feature = "tonic-011")]
+        let _ = stack;
         crate::ServiceHost::current().provide(grpc_service, Arc::new(methods(&server)));
     }
     server
