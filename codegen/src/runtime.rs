@@ -70,6 +70,10 @@ const MODULES: &[(&str, &str)] = &[
         "src/volo/served.rs",
         include_str!("../../runtime/src/volo/served.rs"),
     ),
+    (
+        "src/volo/to_tonic.rs",
+        include_str!("../../runtime/src/volo/to_tonic.rs"),
+    ),
 ];
 /// Its declaration in knit-runtime's `lib.rs`, with its line of the crate's docs.
 const DECLARATION: &str = "#[cfg(feature = \"volo\")]\npub mod volo;\n";

@@ -20,6 +20,9 @@ use crate::served::Served;
 use ra_ap_syntax::ast::HasGenericArgs;
 use ra_ap_syntax::{AstNode, SyntaxNode, TextRange, TextSize, ast};
 
+/// The code each service's entry covers (see [`crate::scope::entry_ranges`]).
+type Entries = PerService<Vec<(FileId, TextRange)>>;
+
 /// The decision for the calls of one service to one gRPC service.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Decision {
@@ -129,6 +132,10 @@ pub struct Sharing {
     pub deep: PerService<Deep>,
     /// The constant channel timeouts the calls pass gives in-process clients.
     pub channel_timeouts: ChannelTimeouts,
+    /// Volo clients' calls to gRPC services a tonic server of the group
+    /// serves, by (caller, `package.X`): the provider whose server takes them
+    /// in process (registered for bridged callers), or why none does.
+    pub volo_to_tonic: BTreeMap<(ServiceId, String), Result<ServiceId, String>>,
 }
 
 /// Signs of a client built over a transport other than a plain `Channel`.
@@ -254,6 +261,28 @@ impl Sharing {
                 }
                 sharing.bridged.insert(server, provider);
             }
+        }
+        // Volo clients of tonic servers: bridged, through what the provider
+        // registers for tonic's bridged callers.
+        for (caller, grpc) in crate::volo::calls::tonic_served(group) {
+            let Some(server) = servers
+                .keys()
+                .map(|(_, named)| named)
+                .find(|named| format!("{}.{}", named.package, named.service) == grpc)
+                .cloned()
+            else {
+                continue;
+            };
+            let seen = (&sharing.entries, &sharing.deep);
+            let decision = volo_to_tonic(group, &servers, seen, caller, &server, &sharing.packages);
+            if let Ok((provider, stacked)) = decision {
+                if stacked {
+                    sharing.stacked.insert(server.clone());
+                }
+                sharing.bridged.insert(server, provider);
+            }
+            let provider = decision.map(|(provider, _)| provider);
+            sharing.volo_to_tonic.insert((caller, grpc), provider);
         }
         sharing.index = index;
         sharing
@@ -547,47 +576,10 @@ fn decide(
         ..named.clone()
     };
     let full = format!("{}.{}", named.package, named.service);
-    // The services whose code names the server, but those that name it only
-    // in code another service's entry builds it in (a library two binaries
-    // share names it for both; only the binary that runs it serves it).
-    let named_by: Vec<ServiceId> = servers
-        .keys()
-        .filter(|(_, n)| *n == server)
-        .map(|(s, _)| *s)
-        .collect();
-    let mentions_of = |s: ServiceId| &servers[&(s, server.clone())];
-    let builds = |s: ServiceId| {
-        mentions_of(s).iter().any(|m| {
-            matches!(m.usage, Usage::Call { .. }) && crate::scope::in_entry(&seen.entries[s], m)
-        })
-    };
-    let building: Vec<ServiceId> = named_by.iter().copied().filter(|&s| builds(s)).collect();
-    let built_there: HashSet<(FileId, TextRange)> = building
-        .iter()
-        .flat_map(|&s| mentions_of(s).iter().map(|m| (m.file, m.path)))
-        .collect();
-    let serving: Vec<ServiceId> = named_by
-        .into_iter()
-        .filter(|&s| {
-            building.contains(&s)
-                || !mentions_of(s)
-                    .iter()
-                    .all(|m| built_there.contains(&(m.file, m.path)))
-        })
-        .collect();
-    let serves_itself = serving.contains(&caller);
-    let providers: Vec<ServiceId> = serving
-        .into_iter()
-        .filter(|&s| s != caller || group.has_roles(s))
-        .collect();
-    let provider = match providers.as_slice() {
-        [] if serves_itself => {
-            return Decision::Rpc(format!(
-                "no other service of the merge group serves `{full}` (the calling service `{}` reaches its server's code)",
-                group.services[caller].name
-            ));
-        }
-        [] => {
+    let provider = match provider_of(group, servers, seen.entries, caller, &server) {
+        Ok(provider) => provider,
+        Err(Some(reason)) => return Decision::Rpc(reason),
+        Err(None) => {
             if let Some(reason) = built_by_its_crate(group, caller, named) {
                 return Decision::Rpc(reason);
             }
@@ -595,28 +587,7 @@ fn decide(
                 "`{full}` is not served by a service of the merge group"
             ));
         }
-        // A service that serves `X` itself and calls it calls its peers
-        // (other instances of itself), or the other service that serves it:
-        // knit cannot tell which.
-        [one] if serves_itself && !group.has_roles(caller) => {
-            return Decision::Rpc(format!(
-                "`{}` serves `{full}` itself, as `{}` does: knit cannot tell whether its calls are for its own peers or for `{}`",
-                group.services[caller].name, group.services[*one].name, group.services[*one].name
-            ));
-        }
-        [one] => *one,
-        many => {
-            let names: Vec<&str> = many
-                .iter()
-                .map(|&s| group.services[s].name.as_str())
-                .collect();
-            return Decision::Rpc(format!(
-                "`{full}` is served by several services of the group: {}",
-                names.join(", ")
-            ));
-        }
     };
-    let provider_name = &group.services[provider].name;
     // A side whose paths name the generated code of an API crate outside the
     // group (which knit never edits), and that crate.
     let api = mentions
@@ -742,77 +713,10 @@ fn decide(
             ));
         }
     }
-    let mut registered = false;
-    let mut stack = None;
-    // Where an API crate's function builds the server (`health_reporter()`).
-    let mut pairs: Vec<String> = Vec::new();
-    for m in &servers[&(provider, server)] {
-        let file = group.file(m.file);
-        let test_only = file.rust.as_ref().is_some_and(|r| r.test_only);
-        if m.usage == Usage::Import
-            || test_only
-            || crate::compiled::not_compiled(group, m.file, m.path)
-        {
-            continue;
-        }
-        let (line, _) = file.line_col(m.path.start());
-        if m.usage == Usage::Type && crate::served::type_only(file, m.path) {
-            // `health_reporter.set_serving::<XServer<H>>()`, `fn serve(svc:
-            // XServer<H>)`: no server is made there.
-            continue;
-        }
-        if let Usage::Call { call, .. } = &m.usage
-            && crate::served::builds_no_server(file, *call)
-        {
-            continue;
-        }
-        let Usage::Call { method, call, .. } = &m.usage else {
-            // `.map(XServer::new)`, a type, a macro knit cannot read: how
-            // that server is served is not seen.
-            return Decision::Rpc(format!(
-                "`{provider_name}` names `{}Server` at {}:{line} in a way knit does not follow",
-                named.service, file.path
-            ));
-        };
-        if !registers(method) {
-            return Decision::Rpc(format!(
-                "`{provider_name}` builds its server with `{}Server::{method}`: not converted yet",
-                named.service
-            ));
-        }
-        if !crate::scope::in_entry(&seen.entries[provider], m) {
-            return Decision::Rpc(format!(
-                "`{provider_name}` builds `{}Server` {}",
-                named.service,
-                crate::scope::outside_entry(group, provider, m, &seen.deep[provider].unreached)
-            ));
-        }
-        registered = true;
-        if crate::names::builds_a_server(method) {
-            pairs.push(format!("{}:{line}", file.path));
-        }
-        match crate::served::serving(group, provider, m.file, *call, &seen.entries[provider]) {
-            Served::AsIs => {}
-            Served::Stacked(reason) => {
-                stack.get_or_insert(reason);
-            }
-            Served::Rpc(reason) => return Decision::Rpc(reason),
-        }
-    }
-    if !registered {
-        return Decision::Rpc(format!(
-            "`{provider_name}` does not build `{}Server` in its `fn main`",
-            named.service
-        ));
-    }
-    // Each pair's server answers with its own reporter's statuses: one
-    // registration would answer for both.
-    if pairs.len() > 1 {
-        return Decision::Rpc(format!(
-            "`{provider_name}` builds `{full}` servers in several places ({}), each with a reporter of its own: knit cannot tell which one a call is for",
-            pairs.join(", ")
-        ));
-    }
+    let stack = match registration(group, servers, (seen.entries, seen.deep), provider, &server) {
+        Ok(stack) => stack,
+        Err(reason) => return Decision::Rpc(reason),
+    };
     let bridged = match (&unshared, &stack) {
         (None, None) => None,
         (Some(reason), None) => Some(reason.clone()),
@@ -852,6 +756,194 @@ fn decide(
                 stacked,
                 from_api_crate,
             )
+        }
+    }
+}
+
+/// The provider whose tonic server takes a Volo client's calls of `caller` to
+/// `server` (a `Named` server) in process, and whether through its whole
+/// server; or why none does.
+fn volo_to_tonic(
+    group: &Group,
+    servers: &BTreeMap<(ServiceId, Named), Vec<&Mention>>,
+    (entries, deep): (&Entries, &PerService<Deep>),
+    caller: ServiceId,
+    server: &Named,
+    packages: &[SharedPackage],
+) -> Result<(ServiceId, bool), String> {
+    let full = format!("{}.{}", server.package, server.service);
+    let provider = provider_of(group, servers, entries, caller, server).map_err(|reason| {
+        reason.unwrap_or_else(|| format!("`{full}` is not served by a service of the merge group"))
+    })?;
+    let inline = packages
+        .iter()
+        .any(|p| p.package == server.package && p.provided.get(&server.service) == Some(&provider));
+    if inline {
+        return Err(format!(
+            "`{}` serves `{full}` inline to tonic callers with its own definitions; calls through its server to the same service are not supported yet",
+            group.services[provider].name
+        ));
+    }
+    let stack = registration(group, servers, (entries, deep), provider, server)?;
+    Ok((provider, stack.is_some()))
+}
+
+/// How `provider` builds `server` (a `Named` server) in its entry, for
+/// registration: `Ok(Some(why))` when calls must go through its whole server
+/// (its layers), `Ok(None)` through the generated server alone, `Err(why)`
+/// when knit cannot register it.
+fn registration(
+    group: &Group,
+    servers: &BTreeMap<(ServiceId, Named), Vec<&Mention>>,
+    (entries, deep): (&Entries, &PerService<Deep>),
+    provider: ServiceId,
+    server: &Named,
+) -> Result<Option<String>, String> {
+    let named = server;
+    let provider_name = &group.services[provider].name;
+    let full = format!("{}.{}", named.package, named.service);
+    let mut registered = false;
+    let mut stack = None;
+    // Where an API crate's function builds the server (`health_reporter()`).
+    let mut pairs: Vec<String> = Vec::new();
+    for m in &servers[&(provider, server.clone())] {
+        let file = group.file(m.file);
+        let test_only = file.rust.as_ref().is_some_and(|r| r.test_only);
+        if m.usage == Usage::Import
+            || test_only
+            || crate::compiled::not_compiled(group, m.file, m.path)
+        {
+            continue;
+        }
+        let (line, _) = file.line_col(m.path.start());
+        if m.usage == Usage::Type && crate::served::type_only(file, m.path) {
+            // `health_reporter.set_serving::<XServer<H>>()`, `fn serve(svc:
+            // XServer<H>)`: no server is made there.
+            continue;
+        }
+        if let Usage::Call { call, .. } = &m.usage
+            && crate::served::builds_no_server(file, *call)
+        {
+            continue;
+        }
+        let Usage::Call { method, call, .. } = &m.usage else {
+            // `.map(XServer::new)`, a type, a macro knit cannot read: how
+            // that server is served is not seen.
+            return Err(format!(
+                "`{provider_name}` names `{}Server` at {}:{line} in a way knit does not follow",
+                named.service, file.path
+            ));
+        };
+        if !registers(method) {
+            return Err(format!(
+                "`{provider_name}` builds its server with `{}Server::{method}`: not converted yet",
+                named.service
+            ));
+        }
+        if !crate::scope::in_entry(&entries[provider], m) {
+            return Err(format!(
+                "`{provider_name}` builds `{}Server` {}",
+                named.service,
+                crate::scope::outside_entry(group, provider, m, &deep[provider].unreached)
+            ));
+        }
+        registered = true;
+        if crate::names::builds_a_server(method) {
+            pairs.push(format!("{}:{line}", file.path));
+        }
+        match crate::served::serving(group, provider, m.file, *call, &entries[provider]) {
+            Served::AsIs => {}
+            Served::Stacked(reason) => {
+                stack.get_or_insert(reason);
+            }
+            Served::Rpc(reason) => return Err(reason),
+        }
+    }
+    if !registered {
+        return Err(format!(
+            "`{provider_name}` does not build `{}Server` in its `fn main`",
+            named.service
+        ));
+    }
+    // Each pair's server answers with its own reporter's statuses: one
+    // registration would answer for both.
+    if pairs.len() > 1 {
+        return Err(format!(
+            "`{provider_name}` builds `{full}` servers in several places ({}), each with a reporter of its own: knit cannot tell which one a call is for",
+            pairs.join(", ")
+        ));
+    }
+    Ok(stack)
+}
+
+/// The one other service of the group that serves `server` (a `Named`
+/// server) to `caller`: the one whose entry builds it, or that names it in
+/// code no other service's entry builds it in. `Err(None)` when none does,
+/// `Err(Some(reason))` when knit cannot tell which.
+fn provider_of(
+    group: &Group,
+    servers: &BTreeMap<(ServiceId, Named), Vec<&Mention>>,
+    entries: &Entries,
+    caller: ServiceId,
+    server: &Named,
+) -> Result<ServiceId, Option<String>> {
+    let full = format!("{}.{}", server.package, server.service);
+    // The services whose code names the server, but those that name it only
+    // in code another service's entry builds it in (a library two binaries
+    // share names it for both; only the binary that runs it serves it).
+    let named_by: Vec<ServiceId> = servers
+        .keys()
+        .filter(|(_, n)| n == server)
+        .map(|(s, _)| *s)
+        .collect();
+    let mentions_of = |s: ServiceId| &servers[&(s, server.clone())];
+    let builds = |s: ServiceId| {
+        mentions_of(s).iter().any(|m| {
+            matches!(m.usage, Usage::Call { .. }) && crate::scope::in_entry(&entries[s], m)
+        })
+    };
+    let building: Vec<ServiceId> = named_by.iter().copied().filter(|&s| builds(s)).collect();
+    let built_there: HashSet<(FileId, TextRange)> = building
+        .iter()
+        .flat_map(|&s| mentions_of(s).iter().map(|m| (m.file, m.path)))
+        .collect();
+    let serving: Vec<ServiceId> = named_by
+        .into_iter()
+        .filter(|&s| {
+            building.contains(&s)
+                || !mentions_of(s)
+                    .iter()
+                    .all(|m| built_there.contains(&(m.file, m.path)))
+        })
+        .collect();
+    let serves_itself = serving.contains(&caller);
+    let providers: Vec<ServiceId> = serving
+        .into_iter()
+        .filter(|&s| s != caller || group.has_roles(s))
+        .collect();
+    match providers.as_slice() {
+        [] if serves_itself => Err(Some(format!(
+            "no other service of the merge group serves `{full}` (the calling service `{}` reaches its server's code)",
+            group.services[caller].name
+        ))),
+        [] => Err(None),
+        // A service that serves `X` itself and calls it calls its peers
+        // (other instances of itself), or the other service that serves it:
+        // knit cannot tell which.
+        [one] if serves_itself && !group.has_roles(caller) => Err(Some(format!(
+            "`{}` serves `{full}` itself, as `{}` does: knit cannot tell whether its calls are for its own peers or for `{}`",
+            group.services[caller].name, group.services[*one].name, group.services[*one].name
+        ))),
+        [one] => Ok(*one),
+        many => {
+            let names: Vec<&str> = many
+                .iter()
+                .map(|&s| group.services[s].name.as_str())
+                .collect();
+            Err(Some(format!(
+                "`{full}` is served by several services of the group: {}",
+                names.join(", ")
+            )))
         }
     }
 }

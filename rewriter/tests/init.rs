@@ -115,19 +115,22 @@ fn finds_volo_services_beside_a_tonic_one_and_writes_the_committed_plan() {
         String::from_utf8_lossy(&run.stderr)
     );
     // Three Volo services (volo-grpc through the workspace's `volo-gen`
-    // crate) and the tonic gateway; `volo-gen`, a library, is no candidate.
+    // crate) and the tonic gateway and notary; `volo-gen`, a library, is no candidate.
     assert_eq!(
         String::from_utf8_lossy(&run.stdout),
         "services:\n\
          * accounts  volo/accounts/src/main.rs  serves accounts.Accounts\n\
          * gateway   volo/gateway/src/main.rs   serves gateway.Gateway\n\
+         * notary    volo/notary/src/main.rs    serves notary.Notary\n\
          * rates     volo/rates/src/main.rs     serves rates.Rates\n\
          * teller    volo/teller/src/main.rs    serves teller.Teller\n\
          calls:\n\
-         \x20 gateway -> teller  teller.Teller via TellerClient  volo/gateway/src/main.rs:136:18  bridged\n\
-         \x20 teller -> rates  rates.Rates via RatesClientBuilder  volo/teller/src/main.rs:38:5  inline\n\
-         \x20 teller -> accounts  accounts.Accounts via AccountsClientBuilder  volo/teller/src/main.rs:218:20  rpc\n\
-         \x20 teller -> accounts  accounts.Accounts via AccountsClientBuilder  volo/teller/src/main.rs:223:21  rpc\n\
+         \x20 gateway -> teller  teller.Teller via TellerClient  volo/gateway/src/main.rs:137:18  bridged\n\
+         \x20 teller -> rates  rates.Rates via RatesClientBuilder  volo/teller/src/main.rs:42:5  inline\n\
+         \x20 teller -> accounts  accounts.Accounts via AccountsClientBuilder  volo/teller/src/main.rs:244:20  rpc\n\
+         \x20 teller -> accounts  accounts.Accounts via AccountsClientBuilder  volo/teller/src/main.rs:249:21  rpc\n\
+         \x20 teller -> notary  notary.Notary via NotaryClientBuilder  volo/teller/src/main.rs:254:18  bridged\n\
+         \x20 teller -> notary  notary.Notary via NotaryClientBuilder  volo/teller/src/main.rs:259:28  bridged\n\
          (* the group proposed)\n"
     );
     let plan = std::fs::read_to_string(dir.path().join("volo/knit.toml")).unwrap();
@@ -139,12 +142,17 @@ fn finds_volo_services_beside_a_tonic_one_and_writes_the_committed_plan() {
 [group]
 name = "volo"
 # In start order: each service starts after the services it calls.
-services = ["accounts", "rates", "teller", "gateway"]
+services = ["accounts", "notary", "rates", "teller", "gateway"]
 
 [services.accounts]
 # Package `accounts`, binary `accounts` (accounts/src/main.rs).
 # Serves accounts.Accounts.
 path = "accounts"
+
+[services.notary]
+# Package `notary`, binary `notary` (notary/src/main.rs).
+# Serves notary.Notary.
+path = "notary"
 
 [services.rates]
 # Package `rates`, binary `rates` (rates/src/main.rs).
@@ -155,6 +163,7 @@ path = "rates"
 # Package `teller`, binary `teller` (teller/src/main.rs).
 # Serves teller.Teller.
 # Calls `accounts` (accounts.Accounts) (2 call sites).
+# Calls `notary` (notary.Notary) (2 call sites).
 # Calls `rates` (rates.Rates) (1 call site).
 path = "teller"
 

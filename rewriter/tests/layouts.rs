@@ -14,7 +14,8 @@
 //! A callee whose `main`, beside its library, serves through a function of
 //! its binary (`corpus/layouts/lib-and-bin`).
 //!
-//! The tier of each call of `corpus/volo` (Volo and tonic services).
+//! The tier of each call of `corpus/volo` (Volo and tonic services, calling
+//! each other).
 
 mod common;
 
@@ -320,8 +321,10 @@ fn a_health_server_built_by_its_crate_is_vaults() {
 
 /// corpus/volo: teller's Volo client of rates (no layers either side) is
 /// inline, gateway's tonic client of teller (no layers) is bridged through
-/// teller's Volo stack in process, and teller's two clients of accounts
-/// (whose server has an auth layer) stay RPCs over accounts' Unix socket.
+/// teller's Volo stack in process, teller's two clients of accounts (whose
+/// server has an auth layer) stay RPCs over accounts' Unix socket, and its
+/// two Volo clients of notary (a tonic server) are bridged through the
+/// server notary registers.
 #[test]
 fn volo_calls_take_the_tier_their_provider_allows() {
     let tmp = tempfile::tempdir().unwrap();
@@ -344,6 +347,8 @@ fn volo_calls_take_the_tier_their_provider_allows() {
         ["teller", "rates.Rates", "inline"],
         ["teller", "accounts.Accounts", "rpc"],
         ["teller", "accounts.Accounts", "rpc"],
+        ["teller", "notary.Notary", "bridged"],
+        ["teller", "notary.Notary", "bridged"],
     ]
     .map(|row| row.map(str::to_string));
     assert_eq!(found, expected);

@@ -24,6 +24,13 @@ use tower::Service;
 type Request = http::Request<Body>;
 type Response = http::Response<Body>;
 
+/// A request extension: the caller's client times the call itself and ends it
+/// when its deadline passes (Volo's), so the server side leaves the request's
+/// `grpc-timeout` to it, as over the network, where the client's timer ends
+/// the call before the server's answer arrives.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct DeadlineKept;
+
 /// The server side of an in-process call, behind tonic's client.
 #[derive(Clone)]
 pub struct LocalTransport(BoxCloneSyncService<Request, Response, Infallible>);
@@ -250,6 +257,7 @@ impl Service<Request> for LocalTransport {
         let timeout = request
             .headers()
             .get("grpc-timeout")
+            .filter(|_| request.extensions().get::<DeadlineKept>().is_none())
             .and_then(|v| v.to_str().ok())
             .and_then(crate::call::parse_timeout);
         // The server's interceptor runs in `call` itself, its handler in the future.

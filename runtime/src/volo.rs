@@ -23,6 +23,11 @@
 pub mod inline;
 #[cfg(not(feature = "tonic-011"))]
 mod served;
+#[cfg(not(feature = "tonic-011"))]
+mod to_tonic;
+
+#[cfg(not(feature = "tonic-011"))]
+pub use to_tonic::{tonic_server, TonicServer, ViaTonic};
 
 use std::fmt;
 use std::future::Future;

@@ -21,7 +21,7 @@ use crate::names::{Role, Usage};
 use crate::pass::PassId;
 use crate::sharing::{Decision, Sharing};
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use knit_codegen::volo::VoloInline;
 
@@ -39,6 +39,62 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
     let names = Names::of_volo_group(group);
     let (providers, not_inline) = inline::providers(group, &names);
     tonic_clients(group, sharing, &names, (&providers, &not_inline), &mut out);
+    let found = chains(group, &names);
+    let chains: Vec<Chain> = found.iter().map(|(_, _, c)| c.clone()).collect();
+    let (plan, crate_not_inline) = inline::plan(group, &names, &providers, &chains);
+    let mut crates: BTreeMap<FileId, Vec<VoloInline>> = BTreeMap::new();
+    for provider in &providers {
+        inline::provide(provider, &mut out);
+        crates.entry(provider.krate).or_default().push(VoloInline {
+            package: provider.package.clone(),
+            service: provider.proto.clone(),
+            module: provider.module.clone(),
+            client: false,
+            provider: true,
+        });
+    }
+    for ((krate, service), calls) in &plan {
+        let provider = &providers[calls.provider];
+        crates.entry(*krate).or_default().push(VoloInline {
+            package: provider.package.clone(),
+            service: provider.proto.clone(),
+            module: calls.module.clone(),
+            client: true,
+            provider: false,
+        });
+        inline::retype(group, &names, *krate, service, calls, &mut out);
+    }
+    inline::modules(group, crates, &mut out);
+    // Who constructs a tonic server of each gRPC service.
+    let mut tonic = BTreeMap::new();
+    for m in &sharing.index.mentions {
+        if m.named.role == Role::Server && matches!(m.usage, Usage::Call { .. }) {
+            let grpc = full_name(&m.named.package, &m.named.service);
+            tonic.insert(grpc, group.services[m.service].name.clone());
+        }
+    }
+    let known = Known {
+        names: &names,
+        tonic,
+        volo_to_tonic: &sharing.volo_to_tonic,
+    };
+    for (file, builder, chain) in &found {
+        let calls = plan.get(&(chain.krate, builder.service.clone()));
+        let calls = calls.map(|c| (c, &providers[c.provider]));
+        let provider_not = not_inline.get(&full_name(
+            builder.package.as_deref().unwrap_or_default(),
+            &builder.service,
+        ));
+        let why = crate_not_inline
+            .get(&(chain.krate, builder.service.clone()))
+            .or(provider_not);
+        convert(group, &known, *file, builder, calls, why, &mut out);
+    }
+    out
+}
+
+/// The Volo client constructor chains of the group's files.
+fn chains(group: &Group, names: &Names) -> Vec<(FileId, Builder, Chain)> {
     let spellings = names.spellings("ClientBuilder");
     let mut found: Vec<(FileId, Builder, Chain)> = Vec::new();
     for (file, source, rust) in group.rust_files() {
@@ -76,56 +132,25 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
             }
         }
     }
-    let chains: Vec<Chain> = found.iter().map(|(_, _, c)| c.clone()).collect();
-    let (plan, crate_not_inline) = inline::plan(group, &names, &providers, &chains);
-    let mut crates: BTreeMap<FileId, Vec<VoloInline>> = BTreeMap::new();
-    for provider in &providers {
-        inline::provide(provider, &mut out);
-        crates.entry(provider.krate).or_default().push(VoloInline {
-            package: provider.package.clone(),
-            service: provider.proto.clone(),
-            module: provider.module.clone(),
-            client: false,
-            provider: true,
-        });
-    }
-    for ((krate, service), calls) in &plan {
-        let provider = &providers[calls.provider];
-        crates.entry(*krate).or_default().push(VoloInline {
-            package: provider.package.clone(),
-            service: provider.proto.clone(),
-            module: calls.module.clone(),
-            client: true,
-            provider: false,
-        });
-        inline::retype(group, &names, *krate, service, calls, &mut out);
-    }
-    inline::modules(group, crates, &mut out);
-    // Who constructs a tonic server of each gRPC service.
-    let mut tonic = BTreeMap::new();
-    for m in &sharing.index.mentions {
-        if m.named.role == Role::Server && matches!(m.usage, Usage::Call { .. }) {
-            let grpc = full_name(&m.named.package, &m.named.service);
-            tonic.insert(grpc, group.services[m.service].name.clone());
-        }
-    }
-    let known = Known {
-        names: &names,
-        tonic,
-    };
-    for (file, builder, chain) in &found {
-        let calls = plan.get(&(chain.krate, builder.service.clone()));
-        let calls = calls.map(|c| (c, &providers[c.provider]));
-        let provider_not = not_inline.get(&full_name(
-            builder.package.as_deref().unwrap_or_default(),
-            &builder.service,
-        ));
-        let why = crate_not_inline
-            .get(&(chain.krate, builder.service.clone()))
-            .or(provider_not);
-        convert(group, &known, *file, builder, calls, why, &mut out);
-    }
-    out
+    found
+}
+
+/// The gRPC services (`package.X`) that Volo client chains of each service
+/// call and no Volo server of the group serves: those a tonic server of the
+/// group may take in process (`Sharing` decides, as it registers providers).
+pub fn tonic_served(group: &Group) -> BTreeSet<(ServiceId, String)> {
+    let names = Names::of_volo_group(group);
+    chains(group, &names)
+        .into_iter()
+        .filter(|(_, builder, _)| providers(group, &names, &builder.service).is_empty())
+        .filter_map(|(file, builder, _)| {
+            let [grpc] = &grpc_names(group, &builder.service, builder.package.as_deref())[..]
+            else {
+                return None;
+            };
+            Some((group.file(file).service, grpc.clone()))
+        })
+        .collect()
 }
 
 /// The generated builder type (`AccountsClientBuilder`) of the Volo client
@@ -166,6 +191,8 @@ struct Builder {
     modules: Option<Vec<String>>,
     /// The whole chain, when it ends in `.build()`.
     whole: Option<TextRange>,
+    /// The end of the chain before `.build()`.
+    before_build: Option<TextSize>,
     /// Every method after `new`, with its arguments.
     methods: Vec<(String, Vec<TextRange>)>,
     /// The first name of the resolved path (a crate's, or `crate`).
@@ -202,6 +229,7 @@ impl Builder {
             built: false,
             modules: named.then(|| modules.iter().map(|m| m.to_string()).collect()),
             whole: None,
+            before_build: None,
             methods: Vec::new(),
             first: modules.first().map(|m| m.to_string()),
         };
@@ -220,6 +248,7 @@ impl Builder {
                 (Some("build"), []) => {
                     builder.built = true;
                     builder.whole = Some(method.syntax().text_range());
+                    builder.before_build = Some(node.text_range().end());
                 }
                 _ => {}
             }
@@ -236,6 +265,8 @@ impl Builder {
 struct Known<'a> {
     names: &'a Names,
     tonic: BTreeMap<String, String>,
+    /// What `Sharing` decided for Volo clients of tonic servers.
+    volo_to_tonic: &'a BTreeMap<(ServiceId, String), Result<ServiceId, String>>,
 }
 
 /// The methods of a client's chain that an inline call keeps (or that do not
@@ -414,9 +445,7 @@ fn socket(
         [one] => *one,
         [] => {
             let detail = match known.tonic.get(&grpc) {
-                Some(tonic) => format!(
-                    "Volo client of `{grpc}`: served by `{tonic}`'s tonic server, which a Volo client can only dial over the network (knit gives tonic servers no socket); stays a Volo RPC over the network: keep `{tonic}`'s listener on"
-                ),
+                Some(_) => return to_tonic(group, known, file, builder, &grpc, out),
                 None => format!(
                     "Volo client of `{grpc}`: no service of the group serves it; stays a Volo RPC"
                 ),
@@ -477,6 +506,78 @@ fn socket(
             group.services[provider].name
         ),
     ));
+}
+
+/// The methods of a Volo client chain whose calls knit cannot hand to a
+/// tonic server in process: the layers and the load balancer below the one
+/// knit puts in, and TLS.
+const NOT_TO_TONIC: &[&str] = &[
+    "layer_inner",
+    "layer_inner_front",
+    "mk_load_balance",
+    "load_balance",
+    "discover",
+    "tls_config",
+];
+
+/// Converts `builder` in `file`, a Volo client of `grpc`, which a tonic
+/// server of the group serves: its chain gets knit's load balancer
+/// (`.mk_load_balance(knit_runtime::volo::tonic_server("pkg.X"))` before
+/// `.build()`), which hands its calls to the provider's tonic server in
+/// process; or says why it stays a real RPC.
+fn to_tonic(
+    group: &Group,
+    known: &Known,
+    file: FileId,
+    builder: &Builder,
+    grpc: &str,
+    out: &mut Output,
+) {
+    let caller = group.file(file).service;
+    let tonic = &known.tonic[grpc];
+    let finding = |tier: Tier, detail: String| CallSite {
+        tier,
+        at: (file, builder.at.start()),
+        caller,
+        callee: Some(grpc.to_string()),
+        detail,
+    };
+    let network = format!("stays a Volo RPC over the network: keep `{tonic}`'s listener on");
+    let provider = match known.volo_to_tonic.get(&(caller, grpc.to_string())) {
+        Some(Ok(provider)) => *provider,
+        Some(Err(reason)) => {
+            return out.calls.push(finding(Tier::Rpc, format!("Volo client of `{grpc}`, served by `{tonic}`'s tonic server: {reason}; {network}")));
+        }
+        None => {
+            return out.calls.push(finding(
+                Tier::Rpc,
+                format!("Volo client of `{grpc}`, served by `{tonic}`'s tonic server; {network}"),
+            ));
+        }
+    };
+    let (Some(before_build), Some(_)) = (builder.before_build, builder.address) else {
+        return out.calls.push(finding(Tier::Rpc, format!("Volo client of `{grpc}`, served by `{tonic}`'s tonic server: no `.address(addr)` and `.build()` in the builder's chain; {network}")));
+    };
+    if let Some((method, _)) = builder
+        .methods
+        .iter()
+        .find(|(m, _)| NOT_TO_TONIC.contains(&m.as_str()))
+    {
+        return out.calls.push(finding(Tier::Rpc, format!("Volo client of `{grpc}`, served by `{tonic}`'s tonic server: its chain calls `{method}`, which a call in process would skip; {network}")));
+    }
+    let bin_package = group.file(group.services[caller].bin.root).package;
+    if group.file(file).package != bin_package {
+        return out.calls.push(finding(Tier::Rpc, format!("Volo client of `{grpc}`, served by `{tonic}`'s tonic server: built outside the package of `{}`'s binary, which alone depends on knit-runtime; {network}", group.services[caller].name)));
+    }
+    out.edit(
+        PASS,
+        file,
+        TextRange::empty(before_build),
+        format!(".mk_load_balance({VOLO}::tonic_server(\"{grpc}\"))"),
+        "a Volo client of a tonic server of the group calls it in process",
+    );
+    let name = &group.services[provider].name;
+    out.calls.push(finding(Tier::Bridged, format!("Volo client of `{grpc}`, served by `{name}`'s tonic server: in process, through Volo's client (its outer layers, `rpc_timeout`, metainfo) and the server `{name}` registers for bridged calls; messages encoded by Volo, decoded by tonic, no socket")));
 }
 
 /// The full names (`pkg.X`) of the group's proto services named `service`, in

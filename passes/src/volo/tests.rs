@@ -732,12 +732,9 @@ async fn main() {
     "#]].assert_eq(&out.render("w/teller/src/main.rs"));
 }
 
-/// A Volo client of a gRPC service a tonic server of the group serves.
-#[test]
-fn a_volo_client_of_a_tonic_server_keeps_the_network_and_says_so() {
-    let out = check(
-        PassId::Volo,
-        r#"
+/// `greeter` serves `helloworld.Greeter` with tonic; `teller` calls it with
+/// Volo clients.
+const TONIC_GREETER: &str = r#"
 //- /greeter/Cargo.toml
 [package]
 name = "greeter"
@@ -773,13 +770,52 @@ service Greeter {
 use volo_gen::proto_gen::helloworld::GreeterClientBuilder;
 #[volo::main]
 async fn main() {
-    let greeter = GreeterClientBuilder::new("greeter").address(addr()).build();
+    let greeter = GreeterClientBuilder::new("greeter")
+        .address(addr())
+        .rpc_timeout(Some(T))
+        .layer_outer(Bearer)
+        .build();
+    let inner = GreeterClientBuilder::new("greeter").address(addr()).layer_inner(Retry).build();
+    let found = GreeterClientBuilder::new("greeter").discover(Dns).build();
 }
-"#,
-    );
+"#;
+
+/// A Volo client of a gRPC service a tonic server of the group serves gets
+/// knit's load balancer, which hands its calls to that server in process;
+/// chains with inner layers or no address stay RPCs, and say why.
+#[test]
+fn a_volo_client_of_a_tonic_server_calls_it_in_process() {
+    let out = check(PassId::Volo, TONIC_GREETER);
     expect![[r#"
-        Call(Rpc) teller/src/main.rs:4: Volo client of `helloworld.Greeter`: served by `greeter`'s tonic server, which a Volo client can only dial over the network (knit gives tonic servers no socket); stays a Volo RPC over the network: keep `greeter`'s listener on
+        //- /teller/src/main.rs
+        use volo_gen::proto_gen::helloworld::GreeterClientBuilder;
+        #[volo::main]
+        async fn main() {
+            let greeter = GreeterClientBuilder::new("greeter")
+                .address(addr())
+                .rpc_timeout(Some(T))
+                .layer_outer(Bearer).mk_load_balance(knit_runtime::volo::tonic_server("helloworld.Greeter"))
+                .build();
+            let inner = GreeterClientBuilder::new("greeter").address(addr()).layer_inner(Retry).build();
+            let found = GreeterClientBuilder::new("greeter").discover(Dns).build();
+        }
+        Call(Bridged) teller/src/main.rs:4: Volo client of `helloworld.Greeter`, served by `greeter`'s tonic server: in process, through Volo's client (its outer layers, `rpc_timeout`, metainfo) and the server `greeter` registers for bridged calls; messages encoded by Volo, decoded by tonic, no socket
+        Call(Rpc) teller/src/main.rs:9: Volo client of `helloworld.Greeter`, served by `greeter`'s tonic server: its chain calls `layer_inner`, which a call in process would skip; stays a Volo RPC over the network: keep `greeter`'s listener on
+        Call(Rpc) teller/src/main.rs:10: Volo client of `helloworld.Greeter`, served by `greeter`'s tonic server: no `.address(addr)` and `.build()` in the builder's chain; stays a Volo RPC over the network: keep `greeter`'s listener on
     "#]].assert_eq(&out.render("teller/src/main.rs"));
+}
+
+/// The tonic server a Volo client calls in process is registered for
+/// bridged calls.
+#[test]
+fn the_tonic_server_a_volo_client_calls_is_registered() {
+    let out = check(PassId::Entry, TONIC_GREETER);
+    let registered = out.render("greeter/src/main.rs");
+    assert!(
+        registered
+            .contains(r#"provide_server("helloworld.Greeter", GreeterServer::new(MyGreeter))"#),
+        "{registered}"
+    );
 }
 
 /// A `volo-gen` crate by another name (`protos`, its build script running

@@ -103,6 +103,7 @@ impl Gateway for Front {
             count: reply.count,
             deposited: reply.deposited,
             running: reply.running,
+            seal: reply.seal,
         }))
     }
 

@@ -1,7 +1,8 @@
 //! teller: a Volo gRPC service that calls accounts (with a client layer that
-//! adds the bearer token and an `rpc_timeout`) and rates (a client in a
-//! `static LazyLock`). `TELLER_ADDR` is where it listens; `ACCOUNTS_ADDR` and
-//! `RATES_ADDR` where the others are.
+//! adds the bearer token and an `rpc_timeout`), rates (a client in a
+//! `static LazyLock`) and notary, a tonic service (with the bearer layer, or
+//! without it for carol's transfers). `TELLER_ADDR` is where it listens;
+//! `ACCOUNTS_ADDR`, `RATES_ADDR` and `NOTARY_ADDR` where the others are.
 
 mod bearer;
 
@@ -14,6 +15,7 @@ use tokio_stream::StreamExt;
 use volo_gen::proto_gen::accounts::{
     AccountsClient, AccountsClientBuilder, AuditRequest, BalanceRequest, HistoryRequest, Movement,
 };
+use volo_gen::proto_gen::notary::{NotaryClient, NotaryClientBuilder, SealRequest};
 use volo_gen::proto_gen::rates::{LadderRequest, QuoteRequest, RatesClient, RatesClientBuilder};
 use volo_gen::proto_gen::teller::{
     CheckReply, CheckRequest, ExchangeReply, ExchangeRequest, StatementReply, StatementRequest,
@@ -26,6 +28,8 @@ use volo_grpc::{Request, Response, Status};
 const ACCOUNTS_TIMEOUT: Duration = Duration::from_millis(300);
 /// How long teller waits for rates.
 const RATES_TIMEOUT: Duration = Duration::from_millis(300);
+/// How long teller waits for notary.
+const NOTARY_TIMEOUT: Duration = Duration::from_millis(300);
 
 fn addr_of(var: &str, default: &str) -> SocketAddr {
     std::env::var(var)
@@ -46,6 +50,10 @@ struct Counter {
     accounts: AccountsClient,
     /// Sends none.
     anonymous: AccountsClient,
+    /// Sends the token.
+    notary: NotaryClient,
+    /// Sends none.
+    notary_anonymous: NotaryClient,
 }
 
 impl Teller for Counter {
@@ -163,10 +171,28 @@ impl Teller for Counter {
         while let Some(total) = totals.next().await.transpose()? {
             running.push(total.cents);
         }
+        volo::METAINFO.with(|mi| {
+            let trace = format!("transfer-{}", req.account);
+            mi.borrow_mut().set_persistent("TRACE", trace);
+        });
+        // carol's transfers go through the desk that sends no token.
+        let notary = match req.account.as_str() {
+            "carol" => &self.notary_anonymous,
+            _ => &self.notary,
+        };
+        let seal = notary
+            .seal(SealRequest {
+                account: req.account.clone(),
+                cents: deposit.cents,
+            })
+            .await?
+            .into_inner()
+            .seal;
         Ok(Response::new(TransferReply {
             count: deposit.count,
             deposited: deposit.cents,
             running,
+            seal,
         }))
     }
 
@@ -224,12 +250,24 @@ async fn main() {
         .address(accounts_addr)
         .rpc_timeout(Some(ACCOUNTS_TIMEOUT))
         .build();
+    let notary_addr = addr_of("NOTARY_ADDR", "127.0.0.1:50084");
+    let notary = NotaryClientBuilder::new("notary")
+        .address(notary_addr)
+        .rpc_timeout(Some(NOTARY_TIMEOUT))
+        .layer_outer(bearer::BearerLayer::new("teller-secret"))
+        .build();
+    let notary_anonymous = NotaryClientBuilder::new("notary")
+        .address(notary_addr)
+        .rpc_timeout(Some(NOTARY_TIMEOUT))
+        .build();
     let addr = volo::net::Address::from(addr_of("TELLER_ADDR", "127.0.0.1:50083"));
     Server::new()
         .add_service(
             ServiceBuilder::new(TellerServer::new(Counter {
                 accounts,
                 anonymous,
+                notary,
+                notary_anonymous,
             }))
             .build(),
         )
