@@ -30,6 +30,9 @@ pub struct VoloInline {
     pub client: bool,
     /// The crate serves it: write what registers the handler.
     pub provider: bool,
+    /// The crate serves it to the group's tonic clients too: register its
+    /// Volo stack.
+    pub tonic_stack: bool,
 }
 
 impl VoloInline {
@@ -196,24 +199,28 @@ fn provider(
         }}
     });
     let server_type = format_ident!("{}Server", upper_camel(&s.service.name));
+    let serve_tonic = s.tonic_stack.then(|| {
+        quote! {
+            #rt::volo::inline::serve_tonic_clients(
+                #grpc,
+                #rt::volo::inline::ServiceBuilder::new(#module::#server_type::from_arc(::std::sync::Arc::clone(&server))).build(),
+            );
+        }
+    });
     let head = doc(&format!(
         "Registers `server`'s methods as the in-process handler of `{grpc}` when the"
     ));
     quote! {
         #[doc = #head]
-        /// merged binary hosts it, and its Volo service for the group's tonic
-        /// clients; `server` goes on to the Volo server (`XServer::from_arc`)
-        /// as before.
+        /// merged binary hosts it (and its Volo service, for the group's tonic
+        /// clients, where it has no compression settings); `server` goes on to
+        /// the Volo server (`XServer::from_arc`) as before.
         pub fn #provide<S>(server: ::std::sync::Arc<S>) -> ::std::sync::Arc<S>
         where
             S: #module::#trait_name + Send + Sync + 'static,
         {
-            #rt::volo::inline::provide::<S, #methods_type, _>(
-                #grpc,
-                server,
-                |server| (#(#registered,)*),
-                |server| #rt::volo::inline::ServiceBuilder::new(#module::#server_type::from_arc(server)).build(),
-            )
+            #serve_tonic
+            #rt::volo::inline::provide::<S, #methods_type>(#grpc, server, |server| (#(#registered,)*))
         }
     }
 }

@@ -281,6 +281,7 @@ fn load_canonical(plan: Plan, plan_dir: &Path, versions: Versions) -> Result<Loa
         services: Vec::new(),
         files: Vec::new(),
         global_allocator: plan.global_allocator.clone(),
+        tonic,
     };
     let (mut origins, mut copies, mut lockfiles): (Vec<PathBuf>, Vec<(PathBuf, String)>, Vec<_>) =
         (Vec::new(), Vec::new(), Vec::new());

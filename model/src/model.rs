@@ -95,6 +95,8 @@ pub struct Group {
     /// The service whose `#[global_allocator]` the merged binary keeps, when the
     /// plan picks one.
     pub global_allocator: Option<String>,
+    /// The tonic release line every service of the group builds with.
+    pub tonic: knit_codegen::TonicLine,
 }
 
 /// One service of the plan.

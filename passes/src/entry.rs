@@ -1206,8 +1206,11 @@ fn register(
             };
             let provide = format!("{provide}{paired}");
             let open = format!("{}.{provide}({full:?}, ", host.expr);
-            out.edit(PASS, m.file, TextRange::empty(call.start()), open, &note);
-            out.edit(PASS, m.file, TextRange::empty(call.end()), ")", &note);
+            // The server as its encoding options leave it: bridged calls are
+            // encoded.
+            let server = crate::served::with_options(group.file(m.file), *call);
+            out.edit(PASS, m.file, TextRange::empty(server.start()), open, &note);
+            out.edit(PASS, m.file, TextRange::empty(server.end()), ")", &note);
             out.finding(PASS, Level::Note, Some((m.file, m.path.start())), format!(
                 "`{}` serves `{full}` in process to bridged callers of the group, through the same server as its listener",
                 service.name

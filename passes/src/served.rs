@@ -544,6 +544,25 @@ pub fn builds_no_server(file: &SourceFile, range: TextRange) -> bool {
         .is_some_and(|(_, server)| dropped(&server))
 }
 
+/// The generated server's construction at `range` of `file` with the
+/// encoding options applied to it there (`XServer::new(h)
+/// .max_decoding_message_size(n)`): what a bridged caller's messages meet,
+/// so what knit registers for them.
+pub fn with_options(file: &SourceFile, range: TextRange) -> TextRange {
+    let Some((expr, shift)) = expr_at(file, range) else {
+        return range;
+    };
+    let mut node = expr.syntax().clone();
+    while let Some(call) = node.parent().and_then(ast::MethodCallExpr::cast) {
+        let option = method_is(&call, SERVER_OPTIONS) && !method_is(&call, &["clone"]);
+        if !option || !call.receiver().is_some_and(|r| r.syntax() == &node) {
+            break;
+        }
+        node = call.syntax().clone();
+    }
+    node.text_range() + shift
+}
+
 /// The expression at `range` of `file`, parsed from a macro's tokens when it
 /// is inside a macro call (`tokio::join!(..)`).
 fn expr_at(file: &SourceFile, range: TextRange) -> Option<(ast::Expr, TextSize)> {

@@ -435,7 +435,7 @@ pub async fn serve(addr: std::net::SocketAddr) {
                     let addr = "[::]:50051".parse().unwrap();
                     let server = Server::builder()
                         .layer(TraceLayer)
-                        .add_service(knit_runtime::ServiceHost::current().provide_stacked("helloworld.Greeter", GreeterServer::new(worker)).max_decoding_message_size(1 << 20));
+                        .add_service(knit_runtime::ServiceHost::current().provide_stacked("helloworld.Greeter", GreeterServer::new(worker).max_decoding_message_size(1 << 20)));
                     server.serve_with_incoming_shutdown(knit_runtime::ServiceHost::current().incoming_serving(addr, &["helloworld.Greeter"]), knit_runtime::ServiceHost::current().shutdown_with(async { sigterm().await })).await?;
                     Ok(())
                 }

@@ -131,7 +131,7 @@ fn a_layered_server_on_a_listener_bound_by_a_helper_takes_calls_beside_it() {
                 let server = {
                     // Bound before the task starts: peers may dial it at once.
                     let incoming = create_grpc_server_incoming(addr, &config)?;
-                    let server = knit_runtime::ServiceHost::current().provide_stacked("helloworld.Greeter", GreeterServer::new(MyGreeter)).max_encoding_message_size(1 << 20);
+                    let server = knit_runtime::ServiceHost::current().provide_stacked("helloworld.Greeter", GreeterServer::new(MyGreeter).max_encoding_message_size(1 << 20));
                     let mut shutdown = notify.subscribe();
                     tokio::spawn(knit_runtime::ServiceHost::current().scope(async move {
                         let shutdown_signal = shutdown.recv();

@@ -51,6 +51,7 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
             module: provider.module.clone(),
             client: false,
             provider: true,
+            tonic_stack: provider.tonic_stack.is_ok(),
         });
     }
     for ((krate, service), calls) in &plan {
@@ -61,6 +62,7 @@ pub fn run(group: &Group, sharing: &Sharing) -> Output {
             module: calls.module.clone(),
             client: true,
             provider: false,
+            tonic_stack: false,
         });
         inline::retype(group, &names, *krate, service, calls, &mut out);
     }
@@ -143,6 +145,7 @@ pub fn tonic_served(group: &Group) -> BTreeSet<(ServiceId, String)> {
     chains(group, &names)
         .into_iter()
         .filter(|(_, builder, _)| providers(group, &names, &builder.service).is_empty())
+        .filter(|(file, builder, _)| not_to_tonic(group, *file, builder).is_none())
         .filter_map(|(file, builder, _)| {
             let [grpc] = &grpc_names(group, &builder.service, builder.package.as_deref())[..]
             else {
@@ -510,7 +513,8 @@ fn socket(
 
 /// The methods of a Volo client chain whose calls knit cannot hand to a
 /// tonic server in process: the layers and the load balancer below the one
-/// knit puts in, and TLS.
+/// knit puts in, TLS, and compression (knit's transport compresses nothing and
+/// asks for nothing compressed).
 const NOT_TO_TONIC: &[&str] = &[
     "layer_inner",
     "layer_inner_front",
@@ -518,7 +522,51 @@ const NOT_TO_TONIC: &[&str] = &[
     "load_balance",
     "discover",
     "tls_config",
+    "send_compressions",
+    "accept_compressions",
 ];
+
+/// Why the Volo client chain `builder` of `file` cannot call a tonic server
+/// in process, if it cannot.
+fn not_to_tonic(group: &Group, file: FileId, builder: &Builder) -> Option<String> {
+    if group.tonic.on_hyper_014() {
+        return Some(format!(
+            "the group builds with tonic {}, on hyper 0.14, where knit has no in-process path between tonic and Volo",
+            group.tonic.name()
+        ));
+    }
+    if builder.before_build.is_none() || builder.address.is_none() {
+        return Some("no `.address(addr)` and `.build()` in the builder's chain".to_string());
+    }
+    if let Some((method, _)) = builder
+        .methods
+        .iter()
+        .find(|(m, _)| NOT_TO_TONIC.contains(&m.as_str()))
+    {
+        return Some(format!(
+            "its chain calls `{method}`, which a call in process would skip"
+        ));
+    }
+    let caller = group.file(file).service;
+    let name = &group.services[caller].name;
+    let bin_package = group.file(group.services[caller].bin.root).package;
+    if group.file(file).package != bin_package {
+        return Some(format!(
+            "built outside the package of `{name}`'s binary, which alone depends on knit-runtime"
+        ));
+    }
+    // A call option may name another address per call.
+    let with_callopt = group
+        .rust_files()
+        .find(|(_, source, _)| source.service == caller && source.text.contains("with_callopt"));
+    if let Some((_, source, _)) = with_callopt {
+        return Some(format!(
+            "`{name}` calls `with_callopt` ({}), whose options may send a call elsewhere",
+            source.path
+        ));
+    }
+    None
+}
 
 /// Converts `builder` in `file`, a Volo client of `grpc`, which a tonic
 /// server of the group serves: its chain gets knit's load balancer
@@ -543,6 +591,14 @@ fn to_tonic(
         detail,
     };
     let network = format!("stays a Volo RPC over the network: keep `{tonic}`'s listener on");
+    if let Some(reason) = not_to_tonic(group, file, builder) {
+        return out.calls.push(finding(
+            Tier::Rpc,
+            format!(
+                "Volo client of `{grpc}`, served by `{tonic}`'s tonic server: {reason}; {network}"
+            ),
+        ));
+    }
     let provider = match known.volo_to_tonic.get(&(caller, grpc.to_string())) {
         Some(Ok(provider)) => *provider,
         Some(Err(reason)) => {
@@ -551,24 +607,13 @@ fn to_tonic(
         None => {
             return out.calls.push(finding(
                 Tier::Rpc,
-                format!("Volo client of `{grpc}`, served by `{tonic}`'s tonic server; {network}"),
+                format!("Volo client of `{grpc}`, served by `{tonic}`'s tonic server, which knit finds no registration of; {network}"),
             ));
         }
     };
-    let (Some(before_build), Some(_)) = (builder.before_build, builder.address) else {
-        return out.calls.push(finding(Tier::Rpc, format!("Volo client of `{grpc}`, served by `{tonic}`'s tonic server: no `.address(addr)` and `.build()` in the builder's chain; {network}")));
+    let Some(before_build) = builder.before_build else {
+        return out.calls.push(finding(Tier::Rpc, format!("Volo client of `{grpc}`, served by `{tonic}`'s tonic server: no `.build()` in the builder's chain; {network}")));
     };
-    if let Some((method, _)) = builder
-        .methods
-        .iter()
-        .find(|(m, _)| NOT_TO_TONIC.contains(&m.as_str()))
-    {
-        return out.calls.push(finding(Tier::Rpc, format!("Volo client of `{grpc}`, served by `{tonic}`'s tonic server: its chain calls `{method}`, which a call in process would skip; {network}")));
-    }
-    let bin_package = group.file(group.services[caller].bin.root).package;
-    if group.file(file).package != bin_package {
-        return out.calls.push(finding(Tier::Rpc, format!("Volo client of `{grpc}`, served by `{tonic}`'s tonic server: built outside the package of `{}`'s binary, which alone depends on knit-runtime; {network}", group.services[caller].name)));
-    }
     out.edit(
         PASS,
         file,
@@ -691,12 +736,18 @@ fn tonic_clients(
             );
             out.edit(PASS, m.file, TextRange::empty(args[0].end()), ")", note);
             let (providers, not_inline) = registering;
-            if providers.iter().any(|p| p.grpc == grpc) {
+            let stack = providers
+                .iter()
+                .find(|p| p.grpc == grpc)
+                .map(|p| &p.tonic_stack);
+            if let Some(Ok(())) = stack {
                 out.calls.push(finding(Tier::Bridged, format!("tonic client of `{grpc}`, served by `{name}`'s Volo server: in process, through tonic's client and the stack Volo's server runs (metainfo, router, codec) over HTTP/2 on an in-memory pipe, no socket; messages encoded by tonic, decoded by Volo")));
             } else {
-                let why = not_inline
-                    .get(&grpc)
-                    .map_or(String::new(), |r| format!("; not in process: {r}"));
+                let why = match stack {
+                    Some(Err(reason)) => Some(reason),
+                    _ => not_inline.get(&grpc),
+                };
+                let why = why.map_or(String::new(), |r| format!("; not in process: {r}"));
                 out.calls.push(finding(Tier::Rpc, format!("tonic client of `{grpc}`, served by `{name}`'s Volo server: still an RPC, over a Unix socket of the merged process, through tonic's client and Volo's whole server (both speak gRPC over HTTP/2){why}")));
             }
         }

@@ -34,6 +34,10 @@ pub const MODULE: &str = "knit_volo";
 /// services (`ServiceBuilder`'s).
 const SERVER_LAYERS: &[&str] = &["layer", "layer_front", "layer_tower"];
 
+/// A `ServiceBuilder`'s compression settings, which the stack knit registers
+/// for tonic clients would not have.
+const COMPRESSIONS: &[&str] = &["send_compressions", "accept_compressions"];
+
 /// A provider's Volo server whose handler is registered in process.
 #[derive(Clone, Debug)]
 pub struct Provider {
@@ -53,6 +57,9 @@ pub struct Provider {
     pub module: String,
     /// Where the generated messages are compiled (see [`home`]).
     pub home: String,
+    /// Whether the group's tonic clients of the service reach its Volo stack
+    /// in process (`knit_runtime::volo::inline::serve_tonic_clients`), or why not.
+    pub tonic_stack: Result<(), String>,
 }
 
 /// The group's Volo providers that register their handlers in process, and
@@ -189,13 +196,34 @@ fn provider(
     }
     // A layer anywhere in the provider's own code (a helper may wrap the
     // service in another file): its server may have it.
+    let mut tonic_stack = match group.tonic.on_hyper_014() {
+        true => Err(format!(
+            "the group builds with tonic {}, on hyper 0.14, where knit has no in-process path between tonic and Volo",
+            group.tonic.name()
+        )),
+        false => Ok(()),
+    };
     for (_, source, rust) in group.rust_files() {
         if source.service != one || rust.test_only {
             continue;
         }
-        if let Some(layer) = layer(rust.tree().syntax()) {
+        let tree = rust.tree();
+        if let Some(layer) = layer(tree.syntax()) {
             return Err(format!(
                 "`{name}` calls `{layer}` ({}): a layer of its Volo server would be skipped by a call in process",
+                source.path
+            ));
+        }
+        let compression = tree
+            .syntax()
+            .descendants()
+            .filter_map(ast::MethodCallExpr::cast)
+            .filter_map(|m| m.name_ref())
+            .find(|n| COMPRESSIONS.iter().any(|c| n.text() == *c));
+        if let (Some(setting), Ok(())) = (compression, &tonic_stack) {
+            tonic_stack = Err(format!(
+                "`{name}` calls `{}` ({}), a compression setting the stack knit registers for tonic clients would not have",
+                setting.text(),
                 source.path
             ));
         }
@@ -228,6 +256,7 @@ fn provider(
             format!("`{name}` reaches volo-build's code through no path dependency knit can follow")
         })?,
         module,
+        tonic_stack,
     })
 }
 
@@ -642,6 +671,7 @@ pub fn modules(group: &Group, crates: BTreeMap<FileId, Vec<VoloInline>>, out: &m
                 Some(m) => {
                     m.client |= s.client;
                     m.provider |= s.provider;
+                    m.tonic_stack |= s.tonic_stack;
                 }
                 None => merged.push(s),
             }

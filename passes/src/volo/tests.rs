@@ -469,17 +469,25 @@ async fn main() {
                 >,
             );
             /// Registers `server`'s methods as the in-process handler of `rates.Rates` when the
-            /// merged binary hosts it, and its Volo service for the group's tonic
-            /// clients; `server` goes on to the Volo server (`XServer::from_arc`)
-            /// as before.
+            /// merged binary hosts it (and its Volo service, for the group's tonic
+            /// clients, where it has no compression settings); `server` goes on to
+            /// the Volo server (`XServer::from_arc`) as before.
             pub fn provide_rates<S>(server: ::std::sync::Arc<S>) -> ::std::sync::Arc<S>
             where
                 S: ::volo_gen::proto_gen::rates::Rates + Send + Sync + 'static,
             {
+                knit_runtime::volo::inline::serve_tonic_clients(
+                    "rates.Rates",
+                    knit_runtime::volo::inline::ServiceBuilder::new(
+                            ::volo_gen::proto_gen::rates::RatesServer::from_arc(
+                                ::std::sync::Arc::clone(&server),
+                            ),
+                        )
+                        .build(),
+                );
                 knit_runtime::volo::inline::provide::<
                     S,
                     RatesMethods,
-                    _,
                 >(
                     "rates.Rates",
                     server,
@@ -515,12 +523,6 @@ async fn main() {
                             }) as knit_runtime::volo::inline::ClientStreaming<_, _>
                         },
                     ),
-                    |server| {
-                        knit_runtime::volo::inline::ServiceBuilder::new(
-                                ::volo_gen::proto_gen::rates::RatesServer::from_arc(server),
-                            )
-                            .build()
-                    },
                 )
             }
         }
@@ -752,7 +754,7 @@ pub mod hello_world {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic::transport::Server::builder()
-        .add_service(GreeterServer::new(MyGreeter))
+        .add_service(GreeterServer::new(MyGreeter).max_decoding_message_size(1 << 22))
         .serve(addr)
         .await?;
     Ok(())
@@ -777,6 +779,10 @@ async fn main() {
         .build();
     let inner = GreeterClientBuilder::new("greeter").address(addr()).layer_inner(Retry).build();
     let found = GreeterClientBuilder::new("greeter").discover(Dns).build();
+    let zipped = GreeterClientBuilder::new("greeter")
+        .address(addr())
+        .send_compressions(vec![Gzip])
+        .build();
 }
 "#;
 
@@ -798,24 +804,98 @@ fn a_volo_client_of_a_tonic_server_calls_it_in_process() {
                 .build();
             let inner = GreeterClientBuilder::new("greeter").address(addr()).layer_inner(Retry).build();
             let found = GreeterClientBuilder::new("greeter").discover(Dns).build();
+            let zipped = GreeterClientBuilder::new("greeter")
+                .address(addr())
+                .send_compressions(vec![Gzip])
+                .build();
         }
         Call(Bridged) teller/src/main.rs:4: Volo client of `helloworld.Greeter`, served by `greeter`'s tonic server: in process, through Volo's client (its outer layers, `rpc_timeout`, metainfo) and the server `greeter` registers for bridged calls; messages encoded by Volo, decoded by tonic, no socket
         Call(Rpc) teller/src/main.rs:9: Volo client of `helloworld.Greeter`, served by `greeter`'s tonic server: its chain calls `layer_inner`, which a call in process would skip; stays a Volo RPC over the network: keep `greeter`'s listener on
         Call(Rpc) teller/src/main.rs:10: Volo client of `helloworld.Greeter`, served by `greeter`'s tonic server: no `.address(addr)` and `.build()` in the builder's chain; stays a Volo RPC over the network: keep `greeter`'s listener on
+        Call(Rpc) teller/src/main.rs:11: Volo client of `helloworld.Greeter`, served by `greeter`'s tonic server: its chain calls `send_compressions`, which a call in process would skip; stays a Volo RPC over the network: keep `greeter`'s listener on
     "#]].assert_eq(&out.render("teller/src/main.rs"));
 }
 
 /// The tonic server a Volo client calls in process is registered for
-/// bridged calls.
+/// bridged calls, with the encoding options its messages meet.
 #[test]
 fn the_tonic_server_a_volo_client_calls_is_registered() {
     let out = check(PassId::Entry, TONIC_GREETER);
     let registered = out.render("greeter/src/main.rs");
+    let server = "GreeterServer::new(MyGreeter).max_decoding_message_size(1 << 22)";
     assert!(
-        registered
-            .contains(r#"provide_server("helloworld.Greeter", GreeterServer::new(MyGreeter))"#),
+        registered.contains(&format!("provide_server(\"helloworld.Greeter\", {server})")),
         "{registered}"
     );
+}
+
+/// A Volo client of a tonic server stays an RPC when its service may send a
+/// call elsewhere with call options.
+#[test]
+fn a_volo_client_with_call_options_keeps_the_network() {
+    let fixture = TONIC_GREETER.replace(
+        "    let inner = ",
+        "    let _ = greeter.clone().with_callopt(opt);\n    let inner = ",
+    );
+    let out = check(PassId::Volo, &fixture);
+    let report = out.render("teller/src/main.rs");
+    assert!(!report.contains("mk_load_balance"), "{report}");
+    let why = "`teller` calls `with_callopt` (teller/src/main.rs), whose options may send a call elsewhere";
+    assert!(report.contains(why), "{report}");
+}
+
+/// On tonic 0.10 and 0.11 (hyper 0.14) knit's runtime has no in-process path
+/// between Volo and tonic: a Volo client of a tonic server keeps the network.
+#[test]
+fn on_tonic_011_a_volo_client_of_a_tonic_server_keeps_the_network() {
+    let fixture = TONIC_GREETER.replace(
+        "name = \"greeter\"\nedition = \"2021\"\n",
+        "name = \"greeter\"\nedition = \"2021\"\n[dependencies]\ntonic = \"0.11\"\n",
+    );
+    let out = check(PassId::Volo, &fixture);
+    let report = out.render("teller/src/main.rs");
+    assert!(!report.contains("mk_load_balance"), "{report}");
+    let why = "the group builds with tonic 0.11, on hyper 0.14, where knit has no in-process path between tonic and Volo";
+    assert!(report.contains(why), "{report}");
+}
+
+/// A Volo provider with compression settings on its `ServiceBuilder` gives
+/// the group's tonic clients no stack in process: they reach it over its
+/// Unix socket, and its `provide_x` registers no stack.
+#[test]
+fn a_volo_provider_with_compression_settings_serves_tonic_clients_over_its_socket() {
+    let fixture = INLINE
+        .replace(
+            "ServiceBuilder::new(RatesServer::new(Desk)).build()",
+            "ServiceBuilder::new(RatesServer::new(Desk)).accept_compressions(vec![Gzip]).build()",
+        )
+        .replace(
+            "//- /w/teller/src/main.rs\n",
+            "//- /w/teller/proto/rates.proto\npackage rates;\nservice Rates {\n  rpc Quote (QuoteRequest) returns (QuoteReply);\n}\n//- /w/teller/src/main.rs\n",
+        );
+    let out = check(
+        PassId::Volo,
+        &format!(
+            "{fixture}{}",
+            r#"use pb::rates_client::RatesClient;
+mod pb { tonic::include_proto!("rates"); }
+#[tokio::main]
+async fn main() {
+    let lazy = RatesClient::new(Channel::from_shared(url).unwrap().connect_lazy());
+}
+"#
+        ),
+    );
+    let teller = out.render("w/teller/src/main.rs");
+    let why = "not in process: `rates` calls `accept_compressions` (w/rates/src/main.rs), a compression setting the stack knit registers for tonic clients would not have";
+    assert!(
+        teller.contains("Call(Rpc) w/teller/src/main.rs:5"),
+        "{teller}"
+    );
+    assert!(teller.contains(why), "{teller}");
+    let module = out.render("w/rates/src/knit_volo.rs");
+    assert!(module.contains("provide_rates"), "{module}");
+    assert!(!module.contains("serve_tonic_clients"), "{module}");
 }
 
 /// A `volo-gen` crate by another name (`protos`, its build script running

@@ -65,17 +65,28 @@ const PANIC: &str = "h2 protocol error: http2 error";
 
 /// Registers `methods` of `server` (a tuple of [`Unary`] and
 /// [`ServerStreaming`]) as the in-process handler of `grpc_service` when this
-/// merged binary hosts it, and `stack` of it (`ServiceBuilder::new(XServer::
-/// from_arc(server)).build()`, the service Volo's server routes to) for its
-/// tonic clients (`super::served`); returns `server` for `XServer::from_arc`.
-pub fn provide<S, H, V>(
+/// merged binary hosts it, and returns `server` for `XServer::from_arc`.
+pub fn provide<S, H>(
     grpc_service: &'static str,
     server: Arc<S>,
     methods: impl FnOnce(&Arc<S>) -> H,
-    stack: impl FnOnce(Arc<S>) -> V,
 ) -> Arc<S>
 where
     H: Send + Sync + 'static,
+{
+    if crate::in_merged_host() && crate::registry::is_hosted(grpc_service) {
+        crate::ServiceHost::current().provide(grpc_service, Arc::new(methods(&server)));
+    }
+    server
+}
+
+/// Registers `stack` (`ServiceBuilder::new(XServer::from_arc(server)).build()`,
+/// the service Volo's server routes to) as what the group's tonic clients of
+/// `grpc_service` reach in process when this merged binary hosts it
+/// (`super::served`); before [`provide`], which wakes the waiting callers.
+/// On tonic 0.10 and 0.11 (hyper 0.14) nothing: those clients use the socket.
+pub fn serve_tonic_clients<V>(grpc_service: &'static str, stack: V)
+where
     V: volo::Service<
             volo_grpc::context::ServerContext,
             Request<volo_grpc::body::BoxBody>,
@@ -89,12 +100,10 @@ where
 {
     if crate::in_merged_host() && crate::registry::is_hosted(grpc_service) {
         #[cfg(not(feature = "tonic-011"))]
-        super::served::register(grpc_service, stack(Arc::clone(&server)));
+        super::served::register(grpc_service, stack);
         #[cfg(feature = "tonic-011")]
         let _ = stack;
-        crate::ServiceHost::current().provide(grpc_service, Arc::new(methods(&server)));
     }
-    server
 }
 
 /// An inline client's way to its provider: its registered methods (`H`) when

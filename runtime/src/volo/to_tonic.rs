@@ -18,7 +18,7 @@
 
 use std::marker::PhantomData;
 
-use http_body_util::StreamBody;
+use http_body_util::{BodyExt, StreamBody};
 use tonic::codegen::http;
 use tower::ServiceExt;
 use volo::context::Context;
@@ -149,6 +149,9 @@ where
             }
         }
         let (parts, body) = answer.into_parts();
+        // A status in the body (a stream's error) as the status it is: Volo's
+        // `boxed` would take tonic's `Status` for an unknown error.
+        let body = body.map_err(|s| Status::new(Code::from(s.code() as i32), s.message()));
         let body = U::from_body(
             Some(&path),
             volo_grpc::body::boxed(body),
