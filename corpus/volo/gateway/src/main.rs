@@ -67,6 +67,8 @@ impl Gateway for Front {
         Ok(Response::new(StatementReply {
             lines: reply.lines,
             total: reply.total,
+            seals: reply.seals,
+            countersign: reply.countersign,
         }))
     }
 
@@ -104,6 +106,7 @@ impl Gateway for Front {
             deposited: reply.deposited,
             running: reply.running,
             seal: reply.seal,
+            stamps: reply.stamps,
         }))
     }
 

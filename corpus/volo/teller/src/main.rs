@@ -15,7 +15,7 @@ use tokio_stream::StreamExt;
 use volo_gen::proto_gen::accounts::{
     AccountsClient, AccountsClientBuilder, AuditRequest, BalanceRequest, HistoryRequest, Movement,
 };
-use volo_gen::proto_gen::notary::{NotaryClient, NotaryClientBuilder, SealRequest};
+use volo_gen::proto_gen::notary::{NotaryClient, NotaryClientBuilder, SealRequest, SealsRequest};
 use volo_gen::proto_gen::rates::{LadderRequest, QuoteRequest, RatesClient, RatesClientBuilder};
 use volo_gen::proto_gen::teller::{
     CheckReply, CheckRequest, ExchangeReply, ExchangeRequest, StatementReply, StatementRequest,
@@ -104,19 +104,43 @@ impl Teller for Counter {
         let entries = self
             .accounts
             .history(HistoryRequest {
-                account: req.account,
+                account: req.account.clone(),
                 limit: req.limit,
             })
             .await?
             .into_inner();
         let mut reply = StatementReply::default();
+        let mut amounts = Vec::new();
         let mut entries = std::pin::pin!(entries);
         while let Some(entry) = entries.next().await.transpose()? {
             reply
                 .lines
                 .push(format!("{} {} {}", entry.seq, entry.memo, entry.cents).into());
             reply.total += entry.cents;
+            amounts.push(SealRequest {
+                account: req.account.clone(),
+                cents: entry.cents,
+            });
         }
+        // notary's seals of the account, and its countersign of the lines.
+        let seals = self
+            .notary
+            .seals(SealsRequest {
+                account: req.account.clone(),
+                limit: req.limit,
+            })
+            .await?
+            .into_inner();
+        let mut seals = std::pin::pin!(seals);
+        while let Some(seal) = seals.next().await.transpose()? {
+            reply.seals.push(seal.seal);
+        }
+        reply.countersign = self
+            .notary
+            .countersign(tokio_stream::iter(amounts))
+            .await?
+            .into_inner()
+            .seal;
         Ok(Response::new(reply))
     }
 
@@ -188,11 +212,25 @@ impl Teller for Counter {
             .await?
             .into_inner()
             .seal;
+        let amounts = req.cents.iter().map(|cents| SealRequest {
+            account: req.account.clone(),
+            cents: *cents,
+        });
+        let stamps = notary
+            .stamp(tokio_stream::iter(amounts.collect::<Vec<_>>()))
+            .await?
+            .into_inner();
+        let mut stamps = std::pin::pin!(stamps);
+        let mut stamped = Vec::new();
+        while let Some(stamp) = stamps.next().await.transpose()? {
+            stamped.push(stamp.seal);
+        }
         Ok(Response::new(TransferReply {
             count: deposit.count,
             deposited: deposit.cents,
             running,
             seal,
+            stamps: stamped,
         }))
     }
 
