@@ -125,12 +125,12 @@ fn finds_volo_services_beside_a_tonic_one_and_writes_the_committed_plan() {
          * rates     volo/rates/src/main.rs     serves rates.Rates\n\
          * teller    volo/teller/src/main.rs    serves teller.Teller\n\
          calls:\n\
-         \x20 gateway -> teller  teller.Teller via TellerClient  volo/gateway/src/main.rs:140:18  bridged\n\
-         \x20 teller -> rates  rates.Rates via RatesClientBuilder  volo/teller/src/main.rs:42:5  inline\n\
-         \x20 teller -> accounts  accounts.Accounts via AccountsClientBuilder  volo/teller/src/main.rs:282:20  rpc\n\
-         \x20 teller -> accounts  accounts.Accounts via AccountsClientBuilder  volo/teller/src/main.rs:287:21  rpc\n\
-         \x20 teller -> notary  notary.Notary via NotaryClientBuilder  volo/teller/src/main.rs:292:18  bridged\n\
-         \x20 teller -> notary  notary.Notary via NotaryClientBuilder  volo/teller/src/main.rs:297:28  bridged\n\
+         \x20 gateway -> teller  teller.Teller via TellerClient  volo/gateway/src/main.rs:159:18  bridged\n\
+         \x20 teller -> rates  rates.Rates via RatesClientBuilder  volo/teller/src/main.rs:43:5  inline\n\
+         \x20 teller -> accounts  accounts.Accounts via AccountsClientBuilder  volo/teller/src/main.rs:307:20  rpc\n\
+         \x20 teller -> accounts  accounts.Accounts via AccountsClientBuilder  volo/teller/src/main.rs:312:21  rpc\n\
+         \x20 teller -> notary  notary.Notary via NotaryClientBuilder  volo/teller/src/main.rs:317:18  bridged\n\
+         \x20 teller -> notary  notary.Notary via NotaryClientBuilder  volo/teller/src/main.rs:322:28  bridged\n\
          (* the group proposed)\n"
     );
     let plan = std::fs::read_to_string(dir.path().join("volo/knit.toml")).unwrap();

@@ -1,6 +1,6 @@
 //! gateway: the public tonic API; every call goes on to teller, a Volo
-//! service, over gRPC. `GATEWAY_ADDR` is where it listens, `TELLER_URL` where
-//! teller is.
+//! service, over gRPC (`Tally` through teller's bidirectional stream).
+//! `GATEWAY_ADDR` is where it listens, `TELLER_URL` where teller is.
 
 pub mod gateway {
     tonic::include_proto!("gateway");
@@ -12,7 +12,7 @@ pub mod teller {
 use gateway::gateway_server::{Gateway, GatewayServer};
 use gateway::{
     CheckReply, CheckRequest, ExchangeReply, ExchangeRequest, StatementReply, StatementRequest,
-    SummaryReply, SummaryRequest, TransferReply, TransferRequest,
+    SummaryReply, SummaryRequest, TallyReply, TallyRequest, TransferReply, TransferRequest,
 };
 use teller::teller_client::TellerClient;
 use tonic::transport::{Channel, Server};
@@ -128,6 +128,25 @@ impl Gateway for Front {
             basket: reply.basket,
             converted: reply.converted,
         }))
+    }
+
+    async fn tally(&self, req: Request<TallyRequest>) -> Result<Response<TallyReply>, Status> {
+        let items: Vec<teller::TallyItem> = req
+            .into_inner()
+            .cents
+            .into_iter()
+            .map(|cents| teller::TallyItem { cents })
+            .collect();
+        let mut totals = self
+            .teller()
+            .tally(tokio_stream::iter(items))
+            .await?
+            .into_inner();
+        let mut reply = TallyReply::default();
+        while let Some(total) = totals.message().await? {
+            reply.totals.push(total.total);
+        }
+        Ok(Response::new(reply))
     }
 }
 

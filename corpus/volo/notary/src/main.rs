@@ -34,7 +34,10 @@ impl Desk {
         let mut book = self.book.lock().unwrap();
         book.0 += 1;
         let seal = format!("seal #{}: {account} {cents} (trace {trace})", book.0);
-        book.1.entry(account.to_string()).or_default().push(seal.clone());
+        book.1
+            .entry(account.to_string())
+            .or_default()
+            .push(seal.clone());
         seal
     }
 }
@@ -92,10 +95,11 @@ impl Notary for Desk {
         // A bug of notary's own: with the limit 13 the stream panics after
         // its first seal.
         let unlucky = req.limit == 13;
-        let replies = tokio_stream::iter(replies.into_iter().enumerate()).map(move |(at, reply)| {
-            assert!(!(unlucky && at > 0), "notary: an unlucky limit");
-            reply
-        });
+        let replies =
+            tokio_stream::iter(replies.into_iter().enumerate()).map(move |(at, reply)| {
+                assert!(!(unlucky && at > 0), "notary: an unlucky limit");
+                reply
+            });
         Ok(Response::new(Box::pin(replies)))
     }
 

@@ -19,10 +19,11 @@ use volo_gen::proto_gen::notary::{NotaryClient, NotaryClientBuilder, SealRequest
 use volo_gen::proto_gen::rates::{LadderRequest, QuoteRequest, RatesClient, RatesClientBuilder};
 use volo_gen::proto_gen::teller::{
     CheckReply, CheckRequest, ExchangeReply, ExchangeRequest, StatementReply, StatementRequest,
-    SummaryReply, SummaryRequest, Teller, TellerServer, TransferReply, TransferRequest,
+    SummaryReply, SummaryRequest, TallyItem, TallyTotal, Teller, TellerServer, TransferReply,
+    TransferRequest,
 };
 use volo_grpc::server::{Server, ServiceBuilder};
-use volo_grpc::{Request, Response, Status};
+use volo_grpc::{BoxStream, RecvStream, Request, Response, Status};
 
 /// How long teller waits for accounts.
 const ACCOUNTS_TIMEOUT: Duration = Duration::from_millis(300);
@@ -148,7 +149,11 @@ impl Teller for Counter {
         let req = req.into_inner();
         // A bug of teller's own: the account `crash` panics here, before
         // accounts is asked.
-        assert_ne!(req.account.as_str(), "crash", "teller: cannot check `crash`");
+        assert_ne!(
+            req.account.as_str(),
+            "crash",
+            "teller: cannot check `crash`"
+        );
         let client = if req.anonymous {
             &self.anonymous
         } else {
@@ -273,6 +278,26 @@ impl Teller for Counter {
             reply.converted.push(quote.amount);
         }
         Ok(Response::new(reply))
+    }
+
+    async fn tally(
+        &self,
+        req: Request<RecvStream<TallyItem>>,
+    ) -> Result<Response<BoxStream<'static, Result<TallyTotal, Status>>>, Status> {
+        let mut total = 0;
+        let totals = req.into_inner().map(move |item| {
+            let cents = item?.cents;
+            // A bug of teller's own: 13 cents panic.
+            assert_ne!(cents, 13, "teller: cannot tally 13");
+            if cents < 0 {
+                return Err(Status::invalid_argument(format!(
+                    "amount {cents} is negative"
+                )));
+            }
+            total += cents;
+            Ok(TallyTotal { total })
+        });
+        Ok(Response::new(Box::pin(totals)))
     }
 }
 
