@@ -268,7 +268,7 @@ impl Sharing {
             let Some(server) = servers
                 .keys()
                 .map(|(_, named)| named)
-                .find(|named| format!("{}.{}", named.package, named.service) == grpc)
+                .find(|named| crate::volo::calls::full_name(&named.package, &named.service) == grpc)
                 .cloned()
             else {
                 continue;
@@ -771,7 +771,7 @@ fn volo_to_tonic(
     server: &Named,
     packages: &[SharedPackage],
 ) -> Result<(ServiceId, bool), String> {
-    let full = format!("{}.{}", server.package, server.service);
+    let full = crate::volo::calls::full_name(&server.package, &server.service);
     let provider = provider_of(group, servers, entries, caller, server).map_err(|reason| {
         reason.unwrap_or_else(|| format!("`{full}` is not served by a service of the merge group"))
     })?;

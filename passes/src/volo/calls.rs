@@ -448,7 +448,7 @@ fn socket(
         [one] => *one,
         [] => {
             let detail = match known.tonic.get(&grpc) {
-                Some(_) => return to_tonic(group, known, file, builder, &grpc, out),
+                Some(tonic) => return to_tonic(group, known, file, builder, (&grpc, tonic), out),
                 None => format!(
                     "Volo client of `{grpc}`: no service of the group serves it; stays a Volo RPC"
                 ),
@@ -568,8 +568,8 @@ fn not_to_tonic(group: &Group, file: FileId, builder: &Builder) -> Option<String
     None
 }
 
-/// Converts `builder` in `file`, a Volo client of `grpc`, which a tonic
-/// server of the group serves: its chain gets knit's load balancer
+/// Converts `builder` in `file`, a Volo client of `grpc`, which the tonic
+/// server of the group's service `tonic` serves: its chain gets knit's load balancer
 /// (`.mk_load_balance(knit_runtime::volo::tonic_server("pkg.X"))` before
 /// `.build()`), which hands its calls to the provider's tonic server in
 /// process; or says why it stays a real RPC.
@@ -578,11 +578,10 @@ fn to_tonic(
     known: &Known,
     file: FileId,
     builder: &Builder,
-    grpc: &str,
+    (grpc, tonic): (&str, &str),
     out: &mut Output,
 ) {
     let caller = group.file(file).service;
-    let tonic = &known.tonic[grpc];
     let finding = |tier: Tier, detail: String| CallSite {
         tier,
         at: (file, builder.at.start()),
@@ -646,7 +645,7 @@ fn grpc_names(group: &Group, service: &str, package: Option<&str>) -> Vec<String
 }
 
 /// `package.Service`, as call findings name a gRPC service.
-pub(super) fn full_name(package: &str, service: &str) -> String {
+pub(crate) fn full_name(package: &str, service: &str) -> String {
     if package.is_empty() {
         service.to_string()
     } else {
