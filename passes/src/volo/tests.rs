@@ -829,34 +829,39 @@ fn the_tonic_server_a_volo_client_calls_is_registered() {
     );
 }
 
+/// Asserts that teller's Volo clients of greeter's tonic server in `fixture`
+/// (TONIC_GREETER, changed) keep the network, for the reason `why`.
+fn keeps_the_network(fixture: &str, why: &str) {
+    let out = check(PassId::Volo, fixture);
+    let report = out.render("teller/src/main.rs");
+    assert!(!report.contains("mk_load_balance"), "{report}");
+    assert!(report.contains(why), "{report}");
+}
+
 /// A Volo client of a tonic server stays an RPC when its service may send a
 /// call elsewhere with call options.
 #[test]
 fn a_volo_client_with_call_options_keeps_the_network() {
-    let fixture = TONIC_GREETER.replace(
-        "    let inner = ",
-        "    let _ = greeter.clone().with_callopt(opt);\n    let inner = ",
+    keeps_the_network(
+        &TONIC_GREETER.replace(
+            "    let inner = ",
+            "    let _ = greeter.clone().with_callopt(opt);\n    let inner = ",
+        ),
+        "`teller` calls `with_callopt` (teller/src/main.rs), whose options may send a call elsewhere",
     );
-    let out = check(PassId::Volo, &fixture);
-    let report = out.render("teller/src/main.rs");
-    assert!(!report.contains("mk_load_balance"), "{report}");
-    let why = "`teller` calls `with_callopt` (teller/src/main.rs), whose options may send a call elsewhere";
-    assert!(report.contains(why), "{report}");
 }
 
 /// On tonic 0.10 and 0.11 (hyper 0.14) knit's runtime has no in-process path
 /// between Volo and tonic: a Volo client of a tonic server keeps the network.
 #[test]
 fn on_tonic_011_a_volo_client_of_a_tonic_server_keeps_the_network() {
-    let fixture = TONIC_GREETER.replace(
-        "name = \"greeter\"\nedition = \"2021\"\n",
-        "name = \"greeter\"\nedition = \"2021\"\n[dependencies]\ntonic = \"0.11\"\n",
+    keeps_the_network(
+        &TONIC_GREETER.replace(
+            "name = \"greeter\"\nedition = \"2021\"\n",
+            "name = \"greeter\"\nedition = \"2021\"\n[dependencies]\ntonic = \"0.11\"\n",
+        ),
+        "the group builds with tonic 0.11, on hyper 0.14, where knit has no in-process path between tonic and Volo",
     );
-    let out = check(PassId::Volo, &fixture);
-    let report = out.render("teller/src/main.rs");
-    assert!(!report.contains("mk_load_balance"), "{report}");
-    let why = "the group builds with tonic 0.11, on hyper 0.14, where knit has no in-process path between tonic and Volo";
-    assert!(report.contains(why), "{report}");
 }
 
 /// A Volo provider with compression settings on its `ServiceBuilder` gives
