@@ -171,27 +171,30 @@ async fn main() {
     .assert_eq(&out.render("gateway/src/main.rs"));
 }
 
-/// A tonic client of a Volo provider that registers (no layers) reaches the
-/// provider's Volo stack in process (`bridged`).
-#[test]
-fn tonic_clients_of_a_registering_volo_provider_call_it_in_process() {
-    let fixture = INLINE.replace(
+/// `inline` (INLINE, or a change of it) with teller a tonic service calling
+/// rates through a tonic client (its own copy of rates' proto).
+fn tonic_teller_of_rates(inline: &str) -> String {
+    let fixture = inline.replace(
         "//- /w/teller/src/main.rs\n",
         "//- /w/teller/proto/rates.proto\npackage rates;\nservice Rates {\n  rpc Quote (QuoteRequest) returns (QuoteReply);\n}\n//- /w/teller/src/main.rs\n",
     );
-    let out = check(
-        PassId::Volo,
-        &format!(
-            "{fixture}{}",
-            r#"use pb::rates_client::RatesClient;
+    format!(
+        "{fixture}{}",
+        r#"use pb::rates_client::RatesClient;
 mod pb { tonic::include_proto!("rates"); }
 #[tokio::main]
 async fn main() {
     let lazy = RatesClient::new(Channel::from_shared(url).unwrap().connect_lazy());
 }
 "#
-        ),
-    );
+    )
+}
+
+/// A tonic client of a Volo provider that registers (no layers) reaches the
+/// provider's Volo stack in process (`bridged`).
+#[test]
+fn tonic_clients_of_a_registering_volo_provider_call_it_in_process() {
+    let out = check(PassId::Volo, &tonic_teller_of_rates(INLINE));
     expect![[r#"
         //- /w/teller/src/main.rs
         use pb::rates_client::RatesClient;
@@ -869,28 +872,11 @@ fn on_tonic_011_a_volo_client_of_a_tonic_server_keeps_the_network() {
 /// Unix socket, and its `provide_x` registers no stack.
 #[test]
 fn a_volo_provider_with_compression_settings_serves_tonic_clients_over_its_socket() {
-    let fixture = INLINE
-        .replace(
-            "ServiceBuilder::new(RatesServer::new(Desk)).build()",
-            "ServiceBuilder::new(RatesServer::new(Desk)).accept_compressions(vec![Gzip]).build()",
-        )
-        .replace(
-            "//- /w/teller/src/main.rs\n",
-            "//- /w/teller/proto/rates.proto\npackage rates;\nservice Rates {\n  rpc Quote (QuoteRequest) returns (QuoteReply);\n}\n//- /w/teller/src/main.rs\n",
-        );
-    let out = check(
-        PassId::Volo,
-        &format!(
-            "{fixture}{}",
-            r#"use pb::rates_client::RatesClient;
-mod pb { tonic::include_proto!("rates"); }
-#[tokio::main]
-async fn main() {
-    let lazy = RatesClient::new(Channel::from_shared(url).unwrap().connect_lazy());
-}
-"#
-        ),
+    let fixture = INLINE.replace(
+        "ServiceBuilder::new(RatesServer::new(Desk)).build()",
+        "ServiceBuilder::new(RatesServer::new(Desk)).accept_compressions(vec![Gzip]).build()",
     );
+    let out = check(PassId::Volo, &tonic_teller_of_rates(&fixture));
     let teller = out.render("w/teller/src/main.rs");
     let why = "not in process: `rates` calls `accept_compressions` (w/rates/src/main.rs), a compression setting the stack knit registers for tonic clients would not have";
     assert!(
