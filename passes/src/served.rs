@@ -11,6 +11,9 @@
 //! provider's entry (where knit hands it the host's listener), calls run
 //! [`Served::Stacked`], in process through that whole server (the `bridged`
 //! tier over in-memory connections). Anything else stays RPC, with the reason.
+//! Encoding options set on the server apart from where it is made skip
+//! nothing inline, but knit registers for bridged calls the server as made:
+//! those calls go through the whole server ([`Served::Encoded`]).
 
 use ra_ap_syntax::ast::{self, HasArgList, HasAttrs, HasGenericArgs, HasGenericParams, HasName};
 use ra_ap_syntax::{AstNode, NodeOrToken, SyntaxKind, SyntaxNode, TextRange, TextSize};
@@ -28,6 +31,12 @@ pub enum Served {
     /// Through what an inline call would skip (the reason says what), to a
     /// router its entry serves: calls run through the whole server in process.
     Stacked(String),
+    /// Handed to the router as is, with encoding options set apart from
+    /// where the server is made (the reason says where): inline calls skip
+    /// nothing (they encode nothing); bridged calls, encoded, go through the
+    /// whole server as [`Served::Stacked`] ones do (`Ok`), or stay RPC where
+    /// those could not (`Err`, the reason).
+    Encoded(Result<String, String>),
     /// Where knit cannot follow it, or where a call in process would not be
     /// what the network gives (TLS client identity): calls stay RPC.
     Rpc(String),
@@ -47,6 +56,11 @@ struct Provider<'a> {
     entry: &'a [(FileId, TextRange)],
     /// The first thing on the way an inline call would skip.
     stacked: std::cell::RefCell<Option<String>>,
+    /// The server's construction (`XServer::new(h)`), as followed.
+    made: std::cell::RefCell<Option<SyntaxNode>>,
+    /// The first encoding option set on the server apart from its
+    /// construction's own chain ([`with_options`] does not reach it).
+    encoded: std::cell::RefCell<Option<String>>,
     /// Whether the router is served outside the entry (in a helper function).
     outside_entry: std::cell::Cell<bool>,
     /// Whether the routes are served by axum (`into_axum_router`), on a
@@ -80,6 +94,8 @@ impl<'a> Provider<'a> {
             id,
             entry,
             stacked: Default::default(),
+            made: Default::default(),
+            encoded: Default::default(),
             outside_entry: Default::default(),
             by_axum: Default::default(),
             helpers: Default::default(),
@@ -191,7 +207,7 @@ pub fn stacked_serves(
     entry: &[(FileId, TextRange)],
 ) -> Vec<TextSize> {
     match followed(group, provider, id, call, entry) {
-        (Served::Stacked(_), serves) => serves,
+        (Served::Stacked(_) | Served::Encoded(Ok(_)), serves) => serves,
         _ => Vec::new(),
     }
 }
@@ -216,6 +232,7 @@ fn followed(
         );
     };
     let provider = Provider::new(name, rust.tree().syntax().clone(), group, id, entry);
+    *provider.made.borrow_mut() = Some(server.syntax().clone());
     if let Some(root) = server.syntax().ancestors().last() {
         provider.trees.borrow_mut().push((root, macro_shift));
     }
@@ -242,9 +259,26 @@ fn followed(
         return (Served::Rpc(reason), Vec::new());
     }
     let stacked = provider.stacked.borrow_mut().take();
+    let encoded = provider.encoded.borrow_mut().take();
+    match (stacked, encoded) {
+        (None, None) => (Served::AsIs, Vec::new()),
+        (Some(reason), _) => through_whole_server(&provider, reason),
+        (None, Some(reason)) => match through_whole_server(&provider, reason) {
+            (Served::Stacked(reason), serves) => (Served::Encoded(Ok(reason)), serves),
+            (Served::Rpc(reason), _) => (Served::Encoded(Err(reason)), Vec::new()),
+            other => other,
+        },
+    }
+}
+
+/// How calls that must go through the provider's whole server for `reason`
+/// reach it: [`Served::Stacked`] with the `serve` calls whose listeners take
+/// them (see [`stacked_serves`]), or [`Served::Rpc`] where knit does not
+/// manage that listener.
+fn through_whole_server(provider: &Provider, reason: String) -> (Served, Vec<TextSize>) {
     let serves = provider.serves.take();
     // A hand-written hyper loop serves on a listener knit does not manage.
-    if let (Some(by_hand), Some(reason)) = (provider.by_hand.take(), &stacked) {
+    if let Some(by_hand) = provider.by_hand.take() {
         return (
             Served::Rpc(format!(
                 "{reason}, and serves it from a hand-written hyper loop (`{by_hand}`): calls cannot reach that stack in process"
@@ -252,31 +286,32 @@ fn followed(
             Vec::new(),
         );
     }
-    match stacked {
-        None => (Served::AsIs, Vec::new()),
-        Some(reason) if provider.by_axum.get() => (
+    if provider.by_axum.get() {
+        return (
             Served::Rpc(format!(
                 "{reason}, and serves its routes through axum (`into_axum_router`), on a listener knit does not manage: calls cannot reach that stack in process"
             )),
             Vec::new(),
-        ),
-        Some(reason) if provider.outside_entry.get() => (
+        );
+    }
+    if provider.outside_entry.get() {
+        return (
             Served::Rpc(format!(
                 "{reason}, and serves it outside its entry, on a listener knit does not manage: calls cannot reach that stack in process"
             )),
             Vec::new(),
+        );
+    }
+    // Counted only here: most servers are not stacked.
+    match (routers(provider) > 1, serves.is_empty()) {
+        (true, true) => (
+            Served::Rpc(format!(
+                "{reason}, and serves several routers in its entry: knit does not find the `serve` call of this one's, whose listener would reach its stack"
+            )),
+            Vec::new(),
         ),
-        // Counted only here: most servers are not stacked.
-        Some(reason) => match (routers(&provider) > 1, serves.is_empty()) {
-            (true, true) => (
-                Served::Rpc(format!(
-                    "{reason}, and serves several routers in its entry: knit does not find the `serve` call of this one's, whose listener would reach its stack"
-                )),
-                Vec::new(),
-            ),
-            (true, false) => (Served::Stacked(reason), serves),
-            (false, _) => (Served::Stacked(reason), Vec::new()),
-        },
+        (true, false) => (Served::Stacked(reason), serves),
+        (false, _) => (Served::Stacked(reason), Vec::new()),
     }
 }
 
@@ -563,6 +598,21 @@ pub fn with_options(file: &SourceFile, range: TextRange) -> TextRange {
     node.text_range() + shift
 }
 
+/// Whether the encoding option `call` is set in the server's construction's
+/// own chain (`XServer::new(h).max_decoding_message_size(n)`), where
+/// [`with_options`] takes it into what knit registers.
+fn on_construction(call: &ast::MethodCallExpr, provider: &Provider) -> bool {
+    let mut receiver = call.receiver();
+    while let Some(ast::Expr::MethodCallExpr(inner)) = &receiver
+        && method_is(inner, SERVER_OPTIONS)
+        && !method_is(inner, &["clone"])
+    {
+        receiver = inner.receiver();
+    }
+    let made = provider.made.borrow();
+    receiver.is_some_and(|r| made.as_ref() == Some(r.syntax()))
+}
+
 /// The expression at `range` of `file`, parsed from a macro's tokens when it
 /// is inside a macro call (`tokio::join!(..)`).
 fn expr_at(file: &SourceFile, range: TextRange) -> Option<(ast::Expr, TextSize)> {
@@ -628,6 +678,17 @@ fn follow(node: &SyntaxNode, value: Value, provider: &Provider) -> Result<(), St
             && call.receiver().is_some_and(|r| r.syntax() == &node)
         {
             if method_is(&call, kept) {
+                if value == Value::Server
+                    && !method_is(&call, &["clone"])
+                    && !on_construction(&call, provider)
+                {
+                    provider.encoded.borrow_mut().get_or_insert_with(|| {
+                        format!(
+                            "`{provider}` sets an encoding option on its server apart from where it builds it (`{}`), which bridged calls go through",
+                            excerpt(call.syntax())
+                        )
+                    });
+                }
                 node = parent;
                 continue;
             }

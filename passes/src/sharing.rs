@@ -713,10 +713,11 @@ fn decide(
             ));
         }
     }
-    let stack = match registration(group, servers, (seen.entries, seen.deep), provider, &server) {
-        Ok(stack) => stack,
-        Err(reason) => return Decision::Rpc(reason),
-    };
+    let Registration { stack, encoded } =
+        match registration(group, servers, (seen.entries, seen.deep), provider, &server) {
+            Ok(registration) => registration,
+            Err(reason) => return Decision::Rpc(reason),
+        };
     let bridged = match (&unshared, &stack) {
         (None, None) => None,
         (Some(reason), None) => Some(reason.clone()),
@@ -731,7 +732,18 @@ fn decide(
             "{reason}, and its channel has a timeout (`Endpoint::timeout`) that the calls keep on their own channel"
         ));
     }
-    let stacked = stack.is_some();
+    let mut stacked = stack.is_some();
+    // Encoded calls meet the encoding options set apart from the server's
+    // construction only through its whole server.
+    let bridged = match encoded {
+        Some(_) if keeps.is_none() && bridged.is_none() => bridged,
+        Some(Err(reason)) => return Decision::Rpc(reason),
+        Some(Ok(reason)) if !stacked => {
+            stacked = true;
+            bridged.map(|b| format!("{b}; {reason}"))
+        }
+        Some(Ok(_)) | None => bridged,
+    };
     match (keeps, bridged) {
         (None, None) => {
             seen.given.extend(timeouts_given);
@@ -784,26 +796,41 @@ fn volo_to_tonic(
             group.services[provider].name
         ));
     }
-    let stack = registration(group, servers, (entries, deep), provider, server)?;
-    Ok((provider, stack.is_some()))
+    let Registration { stack, encoded } =
+        registration(group, servers, (entries, deep), provider, server)?;
+    match encoded {
+        Some(Err(reason)) => Err(reason),
+        Some(Ok(_)) => Ok((provider, true)),
+        None => Ok((provider, stack.is_some())),
+    }
+}
+
+/// What calls in process must go through to reach a provider's server.
+struct Registration {
+    /// Why every call must go through its whole server (its layers); none
+    /// when the generated server is enough.
+    stack: Option<String>,
+    /// Where encoding options are set apart from the server's construction:
+    /// encoded (bridged) calls go through its whole server (`Ok`, why), or
+    /// stay RPC (`Err`, why); inline calls meet no encoding.
+    encoded: Option<Result<String, String>>,
 }
 
 /// How `provider` builds `server` (a `Named` server) in its entry, for
-/// registration: `Ok(Some(why))` when calls must go through its whole server
-/// (its layers), `Ok(None)` through the generated server alone, `Err(why)`
-/// when knit cannot register it.
+/// registration ([`Registration`]); `Err(why)` when knit cannot register it.
 fn registration(
     group: &Group,
     servers: &BTreeMap<(ServiceId, Named), Vec<&Mention>>,
     (entries, deep): (&Entries, &PerService<Deep>),
     provider: ServiceId,
     server: &Named,
-) -> Result<Option<String>, String> {
+) -> Result<Registration, String> {
     let named = server;
     let provider_name = &group.services[provider].name;
     let full = format!("{}.{}", named.package, named.service);
     let mut registered = false;
     let mut stack = None;
+    let mut encoded: Option<Result<String, String>> = None;
     // Where an API crate's function builds the server (`health_reporter()`).
     let mut pairs: Vec<String> = Vec::new();
     for m in &servers[&(provider, server.clone())] {
@@ -856,6 +883,10 @@ fn registration(
             Served::Stacked(reason) => {
                 stack.get_or_insert(reason);
             }
+            Served::Encoded(Err(reason)) => encoded = Some(Err(reason)),
+            Served::Encoded(Ok(reason)) => {
+                encoded.get_or_insert(Ok(reason));
+            }
             Served::Rpc(reason) => return Err(reason),
         }
     }
@@ -873,7 +904,7 @@ fn registration(
             pairs.join(", ")
         ));
     }
-    Ok(stack)
+    Ok(Registration { stack, encoded })
 }
 
 /// The one other service of the group that serves `server` (a `Named`
@@ -1520,6 +1551,58 @@ pub async fn mock_greeter(addr: std::net::SocketAddr) {
             &imports,
             expect![
                 "`helloworld.Greeter` run in process through `greeter`'s server stack, bridged (each side encodes with its own generated types): proto package `helloworld` imports `common/name.proto`"
+            ],
+        );
+    }
+
+    /// An encoding option set on the server apart from where it is made:
+    /// knit registers the server as made, so bridged calls go through the
+    /// whole server to meet it; inline calls encode nothing and stay inline.
+    #[test]
+    fn encoding_options_set_apart_send_bridged_calls_through_the_whole_server() {
+        let apart = |fixture: String| {
+            fixture.replace(
+                "    Server::builder().add_service(GreeterServer::new(MyGreeter)).serve(addr).await?;\n",
+                "    let svc = GreeterServer::new(MyGreeter);\n    Server::builder().add_service(svc.max_decoding_message_size(1 << 20)).serve(addr).await?;\n",
+            )
+        };
+        let foreign = apart(with_frontend(CALLER).replace(
+            "rpc SayHello (HelloRequest) returns (HelloReply);",
+            "rpc SayHello (.common.Name) returns (HelloReply);",
+        ));
+        decision(
+            &foreign,
+            expect![
+                "`helloworld.Greeter` run in process through `greeter`'s whole server, its layers and settings included (encoded, no socket): `helloworld.Greeter/SayHello` uses `.common.Name` from another package; `greeter` sets an encoding option on its server apart from where it builds it (`svc.max_decoding_message_size(1 << 20)`), which bridged calls go through"
+            ],
+        );
+        let registered =
+            crate::fixture::check(crate::PassId::Entry, &foreign).render("greeter/src/main.rs");
+        assert!(
+            registered
+                .contains("provide_stacked(\"helloworld.Greeter\", GreeterServer::new(MyGreeter))"),
+            "{registered}"
+        );
+        decision(
+            &apart(with_frontend(CALLER)),
+            expect![
+                "`helloworld.Greeter` run in process on `greeter`'s handler (knit_proto_helloworld::greeter_inline::GreeterClient)"
+            ],
+        );
+        // In the construction's own chain, the option is registered with it.
+        let chained = with_frontend(CALLER)
+            .replace(
+                "rpc SayHello (HelloRequest) returns (HelloReply);",
+                "rpc SayHello (.common.Name) returns (HelloReply);",
+            )
+            .replace(
+                "GreeterServer::new(MyGreeter))",
+                "GreeterServer::new(MyGreeter).max_decoding_message_size(1 << 20))",
+            );
+        decision(
+            &chained,
+            expect![
+                "`helloworld.Greeter` run in process through `greeter`'s server stack, bridged (each side encodes with its own generated types): `helloworld.Greeter/SayHello` uses `.common.Name` from another package"
             ],
         );
     }

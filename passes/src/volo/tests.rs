@@ -832,6 +832,25 @@ fn the_tonic_server_a_volo_client_calls_is_registered() {
     );
 }
 
+/// A tonic server whose encoding options are set apart from where it is
+/// made is registered for a Volo client's calls through its whole server,
+/// where the calls meet those options.
+#[test]
+fn a_tonic_server_with_options_set_apart_is_registered_whole() {
+    let fixture = TONIC_GREETER.replace(
+        "    tonic::transport::Server::builder()\n        .add_service(GreeterServer::new(MyGreeter).max_decoding_message_size(1 << 22))",
+        "    let svc = GreeterServer::new(MyGreeter);\n    tonic::transport::Server::builder()\n        .add_service(svc.max_decoding_message_size(1 << 22))",
+    );
+    let registered = check(PassId::Entry, &fixture).render("greeter/src/main.rs");
+    let server = "GreeterServer::new(MyGreeter)";
+    assert!(
+        registered.contains(&format!(
+            "provide_stacked(\"helloworld.Greeter\", {server})"
+        )),
+        "{registered}"
+    );
+}
+
 /// Asserts that teller's Volo clients of greeter's tonic server in `fixture`
 /// (TONIC_GREETER, changed) keep the network, for the reason `why`.
 fn keeps_the_network(fixture: &str, why: &str) {
