@@ -4,6 +4,10 @@
 //! Prints CPU time per call (the whole process: caller and callee) and ratios.
 //!
 //! - direct: the handler's trait method, called;
+//! - the floor of an inline call: the same call with its future boxed behind
+//!   a function, as a caller in another crate reaches the handler (type
+//!   erased), and that boxed call run in a metainfo scope of its own, as
+//!   Volo's server runs every handler: what isolating the callee costs;
 //! - split: a Volo client over loopback TCP to the Volo server, as two services
 //!   deployed apart call each other (here both ends in one process);
 //! - merged: the same client and server as knit merges them where a side has
@@ -24,11 +28,14 @@
 mod knit_client;
 mod knit_provider;
 
+use std::cell::RefCell;
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
+use metainfo::{MetaInfo, METAINFO};
 use volo_gen::proto_gen::rates::{
     LadderRequest, QuoteReply, QuoteRequest, Rates, RatesClient, RatesClientBuilder, RatesServer,
 };
@@ -70,6 +77,27 @@ impl Rates for Echo {
     ) -> Result<Response<BoxStream<'static, Result<QuoteReply, Status>>>, Status> {
         Err(Status::unimplemented("not measured"))
     }
+}
+
+/// The handler's `quote` behind a function with a boxed future: what a
+/// caller that cannot name the handler's type calls (knit's registry holds
+/// such functions).
+fn erased(
+    request: Request<QuoteRequest>,
+) -> BoxFuture<'static, Result<Response<QuoteReply>, Status>> {
+    type Erased = Box<
+        dyn Fn(Request<QuoteRequest>) -> BoxFuture<'static, Result<Response<QuoteReply>, Status>>
+            + Send
+            + Sync,
+    >;
+    static ERASED: LazyLock<Erased> = LazyLock::new(|| {
+        let handler = Arc::new(Echo);
+        Box::new(move |request| {
+            let handler = Arc::clone(&handler);
+            Box::pin(async move { handler.quote(request).await })
+        })
+    });
+    std::hint::black_box(&*ERASED)(request)
 }
 
 /// Measurements of each path per round, of which the round keeps the lowest.
@@ -165,6 +193,24 @@ async fn bench(addr: SocketAddr, rounds: usize, calls: u32) {
             }
         })
         .await;
+        let boxed = measure(calls * 20, || {
+            let r = request.clone();
+            async move {
+                erased(Request::new(r)).await.expect("answered");
+            }
+        })
+        .await;
+        let scoped = measure(calls * 20, || {
+            let r = request.clone();
+            async move {
+                let scope = RefCell::new(MetaInfo::default());
+                METAINFO
+                    .scope(scope, erased(Request::new(r)))
+                    .await
+                    .expect("answered");
+            }
+        })
+        .await;
         let knit_inline = inline(&knit, &request, calls * 20).await;
         let (mut ss, mut ms, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
         for round in 0..rounds {
@@ -187,6 +233,14 @@ async fn bench(addr: SocketAddr, rounds: usize, calls: u32) {
             .iter()
             .fold((f64::INFINITY, 0f64), |(lo, hi), r| (lo.min(*r), hi.max(*r)));
         println!("| {label} | direct handler call | {direct:.3} | 1 | |");
+        println!(
+            "| {label} | the handler's future boxed (type-erased, as a caller in another crate reaches it) | {boxed:.3} | {:.2} | |",
+            boxed / direct
+        );
+        println!(
+            "| {label} | boxed, in a metainfo scope of its own (as Volo's server runs a handler) | {scoped:.3} | {:.2} | |",
+            scoped / direct
+        );
         println!(
             "| {label} | knit's inline client (merged, neither side with layers) | {knit_inline:.3} | {:.2} | |",
             knit_inline / direct

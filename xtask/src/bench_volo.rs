@@ -26,7 +26,8 @@ pub fn run() -> Result<(), String> {
         "[package]\nname = \"knit-bench-volo\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n[workspace]\n\n\
          [dependencies]\nvolo_gen = {{ package = \"{gen}\", path = \"{m}/volo-gen\" }}\nknit-runtime = {{ path = \"{m}/knit/runtime\" }}\n\
          libc = \"0.2\"\ntokio = {{ version = \"1\", features = [\"macros\", \"rt-multi-thread\", \"net\", \"time\"] }}\n\
-         volo = \"0.12\"\nvolo-grpc = {{ version = \"0.12\", default-features = false }}\npilota = \"0.13\"\n",
+         volo = \"0.12\"\nvolo-grpc = {{ version = \"0.12\", default-features = false }}\npilota = \"0.13\"\n\
+         metainfo = \"0.7\"\nfutures-util = \"0.3\"\n",
         gen = package_name(&merged.join("volo-gen/Cargo.toml"))?,
         m = merged.display()
     );
