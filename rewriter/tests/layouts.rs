@@ -36,14 +36,13 @@ const SITES: [(&str, &str); 5] = [
     ("shop/shopfront/src/pool.rs:33:9", "stockroom.v1.Prices"),
 ];
 
-/// Merges a copy of `corpus/layouts/own-transport` in `dir` into `dir/out`.
-fn merge(dir: &Path) {
-    let system = dir.join("own-transport");
-    common::copy_tree(
-        &common::root().join("corpus/layouts/own-transport"),
-        &system,
-    );
-    let run = knit(&["merge", "own-transport/knit.toml", "--out", "out"], dir);
+/// Merges a copy of the corpus system `system` (its path below `corpus/`)
+/// in `dir` into `dir/out`.
+fn merge_copy(dir: &Path, system: &str) {
+    let name = Path::new(system).file_name().unwrap().to_str().unwrap();
+    common::copy_tree(&common::root().join("corpus").join(system), &dir.join(name));
+    let plan = format!("{name}/knit.toml");
+    let run = knit(&["merge", &plan, "--out", "out"], dir);
     assert!(
         run.status.success(),
         "{}",
@@ -84,7 +83,7 @@ fn added(diff: &str, file: &str) -> Vec<String> {
 #[test]
 fn each_client_shape_is_a_call_site_of_depot() {
     let tmp = tempfile::tempdir().unwrap();
-    merge(tmp.path());
+    merge_copy(tmp.path(), "layouts/own-transport");
     let found: Vec<[String; 4]> = calls(tmp.path())
         .into_iter()
         .map(|[site, service, callee, provider, ..]| [site, service, callee, provider])
@@ -102,7 +101,7 @@ fn each_client_shape_is_a_call_site_of_depot() {
 #[test]
 fn clients_with_a_transport_of_their_own_are_bridged_on_their_channel() {
     let tmp = tempfile::tempdir().unwrap();
-    merge(tmp.path());
+    merge_copy(tmp.path(), "layouts/own-transport");
     let calls = calls(tmp.path());
     assert_eq!(calls.len(), 5, "{calls:?}");
     // Per site, the words its reason must hold beside the callee and the
@@ -171,20 +170,6 @@ fn clients_with_a_transport_of_their_own_are_bridged_on_their_channel() {
     );
 }
 
-/// Merges a copy of `corpus/layouts/server-deep` in `dir` into `dir/out`.
-fn merge_server_deep(dir: &Path) {
-    common::copy_tree(
-        &common::root().join("corpus/layouts/server-deep"),
-        &dir.join("server-deep"),
-    );
-    let run = knit(&["merge", "server-deep/knit.toml", "--out", "out"], dir);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-}
-
 /// tally binds its listener itself (`net::listen(addr)`, a `TcpIncoming` with
 /// its socket options) and serves its router on it in a task of its own, with
 /// a signal that borrows a local. Merged, the serve keeps that listener and
@@ -195,7 +180,7 @@ fn merge_server_deep(dir: &Path) {
 #[test]
 fn a_router_on_the_callees_own_listener_takes_calls_in_process() {
     let tmp = tempfile::tempdir().unwrap();
-    merge_server_deep(tmp.path());
+    merge_copy(tmp.path(), "layouts/server-deep");
     let tiers: Vec<[String; 3]> = calls(tmp.path())
         .into_iter()
         .map(|[site, _, callee, _, tier, _]| [site, callee, tier])
@@ -242,19 +227,7 @@ fn a_router_on_the_callees_own_listener_takes_calls_in_process() {
 #[test]
 fn a_server_built_in_a_function_of_the_binary_beside_its_library_is_hosted() {
     let tmp = tempfile::tempdir().unwrap();
-    common::copy_tree(
-        &common::root().join("corpus/layouts/lib-and-bin"),
-        &tmp.path().join("lib-and-bin"),
-    );
-    let run = knit(
-        &["merge", "lib-and-bin/knit.toml", "--out", "out"],
-        tmp.path(),
-    );
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    merge_copy(tmp.path(), "layouts/lib-and-bin");
     let tiers: Vec<[String; 3]> = calls(tmp.path())
         .into_iter()
         .map(|[site, service, _, _, tier, _]| [site, service, tier])
@@ -287,20 +260,7 @@ fn a_server_built_in_a_function_of_the_binary_beside_its_library_is_hosted() {
 #[test]
 fn a_health_server_built_by_its_crate_is_vaults() {
     let tmp = tempfile::tempdir().unwrap();
-    let system = tmp.path().join("layered-server");
-    common::copy_tree(
-        &common::root().join("corpus/layouts/layered-server"),
-        &system,
-    );
-    let run = knit(
-        &["merge", "layered-server/knit.toml", "--out", "out"],
-        tmp.path(),
-    );
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    merge_copy(tmp.path(), "layouts/layered-server");
     let health: Vec<[String; 3]> = calls(tmp.path())
         .into_iter()
         .filter(|[_, _, callee, ..]| callee == "grpc.health.v1.Health")
@@ -328,16 +288,7 @@ fn a_health_server_built_by_its_crate_is_vaults() {
 #[test]
 fn volo_calls_take_the_tier_their_provider_allows() {
     let tmp = tempfile::tempdir().unwrap();
-    common::copy_tree(
-        &common::root().join("corpus/volo"),
-        &tmp.path().join("volo"),
-    );
-    let run = knit(&["merge", "volo/knit.toml", "--out", "out"], tmp.path());
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    merge_copy(tmp.path(), "volo");
     let found: Vec<[String; 3]> = calls(tmp.path())
         .into_iter()
         .map(|[_, service, callee, _, tier, _]| [service, callee, tier])
