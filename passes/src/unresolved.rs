@@ -6,7 +6,7 @@
 //! service's own code defines by hand (a client of another protocol,
 //! `DnsClient::connect`) is no gRPC client, and no call site.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::LazyLock;
 
 use ra_ap_syntax::ast::{self, HasName};
@@ -117,6 +117,8 @@ fn candidates(group: &Group, index: &Index) -> Vec<Candidate> {
             continue;
         }
         let tree = rust.tree();
+        // The file's `use` bindings, read once, when a candidate asks.
+        let mut imports = None;
         let paths = crate::scan::nodes_of_kinds(tree.syntax(), &[SyntaxKind::PATH], &offsets);
         for path in paths.into_iter().filter_map(ast::Path::cast) {
             let method = path
@@ -148,8 +150,11 @@ fn candidates(group: &Group, index: &Index) -> Vec<Candidate> {
             if covered.contains(&(id.0, range.start().into(), range.end().into())) {
                 continue;
             }
-            if method != "connect" && !generated_module(tree.syntax(), &client, &name) {
-                continue;
+            if method != "connect" {
+                let imports = imports.get_or_insert_with(|| imports_of(tree.syntax(), &file.text));
+                if !generated_module(imports, &client, &name) {
+                    continue;
+                }
             }
             found.push(Candidate {
                 file: id,
@@ -164,11 +169,16 @@ fn candidates(group: &Group, index: &Index) -> Vec<Candidate> {
 
 /// Whether the client path `client` (last segment `name`) goes through a
 /// module named like tonic's generated ones (`x_client::XClient`), written
-/// there or in the `use` that binds `name` in the file `root`.
-fn generated_module(root: &SyntaxNode, client: &ast::Path, name: &str) -> bool {
+/// there or in the `use` that binds `name` in its file (`imports`, see
+/// [`imports_of`]).
+fn generated_module(
+    imports: &HashMap<String, Vec<String>>,
+    client: &ast::Path,
+    name: &str,
+) -> bool {
     let mut full = segments(client);
     if full.len() == 1 {
-        full = imported(root, name).unwrap_or_default();
+        full = imports.get(name).cloned().unwrap_or_default();
     }
     match full.as_slice() {
         [.., module, last] => module.ends_with("_client") && last.ends_with("Client"),
@@ -231,7 +241,7 @@ fn outside_crate(group: &Group, file: FileId, client: TextRange, name: &str) -> 
     )?;
     let full = match segments(&written) {
         inline if inline.len() > 1 => inline,
-        _ => imported(tree.syntax(), name)?,
+        _ => imports_of(tree.syntax(), &source.text).remove(name)?,
     };
     let root = full[0].as_str();
     let package = &group.services[source.service].packages[source.package];
@@ -268,10 +278,17 @@ fn segments(path: &ast::Path) -> Vec<String> {
     segments
 }
 
-/// The full path a `use` item of `root` binds `name` to, when one does
-/// (`use a::{b::C as Name}` gives `a::b::C`).
-fn imported(root: &SyntaxNode, name: &str) -> Option<Vec<String>> {
-    for tree in root.descendants().filter_map(ast::UseTree::cast) {
+/// The full path each name a `use` item of `root` (the tree of `text`)
+/// binds stands for (`use a::{b::C as Name}` binds `Name` to `a::b::C`); of
+/// several items that bind one name, the first in the file.
+fn imports_of(root: &SyntaxNode, text: &str) -> HashMap<String, Vec<String>> {
+    static USE: LazyLock<Words> = LazyLock::new(|| Words::new(["use"]));
+    let mut imports = HashMap::new();
+    let items = crate::scan::nodes_of_kinds(root, &[SyntaxKind::USE], &USE.offsets(text));
+    let trees = items
+        .iter()
+        .flat_map(|item| item.descendants().filter_map(ast::UseTree::cast));
+    for tree in trees {
         let Some(path) = tree.path() else { continue };
         if tree.use_tree_list().is_some() || tree.star_token().is_some() {
             continue;
@@ -281,7 +298,8 @@ fn imported(root: &SyntaxNode, name: &str) -> Option<Vec<String>> {
             Some(rename) => rename.name().map(|n| n.text().to_string()),
             None => full.last().cloned(),
         };
-        if bound.as_deref() != Some(name) {
+        let Some(bound) = bound else { continue };
+        if imports.contains_key(&bound) {
             continue;
         }
         let outer = tree
@@ -294,9 +312,9 @@ fn imported(root: &SyntaxNode, name: &str) -> Option<Vec<String>> {
             before.append(&mut full);
             full = before;
         }
-        return Some(full);
+        imports.insert(bound, full);
     }
-    None
+    imports
 }
 
 /// Whether `item` is tonic's generated client (a struct over

@@ -26,6 +26,10 @@ pub struct Names {
     bindings: BTreeMap<Module, BTreeMap<String, Vec<String>>>,
     /// The modules of each crate (its files' and inline `mod` blocks).
     modules: BTreeSet<Module>,
+    /// The files of those crates that name `volo`, the only ones where Volo
+    /// code is looked for (found once: a search per service would read the
+    /// whole group each time).
+    volo_files: BTreeSet<FileId>,
 }
 
 /// How many bindings one path may be followed through (cycles in code that
@@ -46,7 +50,7 @@ impl Names {
     /// The bindings of the crates whose root `wanted` accepts.
     pub fn of_crates(group: &Group, wanted: impl Fn(FileId) -> bool) -> Names {
         let mut names = Names::default();
-        for (_, _, rust) in group.rust_files() {
+        for (file, source, rust) in group.rust_files() {
             let crates: Vec<(FileId, &[String])> = std::iter::once((rust.krate, &rust.module[..]))
                 .chain(rust.also_in.iter().map(|(k, m)| (*k, &m[..])))
                 .filter(|(krate, _)| wanted(*krate))
@@ -54,12 +58,20 @@ impl Names {
             if crates.is_empty() {
                 continue;
             }
+            if source.text.contains("volo") {
+                names.volo_files.insert(file);
+            }
             let tree = rust.tree();
             for (krate, module) in crates {
                 names.add_file(krate, module, tree.syntax());
             }
         }
         names
+    }
+
+    /// Whether `file` names `volo` (see [`Names::of`]).
+    pub fn names_volo(&self, file: FileId) -> bool {
+        self.volo_files.contains(&file)
     }
 
     /// [`Names::of`] for a group with Volo code (a file that names `volo`);

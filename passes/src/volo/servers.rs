@@ -23,7 +23,7 @@ pub fn providers(group: &Group, names: &Names, service: &str) -> Vec<ServiceId> 
     let spellings = names.spellings(&server);
     let mut found: Vec<ServiceId> = group
         .rust_files()
-        .filter(|(_, f, _)| f.text.contains("volo"))
+        .filter(|(id, _, _)| names.names_volo(*id))
         .filter(|(_, f, _)| spellings.iter().any(|s| f.text.contains(s.as_str())))
         .filter(|(_, _, rust)| builds(names, rust, &server))
         .map(|(_, f, _)| f.service)
