@@ -16,6 +16,9 @@ use rowan::GreenNodeData;
 /// The word every module item spells.
 pub static MOD: LazyLock<Words> = LazyLock::new(|| Words::new(["mod"]));
 
+/// The word every `use` item spells.
+pub static USE: LazyLock<Words> = LazyLock::new(|| Words::new(["use"]));
+
 /// `node`'s text without its whitespace (`#[cfg(any(test,feature="x"))]`):
 /// how attributes are compared.
 pub fn compact(node: &SyntaxNode) -> String {

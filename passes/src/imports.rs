@@ -157,8 +157,7 @@ fn prune_file(
         return out;
     };
     let tree = rust.tree();
-    static USE: LazyLock<Words> = LazyLock::new(|| Words::new(["use"]));
-    let words = USE.offsets(&source.text);
+    let words = crate::scan::USE.offsets(&source.text);
     let uses: Vec<ast::Use> =
         crate::scan::nodes_of_kinds(tree.syntax(), &[SyntaxKind::USE], &words)
             .into_iter()

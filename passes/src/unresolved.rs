@@ -282,9 +282,9 @@ fn segments(path: &ast::Path) -> Vec<String> {
 /// binds stands for (`use a::{b::C as Name}` binds `Name` to `a::b::C`); of
 /// several items that bind one name, the first in the file.
 fn imports_of(root: &SyntaxNode, text: &str) -> HashMap<String, Vec<String>> {
-    static USE: LazyLock<Words> = LazyLock::new(|| Words::new(["use"]));
     let mut imports = HashMap::new();
-    let items = crate::scan::nodes_of_kinds(root, &[SyntaxKind::USE], &USE.offsets(text));
+    let uses = crate::scan::USE.offsets(text);
+    let items = crate::scan::nodes_of_kinds(root, &[SyntaxKind::USE], &uses);
     let trees = items
         .iter()
         .flat_map(|item| item.descendants().filter_map(ast::UseTree::cast));
